@@ -1,0 +1,46 @@
+/**
+ * raftkit: a pure, deterministic Raft consensus core with etcd's Ready/step API.
+ *
+ * @packageDocumentation
+ */
+export { RaftkitError } from './errors.js';
+export {
+  CompactedError,
+  ConfigInvalidError,
+  ProposalDroppedError,
+  SnapOutOfDateError,
+  SnapshotTemporarilyUnavailableError,
+  StepLocalMsgError,
+  StepPeerNotFoundError,
+  UnavailableError,
+} from './raft/errors.js';
+export {
+  EMPTY_BYTES,
+  EntryType,
+  emptyConfState,
+  emptyHardState,
+  emptySnapshot,
+  isEmptyHardState,
+  isEmptySnapshot,
+} from './raft/entry.js';
+export type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from './raft/entry.js';
+export { MessageType, MessageTypeName, createMessage, isLocalMessage, isResponseMessage } from './raft/messages.js';
+export type { Message, MessageInit } from './raft/messages.js';
+export {
+  ConfChangeTransition,
+  ConfChangeType,
+  decodeConfChange,
+  decodeConfChangeV2,
+  encodeConfChange,
+  encodeConfChangeV2,
+} from './raft/conf-change.js';
+export type { AnyConfChange, ConfChange, ConfChangeSingle, ConfChangeV2 } from './raft/conf-change.js';
+export { StateType, StateTypeName } from './raft/ready.js';
+export type { ReadState, Ready, SoftState } from './raft/ready.js';
+export { MemoryStorage } from './raft/log-storage.js';
+export type { InitialState, LogStorage, MemoryStorageOptions } from './raft/log-storage.js';
+export type { RaftConfig, ReadOnlyOption } from './raft/config.js';
+export { SeededRng } from './raft/rng.js';
+export type { Rng } from './raft/rng.js';
+export { silentLogger } from './raft/logger.js';
+export type { Logger } from './raft/logger.js';
