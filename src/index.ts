@@ -44,3 +44,23 @@ export { SeededRng } from './raft/rng.js';
 export type { Rng } from './raft/rng.js';
 export { silentLogger } from './raft/logger.js';
 export type { Logger } from './raft/logger.js';
+export { RaftNode } from './raft/raft-node.js';
+export type { Peer, SnapshotStatus } from './raft/raft-node.js';
+export { RaftInvariantError } from './raft/errors.js';
+export { validateConfig } from './raft/config.js';
+export type { ResolvedConfig } from './raft/config.js';
+export { mustSync } from './raft/ready.js';
+export type { ProgressStatus, Status } from './raft/status.js';
+export { asV2, enterJoint, isConfChangeV2, leaveJoint } from './raft/conf-change.js';
+export {
+  defaultDataFormatter,
+  describeConfChangeV2,
+  describeConfState,
+  describeEntry,
+  describeHardState,
+  describeMessage,
+  describeReady,
+  describeSnapshot,
+  describeSoftState,
+} from './raft/describe.js';
+export type { DataFormatter } from './raft/describe.js';

@@ -194,11 +194,15 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
 }
 
 /**
- * Decodes the data of an `EntryConfChangeV2` entry.
+ * Decodes the data of an `EntryConfChangeV2` entry. Empty data decodes to the empty change
+ * (leave the joint configuration).
  *
  * @throws {@link ConfigInvalidError} when the bytes are not a valid encoded {@link ConfChangeV2}.
  */
 export function decodeConfChangeV2(data: Uint8Array): ConfChangeV2 {
+  // Empty data is the empty ConfChangeV2 that leaves a joint configuration (as in etcd,
+  // where a nil payload unmarshals to the zero value).
+  if (data.length === 0) return { transition: ConfChangeTransition.ConfChangeTransitionAuto, changes: [] };
   if (data.length < 10 || data[0] !== TAG_V2) throw malformed('not a ConfChangeV2');
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const transition = data[1]!;

@@ -70,3 +70,15 @@ export class ConfigInvalidError extends RaftkitError {
     super('ERR_CONFIG_INVALID', message);
   }
 }
+
+/**
+ * A Raft invariant would be broken (for example committing beyond the last index, or
+ * storage returning a log that contradicts the hard state). This indicates a bug or corrupt
+ * storage; the node must not continue.
+ */
+export class RaftInvariantError extends RaftkitError {
+  /** @param message - which invariant and the values involved. */
+  constructor(message: string) {
+    super('ERR_RAFT_INVARIANT', message);
+  }
+}

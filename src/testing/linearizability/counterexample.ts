@@ -1,0 +1,138 @@
+import type { SearchBudget } from './budget.js';
+import type { Model } from './model.js';
+import { asUnknown, outputOf, type Operation } from './operation.js';
+import { searchLinearization, type SearchOperation, type SearchOutcome } from './search.js';
+
+/**
+ * A small non-linearizable sub-history, found by cutting the history at the first
+ * moment it stops being linearizable and then dropping operations that do not matter.
+ */
+export interface Counterexample<Input, Output> {
+  /** The operations, sorted by call time. Operations still running at the cut are unknown. */
+  readonly operations: readonly Operation<Input, Output>[];
+  /** The operations whose return made the history non-linearizable (usually one). */
+  readonly culprits: readonly Operation<Input, Output>[];
+  /** Whether shrinking finished; false if its budget ran out first (the result is still a counterexample). */
+  readonly minimal: boolean;
+}
+
+/** Per-search step allowance while shrinking, as a multiple of the sub-history's size. */
+const STEPS_PER_OP = 64;
+const MIN_STEPS_PER_SEARCH = 20_000;
+
+/**
+ * Finds a small counterexample inside `operations`, which must be non-linearizable.
+ *
+ * 1. **Cut.** A prefix of a linearizable history is linearizable, so the first return
+ *    event after which the history fails is found by binary search. Operations called
+ *    by then but not yet returned become unknown; later ones are dropped.
+ * 2. **Shrink.** Dropping operations can create new, unrelated violations (drop the
+ *    write a read observed and the read becomes impossible), so a candidate is kept only
+ *    if it still fails, still passes once the culprits' outputs are forgotten, and, when
+ *    the original violation was about real-time order, still passes once the culprits may
+ *    run at any time. Chunks are dropped first, then single operations, within `budget`.
+ */
+export function findCounterexample<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  operations: readonly Operation<Input, Output>[],
+  budget: SearchBudget,
+): Counterexample<Input, Output> {
+  const ops = [...operations].sort((a, b) => a.call - b.call);
+  const { kept, culprits } = cutAtFirstViolation(model, ops, budget);
+  return shrink(model, kept, culprits, budget);
+}
+
+function cutAtFirstViolation<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  ops: readonly Operation<Input, Output>[],
+  budget: SearchBudget,
+): { kept: Operation<Input, Output>[]; culprits: Operation<Input, Output>[] } {
+  const returns = [...new Set(ops.filter((op) => op.outcome === 'ok').map((op) => op.return))].sort((a, b) => a - b);
+  let lo = 0;
+  let hi = returns.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const prefix = prefixAt(ops, returns[mid]!);
+    const verdict = run(model, [...prefix.kept, ...prefix.culprits].map(toSearch), budget, ops.length);
+    if (verdict === 'violation') hi = mid;
+    else lo = mid + 1;
+  }
+  return prefixAt(ops, returns[lo] ?? Infinity);
+}
+
+/** The history as it stood at time `t`: culprits are the completed operations returning exactly at `t`. */
+function prefixAt<Input, Output>(
+  ops: readonly Operation<Input, Output>[],
+  t: number,
+): { kept: Operation<Input, Output>[]; culprits: Operation<Input, Output>[] } {
+  const kept: Operation<Input, Output>[] = [];
+  const culprits: Operation<Input, Output>[] = [];
+  for (const op of ops) {
+    if (op.call > t) continue;
+    if (op.outcome === 'ok' && op.return === t) culprits.push(op);
+    else kept.push(op.outcome === 'ok' && op.return < t ? op : asUnknown(op));
+  }
+  return { kept, culprits };
+}
+
+function shrink<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  initial: Operation<Input, Output>[],
+  culprits: Operation<Input, Output>[],
+  budget: SearchBudget,
+): Counterexample<Input, Output> {
+  const size = initial.length + culprits.length;
+  const exact = culprits.map(toSearch);
+  const forgotten = culprits.map((op) => toSearch<Input, Output>(asUnknown(op)));
+  const relaxed = exact.map((op) => ({ ...op, call: -Infinity, return: Infinity }));
+  let minimal = true;
+  const check = (rest: Operation<Input, Output>[], tail: SearchOperation<Input, Output>[]): SearchOutcome => {
+    const verdict = run(model, [...rest.map(toSearch), ...tail], budget, size);
+    if (verdict !== 'linearizable' && verdict !== 'violation') minimal = false;
+    return verdict;
+  };
+  const timingMatters = check(initial, relaxed) === 'linearizable';
+  const accept = (candidate: Operation<Input, Output>[]): boolean =>
+    check(candidate, forgotten) === 'linearizable' &&
+    (!timingMatters || check(candidate, relaxed) === 'linearizable') &&
+    check(candidate, exact) === 'violation';
+
+  let kept = initial;
+  let outOfBudget = false;
+  let chunk = Math.max(1, kept.length);
+  while (kept.length > 0 && !outOfBudget) {
+    let dropped = false;
+    for (let start = 0; start < kept.length; ) {
+      if (budget.exhausted()) {
+        outOfBudget = true;
+        minimal = false;
+        break;
+      }
+      const candidate = [...kept.slice(0, start), ...kept.slice(start + chunk)];
+      if (accept(candidate)) {
+        kept = candidate;
+        dropped = true;
+      } else start += chunk;
+    }
+    // Halve the chunk; at single operations, sweep again until nothing more can go.
+    if (chunk > 1) chunk = Math.min(chunk >>> 1, Math.max(1, kept.length));
+    else if (!dropped) break;
+  }
+  const operations = [...kept, ...culprits].sort((a, b) => a.call - b.call);
+  return { operations, culprits, minimal };
+}
+
+function run<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  ops: readonly SearchOperation<Input, Output>[],
+  budget: SearchBudget,
+  size: number,
+): SearchOutcome {
+  return budget.within(Math.max(MIN_STEPS_PER_SEARCH, STEPS_PER_OP * size), (sub) =>
+    searchLinearization(model, ops, sub),
+  );
+}
+
+function toSearch<Input, Output>(op: Operation<Input, Output>): SearchOperation<Input, Output> {
+  return { input: op.input, output: outputOf(op), call: op.call, return: op.return, required: op.outcome === 'ok' };
+}

@@ -1,0 +1,27 @@
+/**
+ * The linearizability checker of `raftkit/testing`: record client operations, then
+ * check them against a sequential model.
+ */
+export { checkLinearizable } from './check.js';
+export type { CheckOptions, CheckResult, LinearizableResult, NotLinearizableResult, UnknownResult } from './check.js';
+export type { BudgetExhaustion } from './budget.js';
+export { HistoryFormatError, OperationAlreadyCompletedError } from './errors.js';
+export { historyFromJSON, historyToJSON } from './json.js';
+export type { HistoryJsonEntry } from './json.js';
+export { kvModel } from './kv-model.js';
+export type { KvCompare, KvInput, KvOutput, KvState, KvTxnOp, KvTxnOpResult } from './kv-model.js';
+export { partitionBy } from './model.js';
+export type { HistoryPartition, Model, StepResult } from './model.js';
+export type {
+  ClientId,
+  CompletedOperation,
+  FailedOperation,
+  Operation,
+  OperationBase,
+  OperationOutcome,
+  UnknownOperation,
+} from './operation.js';
+export { HistoryRecorder } from './recorder.js';
+export type { HistoryRecorderOptions, OperationHandle } from './recorder.js';
+export { registerModel } from './register-model.js';
+export type { RegisterInput, RegisterModelOptions, RegisterOutput, RegisterValue } from './register-model.js';

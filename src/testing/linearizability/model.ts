@@ -1,0 +1,74 @@
+import type { Operation } from './operation.js';
+
+/**
+ * The result of applying one operation to a model state: either the operation's output
+ * is possible from `state` (and `state` is the state after it), or it is not.
+ */
+export type StepResult<State> = { readonly ok: true; readonly state: State } | { readonly ok: false };
+
+/** One independent sub-history of a partitioned history (for example, all operations on one key). */
+export interface HistoryPartition<Input, Output> {
+  /** A name for the partition, shown in results (for the KV model: the key). */
+  readonly key: string;
+  /** The operations of this partition. */
+  readonly operations: readonly Operation<Input, Output>[];
+}
+
+/**
+ * A sequential specification the checker compares a history against: the object the
+ * clients believe they share, written as a pure state machine.
+ *
+ * States must be immutable values: `step` returns a new state and never modifies its
+ * argument, because the search keeps old states to backtrack to.
+ *
+ * @typeParam State - the model's state (immutable).
+ * @typeParam Input - what a client asks for.
+ * @typeParam Output - what a client observes.
+ */
+export interface Model<State, Input, Output> {
+  /** The state before any operation. */
+  init(): State;
+  /**
+   * Applies `input` to `state` and says whether `output` is a possible result.
+   *
+   * `output` is `undefined` when the operation's outcome is unknown: the model must
+   * then accept (apply the effect and return `ok: true`), since any output is allowed.
+   */
+  step(state: State, input: Input, output: Output | undefined): StepResult<State>;
+  /**
+   * A string that identifies a state, used to memoize the search. Two states with the
+   * same hash are treated as equal unless {@link Model.equal} says otherwise.
+   */
+  hash(state: State): string;
+  /** Optional exact equality for states whose hashes collide; defaults to comparing hashes. */
+  equal?(a: State, b: State): boolean;
+  /**
+   * Optional split of a history into independent sub-histories that are checked one by
+   * one (P-compositionality: a history is linearizable iff every partition is). Return
+   * the partitions in a stable order.
+   */
+  partition?(operations: readonly Operation<Input, Output>[]): readonly HistoryPartition<Input, Output>[];
+  /** Optional one-line rendering of an operation; `output` is `undefined` when unknown. */
+  describeOperation?(input: Input, output: Output | undefined): string;
+}
+
+/**
+ * Splits `operations` by `keyOf(input)`, keeping each partition in history order and
+ * the partitions in order of first appearance. A helper for {@link Model.partition}.
+ */
+export function partitionBy<Input, Output>(
+  operations: readonly Operation<Input, Output>[],
+  keyOf: (input: Input) => string,
+): HistoryPartition<Input, Output>[] {
+  const byKey = new Map<string, Operation<Input, Output>[]>();
+  for (const op of operations) {
+    const key = keyOf(op.input);
+    let list = byKey.get(key);
+    if (list === undefined) {
+      list = [];
+      byKey.set(key, list);
+    }
+    list.push(op);
+  }
+  return [...byKey].map(([key, ops]) => ({ key, operations: ops }));
+}

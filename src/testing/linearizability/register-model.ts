@@ -1,0 +1,71 @@
+import { formatValue } from './explain.js';
+import type { Model, StepResult } from './model.js';
+
+/** A value a register holds: any JSON primitive, compared with `===`. */
+export type RegisterValue = string | number | boolean | null;
+
+/** An operation on a register: read it, write it, or compare-and-set it. */
+export type RegisterInput =
+  | { readonly op: 'read' }
+  | { readonly op: 'write'; readonly value: RegisterValue }
+  | { readonly op: 'cas'; readonly expected: RegisterValue; readonly value: RegisterValue };
+
+/** What a register operation returns; `op` matches the input's `op`. */
+export type RegisterOutput =
+  | { readonly op: 'read'; readonly value: RegisterValue }
+  | { readonly op: 'write' }
+  | { readonly op: 'cas'; readonly swapped: boolean };
+
+/** Options of {@link registerModel}. */
+export interface RegisterModelOptions {
+  /** The value before any write. Default: `null`. */
+  readonly initial?: RegisterValue;
+}
+
+/**
+ * The model of a single read/write register with compare-and-set: a `read` returns the
+ * last value written; a `cas` writes `value` and returns `swapped: true` iff the
+ * register held `expected`. An output whose `op` differs from the input's never matches.
+ */
+export function registerModel(options: RegisterModelOptions = {}): Model<RegisterValue, RegisterInput, RegisterOutput> {
+  const initial = options.initial ?? null;
+  return {
+    init: () => initial,
+    step: stepRegister,
+    hash: (state) => formatValue(state),
+    describeOperation: describeRegisterOperation,
+  };
+}
+
+function stepRegister(
+  state: RegisterValue,
+  input: RegisterInput,
+  output: RegisterOutput | undefined,
+): StepResult<RegisterValue> {
+  if (output !== undefined && output.op !== input.op) return { ok: false };
+  switch (input.op) {
+    case 'read':
+      return output === undefined || (output.op === 'read' && output.value === state) ? { ok: true, state } : { ok: false };
+    case 'write':
+      return { ok: true, state: input.value };
+    case 'cas': {
+      const swapped = state === input.expected;
+      if (output !== undefined && output.op === 'cas' && output.swapped !== swapped) return { ok: false };
+      return { ok: true, state: swapped ? input.value : state };
+    }
+  }
+}
+
+function describeRegisterOperation(input: RegisterInput, output: RegisterOutput | undefined): string {
+  const result = (text: string): string => (output === undefined ? `${text} -> ?` : text);
+  switch (input.op) {
+    case 'read':
+      return output?.op === 'read' ? `read -> ${formatValue(output.value)}` : result('read');
+    case 'write':
+      return result(`write ${formatValue(input.value)}`);
+    case 'cas': {
+      const text = `cas ${formatValue(input.expected)} -> ${formatValue(input.value)}`;
+      return output?.op === 'cas' ? `${text} (${output.swapped ? 'swapped' : 'not swapped'})` : result(text);
+    }
+  }
+}
