@@ -31,7 +31,8 @@ export function confStatesEquivalent(a: ConfState, b: ConfState): boolean {
  * new peers at once.
  */
 export function switchToConfig(r: Raft, cfg: TrackerConfig, progress: ProgressMap): ConfState {
-  r.trk.applyConfig(cfg, progress);
+  r.trk.config = cfg;
+  r.trk.progress = progress;
   r.logger.info(`${r.id} switched to configuration ${r.trk.config.voters.toString()}`);
   const cs = r.trk.confState();
   const pr = r.trk.progress.get(r.id);
