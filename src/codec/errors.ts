@@ -12,7 +12,8 @@ import { RaftkitError } from '../errors.js';
 export class CodecError extends RaftkitError {
   /**
    * @param message - what is wrong with the bytes, naming the record and field.
-   * @param options - optional `cause`: the lower-level error (for example from msgpackr).
+   * @param options - optional extra detail.
+   * @param options.cause - the lower-level error (for example from msgpackr).
    */
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_CODEC', message, options);

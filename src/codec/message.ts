@@ -103,6 +103,7 @@ export function encodeMessage(message: Message): Uint8Array {
  * Encodes a {@link Message} directly as one length-prefixed frame (see `encodeFrame`), which
  * saves a copy on the send path: the same bytes as `encodeFrame(encodeMessage(message))`.
  *
+ * @param message - the message to send.
  * @param options - `maxFrameSize`: the largest payload allowed (default 16 MiB).
  * @throws `CodecError` when the encoding is larger than `maxFrameSize`.
  */
@@ -118,9 +119,13 @@ export function encodeMessageFrame(message: Message, options?: FrameOptions): Ui
 /**
  * Decodes bytes written by {@link encodeMessage}, validating every field: a known message
  * type, non-negative safe integers for terms, indexes and ids, a boolean `reject`, valid entry
- * types, and so on. Byte fields (entry data, snapshot data, context) are copied, so the result
- * never keeps `bytes` alive and is unaffected if `bytes` is reused. The result has exactly the
- * shape `createMessage` gives.
+ * types, and so on. The result has exactly the shape `createMessage` gives.
+ *
+ * Byte fields (entry data, snapshot data, context) are views into one private copy of `bytes`
+ * made by the decoder: the result never keeps `bytes` (or the chunk it is a view of) alive and
+ * is unaffected if `bytes` is reused, but the entries of one message share that copy, so one
+ * retained entry keeps its whole message's bytes alive. Copy `data` if you keep a few entries
+ * of a large message for long. Empty byte fields are the shared `EMPTY_BYTES`.
  *
  * @throws `CodecError`, and nothing else, whatever `bytes` holds.
  */
@@ -140,7 +145,8 @@ export function encodeEntry(entry: Entry): Uint8Array {
 }
 
 /**
- * Decodes a record written by {@link encodeEntry}; the data is copied (see {@link decodeMessage}).
+ * Decodes a record written by {@link encodeEntry}; `data` is a view into a private copy of
+ * `bytes` (see {@link decodeMessage}).
  *
  * @throws `CodecError`, and nothing else, whatever `bytes` holds.
  */

@@ -9,12 +9,20 @@ import { readBool, readBytes, readIds, readTuple, readUint } from './validate.js
 //   SnapshotMetadata [index, term, ConfState]
 //   Snapshot         [data, SnapshotMetadata]          (inside a Message only)
 
-/** @internal The version 1 body of a {@link ConfState}. */
+/**
+ * The version 1 body of a {@link ConfState}.
+ *
+ * @internal
+ */
 export function confStateBody(cs: ConfState): unknown[] {
   return [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext, cs.autoLeave];
 }
 
-/** @internal Reads a version 1 {@link ConfState} body. */
+/**
+ * Reads a version 1 {@link ConfState} body.
+ *
+ * @internal
+ */
 export function readConfState(v: unknown): ConfState {
   const f = readTuple(v, 5, 'ConfState');
   return {
@@ -26,12 +34,20 @@ export function readConfState(v: unknown): ConfState {
   };
 }
 
-/** @internal The version 1 body of a {@link SnapshotMetadata}. */
+/**
+ * The version 1 body of a {@link SnapshotMetadata}.
+ *
+ * @internal
+ */
 export function snapshotMetadataBody(md: SnapshotMetadata): unknown[] {
   return [md.index, md.term, confStateBody(md.confState)];
 }
 
-/** @internal Reads a version 1 {@link SnapshotMetadata} body. */
+/**
+ * Reads a version 1 {@link SnapshotMetadata} body.
+ *
+ * @internal
+ */
 export function readSnapshotMetadata(v: unknown): SnapshotMetadata {
   const f = readTuple(v, 3, 'SnapshotMetadata');
   return {
@@ -41,12 +57,20 @@ export function readSnapshotMetadata(v: unknown): SnapshotMetadata {
   };
 }
 
-/** @internal The version 1 body of a {@link Snapshot} (data and metadata). */
+/**
+ * The version 1 body of a {@link Snapshot} (data and metadata).
+ *
+ * @internal
+ */
 export function snapshotBody(snap: Snapshot): unknown[] {
   return [snap.data, snapshotMetadataBody(snap.metadata)];
 }
 
-/** @internal Reads a version 1 {@link Snapshot} body; the data is copied. */
+/**
+ * Reads a version 1 {@link Snapshot} body; the data is copied.
+ *
+ * @internal
+ */
 export function readSnapshot(v: unknown): Snapshot {
   const f = readTuple(v, 2, 'Snapshot');
   return { data: readBytes(f[0], 'Snapshot.data'), metadata: readSnapshotMetadata(f[1]) };

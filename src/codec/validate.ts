@@ -69,13 +69,13 @@ export function readEntryType(v: unknown, field: string): EntryType {
 }
 
 /**
- * Returns a copy of the bytes in `v`, so decoded values never keep the input (a frame, a
- * socket chunk, a storage buffer) alive or change when it is reused. Empty bytes decode to the
- * shared {@link EMPTY_BYTES}.
+ * Returns `v` as bytes. `v` is already a view into the decoder's private copy of the record
+ * (see `unpackRecord`), so it is returned as is; empty bytes decode to the shared
+ * {@link EMPTY_BYTES}.
  */
 export function readBytes(v: unknown, field: string): Uint8Array {
   if (!(v instanceof Uint8Array)) fail(field, 'bytes', v);
-  return v.length === 0 ? EMPTY_BYTES : new Uint8Array(v);
+  return v.length === 0 ? EMPTY_BYTES : v;
 }
 
 /** Like {@link readBytes}, but `nil` decodes to `undefined`. */
