@@ -19,6 +19,8 @@ export interface Counterexample<Input, Output> {
 /** Per-search step allowance while shrinking, as a multiple of the sub-history's size. */
 const STEPS_PER_OP = 64;
 const MIN_STEPS_PER_SEARCH = 20_000;
+/** Largest sub-history (operations) for which shrinking also checks the order-free relaxation, which is exponential. */
+const FULL_RELAXATION_LIMIT = 12;
 
 /**
  * Finds a small counterexample inside `operations`, which must be non-linearizable.
@@ -29,8 +31,9 @@ const MIN_STEPS_PER_SEARCH = 20_000;
  * 2. **Shrink.** Dropping operations can create new, unrelated violations (drop the
  *    write a read observed and the read becomes impossible), so a candidate is kept only
  *    if it still fails, still passes once the culprits' outputs are forgotten, and, when
- *    the original violation was about real-time order, still passes once the culprits may
- *    run at any time. Chunks are dropped first, then single operations, within `budget`.
+ *    the violation was about real-time order, still passes once the culprits (and, for
+ *    small candidates, all operations) may run at any time. Chunks are dropped first,
+ *    then single operations, within `budget`.
  */
 export function findCounterexample<State, Input, Output>(
   model: Model<State, Input, Output>,
@@ -84,32 +87,38 @@ function shrink<State, Input, Output>(
   const size = initial.length + culprits.length;
   const exact = culprits.map(toSearch);
   const forgotten = culprits.map((op) => toSearch<Input, Output>(asUnknown(op)));
-  const relaxed = exact.map((op) => ({ ...op, call: -Infinity, return: Infinity }));
+  const culpritsAnytime = exact.map(anytime);
   let minimal = true;
-  const check = (rest: Operation<Input, Output>[], tail: SearchOperation<Input, Output>[]): SearchOutcome => {
-    const verdict = run(model, [...rest.map(toSearch), ...tail], budget, size);
+  const check = (rest: readonly Operation<Input, Output>[], tail: SearchOperation<Input, Output>[], relax = false): SearchOutcome => {
+    const ops = [...rest.map(toSearch), ...tail];
+    const verdict = run(model, relax ? ops.map(anytime) : ops, budget, size);
     if (verdict !== 'linearizable' && verdict !== 'violation') minimal = false;
     return verdict;
   };
-  const timingMatters = check(initial, relaxed) === 'linearizable';
-  const accept = (candidate: Operation<Input, Output>[]): boolean =>
-    check(candidate, forgotten) === 'linearizable' &&
-    (!timingMatters || check(candidate, relaxed) === 'linearizable') &&
-    check(candidate, exact) === 'violation';
+  // Was the violation about real-time order? Then a smaller candidate must keep it so: if the
+  // culprits (or, once the candidate is small enough to afford it, every operation) may run at
+  // any time, the candidate must pass. Otherwise a drop could turn "read too late" into
+  // "read a value nobody wrote", a different and misleading violation.
+  const culpritTiming = check(initial, culpritsAnytime) === 'linearizable';
+  let allTiming: boolean | undefined;
+  const accept = (kept: readonly Operation<Input, Output>[], candidate: Operation<Input, Output>[]): boolean => {
+    if (check(candidate, forgotten) !== 'linearizable') return false;
+    if (culpritTiming && check(candidate, culpritsAnytime) !== 'linearizable') return false;
+    if (allTiming === undefined && kept.length + culprits.length <= FULL_RELAXATION_LIMIT) {
+      allTiming = check(kept, exact, true) === 'linearizable';
+    }
+    if (allTiming === true && check(candidate, exact, true) !== 'linearizable') return false;
+    return check(candidate, exact) === 'violation';
+  };
 
   let kept = initial;
-  let outOfBudget = false;
   let chunk = Math.max(1, kept.length);
-  while (kept.length > 0 && !outOfBudget) {
+  while (kept.length > 0) {
     let dropped = false;
     for (let start = 0; start < kept.length; ) {
-      if (budget.exhausted()) {
-        outOfBudget = true;
-        minimal = false;
-        break;
-      }
+      if (budget.exhausted()) return finish(kept, culprits, false);
       const candidate = [...kept.slice(0, start), ...kept.slice(start + chunk)];
-      if (accept(candidate)) {
+      if (accept(kept, candidate)) {
         kept = candidate;
         dropped = true;
       } else start += chunk;
@@ -118,8 +127,20 @@ function shrink<State, Input, Output>(
     if (chunk > 1) chunk = Math.min(chunk >>> 1, Math.max(1, kept.length));
     else if (!dropped) break;
   }
-  const operations = [...kept, ...culprits].sort((a, b) => a.call - b.call);
-  return { operations, culprits, minimal };
+  return finish(kept, culprits, minimal);
+}
+
+function finish<Input, Output>(
+  kept: readonly Operation<Input, Output>[],
+  culprits: readonly Operation<Input, Output>[],
+  minimal: boolean,
+): Counterexample<Input, Output> {
+  return { operations: [...kept, ...culprits].sort((a, b) => a.call - b.call), culprits, minimal };
+}
+
+/** The operation with its real-time bounds removed: it may take effect at any point. */
+function anytime<Input, Output>(op: SearchOperation<Input, Output>): SearchOperation<Input, Output> {
+  return { ...op, call: -Infinity, return: Infinity };
 }
 
 function run<State, Input, Output>(

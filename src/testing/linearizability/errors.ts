@@ -15,7 +15,8 @@ export class HistoryFormatError extends RaftkitError {
    * @param index - the position of the bad operation, or `-1`.
    * @param field - the bad field, or `''`.
    * @param problem - what is wrong, in a few words.
-   * @param options - optional `cause`.
+   * @param options - optional details.
+   * @param options.cause - the underlying error, if any.
    */
   constructor(index: number, field: string, problem: string, options?: { cause?: unknown }) {
     const where = index < 0 ? 'history' : field === '' ? `history[${index}]` : `history[${index}].${field}`;

@@ -6,14 +6,24 @@ const SLOT = 3;
 
 /**
  * Renders a value for humans: JSON where possible (so strings are quoted and `null`
- * shows), `String()` otherwise (bigints, symbols, cycles).
+ * shows); bigints, symbols, functions and cycles get a short placeholder.
  */
 export function formatValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return '[function]';
+    default:
+      try {
+        return JSON.stringify(value);
+      } catch {
+        return '[unserializable]';
+      }
   }
 }
 
@@ -71,8 +81,8 @@ export function explainCounterexample<State, Input, Output>(
   const where = partitionKey === '' ? 'The history' : `Partition ${formatValue(partitionKey)}`;
   return [
     `${where} is not linearizable. Smallest failing sub-history: ${operations.length} of ${partitionSize} operations.`,
-    `Every operation before the one marked * can be ordered consistently, but no order of these`,
-    `operations respects both real time and the model once ${names} returns.`,
+    `These operations can be ordered to respect real time and the model until the one marked * returns`,
+    `(${names}); with its output, no such order exists.`,
     '',
     line(header),
     ...rows.map(line),

@@ -21,9 +21,9 @@ export interface HistoryPartition<Input, Output> {
  * States must be immutable values: `step` returns a new state and never modifies its
  * argument, because the search keeps old states to backtrack to.
  *
- * @typeParam State - the model's state (immutable).
- * @typeParam Input - what a client asks for.
- * @typeParam Output - what a client observes.
+ * @template State - the model's state (immutable).
+ * @template Input - what a client asks for.
+ * @template Output - what a client observes.
  */
 export interface Model<State, Input, Output> {
   /** The state before any operation. */

@@ -58,7 +58,7 @@ class EventList {
       }
     });
     const order = times.map((_, e) => e);
-    order.sort((a, b) => times[a]! - times[b]! || isCall[b]! - isCall[a]! || opOf[a]! - opOf[b]!);
+    order.sort((a, b) => compareTimes(times[a]!, times[b]!) || isCall[b]! - isCall[a]! || opOf[a]! - opOf[b]!);
     const count = order.length;
     this.head = count;
     this.next = new Int32Array(count + 1).fill(NIL);
@@ -106,6 +106,11 @@ class EventList {
     this.next[p] = e;
     if (n !== NIL) this.prev[n] = e;
   }
+}
+
+/** Orders times, including `-Infinity`/`Infinity` (whose difference would be NaN). */
+function compareTimes(a: number, b: number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
