@@ -1,11 +1,11 @@
 import { decodeConfChange, decodeConfChangeV2 } from '../../src/raft/conf-change.js';
 import type { RaftConfig } from '../../src/raft/config.js';
-import { EntryType, isEmptySnapshot, type ConfState, type Entry } from '../../src/raft/entry.js';
-import { MemoryStorage } from '../../src/raft/log-storage.js';
+import { EntryType, isEmptySnapshot, type ConfState, type Entry, type HardState } from '../../src/raft/entry.js';
+import { MemoryStorage, type LogStorage } from '../../src/raft/log-storage.js';
 import type { Logger } from '../../src/raft/logger.js';
-import type { Message } from '../../src/raft/messages.js';
+import { MessageType, createMessage, type Message } from '../../src/raft/messages.js';
 import { RaftNode } from '../../src/raft/raft-node.js';
-import type { Ready } from '../../src/raft/ready.js';
+import { StateType, type Ready } from '../../src/raft/ready.js';
 
 /** One node of a {@link RaftHarness}: the RaftNode, its storage and what it applied. */
 export interface HarnessNode {
@@ -30,6 +30,11 @@ export interface HarnessOptions {
   configFor?: (id: number) => Partial<Omit<RaftConfig, 'id' | 'storage'>>;
   /** A logger factory. */
   logger?: (id: number) => Logger;
+  /**
+   * Wraps a node's MemoryStorage in the LogStorage the RaftNode reads from (for example to
+   * inject storage errors). The harness still persists Readies into the MemoryStorage.
+   */
+  wrapStorage?: (id: number, storage: MemoryStorage) => LogStorage;
 }
 
 /** Handles one Ready exactly as the contract says: persist, send, apply, advance. */
@@ -83,7 +88,7 @@ export class RaftHarness {
       ...this.options.config,
       ...(this.options.configFor?.(id) ?? {}),
       id,
-      storage,
+      storage: this.options.wrapStorage?.(id, storage) ?? storage,
       applied,
     };
     if (this.options.logger) cfg.logger = this.options.logger(id);
@@ -105,6 +110,19 @@ export class RaftHarness {
     n.confState = old.confState;
     this.nodes.set(id, n);
     return n;
+  }
+
+  /**
+   * Snapshots node `id`'s state at its applied index (with its current configuration) and
+   * compacts its storage up to that index, as an application does to bound its log.
+   * Returns the snapshot index.
+   */
+  compact(id: number, data: Uint8Array = new Uint8Array(0)): number {
+    const n = this.get(id);
+    const applied = n.node.status().applied;
+    n.storage.createSnapshot(applied, n.node.status().config, data);
+    n.storage.compact(applied);
+    return applied;
   }
 
   /** The node with this id. */
@@ -165,6 +183,20 @@ export class RaftHarness {
     }
   }
 
+  /** Ticks only the nodes in `ids`, `n` times, stabilizing after each tick. */
+  tickNodes(ids: readonly number[], n = 1): void {
+    for (let i = 0; i < n; i++) {
+      for (const id of ids) this.get(id).node.tick();
+      this.stabilize();
+    }
+  }
+
+  /** Proposes each string as a normal entry on node `id` and stabilizes. */
+  propose(id: number, ...data: string[]): void {
+    for (const d of data) this.get(id).node.propose(bytes(d));
+    this.stabilize();
+  }
+
   /** Makes `id` campaign and stabilizes. */
   elect(id: number): void {
     this.get(id).node.campaign();
@@ -204,4 +236,72 @@ export class RaftHarness {
 /** UTF-8 bytes of a string. */
 export function bytes(s: string): Uint8Array {
   return new TextEncoder().encode(s);
+}
+
+/** Options for {@link newTestNode}: a single node over a pre-filled MemoryStorage. */
+export interface TestNodeOptions {
+  /** Voter ids of the configuration (default [1, 2, 3]). */
+  voters?: number[];
+  /** Learner ids. */
+  learners?: number[];
+  /** The terms of the entries already in the persisted log, at indexes 1, 2, … */
+  logTerms?: number[];
+  /** The persisted hard state (default empty; commit must be within the log). */
+  hardState?: HardState;
+  /** Extra RaftNode config. */
+  config?: Partial<Omit<RaftConfig, 'id' | 'storage'>>;
+}
+
+/** A normal entry with the given term and index (and optional UTF-8 data). */
+export function ent(term: number, index: number, data = ''): Entry {
+  return { term, index, type: EntryType.EntryNormal, data: bytes(data) };
+}
+
+/**
+ * Creates one node (not part of a {@link RaftHarness}) whose storage already holds the given
+ * log and hard state, so a unit test can step messages into it directly.
+ */
+export function newTestNode(id: number, options: TestNodeOptions = {}): HarnessNode {
+  const voters = options.voters ?? [1, 2, 3];
+  const storage = new MemoryStorage({ voters, learners: options.learners ?? [] });
+  storage.append((options.logTerms ?? []).map((t, i) => ent(t, i + 1)));
+  if (options.hardState !== undefined) storage.setHardState(options.hardState);
+  const node = new RaftNode({ electionTick: 10, heartbeatTick: 1, seed: id, ...options.config, id, storage });
+  return { id, node, storage, applied: [], confState: undefined };
+}
+
+/**
+ * Handles every pending Ready of a single node (persist, apply, advance) and returns the
+ * messages it sent, `messages` and `persistedMessages` together, in order.
+ */
+export function flush(n: HarnessNode): Message[] {
+  const out: Message[] = [];
+  while (n.node.hasReady()) handleReady(n, n.node.ready(), out);
+  return out;
+}
+
+/**
+ * Makes a single test node leader through the public API: it campaigns and every other
+ * voter grants its (pre-)vote. Everything the node sends on the way is flushed and dropped.
+ */
+export function electByVotes(n: HarnessNode): void {
+  n.node.campaign();
+  flush(n);
+  for (let round = 0; round < 2 && n.node.status().raftState !== StateType.Leader; round++) {
+    const st = n.node.status();
+    const pre = st.raftState === StateType.PreCandidate;
+    for (const v of st.config.voters) {
+      if (v === n.id || n.node.status().raftState !== st.raftState) continue;
+      const type = pre ? MessageType.MsgPreVoteResp : MessageType.MsgVoteResp;
+      n.node.step(createMessage({ type, from: v, to: n.id, term: pre ? st.term + 1 : st.term }));
+      flush(n);
+    }
+  }
+  if (n.node.status().raftState !== StateType.Leader) throw new Error(`node ${n.id} did not become leader`);
+}
+
+/** Counts the queued messages of `type` (optionally only those from/to the given nodes). */
+export function countQueued(h: RaftHarness, type: MessageType, where: { from?: number; to?: number } = {}): number {
+  return h.queue.filter((m) => m.type === type && (where.from === undefined || m.from === where.from) && (where.to === undefined || m.to === where.to))
+    .length;
 }
