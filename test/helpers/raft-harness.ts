@@ -16,6 +16,8 @@ export interface HarnessNode {
   applied: Entry[];
   /** The configuration after the last applied conf change or snapshot. */
   confState: ConfState | undefined;
+  /** Every ReadState this node's Readies carried, in order. */
+  readStates: ReadState[];
 }
 
 /** Options for {@link RaftHarness}. */
@@ -39,6 +41,7 @@ export interface HarnessOptions {
 
 /** Handles one Ready exactly as the contract says: persist, send, apply, advance. */
 export function handleReady(n: HarnessNode, rd: Ready, out: Message[]): void {
+  for (const rs of rd.readStates) n.readStates.push(rs);
   // 1. persist
   if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) {
     n.storage.applySnapshot(rd.snapshot);
@@ -71,6 +74,8 @@ export class RaftHarness {
   readonly isolated = new Set<number>();
   /** Directed links that are cut, as `from->to`. */
   readonly cut = new Set<string>();
+  /** Called with every message just before it is delivered (for counting or recording). */
+  onDeliver: ((m: Message) => void) | undefined = undefined;
   private readonly options: HarnessOptions;
 
   constructor(options: HarnessOptions) {
@@ -92,7 +97,7 @@ export class RaftHarness {
       applied,
     };
     if (this.options.logger) cfg.logger = this.options.logger(id);
-    return { id, node: new RaftNode(cfg), storage, applied: [], confState: undefined };
+    return { id, node: new RaftNode(cfg), storage, applied: [], confState: undefined, readStates: [] };
   }
 
   /** Adds a node with an empty log (for joining a running cluster). */
@@ -156,6 +161,7 @@ export class RaftHarness {
     for (const m of msgs) {
       if (this.dropped(m) || !filter(m)) continue;
       n++;
+      this.onDeliver?.(m);
       try {
         this.get(m.to).node.step(m);
       } catch {
@@ -195,6 +201,21 @@ export class RaftHarness {
   propose(id: number, ...data: string[]): void {
     for (const d of data) this.get(id).node.propose(bytes(d));
     this.stabilize();
+  }
+
+  /** Ticks only node `id`, `n` times, stabilizing after each tick. */
+  tickNode(id: number, n = 1): void {
+    for (let i = 0; i < n; i++) {
+      this.get(id).node.tick();
+      this.stabilize();
+    }
+  }
+
+  /** Replaces node `id` by one built from `storage` (for example a pre-filled log). */
+  replaceStorage(id: number, storage: MemoryStorage): HarnessNode {
+    const n = this.makeNode(id, storage);
+    this.nodes.set(id, n);
+    return n;
   }
 
   /** Makes `id` campaign and stabilizes. */
