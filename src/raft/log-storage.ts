@@ -88,6 +88,29 @@ export class MemoryStorage implements LogStorage {
     this.ents = [{ term: 0, index: 0, type: EntryType.EntryNormal, data: new Uint8Array(0) }];
   }
 
+  /** The lifecycle status; a MemoryStorage is open from construction until {@link MemoryStorage.close}. */
+  status: 'opening' | 'open' | 'closing' | 'closed' = 'open';
+
+  /** Opens the storage (it is always open already; reopening after close keeps the contents). */
+  open(): void {
+    this.status = 'open';
+  }
+
+  /** Marks the storage closed. The contents stay, so reopening models a restart with nothing lost. */
+  close(): void {
+    this.status = 'closed';
+  }
+
+  /**
+   * Persists one Ready: installs the snapshot (if any), appends the entries, then sets the
+   * hard state. In memory, `sync` has no effect.
+   */
+  save(req: { hardState?: HardState | undefined; entries: readonly Entry[]; snapshot?: Snapshot | undefined; sync?: boolean }): void {
+    if (req.snapshot !== undefined && req.snapshot.metadata.index !== 0) this.applySnapshot(req.snapshot);
+    this.append(req.entries);
+    if (req.hardState !== undefined) this.setHardState(req.hardState);
+  }
+
   /** {@inheritDoc LogStorage.initialState} */
   initialState(): InitialState {
     return { hardState: { ...this.hardState }, confState: this.snap.metadata.confState };

@@ -376,16 +376,19 @@ export class Raft {
   }
 
   /**
-   * Appends entries of the current term to the leader's log. Returns false when the
+   * Appends copies of the proposed entries, stamped with the current term and the next
+   * indexes, to the leader's log. Returns false when the
    * uncommitted size limit drops them. The leader acknowledges its own append once the
    * entries are durable (the self-addressed `MsgAppResp` is stepped on advance).
    */
-  appendEntry(es: Entry[]): boolean {
+  appendEntry(proposed: readonly Entry[]): boolean {
     const li = this.raftLog.lastIndex();
-    for (let i = 0; i < es.length; i++) {
-      const e = es[i]!;
-      e.term = this.term;
-      e.index = li + 1 + i;
+    // Fresh entry objects: the proposal's entries belong to the caller (a message may be
+    // delivered twice), and entries in the log are never mutated.
+    const es: Entry[] = new Array<Entry>(proposed.length);
+    for (let i = 0; i < proposed.length; i++) {
+      const p = proposed[i]!;
+      es[i] = { term: this.term, index: li + 1 + i, type: p.type, data: p.data };
     }
     if (!this.increaseUncommittedSize(es)) {
       this.logger.warn(`${this.id} appending new entries to log would exceed uncommitted entry size limit; dropping proposal`);

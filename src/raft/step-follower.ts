@@ -17,8 +17,7 @@ export function stepFollower(r: Raft, m: Message): void {
         r.logger.info(`${r.id} not forwarding to leader ${r.lead} at term ${r.term}; dropping proposal`);
         throw new ProposalDroppedError(`proposal forwarding is disabled; the leader is ${r.lead}`);
       }
-      m.to = r.lead;
-      r.send(m);
+      r.send({ ...m, to: r.lead });
       return;
     case MessageType.MsgApp:
       r.electionElapsed = 0;
@@ -41,8 +40,7 @@ export function stepFollower(r: Raft, m: Message): void {
         r.logger.info(`${r.id} no leader at term ${r.term}; dropping ${m.type === MessageType.MsgReadIndex ? 'index reading' : 'leader transfer'} msg`);
         return;
       }
-      m.to = r.lead;
-      r.send(m);
+      r.send({ ...m, to: r.lead });
       return;
     case MessageType.MsgForgetLeader:
       handleForgetLeader(r);

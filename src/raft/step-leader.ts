@@ -93,18 +93,21 @@ function handlePropose(r: Raft, m: Message): void {
     r.logger.debug(`${r.id} [term ${r.term}] transfer leadership to ${r.leadTransferee} is in progress; dropping proposal`);
     throw new ProposalDroppedError(`leadership transfer to ${r.leadTransferee} is in progress; dropping proposal`);
   }
-  for (let i = 0; i < m.entries.length; i++) {
-    const e = m.entries[i]!;
+  let entries: Entry[] = m.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     if (e.type === EntryType.EntryNormal) continue;
     const failed = confChangeCheck(r, decodeAnyConfChange(e));
     if (failed !== undefined) {
       r.logger.info(`${r.id} ignoring conf change at config ${r.trk.config.voters.toString()}: ${failed}`);
-      m.entries[i] = { term: 0, index: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES };
+      // Replace it with an empty entry, without touching the caller's message.
+      if (entries === m.entries) entries = m.entries.slice();
+      entries[i] = { term: 0, index: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES };
     } else {
       r.pendingConfIndex = r.raftLog.lastIndex() + i + 1;
     }
   }
-  if (!r.appendEntry(m.entries)) {
+  if (!r.appendEntry(entries)) {
     throw new ProposalDroppedError('uncommitted log size limit (maxUncommittedEntriesSize) exceeded; dropping proposal');
   }
   bcastAppend(r);

@@ -1,0 +1,36 @@
+import { describe, expect, test } from 'vitest';
+import { RaftSim, SafetyViolation } from './raft-sim.js';
+
+
+// RAFT_SEEDS=N runs N seeds per cluster size; RAFT_SEED=S replays one seed with a trace.
+const seeds = Number(process.env['RAFT_SEEDS'] ?? 260);
+const only = process.env['RAFT_SEED'] === undefined ? undefined : Number(process.env['RAFT_SEED']);
+
+function runSeed(seed: number, nodes: number): RaftSim {
+  const sim = new RaftSim({ seed, nodes, steps: 400, trace: only !== undefined });
+  try {
+    sim.run();
+  } catch (err) {
+    const hint = `replay: RAFT_SEED=${seed} npx vitest run test/sim/safety.test.ts`;
+    if (only !== undefined) console.log(sim.trace.slice(-120).join('\n'));
+    const what = err instanceof SafetyViolation ? err.message : `seed ${seed}: ${String(err)}`;
+    throw new Error(`${what}\n${hint}`, { cause: err });
+  }
+  return sim;
+}
+
+describe.each([3, 5])('randomized safety, %i nodes', (nodes) => {
+  test(`no safety violation over ${only === undefined ? seeds : 1} seeds`, () => {
+    const list = only === undefined ? Array.from({ length: seeds }, (_, i) => nodes * 100_000 + i + 1) : [only];
+    const totals = { proposals: 0, confChanges: 0, crashes: 0, partitions: 0, drops: 0, dups: 0, snapshots: 0, leadersElected: 0 };
+    for (const seed of list) {
+      const sim = runSeed(seed, nodes);
+      for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += sim.stats[k];
+    }
+    console.log(`${nodes} nodes, ${list.length} seeds:`, JSON.stringify(totals));
+    // The faults and work really happened (a sim that does nothing proves nothing).
+    expect(totals.leadersElected).toBeGreaterThan(list.length);
+    expect(totals.crashes).toBeGreaterThan(0);
+    expect(totals.snapshots).toBeGreaterThan(0);
+  });
+});
