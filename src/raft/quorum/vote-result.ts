@@ -4,7 +4,7 @@
 export const VoteResult = {
   /** Neither a winning nor a losing quorum has been reached yet: some votes are missing. */
   VotePending: 1,
-  /** A quorum of "no" votes has been reached (or can no longer be avoided). */
+  /** A quorum of "yes" votes is no longer possible, even if every missing vote were "yes". */
   VoteLost: 2,
   /** A quorum of "yes" votes has been reached. */
   VoteWon: 3,

@@ -1,6 +1,9 @@
 /** The capacity the ring buffer starts with once something is added; it doubles up to `size`. */
 const INITIAL_CAPACITY = 8;
 
+/** The shared zero-length buffer of a window that has never held a message. */
+const EMPTY = new Float64Array(0);
+
 /**
  * The sliding window of append messages in flight to one follower (etcd's
  * `tracker.Inflights`): a ring buffer of (last entry index, payload bytes) pairs, bounded
@@ -131,5 +134,3 @@ export class Inflights {
     this.sizes = sizes;
   }
 }
-
-const EMPTY = new Float64Array(0);
