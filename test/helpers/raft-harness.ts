@@ -288,7 +288,7 @@ export function newTestNode(id: number, options: TestNodeOptions = {}): HarnessN
   storage.append((options.logTerms ?? []).map((t, i) => ent(t, i + 1)));
   if (options.hardState !== undefined) storage.setHardState(options.hardState);
   const node = new RaftNode({ electionTick: 10, heartbeatTick: 1, seed: id, ...options.config, id, storage });
-  return { id, node, storage, applied: [], confState: undefined };
+  return { id, node, storage, applied: [], confState: undefined, readStates: [] };
 }
 
 /**
