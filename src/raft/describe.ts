@@ -58,9 +58,9 @@ export function describeSnapshot(s: Snapshot): string {
   return `Index:${s.metadata.index} Term:${s.metadata.term} ConfState:${describeConfState(s.metadata.confState)}`;
 }
 
-/** Describes a hard state. */
+/** Describes a hard state; `Vote` is omitted when there is none (as in etcd). */
 export function describeHardState(hs: HardState): string {
-  return `Term:${hs.term} Vote:${hs.vote} Commit:${hs.commit}`;
+  return `Term:${hs.term}${hs.vote !== 0 ? ` Vote:${hs.vote}` : ''} Commit:${hs.commit}`;
 }
 
 /** Describes a soft state. */

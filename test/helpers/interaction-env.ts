@@ -40,10 +40,12 @@ export interface EnvNode {
 export class Output {
   private readonly lines: string[] = [];
   private indent = 0;
+  /** When set (log level `none`), everything written is discarded, as with etcd's `log-level none`. */
+  quiet = false;
 
   /** Appends one or more lines (a multi-line string is split) at the current indentation. */
   write(s: string): void {
-    if (s === '') return;
+    if (s === '' || this.quiet) return;
     const pad = '  '.repeat(this.indent);
     for (const l of s.split('\n')) this.lines.push(pad + l);
   }
@@ -75,7 +77,17 @@ export class InteractionEnv {
   /** Nodes whose links are cut: messages from or to them are discarded when sent. */
   readonly isolated = new Set<number>();
   readonly out = new Output();
-  logLevel: LogLevel = 'info';
+  private level: LogLevel = 'info';
+
+  /** The log level; `none` also silences the command output (for quiet setup stanzas). */
+  get logLevel(): LogLevel {
+    return this.level;
+  }
+
+  set logLevel(l: LogLevel) {
+    this.level = l;
+    this.out.quiet = l === 'none';
+  }
 
   /** A logger that writes raft's own lines into the output, filtered by {@link logLevel}. */
   logger(): Logger {
@@ -147,10 +159,12 @@ export class InteractionEnv {
     n.storage.append(rd.entries);
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
     // 2. send (links of isolated nodes drop everything)
+    let cut = 0;
     for (const m of [...rd.messages, ...rd.persistedMessages]) {
-      if (this.isolated.has(m.from) || this.isolated.has(m.to)) continue;
-      this.messages.push(m);
+      if (this.isolated.has(m.from) || this.isolated.has(m.to)) cut++;
+      else this.messages.push(m);
     }
+    if (cut > 0) this.out.write(`(isolation dropped ${cut} message${cut === 1 ? '' : 's'})`);
     // 3. apply
     for (const e of rd.committedEntries) {
       if (e.type === EntryType.EntryConfChange) n.confState = n.node.applyConfChange(decodeConfChange(e.data));

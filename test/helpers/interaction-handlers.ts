@@ -8,12 +8,13 @@ import {
 import { describeEntry } from '../../src/raft/describe.js';
 import { emptyConfState, type Snapshot } from '../../src/raft/entry.js';
 import { StateType, StateTypeName } from '../../src/raft/ready.js';
-import type { CmdArg, TestData } from './datadriven.js';
+import { parseCommandLine, type CmdArg, type TestData } from './datadriven.js';
 import { InteractionEnv, LOG_LEVELS, describeError, type EnvNode, type LogLevel } from './interaction-env.js';
 
 /**
  * The commands of the interaction scenarios (etcd's rafttest command names). Each handler
- * prints into `env.out`; a command that prints nothing answers `ok`.
+ * prints into `env.out`; a stanza that prints nothing answers `ok`. Input lines of any
+ * command but `propose-conf-change` are run as further commands.
  *
  * | command | effect |
  * | --- | --- |
@@ -29,6 +30,17 @@ import { InteractionEnv, LOG_LEVELS, describeError, type EnvNode, type LogLevel 
  * | `restart ID` / `isolate ID` / `heal` | crash-restart from storage; cut / restore links |
  */
 export function handle(env: InteractionEnv, d: TestData): string {
+  run(env, d);
+  // Every command but propose-conf-change takes no input, so its input lines are further
+  // commands run in order (handy for setup: `log-level none`, `add-nodes …`, `stabilize`).
+  if (d.cmd !== 'propose-conf-change' && d.input !== '') {
+    for (const line of d.input.split('\n')) run(env, { ...d, ...parseCommandLine(line), input: '' });
+  }
+  const s = env.out.take();
+  return s === '' ? 'ok' : s;
+}
+
+function run(env: InteractionEnv, d: TestData): void {
   const fn = HANDLERS[d.cmd];
   if (fn === undefined) throw new Error(`${d.file}:${d.line}: unknown command ${d.cmd}`);
   try {
@@ -36,8 +48,6 @@ export function handle(env: InteractionEnv, d: TestData): string {
   } catch (err) {
     env.out.write(describeError(err));
   }
-  const s = env.out.take();
-  return s === '' ? 'ok' : s;
 }
 
 type Handler = (env: InteractionEnv, d: TestData) => void;
