@@ -1,6 +1,7 @@
+import { asV2, decodeConfChange, decodeConfChangeV2 } from './conf-change.js';
 import { Changer, restore as restoreConfig } from './confchange/index.js';
 import { NONE } from './constants.js';
-import type { ConfState, Snapshot } from './entry.js';
+import { EntryType, type ConfState, type Snapshot } from './entry.js';
 import { RaftInvariantError } from './errors.js';
 import type { Raft } from './raft.js';
 import { StateType } from './ready.js';
@@ -94,4 +95,33 @@ export function restoreFromSnapshot(r: Raft, s: Snapshot): boolean {
     `${r.id} [commit: ${r.raftLog.committed}, lastindex: ${last.index}, lastterm: ${last.term}] restored snapshot [index: ${index}, term: ${term}]`,
   );
   return true;
+}
+
+/**
+ * Re-applies the conf changes of the entries after the storage's snapshot up to `applied`,
+ * so a node restarted with `applied` has the configuration the application had then.
+ *
+ * @throws {@link RaftInvariantError} when `applied` is beyond the commit index or a conf
+ * change entry cannot be decoded or applied.
+ */
+export function replayConfChanges(r: Raft, applied: number): void {
+  const log = r.raftLog;
+  if (applied > log.committed) {
+    throw new RaftInvariantError(`${r.id} applied index ${applied} is beyond the commit index ${log.committed}`);
+  }
+  let lo = log.firstIndex();
+  while (lo <= applied) {
+    const ents = log.slice(lo, applied + 1, log.maxApplyingEntsSize);
+    if (ents.length === 0) break;
+    for (const e of ents) {
+      if (e.type === EntryType.EntryNormal) continue;
+      try {
+        const cc = e.type === EntryType.EntryConfChange ? asV2(decodeConfChange(e.data)) : decodeConfChangeV2(e.data);
+        r.applyConfChange(cc);
+      } catch (err) {
+        throw new RaftInvariantError(`${r.id} cannot replay the conf change at index ${e.index}: ${String(err)}`);
+      }
+    }
+    lo += ents.length;
+  }
 }

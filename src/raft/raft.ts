@@ -5,7 +5,7 @@ import { EntryType, EMPTY_BYTES, isEmptyHardState, payloadsSize, type ConfState,
 import { RaftInvariantError } from './errors.js';
 import { RaftLog } from './log.js';
 import type { Logger } from './logger.js';
-import { MessageType, MessageTypeName, createMessage, voteRespMsgType, type Message } from './messages.js';
+import { MessageType, MessageTypeName, createMessage, type Message } from './messages.js';
 import { ReadOnly } from './read-only.js';
 import { StateType, StateTypeName, type ReadState, type SoftState } from './ready.js';
 import type { Rng } from './rng.js';
@@ -14,8 +14,9 @@ import { handleVoteRequest, stepByTerm } from './step-term.js';
 import { stepLeader } from './step-leader.js';
 import { stepCandidate } from './step-candidate.js';
 import { stepFollower } from './step-follower.js';
-import { switchToConfig } from './membership.js';
-import { CAMPAIGN_TRANSFER, NONE } from './constants.js';
+import { replayConfChanges, switchToConfig } from './membership.js';
+import { hup } from './election.js';
+import { NONE } from './constants.js';
 
 /** The kinds of campaign: a PreVote round, a real election, or one forced by a leadership transfer. */
 export type CampaignType = 'pre-election' | 'election' | 'transfer';
@@ -95,7 +96,12 @@ export class Raft {
     const restored = restoreConfig(new Changer(this.trk, this.raftLog.lastIndex()), confState);
     switchToConfig(this, restored.config, restored.progress);
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
-    if (c.applied > 0) this.raftLog.appliedTo(c.applied, 0);
+    if (c.applied > 0) {
+      // The storage's ConfState is as of its snapshot: re-apply the conf changes the
+      // application applied after it, so the configuration is the one as of `applied`.
+      replayConfChanges(this, c.applied);
+      this.raftLog.appliedTo(c.applied, 0);
+    }
     this.becomeFollower(this.term, NONE);
     const last = this.raftLog.lastEntryId();
     this.logger.info(
@@ -274,82 +280,6 @@ export class Raft {
     this.logger.info(`${this.id} became leader at term ${this.term}`);
   }
 
-  /** Starts an election (or PreVote round) unless this node cannot or need not campaign. */
-  hup(t: CampaignType): void {
-    if (this.state === StateType.Leader) {
-      this.logger.debug(`${this.id} ignoring MsgHup because already leader`);
-      return;
-    }
-    if (!this.promotable()) {
-      this.logger.warn(`${this.id} is unpromotable and can not campaign`);
-      return;
-    }
-    if (this.hasUnappliedConfChanges()) {
-      this.logger.warn(`${this.id} cannot campaign at term ${this.term} since there are still pending configuration changes to apply`);
-      return;
-    }
-    this.logger.info(`${this.id} is starting a new election at term ${this.term}`);
-    this.campaign(t);
-  }
-
-  private hasUnappliedConfChanges(): boolean {
-    const log = this.raftLog;
-    if (log.applied >= log.committed) return false;
-    let lo = log.applied + 1;
-    const hi = log.committed + 1;
-    while (lo < hi) {
-      const ents = log.slice(lo, hi, log.maxApplyingEntsSize);
-      if (ents.length === 0) break;
-      for (const e of ents) if (e.type !== EntryType.EntryNormal) return true;
-      lo += ents.length;
-    }
-    return false;
-  }
-
-  /** Becomes (pre-)candidate and requests votes from every voter; its own vote counts once persisted. */
-  campaign(t: CampaignType): void {
-    let term: number;
-    let voteMsg: MessageType;
-    if (t === 'pre-election') {
-      this.becomePreCandidate();
-      voteMsg = MessageType.MsgPreVote;
-      // PreVote requests are sent for the next term before the term is increased.
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteMsg = MessageType.MsgVote;
-      term = this.term;
-    }
-    const ids = [...this.trk.config.voters.ids()].sort((a, b) => a - b);
-    const last = this.raftLog.lastEntryId();
-    for (const id of ids) {
-      if (id === this.id) {
-        this.send(createMessage({ type: voteRespMsgType(voteMsg), to: id, term }));
-        continue;
-      }
-      this.logger.info(
-        `${this.id} [logterm: ${last.term}, index: ${last.index}] sent ${MessageTypeName[voteMsg]} request to ${id} at term ${this.term}`,
-      );
-      this.send(
-        createMessage({
-          type: voteMsg,
-          to: id,
-          term,
-          index: last.index,
-          logTerm: last.term,
-          context: t === 'transfer' ? CAMPAIGN_TRANSFER : undefined,
-        }),
-      );
-    }
-  }
-
-  /** Records a vote and returns the tally. */
-  poll(id: number, t: MessageType, v: boolean): ReturnType<ProgressTracker['tallyVotes']> {
-    this.logger.info(`${this.id} received ${MessageTypeName[t]} ${v ? '' : 'rejection '}from ${id} at term ${this.term}`);
-    this.trk.recordVote(id, v);
-    return this.trk.tallyVotes();
-  }
-
   /**
    * Steps a message: handles the term (stepping down on a higher term, rejecting or
    * ignoring a lower one), elections and votes, then the role's handler.
@@ -358,7 +288,7 @@ export class Raft {
     if (!stepByTerm(this, m)) return;
     switch (m.type) {
       case MessageType.MsgHup:
-        this.hup(this.preVote ? 'pre-election' : 'election');
+        hup(this, this.preVote ? 'pre-election' : 'election');
         return;
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:

@@ -1,4 +1,5 @@
 import { NONE } from './constants.js';
+import { campaign, poll } from './election.js';
 import { ProposalDroppedError } from './errors.js';
 import { MessageType, MessageTypeName, type Message } from './messages.js';
 import { VoteResult } from './quorum/index.js';
@@ -40,11 +41,11 @@ export function stepCandidate(r: Raft, m: Message): void {
 }
 
 function handleVoteResponse(r: Raft, m: Message): void {
-  const { granted, rejected, result } = r.poll(m.from, m.type, !m.reject);
+  const { granted, rejected, result } = poll(r, m.from, m.type, !m.reject);
   r.logger.info(`${r.id} has received ${granted} ${MessageTypeName[m.type]} votes and ${rejected} vote rejections`);
   if (result === VoteResult.VoteWon) {
     if (r.state === StateType.PreCandidate) {
-      r.campaign('election');
+      campaign(r, 'election');
     } else {
       r.becomeLeader();
       bcastAppend(r);

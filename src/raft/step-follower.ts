@@ -1,4 +1,5 @@
 import { NONE } from './constants.js';
+import { hup } from './election.js';
 import { ProposalDroppedError } from './errors.js';
 import { type Snapshot } from './entry.js';
 import { MessageType, createMessage, type Message } from './messages.js';
@@ -48,7 +49,7 @@ export function stepFollower(r: Raft, m: Message): void {
     case MessageType.MsgTimeoutNow:
       // Transfers skip PreVote: the old leader asked for this election.
       r.logger.info(`${r.id} [term ${r.term}] received MsgTimeoutNow from ${m.from} and starts an election to get leadership.`);
-      r.hup('transfer');
+      hup(r, 'transfer');
       return;
     case MessageType.MsgReadIndexResp:
       if (m.entries.length !== 1) {

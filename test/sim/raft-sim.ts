@@ -63,7 +63,7 @@ export class RaftSim {
   readonly trace: string[] = [];
   private stepNo = 0;
   private proposals = 0;
-  readonly stats = { proposals: 0, confChanges: 0, crashes: 0, partitions: 0, drops: 0, dups: 0, snapshots: 0, leadersElected: 0 };
+  readonly stats = { committed: 0, proposals: 0, confChanges: 0, crashes: 0, partitions: 0, drops: 0, dups: 0, snapshots: 0, leadersElected: 0 };
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
   private readonly allIds: number[];
@@ -123,6 +123,7 @@ export class RaftSim {
       this.processReadies();
     }
     this.checkInvariants(true);
+    this.stats.committed = this.maxCommitted;
   }
 
   private randomAction(): void {

@@ -7,7 +7,7 @@ const seeds = Number(process.env['RAFT_SEEDS'] ?? 260);
 const only = process.env['RAFT_SEED'] === undefined ? undefined : Number(process.env['RAFT_SEED']);
 
 function runSeed(seed: number, nodes: number): RaftSim {
-  const sim = new RaftSim({ seed, nodes, steps: 400, trace: only !== undefined });
+  const sim = new RaftSim({ seed, nodes, steps: 1000, trace: only !== undefined });
   try {
     sim.run();
   } catch (err) {
@@ -22,7 +22,7 @@ function runSeed(seed: number, nodes: number): RaftSim {
 describe.each([3, 5])('randomized safety, %i nodes', (nodes) => {
   test(`no safety violation over ${only === undefined ? seeds : 1} seeds`, () => {
     const list = only === undefined ? Array.from({ length: seeds }, (_, i) => nodes * 100_000 + i + 1) : [only];
-    const totals = { proposals: 0, confChanges: 0, crashes: 0, partitions: 0, drops: 0, dups: 0, snapshots: 0, leadersElected: 0 };
+    const totals = { committed: 0, proposals: 0, confChanges: 0, crashes: 0, partitions: 0, drops: 0, dups: 0, snapshots: 0, leadersElected: 0 };
     for (const seed of list) {
       const sim = runSeed(seed, nodes);
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += sim.stats[k];
@@ -32,5 +32,6 @@ describe.each([3, 5])('randomized safety, %i nodes', (nodes) => {
     expect(totals.leadersElected).toBeGreaterThan(list.length);
     expect(totals.crashes).toBeGreaterThan(0);
     expect(totals.snapshots).toBeGreaterThan(0);
+    expect(totals.committed).toBeGreaterThan(list.length * 10);
   });
 });
