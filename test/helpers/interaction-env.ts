@@ -171,6 +171,10 @@ export class InteractionEnv {
       else if (e.type === EntryType.EntryConfChangeV2) n.confState = n.node.applyConfChange(decodeConfChangeV2(e.data));
       n.applied = e.index;
     }
+    // Like etcd's env, the storage's snapshot follows the applied state (with the applied
+    // configuration), so a follower that needs one gets an up-to-date snapshot. The log
+    // is only compacted by the `compact` command.
+    if (n.applied > n.storage.snapshot().metadata.index) n.storage.createSnapshot(n.applied, n.confState, new Uint8Array(0));
     // 4. advance
     n.node.advance(rd);
     return true;

@@ -25,7 +25,7 @@ import { InteractionEnv, LOG_LEVELS, describeError, type EnvNode, type LogLevel 
  * | `tick-heartbeat ID` / `tick-election ID` | one heartbeat interval / ticks until the election timer fires |
  * | `stabilize [IDs]` / `process-ready IDs` / `deliver-msgs [IDs] [drop=(IDs)]` | Ready handling and message delivery |
  * | `status ID` / `raft-log ID` / `raft-state` | inspection |
- * | `compact ID INDEX` | snapshot at INDEX (≤ applied) and compact the log |
+ * | `compact ID INDEX` | compact the log up to INDEX (≤ applied; the storage keeps a snapshot at the applied index) |
  * | `transfer-leadership from=A to=B` / `report-unreachable ID PEER` | leadership transfer, unreachable report |
  * | `restart ID` / `isolate ID` / `heal` | crash-restart from storage; cut / restore links |
  */
@@ -234,7 +234,6 @@ function compact(env: InteractionEnv, d: TestData): void {
   if (id === undefined || index === undefined) throw new Error(`${d.file}:${d.line}: compact ID INDEX`);
   const n = env.get(id);
   if (index > n.applied) throw new Error(`${d.file}:${d.line}: cannot compact ${id} to ${index} beyond applied ${n.applied}`);
-  n.storage.createSnapshot(index, n.confState, new Uint8Array(0));
   n.storage.compact(index);
   raftLog(env, d);
 }
