@@ -34,7 +34,7 @@ export {
   encodeConfChange,
   encodeConfChangeV2,
 } from './raft/conf-change.js';
-export type { AnyConfChange, ConfChange, ConfChangeSingle, ConfChangeV2 } from './raft/conf-change.js';
+export type { AnyConfChange, ConfChange, ConfChangeSingle, ConfChangeV2, JointTransition } from './raft/conf-change.js';
 export { StateType, StateTypeName } from './raft/ready.js';
 export type { ReadState, Ready, SoftState } from './raft/ready.js';
 export { MemoryStorage } from './raft/log-storage.js';
@@ -64,3 +64,25 @@ export {
   describeSoftState,
 } from './raft/describe.js';
 export type { DataFormatter } from './raft/describe.js';
+export { CodecError } from './codec/errors.js';
+export { decodeEntry, decodeMessage, encodeEntry, encodeMessage, encodeMessageFrame } from './codec/message.js';
+export {
+  decodeConfState,
+  decodeHardState,
+  decodeSnapshotMetadata,
+  encodeConfState,
+  encodeHardState,
+  encodeSnapshotMetadata,
+} from './codec/state.js';
+export {
+  decodeConfChangeRecord,
+  decodeConfChangeV2Record,
+  encodeConfChangeRecord,
+  encodeConfChangeV2Record,
+} from './codec/conf-change.js';
+export { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE, FrameDecoder, encodeFrame } from './codec/frame.js';
+export type { FrameOptions } from './codec/frame.js';
+export { FORMAT_VERSION, RecordKind, RecordKindName, readRecordKind } from './codec/envelope.js';
+export type { Storage, SaveRequest } from './storage/storage.js';
+export type { ResourceStatus } from './lifecycle.js';
+export type { PeerStats, Transport, TransportEvents } from './transport/transport.js';

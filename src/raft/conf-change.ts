@@ -84,11 +84,17 @@ export function asV2(cc: AnyConfChange): ConfChangeV2 {
   };
 }
 
+/** How a change enters a joint configuration. */
+export interface JointTransition {
+  /** Whether the joint configuration is left automatically once the change is applied. */
+  autoLeave: boolean;
+}
+
 /**
  * Whether the change should enter a joint configuration, and if so whether that joint
  * configuration is left automatically. Returns `undefined` when a single step suffices.
  */
-export function enterJoint(cc: ConfChangeV2): { autoLeave: boolean } | undefined {
+export function enterJoint(cc: ConfChangeV2): JointTransition | undefined {
   if (
     cc.transition !== ConfChangeTransition.ConfChangeTransitionAuto ||
     cc.changes.length > 1

@@ -68,26 +68,8 @@ export interface RaftConfig {
   logger?: Logger;
 }
 
-/** A {@link RaftConfig} with every default filled in. */
-export interface ResolvedConfig {
-  id: number;
-  electionTick: number;
-  heartbeatTick: number;
-  storage: LogStorage;
-  applied: number;
-  maxSizePerMsg: number;
-  maxCommittedSizePerReady: number;
-  maxUncommittedEntriesSize: number;
-  maxInflightMsgs: number;
-  maxInflightBytes: number;
-  checkQuorum: boolean;
-  preVote: boolean;
-  readOnlyOption: ReadOnlyOption;
-  disableProposalForwarding: boolean;
-  stepDownOnRemoval: boolean;
-  rng: Rng;
-  logger: Logger;
-}
+/** A {@link RaftConfig} with every default filled in (see each field of {@link RaftConfig}). */
+export type ResolvedConfig = Required<Omit<RaftConfig, 'seed'>>;
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigInvalidError(`${name} must be a positive integer, got ${String(v)}`);

@@ -83,8 +83,11 @@ export interface Message {
   context?: Uint8Array | undefined;
 }
 
-/** The fields of a {@link Message} that may be omitted in {@link createMessage}. */
-export type MessageInit = Partial<Message> & { type: MessageType };
+/** The fields of a {@link Message} for {@link createMessage}: every field but `type` may be omitted. */
+export interface MessageInit extends Partial<Message> {
+  /** The message type. */
+  type: MessageType;
+}
 
 /**
  * Builds a {@link Message} with every field present and defaults of 0, `false` and `[]`.

@@ -68,7 +68,10 @@ export class RaftSim {
   private readonly checkQuorum: boolean;
   private readonly allIds: number[];
 
-  constructor(private readonly opts: SimOptions) {
+  private readonly opts: SimOptions;
+
+  constructor(opts: SimOptions) {
+    this.opts = opts;
     this.rng = new SeededRng(opts.seed);
     this.preVote = this.rng.nextInt(2) === 1;
     this.checkQuorum = this.rng.nextInt(2) === 1;
