@@ -11,7 +11,8 @@ export class RaftkitError extends Error {
   /**
    * @param code - the stable error code.
    * @param message - a human-readable explanation.
-   * @param options - optional `cause` of this error.
+   * @param options - optional settings.
+   * @param options.cause - the underlying error, if any.
    */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
