@@ -5,7 +5,7 @@ import { MemoryStorage, type LogStorage } from '../../src/raft/log-storage.js';
 import type { Logger } from '../../src/raft/logger.js';
 import { MessageType, createMessage, type Message } from '../../src/raft/messages.js';
 import { RaftNode } from '../../src/raft/raft-node.js';
-import { StateType, type Ready } from '../../src/raft/ready.js';
+import { StateType, type ReadState, type Ready } from '../../src/raft/ready.js';
 
 /** One node of a {@link RaftHarness}: the RaftNode, its storage and what it applied. */
 export interface HarnessNode {
