@@ -1,58 +1,128 @@
+import type { EventEmitter } from 'eventemitter3';
 import type { Message } from '../raft/messages.js';
-import type { ResourceStatus } from '../storage/storage.js';
+import type { ResourceStatus } from '../lifecycle.js';
 
-/** The events every transport emits (typed for `eventemitter3`). */
+/** The outcome of sending a snapshot, reported through the `snapshot-status` event. */
+export type SnapshotSendStatus = 'finish' | 'failure';
+
+/**
+ * The events every transport emits (typed for `eventemitter3`). No event is emitted once
+ * `close()` has been called.
+ */
 export interface TransportEvents {
-  /** A message arrived from a peer (already decoded and validated). */
+  /** A message arrived from a known peer, already decoded, validated and addressed to this member. */
   message: (message: Message) => void;
-  /** A message to `peer` could not be delivered (queue full, connection down); the driver calls `reportUnreachable`. */
+  /**
+   * A message to `peer` could not be delivered (queue full, connection refused or lost, unknown
+   * peer); the driver calls `reportUnreachable(peer)`. It may fire several times per outage.
+   */
   unreachable: (peer: number) => void;
-  /** The outcome of sending a snapshot to `peer`; the driver calls `reportSnapshot`. */
-  'snapshot-status': (peer: number, status: 'finish' | 'failure') => void;
-  /** A non-fatal error (malformed frame, refused connection, …); the transport keeps running. */
+  /** The outcome of sending a snapshot (`MsgSnap`) to `peer`; the driver calls `reportSnapshot`. */
+  'snapshot-status': (peer: number, status: SnapshotSendStatus) => void;
+  /**
+   * A non-fatal error: a refused peer, an oversize or malformed frame, a failed listener
+   * socket… The transport keeps running; the errors are `RaftkitError`s with stable codes
+   * (`ERR_PEER_REFUSED`, `ERR_FRAME_REFUSED`, …).
+   */
   error: (error: Error) => void;
 }
 
-/** Per-peer counters of a transport. */
+/**
+ * The key under which {@link Transport.stats} counts what cannot be attributed to a member:
+ * connections refused before their sender was identified (bad certificate, bad handshake,
+ * unknown member). 0 is never a Raft member id.
+ */
+export const UNIDENTIFIED_PEER = 0;
+
+/** Per-peer counters of a transport. All counters start at 0 and only grow, except `queued`. */
 export interface PeerStats {
-  /** Messages sent to the peer. */
+  /** Messages handed to the network for the peer (written to its socket, or to the in-process network). */
   messagesSent: number;
-  /** Bytes sent to the peer. */
+  /** Bytes handed to the network for the peer, frame headers included. */
   bytesSent: number;
-  /** Messages received from the peer. */
+  /** Messages received from the peer and emitted as `message`. */
   messagesReceived: number;
-  /** Bytes received from the peer. */
+  /** Bytes received from the peer, frame headers included. */
   bytesReceived: number;
-  /** Messages that could not be sent (dropped). */
+  /** Messages that could not be sent: dropped because the queue was full, too large, or the peer was removed. */
   sendFailures: number;
-  /** The latest measured round-trip time in milliseconds, if known. */
+  /** Frames or connections from the peer that were refused (oversize, malformed, bad handshake, bad certificate). */
+  framesRefused: number;
+  /** Outbound connections established to the peer (1 after the first connect; more after reconnects). */
+  connects: number;
+  /** Outbound connection attempts to the peer that failed or were lost. */
+  connectFailures: number;
+  /** Snapshots sent to the peer and acknowledged. */
+  snapshotsSent: number;
+  /** Snapshots to the peer that failed. */
+  snapshotsFailed: number;
+  /** Messages waiting in the peer's outbound queue right now. */
+  queued: number;
+  /** The latest measured round-trip time in milliseconds, if known (no built-in transport measures it yet). */
   rttMs?: number | undefined;
 }
 
+/** Returns a {@link PeerStats} with every counter at 0. */
+export function emptyPeerStats(): PeerStats {
+  return {
+    messagesSent: 0,
+    bytesSent: 0,
+    messagesReceived: 0,
+    bytesReceived: 0,
+    sendFailures: 0,
+    framesRefused: 0,
+    connects: 0,
+    connectFailures: 0,
+    snapshotsSent: 0,
+    snapshotsFailed: 0,
+    queued: 0,
+  };
+}
+
 /**
- * The contract of a transport: it carries Raft messages between members. `send` never
- * blocks the caller: messages are queued per peer and delivered in order per peer, or
- * dropped with an `unreachable` event.
+ * The contract of a transport: it carries Raft messages between members.
+ *
+ * - `send` never blocks the caller and never throws for network reasons: messages are queued
+ *   per peer (bounded) and delivered in order per peer, or dropped with an `unreachable` event.
+ *   Messages to different peers are independent.
+ * - Only messages from peers added with `addPeer` are accepted; others are refused with an
+ *   `error` event (code `ERR_PEER_REFUSED`).
+ * - Lifecycle (STYLE rule 11): `'opening'` from construction until `start()` resolves (sends
+ *   made meanwhile are queued), `'open'`, then `'closing'`/`'closed'` after `close()`; calls on
+ *   a closed transport throw (or reject with) `NotOpenError`. A closed transport cannot be
+ *   restarted: create a new one.
+ *
+ * Implementers extend `AbstractTransport` and run `runTransportConformance` from
+ * `raftkit/testing`.
  */
 export interface Transport {
-  /** This member's id. */
+  /** This member's id (a positive integer). */
   readonly id: number;
   /** The lifecycle status. */
   readonly status: ResourceStatus;
-  /** Starts listening and connecting. */
+  /**
+   * The address other members pass to `addPeer` to reach this one; `undefined` until `start()`
+   * resolves for transports that learn it then (a TCP port 0 listener).
+   */
+  readonly address: string | undefined;
+  /** Starts listening and connecting. Idempotent; rejects with `NotOpenError` after `close()`. */
   start(): Promise<void>;
-  /** Queues messages for their recipients (`message.to`). Never throws for network reasons. */
+  /**
+   * Queues messages for their recipients (`message.to`); `message.from` must be this member.
+   * Never throws for network reasons; throws `TypeError` for a message that is not a Raft wire
+   * message of this member, and `NotOpenError` once closed.
+   */
   send(messages: readonly Message[]): void;
-  /** Adds (or updates the address of) a peer. */
+  /** Adds a peer, or updates its address (an outbound connection to the old address is dropped). */
   addPeer(id: number, address: string): void;
-  /** Removes a peer and drops its queue. */
+  /** Removes a peer: drops its queue and connections and refuses its messages from now on. */
   removePeer(id: number): void;
-  /** Per-peer counters. */
+  /** A copy of the per-peer counters, keyed by peer id ({@link UNIDENTIFIED_PEER} for unattributed refusals). */
   stats(): Map<number, PeerStats>;
-  /** Stops, closing every connection and releasing every resource. */
+  /** Stops: closes every connection, cancels every timer and releases every resource. Idempotent. */
   close(): Promise<void>;
-  /** Subscribes to an event. */
-  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this;
-  /** Unsubscribes from an event. */
-  off<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this;
+  /** Subscribes to an event (see {@link TransportEvents}). */
+  on<E extends keyof TransportEvents>(event: E, listener: EventEmitter.EventListener<TransportEvents, E>): this;
+  /** Unsubscribes a listener added with `on`. */
+  off<E extends keyof TransportEvents>(event: E, listener?: EventEmitter.EventListener<TransportEvents, E>): this;
 }
