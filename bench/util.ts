@@ -16,7 +16,7 @@ export function median(xs: readonly number[]): number {
  */
 export function percentile(xs: ArrayLike<number>, p: number, n: number = xs.length): number {
   if (n === 0) return NaN;
-  const s = Float64Array.from({ length: n }, (_, i) => xs[i]!).sort();
+  const s = xs instanceof Float64Array ? xs.slice(0, n).sort() : Float64Array.from({ length: n }, (_, i) => xs[i]!).sort();
   const rank = Math.ceil((p / 100) * n);
   return s[Math.min(n, Math.max(1, rank)) - 1]!;
 }

@@ -25,6 +25,8 @@ export function maybeSendAppend(r: Raft, to: number, sendIfEmpty: boolean): bool
     // The log was compacted past what the follower has: it needs a snapshot.
     return maybeSendSnapshot(r, to, pr);
   }
+  // Nothing new to send (the common case after an ack): skip the empty slice.
+  if (!sendIfEmpty && pr.next > r.raftLog.lastIndex()) return false;
   let ents: Entry[] = [];
   // A throttled replicate-state follower gets only empty appends, which keep the commit
   // index moving and let acks (or rejections) free the inflight window.
