@@ -1,8 +1,9 @@
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from '../raft/entry.js';
 import type { LogStorage } from '../raft/log-storage.js';
+import type { ResourceStatus } from '../lifecycle.js';
 
-/** The lifecycle of a storage, transport or replica. */
-export type ResourceStatus = 'opening' | 'open' | 'closing' | 'closed';
+/** Re-exported from its home, `src/lifecycle.ts`, for existing importers. */
+export type { ResourceStatus } from '../lifecycle.js';
 
 /** One Ready's worth of state to persist atomically. */
 export interface SaveRequest {
