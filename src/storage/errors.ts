@@ -1,0 +1,54 @@
+import { RaftkitError } from '../errors.js';
+
+/**
+ * A storage method was called while the storage was not open: before `open()` finished (for a
+ * synchronous read), or after `close()` started. Code: `'ERR_STORAGE_NOT_OPEN'`.
+ */
+export class StorageNotOpenError extends RaftkitError {
+  /**
+   * @param message - which call was refused and the status at the time.
+   * @param options - optional extra detail.
+   * @param options.cause - the lower-level error, if any.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORAGE_NOT_OPEN', message, options);
+  }
+}
+
+/**
+ * A storage method received an argument it cannot accept: a negative or fractional index,
+ * entries that are not consecutive, a non-positive chunk size, compaction beyond the
+ * snapshot. Nothing was written. Code: `'ERR_STORAGE_INVALID_ARGUMENT'`.
+ */
+export class StorageInvalidArgumentError extends RaftkitError {
+  /** @param message - which argument is wrong and which rule it breaks. */
+  constructor(message: string) {
+    super('ERR_STORAGE_INVALID_ARGUMENT', message);
+  }
+}
+
+/**
+ * The persisted data failed a check while it was being loaded: a checksum mismatch, an
+ * undecodable record, a gap or a record stored under the wrong index, or a log that ends
+ * below the persisted commit index. The storage refuses to open rather than lose or invent
+ * data; see `LevelStorage` for the one case that is repaired instead. Code: `'ERR_CORRUPT'`.
+ */
+export class CorruptStorageError extends RaftkitError {
+  /** The log index of the bad record, when the bad record is a log entry (or a missing one). */
+  readonly index: number | undefined;
+  /** Which record is bad, such as `'entry'`, `'hard state'` or `'snapshot chunk'`. */
+  readonly record: string;
+
+  /**
+   * @param record - which record is bad.
+   * @param index - the log index involved, if any.
+   * @param message - what is wrong with it.
+   * @param options - optional extra detail.
+   * @param options.cause - the lower-level error (for example a `CodecError`).
+   */
+  constructor(record: string, index: number | undefined, message: string, options?: { cause?: unknown }) {
+    super('ERR_CORRUPT', `${record}${index === undefined ? '' : ` at index ${index}`}: ${message}`, options);
+    this.index = index;
+    this.record = record;
+  }
+}

@@ -1,0 +1,341 @@
+import type { AbstractBatchOptions } from 'abstract-level';
+import { encodeEntry } from '../codec/message.js';
+import { encodeHardState, encodeSnapshotMetadata } from '../codec/state.js';
+import { EMPTY_BYTES, EntryType, type Entry, type Snapshot, type SnapshotMetadata } from '../raft/entry.js';
+import { SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
+import { MemoryStorage, type InitialState } from '../raft/log-storage.js';
+import { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
+import { CorruptStorageError, StorageInvalidArgumentError } from './errors.js';
+import { chunkKey, KEY_HARD_STATE, KEY_SNAPSHOT, logKey, SUBLEVEL_LOG, SUBLEVEL_META, SUBLEVEL_SNAP } from './keys.js';
+import {
+  initialMetadata,
+  loadLevelState,
+  readChunks,
+  readSnapshotData,
+  type AnyLevel,
+  type LevelParts,
+  type LevelStorageRecovery,
+  type StoredSnapshot,
+} from './level-load.js';
+import { encodeSnapshotHeader, seal } from './records.js';
+import type { SaveRequest } from './storage.js';
+
+export type { AnyLevel, LevelStorageRecovery } from './level-load.js';
+
+/** Options shared by both ways of opening a {@link LevelStorage}. */
+export interface LevelStorageBaseOptions {
+  /** The initial voters, used only when the store is empty (as `MemoryStorage`'s option). */
+  voters?: number[] | undefined;
+  /** The initial learners, used only when the store is empty. */
+  learners?: number[] | undefined;
+  /** The size of the chunks snapshot data is stored in, in bytes. Default 1 MiB. */
+  snapshotChunkSize?: number | undefined;
+}
+
+/** Opens a `classic-level` (LevelDB) database at `path`, which the storage owns and closes. */
+export interface LevelStoragePathOptions extends LevelStorageBaseOptions {
+  /** The directory of the database; created when missing. */
+  path: string;
+}
+
+/**
+ * Uses an abstract-level database the caller owns (for example a `memory-level` in tests): the
+ * storage opens it if needed and never closes it, so the caller can reopen a storage over it.
+ */
+export interface LevelStorageDbOptions extends LevelStorageBaseOptions {
+  /** The database; the storage writes under three sublevels of it. */
+  db: AnyLevel;
+}
+
+/** How to open a {@link LevelStorage}: at a path on disk, or over a given database. */
+export type LevelStorageOptions = LevelStoragePathOptions | LevelStorageDbOptions;
+
+type BatchOp =
+  | { type: 'put'; sublevel: LevelParts['log']; key: Uint8Array; value: Uint8Array }
+  | { type: 'del'; sublevel: LevelParts['log']; key: Uint8Array };
+
+/**
+ * A durable {@link Storage} over any abstract-level database: `classic-level` on disk by
+ * default, or any other (such as `memory-level`).
+ *
+ * On open it loads the hard state, the snapshot and the un-compacted log into an in-memory
+ * view (a `MemoryStorage`) that the core's synchronous reads use; every write goes to the
+ * database in one atomic batch first and reaches the view only once the batch has resolved.
+ * Memory holds the log since the compaction point and the current snapshot's data.
+ *
+ * Every value carries a CRC-32C, checked on open. A damaged tail of unacknowledged entries is
+ * cut (see {@link LevelStorage.recovery} and `loadLevelState` for the exact rule); any other
+ * damage fails `open` with a `CorruptStorageError` (`'ERR_CORRUPT'`).
+ */
+export class LevelStorage extends AbstractStorage {
+  /** What was removed from a torn log tail during the last open, or `undefined` if nothing was. */
+  recovery: LevelStorageRecovery | undefined;
+  readonly #options: LevelStorageOptions;
+  readonly #chunkSize: number;
+  #db: AnyLevel | undefined;
+  #parts: LevelParts | undefined;
+  #view = new MemoryStorage();
+  #stored: StoredSnapshot = { metadata: initialMetadata(), chunks: 0, byteLength: 0 };
+  /** The current snapshot with its data, once loaded; `undefined` while it is only on disk. */
+  #snap: Snapshot | undefined;
+  #snapLoad: Promise<void> | undefined;
+
+  /** @param options - where the data lives; call {@link LevelStorage.open} before use. */
+  constructor(options: LevelStorageOptions) {
+    super({ persistent: 'path' in options, checksums: true, snapshotStreams: true });
+    const chunkSize = options.snapshotChunkSize ?? DEFAULT_SNAPSHOT_CHUNK_SIZE;
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
+      throw new StorageInvalidArgumentError(`snapshotChunkSize must be a positive integer, got ${chunkSize}`);
+    }
+    if (!('path' in options) && !('db' in options)) throw new StorageInvalidArgumentError('options need a path or a db');
+    this.#options = options;
+    this.#chunkSize = chunkSize;
+  }
+
+  /** Creates a storage and opens it: `LevelStorage.open({ path })` or `LevelStorage.open({ db })`. */
+  static async open(options: LevelStorageOptions): Promise<LevelStorage> {
+    const s = new LevelStorage(options);
+    await s.open();
+    return s;
+  }
+
+  /** The underlying database while the storage is open (or was last open). */
+  get db(): AnyLevel | undefined {
+    return this.#db;
+  }
+
+  protected override async _open(): Promise<void> {
+    const opts = this.#options;
+    let db: AnyLevel;
+    if ('path' in opts) {
+      const { ClassicLevel } = await import('classic-level');
+      db = new ClassicLevel<Uint8Array, Uint8Array>(opts.path, { keyEncoding: 'view', valueEncoding: 'view' });
+    } else {
+      db = opts.db;
+    }
+    await db.open();
+    try {
+      const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+      const parts: LevelParts = {
+        log: db.sublevel<Uint8Array, Uint8Array>(SUBLEVEL_LOG, enc),
+        meta: db.sublevel<Uint8Array, Uint8Array>(SUBLEVEL_META, enc),
+        snap: db.sublevel<Uint8Array, Uint8Array>(SUBLEVEL_SNAP, enc),
+      };
+      await Promise.all([parts.log.open(), parts.meta.open(), parts.snap.open()]);
+      await this.#load(parts);
+      this.#db = db;
+      this.#parts = parts;
+    } catch (err) {
+      if ('path' in opts) await db.close();
+      throw err;
+    }
+  }
+
+  async #load(parts: LevelParts): Promise<void> {
+    const state = await loadLevelState(parts, initialMetadata(this.#options.voters, this.#options.learners));
+    const snapMd = state.snapshot.metadata;
+    const data = await readSnapshotData(parts, state.snapshot);
+    // Chunks of other snapshots are leftovers of an interrupted write; they hold nothing current.
+    await parts.snap.clear({ lt: chunkKey(snapMd.index, 0) });
+    await parts.snap.clear({ gte: chunkKey(snapMd.index + 1, 0) });
+    // Cutting a torn tail (the rule is on loadLevelState). If this is lost, the next open cuts again.
+    if (state.recovery !== undefined) await parts.log.clear({ gte: logKey(state.recovery.truncatedFrom) });
+    const view = new MemoryStorage({ voters: snapMd.confState.voters, learners: snapMd.confState.learners });
+    const { offset } = state;
+    if (offset.index > 0) {
+      view.applySnapshot({ data: EMPTY_BYTES, metadata: { ...snapMd, index: offset.index, term: offset.term } });
+    }
+    view.append(state.entries);
+    view.setHardState(state.hardState);
+    if (snapMd.index > offset.index) view.createSnapshot(snapMd.index, snapMd.confState, EMPTY_BYTES);
+    if (view.term(snapMd.index) !== snapMd.term) {
+      throw new CorruptStorageError('snapshot header', snapMd.index, `term ${snapMd.term} differs from the log's ${view.term(snapMd.index)}`);
+    }
+    this.#view = view;
+    this.#stored = state.snapshot;
+    this.#snap = { data, metadata: snapMd };
+    this.recovery = state.recovery;
+  }
+
+  protected override async _close(): Promise<void> {
+    await this.#snapLoad?.catch(() => undefined);
+    if ('path' in this.#options) await this.#db?.close();
+    this.#parts = undefined;
+  }
+
+  protected _initialState(): InitialState {
+    return this.#view.initialState();
+  }
+
+  protected _entries(lo: number, hi: number, maxSize: number): Entry[] {
+    return this.#view.entries(lo, hi, maxSize);
+  }
+
+  protected _term(i: number): number {
+    return this.#view.term(i);
+  }
+
+  protected _firstIndex(): number {
+    return this.#view.firstIndex();
+  }
+
+  protected _lastIndex(): number {
+    return this.#view.lastIndex();
+  }
+
+  protected override _snapshotMetadata(): SnapshotMetadata {
+    return this.#stored.metadata;
+  }
+
+  /**
+   * The current snapshot. After `writeSnapshot` its data is only on disk: the first call
+   * starts loading it and throws `SnapshotTemporarilyUnavailableError`, so the leader retries.
+   */
+  protected _snapshot(): Snapshot {
+    if (this.#snap !== undefined) return this.#snap;
+    if (this.#snapLoad === undefined) {
+      const stored = this.#stored;
+      const parts = this.#partsOrThrow();
+      this.#snapLoad = readSnapshotData(parts, stored).then(
+        (data) => {
+          if (this.#stored === stored) this.#snap = { data, metadata: stored.metadata };
+        },
+        () => undefined,
+      ).finally(() => {
+        this.#snapLoad = undefined;
+      });
+    }
+    throw new SnapshotTemporarilyUnavailableError(`snapshot at ${this.#stored.metadata.index} is being loaded`);
+  }
+
+  #partsOrThrow(): LevelParts {
+    if (this.#parts === undefined) throw new StorageInvalidArgumentError('storage has no open database');
+    return this.#parts;
+  }
+
+  /** Writes `ops` atomically; `sync` is classic-level's fsync-before-resolve option, which others ignore. */
+  async #batch(ops: BatchOp[], sync: boolean): Promise<void> {
+    if (this.#db === undefined) throw new StorageInvalidArgumentError('storage has no open database');
+    await this.#db.batch(ops, { sync } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+  }
+
+  #sealedEntry(e: Entry): Uint8Array {
+    return seal(encodeEntry(e));
+  }
+
+  /** Ops that make `md` current: its header, and deleting the previous snapshot's chunks. */
+  #snapshotSwapOps(parts: LevelParts, next: StoredSnapshot): BatchOp[] {
+    const header = encodeSnapshotHeader({ chunks: next.chunks, byteLength: next.byteLength, metadata: encodeSnapshotMetadata(next.metadata) });
+    const ops: BatchOp[] = [{ type: 'put', sublevel: parts.meta, key: KEY_SNAPSHOT, value: seal(header) }];
+    const old = this.#stored;
+    for (let c = 0; c < old.chunks; c++) ops.push({ type: 'del', sublevel: parts.snap, key: chunkKey(old.metadata.index, c) });
+    return ops;
+  }
+
+  #chunkOps(parts: LevelParts, index: number, data: Uint8Array): { ops: BatchOp[]; chunks: number } {
+    const ops: BatchOp[] = [];
+    let c = 0;
+    for (let at = 0; at < data.length; at += this.#chunkSize, c++) {
+      ops.push({ type: 'put', sublevel: parts.snap, key: chunkKey(index, c), value: seal(data.subarray(at, at + this.#chunkSize)) });
+    }
+    return { ops, chunks: c };
+  }
+
+  protected async _save(req: SaveRequest): Promise<void> {
+    const parts = this.#partsOrThrow();
+    const ops: BatchOp[] = [];
+    let last = this.#view.lastIndex();
+    let stored: StoredSnapshot | undefined;
+    const snap = req.snapshot;
+    if (snap !== undefined) {
+      const md = snap.metadata;
+      for (let i = this.#view.firstIndex() - 1; i <= last; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
+      const dummy: Entry = { index: md.index, term: md.term, type: EntryType.EntryNormal, data: EMPTY_BYTES };
+      ops.push({ type: 'put', sublevel: parts.log, key: logKey(md.index), value: this.#sealedEntry(dummy) });
+      const chunked = this.#chunkOps(parts, md.index, snap.data);
+      stored = { metadata: md, chunks: chunked.chunks, byteLength: snap.data.length };
+      ops.push(...chunked.ops, ...this.#snapshotSwapOps(parts, stored));
+      last = md.index;
+    }
+    const e0 = req.entries[0];
+    if (e0 !== undefined) {
+      const newLast = e0.index + req.entries.length - 1;
+      for (let i = newLast + 1; i <= last; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
+      for (const e of req.entries) ops.push({ type: 'put', sublevel: parts.log, key: logKey(e.index), value: this.#sealedEntry(e) });
+    }
+    if (req.hardState !== undefined) {
+      ops.push({ type: 'put', sublevel: parts.meta, key: KEY_HARD_STATE, value: seal(encodeHardState(req.hardState)) });
+    }
+    if (ops.length > 0) await this.#batch(ops, req.sync);
+    if (snap !== undefined && stored !== undefined) {
+      this.#view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
+      this.#stored = stored;
+      this.#snap = snap;
+    }
+    this.#view.append(req.entries);
+    if (req.hardState !== undefined) this.#view.setHardState(req.hardState);
+  }
+
+  protected async _createSnapshot(md: SnapshotMetadata, data: Uint8Array): Promise<Snapshot> {
+    const parts = this.#partsOrThrow();
+    const chunked = this.#chunkOps(parts, md.index, data);
+    const stored: StoredSnapshot = { metadata: md, chunks: chunked.chunks, byteLength: data.length };
+    await this.#batch([...chunked.ops, ...this.#snapshotSwapOps(parts, stored)], true);
+    this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
+    this.#stored = stored;
+    this.#snap = { data, metadata: md };
+    return this.#snap;
+  }
+
+  protected async _compact(index: number): Promise<void> {
+    const parts = this.#partsOrThrow();
+    const ops: BatchOp[] = [];
+    // The record at `index` stays: it becomes the dummy that holds the compaction point's term.
+    for (let i = this.#view.firstIndex() - 1; i < index; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
+    await this.#batch(ops, false);
+    this.#view.compact(index);
+  }
+
+  protected override async *_readSnapshotChunks(index: number): AsyncIterable<Uint8Array> {
+    void index;
+    yield* readChunks(this.#partsOrThrow(), this.#stored);
+  }
+
+  /**
+   * Stores the chunks as they arrive, re-cut to the configured chunk size, with unsynced writes;
+   * then one synced batch writes the header that makes the snapshot current. If this fails
+   * part way, the chunks written are unreferenced and removed on the next open.
+   */
+  protected override async _writeSnapshot(
+    md: SnapshotMetadata,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  ): Promise<void> {
+    const parts = this.#partsOrThrow();
+    await parts.snap.clear({ gte: chunkKey(md.index, 0), lt: chunkKey(md.index + 1, 0) });
+    const pending = new Uint8Array(this.#chunkSize);
+    let fill = 0;
+    let n = 0;
+    let size = 0;
+    const flush = async (): Promise<void> => {
+      await parts.snap.put(chunkKey(md.index, n++), seal(pending.subarray(0, fill)));
+      size += fill;
+      fill = 0;
+    };
+    for await (const chunk of chunks) {
+      if (!(chunk instanceof Uint8Array)) throw new StorageInvalidArgumentError('writeSnapshot: every chunk must be a Uint8Array');
+      for (let at = 0; at < chunk.length; ) {
+        const take = Math.min(chunk.length - at, this.#chunkSize - fill);
+        pending.set(chunk.subarray(at, at + take), fill);
+        fill += take;
+        at += take;
+        if (fill === this.#chunkSize) await flush();
+      }
+    }
+    if (fill > 0) await flush();
+    const stored: StoredSnapshot = { metadata: md, chunks: n, byteLength: size };
+    await this.#batch(this.#snapshotSwapOps(parts, stored), true);
+    this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
+    this.#stored = stored;
+    this.#snap = undefined;
+  }
+}
