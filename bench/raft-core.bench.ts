@@ -214,7 +214,8 @@ function loadTheirs(): TheirModules | string {
       { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 },
     );
     if (res.status !== 0 || !existsSync(join(theirDir, 'ported', 'rawnode.js'))) {
-      const why = res.error?.message ?? (res.stderr.trim().split('\n').pop() || `npm exited with ${res.status}`);
+      const lines = res.stderr.split('\n').filter((l) => l.startsWith('npm error') && !l.includes('complete log'));
+      const why = res.error?.message ?? lines[0] ?? `npm exited with ${res.status}`;
       return `could not install ${THEIR_PACKAGE} (${why})`;
     }
   }
