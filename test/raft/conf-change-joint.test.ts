@@ -6,6 +6,7 @@ import {
   type ConfChangeV2,
 } from '../../src/raft/conf-change.js';
 import { EntryType } from '../../src/raft/entry.js';
+import type { Message } from '../../src/raft/messages.js';
 import { RaftHarness } from '../helpers/raft-harness.js';
 
 const { ConfChangeAddNode: add, ConfChangeRemoveNode: remove, ConfChangeAddLearnerNode: addLearner } = ConfChangeType;
@@ -121,4 +122,30 @@ test('single-change V2 with the auto transition takes a single step', () => {
   h.stabilize();
   expect(v2Entries(h, 1)).toHaveLength(1);
   expect(h.get(1).confState).toMatchObject({ voters: [1, 2, 3, 4], votersOutgoing: [] });
+});
+
+test('new leader of an auto-leave joint config proposes the leave itself', () => {
+  const h = cluster();
+  h.get(1).node.proposeConfChange({ transition: ConfChangeTransition.ConfChangeTransitionJointImplicit, changes: [{ type: add, nodeId: 4 }] });
+  // Run until every voter applied the joint change; the leave the old leader proposes
+  // (an empty V2 entry) never leaves it.
+  const carriesLeave = (m: Message): boolean =>
+    m.entries.some((e) => e.type === EntryType.EntryConfChangeV2 && decodeConfChangeV2(e.data).changes.length === 0);
+  for (let i = 0; i < 50 && [1, 2, 3].some((id) => v2Entries(h, id).length === 0); i++) {
+    h.processReadies();
+    h.deliver((m) => !carriesLeave(m));
+  }
+  h.queue = [];
+  h.isolate(1);
+  expect([2, 3, 4].some((id) => h.get(id).node.internal.raftLog.allEntries().some((e) => carriesLeave({ entries: [e] } as Message)))).toBe(false);
+  expect(h.get(2).confState).toMatchObject({ voters: [1, 2, 3, 4], votersOutgoing: [1, 2, 3], autoLeave: true });
+  // 2 needs a majority of both (1,2,3,4) and (1,2,3): 2, 3 and 4.
+  h.elect(2);
+  expect(h.get(2).node.status().raftState).toBe(2);
+  h.tickNodes([2, 3, 4], 2);
+  expect(h.get(2).confState).toMatchObject({ voters: [1, 2, 3, 4], votersOutgoing: [], autoLeave: false });
+  expect(h.get(3).confState).toMatchObject({ votersOutgoing: [] });
+  // The leave entry was created by 2 in its own term.
+  const leaves = h.get(2).applied.filter((e) => e.type === EntryType.EntryConfChangeV2 && decodeConfChangeV2(e.data).changes.length === 0);
+  expect(leaves.map((e) => e.term)).toEqual([h.get(2).node.status().term]);
 });

@@ -1,4 +1,5 @@
 import { expect, test } from 'vitest';
+import { ConfChangeType } from '../../src/raft/conf-change.js';
 import { ProposalDroppedError } from '../../src/raft/errors.js';
 import { MessageType, type Message } from '../../src/raft/messages.js';
 import { StateType } from '../../src/raft/ready.js';
@@ -151,4 +152,20 @@ test('transfer requested on a follower without a leader is dropped', () => {
   h.get(3).node.transferLeader(2);
   h.processReadies();
   expect(h.queue).toEqual([]);
+});
+
+test('transfer is aborted when the transferee is removed from the configuration', () => {
+  const h = cluster();
+  h.isolate(3);
+  h.get(1).node.proposeConfChange({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: 3 });
+  h.processReadies();
+  h.deliver();
+  h.processReadies();
+  h.deliver(); // the removal is committed on the leader, not yet applied
+  h.get(1).node.transferLeader(3);
+  expect(h.get(1).node.status().leadTransferee).toBe(3);
+  h.stabilize(); // applying the removal aborts the transfer
+  expect(h.get(1).node.status()).toMatchObject({ leadTransferee: 0, raftState: StateType.Leader });
+  h.propose(1, 'z');
+  expect(h.appliedData(2)).toEqual(['a', 'z']);
 });

@@ -127,3 +127,25 @@ test('partitioned old leader in safe mode never confirms a read', () => {
   expect(h.get(1).node.status().raftState).toBe(0);
   expect(readStates(h, 1)).toEqual([]);
 });
+
+test('learner acks do not confirm a safe read', () => {
+  const h = new RaftHarness({ voters: [1, 2], learners: [3] });
+  h.elect(1);
+  h.get(1).node.readIndex(bytes('r'));
+  for (let i = 0; i < 5; i++) {
+    h.processReadies();
+    h.deliver((m) => !(isHeartbeatResp(m) && m.from === 2));
+  }
+  expect(readStates(h, 1)).toEqual([]);
+  h.get(1).node.readIndex(bytes('r2'));
+  h.stabilize();
+  expect(readStates(h, 1).map((rs) => rs.ctx)).toEqual(['r', 'r2']);
+});
+
+test('read index on a learner is forwarded to the leader', () => {
+  const h = new RaftHarness({ voters: [1, 2], learners: [3] });
+  h.elect(1);
+  h.get(3).node.readIndex(bytes('l'));
+  h.stabilize();
+  expect(readStates(h, 3)).toEqual([{ index: h.get(1).node.status().commit, ctx: 'l' }]);
+});

@@ -1,4 +1,5 @@
 import { expect, test } from 'vitest';
+import { ConfChangeType } from '../../src/raft/conf-change.js';
 import { SnapshotTemporarilyUnavailableError } from '../../src/raft/errors.js';
 import type { LogStorage } from '../../src/raft/log-storage.js';
 import { MessageType, type Message } from '../../src/raft/messages.js';
@@ -147,4 +148,23 @@ test('snapshot temporarily unavailable in storage makes the leader retry later',
   expect(calls).toBeGreaterThanOrEqual(2);
   expect(snapshotsSent).toBe(1);
   expect(h.get(3).storage.snapshot().metadata.index).toBe(snapIndex);
+});
+
+test('new member with an empty log joins through a snapshot of a compacted leader', () => {
+  const h = new RaftHarness({ voters: [1, 2, 3] });
+  h.elect(1);
+  h.propose(1, 'a', 'b');
+  h.get(1).node.proposeConfChange({ type: ConfChangeType.ConfChangeAddNode, nodeId: 4 });
+  h.stabilize();
+  // The snapshot covers the conf change, so its ConfState includes 4.
+  const snapIndex = h.compact(1, bytes('app-state'));
+  expect(h.get(1).storage.snapshot().metadata.confState.voters).toEqual([1, 2, 3, 4]);
+  const n4 = h.addNode(4); // no configuration, no log
+  h.tickAll(2);
+  expect(n4.storage.snapshot().metadata.index).toBe(snapIndex);
+  expect(n4.storage.snapshot().data).toEqual(bytes('app-state'));
+  expect(n4.node.status().config.voters).toEqual([1, 2, 3, 4]);
+  h.propose(1, 'c');
+  expect(h.appliedData(4)).toEqual(['c']);
+  expect(progressOf(h, 1, 4)).toMatchObject({ state: 'replicate', match: snapIndex + 1 });
 });
