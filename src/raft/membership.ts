@@ -6,7 +6,7 @@ import { RaftInvariantError } from './errors.js';
 import type { Raft } from './raft.js';
 import { StateType } from './ready.js';
 import { bcastAppend, maybeSendAppend } from './replication.js';
-import { ProgressTracker, type ProgressMap, type TrackerConfig } from './tracker/index.js';
+import { ProgressTracker, describeTrackerConfig, type ProgressMap, type TrackerConfig } from './tracker/index.js';
 
 function sameSet(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
@@ -34,7 +34,7 @@ export function confStatesEquivalent(a: ConfState, b: ConfState): boolean {
 export function switchToConfig(r: Raft, cfg: TrackerConfig, progress: ProgressMap): ConfState {
   r.trk.config = cfg;
   r.trk.progress = progress;
-  r.logger.info(`${r.id} switched to configuration ${r.trk.config.voters.toString()}`);
+  r.logger.info(`${r.id} switched to configuration ${describeTrackerConfig(r.trk.config)}`);
   const cs = r.trk.confState();
   const pr = r.trk.progress.get(r.id);
   r.isLearner = pr !== undefined && pr.isLearner;

@@ -217,16 +217,18 @@ export class RaftNode {
     const entries = log.nextUnstableEnts();
     const committedEntries = log.nextCommittedEnts(true);
     const hs = r.hardState();
+    const snapshot = log.nextUnstableSnapshot();
     const rd: Ready = {
       softState: undefined,
       hardState: undefined,
       readStates: r.readStates,
       entries,
-      snapshot: log.nextUnstableSnapshot(),
+      snapshot,
       committedEntries,
       messages: r.msgs,
       persistedMessages: [],
-      mustSync: mustSync(hs, this.prevHardSt, entries.length),
+      // Unlike etcd (whose server syncs snapshots on its own), a snapshot is always synced.
+      mustSync: mustSync(hs, this.prevHardSt, entries.length) || snapshot !== undefined,
     };
     if (r.lead !== this.prevSoftSt.lead || r.state !== this.prevSoftSt.raftState) {
       rd.softState = r.softState();
