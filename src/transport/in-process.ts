@@ -1,10 +1,7 @@
-import { FrameDecoder } from '../codec/frame.js';
-import { decodeMessage, encodeMessageFrame } from '../codec/message.js';
 import { ConfigInvalidError } from '../raft/errors.js';
-import type { Message } from '../raft/messages.js';
 import { SeededRng } from '../raft/rng.js';
-import { AbstractTransport, type TransportOptions } from './abstract-transport.js';
-import { FrameRefusedError, PeerRefusedError, SendFailedError } from './errors.js';
+import type { TransportOptions } from './abstract-transport.js';
+import { addressOf, InProcessTransport, type InProcessEndpoint, type TransmitResult } from './in-process-transport.js';
 import { realTimerScheduler, type Scheduler } from './scheduler.js';
 
 /**
@@ -60,19 +57,6 @@ interface Delivery {
   address: string;
   frame: Uint8Array;
   reorder: boolean;
-}
-
-/** A transport as the network sees it. @internal */
-export interface InProcessEndpoint {
-  /** The member id. */
-  id: number;
-  /** Hands the transport a frame from member `from`. */
-  deliver(from: number, frame: Uint8Array): void;
-}
-
-/** The address of member `id` on an {@link InProcessNetwork}. */
-function addressOf(id: number): string {
-  return `inproc://${id}`;
 }
 
 function checkProbability(p: number | undefined, field: string): number {
@@ -216,14 +200,13 @@ export class InProcessNetwork {
     if (this.#endpoints.get(address) === ep) this.#endpoints.delete(address);
   }
 
-  /** Returns false when nothing listens at `address` (the sender reports the peer unreachable). */
-  #transmit(from: number, address: string, frame: Uint8Array): boolean {
+  #transmit(from: number, address: string, frame: Uint8Array): TransmitResult {
     this.#stats.transmitted++;
-    const listening = this.#endpoints.has(address);
+    const listening = this.#endpoints.has(address) ? 'sent' : 'no-listener';
     const to = Number(address.slice('inproc://'.length));
     if (this.#blocked.has(`${from}>${to}`)) {
       this.#stats.blocked++;
-      return listening;
+      return 'lost';
     }
     const f = this.#linkFaults.get(`${from}>${to}`) ?? this.#faults;
     // Fixed draw order per message (drop, duplicate, reorder, delay) keeps runs reproducible.
@@ -232,7 +215,7 @@ export class InProcessNetwork {
     const reorder = (f.reorder ?? 0) > 0 && this.#rng.nextFloat() < (f.reorder ?? 0);
     if (drop) {
       this.#stats.dropped++;
-      return listening;
+      return 'lost';
     }
     const copies = dup ? 2 : 1;
     if (dup) this.#stats.duplicated++;
@@ -298,106 +281,4 @@ export class InProcessNetwork {
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** The network's side of an {@link InProcessTransport}: how it attaches and transmits. @internal */
-export interface InProcessPort {
-  /** Registers the transport at its address. */
-  attach(ep: InProcessEndpoint): void;
-  /** Unregisters it. */
-  detach(ep: InProcessEndpoint): void;
-  /** Sends a frame; false when nothing listens at `address`. */
-  transmit(from: number, address: string, frame: Uint8Array): boolean;
-}
-
-/**
- * A `Transport` over an {@link InProcessNetwork}; create it with
- * `network.transport(id)`. Its address is `inproc://<id>`. Sends are never queued beyond
- * the network's in-flight frames, so `stats().queued` is always 0.
- */
-export class InProcessTransport extends AbstractTransport {
-  readonly #port: InProcessPort;
-  readonly #endpoint: InProcessEndpoint;
-
-  /**
-   * Use {@link InProcessNetwork.transport} instead.
-   *
-   * @internal
-   */
-  constructor(options: TransportOptions, port: InProcessPort) {
-    super(options);
-    this.#port = port;
-    this.#endpoint = { id: this.id, deliver: (from, frame) => this.#deliver(from, frame) };
-  }
-
-  /** `inproc://<id>`. */
-  get address(): string {
-    return addressOf(this.id);
-  }
-
-  /** Attaches to the network. */
-  protected override _start(): Promise<void> {
-    this.#port.attach(this.#endpoint);
-    return Promise.resolve();
-  }
-
-  /** Detaches from the network; frames still in flight to it are lost. */
-  protected override _close(): Promise<void> {
-    this.#port.detach(this.#endpoint);
-    return Promise.resolve();
-  }
-
-  /** Encodes the message into a frame and hands it to the network. */
-  protected _send(peer: number, message: Message): void {
-    const address = this._peerAddress(peer)!;
-    const st = this._stats(peer);
-    let frame: Uint8Array;
-    try {
-      frame = encodeMessageFrame(message, { maxFrameSize: this.maxFrameSize });
-    } catch (err) {
-      st.sendFailures++;
-      this._error(new SendFailedError(peer, `transport ${this.id}: a message to ${peer} exceeds maxFrameSize`, { cause: err }));
-      this._unreachable(peer);
-      return;
-    }
-    st.messagesSent++;
-    st.bytesSent += frame.length;
-    if (!this.#port.transmit(this.id, address, frame)) {
-      st.connectFailures++;
-      this._unreachable(peer);
-    }
-  }
-
-  #deliver(from: number, frame: Uint8Array): void {
-    if (!this._live) return;
-    if (this._peerAddress(from) === undefined) {
-      this._refuse(new PeerRefusedError('unknown-peer', `transport ${this.id}: refused a frame from unknown member ${from}`, from));
-      return;
-    }
-    const decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
-    let payloads: Uint8Array[];
-    let reason: 'oversize' | 'malformed' = 'oversize';
-    try {
-      payloads = decoder.push(frame); // throws only for an oversize announcement
-      reason = 'malformed';
-      decoder.end(); // throws for a truncated frame
-    } catch (err) {
-      this._refuse(new FrameRefusedError(reason, `transport ${this.id}: refused a frame from ${from}: ${errorText(err)}`, from, { cause: err }));
-      return;
-    }
-    for (const payload of payloads) {
-      let message: Message;
-      try {
-        message = decodeMessage(payload);
-      } catch (err) {
-        this._refuse(new FrameRefusedError('malformed', `transport ${this.id}: a malformed frame from ${from}`, from, { cause: err }));
-        return;
-      }
-      this._receive(from, message, frame.length);
-    }
-  }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
