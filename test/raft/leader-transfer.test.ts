@@ -169,3 +169,45 @@ test('transfer is aborted when the transferee is removed from the configuration'
   h.propose(1, 'z');
   expect(h.appliedData(2)).toEqual(['a', 'z']);
 });
+
+test('transfer with preVote on: the transferee skips the PreVote round and wins', () => {
+  const h = new RaftHarness({ voters: [1, 2, 3], config: { preVote: true, checkQuorum: true } });
+  h.elect(1);
+  const term = h.get(1).node.status().term;
+  h.get(1).node.transferLeader(3);
+  const types: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    h.processReadies();
+    types.push(...h.queue.map((m) => m.type));
+    h.deliver();
+  }
+  expect(types).not.toContain(MessageType.MsgPreVote);
+  expect(types).toContain(MessageType.MsgVote);
+  expect(state(h, 3)).toBe(StateType.Leader);
+  expect(h.get(3).node.status().term).toBe(term + 1);
+});
+
+test('transfer to a follower behind a compacted log completes after it installs a snapshot', () => {
+  const h = cluster();
+  h.isolate(3);
+  h.propose(1, 'b', 'c');
+  const snapIndex = h.compact(1);
+  h.recover();
+  h.get(1).node.transferLeader(3);
+  let snapshots = 0;
+  let timeoutNow = false;
+  for (let i = 0; i < 20; i++) {
+    h.processReadies();
+    snapshots += h.queue.filter((m) => m.type === MessageType.MsgSnap).length;
+    if (h.queue.some(isTimeoutNow)) {
+      // The transferee already holds the snapshot when it is told to campaign.
+      expect(h.get(3).storage.snapshot().metadata.index).toBe(snapIndex);
+      timeoutNow = true;
+    }
+    h.deliver();
+  }
+  expect(snapshots).toBe(1);
+  expect(timeoutNow).toBe(true);
+  h.stabilize();
+  expect(state(h, 3)).toBe(StateType.Leader);
+});

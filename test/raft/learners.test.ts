@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { ConfChangeType } from '../../src/raft/conf-change.js';
-import { MessageType } from '../../src/raft/messages.js';
+import { MessageType, createMessage } from '../../src/raft/messages.js';
 import { StateType } from '../../src/raft/ready.js';
 import { RaftHarness, bytes } from '../helpers/raft-harness.js';
 
@@ -87,4 +87,14 @@ test('voter demoted to learner stops counting toward quorum', () => {
   h.stabilize();
   expect(h.get(1).node.status().commit).toBe(commit);
   expect(h.get(3).node.internal.promotable()).toBe(false);
+});
+
+test('learner ignores MsgTimeoutNow', () => {
+  const h = new RaftHarness({ voters: [1, 2], learners: [3] });
+  h.elect(1);
+  const term = h.get(3).node.status().term;
+  h.get(3).node.step(createMessage({ type: MessageType.MsgTimeoutNow, from: 1, to: 3, term }));
+  h.stabilize();
+  expect(h.get(3).node.status()).toMatchObject({ raftState: StateType.Follower, term, lead: 1 });
+  expect(h.get(1).node.status().raftState).toBe(StateType.Leader);
 });
