@@ -1,0 +1,236 @@
+import { ConfChangeType, asV2, decodeConfChange, decodeConfChangeV2, type ConfChange } from '../raft/conf-change.js';
+import { EntryType, type Entry, type Snapshot } from '../raft/entry.js';
+import type { RaftNode } from '../raft/raft-node.js';
+import type { Clock } from './clock.js';
+import { decodeAddress, decodeEnvelope, type Envelope } from './envelope.js';
+import type { Members } from './membership.js';
+import type { Proposals } from './proposals.js';
+import { decodeSnapshotPayload, type Snapshotter } from './snapshots.js';
+import type { Command, StateMachine } from './state-machine.js';
+
+/** The context bytes of a conf change entry, or `undefined` when it has none or is malformed. */
+export function confChangeContext(e: Entry): Uint8Array | undefined {
+  try {
+    return e.type === EntryType.EntryConfChange ? decodeConfChange(e.data).context : decodeConfChangeV2(e.data).context;
+  } catch {
+    return undefined;
+  }
+}
+
+type Task = { kind: 'entries'; entries: Entry[] } | { kind: 'snapshot'; snapshot: Snapshot };
+
+/** What the {@link Applier} reports back to the replica. */
+export interface ApplierHooks {
+  /** Entries up to `index` are applied. */
+  applied(index: number, commands: number, seconds: number): void;
+  /** A conf change was applied: `id` was added (as a learner or voter) or removed. */
+  memberChanged(kind: 'added' | 'removed', id: number, address: string, learner: boolean): void;
+  /** A snapshot was created locally or restored from the leader. */
+  snapshot(kind: 'created' | 'restored', index: number, seconds: number): void;
+  /** A non-fatal error (a failed apply, a malformed entry, a failed snapshot). */
+  error(err: Error): void;
+}
+
+/** Whether `env` is a request of this replica's current incarnation; returns its seq. */
+export type OwnRequest = (env: Envelope | undefined) => number | undefined;
+
+/**
+ * The apply queue: applies snapshots and committed entries in log order, one task at a time,
+ * off the Ready loop. Commands go to the state machine in batches (skipping those at or below
+ * the state machine's own applied index, see `state-machine.ts`); conf changes go to the
+ * RaftNode and the address book; every applied entry is matched against pending requests.
+ *
+ * Invariant: `appliedIndex` only grows, and equals the index of the last entry (or snapshot)
+ * whose effects are in the state machine, the RaftNode configuration and the address book.
+ */
+export class Applier {
+  /** The index of the last applied entry or snapshot. */
+  appliedIndex: number;
+  private readonly queue: Task[] = [];
+  private running = false;
+  private stopped = false;
+  private readonly deps: {
+    node: RaftNode;
+    stateMachine: StateMachine<unknown>;
+    smApplied: number;
+    proposals: Proposals;
+    members: Members;
+    snapshotter: Snapshotter;
+    clock: Clock;
+    own: OwnRequest;
+    hooks: ApplierHooks;
+  };
+
+  /** @param deps - collaborators; `smApplied` is the state machine's `appliedIndex()` at start. */
+  constructor(deps: Applier['deps'], appliedIndex: number) {
+    this.deps = deps;
+    this.appliedIndex = appliedIndex;
+  }
+
+  /** The number of entries queued but not yet applied. */
+  get backlog(): number {
+    let n = 0;
+    for (const t of this.queue) n += t.kind === 'entries' ? t.entries.length : 1;
+    return n;
+  }
+
+  /** Queues a received snapshot (first) and committed entries. */
+  push(snapshot: Snapshot | undefined, entries: Entry[]): void {
+    if (this.stopped) return;
+    if (snapshot !== undefined) this.queue.push({ kind: 'snapshot', snapshot });
+    if (entries.length > 0) this.queue.push({ kind: 'entries', entries });
+    if (!this.running) void this.run();
+  }
+
+  /** Stops applying; a task in progress finishes on its own, nothing further starts. */
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      for (let t = this.queue.shift(); t !== undefined && !this.stopped; t = this.queue.shift()) {
+        try {
+          if (t.kind === 'snapshot') await this.restore(t.snapshot);
+          else await this.applyEntries(t.entries);
+          await this.maybeSnapshot();
+        } catch (err) {
+          this.deps.hooks.error(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async restore(snap: Snapshot): Promise<void> {
+    const d = this.deps;
+    const { index, term } = snap.metadata;
+    if (index <= this.appliedIndex) return;
+    const start = d.clock.now();
+    const payload = decodeSnapshotPayload(snap.data);
+    await d.stateMachine.restore({ index, term, data: payload.data });
+    d.members.reset(payload.book, snap.metadata.confState);
+    d.smApplied = index;
+    this.appliedIndex = index;
+    d.snapshotter.lastIndex = Math.max(d.snapshotter.lastIndex, index);
+    d.hooks.snapshot('restored', index, (d.clock.now() - start) / 1000);
+    d.hooks.applied(index, 0, 0);
+  }
+
+  private async applyEntries(entries: Entry[]): Promise<void> {
+    const d = this.deps;
+    const start = d.clock.now();
+    let batch: { entry: Entry; seq: number | undefined }[] = [];
+    let commands = 0;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const b = batch;
+      batch = [];
+      commands += b.length;
+      await this.applyCommands(b);
+    };
+    for (const e of entries) {
+      if (this.stopped) return;
+      if (e.index <= this.appliedIndex) continue;
+      if (e.type === EntryType.EntryNormal) {
+        const env = decodeEnvelope(e.data);
+        if (e.data.length === 0 || e.index <= d.smApplied) {
+          d.proposals.applied(e.index, undefined, undefined);
+        } else {
+          batch.push({ entry: env === undefined ? e : { ...e, data: env.payload }, seq: d.own(env) });
+        }
+        continue;
+      }
+      await flush();
+      this.applyConfChange(e);
+    }
+    await flush();
+    const last = entries[entries.length - 1];
+    if (last !== undefined && last.index > this.appliedIndex) this.appliedIndex = last.index;
+    d.hooks.applied(this.appliedIndex, commands, (d.clock.now() - start) / 1000);
+  }
+
+  private async applyCommands(batch: { entry: Entry; seq: number | undefined }[]): Promise<void> {
+    const d = this.deps;
+    const cmds: Command[] = batch.map(({ entry }) => ({ index: entry.index, term: entry.term, data: entry.data }));
+    let results: unknown[];
+    try {
+      results = await d.stateMachine.apply(cmds);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const { entry, seq } of batch) {
+        d.proposals.applied(entry.index, undefined, undefined);
+        if (seq !== undefined) d.proposals.fail(seq, e);
+      }
+      d.smApplied = batch[batch.length - 1]!.entry.index;
+      this.appliedIndex = Math.max(this.appliedIndex, d.smApplied);
+      throw e;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const { entry, seq } = batch[i]!;
+      d.proposals.applied(entry.index, seq, results[i]);
+      this.appliedIndex = entry.index;
+    }
+    d.smApplied = this.appliedIndex;
+  }
+
+  private applyConfChange(e: Entry): void {
+    const d = this.deps;
+    let cc: ConfChange;
+    try {
+      if (e.type === EntryType.EntryConfChange) cc = decodeConfChange(e.data);
+      else {
+        const v2 = decodeConfChangeV2(e.data);
+        d.node.applyConfChange(v2);
+        d.proposals.applied(e.index, d.own(decodeEnvelope(v2.context)), undefined);
+        this.appliedIndex = e.index;
+        return;
+      }
+    } catch (err) {
+      d.proposals.applied(e.index, undefined, undefined);
+      this.appliedIndex = e.index;
+      d.hooks.error(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const env = decodeEnvelope(cc.context);
+    const address = env === undefined ? '' : decodeAddress(env.payload);
+    try {
+      d.node.applyConfChange(asV2(cc));
+    } catch (err) {
+      d.hooks.error(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.appliedIndex = e.index;
+    switch (cc.type) {
+      case ConfChangeType.ConfChangeAddNode:
+      case ConfChangeType.ConfChangeAddLearnerNode:
+        d.members.set(cc.nodeId, address);
+        d.hooks.memberChanged('added', cc.nodeId, address, cc.type === ConfChangeType.ConfChangeAddLearnerNode);
+        break;
+      case ConfChangeType.ConfChangeRemoveNode:
+        d.hooks.memberChanged('removed', cc.nodeId, address, false);
+        break;
+      case ConfChangeType.ConfChangeUpdateNode:
+        d.members.set(cc.nodeId, address);
+        break;
+    }
+    d.proposals.applied(e.index, d.own(env), undefined);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const d = this.deps;
+    if (this.stopped || !d.snapshotter.due(this.appliedIndex)) return;
+    const start = d.clock.now();
+    const index = this.appliedIndex;
+    try {
+      await d.snapshotter.take(index);
+    } catch (err) {
+      // A snapshot from the leader may have overtaken this one; that is not an error.
+      if ((err as { code?: unknown }).code === 'ERR_SNAP_OUT_OF_DATE' || (err as { code?: unknown }).code === 'ERR_COMPACTED') return;
+      throw err;
+    }
+    d.hooks.snapshot('created', index, (d.clock.now() - start) / 1000);
+  }
+}

@@ -1,0 +1,41 @@
+/** Cancels a timer started by {@link Clock.every}. Calling it more than once is harmless. */
+export type Cancel = () => void;
+
+/**
+ * The only source of time for a replica. A simulation injects a manual clock; the default,
+ * {@link systemClock}, uses real timers. Nothing else in `src/replica` reads the time.
+ */
+export interface Clock {
+  /** The current time in milliseconds (any fixed origin; only differences are used). */
+  now(): number;
+  /** Calls `fn` every `ms` milliseconds until the returned {@link Cancel} is called. */
+  every(ms: number, fn: () => void): Cancel;
+}
+
+/** A {@link Clock} over the process's real timers (`setInterval`, `performance.now`). */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  every(ms, fn) {
+    const h = setInterval(fn, ms);
+    // Timers never keep the process alive by themselves.
+    h.unref();
+    return () => clearInterval(h);
+  },
+};
+
+/** Calls `fn` once after `ms` milliseconds of `clock` time; built on {@link Clock.every}. */
+export function after(clock: Clock, ms: number, fn: () => void): Cancel {
+  let cancel: Cancel | undefined = undefined;
+  let fired = false;
+  cancel = clock.every(ms, () => {
+    if (fired) return;
+    fired = true;
+    cancel?.();
+    fn();
+  });
+  if (fired) cancel();
+  return () => {
+    fired = true;
+    cancel?.();
+  };
+}

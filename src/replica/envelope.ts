@@ -1,0 +1,66 @@
+/**
+ * The envelope around every payload a replica puts in the log: the command of a normal entry,
+ * and the context of a conf change entry (which carries the member's address).
+ *
+ * Layout (19 bytes of header, big-endian): tag `0x52` (u8), proposer id (f64), incarnation
+ * (u32), request sequence number (f64), then the payload bytes.
+ *
+ * The triple (proposer, incarnation, seq) identifies one call to `propose` (or to a membership
+ * method) across the whole life of the cluster: `seq` counts calls within one run of a replica,
+ * and `incarnation` is drawn afresh each time a replica starts, so a restarted member never
+ * mistakes an entry from its previous run for one of its own new requests.
+ */
+
+const TAG = 0x52;
+const HEADER = 1 + 8 + 4 + 8;
+
+/** Who proposed an entry, and which of its requests the entry answers. */
+export interface RequestId {
+  /** The proposing member's id. */
+  proposer: number;
+  /** The proposer's incarnation (random per start). */
+  incarnation: number;
+  /** The request's sequence number within the incarnation. */
+  seq: number;
+}
+
+/** A decoded envelope: the request id and the payload. */
+export interface Envelope extends RequestId {
+  /** The payload: the command bytes, or the UTF-8 address of a conf change. */
+  payload: Uint8Array;
+}
+
+/** Wraps `payload` in an envelope carrying `id`. */
+export function encodeEnvelope(id: RequestId, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER + payload.length);
+  const dv = new DataView(out.buffer);
+  out[0] = TAG;
+  dv.setFloat64(1, id.proposer);
+  dv.setUint32(9, id.incarnation >>> 0);
+  dv.setFloat64(13, id.seq);
+  out.set(payload, HEADER);
+  return out;
+}
+
+/** Decodes an envelope, or returns `undefined` when `data` is not one (for example an empty entry). */
+export function decodeEnvelope(data: Uint8Array | undefined): Envelope | undefined {
+  if (data === undefined || data.length < HEADER || data[0] !== TAG) return undefined;
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const proposer = dv.getFloat64(1);
+  const seq = dv.getFloat64(13);
+  if (!Number.isSafeInteger(proposer) || !Number.isSafeInteger(seq)) return undefined;
+  return { proposer, incarnation: dv.getUint32(9), seq, payload: data.subarray(HEADER) };
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+/** Encodes an address for a conf change context. */
+export function encodeAddress(address: string): Uint8Array {
+  return utf8.encode(address);
+}
+
+/** Decodes an address from a conf change context payload. */
+export function decodeAddress(bytes: Uint8Array): string {
+  return utf8d.decode(bytes);
+}

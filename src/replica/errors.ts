@@ -1,0 +1,58 @@
+import { RaftkitError } from '../errors.js';
+
+/**
+ * The operation needs the leader and this member is not it (a membership change, or a
+ * proposal when forwarding is disabled). Codes: `ERR_NOT_LEADER`.
+ */
+export class NotLeaderError extends RaftkitError {
+  /** The id of the leader this member knows of, or 0 when it knows of none. */
+  readonly leader: number;
+
+  /**
+   * @param leader - the known leader's id, or 0.
+   * @param message - detail.
+   */
+  constructor(leader: number, message = `not the leader (leader hint: ${leader === 0 ? 'unknown' : String(leader)})`) {
+    super('ERR_NOT_LEADER', message);
+    this.leader = leader;
+  }
+}
+
+/** The operation did not complete within its deadline; it may still take effect later. Code `ERR_TIMEOUT`. */
+export class TimeoutError extends RaftkitError {
+  /** @param message - which operation timed out and after how long. */
+  constructor(message: string) {
+    super('ERR_TIMEOUT', message);
+  }
+}
+
+/** The replica is not running (never started, stopping, stopped or removed). Code `ERR_STOPPED`. */
+export class StoppedError extends RaftkitError {
+  /** @param message - detail. */
+  constructor(message = 'replica is stopped') {
+    super('ERR_STOPPED', message);
+  }
+}
+
+/**
+ * The replica is overloaded: committed entries wait to be applied (committed − applied exceeds
+ * `maxPendingApply`), or too many proposals are pending. Retry later. Code `ERR_TOO_MANY_REQUESTS`.
+ */
+export class TooManyRequestsError extends RaftkitError {
+  /** @param message - which limit was hit. */
+  constructor(message: string) {
+    super('ERR_TOO_MANY_REQUESTS', message);
+  }
+}
+
+/**
+ * A membership change was refused before it was proposed because it is unsafe: it would leave
+ * the cluster without a quorum of reachable voters, the learner has not caught up, or the
+ * member is unknown or already present. Code `ERR_MEMBERSHIP_REFUSED`.
+ */
+export class MembershipRefusedError extends RaftkitError {
+  /** @param message - the rule the change breaks and the numbers involved. */
+  constructor(message: string) {
+    super('ERR_MEMBERSHIP_REFUSED', message);
+  }
+}

@@ -1,0 +1,121 @@
+import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
+import type { PeerStats } from '../transport/transport.js';
+import type { FailureReason } from './proposals.js';
+
+/** The live values the metrics read when scraped. */
+export interface MetricsSource {
+  /** The known leader's id, or 0. */
+  leader(): number;
+  /** This member's id. */
+  id: number;
+  /** Requests waiting for their entry to apply. */
+  pending(): number;
+  /** The transport's per-peer counters. */
+  transportStats(): Map<number, PeerStats>;
+}
+
+/** One metric in {@link ReplicaMetrics.json}'s result. */
+export interface MetricJSON {
+  /** The metric's help text. */
+  help: string;
+  /** `'counter'`, `'gauge'` or `'histogram'`. */
+  type: string;
+  /** Every sample: its labels (histograms add `le` and a `metricName` suffix) and value. */
+  values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
+}
+
+const sec = (start: number, factor: number, count: number): number[] => exponentialBuckets(start, factor, count);
+
+/**
+ * A replica's Prometheus metrics, in a registry of its own (never prom-client's global one),
+ * with etcd's names where etcd has one. Counters and histograms are updated on the hot path;
+ * gauges and transport counters are read from a {@link MetricsSource} at scrape time.
+ */
+export class ReplicaMetrics {
+  /** The replica's own registry. */
+  readonly registry = new Registry();
+  /** `raft_leader_changes_seen_total`. */
+  readonly leaderChanges: Counter;
+  /** `raft_proposals_committed_total`. */
+  readonly committed: Counter;
+  /** `raft_proposals_applied_total`. */
+  readonly applied: Counter;
+  /** `raft_proposals_failed_total{reason}`. */
+  readonly failed: Counter<'reason'>;
+  /** `raft_storage_fsync_duration_seconds`. */
+  readonly fsync: Histogram;
+  /** `raft_apply_duration_seconds`. */
+  readonly apply: Histogram;
+  /** `raft_snapshot_save_total` and `raft_snapshot_restore_total` (by kind). */
+  readonly snapshots: Counter<'kind'>;
+  /** `raft_snapshot_duration_seconds{kind}`. */
+  readonly snapshotDuration: Histogram<'kind'>;
+  /** `raft_snapshot_last_index`. */
+  readonly snapshotIndex: Gauge;
+
+  /** @param src - where scrape-time values come from. */
+  constructor(src: MetricsSource) {
+    const registers = [this.registry];
+    new Gauge({ name: 'raft_has_leader', help: 'Whether a leader is known (1) or not (0).', registers, collect() { this.set(src.leader() === 0 ? 0 : 1); } });
+    new Gauge({ name: 'raft_is_leader', help: 'Whether this member is the leader (1) or not (0).', registers, collect() { this.set(src.leader() === src.id ? 1 : 0); } });
+    new Gauge({ name: 'raft_proposals_pending', help: 'Requests waiting for their entry to apply.', registers, collect() { this.set(src.pending()); } });
+    this.leaderChanges = new Counter({ name: 'raft_leader_changes_seen_total', help: 'Leader changes seen by this member.', registers });
+    this.committed = new Counter({ name: 'raft_proposals_committed_total', help: 'Entries known to be committed.', registers });
+    this.applied = new Counter({ name: 'raft_proposals_applied_total', help: 'Entries applied.', registers });
+    this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Failed requests, by reason.', labelNames: ['reason'], registers });
+    this.fsync = new Histogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: sec(0.0001, 2, 16), registers });
+    this.apply = new Histogram({ name: 'raft_apply_duration_seconds', help: 'Duration of applying one batch of committed entries.', buckets: sec(0.0001, 2, 18), registers });
+    this.snapshots = new Counter({ name: 'raft_snapshot_total', help: 'Snapshots created locally or restored from the leader, by kind.', labelNames: ['kind'], registers });
+    this.snapshotDuration = new Histogram({ name: 'raft_snapshot_duration_seconds', help: 'Duration of creating or restoring a snapshot, by kind.', labelNames: ['kind'], buckets: sec(0.001, 2, 14), registers });
+    this.snapshotIndex = new Gauge({ name: 'raft_snapshot_last_index', help: 'The index of the latest snapshot.', registers });
+    const peerCounter = (name: string, help: string, pick: (s: PeerStats) => number): void => {
+      new Counter({
+        name, help, labelNames: ['peer'], registers,
+        collect() {
+          this.reset();
+          for (const [peer, s] of src.transportStats()) this.inc({ peer }, pick(s));
+        },
+      });
+    };
+    peerCounter('raft_transport_messages_sent_total', 'Messages sent to each peer.', (s) => s.messagesSent);
+    peerCounter('raft_transport_bytes_sent_total', 'Bytes sent to each peer.', (s) => s.bytesSent);
+    peerCounter('raft_transport_messages_received_total', 'Messages received from each peer.', (s) => s.messagesReceived);
+    peerCounter('raft_transport_bytes_received_total', 'Bytes received from each peer.', (s) => s.bytesReceived);
+    peerCounter('raft_transport_send_failures_total', 'Messages to each peer that could not be sent.', (s) => s.sendFailures);
+    new Gauge({
+      name: 'raft_transport_peer_round_trip_seconds', help: 'Latest round-trip time to each peer.', labelNames: ['peer'], registers,
+      collect() {
+        this.reset();
+        for (const [peer, s] of src.transportStats()) if (s.rttMs !== undefined) this.set({ peer }, s.rttMs / 1000);
+      },
+    });
+  }
+
+  /** Counts a failed request. */
+  fail(reason: FailureReason): void {
+    this.failed.inc({ reason });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The same values as {@link ReplicaMetrics.text}, by metric name. */
+  async json(): Promise<Record<string, MetricJSON>> {
+    const out: Record<string, MetricJSON> = {};
+    for (const m of await this.registry.getMetricsAsJSON()) {
+      out[m.name] = {
+        help: m.help,
+        type: String(m.type),
+        values: m.values.map((v) => {
+          const labels: Record<string, string | number> = {};
+          for (const [k, l] of Object.entries(v.labels)) if (l !== undefined) labels[k] = l;
+          const name = (v as { metricName?: string }).metricName;
+          return name === undefined ? { labels, value: v.value } : { labels, value: v.value, metricName: name };
+        }),
+      };
+    }
+    return out;
+  }
+}

@@ -1,0 +1,205 @@
+import { ProposalDroppedError } from '../raft/errors.js';
+import { TimeoutError } from './errors.js';
+
+/** Why a request failed, as counted by the `raft_proposals_failed_total` metric. */
+export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_requests' | 'not_leader' | 'refused' | 'error';
+
+/** Counts failures by reason (implemented by the replica's metrics). */
+export type FailureSink = (reason: FailureReason) => void;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  deadline: number;
+  /** The log index the entry was seen at in a Ready, or 0 while unknown. */
+  index: number;
+}
+
+/** Maps a thrown error to the failure reason it counts as. */
+export function failureReason(err: unknown): FailureReason {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  switch (code) {
+    case 'ERR_PROPOSAL_DROPPED':
+      return 'dropped';
+    case 'ERR_TIMEOUT':
+      return 'timeout';
+    case 'ERR_STOPPED':
+      return 'stopped';
+    case 'ERR_TOO_MANY_REQUESTS':
+      return 'too_many_requests';
+    case 'ERR_NOT_LEADER':
+      return 'not_leader';
+    case 'ERR_MEMBERSHIP_REFUSED':
+      return 'refused';
+    default:
+      return 'error';
+  }
+}
+
+/**
+ * The requests (proposals and membership changes) this replica is waiting on, keyed by their
+ * sequence number (see `envelope.ts`).
+ *
+ * Matching, in order of certainty:
+ * - When this replica applies an entry whose envelope carries its own id, incarnation and a
+ *   pending sequence number, that request resolves with the state machine's result.
+ * - Whenever a Ready hands this replica an entry carrying one of its pending requests, the
+ *   entry's index is noted ({@link Proposals.noteIndex}). If a *different* entry is later
+ *   applied at that index, the request's entry was overwritten by a new leader and can never
+ *   commit (by Log Matching, a given entry lives only at the index its leader gave it), so the
+ *   request is rejected with `ProposalDroppedError`.
+ * - A request whose entry this replica never saw (the proposal was lost before reaching a
+ *   leader, or the entry was overwritten before it was replicated here) fails with
+ *   `TimeoutError` at its deadline ({@link Proposals.sweep}): its outcome is then unknown.
+ *
+ * Invariant: every pending request has a deadline, so the map drains even if nothing applies.
+ */
+export class Proposals {
+  private readonly pending = new Map<number, Pending>();
+  private readonly byIndex = new Map<number, number>();
+  private readonly onFailure: FailureSink;
+
+  /** @param onFailure - called once for every request that fails. */
+  constructor(onFailure: FailureSink) {
+    this.onFailure = onFailure;
+  }
+
+  /** The number of pending requests. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Registers request `seq`, failing with `TimeoutError` after `deadline` (clock milliseconds). */
+  add<T>(seq: number, deadline: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, deadline, index: 0 });
+    });
+  }
+
+  /** Whether request `seq` is pending. */
+  has(seq: number): boolean {
+    return this.pending.has(seq);
+  }
+
+  /** Records that the entry of request `seq` was handed out at log `index` in a Ready. */
+  noteIndex(seq: number, index: number): void {
+    const p = this.pending.get(seq);
+    if (p === undefined) return;
+    if (p.index !== 0 && this.byIndex.get(p.index) === seq) this.byIndex.delete(p.index);
+    p.index = index;
+    this.byIndex.set(index, seq);
+  }
+
+  /**
+   * Called for every applied entry, in log order. `seq` is the entry's request when this
+   * replica proposed it (in its current incarnation), otherwise `undefined`.
+   */
+  applied(index: number, seq: number | undefined, result: unknown): void {
+    const waiting = this.byIndex.get(index);
+    if (waiting !== undefined && waiting !== seq) {
+      this.fail(waiting, new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`));
+    }
+    if (seq !== undefined) this.settle(seq, result);
+  }
+
+  /** Resolves request `seq` with `result`. */
+  settle(seq: number, result: unknown): void {
+    const p = this.take(seq);
+    p?.resolve(result);
+  }
+
+  /** Fails request `seq` with `err`. */
+  fail(seq: number, err: Error): void {
+    const p = this.take(seq);
+    if (p === undefined) return;
+    this.onFailure(failureReason(err));
+    p.reject(err);
+  }
+
+  /** Fails every request whose deadline is at or before `now` with `TimeoutError`. */
+  sweep(now: number): void {
+    // Deadlines grow with insertion order when every request uses the same timeout; the full
+    // scan keeps it correct when they differ.
+    for (const [seq, p] of this.pending) {
+      if (p.deadline <= now) this.fail(seq, new TimeoutError(`request ${seq} timed out`));
+    }
+  }
+
+  /** Fails every pending request with `err` (the replica is stopping). */
+  failAll(err: Error): void {
+    for (const seq of [...this.pending.keys()]) this.fail(seq, err);
+  }
+
+  private take(seq: number): Pending | undefined {
+    const p = this.pending.get(seq);
+    if (p === undefined) return undefined;
+    this.pending.delete(seq);
+    if (p.index !== 0 && this.byIndex.get(p.index) === seq) this.byIndex.delete(p.index);
+    return p;
+  }
+}
+
+interface PendingRead {
+  resolve: (index: number) => void;
+  reject: (err: Error) => void;
+  deadline: number;
+  /** The confirmed read index, or 0 while waiting for the ReadState. */
+  index: number;
+}
+
+/**
+ * Linearizable reads waiting for their ReadIndex (thesis §6.4): a read is registered, its
+ * ReadState arrives with a read index, and it resolves once the replica has applied up to
+ * that index. Reads that get no ReadState fail with `TimeoutError` at their deadline.
+ */
+export class Reads {
+  private readonly pending = new Map<number, PendingRead>();
+
+  /** The number of pending reads. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Registers read `seq`; resolves with the read index. */
+  add(seq: number, deadline: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject, deadline, index: 0 });
+    });
+  }
+
+  /** Records the read index confirmed for read `seq`. */
+  confirm(seq: number, index: number): void {
+    const r = this.pending.get(seq);
+    if (r !== undefined && r.index === 0) r.index = Math.max(index, 1);
+  }
+
+  /** Resolves every confirmed read whose index is at or below `applied`. */
+  release(applied: number): void {
+    for (const [seq, r] of this.pending) {
+      if (r.index !== 0 && r.index <= applied) {
+        this.pending.delete(seq);
+        r.resolve(r.index);
+      }
+    }
+  }
+
+  /** Fails read `seq` with `err`. */
+  fail(seq: number, err: Error): void {
+    const r = this.pending.get(seq);
+    if (r === undefined) return;
+    this.pending.delete(seq);
+    r.reject(err);
+  }
+
+  /** Fails reads past their deadline with `TimeoutError`. */
+  sweep(now: number): void {
+    for (const [seq, r] of this.pending) {
+      if (r.deadline <= now) this.fail(seq, new TimeoutError(`read ${seq} timed out`));
+    }
+  }
+
+  /** Fails every pending read with `err`. */
+  failAll(err: Error): void {
+    for (const seq of [...this.pending.keys()]) this.fail(seq, err);
+  }
+}

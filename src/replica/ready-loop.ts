@@ -1,0 +1,130 @@
+import type { Entry, HardState, Snapshot } from '../raft/entry.js';
+import type { RaftNode } from '../raft/raft-node.js';
+import type { ReadState, Ready, SoftState } from '../raft/ready.js';
+import type { Storage } from '../storage/storage.js';
+import type { Transport } from '../transport/transport.js';
+import type { Clock } from './clock.js';
+
+/**
+ * Runs storage writes one at a time, in call order: the Ready loop's `save` and the
+ * snapshotter's `createSnapshot`/`compact` share it, as the `Storage` contract requires.
+ */
+export class StorageWriter {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `fn` after every write queued before it; resolves or rejects with its outcome. */
+  run<T>(fn: () => T | Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves once every queued write has settled. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+/** What the Ready loop hands to the rest of the replica, in the order it does so. */
+export interface ReadyLoopHooks {
+  /** Step 0: the leader or role changed. */
+  softState(ss: SoftState, hs: HardState | undefined): void;
+  /** Step 1 done: `entries` are durable (the replica notes where its own requests landed). */
+  persisted(entries: readonly Entry[], hs: HardState | undefined): void;
+  /** Step 3: queue a received snapshot and the committed entries for the state machine, in order. */
+  apply(snapshot: Snapshot | undefined, committed: Entry[]): void;
+  /** ReadIndex answers for this Ready. */
+  readStates(rs: readonly ReadState[]): void;
+  /** The duration of one durable write, in seconds. */
+  observeWrite(seconds: number): void;
+  /** A storage write failed: the loop stops and the replica must stop. */
+  fatal(err: unknown): void;
+}
+
+/**
+ * The one place that obeys the {@link Ready} contract (etcd doc.go, steps 1–4; thesis §10.2.1):
+ *
+ * 0. report the soft state;
+ * 1. send `messages` at once (a leader's appends go out while its own write is in flight);
+ * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
+ * 3. only then send `persistedMessages` (votes and append acknowledgements), and hand the
+ *    snapshot and `committedEntries` to the apply queue, which applies them in order;
+ * 4. `advance()`.
+ *
+ * Applying is decoupled from the loop (as in etcdserver): a slow state machine delays only
+ * application, never replication; back-pressure comes from `maxPendingApply` instead.
+ *
+ * Invariant: at most one Ready is outstanding (between `ready()` and `advance()`), and at most
+ * one drain of the loop runs at a time.
+ */
+export class ReadyLoop {
+  private readonly node: RaftNode;
+  private readonly storage: Storage;
+  private readonly transport: Transport;
+  private readonly writer: StorageWriter;
+  private readonly clock: Clock;
+  private readonly hooks: ReadyLoopHooks;
+  private running: Promise<void> | undefined = undefined;
+  private stopped = false;
+
+  /**
+   * @param deps - the node, storage, transport, shared writer, clock, and hooks into the replica.
+   */
+  constructor(deps: {
+    node: RaftNode;
+    storage: Storage;
+    transport: Transport;
+    writer: StorageWriter;
+    clock: Clock;
+    hooks: ReadyLoopHooks;
+  }) {
+    this.node = deps.node;
+    this.storage = deps.storage;
+    this.transport = deps.transport;
+    this.writer = deps.writer;
+    this.clock = deps.clock;
+    this.hooks = deps.hooks;
+  }
+
+  /** Makes sure the loop drains whatever is ready; cheap to call after every input. */
+  schedule(): void {
+    if (this.running !== undefined || this.stopped) return;
+    if (!this.node.hasReady()) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Stops the loop; resolves once the Ready in progress (if any) is fully handled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && this.node.hasReady()) await this.handle(this.node.ready());
+    } catch (err) {
+      this.stopped = true;
+      this.hooks.fatal(err);
+    }
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    const h = this.hooks;
+    if (rd.softState !== undefined) h.softState(rd.softState, rd.hardState);
+    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
+      const start = this.clock.now();
+      const req = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync };
+      await this.writer.run(() => this.storage.save(req));
+      h.observeWrite((this.clock.now() - start) / 1000);
+    }
+    h.persisted(rd.entries, rd.hardState);
+    if (this.stopped) return; // a crash here: nothing durable depends on what follows
+    if (rd.persistedMessages.length > 0) this.transport.send(rd.persistedMessages);
+    if (rd.snapshot !== undefined || rd.committedEntries.length > 0) h.apply(rd.snapshot, rd.committedEntries);
+    if (rd.readStates.length > 0) h.readStates(rd.readStates);
+    this.node.advance(rd);
+  }
+}

@@ -1,0 +1,579 @@
+import { EventEmitter } from 'eventemitter3';
+import { ConfChangeType, type ConfChange } from '../raft/conf-change.js';
+import type { RaftConfig } from '../raft/config.js';
+import { EMPTY_BYTES, EntryType, isEmptyHardState, type ConfState, type Entry, type HardState } from '../raft/entry.js';
+import { ConfigInvalidError, ProposalDroppedError } from '../raft/errors.js';
+import { RaftNode } from '../raft/raft-node.js';
+import { StateType, type ReadState, type SoftState } from '../raft/ready.js';
+import type { ProgressStatus } from '../raft/status.js';
+import type { ResourceStatus, Storage } from '../storage/storage.js';
+import type { Message } from '../raft/messages.js';
+import type { Transport } from '../transport/transport.js';
+import { Applier, confChangeContext } from './applier.js';
+import { after, systemClock, type Cancel, type Clock } from './clock.js';
+import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
+import { MembershipRefusedError, NotLeaderError, StoppedError, TimeoutError, TooManyRequestsError } from './errors.js';
+import type { ReplicaEvents } from './events.js';
+import { Members, checkReconfig, type PeerAddress } from './membership.js';
+import { ReplicaMetrics, type MetricJSON } from './metrics.js';
+import { Proposals, Reads, failureReason } from './proposals.js';
+import { ReadyLoop, StorageWriter } from './ready-loop.js';
+import { Snapshotter, decodeSnapshotPayload } from './snapshots.js';
+import type { StateMachine } from './state-machine.js';
+
+/**
+ * Options of {@link Replica.start}. Every {@link RaftConfig} option is accepted too (in ticks);
+ * the replica turns `checkQuorum` and `preVote` on by default (as etcd's server does).
+ */
+export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | 'applied'> {
+  /** This member's id (a positive integer, unique in the cluster). */
+  id: number;
+  /** The members of a brand-new cluster, this one included; used only when `storage` is empty. */
+  peers?: readonly PeerAddress[];
+  /**
+   * For a member joining an existing cluster (after `addMember` on the leader) with an empty
+   * storage: the addresses of existing members, so it can answer them. The configuration
+   * itself is learned from the leader's log or snapshot.
+   */
+  join?: readonly PeerAddress[];
+  /** The durable log (`LevelStorage`, or `MemoryStorage` in tests); opened if needed, closed on stop. */
+  storage: Storage;
+  /** The transport to the other members; started here, closed on stop. */
+  transport: Transport;
+  /** The application's state machine (see `StateMachine` for the applied-index contract). */
+  stateMachine: StateMachine<R>;
+  /** The source of time. Default: real timers. */
+  clock?: Clock;
+  /** Milliseconds per Raft tick. Default 100. */
+  tickMs?: number;
+  /** Applied entries between snapshots. Default 10000. */
+  snapshotEvery?: number;
+  /** Entries kept below a snapshot when compacting, for followers that trail a little. Default 1000. */
+  compactionTail?: number;
+  /** Proposals are refused with `TooManyRequestsError` while committed − applied exceeds this. Default 5000. */
+  maxPendingApply?: number;
+  /** Proposals are refused with `TooManyRequestsError` while this many are pending. Default `maxPendingApply`. */
+  maxPendingProposals?: number;
+  /** Milliseconds before a request fails with `TimeoutError`. Default 20 election timeouts. */
+  requestTimeoutMs?: number;
+  /** Promotion is refused while the learner's match index trails the leader's by more. Default 100. */
+  learnerMaxLag?: number;
+  /** This run's incarnation (see `envelope.ts`); default random. Set it for deterministic simulations. */
+  incarnation?: number;
+}
+
+/** A replica's state, from {@link Replica.status}. */
+export interface ReplicaStatus {
+  /** This member's id. */
+  id: number;
+  /** The replica's lifecycle. */
+  lifecycle: ResourceStatus;
+  /** The known leader, or 0. */
+  leader: number;
+  /** The current term. */
+  term: number;
+  /** This member's role. */
+  role: StateType;
+  /** The commit index. */
+  commit: number;
+  /** The index of the last entry applied to the state machine. */
+  applied: number;
+  /** The current configuration. */
+  config: ConfState;
+  /** Every known member's address. */
+  members: Map<number, string>;
+  /** Requests waiting for their entry to apply. */
+  pending: number;
+  /** On the leader: each member's progress, and whether it counts as reachable for reconfiguration. */
+  progress?: Map<number, ProgressStatus & { active: boolean }>;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Milliseconds before it fails with `TimeoutError`. Default: the replica's `requestTimeoutMs`. */
+  timeoutMs?: number;
+}
+
+interface Transfer {
+  to: number;
+  deadline: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function positive(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigInvalidError(`${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
+ * {@link Transport}, a {@link Clock} and the application's {@link StateMachine}, and offers a
+ * promise API. The Ready contract is obeyed in `ready-loop.ts`, applying happens in
+ * `applier.ts`, request matching in `proposals.ts`.
+ *
+ * Lifecycle: {@link Replica.start} resolves with an `'open'` replica; {@link Replica.stop}
+ * (or removal from the cluster) closes it, its transport and its storage, and fails every
+ * pending request with `StoppedError`. A stopped member restarts with `Replica.start` on
+ * the same storage.
+ */
+export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
+  /** This member's id. */
+  readonly id: number;
+  private state: ResourceStatus = 'opening';
+  private closing: Promise<void> | undefined = undefined;
+  private readonly node: RaftNode;
+  private readonly storage: Storage;
+  private readonly transport: Transport;
+  private readonly clock: Clock;
+  private readonly tickMs: number;
+  private readonly electionMs: number;
+  private readonly opts: { maxPendingApply: number; maxPendingProposals: number; requestTimeoutMs: number; learnerMaxLag: number; forwarding: boolean };
+  private readonly incarnation: number;
+  private readonly writer = new StorageWriter();
+  private readonly proposals: Proposals;
+  private readonly reads = new Reads();
+  private readonly members: Members;
+  private readonly loop: ReadyLoop;
+  private readonly applier: Applier;
+  private readonly metricsImpl: ReplicaMetrics;
+  private readonly transfers = new Set<Transfer>();
+  private readonly lastHeard = new Map<number, number>();
+  private readonly timers = new Set<Cancel>();
+  private lead = 0;
+  private role: StateType = StateType.Follower;
+  private term: number;
+  private committed: number;
+  private seq = 0;
+
+  /**
+   * Opens the storage, restores the state machine from the stored snapshot if it is behind,
+   * bootstraps a new cluster (`peers`, empty storage) or prepares to join one (`join`), starts
+   * the transport and the ticker.
+   *
+   * @throws {@link ConfigInvalidError} for invalid options, or an empty storage with neither `peers` nor `join`.
+   */
+  static async start<R>(options: ReplicaOptions<R>): Promise<Replica<R>> {
+    const { storage, stateMachine: sm } = options;
+    if (storage.status !== 'open') await storage.open();
+    const snap = storage.snapshot();
+    const init = storage.initialState();
+    const fresh = storage.lastIndex() === 0 && snap.metadata.index === 0 && isEmptyHardState(init.hardState);
+    if (fresh && options.peers === undefined && options.join === undefined && init.confState.voters.length === 0) {
+      throw new ConfigInvalidError('peers (a new cluster) or join (an existing one) is required with an empty storage');
+    }
+    let smApplied = await sm.appliedIndex();
+    if (snap.metadata.index > 0 && smApplied < snap.metadata.index) {
+      const { data } = decodeSnapshotPayload(snap.data);
+      await sm.restore({ index: snap.metadata.index, term: snap.metadata.term, data });
+      smApplied = snap.metadata.index;
+    }
+    const r = new Replica<R>(options, fresh, smApplied, init.hardState);
+    for (const [id, address] of decodeSnapshotPayload(snap.data).book) r.members.set(id, address);
+    await r.open();
+    return r;
+  }
+
+  private constructor(o: ReplicaOptions<R>, fresh: boolean, smApplied: number, hs: HardState) {
+    super();
+    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, ...raft } = o;
+    this.id = o.id;
+    this.storage = storage;
+    this.transport = transport;
+    this.clock = clock ?? systemClock;
+    this.tickMs = positive('tickMs', tickMs ?? 100);
+    this.electionMs = (raft.electionTick ?? 10) * this.tickMs;
+    const mpa = positive('maxPendingApply', maxPendingApply ?? 5000);
+    this.opts = {
+      maxPendingApply: mpa,
+      maxPendingProposals: positive('maxPendingProposals', maxPendingProposals ?? mpa),
+      requestTimeoutMs: positive('requestTimeoutMs', requestTimeoutMs ?? 20 * this.electionMs),
+      learnerMaxLag: positive('learnerMaxLag', learnerMaxLag ?? 100),
+      forwarding: !(raft.disableProposalForwarding ?? false),
+    };
+    this.incarnation = incarnation ?? (globalThis.crypto.getRandomValues(new Uint32Array(1))[0] ?? 0);
+    const snapIndex = storage.snapshot().metadata.index;
+    this.node = new RaftNode({ checkQuorum: true, preVote: true, ...raft, id: o.id, storage, applied: snapIndex });
+    this.term = hs.term;
+    this.committed = hs.commit;
+    this.members = new Members(o.id, transport);
+    for (const p of [...(peers ?? []), ...(join ?? [])]) this.members.set(p.id, p.address);
+    if (fresh && peers !== undefined) {
+      const ctx = (address: string): Uint8Array => encodeEnvelope({ proposer: 0, incarnation: 0, seq: 0 }, encodeAddress(address));
+      this.node.bootstrap(peers.map((p) => ({ id: p.id, context: ctx(p.address) })));
+    }
+    this.metricsImpl = new ReplicaMetrics({
+      id: o.id,
+      leader: () => this.lead,
+      pending: () => this.proposals.size + this.reads.size,
+      transportStats: () => this.transport.stats(),
+    });
+    this.proposals = new Proposals((reason) => this.metricsImpl.fail(reason));
+    const snapshotter = new Snapshotter(
+      {
+        storage,
+        writer: this.writer,
+        stateMachine,
+        book: () => this.members.addresses(),
+        confState: () => this.node.status().config,
+        every: positive('snapshotEvery', snapshotEvery ?? 10_000),
+        tail: compactionTail ?? 1000,
+      },
+      snapIndex,
+    );
+    this.metricsImpl.snapshotIndex.set(snapIndex);
+    this.applier = new Applier(
+      {
+        node: this.node,
+        stateMachine,
+        smApplied,
+        proposals: this.proposals,
+        members: this.members,
+        snapshotter,
+        clock: this.clock,
+        own: (env) => this.own(env),
+        hooks: {
+          applied: (index, commands, seconds) => this.onApplied(index, commands, seconds),
+          memberChanged: (kind, id, address, learner) => this.onMemberChanged(kind, id, address, learner),
+          snapshot: (kind, index, seconds) => {
+            this.metricsImpl.snapshots.inc({ kind });
+            this.metricsImpl.snapshotDuration.observe({ kind }, seconds);
+            this.metricsImpl.snapshotIndex.set(index);
+            this.emit('snapshot', kind, index);
+          },
+          error: (err) => this.emit('error', err),
+        },
+      },
+      snapIndex,
+    );
+    this.loop = new ReadyLoop({
+      node: this.node,
+      storage,
+      transport,
+      writer: this.writer,
+      clock: this.clock,
+      hooks: {
+        softState: (ss, hs2) => this.onSoftState(ss, hs2),
+        persisted: (entries, hs2) => this.onPersisted(entries, hs2),
+        apply: (snapshot, committed) => this.applier.push(snapshot, committed),
+        readStates: (rs) => this.onReadStates(rs),
+        observeWrite: (s) => this.metricsImpl.fsync.observe(s),
+        fatal: (err) => {
+          this.emit('error', err instanceof Error ? err : new Error(String(err)));
+          void this.close(new StoppedError('storage failed; replica stopped'));
+        },
+      },
+    });
+  }
+
+  private async open(): Promise<void> {
+    this.transport.on('message', this.onMessage);
+    this.transport.on('unreachable', this.onUnreachable);
+    this.transport.on('snapshot-status', this.onSnapshotStatus);
+    await this.transport.start();
+    this.timers.add(this.clock.every(this.tickMs, this.onTick));
+    this.state = 'open';
+    this.loop.schedule();
+  }
+
+  /** The replica's lifecycle: `'open'` from start until stop (or removal), then `'closing'`, `'closed'`. */
+  get lifecycle(): ResourceStatus {
+    return this.state;
+  }
+
+  /**
+   * Proposes `command` and resolves with the state machine's result once its entry is applied
+   * here. Works on any member (followers forward to the leader).
+   *
+   * @throws (rejects) {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
+   * `ProposalDroppedError` (no leader, or the entry was overwritten), {@link TimeoutError}
+   * (outcome unknown), {@link StoppedError}.
+   */
+  propose(command: Uint8Array, options: RequestOptions = {}): Promise<R> {
+    const refused = this.admit();
+    if (refused !== undefined) return this.refuse(refused);
+    const seq = ++this.seq;
+    const p = this.proposals.add<R>(seq, this.deadline(options));
+    try {
+      this.node.propose(encodeEnvelope({ proposer: this.id, incarnation: this.incarnation, seq }, command));
+    } catch (err) {
+      this.proposals.fail(seq, this.proposeError(err));
+    }
+    this.loop.schedule();
+    return p;
+  }
+
+  /**
+   * A linearizable read barrier (ReadIndex, thesis §6.4): resolves with the read index once
+   * this member has applied at least up to it, so a read of local state afterwards sees every
+   * write acknowledged before `read()` was called.
+   */
+  read(options: RequestOptions = {}): Promise<number> {
+    if (this.state !== 'open') return this.refuse(new StoppedError());
+    if (this.lead === 0) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
+    const seq = ++this.seq;
+    const p = this.reads.add(seq, this.deadline(options));
+    try {
+      this.node.readIndex(encodeEnvelope({ proposer: this.id, incarnation: this.incarnation, seq }, EMPTY_BYTES));
+    } catch (err) {
+      this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
+    }
+    this.loop.schedule();
+    return p;
+  }
+
+  /** Asks the leader to hand leadership to `to` (thesis §3.10); resolves once `to` leads. */
+  transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
+    if (this.state !== 'open') return this.refuse(new StoppedError());
+    if (this.lead === to) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.transfers.add({ to, deadline: this.deadline(options), resolve, reject });
+      this.node.transferLeader(to);
+      this.loop.schedule();
+    });
+  }
+
+  /**
+   * Adds a member (as a learner with `{ learner: true }`, the safe way to grow: promote it once
+   * it caught up). Must be called on the leader; resolves when the change is applied here.
+   *
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError} (unsafe or invalid), and as `propose`.
+   */
+  addMember(id: number, address: string, options: { learner?: boolean } = {}): Promise<void> {
+    const type = options.learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
+    return this.changeMembership({ type, nodeId: id }, address);
+  }
+
+  /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
+  promoteMember(id: number): Promise<void> {
+    if (!this.node.status().config.learners.includes(id)) return this.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
+    return this.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
+  }
+
+  /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
+  removeMember(id: number): Promise<void> {
+    return this.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
+  }
+
+  /** The replica's current state. */
+  status(): ReplicaStatus {
+    const s = this.node.status();
+    const st: ReplicaStatus = {
+      id: this.id,
+      lifecycle: this.state,
+      leader: this.lead,
+      term: s.term,
+      role: s.raftState,
+      commit: s.commit,
+      applied: this.applier.appliedIndex,
+      config: s.config,
+      members: this.members.addresses(),
+      pending: this.proposals.size + this.reads.size,
+    };
+    if (s.progress !== undefined) {
+      st.progress = new Map([...s.progress].map(([id, pr]) => [id, { ...pr, active: id === this.id || this.isActive(id, pr) }]));
+    }
+    return st;
+  }
+
+  /** The metrics in the Prometheus text exposition format. */
+  metrics(): Promise<string> {
+    return this.metricsImpl.text();
+  }
+
+  /** The same metrics as {@link Replica.metrics}, by name. */
+  metricsJSON(): Promise<Record<string, MetricJSON>> {
+    return this.metricsImpl.json();
+  }
+
+  /** Stops the replica and closes its transport and storage. Idempotent. */
+  stop(): Promise<void> {
+    return this.close(new StoppedError());
+  }
+
+  /** Same as {@link Replica.stop}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  private close(reason: StoppedError): Promise<void> {
+    this.closing ??= (async () => {
+      this.state = 'closing';
+      for (const cancel of this.timers) cancel();
+      this.timers.clear();
+      this.transport.off('message', this.onMessage);
+      this.transport.off('unreachable', this.onUnreachable);
+      this.transport.off('snapshot-status', this.onSnapshotStatus);
+      this.applier.stop();
+      await this.loop.stop();
+      this.proposals.failAll(reason);
+      this.reads.failAll(reason);
+      for (const t of this.transfers) t.reject(reason);
+      this.transfers.clear();
+      await this.writer.idle();
+      await this.transport.close();
+      await this.storage.close();
+      this.state = 'closed';
+    })();
+    return this.closing;
+  }
+
+  private async changeMembership(cc: ConfChange, address: string): Promise<void> {
+    if (this.state !== 'open') return this.refuse(new StoppedError());
+    if (this.lead !== this.id) return this.refuse(new NotLeaderError(this.lead));
+    const s = this.node.status();
+    const progress = s.progress ?? new Map<number, ProgressStatus>();
+    try {
+      checkReconfig(
+        { leader: this.id, config: s.config, progress, isActive: (id) => this.isActive(id, progress.get(id)), learnerMaxLag: this.opts.learnerMaxLag },
+        cc,
+      );
+    } catch (err) {
+      return this.refuse(err as Error);
+    }
+    const seq = ++this.seq;
+    const p = this.proposals.add<void>(seq, this.deadline({}));
+    const context = encodeEnvelope({ proposer: this.id, incarnation: this.incarnation, seq }, encodeAddress(address));
+    try {
+      this.node.proposeConfChange({ ...cc, context });
+    } catch (err) {
+      this.proposals.fail(seq, this.proposeError(err));
+    }
+    this.loop.schedule();
+    return p;
+  }
+
+  private isActive(id: number, pr: ProgressStatus | undefined): boolean {
+    const heard = this.lastHeard.get(id);
+    return (pr?.recentActive ?? false) && heard !== undefined && this.clock.now() - heard <= this.electionMs;
+  }
+
+  private admit(): Error | undefined {
+    if (this.state !== 'open') return new StoppedError();
+    const gap = this.committed - this.applier.appliedIndex;
+    if (gap > this.opts.maxPendingApply) {
+      return new TooManyRequestsError(`committed ${this.committed} − applied ${this.applier.appliedIndex} exceeds maxPendingApply ${this.opts.maxPendingApply}`);
+    }
+    if (this.proposals.size >= this.opts.maxPendingProposals) {
+      return new TooManyRequestsError(`${this.proposals.size} proposals pending (maxPendingProposals ${this.opts.maxPendingProposals})`);
+    }
+    return undefined;
+  }
+
+  private refuse<T>(err: Error): Promise<T> {
+    this.metricsImpl.fail(failureReason(err));
+    return Promise.reject(err);
+  }
+
+  private proposeError(err: unknown): Error {
+    if (err instanceof ProposalDroppedError && !this.opts.forwarding && this.lead !== 0 && this.lead !== this.id) return new NotLeaderError(this.lead);
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  private deadline(o: RequestOptions): number {
+    return this.clock.now() + (o.timeoutMs ?? this.opts.requestTimeoutMs);
+  }
+
+  private own(env: Envelope | undefined): number | undefined {
+    return env !== undefined && env.proposer === this.id && env.incarnation === this.incarnation ? env.seq : undefined;
+  }
+
+  private readonly onTick = (): void => {
+    this.node.tick();
+    const now = this.clock.now();
+    this.proposals.sweep(now);
+    this.reads.sweep(now);
+    for (const t of this.transfers) {
+      if (t.deadline > now) continue;
+      this.transfers.delete(t);
+      this.metricsImpl.fail('timeout');
+      t.reject(new TimeoutError(`leadership transfer to ${t.to} timed out`));
+    }
+    this.loop.schedule();
+  };
+
+  private readonly onMessage = (m: Message): void => {
+    this.lastHeard.set(m.from, this.clock.now());
+    try {
+      this.node.step(m);
+    } catch {
+      // Peer input that the node refuses (a response from a removed peer, …) is dropped.
+    }
+    this.loop.schedule();
+  };
+
+  private readonly onUnreachable = (peer: number): void => {
+    this.node.reportUnreachable(peer);
+  };
+
+  private readonly onSnapshotStatus = (peer: number, status: 'finish' | 'failure'): void => {
+    this.node.reportSnapshot(peer, status);
+    this.loop.schedule();
+  };
+
+  private onSoftState(ss: SoftState, hs: HardState | undefined): void {
+    if (hs !== undefined) this.term = hs.term;
+    if (ss.raftState !== this.role) {
+      this.role = ss.raftState;
+      this.emit('role-change', ss.raftState);
+    }
+    if (ss.lead !== this.lead) {
+      this.lead = ss.lead;
+      if (ss.lead !== 0) this.metricsImpl.leaderChanges.inc();
+      for (const t of this.transfers) {
+        if (t.to !== ss.lead) continue;
+        this.transfers.delete(t);
+        t.resolve();
+      }
+      this.emit('leader-change', ss.lead, this.term);
+    }
+  }
+
+  private onPersisted(entries: readonly Entry[], hs: HardState | undefined): void {
+    if (hs !== undefined) {
+      this.term = hs.term;
+      if (hs.commit > this.committed) {
+        this.metricsImpl.committed.inc(hs.commit - this.committed);
+        this.committed = hs.commit;
+      }
+    }
+    for (const e of entries) {
+      const seq = this.own(decodeEnvelope(e.type === EntryType.EntryNormal ? e.data : confChangeContext(e)));
+      if (seq !== undefined) this.proposals.noteIndex(seq, e.index);
+    }
+  }
+
+  private onReadStates(rs: readonly ReadState[]): void {
+    for (const r of rs) {
+      const seq = this.own(decodeEnvelope(r.requestCtx));
+      if (seq !== undefined) this.reads.confirm(seq, r.index);
+    }
+    this.reads.release(this.applier.appliedIndex);
+  }
+
+  private onApplied(index: number, commands: number, seconds: number): void {
+    this.metricsImpl.applied.inc(commands);
+    if (commands > 0) this.metricsImpl.apply.observe(seconds);
+    this.reads.release(index);
+    this.emit('applied', index);
+  }
+
+  private onMemberChanged(kind: 'added' | 'removed', id: number, address: string, learner: boolean): void {
+    if (kind === 'added') {
+      this.emit('member-added', id, address, learner);
+      return;
+    }
+    this.emit('member-removed', id);
+    if (id === this.id) {
+      void this.close(new StoppedError('removed from the cluster'));
+      return;
+    }
+    // Keep the peer in the transport a little longer, so the messages that tell it about its
+    // removal (the new commit index) still go out.
+    const cancel = after(this.clock, this.electionMs, () => {
+      this.timers.delete(cancel);
+      if (!this.node.status().config.voters.includes(id) && !this.node.status().config.learners.includes(id)) this.members.delete(id);
+    });
+    this.timers.add(cancel);
+  }
+}

@@ -1,0 +1,120 @@
+import type { ConfState, Snapshot } from '../raft/entry.js';
+import type { Storage } from '../storage/storage.js';
+import { decodeAddress, encodeAddress } from './envelope.js';
+import type { StorageWriter } from './ready-loop.js';
+import type { StateMachine } from './state-machine.js';
+
+/**
+ * The data of a replica's snapshot: the address book, then the state machine's bytes.
+ *
+ * Layout (big-endian): tag `0x53` (u8), count (u32), then per member id (f64), address
+ * length (u32) and UTF-8 address, then the state machine's snapshot to the end.
+ */
+export interface SnapshotPayload {
+  /** Every member's address as of the snapshot. */
+  book: Map<number, string>;
+  /** The state machine's snapshot bytes. */
+  data: Uint8Array;
+}
+
+const TAG = 0x53;
+
+/** Encodes a {@link SnapshotPayload}. */
+export function encodeSnapshotPayload(p: SnapshotPayload): Uint8Array {
+  const addrs = [...p.book].map(([id, a]) => [id, encodeAddress(a)] as const);
+  let size = 5 + p.data.length;
+  for (const [, a] of addrs) size += 12 + a.length;
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  out[0] = TAG;
+  dv.setUint32(1, addrs.length);
+  let off = 5;
+  for (const [id, a] of addrs) {
+    dv.setFloat64(off, id);
+    dv.setUint32(off + 8, a.length);
+    out.set(a, off + 12);
+    off += 12 + a.length;
+  }
+  out.set(p.data, off);
+  return out;
+}
+
+/**
+ * Decodes a {@link SnapshotPayload}. Bytes that are not one (an empty snapshot, or one written
+ * by something else) decode to an empty book and the bytes themselves as state.
+ */
+export function decodeSnapshotPayload(bytes: Uint8Array): SnapshotPayload {
+  const book = new Map<number, string>();
+  if (bytes.length < 5 || bytes[0] !== TAG) return { book, data: bytes };
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = dv.getUint32(1);
+  let off = 5;
+  for (let i = 0; i < count; i++) {
+    if (off + 12 > bytes.length) return { book: new Map(), data: bytes };
+    const id = dv.getFloat64(off);
+    const len = dv.getUint32(off + 8);
+    if (off + 12 + len > bytes.length) return { book: new Map(), data: bytes };
+    book.set(id, decodeAddress(bytes.subarray(off + 12, off + 12 + len)));
+    off += 12 + len;
+  }
+  return { book, data: bytes.subarray(off) };
+}
+
+/** What {@link Snapshotter} needs from the replica. */
+export interface SnapshotterDeps {
+  /** The storage to record snapshots in and compact. */
+  storage: Storage;
+  /** Serializes writes with the Ready loop's. */
+  writer: StorageWriter;
+  /** The state machine to snapshot. */
+  stateMachine: StateMachine<unknown>;
+  /** The address book to include. */
+  book: () => Map<number, string>;
+  /** The configuration as of the applied index. */
+  confState: () => ConfState;
+  /** Applied entries between snapshots. */
+  every: number;
+  /** Entries kept before the snapshot index when compacting, for followers that trail a little. */
+  tail: number;
+}
+
+/**
+ * Takes a snapshot every `every` applied entries: the state machine's `snapshot()` plus the
+ * address book, recorded with `storage.createSnapshot` at the applied index, then compacts
+ * the log up to `tail` entries before it (etcd's `SnapshotCatchUpEntries`). It runs on the
+ * apply queue, so no `apply` is in progress meanwhile.
+ */
+export class Snapshotter {
+  private readonly deps: SnapshotterDeps;
+  /** The index of the latest snapshot stored or received. */
+  lastIndex: number;
+
+  /**
+   * @param deps - see {@link SnapshotterDeps}.
+   * @param lastIndex - the index of the snapshot in storage at start.
+   */
+  constructor(deps: SnapshotterDeps, lastIndex: number) {
+    this.deps = deps;
+    this.lastIndex = lastIndex;
+  }
+
+  /** Whether a snapshot is due at `applied`. */
+  due(applied: number): boolean {
+    return applied - this.lastIndex >= this.deps.every;
+  }
+
+  /** Takes, stores and compacts a snapshot at `applied`. Returns the stored snapshot. */
+  async take(applied: number): Promise<Snapshot> {
+    const d = this.deps;
+    const data = await d.stateMachine.snapshot();
+    const payload = encodeSnapshotPayload({ book: d.book(), data });
+    const confState = d.confState();
+    this.lastIndex = applied;
+    return d.writer.run(async () => {
+      const snap = await d.storage.createSnapshot(applied, confState, payload);
+      const compactIndex = applied - d.tail;
+      if (compactIndex >= d.storage.firstIndex()) await d.storage.compact(compactIndex);
+      return snap;
+    });
+  }
+}

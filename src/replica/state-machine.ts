@@ -1,0 +1,66 @@
+/**
+ * The application's state machine, driven by a {@link Replica}.
+ *
+ * ## The applied-index contract (no double apply)
+ *
+ * Raft delivers every committed entry again after a restart, from the latest stored snapshot
+ * on. A replica therefore asks the state machine, once when it starts, for
+ * {@link StateMachine.appliedIndex}: the index of the last command whose effects the state
+ * holds. It passes to {@link StateMachine.apply} only commands with a greater index, always in
+ * log order, each exactly once per run. So that nothing is applied twice across a crash, a
+ * durable state machine must persist the index it is given with each command atomically with
+ * the command's effects (for example in the same write batch). A purely in-memory state machine
+ * simply starts at 0 and is rebuilt from the snapshot and log.
+ *
+ * Only application commands reach the state machine: the empty entries a new leader appends
+ * and membership changes are handled by the replica. `appliedIndex()` may thus lag the
+ * replica's applied index; it never exceeds it.
+ *
+ * ## Snapshots
+ *
+ * Every `snapshotEvery` applied entries the replica calls {@link StateMachine.snapshot} (never
+ * while an `apply` is in progress) and stores the result with the log position it covers. A
+ * member that has fallen behind the compacted log receives it and calls
+ * {@link StateMachine.restore}, which must replace the whole state; afterwards `appliedIndex()`
+ * must return the snapshot's `index`.
+ *
+ * @typeParam R - the result type of one command (what `Replica.propose` resolves with).
+ */
+export interface StateMachine<R = unknown> {
+  /**
+   * The index of the last command applied to the state (0 for a fresh state). Called once,
+   * when the replica starts.
+   */
+  appliedIndex(): number | Promise<number>;
+  /**
+   * Applies a batch of committed commands, in log order, and returns exactly one result per
+   * command (in the same order). Every `index` is greater than those of earlier calls.
+   * A rejected promise or a thrown error is reported as an `error` event and fails the
+   * proposals of that batch; the replica goes on with the next batch.
+   */
+  apply(commands: readonly Command[]): R[] | Promise<R[]>;
+  /** Serializes the whole state (everything applied so far). */
+  snapshot(): Uint8Array | Promise<Uint8Array>;
+  /** Replaces the whole state with a snapshot taken by some member's {@link StateMachine.snapshot}. */
+  restore(snapshot: StateMachineSnapshot): void | Promise<void>;
+}
+
+/** One committed application command, as passed to {@link StateMachine.apply}. */
+export interface Command {
+  /** The log index of the entry; persist it with the effects (see {@link StateMachine}). */
+  index: number;
+  /** The term of the entry. */
+  term: number;
+  /** The command bytes given to `Replica.propose`. */
+  data: Uint8Array;
+}
+
+/** A snapshot handed to {@link StateMachine.restore}. */
+export interface StateMachineSnapshot {
+  /** The last log index the snapshot covers; the new `appliedIndex()`. */
+  index: number;
+  /** The term of the entry at `index`. */
+  term: number;
+  /** The bytes returned by {@link StateMachine.snapshot}. */
+  data: Uint8Array;
+}

@@ -1,0 +1,147 @@
+import { MemoryStorage } from '../../../src/raft/log-storage.js';
+import { StateType } from '../../../src/raft/ready.js';
+import { Replica, type ReplicaOptions } from '../../../src/replica/replica.js';
+import type { Command, StateMachine, StateMachineSnapshot } from '../../../src/replica/state-machine.js';
+import type { PeerAddress } from '../../../src/replica/membership.js';
+import { InProcessNetwork } from '../../../src/transport/in-process.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Encodes a `key=value` command for {@link KvMachine}. */
+export function set(key: string, value: string): Uint8Array {
+  return enc.encode(`${key}=${value}`);
+}
+
+/**
+ * A tiny in-memory KV state machine. It models a durable one: the object outlives a replica
+ * restart, and `appliedIndex()` returns the index stored with the state. It counts how often
+ * each index was applied (to catch double applies) and can be stalled.
+ */
+export class KvMachine implements StateMachine<number> {
+  data = new Map<string, string>();
+  applied = 0;
+  readonly applyCounts = new Map<number, number>();
+  restores = 0;
+  /** While set, `apply` waits for it. */
+  gate: Promise<void> | undefined = undefined;
+  applyCalls = 0;
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  async apply(commands: readonly Command[]): Promise<number[]> {
+    this.applyCalls++;
+    if (this.gate !== undefined) await this.gate;
+    return commands.map((c) => {
+      const [k, v] = dec.decode(c.data).split('=');
+      this.data.set(k!, v!);
+      this.applyCounts.set(c.index, (this.applyCounts.get(c.index) ?? 0) + 1);
+      this.applied = c.index;
+      return c.index;
+    });
+  }
+
+  snapshot(): Uint8Array {
+    return enc.encode(JSON.stringify([...this.data]));
+  }
+
+  restore(s: StateMachineSnapshot): void {
+    this.restores++;
+    this.data = new Map(JSON.parse(dec.decode(s.data)) as [string, string][]);
+    this.applied = s.index;
+  }
+}
+
+/** Polls `cond` every few milliseconds until it holds, failing after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const start = performance.now();
+  while (!cond()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The in-process address of member `id`. */
+export const addr = (id: number): string => `inproc://${id}`;
+
+/** Options every test replica gets (10 ms ticks). */
+export type TestOptions = Partial<Omit<ReplicaOptions<number>, 'id' | 'storage' | 'transport' | 'stateMachine'>>;
+
+/** A set of replicas on one InProcessNetwork, with storages and state machines that survive restarts. */
+export class Cluster {
+  readonly network = new InProcessNetwork();
+  readonly storages = new Map<number, MemoryStorage>();
+  readonly machines = new Map<number, KvMachine>();
+  readonly replicas = new Map<number, Replica<number>>();
+  private readonly defaults: TestOptions;
+
+  constructor(defaults: TestOptions = {}) {
+    this.defaults = defaults;
+  }
+
+  /** Starts `ids` as a new cluster and waits for a leader. */
+  static async create(ids: number[], defaults: TestOptions = {}): Promise<Cluster> {
+    const c = new Cluster(defaults);
+    const peers = ids.map((id) => ({ id, address: addr(id) }));
+    await Promise.all(ids.map((id) => c.start(id, { peers })));
+    await c.waitLeader();
+    return c;
+  }
+
+  /** Starts (or restarts) member `id` on its storage and state machine. */
+  async start(id: number, extra: TestOptions & { peers?: readonly PeerAddress[]; join?: readonly PeerAddress[] } = {}): Promise<Replica<number>> {
+    let storage = this.storages.get(id);
+    if (storage === undefined) this.storages.set(id, (storage = new MemoryStorage()));
+    let sm = this.machines.get(id);
+    if (sm === undefined) this.machines.set(id, (sm = new KvMachine()));
+    const r = await Replica.start<number>({
+      tickMs: 10,
+      electionTick: 10,
+      heartbeatTick: 1,
+      seed: id,
+      ...this.defaults,
+      ...extra,
+      id,
+      storage,
+      transport: this.network.transport(id),
+      stateMachine: sm,
+    });
+    this.replicas.set(id, r);
+    return r;
+  }
+
+  /** Stops member `id` (its storage and state machine are kept for a restart). */
+  async stop(id: number): Promise<void> {
+    await this.replicas.get(id)?.stop();
+    this.replicas.delete(id);
+  }
+
+  /** The running replicas. */
+  running(): Replica<number>[] {
+    return [...this.replicas.values()].filter((r) => r.lifecycle === 'open');
+  }
+
+  /** Waits until every running replica agrees on one running leader, and returns it. */
+  async waitLeader(except = 0): Promise<Replica<number>> {
+    let leader: Replica<number> | undefined;
+    await waitFor(() => {
+      const rs = this.running();
+      leader = rs.find((r) => r.id !== except && r.status().role === StateType.Leader);
+      return leader !== undefined && rs.every((r) => r.status().leader === leader!.id);
+    }, 'a leader');
+    return leader!;
+  }
+
+  /** Waits until every running replica has applied at least `index`. */
+  async waitApplied(index: number, ids = [...this.replicas.keys()]): Promise<void> {
+    await waitFor(() => ids.every((id) => (this.replicas.get(id)?.status().applied ?? 0) >= index), `applied ${index} on ${ids.join(',')}`);
+  }
+
+  /** Stops everything. */
+  async close(): Promise<void> {
+    await Promise.all([...this.replicas.values()].map((r) => r.stop()));
+    this.network.close();
+  }
+}
