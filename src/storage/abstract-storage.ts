@@ -69,12 +69,13 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   #closing: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  /** @param capabilities - the adapter's manifest; flags left out are `false`. */
+  /** @param capabilities - the adapter's manifest; flags left out are `false` (`checkedCalls` is always true). */
   constructor(capabilities: Partial<StorageCapabilities> = {}) {
     this.capabilities = Object.freeze({
       persistent: capabilities.persistent ?? false,
       checksums: capabilities.checksums ?? false,
       snapshotStreams: capabilities.snapshotStreams ?? false,
+      checkedCalls: true,
     });
   }
 

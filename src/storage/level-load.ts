@@ -60,6 +60,8 @@ export interface LoadedState {
   entries: Entry[];
   /** What was removed from a torn tail, if anything. */
   recovery: LevelStorageRecovery | undefined;
+  /** Whether the store held nothing at all (a new database). */
+  fresh: boolean;
 }
 
 function checked<T>(record: string, index: number | undefined, bytes: Uint8Array, decode: (b: Uint8Array) => T): T {
@@ -196,8 +198,8 @@ export async function loadLevelState(parts: LevelParts, initial: SnapshotMetadat
     }
     recovery = { truncatedFrom: bad.index, removed, reason: bad.problem ?? 'bad record' };
   }
+  const fresh = offset === undefined && bad === undefined && hsBytes === undefined && snapshot.chunks === 0 && snapshot.metadata === initial;
   if (offset === undefined) {
-    const fresh = hsBytes === undefined && snapshot.metadata.index === 0;
     if (!fresh) throw new CorruptStorageError('entry', snapshot.metadata.index, 'the log is empty');
     offset = { index: 0, term: 0 };
   }
@@ -212,7 +214,7 @@ export async function loadLevelState(parts: LevelParts, initial: SnapshotMetadat
       `outside the log [${offset.index}, ${last}]`,
     );
   }
-  return { hardState, snapshot, offset, entries, recovery };
+  return { hardState, snapshot, offset, entries, recovery, fresh };
 }
 
 /** A metadata value for an empty store with the given initial configuration. */

@@ -122,7 +122,7 @@ export class LevelStorage extends AbstractStorage {
         snap: db.sublevel<Uint8Array, Uint8Array>(SUBLEVEL_SNAP, enc),
       };
       await Promise.all([parts.log.open(), parts.meta.open(), parts.snap.open()]);
-      await this.#load(parts);
+      await this.#load(parts, db);
       this.#db = db;
       this.#parts = parts;
     } catch (err) {
@@ -131,8 +131,21 @@ export class LevelStorage extends AbstractStorage {
     }
   }
 
-  async #load(parts: LevelParts): Promise<void> {
+  async #load(parts: LevelParts, db: AnyLevel): Promise<void> {
     const state = await loadLevelState(parts, initialMetadata(this.#options.voters, this.#options.learners));
+    if (state.fresh) {
+      // Persist the starting point (dummy entry 0, initial configuration) so that later opens
+      // find a complete store whatever options they pass.
+      const dummy: Entry = { index: 0, term: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES };
+      const header = encodeSnapshotHeader({ chunks: 0, byteLength: 0, metadata: encodeSnapshotMetadata(state.snapshot.metadata) });
+      await db.batch(
+        [
+          { type: 'put', sublevel: parts.log, key: logKey(0), value: this.#sealedEntry(dummy) },
+          { type: 'put', sublevel: parts.meta, key: KEY_SNAPSHOT, value: seal(header) },
+        ],
+        { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>,
+      );
+    }
     const snapMd = state.snapshot.metadata;
     const data = await readSnapshotData(parts, state.snapshot);
     // Chunks of other snapshots are leftovers of an interrupted write; they hold nothing current.

@@ -33,6 +33,12 @@ export interface StorageCapabilities {
   readonly checksums: boolean;
   /** Whether the adapter offers `readSnapshotChunks` and `writeSnapshot` (see {@link SnapshotStreams}). */
   readonly snapshotStreams: boolean;
+  /**
+   * Whether calls are checked: calls in the wrong lifecycle state are refused with
+   * `'ERR_STORAGE_NOT_OPEN'`, bad arguments with `'ERR_STORAGE_INVALID_ARGUMENT'`, and
+   * compaction beyond the snapshot is refused.
+   */
+  readonly checkedCalls: boolean;
 }
 
 /**
