@@ -66,6 +66,7 @@ export class RaftSim {
   readonly stats = { committed: 0, proposals: 0, confChanges: 0, crashes: 0, partitions: 0, drops: 0, dups: 0, snapshots: 0, leadersElected: 0 };
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
+  private readonly maxSizePerMsg: number;
   private readonly allIds: number[];
 
   private readonly opts: SimOptions;
@@ -75,6 +76,9 @@ export class RaftSim {
     this.rng = new SeededRng(opts.seed);
     this.preVote = this.rng.nextInt(2) === 1;
     this.checkQuorum = this.rng.nextInt(2) === 1;
+    // Small messages (down to one entry each) make partial replication, and so the
+    // Figure 8 hazards of §5.4.2, far more likely.
+    this.maxSizePerMsg = this.pick([1, 1, 64, 256, 4096]);
     const voters = Array.from({ length: opts.nodes }, (_, i) => i + 1);
     // Two spare ids that conf changes can add.
     this.allIds = [...voters, opts.nodes + 1, opts.nodes + 2];
@@ -95,7 +99,7 @@ export class RaftSim {
       heartbeatTick: 1,
       preVote: this.preVote,
       checkQuorum: this.checkQuorum,
-      maxSizePerMsg: 256,
+      maxSizePerMsg: this.maxSizePerMsg,
       maxInflightMsgs: 4,
       seed: this.opts.seed * 31 + id,
     });
