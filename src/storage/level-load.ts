@@ -171,15 +171,17 @@ export async function loadLevelState(parts: LevelParts, initial: SnapshotMetadat
   let removed = 0;
   let prevTerm = 0;
   for await (const [key, value] of parts.log.iterator()) {
-    const expected = offset === undefined ? undefined : offset.index + entries.length + 1;
-    const rec = checkLogRecord(key, value, expected, prevTerm);
     if (bad !== undefined) {
+      // Past a bad record, any record that is sound on its own means the damage is not a tail.
+      const rec = checkLogRecord(key, value, undefined, 0);
       if (rec.problem === undefined) {
         throw new CorruptStorageError('entry', bad.index, `${bad.problem}, and a valid record follows at ${rec.index}`);
       }
       removed++;
       continue;
     }
+    const expected = offset === undefined ? undefined : offset.index + entries.length + 1;
+    const rec = checkLogRecord(key, value, expected, prevTerm);
     if (rec.problem !== undefined || rec.entry === undefined) {
       bad = rec;
       removed++;

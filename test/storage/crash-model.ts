@@ -1,0 +1,61 @@
+import { EntryType, type Entry, type HardState } from '../../src/raft/entry.js';
+import type { LevelStorage } from '../../src/storage/level-storage.js';
+
+/** One write of the crash child. */
+export type CrashOp =
+  | { kind: 'save'; start: number; n: number; term: number; hardState: HardState }
+  | { kind: 'snap'; index: number }
+  | { kind: 'compact'; index: number };
+
+/** The 100-byte entry the child writes at (index, term); the parent recomputes it to check. */
+export function crashEntry(index: number, term: number): Entry {
+  const data = new Uint8Array(100);
+  for (let k = 0; k < data.length; k++) data[k] = (index * 131 + term * 17 + k) & 0xff;
+  return { index, term, type: EntryType.EntryNormal, data };
+}
+
+/** What the parent expects on disk: terms by index from the compaction point to the last index. */
+export interface CrashModel {
+  hardState: HardState;
+  first: number;
+  snapIndex: number;
+  terms: Map<number, number>;
+}
+
+/** Reads the model back from a storage, checking each entry's payload. */
+export function observeModel(s: LevelStorage): CrashModel {
+  const first = s.firstIndex();
+  const last = s.lastIndex();
+  const terms = new Map<number, number>();
+  terms.set(first - 1, s.term(first - 1));
+  const entries = first <= last ? s.entries(first, last + 1, Infinity) : [];
+  if (entries.length !== last - first + 1) throw new Error(`entries(${first}, ${last + 1}) returned ${entries.length}`);
+  for (const e of entries) {
+    const want = crashEntry(e.index, e.term);
+    if (!Buffer.from(e.data).equals(Buffer.from(want.data))) throw new Error(`entry ${e.index}: wrong payload`);
+    terms.set(e.index, e.term);
+  }
+  return { hardState: s.initialState().hardState, first, snapIndex: s.snapshot().metadata.index, terms };
+}
+
+/** Applies one op to a copy of the model. */
+export function applyOp(m: CrashModel, op: CrashOp): CrashModel {
+  const next: CrashModel = { ...m, terms: new Map(m.terms) };
+  if (op.kind === 'save') {
+    for (const i of [...next.terms.keys()]) if (i >= op.start) next.terms.delete(i);
+    for (let k = 0; k < op.n; k++) next.terms.set(op.start + k, op.term);
+    next.hardState = op.hardState;
+  } else if (op.kind === 'snap') {
+    next.snapIndex = op.index;
+  } else {
+    for (const i of [...next.terms.keys()]) if (i < op.index) next.terms.delete(i);
+    next.first = op.index + 1;
+  }
+  return next;
+}
+
+/** A comparable rendering of a model. */
+export function describeModel(m: CrashModel): string {
+  const terms = [...m.terms.entries()].sort((a, b) => a[0] - b[0]).map(([i, t]) => `${i}:${t}`);
+  return `hs=${JSON.stringify(m.hardState)} first=${m.first} snap=${m.snapIndex} log=[${terms.join(' ')}]`;
+}
