@@ -207,6 +207,7 @@ export class Applier {
       case ConfChangeType.ConfChangeAddNode:
       case ConfChangeType.ConfChangeAddLearnerNode:
         d.members.set(cc.nodeId, address);
+        d.snapshotter.requestAfterConfChange();
         d.hooks.memberChanged('added', cc.nodeId, address, cc.type === ConfChangeType.ConfChangeAddLearnerNode);
         break;
       case ConfChangeType.ConfChangeRemoveNode:

@@ -60,8 +60,8 @@ export class ReplicaMetrics {
     new Gauge({ name: 'raft_is_leader', help: 'Whether this member is the leader (1) or not (0).', registers, collect() { this.set(src.leader() === src.id ? 1 : 0); } });
     new Gauge({ name: 'raft_proposals_pending', help: 'Requests waiting for their entry to apply.', registers, collect() { this.set(src.pending()); } });
     this.leaderChanges = new Counter({ name: 'raft_leader_changes_seen_total', help: 'Leader changes seen by this member.', registers });
-    this.committed = new Counter({ name: 'raft_proposals_committed_total', help: 'Entries known to be committed.', registers });
-    this.applied = new Counter({ name: 'raft_proposals_applied_total', help: 'Entries applied.', registers });
+    this.committed = new Counter({ name: 'raft_proposals_committed_total', help: 'Entries known to be committed (counted up to the commit index).', registers });
+    this.applied = new Counter({ name: 'raft_proposals_applied_total', help: 'Entries applied (counted up to the applied index).', registers });
     this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Failed requests, by reason.', labelNames: ['reason'], registers });
     this.fsync = new Histogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: sec(0.0001, 2, 16), registers });
     this.apply = new Histogram({ name: 'raft_apply_duration_seconds', help: 'Duration of applying one batch of committed entries.', buckets: sec(0.0001, 2, 18), registers });

@@ -145,6 +145,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private term: number;
   private committed: number;
   private seq = 0;
+  private appliedSeen = 0;
 
   /**
    * Opens the storage, restores the state machine from the stored snapshot if it is behind,
@@ -552,7 +553,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   private onApplied(index: number, commands: number, seconds: number): void {
-    this.metricsImpl.applied.inc(commands);
+    if (index > this.appliedSeen) this.metricsImpl.applied.inc(index - this.appliedSeen);
+    this.appliedSeen = Math.max(this.appliedSeen, index);
     if (commands > 0) this.metricsImpl.apply.observe(seconds);
     this.reads.release(index);
     this.emit('applied', index);

@@ -98,9 +98,20 @@ export class Snapshotter {
     this.lastIndex = lastIndex;
   }
 
+  private forced = false;
+
+  /**
+   * Asks for a snapshot at the next opportunity, if the log was ever compacted. Called when a
+   * member is added: a joining member refuses a snapshot whose configuration does not include
+   * it (as etcd's `raft.restore` does), so the stored one must be renewed past the conf change.
+   */
+  requestAfterConfChange(): void {
+    if (this.deps.storage.firstIndex() > 1) this.forced = true;
+  }
+
   /** Whether a snapshot is due at `applied`. */
   due(applied: number): boolean {
-    return applied - this.lastIndex >= this.deps.every;
+    return applied > this.lastIndex && (this.forced || applied - this.lastIndex >= this.deps.every);
   }
 
   /** Takes, stores and compacts a snapshot at `applied`. Returns the stored snapshot. */
@@ -110,6 +121,7 @@ export class Snapshotter {
     const payload = encodeSnapshotPayload({ book: d.book(), data });
     const confState = d.confState();
     this.lastIndex = applied;
+    this.forced = false;
     return d.writer.run(async () => {
       const snap = await d.storage.createSnapshot(applied, confState, payload);
       const compactIndex = applied - d.tail;

@@ -1,0 +1,94 @@
+import { afterEach, expect, test } from 'vitest';
+import { StateType } from '../../src/raft/ready.js';
+import { Cluster, addr, set, waitFor } from './helpers/cluster.js';
+
+let cluster: Cluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+const peersOf = (ids: number[]) => ids.map((id) => ({ id, address: addr(id) }));
+
+test('grow 3 → 5 through learners, then shrink back to 3', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3]));
+  let leader = await c.waitLeader();
+  for (let i = 0; i < 20; i++) await leader.propose(set(`k${i}`, 'v'));
+  for (const id of [4, 5]) {
+    await leader.addMember(id, addr(id), { learner: true });
+    const joined = await c.start(id, { join: peersOf([1, 2, 3]) });
+    await waitFor(() => joined.status().applied >= leader.status().commit, `learner ${id} to catch up`);
+    await waitFor(() => leader.status().progress?.get(id)?.active === true, `learner ${id} to be active`);
+    await leader.promoteMember(id);
+  }
+  expect(leader.status().config.voters.sort()).toEqual([1, 2, 3, 4, 5]);
+  await leader.propose(set('five', 'yes'));
+  await c.waitApplied(leader.status().commit);
+  expect(c.machines.get(5)!.data.get('k0')).toBe('v');
+  expect(c.machines.get(4)!.data.get('five')).toBe('yes');
+  // Every member learned every address through the conf change contexts.
+  expect([...c.replicas.get(5)!.status().members.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
+
+  const removed: number[] = [];
+  for (const id of [4, 5]) {
+    const r = c.replicas.get(id)!;
+    await leader.removeMember(id);
+    removed.push(id);
+    await waitFor(() => r.lifecycle === 'closed', `member ${id} to stop`);
+  }
+  leader = await c.waitLeader();
+  expect(leader.status().config.voters.sort()).toEqual([1, 2, 3]);
+  await leader.propose(set('three', 'again'));
+});
+
+test('promotion is refused until the learner has caught up', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3], { learnerMaxLag: 5 }));
+  const leader = await c.waitLeader();
+  for (let i = 0; i < 20; i++) await leader.propose(set(`k${i}`, 'v'));
+  await leader.addMember(4, addr(4), { learner: true });
+  // Member 4 never started: it is neither reachable nor caught up.
+  await expect(leader.promoteMember(4)).rejects.toMatchObject({ code: 'ERR_MEMBERSHIP_REFUSED' });
+});
+
+test('replace the leader: add a learner, promote it, remove the old leader', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3]));
+  const leader = await c.waitLeader();
+  await leader.propose(set('before', '1'));
+  await leader.addMember(4, addr(4), { learner: true });
+  const joined = await c.start(4, { join: peersOf([1, 2, 3]) });
+  await waitFor(() => joined.status().applied >= leader.status().commit, 'the learner to catch up');
+  await waitFor(() => leader.status().progress?.get(4)?.active === true, 'the learner to be active');
+  await leader.promoteMember(4);
+  const oldId = leader.id;
+  await leader.removeMember(oldId);
+  await waitFor(() => leader.lifecycle === 'closed', 'the old leader to stop');
+  c.replicas.delete(oldId);
+  const next = await c.waitLeader();
+  expect(next.id).not.toBe(oldId);
+  await next.propose(set('after', '2'));
+  await c.waitApplied(next.status().commit);
+  expect(c.machines.get(4)!.data.get('after')).toBe('2');
+  expect(next.status().config.voters).not.toContain(oldId);
+});
+
+test('a removal that would leave no reachable quorum is refused', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3]));
+  const leader = await c.waitLeader();
+  const [down, other] = c.running().filter((r) => r.id !== leader.id).map((r) => r.id) as [number, number];
+  await c.stop(down);
+  await waitFor(() => leader.status().progress?.get(down)?.active === false, 'the stopped member to count as unreachable');
+  expect(leader.status().role).toBe(StateType.Leader);
+  // {leader, down} would need both to be reachable.
+  await expect(leader.removeMember(other)).rejects.toMatchObject({ code: 'ERR_MEMBERSHIP_REFUSED' });
+  // Adding a voter would need 3 of 4 reachable; only 2 are.
+  await expect(leader.addMember(9, addr(9))).rejects.toMatchObject({ code: 'ERR_MEMBERSHIP_REFUSED' });
+  // Removing the unreachable one is safe.
+  await leader.removeMember(down);
+});
+
+test('membership changes must be made on the leader', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3]));
+  const leader = await c.waitLeader();
+  const follower = c.running().find((r) => r.id !== leader.id)!;
+  await expect(follower.addMember(4, addr(4))).rejects.toMatchObject({ code: 'ERR_NOT_LEADER', leader: leader.id });
+});
