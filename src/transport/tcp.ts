@@ -1,0 +1,271 @@
+import type * as net from 'node:net';
+import { encodeFrame } from '../codec/frame.js';
+import { encodeMessage, encodeMessageFrame } from '../codec/message.js';
+import { ConfigInvalidError } from '../raft/errors.js';
+import { MessageType, type Message } from '../raft/messages.js';
+import { AbstractTransport, type TransportOptions } from './abstract-transport.js';
+import { SendFailedError, type PeerRefusedError } from './errors.js';
+import { Channel, clusterIdBytes, encodeHandshake, MAX_CLUSTER_ID_BYTES } from './handshake.js';
+import { InboundConnection, type InboundContext } from './inbound.js';
+import { parseAddress, PeerLink, type PeerLinkContext, type ReconnectOptions } from './peer-link.js';
+import { sendSnapshot, type SnapshotSendContext } from './snapshot-stream.js';
+import { checkTlsOptions, createConnector, createListener, type Connector, type TlsOptions } from './tls.js';
+
+/** Options of {@link TcpTransport}. Durations are in milliseconds. */
+export interface TcpTransportOptions extends TransportOptions {
+  /** The cluster's name, checked in every handshake (at most 255 UTF-8 bytes). Default `'raftkit'`. */
+  clusterId?: string;
+  /** The host to listen on. Default `'127.0.0.1'`. */
+  host?: string;
+  /** The port to listen on; 0 picks a free one (read it from `address` after `start()`). Default 0. */
+  port?: number;
+  /** The most messages queued per peer; more are dropped with `unreachable`. Default 4096. */
+  maxQueuedMessages?: number;
+  /** The most bytes queued per peer; more are dropped with `unreachable`. Default 64 MiB. */
+  maxQueuedBytes?: number;
+  /** Reconnect backoff (default 50 ms doubling to 2 s, 20 % jitter). */
+  reconnect?: ReconnectOptions;
+  /** A uniform random number in `[0, 1)` for backoff jitter. Default `Math.random`. */
+  random?: () => number;
+  /** How long a connection attempt may take. Default 5000. */
+  connectTimeoutMs?: number;
+  /** How long an accepted connection may take to send its handshake. Default 5000. */
+  handshakeTimeoutMs?: number;
+  /** The snapshot bytes per chunk frame (clamped to `maxFrameSize - 1`). Default 256 KiB. */
+  snapshotChunkSize?: number;
+  /** How long a snapshot transfer may make no progress before it fails. Default 30 000. */
+  snapshotTimeoutMs?: number;
+  /** The largest snapshot message accepted, in bytes. Default 1 GiB. */
+  maxSnapshotSize?: number;
+  /** Mutual TLS for every peer link; plain TCP when omitted. */
+  tls?: TlsOptions;
+}
+
+function positiveInt(v: number | undefined, dflt: number, field: string): number {
+  const x = v ?? dflt;
+  if (!Number.isSafeInteger(x) || x < 1) throw new ConfigInvalidError(`TcpTransport: ${field} must be a positive integer, got ${String(v)}`);
+  return x;
+}
+
+function resolveReconnect(r: ReconnectOptions | undefined): Required<ReconnectOptions> {
+  const out = { initialDelayMs: r?.initialDelayMs ?? 50, maxDelayMs: r?.maxDelayMs ?? 2000, jitter: r?.jitter ?? 0.2 };
+  if (!(out.initialDelayMs > 0 && out.maxDelayMs >= out.initialDelayMs)) {
+    throw new ConfigInvalidError('TcpTransport: reconnect needs 0 < initialDelayMs <= maxDelayMs');
+  }
+  if (!(out.jitter >= 0 && out.jitter <= 1)) throw new ConfigInvalidError('TcpTransport: reconnect.jitter must be in [0, 1]');
+  return out;
+}
+
+/**
+ * A `Transport` over TCP (`node:net`), or TLS (`node:tls`) with the `tls` option.
+ *
+ * **Connections.** Each member dials one outbound *message* connection per peer and only
+ * writes on it; it receives on the connections its peers dial. So a pair of members uses two
+ * one-way connections, and simultaneous dials need no tie-breaking. Each connection opens
+ * with a handshake frame (cluster id, sender id, recipient id, channel); an accepted
+ * connection from another cluster, for another member or from a member that is not a peer
+ * is refused (`PeerRefusedError`) before any of its messages is read.
+ *
+ * **Frames.** Messages are length-prefixed msgpack frames from the codec. Everything a
+ * member sends to a peer in one event-loop turn goes out in one `write` (flushed from
+ * `setImmediate`). When `write` returns false, writing pauses until `'drain'`; meanwhile the
+ * per-peer queue (bounded by `maxQueuedMessages` and `maxQueuedBytes`) fills, and messages
+ * beyond the bound are dropped with `unreachable`. An oversize or malformed incoming frame is
+ * counted (`framesRefused`), reported as a `FrameRefusedError` and closes that connection.
+ *
+ * **Reconnects.** A failed or lost connection emits `unreachable` and is redialled after a
+ * capped exponential backoff with jitter; messages queue meanwhile (bounded).
+ *
+ * **Snapshots.** A `MsgSnap` goes on its own connection, cut into chunks, so heartbeats keep
+ * flowing on the message connection; the receiver acknowledges it and the sender emits
+ * `snapshot-status` `finish`, or `failure` if the transfer fails or times out. A newer
+ * snapshot to the same peer aborts the older transfer (reported as `failure`).
+ */
+export class TcpTransport extends AbstractTransport {
+  readonly #host: string;
+  readonly #port: number;
+  readonly #clusterId: string;
+  readonly #connect: Connector;
+  readonly #tls: TlsOptions | undefined;
+  readonly #linkBase: Omit<PeerLinkContext, 'peer' | 'handshake' | 'stats' | 'unreachable'>;
+  readonly #snapshotBase: Omit<SnapshotSendContext, 'handshake'>;
+  readonly #inbound: InboundContext;
+  readonly #links = new Map<number, PeerLink>();
+  readonly #snapshots = new Map<number, () => void>();
+  readonly #sockets = new Set<net.Socket>();
+  readonly #byPeer = new Map<number, Set<net.Socket>>();
+  #server: net.Server | undefined = undefined;
+  #address: string | undefined = undefined;
+
+  /** @throws `ConfigInvalidError` for an invalid option. */
+  constructor(options: TcpTransportOptions) {
+    super(options);
+    this.#host = options.host ?? '127.0.0.1';
+    this.#port = options.port ?? 0;
+    if (!Number.isInteger(this.#port) || this.#port < 0 || this.#port > 65535) throw new ConfigInvalidError(`TcpTransport: port must be in [0, 65535], got ${this.#port}`);
+    this.#clusterId = options.clusterId ?? 'raftkit';
+    if (clusterIdBytes(this.#clusterId) > MAX_CLUSTER_ID_BYTES) throw new ConfigInvalidError('TcpTransport: clusterId is longer than 255 bytes');
+    if (options.tls !== undefined) checkTlsOptions(options.tls);
+    this.#tls = options.tls;
+    this.#connect = createConnector(options.tls);
+    const track = (s: net.Socket): void => this.#track(s);
+    this.#linkBase = {
+      connect: this.#connect,
+      maxQueuedMessages: positiveInt(options.maxQueuedMessages, 4096, 'maxQueuedMessages'),
+      maxQueuedBytes: positiveInt(options.maxQueuedBytes, 64 * 1024 * 1024, 'maxQueuedBytes'),
+      reconnect: resolveReconnect(options.reconnect),
+      random: options.random ?? Math.random,
+      connectTimeoutMs: positiveInt(options.connectTimeoutMs, 5000, 'connectTimeoutMs'),
+      track,
+    };
+    this.#snapshotBase = {
+      connect: this.#connect,
+      chunkSize: Math.min(positiveInt(options.snapshotChunkSize, 256 * 1024, 'snapshotChunkSize'), this.maxFrameSize - 1),
+      timeoutMs: positiveInt(options.snapshotTimeoutMs, 30_000, 'snapshotTimeoutMs'),
+      track,
+    };
+    if (this.#snapshotBase.chunkSize < 1) throw new ConfigInvalidError('TcpTransport: maxFrameSize must be at least 2');
+    this.#inbound = {
+      id: this.id,
+      clusterId: this.#clusterId,
+      maxFrameSize: this.maxFrameSize,
+      maxSnapshotSize: positiveInt(options.maxSnapshotSize, 1024 * 1024 * 1024, 'maxSnapshotSize'),
+      handshakeTimeoutMs: positiveInt(options.handshakeTimeoutMs, 5000, 'handshakeTimeoutMs'),
+      isPeer: (id) => this._peerAddress(id) !== undefined,
+      receive: (from, m, bytes) => this._receive(from, m, bytes),
+      refuse: (e) => this._refuse(e),
+      countBytes: (from, bytes) => {
+        this._stats(from).bytesReceived += bytes;
+      },
+      identified: (from, socket) => this.#identified(from, socket),
+    };
+  }
+
+  /** `host:port` (`[host]:port` for IPv6) once started; `undefined` before. */
+  get address(): string | undefined {
+    return this.#address;
+  }
+
+  /** Refuses addresses that are not `host:port`. */
+  protected override _checkAddress(address: string): void {
+    if (parseAddress(address) === undefined) throw new ConfigInvalidError(`TcpTransport: address must be host:port, got '${address}'`);
+  }
+
+  /** Listens on `host:port`. */
+  protected override _start(): Promise<void> {
+    const server = createListener(this.#tls, (s) => new InboundConnection(this.#inbound, s), (e: PeerRefusedError) => this._refuse(e));
+    this.#server = server;
+    server.on('connection', (s: net.Socket) => this.#track(s));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, this.#host, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this._error(err));
+        const a = server.address() as net.AddressInfo;
+        this.#address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+        resolve();
+      });
+    });
+  }
+
+  /** Routes a message: `MsgSnap` to its own streamed connection, the rest to the peer's queue. */
+  protected _send(peer: number, message: Message): void {
+    if (message.type === MessageType.MsgSnap) {
+      this.#sendSnapshot(peer, message);
+      return;
+    }
+    let frame: Uint8Array;
+    try {
+      frame = encodeMessageFrame(message, { maxFrameSize: this.maxFrameSize });
+    } catch (err) {
+      this._stats(peer).sendFailures++;
+      this._error(new SendFailedError(peer, `transport ${this.id}: a message to ${peer} exceeds maxFrameSize`, { cause: err }));
+      this._unreachable(peer);
+      return;
+    }
+    this.#link(peer).enqueue(frame);
+  }
+
+  #link(peer: number): PeerLink {
+    let link = this.#links.get(peer);
+    if (link === undefined) {
+      const handshake = encodeFrame(encodeHandshake({ channel: Channel.Messages, from: this.id, to: peer, clusterId: this.#clusterId }));
+      const ctx: PeerLinkContext = {
+        ...this.#linkBase,
+        peer,
+        handshake,
+        stats: () => this._stats(peer),
+        unreachable: () => this._unreachable(peer),
+      };
+      link = new PeerLink(ctx, this._peerAddress(peer)!);
+      this.#links.set(peer, link);
+    }
+    return link;
+  }
+
+  #sendSnapshot(peer: number, message: Message): void {
+    this.#snapshots.get(peer)?.(); // a newer snapshot supersedes the one in flight
+    if (this.#snapshots.has(peer)) this._snapshotStatus(peer, 'failure');
+    const record = encodeMessage(message);
+    const handshake = encodeFrame(encodeHandshake({ channel: Channel.Snapshot, from: this.id, to: peer, clusterId: this.#clusterId }));
+    const st = this._stats(peer);
+    const abort = sendSnapshot({ ...this.#snapshotBase, handshake }, this._peerAddress(peer)!, record, (ok, reason) => {
+      if (this.#snapshots.get(peer) !== abort) return;
+      this.#snapshots.delete(peer);
+      if (ok) {
+        st.messagesSent++;
+        st.bytesSent += record.length;
+      } else {
+        this._error(new SendFailedError(peer, `transport ${this.id}: snapshot to ${peer} failed: ${reason}`));
+        this._unreachable(peer);
+      }
+      this._snapshotStatus(peer, ok ? 'finish' : 'failure');
+    });
+    this.#snapshots.set(peer, abort);
+  }
+
+  /** Redials the peer at its new address. */
+  protected override _addPeer(id: number, address: string, previous: string | undefined): void {
+    if (previous !== undefined) this.#links.get(id)?.setAddress(address);
+  }
+
+  /** Drops the peer's queue, its connections both ways and any snapshot in flight to it. */
+  protected override _removePeer(id: number): void {
+    this.#links.get(id)?.close();
+    this.#links.delete(id);
+    this.#snapshots.get(id)?.();
+    this.#snapshots.delete(id);
+    for (const s of this.#byPeer.get(id) ?? []) s.destroy();
+    this.#byPeer.delete(id);
+  }
+
+  /** Messages waiting in the peer's queue. */
+  protected override _queued(id: number): number {
+    return this.#links.get(id)?.queued ?? 0;
+  }
+
+  /** Stops listening, destroys every socket, cancels every timer; resolves once all are closed. */
+  protected override async _close(): Promise<void> {
+    for (const link of this.#links.values()) link.close();
+    this.#links.clear();
+    for (const abort of this.#snapshots.values()) abort();
+    this.#snapshots.clear();
+    const closed = [...this.#sockets].map((s) => new Promise<void>((r) => (s.destroyed && s.closed ? r() : (s.once('close', () => r()), s.destroy()))));
+    const server = this.#server;
+    const serverClosed = server === undefined || !server.listening ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
+    await Promise.all([...closed, serverClosed]);
+  }
+
+  #track(s: net.Socket): void {
+    this.#sockets.add(s);
+    s.once('close', () => this.#sockets.delete(s));
+    if (!this._live) s.destroy();
+  }
+
+  #identified(from: number, s: net.Socket): void {
+    let set = this.#byPeer.get(from);
+    if (set === undefined) this.#byPeer.set(from, (set = new Set()));
+    set.add(s);
+    s.once('close', () => set.delete(s));
+  }
+}
