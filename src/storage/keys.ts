@@ -31,9 +31,17 @@ export const KEY_SNAPSHOT: Uint8Array = utf8.encode('snapshot');
 const TWO_32 = 0x1_0000_0000;
 
 function writeU64(out: Uint8Array, at: number, n: number): void {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setUint32(at, Math.floor(n / TWO_32));
-  view.setUint32(at + 4, n >>> 0);
+  // Byte by byte: no DataView allocation on the hot path (one key per entry written).
+  const hi = Math.floor(n / TWO_32);
+  const lo = n >>> 0;
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
 }
 
 function readU64(bytes: Uint8Array, at: number): number {

@@ -12,7 +12,11 @@ export const CHECKSUM_SIZE = 4;
 /** Prepends the CRC-32C of `payload` (written big-endian). */
 export function seal(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(CHECKSUM_SIZE + payload.length);
-  new DataView(out.buffer).setUint32(0, crc32c(payload));
+  const crc = crc32c(payload);
+  out[0] = crc >>> 24;
+  out[1] = (crc >>> 16) & 0xff;
+  out[2] = (crc >>> 8) & 0xff;
+  out[3] = crc & 0xff;
   out.set(payload, CHECKSUM_SIZE);
   return out;
 }
