@@ -51,7 +51,7 @@ export class Applier {
   private stopped = false;
   private readonly deps: {
     node: RaftNode;
-    stateMachine: StateMachine<unknown>;
+    stateMachine: StateMachine;
     smApplied: number;
     proposals: Proposals;
     members: Members;

@@ -2,6 +2,7 @@ import { ConfChangeType, type ConfChange } from '../raft/conf-change.js';
 import type { ConfState } from '../raft/entry.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { Transport } from '../transport/transport.js';
+import { after, type Cancel, type Clock } from './clock.js';
 import { MembershipRefusedError } from './errors.js';
 
 /** A member's id and network address. */
@@ -48,6 +49,16 @@ export class Members {
   delete(id: number): void {
     this.book.delete(id);
     if (id !== this.self) this.transport.removePeer(id);
+  }
+
+  /**
+   * Forgets a removed peer after `ms`, unless `isMember()` says it was added back meanwhile.
+   * The delay lets the messages that tell it about its removal (the new commit) still go out.
+   */
+  removeLater(clock: Clock, ms: number, id: number, isMember: () => boolean): Cancel {
+    return after(clock, ms, () => {
+      if (!isMember()) this.delete(id);
+    });
   }
 
   /** Replaces the book with the one from a snapshot, restricted to the members of `cs`. */

@@ -1,5 +1,5 @@
 import { ProposalDroppedError } from '../raft/errors.js';
-import { TimeoutError } from './errors.js';
+import { TimeoutError, TooManyRequestsError } from './errors.js';
 
 /** Why a request failed, as counted by the `raft_proposals_failed_total` metric. */
 export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_requests' | 'not_leader' | 'refused' | 'error';
@@ -202,4 +202,75 @@ export class Reads {
   failAll(err: Error): void {
     for (const seq of [...this.pending.keys()]) this.fail(seq, err);
   }
+}
+
+interface Transfer {
+  to: number;
+  deadline: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Leadership transfers waiting for their transferee to become leader (thesis §3.10). */
+export class Transfers {
+  private readonly pending = new Set<Transfer>();
+  private readonly onFailure: FailureSink;
+
+  /** @param onFailure - called once for every transfer that fails. */
+  constructor(onFailure: FailureSink) {
+    this.onFailure = onFailure;
+  }
+
+  /** Waits until `to` leads, failing with `TimeoutError` after `deadline`. */
+  add(to: number, deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.add({ to, deadline, resolve, reject });
+    });
+  }
+
+  /** Resolves the transfers to `leader`. */
+  leaderIs(leader: number): void {
+    for (const t of this.pending) {
+      if (t.to !== leader) continue;
+      this.pending.delete(t);
+      t.resolve();
+    }
+  }
+
+  /** Fails transfers past their deadline with `TimeoutError`. */
+  sweep(now: number): void {
+    for (const t of this.pending) {
+      if (t.deadline > now) continue;
+      this.pending.delete(t);
+      this.onFailure('timeout');
+      t.reject(new TimeoutError(`leadership transfer to ${t.to} timed out`));
+    }
+  }
+
+  /** Fails every pending transfer with `err`. */
+  failAll(err: Error): void {
+    for (const t of this.pending) t.reject(err);
+    this.pending.clear();
+  }
+}
+
+/**
+ * Back-pressure (etcd's `maxGapBetweenApplyAndCommitIndex`): refuses a new proposal with
+ * `TooManyRequestsError` while committed − applied exceeds `maxPendingApply`, or while
+ * `maxPendingProposals` requests are pending, so memory stays bounded when the state machine
+ * is slow or stalled. Returns `undefined` when the proposal may go ahead.
+ */
+export function checkBackpressure(
+  committed: number,
+  applied: number,
+  pending: number,
+  limits: { maxPendingApply: number; maxPendingProposals: number },
+): TooManyRequestsError | undefined {
+  if (committed - applied > limits.maxPendingApply) {
+    return new TooManyRequestsError(`committed ${committed} − applied ${applied} exceeds maxPendingApply ${limits.maxPendingApply}`);
+  }
+  if (pending >= limits.maxPendingProposals) {
+    return new TooManyRequestsError(`${pending} proposals pending (maxPendingProposals ${limits.maxPendingProposals})`);
+  }
+  return undefined;
 }

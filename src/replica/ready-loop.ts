@@ -41,6 +41,22 @@ export interface ReadyLoopHooks {
   fatal(err: unknown): void;
 }
 
+/** The collaborators of a {@link ReadyLoop}. */
+export interface ReadyLoopDeps {
+  /** The node whose Readies are handled. */
+  node: RaftNode;
+  /** Where Readies are persisted. */
+  storage: Storage;
+  /** Where messages are sent. */
+  transport: Transport;
+  /** Serializes writes with the snapshotter's. */
+  writer: StorageWriter;
+  /** Times the writes. */
+  clock: Clock;
+  /** Hooks into the replica. */
+  hooks: ReadyLoopHooks;
+}
+
 /**
  * The one place that obeys the {@link Ready} contract (etcd doc.go, steps 1–4; thesis §10.2.1):
  *
@@ -67,17 +83,8 @@ export class ReadyLoop {
   private running: Promise<void> | undefined = undefined;
   private stopped = false;
 
-  /**
-   * @param deps - the node, storage, transport, shared writer, clock, and hooks into the replica.
-   */
-  constructor(deps: {
-    node: RaftNode;
-    storage: Storage;
-    transport: Transport;
-    writer: StorageWriter;
-    clock: Clock;
-    hooks: ReadyLoopHooks;
-  }) {
+  /** @param deps - the node, storage, transport, shared writer, clock, and hooks into the replica. */
+  constructor(deps: ReadyLoopDeps) {
     this.node = deps.node;
     this.storage = deps.storage;
     this.transport = deps.transport;

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { ConfChangeType, type ConfChange } from '../raft/conf-change.js';
-import type { RaftConfig } from '../raft/config.js';
-import { EMPTY_BYTES, EntryType, isEmptyHardState, type ConfState, type Entry, type HardState } from '../raft/entry.js';
-import { ConfigInvalidError, ProposalDroppedError } from '../raft/errors.js';
+import { EMPTY_BYTES, EntryType, type ConfState, type Entry, type HardState } from '../raft/entry.js';
+import { ProposalDroppedError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { StateType, type ReadState, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
@@ -10,101 +9,17 @@ import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
 import type { Transport } from '../transport/transport.js';
 import { Applier, confChangeContext } from './applier.js';
-import { after, systemClock, type Cancel, type Clock } from './clock.js';
+import { systemClock, type Cancel, type Clock } from './clock.js';
 import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
-import { MembershipRefusedError, NotLeaderError, StoppedError, TimeoutError, TooManyRequestsError } from './errors.js';
+import { MembershipRefusedError, NotLeaderError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
-import { Members, checkReconfig, type PeerAddress } from './membership.js';
+import { Members, checkReconfig } from './membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
-import { Proposals, Reads, failureReason } from './proposals.js';
+import { Proposals, Reads, Transfers, checkBackpressure, failureReason } from './proposals.js';
+import { loadState, createNode, type StartState } from './bootstrap.js';
+import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
-import { Snapshotter, decodeSnapshotPayload } from './snapshots.js';
-import type { StateMachine } from './state-machine.js';
-
-/**
- * Options of {@link Replica.start}. Every {@link RaftConfig} option is accepted too (in ticks);
- * the replica turns `checkQuorum` and `preVote` on by default (as etcd's server does).
- */
-export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | 'applied'> {
-  /** This member's id (a positive integer, unique in the cluster). */
-  id: number;
-  /** The members of a brand-new cluster, this one included; used only when `storage` is empty. */
-  peers?: readonly PeerAddress[];
-  /**
-   * For a member joining an existing cluster (after `addMember` on the leader) with an empty
-   * storage: the addresses of existing members, so it can answer them. The configuration
-   * itself is learned from the leader's log or snapshot.
-   */
-  join?: readonly PeerAddress[];
-  /** The durable log (`LevelStorage`, or `MemoryStorage` in tests); opened if needed, closed on stop. */
-  storage: Storage;
-  /** The transport to the other members; started here, closed on stop. */
-  transport: Transport;
-  /** The application's state machine (see `StateMachine` for the applied-index contract). */
-  stateMachine: StateMachine<R>;
-  /** The source of time. Default: real timers. */
-  clock?: Clock;
-  /** Milliseconds per Raft tick. Default 100. */
-  tickMs?: number;
-  /** Applied entries between snapshots. Default 10000. */
-  snapshotEvery?: number;
-  /** Entries kept below a snapshot when compacting, for followers that trail a little. Default 1000. */
-  compactionTail?: number;
-  /** Proposals are refused with `TooManyRequestsError` while committed − applied exceeds this. Default 5000. */
-  maxPendingApply?: number;
-  /** Proposals are refused with `TooManyRequestsError` while this many are pending. Default `maxPendingApply`. */
-  maxPendingProposals?: number;
-  /** Milliseconds before a request fails with `TimeoutError`. Default 20 election timeouts. */
-  requestTimeoutMs?: number;
-  /** Promotion is refused while the learner's match index trails the leader's by more. Default 100. */
-  learnerMaxLag?: number;
-  /** This run's incarnation (see `envelope.ts`); default random. Set it for deterministic simulations. */
-  incarnation?: number;
-}
-
-/** A replica's state, from {@link Replica.status}. */
-export interface ReplicaStatus {
-  /** This member's id. */
-  id: number;
-  /** The replica's lifecycle. */
-  lifecycle: ResourceStatus;
-  /** The known leader, or 0. */
-  leader: number;
-  /** The current term. */
-  term: number;
-  /** This member's role. */
-  role: StateType;
-  /** The commit index. */
-  commit: number;
-  /** The index of the last entry applied to the state machine. */
-  applied: number;
-  /** The current configuration. */
-  config: ConfState;
-  /** Every known member's address. */
-  members: Map<number, string>;
-  /** Requests waiting for their entry to apply. */
-  pending: number;
-  /** On the leader: each member's progress, and whether it counts as reachable for reconfiguration. */
-  progress?: Map<number, ProgressStatus & { active: boolean }>;
-}
-
-/** Options of one request. */
-export interface RequestOptions {
-  /** Milliseconds before it fails with `TimeoutError`. Default: the replica's `requestTimeoutMs`. */
-  timeoutMs?: number;
-}
-
-interface Transfer {
-  to: number;
-  deadline: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-function positive(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigInvalidError(`${name} must be a positive integer, got ${String(v)}`);
-  return v;
-}
+import { Snapshotter } from './snapshots.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
@@ -128,7 +43,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly clock: Clock;
   private readonly tickMs: number;
   private readonly electionMs: number;
-  private readonly opts: { maxPendingApply: number; maxPendingProposals: number; requestTimeoutMs: number; learnerMaxLag: number; forwarding: boolean };
+  private readonly opts: ResolvedReplicaOptions;
   private readonly incarnation: number;
   private readonly writer = new StorageWriter();
   private readonly proposals: Proposals;
@@ -137,7 +52,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly loop: ReadyLoop;
   private readonly applier: Applier;
   private readonly metricsImpl: ReplicaMetrics;
-  private readonly transfers = new Set<Transfer>();
+  private readonly transfers: Transfers;
   private readonly lastHeard = new Map<number, number>();
   private readonly timers = new Set<Cancel>();
   private lead = 0;
@@ -155,54 +70,31 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * @throws {@link ConfigInvalidError} for invalid options, or an empty storage with neither `peers` nor `join`.
    */
   static async start<R>(options: ReplicaOptions<R>): Promise<Replica<R>> {
-    const { storage, stateMachine: sm } = options;
-    if (storage.status !== 'open') await storage.open();
-    const snap = storage.snapshot();
-    const init = storage.initialState();
-    const fresh = storage.lastIndex() === 0 && snap.metadata.index === 0 && isEmptyHardState(init.hardState);
-    if (fresh && options.peers === undefined && options.join === undefined && init.confState.voters.length === 0) {
-      throw new ConfigInvalidError('peers (a new cluster) or join (an existing one) is required with an empty storage');
-    }
-    let smApplied = await sm.appliedIndex();
-    if (snap.metadata.index > 0 && smApplied < snap.metadata.index) {
-      const { data } = decodeSnapshotPayload(snap.data);
-      await sm.restore({ index: snap.metadata.index, term: snap.metadata.term, data });
-      smApplied = snap.metadata.index;
-    }
-    const r = new Replica<R>(options, fresh, smApplied, init.hardState);
-    for (const [id, address] of decodeSnapshotPayload(snap.data).book) r.members.set(id, address);
+    const st = await loadState(options);
+    const r = new Replica<R>(options, st);
+    for (const [id, address] of st.book) r.members.set(id, address);
     await r.open();
     return r;
   }
 
-  private constructor(o: ReplicaOptions<R>, fresh: boolean, smApplied: number, hs: HardState) {
+  private constructor(o: ReplicaOptions<R>, st: StartState) {
     super();
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
     const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, ...raft } = o;
     this.id = o.id;
     this.storage = storage;
     this.transport = transport;
     this.clock = clock ?? systemClock;
-    this.tickMs = positive('tickMs', tickMs ?? 100);
-    this.electionMs = (raft.electionTick ?? 10) * this.tickMs;
-    const mpa = positive('maxPendingApply', maxPendingApply ?? 5000);
-    this.opts = {
-      maxPendingApply: mpa,
-      maxPendingProposals: positive('maxPendingProposals', maxPendingProposals ?? mpa),
-      requestTimeoutMs: positive('requestTimeoutMs', requestTimeoutMs ?? 20 * this.electionMs),
-      learnerMaxLag: positive('learnerMaxLag', learnerMaxLag ?? 100),
-      forwarding: !(raft.disableProposalForwarding ?? false),
-    };
-    this.incarnation = incarnation ?? (globalThis.crypto.getRandomValues(new Uint32Array(1))[0] ?? 0);
+    this.opts = resolveOptions(o);
+    this.tickMs = this.opts.tickMs;
+    this.electionMs = this.opts.electionMs;
+    this.incarnation = this.opts.incarnation;
     const snapIndex = storage.snapshot().metadata.index;
-    this.node = new RaftNode({ checkQuorum: true, preVote: true, ...raft, id: o.id, storage, applied: snapIndex });
-    this.term = hs.term;
-    this.committed = hs.commit;
+    this.node = createNode(raft, o.id, storage, st.fresh ? peers : undefined);
+    this.term = st.hardState.term;
+    this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
     for (const p of [...(peers ?? []), ...(join ?? [])]) this.members.set(p.id, p.address);
-    if (fresh && peers !== undefined) {
-      const ctx = (address: string): Uint8Array => encodeEnvelope({ proposer: 0, incarnation: 0, seq: 0 }, encodeAddress(address));
-      this.node.bootstrap(peers.map((p) => ({ id: p.id, context: ctx(p.address) })));
-    }
     this.metricsImpl = new ReplicaMetrics({
       id: o.id,
       leader: () => this.lead,
@@ -210,6 +102,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       transportStats: () => this.transport.stats(),
     });
     this.proposals = new Proposals((reason) => this.metricsImpl.fail(reason));
+    this.transfers = new Transfers((reason) => this.metricsImpl.fail(reason));
     const snapshotter = new Snapshotter(
       {
         storage,
@@ -217,8 +110,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         stateMachine,
         book: () => this.members.addresses(),
         confState: () => this.node.status().config,
-        every: positive('snapshotEvery', snapshotEvery ?? 10_000),
-        tail: compactionTail ?? 1000,
+        every: this.opts.snapshotEvery,
+        tail: this.opts.compactionTail,
       },
       snapIndex,
     );
@@ -227,7 +120,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       {
         node: this.node,
         stateMachine,
-        smApplied,
+        smApplied: st.smApplied,
         proposals: this.proposals,
         members: this.members,
         snapshotter,
@@ -327,11 +220,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
     if (this.state !== 'open') return this.refuse(new StoppedError());
     if (this.lead === to) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.transfers.add({ to, deadline: this.deadline(options), resolve, reject });
-      this.node.transferLeader(to);
-      this.loop.schedule();
-    });
+    const p = this.transfers.add(to, this.deadline(options));
+    this.node.transferLeader(to);
+    this.loop.schedule();
+    return p;
   }
 
   /**
@@ -409,8 +301,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       await this.loop.stop();
       this.proposals.failAll(reason);
       this.reads.failAll(reason);
-      for (const t of this.transfers) t.reject(reason);
-      this.transfers.clear();
+      this.transfers.failAll(reason);
       await this.writer.idle();
       await this.transport.close();
       await this.storage.close();
@@ -419,7 +310,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return this.closing;
   }
 
-  private async changeMembership(cc: ConfChange, address: string): Promise<void> {
+  private async changeMembership(cc: ConfChange, address: string): Promise<undefined> {
     if (this.state !== 'open') return this.refuse(new StoppedError());
     if (this.lead !== this.id) return this.refuse(new NotLeaderError(this.lead));
     const s = this.node.status();
@@ -433,7 +324,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       return this.refuse(err as Error);
     }
     const seq = ++this.seq;
-    const p = this.proposals.add<void>(seq, this.deadline({}));
+    const p = this.proposals.add<undefined>(seq, this.deadline({}));
     const context = encodeEnvelope({ proposer: this.id, incarnation: this.incarnation, seq }, encodeAddress(address));
     try {
       this.node.proposeConfChange({ ...cc, context });
@@ -451,14 +342,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
 
   private admit(): Error | undefined {
     if (this.state !== 'open') return new StoppedError();
-    const gap = this.committed - this.applier.appliedIndex;
-    if (gap > this.opts.maxPendingApply) {
-      return new TooManyRequestsError(`committed ${this.committed} − applied ${this.applier.appliedIndex} exceeds maxPendingApply ${this.opts.maxPendingApply}`);
-    }
-    if (this.proposals.size >= this.opts.maxPendingProposals) {
-      return new TooManyRequestsError(`${this.proposals.size} proposals pending (maxPendingProposals ${this.opts.maxPendingProposals})`);
-    }
-    return undefined;
+    return checkBackpressure(this.committed, this.applier.appliedIndex, this.proposals.size, this.opts);
   }
 
   private refuse<T>(err: Error): Promise<T> {
@@ -471,25 +355,17 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return err instanceof Error ? err : new Error(String(err));
   }
 
-  private deadline(o: RequestOptions): number {
-    return this.clock.now() + (o.timeoutMs ?? this.opts.requestTimeoutMs);
-  }
+  private deadline = (o: RequestOptions): number => this.clock.now() + (o.timeoutMs ?? this.opts.requestTimeoutMs);
 
-  private own(env: Envelope | undefined): number | undefined {
-    return env !== undefined && env.proposer === this.id && env.incarnation === this.incarnation ? env.seq : undefined;
-  }
+  private own = (env: Envelope | undefined): number | undefined =>
+    env !== undefined && env.proposer === this.id && env.incarnation === this.incarnation ? env.seq : undefined;
 
   private readonly onTick = (): void => {
     this.node.tick();
     const now = this.clock.now();
     this.proposals.sweep(now);
     this.reads.sweep(now);
-    for (const t of this.transfers) {
-      if (t.deadline > now) continue;
-      this.transfers.delete(t);
-      this.metricsImpl.fail('timeout');
-      t.reject(new TimeoutError(`leadership transfer to ${t.to} timed out`));
-    }
+    this.transfers.sweep(now);
     this.loop.schedule();
   };
 
@@ -503,9 +379,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.loop.schedule();
   };
 
-  private readonly onUnreachable = (peer: number): void => {
-    this.node.reportUnreachable(peer);
-  };
+  private readonly onUnreachable = (peer: number): void => this.node.reportUnreachable(peer);
 
   private readonly onSnapshotStatus = (peer: number, status: 'finish' | 'failure'): void => {
     this.node.reportSnapshot(peer, status);
@@ -521,11 +395,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     if (ss.lead !== this.lead) {
       this.lead = ss.lead;
       if (ss.lead !== 0) this.metricsImpl.leaderChanges.inc();
-      for (const t of this.transfers) {
-        if (t.to !== ss.lead) continue;
-        this.transfers.delete(t);
-        t.resolve();
-      }
+      this.transfers.leaderIs(ss.lead);
       this.emit('leader-change', ss.lead, this.term);
     }
   }
@@ -570,12 +440,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       void this.close(new StoppedError('removed from the cluster'));
       return;
     }
-    // Keep the peer in the transport a little longer, so the messages that tell it about its
-    // removal (the new commit index) still go out.
-    const cancel = after(this.clock, this.electionMs, () => {
-      this.timers.delete(cancel);
-      if (!this.node.status().config.voters.includes(id) && !this.node.status().config.learners.includes(id)) this.members.delete(id);
-    });
-    this.timers.add(cancel);
+    const cs = (): ConfState => this.node.status().config;
+    this.timers.add(this.members.removeLater(this.clock, this.electionMs, id, () => cs().voters.includes(id) || cs().learners.includes(id)));
   }
 }

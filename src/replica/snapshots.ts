@@ -67,7 +67,7 @@ export interface SnapshotterDeps {
   /** Serializes writes with the Ready loop's. */
   writer: StorageWriter;
   /** The state machine to snapshot. */
-  stateMachine: StateMachine<unknown>;
+  stateMachine: StateMachine;
   /** The address book to include. */
   book: () => Map<number, string>;
   /** The configuration as of the applied index. */

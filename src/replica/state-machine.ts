@@ -24,7 +24,7 @@
  * {@link StateMachine.restore}, which must replace the whole state; afterwards `appliedIndex()`
  * must return the snapshot's `index`.
  *
- * @typeParam R - the result type of one command (what `Replica.propose` resolves with).
+ * @template R - the result type of one command (what `Replica.propose` resolves with).
  */
 export interface StateMachine<R = unknown> {
   /**

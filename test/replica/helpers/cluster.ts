@@ -1,6 +1,7 @@
 import { MemoryStorage } from '../../../src/raft/log-storage.js';
 import { StateType } from '../../../src/raft/ready.js';
-import { Replica, type ReplicaOptions } from '../../../src/replica/replica.js';
+import { Replica } from '../../../src/replica/replica.js';
+import type { ReplicaOptions } from '../../../src/replica/options.js';
 import type { Command, StateMachine, StateMachineSnapshot } from '../../../src/replica/state-machine.js';
 import type { PeerAddress } from '../../../src/replica/membership.js';
 import { InProcessNetwork } from '../../../src/transport/in-process.js';

@@ -1,0 +1,71 @@
+import type { RaftConfig } from '../raft/config.js';
+import { isEmptyHardState, type HardState } from '../raft/entry.js';
+import { ConfigInvalidError } from '../raft/errors.js';
+import { RaftNode } from '../raft/raft-node.js';
+import type { Storage } from '../storage/storage.js';
+import { encodeAddress, encodeEnvelope } from './envelope.js';
+import type { PeerAddress } from './membership.js';
+import type { ReplicaOptions } from './options.js';
+import { decodeSnapshotPayload } from './snapshots.js';
+
+/** What a replica starts from, read from its storage and state machine. */
+export interface StartState {
+  /** Whether the storage is empty (nothing was ever persisted). */
+  fresh: boolean;
+  /** The state machine's applied index, after restoring the stored snapshot if it was behind. */
+  smApplied: number;
+  /** The persisted hard state. */
+  hardState: HardState;
+  /** The address book of the stored snapshot. */
+  book: Map<number, string>;
+}
+
+/**
+ * Opens the storage and brings the state machine up to the stored snapshot:
+ * - empty storage with `peers`: a new cluster (see {@link createNode});
+ * - empty storage with `join`: a new member of an existing cluster; it learns the configuration
+ *   from the leader's log (bootstrap conf changes at indexes 1..n) or, when the leader has
+ *   compacted them, from a snapshot;
+ * - otherwise a restart: the hard state, configuration and log come from the storage, and the
+ *   state machine is restored from the stored snapshot if its `appliedIndex()` is older.
+ *
+ * @throws {@link ConfigInvalidError} for an empty storage with neither `peers` nor `join`.
+ */
+export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState> {
+  const { storage, stateMachine: sm } = o;
+  if (storage.status !== 'open') await storage.open();
+  const snap = storage.snapshot();
+  const init = storage.initialState();
+  const fresh = storage.lastIndex() === 0 && snap.metadata.index === 0 && isEmptyHardState(init.hardState);
+  if (fresh && o.peers === undefined && o.join === undefined && init.confState.voters.length === 0) {
+    throw new ConfigInvalidError('peers (a new cluster) or join (an existing one) is required with an empty storage');
+  }
+  const payload = decodeSnapshotPayload(snap.data);
+  let smApplied = await sm.appliedIndex();
+  if (snap.metadata.index > 0 && smApplied < snap.metadata.index) {
+    await sm.restore({ index: snap.metadata.index, term: snap.metadata.term, data: payload.data });
+    smApplied = snap.metadata.index;
+  }
+  return { fresh, smApplied, hardState: init.hardState, book: payload.book };
+}
+
+/**
+ * Creates the RaftNode (`checkQuorum` and `preVote` on unless overridden). The node re-delivers
+ * every committed entry after the stored snapshot, so that conf changes are applied again to its
+ * configuration (as etcd does); the state machine skips the commands it already holds. With
+ * `peers` (only for an empty storage) it writes the bootstrap conf changes at indexes 1..n, each
+ * carrying the member's address.
+ */
+export function createNode(
+  raft: Omit<RaftConfig, 'id' | 'storage' | 'applied'>,
+  id: number,
+  storage: Storage,
+  peers: readonly PeerAddress[] | undefined,
+): RaftNode {
+  const node = new RaftNode({ checkQuorum: true, preVote: true, ...raft, id, storage, applied: storage.snapshot().metadata.index });
+  if (peers !== undefined) {
+    const ctx = (address: string): Uint8Array => encodeEnvelope({ proposer: 0, incarnation: 0, seq: 0 }, encodeAddress(address));
+    node.bootstrap(peers.map((p) => ({ id: p.id, context: ctx(p.address) })));
+  }
+  return node;
+}
