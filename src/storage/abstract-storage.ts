@@ -11,6 +11,11 @@ function isIndex(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
+/** `Array.isArray` without its `any[]` narrowing. */
+function isArray(v: unknown): boolean {
+  return Array.isArray(v);
+}
+
 function checkIndex(n: unknown, what: string): number {
   if (!isIndex(n)) throw new StorageInvalidArgumentError(`${what} must be a non-negative safe integer, got ${String(n)}`);
   return n;
@@ -31,7 +36,7 @@ function checkMetadata(md: SnapshotMetadata, what: string): void {
 }
 
 function checkEntries(entries: readonly Entry[]): void {
-  if (!Array.isArray(entries)) throw new StorageInvalidArgumentError('entries must be an array');
+  if (!isArray(entries)) throw new StorageInvalidArgumentError('entries must be an array');
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k]!;
     checkIndex(e.index, `entries[${k}].index`);
@@ -184,15 +189,11 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   }
 
   /** {@inheritDoc Storage.save} */
-  save(req: SaveRequest): Promise<void> {
-    try {
-      if (typeof req !== 'object' || req === null) throw new StorageInvalidArgumentError('save: request must be an object');
-      checkEntries(req.entries);
-      if (req.hardState !== undefined) checkHardState(req.hardState);
-      if (req.snapshot !== undefined) checkMetadata(req.snapshot.metadata, 'snapshot.metadata');
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async save(req: SaveRequest): Promise<void> {
+    if (typeof req !== 'object' || req === null) throw new StorageInvalidArgumentError('save: request must be an object');
+    checkEntries(req.entries);
+    if (req.hardState !== undefined) checkHardState(req.hardState);
+    if (req.snapshot !== undefined) checkMetadata(req.snapshot.metadata, 'snapshot.metadata');
     return this.#write('save', () => {
       const snap = req.snapshot !== undefined && req.snapshot.metadata.index !== 0 ? req.snapshot : undefined;
       if (snap !== undefined) this.#checkNewer(snap.metadata.index, 'save');
@@ -207,17 +208,13 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
           throw new UnavailableError(`save: missing log entries (last index ${last}, appending at ${e0.index})`);
         }
       }
-      return this._save({ hardState: req.hardState, entries, snapshot: snap, sync: req.sync === true });
+      return this._save({ hardState: req.hardState, entries, snapshot: snap, sync: req.sync });
     });
   }
 
   /** {@inheritDoc Storage.applySnapshot} */
-  applySnapshot(snap: Snapshot): Promise<void> {
-    try {
-      checkMetadata(snap.metadata, 'snapshot.metadata');
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async applySnapshot(snap: Snapshot): Promise<void> {
+    checkMetadata(snap.metadata, 'snapshot.metadata');
     return this.#write('applySnapshot', () => {
       this.#checkNewer(snap.metadata.index, 'applySnapshot');
       return this._save({ entries: [], snapshot: snap, sync: true, hardState: undefined });
@@ -225,13 +222,9 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   }
 
   /** {@inheritDoc Storage.createSnapshot} */
-  createSnapshot(index: number, confState: ConfState | undefined, data: Uint8Array): Promise<Snapshot> {
-    try {
-      checkIndex(index, 'index');
-      if (!(data instanceof Uint8Array)) throw new StorageInvalidArgumentError('createSnapshot: data must be a Uint8Array');
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async createSnapshot(index: number, confState: ConfState | undefined, data: Uint8Array): Promise<Snapshot> {
+    checkIndex(index, 'index');
+    if (!(data instanceof Uint8Array)) throw new StorageInvalidArgumentError('createSnapshot: data must be a Uint8Array');
     return this.#write('createSnapshot', () => {
       const md = this.#newSnapshotMetadata(index, confState, 'createSnapshot');
       return this._createSnapshot(md, data);
@@ -239,12 +232,8 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   }
 
   /** {@inheritDoc Storage.compact} */
-  compact(index: number): Promise<void> {
-    try {
-      checkIndex(index, 'index');
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async compact(index: number): Promise<void> {
+    checkIndex(index, 'index');
     return this.#write('compact', () => {
       const offset = this._firstIndex() - 1;
       if (index <= offset) throw new CompactedError(`compact: index ${index} is already compacted`);
@@ -259,7 +248,11 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
     });
   }
 
-  /** {@inheritDoc SnapshotStreams.readSnapshotChunks} */
+  /**
+   * {@inheritDoc SnapshotStreams.readSnapshotChunks}
+   *
+   * @yields {Uint8Array} the chunks of the snapshot's data, in order.
+   */
   async *readSnapshotChunks(index: number): AsyncIterable<Uint8Array> {
     checkIndex(index, 'index');
     this.#assertReadable('readSnapshotChunks');
@@ -269,15 +262,11 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   }
 
   /** {@inheritDoc SnapshotStreams.writeSnapshot} */
-  writeSnapshot(
+  async writeSnapshot(
     metadata: SnapshotMetadata,
     chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<SnapshotMetadata> {
-    try {
-      checkMetadata(metadata, 'metadata');
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    checkMetadata(metadata, 'metadata');
     return this.#write('writeSnapshot', async () => {
       const md = this.#newSnapshotMetadata(metadata.index, metadata.confState, 'writeSnapshot');
       if (md.term !== metadata.term) {
@@ -338,9 +327,13 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   /** Discards the entries up to `index`, which is in the log and covered by the snapshot. */
   protected abstract _compact(index: number): void | Promise<void>;
 
-  /** Yields the current snapshot's data. Default: slices `_snapshot().data` into 1 MiB views. */
-  protected async *_readSnapshotChunks(index: number): AsyncIterable<Uint8Array> {
-    void index;
+  /**
+   * Yields the current snapshot's data (at `_index`, checked). Default: slices
+   * `_snapshot().data` into 1 MiB views.
+   *
+   * @yields {Uint8Array} the chunks of the data, in order.
+   */
+  protected *_readSnapshotChunks(_index: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
     const data = this._snapshot().data;
     for (let at = 0; at < data.length; at += DEFAULT_SNAPSHOT_CHUNK_SIZE) {
       yield data.subarray(at, at + DEFAULT_SNAPSHOT_CHUNK_SIZE);

@@ -85,7 +85,11 @@ export async function loadSnapshotHeader(parts: LevelParts, initial: SnapshotMet
   });
 }
 
-/** Reads the chunks of the snapshot `s`, checking each checksum, the count and the total length. */
+/**
+ * Reads the chunks of the snapshot `s`, checking each checksum, the count and the total length.
+ *
+ * @yields {Uint8Array} each chunk's bytes, in order.
+ */
 export async function* readChunks(parts: LevelParts, s: StoredSnapshot): AsyncGenerator<Uint8Array> {
   const index = s.metadata.index;
   let n = 0;

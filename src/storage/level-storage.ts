@@ -309,9 +309,8 @@ export class LevelStorage extends AbstractStorage {
     this.#view.compact(index);
   }
 
-  protected override async *_readSnapshotChunks(index: number): AsyncIterable<Uint8Array> {
-    void index;
-    yield* readChunks(this.#partsOrThrow(), this.#stored);
+  protected override _readSnapshotChunks(_index: number): AsyncIterable<Uint8Array> {
+    return readChunks(this.#partsOrThrow(), this.#stored);
   }
 
   /**

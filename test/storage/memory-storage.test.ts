@@ -7,7 +7,7 @@ await runStorageConformance({
   name: 'MemoryStorage',
   factory: () => new MemoryStorage(),
   // A MemoryStorage keeps its contents across close and open, which models a clean restart.
-  reopen: async (s) => {
+  reopen: (s) => {
     s.close();
     return s;
   },

@@ -143,7 +143,10 @@ export function registerLifecycleTests(
     const data = payload(7, 7, (5 << 19) + 123); // 2.5 MiB and a bit: several 1 MiB chunks
     const parts = [data.subarray(0, 100), data.subarray(100, 1 << 20), data.subarray(1 << 20)];
     async function* gen(): AsyncGenerator<Uint8Array> {
-      for (const p of parts) yield p;
+      for (const p of parts) {
+        await Promise.resolve();
+        yield p;
+      }
     }
     const md = await streams(ctx.storage).writeSnapshot({ index: 7, term: 7, confState: conf(4, 5) }, gen());
     assert.deepEqual(md, { index: 7, term: 7, confState: conf(4, 5) });

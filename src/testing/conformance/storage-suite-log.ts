@@ -10,7 +10,7 @@ import { code, conf, ent, seed, show, snap, type SuiteTest } from './storage-sui
  * @internal
  */
 export function registerLogTests(t: SuiteTest, caps: StorageCapabilities): void {
-  t('an empty storage has first index 1, last index 0 and term(0) = 0', async ({ storage: s }) => {
+  t('an empty storage has first index 1, last index 0 and term(0) = 0', ({ storage: s }) => {
     assert.equal(s.firstIndex(), 1);
     assert.equal(s.lastIndex(), 0);
     assert.equal(s.term(0), 0);

@@ -51,7 +51,7 @@ export interface SuiteContext {
  *
  * @internal
  */
-export type SuiteTest = (name: string, fn: (ctx: SuiteContext) => Promise<void>) => void;
+export type SuiteTest = (name: string, fn: (ctx: SuiteContext) => Promise<void> | void) => void;
 
 /** What a storage supports, with every flag false when it declares nothing. */
 export function capabilitiesOf(storage: Storage): StorageCapabilities {
