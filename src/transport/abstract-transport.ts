@@ -259,12 +259,15 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
   }
 
   /**
-   * Counts a refusal against the peer named by the error (or {@link UNIDENTIFIED_PEER}) and
-   * emits it as an `error` event.
+   * Counts a refusal (a `FrameRefusedError` against its identified peer, a `PeerRefusedError`
+   * under {@link UNIDENTIFIED_PEER}) and emits it as an `error` event.
    */
   protected _refuse(error: PeerRefusedError | FrameRefusedError): void {
     if (!this._live) return;
-    const peer = error.peer !== undefined && this.#peers.has(error.peer) ? error.peer : UNIDENTIFIED_PEER;
+    // A refused peer was never identified (its claimed id is not trusted); a refused frame
+    // counts against the identified peer that sent it.
+    const identified = error instanceof FrameRefusedError && error.peer !== undefined && this.#peers.has(error.peer);
+    const peer = identified ? error.peer! : UNIDENTIFIED_PEER;
     this._stats(peer).framesRefused++;
     this.emit('error', error);
   }

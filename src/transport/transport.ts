@@ -46,7 +46,11 @@ export interface PeerStats {
   bytesReceived: number;
   /** Messages that could not be sent: dropped because the queue was full, too large, or the peer was removed. */
   sendFailures: number;
-  /** Frames or connections from the peer that were refused (oversize, malformed, bad handshake, bad certificate). */
+  /**
+   * Frames from the peer that were refused (oversize, malformed, unexpected). Refused
+   * connections and messages whose sender is not an identified peer (bad certificate, bad
+   * handshake, unknown member) count under {@link UNIDENTIFIED_PEER}.
+   */
   framesRefused: number;
   /** Outbound connections established to the peer (1 after the first connect; more after reconnects). */
   connects: number;
