@@ -48,7 +48,6 @@ function isMemberId(id: unknown): id is number {
  * Those helpers never emit once `close()` was called.
  */
 export abstract class AbstractTransport extends EventEmitter<TransportEvents> implements Transport {
-  /** {@inheritDoc Transport.id} */
   readonly id: number;
   /** The largest frame payload sent or accepted, in bytes. */
   readonly maxFrameSize: number;
@@ -77,15 +76,12 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     this.#maxDeferred = maxDeferred;
   }
 
-  /** {@inheritDoc Transport.status} */
   get status(): ResourceStatus {
     return this.#status;
   }
 
-  /** {@inheritDoc Transport.address} */
   abstract get address(): string | undefined;
 
-  /** {@inheritDoc Transport.start} */
   start(): Promise<void> {
     if (this.#status === 'closing' || this.#status === 'closed') {
       return Promise.reject(new NotOpenError(`transport ${this.id}: start`, this.#status));
@@ -112,7 +108,6 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     for (const m of deferred) this.#route(m);
   }
 
-  /** {@inheritDoc Transport.send} */
   send(messages: readonly Message[]): void {
     if (this.#status === 'closing' || this.#status === 'closed') {
       throw new NotOpenError(`transport ${this.id}: send`, this.#status);
@@ -145,7 +140,6 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     this._unreachable(peer);
   }
 
-  /** {@inheritDoc Transport.addPeer} */
   addPeer(id: number, address: string): void {
     this.#checkNotClosed('addPeer');
     if (!isMemberId(id)) throw new ConfigInvalidError(`transport ${this.id}: addPeer: id must be a positive safe integer, got ${String(id)}`);
@@ -161,7 +155,6 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     this._addPeer(id, address, previous);
   }
 
-  /** {@inheritDoc Transport.removePeer} */
   removePeer(id: number): void {
     this.#checkNotClosed('removePeer');
     if (!this.#peers.delete(id)) return;
@@ -170,14 +163,12 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     this.#stats.delete(id);
   }
 
-  /** {@inheritDoc Transport.stats} */
   stats(): Map<number, PeerStats> {
     const out = new Map<number, PeerStats>();
     for (const [id, st] of this.#stats) out.set(id, { ...st, queued: id === UNIDENTIFIED_PEER ? 0 : this._queued(id) });
     return out;
   }
 
-  /** {@inheritDoc Transport.close} */
   close(): Promise<void> {
     this.#closing ??= this.#runClose();
     return this.#closing;
@@ -266,8 +257,7 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     if (!this._live) return;
     // A refused peer was never identified (its claimed id is not trusted); a refused frame
     // counts against the identified peer that sent it.
-    const identified = error instanceof FrameRefusedError && error.peer !== undefined && this.#peers.has(error.peer);
-    const peer = identified ? error.peer! : UNIDENTIFIED_PEER;
+    const peer = error instanceof FrameRefusedError && error.peer !== undefined && this.#peers.has(error.peer) ? error.peer : UNIDENTIFIED_PEER;
     this._stats(peer).framesRefused++;
     this.emit('error', error);
   }
@@ -305,9 +295,7 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
    * Validates an address for `addPeer`; throw `ConfigInvalidError` to refuse it. The default
    * accepts any non-empty string.
    */
-  protected _checkAddress(address: string): void {
-    void address;
-  }
+  protected _checkAddress(_address: string): void {}
 
   /** Starts the implementation (listen, …). Default: nothing. */
   protected _start(): Promise<void> {
@@ -321,20 +309,13 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
   protected abstract _send(peer: number, message: Message): void;
 
   /** A peer was added (`previous` undefined) or its address changed. Default: nothing. */
-  protected _addPeer(id: number, address: string, previous: string | undefined): void {
-    void id;
-    void address;
-    void previous;
-  }
+  protected _addPeer(_id: number, _address: string, _previous: string | undefined): void {}
 
   /** A peer was removed: drop its queue and connections. Default: nothing. */
-  protected _removePeer(id: number): void {
-    void id;
-  }
+  protected _removePeer(_id: number): void {}
 
   /** How many messages wait in the peer's queue (for `stats().queued`). Default: 0. */
-  protected _queued(id: number): number {
-    void id;
+  protected _queued(_id: number): number {
     return 0;
   }
 

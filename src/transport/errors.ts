@@ -30,7 +30,8 @@ export class PeerRefusedError extends RaftkitError {
    * @param reason - why the peer was refused.
    * @param message - a human-readable explanation.
    * @param peer - the member id the sender claimed, if known.
-   * @param options - optional `cause`.
+   * @param options - optional extra detail.
+   * @param options.cause - the lower-level error.
    */
   constructor(reason: PeerRefusalReason, message: string, peer?: number, options?: { cause?: unknown }) {
     super('ERR_PEER_REFUSED', message, options);
@@ -63,7 +64,8 @@ export class FrameRefusedError extends RaftkitError {
    * @param reason - why the frame was refused.
    * @param message - a human-readable explanation.
    * @param peer - the sender's member id, if known.
-   * @param options - optional `cause` (usually a `CodecError`).
+   * @param options - optional extra detail.
+   * @param options.cause - the lower-level error (usually a `CodecError`).
    */
   constructor(reason: FrameRefusalReason, message: string, peer?: number, options?: { cause?: unknown }) {
     super('ERR_FRAME_REFUSED', message, options);
@@ -84,7 +86,8 @@ export class SendFailedError extends RaftkitError {
   /**
    * @param peer - the peer the message was for.
    * @param message - a human-readable explanation.
-   * @param options - optional `cause`.
+   * @param options - optional extra detail.
+   * @param options.cause - the lower-level error.
    */
   constructor(peer: number, message: string, options?: { cause?: unknown }) {
     super('ERR_SEND_FAILED', message, options);

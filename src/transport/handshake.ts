@@ -9,7 +9,10 @@
 //   22 cluster id length: uint16
 //   24 cluster id: UTF-8
 
-/** The kind of a peer connection, named in its handshake. @internal */
+/**
+ * The kind of a peer connection, named in its handshake.
+ * @internal
+ */
 export const Channel = {
   /** A long-lived, one-way stream of message frames. */
   Messages: 1,
@@ -17,10 +20,16 @@ export const Channel = {
   Snapshot: 2,
 } as const;
 
-/** One of the {@link Channel} values. @internal */
+/**
+ * One of the {@link Channel} values.
+ * @internal
+ */
 export type Channel = (typeof Channel)[keyof typeof Channel];
 
-/** The decoded handshake of a connection. @internal */
+/**
+ * The decoded handshake of a connection.
+ * @internal
+ */
 export interface Handshake {
   /** The kind of connection. */
   channel: Channel;
@@ -35,10 +44,16 @@ export interface Handshake {
 const MAGIC = [0x52, 0x4b, 0x48, 0x53];
 const VERSION = 1;
 const FIXED = 24;
-/** The longest cluster id, in UTF-8 bytes. @internal */
+/**
+ * The longest cluster id, in UTF-8 bytes.
+ * @internal
+ */
 export const MAX_CLUSTER_ID_BYTES = 255;
 
-/** The largest handshake payload. @internal */
+/**
+ * The largest handshake payload.
+ * @internal
+ */
 export const MAX_HANDSHAKE_SIZE = FIXED + MAX_CLUSTER_ID_BYTES;
 
 const utf8 = new TextEncoder();
@@ -53,7 +68,10 @@ function getUint64(view: DataView, off: number): number {
   return view.getUint32(off) * 0x100000000 + view.getUint32(off + 4);
 }
 
-/** Encodes a handshake payload (to be wrapped with `encodeFrame`). @internal */
+/**
+ * Encodes a handshake payload (to be wrapped with `encodeFrame`).
+ * @internal
+ */
 export function encodeHandshake(h: Handshake): Uint8Array {
   const id = utf8.encode(h.clusterId);
   const out = new Uint8Array(FIXED + id.length);
@@ -70,7 +88,8 @@ export function encodeHandshake(h: Handshake): Uint8Array {
 
 /**
  * Decodes a handshake payload, or returns a description of what is wrong with it; never
- * throws. @internal
+ * throws.
+ * @internal
  */
 export function decodeHandshake(b: Uint8Array): Handshake | string {
   if (b.length < FIXED) return `a handshake of ${b.length} bytes is too short`;
@@ -93,7 +112,10 @@ export function decodeHandshake(b: Uint8Array): Handshake | string {
   return { channel, from, to, clusterId };
 }
 
-/** Returns the UTF-8 length of a cluster id, for validation. @internal */
+/**
+ * Returns the UTF-8 length of a cluster id, for validation.
+ * @internal
+ */
 export function clusterIdBytes(clusterId: string): number {
   return utf8.encode(clusterId).length;
 }

@@ -6,11 +6,15 @@ import { FrameRefusedError, PeerRefusedError, SendFailedError } from './errors.j
 
 /**
  * What became of a frame handed to the network: `'sent'` (on its way to a listening
- * transport), `'lost'` (a partition or the drop fault) or `'no-listener'`. @internal
+ * transport), `'lost'` (a partition or the drop fault) or `'no-listener'`.
+ * @internal
  */
 export type TransmitResult = 'sent' | 'lost' | 'no-listener';
 
-/** A transport as the network sees it. @internal */
+/**
+ * A transport as the network sees it.
+ * @internal
+ */
 export interface InProcessEndpoint {
   /** The member id. */
   id: number;
@@ -18,12 +22,18 @@ export interface InProcessEndpoint {
   deliver(from: number, frame: Uint8Array): void;
 }
 
-/** The address of member `id` on an `InProcessNetwork`. @internal */
+/**
+ * The address of member `id` on an `InProcessNetwork`.
+ * @internal
+ */
 export function addressOf(id: number): string {
   return `inproc://${id}`;
 }
 
-/** The network's side of an {@link InProcessTransport}: how it attaches and transmits. @internal */
+/**
+ * The network's side of an {@link InProcessTransport}: how it attaches and transmits.
+ * @internal
+ */
 export interface InProcessPort {
   /** Registers the transport at its address. */
   attach(ep: InProcessEndpoint): void;

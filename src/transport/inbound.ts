@@ -6,7 +6,10 @@ import { FrameRefusedError, PeerRefusedError } from './errors.js';
 import { Channel, decodeHandshake, MAX_HANDSHAKE_SIZE } from './handshake.js';
 import { ackFrame, SnapshotAssembler } from './snapshot-stream.js';
 
-/** Everything an {@link InboundConnection} needs from its transport. @internal */
+/**
+ * Everything an {@link InboundConnection} needs from its transport.
+ * @internal
+ */
 export interface InboundContext {
   /** This member's id. */
   readonly id: number;

@@ -12,7 +12,10 @@ export interface ReconnectOptions {
   jitter?: number;
 }
 
-/** Everything a {@link PeerLink} needs from its transport. @internal */
+/**
+ * Everything a {@link PeerLink} needs from its transport.
+ * @internal
+ */
 export interface PeerLinkContext {
   /** The peer's id (for messages). */
   readonly peer: number;
@@ -38,7 +41,10 @@ export interface PeerLinkContext {
   track(socket: net.Socket): void;
 }
 
-/** Parses `host:port` (or `[v6]:port`); returns undefined when malformed. @internal */
+/**
+ * Parses `host:port` (or `[v6]:port`); returns undefined when malformed.
+ * @internal
+ */
 export function parseAddress(address: string): { host: string; port: number } | undefined {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
   if (m === null) return undefined;

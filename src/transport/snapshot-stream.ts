@@ -13,12 +13,18 @@ import { parseAddress } from './peer-link.js';
 const MORE = 0;
 const LAST = 1;
 
-/** The ack frame a receiver writes: accepted (1) or refused (0). @internal */
+/**
+ * The ack frame a receiver writes: accepted (1) or refused (0).
+ * @internal
+ */
 export function ackFrame(accepted: boolean): Uint8Array {
   return new Uint8Array([0, 0, 0, 1, accepted ? 1 : 0]);
 }
 
-/** Everything {@link sendSnapshot} needs. @internal */
+/**
+ * Everything {@link sendSnapshot} needs.
+ * @internal
+ */
 export interface SnapshotSendContext {
   /** Opens sockets (TCP or TLS). */
   readonly connect: Connector;
@@ -36,16 +42,17 @@ export interface SnapshotSendContext {
  * Streams one encoded MsgSnap record to `address` and calls `done` exactly once: `true` when
  * the receiver acknowledged it. Returns a function that aborts the transfer (then `done` is
  * not called). Respects socket backpressure: it writes a chunk only after the previous write
- * was accepted or 'drain' fired. @internal
+ * was accepted or 'drain' fired.
+ * @internal
  */
 export function sendSnapshot(ctx: SnapshotSendContext, address: string, record: Uint8Array, done: (ok: boolean, reason: string) => void): () => void {
   const target = parseAddress(address);
-  let socket: net.Socket | undefined;
+  const conn: { socket?: net.Socket } = {};
   let settled = false;
   const settle = (ok: boolean, reason: string): void => {
     if (settled) return;
     settled = true;
-    socket?.destroy();
+    conn.socket?.destroy();
     done(ok, reason);
   };
   if (target === undefined) {
@@ -68,7 +75,7 @@ export function sendSnapshot(ctx: SnapshotSendContext, address: string, record: 
     s.write(ctx.handshake);
     writeChunks();
   });
-  socket = s;
+  conn.socket = s;
   ctx.track(s);
   s.setNoDelay(true);
   s.setTimeout(ctx.timeoutMs, () => settle(false, 'timed out'));
@@ -96,7 +103,8 @@ export function sendSnapshot(ctx: SnapshotSendContext, address: string, record: 
 /**
  * Reassembles the chunks of one snapshot record on the receiving side.
  *
- * Invariant: `size <= maxSize`. @internal
+ * Invariant: `size <= maxSize`.
+ * @internal
  */
 export class SnapshotAssembler {
   readonly #maxSize: number;

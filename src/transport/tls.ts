@@ -41,7 +41,10 @@ function pem(v: Pem): PemValue {
   return v.map((x) => (typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength)));
 }
 
-/** Validates TLS options once, at construction. @internal */
+/**
+ * Validates TLS options once, at construction.
+ * @internal
+ */
 export function checkTlsOptions(o: TlsOptions): void {
   for (const field of ['key', 'cert', 'ca'] as const) {
     if (o[field] === undefined || o[field] === null) throw new ConfigInvalidError(`tls.${field} is required`);
@@ -51,7 +54,10 @@ export function checkTlsOptions(o: TlsOptions): void {
   }
 }
 
-/** The names a certificate carries: its subject CN and its subject alternative names. @internal */
+/**
+ * The names a certificate carries: its subject CN and its subject alternative names.
+ * @internal
+ */
 export function certificateNames(cert: tls.PeerCertificate | undefined): string[] {
   if (cert === undefined || cert === null) return [];
   const names: string[] = [];
@@ -66,7 +72,10 @@ export function certificateNames(cert: tls.PeerCertificate | undefined): string[
   return names;
 }
 
-/** Returns a refusal when the certificate carries none of the allowed names. @internal */
+/**
+ * Returns a refusal when the certificate carries none of the allowed names.
+ * @internal
+ */
 export function checkAllowedNames(cert: tls.PeerCertificate | undefined, allowed: readonly string[] | undefined, who: string): PeerRefusedError | undefined {
   if (allowed === undefined) return undefined;
   const names = certificateNames(cert);
@@ -74,10 +83,16 @@ export function checkAllowedNames(cert: tls.PeerCertificate | undefined, allowed
   return new PeerRefusedError('name-not-allowed', `${who}: certificate names [${names.join(', ')}] are not in tls.allowedNames`);
 }
 
-/** Opens a socket to a peer; `onReady` runs once bytes may be written (after the TLS handshake). @internal */
+/**
+ * Opens a socket to a peer; `onReady` runs once bytes may be written (after the TLS handshake).
+ * @internal
+ */
 export type Connector = (host: string, port: number, onReady: () => void) => net.Socket;
 
-/** A plain-TCP or TLS {@link Connector}. @internal */
+/**
+ * A plain-TCP or TLS {@link Connector}.
+ * @internal
+ */
 export function createConnector(o: TlsOptions | undefined): Connector {
   if (o === undefined) return (host, port, onReady) => net.connect({ host, port }, onReady);
   const allowed = o.allowedNames;
@@ -100,7 +115,8 @@ export function createConnector(o: TlsOptions | undefined): Connector {
 
 /**
  * Creates the listener: plain TCP, or TLS that refuses bad certificates and names before
- * `onSocket` ever sees the connection. @internal
+ * `onSocket` ever sees the connection.
+ * @internal
  */
 export function createListener(o: TlsOptions | undefined, onSocket: (socket: net.Socket) => void, onRefused: (error: PeerRefusedError, socket: net.Socket) => void): net.Server {
   if (o === undefined) return net.createServer(onSocket);

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ConfigInvalidError } from '../../src/raft/errors.js';
 import type { Message } from '../../src/raft/messages.js';
 import { NotOpenError } from '../../src/lifecycle.js';
-import { AbstractTransport, type TransportOptions } from '../../src/transport/abstract-transport.js';
+import { AbstractTransport } from '../../src/transport/abstract-transport.js';
 import { appMsg, next } from './helpers.js';
 
 /** The smallest implementation: records what the base hands to `_send`. */
@@ -10,9 +10,6 @@ class Recorder extends AbstractTransport {
   sent: [number, Message][] = [];
   calls: string[] = [];
   failStart = false;
-  constructor(options: TransportOptions) {
-    super(options);
-  }
   get address(): string {
     return `rec://${this.id}`;
   }

@@ -129,8 +129,7 @@ describe('TcpTransport', () => {
     const closed = new Promise((r) => s.once('close', r));
     const [err] = await refused;
     await closed;
-    expect((err as FrameRefusedError).reason).toBe('malformed');
-    expect((err as FrameRefusedError).code).toBe('ERR_FRAME_REFUSED');
+    expect(err).toMatchObject({ reason: 'malformed', code: 'ERR_FRAME_REFUSED' });
     expect(b.stats().get(1)!.framesRefused).toBe(1);
     const got = next(b, 'message', (m) => m.index === 9);
     a.send([appMsg(1, 2, 9)]);
@@ -144,7 +143,7 @@ describe('TcpTransport', () => {
     new DataView(header.buffer).setUint32(0, 100 * 1024 * 1024);
     await rawDial(b, 1, [header]);
     const [err] = await refused;
-    expect((err as FrameRefusedError).reason).toBe('oversize');
+    expect(err).toMatchObject({ reason: 'oversize' });
     expect(b.stats().get(1)!.framesRefused).toBe(1);
   });
 
@@ -165,7 +164,7 @@ describe('TcpTransport', () => {
       await rawDial(b, from, [encodeFrame(new Uint8Array([1]))], cluster);
     }
     const [err] = await refused;
-    expect((err as PeerRefusedError).reason).toBe(want);
+    expect(err).toMatchObject({ reason: want, code: 'ERR_PEER_REFUSED' });
     expect(got).toEqual([]);
     expect(b.stats().get(UNIDENTIFIED_PEER)!.framesRefused).toBe(1);
   });

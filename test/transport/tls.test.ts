@@ -48,7 +48,7 @@ describe('TcpTransport over TLS: peer certificate authentication', () => {
     const [err] = await refused;
     await unreachable;
     expect(err).toBeInstanceOf(PeerRefusedError);
-    expect((err as PeerRefusedError).code).toBe('ERR_PEER_REFUSED');
+    expect(err).toMatchObject({ code: 'ERR_PEER_REFUSED' });
     expect(got).toEqual([]);
     expect(b.stats().get(UNIDENTIFIED_PEER)!.framesRefused).toBeGreaterThanOrEqual(1);
   });
