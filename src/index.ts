@@ -83,6 +83,42 @@ export {
 export { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE, FrameDecoder, encodeFrame } from './codec/frame.js';
 export type { FrameOptions } from './codec/frame.js';
 export { FORMAT_VERSION, RecordKind, RecordKindName, readRecordKind } from './codec/envelope.js';
-export type { Storage, SaveRequest } from './storage/storage.js';
+export { NotOpenError } from './lifecycle.js';
 export type { ResourceStatus } from './lifecycle.js';
-export type { PeerStats, Transport, TransportEvents } from './transport/transport.js';
+export type { SaveRequest, SnapshotStreams, Storage, StorageCapabilities } from './storage/storage.js';
+export { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './storage/abstract-storage.js';
+export { LevelStorage } from './storage/level-storage.js';
+export type {
+  AnyLevel,
+  LevelStorageBaseOptions,
+  LevelStorageDbOptions,
+  LevelStorageOptions,
+  LevelStoragePathOptions,
+  LevelStorageRecovery,
+} from './storage/level-storage.js';
+export { CorruptStorageError, StorageInvalidArgumentError, StorageNotOpenError } from './storage/errors.js';
+export { Replica } from './replica/replica.js';
+export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
+export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';
+export type { ReplicaEvents } from './replica/events.js';
+export type { PeerAddress } from './replica/membership.js';
+export { systemClock } from './replica/clock.js';
+export type { Cancel, Clock } from './replica/clock.js';
+export { MembershipRefusedError, NotLeaderError, StoppedError, TimeoutError, TooManyRequestsError } from './replica/errors.js';
+export type { MetricJSON } from './replica/metrics.js';
+export type { FailureReason } from './replica/proposals.js';
+export { UNIDENTIFIED_PEER, emptyPeerStats } from './transport/transport.js';
+export type { PeerStats, SnapshotSendStatus, Transport, TransportEvents } from './transport/transport.js';
+export { AbstractTransport } from './transport/abstract-transport.js';
+export type { TransportOptions } from './transport/abstract-transport.js';
+export { FrameRefusedError, PeerRefusedError, SendFailedError } from './transport/errors.js';
+export type { FrameRefusalReason, PeerRefusalReason } from './transport/errors.js';
+export { InProcessNetwork } from './transport/in-process.js';
+export type { InProcessNetworkOptions, InProcessTransportOptions, LinkFaults, NetworkStats } from './transport/in-process.js';
+export { InProcessTransport } from './transport/in-process-transport.js';
+export { realTimerScheduler } from './transport/scheduler.js';
+export type { Scheduler } from './transport/scheduler.js';
+export { TcpTransport } from './transport/tcp.js';
+export type { TcpTransportOptions } from './transport/tcp.js';
+export type { ReconnectOptions } from './transport/peer-link.js';
+export type { Pem, TlsOptions } from './transport/tls.js';

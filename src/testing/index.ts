@@ -5,3 +5,7 @@
  * @packageDocumentation
  */
 export * from './linearizability/index.js';
+export { capabilitiesOf, runStorageConformance } from './conformance/storage-suite.js';
+export type { ConformanceTest, StorageConformanceOptions } from './conformance/storage-suite.js';
+export { runTransportConformance } from './conformance/transport-suite.js';
+export type { TransportConformanceOptions, TransportFactoryOptions } from './conformance/transport-suite.js';

@@ -3,7 +3,7 @@
  * by hand, over an in-memory "network". It shows an election, replicated commits, the
  * leader being isolated and replaced, and the old leader catching up after it returns.
  *
- * Run it with `npm run demo`.
+ * Run it with `npm run demo:core`.
  */
 import {
   EntryType,

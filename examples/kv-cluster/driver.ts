@@ -1,0 +1,131 @@
+/**
+ * Starts and drives member processes of the example KV cluster (see member.ts): used by the
+ * demo (cluster.ts) and by the multi-process test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** An answer from a member. */
+export interface Answer {
+  req: number;
+  ok: boolean;
+  result?: unknown;
+  code?: string;
+  message?: string;
+}
+
+/** Finds free loopback ports (bind to port 0, read it, release it). */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    ports.push(
+      await new Promise<number>((resolve, reject) => {
+        const srv = createServer();
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => {
+          const addr = srv.address();
+          const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+          srv.close(() => resolve(port));
+        });
+      }),
+    );
+  }
+  return ports;
+}
+
+/** A member process and its request channel. */
+export class MemberProcess {
+  readonly id: number;
+  readonly child: ChildProcess;
+  leader = 0;
+  term = 0;
+  private seq = 0;
+  private readonly waiting = new Map<number, (a: Answer) => void>();
+  private readonly started: Promise<void>;
+  readonly exited: Promise<number | null>;
+
+  constructor(id: number, dir: string, peers: string) {
+    this.id = id;
+    this.child = spawn(process.execPath, ['--import', 'tsx', join(here, 'member.ts'), String(id), dir, peers], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    let onStarted: () => void = () => undefined;
+    let onFailed: (e: Error) => void = () => undefined;
+    this.started = new Promise((resolve, reject) => {
+      onStarted = resolve;
+      onFailed = reject;
+    });
+    void this.exited.then((code) => {
+      onFailed(new Error(`member ${id} exited with ${code}`));
+      for (const w of this.waiting.values()) w({ req: 0, ok: false, code: 'ERR_EXITED', message: 'member exited' });
+      this.waiting.clear();
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line) as Answer & { event?: string; leader?: number; term?: number; message?: string };
+      if (msg.event === 'started') onStarted();
+      else if (msg.event === 'leader-change') {
+        this.leader = msg.leader ?? 0;
+        this.term = msg.term ?? 0;
+      } else if (msg.event === 'fatal') onFailed(new Error(`member ${id}: ${msg.message}`));
+      else if (msg.event === undefined) {
+        this.waiting.get(msg.req)?.(msg);
+        this.waiting.delete(msg.req);
+      }
+    });
+  }
+
+  /** Resolves once the member's replica is running. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /** Sends a request and resolves with the answer. */
+  request(op: Record<string, unknown>): Promise<Answer> {
+    const req = ++this.seq;
+    return new Promise((resolve) => {
+      this.waiting.set(req, resolve);
+      this.child.stdin!.write(`${JSON.stringify({ ...op, req })}\n`);
+    });
+  }
+
+  /** Kills the process with SIGKILL (no clean shutdown). */
+  kill9(): Promise<number | null> {
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  /** Asks the member to stop cleanly. */
+  stop(): Promise<number | null> {
+    this.child.stdin!.end();
+    return this.exited;
+  }
+}
+
+/** Polls `f` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function until<T>(f: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Asks every live member for its status and returns the leader all of them agree on. */
+export async function agreedLeader(members: readonly MemberProcess[]): Promise<number | undefined> {
+  const leaders = await Promise.all(
+    members.map(async (m) => {
+      const a = await m.request({ op: 'status' });
+      return a.ok ? (a.result as { leader: number }).leader : -1;
+    }),
+  );
+  const l = leaders[0];
+  return l !== undefined && l > 0 && leaders.every((x) => x === l) ? l : undefined;
+}

@@ -1,0 +1,91 @@
+/**
+ * One member of the example KV cluster, as its own process: a Replica on LevelStorage
+ * (classic-level on disk) talking TCP on loopback to the other members.
+ *
+ * Usage: `node --import tsx examples/kv-cluster/member.ts <id> <dataDir> <peers>` where
+ * `peers` is `1=127.0.0.1:7001,2=127.0.0.1:7002,...` and includes this member.
+ *
+ * It is driven over stdin/stdout with one JSON object per line:
+ * - requests `{ "req": 1, "op": "put", "key": "k", "value": "v" }`, `{ "req": 2, "op": "get", "key": "k" }`
+ *   (a linearizable read), `{ "req": 3, "op": "status" }`;
+ * - answers `{ "req": 1, "ok": true, "result": ... }` or `{ "req": 1, "ok": false, "code": "ERR_...", "message": "..." }`;
+ * - events `{ "event": "started" }` and `{ "event": "leader-change", "leader": 2, "term": 3 }`.
+ */
+import { createInterface } from 'node:readline';
+import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError } from '../../src/index.js';
+import { KvStateMachine, encodeKv } from './kv-state-machine.js';
+
+interface Request {
+  req: number;
+  op: 'put' | 'get' | 'delete' | 'status';
+  key?: string;
+  value?: string;
+}
+
+function out(obj: unknown): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+function parsePeers(spec: string): PeerAddress[] {
+  return spec.split(',').map((p) => {
+    const [id, address] = p.split('=');
+    return { id: Number(id), address: address! };
+  });
+}
+
+async function main(): Promise<void> {
+  const [idArg, dir, peersArg] = process.argv.slice(2);
+  if (idArg === undefined || dir === undefined || peersArg === undefined) {
+    throw new Error('usage: member.ts <id> <dataDir> <peers>');
+  }
+  const id = Number(idArg);
+  const peers = parsePeers(peersArg);
+  const self = peers.find((p) => p.id === id);
+  if (self === undefined) throw new Error(`member ${id} is not in ${peersArg}`);
+  const [host, port] = self.address.split(':');
+  const storage = await LevelStorage.open({ path: dir });
+  const transport = new TcpTransport({ id, host: host!, port: Number(port), clusterId: 'kv-example' });
+  const sm = new KvStateMachine();
+  const replica = await Replica.start({ id, peers, storage, transport, stateMachine: sm, tickMs: 50, electionTick: 10, heartbeatTick: 1, snapshotEvery: 2000 });
+  replica.on('leader-change', (leader, term) => out({ event: 'leader-change', leader, term }));
+  replica.on('error', (err) => out({ event: 'error', message: err.message }));
+
+  const handle = async (r: Request): Promise<unknown> => {
+    switch (r.op) {
+      case 'put':
+        return replica.propose(encodeKv({ op: 'put', key: r.key ?? '', value: r.value ?? '' }));
+      case 'delete':
+        return replica.propose(encodeKv({ op: 'delete', key: r.key ?? '' }));
+      case 'get':
+        await replica.read();
+        return { value: sm.get(r.key ?? '') ?? null };
+      case 'status': {
+        const s = replica.status();
+        return { id: s.id, leader: s.leader, term: s.term, role: s.role, commit: s.commit, applied: s.applied, keys: sm.data.size };
+      }
+    }
+  };
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    let r: Request;
+    try {
+      r = JSON.parse(line) as Request;
+    } catch {
+      out({ event: 'error', message: `malformed request: ${line}` });
+      return;
+    }
+    handle(r).then(
+      (result) => out({ req: r.req, ok: true, result: result ?? null }),
+      (err: unknown) => out({ req: r.req, ok: false, code: (err as RaftkitError).code ?? 'ERR_UNKNOWN', message: String(err) }),
+    );
+  });
+  rl.on('close', () => {
+    void replica.stop().then(() => process.exit(0));
+  });
+  out({ event: 'started', id });
+}
+
+main().catch((err: unknown) => {
+  out({ event: 'fatal', message: String(err) });
+  process.exit(1);
+});
