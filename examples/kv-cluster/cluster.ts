@@ -70,11 +70,10 @@ try {
   const back = start(leader);
   await back.ready();
   log(`restarted member ${leader} from its storage`);
-  const check = await until(async () => {
+  await until(async () => {
     const a = await back.request({ op: 'get', key: 'after-failover' });
     return a.ok && (a.result as { value: string | null }).value === 'yes' ? a : undefined;
   }, 10_000, 'the restarted member to catch up');
-  void check;
   const statuses = await Promise.all([...members.values()].map(async (m) => (await m.request({ op: 'status' })).result as { id: number; keys: number; applied: number }));
   for (const s of statuses.sort((a, b) => a.id - b.id)) log(`member ${s.id}: ${s.keys} keys, applied index ${s.applied}`);
   const lost = [];

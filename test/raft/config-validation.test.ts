@@ -36,7 +36,7 @@ test.each([
 ] as Array<{ name: string; patch: Record<string, unknown>; wfield: string }>)('invalid config ($name) names $wfield', ({ patch, wfield }) => {
   let err: unknown;
   try {
-    new RaftNode({ ...base(), ...patch } as RaftConfig);
+    new RaftNode({ ...base(), ...patch });
   } catch (e) {
     err = e;
   }
