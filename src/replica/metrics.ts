@@ -14,7 +14,7 @@ export interface MetricsSource {
   transportStats(): Map<number, PeerStats>;
 }
 
-/** One metric in {@link ReplicaMetrics.json}'s result. */
+/** One metric in {@link Replica.metricsJSON}'s result. */
 export interface MetricJSON {
   /** The metric's help text. */
   help: string;

@@ -9,9 +9,32 @@ export { HistoryFormatError, OperationAlreadyCompletedError } from './errors.js'
 export { historyFromJSON, historyToJSON } from './json.js';
 export type { HistoryJsonEntry } from './json.js';
 export { kvModel } from './kv-model.js';
-export type { KvCompare, KvInput, KvOutput, KvState, KvTxnOp, KvTxnOpResult } from './kv-model.js';
+export type {
+  KvCasInput,
+  KvCasOutput,
+  KvCompare,
+  KvDeleteInput,
+  KvDeleteOutput,
+  KvGetInput,
+  KvGetOutput,
+  KvInput,
+  KvOutput,
+  KvPutInput,
+  KvPutOutput,
+  KvState,
+  KvTxnDeleteOp,
+  KvTxnDeleteResult,
+  KvTxnGetOp,
+  KvTxnGetResult,
+  KvTxnInput,
+  KvTxnOp,
+  KvTxnOpResult,
+  KvTxnOutput,
+  KvTxnPutOp,
+  KvTxnPutResult,
+} from './kv-model.js';
 export { partitionBy } from './model.js';
-export type { HistoryPartition, Model, StepResult } from './model.js';
+export type { HistoryPartition, Model, StepAccepted, StepRejected, StepResult } from './model.js';
 export type {
   ClientId,
   CompletedOperation,
@@ -24,4 +47,15 @@ export type {
 export { HistoryRecorder } from './recorder.js';
 export type { HistoryRecorderOptions, OperationHandle } from './recorder.js';
 export { registerModel } from './register-model.js';
-export type { RegisterInput, RegisterModelOptions, RegisterOutput, RegisterValue } from './register-model.js';
+export type {
+  RegisterCasInput,
+  RegisterCasOutput,
+  RegisterInput,
+  RegisterModelOptions,
+  RegisterOutput,
+  RegisterReadInput,
+  RegisterReadOutput,
+  RegisterValue,
+  RegisterWriteInput,
+  RegisterWriteOutput,
+} from './register-model.js';

@@ -12,36 +12,154 @@ export interface KvCompare {
   readonly value: string | null;
 }
 
+/** A transaction operation that reads the transaction's key. */
+export interface KvTxnGetOp {
+  /** Always `'get'`. */
+  readonly op: 'get';
+}
+
+/** A transaction operation that writes `value` to the transaction's key. */
+export interface KvTxnPutOp {
+  /** Always `'put'`. */
+  readonly op: 'put';
+  /** The value to write. */
+  readonly value: string;
+}
+
+/** A transaction operation that deletes the transaction's key. */
+export interface KvTxnDeleteOp {
+  /** Always `'delete'`. */
+  readonly op: 'delete';
+}
+
 /** One operation inside a single-key transaction (it acts on the transaction's key). */
-export type KvTxnOp = { readonly op: 'get' } | { readonly op: 'put'; readonly value: string } | { readonly op: 'delete' };
+export type KvTxnOp = KvTxnGetOp | KvTxnPutOp | KvTxnDeleteOp;
+
+/** The result of a {@link KvTxnGetOp}. */
+export interface KvTxnGetResult {
+  /** Always `'get'`. */
+  readonly op: 'get';
+  /** The key's value at that point of the transaction; `null` when absent. */
+  readonly value: string | null;
+}
+
+/** The result of a {@link KvTxnPutOp}. */
+export interface KvTxnPutResult {
+  /** Always `'put'`. */
+  readonly op: 'put';
+}
+
+/** The result of a {@link KvTxnDeleteOp}. */
+export interface KvTxnDeleteResult {
+  /** Always `'delete'`. */
+  readonly op: 'delete';
+  /** Whether the key was present (and so was deleted). */
+  readonly deleted: boolean;
+}
 
 /** The result of one {@link KvTxnOp}, in the same position as the operation. */
-export type KvTxnOpResult =
-  | { readonly op: 'get'; readonly value: string | null }
-  | { readonly op: 'put' }
-  | { readonly op: 'delete'; readonly deleted: boolean };
+export type KvTxnOpResult = KvTxnGetResult | KvTxnPutResult | KvTxnDeleteResult;
+
+/** Writes `value` to `key`. */
+export interface KvPutInput {
+  /** Always `'put'`. */
+  readonly op: 'put';
+  /** The key to write. */
+  readonly key: string;
+  /** The value to write. */
+  readonly value: string;
+}
+
+/** Reads `key`. */
+export interface KvGetInput {
+  /** Always `'get'`. */
+  readonly op: 'get';
+  /** The key to read. */
+  readonly key: string;
+}
+
+/** Deletes `key`. */
+export interface KvDeleteInput {
+  /** Always `'delete'`. */
+  readonly op: 'delete';
+  /** The key to delete. */
+  readonly key: string;
+}
+
+/** Writes `value` to `key` iff the key currently holds `expected`. */
+export interface KvCasInput {
+  /** Always `'cas'`. */
+  readonly op: 'cas';
+  /** The key to compare and set. */
+  readonly key: string;
+  /** The value the key must hold for the write to happen; `null` means "only if absent". */
+  readonly expected: string | null;
+  /** The value to write when the comparison holds. */
+  readonly value: string;
+}
+
+/**
+ * A single-key transaction: compares the key's value, then runs the `success` or
+ * `failure` operations in order.
+ */
+export interface KvTxnInput {
+  /** Always `'txn'`. */
+  readonly op: 'txn';
+  /** The key the transaction compares and acts on. */
+  readonly key: string;
+  /** The comparison that picks the branch. */
+  readonly compare: KvCompare;
+  /** The operations run when the comparison holds. */
+  readonly success: readonly KvTxnOp[];
+  /** The operations run when the comparison does not hold. */
+  readonly failure: readonly KvTxnOp[];
+}
 
 /** An operation on a key-value store; every operation touches exactly one key. */
-export type KvInput =
-  | { readonly op: 'put'; readonly key: string; readonly value: string }
-  | { readonly op: 'get'; readonly key: string }
-  | { readonly op: 'delete'; readonly key: string }
-  | { readonly op: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string }
-  | {
-      readonly op: 'txn';
-      readonly key: string;
-      readonly compare: KvCompare;
-      readonly success: readonly KvTxnOp[];
-      readonly failure: readonly KvTxnOp[];
-    };
+export type KvInput = KvPutInput | KvGetInput | KvDeleteInput | KvCasInput | KvTxnInput;
+
+/** The output of a {@link KvPutInput}. */
+export interface KvPutOutput {
+  /** Always `'put'`. */
+  readonly op: 'put';
+}
+
+/** The output of a {@link KvGetInput}. */
+export interface KvGetOutput {
+  /** Always `'get'`. */
+  readonly op: 'get';
+  /** The value read; `null` when the key is absent. */
+  readonly value: string | null;
+}
+
+/** The output of a {@link KvDeleteInput}. */
+export interface KvDeleteOutput {
+  /** Always `'delete'`. */
+  readonly op: 'delete';
+  /** Whether the key was present (and so was deleted). */
+  readonly deleted: boolean;
+}
+
+/** The output of a {@link KvCasInput}. */
+export interface KvCasOutput {
+  /** Always `'cas'`. */
+  readonly op: 'cas';
+  /** Whether the key held `expected`, so that `value` was written. */
+  readonly swapped: boolean;
+}
+
+/** The output of a {@link KvTxnInput}. */
+export interface KvTxnOutput {
+  /** Always `'txn'`. */
+  readonly op: 'txn';
+  /** Whether the comparison held, so that the `success` branch ran. */
+  readonly succeeded: boolean;
+  /** The results of the branch's operations, in the same order. */
+  readonly results: readonly KvTxnOpResult[];
+}
 
 /** What a KV operation returns; `op` matches the input's `op`. `null` values mean "absent". */
-export type KvOutput =
-  | { readonly op: 'put' }
-  | { readonly op: 'get'; readonly value: string | null }
-  | { readonly op: 'delete'; readonly deleted: boolean }
-  | { readonly op: 'cas'; readonly swapped: boolean }
-  | { readonly op: 'txn'; readonly succeeded: boolean; readonly results: readonly KvTxnOpResult[] };
+export type KvOutput = KvPutOutput | KvGetOutput | KvDeleteOutput | KvCasOutput | KvTxnOutput;
 
 /** The state of the KV model: key to value; absent keys are missing. Never mutated. */
 export type KvState = ReadonlyMap<string, string>;

@@ -1,10 +1,30 @@
 import type { Operation } from './operation.js';
 
 /**
+ * A {@link StepResult} saying the operation's output is possible.
+ *
+ * @template State - the model's state.
+ */
+export interface StepAccepted<State> {
+  /** Always `true`. */
+  readonly ok: true;
+  /** The state after the operation. */
+  readonly state: State;
+}
+
+/** A {@link StepResult} saying the operation's output is not possible from the state. */
+export interface StepRejected {
+  /** Always `false`. */
+  readonly ok: false;
+}
+
+/**
  * The result of applying one operation to a model state: either the operation's output
  * is possible from `state` (and `state` is the state after it), or it is not.
+ *
+ * @template State - the model's state.
  */
-export type StepResult<State> = { readonly ok: true; readonly state: State } | { readonly ok: false };
+export type StepResult<State> = StepAccepted<State> | StepRejected;
 
 /** One independent sub-history of a partitioned history (for example, all operations on one key). */
 export interface HistoryPartition<Input, Output> {

@@ -4,17 +4,57 @@ import type { Model, StepResult } from './model.js';
 /** A value a register holds: any JSON primitive, compared with `===`. */
 export type RegisterValue = string | number | boolean | null;
 
+/** Reads the register. */
+export interface RegisterReadInput {
+  /** Always `'read'`. */
+  readonly op: 'read';
+}
+
+/** Writes `value` to the register. */
+export interface RegisterWriteInput {
+  /** Always `'write'`. */
+  readonly op: 'write';
+  /** The value to write. */
+  readonly value: RegisterValue;
+}
+
+/** Writes `value` to the register iff it holds `expected`. */
+export interface RegisterCasInput {
+  /** Always `'cas'`. */
+  readonly op: 'cas';
+  /** The value the register must hold for the write to happen. */
+  readonly expected: RegisterValue;
+  /** The value to write when the register holds `expected`. */
+  readonly value: RegisterValue;
+}
+
 /** An operation on a register: read it, write it, or compare-and-set it. */
-export type RegisterInput =
-  | { readonly op: 'read' }
-  | { readonly op: 'write'; readonly value: RegisterValue }
-  | { readonly op: 'cas'; readonly expected: RegisterValue; readonly value: RegisterValue };
+export type RegisterInput = RegisterReadInput | RegisterWriteInput | RegisterCasInput;
+
+/** The output of a {@link RegisterReadInput}. */
+export interface RegisterReadOutput {
+  /** Always `'read'`. */
+  readonly op: 'read';
+  /** The value read. */
+  readonly value: RegisterValue;
+}
+
+/** The output of a {@link RegisterWriteInput}. */
+export interface RegisterWriteOutput {
+  /** Always `'write'`. */
+  readonly op: 'write';
+}
+
+/** The output of a {@link RegisterCasInput}. */
+export interface RegisterCasOutput {
+  /** Always `'cas'`. */
+  readonly op: 'cas';
+  /** Whether the register held `expected`, so that `value` was written. */
+  readonly swapped: boolean;
+}
 
 /** What a register operation returns; `op` matches the input's `op`. */
-export type RegisterOutput =
-  | { readonly op: 'read'; readonly value: RegisterValue }
-  | { readonly op: 'write' }
-  | { readonly op: 'cas'; readonly swapped: boolean };
+export type RegisterOutput = RegisterReadOutput | RegisterWriteOutput | RegisterCasOutput;
 
 /** Options of {@link registerModel}. */
 export interface RegisterModelOptions {
