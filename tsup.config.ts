@@ -12,5 +12,6 @@ export default defineConfig({
   minify: false,
   target: 'node20',
   outDir: 'dist',
-  splitting: false,
+  // Shared chunks, so `raftkit` and `raftkit/testing` share one copy of every class (instanceof works across them).
+  splitting: true,
 });

@@ -21,7 +21,14 @@ export interface MetricJSON {
   /** `'counter'`, `'gauge'` or `'histogram'`. */
   type: string;
   /** Every sample: its labels (histograms add `le` and a `metricName` suffix) and value. */
-  values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
+  values: {
+    /** The sample's labels. */
+    labels: Record<string, string | number>;
+    /** The sample's value. */
+    value: number;
+    /** For histograms: the sample's series name (`_bucket`, `_sum`, `_count`). */
+    metricName?: string;
+  }[];
 }
 
 const sec = (start: number, factor: number, count: number): number[] => exponentialBuckets(start, factor, count);

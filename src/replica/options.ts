@@ -73,7 +73,13 @@ export interface ReplicaStatus {
   /** Requests waiting for their entry to apply. */
   pending: number;
   /** On the leader: each member's progress, and whether it counts as reachable for reconfiguration. */
-  progress?: Map<number, ProgressStatus & { active: boolean }>;
+  progress?: Map<
+    number,
+    ProgressStatus & {
+      /** Whether the member counts as reachable for reconfiguration checks. */
+      active: boolean;
+    }
+  >;
 }
 
 /** Options of one request. */
