@@ -12,6 +12,8 @@ export interface MetricsSource {
   pending(): number;
   /** The transport's per-peer counters. */
   transportStats(): Map<number, PeerStats>;
+  /** The replica's latest heartbeat round-trip time to `peer` in milliseconds, if measured. */
+  rttMs(peer: number): number | undefined;
 }
 
 /** One metric in {@link Replica.metricsJSON}'s result. */
@@ -59,6 +61,8 @@ export class ReplicaMetrics {
   readonly snapshotDuration: Histogram<'kind'>;
   /** `raft_snapshot_last_index`. */
   readonly snapshotIndex: Gauge;
+  /** `raft_peer_round_trip_time_seconds{peer}`: heartbeat round trips measured by the leader (see `PeerRtt`). */
+  readonly peerRtt: Histogram<'peer'>;
 
   /** @param src - where scrape-time values come from. */
   constructor(src: MetricsSource) {
@@ -75,6 +79,9 @@ export class ReplicaMetrics {
     this.snapshots = new Counter({ name: 'raft_snapshot_total', help: 'Snapshots created locally or restored from the leader, by kind.', labelNames: ['kind'], registers });
     this.snapshotDuration = new Histogram({ name: 'raft_snapshot_duration_seconds', help: 'Duration of creating or restoring a snapshot, by kind.', labelNames: ['kind'], buckets: sec(0.001, 2, 14), registers });
     this.snapshotIndex = new Gauge({ name: 'raft_snapshot_last_index', help: 'The index of the latest snapshot.', registers });
+    this.peerRtt = new Histogram({
+      name: 'raft_peer_round_trip_time_seconds', help: 'Round-trip time of heartbeats from the leader to each peer.', labelNames: ['peer'], buckets: sec(0.0001, 2, 16), registers,
+    });
     const peerCounter = (name: string, help: string, pick: (s: PeerStats) => number): void => {
       new Counter({
         name, help, labelNames: ['peer'], registers,
@@ -90,10 +97,13 @@ export class ReplicaMetrics {
     peerCounter('raft_transport_bytes_received_total', 'Bytes received from each peer.', (s) => s.bytesReceived);
     peerCounter('raft_transport_send_failures_total', 'Messages to each peer that could not be sent.', (s) => s.sendFailures);
     new Gauge({
-      name: 'raft_transport_peer_round_trip_seconds', help: 'Latest round-trip time to each peer.', labelNames: ['peer'], registers,
+      name: 'raft_transport_peer_round_trip_seconds', help: 'Latest round-trip time to each peer (the transport\'s, or else the replica\'s heartbeat measurement).', labelNames: ['peer'], registers,
       collect() {
         this.reset();
-        for (const [peer, s] of src.transportStats()) if (s.rttMs !== undefined) this.set({ peer }, s.rttMs / 1000);
+        for (const [peer, s] of src.transportStats()) {
+          const ms = s.rttMs ?? src.rttMs(peer);
+          if (ms !== undefined) this.set({ peer }, ms / 1000);
+        }
       },
     });
   }

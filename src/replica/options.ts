@@ -72,12 +72,17 @@ export interface ReplicaStatus {
   members: Map<number, string>;
   /** Requests waiting for their entry to apply. */
   pending: number;
-  /** On the leader: each member's progress, and whether it counts as reachable for reconfiguration. */
+  /**
+   * On the leader: each member's progress, whether it counts as reachable for reconfiguration,
+   * and the latest heartbeat round-trip time to it.
+   */
   progress?: Map<
     number,
     ProgressStatus & {
       /** Whether the member counts as reachable for reconfiguration checks. */
       active: boolean;
+      /** The latest heartbeat round-trip time to the member in milliseconds, once measured (see `raft_peer_round_trip_time_seconds`). */
+      rttMs?: number;
     }
   >;
 }

@@ -1,5 +1,6 @@
 import type { Entry, HardState, Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
+import type { Message } from '../raft/messages.js';
 import type { ReadState, Ready, SoftState } from '../raft/ready.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
@@ -37,6 +38,8 @@ export interface ReadyLoopHooks {
   readStates(rs: readonly ReadState[]): void;
   /** The duration of one durable write, in seconds. */
   observeWrite(seconds: number): void;
+  /** `messages` were just handed to the transport (for round-trip timing). */
+  sent(messages: readonly Message[]): void;
   /** A storage write failed: the loop stops and the replica must stop. */
   fatal(err: unknown): void;
 }
@@ -120,7 +123,7 @@ export class ReadyLoop {
   private async handle(rd: Ready): Promise<void> {
     const h = this.hooks;
     if (rd.softState !== undefined) h.softState(rd.softState, rd.hardState);
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (rd.messages.length > 0) this.send(rd.messages);
     if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
       const start = this.clock.now();
       const req = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync };
@@ -129,9 +132,14 @@ export class ReadyLoop {
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
-    if (rd.persistedMessages.length > 0) this.transport.send(rd.persistedMessages);
+    if (rd.persistedMessages.length > 0) this.send(rd.persistedMessages);
     if (rd.snapshot !== undefined || rd.committedEntries.length > 0) h.apply(rd.snapshot, rd.committedEntries);
     if (rd.readStates.length > 0) h.readStates(rd.readStates);
     this.node.advance(rd);
+  }
+
+  private send(messages: readonly Message[]): void {
+    this.transport.send(messages);
+    this.hooks.sent(messages);
   }
 }

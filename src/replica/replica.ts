@@ -15,6 +15,7 @@ import { MembershipRefusedError, NotLeaderError, StoppedError } from './errors.j
 import type { ReplicaEvents } from './events.js';
 import { Members, checkReconfig } from './membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
+import { PeerRtt } from './peer-rtt.js';
 import { Proposals, Reads, Transfers, checkBackpressure, failureReason } from './proposals.js';
 import { loadState, createNode, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
@@ -53,6 +54,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly applier: Applier;
   private readonly metricsImpl: ReplicaMetrics;
   private readonly transfers: Transfers;
+  private readonly rtt: PeerRtt;
   private readonly lastHeard = new Map<number, number>();
   private readonly timers = new Set<Cancel>();
   private lead = 0;
@@ -100,7 +102,9 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       leader: () => this.lead,
       pending: () => this.proposals.size + this.reads.size,
       transportStats: () => this.transport.stats(),
+      rttMs: (peer) => this.rtt.latest(peer),
     });
+    this.rtt = new PeerRtt(this.clock, this.metricsImpl.peerRtt);
     this.proposals = new Proposals((reason) => this.metricsImpl.fail(reason));
     this.transfers = new Transfers((reason) => this.metricsImpl.fail(reason));
     const snapshotter = new Snapshotter(
@@ -152,6 +156,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         apply: (snapshot, committed) => this.applier.push(snapshot, committed),
         readStates: (rs) => this.onReadStates(rs),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
+        sent: (messages) => this.rtt.sent(messages),
         fatal: (err) => {
           this.emit('error', err instanceof Error ? err : new Error(String(err)));
           void this.close(new StoppedError('storage failed; replica stopped'));
@@ -264,7 +269,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       pending: this.proposals.size + this.reads.size,
     };
     if (s.progress !== undefined) {
-      st.progress = new Map([...s.progress].map(([id, pr]) => [id, { ...pr, active: id === this.id || this.isActive(id, pr) }]));
+      st.progress = new Map([...s.progress].map(([id, pr]) => {
+        const rttMs = this.rtt.latest(id);
+        return [id, { ...pr, active: id === this.id || this.isActive(id, pr), ...(rttMs === undefined ? {} : { rttMs }) }];
+      }));
     }
     return st;
   }
@@ -370,7 +378,9 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   private readonly onMessage = (m: Message): void => {
-    this.lastHeard.set(m.from, this.clock.now());
+    const now = this.clock.now();
+    this.lastHeard.set(m.from, now);
+    this.rtt.received(m, now);
     try {
       this.node.step(m);
     } catch {
@@ -436,6 +446,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       return;
     }
     this.emit('member-removed', id);
+    this.rtt.forget(id);
     if (id === this.id) {
       void this.close(new StoppedError('removed from the cluster'));
       return;

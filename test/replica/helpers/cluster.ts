@@ -4,7 +4,7 @@ import { Replica } from '../../../src/replica/replica.js';
 import type { ReplicaOptions } from '../../../src/replica/options.js';
 import type { Command, StateMachine, StateMachineSnapshot } from '../../../src/replica/state-machine.js';
 import type { PeerAddress } from '../../../src/replica/membership.js';
-import { InProcessNetwork } from '../../../src/transport/in-process.js';
+import { InProcessNetwork, type InProcessNetworkOptions } from '../../../src/transport/in-process.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -72,14 +72,15 @@ export type TestOptions = Partial<Omit<ReplicaOptions<number>, 'id' | 'storage' 
 
 /** A set of replicas on one InProcessNetwork, with storages and state machines that survive restarts. */
 export class Cluster {
-  readonly network = new InProcessNetwork();
+  readonly network: InProcessNetwork;
   readonly storages = new Map<number, MemoryStorage>();
   readonly machines = new Map<number, KvMachine>();
   readonly replicas = new Map<number, Replica<number>>();
   private readonly defaults: TestOptions;
 
-  constructor(defaults: TestOptions = {}) {
+  constructor(defaults: TestOptions = {}, network: InProcessNetworkOptions = {}) {
     this.defaults = defaults;
+    this.network = new InProcessNetwork(network);
   }
 
   /** Starts `ids` as a new cluster and waits for a leader. */
