@@ -1,6 +1,7 @@
 import { MemoryStorage } from '../../../src/raft/log-storage.js';
 import { StateType } from '../../../src/raft/ready.js';
 import { Replica } from '../../../src/replica/replica.js';
+import type { ReplicaEvents } from '../../../src/replica/events.js';
 import type { ReplicaOptions } from '../../../src/replica/options.js';
 import type { Command, StateMachine, StateMachineSnapshot } from '../../../src/replica/state-machine.js';
 import type { PeerAddress } from '../../../src/replica/membership.js';
@@ -62,6 +63,36 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_
     if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Resolves once `cond()` holds, checking it now and after every `events` emitted by any of
+ * `replicas` (no polling); rejects after `timeoutMs` of real time.
+ */
+export function waitUntil(
+  replicas: readonly Replica<number>[],
+  events: readonly (keyof ReplicaEvents)[],
+  cond: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  if (cond()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!cond()) return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      for (const r of replicas) for (const e of events) r.off(e, check);
+    };
+    for (const r of replicas) for (const e of events) r.on(e, check);
+  });
 }
 
 /** The in-process address of member `id`. */
@@ -128,7 +159,7 @@ export class Cluster {
   /** Waits until every running replica agrees on one running leader, and returns it. */
   async waitLeader(except = 0): Promise<Replica<number>> {
     let leader: Replica<number> | undefined;
-    await waitFor(() => {
+    await waitUntil(this.running(), ['leader-change', 'role-change'], () => {
       const rs = this.running();
       leader = rs.find((r) => r.id !== except && r.status().role === StateType.Leader);
       return leader !== undefined && rs.every((r) => r.status().leader === leader!.id);
@@ -138,7 +169,8 @@ export class Cluster {
 
   /** Waits until every running replica has applied at least `index`. */
   async waitApplied(index: number, ids = [...this.replicas.keys()]): Promise<void> {
-    await waitFor(() => ids.every((id) => (this.replicas.get(id)?.status().applied ?? 0) >= index), `applied ${index} on ${ids.join(',')}`);
+    const rs = ids.map((id) => this.replicas.get(id)).filter((r) => r !== undefined);
+    await waitUntil(rs, ['applied'], () => ids.every((id) => (this.replicas.get(id)?.status().applied ?? 0) >= index), `applied ${index} on ${ids.join(',')}`);
   }
 
   /** Stops everything. */
