@@ -2,6 +2,7 @@ import { ConfChangeType, asV2, decodeConfChange, decodeConfChangeV2, type ConfCh
 import { EntryType, type Entry, type Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Clock } from './clock.js';
+import { ApplyFailedError } from './errors.js';
 import { decodeAddress, decodeEnvelope, type Envelope } from './envelope.js';
 import type { Members } from './membership.js';
 import type { Proposals } from './proposals.js';
@@ -27,8 +28,13 @@ export interface ApplierHooks {
   memberChanged(kind: 'added' | 'removed', id: number, address: string, learner: boolean): void;
   /** A snapshot was created locally or restored from the leader. */
   snapshot(kind: 'created' | 'restored', index: number, seconds: number): void;
-  /** A non-fatal error (a failed apply, a malformed entry, a failed snapshot). */
+  /** A non-fatal error (a malformed conf change entry, a failed local snapshot). */
   error(err: Error): void;
+  /**
+   * The state machine failed to apply an entry or restore a snapshot: the applier has stopped
+   * with `appliedIndex` before it, and the replica must stop too (see `state-machine.ts`).
+   */
+  fatal(err: ApplyFailedError): void;
 }
 
 /** Whether `env` is a request of this replica's current incarnation; returns its seq. */
@@ -42,6 +48,8 @@ export type OwnRequest = (env: Envelope | undefined) => number | undefined;
  *
  * Invariant: `appliedIndex` only grows, and equals the index of the last entry (or snapshot)
  * whose effects are in the state machine, the RaftNode configuration and the address book.
+ * Invariant: no entry is ever skipped. When the state machine throws, the applier stops at
+ * the failed entry (`fatal` hook) instead of going on without it.
  */
 export class Applier {
   /** The index of the last applied entry or snapshot. */
@@ -97,6 +105,11 @@ export class Applier {
           else await this.applyEntries(t.entries);
           await this.maybeSnapshot();
         } catch (err) {
+          if (err instanceof ApplyFailedError) {
+            this.stop();
+            this.deps.hooks.fatal(err);
+            return;
+          }
           this.deps.hooks.error(err instanceof Error ? err : new Error(String(err)));
         }
       }
@@ -111,7 +124,11 @@ export class Applier {
     if (index <= this.appliedIndex) return;
     const start = d.clock.now();
     const payload = decodeSnapshotPayload(snap.data);
-    await d.stateMachine.restore({ index, term, data: payload.data });
+    try {
+      await d.stateMachine.restore({ index, term, data: payload.data });
+    } catch (err) {
+      throw new ApplyFailedError(index, `the state machine failed to restore the snapshot at index ${index}`, { cause: err });
+    }
     d.members.reset(payload.book, snap.metadata.confState);
     d.smApplied = index;
     this.appliedIndex = index;
@@ -160,13 +177,11 @@ export class Applier {
     try {
       results = await d.stateMachine.apply(cmds);
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      for (const { entry, seq } of batch) {
-        d.proposals.applied(entry.index, undefined, undefined);
-        if (seq !== undefined) d.proposals.fail(seq, e);
-      }
-      d.smApplied = batch[batch.length - 1]!.entry.index;
-      this.appliedIndex = Math.max(this.appliedIndex, d.smApplied);
+      // Nothing of the batch counts as applied: skipping it would make this member diverge.
+      const first = cmds[0]!.index;
+      const last = cmds[cmds.length - 1]!.index;
+      const e = new ApplyFailedError(first, `the state machine failed to apply entries ${first}..${last}; the replica stops`, { cause: err });
+      for (const { seq } of batch) if (seq !== undefined) d.proposals.fail(seq, e);
       throw e;
     }
     for (let i = 0; i < batch.length; i++) {

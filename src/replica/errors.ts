@@ -56,3 +56,26 @@ export class MembershipRefusedError extends RaftkitError {
     super('ERR_MEMBERSHIP_REFUSED', message);
   }
 }
+
+/**
+ * The state machine failed to apply committed entries (its `apply` or `restore` threw or
+ * rejected), so the replica stopped rather than skip them and diverge from the other members.
+ * Emitted as an `error` event, and the rejection of the failed batch's own proposals. Fix the
+ * state machine and restart the replica: it applies again from the state machine's
+ * `appliedIndex()`, starting with `index`. Code `ERR_APPLY_FAILED`; `cause` is the thrown error.
+ */
+export class ApplyFailedError extends RaftkitError {
+  /** The log index of the first entry (or the snapshot) that could not be applied. */
+  readonly index: number;
+
+  /**
+   * @param index - the first index not applied.
+   * @param message - which entries failed.
+   * @param options - optional settings.
+   * @param options.cause - the error the state machine threw.
+   */
+  constructor(index: number, message: string, options?: { cause?: unknown }) {
+    super('ERR_APPLY_FAILED', message, options);
+    this.index = index;
+  }
+}

@@ -14,6 +14,9 @@ export interface ReplicaEvents {
   'member-added': (id: number, address: string, learner: boolean) => void;
   /** A membership change removing `id` was applied (when `id` is this member, it then stops). */
   'member-removed': (id: number) => void;
-  /** A non-fatal error (a failed apply, a malformed entry, a storage failure that stopped the replica…). */
+  /**
+   * An error: a malformed entry or a failed local snapshot (the replica goes on), or a failure
+   * that stops it: `ApplyFailedError` (the state machine threw), a storage write failure.
+   */
   error: (error: Error) => void;
 }

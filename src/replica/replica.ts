@@ -140,6 +140,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
             this.emit('snapshot', kind, index);
           },
           error: (err) => this.emit('error', err),
+          fatal: (err) => this.halt(err, `replica stopped: ${err.message}`),
         },
       },
       snapIndex,
@@ -157,10 +158,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         readStates: (rs) => this.onReadStates(rs),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
-        fatal: (err) => {
-          this.emit('error', err instanceof Error ? err : new Error(String(err)));
-          void this.close(new StoppedError('storage failed; replica stopped'));
-        },
+        fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
       },
     });
   }
@@ -316,6 +314,12 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.state = 'closed';
     })();
     return this.closing;
+  }
+
+  /** Stops after a failure that makes going on unsafe: emits `error`, then fails every request with `StoppedError(why)`. */
+  private halt(err: Error, why: string): void {
+    this.emit('error', err);
+    void this.close(new StoppedError(why));
   }
 
   private async changeMembership(cc: ConfChange, address: string): Promise<undefined> {

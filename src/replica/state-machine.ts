@@ -24,6 +24,20 @@
  * {@link StateMachine.restore}, which must replace the whole state; afterwards `appliedIndex()`
  * must return the snapshot's `index`.
  *
+ * ## Failures stop the replica
+ *
+ * Every member must apply every committed entry, in order, so a replica never skips an entry
+ * the state machine could not apply. When {@link StateMachine.apply} (or
+ * {@link StateMachine.restore}) throws or rejects, the replica emits an `error` event with an
+ * `ApplyFailedError` (code `ERR_APPLY_FAILED`, naming the first `index` not applied, `cause`
+ * the thrown error), rejects the failed batch's own proposals with it and every other pending
+ * request with `StoppedError`, and stops. A state machine that throws must keep
+ * `appliedIndex()` true to its state: commands of the batch it applied before throwing are
+ * skipped after a restart, the others are passed again. Once the cause is fixed, restarting
+ * the replica on the same storage applies from `appliedIndex()` + 1, failed entry included. A deterministic failure (the same command
+ * throws on every member) stops every member that reaches it: validate commands before
+ * proposing them, and report a command's own failure as its result rather than by throwing.
+ *
  * @template R - the result type of one command (what `Replica.propose` resolves with).
  */
 export interface StateMachine<R = unknown> {
@@ -35,8 +49,8 @@ export interface StateMachine<R = unknown> {
   /**
    * Applies a batch of committed commands, in log order, and returns exactly one result per
    * command (in the same order). Every `index` is greater than those of earlier calls.
-   * A rejected promise or a thrown error is reported as an `error` event and fails the
-   * proposals of that batch; the replica goes on with the next batch.
+   * A rejected promise or a thrown error stops the replica with `ApplyFailedError`, and the
+   * whole batch is applied again after a restart (see "Failures stop the replica" above).
    */
   apply(commands: readonly Command[]): R[] | Promise<R[]>;
   /** Serializes the whole state (everything applied so far). */
