@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { StateType } from '../../src/raft/ready.js';
-import { Cluster, set, waitFor } from './helpers/cluster.js';
+import { Cluster, set, waitUntil } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -67,5 +67,6 @@ test('transferLeadership hands leadership to the chosen member', async () => {
   const leader = await c.waitLeader();
   const to = c.running().find((r) => r.id !== leader.id)!.id;
   await leader.transferLeadership(to);
-  await waitFor(() => c.replicas.get(to)!.status().role === StateType.Leader, 'the transferee to lead');
+  const transferee = c.replicas.get(to)!;
+  await waitUntil([transferee], ['role-change'], () => transferee.status().role === StateType.Leader, 'the transferee to lead');
 });

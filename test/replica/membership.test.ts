@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { StateType } from '../../src/raft/ready.js';
-import { Cluster, addr, set, waitFor } from './helpers/cluster.js';
+import { Cluster, addr, set, waitFor, waitUntil } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -17,7 +17,7 @@ test('grow 3 → 5 through learners, then shrink back to 3', async () => {
   for (const id of [4, 5]) {
     await leader.addMember(id, addr(id), { learner: true });
     const joined = await c.start(id, { join: peersOf([1, 2, 3]) });
-    await waitFor(() => joined.status().applied >= leader.status().commit, `learner ${id} to catch up`);
+    await waitUntil([joined], ['applied'], () => joined.status().applied >= leader.status().commit, `learner ${id} to catch up`);
     await waitFor(() => leader.status().progress?.get(id)?.active === true, `learner ${id} to be active`);
     await leader.promoteMember(id);
   }
@@ -56,7 +56,7 @@ test('replace the leader: add a learner, promote it, remove the old leader', asy
   await leader.propose(set('before', '1'));
   await leader.addMember(4, addr(4), { learner: true });
   const joined = await c.start(4, { join: peersOf([1, 2, 3]) });
-  await waitFor(() => joined.status().applied >= leader.status().commit, 'the learner to catch up');
+  await waitUntil([joined], ['applied'], () => joined.status().applied >= leader.status().commit, 'the learner to catch up');
   await waitFor(() => leader.status().progress?.get(4)?.active === true, 'the learner to be active');
   await leader.promoteMember(4);
   const oldId = leader.id;

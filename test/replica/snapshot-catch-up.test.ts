@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'vitest';
-import { Cluster, addr, set, waitFor } from './helpers/cluster.js';
+import { Cluster, addr, set, waitUntil } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -35,7 +35,7 @@ test('a new member joins after the bootstrap entries were compacted: it learns t
   expect(c.storages.get(leader.id)!.firstIndex()).toBeGreaterThan(3);
   await leader.addMember(4, addr(4), { learner: true });
   const joined = await c.start(4, { join: [1, 2, 3].map((id) => ({ id, address: addr(id) })) });
-  await waitFor(() => joined.status().applied >= leader.status().commit, 'the new member to catch up');
+  await waitUntil([joined], ['applied'], () => joined.status().applied >= leader.status().commit, 'the new member to catch up');
   expect(joined.status().config.voters.sort()).toEqual([1, 2, 3]);
   expect(joined.status().config.learners).toEqual([4]);
   expect(c.machines.get(4)!.data.get('k29')).toBe('v');

@@ -56,7 +56,10 @@ export class KvMachine implements StateMachine<number> {
   }
 }
 
-/** Polls `cond` every few milliseconds until it holds, failing after `timeoutMs`. */
+/**
+ * Polls `cond` every few milliseconds until it holds, failing after `timeoutMs`. Only for
+ * conditions no event signals (reachability, lifecycle); otherwise use {@link waitUntil}.
+ */
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const start = performance.now();
   while (!cond()) {
