@@ -164,7 +164,11 @@ export class Chaos<R> {
 
   private messages(): void {
     const r = (max: number): number => Math.round(this.rng.nextFloat() * max * 100) / 100;
-    const faults = { drop: r(0.3), duplicate: r(0.2), reorder: r(0.3), delayMs: [0, this.between([1, 60])] as const };
+    // Half the time without delay: frames sent in one turn are then delivered together, and
+    // `reorder` swaps neighbours; with a random delay, frames overtake one another anyway.
+    const delayed = this.rng.nextFloat() < 0.5;
+    const base = { drop: r(0.3), duplicate: r(0.2), reorder: r(0.3) };
+    const faults = delayed ? { ...base, delayMs: [0, this.between([1, 60])] as const } : base;
     const ids = this.sim.ids();
     const oneLink = this.rng.nextFloat() < 0.3;
     const from = this.pick(ids)!;

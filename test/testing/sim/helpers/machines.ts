@@ -18,6 +18,13 @@ export class JsonMachine<S, I, O> implements StateMachine<O> {
   state: S;
   applied = 0;
   readonly ids = new Set<string>();
+  /** Commands that arrived a second time (skipped when `dedupe` is on). */
+  duplicates = 0;
+  /**
+   * Whether a command id applied before is skipped (Raft thesis §6.3 client sessions): a
+   * forwarded proposal that the network duplicates is appended twice by the leader.
+   */
+  dedupe = true;
   private readonly step: (s: S, input: I) => [S, O];
 
   constructor(init: S, step: (s: S, input: I) => [S, O]) {
@@ -32,10 +39,15 @@ export class JsonMachine<S, I, O> implements StateMachine<O> {
   apply(commands: readonly Command[]): O[] {
     return commands.map((c) => {
       const { id, input } = JSON.parse(dec.decode(c.data)) as { id: string; input: I };
+      this.applied = c.index;
+      if (this.ids.has(id)) {
+        this.duplicates++;
+        // Nobody waits for a duplicate's result: its proposer was answered by the first copy.
+        if (this.dedupe) return null as O;
+      }
       const [next, out] = this.step(this.state, input);
       this.state = next;
       this.ids.add(id);
-      this.applied = c.index;
       return out;
     });
   }

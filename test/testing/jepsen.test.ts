@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'vitest';
+import { jepsenRun, type JepsenKind, type JepsenResult } from './sim/helpers/jepsen.js';
+
+/**
+ * The Jepsen-style suite: a register and a single-key KV store on 3 and 5 simulated members
+ * under random fault schedules (partitions, one-way links, loss, duplication, reordering,
+ * delay, crashes with lost unsynced writes, pauses, clock skew, slow disks, membership
+ * changes). Every history must be linearizable and every acknowledged write present on every
+ * member at the end.
+ *
+ * RAFT_SEEDS sets the seeds per configuration (default 50: 200 in all); RAFT_SEED replays one.
+ * RAFT_OPS sets the client operations per seed (default 300).
+ */
+const FILE = 'test/testing/jepsen.test.ts';
+const one = process.env.RAFT_SEED === undefined ? undefined : Number(process.env.RAFT_SEED);
+const perConfig = Number(process.env.RAFT_SEEDS ?? 50);
+const ops = Number(process.env.RAFT_OPS ?? 300);
+const seeds = one !== undefined ? [one] : Array.from({ length: perConfig }, (_, i) => i + 1);
+
+const configs: { kind: JepsenKind; members: 3 | 5 }[] = [
+  { kind: 'register', members: 3 },
+  { kind: 'register', members: 5 },
+  { kind: 'kv', members: 3 },
+  { kind: 'kv', members: 5 },
+];
+
+function failure(name: string, r: JepsenResult): string {
+  const lines = [`${name}: seed ${r.seed} failed`, `replay: RAFT_SEED=${r.seed} npx vitest run ${FILE} -t ${JSON.stringify(name)}`];
+  if (r.check.ok === false) lines.push(r.check.explanation);
+  else if (r.check.ok !== true) lines.push(`linearizability check gave no verdict: ${JSON.stringify(r.check)}`);
+  if (r.missing.length > 0) lines.push(`acknowledged writes missing (member:op): ${r.missing.slice(0, 20).join(' ')}`);
+  if (r.diverged.length > 0) lines.push(`members whose state differs from the leader's: ${r.diverged.join(',')}`);
+  lines.push('trace tail:', r.traceTail);
+  return lines.join('\n');
+}
+
+describe('Jepsen-style linearizability under random faults', () => {
+  for (const c of configs) {
+    const name = `${c.kind} on ${c.members} members`;
+    test(name, async () => {
+      const totals: Record<string, number> = {};
+      const add = (o: object): void => {
+        for (const [k, v] of Object.entries(o)) if (typeof v === 'number') totals[k] = (totals[k] ?? 0) + v;
+      };
+      const start = performance.now();
+      for (const seed of seeds) {
+        const r = await jepsenRun({ ...c, seed, ops });
+        const ok = r.check.ok === true && r.missing.length === 0 && r.diverged.length === 0;
+        if (!ok) expect.fail(failure(name, r));
+        add(r.counts);
+        add(r.chaos);
+        add({ ...r.stats, network: 0 });
+        add(r.stats.network);
+        add({ duplicates: r.duplicates, virtualMs: r.virtualMs });
+      }
+      const ms = Math.round(performance.now() - start);
+      console.log(`${name}: ${seeds.length} seeds × ${ops} ops in ${ms} ms; ${JSON.stringify(totals)}`);
+    });
+  }
+});
