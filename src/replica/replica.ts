@@ -1,22 +1,20 @@
 import { EventEmitter } from 'eventemitter3';
-import { ConfChangeType, type ConfChange } from '../raft/conf-change.js';
-import { EMPTY_BYTES, EntryType, type ConfState, type Entry, type HardState } from '../raft/entry.js';
-import { ProposalDroppedError } from '../raft/errors.js';
+import { ConfChangeType } from '../raft/conf-change.js';
+import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftNode } from '../raft/raft-node.js';
-import { StateType, type ReadState, type SoftState } from '../raft/ready.js';
+import { StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
 import type { Transport } from '../transport/transport.js';
-import { Applier, confChangeContext } from './applier.js';
+import { Applier } from './applier.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
-import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
-import { MembershipRefusedError, NotLeaderError, StoppedError } from './errors.js';
+import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
-import { Members, checkReconfig } from './membership.js';
+import { Members } from './membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
-import { Proposals, Reads, Transfers, checkBackpressure, failureReason } from './proposals.js';
+import { Requests } from './requests.js';
 import { loadState, createNode, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
@@ -26,7 +24,7 @@ import { Snapshotter } from './snapshots.js';
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
  * {@link Transport}, a {@link Clock} and the application's {@link StateMachine}, and offers a
  * promise API. The Ready contract is obeyed in `ready-loop.ts`, applying happens in
- * `applier.ts`, request matching in `proposals.ts`.
+ * `applier.ts`, requests are admitted and matched in `requests.ts` and `proposals.ts`.
  *
  * Lifecycle: {@link Replica.start} resolves with an `'open'` replica; {@link Replica.stop}
  * (or removal from the cluster) closes it, its transport and its storage, and fails every
@@ -45,15 +43,12 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly tickMs: number;
   private readonly electionMs: number;
   private readonly opts: ResolvedReplicaOptions;
-  private readonly incarnation: number;
   private readonly writer = new StorageWriter();
-  private readonly proposals: Proposals;
-  private readonly reads = new Reads();
+  private readonly requests: Requests;
   private readonly members: Members;
   private readonly loop: ReadyLoop;
   private readonly applier: Applier;
   private readonly metricsImpl: ReplicaMetrics;
-  private readonly transfers: Transfers;
   private readonly rtt: PeerRtt;
   private readonly lastHeard = new Map<number, number>();
   private readonly timers = new Set<Cancel>();
@@ -61,7 +56,6 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private role: StateType = StateType.Follower;
   private term: number;
   private committed: number;
-  private seq = 0;
   private appliedSeen = 0;
 
   /**
@@ -90,7 +84,6 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.opts = resolveOptions(o);
     this.tickMs = this.opts.tickMs;
     this.electionMs = this.opts.electionMs;
-    this.incarnation = this.opts.incarnation;
     const snapIndex = storage.snapshot().metadata.index;
     this.node = createNode(raft, o.id, storage, st.fresh ? peers : undefined);
     this.term = st.hardState.term;
@@ -100,13 +93,24 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.metricsImpl = new ReplicaMetrics({
       id: o.id,
       leader: () => this.lead,
-      pending: () => this.proposals.size + this.reads.size,
+      pending: () => this.requests.pending,
       transportStats: () => this.transport.stats(),
       rttMs: (peer) => this.rtt.latest(peer),
     });
     this.rtt = new PeerRtt(this.clock, this.metricsImpl.peerRtt);
-    this.proposals = new Proposals((reason) => this.metricsImpl.fail(reason));
-    this.transfers = new Transfers((reason) => this.metricsImpl.fail(reason));
+    this.requests = new Requests({
+      id: o.id,
+      node: this.node,
+      clock: this.clock,
+      opts: this.opts,
+      onFailure: (reason) => this.metricsImpl.fail(reason),
+      isOpen: () => this.state === 'open',
+      leader: () => this.lead,
+      committed: () => this.committed,
+      applied: () => this.applier.appliedIndex,
+      isActive: (id, pr) => this.isActive(id, pr),
+      schedule: () => this.loop.schedule(),
+    });
     const snapshotter = new Snapshotter(
       {
         storage,
@@ -125,11 +129,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         node: this.node,
         stateMachine,
         smApplied: st.smApplied,
-        proposals: this.proposals,
+        proposals: this.requests.proposals,
         members: this.members,
         snapshotter,
         clock: this.clock,
-        own: (env) => this.own(env),
+        own: this.requests.own,
         hooks: {
           applied: (index, commands, seconds) => this.onApplied(index, commands, seconds),
           memberChanged: (kind, id, address, learner) => this.onMemberChanged(kind, id, address, learner),
@@ -155,7 +159,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         softState: (ss, hs2) => this.onSoftState(ss, hs2),
         persisted: (entries, hs2) => this.onPersisted(entries, hs2),
         apply: (snapshot, committed) => this.applier.push(snapshot, committed),
-        readStates: (rs) => this.onReadStates(rs),
+        readStates: (rs) => this.requests.readStates(rs),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
@@ -187,17 +191,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * (outcome unknown), {@link StoppedError}.
    */
   propose(command: Uint8Array, options: RequestOptions = {}): Promise<R> {
-    const refused = this.admit();
-    if (refused !== undefined) return this.refuse(refused);
-    const seq = ++this.seq;
-    const p = this.proposals.add<R>(seq, this.deadline(options));
-    try {
-      this.node.propose(encodeEnvelope({ proposer: this.id, incarnation: this.incarnation, seq }, command));
-    } catch (err) {
-      this.proposals.fail(seq, this.proposeError(err));
-    }
-    this.loop.schedule();
-    return p;
+    return this.requests.propose<R>(command, options);
   }
 
   /**
@@ -206,27 +200,12 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * write acknowledged before `read()` was called.
    */
   read(options: RequestOptions = {}): Promise<number> {
-    if (this.state !== 'open') return this.refuse(new StoppedError());
-    if (this.lead === 0) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
-    const seq = ++this.seq;
-    const p = this.reads.add(seq, this.deadline(options));
-    try {
-      this.node.readIndex(encodeEnvelope({ proposer: this.id, incarnation: this.incarnation, seq }, EMPTY_BYTES));
-    } catch (err) {
-      this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
-    }
-    this.loop.schedule();
-    return p;
+    return this.requests.read(options);
   }
 
   /** Asks the leader to hand leadership to `to` (thesis §3.10); resolves once `to` leads. */
   transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
-    if (this.state !== 'open') return this.refuse(new StoppedError());
-    if (this.lead === to) return Promise.resolve();
-    const p = this.transfers.add(to, this.deadline(options));
-    this.node.transferLeader(to);
-    this.loop.schedule();
-    return p;
+    return this.requests.transfer(to, options);
   }
 
   /**
@@ -237,18 +216,18 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    */
   addMember(id: number, address: string, options: { learner?: boolean } = {}): Promise<void> {
     const type = options.learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
-    return this.changeMembership({ type, nodeId: id }, address);
+    return this.requests.changeMembership({ type, nodeId: id }, address);
   }
 
   /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
   promoteMember(id: number): Promise<void> {
-    if (!this.node.status().config.learners.includes(id)) return this.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
-    return this.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
+    if (!this.node.status().config.learners.includes(id)) return this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
+    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
   }
 
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
   removeMember(id: number): Promise<void> {
-    return this.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
+    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
   }
 
   /** The replica's current state. */
@@ -264,7 +243,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       applied: this.applier.appliedIndex,
       config: s.config,
       members: this.members.addresses(),
-      pending: this.proposals.size + this.reads.size,
+      pending: this.requests.pending,
     };
     if (s.progress !== undefined) {
       st.progress = new Map([...s.progress].map(([id, pr]) => {
@@ -305,9 +284,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.transport.off('snapshot-status', this.onSnapshotStatus);
       this.applier.stop();
       await this.loop.stop();
-      this.proposals.failAll(reason);
-      this.reads.failAll(reason);
-      this.transfers.failAll(reason);
+      this.requests.failAll(reason);
       await this.writer.idle();
       await this.transport.close();
       await this.storage.close();
@@ -322,62 +299,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     void this.close(new StoppedError(why));
   }
 
-  private async changeMembership(cc: ConfChange, address: string): Promise<undefined> {
-    if (this.state !== 'open') return this.refuse(new StoppedError());
-    if (this.lead !== this.id) return this.refuse(new NotLeaderError(this.lead));
-    const s = this.node.status();
-    const progress = s.progress ?? new Map<number, ProgressStatus>();
-    try {
-      checkReconfig(
-        { leader: this.id, config: s.config, progress, isActive: (id) => this.isActive(id, progress.get(id)), learnerMaxLag: this.opts.learnerMaxLag },
-        cc,
-      );
-    } catch (err) {
-      return this.refuse(err as Error);
-    }
-    const seq = ++this.seq;
-    const p = this.proposals.add<undefined>(seq, this.deadline({}));
-    const context = encodeEnvelope({ proposer: this.id, incarnation: this.incarnation, seq }, encodeAddress(address));
-    try {
-      this.node.proposeConfChange({ ...cc, context });
-    } catch (err) {
-      this.proposals.fail(seq, this.proposeError(err));
-    }
-    this.loop.schedule();
-    return p;
-  }
-
   private isActive(id: number, pr: ProgressStatus | undefined): boolean {
     const heard = this.lastHeard.get(id);
     return (pr?.recentActive ?? false) && heard !== undefined && this.clock.now() - heard <= this.electionMs;
   }
 
-  private admit(): Error | undefined {
-    if (this.state !== 'open') return new StoppedError();
-    return checkBackpressure(this.committed, this.applier.appliedIndex, this.proposals.size, this.opts);
-  }
-
-  private refuse<T>(err: Error): Promise<T> {
-    this.metricsImpl.fail(failureReason(err));
-    return Promise.reject(err);
-  }
-
-  private proposeError(err: unknown): Error {
-    if (err instanceof ProposalDroppedError && !this.opts.forwarding && this.lead !== 0 && this.lead !== this.id) return new NotLeaderError(this.lead);
-    return err instanceof Error ? err : new Error(String(err));
-  }
-
-  private deadline = (o: RequestOptions): number => this.clock.now() + (o.timeoutMs ?? this.opts.requestTimeoutMs);
-
-  private own = (env: Envelope | undefined): number | undefined =>
-    env !== undefined && env.proposer === this.id && env.incarnation === this.incarnation ? env.seq : undefined;
-
   private readonly onTick = (): void => {
     this.node.tick();
-    const now = this.clock.now();
-    this.proposals.sweep(now);
-    this.reads.sweep(now);
-    this.transfers.sweep(now);
+    this.requests.sweep(this.clock.now());
     this.loop.schedule();
   };
 
@@ -409,7 +338,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     if (ss.lead !== this.lead) {
       this.lead = ss.lead;
       if (ss.lead !== 0) this.metricsImpl.leaderChanges.inc();
-      this.transfers.leaderIs(ss.lead);
+      this.requests.leaderIs(ss.lead);
       this.emit('leader-change', ss.lead, this.term);
     }
   }
@@ -422,25 +351,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         this.committed = hs.commit;
       }
     }
-    for (const e of entries) {
-      const seq = this.own(decodeEnvelope(e.type === EntryType.EntryNormal ? e.data : confChangeContext(e)));
-      if (seq !== undefined) this.proposals.noteIndex(seq, e.index);
-    }
-  }
-
-  private onReadStates(rs: readonly ReadState[]): void {
-    for (const r of rs) {
-      const seq = this.own(decodeEnvelope(r.requestCtx));
-      if (seq !== undefined) this.reads.confirm(seq, r.index);
-    }
-    this.reads.release(this.applier.appliedIndex);
+    this.requests.persisted(entries);
   }
 
   private onApplied(index: number, commands: number, seconds: number): void {
     if (index > this.appliedSeen) this.metricsImpl.applied.inc(index - this.appliedSeen);
     this.appliedSeen = Math.max(this.appliedSeen, index);
     if (commands > 0) this.metricsImpl.apply.observe(seconds);
-    this.reads.release(index);
+    this.requests.applied(index);
     this.emit('applied', index);
   }
 

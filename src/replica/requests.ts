@@ -1,0 +1,200 @@
+import type { ConfChange } from '../raft/conf-change.js';
+import { EMPTY_BYTES, EntryType, type Entry } from '../raft/entry.js';
+import { ProposalDroppedError } from '../raft/errors.js';
+import type { RaftNode } from '../raft/raft-node.js';
+import type { ReadState } from '../raft/ready.js';
+import type { ProgressStatus } from '../raft/status.js';
+import { confChangeContext } from './applier.js';
+import type { Clock } from './clock.js';
+import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
+import { NotLeaderError, StoppedError } from './errors.js';
+import { checkReconfig } from './membership.js';
+import type { RequestOptions, ResolvedReplicaOptions } from './options.js';
+import { Proposals, Reads, Transfers, checkBackpressure, failureReason, type FailureSink } from './proposals.js';
+
+/** What {@link Requests} reads from, and tells, the replica. */
+export interface RequestsDeps {
+  /** This member's id. */
+  id: number;
+  /** The node requests are made to. */
+  node: RaftNode;
+  /** Deadlines are in this clock's milliseconds. */
+  clock: Clock;
+  /** Limits, timeouts, forwarding and the incarnation. */
+  opts: ResolvedReplicaOptions;
+  /** Counts every failed request by reason. */
+  onFailure: FailureSink;
+  /** Whether the replica is `'open'`. */
+  isOpen(): boolean;
+  /** The known leader, or 0. */
+  leader(): number;
+  /** The commit index known durable here. */
+  committed(): number;
+  /** The applied index. */
+  applied(): number;
+  /** Whether `id` counts as reachable for reconfiguration. */
+  isActive(id: number, pr: ProgressStatus | undefined): boolean;
+  /** Asks the Ready loop to run. */
+  schedule(): void;
+}
+
+/**
+ * The replica's requests from start to outcome: it admits them (lifecycle, leadership,
+ * back-pressure, reconfiguration checks), wraps them in this incarnation's envelope (see
+ * `envelope.ts`), hands them to the node, and matches what comes back (entry indexes, read
+ * states, the leader) to the pending {@link Proposals}, {@link Reads} and {@link Transfers}.
+ */
+export class Requests {
+  /** Pending proposals and membership changes (the applier settles them). */
+  readonly proposals: Proposals;
+  private readonly reads = new Reads();
+  private readonly transfers: Transfers;
+  private readonly deps: RequestsDeps;
+  private seq = 0;
+
+  /** @param deps - the node, clock, options and views of the replica. */
+  constructor(deps: RequestsDeps) {
+    this.deps = deps;
+    this.proposals = new Proposals(deps.onFailure);
+    this.transfers = new Transfers(deps.onFailure);
+  }
+
+  /** Proposals, membership changes and reads waiting for their outcome. */
+  get pending(): number {
+    return this.proposals.size + this.reads.size;
+  }
+
+  /** See `Replica.propose`. */
+  propose<R>(command: Uint8Array, options: RequestOptions): Promise<R> {
+    const d = this.deps;
+    const refused = d.isOpen() ? checkBackpressure(d.committed(), d.applied(), this.proposals.size, d.opts) : new StoppedError();
+    if (refused !== undefined) return this.refuse(refused);
+    const seq = ++this.seq;
+    const p = this.proposals.add<R>(seq, this.deadline(options));
+    try {
+      d.node.propose(this.envelope(seq, command));
+    } catch (err) {
+      this.proposals.fail(seq, this.proposeError(err));
+    }
+    d.schedule();
+    return p;
+  }
+
+  /** See `Replica.read`. */
+  read(options: RequestOptions): Promise<number> {
+    const d = this.deps;
+    if (!d.isOpen()) return this.refuse(new StoppedError());
+    if (d.leader() === 0) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
+    const seq = ++this.seq;
+    const p = this.reads.add(seq, this.deadline(options));
+    try {
+      d.node.readIndex(this.envelope(seq, EMPTY_BYTES));
+    } catch (err) {
+      this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
+    }
+    d.schedule();
+    return p;
+  }
+
+  /** See `Replica.transferLeadership`. */
+  transfer(to: number, options: RequestOptions): Promise<void> {
+    const d = this.deps;
+    if (!d.isOpen()) return this.refuse(new StoppedError());
+    if (d.leader() === to) return Promise.resolve();
+    const p = this.transfers.add(to, this.deadline(options));
+    d.node.transferLeader(to);
+    d.schedule();
+    return p;
+  }
+
+  /** Proposes a membership change after the strict reconfiguration check; see `Replica.addMember`. */
+  async changeMembership(cc: ConfChange, address: string): Promise<undefined> {
+    const d = this.deps;
+    if (!d.isOpen()) return this.refuse(new StoppedError());
+    if (d.leader() !== d.id) return this.refuse(new NotLeaderError(d.leader()));
+    const s = d.node.status();
+    const progress = s.progress ?? new Map<number, ProgressStatus>();
+    try {
+      checkReconfig(
+        { leader: d.id, config: s.config, progress, isActive: (id) => d.isActive(id, progress.get(id)), learnerMaxLag: d.opts.learnerMaxLag },
+        cc,
+      );
+    } catch (err) {
+      return this.refuse(err as Error);
+    }
+    const seq = ++this.seq;
+    const p = this.proposals.add<undefined>(seq, this.deadline({}));
+    try {
+      d.node.proposeConfChange({ ...cc, context: this.envelope(seq, encodeAddress(address)) });
+    } catch (err) {
+      this.proposals.fail(seq, this.proposeError(err));
+    }
+    d.schedule();
+    return p;
+  }
+
+  /** Counts `err` as a failed request and returns it as a rejection. */
+  refuse<T>(err: Error): Promise<T> {
+    this.deps.onFailure(failureReason(err));
+    return Promise.reject(err);
+  }
+
+  /** Whether `env` is a request of this replica's current incarnation; returns its seq. */
+  readonly own = (env: Envelope | undefined): number | undefined =>
+    env !== undefined && env.proposer === this.deps.id && env.incarnation === this.deps.opts.incarnation ? env.seq : undefined;
+
+  /** Notes where this replica's own requests landed among durable `entries`. */
+  persisted(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const seq = this.own(decodeEnvelope(e.type === EntryType.EntryNormal ? e.data : confChangeContext(e)));
+      if (seq !== undefined) this.proposals.noteIndex(seq, e.index);
+    }
+  }
+
+  /** Confirms the read indexes of this replica's own reads, and releases those already applied. */
+  readStates(rs: readonly ReadState[]): void {
+    for (const r of rs) {
+      const seq = this.own(decodeEnvelope(r.requestCtx));
+      if (seq !== undefined) this.reads.confirm(seq, r.index);
+    }
+    this.reads.release(this.deps.applied());
+  }
+
+  /** Entries up to `index` are applied: releases the reads waiting for it. */
+  applied(index: number): void {
+    this.reads.release(index);
+  }
+
+  /** The known leader is now `leader`: resolves the transfers to it. */
+  leaderIs(leader: number): void {
+    this.transfers.leaderIs(leader);
+  }
+
+  /** Fails every request whose deadline is at or before `now` with `TimeoutError`. */
+  sweep(now: number): void {
+    this.proposals.sweep(now);
+    this.reads.sweep(now);
+    this.transfers.sweep(now);
+  }
+
+  /** Fails every pending request with `reason` (the replica is stopping). */
+  failAll(reason: Error): void {
+    this.proposals.failAll(reason);
+    this.reads.failAll(reason);
+    this.transfers.failAll(reason);
+  }
+
+  private envelope(seq: number, payload: Uint8Array): Uint8Array {
+    return encodeEnvelope({ proposer: this.deps.id, incarnation: this.deps.opts.incarnation, seq }, payload);
+  }
+
+  private proposeError(err: unknown): Error {
+    const lead = this.deps.leader();
+    if (err instanceof ProposalDroppedError && !this.deps.opts.forwarding && lead !== 0 && lead !== this.deps.id) return new NotLeaderError(lead);
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  private deadline(o: RequestOptions): number {
+    return this.deps.clock.now() + (o.timeoutMs ?? this.deps.opts.requestTimeoutMs);
+  }
+}
