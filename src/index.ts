@@ -104,7 +104,14 @@ export type { ReplicaEvents } from './replica/events.js';
 export type { PeerAddress } from './replica/membership.js';
 export { systemClock } from './replica/clock.js';
 export type { Cancel, Clock } from './replica/clock.js';
-export { MembershipRefusedError, NotLeaderError, StoppedError, TimeoutError, TooManyRequestsError } from './replica/errors.js';
+export {
+  ApplyFailedError,
+  MembershipRefusedError,
+  NotLeaderError,
+  StoppedError,
+  TimeoutError,
+  TooManyRequestsError,
+} from './replica/errors.js';
 export type { MetricJSON } from './replica/metrics.js';
 export type { FailureReason } from './replica/proposals.js';
 export { UNIDENTIFIED_PEER, emptyPeerStats } from './transport/transport.js';

@@ -22,7 +22,7 @@ import {
 import { ConfigInvalidError, RaftInvariantError, StepLocalMsgError, StepPeerNotFoundError } from './errors.js';
 import { MessageType, MessageTypeName, createMessage, isLocalMessage, isMessageType, isResponseMessage, type Message } from './messages.js';
 import { Raft } from './raft.js';
-import { mustSync, type Ready, type SoftState } from './ready.js';
+import { mustSync, type ReadState, type Ready, type SoftState } from './ready.js';
 import { getStatus, type Status } from './status.js';
 
 /** A member of a brand-new cluster, for {@link RaftNode.bootstrap}. */
@@ -45,6 +45,9 @@ interface Accepted {
   committedSize: number;
   committedPayload: number;
 }
+
+const NONE_MSGS: readonly Message[] = Object.freeze([]);
+const NONE_READS: readonly ReadState[] = Object.freeze([]);
 
 function validateBytes(name: string, v: unknown): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new ConfigInvalidError(`${name} must be a Uint8Array`);
@@ -218,15 +221,33 @@ export class RaftNode {
     const committedEntries = log.nextCommittedEnts(true);
     const hs = r.hardState();
     const snapshot = log.nextUnstableSnapshot();
+    // Empty fields share one frozen array: Ready is read-only for the application, and this
+    // keeps allocations off the hot path.
+    const messages = r.msgs.length === 0 ? (NONE_MSGS as Message[]) : r.msgs;
+    if (messages !== NONE_MSGS) r.msgs = [];
+    const readStates = r.readStates.length === 0 ? (NONE_READS as ReadState[]) : r.readStates;
+    if (readStates !== NONE_READS) r.readStates = [];
+    const steps: Message[] = [];
+    let persisted = NONE_MSGS as Message[];
+    const after = r.msgsAfterAppend;
+    for (let i = 0; i < after.length; i++) {
+      const m = after[i]!;
+      if (m.to === r.id) steps.push(m);
+      else {
+        if (persisted === NONE_MSGS) persisted = [];
+        persisted.push(m);
+      }
+    }
+    after.length = 0;
     const rd: Ready = {
       softState: undefined,
       hardState: undefined,
-      readStates: r.readStates,
+      readStates,
       entries,
       snapshot,
       committedEntries,
-      messages: r.msgs,
-      persistedMessages: [],
+      messages,
+      persistedMessages: persisted,
       // Unlike etcd (whose server syncs snapshots on its own), a snapshot is always synced.
       mustSync: mustSync(hs, this.prevHardSt, entries.length) || snapshot !== undefined,
     };
@@ -238,24 +259,16 @@ export class RaftNode {
       rd.hardState = hs;
       this.prevHardSt = hs;
     }
-    const steps: Message[] = [];
-    for (const m of r.msgsAfterAppend) {
-      if (m.to === r.id) steps.push(m);
-      else rd.persistedMessages.push(m);
-    }
     let committedSize = 0;
-    for (const e of committedEntries) committedSize += entrySize(e);
+    for (let i = 0; i < committedEntries.length; i++) committedSize += entrySize(committedEntries[i]!);
     this.accepted = {
       stepsOnAdvance: steps,
       lastEntry: entries[entries.length - 1],
-      snapshotIndex: rd.snapshot === undefined ? 0 : rd.snapshot.metadata.index,
+      snapshotIndex: snapshot === undefined ? 0 : snapshot.metadata.index,
       lastCommitted: committedEntries[committedEntries.length - 1],
       committedSize,
       committedPayload: payloadsSize(committedEntries),
     };
-    r.readStates = [];
-    r.msgs = [];
-    r.msgsAfterAppend = [];
     log.acceptUnstable();
     if (committedEntries.length > 0) log.acceptApplying(committedEntries[committedEntries.length - 1]!.index, committedSize, true);
     return rd;
