@@ -139,7 +139,15 @@ export class ReadyLoop {
   }
 
   private send(messages: readonly Message[]): void {
-    this.transport.send(messages);
-    this.hooks.sent(messages);
+    // A follower relays MsgProp, MsgReadIndex and MsgTransferLeader to its leader with the
+    // original sender in `from` (as etcd does). A transport carries only this member's own
+    // messages (`send` throws a TypeError for others, and receivers refuse them), so a relay
+    // is dropped like a lost message and its requester times out; sending it used to stop
+    // the replica (the TypeError reached the loop's fatal handler).
+    const id = this.node.id;
+    const own = messages.every((m) => m.from === id) ? messages : messages.filter((m) => m.from === id);
+    if (own.length === 0) return;
+    this.transport.send(own);
+    this.hooks.sent(own);
   }
 }
