@@ -44,7 +44,12 @@ describe('Jepsen-style linearizability under random faults', () => {
       };
       const start = performance.now();
       for (const seed of seeds) {
-        const r = await jepsenRun({ ...c, seed, ops });
+        let r: JepsenResult;
+        try {
+          r = await jepsenRun({ ...c, seed, ops });
+        } catch (err) {
+          throw new Error(`${name}: seed ${seed} threw; replay: RAFT_SEED=${seed} npx vitest run ${FILE} -t ${JSON.stringify(name)}`, { cause: err });
+        }
         const ok = r.check.ok === true && r.missing.length === 0 && r.diverged.length === 0;
         if (!ok) expect.fail(failure(name, r));
         add(r.counts);
@@ -55,6 +60,6 @@ describe('Jepsen-style linearizability under random faults', () => {
       }
       const ms = Math.round(performance.now() - start);
       console.log(`${name}: ${seeds.length} seeds × ${ops} ops in ${ms} ms; ${JSON.stringify(totals)}`);
-    });
+    }, 60_000 + seeds.length * 2_000);
   }
 });

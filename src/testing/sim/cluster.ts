@@ -180,7 +180,7 @@ export class SimCluster<R = unknown> {
     for (const m of this.members.values()) {
       if (m.state !== 'up' || m.replica === undefined) continue;
       const s = m.replica.status();
-      if (s.role === StateType.Leader && s.term > term) {
+      if (s.role === StateType.Leader && s.leader === s.id && s.term > term) {
         best = m.replica;
         term = s.term;
       }

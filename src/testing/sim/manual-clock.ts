@@ -92,7 +92,6 @@ export class ManualClock implements Clock, Scheduler {
     return this.heap.peek()?.at;
   }
 
-  /** {@inheritDoc Scheduler.schedule} */
   schedule(fn: () => void, ms: number): () => void {
     const t: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
     this.heap.push(t);
@@ -101,7 +100,6 @@ export class ManualClock implements Clock, Scheduler {
     };
   }
 
-  /** {@inheritDoc Clock.every} */
   every(ms: number, fn: () => void): Cancel {
     return this.everyWith(() => ms, fn);
   }
@@ -169,12 +167,10 @@ export class MemberClock implements Clock {
     this.base = base;
   }
 
-  /** {@inheritDoc Clock.now} */
   now(): number {
     return this.base.now();
   }
 
-  /** {@inheritDoc Clock.every} */
   every(ms: number, fn: () => void): Cancel {
     if (this.dead) return () => undefined;
     const cancel = this.base.everyWith(

@@ -77,6 +77,8 @@ export class SimMember<R> {
   /** The clock rate applied to the next and current runs. */
   clockRate = 1;
   private clock: MemberClock | undefined = undefined;
+  /** How the member was first started: a restart on a disk that is still empty needs it again. */
+  private init: { peers?: readonly PeerAddress[]; join?: readonly PeerAddress[] } = {};
   private transport: SimTransport | undefined = undefined;
   private readonly rng: SeededRng;
   private readonly ctx: SimMemberContext<R>;
@@ -94,8 +96,13 @@ export class SimMember<R> {
     this.disk.observer = (line) => ctx.trace.add(`${id} ${line}`);
   }
 
-  /** Starts (or restarts) the member; `peers` for a new cluster, `join` for a new member. */
-  async start(init: { peers?: readonly PeerAddress[]; join?: readonly PeerAddress[] } = {}): Promise<Replica<R>> {
+  /**
+   * Starts the member; `peers` for a new cluster, `join` for a new member. A restart reuses
+   * the first start's `peers` or `join` (used only while the disk is still empty).
+   */
+  async start(first?: { peers?: readonly PeerAddress[]; join?: readonly PeerAddress[] }): Promise<Replica<R>> {
+    if (first !== undefined) this.init = first;
+    const init = this.init;
     const { clock, network, trace } = this.ctx;
     this.incarnation++;
     const memberClock = new MemberClock(clock);

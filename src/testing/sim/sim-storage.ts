@@ -191,69 +191,62 @@ export class SimStorage implements Storage {
     this.generation = generation;
   }
 
-  /** {@inheritDoc Storage.status} */
   get status(): ResourceStatus {
     return this.state;
   }
 
-  /** {@inheritDoc Storage.open} */
   open(): void {
     this.state = 'open';
   }
 
-  /** {@inheritDoc Storage.close} */
   close(): void {
     this.state = 'closed';
   }
 
-  /** {@inheritDoc Storage.save} */
   save(req: SaveRequest): void | Promise<void> {
     const copy: SaveRequest = { hardState: req.hardState, entries: [...req.entries], snapshot: req.snapshot, sync: req.sync };
     return this.write({ kind: 'save', req: copy }, req.sync);
   }
 
-  /** {@inheritDoc Storage.applySnapshot} */
   applySnapshot(snap: Snapshot): void | Promise<void> {
     return this.write({ kind: 'applySnapshot', snap }, true);
   }
 
-  /** {@inheritDoc Storage.createSnapshot} */
   createSnapshot(index: number, confState: ConfState | undefined, data: Uint8Array): Snapshot | Promise<Snapshot> {
     const done = this.write({ kind: 'createSnapshot', index, confState, data }, true);
     return done === undefined ? this.disk.live.snapshot() : done.then(() => this.disk.live.snapshot());
   }
 
-  /** {@inheritDoc Storage.compact} */
   compact(index: number): void | Promise<void> {
     return this.write({ kind: 'compact', index }, true);
   }
 
-  /** {@inheritDoc LogStorage.initialState} */
+  /** The persisted hard state and configuration (see `LogStorage`). */
   initialState(): InitialState {
     return this.disk.live.initialState();
   }
 
-  /** {@inheritDoc LogStorage.entries} */
+  /** The entries in `[lo, hi)` on the disk, as `MemoryStorage.entries` returns them. */
   entries(lo: number, hi: number, maxSize: number): Entry[] {
     return this.disk.live.entries(lo, hi, maxSize);
   }
 
-  /** {@inheritDoc LogStorage.term} */
+  /** The term of entry `i`, as `MemoryStorage.term` returns it. */
   term(i: number): number {
     return this.disk.live.term(i);
   }
 
-  /** {@inheritDoc LogStorage.lastIndex} */
+  /** The index of the last entry on the disk. */
   lastIndex(): number {
     return this.disk.live.lastIndex();
   }
 
-  /** {@inheritDoc LogStorage.firstIndex} */
+  /** The index of the first entry still on the disk. */
   firstIndex(): number {
     return this.disk.live.firstIndex();
   }
 
-  /** {@inheritDoc LogStorage.snapshot} */
+  /** The latest snapshot on the disk. */
   snapshot(): Snapshot {
     return this.disk.live.snapshot();
   }

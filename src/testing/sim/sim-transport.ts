@@ -20,7 +20,6 @@ export function traceMessage(m: Message): string {
  * crashed one (everything is dropped, the endpoint is closed).
  */
 export class SimTransport extends EventEmitter<TransportEvents> implements Transport {
-  /** {@inheritDoc Transport.id} */
   readonly id: number;
   private readonly inner: Transport;
   private readonly trace: Trace;
@@ -43,22 +42,18 @@ export class SimTransport extends EventEmitter<TransportEvents> implements Trans
     inner.on('error', (err) => this.hold(() => this.emit('error', err)));
   }
 
-  /** {@inheritDoc Transport.status} */
   get status(): ResourceStatus {
     return this.inner.status;
   }
 
-  /** {@inheritDoc Transport.address} */
   get address(): string | undefined {
     return this.inner.address;
   }
 
-  /** {@inheritDoc Transport.start} */
   start(): Promise<void> {
     return this.inner.start();
   }
 
-  /** {@inheritDoc Transport.send} */
   send(messages: readonly Message[]): void {
     if (this.dead) return;
     if (this.paused) {
@@ -70,22 +65,18 @@ export class SimTransport extends EventEmitter<TransportEvents> implements Trans
     this.inner.send(messages);
   }
 
-  /** {@inheritDoc Transport.addPeer} */
   addPeer(id: number, address: string): void {
     if (!this.dead) this.inner.addPeer(id, address);
   }
 
-  /** {@inheritDoc Transport.removePeer} */
   removePeer(id: number): void {
     if (!this.dead) this.inner.removePeer(id);
   }
 
-  /** {@inheritDoc Transport.stats} */
   stats(): Map<number, PeerStats> {
     return this.inner.stats();
   }
 
-  /** {@inheritDoc Transport.close} */
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -63,6 +63,14 @@ export interface WorkloadCounts {
   unknown: number;
 }
 
+/** What {@link runWorkload} returns. */
+export interface WorkloadResult<Input, Output> {
+  /** The recorded history, to check with `checkLinearizable`. */
+  recorder: HistoryRecorder<Input, Output>;
+  /** How many operations ended ok, failed, or with an unknown outcome. */
+  counts: WorkloadCounts;
+}
+
 const DEFINITE_FAILURES = new Set(['ERR_TOO_MANY_REQUESTS', 'ERR_NOT_LEADER', 'ERR_PROPOSAL_DROPPED', 'ERR_MEMBERSHIP_REFUSED']);
 
 /**
@@ -90,7 +98,7 @@ const TIMED_OUT = Symbol('timed out');
 export async function runWorkload<Input, Output, R>(
   sim: SimCluster<R>,
   options: WorkloadOptions<Input, Output, R>,
-): Promise<{ recorder: HistoryRecorder<Input, Output>; counts: WorkloadCounts }> {
+): Promise<WorkloadResult<Input, Output>> {
   const clients = options.clients ?? 3;
   const timeoutMs = options.timeoutMs ?? 1000;
   const think = options.thinkMs ?? [0, 40];

@@ -133,7 +133,14 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
     },
   });
   await sim.heal();
-  const leader = await sim.settle({ timeoutMs: 30_000 });
+  let leader;
+  try {
+    leader = await sim.settle({ timeoutMs: 30_000 });
+  } catch (err) {
+    o.debug?.(JSON.stringify(sim.status().map((m) => ({ ...m, replica: m.replica && { ...m.replica, members: undefined, progress: m.replica.progress && [...m.replica.progress] } })), null, 1));
+    o.debug?.(sim.trace.lines().filter((l) => / 5 (error|start|crash|restore|snapshot|applySnapshot|createSnapshot|compact|save)/.test(l)).join("\n"));
+    throw err;
+  }
   const history = recorder.history();
   const check =
     o.kind === 'register'
