@@ -1,12 +1,12 @@
-import { RaftkitError } from '../../errors.js';
 import { StateType } from '../../raft/ready.js';
 import { SeededRng } from '../../raft/rng.js';
 import type { Replica } from '../../replica/replica.js';
 import type { StateMachine } from '../../replica/state-machine.js';
-import { InProcessNetwork, type LinkFaults, type NetworkStats } from '../../transport/in-process.js';
+import { InProcessNetwork, type LinkFaults } from '../../transport/in-process.js';
 import { Chaos, type ChaosOptions } from './chaos.js';
 import { ManualClock } from './manual-clock.js';
 import { SimMember, simAddress, type SimMemberStatus, type SimReplicaOptions } from './member.js';
+import { SimTimeoutError, type SimStats } from './stats.js';
 import { Trace } from './trace.js';
 
 /** Options of {@link SimCluster.start}. */
@@ -27,42 +27,6 @@ export interface SimClusterOptions<R> {
 export interface RunOptions {
   /** Virtual milliseconds to wait before failing with {@link SimTimeoutError}. Default 10000. */
   timeoutMs?: number;
-}
-
-/** Counts of the faults a {@link SimCluster} injected, by kind, plus the network's and disks' counters. */
-export interface SimStats {
-  /** Partitions set (each call, one-way or not). */
-  partitions: number;
-  /** Of them, one-way partitions. */
-  oneWayPartitions: number;
-  /** Calls that set message faults (loss, duplication, reordering, delay). */
-  linkFaults: number;
-  /** Member crashes. */
-  crashes: number;
-  /** Member restarts. */
-  restarts: number;
-  /** Member pauses. */
-  pauses: number;
-  /** Changes of a member's clock rate away from 1. */
-  skews: number;
-  /** Calls that slowed a disk down. */
-  slowDisks: number;
-  /** Membership changes proposed by the simulation (add, promote, remove). */
-  membershipChanges: number;
-  /** The network's counters (messages dropped, duplicated, reordered, blocked…). */
-  network: NetworkStats;
-  /** Unsynced writes lost to crashes, over every disk. */
-  lostWrites: number;
-  /** Writes delayed by slow disks, over every disk. */
-  slowWrites: number;
-}
-
-/** {@link SimCluster.runUntil} or {@link SimCluster.drive} ran out of virtual time. Code `ERR_SIM_TIMEOUT`. */
-export class SimTimeoutError extends RaftkitError {
-  /** @param message - what was awaited, the seed and the virtual time. */
-  constructor(message: string) {
-    super('ERR_SIM_TIMEOUT', message);
-  }
 }
 
 /**

@@ -135,12 +135,20 @@ export class SimDisk {
     return new SimStorage(this, scheduler, this.generation);
   }
 
-  /** @internal Whether handles of `generation` may still write. */
+  /**
+   * Whether handles of `generation` may still write.
+   *
+   * @internal
+   */
   current(generation: number): boolean {
     return generation === this.generation;
   }
 
-  /** @internal The latency of the next write, drawn from the disk's RNG. */
+  /**
+   * The latency of the next write, drawn from the disk's RNG.
+   *
+   * @internal
+   */
   nextLatency(): number {
     const l = this.latencyMs;
     if (typeof l === 'number') return l;
@@ -148,7 +156,11 @@ export class SimDisk {
     return hi > lo ? lo + this.rng.nextInt(hi - lo + 1) : lo;
   }
 
-  /** @internal Applies a write that completed, recording it for crash replay. */
+  /**
+   * Applies a write that completed, recording it for crash replay.
+   *
+   * @internal
+   */
   complete(op: WriteOp, sync: boolean, slow: boolean): void {
     replay(this.liveStorage, op);
     this.observer?.(describeWrite(op, sync));
@@ -162,7 +174,11 @@ export class SimDisk {
     }
   }
 
-  /** @internal Counts writes in progress. */
+  /**
+   * Counts writes in progress.
+   *
+   * @internal
+   */
   track(delta: number): void {
     this.inFlight += delta;
   }

@@ -102,7 +102,7 @@ export async function runWorkload<Input, Output, R>(
   const clients = options.clients ?? 3;
   const timeoutMs = options.timeoutMs ?? 1000;
   const think = options.thinkMs ?? [0, 40];
-  const classify = options.classify ?? classifyFailure;
+  const classify = (err: unknown): 'fail' | 'unknown' => (options.classify === undefined ? classifyFailure(err) : options.classify(err));
   const rng = new SeededRng(options.seed ?? sim.rng.nextUint32());
   let last = -Infinity;
   const now = (): number => (last = Math.max(sim.clock.now(), last + 1e-3));

@@ -13,7 +13,7 @@ function setup(): { clock: ManualClock; disk: SimDisk } {
 test('what a sync save acknowledged survives a crash', () => {
   const { clock, disk } = setup();
   const s = disk.open(clock);
-  s.save({ entries: [ent(1), ent(2)], hardState: { term: 1, vote: 1, commit: 0 }, sync: true });
+  void s.save({ entries: [ent(1), ent(2)], hardState: { term: 1, vote: 1, commit: 0 }, sync: true });
   disk.crash();
   const after = disk.open(clock);
   expect(after.lastIndex()).toBe(2);
@@ -23,9 +23,9 @@ test('what a sync save acknowledged survives a crash', () => {
 test('an unsynced save may be lost: its entries and hard state are gone after a crash', () => {
   const { clock, disk } = setup();
   const s = disk.open(clock);
-  s.save({ entries: [ent(1)], hardState: { term: 1, vote: 1, commit: 0 }, sync: true });
-  s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 1 }, sync: false });
-  s.save({ entries: [ent(2)], sync: false });
+  void s.save({ entries: [ent(1)], hardState: { term: 1, vote: 1, commit: 0 }, sync: true });
+  void s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 1 }, sync: false });
+  void s.save({ entries: [ent(2)], sync: false });
   expect(s.lastIndex()).toBe(2);
   expect(disk.unsyncedWrites).toBe(2);
   disk.crash();
@@ -38,9 +38,9 @@ test('an unsynced save may be lost: its entries and hard state are gone after a 
 test('a crash may keep a prefix of the unsynced writes, never a later one without the earlier', () => {
   const { clock, disk } = setup();
   const s = disk.open(clock);
-  s.save({ entries: [ent(1)], sync: false });
-  s.save({ entries: [ent(2)], sync: false });
-  s.save({ entries: [ent(3)], sync: false });
+  void s.save({ entries: [ent(1)], sync: false });
+  void s.save({ entries: [ent(2)], sync: false });
+  void s.save({ entries: [ent(3)], sync: false });
   disk.crash(2);
   expect(disk.open(clock).lastIndex()).toBe(2);
   expect(disk.stats().lostWrites).toBe(1);
@@ -49,8 +49,8 @@ test('a crash may keep a prefix of the unsynced writes, never a later one withou
 test('a sync save makes every earlier write durable too (an fsync of the log)', () => {
   const { clock, disk } = setup();
   const s = disk.open(clock);
-  s.save({ entries: [ent(1)], hardState: { term: 1, vote: 0, commit: 1 }, sync: false });
-  s.save({ entries: [ent(2)], sync: true });
+  void s.save({ entries: [ent(1)], hardState: { term: 1, vote: 0, commit: 1 }, sync: false });
+  void s.save({ entries: [ent(2)], sync: true });
   disk.crash();
   const after = disk.open(clock);
   expect(after.lastIndex()).toBe(2);
@@ -60,10 +60,10 @@ test('a sync save makes every earlier write durable too (an fsync of the log)', 
 test('snapshots and compaction are durable, and a crash replays them', () => {
   const { clock, disk } = setup();
   const s = disk.open(clock);
-  s.save({ entries: [ent(1), ent(2), ent(3)], sync: true });
-  s.createSnapshot(2, undefined, new Uint8Array([9]));
-  s.compact(2);
-  s.save({ entries: [ent(4)], sync: false });
+  void s.save({ entries: [ent(1), ent(2), ent(3)], sync: true });
+  void s.createSnapshot(2, undefined, new Uint8Array([9]));
+  void s.compact(2);
+  void s.save({ entries: [ent(4)], sync: false });
   disk.crash();
   const after = disk.open(clock);
   expect(after.firstIndex()).toBe(3);

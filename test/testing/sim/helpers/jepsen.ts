@@ -1,5 +1,6 @@
 import type { SeededRng } from '../../../../src/raft/rng.js';
-import { SimCluster, type SimStats } from '../../../../src/testing/sim/cluster.js';
+import { SimCluster } from '../../../../src/testing/sim/cluster.js';
+import type { SimStats } from '../../../../src/testing/sim/stats.js';
 import type { ChaosCounts, ChaosOptions } from '../../../../src/testing/sim/chaos.js';
 import { runWorkload, type WorkloadCounts, type WorkloadOperation } from '../../../../src/testing/sim/workload.js';
 import {

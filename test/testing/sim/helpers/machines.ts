@@ -5,7 +5,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** Encodes a command with its unique id, as the Jepsen machines expect it. */
-export function encodeCommand<I>(id: string, input: I): Uint8Array {
+export function encodeCommand(id: string, input: unknown): Uint8Array {
   return enc.encode(JSON.stringify({ id, input }));
 }
 
@@ -87,9 +87,8 @@ export function kvMachine(): JsonMachine<KvObject, KvInput, KvOutput> {
   return new JsonMachine<KvObject, KvInput, KvOutput>({}, (s, input) => {
     const current = Object.hasOwn(s, input.key) ? s[input.key]! : null;
     const put = (value: string | null): KvObject => {
-      const next = { ...s };
-      if (value === null) delete next[input.key];
-      else next[input.key] = value;
+      const next = Object.fromEntries(Object.entries(s).filter(([k]) => k !== input.key));
+      if (value !== null) next[input.key] = value;
       return next;
     };
     switch (input.op) {
