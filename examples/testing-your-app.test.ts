@@ -33,14 +33,14 @@ const dec = new TextDecoder();
 
 /**
  * The replicated ledger. Each command carries a unique request id and the ledger remembers the
- * ids it applied (also in its snapshots), so a command delivered twice is applied once: Raft
+ * ids it applied and their results (also in its snapshots), so a command delivered twice is applied once: Raft
  * may commit a proposal twice when the network duplicates it (Raft thesis §6.3).
  */
 class Ledger implements StateMachine<LedgerOutput> {
   balances: Record<Account, number> = { alice: 0, bob: 0 };
   applied = 0;
   wentNegative = false;
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<string, LedgerOutput>();
 
   appliedIndex(): number {
     return this.applied;
@@ -50,9 +50,10 @@ class Ledger implements StateMachine<LedgerOutput> {
     return commands.map((c) => {
       this.applied = c.index;
       const { id, input } = JSON.parse(dec.decode(c.data)) as { id: string; input: LedgerInput };
-      if (this.seen.has(id)) return { op: 'credit' }; // a duplicate: nobody waits for this result
-      this.seen.add(id);
+      const earlier = this.seen.get(id);
+      if (earlier !== undefined) return earlier; // a duplicate answers with the first copy's result
       const out = this.execute(input);
+      this.seen.set(id, out);
       if (this.balances.alice < 0 || this.balances.bob < 0) this.wentNegative = true;
       return out;
     });
@@ -78,10 +79,10 @@ class Ledger implements StateMachine<LedgerOutput> {
   }
 
   restore(s: StateMachineSnapshot): void {
-    const v = JSON.parse(dec.decode(s.data)) as { balances: Record<Account, number>; seen: string[] };
+    const v = JSON.parse(dec.decode(s.data)) as { balances: Record<Account, number>; seen: [string, LedgerOutput][] };
     this.balances = v.balances;
     this.seen.clear();
-    for (const id of v.seen) this.seen.add(id);
+    for (const [id, out] of v.seen) this.seen.set(id, out);
     this.applied = s.index;
   }
 }

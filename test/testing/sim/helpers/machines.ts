@@ -18,6 +18,8 @@ export class JsonMachine<S, I, O> implements StateMachine<O> {
   state: S;
   applied = 0;
   readonly ids = new Set<string>();
+  /** The result of every applied command, by id: a duplicate answers with the first result. */
+  private readonly results = new Map<string, O>();
   /** Commands that arrived a second time (skipped when `dedupe` is on). */
   duplicates = 0;
   /**
@@ -42,25 +44,31 @@ export class JsonMachine<S, I, O> implements StateMachine<O> {
       this.applied = c.index;
       if (this.ids.has(id)) {
         this.duplicates++;
-        // Nobody waits for a duplicate's result: its proposer was answered by the first copy.
-        if (this.dedupe) return null as O;
+        // The proposer may still wait for it (the first copy may have reached this member
+        // inside a snapshot), so a duplicate answers with the first copy's result.
+        if (this.dedupe) return this.results.get(id)!;
       }
       const [next, out] = this.step(this.state, input);
       this.state = next;
       this.ids.add(id);
+      this.results.set(id, out);
       return out;
     });
   }
 
   snapshot(): Uint8Array {
-    return enc.encode(JSON.stringify({ state: this.state, ids: [...this.ids], applied: this.applied }));
+    return enc.encode(JSON.stringify({ state: this.state, results: [...this.results], applied: this.applied }));
   }
 
   restore(s: StateMachineSnapshot): void {
-    const v = JSON.parse(dec.decode(s.data)) as { state: S; ids: string[] };
+    const v = JSON.parse(dec.decode(s.data)) as { state: S; results: [string, O][] };
     this.state = v.state;
     this.ids.clear();
-    for (const id of v.ids) this.ids.add(id);
+    this.results.clear();
+    for (const [id, out] of v.results) {
+      this.ids.add(id);
+      this.results.set(id, out);
+    }
     this.applied = s.index;
   }
 }
