@@ -1,6 +1,6 @@
 import type { Entry, HardState, Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
-import type { Message } from '../raft/messages.js';
+import { MessageType, type Message } from '../raft/messages.js';
 import type { ReadState, Ready, SoftState } from '../raft/ready.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
@@ -140,14 +140,24 @@ export class ReadyLoop {
 
   private send(messages: readonly Message[]): void {
     // A follower relays MsgProp, MsgReadIndex and MsgTransferLeader to its leader with the
-    // original sender in `from` (as etcd does). A transport carries only this member's own
-    // messages (`send` throws a TypeError for others, and receivers refuse them), so a relay
-    // is dropped like a lost message and its requester times out; sending it used to stop
-    // the replica (the TypeError reached the loop's fatal handler).
+    // original sender in `from` (as etcd does), but a transport carries only this member's
+    // own messages (receivers check `from` against the connection). A relayed proposal is
+    // sent as our own (the leader does not answer proposals, so `from` does not matter);
+    // relayed reads and transfers are dropped like lost messages and their requesters time
+    // out (the leader would answer the wrong member).
     const id = this.node.id;
-    const own = messages.every((m) => m.from === id) ? messages : messages.filter((m) => m.from === id);
+    let out: Message[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.from === id && out === undefined) continue;
+      out ??= messages.slice(0, i);
+      if (m.from === id) out.push(m);
+      else if (m.type === MessageType.MsgProp) out.push({ ...m, from: id });
+    }
+    const own = out ?? messages;
     if (own.length === 0) return;
     this.transport.send(own);
     this.hooks.sent(own);
   }
+
 }

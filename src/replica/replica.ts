@@ -203,7 +203,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return this.requests.read(options);
   }
 
-  /** Asks the leader to hand leadership to `to` (thesis §3.10); resolves once `to` leads. */
+  /**
+   * Asks the leader to hand leadership to `to` (thesis §3.10); resolves once `to` leads.
+   * Call it on the leader, or on `to` itself; elsewhere it rejects with `NotLeaderError`
+   * naming the leader.
+   */
   transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
     return this.requests.transfer(to, options);
   }

@@ -101,6 +101,9 @@ export class Requests {
     const d = this.deps;
     if (!d.isOpen()) return this.refuse(new StoppedError());
     if (d.leader() === to) return Promise.resolve();
+    // A follower can relay only its own transfer request (to itself): a relayed request for
+    // a third member would carry that member's id as sender, which transports refuse.
+    if (d.leader() !== d.id && to !== d.id) return this.refuse(new NotLeaderError(d.leader()));
     const p = this.transfers.add(to, this.deadline(options));
     d.node.transferLeader(to);
     d.schedule();

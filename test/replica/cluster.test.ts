@@ -70,3 +70,12 @@ test('transferLeadership hands leadership to the chosen member', async () => {
   const transferee = c.replicas.get(to)!;
   await waitUntil([transferee], ['role-change'], () => transferee.status().role === StateType.Leader, 'the transferee to lead');
 });
+
+test('transferLeadership called on the transferee itself makes it leader; on a third member it names the leader', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3]));
+  const leader = await c.waitLeader();
+  const [a, b] = c.running().filter((r) => r.id !== leader.id);
+  await expect(b!.transferLeadership(a!.id)).rejects.toMatchObject({ code: 'ERR_NOT_LEADER', leader: leader.id });
+  await a!.transferLeadership(a!.id);
+  await waitUntil([a!], ['role-change'], () => a!.status().role === StateType.Leader, 'the transferee to lead');
+});
