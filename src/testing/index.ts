@@ -10,7 +10,7 @@
 export * from './linearizability/index.js';
 export { capabilitiesOf, runStorageConformance } from './conformance/storage-suite.js';
 export type { ConformanceTest, StorageConformanceOptions } from './conformance/storage-suite.js';
-export { runTransportConformance } from './conformance/transport-suite.js';
+export { runTransportConformance, waitForTransportEvent } from './conformance/transport-suite.js';
 export type { TransportConformanceOptions, TransportFactoryOptions } from './conformance/transport-suite.js';
 export { SimCluster } from './sim/cluster.js';
 export type { RunOptions, SimClusterOptions } from './sim/cluster.js';

@@ -1,3 +1,4 @@
+import { waitForTransportEvent } from '../../src/testing/conformance/transport-suite.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,19 +58,7 @@ export function next<E extends keyof TransportEvents>(
   match: (...args: Parameters<TransportEvents[E]>) => boolean = () => true,
   ms = 10_000,
 ): Promise<Parameters<TransportEvents[E]>> {
-  return new Promise((resolve, reject) => {
-    const listener = (...args: Parameters<TransportEvents[E]>): void => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      t.off(event, listener as never);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      t.off(event, listener as never);
-      reject(new Error(`transport ${t.id}: no '${event}' within ${ms} ms`));
-    }, ms);
-    t.on(event, listener as never);
-  });
+  return waitForTransportEvent(t, event, match, ms);
 }
 
 /** Collects every message `t` receives, in order. */

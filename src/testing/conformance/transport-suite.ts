@@ -69,14 +69,14 @@ function msg(from: number, to: number, index: number, data?: Uint8Array): Messag
 }
 
 /**
- * Waits for `event` on `t` with arguments satisfying `match`, failing after `timeoutMs`.
- * Listeners and timers are always removed.
+ * Resolves with the arguments of the first `event` on transport `t` that satisfies `match`,
+ * and rejects after `timeoutMs`. The listener and the timer are always removed.
  */
-function waitFor<E extends keyof TransportEvents>(
-  t: Member,
+export function waitForTransportEvent<E extends keyof TransportEvents>(
+  t: Transport,
   event: E,
-  match: (...args: Parameters<TransportEvents[E]>) => boolean,
-  timeoutMs: number,
+  match: (...args: Parameters<TransportEvents[E]>) => boolean = () => true,
+  timeoutMs = 10_000,
 ): Promise<Parameters<TransportEvents[E]>> {
   return new Promise((resolve, reject) => {
     const listener = (...args: Parameters<TransportEvents[E]>): void => {
@@ -98,7 +98,7 @@ function waitFor<E extends keyof TransportEvents>(
  * (for links that must first (re)connect), failing after `timeoutMs`.
  */
 async function sendUntilReceived(from: Member, to: Member, make: () => Message, match: (m: Message) => boolean, timeoutMs: number, everyMs = 25): Promise<Message> {
-  const got = waitFor(to, 'message', match, timeoutMs);
+  const got = waitForTransportEvent(to, 'message', match, timeoutMs);
   const timer = setInterval(() => {
     if (from.status === 'open') from.send([make()]);
   }, everyMs);
@@ -221,7 +221,7 @@ export function runTransportConformance(options: TransportConformanceOptions): v
 
   define('emits unreachable for a message to a member that is not a peer', async (f) => {
     const a = await f.make(1);
-    const un = waitFor(a, 'unreachable', (p) => p === 9, timeoutMs);
+    const un = waitForTransportEvent(a, 'unreachable', (p) => p === 9, timeoutMs);
     a.send([msg(1, 9, 1)]);
     await un;
   });
@@ -251,7 +251,7 @@ export function runTransportConformance(options: TransportConformanceOptions): v
     a.addPeer(2, addressOf(b)); // b does not know a
     let delivered = 0;
     b.on('message', () => delivered++);
-    const refused = waitFor(b, 'error', (e) => (e as { code?: string }).code === 'ERR_PEER_REFUSED', timeoutMs);
+    const refused = waitForTransportEvent(b, 'error', (e) => (e as { code?: string }).code === 'ERR_PEER_REFUSED', timeoutMs);
     const timer = setInterval(() => a.send([msg(1, 2, 1)]), 25);
     try {
       a.send([msg(1, 2, 1)]);
@@ -272,7 +272,7 @@ export function runTransportConformance(options: TransportConformanceOptions): v
     b.on('message', (m) => {
       if (m.index === 1) big++;
     });
-    const refused = waitFor(b, 'error', (e) => (e as { code?: string; reason?: string }).code === 'ERR_FRAME_REFUSED' && (e as { reason?: string }).reason === 'oversize', timeoutMs);
+    const refused = waitForTransportEvent(b, 'error', (e) => (e as { code?: string; reason?: string }).code === 'ERR_FRAME_REFUSED' && (e as { reason?: string }).reason === 'oversize', timeoutMs);
     a.send([msg(1, 2, 1, new Uint8Array(4096))]);
     await refused;
     assert.equal(big, 0);
@@ -284,7 +284,7 @@ export function runTransportConformance(options: TransportConformanceOptions): v
     const a = await f.make(1, { maxFrameSize: 1024 });
     const b = await f.make(2);
     link(a, b);
-    const un = waitFor(a, 'unreachable', (p) => p === 2, timeoutMs);
+    const un = waitForTransportEvent(a, 'unreachable', (p) => p === 2, timeoutMs);
     a.send([msg(1, 2, 1, new Uint8Array(4096))]);
     await un;
     assert.ok(statsOf(a, 2).sendFailures >= 1);
@@ -302,8 +302,8 @@ export function runTransportConformance(options: TransportConformanceOptions): v
       term: 3,
       snapshot: { data, metadata: { index: 50, term: 3, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } } },
     });
-    const got = waitFor(b, 'message', (m) => m.type === MessageType.MsgSnap, timeoutMs);
-    const status = waitFor(a, 'snapshot-status', (p) => p === 2, timeoutMs);
+    const got = waitForTransportEvent(b, 'message', (m) => m.type === MessageType.MsgSnap, timeoutMs);
+    const status = waitForTransportEvent(a, 'snapshot-status', (p) => p === 2, timeoutMs);
     a.send([snap]);
     assert.deepEqual((await got)[0], snap);
     assert.equal((await status)[1], 'finish');
@@ -321,7 +321,7 @@ export function runTransportConformance(options: TransportConformanceOptions): v
     assert.throws(() => a.send([msg(1, 2, 1)]), (e: unknown) => (e as { code?: string }).code === 'ERR_NOT_OPEN');
     await assert.rejects(a.start(), (e: unknown) => (e as { code?: string }).code === 'ERR_NOT_OPEN');
     await a.close(); // idempotent
-    const un = waitFor(b, 'unreachable', (p) => p === 1, timeoutMs);
+    const un = waitForTransportEvent(b, 'unreachable', (p) => p === 1, timeoutMs);
     const timer = setInterval(() => b.send([msg(2, 1, 2)]), 25);
     try {
       b.send([msg(2, 1, 2)]);
