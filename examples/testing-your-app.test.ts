@@ -32,15 +32,14 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /**
- * The replicated ledger. Each command carries a unique request id and the ledger remembers the
- * ids it applied and their results (also in its snapshots), so a command delivered twice is applied once: Raft
- * may commit a proposal twice when the network duplicates it (Raft thesis §6.3).
+ * The replicated ledger. It needs no request ids of its own: the Replica applies each
+ * proposal exactly once, even when the network duplicates it and the leader commits it twice
+ * (client sessions, Raft thesis §6.3).
  */
 class Ledger implements StateMachine<LedgerOutput> {
   balances: Record<Account, number> = { alice: 0, bob: 0 };
   applied = 0;
   wentNegative = false;
-  private readonly seen = new Map<string, LedgerOutput>();
 
   appliedIndex(): number {
     return this.applied;
@@ -49,11 +48,7 @@ class Ledger implements StateMachine<LedgerOutput> {
   apply(commands: readonly Command[]): LedgerOutput[] {
     return commands.map((c) => {
       this.applied = c.index;
-      const { id, input } = JSON.parse(dec.decode(c.data)) as { id: string; input: LedgerInput };
-      const earlier = this.seen.get(id);
-      if (earlier !== undefined) return earlier; // a duplicate answers with the first copy's result
-      const out = this.execute(input);
-      this.seen.set(id, out);
+      const out = this.execute(JSON.parse(dec.decode(c.data)) as LedgerInput);
       if (this.balances.alice < 0 || this.balances.bob < 0) this.wentNegative = true;
       return out;
     });
@@ -75,14 +70,11 @@ class Ledger implements StateMachine<LedgerOutput> {
   }
 
   snapshot(): Uint8Array {
-    return enc.encode(JSON.stringify({ balances: this.balances, seen: [...this.seen] }));
+    return enc.encode(JSON.stringify(this.balances));
   }
 
   restore(s: StateMachineSnapshot): void {
-    const v = JSON.parse(dec.decode(s.data)) as { balances: Record<Account, number>; seen: [string, LedgerOutput][] };
-    this.balances = v.balances;
-    this.seen.clear();
-    for (const [id, out] of v.seen) this.seen.set(id, out);
+    this.balances = JSON.parse(dec.decode(s.data)) as Record<Account, number>;
     this.applied = s.index;
   }
 }
@@ -133,7 +125,6 @@ describe('the ledger stays correct under faults', () => {
       await sim.runUntil(() => sim.leader() !== undefined);
       sim.chaos();
 
-      let requests = 0;
       const { recorder } = await runWorkload<LedgerInput, LedgerOutput, LedgerOutput>(sim, {
         clients: 4,
         ops: 200,
@@ -150,8 +141,7 @@ describe('the ledger stays correct under faults', () => {
             await replica.read({ timeoutMs });
             return { op: 'balance', amount: ledger.balances[input.account] };
           }
-          const command = enc.encode(JSON.stringify({ id: `r${requests++}`, input }));
-          return replica.propose(command, { timeoutMs });
+          return replica.propose(enc.encode(JSON.stringify(input)), { timeoutMs });
         },
       });
 

@@ -6,6 +6,7 @@ import { ApplyFailedError } from './errors.js';
 import { decodeAddress, decodeEnvelope, type Envelope } from './envelope.js';
 import type { Members } from './membership.js';
 import type { Proposals } from './proposals.js';
+import { SessionTable } from './sessions.js';
 import { decodeSnapshotPayload, type Snapshotter } from './snapshots.js';
 import type { Command, StateMachine } from './state-machine.js';
 
@@ -24,6 +25,8 @@ type Task = { kind: 'entries'; entries: Entry[] } | { kind: 'snapshot'; snapshot
 export interface ApplierHooks {
   /** Entries up to `index` are applied. */
   applied(index: number, commands: number, seconds: number): void;
+  /** The command at `index` was dropped as a duplicate (see `sessions.ts`). */
+  duplicate(index: number): void;
   /** A conf change was applied: `id` was added (as a learner or voter) or removed. */
   memberChanged(kind: 'added' | 'removed', id: number, address: string, learner: boolean): void;
   /** A snapshot was created locally or restored from the leader. */
@@ -46,6 +49,14 @@ export type OwnRequest = (env: Envelope | undefined) => number | undefined;
  * the state machine's own applied index, see `state-machine.ts`); conf changes go to the
  * RaftNode and the address book; every applied entry is matched against pending requests.
  *
+ * Exactly-once commands (thesis §6.3, see `sessions.ts`): every command entry, in log order,
+ * goes through the session table, also one the state machine skips because it already holds
+ * it (the node re-delivers the entries after the stored snapshot at every start, and the
+ * table must be rebuilt from them). A command the table drops (a duplicate) never reaches the
+ * state machine; its index still counts as applied, and it settles no request: its proposer
+ * was answered by the first copy, or, when that copy reached this member inside a snapshot,
+ * its request times out (outcome unknown).
+ *
  * Invariant: `appliedIndex` only grows, and equals the index of the last entry (or snapshot)
  * whose effects are in the state machine, the RaftNode configuration and the address book.
  * Invariant: no entry is ever skipped. When the state machine throws, the applier stops at
@@ -62,6 +73,7 @@ export class Applier {
     stateMachine: StateMachine;
     smApplied: number;
     proposals: Proposals;
+    sessions: SessionTable;
     members: Members;
     snapshotter: Snapshotter;
     clock: Clock;
@@ -124,12 +136,19 @@ export class Applier {
     if (index <= this.appliedIndex) return;
     const start = d.clock.now();
     const payload = decodeSnapshotPayload(snap.data);
+    let sessions: SessionTable;
+    try {
+      sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
+    } catch (err) {
+      throw new ApplyFailedError(index, `the session table of the snapshot at index ${index} is malformed`, { cause: err });
+    }
     try {
       await d.stateMachine.restore({ index, term, data: payload.data });
     } catch (err) {
       throw new ApplyFailedError(index, `the state machine failed to restore the snapshot at index ${index}`, { cause: err });
     }
     d.members.reset(payload.book, snap.metadata.confState);
+    d.sessions.reset(sessions);
     d.smApplied = index;
     this.appliedIndex = index;
     d.snapshotter.lastIndex = Math.max(d.snapshotter.lastIndex, index);
@@ -154,8 +173,13 @@ export class Applier {
       if (e.index <= this.appliedIndex) continue;
       if (e.type === EntryType.EntryNormal) {
         const env = decodeEnvelope(e.data);
+        // The table sees every command, including those the state machine already holds.
+        const first = env === undefined || d.sessions.maybeApply(env);
         if (e.data.length === 0 || e.index <= d.smApplied) {
           d.proposals.applied(e.index, undefined, undefined);
+        } else if (!first) {
+          d.proposals.skipped(e.index, d.own(env));
+          d.hooks.duplicate(e.index);
         } else {
           batch.push({ entry: env === undefined ? e : { ...e, data: env.payload }, seq: d.own(env) });
         }
@@ -200,6 +224,7 @@ export class Applier {
       else {
         const v2 = decodeConfChangeV2(e.data);
         d.node.applyConfChange(v2);
+        for (const c of v2.changes) if (c.type === ConfChangeType.ConfChangeRemoveNode) d.sessions.removeProposer(c.nodeId);
         d.proposals.applied(e.index, d.own(decodeEnvelope(v2.context)), undefined);
         this.appliedIndex = e.index;
         return;
@@ -226,6 +251,7 @@ export class Applier {
         d.hooks.memberChanged('added', cc.nodeId, address, cc.type === ConfChangeType.ConfChangeAddLearnerNode);
         break;
       case ConfChangeType.ConfChangeRemoveNode:
+        d.sessions.removeProposer(cc.nodeId);
         d.hooks.memberChanged('removed', cc.nodeId, address, false);
         break;
       case ConfChangeType.ConfChangeUpdateNode:

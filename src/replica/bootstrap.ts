@@ -6,6 +6,7 @@ import type { Storage } from '../storage/storage.js';
 import { encodeAddress, encodeEnvelope } from './envelope.js';
 import type { PeerAddress } from './membership.js';
 import type { ReplicaOptions } from './options.js';
+import { SessionTable } from './sessions.js';
 import { decodeSnapshotPayload } from './snapshots.js';
 
 /** What a replica starts from, read from its storage and state machine. */
@@ -18,6 +19,11 @@ export interface StartState {
   hardState: HardState;
   /** The address book of the stored snapshot. */
   book: Map<number, string>;
+  /**
+   * The session table of the stored snapshot (empty without one, or for a version 1 snapshot).
+   * The applier brings it up to date from the entries the node re-delivers after the snapshot.
+   */
+  sessions: SessionTable;
 }
 
 /**
@@ -27,9 +33,11 @@ export interface StartState {
  *   from the leader's log (bootstrap conf changes at indexes 1..n) or, when the leader has
  *   compacted them, from a snapshot;
  * - otherwise a restart: the hard state, configuration and log come from the storage, and the
- *   state machine is restored from the stored snapshot if its `appliedIndex()` is older.
+ *   state machine is restored from the stored snapshot if its `appliedIndex()` is older. The
+ *   session table always comes from the stored snapshot.
  *
- * @throws {@link ConfigInvalidError} for an empty storage with neither `peers` nor `join`.
+ * @throws {@link ConfigInvalidError} for an empty storage with neither `peers` nor `join`;
+ * `RangeError` for a stored snapshot whose session table is malformed.
  */
 export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState> {
   const { storage, stateMachine: sm } = o;
@@ -41,12 +49,13 @@ export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState>
     throw new ConfigInvalidError('peers (a new cluster) or join (an existing one) is required with an empty storage');
   }
   const payload = decodeSnapshotPayload(snap.data);
+  const sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
   let smApplied = await sm.appliedIndex();
   if (snap.metadata.index > 0 && smApplied < snap.metadata.index) {
     await sm.restore({ index: snap.metadata.index, term: snap.metadata.term, data: payload.data });
     smApplied = snap.metadata.index;
   }
-  return { fresh, smApplied, hardState: init.hardState, book: payload.book };
+  return { fresh, smApplied, hardState: init.hardState, book: payload.book, sessions };
 }
 
 /**

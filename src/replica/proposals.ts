@@ -102,6 +102,20 @@ export class Proposals {
     if (seq !== undefined) this.settle(seq, result);
   }
 
+  /**
+   * Called instead of {@link Proposals.applied} for an entry the session table dropped (a
+   * duplicate command, see `sessions.ts`). It neither resolves nor rejects request `seq`: the
+   * first copy of the command answered it, or, when that copy reached this replica inside a
+   * snapshot, the request times out with an unknown outcome. Another request waiting at
+   * `index` was overwritten and is rejected, as in `applied`.
+   */
+  skipped(index: number, seq: number | undefined): void {
+    const waiting = this.byIndex.get(index);
+    if (waiting !== undefined && waiting !== seq) {
+      this.fail(waiting, new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`));
+    }
+  }
+
   /** Resolves request `seq` with `result`. */
   settle(seq: number, result: unknown): void {
     const p = this.take(seq);

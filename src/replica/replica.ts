@@ -117,6 +117,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         writer: this.writer,
         stateMachine,
         book: () => this.members.addresses(),
+        sessions: () => st.sessions.encode(),
         confState: () => this.node.status().config,
         every: this.opts.snapshotEvery,
         tail: this.opts.compactionTail,
@@ -130,12 +131,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         stateMachine,
         smApplied: st.smApplied,
         proposals: this.requests.proposals,
+        sessions: st.sessions,
         members: this.members,
         snapshotter,
         clock: this.clock,
         own: this.requests.own,
         hooks: {
           applied: (index, commands, seconds) => this.onApplied(index, commands, seconds),
+          duplicate: () => this.metricsImpl.duplicates.inc(),
           memberChanged: (kind, id, address, learner) => this.onMemberChanged(kind, id, address, learner),
           snapshot: (kind, index, seconds) => {
             this.metricsImpl.snapshots.inc({ kind });

@@ -5,28 +5,40 @@ import type { StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 
 /**
- * The data of a replica's snapshot: the address book, then the state machine's bytes.
+ * The data of a replica's snapshot: the address book, the client-session table (see
+ * `sessions.ts`), then the state machine's bytes.
  *
- * Layout (big-endian): tag `0x53` (u8), count (u32), then per member id (f64), address
- * length (u32) and UTF-8 address, then the state machine's snapshot to the end.
+ * Layout (big-endian): a tag (u8) naming the format version, count (u32), then per member id
+ * (f64), address length (u32) and UTF-8 address; in version 2 then the session table's length
+ * (u32) and bytes; then the state machine's snapshot to the end.
+ * - Version 1, tag `0x53`: book and state machine bytes. Still read (its session table is
+ *   absent); no longer written.
+ * - Version 2, tag `0x54`: book, session table and state machine bytes.
  */
 export interface SnapshotPayload {
   /** Every member's address as of the snapshot. */
   book: Map<number, string>;
+  /**
+   * The encoded session table as of the snapshot; absent in a version 1 snapshot. When
+   * encoding, an absent table is written as an empty one.
+   */
+  sessions?: Uint8Array;
   /** The state machine's snapshot bytes. */
   data: Uint8Array;
 }
 
-const TAG = 0x53;
+const TAG_V1 = 0x53;
+const TAG_V2 = 0x54;
 
 /** Encodes a {@link SnapshotPayload}. */
 export function encodeSnapshotPayload(p: SnapshotPayload): Uint8Array {
   const addrs = [...p.book].map(([id, a]) => [id, encodeAddress(a)] as const);
-  let size = 5 + p.data.length;
+  const sessions = p.sessions ?? new Uint8Array(0);
+  let size = 5 + 4 + sessions.length + p.data.length;
   for (const [, a] of addrs) size += 12 + a.length;
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
-  out[0] = TAG;
+  out[0] = TAG_V2;
   dv.setUint32(1, addrs.length);
   let off = 5;
   for (const [id, a] of addrs) {
@@ -35,17 +47,20 @@ export function encodeSnapshotPayload(p: SnapshotPayload): Uint8Array {
     out.set(a, off + 12);
     off += 12 + a.length;
   }
-  out.set(p.data, off);
+  dv.setUint32(off, sessions.length);
+  out.set(sessions, off + 4);
+  out.set(p.data, off + 4 + sessions.length);
   return out;
 }
 
 /**
- * Decodes a {@link SnapshotPayload}. Bytes that are not one (an empty snapshot, or one written
- * by something else) decode to an empty book and the bytes themselves as state.
+ * Decodes a {@link SnapshotPayload} of either version. Bytes that are not one (an empty
+ * snapshot, or one written by something else) decode to an empty book, no session table and
+ * the bytes themselves as state.
  */
 export function decodeSnapshotPayload(bytes: Uint8Array): SnapshotPayload {
   const book = new Map<number, string>();
-  if (bytes.length < 5 || bytes[0] !== TAG) return { book, data: bytes };
+  if (bytes.length < 5 || (bytes[0] !== TAG_V1 && bytes[0] !== TAG_V2)) return { book, data: bytes };
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = dv.getUint32(1);
   let off = 5;
@@ -57,7 +72,11 @@ export function decodeSnapshotPayload(bytes: Uint8Array): SnapshotPayload {
     book.set(id, decodeAddress(bytes.subarray(off + 12, off + 12 + len)));
     off += 12 + len;
   }
-  return { book, data: bytes.subarray(off) };
+  if (bytes[0] === TAG_V1) return { book, data: bytes.subarray(off) };
+  if (off + 4 > bytes.length) return { book: new Map(), data: bytes };
+  const len = dv.getUint32(off);
+  if (off + 4 + len > bytes.length) return { book: new Map(), data: bytes };
+  return { book, sessions: bytes.subarray(off + 4, off + 4 + len), data: bytes.subarray(off + 4 + len) };
 }
 
 /** What {@link Snapshotter} needs from the replica. */
@@ -70,6 +89,8 @@ export interface SnapshotterDeps {
   stateMachine: StateMachine;
   /** The address book to include. */
   book: () => Map<number, string>;
+  /** The encoded session table to include, as of the applied index. */
+  sessions: () => Uint8Array;
   /** The configuration as of the applied index. */
   confState: () => ConfState;
   /** Applied entries between snapshots. */
@@ -80,9 +101,10 @@ export interface SnapshotterDeps {
 
 /**
  * Takes a snapshot every `every` applied entries: the state machine's `snapshot()` plus the
- * address book, recorded with `storage.createSnapshot` at the applied index, then compacts
- * the log up to `tail` entries before it (etcd's `SnapshotCatchUpEntries`). It runs on the
- * apply queue, so no `apply` is in progress meanwhile.
+ * address book and the session table, recorded with `storage.createSnapshot` at the applied
+ * index, then compacts the log up to `tail` entries before it (etcd's `SnapshotCatchUpEntries`).
+ * It runs on the apply queue, so no `apply` is in progress meanwhile and the session table is
+ * that of the applied index.
  */
 export class Snapshotter {
   private readonly deps: SnapshotterDeps;
@@ -117,8 +139,9 @@ export class Snapshotter {
   /** Takes, stores and compacts a snapshot at `applied`. Returns the stored snapshot. */
   async take(applied: number): Promise<Snapshot> {
     const d = this.deps;
+    const sessions = d.sessions();
     const data = await d.stateMachine.snapshot();
-    const payload = encodeSnapshotPayload({ book: d.book(), data });
+    const payload = encodeSnapshotPayload({ book: d.book(), sessions, data });
     const confState = d.confState();
     this.lastIndex = applied;
     this.forced = false;

@@ -21,6 +21,7 @@ test('metrics() exposes the required Prometheus names, and metricsJSON() the sam
     'raft_proposals_applied_total',
     'raft_proposals_pending 0',
     'raft_proposals_failed_total',
+    'raft_proposals_duplicate_total',
     'raft_storage_fsync_duration_seconds_bucket',
     'raft_apply_duration_seconds_bucket',
     'raft_snapshot_total{kind="created"}',

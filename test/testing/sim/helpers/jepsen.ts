@@ -30,8 +30,6 @@ export interface JepsenOptions {
   chaos?: ChaosOptions;
   /** Receives a line per completed read (for debugging a failing seed). */
   debug?: (line: string) => void;
-  /** Whether the state machines skip a command id applied before (default true; see `JsonMachine.dedupe`). */
-  dedupe?: boolean;
   /** Trace lines to keep. */
   traceLines?: number;
 }
@@ -44,8 +42,13 @@ export interface JepsenResult {
   missing: string[];
   /** Members whose final state differs from the leader's. */
   diverged: number[];
-  /** Commands a final member's state machine received twice (network-duplicated proposals). */
+  /** Commands a final member's state machine received twice (the Replica should deliver none). */
   duplicates: number;
+  /**
+   * Commands the final members' replicas dropped as duplicates (`raft_proposals_duplicate_total`,
+   * the most of any member; counted since each replica's latest start).
+   */
+  droppedDuplicates: number;
   counts: WorkloadCounts;
   stats: SimStats;
   chaos: ChaosCounts;
@@ -97,7 +100,6 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
     members: o.members,
     stateMachine: (id) => {
       const m = (o.kind === 'register' ? registerMachine() : kvMachine()) as unknown as AnyMachine;
-      m.dedupe = o.dedupe ?? true;
       machines.set(id, m);
       return m;
     },
@@ -151,11 +153,14 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
   const finalIds = [...cfg.voters, ...cfg.learners];
   const missing: string[] = [];
   let duplicates = 0;
+  let droppedDuplicates = 0;
   const diverged: number[] = [];
   const leaderState = JSON.stringify(machines.get(leader.id)!.state);
   for (const id of finalIds) {
     const sm = machines.get(id)!;
     duplicates = Math.max(duplicates, sm.duplicates);
+    const metric = (await sim.replica(id)?.metricsJSON())?.['raft_proposals_duplicate_total']?.values[0]?.value ?? 0;
+    droppedDuplicates = Math.max(droppedDuplicates, metric);
     if (JSON.stringify(sm.state) !== leaderState) diverged.push(id);
     for (const op of history) {
       if (op.outcome === 'ok' && isWrite(op.input) && !sm.ids.has(opIds.get(op.input)!)) missing.push(`${id}:${opIds.get(op.input)!}`);
@@ -167,6 +172,7 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
     missing,
     diverged,
     duplicates,
+    droppedDuplicates,
     counts,
     stats: sim.stats(),
     chaos: { ...chaos.counts },

@@ -12,21 +12,16 @@ export function encodeCommand(id: string, input: unknown): Uint8Array {
 /**
  * An in-memory state machine over a pure `step`, with JSON commands `{ id, input }`. It keeps
  * the ids of every command it applied (in its snapshots too), so a test can check that every
- * acknowledged write is present, even one a later write overwrote.
+ * acknowledged write is present, even one a later write overwrote, and counts commands that
+ * arrive a second time. It does not dedupe them: the Replica's client sessions apply each
+ * proposal once (see `src/replica/sessions.ts`), and `duplicates` must stay 0.
  */
 export class JsonMachine<S, I, O> implements StateMachine<O> {
   state: S;
   applied = 0;
   readonly ids = new Set<string>();
-  /** The result of every applied command, by id: a duplicate answers with the first result. */
-  private readonly results = new Map<string, O>();
-  /** Commands that arrived a second time (skipped when `dedupe` is on). */
+  /** Commands that arrived a second time (applied again: the Replica should never deliver one). */
   duplicates = 0;
-  /**
-   * Whether a command id applied before is skipped (Raft thesis §6.3 client sessions): a
-   * forwarded proposal that the network duplicates is appended twice by the leader.
-   */
-  dedupe = true;
   private readonly step: (s: S, input: I) => [S, O];
 
   constructor(init: S, step: (s: S, input: I) => [S, O]) {
@@ -42,33 +37,23 @@ export class JsonMachine<S, I, O> implements StateMachine<O> {
     return commands.map((c) => {
       const { id, input } = JSON.parse(dec.decode(c.data)) as { id: string; input: I };
       this.applied = c.index;
-      if (this.ids.has(id)) {
-        this.duplicates++;
-        // The proposer may still wait for it (the first copy may have reached this member
-        // inside a snapshot), so a duplicate answers with the first copy's result.
-        if (this.dedupe) return this.results.get(id)!;
-      }
+      if (this.ids.has(id)) this.duplicates++;
       const [next, out] = this.step(this.state, input);
       this.state = next;
       this.ids.add(id);
-      this.results.set(id, out);
       return out;
     });
   }
 
   snapshot(): Uint8Array {
-    return enc.encode(JSON.stringify({ state: this.state, results: [...this.results], applied: this.applied }));
+    return enc.encode(JSON.stringify({ state: this.state, ids: [...this.ids], applied: this.applied }));
   }
 
   restore(s: StateMachineSnapshot): void {
-    const v = JSON.parse(dec.decode(s.data)) as { state: S; results: [string, O][] };
+    const v = JSON.parse(dec.decode(s.data)) as { state: S; ids: string[] };
     this.state = v.state;
     this.ids.clear();
-    this.results.clear();
-    for (const [id, out] of v.results) {
-      this.ids.add(id);
-      this.results.set(id, out);
-    }
+    for (const id of v.ids) this.ids.add(id);
     this.applied = s.index;
   }
 }
