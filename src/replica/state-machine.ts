@@ -16,6 +16,16 @@
  * and membership changes are handled by the replica. `appliedIndex()` may thus lag the
  * replica's applied index; it never exceeds it.
  *
+ * ## Each proposal once (client sessions)
+ *
+ * The network may deliver a forwarded proposal twice, and the leader then commits it twice.
+ * The replica drops every copy after the first, on every member alike (Raft thesis §6.3; see
+ * `sessions.ts`), so a state machine needs no request ids of its own to be idempotent. A
+ * dropped copy is not passed to `apply`; its index still counts as applied, so the indexes
+ * given to `apply` may have gaps. A proposal committed very late (more than 4096 requests of
+ * its proposer after a later one was applied) is dropped too: its `propose` times out with an
+ * unknown outcome. A new `propose` call is always a new request, even with the same bytes.
+ *
  * ## Snapshots
  *
  * Every `snapshotEvery` applied entries the replica calls {@link StateMachine.snapshot} (never
