@@ -12,13 +12,15 @@ export interface Clock {
   every(ms: number, fn: () => void): Cancel;
 }
 
-/** A {@link Clock} over the process's real timers (`setInterval`, `performance.now`). */
+/**
+ * A {@link Clock} over the process's real timers (`setInterval`, `performance.now`). Its
+ * timers keep the process alive, as a running server does: a replica runs until it is
+ * stopped.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   every(ms, fn) {
     const h = setInterval(fn, ms);
-    // Timers never keep the process alive by themselves.
-    h.unref();
     return () => clearInterval(h);
   },
 };

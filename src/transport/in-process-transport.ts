@@ -1,5 +1,6 @@
 import { FrameDecoder } from '../codec/frame.js';
 import { decodeMessage, encodeMessageFrame } from '../codec/message.js';
+import { ConfigInvalidError } from '../raft/errors.js';
 import { MessageType, type Message } from '../raft/messages.js';
 import { AbstractTransport, type TransportOptions } from './abstract-transport.js';
 import { FrameRefusedError, PeerRefusedError, SendFailedError } from './errors.js';
@@ -79,6 +80,13 @@ export class InProcessTransport extends AbstractTransport {
   protected override _close(): Promise<void> {
     this.#port.detach(this.#endpoint);
     return Promise.resolve();
+  }
+
+  /** Refuses anything but an `inproc://<id>` address, with a message saying so. */
+  protected override _checkAddress(address: string): void {
+    if (!/^inproc:\/\/[1-9][0-9]*$/.test(address)) {
+      throw new ConfigInvalidError(`transport ${this.id}: in-process addresses look like inproc://<id>, got '${address}'`);
+    }
   }
 
   /** Encodes the message into a frame and hands it to the network. */

@@ -201,3 +201,11 @@ describe('InProcessNetwork faults (seeded, reproducible)', () => {
     expect(() => net.transport(1)).toThrow(/already/);
   });
 });
+
+test('an address that is not inproc://<id> is refused with a clear error', () => {
+  const net = new InProcessNetwork({ seed: 1 });
+  const t = net.transport(1);
+  expect(() => t.addPeer(2, '2')).toThrow(/inproc:\/\/<id>/);
+  expect(() => t.addPeer(2, '127.0.0.1:7002')).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  expect(() => t.addPeer(2, 'inproc://2')).not.toThrow();
+});
