@@ -44,6 +44,10 @@ export class MemberProcess {
   readonly child: ChildProcess;
   leader = 0;
   term = 0;
+  /** False once the process has exited. */
+  alive = true;
+  /** The messages of the member's `error` events (storage failures, failed applies, …). */
+  readonly errors: string[] = [];
   private seq = 0;
   private readonly waiting = new Map<number, (a: Answer) => void>();
   private readonly started: Promise<void>;
@@ -55,6 +59,8 @@ export class MemberProcess {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    // Writing to a killed member's stdin fails with EPIPE; the request is answered ERR_EXITED.
+    this.child.stdin!.on('error', () => undefined);
     let onStarted: () => void = () => undefined;
     let onFailed: (e: Error) => void = () => undefined;
     this.started = new Promise((resolve, reject) => {
@@ -62,6 +68,7 @@ export class MemberProcess {
       onFailed = reject;
     });
     void this.exited.then((code) => {
+      this.alive = false;
       onFailed(new Error(`member ${id} exited with ${code}`));
       for (const w of this.waiting.values()) w({ req: 0, ok: false, code: 'ERR_EXITED', message: 'member exited' });
       this.waiting.clear();
@@ -73,6 +80,7 @@ export class MemberProcess {
         this.leader = msg.leader ?? 0;
         this.term = msg.term ?? 0;
       } else if (msg.event === 'fatal') onFailed(new Error(`member ${id}: ${msg.message}`));
+      else if (msg.event === 'error') this.errors.push(msg.message ?? '');
       else if (msg.event === undefined) {
         this.waiting.get(msg.req)?.(msg);
         this.waiting.delete(msg.req);
@@ -85,9 +93,13 @@ export class MemberProcess {
     return this.started;
   }
 
-  /** Sends a request and resolves with the answer. */
+  /**
+   * Sends a request and resolves with the answer; `ERR_EXITED` if the process exits first, or
+   * `ERR_NOT_SENT` at once if it had already exited (so the request was never sent).
+   */
   request(op: Record<string, unknown>): Promise<Answer> {
     const req = ++this.seq;
+    if (!this.alive) return Promise.resolve({ req, ok: false, code: 'ERR_NOT_SENT', message: 'member had exited' });
     return new Promise((resolve) => {
       this.waiting.set(req, resolve);
       this.child.stdin!.write(`${JSON.stringify({ ...op, req })}\n`);
@@ -98,6 +110,16 @@ export class MemberProcess {
   kill9(): Promise<number | null> {
     this.child.kill('SIGKILL');
     return this.exited;
+  }
+
+  /** Suspends the process with SIGSTOP (it keeps its sockets but answers nothing). */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** Resumes a process suspended with {@link MemberProcess.pause}. */
+  resume(): void {
+    this.child.kill('SIGCONT');
   }
 
   /** Asks the member to stop cleanly. */

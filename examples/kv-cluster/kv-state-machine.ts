@@ -1,17 +1,24 @@
 /**
  * A tiny replicated key-value state machine for the raftkit examples: commands are JSON
- * `{ op: 'put', key, value }` or `{ op: 'delete', key }`, and the state is a Map. It is in
- * memory, so it starts at applied index 0 and is rebuilt from the stored snapshot and log.
+ * `{ op: 'put', key, value }`, `{ op: 'delete', key }` or `{ op: 'cas', key, expected, value }`
+ * (compare-and-set: write `value` only if the key's value is `expected`, `null` meaning
+ * "absent"), and the state is a Map. It is in memory, so it starts at applied index 0 and is
+ * rebuilt from the stored snapshot and log.
  */
 import type { Command, StateMachine, StateMachineSnapshot } from '../../src/index.js';
 
 /** A KV command. */
-export type KvCommand = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
+export type KvCommand =
+  | { op: 'put'; key: string; value: string }
+  | { op: 'delete'; key: string }
+  | { op: 'cas'; key: string; expected: string | null; value: string };
 
-/** What a KV command returns: the previous value of the key, if any. */
+/** What a KV command returns: the previous value of the key, if any, and for `cas` whether it swapped. */
 export interface KvResult {
   /** The value the key had before the command. */
   prev: string | undefined;
+  /** For `cas` only: whether the key held `expected`, so `value` was written. */
+  swapped?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -36,9 +43,19 @@ export class KvStateMachine implements StateMachine<KvResult> {
       this.applied = c.index;
       const cmd = JSON.parse(dec.decode(c.data)) as KvCommand;
       const prev = this.data.get(cmd.key);
-      if (cmd.op === 'put') this.data.set(cmd.key, cmd.value);
-      else this.data.delete(cmd.key);
-      return { prev };
+      switch (cmd.op) {
+        case 'put':
+          this.data.set(cmd.key, cmd.value);
+          return { prev };
+        case 'delete':
+          this.data.delete(cmd.key);
+          return { prev };
+        case 'cas': {
+          const swapped = (prev ?? null) === cmd.expected;
+          if (swapped) this.data.set(cmd.key, cmd.value);
+          return { prev, swapped };
+        }
+      }
     });
   }
 

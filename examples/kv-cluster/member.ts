@@ -7,19 +7,26 @@
  *
  * It is driven over stdin/stdout with one JSON object per line:
  * - requests `{ "req": 1, "op": "put", "key": "k", "value": "v" }`, `{ "req": 2, "op": "get", "key": "k" }`
- *   (a linearizable read), `{ "req": 3, "op": "status" }`;
- * - answers `{ "req": 1, "ok": true, "result": ... }` or `{ "req": 1, "ok": false, "code": "ERR_...", "message": "..." }`;
+ *   (a linearizable read), `{ "req": 3, "op": "delete", "key": "k" }`,
+ *   `{ "req": 4, "op": "cas", "key": "k", "expected": "v" | null, "value": "w" }` (compare-and-set;
+ *   `expected: null` means "only if absent"), `{ "req": 5, "op": "status" }`; put, get, delete and
+ *   cas take an optional `"timeoutMs"` (the Replica's request deadline, `RequestOptions.timeoutMs`);
+ * - answers `{ "req": 1, "ok": true, "result": ... }` or `{ "req": 1, "ok": false, "code": "ERR_...", "message": "..." }`:
+ *   put and delete answer `{ "prev": ... }` (absent when the key was), cas `{ "prev": ..., "swapped": true }`,
+ *   get `{ "value": "v" | null }`;
  * - events `{ "event": "started" }` and `{ "event": "leader-change", "leader": 2, "term": 3 }`.
  */
 import { createInterface } from 'node:readline';
-import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError } from '../../src/index.js';
+import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError, type RequestOptions } from '../../src/index.js';
 import { KvStateMachine, encodeKv } from './kv-state-machine.js';
 
 interface Request {
   req: number;
-  op: 'put' | 'get' | 'delete' | 'status';
+  op: 'put' | 'get' | 'delete' | 'cas' | 'status';
   key?: string;
   value?: string;
+  expected?: string | null;
+  timeoutMs?: number;
 }
 
 function out(obj: unknown): void {
@@ -51,13 +58,16 @@ async function main(): Promise<void> {
   replica.on('error', (err) => out({ event: 'error', message: err.message }));
 
   const handle = async (r: Request): Promise<unknown> => {
+    const opts: RequestOptions = typeof r.timeoutMs === 'number' && r.timeoutMs > 0 ? { timeoutMs: r.timeoutMs } : {};
     switch (r.op) {
       case 'put':
-        return replica.propose(encodeKv({ op: 'put', key: r.key ?? '', value: r.value ?? '' }));
+        return replica.propose(encodeKv({ op: 'put', key: r.key ?? '', value: r.value ?? '' }), opts);
       case 'delete':
-        return replica.propose(encodeKv({ op: 'delete', key: r.key ?? '' }));
+        return replica.propose(encodeKv({ op: 'delete', key: r.key ?? '' }), opts);
+      case 'cas':
+        return replica.propose(encodeKv({ op: 'cas', key: r.key ?? '', expected: r.expected ?? null, value: r.value ?? '' }), opts);
       case 'get':
-        await replica.read();
+        await replica.read(opts);
         return { value: sm.get(r.key ?? '') ?? null };
       case 'status': {
         const s = replica.status();
