@@ -76,10 +76,10 @@ function diskTcp(): Setup {
 function memoryInProcess(): Setup {
   return {
     name: 'MemoryStorage + InProcessNetwork',
-    async make(ids) {
+    make(ids) {
       const net = new InProcessNetwork({ seed: 1 });
       const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));
-      return ids.map((id) => ({ storage: new MemoryStorage(), transport: net.transport(id), peers }));
+      return Promise.resolve(ids.map((id) => ({ storage: new MemoryStorage(), transport: net.transport(id), peers })));
     },
     cleanup: () => undefined,
   };
@@ -120,7 +120,7 @@ async function oneRun(setup: Setup): Promise<{ opsPerSec: number; p50: number; p
   const k0 = performance.now();
   await leader.stop();
   const rest = rs.filter((r) => r !== leader);
-  let failoverMs = NaN;
+  let failoverMs: number;
   for (;;) {
     const l = rest.find((r) => r.status().role === StateType.Leader);
     if (l !== undefined) {
