@@ -53,6 +53,8 @@ export class ReplicaMetrics {
   readonly failed: Counter<'reason'>;
   /** `raft_proposals_duplicate_total`. */
   readonly duplicates: Counter;
+  /** Peer messages the node refused, by error code. */
+  readonly refused: Counter<'code'>;
   /** `raft_storage_fsync_duration_seconds`. */
   readonly fsync: Histogram;
   /** `raft_apply_duration_seconds`. */
@@ -76,6 +78,7 @@ export class ReplicaMetrics {
     this.committed = new Counter({ name: 'raft_proposals_committed_total', help: 'Entries known to be committed (counted up to the commit index).', registers });
     this.applied = new Counter({ name: 'raft_proposals_applied_total', help: 'Entries applied (counted up to the applied index).', registers });
     this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Failed requests, by reason.', labelNames: ['reason'], registers });
+    this.refused = new Counter({ name: 'raft_messages_refused_total', help: 'Peer messages the Raft node refused, by error code.', labelNames: ['code'], registers });
     this.duplicates = new Counter({ name: 'raft_proposals_duplicate_total', help: 'Committed commands dropped as duplicates of an applied one (client sessions).', registers });
     this.fsync = new Histogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: sec(0.0001, 2, 16), registers });
     this.apply = new Histogram({ name: 'raft_apply_duration_seconds', help: 'Duration of applying one batch of committed entries.', buckets: sec(0.0001, 2, 18), registers });

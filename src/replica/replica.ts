@@ -1,6 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { ConfChangeType } from '../raft/conf-change.js';
 import type { ConfState, Entry, HardState } from '../raft/entry.js';
+import { RaftkitError } from '../errors.js';
+import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
@@ -323,8 +325,15 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.rtt.received(m, now);
     try {
       this.node.step(m);
-    } catch {
-      // Peer input that the node refuses (a response from a removed peer, …) is dropped.
+    } catch (err) {
+      // Peer input the node refuses (a response from a removed peer, a proposal during a
+      // transfer, …) is dropped and counted; a broken invariant stops the replica.
+      const code = err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN';
+      this.metricsImpl.refused.inc({ code });
+      if (err instanceof RaftInvariantError || !(err instanceof RaftkitError)) {
+        this.halt(err instanceof Error ? err : new Error(String(err)), `replica stopped: ${String(err)}`);
+        return;
+      }
     }
     this.loop.schedule();
   };

@@ -1,4 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
+import { encodeMessageFrame } from '../../src/codec/message.js';
+import { MessageType, createMessage } from '../../src/raft/messages.js';
 import { Cluster, set } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
@@ -42,4 +44,17 @@ test('metrics() exposes the required Prometheus names, and metricsJSON() the sam
   expect(await follower.metrics()).toContain('raft_is_leader 0');
   // Registries are per replica: the follower's counters are its own.
   expect(leader.id).not.toBe(follower.id);
+});
+
+test('a peer message the node refuses is dropped and counted by code; the replica keeps running', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3]));
+  const leader = await c.waitLeader();
+  const peer = c.running().find((r) => r.id !== leader.id)!.id;
+  // A proposal with no entries passes the transport's checks; the leader's Raft node
+  // refuses it (ERR_PROPOSAL_DROPPED).
+  c.network.injectFrame(peer, leader.id, encodeMessageFrame(createMessage({ type: MessageType.MsgProp, from: peer, to: leader.id })));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(await leader.metrics()).toContain('raft_messages_refused_total{code="ERR_PROPOSAL_DROPPED"} 1');
+  expect(leader.lifecycle).toBe('open');
+  await expect(leader.propose(set('still', 'works'))).resolves.toBeDefined();
 });
