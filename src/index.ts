@@ -96,7 +96,7 @@ export type {
   LevelStoragePathOptions,
   LevelStorageRecovery,
 } from './storage/level-storage.js';
-export { CorruptStorageError, StorageInvalidArgumentError, StorageNotOpenError } from './storage/errors.js';
+export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
 export { Replica } from './replica/replica.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
 export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';

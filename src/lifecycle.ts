@@ -8,8 +8,8 @@ import { RaftkitError } from './errors.js';
 export type ResourceStatus = 'opening' | 'open' | 'closing' | 'closed';
 
 /**
- * A call was made on a storage, transport or replica that is closing or closed.
- * Code: `'ERR_NOT_OPEN'`.
+ * A call was made on a storage, transport or replica that is not open (a storage read before
+ * `open()` finished, or any call once `close()` started). Code: `'ERR_NOT_OPEN'`.
  */
 export class NotOpenError extends RaftkitError {
   /**
@@ -18,5 +18,9 @@ export class NotOpenError extends RaftkitError {
    */
   constructor(what: string, status: ResourceStatus) {
     super('ERR_NOT_OPEN', `${what}: not open (status ${status})`);
+    this.status = status;
   }
+
+  /** The status the resource was in when the call was refused. */
+  readonly status: ResourceStatus;
 }

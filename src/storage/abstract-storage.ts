@@ -1,7 +1,8 @@
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from '../raft/entry.js';
 import { CompactedError, SnapOutOfDateError, UnavailableError } from '../raft/errors.js';
 import type { InitialState } from '../raft/log-storage.js';
-import { StorageInvalidArgumentError, StorageNotOpenError } from './errors.js';
+import { NotOpenError } from '../lifecycle.js';
+import { StorageInvalidArgumentError } from './errors.js';
 import type { ResourceStatus, SaveRequest, SnapshotStreams, Storage, StorageCapabilities } from './storage.js';
 
 /** The chunk size the default {@link AbstractStorage._readSnapshotChunks} slices data into: 1 MiB. */
@@ -56,9 +57,9 @@ function checkEntries(entries: readonly Entry[]): void {
  * checks the lifecycle status and validates its arguments, then calls a `protected _method`
  * with normalised arguments. An adapter implements the `_` methods only.
  *
- * - Synchronous reads throw {@link StorageNotOpenError} unless the status is `'open'`.
+ * - Synchronous reads throw {@link NotOpenError} unless the status is `'open'`.
  * - Writes made while opening wait for the open; writes after `close()` started are rejected
- *   with {@link StorageNotOpenError}. Writes run one at a time in call order, and each sees the
+ *   with {@link NotOpenError}. Writes run one at a time in call order, and each sees the
  *   state every earlier write left, so the state checks (`ERR_SNAP_OUT_OF_DATE`,
  *   `ERR_COMPACTED`, `ERR_UNAVAILABLE`) happen here, before the adapter is called.
  * - `close()` waits for the writes already queued.
@@ -136,12 +137,12 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   }
 
   #assertReadable(method: string): void {
-    if (this.#status !== 'open') throw new StorageNotOpenError(`${method}: storage is ${this.#status}`);
+    if (this.#status !== 'open') throw new NotOpenError(`storage: ${method}`, this.#status);
   }
 
   async #write<T>(method: string, run: () => T | Promise<T>): Promise<T> {
     if (this.#status === 'opening') await this.#opening;
-    if (this.#status !== 'open') throw new StorageNotOpenError(`${method}: storage is ${this.#status}`);
+    if (this.#status !== 'open') throw new NotOpenError(`storage: ${method}`, this.#status);
     const result = this.#queue.then(run);
     this.#queue = result.catch(() => undefined);
     return result;

@@ -1,21 +1,6 @@
 import { RaftkitError } from '../errors.js';
 
 /**
- * A storage method was called while the storage was not open: before `open()` finished (for a
- * synchronous read), or after `close()` started. Code: `'ERR_STORAGE_NOT_OPEN'`.
- */
-export class StorageNotOpenError extends RaftkitError {
-  /**
-   * @param message - which call was refused and the status at the time.
-   * @param options - optional extra detail.
-   * @param options.cause - the lower-level error, if any.
-   */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_STORAGE_NOT_OPEN', message, options);
-  }
-}
-
-/**
  * A storage method received an argument it cannot accept: a negative or fractional index,
  * entries that are not consecutive, a non-positive chunk size, compaction beyond the
  * snapshot. Nothing was written. Code: `'ERR_STORAGE_INVALID_ARGUMENT'`.

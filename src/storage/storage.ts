@@ -35,7 +35,7 @@ export interface StorageCapabilities {
   readonly snapshotStreams: boolean;
   /**
    * Whether calls are checked: calls in the wrong lifecycle state are refused with
-   * `'ERR_STORAGE_NOT_OPEN'`, bad arguments with `'ERR_STORAGE_INVALID_ARGUMENT'`, and
+   * `'ERR_NOT_OPEN'`, bad arguments with `'ERR_STORAGE_INVALID_ARGUMENT'`, and
    * compaction beyond the snapshot is refused.
    */
   readonly checkedCalls: boolean;
@@ -52,7 +52,7 @@ export interface StorageCapabilities {
  * Errors: reads throw `CompactedError` (`'ERR_COMPACTED'`) and `UnavailableError`
  * (`'ERR_UNAVAILABLE'`) as {@link LogStorage} documents; `applySnapshot`, `createSnapshot`
  * and a `save` with an old snapshot fail with `SnapOutOfDateError` (`'ERR_SNAP_OUT_OF_DATE'`);
- * calls in the wrong lifecycle state fail with `StorageNotOpenError` (`'ERR_STORAGE_NOT_OPEN'`);
+ * calls in the wrong lifecycle state fail with `NotOpenError` (`'ERR_NOT_OPEN'`);
  * bad arguments with `StorageInvalidArgumentError` (`'ERR_STORAGE_INVALID_ARGUMENT'`); and
  * `open` of damaged data with `CorruptStorageError` (`'ERR_CORRUPT'`).
  */

@@ -65,12 +65,12 @@ export function registerLifecycleTests(
   });
 
   if (caps.checkedCalls) {
-    t('calls after close are refused with ERR_STORAGE_NOT_OPEN', async ({ storage: s }) => {
+    t('calls after close are refused with ERR_NOT_OPEN', async ({ storage: s }) => {
       await seed(s);
       await s.close();
       assert.equal(s.status, 'closed');
       await s.close();
-      const notOpen = code('ERR_STORAGE_NOT_OPEN');
+      const notOpen = code('ERR_NOT_OPEN');
       assert.throws(() => s.term(4), notOpen);
       assert.throws(() => s.lastIndex(), notOpen);
       assert.throws(() => s.entries(4, 5, Infinity), notOpen);
