@@ -102,6 +102,11 @@ export class ReplicaMetrics {
     peerCounter('raft_transport_messages_received_total', 'Messages received from each peer.', (s) => s.messagesReceived);
     peerCounter('raft_transport_bytes_received_total', 'Bytes received from each peer.', (s) => s.bytesReceived);
     peerCounter('raft_transport_send_failures_total', 'Messages to each peer that could not be sent.', (s) => s.sendFailures);
+    peerCounter('raft_transport_frames_refused_total', 'Frames and connections refused (oversize, malformed, unknown or unauthenticated peers; peer 0 is unidentified).', (s) => s.framesRefused);
+    peerCounter('raft_transport_connects_total', 'Connections established to each peer.', (s) => s.connects);
+    peerCounter('raft_transport_connect_failures_total', 'Failed connection attempts to each peer.', (s) => s.connectFailures);
+    peerCounter('raft_transport_snapshots_sent_total', 'Snapshots sent to each peer.', (s) => s.snapshotsSent);
+    peerCounter('raft_transport_snapshots_failed_total', 'Snapshots to each peer that failed.', (s) => s.snapshotsFailed);
     new Gauge({
       name: 'raft_transport_peer_round_trip_seconds', help: 'Latest round-trip time to each peer (the transport\'s, or else the replica\'s heartbeat measurement).', labelNames: ['peer'], registers,
       collect() {

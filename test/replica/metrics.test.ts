@@ -31,6 +31,8 @@ test('metrics() exposes the required Prometheus names, and metricsJSON() the sam
     'raft_transport_messages_sent_total{peer=',
     'raft_transport_bytes_received_total{peer=',
     'raft_transport_send_failures_total{peer=',
+    'raft_transport_frames_refused_total{peer=',
+    'raft_transport_connect_failures_total{peer=',
     'raft_transport_peer_round_trip_seconds',
     'raft_peer_round_trip_time_seconds_bucket{le=',
   ]) {
