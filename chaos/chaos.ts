@@ -129,7 +129,7 @@ async function finalReads(c: ChaosCluster, workload: Workload, keys: number, say
     async () => {
       last = await Promise.all(
         c.running().map(async (m) => {
-          const a = await m.request({ op: 'status' });
+          const a = await m.request({ op: 'status', detail: true });
           return a.ok ? (a.result as Status) : undefined;
         }),
       );

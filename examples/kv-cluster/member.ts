@@ -9,7 +9,8 @@
  * - requests `{ "req": 1, "op": "put", "key": "k", "value": "v" }`, `{ "req": 2, "op": "get", "key": "k" }`
  *   (a linearizable read), `{ "req": 3, "op": "delete", "key": "k" }`,
  *   `{ "req": 4, "op": "cas", "key": "k", "expected": "v" | null, "value": "w" }` (compare-and-set;
- *   `expected: null` means "only if absent"), `{ "req": 5, "op": "status" }`; put, get, delete and
+ *   `expected: null` means "only if absent"), `{ "req": 5, "op": "status" }` (add `"detail": true` for the leader's
+ *   progress per peer, the transport's per-peer counters and the refused-messages metric); put, get, delete and
  *   cas take an optional `"timeoutMs"` (the Replica's request deadline, `RequestOptions.timeoutMs`);
  * - answers `{ "req": 1, "ok": true, "result": ... }` or `{ "req": 1, "ok": false, "code": "ERR_...", "message": "..." }`:
  *   put and delete answer `{ "prev": ... }` (absent when the key was), cas `{ "prev": ..., "swapped": true }`,
@@ -27,6 +28,8 @@ interface Request {
   value?: string;
   expected?: string | null;
   timeoutMs?: number;
+  /** With `status`: also answer `detail` (leader's progress, transport counters, refused messages). */
+  detail?: boolean;
 }
 
 function out(obj: unknown): void {
@@ -71,7 +74,16 @@ async function main(): Promise<void> {
         return { value: sm.get(r.key ?? '') ?? null };
       case 'status': {
         const s = replica.status();
-        return { id: s.id, leader: s.leader, term: s.term, role: s.role, commit: s.commit, applied: s.applied, keys: sm.data.size };
+        const base = { id: s.id, leader: s.leader, term: s.term, role: s.role, commit: s.commit, applied: s.applied, keys: sm.data.size };
+        if (r.detail !== true) return base;
+        const refused = (await replica.metricsJSON())['raft_messages_refused_total'];
+        return {
+          ...base,
+          lifecycle: s.lifecycle,
+          progress: s.progress === undefined ? null : Object.fromEntries(s.progress),
+          transport: Object.fromEntries(transport.stats()),
+          refused: refused ?? null,
+        };
       }
     }
   };

@@ -79,7 +79,8 @@ function resolveReconnect(r: ReconnectOptions | undefined): Required<ReconnectOp
  * **Snapshots.** A `MsgSnap` goes on its own connection, cut into chunks, so heartbeats keep
  * flowing on the message connection; the receiver acknowledges it and the sender emits
  * `snapshot-status` `finish`, or `failure` if the transfer fails or times out. A newer
- * snapshot to the same peer aborts the older transfer (reported as `failure`).
+ * snapshot to the same peer aborts the older transfer, which is not reported (a status
+ * names no snapshot, so it would be taken as the newer transfer's outcome).
  */
 export class TcpTransport extends AbstractTransport {
   readonly #host: string;
@@ -204,8 +205,12 @@ export class TcpTransport extends AbstractTransport {
   }
 
   #sendSnapshot(peer: number, message: Message): void {
-    this.#snapshots.get(peer)?.(); // a newer snapshot supersedes the one in flight
-    if (this.#snapshots.has(peer)) this._snapshotStatus(peer, 'failure');
+    // A newer snapshot supersedes the one in flight, which is aborted without a status: Raft
+    // sends a MsgSnap only once it stopped waiting for the previous one, and a snapshot status
+    // names no snapshot, so a `failure` now would be taken as the newer transfer's outcome
+    // (the leader would leave StateSnapshot, send another snapshot at the next heartbeat
+    // response, abort this one, and so on while the follower is slow to answer).
+    this.#snapshots.get(peer)?.();
     const record = encodeMessage(message);
     const handshake = encodeFrame(encodeHandshake({ channel: Channel.Snapshot, from: this.id, to: peer, clusterId: this.#clusterId }));
     const st = this._stats(peer);

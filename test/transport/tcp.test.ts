@@ -4,6 +4,7 @@ import { encodeFrame } from '../../src/codec/frame.js';
 import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
 import { FrameRefusedError, PeerRefusedError } from '../../src/transport/errors.js';
 import { Channel, encodeHandshake } from '../../src/transport/handshake.js';
+import { ackFrame } from '../../src/transport/snapshot-stream.js';
 import { TcpTransport, type TcpTransportOptions } from '../../src/transport/tcp.js';
 import { UNIDENTIFIED_PEER } from '../../src/transport/transport.js';
 import { appMsg, next, record, until } from './helpers.js';
@@ -219,5 +220,43 @@ describe('TcpTransport', () => {
     a.send([{ ...big, to: 3 }]);
     await failed3;
     expect(a.stats().get(3)!.snapshotsFailed).toBe(1);
+  });
+
+  test('does not report a snapshot superseded by a newer one: the outcome belongs to the newer transfer', async () => {
+    // A follower that accepts connections but answers nothing yet, like a member just
+    // resumed with SIGCONT that has not read its sockets. Raft sends a new MsgSnap only after
+    // it gave up on the previous one, so a `failure` for the aborted transfer would be
+    // taken as the outcome of the new one: the leader would leave StateSnapshot, send yet
+    // another snapshot at the next heartbeat response, abort this one, and so on.
+    const a = await make(1);
+    const accepted: net.Socket[] = [];
+    const stalled = net.createServer((s) => {
+      s.on('error', () => undefined);
+      accepted.push(s);
+    });
+    open.push({ close: () => (accepted.forEach((s) => s.destroy()), stalled.close()) });
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+    a.addPeer(2, `127.0.0.1:${(stalled.address() as net.AddressInfo).port}`);
+    const snap = (index: number): Message =>
+      createMessage({
+        type: MessageType.MsgSnap,
+        from: 1,
+        to: 2,
+        term: 2,
+        snapshot: { data: new Uint8Array(100), metadata: { index, term: 2, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } } },
+      });
+    const statuses: string[] = [];
+    a.on('snapshot-status', (p, s) => statuses.push(`${p}:${s}`));
+    a.send([snap(5)]);
+    await until(() => accepted.length === 1);
+    a.send([snap(6)]);
+    await until(() => accepted.length === 2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(statuses).toEqual([]);
+    accepted[1]!.write(ackFrame(true));
+    await until(() => statuses.length > 0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(statuses).toEqual(['2:finish']);
+    expect(a.stats().get(2)).toMatchObject({ snapshotsSent: 1, snapshotsFailed: 0 });
   });
 });
