@@ -7,7 +7,7 @@ import { RaftLog } from './log.js';
 import type { Logger } from './logger.js';
 import { MessageType, MessageTypeName, createMessage, type Message } from './messages.js';
 import { ReadOnly } from './read-only.js';
-import { StateType, StateTypeName, type ReadState, type SoftState } from './ready.js';
+import { StateType, type ReadState, type SoftState } from './ready.js';
 import type { Rng } from './rng.js';
 import { Inflights, Progress, ProgressTracker, type ProgressMap, type TrackerConfig } from './tracker/index.js';
 import { handleVoteRequest, stepByTerm } from './step-term.js';
@@ -347,26 +347,9 @@ export class Raft {
     return this.raftLog.maybeCommit({ index: this.trk.committed(), term: this.term });
   }
 
-  /** Whether the leader has committed an entry in its own term (needed before serving reads). */
-  committedEntryInCurrentTerm(): boolean {
-    return this.raftLog.termOrZero(this.raftLog.committed) === this.term;
-  }
-
   /** Cancels a leadership transfer in progress. */
   abortLeaderTransfer(): void {
     this.leadTransferee = NONE;
-  }
-
-  /**
-   * Answers a read-index request at `readIndex`: a local request becomes a ReadState, a
-   * forwarded one a `MsgReadIndexResp` (returned for the caller to send).
-   */
-  responseToReadIndexReq(req: Message, readIndex: number): Message | undefined {
-    if (req.from === NONE || req.from === this.id) {
-      this.readStates.push({ index: readIndex, requestCtx: req.entries[0]!.data });
-      return undefined;
-    }
-    return createMessage({ type: MessageType.MsgReadIndexResp, to: req.from, index: readIndex, entries: req.entries });
   }
 
   /**
@@ -401,11 +384,6 @@ export class Raft {
       res = joint !== undefined ? changer.enterJoint(joint.autoLeave, cc.changes) : changer.simple(cc.changes);
     }
     return switchToConfig(this, res.config, res.progress);
-  }
-
-  /** A one-line description for logs. */
-  describeState(): string {
-    return `${this.id} [${StateTypeName[this.state]} term=${this.term} vote=${this.vote} lead=${this.lead} ${this.raftLog.toString()}]`;
   }
 }
 

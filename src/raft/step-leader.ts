@@ -7,12 +7,11 @@ import type { Raft } from './raft.js';
 import {
   bcastAppend,
   bcastHeartbeat,
-  bcastHeartbeatWithCtx,
   maybeSendAppend,
   sendAppend,
   sendTimeoutNow,
 } from './replication.js';
-import { VoteResult } from './quorum/index.js';
+import { handleReadIndex, handleReadIndexAck, releasePendingReadIndexMessages } from './read-index.js';
 import { ProgressState, type Progress } from './tracker/index.js';
 
 /** The leader's message handler (etcd's `stepLeader`), one function per message type. */
@@ -125,47 +124,6 @@ function confChangeCheck(r: Raft, cc: ConfChangeV2 | undefined): string | undefi
   return undefined;
 }
 
-function handleReadIndex(r: Raft, m: Message): void {
-  if (r.trk.isSingleton()) {
-    // The only voter: nobody else can have a newer commit index.
-    const resp = r.responseToReadIndexReq(m, r.raftLog.committed);
-    if (resp !== undefined) r.send(resp);
-    return;
-  }
-  // Until it commits an entry of its term, a new leader does not know the commit index
-  // (thesis §6.4): defer the read.
-  if (!r.committedEntryInCurrentTerm()) {
-    r.pendingReadIndexMessages.push(m);
-    return;
-  }
-  sendReadIndexResponse(r, m);
-}
-
-/** Serves a read-index request: a heartbeat round in safe mode, at once under a lease. */
-export function sendReadIndexResponse(r: Raft, m: Message): void {
-  if (r.readOnly.option === 'safe') {
-    const ctx = m.entries[0]!.data;
-    r.readOnly.addRequest(r.raftLog.committed, m);
-    r.readOnly.recvAck(r.id, ctx);
-    bcastHeartbeatWithCtx(r, ctx);
-    return;
-  }
-  const resp = r.responseToReadIndexReq(m, r.raftLog.committed);
-  if (resp !== undefined) r.send(resp);
-}
-
-/** Serves reads deferred until this leader committed an entry in its term. */
-export function releasePendingReadIndexMessages(r: Raft): void {
-  if (r.pendingReadIndexMessages.length === 0) return;
-  if (!r.committedEntryInCurrentTerm()) {
-    r.logger.error('pending MsgReadIndex should be released only after first commit in current term');
-    return;
-  }
-  const msgs = r.pendingReadIndexMessages;
-  r.pendingReadIndexMessages = [];
-  for (const m of msgs) sendReadIndexResponse(r, m);
-}
-
 function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
   // Also reached from advance, where the leader acknowledges its own appended entries.
   pr.recentActive = true;
@@ -224,13 +182,7 @@ function handleHeartbeatResponse(r: Raft, m: Message, pr: Progress): void {
   // Even a throttled follower gets an (empty) append, so lost appends cannot stall it; a
   // caught-up probing follower gets one so it can return to replicating.
   if (pr.match < r.raftLog.lastIndex() || pr.state === ProgressState.StateProbe) sendAppend(r, m.from);
-  if (r.readOnly.option !== 'safe' || m.context === undefined || m.context.length === 0) return;
-  const acks = r.readOnly.recvAck(m.from, m.context);
-  if (acks === undefined || r.trk.config.voters.voteResult(acks) !== VoteResult.VoteWon) return;
-  for (const rs of r.readOnly.advance(m)) {
-    const resp = r.responseToReadIndexReq(rs.req, rs.index);
-    if (resp !== undefined) r.send(resp);
-  }
+  handleReadIndexAck(r, m);
 }
 
 function handleSnapStatus(r: Raft, m: Message, pr: Progress): void {

@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { MessageType } from '../../src/raft/messages.js';
 import { RaftHarness, bytes } from '../helpers/raft-harness.js';
+import { committedEntryInCurrentTerm } from '../../src/raft/read-index.js';
 
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -26,7 +27,7 @@ function leaderWithoutCommitInTerm(): RaftHarness {
   expect(h.get(3).node.status().lead).toBe(2);
   const s = h.get(2).node.status();
   expect(s.raftState).toBe(2);
-  expect(h.get(2).node.internal.committedEntryInCurrentTerm()).toBe(false);
+  expect(committedEntryInCurrentTerm(h.get(2).node.internal)).toBe(false);
   return h;
 }
 

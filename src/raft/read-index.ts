@@ -1,0 +1,82 @@
+import { NONE } from './constants.js';
+import { MessageType, createMessage, type Message } from './messages.js';
+import type { Raft } from './raft.js';
+import { VoteResult } from './quorum/index.js';
+import { bcastHeartbeatWithCtx } from './replication.js';
+
+/** Whether the leader has committed an entry in its own term (needed before serving reads). */
+export function committedEntryInCurrentTerm(r: Raft): boolean {
+  return r.raftLog.termOrZero(r.raftLog.committed) === r.term;
+}
+
+/**
+ * Answers a read-index request at `readIndex`: a local request becomes a ReadState, a
+ * forwarded one a `MsgReadIndexResp` (returned for the caller to send).
+ */
+export function responseToReadIndexReq(r: Raft, req: Message, readIndex: number): Message | undefined {
+  if (req.from === NONE || req.from === r.id) {
+    r.readStates.push({ index: readIndex, requestCtx: req.entries[0]!.data });
+    return undefined;
+  }
+  return createMessage({ type: MessageType.MsgReadIndexResp, to: req.from, index: readIndex, entries: req.entries });
+}
+
+/**
+ * Handles a read-index request on the leader (thesis §6.4): answered at once by a single
+ * voter, deferred until the leader commits in its term, then confirmed by a heartbeat round
+ * (safe) or the lease (lease-based).
+ */
+export function handleReadIndex(r: Raft, m: Message): void {
+  if (r.trk.isSingleton()) {
+    // The only voter: nobody else can have a newer commit index.
+    const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
+    if (resp !== undefined) r.send(resp);
+    return;
+  }
+  // Until it commits an entry of its term, a new leader does not know the commit index
+  // (thesis §6.4): defer the read.
+  if (!committedEntryInCurrentTerm(r)) {
+    r.pendingReadIndexMessages.push(m);
+    return;
+  }
+  sendReadIndexResponse(r, m);
+}
+
+/** Serves a read-index request: a heartbeat round in safe mode, at once under a lease. */
+export function sendReadIndexResponse(r: Raft, m: Message): void {
+  if (r.readOnly.option === 'safe') {
+    const ctx = m.entries[0]!.data;
+    r.readOnly.addRequest(r.raftLog.committed, m);
+    r.readOnly.recvAck(r.id, ctx);
+    bcastHeartbeatWithCtx(r, ctx);
+    return;
+  }
+  const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
+  if (resp !== undefined) r.send(resp);
+}
+
+/** Serves reads deferred until this leader committed an entry in its term. */
+export function releasePendingReadIndexMessages(r: Raft): void {
+  if (r.pendingReadIndexMessages.length === 0) return;
+  if (!committedEntryInCurrentTerm(r)) {
+    r.logger.error('pending MsgReadIndex should be released only after first commit in current term');
+    return;
+  }
+  const msgs = r.pendingReadIndexMessages;
+  r.pendingReadIndexMessages = [];
+  for (const m of msgs) sendReadIndexResponse(r, m);
+}
+
+/**
+ * Records a heartbeat acknowledgement carrying a read context; once a quorum acknowledged
+ * it, answers that request and every one queued before it.
+ */
+export function handleReadIndexAck(r: Raft, m: Message): void {
+  if (r.readOnly.option !== 'safe' || m.context === undefined || m.context.length === 0) return;
+  const acks = r.readOnly.recvAck(m.from, m.context);
+  if (acks === undefined || r.trk.config.voters.voteResult(acks) !== VoteResult.VoteWon) return;
+  for (const rs of r.readOnly.advance(m)) {
+    const resp = responseToReadIndexReq(r, rs.req, rs.index);
+    if (resp !== undefined) r.send(resp);
+  }
+}
