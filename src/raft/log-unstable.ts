@@ -1,8 +1,5 @@
 import type { Entry, Snapshot } from './entry.js';
 
-/** A shared, frozen empty list of entries (read-only for callers). */
-export const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
-
 /**
  * The entries and snapshot a node has accepted but not yet seen persisted (etcd's
  * `unstable`). They are handed to the application in a Ready and become stable when the
@@ -54,7 +51,7 @@ export class Unstable {
   /** The entries not yet handed out in a Ready. */
   nextEntries(): Entry[] {
     const inProgress = this.offsetInProgress - this.offset;
-    if (inProgress === this.entries.length) return NO_ENTRIES as Entry[];
+    if (inProgress === this.entries.length) return [];
     return inProgress === 0 ? this.entries.slice() : this.entries.slice(inProgress);
   }
 

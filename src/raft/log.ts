@@ -2,7 +2,7 @@ import { CompactedError, RaftInvariantError, UnavailableError } from './errors.j
 import { entrySize, limitSize, type Entry, type Snapshot } from './entry.js';
 import type { LogStorage } from './log-storage.js';
 import type { Logger } from './logger.js';
-import { NO_ENTRIES, Unstable } from './log-unstable.js';
+import { Unstable } from './log-unstable.js';
 
 /** An (index, term) pair identifying a log entry. */
 export interface EntryId {
@@ -145,11 +145,11 @@ export class RaftLog {
    * application persists a Ready before applying it).
    */
   nextCommittedEnts(allowUnstable: boolean): Entry[] {
-    if (this.applyingEntsPaused) return NO_ENTRIES as Entry[];
-    if (this.hasNextOrInProgressSnapshot()) return NO_ENTRIES as Entry[];
+    if (this.applyingEntsPaused) return [];
+    if (this.hasNextOrInProgressSnapshot()) return [];
     const lo = this.applying + 1;
     const hi = this.maxAppliableIndex(allowUnstable) + 1;
-    if (lo >= hi) return NO_ENTRIES as Entry[];
+    if (lo >= hi) return [];
     const maxSize = this.maxApplyingEntsSize - this.applyingEntsSize;
     if (maxSize <= 0) this.fail(`applying entry size (${this.applyingEntsSize}) exceeds the limit (${this.maxApplyingEntsSize})`);
     return this.slice(lo, hi, maxSize);

@@ -46,9 +46,6 @@ interface Accepted {
   committedPayload: number;
 }
 
-const NONE_MSGS: readonly Message[] = Object.freeze([]);
-const NONE_READS: readonly ReadState[] = Object.freeze([]);
-
 function validateBytes(name: string, v: unknown): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new ConfigInvalidError(`${name} must be a Uint8Array`);
   return v;
@@ -221,24 +218,21 @@ export class RaftNode {
     const committedEntries = log.nextCommittedEnts(true);
     const hs = r.hardState();
     const snapshot = log.nextUnstableSnapshot();
-    // Empty fields share one frozen array: Ready is read-only for the application, and this
-    // keeps allocations off the hot path.
-    const messages = r.msgs.length === 0 ? (NONE_MSGS as Message[]) : r.msgs;
-    if (messages !== NONE_MSGS) r.msgs = [];
-    const readStates = r.readStates.length === 0 ? (NONE_READS as ReadState[]) : r.readStates;
-    if (readStates !== NONE_READS) r.readStates = [];
+    const messages = r.msgs;
+    if (messages.length !== 0) r.msgs = [];
+    const readStates = r.readStates;
+    if (readStates.length !== 0) r.readStates = [];
     const steps: Message[] = [];
-    let persisted = NONE_MSGS as Message[];
+    const persisted: Message[] = [];
     const after = r.msgsAfterAppend;
-    for (let i = 0; i < after.length; i++) {
-      const m = after[i]!;
-      if (m.to === r.id) steps.push(m);
-      else {
-        if (persisted === NONE_MSGS) persisted = [];
-        persisted.push(m);
+    if (after.length !== 0) {
+      for (let i = 0; i < after.length; i++) {
+        const m = after[i]!;
+        if (m.to === r.id) steps.push(m);
+        else persisted.push(m);
       }
+      r.msgsAfterAppend = [];
     }
-    after.length = 0;
     const rd: Ready = {
       softState: undefined,
       hardState: undefined,
