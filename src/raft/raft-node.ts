@@ -22,7 +22,7 @@ import {
 import { ConfigInvalidError, RaftInvariantError, StepLocalMsgError, StepPeerNotFoundError } from './errors.js';
 import { MessageType, MessageTypeName, createMessage, isLocalMessage, isMessageType, isResponseMessage, type Message } from './messages.js';
 import { Raft } from './raft.js';
-import { mustSync, type ReadState, type Ready, type SoftState } from './ready.js';
+import { mustSync, type Ready, type SoftState } from './ready.js';
 import { getStatus, type Status } from './status.js';
 
 /** A member of a brand-new cluster, for {@link RaftNode.bootstrap}. */
