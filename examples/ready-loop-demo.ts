@@ -110,7 +110,10 @@ const old = l;
 log(`isolating leader ${old.id}`);
 isolated.add(old.id);
 l = waitForLeader();
-log(`node ${l.id} took over (term ${l.node.status().term}); the isolated node ${old.id} still thinks it leads term ${old.node.status().term}`);
+const os = old.node.status();
+log(
+  `node ${l.id} took over (term ${l.node.status().term}); the isolated node ${old.id} is ${os.raftState === StateType.Leader ? 'still a leader' : 'no longer a leader (CheckQuorum made it step down)'} in term ${os.term}`,
+);
 for (const v of ['x=10', 'w=4']) propose(l, v);
 tick(2);
 
