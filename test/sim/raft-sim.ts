@@ -13,6 +13,7 @@ import { RaftNode } from '../../src/raft/raft-node.js';
 import { StateType, type Ready } from '../../src/raft/ready.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { describeMessage } from '../../src/raft/describe.js';
+import { ProposalDroppedError, StepPeerNotFoundError } from '../../src/raft/errors.js';
 
 /** A violated safety property, with the seed that reproduces it. */
 export class SafetyViolation extends Error {}
@@ -27,6 +28,55 @@ interface SimNode {
   appliedIndex: number;
   confState: ConfState | undefined;
   up: boolean;
+  /** The highest commit index whose entries were checked against the committed map. */
+  checkedCommit: number;
+  /** A crashed node reboots at this step (a crash without one stays down until picked). */
+  restartAt: number | undefined;
+}
+
+/** The actions the random schedule picks from, weighted per seed (see {@link Profile}). */
+const ACTIONS = [
+  'tickRandom',
+  'tickAll',
+  'deliver',
+  'propose',
+  'proposeBurst',
+  'partition',
+  'isolateLeader',
+  'crashOrRestart',
+  'crashLeader',
+  'campaign',
+  'transferLeader',
+  'flakyLinks',
+  'confChange',
+  'compact',
+] as const;
+type Action = (typeof ACTIONS)[number];
+
+/**
+ * A seed's fault profile: how often each action happens, how lossy the network is, and the
+ * targeted faults it favours. Drawn from the seed so that different seeds explore very
+ * different schedules (a uniform mix rarely lines up the multi-step hazards of §5.4.2).
+ */
+interface Profile {
+  weights: Record<Action, number>;
+  /** Percent of deliveries dropped / duplicated. */
+  lossPct: number;
+  dupPct: number;
+  /** Messages are picked at random among the oldest `reorderWindow` (1 = FIFO). */
+  reorderWindow: number;
+  /** Percent chance that a newly elected leader is crashed after a few of its messages arrive. */
+  crashNewLeaderPct: number;
+  /** ... after fewer than this many messages to or from it were delivered. */
+  crashNewLeaderAfter: number;
+  /** Percent chance that a burst of proposals on the leader ends with the leader crashing. */
+  burstCrashPct: number;
+  /** At most this many nodes are down at once (more may stay down after a crash of the leader). */
+  maxDown: number;
+  /** A crashed leader reboots within this many steps. */
+  rebootSteps: number;
+  /** Percent of a crashing node's undelivered messages lost with it (still in its send buffers). */
+  sendBufferLossPct: number;
 }
 
 /** Options of one simulated run. */
@@ -55,6 +105,13 @@ export class RaftSim {
   readonly nodes = new Map<number, SimNode>();
   private network: Message[] = [];
   private partition: Map<number, number> | undefined;
+  /** Per directed link (`from>to`): percent of its messages dropped, and percent delayed. */
+  private linkLoss = new Map<string, number>();
+  private linkDelay = new Map<string, number>();
+  /** A newly elected leader to crash once this many more of its messages are delivered. */
+  private pendingCrash: { id: number; term: number; after: number } | undefined;
+  /** The final, fault-free phase. */
+  private settling = false;
   /** term -> leader id, over the whole run. */
   private readonly leaders = new Map<number, number>();
   /** index -> committed entry key, as first applied anywhere. */
@@ -63,11 +120,29 @@ export class RaftSim {
   readonly trace: string[] = [];
   private stepNo = 0;
   private proposals = 0;
-  readonly stats = { committed: 0, proposals: 0, confChanges: 0, crashes: 0, partitions: 0, drops: 0, dups: 0, snapshots: 0, leadersElected: 0 };
+  readonly stats = {
+    committed: 0,
+    proposals: 0,
+    confChanges: 0,
+    crashes: 0,
+    leaderCrashes: 0,
+    partitions: 0,
+    drops: 0,
+    dups: 0,
+    snapshots: 0,
+    leadersElected: 0,
+    campaigns: 0,
+  };
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
   private readonly maxSizePerMsg: number;
+  private readonly maxInflightMsgs: number;
+  private readonly electionTick: number;
+  private readonly heartbeatTick: number;
   private readonly allIds: number[];
+  private readonly voters: number[];
+  readonly profile: Profile;
+  private readonly totalWeight: number;
 
   private readonly opts: SimOptions;
 
@@ -79,15 +154,112 @@ export class RaftSim {
     // Small messages (down to one entry each) make partial replication, and so the
     // Figure 8 hazards of §5.4.2, far more likely.
     this.maxSizePerMsg = this.pick([1, 1, 64, 256, 4096]);
+    this.maxInflightMsgs = this.pick([1, 2, 4, 4, 256]);
+    this.heartbeatTick = this.pick([1, 1, 2, 3]);
+    this.electionTick = this.heartbeatTick * this.pick([3, 5, 10]);
     const voters = Array.from({ length: opts.nodes }, (_, i) => i + 1);
+    this.voters = voters;
     // Two spare ids that conf changes can add.
     this.allIds = [...voters, opts.nodes + 1, opts.nodes + 2];
+    this.profile = this.drawProfile();
+    this.totalWeight = ACTIONS.reduce((sum, a) => sum + this.profile.weights[a], 0);
     for (const id of this.allIds) {
       // Every node, including the spares that join later, starts from the cluster's initial
       // configuration (as it would from a shared static config); the spares are not members.
       const storage = new MemoryStorage({ voters });
-      this.nodes.set(id, { id, node: this.newNode(id, storage, 0), storage, applied: [], appliedIndex: 0, confState: undefined, up: true });
+      this.nodes.set(id, {
+        id,
+        node: this.newNode(id, storage, 0),
+        storage,
+        applied: [],
+        appliedIndex: 0,
+        confState: undefined,
+        up: true,
+        checkedCommit: 0,
+        restartAt: undefined,
+      });
     }
+  }
+
+  /**
+   * The seed's fault profile. A quarter of the seeds keep the original uniform mix; the
+   * others add targeted faults (crashes right after an election or a burst of proposals,
+   * lost send buffers, forced elections and transfers, an isolated leader, per-link loss
+   * and delay), and half are leader churn: the schedules under which entries of
+   * older terms sit replicated on some nodes but not on others (Figure 8, §5.4.2).
+   */
+  private drawProfile(): Profile {
+    const w: Record<Action, number> = {
+      tickRandom: 30,
+      tickAll: 7,
+      deliver: 35,
+      propose: 15,
+      proposeBurst: 0,
+      partition: 4,
+      isolateLeader: 0,
+      crashOrRestart: 3,
+      crashLeader: 0,
+      campaign: 0,
+      transferLeader: 0,
+      flakyLinks: 0,
+      confChange: 3,
+      compact: 3,
+    };
+    const profile: Profile = {
+      weights: w,
+      lossPct: 8,
+      dupPct: 4,
+      reorderWindow: 6,
+      crashNewLeaderPct: 0,
+      crashNewLeaderAfter: 1,
+      burstCrashPct: 0,
+      maxDown: this.allIds.length,
+      rebootSteps: 50,
+      sendBufferLossPct: 0,
+    };
+    const family = this.rng.nextInt(8);
+    // A quarter of the seeds keep the original uniform mix.
+    if (family < 2) return profile;
+    // The other seeds: every knob drawn independently, so that seeds mix the faults
+    // differently; half of all seeds then turn to leader churn (below).
+    const f = Math.floor((this.opts.nodes - 1) / 2);
+    w.tickRandom = 10 + this.rng.nextInt(30);
+    w.tickAll = this.rng.nextInt(10);
+    w.deliver = 20 + this.rng.nextInt(40);
+    w.propose = 5 + this.rng.nextInt(15);
+    w.proposeBurst = this.rng.nextInt(6);
+    w.partition = this.rng.nextInt(5);
+    w.isolateLeader = this.rng.nextInt(4);
+    w.crashOrRestart = 1 + this.rng.nextInt(5);
+    w.crashLeader = this.rng.nextInt(4);
+    w.campaign = this.rng.nextInt(4);
+    w.transferLeader = this.rng.nextInt(3);
+    w.flakyLinks = this.rng.nextInt(4);
+    w.confChange = this.rng.nextInt(4);
+    w.compact = 1 + this.rng.nextInt(3);
+    profile.lossPct = this.pick([0, 2, 8, 20]);
+    profile.dupPct = this.pick([0, 2, 5]);
+    profile.reorderWindow = this.pick([1, 2, 6, 16]);
+    profile.crashNewLeaderPct = this.pick([0, 30, 60, 90]);
+    profile.burstCrashPct = this.pick([0, 50, 100]);
+    profile.maxDown = this.pick([f, f + 1, this.allIds.length]);
+    profile.rebootSteps = this.pick([5, 20, 80]);
+    profile.sendBufferLossPct = this.pick([0, 50, 90, 100]);
+    profile.crashNewLeaderAfter = this.pick([2, 4, 8]);
+    if (family < 6) {
+      // Leader churn (the "kill the leader" nemesis): forced elections, and leaders crash
+      // soon after winning and reboot soon after, while the rest of the cluster stays up
+      // and connected, so that many short terms each leave a partly replicated tail.
+      w.crashOrRestart = 0;
+      w.partition = 0;
+      w.isolateLeader = 0;
+      w.campaign = 10 + this.rng.nextInt(15);
+      profile.crashNewLeaderPct = this.pick([50, 70, 90]);
+      profile.crashNewLeaderAfter = this.pick([2, 4]);
+      profile.rebootSteps = this.pick([5, 20]);
+      profile.sendBufferLossPct = this.pick([50, 90, 100]);
+    }
+    return profile;
   }
 
   private newNode(id: number, storage: MemoryStorage, applied: number): RaftNode {
@@ -95,12 +267,12 @@ export class RaftSim {
       id,
       storage,
       applied,
-      electionTick: 10,
-      heartbeatTick: 1,
+      electionTick: this.electionTick,
+      heartbeatTick: this.heartbeatTick,
       preVote: this.preVote,
       checkQuorum: this.checkQuorum,
       maxSizePerMsg: this.maxSizePerMsg,
-      maxInflightMsgs: 4,
+      maxInflightMsgs: this.maxInflightMsgs,
       seed: this.opts.seed * 31 + id,
     });
   }
@@ -116,12 +288,17 @@ export class RaftSim {
   /** Runs the whole simulation, checking invariants after every step. */
   run(): void {
     for (this.stepNo = 0; this.stepNo < this.opts.steps; this.stepNo++) {
+      for (const n of this.nodes.values()) if (!n.up && n.restartAt !== undefined && n.restartAt <= this.stepNo) this.restart(n);
       this.randomAction();
       this.processReadies();
       this.checkInvariants(this.stepNo % 10 === 0);
     }
     // Heal everything and let the cluster settle: the final state must still be safe.
     this.partition = undefined;
+    this.linkLoss.clear();
+    this.linkDelay.clear();
+    this.pendingCrash = undefined;
+    this.settling = true;
     for (const n of this.nodes.values()) if (!n.up) this.restart(n);
     for (let i = 0; i < 200; i++) {
       for (const n of this.nodes.values()) n.node.tick();
@@ -134,15 +311,59 @@ export class RaftSim {
   }
 
   private randomAction(): void {
-    const r = this.rng.nextInt(100);
-    if (r < 30) this.tickRandom();
-    else if (r < 65) this.deliverSome();
-    else if (r < 80) this.proposeRandom();
-    else if (r < 84) this.changePartition();
-    else if (r < 87) this.crashOrRestart();
-    else if (r < 90) this.confChangeRandom();
-    else if (r < 93) this.compactRandom();
-    else this.tickAll();
+    let r = this.rng.nextInt(this.totalWeight);
+    let action: Action = 'tickAll';
+    for (const a of ACTIONS) {
+      if (r < this.profile.weights[a]) {
+        action = a;
+        break;
+      }
+      r -= this.profile.weights[a];
+    }
+    switch (action) {
+      case 'tickRandom':
+        return this.tickRandom();
+      case 'tickAll':
+        return this.tickAll();
+      case 'deliver':
+        return this.deliverSome();
+      case 'propose':
+        return this.proposeRandom();
+      case 'proposeBurst':
+        return this.proposeBurst();
+      case 'partition':
+        return this.changePartition();
+      case 'isolateLeader':
+        return this.isolateLeader();
+      case 'crashOrRestart':
+        return this.crashOrRestart();
+      case 'crashLeader':
+        return this.crashLeader();
+      case 'campaign':
+        return this.campaignRandom();
+      case 'transferLeader':
+        return this.transferRandom();
+      case 'flakyLinks':
+        return this.changeLinks();
+      case 'confChange':
+        return this.confChangeRandom();
+      case 'compact':
+        return this.compactRandom();
+    }
+  }
+
+  /** The up node that believes it leads the highest term, if any. */
+  private currentLeader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    let bestTerm = -1;
+    for (const n of this.upNodes()) {
+      const s = n.node.status();
+      if (s.raftState === StateType.Leader && s.term > bestTerm) {
+        best = n;
+        bestTerm = s.term;
+      }
+    }
+    return best;
   }
 
   private pick<T>(xs: readonly T[]): T {
@@ -169,16 +390,23 @@ export class RaftSim {
 
   private deliverSome(): void {
     const count = 1 + this.rng.nextInt(8);
+    const p = this.profile;
     for (let i = 0; i < count && this.network.length > 0; i++) {
       // Reordering: deliver a random message, not the oldest.
-      const idx = this.rng.nextInt(Math.min(this.network.length, 6));
+      const idx = this.rng.nextInt(Math.min(this.network.length, p.reorderWindow));
       const m = this.network.splice(idx, 1)[0]!;
+      const link = `${m.from}>${m.to}`;
+      if (this.rng.nextInt(100) < (this.linkDelay.get(link) ?? 0)) {
+        // A slow link: the message goes to the back of the queue.
+        this.network.push(m);
+        continue;
+      }
       const roll = this.rng.nextInt(100);
-      if (roll < 8) {
+      if (roll < p.lossPct || this.rng.nextInt(100) < (this.linkLoss.get(link) ?? 0)) {
         this.stats.drops++;
         continue;
       }
-      if (roll < 12) {
+      if (roll < p.lossPct + p.dupPct) {
         this.stats.dups++;
         this.network.push(m);
       }
@@ -199,7 +427,20 @@ export class RaftSim {
     try {
       to.node.step(m);
     } catch (err) {
+      // A response from a node outside the configuration is refused by design, and so is a
+      // forwarded proposal the receiver cannot take; anything else (a RaftInvariantError
+      // above all) is a bug the node would crash on.
+      if (!(err instanceof StepPeerNotFoundError || err instanceof ProposalDroppedError)) this.fail(`node ${m.to} failed to step ${describeMessage(m)}: ${String(err)}`);
       this.log(`step error: ${String(err)}`);
+    }
+    const pc = this.pendingCrash;
+    if (pc !== undefined && (m.from === pc.id || m.to === pc.id) && --pc.after <= 0) {
+      this.pendingCrash = undefined;
+      const leader = this.nodes.get(pc.id)!;
+      if (leader.up && leader.node.status().term === pc.term) {
+        this.processReadies();
+        this.crash(leader, 'new leader', true);
+      }
     }
   }
 
@@ -208,12 +449,41 @@ export class RaftSim {
     if (up.length === 0) return;
     const n = this.pick(up);
     const data = enc.encode(`p${this.opts.seed}-${this.proposals++}`);
+    this.tryPropose(n, data);
+  }
+
+  private tryPropose(n: SimNode, data: Uint8Array): void {
     try {
       n.node.propose(data);
       this.stats.proposals++;
-    } catch {
-      // dropped proposals are fine
+    } catch (err) {
+      // Dropped proposals are fine.
+      if (!(err instanceof ProposalDroppedError)) this.fail(`propose on ${n.id}: ${String(err)}`);
     }
+  }
+
+  /**
+   * A burst of proposals on the leader, replicated to only some followers, and then
+   * (depending on the profile) the leader crashes: uncommitted entries of its term are left
+   * on a minority, for a later leader to either finish or overwrite.
+   */
+  private proposeBurst(): void {
+    const leader = this.currentLeader();
+    if (leader === undefined) return this.proposeRandom();
+    const k = 2 + this.rng.nextInt(7);
+    for (let i = 0; i < k; i++) this.tryPropose(leader, enc.encode(`p${this.opts.seed}-${this.proposals++}`));
+    this.processReadies();
+    if (this.rng.nextInt(100) >= this.profile.burstCrashPct) return;
+    // Deliver a few of the leader's messages, then crash it.
+    const ms = this.network.filter((m) => m.from === leader.id);
+    const deliverN = this.rng.nextInt(Math.min(ms.length, 4) + 1);
+    for (let i = 0; i < deliverN; i++) {
+      const m = ms[this.rng.nextInt(ms.length)]!;
+      const at = this.network.indexOf(m);
+      if (at >= 0) this.network.splice(at, 1);
+      this.deliver(m);
+    }
+    if (leader.up) this.crash(leader, 'burst leader', true);
   }
 
   private changePartition(): void {
@@ -222,28 +492,115 @@ export class RaftSim {
       this.log('heal partition');
       return;
     }
-    this.stats.partitions++;
     const p = new Map<number, number>();
     for (const id of this.allIds) p.set(id, this.rng.nextInt(2));
+    this.setPartition(p);
+  }
+
+  private setPartition(p: Map<number, number>): void {
+    this.stats.partitions++;
     this.partition = p;
     this.log(`partition ${[...p].map(([id, side]) => `${id}:${side}`).join(' ')}`);
+  }
+
+  /**
+   * Cuts the leader off with at most a minority (it keeps taking proposals it cannot
+   * commit), or heals: the classic way to leave long uncommitted tails of an old term.
+   */
+  private isolateLeader(): void {
+    const leader = this.currentLeader();
+    if (leader === undefined || (this.partition !== undefined && this.rng.nextInt(2) === 0)) {
+      this.partition = undefined;
+      this.log('heal partition');
+      return;
+    }
+    const others = this.allIds.filter((id) => id !== leader.id);
+    const p = new Map<number, number>();
+    for (const id of this.allIds) p.set(id, 0);
+    p.set(leader.id, 1);
+    const buddies = this.rng.nextInt(Math.floor((this.opts.nodes - 1) / 2) + 1);
+    for (let i = 0; i < buddies; i++) p.set(this.pick(others), 1);
+    this.setPartition(p);
+  }
+
+  /** Re-draws the per-link loss and delay: a few directed links become lossy or slow. */
+  private changeLinks(): void {
+    this.linkLoss.clear();
+    this.linkDelay.clear();
+    if (this.rng.nextInt(3) === 0) {
+      this.log('links healed');
+      return;
+    }
+    const k = 1 + this.rng.nextInt(4);
+    for (let i = 0; i < k; i++) {
+      const from = this.pick(this.voters);
+      const to = this.pick(this.voters);
+      if (from === to) continue;
+      if (this.rng.nextInt(2) === 0) this.linkLoss.set(`${from}>${to}`, this.pick([30, 60, 90, 100]));
+      else this.linkDelay.set(`${from}>${to}`, this.pick([50, 80, 95]));
+    }
+    this.log(`links: loss ${JSON.stringify([...this.linkLoss])} delay ${JSON.stringify([...this.linkDelay])}`);
+  }
+
+  /** Crashes a node; a reboot brings it back after a short random downtime. */
+  private crash(n: SimNode, why: string, reboot = false): void {
+    // A crash loses everything not in durable storage (in-flight messages to it too).
+    n.up = false;
+    n.restartAt = reboot ? this.stepNo + 1 + this.rng.nextInt(this.profile.rebootSteps) : undefined;
+    const lossPct = this.profile.sendBufferLossPct;
+    if (lossPct > 0) this.network = this.network.filter((m) => m.from !== n.id || this.rng.nextInt(100) >= lossPct);
+    this.stats.crashes++;
+    if (n.node.status().raftState === StateType.Leader) this.stats.leaderCrashes++;
+    this.log(`crash ${n.id} (${why})`);
+  }
+
+  private downCount(): number {
+    let c = 0;
+    for (const n of this.nodes.values()) if (!n.up) c++;
+    return c;
   }
 
   private crashOrRestart(): void {
     const n = this.pick([...this.nodes.values()]);
     if (n.up) {
-      // A crash loses everything not in durable storage (in-flight messages to it too).
-      n.up = false;
-      this.stats.crashes++;
-      this.log(`crash ${n.id}`);
+      if (this.downCount() < this.profile.maxDown) this.crash(n, 'random');
     } else {
       this.restart(n);
     }
   }
 
+  /** Crashes the leader, or restarts a crashed node when there is none. */
+  private crashLeader(): void {
+    const leader = this.currentLeader();
+    if (leader !== undefined) return this.crash(leader, 'leader', true);
+    const down = [...this.nodes.values()].filter((n) => !n.up);
+    if (down.length > 0) this.restart(this.pick(down));
+  }
+
+  /** A forced election on a random node (a PreVote round first when enabled). */
+  private campaignRandom(): void {
+    const up = this.upNodes();
+    if (up.length === 0) return;
+    const n = this.pick(up);
+    this.stats.campaigns++;
+    this.log(`campaign ${n.id}`);
+    n.node.campaign();
+  }
+
+  /** Asks a random node to move leadership to a random voter (it skips the vote lease). */
+  private transferRandom(): void {
+    const up = this.upNodes();
+    if (up.length === 0) return;
+    const n = this.pick(up);
+    const to = this.pick(this.voters);
+    this.log(`transfer leadership to ${to} via ${n.id}`);
+    n.node.transferLeader(to);
+  }
+
   private restart(n: SimNode): void {
     n.node = this.newNode(n.id, n.storage, n.appliedIndex);
     n.up = true;
+    n.restartAt = undefined;
     this.log(`restart ${n.id} applied=${n.appliedIndex}`);
   }
 
@@ -271,8 +628,8 @@ export class RaftSim {
       else leader.node.proposeConfChange(cc);
       this.stats.confChanges++;
       this.log(`propose conf change on ${leader.id}: ${JSON.stringify(cc)}`);
-    } catch {
-      // dropped
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) this.fail(`conf change on ${leader.id}: ${String(err)}`);
     }
   }
 
@@ -299,6 +656,8 @@ export class RaftSim {
     if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) {
       n.storage.applySnapshot(rd.snapshot);
       n.applied = JSON.parse(dec.decode(rd.snapshot.data)) as SimNode['applied'];
+      // The snapshot's state machine is made of committed entries only.
+      for (const a of n.applied) this.recordCommitted(a.index, a.key, `snapshot installed on ${n.id}`);
       n.appliedIndex = rd.snapshot.metadata.index;
       n.confState = rd.snapshot.metadata.confState;
       this.log(`${n.id} installed snapshot at ${n.appliedIndex}`);
@@ -311,13 +670,18 @@ export class RaftSim {
     n.node.advance(rd);
   }
 
+  /** State machine safety: at most one entry is ever committed at an index. */
+  private recordCommitted(index: number, key: string, who: string): void {
+    const prev = this.committed.get(index);
+    if (prev === undefined) this.committed.set(index, key);
+    else if (prev !== key) this.fail(`${who}: ${key} at ${index}, but ${prev} was committed there`);
+    this.maxCommitted = Math.max(this.maxCommitted, index);
+  }
+
   private apply(n: SimNode, e: Entry): void {
     if (e.index !== n.appliedIndex + 1) this.fail(`node ${n.id} applied index ${e.index} after ${n.appliedIndex}`);
     const key = entryKey(e);
-    const prev = this.committed.get(e.index);
-    if (prev === undefined) this.committed.set(e.index, key);
-    else if (prev !== key) this.fail(`node ${n.id} applied ${key} at ${e.index}, but ${prev} was committed there`);
-    this.maxCommitted = Math.max(this.maxCommitted, e.index);
+    this.recordCommitted(e.index, key, `node ${n.id} applied`);
     n.applied.push({ index: e.index, term: e.term, key });
     n.appliedIndex = e.index;
     if (e.type === EntryType.EntryConfChange) n.confState = n.node.applyConfChange(decodeConfChange(e.data));
@@ -328,6 +692,14 @@ export class RaftSim {
     this.stats.leadersElected++;
     const term = n.node.status().term;
     this.log(`${n.id} became leader at term ${term}`);
+    // Election safety, as soon as the node knows (a leader may not survive to the next check).
+    const prev = this.leaders.get(term);
+    if (prev === undefined) this.leaders.set(term, n.id);
+    else if (prev !== n.id) this.fail(`two leaders in term ${term}: ${prev} and ${n.id}`);
+    if (!this.settling && this.pendingCrash === undefined && this.rng.nextInt(100) < this.profile.crashNewLeaderPct) {
+      // Crash it once its first few appends of the new term are out (Figure 8's schedule).
+      this.pendingCrash = { id: n.id, term, after: this.rng.nextInt(this.profile.crashNewLeaderAfter) };
+    }
     // Leader completeness (§5.4): the new leader's log holds every committed entry.
     const log = n.node.internal.raftLog;
     const first = log.firstIndex();
@@ -351,8 +723,25 @@ export class RaftSim {
       }
       // Applied sequences are consistent with the committed map (checked in apply) and contiguous.
       if (s.commit < n.appliedIndex) this.fail(`node ${n.id} applied ${n.appliedIndex} beyond commit ${s.commit}`);
+      this.checkCommitted(n);
     }
     if (full) this.checkLogMatching();
+  }
+
+  /**
+   * State machine safety at commit time, not only at apply time: every entry a node
+   * considers committed must be the one committed anywhere else at that index, and a
+   * node's commit index never goes back, not even across a restart.
+   */
+  private checkCommitted(n: SimNode): void {
+    const log = n.node.internal.raftLog;
+    const commit = log.committed;
+    if (commit < n.checkedCommit) this.fail(`node ${n.id} commit went back from ${n.checkedCommit} to ${commit}`);
+    const lo = Math.max(n.checkedCommit + 1, log.firstIndex());
+    if (lo <= commit) {
+      for (const e of log.slice(lo, commit + 1, Infinity)) this.recordCommitted(e.index, entryKey(e), `node ${n.id} committed`);
+    }
+    n.checkedCommit = commit;
   }
 
   /** Log matching (§5.3): same index and term implies identical prefixes. */
