@@ -8,7 +8,7 @@ import {
 } from '../../src/raft/conf-change.js';
 import { EntryType, isEmptySnapshot, type ConfState, type Entry } from '../../src/raft/entry.js';
 import { MemoryStorage } from '../../src/raft/log-storage.js';
-import type { Message } from '../../src/raft/messages.js';
+import { MessageType, type Message } from '../../src/raft/messages.js';
 import { RaftNode } from '../../src/raft/raft-node.js';
 import { StateType, type Ready } from '../../src/raft/ready.js';
 import { SeededRng } from '../../src/raft/rng.js';
@@ -17,6 +17,9 @@ import { ProposalDroppedError, StepPeerNotFoundError } from '../../src/raft/erro
 
 /** A violated safety property, with the seed that reproduces it. */
 export class SafetyViolation extends Error {}
+
+/** A violated liveness property (the healed cluster did not converge), with the seed. */
+export class LivenessViolation extends SafetyViolation {}
 
 interface SimNode {
   id: number;
@@ -32,6 +35,10 @@ interface SimNode {
   checkedCommit: number;
   /** A crashed node reboots at this step (a crash without one stays down until picked). */
   restartAt: number | undefined;
+  /** Bumped on every restart: snapshot reports go only to the incarnation that sent it. */
+  incarnation: number;
+  /** Removed from the configuration and stopped for good by the operator (settle phase). */
+  retired: boolean;
 }
 
 /** The actions the random schedule picks from, weighted per seed (see {@link Profile}). */
@@ -86,7 +93,12 @@ export interface SimOptions {
   steps: number;
   /** Record a trace of everything (for replaying a failing seed). */
   trace?: boolean;
+  /** Check liveness at the end of the settle phase (default true). */
+  liveness?: boolean;
 }
+
+/** The settle phase's budget, in rounds (every node ticks once, every message is delivered). */
+export const SETTLE_ROUNDS = 1000;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -98,12 +110,15 @@ function entryKey(e: Entry): string {
 /**
  * A randomized, seeded simulation of a RaftNode cluster: random ticks, message loss,
  * duplication, reordering, partitions, crashes and restarts, proposals, conf changes and
- * log compaction. After every step it checks Raft's safety properties.
+ * log compaction. After every step it checks Raft's safety properties; at the end, after
+ * healing, it checks liveness (one leader, one commit index, a fresh proposal commits).
  */
 export class RaftSim {
   readonly rng: SeededRng;
   readonly nodes = new Map<number, SimNode>();
   private network: Message[] = [];
+  /** The sender's incarnation of every MsgSnap in flight, for the transport's snapshot reports. */
+  private readonly snapSender = new WeakMap<Message, number>();
   private partition: Map<number, number> | undefined;
   /** Per directed link (`from>to`): percent of its messages dropped, and percent delayed. */
   private linkLoss = new Map<string, number>();
@@ -132,6 +147,10 @@ export class RaftSim {
     snapshots: 0,
     leadersElected: 0,
     campaigns: 0,
+    snapReports: 0,
+    unreachableReports: 0,
+    retired: 0,
+    settleRounds: 0,
   };
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
@@ -177,6 +196,8 @@ export class RaftSim {
         up: true,
         checkedCommit: 0,
         restartAt: undefined,
+        incarnation: 0,
+        retired: false,
       });
     }
   }
@@ -293,21 +314,133 @@ export class RaftSim {
       this.processReadies();
       this.checkInvariants(this.stepNo % 10 === 0);
     }
-    // Heal everything and let the cluster settle: the final state must still be safe.
+    // Heal everything and let the cluster settle: the final state must still be safe, and
+    // (liveness) the cluster must converge on one leader that commits a fresh proposal.
     this.partition = undefined;
     this.linkLoss.clear();
     this.linkDelay.clear();
     this.pendingCrash = undefined;
     this.settling = true;
-    for (const n of this.nodes.values()) if (!n.up) this.restart(n);
-    for (let i = 0; i < 200; i++) {
-      for (const n of this.nodes.values()) n.node.tick();
-      this.processReadies();
-      this.deliverAll();
-      this.processReadies();
-    }
+    // The operator stops the nodes removed from the configuration (they may not know it, and
+    // would keep disrupting the cluster with elections of ever higher terms), and restarts
+    // the others.
+    this.retireRemoved();
+    for (const n of this.nodes.values()) if (!n.up && !n.retired) this.restart(n);
+    this.settle();
     this.checkInvariants(true);
     this.stats.committed = this.maxCommitted;
+  }
+
+  /**
+   * The latest committed configuration: the one applied by the node that applied the most
+   * (configurations take effect in log order, so no committed one is newer).
+   */
+  private latestConfig(): ConfState {
+    let best: SimNode | undefined;
+    for (const n of this.nodes.values()) {
+      if (n.confState !== undefined && (best === undefined || n.appliedIndex > best.appliedIndex)) best = n;
+    }
+    return best?.confState ?? { voters: this.voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+  }
+
+  private static members(cs: ConfState): Set<number> {
+    return new Set([...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext]);
+  }
+
+  /** Stops, for good, every node outside the latest committed configuration. */
+  private retireRemoved(): void {
+    const members = RaftSim.members(this.latestConfig());
+    for (const n of this.nodes.values()) {
+      if (n.retired || members.has(n.id)) continue;
+      n.retired = true;
+      n.up = false;
+      n.restartAt = undefined;
+      this.stats.retired++;
+      this.log(`retire ${n.id} (not in the configuration)`);
+    }
+  }
+
+  /**
+   * The leader that every up member of the latest configuration follows, in the same term
+   * and with the same commit index; undefined while they do not agree.
+   */
+  private agreedLeader(): SimNode | undefined {
+    const cs = this.latestConfig();
+    const members = [...RaftSim.members(cs)].map((id) => this.nodes.get(id)!).filter((n) => n.up);
+    const leader = members.find((n) => n.node.status().raftState === StateType.Leader);
+    if (leader === undefined) return undefined;
+    const ls = leader.node.status();
+    if (!cs.voters.includes(leader.id) && !cs.votersOutgoing.includes(leader.id)) return undefined;
+    for (const n of members) {
+      const s = n.node.status();
+      if (s.lead !== leader.id || s.term !== ls.term || s.commit !== ls.commit) return undefined;
+    }
+    return leader;
+  }
+
+  /**
+   * The fault-free settle phase, with the liveness check: within {@link SETTLE_ROUNDS}
+   * rounds, the up members of the final configuration follow one leader with one commit
+   * index, and a fresh proposal on that leader commits on all of them.
+   */
+  private settle(): void {
+    const liveness = this.opts.liveness ?? true;
+    let proposal: { leader: number; term: number; index: number } | undefined;
+    for (let round = 0; round < SETTLE_ROUNDS; round++) {
+      this.stats.settleRounds++;
+      for (const n of this.nodes.values()) if (n.up) n.node.tick();
+      this.processReadies();
+      // A few network round trips per tick (a healthy network is much faster than the
+      // election timeout): a follower far behind with one-entry messages catches up in time.
+      for (let pass = 0; pass < 8 && this.network.length > 0; pass++) {
+        this.deliverAll();
+        this.processReadies();
+      }
+      this.retireRemoved();
+      // The application snapshots now and then, as etcd's does. A leader can only send the
+      // snapshot it has, and a node added after it cannot install it (it is not in its
+      // configuration): such a node catches up only once the leader snapshots again.
+      if (round % 20 === 19) for (const n of this.nodes.values()) if (n.up) this.snapshotNode(n);
+      this.checkInvariants(false);
+      const leader = this.agreedLeader();
+      if (proposal !== undefined) {
+        const pl = this.nodes.get(proposal.leader)!;
+        const ps = pl.up ? pl.node.status() : undefined;
+        if (ps?.raftState !== StateType.Leader || ps.term !== proposal.term) {
+          // Leadership moved on: the proposal may be lost; propose again under the next leader.
+          this.log(`liveness: leader ${proposal.leader} of term ${proposal.term} lost leadership`);
+          proposal = undefined;
+        } else if (leader === pl && ps.commit >= proposal.index) {
+          // (The committed map holds what every node committed; the leader may have compacted.)
+          const got = this.committed.get(proposal.index);
+          if (got?.startsWith(`${proposal.term}/${proposal.index}/`) !== true) this.fail(`liveness: proposal at ${proposal.index} lost (committed ${got})`);
+          this.log(`liveness: proposal at ${proposal.index} committed everywhere after ${round + 1} rounds`);
+          return;
+        }
+      }
+      if (proposal === undefined && leader !== undefined) {
+        const term = leader.node.status().term;
+        try {
+          leader.node.propose(enc.encode(`live${this.opts.seed}`));
+          proposal = { leader: leader.id, term, index: leader.node.internal.raftLog.lastIndex() };
+          this.log(`liveness: proposed at ${proposal.index} on ${leader.id} (term ${term})`);
+        } catch (err) {
+          if (!(err instanceof ProposalDroppedError)) this.fail(`propose on ${leader.id}: ${String(err)}`);
+        }
+      }
+    }
+    if (!liveness) return;
+    const cs = this.latestConfig();
+    const state = [...RaftSim.members(cs)].map((id) => {
+      const n = this.nodes.get(id)!;
+      if (!n.up) return `${id}: down`;
+      const s = n.node.status();
+      const pr = s.progress === undefined ? '' : ` progress ${JSON.stringify([...s.progress])}`;
+      return `${id}: state ${s.raftState} term ${s.term} lead ${s.lead} commit ${s.commit} last ${n.node.internal.raftLog.lastIndex()} first ${n.node.internal.raftLog.firstIndex()}${pr}`;
+    });
+    throw new LivenessViolation(
+      `seed ${this.opts.seed}: no liveness after ${SETTLE_ROUNDS} settle rounds (${proposal === undefined ? 'members never agreed on a leader' : `proposal at ${proposal.index} on ${proposal.leader} not committed everywhere`}); config ${JSON.stringify(cs)}; ${state.join('; ')}`,
+    );
   }
 
   private randomAction(): void {
@@ -404,6 +537,7 @@ export class RaftSim {
       const roll = this.rng.nextInt(100);
       if (roll < p.lossPct || this.rng.nextInt(100) < (this.linkLoss.get(link) ?? 0)) {
         this.stats.drops++;
+        this.reportSnapshot(m, 'failure');
         continue;
       }
       if (roll < p.lossPct + p.dupPct) {
@@ -422,7 +556,17 @@ export class RaftSim {
 
   private deliver(m: Message): void {
     const to = this.nodes.get(m.to);
-    if (to === undefined || !to.up || !this.connected(m.from, m.to)) return;
+    if (to === undefined || !to.up || !this.connected(m.from, m.to)) {
+      // The transport cannot reach the peer: it reports a lost snapshot, and (when it
+      // notices, say on a failed connection) the peer as unreachable.
+      this.reportSnapshot(m, 'failure');
+      const from = this.nodes.get(m.from);
+      if (from?.up === true && this.rng.nextInt(4) === 0) {
+        this.stats.unreachableReports++;
+        from.node.reportUnreachable(m.to);
+      }
+      return;
+    }
     this.log(`deliver ${describeMessage(m)}`);
     try {
       to.node.step(m);
@@ -433,6 +577,7 @@ export class RaftSim {
       if (!(err instanceof StepPeerNotFoundError || err instanceof ProposalDroppedError)) this.fail(`node ${m.to} failed to step ${describeMessage(m)}: ${String(err)}`);
       this.log(`step error: ${String(err)}`);
     }
+    this.reportSnapshot(m, 'finish');
     const pc = this.pendingCrash;
     if (pc !== undefined && (m.from === pc.id || m.to === pc.id) && --pc.after <= 0) {
       this.pendingCrash = undefined;
@@ -442,6 +587,21 @@ export class RaftSim {
         this.crash(leader, 'new leader', true);
       }
     }
+  }
+
+  /**
+   * What a real transport does with a MsgSnap it sent or failed to send: it reports the
+   * outcome to the sender (etcd leaves this to the application; without it, a lost snapshot
+   * leaves the leader waiting for that follower forever). Only the incarnation that sent it
+   * hears of it.
+   */
+  private reportSnapshot(m: Message, status: 'finish' | 'failure'): void {
+    if (m.type !== MessageType.MsgSnap) return;
+    const from = this.nodes.get(m.from);
+    if (from === undefined || !from.up || this.snapSender.get(m) !== from.incarnation) return;
+    this.stats.snapReports++;
+    this.log(`report snapshot to ${m.to} on ${m.from}: ${status}`);
+    from.node.reportSnapshot(m.to, status);
   }
 
   private proposeRandom(): void {
@@ -601,6 +761,7 @@ export class RaftSim {
     n.node = this.newNode(n.id, n.storage, n.appliedIndex);
     n.up = true;
     n.restartAt = undefined;
+    n.incarnation++;
     this.log(`restart ${n.id} applied=${n.appliedIndex}`);
   }
 
@@ -635,8 +796,13 @@ export class RaftSim {
 
   private compactRandom(): void {
     const n = this.pick(this.upNodes().length > 0 ? this.upNodes() : [...this.nodes.values()]);
-    const snapIndex = n.storage.snapshot().metadata.index;
-    if (n.appliedIndex <= snapIndex + 2 || n.confState === undefined) return;
+    if (n.appliedIndex <= n.storage.snapshot().metadata.index + 2) return;
+    this.snapshotNode(n);
+  }
+
+  /** Snapshots a node's state machine at its applied index and compacts its log there. */
+  private snapshotNode(n: SimNode): void {
+    if (n.appliedIndex <= n.storage.snapshot().metadata.index || n.confState === undefined) return;
     const data = enc.encode(JSON.stringify(n.applied));
     n.storage.createSnapshot(n.appliedIndex, n.confState, data);
     n.storage.compact(n.appliedIndex);
@@ -664,8 +830,10 @@ export class RaftSim {
     }
     n.storage.append(rd.entries);
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
-    for (const m of rd.messages) this.network.push(m);
-    for (const m of rd.persistedMessages) this.network.push(m);
+    for (const m of [...rd.messages, ...rd.persistedMessages]) {
+      if (m.type === MessageType.MsgSnap) this.snapSender.set(m, n.incarnation);
+      this.network.push(m);
+    }
     for (const e of rd.committedEntries) this.apply(n, e);
     n.node.advance(rd);
   }

@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { RaftSim, SafetyViolation } from './raft-sim.js';
 
-
 // RAFT_SEEDS=N runs N seeds per cluster size; RAFT_SEED=S replays one seed with a trace.
 const seeds = Number(process.env['RAFT_SEEDS'] ?? 260);
 const only = process.env['RAFT_SEED'] === undefined ? undefined : Number(process.env['RAFT_SEED']);
@@ -19,8 +18,8 @@ function runSeed(seed: number, nodes: number): RaftSim {
   return sim;
 }
 
-describe.each([3, 5])('randomized safety, %i nodes', (nodes) => {
-  test(`no safety violation over ${only === undefined ? seeds : 1} seeds`, () => {
+describe.each([3, 5])('randomized safety and liveness, %i nodes', (nodes) => {
+  test(`no safety or liveness violation over ${only === undefined ? seeds : 1} seeds`, () => {
     const list = only === undefined ? Array.from({ length: seeds }, (_, i) => nodes * 100_000 + i + 1) : [only];
     const totals: Record<string, number> = {};
     for (const seed of list) {
@@ -35,5 +34,10 @@ describe.each([3, 5])('randomized safety, %i nodes', (nodes) => {
     expect(totals['campaigns']).toBeGreaterThan(0);
     expect(totals['snapshots']).toBeGreaterThan(0);
     expect(totals['committed']).toBeGreaterThan(list.length * 10);
+    // The transport reported snapshot outcomes and unreachable peers, and removed nodes were
+    // stopped before the liveness check.
+    expect(totals['snapReports']).toBeGreaterThan(0);
+    expect(totals['unreachableReports']).toBeGreaterThan(0);
+    if (only === undefined) expect(totals['retired']).toBeGreaterThan(0);
   });
 });
