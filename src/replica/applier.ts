@@ -66,6 +66,13 @@ export class Applier {
   /** The index of the last applied entry or snapshot. */
   appliedIndex: number;
   private readonly queue: Task[] = [];
+  /** Tasks queued so far, and tasks handled so far (running counts, for the waiters). */
+  private enqueued = 0;
+  private handled = 0;
+  /** Request settlements that wait for the Ready loop's next `advance`. */
+  private readonly afterAdvance: (() => void)[] = [];
+  /** Callers of `push` waiting until the tasks queued up to theirs are handled. */
+  private readonly waiters: { after: number; resolve: () => void }[] = [];
   private running = false;
   private stopped = false;
   private readonly deps: {
@@ -94,33 +101,71 @@ export class Applier {
     return n;
   }
 
-  /** Queues a received snapshot (first) and committed entries. */
-  push(snapshot: Snapshot | undefined, entries: Entry[]): void {
-    if (this.stopped) return;
+  /**
+   * Queues a received snapshot (first) and committed entries. The promise resolves once they
+   * are applied, or once the applier stops; it never rejects (failures stop the replica).
+   */
+  push(snapshot: Snapshot | undefined, entries: Entry[]): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (snapshot !== undefined) this.queue.push({ kind: 'snapshot', snapshot });
     if (entries.length > 0) this.queue.push({ kind: 'entries', entries });
+    this.enqueued += (snapshot !== undefined ? 1 : 0) + (entries.length > 0 ? 1 : 0);
+    const after = this.enqueued;
+    const done = new Promise<void>((resolve) => this.waiters.push({ after, resolve }));
+    this.wake();
     if (!this.running) void this.run();
+    return done;
+  }
+
+  /**
+   * Settles the membership request of the conf change at `index` once the Ready loop has
+   * advanced past it: only then does the RaftNode count it applied, so a caller that proposes
+   * the next change at once is not refused as "another change is pending".
+   */
+  private resolveAfterAdvance(index: number, seq: number | undefined): void {
+    this.afterAdvance.push(() => this.deps.proposals.applied(index, seq, undefined));
+  }
+
+  /** Runs what waited for the RaftNode to advance (called by the Ready loop after `advance`). */
+  flushAfterAdvance(): void {
+    if (this.afterAdvance.length === 0) return;
+    const fns = this.afterAdvance.splice(0);
+    for (const fn of fns) fn();
+  }
+
+  /** Resolves the waiters whose tasks have all been handled (or all of them once stopped). */
+  private wake(): void {
+    while (this.waiters.length > 0 && (this.stopped || this.waiters[0]!.after <= this.handled)) this.waiters.shift()!.resolve();
   }
 
   /** Stops applying; a task in progress finishes on its own, nothing further starts. */
   stop(): void {
     this.stopped = true;
     this.queue.length = 0;
+    this.wake();
   }
 
   private async run(): Promise<void> {
     this.running = true;
     try {
       for (let t = this.queue.shift(); t !== undefined && !this.stopped; t = this.queue.shift()) {
+        let counted = false;
         try {
           if (t.kind === 'snapshot') await this.restore(t.snapshot);
           else await this.applyEntries(t.entries);
+          counted = true;
+          this.handled++;
+          this.wake();
           await this.maybeSnapshot();
         } catch (err) {
           if (err instanceof ApplyFailedError) {
             this.stop();
             this.deps.hooks.fatal(err);
             return;
+          }
+          if (!counted) {
+            this.handled++;
+            this.wake();
           }
           this.deps.hooks.error(err instanceof Error ? err : new Error(String(err)));
         }
@@ -225,7 +270,7 @@ export class Applier {
         const v2 = decodeConfChangeV2(e.data);
         d.node.applyConfChange(v2);
         for (const c of v2.changes) if (c.type === ConfChangeType.ConfChangeRemoveNode) d.sessions.removeProposer(c.nodeId);
-        d.proposals.applied(e.index, d.own(decodeEnvelope(v2.context)), undefined);
+        this.resolveAfterAdvance(e.index, d.own(decodeEnvelope(v2.context)));
         this.appliedIndex = e.index;
         return;
       }
@@ -258,7 +303,7 @@ export class Applier {
         d.members.set(cc.nodeId, address);
         break;
     }
-    d.proposals.applied(e.index, d.own(env), undefined);
+    this.resolveAfterAdvance(e.index, d.own(env));
   }
 
   private async maybeSnapshot(): Promise<void> {

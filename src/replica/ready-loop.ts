@@ -1,10 +1,15 @@
-import type { Entry, HardState, Snapshot } from '../raft/entry.js';
+import { EntryType, type Entry, type HardState, type Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
 import { MessageType, type Message } from '../raft/messages.js';
 import type { ReadState, Ready, SoftState } from '../raft/ready.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import type { Clock } from './clock.js';
+
+function hasConfChange(entries: readonly Entry[]): boolean {
+  for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return true;
+  return false;
+}
 
 /**
  * Runs storage writes one at a time, in call order: the Ready loop's `save` and the
@@ -32,10 +37,15 @@ export interface ReadyLoopHooks {
   softState(ss: SoftState, hs: HardState | undefined): void;
   /** Step 1 done: `entries` are durable (the replica notes where its own requests landed). */
   persisted(entries: readonly Entry[], hs: HardState | undefined): void;
-  /** Step 3: queue a received snapshot and the committed entries for the state machine, in order. */
-  apply(snapshot: Snapshot | undefined, committed: Entry[]): void;
+  /**
+   * Step 3: queue a received snapshot and the committed entries for the state machine, in
+   * order; the promise resolves once they are applied (or applying stopped).
+   */
+  apply(snapshot: Snapshot | undefined, committed: Entry[]): Promise<void>;
   /** ReadIndex answers for this Ready. */
   readStates(rs: readonly ReadState[]): void;
+  /** Step 4 done: the node has advanced past this Ready. */
+  advanced(): void;
   /** The duration of one durable write, in seconds. */
   observeWrite(seconds: number): void;
   /** `messages` were just handed to the transport (for round-trip timing). */
@@ -133,9 +143,17 @@ export class ReadyLoop {
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
     if (rd.persistedMessages.length > 0) this.send(rd.persistedMessages);
-    if (rd.snapshot !== undefined || rd.committedEntries.length > 0) h.apply(rd.snapshot, rd.committedEntries);
+    if (rd.snapshot !== undefined || rd.committedEntries.length > 0) {
+      const applied = h.apply(rd.snapshot, rd.committedEntries);
+      // As etcd's server does: when a conf change is committed, wait until it is applied
+      // before advancing. Otherwise the node would count it applied while its configuration
+      // is not in effect yet: a leader could accept the next change and commit it under the
+      // old quorum, and a follower could count votes of removed members.
+      if (hasConfChange(rd.committedEntries)) await applied;
+    }
     if (rd.readStates.length > 0) h.readStates(rd.readStates);
     this.node.advance(rd);
+    h.advanced();
   }
 
   private send(messages: readonly Message[]): void {

@@ -165,6 +165,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         persisted: (entries, hs2) => this.onPersisted(entries, hs2),
         apply: (snapshot, committed) => this.applier.push(snapshot, committed),
         readStates: (rs) => this.requests.readStates(rs),
+        advanced: () => this.applier.flushAfterAdvance(),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
