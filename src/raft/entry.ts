@@ -112,12 +112,15 @@ export function isHardStateEqual(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }
 
+/** The fixed per-entry overhead counted by {@link entrySize}, for the header fields. */
+export const ENTRY_OVERHEAD = 16;
+
 /**
  * The size of an entry for flow control and the size limits of the config: its payload
  * plus a fixed overhead for the header fields, as etcd counts it on the wire.
  */
 export function entrySize(e: Entry): number {
-  return e.data.length + 16;
+  return e.data.length + ENTRY_OVERHEAD;
 }
 
 /** The payload size of an entry, used for `maxUncommittedEntriesSize` accounting (etcd's `payloadSize`). */

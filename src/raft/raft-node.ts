@@ -11,10 +11,9 @@ import { NONE } from './constants.js';
 import {
   EntryType,
   emptyHardState,
-  entrySize,
+  ENTRY_OVERHEAD,
   isEmptyHardState,
   isHardStateEqual,
-  payloadsSize,
   type ConfState,
   type Entry,
   type HardState,
@@ -253,15 +252,17 @@ export class RaftNode {
       rd.hardState = hs;
       this.prevHardSt = hs;
     }
-    let committedSize = 0;
-    for (let i = 0; i < committedEntries.length; i++) committedSize += entrySize(committedEntries[i]!);
+    // One pass for both budgets: entrySize is the payload plus a fixed header.
+    let committedPayload = 0;
+    for (let i = 0; i < committedEntries.length; i++) committedPayload += committedEntries[i]!.data.length;
+    const committedSize = committedPayload + committedEntries.length * ENTRY_OVERHEAD;
     this.accepted = {
       stepsOnAdvance: steps,
       lastEntry: entries[entries.length - 1],
       snapshotIndex: snapshot === undefined ? 0 : snapshot.metadata.index,
       lastCommitted: committedEntries[committedEntries.length - 1],
       committedSize,
-      committedPayload: payloadsSize(committedEntries),
+      committedPayload,
     };
     log.acceptUnstable();
     if (committedEntries.length > 0) log.acceptApplying(committedEntries[committedEntries.length - 1]!.index, committedSize, true);

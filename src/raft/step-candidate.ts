@@ -6,7 +6,7 @@ import { VoteResult } from './quorum/index.js';
 import type { Raft } from './raft.js';
 import { StateType } from './ready.js';
 import { bcastAppend } from './replication.js';
-import { handleAppendEntries, handleHeartbeat, handleSnapshot } from './step-follower.js';
+import { handleLeaderMessage } from './step-follower.js';
 
 /** The candidate's and pre-candidate's message handler (etcd's `stepCandidate`). */
 export function stepCandidate(r: Raft, m: Message): void {
@@ -18,16 +18,11 @@ export function stepCandidate(r: Raft, m: Message): void {
       r.logger.info(`${r.id} no leader at term ${r.term}; dropping proposal`);
       throw new ProposalDroppedError(`no leader at term ${r.term}; dropping proposal`);
     case MessageType.MsgApp:
-      r.becomeFollower(m.term, m.from); // m.term === r.term here
-      handleAppendEntries(r, m);
-      return;
     case MessageType.MsgHeartbeat:
-      r.becomeFollower(m.term, m.from);
-      handleHeartbeat(r, m);
-      return;
     case MessageType.MsgSnap:
+      // A leader of this term exists (m.term === r.term here): follow it.
       r.becomeFollower(m.term, m.from);
-      handleSnapshot(r, m);
+      handleLeaderMessage(r, m);
       return;
     case myVoteRespType:
       handleVoteResponse(r, m);

@@ -21,19 +21,12 @@ export function stepFollower(r: Raft, m: Message): void {
       r.send({ ...m, to: r.lead });
       return;
     case MessageType.MsgApp:
-      r.electionElapsed = 0;
-      r.lead = m.from;
-      handleAppendEntries(r, m);
-      return;
     case MessageType.MsgHeartbeat:
-      r.electionElapsed = 0;
-      r.lead = m.from;
-      handleHeartbeat(r, m);
-      return;
     case MessageType.MsgSnap:
+      // Anything from the leader of this term resets the election timer.
       r.electionElapsed = 0;
       r.lead = m.from;
-      handleSnapshot(r, m);
+      handleLeaderMessage(r, m);
       return;
     case MessageType.MsgTransferLeader:
     case MessageType.MsgReadIndex:
@@ -73,6 +66,13 @@ function handleForgetLeader(r: Raft): void {
     r.logger.info(`${r.id} forgetting leader ${r.lead} at term ${r.term}`);
     r.lead = NONE;
   }
+}
+
+/** Handles a `MsgApp`, `MsgHeartbeat` or `MsgSnap` from the leader of the current term. */
+export function handleLeaderMessage(r: Raft, m: Message): void {
+  if (m.type === MessageType.MsgApp) handleAppendEntries(r, m);
+  else if (m.type === MessageType.MsgHeartbeat) handleHeartbeat(r, m);
+  else handleSnapshot(r, m);
 }
 
 /**
