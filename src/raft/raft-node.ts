@@ -12,7 +12,6 @@ import {
   EntryType,
   emptyHardState,
   ENTRY_OVERHEAD,
-  isEmptyHardState,
   isHardStateEqual,
   type ConfState,
   type Entry,
@@ -195,8 +194,11 @@ export class RaftNode {
   hasReady(): boolean {
     const r = this.raft;
     if (r.lead !== this.prevSoftSt.lead || r.state !== this.prevSoftSt.raftState) return true;
-    const hs = r.hardState();
-    if (!isEmptyHardState(hs) && !isHardStateEqual(hs, this.prevHardSt)) return true;
+    // The hard state compared field by field: hasReady runs before every Ready, allocate nothing.
+    const prev = this.prevHardSt;
+    const commit = r.raftLog.committed;
+    const changed = r.term !== prev.term || r.vote !== prev.vote || commit !== prev.commit;
+    if (changed && (r.term !== 0 || r.vote !== 0 || commit !== 0)) return true;
     if (r.raftLog.hasNextUnstableSnapshot()) return true;
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
     if (r.raftLog.hasNextUnstableEnts() || r.raftLog.hasNextCommittedEnts(true)) return true;
