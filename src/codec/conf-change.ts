@@ -5,8 +5,7 @@ import {
   type ConfChangeSingle,
   type ConfChangeV2,
 } from '../raft/conf-change.js';
-import { toCodecError } from './errors.js';
-import { packRecord, RecordKind, unpackRecord } from './envelope.js';
+import { decodeRecord, packRecord, RecordKind } from './envelope.js';
 import { readFlat, readOptionalBytes, readSmallUint, readTuple, readUint } from './validate.js';
 
 // Body layouts (format version 1), all msgpack arrays:
@@ -31,16 +30,14 @@ export function encodeConfChangeRecord(cc: ConfChange): Uint8Array {
  * @throws `CodecError` when the bytes are not a valid ConfChange record.
  */
 export function decodeConfChangeRecord(bytes: Uint8Array): ConfChange {
-  try {
-    const f = readTuple(unpackRecord(bytes, RecordKind.ConfChange), 3, 'ConfChange');
+  return decodeRecord(bytes, RecordKind.ConfChange, (body) => {
+    const f = readTuple(body, 3, 'ConfChange');
     return {
       type: readSmallUint(f[0], MAX_CHANGE_TYPE, 'ConfChange.type') as ConfChangeType,
       nodeId: readUint(f[1], 'ConfChange.nodeId'),
       context: readOptionalBytes(f[2], 'ConfChange.context'),
     };
-  } catch (err) {
-    throw toCodecError(err, 'ConfChange');
-  }
+  });
 }
 
 /** Encodes a {@link ConfChangeV2} as a versioned codec record. */
@@ -62,8 +59,8 @@ export function encodeConfChangeV2Record(cc: ConfChangeV2): Uint8Array {
  * @throws `CodecError` when the bytes are not a valid ConfChangeV2 record.
  */
 export function decodeConfChangeV2Record(bytes: Uint8Array): ConfChangeV2 {
-  try {
-    const f = readTuple(unpackRecord(bytes, RecordKind.ConfChangeV2), 3, 'ConfChangeV2');
+  return decodeRecord(bytes, RecordKind.ConfChangeV2, (body) => {
+    const f = readTuple(body, 3, 'ConfChangeV2');
     const transition = readSmallUint(f[0], MAX_TRANSITION, 'ConfChangeV2.transition') as ConfChangeTransition;
     const flat = readFlat(f[1], 2, 'ConfChangeV2.changes');
     const changes: ConfChangeSingle[] = [];
@@ -74,7 +71,5 @@ export function decodeConfChangeV2Record(bytes: Uint8Array): ConfChangeV2 {
       });
     }
     return { transition, changes, context: readOptionalBytes(f[2], 'ConfChangeV2.context') };
-  } catch (err) {
-    throw toCodecError(err, 'ConfChangeV2');
-  }
+  });
 }

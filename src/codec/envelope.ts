@@ -1,5 +1,5 @@
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
-import { CodecError } from './errors.js';
+import { CodecError, toCodecError } from './errors.js';
 
 /**
  * The format version this build writes into byte 0 of every record. Decoders keep reading
@@ -111,6 +111,21 @@ export function unpackRecord(bytes: unknown, kind: RecordKind): unknown {
     return unpackr.unpack(src, { start: ENVELOPE_SIZE }) as unknown;
   } catch (cause) {
     throw new CodecError(`${name}: malformed msgpack body`, { cause });
+  }
+}
+
+/**
+ * Unpacks a record of kind `kind` and reads its body with `read`, turning any failure into a
+ * {@link CodecError} (the shared shape of every record decoder).
+ *
+ * @throws {@link CodecError}, and nothing else, whatever `bytes` holds.
+ * @internal
+ */
+export function decodeRecord<T>(bytes: unknown, kind: RecordKind, read: (body: unknown) => T): T {
+  try {
+    return read(unpackRecord(bytes, kind));
+  } catch (err) {
+    throw toCodecError(err, RecordKindName[kind]);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Entry } from '../raft/entry.js';
 import { isMessageType, type Message } from '../raft/messages.js';
-import { packRecord, RecordKind, unpackRecord } from './envelope.js';
-import { CodecError, toCodecError } from './errors.js';
+import { decodeRecord, packRecord, RecordKind } from './envelope.js';
+import { CodecError } from './errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE, type FrameOptions, checkMaxFrameSize } from './frame.js';
 import { readSnapshot, snapshotBody } from './state.js';
 import {
@@ -51,17 +51,20 @@ function messageBody(m: Message): unknown[] {
   ];
 }
 
+/** Reads the entry whose 4 fields start at `f[j]` (an Entry body, or a flattened list of them). */
+function readEntryAt(f: unknown[], j: number): Entry {
+  return {
+    term: readUint(f[j], 'Entry.term'),
+    index: readUint(f[j + 1], 'Entry.index'),
+    type: readEntryType(f[j + 2], 'Entry.type'),
+    data: readBytes(f[j + 3], 'Entry.data'),
+  };
+}
+
 function readEntries(v: unknown): Entry[] {
   const flat = readFlat(v, 4, 'Message.entries');
   const ents = new Array<Entry>(flat.length / 4);
-  for (let i = 0, j = 0; j < flat.length; i++, j += 4) {
-    ents[i] = {
-      term: readUint(flat[j], 'Entry.term'),
-      index: readUint(flat[j + 1], 'Entry.index'),
-      type: readEntryType(flat[j + 2], 'Entry.type'),
-      data: readBytes(flat[j + 3], 'Entry.data'),
-    };
-  }
+  for (let i = 0, j = 0; j < flat.length; i++, j += 4) ents[i] = readEntryAt(flat, j);
   return ents;
 }
 
@@ -130,18 +133,24 @@ export function encodeMessageFrame(message: Message, options?: FrameOptions): Ui
  * @throws `CodecError`, and nothing else, whatever `bytes` holds.
  */
 export function decodeMessage(bytes: Uint8Array): Message {
-  try {
-    return readMessage(unpackRecord(bytes, RecordKind.Message));
-  } catch (err) {
-    throw toCodecError(err, 'Message');
-  }
+  return decodeRecord(bytes, RecordKind.Message, readMessage);
 }
 
 /**
  * Encodes a log {@link Entry} as a versioned record (the value storage writes for each index).
  */
 export function encodeEntry(entry: Entry): Uint8Array {
-  return packRecord(RecordKind.Entry, [entry.term, entry.index, entry.type, entry.data]);
+  return packEntry(entry, 0);
+}
+
+/**
+ * {@link encodeEntry} with `prefix` spare bytes in front of the record (for a checksum), so
+ * that a caller adding a header need not copy the encoding.
+ *
+ * @internal
+ */
+export function packEntry(entry: Entry, prefix: number): Uint8Array {
+  return packRecord(RecordKind.Entry, [entry.term, entry.index, entry.type, entry.data], prefix);
 }
 
 /**
@@ -151,15 +160,5 @@ export function encodeEntry(entry: Entry): Uint8Array {
  * @throws `CodecError`, and nothing else, whatever `bytes` holds.
  */
 export function decodeEntry(bytes: Uint8Array): Entry {
-  try {
-    const f = readTuple(unpackRecord(bytes, RecordKind.Entry), 4, 'Entry');
-    return {
-      term: readUint(f[0], 'Entry.term'),
-      index: readUint(f[1], 'Entry.index'),
-      type: readEntryType(f[2], 'Entry.type'),
-      data: readBytes(f[3], 'Entry.data'),
-    };
-  } catch (err) {
-    throw toCodecError(err, 'Entry');
-  }
+  return decodeRecord(bytes, RecordKind.Entry, (body) => readEntryAt(readTuple(body, 4, 'Entry'), 0));
 }

@@ -1,6 +1,5 @@
 import type { ConfState, HardState, Snapshot, SnapshotMetadata } from '../raft/entry.js';
-import { toCodecError } from './errors.js';
-import { packRecord, RecordKind, unpackRecord } from './envelope.js';
+import { decodeRecord, packRecord, RecordKind } from './envelope.js';
 import { readBool, readBytes, readIds, readTuple, readUint } from './validate.js';
 
 // Body layouts (format version 1), all msgpack arrays:
@@ -87,16 +86,14 @@ export function encodeHardState(hs: HardState): Uint8Array {
  * @throws `CodecError` when the bytes are not a valid HardState record.
  */
 export function decodeHardState(bytes: Uint8Array): HardState {
-  try {
-    const f = readTuple(unpackRecord(bytes, RecordKind.HardState), 3, 'HardState');
+  return decodeRecord(bytes, RecordKind.HardState, (body) => {
+    const f = readTuple(body, 3, 'HardState');
     return {
       term: readUint(f[0], 'HardState.term'),
       vote: readUint(f[1], 'HardState.vote'),
       commit: readUint(f[2], 'HardState.commit'),
     };
-  } catch (err) {
-    throw toCodecError(err, 'HardState');
-  }
+  });
 }
 
 /** Encodes a {@link ConfState} as a versioned record (for storage). */
@@ -110,11 +107,7 @@ export function encodeConfState(cs: ConfState): Uint8Array {
  * @throws `CodecError` when the bytes are not a valid ConfState record.
  */
 export function decodeConfState(bytes: Uint8Array): ConfState {
-  try {
-    return readConfState(unpackRecord(bytes, RecordKind.ConfState));
-  } catch (err) {
-    throw toCodecError(err, 'ConfState');
-  }
+  return decodeRecord(bytes, RecordKind.ConfState, readConfState);
 }
 
 /** Encodes a {@link SnapshotMetadata} as a versioned record (for storage; the data is stored apart). */
@@ -128,9 +121,5 @@ export function encodeSnapshotMetadata(md: SnapshotMetadata): Uint8Array {
  * @throws `CodecError` when the bytes are not a valid SnapshotMetadata record.
  */
 export function decodeSnapshotMetadata(bytes: Uint8Array): SnapshotMetadata {
-  try {
-    return readSnapshotMetadata(unpackRecord(bytes, RecordKind.SnapshotMetadata));
-  } catch (err) {
-    throw toCodecError(err, 'SnapshotMetadata');
-  }
+  return decodeRecord(bytes, RecordKind.SnapshotMetadata, readSnapshotMetadata);
 }

@@ -1,5 +1,5 @@
 import type { AbstractBatchOptions } from 'abstract-level';
-import { encodeEntry } from '../codec/message.js';
+import { packEntry } from '../codec/message.js';
 import { encodeHardState, encodeSnapshotMetadata } from '../codec/state.js';
 import { EMPTY_BYTES, EntryType, type Entry, type Snapshot, type SnapshotMetadata } from '../raft/entry.js';
 import { SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
@@ -17,7 +17,7 @@ import {
   type LevelStorageRecovery,
   type StoredSnapshot,
 } from './level-load.js';
-import { encodeSnapshotHeader, seal } from './records.js';
+import { CHECKSUM_SIZE, encodeSnapshotHeader, seal, sealInPlace } from './records.js';
 import type { SaveRequest } from './storage.js';
 
 export type { AnyLevel, LevelStorageRecovery } from './level-load.js';
@@ -53,6 +53,21 @@ export type LevelStorageOptions = LevelStoragePathOptions | LevelStorageDbOption
 type BatchOp =
   | { type: 'put'; sublevel: LevelParts['log']; key: Uint8Array; value: Uint8Array }
   | { type: 'del'; sublevel: LevelParts['log']; key: Uint8Array };
+
+/** The sealed log record of `e`, encoded straight behind its checksum (no second copy). */
+function sealedEntry(e: Entry): Uint8Array {
+  return sealInPlace(packEntry(e, CHECKSUM_SIZE));
+}
+
+/** The sealed dummy record that holds a compaction point's index and term. */
+function sealedDummy(index: number, term: number): Uint8Array {
+  return sealedEntry({ index, term, type: EntryType.EntryNormal, data: EMPTY_BYTES });
+}
+
+/** The sealed header of a stored snapshot. */
+function sealedHeader(s: StoredSnapshot): Uint8Array {
+  return seal(encodeSnapshotHeader({ chunks: s.chunks, byteLength: s.byteLength, metadata: encodeSnapshotMetadata(s.metadata) }));
+}
 
 /**
  * A durable {@link Storage} over any abstract-level database: `classic-level` on disk by
@@ -136,12 +151,10 @@ export class LevelStorage extends AbstractStorage {
     if (state.fresh) {
       // Persist the starting point (dummy entry 0, initial configuration) so that later opens
       // find a complete store whatever options they pass.
-      const dummy: Entry = { index: 0, term: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES };
-      const header = encodeSnapshotHeader({ chunks: 0, byteLength: 0, metadata: encodeSnapshotMetadata(state.snapshot.metadata) });
       await db.batch(
         [
-          { type: 'put', sublevel: parts.log, key: logKey(0), value: this.#sealedEntry(dummy) },
-          { type: 'put', sublevel: parts.meta, key: KEY_SNAPSHOT, value: seal(header) },
+          { type: 'put', sublevel: parts.log, key: logKey(0), value: sealedDummy(0, 0) },
+          { type: 'put', sublevel: parts.meta, key: KEY_SNAPSHOT, value: sealedHeader(state.snapshot) },
         ],
         { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>,
       );
@@ -232,14 +245,9 @@ export class LevelStorage extends AbstractStorage {
     await this.#db.batch(ops, { sync } as AbstractBatchOptions<Uint8Array, Uint8Array>);
   }
 
-  #sealedEntry(e: Entry): Uint8Array {
-    return seal(encodeEntry(e));
-  }
-
-  /** Ops that make `md` current: its header, and deleting the previous snapshot's chunks. */
+  /** Ops that make `next` current: its header, and deleting the previous snapshot's chunks. */
   #snapshotSwapOps(parts: LevelParts, next: StoredSnapshot): BatchOp[] {
-    const header = encodeSnapshotHeader({ chunks: next.chunks, byteLength: next.byteLength, metadata: encodeSnapshotMetadata(next.metadata) });
-    const ops: BatchOp[] = [{ type: 'put', sublevel: parts.meta, key: KEY_SNAPSHOT, value: seal(header) }];
+    const ops: BatchOp[] = [{ type: 'put', sublevel: parts.meta, key: KEY_SNAPSHOT, value: sealedHeader(next) }];
     const old = this.#stored;
     for (let c = 0; c < old.chunks; c++) ops.push({ type: 'del', sublevel: parts.snap, key: chunkKey(old.metadata.index, c) });
     return ops;
@@ -263,8 +271,7 @@ export class LevelStorage extends AbstractStorage {
     if (snap !== undefined) {
       const md = snap.metadata;
       for (let i = this.#view.firstIndex() - 1; i <= last; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
-      const dummy: Entry = { index: md.index, term: md.term, type: EntryType.EntryNormal, data: EMPTY_BYTES };
-      ops.push({ type: 'put', sublevel: parts.log, key: logKey(md.index), value: this.#sealedEntry(dummy) });
+      ops.push({ type: 'put', sublevel: parts.log, key: logKey(md.index), value: sealedDummy(md.index, md.term) });
       const chunked = this.#chunkOps(parts, md.index, snap.data);
       stored = { metadata: md, chunks: chunked.chunks, byteLength: snap.data.length };
       ops.push(...chunked.ops, ...this.#snapshotSwapOps(parts, stored));
@@ -274,7 +281,7 @@ export class LevelStorage extends AbstractStorage {
     if (e0 !== undefined) {
       const newLast = e0.index + req.entries.length - 1;
       for (let i = newLast + 1; i <= last; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
-      for (const e of req.entries) ops.push({ type: 'put', sublevel: parts.log, key: logKey(e.index), value: this.#sealedEntry(e) });
+      for (const e of req.entries) ops.push({ type: 'put', sublevel: parts.log, key: logKey(e.index), value: sealedEntry(e) });
     }
     if (req.hardState !== undefined) {
       ops.push({ type: 'put', sublevel: parts.meta, key: KEY_HARD_STATE, value: seal(encodeHardState(req.hardState)) });

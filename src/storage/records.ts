@@ -12,12 +12,20 @@ export const CHECKSUM_SIZE = 4;
 /** Prepends the CRC-32C of `payload` (written big-endian). */
 export function seal(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(CHECKSUM_SIZE + payload.length);
-  const crc = crc32c(payload);
+  out.set(payload, CHECKSUM_SIZE);
+  return sealInPlace(out);
+}
+
+/**
+ * Seals a record whose payload was written after {@link CHECKSUM_SIZE} spare bytes: writes the
+ * CRC-32C of the rest into them and returns `out` (no copy; same bytes as `seal(payload)`).
+ */
+export function sealInPlace(out: Uint8Array): Uint8Array {
+  const crc = crc32c(out.subarray(CHECKSUM_SIZE));
   out[0] = crc >>> 24;
   out[1] = (crc >>> 16) & 0xff;
   out[2] = (crc >>> 8) & 0xff;
   out[3] = crc & 0xff;
-  out.set(payload, CHECKSUM_SIZE);
   return out;
 }
 
