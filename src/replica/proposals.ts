@@ -95,10 +95,7 @@ export class Proposals {
    * replica proposed it (in its current incarnation), otherwise `undefined`.
    */
   applied(index: number, seq: number | undefined, result: unknown): void {
-    const waiting = this.byIndex.get(index);
-    if (waiting !== undefined && waiting !== seq) {
-      this.fail(waiting, new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`));
-    }
+    this.skipped(index, seq);
     if (seq !== undefined) this.settle(seq, result);
   }
 

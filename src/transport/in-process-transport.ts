@@ -53,6 +53,8 @@ export interface InProcessPort {
 export class InProcessTransport extends AbstractTransport {
   readonly #port: InProcessPort;
   readonly #endpoint: InProcessEndpoint;
+  /** Reused across frames: clean after every frame that decodes; replaced after a refusal. */
+  #decoder: FrameDecoder;
 
   /**
    * Use `InProcessNetwork.transport` instead.
@@ -63,6 +65,7 @@ export class InProcessTransport extends AbstractTransport {
     super(options);
     this.#port = port;
     this.#endpoint = { id: this.id, deliver: (from, frame) => this.#deliver(from, frame) };
+    this.#decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
   }
 
   /** `inproc://<id>`. */
@@ -119,7 +122,7 @@ export class InProcessTransport extends AbstractTransport {
       this._refuse(new PeerRefusedError('unknown-peer', `transport ${this.id}: refused a frame from unknown member ${from}`, from));
       return;
     }
-    const decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
+    const decoder = this.#decoder;
     let payloads: Uint8Array[];
     let reason: 'oversize' | 'malformed' = 'oversize';
     try {
@@ -127,6 +130,7 @@ export class InProcessTransport extends AbstractTransport {
       reason = 'malformed';
       decoder.end(); // throws for a truncated frame
     } catch (err) {
+      this.#decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
       this._refuse(new FrameRefusedError(reason, `transport ${this.id}: refused a frame from ${from}: ${errorText(err)}`, from, { cause: err }));
       return;
     }
