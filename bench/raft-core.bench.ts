@@ -64,20 +64,52 @@ interface Implementation {
   create(onApplied: AppliedHook): Cluster;
 }
 
+/**
+ * The delivery round both implementations share, so that they are driven and measured
+ * alike: drain every node's Ready, then step the collected messages into their recipients.
+ */
+abstract class ReadyLoop<N extends { hasReady(): boolean; ready(): R }, R, M> {
+  protected readonly nodes: N[] = [];
+  /** Messages collected by `handleReady`, stepped at the end of the round. */
+  protected outbox: M[] = [];
+  private spare: M[] = [];
+
+  /** Persists, collects the messages, applies and advances one Ready of node `i`. */
+  protected abstract handleReady(i: number, node: N, rd: R): void;
+  /** Steps one message into its recipient. */
+  protected abstract deliver(m: M): void;
+
+  round(): boolean {
+    let busy = false;
+    for (let i = 0; i < this.nodes.length; i++) {
+      const node = this.nodes[i]!;
+      while (node.hasReady()) {
+        busy = true;
+        this.handleReady(i, node, node.ready());
+      }
+    }
+    const batch = this.outbox;
+    if (batch.length === 0) return busy;
+    this.outbox = this.spare;
+    for (let k = 0; k < batch.length; k++) this.deliver(batch[k]!);
+    batch.length = 0;
+    this.spare = batch;
+    return true;
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // raftkit
 
-class OursCluster implements Cluster {
-  private readonly nodes: RaftNode[] = [];
+class OursCluster extends ReadyLoop<RaftNode, Ready, Message> implements Cluster {
   private readonly storages: MemoryStorage[] = [];
   private readonly applied: number[] = [];
-  private outbox: Message[] = [];
-  private spare: Message[] = [];
   private readonly payload = new Uint8Array(PAYLOAD_BYTES).fill(7);
   private leader = 0;
   private readonly onApplied: AppliedHook;
 
   constructor(onApplied: AppliedHook) {
+    super();
     this.onApplied = onApplied;
     for (const id of NODE_IDS) {
       const storage = new MemoryStorage({ voters: NODE_IDS });
@@ -95,28 +127,11 @@ class OursCluster implements Cluster {
     this.nodes[this.leader]!.propose(this.payload);
   }
 
-  round(): boolean {
-    let busy = false;
-    for (let i = 0; i < this.nodes.length; i++) {
-      const node = this.nodes[i]!;
-      while (node.hasReady()) {
-        busy = true;
-        this.handleReady(i, node, node.ready());
-      }
-    }
-    const batch = this.outbox;
-    if (batch.length === 0) return busy;
-    this.outbox = this.spare;
-    for (let k = 0; k < batch.length; k++) {
-      const m = batch[k]!;
-      this.nodes[m.to - 1]!.step(m);
-    }
-    batch.length = 0;
-    this.spare = batch;
-    return true;
+  protected deliver(m: Message): void {
+    this.nodes[m.to - 1]!.step(m);
   }
 
-  private handleReady(i: number, node: RaftNode, rd: Ready): void {
+  protected handleReady(i: number, node: RaftNode, rd: Ready): void {
     const storage = this.storages[i]!;
     // 1. persist
     if (rd.snapshot !== undefined) storage.applySnapshot(rd.snapshot);
@@ -256,12 +271,9 @@ function check(err: Error | null): void {
   if (err !== null) throw err;
 }
 
-class TheirCluster implements Cluster {
-  private readonly nodes: TheirRawNode[] = [];
+class TheirCluster extends ReadyLoop<TheirRawNode, TheirReady, TheirMessage> implements Cluster {
   private readonly storages: TheirStorage[] = [];
   private readonly applied: number[] = [];
-  private outbox: TheirMessage[] = [];
-  private spare: TheirMessage[] = [];
   /** Their entries carry JSON data; a 100-character string is a 100-byte payload. */
   private readonly payload = 'x'.repeat(PAYLOAD_BYTES);
   private readonly index = new Map<string, number>();
@@ -269,6 +281,7 @@ class TheirCluster implements Cluster {
   private readonly onApplied: AppliedHook;
 
   constructor(t: TheirModules, onApplied: AppliedHook) {
+    super();
     this.onApplied = onApplied;
     const voters = NODE_IDS.map(String);
     voters.forEach((id, i) => this.index.set(id, i));
@@ -300,28 +313,11 @@ class TheirCluster implements Cluster {
     check(this.nodes[this.leader]!.propose(this.payload));
   }
 
-  round(): boolean {
-    let busy = false;
-    for (let i = 0; i < this.nodes.length; i++) {
-      const node = this.nodes[i]!;
-      while (node.hasReady()) {
-        busy = true;
-        this.handleReady(i, node, node.ready());
-      }
-    }
-    const batch = this.outbox;
-    if (batch.length === 0) return busy;
-    this.outbox = this.spare;
-    for (let k = 0; k < batch.length; k++) {
-      const m = batch[k]!;
-      check(this.nodes[this.index.get(m.to)!]!.step(m));
-    }
-    batch.length = 0;
-    this.spare = batch;
-    return true;
+  protected deliver(m: TheirMessage): void {
+    check(this.nodes[this.index.get(m.to)!]!.step(m));
   }
 
-  private handleReady(i: number, node: TheirRawNode, rd: TheirReady): void {
+  protected handleReady(i: number, node: TheirRawNode, rd: TheirReady): void {
     const storage = this.storages[i]!;
     // 1. persist
     if (!rd.snapshot.isEmptySnap()) check(storage.ApplySnapshot(rd.snapshot));

@@ -37,15 +37,13 @@ test('a 3-process cluster survives kill -9 of its leader with no acknowledged wr
 
   await members.get(leader)!.kill9();
   members.delete(leader);
-  const killedAt = Date.now();
   const survivors = [...members.values()];
   const newLeader = await until(async () => {
     const l = await agreedLeader(survivors);
     return l !== undefined && l !== leader ? l : undefined;
   }, 20_000, 'a new leader');
-  const failoverMs = Date.now() - killedAt;
-  // electionTick 10 × tickMs 50 = 500 ms; a new leader within a few election timeouts.
-  expect(failoverMs).toBeLessThan(20_000);
+  // The 20 s limit on failover is the deadline of `until` above (electionTick 10 × tickMs 50
+  // = 500 ms; a new leader within a few election timeouts); timing belongs in benchmarks.
   expect(newLeader).not.toBe(leader);
   for (let i = 0; i < 30; i++) expect(await put(survivors[i % 2]!, `after-${i}`)).toBe(true);
 

@@ -314,10 +314,7 @@ export class SimCluster<R = unknown> {
    * it with an empty disk. Rejects as `Replica.addMember` does, or when there is no leader.
    */
   async addMember(id: number, options: { learner?: boolean } = {}): Promise<void> {
-    const leader = this.leader();
-    if (leader === undefined) throw new SimTimeoutError(`seed ${this.seed}: no leader to add member ${id}`);
-    this.counts.membershipChanges++;
-    this.trace.add(`fault add-member ${id}${options.learner === true ? ' learner' : ''}`);
+    const leader = this.membershipChange('add', id, options.learner === true ? ' learner' : '');
     const m = this.member(id);
     if (m.state === 'down' && m.incarnation === 0) {
       const join = [...leader.status().members].map(([pid, address]) => ({ id: pid, address }));
@@ -328,20 +325,21 @@ export class SimCluster<R = unknown> {
 
   /** Promotes learner `id` through the current leader. */
   async promoteMember(id: number): Promise<void> {
-    const leader = this.leader();
-    if (leader === undefined) throw new SimTimeoutError(`seed ${this.seed}: no leader to promote member ${id}`);
-    this.counts.membershipChanges++;
-    this.trace.add(`fault promote-member ${id}`);
-    await leader.promoteMember(id);
+    await this.membershipChange('promote', id).promoteMember(id);
   }
 
   /** Removes member `id` through the current leader (it stops once it applies the change). */
   async removeMember(id: number): Promise<void> {
+    await this.membershipChange('remove', id).removeMember(id);
+  }
+
+  /** The current leader to make membership change `what` through, counted and traced; throws if there is none. */
+  private membershipChange(what: 'add' | 'promote' | 'remove', id: number, note = ''): Replica<R> {
     const leader = this.leader();
-    if (leader === undefined) throw new SimTimeoutError(`seed ${this.seed}: no leader to remove member ${id}`);
+    if (leader === undefined) throw new SimTimeoutError(`seed ${this.seed}: no leader to ${what} member ${id}`);
     this.counts.membershipChanges++;
-    this.trace.add(`fault remove-member ${id}`);
-    await leader.removeMember(id);
+    this.trace.add(`fault ${what}-member ${id}${note}`);
+    return leader;
   }
 
   /** Starts a seeded random fault schedule on virtual time (see {@link ChaosOptions}); stops the previous one. */
