@@ -10,7 +10,7 @@ import { page } from './web-page.js';
 /** The running page. */
 export interface WebView {
   url: string;
-  /** Keeps a light write load on the cluster (4 writers) until the process ends. */
+  /** Keeps a light write load on the cluster (8 writers) until the process ends. */
   load(): Promise<never>;
 }
 
@@ -63,7 +63,7 @@ export async function serveWeb(cluster: DemoCluster, port: number): Promise<WebV
           await new Promise((r) => setTimeout(r, 10));
         }
       };
-      return Promise.all(Array.from({ length: 4 }, writer)).then(() => {
+      return Promise.all(Array.from({ length: 8 }, writer)).then(() => {
         throw new Error('unreachable');
       });
     },
