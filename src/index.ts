@@ -98,6 +98,7 @@ export type {
 } from './storage/level-storage.js';
 export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
 export { Replica } from './replica/replica.js';
+export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
 export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';
 export type { ReplicaEvents } from './replica/events.js';
@@ -108,6 +109,7 @@ export {
   ApplyFailedError,
   MembershipRefusedError,
   NotLeaderError,
+  RequestTooLargeError,
   StoppedError,
   TimeoutError,
   TooManyRequestsError,

@@ -78,7 +78,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private constructor(o: ReplicaOptions<R>, st: StartState) {
     super();
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
-    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, ...raft } = o;
+    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, maxRequestBytes, ...raft } = o;
     this.id = o.id;
     this.storage = storage;
     this.transport = transport;
@@ -192,7 +192,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * Proposes `command` and resolves with the state machine's result once its entry is applied
    * here. Works on any member (followers forward to the leader).
    *
-   * @throws (rejects) {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
+   * @throws (rejects) {@link RequestTooLargeError} (`command` is larger than `maxRequestBytes`;
+   * nothing was proposed), {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
    * `ProposalDroppedError` (no leader, or the entry was overwritten), {@link TimeoutError}
    * (outcome unknown), {@link StoppedError}.
    */

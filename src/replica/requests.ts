@@ -7,7 +7,7 @@ import type { ProgressStatus } from '../raft/status.js';
 import { confChangeContext } from './applier.js';
 import type { Clock } from './clock.js';
 import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
-import { NotLeaderError, StoppedError } from './errors.js';
+import { NotLeaderError, RequestTooLargeError, StoppedError } from './errors.js';
 import { checkReconfig } from './membership.js';
 import type { RequestOptions, ResolvedReplicaOptions } from './options.js';
 import { Proposals, Reads, Transfers, checkBackpressure, failureReason, type FailureSink } from './proposals.js';
@@ -67,7 +67,11 @@ export class Requests {
   /** See `Replica.propose`. */
   propose<R>(command: Uint8Array, options: RequestOptions): Promise<R> {
     const d = this.deps;
-    const refused = d.isOpen() ? checkBackpressure(d.committed(), d.applied(), this.proposals.size, d.opts) : new StoppedError();
+    const refused = !d.isOpen()
+      ? new StoppedError()
+      : command.length > d.opts.maxRequestBytes
+        ? new RequestTooLargeError(command.length, d.opts.maxRequestBytes)
+        : checkBackpressure(d.committed(), d.applied(), this.proposals.size, d.opts);
     if (refused !== undefined) return this.refuse(refused);
     const seq = ++this.seq;
     const p = this.proposals.add<R>(seq, this.deadline(options));
