@@ -4,12 +4,14 @@ import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftkitError } from '../errors.js';
 import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
+import { checkPeerMessage } from '../raft/peer-message.js';
 import { StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
 import type { Transport } from '../transport/transport.js';
 import { Applier } from './applier.js';
+import { ENVELOPE_OVERHEAD } from './envelope.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
 import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
@@ -322,14 +324,17 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   private readonly onMessage = (m: Message): void => {
-    const now = this.clock.now();
-    this.lastHeard.set(m.from, now);
-    this.rtt.received(m, now);
     try {
+      // The door (see PEER_MESSAGE_RULES): a malformed message is refused before it touches anything.
+      checkPeerMessage(m, this.id, { maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD });
+      const now = this.clock.now();
+      this.lastHeard.set(m.from, now);
+      this.rtt.received(m, now);
       this.node.step(m);
     } catch (err) {
-      // Peer input the node refuses (a response from a removed peer, a proposal during a
-      // transfer, …) is dropped and counted; a broken invariant stops the replica.
+      // Peer input the door or the node refuses (a malformed message, a response from a
+      // removed peer, a proposal during a transfer, …) is dropped and counted; a broken
+      // invariant stops the replica.
       const code = err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN';
       this.metricsImpl.refused.inc({ code });
       if (err instanceof RaftInvariantError || !(err instanceof RaftkitError)) {
