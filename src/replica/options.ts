@@ -100,6 +100,12 @@ export interface ReplicaStatus {
 export interface RequestOptions {
   /** Milliseconds before it fails with `TimeoutError`. Default: the replica's `requestTimeoutMs`. */
   timeoutMs?: number;
+  /**
+   * What a proposal or read does while no leader is known (right after start, or during an
+   * election). `true` (the default): it waits for a leader until its timeout, as an etcd
+   * client sees it. `false`: it fails at once with `ProposalDroppedError`.
+   */
+  waitForLeader?: boolean;
 }
 
 /** Checks that `v` is a positive integer, naming the option otherwise. */

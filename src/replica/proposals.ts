@@ -182,6 +182,11 @@ export class Reads {
     });
   }
 
+  /** Whether read `seq` is pending. */
+  has(seq: number): boolean {
+    return this.pending.has(seq);
+  }
+
   /** Records the read index confirmed for read `seq`. */
   confirm(seq: number, index: number): void {
     const r = this.pending.get(seq);
