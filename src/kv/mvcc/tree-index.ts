@@ -138,7 +138,7 @@ export class TreeIndex {
   /**
    * Every key index, ascending.
    *
-   * @yields each key index.
+   * @yields {KeyIndex} each key index.
    */
   *all(): IterableIterator<KeyIndex> {
     for (const c of this.chunks) for (const k of c) yield this.byKey.get(k)!;
