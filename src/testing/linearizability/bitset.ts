@@ -97,6 +97,15 @@ export class LinearizedSet {
     return true;
   }
 
+  /** Whether the current unknown members are a subset of those of `s`. */
+  coveredBy(s: LinearizedSnapshot): boolean {
+    if (s.unknown === undefined) return true;
+    const { words } = this;
+    const base = this.requiredWords;
+    for (let w = 0; w < s.unknown.length; w++) if ((words[base + w]! & ~s.unknown[w]!) !== 0) return false;
+    return true;
+  }
+
   private tighten(): void {
     const { words } = this;
     const last = this.requiredWords - 1;

@@ -134,6 +134,12 @@ class StateTable<State> {
   }
 }
 
+/** One cached configuration: its state id and linearized set. */
+interface Slot {
+  readonly sid: number;
+  readonly snap: LinearizedSnapshot;
+}
+
 /**
  * Memo of configurations already explored: (linearized set, model state). Reaching a
  * configuration again cannot lead anywhere new, and neither can one with the same
@@ -141,19 +147,36 @@ class StateTable<State> {
  * options left), so the search prunes both.
  */
 class ConfigurationCache {
-  private readonly slots = new Map<number, { sid: number; snap: LinearizedSnapshot }[]>();
+  private readonly slots = new Map<number, Slot[]>();
+
+  private keyOf(set: LinearizedSet, sid: number): number {
+    return (set.hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
+  }
 
   /** Records the configuration; returns false if it (or one that covers it) was already there. */
   add(set: LinearizedSet, sid: number): boolean {
-    const key = (set.hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
+    const key = this.keyOf(set, sid);
     let bucket = this.slots.get(key);
     if (bucket === undefined) {
       bucket = [];
       this.slots.set(key, bucket);
     }
-    for (const slot of bucket) if (slot.sid === sid && set.matches(slot.snap) && set.covers(slot.snap)) return false;
+    let stale = 0;
+    for (const slot of bucket) {
+      if (slot.sid !== sid || !set.matches(slot.snap)) continue;
+      if (set.covers(slot.snap)) return false;
+      if (set.coveredBy(slot.snap)) stale++;
+    }
+    // Keep each (required set, state) an antichain of unknown sets: drop the ones this configuration covers.
+    if (stale > 0) bucket = this.prune(bucket, set, sid);
     bucket.push({ sid, snap: set.snapshot() });
     return true;
+  }
+
+  private prune(bucket: Slot[], set: LinearizedSet, sid: number): Slot[] {
+    const kept = bucket.filter((slot) => slot.sid !== sid || !set.matches(slot.snap) || !set.coveredBy(slot.snap));
+    this.slots.set(this.keyOf(set, sid), kept);
+    return kept;
   }
 }
 
@@ -212,6 +235,12 @@ class Search<State, Input, Output> {
    * stand in for a later one, so they are linearized in call order only.
    */
   private readonly prevSame: Int32Array;
+  /**
+   * For required operation `i`: the previous one with the same input and output that
+   * also returns no later, or NIL. Such a twin can take the earlier place of the two in
+   * any linearization, so it is linearized first.
+   */
+  private readonly prevSameReq: Int32Array;
   private readonly stackOp: number[] = [];
   private readonly stackState: State[] = [];
   private readonly stackSid: number[] = [];
@@ -247,13 +276,8 @@ class Search<State, Input, Output> {
     const n = unk.length;
     this.unkNext = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL));
     this.unkPrev = Int32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? n : i === n ? NIL : i - 1));
-    const last = new Map<string, number>();
-    this.prevSame = Int32Array.from(unk, (op, j) => {
-      const key = formatValue(op.input);
-      const prev = last.get(key) ?? NIL;
-      last.set(key, j);
-      return prev;
-    });
+    this.prevSame = twins(unk, () => true);
+    this.prevSameReq = twins(req, (a, b) => a.return <= b.return);
     this.state = model.init();
     this.sid = this.states.idOf(this.state);
     this.remaining = req.length;
@@ -298,7 +322,9 @@ class Search<State, Input, Output> {
       for (;;) {
         let r: number | BudgetExhaustion = REJECTED;
         if (k < cands.length) {
-          r = this.attempt(cands[k]!, 1, cands, k, limit);
+          const id = cands[k]!;
+          const twin = this.prevSameReq[id]!;
+          if (twin === NIL || this.set.has(twin)) r = this.attempt(id, 1, cands, k, limit);
           k++;
         } else if (u !== NIL && this.unk[u]!.call <= limit) {
           const twin = this.prevSame[u]!;
@@ -368,6 +394,23 @@ class Search<State, Input, Output> {
       if (phase !== 0) return { id, phase, cands, k, limit };
     }
   }
+}
+
+/**
+ * For each operation (in call order), the previous one with the same input and output
+ * for which `before(previous, op)` holds, or NIL: interchangeable operations.
+ */
+function twins<Input, Output>(
+  ops: readonly SearchOperation<Input, Output>[],
+  before: (a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>) => boolean,
+): Int32Array {
+  const last = new Map<string, number>();
+  return Int32Array.from(ops, (op, i) => {
+    const key = `${formatValue(op.input)}\u0000${formatValue(op.output)}`;
+    const prev = last.get(key);
+    last.set(key, i);
+    return prev !== undefined && before(ops[prev]!, op) ? prev : NIL;
+  });
 }
 
 const PUSHED = 0;

@@ -44,10 +44,11 @@ export interface ValueView<Input, Output> {
  * 1. **Impossible reads.** A completed operation that observed a value nobody may write
  *    (and that is not the initial value) cannot be explained by any order: the history
  *    is not linearizable, whatever else happens. This is decided before any search.
- * 2. **Required unknowns.** If exactly one operation may write a value, its outcome is
- *    unknown, and a completed operation observed the value, then that operation took
- *    effect before the first such observer returned: it becomes required, with that
- *    return as its deadline (its output stays unknown).
+ * 2. **Deadlines from observers.** If exactly one operation may write a value and a
+ *    completed operation observed the value, then the writer took effect before the
+ *    first such observer returned: that return becomes the writer's deadline (if
+ *    earlier), and an unknown writer becomes required (its output stays unknown). The
+ *    earlier deadlines also steer the earliest-deadline-first search.
  * 3. **Dropped unknowns.** An unknown blind write of a value nobody observes or compares
  *    with, in a history without drop blockers, can be left out: in any linearization
  *    that includes it, the operations between it and the next write see its value, so
@@ -87,8 +88,9 @@ export function simplifyByValues<Input, Output>(
       continue;
     }
     const w = ws[0]!;
-    if (ws.length !== 1 || ops[w]!.required) continue;
+    if (ws.length !== 1) continue;
     const by = ops[first]!.return;
+    if (ops[w]!.required && ops[w]!.return <= by) continue;
     deadline.set(w, Math.min(by, deadline.get(w) ?? Infinity));
   }
   if (impossible >= 0) return { impossible: true, index: impossible };
