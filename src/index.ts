@@ -99,6 +99,8 @@ export type {
   LevelStorageRecovery,
 } from './storage/level-storage.js';
 export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
+export { DEFAULT_SEGMENT_SIZE, WalStorage } from './storage/wal/wal-storage.js';
+export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-storage.js';
 export { Replica } from './replica/replica.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
