@@ -35,7 +35,7 @@ export {
   encodeConfChangeV2,
 } from './raft/conf-change.js';
 export type { AnyConfChange, ConfChange, ConfChangeSingle, ConfChangeV2, JointTransition } from './raft/conf-change.js';
-export { StateType, StateTypeName } from './raft/ready.js';
+export { RoleName, StateType, StateTypeName } from './raft/ready.js';
 export type { ReadState, Ready, SoftState } from './raft/ready.js';
 export { MemoryStorage } from './raft/log-storage.js';
 export type { InitialState, LogStorage, MemoryStorageOptions } from './raft/log-storage.js';

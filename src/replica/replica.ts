@@ -5,7 +5,7 @@ import { RaftkitError } from '../errors.js';
 import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { checkPeerMessage } from '../raft/peer-message.js';
-import { StateType, type SoftState } from '../raft/ready.js';
+import { RoleName, StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
@@ -252,6 +252,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       leader: this.lead,
       term: s.term,
       role: s.raftState,
+      roleName: RoleName[s.raftState],
       commit: s.commit,
       applied: this.applier.appliedIndex,
       config: s.config,
