@@ -23,6 +23,7 @@ import { loadState, createNode, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import { Snapshotter } from './snapshots.js';
+import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
@@ -88,8 +89,9 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.opts = resolveOptions(o);
     this.tickMs = this.opts.tickMs;
     this.electionMs = this.opts.electionMs;
-    const snapIndex = storage.snapshot().metadata.index;
-    this.node = createNode(raft, o.id, storage, st.fresh ? peers : undefined);
+    const snapIndex = currentSnapshot(storage).metadata.index;
+    // A state machine that streams its snapshots gets a core that carries them by reference.
+    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined);
     this.term = st.hardState.term;
     this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
@@ -132,6 +134,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.applier = new Applier(
       {
         node: this.node,
+        storage,
         stateMachine,
         smApplied: st.smApplied,
         proposals: this.requests.proposals,
@@ -170,6 +173,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         advanced: () => this.applier.flushAfterAdvance(),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
+        snapshotFailed: (to) => this.onSnapshotStatus(to, 'failure'),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
       },
     });
@@ -179,6 +183,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.transport.on('message', this.onMessage);
     this.transport.on('unreachable', this.onUnreachable);
     this.transport.on('snapshot-status', this.onSnapshotStatus);
+    this.transport.on('snapshot-stream', this.onSnapshotStream);
     await this.transport.start();
     this.timers.add(this.clock.every(this.tickMs, this.onTick));
     this.state = 'open';
@@ -296,6 +301,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.transport.off('message', this.onMessage);
       this.transport.off('unreachable', this.onUnreachable);
       this.transport.off('snapshot-status', this.onSnapshotStatus);
+      this.transport.off('snapshot-stream', this.onSnapshotStream);
       this.applier.stop();
       await this.loop.stop();
       this.requests.failAll(reason);
@@ -325,6 +331,27 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   private readonly onMessage = (m: Message): void => {
+    // A snapshot by reference is only valid with its body (`snapshot-stream`).
+    if (isReferencedSnapshot(m)) this.metricsImpl.refused.inc({ code: 'ERR_SNAPSHOT_REF' });
+    else this.stepMessage(m);
+  };
+
+  /** Stores a streamed snapshot's body as it arrives, then acknowledges and steps its message. */
+  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void => {
+    receiveSnapshotBody(m, body, this.storage).then(
+      (stored) => {
+        const open = this.state === 'open';
+        settle(open);
+        if (open) this.stepMessage(stored);
+      },
+      (err: unknown) => {
+        settle(false);
+        this.metricsImpl.refused.inc({ code: err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN' });
+      },
+    );
+  };
+
+  private stepMessage(m: Message): void {
     try {
       // The door (see PEER_MESSAGE_RULES): a malformed message is refused before it touches anything.
       checkPeerMessage(m, this.id, { maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD });
@@ -344,7 +371,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       }
     }
     this.loop.schedule();
-  };
+  }
 
   private readonly onUnreachable = (peer: number): void => this.node.reportUnreachable(peer);
 
