@@ -1,5 +1,5 @@
 import type { KeyValue, RangeRequest, ResponseOp } from '../../src/kv/types.js';
-import { SortOrder, SortTarget } from '../../src/kv/types.js';
+import { SortTarget } from '../../src/kv/types.js';
 
 /**
  * Both sides' responses are reduced to these plain views (strings for numbers and bytes), the
@@ -37,7 +37,7 @@ const targetOf: Record<number, (kv: RawKv) => string> = {
 /** A range response as a view (see SORT_TIES). */
 export function rangeView(req: RangeRequest, r: { revision: string; kvs: RawKv[]; more: boolean; count: string }): View {
   const target = req.sortTarget ?? SortTarget.KEY;
-  const sorted = target !== SortTarget.KEY && (req.sortOrder ?? SortOrder.NONE) !== SortOrder.NONE ? true : target !== SortTarget.KEY;
+  const sorted = target !== SortTarget.KEY;
   if (!sorted) return { rev: r.revision, kvs: r.kvs.map(kvView), more: r.more, count: r.count };
   const values = r.kvs.map(targetOf[target]!);
   const boundary = r.more ? values[values.length - 1] : undefined;
