@@ -147,7 +147,7 @@ export function checkLinearizable<State, Input, Output>(
   for (const [i, { key, operations }] of partitions.entries()) {
     const ready = prepared[i]!;
     if (ready.impossible) continue;
-    const { outcome, frontier } = searchPrepared(model, ready.operations, budget);
+    const { outcome, frontier } = searchPrepared(model, ready.operations, budget, ready.before);
     if (outcome === 'linearizable') {
       checked++;
       continue;
