@@ -2,6 +2,7 @@
  * raftkit: a pure, deterministic Raft consensus core with etcd's Ready/step API.
  *
  * @packageDocumentation
+ * @module raftkit
  */
 export { RaftkitError } from './errors.js';
 export {

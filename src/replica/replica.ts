@@ -30,8 +30,8 @@ import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
  * {@link Transport}, a {@link Clock} and the application's {@link StateMachine}, and offers a
- * promise API. The Ready contract is obeyed in `ready-loop.ts`, applying happens in
- * `applier.ts`, requests are admitted and matched in `requests.ts` and `proposals.ts`.
+ * promise API. Each Ready is handled in the contract's order (persist, send, apply, advance),
+ * so an application using `Replica` never handles a Ready itself.
  *
  * Lifecycle: {@link Replica.start} resolves with an `'open'` replica; {@link Replica.stop}
  * (or removal from the cluster) closes it, its transport and its storage, and fails every
