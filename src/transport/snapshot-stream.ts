@@ -28,6 +28,8 @@ export function ackFrame(accepted: boolean): Uint8Array {
 export interface SnapshotSendContext {
   /** Opens sockets (TCP or TLS). */
   readonly connect: Connector;
+  /** The id of the member the snapshot goes to. */
+  readonly peer: number;
   /** The handshake frame (channel Snapshot) written first. */
   readonly handshake: Uint8Array;
   /** The largest chunk of record bytes per frame. */
@@ -74,7 +76,7 @@ export function sendSnapshot(ctx: SnapshotSendContext, address: string, record: 
   const s = ctx.connect(target.host, target.port, () => {
     s.write(ctx.handshake);
     writeChunks();
-  });
+  }, ctx.peer);
   conn.socket = s;
   ctx.track(s);
   s.setNoDelay(true);
