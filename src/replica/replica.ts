@@ -4,12 +4,14 @@ import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftkitError } from '../errors.js';
 import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
-import { StateType, type SoftState } from '../raft/ready.js';
+import { checkPeerMessage } from '../raft/peer-message.js';
+import { RoleName, StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
 import type { Transport } from '../transport/transport.js';
 import { Applier } from './applier.js';
+import { ENVELOPE_OVERHEAD } from './envelope.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
 import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
@@ -80,7 +82,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private constructor(o: ReplicaOptions<R>, st: StartState) {
     super();
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
-    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, ...raft } = o;
+    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, maxRequestBytes, ...raft } = o;
     this.id = o.id;
     this.storage = storage;
     this.transport = transport;
@@ -198,7 +200,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * Proposes `command` and resolves with the state machine's result once its entry is applied
    * here. Works on any member (followers forward to the leader).
    *
-   * @throws (rejects) {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
+   * @throws (rejects) {@link RequestTooLargeError} (`command` is larger than `maxRequestBytes`;
+   * nothing was proposed), {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
    * `ProposalDroppedError` (no leader, or the entry was overwritten), {@link TimeoutError}
    * (outcome unknown), {@link StoppedError}.
    */
@@ -272,6 +275,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       leader: this.lead,
       term: s.term,
       role: s.raftState,
+      roleName: RoleName[s.raftState],
       commit: s.commit,
       applied: this.applier.appliedIndex,
       config: s.config,
@@ -366,14 +370,17 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   private stepMessage(m: Message): void {
-    const now = this.clock.now();
-    this.lastHeard.set(m.from, now);
-    this.rtt.received(m, now);
     try {
+      // The door (see PEER_MESSAGE_RULES): a malformed message is refused before it touches anything.
+      checkPeerMessage(m, this.id, { maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD });
+      const now = this.clock.now();
+      this.lastHeard.set(m.from, now);
+      this.rtt.received(m, now);
       this.node.step(m);
     } catch (err) {
-      // Peer input the node refuses (a response from a removed peer, a proposal during a
-      // transfer, …) is dropped and counted; a broken invariant stops the replica.
+      // Peer input the door or the node refuses (a malformed message, a response from a
+      // removed peer, a proposal during a transfer, …) is dropped and counted; a broken
+      // invariant stops the replica.
       const code = err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN';
       this.metricsImpl.refused.inc({ code });
       if (err instanceof RaftInvariantError || !(err instanceof RaftkitError)) {
@@ -382,7 +389,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       }
     }
     this.loop.schedule();
-  };
+  }
 
   private readonly onUnreachable = (peer: number): void => this.node.reportUnreachable(peer);
 

@@ -6,7 +6,8 @@ import { SnapOutOfDateError, SnapshotTemporarilyUnavailableError } from '../raft
 import { NotOpenError } from '../lifecycle.js';
 import { MemoryStorage, type InitialState } from '../raft/log-storage.js';
 import { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
-import { CorruptStorageError, StorageInvalidArgumentError } from './errors.js';
+import { StorageInvalidArgumentError } from './errors.js';
+import { buildLogView } from './log-view.js';
 import { chunkKey, KEY_HARD_STATE, KEY_SNAPSHOT, logKey, SUBLEVEL_LOG, SUBLEVEL_META, SUBLEVEL_SNAP } from './keys.js';
 import {
   initialMetadata,
@@ -177,17 +178,7 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     await parts.snap.clear({ gte: chunkKey(snapMd.index + 1, 0) });
     // Cutting a torn tail (the rule is on loadLevelState). If this is lost, the next open cuts again.
     if (state.recovery !== undefined) await parts.log.clear({ gte: logKey(state.recovery.truncatedFrom) });
-    const view = new MemoryStorage({ voters: snapMd.confState.voters, learners: snapMd.confState.learners });
-    const { offset } = state;
-    if (offset.index > 0) {
-      view.applySnapshot({ data: EMPTY_BYTES, metadata: { ...snapMd, index: offset.index, term: offset.term } });
-    }
-    view.append(state.entries);
-    view.setHardState(state.hardState);
-    if (snapMd.index > offset.index) view.createSnapshot(snapMd.index, snapMd.confState, EMPTY_BYTES);
-    if (view.term(snapMd.index) !== snapMd.term) {
-      throw new CorruptStorageError('snapshot header', snapMd.index, `term ${snapMd.term} differs from the log's ${view.term(snapMd.index)}`);
-    }
+    const view = buildLogView(state.offset, state.entries, state.hardState, snapMd);
     this.#view = view;
     this.#stored = state.snapshot;
     this.#snap = { data, metadata: snapMd };

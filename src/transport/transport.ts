@@ -117,6 +117,12 @@ export interface Transport {
    * resolves for transports that learn it then (a TCP port 0 listener).
    */
   readonly address: string | undefined;
+  /**
+   * The largest frame payload, in bytes, the transport sends, when it has such a limit. The
+   * replica checks that its `maxRequestBytes` and `maxSizePerMsg` always fit in it, so that
+   * it never accepts an entry it cannot ship.
+   */
+  readonly maxFrameSize?: number;
   /** Starts listening and connecting. Idempotent; rejects with `NotOpenError` after `close()`. */
   start(): Promise<void>;
   /**
