@@ -17,6 +17,7 @@ import { systemClock, type Cancel, type Clock } from './clock.js';
 import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
+import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
@@ -251,6 +252,23 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
   removeMember(id: number): Promise<void> {
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
+  }
+
+  /**
+   * Changes several members in one request through joint consensus (etcd's ConfChangeV2,
+   * thesis §4.3): the cluster enters a joint configuration in which every decision needs a
+   * majority of the old voters and of the new ones, then leaves it automatically. Use it to
+   * replace a member (`[{ type: 'add-voter', id: learner }, { type: 'remove', id: old }]`)
+   * with no intermediate configuration that tolerates fewer failures. Checked like
+   * {@link Replica.addMember} (both voter sets must keep a reachable quorum; a learner is
+   * promoted only once caught up). Must be called on the leader; resolves once the joint
+   * configuration has been left here.
+   *
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
+   */
+  async changeMembership(changes: readonly MemberChange[]): Promise<void> {
+    await this.requests.changeMembershipJoint(changes);
+    await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
   }
 
   /** The replica's current state. */
