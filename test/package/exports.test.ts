@@ -51,3 +51,13 @@ test('raftkit and raftkit/testing load with require and import, sharing one copy
   writeFileSync(join(dir, 'check.mjs'), esm);
   expect(execFileSync(process.execPath, [join(dir, 'check.mjs')], { cwd: dir, encoding: 'utf8' }).trim()).toBe('ok');
 });
+
+test('raftkit/etcd loads with require and import and finds its .proto files in the package', () => {
+  const cjs = `
+    const e = require('raftkit/etcd');
+    if (typeof e.EtcdServer !== 'function' || typeof e.etcdServices().KV.Range.requestSerialize !== 'function') throw new Error('etcd');
+    import('raftkit/etcd').then((m) => { if (typeof m.etcdServices().Watch.Watch.requestStream === 'boolean') console.log('ok'); });
+  `;
+  writeFileSync(join(dir, 'etcd.cjs'), cjs);
+  expect(execFileSync(process.execPath, [join(dir, 'etcd.cjs')], { cwd: dir, encoding: 'utf8' }).trim()).toBe('ok');
+});
