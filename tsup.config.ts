@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'kv/index': 'src/kv/index.ts',
     'etcd/index': 'src/etcd/index.ts',
   },
   format: ['esm', 'cjs'],
