@@ -36,7 +36,7 @@ function status(client?: Issued): Promise<{ version?: string; err?: ServiceError
   const creds = credentials.createSsl(Buffer.from(pki.ca.ca!.pem), client === undefined ? null : Buffer.from(client.key), client === undefined ? null : Buffer.from(client.cert));
   const c = new Ctor(new URL(url).host, creds);
   return new Promise((resolve) => {
-    c.Status({}, { deadline: Date.now() + 5000 }, (err: ServiceError | null, res: { version: string }) => {
+    c.Status!({}, { deadline: Date.now() + 5000 }, (err: ServiceError | null, res: { version: string }) => {
       c.close();
       resolve(err === null ? { version: res.version } : { err });
     });
