@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { EtcdServer } from './server.js';
+export type { KvApi } from './kv.js';
 export type { ClientTlsOptions, EtcdServerOptions } from './server.js';
 export { EtcdErrors, etcdError, toGrpcError } from './errors.js';
 export type { EtcdErrorName, GrpcError } from './errors.js';

@@ -8,6 +8,7 @@ import type { Pem } from '../transport/tls.js';
 import { authService } from './auth.js';
 import { clusterService } from './cluster.js';
 import { maintenanceService } from './maintenance.js';
+import { kvService, type KvApi } from './kv.js';
 import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
@@ -33,6 +34,8 @@ export interface ClientTlsOptions {
 export interface EtcdServerOptions {
   /** The replica whose cluster is served. */
   replica: Replica;
+  /** The key-value store served by the KV service (raftkit/kv's `KvClient` over `replica`); without it KV answers `UNIMPLEMENTED`. */
+  kv?: KvApi;
   /** The cluster id in response headers. Default 0n. */
   clusterId?: bigint;
   /** This member's name (`--name`). Default `'default'`. */
@@ -125,7 +128,7 @@ export class EtcdServer {
     };
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
-    add('KV', this.needsKv('KV', defs.KV));
+    add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
     add('Watch', this.needsKv('Watch', defs.Watch));
     add('Lease', this.needsKv('Lease', defs.Lease));
     add('Cluster', clusterService(this.ctx, {
@@ -137,12 +140,12 @@ export class EtcdServer {
     add('Auth', authService(this.ctx));
   }
 
-  /** Every RPC of `service` answering `UNIMPLEMENTED`: its backing (raftkit/kv) is not served by this build yet. */
+  /** Every RPC of `service` answering `UNIMPLEMENTED`: its backing (raftkit/kv) is not given or not served by this build yet. */
   private needsKv(service: string, def: ServiceDefinition): UntypedServiceImplementation {
     const out: UntypedServiceImplementation = {};
     for (const [method, d] of Object.entries(def)) {
       const type = d.requestStream ? 'bidi_stream' : d.responseStream ? 'server_stream' : 'unary';
-      out[method] = unimplemented(this.ctx, `etcdserverpb.${service}`, method, type, `raftkit: etcdserverpb.${service}/${method} needs raftkit/kv, which this build does not serve yet`);
+      out[method] = unimplemented(this.ctx, `etcdserverpb.${service}`, method, type, `raftkit: etcdserverpb.${service}/${method} needs raftkit/kv (EtcdServerOptions.kv), which is not served here`);
     }
     return out;
   }
