@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { Registry } from 'prom-client';
 import { ConfChangeType } from '../raft/conf-change.js';
 import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftkitError } from '../errors.js';
@@ -20,6 +21,7 @@ import { Requests } from './requests.js';
 import { loadState, createNode, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
+import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
 
 /**
@@ -36,6 +38,8 @@ import { Snapshotter } from './snapshots.js';
 export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** This member's id. */
   readonly id: number;
+  /** The state machine this replica drives (as given to {@link Replica.start}). */
+  readonly stateMachine: StateMachine<R>;
   private state: ResourceStatus = 'opening';
   private closing: Promise<void> | undefined = undefined;
   private readonly node: RaftNode;
@@ -80,6 +84,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
     const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, ...raft } = o;
     this.id = o.id;
+    this.stateMachine = stateMachine;
     this.storage = storage;
     this.transport = transport;
     this.clock = clock ?? systemClock;
@@ -267,6 +272,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** The metrics in the Prometheus text exposition format. */
   metrics(): Promise<string> {
     return this.metricsImpl.text();
+  }
+
+  /**
+   * The replica's prom-client registry, where a state machine or an application may register
+   * metrics of its own so that {@link Replica.metrics} exposes them too.
+   */
+  get metricsRegistry(): Registry {
+    return this.metricsImpl.registry;
   }
 
   /** The same metrics as {@link Replica.metrics}, by name. */
