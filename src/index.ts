@@ -91,6 +91,8 @@ export type { ResourceStatus } from './lifecycle.js';
 export type { SaveRequest, SnapshotStreams, Storage, StorageCapabilities } from './storage/storage.js';
 export { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './storage/abstract-storage.js';
 export { LevelStorage } from './storage/level-storage.js';
+export { decodeSnapshotRef, encodeSnapshotRef, supportsSnapshotStaging } from './storage/snapshot-ref.js';
+export type { SnapshotRef, SnapshotStaging, StagingStorage } from './storage/snapshot-ref.js';
 export type {
   AnyLevel,
   LevelStorageBaseOptions,
@@ -105,7 +107,8 @@ export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-st
 export { Replica } from './replica/replica.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
-export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';
+export type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from './replica/state-machine.js';
+export type { MemberChange } from './replica/joint-membership.js';
 export type { ReplicaEvents } from './replica/events.js';
 export type { PeerAddress } from './replica/membership.js';
 export { systemClock } from './replica/clock.js';
@@ -125,7 +128,7 @@ export { UNIDENTIFIED_PEER, emptyPeerStats } from './transport/transport.js';
 export type { PeerStats, SnapshotSendStatus, Transport, TransportEvents } from './transport/transport.js';
 export { AbstractTransport } from './transport/abstract-transport.js';
 export type { TransportOptions } from './transport/abstract-transport.js';
-export { FrameRefusedError, PeerRefusedError, SendFailedError } from './transport/errors.js';
+export { FrameRefusedError, ListenFailedError, PeerRefusedError, SendFailedError } from './transport/errors.js';
 export type { FrameRefusalReason, PeerRefusalReason } from './transport/errors.js';
 export { InProcessNetwork } from './transport/in-process.js';
 export type { InProcessNetworkOptions, InProcessTransportOptions, LinkFaults, NetworkStats } from './transport/in-process.js';
@@ -135,4 +138,5 @@ export type { Scheduler } from './transport/scheduler.js';
 export { TcpTransport } from './transport/tcp.js';
 export type { TcpTransportOptions } from './transport/tcp.js';
 export type { ReconnectOptions } from './transport/peer-link.js';
+export { memberCertificateNames } from './transport/tls.js';
 export type { Pem, TlsOptions } from './transport/tls.js';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { Registry } from 'prom-client';
 import { ConfChangeType } from '../raft/conf-change.js';
 import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftkitError } from '../errors.js';
@@ -16,12 +17,14 @@ import { systemClock, type Cancel, type Clock } from './clock.js';
 import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
+import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
 import { loadState, createNode, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
+import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody } from './snapshot-io.js';
 
@@ -39,6 +42,8 @@ import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody
 export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** This member's id. */
   readonly id: number;
+  /** The state machine this replica drives (as given to {@link Replica.start}). */
+  readonly stateMachine: StateMachine<R>;
   private state: ResourceStatus = 'opening';
   private closing: Promise<void> | undefined = undefined;
   private readonly node: RaftNode;
@@ -83,6 +88,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
     const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, maxRequestBytes, ...raft } = o;
     this.id = o.id;
+    this.stateMachine = stateMachine;
     this.storage = storage;
     this.transport = transport;
     this.clock = clock ?? systemClock;
@@ -248,6 +254,23 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
   }
 
+  /**
+   * Changes several members in one request through joint consensus (etcd's ConfChangeV2,
+   * thesis §4.3): the cluster enters a joint configuration in which every decision needs a
+   * majority of the old voters and of the new ones, then leaves it automatically. Use it to
+   * replace a member (`[{ type: 'add-voter', id: learner }, { type: 'remove', id: old }]`)
+   * with no intermediate configuration that tolerates fewer failures. Checked like
+   * {@link Replica.addMember} (both voter sets must keep a reachable quorum; a learner is
+   * promoted only once caught up). Must be called on the leader; resolves once the joint
+   * configuration has been left here.
+   *
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
+   */
+  async changeMembership(changes: readonly MemberChange[]): Promise<void> {
+    await this.requests.changeMembershipJoint(changes);
+    await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
+  }
+
   /** The replica's current state. */
   status(): ReplicaStatus {
     const s = this.node.status();
@@ -276,6 +299,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** The metrics in the Prometheus text exposition format. */
   metrics(): Promise<string> {
     return this.metricsImpl.text();
+  }
+
+  /**
+   * The replica's prom-client registry, where a state machine or an application may register
+   * metrics of its own so that {@link Replica.metrics} exposes them too.
+   */
+  get metricsRegistry(): Registry {
+    return this.metricsImpl.registry;
   }
 
   /** The same metrics as {@link Replica.metrics}, by name. */

@@ -107,6 +107,15 @@ console.log('ok');
   expect(run(process.execPath, ['elect.cjs'], project).trim()).toBe('ok');
 });
 
+test('raftkit/etcd finds its .proto files in the installed package, with require and import', () => {
+  writeFileSync(join(project, 'etcd.cjs'), `
+const e = require('raftkit/etcd');
+if (typeof e.EtcdServer !== 'function' || typeof e.etcdServices().KV.Range.requestSerialize !== 'function') throw new Error('etcd');
+import('raftkit/etcd').then((m) => { if (typeof m.etcdServices().Watch.Watch.requestStream === 'boolean') console.log('ok'); });
+`);
+  expect(run(process.execPath, ['etcd.cjs'], project).trim()).toBe('ok');
+});
+
 // Each module resolution a user may have: [moduleResolution, module, file extensions]. node10
 // (the old `node`) ignores `exports`; package.json's `typesVersions` maps `raftkit/<entry>` to
 // `dist/<entry>/index.d.ts` for it.

@@ -93,6 +93,7 @@ function registerView(initial: RegisterValue): ValueView<RegisterInput, Register
     blindWrite: (input) => input.op === 'write',
     blocksDrops: (input, output) => input.op === 'cas' && output?.op === 'cas' && !output.swapped,
     ordersValues: () => false,
+    sameObject: () => true,
     rename: (input, like) => (input.op === 'write' && like.op === 'write' ? { op: 'write', value: like.value } : input),
   };
 }

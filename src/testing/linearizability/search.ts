@@ -203,7 +203,7 @@ export function searchLinearization<State, Input, Output>(
 ): SearchResult {
   const prepared = prepareOperations(model, input);
   if (prepared.impossible) return { outcome: 'violation', frontier: input[prepared.index]!.return, impossible: prepared.index };
-  return searchPrepared(model, prepared.operations, budget);
+  return searchPrepared(model, prepared.operations, budget, prepared.before);
 }
 
 /** {@link searchLinearization} over operations {@link prepareOperations} already readied. */
@@ -211,11 +211,12 @@ export function searchPrepared<State, Input, Output>(
   model: Model<State, Input, Output>,
   ops: readonly SearchOperation<Input, Output>[],
   budget: SearchBudget,
+  before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[] = [],
 ): SearchResult {
   const req = ops.filter((op) => op.required);
   const unk = ops.filter((op) => !op.required);
   if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
-  return new Search(model, req, unk, budget).run();
+  return new Search(model, req, unk, budget, before).run();
 }
 
 /** One run of the search over prepared operations; see {@link searchLinearization}. */
@@ -241,6 +242,8 @@ class Search<State, Input, Output> {
    * any linearization, so it is linearized first.
    */
   private readonly prevSameReq: Int32Array;
+  /** For required operation `i`: the ones that must be linearized before it (from the model's simplification). */
+  private readonly preds: readonly (readonly number[] | undefined)[];
   private readonly stackOp: number[] = [];
   private readonly stackState: State[] = [];
   private readonly stackSid: number[] = [];
@@ -263,7 +266,9 @@ class Search<State, Input, Output> {
     req: readonly SearchOperation<Input, Output>[],
     unk: readonly SearchOperation<Input, Output>[],
     budget: SearchBudget,
+    before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
   ) {
+    this.preds = predecessors(req, before);
     this.model = model;
     this.req = req;
     this.unk = unk;
@@ -324,7 +329,7 @@ class Search<State, Input, Output> {
         if (k < cands.length) {
           const id = cands[k]!;
           const twin = this.prevSameReq[id]!;
-          if (twin === NIL || this.set.has(twin)) r = this.attempt(id, 1, cands, k, limit);
+          if ((twin === NIL || this.set.has(twin)) && this.ready(id)) r = this.attempt(id, 1, cands, k, limit);
           k++;
         } else if (u !== NIL && this.unk[u]!.call <= limit) {
           const twin = this.prevSame[u]!;
@@ -344,6 +349,14 @@ class Search<State, Input, Output> {
       }
       if (this.remaining === 0) return { outcome: 'linearizable', frontier };
     }
+  }
+
+  /** Whether every operation that must precede required operation `id` is linearized. */
+  private ready(id: number): boolean {
+    const preds = this.preds[id];
+    if (preds === undefined) return true;
+    for (const p of preds) if (!this.set.has(p)) return false;
+    return true;
   }
 
   /** Tries to linearize operation `id` now: PUSHED, REJECTED by the model, SEEN before, or why the budget stopped it. */
@@ -394,6 +407,23 @@ class Search<State, Input, Output> {
       if (phase !== 0) return { id, phase, cands, k, limit };
     }
   }
+}
+
+/** The `before` pairs as lists of predecessors per required operation index. */
+function predecessors<Input, Output>(
+  req: readonly SearchOperation<Input, Output>[],
+  before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
+): (number[] | undefined)[] {
+  const preds: (number[] | undefined)[] = new Array<number[] | undefined>(req.length);
+  if (before.length === 0) return preds;
+  const index = new Map(req.map((op, i) => [op, i]));
+  for (const [a, b] of before) {
+    const i = index.get(a);
+    const j = index.get(b);
+    if (i === undefined || j === undefined) continue;
+    (preds[j] ??= []).push(i);
+  }
+  return preds;
 }
 
 /**
