@@ -254,7 +254,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return out;
   }
 
-  /** Serializes the whole state (see snapshot-format.ts). */
+  /** Serializes the whole state: the MVCC store, the leases and the applied index. */
   async snapshot(): Promise<Uint8Array> {
     await this.ready();
     const content: KvSnapshotContent = { compactRev: await this.backend.compaction(), rev: this.store.rev, revisions: [], leases: [] };
