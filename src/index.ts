@@ -2,6 +2,7 @@
  * raftkit: a pure, deterministic Raft consensus core with etcd's Ready/step API.
  *
  * @packageDocumentation
+ * @module raftkit
  */
 export { RaftkitError } from './errors.js';
 export {
@@ -35,7 +36,7 @@ export {
   encodeConfChangeV2,
 } from './raft/conf-change.js';
 export type { AnyConfChange, ConfChange, ConfChangeSingle, ConfChangeV2, JointTransition } from './raft/conf-change.js';
-export { StateType, StateTypeName } from './raft/ready.js';
+export { RoleName, StateType, StateTypeName } from './raft/ready.js';
 export type { ReadState, Ready, SoftState } from './raft/ready.js';
 export { MemoryStorage } from './raft/log-storage.js';
 export type { InitialState, LogStorage, MemoryStorageOptions } from './raft/log-storage.js';
@@ -46,7 +47,9 @@ export { silentLogger } from './raft/logger.js';
 export type { Logger } from './raft/logger.js';
 export { RaftNode } from './raft/raft-node.js';
 export type { Peer, SnapshotStatus } from './raft/raft-node.js';
-export { RaftInvariantError } from './raft/errors.js';
+export { MessageRefusedError, RaftInvariantError } from './raft/errors.js';
+export { MAX_TERM_OR_INDEX, MAX_TERM_STEP, PEER_MESSAGE_RULES, checkPeerMessage } from './raft/peer-message.js';
+export type { PeerMessageLimits, PeerMessageRule } from './raft/peer-message.js';
 export { validateConfig } from './raft/config.js';
 export type { ResolvedConfig } from './raft/config.js';
 export { mustSync } from './raft/ready.js';
@@ -97,7 +100,10 @@ export type {
   LevelStorageRecovery,
 } from './storage/level-storage.js';
 export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
+export { DEFAULT_SEGMENT_SIZE, WalStorage } from './storage/wal/wal-storage.js';
+export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-storage.js';
 export { Replica } from './replica/replica.js';
+export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
 export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';
 export type { ReplicaEvents } from './replica/events.js';
@@ -108,6 +114,7 @@ export {
   ApplyFailedError,
   MembershipRefusedError,
   NotLeaderError,
+  RequestTooLargeError,
   StoppedError,
   TimeoutError,
   TooManyRequestsError,

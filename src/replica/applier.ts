@@ -7,7 +7,10 @@ import { decodeAddress, decodeEnvelope, type Envelope } from './envelope.js';
 import type { Members } from './membership.js';
 import type { Proposals } from './proposals.js';
 import { SessionTable } from './sessions.js';
-import { decodeSnapshotPayload, type Snapshotter } from './snapshots.js';
+import type { Storage } from '../storage/storage.js';
+import { joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { openSnapshotPayload } from './snapshot-io.js';
+import type { Snapshotter } from './snapshots.js';
 import type { Command, StateMachine } from './state-machine.js';
 
 /** The context bytes of a conf change entry, or `undefined` when it has none or is malformed. */
@@ -77,6 +80,7 @@ export class Applier {
   private stopped = false;
   private readonly deps: {
     node: RaftNode;
+    storage: Storage;
     stateMachine: StateMachine;
     smApplied: number;
     proposals: Proposals;
@@ -180,15 +184,18 @@ export class Applier {
     const { index, term } = snap.metadata;
     if (index <= this.appliedIndex) return;
     const start = d.clock.now();
-    const payload = decodeSnapshotPayload(snap.data);
+    let payload: StreamedSnapshotPayload;
     let sessions: SessionTable;
     try {
+      payload = await openSnapshotPayload(snap, d.storage);
       sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
     } catch (err) {
-      throw new ApplyFailedError(index, `the session table of the snapshot at index ${index} is malformed`, { cause: err });
+      throw new ApplyFailedError(index, `the header of the snapshot at index ${index} is unreadable or malformed`, { cause: err });
     }
     try {
-      await d.stateMachine.restore({ index, term, data: payload.data });
+      const sm = d.stateMachine;
+      if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks: payload.chunks });
+      else await sm.restore({ index, term, data: await joinChunks(payload.chunks) });
     } catch (err) {
       throw new ApplyFailedError(index, `the state machine failed to restore the snapshot at index ${index}`, { cause: err });
     }
