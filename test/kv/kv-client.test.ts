@@ -31,3 +31,19 @@ describe('KvClient on one member', () => {
     expect(t.header.revision).toBe(5);
   });
 });
+
+describe('request size limit (etcd: 1.5 MiB)', () => {
+  test('a put or txn over 1.5 MiB is refused with ERR_REQUEST_TOO_LARGE before it is proposed', async () => {
+    cluster = await KvCluster.create(1);
+    const kv = cluster.client(1);
+    await kv.put('small', 'x');
+    const before = kv.replica.status().commit;
+    const big = new Uint8Array(1.5 * 1024 * 1024 + 1);
+    await expect(kv.put('big', big)).rejects.toMatchObject({ code: 'ERR_REQUEST_TOO_LARGE', message: expect.stringContaining('etcdserver: request is too large') as unknown });
+    await expect(kv.txn({ success: [{ requestPut: { key: 'a', value: big.subarray(0, 800_000) } }, { requestPut: { key: 'b', value: big.subarray(0, 800_000) } }] })).rejects.toMatchObject({ code: 'ERR_REQUEST_TOO_LARGE' });
+    expect(kv.replica.status().commit).toBe(before);
+    expect((await kv.range('small')).header.revision).toBe(2);
+    // Just under the limit is accepted.
+    expect((await kv.put('big', big.subarray(0, 1024 * 1024))).header.revision).toBe(3);
+  });
+});
