@@ -254,7 +254,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   /**
-   * The whole state as a stream of chunks (see snapshot-format.ts), read from the database as
+   * The whole state as a stream of chunks (length-prefixed msgpack frames: header, record groups, trailer), read from the database as
    * the replica consumes it: a large store is never held in one buffer.
    *
    * @yields {Uint8Array} the snapshot's chunks.

@@ -11,7 +11,7 @@ import { pack, unpack } from './record.js';
  * 3. `['l', [[leaseKey, lease], ...]]` — lease records;
  * 4. `['end', revisionCount, leaseCount]` — the trailer (a truncated stream is refused).
  *
- * Records are the backend's own bytes (see backend.ts and record.ts).
+ * Records are the backend's own bytes (the revision and lease records of the KV backend).
  */
 
 const MAGIC = 'raftkit-kv';
