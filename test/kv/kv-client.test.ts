@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { KvCluster } from './kv-cluster.js';
+import { KvClient } from '../../src/kv/kv-client.js';
 import { dec } from './helpers.js';
 
 let cluster: KvCluster | undefined;
@@ -45,5 +46,18 @@ describe('request size limit (etcd: 1.5 MiB)', () => {
     expect((await kv.range('small')).header.revision).toBe(2);
     // Just under the limit is accepted.
     expect((await kv.put('big', big.subarray(0, 1024 * 1024))).header.revision).toBe(3);
+  });
+});
+
+describe('metrics', () => {
+  test('each apply batch is timed by etcd_disk_backend_commit_duration_seconds on the replica registry', async () => {
+    cluster = await KvCluster.create(1);
+    const kv = cluster.client(1);
+    for (let i = 0; i < 5; i++) await kv.put(`m${i}`, 'x');
+    const m = (await kv.replica.metricsJSON())['etcd_disk_backend_commit_duration_seconds'];
+    const count = m?.values.find((v) => v.metricName === 'etcd_disk_backend_commit_duration_seconds_count')?.value ?? 0;
+    expect(count).toBeGreaterThanOrEqual(5);
+    // A second client on the same replica registers nothing twice.
+    expect(() => new KvClient(kv.replica)).not.toThrow();
   });
 });
