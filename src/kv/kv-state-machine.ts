@@ -15,7 +15,7 @@ import { decodeRevision, encodeRevision } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
 import { MvccStore } from './mvcc/store.js';
 import type { Change } from './mvcc/store.js';
-import { decodeKv } from './record.js';
+import { concatBytes, decodeKv } from './record.js';
 import { BadKvSnapshotError, decodeKvSnapshot, encodeKvSnapshot } from './snapshot-format.js';
 import type { Bytes, Event } from './types.js';
 import { EventType } from './types.js';
@@ -269,13 +269,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   async snapshot(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     for await (const c of this.snapshotChunks()) parts.push(c);
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   /** Replaces the whole state with a snapshot arriving in chunks. */

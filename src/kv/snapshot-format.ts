@@ -1,5 +1,5 @@
 import { RaftkitError } from '../errors.js';
-import { pack, unpack } from './record.js';
+import { concatBytes, pack, unpack } from './record.js';
 
 /**
  * The KV snapshot format (the only module that knows it). A snapshot is a byte stream of
@@ -104,12 +104,9 @@ export async function* encodeKvSnapshot(
  * @yields {unknown} each frame's decoded body.
  */
 async function* frames(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator {
-  let buf = new Uint8Array(0);
+  let buf: Uint8Array = new Uint8Array(0);
   for await (const c of chunks) {
-    const joined = new Uint8Array(buf.byteLength + c.byteLength);
-    joined.set(buf);
-    joined.set(c, buf.byteLength);
-    buf = joined;
+    buf = concatBytes([buf, c]);
     let at = 0;
     while (buf.byteLength - at >= 4) {
       const len = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint32(0);

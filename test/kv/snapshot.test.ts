@@ -4,6 +4,7 @@ import { encodeCommand } from '../../src/kv/commands.js';
 import type { KvCommand } from '../../src/kv/commands.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { range } from '../../src/kv/mvcc/range.js';
+import { concatBytes } from '../../src/kv/record.js';
 import { dec } from './helpers.js';
 
 const newDb = () => new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
@@ -20,12 +21,9 @@ async function filled(): Promise<KvStateMachine> {
 
 /** Re-cuts a byte stream into chunks of `size` bytes (the replica may store and send it so). */
 async function* recut(chunks: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let buf = new Uint8Array(0);
+  let buf: Uint8Array = new Uint8Array(0);
   for await (const c of chunks) {
-    const joined = new Uint8Array(buf.byteLength + c.byteLength);
-    joined.set(buf);
-    joined.set(c, buf.byteLength);
-    buf = joined;
+    buf = concatBytes([buf, c]);
     while (buf.byteLength >= size) {
       yield buf.slice(0, size);
       buf = buf.slice(size);
