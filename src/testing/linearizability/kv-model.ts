@@ -175,12 +175,19 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
   return {
     init: () => new Map(),
     step: stepKv,
-    hash: (state) => formatValue([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    hash: hashKv,
     partition: (operations) => partitionBy(operations, (input) => input.key),
     isPure: isPureKv,
     simplify: (operations) => simplifyByValues(operations, KV_VIEW),
     describeOperation: describeKvOperation,
   };
+}
+
+/** A string that identifies a KV state (entries sorted by key). */
+function hashKv(state: KvState): string {
+  const entries = [...state];
+  if (entries.length > 1) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return formatValue(entries);
 }
 
 function isPureKv(input: KvInput, output: KvOutput | undefined): boolean {

@@ -277,12 +277,13 @@ class Search<State, Input, Output> {
     this.set = new LinearizedSet(req.length, unk.length);
     this.base = this.set.unknownBase;
     this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
-    this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
     const n = unk.length;
     this.unkNext = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL));
     this.unkPrev = Int32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? n : i === n ? NIL : i - 1));
+    this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
     this.prevSame = twins(unk, () => true);
-    this.prevSameReq = twins(req, (a, b) => a.return <= b.return);
+    // Pure operations are forced, never chosen, so they need no twins.
+    this.prevSameReq = twins(req, (a, b) => a.return <= b.return, this.pure);
     this.state = model.init();
     this.sid = this.states.idOf(this.state);
     this.remaining = req.length;
@@ -433,9 +434,11 @@ function predecessors<Input, Output>(
 function twins<Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
   before: (a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>) => boolean,
+  skip?: Uint8Array,
 ): Int32Array {
   const last = new Map<string, number>();
   return Int32Array.from(ops, (op, i) => {
+    if (skip?.[i] === 1) return NIL;
     const key = `${formatValue(op.input)}\u0000${formatValue(op.output)}`;
     const prev = last.get(key);
     last.set(key, i);

@@ -73,8 +73,9 @@ export function simplifyByValues<Input, Output>(
   const seen = new Set<unknown>();
   const mentioned = new Set<unknown>();
   let blocked = false;
+  const written = ops.map((op) => view.writes(op.input));
   ops.forEach((op, i) => {
-    for (const v of view.writes(op.input)) push(writers, v, i);
+    for (const v of written[i]!) push(writers, v, i);
     for (const v of view.mentions(op.input)) mentioned.add(v);
     if (view.blocksDrops(op.input, op.output)) blocked = true;
     if (op.output === undefined || !op.required) return;
@@ -106,12 +107,12 @@ export function simplifyByValues<Input, Output>(
     !op.required &&
     !deadline.has(i) &&
     view.blindWrite(op.input) &&
-    view.writes(op.input).every((v) => !seen.has(v) && !mentioned.has(v));
+    written[i]!.every((v) => !seen.has(v) && !mentioned.has(v));
   const ordered = ops.some((op) => view.ordersValues(op.input));
-  const unobserved = (op: SearchOperation<Input, Output>): boolean =>
+  const unobserved = (op: SearchOperation<Input, Output>, i: number): boolean =>
     !ordered &&
     view.blindWrite(op.input) &&
-    view.writes(op.input).every((v) => v !== view.initial && !seen.has(v) && !mentioned.has(v));
+    written[i]!.every((v) => v !== view.initial && !seen.has(v) && !mentioned.has(v));
   const pairs = writesBefore(ops, view, observers, writers, deadline);
   let like: Input | undefined;
   const operations: SearchOperation<Input, Output>[] = [];
@@ -120,7 +121,7 @@ export function simplifyByValues<Input, Output>(
     const by = deadline.get(i);
     if (droppable(op, i)) return;
     index[i] = operations.length;
-    const input = unobserved(op) ? view.rename(op.input, (like ??= op.input)) : op.input;
+    const input = unobserved(op, i) ? view.rename(op.input, (like ??= op.input)) : op.input;
     if (by !== undefined) operations.push({ ...op, input, required: true, return: Math.max(op.call, by) });
     else operations.push(input === op.input ? op : { ...op, input });
   });
