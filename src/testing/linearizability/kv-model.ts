@@ -242,7 +242,6 @@ const KV_VIEW: ValueView<KvInput, KvOutput> = {
   blocksDrops: (input) => input.op !== 'put' && input.op !== 'get',
   sameObject: (a, b) => a.key === b.key,
   ordersValues: (input) => input.op === 'txn' && (input.compare.operator === 'less' || input.compare.operator === 'greater'),
-  rename: (input, like) => (input.op === 'put' && like.op === 'put' && input.key === like.key ? { op: 'put', key: input.key, value: like.value } : input),
 };
 
 function stepKv(state: KvState, input: KvInput, output: KvOutput | undefined): StepResult<KvState> {

@@ -231,13 +231,13 @@ class Search<State, Input, Output> {
   private readonly unkPrev: Int32Array;
   private readonly base: number;
   /**
-   * For unknown operation `j`: the previous unknown one with the same input, or NIL.
+   * For unknown operation `j`: the previous unknown one with the same input object, or NIL.
    * Identical unknown operations are interchangeable, and the earlier-called one can
    * stand in for a later one, so they are linearized in call order only.
    */
   private readonly prevSame: Int32Array;
   /**
-   * For required operation `i`: the previous one with the same input and output that
+   * For required operation `i`: the previous one with the same input object and output that
    * also returns no later, or NIL. Such a twin can take the earlier place of the two in
    * any linearization, so it is linearized first.
    */
@@ -428,22 +428,31 @@ function predecessors<Input, Output>(
 }
 
 /**
- * For each operation (in call order), the previous one with the same input and output
- * for which `before(previous, op)` holds, or NIL: interchangeable operations.
+ * For each operation (in call order), the previous one with the same input object and
+ * equal output for which `before(previous, op)` holds, or NIL: interchangeable
+ * operations. Inputs are compared by identity (the model's simplification shares one
+ * input object among the writes it merges), so only shared inputs cost a comparison.
  */
 function twins<Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
   before: (a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>) => boolean,
   skip?: Uint8Array,
 ): Int32Array {
+  const result = new Int32Array(ops.length).fill(NIL);
+  const uses = new Map<unknown, number>();
+  for (const op of ops) uses.set(op.input, (uses.get(op.input) ?? 0) + 1);
+  const ids = new Map<unknown, number>();
   const last = new Map<string, number>();
-  return Int32Array.from(ops, (op, i) => {
-    if (skip?.[i] === 1) return NIL;
-    const key = `${formatValue(op.input)}\u0000${formatValue(op.output)}`;
+  ops.forEach((op, i) => {
+    if (skip?.[i] === 1 || uses.get(op.input) === 1) return;
+    let id = ids.get(op.input);
+    if (id === undefined) ids.set(op.input, (id = ids.size));
+    const key = `${id}\u0000${formatValue(op.output)}`;
     const prev = last.get(key);
     last.set(key, i);
-    return prev !== undefined && before(ops[prev]!, op) ? prev : NIL;
+    if (prev !== undefined && before(ops[prev]!, op)) result[i] = prev;
   });
+  return result;
 }
 
 const PUSHED = 0;
