@@ -321,7 +321,7 @@ class Search<State, Input, Output> {
       let limit = e === NIL ? Infinity : time[e]!;
       if (!dead && limit > frontier) frontier = limit;
       // Phase B: the other required candidates, earliest deadline first; phase C: unknown ones.
-      cands.sort(byDeadline);
+      if (cands.length > 1) cands.sort(byDeadline);
       let k = 0;
       let u = dead ? NIL : unkNext[sentinel]!;
       if (dead) k = cands.length;
