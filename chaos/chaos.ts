@@ -26,6 +26,8 @@ export interface ChaosReport {
   faults: Record<FaultKind, number>;
   /** Signals sent. */
   signals: { sigkill: number; sigstop: number };
+  /** Frames the hostile-peer nemesis sent. */
+  hostileFrames: { messages: number; snapshots: number; closing: number };
   /** Nemesis actions skipped because f members were already faulty. */
   skipped: number;
   /** The most members faulty at once, and the bound f. */
@@ -96,6 +98,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = co
       operations: history.length,
       faults: nemesis.counts,
       signals: nemesis.signals,
+      hostileFrames: nemesis.hostileFrames,
       skipped: nemesis.skipped,
       maxFaulty: nemesis.maxFaulty,
       maxDown: nemesis.maxDown,

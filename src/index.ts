@@ -98,7 +98,7 @@ export type {
   LevelStoragePathOptions,
   LevelStorageRecovery,
 } from './storage/level-storage.js';
-export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
+export { CorruptStorageError, StorageInvalidArgumentError, StorageOpenError } from './storage/errors.js';
 export { Replica } from './replica/replica.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
@@ -109,8 +109,10 @@ export { systemClock } from './replica/clock.js';
 export type { Cancel, Clock } from './replica/clock.js';
 export {
   ApplyFailedError,
+  InvalidArgumentError,
   MembershipRefusedError,
   NotLeaderError,
+  ReplicaStartError,
   RequestTooLargeError,
   StoppedError,
   TimeoutError,

@@ -123,6 +123,11 @@ export interface Transport {
    * message of this member, and `NotOpenError` once closed.
    */
   send(messages: readonly Message[]): void;
+  /**
+   * Checks, without side effects, that `address` is one `addPeer` would accept; throws
+   * `ConfigInvalidError` otherwise. Optional: the replica calls it before proposing a member.
+   */
+  checkAddress?(address: string): void;
   /** Adds a peer, or updates its address (an outbound connection to the old address is dropped). */
   addPeer(id: number, address: string): void;
   /** Removes a peer: drops its queue and connections and refuses its messages from now on. */
