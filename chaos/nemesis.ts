@@ -103,16 +103,21 @@ export class Nemesis {
       if (this.now() + wait >= endAt) break;
       await sleep(wait);
       if (this.o.faults.length === 0) continue;
-      if (this.active >= this.slots) {
+      const kind = queue[0] ?? this.o.faults[this.rng.nextInt(this.o.faults.length)]!;
+      // A hostile peer takes no member down, so it needs no slot.
+      const slot = kind !== 'hostile';
+      if (slot && this.active >= this.slots) {
         this.skipped++;
         continue;
       }
-      const kind = queue.shift() ?? this.o.faults[this.rng.nextInt(this.o.faults.length)]!;
-      this.active++;
+      queue.shift();
+      if (slot) this.active++;
       running.push(
         this.act(kind)
           .catch((err: unknown) => this.log(`nemesis: ${kind} failed: ${String(err)}`))
-          .finally(() => this.active--),
+          .finally(() => {
+            if (slot) this.active--;
+          }),
       );
     }
     await Promise.all(running);
