@@ -157,7 +157,7 @@ export class Nemesis {
         const n = 2000;
         this.counts.hostile++;
         this.note(`hostile peer claiming to be member ${claim} sends ${n} mutated frames to member ${id}`);
-        const peer = new HostilePeer({ address: this.cluster.raftAddress(id), id, claim }, this.rng.nextInt(2 ** 31), DEFAULT_MAX_REQUEST_BYTES + ENVELOPE_OVERHEAD);
+        const peer = new HostilePeer({ address: this.cluster.raftAddress(id), id, claim, clusterId: 'kv-example' }, this.rng.nextInt(2 ** 31), DEFAULT_MAX_REQUEST_BYTES + ENVELOPE_OVERHEAD);
         const view = this.cluster.leaderView();
         await peer.send(n, () => ({ term: view?.term ?? 1, commit: 0 }));
         peer.close();

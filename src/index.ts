@@ -47,7 +47,7 @@ export type { Logger } from './raft/logger.js';
 export { RaftNode } from './raft/raft-node.js';
 export type { Peer, SnapshotStatus } from './raft/raft-node.js';
 export { MessageRefusedError, RaftInvariantError } from './raft/errors.js';
-export { MAX_TERM_OR_INDEX, MAX_TERM_STEP, PEER_MESSAGE_RULES, checkPeerMessage } from './raft/peer-message.js';
+export { MAX_INDEX, MAX_TERM, MAX_TERM_STEP, PEER_MESSAGE_RULES, TERM_SOFT_LIMIT, checkPeerMessage, termStepAllowed } from './raft/peer-message.js';
 export type { PeerMessageLimits, PeerMessageRule } from './raft/peer-message.js';
 export { validateConfig } from './raft/config.js';
 export type { ResolvedConfig } from './raft/config.js';
