@@ -4,14 +4,25 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'kv/index': 'src/kv/index.ts',
+    'etcd/index': 'src/etcd/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
+  // Maps point at the TypeScript sources, which the package ships (`files` has src/), so
+  // `sources` resolve; their text is not repeated inside the maps.
   sourcemap: true,
+  esbuildOptions(options) {
+    options.sourcesContent = false;
+  },
   clean: true,
   minify: false,
   target: 'node20',
   outDir: 'dist',
   // Shared chunks, so `raftkit` and `raftkit/testing` share one copy of every class (instanceof works across them).
   splitting: true,
+  // raftkit/etcd loads etcd's .proto files at run time: they are copied into the output directory.
+  publicDir: 'src/etcd/proto',
+  // ...found from import.meta.url, which the CommonJS build needs shimmed.
+  shims: true,
 });

@@ -2,6 +2,7 @@
  * raftkit: a pure, deterministic Raft consensus core with etcd's Ready/step API.
  *
  * @packageDocumentation
+ * @module raftkit
  */
 export { RaftkitError } from './errors.js';
 export {
@@ -35,7 +36,7 @@ export {
   encodeConfChangeV2,
 } from './raft/conf-change.js';
 export type { AnyConfChange, ConfChange, ConfChangeSingle, ConfChangeV2, JointTransition } from './raft/conf-change.js';
-export { StateType, StateTypeName } from './raft/ready.js';
+export { RoleName, StateType, StateTypeName } from './raft/ready.js';
 export type { ReadState, Ready, SoftState } from './raft/ready.js';
 export { MemoryStorage } from './raft/log-storage.js';
 export type { InitialState, LogStorage, MemoryStorageOptions } from './raft/log-storage.js';
@@ -90,6 +91,8 @@ export type { ResourceStatus } from './lifecycle.js';
 export type { SaveRequest, SnapshotStreams, Storage, StorageCapabilities } from './storage/storage.js';
 export { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './storage/abstract-storage.js';
 export { LevelStorage } from './storage/level-storage.js';
+export { decodeSnapshotRef, encodeSnapshotRef, supportsSnapshotStaging } from './storage/snapshot-ref.js';
+export type { SnapshotRef, SnapshotStaging, StagingStorage } from './storage/snapshot-ref.js';
 export type {
   AnyLevel,
   LevelStorageBaseOptions,
@@ -99,10 +102,13 @@ export type {
   LevelStorageRecovery,
 } from './storage/level-storage.js';
 export { CorruptStorageError, StorageInvalidArgumentError, StorageOpenError } from './storage/errors.js';
+export { DEFAULT_SEGMENT_SIZE, WalStorage } from './storage/wal/wal-storage.js';
+export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-storage.js';
 export { Replica } from './replica/replica.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
-export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';
+export type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from './replica/state-machine.js';
+export type { MemberChange } from './replica/joint-membership.js';
 export type { ReplicaEvents } from './replica/events.js';
 export type { PeerAddress } from './replica/membership.js';
 export { systemClock } from './replica/clock.js';

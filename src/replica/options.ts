@@ -2,7 +2,7 @@ import type { RaftConfig } from '../raft/config.js';
 import type { ConfState } from '../raft/entry.js';
 import { ENTRY_WIRE_OVERHEAD, MESSAGE_WIRE_OVERHEAD } from '../codec/message.js';
 import { ConfigInvalidError } from '../raft/errors.js';
-import type { StateType } from '../raft/ready.js';
+import type { RoleName, StateType } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
@@ -48,7 +48,7 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
   requestTimeoutMs?: number;
   /** Promotion is refused while the learner's match index trails the leader's by more. Default 100. */
   learnerMaxLag?: number;
-  /** This run's incarnation (see `envelope.ts`); default random. Set it for deterministic simulations. */
+  /** This run's incarnation, which tells a restarted proposer's commands from its earlier ones; default random. Set it for deterministic simulations. */
   incarnation?: number;
   /**
    * The largest command, in bytes, `propose` accepts; larger ones are refused at once with
@@ -69,8 +69,10 @@ export interface ReplicaStatus {
   leader: number;
   /** The current term. */
   term: number;
-  /** This member's role. */
+  /** This member's role (a {@link StateType} number; see `roleName` for the word). */
   role: StateType;
+  /** This member's role as a word: `'follower'`, `'candidate'`, `'leader'` or `'pre-candidate'`. */
+  roleName: RoleName;
   /** The commit index. */
   commit: number;
   /** The index of the last entry applied to the state machine. */

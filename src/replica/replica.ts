@@ -1,11 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
+import type { Registry } from 'prom-client';
 import { ConfChangeType } from '../raft/conf-change.js';
 import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftkitError } from '../errors.js';
 import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { checkPeerMessage } from '../raft/peer-message.js';
-import { StateType, type SoftState } from '../raft/ready.js';
+import { RoleName, StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
@@ -16,20 +17,23 @@ import { systemClock, type Cancel, type Clock } from './clock.js';
 import { InvalidArgumentError, MembershipRefusedError, ReplicaStartError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
+import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
 import { loadState, createNode, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
+import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
 import { checkAddress, checkCommand, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
+import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
  * {@link Transport}, a {@link Clock} and the application's {@link StateMachine}, and offers a
- * promise API. The Ready contract is obeyed in `ready-loop.ts`, applying happens in
- * `applier.ts`, requests are admitted and matched in `requests.ts` and `proposals.ts`.
+ * promise API. Each Ready is handled in the contract's order (persist, send, apply, advance),
+ * so an application using `Replica` never handles a Ready itself.
  *
  * Lifecycle: {@link Replica.start} resolves with an `'open'` replica; {@link Replica.stop}
  * (or removal from the cluster) closes it, its transport and its storage, and fails every
@@ -39,6 +43,8 @@ import { checkAddress, checkCommand, checkMemberId, checkRequestOptions, checkSt
 export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** This member's id. */
   readonly id: number;
+  /** The state machine this replica drives (as given to {@link Replica.start}). */
+  readonly stateMachine: StateMachine<R>;
   private state: ResourceStatus = 'opening';
   private closing: Promise<void> | undefined = undefined;
   private readonly node: RaftNode;
@@ -96,14 +102,16 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
     const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, maxRequestBytes, ...raft } = o;
     this.id = o.id;
+    this.stateMachine = stateMachine;
     this.storage = storage;
     this.transport = transport;
     this.clock = clock ?? systemClock;
     this.opts = resolveOptions(o);
     this.tickMs = this.opts.tickMs;
     this.electionMs = this.opts.electionMs;
-    const snapIndex = storage.snapshot().metadata.index;
-    this.node = createNode(raft, o.id, storage, st.fresh ? peers : undefined);
+    const snapIndex = currentSnapshot(storage).metadata.index;
+    // A state machine that streams its snapshots gets a core that carries them by reference.
+    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined);
     this.term = st.hardState.term;
     this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
@@ -146,6 +154,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.applier = new Applier(
       {
         node: this.node,
+        storage,
         stateMachine,
         smApplied: st.smApplied,
         proposals: this.requests.proposals,
@@ -184,6 +193,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         advanced: () => this.applier.flushAfterAdvance(),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
+        snapshotFailed: (to) => this.onSnapshotStatus(to, 'failure'),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
       },
     });
@@ -193,6 +203,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.transport.on('message', this.onMessage);
     this.transport.on('unreachable', this.onUnreachable);
     this.transport.on('snapshot-status', this.onSnapshotStatus);
+    this.transport.on('snapshot-stream', this.onSnapshotStream);
     await this.transport.start();
     this.timers.add(this.clock.every(this.tickMs, this.onTick));
     this.state = 'open';
@@ -279,6 +290,23 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
   }
 
+  /**
+   * Changes several members in one request through joint consensus (etcd's ConfChangeV2,
+   * thesis §4.3): the cluster enters a joint configuration in which every decision needs a
+   * majority of the old voters and of the new ones, then leaves it automatically. Use it to
+   * replace a member (`[{ type: 'add-voter', id: learner }, { type: 'remove', id: old }]`)
+   * with no intermediate configuration that tolerates fewer failures. Checked like
+   * {@link Replica.addMember} (both voter sets must keep a reachable quorum; a learner is
+   * promoted only once caught up). Must be called on the leader; resolves once the joint
+   * configuration has been left here.
+   *
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
+   */
+  async changeMembership(changes: readonly MemberChange[]): Promise<void> {
+    await this.requests.changeMembershipJoint(changes);
+    await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
+  }
+
   /** The replica's current state. */
   status(): ReplicaStatus {
     const s = this.node.status();
@@ -288,6 +316,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       leader: this.lead,
       term: s.term,
       role: s.raftState,
+      roleName: RoleName[s.raftState],
       commit: s.commit,
       applied: this.applier.appliedIndex,
       config: s.config,
@@ -306,6 +335,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** The metrics in the Prometheus text exposition format. */
   metrics(): Promise<string> {
     return this.metricsImpl.text();
+  }
+
+  /**
+   * The replica's prom-client registry, where a state machine or an application may register
+   * metrics of its own so that {@link Replica.metrics} exposes them too.
+   */
+  get metricsRegistry(): Registry {
+    return this.metricsImpl.registry;
   }
 
   /** The same metrics as {@link Replica.metrics}, by name. */
@@ -331,6 +368,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.transport.off('message', this.onMessage);
       this.transport.off('unreachable', this.onUnreachable);
       this.transport.off('snapshot-status', this.onSnapshotStatus);
+      this.transport.off('snapshot-stream', this.onSnapshotStream);
       this.applier.stop();
       await this.loop.stop();
       this.requests.failAll(reason);
@@ -360,6 +398,27 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   private readonly onMessage = (m: Message): void => {
+    // A snapshot by reference is only valid with its body (`snapshot-stream`).
+    if (isReferencedSnapshot(m)) this.metricsImpl.refused.inc({ code: 'ERR_SNAPSHOT_REF' });
+    else this.stepMessage(m);
+  };
+
+  /** Stores a streamed snapshot's body as it arrives, then acknowledges and steps its message. */
+  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void => {
+    receiveSnapshotBody(m, body, this.storage).then(
+      (stored) => {
+        const open = this.state === 'open';
+        settle(open);
+        if (open) this.stepMessage(stored);
+      },
+      (err: unknown) => {
+        settle(false);
+        this.metricsImpl.refused.inc({ code: err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN' });
+      },
+    );
+  };
+
+  private stepMessage(m: Message): void {
     try {
       // The door (see PEER_MESSAGE_RULES): a malformed message is refused before it touches anything.
       checkPeerMessage(m, this.id, { maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD });
@@ -379,7 +438,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       }
     }
     this.loop.schedule();
-  };
+  }
 
   private readonly onUnreachable = (peer: number): void => this.node.reportUnreachable(peer);
 
