@@ -38,7 +38,7 @@ const allowed: Record<string, string[]> = {
   storage: ['codec', 'raft', 'root'],
   transport: ['codec', 'raft', 'root'],
   replica: ['storage', 'transport', 'codec', 'raft', 'root'],
-  kv: ['replica', 'codec', 'raft', 'root'],
+  kv: ['replica', 'storage', 'codec', 'raft', 'root'],
   testing: ['kv', 'replica', 'storage', 'transport', 'codec', 'raft', 'root'],
 };
 
@@ -89,6 +89,23 @@ describe('architecture', () => {
           (pkg === 'tracker' && (tpkg === 'quorum' || tpkg === 'core')) ||
           (pkg === 'confchange' && (tpkg === 'quorum' || tpkg === 'tracker' || tpkg === 'core'));
         if (!ok) violations.push(`${relative(root, f)} -> ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  test('src/kv/mvcc is pure: imports only itself and root errors; no Node built-ins, timers, clocks or randomness', () => {
+    const mvcc = join(src, 'kv', 'mvcc');
+    const violations: string[] = [];
+    for (const f of files.filter((x) => x.startsWith(mvcc + '/'))) {
+      for (const spec of imports(f)) {
+        const target = resolve(dirname(f), spec.replace(/\.js$/, '.ts'));
+        const ok = spec.startsWith('.') && (target.startsWith(mvcc + '/') || target === join(src, 'errors.ts') || target === join(src, 'kv', 'errors.ts') || target === join(src, 'kv', 'types.ts'));
+        if (!ok) violations.push(`${relative(root, f)} imports ${spec}`);
+      }
+      const text = readFileSync(f, 'utf8');
+      for (const banned of ['setTimeout', 'setInterval', 'setImmediate', 'Date.now', 'new Date', 'Math.random', 'performance.now', 'process.']) {
+        if (text.includes(banned)) violations.push(`${relative(root, f)} uses ${banned}`);
       }
     }
     expect(violations).toEqual([]);

@@ -4,7 +4,7 @@ import { decodeMessage } from '../codec/message.js';
 import { MessageType, type Message } from '../raft/messages.js';
 import { FrameRefusedError, PeerRefusedError } from './errors.js';
 import { Channel, decodeHandshake, MAX_HANDSHAKE_SIZE } from './handshake.js';
-import { ackFrame, SnapshotAssembler } from './snapshot-stream.js';
+import { ackFrame, headRecord, SnapshotAssembler, SnapshotBody } from './snapshot-stream.js';
 
 /**
  * Everything an {@link InboundConnection} needs from its transport.
@@ -19,12 +19,21 @@ export interface InboundContext {
   readonly maxFrameSize: number;
   /** The largest snapshot record accepted. */
   readonly maxSnapshotSize: number;
-  /** How long the handshake may take, in milliseconds. */
+  /** The deadline for the handshake, from the moment the connection was accepted, in milliseconds. */
   readonly handshakeTimeoutMs: number;
+  /** An identified connection that receives nothing for this long is closed, in milliseconds. */
+  readonly idleTimeoutMs: number;
+  /** Under mutual TLS with `bindMemberId`: a refusal when the socket's certificate does not name member `from`. */
+  checkIdentity?(from: number, socket: net.Socket): PeerRefusedError | undefined;
   /** Whether `id` is a current peer. */
   isPeer(id: number): boolean;
   /** Delivers a message (the transport's `_receive`); false when it was refused. */
   receive(from: number, message: Message, bytes: number): boolean;
+  /**
+   * Delivers a streamed snapshot (the transport's `_receiveSnapshotStream`): `settle` is called
+   * once its consumer stored the body (or gave up); false when it was refused.
+   */
+  receiveSnapshotStream(from: number, message: Message, body: SnapshotBody, settle: (accepted: boolean) => void): boolean;
   /** Counts and emits a refusal. */
   refuse(error: PeerRefusedError | FrameRefusedError): void;
   /** Counts bytes received from an identified peer outside `receive` (handshakes, snapshot chunks). */
@@ -48,23 +57,32 @@ export class InboundConnection {
   #from: number | undefined = undefined;
   #channel: Channel | undefined = undefined;
   #snapshot: SnapshotAssembler | undefined = undefined;
+  #snapshotFrames = 0;
+  #body: SnapshotBody | undefined = undefined;
   #dead = false;
+  readonly #deadline: ReturnType<typeof setTimeout>;
 
   constructor(ctx: InboundContext, socket: net.Socket) {
     this.#ctx = ctx;
     this.#socket = socket;
     this.#decoder = new FrameDecoder({ maxFrameSize: ctx.maxFrameSize });
     socket.setNoDelay(true);
-    socket.setTimeout(ctx.handshakeTimeoutMs, () => {
+    // A deadline, not an idle timer: bytes trickling in do not extend it.
+    this.#deadline = setTimeout(() => {
       if (this.#from === undefined) this.#refuse(new PeerRefusedError('bad-handshake', `transport ${ctx.id}: no handshake within ${ctx.handshakeTimeoutMs} ms`));
-    });
+    }, ctx.handshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => undefined); // followed by 'close'
+    socket.on('close', () => {
+      clearTimeout(this.#deadline);
+      this.#body?.fail(new Error('the snapshot connection closed before the last chunk'));
+    });
   }
 
   #refuse(error: PeerRefusedError | FrameRefusedError): void {
     if (this.#dead) return;
     this.#dead = true;
+    this.#body?.fail(error);
     this.#ctx.refuse(error);
     this.#socket.destroy();
   }
@@ -122,9 +140,19 @@ export class InboundConnection {
     } else if (!ctx.isPeer(h.from)) {
       this.#refuse(new PeerRefusedError('unknown-peer', `transport ${ctx.id}: refused a connection from unknown member ${h.from}`, h.from));
     } else {
+      const mismatch = ctx.checkIdentity?.(h.from, this.#socket);
+      if (mismatch !== undefined) {
+        this.#refuse(mismatch);
+        return;
+      }
       this.#from = h.from;
       this.#channel = h.channel;
-      this.#socket.setTimeout(0);
+      clearTimeout(this.#deadline);
+      // Identified: from now on only a long silence closes the connection (the peer redials).
+      this.#socket.setTimeout(ctx.idleTimeoutMs, () => {
+        this.#dead = true;
+        this.#socket.destroy();
+      });
       if (h.channel === Channel.Snapshot) this.#snapshot = new SnapshotAssembler(ctx.maxSnapshotSize);
       ctx.identified(h.from, this.#socket);
       ctx.countBytes(h.from, FRAME_HEADER_SIZE + payload.length);
@@ -154,6 +182,17 @@ export class InboundConnection {
   }
 
   #onSnapshotChunk(from: number, payload: Uint8Array): void {
+    const first = this.#snapshotFrames++ === 0;
+    const head = first ? headRecord(payload) : undefined;
+    if (head !== undefined) {
+      this.#onSnapshotHead(from, head);
+      return;
+    }
+    if (this.#body !== undefined) {
+      const e = this.#body.push(payload);
+      if (e !== undefined) this.#refuse(new FrameRefusedError(e.oversize ? 'oversize' : 'malformed', `transport ${this.#ctx.id}: from ${from}: ${e.error}`, from));
+      return;
+    }
     const r = this.#snapshot!.push(payload);
     if (r === undefined) return;
     if (!(r instanceof Uint8Array)) {
@@ -169,6 +208,27 @@ export class InboundConnection {
     const accepted = this.#ctx.receive(from, m, 0); // its chunks' bytes were counted as they came
     this.#dead = true;
     this.#socket.end(ackFrame(accepted));
+  }
+
+  /** The head of a streamed snapshot: the MsgSnap, whose body follows in chunk frames. */
+  #onSnapshotHead(from: number, record: Uint8Array): void {
+    const m = this.#decode(from, record);
+    if (m === undefined) return;
+    if (m.type !== MessageType.MsgSnap) {
+      this.#refuse(new FrameRefusedError('unexpected', `transport ${this.#ctx.id}: a snapshot connection from ${from} carried another message type`, from));
+      return;
+    }
+    const socket = this.#socket;
+    const body = new SnapshotBody({ pause: () => socket.pause(), resume: () => socket.resume() }, this.#ctx.maxSnapshotSize);
+    this.#body = body;
+    const settle = (accepted: boolean): void => {
+      if (this.#dead) return;
+      this.#dead = true;
+      body.fail(new Error('the snapshot was settled before its last chunk'));
+      socket.resume();
+      socket.end(ackFrame(accepted && body.ended));
+    };
+    if (!this.#ctx.receiveSnapshotStream(from, m, body, settle)) settle(false);
   }
 }
 

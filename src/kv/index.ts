@@ -1,0 +1,64 @@
+/**
+ * raftkit/kv: an MVCC key-value store with etcd v3 semantics on top of a raftkit `Replica`.
+ *
+ * @packageDocumentation
+ * @module raftkit/kv
+ */
+export { CompareResult, CompareTarget, EventType, SortOrder, SortTarget } from './types.js';
+export type {
+  Bytes,
+  Compare,
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  Event,
+  KeyValue,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseRevokeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  RequestOp,
+  ResponseHeader,
+  ResponseOp,
+  TxnRequest,
+  TxnResponse,
+} from './types.js';
+export {
+  CompactedRevisionError,
+  DuplicateKeyError,
+  EmptyKeyError,
+  FutureRevisionError,
+  GrpcStatus,
+  KeyNotFoundError,
+  KvError,
+  LeaseExistsError,
+  LeaseNotFoundError,
+  LeaseProvidedError,
+  LeaseTtlTooLargeError,
+  NoSpaceError,
+  TooManyOpsError,
+  TtlZeroError,
+  ValueProvidedError,
+} from './errors.js';
+export { KvStateMachine } from './kv-state-machine.js';
+export type { KvResult, KvStateMachineOptions, RevisionEvents } from './kv-state-machine.js';
+export { KvClient, NotKvStateMachineError } from './kv-client.js';
+export type { DeleteRangeOptions, KvClientOptions, PutOptions, RangeOptions } from './kv-client.js';
+export { LeaseClient } from './lease-client.js';
+export type { Lease } from './mvcc/lease-table.js';
+export type { Revision } from './mvcc/revision.js';
+export { prefixEnd } from './mvcc/bytes.js';
+export { DEFAULT_MAX_TXN_OPS } from './mvcc/check.js';
+export { MAX_LEASE_TTL } from './mvcc/lease-table.js';
+export { BadCommandError } from './commands.js';
+export type { KvCommand } from './commands.js';
+export { BadKvSnapshotError } from './snapshot-format.js';
+export type { Change, MvccStore, RangeKeysOptions, RangeKeysResult, ReadView, ValueReader } from './mvcc/store.js';
+export type { TreeIndex, IndexHit } from './mvcc/tree-index.js';
+export type { KeyIndex, Generation, KeyAt } from './mvcc/key-index.js';
+export type { LeaseTable } from './mvcc/lease-table.js';
+export type { KeyRange } from './mvcc/bytes.js';

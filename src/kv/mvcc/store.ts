@@ -1,0 +1,175 @@
+import { CompactedRevisionError, FutureRevisionError } from '../errors.js';
+import type { KeyValue } from '../types.js';
+import type { KeyRange } from './bytes.js';
+import { LeaseTable } from './lease-table.js';
+import type { Revision } from './revision.js';
+import { TreeIndex } from './tree-index.js';
+
+/** Reads durable records by revision (the backend: an abstract-level db, or memory in tests). */
+export interface ValueReader {
+  /** The key-values stored at `revs`, in the same order. */
+  read(revs: readonly Revision[]): Promise<KeyValue[]>;
+}
+
+/** One change of a write txn: the revision and the key-value written (a tombstone has `version` 0). */
+export interface Change {
+  /** The change's revision. */
+  rev: Revision;
+  /** The record: for a put the new key-value; for a delete the key with `modRevision` set. */
+  kv: KeyValue;
+  /** Whether this change deletes the key. */
+  tombstone: boolean;
+  /** The revision of the key's previous record, when the key existed before the change. */
+  prev: Revision | undefined;
+}
+
+/** Options of {@link ReadView.rangeKeys} (etcd's `mvcc.RangeOptions`). */
+export interface RangeKeysOptions {
+  /** At most this many key-values (0 = all). */
+  limit: number;
+  /** The revision read (<= 0 = the view's). */
+  rev: number;
+  /** Count only. */
+  count: boolean;
+}
+
+/** The result of {@link ReadView.rangeKeys} (etcd's `mvcc.RangeResult`). */
+export interface RangeKeysResult {
+  /** The key-values found, ascending by key, cut at the limit. */
+  kvs: KeyValue[];
+  /** How many keys the range holds at the revision read (before the limit). */
+  count: number;
+  /** The view's revision (not the one read). */
+  rev: number;
+}
+
+/** A consistent view of the store at one revision (etcd's `ReadView`). */
+export interface ReadView {
+  /** The compacted revision (the lowest readable one), -1 before any compaction. */
+  readonly firstRev: number;
+  /** The view's revision. */
+  readonly rev: number;
+  /** Reads a key range; rejects with {@link CompactedRevisionError} or {@link FutureRevisionError}. */
+  rangeKeys(range: KeyRange, ro: RangeKeysOptions): Promise<RangeKeysResult>;
+}
+
+/** The string form of a revision, for sets and maps. */
+export const revKey = (r: Revision): string => `${r.main}_${r.sub}`;
+
+/**
+ * The MVCC store's in-memory state: the key index, the lease table, the applied and the
+ * visible revision, and the compacted revision. Values live in the backend ({@link ValueReader});
+ * those written by the apply in progress wait in `pending` until their batch is durable.
+ *
+ * Invariant: `visibleRev <= rev`; readers of the public API read at `visibleRev` only, so they
+ * never see a revision whose batch is not yet durable.
+ */
+export class MvccStore {
+  /** The key index. */
+  readonly index = new TreeIndex();
+  /** The lease table. */
+  readonly leases = new LeaseTable();
+  /** The latest applied revision (1 for an empty store, as etcd). */
+  rev = 1;
+  /** The latest durable revision, the one readers see. */
+  visibleRev = 1;
+  /** The compacted revision (-1 before any compaction). */
+  compactRev = -1;
+  /** Key-values written by the apply in progress, by revision (`main_sub`). */
+  readonly pending = new Map<string, KeyValue>();
+  private readonly reads = new Set<Promise<unknown>>();
+  private readonly reader: ValueReader;
+
+  /** @param reader - where durable values are read from. */
+  constructor(reader: ValueReader) {
+    this.reader = reader;
+  }
+
+  /** A view at the visible (durable) revision, for client reads. */
+  readView(): ReadView {
+    return this.viewAt(this.visibleRev);
+  }
+
+  /** A view at the applied revision, for the apply in progress (sees pending writes). */
+  appliedView(): ReadView {
+    return this.viewAt(this.rev);
+  }
+
+  private viewAt(rev: number): ReadView {
+    return { firstRev: this.compactRev, rev, rangeKeys: (range, ro) => this.rangeKeys(range, rev, ro) };
+  }
+
+  /** Reads `range` as of the view revision `curRev` (etcd's `rangeKeys`). */
+  async rangeKeys(range: KeyRange, curRev: number, ro: RangeKeysOptions): Promise<RangeKeysResult> {
+    let rev = ro.rev;
+    if (rev > curRev) throw new FutureRevisionError();
+    if (rev <= 0) rev = curRev;
+    if (rev < this.compactRev) throw new CompactedRevisionError();
+    if (ro.count) return { kvs: [], count: this.index.count(range, rev), rev: curRev };
+    const hits = this.index.range(range, rev);
+    const limit = ro.limit <= 0 || ro.limit > hits.length ? hits.length : ro.limit;
+    const kvs = await this.readRevisions(hits.slice(0, limit).map((h) => h.modified));
+    return { kvs, count: hits.length, rev: curRev };
+  }
+
+  /** The key-values at `revs`: pending ones from memory, the rest from the backend. */
+  readRevisions(revs: readonly Revision[]): Promise<KeyValue[]> {
+    const missing: Revision[] = [];
+    const out: (KeyValue | undefined)[] = revs.map((r) => {
+      const kv = this.pending.get(revKey(r));
+      if (kv === undefined) missing.push(r);
+      return kv;
+    });
+    if (missing.length === 0) return Promise.resolve(out as KeyValue[]);
+    const p = this.reader.read(missing).then((got) => {
+      let j = 0;
+      return out.map((kv) => kv ?? got[j++]!);
+    });
+    this.reads.add(p);
+    const done = (): void => {
+      this.reads.delete(p);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  /** Resolves when every backend read started before this call has finished (before physical compaction). */
+  async readsSettled(): Promise<void> {
+    await Promise.allSettled([...this.reads]);
+  }
+
+  /**
+   * Compacts the index at `rev` (etcd's `kvstore.compact` first half): history before `rev`
+   * goes, keys whose whole history is gone leave the index. Returns the revisions at or below
+   * `rev` the backend must keep; every other record at or below `rev` may be deleted.
+   *
+   * @throws {@link CompactedRevisionError} when `rev` is not above the compacted revision,
+   * {@link FutureRevisionError} when it is above the applied revision.
+   */
+  compact(rev: number): Set<string> {
+    if (rev <= this.compactRev) throw new CompactedRevisionError();
+    if (rev > this.rev) throw new FutureRevisionError();
+    this.compactRev = rev;
+    const keep = new Set<string>();
+    const gone: string[] = [];
+    for (const ki of this.index.all()) if (ki.compact(rev, keep, revKey)) gone.push(ki.key);
+    for (const k of gone) this.index.remove(k);
+    return keep;
+  }
+
+  /** Marks the applied revision durable (its batch is written) and drops the pending values. */
+  commit(): void {
+    this.visibleRev = this.rev;
+    this.pending.clear();
+  }
+
+  /** Forgets everything (before a restore). */
+  reset(): void {
+    this.index.clear();
+    this.leases.clear();
+    this.pending.clear();
+    this.rev = 1;
+    this.visibleRev = 1;
+    this.compactRev = -1;
+  }
+}
