@@ -7,7 +7,7 @@
  * (VmHWM) is per cell; fail-over is timed after the 64-in-flight cell.
  *
  * Environment: `BENCH_CELL_MS` (default 4000; the issue's cells are 15000), `BENCH_WARM_MS`
- * (default 1000), `BENCH_SYSTEMS` (default `level,wal,etcd`), `BENCH_PROFILE=1` (members
+ * (default 1000), `BENCH_SYSTEMS` (default `level,wal,etcd`), `BENCH_INFLIGHT` (default `1,64`), `BENCH_PROFILE=1` (members
  * report event-loop delay and save times), `BENCH_CPU_PROF=<dir>` (members write --cpu-prof
  * profiles there). Run alone with `npm run bench -- cluster`.
  */
@@ -22,7 +22,7 @@ const CELL_MS = Number(process.env['BENCH_CELL_MS'] ?? 4000);
 const WARM_MS = Number(process.env['BENCH_WARM_MS'] ?? 1000);
 const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'level,wal,etcd').split(',');
 const CPU_PROF = process.env['BENCH_CPU_PROF'];
-const IN_FLIGHT = [1, 64];
+const IN_FLIGHT = (process.env['BENCH_INFLIGHT'] ?? '1,64').split(',').map(Number);
 
 interface System {
   key: string;
