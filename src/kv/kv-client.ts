@@ -9,6 +9,10 @@ import { isReadOnlyTxn, readOnlyTxn } from './mvcc/apply.js';
 import { prefixEnd, toBytes } from './mvcc/bytes.js';
 import { DEFAULT_MAX_TXN_OPS, checkDelete, checkPut, checkRange, checkTxn } from './mvcc/check.js';
 import { range } from './mvcc/range.js';
+import { kvWatchSource } from './watch/kv-watch-source.js';
+import { WatchHub, type WatchHubOptions } from './watch/watch-hub.js';
+import type { WatchOptions } from './watch/types.js';
+import type { Watcher } from './watch/watcher.js';
 import type {
   Bytes,
   CompactionResponse,
@@ -29,6 +33,8 @@ export interface KvClientOptions {
   maxTxnOps?: number | undefined;
   /** The cluster id put in response headers. Default 0n. */
   clusterId?: bigint | undefined;
+  /** Watch limits and timers. */
+  watch?: WatchHubOptions | undefined;
 }
 
 /** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end). */
@@ -66,6 +72,8 @@ export class KvClient {
   readonly stateMachine: KvStateMachine;
   /** Lease operations. */
   readonly lease: LeaseClient;
+  /** This member's watchers (see `watch/watch-hub.ts`). */
+  readonly watches: WatchHub;
   private readonly maxTxnOps: number;
   private readonly clusterId: bigint;
 
@@ -82,6 +90,17 @@ export class KvClient {
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.clusterId = options.clusterId ?? 0n;
     this.lease = new LeaseClient(this);
+    this.watches = new WatchHub(kvWatchSource(this.stateMachine, (rev) => this.header(rev)), options.watch);
+  }
+
+  /**
+   * Watches a key or range (etcd's `Watch`): an async iterable of batches of events, served by
+   * this member from its own applied state. See {@link WatchOptions} and `watch/watch-hub.ts`.
+   */
+  watch(key: Bytes, options: WatchOptions = {}): Watcher {
+    const k = toBytes(key);
+    const rangeEnd = options.prefix === true ? prefixEnd(k) : toBytes(options.rangeEnd);
+    return this.watches.watch(k, rangeEnd, options);
   }
 
   /** Fills a response header with this member's ids and term. */
