@@ -67,3 +67,6 @@ export { Watcher } from './watch/watcher.js';
 export type { WatcherHub } from './watch/watcher.js';
 export { WatchFilterType } from './watch/types.js';
 export type { WatchBatch, WatchOptions, WatchSource } from './watch/types.js';
+export { Lessor } from './lease/lessor.js';
+export type { LessorOptions } from './lease/lessor.js';
+export type { LeaseKeepAliveResponse, LeaseLeasesResponse, LeaseStatus, LeaseTimeToLiveResponse } from './lease/types.js';

@@ -9,6 +9,7 @@ import { isReadOnlyTxn, readOnlyTxn } from './mvcc/apply.js';
 import { prefixEnd, toBytes } from './mvcc/bytes.js';
 import { DEFAULT_MAX_TXN_OPS, checkDelete, checkPut, checkRange, checkTxn } from './mvcc/check.js';
 import { range } from './mvcc/range.js';
+import { Lessor, type LessorOptions } from './lease/lessor.js';
 import { kvWatchSource } from './watch/kv-watch-source.js';
 import { WatchHub, type WatchHubOptions } from './watch/watch-hub.js';
 import type { WatchOptions } from './watch/types.js';
@@ -35,7 +36,11 @@ export interface KvClientOptions {
   clusterId?: bigint | undefined;
   /** Watch limits and timers. */
   watch?: WatchHubOptions | undefined;
+  /** Lease liveness timers (used by the first client of a state machine). */
+  lease?: LessorOptions | undefined;
 }
+
+const lessors = new WeakMap<KvStateMachine, Lessor>();
 
 /** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end). */
 export type RangeOptions = Omit<RangeRequest, 'key'> & {
@@ -74,6 +79,8 @@ export class KvClient {
   readonly lease: LeaseClient;
   /** This member's watchers (see `watch/watch-hub.ts`). */
   readonly watches: WatchHub;
+  /** This member's lease liveness (one per state machine, shared by its clients; see `lease/lessor.ts`). */
+  readonly lessor: Lessor;
   private readonly maxTxnOps: number;
   private readonly clusterId: bigint;
 
@@ -90,6 +97,12 @@ export class KvClient {
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.clusterId = options.clusterId ?? 0n;
     this.lease = new LeaseClient(this);
+    let lessor = lessors.get(this.stateMachine);
+    if (lessor === undefined || lessor.closed) {
+      lessor = new Lessor(replica, this.stateMachine, (id) => this.lease.revoke(id), options.lease);
+      lessors.set(this.stateMachine, lessor);
+    }
+    this.lessor = lessor;
     this.watches = new WatchHub(kvWatchSource(this.stateMachine, (rev) => this.header(rev)), options.watch);
   }
 
