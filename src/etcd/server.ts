@@ -8,7 +8,9 @@ import type { Pem } from '../transport/tls.js';
 import { authService } from './auth.js';
 import { clusterService } from './cluster.js';
 import { maintenanceService } from './maintenance.js';
-import { kvService, type KvApi } from './kv.js';
+import type { KvClient } from '../kv/kv-client.js';
+import { kvService } from './kv.js';
+import { leaseService } from './lease.js';
 import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
@@ -34,8 +36,8 @@ export interface ClientTlsOptions {
 export interface EtcdServerOptions {
   /** The replica whose cluster is served. */
   replica: Replica;
-  /** The key-value store served by the KV service (raftkit/kv's `KvClient` over `replica`); without it KV answers `UNIMPLEMENTED`. */
-  kv?: KvApi;
+  /** The key-value store served by KV, Lease and Watch (raftkit/kv's `KvClient` over `replica`); without it they answer `UNIMPLEMENTED`. */
+  kv?: KvClient;
   /** The cluster id in response headers. Default 0n. */
   clusterId?: bigint;
   /** This member's name (`--name`). Default `'default'`. */
@@ -117,7 +119,7 @@ export class EtcdServer {
       leaderLossMs: 3 * electionMs,
       leader: () => this.leaderId,
       grpc: this.metrics.grpc,
-      header: (revision = 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.status().term) }),
+      header: (revision = options.kv?.stateMachine.store.visibleRev ?? 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.status().term) }),
       requestBytes: (req) => sizes.get(req) ?? 0,
     };
     this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1 });
@@ -130,7 +132,7 @@ export class EtcdServer {
     const token = options.clusterToken ?? 'etcd-cluster';
     add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
     add('Watch', this.needsKv('Watch', defs.Watch));
-    add('Lease', this.needsKv('Lease', defs.Lease));
+    add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
     add('Cluster', clusterService(this.ctx, {
       memberId: (urls) => memberIdFor(urls, token),
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
