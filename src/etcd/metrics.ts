@@ -29,7 +29,6 @@ const ALIASES: readonly Alias[] = [
   { name: 'etcd_server_proposals_pending', type: 'gauge', help: 'The current number of pending proposals to commit.', from: 'raft_proposals_pending' },
   { name: 'etcd_server_proposals_failed_total', type: 'counter', help: 'The total number of failed proposals seen.', from: 'raft_proposals_failed_total', sum: true },
   { name: 'etcd_disk_wal_fsync_duration_seconds', type: 'histogram', help: 'The latency distributions of fsync called by WAL (raftkit: one durable Ready write).', from: 'raft_storage_fsync_duration_seconds' },
-  { name: 'etcd_disk_backend_commit_duration_seconds', type: 'histogram', help: 'The latency distributions of commit called by backend (raftkit: applying one batch of committed entries).', from: 'raft_apply_duration_seconds' },
   { name: 'etcd_network_peer_round_trip_time_seconds', type: 'histogram', help: 'Round-Trip-Time histogram between peers', from: 'raft_peer_round_trip_time_seconds', labels: { peer: 'To' } },
   { name: 'etcd_network_peer_sent_bytes_total', type: 'counter', help: 'The total number of bytes sent to peers.', from: 'raft_transport_bytes_sent_total', labels: { peer: 'To' } },
   { name: 'etcd_network_peer_received_bytes_total', type: 'counter', help: 'The total number of bytes received from peers.', from: 'raft_transport_bytes_received_total', labels: { peer: 'From' } },
@@ -77,7 +76,8 @@ function aliasText(a: Alias, src: MetricJSON | undefined): string {
 
 /**
  * The metrics `raftkit/etcd` serves on `/metrics`: etcd's names (from the replica's metrics,
- * renamed, and the store's sizes), the gRPC statistics under go-grpc-prometheus's names, and the
+ * renamed, and the store's sizes; raftkit/kv registers `etcd_disk_backend_commit_duration_seconds`
+ * on the replica's registry itself), the gRPC statistics under go-grpc-prometheus's names, and the
  * replica's own `raft_*` metrics.
  */
 export class EtcdMetrics {
