@@ -11,7 +11,12 @@ export default defineConfig({
   },
   format: ['esm', 'cjs'],
   dts: true,
+  // Maps point at the TypeScript sources, which the package ships (`files` has src/), so
+  // `sources` resolve; their text is not repeated inside the maps.
   sourcemap: true,
+  esbuildOptions(options) {
+    options.sourcesContent = false;
+  },
   clean: true,
   minify: false,
   target: 'node20',

@@ -11,8 +11,8 @@
  * Everything runs on virtual time from one seed: a failure prints the command that replays it.
  */
 import { describe, expect, test } from 'vitest';
-import type { Command, StateMachine, StateMachineSnapshot } from '../src/index.js';
-import { SimCluster, checkLinearizable, runWorkload, type Model } from '../src/testing/index.js';
+import type { Command, StateMachine, StateMachineSnapshot } from 'raftkit';
+import { SimCluster, checkLinearizable, runWorkload, type Model } from 'raftkit/testing';
 
 type Account = 'alice' | 'bob';
 const ACCOUNTS: readonly Account[] = ['alice', 'bob'];

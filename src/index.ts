@@ -35,7 +35,7 @@ export {
   encodeConfChangeV2,
 } from './raft/conf-change.js';
 export type { AnyConfChange, ConfChange, ConfChangeSingle, ConfChangeV2, JointTransition } from './raft/conf-change.js';
-export { StateType, StateTypeName } from './raft/ready.js';
+export { RoleName, StateType, StateTypeName } from './raft/ready.js';
 export type { ReadState, Ready, SoftState } from './raft/ready.js';
 export { MemoryStorage } from './raft/log-storage.js';
 export type { InitialState, LogStorage, MemoryStorageOptions } from './raft/log-storage.js';
@@ -46,7 +46,9 @@ export { silentLogger } from './raft/logger.js';
 export type { Logger } from './raft/logger.js';
 export { RaftNode } from './raft/raft-node.js';
 export type { Peer, SnapshotStatus } from './raft/raft-node.js';
-export { RaftInvariantError } from './raft/errors.js';
+export { MessageRefusedError, RaftInvariantError } from './raft/errors.js';
+export { MAX_TERM_OR_INDEX, MAX_TERM_STEP, PEER_MESSAGE_RULES, checkPeerMessage } from './raft/peer-message.js';
+export type { PeerMessageLimits, PeerMessageRule } from './raft/peer-message.js';
 export { validateConfig } from './raft/config.js';
 export type { ResolvedConfig } from './raft/config.js';
 export { mustSync } from './raft/ready.js';
@@ -88,6 +90,8 @@ export type { ResourceStatus } from './lifecycle.js';
 export type { SaveRequest, SnapshotStreams, Storage, StorageCapabilities } from './storage/storage.js';
 export { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './storage/abstract-storage.js';
 export { LevelStorage } from './storage/level-storage.js';
+export { decodeSnapshotRef, encodeSnapshotRef, supportsSnapshotStaging } from './storage/snapshot-ref.js';
+export type { SnapshotRef, SnapshotStaging, StagingStorage } from './storage/snapshot-ref.js';
 export type {
   AnyLevel,
   LevelStorageBaseOptions,
@@ -97,9 +101,13 @@ export type {
   LevelStorageRecovery,
 } from './storage/level-storage.js';
 export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
+export { DEFAULT_SEGMENT_SIZE, WalStorage } from './storage/wal/wal-storage.js';
+export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-storage.js';
 export { Replica } from './replica/replica.js';
+export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
-export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';
+export type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from './replica/state-machine.js';
+export type { MemberChange } from './replica/joint-membership.js';
 export type { ReplicaEvents } from './replica/events.js';
 export type { PeerAddress } from './replica/membership.js';
 export { systemClock } from './replica/clock.js';
@@ -108,6 +116,7 @@ export {
   ApplyFailedError,
   MembershipRefusedError,
   NotLeaderError,
+  RequestTooLargeError,
   StoppedError,
   TimeoutError,
   TooManyRequestsError,

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Members import `raftkit` through the repository's tsconfig `paths`, whatever the working directory.
+const tsconfig = join(here, '../../tsconfig.json');
 
 /** An answer from a member. */
 export interface Answer {
@@ -48,6 +50,8 @@ export class MemberProcess {
   alive = true;
   /** The messages of the member's `error` events (storage failures, failed applies, …). */
   readonly errors: string[] = [];
+  /** Called with each event line the member prints (`leader-change`, `snapshot`, `error`, …). */
+  onEvent: ((event: { event: string } & Record<string, unknown>) => void) | undefined;
   private seq = 0;
   private readonly waiting = new Map<number, (a: Answer) => void>();
   private readonly started: Promise<void>;
@@ -57,6 +61,7 @@ export class MemberProcess {
     this.id = id;
     this.child = spawn(process.execPath, ['--import', 'tsx', join(here, 'member.ts'), String(id), dir, peers], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     // Writing to a killed member's stdin fails with EPIPE; the request is answered ERR_EXITED.
@@ -75,6 +80,7 @@ export class MemberProcess {
     });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       const msg = JSON.parse(line) as Answer & { event?: string; leader?: number; term?: number; message?: string };
+      if (msg.event !== undefined) this.onEvent?.(msg as unknown as { event: string } & Record<string, unknown>);
       if (msg.event === 'started') onStarted();
       else if (msg.event === 'leader-change') {
         this.leader = msg.leader ?? 0;

@@ -5,7 +5,7 @@
  * "absent"), and the state is a Map. It is in memory, so it starts at applied index 0 and is
  * rebuilt from the stored snapshot and log.
  */
-import type { Command, StateMachine, StateMachineSnapshot } from '../../src/index.js';
+import type { Command, StateMachine, StateMachineSnapshot } from 'raftkit';
 
 /** A KV command. */
 export type KvCommand =

@@ -10,26 +10,32 @@
  *   (a linearizable read), `{ "req": 3, "op": "delete", "key": "k" }`,
  *   `{ "req": 4, "op": "cas", "key": "k", "expected": "v" | null, "value": "w" }` (compare-and-set;
  *   `expected: null` means "only if absent"), `{ "req": 5, "op": "status" }` (add `"detail": true` for the leader's
- *   progress per peer, the transport's per-peer counters and the refused-messages metric); put, get, delete and
+ *   progress per peer, the transport's per-peer counters and the refused-messages metric), `{ "req": 6, "op": "dump" }`
+ *   (every key and value, after a linearizable read barrier), `{ "req": 7, "op": "isolate", "on": true }` (cut the
+ *   member off the network, or reconnect it with `false`); put, get, delete and
  *   cas take an optional `"timeoutMs"` (the Replica's request deadline, `RequestOptions.timeoutMs`);
  * - answers `{ "req": 1, "ok": true, "result": ... }` or `{ "req": 1, "ok": false, "code": "ERR_...", "message": "..." }`:
  *   put and delete answer `{ "prev": ... }` (absent when the key was), cas `{ "prev": ..., "swapped": true }`,
  *   get `{ "value": "v" | null }`;
- * - events `{ "event": "started" }` and `{ "event": "leader-change", "leader": 2, "term": 3 }`.
+ * - events `{ "event": "started" }`, `{ "event": "leader-change", "leader": 2, "term": 3 }`,
+ *   `{ "event": "snapshot", "kind": "created", "index": 2001 }` and `{ "event": "error", "message": "..." }`.
  */
 import { createInterface } from 'node:readline';
-import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError, type RequestOptions } from '../../src/index.js';
+import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError, type RequestOptions } from 'raftkit';
+import { IsolatableTransport } from './isolatable-transport.js';
 import { KvStateMachine, encodeKv } from './kv-state-machine.js';
 
 interface Request {
   req: number;
-  op: 'put' | 'get' | 'delete' | 'cas' | 'status';
+  op: 'put' | 'get' | 'delete' | 'cas' | 'status' | 'dump' | 'isolate';
   key?: string;
   value?: string;
   expected?: string | null;
   timeoutMs?: number;
   /** With `status`: also answer `detail` (leader's progress, transport counters, refused messages). */
   detail?: boolean;
+  /** With `isolate`: cut off (true) or reconnect (false). */
+  on?: boolean;
 }
 
 function out(obj: unknown): void {
@@ -54,11 +60,13 @@ async function main(): Promise<void> {
   if (self === undefined) throw new Error(`member ${id} is not in ${peersArg}`);
   const [host, port] = self.address.split(':');
   const storage = await LevelStorage.open({ path: dir });
-  const transport = new TcpTransport({ id, host: host!, port: Number(port), clusterId: 'kv-example' });
+  const tcp = new TcpTransport({ id, host: host!, port: Number(port), clusterId: 'kv-example' });
+  const transport = new IsolatableTransport(tcp);
   const sm = new KvStateMachine();
   const replica = await Replica.start({ id, peers, storage, transport, stateMachine: sm, tickMs: 50, electionTick: 10, heartbeatTick: 1, snapshotEvery: 2000 });
   replica.on('leader-change', (leader, term) => out({ event: 'leader-change', leader, term }));
   replica.on('error', (err) => out({ event: 'error', message: err.message }));
+  replica.on('snapshot', (kind, index) => out({ event: 'snapshot', kind, index }));
 
   const handle = async (r: Request): Promise<unknown> => {
     const opts: RequestOptions = typeof r.timeoutMs === 'number' && r.timeoutMs > 0 ? { timeoutMs: r.timeoutMs } : {};
@@ -72,9 +80,15 @@ async function main(): Promise<void> {
       case 'get':
         await replica.read(opts);
         return { value: sm.get(r.key ?? '') ?? null };
+      case 'dump':
+        await replica.read(opts);
+        return Object.fromEntries(sm.data);
+      case 'isolate':
+        transport.isolated = r.on === true;
+        return { isolated: transport.isolated };
       case 'status': {
         const s = replica.status();
-        const base = { id: s.id, leader: s.leader, term: s.term, role: s.role, commit: s.commit, applied: s.applied, keys: sm.data.size };
+        const base = { id: s.id, leader: s.leader, term: s.term, role: s.role, roleName: s.roleName, commit: s.commit, applied: s.applied, keys: sm.data.size, isolated: transport.isolated };
         if (r.detail !== true) return base;
         const refused = (await replica.metricsJSON())['raft_messages_refused_total'];
         return {

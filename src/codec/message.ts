@@ -25,6 +25,21 @@ import {
 
 const MESSAGE_FIELDS = 12;
 
+/**
+ * The most bytes the encoding of one entry inside a message adds to its data: term and index
+ * (at most 9 bytes each as msgpack integers), the type (1) and the data's length header (at
+ * most 5). Used to prove that an accepted entry always fits in a frame.
+ */
+export const ENTRY_WIRE_OVERHEAD = 24;
+
+/**
+ * The most bytes a message's encoding adds around its entries (version and kind bytes, the
+ * array header, seven integer fields of at most 9 bytes, `reject`, the entries' array header,
+ * and nil snapshot and context), rounded up from 75 to leave room. A message carrying a
+ * snapshot or a context is not bounded by this.
+ */
+export const MESSAGE_WIRE_OVERHEAD = 128;
+
 function messageBody(m: Message): unknown[] {
   const ents = m.entries;
   const flat = new Array<unknown>(ents.length * 4);

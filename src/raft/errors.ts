@@ -82,3 +82,23 @@ export class RaftInvariantError extends RaftkitError {
     super('ERR_RAFT_INVARIANT', message);
   }
 }
+
+/**
+ * A message from a peer was refused without touching any state: it breaks one of the
+ * structural rules listed in `PEER_MESSAGE_RULES` (checked by `checkPeerMessage` when the
+ * message enters), or it contradicts this node's committed log. The node carries on; the
+ * driver counts the refusal. Code `ERR_MESSAGE_REFUSED`.
+ */
+export class MessageRefusedError extends RaftkitError {
+  /** The name of the rule the message breaks (a key of `PEER_MESSAGE_RULES`). */
+  readonly rule: string;
+
+  /**
+   * @param rule - the rule's name.
+   * @param message - the rule and the values involved.
+   */
+  constructor(rule: string, message: string) {
+    super('ERR_MESSAGE_REFUSED', `message refused (${rule}): ${message}`);
+    this.rule = rule;
+  }
+}

@@ -1,4 +1,4 @@
-import { CompactedError, RaftInvariantError, UnavailableError } from './errors.js';
+import { CompactedError, MessageRefusedError, RaftInvariantError, UnavailableError } from './errors.js';
 import { entrySize, limitSize, type Entry, type Snapshot } from './entry.js';
 import type { LogStorage } from './log-storage.js';
 import type { Logger } from './logger.js';
@@ -75,7 +75,9 @@ export class RaftLog {
     const lastNewIndex = prev.index + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
-      if (ci <= this.committed) this.fail(`entry ${ci} conflicts with committed entry [committed(${this.committed})]`);
+      // Nothing has changed yet: a leader (or a peer posing as one) contradicting the
+      // committed log is refused, not obeyed.
+      if (ci <= this.committed) throw new MessageRefusedError('append-conflicts-committed', `entry ${ci} conflicts with committed entry [committed(${this.committed})]`);
       const offset = prev.index + 1;
       if (ci - offset > ents.length) this.fail(`index ${ci - offset} is out of range [${ents.length}]`);
       this.append(ci - offset === 0 ? ents : ents.slice(ci - offset));

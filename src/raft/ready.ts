@@ -24,6 +24,17 @@ export const StateTypeName: Readonly<Record<StateType, string>> = {
   3: 'StatePreCandidate',
 };
 
+/** A role as a word, for people and logs: see {@link RoleName}. */
+export type RoleName = 'follower' | 'candidate' | 'leader' | 'pre-candidate';
+
+/** The word for each {@link StateType} value (`RoleName[StateType.Leader]` is `'leader'`). */
+export const RoleName: Readonly<Record<StateType, RoleName>> = {
+  0: 'follower',
+  1: 'candidate',
+  2: 'leader',
+  3: 'pre-candidate',
+};
+
 /** Volatile state that the application may find useful (logging, routing); it is not persisted. */
 export interface SoftState {
   /** The current leader's id, or 0 when unknown. */

@@ -1,7 +1,7 @@
 import { decodeConfChange, decodeConfChangeV2, type ConfChangeV2, asV2 } from './conf-change.js';
 import { NONE } from './constants.js';
 import { EMPTY_BYTES, EntryType, type Entry } from './entry.js';
-import { ProposalDroppedError } from './errors.js';
+import { MessageRefusedError, ProposalDroppedError } from './errors.js';
 import { MessageType, type Message } from './messages.js';
 import type { Raft } from './raft.js';
 import {
@@ -126,6 +126,9 @@ function confChangeCheck(r: Raft, cc: ConfChangeV2 | undefined): string | undefi
 
 function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
   // Also reached from advance, where the leader acknowledges its own appended entries.
+  if (!m.reject && m.index > r.raftLog.lastIndex()) {
+    throw new MessageRefusedError('ack-beyond-log', `MsgAppResp from ${m.from} acknowledges index ${m.index}, beyond the last index ${r.raftLog.lastIndex()}`);
+  }
   pr.recentActive = true;
   if (m.reject) {
     handleAppendRejection(r, m, pr);

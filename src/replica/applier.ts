@@ -1,5 +1,5 @@
 import { ConfChangeType, asV2, decodeConfChange, decodeConfChangeV2, type ConfChange } from '../raft/conf-change.js';
-import { EntryType, type Entry, type Snapshot } from '../raft/entry.js';
+import { EntryType, type ConfState, type Entry, type Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Clock } from './clock.js';
 import { ApplyFailedError } from './errors.js';
@@ -7,7 +7,11 @@ import { decodeAddress, decodeEnvelope, type Envelope } from './envelope.js';
 import type { Members } from './membership.js';
 import type { Proposals } from './proposals.js';
 import { SessionTable } from './sessions.js';
-import { decodeSnapshotPayload, type Snapshotter } from './snapshots.js';
+import type { Storage } from '../storage/storage.js';
+import { decodeSnapshotPayload, joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { configDiff } from './joint-membership.js';
+import { openSnapshotPayload } from './snapshot-io.js';
+import type { Snapshotter } from './snapshots.js';
 import type { Command, StateMachine } from './state-machine.js';
 
 /** The context bytes of a conf change entry, or `undefined` when it has none or is malformed. */
@@ -77,6 +81,7 @@ export class Applier {
   private stopped = false;
   private readonly deps: {
     node: RaftNode;
+    storage: Storage;
     stateMachine: StateMachine;
     smApplied: number;
     proposals: Proposals;
@@ -180,15 +185,18 @@ export class Applier {
     const { index, term } = snap.metadata;
     if (index <= this.appliedIndex) return;
     const start = d.clock.now();
-    const payload = decodeSnapshotPayload(snap.data);
+    let payload: StreamedSnapshotPayload;
     let sessions: SessionTable;
     try {
+      payload = await openSnapshotPayload(snap, d.storage);
       sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
     } catch (err) {
-      throw new ApplyFailedError(index, `the session table of the snapshot at index ${index} is malformed`, { cause: err });
+      throw new ApplyFailedError(index, `the header of the snapshot at index ${index} is unreadable or malformed`, { cause: err });
     }
     try {
-      await d.stateMachine.restore({ index, term, data: payload.data });
+      const sm = d.stateMachine;
+      if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks: payload.chunks });
+      else await sm.restore({ index, term, data: await joinChunks(payload.chunks) });
     } catch (err) {
       throw new ApplyFailedError(index, `the state machine failed to restore the snapshot at index ${index}`, { cause: err });
     }
@@ -268,10 +276,12 @@ export class Applier {
       if (e.type === EntryType.EntryConfChange) cc = decodeConfChange(e.data);
       else {
         const v2 = decodeConfChangeV2(e.data);
-        d.node.applyConfChange(v2);
-        for (const c of v2.changes) if (c.type === ConfChangeType.ConfChangeRemoveNode) d.sessions.removeProposer(c.nodeId);
-        this.resolveAfterAdvance(e.index, d.own(decodeEnvelope(v2.context)));
+        const before = d.node.status().config;
+        const after = d.node.applyConfChange(v2);
+        const env = decodeEnvelope(v2.context);
         this.appliedIndex = e.index;
+        this.applyMemberDiff(before, after, env === undefined ? new Map() : decodeSnapshotPayload(env.payload).book);
+        this.resolveAfterAdvance(e.index, d.own(env));
         return;
       }
     } catch (err) {
@@ -304,6 +314,26 @@ export class Applier {
         break;
     }
     this.resolveAfterAdvance(e.index, d.own(env));
+  }
+
+  /**
+   * Brings the address book and the replica in step with a joint (V2) change: members that
+   * joined or were promoted are added (their addresses come in the entry's context), members
+   * that left every half of the configuration are removed. A voter leaving through a joint
+   * configuration is removed when the joint configuration is left, not when it is entered.
+   */
+  private applyMemberDiff(before: ConfState, after: ConfState, book: ReadonlyMap<number, string>): void {
+    const d = this.deps;
+    const { added, removed } = configDiff(before, after);
+    for (const { id, learner } of added) {
+      d.members.set(id, book.get(id) ?? '');
+      d.snapshotter.requestAfterConfChange();
+      d.hooks.memberChanged('added', id, d.members.addresses().get(id) ?? '', learner);
+    }
+    for (const id of removed) {
+      d.sessions.removeProposer(id);
+      d.hooks.memberChanged('removed', id, '', false);
+    }
   }
 
   private async maybeSnapshot(): Promise<void> {

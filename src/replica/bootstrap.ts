@@ -2,12 +2,13 @@ import type { RaftConfig } from '../raft/config.js';
 import { isEmptyHardState, type HardState } from '../raft/entry.js';
 import { ConfigInvalidError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
-import type { Storage } from '../storage/storage.js';
 import { encodeAddress, encodeEnvelope } from './envelope.js';
 import type { PeerAddress } from './membership.js';
 import type { ReplicaOptions } from './options.js';
 import { SessionTable } from './sessions.js';
-import { decodeSnapshotPayload } from './snapshots.js';
+import { joinChunks } from './snapshot-payload.js';
+import { currentSnapshot, openSnapshotPayload } from './snapshot-io.js';
+import type { LogStorage } from '../raft/log-storage.js';
 
 /** What a replica starts from, read from its storage and state machine. */
 export interface StartState {
@@ -42,18 +43,21 @@ export interface StartState {
 export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState> {
   const { storage, stateMachine: sm } = o;
   if (storage.status !== 'open') await storage.open();
-  const snap = storage.snapshot();
+  // A reference when the storage stages snapshots: the data is read chunk by chunk.
+  const snap = currentSnapshot(storage);
   const init = storage.initialState();
   const fresh = storage.lastIndex() === 0 && snap.metadata.index === 0 && isEmptyHardState(init.hardState);
   if (fresh && o.peers === undefined && o.join === undefined && init.confState.voters.length === 0) {
     throw new ConfigInvalidError('peers (a new cluster) or join (an existing one) is required with an empty storage');
   }
-  const payload = decodeSnapshotPayload(snap.data);
+  const payload = await openSnapshotPayload(snap, storage);
   const sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
   let smApplied = await sm.appliedIndex();
-  if (snap.metadata.index > 0 && smApplied < snap.metadata.index) {
-    await sm.restore({ index: snap.metadata.index, term: snap.metadata.term, data: payload.data });
-    smApplied = snap.metadata.index;
+  const { index, term } = snap.metadata;
+  if (index > 0 && smApplied < index) {
+    if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks: payload.chunks });
+    else await sm.restore({ index, term, data: await joinChunks(payload.chunks) });
+    smApplied = index;
   }
   return { fresh, smApplied, hardState: init.hardState, book: payload.book, sessions };
 }
@@ -68,7 +72,7 @@ export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState>
 export function createNode(
   raft: Omit<RaftConfig, 'id' | 'storage' | 'applied'>,
   id: number,
-  storage: Storage,
+  storage: LogStorage,
   peers: readonly PeerAddress[] | undefined,
 ): RaftNode {
   const node = new RaftNode({ checkQuorum: true, preVote: true, ...raft, id, storage, applied: storage.snapshot().metadata.index });

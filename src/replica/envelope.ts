@@ -14,6 +14,9 @@
 const TAG = 0x52;
 const HEADER = 1 + 8 + 4 + 8;
 
+/** The bytes an envelope adds in front of its payload. */
+export const ENVELOPE_OVERHEAD = HEADER;
+
 /** Who proposed an entry, and which of its requests the entry answers. */
 export interface RequestId {
   /** The proposing member's id. */

@@ -79,3 +79,30 @@ export class ApplyFailedError extends RaftkitError {
     this.index = index;
   }
 }
+
+/**
+ * A request was refused before it was proposed because its command is larger than the
+ * replica's `maxRequestBytes` (default 1.5 MiB, as etcd's `--max-request-bytes`). Nothing
+ * was proposed; the cluster is unaffected. Code `ERR_REQUEST_TOO_LARGE`.
+ *
+ * The message starts with etcd's own text ({@link RequestTooLargeError.etcdMessage}), so an
+ * etcd-compatible front end can pass it on unchanged.
+ */
+export class RequestTooLargeError extends RaftkitError {
+  /** etcd's text for this error (`ErrRequestTooLarge`), which etcd clients match on. */
+  static readonly etcdMessage = 'etcdserver: request is too large';
+  /** The size of the refused command in bytes. */
+  readonly size: number;
+  /** The limit it exceeds (`maxRequestBytes`). */
+  readonly limit: number;
+
+  /**
+   * @param size - the command's size in bytes.
+   * @param limit - the `maxRequestBytes` it exceeds.
+   */
+  constructor(size: number, limit: number) {
+    super('ERR_REQUEST_TOO_LARGE', `${RequestTooLargeError.etcdMessage} (${size} bytes, maxRequestBytes ${limit})`);
+    this.size = size;
+    this.limit = limit;
+  }
+}

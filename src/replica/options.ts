@@ -1,11 +1,13 @@
 import type { RaftConfig } from '../raft/config.js';
 import type { ConfState } from '../raft/entry.js';
+import { ENTRY_WIRE_OVERHEAD, MESSAGE_WIRE_OVERHEAD } from '../codec/message.js';
 import { ConfigInvalidError } from '../raft/errors.js';
-import type { StateType } from '../raft/ready.js';
+import type { RoleName, StateType } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import type { Clock } from './clock.js';
+import { ENVELOPE_OVERHEAD } from './envelope.js';
 import type { PeerAddress } from './membership.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -48,6 +50,13 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
   learnerMaxLag?: number;
   /** This run's incarnation (see `envelope.ts`); default random. Set it for deterministic simulations. */
   incarnation?: number;
+  /**
+   * The largest command, in bytes, `propose` accepts; larger ones are refused at once with
+   * `RequestTooLargeError` (and proposals forwarded by peers above it are refused at the door).
+   * Default 1,572,864 (1.5 MiB, etcd's `--max-request-bytes`). It must fit in the transport's
+   * `maxFrameSize` with the per-entry overhead (see {@link checkFrameBudget}).
+   */
+  maxRequestBytes?: number;
 }
 
 /** A replica's state, from {@link Replica.status}. */
@@ -60,8 +69,10 @@ export interface ReplicaStatus {
   leader: number;
   /** The current term. */
   term: number;
-  /** This member's role. */
+  /** This member's role (a {@link StateType} number; see `roleName` for the word). */
   role: StateType;
+  /** This member's role as a word: `'follower'`, `'candidate'`, `'leader'` or `'pre-candidate'`. */
+  roleName: RoleName;
   /** The commit index. */
   commit: number;
   /** The index of the last entry applied to the state machine. */
@@ -91,6 +102,12 @@ export interface ReplicaStatus {
 export interface RequestOptions {
   /** Milliseconds before it fails with `TimeoutError`. Default: the replica's `requestTimeoutMs`. */
   timeoutMs?: number;
+  /**
+   * What a proposal or read does while no leader is known (right after start, or during an
+   * election). `true` (the default): it waits for a leader until its timeout, as an etcd
+   * client sees it. `false`: it fails at once with `ProposalDroppedError`.
+   */
+  waitForLeader?: boolean;
 }
 
 /** Checks that `v` is a positive integer, naming the option otherwise. */
@@ -121,6 +138,37 @@ export interface ResolvedReplicaOptions {
   forwarding: boolean;
   /** This run's incarnation. */
   incarnation: number;
+  /** See {@link ReplicaOptions.maxRequestBytes}. */
+  maxRequestBytes: number;
+}
+
+/** The default {@link ReplicaOptions.maxRequestBytes}: 1.5 MiB, as etcd's. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1_572_864;
+
+/**
+ * Checks that the replica can always ship what it accepts: the MsgApp carrying one command
+ * of `maxRequestBytes` (with its envelope and the entry and message encoding overhead), and
+ * a MsgApp batch of `maxSizePerMsg` (whose wire size is at most 1.5 times its counted size,
+ * as each entry is counted with 16 bytes of overhead and encoded with at most 24), must each
+ * fit in one frame of the transport. Otherwise an entry the leader accepted could never be
+ * sent, and the leader would retry it forever.
+ *
+ * @throws {@link ConfigInvalidError} naming the limits that do not fit.
+ */
+export function checkFrameBudget(maxRequestBytes: number, maxSizePerMsg: number, maxFrameSize: number | undefined): void {
+  if (maxFrameSize === undefined) return;
+  const entry = maxRequestBytes + ENVELOPE_OVERHEAD + ENTRY_WIRE_OVERHEAD + MESSAGE_WIRE_OVERHEAD;
+  if (entry > maxFrameSize) {
+    throw new ConfigInvalidError(
+      `maxRequestBytes (${maxRequestBytes}) plus ${entry - maxRequestBytes} bytes of overhead exceeds the transport's maxFrameSize (${maxFrameSize})`,
+    );
+  }
+  const batch = Math.ceil(maxSizePerMsg * 1.5) + MESSAGE_WIRE_OVERHEAD;
+  if (batch > maxFrameSize) {
+    throw new ConfigInvalidError(
+      `maxSizePerMsg (${maxSizePerMsg}) may encode to ${batch} bytes, more than the transport's maxFrameSize (${maxFrameSize}); use at most ${Math.floor((maxFrameSize - MESSAGE_WIRE_OVERHEAD) / 1.5)}`,
+    );
+  }
 }
 
 /**
@@ -136,9 +184,12 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
   if (!Number.isSafeInteger(compactionTail) || compactionTail < 0) {
     throw new ConfigInvalidError(`compactionTail must be a non-negative integer, got ${String(compactionTail)}`);
   }
+  const maxRequestBytes = positive('maxRequestBytes', o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+  checkFrameBudget(maxRequestBytes, o.maxSizePerMsg ?? 1024 * 1024, o.transport.maxFrameSize);
   return {
     tickMs,
     electionMs,
+    maxRequestBytes,
     maxPendingApply,
     maxPendingProposals: positive('maxPendingProposals', o.maxPendingProposals ?? maxPendingApply),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 20 * electionMs),

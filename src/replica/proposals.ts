@@ -2,7 +2,7 @@ import { ProposalDroppedError } from '../raft/errors.js';
 import { TimeoutError, TooManyRequestsError } from './errors.js';
 
 /** Why a request failed, as counted by the `raft_proposals_failed_total` metric. */
-export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_requests' | 'not_leader' | 'refused' | 'error';
+export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_requests' | 'too_large' | 'not_leader' | 'refused' | 'invalid' | 'error';
 
 /** Counts failures by reason (implemented by the replica's metrics). */
 export type FailureSink = (reason: FailureReason) => void;
@@ -27,6 +27,10 @@ export function failureReason(err: unknown): FailureReason {
       return 'stopped';
     case 'ERR_TOO_MANY_REQUESTS':
       return 'too_many_requests';
+    case 'ERR_REQUEST_TOO_LARGE':
+      return 'too_large';
+    case 'ERR_INVALID_ARGUMENT':
+      return 'invalid';
     case 'ERR_NOT_LEADER':
       return 'not_leader';
     case 'ERR_MEMBERSHIP_REFUSED':
@@ -176,6 +180,11 @@ export class Reads {
     return new Promise<number>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, deadline, index: 0 });
     });
+  }
+
+  /** Whether read `seq` is pending. */
+  has(seq: number): boolean {
+    return this.pending.has(seq);
   }
 
   /** Records the read index confirmed for read `seq`. */

@@ -5,6 +5,7 @@ import type { ReadState, Ready, SoftState } from '../raft/ready.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import type { Clock } from './clock.js';
+import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return true;
@@ -50,6 +51,8 @@ export interface ReadyLoopHooks {
   observeWrite(seconds: number): void;
   /** `messages` were just handed to the transport (for round-trip timing). */
   sent(messages: readonly Message[]): void;
+  /** A snapshot to `to` could not be read for sending. */
+  snapshotFailed(to: number): void;
   /** A storage write failed: the loop stops and the replica must stop. */
   fatal(err: unknown): void;
 }
@@ -172,7 +175,11 @@ export class ReadyLoop {
       if (m.from === id) out.push(m);
       else if (m.type === MessageType.MsgProp) out.push({ ...m, from: id });
     }
-    const own = out ?? messages;
+    let own = out ?? messages;
+    if (own.some(isReferencedSnapshot)) {
+      for (const m of own) if (isReferencedSnapshot(m)) sendReferencedSnapshot(m, this.storage, this.transport, () => this.hooks.snapshotFailed(m.to));
+      own = own.filter((m) => !isReferencedSnapshot(m));
+    }
     if (own.length === 0) return;
     this.transport.send(own);
     this.hooks.sent(own);

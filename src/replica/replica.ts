@@ -5,16 +5,19 @@ import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftkitError } from '../errors.js';
 import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
-import { StateType, type SoftState } from '../raft/ready.js';
+import { checkPeerMessage } from '../raft/peer-message.js';
+import { RoleName, StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
 import type { Transport } from '../transport/transport.js';
 import { Applier } from './applier.js';
+import { ENVELOPE_OVERHEAD } from './envelope.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
 import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
+import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
@@ -23,6 +26,7 @@ import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type 
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
+import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
@@ -82,7 +86,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private constructor(o: ReplicaOptions<R>, st: StartState) {
     super();
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
-    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, ...raft } = o;
+    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, maxRequestBytes, ...raft } = o;
     this.id = o.id;
     this.stateMachine = stateMachine;
     this.storage = storage;
@@ -91,8 +95,9 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.opts = resolveOptions(o);
     this.tickMs = this.opts.tickMs;
     this.electionMs = this.opts.electionMs;
-    const snapIndex = storage.snapshot().metadata.index;
-    this.node = createNode(raft, o.id, storage, st.fresh ? peers : undefined);
+    const snapIndex = currentSnapshot(storage).metadata.index;
+    // A state machine that streams its snapshots gets a core that carries them by reference.
+    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined);
     this.term = st.hardState.term;
     this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
@@ -135,6 +140,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.applier = new Applier(
       {
         node: this.node,
+        storage,
         stateMachine,
         smApplied: st.smApplied,
         proposals: this.requests.proposals,
@@ -173,6 +179,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         advanced: () => this.applier.flushAfterAdvance(),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
+        snapshotFailed: (to) => this.onSnapshotStatus(to, 'failure'),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
       },
     });
@@ -182,6 +189,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.transport.on('message', this.onMessage);
     this.transport.on('unreachable', this.onUnreachable);
     this.transport.on('snapshot-status', this.onSnapshotStatus);
+    this.transport.on('snapshot-stream', this.onSnapshotStream);
     await this.transport.start();
     this.timers.add(this.clock.every(this.tickMs, this.onTick));
     this.state = 'open';
@@ -197,7 +205,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * Proposes `command` and resolves with the state machine's result once its entry is applied
    * here. Works on any member (followers forward to the leader).
    *
-   * @throws (rejects) {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
+   * @throws (rejects) {@link RequestTooLargeError} (`command` is larger than `maxRequestBytes`;
+   * nothing was proposed), {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
    * `ProposalDroppedError` (no leader, or the entry was overwritten), {@link TimeoutError}
    * (outcome unknown), {@link StoppedError}.
    */
@@ -245,6 +254,19 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
   }
 
+  /**
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3; see
+   * `joint-membership.ts`), e.g. replacing a member: `[{ type: 'add-voter', id: learner },
+   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
+   * Call it on the leader; resolves once the joint configuration has been left here.
+   *
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
+   */
+  async changeMembership(changes: readonly MemberChange[]): Promise<void> {
+    await this.requests.changeMembershipJoint(changes);
+    await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
+  }
+
   /** The replica's current state. */
   status(): ReplicaStatus {
     const s = this.node.status();
@@ -254,6 +276,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       leader: this.lead,
       term: s.term,
       role: s.raftState,
+      roleName: RoleName[s.raftState],
       commit: s.commit,
       applied: this.applier.appliedIndex,
       config: s.config,
@@ -305,6 +328,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.transport.off('message', this.onMessage);
       this.transport.off('unreachable', this.onUnreachable);
       this.transport.off('snapshot-status', this.onSnapshotStatus);
+      this.transport.off('snapshot-stream', this.onSnapshotStream);
       this.applier.stop();
       await this.loop.stop();
       this.requests.failAll(reason);
@@ -334,14 +358,27 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   private readonly onMessage = (m: Message): void => {
-    const now = this.clock.now();
-    this.lastHeard.set(m.from, now);
-    this.rtt.received(m, now);
+    // A snapshot by reference is only valid with its body (`snapshot-stream`).
+    if (isReferencedSnapshot(m)) this.metricsImpl.refused.inc({ code: 'ERR_SNAPSHOT_REF' });
+    else this.stepMessage(m);
+  };
+
+  /** Stores a streamed snapshot's body as it arrives, then acknowledges and steps its message. */
+  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void =>
+    receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
+
+  private stepMessage(m: Message): void {
     try {
+      // The door (see PEER_MESSAGE_RULES): a malformed message is refused before it touches anything.
+      checkPeerMessage(m, this.id, { maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD });
+      const now = this.clock.now();
+      this.lastHeard.set(m.from, now);
+      this.rtt.received(m, now);
       this.node.step(m);
     } catch (err) {
-      // Peer input the node refuses (a response from a removed peer, a proposal during a
-      // transfer, …) is dropped and counted; a broken invariant stops the replica.
+      // Peer input the door or the node refuses (a malformed message, a response from a
+      // removed peer, a proposal during a transfer, …) is dropped and counted; a broken
+      // invariant stops the replica.
       const code = err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN';
       this.metricsImpl.refused.inc({ code });
       if (err instanceof RaftInvariantError || !(err instanceof RaftkitError)) {
@@ -350,7 +387,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       }
     }
     this.loop.schedule();
-  };
+  }
 
   private readonly onUnreachable = (peer: number): void => this.node.reportUnreachable(peer);
 

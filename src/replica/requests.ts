@@ -1,4 +1,4 @@
-import type { ConfChange } from '../raft/conf-change.js';
+import type { AnyConfChange, ConfChange } from '../raft/conf-change.js';
 import { EMPTY_BYTES, EntryType, type Entry } from '../raft/entry.js';
 import { ProposalDroppedError } from '../raft/errors.js';
 import type { RaftNode } from '../raft/raft-node.js';
@@ -7,8 +7,10 @@ import type { ProgressStatus } from '../raft/status.js';
 import { confChangeContext } from './applier.js';
 import type { Clock } from './clock.js';
 import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
-import { NotLeaderError, StoppedError } from './errors.js';
-import { checkReconfig } from './membership.js';
+import { NotLeaderError, RequestTooLargeError, StoppedError } from './errors.js';
+import { checkReconfig, type ReconfigView } from './membership.js';
+import { checkJointReconfig, toConfChangeV2, type MemberChange } from './joint-membership.js';
+import { encodeSnapshotPayloadHeader } from './snapshot-payload.js';
 import type { RequestOptions, ResolvedReplicaOptions } from './options.js';
 import { Proposals, Reads, Transfers, checkBackpressure, failureReason, type FailureSink } from './proposals.js';
 
@@ -38,6 +40,12 @@ export interface RequestsDeps {
   schedule(): void;
 }
 
+/** A request waiting for a leader: `submit` hands it to the node and returns false to keep waiting. */
+interface Waiting {
+  alive(): boolean;
+  submit(): boolean;
+}
+
 /**
  * The replica's requests from start to outcome: it admits them (lifecycle, leadership,
  * back-pressure, reconfiguration checks), wraps them in this incarnation's envelope (see
@@ -51,6 +59,8 @@ export class Requests {
   private readonly transfers: Transfers;
   private readonly deps: RequestsDeps;
   private seq = 0;
+  /** Requests waiting for a leader; their deadlines run in the maps, which `alive` consults. */
+  private waiting: Waiting[] = [];
 
   /** @param deps - the node, clock, options and views of the replica. */
   constructor(deps: RequestsDeps) {
@@ -67,16 +77,25 @@ export class Requests {
   /** See `Replica.propose`. */
   propose<R>(command: Uint8Array, options: RequestOptions): Promise<R> {
     const d = this.deps;
-    const refused = d.isOpen() ? checkBackpressure(d.committed(), d.applied(), this.proposals.size, d.opts) : new StoppedError();
+    const refused = !d.isOpen()
+      ? new StoppedError()
+      : command.length > d.opts.maxRequestBytes
+        ? new RequestTooLargeError(command.length, d.opts.maxRequestBytes)
+        : checkBackpressure(d.committed(), d.applied(), this.proposals.size, d.opts);
     if (refused !== undefined) return this.refuse(refused);
     const seq = ++this.seq;
     const p = this.proposals.add<R>(seq, this.deadline(options));
-    try {
-      d.node.propose(this.envelope(seq, command));
-    } catch (err) {
-      this.proposals.fail(seq, this.proposeError(err));
-    }
-    d.schedule();
+    const alive = (): boolean => this.proposals.has(seq);
+    const submit = (): boolean => {
+      try {
+        d.node.propose(this.envelope(seq, command));
+      } catch (err) {
+        if (this.mayWait(err, options)) return false;
+        this.proposals.fail(seq, this.proposeError(err));
+      }
+      return true;
+    };
+    this.submitOrWait({ alive, submit }, options);
     return p;
   }
 
@@ -84,15 +103,20 @@ export class Requests {
   read(options: RequestOptions): Promise<number> {
     const d = this.deps;
     if (!d.isOpen()) return this.refuse(new StoppedError());
-    if (d.leader() === 0) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
+    if (d.leader() === 0 && options.waitForLeader === false) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
     const seq = ++this.seq;
     const p = this.reads.add(seq, this.deadline(options));
-    try {
-      d.node.readIndex(this.envelope(seq, EMPTY_BYTES));
-    } catch (err) {
-      this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
-    }
-    d.schedule();
+    const alive = (): boolean => this.reads.has(seq);
+    const submit = (): boolean => {
+      if (d.leader() === 0) return false;
+      try {
+        d.node.readIndex(this.envelope(seq, EMPTY_BYTES));
+      } catch (err) {
+        this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
+      }
+      return true;
+    };
+    this.submitOrWait({ alive, submit }, options);
     return p;
   }
 
@@ -111,30 +135,43 @@ export class Requests {
   }
 
   /** Proposes a membership change after the strict reconfiguration check; see `Replica.addMember`. */
-  async changeMembership(cc: ConfChange, address: string): Promise<undefined> {
+  changeMembership(cc: ConfChange, address: string): Promise<undefined> {
+    return this.proposeConfChange(cc, encodeAddress(address), (view) => checkReconfig(view, cc));
+  }
+
+  /**
+   * Proposes several membership changes as one joint change (see `joint-membership.ts`); the
+   * entry's context carries the new members' addresses. Resolves once the joint configuration
+   * is entered here (leaving it follows automatically).
+   */
+  changeMembershipJoint(changes: readonly MemberChange[]): Promise<undefined> {
+    const book = new Map<number, string>();
+    for (const c of changes) if (c.type !== 'remove' && c.address !== undefined && c.address !== '') book.set(c.id, c.address);
+    return this.proposeConfChange(toConfChangeV2(changes), encodeSnapshotPayloadHeader({ book }), (view) => checkJointReconfig(view, changes));
+  }
+
+  private async proposeConfChange(cc: AnyConfChange, payload: Uint8Array, check: (view: ReconfigView) => void): Promise<undefined> {
     const d = this.deps;
     if (!d.isOpen()) return this.refuse(new StoppedError());
     if (d.leader() !== d.id) return this.refuse(new NotLeaderError(d.leader()));
     const s = d.node.status();
     const progress = s.progress ?? new Map<number, ProgressStatus>();
     try {
-      checkReconfig(
-        { leader: d.id, config: s.config, progress, isActive: (id) => d.isActive(id, progress.get(id)), learnerMaxLag: d.opts.learnerMaxLag },
-        cc,
-      );
+      check({ leader: d.id, config: s.config, progress, isActive: (id) => d.isActive(id, progress.get(id)), learnerMaxLag: d.opts.learnerMaxLag });
     } catch (err) {
       return this.refuse(err as Error);
     }
     const seq = ++this.seq;
     const p = this.proposals.add<undefined>(seq, this.deadline({}));
     try {
-      d.node.proposeConfChange({ ...cc, context: this.envelope(seq, encodeAddress(address)) });
+      d.node.proposeConfChange({ ...cc, context: this.envelope(seq, payload) });
     } catch (err) {
       this.proposals.fail(seq, this.proposeError(err));
     }
     d.schedule();
     return p;
   }
+
 
   /** Counts `err` as a failed request and returns it as a rejection. */
   refuse<T>(err: Error): Promise<T> {
@@ -168,9 +205,30 @@ export class Requests {
     this.reads.release(index);
   }
 
-  /** The known leader is now `leader`: resolves the transfers to it. */
+  /** The known leader is now `leader`: resolves the transfers to it, and submits the requests waiting for a leader. */
   leaderIs(leader: number): void {
     this.transfers.leaderIs(leader);
+    if (leader === 0 || this.waiting.length === 0) return;
+    // Called from inside the Ready loop: submit once it has handed back control.
+    queueMicrotask(() => {
+      if (this.deps.leader() === 0) return;
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const w of waiting) if (w.alive() && !w.submit()) this.waiting.push(w);
+      this.deps.schedule();
+    });
+  }
+
+  /** Submits a request now, or queues it until a leader is known (see `RequestOptions.waitForLeader`). */
+  private submitOrWait(w: Waiting, options: RequestOptions): void {
+    const d = this.deps;
+    if ((d.leader() === 0 && options.waitForLeader !== false) || !w.submit()) this.waiting.push(w);
+    d.schedule();
+  }
+
+  /** Whether a failed submission should wait for a leader instead of failing. */
+  private mayWait(err: unknown, options: RequestOptions): boolean {
+    return err instanceof ProposalDroppedError && this.deps.leader() === 0 && options.waitForLeader !== false;
   }
 
   /** Fails every request whose deadline is at or before `now` with `TimeoutError`. */
@@ -178,10 +236,12 @@ export class Requests {
     this.proposals.sweep(now);
     this.reads.sweep(now);
     this.transfers.sweep(now);
+    if (this.waiting.length > 0) this.waiting = this.waiting.filter((w) => w.alive());
   }
 
   /** Fails every pending request with `reason` (the replica is stopping). */
   failAll(reason: Error): void {
+    this.waiting = [];
     this.proposals.failAll(reason);
     this.reads.failAll(reason);
     this.transfers.failAll(reason);

@@ -34,6 +34,19 @@
  * {@link StateMachine.restore}, which must replace the whole state; afterwards `appliedIndex()`
  * must return the snapshot's `index`.
  *
+ * ## Streamed snapshots (optional)
+ *
+ * A large state need never be held in one buffer. A state machine that implements
+ * {@link StateMachine.snapshotChunks} hands its snapshot over as chunks; with a storage that
+ * stages snapshots (`LevelStorage`), the replica writes them to the storage's chunks as they
+ * come, sends them to a lagging member chunk by chunk (over a transport that streams
+ * snapshots, such as `TcpTransport`), and the receiving member stores them as they arrive and
+ * passes them, read back from its storage, to {@link StateMachine.restoreChunks}. Each method
+ * has a buffered fallback: without `restoreChunks` the chunks are joined and passed to
+ * `restore`; with a storage or transport that does not stream, the chunks are joined where
+ * that component needs one buffer. The two ways are interchangeable: `restoreChunks` must
+ * accept what `snapshot()` returns and `restore` what `snapshotChunks()` yields.
+ *
  * ## Failures stop the replica
  *
  * Every member must apply every committed entry, in order, so a replica never skips an entry
@@ -67,6 +80,30 @@ export interface StateMachine<R = unknown> {
   snapshot(): Uint8Array | Promise<Uint8Array>;
   /** Replaces the whole state with a snapshot taken by some member's {@link StateMachine.snapshot}. */
   restore(snapshot: StateMachineSnapshot): void | Promise<void>;
+  /**
+   * Optional: serializes the whole state as a sequence of chunks (their concatenation is the
+   * snapshot), read lazily as the replica stores them. Called like `snapshot()`: never while an
+   * `apply` is in progress, and no `apply` starts until the iteration is over, so the chunks
+   * describe exactly the applied state. When present, the replica uses it instead of
+   * `snapshot()` (see "Streamed snapshots" above).
+   */
+  snapshotChunks?(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /**
+   * Optional: replaces the whole state with a snapshot whose bytes arrive in chunks (the
+   * concatenation of some member's `snapshotChunks()` or `snapshot()`). When present, the
+   * replica uses it instead of `restore`.
+   */
+  restoreChunks?(snapshot: StateMachineSnapshotStream): void | Promise<void>;
+}
+
+/** A snapshot handed to {@link StateMachine.restoreChunks}: its bytes arrive in chunks. */
+export interface StateMachineSnapshotStream {
+  /** The last log index the snapshot covers; the new `appliedIndex()`. */
+  index: number;
+  /** The term of the entry at `index`. */
+  term: number;
+  /** The snapshot's bytes, in chunks (read them all, in order). */
+  chunks: AsyncIterable<Uint8Array>;
 }
 
 /** One committed application command, as passed to {@link StateMachine.apply}. */

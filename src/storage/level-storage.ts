@@ -2,10 +2,12 @@ import type { AbstractBatchOptions } from 'abstract-level';
 import { packEntry } from '../codec/message.js';
 import { encodeHardState, encodeSnapshotMetadata } from '../codec/state.js';
 import { EMPTY_BYTES, EntryType, type Entry, type Snapshot, type SnapshotMetadata } from '../raft/entry.js';
-import { SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
+import { SnapOutOfDateError, SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
+import { NotOpenError } from '../lifecycle.js';
 import { MemoryStorage, type InitialState } from '../raft/log-storage.js';
 import { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
-import { CorruptStorageError, StorageInvalidArgumentError } from './errors.js';
+import { StorageInvalidArgumentError } from './errors.js';
+import { buildLogView } from './log-view.js';
 import { chunkKey, KEY_HARD_STATE, KEY_SNAPSHOT, logKey, SUBLEVEL_LOG, SUBLEVEL_META, SUBLEVEL_SNAP } from './keys.js';
 import {
   initialMetadata,
@@ -17,7 +19,9 @@ import {
   type LevelStorageRecovery,
   type StoredSnapshot,
 } from './level-load.js';
+import { writeChunks } from './level-chunks.js';
 import { CHECKSUM_SIZE, encodeSnapshotHeader, seal, sealInPlace } from './records.js';
+import { decodeSnapshotRef, encodeSnapshotRef, type SnapshotStaging } from './snapshot-ref.js';
 import type { SaveRequest } from './storage.js';
 
 export type { AnyLevel, LevelStorageRecovery } from './level-load.js';
@@ -78,11 +82,15 @@ function sealedHeader(s: StoredSnapshot): Uint8Array {
  * database in one atomic batch first and reaches the view only once the batch has resolved.
  * Memory holds the log since the compaction point and the current snapshot's data.
  *
+ * Snapshots of any size: {@link LevelStorage.stageSnapshot} and {@link LevelStorage.snapshotRef}
+ * (see `SnapshotStaging`) let a replica write, send, receive and restore a snapshot chunk by
+ * chunk; only `snapshot()` and open join the chunks into one buffer.
+ *
  * Every value carries a CRC-32C, checked on open. A damaged tail of unacknowledged entries is
  * cut (see {@link LevelStorage.recovery} and `loadLevelState` for the exact rule); any other
  * damage fails `open` with a `CorruptStorageError` (`'ERR_CORRUPT'`).
  */
-export class LevelStorage extends AbstractStorage {
+export class LevelStorage extends AbstractStorage implements SnapshotStaging {
   /** What was removed from a torn log tail during the last open, or `undefined` if nothing was. */
   recovery: LevelStorageRecovery | undefined;
   readonly #options: LevelStorageOptions;
@@ -94,6 +102,10 @@ export class LevelStorage extends AbstractStorage {
   /** The current snapshot with its data, once loaded; `undefined` while it is only on disk. */
   #snap: Snapshot | undefined;
   #snapLoad: Promise<void> | undefined;
+  /** The snapshots whose chunks {@link LevelStorage.stageSnapshot} stored, not current yet, by index. */
+  readonly #staged = new Map<number, StoredSnapshot>();
+  /** The stagings in progress, by index (a second staging of an index waits for the first). */
+  readonly #staging = new Map<number, Promise<unknown>>();
 
   /** @param options - where the data lives; call {@link LevelStorage.open} before use. */
   constructor(options: LevelStorageOptions) {
@@ -166,17 +178,7 @@ export class LevelStorage extends AbstractStorage {
     await parts.snap.clear({ gte: chunkKey(snapMd.index + 1, 0) });
     // Cutting a torn tail (the rule is on loadLevelState). If this is lost, the next open cuts again.
     if (state.recovery !== undefined) await parts.log.clear({ gte: logKey(state.recovery.truncatedFrom) });
-    const view = new MemoryStorage({ voters: snapMd.confState.voters, learners: snapMd.confState.learners });
-    const { offset } = state;
-    if (offset.index > 0) {
-      view.applySnapshot({ data: EMPTY_BYTES, metadata: { ...snapMd, index: offset.index, term: offset.term } });
-    }
-    view.append(state.entries);
-    view.setHardState(state.hardState);
-    if (snapMd.index > offset.index) view.createSnapshot(snapMd.index, snapMd.confState, EMPTY_BYTES);
-    if (view.term(snapMd.index) !== snapMd.term) {
-      throw new CorruptStorageError('snapshot header', snapMd.index, `term ${snapMd.term} differs from the log's ${view.term(snapMd.index)}`);
-    }
+    const view = buildLogView(state.offset, state.entries, state.hardState, snapMd);
     this.#view = view;
     this.#stored = state.snapshot;
     this.#snap = { data, metadata: snapMd };
@@ -234,6 +236,59 @@ export class LevelStorage extends AbstractStorage {
     throw new SnapshotTemporarilyUnavailableError(`snapshot at ${this.#stored.metadata.index} is being loaded`);
   }
 
+  /** {@inheritDoc SnapshotStaging.snapshotRef} */
+  snapshotRef(): Snapshot {
+    if (this.status !== 'open') throw new NotOpenError('storage: snapshotRef', this.status);
+    const s = this.#stored;
+    return { data: encodeSnapshotRef({ index: s.metadata.index, term: s.metadata.term, byteLength: s.byteLength }), metadata: s.metadata };
+  }
+
+  /**
+   * Stores `chunks` as the data of the snapshot at `metadata.index` without making it current
+   * and resolves to its reference (see `SnapshotStaging.stageSnapshot`). The chunks are written with unsynced writes as they arrive (the synced write that makes
+   * the snapshot current comes later); a staged snapshot never made current is removed by
+   * the next stage or open.
+   */
+  async stageSnapshot(
+    metadata: Pick<SnapshotMetadata, 'index' | 'term'>,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  ): Promise<Uint8Array> {
+    if (this.status !== 'open') throw new NotOpenError('storage: stageSnapshot', this.status);
+    const { index, term } = metadata;
+    if (!Number.isSafeInteger(index) || index <= 0 || !Number.isSafeInteger(term) || term <= 0) {
+      throw new StorageInvalidArgumentError(`stageSnapshot: index and term must be positive integers, got ${index} and ${term}`);
+    }
+    const current = this.#stored.metadata.index;
+    if (index <= current) throw new SnapOutOfDateError(`stageSnapshot: snapshot at ${index} is not newer than ${current}`);
+    const parts = this.#partsOrThrow();
+    const before = this.#staging.get(index);
+    const run = (async () => {
+      await before?.catch(() => undefined);
+      this.#staged.delete(index);
+      const written = await writeChunks(parts.snap, index, this.#chunkSize, chunks);
+      this.#staged.set(index, { metadata: { index, term, confState: this.#stored.metadata.confState }, ...written });
+      return encodeSnapshotRef({ index, term, byteLength: written.byteLength });
+    })();
+    this.#staging.set(index, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#staging.get(index) === run) this.#staging.delete(index);
+    }
+  }
+
+
+  /** The staged snapshot `data` refers to (with `metadata`), or `undefined` when `data` is no reference. */
+  #adoptStaged(data: Uint8Array, md: SnapshotMetadata): StoredSnapshot | undefined {
+    const ref = decodeSnapshotRef(data);
+    if (ref === undefined) return undefined;
+    const staged = this.#staged.get(md.index);
+    if (staged === undefined || staged.metadata.term !== md.term || staged.byteLength !== ref.byteLength) {
+      throw new StorageInvalidArgumentError(`snapshot data at ${md.index} is a reference to a snapshot that was not staged`);
+    }
+    return { ...staged, metadata: md };
+  }
+
   #partsOrThrow(): LevelParts {
     if (this.#parts === undefined) throw new StorageInvalidArgumentError('storage has no open database');
     return this.#parts;
@@ -272,9 +327,13 @@ export class LevelStorage extends AbstractStorage {
       const md = snap.metadata;
       for (let i = this.#view.firstIndex() - 1; i <= last; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
       ops.push({ type: 'put', sublevel: parts.log, key: logKey(md.index), value: sealedDummy(md.index, md.term) });
-      const chunked = this.#chunkOps(parts, md.index, snap.data);
-      stored = { metadata: md, chunks: chunked.chunks, byteLength: snap.data.length };
-      ops.push(...chunked.ops, ...this.#snapshotSwapOps(parts, stored));
+      stored = this.#adoptStaged(snap.data, md);
+      if (stored === undefined) {
+        const chunked = this.#chunkOps(parts, md.index, snap.data);
+        stored = { metadata: md, chunks: chunked.chunks, byteLength: snap.data.length };
+        ops.push(...chunked.ops);
+      }
+      ops.push(...this.#snapshotSwapOps(parts, stored));
       last = md.index;
     }
     const e0 = req.entries[0];
@@ -289,22 +348,36 @@ export class LevelStorage extends AbstractStorage {
     if (ops.length > 0) await this.#batch(ops, req.sync);
     if (snap !== undefined && stored !== undefined) {
       this.#view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
-      this.#stored = stored;
-      this.#snap = snap;
+      this.#setCurrent(stored, decodeSnapshotRef(snap.data) === undefined ? snap : undefined);
     }
     this.#view.append(req.entries);
     if (req.hardState !== undefined) this.#view.setHardState(req.hardState);
   }
 
+  /** Makes `stored` the current snapshot; `snap` holds its data when it is in memory. */
+  #setCurrent(stored: StoredSnapshot, snap: Snapshot | undefined): void {
+    this.#stored = stored;
+    this.#snap = snap;
+    const index = stored.metadata.index;
+    for (const i of [...this.#staged.keys()]) {
+      if (i > index) continue;
+      this.#staged.delete(i);
+      // Stale staged chunks; if this is lost, the next open removes them.
+      if (i < index) void this.#parts?.snap.clear({ gte: chunkKey(i, 0), lt: chunkKey(i + 1, 0) }).catch(() => undefined);
+    }
+  }
+
+  /** Records a snapshot; `data` may be a reference to a staged snapshot (then nothing is copied). */
   protected async _createSnapshot(md: SnapshotMetadata, data: Uint8Array): Promise<Snapshot> {
     const parts = this.#partsOrThrow();
-    const chunked = this.#chunkOps(parts, md.index, data);
-    const stored: StoredSnapshot = { metadata: md, chunks: chunked.chunks, byteLength: data.length };
+    const staged = this.#adoptStaged(data, md);
+    const chunked = staged === undefined ? this.#chunkOps(parts, md.index, data) : { ops: [], chunks: 0 };
+    const stored: StoredSnapshot = staged ?? { metadata: md, chunks: chunked.chunks, byteLength: data.length };
     await this.#batch([...chunked.ops, ...this.#snapshotSwapOps(parts, stored)], true);
     this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
-    this.#stored = stored;
-    this.#snap = { data, metadata: md };
-    return this.#snap;
+    const snap = { data, metadata: md };
+    this.#setCurrent(stored, staged === undefined ? snap : undefined);
+    return snap;
   }
 
   protected async _compact(index: number): Promise<void> {
@@ -330,31 +403,11 @@ export class LevelStorage extends AbstractStorage {
     chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<void> {
     const parts = this.#partsOrThrow();
-    await parts.snap.clear({ gte: chunkKey(md.index, 0), lt: chunkKey(md.index + 1, 0) });
-    const pending = new Uint8Array(this.#chunkSize);
-    let fill = 0;
-    let n = 0;
-    let size = 0;
-    const flush = async (): Promise<void> => {
-      await parts.snap.put(chunkKey(md.index, n++), seal(pending.subarray(0, fill)));
-      size += fill;
-      fill = 0;
-    };
-    for await (const chunk of chunks) {
-      if (!(chunk instanceof Uint8Array)) throw new StorageInvalidArgumentError('writeSnapshot: every chunk must be a Uint8Array');
-      for (let at = 0; at < chunk.length; ) {
-        const take = Math.min(chunk.length - at, this.#chunkSize - fill);
-        pending.set(chunk.subarray(at, at + take), fill);
-        fill += take;
-        at += take;
-        if (fill === this.#chunkSize) await flush();
-      }
-    }
-    if (fill > 0) await flush();
-    const stored: StoredSnapshot = { metadata: md, chunks: n, byteLength: size };
+    this.#staged.delete(md.index);
+    const stored: StoredSnapshot = { metadata: md, ...(await writeChunks(parts.snap, md.index, this.#chunkSize, chunks)) };
     await this.#batch(this.#snapshotSwapOps(parts, stored), true);
     this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
-    this.#stored = stored;
-    this.#snap = undefined;
+    this.#setCurrent(stored, undefined);
   }
+
 }

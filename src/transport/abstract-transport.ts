@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { checkMaxFrameSize, DEFAULT_MAX_FRAME_SIZE } from '../codec/frame.js';
 import { ConfigInvalidError } from '../raft/errors.js';
-import { isLocalMessage, isMessageType, MessageTypeName, type Message } from '../raft/messages.js';
+import { isLocalMessage, isMessageType, MessageType, MessageTypeName, type Message } from '../raft/messages.js';
 import { NotOpenError, type ResourceStatus } from '../lifecycle.js';
 import { FrameRefusedError, PeerRefusedError } from './errors.js';
 import {
@@ -129,6 +129,23 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     if (!isMemberId(m.to) || m.to === this.id) throw new TypeError(`transport ${this.id}: send: invalid recipient ${m.to}`);
   }
 
+  /**
+   * Checks a streamed snapshot for {@link Transport.sendSnapshotStream} as `send` checks
+   * messages (throws `NotOpenError` once closed, `TypeError` for a message that is not this
+   * member's `MsgSnap`); returns whether it may go now, or drops it (an unknown peer, or the
+   * transport is not open yet) and returns false.
+   */
+  protected _admitSnapshotStream(m: Message): boolean {
+    if (this.#status === 'closing' || this.#status === 'closed') {
+      throw new NotOpenError(`transport ${this.id}: sendSnapshotStream`, this.#status);
+    }
+    this.#checkOutgoing(m);
+    if (m.type !== MessageType.MsgSnap) throw new TypeError(`transport ${this.id}: sendSnapshotStream: ${MessageTypeName[m.type]} is not MsgSnap`);
+    if (this.#status === 'open' && this.#peers.has(m.to)) return true;
+    this.#drop(m.to);
+    return false;
+  }
+
   #route(m: Message): void {
     if (this.#peers.has(m.to)) this._send(m.to, m);
     else this.#drop(m.to);
@@ -229,6 +246,29 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
    * sender, is addressed to another member or is a local message type.
    */
   protected _receive(from: number, message: Message, bytes: number): boolean {
+    if (!this.#admit(from, message)) return false;
+    const st = this._stats(from);
+    st.messagesReceived++;
+    st.bytesReceived += bytes;
+    this.emit('message', message);
+    return true;
+  }
+
+  /**
+   * Delivers a streamed snapshot received from the identified peer `from` (see
+   * {@link TransportEvents}'s `snapshot-stream`): refuses it as {@link AbstractTransport._receive}
+   * does, and when nobody listens to `snapshot-stream`. `settle` is called by the listener once
+   * it has stored the body (or gave up).
+   */
+  protected _receiveSnapshotStream(from: number, message: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): boolean {
+    if (message.type !== MessageType.MsgSnap || this.listenerCount('snapshot-stream') === 0 || !this.#admit(from, message)) return false;
+    this._stats(from).messagesReceived++;
+    this.emit('snapshot-stream', message, body, settle);
+    return true;
+  }
+
+  /** Whether a message from the identified peer `from` may be delivered; refuses it otherwise. */
+  #admit(from: number, message: Message): boolean {
     if (!this._live) return false;
     if (!this.#peers.has(from)) {
       this._refuse(new PeerRefusedError('unknown-peer', `transport ${this.id}: refused a message from unknown member ${from}`, from));
@@ -242,12 +282,9 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
       this._refuse(new FrameRefusedError('unexpected', `transport ${this.id}: a message from ${from} ${problem}`, from));
       return false;
     }
-    const st = this._stats(from);
-    st.messagesReceived++;
-    st.bytesReceived += bytes;
-    this.emit('message', message);
     return true;
   }
+
 
   /**
    * Counts a refusal (a `FrameRefusedError` against its identified peer, a `PeerRefusedError`

@@ -4,7 +4,7 @@ import { decodeMessage } from '../codec/message.js';
 import { MessageType, type Message } from '../raft/messages.js';
 import { FrameRefusedError, PeerRefusedError } from './errors.js';
 import { Channel, decodeHandshake, MAX_HANDSHAKE_SIZE } from './handshake.js';
-import { ackFrame, SnapshotAssembler } from './snapshot-stream.js';
+import { ackFrame, headRecord, SnapshotAssembler, SnapshotBody } from './snapshot-stream.js';
 
 /**
  * Everything an {@link InboundConnection} needs from its transport.
@@ -25,6 +25,11 @@ export interface InboundContext {
   isPeer(id: number): boolean;
   /** Delivers a message (the transport's `_receive`); false when it was refused. */
   receive(from: number, message: Message, bytes: number): boolean;
+  /**
+   * Delivers a streamed snapshot (the transport's `_receiveSnapshotStream`): `settle` is called
+   * once its consumer stored the body (or gave up); false when it was refused.
+   */
+  receiveSnapshotStream(from: number, message: Message, body: SnapshotBody, settle: (accepted: boolean) => void): boolean;
   /** Counts and emits a refusal. */
   refuse(error: PeerRefusedError | FrameRefusedError): void;
   /** Counts bytes received from an identified peer outside `receive` (handshakes, snapshot chunks). */
@@ -48,6 +53,8 @@ export class InboundConnection {
   #from: number | undefined = undefined;
   #channel: Channel | undefined = undefined;
   #snapshot: SnapshotAssembler | undefined = undefined;
+  #snapshotFrames = 0;
+  #body: SnapshotBody | undefined = undefined;
   #dead = false;
 
   constructor(ctx: InboundContext, socket: net.Socket) {
@@ -60,11 +67,13 @@ export class InboundConnection {
     });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => undefined); // followed by 'close'
+    socket.on('close', () => this.#body?.fail(new Error('the snapshot connection closed before the last chunk')));
   }
 
   #refuse(error: PeerRefusedError | FrameRefusedError): void {
     if (this.#dead) return;
     this.#dead = true;
+    this.#body?.fail(error);
     this.#ctx.refuse(error);
     this.#socket.destroy();
   }
@@ -154,6 +163,17 @@ export class InboundConnection {
   }
 
   #onSnapshotChunk(from: number, payload: Uint8Array): void {
+    const first = this.#snapshotFrames++ === 0;
+    const head = first ? headRecord(payload) : undefined;
+    if (head !== undefined) {
+      this.#onSnapshotHead(from, head);
+      return;
+    }
+    if (this.#body !== undefined) {
+      const e = this.#body.push(payload);
+      if (e !== undefined) this.#refuse(new FrameRefusedError(e.oversize ? 'oversize' : 'malformed', `transport ${this.#ctx.id}: from ${from}: ${e.error}`, from));
+      return;
+    }
     const r = this.#snapshot!.push(payload);
     if (r === undefined) return;
     if (!(r instanceof Uint8Array)) {
@@ -169,6 +189,27 @@ export class InboundConnection {
     const accepted = this.#ctx.receive(from, m, 0); // its chunks' bytes were counted as they came
     this.#dead = true;
     this.#socket.end(ackFrame(accepted));
+  }
+
+  /** The head of a streamed snapshot: the MsgSnap, whose body follows in chunk frames. */
+  #onSnapshotHead(from: number, record: Uint8Array): void {
+    const m = this.#decode(from, record);
+    if (m === undefined) return;
+    if (m.type !== MessageType.MsgSnap) {
+      this.#refuse(new FrameRefusedError('unexpected', `transport ${this.#ctx.id}: a snapshot connection from ${from} carried another message type`, from));
+      return;
+    }
+    const socket = this.#socket;
+    const body = new SnapshotBody({ pause: () => socket.pause(), resume: () => socket.resume() }, this.#ctx.maxSnapshotSize);
+    this.#body = body;
+    const settle = (accepted: boolean): void => {
+      if (this.#dead) return;
+      this.#dead = true;
+      body.fail(new Error('the snapshot was settled before its last chunk'));
+      socket.resume();
+      socket.end(ackFrame(accepted && body.ended));
+    };
+    if (!this.#ctx.receiveSnapshotStream(from, m, body, settle)) settle(false);
   }
 }
 

@@ -134,6 +134,7 @@ export class TcpTransport extends AbstractTransport {
       handshakeTimeoutMs: positiveInt(options.handshakeTimeoutMs, 5000, 'handshakeTimeoutMs'),
       isPeer: (id) => this._peerAddress(id) !== undefined,
       receive: (from, m, bytes) => this._receive(from, m, bytes),
+      receiveSnapshotStream: (from, m, body, settle) => this._receiveSnapshotStream(from, m, body, settle),
       refuse: (e) => this._refuse(e),
       countBytes: (from, bytes) => {
         this._stats(from).bytesReceived += bytes;
@@ -204,7 +205,16 @@ export class TcpTransport extends AbstractTransport {
     return link;
   }
 
-  #sendSnapshot(peer: number, message: Message): void {
+  /**
+   * Sends a `MsgSnap` whose data is a reference, followed by the snapshot's bytes read from
+   * `body` (see `Transport.sendSnapshotStream`). It goes on its own connection like any snapshot, as a head frame then the body's bytes in
+   * chunk frames, written as the socket drains.
+   */
+  sendSnapshotStream(message: Message, body: AsyncIterable<Uint8Array>): void {
+    if (this._admitSnapshotStream(message)) this.#sendSnapshot(message.to, message, body);
+  }
+
+  #sendSnapshot(peer: number, message: Message, body?: AsyncIterable<Uint8Array>): void {
     // A newer snapshot supersedes the one in flight, which is aborted without a status: Raft
     // sends a MsgSnap only once it stopped waiting for the previous one, and a snapshot status
     // names no snapshot, so a `failure` now would be taken as the newer transfer's outcome
@@ -225,7 +235,7 @@ export class TcpTransport extends AbstractTransport {
         this._unreachable(peer);
       }
       this._snapshotStatus(peer, ok ? 'finish' : 'failure');
-    });
+    }, body);
     this.#snapshots.set(peer, abort);
   }
 

@@ -17,6 +17,14 @@ export interface TransportEvents {
    * peer); the driver calls `reportUnreachable(peer)`. It may fire several times per outage.
    */
   unreachable: (peer: number) => void;
+  /**
+   * A streamed snapshot arrived (sent with {@link Transport.sendSnapshotStream}): `message` is
+   * the `MsgSnap` (its data a reference), `body` yields the snapshot's bytes as they arrive
+   * (read it promptly: the connection waits while it lags). The listener stores the body,
+   * then calls `settle(true)` to acknowledge it (or `settle(false)` to refuse it) and steps the
+   * message. Without a listener streamed snapshots are refused.
+   */
+  'snapshot-stream': (message: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void) => void;
   /** The outcome of sending a snapshot (`MsgSnap`) to `peer`; the driver calls `reportSnapshot`. */
   'snapshot-status': (peer: number, status: SnapshotSendStatus) => void;
   /**
@@ -109,6 +117,12 @@ export interface Transport {
    * resolves for transports that learn it then (a TCP port 0 listener).
    */
   readonly address: string | undefined;
+  /**
+   * The largest frame payload, in bytes, the transport sends, when it has such a limit. The
+   * replica checks that its `maxRequestBytes` and `maxSizePerMsg` always fit in it, so that
+   * it never accepts an entry it cannot ship.
+   */
+  readonly maxFrameSize?: number;
   /** Starts listening and connecting. Idempotent; rejects with `NotOpenError` after `close()`. */
   start(): Promise<void>;
   /**
@@ -117,6 +131,13 @@ export interface Transport {
    * message of this member, and `NotOpenError` once closed.
    */
   send(messages: readonly Message[]): void;
+  /**
+   * Optional: sends a `MsgSnap` whose snapshot data is a small reference, followed by the
+   * snapshot's real bytes read from `body` as the connection accepts them (never one buffer).
+   * The outcome is reported like any snapshot's, with `snapshot-status`; the receiver gets a
+   * `snapshot-stream` event. Transports without it get snapshots with their data in place.
+   */
+  sendSnapshotStream?(message: Message, body: AsyncIterable<Uint8Array>): void;
   /** Adds a peer, or updates its address (an outbound connection to the old address is dropped). */
   addPeer(id: number, address: string): void;
   /** Removes a peer: drops its queue and connections and refuses its messages from now on. */

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/entry.js';
-import { CompactedError, RaftInvariantError } from '../../src/raft/errors.js';
+import { CompactedError, MessageRefusedError, RaftInvariantError } from '../../src/raft/errors.js';
 import { RaftLog } from '../../src/raft/log.js';
 import { MemoryStorage } from '../../src/raft/log-storage.js';
 import { silentLogger } from '../../src/raft/logger.js';
@@ -97,10 +97,10 @@ test.each([
   expect(ids(log.allEntries())).toEqual(wlog);
 });
 
-test('raft log maybeAppend refuses to overwrite a committed entry', () => {
+test('raft log maybeAppend refuses (without a change) to overwrite a committed entry', () => {
   const log = unstableLog(prior());
   log.commitTo(2);
-  expect(() => log.maybeAppend({ index: 0, term: 0 }, 3, [ent(1, 4)])).toThrow(RaftInvariantError);
+  expect(() => log.maybeAppend({ index: 0, term: 0 }, 3, [ent(1, 4)])).toThrow(MessageRefusedError);
   expect(ids(log.allEntries())).toEqual(['1/1', '2/2', '3/3']);
 });
 

@@ -52,11 +52,11 @@ test('a peer message the node refuses is dropped and counted by code; the replic
   const c = (cluster = await Cluster.create([1, 2, 3]));
   const leader = await c.waitLeader();
   const peer = c.running().find((r) => r.id !== leader.id)!.id;
-  // A proposal with no entries passes the transport's checks; the leader's Raft node
-  // refuses it (ERR_PROPOSAL_DROPPED).
+  // A proposal with no entries passes the transport's checks; the replica's door refuses it
+  // (ERR_MESSAGE_REFUSED, rule proposal-entries).
   c.network.injectFrame(peer, leader.id, encodeMessageFrame(createMessage({ type: MessageType.MsgProp, from: peer, to: leader.id })));
   await new Promise((r) => setTimeout(r, 50));
-  expect(await leader.metrics()).toContain('raft_messages_refused_total{code="ERR_PROPOSAL_DROPPED"} 1');
+  expect(await leader.metrics()).toContain('raft_messages_refused_total{code="ERR_MESSAGE_REFUSED"} 1');
   expect(leader.lifecycle).toBe('open');
   await expect(leader.propose(set('still', 'works'))).resolves.toBeDefined();
 });

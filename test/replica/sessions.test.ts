@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_SESSION_LIMITS, SessionTable } from '../../src/replica/sessions.js';
-import { decodeSnapshotPayload, encodeSnapshotPayload } from '../../src/replica/snapshots.js';
+import { decodeSnapshotPayload, encodeSnapshotPayload } from '../../src/replica/snapshot-payload.js';
 import { encodeAddress } from '../../src/replica/envelope.js';
 
 const id = (proposer: number, incarnation: number, seq: number): { proposer: number; incarnation: number; seq: number } => ({ proposer, incarnation, seq });

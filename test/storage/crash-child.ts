@@ -1,17 +1,16 @@
 /**
- * The child process of crash.test.ts: it writes through LevelStorage on classic-level until it
+ * The child process of crash.test.ts: it writes through a durable storage until it
  * is killed. Before each write it prints `begin <json>` and after the write resolves `done`,
  * both with synchronous writes to fd 1, so the parent knows every resolved write and the one
- * in flight. Run as `node --import tsx crash-child.ts <dir> <seed>`.
+ * in flight. Run as `node --import tsx crash-child.ts <dir> <seed> <level|wal>`.
  */
 import { writeSync } from 'node:fs';
 import { SeededRng } from '../../src/raft/rng.js';
-import { LevelStorage } from '../../src/storage/level-storage.js';
-import { crashEntry, type CrashOp } from './crash-model.js';
+import { crashEntry, openCrashStorage, type CrashOp, type CrashStorageKind } from './crash-model.js';
 
-const [dir, seedArg] = process.argv.slice(2);
+const [dir, seedArg, kind] = process.argv.slice(2);
 const rng = new SeededRng(Number(seedArg));
-const s = await LevelStorage.open({ path: dir! });
+const s = await openCrashStorage((kind ?? 'level') as CrashStorageKind, dir!);
 
 function say(line: string): void {
   writeSync(1, `${line}\n`);

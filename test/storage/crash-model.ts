@@ -1,5 +1,5 @@
 import { EntryType, type Entry, type HardState } from '../../src/raft/entry.js';
-import type { LevelStorage } from '../../src/storage/level-storage.js';
+import type { Storage } from '../../src/storage/storage.js';
 
 /** One write of the crash child. */
 export type CrashOp =
@@ -23,7 +23,7 @@ export interface CrashModel {
 }
 
 /** Reads the model back from a storage, checking each entry's payload. */
-export function observeModel(s: LevelStorage): CrashModel {
+export function observeModel(s: Storage): CrashModel {
   const first = s.firstIndex();
   const last = s.lastIndex();
   const terms = new Map<number, number>();
@@ -58,4 +58,17 @@ export function applyOp(m: CrashModel, op: CrashOp): CrashModel {
 export function describeModel(m: CrashModel): string {
   const terms = [...m.terms.entries()].sort((a, b) => a[0] - b[0]).map(([i, t]) => `${i}:${t}`);
   return `hs=${JSON.stringify(m.hardState)} first=${m.first} snap=${m.snapIndex} log=[${terms.join(' ')}]`;
+}
+
+/** The storages the crash test runs against. */
+export type CrashStorageKind = 'level' | 'wal';
+
+/** Opens the storage of `kind` at `dir` (WalStorage with small segments, so crashes hit rolls and releases). */
+export async function openCrashStorage(kind: CrashStorageKind, dir: string): Promise<Storage & { recovery: unknown }> {
+  if (kind === 'level') {
+    const { LevelStorage } = await import('../../src/storage/level-storage.js');
+    return LevelStorage.open({ path: dir });
+  }
+  const { WalStorage } = await import('../../src/storage/wal/wal-storage.js');
+  return WalStorage.open({ dir, segmentSize: 8192 });
 }

@@ -3,16 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { SeededRng } from '../../src/raft/rng.js';
-import { LevelStorage } from '../../src/storage/level-storage.js';
-import { applyOp, describeModel, observeModel, type CrashModel, type CrashOp } from './crash-model.js';
+import { applyOp, describeModel, observeModel, openCrashStorage, type CrashModel, type CrashOp, type CrashStorageKind } from './crash-model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const KILLS = 10;
 const SEED = Number(process.env.CRASH_SEED ?? 20240611);
-const dir = mkdtempSync(join(tmpdir(), 'raftkit-crash-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const base = mkdtempSync(join(tmpdir(), 'raftkit-crash-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 interface ChildRun {
   /** The ops whose write resolved, in order. */
@@ -22,8 +21,8 @@ interface ChildRun {
 }
 
 /** Runs the child until it has reported `killAfter` resolved writes, then SIGKILLs it. */
-function runChild(seed: number, killAfter: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'crash-child.ts'), dir, String(seed)], {
+function runChild(kind: CrashStorageKind, dir: string, seed: number, killAfter: number): Promise<ChildRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'crash-child.ts'), dir, String(seed), kind], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run: ChildRun = { done: [], pending: undefined };
@@ -52,14 +51,16 @@ function runChild(seed: number, killAfter: number): Promise<ChildRun> {
   });
 }
 
+describe.each(['level', 'wal'] as const)('%s storage', (kind) => {
 test(`every resolved save survives ${KILLS} SIGKILLs of a writing process (seed ${SEED})`, async () => {
+  const dir = join(base, kind);
   const rng = new SeededRng(SEED);
   let model: CrashModel | undefined;
   let writes = 0;
   for (let kill = 0; kill < KILLS; kill++) {
-    const { done, pending } = await runChild(rng.nextUint32(), 5 + rng.nextInt(60));
+    const { done, pending } = await runChild(kind, dir, rng.nextUint32(), 5 + rng.nextInt(60));
     writes += done.length;
-    const s = await LevelStorage.open({ path: dir });
+    const s = await openCrashStorage(kind, dir);
     try {
       // The log loaded and checked every record (an open fails on a bad checksum), and no repair was needed.
       expect(s.recovery).toBeUndefined();
@@ -77,3 +78,4 @@ test(`every resolved save survives ${KILLS} SIGKILLs of a writing process (seed 
   }
   expect(writes).toBeGreaterThan(KILLS * 5);
 }, 30_000);
+});

@@ -1,32 +1,66 @@
 /**
- * A fixed-size set of small integers over a `Uint32Array`, with an incremental
- * 32-bit hash so the search can memoize "which operations are linearized" cheaply.
+ * The set of linearized operations of a search, over a `Uint32Array`, with an
+ * incremental 32-bit hash and compact snapshots for the configuration cache.
+ *
+ * Members `0 .. required - 1` are the operations that must be linearized, numbered in
+ * call order; members from `unknownBase` (the next multiple of 32) on are the
+ * unknown-outcome ones. Only required members are hashed: the cache looks configurations
+ * up by their required part and compares the unknown part by inclusion (see
+ * {@link LinearizedSet.covers}).
  *
  * The hash is Zobrist-style: each member contributes a pseudo-random word, XORed in on
  * `add` and out on `remove`, so it costs O(1) per change. Equal sets have equal hashes;
- * unequal sets may collide, so callers confirm with {@link Bitset.equals}.
+ * unequal sets may collide, so callers confirm with {@link LinearizedSet.matches}.
+ *
+ * Snapshots are compact because a just-in-time search linearizes operations roughly in
+ * call order: the required part is a run of full words, then a few partial ones, then
+ * empty words. A snapshot keeps only the partial window (from the first non-full word to
+ * the last non-empty one) and the unknown words.
  */
-export class Bitset {
+export class LinearizedSet {
   /** The words: bit `i % 32` of word `i >>> 5` is member `i`. */
   readonly words: Uint32Array;
-  /** The Zobrist hash of the current members. */
+  /** The Zobrist hash of the required members. */
   hash = 0;
+  /** The first member id of the unknown part (a multiple of 32). */
+  readonly unknownBase: number;
+  private readonly requiredWords: number;
+  private readonly lastWordMask: number;
+  /** A lower bound of the first required word that is not full. */
+  private lo = 0;
+  /** An upper bound (exclusive) of the last required word that is not empty. */
+  private hi = 0;
 
-  /** @param size - the number of possible members, `0 .. size - 1`. */
-  constructor(size: number) {
-    this.words = new Uint32Array((size + 31) >>> 5);
+  /**
+   * @param required - the number of operations that must be linearized.
+   * @param unknown - the number of unknown-outcome operations.
+   */
+  constructor(required: number, unknown: number) {
+    this.requiredWords = (required + 31) >>> 5;
+    this.unknownBase = this.requiredWords << 5;
+    this.words = new Uint32Array(this.requiredWords + ((unknown + 31) >>> 5));
+    const tail = required & 31;
+    this.lastWordMask = tail === 0 ? 0xffffffff : 2 ** tail - 1;
   }
 
   /** Adds `i` (which must not be a member). */
   add(i: number): void {
-    this.words[i >>> 5]! |= 1 << (i & 31);
-    this.hash ^= zobrist(i);
+    const w = i >>> 5;
+    this.words[w]! |= 1 << (i & 31);
+    if (i < this.unknownBase) {
+      this.hash ^= zobrist(i);
+      if (w >= this.hi) this.hi = w + 1;
+    }
   }
 
   /** Removes `i` (which must be a member). */
   remove(i: number): void {
-    this.words[i >>> 5]! &= ~(1 << (i & 31));
-    this.hash ^= zobrist(i);
+    const w = i >>> 5;
+    this.words[w]! &= ~(1 << (i & 31));
+    if (i < this.unknownBase) {
+      this.hash ^= zobrist(i);
+      if (w < this.lo) this.lo = w;
+    }
   }
 
   /** Whether `i` is a member. */
@@ -34,17 +68,61 @@ export class Bitset {
     return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0;
   }
 
-  /** Whether `words` (of the same length) holds exactly the same members. */
-  equals(words: Uint32Array): boolean {
-    const mine = this.words;
-    for (let w = 0; w < mine.length; w++) if (mine[w] !== words[w]) return false;
+  /** A compact copy of the current members, to keep in a cache. */
+  snapshot(): LinearizedSnapshot {
+    this.tighten();
+    const unknown = this.words.length > this.requiredWords ? this.words.slice(this.requiredWords) : undefined;
+    return { lo: this.lo, window: this.words.slice(this.lo, Math.max(this.lo, this.hi)), unknown };
+  }
+
+  /** Whether `s` has exactly the same required members. */
+  matches(s: LinearizedSnapshot): boolean {
+    this.tighten();
+    if (s.lo !== this.lo || s.window.length !== Math.max(0, this.hi - this.lo)) return false;
+    const { words } = this;
+    for (let w = 0; w < s.window.length; w++) if (words[this.lo + w] !== s.window[w]) return false;
     return true;
   }
 
-  /** A copy of the words, to keep in a cache. */
-  snapshot(): Uint32Array {
-    return this.words.slice();
+  /**
+   * Whether the unknown members of `s` are a subset of the current ones. A configuration
+   * that linearized fewer unknown operations (and the same required ones, in the same
+   * state) can do everything this one can, since unknown operations may be left out.
+   */
+  covers(s: LinearizedSnapshot): boolean {
+    if (s.unknown === undefined) return true;
+    const { words } = this;
+    const base = this.requiredWords;
+    for (let w = 0; w < s.unknown.length; w++) if ((s.unknown[w]! & ~words[base + w]!) !== 0) return false;
+    return true;
   }
+
+  /** Whether the current unknown members are a subset of those of `s`. */
+  coveredBy(s: LinearizedSnapshot): boolean {
+    if (s.unknown === undefined) return true;
+    const { words } = this;
+    const base = this.requiredWords;
+    for (let w = 0; w < s.unknown.length; w++) if ((words[base + w]! & ~s.unknown[w]!) !== 0) return false;
+    return true;
+  }
+
+  private tighten(): void {
+    const { words } = this;
+    const last = this.requiredWords - 1;
+    while (this.lo < this.requiredWords && words[this.lo] === (this.lo === last ? this.lastWordMask : 0xffffffff)) this.lo++;
+    if (this.hi < this.lo) this.hi = this.lo;
+    while (this.hi > this.lo && words[this.hi - 1] === 0) this.hi--;
+  }
+}
+
+/** A compact copy of a {@link LinearizedSet}: the partial window of the required part, and the unknown part. */
+export interface LinearizedSnapshot {
+  /** The first required word that is not full (all before it are). */
+  readonly lo: number;
+  /** The required words from `lo` to the last non-empty one (all after it are empty). */
+  readonly window: Uint32Array;
+  /** The unknown part's words, if there are unknown operations. */
+  readonly unknown: Uint32Array | undefined;
 }
 
 /** A fixed pseudo-random 32-bit word for member `i` (a SplitMix-style finalizer). */

@@ -1,9 +1,10 @@
 import { SearchBudget, type BudgetExhaustion } from './budget.js';
-import { findCounterexample } from './counterexample.js';
+import { findCounterexample, type Counterexample } from './counterexample.js';
 import { explainCounterexample } from './explain.js';
-import type { HistoryPartition, Model } from './model.js';
-import { outputOf, type Operation } from './operation.js';
-import { searchLinearization } from './search.js';
+import type { Model } from './model.js';
+import { toSearchOperation, type Operation } from './operation.js';
+import { prepareOperations, type Prepared } from './prepare.js';
+import { searchPrepared } from './search.js';
 import { validateHistory } from './validate.js';
 
 /** Options of {@link checkLinearizable}. Every limit is optional; by default the search is unbounded. */
@@ -25,11 +26,30 @@ export interface CheckOptions {
    */
   readonly now?: () => number;
   /**
-   * The most model steps spent shrinking a counterexample once a violation is found
-   * (on top of `maxSteps`, but within `timeLimit`). `0` skips shrinking and reports the
-   * whole failing partition. Default: 1 000 000.
+   * The most model steps spent shrinking a counterexample once a violation is found.
+   * Shrinking has a budget of its own: it never counts against `maxSteps` or
+   * `timeLimit`, and the verdict never depends on it. `0` skips shrinking and reports
+   * the failing partition cut at the violation. Default: 1 000 000.
    */
   readonly shrinkSteps?: number;
+  /**
+   * The most time shrinking may take, in the units of {@link CheckOptions.now}. When it
+   * runs out, the smallest counterexample found so far is reported with
+   * `shrink.complete: false`. Default: no limit (only `shrinkSteps`).
+   */
+  readonly shrinkTimeLimit?: number;
+}
+
+/** How far shrinking the counterexample got (see {@link CheckOptions.shrinkSteps}). */
+export interface ShrinkReport {
+  /** Whether shrinking ran to completion (the counterexample is then 1-minimal). */
+  readonly complete: boolean;
+  /** Model steps spent shrinking (including the cut at the first violation). */
+  readonly steps: number;
+  /** Operations in the failing partition, cut at the violation, before shrinking. */
+  readonly from: number;
+  /** Operations in the reported counterexample. */
+  readonly to: number;
 }
 
 /** The history is linearizable. */
@@ -58,6 +78,8 @@ export interface NotLinearizableResult<Input, Output> {
   readonly culprits: readonly Operation<Input, Output>[];
   /** Whether shrinking ran to completion (false when its budget ran out; the counterexample is still valid). */
   readonly minimal: boolean;
+  /** How far shrinking got, within its own budget. */
+  readonly shrink: ShrinkReport;
   /** A human-readable account with a timeline of `counterexample`. */
   readonly explanation: string;
   /** Model steps taken by the search (not counting shrinking). */
@@ -88,8 +110,12 @@ const DEFAULT_SHRINK_STEPS = 1_000_000;
  *
  * Failed operations are dropped (they did not take effect). Unknown ones may take
  * effect at any time after their call, with any output, or not at all. The history is
- * split with `model.partition` (if any) and each partition searched on its own
- * (P-compositionality), in order, stopping at the first failure.
+ * split with `model.partition` (if any); each partition is simplified by the model
+ * ({@link Model.simplify}) first, so a violation the model proves without searching
+ * (a read of a value nobody wrote) is found in any partition before a search starts.
+ * Then the partitions are searched one by one (P-compositionality: the history is
+ * linearizable iff every partition is), smallest first, stopping at the first failure.
+ * The verdict does not depend on the order in which `history` lists its operations.
  *
  * @throws {@link HistoryFormatError} if an operation is malformed.
  */
@@ -103,39 +129,58 @@ export function checkLinearizable<State, Input, Output>(
   const deadline = options.timeLimit === undefined ? Infinity : now() + options.timeLimit;
   const budget = new SearchBudget(options.maxSteps ?? Infinity, deadline, now);
   const live = history.filter((op) => op.outcome !== 'fail');
-  const partitions: readonly HistoryPartition<Input, Output>[] =
-    model.partition === undefined ? [{ key: '', operations: live }] : model.partition(live);
+  const partitions = [...(model.partition === undefined ? [{ key: '', operations: live }] : model.partition(live))].sort(
+    (a, b) => a.operations.length - b.operations.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
+
+  const prepared: Prepared<Input, Output>[] = [];
+  for (const { key, operations } of partitions) {
+    const ready = prepareOperations(model, operations.map(toSearchOperation));
+    if (ready.impossible) {
+      const op = operations[ready.index]!;
+      return violation(model, key, operations, { operations: [op], culprits: [op], minimal: true, steps: 0 }, budget.steps);
+    }
+    prepared.push(ready);
+  }
 
   let checked = 0;
-  for (const { key, operations } of partitions) {
-    const searchOps = operations.map((op) => ({
-      input: op.input,
-      output: outputOf(op),
-      call: op.call,
-      return: op.return,
-      required: op.outcome === 'ok',
-    }));
-    const verdict = searchLinearization(model, searchOps, budget);
-    if (verdict === 'linearizable') {
+  for (const [i, { key, operations }] of partitions.entries()) {
+    const ready = prepared[i]!;
+    if (ready.impossible) continue;
+    const { outcome, frontier } = searchPrepared(model, ready.operations, budget);
+    if (outcome === 'linearizable') {
       checked++;
       continue;
     }
-    if (verdict !== 'violation') {
-      return { ok: 'unknown', reason: verdict, partitionKey: key, partitionsChecked: checked, steps: budget.steps };
+    if (outcome !== 'violation') {
+      return { ok: 'unknown', reason: outcome, partitionKey: key, partitionsChecked: checked, steps: budget.steps };
     }
-    const shrinkBudget = new SearchBudget(options.shrinkSteps ?? DEFAULT_SHRINK_STEPS, deadline, now);
-    const found = findCounterexample(model, operations, shrinkBudget);
-    return {
-      ok: false,
-      partitionKey: key,
-      counterexample: found.operations,
-      culprits: found.culprits,
-      minimal: found.minimal,
-      explanation: explainCounterexample(model, key, found.operations, found.culprits, operations.length),
-      steps: budget.steps,
-    };
+    const shrinkNow = options.now ?? defaultNow;
+    const shrinkDeadline = options.shrinkTimeLimit === undefined ? Infinity : shrinkNow() + options.shrinkTimeLimit;
+    const shrinkBudget = new SearchBudget(options.shrinkSteps ?? DEFAULT_SHRINK_STEPS, shrinkDeadline, shrinkNow);
+    const found = findCounterexample(model, operations, shrinkBudget, frontier);
+    return violation(model, key, operations, found, budget.steps);
   }
   return { ok: true, partitions: partitions.length, steps: budget.steps };
+}
+
+function violation<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  key: string,
+  operations: readonly Operation<Input, Output>[],
+  found: Counterexample<Input, Output>,
+  steps: number,
+): NotLinearizableResult<Input, Output> {
+  return {
+    ok: false,
+    partitionKey: key,
+    counterexample: found.operations,
+    culprits: found.culprits,
+    minimal: found.minimal,
+    shrink: { complete: found.minimal, steps: found.steps, from: found.cutSize ?? found.operations.length, to: found.operations.length },
+    explanation: explainCounterexample(model, key, found.operations, found.culprits, operations.length),
+    steps,
+  };
 }
 
 function defaultNow(): number {

@@ -1,7 +1,7 @@
 import type { SearchBudget } from './budget.js';
 import type { Model } from './model.js';
-import { asUnknown, outputOf, type Operation } from './operation.js';
-import { searchLinearization, type SearchOperation, type SearchOutcome } from './search.js';
+import { asUnknown, toSearchOperation as toSearch, type Operation, type SearchOperation } from './operation.js';
+import { searchLinearization, type SearchOutcome } from './search.js';
 
 /**
  * A small non-linearizable sub-history, found by cutting the history at the first
@@ -14,6 +14,10 @@ export interface Counterexample<Input, Output> {
   readonly culprits: readonly Operation<Input, Output>[];
   /** Whether shrinking finished; false if its budget ran out first (the result is still a counterexample). */
   readonly minimal: boolean;
+  /** Model steps spent cutting and shrinking. */
+  readonly steps: number;
+  /** Operations in the history cut at the first violation, before shrinking. */
+  readonly cutSize?: number;
 }
 
 /** Per-search step allowance while shrinking, as a multiple of the sub-history's size. */
@@ -39,10 +43,29 @@ export function findCounterexample<State, Input, Output>(
   model: Model<State, Input, Output>,
   operations: readonly Operation<Input, Output>[],
   budget: SearchBudget,
+  frontier?: number,
 ): Counterexample<Input, Output> {
   const ops = [...operations].sort((a, b) => a.call - b.call);
-  const { kept, culprits } = cutAtFirstViolation(model, ops, budget);
-  return shrink(model, kept, culprits, budget);
+  const { kept, culprits } = cutAt(model, ops, budget, frontier) ?? cutAtFirstViolation(model, ops, budget);
+  const found = shrink(model, kept, culprits, budget);
+  return { ...found, steps: budget.steps, cutSize: kept.length + culprits.length };
+}
+
+/**
+ * The cut at the search's frontier (the return it could never get past), when that cut
+ * is confirmed to fail; `undefined` to fall back to the binary search.
+ */
+function cutAt<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  ops: readonly Operation<Input, Output>[],
+  budget: SearchBudget,
+  frontier: number | undefined,
+): { kept: Operation<Input, Output>[]; culprits: Operation<Input, Output>[] } | undefined {
+  if (frontier === undefined || !Number.isFinite(frontier)) return undefined;
+  const cut = prefixAt(ops, frontier);
+  if (cut.culprits.length === 0) return undefined;
+  const verdict = run(model, [...cut.kept, ...cut.culprits].map(toSearch), budget, ops.length);
+  return verdict === 'violation' ? cut : undefined;
 }
 
 function cutAtFirstViolation<State, Input, Output>(
@@ -135,7 +158,7 @@ function finish<Input, Output>(
   culprits: readonly Operation<Input, Output>[],
   minimal: boolean,
 ): Counterexample<Input, Output> {
-  return { operations: [...kept, ...culprits].sort((a, b) => a.call - b.call), culprits, minimal };
+  return { operations: [...kept, ...culprits].sort((a, b) => a.call - b.call), culprits, minimal, steps: 0 };
 }
 
 /** The operation with its real-time bounds removed: it may take effect at any point. */
@@ -150,10 +173,6 @@ function run<State, Input, Output>(
   size: number,
 ): SearchOutcome {
   return budget.within(Math.max(MIN_STEPS_PER_SEARCH, STEPS_PER_OP * size), (sub) =>
-    searchLinearization(model, ops, sub),
+    searchLinearization(model, ops, sub).outcome,
   );
-}
-
-function toSearch<Input, Output>(op: Operation<Input, Output>): SearchOperation<Input, Output> {
-  return { input: op.input, output: outputOf(op), call: op.call, return: op.return, required: op.outcome === 'ok' };
 }

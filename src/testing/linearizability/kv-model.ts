@@ -1,5 +1,6 @@
 import { formatValue } from './explain.js';
 import { partitionBy, type Model, type StepResult } from './model.js';
+import { simplifyByValues, type ValueView } from './simplify.js';
 
 /** A comparison of a key's current value (`null` when absent) with `value`, as in an etcd txn. */
 export interface KvCompare {
@@ -176,9 +177,65 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
     step: stepKv,
     hash: (state) => formatValue([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     partition: (operations) => partitionBy(operations, (input) => input.key),
+    isPure: isPureKv,
+    simplify: (operations) => simplifyByValues(operations, KV_VIEW),
     describeOperation: describeKvOperation,
   };
 }
+
+function isPureKv(input: KvInput, output: KvOutput | undefined): boolean {
+  switch (input.op) {
+    case 'get':
+      return true;
+    case 'put':
+      return false;
+    case 'delete':
+      return output?.op === 'delete' && !output.deleted;
+    case 'cas':
+      return output?.op === 'cas' && !output.swapped;
+    case 'txn': {
+      const readOnly = (ops: readonly KvTxnOp[]): boolean => ops.every((op) => op.op === 'get');
+      if (output?.op === 'txn') return readOnly(output.succeeded ? input.success : input.failure);
+      return readOnly(input.success) && readOnly(input.failure);
+    }
+  }
+}
+
+/** A value of one key, as {@link simplifyByValues} compares them: the key and the value in one string. */
+function keyed(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
+/**
+ * How KV operations write, observe and compare values. Absence (`null`) is the initial
+ * value of every key, so it is never "observed"; anything but put and get blocks drops.
+ */
+const KV_VIEW: ValueView<KvInput, KvOutput> = {
+  initial: undefined,
+  writes: (input) => {
+    if (input.op === 'put' || input.op === 'cas') return [keyed(input.key, input.value)];
+    if (input.op !== 'txn') return [];
+    return [...input.success, ...input.failure].flatMap((op) => (op.op === 'put' ? [keyed(input.key, op.value)] : []));
+  },
+  observed: (input, output) => {
+    if (input.op === 'get' && output.op === 'get') return output.value === null ? undefined : keyed(input.key, output.value);
+    if (input.op === 'cas' && output.op === 'cas') return output.swapped && input.expected !== null ? keyed(input.key, input.expected) : undefined;
+    if (input.op !== 'txn' || output.op !== 'txn') return undefined;
+    if (output.succeeded && input.compare.operator === 'equal' && input.compare.value !== null) return keyed(input.key, input.compare.value);
+    // A get before any write of the branch shows the value the transaction started from.
+    const first = output.results[0];
+    return first?.op === 'get' && first.value !== null ? keyed(input.key, first.value) : undefined;
+  },
+  mentions: (input) => {
+    if (input.op === 'cas' && input.expected !== null) return [keyed(input.key, input.expected)];
+    if (input.op === 'txn' && input.compare.value !== null) return [keyed(input.key, input.compare.value)];
+    return [];
+  },
+  blindWrite: (input) => input.op === 'put',
+  blocksDrops: (input) => input.op !== 'put' && input.op !== 'get',
+  ordersValues: (input) => input.op === 'txn' && (input.compare.operator === 'less' || input.compare.operator === 'greater'),
+  rename: (input, like) => (input.op === 'put' && like.op === 'put' && input.key === like.key ? { op: 'put', key: input.key, value: like.value } : input),
+};
 
 function stepKv(state: KvState, input: KvInput, output: KvOutput | undefined): StepResult<KvState> {
   if (output !== undefined && output.op !== input.op) return { ok: false };

@@ -1,4 +1,4 @@
-import type { Operation } from './operation.js';
+import type { Operation, SearchOperation } from './operation.js';
 
 /**
  * A {@link StepResult} saying the operation's output is possible.
@@ -25,6 +25,27 @@ export interface StepRejected {
  * @template State - the model's state.
  */
 export type StepResult<State> = StepAccepted<State> | StepRejected;
+
+/**
+ * What {@link Model.simplify} returns: either an equivalent, smaller list of search
+ * operations, or the index of a required operation that no order can explain.
+ *
+ * @template Input - what a client asks for.
+ * @template Output - what a client observes.
+ */
+export type Simplified<Input, Output> =
+  | {
+      /** Discriminant: the operations were simplified. */
+      readonly impossible: false;
+      /** Operations equivalent to the input ones (the history is linearizable iff these are). */
+      readonly operations: readonly SearchOperation<Input, Output>[];
+    }
+  | {
+      /** Discriminant: the history cannot be linearizable. */
+      readonly impossible: true;
+      /** The index (in the input) of a required operation whose output no order of the others can produce. */
+      readonly index: number;
+    };
 
 /** One independent sub-history of a partitioned history (for example, all operations on one key). */
 export interface HistoryPartition<Input, Output> {
@@ -68,6 +89,21 @@ export interface Model<State, Input, Output> {
    * the partitions in a stable order.
    */
   partition?(operations: readonly Operation<Input, Output>[]): readonly HistoryPartition<Input, Output>[];
+  /**
+   * Optional: whether the operation, with this output (`undefined` when unknown), leaves
+   * every state in which `step` accepts it unchanged (a read, a compare-and-set that
+   * reports no swap). The search then linearizes such an operation as soon as it can,
+   * without branching, since moving it earlier never hurts; unknown ones are dropped.
+   * Returning `true` wrongly makes verdicts wrong; omitting the method is always safe.
+   */
+  isPure?(input: Input, output: Output | undefined): boolean;
+  /**
+   * Optional, sound simplification of (one partition of) a history before the search:
+   * for example, dropping unknown writes whose value nobody can observe, requiring an
+   * unknown write by the time its value is first read, or proving that a read of a value
+   * nobody writes is impossible. The result must be linearizable exactly when the input is.
+   */
+  simplify?(operations: readonly SearchOperation<Input, Output>[]): Simplified<Input, Output>;
   /** Optional one-line rendering of an operation; `output` is `undefined` when unknown. */
   describeOperation?(input: Input, output: Output | undefined): string;
 }

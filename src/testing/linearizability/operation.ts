@@ -72,3 +72,28 @@ export function outputOf<Input, Output>(op: Operation<Input, Output>): Output | 
 export function asUnknown<Input, Output>(op: Operation<Input, Output>): UnknownOperation<Input> {
   return { clientId: op.clientId, op: op.op, input: op.input, call: op.call, outcome: 'unknown', return: Infinity };
 }
+
+/**
+ * One operation as the search sees it: times, input, output, and whether it must be
+ * linearized. Unknown-outcome operations have `required: false`: the search may
+ * linearize them anywhere after their call, or leave them out. A model's
+ * `simplify` (see `Model`) may make one required, with a finite `return`, when it proves
+ * the operation must have taken effect by then.
+ */
+export interface SearchOperation<Input, Output> {
+  /** What the client asked for. */
+  readonly input: Input;
+  /** What the client saw, or `undefined` when unknown (the model must accept any output). */
+  readonly output: Output | undefined;
+  /** The call time. */
+  readonly call: number;
+  /** The latest time the operation may take effect (may be `Infinity`); ignored when `required` is false. */
+  readonly return: number;
+  /** Whether the operation definitely took effect and so must appear in the linearization. */
+  readonly required: boolean;
+}
+
+/** The operation as the search sees it: unknown ones are not required. */
+export function toSearchOperation<Input, Output>(op: Operation<Input, Output>): SearchOperation<Input, Output> {
+  return { input: op.input, output: outputOf(op), call: op.call, return: op.return, required: op.outcome === 'ok' };
+}

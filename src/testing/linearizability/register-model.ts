@@ -1,5 +1,6 @@
 import { formatValue } from './explain.js';
 import type { Model, StepResult } from './model.js';
+import { simplifyByValues, type ValueView } from './simplify.js';
 
 /** A value a register holds: any JSON primitive, compared with `===`. */
 export type RegisterValue = string | number | boolean | null;
@@ -73,7 +74,26 @@ export function registerModel(options: RegisterModelOptions = {}): Model<Registe
     init: () => initial,
     step: stepRegister,
     hash: (state) => formatValue(state),
+    isPure: (input, output) => input.op === 'read' || (output?.op === 'cas' && !output.swapped),
+    simplify: (operations) => simplifyByValues(operations, registerView(initial)),
     describeOperation: describeRegisterOperation,
+  };
+}
+
+/** How register operations write, observe and compare values (for {@link simplifyByValues}). */
+function registerView(initial: RegisterValue): ValueView<RegisterInput, RegisterOutput> {
+  return {
+    initial,
+    writes: (input) => (input.op === 'read' ? [] : [input.value]),
+    observed: (input, output) => {
+      if (output.op === 'read' && input.op === 'read') return output.value;
+      return output.op === 'cas' && input.op === 'cas' && output.swapped ? input.expected : undefined;
+    },
+    mentions: (input) => (input.op === 'cas' ? [input.expected] : []),
+    blindWrite: (input) => input.op === 'write',
+    blocksDrops: (input, output) => input.op === 'cas' && output?.op === 'cas' && !output.swapped,
+    ordersValues: () => false,
+    rename: (input, like) => (input.op === 'write' && like.op === 'write' ? { op: 'write', value: like.value } : input),
   };
 }
 

@@ -1,35 +1,34 @@
-import { Bitset } from './bitset.js';
+import { LinearizedSet, type LinearizedSnapshot } from './bitset.js';
 import type { BudgetExhaustion, SearchBudget } from './budget.js';
+import { formatValue } from './explain.js';
 import type { Model } from './model.js';
-
-/**
- * One operation as the search sees it: times, input, output, and whether it must be
- * linearized. Unknown-outcome operations have `required: false` and no return event;
- * the search may linearize them anywhere after their call, or leave them out.
- */
-export interface SearchOperation<Input, Output> {
-  /** What the client asked for. */
-  readonly input: Input;
-  /** What the client saw, or `undefined` when unknown (the model must accept any output). */
-  readonly output: Output | undefined;
-  /** The call time. */
-  readonly call: number;
-  /** The return time (may be `Infinity`); ignored when `required` is false. */
-  readonly return: number;
-  /** Whether the operation definitely took effect and so must appear in the linearization. */
-  readonly required: boolean;
-}
+import type { SearchOperation } from './operation.js';
+import { prepareOperations } from './prepare.js';
 
 /** The verdict of one search. */
 export type SearchOutcome = 'linearizable' | 'violation' | BudgetExhaustion;
 
+/** What {@link searchLinearization} found. */
+export interface SearchResult {
+  /** The verdict. */
+  readonly outcome: SearchOutcome;
+  /**
+   * On a violation: the return time the search could never get past. The history cut
+   * there (operations returning by then required, the ones still running unknown) is
+   * the shortest non-linearizable prefix. `-Infinity` otherwise.
+   */
+  readonly frontier: number;
+  /** On a violation the model proved without searching: the index (in the input) of the impossible operation. */
+  readonly impossible?: number;
+}
+
 const NIL = -1;
 
 /**
- * The call/return events of a history as a doubly linked list in time order (calls
- * before returns at equal times, so touching intervals count as concurrent). Linearizing
- * an operation "lifts" its call and return out of the list; backtracking puts them back
- * in the reverse order (dancing links), so both are O(1).
+ * The call/return events of the required operations as a doubly linked list in time
+ * order (calls before returns at equal times, so touching intervals count as concurrent).
+ * Linearizing an operation lifts its call and return out of the list; backtracking puts
+ * them back in the reverse order (dancing links), so both are O(1).
  */
 class EventList {
   /** `next[e]`/`prev[e]` link event `e`; index `head` is the sentinel. */
@@ -37,75 +36,69 @@ class EventList {
   readonly prev: Int32Array;
   /** The operation of event `e`. */
   readonly opOf: Int32Array;
-  /** For a call event: its return event, or `NIL` if the operation has none; `NIL` for return events. */
-  readonly returnOf: Int32Array;
   /** Whether event `e` is a call. */
   readonly isCall: Uint8Array;
+  /** The time of event `e`. */
+  readonly time: Float64Array;
+  /** The call event of operation `i`, and its return event. */
+  readonly callOf: Int32Array;
+  readonly returnOf: Int32Array;
   readonly head: number;
 
   constructor(ops: readonly SearchOperation<unknown, unknown>[]) {
-    const times: number[] = [];
-    const opOf: number[] = [];
-    const isCall: number[] = [];
-    ops.forEach((op, i) => {
-      times.push(op.call);
-      opOf.push(i);
-      isCall.push(1);
-      if (op.required) {
-        times.push(op.return);
-        opOf.push(i);
-        isCall.push(0);
-      }
-    });
-    const order = times.map((_, e) => e);
-    order.sort((a, b) => compareTimes(times[a]!, times[b]!) || isCall[b]! - isCall[a]! || opOf[a]! - opOf[b]!);
-    const count = order.length;
+    const count = ops.length * 2;
+    const order = Array.from({ length: count }, (_, e) => e);
+    const t = (e: number): number => (e & 1 ? ops[e >> 1]!.return : ops[e >> 1]!.call);
+    // Even raw events are calls, odd ones returns; ties: calls first, then by operation.
+    order.sort((a, b) => compareTimes(t(a), t(b)) || (a & 1) - (b & 1) || (a >> 1) - (b >> 1));
     this.head = count;
     this.next = new Int32Array(count + 1).fill(NIL);
     this.prev = new Int32Array(count + 1).fill(NIL);
     this.opOf = new Int32Array(count);
     this.isCall = new Uint8Array(count);
-    this.returnOf = new Int32Array(count).fill(NIL);
-    const callEvent = new Int32Array(ops.length);
+    this.time = new Float64Array(count);
+    this.callOf = new Int32Array(ops.length);
+    this.returnOf = new Int32Array(ops.length);
     let last = this.head;
-    order.forEach((original, e) => {
-      this.opOf[e] = opOf[original]!;
-      this.isCall[e] = isCall[original]!;
-      if (isCall[original] === 1) callEvent[opOf[original]!] = e;
-      else this.returnOf[callEvent[opOf[original]!]!] = e;
+    order.forEach((raw, e) => {
+      const op = raw >> 1;
+      this.opOf[e] = op;
+      this.time[e] = t(raw);
+      if ((raw & 1) === 0) {
+        this.isCall[e] = 1;
+        this.callOf[op] = e;
+      } else this.returnOf[op] = e;
       this.next[last] = e;
       this.prev[e] = last;
       last = e;
     });
   }
 
-  /** Unlinks call event `e` and its return event. */
-  lift(e: number): void {
-    this.unlink(e);
-    const r = this.returnOf[e]!;
-    if (r !== NIL) this.unlink(r);
+  /** Unlinks operation `i`'s call and return events. */
+  lift(i: number): void {
+    unlink(this.next, this.prev, this.callOf[i]!);
+    unlink(this.next, this.prev, this.returnOf[i]!);
   }
 
-  /** Relinks call event `e` and its return event; the exact inverse of the last `lift`. */
-  unlift(e: number): void {
-    const r = this.returnOf[e]!;
-    if (r !== NIL) this.relink(r);
-    this.relink(e);
+  /** Relinks operation `i`'s events; the exact inverse of the last `lift`. */
+  unlift(i: number): void {
+    relink(this.next, this.prev, this.returnOf[i]!);
+    relink(this.next, this.prev, this.callOf[i]!);
   }
+}
 
-  private unlink(e: number): void {
-    const p = this.prev[e]!;
-    const n = this.next[e]!;
-    this.next[p] = n;
-    if (n !== NIL) this.prev[n] = p;
-  }
+function unlink(next: Int32Array, prev: Int32Array, e: number): void {
+  const p = prev[e]!;
+  const n = next[e]!;
+  next[p] = n;
+  if (n !== NIL) prev[n] = p;
+}
 
-  private relink(e: number): void {
-    const p = this.prev[e]!;
-    const n = this.next[e]!;
-    this.next[p] = e;
-    if (n !== NIL) this.prev[n] = e;
-  }
+function relink(next: Int32Array, prev: Int32Array, e: number): void {
+  const p = prev[e]!;
+  const n = next[e]!;
+  next[p] = e;
+  if (n !== NIL) prev[n] = e;
 }
 
 /** Orders times, including `-Infinity`/`Infinity` (whose difference would be NaN). */
@@ -114,96 +107,312 @@ function compareTimes(a: number, b: number): number {
 }
 
 /**
- * Memo of configurations already explored: (set of linearized operations, model
- * state). Reaching a configuration twice cannot lead anywhere new, so the search prunes it.
+ * Numbers model states by their hash (and {@link Model.equal}, when given), so the
+ * configuration cache compares small integers instead of strings.
  */
-class ConfigurationCache<State> {
-  private readonly slots = new Map<string, { words: Uint32Array; state: State }[]>();
+class StateTable<State> {
+  private readonly ids = new Map<string, { state: State; id: number }[]>();
+  private count = 0;
+  private readonly hash: (s: State) => string;
   private readonly equal: ((a: State, b: State) => boolean) | undefined;
 
-  constructor(equal: ((a: State, b: State) => boolean) | undefined) {
+  constructor(hash: (s: State) => string, equal: ((a: State, b: State) => boolean) | undefined) {
+    this.hash = hash;
     this.equal = equal;
   }
 
-  /** Records the configuration; returns false if it was already there. */
-  add(linearized: Bitset, stateHash: string, state: State): boolean {
-    const key = `${linearized.hash}:${stateHash}`;
+  idOf(state: State): number {
+    const h = this.hash(state);
+    let list = this.ids.get(h);
+    if (list === undefined) {
+      list = [];
+      this.ids.set(h, list);
+    }
+    for (const entry of list) if (this.equal === undefined || entry.state === state || this.equal(entry.state, state)) return entry.id;
+    list.push({ state, id: this.count });
+    return this.count++;
+  }
+}
+
+/** One cached configuration: its state id and linearized set. */
+interface Slot {
+  readonly sid: number;
+  readonly snap: LinearizedSnapshot;
+}
+
+/**
+ * Memo of configurations already explored: (linearized set, model state). Reaching a
+ * configuration again cannot lead anywhere new, and neither can one with the same
+ * required operations and state but more unknown operations linearized (it has fewer
+ * options left), so the search prunes both.
+ */
+class ConfigurationCache {
+  private readonly slots = new Map<number, Slot[]>();
+
+  private keyOf(set: LinearizedSet, sid: number): number {
+    return (set.hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
+  }
+
+  /** Records the configuration; returns false if it (or one that covers it) was already there. */
+  add(set: LinearizedSet, sid: number): boolean {
+    const key = this.keyOf(set, sid);
     let bucket = this.slots.get(key);
     if (bucket === undefined) {
       bucket = [];
       this.slots.set(key, bucket);
     }
+    let stale = 0;
     for (const slot of bucket) {
-      if (linearized.equals(slot.words) && (this.equal === undefined || this.equal(slot.state, state))) return false;
+      if (slot.sid !== sid || !set.matches(slot.snap)) continue;
+      if (set.covers(slot.snap)) return false;
+      if (set.coveredBy(slot.snap)) stale++;
     }
-    bucket.push({ words: linearized.snapshot(), state });
+    // Keep each (required set, state) an antichain of unknown sets: drop the ones this configuration covers.
+    if (stale > 0) bucket = this.prune(bucket, set, sid);
+    bucket.push({ sid, snap: set.snapshot() });
     return true;
+  }
+
+  private prune(bucket: Slot[], set: LinearizedSet, sid: number): Slot[] {
+    const kept = bucket.filter((slot) => slot.sid !== sid || !set.matches(slot.snap) || !set.coveredBy(slot.snap));
+    this.slots.set(this.keyOf(set, sid), kept);
+    return kept;
   }
 }
 
 /**
- * Decides whether `ops` is linearizable with respect to `model`, by Wing & Gong's
- * search with Lowe's just-in-time linearization and memoization (as Porcupine and
- * Knossos do).
+ * Decides whether `ops` is linearizable with respect to `model`: Wing & Gong's search
+ * with Lowe's just-in-time linearization and state caching (as Porcupine and Knossos
+ * do), after {@link prepareOperations} (the model's simplification, canonical order).
  *
- * The search walks the event list from the front. At a call event it tries to
- * linearize that operation now: if the model accepts its output and the resulting
- * configuration is new, it lifts the operation out of the list, pushes the old state,
- * and restarts from the front. At a return event of an operation not yet linearized
- * (or at the end of the list) it has failed to place that operation in time, so it
- * pops the last choice and tries the next candidate after it. It succeeds as soon as
- * every required operation is linearized, and fails when it must backtrack with an
- * empty stack. The stack is explicit: histories can be far deeper than the JS stack.
+ * At each configuration the candidates are the operations called before the first
+ * pending return. They are tried in three phases: (A) pure operations
+ * ({@link Model.isPure}), which are linearized as soon as the model accepts them, with no
+ * alternative explored, since moving a state-preserving operation earlier never breaks a
+ * linearization; (B) the other required operations, in call order; (C) unknown-outcome
+ * operations, last, since they are never needed to get past a return unless they write
+ * what some required operation needs. Linearizing one lifts it out of the event list,
+ * pushes the old state, and restarts at (A); running out of candidates pops the last
+ * choice and tries the next one after it. The stack is explicit: histories can be far
+ * deeper than the JS stack.
  */
 export function searchLinearization<State, Input, Output>(
   model: Model<State, Input, Output>,
+  input: readonly SearchOperation<Input, Output>[],
+  budget: SearchBudget,
+): SearchResult {
+  const prepared = prepareOperations(model, input);
+  if (prepared.impossible) return { outcome: 'violation', frontier: input[prepared.index]!.return, impossible: prepared.index };
+  return searchPrepared(model, prepared.operations, budget);
+}
+
+/** {@link searchLinearization} over operations {@link prepareOperations} already readied. */
+export function searchPrepared<State, Input, Output>(
+  model: Model<State, Input, Output>,
   ops: readonly SearchOperation<Input, Output>[],
   budget: SearchBudget,
-): SearchOutcome {
-  let remaining = 0;
-  for (const op of ops) if (op.required) remaining++;
-  if (remaining === 0) return 'linearizable';
+): SearchResult {
+  const req = ops.filter((op) => op.required);
+  const unk = ops.filter((op) => !op.required);
+  if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
+  return new Search(model, req, unk, budget).run();
+}
 
-  const events = new EventList(ops);
-  const { next, opOf, isCall, head } = events;
-  const linearized = new Bitset(ops.length);
-  const cache = new ConfigurationCache<State>(model.equal?.bind(model));
-  const stackEvent: number[] = [];
-  const stackState: State[] = [];
-  let state = model.init();
-  let e = next[head]!;
+/** One run of the search over prepared operations; see {@link searchLinearization}. */
+class Search<State, Input, Output> {
+  private readonly events: EventList;
+  private readonly set: LinearizedSet;
+  private readonly cache = new ConfigurationCache();
+  private readonly states: StateTable<State>;
+  private readonly pure: Uint8Array;
+  /** The unknown operations not linearized, as a linked list in call order; index `unk.length` is the sentinel. */
+  private readonly unkNext: Int32Array;
+  private readonly unkPrev: Int32Array;
+  private readonly base: number;
+  /**
+   * For unknown operation `j`: the previous unknown one with the same input, or NIL.
+   * Identical unknown operations are interchangeable, and the earlier-called one can
+   * stand in for a later one, so they are linearized in call order only.
+   */
+  private readonly prevSame: Int32Array;
+  /**
+   * For required operation `i`: the previous one with the same input and output that
+   * also returns no later, or NIL. Such a twin can take the earlier place of the two in
+   * any linearization, so it is linearized first.
+   */
+  private readonly prevSameReq: Int32Array;
+  private readonly stackOp: number[] = [];
+  private readonly stackState: State[] = [];
+  private readonly stackSid: number[] = [];
+  /** 0: forced (phase A), 1: a required choice (phase B), 2: an unknown choice (phase C). */
+  private readonly stackPhase: number[] = [];
+  private readonly stackLimit: number[] = [];
+  /** For a choice: the candidates of its configuration (phase B), and its index among them. */
+  private readonly stackCands: number[][] = [];
+  private readonly stackK: number[] = [];
+  private state: State;
+  private sid: number;
+  private remaining: number;
+  private readonly model: Model<State, Input, Output>;
+  private readonly req: readonly SearchOperation<Input, Output>[];
+  private readonly unk: readonly SearchOperation<Input, Output>[];
+  private readonly budget: SearchBudget;
 
-  for (;;) {
-    if (e !== NIL && isCall[e] === 1) {
-      const stop = budget.charge();
-      if (stop !== undefined) return stop;
-      const id = opOf[e]!;
-      const op = ops[id]!;
-      const result = model.step(state, op.input, op.output);
-      if (result.ok) {
-        linearized.add(id);
-        if (cache.add(linearized, model.hash(result.state), result.state)) {
-          stackEvent.push(e);
-          stackState.push(state);
-          state = result.state;
-          events.lift(e);
-          if (op.required && --remaining === 0) return 'linearizable';
-          e = next[head]!;
+  constructor(
+    model: Model<State, Input, Output>,
+    req: readonly SearchOperation<Input, Output>[],
+    unk: readonly SearchOperation<Input, Output>[],
+    budget: SearchBudget,
+  ) {
+    this.model = model;
+    this.req = req;
+    this.unk = unk;
+    this.budget = budget;
+    this.events = new EventList(req);
+    this.set = new LinearizedSet(req.length, unk.length);
+    this.base = this.set.unknownBase;
+    this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
+    this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
+    const n = unk.length;
+    this.unkNext = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL));
+    this.unkPrev = Int32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? n : i === n ? NIL : i - 1));
+    this.prevSame = twins(unk, () => true);
+    this.prevSameReq = twins(req, (a, b) => a.return <= b.return);
+    this.state = model.init();
+    this.sid = this.states.idOf(this.state);
+    this.remaining = req.length;
+  }
+
+  run(): SearchResult {
+    const { next, isCall, opOf, time, head } = this.events;
+    const { unkNext, pure, req } = this;
+    const sentinel = this.unk.length;
+    const byDeadline = (a: number, b: number): number => compareTimes(req[a]!.return, req[b]!.return) || a - b;
+    let frontier = -Infinity;
+    for (;;) {
+      // Phase A: force the first pure candidate the model accepts; collect the others.
+      let cands: number[] = [];
+      let dead = false;
+      let forced = false;
+      let e = next[head]!;
+      for (; e !== NIL && isCall[e] === 1; e = next[e]!) {
+        const id = opOf[e]!;
+        if (pure[id] === 0) {
+          cands.push(id);
           continue;
         }
-        linearized.remove(id);
+        const r = this.attempt(id, 0, cands, 0, 0);
+        if (typeof r === 'string') return { outcome: r, frontier };
+        // A forced operation that leads only to a configuration already explored: so does this one.
+        dead = r === SEEN;
+        forced = r === PUSHED;
+        if (dead || forced) break;
       }
-      e = next[e]!;
-      continue;
+      if (forced) {
+        if (this.remaining === 0) return { outcome: 'linearizable', frontier };
+        continue;
+      }
+      let limit = e === NIL ? Infinity : time[e]!;
+      if (!dead && limit > frontier) frontier = limit;
+      // Phase B: the other required candidates, earliest deadline first; phase C: unknown ones.
+      cands.sort(byDeadline);
+      let k = 0;
+      let u = dead ? NIL : unkNext[sentinel]!;
+      if (dead) k = cands.length;
+      for (;;) {
+        let r: number | BudgetExhaustion = REJECTED;
+        if (k < cands.length) {
+          const id = cands[k]!;
+          const twin = this.prevSameReq[id]!;
+          if (twin === NIL || this.set.has(twin)) r = this.attempt(id, 1, cands, k, limit);
+          k++;
+        } else if (u !== NIL && this.unk[u]!.call <= limit) {
+          const twin = this.prevSame[u]!;
+          if (twin === NIL || this.set.has(this.base + twin)) r = this.attempt(this.base + u, 2, cands, k, limit);
+          u = unkNext[u]!;
+        } else {
+          // Out of candidates: undo choices until one has a next candidate.
+          const popped = this.popChoice();
+          if (popped === undefined) return { outcome: 'violation', frontier };
+          ({ cands, k, limit } = popped);
+          u = popped.phase === 1 ? unkNext[sentinel]! : unkNext[popped.id - this.base]!;
+          if (popped.phase === 1) k++;
+          continue;
+        }
+        if (typeof r === 'string') return { outcome: r, frontier };
+        if (r === PUSHED) break;
+      }
+      if (this.remaining === 0) return { outcome: 'linearizable', frontier };
     }
-    // A return event of an operation we failed to linearize, or the end of the list: backtrack.
-    const back = stackEvent.pop();
-    if (back === undefined) return 'violation';
-    state = stackState.pop()!;
-    const id = opOf[back]!;
-    linearized.remove(id);
-    if (ops[id]!.required) remaining++;
-    events.unlift(back);
-    e = next[back]!;
+  }
+
+  /** Tries to linearize operation `id` now: PUSHED, REJECTED by the model, SEEN before, or why the budget stopped it. */
+  private attempt(id: number, phase: number, cands: number[], k: number, limit: number): number | BudgetExhaustion {
+    const stop = this.budget.charge();
+    if (stop !== undefined) return stop;
+    const op = id < this.base ? this.req[id]! : this.unk[id - this.base]!;
+    const result = this.model.step(this.state, op.input, op.output);
+    if (!result.ok) return REJECTED;
+    const sid = result.state === this.state ? this.sid : this.states.idOf(result.state);
+    this.set.add(id);
+    if (!this.cache.add(this.set, sid)) {
+      this.set.remove(id);
+      return SEEN;
+    }
+    this.stackOp.push(id);
+    this.stackState.push(this.state);
+    this.stackSid.push(this.sid);
+    this.stackPhase.push(phase);
+    this.stackCands.push(cands);
+    this.stackK.push(k);
+    this.stackLimit.push(limit);
+    this.state = result.state;
+    this.sid = sid;
+    if (id < this.base) {
+      this.events.lift(id);
+      this.remaining--;
+    } else unlink(this.unkNext, this.unkPrev, id - this.base);
+    return PUSHED;
+  }
+
+  /** Undoes choices back to the last one that was not forced; returns it, or `undefined` when there is none. */
+  private popChoice(): { id: number; phase: number; cands: number[]; k: number; limit: number } | undefined {
+    for (;;) {
+      const id = this.stackOp.pop();
+      if (id === undefined) return undefined;
+      this.state = this.stackState.pop()!;
+      this.sid = this.stackSid.pop()!;
+      this.set.remove(id);
+      if (id < this.base) {
+        this.events.unlift(id);
+        this.remaining++;
+      } else relink(this.unkNext, this.unkPrev, id - this.base);
+      const phase = this.stackPhase.pop()!;
+      const cands = this.stackCands.pop()!;
+      const k = this.stackK.pop()!;
+      const limit = this.stackLimit.pop()!;
+      if (phase !== 0) return { id, phase, cands, k, limit };
+    }
   }
 }
+
+/**
+ * For each operation (in call order), the previous one with the same input and output
+ * for which `before(previous, op)` holds, or NIL: interchangeable operations.
+ */
+function twins<Input, Output>(
+  ops: readonly SearchOperation<Input, Output>[],
+  before: (a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>) => boolean,
+): Int32Array {
+  const last = new Map<string, number>();
+  return Int32Array.from(ops, (op, i) => {
+    const key = `${formatValue(op.input)}\u0000${formatValue(op.output)}`;
+    const prev = last.get(key);
+    last.set(key, i);
+    return prev !== undefined && before(ops[prev]!, op) ? prev : NIL;
+  });
+}
+
+const PUSHED = 0;
+const REJECTED = 1;
+const SEEN = 2;

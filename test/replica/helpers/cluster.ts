@@ -5,7 +5,7 @@ import type { ReplicaEvents } from '../../../src/replica/events.js';
 import type { ReplicaOptions } from '../../../src/replica/options.js';
 import type { Command, StateMachine, StateMachineSnapshot } from '../../../src/replica/state-machine.js';
 import type { PeerAddress } from '../../../src/replica/membership.js';
-import { InProcessNetwork, type InProcessNetworkOptions } from '../../../src/transport/in-process.js';
+import { InProcessNetwork, type InProcessNetworkOptions, type InProcessTransportOptions } from '../../../src/transport/in-process.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -111,6 +111,8 @@ export class Cluster {
   readonly machines = new Map<number, KvMachine>();
   readonly replicas = new Map<number, Replica<number>>();
   private readonly defaults: TestOptions;
+  /** Options of the transports created from now on (for example a small `maxFrameSize`). */
+  transportOptions: InProcessTransportOptions = {};
 
   constructor(defaults: TestOptions = {}, network: InProcessNetworkOptions = {}) {
     this.defaults = defaults;
@@ -118,8 +120,9 @@ export class Cluster {
   }
 
   /** Starts `ids` as a new cluster and waits for a leader. */
-  static async create(ids: number[], defaults: TestOptions = {}): Promise<Cluster> {
+  static async create(ids: number[], defaults: TestOptions = {}, transportOptions: InProcessTransportOptions = {}): Promise<Cluster> {
     const c = new Cluster(defaults);
+    c.transportOptions = transportOptions;
     const peers = ids.map((id) => ({ id, address: addr(id) }));
     await Promise.all(ids.map((id) => c.start(id, { peers })));
     await c.waitLeader();
@@ -141,7 +144,7 @@ export class Cluster {
       ...extra,
       id,
       storage,
-      transport: this.network.transport(id),
+      transport: this.network.transport(id, this.transportOptions),
       stateMachine: sm,
     });
     this.replicas.set(id, r);

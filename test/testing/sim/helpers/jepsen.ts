@@ -38,6 +38,8 @@ export interface JepsenOptions {
 export interface JepsenResult {
   seed: number;
   check: CheckResult<unknown, unknown>;
+  /** The recorded client history (register or KV operations, by `kind`). */
+  history: readonly Operation<unknown, unknown>[];
   /** Acknowledged writes missing on a member at the end: `member:opId`. */
   missing: string[];
   /** Members whose final state differs from the leader's. */
@@ -169,6 +171,7 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
   return {
     seed: o.seed,
     check: check as CheckResult<unknown, unknown>,
+    history,
     missing,
     diverged,
     duplicates,

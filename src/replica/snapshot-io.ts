@@ -1,0 +1,131 @@
+import { RaftkitError } from '../errors.js';
+import type { Snapshot } from '../raft/entry.js';
+import type { LogStorage } from '../raft/log-storage.js';
+import type { Message } from '../raft/messages.js';
+import { decodeSnapshotRef, supportsSnapshotStaging } from '../storage/snapshot-ref.js';
+import type { SnapshotStreams, Storage } from '../storage/storage.js';
+import type { Transport } from '../transport/transport.js';
+import { decodeSnapshotPayload, decodeSnapshotPayloadStream, joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+
+/**
+ * Where a replica's snapshot data is resolved between references and bytes (see
+ * `storage/snapshot-ref.ts`): the core's view of the storage, sending, receiving and opening
+ * snapshots. A snapshot whose data is a reference has its bytes only in the storage's chunks;
+ * each function here reads them chunk by chunk, or joins them where the other side needs one
+ * buffer (a transport or state machine that does not stream).
+ * @module
+ */
+
+/**
+ * The storage as the Raft core sees it: with `streamed` (and a storage that stages snapshots),
+ * `snapshot()` returns the current snapshot with a reference as data, so that the leader's
+ * `MsgSnap` never carries the whole state; otherwise the storage itself.
+ */
+export function coreStorage(storage: Storage, streamed: boolean): LogStorage {
+  if (!streamed || !supportsSnapshotStaging(storage)) return storage;
+  return {
+    initialState: () => storage.initialState(),
+    entries: (lo, hi, maxSize) => storage.entries(lo, hi, maxSize),
+    term: (i) => storage.term(i),
+    firstIndex: () => storage.firstIndex(),
+    lastIndex: () => storage.lastIndex(),
+    snapshot: () => storage.snapshotRef(),
+  };
+}
+
+/** The metadata of the storage's current snapshot, without loading its data where the storage can avoid it. */
+export function currentSnapshot(storage: Storage): Snapshot {
+  return supportsSnapshotStaging(storage) ? storage.snapshotRef() : storage.snapshot();
+}
+
+/** The stored snapshot's data in chunks, when `snap`'s data is a reference to it. */
+function referencedChunks(storage: Storage, snap: Snapshot): AsyncIterable<Uint8Array> | undefined {
+  const ref = decodeSnapshotRef(snap.data);
+  if (ref === undefined) return undefined;
+  const streams = storage as Partial<SnapshotStreams>;
+  if (typeof streams.readSnapshotChunks !== 'function') throw new TypeError(`the snapshot at ${ref.index} is a reference, but the storage cannot stream snapshots`);
+  return streams.readSnapshotChunks(ref.index);
+}
+
+/**
+ * Sends a `MsgSnap` whose data is a reference: streamed when the transport can, otherwise with
+ * the data read back into one buffer. `failed` is called when the data cannot be read.
+ */
+export function sendReferencedSnapshot(m: Message, storage: Storage, transport: Transport, failed: (err: unknown) => void): void {
+  const chunks = referencedChunks(storage, m.snapshot!)!;
+  if (transport.sendSnapshotStream !== undefined) {
+    transport.sendSnapshotStream(m, chunks);
+    return;
+  }
+  joinChunks(chunks).then(
+    (data) => {
+      if (transport.status === 'open') transport.send([{ ...m, snapshot: { metadata: m.snapshot!.metadata, data } }]);
+    },
+    failed,
+  );
+}
+
+/** Whether a message is a `MsgSnap` whose data is a reference (it must come with its body). */
+export function isReferencedSnapshot(m: Message): boolean {
+  return m.snapshot !== undefined && decodeSnapshotRef(m.snapshot.data) !== undefined;
+}
+
+/**
+ * Stores the body of a streamed snapshot as it arrives and returns the message to step: with
+ * a storage that stages snapshots, its data is the staged snapshot's reference; otherwise the
+ * joined bytes.
+ */
+export async function receiveSnapshotBody(m: Message, body: AsyncIterable<Uint8Array>, storage: Storage): Promise<Message> {
+  const snap = m.snapshot;
+  if (snap === undefined) throw new TypeError('a streamed snapshot message carries no snapshot');
+  const data = supportsSnapshotStaging(storage) ? await storage.stageSnapshot(snap.metadata, body) : await joinChunks(body);
+  return { ...m, snapshot: { metadata: snap.metadata, data } };
+}
+
+/**
+ * Handles a transport's `snapshot-stream` event: stores the body, acknowledges it (`settle`)
+ * and steps the message (data: a reference to the staged snapshot) while the replica is open;
+ * refuses it (counting the error code) when storing fails.
+ */
+export function receiveSnapshotStream(
+  m: Message,
+  body: AsyncIterable<Uint8Array>,
+  settle: (accepted: boolean) => void,
+  r: { storage: Storage; isOpen(): boolean; step(m: Message): void; refused(code: string): void },
+): void {
+  receiveSnapshotBody(m, body, r.storage).then(
+    (stored) => {
+      const open = r.isOpen();
+      settle(open);
+      if (open) r.step(stored);
+    },
+    (err: unknown) => {
+      settle(false);
+      r.refused(err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN');
+    },
+  );
+}
+
+/**
+ * Opens a snapshot's payload for restoring: its data is read from the storage chunk by chunk
+ * when it is a reference, and wrapped as one chunk otherwise.
+ */
+export async function openSnapshotPayload(snap: Snapshot, storage: Storage): Promise<StreamedSnapshotPayload> {
+  const chunks = referencedChunks(storage, snap);
+  if (chunks !== undefined) return decodeSnapshotPayloadStream(chunks);
+  const { data, ...rest } = decodeSnapshotPayload(snap.data);
+  return { ...rest, chunks: toAsync(data.length > 0 ? [data] : []) };
+}
+
+/** An async iterable over `items`. */
+function toAsync(items: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      let i = 0;
+      return {
+        next: (): Promise<IteratorResult<Uint8Array, undefined>> =>
+          Promise.resolve(i < items.length ? { value: items[i++]!, done: false } : { value: undefined, done: true }),
+      };
+    },
+  };
+}

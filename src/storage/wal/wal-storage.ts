@@ -1,0 +1,312 @@
+import { fdatasync, fdatasyncSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EMPTY_BYTES, type Entry, type Snapshot, type SnapshotMetadata } from '../../raft/entry.js';
+import { MemoryStorage, type InitialState } from '../../raft/log-storage.js';
+import { AbstractStorage } from '../abstract-storage.js';
+import { StorageInvalidArgumentError } from '../errors.js';
+import { initialMetadata } from '../level-load.js';
+import { buildLogView } from '../log-view.js';
+import type { SaveRequest } from '../storage.js';
+import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, syncDir, writeSnapshotFile } from './files.js';
+import { FRAME_HEADER, FrameWriter, RecordType, type SegmentState } from './format.js';
+import { LiveRuns } from './live-runs.js';
+import { loadWal, type WalStorageRecovery } from './wal-load.js';
+
+export type { WalStorageRecovery } from './wal-load.js';
+
+/** The default segment size: 64 MiB (as etcd's WAL). */
+export const DEFAULT_SEGMENT_SIZE = 64 << 20;
+
+const SPARE = 'spare.tmp';
+
+/** How to open a {@link WalStorage}. */
+export interface WalStorageOptions {
+  /** The directory of the log; created when missing. One storage per directory. */
+  dir: string;
+  /** The initial voters, used only when the directory is empty. */
+  voters?: number[] | undefined;
+  /** The initial learners, used only when the directory is empty. */
+  learners?: number[] | undefined;
+  /** The size of each preallocated segment file, in bytes (a larger frame gets a larger segment). Default 64 MiB. */
+  segmentSize?: number | undefined;
+  /**
+   * Whether to fdatasync on the calling thread (blocking the event loop for the flush, about
+   * 0.1 ms on an SSD) instead of on libuv's thread pool (a round trip of two thread hops).
+   * Default `false`.
+   */
+  inlineSync?: boolean | undefined;
+}
+
+/**
+ * A durable {@link Storage} built for the Raft log: a write-ahead log of append-only segment
+ * files in one directory, as etcd's WAL, hashicorp's raft-wal and TiKV's raft-engine keep it.
+ *
+ * - Segments are preallocated (zero-filled and fsynced before use, the next one in the
+ *   background), so writes land in place and an fdatasync flushes data only, no metadata.
+ * - Each write (one `save`: entries, hard state and any snapshot record) is one frame with a
+ *   CRC-32C, written with one `write` and, when `sync` is asked, one fdatasync: never one per
+ *   entry.
+ * - The hard state lives in the log as a record (it is written with the entries it goes with,
+ *   under the same fdatasync); every segment starts with a header holding the state so far.
+ * - Snapshot data (small Raft snapshots; the state machine's own data belongs in the
+ *   application's database, such as abstract-level) is a file per snapshot, written to a
+ *   temporary name, fsynced and renamed before the log refers to it.
+ * - After compaction, segments holding only compacted entries are deleted.
+ *
+ * On open every frame is checked and replayed into an in-memory view that the core's
+ * synchronous reads use. A torn tail is cut by the rule {@link WalStorageRecovery} states (the
+ * same as `LevelStorage`'s); any other damage fails `open` with a `CorruptStorageError`
+ * (`'ERR_CORRUPT'`).
+ */
+export class WalStorage extends AbstractStorage {
+  /** What was cut from a torn tail during the last open, or `undefined` if nothing was. */
+  recovery: WalStorageRecovery | undefined;
+  readonly #dir: string;
+  readonly #segmentSize: number;
+  readonly #inline: boolean;
+  readonly #options: WalStorageOptions;
+  readonly #frame = new FrameWriter();
+  #view = new MemoryStorage();
+  #snap: Snapshot = { data: EMPTY_BYTES, metadata: initialMetadata() };
+  #runs = new LiveRuns();
+  #segments: number[] = [];
+  #fh: FileHandle | undefined;
+  #pos = 0;
+  #size = 0;
+  #dirty = false;
+  #spare: Promise<boolean> | undefined;
+
+  /** @param options - where the log lives; call {@link WalStorage.open} before use. */
+  constructor(options: WalStorageOptions) {
+    super({ persistent: true, checksums: true, snapshotStreams: true });
+    if (typeof options.dir !== 'string' || options.dir === '') throw new StorageInvalidArgumentError('options.dir must be a directory path');
+    const size = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    if (!Number.isSafeInteger(size) || size < 4096) {
+      throw new StorageInvalidArgumentError(`segmentSize must be an integer of at least 4096, got ${size}`);
+    }
+    this.#options = options;
+    this.#dir = options.dir;
+    this.#segmentSize = size;
+    this.#inline = options.inlineSync ?? false;
+  }
+
+  /** Creates a storage and opens it. */
+  static async open(options: WalStorageOptions): Promise<WalStorage> {
+    const s = new WalStorage(options);
+    await s.open();
+    return s;
+  }
+
+  /** The segment files kept, oldest first (for inspection and tests). */
+  get segments(): readonly string[] {
+    return this.#segments.map(segmentName);
+  }
+
+  protected override async _open(): Promise<void> {
+    const dir = this.#dir;
+    await mkdir(dir, { recursive: true });
+    const loaded = await loadWal(dir, initialMetadata(this.#options.voters, this.#options.learners));
+    const snapMd = loaded.snapshot;
+    const view = buildLogView(loaded.offset, loaded.entries, loaded.hardState, snapMd);
+    const data = snapMd.index > 0 ? await readSnapshotFile(dir, snapMd.index) : EMPTY_BYTES;
+    this.#view = view;
+    this.#snap = { data, metadata: snapMd };
+    this.#runs = loaded.runs;
+    this.#segments = loaded.segments;
+    this.recovery = loaded.recovery;
+    await removeFiles(dir, loaded.snapshotFiles.filter((i) => i !== snapMd.index).map(snapshotName));
+    if (loaded.segments.length === 0) {
+      // A new store: the first segment's header records the starting configuration.
+      this.#frame.begin();
+      await this.#roll(this.#frame.finish());
+    } else {
+      this.#fh = await open(join(dir, segmentName(loaded.segments[loaded.segments.length - 1]!)), 'r+');
+      this.#pos = loaded.position;
+      this.#size = loaded.size;
+      await this.#release();
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    await this.#spare;
+    await this.#fh?.close();
+    this.#fh = undefined;
+  }
+
+  protected _initialState(): InitialState {
+    return this.#view.initialState();
+  }
+
+  protected _entries(lo: number, hi: number, maxSize: number): Entry[] {
+    return this.#view.entries(lo, hi, maxSize);
+  }
+
+  protected _term(i: number): number {
+    return this.#view.term(i);
+  }
+
+  protected _firstIndex(): number {
+    return this.#view.firstIndex();
+  }
+
+  protected _lastIndex(): number {
+    return this.#view.lastIndex();
+  }
+
+  protected _snapshot(): Snapshot {
+    return this.#snap;
+  }
+
+  protected override _snapshotMetadata(): SnapshotMetadata {
+    return this.#snap.metadata;
+  }
+
+  protected async _save(req: SaveRequest): Promise<void> {
+    const snap = req.snapshot;
+    const w = this.#frame;
+    w.begin();
+    if (snap !== undefined) {
+      await writeSnapshotFile(this.#dir, snap.metadata.index, snap.data);
+      w.snapshot(RecordType.Install, snap.metadata);
+    }
+    for (const e of req.entries) w.entry(e);
+    if (req.hardState !== undefined) w.hardState(req.hardState);
+    if (w.empty) return;
+    const seq = await this.#append(w.finish(), req.sync || snap !== undefined);
+    if (snap !== undefined) {
+      this.#view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
+      this.#snap = snap;
+      this.#runs.reset();
+    }
+    const e0 = req.entries[0];
+    if (e0 !== undefined) {
+      this.#view.append(req.entries);
+      this.#runs.append(e0.index, seq);
+    }
+    if (req.hardState !== undefined) this.#view.setHardState(req.hardState);
+    if (snap !== undefined) await this.#snapshotChanged(snap.metadata.index);
+  }
+
+  protected async _createSnapshot(md: SnapshotMetadata, data: Uint8Array): Promise<Snapshot> {
+    await writeSnapshotFile(this.#dir, md.index, data);
+    this.#frame.begin();
+    this.#frame.snapshot(RecordType.Snapshot, md);
+    await this.#append(this.#frame.finish(), true);
+    this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
+    this.#snap = { data, metadata: md };
+    await this.#snapshotChanged(md.index);
+    return this.#snap;
+  }
+
+  protected async _compact(index: number): Promise<void> {
+    this.#frame.begin();
+    this.#frame.compact(index, this.#view.term(index));
+    await this.#append(this.#frame.finish(), false);
+    this.#view.compact(index);
+    this.#runs.compact(index);
+    await this.#release();
+  }
+
+  /** Removes the files of older snapshots, once the log durably refers to the one at `index`. */
+  async #snapshotChanged(index: number): Promise<void> {
+    const { snapshots } = await listDir(this.#dir);
+    await removeFiles(this.#dir, snapshots.filter((i) => i !== index).map(snapshotName));
+    await this.#release();
+  }
+
+  /** The state a new segment's header records: everything written so far. */
+  #state(): SegmentState {
+    const first = this.#view.firstIndex();
+    return {
+      hardState: this.#view.initialState().hardState,
+      offset: { index: first - 1, term: this.#view.term(first - 1) },
+      snapshot: this.#snap.metadata,
+    };
+  }
+
+  /** Writes one sealed frame at the end of the log (rolling to a new segment if it does not fit); resolves to its segment. */
+  async #append(frame: Buffer, sync: boolean): Promise<number> {
+    if (this.#fh === undefined || this.#pos + frame.length > this.#size) {
+      await this.#roll(frame);
+    } else {
+      writeSync(this.#fh.fd, frame, 0, frame.length, this.#pos);
+      this.#pos += frame.length;
+      this.#dirty = true;
+    }
+    if (sync) await this.#datasync();
+    if (this.#spare === undefined && this.#pos > this.#size / 2) this.#prepareSpare();
+    return this.#segments[this.#segments.length - 1]!;
+  }
+
+  async #datasync(): Promise<void> {
+    const fh = this.#fh;
+    if (fh === undefined || !this.#dirty) return;
+    this.#dirty = false;
+    if (this.#inline) {
+      fdatasyncSync(fh.fd);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      fdatasync(fh.fd, (err) => (err === null ? resolve() : reject(err)));
+    });
+  }
+
+  /** Starts zero-filling the next segment in the background (see `preallocate`). */
+  #prepareSpare(): void {
+    this.#spare = preallocate(join(this.#dir, SPARE), this.#segmentSize).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * Starts a new segment whose first frame is a header (the state so far) followed by the
+   * records of `frame`, so that a segment never starts without its header. The previous
+   * segment is flushed first: a later segment must never outlive an earlier one's tail.
+   */
+  async #roll(frame: Buffer): Promise<void> {
+    await this.#datasync();
+    await this.#fh?.close();
+    this.#fh = undefined;
+    const payload = Buffer.from(frame.subarray(FRAME_HEADER, FRAME_HEADER + frame.readUInt32LE(0)));
+    const seq = this.#segments.length === 0 ? 0 : this.#segments[this.#segments.length - 1]! + 1;
+    const w = this.#frame;
+    w.begin();
+    w.header(seq, this.#state());
+    w.raw(payload);
+    const first = w.finish();
+    const size = Math.max(this.#segmentSize, first.length);
+    const path = join(this.#dir, segmentName(seq));
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (size === this.#segmentSize && spare !== undefined && (await spare)) {
+      await rename(join(this.#dir, SPARE), path);
+    } else {
+      await preallocate(join(this.#dir, `${segmentName(seq)}.tmp`), size);
+      await rename(join(this.#dir, `${segmentName(seq)}.tmp`), path);
+    }
+    await syncDir(this.#dir);
+    this.#fh = await open(path, 'r+');
+    this.#segments.push(seq);
+    this.#size = size;
+    writeSync(this.#fh.fd, first, 0, first.length, 0);
+    this.#pos = first.length;
+    this.#dirty = true;
+  }
+
+  /**
+   * Deletes the segments before the oldest one still holding a live entry. The record that
+   * made them unneeded (a compaction or a snapshot) is flushed first, so a crash cannot
+   * bring back a log that refers to them.
+   */
+  async #release(): Promise<void> {
+    const active = this.#segments[this.#segments.length - 1]!;
+    const oldest = this.#runs.oldestNeeded(this.#view.firstIndex(), this.#view.lastIndex(), active);
+    const drop = this.#segments.filter((s) => s < oldest);
+    if (drop.length === 0) return;
+    await this.#datasync();
+    this.#segments = this.#segments.filter((s) => s >= oldest);
+    await removeFiles(this.#dir, drop.map(segmentName));
+  }
+}
