@@ -11,6 +11,7 @@ import { maintenanceService } from './maintenance.js';
 import type { KvClient } from '../kv/kv-client.js';
 import { kvService } from './kv.js';
 import { leaseService } from './lease.js';
+import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
@@ -131,7 +132,7 @@ export class EtcdServer {
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
     add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
-    add('Watch', this.needsKv('Watch', defs.Watch));
+    add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
     add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
     add('Cluster', clusterService(this.ctx, {
       memberId: (urls) => memberIdFor(urls, token),
