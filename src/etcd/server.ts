@@ -104,7 +104,7 @@ export class EtcdServer {
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
     this.replica.on('leader-change', this.onLeader);
-    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB, () => undefined);
+    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB);
     this.refused = new Counter({
       name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',
       labelNames: ['reason'], registers: [this.metrics.registry],
