@@ -253,6 +253,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
     if (t.clientCertAuth && t.trustedCaFile === '') throw new FlagError(`${p}trusted-ca-file`, `--${p}client-cert-auth needs --${p}trusted-ca-file`);
+    if (p === 'peer-' && t.certFile !== '' && t.trustedCaFile === '') throw new FlagError('peer-trusted-ca-file', 'peer TLS (--peer-cert-file) needs --peer-trusted-ca-file to verify the other members');
   }
   const httpsClient = config.listenClientUrls.some((u) => u.startsWith('https:'));
   if (httpsClient && config.clientTls.certFile === '') throw new FlagError('cert-file', 'https --listen-client-urls need --cert-file and --key-file');
