@@ -85,3 +85,4 @@ export type { BoltBucketSource, BoltEntry, BoltWriteOptions, BoltWriteResult } f
 export type { BoltMeta } from './bbolt/format.js';
 export { BoltInputError, SnapshotCorruptError } from './bbolt/errors.js';
 export type { SnapshotProblem } from './bbolt/errors.js';
+export { RestoreDataDirExistsError, restoreDataDir } from './etcd-backend/restore-command.js';
