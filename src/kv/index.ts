@@ -68,7 +68,7 @@ export { snapshotStatus } from './etcd-backend/status.js';
 export type { SnapshotStatus } from './etcd-backend/status.js';
 export { restoreSnapshot } from './etcd-backend/restore.js';
 export type { RestoreSummary } from './etcd-backend/restore.js';
-export { SNAPSHOT_CHUNK_BYTES, snapshotChunks } from './etcd-backend/snapshot-stream.js';
+export { SNAPSHOT_CHUNK_BYTES, snapshotChunks, writeSnapshotChunks } from './etcd-backend/snapshot-stream.js';
 export type { SnapshotChunk, SnapshotStreamOptions } from './etcd-backend/snapshot-stream.js';
 export { kvBackendSource } from './etcd-backend/kv-records.js';
 export type { ClusterFacts, KvLocation } from './etcd-backend/kv-records.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,5 +54,17 @@ export async function* snapshotChunks(source: EtcdBackendSource, options: Snapsh
     yield { remainingBytes: 0, blob: new Uint8Array(hash.digest()) };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes a snapshot stream to `path` as `etcdctl snapshot save` does (every chunk, the sha256 included). */
+export async function writeSnapshotChunks(path: string, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
+  const out = createWriteStream(path);
+  try {
+    for await (const c of chunks) {
+      if (!out.write(c.blob)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+  } finally {
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
 }

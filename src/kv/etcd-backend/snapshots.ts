@@ -5,7 +5,6 @@
  * member's KV from raftkit's or etcd's files.
  * @module
  */
-import { createWriteStream } from 'node:fs';
 import type { Replica } from '../../replica/replica.js';
 import type { KvStateMachine } from '../kv-state-machine.js';
 import type { StoredMember } from './layout.js';
@@ -13,7 +12,7 @@ import type { ClusterFacts, KvLocation } from './kv-records.js';
 import { kvBackendSource } from './kv-records.js';
 import { restoreSnapshot } from './restore.js';
 import type { RestoreSummary } from './restore.js';
-import { snapshotChunks } from './snapshot-stream.js';
+import { snapshotChunks, writeSnapshotChunks } from './snapshot-stream.js';
 import type { SnapshotChunk } from './snapshot-stream.js';
 import { snapshotStatus } from './status.js';
 import type { SnapshotStatus } from './status.js';
@@ -65,14 +64,7 @@ export class KvSnapshots {
 
   /** Writes {@link snapshot} to `path` (as `etcdctl snapshot save` does) and returns its status. */
   async save(path: string): Promise<SnapshotStatus> {
-    const out = createWriteStream(path);
-    try {
-      for await (const c of this.snapshot()) {
-        if (!out.write(c.blob)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      }
-    } finally {
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    }
+    await writeSnapshotChunks(path, this.snapshot());
     return snapshotStatus(path);
   }
 

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
@@ -8,7 +8,8 @@ import type { KvClient } from '../../../src/kv/kv-client.js';
 import { KvStateMachine } from '../../../src/kv/kv-state-machine.js';
 import { kvBackendSource } from '../../../src/kv/etcd-backend/kv-records.js';
 import { restoreSnapshot } from '../../../src/kv/etcd-backend/restore.js';
-import { SNAPSHOT_CHUNK_BYTES, snapshotChunks } from '../../../src/kv/etcd-backend/snapshot-stream.js';
+import { SNAPSHOT_CHUNK_BYTES, snapshotChunks, writeSnapshotChunks } from '../../../src/kv/etcd-backend/snapshot-stream.js';
+import type { SnapshotChunk } from '../../../src/kv/etcd-backend/snapshot-stream.js';
 import { snapshotStatus } from '../../../src/kv/etcd-backend/status.js';
 import { KvCluster } from '../kv-cluster.js';
 import { applyHistory, connect, rangeAt } from './etcd-client.js';
@@ -47,14 +48,15 @@ async function raftkitRangeAt(kv: KvClient, revision: number, serializable: bool
   return r.kvs.map(describeKv);
 }
 
-async function saveStream(file: string, chunks: AsyncIterable<{ blob: Uint8Array; remainingBytes: number }>): Promise<number[]> {
-  const out = createWriteStream(file);
+/** Saves the stream like etcdctl and returns the chunk sizes seen. */
+async function saveStream(file: string, chunks: AsyncIterable<SnapshotChunk>): Promise<number[]> {
   const sizes: number[] = [];
-  for await (const c of chunks) {
-    sizes.push(c.blob.length);
-    if (!out.write(c.blob)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await writeSnapshotChunks(file, (async function* () {
+    for await (const c of chunks) {
+      sizes.push(c.blob.length);
+      yield c;
+    }
+  })());
   return sizes;
 }
 
