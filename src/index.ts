@@ -90,6 +90,8 @@ export type { ResourceStatus } from './lifecycle.js';
 export type { SaveRequest, SnapshotStreams, Storage, StorageCapabilities } from './storage/storage.js';
 export { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './storage/abstract-storage.js';
 export { LevelStorage } from './storage/level-storage.js';
+export { decodeSnapshotRef, encodeSnapshotRef, supportsSnapshotStaging } from './storage/snapshot-ref.js';
+export type { SnapshotRef, SnapshotStaging, StagingStorage } from './storage/snapshot-ref.js';
 export type {
   AnyLevel,
   LevelStorageBaseOptions,
@@ -104,7 +106,8 @@ export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-st
 export { Replica } from './replica/replica.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
-export type { Command, StateMachine, StateMachineSnapshot } from './replica/state-machine.js';
+export type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from './replica/state-machine.js';
+export type { MemberChange } from './replica/joint-membership.js';
 export type { ReplicaEvents } from './replica/events.js';
 export type { PeerAddress } from './replica/membership.js';
 export { systemClock } from './replica/clock.js';

@@ -61,6 +61,15 @@ export type { TreeIndex, IndexHit } from './mvcc/tree-index.js';
 export type { KeyIndex, Generation, KeyAt } from './mvcc/key-index.js';
 export type { LeaseTable } from './mvcc/lease-table.js';
 export type { KeyRange } from './mvcc/bytes.js';
+export { WatchHub, WATCH_COMPACTED_REASON } from './watch/watch-hub.js';
+export type { WatchHubOptions } from './watch/watch-hub.js';
+export { Watcher } from './watch/watcher.js';
+export type { WatcherHub } from './watch/watcher.js';
+export { WatchFilterType } from './watch/types.js';
+export type { WatchBatch, WatchOptions, WatchSource } from './watch/types.js';
+export { Lessor } from './lease/lessor.js';
+export type { LessorOptions } from './lease/lessor.js';
+export type { LeaseKeepAliveResponse, LeaseLeasesResponse, LeaseStatus, LeaseTimeToLiveResponse } from './lease/types.js';
 // etcd snapshot files (bbolt backend databases): save, status, restore.
 export { KvSnapshots } from './etcd-backend/snapshots.js';
 export type { KvSnapshotsOptions } from './etcd-backend/snapshots.js';

@@ -17,6 +17,7 @@ import { systemClock, type Cancel, type Clock } from './clock.js';
 import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
+import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
@@ -25,7 +26,7 @@ import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type 
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
-import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody } from './snapshot-io.js';
+import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
@@ -253,6 +254,19 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
   }
 
+  /**
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3; see
+   * `joint-membership.ts`), e.g. replacing a member: `[{ type: 'add-voter', id: learner },
+   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
+   * Call it on the leader; resolves once the joint configuration has been left here.
+   *
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
+   */
+  async changeMembership(changes: readonly MemberChange[]): Promise<void> {
+    await this.requests.changeMembershipJoint(changes);
+    await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
+  }
+
   /** The replica's current state. */
   status(): ReplicaStatus {
     const s = this.node.status();
@@ -350,19 +364,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   /** Stores a streamed snapshot's body as it arrives, then acknowledges and steps its message. */
-  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void => {
-    receiveSnapshotBody(m, body, this.storage).then(
-      (stored) => {
-        const open = this.state === 'open';
-        settle(open);
-        if (open) this.stepMessage(stored);
-      },
-      (err: unknown) => {
-        settle(false);
-        this.metricsImpl.refused.inc({ code: err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN' });
-      },
-    );
-  };
+  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void =>
+    receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
 
   private stepMessage(m: Message): void {
     try {
