@@ -133,6 +133,9 @@ function report(samples: readonly Sample[], withBase: boolean): void {
   console.log(`histories whose outcome depends on the entry order: ours ${unstable('ours')}${withBase ? `, baseline ${unstable('base')}` : ''}`);
 }
 
+/** What the table compares, against what, and the target (printed above it by `npm run bench`). */
+export const about = 'the linearizability checker over issue 14\'s seeded corpus of histories against the same checker at an earlier commit (BASELINE, extracted from git): time to a verdict per class and undecided histories; target: no conflicting verdicts, ours never slower';
+
 /** Runs the checker benchmark. */
 export async function run(): Promise<void> {
   console.log(`linearizability checker: seeded corpus, ${PER_CLASS} per class (+${SIM} simulated clusters), ${ORDERS} entry orders for the small classes, budget ${BUDGET_MS} ms`);

@@ -2,6 +2,7 @@
  * raftkit/kv: an MVCC key-value store with etcd v3 semantics on top of a raftkit `Replica`.
  *
  * @packageDocumentation
+ * @module raftkit/kv
  */
 export { CompareResult, CompareTarget, EventType, SortOrder, SortTarget } from './types.js';
 export type {
@@ -43,3 +44,55 @@ export {
   TtlZeroError,
   ValueProvidedError,
 } from './errors.js';
+export { KvStateMachine } from './kv-state-machine.js';
+export type { KvResult, KvStateMachineOptions, RevisionEvents } from './kv-state-machine.js';
+export { KvClient, NotKvStateMachineError } from './kv-client.js';
+export type { DeleteRangeOptions, KvClientOptions, PutOptions, RangeOptions } from './kv-client.js';
+export { LeaseClient } from './lease-client.js';
+export type { Lease } from './mvcc/lease-table.js';
+export type { Revision } from './mvcc/revision.js';
+export { prefixEnd } from './mvcc/bytes.js';
+export { DEFAULT_MAX_TXN_OPS } from './mvcc/check.js';
+export { MAX_LEASE_TTL } from './mvcc/lease-table.js';
+export { BadCommandError } from './commands.js';
+export type { KvCommand } from './commands.js';
+export { BadKvSnapshotError } from './snapshot-format.js';
+export type { Change, MvccStore, RangeKeysOptions, RangeKeysResult, ReadView, ValueReader } from './mvcc/store.js';
+export type { TreeIndex, IndexHit } from './mvcc/tree-index.js';
+export type { KeyIndex, Generation, KeyAt } from './mvcc/key-index.js';
+export type { LeaseTable } from './mvcc/lease-table.js';
+export type { KeyRange } from './mvcc/bytes.js';
+export { WatchHub, WATCH_COMPACTED_REASON } from './watch/watch-hub.js';
+export type { WatchHubOptions } from './watch/watch-hub.js';
+export { Watcher } from './watch/watcher.js';
+export type { WatcherHub } from './watch/watcher.js';
+export { WatchFilterType } from './watch/types.js';
+export type { WatchBatch, WatchOptions, WatchSource } from './watch/types.js';
+export { Lessor } from './lease/lessor.js';
+export type { LessorOptions } from './lease/lessor.js';
+export type { LeaseKeepAliveResponse, LeaseLeasesResponse, LeaseStatus, LeaseTimeToLiveResponse } from './lease/types.js';
+// etcd snapshot files (bbolt backend databases): save, status, restore.
+export { KvSnapshots } from './etcd-backend/snapshots.js';
+export type { KvSnapshotsOptions } from './etcd-backend/snapshots.js';
+export { snapshotStatus } from './etcd-backend/status.js';
+export type { SnapshotStatus } from './etcd-backend/status.js';
+export { restoreSnapshot } from './etcd-backend/restore.js';
+export type { RestoreSummary } from './etcd-backend/restore.js';
+export { SNAPSHOT_CHUNK_BYTES, snapshotChunks, writeSnapshotChunks } from './etcd-backend/snapshot-stream.js';
+export type { SnapshotChunk, SnapshotStreamOptions } from './etcd-backend/snapshot-stream.js';
+export { kvBackendSource } from './etcd-backend/kv-records.js';
+export type { ClusterFacts, KvLocation } from './etcd-backend/kv-records.js';
+export { writeEtcdBackend } from './etcd-backend/backend-writer.js';
+export type { EtcdBackendSource, StoredRevision } from './etcd-backend/backend-writer.js';
+export { EtcdBackendReader } from './etcd-backend/backend-reader.js';
+export type { EtcdBackendInfo } from './etcd-backend/backend-reader.js';
+export type { StoredMember } from './etcd-backend/layout.js';
+export type { StoredAlarm, StoredKeyValue, StoredLease } from './etcd-backend/proto.js';
+export { BoltReader } from './bbolt/reader.js';
+export type { BoltBucket, BoltOpenOptions, BoltReadEntry } from './bbolt/reader.js';
+export { writeBoltFile } from './bbolt/writer.js';
+export type { BoltBucketSource, BoltEntry, BoltWriteOptions, BoltWriteResult } from './bbolt/writer.js';
+export type { BoltMeta } from './bbolt/format.js';
+export { BoltInputError, SnapshotCorruptError } from './bbolt/errors.js';
+export type { SnapshotProblem } from './bbolt/errors.js';
+export { RestoreDataDirExistsError, restoreDataDir } from './etcd-backend/restore-command.js';

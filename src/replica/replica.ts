@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { Registry } from 'prom-client';
 import { ConfChangeType } from '../raft/conf-change.js';
 import type { ConfState, Entry, HardState } from '../raft/entry.js';
 import { RaftkitError } from '../errors.js';
@@ -13,23 +14,26 @@ import type { Transport } from '../transport/transport.js';
 import { Applier } from './applier.js';
 import { ENVELOPE_OVERHEAD } from './envelope.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
-import { MembershipRefusedError, StoppedError } from './errors.js';
+import { InvalidArgumentError, MembershipRefusedError, ReplicaStartError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
+import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
 import { loadState, createNode, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
+import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
-import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody } from './snapshot-io.js';
+import { checkAddress, checkCommand, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
+import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
  * {@link Transport}, a {@link Clock} and the application's {@link StateMachine}, and offers a
- * promise API. The Ready contract is obeyed in `ready-loop.ts`, applying happens in
- * `applier.ts`, requests are admitted and matched in `requests.ts` and `proposals.ts`.
+ * promise API. Each Ready is handled in the contract's order (persist, send, apply, advance),
+ * so an application using `Replica` never handles a Ready itself.
  *
  * Lifecycle: {@link Replica.start} resolves with an `'open'` replica; {@link Replica.stop}
  * (or removal from the cluster) closes it, its transport and its storage, and fails every
@@ -39,6 +43,8 @@ import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody
 export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** This member's id. */
   readonly id: number;
+  /** The state machine this replica drives (as given to {@link Replica.start}). */
+  readonly stateMachine: StateMachine<R>;
   private state: ResourceStatus = 'opening';
   private closing: Promise<void> | undefined = undefined;
   private readonly node: RaftNode;
@@ -68,14 +74,27 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * bootstraps a new cluster (`peers`, empty storage) or prepares to join one (`join`), starts
    * the transport and the ticker.
    *
-   * @throws {@link ConfigInvalidError} for invalid options, or an empty storage with neither `peers` nor `join`.
+   * Every option is checked first (nothing is opened when one is invalid). A start that fails
+   * later closes the storage and the transport before it rejects.
+   *
+   * @throws {@link ConfigInvalidError} for invalid options (duplicate peer ids, `peers` without
+   * this member, a transport of another id…), or an empty storage with neither `peers` nor
+   * `join`; the storage's and transport's own errors (`StorageOpenError`, `ListenFailedError`…);
+   * {@link ReplicaStartError} wrapping anything else.
    */
   static async start<R>(options: ReplicaOptions<R>): Promise<Replica<R>> {
-    const st = await loadState(options);
-    const r = new Replica<R>(options, st);
-    for (const [id, address] of st.book) r.members.set(id, address);
-    await r.open();
-    return r;
+    checkStartOptions(options);
+    try {
+      const st = await loadState(options);
+      const r = new Replica<R>(options, st);
+      for (const [id, address] of st.book) r.members.set(id, address);
+      await r.open();
+      return r;
+    } catch (err) {
+      // Close what start opened (the storage, its lock, the listener), then report.
+      await Promise.allSettled([(async () => options.transport.close())(), (async () => options.storage.close())()]);
+      throw err instanceof RaftkitError ? err : new ReplicaStartError(`Replica.start failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
   }
 
   private constructor(o: ReplicaOptions<R>, st: StartState) {
@@ -83,6 +102,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
     const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, maxRequestBytes, ...raft } = o;
     this.id = o.id;
+    this.stateMachine = stateMachine;
     this.storage = storage;
     this.transport = transport;
     this.clock = clock ?? systemClock;
@@ -205,7 +225,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * (outcome unknown), {@link StoppedError}.
    */
   propose(command: Uint8Array, options: RequestOptions = {}): Promise<R> {
-    return this.requests.propose<R>(command, options);
+    try {
+      return this.requests.propose<R>(checkCommand(command), checkRequestOptions(options));
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /**
@@ -214,7 +238,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * write acknowledged before `read()` was called.
    */
   read(options: RequestOptions = {}): Promise<number> {
-    return this.requests.read(options);
+    try {
+      return this.requests.read(checkRequestOptions(options));
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /**
@@ -223,7 +251,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * naming the leader.
    */
   transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
-    return this.requests.transfer(to, options);
+    try {
+      return this.requests.transfer(checkMemberId('to', to), checkRequestOptions(options));
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /**
@@ -233,19 +265,42 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError} (unsafe or invalid), and as `propose`.
    */
   addMember(id: number, address: string, options: { learner?: boolean } = {}): Promise<void> {
-    const type = options.learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
-    return this.requests.changeMembership({ type, nodeId: id }, address);
+    try {
+      checkMemberId('id', id);
+      checkAddress('address', address, (a) => this.transport.checkAddress?.(a));
+      const learner = (options as { learner?: unknown } | undefined)?.learner;
+      if (learner !== undefined && typeof learner !== 'boolean') throw new InvalidArgumentError(`learner must be a boolean, got ${typeof learner}`);
+      const type = learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
+      return this.requests.changeMembership({ type, nodeId: id }, address);
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
   promoteMember(id: number): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
     if (!this.node.status().config.learners.includes(id)) return this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
   }
 
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
   removeMember(id: number): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
+  }
+
+  /**
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3; see
+   * `joint-membership.ts`), e.g. replacing a member: `[{ type: 'add-voter', id: learner },
+   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
+   * Call it on the leader; resolves once the joint configuration has been left here.
+   *
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
+   */
+  async changeMembership(changes: readonly MemberChange[]): Promise<void> {
+    await this.requests.changeMembershipJoint(changes);
+    await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
   }
 
   /** The replica's current state. */
@@ -276,6 +331,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** The metrics in the Prometheus text exposition format. */
   metrics(): Promise<string> {
     return this.metricsImpl.text();
+  }
+
+  /**
+   * The replica's prom-client registry, where a state machine or an application may register
+   * metrics of its own so that {@link Replica.metrics} exposes them too.
+   */
+  get metricsRegistry(): Registry {
+    return this.metricsImpl.registry;
   }
 
   /** The same metrics as {@link Replica.metrics}, by name. */
@@ -337,19 +400,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   /** Stores a streamed snapshot's body as it arrives, then acknowledges and steps its message. */
-  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void => {
-    receiveSnapshotBody(m, body, this.storage).then(
-      (stored) => {
-        const open = this.state === 'open';
-        settle(open);
-        if (open) this.stepMessage(stored);
-      },
-      (err: unknown) => {
-        settle(false);
-        this.metricsImpl.refused.inc({ code: err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN' });
-      },
-    );
-  };
+  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void =>
+    receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
 
   private stepMessage(m: Message): void {
     try {

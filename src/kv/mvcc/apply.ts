@@ -94,7 +94,7 @@ export class MvccApplier {
     await checkPath(rt, path, 0, (op) => checkRange(rv, op));
     const applied = await this.write(async (tw) => {
       const resp: TxnResponse = { header: revisionHeader(0), succeeded: path[0]!, responses: [] };
-      await runTxn(tw, rt, path, 0, resp);
+      await runTxn(tw, tw, rt, path, 0, resp);
       return resp;
     });
     applied.response.header = revisionHeader(this.store.rev);
@@ -196,21 +196,39 @@ function checkRange(rv: ReadView, op: RequestOp): Promise<void> {
   return Promise.resolve();
 }
 
-async function runTxn(tw: WriteTxn, rt: TxnRequest, path: readonly boolean[], at: number, resp: TxnResponse): Promise<number> {
+/** Runs the ops on `path`; `tw` is undefined for a read-only txn (which has no writes). */
+async function runTxn(view: ReadView, tw: WriteTxn | undefined, rt: TxnRequest, path: readonly boolean[], at: number, resp: TxnResponse): Promise<number> {
   let used = 0;
   for (const op of (path[at]! ? rt.success : rt.failure) ?? []) {
     let r: ResponseOp;
-    if ('requestRange' in op) r = { responseRange: await range(tw, op.requestRange) };
-    else if ('requestPut' in op) r = { responsePut: await putIn(tw, op.requestPut) };
-    else if ('requestDeleteRange' in op) r = { responseDeleteRange: await deleteIn(tw, op.requestDeleteRange) };
+    if ('requestRange' in op) r = { responseRange: await range(view, op.requestRange) };
+    else if ('requestPut' in op) r = { responsePut: await putIn(tw!, op.requestPut) };
+    else if ('requestDeleteRange' in op) r = { responseDeleteRange: await deleteIn(tw!, op.requestDeleteRange) };
     else {
       // As etcd, a nested txn's header stays zero (etcd's newTxnResp never fills it).
       const inner: TxnResponse = { header: revisionHeader(0), succeeded: path[at + used + 1]!, responses: [] };
-      const n = await runTxn(tw, op.requestTxn, path, at + used + 1, inner);
+      const n = await runTxn(view, tw, op.requestTxn, path, at + used + 1, inner);
       used += n + 1;
       r = { responseTxn: inner };
     }
     resp.responses.push(r);
   }
   return used;
+}
+
+/** Whether a txn only reads, in both branches and every nested txn (etcd's `isTxnReadonly` refined). */
+export function isReadOnlyTxn(rt: TxnRequest): boolean {
+  return [...(rt.success ?? []), ...(rt.failure ?? [])].every((op) => 'requestRange' in op || ('requestTxn' in op && isReadOnlyTxn(op.requestTxn)));
+}
+
+/**
+ * Serves a read-only txn from a view without Raft, as etcd does: compares, the range checks on
+ * the chosen path, then the ranges. The header revision is the view's.
+ */
+export async function readOnlyTxn(view: ReadView, rt: TxnRequest): Promise<TxnResponse> {
+  const path = await compareToPath(view, rt);
+  await checkPath(rt, path, 0, (op) => checkRange(view, op));
+  const resp: TxnResponse = { header: revisionHeader(view.rev), succeeded: path[0]!, responses: [] };
+  await runTxn(view, undefined, rt, path, 0, resp);
+  return resp;
 }

@@ -19,6 +19,8 @@ export interface Change {
   kv: KeyValue;
   /** Whether this change deletes the key. */
   tombstone: boolean;
+  /** The revision of the key's previous record, when the key existed before the change. */
+  prev: Revision | undefined;
 }
 
 /** Options of {@link ReadView.rangeKeys} (etcd's `mvcc.RangeOptions`). */
@@ -73,7 +75,7 @@ export class MvccStore {
   visibleRev = 1;
   /** The compacted revision (-1 before any compaction). */
   compactRev = -1;
-  /** Key-values written by the apply in progress, by {@link revKey}. */
+  /** Key-values written by the apply in progress, by revision (`main_sub`). */
   readonly pending = new Map<string, KeyValue>();
   private readonly reads = new Set<Promise<unknown>>();
   private readonly reader: ValueReader;

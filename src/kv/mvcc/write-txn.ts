@@ -58,7 +58,7 @@ export class WriteTxn implements ReadView {
       lease,
     };
     (ki ?? this.store.index.getOrCreate(key)).put(rev);
-    this.record(rev, kv, false);
+    this.record(rev, kv, false, at?.modified);
     this.store.leases.attach(key, lease);
     return rev.main;
   }
@@ -72,15 +72,15 @@ export class WriteTxn implements ReadView {
     for (const h of keys) {
       const rev = this.nextRev();
       this.store.index.get(h.key)!.tombstone(rev);
-      this.record(rev, { key: fromKey(h.key), createRevision: 0, modRevision: rev.main, version: 0, value: EMPTY, lease: 0n }, true);
+      this.record(rev, { key: fromKey(h.key), createRevision: 0, modRevision: rev.main, version: 0, value: EMPTY, lease: 0n }, true, h.modified);
       this.store.leases.attach(h.key, 0n);
     }
     return keys.length > 0 || this.changes.length > 0 ? { deleted: keys.length, rev: this.beginRev + 1 } : { deleted: 0, rev: this.beginRev };
   }
 
-  private record(rev: Revision, kv: KeyValue, tombstone: boolean): void {
+  private record(rev: Revision, kv: KeyValue, tombstone: boolean, prev: Revision | undefined): void {
     this.store.pending.set(revKey(rev), kv);
-    this.changes.push({ rev, kv, tombstone });
+    this.changes.push({ rev, kv, tombstone, prev });
   }
 
   /** Ends the txn: raises the store's applied revision when something was written; returns the changes. */

@@ -1,0 +1,203 @@
+import type { AbstractBatchOptions } from 'abstract-level';
+import type { AnyLevel, BytesSublevel } from '../storage/level-load.js';
+import { toKey } from './mvcc/bytes.js';
+import { KeyIndex } from './mvcc/key-index.js';
+import { decodeRevision, encodeRevision } from './mvcc/revision.js';
+import type { Revision } from './mvcc/revision.js';
+import type { Change, MvccStore } from './mvcc/store.js';
+import { revKey } from './mvcc/store.js';
+import { decodeKv, decodeLease, encodeKv, encodeLease, leaseIdOf, leaseKey } from './record.js';
+import type { KvSnapshotItem } from './snapshot-format.js';
+import type { KeyValue } from './types.js';
+
+const META_APPLIED = new Uint8Array([0x61]); // 'a': the state machine's applied index
+const META_COMPACT_SCHEDULED = new Uint8Array([0x63]); // 'c': the latest compaction revision applied
+const META_COMPACT_FINISHED = new Uint8Array([0x66]); // 'f': the latest compaction done physically
+
+const u64 = (n: number): Uint8Array => {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+};
+const readU64 = (b: Uint8Array | undefined): number | undefined => (b === undefined ? undefined : Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0)));
+
+type Op = { type: 'put'; sublevel: BytesSublevel; key: Uint8Array; value: Uint8Array } | { type: 'del'; sublevel: BytesSublevel; key: Uint8Array };
+
+/** What one batch persists: the revisions written, lease records, and the applied index. */
+export interface BatchInput {
+  /** The changes of the batch, in revision order. */
+  changes: readonly Change[];
+  /** Leases to write (with their TTLs) or delete (`undefined`). */
+  leases: readonly [bigint, { ttl: number; remainingTtl: number } | undefined][];
+  /** The newest compaction applied in the batch, if any. */
+  compactRev?: number | undefined;
+  /** The applied index, written in the same atomic batch. */
+  appliedIndex: number;
+}
+
+/**
+ * The KV's durable layout under a sublevel of an abstract-level database:
+ *
+ * - `rev`: one record per revision (etcd's `key` bucket): key = {@link encodeRevision}
+ *   (a trailing `t` marks a tombstone), value = {@link encodeKv}.
+ * - `lease`: one record per lease (etcd's `lease` bucket): 8-byte id → `[ttl, remainingTtl]`.
+ * - `meta`: the applied index and the compaction revisions (etcd's `meta` bucket).
+ *
+ * Every batch of applied commands is one atomic `db.batch` with the applied index, so a
+ * restart resumes exactly after the last durable command.
+ */
+export class KvBackend {
+  private readonly db: AnyLevel;
+  private readonly revs: BytesSublevel;
+  private readonly leases: BytesSublevel;
+  private readonly meta: BytesSublevel;
+
+  /**
+   * @param db - the parent database (opened by its owner).
+   * @param name - the sublevel name.
+   */
+  constructor(db: AnyLevel, name: string) {
+    this.db = db;
+    const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+    const root = db.sublevel<Uint8Array, Uint8Array>(name, enc) as unknown as AnyLevel;
+    this.revs = root.sublevel<Uint8Array, Uint8Array>('rev', enc) as BytesSublevel;
+    this.leases = root.sublevel<Uint8Array, Uint8Array>('lease', enc) as BytesSublevel;
+    this.meta = root.sublevel<Uint8Array, Uint8Array>('meta', enc) as BytesSublevel;
+  }
+
+  /** Opens the parent database if needed. */
+  async open(): Promise<void> {
+    if (this.db.status === 'opening' || this.db.status === 'closed') await this.db.open();
+  }
+
+  /** The key-values stored at `revs` (live records; tombstones are never read). */
+  async read(revs: readonly Revision[]): Promise<KeyValue[]> {
+    const got = await this.revs.getMany(revs.map((r) => encodeRevision(r)));
+    return got.map((v, i) => {
+      if (v === undefined) throw new Error(`kv backend: revision ${revKey(revs[i]!)} is missing`);
+      return decodeKv(v);
+    });
+  }
+
+  /**
+   * Rebuilds the in-memory state from disk (etcd's `restore`): the key index from every
+   * revision record in order, the lease table, the key-lease attachments, the revisions.
+   * Returns the applied index and a physical compaction left unfinished by a crash (to redo).
+   */
+  async load(store: MvccStore): Promise<{ appliedIndex: number; redo: { rev: number; keep: Set<string> } | undefined }> {
+    store.reset();
+    const scheduled = readU64(await this.meta.get(META_COMPACT_SCHEDULED));
+    const finished = readU64(await this.meta.get(META_COMPACT_FINISHED));
+    for await (const [k, v] of this.leases.iterator()) {
+      const l = decodeLease(v);
+      store.leases.add(leaseIdOf(k), l.ttl, l.remainingTtl);
+    }
+    const leaseOf = new Map<string, bigint>();
+    let rev = 1;
+    for await (const [k, v] of this.revs.iterator()) {
+      const { rev: r, tombstone } = decodeRevision(k);
+      const kv = decodeKv(v);
+      const key = toKey(kv.key);
+      const ki = store.index.get(key);
+      if (tombstone) {
+        ki?.tombstone(r);
+        leaseOf.delete(key);
+      } else {
+        if (ki === undefined) store.index.insert(KeyIndex.restore(key, { main: kv.createRevision, sub: 0 }, r, kv.version));
+        else ki.put(r);
+        if (kv.lease === 0n) leaseOf.delete(key);
+        else leaseOf.set(key, kv.lease);
+      }
+      rev = r.main;
+    }
+    for (const [k, id] of leaseOf) store.leases.attach(k, id);
+    store.leases.drainTouched();
+    store.rev = Math.max(rev, scheduled ?? 0);
+    store.visibleRev = store.rev;
+    let redo: { rev: number; keep: Set<string> } | undefined;
+    if (scheduled !== undefined) {
+      const keep = store.compact(scheduled);
+      if (scheduled !== finished) redo = { rev: scheduled, keep };
+    }
+    return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, redo };
+  }
+
+  /** Writes one batch atomically (revisions, leases, compaction mark, applied index), synced. */
+  async write(b: BatchInput): Promise<void> {
+    const ops: Op[] = [];
+    for (const c of b.changes) ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+    for (const [id, l] of b.leases) {
+      if (l === undefined) ops.push({ type: 'del', sublevel: this.leases, key: leaseKey(id) });
+      else ops.push({ type: 'put', sublevel: this.leases, key: leaseKey(id), value: encodeLease(l.ttl, l.remainingTtl) });
+    }
+    if (b.compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(b.compactRev) });
+    ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(b.appliedIndex) });
+    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+  }
+
+  /**
+   * Deletes the records at or below `rev` that compaction left unneeded (etcd's
+   * `scheduleCompaction`): every one not in `keep` (tombstones included), in batches, then
+   * marks the compaction finished. `keep` = undefined recomputes nothing and keeps only what the
+   * index still references (used to redo a compaction after a crash).
+   */
+  async physicalCompact(rev: number, keep: ReadonlySet<string>): Promise<number> {
+    let deleted = 0;
+    let ops: Op[] = [];
+    for await (const k of this.revs.keys({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
+      const { rev: r } = decodeRevision(k);
+      if (keep.has(revKey(r))) continue;
+      ops.push({ type: 'del', sublevel: this.revs, key: k });
+      if (ops.length >= 10_000) {
+        await this.db.batch(ops);
+        deleted += ops.length;
+        ops = [];
+      }
+    }
+    ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_FINISHED, value: u64(rev) });
+    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+    return deleted + ops.length - 1;
+  }
+
+  /** Every revision record, in revision order (for snapshots). */
+  revisions(): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.revs.iterator();
+  }
+
+  /** The revision records with keys in `[gte, lt)`, in revision order. */
+  revisionsBetween(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.revs.iterator({ gte, lt });
+  }
+
+  /** Every lease record (for snapshots). */
+  leaseRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.leases.iterator();
+  }
+
+  /** The compaction revisions recorded (for snapshots). */
+  async compaction(): Promise<number | undefined> {
+    return readU64(await this.meta.get(META_COMPACT_SCHEDULED));
+  }
+
+  /**
+   * Replaces everything with a snapshot's records, in batches (never all in memory). The
+   * compaction is marked scheduled but not finished, so the next load deletes the records it
+   * made unneeded.
+   */
+  async replace(items: AsyncIterable<KvSnapshotItem>, compactRev: number | undefined, appliedIndex: number): Promise<void> {
+    await this.revs.clear();
+    await this.leases.clear();
+    await this.meta.clear();
+    let ops: Op[] = [];
+    for await (const it of items) {
+      ops.push({ type: 'put', sublevel: it.kind === 'rev' ? this.revs : this.leases, key: it.key, value: it.value });
+      if (ops.length >= 10_000) {
+        await this.db.batch(ops);
+        ops = [];
+      }
+    }
+    if (compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(compactRev) });
+    ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(appliedIndex) });
+    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+  }
+}

@@ -1,0 +1,95 @@
+import { RaftkitError } from '../errors.js';
+import { pack, unpack } from './record.js';
+import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from './types.js';
+
+/** The first byte of every KV command: the encoding's version. */
+const COMMAND_FORMAT = 1;
+
+/** A KV command as proposed through Raft (one of etcd's `InternalRaftRequest` kinds). */
+export type KvCommand =
+  | {
+      /** A put. */
+      op: 'put';
+      /** The request. */
+      req: PutRequest;
+    }
+  | {
+      /** A delete. */
+      op: 'deleteRange';
+      /** The request. */
+      req: DeleteRangeRequest;
+    }
+  | {
+      /** A txn. */
+      op: 'txn';
+      /** The request. */
+      req: TxnRequest;
+    }
+  | {
+      /** A compaction. */
+      op: 'compact';
+      /** The request. */
+      req: CompactionRequest;
+    }
+  | {
+      /** A lease grant. */
+      op: 'leaseGrant';
+      /** The lease id (chosen before proposing, so every member grants the same). */
+      id: bigint;
+      /** The requested TTL in seconds. */
+      ttl: number;
+    }
+  | {
+      /** A lease revoke (by a client, or by the leader when the lease expired). */
+      op: 'leaseRevoke';
+      /** The lease id. */
+      id: bigint;
+    }
+  | {
+      /** A keep-alive: renews a lease (from any member, through Raft). */
+      op: 'leaseKeepAlive';
+      /** The lease id. */
+      id: bigint;
+    }
+  | {
+      /** Lease checkpoints (the leader records remaining TTLs). */
+      op: 'leaseCheckpoint';
+      /** The leases and their remaining TTLs in seconds. */
+      checkpoints: {
+        /** The lease id. */
+        id: bigint;
+        /** The remaining TTL in seconds. */
+        remainingTtl: number;
+      }[];
+    };
+
+/** A command's bytes could not be decoded. Code `ERR_KV_BAD_COMMAND`. */
+export class BadCommandError extends RaftkitError {
+  /** @param message - what is wrong. */
+  constructor(message: string) {
+    super('ERR_KV_BAD_COMMAND', message);
+  }
+}
+
+const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive']);
+
+/** Encodes a command: a version byte, then the msgpack body (bytes stay bytes, ids int64). */
+export function encodeCommand(c: KvCommand): Uint8Array {
+  const body = pack(c);
+  const out = new Uint8Array(body.byteLength + 1);
+  out[0] = COMMAND_FORMAT;
+  out.set(body, 1);
+  return out;
+}
+
+/**
+ * Decodes {@link encodeCommand}'s bytes.
+ *
+ * @throws {@link BadCommandError} when they are not well-formed.
+ */
+export function decodeCommand(bytes: Uint8Array): KvCommand {
+  if (bytes.byteLength < 2 || bytes[0] !== COMMAND_FORMAT) throw new BadCommandError(`unknown KV command format ${String(bytes[0])}`);
+  const c = unpack(bytes.subarray(1)) as { op?: unknown } | null;
+  if (c === null || typeof c !== 'object' || typeof c.op !== 'string' || !OPS.has(c.op)) throw new BadCommandError('malformed KV command');
+  return c as KvCommand;
+}

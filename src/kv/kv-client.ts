@@ -1,0 +1,191 @@
+import { RaftkitError } from '../errors.js';
+import type { Replica } from '../replica/replica.js';
+import { encodeCommand } from './commands.js';
+import type { KvCommand } from './commands.js';
+import { KvStateMachine } from './kv-state-machine.js';
+import type { KvResult } from './kv-state-machine.js';
+import { LeaseClient } from './lease-client.js';
+import { isReadOnlyTxn, readOnlyTxn } from './mvcc/apply.js';
+import { prefixEnd, toBytes } from './mvcc/bytes.js';
+import { DEFAULT_MAX_TXN_OPS, checkDelete, checkPut, checkRange, checkTxn } from './mvcc/check.js';
+import { range } from './mvcc/range.js';
+import { Lessor, type LessorOptions } from './lease/lessor.js';
+import { kvWatchSource } from './watch/kv-watch-source.js';
+import { WatchHub, type WatchHubOptions } from './watch/watch-hub.js';
+import type { WatchOptions } from './watch/types.js';
+import type { Watcher } from './watch/watcher.js';
+import type {
+  Bytes,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  ResponseHeader,
+  TxnRequest,
+  TxnResponse,
+} from './types.js';
+
+/** Options of a {@link KvClient}. */
+export interface KvClientOptions {
+  /** The most operations one txn may hold (etcd's `--max-txn-ops`). Default 128. */
+  maxTxnOps?: number | undefined;
+  /** The cluster id put in response headers. Default 0n. */
+  clusterId?: bigint | undefined;
+  /** Watch limits and timers. */
+  watch?: WatchHubOptions | undefined;
+  /** Lease liveness timers (used by the first client of a state machine). */
+  lease?: LessorOptions | undefined;
+}
+
+const lessors = new WeakMap<KvStateMachine, Lessor>();
+
+/** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end). */
+export type RangeOptions = Omit<RangeRequest, 'key'> & {
+  /** Every key starting with `key` (sets `rangeEnd`). */
+  prefix?: boolean | undefined;
+};
+
+/** `deleteRange` options: a {@link DeleteRangeRequest} without its key, plus `prefix`. */
+export type DeleteRangeOptions = Omit<DeleteRangeRequest, 'key'> & {
+  /** Every key starting with `key` (sets `rangeEnd`). */
+  prefix?: boolean | undefined;
+};
+
+/** `put` options: a {@link PutRequest} without key and value. */
+export type PutOptions = Omit<PutRequest, 'key' | 'value'>;
+
+/** The replica does not run a {@link KvStateMachine}. Code `ERR_KV_NOT_KV_STATE_MACHINE`. */
+export class NotKvStateMachineError extends RaftkitError {
+  constructor() {
+    super('ERR_KV_NOT_KV_STATE_MACHINE', 'KvClient needs a replica started with a KvStateMachine');
+  }
+}
+
+/**
+ * The client of `raftkit/kv` on one member: writes go through Raft (from any member), reads are
+ * linearizable by default (a ReadIndex barrier, then a local read) or, with `serializable: true`,
+ * local. Requests are validated as etcd's gRPC layer does before anything is proposed, and
+ * failures reject with the `KvError` of etcd's text.
+ */
+export class KvClient {
+  /** The replica written through. */
+  readonly replica: Replica;
+  /** The replica's KV state machine. */
+  readonly stateMachine: KvStateMachine;
+  /** Lease operations. */
+  readonly lease: LeaseClient;
+  /** This member's watchers (see `watch/watch-hub.ts`). */
+  readonly watches: WatchHub;
+  /** This member's lease liveness (one per state machine, shared by its clients; see `lease/lessor.ts`). */
+  readonly lessor: Lessor;
+  private readonly maxTxnOps: number;
+  private readonly clusterId: bigint;
+
+  /**
+   * @param replica - a replica started with a {@link KvStateMachine}.
+   * @param options - limits and header fields.
+   * @throws {@link NotKvStateMachineError}
+   */
+  constructor(replica: Replica, options: KvClientOptions = {}) {
+    if (!(replica.stateMachine instanceof KvStateMachine)) throw new NotKvStateMachineError();
+    this.replica = replica;
+    this.stateMachine = replica.stateMachine;
+    this.stateMachine.registerMetrics(replica.metricsRegistry);
+    this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+    this.clusterId = options.clusterId ?? 0n;
+    this.lease = new LeaseClient(this);
+    let lessor = lessors.get(this.stateMachine);
+    if (lessor === undefined || lessor.closed) {
+      lessor = new Lessor(replica, this.stateMachine, (id) => this.lease.revoke(id), options.lease);
+      lessors.set(this.stateMachine, lessor);
+    }
+    this.lessor = lessor;
+    this.watches = new WatchHub(kvWatchSource(this.stateMachine, (rev) => this.header(rev)), options.watch);
+  }
+
+  /**
+   * Watches a key or range (etcd's `Watch`): an async iterable of batches of events, served by
+   * this member from its own applied state. See {@link WatchOptions} and `watch/watch-hub.ts`.
+   */
+  watch(key: Bytes, options: WatchOptions = {}): Watcher {
+    const k = toBytes(key);
+    const rangeEnd = options.prefix === true ? prefixEnd(k) : toBytes(options.rangeEnd);
+    return this.watches.watch(k, rangeEnd, options);
+  }
+
+  /** Fills a response header with this member's ids and term. */
+  header(revision: number): ResponseHeader {
+    return { clusterId: this.clusterId, memberId: BigInt(this.replica.id), revision, raftTerm: this.replica.status().term };
+  }
+
+  /**
+   * Proposes a command and returns its response with the header filled.
+   *
+   * @internal
+   */
+  async propose<T extends { header: ResponseHeader }>(cmd: KvCommand): Promise<T> {
+    const r = (await this.replica.propose(encodeCommand(cmd))) as KvResult;
+    if (!r.ok) throw r.error;
+    const resp = r.response as T;
+    resp.header = this.header(resp.header.revision);
+    return resp;
+  }
+
+  /** Writes a key (etcd's `Put`). */
+  put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResponse> {
+    const req: PutRequest = { ...options, key: toBytes(key), value: toBytes(value) };
+    checkPut(req);
+    return this.propose({ op: 'put', req });
+  }
+
+  /** Reads a key or range (etcd's `Range`); linearizable unless `serializable`. */
+  async range(key: Bytes, options: RangeOptions = {}): Promise<RangeResponse> {
+    const { prefix, ...rest } = options;
+    const k = toBytes(key);
+    const req: RangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
+    checkRange(req);
+    if (req.serializable !== true) await this.replica.read();
+    const resp = await range(this.stateMachine.store.readView(), req);
+    resp.header = this.header(resp.header.revision);
+    return resp;
+  }
+
+  /** Deletes a key or range (etcd's `DeleteRange`). */
+  deleteRange(key: Bytes, options: DeleteRangeOptions = {}): Promise<DeleteRangeResponse> {
+    const { prefix, ...rest } = options;
+    const k = toBytes(key);
+    const req: DeleteRangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
+    checkDelete(req);
+    return this.propose({ op: 'deleteRange', req });
+  }
+
+  /**
+   * Runs a txn (etcd's `Txn`). A txn that only reads is served locally after a read barrier
+   * (none when all its ranges are serializable), as etcd does; others go through Raft.
+   */
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    checkTxn(req, this.maxTxnOps);
+    if (!isReadOnlyTxn(req)) return this.propose({ op: 'txn', req });
+    if (!allSerializable(req)) await this.replica.read();
+    const resp = await readOnlyTxn(this.stateMachine.store.readView(), req);
+    resp.header = this.header(resp.header.revision);
+    return resp;
+  }
+
+  /** Compacts history before `revision` (etcd's `Compact`); `physical` waits until the records are deleted. */
+  async compact(revision: number, options: { physical?: boolean } = {}): Promise<CompactionResponse> {
+    const r = (await this.replica.propose(encodeCommand({ op: 'compact', req: { revision, physical: options.physical ?? false } }))) as KvResult;
+    if (!r.ok) throw r.error;
+    if (options.physical === true) await r.physical;
+    const resp = r.response as CompactionResponse;
+    resp.header = this.header(resp.header.revision);
+    return resp;
+  }
+}
+
+function allSerializable(t: TxnRequest): boolean {
+  return [...(t.success ?? []), ...(t.failure ?? [])].every((op) => ('requestRange' in op ? op.requestRange.serializable === true : !('requestTxn' in op) || allSerializable(op.requestTxn)));
+}

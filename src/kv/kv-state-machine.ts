@@ -1,0 +1,311 @@
+import { MemoryLevel } from 'memory-level';
+import { Histogram, exponentialBuckets } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from '../replica/state-machine.js';
+import type { AnyLevel } from '../storage/level-load.js';
+import { KvBackend } from './backend.js';
+import type { BatchInput } from './backend.js';
+import { decodeCommand } from './commands.js';
+import type { KvCommand } from './commands.js';
+import { KvError } from './errors.js';
+import { MvccApplier } from './mvcc/apply.js';
+import type { Applied, Effects } from './mvcc/apply.js';
+import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
+import { decodeRevision, encodeRevision } from './mvcc/revision.js';
+import type { Revision } from './mvcc/revision.js';
+import { MvccStore } from './mvcc/store.js';
+import type { Change } from './mvcc/store.js';
+import { concatBytes, decodeKv } from './record.js';
+import { renewLease } from './lease/renew.js';
+import { BadKvSnapshotError, decodeKvSnapshot, encodeKvSnapshot } from './snapshot-format.js';
+import type { Bytes, Event } from './types.js';
+import { EventType } from './types.js';
+
+const COMMIT_METRIC = 'etcd_disk_backend_commit_duration_seconds';
+
+/** Options of a {@link KvStateMachine}. */
+export interface KvStateMachineOptions {
+  /**
+   * The database the KV writes under (in the sublevel `name`): the Replica's own (pass
+   * `storage: levelStorage`, the default when given) or any abstract-level database. Without
+   * either, an in-memory `memory-level` database (state lost on restart; for tests).
+   */
+  db?: AnyLevel | undefined;
+  /** A storage exposing its database (a `LevelStorage`); its `db` is used when `db` is not given. */
+  storage?:
+    | {
+        /** The storage's database (undefined until it is open). */
+        readonly db: AnyLevel | undefined;
+      }
+    | undefined;
+  /** The sublevel name. Default `'kv'`. */
+  name?: string | undefined;
+  /**
+   * The smallest lease TTL in seconds (shorter grants are raised to it). Default: 1.5 election
+   * timeouts rounded up, from `electionMs` (etcd's `minTTL`).
+   */
+  minLeaseTtl?: number | undefined;
+  /** The replica's election timeout in milliseconds, for the default `minLeaseTtl`. Default 1000 (etcd's). */
+  electionMs?: number | undefined;
+}
+
+/** The result of one applied KV command: its response, or the `KvError` it failed with (nothing changed). */
+export type KvResult =
+  | {
+      /** Applied. */
+      ok: true;
+      /** The response (its header carries the revision only; the client fills the rest). */
+      response: unknown;
+      /** For a compaction: resolves once the compacted records are deleted from the database. */
+      physical?: Promise<void>;
+    }
+  | {
+      /** Refused. */
+      ok: false;
+      /** Why (etcd's error). */
+      error: KvError;
+    };
+
+/** One applied revision, as given to {@link KvStateMachine.onRevision} observers. */
+export interface RevisionEvents {
+  /** The store revision. */
+  revision: number;
+  /** Its events in op order (a DELETE's `kv` has `key` and `modRevision` only). */
+  events: Event[];
+  /** For each event, the revision of the key's previous record (read it for `prevKv`), if the key existed. */
+  prevRevisions: (Revision | undefined)[];
+}
+
+/**
+ * The KV store as a Replica state machine: applies encoded {@link KvCommand}s to an MVCC store
+ * whose index lives in memory and whose revisions live in an abstract-level database. Each
+ * `apply` batch is one atomic write with the applied index (so nothing is applied twice), timed
+ * by `etcd_disk_backend_commit_duration_seconds`; observers hear of each revision after that
+ * write is durable.
+ */
+export class KvStateMachine implements StateMachine<KvResult> {
+  /** The MVCC store (index, leases, revisions). */
+  readonly store: MvccStore;
+  /** `etcd_disk_backend_commit_duration_seconds`: the duration of each batch write. */
+  readonly commitDuration: Histogram;
+  private readonly backend: KvBackend;
+  private readonly applier: MvccApplier;
+  private readonly observers = new Set<(r: RevisionEvents) => void>();
+  private readonly renewals = new Set<(id: bigint) => void>();
+  private applied = 0;
+  private loaded: Promise<void> | undefined;
+  private compacting: Promise<void> = Promise.resolve();
+
+  /** @param options - where to store, lease TTL floor. */
+  constructor(options: KvStateMachineOptions = {}) {
+    const db = options.db ?? options.storage?.db ?? new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    this.backend = new KvBackend(db, options.name ?? 'kv');
+    this.store = new MvccStore(this.backend);
+    const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
+    this.applier = new MvccApplier(this.store, minTtl);
+    this.commitDuration = new Histogram({
+      name: COMMIT_METRIC,
+      help: 'The latency distributions of commit called by the KV backend (one atomic batch per apply).',
+      buckets: exponentialBuckets(0.001, 2, 14),
+      registers: [],
+    });
+  }
+
+  /** Registers the KV's metrics on a registry (the Replica's: `replica.metricsRegistry`); idempotent. */
+  registerMetrics(registry: Registry): void {
+    if (registry.getSingleMetric(COMMIT_METRIC) === undefined) registry.registerMetric(this.commitDuration);
+  }
+
+  /** Loads the state from the database (once per replica start; again after a failure). */
+  async appliedIndex(): Promise<number> {
+    this.loaded = this.load();
+    await this.loaded;
+    return this.applied;
+  }
+
+  private async load(): Promise<void> {
+    await this.backend.open();
+    const { appliedIndex, redo } = await this.backend.load(this.store);
+    this.applied = appliedIndex;
+    if (redo !== undefined) void this.schedulePhysical(redo.rev, redo.keep);
+  }
+
+  /** Resolves once the state is loaded (call before reading from a state machine not yet started). */
+  async ready(): Promise<void> {
+    await (this.loaded ??= this.load());
+  }
+
+  /** Applies a batch: each command's result, and one atomic write of all their effects and the applied index. */
+  async apply(commands: readonly Command[]): Promise<KvResult[]> {
+    await this.ready();
+    const results: KvResult[] = [];
+    const compacts: { ok: true; response: unknown; physical?: Promise<void> }[] = [];
+    const changes: Change[][] = [];
+    let compaction: Effects['compaction'];
+    for (const c of commands) {
+      const r = await this.applyOne(decodeCommand(c.data));
+      if (!r.ok) {
+        results.push(r);
+        continue;
+      }
+      const res: KvResult = { ok: true, response: r.response };
+      if (r.effects.changes.length > 0) changes.push(r.effects.changes);
+      if (r.effects.compaction !== undefined) {
+        compaction = r.effects.compaction;
+        compacts.push(res);
+      }
+      results.push(res);
+    }
+    const leases: BatchInput['leases'] = this.store.leases.drainTouched().map((id) => {
+      const l = this.store.leases.get(id);
+      return [id, l === undefined ? undefined : { ttl: l.ttl, remainingTtl: l.remainingTtl }];
+    });
+    const last = commands[commands.length - 1];
+    const end = this.commitDuration.startTimer();
+    await this.backend.write({ changes: changes.flat(), leases, compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
+    end();
+    this.applied = last?.index ?? this.applied;
+    this.store.commit();
+    if (compaction !== undefined) {
+      const physical = this.schedulePhysical(compaction.rev, compaction.keep);
+      for (const r of compacts) r.physical = physical;
+    }
+    for (const cs of changes) this.notify(cs);
+    return results;
+  }
+
+  private async applyOne(cmd: KvCommand): Promise<{ ok: true; response: unknown; effects: Effects } | { ok: false; error: KvError }> {
+    try {
+      let a: Applied<unknown>;
+      switch (cmd.op) {
+        case 'put':
+          a = await this.applier.put(cmd.req);
+          break;
+        case 'deleteRange':
+          a = await this.applier.deleteRange(cmd.req);
+          break;
+        case 'txn':
+          a = await this.applier.txn(cmd.req);
+          break;
+        case 'compact':
+          a = this.applier.compact(cmd.req);
+          break;
+        case 'leaseGrant':
+          a = this.applier.grant(cmd.id, cmd.ttl);
+          break;
+        case 'leaseRevoke':
+          a = await this.applier.revoke(cmd.id);
+          break;
+        case 'leaseCheckpoint':
+          a = this.applier.checkpoint(cmd.checkpoints);
+          break;
+        case 'leaseKeepAlive':
+          a = renewLease(this.store, cmd.id);
+          for (const fn of this.renewals) fn(cmd.id);
+          break;
+      }
+      return { ok: true, response: a.response, effects: a.effects };
+    } catch (e) {
+      if (e instanceof KvError) return { ok: false, error: e };
+      throw e;
+    }
+  }
+
+  /** Deletes compacted records in the background, after reads that may still need them. */
+  private schedulePhysical(rev: number, keep: ReadonlySet<string>): Promise<void> {
+    const run = async (): Promise<void> => {
+      await this.store.readsSettled();
+      await this.backend.physicalCompact(rev, keep);
+    };
+    const p = this.compacting.then(run, run);
+    // A failed physical compaction is reported to whoever awaits it (compact with `physical`)
+    // and redone after a restart (its finish mark is missing); it never becomes unhandled.
+    p.catch(() => undefined);
+    this.compacting = p;
+    return p;
+  }
+
+  private notify(cs: readonly Change[]): void {
+    if (this.observers.size === 0 || cs.length === 0) return;
+    const batch: RevisionEvents = {
+      revision: cs[0]!.rev.main,
+      events: cs.map((c) => (c.tombstone ? { type: EventType.DELETE, kv: c.kv } : { type: EventType.PUT, kv: c.kv })),
+      prevRevisions: cs.map((c) => c.prev),
+    };
+    for (const fn of this.observers) fn(batch);
+  }
+
+  /** Calls `fn` with a lease's id each time a keep-alive of it is applied (see `lease/lessor.ts`). Returns the remover. */
+  onLeaseRenewed(fn: (id: bigint) => void): () => void {
+    this.renewals.add(fn);
+    return () => this.renewals.delete(fn);
+  }
+
+  /**
+   * Calls `fn` after each applied revision is durable, with its events in op order (what watch
+   * builds on). Returns a function that removes the observer.
+   */
+  onRevision(fn: (r: RevisionEvents) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  /**
+   * The events on keys in `[key, rangeEnd)` from revision `from` to `to` inclusive, read from
+   * the database (for watchers catching up). `from` must not be below the compacted revision.
+   */
+  async readEvents(key: Bytes, rangeEnd: Bytes | undefined, from: number, to: number): Promise<Event[]> {
+    const r = keyRange(toBytes(key), toBytes(rangeEnd));
+    const out: Event[] = [];
+    for await (const [k, v] of this.backend.revisionsBetween(encodeRevision({ main: from, sub: 0 }), encodeRevision({ main: to + 1, sub: 0 }))) {
+      const kv = decodeKv(v);
+      if (!inRange(r, toKey(kv.key))) continue;
+      out.push(decodeRevision(k).tombstone ? { type: EventType.DELETE, kv } : { type: EventType.PUT, kv });
+    }
+    return out;
+  }
+
+  /**
+   * The whole state as a stream of chunks (length-prefixed msgpack frames: header, record groups, trailer), read from the database as
+   * the replica consumes it: a large store is never held in one buffer.
+   *
+   * @yields {Uint8Array} the snapshot's chunks.
+   */
+  async *snapshotChunks(): AsyncGenerator<Uint8Array> {
+    await this.ready();
+    const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
+    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords());
+  }
+
+  /** The whole state in one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}). */
+  async snapshot(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const c of this.snapshotChunks()) parts.push(c);
+    return concatBytes(parts);
+  }
+
+  /** Replaces the whole state with a snapshot arriving in chunks. */
+  async restoreChunks(snapshot: StateMachineSnapshotStream): Promise<void> {
+    await this.ready();
+    await this.compacting;
+    const { header, items } = await decodeKvSnapshot(snapshot.chunks);
+    await this.backend.replace(items, header.compactRev, snapshot.index);
+    await this.load();
+    if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+  }
+
+  /** Replaces the whole state with a snapshot's bytes. */
+  restore(snapshot: StateMachineSnapshot): Promise<void> {
+    return this.restoreChunks({ index: snapshot.index, term: snapshot.term, chunks: once(snapshot.data) });
+  }
+}
+
+/**
+ * One chunk as an async iterable.
+ *
+ * @param chunk - the bytes.
+ * @yields {Uint8Array} the chunk.
+ */
+async function* once(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield await Promise.resolve(chunk);
+}

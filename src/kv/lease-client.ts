@@ -1,0 +1,106 @@
+import type { KvClient } from './kv-client.js';
+import type { Lease } from './mvcc/lease-table.js';
+import type { LeaseGrantResponse, LeaseRevokeResponse } from './types.js';
+import { after } from '../replica/clock.js';
+import { LeaseNotFoundError } from './errors.js';
+import type { LeaseKeepAliveResponse, LeaseLeasesResponse, LeaseTimeToLiveResponse } from './lease/types.js';
+import { fromKey } from './mvcc/bytes.js';
+
+/** A random positive int64 lease id (etcd's ids are positive int64s). */
+function randomLeaseId(): bigint {
+  const b = globalThis.crypto.getRandomValues(new BigUint64Array(1))[0]!;
+  const id = BigInt.asUintN(63, b);
+  return id === 0n ? 1n : id;
+}
+
+/**
+ * Lease operations of a {@link KvClient} that go through Raft: grant, revoke and checkpoint,
+ * plus reads of the replicated lease table. Expiry is decided by the leader and proposed as a
+ * revoke, so every member deletes the same keys at the same revision.
+ */
+export class LeaseClient {
+  private readonly kv: KvClient;
+
+  /** @param kv - the client proposed through. */
+  constructor(kv: KvClient) {
+    this.kv = kv;
+  }
+
+  /**
+   * Grants a lease of `ttl` seconds (raised to the minimum TTL); `id` 0n or none picks a random id.
+   * Rejects with `LeaseExistsError` or `LeaseTtlTooLargeError`.
+   */
+  grant(ttl: number, options: { id?: bigint } = {}): Promise<LeaseGrantResponse> {
+    const id = options.id === undefined || options.id === 0n ? randomLeaseId() : options.id;
+    return this.kv.propose({ op: 'leaseGrant', id, ttl });
+  }
+
+  /** Revokes a lease, deleting its keys at one revision. Rejects with `LeaseNotFoundError`. */
+  revoke(id: bigint): Promise<LeaseRevokeResponse> {
+    return this.kv.propose({ op: 'leaseRevoke', id });
+  }
+
+  /** Records leases' remaining TTLs (etcd's lease checkpoints, proposed by the leader). */
+  async checkpoint(checkpoints: { id: bigint; remainingTtl: number }[]): Promise<void> {
+    await this.kv.propose({ op: 'leaseCheckpoint', checkpoints });
+  }
+
+  /**
+   * Renews a lease once, from any member (the keep-alive goes through Raft, so every member
+   * learns the renewal). Rejects with `LeaseNotFoundError` once the lease expired or was revoked.
+   */
+  keepAliveOnce(id: bigint): Promise<LeaseKeepAliveResponse> {
+    return this.kv.propose({ op: 'leaseKeepAlive', id });
+  }
+
+  /**
+   * Keeps a lease alive: renews it now and then every third of its TTL (as etcd's client does),
+   * yielding each answer; ends when the lease is gone. Leave the loop to stop.
+   *
+   * @yields {LeaseKeepAliveResponse} each renewal's answer.
+   */
+  async *keepAlive(id: bigint): AsyncGenerator<LeaseKeepAliveResponse> {
+    for (;;) {
+      let r: LeaseKeepAliveResponse;
+      try {
+        r = await this.keepAliveOnce(id);
+      } catch (err) {
+        if (err instanceof LeaseNotFoundError) return;
+        throw err;
+      }
+      yield r;
+      await new Promise<void>((resolve) => after(this.kv.lessor.clock, Math.max(1, (r.ttl * 1000) / 3), resolve));
+    }
+  }
+
+  /**
+   * The remaining TTL of a lease as this member estimates it (after a read barrier), its
+   * granted TTL and, with `keys`, its keys. A lease that does not exist answers `ttl: -1`
+   * (as etcd does).
+   */
+  async timeToLive(id: bigint, options: { keys?: boolean } = {}): Promise<LeaseTimeToLiveResponse> {
+    await this.kv.replica.read();
+    const header = this.kv.header(this.kv.stateMachine.store.visibleRev);
+    const l = this.get(id);
+    const left = this.kv.lessor.remainingMs(id);
+    if (l === undefined || left === undefined) return { header, id, ttl: -1, grantedTtl: 0, keys: [] };
+    const keys = options.keys === true ? [...l.keys].sort().map(fromKey) : [];
+    return { header, id, ttl: Math.floor(left / 1000), grantedTtl: l.ttl, keys };
+  }
+
+  /** Every lease (after a read barrier), in id order (etcd's `LeaseLeases`). */
+  async leases(): Promise<LeaseLeasesResponse> {
+    await this.kv.replica.read();
+    return { header: this.kv.header(this.kv.stateMachine.store.visibleRev), leases: this.list().map((l) => ({ id: l.id })) };
+  }
+
+  /** The leases this member knows, in id order (its local, applied state). */
+  list(): Lease[] {
+    return this.kv.stateMachine.store.leases.list();
+  }
+
+  /** The lease `id` as this member knows it, if any (TTL, checkpointed remaining TTL, keys). */
+  get(id: bigint): Lease | undefined {
+    return this.kv.stateMachine.store.leases.get(id);
+  }
+}
