@@ -16,6 +16,7 @@ import type { Revision } from './mvcc/revision.js';
 import { MvccStore } from './mvcc/store.js';
 import type { Change } from './mvcc/store.js';
 import { concatBytes, decodeKv } from './record.js';
+import { renewLease } from './lease/renew.js';
 import { BadKvSnapshotError, decodeKvSnapshot, encodeKvSnapshot } from './snapshot-format.js';
 import type { Bytes, Event } from './types.js';
 import { EventType } from './types.js';
@@ -90,6 +91,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly backend: KvBackend;
   private readonly applier: MvccApplier;
   private readonly observers = new Set<(r: RevisionEvents) => void>();
+  private readonly renewals = new Set<(id: bigint) => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
   private compacting: Promise<void> = Promise.resolve();
@@ -197,6 +199,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
         case 'leaseCheckpoint':
           a = this.applier.checkpoint(cmd.checkpoints);
           break;
+        case 'leaseKeepAlive':
+          a = renewLease(this.store, cmd.id);
+          for (const fn of this.renewals) fn(cmd.id);
+          break;
       }
       return { ok: true, response: a.response, effects: a.effects };
     } catch (e) {
@@ -227,6 +233,12 @@ export class KvStateMachine implements StateMachine<KvResult> {
       prevRevisions: cs.map((c) => c.prev),
     };
     for (const fn of this.observers) fn(batch);
+  }
+
+  /** Calls `fn` with a lease's id each time a keep-alive of it is applied (see `lease/lessor.ts`). Returns the remover. */
+  onLeaseRenewed(fn: (id: bigint) => void): () => void {
+    this.renewals.add(fn);
+    return () => this.renewals.delete(fn);
   }
 
   /**

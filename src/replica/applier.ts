@@ -1,5 +1,5 @@
 import { ConfChangeType, asV2, decodeConfChange, decodeConfChangeV2, type ConfChange } from '../raft/conf-change.js';
-import { EntryType, type Entry, type Snapshot } from '../raft/entry.js';
+import { EntryType, type ConfState, type Entry, type Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Clock } from './clock.js';
 import { ApplyFailedError } from './errors.js';
@@ -8,7 +8,8 @@ import type { Members } from './membership.js';
 import type { Proposals } from './proposals.js';
 import { SessionTable } from './sessions.js';
 import type { Storage } from '../storage/storage.js';
-import { joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { decodeSnapshotPayload, joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { configDiff } from './joint-membership.js';
 import { openSnapshotPayload } from './snapshot-io.js';
 import type { Snapshotter } from './snapshots.js';
 import type { Command, StateMachine } from './state-machine.js';
@@ -275,10 +276,12 @@ export class Applier {
       if (e.type === EntryType.EntryConfChange) cc = decodeConfChange(e.data);
       else {
         const v2 = decodeConfChangeV2(e.data);
-        d.node.applyConfChange(v2);
-        for (const c of v2.changes) if (c.type === ConfChangeType.ConfChangeRemoveNode) d.sessions.removeProposer(c.nodeId);
-        this.resolveAfterAdvance(e.index, d.own(decodeEnvelope(v2.context)));
+        const before = d.node.status().config;
+        const after = d.node.applyConfChange(v2);
+        const env = decodeEnvelope(v2.context);
         this.appliedIndex = e.index;
+        this.applyMemberDiff(before, after, env === undefined ? new Map() : decodeSnapshotPayload(env.payload).book);
+        this.resolveAfterAdvance(e.index, d.own(env));
         return;
       }
     } catch (err) {
@@ -311,6 +314,26 @@ export class Applier {
         break;
     }
     this.resolveAfterAdvance(e.index, d.own(env));
+  }
+
+  /**
+   * Brings the address book and the replica in step with a joint (V2) change: members that
+   * joined or were promoted are added (their addresses come in the entry's context), members
+   * that left every half of the configuration are removed. A voter leaving through a joint
+   * configuration is removed when the joint configuration is left, not when it is entered.
+   */
+  private applyMemberDiff(before: ConfState, after: ConfState, book: ReadonlyMap<number, string>): void {
+    const d = this.deps;
+    const { added, removed } = configDiff(before, after);
+    for (const { id, learner } of added) {
+      d.members.set(id, book.get(id) ?? '');
+      d.snapshotter.requestAfterConfChange();
+      d.hooks.memberChanged('added', id, d.members.addresses().get(id) ?? '', learner);
+    }
+    for (const id of removed) {
+      d.sessions.removeProposer(id);
+      d.hooks.memberChanged('removed', id, '', false);
+    }
   }
 
   private async maybeSnapshot(): Promise<void> {

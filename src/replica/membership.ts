@@ -83,11 +83,13 @@ export interface ReconfigView {
   learnerMaxLag: number;
 }
 
-function quorum(n: number): number {
+/** The quorum of `n` voters. */
+export function quorum(n: number): number {
   return Math.floor(n / 2) + 1;
 }
 
-function activeVoters(view: ReconfigView, voters: Iterable<number>): number {
+/** How many of `voters` are reachable now (the leader always is). */
+export function activeVoters(view: ReconfigView, voters: Iterable<number>): number {
   let n = 0;
   for (const id of voters) if (id === view.leader || view.isActive(id)) n++;
   return n;
@@ -142,7 +144,8 @@ export function checkReconfig(view: ReconfigView, cc: ConfChange): void {
   }
 }
 
-function checkLearnerCaughtUp(view: ReconfigView, id: number): void {
+/** Refuses to promote learner `id` unless it is reachable and at most `learnerMaxLag` behind the leader. */
+export function checkLearnerCaughtUp(view: ReconfigView, id: number): void {
   const leaderMatch = view.progress.get(view.leader)?.match ?? 0;
   const match = view.progress.get(id)?.match ?? 0;
   if (!view.isActive(id) || leaderMatch - match > view.learnerMaxLag) {

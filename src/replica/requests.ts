@@ -1,4 +1,4 @@
-import type { ConfChange } from '../raft/conf-change.js';
+import type { AnyConfChange, ConfChange } from '../raft/conf-change.js';
 import { EMPTY_BYTES, EntryType, type Entry } from '../raft/entry.js';
 import { ProposalDroppedError } from '../raft/errors.js';
 import type { RaftNode } from '../raft/raft-node.js';
@@ -8,7 +8,9 @@ import { confChangeContext } from './applier.js';
 import type { Clock } from './clock.js';
 import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
 import { NotLeaderError, RequestTooLargeError, StoppedError } from './errors.js';
-import { checkReconfig } from './membership.js';
+import { checkReconfig, type ReconfigView } from './membership.js';
+import { checkJointReconfig, toConfChangeV2, type MemberChange } from './joint-membership.js';
+import { encodeSnapshotPayloadHeader } from './snapshot-payload.js';
 import type { RequestOptions, ResolvedReplicaOptions } from './options.js';
 import { Proposals, Reads, Transfers, checkBackpressure, failureReason, type FailureSink } from './proposals.js';
 
@@ -133,30 +135,43 @@ export class Requests {
   }
 
   /** Proposes a membership change after the strict reconfiguration check; see `Replica.addMember`. */
-  async changeMembership(cc: ConfChange, address: string): Promise<undefined> {
+  changeMembership(cc: ConfChange, address: string): Promise<undefined> {
+    return this.proposeConfChange(cc, encodeAddress(address), (view) => checkReconfig(view, cc));
+  }
+
+  /**
+   * Proposes several membership changes as one joint change (see `joint-membership.ts`); the
+   * entry's context carries the new members' addresses. Resolves once the joint configuration
+   * is entered here (leaving it follows automatically).
+   */
+  changeMembershipJoint(changes: readonly MemberChange[]): Promise<undefined> {
+    const book = new Map<number, string>();
+    for (const c of changes) if (c.type !== 'remove' && c.address !== undefined && c.address !== '') book.set(c.id, c.address);
+    return this.proposeConfChange(toConfChangeV2(changes), encodeSnapshotPayloadHeader({ book }), (view) => checkJointReconfig(view, changes));
+  }
+
+  private async proposeConfChange(cc: AnyConfChange, payload: Uint8Array, check: (view: ReconfigView) => void): Promise<undefined> {
     const d = this.deps;
     if (!d.isOpen()) return this.refuse(new StoppedError());
     if (d.leader() !== d.id) return this.refuse(new NotLeaderError(d.leader()));
     const s = d.node.status();
     const progress = s.progress ?? new Map<number, ProgressStatus>();
     try {
-      checkReconfig(
-        { leader: d.id, config: s.config, progress, isActive: (id) => d.isActive(id, progress.get(id)), learnerMaxLag: d.opts.learnerMaxLag },
-        cc,
-      );
+      check({ leader: d.id, config: s.config, progress, isActive: (id) => d.isActive(id, progress.get(id)), learnerMaxLag: d.opts.learnerMaxLag });
     } catch (err) {
       return this.refuse(err as Error);
     }
     const seq = ++this.seq;
     const p = this.proposals.add<undefined>(seq, this.deadline({}));
     try {
-      d.node.proposeConfChange({ ...cc, context: this.envelope(seq, encodeAddress(address)) });
+      d.node.proposeConfChange({ ...cc, context: this.envelope(seq, payload) });
     } catch (err) {
       this.proposals.fail(seq, this.proposeError(err));
     }
     d.schedule();
     return p;
   }
+
 
   /** Counts `err` as a failed request and returns it as a rejection. */
   refuse<T>(err: Error): Promise<T> {
