@@ -184,7 +184,7 @@ export class KvBackend {
    * compaction is marked scheduled but not finished, so the next load deletes the records it
    * made unneeded.
    */
-  async replaceStream(items: AsyncIterable<KvSnapshotItem>, compactRev: number | undefined, appliedIndex: number): Promise<void> {
+  async replace(items: AsyncIterable<KvSnapshotItem>, compactRev: number | undefined, appliedIndex: number): Promise<void> {
     await this.revs.clear();
     await this.leases.clear();
     await this.meta.clear();
@@ -199,14 +199,5 @@ export class KvBackend {
     if (compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(appliedIndex) });
     await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
-  }
-
-  /** {@link KvBackend.replaceStream} from revision records and lease records given apart. */
-  replace(revs: AsyncIterable<[Uint8Array, Uint8Array]> | Iterable<[Uint8Array, Uint8Array]>, leases: Iterable<[Uint8Array, Uint8Array]>, compactRev: number | undefined, appliedIndex: number): Promise<void> {
-    async function* items(): AsyncGenerator<KvSnapshotItem> {
-      for await (const [key, value] of revs) yield { kind: 'rev', key, value };
-      for (const [key, value] of leases) yield { kind: 'lease', key, value };
-    }
-    return this.replaceStream(items(), compactRev, appliedIndex);
   }
 }

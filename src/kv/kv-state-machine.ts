@@ -289,7 +289,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     await this.ready();
     await this.compacting;
     const { header, items } = await decodeKvSnapshot(snapshot.chunks);
-    await this.backend.replaceStream(items, header.compactRev, snapshot.index);
+    await this.backend.replace(items, header.compactRev, snapshot.index);
     await this.load();
     if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
   }
