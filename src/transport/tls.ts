@@ -49,7 +49,12 @@ export interface TlsOptions {
  * SAN whose first label is `member-<id>` (as `member-2.raft.example.com`), or the URI SAN
  * `raftkit://member/<id>`.
  */
-export function memberCertificateNames(id: number): { exact: string[]; dnsPrefix: string } {
+export function memberCertificateNames(id: number): {
+  /** Names that bind the member when they equal the CN or a SAN. */
+  exact: string[];
+  /** A DNS SAN starting with this prefix binds the member. */
+  dnsPrefix: string;
+} {
   return { exact: [`member-${id}`, `raftkit://member/${id}`], dnsPrefix: `member-${id}.` };
 }
 
