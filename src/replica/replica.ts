@@ -14,19 +14,19 @@ import type { Transport } from '../transport/transport.js';
 import { Applier } from './applier.js';
 import { ENVELOPE_OVERHEAD } from './envelope.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
-import { InvalidArgumentError, MembershipRefusedError, ReplicaStartError, StoppedError } from './errors.js';
+import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
 import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
-import { loadState, createNode, type StartState } from './bootstrap.js';
+import { loadState, createNode, failStart, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
-import { checkAddress, checkCommand, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
+import { checkAddMember, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody } from './snapshot-io.js';
 
 /**
@@ -91,9 +91,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       await r.open();
       return r;
     } catch (err) {
-      // Close what start opened (the storage, its lock, the listener), then report.
-      await Promise.allSettled([(async () => options.transport.close())(), (async () => options.storage.close())()]);
-      throw err instanceof RaftkitError ? err : new ReplicaStartError(`Replica.start failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      return failStart(options, err);
     }
   }
 
@@ -225,11 +223,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * (outcome unknown), {@link StoppedError}.
    */
   propose(command: Uint8Array, options: RequestOptions = {}): Promise<R> {
-    try {
-      return this.requests.propose<R>(checkCommand(command), checkRequestOptions(options));
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    return this.guard(() => this.requests.propose<R>(checkCommand(command), checkRequestOptions(options)));
   }
 
   /**
@@ -238,11 +232,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * write acknowledged before `read()` was called.
    */
   read(options: RequestOptions = {}): Promise<number> {
-    try {
-      return this.requests.read(checkRequestOptions(options));
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    return this.guard(() => this.requests.read(checkRequestOptions(options)));
   }
 
   /**
@@ -251,11 +241,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * naming the leader.
    */
   transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
-    try {
-      return this.requests.transfer(checkMemberId('to', to), checkRequestOptions(options));
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    return this.guard(() => this.requests.transfer(checkMemberId('to', to), checkRequestOptions(options)));
   }
 
   /**
@@ -265,29 +251,22 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError} (unsafe or invalid), and as `propose`.
    */
   addMember(id: number, address: string, options: { learner?: boolean } = {}): Promise<void> {
-    try {
-      checkMemberId('id', id);
-      checkAddress('address', address, (a) => this.transport.checkAddress?.(a));
-      const learner = (options as { learner?: unknown } | undefined)?.learner;
-      if (learner !== undefined && typeof learner !== 'boolean') throw new InvalidArgumentError(`learner must be a boolean, got ${typeof learner}`);
-      const type = learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
+    return this.guard(() => {
+      const type = checkAddMember(id, address, options, (a) => this.transport.checkAddress?.(a)) ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
       return this.requests.changeMembership({ type, nodeId: id }, address);
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    });
   }
 
   /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
   promoteMember(id: number): Promise<void> {
-    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
+    if (!Number.isSafeInteger(id) || id <= 0) return this.guard(() => checkMemberId('id', id) as never);
     if (!this.node.status().config.learners.includes(id)) return this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
   }
 
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
   removeMember(id: number): Promise<void> {
-    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
-    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
+    return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: checkMemberId('id', id) }, ''));
   }
 
   /**
@@ -303,7 +282,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
    */
   async changeMembership(changes: readonly MemberChange[]): Promise<void> {
-    await this.requests.changeMembershipJoint(changes);
+    await this.guard(() => this.requests.changeMembershipJoint(checkMemberChanges(changes, (a) => this.transport.checkAddress?.(a))));
     await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
   }
 
@@ -378,6 +357,15 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.state = 'closed';
     })();
     return this.closing;
+  }
+
+  /** Runs a request whose argument checks may throw: a thrown error becomes a counted rejection. */
+  private guard<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return run();
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /** Stops after a failure that makes going on unsafe: emits `error`, then fails every request with `StoppedError(why)`. */
