@@ -6,6 +6,8 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'kv/index': 'src/kv/index.ts',
     'etcd/index': 'src/etcd/index.ts',
+    // The `raftkit` command (package.json `bin`).
+    cli: 'src/etcd/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

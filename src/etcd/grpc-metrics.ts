@@ -74,7 +74,7 @@ export class GrpcMetrics {
   instrument(service: string, def: ServiceDefinition, onRequest: (request: object, bytes: number) => void): ServiceDefinition {
     const out: Record<string, ServiceDefinition[string]> = {};
     for (const [method, d] of Object.entries(def)) {
-      const labels: RpcLabels = { grpc_type: grpcType(d.requestStream, d.responseStream), grpc_service: service, grpc_method: d.originalName ?? method };
+      const labels: RpcLabels = { grpc_type: grpcType(d.requestStream, d.responseStream), grpc_service: service, grpc_method: method };
       out[method] = {
         ...d,
         requestDeserialize: (buf: Buffer) => {

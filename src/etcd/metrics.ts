@@ -29,22 +29,11 @@ const ALIASES: readonly Alias[] = [
   { name: 'etcd_server_proposals_pending', type: 'gauge', help: 'The current number of pending proposals to commit.', from: 'raft_proposals_pending' },
   { name: 'etcd_server_proposals_failed_total', type: 'counter', help: 'The total number of failed proposals seen.', from: 'raft_proposals_failed_total', sum: true },
   { name: 'etcd_disk_wal_fsync_duration_seconds', type: 'histogram', help: 'The latency distributions of fsync called by WAL (raftkit: one durable Ready write).', from: 'raft_storage_fsync_duration_seconds' },
-  { name: 'etcd_disk_backend_commit_duration_seconds', type: 'histogram', help: 'The latency distributions of commit called by backend (raftkit: applying one batch of committed entries).', from: 'raft_apply_duration_seconds' },
   { name: 'etcd_network_peer_round_trip_time_seconds', type: 'histogram', help: 'Round-Trip-Time histogram between peers', from: 'raft_peer_round_trip_time_seconds', labels: { peer: 'To' } },
   { name: 'etcd_network_peer_sent_bytes_total', type: 'counter', help: 'The total number of bytes sent to peers.', from: 'raft_transport_bytes_sent_total', labels: { peer: 'To' } },
   { name: 'etcd_network_peer_received_bytes_total', type: 'counter', help: 'The total number of bytes received from peers.', from: 'raft_transport_bytes_received_total', labels: { peer: 'From' } },
   { name: 'etcd_network_peer_sent_failures_total', type: 'counter', help: 'The total number of send failures from peers.', from: 'raft_transport_send_failures_total', labels: { peer: 'To' } },
 ];
-
-/** Sizes of the MVCC store for its etcd metrics, read at scrape time. */
-export interface StoreSizes {
-  /** Bytes the store occupies (`etcd_mvcc_db_total_size_in_bytes`). */
-  dbSize: number;
-  /** Bytes in use (`etcd_mvcc_db_total_size_in_use_in_bytes`). */
-  dbSizeInUse: number;
-  /** Keys in the store (`etcd_debugging_mvcc_keys_total`). */
-  keys: number;
-}
 
 function escape(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -77,7 +66,8 @@ function aliasText(a: Alias, src: MetricJSON | undefined): string {
 
 /**
  * The metrics `raftkit/etcd` serves on `/metrics`: etcd's names (from the replica's metrics,
- * renamed, and the store's sizes), the gRPC statistics under go-grpc-prometheus's names, and the
+ * renamed; raftkit/kv registers its own etcd-named metrics, such as
+ * `etcd_disk_backend_commit_duration_seconds`, on the replica's registry), the gRPC statistics under go-grpc-prometheus's names, and the
  * replica's own `raft_*` metrics.
  */
 export class EtcdMetrics {
@@ -90,21 +80,14 @@ export class EtcdMetrics {
   /**
    * @param replica - the replica whose metrics are renamed.
    * @param quotaBackendBytes - the store quota, for `etcd_server_quota_backend_bytes`.
-   * @param sizes - the store's sizes, when a store is served.
    */
-  constructor(replica: Replica, quotaBackendBytes: number, sizes: () => StoreSizes | undefined) {
+  constructor(replica: Replica, quotaBackendBytes: number) {
     this.replica = replica;
     this.grpc = new GrpcMetrics(this.registry);
     const registers = [this.registry];
     new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(quotaBackendBytes);
     new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers }).set({ server_version: ETCD_API_VERSION }, 1);
     new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: replica.id.toString(16) }, 1);
-    const sized = (name: string, help: string, pick: (s: StoreSizes) => number): void => {
-      new Gauge({ name, help, registers, collect() { const s = sizes(); this.set(s === undefined ? 0 : pick(s)); } });
-    };
-    sized('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', (s) => s.dbSize);
-    sized('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', (s) => s.dbSizeInUse);
-    sized('etcd_debugging_mvcc_keys_total', 'Total number of keys.', (s) => s.keys);
   }
 
   /** Every metric in the Prometheus text exposition format. */

@@ -8,7 +8,11 @@ import type { Pem } from '../transport/tls.js';
 import { authService } from './auth.js';
 import { clusterService } from './cluster.js';
 import { maintenanceService } from './maintenance.js';
-import { kvService, type KvApi } from './kv.js';
+import type { KvClient } from '../kv/kv-client.js';
+import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
+import { kvService } from './kv.js';
+import { leaseService } from './lease.js';
+import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
@@ -34,8 +38,10 @@ export interface ClientTlsOptions {
 export interface EtcdServerOptions {
   /** The replica whose cluster is served. */
   replica: Replica;
-  /** The key-value store served by the KV service (raftkit/kv's `KvClient` over `replica`); without it KV answers `UNIMPLEMENTED`. */
-  kv?: KvApi;
+  /** The key-value store served by KV, Lease and Watch (raftkit/kv's `KvClient` over `replica`); without it they answer `UNIMPLEMENTED`. */
+  kv?: KvClient;
+  /** Snapshot maintenance of this member's KV (raftkit/kv's `KvSnapshots`), served as Maintenance.Snapshot; without it Snapshot answers `UNIMPLEMENTED`. */
+  snapshots?: KvSnapshots;
   /** The cluster id in response headers. Default 0n. */
   clusterId?: bigint;
   /** This member's name (`--name`). Default `'default'`. */
@@ -101,7 +107,7 @@ export class EtcdServer {
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
     this.replica.on('leader-change', this.onLeader);
-    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB, () => undefined);
+    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB);
     this.refused = new Counter({
       name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',
       labelNames: ['reason'], registers: [this.metrics.registry],
@@ -117,7 +123,7 @@ export class EtcdServer {
       leaderLossMs: 3 * electionMs,
       leader: () => this.leaderId,
       grpc: this.metrics.grpc,
-      header: (revision = 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.status().term) }),
+      header: (revision = options.kv?.stateMachine.store.visibleRev ?? 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.status().term) }),
       requestBytes: (req) => sizes.get(req) ?? 0,
     };
     this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1 });
@@ -129,14 +135,14 @@ export class EtcdServer {
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
     add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
-    add('Watch', this.needsKv('Watch', defs.Watch));
-    add('Lease', this.needsKv('Lease', defs.Lease));
+    add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
+    add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
     add('Cluster', clusterService(this.ctx, {
       memberId: (urls) => memberIdFor(urls, token),
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
       peerScheme: options.peerScheme ?? 'http',
     }));
-    add('Maintenance', maintenanceService(this.ctx));
+    add('Maintenance', maintenanceService(this.ctx, options.snapshots));
     add('Auth', authService(this.ctx));
   }
 

@@ -27,7 +27,7 @@ import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
 import { checkAddMember, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
-import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotBody } from './snapshot-io.js';
+import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
@@ -270,14 +270,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * Changes several members in one request through joint consensus (etcd's ConfChangeV2,
-   * thesis §4.3): the cluster enters a joint configuration in which every decision needs a
-   * majority of the old voters and of the new ones, then leaves it automatically. Use it to
-   * replace a member (`[{ type: 'add-voter', id: learner }, { type: 'remove', id: old }]`)
-   * with no intermediate configuration that tolerates fewer failures. Checked like
-   * {@link Replica.addMember} (both voter sets must keep a reachable quorum; a learner is
-   * promoted only once caught up). Must be called on the leader; resolves once the joint
-   * configuration has been left here.
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3; see
+   * `joint-membership.ts`), e.g. replacing a member: `[{ type: 'add-voter', id: learner },
+   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
+   * Call it on the leader; resolves once the joint configuration has been left here.
    *
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
    */
@@ -392,19 +388,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   /** Stores a streamed snapshot's body as it arrives, then acknowledges and steps its message. */
-  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void => {
-    receiveSnapshotBody(m, body, this.storage).then(
-      (stored) => {
-        const open = this.state === 'open';
-        settle(open);
-        if (open) this.stepMessage(stored);
-      },
-      (err: unknown) => {
-        settle(false);
-        this.metricsImpl.refused.inc({ code: err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN' });
-      },
-    );
-  };
+  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void =>
+    receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
 
   private stepMessage(m: Message): void {
     try {

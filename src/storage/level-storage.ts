@@ -249,9 +249,8 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
   }
 
   /**
-   * {@inheritDoc SnapshotStaging.stageSnapshot}
-   *
-   * The chunks are written with unsynced writes as they arrive (the synced write that makes
+   * Stores `chunks` as the data of the snapshot at `metadata.index` without making it current
+   * and resolves to its reference (see `SnapshotStaging.stageSnapshot`). The chunks are written with unsynced writes as they arrive (the synced write that makes
    * the snapshot current comes later); a staged snapshot never made current is removed by
    * the next stage or open.
    */

@@ -55,7 +55,7 @@ beforeAll(() => {
 }, 170_000);
 afterAll(() => {
   if (work !== '') rmSync(work, { recursive: true, force: true });
-});
+}, 60_000);
 
 test('the tarball holds every file the exports map names, the sources its maps point at, and no tests', () => {
   const files = new Set(packed.files.map((f) => f.path));

@@ -253,6 +253,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
     if (t.clientCertAuth && t.trustedCaFile === '') throw new FlagError(`${p}trusted-ca-file`, `--${p}client-cert-auth needs --${p}trusted-ca-file`);
+    if (p === 'peer-' && t.certFile !== '' && t.trustedCaFile === '') throw new FlagError('peer-trusted-ca-file', 'peer TLS (--peer-cert-file) needs --peer-trusted-ca-file to verify the other members');
   }
   const httpsClient = config.listenClientUrls.some((u) => u.startsWith('https:'));
   if (httpsClient && config.clientTls.certFile === '') throw new FlagError('cert-file', 'https --listen-client-urls need --cert-file and --key-file');
@@ -261,7 +262,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
 
 /** The `--help` text: usage and every flag with its `ETCD_*` variable and default. */
 export function helpText(): string {
-  const lines = ['Usage: raftkit [flags]', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
+  const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir>   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
   for (const f of FLAGS) {
     lines.push(`  --${f.name}${f.kind === 'bool' ? '' : ` <${f.kind}>`}`, `      ${f.help} (env ${envName(f.name)}; default '${f.def}')`);
   }
