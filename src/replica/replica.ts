@@ -6,7 +6,7 @@ import { RaftkitError } from '../errors.js';
 import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { checkPeerMessage } from '../raft/peer-message.js';
-import { RoleName, StateType, type SoftState } from '../raft/ready.js';
+import { StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
@@ -26,6 +26,7 @@ import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type 
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
+import { replicaStatus } from './replica-status.js';
 import { checkAddMember, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
@@ -74,13 +75,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * bootstraps a new cluster (`peers`, empty storage) or prepares to join one (`join`), starts
    * the transport and the ticker.
    *
-   * Every option is checked first (nothing is opened when one is invalid). A start that fails
-   * later closes the storage and the transport before it rejects.
-   *
-   * @throws {@link ConfigInvalidError} for invalid options (duplicate peer ids, `peers` without
-   * this member, a transport of another id…), or an empty storage with neither `peers` nor
-   * `join`; the storage's and transport's own errors (`StorageOpenError`, `ListenFailedError`…);
-   * {@link ReplicaStartError} wrapping anything else.
+   * Options are checked before anything is opened; a start that fails later closes the storage
+   * and the transport.
+   * @throws {@link ConfigInvalidError} (invalid options, duplicate peer ids, `peers` without this
+   * member, empty storage without `peers`/`join`), `StorageOpenError`, `ListenFailedError`, `ReplicaStartError`.
    */
   static async start<R>(options: ReplicaOptions<R>): Promise<Replica<R>> {
     checkStartOptions(options);
@@ -284,27 +282,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
 
   /** The replica's current state. */
   status(): ReplicaStatus {
-    const s = this.node.status();
-    const st: ReplicaStatus = {
-      id: this.id,
-      lifecycle: this.state,
-      leader: this.lead,
-      term: s.term,
-      role: s.raftState,
-      roleName: RoleName[s.raftState],
-      commit: s.commit,
-      applied: this.applier.appliedIndex,
-      config: s.config,
-      members: this.members.addresses(),
-      pending: this.requests.pending,
-    };
-    if (s.progress !== undefined) {
-      st.progress = new Map([...s.progress].map(([id, pr]) => {
-        const rttMs = this.rtt.latest(id);
-        return [id, { ...pr, active: id === this.id || this.isActive(id, pr), ...(rttMs === undefined ? {} : { rttMs }) }];
-      }));
-    }
-    return st;
+    const base = { id: this.id, lifecycle: this.state, leader: this.lead, applied: this.applier.appliedIndex, members: this.members.addresses(), pending: this.requests.pending };
+    return replicaStatus(this.node.status(), base, (id, pr) => ({ active: id === this.id || this.isActive(id, pr), rttMs: this.rtt.latest(id) }));
   }
 
   /** The metrics in the Prometheus text exposition format. */
