@@ -3,6 +3,7 @@
  * etcd's error table and metric names, and the member id scheme the `raftkit` command uses.
  *
  * @packageDocumentation
+ * @module raftkit/etcd
  */
 export { EtcdServer } from './server.js';
 export type { KvApi } from './kv.js';

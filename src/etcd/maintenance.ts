@@ -1,6 +1,8 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { StateType } from '../raft/ready.js';
+import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
 import { etcdError } from './errors.js';
+import { snapshotCall } from './snapshot.js';
 import { unary, unimplemented, wireBig, type RpcContext } from './rpc.js';
 import { ETCD_API_VERSION, RAFTKIT_VERSION } from './version.js';
 
@@ -11,11 +13,12 @@ export const NEEDS_KV_MAINTENANCE = 'raftkit: this Maintenance RPC needs raftkit
 
 /**
  * The Maintenance service: Status and MoveLeader from the replica; Alarm, Defragment, Hash,
- * HashKV and Snapshot answer `UNIMPLEMENTED` until the MVCC store serves them; Downgrade
+ * HashKV answer `UNIMPLEMENTED` until the MVCC store serves them; Snapshot streams an etcd
+ * backend file when `snapshots` is given (`UNIMPLEMENTED` otherwise); Downgrade
  * (etcd 3.5's cluster downgrade) is `UNIMPLEMENTED` as raftkit has one version.
  * @internal
  */
-export function maintenanceService(ctx: RpcContext): UntypedServiceImplementation {
+export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots): UntypedServiceImplementation {
   return {
     Status: unary(ctx, SERVICE, 'Status', () => {
       const st = ctx.replica.status();
@@ -46,7 +49,7 @@ export function maintenanceService(ctx: RpcContext): UntypedServiceImplementatio
     Defragment: unimplemented(ctx, SERVICE, 'Defragment', 'unary', NEEDS_KV_MAINTENANCE),
     Hash: unimplemented(ctx, SERVICE, 'Hash', 'unary', NEEDS_KV_MAINTENANCE),
     HashKV: unimplemented(ctx, SERVICE, 'HashKV', 'unary', NEEDS_KV_MAINTENANCE),
-    Snapshot: unimplemented(ctx, SERVICE, 'Snapshot', 'server_stream', NEEDS_KV_MAINTENANCE),
+    Snapshot: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Snapshot', 'server_stream', NEEDS_KV_MAINTENANCE) : snapshotCall(ctx, snapshots),
     Downgrade: unimplemented(ctx, SERVICE, 'Downgrade', 'unary', 'raftkit: Downgrade is not supported (raftkit members all speak one etcd API version)'),
   };
 }

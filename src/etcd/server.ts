@@ -9,6 +9,7 @@ import { authService } from './auth.js';
 import { clusterService } from './cluster.js';
 import { maintenanceService } from './maintenance.js';
 import type { KvClient } from '../kv/kv-client.js';
+import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
 import { kvService } from './kv.js';
 import { leaseService } from './lease.js';
 import { watchService } from './watch.js';
@@ -39,6 +40,8 @@ export interface EtcdServerOptions {
   replica: Replica;
   /** The key-value store served by KV, Lease and Watch (raftkit/kv's `KvClient` over `replica`); without it they answer `UNIMPLEMENTED`. */
   kv?: KvClient;
+  /** Snapshot maintenance of this member's KV (raftkit/kv's `KvSnapshots`), served as Maintenance.Snapshot; without it Snapshot answers `UNIMPLEMENTED`. */
+  snapshots?: KvSnapshots;
   /** The cluster id in response headers. Default 0n. */
   clusterId?: bigint;
   /** This member's name (`--name`). Default `'default'`. */
@@ -139,7 +142,7 @@ export class EtcdServer {
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
       peerScheme: options.peerScheme ?? 'http',
     }));
-    add('Maintenance', maintenanceService(this.ctx));
+    add('Maintenance', maintenanceService(this.ctx, options.snapshots));
     add('Auth', authService(this.ctx));
   }
 

@@ -8,9 +8,13 @@
  */
 import { FlagError, helpText, parseFlags } from './flags.js';
 import { jsonLog, runMember } from './member.js';
+import { runRestoreCommand } from '../../kv/etcd-backend/restore-command.js';
 import { RAFTKIT_VERSION, ETCD_API_VERSION } from '../version.js';
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'restore') {
+    return runRestoreCommand(process.argv.slice(3), (line, toStderr) => (toStderr ? process.stderr : process.stdout).write(`${line}\n`));
+  }
   let parsed;
   try {
     parsed = parseFlags(process.argv.slice(2), process.env);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type * as net from 'node:net';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
+import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
 import { Replica } from '../../replica/replica.js';
 import type { PeerAddress } from '../../replica/membership.js';
 import { LevelStorage } from '../../storage/level-storage.js';
@@ -58,8 +59,9 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const storage = await LevelStorage.open({ path: c.dataDir });
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
+  const stateMachine = new KvStateMachine({ storage, electionMs: c.electionMs });
   const replica = await Replica.start({
-    id, storage, transport, stateMachine: new KvStateMachine({ storage, electionMs: c.electionMs }),
+    id, storage, transport, stateMachine,
     ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
     snapshotEvery: c.snapshotCount, maxPendingApply: 5000,
@@ -71,7 +73,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, watch: { progressIntervalMs: c.progressNotifyMs } });
   const ct = c.clientTls;
   const server = new EtcdServer({
-    replica, kv, clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
+    replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: storage.db! }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps,
     quotaBackendBytes: c.quotaBackendBytes === 0 ? 2 * 1024 ** 3 : c.quotaBackendBytes, electionTimeoutMs: c.electionMs,
     ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
