@@ -55,6 +55,8 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const peerTls = c.peerTls.certFile === '' ? undefined : {
     cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
     requestCert: c.peerTls.clientCertAuth,
+    // etcd accepts any peer certificate its peer CA signed; member certificates need not name member ids.
+    bindMemberId: false,
   };
   const storage = await LevelStorage.open({ path: c.dataDir });
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
@@ -68,6 +70,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   });
   replica.on('leader-change', (leader, term) => log('info', 'leader changed', { leader: leader.toString(16), term }));
   replica.on('error', (e) => log('error', 'replica error', { error: e.message }));
+  transport.on('error', (e) => log('warn', 'peer transport', { error: e.message }));
   // From the token alone, so a member joining later computes the same id (etcd hashes the initial member ids).
   const clusterId = clusterIdFor([], token);
   const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, watch: { progressIntervalMs: c.progressNotifyMs } });
