@@ -3,6 +3,7 @@ import type { AnyLevel } from '../../storage/level-load.js';
 import type { KvClient } from '../kv-client.js';
 import type { KeyValue, ResponseHeader } from '../types.js';
 import { ALARM_NAMES } from '../alarms/alarm-table.js';
+import { restoreSnapshot, saveSnapshot, snapshotStatus, snapshotStream, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
 
 /** The version `status()` reports: the etcd API version these shapes follow, tagged as raftkit's. */
 export const KV_API_VERSION = '3.4.0-raftkit';
@@ -135,6 +136,26 @@ export class MaintenanceClient {
       h = crc32c(e.kv.value, h);
     }
     return { header: this.#kv.header(sm.store.visibleRev), hash: h >>> 0, compactRevision, hashRevision: rev };
+  }
+
+  /** A point-in-time backup of this member's KV as a stream (see `snapshot-file.ts`). */
+  snapshot(): AsyncIterable<Uint8Array> {
+    return snapshotStream(this.#kv.stateMachine);
+  }
+
+  /** Writes {@link MaintenanceClient.snapshot} to a file; resolves to its size. */
+  saveSnapshot(path: string): Promise<number> {
+    return saveSnapshot(this.#kv.stateMachine, path);
+  }
+
+  /** Checks a backup file and reports its hash, revision, keys and size. */
+  snapshotStatus(file: string): Promise<SnapshotStatus> {
+    return snapshotStatus(file);
+  }
+
+  /** Builds a new member's storage from a backup file (see `restoreSnapshot`). */
+  restore(file: string, options: RestoreOptions): Promise<{ revision: number; members: RestoreOptions['members'] }> {
+    return restoreSnapshot(file, options);
   }
 
   /**
