@@ -2,6 +2,7 @@
  * raftkit/kv: an MVCC key-value store with etcd v3 semantics on top of a raftkit `Replica`.
  *
  * @packageDocumentation
+ * @module raftkit/kv
  */
 export { CompareResult, CompareTarget, EventType, SortOrder, SortTarget } from './types.js';
 export type {
@@ -79,3 +80,28 @@ export { ClusterClient } from './cluster/cluster-client.js';
 export type { Member, MemberAddResponse, MemberListResponse } from './cluster/cluster-client.js';
 export { KvMetrics } from './kv-metrics.js';
 export type { KvLiveOptions, KvLiveParts } from './kv-live.js';
+// etcd snapshot files (bbolt backend databases): save, status, restore.
+export { KvSnapshots } from './etcd-backend/snapshots.js';
+export type { KvSnapshotsOptions } from './etcd-backend/snapshots.js';
+export { snapshotStatus } from './etcd-backend/status.js';
+export type { SnapshotStatus } from './etcd-backend/status.js';
+export { restoreSnapshot } from './etcd-backend/restore.js';
+export type { RestoreSummary } from './etcd-backend/restore.js';
+export { SNAPSHOT_CHUNK_BYTES, snapshotChunks, writeSnapshotChunks } from './etcd-backend/snapshot-stream.js';
+export type { SnapshotChunk, SnapshotStreamOptions } from './etcd-backend/snapshot-stream.js';
+export { kvBackendSource } from './etcd-backend/kv-records.js';
+export type { ClusterFacts, KvLocation } from './etcd-backend/kv-records.js';
+export { writeEtcdBackend } from './etcd-backend/backend-writer.js';
+export type { EtcdBackendSource, StoredRevision } from './etcd-backend/backend-writer.js';
+export { EtcdBackendReader } from './etcd-backend/backend-reader.js';
+export type { EtcdBackendInfo } from './etcd-backend/backend-reader.js';
+export type { StoredMember } from './etcd-backend/layout.js';
+export type { StoredAlarm, StoredKeyValue, StoredLease } from './etcd-backend/proto.js';
+export { BoltReader } from './bbolt/reader.js';
+export type { BoltBucket, BoltOpenOptions, BoltReadEntry } from './bbolt/reader.js';
+export { writeBoltFile } from './bbolt/writer.js';
+export type { BoltBucketSource, BoltEntry, BoltWriteOptions, BoltWriteResult } from './bbolt/writer.js';
+export type { BoltMeta } from './bbolt/format.js';
+export { BoltInputError, SnapshotCorruptError } from './bbolt/errors.js';
+export type { SnapshotProblem } from './bbolt/errors.js';
+export { RestoreDataDirExistsError, restoreDataDir } from './etcd-backend/restore-command.js';

@@ -31,16 +31,17 @@ test('snapshot save → status → restore → a new 3-member cluster serves the
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-backup-'));
   dirs.push(dir);
   const file = join(dir, 'backup.db');
-  const size = await c.client(2).maintenance.saveSnapshot(file);
+  const saved = await c.client(2).maintenance.saveSnapshot(file);
   const st = await kv.maintenance.snapshotStatus(file);
-  expect(st).toMatchObject({ revision: before.header.revision, totalKey: 7, totalSize: size });
+  expect(st).toEqual(saved);
+  expect(st.revision).toBe(before.header.revision);
 
-  // A damaged file is refused.
+  // A damaged file (its SHA-256 trailer no longer matches) is refused by restore.
   const bad = join(dir, 'bad.db');
   const bytes = readFileSync(file);
-  bytes[bytes.length - 40] ^= 0xff;
+  bytes[bytes.length - 1]! ^= 0xff;
   writeFileSync(bad, bytes);
-  await expect(kv.maintenance.snapshotStatus(bad)).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_CORRUPT' });
+  await expect(kv.maintenance.restore(bad, { path: join(dir, 'bad-member'), members: [] })).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_CORRUPT' });
 
   const members = [11, 12, 13].map((id) => ({ id, address: `inproc://${id}` }));
   for (const m of members) {

@@ -80,35 +80,41 @@ export interface LeafElement {
   readonly value: Uint8Array;
 }
 
-function elementBase(page: Page, i: number, kind: string): number {
-  const el = PAGE_HEADER_SIZE + ELEMENT_SIZE * i;
-  if (el + ELEMENT_SIZE > page.buf.length) throw new SnapshotCorruptError('element', `page ${String(page.pgid)}: ${kind} element ${String(i)} lies past the page`);
-  return el;
+function outside(page: Page, i: number, kind: string, what: string): SnapshotCorruptError {
+  return new SnapshotCorruptError('element', `page ${String(page.pgid)}: ${kind} element ${String(i)} ${what}`);
 }
 
-function slice(page: Page, start: number, len: number, i: number, kind: string): Uint8Array {
-  if (start + len > page.buf.length) throw new SnapshotCorruptError('element', `page ${String(page.pgid)}: ${kind} element ${String(i)} reaches past the page`);
-  return page.buf.subarray(start, start + len);
+/** Decodes the leaf elements of `page`, checking each lies inside the page (one DataView per page). */
+export function leafElements(page: Page): LeafElement[] {
+  const { buf } = page;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: LeafElement[] = [];
+  for (let i = 0; i < page.header.count; i++) {
+    const el = PAGE_HEADER_SIZE + ELEMENT_SIZE * i;
+    if (el + ELEMENT_SIZE > buf.length) throw outside(page, i, 'leaf', 'lies past the page');
+    const start = el + dv.getUint32(el + 4, true);
+    const ksize = dv.getUint32(el + 8, true);
+    const end = start + ksize + dv.getUint32(el + 12, true);
+    if (end > buf.length) throw outside(page, i, 'leaf', 'reaches past the page');
+    out.push({ flags: dv.getUint32(el, true), key: buf.subarray(start, start + ksize), value: buf.subarray(start + ksize, end) });
+  }
+  return out;
 }
 
-/** Decodes leaf element `i` of `page`, checking it lies inside the page. */
-export function leafElement(page: Page, i: number): LeafElement {
-  const el = elementBase(page, i, 'leaf');
-  const dv = new DataView(page.buf.buffer, page.buf.byteOffset + el, ELEMENT_SIZE);
-  const pos = dv.getUint32(4, true);
-  const ksize = dv.getUint32(8, true);
-  const vsize = dv.getUint32(12, true);
-  const key = slice(page, el + pos, ksize, i, 'leaf');
-  return { flags: dv.getUint32(0, true), key, value: slice(page, el + pos + ksize, vsize, i, 'leaf') };
-}
-
-/** Decodes branch element `i` of `page`: the child's first key and page id. */
-export function branchElement(page: Page, i: number): { key: Uint8Array; pgid: number } {
-  const el = elementBase(page, i, 'branch');
-  const dv = new DataView(page.buf.buffer, page.buf.byteOffset + el, ELEMENT_SIZE);
-  const child = dv.getBigUint64(8, true);
-  if (child > BigInt(Number.MAX_SAFE_INTEGER)) throw new SnapshotCorruptError('page', `page ${String(page.pgid)}: branch element ${String(i)} points at page ${String(child)}`);
-  return { key: slice(page, el + dv.getUint32(0, true), dv.getUint32(4, true), i, 'branch'), pgid: Number(child) };
+/** The child page ids of branch `page`, checking each element lies inside the page. */
+export function branchChildren(page: Page): number[] {
+  const { buf } = page;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: number[] = [];
+  for (let i = 0; i < page.header.count; i++) {
+    const el = PAGE_HEADER_SIZE + ELEMENT_SIZE * i;
+    if (el + ELEMENT_SIZE > buf.length) throw outside(page, i, 'branch', 'lies past the page');
+    if (el + dv.getUint32(el, true) + dv.getUint32(el + 4, true) > buf.length) throw outside(page, i, 'branch', 'reaches past the page');
+    const child = dv.getBigUint64(el + 8, true);
+    if (child > BigInt(Number.MAX_SAFE_INTEGER)) throw new SnapshotCorruptError('page', `page ${String(page.pgid)}: branch element ${String(i)} points at page ${String(child)}`);
+    out.push(Number(child));
+  }
+  return out;
 }
 
 /** Throws unless `page` is a branch or leaf page. */

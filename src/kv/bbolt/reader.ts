@@ -11,7 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { SnapshotCorruptError } from './errors.js';
 import { BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, DEFAULT_PAGE_SIZE, PAGE_HEADER_SIZE, PageFlag, compareBytes, decodeMeta, readPageHeader } from './format.js';
 import type { BoltMeta } from './format.js';
-import { PageReader, branchElement, expectNode, leafElement } from './page-reader.js';
+import { PageReader, branchChildren, expectNode, leafElements } from './page-reader.js';
 import type { Page } from './page-reader.js';
 
 /** A bucket found in the file: where its tree starts. */
@@ -28,9 +28,9 @@ export interface BoltBucket {
 
 /** One pair yielded by {@link BoltReader.entries}. */
 export interface BoltReadEntry {
-  /** The key (a copy). */
+  /** The key (a view; see {@link BoltReader.entryBatches}). */
   readonly key: Uint8Array;
-  /** The value (a copy); for a nested bucket, its raw bucket value. */
+  /** The value (a view); for a nested bucket, its raw bucket value. */
   readonly value: Uint8Array;
   /** True when the value is a nested bucket (open it with {@link BoltReader.openBucket}). */
   readonly isBucket: boolean;
@@ -117,30 +117,52 @@ export class BoltReader {
    * refuses a page reached twice; by default each call uses its own set.
    * @param bucket - the bucket to walk.
    * @param visited - page ids seen so far.
-   * @yields {BoltReadEntry} each key/value pair (copies), keys strictly ascending.
+   * @yields {BoltReadEntry} each key/value pair, keys strictly ascending.
    */
   async *entries(bucket: BoltBucket, visited: Set<number> = new Set()): AsyncGenerator<BoltReadEntry> {
+    for await (const batch of this.entryBatches(bucket, visited)) yield* batch;
+  }
+
+  /**
+   * Like {@link entries}, one array per leaf page: far fewer async steps for a full scan. Keys and
+   * values are views into a buffer the reader never reuses (keeping one keeps its 1 MiB read
+   * window alive; copy what you keep for long).
+   * @param bucket - the bucket to walk.
+   * @param visited - page ids seen so far.
+   * @yields {BoltReadEntry[]} the pairs of one leaf page, keys strictly ascending across batches.
+   */
+  async *entryBatches(bucket: BoltBucket, visited: Set<number> = new Set()): AsyncGenerator<BoltReadEntry[]> {
     const order: { last: Uint8Array | null } = { last: null };
     if (bucket.inline !== null) {
       const page: Page = { pgid: 0, header: readPageHeader(bucket.inline), buf: bucket.inline };
       if (page.header.flags !== PageFlag.LEAF) throw new SnapshotCorruptError('page', 'inline bucket page is not a leaf page');
-      yield* leafEntries(page, order);
+      yield leafEntries(page, order);
       return;
     }
-    yield* this.walk(bucket.root, 0, visited, order);
+    for await (const page of this.leafPages(bucket.root, visited)) yield leafEntries(page, order);
   }
 
-  private async *walk(pgid: number, depth: number, visited: Set<number>, order: { last: Uint8Array | null }): AsyncGenerator<BoltReadEntry> {
-    if (depth > MAX_DEPTH) throw new SnapshotCorruptError('page', `tree deeper than ${String(MAX_DEPTH)} levels at page ${String(pgid)}`);
-    const page = await this.pages.page(pgid, depth === 0 ? 'bucket root' : 'child');
-    markVisited(visited, pgid, page.header.overflow);
-    if (expectNode(page, `page ${String(pgid)}`) === 'leaf') {
-      yield* leafEntries(page, order);
-      return;
+  /**
+   * Depth-first walk from `root` in key order (an explicit stack, no recursion).
+   * @param root - the bucket's root page.
+   * @param visited - page ids seen so far.
+   * @yields {Page} each leaf page.
+   */
+  private async *leafPages(root: number, visited: Set<number>): AsyncGenerator<Page> {
+    const stack: { children: number[]; next: number }[] = [{ children: [root], next: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.children.length) {
+        stack.pop();
+        continue;
+      }
+      const pgid = top.children[top.next++]!;
+      if (stack.length > MAX_DEPTH) throw new SnapshotCorruptError('page', `tree deeper than ${String(MAX_DEPTH)} levels at page ${String(pgid)}`);
+      const page = await this.pages.page(pgid, stack.length === 1 ? 'bucket root' : 'child');
+      markVisited(visited, pgid, page.header.overflow);
+      if (expectNode(page, `page ${String(pgid)}`) === 'leaf') yield page;
+      else stack.push({ children: branchChildren(page), next: 0 });
     }
-    const children: number[] = [];
-    for (let i = 0; i < page.header.count; i++) children.push(branchElement(page, i).pgid);
-    for (const child of children) yield* this.walk(child, depth + 1, visited, order);
   }
 
   /**
@@ -149,13 +171,30 @@ export class BoltReader {
    * the high-water mark is reached or free. Resolves when the file is sound.
    */
   async check(): Promise<void> {
-    const visited = new Set<number>([0, 1]);
-    const walkNested = async (b: BoltBucket): Promise<void> => {
-      for await (const e of this.entries(b, visited)) if (e.isBucket) await walkNested(this.openBucket(e.key, e.value));
-    };
-    for await (const b of this.buckets(visited)) await walkNested(b);
-    const free = this.meta.freelist === null ? null : await this.freePages(visited);
-    if (free === null) return;
+    const visited = this.newVisited();
+    for await (const b of this.buckets(visited)) await this.checkBucket(b, visited);
+    await this.checkFreePages(visited);
+  }
+
+  /** A page set for a checked walk: the two meta pages are in use from the start. */
+  newVisited(): Set<number> {
+    return new Set([0, 1]);
+  }
+
+  /** Walks `bucket` and its nested buckets, adding their pages to `visited` (part of {@link check}). */
+  async checkBucket(bucket: BoltBucket, visited: Set<number>): Promise<void> {
+    for await (const batch of this.entryBatches(bucket, visited)) {
+      for (const e of batch) if (e.isBucket) await this.checkBucket(this.openBucket(e.key, e.value), visited);
+    }
+  }
+
+  /**
+   * The last step of {@link check}, after every bucket was walked into `visited`: the freelist's
+   * pages must not be reachable, and (when the freelist is on disk) every page must be one or the other.
+   */
+  async checkFreePages(visited: Set<number>): Promise<void> {
+    if (this.meta.freelist === null) return;
+    const free = await this.freePages(visited);
     for (let id = 2; id < this.meta.pgid; id++) {
       if (!visited.has(id) && !free.has(id)) throw new SnapshotCorruptError('page', `page ${String(id)}: unreachable unfreed`);
     }
@@ -192,16 +231,16 @@ function markVisited(visited: Set<number>, pgid: number, overflow: number): void
   }
 }
 
-function* leafEntries(page: Page, order: { last: Uint8Array | null }): Generator<BoltReadEntry> {
-  for (let i = 0; i < page.header.count; i++) {
-    const e = leafElement(page, i);
+function leafEntries(page: Page, order: { last: Uint8Array | null }): BoltReadEntry[] {
+  const out: BoltReadEntry[] = [];
+  for (const e of leafElements(page)) {
     if (order.last !== null && compareBytes(order.last, e.key) >= 0) {
-      throw new SnapshotCorruptError('order', `page ${String(page.pgid)}: key ${String(i)} is not greater than the key before it`);
+      throw new SnapshotCorruptError('order', `page ${String(page.pgid)}: key ${String(out.length)} is not greater than the key before it`);
     }
-    const key = e.key.slice();
-    order.last = key;
-    yield { key, value: e.value.slice(), isBucket: (e.flags & BUCKET_LEAF_FLAG) !== 0 };
+    order.last = e.key;
+    out.push({ key: e.key, value: e.value, isBucket: (e.flags & BUCKET_LEAF_FLAG) !== 0 });
   }
+  return out;
 }
 
 async function readMeta(file: FileHandle, length: number): Promise<BoltMeta> {

@@ -125,25 +125,32 @@ async function writeBucket(sink: PageSink, entries: AsyncIterable<BoltEntry> | I
   const inlineLimit = sink.pageSize / 4;
   let buffered: LeafItem[] | null = [];
   let bufferedBytes = PAGE_HEADER_SIZE;
-  let tree: TreeBuilder | null = null;
+  let tree = null as TreeBuilder | null;
   let last: Uint8Array | undefined;
   let keys = 0;
-  for await (const e of entries) {
+  const add = (e: BoltEntry): void => {
     checkKey(e.key, last, 'key');
     last = e.key;
     keys++;
     const item: LeafItem = { key: e.key, value: e.value, flags: 0 };
-    if (buffered !== null) {
-      buffered.push(item);
-      bufferedBytes += leafItemSize(item);
-      if (bufferedBytes <= inlineLimit) continue;
-      tree = new TreeBuilder(sink);
-      for (const b of buffered) tree.add(b);
-      buffered = null;
-    } else {
-      tree!.add(item);
+    if (tree !== null) return tree.add(item);
+    buffered!.push(item);
+    bufferedBytes += leafItemSize(item);
+    if (bufferedBytes <= inlineLimit) return;
+    tree = new TreeBuilder(sink);
+    for (const b of buffered!) tree.add(b);
+    buffered = null;
+  };
+  if (Symbol.iterator in entries) {
+    for (const e of entries) {
+      add(e);
+      if (sink.needsFlush) await sink.flush();
     }
-    if (sink.needsFlush) await sink.flush();
+  } else {
+    for await (const e of entries) {
+      add(e);
+      if (sink.needsFlush) await sink.flush();
+    }
   }
   if (buffered !== null) return { value: encodeInlineBucket(buffered), keys };
   return { value: encodeBucketHeader(tree!.finish()), keys };

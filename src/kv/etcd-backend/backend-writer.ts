@@ -10,7 +10,7 @@ import type { StoredAlarm, StoredKeyValue, StoredLease } from './proto.js';
 import { AUTH_REVISION_KEY, CLUSTER_VERSION_KEY, MetaKey, REMOVED_VALUE, encodeMember, memberKey, u64be } from './layout.js';
 import type { StoredMember } from './layout.js';
 import { encodeRevKey } from './revision.js';
-import type { Revision } from './revision.js';
+import type { Revision } from '../mvcc/revision.js';
 
 /** One row of the `key` bucket: a revision and the KeyValue written at it. */
 export interface StoredRevision {
@@ -53,11 +53,21 @@ function sorted(entries: BoltEntry[]): BoltEntry[] {
   return entries.sort((a, b) => Buffer.compare(a.key, b.key));
 }
 
-async function* keyRows(revs: AsyncIterable<StoredRevision> | Iterable<StoredRevision>): AsyncGenerator<BoltEntry> {
-  for await (const r of revs) {
-    const kv = r.tombstone ? { key: r.kv.key, createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0n } : r.kv;
-    yield { key: encodeRevKey(r.rev, r.tombstone), value: encodeKeyValue(kv) };
+function keyRow(r: StoredRevision): BoltEntry {
+  const kv = r.tombstone ? { key: r.kv.key, createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0n } : r.kv;
+  return { key: encodeRevKey(r.rev, r.tombstone), value: encodeKeyValue(kv) };
+}
+
+/** The `key` bucket rows, staying synchronous when the source is (async steps per row are costly). */
+function keyRows(revs: AsyncIterable<StoredRevision> | Iterable<StoredRevision>): AsyncIterable<BoltEntry> | Iterable<BoltEntry> {
+  if (Symbol.iterator in revs) {
+    return (function* () {
+      for (const r of revs) yield keyRow(r);
+    })();
   }
+  return (async function* () {
+    for await (const r of revs) yield keyRow(r);
+  })();
 }
 
 function metaRows(src: EtcdBackendSource): BoltEntry[] {

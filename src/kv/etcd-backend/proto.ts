@@ -106,41 +106,71 @@ class Writer {
   }
 }
 
-type Field = { field: number; int: bigint } | { field: number; bytes: Uint8Array };
-
-function* fields(buf: Uint8Array, what: string): Generator<Field> {
-  let pos = 0;
-  const varint = (): bigint => {
+/** A cursor over protobuf bytes; integers come back as numbers while they fit 53 bits. */
+class Reader {
+  pos = 0;
+  readonly buf: Uint8Array;
+  private readonly what: string;
+  constructor(buf: Uint8Array, what: string) {
+    this.buf = buf;
+    this.what = what;
+  }
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+  /** Reads a varint as a uint64 bigint (for ids, which use all 64 bits). */
+  varintBig(): bigint {
     let result = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (pos >= buf.length) throw new ProtoError(`${what}: truncated varint`);
-      const b = buf[pos++]!;
+      if (this.pos >= this.buf.length) throw new ProtoError(`${this.what}: truncated varint`);
+      const b = this.buf[this.pos++]!;
       result |= BigInt(b & 0x7f) << shift;
       if ((b & 0x80) === 0) return BigInt.asUintN(64, result);
     }
-    throw new ProtoError(`${what}: varint longer than 10 bytes`);
-  };
-  while (pos < buf.length) {
-    const tag = varint();
-    const field = Number(tag >> 3n);
-    const wire = Number(tag & 7n);
-    if (wire === 0) yield { field, int: varint() };
-    else if (wire === 2) {
-      const len = Number(varint());
-      if (pos + len > buf.length) throw new ProtoError(`${what}: field ${String(field)} runs past the end`);
-      yield { field, bytes: buf.subarray(pos, pos + len) };
-      pos += len;
-    } else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
-    else throw new ProtoError(`${what}: unsupported wire type ${String(wire)}`);
-    if (pos > buf.length) throw new ProtoError(`${what}: truncated field ${String(field)}`);
+    throw new ProtoError(`${this.what}: varint longer than 10 bytes`);
+  }
+  /** Reads a varint that must be a safe non-negative integer (`name` is for the error). */
+  varint(name: string): number {
+    const start = this.pos;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.pos >= this.buf.length) throw new ProtoError(`${this.what}: truncated varint`);
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) return result;
+      mul *= 128;
+    }
+    this.pos = start;
+    const big = BigInt.asIntN(64, this.varintBig());
+    if (big < 0n || big > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtoError(`${this.what}: ${name} ${String(big)} is not a safe non-negative integer`);
+    return Number(big);
+  }
+  /** Reads a length-delimited field's bytes (a view). */
+  bytes(field: number): Uint8Array {
+    const len = this.varint('length');
+    if (this.pos + len > this.buf.length) throw new ProtoError(`${this.what}: field ${String(field)} runs past the end`);
+    this.pos += len;
+    return this.buf.subarray(this.pos - len, this.pos);
+  }
+  /** Skips a field of an unknown number. */
+  skip(field: number, wire: number): void {
+    if (wire === 0) this.varintBig();
+    else if (wire === 2) this.bytes(field);
+    else if (wire === 1 || wire === 5) this.pos += wire === 1 ? 8 : 4;
+    else throw new ProtoError(`${this.what}: unsupported wire type ${String(wire)}`);
+    if (this.pos > this.buf.length) throw new ProtoError(`${this.what}: truncated field ${String(field)}`);
   }
 }
 
-function toSafe(v: bigint, what: string): number {
-  const s = BigInt.asIntN(64, v);
-  if (s < 0n || s > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtoError(`${what} ${String(s)} is not a safe non-negative integer`);
-  return Number(s);
+/** Reads fields until the end: `on(field, wire)` consumes the ones it knows and returns false for the rest. */
+function readFields(r: Reader, on: (field: number, wire: number) => boolean): void {
+  while (!r.done) {
+    const tag = r.varint('tag');
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (!on(field, wire)) r.skip(field, wire);
+  }
 }
 
 /** Encodes an mvccpb.KeyValue. */
@@ -155,24 +185,25 @@ export function encodeKeyValue(kv: StoredKeyValue): Uint8Array {
   return w.finish();
 }
 
-/** Decodes an mvccpb.KeyValue. */
+/** Decodes an mvccpb.KeyValue (key and value are views into `buf`). */
 export function decodeKeyValue(buf: Uint8Array): StoredKeyValue {
-  let key = new Uint8Array(0);
-  let value = new Uint8Array(0);
-  let createRevision = 0;
-  let modRevision = 0;
-  let version = 0;
-  let lease = 0n;
-  for (const f of fields(buf, 'mvccpb.KeyValue')) {
-    if ('bytes' in f) {
-      if (f.field === 1) key = f.bytes.slice();
-      else if (f.field === 5) value = f.bytes.slice();
-    } else if (f.field === 2) createRevision = toSafe(f.int, 'create_revision');
-    else if (f.field === 3) modRevision = toSafe(f.int, 'mod_revision');
-    else if (f.field === 4) version = toSafe(f.int, 'version');
-    else if (f.field === 6) lease = BigInt.asIntN(64, f.int);
-  }
-  return { key, createRevision, modRevision, version, value, lease };
+  const r = new Reader(buf, 'mvccpb.KeyValue');
+  const empty: Uint8Array = new Uint8Array(0);
+  const kv = { key: empty, createRevision: 0, modRevision: 0, version: 0, value: empty, lease: 0n };
+  readFields(r, (field, wire) => {
+    if (wire === 2 && (field === 1 || field === 5)) {
+      if (field === 1) kv.key = r.bytes(field);
+      else kv.value = r.bytes(field);
+    } else if (wire === 0 && field >= 2 && field <= 4) {
+      const v = r.varint(field === 2 ? 'create_revision' : field === 3 ? 'mod_revision' : 'version');
+      if (field === 2) kv.createRevision = v;
+      else if (field === 3) kv.modRevision = v;
+      else kv.version = v;
+    } else if (wire === 0 && field === 6) kv.lease = BigInt.asIntN(64, r.varintBig());
+    else return false;
+    return true;
+  });
+  return kv;
 }
 
 /** Encodes a leasepb.Lease. */
@@ -186,16 +217,17 @@ export function encodeLease(l: StoredLease): Uint8Array {
 
 /** Decodes a leasepb.Lease. */
 export function decodeLease(buf: Uint8Array): StoredLease {
-  let id = 0n;
-  let ttl = 0;
-  let remainingTtl = 0;
-  for (const f of fields(buf, 'leasepb.Lease')) {
-    if ('bytes' in f) continue;
-    if (f.field === 1) id = BigInt.asIntN(64, f.int);
-    else if (f.field === 2) ttl = toSafe(f.int, 'TTL');
-    else if (f.field === 3) remainingTtl = toSafe(f.int, 'RemainingTTL');
-  }
-  return { id, ttl, remainingTtl };
+  const r = new Reader(buf, 'leasepb.Lease');
+  const l = { id: 0n, ttl: 0, remainingTtl: 0 };
+  readFields(r, (field, wire) => {
+    if (wire !== 0) return false;
+    if (field === 1) l.id = BigInt.asIntN(64, r.varintBig());
+    else if (field === 2) l.ttl = r.varint('TTL');
+    else if (field === 3) l.remainingTtl = r.varint('RemainingTTL');
+    else return false;
+    return true;
+  });
+  return l;
 }
 
 /** Encodes an etcdserverpb.AlarmMember. */
@@ -208,12 +240,14 @@ export function encodeAlarm(a: StoredAlarm): Uint8Array {
 
 /** Decodes an etcdserverpb.AlarmMember. */
 export function decodeAlarm(buf: Uint8Array): StoredAlarm {
-  let memberId = 0n;
-  let alarm = 0;
-  for (const f of fields(buf, 'etcdserverpb.AlarmMember')) {
-    if ('bytes' in f) continue;
-    if (f.field === 1) memberId = f.int;
-    else if (f.field === 2) alarm = Number(f.int);
-  }
-  return { memberId, alarm };
+  const r = new Reader(buf, 'etcdserverpb.AlarmMember');
+  const a = { memberId: 0n, alarm: 0 };
+  readFields(r, (field, wire) => {
+    if (wire !== 0) return false;
+    if (field === 1) a.memberId = r.varintBig();
+    else if (field === 2) a.alarm = r.varint('alarm');
+    else return false;
+    return true;
+  });
+  return a;
 }

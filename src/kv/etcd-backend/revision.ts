@@ -9,45 +9,26 @@
  * 17  't'   (0x74) — present only on a tombstone (a delete), whose value is a KeyValue
  *           holding just the key
  * ```
- * The same 17-byte form (without the marker) is the value of `meta`'s `scheduledCompactRev` and
- * `finishedCompactRev`.
+ * raftkit's own backend stores revisions the same way (kv/mvcc/revision.ts does the encoding);
+ * this module adds the checks a file from outside needs. The same 17-byte form (without the
+ * marker) is the value of `meta`'s `scheduledCompactRev` and `finishedCompactRev`.
  * @module
  */
 import { SnapshotCorruptError } from '../bbolt/errors.js';
-
-/** A store revision: main revision and sub-index within it. */
-export interface Revision {
-  /** Main revision (one per write transaction). */
-  readonly main: number;
-  /** Sub revision (op index within the transaction). */
-  readonly sub: number;
-}
-
-/** Bytes of an encoded revision without the tombstone marker. */
-export const REV_BYTES = 17;
-/** The tombstone marker byte ('t'). */
-export const TOMBSTONE_MARK = 0x74;
+import { REVISION_BYTES, decodeRevision, encodeRevision } from '../mvcc/revision.js';
+import type { Revision } from '../mvcc/revision.js';
 
 /** Encodes a `key` bucket key (18 bytes with the tombstone marker). */
 export function encodeRevKey(rev: Revision, tombstone = false): Uint8Array {
-  const out = new Uint8Array(tombstone ? REV_BYTES + 1 : REV_BYTES);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(rev.main), false);
-  out[8] = 0x5f;
-  dv.setBigUint64(9, BigInt(rev.sub), false);
-  if (tombstone) out[REV_BYTES] = TOMBSTONE_MARK;
-  return out;
+  return encodeRevision(rev, tombstone);
 }
 
-/** Decodes a `key` bucket key (or a 17-byte compaction revision). */
+/** Decodes a `key` bucket key (or a 17-byte compaction revision), refusing any other shape. */
 export function decodeRevKey(key: Uint8Array): Revision & { tombstone: boolean } {
-  const tombstone = key.length === REV_BYTES + 1 && key[REV_BYTES] === TOMBSTONE_MARK;
-  if ((key.length !== REV_BYTES && !tombstone) || key[8] !== 0x5f) {
-    throw new SnapshotCorruptError('layout', `revision key of ${String(key.length)} bytes is not main(8) '_' sub(8) ['t']`);
+  const tombstone = key.length === REVISION_BYTES + 1 && key[REVISION_BYTES] === 0x74;
+  if ((key.length !== REVISION_BYTES && !tombstone) || key[8] !== 0x5f || key[0]! > 0x1f || key[9]! > 0x1f) {
+    throw new SnapshotCorruptError('layout', `revision key of ${String(key.length)} bytes is not main(8) '_' sub(8) ['t'] with safe integers`);
   }
-  const dv = new DataView(key.buffer, key.byteOffset, REV_BYTES);
-  const main = dv.getBigUint64(0, false);
-  const sub = dv.getBigUint64(9, false);
-  if (main > BigInt(Number.MAX_SAFE_INTEGER) || sub > BigInt(Number.MAX_SAFE_INTEGER)) throw new SnapshotCorruptError('layout', 'revision out of range');
-  return { main: Number(main), sub: Number(sub), tombstone };
+  const { rev } = decodeRevision(key);
+  return { main: rev.main, sub: rev.sub, tombstone };
 }

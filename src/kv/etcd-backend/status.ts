@@ -27,20 +27,26 @@ export interface SnapshotStatus {
 export async function snapshotStatus(path: string): Promise<SnapshotStatus> {
   const bolt = await BoltReader.open(path);
   try {
-    await bolt.check();
+    // One pass that both hashes and checks (the walk validates every page it reads).
+    const visited = bolt.newVisited();
     let hash = 0;
     let revision = 0;
     let totalKey = 0;
-    for await (const b of bolt.buckets()) {
+    for await (const b of bolt.buckets(visited)) {
       hash = crc32c(b.name, hash);
       const isKey = b.name.length === 3 && b.name[0] === 0x6b && b.name[1] === 0x65 && b.name[2] === 0x79;
-      for await (const e of bolt.entries(b)) {
-        hash = crc32c(e.key, hash);
-        if (!e.isBucket) hash = crc32c(e.value, hash);
-        if (isKey) revision = decodeRevKey(e.key).main;
-        totalKey++;
+      for await (const batch of bolt.entryBatches(b, visited)) {
+        for (const e of batch) {
+          hash = crc32c(e.key, hash);
+          if (e.isBucket) await bolt.checkBucket(bolt.openBucket(e.key, e.value), visited);
+          else hash = crc32c(e.value, hash);
+          totalKey++;
+        }
+        const last = batch[batch.length - 1];
+        if (isKey && last !== undefined) revision = decodeRevKey(last.key).main;
       }
     }
+    await bolt.checkFreePages(visited);
     return { hash, revision, totalKey, totalSize: bolt.size };
   } finally {
     await bolt.close();

@@ -3,7 +3,7 @@ import type { AnyLevel } from '../../storage/level-load.js';
 import type { KvClient } from '../kv-client.js';
 import type { KeyValue, ResponseHeader } from '../types.js';
 import { ALARM_NAMES } from '../alarms/alarm-table.js';
-import { restoreSnapshot, saveSnapshot, snapshotStatus, snapshotStream, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
+import { memberSnapshots, restoreMember, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
 
 /** The version `status()` reports: the etcd API version these shapes follow, tagged as raftkit's. */
 export const KV_API_VERSION = '3.4.0-raftkit';
@@ -138,24 +138,24 @@ export class MaintenanceClient {
     return { header: this.#kv.header(sm.store.visibleRev), hash: h >>> 0, compactRevision, hashRevision: rev };
   }
 
-  /** A point-in-time backup of this member's KV as a stream (see `snapshot-file.ts`). */
-  snapshot(): AsyncIterable<Uint8Array> {
-    return snapshotStream(this.#kv.stateMachine);
+  /** A point-in-time backup of this member's KV as a stream of etcd's snapshot file (see `snapshot-file.ts`). */
+  async *snapshot(): AsyncGenerator<Uint8Array> {
+    for await (const c of memberSnapshots(this.#kv).snapshot()) yield c.blob;
   }
 
-  /** Writes {@link MaintenanceClient.snapshot} to a file; resolves to its size. */
-  saveSnapshot(path: string): Promise<number> {
-    return saveSnapshot(this.#kv.stateMachine, path);
+  /** Writes {@link MaintenanceClient.snapshot} to a file (`etcdctl snapshot save`); resolves to its status. */
+  saveSnapshot(path: string): Promise<SnapshotStatus> {
+    return memberSnapshots(this.#kv).save(path);
   }
 
-  /** Checks a backup file and reports its hash, revision, keys and size. */
+  /** Checks a backup file and reports its hash, revision, keys and size (`etcdctl snapshot status`). */
   snapshotStatus(file: string): Promise<SnapshotStatus> {
-    return snapshotStatus(file);
+    return memberSnapshots(this.#kv).snapshotStatus(file);
   }
 
-  /** Builds a new member's storage from a backup file (see `restoreSnapshot`). */
-  restore(file: string, options: RestoreOptions): Promise<{ revision: number; members: RestoreOptions['members'] }> {
-    return restoreSnapshot(file, options);
+  /** Builds a new member's storage from a backup file (see `restoreMember`). */
+  restore(file: string, options: RestoreOptions): ReturnType<typeof restoreMember> {
+    return restoreMember(file, options);
   }
 
   /**
