@@ -138,7 +138,11 @@ export class MaintenanceClient {
     return { header: this.#kv.header(sm.store.visibleRev), hash: h >>> 0, compactRevision, hashRevision: rev };
   }
 
-  /** A point-in-time backup of this member's KV as a stream of etcd's snapshot file (see `snapshot-file.ts`). */
+  /**
+   * A point-in-time backup of this member's KV as a stream of etcd's snapshot file (see `snapshot-file.ts`).
+   *
+   * @yields {Uint8Array} the file's bytes, in order.
+   */
   async *snapshot(): AsyncGenerator<Uint8Array> {
     for await (const c of memberSnapshots(this.#kv).snapshot()) yield c.blob;
   }
