@@ -175,6 +175,8 @@ export class EtcdServer {
     this.injector ??= this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
     const injector = this.injector;
     const onSocket = (socket: net.Socket): void => {
+      // Small gRPC frames must not wait for Nagle's algorithm (≈40 ms with delayed ACKs).
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       injector.injectConnection(socket);
