@@ -142,7 +142,7 @@ export class EtcdServer {
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
       peerScheme: options.peerScheme ?? 'http',
     }));
-    add('Maintenance', maintenanceService(this.ctx, options.snapshots));
+    add('Maintenance', maintenanceService(this.ctx, options.snapshots, options.kv));
     add('Auth', authService(this.ctx));
   }
 
@@ -175,6 +175,8 @@ export class EtcdServer {
     this.injector ??= this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
     const injector = this.injector;
     const onSocket = (socket: net.Socket): void => {
+      // Small gRPC frames must not wait for Nagle's algorithm (≈40 ms with delayed ACKs).
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       injector.injectConnection(socket);

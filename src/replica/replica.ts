@@ -27,7 +27,7 @@ import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
 import { replicaStatus } from './replica-status.js';
-import { checkAddMember, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
+import { checkAddMember, checkAddress, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
@@ -265,6 +265,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
   removeMember(id: number): Promise<void> {
     return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: checkMemberId('id', id) }, ''));
+  }
+
+  /** Changes a member's address on every member (ConfChangeUpdateNode). See {@link Replica.addMember}. */
+  updateMember(id: number, address: string): Promise<void> {
+    return this.guard(() => this.requests.changeMembership(
+      { type: ConfChangeType.ConfChangeUpdateNode, nodeId: checkMemberId('id', id) },
+      checkAddress('address', address, (a) => this.transport.checkAddress?.(a)),
+    ));
   }
 
   /**
