@@ -107,6 +107,22 @@ describe('WalStorage segments', () => {
   });
 });
 
+describe('WalStorage unsynced writes', () => {
+  test('an unsynced save rides with the next synced one; a crash before it loses only the unsynced suffix', async () => {
+    const dir = await build();
+    const s = await open(dir);
+    await s.save({ hardState: { term: 1, vote: 1, commit: 5 }, entries: [], sync: false });
+    await s.save({ entries: [ent(7, 1)], sync: true }); // carries the commit-5 hard state
+    await s.save({ hardState: { term: 1, vote: 1, commit: 7 }, entries: [], sync: false });
+    expect(s.initialState().hardState.commit).toBe(7); // reads see it at once
+    // A crash: the storage is abandoned without close (its held record is never written).
+    const after = await open(dir);
+    expect([after.lastIndex(), after.initialState().hardState.commit]).toEqual([7, 5]);
+    await after.close();
+    await s.close(); // (releases the abandoned handle; its flush lands after the check)
+  });
+});
+
 describe('WalStorage corruption on open', () => {
   test('a torn last frame above commit is cut, reported, and the cut is durable', async () => {
     const dir = await build();
