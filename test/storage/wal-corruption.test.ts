@@ -92,6 +92,27 @@ describe('WalStorage segments', () => {
     await s.close();
   });
 
+  test('a released segment that comes back (its unlink was not durable) replays to the same log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raftkit-walc-'));
+    made.push(dir);
+    let s = await open(dir);
+    for (let i = 1; i <= 60; i++) await s.save({ hardState: { term: 1, vote: 1, commit: i }, entries: [ent(i, 1, 200)], sync: true });
+    const kept = new Map(segmentFiles(dir).map((f) => [f, readFileSync(join(dir, f))]));
+    await s.createSnapshot(50, undefined, new Uint8Array([1]));
+    await s.compact(50);
+    await s.save({ entries: [ent(61, 2)], sync: true });
+    const released = [...kept.keys()].filter((f) => !s.segments.includes(f));
+    expect(released.length).toBeGreaterThan(0);
+    await s.close();
+    // Unlinks are made in ascending order: what a crash can bring back is a suffix of them.
+    const back = released.at(-1)!;
+    writeFileSync(join(dir, back), kept.get(back)!);
+    s = await open(dir);
+    expect([s.firstIndex(), s.lastIndex(), s.term(61), s.initialState().hardState.commit]).toEqual([51, 61, 2, 60]);
+    expect(s.entries(51, 62, Infinity).map((e) => e.index)).toEqual(Array.from({ length: 11 }, (_, k) => 51 + k));
+    await s.close();
+  });
+
   test('an installed snapshot releases every older segment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'raftkit-walc-'));
     made.push(dir);
