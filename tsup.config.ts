@@ -5,6 +5,9 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'kv/index': 'src/kv/index.ts',
+    'etcd/index': 'src/etcd/index.ts',
+    // The `raftkit` command (package.json `bin`).
+    cli: 'src/etcd/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -20,4 +23,8 @@ export default defineConfig({
   outDir: 'dist',
   // Shared chunks, so `raftkit` and `raftkit/testing` share one copy of every class (instanceof works across them).
   splitting: true,
+  // raftkit/etcd loads etcd's .proto files at run time: they are copied into the output directory.
+  publicDir: 'src/etcd/proto',
+  // ...found from import.meta.url, which the CommonJS build needs shimmed.
+  shims: true,
 });

@@ -8,8 +8,8 @@
  * members do not lie (a structurally valid lie, such as an append at the current term in the
  * name of the leader, is indistinguishable from the leader), and under mutual TLS a
  * certificate binds the member id. Such messages are made stale (term 1) instead, so they
- * still go through the core's lower-term paths. Messages that raise the term by more than
- * `MAX_TERM_STEP` are kept: the core refuses them.
+ * still go through the core's lower-term paths. Messages that break the core's `term-step`
+ * rule are kept: the core refuses them.
  *
  * Used by `test/replica/peer-fuzz.test.ts` and by the chaos run's `hostile` nemesis.
  */
@@ -18,7 +18,7 @@ import { encodeFrame } from '../src/codec/frame.js';
 import { encodeMessage, encodeMessageFrame } from '../src/codec/message.js';
 import { EMPTY_BYTES, EntryType, type Entry } from '../src/raft/entry.js';
 import { MessageType, createMessage, type Message } from '../src/raft/messages.js';
-import { MAX_TERM_OR_INDEX, MAX_TERM_STEP, checkPeerMessage } from '../src/raft/peer-message.js';
+import { MAX_INDEX, MAX_TERM, MAX_TERM_STEP, TERM_SOFT_LIMIT, checkPeerMessage, termStepAllowed } from '../src/raft/peer-message.js';
 import { SeededRng } from '../src/raft/rng.js';
 import { Channel, encodeHandshake } from '../src/transport/handshake.js';
 
@@ -68,7 +68,7 @@ export class HostileMessages {
 
   /** A value that breaks or stresses a term/index field. */
   private wild(v: ClusterView): number {
-    return this.pick([0, 1, v.term + 1, v.term + MAX_TERM_STEP + 1, MAX_TERM_OR_INDEX, MAX_TERM_OR_INDEX + 1, Number.MAX_SAFE_INTEGER, this.int(1e9), v.commit + this.int(10)]);
+    return this.pick([0, 1, v.term + 1, TERM_SOFT_LIMIT + MAX_TERM_STEP + 1, MAX_TERM, MAX_TERM + 1, MAX_INDEX + 1, Number.MAX_SAFE_INTEGER, this.int(1e9), v.commit + this.int(10)]);
   }
 
   private entries(index: number, logTerm: number, term: number): Entry[] {
@@ -166,7 +166,7 @@ export class HostileMessages {
     } catch {
       return; // the door refuses it
     }
-    if (m.term > v.term + MAX_TERM_STEP) return; // the core refuses it
+    if (!termStepAllowed(v.term, m.term)) return; // the core refuses it
     m.term = 1;
     m.logTerm = Math.min(m.logTerm, 1);
     for (const e of m.entries) e.term = Math.min(e.term, 1);
@@ -230,17 +230,18 @@ export class HostilePeer {
   readonly stats: HostileStats = { messages: 0, snapshots: 0, closing: 0, connections: 0 };
   private socket: net.Socket | undefined = undefined;
   private readonly gen: HostileMessages;
-  private readonly target: { address: string; id: number; claim: number };
+  private readonly target: { address: string; id: number; claim: number; clusterId?: string };
 
   /**
    * @param target - the member's `host:port`, id, and the member id the peer claims to be.
    * @param target.address - `host:port`.
    * @param target.id - the member's id.
    * @param target.claim - the id the hostile peer claims in its handshakes.
+   * @param target.clusterId - the cluster's id (default `'raftkit'`).
    * @param seed - seeds the messages.
    * @param maxProposalBytes - the member's proposal size limit.
    */
-  constructor(target: { address: string; id: number; claim: number }, seed: number, maxProposalBytes: number) {
+  constructor(target: { address: string; id: number; claim: number; clusterId?: string }, seed: number, maxProposalBytes: number) {
     this.target = target;
     this.gen = new HostileMessages(seed, maxProposalBytes);
   }
@@ -250,7 +251,7 @@ export class HostilePeer {
     const s = net.connect({ host: this.target.address.slice(0, i), port: Number(this.target.address.slice(i + 1)) });
     s.on('error', () => undefined);
     s.on('data', () => undefined);
-    s.write(handshakeFrame(channel, this.target.claim, this.target.id));
+    s.write(handshakeFrame(channel, this.target.claim, this.target.id, this.target.clusterId));
     this.stats.connections++;
     return s;
   }

@@ -3,9 +3,9 @@
  *
  * A throwaway CA is made with `openssl` in a temp folder; each member gets a key and a
  * certificate naming it (`CN=member-<id>`, SANs `DNS:member-<id>` and `IP:127.0.0.1`). Every
- * link checks both sides: the certificate must be signed by the CA *and* carry one of the
- * members' names (`allowedNames`), so a certificate the same CA signed for another service
- * (`intruder`) is refused in the handshake, before a Raft byte is read.
+ * link checks both sides: the certificate must be signed by the CA *and* name the member id
+ * the other side speaks for (`bindMemberId`, on by default). So member 2's valid certificate
+ * cannot be used to pose as member 3: the handshake is refused before a Raft byte is read.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,8 +47,8 @@ class Register implements StateMachine<string> {
 }
 
 const ids = [1, 2, 3];
-const allowedNames = ids.map((id) => `member-${id}`);
-const transports = ids.map((id) => new TcpTransport({ id, port: 0, tls: { ...issue(`member-${id}`), ca, allowedNames } }));
+const certs = ids.map((id) => issue(`member-${id}`));
+const transports = ids.map((id, i) => new TcpTransport({ id, port: 0, tls: { ...certs[i]!, ca } }));
 await Promise.all(transports.map((t) => t.start())); // listen on free ports first, to learn the addresses
 const peers = transports.map((t) => ({ id: t.id, address: t.address! }));
 const registers = ids.map(() => new Register());
@@ -58,19 +58,19 @@ const replicas = await Promise.all(
 try {
   // Until the first election, proposals are dropped: wait until every member knows the leader.
   await Promise.all(replicas.map((r) => new Promise((resolve) => r.once('leader-change', resolve))));
-  console.log(`member ${replicas[0]!.status().leader} leads; every link is mutual TLS between certificates named ${allowedNames.join(', ')}`);
+  console.log(`member ${replicas[0]!.status().leader} leads; every link is mutual TLS, each side's certificate naming its member id`);
   await replicas[1]!.propose(new TextEncoder().encode('hello over TLS'));
   await replicas[2]!.read();
   console.log(`member 3 reads '${registers[2]!.value}'`);
 
-  // A certificate from the same CA, for a name that is not a member, dials member 1 as member 4.
-  const intruder = new TcpTransport({ id: 4, port: 0, tls: { ...issue('intruder'), ca, allowedNames } });
+  // Member 2's certificate (valid, signed by the CA) dials member 1 claiming to be member 3.
+  const intruder = new TcpTransport({ id: 3, port: 0, tls: { ...certs[1]!, ca } });
   intruder.on('error', () => undefined);
   const refused = new Promise<string>((resolve) => transports[0]!.on('error', (e) => resolve(`${(e as { code?: string }).code}: ${e.message}`)));
   await intruder.start();
   intruder.addPeer(1, peers[0]!.address);
-  intruder.send([createMessage({ type: MessageType.MsgHeartbeat, from: 4, to: 1, term: 1 })]);
-  console.log(`member 1 refused the intruder: ${await refused}`);
+  intruder.send([createMessage({ type: MessageType.MsgHeartbeat, from: 3, to: 1, term: 1 })]);
+  console.log(`member 1 refused member 2's certificate speaking for member 3: ${await refused}`);
   await intruder.close();
 } finally {
   await Promise.all(replicas.map((r) => r.stop()));

@@ -48,7 +48,7 @@ export type { Logger } from './raft/logger.js';
 export { RaftNode } from './raft/raft-node.js';
 export type { Peer, SnapshotStatus } from './raft/raft-node.js';
 export { MessageRefusedError, RaftInvariantError } from './raft/errors.js';
-export { MAX_TERM_OR_INDEX, MAX_TERM_STEP, PEER_MESSAGE_RULES, checkPeerMessage } from './raft/peer-message.js';
+export { MAX_INDEX, MAX_TERM, MAX_TERM_STEP, PEER_MESSAGE_RULES, TERM_SOFT_LIMIT, checkPeerMessage, termStepAllowed } from './raft/peer-message.js';
 export type { PeerMessageLimits, PeerMessageRule } from './raft/peer-message.js';
 export { validateConfig } from './raft/config.js';
 export type { ResolvedConfig } from './raft/config.js';
@@ -101,7 +101,7 @@ export type {
   LevelStoragePathOptions,
   LevelStorageRecovery,
 } from './storage/level-storage.js';
-export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
+export { CorruptStorageError, StorageInvalidArgumentError, StorageOpenError } from './storage/errors.js';
 export { DEFAULT_SEGMENT_SIZE, WalStorage } from './storage/wal/wal-storage.js';
 export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-storage.js';
 export { Replica } from './replica/replica.js';
@@ -115,8 +115,10 @@ export { systemClock } from './replica/clock.js';
 export type { Cancel, Clock } from './replica/clock.js';
 export {
   ApplyFailedError,
+  InvalidArgumentError,
   MembershipRefusedError,
   NotLeaderError,
+  ReplicaStartError,
   RequestTooLargeError,
   StoppedError,
   TimeoutError,

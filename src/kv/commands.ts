@@ -46,6 +46,12 @@ export type KvCommand =
       id: bigint;
     }
   | {
+      /** A keep-alive: renews a lease (from any member, through Raft). */
+      op: 'leaseKeepAlive';
+      /** The lease id. */
+      id: bigint;
+    }
+  | {
       /** Lease checkpoints (the leader records remaining TTLs). */
       op: 'leaseCheckpoint';
       /** The leases and their remaining TTLs in seconds. */
@@ -65,7 +71,7 @@ export class BadCommandError extends RaftkitError {
   }
 }
 
-const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint']);
+const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive']);
 
 /** Encodes a command: a version byte, then the msgpack body (bytes stay bytes, ids int64). */
 export function encodeCommand(c: KvCommand): Uint8Array {

@@ -9,6 +9,11 @@ import { isReadOnlyTxn, readOnlyTxn } from './mvcc/apply.js';
 import { prefixEnd, toBytes } from './mvcc/bytes.js';
 import { DEFAULT_MAX_TXN_OPS, checkDelete, checkPut, checkRange, checkTxn } from './mvcc/check.js';
 import { range } from './mvcc/range.js';
+import { Lessor, type LessorOptions } from './lease/lessor.js';
+import { kvWatchSource } from './watch/kv-watch-source.js';
+import { WatchHub, type WatchHubOptions } from './watch/watch-hub.js';
+import type { WatchOptions } from './watch/types.js';
+import type { Watcher } from './watch/watcher.js';
 import type {
   Bytes,
   CompactionResponse,
@@ -29,7 +34,13 @@ export interface KvClientOptions {
   maxTxnOps?: number | undefined;
   /** The cluster id put in response headers. Default 0n. */
   clusterId?: bigint | undefined;
+  /** Watch limits and timers. */
+  watch?: WatchHubOptions | undefined;
+  /** Lease liveness timers (used by the first client of a state machine). */
+  lease?: LessorOptions | undefined;
 }
+
+const lessors = new WeakMap<KvStateMachine, Lessor>();
 
 /** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end). */
 export type RangeOptions = Omit<RangeRequest, 'key'> & {
@@ -66,6 +77,10 @@ export class KvClient {
   readonly stateMachine: KvStateMachine;
   /** Lease operations. */
   readonly lease: LeaseClient;
+  /** This member's watchers (see `watch/watch-hub.ts`). */
+  readonly watches: WatchHub;
+  /** This member's lease liveness (one per state machine, shared by its clients; see `lease/lessor.ts`). */
+  readonly lessor: Lessor;
   private readonly maxTxnOps: number;
   private readonly clusterId: bigint;
 
@@ -82,6 +97,23 @@ export class KvClient {
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.clusterId = options.clusterId ?? 0n;
     this.lease = new LeaseClient(this);
+    let lessor = lessors.get(this.stateMachine);
+    if (lessor === undefined || lessor.closed) {
+      lessor = new Lessor(replica, this.stateMachine, (id) => this.lease.revoke(id), options.lease);
+      lessors.set(this.stateMachine, lessor);
+    }
+    this.lessor = lessor;
+    this.watches = new WatchHub(kvWatchSource(this.stateMachine, (rev) => this.header(rev)), options.watch);
+  }
+
+  /**
+   * Watches a key or range (etcd's `Watch`): an async iterable of batches of events, served by
+   * this member from its own applied state. See {@link WatchOptions} and `watch/watch-hub.ts`.
+   */
+  watch(key: Bytes, options: WatchOptions = {}): Watcher {
+    const k = toBytes(key);
+    const rangeEnd = options.prefix === true ? prefixEnd(k) : toBytes(options.rangeEnd);
+    return this.watches.watch(k, rangeEnd, options);
   }
 
   /** Fills a response header with this member's ids and term. */

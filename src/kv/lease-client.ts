@@ -1,6 +1,10 @@
 import type { KvClient } from './kv-client.js';
 import type { Lease } from './mvcc/lease-table.js';
 import type { LeaseGrantResponse, LeaseRevokeResponse } from './types.js';
+import { after } from '../replica/clock.js';
+import { LeaseNotFoundError } from './errors.js';
+import type { LeaseKeepAliveResponse, LeaseLeasesResponse, LeaseTimeToLiveResponse } from './lease/types.js';
+import { fromKey } from './mvcc/bytes.js';
 
 /** A random positive int64 lease id (etcd's ids are positive int64s). */
 function randomLeaseId(): bigint {
@@ -39,6 +43,55 @@ export class LeaseClient {
   /** Records leases' remaining TTLs (etcd's lease checkpoints, proposed by the leader). */
   async checkpoint(checkpoints: { id: bigint; remainingTtl: number }[]): Promise<void> {
     await this.kv.propose({ op: 'leaseCheckpoint', checkpoints });
+  }
+
+  /**
+   * Renews a lease once, from any member (the keep-alive goes through Raft, so every member
+   * learns the renewal). Rejects with `LeaseNotFoundError` once the lease expired or was revoked.
+   */
+  keepAliveOnce(id: bigint): Promise<LeaseKeepAliveResponse> {
+    return this.kv.propose({ op: 'leaseKeepAlive', id });
+  }
+
+  /**
+   * Keeps a lease alive: renews it now and then every third of its TTL (as etcd's client does),
+   * yielding each answer; ends when the lease is gone. Leave the loop to stop.
+   *
+   * @yields {LeaseKeepAliveResponse} each renewal's answer.
+   */
+  async *keepAlive(id: bigint): AsyncGenerator<LeaseKeepAliveResponse> {
+    for (;;) {
+      let r: LeaseKeepAliveResponse;
+      try {
+        r = await this.keepAliveOnce(id);
+      } catch (err) {
+        if (err instanceof LeaseNotFoundError) return;
+        throw err;
+      }
+      yield r;
+      await new Promise<void>((resolve) => after(this.kv.lessor.clock, Math.max(1, (r.ttl * 1000) / 3), resolve));
+    }
+  }
+
+  /**
+   * The remaining TTL of a lease as this member estimates it (after a read barrier), its
+   * granted TTL and, with `keys`, its keys. A lease that does not exist answers `ttl: -1`
+   * (as etcd does).
+   */
+  async timeToLive(id: bigint, options: { keys?: boolean } = {}): Promise<LeaseTimeToLiveResponse> {
+    await this.kv.replica.read();
+    const header = this.kv.header(this.kv.stateMachine.store.visibleRev);
+    const l = this.get(id);
+    const left = this.kv.lessor.remainingMs(id);
+    if (l === undefined || left === undefined) return { header, id, ttl: -1, grantedTtl: 0, keys: [] };
+    const keys = options.keys === true ? [...l.keys].sort().map(fromKey) : [];
+    return { header, id, ttl: Math.floor(left / 1000), grantedTtl: l.ttl, keys };
+  }
+
+  /** Every lease (after a read barrier), in id order (etcd's `LeaseLeases`). */
+  async leases(): Promise<LeaseLeasesResponse> {
+    await this.kv.replica.read();
+    return { header: this.kv.header(this.kv.stateMachine.store.visibleRev), leases: this.list().map((l) => ({ id: l.id })) };
   }
 
   /** The leases this member knows, in id order (its local, applied state). */

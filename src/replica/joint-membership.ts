@@ -13,14 +13,19 @@ import { activeVoters, checkLearnerCaughtUp, quorum, type ReconfigView } from '.
  * @module
  */
 
-/** One change in a {@link Replica.changeMembership} request. */
-export type MemberChange =
-  /** Adds a voter (`address` required), or promotes a learner (`address` optional). */
-  | { type: 'add-voter'; id: number; address?: string }
-  /** Adds a learner (a non-voting member). */
-  | { type: 'add-learner'; id: number; address: string }
-  /** Removes a voter or learner. */
-  | { type: 'remove'; id: number };
+/** One change in a `Replica.changeMembership` request. */
+export interface MemberChange {
+  /**
+   * `'add-voter'` adds a voter (`address` required) or promotes a learner (`address`
+   * optional); `'add-learner'` adds a non-voting member (`address` required); `'remove'`
+   * removes a voter or learner.
+   */
+  type: 'add-voter' | 'add-learner' | 'remove';
+  /** The member's id. */
+  id: number;
+  /** The member's address, for a member that is added. */
+  address?: string | undefined;
+}
 
 /** The configuration's members: voters and learners, joint halves included. */
 export function configMembers(cs: ConfState): Set<number> {

@@ -1,3 +1,4 @@
+import { RaftkitError } from '../errors.js';
 import type { Snapshot } from '../raft/entry.js';
 import type { LogStorage } from '../raft/log-storage.js';
 import type { Message } from '../raft/messages.js';
@@ -79,6 +80,30 @@ export async function receiveSnapshotBody(m: Message, body: AsyncIterable<Uint8A
   if (snap === undefined) throw new TypeError('a streamed snapshot message carries no snapshot');
   const data = supportsSnapshotStaging(storage) ? await storage.stageSnapshot(snap.metadata, body) : await joinChunks(body);
   return { ...m, snapshot: { metadata: snap.metadata, data } };
+}
+
+/**
+ * Handles a transport's `snapshot-stream` event: stores the body, acknowledges it (`settle`)
+ * and steps the message (data: a reference to the staged snapshot) while the replica is open;
+ * refuses it (counting the error code) when storing fails.
+ */
+export function receiveSnapshotStream(
+  m: Message,
+  body: AsyncIterable<Uint8Array>,
+  settle: (accepted: boolean) => void,
+  r: { storage: Storage; isOpen(): boolean; step(m: Message): void; refused(code: string): void },
+): void {
+  receiveSnapshotBody(m, body, r.storage).then(
+    (stored) => {
+      const open = r.isOpen();
+      settle(open);
+      if (open) r.step(stored);
+    },
+    (err: unknown) => {
+      settle(false);
+      r.refused(err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN');
+    },
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import { EMPTY_BYTES, EntryType, type Entry, type Snapshot, type SnapshotMetadat
 import { SnapOutOfDateError, SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
 import { NotOpenError } from '../lifecycle.js';
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
-import { StorageInvalidArgumentError } from './errors.js';
+import { StorageInvalidArgumentError, StorageOpenError } from './errors.js';
 import { buildLogView, LogViewStorage } from './log-view.js';
 import { chunkKey, KEY_HARD_STATE, KEY_SNAPSHOT, logKey, SUBLEVEL_LOG, SUBLEVEL_META, SUBLEVEL_SNAP } from './keys.js';
 import {
@@ -131,14 +131,19 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
 
   protected override async _open(): Promise<void> {
     const opts = this.#options;
+    const where = 'path' in opts ? opts.path : 'the given db';
     let db: AnyLevel;
-    if ('path' in opts) {
-      const { ClassicLevel } = await import('classic-level');
-      db = new ClassicLevel<Uint8Array, Uint8Array>(opts.path, { keyEncoding: 'view', valueEncoding: 'view' });
-    } else {
-      db = opts.db;
+    try {
+      if ('path' in opts) {
+        const { ClassicLevel } = await import('classic-level');
+        db = new ClassicLevel<Uint8Array, Uint8Array>(opts.path, { keyEncoding: 'view', valueEncoding: 'view' });
+      } else {
+        db = opts.db;
+      }
+      await db.open();
+    } catch (err) {
+      throw new StorageOpenError(where, `LevelStorage: cannot open ${where}: ${openFailure(err)}`, { cause: err });
     }
-    await db.open();
     try {
       const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
       const parts: LevelParts = {
@@ -222,9 +227,8 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
   }
 
   /**
-   * {@inheritDoc SnapshotStaging.stageSnapshot}
-   *
-   * The chunks are written with unsynced writes as they arrive (the synced write that makes
+   * Stores `chunks` as the data of the snapshot at `metadata.index` without making it current
+   * and resolves to its reference (see `SnapshotStaging.stageSnapshot`). The chunks are written with unsynced writes as they arrive (the synced write that makes
    * the snapshot current comes later); a staged snapshot never made current is removed by
    * the next stage or open.
    */
@@ -389,4 +393,14 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
     this.#setCurrent(stored, undefined);
   }
 
+}
+
+/** The deepest useful description of an abstract-level open failure (`LEVEL_LOCKED`, an IO error…). */
+function openFailure(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
+  }
+  return parts.length === 0 ? String(err) : parts.join(': ');
 }

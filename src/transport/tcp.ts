@@ -228,9 +228,8 @@ export class TcpTransport extends AbstractTransport {
   }
 
   /**
-   * {@inheritDoc Transport.sendSnapshotStream}
-   *
-   * It goes on its own connection like any snapshot, as a head frame then the body's bytes in
+   * Sends a `MsgSnap` whose data is a reference, followed by the snapshot's bytes read from
+   * `body` (see `Transport.sendSnapshotStream`). It goes on its own connection like any snapshot, as a head frame then the body's bytes in
    * chunk frames, written as the socket drains.
    */
   sendSnapshotStream(message: Message, body: AsyncIterable<Uint8Array>): void {

@@ -3,7 +3,7 @@ import { StateType } from '../../src/raft/ready.js';
 import { Replica } from '../../src/replica/replica.js';
 import { LevelStorage } from '../../src/storage/level-storage.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
-import { KvClient } from '../../src/kv/kv-client.js';
+import { KvClient, type KvClientOptions } from '../../src/kv/kv-client.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import type { KvStateMachineOptions } from '../../src/kv/kv-state-machine.js';
 
@@ -19,14 +19,17 @@ export class KvCluster {
   private readonly smOptions: KvStateMachineOptions;
   private readonly extra: Record<string, unknown>;
 
-  constructor(ids: number[], smOptions: KvStateMachineOptions = {}, extra: Record<string, unknown> = {}) {
+  private readonly clientOptions: KvClientOptions;
+
+  constructor(ids: number[], smOptions: KvStateMachineOptions = {}, extra: Record<string, unknown> = {}, clientOptions: KvClientOptions = {}) {
+    this.clientOptions = clientOptions;
     this.ids = ids;
     this.smOptions = smOptions;
     this.extra = extra;
   }
 
-  static async create(n: number, smOptions: KvStateMachineOptions = {}, extra: Record<string, unknown> = {}): Promise<KvCluster> {
-    const c = new KvCluster(Array.from({ length: n }, (_, i) => i + 1), smOptions, extra);
+  static async create(n: number, smOptions: KvStateMachineOptions = {}, extra: Record<string, unknown> = {}, clientOptions: KvClientOptions = {}): Promise<KvCluster> {
+    const c = new KvCluster(Array.from({ length: n }, (_, i) => i + 1), smOptions, extra, clientOptions);
     await Promise.all(c.ids.map((id) => c.start(id)));
     await c.waitLeader();
     return c;
@@ -49,7 +52,7 @@ export class KvCluster {
       stateMachine: new KvStateMachine({ storage, electionMs: 100, ...this.smOptions }),
     });
     this.replicas.set(id, r);
-    const client = new KvClient(r);
+    const client = new KvClient(r, this.clientOptions);
     this.clients.set(id, client);
     return client;
   }
@@ -95,6 +98,29 @@ export class KvCluster {
         r.on('leader-change', check);
         r.on('role-change', check);
       }
+    });
+  }
+
+  /** Resolves once every running member has applied at least `index` (event driven, with a deadline). */
+  waitApplied(index: number, timeoutMs = 10_000): Promise<void> {
+    const rs = [...this.replicas.values()];
+    const done = (): boolean => rs.every((r) => r.status().applied >= index);
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!done()) return;
+        off();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out waiting for applied ${index}`));
+      }, timeoutMs);
+      const off = (): void => {
+        clearTimeout(timer);
+        for (const r of rs) r.off('applied', check);
+      };
+      for (const r of rs) r.on('applied', check);
     });
   }
 

@@ -94,7 +94,6 @@ function registerView(initial: RegisterValue): ValueView<RegisterInput, Register
     blocksDrops: (input, output) => input.op === 'cas' && output?.op === 'cas' && !output.swapped,
     ordersValues: () => false,
     sameObject: () => true,
-    rename: (input, like) => (input.op === 'write' && like.op === 'write' ? { op: 'write', value: like.value } : input),
   };
 }
 

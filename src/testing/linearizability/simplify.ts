@@ -33,8 +33,6 @@ export interface ValueView<Input, Output> {
   ordersValues(input: Input): boolean;
   /** Whether two operations act on the same object (the same KV key); always true for a register. */
   sameObject(a: Input, b: Input): boolean;
-  /** `input` (a blind write) made to write the value `like` (another blind write) writes. */
-  rename(input: Input, like: Input): Input;
   /** The state's value before any write (it needs no writer). */
   readonly initial: unknown;
 }
@@ -61,8 +59,8 @@ export interface ValueView<Input, Output> {
  *    blind write's deadline becomes the writer's.
  * 4. **Merged values.** Values that are written but never observed, compared with or
  *    ordered, and are not the initial value, are indistinguishable to every operation:
- *    blind writes of them are renamed to write one of them, so the search sees one state
- *    where there were many, and identical unknown writes are interchangeable.
+ *    blind writes of them (on the same object) all become the first such write's input,
+ *    so the search sees one state where there were many, and identical writes are twins.
  */
 export function simplifyByValues<Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
@@ -73,8 +71,9 @@ export function simplifyByValues<Input, Output>(
   const seen = new Set<unknown>();
   const mentioned = new Set<unknown>();
   let blocked = false;
+  const written = ops.map((op) => view.writes(op.input));
   ops.forEach((op, i) => {
-    for (const v of view.writes(op.input)) push(writers, v, i);
+    for (const v of written[i]!) push(writers, v, i);
     for (const v of view.mentions(op.input)) mentioned.add(v);
     if (view.blocksDrops(op.input, op.output)) blocked = true;
     if (op.output === undefined || !op.required) return;
@@ -106,12 +105,12 @@ export function simplifyByValues<Input, Output>(
     !op.required &&
     !deadline.has(i) &&
     view.blindWrite(op.input) &&
-    view.writes(op.input).every((v) => !seen.has(v) && !mentioned.has(v));
+    written[i]!.every((v) => !seen.has(v) && !mentioned.has(v));
   const ordered = ops.some((op) => view.ordersValues(op.input));
-  const unobserved = (op: SearchOperation<Input, Output>): boolean =>
+  const unobserved = (op: SearchOperation<Input, Output>, i: number): boolean =>
     !ordered &&
     view.blindWrite(op.input) &&
-    view.writes(op.input).every((v) => v !== view.initial && !seen.has(v) && !mentioned.has(v));
+    written[i]!.every((v) => v !== view.initial && !seen.has(v) && !mentioned.has(v));
   const pairs = writesBefore(ops, view, observers, writers, deadline);
   let like: Input | undefined;
   const operations: SearchOperation<Input, Output>[] = [];
@@ -120,7 +119,9 @@ export function simplifyByValues<Input, Output>(
     const by = deadline.get(i);
     if (droppable(op, i)) return;
     index[i] = operations.length;
-    const input = unobserved(op) ? view.rename(op.input, (like ??= op.input)) : op.input;
+    // One shared input object per merged value, so the search can tell twins by identity.
+    like ??= unobserved(op, i) ? op.input : undefined;
+    const input = like !== undefined && unobserved(op, i) && view.sameObject(op.input, like) ? like : op.input;
     if (by !== undefined) operations.push({ ...op, input, required: true, return: Math.max(op.call, by) });
     else operations.push(input === op.input ? op : { ...op, input });
   });

@@ -3,7 +3,7 @@
  * process per call): applies a {@link Op} history and reads whole-keyspace ranges at a revision.
  */
 import { Etcd3 } from 'etcd3';
-import { describeKv } from './history.js';
+import { conflictFreeGroups, describeKv } from './history.js';
 import type { Op } from './history.js';
 
 const ALL = Buffer.from([0]);
@@ -13,17 +13,21 @@ export function connect(url: string): Etcd3 {
   return new Etcd3({ hosts: url });
 }
 
-/** Applies `txns` in order (one revision each) after granting `lease` with a 3600 s TTL. */
-export async function applyHistory(client: Etcd3, txns: readonly (readonly Op[])[], lease: bigint): Promise<void> {
+/**
+ * Applies `txns` (one revision each) after granting `lease` with a 3600 s TTL: in order, or with
+ * `concurrent` in {@link conflictFreeGroups} (each key's ops still in order).
+ */
+export async function applyHistory(client: Etcd3, txns: readonly (readonly Op[])[], lease: bigint, options: { concurrent?: boolean } = {}): Promise<void> {
   await client.leaseClient.leaseGrant({ ID: lease.toString(), TTL: '3600' });
-  for (const ops of txns) {
+  const send = async (ops: readonly Op[]): Promise<void> => {
     const success = ops.map((op) =>
       'del' in op
         ? { request_delete_range: { key: Buffer.from(op.del) } }
         : { request_put: { key: Buffer.from(op.put), value: Buffer.from(op.value), lease: (op.lease ?? 0n).toString() } },
     );
     await client.kv.txn({ success });
-  }
+  };
+  for (const group of options.concurrent === true ? conflictFreeGroups(txns) : txns.map((t) => [t])) await Promise.all(group.map(send));
 }
 
 /** The whole keyspace at `revision`, as {@link describeKv} strings sorted by key. */

@@ -71,3 +71,26 @@ export function workload(keys: number, lease: bigint): Op[][] {
   for (let i = 0; i < keys; i += 5) txns.push([{ put: name(i), value: `v3-${String(i)}` }]);
   return txns;
 }
+
+/**
+ * Splits `history` into groups of at most `max` consecutive txns in which no key is touched twice:
+ * sending a group's txns concurrently keeps every key's ops in order (same values, versions and
+ * revision count as sequential); only the interleaving of different keys' revisions may vary.
+ */
+export function conflictFreeGroups(history: readonly (readonly Op[])[], max = 100): (readonly Op[])[][] {
+  const groups: (readonly Op[])[][] = [];
+  let group: (readonly Op[])[] = [];
+  let keys = new Set<string>();
+  for (const ops of history) {
+    const touched = ops.map((op) => ('del' in op ? op.del : op.put));
+    if (group.length === max || touched.some((k) => keys.has(k))) {
+      groups.push(group);
+      group = [];
+      keys = new Set();
+    }
+    group.push(ops);
+    for (const k of touched) keys.add(k);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}

@@ -1,0 +1,271 @@
+import { RaftkitError } from '../../errors.js';
+
+/** A flag or environment value the `raftkit` command refuses. Code `ERR_BAD_FLAG`. */
+export class FlagError extends RaftkitError {
+  /** The flag (or `ETCD_*` variable) at fault. */
+  readonly flag: string;
+
+  /**
+   * @param flag - the flag named in the message.
+   * @param message - what is wrong with it.
+   */
+  constructor(flag: string, message: string) {
+    super('ERR_BAD_FLAG', message);
+    this.flag = flag;
+  }
+}
+
+type Kind = 'string' | 'bool' | 'int' | 'urls' | 'duration';
+
+/** One flag of the `raftkit` command: etcd's name, kind, default and help line. */
+interface FlagSpec {
+  name: string;
+  kind: Kind;
+  def: string;
+  help: string;
+  /** The values allowed (for enumerations). */
+  oneOf?: readonly string[];
+}
+
+/** The flags, with etcd's names and defaults (only those raftkit implements). */
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'name', kind: 'string', def: 'default', help: 'Human-readable name for this member.' },
+  { name: 'data-dir', kind: 'string', def: '${name}.etcd', help: 'Path to the data directory.' },
+  { name: 'listen-peer-urls', kind: 'urls', def: 'http://localhost:2380', help: 'List of URLs to listen on for peer traffic.' },
+  { name: 'listen-client-urls', kind: 'urls', def: 'http://localhost:2379', help: 'List of URLs to listen on for client traffic.' },
+  { name: 'listen-metrics-urls', kind: 'urls', def: '', help: 'List of URLs to listen on for the /metrics, /health and /version endpoints.' },
+  { name: 'initial-advertise-peer-urls', kind: 'urls', def: 'http://localhost:2380', help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.' },
+  { name: 'advertise-client-urls', kind: 'urls', def: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },
+  { name: 'initial-cluster', kind: 'string', def: 'default=http://localhost:2380', help: 'Initial cluster configuration for bootstrapping (name=peerURL,...).' },
+  { name: 'initial-cluster-state', kind: 'string', def: 'new', oneOf: ['new', 'existing'], help: 'Initial cluster state (\'new\' or \'existing\').' },
+  { name: 'initial-cluster-token', kind: 'string', def: 'etcd-cluster', help: 'Initial cluster token for the etcd cluster during bootstrap.' },
+  { name: 'cert-file', kind: 'string', def: '', help: 'Path to the client server TLS cert file.' },
+  { name: 'key-file', kind: 'string', def: '', help: 'Path to the client server TLS key file.' },
+  { name: 'trusted-ca-file', kind: 'string', def: '', help: 'Path to the client server TLS trusted CA cert file.' },
+  { name: 'client-cert-auth', kind: 'bool', def: 'false', help: 'Enable client cert authentication.' },
+  { name: 'peer-cert-file', kind: 'string', def: '', help: 'Path to the peer server TLS cert file.' },
+  { name: 'peer-key-file', kind: 'string', def: '', help: 'Path to the peer server TLS key file.' },
+  { name: 'peer-trusted-ca-file', kind: 'string', def: '', help: 'Path to the peer server TLS trusted CA file.' },
+  { name: 'peer-client-cert-auth', kind: 'bool', def: 'false', help: 'Enable peer client cert authentication.' },
+  { name: 'heartbeat-interval', kind: 'int', def: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
+  { name: 'election-timeout', kind: 'int', def: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
+  { name: 'snapshot-count', kind: 'int', def: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
+  { name: 'quota-backend-bytes', kind: 'int', def: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
+  { name: 'max-request-bytes', kind: 'int', def: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
+  { name: 'max-txn-ops', kind: 'int', def: '128', help: 'Maximum number of operations permitted in a transaction.' },
+  { name: 'auto-compaction-mode', kind: 'string', def: 'periodic', oneOf: ['periodic', 'revision'], help: 'Interpret \'auto-compaction-retention\' one of: periodic|revision.' },
+  { name: 'auto-compaction-retention', kind: 'string', def: '0', help: 'Auto compaction retention (0 = off): a duration or hours for periodic, a revision count for revision.' },
+  { name: 'experimental-watch-progress-notify-interval', kind: 'duration', def: '10m', help: 'Duration of periodic watch progress notifications.' },
+  { name: 'log-level', kind: 'string', def: 'info', oneOf: ['debug', 'info', 'warn', 'error', 'panic', 'fatal'], help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
+];
+
+/** The parsed configuration of a member process. */
+export interface MemberConfig {
+  /** `--name`. */
+  name: string;
+  /** `--data-dir`. */
+  dataDir: string;
+  /** `--listen-peer-urls`. */
+  listenPeerUrls: string[];
+  /** `--listen-client-urls`. */
+  listenClientUrls: string[];
+  /** `--listen-metrics-urls`. */
+  listenMetricsUrls: string[];
+  /** `--initial-advertise-peer-urls`. */
+  initialAdvertisePeerUrls: string[];
+  /** `--advertise-client-urls`. */
+  advertiseClientUrls: string[];
+  /** `--initial-cluster`, parsed: name → peer URLs. */
+  initialCluster: Map<string, string[]>;
+  /** `--initial-cluster-state`. */
+  initialClusterState: 'new' | 'existing';
+  /** `--initial-cluster-token`. */
+  initialClusterToken: string;
+  /** `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`. */
+  clientTls: { certFile: string; keyFile: string; trustedCaFile: string; clientCertAuth: boolean };
+  /** `--peer-cert-file`, `--peer-key-file`, `--peer-trusted-ca-file`, `--peer-client-cert-auth`. */
+  peerTls: { certFile: string; keyFile: string; trustedCaFile: string; clientCertAuth: boolean };
+  /** `--heartbeat-interval`, ms. */
+  heartbeatMs: number;
+  /** `--election-timeout`, ms. */
+  electionMs: number;
+  /** `--snapshot-count`. */
+  snapshotCount: number;
+  /** `--quota-backend-bytes` (0 = 2 GiB). */
+  quotaBackendBytes: number;
+  /** `--max-request-bytes`. */
+  maxRequestBytes: number;
+  /** `--max-txn-ops`. */
+  maxTxnOps: number;
+  /** `--auto-compaction-mode`. */
+  autoCompactionMode: 'periodic' | 'revision';
+  /** `--auto-compaction-retention`: milliseconds (periodic) or revisions (revision); 0 = off. */
+  autoCompactionRetention: number;
+  /** `--experimental-watch-progress-notify-interval`, ms. */
+  progressNotifyMs: number;
+  /** `--log-level`. */
+  logLevel: string;
+}
+
+/** What the command line asks for: run a member, or print help or the version. */
+export type Parsed = { kind: 'run'; config: MemberConfig } | { kind: 'help' } | { kind: 'version' };
+
+/** The `ETCD_*` environment variable of a flag (`--initial-cluster` → `ETCD_INITIAL_CLUSTER`). */
+export function envName(flag: string): string {
+  return `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Parses a Go duration (`10m`, `5s`, `1h30m`, `250ms`) into milliseconds; undefined if malformed. */
+export function parseDuration(v: string): number | undefined {
+  if (v === '0') return 0;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let pos = 0;
+  for (let m = re.exec(v); m !== null; m = re.exec(v)) {
+    total += Number(m[1]) * units[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  return pos === v.length && v.length > 0 ? total : undefined;
+}
+
+function urls(flag: string, v: string): string[] {
+  if (v === '') return [];
+  return v.split(',').map((u) => {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      throw new FlagError(flag, `invalid value "${v}" for flag -${flag}: URL "${u}" is not valid`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(flag, `invalid value "${v}" for flag -${flag}: URL scheme must be http or https`);
+    if (url.port === '') throw new FlagError(flag, `invalid value "${v}" for flag -${flag}: URL "${u}" needs a port`);
+    return u;
+  });
+}
+
+/** Reads every flag from `argv` (Go's flag syntax: `--f=v`, `--f v`, `-f`; bools without a value) and `env`. */
+function collect(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Map<string, string> | 'help' | 'version' {
+  const specs = new Map(FLAGS.map((f) => [f.name, f]));
+  const values = new Map<string, string>();
+  for (const f of FLAGS) {
+    const e = env[envName(f.name)];
+    if (e !== undefined) values.set(f.name, e);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-')) throw new FlagError(arg, `'${arg}' is not a valid flag`);
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq === -1 ? body : body.slice(0, eq);
+    if (name === 'help' || name === 'h') return 'help';
+    if (name === 'version') return 'version';
+    const spec = specs.get(name);
+    if (spec === undefined) throw new FlagError(name, `flag provided but not defined: -${name}`);
+    if (eq !== -1) values.set(name, body.slice(eq + 1));
+    else if (spec.kind === 'bool') values.set(name, 'true');
+    else {
+      const next = argv[++i];
+      if (next === undefined) throw new FlagError(name, `flag needs an argument: -${name}`);
+      values.set(name, next);
+    }
+  }
+  return values;
+}
+
+/**
+ * Parses the command line and `ETCD_*` environment variables (flags win) into a
+ * {@link MemberConfig}, checking every value.
+ *
+ * @throws {@link FlagError} naming the flag at fault.
+ */
+export function parseFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Parsed {
+  const values = collect(argv, env);
+  if (values === 'help' || values === 'version') return { kind: values };
+  const get = (name: string): string => {
+    const spec = FLAGS.find((f) => f.name === name)!;
+    const v = values.get(name) ?? spec.def;
+    if (spec.oneOf !== undefined && !spec.oneOf.includes(v)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be one of ${spec.oneOf.join(', ')}`);
+    return v;
+  };
+  const int = (name: string, min: number): number => {
+    const v = get(name);
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
+    return Number(v);
+  };
+  const bool = (name: string): boolean => {
+    const v = get(name);
+    if (!['true', 'false', '1', '0'].includes(v)) throw new FlagError(name, `invalid boolean value "${v}" for flag -${name}`);
+    return v === 'true' || v === '1';
+  };
+  const name = get('name');
+  const heartbeatMs = int('heartbeat-interval', 1);
+  const electionMs = int('election-timeout', 1);
+  if (electionMs < 5 * heartbeatMs) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatMs}ms]`);
+  const initialCluster = new Map<string, string[]>();
+  for (const part of get('initial-cluster').split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new FlagError('initial-cluster', `invalid value "${get('initial-cluster')}" for flag -initial-cluster: expected name=URL entries`);
+    const member = part.slice(0, eq);
+    initialCluster.set(member, [...(initialCluster.get(member) ?? []), ...urls('initial-cluster', part.slice(eq + 1))]);
+  }
+  const advertisePeers = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
+  const mine = initialCluster.get(name);
+  if (mine === undefined) throw new FlagError('initial-cluster', `couldn't find local name "${name}" in the initial cluster configuration`);
+  if ([...mine].sort().join(',') !== [...advertisePeers].sort().join(',')) {
+    throw new FlagError('initial-advertise-peer-urls', `--initial-cluster has ${name}=${mine.join(',')} but missing from --initial-advertise-peer-urls=${advertisePeers.join(',')}`);
+  }
+  const mode = get('auto-compaction-mode') as 'periodic' | 'revision';
+  const retentionRaw = get('auto-compaction-retention');
+  let retention: number | undefined;
+  if (mode === 'revision') retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) : undefined;
+  else retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) * 3_600_000 : parseDuration(retentionRaw);
+  if (retention === undefined) throw new FlagError('auto-compaction-retention', `invalid value "${retentionRaw}" for flag -auto-compaction-retention`);
+  const progress = parseDuration(get('experimental-watch-progress-notify-interval'));
+  if (progress === undefined) throw new FlagError('experimental-watch-progress-notify-interval', `invalid value "${get('experimental-watch-progress-notify-interval')}" for flag -experimental-watch-progress-notify-interval: not a duration`);
+  const tls = (prefix: string): MemberConfig['clientTls'] => ({
+    certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),
+  });
+  const config: MemberConfig = {
+    name,
+    dataDir: get('data-dir').replace('${name}', name),
+    listenPeerUrls: urls('listen-peer-urls', get('listen-peer-urls')),
+    listenClientUrls: urls('listen-client-urls', get('listen-client-urls')),
+    listenMetricsUrls: urls('listen-metrics-urls', get('listen-metrics-urls')),
+    initialAdvertisePeerUrls: advertisePeers,
+    advertiseClientUrls: urls('advertise-client-urls', get('advertise-client-urls')),
+    initialCluster,
+    initialClusterState: get('initial-cluster-state') as 'new' | 'existing',
+    initialClusterToken: get('initial-cluster-token'),
+    clientTls: tls(''),
+    peerTls: tls('peer-'),
+    heartbeatMs,
+    electionMs,
+    snapshotCount: int('snapshot-count', 1),
+    quotaBackendBytes: int('quota-backend-bytes', 0),
+    maxRequestBytes: int('max-request-bytes', 1),
+    maxTxnOps: int('max-txn-ops', 1),
+    autoCompactionMode: mode,
+    autoCompactionRetention: retention,
+    progressNotifyMs: progress,
+    logLevel: get('log-level'),
+  };
+  for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
+    if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
+    if (t.clientCertAuth && t.trustedCaFile === '') throw new FlagError(`${p}trusted-ca-file`, `--${p}client-cert-auth needs --${p}trusted-ca-file`);
+    if (p === 'peer-' && t.certFile !== '' && t.trustedCaFile === '') throw new FlagError('peer-trusted-ca-file', 'peer TLS (--peer-cert-file) needs --peer-trusted-ca-file to verify the other members');
+  }
+  const httpsClient = config.listenClientUrls.some((u) => u.startsWith('https:'));
+  if (httpsClient && config.clientTls.certFile === '') throw new FlagError('cert-file', 'https --listen-client-urls need --cert-file and --key-file');
+  return { kind: 'run', config };
+}
+
+/** The `--help` text: usage and every flag with its `ETCD_*` variable and default. */
+export function helpText(): string {
+  const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir>   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
+  for (const f of FLAGS) {
+    lines.push(`  --${f.name}${f.kind === 'bool' ? '' : ` <${f.kind}>`}`, `      ${f.help} (env ${envName(f.name)}; default '${f.def}')`);
+  }
+  lines.push('  --help', '      Show this help.', '  --version', '      Print the version.');
+  return lines.join('\n');
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import type * as net from 'node:net';
+import { KvClient } from '../../kv/kv-client.js';
+import { KvStateMachine } from '../../kv/kv-state-machine.js';
+import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
+import { Replica } from '../../replica/replica.js';
+import type { PeerAddress } from '../../replica/membership.js';
+import { LevelStorage } from '../../storage/level-storage.js';
+import { TcpTransport } from '../../transport/tcp.js';
+import { serveHttpEndpoints } from '../http.js';
+import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
+import { EtcdServer } from '../server.js';
+import type { MemberConfig } from './flags.js';
+
+const LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'];
+
+/** A structured logger writing etcd-like JSON lines to stderr at or above `level`. */
+export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+/** A JSON-lines {@link Log} to `write` honouring `--log-level`. */
+export function jsonLog(level: string, write: (line: string) => void): Log {
+  const min = LEVELS.indexOf(level);
+  return (l, msg, fields = {}) => {
+    if (LEVELS.indexOf(l) < min) return;
+    write(`${JSON.stringify({ level: l, ts: new Date().toISOString(), msg, ...fields })}\n`);
+  };
+}
+
+/** A running member process's parts. */
+export interface RunningMember {
+  /** The replica. */
+  replica: Replica;
+  /** The gRPC server. */
+  server: EtcdServer;
+  /** Resolves when this member was removed from the cluster (its replica then stops; the process should exit). */
+  removed: Promise<void>;
+  /** Stops compaction, HTTP, gRPC and the replica, in that order. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one member as etcd does from its flags: storage in `--data-dir`, the peer transport on
+ * `--listen-peer-urls` (TLS with the `--peer-*` files), a new cluster from `--initial-cluster` or
+ * (`--initial-cluster-state existing`) a join of the running one, the gRPC API on every
+ * `--listen-client-urls` and etcd's HTTP endpoints on `--listen-metrics-urls`.
+ */
+export async function runMember(c: MemberConfig, log: Log): Promise<RunningMember> {
+  const token = c.initialClusterToken;
+  const idOf = (urls: readonly string[]): number => memberIdFor(urls, token);
+  const id = idOf(c.initialAdvertisePeerUrls);
+  const peers: PeerAddress[] = [...c.initialCluster.values()].map((urls) => ({ id: idOf(urls), address: peerAddress(urls[0]!) }));
+  const names = new Map<number, MemberInfo>([...c.initialCluster].map(([name, urls]) => [idOf(urls), { name, clientUrls: [] }]));
+  const read = (f: string): string => readFileSync(f, 'utf8');
+  const listen = new URL(c.listenPeerUrls[0]!);
+  const peerTls = c.peerTls.certFile === '' ? undefined : {
+    cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
+    requestCert: c.peerTls.clientCertAuth,
+  };
+  const storage = await LevelStorage.open({ path: c.dataDir });
+  const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
+  const heartbeatTick = 1;
+  const stateMachine = new KvStateMachine({ storage, electionMs: c.electionMs });
+  const replica = await Replica.start({
+    id, storage, transport, stateMachine,
+    ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
+    tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
+    snapshotEvery: c.snapshotCount, maxPendingApply: 5000,
+  });
+  replica.on('leader-change', (leader, term) => log('info', 'leader changed', { leader: leader.toString(16), term }));
+  replica.on('error', (e) => log('error', 'replica error', { error: e.message }));
+  // From the token alone, so a member joining later computes the same id (etcd hashes the initial member ids).
+  const clusterId = clusterIdFor([], token);
+  const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, watch: { progressIntervalMs: c.progressNotifyMs } });
+  const ct = c.clientTls;
+  const server = new EtcdServer({
+    replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: storage.db! }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
+    peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps,
+    quotaBackendBytes: c.quotaBackendBytes === 0 ? 2 * 1024 ** 3 : c.quotaBackendBytes, electionTimeoutMs: c.electionMs,
+    ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
+  });
+  for (const u of c.listenClientUrls) log('info', 'serving client traffic', { address: await server.listen(u) });
+  const http: net.Server[] = [];
+  for (const u of c.listenMetricsUrls) {
+    const tls = ct.certFile === '' ? undefined : { cert: read(ct.certFile), key: read(ct.keyFile) };
+    const h = await serveHttpEndpoints(u, { replica, metrics: server.metrics, ...(tls === undefined ? {} : { tls }) });
+    http.push(h.server);
+    log('info', 'serving metrics', { address: h.url });
+  }
+  const stopCompaction = autoCompaction(c, replica, kv, log);
+  log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16) });
+  const removed = new Promise<void>((resolve) => {
+    replica.on('member-removed', (gone) => {
+      if (gone === id) resolve();
+    });
+  });
+  return {
+    replica,
+    server,
+    removed,
+    async close() {
+      stopCompaction();
+      await Promise.all(http.map((h) => new Promise<void>((resolve) => h.close(() => resolve()))));
+      await server.close();
+      await replica.stop();
+    },
+  };
+}
+
+/**
+ * `--auto-compaction-mode`/`--auto-compaction-retention` on the leader: `periodic` compacts, once
+ * per retention period, to the revision the store had one period earlier; `revision` compacts every
+ * five minutes to the current revision minus the retention.
+ */
+function autoCompaction(c: MemberConfig, replica: Replica, kv: KvClient, log: Log): () => void {
+  if (c.autoCompactionRetention <= 0) return () => undefined;
+  const store = kv.stateMachine.store;
+  const leads = (): boolean => replica.status().leader === replica.id;
+  const compact = (rev: number): void => {
+    if (!leads() || rev <= Math.max(store.compactRev, 0)) return;
+    kv.compact(rev).then(() => log('info', 'compacted', { revision: rev }), (e: unknown) => log('warn', 'auto compaction failed', { error: String(e) }));
+  };
+  let timer: NodeJS.Timeout;
+  if (c.autoCompactionMode === 'periodic') {
+    let previous = store.visibleRev;
+    timer = setInterval(() => {
+      compact(previous);
+      previous = store.visibleRev;
+    }, c.autoCompactionRetention);
+  } else {
+    timer = setInterval(() => compact(store.visibleRev - c.autoCompactionRetention), 5 * 60_000);
+  }
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,21 @@
+/**
+ * raftkit/etcd: etcd's v3 gRPC API over a raftkit replica — the embeddable {@link EtcdServer},
+ * etcd's error table and metric names, and the member id scheme the `raftkit` command uses.
+ *
+ * @packageDocumentation
+ * @module raftkit/etcd
+ */
+export { EtcdServer } from './server.js';
+export type { KvApi } from './kv.js';
+export type { ClientTlsOptions, EtcdServerOptions } from './server.js';
+export { EtcdErrors, etcdError, toGrpcError } from './errors.js';
+export type { EtcdErrorName, GrpcError } from './errors.js';
+export { etcdServices } from './proto.js';
+export type { EtcdServices } from './proto.js';
+export { clusterIdFor, memberIdFor, peerAddress } from './members.js';
+export type { MemberInfo } from './members.js';
+export { EtcdMetrics } from './metrics.js';
+export { GrpcMetrics } from './grpc-metrics.js';
+export type { GrpcType, RpcLabels } from './grpc-metrics.js';
+export { AUTH_UNIMPLEMENTED } from './auth.js';
+export { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, RAFTKIT_VERSION } from './version.js';

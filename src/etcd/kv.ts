@@ -1,0 +1,66 @@
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type {
+  Bytes, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
+} from '../kv/types.js';
+import { deleteIn, putIn, rangeIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
+import { etcdError } from './errors.js';
+import { unary, wireNum, type RpcContext } from './rpc.js';
+
+/** The key-value operations the KV service calls: `raftkit/kv`'s `KvClient` has them. */
+export interface KvApi {
+  /** etcd's Put. */
+  put(key: Bytes, value: Bytes, options: Omit<PutRequest, 'key' | 'value'>): Promise<PutResponse>;
+  /** etcd's Range (linearizable unless `serializable`). */
+  range(key: Bytes, options: Omit<RangeRequest, 'key'>): Promise<RangeResponse>;
+  /** etcd's DeleteRange. */
+  deleteRange(key: Bytes, options: Omit<DeleteRangeRequest, 'key'>): Promise<DeleteRangeResponse>;
+  /** etcd's Txn. */
+  txn(request: TxnRequest): Promise<TxnResponse>;
+  /** etcd's Compact. */
+  compact(revision: number, options: { physical?: boolean }): Promise<CompactionResponse>;
+}
+
+const SERVICE = 'etcdserverpb.KV';
+
+/** etcd's maxGapBetweenApplyAndCommitIndex: writes are refused while more entries wait to apply. */
+export const MAX_APPLY_GAP = 5000;
+
+/**
+ * The KV service over a {@link KvApi}: requests from the wire to raftkit/kv's shapes and back,
+ * write requests over `maxRequestBytes` refused with "etcdserver: request is too large", txns
+ * over `maxTxnOps` with "etcdserver: too many operations in txn request".
+ * @internal
+ */
+export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementation {
+  const checkSize = (req: object): void => {
+    if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
+    // etcd refuses writes while the applier is more than 5000 entries behind the commit index.
+    const st = ctx.replica.status();
+    if (st.commit - st.applied > MAX_APPLY_GAP) throw etcdError('tooManyRequests');
+  };
+  return {
+    Range: unary(ctx, SERVICE, 'Range', async (w: Wire) => {
+      const { key, ...rest } = rangeIn(w);
+      return responseOut(await kv.range(key, rest) as never);
+    }),
+    Put: unary(ctx, SERVICE, 'Put', async (w: Wire) => {
+      checkSize(w);
+      const { key, value, ...rest } = putIn(w);
+      return responseOut(await kv.put(key, value ?? new Uint8Array(0), rest) as never);
+    }),
+    DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire) => {
+      checkSize(w);
+      const { key, ...rest } = deleteIn(w);
+      return responseOut(await kv.deleteRange(key, rest) as never);
+    }),
+    Txn: unary(ctx, SERVICE, 'Txn', async (w: Wire) => {
+      checkSize(w);
+      const t = txnIn(w);
+      if (txnOps(t) > ctx.maxTxnOps) throw etcdError('tooManyOps');
+      return responseOut(await kv.txn(t) as never);
+    }),
+    Compact: unary(ctx, SERVICE, 'Compact', async (w: Wire) => {
+      return responseOut(await kv.compact(wireNum(w.revision), { physical: w.physical === true }) as never);
+    }),
+  };
+}

@@ -1,0 +1,99 @@
+import { Gauge, Registry } from 'prom-client';
+import type { MetricJSON } from '../replica/metrics.js';
+import type { Replica } from '../replica/replica.js';
+import { GrpcMetrics } from './grpc-metrics.js';
+import { ETCD_API_VERSION } from './version.js';
+
+/** One etcd metric read from a raftkit replica metric: etcd's name, type and help, the source, label renames. */
+interface Alias {
+  name: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  help: string;
+  from: string;
+  /** Sum every sample into one unlabelled sample (etcd's metric has no labels). */
+  sum?: boolean;
+  /** raftkit label name → etcd label name; `peer` values become etcd's hex member ids. */
+  labels?: Record<string, string>;
+}
+
+/**
+ * The etcd metrics served from the replica's own (`raft_*`) metrics, renamed to etcd's names and
+ * labels so etcd's dashboards and alerting rules read them unchanged.
+ */
+const ALIASES: readonly Alias[] = [
+  { name: 'etcd_server_has_leader', type: 'gauge', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', from: 'raft_has_leader' },
+  { name: 'etcd_server_is_leader', type: 'gauge', help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.', from: 'raft_is_leader' },
+  { name: 'etcd_server_leader_changes_seen_total', type: 'counter', help: 'The number of leader changes seen.', from: 'raft_leader_changes_seen_total' },
+  { name: 'etcd_server_proposals_committed_total', type: 'gauge', help: 'The total number of consensus proposals committed.', from: 'raft_proposals_committed_total' },
+  { name: 'etcd_server_proposals_applied_total', type: 'gauge', help: 'The total number of consensus proposals applied.', from: 'raft_proposals_applied_total' },
+  { name: 'etcd_server_proposals_pending', type: 'gauge', help: 'The current number of pending proposals to commit.', from: 'raft_proposals_pending' },
+  { name: 'etcd_server_proposals_failed_total', type: 'counter', help: 'The total number of failed proposals seen.', from: 'raft_proposals_failed_total', sum: true },
+  { name: 'etcd_disk_wal_fsync_duration_seconds', type: 'histogram', help: 'The latency distributions of fsync called by WAL (raftkit: one durable Ready write).', from: 'raft_storage_fsync_duration_seconds' },
+  { name: 'etcd_network_peer_round_trip_time_seconds', type: 'histogram', help: 'Round-Trip-Time histogram between peers', from: 'raft_peer_round_trip_time_seconds', labels: { peer: 'To' } },
+  { name: 'etcd_network_peer_sent_bytes_total', type: 'counter', help: 'The total number of bytes sent to peers.', from: 'raft_transport_bytes_sent_total', labels: { peer: 'To' } },
+  { name: 'etcd_network_peer_received_bytes_total', type: 'counter', help: 'The total number of bytes received from peers.', from: 'raft_transport_bytes_received_total', labels: { peer: 'From' } },
+  { name: 'etcd_network_peer_sent_failures_total', type: 'counter', help: 'The total number of send failures from peers.', from: 'raft_transport_send_failures_total', labels: { peer: 'To' } },
+];
+
+function escape(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function sample(name: string, labels: Record<string, string | number>, value: number): string {
+  const ls = Object.entries(labels).map(([k, v]) => `${k}="${escape(String(v))}"`);
+  return `${name}${ls.length === 0 ? '' : `{${ls.join(',')}}`} ${Number.isFinite(value) ? value : value > 0 ? '+Inf' : value < 0 ? '-Inf' : 'NaN'}`;
+}
+
+/** The Prometheus text of one alias, or '' when the replica does not export its source. */
+function aliasText(a: Alias, src: MetricJSON | undefined): string {
+  const lines = [`# HELP ${a.name} ${a.help}`, `# TYPE ${a.name} ${a.type}`];
+  if (src === undefined) {
+    if (a.type === 'histogram') return '';
+    return [...lines, sample(a.name, {}, 0)].join('\n');
+  }
+  if (a.sum === true) return [...lines, sample(a.name, {}, src.values.reduce((n, v) => n + v.value, 0))].join('\n');
+  for (const v of src.values) {
+    const labels: Record<string, string | number> = {};
+    for (const [k, val] of Object.entries(v.labels)) {
+      const to = a.labels?.[k] ?? k;
+      labels[to] = k === 'peer' ? Number(val).toString(16) : val;
+    }
+    const suffix = v.metricName === undefined ? '' : v.metricName.slice(a.from.length);
+    lines.push(sample(a.name + suffix, labels, v.value));
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The metrics `raftkit/etcd` serves on `/metrics`: etcd's names (from the replica's metrics,
+ * renamed; raftkit/kv registers its own etcd-named metrics, such as
+ * `etcd_disk_backend_commit_duration_seconds`, on the replica's registry), the gRPC statistics under go-grpc-prometheus's names, and the
+ * replica's own `raft_*` metrics.
+ */
+export class EtcdMetrics {
+  /** The registry of the server's own metrics (gRPC statistics, TLS refusals, quota, ids). */
+  readonly registry = new Registry();
+  /** The gRPC statistics. */
+  readonly grpc: GrpcMetrics;
+  private readonly replica: Replica;
+
+  /**
+   * @param replica - the replica whose metrics are renamed.
+   * @param quotaBackendBytes - the store quota, for `etcd_server_quota_backend_bytes`.
+   */
+  constructor(replica: Replica, quotaBackendBytes: number) {
+    this.replica = replica;
+    this.grpc = new GrpcMetrics(this.registry);
+    const registers = [this.registry];
+    new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(quotaBackendBytes);
+    new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers }).set({ server_version: ETCD_API_VERSION }, 1);
+    new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: replica.id.toString(16) }, 1);
+  }
+
+  /** Every metric in the Prometheus text exposition format. */
+  async text(): Promise<string> {
+    const src = await this.replica.metricsJSON();
+    const etcd = ALIASES.map((a) => aliasText(a, src[a.from])).filter((t) => t !== '');
+    return `${etcd.join('\n')}\n${await this.registry.metrics()}\n${await this.replica.metrics()}`;
+  }
+}

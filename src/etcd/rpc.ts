@@ -1,0 +1,101 @@
+import { status as Status, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall, type Metadata, type UntypedHandleCall } from '@grpc/grpc-js';
+import type { Replica } from '../replica/replica.js';
+import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
+import type { GrpcMetrics } from './grpc-metrics.js';
+
+/** `etcdserverpb.ResponseHeader` as it goes on the wire (64-bit fields as decimal strings). */
+export interface WireHeader {
+  /** The cluster id. */
+  clusterId: string;
+  /** The answering member's id. */
+  memberId: string;
+  /** The store revision. */
+  revision: string;
+  /** The Raft term. */
+  raftTerm: string;
+}
+
+/**
+ * What every RPC handler of the server reads: the replica, the settings, the leader as last
+ * seen, response headers and request sizes.
+ * @internal
+ */
+export interface RpcContext {
+  /** The replica served. */
+  replica: Replica;
+  /** The cluster id reported in headers. */
+  clusterId: bigint;
+  /** The largest write request accepted, in bytes. */
+  maxRequestBytes: number;
+  /** The most operations one txn may hold. */
+  maxTxnOps: number;
+  /** How long a stream under `hasleader` survives without a leader, in milliseconds. */
+  leaderLossMs: number;
+  /** The leader this member knows of (0 = none). */
+  leader(): number;
+  /** The gRPC statistics. */
+  grpc: GrpcMetrics;
+  /** A response header at `revision` (the store's current revision when omitted). */
+  header(revision?: number): WireHeader;
+  /** The encoded size of a request, as received. */
+  requestBytes(request: object): number;
+}
+
+/** Whether the call carries etcd's `hasleader: true` metadata (clientv3's `WithRequireLeader`). */
+export function requiresLeader(metadata: Metadata): boolean {
+  return metadata.get('hasleader').some((v) => String(v) === 'true');
+}
+
+/** A unary handler: runs `fn`, answers its result or its error mapped to etcd's, and counts the call. */
+export function unary<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, metadata: Metadata) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const done = ctx.grpc.start({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
+    const fail = (e: unknown): void => {
+      const err = toGrpcError(e);
+      done(err.code);
+      callback(err);
+    };
+    if (requiresLeader(call.metadata) && ctx.leader() === 0) return fail(etcdError('noLeader'));
+    let result: Promise<Res>;
+    try {
+      result = Promise.resolve(fn(call.request, call.metadata));
+    } catch (e) {
+      return fail(e);
+    }
+    result.then((res) => {
+      done(Status.OK);
+      callback(null, res);
+    }, fail);
+  };
+}
+
+/** A handler answering `UNIMPLEMENTED` with `message` (and counting the call). */
+export function unimplemented(ctx: RpcContext, service: string, method: string, type: 'unary' | 'server_stream' | 'bidi_stream', message: string): UntypedHandleCall {
+  const err = (): GrpcError => grpcError(Status.UNIMPLEMENTED, message);
+  if (type === 'unary') {
+    return ((_call, callback) => {
+      ctx.grpc.start({ grpc_type: 'unary', grpc_service: service, grpc_method: method })(Status.UNIMPLEMENTED);
+      callback(err());
+    }) satisfies handleUnaryCall<unknown, unknown>;
+  }
+  const stream: handleServerStreamingCall<unknown, unknown> & handleBidiStreamingCall<unknown, unknown> = (call: { emit(event: 'error', e: GrpcError): boolean }) => {
+    ctx.grpc.start({ grpc_type: type, grpc_service: service, grpc_method: method })(Status.UNIMPLEMENTED);
+    call.emit('error', err());
+  };
+  return stream;
+}
+
+/** Parses a decimal int64/uint64 string from the wire as a `bigint` (absent or malformed = 0n). */
+export function wireBig(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
+  return 0n;
+}
+
+/** Parses an int64 from the wire as a `number` (revisions, counts, TTLs: within 2^53 in practice). */
+export function wireNum(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v !== '') return Number(v);
+  return 0;
+}

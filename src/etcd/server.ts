@@ -1,0 +1,234 @@
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Counter } from 'prom-client';
+import { ConfigInvalidError } from '../raft/errors.js';
+import type { Replica } from '../replica/replica.js';
+import type { Pem } from '../transport/tls.js';
+import { authService } from './auth.js';
+import { clusterService } from './cluster.js';
+import { maintenanceService } from './maintenance.js';
+import type { KvClient } from '../kv/kv-client.js';
+import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
+import { kvService } from './kv.js';
+import { leaseService } from './lease.js';
+import { watchService } from './watch.js';
+import { memberIdFor, type MemberInfo } from './members.js';
+import { EtcdMetrics } from './metrics.js';
+import { etcdServices, type EtcdServices } from './proto.js';
+import type { RpcContext, WireHeader } from './rpc.js';
+import { unimplemented } from './rpc.js';
+
+/** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
+export interface ClientTlsOptions {
+  /** The server certificate chain (PEM). */
+  cert: Pem;
+  /** The server private key (PEM). */
+  key: Pem;
+  /** The CAs that sign client certificates (PEM); required with `clientCertAuth`. */
+  ca?: Pem;
+  /**
+   * Refuse clients without a certificate signed by `ca` (unsigned, another CA's, expired or not
+   * yet valid) during the TLS handshake, before any request runs. Default `false`.
+   */
+  clientCertAuth?: boolean;
+}
+
+/** Settings of an {@link EtcdServer}. */
+export interface EtcdServerOptions {
+  /** The replica whose cluster is served. */
+  replica: Replica;
+  /** The key-value store served by KV, Lease and Watch (raftkit/kv's `KvClient` over `replica`); without it they answer `UNIMPLEMENTED`. */
+  kv?: KvClient;
+  /** Snapshot maintenance of this member's KV (raftkit/kv's `KvSnapshots`), served as Maintenance.Snapshot; without it Snapshot answers `UNIMPLEMENTED`. */
+  snapshots?: KvSnapshots;
+  /** The cluster id in response headers. Default 0n. */
+  clusterId?: bigint;
+  /** This member's name (`--name`). Default `'default'`. */
+  name?: string;
+  /** This member's advertised client URLs (`--advertise-client-urls`). Default: the URLs it listens on. */
+  advertiseClientUrls?: readonly string[];
+  /** Names and client URLs of the other members, when known (etcd publishes them through Raft). */
+  members?: ReadonlyMap<number, MemberInfo>;
+  /** The cluster token (`--initial-cluster-token`) member ids are derived from. Default `'etcd-cluster'`. */
+  clusterToken?: string;
+  /** The scheme of peer URLs in member lists. Default `'http'`. */
+  peerScheme?: 'http' | 'https';
+  /** The largest write request, in bytes (`--max-request-bytes`). Default 1.5 MiB; gRPC receives up to 512 KiB more. */
+  maxRequestBytes?: number;
+  /** The most operations in one txn (`--max-txn-ops`). Default 128. */
+  maxTxnOps?: number;
+  /** The backend quota in bytes (`--quota-backend-bytes`), reported in metrics. Default 2 GiB. */
+  quotaBackendBytes?: number;
+  /** The election timeout in milliseconds; streams under `hasleader` end after three without a leader. Default 1000. */
+  electionTimeoutMs?: number;
+  /** Client TLS for `https://` listen URLs. */
+  tls?: ClientTlsOptions;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * etcd's v3 gRPC API over a raftkit {@link Replica}, embeddable in any Node process: KV, Watch,
+ * Lease, Cluster, Maintenance and Auth (which answers `UNIMPLEMENTED`), with etcd's error codes
+ * and messages, `hasleader` metadata, request limits, client TLS and etcd's metric names.
+ *
+ * `listen('http://127.0.0.1:2379')` (or `https://` with `tls`) serves a client URL; `close()`
+ * stops every listener and ends open calls.
+ */
+export class EtcdServer {
+  /** The server's metrics (etcd names, gRPC statistics, the replica's own). */
+  readonly metrics: EtcdMetrics;
+  private readonly replica: Replica;
+  private readonly grpc: Server;
+  private readonly ctx: RpcContext;
+  private readonly options: EtcdServerOptions;
+  private readonly listeners: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private readonly urls: string[] = [];
+  private readonly refused: Counter<'reason'>;
+  private leaderId: number;
+  private readonly onLeader = (leader: number): void => {
+    this.leaderId = leader;
+  };
+  private injector: ReturnType<Server['createConnectionInjector']> | undefined;
+  private closed = false;
+
+  /** @param options - the replica and settings; validated here. */
+  constructor(options: EtcdServerOptions) {
+    const maxRequestBytes = options.maxRequestBytes ?? 1.5 * MiB;
+    if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) throw new ConfigInvalidError(`maxRequestBytes must be a positive integer, got ${maxRequestBytes}`);
+    const maxTxnOps = options.maxTxnOps ?? 128;
+    if (!Number.isSafeInteger(maxTxnOps) || maxTxnOps <= 0) throw new ConfigInvalidError(`maxTxnOps must be a positive integer, got ${maxTxnOps}`);
+    const electionMs = options.electionTimeoutMs ?? 1000;
+    if (!(electionMs > 0)) throw new ConfigInvalidError(`electionTimeoutMs must be positive, got ${electionMs}`);
+    if (options.tls?.clientCertAuth === true && options.tls.ca === undefined) throw new ConfigInvalidError('tls.ca (--trusted-ca-file) is required with clientCertAuth');
+    this.options = options;
+    this.replica = options.replica;
+    this.leaderId = this.replica.status().leader;
+    this.replica.on('leader-change', this.onLeader);
+    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB);
+    this.refused = new Counter({
+      name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',
+      labelNames: ['reason'], registers: [this.metrics.registry],
+    });
+    const sizes = new WeakMap<object, number>();
+    const clusterId = options.clusterId ?? 0n;
+    const memberId = String(this.replica.id);
+    this.ctx = {
+      replica: this.replica,
+      clusterId,
+      maxRequestBytes,
+      maxTxnOps,
+      leaderLossMs: 3 * electionMs,
+      leader: () => this.leaderId,
+      grpc: this.metrics.grpc,
+      header: (revision = options.kv?.stateMachine.store.visibleRev ?? 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.status().term) }),
+      requestBytes: (req) => sizes.get(req) ?? 0,
+    };
+    this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1 });
+    const defs = etcdServices();
+    const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {
+      const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (req, bytes) => sizes.set(req, bytes));
+      this.grpc.addService(def, impl);
+    };
+    const members = options.members ?? new Map<number, MemberInfo>();
+    const token = options.clusterToken ?? 'etcd-cluster';
+    add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
+    add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
+    add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
+    add('Cluster', clusterService(this.ctx, {
+      memberId: (urls) => memberIdFor(urls, token),
+      info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
+      peerScheme: options.peerScheme ?? 'http',
+    }));
+    add('Maintenance', maintenanceService(this.ctx, options.snapshots));
+    add('Auth', authService(this.ctx));
+  }
+
+  /** Every RPC of `service` answering `UNIMPLEMENTED`: its backing (raftkit/kv) is not given or not served by this build yet. */
+  private needsKv(service: string, def: ServiceDefinition): UntypedServiceImplementation {
+    const out: UntypedServiceImplementation = {};
+    for (const [method, d] of Object.entries(def)) {
+      const type = d.requestStream ? 'bidi_stream' : d.responseStream ? 'server_stream' : 'unary';
+      out[method] = unimplemented(this.ctx, `etcdserverpb.${service}`, method, type, `raftkit: etcdserverpb.${service}/${method} needs raftkit/kv (EtcdServerOptions.kv), which is not served here`);
+    }
+    return out;
+  }
+
+  /** The client URLs listened on (with the ports the OS picked for port 0). */
+  get clientUrls(): readonly string[] {
+    return this.urls;
+  }
+
+  /**
+   * Serves gRPC on `url` (`http://host:port`, or `https://host:port` with `tls`; port 0 picks a
+   * free one). Resolves with the URL listened on.
+   */
+  async listen(url: string): Promise<string> {
+    if (this.closed) throw new ConfigInvalidError('EtcdServer is closed');
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigInvalidError(`listen URL must be http:// or https://, got '${url}'`);
+    const secure = u.protocol === 'https:';
+    const tlsOpts = this.options.tls;
+    if (secure && tlsOpts === undefined) throw new ConfigInvalidError(`https listen URL '${url}' needs tls (--cert-file and --key-file)`);
+    this.injector ??= this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    const injector = this.injector;
+    const onSocket = (socket: net.Socket): void => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      injector.injectConnection(socket);
+    };
+    let server: net.Server;
+    if (secure && tlsOpts !== undefined) {
+      const auth = tlsOpts.clientCertAuth === true;
+      const pem = (v: Pem): string | Buffer | (string | Buffer)[] => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v) : v.map((x) => (typeof x === 'string' ? x : Buffer.from(x))));
+      const ts = tls.createServer({
+        cert: pem(tlsOpts.cert), key: pem(tlsOpts.key), ...(tlsOpts.ca === undefined ? {} : { ca: pem(tlsOpts.ca) }),
+        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: ['h2'],
+      }, onSocket);
+      ts.on('tlsClientError', (err: Error & { code?: string }, socket) => {
+        this.refused.inc({ reason: err.code ?? 'tls' });
+        socket.destroy();
+      });
+      server = ts;
+    } else {
+      server = net.createServer(onSocket);
+    }
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(Number(u.port || (secure ? 443 : 80)), host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listeners.push(server);
+    const port = (server.address() as net.AddressInfo).port;
+    const actual = `${u.protocol}//${u.hostname}:${port}`;
+    this.urls.push(actual);
+    return actual;
+  }
+
+  /** Client connections refused during the TLS handshake so far. */
+  async refusedConnections(): Promise<number> {
+    const m = await this.refused.get();
+    return m.values.reduce((n, v) => n + v.value, 0);
+  }
+
+  /** Stops the listeners and ends open calls and connections. Idempotent; the replica keeps running. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.replica.off('leader-change', this.onLeader);
+    const closed = Promise.all(this.listeners.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.grpc.forceShutdown();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /** Same as {@link EtcdServer.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

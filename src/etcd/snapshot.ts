@@ -1,0 +1,39 @@
+import { status as Status, type handleServerStreamingCall } from '@grpc/grpc-js';
+import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
+import type { Wire } from './convert.js';
+import { toGrpcError } from './errors.js';
+import type { RpcContext } from './rpc.js';
+
+/**
+ * Maintenance.Snapshot: the member's KV as an etcd backend (bbolt) file, streamed as etcd does —
+ * `SnapshotResponse {header, remaining_bytes, blob}` with 32 KiB blobs and a last blob holding the
+ * SHA-256 of the file — so `etcdctl snapshot save` stores a file `etcdctl snapshot status` and
+ * `etcdctl snapshot restore` accept. A client that goes away stops the stream (and its temp file).
+ * @internal
+ */
+export function snapshotCall(ctx: RpcContext, snapshots: KvSnapshots): handleServerStreamingCall<Wire, Wire> {
+  return (call) => {
+    const done = ctx.grpc.start({ grpc_type: 'server_stream', grpc_service: 'etcdserverpb.Maintenance', grpc_method: 'Snapshot' });
+    let cancelled = false;
+    call.on('cancelled', () => (cancelled = true));
+    const send = async (): Promise<void> => {
+      const header = ctx.header();
+      for await (const c of snapshots.snapshot()) {
+        if (cancelled) return;
+        const more = call.write({ header, remainingBytes: String(c.remainingBytes), blob: Buffer.from(c.blob.buffer, c.blob.byteOffset, c.blob.byteLength) });
+        if (!more) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+      }
+    };
+    send().then(
+      () => {
+        done(cancelled ? Status.CANCELLED : Status.OK);
+        if (!cancelled) call.end();
+      },
+      (e: unknown) => {
+        const err = toGrpcError(e);
+        done(err.code);
+        call.emit('error', err);
+      },
+    );
+  };
+}

@@ -1,0 +1,257 @@
+import { systemClock, type Cancel, type Clock } from '../../replica/clock.js';
+import { inRange, keyRange, toKey } from '../mvcc/bytes.js';
+import { EventType, type Event } from '../types.js';
+import { WatchFilterType, type WatchBatch, type WatchOptions, type WatchSource } from './types.js';
+import { Watcher, type WatcherHub } from './watcher.js';
+
+/** Options of a {@link WatchHub}. */
+export interface WatchHubOptions {
+  /** The most events a watcher may have queued before it falls back to catching up from storage. Default 1000. */
+  maxBacklog?: number | undefined;
+  /** The most revisions one catch-up read covers. Default 1000. */
+  revisionsPerRead?: number | undefined;
+  /** The batch size above which a watch with `fragment` splits batches, in bytes. Default 1.5 MiB (etcd's request limit). */
+  fragmentBytes?: number | undefined;
+  /** How often watchers with `progressNotify` get a progress notification while idle, in ms. Default 600 000 (etcd's 10 minutes). */
+  progressIntervalMs?: number | undefined;
+  /** The clock of the progress timer. Default the system clock. */
+  clock?: Clock | undefined;
+}
+
+/** The reason a watch whose start revision was compacted ends with (etcd's `ErrCompacted` text). */
+export const WATCH_COMPACTED_REASON = 'mvcc: required revision has been compacted';
+
+/**
+ * The watchers of one member, after etcd's `watchableStore` (server/mvcc/watchable_store.go):
+ *
+ * - **synced** watchers are fed from each revision as it is applied and durable (the store's
+ *   observer), filtered by key range and filters;
+ * - **unsynced** watchers (a past start revision, or a backlog that filled up: etcd's victims)
+ *   are caught up from storage by one background loop, a bounded range of revisions per read,
+ *   and join the synced group the moment they reach the current revision (synchronously, so
+ *   no revision falls between the two paths).
+ *
+ * Applying never waits for a watcher: a full backlog only moves the watcher to the unsynced
+ * group. Batches hold whole revisions (unless fragmented on request), in revision order.
+ */
+export class WatchHub implements WatcherHub {
+  readonly #source: WatchSource;
+  readonly #maxBacklog: number;
+  readonly #revisionsPerRead: number;
+  readonly #fragmentBytes: number;
+  readonly #progressMs: number;
+  readonly #clock: Clock;
+  readonly #watchers = new Set<Watcher>();
+  #nextId = 0;
+  #unsubscribe: (() => void) | undefined = undefined;
+  #progressTimer: Cancel | undefined = undefined;
+  #syncing = false;
+  #resync = false;
+  /** How many times a synced watcher fell back to catching up because its backlog was full. */
+  slowEvents = 0;
+
+  /**
+   * @param source - the member's KV.
+   * @param options - limits and timers.
+   */
+  constructor(source: WatchSource, options: WatchHubOptions = {}) {
+    this.#source = source;
+    this.#maxBacklog = options.maxBacklog ?? 1000;
+    this.#revisionsPerRead = options.revisionsPerRead ?? 1000;
+    this.#fragmentBytes = options.fragmentBytes ?? 1.5 * 1024 * 1024;
+    this.#progressMs = options.progressIntervalMs ?? 600_000;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** The number of live watchers. */
+  get watchers(): number {
+    return this.#watchers.size;
+  }
+
+  /** The number of watchers catching up from storage (etcd's unsynced and victim watchers). */
+  get slowWatchers(): number {
+    let n = 0;
+    for (const w of this.#watchers) if (!w.synced) n++;
+    return n;
+  }
+
+  /** Starts a watch of `[key, rangeEnd)` (`rangeEnd` empty: the key alone). */
+  watch(key: Uint8Array, rangeEnd: Uint8Array, options: WatchOptions): Watcher {
+    this.#unsubscribe ??= this.#source.onRevision((r) => this.#onRevision(r.revision, r.events));
+    const current = this.#source.revision();
+    const start = options.startRevision !== undefined && options.startRevision > 0 ? options.startRevision : current + 1;
+    const w = new Watcher(this, ++this.#nextId, { key, rangeEnd, range: keyRange(key, rangeEnd) }, options, start);
+    this.#watchers.add(w);
+    if (options.progressNotify === true) this.#progressTimer ??= this.#clock.every(this.#progressMs, () => this.#progressTick());
+    if (start > current && start > this.#source.compactRevision()) w.synced = true;
+    else this.#scheduleSync();
+    return w;
+  }
+
+  /** Ends every watch (the member stops). */
+  close(): void {
+    for (const w of [...this.#watchers]) this.#remove(w);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#progressTimer?.();
+    this.#progressTimer = undefined;
+  }
+
+  /** {@inheritDoc WatcherHub.cancel} */
+  cancel(w: Watcher): void {
+    if (!this.#watchers.has(w)) return;
+    this.#remove(w, { reason: 'canceled by the client' });
+  }
+
+  /** {@inheritDoc WatcherHub.drained} */
+  drained(w: Watcher): void {
+    if (!w.synced && !w.ended) this.#scheduleSync();
+  }
+
+  /** {@inheritDoc WatcherHub.requestProgress} */
+  requestProgress(w: Watcher): void {
+    if (!this.#watchers.has(w)) return;
+    if (w.synced) this.#progress(w);
+    else w.progressWanted = true;
+  }
+
+  #remove(w: Watcher, why?: { reason: string; compactRevision?: number }): void {
+    this.#watchers.delete(w);
+    w.end(why === undefined ? undefined : this.#source.header(this.#source.revision()), why);
+  }
+
+  #progress(w: Watcher): void {
+    w.progressWanted = false;
+    const header = this.#source.header(this.#source.revision());
+    w.push({ header, watchId: w.id, events: [], compactRevision: 0, canceled: false, cancelReason: '', fragment: false, progressNotify: true });
+  }
+
+  #progressTick(): void {
+    for (const w of this.#watchers) if (w.options.progressNotify === true && w.synced && w.backlog === 0) this.#progress(w);
+  }
+
+  #matches(w: Watcher, e: Event): boolean {
+    const f = w.options.filters;
+    if (f !== undefined && f.includes(e.type === EventType.PUT ? WatchFilterType.NOPUT : WatchFilterType.NODELETE)) return false;
+    return inRange(w.range, toKey(e.kv.key));
+  }
+
+  /** A revision was applied: feed it to every synced watcher, or demote those whose backlog is full. */
+  #onRevision(revision: number, events: readonly Event[]): void {
+    for (const w of this.#watchers) {
+      if (!w.synced || revision < w.next) continue;
+      const mine = events.filter((e) => this.#matches(w, e));
+      if (mine.length > 0 && w.backlog > 0 && w.backlog + mine.length > this.#maxBacklog) {
+        w.synced = false; // w.next stays at this revision: it is read back from storage
+        this.slowEvents++;
+        this.#scheduleSync();
+        continue;
+      }
+      w.next = revision + 1;
+      if (mine.length > 0) this.#queue(w, revision, mine);
+    }
+  }
+
+  /** Queues `events` (whole revisions) as one batch, or as fragments when asked and too large. */
+  #queue(w: Watcher, revision: number, events: Event[]): void {
+    const header = this.#source.header(revision);
+    const parts: Event[][] = [];
+    if (w.options.fragment === true) {
+      let part: Event[] = [];
+      let size = 0;
+      for (const e of events) {
+        const n = e.kv.key.length + e.kv.value.length + 64;
+        if (part.length > 0 && size + n > this.#fragmentBytes) {
+          parts.push(part);
+          part = [];
+          size = 0;
+        }
+        part.push(e);
+        size += n;
+      }
+      parts.push(part);
+    } else parts.push(events);
+    parts.forEach((p, i) => {
+      const batch: WatchBatch = { header, watchId: w.id, events: p.map((e) => ({ ...e })), compactRevision: 0, canceled: false, cancelReason: '', fragment: i < parts.length - 1, progressNotify: false };
+      w.push(batch, w.options.prevKv === true ? this.#fillPrev(batch.events) : undefined);
+    });
+  }
+
+  /** Reads each event's previous key-value (at its revision - 1), as etcd's watch server does. */
+  async #fillPrev(events: Event[]): Promise<void> {
+    await Promise.all(events.map(async (e) => {
+      const prev = await this.#source.readAt(e.kv.key, e.kv.modRevision - 1).catch(() => undefined);
+      if (prev !== undefined) e.prevKv = prev;
+    }));
+  }
+
+  #scheduleSync(): void {
+    if (this.#syncing) {
+      this.#resync = true;
+      return;
+    }
+    this.#syncing = true;
+    void (async () => {
+      try {
+        do {
+          this.#resync = false;
+          for (const w of [...this.#watchers]) if (!w.synced && this.#watchers.has(w)) await this.#catchUp(w);
+        } while (this.#resync);
+      } finally {
+        // Cleared in the same turn as the last check of #resync, so no request is lost.
+        this.#syncing = false;
+      }
+    })();
+  }
+
+  /** Catches `w` up from storage while its backlog has room; joins it to the synced group at the current revision. */
+  async #catchUp(w: Watcher): Promise<void> {
+    while (this.#watchers.has(w) && w.backlog < this.#maxBacklog) {
+      const compacted = this.#source.compactRevision();
+      if (w.next < compacted) {
+        this.#remove(w, { reason: WATCH_COMPACTED_REASON, compactRevision: compacted });
+        return;
+      }
+      const current = this.#source.revision();
+      if (w.next > current) {
+        w.synced = true;
+        if (w.progressWanted) this.#progress(w);
+        return;
+      }
+      const to = Math.min(current, w.next + this.#revisionsPerRead - 1);
+      let events: Event[];
+      try {
+        events = await this.#source.readEvents(w.key, w.rangeEnd, w.next, to);
+      } catch {
+        events = [];
+      }
+      if (!this.#watchers.has(w)) return;
+      if (w.next < this.#source.compactRevision()) continue; // compacted while reading: ends above
+      let last = to;
+      const room = this.#maxBacklog - w.backlog;
+      const byRev = groupByRevision(events.filter((e) => this.#matches(w, e)));
+      let taken = 0;
+      for (const [rev, evs] of byRev) {
+        if (taken > 0 && taken + evs.length > room) {
+          last = rev - 1;
+          break;
+        }
+        this.#queue(w, rev, evs);
+        taken += evs.length;
+      }
+      w.next = last + 1;
+    }
+  }
+}
+
+/** Events (in revision order) grouped by revision, in order. */
+function groupByRevision(events: readonly Event[]): [number, Event[]][] {
+  const out: [number, Event[]][] = [];
+  for (const e of events) {
+    const rev = e.kv.modRevision;
+    const lastGroup = out[out.length - 1];
+    if (lastGroup !== undefined && lastGroup[0] === rev) lastGroup[1].push(e);
+    else out.push([rev, [e]]);
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+import { describe, expect, test } from 'vitest';
+import { FLAGS, FlagError, envName, helpText, parseDuration, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
+
+const base = ['--name', 'm1', '--initial-cluster', 'm1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380'];
+
+function config(argv: string[], env: Record<string, string> = {}): MemberConfig {
+  const p = parseFlags(argv, env);
+  if (p.kind !== 'run') throw new Error(p.kind);
+  return p.config;
+}
+
+describe('raftkit command flags (etcd names)', () => {
+  test('defaults are etcd\'s', () => {
+    const c = config(base);
+    expect(c).toMatchObject({
+      name: 'm1', dataDir: 'm1.etcd', heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
+      initialClusterState: 'new', initialClusterToken: 'etcd-cluster', progressNotifyMs: 600_000, listenClientUrls: ['http://localhost:2379'], logLevel: 'info',
+    });
+  });
+
+  test('--flag=value, --flag value, -flag and bare booleans', () => {
+    const c = config([...base, '-data-dir=/tmp/x', '--max-txn-ops', '64', '--client-cert-auth', '--trusted-ca-file', 'ca.crt', '--peer-client-cert-auth=false', '--experimental-watch-progress-notify-interval=5s']);
+    expect(c.dataDir).toBe('/tmp/x');
+    expect(c.maxTxnOps).toBe(64);
+    expect(c.clientTls.clientCertAuth).toBe(true);
+    expect(c.peerTls.clientCertAuth).toBe(false);
+    expect(c.progressNotifyMs).toBe(5000);
+  });
+
+  test('ETCD_* environment variables set flags; the command line wins', () => {
+    const c = config(base, { ETCD_MAX_REQUEST_BYTES: '1024', ETCD_NAME: 'ignored', ETCD_LOG_LEVEL: 'debug' });
+    expect(c.maxRequestBytes).toBe(1024);
+    expect(c.name).toBe('m1');
+    expect(c.logLevel).toBe('debug');
+    expect(envName('initial-cluster-state')).toBe('ETCD_INITIAL_CLUSTER_STATE');
+  });
+
+  test('auto compaction: periodic retention in hours or as a duration, revision retention as a count', () => {
+    expect(config([...base, '--auto-compaction-retention', '1']).autoCompactionRetention).toBe(3_600_000);
+    expect(config([...base, '--auto-compaction-retention', '30m']).autoCompactionRetention).toBe(1_800_000);
+    expect(config([...base, '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000']).autoCompactionRetention).toBe(1000);
+  });
+
+  test.each([
+    [['--no-such-flag'], 'no-such-flag', /flag provided but not defined: -no-such-flag/],
+    [['--heartbeat-interval', 'abc'], 'heartbeat-interval', /invalid value "abc" for flag -heartbeat-interval/],
+    [['--initial-cluster-state', 'old'], 'initial-cluster-state', /must be one of new, existing/],
+    [['--election-timeout', '200'], 'election-timeout', /at least as 5 times/],
+    [['--listen-client-urls', 'ftp://x:1'], 'listen-client-urls', /scheme must be http or https/],
+    [['--client-cert-auth'], 'trusted-ca-file', /needs --trusted-ca-file/],
+    [['--log-level', 'loud'], 'log-level', /must be one of/],
+    [['--max-txn-ops'], 'max-txn-ops', /flag needs an argument/],
+    [['--experimental-watch-progress-notify-interval', '5 parsecs'], 'experimental-watch-progress-notify-interval', /not a duration/],
+  ])('bad flag %j: FlagError naming %s', (extra, flag, message) => {
+    let err: unknown;
+    try {
+      parseFlags([...base, ...extra]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FlagError);
+    expect((err as FlagError).flag).toBe(flag);
+    expect((err as FlagError).code).toBe('ERR_BAD_FLAG');
+    expect((err as Error).message).toMatch(message);
+  });
+
+  test('this member must be in --initial-cluster with its advertised peer URLs', () => {
+    expect(() => parseFlags(['--name', 'm9', '--initial-cluster', 'm1=http://127.0.0.1:2380'])).toThrow(/couldn't find local name "m9"/);
+  });
+
+  test('--help lists every flag with its ETCD_* variable; --version', () => {
+    expect(parseFlags(['--help'])).toEqual({ kind: 'help' });
+    expect(parseFlags([...base, '--version'])).toEqual({ kind: 'version' });
+    const text = helpText();
+    for (const f of FLAGS) expect(text).toContain(`--${f.name}`);
+    expect(text).toContain('ETCD_INITIAL_CLUSTER_TOKEN');
+  });
+
+  test('Go durations', () => {
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('10')).toBeUndefined();
+  });
+});

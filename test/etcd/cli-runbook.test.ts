@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { memberIdFor } from '../../src/etcd/members.js';
+import { ETCD_API_VERSION, RAFTKIT_VERSION } from '../../src/etcd/version.js';
+import { etcdctl, type CtlResult } from './helpers.js';
+import { ports, spawnRaftkit, startProcCluster, type ProcCluster } from './process-cluster.js';
+
+// An operator's runbook with the real etcdctl against three `raftkit` processes with client TLS
+// (client-cert auth) and peer TLS on loopback. Every output is parsed.
+let c: ProcCluster;
+const ctl = (...args: string[]): Promise<CtlResult> => etcdctl(c.endpoints(), [...c.ctlTls, ...args]);
+// Membership changes must reach the leader (raftkit answers "etcdserver: not leader" elsewhere; see notes).
+async function leaderCtl(...args: string[]): Promise<CtlResult> {
+  const rows = JSON.parse((await ctl('endpoint', 'status', '-w', 'json')).stdout) as JsonStatus[];
+  const leader = rows.find((r) => r.Status.header.member_id === r.Status.leader)!;
+  return etcdctl([leader.Endpoint], [...c.ctlTls, ...args]);
+}
+
+interface JsonStatus { Endpoint: string; Status: { header: { member_id: number }; version: string; leader: number; raftTerm: number } }
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  c = await startProcCluster(['m1', 'm2', 'm3']);
+}, 60_000);
+afterAll(async () => {
+  await c.close();
+});
+
+describe('raftkit processes with etcdctl', () => {
+  test('endpoint health and endpoint status (table and json) report a healthy cluster with one leader', async () => {
+    const h = await until('healthy', async () => {
+      const r = await ctl('endpoint', 'health');
+      return r.code === 0 ? r : undefined;
+    });
+    expect(`${h.stdout}${h.stderr}`.split('\n').filter((l) => / is healthy: successfully committed proposal/.test(l))).toHaveLength(3);
+    const s = await ctl('endpoint', 'status', '-w', 'json');
+    expect(s.code, s.stderr).toBe(0);
+    const rows = JSON.parse(s.stdout) as JsonStatus[];
+    expect(new Set(rows.map((r) => r.Status.leader)).size).toBe(1);
+    expect(rows.every((r) => r.Status.version === ETCD_API_VERSION)).toBe(true);
+    const table = await ctl('endpoint', 'status', '-w', 'table');
+    expect(table.stdout).toContain('IS LEADER');
+    expect(table.stdout.split('\n').filter((l) => /\|\s+true\s+\|/.test(l))).toHaveLength(1);
+  });
+
+  test('put and get through the TLS client URLs', async () => {
+    expect((await ctl('put', 'runbook', 'ok')).stdout.trim()).toBe('OK');
+    expect((await ctl('get', 'runbook', '--print-value-only')).stdout.trim()).toBe('ok');
+  });
+
+  test('a client without a certificate is refused', async () => {
+    const r = await etcdctl(c.endpoints(), ['--cacert', c.pki.ca.ca!.file, '--dial-timeout=1s', 'get', 'runbook']);
+    expect(r.code).not.toBe(0);
+  });
+
+  test('member list -w json: three voters with names and peer URLs', async () => {
+    const r = await ctl('member', 'list', '-w', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const ids = [...r.stdout.matchAll(/"ID":(\d+)/g)].map((m) => BigInt(m[1]!));
+    expect(ids.sort()).toEqual(['m1', 'm2', 'm3'].map((n) => BigInt(memberIdFor([c.procs.get(n)!.peer], c.token))).sort());
+    const j = JSON.parse(r.stdout) as { members: { name: string; peerURLs: string[] }[] };
+    expect(j.members.map((m) => m.name).sort()).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  test('member add --learner, the 4th member joins with --initial-cluster-state existing, promote, remove', async () => {
+    const p4 = await ports();
+    const peer = `https://127.0.0.1:${p4.peer}`;
+    const add = await leaderCtl('member', 'add', 'm4', `--peer-urls=${peer}`, '--learner');
+    expect(add.code, add.stderr).toBe(0);
+    const id = memberIdFor([peer], c.token);
+    expect(add.stdout).toMatch(new RegExp(`Member\\s+${id.toString(16)} added to cluster`));
+    expect(add.stdout).toContain('ETCD_INITIAL_CLUSTER_STATE="existing"');
+    const initial = [...c.procs.values()].map((p) => `${p.name}=${p.peer}`).concat(`m4=${peer}`).join(',');
+    await c.start('m4', 'existing', initial, p4);
+    const promoted = await until('m4 promoted', async () => {
+      const r = await leaderCtl('member', 'promote', id.toString(16));
+      return r.code === 0 ? r : undefined;
+    });
+    expect(promoted.stdout).toMatch(new RegExp(`Member\\s+${id.toString(16)} promoted in cluster`));
+    const list = await ctl('member', 'list', '-w', 'json');
+    expect(list.stdout).not.toContain('"isLearner":true');
+    expect([...list.stdout.matchAll(/"ID":(\d+)/g)]).toHaveLength(4);
+    const rm = await leaderCtl('member', 'remove', id.toString(16));
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout).toMatch(new RegExp(`Member\\s+${id.toString(16)} removed from cluster`));
+    expect([...(await ctl('member', 'list', '-w', 'json')).stdout.matchAll(/"ID":(\d+)/g)]).toHaveLength(3);
+    // A removed member shuts down, as etcd does.
+    expect(await c.procs.get('m4')!.exited).toBe(0);
+  });
+
+  test('move-leader transfers leadership to a follower', async () => {
+    const rows = JSON.parse((await ctl('endpoint', 'status', '-w', 'json')).stdout) as JsonStatus[];
+    const leader = rows[0]!.Status.leader;
+    const follower = rows.map((r) => r.Status.header.member_id).find((m) => m !== leader)!;
+    // JSON numbers above 2^53 would be rounded: member ids are 52-bit, so exact here.
+    const r = await ctl('move-leader', follower.toString(16));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Leadership transferred');
+    await until('every member follows the new leader', async () => {
+      const after = JSON.parse((await ctl('endpoint', 'status', '-w', 'json')).stdout) as JsonStatus[];
+      return after.every((x) => x.Status.leader === follower) ? true : undefined;
+    });
+  });
+
+  test('/metrics, /health and /version on the metrics URL', async () => {
+    const m1 = c.procs.get('m1')!;
+    const metrics = await (await fetch(`${m1.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/^etcd_server_has_leader 1$/m);
+    // endpoint status called Status on every member.
+    expect(metrics).toMatch(/^grpc_server_handled_total\{grpc_type="unary",grpc_service="etcdserverpb.Maintenance",grpc_method="Status",grpc_code="OK"\} [1-9]/m);
+    expect(metrics).toMatch(/^grpc_server_msg_received_total\{grpc_type="unary",grpc_service="etcdserverpb.Maintenance",grpc_method="Status"\} [1-9]/m);
+    const health = await fetch(`${m1.metrics}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ health: 'true', reason: '' });
+    expect(await (await fetch(`${m1.metrics}/version`)).json()).toEqual({ etcdserver: ETCD_API_VERSION, etcdcluster: '3.5.0', raftkit: RAFTKIT_VERSION });
+  });
+
+  test('SIGTERM stops a member gracefully (exit 0); the others keep a quorum', async () => {
+    const m3 = c.procs.get('m3')!;
+    m3.child.kill('SIGTERM');
+    expect(await m3.exited).toBe(0);
+    expect(m3.stderr).toContain('"stopped"');
+    const r = await until('write after m3 stopped', async () => {
+      const x = await ctl('put', 'after-m3', 'yes');
+      return x.code === 0 ? x : undefined;
+    });
+    expect(r.stdout.trim()).toBe('OK');
+  });
+});
+
+describe('the raftkit command line', () => {
+  test('a bad flag or value exits non-zero with a message naming it', async () => {
+    const r = spawnRaftkit(['--heartbeat-interval', 'fast']);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain('-heartbeat-interval');
+    const u = spawnRaftkit(['--no-such-flag']);
+    expect(await u.exited).toBe(2);
+    expect(u.output()).toContain('flag provided but not defined: -no-such-flag');
+  });
+
+  test('--help prints every flag', async () => {
+    const r = spawnRaftkit(['--help']);
+    expect(await r.exited).toBe(0);
+    expect(r.output()).toContain('--initial-cluster-state');
+    expect(r.output()).toContain('ETCD_LISTEN_METRICS_URLS');
+  });
+});

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { credentials, loadPackageDefinition, Metadata, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { join } from 'node:path';
+import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/etcd/proto.js';
+
+/** The result of one etcdctl run: exit code, stdout, stderr. */
+export interface CtlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `etcdctl` (ETCDCTL_API=3) with `args` against `endpoints`. */
+export function etcdctl(endpoints: readonly string[], args: readonly string[], extraEnv: Record<string, string> = {}): Promise<CtlResult> {
+  return new Promise((resolve) => {
+    execFile('etcdctl', [`--endpoints=${endpoints.join(',')}`, '--command-timeout=5s', '--dial-timeout=3s', ...args], {
+      env: { ...process.env, ETCDCTL_API: '3', ...extraEnv }, timeout: 20_000,
+    }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A raw gRPC client of one etcd service, for calls etcdctl cannot make. */
+export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string): InstanceType<ServiceClientConstructor> {
+  const dir = protoDir();
+  const def = loadSync(join(dir, 'rpc.proto'), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
+  const pkg = (loadPackageDefinition(def) as Record<string, GrpcObject>).etcdserverpb!;
+  const Ctor = pkg[service] as ServiceClientConstructor;
+  return new Ctor(new URL(url).host, credentials.createInsecure());
+}
+
+/** Calls a unary method; resolves with the response or the gRPC error. */
+export function callUnary(client: InstanceType<ServiceClientConstructor>, method: string, req: object, metadata = new Metadata()): Promise<{ res?: Record<string, unknown>; err?: ServiceError }> {
+  return new Promise((resolve) => {
+    (client[method] as (r: object, m: Metadata, cb: (e: ServiceError | null, r: Record<string, unknown>) => void) => void)(req, metadata, (e, r) => {
+      resolve(e === null ? { res: r } : { err: e });
+    });
+  });
+}
+
+import { KvClient } from '../../src/kv/kv-client.js';
+import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
+import { MemoryStorage } from '../../src/raft/log-storage.js';
+import { StateType } from '../../src/raft/ready.js';
+import { Replica } from '../../src/replica/replica.js';
+import { InProcessNetwork } from '../../src/transport/in-process.js';
+import { EtcdServer, type EtcdServerOptions } from '../../src/etcd/server.js';
+
+/** An in-process cluster of KV replicas, each served by an EtcdServer on loopback. */
+export interface KvCluster {
+  replicas: Map<number, Replica>;
+  clients: Map<number, KvClient>;
+  servers: Map<number, EtcdServer>;
+  urls: Map<number, string>;
+  /** host:port of every member (etcdctl endpoints). */
+  endpoints(): string[];
+  leader(): Promise<Replica>;
+  close(): Promise<void>;
+}
+
+/** Starts `ids` (10 ms ticks) with KvStateMachines in memory and an EtcdServer each. */
+export async function startKvCluster(ids: number[], serverOptions: Partial<EtcdServerOptions> = {}): Promise<KvCluster> {
+  const network = new InProcessNetwork();
+  const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));
+  const replicas = new Map<number, Replica>();
+  await Promise.all(ids.map(async (id) => {
+    replicas.set(id, await Replica.start({
+      id, peers, storage: new MemoryStorage(), transport: network.transport(id), stateMachine: new KvStateMachine({ electionMs: 100 }),
+      tickMs: 10, electionTick: 10, heartbeatTick: 1, seed: id,
+    }));
+  }));
+  const clients = new Map<number, KvClient>();
+  const servers = new Map<number, EtcdServer>();
+  const urls = new Map<number, string>();
+  for (const [id, replica] of replicas) {
+    const kv = new KvClient(replica, { clusterId: 77n });
+    clients.set(id, kv);
+    const s = new EtcdServer({ replica, kv, clusterId: 77n, name: `m${id}`, electionTimeoutMs: 100, ...serverOptions });
+    servers.set(id, s);
+    urls.set(id, await s.listen('http://127.0.0.1:0'));
+  }
+  const leader = async (): Promise<Replica> => {
+    const deadline = performance.now() + 10_000;
+    for (;;) {
+      const l = [...replicas.values()].find((r) => r.lifecycle === 'open' && r.status().role === StateType.Leader);
+      if (l !== undefined && [...replicas.values()].every((r) => r.lifecycle !== 'open' || r.status().leader === l.id)) return l;
+      if (performance.now() > deadline) throw new Error('no leader');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  await leader();
+  return {
+    replicas, clients, servers, urls, leader,
+    endpoints: () => [...urls.values()].map((u) => new URL(u).host),
+    async close() {
+      await Promise.all([...servers.values()].map((s) => s.close()));
+      await Promise.all([...replicas.values()].map((r) => r.stop()));
+      network.close();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
+import { MemoryLevel } from 'memory-level';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { KvClient } from '../../../src/kv/kv-client.js';
+import { KvStateMachine } from '../../../src/kv/kv-state-machine.js';
+import { kvBackendSource } from '../../../src/kv/etcd-backend/kv-records.js';
+import { restoreSnapshot } from '../../../src/kv/etcd-backend/restore.js';
+import { SNAPSHOT_CHUNK_BYTES, snapshotChunks, writeSnapshotChunks } from '../../../src/kv/etcd-backend/snapshot-stream.js';
+import type { SnapshotChunk } from '../../../src/kv/etcd-backend/snapshot-stream.js';
+import { snapshotStatus } from '../../../src/kv/etcd-backend/status.js';
+import { KvCluster } from '../kv-cluster.js';
+import { applyHistory, connect, rangeAt } from './etcd-client.js';
+import { conflictFreeGroups, describeKv, workload } from './history.js';
+import type { Op } from './history.js';
+import { freePort, snapshotRestore, snapshotSave, snapshotStatusCtl, startEtcd } from './real-etcd.js';
+import type { EtcdProcess } from './real-etcd.js';
+
+const LEASE = 0x7_0000_0001n;
+const KEYS = 1000;
+const txns = workload(KEYS, LEASE);
+const compactAt = 2 + Math.floor(txns.length / 2);
+const lastRev = txns.length + 1;
+/**
+ * Revisions compared on both sides: every retained one with RAFTKIT_SNAPSHOT_FULL=1, otherwise
+ * every 25th plus both ends and the compaction boundary (keeps CI time small; each range is ~800 keys).
+ */
+const retained = Array.from({ length: lastRev - compactAt + 1 }, (_, i) => compactAt + i).filter(
+  (_rev, i, all) => process.env.RAFTKIT_SNAPSHOT_FULL === '1' || i % 25 === 0 || i < 2 || i === all.length - 1,
+);
+const dir = mkdtempSync(join(tmpdir(), 'raftkit-migrate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Applies `history` in {@link conflictFreeGroups}, each group's txns concurrently. */
+async function applyToRaftkit(kv: KvClient, history: readonly (readonly Op[])[]): Promise<void> {
+  await kv.lease.grant(3600, { id: LEASE });
+  for (const group of conflictFreeGroups(history)) {
+    await Promise.all(
+      group.map((ops) => kv.txn({ success: ops.map((op) => ('del' in op ? { requestDeleteRange: { key: op.del } } : { requestPut: { key: op.put, value: op.value, lease: op.lease ?? 0n } })) })),
+    );
+  }
+}
+
+async function raftkitRangeAt(kv: KvClient, revision: number, serializable: boolean): Promise<string[]> {
+  const r = await kv.range('key/', { prefix: true, revision, serializable });
+  return r.kvs.map(describeKv);
+}
+
+/** Saves the stream like etcdctl and returns the chunk sizes seen. */
+async function saveStream(file: string, chunks: AsyncIterable<SnapshotChunk>): Promise<number[]> {
+  const sizes: number[] = [];
+  await writeSnapshotChunks(file, (async function* () {
+    for await (const c of chunks) {
+      sizes.push(c.blob.length);
+      yield c;
+    }
+  })());
+  return sizes;
+}
+
+describe('raftkit -> etcd', () => {
+  let cluster: KvCluster;
+  beforeAll(async () => {
+    cluster = await KvCluster.create(3);
+  }, 30_000);
+  afterAll(async () => cluster.close());
+
+  test('the snapshot stream of a 3-member raftkit cluster is read by etcdctl status and served by a restored etcd', async () => {
+    const leader = await cluster.waitLeader();
+    const kv = cluster.client(leader.id);
+    await applyToRaftkit(kv, txns);
+    await kv.compact(compactAt, { physical: true });
+    const want = new Map<number, string[]>();
+    for (const rev of retained) want.set(rev, await raftkitRangeAt(kv, rev, true));
+    expect(want.get(lastRev)!.length).toBeGreaterThan(KEYS / 2);
+
+    const file = join(dir, 'raftkit.snap');
+    const source = await kvBackendSource({ db: cluster.dbs.get(leader.id)! }, lastRev, { consistentIndex: 7n });
+    const sizes = await saveStream(file, snapshotChunks(source, { tmpDir: dir }));
+    expect(sizes.at(-1)).toBe(32);
+    expect(sizes.slice(0, -2).every((s) => s === SNAPSHOT_CHUNK_BYTES)).toBe(true);
+
+    const ours = await snapshotStatus(file);
+    expect(ours).toEqual(await snapshotStatusCtl(file));
+    expect(ours.revision).toBe(lastRev);
+
+    const peer = `http://127.0.0.1:${String(await freePort())}`;
+    const etcd = await startEtcd(await snapshotRestore(file, join(dir, 'to-etcd'), 'm1', peer), 'm1', peer);
+    const c = connect(etcd.clientUrl);
+    try {
+      for (const rev of retained) expect(await rangeAt(c, rev), `revision ${String(rev)}`).toEqual(want.get(rev));
+      await expect(rangeAt(c, compactAt - 1)).rejects.toThrow(/compacted/);
+      const ttl = await c.leaseClient.leaseTimeToLive({ ID: LEASE.toString(), keys: true });
+      expect(ttl.grantedTTL).toBe('3600');
+    } finally {
+      c.close();
+      await etcd.stop();
+    }
+  }, 120_000);
+});
+
+describe('etcd -> raftkit', () => {
+  let etcd: EtcdProcess;
+  let client: Etcd3;
+  beforeAll(async () => {
+    etcd = await startEtcd(join(dir, 'from-etcd'));
+    client = connect(etcd.clientUrl);
+    await applyHistory(client, txns, LEASE, { concurrent: true });
+    await client.kv.compact({ revision: String(compactAt), physical: true });
+  }, 60_000);
+  afterAll(async () => {
+    client.close();
+    await etcd.stop();
+  });
+
+  test('etcdctl snapshot save restored into every member of a 3-member raftkit cluster: identical ranges at every retained revision', async () => {
+    const file = join(dir, 'etcd.snap');
+    await snapshotSave(etcd, file);
+    const want = new Map<number, string[]>();
+    for (const rev of retained) want.set(rev, await rangeAt(client, rev));
+
+    const restored = new KvCluster([1, 2, 3]);
+    for (const id of [1, 2, 3]) {
+      const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+      const summary = await restoreSnapshot(file, { db });
+      expect(summary).toMatchObject({ revision: lastRev, compactRevision: compactAt, hasSha256: true });
+      restored.dbs.set(id, db);
+    }
+    try {
+      await Promise.all([1, 2, 3].map((id) => restored.start(id)));
+      const leader = await restored.waitLeader();
+      for (const id of [1, 2, 3]) {
+        const kv = restored.client(id);
+        for (const rev of retained) expect(await raftkitRangeAt(kv, rev, true), `member ${String(id)} revision ${String(rev)}`).toEqual(want.get(rev));
+      }
+      const kv = restored.client(leader.id);
+      await expect(raftkitRangeAt(kv, compactAt - 1, false)).rejects.toMatchObject({ code: 'ERR_COMPACTED' });
+      const put = await kv.put('key/after-restore', 'x');
+      expect(put.header.revision).toBe(lastRev + 1);
+      const wantLeased = want.get(lastRev)!.filter((s) => s.endsWith(`/${String(LEASE)}`)).length;
+      for (const id of [1, 2, 3]) {
+        const sm = restored.replicas.get(id)!.stateMachine;
+        if (!(sm instanceof KvStateMachine)) throw new TypeError('not a KvStateMachine');
+        const lease = sm.store.leases.get(LEASE);
+        expect(lease?.ttl).toBe(3600);
+        expect(lease?.keys.size).toBe(wantLeased);
+      }
+    } finally {
+      await restored.close();
+    }
+  }, 120_000);
+});
