@@ -3,7 +3,8 @@
  * closed loop of puts (8-byte keys, 256-byte values) with 1 and 64 in flight, for raftkit on
  * LevelStorage and on WalStorage (the load generated inside the leader's process, the
  * embedded way) and, when `etcd` is on the PATH, a 3-member etcd driven through the etcd3
- * client against its leader, in the same run. Each cell starts a fresh cluster, so peak RSS
+ * client against its leader, in the same run (cells ordered by in-flight count, then system,
+ * so compared cells run close in time). Each cell starts a fresh cluster, so peak RSS
  * (VmHWM) is per cell; fail-over is timed after the 64-in-flight cell.
  *
  * Environment: `BENCH_CELL_MS` (default 4000; the issue's cells are 15000), `BENCH_WARM_MS`
@@ -62,8 +63,10 @@ export async function run(): Promise<unknown> {
     `cluster: 3 processes, TCP loopback, fsync, puts of 8-byte keys + 256-byte values, closed loop; ${CELL_MS} ms cells after ${WARM_MS} ms warm-up, a fresh cluster per cell`,
   );
   console.log(`  ${'system'.padEnd(24)}${'infl'.padStart(4)}${'ops/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'p99.9 ms'.padStart(9)}   peak RSS MiB per member`);
-  for (const sys of list) {
-    for (const inflight of IN_FLIGHT) {
+  // In-flight-major order: the cells compared with each other run next to each other, so a
+  // shared machine's load changes less between them.
+  for (const inflight of IN_FLIGHT) {
+    for (const sys of list) {
       const dir = mkdtempSync(join(tmpdir(), `raftkit-bench-cluster-${sys.key}-`));
       let c: BenchCluster | undefined;
       try {

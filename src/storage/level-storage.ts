@@ -4,10 +4,9 @@ import { encodeHardState, encodeSnapshotMetadata } from '../codec/state.js';
 import { EMPTY_BYTES, EntryType, type Entry, type Snapshot, type SnapshotMetadata } from '../raft/entry.js';
 import { SnapOutOfDateError, SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
 import { NotOpenError } from '../lifecycle.js';
-import { MemoryStorage, type InitialState } from '../raft/log-storage.js';
-import { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
+import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
 import { StorageInvalidArgumentError, StorageOpenError } from './errors.js';
-import { buildLogView } from './log-view.js';
+import { buildLogView, LogViewStorage } from './log-view.js';
 import { chunkKey, KEY_HARD_STATE, KEY_SNAPSHOT, logKey, SUBLEVEL_LOG, SUBLEVEL_META, SUBLEVEL_SNAP } from './keys.js';
 import {
   initialMetadata,
@@ -90,14 +89,13 @@ function sealedHeader(s: StoredSnapshot): Uint8Array {
  * cut (see {@link LevelStorage.recovery} and `loadLevelState` for the exact rule); any other
  * damage fails `open` with a `CorruptStorageError` (`'ERR_CORRUPT'`).
  */
-export class LevelStorage extends AbstractStorage implements SnapshotStaging {
+export class LevelStorage extends LogViewStorage implements SnapshotStaging {
   /** What was removed from a torn log tail during the last open, or `undefined` if nothing was. */
   recovery: LevelStorageRecovery | undefined;
   readonly #options: LevelStorageOptions;
   readonly #chunkSize: number;
   #db: AnyLevel | undefined;
   #parts: LevelParts | undefined;
-  #view = new MemoryStorage();
   #stored: StoredSnapshot = { metadata: initialMetadata(), chunks: 0, byteLength: 0 };
   /** The current snapshot with its data, once loaded; `undefined` while it is only on disk. */
   #snap: Snapshot | undefined;
@@ -184,7 +182,7 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     // Cutting a torn tail (the rule is on loadLevelState). If this is lost, the next open cuts again.
     if (state.recovery !== undefined) await parts.log.clear({ gte: logKey(state.recovery.truncatedFrom) });
     const view = buildLogView(state.offset, state.entries, state.hardState, snapMd);
-    this.#view = view;
+    this.view = view;
     this.#stored = state.snapshot;
     this.#snap = { data, metadata: snapMd };
     this.recovery = state.recovery;
@@ -194,26 +192,6 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     await this.#snapLoad?.catch(() => undefined);
     if ('path' in this.#options) await this.#db?.close();
     this.#parts = undefined;
-  }
-
-  protected _initialState(): InitialState {
-    return this.#view.initialState();
-  }
-
-  protected _entries(lo: number, hi: number, maxSize: number): Entry[] {
-    return this.#view.entries(lo, hi, maxSize);
-  }
-
-  protected _term(i: number): number {
-    return this.#view.term(i);
-  }
-
-  protected _firstIndex(): number {
-    return this.#view.firstIndex();
-  }
-
-  protected _lastIndex(): number {
-    return this.#view.lastIndex();
   }
 
   protected override _snapshotMetadata(): SnapshotMetadata {
@@ -325,12 +303,12 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
   protected async _save(req: SaveRequest): Promise<void> {
     const parts = this.#partsOrThrow();
     const ops: BatchOp[] = [];
-    let last = this.#view.lastIndex();
+    let last = this.view.lastIndex();
     let stored: StoredSnapshot | undefined;
     const snap = req.snapshot;
     if (snap !== undefined) {
       const md = snap.metadata;
-      for (let i = this.#view.firstIndex() - 1; i <= last; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
+      for (let i = this.view.firstIndex() - 1; i <= last; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
       ops.push({ type: 'put', sublevel: parts.log, key: logKey(md.index), value: sealedDummy(md.index, md.term) });
       stored = this.#adoptStaged(snap.data, md);
       if (stored === undefined) {
@@ -352,11 +330,11 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     }
     if (ops.length > 0) await this.#batch(ops, req.sync);
     if (snap !== undefined && stored !== undefined) {
-      this.#view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
+      this.view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
       this.#setCurrent(stored, decodeSnapshotRef(snap.data) === undefined ? snap : undefined);
     }
-    this.#view.append(req.entries);
-    if (req.hardState !== undefined) this.#view.setHardState(req.hardState);
+    this.view.append(req.entries);
+    if (req.hardState !== undefined) this.view.setHardState(req.hardState);
   }
 
   /** Makes `stored` the current snapshot; `snap` holds its data when it is in memory. */
@@ -379,7 +357,7 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     const chunked = staged === undefined ? this.#chunkOps(parts, md.index, data) : { ops: [], chunks: 0 };
     const stored: StoredSnapshot = staged ?? { metadata: md, chunks: chunked.chunks, byteLength: data.length };
     await this.#batch([...chunked.ops, ...this.#snapshotSwapOps(parts, stored)], true);
-    this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
+    this.view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
     const snap = { data, metadata: md };
     this.#setCurrent(stored, staged === undefined ? snap : undefined);
     return snap;
@@ -389,9 +367,9 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     const parts = this.#partsOrThrow();
     const ops: BatchOp[] = [];
     // The record at `index` stays: it becomes the dummy that holds the compaction point's term.
-    for (let i = this.#view.firstIndex() - 1; i < index; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
+    for (let i = this.view.firstIndex() - 1; i < index; i++) ops.push({ type: 'del', sublevel: parts.log, key: logKey(i) });
     await this.#batch(ops, false);
-    this.#view.compact(index);
+    this.view.compact(index);
   }
 
   protected override _readSnapshotChunks(_index: number): AsyncIterable<Uint8Array> {
@@ -411,7 +389,7 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     this.#staged.delete(md.index);
     const stored: StoredSnapshot = { metadata: md, ...(await writeChunks(parts.snap, md.index, this.#chunkSize, chunks)) };
     await this.#batch(this.#snapshotSwapOps(parts, stored), true);
-    this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
+    this.view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
     this.#setCurrent(stored, undefined);
   }
 

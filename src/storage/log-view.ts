@@ -1,5 +1,6 @@
 import { EMPTY_BYTES, type Entry, type HardState, type SnapshotMetadata } from '../raft/entry.js';
-import { MemoryStorage } from '../raft/log-storage.js';
+import { MemoryStorage, type InitialState } from '../raft/log-storage.js';
+import { AbstractStorage } from './abstract-storage.js';
 import { CorruptStorageError } from './errors.js';
 
 /**
@@ -26,4 +27,34 @@ export function buildLogView(
     throw new CorruptStorageError('snapshot metadata', snapshot.index, `term ${snapshot.term} differs from the log's ${view.term(snapshot.index)}`);
   }
   return view;
+}
+
+/**
+ * An {@link AbstractStorage} whose synchronous reads come from an in-memory view of the log
+ * (see {@link buildLogView}): the durable adapters load it on open and update it after each
+ * write completes.
+ */
+export abstract class LogViewStorage extends AbstractStorage {
+  /** The log as the core reads it: every completed write, nothing of one in progress. */
+  protected view = new MemoryStorage();
+
+  protected _initialState(): InitialState {
+    return this.view.initialState();
+  }
+
+  protected _entries(lo: number, hi: number, maxSize: number): Entry[] {
+    return this.view.entries(lo, hi, maxSize);
+  }
+
+  protected _term(i: number): number {
+    return this.view.term(i);
+  }
+
+  protected _firstIndex(): number {
+    return this.view.firstIndex();
+  }
+
+  protected _lastIndex(): number {
+    return this.view.lastIndex();
+  }
 }

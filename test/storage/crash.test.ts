@@ -77,5 +77,5 @@ test(`every resolved save survives ${KILLS} SIGKILLs of a writing process (seed 
     }
   }
   expect(writes).toBeGreaterThan(KILLS * 5);
-}, 30_000);
+}, 60_000);
 });

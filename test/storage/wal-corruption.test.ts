@@ -92,6 +92,27 @@ describe('WalStorage segments', () => {
     await s.close();
   });
 
+  test('a released segment that comes back (its unlink was not durable) replays to the same log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raftkit-walc-'));
+    made.push(dir);
+    let s = await open(dir);
+    for (let i = 1; i <= 60; i++) await s.save({ hardState: { term: 1, vote: 1, commit: i }, entries: [ent(i, 1, 200)], sync: true });
+    const kept = new Map(segmentFiles(dir).map((f) => [f, readFileSync(join(dir, f))]));
+    await s.createSnapshot(50, undefined, new Uint8Array([1]));
+    await s.compact(50);
+    await s.save({ entries: [ent(61, 2)], sync: true });
+    const released = [...kept.keys()].filter((f) => !s.segments.includes(f));
+    expect(released.length).toBeGreaterThan(0);
+    await s.close();
+    // Unlinks are made in ascending order: what a crash can bring back is a suffix of them.
+    const back = released.at(-1)!;
+    writeFileSync(join(dir, back), kept.get(back)!);
+    s = await open(dir);
+    expect([s.firstIndex(), s.lastIndex(), s.term(61), s.initialState().hardState.commit]).toEqual([51, 61, 2, 60]);
+    expect(s.entries(51, 62, Infinity).map((e) => e.index)).toEqual(Array.from({ length: 11 }, (_, k) => 51 + k));
+    await s.close();
+  });
+
   test('an installed snapshot releases every older segment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'raftkit-walc-'));
     made.push(dir);
@@ -104,6 +125,22 @@ describe('WalStorage segments', () => {
     s = await open(dir);
     expect([s.firstIndex(), s.lastIndex(), s.term(100), [...s.snapshot().data]]).toEqual([101, 101, 2, [9]]);
     await s.close();
+  });
+});
+
+describe('WalStorage unsynced writes', () => {
+  test('an unsynced save rides with the next synced one; a crash before it loses only the unsynced suffix', async () => {
+    const dir = await build();
+    const s = await open(dir);
+    await s.save({ hardState: { term: 1, vote: 1, commit: 5 }, entries: [], sync: false });
+    await s.save({ entries: [ent(7, 1)], sync: true }); // carries the commit-5 hard state
+    await s.save({ hardState: { term: 1, vote: 1, commit: 7 }, entries: [], sync: false });
+    expect(s.initialState().hardState.commit).toBe(7); // reads see it at once
+    // A crash: the storage is abandoned without close (its held record is never written).
+    const after = await open(dir);
+    expect([after.lastIndex(), after.initialState().hardState.commit]).toEqual([7, 5]);
+    await after.close();
+    await s.close(); // (releases the abandoned handle; its flush lands after the check)
   });
 });
 

@@ -1,12 +1,10 @@
 import { constants, write } from 'node:fs';
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EMPTY_BYTES, type Entry, type Snapshot, type SnapshotMetadata } from '../../raft/entry.js';
-import { MemoryStorage, type InitialState } from '../../raft/log-storage.js';
-import { AbstractStorage } from '../abstract-storage.js';
+import { EMPTY_BYTES, type Snapshot, type SnapshotMetadata } from '../../raft/entry.js';
 import { StorageInvalidArgumentError } from '../errors.js';
 import { initialMetadata } from '../level-load.js';
-import { buildLogView } from '../log-view.js';
+import { buildLogView, LogViewStorage } from '../log-view.js';
 import type { SaveRequest } from '../storage.js';
 import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, syncDir, writeSnapshotFile } from './files.js';
 import { FRAME_HEADER, FrameWriter, RecordType, type SegmentState } from './format.js';
@@ -60,14 +58,13 @@ export interface WalStorageOptions {
  * same as `LevelStorage`'s); any other damage fails `open` with a `CorruptStorageError`
  * (`'ERR_CORRUPT'`).
  */
-export class WalStorage extends AbstractStorage {
+export class WalStorage extends LogViewStorage {
   /** What was cut from a torn tail during the last open, or `undefined` if nothing was. */
   recovery: WalStorageRecovery | undefined;
   readonly #dir: string;
   readonly #segmentSize: number;
   readonly #options: WalStorageOptions;
   readonly #frame = new FrameWriter();
-  #view = new MemoryStorage();
   #snap: Snapshot = { data: EMPTY_BYTES, metadata: initialMetadata() };
   #runs = new LiveRuns();
   #segments: number[] = [];
@@ -108,7 +105,7 @@ export class WalStorage extends AbstractStorage {
     const snapMd = loaded.snapshot;
     const view = buildLogView(loaded.offset, loaded.entries, loaded.hardState, snapMd);
     const data = snapMd.index > 0 ? await readSnapshotFile(dir, snapMd.index) : EMPTY_BYTES;
-    this.#view = view;
+    this.view = view;
     this.#snap = { data, metadata: snapMd };
     this.#runs = loaded.runs;
     this.#segments = loaded.segments;
@@ -133,26 +130,6 @@ export class WalStorage extends AbstractStorage {
     this.#fh = undefined;
   }
 
-  protected _initialState(): InitialState {
-    return this.#view.initialState();
-  }
-
-  protected _entries(lo: number, hi: number, maxSize: number): Entry[] {
-    return this.#view.entries(lo, hi, maxSize);
-  }
-
-  protected _term(i: number): number {
-    return this.#view.term(i);
-  }
-
-  protected _firstIndex(): number {
-    return this.#view.firstIndex();
-  }
-
-  protected _lastIndex(): number {
-    return this.#view.lastIndex();
-  }
-
   protected _snapshot(): Snapshot {
     return this.#snap;
   }
@@ -172,17 +149,17 @@ export class WalStorage extends AbstractStorage {
     if (req.hardState !== undefined) w.hardState(req.hardState);
     const seq = req.sync || snap !== undefined || w.size > MAX_HELD_BYTES ? await this.#flush() : this.#active();
     if (snap !== undefined) {
-      this.#view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
+      this.view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
       this.#snap = snap;
       this.#runs.reset();
     }
     const e0 = req.entries[0];
     if (e0 !== undefined) {
-      this.#view.append(req.entries);
+      this.view.append(req.entries);
       // Held entries may land in the next segment; noting the current one only keeps a segment longer.
       this.#runs.append(e0.index, seq);
     }
-    if (req.hardState !== undefined) this.#view.setHardState(req.hardState);
+    if (req.hardState !== undefined) this.view.setHardState(req.hardState);
     if (snap !== undefined) await this.#snapshotChanged(snap.metadata.index);
   }
 
@@ -190,15 +167,15 @@ export class WalStorage extends AbstractStorage {
     await writeSnapshotFile(this.#dir, md.index, data);
     this.#frame.snapshot(RecordType.Snapshot, md);
     await this.#flush();
-    this.#view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
+    this.view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
     this.#snap = { data, metadata: md };
     await this.#snapshotChanged(md.index);
     return this.#snap;
   }
 
   protected async _compact(index: number): Promise<void> {
-    this.#frame.compact(index, this.#view.term(index));
-    this.#view.compact(index);
+    this.#frame.compact(index, this.view.term(index));
+    this.view.compact(index);
     this.#runs.compact(index);
     await this.#release();
   }
@@ -212,10 +189,10 @@ export class WalStorage extends AbstractStorage {
 
   /** The state a new segment's header records: everything before the records held. */
   #state(): SegmentState {
-    const first = this.#view.firstIndex();
+    const first = this.view.firstIndex();
     return {
-      hardState: this.#view.initialState().hardState,
-      offset: { index: first - 1, term: this.#view.term(first - 1) },
+      hardState: this.view.initialState().hardState,
+      offset: { index: first - 1, term: this.view.term(first - 1) },
       snapshot: this.#snap.metadata,
     };
   }
@@ -300,7 +277,7 @@ export class WalStorage extends AbstractStorage {
    */
   async #release(): Promise<void> {
     const active = this.#segments[this.#segments.length - 1]!;
-    const oldest = this.#runs.oldestNeeded(this.#view.firstIndex(), this.#view.lastIndex(), active);
+    const oldest = this.#runs.oldestNeeded(this.view.firstIndex(), this.view.lastIndex(), active);
     const drop = this.#segments.filter((s) => s < oldest);
     if (drop.length === 0) return;
     await this.#flush();
