@@ -46,6 +46,16 @@ export type KvCommand =
       id: bigint;
     }
   | {
+      /** Raises or clears an alarm (etcd's `Alarm` with ACTIVATE/DEACTIVATE). */
+      op: 'alarm';
+      /** Raise or clear. */
+      action: 'activate' | 'deactivate';
+      /** The member the alarm is about (0n with deactivate: every member). */
+      memberId: bigint;
+      /** The alarm kind (`AlarmType`; 0 with deactivate: every kind). */
+      alarm: 0 | 1 | 2;
+    }
+  | {
       /** A keep-alive: renews a lease (from any member, through Raft). */
       op: 'leaseKeepAlive';
       /** The lease id. */
@@ -71,7 +81,7 @@ export class BadCommandError extends RaftkitError {
   }
 }
 
-const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive']);
+const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm']);
 
 /** Encodes a command: a version byte, then the msgpack body (bytes stay bytes, ids int64). */
 export function encodeCommand(c: KvCommand): Uint8Array {

@@ -70,6 +70,15 @@ export type { WatchBatch, WatchOptions, WatchSource } from './watch/types.js';
 export { Lessor } from './lease/lessor.js';
 export type { LessorOptions } from './lease/lessor.js';
 export type { LeaseKeepAliveResponse, LeaseLeasesResponse, LeaseStatus, LeaseTimeToLiveResponse } from './lease/types.js';
+export { MaintenanceClient, KV_API_VERSION, databaseSize, findCorruptMembers } from './maintenance/maintenance-client.js';
+export type { DefragmentResponse, HashKVResponse, MemberHash, StatusResponse } from './maintenance/maintenance-client.js';
+export { AlarmsClient, DEFAULT_QUOTA_BACKEND_BYTES } from './alarms/alarms-client.js';
+export { AlarmTable, AlarmType, ALARM_NAMES } from './alarms/alarm-table.js';
+export type { AlarmMember, AlarmResponse } from './alarms/alarm-table.js';
+export { ClusterClient } from './cluster/cluster-client.js';
+export type { Member, MemberAddResponse, MemberListResponse } from './cluster/cluster-client.js';
+export { KvMetrics } from './kv-metrics.js';
+export type { KvLiveOptions, KvLiveParts } from './kv-live.js';
 // etcd snapshot files (bbolt backend databases): save, status, restore.
 export { KvSnapshots } from './etcd-backend/snapshots.js';
 export type { KvSnapshotsOptions } from './etcd-backend/snapshots.js';

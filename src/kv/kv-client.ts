@@ -9,9 +9,13 @@ import { isReadOnlyTxn, readOnlyTxn } from './mvcc/apply.js';
 import { prefixEnd, toBytes } from './mvcc/bytes.js';
 import { DEFAULT_MAX_TXN_OPS, checkDelete, checkPut, checkRange, checkTxn } from './mvcc/check.js';
 import { range } from './mvcc/range.js';
-import { Lessor, type LessorOptions } from './lease/lessor.js';
-import { kvWatchSource } from './watch/kv-watch-source.js';
-import { WatchHub, type WatchHubOptions } from './watch/watch-hub.js';
+import type { Lessor } from './lease/lessor.js';
+import type { WatchHub } from './watch/watch-hub.js';
+import type { AlarmsClient } from './alarms/alarms-client.js';
+import type { ClusterClient } from './cluster/cluster-client.js';
+import type { KvMetrics } from './kv-metrics.js';
+import type { MaintenanceClient } from './maintenance/maintenance-client.js';
+import { createLiveParts, type KvLiveOptions } from './kv-live.js';
 import type { WatchOptions } from './watch/types.js';
 import type { Watcher } from './watch/watcher.js';
 import type {
@@ -29,18 +33,12 @@ import type {
 } from './types.js';
 
 /** Options of a {@link KvClient}. */
-export interface KvClientOptions {
+export interface KvClientOptions extends KvLiveOptions {
   /** The most operations one txn may hold (etcd's `--max-txn-ops`). Default 128. */
   maxTxnOps?: number | undefined;
   /** The cluster id put in response headers. Default 0n. */
   clusterId?: bigint | undefined;
-  /** Watch limits and timers. */
-  watch?: WatchHubOptions | undefined;
-  /** Lease liveness timers (used by the first client of a state machine). */
-  lease?: LessorOptions | undefined;
 }
-
-const lessors = new WeakMap<KvStateMachine, Lessor>();
 
 /** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end). */
 export type RangeOptions = Omit<RangeRequest, 'key'> & {
@@ -77,10 +75,18 @@ export class KvClient {
   readonly stateMachine: KvStateMachine;
   /** Lease operations. */
   readonly lease: LeaseClient;
-  /** This member's watchers (see `watch/watch-hub.ts`). */
+  /** This client's watchers (see `watch/watch-hub.ts`). */
   readonly watches: WatchHub;
   /** This member's lease liveness (one per state machine, shared by its clients; see `lease/lessor.ts`). */
   readonly lessor: Lessor;
+  /** This member's KV metrics (on the replica's registry). */
+  readonly metrics: KvMetrics;
+  /** Alarms and the backend quota. */
+  readonly alarms: AlarmsClient;
+  /** Status, hashKV, defragment. */
+  readonly maintenance: MaintenanceClient;
+  /** Membership (etcd's `Cluster` service). */
+  readonly cluster: ClusterClient;
   private readonly maxTxnOps: number;
   private readonly clusterId: bigint;
 
@@ -97,13 +103,7 @@ export class KvClient {
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.clusterId = options.clusterId ?? 0n;
     this.lease = new LeaseClient(this);
-    let lessor = lessors.get(this.stateMachine);
-    if (lessor === undefined || lessor.closed) {
-      lessor = new Lessor(replica, this.stateMachine, (id) => this.lease.revoke(id), options.lease);
-      lessors.set(this.stateMachine, lessor);
-    }
-    this.lessor = lessor;
-    this.watches = new WatchHub(kvWatchSource(this.stateMachine, (rev) => this.header(rev)), options.watch);
+    ({ watches: this.watches, lessor: this.lessor, metrics: this.metrics, alarms: this.alarms, maintenance: this.maintenance, cluster: this.cluster } = createLiveParts(this, options));
   }
 
   /**
@@ -135,9 +135,11 @@ export class KvClient {
   }
 
   /** Writes a key (etcd's `Put`). */
-  put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResponse> {
+  async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResponse> {
     const req: PutRequest = { ...options, key: toBytes(key), value: toBytes(value) };
     checkPut(req);
+    this.metrics.puts.inc();
+    await this.alarms.checkQuota(req.key.length + (req.value?.length ?? 0));
     return this.propose({ op: 'put', req });
   }
 
@@ -147,6 +149,7 @@ export class KvClient {
     const k = toBytes(key);
     const req: RangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
     checkRange(req);
+    this.metrics.ranges.inc();
     if (req.serializable !== true) await this.replica.read();
     const resp = await range(this.stateMachine.store.readView(), req);
     resp.header = this.header(resp.header.revision);
@@ -159,6 +162,7 @@ export class KvClient {
     const k = toBytes(key);
     const req: DeleteRangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
     checkDelete(req);
+    this.metrics.deletes.inc();
     return this.propose({ op: 'deleteRange', req });
   }
 
@@ -168,7 +172,11 @@ export class KvClient {
    */
   async txn(req: TxnRequest): Promise<TxnResponse> {
     checkTxn(req, this.maxTxnOps);
-    if (!isReadOnlyTxn(req)) return this.propose({ op: 'txn', req });
+    this.metrics.txns.inc();
+    if (!isReadOnlyTxn(req)) {
+      await this.alarms.checkQuota(0);
+      return this.propose({ op: 'txn', req });
+    }
     if (!allSerializable(req)) await this.replica.read();
     const resp = await readOnlyTxn(this.stateMachine.store.readView(), req);
     resp.header = this.header(resp.header.revision);
@@ -177,9 +185,11 @@ export class KvClient {
 
   /** Compacts history before `revision` (etcd's `Compact`); `physical` waits until the records are deleted. */
   async compact(revision: number, options: { physical?: boolean } = {}): Promise<CompactionResponse> {
+    const started = performance.now();
     const r = (await this.replica.propose(encodeCommand({ op: 'compact', req: { revision, physical: options.physical ?? false } }))) as KvResult;
     if (!r.ok) throw r.error;
     if (options.physical === true) await r.physical;
+    this.metrics.compactionDuration.observe(performance.now() - started);
     const resp = r.response as CompactionResponse;
     resp.header = this.header(resp.header.revision);
     return resp;

@@ -7,7 +7,8 @@ import { KvBackend } from './backend.js';
 import type { BatchInput } from './backend.js';
 import { decodeCommand } from './commands.js';
 import type { KvCommand } from './commands.js';
-import { KvError } from './errors.js';
+import { KvError, NoSpaceError } from './errors.js';
+import { AlarmTable } from './alarms/alarm-table.js';
 import { MvccApplier } from './mvcc/apply.js';
 import type { Applied, Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
@@ -87,6 +88,10 @@ export interface RevisionEvents {
 export class KvStateMachine implements StateMachine<KvResult> {
   /** The MVCC store (index, leases, revisions). */
   readonly store: MvccStore;
+  /** The replicated alarms (see `alarms/alarm-table.ts`); kept in memory, raised again by the quota check after a restart. */
+  readonly alarms = new AlarmTable();
+  /** The database the KV writes under (maintenance reads its size and compacts it). */
+  readonly db: AnyLevel;
   /** `etcd_disk_backend_commit_duration_seconds`: the duration of each batch write. */
   readonly commitDuration: Histogram;
   private readonly backend: KvBackend;
@@ -100,6 +105,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   /** @param options - where to store, lease TTL floor. */
   constructor(options: KvStateMachineOptions = {}) {
     const db = options.db ?? options.storage?.db ?? new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    this.db = db;
     this.backend = new KvBackend(db, options.name ?? 'kv');
     this.store = new MvccStore(this.backend);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
@@ -176,6 +182,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   private async applyOne(cmd: KvCommand): Promise<{ ok: true; response: unknown; effects: Effects } | { ok: false; error: KvError }> {
+    if (this.alarms.refuses(cmd)) return { ok: false, error: new NoSpaceError() };
     try {
       let a: Applied<unknown>;
       switch (cmd.op) {
@@ -199,6 +206,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
           break;
         case 'leaseCheckpoint':
           a = this.applier.checkpoint(cmd.checkpoints);
+          break;
+        case 'alarm':
+          a = this.alarms.apply(cmd, this.store.rev);
           break;
         case 'leaseKeepAlive':
           a = renewLease(this.store, cmd.id);

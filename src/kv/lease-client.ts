@@ -30,8 +30,9 @@ export class LeaseClient {
    * Grants a lease of `ttl` seconds (raised to the minimum TTL); `id` 0n or none picks a random id.
    * Rejects with `LeaseExistsError` or `LeaseTtlTooLargeError`.
    */
-  grant(ttl: number, options: { id?: bigint } = {}): Promise<LeaseGrantResponse> {
+  async grant(ttl: number, options: { id?: bigint } = {}): Promise<LeaseGrantResponse> {
     const id = options.id === undefined || options.id === 0n ? randomLeaseId() : options.id;
+    await this.kv.alarms.checkQuota(0);
     return this.kv.propose({ op: 'leaseGrant', id, ttl });
   }
 

@@ -254,11 +254,14 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
   }
 
+  /** Changes a member's address on every member (ConfChangeUpdateNode). See {@link Replica.addMember}. */
+  updateMember(id: number, address: string): Promise<void> {
+    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeUpdateNode, nodeId: id }, address);
+  }
+
   /**
-   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3; see
-   * `joint-membership.ts`), e.g. replacing a member: `[{ type: 'add-voter', id: learner },
-   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
-   * Call it on the leader; resolves once the joint configuration has been left here.
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3): see
+   * `joint-membership.ts`. Call it on the leader; resolves once the joint configuration is left.
    *
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
    */

@@ -1,0 +1,104 @@
+import type { KvCommand } from '../commands.js';
+import type { Applied } from '../mvcc/apply.js';
+import { revisionHeader } from '../mvcc/range.js';
+import type { RequestOp, ResponseHeader, TxnRequest } from '../types.js';
+
+/** The kinds of alarm (`etcdserverpb.AlarmType`). */
+export const AlarmType = {
+  /** No alarm (in a request: every alarm). */
+  NONE: 0,
+  /** The database exceeded its quota: writes that need space are refused. */
+  NOSPACE: 1,
+  /** A member's data was found corrupt. */
+  CORRUPT: 2,
+} as const;
+/** One of {@link AlarmType}'s values. */
+export type AlarmType = (typeof AlarmType)[keyof typeof AlarmType];
+
+/** The names etcd prints for alarms (in `status().errors`). */
+export const ALARM_NAMES: Record<AlarmType, string> = { 0: 'NONE', 1: 'NOSPACE', 2: 'CORRUPT' };
+
+/** One raised alarm (`etcdserverpb.AlarmMember`). */
+export interface AlarmMember {
+  /** The member that raised it. */
+  memberId: bigint;
+  /** The alarm. */
+  alarm: AlarmType;
+}
+
+/** The answer to an alarm request (`etcdserverpb.AlarmResponse`). */
+export interface AlarmResponse {
+  /** The response header. */
+  header: ResponseHeader;
+  /** The alarms affected (activate, deactivate) or active (get). */
+  alarms: AlarmMember[];
+}
+
+/**
+ * The alarm command proposed through Raft (etcd's `AlarmRequest` with `ACTIVATE`/`DEACTIVATE`).
+ * @internal
+ */
+export type AlarmCommand = Extract<KvCommand, { op: 'alarm' }>;
+
+/**
+ * The replicated alarms (etcd's alarm store): raised and cleared through Raft, so every member
+ * refuses the same writes at the same point of the log.
+ */
+export class AlarmTable {
+  readonly #alarms = new Map<string, AlarmMember>();
+
+  /** The active alarms, by member then kind. */
+  list(): AlarmMember[] {
+    return [...this.#alarms.values()].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : a.alarm - b.alarm));
+  }
+
+  /** Whether an alarm of kind `alarm` is active on any member. */
+  has(alarm: AlarmType): boolean {
+    for (const a of this.#alarms.values()) if (a.alarm === alarm) return true;
+    return false;
+  }
+
+  /**
+   * Applies an activate or deactivate (etcd: deactivating `NONE` or for member 0 clears every matching alarm).
+   *
+   * @internal
+   */
+  apply(c: AlarmCommand, rev: number): Applied<AlarmResponse> {
+    const affected: AlarmMember[] = [];
+    if (c.action === 'activate') {
+      const a = { memberId: c.memberId, alarm: c.alarm };
+      if (!this.#alarms.has(key(a))) this.#alarms.set(key(a), a);
+      affected.push(a);
+    } else {
+      for (const [k, a] of this.#alarms) {
+        if ((c.memberId === 0n || a.memberId === c.memberId) && (c.alarm === AlarmType.NONE || a.alarm === c.alarm)) {
+          this.#alarms.delete(k);
+          affected.push(a);
+        }
+      }
+    }
+    return { response: { header: revisionHeader(rev), alarms: affected }, effects: { changes: [] } };
+  }
+
+  /**
+   * Whether `cmd` is refused while the alarms stand (etcd's capped applier): with `NOSPACE`,
+   * puts, txns that put, and lease grants; with `CORRUPT`, every write.
+   *
+   * @internal
+   */
+  refuses(cmd: KvCommand): boolean {
+    if (this.#alarms.size === 0) return false;
+    if (this.has(AlarmType.CORRUPT) && cmd.op !== 'alarm' && cmd.op !== 'leaseRevoke') return true;
+    if (!this.has(AlarmType.NOSPACE)) return false;
+    return cmd.op === 'put' || cmd.op === 'leaseGrant' || (cmd.op === 'txn' && txnPuts(cmd.req));
+  }
+}
+
+function key(a: AlarmMember): string {
+  return `${a.memberId}:${a.alarm}`;
+}
+
+function txnPuts(t: TxnRequest): boolean {
+  const ops: RequestOp[] = [...(t.success ?? []), ...(t.failure ?? [])];
+  return ops.some((op) => 'requestPut' in op || ('requestTxn' in op && txnPuts(op.requestTxn)));
+}

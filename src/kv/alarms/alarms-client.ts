@@ -1,0 +1,68 @@
+import { NoSpaceError } from '../errors.js';
+import type { KvClient } from '../kv-client.js';
+import { databaseSize } from '../maintenance/maintenance-client.js';
+import { AlarmType, type AlarmMember, type AlarmResponse } from './alarm-table.js';
+
+/** etcd's default backend quota: 2 GiB. */
+export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+
+/**
+ * Alarms of one member's client (etcd's `Alarm` RPC and quota): alarms are raised and cleared
+ * through Raft, so every member refuses the same writes. When the database exceeds
+ * `quotaBackendBytes`, a write that needs space raises `NOSPACE` for this member and fails with
+ * `ERR_NO_SPACE`; while `NOSPACE` stands, puts, txns that put and lease grants fail on every
+ * member, and reads, deletes and compactions work. After compaction and defragmentation bring
+ * the size down, `disarm()` restores writes.
+ */
+export class AlarmsClient {
+  readonly #kv: KvClient;
+  readonly #quota: number;
+
+  /**
+   * @param kv - the member's client.
+   * @param quotaBackendBytes - the quota in bytes (0: etcd's default, 2 GiB).
+   */
+  constructor(kv: KvClient, quotaBackendBytes = 0) {
+    this.#kv = kv;
+    this.#quota = quotaBackendBytes > 0 ? quotaBackendBytes : DEFAULT_QUOTA_BACKEND_BYTES;
+  }
+
+  /** The quota in bytes. */
+  get quotaBackendBytes(): number {
+    return this.#quota;
+  }
+
+  /** The alarms active as this member applied them (no read barrier). */
+  active(): AlarmMember[] {
+    return this.#kv.stateMachine.alarms.list();
+  }
+
+  /** The active alarms, after a read barrier (etcd's `Alarm` GET). */
+  async list(): Promise<AlarmResponse> {
+    await this.#kv.replica.read();
+    return { header: this.#kv.header(this.#kv.stateMachine.store.visibleRev), alarms: this.active() };
+  }
+
+  /** Raises an alarm for `memberId` (default this member) through Raft. */
+  activate(alarm: AlarmType, memberId: bigint = BigInt(this.#kv.replica.id)): Promise<AlarmResponse> {
+    return this.#kv.propose({ op: 'alarm', action: 'activate', memberId, alarm });
+  }
+
+  /** Clears alarms through Raft: one member's one kind, or by default every alarm (etcd's `alarm disarm`). */
+  disarm(which: Partial<AlarmMember> = {}): Promise<AlarmResponse> {
+    return this.#kv.propose({ op: 'alarm', action: 'deactivate', memberId: which.memberId ?? 0n, alarm: which.alarm ?? AlarmType.NONE });
+  }
+
+  /**
+   * etcd's quota check before a write that needs `bytes` more: when the database would exceed
+   * the quota, raises `NOSPACE` (once) and rejects with {@link NoSpaceError}.
+   *
+   * @internal
+   */
+  async checkQuota(bytes: number): Promise<void> {
+    const size = await databaseSize(this.#kv.stateMachine.db);
+    if (size + bytes <= this.#quota) return;
+    if (!this.#kv.stateMachine.alarms.has(AlarmType.NOSPACE)) await this.activate(AlarmType.NOSPACE).catch(() => undefined);
+    throw new NoSpaceError();
+  }
+}

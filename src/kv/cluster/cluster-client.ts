@@ -1,0 +1,102 @@
+import { MembershipRefusedError } from '../../replica/errors.js';
+import type { KvClient } from '../kv-client.js';
+import type { ResponseHeader } from '../types.js';
+
+/** A cluster member (`etcdserverpb.Member`). */
+export interface Member {
+  /** The member id. */
+  id: bigint;
+  /** The member's name (raftkit members have none: `member-<id>`). */
+  name: string;
+  /** The addresses other members reach it at (its transport address). */
+  peerURLs: string[];
+  /** The addresses clients reach it at (raftkit serves clients in-process: none). */
+  clientURLs: string[];
+  /** Whether it is a learner. */
+  isLearner: boolean;
+}
+
+/** The answer to the membership calls (`MemberListResponse` and friends). */
+export interface MemberListResponse {
+  /** The response header. */
+  header: ResponseHeader;
+  /** The members after the call. */
+  members: Member[];
+}
+
+/** The answer to `memberAdd` (`MemberAddResponse`). */
+export interface MemberAddResponse extends MemberListResponse {
+  /** The member added. */
+  member: Member;
+}
+
+/** A random positive member id below 2^31. */
+function randomMemberId(): number {
+  return (globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! >>> 1) || 1;
+}
+
+/**
+ * etcd's `Cluster` service over the Replica's membership: members are the Raft configuration
+ * plus the replicated address book; changes go through Raft with the Replica's strict
+ * reconfiguration checks (etcd's `--strict-reconfig-check`: a change must keep a quorum of
+ * reachable voters; a learner is promoted only once caught up). Changes must be made on the
+ * leader (`NotLeaderError` elsewhere: etcd forwards them).
+ */
+export class ClusterClient {
+  readonly #kv: KvClient;
+
+  /** @param kv - the member's client. */
+  constructor(kv: KvClient) {
+    this.#kv = kv;
+  }
+
+  /** The members as this member knows them (after a read barrier unless `serializable`). */
+  async memberList(options: { serializable?: boolean } = {}): Promise<MemberListResponse> {
+    if (options.serializable !== true) await this.#kv.replica.read();
+    return this.#list();
+  }
+
+  #list(): MemberListResponse {
+    const s = this.#kv.replica.status();
+    const ids = [...new Set([...s.config.voters, ...s.config.learners, ...s.config.votersOutgoing, ...s.config.learnersNext])].sort((a, b) => a - b);
+    const members = ids.map((id) => this.#member(id));
+    return { header: this.#kv.header(this.#kv.stateMachine.store.visibleRev), members };
+  }
+
+  #member(id: number): Member {
+    const s = this.#kv.replica.status();
+    const address = s.members.get(id);
+    return { id: BigInt(id), name: `member-${id}`, peerURLs: address === undefined ? [] : [address], clientURLs: [], isLearner: s.config.learners.includes(id) };
+  }
+
+  /** Adds a member reachable at `peerUrls[0]` (a voter, or a learner with `{ learner: true }`); it gets a new id. */
+  async memberAdd(peerUrls: readonly string[], options: { learner?: boolean } = {}): Promise<MemberAddResponse> {
+    const address = peerUrls[0];
+    if (address === undefined || address === '') throw new MembershipRefusedError('memberAdd needs a peer URL');
+    const known = [...this.#kv.replica.status().members.values()];
+    if (known.includes(address)) throw new MembershipRefusedError(`peer URL ${address} is already used by a member`);
+    const id = randomMemberId();
+    await this.#kv.replica.addMember(id, address, { learner: options.learner === true });
+    return { ...this.#list(), member: this.#member(id) };
+  }
+
+  /** Removes a member. */
+  async memberRemove(id: bigint): Promise<MemberListResponse> {
+    await this.#kv.replica.removeMember(Number(id));
+    return this.#list();
+  }
+
+  /** Promotes a learner to voter (refused until it has caught up). */
+  async memberPromote(id: bigint): Promise<MemberListResponse> {
+    await this.#kv.replica.promoteMember(Number(id));
+    return this.#list();
+  }
+
+  /** Changes a member's peer URL (its transport address) on every member. */
+  async memberUpdate(id: bigint, peerUrls: readonly string[]): Promise<MemberListResponse> {
+    const address = peerUrls[0];
+    if (address === undefined || address === '') throw new MembershipRefusedError('memberUpdate needs a peer URL');
+    await this.#kv.replica.updateMember(Number(id), address);
+    return this.#list();
+  }
+}

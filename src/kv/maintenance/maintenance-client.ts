@@ -1,0 +1,182 @@
+import { crc32c } from '../../storage/crc32c.js';
+import type { AnyLevel } from '../../storage/level-load.js';
+import type { KvClient } from '../kv-client.js';
+import type { KeyValue, ResponseHeader } from '../types.js';
+import { ALARM_NAMES } from '../alarms/alarm-table.js';
+
+/** The version `status()` reports: the etcd API version these shapes follow, tagged as raftkit's. */
+export const KV_API_VERSION = '3.4.0-raftkit';
+
+/** The answer to `status()` (`etcdserverpb.StatusResponse`). */
+export interface StatusResponse {
+  /** The response header. */
+  header: ResponseHeader;
+  /** The server version. */
+  version: string;
+  /** The size of the database in bytes (on disk where the database can tell, else the bytes stored). */
+  dbSize: number;
+  /** The bytes the KV's live records take (keys and values). */
+  dbSizeInUse: number;
+  /** The leader's id (0n when none is known). */
+  leader: bigint;
+  /** The committed Raft index. */
+  raftIndex: number;
+  /** The Raft term. */
+  raftTerm: number;
+  /** The applied Raft index. */
+  raftAppliedIndex: number;
+  /** Active alarms, as text (`NOSPACE`). */
+  errors: string[];
+  /** Whether this member is a learner. */
+  isLearner: boolean;
+}
+
+/** The answer to `hashKV(rev)` (`etcdserverpb.HashKVResponse`). */
+export interface HashKVResponse {
+  /** The response header. */
+  header: ResponseHeader;
+  /** CRC-32C of the MVCC records in (compactRevision, hashRevision]. */
+  hash: number;
+  /** The compacted revision the hash starts after. */
+  compactRevision: number;
+  /** The revision the hash covers up to. */
+  hashRevision: number;
+}
+
+/** The answer to `defragment()`. */
+export interface DefragmentResponse {
+  /** The response header. */
+  header: ResponseHeader;
+  /** The database size before, in bytes. */
+  sizeBefore: number;
+  /** The database size after, in bytes. */
+  sizeAfter: number;
+  /** How long it took, in seconds. */
+  seconds: number;
+}
+
+type SizedLevel = AnyLevel & {
+  approximateSize?: (start: Uint8Array, end: Uint8Array) => Promise<number>;
+  compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void>;
+};
+
+const ALL_START = new Uint8Array(0);
+const ALL_END = new Uint8Array(64).fill(0xff);
+
+/** The database's size: LevelDB's approximate on-disk size, or the bytes of every record for databases that cannot tell. */
+export async function databaseSize(db: AnyLevel): Promise<number> {
+  const d = db as SizedLevel;
+  if (typeof d.approximateSize === 'function') return d.approximateSize(ALL_START, ALL_END);
+  let n = 0;
+  for await (const [k, v] of db.iterator({ keyEncoding: 'view', valueEncoding: 'view' })) n += (k as Uint8Array).length + (v as Uint8Array).length;
+  return n;
+}
+
+function encodeForHash(kv: KeyValue, type: number): Uint8Array {
+  const head = new Uint8Array(1 + 8 * 4);
+  const dv = new DataView(head.buffer);
+  head[0] = type;
+  dv.setFloat64(1, kv.createRevision);
+  dv.setFloat64(9, kv.modRevision);
+  dv.setFloat64(17, kv.version);
+  dv.setBigUint64(25, BigInt.asUintN(64, kv.lease));
+  return head;
+}
+
+/**
+ * Maintenance of one member (etcd's `Maintenance` service): status, the MVCC hash used by
+ * corruption checks, and defragmentation. Snapshots and alarms live in their own modules.
+ */
+export class MaintenanceClient {
+  readonly #kv: KvClient;
+
+  /** @param kv - the member's client. */
+  constructor(kv: KvClient) {
+    this.#kv = kv;
+  }
+
+  /** This member's status (etcd's `Status`). */
+  async status(): Promise<StatusResponse> {
+    const kv = this.#kv;
+    const s = kv.replica.status();
+    const sm = kv.stateMachine;
+    let inUse = 0;
+    for (const e of await sm.readEvents(new Uint8Array([0]), new Uint8Array([0]), Math.max(1, sm.store.compactRev), sm.store.visibleRev)) {
+      inUse += e.kv.key.length + e.kv.value.length;
+    }
+    return {
+      header: kv.header(sm.store.visibleRev),
+      version: KV_API_VERSION,
+      dbSize: await databaseSize(sm.db),
+      dbSizeInUse: inUse,
+      leader: BigInt(s.leader),
+      raftIndex: s.commit,
+      raftTerm: s.term,
+      raftAppliedIndex: s.applied,
+      errors: kv.alarms.active().map((a) => `memberID:${a.memberId} alarm:${ALARM_NAMES[a.alarm]}`),
+      isLearner: s.config.learners.includes(kv.replica.id),
+    };
+  }
+
+  /**
+   * The hash of the MVCC state up to `revision` (0 = the current one), as etcd's `HashKV`: a
+   * CRC-32C over every record (key, revisions, version, lease, value, kind) with a revision in
+   * (compactRevision, revision], in revision order. Members that applied the same revisions
+   * give the same hash; a member whose stored records differ gives another.
+   */
+  async hashKV(revision = 0): Promise<HashKVResponse> {
+    const sm = this.#kv.stateMachine;
+    const rev = revision > 0 ? Math.min(revision, sm.store.visibleRev) : sm.store.visibleRev;
+    const compactRevision = Math.max(sm.store.compactRev, 0);
+    let h = 0;
+    for (const e of await sm.readEvents(new Uint8Array([0]), new Uint8Array([0]), compactRevision + 1, rev)) {
+      h = crc32c(e.kv.key, h);
+      h = crc32c(encodeForHash(e.kv, e.type), h);
+      h = crc32c(e.kv.value, h);
+    }
+    return { header: this.#kv.header(sm.store.visibleRev), hash: h >>> 0, compactRevision, hashRevision: rev };
+  }
+
+  /**
+   * Reclaims space (etcd's `Defragment`): compacts the whole LevelDB key range, which rewrites
+   * the tables without deleted records; a database without `compactRange` is left as is.
+   */
+  async defragment(): Promise<DefragmentResponse> {
+    const sm = this.#kv.stateMachine;
+    const db = sm.db as SizedLevel;
+    const start = performance.now();
+    const sizeBefore = await databaseSize(db);
+    if (typeof db.compactRange === 'function') await db.compactRange(ALL_START, ALL_END);
+    const sizeAfter = await databaseSize(db);
+    const seconds = (performance.now() - start) / 1000;
+    this.#kv.metrics.defragDuration.observe(seconds);
+    return { header: this.#kv.header(sm.store.visibleRev), sizeBefore, sizeAfter, seconds };
+  }
+}
+
+/** One member's answer to `hashKV`, for {@link findCorruptMembers}. */
+export interface MemberHash {
+  /** The member's id. */
+  memberId: bigint;
+  /** Its hash. */
+  hash: number;
+  /** The revision hashed. */
+  hashRevision: number;
+  /** The compacted revision the hash starts after. */
+  compactRevision: number;
+}
+
+/**
+ * etcd's corruption check on hashes gathered from every member at one revision: the members
+ * whose hash differs from the majority's (for the same revision and compaction).
+ */
+export function findCorruptMembers(hashes: readonly MemberHash[]): bigint[] {
+  const groups = new Map<string, MemberHash[]>();
+  for (const h of hashes) {
+    const k = `${h.hashRevision}:${h.compactRevision}:${h.hash}`;
+    groups.set(k, [...(groups.get(k) ?? []), h]);
+  }
+  const majority = [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  const ok = new Set(majority.map((h) => h.memberId));
+  return hashes.filter((h) => !ok.has(h.memberId)).map((h) => h.memberId);
+}

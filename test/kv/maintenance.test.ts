@@ -1,0 +1,156 @@
+import { afterEach, expect, test } from 'vitest';
+import { KvClient } from '../../src/kv/kv-client.js';
+import { AlarmType } from '../../src/kv/alarms/alarm-table.js';
+import { findCorruptMembers } from '../../src/kv/maintenance/maintenance-client.js';
+import { KvCluster } from './kv-cluster.js';
+import { dec, enc } from './helpers.js';
+
+let cluster: KvCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+async function settle(c: KvCluster): Promise<number> {
+  // A linearizable read on every member: each has applied everything acknowledged so far.
+  const revs = await Promise.all([1, 2, 3].map(async (id) => (await c.client(id).range('zzz-none')).header.revision));
+  return Math.max(...revs);
+}
+
+test('status() on every member: version, leader, raft index/term/applied, revision, db sizes', async () => {
+  const c = (cluster = await KvCluster.create(3));
+  const leader = await c.waitLeader();
+  for (let i = 0; i < 5; i++) await c.client(leader.id).put(`s${i}`, 'v');
+  await settle(c);
+  for (const id of [1, 2, 3]) {
+    const s = await c.client(id).maintenance.status();
+    expect(s).toMatchObject({ version: '3.4.0-raftkit', leader: BigInt(leader.id), errors: [], isLearner: false });
+    expect(s.header.revision).toBe(6);
+    expect(s.raftAppliedIndex).toBeGreaterThan(0);
+    expect(s.raftIndex).toBeGreaterThanOrEqual(s.raftAppliedIndex);
+    expect(s.dbSize).toBeGreaterThan(s.dbSizeInUse);
+    expect(s.dbSizeInUse).toBeGreaterThan(0);
+  }
+});
+
+test('hashKV is equal on every member; a member whose value store was corrupted is named by the check', async () => {
+  const c = (cluster = await KvCluster.create(3));
+  for (let i = 0; i < 10; i++) await c.client((i % 3) + 1).put(`h${i}`, `value-${i}`);
+  await c.client(1).deleteRange('h3');
+  await c.client(2).compact(4);
+  const rev = await settle(c);
+  const hashes = await Promise.all([1, 2, 3].map(async (id) => ({ memberId: BigInt(id), ...(await c.client(id).maintenance.hashKV(rev)) })));
+  expect(new Set(hashes.map((h) => h.hash)).size).toBe(1);
+  expect(hashes[0]).toMatchObject({ hashRevision: rev, compactRevision: 4 });
+  expect(findCorruptMembers(hashes)).toEqual([]);
+
+  // Flip a value in member 2's stored revisions (not through Raft).
+  const db = c.dbs.get(2)!;
+  const needle = enc('value-7');
+  let corrupted = 0;
+  for await (const [k, v] of db.iterator()) {
+    const at = Buffer.from(v).indexOf(Buffer.from(needle));
+    if (at < 0 || !dec(k).startsWith('!kv!')) continue;
+    const bad = new Uint8Array(v);
+    bad.set(enc('VALUE-7'), at);
+    await db.put(k, bad);
+    corrupted++;
+  }
+  expect(corrupted).toBe(1);
+  const after = await Promise.all([1, 2, 3].map(async (id) => ({ memberId: BigInt(id), ...(await c.client(id).maintenance.hashKV(rev)) })));
+  expect(findCorruptMembers(after)).toEqual([2n]);
+});
+
+test('defragment reports the size before and after', async () => {
+  const c = (cluster = await KvCluster.create(1));
+  for (let i = 0; i < 5; i++) await c.client(1).put('d', 'x'.repeat(100));
+  const d = await c.client(1).maintenance.defragment();
+  expect(d.sizeBefore).toBeGreaterThan(0);
+  expect(d.sizeAfter).toBeGreaterThan(0);
+});
+
+test('NOSPACE: over the quota the alarm is raised through Raft on every member; writes that need space fail, reads/deletes/compaction work; compaction + defrag + disarm restore writes', async () => {
+  const c = (cluster = await KvCluster.create(3));
+  const leader = await c.waitLeader();
+  const big = 'x'.repeat(2000);
+  for (let i = 0; i < 5; i++) await c.client(leader.id).put(`q${i}`, big);
+  const size = (await c.client(leader.id).maintenance.status()).dbSize;
+  const capped = new KvClient(leader, { quotaBackendBytes: size + 8000 });
+  let refused = 0;
+  for (let i = 0; i < 20 && refused === 0; i++) {
+    await capped.put(`q${i % 5}`, big).catch((err: unknown) => {
+      expect(err).toMatchObject({ code: 'ERR_NO_SPACE', message: 'etcdserver: mvcc: database space exceeded' });
+      refused++;
+    });
+  }
+  expect(refused).toBe(1);
+  await settle(c);
+  for (const id of [1, 2, 3]) {
+    expect((await c.client(id).alarms.list()).alarms).toEqual([{ memberId: BigInt(leader.id), alarm: AlarmType.NOSPACE }]);
+    expect((await c.client(id).maintenance.status()).errors).toEqual([`memberID:${leader.id} alarm:NOSPACE`]);
+    // Every member refuses writes that need space, whatever its own quota.
+    await expect(c.client(id).put('new', 'v')).rejects.toMatchObject({ code: 'ERR_NO_SPACE' });
+    await expect(c.client(id).lease.grant(10)).rejects.toMatchObject({ code: 'ERR_NO_SPACE' });
+    await expect(c.client(id).txn({ compare: [], success: [{ requestPut: { key: 't', value: 'v' } }] })).rejects.toMatchObject({ code: 'ERR_NO_SPACE' });
+    expect((await c.client(id).range('q0')).count).toBe(1);
+  }
+  const del = await c.client(2).deleteRange('q', { prefix: true });
+  expect(del.deleted).toBe(5);
+  await c.client(3).compact(del.header.revision, { physical: true });
+  await c.client(leader.id).maintenance.defragment();
+  await c.client(1).alarms.disarm();
+  await settle(c);
+  for (const id of [1, 2, 3]) {
+    expect(c.client(id).alarms.active()).toEqual([]);
+    await c.client(id).put(`after${id}`, 'ok');
+  }
+  expect((await capped.put('again', 'small')).header.revision).toBeGreaterThan(0);
+});
+
+test('cluster: memberList, memberAdd (learner), memberUpdate, memberPromote refused until caught up, memberRemove', async () => {
+  const c = (cluster = await KvCluster.create(3));
+  const leader = await c.waitLeader();
+  const kv = c.client(leader.id);
+  const list = await c.client(2).cluster.memberList();
+  expect(list.members.map((m) => [m.id, m.peerURLs, m.isLearner])).toEqual([1, 2, 3].map((id) => [BigInt(id), [`inproc://${id}`], false]));
+  const added = await kv.cluster.memberAdd(['inproc://98'], { learner: true });
+  expect(added.member).toMatchObject({ peerURLs: ['inproc://98'], isLearner: true });
+  expect(added.members).toHaveLength(4);
+  await expect(kv.cluster.memberAdd(['inproc://98'])).rejects.toMatchObject({ code: 'ERR_MEMBERSHIP_REFUSED' });
+  await expect(kv.cluster.memberPromote(added.member.id)).rejects.toMatchObject({ code: 'ERR_MEMBERSHIP_REFUSED' });
+  const updated = await kv.cluster.memberUpdate(added.member.id, ['inproc://99']);
+  expect(updated.members.find((m) => m.id === added.member.id)!.peerURLs).toEqual(['inproc://99']);
+  const removed = await kv.cluster.memberRemove(added.member.id);
+  expect(removed.members.map((m) => m.id)).toEqual([1n, 2n, 3n]);
+  // Removing a voter while another is down would leave no reachable quorum: refused.
+  const [a, b] = [1, 2, 3].filter((id) => id !== leader.id) as [number, number];
+  await c.stop(a);
+  const start = Date.now();
+  while (leader.status().progress?.get(a)?.active === true && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+  await expect(kv.cluster.memberRemove(BigInt(b))).rejects.toMatchObject({ code: 'ERR_MEMBERSHIP_REFUSED' });
+});
+
+test('KV metrics on the replica registry', async () => {
+  const c = (cluster = await KvCluster.create(1));
+  const kv = c.client(1);
+  await kv.put('m1', 'v');
+  await kv.put('m2', 'v');
+  await kv.range('m1');
+  await kv.deleteRange('m2');
+  await kv.txn({ compare: [], success: [{ requestPut: { key: 'm3', value: 'v' } }] });
+  await kv.lease.grant(60);
+  const w = kv.watch('m', { prefix: true });
+  await kv.compact(3);
+  const text = await c.replicas.get(1)!.metrics();
+  expect(text).toMatch(/^etcd_mvcc_put_total 2$/m);
+  expect(text).toMatch(/^etcd_mvcc_range_total 1$/m);
+  expect(text).toMatch(/^etcd_mvcc_delete_total 1$/m);
+  expect(text).toMatch(/^etcd_mvcc_txn_total 1$/m);
+  expect(text).toMatch(/^etcd_debugging_mvcc_keys_total 2$/m);
+  expect(text).toMatch(/^etcd_debugging_mvcc_watcher_total 1$/m);
+  expect(text).toMatch(/^etcd_debugging_mvcc_slow_watcher_total 0$/m);
+  expect(text).toMatch(/^raftkit_kv_leases 1$/m);
+  expect(text).toMatch(/^etcd_mvcc_db_total_size_in_bytes \d+$/m);
+  expect(text).toMatch(/^etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count 1$/m);
+  w.cancel();
+});
