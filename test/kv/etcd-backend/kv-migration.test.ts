@@ -29,8 +29,10 @@ const lastRev = txns.length + 1;
  * Revisions compared on both sides: every retained one with RAFTKIT_SNAPSHOT_FULL=1, otherwise
  * every 25th plus both ends and the compaction boundary (keeps CI time small; each range is ~800 keys).
  */
+const FULL = process.env.RAFTKIT_SNAPSHOT_FULL === '1';
+const TIMEOUT = FULL ? 900_000 : 120_000;
 const retained = Array.from({ length: lastRev - compactAt + 1 }, (_, i) => compactAt + i).filter(
-  (_rev, i, all) => process.env.RAFTKIT_SNAPSHOT_FULL === '1' || i % 25 === 0 || i < 2 || i === all.length - 1,
+  (_rev, i, all) => FULL || i % 25 === 0 || i < 2 || i === all.length - 1,
 );
 const dir = mkdtempSync(join(tmpdir(), 'raftkit-migrate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,7 +113,7 @@ describe('raftkit -> etcd', () => {
       c.close();
       await etcd.stop();
     }
-  }, 120_000);
+  }, TIMEOUT);
 });
 
 describe('etcd -> raftkit', () => {
@@ -163,5 +165,5 @@ describe('etcd -> raftkit', () => {
     } finally {
       await restored.close();
     }
-  }, 120_000);
+  }, TIMEOUT);
 });
