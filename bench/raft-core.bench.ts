@@ -432,8 +432,11 @@ function measure(impl: Implementation, mode: Mode, ms: number): RunResult {
   return { commitsPerSec: opsPerSec(res), p50Ms: latencies.percentile(50), p99Ms: latencies.percentile(99) };
 }
 
-/** Runs the benchmark and prints medians, p50/p99 latencies and the ours/theirs ratios. */
-export async function run(): Promise<void> {
+/** What the table compares, against what, and the target (printed above it by `npm run bench`). */
+export const about = `the raft core alone (no I/O) against ${THEIR_PACKAGE}@${THEIR_VERSION} (a TypeScript port of etcd's raft, installed into .bench-cache/) on the same workload; target: ≥ 3× its commits/s with 64 proposals in flight`;
+
+/** Runs the benchmark, prints medians, p50/p99 latencies and the ours/theirs ratios, and returns the figures. */
+export async function run(): Promise<Record<string, unknown>> {
   const impls: Implementation[] = [ours];
   let skipped: string | undefined;
   if (process.env['BENCH_ONLY'] !== 'ours') {
@@ -479,8 +482,10 @@ export async function run(): Promise<void> {
     `  ${'mode'.padEnd(14)} ${'implementation'.padEnd(10)} ${'commits/s'.padStart(11)} ${'p50 µs'.padStart(9)} ${'p99 µs'.padStart(9)}` +
       (theirs !== undefined ? '   ratio ours/theirs' : ''),
   );
+  const figures: Record<string, unknown> = {};
   for (const mode of MODES) {
     const a = summary(ours, mode);
+    figures[mode] = { [ours.name]: a, ...(theirs !== undefined ? { [theirs.name]: summary(theirs, mode) } : {}) };
     const b = theirs !== undefined ? summary(theirs, mode) : undefined;
     for (const [impl, s] of [[ours, a], ...(theirs !== undefined && b !== undefined ? [[theirs, b] as const] : [])] as const) {
       const ratio = impl === ours && b !== undefined ? `   ${fmtFixed(a.commitsPerSec / b.commitsPerSec, 2, 6)}×` : '';
@@ -492,7 +497,9 @@ export async function run(): Promise<void> {
   if (theirs !== undefined) {
     const ratio = summary(ours, '64 in flight').commitsPerSec / summary(theirs, '64 in flight').commitsPerSec;
     console.log(`  throughput ratio with ${IN_FLIGHT} in flight: ${ratio.toFixed(2)}× (target ≥ 3×)`);
+    return { modes: figures, throughputRatio: ratio, target: '≥ 3×' };
   }
+  return { modes: figures, skipped: skipped ?? null };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -138,8 +138,12 @@ async function oneRun(setup: Setup): Promise<{ opsPerSec: number; p50: number; p
   return { opsPerSec: done / secs, p50: percentile(lat, 50), p99: percentile(lat, 99), failoverMs };
 }
 
-/** Runs the Replica benchmark and prints medians. */
-export async function run(): Promise<void> {
+/** What the table compares, against what, and the target (printed above it by `npm run bench`). */
+export const about = 'the whole Replica (core, storage, transport, state machine) in memory and on disk over TCP, and the fail-over time after the leader stops; a reference for regressions, no external baseline';
+
+/** Runs the Replica benchmark, prints medians and returns the figures. */
+export async function run(): Promise<Record<string, unknown>> {
+  const figures: Record<string, unknown> = {};
   console.log(`replica: 3 Replicas in one process, ${IN_FLIGHT} proposals in flight through the leader, 100-byte commands; median of ${RUNS} runs × ${RUN_MS} ms`);
   console.log('  setup                                                writes/s   p50 ms   p99 ms   fail-over ms (tick 20 ms, electionTick 10)');
   for (const make of [memoryInProcess, diskTcp]) {
@@ -148,6 +152,7 @@ export async function run(): Promise<void> {
       const runs: Awaited<ReturnType<typeof oneRun>>[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(await oneRun(setup));
       const m = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
+      figures[setup.name] = { writesPerSec: m((r) => r.opsPerSec), p50Ms: m((r) => r.p50), p99Ms: m((r) => r.p99), failoverMs: m((r) => r.failoverMs) };
       console.log(
         `  ${setup.name.padEnd(52)} ${Math.round(m((r) => r.opsPerSec)).toLocaleString('en-US').padStart(8)} ${m((r) => r.p50).toFixed(2).padStart(8)} ${m((r) => r.p99).toFixed(2).padStart(8)} ${Math.round(m((r) => r.failoverMs)).toString().padStart(8)}`,
       );
@@ -155,6 +160,7 @@ export async function run(): Promise<void> {
       setup.cleanup();
     }
   }
+  return figures;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

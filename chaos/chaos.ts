@@ -26,6 +26,10 @@ export interface ChaosReport {
   faults: Record<FaultKind, number>;
   /** Signals sent. */
   signals: { sigkill: number; sigstop: number };
+  /** Frames the hostile-peer nemesis sent. */
+  hostileFrames: { messages: number; snapshots: number; closing: number };
+  /** Peer messages the members' replicas refused, by code (counted since each member's last start). */
+  refused: Record<string, number>;
   /** Nemesis actions skipped because f members were already faulty. */
   skipped: number;
   /** The most members faulty at once, and the bound f. */
@@ -82,6 +86,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = co
 
     const finalValues = await finalReads(c, workload, o.keys, say);
     const finalReadFailures = workload.stats.outcomes.fail - w.outcomes.fail;
+    const refused = await refusedByCode(c);
     const checkStart = performance.now();
     const history = recorder.history();
     const check = checkLinearizable(history, kvModel(), { timeLimit: o.checkTimeMs });
@@ -96,6 +101,8 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = co
       operations: history.length,
       faults: nemesis.counts,
       signals: nemesis.signals,
+      hostileFrames: nemesis.hostileFrames,
+      refused,
       skipped: nemesis.skipped,
       maxFaulty: nemesis.maxFaulty,
       maxDown: nemesis.maxDown,
@@ -160,4 +167,15 @@ async function finalReads(c: ChaosCluster, workload: Workload, keys: number, say
     }
   }
   return values;
+}
+
+/** Sums the members' `raft_messages_refused_total` by code (each counts since its last start). */
+async function refusedByCode(c: ChaosCluster): Promise<Record<string, number>> {
+  const refused: Record<string, number> = {};
+  for (const m of c.running()) {
+    const a = await m.request({ op: 'status', detail: true });
+    const metric = a.ok ? (a.result as { refused?: { values?: { value: number; labels?: { code?: string } }[] } | null }).refused : undefined;
+    for (const v of metric?.values ?? []) refused[v.labels?.code ?? '?'] = (refused[v.labels?.code ?? '?'] ?? 0) + v.value;
+  }
+  return refused;
 }

@@ -43,6 +43,13 @@ export class ChaosCluster {
     return c;
   }
 
+  /** The Raft (peer) address `host:port` of member `id`. */
+  raftAddress(id: number): string {
+    const entry = this.peers.split(',').find((p) => p.startsWith(`${id}=`));
+    if (entry === undefined) throw new Error(`no member ${id}`);
+    return entry.slice(entry.indexOf('=') + 1);
+  }
+
   /** Members that are killed (not yet restarted) or paused. */
   faulty(): Set<number> {
     return new Set([...this.killed, ...this.paused]);

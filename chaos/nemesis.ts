@@ -4,7 +4,9 @@
  * - `kill`: kill -9 a random healthy member, restart it on its data after a delay;
  * - `pause`: SIGSTOP a random healthy member, SIGCONT it after a delay;
  * - `kill-leader`: kill -9 the current leader (a random member if none is known), restart it later;
- * - `restart-all`: a rolling restart, kill -9 and restart each healthy member in turn.
+ * - `restart-all`: a rolling restart, kill -9 and restart each healthy member in turn;
+ * - `hostile`: a hostile peer (see `hostile-peer.ts`) connects to a random healthy member in
+ *   the name of another member and sends it a burst of mutated Raft frames; none may stop it.
  *
  * Invariant: at most f = ⌊(n−1)/2⌋ members are faulty (killed or paused) at once, so a
  * majority is always up and the cluster can make progress. Each action holds one of f slots
@@ -13,8 +15,10 @@
  *
  * The kinds allowed are first used once each, in a seeded order, so a short run sees each.
  */
-import { SeededRng } from '../src/index.js';
+import { DEFAULT_MAX_REQUEST_BYTES, SeededRng } from '../src/index.js';
+import { ENVELOPE_OVERHEAD } from '../src/replica/envelope.js';
 import type { ChaosCluster } from './cluster.js';
+import { HostilePeer } from './hostile-peer.js';
 import type { FaultKind } from './options.js';
 
 /** One fault that made the cluster lose its leader, and how long a new election took. */
@@ -50,7 +54,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** The fault injector of one chaos run. */
 export class Nemesis {
   /** Actions taken, by kind (a `kill-leader` with no known leader counts as `kill`). */
-  readonly counts: Record<FaultKind, number> = { kill: 0, pause: 0, 'kill-leader': 0, 'restart-all': 0 };
+  readonly counts: Record<FaultKind, number> = { kill: 0, pause: 0, 'kill-leader': 0, 'restart-all': 0, hostile: 0 };
+  /** Frames the hostile peer sent (message frames, snapshot connections, connection-closing garbage). */
+  readonly hostileFrames = { messages: 0, snapshots: 0, closing: 0 };
   /** Processes killed with SIGKILL (restart-all included) and paused with SIGSTOP. */
   readonly signals = { sigkill: 0, sigstop: 0 };
   /** Faults that hit the leader, with the election time observed. */
@@ -97,16 +103,21 @@ export class Nemesis {
       if (this.now() + wait >= endAt) break;
       await sleep(wait);
       if (this.o.faults.length === 0) continue;
-      if (this.active >= this.slots) {
+      const kind = queue[0] ?? this.o.faults[this.rng.nextInt(this.o.faults.length)]!;
+      // A hostile peer takes no member down, so it needs no slot.
+      const slot = kind !== 'hostile';
+      if (slot && this.active >= this.slots) {
         this.skipped++;
         continue;
       }
-      const kind = queue.shift() ?? this.o.faults[this.rng.nextInt(this.o.faults.length)]!;
-      this.active++;
+      queue.shift();
+      if (slot) this.active++;
       running.push(
         this.act(kind)
           .catch((err: unknown) => this.log(`nemesis: ${kind} failed: ${String(err)}`))
-          .finally(() => this.active--),
+          .finally(() => {
+            if (slot) this.active--;
+          }),
       );
     }
     await Promise.all(running);
@@ -137,6 +148,22 @@ export class Nemesis {
         await sleep(ms);
         this.cluster.resume(id);
         this.log(`nemesis: SIGCONT member ${id}`);
+        return;
+      }
+      case 'hostile': {
+        const id = this.pickHealthy();
+        const others = this.cluster.ids.filter((x) => x !== id);
+        const claim = others[this.rng.nextInt(others.length)]!;
+        const n = 2000;
+        this.counts.hostile++;
+        this.note(`hostile peer claiming to be member ${claim} sends ${n} mutated frames to member ${id}`);
+        const peer = new HostilePeer({ address: this.cluster.raftAddress(id), id, claim, clusterId: 'kv-example' }, this.rng.nextInt(2 ** 31), DEFAULT_MAX_REQUEST_BYTES + ENVELOPE_OVERHEAD);
+        const view = this.cluster.leaderView();
+        await peer.send(n, () => ({ term: view?.term ?? 1, commit: 0 }));
+        peer.close();
+        this.hostileFrames.messages += peer.stats.messages;
+        this.hostileFrames.snapshots += peer.stats.snapshots;
+        this.hostileFrames.closing += peer.stats.closing;
         return;
       }
       case 'restart-all': {

@@ -4,10 +4,10 @@
  */
 
 /** A kind of fault the nemesis injects. */
-export type FaultKind = 'kill' | 'pause' | 'kill-leader' | 'restart-all';
+export type FaultKind = 'kill' | 'pause' | 'kill-leader' | 'restart-all' | 'hostile';
 
 /** Every fault kind, in a fixed order. */
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'kill-leader', 'restart-all'];
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'kill-leader', 'restart-all', 'hostile'];
 
 /** What one chaos run does. Times are in milliseconds. */
 export interface ChaosOptions {
@@ -59,7 +59,7 @@ const FLAGS = ['duration', 'members', 'clients', 'keys', 'seed', 'out', 'timeout
 /** The usage text printed for `--help` or a bad flag. */
 export const USAGE = `usage: npm run chaos -- [--duration 30s] [--members 3|5] [--clients 8] [--keys 4] [--seed N]
                        [--out file.json] [--timeout 2000ms] [--client-timeout 3000ms] [--interval 3s]
-                       [--down 3s] [--faults kill,pause,kill-leader,restart-all] [--check-time 120s] [--keep]
+                       [--down 3s] [--faults kill,pause,kill-leader,restart-all,hostile] [--check-time 120s] [--keep]
 Each flag can also be given as an environment variable: CHAOS_DURATION=60s, CHAOS_MEMBERS=5, …`;
 
 /**

@@ -27,9 +27,10 @@ export function formatSummary(r: ChaosReport): string[] {
     `  operations: ${total} (${Math.round(total / secs)}/s): ${w.outcomes.ok} ok, ${w.outcomes.fail} fail, ${w.outcomes.unknown} unknown` +
       `; by kind: ${Object.entries(w.byOp).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     `  errors: ${codes === '' ? 'none' : codes}`,
-    `  faults: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(', ')} (SIGKILL ${r.signals.sigkill}, SIGSTOP ${r.signals.sigstop}); ` +
+    `  faults: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(', ')} (SIGKILL ${r.signals.sigkill}, SIGSTOP ${r.signals.sigstop}; hostile frames ${r.hostileFrames.messages + r.hostileFrames.snapshots + r.hostileFrames.closing}); ` +
       `${r.skipped} skipped; at most ${r.maxFaulty} of ${o.members} members faulty at once (bound ${r.maxDown}, a minority)`,
     `  leader fail-overs: ${r.failovers.length} faults hit the leader; new leader elected after ${stats(elected)}${survived > 0 ? `; ${survived} healed before an election` : ''}${noElection > 0 ? `; ${noElection} with no new term within 15 s` : ''}`,
+    `  peer messages refused (since each member's last start): ${Object.entries(r.refused).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
     `  final values: ${Object.entries(r.finalValues).map(([k, v]) => `${k}=${v ?? '(absent)'}`).join(', ')}`,
     `  history: ${r.operations} operations in ${r.out}`,
   ];

@@ -2,6 +2,7 @@
  * raftkit: a pure, deterministic Raft consensus core with etcd's Ready/step API.
  *
  * @packageDocumentation
+ * @module raftkit
  */
 export { RaftkitError } from './errors.js';
 export {
@@ -47,7 +48,7 @@ export type { Logger } from './raft/logger.js';
 export { RaftNode } from './raft/raft-node.js';
 export type { Peer, SnapshotStatus } from './raft/raft-node.js';
 export { MessageRefusedError, RaftInvariantError } from './raft/errors.js';
-export { MAX_TERM_OR_INDEX, MAX_TERM_STEP, PEER_MESSAGE_RULES, checkPeerMessage } from './raft/peer-message.js';
+export { MAX_INDEX, MAX_TERM, MAX_TERM_STEP, PEER_MESSAGE_RULES, TERM_SOFT_LIMIT, checkPeerMessage, termStepAllowed } from './raft/peer-message.js';
 export type { PeerMessageLimits, PeerMessageRule } from './raft/peer-message.js';
 export { validateConfig } from './raft/config.js';
 export type { ResolvedConfig } from './raft/config.js';
@@ -100,7 +101,7 @@ export type {
   LevelStoragePathOptions,
   LevelStorageRecovery,
 } from './storage/level-storage.js';
-export { CorruptStorageError, StorageInvalidArgumentError } from './storage/errors.js';
+export { CorruptStorageError, StorageInvalidArgumentError, StorageOpenError } from './storage/errors.js';
 export { DEFAULT_SEGMENT_SIZE, WalStorage } from './storage/wal/wal-storage.js';
 export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-storage.js';
 export { Replica } from './replica/replica.js';
@@ -114,8 +115,10 @@ export { systemClock } from './replica/clock.js';
 export type { Cancel, Clock } from './replica/clock.js';
 export {
   ApplyFailedError,
+  InvalidArgumentError,
   MembershipRefusedError,
   NotLeaderError,
+  ReplicaStartError,
   RequestTooLargeError,
   StoppedError,
   TimeoutError,
@@ -127,7 +130,7 @@ export { UNIDENTIFIED_PEER, emptyPeerStats } from './transport/transport.js';
 export type { PeerStats, SnapshotSendStatus, Transport, TransportEvents } from './transport/transport.js';
 export { AbstractTransport } from './transport/abstract-transport.js';
 export type { TransportOptions } from './transport/abstract-transport.js';
-export { FrameRefusedError, PeerRefusedError, SendFailedError } from './transport/errors.js';
+export { FrameRefusedError, ListenFailedError, PeerRefusedError, SendFailedError } from './transport/errors.js';
 export type { FrameRefusalReason, PeerRefusalReason } from './transport/errors.js';
 export { InProcessNetwork } from './transport/in-process.js';
 export type { InProcessNetworkOptions, InProcessTransportOptions, LinkFaults, NetworkStats } from './transport/in-process.js';
@@ -137,4 +140,5 @@ export type { Scheduler } from './transport/scheduler.js';
 export { TcpTransport } from './transport/tcp.js';
 export type { TcpTransportOptions } from './transport/tcp.js';
 export type { ReconnectOptions } from './transport/peer-link.js';
+export { memberCertificateNames } from './transport/tls.js';
 export type { Pem, TlsOptions } from './transport/tls.js';

@@ -10,6 +10,9 @@ export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
 const MAX_ENCODABLE_FRAME_SIZE = 0xffffffff;
 
+/** The first allocation for a partial frame; it grows (doubling) as bytes arrive. */
+const INITIAL_FRAME_BUFFER = 64 * 1024;
+
 /** Options of the framing functions. */
 export interface FrameOptions {
   /**
@@ -60,6 +63,10 @@ export function encodeFrame(payload: Uint8Array, options?: FrameOptions): Uint8A
  * - The announced length is checked against `maxFrameSize` as soon as the 4 header bytes are
  *   in, before anything is allocated for the payload; at most one partial frame (at most
  *   `maxFrameSize` bytes) plus one partial header is ever buffered.
+ * - Memory for a partial frame is reserved as its bytes arrive, not when its header announces
+ *   them: the buffer starts at 64 KiB (or what the chunk holds) and doubles as needed, so it
+ *   is never more than twice the bytes received (or 64 KiB). A peer announcing 16 MiB and
+ *   sending 10 bytes costs 64 KiB, not 16 MiB.
  * - Zero-length frames are allowed and come out as empty payloads (which no record decoder
  *   accepts, so a peer sending them gets a `CodecError` from the decoder, not from here).
  * - A payload that arrived whole inside one chunk is returned as a view of that chunk, without
@@ -70,14 +77,17 @@ export function encodeFrame(payload: Uint8Array, options?: FrameOptions): Uint8A
  * After it throws, the stream cannot be resynchronised: the decoder stays failed and the
  * connection should be closed.
  *
- * Invariant: `bufferedBytes <= FRAME_HEADER_SIZE + maxFrameSize`.
+ * Invariant: `bufferedBytes <= FRAME_HEADER_SIZE + maxFrameSize`, and the partial frame's
+ * buffer holds at most `max(64 KiB, 2 × bytes received)`.
  */
 export class FrameDecoder {
   /** The largest payload accepted, in bytes. */
   readonly maxFrameSize: number;
   readonly #header = new Uint8Array(FRAME_HEADER_SIZE);
   #headerFill = 0;
+  /** The partial frame's buffer (its capacity grows towards `#frameSize` as bytes arrive). */
   #frame: Uint8Array | undefined = undefined;
+  #frameSize = 0;
   #frameFill = 0;
   #failure: CodecError | undefined = undefined;
 
@@ -87,6 +97,11 @@ export class FrameDecoder {
    */
   constructor(options?: FrameOptions) {
     this.maxFrameSize = checkMaxFrameSize(options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+  }
+
+  /** The bytes reserved for the partial frame (at most `max(64 KiB, 2 × its bytes received)`). */
+  get reservedBytes(): number {
+    return this.#frame?.length ?? 0;
   }
 
   /** The bytes received but not yet returned as part of a complete frame (header bytes included). */
@@ -119,8 +134,7 @@ export class FrameDecoder {
           frames.push(size === 0 ? EMPTY_BYTES : chunk.subarray(off, off + size));
           off += size;
         } else {
-          this.#frame = new Uint8Array(size);
-          this.#frameFill = 0;
+          this.#begin(size);
         }
       } else {
         off = this.#fillHeader(chunk, off, frames);
@@ -148,19 +162,28 @@ export class FrameDecoder {
       this.#headerFill = 0;
       const size = this.#checkSize(readUint32(this.#header, 0));
       if (size === 0) frames.push(EMPTY_BYTES);
-      else {
-        this.#frame = new Uint8Array(size);
-        this.#frameFill = 0;
-      }
+      else this.#begin(size);
     }
     return off + take;
   }
 
+  #begin(size: number): void {
+    this.#frame = new Uint8Array(Math.min(size, INITIAL_FRAME_BUFFER));
+    this.#frameSize = size;
+    this.#frameFill = 0;
+  }
+
   #fill(frame: Uint8Array, chunk: Uint8Array, off: number, frames: Uint8Array[]): number {
-    const take = Math.min(frame.length - this.#frameFill, chunk.length - off);
+    const take = Math.min(this.#frameSize - this.#frameFill, chunk.length - off);
+    const need = this.#frameFill + take;
+    if (need > frame.length) {
+      const grown = new Uint8Array(Math.min(this.#frameSize, Math.max(need, frame.length * 2)));
+      grown.set(frame.subarray(0, this.#frameFill));
+      this.#frame = frame = grown;
+    }
     frame.set(chunk.subarray(off, off + take), this.#frameFill);
-    this.#frameFill += take;
-    if (this.#frameFill === frame.length) {
+    this.#frameFill = need;
+    if (need === this.#frameSize) {
       frames.push(frame);
       this.#frame = undefined;
       this.#frameFill = 0;

@@ -3,6 +3,7 @@
  * etcd's error table and metric names, and the member id scheme the `raftkit` command uses.
  *
  * @packageDocumentation
+ * @module raftkit/etcd
  */
 export { EtcdServer } from './server.js';
 export type { KvApi } from './kv.js';
@@ -14,7 +15,6 @@ export type { EtcdServices } from './proto.js';
 export { clusterIdFor, memberIdFor, peerAddress } from './members.js';
 export type { MemberInfo } from './members.js';
 export { EtcdMetrics } from './metrics.js';
-export type { StoreSizes } from './metrics.js';
 export { GrpcMetrics } from './grpc-metrics.js';
 export type { GrpcType, RpcLabels } from './grpc-metrics.js';
 export { AUTH_UNIMPLEMENTED } from './auth.js';

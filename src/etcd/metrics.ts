@@ -35,16 +35,6 @@ const ALIASES: readonly Alias[] = [
   { name: 'etcd_network_peer_sent_failures_total', type: 'counter', help: 'The total number of send failures from peers.', from: 'raft_transport_send_failures_total', labels: { peer: 'To' } },
 ];
 
-/** Sizes of the MVCC store for its etcd metrics, read at scrape time. */
-export interface StoreSizes {
-  /** Bytes the store occupies (`etcd_mvcc_db_total_size_in_bytes`). */
-  dbSize: number;
-  /** Bytes in use (`etcd_mvcc_db_total_size_in_use_in_bytes`). */
-  dbSizeInUse: number;
-  /** Keys in the store (`etcd_debugging_mvcc_keys_total`). */
-  keys: number;
-}
-
 function escape(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
@@ -76,8 +66,8 @@ function aliasText(a: Alias, src: MetricJSON | undefined): string {
 
 /**
  * The metrics `raftkit/etcd` serves on `/metrics`: etcd's names (from the replica's metrics,
- * renamed, and the store's sizes; raftkit/kv registers `etcd_disk_backend_commit_duration_seconds`
- * on the replica's registry itself), the gRPC statistics under go-grpc-prometheus's names, and the
+ * renamed; raftkit/kv registers its own etcd-named metrics, such as
+ * `etcd_disk_backend_commit_duration_seconds`, on the replica's registry), the gRPC statistics under go-grpc-prometheus's names, and the
  * replica's own `raft_*` metrics.
  */
 export class EtcdMetrics {
@@ -90,21 +80,14 @@ export class EtcdMetrics {
   /**
    * @param replica - the replica whose metrics are renamed.
    * @param quotaBackendBytes - the store quota, for `etcd_server_quota_backend_bytes`.
-   * @param sizes - the store's sizes, when a store is served.
    */
-  constructor(replica: Replica, quotaBackendBytes: number, sizes: () => StoreSizes | undefined) {
+  constructor(replica: Replica, quotaBackendBytes: number) {
     this.replica = replica;
     this.grpc = new GrpcMetrics(this.registry);
     const registers = [this.registry];
     new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(quotaBackendBytes);
     new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers }).set({ server_version: ETCD_API_VERSION }, 1);
     new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: replica.id.toString(16) }, 1);
-    const sized = (name: string, help: string, pick: (s: StoreSizes) => number): void => {
-      new Gauge({ name, help, registers, collect() { const s = sizes(); this.set(s === undefined ? 0 : pick(s)); } });
-    };
-    sized('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', (s) => s.dbSize);
-    sized('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', (s) => s.dbSizeInUse);
-    sized('etcd_debugging_mvcc_keys_total', 'Total number of keys.', (s) => s.keys);
   }
 
   /** Every metric in the Prometheus text exposition format. */

@@ -12,6 +12,7 @@ import type { KvClient } from '../kv/kv-client.js';
 import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
 import { kvService } from './kv.js';
 import { leaseService } from './lease.js';
+import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
@@ -106,7 +107,7 @@ export class EtcdServer {
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
     this.replica.on('leader-change', this.onLeader);
-    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB, () => undefined);
+    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB);
     this.refused = new Counter({
       name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',
       labelNames: ['reason'], registers: [this.metrics.registry],
@@ -134,7 +135,7 @@ export class EtcdServer {
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
     add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
-    add('Watch', this.needsKv('Watch', defs.Watch));
+    add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
     add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
     add('Cluster', clusterService(this.ctx, {
       memberId: (urls) => memberIdFor(urls, token),

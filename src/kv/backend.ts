@@ -7,6 +7,7 @@ import type { Revision } from './mvcc/revision.js';
 import type { Change, MvccStore } from './mvcc/store.js';
 import { revKey } from './mvcc/store.js';
 import { decodeKv, decodeLease, encodeKv, encodeLease, leaseIdOf, leaseKey } from './record.js';
+import type { KvSnapshotItem } from './snapshot-format.js';
 import type { KeyValue } from './types.js';
 
 const META_APPLIED = new Uint8Array([0x61]); // 'a': the state machine's applied index
@@ -178,24 +179,24 @@ export class KvBackend {
     return readU64(await this.meta.get(META_COMPACT_SCHEDULED));
   }
 
-  /** Replaces everything with the given records (a snapshot restore), in batches. */
-  async replace(revs: AsyncIterable<[Uint8Array, Uint8Array]> | Iterable<[Uint8Array, Uint8Array]>, leases: Iterable<[Uint8Array, Uint8Array]>, compactRev: number | undefined, appliedIndex: number): Promise<void> {
+  /**
+   * Replaces everything with a snapshot's records, in batches (never all in memory). The
+   * compaction is marked scheduled but not finished, so the next load deletes the records it
+   * made unneeded.
+   */
+  async replace(items: AsyncIterable<KvSnapshotItem>, compactRev: number | undefined, appliedIndex: number): Promise<void> {
     await this.revs.clear();
     await this.leases.clear();
     await this.meta.clear();
     let ops: Op[] = [];
-    for await (const [key, value] of revs) {
-      ops.push({ type: 'put', sublevel: this.revs, key, value });
+    for await (const it of items) {
+      ops.push({ type: 'put', sublevel: it.kind === 'rev' ? this.revs : this.leases, key: it.key, value: it.value });
       if (ops.length >= 10_000) {
         await this.db.batch(ops);
         ops = [];
       }
     }
-    for (const [key, value] of leases) ops.push({ type: 'put', sublevel: this.leases, key, value });
-    if (compactRev !== undefined) {
-      ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(compactRev) });
-      ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_FINISHED, value: u64(compactRev) });
-    }
+    if (compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(appliedIndex) });
     await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
   }

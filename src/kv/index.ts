@@ -2,6 +2,7 @@
  * raftkit/kv: an MVCC key-value store with etcd v3 semantics on top of a raftkit `Replica`.
  *
  * @packageDocumentation
+ * @module raftkit/kv
  */
 export { CompareResult, CompareTarget, EventType, SortOrder, SortTarget } from './types.js';
 export type {

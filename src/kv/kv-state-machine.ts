@@ -1,7 +1,7 @@
 import { MemoryLevel } from 'memory-level';
 import { Histogram, exponentialBuckets } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { Command, StateMachine, StateMachineSnapshot } from '../replica/state-machine.js';
+import type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from '../replica/state-machine.js';
 import type { AnyLevel } from '../storage/level-load.js';
 import { KvBackend } from './backend.js';
 import type { BatchInput } from './backend.js';
@@ -16,10 +16,9 @@ import { decodeRevision, encodeRevision } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
 import { MvccStore } from './mvcc/store.js';
 import type { Change } from './mvcc/store.js';
-import { decodeKv } from './record.js';
+import { concatBytes, decodeKv } from './record.js';
 import { renewLease } from './lease/renew.js';
 import { BadKvSnapshotError, decodeKvSnapshot, encodeKvSnapshot } from './snapshot-format.js';
-import type { KvSnapshotContent } from './snapshot-format.js';
 import type { Bytes, Event } from './types.js';
 import { EventType } from './types.js';
 
@@ -276,23 +275,47 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return out;
   }
 
-  /** Serializes the whole state (see snapshot-format.ts). */
-  async snapshot(): Promise<Uint8Array> {
+  /**
+   * The whole state as a stream of chunks (length-prefixed msgpack frames: header, record groups, trailer), read from the database as
+   * the replica consumes it: a large store is never held in one buffer.
+   *
+   * @yields {Uint8Array} the snapshot's chunks.
+   */
+  async *snapshotChunks(): AsyncGenerator<Uint8Array> {
     await this.ready();
-    const content: KvSnapshotContent = { compactRev: await this.backend.compaction(), rev: this.store.rev, revisions: [], leases: [] };
-    for await (const r of this.backend.revisions()) content.revisions.push(r);
-    for await (const l of this.backend.leaseRecords()) content.leases.push(l);
-    return encodeKvSnapshot(content);
+    const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
+    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords());
   }
 
-  /** Replaces the whole state with a snapshot's. */
-  async restore(snapshot: StateMachineSnapshot): Promise<void> {
-    await this.ready();
-    const s = decodeKvSnapshot(snapshot.data);
-    await this.compacting;
-    await this.backend.replace(s.revisions, s.leases, s.compactRev, snapshot.index);
-    const { appliedIndex } = await this.backend.load(this.store);
-    this.applied = appliedIndex;
-    if (this.store.rev !== s.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${s.rev} restored to revision ${this.store.rev}`);
+  /** The whole state in one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}). */
+  async snapshot(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const c of this.snapshotChunks()) parts.push(c);
+    return concatBytes(parts);
   }
+
+  /** Replaces the whole state with a snapshot arriving in chunks. */
+  async restoreChunks(snapshot: StateMachineSnapshotStream): Promise<void> {
+    await this.ready();
+    await this.compacting;
+    const { header, items } = await decodeKvSnapshot(snapshot.chunks);
+    await this.backend.replace(items, header.compactRev, snapshot.index);
+    await this.load();
+    if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+  }
+
+  /** Replaces the whole state with a snapshot's bytes. */
+  restore(snapshot: StateMachineSnapshot): Promise<void> {
+    return this.restoreChunks({ index: snapshot.index, term: snapshot.term, chunks: once(snapshot.data) });
+  }
+}
+
+/**
+ * One chunk as an async iterable.
+ *
+ * @param chunk - the bytes.
+ * @yields {Uint8Array} the chunk.
+ */
+async function* once(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield await Promise.resolve(chunk);
 }

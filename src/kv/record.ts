@@ -50,3 +50,14 @@ export function leaseKey(id: bigint): Uint8Array {
 export function leaseIdOf(key: Uint8Array): bigint {
   return BigInt.asIntN(64, new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(0));
 }
+
+/** The concatenation of byte arrays, in one new buffer. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

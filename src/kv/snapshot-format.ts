@@ -1,53 +1,156 @@
 import { RaftkitError } from '../errors.js';
-import { pack, unpack } from './record.js';
-
-/** The version of {@link encodeKvSnapshot}'s format. */
-const SNAPSHOT_FORMAT = 1;
+import { concatBytes, pack, unpack } from './record.js';
 
 /**
- * The whole KV state as records, the unit a snapshot carries: the revision records and lease
- * records exactly as the backend stores them, and the compaction revision.
+ * The KV snapshot format (the only module that knows it). A snapshot is a byte stream of
+ * frames, each a 4-byte big-endian length and a msgpack body, so it can be produced and
+ * consumed in chunks of any size without ever holding the whole state in one buffer:
+ *
+ * 1. `['raftkit-kv', 2, compactRev | -1, rev]` — the header;
+ * 2. `['r', [[revisionKey, record], ...]]` — revision records in revision order, in groups;
+ * 3. `['l', [[leaseKey, lease], ...]]` — lease records;
+ * 4. `['end', revisionCount, leaseCount]` — the trailer (a truncated stream is refused).
+ *
+ * Records are the backend's own bytes (the revision and lease records of the KV backend).
  */
-export interface KvSnapshotContent {
+
+const MAGIC = 'raftkit-kv';
+const VERSION = 2;
+/** Records per frame; with 256-byte values a frame is about 1 MiB. */
+const GROUP = 4096;
+
+/** The header of a KV snapshot. */
+export interface KvSnapshotHeader {
   /** The compacted revision, if any compaction happened. */
   compactRev: number | undefined;
-  /** The current revision (kept even when its records were compacted away). */
+  /** The store's revision. */
   rev: number;
-  /** `[encoded revision, encoded key-value]` pairs in revision order. */
-  revisions: [Uint8Array, Uint8Array][];
-  /** `[lease key, encoded lease]` pairs. */
-  leases: [Uint8Array, Uint8Array][];
 }
 
-/** A KV snapshot's bytes are not a snapshot of this format. Code `ERR_KV_BAD_SNAPSHOT`. */
+/** One item of a decoded KV snapshot stream. */
+export type KvSnapshotItem =
+  | {
+      /** A revision record. */
+      kind: 'rev';
+      /** The encoded revision. */
+      key: Uint8Array;
+      /** The encoded key-value. */
+      value: Uint8Array;
+    }
+  | {
+      /** A lease record. */
+      kind: 'lease';
+      /** The lease key. */
+      key: Uint8Array;
+      /** The encoded lease. */
+      value: Uint8Array;
+    };
+
+/** A KV snapshot's bytes are not a well-formed snapshot of this format. Code `ERR_KV_BAD_SNAPSHOT`. */
 export class BadKvSnapshotError extends RaftkitError {
-  /** @param message - what is wrong. */
-  constructor(message: string) {
-    super('ERR_KV_BAD_SNAPSHOT', message);
+  /**
+   * @param message - what is wrong.
+   * @param options - optional settings.
+   * @param options.cause - the underlying error.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_KV_BAD_SNAPSHOT', message, options);
   }
 }
 
-/**
- * Encodes a KV snapshot (the only place that knows the layout): a version byte, then one
- * msgpack array `[compactRev | -1, rev, revisions, leases]`.
- */
-export function encodeKvSnapshot(s: KvSnapshotContent): Uint8Array {
-  const body = pack([s.compactRev ?? -1, s.rev, s.revisions, s.leases]);
-  const out = new Uint8Array(body.byteLength + 1);
-  out[0] = SNAPSHOT_FORMAT;
-  out.set(body, 1);
+function frame(body: unknown): Uint8Array {
+  const b = pack(body);
+  const out = new Uint8Array(4 + b.byteLength);
+  new DataView(out.buffer).setUint32(0, b.byteLength);
+  out.set(b, 4);
   return out;
 }
 
 /**
- * Decodes {@link encodeKvSnapshot}'s bytes.
+ * Encodes a KV snapshot as a stream of chunks (one frame each).
  *
- * @throws {@link BadKvSnapshotError} when they are not well-formed.
+ * @param header - compaction and current revision.
+ * @param revisions - the revision records, in revision order.
+ * @param leases - the lease records.
+ * @yields {Uint8Array} the frames, in order.
  */
-export function decodeKvSnapshot(bytes: Uint8Array): KvSnapshotContent {
-  if (bytes.byteLength < 2 || bytes[0] !== SNAPSHOT_FORMAT) throw new BadKvSnapshotError(`unknown KV snapshot format ${String(bytes[0])}`);
-  const a = unpack(bytes.subarray(1));
-  if (!Array.isArray(a) || a.length !== 4) throw new BadKvSnapshotError('malformed KV snapshot');
-  const [compactRev, rev, revisions, leases] = a as [number, number, [Uint8Array, Uint8Array][], [Uint8Array, Uint8Array][]];
-  return { compactRev: compactRev < 0 ? undefined : compactRev, rev, revisions, leases };
+export async function* encodeKvSnapshot(
+  header: KvSnapshotHeader,
+  revisions: AsyncIterable<[Uint8Array, Uint8Array]>,
+  leases: AsyncIterable<[Uint8Array, Uint8Array]>,
+): AsyncGenerator<Uint8Array> {
+  yield frame([MAGIC, VERSION, header.compactRev ?? -1, header.rev]);
+  const counts = { r: 0, l: 0 };
+  for (const [tag, src] of [['r', revisions], ['l', leases]] as const) {
+    let group: [Uint8Array, Uint8Array][] = [];
+    for await (const rec of src) {
+      group.push(rec);
+      if (group.length === GROUP) {
+        yield frame([tag, group]);
+        counts[tag] += group.length;
+        group = [];
+      }
+    }
+    if (group.length > 0) yield frame([tag, group]);
+    counts[tag] += group.length;
+  }
+  yield frame(['end', counts.r, counts.l]);
+}
+
+/**
+ * Reassembles frames from chunks of any size.
+ *
+ * @param chunks - the snapshot's bytes.
+ * @yields {unknown} each frame's decoded body.
+ */
+async function* frames(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator {
+  let buf: Uint8Array = new Uint8Array(0);
+  for await (const c of chunks) {
+    buf = concatBytes([buf, c]);
+    let at = 0;
+    while (buf.byteLength - at >= 4) {
+      const len = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint32(0);
+      if (buf.byteLength - at - 4 < len) break;
+      yield unpack(buf.subarray(at + 4, at + 4 + len));
+      at += 4 + len;
+    }
+    buf = buf.slice(at);
+  }
+  if (buf.byteLength > 0) throw new BadKvSnapshotError('KV snapshot: trailing bytes after the last frame');
+}
+
+/**
+ * Decodes a KV snapshot from chunks: reads the header first, then yields the records; the
+ * stream must end with a trailer whose counts match.
+ *
+ * @throws {@link BadKvSnapshotError} when the bytes are not a complete snapshot of this format.
+ */
+export async function decodeKvSnapshot(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<{ header: KvSnapshotHeader; items: AsyncGenerator<KvSnapshotItem> }> {
+  const it = frames(chunks);
+  let first: IteratorResult<unknown>;
+  try {
+    first = await it.next();
+  } catch (cause) {
+    throw new BadKvSnapshotError('KV snapshot: malformed header', { cause });
+  }
+  const h = first.value as unknown[] | undefined;
+  if (first.done === true || !Array.isArray(h) || h[0] !== MAGIC || h[1] !== VERSION) throw new BadKvSnapshotError('KV snapshot: not a raftkit-kv snapshot of format 2');
+  const header: KvSnapshotHeader = { compactRev: (h[2] as number) < 0 ? undefined : (h[2] as number), rev: h[3] as number };
+  async function* items(): AsyncGenerator<KvSnapshotItem> {
+    const counts = { r: 0, l: 0 };
+    for await (const f of it) {
+      const [tag, a, b] = f as [string, unknown, unknown];
+      if (tag === 'end') {
+        if (a !== counts.r || b !== counts.l) throw new BadKvSnapshotError(`KV snapshot: trailer counts ${String(a)}/${String(b)}, stream held ${counts.r}/${counts.l}`);
+        return;
+      }
+      if (tag !== 'r' && tag !== 'l') throw new BadKvSnapshotError(`KV snapshot: unknown frame ${tag}`);
+      for (const [key, value] of a as [Uint8Array, Uint8Array][]) {
+        counts[tag]++;
+        yield { kind: tag === 'r' ? 'rev' : 'lease', key, value };
+      }
+    }
+    throw new BadKvSnapshotError('KV snapshot: truncated (no trailer)');
+  }
+  return { header, items: items() };
 }

@@ -18,18 +18,38 @@ import { MessageType, MessageTypeName, isLocalMessage, isMessageType, type Messa
 import { ProgressTracker } from './tracker/index.js';
 
 /**
- * The largest term or log index accepted from a peer: 2^52. Half of the safe-integer range,
- * so `term + 1` and `index + entries` stay exact; a log growing a million entries per second
- * needs 140 years to reach it.
+ * The largest log index accepted from a peer (index, commit, rejectHint, entry and snapshot
+ * indexes): 2^52. Half of the safe-integer range, so `index + entries` stays exact; a log
+ * growing a million entries per second needs 140 years to reach it.
  */
-export const MAX_TERM_OR_INDEX = 2 ** 52;
+export const MAX_INDEX = 2 ** 52;
 
 /**
- * The most a single peer message may raise this node's term: 2^24. Legitimate terms grow by
- * one per election round, so no real cluster jumps this far; a hostile message that tries is
- * refused, and exhausting the term space would take 2^28 accepted messages.
+ * The largest term accepted from a peer: 2^53 − 2^32, so that `term + 1` stays exact with
+ * four billion elections to spare. Terms up to {@link TERM_SOFT_LIMIT} are accepted as Raft
+ * always does; above it, see {@link MAX_TERM_STEP}.
  */
-export const MAX_TERM_STEP = 2 ** 24;
+export const MAX_TERM = Number.MAX_SAFE_INTEGER - 2 ** 32;
+
+/**
+ * 2^52: no cluster reaches this term by elections (4.5 × 10^15 of them), only by a peer
+ * sending it. Above it, a message may raise a node's term by at most {@link MAX_TERM_STEP}
+ * beyond `max(term, TERM_SOFT_LIMIT)`: a message pushing the term to 2^52 leaves 2^52 − 2^32
+ * terms for elections, and exhausting them takes 2^32 accepted messages. Below it there is
+ * no step limit, so a member that lagged behind always follows the cluster.
+ */
+export const TERM_SOFT_LIMIT = 2 ** 52;
+
+/** The most a single peer message may raise a term above {@link TERM_SOFT_LIMIT}: 2^20. */
+export const MAX_TERM_STEP = 2 ** 20;
+
+/**
+ * Whether a message of term `term` may raise the term of a node at `current` (the
+ * `term-step` rule, checked by the core).
+ */
+export function termStepAllowed(current: number, term: number): boolean {
+  return term <= TERM_SOFT_LIMIT || term - Math.max(current, TERM_SOFT_LIMIT) <= MAX_TERM_STEP;
+}
 
 /**
  * Every structural rule a peer message must obey, by name (the `rule` of
@@ -39,7 +59,7 @@ export const MAX_TERM_STEP = 2 ** 24;
 export const PEER_MESSAGE_RULES = {
   'wire-type': 'the type is a known message type that travels on the wire (not a local one such as MsgHup)',
   addressing: '`to` is this node, `from` is another node (a positive id)',
-  bounds: `every term and index (term, logTerm, index, commit, rejectHint, entry and snapshot terms and indexes) is at most MAX_TERM_OR_INDEX`,
+  bounds: 'every term (term, logTerm, entry and snapshot terms) is at most MAX_TERM, and every index (index, commit, rejectHint, entry and snapshot indexes) at most MAX_INDEX',
   'term-set': 'the term is set (> 0) on every type but MsgProp and MsgReadIndex, which are forwarded without one; those two carry term 0',
   'entries-allowed': 'only MsgApp, MsgProp, MsgReadIndex and MsgReadIndexResp carry entries',
   'snapshot-allowed': 'only MsgSnap carries a snapshot, and MsgSnap always carries one',
@@ -53,7 +73,7 @@ export const PEER_MESSAGE_RULES = {
   'append-conflicts-committed':
     'checked by the core: MsgApp never rewrites an entry at or below the commit index (unreachable once append-contiguous holds, since the core skips appends whose index is below the commit index)',
   'ack-beyond-log': "checked by the core: a MsgAppResp never acknowledges an index beyond the leader's last index",
-  'term-step': 'checked by the core: a message raises the term by at most MAX_TERM_STEP',
+  'term-step': 'checked by the core: above TERM_SOFT_LIMIT, a message raises the term by at most MAX_TERM_STEP beyond max(current term, TERM_SOFT_LIMIT)',
 } as const;
 
 /** The name of one of the {@link PEER_MESSAGE_RULES}. */
@@ -69,8 +89,12 @@ function refuse(rule: PeerMessageRule, m: Message, detail: string): never {
   throw new MessageRefusedError(rule, `${MessageTypeName[m.type] ?? String(m.type)} from ${m.from}: ${detail}`);
 }
 
-function bounded(v: number): boolean {
-  return v <= MAX_TERM_OR_INDEX;
+function termOk(v: number): boolean {
+  return v <= MAX_TERM;
+}
+
+function indexOk(v: number): boolean {
+  return v <= MAX_INDEX;
 }
 
 const WITH_ENTRIES = new Set<number>([MessageType.MsgApp, MessageType.MsgProp, MessageType.MsgReadIndex, MessageType.MsgReadIndexResp]);
@@ -117,15 +141,15 @@ export function checkPeerMessage(m: Message, self: number, limits: PeerMessageLi
 }
 
 function checkBounds(m: Message): void {
-  if (!(bounded(m.term) && bounded(m.logTerm) && bounded(m.index) && bounded(m.commit) && bounded(m.rejectHint))) {
+  if (!(termOk(m.term) && termOk(m.logTerm) && indexOk(m.index) && indexOk(m.commit) && indexOk(m.rejectHint))) {
     refuse('bounds', m, `term ${m.term}, logTerm ${m.logTerm}, index ${m.index}, commit ${m.commit}, rejectHint ${m.rejectHint}`);
   }
-  if (m.index + m.entries.length > MAX_TERM_OR_INDEX) refuse('bounds', m, `entries end beyond index ${MAX_TERM_OR_INDEX}`);
+  if (m.index + m.entries.length > MAX_INDEX) refuse('bounds', m, `entries end beyond index ${MAX_INDEX}`);
   for (const e of m.entries) {
-    if (!bounded(e.term) || !bounded(e.index)) refuse('bounds', m, `entry term ${e.term}, index ${e.index}`);
+    if (!termOk(e.term) || !indexOk(e.index)) refuse('bounds', m, `entry term ${e.term}, index ${e.index}`);
   }
   const md = m.snapshot?.metadata;
-  if (md !== undefined && !(bounded(md.term) && bounded(md.index))) refuse('bounds', m, `snapshot term ${md.term}, index ${md.index}`);
+  if (md !== undefined && !(termOk(md.term) && indexOk(md.index))) refuse('bounds', m, `snapshot term ${md.term}, index ${md.index}`);
 }
 
 function checkAppend(m: Message): void {

@@ -22,19 +22,15 @@ export function responseToReadIndexReq(r: Raft, req: Message, readIndex: number)
 }
 
 /**
- * Handles a read-index request on the leader (thesis §6.4): answered at once by a single
- * voter, deferred until the leader commits in its term, then confirmed by a heartbeat round
+ * Handles a read-index request on the leader (thesis §6.4): deferred until the leader commits
+ * in its term, then answered at once by a single voter, or confirmed by a heartbeat round
  * (safe) or the lease (lease-based).
  */
 export function handleReadIndex(r: Raft, m: Message): void {
-  if (r.trk.isSingleton()) {
-    // The only voter: nobody else can have a newer commit index.
-    const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
-    if (resp !== undefined) r.send(resp);
-    return;
-  }
   // Until it commits an entry of its term, a new leader does not know the commit index
-  // (thesis §6.4): defer the read.
+  // (thesis §6.4): defer the read. A single voter too: after a restart its stored commit
+  // index may trail entries it committed (and acknowledged) before, since a change of the
+  // commit index alone is not synced.
   if (!committedEntryInCurrentTerm(r)) {
     r.pendingReadIndexMessages.push(m);
     return;
@@ -44,6 +40,12 @@ export function handleReadIndex(r: Raft, m: Message): void {
 
 /** Serves a read-index request: a heartbeat round in safe mode, at once under a lease. */
 export function sendReadIndexResponse(r: Raft, m: Message): void {
+  if (r.trk.isSingleton()) {
+    // The only voter: nobody else can have a newer commit index.
+    const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
+    if (resp !== undefined) r.send(resp);
+    return;
+  }
   if (r.readOnly.option === 'safe') {
     const ctx = m.entries[0]!.data;
     r.readOnly.addRequest(r.raftLog.committed, m);

@@ -34,7 +34,9 @@ export function stepFollower(r: Raft, m: Message): void {
         r.logger.info(`${r.id} no leader at term ${r.term}; dropping ${m.type === MessageType.MsgReadIndex ? 'index reading' : 'leader transfer'} msg`);
         return;
       }
-      r.send({ ...m, to: r.lead });
+      // A MsgTransferLeader from the wire (relayed by a member that took this one for the
+      // leader) carries its sender's term; relaying it on sends it afresh, stamped with ours.
+      r.send({ ...m, to: r.lead, term: 0 });
       return;
     case MessageType.MsgForgetLeader:
       handleForgetLeader(r);

@@ -1,7 +1,7 @@
 import { MessageType, MessageTypeName, createMessage, voteRespMsgType, type Message } from './messages.js';
 import { CAMPAIGN_TRANSFER, NONE } from './constants.js';
 import { MessageRefusedError } from './errors.js';
-import { MAX_TERM_STEP } from './peer-message.js';
+import { MAX_TERM_STEP, TERM_SOFT_LIMIT, termStepAllowed } from './peer-message.js';
 import type { Raft } from './raft.js';
 
 function bytesEqual(a: Uint8Array | undefined, b: Uint8Array): boolean {
@@ -18,8 +18,8 @@ function bytesEqual(a: Uint8Array | undefined, b: Uint8Array): boolean {
 export function stepByTerm(r: Raft, m: Message): boolean {
   if (m.term === 0) return true; // local message or forwarded proposal/read
   if (m.term > r.term) {
-    if (m.term - r.term > MAX_TERM_STEP) {
-      throw new MessageRefusedError('term-step', `${MessageTypeName[m.type]} from ${m.from} raises the term from ${r.term} to ${m.term}, more than ${MAX_TERM_STEP} at once`);
+    if (!termStepAllowed(r.term, m.term)) {
+      throw new MessageRefusedError('term-step', `${MessageTypeName[m.type]} from ${m.from} raises the term from ${r.term} to ${m.term}: above ${TERM_SOFT_LIMIT}, by more than ${MAX_TERM_STEP} at once`);
     }
     return stepHigherTerm(r, m);
   }

@@ -106,3 +106,31 @@ export class RequestTooLargeError extends RaftkitError {
     this.limit = limit;
   }
 }
+
+/**
+ * A call was made with an invalid argument (a command that is not a `Uint8Array`, a member id
+ * that is not a positive integer, an address the transport cannot dial, an unknown option…).
+ * Nothing was done. Code `ERR_INVALID_ARGUMENT`.
+ */
+export class InvalidArgumentError extends RaftkitError {
+  /** @param message - the argument and the rule it breaks. */
+  constructor(message: string) {
+    super('ERR_INVALID_ARGUMENT', message);
+  }
+}
+
+/**
+ * `Replica.start` failed for a reason that is not already a raftkit error (the state machine's
+ * `restore` threw, …); `cause` is the original error. The storage and the transport were
+ * closed. Code `ERR_START_FAILED`.
+ */
+export class ReplicaStartError extends RaftkitError {
+  /**
+   * @param message - what failed.
+   * @param options - optional settings.
+   * @param options.cause - the original error.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_START_FAILED', message, options);
+  }
+}

@@ -48,7 +48,7 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
   requestTimeoutMs?: number;
   /** Promotion is refused while the learner's match index trails the leader's by more. Default 100. */
   learnerMaxLag?: number;
-  /** This run's incarnation (see `envelope.ts`); default random. Set it for deterministic simulations. */
+  /** This run's incarnation, which tells a restarted proposer's commands from its earlier ones; default random. Set it for deterministic simulations. */
   incarnation?: number;
   /**
    * The largest command, in bytes, `propose` accepts; larger ones are refused at once with

@@ -109,13 +109,20 @@ export class ReadyLoop {
     this.hooks = deps.hooks;
   }
 
-  /** Makes sure the loop drains whatever is ready; cheap to call after every input. */
+  /**
+   * Makes sure the loop drains whatever is ready; cheap to call after every input. The drain
+   * starts after the microtasks already queued, so every proposal and message of one turn of
+   * the event loop (say, the callers woken by one batch of applied entries proposing again)
+   * goes into one Ready: one save, one append message per follower.
+   */
   schedule(): void {
     if (this.running !== undefined || this.stopped) return;
     if (!this.node.hasReady()) return;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-    });
+    this.running = Promise.resolve()
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = undefined;
+      });
   }
 
   /** Stops the loop; resolves once the Ready in progress (if any) is fully handled. */

@@ -14,7 +14,7 @@ import type { Transport } from '../transport/transport.js';
 import { Applier } from './applier.js';
 import { ENVELOPE_OVERHEAD } from './envelope.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
-import { MembershipRefusedError, StoppedError } from './errors.js';
+import { InvalidArgumentError, MembershipRefusedError, ReplicaStartError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
 import { untilLeftJoint, type MemberChange } from './joint-membership.js';
@@ -26,13 +26,14 @@ import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type 
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
+import { checkAddress, checkCommand, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
  * {@link Transport}, a {@link Clock} and the application's {@link StateMachine}, and offers a
- * promise API. The Ready contract is obeyed in `ready-loop.ts`, applying happens in
- * `applier.ts`, requests are admitted and matched in `requests.ts` and `proposals.ts`.
+ * promise API. Each Ready is handled in the contract's order (persist, send, apply, advance),
+ * so an application using `Replica` never handles a Ready itself.
  *
  * Lifecycle: {@link Replica.start} resolves with an `'open'` replica; {@link Replica.stop}
  * (or removal from the cluster) closes it, its transport and its storage, and fails every
@@ -73,14 +74,27 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * bootstraps a new cluster (`peers`, empty storage) or prepares to join one (`join`), starts
    * the transport and the ticker.
    *
-   * @throws {@link ConfigInvalidError} for invalid options, or an empty storage with neither `peers` nor `join`.
+   * Every option is checked first (nothing is opened when one is invalid). A start that fails
+   * later closes the storage and the transport before it rejects.
+   *
+   * @throws {@link ConfigInvalidError} for invalid options (duplicate peer ids, `peers` without
+   * this member, a transport of another id…), or an empty storage with neither `peers` nor
+   * `join`; the storage's and transport's own errors (`StorageOpenError`, `ListenFailedError`…);
+   * {@link ReplicaStartError} wrapping anything else.
    */
   static async start<R>(options: ReplicaOptions<R>): Promise<Replica<R>> {
-    const st = await loadState(options);
-    const r = new Replica<R>(options, st);
-    for (const [id, address] of st.book) r.members.set(id, address);
-    await r.open();
-    return r;
+    checkStartOptions(options);
+    try {
+      const st = await loadState(options);
+      const r = new Replica<R>(options, st);
+      for (const [id, address] of st.book) r.members.set(id, address);
+      await r.open();
+      return r;
+    } catch (err) {
+      // Close what start opened (the storage, its lock, the listener), then report.
+      await Promise.allSettled([(async () => options.transport.close())(), (async () => options.storage.close())()]);
+      throw err instanceof RaftkitError ? err : new ReplicaStartError(`Replica.start failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
   }
 
   private constructor(o: ReplicaOptions<R>, st: StartState) {
@@ -211,7 +225,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * (outcome unknown), {@link StoppedError}.
    */
   propose(command: Uint8Array, options: RequestOptions = {}): Promise<R> {
-    return this.requests.propose<R>(command, options);
+    try {
+      return this.requests.propose<R>(checkCommand(command), checkRequestOptions(options));
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /**
@@ -220,7 +238,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * write acknowledged before `read()` was called.
    */
   read(options: RequestOptions = {}): Promise<number> {
-    return this.requests.read(options);
+    try {
+      return this.requests.read(checkRequestOptions(options));
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /**
@@ -229,7 +251,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * naming the leader.
    */
   transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
-    return this.requests.transfer(to, options);
+    try {
+      return this.requests.transfer(checkMemberId('to', to), checkRequestOptions(options));
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /**
@@ -239,18 +265,28 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError} (unsafe or invalid), and as `propose`.
    */
   addMember(id: number, address: string, options: { learner?: boolean } = {}): Promise<void> {
-    const type = options.learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
-    return this.requests.changeMembership({ type, nodeId: id }, address);
+    try {
+      checkMemberId('id', id);
+      checkAddress('address', address, (a) => this.transport.checkAddress?.(a));
+      const learner = (options as { learner?: unknown } | undefined)?.learner;
+      if (learner !== undefined && typeof learner !== 'boolean') throw new InvalidArgumentError(`learner must be a boolean, got ${typeof learner}`);
+      const type = learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
+      return this.requests.changeMembership({ type, nodeId: id }, address);
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
   promoteMember(id: number): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
     if (!this.node.status().config.learners.includes(id)) return this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
   }
 
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
   removeMember(id: number): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
   }
 

@@ -19,8 +19,8 @@
  * ## Each proposal once (client sessions)
  *
  * The network may deliver a forwarded proposal twice, and the leader then commits it twice.
- * The replica drops every copy after the first, on every member alike (Raft thesis §6.3; see
- * `sessions.ts`), so a state machine needs no request ids of its own to be idempotent. A
+ * The replica drops every copy after the first, on every member alike (Raft thesis §6.3: each
+ * command carries its proposer's client session), so a state machine needs no request ids of its own to be idempotent. A
  * dropped copy is not passed to `apply`; its index still counts as applied, so the indexes
  * given to `apply` may have gaps. A proposal committed very late (more than 4096 requests of
  * its proposer after a later one was applied) is dropped too: its `propose` times out with an

@@ -37,3 +37,25 @@ export class CorruptStorageError extends RaftkitError {
     this.record = record;
   }
 }
+
+/**
+ * A storage could not be opened: the path is unusable (not a directory, no permission, a
+ * missing parent…), the database is locked by another process, or the database's own `open`
+ * failed. The message names the path and the cause; `cause` is the underlying error. Code
+ * `ERR_STORAGE_OPEN`.
+ */
+export class StorageOpenError extends RaftkitError {
+  /** The path (or `'the given db'`) that could not be opened. */
+  readonly path: string;
+
+  /**
+   * @param path - what was opened.
+   * @param message - why it failed.
+   * @param options - optional settings.
+   * @param options.cause - the underlying error.
+   */
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_STORAGE_OPEN', message, options);
+    this.path = path;
+  }
+}

@@ -6,7 +6,7 @@ import { SnapOutOfDateError, SnapshotTemporarilyUnavailableError } from '../raft
 import { NotOpenError } from '../lifecycle.js';
 import { MemoryStorage, type InitialState } from '../raft/log-storage.js';
 import { AbstractStorage, DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
-import { StorageInvalidArgumentError } from './errors.js';
+import { StorageInvalidArgumentError, StorageOpenError } from './errors.js';
 import { buildLogView } from './log-view.js';
 import { chunkKey, KEY_HARD_STATE, KEY_SNAPSHOT, logKey, SUBLEVEL_LOG, SUBLEVEL_META, SUBLEVEL_SNAP } from './keys.js';
 import {
@@ -133,14 +133,19 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
 
   protected override async _open(): Promise<void> {
     const opts = this.#options;
+    const where = 'path' in opts ? opts.path : 'the given db';
     let db: AnyLevel;
-    if ('path' in opts) {
-      const { ClassicLevel } = await import('classic-level');
-      db = new ClassicLevel<Uint8Array, Uint8Array>(opts.path, { keyEncoding: 'view', valueEncoding: 'view' });
-    } else {
-      db = opts.db;
+    try {
+      if ('path' in opts) {
+        const { ClassicLevel } = await import('classic-level');
+        db = new ClassicLevel<Uint8Array, Uint8Array>(opts.path, { keyEncoding: 'view', valueEncoding: 'view' });
+      } else {
+        db = opts.db;
+      }
+      await db.open();
+    } catch (err) {
+      throw new StorageOpenError(where, `LevelStorage: cannot open ${where}: ${openFailure(err)}`, { cause: err });
     }
-    await db.open();
     try {
       const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
       const parts: LevelParts = {
@@ -410,4 +415,14 @@ export class LevelStorage extends AbstractStorage implements SnapshotStaging {
     this.#setCurrent(stored, undefined);
   }
 
+}
+
+/** The deepest useful description of an abstract-level open failure (`LEVEL_LOCKED`, an IO error…). */
+function openFailure(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
+  }
+  return parts.length === 0 ? String(err) : parts.join(': ');
 }

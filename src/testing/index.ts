@@ -6,6 +6,7 @@
  * or transport adapter can run.
  *
  * @packageDocumentation
+ * @module raftkit/testing
  */
 export * from './linearizability/index.js';
 export { capabilitiesOf, runStorageConformance } from './conformance/storage-suite.js';

@@ -157,6 +157,16 @@ export abstract class AbstractTransport extends EventEmitter<TransportEvents> im
     this._unreachable(peer);
   }
 
+  /**
+   * Checks that `address` is one this transport can dial, without adding anything.
+   *
+   * @throws `ConfigInvalidError` naming the address.
+   */
+  checkAddress(address: string): void {
+    if (typeof address !== 'string' || address.length === 0) throw new ConfigInvalidError(`transport ${this.id}: an address must be a non-empty string`);
+    this._checkAddress(address);
+  }
+
   addPeer(id: number, address: string): void {
     this.#checkNotClosed('addPeer');
     if (!isMemberId(id)) throw new ConfigInvalidError(`transport ${this.id}: addPeer: id must be a positive safe integer, got ${String(id)}`);

@@ -13,7 +13,11 @@ export type PeerRefusalReason =
   /** The TLS handshake failed: no certificate, or one not signed by the configured CA. */
   | 'tls'
   /** The certificate is valid but none of its names (CN or SAN) is in `tls.allowedNames`. */
-  | 'name-not-allowed';
+  | 'name-not-allowed'
+  /** The certificate is valid but does not name the member id claimed (see `TlsOptions.bindMemberId`). */
+  | 'identity-mismatch'
+  /** Too many accepted connections have not identified themselves yet (see `maxUnidentifiedConnections`). */
+  | 'too-many-connections';
 
 /**
  * A connection, or a message, from a peer was refused before any Raft message of it was
@@ -92,5 +96,25 @@ export class SendFailedError extends RaftkitError {
   constructor(peer: number, message: string, options?: { cause?: unknown }) {
     super('ERR_SEND_FAILED', message, options);
     this.peer = peer;
+  }
+}
+
+/**
+ * A transport could not listen on its address (the port is in use, the host is not local,
+ * permission denied…). `start()` rejects with it. Code: `'ERR_LISTEN_FAILED'`.
+ */
+export class ListenFailedError extends RaftkitError {
+  /** The `host:port` the transport tried to listen on. */
+  readonly address: string;
+
+  /**
+   * @param address - the `host:port` it tried.
+   * @param message - what failed, naming the address.
+   * @param options - optional extra detail.
+   * @param options.cause - the platform error.
+   */
+  constructor(address: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_LISTEN_FAILED', message, options);
+    this.address = address;
   }
 }

@@ -19,8 +19,12 @@ export interface InboundContext {
   readonly maxFrameSize: number;
   /** The largest snapshot record accepted. */
   readonly maxSnapshotSize: number;
-  /** How long the handshake may take, in milliseconds. */
+  /** The deadline for the handshake, from the moment the connection was accepted, in milliseconds. */
   readonly handshakeTimeoutMs: number;
+  /** An identified connection that receives nothing for this long is closed, in milliseconds. */
+  readonly idleTimeoutMs: number;
+  /** Under mutual TLS with `bindMemberId`: a refusal when the socket's certificate does not name member `from`. */
+  checkIdentity?(from: number, socket: net.Socket): PeerRefusedError | undefined;
   /** Whether `id` is a current peer. */
   isPeer(id: number): boolean;
   /** Delivers a message (the transport's `_receive`); false when it was refused. */
@@ -56,18 +60,23 @@ export class InboundConnection {
   #snapshotFrames = 0;
   #body: SnapshotBody | undefined = undefined;
   #dead = false;
+  readonly #deadline: ReturnType<typeof setTimeout>;
 
   constructor(ctx: InboundContext, socket: net.Socket) {
     this.#ctx = ctx;
     this.#socket = socket;
     this.#decoder = new FrameDecoder({ maxFrameSize: ctx.maxFrameSize });
     socket.setNoDelay(true);
-    socket.setTimeout(ctx.handshakeTimeoutMs, () => {
+    // A deadline, not an idle timer: bytes trickling in do not extend it.
+    this.#deadline = setTimeout(() => {
       if (this.#from === undefined) this.#refuse(new PeerRefusedError('bad-handshake', `transport ${ctx.id}: no handshake within ${ctx.handshakeTimeoutMs} ms`));
-    });
+    }, ctx.handshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => undefined); // followed by 'close'
-    socket.on('close', () => this.#body?.fail(new Error('the snapshot connection closed before the last chunk')));
+    socket.on('close', () => {
+      clearTimeout(this.#deadline);
+      this.#body?.fail(new Error('the snapshot connection closed before the last chunk'));
+    });
   }
 
   #refuse(error: PeerRefusedError | FrameRefusedError): void {
@@ -131,9 +140,19 @@ export class InboundConnection {
     } else if (!ctx.isPeer(h.from)) {
       this.#refuse(new PeerRefusedError('unknown-peer', `transport ${ctx.id}: refused a connection from unknown member ${h.from}`, h.from));
     } else {
+      const mismatch = ctx.checkIdentity?.(h.from, this.#socket);
+      if (mismatch !== undefined) {
+        this.#refuse(mismatch);
+        return;
+      }
       this.#from = h.from;
       this.#channel = h.channel;
-      this.#socket.setTimeout(0);
+      clearTimeout(this.#deadline);
+      // Identified: from now on only a long silence closes the connection (the peer redials).
+      this.#socket.setTimeout(ctx.idleTimeoutMs, () => {
+        this.#dead = true;
+        this.#socket.destroy();
+      });
       if (h.channel === Channel.Snapshot) this.#snapshot = new SnapshotAssembler(ctx.maxSnapshotSize);
       ctx.identified(h.from, this.#socket);
       ctx.countBytes(h.from, FRAME_HEADER_SIZE + payload.length);

@@ -157,7 +157,7 @@ export class PeerLink {
       this.#ctx.stats().connects++;
       socket.write(this.#ctx.handshake);
       this.#flush();
-    });
+    }, this.#ctx.peer);
     this.#socket = socket;
     this.#ctx.track(socket);
     socket.setNoDelay(true);

@@ -36,6 +36,8 @@ export function ackFrame(accepted: boolean): Uint8Array {
 export interface SnapshotSendContext {
   /** Opens sockets (TCP or TLS). */
   readonly connect: Connector;
+  /** The id of the member the snapshot goes to. */
+  readonly peer: number;
   /** The handshake frame (channel Snapshot) written first. */
   readonly handshake: Uint8Array;
   /** The largest chunk of record bytes per frame. */
@@ -123,7 +125,7 @@ export function sendSnapshot(
     s.write(ctx.handshake);
     if (body === undefined) writeChunks();
     else void pumpBody(body);
-  });
+  }, ctx.peer);
   conn.socket = s;
   ctx.track(s);
   s.setNoDelay(true);

@@ -1,15 +1,16 @@
 import type * as net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { encodeFrame } from '../codec/frame.js';
 import { encodeMessage, encodeMessageFrame } from '../codec/message.js';
 import { ConfigInvalidError } from '../raft/errors.js';
 import { MessageType, type Message } from '../raft/messages.js';
 import { AbstractTransport, type TransportOptions } from './abstract-transport.js';
-import { SendFailedError, type PeerRefusedError } from './errors.js';
+import { ListenFailedError, PeerRefusedError, SendFailedError } from './errors.js';
 import { Channel, clusterIdBytes, encodeHandshake, MAX_CLUSTER_ID_BYTES } from './handshake.js';
 import { InboundConnection, type InboundContext } from './inbound.js';
 import { parseAddress, PeerLink, type PeerLinkContext, type ReconnectOptions } from './peer-link.js';
 import { sendSnapshot, type SnapshotSendContext } from './snapshot-stream.js';
-import { checkTlsOptions, createConnector, createListener, type Connector, type TlsOptions } from './tls.js';
+import { checkMemberBinding, checkTlsOptions, createConnector, createListener, type Connector, type TlsOptions } from './tls.js';
 
 /** Options of {@link TcpTransport}. Durations are in milliseconds. */
 export interface TcpTransportOptions extends TransportOptions {
@@ -29,8 +30,16 @@ export interface TcpTransportOptions extends TransportOptions {
   random?: () => number;
   /** How long a connection attempt may take. Default 5000. */
   connectTimeoutMs?: number;
-  /** How long an accepted connection may take to send its handshake. Default 5000. */
+  /**
+   * The deadline, from the moment a connection is accepted, for its TLS handshake and its
+   * raftkit handshake together (a deadline, not an idle timer: trickling bytes does not
+   * extend it). Default 5000.
+   */
   handshakeTimeoutMs?: number;
+  /** An identified inbound connection that receives nothing for this long is closed (the peer redials when it has something to send). Default 300 000 (5 minutes). */
+  idleTimeoutMs?: number;
+  /** The most accepted connections that have not yet identified themselves; more are closed at once (reason `too-many-connections`). Default 64. */
+  maxUnidentifiedConnections?: number;
   /** The snapshot bytes per chunk frame (clamped to `maxFrameSize - 1`). Default 256 KiB. */
   snapshotChunkSize?: number;
   /** How long a snapshot transfer may make no progress before it fails. Default 30 000. */
@@ -89,11 +98,14 @@ export class TcpTransport extends AbstractTransport {
   readonly #connect: Connector;
   readonly #tls: TlsOptions | undefined;
   readonly #linkBase: Omit<PeerLinkContext, 'peer' | 'handshake' | 'stats' | 'unreachable'>;
-  readonly #snapshotBase: Omit<SnapshotSendContext, 'handshake'>;
+  readonly #snapshotBase: Omit<SnapshotSendContext, 'handshake' | 'peer'>;
   readonly #inbound: InboundContext;
   readonly #links = new Map<number, PeerLink>();
   readonly #snapshots = new Map<number, () => void>();
   readonly #sockets = new Set<net.Socket>();
+  /** The remote endpoints of accepted connections that have not identified themselves yet. */
+  readonly #unidentified = new Set<string>();
+  readonly #maxUnidentified: number;
   readonly #byPeer = new Map<number, Set<net.Socket>>();
   #server: net.Server | undefined = undefined;
   #address: string | undefined = undefined;
@@ -126,8 +138,12 @@ export class TcpTransport extends AbstractTransport {
       track,
     };
     if (this.#snapshotBase.chunkSize < 1) throw new ConfigInvalidError('TcpTransport: maxFrameSize must be at least 2');
+    this.#maxUnidentified = positiveInt(options.maxUnidentifiedConnections, 64, 'maxUnidentifiedConnections');
+    const bind = options.tls !== undefined && (options.tls.requestCert ?? true) && (options.tls.bindMemberId ?? true);
     this.#inbound = {
       id: this.id,
+      idleTimeoutMs: positiveInt(options.idleTimeoutMs, 300_000, 'idleTimeoutMs'),
+      ...(bind ? { checkIdentity: (from: number, socket: net.Socket) => checkMemberBinding(socket instanceof TLSSocket ? socket.getPeerCertificate() : undefined, from, `transport ${this.id}: accepting`) } : {}),
       clusterId: this.#clusterId,
       maxFrameSize: this.maxFrameSize,
       maxSnapshotSize: positiveInt(options.maxSnapshotSize, 1024 * 1024 * 1024, 'maxSnapshotSize'),
@@ -139,7 +155,10 @@ export class TcpTransport extends AbstractTransport {
       countBytes: (from, bytes) => {
         this._stats(from).bytesReceived += bytes;
       },
-      identified: (from, socket) => this.#identified(from, socket),
+      identified: (from, socket) => {
+        this.#unidentified.delete(endpoint(socket));
+        this.#identified(from, socket);
+      },
     };
   }
 
@@ -155,13 +174,16 @@ export class TcpTransport extends AbstractTransport {
 
   /** Listens on `host:port`. */
   protected override _start(): Promise<void> {
-    const server = createListener(this.#tls, (s) => new InboundConnection(this.#inbound, s), (e: PeerRefusedError) => this._refuse(e));
+    const server = createListener(this.#tls, this.#inbound.handshakeTimeoutMs, (s) => new InboundConnection(this.#inbound, s), (e: PeerRefusedError) => this._refuse(e));
     this.#server = server;
-    server.on('connection', (s: net.Socket) => this.#track(s));
+    server.on('connection', (s: net.Socket) => this.#accept(s));
+    const where = `${this.#host}:${this.#port}`;
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(new ListenFailedError(where, `TcpTransport ${this.id}: cannot listen on ${where}: ${err.code === 'EADDRINUSE' ? 'address in use' : err.message}`, { cause: err }));
+      });
       server.listen(this.#port, this.#host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         server.on('error', (err) => this._error(err));
         const a = server.address() as net.AddressInfo;
         this.#address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
@@ -224,7 +246,7 @@ export class TcpTransport extends AbstractTransport {
     const record = encodeMessage(message);
     const handshake = encodeFrame(encodeHandshake({ channel: Channel.Snapshot, from: this.id, to: peer, clusterId: this.#clusterId }));
     const st = this._stats(peer);
-    const abort = sendSnapshot({ ...this.#snapshotBase, handshake }, this._peerAddress(peer)!, record, (ok, reason) => {
+    const abort = sendSnapshot({ ...this.#snapshotBase, handshake, peer }, this._peerAddress(peer)!, record, (ok, reason) => {
       if (this.#snapshots.get(peer) !== abort) return;
       this.#snapshots.delete(peer);
       if (ok) {
@@ -271,6 +293,24 @@ export class TcpTransport extends AbstractTransport {
     await Promise.all([...closed, serverClosed]);
   }
 
+  /** Counts an accepted connection as unidentified until its handshake, refusing it beyond the cap. */
+  #accept(s: net.Socket): void {
+    this.#track(s);
+    const key = endpoint(s);
+    if (this.#unidentified.size >= this.#maxUnidentified) {
+      this._refuse(new PeerRefusedError('too-many-connections', `transport ${this.id}: ${this.#unidentified.size} connections are still unidentified; closed ${key}`));
+      s.destroy();
+      return;
+    }
+    this.#unidentified.add(key);
+    s.once('close', () => this.#unidentified.delete(key));
+  }
+
+  /** The number of accepted connections that have not identified themselves yet. */
+  get unidentifiedConnections(): number {
+    return this.#unidentified.size;
+  }
+
   #track(s: net.Socket): void {
     this.#sockets.add(s);
     s.once('close', () => this.#sockets.delete(s));
@@ -283,4 +323,9 @@ export class TcpTransport extends AbstractTransport {
     set.add(s);
     s.once('close', () => set.delete(s));
   }
+}
+
+/** `address:port` of the remote end of a socket (the same for a TLS socket and the TCP socket under it). */
+function endpoint(s: net.Socket): string {
+  return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
 }

@@ -14,6 +14,11 @@ export type Pem = string | Uint8Array | readonly (string | Uint8Array)[];
  * - With `requestCert` (the default), the listener demands a client certificate signed by
  *   `ca`: a peer without one is refused during the TLS handshake, before any Raft byte is read
  *   (an `error` event with `PeerRefusedError` reason `'tls'`).
+ * - A certificate is an identity (`bindMemberId`, on by default): the certificate of the
+ *   other side must name the member id it claims (in the handshake when it dials, by the
+ *   address it was dialled at when it listens), as its subject CN or a DNS/URI SAN, in one
+ *   of the forms of {@link memberCertificateNames}: a valid certificate of member 3 cannot
+ *   speak for member 2 (reason `'identity-mismatch'`).
  * - With `allowedNames`, the other side's certificate must also carry one of these names as
  *   its subject CN or as a DNS/IP/URI subject alternative name, on both sides of the link
  *   (reason `'name-not-allowed'`). It then replaces the dialler's host name check.
@@ -31,6 +36,32 @@ export interface TlsOptions {
   requestCert?: boolean;
   /** The certificate names (CN or SAN) allowed to connect; default: any certificate `ca` signed. */
   allowedNames?: readonly string[];
+  /**
+   * Whether a peer's certificate must name the member id it speaks for (see
+   * {@link memberCertificateNames}). Default `true`; `false` accepts any certificate `ca`
+   * signed (and `allowedNames` permits) for any member id.
+   */
+  bindMemberId?: boolean;
+}
+
+/**
+ * The certificate names that bind member `id`: `member-<id>` as the CN or a DNS SAN, a DNS
+ * SAN whose first label is `member-<id>` (as `member-2.raft.example.com`), or the URI SAN
+ * `raftkit://member/<id>`.
+ */
+export function memberCertificateNames(id: number): { exact: string[]; dnsPrefix: string } {
+  return { exact: [`member-${id}`, `raftkit://member/${id}`], dnsPrefix: `member-${id}.` };
+}
+
+/**
+ * Returns a refusal when the certificate does not name member `id` (see {@link memberCertificateNames}).
+ * @internal
+ */
+export function checkMemberBinding(cert: tls.PeerCertificate | undefined, id: number, who: string): PeerRefusedError | undefined {
+  const names = certificateNames(cert);
+  const { exact, dnsPrefix } = memberCertificateNames(id);
+  if (names.some((n) => exact.includes(n) || n.startsWith(dnsPrefix))) return undefined;
+  return new PeerRefusedError('identity-mismatch', `${who}: certificate names [${names.join(', ')}] do not name member ${id}`, id);
 }
 
 type PemValue = string | Buffer | (string | Buffer)[];
@@ -52,6 +83,8 @@ export function checkTlsOptions(o: TlsOptions): void {
   if (o.allowedNames !== undefined && (!Array.isArray(o.allowedNames) || o.allowedNames.some((n) => typeof n !== 'string' || n === ''))) {
     throw new ConfigInvalidError('tls.allowedNames must be an array of non-empty strings');
   }
+  if (o.bindMemberId !== undefined && typeof o.bindMemberId !== 'boolean') throw new ConfigInvalidError('tls.bindMemberId must be a boolean');
+  if (o.requestCert !== undefined && typeof o.requestCert !== 'boolean') throw new ConfigInvalidError('tls.requestCert must be a boolean');
 }
 
 /**
@@ -84,10 +117,10 @@ export function checkAllowedNames(cert: tls.PeerCertificate | undefined, allowed
 }
 
 /**
- * Opens a socket to a peer; `onReady` runs once bytes may be written (after the TLS handshake).
+ * Opens a socket to peer `peer`; `onReady` runs once bytes may be written (after the TLS handshake).
  * @internal
  */
-export type Connector = (host: string, port: number, onReady: () => void) => net.Socket;
+export type Connector = (host: string, port: number, onReady: () => void, peer: number) => net.Socket;
 
 /**
  * A plain-TCP or TLS {@link Connector}.
@@ -96,7 +129,8 @@ export type Connector = (host: string, port: number, onReady: () => void) => net
 export function createConnector(o: TlsOptions | undefined): Connector {
   if (o === undefined) return (host, port, onReady) => net.connect({ host, port }, onReady);
   const allowed = o.allowedNames;
-  return (host, port, onReady) => {
+  const bind = o.bindMemberId ?? true;
+  return (host, port, onReady, peer) => {
     const options: tls.ConnectionOptions = {
       host,
       port,
@@ -106,8 +140,12 @@ export function createConnector(o: TlsOptions | undefined): Connector {
       rejectUnauthorized: true,
     };
     if (!net.isIP(host)) options.servername = host;
-    if (allowed !== undefined) {
-      options.checkServerIdentity = (_host, cert) => checkAllowedNames(cert, allowed, `dialling ${host}:${port}`);
+    if (allowed !== undefined || bind) {
+      options.checkServerIdentity = (h, cert) => {
+        const who = `dialling member ${peer} at ${host}:${port}`;
+        const base = allowed !== undefined ? checkAllowedNames(cert, allowed, who) : tls.checkServerIdentity(h, cert);
+        return base ?? (bind ? checkMemberBinding(cert, peer, who) : undefined);
+      };
     }
     return tls.connect(options, onReady);
   };
@@ -115,14 +153,21 @@ export function createConnector(o: TlsOptions | undefined): Connector {
 
 /**
  * Creates the listener: plain TCP, or TLS that refuses bad certificates and names before
- * `onSocket` ever sees the connection.
+ * `onSocket` ever sees the connection, and closes a connection whose TLS handshake is not
+ * done within `handshakeTimeoutMs`.
  * @internal
  */
-export function createListener(o: TlsOptions | undefined, onSocket: (socket: net.Socket) => void, onRefused: (error: PeerRefusedError, socket: net.Socket) => void): net.Server {
+export function createListener(
+  o: TlsOptions | undefined,
+  handshakeTimeoutMs: number,
+  onSocket: (socket: net.Socket) => void,
+  onRefused: (error: PeerRefusedError, socket: net.Socket) => void,
+): net.Server {
   if (o === undefined) return net.createServer(onSocket);
   const requestCert = o.requestCert ?? true;
   const server = tls.createServer(
-    { key: pem(o.key), cert: pem(o.cert), ca: pem(o.ca), requestCert, rejectUnauthorized: requestCert },
+    // The TLS handshake gets the same deadline as raftkit's own handshake.
+    { key: pem(o.key), cert: pem(o.cert), ca: pem(o.ca), requestCert, rejectUnauthorized: requestCert, handshakeTimeout: handshakeTimeoutMs },
     (socket) => {
       const refusal = requestCert ? checkAllowedNames(socket.getPeerCertificate(), o.allowedNames, 'accepting') : undefined;
       if (refusal !== undefined) {

@@ -132,6 +132,11 @@ export interface Transport {
    */
   send(messages: readonly Message[]): void;
   /**
+   * Checks, without side effects, that `address` is one `addPeer` would accept; throws
+   * `ConfigInvalidError` otherwise. Optional: the replica calls it before proposing a member.
+   */
+  checkAddress?(address: string): void;
+  /**
    * Optional: sends a `MsgSnap` whose snapshot data is a small reference, followed by the
    * snapshot's real bytes read from `body` as the connection accepts them (never one buffer).
    * The outcome is reported like any snapshot's, with `snapshot-status`; the receiver gets a

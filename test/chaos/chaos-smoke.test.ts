@@ -8,14 +8,15 @@ import { parseOptions } from '../../chaos/options.js';
 import { formatSummary } from '../../chaos/summary.js';
 
 // A short `npm run chaos`: three member processes (classic-level, TCP on loopback), 8 s of the
-// KV workload while the nemesis kills (-9) and pauses (SIGSTOP) members, then the history is
+// KV workload while the nemesis kills (-9) and pauses (SIGSTOP) members and a hostile peer
+// sends mutated frames, then the history is
 // checked and saved. The nemesis uses each allowed fault kind once before picking at random.
 const out = mkdtempSync(join(tmpdir(), 'raftkit-chaos-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 test('a short chaos run with kill -9 and SIGSTOP stays linearizable and saves its history', async () => {
   const file = join(out, 'history.json');
-  const options = parseOptions(['--duration', '8s', '--members', '3', '--clients', '6', '--keys', '3', '--seed', '7', '--interval', '1200ms', '--down', '1s', '--faults', 'kill,pause,kill-leader', '--out', file]);
+  const options = parseOptions(['--duration', '8s', '--members', '3', '--clients', '6', '--keys', '3', '--seed', '7', '--interval', '1200ms', '--down', '1s', '--faults', 'kill,pause,kill-leader,hostile', '--out', file]);
   const lines: string[] = [];
   const report = await runChaos(options, (line) => lines.push(line));
   const summary = formatSummary(report).join('\n');
@@ -25,6 +26,9 @@ test('a short chaos run with kill -9 and SIGSTOP stays linearizable and saves it
   expect(report.signals.sigkill).toBeGreaterThanOrEqual(1);
   expect(report.signals.sigstop).toBeGreaterThanOrEqual(1);
   expect(report.maxFaulty).toBeLessThanOrEqual(1);
+  // The hostile peer sent its mutated frames, and no member stopped (the checks below pass).
+  expect(report.faults.hostile).toBeGreaterThanOrEqual(1);
+  expect(report.hostileFrames.messages).toBeGreaterThan(0);
   expect(report.workload.outcomes.ok).toBeGreaterThan(50);
   expect(report.check.ok, summary).toBe(true);
   expect(report.lost, summary).toEqual([]);

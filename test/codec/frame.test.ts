@@ -140,3 +140,30 @@ describe('FrameDecoder', () => {
     expect(() => d.end()).toThrow(/ended inside a frame/);
   });
 });
+
+describe('FrameDecoder reserves memory as bytes arrive', () => {
+  test('a header announcing 16 MiB followed by 10 bytes reserves 64 KiB, and the frame still assembles', () => {
+    const d = new FrameDecoder();
+    const size = 16 * 1024 * 1024;
+    const header = new Uint8Array(4);
+    new DataView(header.buffer).setUint32(0, size);
+    expect(d.push(header)).toEqual([]);
+    expect(d.reservedBytes).toBe(64 * 1024);
+    expect(d.push(new Uint8Array(10).fill(7))).toEqual([]);
+    expect(d.reservedBytes).toBe(64 * 1024);
+    let received = 10;
+    let out: Uint8Array[] = [];
+    while (received < size) {
+      const n = Math.min(1_000_003, size - received);
+      const chunk = new Uint8Array(n).fill(received % 251);
+      out = d.push(chunk);
+      received += n;
+      if (received < size) expect(d.reservedBytes).toBeLessThanOrEqual(Math.max(64 * 1024, 2 * received));
+    }
+    expect(out).toHaveLength(1);
+    expect(out[0]!.length).toBe(size);
+    expect(out[0]![0]).toBe(7);
+    expect(out[0]![10]).toBe(10 % 251);
+    expect(d.reservedBytes).toBe(0);
+  });
+});

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { KvCluster } from './kv-cluster.js';
+import { KvClient } from '../../src/kv/kv-client.js';
 import { dec } from './helpers.js';
 
 let cluster: KvCluster | undefined;
@@ -29,5 +30,34 @@ describe('KvClient on one member', () => {
     const t = await kv.txn({ compare: [{ key: 'b', target: 0, result: 0, version: 1 }], success: [{ requestPut: { key: 'b', value: '3' } }, { requestRange: { key: 'b' } }] });
     expect(t.succeeded).toBe(true);
     expect(t.header.revision).toBe(5);
+  });
+});
+
+describe('request size limit (etcd: 1.5 MiB)', () => {
+  test('a put or txn over 1.5 MiB is refused with ERR_REQUEST_TOO_LARGE before it is proposed', async () => {
+    cluster = await KvCluster.create(1);
+    const kv = cluster.client(1);
+    await kv.put('small', 'x');
+    const before = kv.replica.status().commit;
+    const big = new Uint8Array(1.5 * 1024 * 1024 + 1);
+    await expect(kv.put('big', big)).rejects.toMatchObject({ code: 'ERR_REQUEST_TOO_LARGE', message: expect.stringContaining('etcdserver: request is too large') as unknown });
+    await expect(kv.txn({ success: [{ requestPut: { key: 'a', value: big.subarray(0, 800_000) } }, { requestPut: { key: 'b', value: big.subarray(0, 800_000) } }] })).rejects.toMatchObject({ code: 'ERR_REQUEST_TOO_LARGE' });
+    expect(kv.replica.status().commit).toBe(before);
+    expect((await kv.range('small')).header.revision).toBe(2);
+    // Just under the limit is accepted.
+    expect((await kv.put('big', big.subarray(0, 1024 * 1024))).header.revision).toBe(3);
+  });
+});
+
+describe('metrics', () => {
+  test('each apply batch is timed by etcd_disk_backend_commit_duration_seconds on the replica registry', async () => {
+    cluster = await KvCluster.create(1);
+    const kv = cluster.client(1);
+    for (let i = 0; i < 5; i++) await kv.put(`m${i}`, 'x');
+    const m = (await kv.replica.metricsJSON())['etcd_disk_backend_commit_duration_seconds'];
+    const count = m?.values.find((v) => v.metricName === 'etcd_disk_backend_commit_duration_seconds_count')?.value ?? 0;
+    expect(count).toBeGreaterThanOrEqual(5);
+    // A second client on the same replica registers nothing twice.
+    expect(() => new KvClient(kv.replica)).not.toThrow();
   });
 });

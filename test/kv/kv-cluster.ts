@@ -101,6 +101,29 @@ export class KvCluster {
     });
   }
 
+  /** Resolves once every running member has applied at least `index` (event driven, with a deadline). */
+  waitApplied(index: number, timeoutMs = 10_000): Promise<void> {
+    const rs = [...this.replicas.values()];
+    const done = (): boolean => rs.every((r) => r.status().applied >= index);
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!done()) return;
+        off();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out waiting for applied ${index}`));
+      }, timeoutMs);
+      const off = (): void => {
+        clearTimeout(timer);
+        for (const r of rs) r.off('applied', check);
+      };
+      for (const r of rs) r.on('applied', check);
+    });
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.replicas.values()].map((r) => r.stop()));
     this.network.close();

@@ -55,7 +55,7 @@ beforeAll(() => {
 }, 170_000);
 afterAll(() => {
   if (work !== '') rmSync(work, { recursive: true, force: true });
-});
+}, 60_000);
 
 test('the tarball holds every file the exports map names, the sources its maps point at, and no tests', () => {
   const files = new Set(packed.files.map((f) => f.path));
@@ -105,6 +105,15 @@ console.log('ok');
   writeFileSync(join(project, 'elect.cjs'), body(`const { MemoryStorage, RaftNode, RaftkitError, StateType, decodeMessage } = require('raftkit');\nconst { SimTimeoutError } = require('raftkit/testing');`));
   expect(run(process.execPath, ['elect.mjs'], project).trim()).toBe('ok');
   expect(run(process.execPath, ['elect.cjs'], project).trim()).toBe('ok');
+});
+
+test('raftkit/etcd finds its .proto files in the installed package, with require and import', () => {
+  writeFileSync(join(project, 'etcd.cjs'), `
+const e = require('raftkit/etcd');
+if (typeof e.EtcdServer !== 'function' || typeof e.etcdServices().KV.Range.requestSerialize !== 'function') throw new Error('etcd');
+import('raftkit/etcd').then((m) => { if (typeof m.etcdServices().Watch.Watch.requestStream === 'boolean') console.log('ok'); });
+`);
+  expect(run(process.execPath, ['etcd.cjs'], project).trim()).toBe('ok');
 });
 
 // Each module resolution a user may have: [moduleResolution, module, file extensions]. node10

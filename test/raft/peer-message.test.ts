@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { EMPTY_BYTES, EntryType, emptyConfState, type ConfState, type Entry } from '../../src/raft/entry.js';
 import { MessageRefusedError } from '../../src/raft/errors.js';
 import { MessageType, createMessage, type Message, type MessageInit } from '../../src/raft/messages.js';
-import { MAX_TERM_OR_INDEX, PEER_MESSAGE_RULES, checkPeerMessage, type PeerMessageRule } from '../../src/raft/peer-message.js';
+import { MAX_INDEX, MAX_TERM, PEER_MESSAGE_RULES, checkPeerMessage, type PeerMessageRule } from '../../src/raft/peer-message.js';
 
 const SELF = 1;
 const PEER = 2;
@@ -45,7 +45,7 @@ const valid: Message[] = [
   msg({ type: MessageType.MsgTimeoutNow, term: 3 }),
   msg({ type: MessageType.MsgTransferLeader, term: 3 }),
   msg({ type: MessageType.MsgForgetLeader, term: 3 }),
-  msg({ type: MessageType.MsgApp, term: MAX_TERM_OR_INDEX, index: MAX_TERM_OR_INDEX - 1, logTerm: 1, entries: [ent(MAX_TERM_OR_INDEX, MAX_TERM_OR_INDEX)] }),
+  msg({ type: MessageType.MsgApp, term: MAX_TERM, index: MAX_INDEX - 1, logTerm: 1, entries: [ent(MAX_TERM, MAX_INDEX)] }),
 ];
 
 /** One or more violations of each rule checked at the door. */
@@ -57,11 +57,12 @@ const invalid: { rule: PeerMessageRule; what: string; m: Message }[] = [
   { rule: 'addressing', what: 'from itself', m: msg({ type: MessageType.MsgHeartbeat, term: 3, from: SELF }) },
   { rule: 'addressing', what: 'from node 0', m: msg({ type: MessageType.MsgHeartbeat, term: 3, from: 0 }) },
   { rule: 'bounds', what: 'a heartbeat at term 2^53-1', m: msg({ type: MessageType.MsgHeartbeat, term: Number.MAX_SAFE_INTEGER }) },
-  { rule: 'bounds', what: 'a term one above the bound', m: msg({ type: MessageType.MsgVote, term: MAX_TERM_OR_INDEX + 1 }) },
-  { rule: 'bounds', what: 'a commit above the bound', m: msg({ type: MessageType.MsgHeartbeat, term: 3, commit: MAX_TERM_OR_INDEX + 1 }) },
-  { rule: 'bounds', what: 'a rejectHint above the bound', m: msg({ type: MessageType.MsgAppResp, term: 3, rejectHint: MAX_TERM_OR_INDEX + 1 }) },
-  { rule: 'bounds', what: 'entries ending beyond the bound', m: app({ index: MAX_TERM_OR_INDEX - 1, entries: [ent(2, MAX_TERM_OR_INDEX), ent(2, MAX_TERM_OR_INDEX + 1)] }) },
-  { rule: 'bounds', what: 'a snapshot index above the bound', m: msg({ type: MessageType.MsgSnap, term: 3, snapshot: snap(MAX_TERM_OR_INDEX + 1, 3) }) },
+  { rule: 'bounds', what: 'a term one above the bound', m: msg({ type: MessageType.MsgVote, term: MAX_TERM + 1 }) },
+  { rule: 'bounds', what: 'an entry term above the bound', m: app({ term: MAX_TERM, entries: [ent(MAX_TERM + 1, 6)] }) },
+  { rule: 'bounds', what: 'a commit above the bound', m: msg({ type: MessageType.MsgHeartbeat, term: 3, commit: MAX_INDEX + 1 }) },
+  { rule: 'bounds', what: 'a rejectHint above the bound', m: msg({ type: MessageType.MsgAppResp, term: 3, rejectHint: MAX_INDEX + 1 }) },
+  { rule: 'bounds', what: 'entries ending beyond the bound', m: app({ index: MAX_INDEX - 1, entries: [ent(2, MAX_INDEX), ent(2, MAX_INDEX + 1)] }) },
+  { rule: 'bounds', what: 'a snapshot index above the bound', m: msg({ type: MessageType.MsgSnap, term: 3, snapshot: snap(MAX_INDEX + 1, 3) }) },
   { rule: 'term-set', what: 'a MsgApp without a term', m: app({ term: 0, logTerm: 0, entries: [] }) },
   { rule: 'term-set', what: 'a heartbeat without a term', m: msg({ type: MessageType.MsgHeartbeat }) },
   { rule: 'term-set', what: 'a MsgProp with a term', m: msg({ type: MessageType.MsgProp, term: 5, entries: [ent(0, 0)] }) },

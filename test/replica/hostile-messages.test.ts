@@ -3,7 +3,7 @@ import { encodeMessageFrame } from '../../src/codec/message.js';
 import { EntryType } from '../../src/raft/entry.js';
 import { MessageRefusedError } from '../../src/raft/errors.js';
 import { MessageType, createMessage, type MessageInit } from '../../src/raft/messages.js';
-import { MAX_TERM_STEP } from '../../src/raft/peer-message.js';
+import { MAX_TERM_STEP, TERM_SOFT_LIMIT } from '../../src/raft/peer-message.js';
 import type { Replica } from '../../src/replica/replica.js';
 import { Cluster, set } from './helpers/cluster.js';
 import { electByVotes, ent, flush, newTestNode } from '../helpers/raft-harness.js';
@@ -46,8 +46,8 @@ describe('peer messages that used to stop a member are refused and counted', () 
       msg: (): MessageInit => ({ type: MessageType.MsgHeartbeat, term: Number.MAX_SAFE_INTEGER }),
     },
     {
-      what: 'a heartbeat raising the term by more than MAX_TERM_STEP',
-      msg: (term: number): MessageInit => ({ type: MessageType.MsgHeartbeat, term: term + MAX_TERM_STEP + 1 }),
+      what: 'a heartbeat raising the term past TERM_SOFT_LIMIT + MAX_TERM_STEP',
+      msg: (): MessageInit => ({ type: MessageType.MsgHeartbeat, term: TERM_SOFT_LIMIT + MAX_TERM_STEP + 1 }),
     },
     {
       what: 'a MsgReadIndex without its context entry',
@@ -84,13 +84,20 @@ describe('peer messages that used to stop a member are refused and counted', () 
 });
 
 describe('the core refuses what needs its state, before changing anything', () => {
-  test('term-step: a raise of MAX_TERM_STEP is accepted, one more is refused', () => {
+  test('term-step: any raise up to TERM_SOFT_LIMIT; above it, at most MAX_TERM_STEP per message', () => {
     const n = newTestNode(1);
     const hb = (term: number) => createMessage({ type: MessageType.MsgHeartbeat, from: 2, to: 1, term });
-    expect(() => n.node.step(hb(MAX_TERM_STEP + 2))).toThrow(MessageRefusedError);
-    expect(n.node.status().term).toBe(0);
-    n.node.step(hb(MAX_TERM_STEP));
-    expect(n.node.status().term).toBe(MAX_TERM_STEP);
+    // A lagging member follows any jump below the soft limit.
+    n.node.step(hb(1_000_000_000));
+    expect(n.node.status().term).toBe(1_000_000_000);
+    expect(() => n.node.step(hb(TERM_SOFT_LIMIT + MAX_TERM_STEP + 1))).toThrow(MessageRefusedError);
+    expect(n.node.status().term).toBe(1_000_000_000);
+    n.node.step(hb(TERM_SOFT_LIMIT + MAX_TERM_STEP));
+    expect(n.node.status().term).toBe(TERM_SOFT_LIMIT + MAX_TERM_STEP);
+    // Elections can go on from there: each accepted message raises at most MAX_TERM_STEP more.
+    n.node.step(hb(TERM_SOFT_LIMIT + 2 * MAX_TERM_STEP));
+    expect(() => n.node.step(hb(TERM_SOFT_LIMIT + 3 * MAX_TERM_STEP + 1))).toThrow(MessageRefusedError);
+    expect(n.node.status().term).toBe(TERM_SOFT_LIMIT + 2 * MAX_TERM_STEP);
   });
 
   test('ack-beyond-log: the leader keeps the follower progress', () => {

@@ -18,7 +18,7 @@ afterEach(async () => {
 
 /** A started (listening) TLS transport for `id` with a certificate signed by `caName`; every member trusts only 'ca'. */
 async function tlsTransport(id: number, caName = 'ca'): Promise<TcpTransport> {
-  const t = new TcpTransport({ id, tls: { ...pki.member(`member-${id}-${caName}`, caName), ca: pki.ca['ca']! }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+  const t = new TcpTransport({ id, tls: { ...pki.member(`member-${id}`, caName), ca: pki.ca['ca']! }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
   await t.start();
   return t;
 }

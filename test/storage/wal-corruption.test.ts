@@ -137,6 +137,18 @@ describe('WalStorage corruption on open', () => {
     await s.close();
   });
 
+  test('an empty last segment (a crash right after it was put in place) is removed, and writing goes on', async () => {
+    const dir = await build();
+    writeFileSync(join(dir, '0000000000000001.wal'), Buffer.alloc(SEGMENT));
+    const s = await open(dir);
+    expect(s.segments).toEqual(['0000000000000000.wal']);
+    await s.save({ entries: [ent(7, 1)], sync: true });
+    await s.close();
+    const again = await open(dir);
+    expect(again.lastIndex()).toBe(7);
+    await again.close();
+  });
+
   test('a bad frame followed by a valid one is corruption, not a tail', async () => {
     const dir = await build();
     const path = join(dir, segmentFiles(dir)[0]!);

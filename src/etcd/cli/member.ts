@@ -70,7 +70,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   replica.on('error', (e) => log('error', 'replica error', { error: e.message }));
   // From the token alone, so a member joining later computes the same id (etcd hashes the initial member ids).
   const clusterId = clusterIdFor([], token);
-  const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps });
+  const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, watch: { progressIntervalMs: c.progressNotifyMs } });
   const ct = c.clientTls;
   const server = new EtcdServer({
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: storage.db! }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,

@@ -11,6 +11,7 @@ import { KvBackend } from '../backend.js';
 import { EtcdBackendReader } from './backend-reader.js';
 import type { EtcdBackendInfo } from './backend-reader.js';
 import type { KvLocation } from './kv-records.js';
+import type { KvSnapshotItem } from '../snapshot-format.js';
 import { kvRecordOf, leaseRecordOf } from './kv-records.js';
 import { verifySnapshotFile } from './snapshot-file.js';
 
@@ -47,10 +48,17 @@ export async function restoreSnapshot(file: string, target: KvLocation): Promise
     const compactRevision = Math.max(info.scheduledCompactRevision, info.finishedCompactRevision);
     const backend = new KvBackend(target.db, target.name ?? 'kv');
     await backend.open();
-    const records = (async function* () {
-      for await (const r of reader.revisions()) yield kvRecordOf(r);
+    const items = (async function* (): AsyncGenerator<KvSnapshotItem> {
+      for await (const r of reader.revisions()) {
+        const [key, value] = kvRecordOf(r);
+        yield { kind: 'rev', key, value };
+      }
+      for (const l of info.leases) {
+        const [key, value] = leaseRecordOf(l);
+        yield { kind: 'lease', key, value };
+      }
     })();
-    await backend.replace(records, info.leases.map(leaseRecordOf), compactRevision === 0 ? undefined : compactRevision, 0);
+    await backend.replace(items, compactRevision === 0 ? undefined : compactRevision, 0);
     return { revision, rows, compactRevision, hasSha256, info };
   } finally {
     await reader.close();

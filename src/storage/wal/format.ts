@@ -83,6 +83,11 @@ export class FrameWriter {
     return this.#at === FRAME_HEADER;
   }
 
+  /** The bytes of records in the frame so far. */
+  get size(): number {
+    return this.#at - FRAME_HEADER;
+  }
+
   #reserve(n: number): Buffer {
     const need = this.#at + n + FRAME_ALIGN;
     if (need > this.#buf.length) {

@@ -178,6 +178,7 @@ export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<W
   let position = 0;
   let size = 0;
   let recovery: WalStorageRecovery | undefined;
+  let emptied = false;
   for (let k = 0; k < segments.length; k++) {
     const seq = segments[k]!;
     if (k > 0 && seq !== segments[k - 1]! + 1) {
@@ -189,7 +190,16 @@ export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<W
     position = r.position;
     size = seg.length;
     const damage = r.bad ?? (isLast ? tailGarbage(seg, r.position) : undefined);
-    if (damage === undefined) continue;
+    if (damage === undefined) {
+      // A last segment with nothing written (a crash right after it was put in place) is
+      // removed, so that the next write starts a segment with its header.
+      if (isLast && r.position === 0) {
+        await cutTail(dir, seq, 0, seg.length);
+        segments.pop();
+        emptied = true;
+      }
+      continue;
+    }
     const name = segmentName(seq);
     if (!isLast) throw new CorruptStorageError('segment frame', undefined, `${name} at ${damage.at}: ${damage.reason}`);
     const after = validFrameAfter(seg, damage.at + 1);
@@ -198,9 +208,12 @@ export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<W
     }
     recovery = { segment: name, at: damage.at, reason: damage.reason };
     await cutTail(dir, seq, damage.at, seg.length);
-    if (damage.at === 0) segments.pop();
+    if (damage.at === 0) {
+      segments.pop();
+      emptied = true;
+    }
   }
-  if (recovery?.at === 0 && segments.length > 0) {
+  if (emptied && segments.length > 0) {
     // The headerless segment was removed: the one before it is the last now.
     const seg = await readSegment(dir, segments[segments.length - 1]!);
     position = replayEnd(seg);

@@ -29,7 +29,7 @@ export interface CheckOptions {
    * The most model steps spent shrinking a counterexample once a violation is found.
    * Shrinking has a budget of its own: it never counts against `maxSteps` or
    * `timeLimit`, and the verdict never depends on it. `0` skips shrinking and reports
-   * the failing partition cut at the violation. Default: 1 000 000.
+   * the whole failing partition. Default: 1 000 000.
    */
   readonly shrinkSteps?: number;
   /**
@@ -147,7 +147,7 @@ export function checkLinearizable<State, Input, Output>(
   for (const [i, { key, operations }] of partitions.entries()) {
     const ready = prepared[i]!;
     if (ready.impossible) continue;
-    const { outcome, frontier } = searchPrepared(model, ready.operations, budget);
+    const { outcome, frontier } = searchPrepared(model, ready.operations, budget, ready.before);
     if (outcome === 'linearizable') {
       checked++;
       continue;

@@ -3,7 +3,7 @@
  * check them against a sequential model.
  */
 export { checkLinearizable } from './check.js';
-export type { CheckOptions, CheckResult, LinearizableResult, NotLinearizableResult, UnknownResult } from './check.js';
+export type { CheckOptions, CheckResult, LinearizableResult, NotLinearizableResult, ShrinkReport, UnknownResult } from './check.js';
 export type { BudgetExhaustion } from './budget.js';
 export { HistoryFormatError, OperationAlreadyCompletedError } from './errors.js';
 export { historyFromJSON, historyToJSON } from './json.js';
@@ -34,7 +34,7 @@ export type {
   KvTxnPutResult,
 } from './kv-model.js';
 export { partitionBy } from './model.js';
-export type { HistoryPartition, Model, StepAccepted, StepRejected, StepResult } from './model.js';
+export type { HistoryPartition, Model, Simplified, StepAccepted, StepRejected, StepResult } from './model.js';
 export type {
   ClientId,
   CompletedOperation,
@@ -42,6 +42,7 @@ export type {
   Operation,
   OperationBase,
   OperationOutcome,
+  SearchOperation,
   UnknownOperation,
 } from './operation.js';
 export { HistoryRecorder } from './recorder.js';

@@ -175,12 +175,19 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
   return {
     init: () => new Map(),
     step: stepKv,
-    hash: (state) => formatValue([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    hash: hashKv,
     partition: (operations) => partitionBy(operations, (input) => input.key),
     isPure: isPureKv,
     simplify: (operations) => simplifyByValues(operations, KV_VIEW),
     describeOperation: describeKvOperation,
   };
+}
+
+/** A string that identifies a KV state (entries sorted by key). */
+function hashKv(state: KvState): string {
+  const entries = [...state];
+  if (entries.length > 1) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return formatValue(entries);
 }
 
 function isPureKv(input: KvInput, output: KvOutput | undefined): boolean {
@@ -233,8 +240,8 @@ const KV_VIEW: ValueView<KvInput, KvOutput> = {
   },
   blindWrite: (input) => input.op === 'put',
   blocksDrops: (input) => input.op !== 'put' && input.op !== 'get',
+  sameObject: (a, b) => a.key === b.key,
   ordersValues: (input) => input.op === 'txn' && (input.compare.operator === 'less' || input.compare.operator === 'greater'),
-  rename: (input, like) => (input.op === 'put' && like.op === 'put' && input.key === like.key ? { op: 'put', key: input.key, value: like.value } : input),
 };
 
 function stepKv(state: KvState, input: KvInput, output: KvOutput | undefined): StepResult<KvState> {

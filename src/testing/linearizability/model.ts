@@ -39,6 +39,11 @@ export type Simplified<Input, Output> =
       readonly impossible: false;
       /** Operations equivalent to the input ones (the history is linearizable iff these are). */
       readonly operations: readonly SearchOperation<Input, Output>[];
+      /**
+       * Optional order constraints `[a, b]` (indices into `operations`, both required) that
+       * hold in every linearization: `a` is linearized before `b`.
+       */
+      readonly before?: readonly (readonly [number, number])[];
     }
   | {
       /** Discriminant: the history cannot be linearizable. */

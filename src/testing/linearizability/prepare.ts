@@ -9,6 +9,8 @@ export type Prepared<Input, Output> =
       readonly impossible: false;
       /** The operations in canonical order. */
       readonly operations: readonly SearchOperation<Input, Output>[];
+      /** Pairs of (required) operations where the first must be linearized before the second. */
+      readonly before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[];
     }
   | {
       /** Discriminant: the model proved the history non-linearizable. */
@@ -31,14 +33,16 @@ export function prepareOperations<State, Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
 ): Prepared<Input, Output> {
   let list = ops;
+  let before: (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[] = [];
   if (model.simplify !== undefined) {
     const simplified = model.simplify(ops);
     if (simplified.impossible) return simplified;
     list = simplified.operations;
+    before = (simplified.before ?? []).map(([a, b]) => [list[a]!, list[b]!] as const);
   }
   const isPure = model.isPure?.bind(model);
   const kept = isPure === undefined ? [...list] : list.filter((op) => op.required || !isPure(op.input, undefined));
-  return { impossible: false, operations: canonicalOrder(kept) };
+  return { impossible: false, operations: canonicalOrder(kept), before };
 }
 
 function canonicalOrder<Input, Output>(ops: SearchOperation<Input, Output>[]): SearchOperation<Input, Output>[] {

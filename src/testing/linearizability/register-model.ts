@@ -93,7 +93,7 @@ function registerView(initial: RegisterValue): ValueView<RegisterInput, Register
     blindWrite: (input) => input.op === 'write',
     blocksDrops: (input, output) => input.op === 'cas' && output?.op === 'cas' && !output.swapped,
     ordersValues: () => false,
-    rename: (input, like) => (input.op === 'write' && like.op === 'write' ? { op: 'write', value: like.value } : input),
+    sameObject: () => true,
   };
 }
 

@@ -203,7 +203,7 @@ export function searchLinearization<State, Input, Output>(
 ): SearchResult {
   const prepared = prepareOperations(model, input);
   if (prepared.impossible) return { outcome: 'violation', frontier: input[prepared.index]!.return, impossible: prepared.index };
-  return searchPrepared(model, prepared.operations, budget);
+  return searchPrepared(model, prepared.operations, budget, prepared.before);
 }
 
 /** {@link searchLinearization} over operations {@link prepareOperations} already readied. */
@@ -211,11 +211,12 @@ export function searchPrepared<State, Input, Output>(
   model: Model<State, Input, Output>,
   ops: readonly SearchOperation<Input, Output>[],
   budget: SearchBudget,
+  before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[] = [],
 ): SearchResult {
   const req = ops.filter((op) => op.required);
   const unk = ops.filter((op) => !op.required);
   if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
-  return new Search(model, req, unk, budget).run();
+  return new Search(model, req, unk, budget, before).run();
 }
 
 /** One run of the search over prepared operations; see {@link searchLinearization}. */
@@ -230,17 +231,19 @@ class Search<State, Input, Output> {
   private readonly unkPrev: Int32Array;
   private readonly base: number;
   /**
-   * For unknown operation `j`: the previous unknown one with the same input, or NIL.
+   * For unknown operation `j`: the previous unknown one with the same input object, or NIL.
    * Identical unknown operations are interchangeable, and the earlier-called one can
    * stand in for a later one, so they are linearized in call order only.
    */
   private readonly prevSame: Int32Array;
   /**
-   * For required operation `i`: the previous one with the same input and output that
+   * For required operation `i`: the previous one with the same input object and output that
    * also returns no later, or NIL. Such a twin can take the earlier place of the two in
    * any linearization, so it is linearized first.
    */
   private readonly prevSameReq: Int32Array;
+  /** For required operation `i`: the ones that must be linearized before it (from the model's simplification). */
+  private readonly preds: readonly (readonly number[] | undefined)[];
   private readonly stackOp: number[] = [];
   private readonly stackState: State[] = [];
   private readonly stackSid: number[] = [];
@@ -263,7 +266,9 @@ class Search<State, Input, Output> {
     req: readonly SearchOperation<Input, Output>[],
     unk: readonly SearchOperation<Input, Output>[],
     budget: SearchBudget,
+    before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
   ) {
+    this.preds = predecessors(req, before);
     this.model = model;
     this.req = req;
     this.unk = unk;
@@ -272,12 +277,13 @@ class Search<State, Input, Output> {
     this.set = new LinearizedSet(req.length, unk.length);
     this.base = this.set.unknownBase;
     this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
-    this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
     const n = unk.length;
     this.unkNext = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL));
     this.unkPrev = Int32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? n : i === n ? NIL : i - 1));
+    this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
     this.prevSame = twins(unk, () => true);
-    this.prevSameReq = twins(req, (a, b) => a.return <= b.return);
+    // Pure operations are forced, never chosen, so they need no twins.
+    this.prevSameReq = twins(req, (a, b) => a.return <= b.return, this.pure);
     this.state = model.init();
     this.sid = this.states.idOf(this.state);
     this.remaining = req.length;
@@ -315,7 +321,7 @@ class Search<State, Input, Output> {
       let limit = e === NIL ? Infinity : time[e]!;
       if (!dead && limit > frontier) frontier = limit;
       // Phase B: the other required candidates, earliest deadline first; phase C: unknown ones.
-      cands.sort(byDeadline);
+      if (cands.length > 1) cands.sort(byDeadline);
       let k = 0;
       let u = dead ? NIL : unkNext[sentinel]!;
       if (dead) k = cands.length;
@@ -324,7 +330,7 @@ class Search<State, Input, Output> {
         if (k < cands.length) {
           const id = cands[k]!;
           const twin = this.prevSameReq[id]!;
-          if (twin === NIL || this.set.has(twin)) r = this.attempt(id, 1, cands, k, limit);
+          if ((twin === NIL || this.set.has(twin)) && this.ready(id)) r = this.attempt(id, 1, cands, k, limit);
           k++;
         } else if (u !== NIL && this.unk[u]!.call <= limit) {
           const twin = this.prevSame[u]!;
@@ -344,6 +350,14 @@ class Search<State, Input, Output> {
       }
       if (this.remaining === 0) return { outcome: 'linearizable', frontier };
     }
+  }
+
+  /** Whether every operation that must precede required operation `id` is linearized. */
+  private ready(id: number): boolean {
+    const preds = this.preds[id];
+    if (preds === undefined) return true;
+    for (const p of preds) if (!this.set.has(p)) return false;
+    return true;
   }
 
   /** Tries to linearize operation `id` now: PUSHED, REJECTED by the model, SEEN before, or why the budget stopped it. */
@@ -396,21 +410,49 @@ class Search<State, Input, Output> {
   }
 }
 
+/** The `before` pairs as lists of predecessors per required operation index. */
+function predecessors<Input, Output>(
+  req: readonly SearchOperation<Input, Output>[],
+  before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
+): (number[] | undefined)[] {
+  const preds: (number[] | undefined)[] = new Array<number[] | undefined>(req.length);
+  if (before.length === 0) return preds;
+  const index = new Map(req.map((op, i) => [op, i]));
+  for (const [a, b] of before) {
+    const i = index.get(a);
+    const j = index.get(b);
+    if (i === undefined || j === undefined) continue;
+    (preds[j] ??= []).push(i);
+  }
+  return preds;
+}
+
 /**
- * For each operation (in call order), the previous one with the same input and output
- * for which `before(previous, op)` holds, or NIL: interchangeable operations.
+ * For each operation (in call order), the previous one with the same input object and
+ * equal output for which `before(previous, op)` holds, or NIL: interchangeable
+ * operations. Inputs are compared by identity (the model's simplification shares one
+ * input object among the writes it merges), so only shared inputs cost a comparison.
  */
 function twins<Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
   before: (a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>) => boolean,
+  skip?: Uint8Array,
 ): Int32Array {
+  const result = new Int32Array(ops.length).fill(NIL);
+  const uses = new Map<unknown, number>();
+  for (const op of ops) uses.set(op.input, (uses.get(op.input) ?? 0) + 1);
+  const ids = new Map<unknown, number>();
   const last = new Map<string, number>();
-  return Int32Array.from(ops, (op, i) => {
-    const key = `${formatValue(op.input)}\u0000${formatValue(op.output)}`;
+  ops.forEach((op, i) => {
+    if (skip?.[i] === 1 || uses.get(op.input) === 1) return;
+    let id = ids.get(op.input);
+    if (id === undefined) ids.set(op.input, (id = ids.size));
+    const key = `${id}\u0000${formatValue(op.output)}`;
     const prev = last.get(key);
     last.set(key, i);
-    return prev !== undefined && before(ops[prev]!, op) ? prev : NIL;
+    if (prev !== undefined && before(ops[prev]!, op)) result[i] = prev;
   });
+  return result;
 }
 
 const PUSHED = 0;

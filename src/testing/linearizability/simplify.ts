@@ -31,8 +31,8 @@ export interface ValueView<Input, Output> {
    * its presence forbids merging them.
    */
   ordersValues(input: Input): boolean;
-  /** `input` (a blind write) made to write the value `like` (another blind write) writes. */
-  rename(input: Input, like: Input): Input;
+  /** Whether two operations act on the same object (the same KV key); always true for a register. */
+  sameObject(a: Input, b: Input): boolean;
   /** The state's value before any write (it needs no writer). */
   readonly initial: unknown;
 }
@@ -53,10 +53,14 @@ export interface ValueView<Input, Output> {
  *    with, in a history without drop blockers, can be left out: in any linearization
  *    that includes it, the operations between it and the next write see its value, so
  *    (with no observer and no blocker) they are reads and writes unaffected by removing it.
+ * 3b. **Writes before a value's writer.** A required blind write that takes effect before
+ *    an observer of value `a` is called must come before `a`'s unique writer (else it
+ *    would overwrite `a` before the observer): the pair is returned in `before`, and the
+ *    blind write's deadline becomes the writer's.
  * 4. **Merged values.** Values that are written but never observed, compared with or
  *    ordered, and are not the initial value, are indistinguishable to every operation:
- *    blind writes of them are renamed to write one of them, so the search sees one state
- *    where there were many, and identical unknown writes are interchangeable.
+ *    blind writes of them (on the same object) all become the first such write's input,
+ *    so the search sees one state where there were many, and identical writes are twins.
  */
 export function simplifyByValues<Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
@@ -67,8 +71,9 @@ export function simplifyByValues<Input, Output>(
   const seen = new Set<unknown>();
   const mentioned = new Set<unknown>();
   let blocked = false;
+  const written = ops.map((op) => view.writes(op.input));
   ops.forEach((op, i) => {
-    for (const v of view.writes(op.input)) push(writers, v, i);
+    for (const v of written[i]!) push(writers, v, i);
     for (const v of view.mentions(op.input)) mentioned.add(v);
     if (view.blocksDrops(op.input, op.output)) blocked = true;
     if (op.output === undefined || !op.required) return;
@@ -100,24 +105,72 @@ export function simplifyByValues<Input, Output>(
     !op.required &&
     !deadline.has(i) &&
     view.blindWrite(op.input) &&
-    view.writes(op.input).every((v) => !seen.has(v) && !mentioned.has(v));
+    written[i]!.every((v) => !seen.has(v) && !mentioned.has(v));
   const ordered = ops.some((op) => view.ordersValues(op.input));
-  const unobserved = (op: SearchOperation<Input, Output>): boolean =>
+  const unobserved = (op: SearchOperation<Input, Output>, i: number): boolean =>
     !ordered &&
     view.blindWrite(op.input) &&
-    view.writes(op.input).every((v) => v !== view.initial && !seen.has(v) && !mentioned.has(v));
+    written[i]!.every((v) => v !== view.initial && !seen.has(v) && !mentioned.has(v));
+  const pairs = writesBefore(ops, view, observers, writers, deadline);
   let like: Input | undefined;
   const operations: SearchOperation<Input, Output>[] = [];
+  const index = new Int32Array(ops.length).fill(-1);
   ops.forEach((op, i) => {
     const by = deadline.get(i);
-    if (by !== undefined) operations.push({ ...op, required: true, return: Math.max(op.call, by) });
-    else if (droppable(op, i)) return;
-    else if (unobserved(op)) {
-      like ??= op.input;
-      operations.push({ ...op, input: view.rename(op.input, like) });
-    } else operations.push(op);
+    if (droppable(op, i)) return;
+    index[i] = operations.length;
+    // One shared input object per merged value, so the search can tell twins by identity.
+    like ??= unobserved(op, i) ? op.input : undefined;
+    const input = like !== undefined && unobserved(op, i) && view.sameObject(op.input, like) ? like : op.input;
+    if (by !== undefined) operations.push({ ...op, input, required: true, return: Math.max(op.call, by) });
+    else operations.push(input === op.input ? op : { ...op, input });
   });
-  return { impossible: false, operations };
+  const before = pairs.map(([j, w]) => [index[j]!, index[w]!] as const);
+  return { impossible: false, operations, before };
+}
+
+/**
+ * Rule 3b: pairs `[j, w]` where required blind write `j` must precede `w`, the unique
+ * writer of a value observed after `j` took effect; tightens `deadline` of each `j` to `w`'s.
+ */
+function writesBefore<Input, Output>(
+  ops: readonly SearchOperation<Input, Output>[],
+  view: ValueView<Input, Output>,
+  observers: ReadonlyMap<unknown, number[]>,
+  writers: ReadonlyMap<unknown, number[]>,
+  deadline: Map<number, number>,
+): [number, number][] {
+  const due = (i: number): number => deadline.get(i) ?? (ops[i]!.required ? ops[i]!.return : Infinity);
+  const blind = ops.flatMap((op, i) => (op.required && view.blindWrite(op.input) ? [i] : [])).sort((a, b) => due(a) - due(b));
+  const dues = blind.map(due);
+  const pairs: [number, number][] = [];
+  const tightened = new Map<number, number>();
+  for (const [v, list] of observers) {
+    const ws = writers.get(v);
+    if (ws?.length !== 1) continue;
+    const w = ws[0]!;
+    const lastCall = Math.max(...list.map((o) => ops[o]!.call));
+    // Blind writes due before w is called already precede it in real time.
+    for (let k = lowerBound(dues, ops[w]!.call); k < blind.length && dues[k]! < lastCall; k++) {
+      const j = blind[k]!;
+      if (j === w || !view.sameObject(ops[j]!.input, ops[w]!.input)) continue;
+      pairs.push([j, w]);
+      tightened.set(j, Math.min(tightened.get(j) ?? Infinity, due(w)));
+    }
+  }
+  for (const [j, by] of tightened) if (by < due(j)) deadline.set(j, by);
+  return pairs;
+}
+
+function lowerBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function push(map: Map<unknown, number[]>, key: unknown, i: number): void {

@@ -1,0 +1,105 @@
+import { status as Status, type handleBidiStreamingCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { KvClient } from '../kv/kv-client.js';
+import type { WatchBatch, WatchFilterType } from '../kv/watch/types.js';
+import type { Watcher } from '../kv/watch/watcher.js';
+import { eventOut, headerOut, type Wire } from './convert.js';
+import { etcdError } from './errors.js';
+import { watchLeaderLoss } from './lease.js';
+import { requiresLeader, wireNum, type RpcContext } from './rpc.js';
+
+const SERVICE = 'etcdserverpb.Watch';
+
+/** clientv3's InvalidWatchID: the watch id of responses that belong to no watcher (stream-wide progress, refused creates). */
+const INVALID_WATCH_ID = '-1';
+
+function batchOut(b: WatchBatch, streamId: number): Wire {
+  return {
+    header: headerOut(b.header), watchId: String(streamId), events: b.events.map(eventOut), compactRevision: String(b.compactRevision),
+    canceled: b.canceled, cancelReason: b.cancelReason, fragment: b.fragment,
+  };
+}
+
+/**
+ * The Watch service: one bidirectional stream carries many watchers of a `KvClient`'s watch hub,
+ * each with a stream-local id (the client's `watch_id`, or the next free one from 0, as etcd).
+ * Create with every option (range, start revision, prevKv, filters, progressNotify, fragment),
+ * cancel, and `RequestProgress`: answered with one response of watch id -1 when every watcher of
+ * the stream is synced, otherwise by each watcher once it has caught up. Under `hasleader` the
+ * stream ends with "etcdserver: no leader" after three election timeouts without a leader.
+ * @internal
+ */
+export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImplementation {
+  const watch: handleBidiStreamingCall<Wire, Wire> = (call) => {
+    const done = ctx.grpc.start({ grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'Watch' });
+    const watchers = new Map<number, Watcher>();
+    let nextId = 0;
+    let closed = false;
+    const closeAll = (): void => {
+      closed = true;
+      stopWatch();
+      for (const w of watchers.values()) w.cancel();
+      watchers.clear();
+    };
+    const stopWatch = watchLeaderLoss(ctx, requiresLeader(call.metadata), () => {
+      const err = etcdError('noLeader');
+      done(err.code);
+      closeAll();
+      call.emit('error', err);
+    });
+    const send = (w: Wire): void => {
+      if (!closed) call.write(w);
+    };
+    const create = (c: Wire): void => {
+      let id = wireNum(c.watchId);
+      if (id !== 0 && watchers.has(id)) {
+        send({ header: ctx.header(), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: 'mvcc: watcher ID is in use' });
+        return;
+      }
+      if (id === 0) {
+        while (watchers.has(nextId)) nextId++;
+        id = nextId++;
+      }
+      const filters = Array.isArray(c.filters) ? (c.filters as number[]).map((f) => f as WatchFilterType) : [];
+      const start = wireNum(c.startRevision);
+      const w = kv.watch(c.key as Uint8Array, {
+        rangeEnd: c.rangeEnd as Uint8Array, ...(start > 0 ? { startRevision: start } : {}), prevKv: c.prevKv === true,
+        progressNotify: c.progressNotify === true, filters, fragment: c.fragment === true,
+      });
+      watchers.set(id, w);
+      send({ header: ctx.header(), watchId: String(id), created: true });
+      void (async () => {
+        for await (const b of w) send(batchOut(b, id));
+        watchers.delete(id);
+      })();
+    };
+    const progress = (): void => {
+      const all = [...watchers.values()];
+      if (all.every((w) => w.synced && w.backlog === 0)) send({ header: ctx.header(), watchId: INVALID_WATCH_ID });
+      else for (const w of all) w.requestProgress();
+    };
+    call.on('data', (req: Wire) => {
+      switch (req.requestUnion) {
+        case 'createRequest': create(req.createRequest as Wire); break;
+        case 'cancelRequest': {
+          const id = wireNum((req.cancelRequest as Wire).watchId);
+          const w = watchers.get(id);
+          if (w !== undefined) w.cancel();
+          break;
+        }
+        case 'progressRequest': progress(); break;
+        default: break;
+      }
+    });
+    call.on('end', () => {
+      closeAll();
+      done(Status.OK);
+      call.end();
+    });
+    call.on('cancelled', () => {
+      closeAll();
+      done(Status.CANCELLED);
+    });
+    call.on('error', () => closeAll());
+  };
+  return { Watch: watch };
+}
