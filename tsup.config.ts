@@ -14,8 +14,14 @@ export default defineConfig({
   // Maps point at the TypeScript sources, which the package ships (`files` has src/), so
   // `sources` resolve; their text is not repeated inside the maps.
   sourcemap: true,
-  esbuildOptions(options) {
+  esbuildOptions(options, context) {
     options.sourcesContent = false;
+    // raftkit/etcd finds its .proto files from import.meta.url; the CommonJS build gets it
+    // from __filename (tsup's own shims would add a source that is not in the package).
+    if (context.format === 'cjs') {
+      options.define = { ...options.define, 'import.meta.url': 'importMetaUrl' };
+      options.banner = { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' };
+    }
   },
   clean: true,
   minify: false,
@@ -25,6 +31,4 @@ export default defineConfig({
   splitting: true,
   // raftkit/etcd loads etcd's .proto files at run time: they are copied into the output directory.
   publicDir: 'src/etcd/proto',
-  // ...found from import.meta.url, which the CommonJS build needs shimmed.
-  shims: true,
 });

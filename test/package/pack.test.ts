@@ -172,4 +172,4 @@ test('tsc type-checks every entry point against the published .d.ts (nodenext ES
     expect(result, `${moduleResolution}/${module}`).toBe('');
   }
   expect(readdirSync(project).filter((d) => d.startsWith('types-'))).toHaveLength(resolutions.length);
-});
+}, 240_000);
