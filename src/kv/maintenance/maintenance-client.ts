@@ -92,8 +92,8 @@ function encodeForHash(kv: KeyValue, type: number): Uint8Array {
 
 /**
  * Maintenance of one member (etcd's `Maintenance` service): status, the MVCC hash used by
- * corruption checks, defragmentation, and etcd snapshot files (snapshot, snapshotStatus, restore:
- * see `etcd-backend/snapshots.ts`). Alarms live in their own module.
+ * corruption checks, defragmentation, and etcd snapshot files (snapshot, snapshotStatus, restore,
+ * as {@link KvSnapshots} does them). Alarms live in their own module.
  */
 export class MaintenanceClient {
   readonly #kv: KvClient;
