@@ -3,25 +3,37 @@ import { StateType } from '../raft/ready.js';
 import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
 import { etcdError } from './errors.js';
 import { snapshotCall } from './snapshot.js';
-import { unary, unimplemented, wireBig, type RpcContext } from './rpc.js';
+import type { KvClient } from '../kv/kv-client.js';
+import type { AlarmMember, AlarmType } from '../kv/alarms/alarm-table.js';
+import { headerOut, type Wire } from './convert.js';
+import { unary, unimplemented, wireBig, wireNum, type RpcContext } from './rpc.js';
 import { ETCD_API_VERSION, RAFTKIT_VERSION } from './version.js';
 
 const SERVICE = 'etcdserverpb.Maintenance';
 
-/** The message of the Maintenance RPCs that need the MVCC store's maintenance API (not served yet). */
-export const NEEDS_KV_MAINTENANCE = 'raftkit: this Maintenance RPC needs raftkit/kv\'s maintenance API, which this build does not serve yet';
+/** The message of the Maintenance RPCs that need the MVCC store (no `kv` given to the server). */
+export const NEEDS_KV_MAINTENANCE = 'raftkit: this Maintenance RPC needs raftkit/kv (EtcdServerOptions.kv), which is not served here';
 
 /**
- * The Maintenance service: Status and MoveLeader from the replica; Alarm, Defragment, Hash,
- * HashKV answer `UNIMPLEMENTED` until the MVCC store serves them; Snapshot streams an etcd
- * backend file when `snapshots` is given (`UNIMPLEMENTED` otherwise); Downgrade
+ * The Maintenance service: Status (with the store's sizes and alarms when `kv` is given) and
+ * MoveLeader from the replica; Alarm, Defragment and HashKV over raftkit/kv (`UNIMPLEMENTED`
+ * without `kv`); Hash is `UNIMPLEMENTED` (HashKV is the consistency check); Snapshot streams an
+ * etcd backend file when `snapshots` is given (`UNIMPLEMENTED` otherwise); Downgrade
  * (etcd 3.5's cluster downgrade) is `UNIMPLEMENTED` as raftkit has one version.
  * @internal
  */
-export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots): UntypedServiceImplementation {
+export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots, kv?: KvClient): UntypedServiceImplementation {
   return {
-    Status: unary(ctx, SERVICE, 'Status', () => {
+    Status: unary(ctx, SERVICE, 'Status', async () => {
       const st = ctx.replica.status();
+      if (kv !== undefined) {
+        const k = await kv.maintenance.status();
+        return {
+          header: headerOut(k.header), version: ETCD_API_VERSION, dbSize: String(k.dbSize), dbSizeInUse: String(k.dbSizeInUse), leader: String(k.leader),
+          raftIndex: String(k.raftIndex), raftTerm: String(k.raftTerm), raftAppliedIndex: String(k.raftAppliedIndex), errors: k.errors, isLearner: k.isLearner,
+          raftkitVersion: RAFTKIT_VERSION,
+        };
+      }
       return {
         header: ctx.header(),
         version: ETCD_API_VERSION,
@@ -45,11 +57,35 @@ export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots): Un
       await ctx.replica.transferLeadership(id);
       return { header: ctx.header() };
     }),
-    Alarm: unimplemented(ctx, SERVICE, 'Alarm', 'unary', NEEDS_KV_MAINTENANCE),
-    Defragment: unimplemented(ctx, SERVICE, 'Defragment', 'unary', NEEDS_KV_MAINTENANCE),
-    Hash: unimplemented(ctx, SERVICE, 'Hash', 'unary', NEEDS_KV_MAINTENANCE),
-    HashKV: unimplemented(ctx, SERVICE, 'HashKV', 'unary', NEEDS_KV_MAINTENANCE),
+    ...(kv === undefined ? {
+      Alarm: unimplemented(ctx, SERVICE, 'Alarm', 'unary', NEEDS_KV_MAINTENANCE),
+      Defragment: unimplemented(ctx, SERVICE, 'Defragment', 'unary', NEEDS_KV_MAINTENANCE),
+      HashKV: unimplemented(ctx, SERVICE, 'HashKV', 'unary', NEEDS_KV_MAINTENANCE),
+    } : storeMaintenance(ctx, kv)),
+    Hash: unimplemented(ctx, SERVICE, 'Hash', 'unary', 'raftkit: Hash (a hash of the whole backend file) is not implemented; use HashKV'),
     Snapshot: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Snapshot', 'server_stream', NEEDS_KV_MAINTENANCE) : snapshotCall(ctx, snapshots),
     Downgrade: unimplemented(ctx, SERVICE, 'Downgrade', 'unary', 'raftkit: Downgrade is not supported (raftkit members all speak one etcd API version)'),
+  };
+}
+
+const alarmOut = (a: AlarmMember): { memberID: string; alarm: number } => ({ memberID: String(a.memberId), alarm: a.alarm });
+
+/** Alarm, Defragment and HashKV over raftkit/kv's alarms and maintenance clients. */
+function storeMaintenance(ctx: RpcContext, kv: KvClient): UntypedServiceImplementation {
+  return {
+    Alarm: unary(ctx, SERVICE, 'Alarm', async (w: Wire) => {
+      const action = wireNum(w.action);
+      const alarm = wireNum(w.alarm) as AlarmType;
+      const member = wireBig(w.memberID);
+      const r = action === 1 ? await kv.alarms.activate(alarm, member === 0n ? BigInt(ctx.replica.id) : member)
+        : action === 2 ? await kv.alarms.disarm({ memberId: member, alarm })
+          : await kv.alarms.list();
+      return { header: headerOut(r.header), alarms: r.alarms.map(alarmOut) };
+    }),
+    Defragment: unary(ctx, SERVICE, 'Defragment', async () => ({ header: headerOut((await kv.maintenance.defragment()).header) })),
+    HashKV: unary(ctx, SERVICE, 'HashKV', async (w: Wire) => {
+      const r = await kv.maintenance.hashKV(wireNum(w.revision));
+      return { header: headerOut(r.header), hash: r.hash, compactRevision: String(r.compactRevision), hashRevision: String(r.hashRevision) };
+    }),
   };
 }

@@ -142,7 +142,7 @@ export class EtcdServer {
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
       peerScheme: options.peerScheme ?? 'http',
     }));
-    add('Maintenance', maintenanceService(this.ctx, options.snapshots));
+    add('Maintenance', maintenanceService(this.ctx, options.snapshots, options.kv));
     add('Auth', authService(this.ctx));
   }
 

@@ -62,7 +62,7 @@ export interface KvCluster {
 }
 
 /** Starts `ids` (10 ms ticks) with KvStateMachines in memory and an EtcdServer each. */
-export async function startKvCluster(ids: number[], serverOptions: Partial<EtcdServerOptions> = {}): Promise<KvCluster> {
+export async function startKvCluster(ids: number[], serverOptions: Partial<EtcdServerOptions> = {}, quotaBackendBytes?: number): Promise<KvCluster> {
   const network = new InProcessNetwork();
   const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));
   const replicas = new Map<number, Replica>();
@@ -76,7 +76,7 @@ export async function startKvCluster(ids: number[], serverOptions: Partial<EtcdS
   const servers = new Map<number, EtcdServer>();
   const urls = new Map<number, string>();
   for (const [id, replica] of replicas) {
-    const kv = new KvClient(replica, { clusterId: 77n });
+    const kv = new KvClient(replica, { clusterId: 77n, ...(quotaBackendBytes === undefined ? {} : { quotaBackendBytes }) });
     clients.set(id, kv);
     const s = new EtcdServer({ replica, kv, clusterId: 77n, name: `m${id}`, electionTimeoutMs: 100, ...serverOptions });
     servers.set(id, s);

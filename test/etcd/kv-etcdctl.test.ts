@@ -123,3 +123,55 @@ test('put with an empty key: etcd\'s "key is not provided"', async () => {
   expect(r.code).not.toBe(0);
   expect(r.stderr).toContain('etcdserver: key is not provided');
 });
+
+/** Runs a long-lived etcdctl command until `done(stdout)` holds, then stops it; resolves with its stdout. */
+function ctlUntil(args: string[], done: (out: string) => boolean, onStart?: () => Promise<void>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('etcdctl', [`--endpoints=${c.endpoints().join(',')}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
+    let out = '';
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`etcdctl ${args.join(' ')} did not produce the expected output: ${out}`));
+    }, 15_000);
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (done(out)) {
+        clearTimeout(timer);
+        p.kill('SIGTERM');
+        resolve(out);
+      }
+    });
+    if (onStart !== undefined) void onStart();
+  });
+}
+
+describe('etcdctl watch', () => {
+  test('watch --prefix --prev-kv --rev replays history with previous values, then follows new writes', async () => {
+    const first = JSON.parse((await ctl('put', '/w/a', '1', '-w', 'json')).stdout) as { header: { revision: number } };
+    await ctl('put', '/w/a', '2');
+    const out = await ctlUntil(['watch', '/w/', '--prefix', '--prev-kv', '--rev', String(first.header.revision)], (o) => o.includes('late'), async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      await ctl('put', '/w/b', 'late');
+    });
+    const lines = out.split('\n').filter((l) => l !== '');
+    // PUT / key / value for the first; PUT / key / prev value / key / value with --prev-kv.
+    expect(lines.slice(0, 3)).toEqual(['PUT', '/w/a', '1']);
+    expect(lines.slice(3, 8)).toEqual(['PUT', '/w/a', '1', '/w/a', '2']);
+    expect(lines.slice(8)).toEqual(['PUT', '/w/b', 'late']);
+  });
+});
+
+describe('etcdctl lease keep-alive and timetolive', () => {
+  test('keep-alive renews; timetolive --keys lists the attached keys', async () => {
+    const g = await ctl('lease', 'grant', '30');
+    const id = /lease ([0-9a-f]+) granted/.exec(g.stdout)![1]!;
+    await ctl('put', '/ka/k', 'v', '--lease', id);
+    const ka = await ctlUntil(['lease', 'keep-alive', id], (o) => /keepalived with TTL\(\d+\)/.test(o));
+    expect(ka).toMatch(new RegExp(`lease ${id} keepalived with TTL\\(30\\)`));
+    const t = await ctl('lease', 'timetolive', id, '--keys');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(new RegExp(`lease ${id} granted with TTL\\(30s\\), remaining\\(\\d+s\\), attached keys\\(\\[/ka/k\\]\\)`));
+    const missing = await ctl('lease', 'timetolive', 'abcdef');
+    expect(missing.stdout).toContain('lease 0000000000abcdef already expired');
+  });
+});

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type * as net from 'node:net';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
+import { ALARM_NAMES } from '../../kv/alarms/alarm-table.js';
 import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
 import { Replica } from '../../replica/replica.js';
 import type { PeerAddress } from '../../replica/membership.js';
@@ -55,6 +56,8 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const peerTls = c.peerTls.certFile === '' ? undefined : {
     cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
     requestCert: c.peerTls.clientCertAuth,
+    // etcd accepts any peer certificate its peer CA signed; member certificates need not name member ids.
+    bindMemberId: false,
   };
   const storage = await LevelStorage.open({ path: c.dataDir });
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
@@ -68,21 +71,24 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   });
   replica.on('leader-change', (leader, term) => log('info', 'leader changed', { leader: leader.toString(16), term }));
   replica.on('error', (e) => log('error', 'replica error', { error: e.message }));
+  transport.on('error', (e) => log('warn', 'peer transport', { error: e.message }));
   // From the token alone, so a member joining later computes the same id (etcd hashes the initial member ids).
   const clusterId = clusterIdFor([], token);
-  const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, watch: { progressIntervalMs: c.progressNotifyMs } });
+  const quotaBackendBytes = c.quotaBackendBytes === 0 ? 2 * 1024 ** 3 : c.quotaBackendBytes;
+  const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, quotaBackendBytes, watch: { progressIntervalMs: c.progressNotifyMs } });
   const ct = c.clientTls;
   const server = new EtcdServer({
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: storage.db! }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps,
-    quotaBackendBytes: c.quotaBackendBytes === 0 ? 2 * 1024 ** 3 : c.quotaBackendBytes, electionTimeoutMs: c.electionMs,
+    quotaBackendBytes, electionTimeoutMs: c.electionMs,
     ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
   });
   for (const u of c.listenClientUrls) log('info', 'serving client traffic', { address: await server.listen(u) });
   const http: net.Server[] = [];
   for (const u of c.listenMetricsUrls) {
     const tls = ct.certFile === '' ? undefined : { cert: read(ct.certFile), key: read(ct.keyFile) };
-    const h = await serveHttpEndpoints(u, { replica, metrics: server.metrics, ...(tls === undefined ? {} : { tls }) });
+    const alarms = (): string[] => kv.alarms.active().map((a) => ALARM_NAMES[a.alarm]);
+    const h = await serveHttpEndpoints(u, { replica, metrics: server.metrics, alarms, ...(tls === undefined ? {} : { tls }) });
     http.push(h.server);
     log('info', 'serving metrics', { address: h.url });
   }

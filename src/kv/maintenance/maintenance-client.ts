@@ -3,13 +3,7 @@ import type { AnyLevel } from '../../storage/level-load.js';
 import type { KvClient } from '../kv-client.js';
 import type { KeyValue, ResponseHeader } from '../types.js';
 import { ALARM_NAMES } from '../alarms/alarm-table.js';
-import type { KvLocation } from '../etcd-backend/kv-records.js';
-import { restoreSnapshot } from '../etcd-backend/restore.js';
-import type { RestoreSummary } from '../etcd-backend/restore.js';
-import type { SnapshotChunk } from '../etcd-backend/snapshot-stream.js';
-import { KvSnapshots } from '../etcd-backend/snapshots.js';
-import { snapshotStatus } from '../etcd-backend/status.js';
-import type { SnapshotStatus } from '../etcd-backend/status.js';
+import { memberSnapshots, restoreMember, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
 
 /** The version `status()` reports: the etcd API version these shapes follow, tagged as raftkit's. */
 export const KV_API_VERSION = '3.4.0-raftkit';
@@ -92,8 +86,7 @@ function encodeForHash(kv: KeyValue, type: number): Uint8Array {
 
 /**
  * Maintenance of one member (etcd's `Maintenance` service): status, the MVCC hash used by
- * corruption checks, defragmentation, and etcd snapshot files (snapshot, snapshotStatus, restore,
- * as {@link KvSnapshots} does them). Alarms live in their own module.
+ * corruption checks, and defragmentation. Snapshots and alarms live in their own modules.
  */
 export class MaintenanceClient {
   readonly #kv: KvClient;
@@ -146,6 +139,30 @@ export class MaintenanceClient {
   }
 
   /**
+   * A point-in-time backup of this member's KV as a stream of etcd's snapshot file (see `snapshot-file.ts`).
+   *
+   * @yields {Uint8Array} the file's bytes, in order.
+   */
+  async *snapshot(): AsyncGenerator<Uint8Array> {
+    for await (const c of memberSnapshots(this.#kv).snapshot()) yield c.blob;
+  }
+
+  /** Writes {@link MaintenanceClient.snapshot} to a file (`etcdctl snapshot save`); resolves to its status. */
+  saveSnapshot(path: string): Promise<SnapshotStatus> {
+    return memberSnapshots(this.#kv).save(path);
+  }
+
+  /** Checks a backup file and reports its hash, revision, keys and size (`etcdctl snapshot status`). */
+  snapshotStatus(file: string): Promise<SnapshotStatus> {
+    return memberSnapshots(this.#kv).snapshotStatus(file);
+  }
+
+  /** Builds a new member's storage from a backup file (see `restoreMember`). */
+  restore(file: string, options: RestoreOptions): ReturnType<typeof restoreMember> {
+    return restoreMember(file, options);
+  }
+
+  /**
    * Reclaims space (etcd's `Defragment`): compacts the whole LevelDB key range, which rewrites
    * the tables without deleted records; a database without `compactRange` is left as is.
    */
@@ -159,28 +176,6 @@ export class MaintenanceClient {
     const seconds = (performance.now() - start) / 1000;
     this.#kv.metrics.defragDuration.observe(seconds);
     return { header: this.#kv.header(sm.store.visibleRev), sizeBefore, sizeAfter, seconds };
-  }
-
-  /**
-   * etcd's `Snapshot`: this member's KV as an etcd backend (bbolt) file, streamed in 32 KiB
-   * chunks and a last chunk with its SHA-256 (what `etcdctl snapshot save` stores).
-   * @returns the chunks, in order.
-   */
-  snapshot(): AsyncGenerator<SnapshotChunk> {
-    return new KvSnapshots(this.#kv.replica, this.#kv.stateMachine).snapshot();
-  }
-
-  /** What `etcdctl snapshot status` prints for `file` (hash, revision, total keys, total size). */
-  snapshotStatus(file: string): Promise<SnapshotStatus> {
-    return snapshotStatus(file);
-  }
-
-  /**
-   * Restores an etcd or raftkit snapshot file into a new member's KV at `target` (its database,
-   * before the member starts); see `restoreSnapshot`.
-   */
-  restore(file: string, target: KvLocation): Promise<RestoreSummary> {
-    return restoreSnapshot(file, target);
   }
 }
 

@@ -10,7 +10,6 @@ import { etcdBuckets, writeEtcdBackend } from '../../../src/kv/etcd-backend/back
 import { restoreSnapshot } from '../../../src/kv/etcd-backend/restore.js';
 import { appendSha256 } from '../../../src/kv/etcd-backend/snapshot-file.js';
 import { KvSnapshots } from '../../../src/kv/etcd-backend/snapshots.js';
-import { writeSnapshotChunks } from '../../../src/kv/etcd-backend/snapshot-stream.js';
 import { KvStateMachine } from '../../../src/kv/kv-state-machine.js';
 import { KvCluster } from '../kv-cluster.js';
 import { compact, rowsOf, workload } from './history.js';
@@ -105,16 +104,5 @@ describe('KvSnapshots on a member', () => {
     const restored = await snaps.restore(file, { db });
     expect(restored).toMatchObject({ revision: 52, rows: 51, hasSha256: true });
     expect(restored.info.members.map((m) => m.id)).toEqual([1n]);
-  });
-
-  test('client.maintenance: snapshot, snapshotStatus and restore', async () => {
-    const kv = cluster.client(1);
-    const put = await kv.put('maint', 'x');
-    const file = join(dir, 'maintenance.snap');
-    await writeSnapshotChunks(file, kv.maintenance.snapshot());
-    const status = await kv.maintenance.snapshotStatus(file);
-    expect(status.revision).toBe(put.header.revision);
-    const restored = await kv.maintenance.restore(file, { db: newDb() });
-    expect(restored).toMatchObject({ revision: put.header.revision, hasSha256: true });
   });
 });
