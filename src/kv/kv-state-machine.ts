@@ -87,7 +87,7 @@ export interface RevisionEvents {
 export class KvStateMachine implements StateMachine<KvResult> {
   /** The MVCC store (index, leases, revisions). */
   readonly store: MvccStore;
-  /** The replicated alarms (see `alarms/alarm-table.ts`); kept in memory, raised again by the quota check after a restart. */
+  /** The replicated alarms ({@link AlarmTable}); kept in memory, raised again by the quota check after a restart. */
   readonly alarms = new AlarmTable();
   /** The database the KV writes under (maintenance reads its size and compacts it). */
   readonly db: AnyLevel;

@@ -22,7 +22,7 @@ export interface KvSnapshotsOptions {
   /**
    * Members, cluster version and alarms to record in snapshots (the etcd front knows members'
    * etcd ids, names and client URLs). Default: the replica's members, id as member id, address as
-   * the one peer URL, no name.
+   * the one peer URL, no name; the state machine's raised alarms.
    */
   readonly facts?: () => ClusterFacts;
   /** Where snapshot files are built before streaming. Default: the OS temp dir. */
@@ -39,10 +39,10 @@ export class KvSnapshots {
   /**
    * @param replica - the member.
    * @param kv - its KV state machine.
-   * @param location - the database and sublevel name the state machine was given.
+   * @param location - the database and sublevel name the state machine was given. Default: its `db`, sublevel `'kv'`.
    * @param options - facts recorded and the temp dir.
    */
-  constructor(replica: Replica, kv: KvStateMachine, location: KvLocation, options: KvSnapshotsOptions = {}) {
+  constructor(replica: Replica, kv: KvStateMachine, location: KvLocation = { db: kv.db }, options: KvSnapshotsOptions = {}) {
     this.replica = replica;
     this.kv = kv;
     this.location = location;
@@ -57,7 +57,7 @@ export class KvSnapshots {
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
     await this.kv.ready();
     const status = this.replica.status();
-    const facts = this.options.facts?.() ?? { members: defaultMembers(status.members) };
+    const facts = this.options.facts?.() ?? { members: defaultMembers(status.members), alarms: this.kv.alarms.list().map((a) => ({ memberId: a.memberId, alarm: a.alarm })) };
     const source = await kvBackendSource(this.location, this.kv.store.visibleRev, { consistentIndex: BigInt(status.applied), ...facts });
     yield* snapshotChunks(source, this.options.tmpDir === undefined ? {} : { tmpDir: this.options.tmpDir });
   }

@@ -95,9 +95,9 @@ export async function startEtcd(dataDir: string, name = 'e1', peerUrl?: string):
   throw lastErr;
 }
 
-/** `etcdctl snapshot save` against `etcd` into `file`. */
-export async function snapshotSave(etcd: EtcdProcess, file: string): Promise<void> {
-  await run('etcdctl', ['--endpoints', etcd.clientUrl, 'snapshot', 'save', file]);
+/** `etcdctl snapshot save` against `etcd` (a process or a client URL) into `file`. */
+export async function snapshotSave(etcd: EtcdProcess | string, file: string): Promise<void> {
+  await run('etcdctl', ['--endpoints', typeof etcd === 'string' ? etcd : etcd.clientUrl, 'snapshot', 'save', file]);
 }
 
 /** `etcdctl -w json snapshot status` of `file`. */
