@@ -2,10 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { Registry } from 'prom-client';
 import { ConfChangeType } from '../raft/conf-change.js';
 import type { ConfState, Entry, HardState } from '../raft/entry.js';
-import { RaftkitError } from '../errors.js';
-import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
-import { checkPeerMessage } from '../raft/peer-message.js';
 import { StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
@@ -20,6 +17,7 @@ import { Members } from './membership.js';
 import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
+import { stepPeerMessage } from './peer-door.js';
 import { Requests } from './requests.js';
 import { loadState, createNode, failStart, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
@@ -379,25 +377,16 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
 
   private stepMessage(m: Message): void {
-    try {
-      // The door (see PEER_MESSAGE_RULES): a malformed message is refused before it touches anything.
-      checkPeerMessage(m, this.id, { maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD });
-      const now = this.clock.now();
-      this.lastHeard.set(m.from, now);
-      this.rtt.received(m, now);
-      this.node.step(m);
-    } catch (err) {
-      // Peer input the door or the node refuses (a malformed message, a response from a
-      // removed peer, a proposal during a transfer, …) is dropped and counted; a broken
-      // invariant stops the replica.
-      const code = err instanceof RaftkitError ? err.code : 'ERR_UNKNOWN';
-      this.metricsImpl.refused.inc({ code });
-      if (err instanceof RaftInvariantError || !(err instanceof RaftkitError)) {
-        this.halt(err instanceof Error ? err : new Error(String(err)), `replica stopped: ${String(err)}`);
-        return;
-      }
-    }
-    this.loop.schedule();
+    const fatal = stepPeerMessage(this.node, m, this.id, this.opts.maxRequestBytes + ENVELOPE_OVERHEAD, {
+      accepted: (x) => {
+        const now = this.clock.now();
+        this.lastHeard.set(x.from, now);
+        this.rtt.received(x, now);
+      },
+      refused: (code) => this.metricsImpl.refused.inc({ code }),
+    });
+    if (fatal === undefined) this.loop.schedule();
+    else this.halt(fatal, `replica stopped: ${String(fatal)}`);
   }
 
   private readonly onUnreachable = (peer: number): void => this.node.reportUnreachable(peer);

@@ -139,7 +139,7 @@ export class MaintenanceClient {
   }
 
   /**
-   * A point-in-time backup of this member's KV as a stream of etcd's snapshot file (see `snapshot-file.ts`).
+   * A point-in-time backup of this member's KV as a stream of etcd's snapshot file (a bbolt database followed by its sha256).
    *
    * @yields {Uint8Array} the file's bytes, in order.
    */
