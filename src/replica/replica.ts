@@ -27,7 +27,7 @@ import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
 import { replicaStatus } from './replica-status.js';
-import { checkAddMember, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
+import { checkAddMember, checkAddress, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
@@ -269,7 +269,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
 
   /** Changes a member's address on every member (ConfChangeUpdateNode). See {@link Replica.addMember}. */
   updateMember(id: number, address: string): Promise<void> {
-    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeUpdateNode, nodeId: id }, address);
+    return this.guard(() => this.requests.changeMembership(
+      { type: ConfChangeType.ConfChangeUpdateNode, nodeId: checkMemberId('id', id) },
+      checkAddress('address', address, (a) => this.transport.checkAddress?.(a)),
+    ));
   }
 
   /**
