@@ -103,14 +103,17 @@ export class Nemesis {
       if (this.now() + wait >= endAt) break;
       await sleep(wait);
       if (this.o.faults.length === 0) continue;
-      const kind = queue[0] ?? this.o.faults[this.rng.nextInt(this.o.faults.length)]!;
-      // A hostile peer takes no member down, so it needs no slot.
+      // A hostile peer takes no member down, so it needs no slot: while every slot is held,
+      // the first queued kind that can run goes first.
+      const full = this.active >= this.slots;
+      const at = queue.findIndex((k) => !full || k === 'hostile');
+      const kind = at >= 0 ? queue[at]! : queue.length > 0 ? undefined : this.o.faults[this.rng.nextInt(this.o.faults.length)]!;
       const slot = kind !== 'hostile';
-      if (slot && this.active >= this.slots) {
+      if (kind === undefined || (slot && full)) {
         this.skipped++;
         continue;
       }
-      queue.shift();
+      if (at >= 0) queue.splice(at, 1);
       if (slot) this.active++;
       running.push(
         this.act(kind)

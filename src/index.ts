@@ -141,4 +141,4 @@ export { TcpTransport } from './transport/tcp.js';
 export type { TcpTransportOptions } from './transport/tcp.js';
 export type { ReconnectOptions } from './transport/peer-link.js';
 export { memberCertificateNames } from './transport/tls.js';
-export type { Pem, TlsOptions } from './transport/tls.js';
+export type { MemberCertificateNames, Pem, TlsOptions } from './transport/tls.js';

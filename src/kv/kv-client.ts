@@ -77,7 +77,7 @@ export class KvClient {
   readonly lease: LeaseClient;
   /** This client's watchers (see `watch/watch-hub.ts`). */
   readonly watches: WatchHub;
-  /** This member's lease liveness (one per state machine, shared by its clients; see `lease/lessor.ts`). */
+  /** This member's lease liveness (one per state machine, shared by its clients). */
   readonly lessor: Lessor;
   /** This member's KV metrics (on the replica's registry). */
   readonly metrics: KvMetrics;
@@ -108,7 +108,7 @@ export class KvClient {
 
   /**
    * Watches a key or range (etcd's `Watch`): an async iterable of batches of events, served by
-   * this member from its own applied state. See {@link WatchOptions} and `watch/watch-hub.ts`.
+   * this member from its own applied state. See {@link WatchOptions}.
    */
   watch(key: Bytes, options: WatchOptions = {}): Watcher {
     const k = toBytes(key);

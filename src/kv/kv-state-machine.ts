@@ -245,7 +245,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     for (const fn of this.observers) fn(batch);
   }
 
-  /** Calls `fn` with a lease's id each time a keep-alive of it is applied (see `lease/lessor.ts`). Returns the remover. */
+  /** Calls `fn` with a lease's id each time a keep-alive of it is applied. Returns the remover. */
   onLeaseRenewed(fn: (id: bigint) => void): () => void {
     this.renewals.add(fn);
     return () => this.renewals.delete(fn);

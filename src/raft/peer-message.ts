@@ -51,12 +51,31 @@ export function termStepAllowed(current: number, term: number): boolean {
   return term <= TERM_SOFT_LIMIT || term - Math.max(current, TERM_SOFT_LIMIT) <= MAX_TERM_STEP;
 }
 
+/** The name of one of the {@link PEER_MESSAGE_RULES}. */
+export type PeerMessageRule =
+  | 'wire-type'
+  | 'addressing'
+  | 'bounds'
+  | 'term-set'
+  | 'entries-allowed'
+  | 'snapshot-allowed'
+  | 'append-contiguous'
+  | 'append-terms'
+  | 'proposal-entries'
+  | 'read-index-entries'
+  | 'vote-log'
+  | 'reject-hint'
+  | 'snapshot-metadata'
+  | 'append-conflicts-committed'
+  | 'ack-beyond-log'
+  | 'term-step';
+
 /**
  * Every structural rule a peer message must obey, by name (the `rule` of
  * {@link MessageRefusedError}). The first group is checked by {@link checkPeerMessage}; the
  * last three by the core against its state.
  */
-export const PEER_MESSAGE_RULES = {
+export const PEER_MESSAGE_RULES: Readonly<Record<PeerMessageRule, string>> = {
   'wire-type': 'the type is a known message type that travels on the wire (not a local one such as MsgHup)',
   addressing: '`to` is this node, `from` is another node (a positive id)',
   bounds: 'every term (term, logTerm, entry and snapshot terms) is at most MAX_TERM, and every index (index, commit, rejectHint, entry and snapshot indexes) at most MAX_INDEX',
@@ -74,10 +93,7 @@ export const PEER_MESSAGE_RULES = {
     'checked by the core: MsgApp never rewrites an entry at or below the commit index (unreachable once append-contiguous holds, since the core skips appends whose index is below the commit index)',
   'ack-beyond-log': "checked by the core: a MsgAppResp never acknowledges an index beyond the leader's last index",
   'term-step': 'checked by the core: above TERM_SOFT_LIMIT, a message raises the term by at most MAX_TERM_STEP beyond max(current term, TERM_SOFT_LIMIT)',
-} as const;
-
-/** The name of one of the {@link PEER_MESSAGE_RULES}. */
-export type PeerMessageRule = keyof typeof PEER_MESSAGE_RULES;
+};
 
 /** Limits of {@link checkPeerMessage} that depend on the driver's configuration. */
 export interface PeerMessageLimits {

@@ -1,9 +1,11 @@
 import type { RaftConfig } from '../raft/config.js';
 import { isEmptyHardState, type HardState } from '../raft/entry.js';
+import { RaftkitError } from '../errors.js';
 import { ConfigInvalidError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { encodeAddress, encodeEnvelope } from './envelope.js';
 import type { PeerAddress } from './membership.js';
+import { ReplicaStartError } from './errors.js';
 import type { ReplicaOptions } from './options.js';
 import { SessionTable } from './sessions.js';
 import { joinChunks } from './snapshot-payload.js';
@@ -81,4 +83,14 @@ export function createNode(
     node.bootstrap(peers.map((p) => ({ id: p.id, context: ctx(p.address) })));
   }
   return node;
+}
+
+/**
+ * After a failed `Replica.start`: closes what it opened (the storage and its lock, the
+ * transport's listener), then rethrows `err`, wrapped in {@link ReplicaStartError} unless it
+ * is already a raftkit error.
+ */
+export async function failStart(o: ReplicaOptions<unknown>, err: unknown): Promise<never> {
+  await Promise.allSettled([(async () => o.transport.close())(), (async () => o.storage.close())()]);
+  throw err instanceof RaftkitError ? err : new ReplicaStartError(`Replica.start failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

@@ -54,7 +54,7 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
    * The largest command, in bytes, `propose` accepts; larger ones are refused at once with
    * `RequestTooLargeError` (and proposals forwarded by peers above it are refused at the door).
    * Default 1,572,864 (1.5 MiB, etcd's `--max-request-bytes`). It must fit in the transport's
-   * `maxFrameSize` with the per-entry overhead (see {@link checkFrameBudget}).
+   * `maxFrameSize` with the per-entry overhead (checked by `Replica.start`).
    */
   maxRequestBytes?: number;
 }

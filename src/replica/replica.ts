@@ -6,7 +6,7 @@ import { RaftkitError } from '../errors.js';
 import { RaftInvariantError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { checkPeerMessage } from '../raft/peer-message.js';
-import { RoleName, StateType, type SoftState } from '../raft/ready.js';
+import { StateType, type SoftState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { ResourceStatus, Storage } from '../storage/storage.js';
 import type { Message } from '../raft/messages.js';
@@ -14,19 +14,20 @@ import type { Transport } from '../transport/transport.js';
 import { Applier } from './applier.js';
 import { ENVELOPE_OVERHEAD } from './envelope.js';
 import { systemClock, type Cancel, type Clock } from './clock.js';
-import { InvalidArgumentError, MembershipRefusedError, ReplicaStartError, StoppedError } from './errors.js';
+import { MembershipRefusedError, StoppedError } from './errors.js';
 import type { ReplicaEvents } from './events.js';
 import { Members } from './membership.js';
 import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { Requests } from './requests.js';
-import { loadState, createNode, type StartState } from './bootstrap.js';
+import { loadState, createNode, failStart, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
-import { checkAddress, checkCommand, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
+import { replicaStatus } from './replica-status.js';
+import { checkAddMember, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
@@ -74,13 +75,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * bootstraps a new cluster (`peers`, empty storage) or prepares to join one (`join`), starts
    * the transport and the ticker.
    *
-   * Every option is checked first (nothing is opened when one is invalid). A start that fails
-   * later closes the storage and the transport before it rejects.
-   *
-   * @throws {@link ConfigInvalidError} for invalid options (duplicate peer ids, `peers` without
-   * this member, a transport of another id…), or an empty storage with neither `peers` nor
-   * `join`; the storage's and transport's own errors (`StorageOpenError`, `ListenFailedError`…);
-   * {@link ReplicaStartError} wrapping anything else.
+   * Options are checked before anything is opened; a start that fails later closes the storage
+   * and the transport.
+   * @throws {@link ConfigInvalidError} (invalid options, duplicate peer ids, `peers` without this
+   * member, empty storage without `peers`/`join`), `StorageOpenError`, `ListenFailedError`, `ReplicaStartError`.
    */
   static async start<R>(options: ReplicaOptions<R>): Promise<Replica<R>> {
     checkStartOptions(options);
@@ -91,9 +89,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       await r.open();
       return r;
     } catch (err) {
-      // Close what start opened (the storage, its lock, the listener), then report.
-      await Promise.allSettled([(async () => options.transport.close())(), (async () => options.storage.close())()]);
-      throw err instanceof RaftkitError ? err : new ReplicaStartError(`Replica.start failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      return failStart(options, err);
     }
   }
 
@@ -225,11 +221,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * (outcome unknown), {@link StoppedError}.
    */
   propose(command: Uint8Array, options: RequestOptions = {}): Promise<R> {
-    try {
-      return this.requests.propose<R>(checkCommand(command), checkRequestOptions(options));
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    return this.guard(() => this.requests.propose<R>(checkCommand(command), checkRequestOptions(options)));
   }
 
   /**
@@ -238,11 +230,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * write acknowledged before `read()` was called.
    */
   read(options: RequestOptions = {}): Promise<number> {
-    try {
-      return this.requests.read(checkRequestOptions(options));
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    return this.guard(() => this.requests.read(checkRequestOptions(options)));
   }
 
   /**
@@ -251,11 +239,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * naming the leader.
    */
   transferLeadership(to: number, options: RequestOptions = {}): Promise<void> {
-    try {
-      return this.requests.transfer(checkMemberId('to', to), checkRequestOptions(options));
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    return this.guard(() => this.requests.transfer(checkMemberId('to', to), checkRequestOptions(options)));
   }
 
   /**
@@ -265,70 +249,46 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError} (unsafe or invalid), and as `propose`.
    */
   addMember(id: number, address: string, options: { learner?: boolean } = {}): Promise<void> {
-    try {
-      checkMemberId('id', id);
-      checkAddress('address', address, (a) => this.transport.checkAddress?.(a));
-      const learner = (options as { learner?: unknown } | undefined)?.learner;
-      if (learner !== undefined && typeof learner !== 'boolean') throw new InvalidArgumentError(`learner must be a boolean, got ${typeof learner}`);
-      const type = learner === true ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
+    return this.guard(() => {
+      const type = checkAddMember(id, address, options, (a) => this.transport.checkAddress?.(a)) ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
       return this.requests.changeMembership({ type, nodeId: id }, address);
-    } catch (err) {
-      return this.requests.refuse(err as Error);
-    }
+    });
   }
 
   /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
   promoteMember(id: number): Promise<void> {
-    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
+    if (!Number.isSafeInteger(id) || id <= 0) return this.guard(() => checkMemberId('id', id) as never);
     if (!this.node.status().config.learners.includes(id)) return this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
     return this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
   }
 
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
   removeMember(id: number): Promise<void> {
-    if (!Number.isSafeInteger(id) || id <= 0) return this.requests.refuse(new InvalidArgumentError(`id must be a positive integer member id, got ${String(id)}`));
-    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: id }, '');
+    return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: checkMemberId('id', id) }, ''));
   }
 
   /** Changes a member's address on every member (ConfChangeUpdateNode). See {@link Replica.addMember}. */
   updateMember(id: number, address: string): Promise<void> {
-    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeUpdateNode, nodeId: id }, address);
+    return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeUpdateNode, nodeId: checkMemberId('id', id) }, address));
   }
 
   /**
-   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3): see
-   * `joint-membership.ts`. Call it on the leader; resolves once the joint configuration is left.
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3),
+   * e.g. replacing a member: `[{ type: 'add-voter', id: learner },
+   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
+   * Call it on the leader; resolves once the joint configuration has been left here.
    *
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
    */
   async changeMembership(changes: readonly MemberChange[]): Promise<void> {
-    await this.requests.changeMembershipJoint(changes);
+    await this.guard(() => this.requests.changeMembershipJoint(checkMemberChanges(changes, (a) => this.transport.checkAddress?.(a))));
     await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
   }
 
   /** The replica's current state. */
   status(): ReplicaStatus {
-    const s = this.node.status();
-    const st: ReplicaStatus = {
-      id: this.id,
-      lifecycle: this.state,
-      leader: this.lead,
-      term: s.term,
-      role: s.raftState,
-      roleName: RoleName[s.raftState],
-      commit: s.commit,
-      applied: this.applier.appliedIndex,
-      config: s.config,
-      members: this.members.addresses(),
-      pending: this.requests.pending,
-    };
-    if (s.progress !== undefined) {
-      st.progress = new Map([...s.progress].map(([id, pr]) => {
-        const rttMs = this.rtt.latest(id);
-        return [id, { ...pr, active: id === this.id || this.isActive(id, pr), ...(rttMs === undefined ? {} : { rttMs }) }];
-      }));
-    }
-    return st;
+    const base = { id: this.id, lifecycle: this.state, leader: this.lead, applied: this.applier.appliedIndex, members: this.members.addresses(), pending: this.requests.pending };
+    return replicaStatus(this.node.status(), base, (id, pr) => ({ active: id === this.id || this.isActive(id, pr), rttMs: this.rtt.latest(id) }));
   }
 
   /** The metrics in the Prometheus text exposition format. */
@@ -377,6 +337,15 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.state = 'closed';
     })();
     return this.closing;
+  }
+
+  /** Runs a request whose argument checks may throw: a thrown error becomes a counted rejection. */
+  private guard<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return run();
+    } catch (err) {
+      return this.requests.refuse(err as Error);
+    }
   }
 
   /** Stops after a failure that makes going on unsafe: emits `error`, then fails every request with `StoppedError(why)`. */

@@ -140,7 +140,7 @@ export class Requests {
   }
 
   /**
-   * Proposes several membership changes as one joint change (see `joint-membership.ts`); the
+   * Proposes several membership changes as one joint change; the
    * entry's context carries the new members' addresses. Resolves once the joint configuration
    * is entered here (leaving it follows automatically).
    */

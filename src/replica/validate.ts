@@ -76,6 +76,38 @@ export function checkRequestOptions(o: unknown): RequestOptions {
 }
 
 /**
+ * Checks the changes of `Replica.changeMembership`: an array of `{ type, id, address? }`
+ * with a known type, a valid member id, and a valid address where one is given (required for
+ * `add-learner`).
+ *
+ * @throws {@link InvalidArgumentError} naming the change.
+ */
+export function checkMemberChanges<T>(changes: T, transportCheck?: (a: string) => void): T {
+  if (!Array.isArray(changes)) throw new InvalidArgumentError(`changes must be an array, got ${describe(changes)}`);
+  (changes as unknown[]).forEach((c, i) => {
+    if (!isObject(c) || !['add-voter', 'add-learner', 'remove'].includes(c['type'] as string)) {
+      throw new InvalidArgumentError(`changes[${i}] must be { type: 'add-voter' | 'add-learner' | 'remove', id, address? }, got ${describe(isObject(c) ? c['type'] : c)}`);
+    }
+    checkMemberId(`changes[${i}].id`, c['id']);
+    if (c['address'] !== undefined || c['type'] === 'add-learner') checkAddress(`changes[${i}].address`, c['address'], transportCheck);
+  });
+  return changes;
+}
+
+/**
+ * Checks the arguments of `Replica.addMember`; returns whether the member joins as a learner.
+ *
+ * @throws {@link InvalidArgumentError} naming the argument.
+ */
+export function checkAddMember(id: unknown, address: unknown, options: unknown, transportCheck?: (a: string) => void): boolean {
+  checkMemberId('id', id);
+  checkAddress('address', address, transportCheck);
+  const learner = isObject(options) ? options['learner'] : undefined;
+  if (learner !== undefined && typeof learner !== 'boolean') throw new InvalidArgumentError(`learner must be a boolean, got ${describe(learner)}`);
+  return learner === true;
+}
+
+/**
  * Checks a command argument.
  *
  * @throws {@link InvalidArgumentError} unless `command` is a `Uint8Array`.

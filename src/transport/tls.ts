@@ -44,12 +44,20 @@ export interface TlsOptions {
   bindMemberId?: boolean;
 }
 
+/** The names of {@link memberCertificateNames}. */
+export interface MemberCertificateNames {
+  /** Names that bind the member when a CN or SAN equals one of them. */
+  exact: string[];
+  /** A DNS SAN starting with this binds the member. */
+  dnsPrefix: string;
+}
+
 /**
  * The certificate names that bind member `id`: `member-<id>` as the CN or a DNS SAN, a DNS
  * SAN whose first label is `member-<id>` (as `member-2.raft.example.com`), or the URI SAN
  * `raftkit://member/<id>`.
  */
-export function memberCertificateNames(id: number): { exact: string[]; dnsPrefix: string } {
+export function memberCertificateNames(id: number): MemberCertificateNames {
   return { exact: [`member-${id}`, `raftkit://member/${id}`], dnsPrefix: `member-${id}.` };
 }
 

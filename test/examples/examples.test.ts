@@ -11,7 +11,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const programs = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
 
 test('examples/ has programs', () => {
-  expect(programs).toEqual(expect.arrayContaining(['custom-transport.ts', 'ready-loop.ts', 'tls-cluster.ts']));
+  expect(programs).toEqual(expect.arrayContaining(['custom-transport.ts', 'kv-service.ts', 'ready-loop.ts', 'tls-cluster.ts']));
 });
 
 test.each(programs)('examples/%s runs', async (file) => {

@@ -55,6 +55,9 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const peerTls = c.peerTls.certFile === '' ? undefined : {
     cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
     requestCert: c.peerTls.clientCertAuth,
+    // etcd's peer certificates name hosts, not member ids (ids are hashes of peer URLs), and
+    // etcd accepts any certificate its CA signed: so does this CLI.
+    bindMemberId: false,
   };
   const storage = await LevelStorage.open({ path: c.dataDir });
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });

@@ -15,7 +15,7 @@ export interface LessorOptions {
 
 /**
  * Lease liveness on one member, after etcd's lessor (server/lease/lessor.go), with one
- * difference: keep-alives go through Raft (see `renew.ts`), so every member — not only the
+ * difference: keep-alives go through Raft (a replicated keep-alive command), so every member — not only the
  * leader — knows when each lease was last renewed and can answer `timeToLive`.
  *
  * - Each member keeps an expiry time per lease: the time it applied the grant or the latest

@@ -172,6 +172,8 @@ function run<State, Input, Output>(
   budget: SearchBudget,
   size: number,
 ): SearchOutcome {
+  // Out of budget: do not even prepare the operations.
+  if (budget.exhausted()) return 'max-steps';
   return budget.within(Math.max(MIN_STEPS_PER_SEARCH, STEPS_PER_OP * size), (sub) =>
     searchLinearization(model, ops, sub).outcome,
   );
