@@ -273,11 +273,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3),
-   * e.g. replacing a member: `[{ type: 'add-voter', id: learner },
-   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
-   * Call it on the leader; resolves once the joint configuration has been left here.
-   *
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3; see
+   * `joint-membership.ts`). Call it on the leader; resolves once the joint configuration is left.
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
    */
   async changeMembership(changes: readonly MemberChange[]): Promise<void> {
@@ -372,9 +369,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   /** Stores a streamed snapshot's body as it arrives, then acknowledges and steps its message. */
-  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void =>
-    receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
-
+  private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (ok: boolean) => void): void => receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
   private stepMessage(m: Message): void {
     try {
       // The door (see PEER_MESSAGE_RULES): a malformed message is refused before it touches anything.
