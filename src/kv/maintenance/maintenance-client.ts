@@ -3,7 +3,7 @@ import type { AnyLevel } from '../../storage/level-load.js';
 import type { KvClient } from '../kv-client.js';
 import type { KeyValue, ResponseHeader } from '../types.js';
 import { ALARM_NAMES } from '../alarms/alarm-table.js';
-import { memberSnapshots, restoreMember, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
+import { memberSnapshots, restoreMember, type RestoredMember, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
 
 /** The version `status()` reports: the etcd API version these shapes follow, tagged as raftkit's. */
 export const KV_API_VERSION = '3.4.0-raftkit';
@@ -158,7 +158,7 @@ export class MaintenanceClient {
   }
 
   /** Builds a new member's storage from a backup file (see `restoreMember`). */
-  restore(file: string, options: RestoreOptions): ReturnType<typeof restoreMember> {
+  restore(file: string, options: RestoreOptions): Promise<RestoredMember> {
     return restoreMember(file, options);
   }
 

@@ -1,6 +1,7 @@
 import { LevelStorage } from '../../storage/level-storage.js';
 import { RaftkitError } from '../../errors.js';
 import type { KvClient } from '../kv-client.js';
+import type { PeerAddress } from '../../replica/membership.js';
 import { KvSnapshots } from '../etcd-backend/snapshots.js';
 import { restoreSnapshot as restoreInto, type RestoreSummary } from '../etcd-backend/restore.js';
 import type { SnapshotStatus } from '../etcd-backend/status.js';
@@ -30,9 +31,15 @@ export interface RestoreOptions {
   /** The data directory of the new member (a `LevelStorage` path; must hold no member yet). */
   path: string;
   /** The members of the new cluster (pass them as `peers` to `Replica.start`). */
-  members: readonly { id: number; address: string }[];
+  members: readonly PeerAddress[];
   /** The KV's sublevel name. Default `'kv'`. */
   name?: string | undefined;
+}
+
+/** What {@link restoreMember} restored: the file's summary and the new cluster's members. */
+export interface RestoredMember extends RestoreSummary {
+  /** The members of the new cluster. */
+  members: readonly PeerAddress[];
 }
 
 /**
@@ -41,7 +48,7 @@ export interface RestoreOptions {
  * a `KvStateMachine` over that storage, and it serves the backup's data at its revision. Run it
  * for every member of the new cluster with the same file.
  */
-export async function restoreMember(file: string, options: RestoreOptions): Promise<RestoreSummary & { members: RestoreOptions['members'] }> {
+export async function restoreMember(file: string, options: RestoreOptions): Promise<RestoredMember> {
   const storage = await LevelStorage.open({ path: options.path });
   try {
     if (storage.lastIndex() !== 0) throw new RestoreNotEmptyError(options.path);
