@@ -92,7 +92,8 @@ export const PEER_MESSAGE_RULES: Readonly<Record<PeerMessageRule, string>> = {
   'append-conflicts-committed':
     'checked by the core: MsgApp never rewrites an entry at or below the commit index (unreachable once append-contiguous holds, since the core skips appends whose index is below the commit index)',
   'ack-beyond-log': "checked by the core: a MsgAppResp never acknowledges an index beyond the leader's last index",
-  'term-step': 'checked by the core: above TERM_SOFT_LIMIT, a message raises the term by at most MAX_TERM_STEP beyond max(current term, TERM_SOFT_LIMIT)',
+  'term-step':
+    'checked by the core: above TERM_SOFT_LIMIT, a message raises the term by at most MAX_TERM_STEP beyond max(current term, TERM_SOFT_LIMIT); a message beyond that is refused, but the node raises its own term to that ceiling (without a leader), so a lagging member catches up one step per message instead of being sidelined',
 };
 
 /** Limits of {@link checkPeerMessage} that depend on the driver's configuration. */

@@ -19,6 +19,16 @@ export function stepByTerm(r: Raft, m: Message): boolean {
   if (m.term === 0) return true; // local message or forwarded proposal/read
   if (m.term > r.term) {
     if (!termStepAllowed(r.term, m.term)) {
+      // Refused, but ratchet: move to the highest term one message may reach, so a member
+      // left below a cluster whose terms jumped (a hostile peer pushed the others above the
+      // soft limit) follows it after a few messages instead of never. Exhausting the term
+      // space still takes ~2^32 messages. As for any higher term, never on a PreVote, and
+      // not for a vote request within the vote lease.
+      const ceiling = Math.max(r.term, TERM_SOFT_LIMIT) + MAX_TERM_STEP;
+      const vote = m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote;
+      const inLease = vote && r.checkQuorum && r.lead !== NONE && r.electionElapsed < r.electionTimeout;
+      const preVote = m.type === MessageType.MsgPreVote || m.type === MessageType.MsgPreVoteResp;
+      if (!inLease && !preVote) r.becomeFollower(ceiling, NONE);
       throw new MessageRefusedError('term-step', `${MessageTypeName[m.type]} from ${m.from} raises the term from ${r.term} to ${m.term}: above ${TERM_SOFT_LIMIT}, by more than ${MAX_TERM_STEP} at once`);
     }
     return stepHigherTerm(r, m);

@@ -44,7 +44,8 @@ beforeAll(() => {
   }
   symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules')); // the build tools, as after `npm ci`
   const out = run('npm', ['pack', '--json', '--pack-destination', work], tree);
-  packed = (JSON.parse(out.slice(out.indexOf('['))) as (typeof packed)[])[0]!;
+  // prepack's build logs come first on stdout; the JSON array is the last thing npm prints.
+  packed = (JSON.parse(out.slice(out.search(/^\[\s*\{/m))) as (typeof packed)[])[0]!;
   console.log(`packed ${packed.filename}: ${(packed.size / 1024).toFixed(0)} kB packed, ${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked, ${packed.files.length} files`);
 
   project = join(work, 'project');
