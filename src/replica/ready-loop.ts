@@ -4,7 +4,7 @@ import { MessageType, type Message } from '../raft/messages.js';
 import type { ReadState, Ready, SoftState } from '../raft/ready.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
-import type { Clock } from './clock.js';
+import { after, type Clock } from './clock.js';
 import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
 function hasConfChange(entries: readonly Entry[]): boolean {
@@ -115,6 +115,11 @@ export class ReadyLoop {
     if (!this.node.hasReady()) return;
     this.running = this.drain().finally(() => {
       this.running = undefined;
+      // Input that arrived after the drain's last hasReady() check but before this callback
+      // (a message delivered in a microtask, say) found the loop running: drain it on the
+      // next millisecond rather than at the next tick (and never in the same turn, so a
+      // virtual clock advances between rounds).
+      if (!this.stopped && this.node.hasReady()) after(this.clock, 1, () => this.schedule());
     });
   }
 
