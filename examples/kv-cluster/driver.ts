@@ -21,22 +21,23 @@ export interface Answer {
   message?: string;
 }
 
-/** Finds free loopback ports (bind to port 0, read it, release it). */
+/** A loopback port the OS reports free (bind to port 0, read it, release it; it may be taken again before use). */
+export function freePort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Finds `n` free loopback ports (see {@link freePort}). */
 export async function freePorts(n: number): Promise<number[]> {
   const ports: number[] = [];
-  for (let i = 0; i < n; i++) {
-    ports.push(
-      await new Promise<number>((resolve, reject) => {
-        const srv = createServer();
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', () => {
-          const addr = srv.address();
-          const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-          srv.close(() => resolve(port));
-        });
-      }),
-    );
-  }
+  for (let i = 0; i < n; i++) ports.push(await freePort());
   return ports;
 }
 

@@ -1,25 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEtcdPki, type EtcdPki, type Issued } from './pki.js';
+import { freePort } from '../../examples/kv-cluster/driver.js';
+
+export { freePort };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(root, 'src/etcd/cli/main.ts');
-
-/** Asks the OS for a free loopback port (bind port 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** One `raftkit` member process, run from source with tsx. */
 export interface Proc {

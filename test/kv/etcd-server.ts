@@ -1,24 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noop } from 'cockatiel'; // etcd3's own dependency: no retries, no circuit breaker
 import { Etcd3 } from 'etcd3';
-
-/** A free loopback port (asks the OS; the port is released before etcd binds it, so callers retry on failure). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../examples/kv-cluster/driver.js';
 
 /** One real single-member etcd in a temp dir on loopback ports, and an etcd3 client for it. */
 export class EtcdServer {

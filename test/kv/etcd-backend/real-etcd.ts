@@ -3,8 +3,10 @@
  * ports (retried when another process grabs one first), and wraps the etcdctl snapshot commands.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../../examples/kv-cluster/driver.js';
+
+export { freePort };
 
 /** A running etcd member. */
 export interface EtcdProcess {
@@ -16,19 +18,6 @@ export interface EtcdProcess {
   readonly name: string;
   /** Stops the process and waits for it to exit. */
   stop(): Promise<void>;
-}
-
-/** A port the OS reports free on 127.0.0.1 (it may be taken again before use; callers retry). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a command; resolves with its output, rejects with stderr on a non-zero exit. */
