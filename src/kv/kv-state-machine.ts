@@ -97,6 +97,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly applier: MvccApplier;
   private readonly observers = new Set<(r: RevisionEvents) => void>();
   private readonly renewals = new Set<(id: bigint) => void>();
+  private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
   private compacting: Promise<void> = Promise.resolve();
@@ -294,14 +295,29 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return concatBytes(parts);
   }
 
+  /**
+   * Calls `fn('begin')` before a snapshot replaces the state and `fn('end')` once the new state
+   * is loaded (or the restore failed): the revisions in between were never observed one by one,
+   * so watchers must catch up from storage (etcd's `watchableStore.Restore`). Returns the remover.
+   */
+  onRestore(fn: (phase: 'begin' | 'end') => void): () => void {
+    this.restores.add(fn);
+    return () => this.restores.delete(fn);
+  }
+
   /** Replaces the whole state with a snapshot arriving in chunks. */
   async restoreChunks(snapshot: StateMachineSnapshotStream): Promise<void> {
     await this.ready();
     await this.compacting;
-    const { header, items } = await decodeKvSnapshot(snapshot.chunks);
-    await this.backend.replace(items, header.compactRev, snapshot.index);
-    await this.load();
-    if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+    for (const fn of this.restores) fn('begin');
+    try {
+      const { header, items } = await decodeKvSnapshot(snapshot.chunks);
+      await this.backend.replace(items, header.compactRev, snapshot.index);
+      await this.load();
+      if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+    } finally {
+      for (const fn of this.restores) fn('end');
+    }
   }
 
   /** Replaces the whole state with a snapshot's bytes. */
