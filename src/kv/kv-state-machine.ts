@@ -87,7 +87,7 @@ export interface RevisionEvents {
 export class KvStateMachine implements StateMachine<KvResult> {
   /** The MVCC store (index, leases, revisions). */
   readonly store: MvccStore;
-  /** The replicated alarms ({@link AlarmTable}); kept in memory, raised again by the quota check after a restart. */
+  /** The replicated alarms ({@link AlarmTable}); persisted with each batch and carried in snapshots. */
   readonly alarms = new AlarmTable();
   /** The database the KV writes under (maintenance reads its size and compacts it). */
   readonly db: AnyLevel;
@@ -132,8 +132,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   private async load(): Promise<void> {
     await this.backend.open();
-    const { appliedIndex, redo } = await this.backend.load(this.store);
+    const { appliedIndex, alarms, redo } = await this.backend.load(this.store);
     this.applied = appliedIndex;
+    this.alarms.load(alarms);
     if (redo !== undefined) void this.schedulePhysical(redo.rev, redo.keep);
   }
 
@@ -169,7 +170,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     });
     const last = commands[commands.length - 1];
     const end = this.commitDuration.startTimer();
-    await this.backend.write({ changes: changes.flat(), leases, compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
+    await this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
     end();
     this.applied = last?.index ?? this.applied;
     this.store.commit();
@@ -285,7 +286,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   async *snapshotChunks(): AsyncGenerator<Uint8Array> {
     await this.ready();
     const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
-    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords());
+    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords(), this.backend.alarmRecords());
   }
 
   /** The whole state in one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}). */
