@@ -1,6 +1,6 @@
 /**
  * The raftkit demo: a replicated key-value store on three member processes, each a Replica
- * on classic-level storage talking TCP on loopback. It elects a leader, writes a burst,
+ * running raftkit/kv's KvStateMachine on classic-level storage, talking TCP on loopback. It elects a leader, writes a burst,
  * kills the leader with SIGKILL, measures the fail-over, restarts the killed member and
  * watches it catch up, then checks every acknowledged write on every member.
  *
@@ -66,10 +66,7 @@ try {
   await burst(0, n, 64);
   const secs = (Date.now() - w0) / 1000;
   cluster.log(`wrote ${n} keys in ${secs.toFixed(2)} s: ${Math.round(n / secs)} writes/s, 64 in flight, through all 3 members`);
-  // Watch hook: a watch on the `key-` prefix, started before the burst, reports here how many
-  // events it received (it must see every acknowledged write). raftkit/kv has watches now
-  // (WatchHub, Watcher); the members still run this example's own JSON state machine, which
-  // `npm run chaos` shares, and move to raftkit/kv's KvStateMachine in a later change.
+  // Watch hook: a KV watch on the `key-` prefix, opened before the burst, reports here (next change).
 
   await cluster.kill(leader);
   const k0 = Date.now();

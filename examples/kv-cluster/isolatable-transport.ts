@@ -3,7 +3,6 @@
  * nothing and drops everything it receives, as if its network cable were pulled, while the
  * process and its connections stay up.
  */
-import type { EventEmitter } from 'eventemitter3';
 import { ForwardingTransport, MessageType, type Message, type TransportEvents } from 'raftkit';
 
 /** Wraps a transport so that it can be cut off from the network and reconnected. */
@@ -25,9 +24,9 @@ export class IsolatableTransport extends ForwardingTransport {
     else super._sendSnapshotStream(message, body);
   }
 
-  protected override _forward<E extends keyof TransportEvents>(event: E, ...args: EventEmitter.EventArgs<TransportEvents, E>): void {
+  protected override _forward<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
     if (!this.isolated) super._forward(event, ...args);
-    else if (event === 'snapshot-stream') (args as EventEmitter.EventArgs<TransportEvents, 'snapshot-stream'>)[2](false);
+    else if (event === 'snapshot-stream') (args as Parameters<TransportEvents['snapshot-stream']>)[2](false);
     else if (event !== 'message') super._forward(event, ...args);
   }
 }

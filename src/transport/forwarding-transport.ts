@@ -108,12 +108,12 @@ export class ForwardingTransport extends EventEmitter<TransportEvents> implement
    * Emits an event of the inner transport on this one. Override to hold, drop or observe
    * incoming traffic (a subclass that drops a `snapshot-stream` event must call its `settle(false)`).
    */
-  protected _forward<E extends keyof TransportEvents>(event: E, ...args: EventEmitter.EventArgs<TransportEvents, E>): void {
+  protected _forward<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
     if (event === 'snapshot-stream' && this.listenerCount('snapshot-stream') === 0) {
-      const [, , settle] = args as EventEmitter.EventArgs<TransportEvents, 'snapshot-stream'>;
+      const [, , settle] = args as Parameters<TransportEvents['snapshot-stream']>;
       settle(false);
       return;
     }
-    this.emit(event, ...args);
+    this.emit(event, ...(args as EventEmitter.EventArgs<TransportEvents, E>));
   }
 }

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'eventemitter3';
 import { MessageTypeName, type Message } from '../../raft/messages.js';
 import { ForwardingTransport } from '../../transport/forwarding-transport.js';
 import type { Transport, TransportEvents } from '../../transport/transport.js';
@@ -74,7 +73,7 @@ export class SimTransport extends ForwardingTransport {
   }
 
   /** Traces delivered messages; holds every event while paused, drops them once dead. */
-  protected override _forward<E extends keyof TransportEvents>(event: E, ...args: EventEmitter.EventArgs<TransportEvents, E>): void {
+  protected override _forward<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
     if (this.dead) return;
     if (this.paused) {
       this.held.push(() => this._forward(event, ...args));
