@@ -1,6 +1,6 @@
 /**
  * The demo's terminal view. On a TTY, the timeline scrolls and a status block under it (each
- * member's role, term, commit and applied index, and the throughput) is redrawn in place ten
+ * member's role, term, commit and applied index, the KV watch and the throughput) is redrawn in place ten
  * times a second. Elsewhere (a pipe, CI), only the timeline is printed, one plain line per event.
  */
 import type { DemoCluster } from './demo-cluster.js';
@@ -25,6 +25,7 @@ export function statusLines(c: DemoCluster, colours: boolean): string[] {
   }
   const peak = Math.max(0, ...c.rates.map((r) => r.rate));
   const bar = '█'.repeat(Math.round((c.rate() / Math.max(peak, 1)) * 30));
+  if (c.watch !== undefined) lines.push(`  ${c.watch.summary()}`);
   lines.push(`  writes: ${c.acked.size} acknowledged, ${c.rate()}/s now (peak ${peak}/s), ${c.inFlight} in flight  ${bar}`);
   return colours ? [dim(lines[0]!), ...lines.slice(1, -1), bold(lines.at(-1)!)] : lines;
 }
