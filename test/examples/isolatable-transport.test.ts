@@ -3,7 +3,7 @@ import { IsolatableTransport } from '../../examples/kv-cluster/isolatable-transp
 import { createMessage, MessageType } from '../../src/raft/messages.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
-import { appMsg, next, until } from '../transport/helpers.js';
+import { appMsg, connectPair, next, until } from '../transport/helpers.js';
 
 // The demo's partition control: an isolated member sends and receives nothing, and reports a
 // snapshot it could not send, so the leader does not wait for it forever.
@@ -21,12 +21,8 @@ async function* body(): AsyncIterable<Uint8Array> {
 
 test('while isolated nothing goes out or comes in; reconnected, traffic flows again', async () => {
   const network = new InProcessNetwork();
-  const a = new IsolatableTransport(network.transport(1));
-  const b = new IsolatableTransport(network.transport(2));
+  const [a, b] = await connectPair(new IsolatableTransport(network.transport(1)), new IsolatableTransport(network.transport(2)));
   open.push(a, b);
-  await Promise.all([a.start(), b.start()]);
-  a.addPeer(2, b.address!);
-  b.addPeer(1, a.address!);
   const got: string[] = [];
   a.on('message', (m) => got.push(`a${m.index}`));
   b.on('message', (m) => got.push(`b${m.index}`));

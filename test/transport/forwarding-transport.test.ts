@@ -5,7 +5,7 @@ import { ForwardingTransport } from '../../src/transport/forwarding-transport.js
 import { InProcessNetwork } from '../../src/transport/in-process.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
 import type { TransportEvents } from '../../src/transport/transport.js';
-import { appMsg, next, until } from './helpers.js';
+import { appMsg, connectPair, next, until } from './helpers.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -19,13 +19,10 @@ describe('conformance: ForwardingTransport over TcpTransport', () => {
   });
 });
 
-async function tcpPair(): Promise<[ForwardingTransport, ForwardingTransport]> {
+function tcpPair(): Promise<[ForwardingTransport, ForwardingTransport]> {
   const [a, b] = [1, 2].map((id) => new ForwardingTransport(new TcpTransport({ id, reconnect: { initialDelayMs: 10, maxDelayMs: 100 } })));
   open.push(a!, b!);
-  await Promise.all([a!.start(), b!.start()]);
-  a!.addPeer(2, b!.address!);
-  b!.addPeer(1, a!.address!);
-  return [a!, b!];
+  return connectPair(a!, b!);
 }
 
 function snapMsg(): Message {
@@ -88,12 +85,8 @@ test('a subclass sees every outgoing message and every incoming event, and can d
     }
   }
   const network = new InProcessNetwork();
-  const a = new Counting(network.transport(1));
-  const b = new Counting(network.transport(2));
+  const [a, b] = await connectPair(new Counting(network.transport(1)), new Counting(network.transport(2)));
   open.push(a, b);
-  await Promise.all([a.start(), b.start()]);
-  a.addPeer(2, b.address!);
-  b.addPeer(1, a.address!);
   const got: number[] = [];
   b.on('message', (m) => got.push(m.index));
   a.send([appMsg(1, 2, 1)]);
