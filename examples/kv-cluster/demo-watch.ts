@@ -93,8 +93,8 @@ export class DemoWatch {
   /** A one-line summary of what the watch received so far. */
   summary(): string {
     const last = this.events.at(-1);
-    const where = this.member === undefined ? 'closed' : `on member ${this.member}`;
-    return `watch ${this.prefix}* (${where}): ${this.events.length} events in ${this.batches} batches${last === undefined ? '' : `, latest ${last.kind.toUpperCase()} ${last.key} at revision ${last.revision}`}`;
+    const where = this.member === undefined ? 'closed' : `member ${this.member}`;
+    return `watch ${this.prefix}* (${where}): ${this.events.length} events${last === undefined ? '' : `, last ${last.kind.toUpperCase()} ${last.key} @ revision ${last.revision}`}`;
   }
 
   /**

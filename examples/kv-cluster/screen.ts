@@ -3,6 +3,7 @@
  * member's role, term, commit and applied index, the KV watch and the throughput) is redrawn in place ten
  * times a second. Elsewhere (a pipe, CI), only the timeline is printed, one plain line per event.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type { DemoCluster } from './demo-cluster.js';
 
 const bold = (s: string): string => `\x1b[1m${s}\x1b[22m`;
@@ -86,7 +87,9 @@ export class Screen {
 
   private block(): string {
     const lines = statusLines(this.c, true);
-    this.drawn = lines.length;
+    // A line wider than the terminal takes several rows: count them, or the next redraw erases too few.
+    const columns = this.out.columns > 0 ? this.out.columns : 80;
+    this.drawn = lines.reduce((rows, l) => rows + Math.max(1, Math.ceil(stripVTControlCharacters(l).length / columns)), 0);
     return `${lines.join('\n')}\n`;
   }
 }
