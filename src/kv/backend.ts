@@ -44,7 +44,12 @@ export interface BatchInput {
  * - `meta`: the applied index and the compaction revisions (etcd's `meta` bucket).
  *
  * Every batch of applied commands is one atomic `db.batch` with the applied index, so a
- * restart resumes exactly after the last durable command.
+ * restart resumes exactly after the last durable command. Apply batches are not flushed to the
+ * disk one by one (as etcd's backend commits bbolt only periodically): the Raft log is the
+ * durable record, so a batch lost in a power failure is applied again from the log, or from the
+ * stored Raft snapshot when the log was compacted past it (the Replica restores a state
+ * machine whose applied index is older than its snapshot). LevelDB keeps batches atomic and in
+ * order, so what survives is always a prefix of what was applied.
  */
 export class KvBackend {
   private readonly db: AnyLevel;
@@ -122,7 +127,7 @@ export class KvBackend {
     return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, redo };
   }
 
-  /** Writes one batch atomically (revisions, leases, compaction mark, applied index), synced. */
+  /** Writes one batch atomically (revisions, leases, compaction mark, applied index); not flushed to the disk (see the class comment). */
   async write(b: BatchInput): Promise<void> {
     const ops: Op[] = [];
     for (const c of b.changes) ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
@@ -132,7 +137,7 @@ export class KvBackend {
     }
     if (b.compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(b.compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(b.appliedIndex) });
-    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+    await this.db.batch(ops);
   }
 
   /**
