@@ -12,7 +12,7 @@
  * its `/metrics`, for both systems).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ interface Cluster {
   hosts: string[];
   /** Each member's metrics URL. */
   metrics: string[];
+  /** User + system CPU seconds the members have used so far (from /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
   return {
     hosts,
     metrics: ports.map((p) => `http://127.0.0.1:${p.metrics}/metrics`),
+    cpuSeconds: () => procs.reduce((n, p) => n + procCpuSeconds(p.pid), 0),
     async stop() {
       // SIGTERM first when profiling, so each member writes its profile on a graceful exit.
       if (CPU_PROF !== undefined) {
@@ -81,7 +84,18 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
   };
 }
 
-interface Row { opsPerSec: number; p99Ms: number; layers?: string }
+/** User + system CPU seconds of process `pid` (Linux /proc; 0 elsewhere). */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number }
 
 /** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -144,10 +158,13 @@ async function measure(cluster: Cluster): Promise<Record<string, Row>> {
   for (const [name, row] of rows) {
     if (ROWS !== undefined && !ROWS.some((r) => name.includes(r))) continue;
     const before = await Promise.all(cluster.metrics.map(scrape));
+    const cpu0 = cluster.cpuSeconds();
     const r = await row();
     const after = await Promise.all(cluster.metrics.map(scrape));
     const leader = after.findIndex((m) => m.get('etcd_server_is_leader') === 1);
     if (leader >= 0) r.layers = layers(before[leader]!, after[leader]!);
+    // CPU the three members spent per operation: robust to other load on the machine.
+    r.cpuMsPerOp = (cluster.cpuSeconds() - cpu0) * 1000 / (r.opsPerSec * (DURATION_MS / 1000));
     out[name] = r;
   }
   client.close();
@@ -183,7 +200,7 @@ export async function run(): Promise<void> {
     console.log('(etcd not installed: raftkit rows only)');
   }
   if (!SYSTEMS.includes('raftkit') && etcd !== undefined) {
-    for (const [row, e] of Object.entries(etcd)) console.log(`${row.padEnd(36)} etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms`);
+    for (const [row, e] of Object.entries(etcd)) console.log(`${row.padEnd(36)} etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms cpu ${(e.cpuMsPerOp ?? 0).toFixed(2)} ms/op`);
   }
   if (process.env['BENCH_LAYERS'] === '1') {
     for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
@@ -192,9 +209,10 @@ export async function run(): Promise<void> {
   }
   for (const [row, r] of Object.entries(raftkit)) {
     const e = etcd?.[row];
+    const cpu = (x: Row | undefined): string => (x?.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op`);
     const ratio = e === undefined ? '' : `  ratio ${(r.opsPerSec / e.opsPerSec).toFixed(2)}x, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
-    console.log(`${row.padEnd(36)} raftkit ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms` +
-      (e === undefined ? '' : ` | etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms`) + ratio);
+    console.log(`${row.padEnd(36)} raftkit ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms${cpu(r)}` +
+      (e === undefined ? '' : ` | etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms${cpu(e)}`) + ratio);
   }
 }
 

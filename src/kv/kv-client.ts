@@ -131,7 +131,7 @@ export class KvClient {
 
   /** Fills a response header with this member's ids and term. */
   header(revision: number): ResponseHeader {
-    return { clusterId: this.clusterId, memberId: BigInt(this.replica.id), revision, raftTerm: this.replica.status().term };
+    return { clusterId: this.clusterId, memberId: BigInt(this.replica.id), revision, raftTerm: this.replica.currentTerm };
   }
 
   /**
