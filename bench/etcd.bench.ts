@@ -39,7 +39,7 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
   const names = ['b1', 'b2', 'b3'];
   const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort(), metrics: await freePort() })));
-  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`];
+  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${CPU_PROF}`];
   const initial = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
   const procs: ChildProcess[] = names.map((n, i) => {
     const p = ports[i]!;
