@@ -56,6 +56,7 @@ export class KvBackend {
   private readonly revs: BytesSublevel;
   private readonly leases: BytesSublevel;
   private readonly meta: BytesSublevel;
+  #inUse = 0;
 
   /**
    * @param db - the parent database (opened by its owner).
@@ -68,6 +69,15 @@ export class KvBackend {
     this.revs = root.sublevel<Uint8Array, Uint8Array>('rev', enc) as BytesSublevel;
     this.leases = root.sublevel<Uint8Array, Uint8Array>('lease', enc) as BytesSublevel;
     this.meta = root.sublevel<Uint8Array, Uint8Array>('meta', enc) as BytesSublevel;
+  }
+
+  /**
+   * The key and value bytes of every revision record stored (etcd's "size in use": history not
+   * yet compacted away included), kept up to date by {@link KvBackend.load}, {@link KvBackend.write}
+   * and {@link KvBackend.physicalCompact}.
+   */
+  get inUseBytes(): number {
+    return this.#inUse;
   }
 
   /** Opens the parent database if needed. */
@@ -99,9 +109,11 @@ export class KvBackend {
     }
     const leaseOf = new Map<string, bigint>();
     let rev = 1;
+    this.#inUse = 0;
     for await (const [k, v] of this.revs.iterator()) {
       const { rev: r, tombstone } = decodeRevision(k);
       const kv = decodeKv(v);
+      this.#inUse += kv.key.length + kv.value.length;
       const key = toKey(kv.key);
       const ki = store.index.get(key);
       if (tombstone) {
@@ -130,7 +142,10 @@ export class KvBackend {
   /** Writes one batch atomically (revisions, leases, compaction mark, applied index); not flushed to the disk (see the class comment). */
   async write(b: BatchInput): Promise<void> {
     const ops: Op[] = [];
-    for (const c of b.changes) ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+    for (const c of b.changes) {
+      ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+      this.#inUse += c.kv.key.length + c.kv.value.length;
+    }
     for (const [id, l] of b.leases) {
       if (l === undefined) ops.push({ type: 'del', sublevel: this.leases, key: leaseKey(id) });
       else ops.push({ type: 'put', sublevel: this.leases, key: leaseKey(id), value: encodeLease(l.ttl, l.remainingTtl) });
@@ -149,10 +164,12 @@ export class KvBackend {
   async physicalCompact(rev: number, keep: ReadonlySet<string>): Promise<number> {
     let deleted = 0;
     let ops: Op[] = [];
-    for await (const k of this.revs.keys({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
+    for await (const [k, v] of this.revs.iterator({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
       const { rev: r } = decodeRevision(k);
       if (keep.has(revKey(r))) continue;
       ops.push({ type: 'del', sublevel: this.revs, key: k });
+      const kv = decodeKv(v);
+      this.#inUse -= kv.key.length + kv.value.length;
       if (ops.length >= 10_000) {
         await this.db.batch(ops);
         deleted += ops.length;
