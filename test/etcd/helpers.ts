@@ -63,7 +63,7 @@ export interface KvCluster {
 
 /** Starts `ids` (10 ms ticks) with KvStateMachines in memory (or `stateMachine(id)`'s) and an EtcdServer each. */
 export async function startKvCluster(
-  ids: number[], serverOptions: Partial<EtcdServerOptions> = {}, quotaBackendBytes?: number, stateMachine: (id: number) => KvStateMachine = () => new KvStateMachine({ electionMs: 100 }),
+  ids: number[], serverOptions: Partial<EtcdServerOptions> | ((replica: Replica, kv: KvClient) => Partial<EtcdServerOptions>) = {}, quotaBackendBytes?: number, stateMachine: (id: number) => KvStateMachine = () => new KvStateMachine({ electionMs: 100 }),
 ): Promise<KvCluster> {
   const network = new InProcessNetwork();
   const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));
@@ -80,7 +80,7 @@ export async function startKvCluster(
   for (const [id, replica] of replicas) {
     const kv = new KvClient(replica, { clusterId: 77n, ...(quotaBackendBytes === undefined ? {} : { quotaBackendBytes }) });
     clients.set(id, kv);
-    const s = new EtcdServer({ replica, kv, clusterId: 77n, name: `m${id}`, electionTimeoutMs: 100, ...serverOptions });
+    const s = new EtcdServer({ replica, kv, clusterId: 77n, name: `m${id}`, electionTimeoutMs: 100, ...(typeof serverOptions === 'function' ? serverOptions(replica, kv) : serverOptions) });
     servers.set(id, s);
     urls.set(id, await s.listen('http://127.0.0.1:0'));
   }
