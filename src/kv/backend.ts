@@ -67,7 +67,12 @@ export interface BatchInput {
  * - `meta`: the applied index and the compaction revisions (etcd's `meta` bucket).
  *
  * Every batch of applied commands is one atomic `db.batch` with the applied index, so a
- * restart resumes exactly after the last durable command.
+ * restart resumes exactly after the last durable command. Apply batches are not flushed to the
+ * disk one by one (as etcd's backend commits bbolt only periodically): the Raft log is the
+ * durable record, so a batch lost in a power failure is applied again from the log, or from the
+ * stored Raft snapshot when the log was compacted past it (the Replica restores a state
+ * machine whose applied index is older than its snapshot). LevelDB keeps batches atomic and in
+ * order, so what survives is always a prefix of what was applied.
  */
 export class KvBackend {
   private readonly db: AnyLevel;
@@ -76,6 +81,7 @@ export class KvBackend {
   private readonly meta: BytesSublevel;
   private readonly alarms: BytesSublevel;
   private readonly members: BytesSublevel;
+  #inUse = 0;
 
   /**
    * @param db - the parent database (opened by its owner).
@@ -90,6 +96,15 @@ export class KvBackend {
     this.meta = root.sublevel<Uint8Array, Uint8Array>('meta', enc) as BytesSublevel;
     this.alarms = root.sublevel<Uint8Array, Uint8Array>('alarm', enc) as BytesSublevel;
     this.members = root.sublevel<Uint8Array, Uint8Array>('member', enc) as BytesSublevel;
+  }
+
+  /**
+   * The key and value bytes of every revision record stored (etcd's "size in use": history not
+   * yet compacted away included), kept up to date by {@link KvBackend.load}, {@link KvBackend.write}
+   * and {@link KvBackend.physicalCompact}.
+   */
+  get inUseBytes(): number {
+    return this.#inUse;
   }
 
   /** Opens the parent database if needed. */
@@ -122,9 +137,11 @@ export class KvBackend {
     }
     const leaseOf = new Map<string, bigint>();
     let rev = 1;
+    this.#inUse = 0;
     for await (const [k, v] of this.revs.iterator()) {
       const { rev: r, tombstone } = decodeRevision(k);
       const kv = decodeKv(v);
+      this.#inUse += kv.key.length + kv.value.length;
       const key = toKey(kv.key);
       const ki = store.index.get(key);
       if (tombstone) {
@@ -154,10 +171,13 @@ export class KvBackend {
     return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, alarms, members, redo };
   }
 
-  /** Writes one batch atomically (revisions, leases, compaction mark, applied index), synced. */
+  /** Writes one batch atomically (revisions, leases, compaction mark, applied index); not flushed to the disk (see the class comment). */
   async write(b: BatchInput): Promise<void> {
     const ops: Op[] = [];
-    for (const c of b.changes) ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+    for (const c of b.changes) {
+      ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+      this.#inUse += c.kv.key.length + c.kv.value.length;
+    }
     for (const [id, l] of b.leases) {
       if (l === undefined) ops.push({ type: 'del', sublevel: this.leases, key: leaseKey(id) });
       else ops.push({ type: 'put', sublevel: this.leases, key: leaseKey(id), value: encodeLease(l.ttl, l.remainingTtl) });
@@ -169,7 +189,7 @@ export class KvBackend {
     for (const [id, a] of b.members ?? []) ops.push({ type: 'put', sublevel: this.members, key: memberKey(id), value: encodeMemberAttrs(a) });
     if (b.compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(b.compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(b.appliedIndex) });
-    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+    await this.db.batch(ops);
   }
 
   /**
@@ -181,10 +201,12 @@ export class KvBackend {
   async physicalCompact(rev: number, keep: ReadonlySet<string>): Promise<number> {
     let deleted = 0;
     let ops: Op[] = [];
-    for await (const k of this.revs.keys({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
+    for await (const [k, v] of this.revs.iterator({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
       const { rev: r } = decodeRevision(k);
       if (keep.has(revKey(r))) continue;
       ops.push({ type: 'del', sublevel: this.revs, key: k });
+      const kv = decodeKv(v);
+      this.#inUse -= kv.key.length + kv.value.length;
       if (ops.length >= 10_000) {
         await this.db.batch(ops);
         deleted += ops.length;

@@ -121,6 +121,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     });
   }
 
+  /** The key and value bytes of every revision stored, compacted history excluded (etcd's db size in use). */
+  get dbSizeInUse(): number {
+    return this.backend.inUseBytes;
+  }
+
   /** Registers the KV's metrics on a registry (the Replica's: `replica.metricsRegistry`); idempotent. */
   registerMetrics(registry: Registry): void {
     if (registry.getSingleMetric(COMMIT_METRIC) === undefined) registry.registerMetric(this.commitDuration);

@@ -286,6 +286,9 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
   }
 
+  /** The current Raft term, without building a {@link Replica.status} (response headers read it per request). */
+  get currentTerm(): number { return this.term; }
+
   /** The replica's current state. */
   status(): ReplicaStatus {
     const base = { id: this.id, lifecycle: this.state, leader: this.lead, applied: this.applier.appliedIndex, members: this.members.addresses(), pending: this.requests.pending };
