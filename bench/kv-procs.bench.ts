@@ -58,13 +58,16 @@ async function startCluster(dir: string): Promise<Procs> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const m = new KvMember(id, child);
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       const started = (msg: KvMemberReply): void => {
         if (msg.type !== 'started') return;
         child.off('message', started);
+        child.off('exit', failed);
         resolve();
       };
+      const failed = (code: number | null): void => reject(new Error(`member ${id} exited with ${code} before it started`));
       child.on('message', started);
+      child.once('exit', failed);
     });
     members[id - 1] = m;
     return m;
