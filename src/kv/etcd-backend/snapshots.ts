@@ -64,10 +64,15 @@ export class KvSnapshots {
 
   /**
    * etcd's Maintenance.Hash: the CRC-32C of this member's backend as {@link snapshot} would
-   * write it, `meta/consistent_index` and `meta/term` left out (see {@link hashEtcdBackend}),
+   * write it, `meta/consistent_index` and `meta/term` left out (as etcd's hash leaves them out),
    * and the revision it covers.
    */
-  async hash(): Promise<{ hash: number; revision: number }> {
+  async hash(): Promise<{
+    /** The CRC-32C (etcd's `HashResponse.hash`). */
+    hash: number;
+    /** The revision the hashed backend covers. */
+    revision: number;
+  }> {
     await this.kv.ready();
     const revision = this.kv.store.visibleRev;
     return { hash: await hashEtcdBackend(await this.source(revision)), revision };
