@@ -85,7 +85,7 @@ export { KvMetrics } from './kv-metrics.js';
 export type { KvLiveOptions, KvLiveParts } from './kv-live.js';
 // etcd snapshot files (bbolt backend databases): save, status, restore.
 export { KvSnapshots } from './etcd-backend/snapshots.js';
-export type { KvSnapshotsOptions } from './etcd-backend/snapshots.js';
+export type { BackendHash, KvSnapshotsOptions } from './etcd-backend/snapshots.js';
 export { snapshotStatus } from './etcd-backend/status.js';
 export type { SnapshotStatus } from './etcd-backend/status.js';
 export { restoreSnapshot } from './etcd-backend/restore.js';
