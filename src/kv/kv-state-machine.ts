@@ -9,6 +9,7 @@ import { decodeCommand } from './commands.js';
 import type { KvCommand } from './commands.js';
 import { KvError, NoSpaceError } from './errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
+import { MemberAttrTable } from './cluster/member-attrs.js';
 import { MvccApplier } from './mvcc/apply.js';
 import type { Applied, Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
@@ -87,8 +88,10 @@ export interface RevisionEvents {
 export class KvStateMachine implements StateMachine<KvResult> {
   /** The MVCC store (index, leases, revisions). */
   readonly store: MvccStore;
-  /** The replicated alarms ({@link AlarmTable}); kept in memory, raised again by the quota check after a restart. */
+  /** The replicated alarms ({@link AlarmTable}); persisted with each batch and carried in snapshots. */
   readonly alarms = new AlarmTable();
+  /** The members' published names and client URLs ({@link MemberAttrTable}); persisted and carried in snapshots. */
+  readonly members = new MemberAttrTable();
   /** The database the KV writes under (maintenance reads its size and compacts it). */
   readonly db: AnyLevel;
   /** `etcd_disk_backend_commit_duration_seconds`: the duration of each batch write. */
@@ -97,6 +100,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly applier: MvccApplier;
   private readonly observers = new Set<(r: RevisionEvents) => void>();
   private readonly renewals = new Set<(id: bigint) => void>();
+  private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
   private compacting: Promise<void> = Promise.resolve();
@@ -136,8 +140,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   private async load(): Promise<void> {
     await this.backend.open();
-    const { appliedIndex, redo } = await this.backend.load(this.store);
+    const { appliedIndex, alarms, members, redo } = await this.backend.load(this.store);
     this.applied = appliedIndex;
+    this.alarms.load(alarms);
+    this.members.load(members);
     if (redo !== undefined) void this.schedulePhysical(redo.rev, redo.keep);
   }
 
@@ -173,7 +179,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     });
     const last = commands[commands.length - 1];
     const end = this.commitDuration.startTimer();
-    await this.backend.write({ changes: changes.flat(), leases, compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
+    await this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
     end();
     this.applied = last?.index ?? this.applied;
     this.store.commit();
@@ -213,6 +219,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
           break;
         case 'alarm':
           a = this.alarms.apply(cmd, this.store.rev);
+          break;
+        case 'memberAttrs':
+          a = this.members.apply(cmd.memberId, cmd, this.store.rev);
           break;
         case 'leaseKeepAlive':
           a = renewLease(this.store, cmd.id);
@@ -289,7 +298,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   async *snapshotChunks(): AsyncGenerator<Uint8Array> {
     await this.ready();
     const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
-    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords());
+    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords(), this.backend.alarmRecords(), this.backend.memberRecords());
   }
 
   /** The whole state in one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}). */
@@ -299,14 +308,29 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return concatBytes(parts);
   }
 
+  /**
+   * Calls `fn('begin')` before a snapshot replaces the state and `fn('end')` once the new state
+   * is loaded (or the restore failed): the revisions in between were never observed one by one,
+   * so watchers must catch up from storage (etcd's `watchableStore.Restore`). Returns the remover.
+   */
+  onRestore(fn: (phase: 'begin' | 'end') => void): () => void {
+    this.restores.add(fn);
+    return () => this.restores.delete(fn);
+  }
+
   /** Replaces the whole state with a snapshot arriving in chunks. */
   async restoreChunks(snapshot: StateMachineSnapshotStream): Promise<void> {
     await this.ready();
     await this.compacting;
-    const { header, items } = await decodeKvSnapshot(snapshot.chunks);
-    await this.backend.replace(items, header.compactRev, snapshot.index);
-    await this.load();
-    if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+    for (const fn of this.restores) fn('begin');
+    try {
+      const { header, items } = await decodeKvSnapshot(snapshot.chunks);
+      await this.backend.replace(items, header.compactRev, snapshot.index);
+      await this.load();
+      if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+    } finally {
+      for (const fn of this.restores) fn('end');
+    }
   }
 
   /** Replaces the whole state with a snapshot's bytes. */

@@ -105,7 +105,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.electionMs = this.opts.electionMs;
     const snapIndex = currentSnapshot(storage).metadata.index;
     // A state machine that streams its snapshots gets a core that carries them by reference.
-    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined);
+    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined, snapIndex);
     this.term = st.hardState.term;
     this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
