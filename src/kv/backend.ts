@@ -25,6 +25,8 @@ const u64 = (n: number): Uint8Array => {
 const readU64 = (b: Uint8Array | undefined): number | undefined => (b === undefined ? undefined : Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0)));
 
 type Op = { type: 'put'; sublevel: BytesSublevel; key: Uint8Array; value: Uint8Array } | { type: 'del'; sublevel: BytesSublevel; key: Uint8Array };
+/** The revision records queued (applied, not yet written) above which `apply` waits for the write in flight. */
+export const MAX_QUEUED_RECORDS = 50_000;
 const SYNC = { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>;
 
 /** An alarm record's key: the member id (8 bytes, big-endian) and the alarm type (1 byte). */
@@ -134,6 +136,14 @@ export class KvBackend {
       if (v === undefined) throw new Error(`kv backend: revision ${revKey(revs[i]!)} is missing`);
       return decodeKv(v);
     });
+  }
+
+  /**
+   * Resolves at once unless more than {@link MAX_QUEUED_RECORDS} revision records are queued,
+   * else when the write in flight is done.
+   */
+  room(): Promise<void> {
+    return this.#queue.room(MAX_QUEUED_RECORDS);
   }
 
   /** @throws `KvBackendWriteError` when a write failed. */

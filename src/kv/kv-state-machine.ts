@@ -188,6 +188,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
    */
   async apply(commands: readonly Command[]): Promise<KvResult[]> {
     await this.ready();
+    await this.backend.room();
     this.backend.throwIfFailed();
     const results: KvResult[] = [];
     const compacts: { ok: true; response: unknown; physical?: Promise<void> }[] = [];

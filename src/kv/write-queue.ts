@@ -41,6 +41,8 @@ export class WriteQueue<Op> {
   #loop: Promise<void> | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   #failure: KvBackendWriteError | undefined;
+  /** Resolved (and replaced) each time a write ends. */
+  #written = signal();
 
   /**
    * @param write - writes operations atomically and synced (one call at a time).
@@ -49,6 +51,14 @@ export class WriteQueue<Op> {
   constructor(write: (ops: Op[]) => Promise<void>, onCommit: (seconds: number, batches: number) => void) {
     this.#write = write;
     this.#onCommit = onCommit;
+  }
+
+  /**
+   * Resolves when the queue is short again: at once unless more than `limit` records are
+   * queued, else when the write in flight is done (applies must not outrun the disk forever).
+   */
+  async room(limit: number): Promise<void> {
+    while (this.#records.length > limit && this.#loop !== undefined) await this.#written.promise;
   }
 
   /** The batches queued or in flight. */
@@ -120,6 +130,11 @@ export class WriteQueue<Op> {
     this.#failure = undefined;
   }
 
+  #wrote(): void {
+    this.#written.resolve();
+    this.#written = signal();
+  }
+
   async #run(): Promise<void> {
     try {
       while (this.#queued.length > 0) {
@@ -132,11 +147,20 @@ export class WriteQueue<Op> {
         for (const b of group) n += b.records;
         for (const [k] of this.#records.slice(0, n)) this.#byKey.delete(toKey(k));
         this.#records = this.#records.slice(n);
+        this.#wrote();
       }
     } catch (e) {
       this.#failure = new KvBackendWriteError(e);
     } finally {
       this.#loop = undefined;
+      this.#wrote();
     }
   }
+}
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

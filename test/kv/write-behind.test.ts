@@ -15,7 +15,7 @@ import type { KvCommand } from '../../src/kv/commands.js';
 import { KvClient } from '../../src/kv/kv-client.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { keyRange } from '../../src/kv/mvcc/bytes.js';
-import { KvBackendWriteError } from '../../src/kv/write-queue.js';
+import { KvBackendWriteError, WriteQueue } from '../../src/kv/write-queue.js';
 import { dec, enc } from './helpers.js';
 
 type BatchOp = { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array };
@@ -145,6 +145,31 @@ describe('KV write-behind queue', () => {
     const reopened = new KvStateMachine({ db });
     await reopened.ready();
     expect(await values(reopened)).toEqual(['k0=v82', 'k1=v83', 'k2=v81']);
+  });
+
+  test('applies wait for the write in flight once too many records are queued (room)', async () => {
+    let release = (): void => undefined;
+    const writes: number[][] = [];
+    const q = new WriteQueue<number>(async (ops) => {
+      writes.push(ops);
+      await new Promise<void>((r) => (release = r));
+    }, () => undefined);
+    const rec = (i: number): readonly [Uint8Array, Uint8Array] => [new Uint8Array([i]), new Uint8Array([i])];
+    q.enqueue([1], [rec(1)]); // in flight
+    q.enqueue([2], [rec(2)]);
+    q.enqueue([3], [rec(3)]);
+    let roomy = false;
+    const room = q.room(2).then(() => (roomy = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(roomy).toBe(false); // 3 records queued or in flight, limit 2
+    await q.room(3); // within the limit: at once
+    release(); // write [1] done: 2 records left
+    await room;
+    while (writes.length < 2) await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([[1], [2, 3]]);
+    release();
+    await q.flush();
+    expect(q.depth).toBe(0);
   });
 
   test('a failed write is not swallowed: flush and every later apply reject, nothing more is applied', async () => {
