@@ -142,7 +142,15 @@ async function main(): Promise<void> {
         next = Math.min(end, next + m.perTxn);
         const success = [];
         for (let i = first; i < next; i++) success.push({ requestPut: { key: kvKey(i), value } });
-        revision = Math.max(revision, (await kv.txn({ compare: [], success })).header.revision);
+        // A txn that timed out may still commit: trying it again only adds revisions of the same keys.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            revision = Math.max(revision, (await kv.txn({ compare: [], success })).header.revision);
+            break;
+          } catch (err) {
+            if (attempt === 5) throw err;
+          }
+        }
       }
     };
     try {

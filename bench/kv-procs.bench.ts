@@ -112,7 +112,7 @@ async function loadCell(m: KvMember, kind: KvLoadKind, inflight: number): Promis
 }
 
 async function fill(m: KvMember, from: number, count: number): Promise<{ ms: number; revision: number }> {
-  const r = await m.ask({ type: 'fill', from, count, perTxn: 1000, inflight: 4 });
+  const r = await m.ask({ type: 'fill', from, count, perTxn: 1000, inflight: 2 });
   if (!r.ok) throw new Error(`fill failed: ${r.error ?? ''}`);
   return r;
 }

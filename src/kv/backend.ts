@@ -12,6 +12,7 @@ import type { KeyValue } from './types.js';
 import type { AlarmMember, AlarmType } from './alarms/alarm-table.js';
 import { WriteQueue } from './write-queue.js';
 import type { PendingRecord } from './write-queue.js';
+import { decodeMemberAttrs, encodeMemberAttrs, memberIdOf, memberKey, type MemberAttributes } from './cluster/member-attrs.js';
 
 const META_APPLIED = new Uint8Array([0x61]); // 'a': the state machine's applied index
 const META_COMPACT_SCHEDULED = new Uint8Array([0x63]); // 'c': the latest compaction revision applied
@@ -54,6 +55,8 @@ export interface BatchInput {
   compactRev?: number | undefined;
   /** Alarms raised (`true`) or cleared (`false`) by the batch. */
   alarms?: readonly [AlarmMember, boolean][] | undefined;
+  /** Member attributes published by the batch. */
+  members?: readonly [bigint, MemberAttributes][] | undefined;
   /** The applied index, written in the same atomic batch. */
   appliedIndex: number;
 }
@@ -65,6 +68,7 @@ export interface BatchInput {
  *   (a trailing `t` marks a tombstone), value = {@link encodeKv}.
  * - `lease`: one record per lease (etcd's `lease` bucket): 8-byte id → `[ttl, remainingTtl]`.
  * - `alarm`: one empty record per raised alarm (etcd's `alarm` bucket), keyed by {@link alarmKey}.
+ * - `member`: each member's published name and client URLs (etcd's `members` bucket attributes).
  * - `meta`: the applied index and the compaction revisions (etcd's `meta` bucket).
  *
  * Durability: {@link KvBackend.write} queues an apply batch and returns at once; a
@@ -86,6 +90,7 @@ export class KvBackend {
   private readonly leases: BytesSublevel;
   private readonly meta: BytesSublevel;
   private readonly alarms: BytesSublevel;
+  private readonly members: BytesSublevel;
   readonly #queue: WriteQueue<Op>;
   #inUse = 0;
 
@@ -103,6 +108,7 @@ export class KvBackend {
     this.leases = root.sublevel<Uint8Array, Uint8Array>('lease', enc) as BytesSublevel;
     this.meta = root.sublevel<Uint8Array, Uint8Array>('meta', enc) as BytesSublevel;
     this.alarms = root.sublevel<Uint8Array, Uint8Array>('alarm', enc) as BytesSublevel;
+    this.members = root.sublevel<Uint8Array, Uint8Array>('member', enc) as BytesSublevel;
   }
 
   /**
@@ -166,7 +172,7 @@ export class KvBackend {
    * Returns the applied index, the raised alarms, and a physical compaction left unfinished by
    * a crash (to redo).
    */
-  async load(store: MvccStore): Promise<{ appliedIndex: number; alarms: AlarmMember[]; redo: { rev: number; keep: Set<string> } | undefined }> {
+  async load(store: MvccStore): Promise<{ appliedIndex: number; alarms: AlarmMember[]; members: [bigint, MemberAttributes][]; redo: { rev: number; keep: Set<string> } | undefined }> {
     // The disk is the truth: batches a failed write left queued are applied again from the log.
     await this.#queue.settled();
     this.#queue.reset();
@@ -208,7 +214,9 @@ export class KvBackend {
     }
     const alarms: AlarmMember[] = [];
     for await (const k of this.alarms.keys()) alarms.push(alarmOf(k));
-    return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, alarms, redo };
+    const members: [bigint, MemberAttributes][] = [];
+    for await (const [k, v] of this.members.iterator()) members.push([memberIdOf(k), decodeMemberAttrs(v)]);
+    return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, alarms, members, redo };
   }
 
   /**
@@ -235,6 +243,7 @@ export class KvBackend {
       if (raised) ops.push({ type: 'put', sublevel: this.alarms, key: alarmKey(a), value: new Uint8Array(0) });
       else ops.push({ type: 'del', sublevel: this.alarms, key: alarmKey(a) });
     }
+    for (const [id, a] of b.members ?? []) ops.push({ type: 'put', sublevel: this.members, key: memberKey(id), value: encodeMemberAttrs(a) });
     if (b.compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(b.compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(b.appliedIndex) });
     this.#queue.enqueue(ops, records);
@@ -296,6 +305,12 @@ export class KvBackend {
     return this.alarms.iterator();
   }
 
+  /** Every member attributes record (for snapshots: call {@link KvBackend.flush} first). */
+  memberRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.members.iterator();
+  }
+
+  /** The compaction revisions recorded (for snapshots: call {@link KvBackend.flush} first). */
   /** The compaction revision recorded, once every queued batch is written. */
   async compaction(): Promise<number | undefined> {
     await this.#queue.flush();
@@ -313,9 +328,9 @@ export class KvBackend {
     // The applied index goes first, synced: a crash part way leaves a state that claims nothing
     // applied (restored again from the snapshot), whatever else of the unsynced writes is lost.
     await write([{ type: 'del', sublevel: this.meta, key: META_APPLIED }], true);
-    for (const s of [this.revs, this.leases, this.meta, this.alarms]) await this.#queue.exclusive(() => s.clear());
+    for (const s of [this.revs, this.leases, this.meta, this.alarms, this.members]) await this.#queue.exclusive(() => s.clear());
     let ops: Op[] = [];
-    const into = { rev: this.revs, lease: this.leases, alarm: this.alarms } as const;
+    const into = { rev: this.revs, lease: this.leases, alarm: this.alarms, member: this.members } as const;
     for await (const it of items) {
       ops.push({ type: 'put', sublevel: into[it.kind], key: it.key, value: it.value });
       if (ops.length >= 10_000) {

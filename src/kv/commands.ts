@@ -62,6 +62,16 @@ export type KvCommand =
       id: bigint;
     }
   | {
+      /** Publishes a member's name and client URLs (etcd's member attributes). */
+      op: 'memberAttrs';
+      /** The member. */
+      memberId: bigint;
+      /** Its name. */
+      name: string;
+      /** Its client URLs. */
+      clientUrls: string[];
+    }
+  | {
       /** Lease checkpoints (the leader records remaining TTLs). */
       op: 'leaseCheckpoint';
       /** The leases and their remaining TTLs in seconds. */
@@ -81,7 +91,7 @@ export class BadCommandError extends RaftkitError {
   }
 }
 
-const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm']);
+const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm', 'memberAttrs']);
 
 /** Encodes a command: a version byte, then the msgpack body (bytes stay bytes, ids int64). */
 export function encodeCommand(c: KvCommand): Uint8Array {

@@ -78,12 +78,14 @@ export { AlarmsClient, DEFAULT_QUOTA_BACKEND_BYTES } from './alarms/alarms-clien
 export { AlarmTable, AlarmType, ALARM_NAMES } from './alarms/alarm-table.js';
 export type { AlarmMember, AlarmResponse } from './alarms/alarm-table.js';
 export { ClusterClient } from './cluster/cluster-client.js';
+export { MemberAttrTable } from './cluster/member-attrs.js';
+export type { MemberAttributes } from './cluster/member-attrs.js';
 export type { Member, MemberAddResponse, MemberListResponse } from './cluster/cluster-client.js';
 export { KvMetrics } from './kv-metrics.js';
 export type { KvLiveOptions, KvLiveParts } from './kv-live.js';
 // etcd snapshot files (bbolt backend databases): save, status, restore.
 export { KvSnapshots } from './etcd-backend/snapshots.js';
-export type { KvSnapshotsOptions } from './etcd-backend/snapshots.js';
+export type { BackendHash, KvSnapshotsOptions } from './etcd-backend/snapshots.js';
 export { snapshotStatus } from './etcd-backend/status.js';
 export type { SnapshotStatus } from './etcd-backend/status.js';
 export { restoreSnapshot } from './etcd-backend/restore.js';

@@ -39,6 +39,13 @@ export interface KvClientOptions extends KvLiveOptions {
   maxTxnOps?: number | undefined;
   /** The cluster id put in response headers. Default 0n. */
   clusterId?: bigint | undefined;
+  /**
+   * This member's name, published through Raft (with `clientUrls`) so that `memberList` on every
+   * member shows it, as etcd publishes its members' attributes. Default: nothing published.
+   */
+  name?: string | undefined;
+  /** The URLs clients reach this member at, published with `name`. */
+  clientUrls?: readonly string[] | undefined;
 }
 
 /** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end). */
@@ -107,7 +114,13 @@ export class KvClient {
     this.barrier = new ReadBarrier(() => replica.read());
     this.lease = new LeaseClient(this);
     ({ watches: this.watches, lessor: this.lessor, metrics: this.metrics, alarms: this.alarms, maintenance: this.maintenance, cluster: this.cluster } = createLiveParts(this, options));
+    if (options.name !== undefined || options.clientUrls !== undefined) {
+      this.published = this.cluster.publish({ name: options.name ?? '', clientUrls: [...(options.clientUrls ?? [])] }, this.lessor.clock);
+    }
   }
+
+  /** Resolves once this member's `name` and `clientUrls` are published (`false`: the replica stopped first); `true` at once when there is nothing to publish. */
+  readonly published: Promise<boolean> = Promise.resolve(true);
 
   /**
    * Watches a key or range (etcd's `Watch`): an async iterable of batches of events, served by

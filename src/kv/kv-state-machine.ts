@@ -9,6 +9,7 @@ import { decodeCommand } from './commands.js';
 import type { KvCommand } from './commands.js';
 import { KvError, NoSpaceError } from './errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
+import { MemberAttrTable } from './cluster/member-attrs.js';
 import { MvccApplier } from './mvcc/apply.js';
 import type { Applied, Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
@@ -99,6 +100,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   readonly store: MvccStore;
   /** The replicated alarms ({@link AlarmTable}); persisted with each batch and carried in snapshots. */
   readonly alarms = new AlarmTable();
+  /** The members' published names and client URLs ({@link MemberAttrTable}); persisted and carried in snapshots. */
+  readonly members = new MemberAttrTable();
   /** The database the KV writes under (maintenance reads its size and compacts it). */
   readonly db: AnyLevel;
   /** `etcd_disk_backend_commit_duration_seconds`: the duration of each batch write. */
@@ -169,9 +172,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   private async load(): Promise<void> {
     await this.backend.open();
-    const { appliedIndex, alarms, redo } = await this.backend.load(this.store);
+    const { appliedIndex, alarms, members, redo } = await this.backend.load(this.store);
     this.applied = appliedIndex;
     this.alarms.load(alarms);
+    this.members.load(members);
     if (redo !== undefined) void this.schedulePhysical(redo.rev, redo.keep);
   }
 
@@ -213,7 +217,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
       return [id, l === undefined ? undefined : { ttl: l.ttl, remainingTtl: l.remainingTtl }];
     });
     const last = commands[commands.length - 1];
-    this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
+    this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
     this.applied = last?.index ?? this.applied;
     this.store.commit();
     if (compaction !== undefined) {
@@ -252,6 +256,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
           break;
         case 'alarm':
           a = this.alarms.apply(cmd, this.store.rev);
+          break;
+        case 'memberAttrs':
+          a = this.members.apply(cmd.memberId, cmd, this.store.rev);
           break;
         case 'leaseKeepAlive':
           a = renewLease(this.store, cmd.id);
@@ -329,7 +336,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     await this.ready();
     await this.backend.flush(); // read from the database: every queued batch first
     const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
-    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords(), this.backend.alarmRecords());
+    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords(), this.backend.alarmRecords(), this.backend.memberRecords());
   }
 
   /** The whole state in one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}). */

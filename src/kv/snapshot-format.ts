@@ -10,15 +10,16 @@ import { concatBytes, pack, unpack } from './record.js';
  * 2. `['r', [[revisionKey, record], ...]]` — revision records in revision order, in groups;
  * 3. `['l', [[leaseKey, lease], ...]]` — lease records;
  * 4. `['a', [[alarmKey, empty], ...]]` — raised alarms (format 3; format 2 has none);
- * 5. `['end', revisionCount, leaseCount, alarmCount]` — the trailer (a truncated stream is refused).
+ * 5. `['m', [[memberKey, attributes], ...]]` — published member attributes (format 3);
+ * 6. `['end', revisionCount, leaseCount, alarmCount, memberCount]` — the trailer (a truncated stream is refused).
  *
- * Records are the backend's own bytes (the revision, lease and alarm records of the KV backend).
+ * Records are the backend's own bytes (the revision, lease, alarm and member records of the KV backend).
  * Snapshots of format 2 (no alarms) are still read.
  */
 
 const MAGIC = 'raftkit-kv';
 const VERSION = 3;
-const TAGS = { r: 'rev', l: 'lease', a: 'alarm' } as const;
+const TAGS = { r: 'rev', l: 'lease', a: 'alarm', m: 'member' } as const;
 /** Records per frame; with 256-byte values a frame is about 1 MiB. */
 const GROUP = 4096;
 
@@ -55,6 +56,14 @@ export type KvSnapshotItem =
       key: Uint8Array;
       /** Empty. */
       value: Uint8Array;
+    }
+  | {
+      /** A member attributes record. */
+      kind: 'member';
+      /** The member id. */
+      key: Uint8Array;
+      /** The encoded attributes. */
+      value: Uint8Array;
     };
 
 /** A KV snapshot's bytes are not a well-formed snapshot of this format. Code `ERR_KV_BAD_SNAPSHOT`. */
@@ -84,6 +93,7 @@ function frame(body: unknown): Uint8Array {
  * @param revisions - the revision records, in revision order.
  * @param leases - the lease records.
  * @param alarms - the alarm records.
+ * @param members - the member attributes records.
  * @yields {Uint8Array} the frames, in order.
  */
 export async function* encodeKvSnapshot(
@@ -91,10 +101,11 @@ export async function* encodeKvSnapshot(
   revisions: AsyncIterable<[Uint8Array, Uint8Array]>,
   leases: AsyncIterable<[Uint8Array, Uint8Array]>,
   alarms: AsyncIterable<[Uint8Array, Uint8Array]>,
+  members: AsyncIterable<[Uint8Array, Uint8Array]>,
 ): AsyncGenerator<Uint8Array> {
   yield frame([MAGIC, VERSION, header.compactRev ?? -1, header.rev]);
-  const counts = { r: 0, l: 0, a: 0 };
-  for (const [tag, src] of [['r', revisions], ['l', leases], ['a', alarms]] as const) {
+  const counts = { r: 0, l: 0, a: 0, m: 0 };
+  for (const [tag, src] of [['r', revisions], ['l', leases], ['a', alarms], ['m', members]] as const) {
     let group: [Uint8Array, Uint8Array][] = [];
     for await (const rec of src) {
       group.push(rec);
@@ -107,7 +118,7 @@ export async function* encodeKvSnapshot(
     if (group.length > 0) yield frame([tag, group]);
     counts[tag] += group.length;
   }
-  yield frame(['end', counts.r, counts.l, counts.a]);
+  yield frame(['end', counts.r, counts.l, counts.a, counts.m]);
 }
 
 /**
@@ -150,14 +161,16 @@ export async function decodeKvSnapshot(chunks: AsyncIterable<Uint8Array> | Itera
   if (first.done === true || !Array.isArray(h) || h[0] !== MAGIC || (h[1] !== VERSION && h[1] !== 2)) throw new BadKvSnapshotError(`KV snapshot: not a raftkit-kv snapshot of format 2 or ${VERSION}`);
   const header: KvSnapshotHeader = { compactRev: (h[2] as number) < 0 ? undefined : (h[2] as number), rev: h[3] as number };
   async function* items(): AsyncGenerator<KvSnapshotItem> {
-    const counts = { r: 0, l: 0, a: 0 };
+    const counts = { r: 0, l: 0, a: 0, m: 0 };
     for await (const f of it) {
-      const [tag, a, b, c] = f as [string, unknown, unknown, unknown];
+      const [tag, ...n] = f as [string, ...unknown[]];
       if (tag === 'end') {
-        if (a !== counts.r || b !== counts.l || (c ?? 0) !== counts.a) throw new BadKvSnapshotError(`KV snapshot: trailer counts ${String(a)}/${String(b)}/${String(c as number | undefined ?? 0)}, stream held ${counts.r}/${counts.l}/${counts.a}`);
+        const want = [counts.r, counts.l, counts.a, counts.m];
+        if (want.some((x, i) => (n[i] ?? 0) !== x)) throw new BadKvSnapshotError(`KV snapshot: trailer counts ${JSON.stringify(n)}, stream held ${want.join('/')}`);
         return;
       }
-      if (tag !== 'r' && tag !== 'l' && tag !== 'a') throw new BadKvSnapshotError(`KV snapshot: unknown frame ${tag}`);
+      if (tag !== 'r' && tag !== 'l' && tag !== 'a' && tag !== 'm') throw new BadKvSnapshotError(`KV snapshot: unknown frame ${tag}`);
+      const a = n[0];
       for (const [key, value] of a as [Uint8Array, Uint8Array][]) {
         counts[tag]++;
         yield { kind: TAGS[tag], key, value };

@@ -1,4 +1,7 @@
+import { after, type Clock } from '../../replica/clock.js';
 import { MembershipRefusedError } from '../../replica/errors.js';
+import type { MemberAttributes } from './member-attrs.js';
+import type { KvCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
 import type { ResponseHeader } from '../types.js';
 
@@ -6,11 +9,11 @@ import type { ResponseHeader } from '../types.js';
 export interface Member {
   /** The member id. */
   id: bigint;
-  /** The member's name (raftkit members have none: `member-<id>`). */
+  /** The name the member published (`''` until it has, as etcd shows a member not started yet). */
   name: string;
   /** The addresses other members reach it at (its transport address). */
   peerURLs: string[];
-  /** The addresses clients reach it at (raftkit serves clients in-process: none). */
+  /** The client URLs the member published (none until it has). */
   clientURLs: string[];
   /** Whether it is a learner. */
   isLearner: boolean;
@@ -40,7 +43,8 @@ function randomMemberId(): number {
  * plus the replicated address book; changes go through Raft with the Replica's strict
  * reconfiguration checks (etcd's `--strict-reconfig-check`: a change must keep a quorum of
  * reachable voters; a learner is promoted only once caught up). Changes must be made on the
- * leader (`NotLeaderError` elsewhere: etcd forwards them).
+ * leader (`NotLeaderError` elsewhere: etcd forwards them). Names and client URLs are what each
+ * member published ({@link ClusterClient.publish}; `KvClientOptions.name` and `clientUrls`).
  */
 export class ClusterClient {
   readonly #kv: KvClient;
@@ -66,7 +70,30 @@ export class ClusterClient {
   #member(id: number): Member {
     const s = this.#kv.replica.status();
     const address = s.members.get(id);
-    return { id: BigInt(id), name: `member-${id}`, peerURLs: address === undefined ? [] : [address], clientURLs: [], isLearner: s.config.learners.includes(id) };
+    const attrs = this.#kv.stateMachine.members.get(BigInt(id));
+    return { id: BigInt(id), name: attrs?.name ?? '', peerURLs: address === undefined ? [] : [address], clientURLs: [...(attrs?.clientUrls ?? [])], isLearner: s.config.learners.includes(id) };
+  }
+
+  /**
+   * Publishes this member's name and client URLs through Raft, so `memberList` on every member
+   * shows them (etcd's `publish` when a member starts): retried every `retryMs` of `clock` time
+   * until applied, or until the replica stops. Resolves `false` if it stopped first.
+   */
+  async publish(attrs: MemberAttributes, clock: Clock, retryMs = 500): Promise<boolean> {
+    const replica = this.#kv.replica;
+    const id = BigInt(replica.id);
+    const cmd: KvCommand = { op: 'memberAttrs', memberId: id, name: attrs.name, clientUrls: [...attrs.clientUrls] };
+    for (;;) {
+      if (replica.lifecycle === 'closing' || replica.lifecycle === 'closed') return false;
+      const now = this.#kv.stateMachine.members.get(id);
+      if (now !== undefined && now.name === attrs.name && now.clientUrls.join(' ') === attrs.clientUrls.join(' ')) return true;
+      try {
+        await this.#kv.propose(cmd);
+        return true;
+      } catch {
+        await new Promise<void>((resolve) => after(clock, retryMs, resolve));
+      }
+    }
   }
 
   /** Adds a member reachable at `peerUrls[0]` (a voter, or a learner with `{ learner: true }`); it gets a new id. */

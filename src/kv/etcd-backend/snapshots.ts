@@ -31,6 +31,14 @@ export interface KvSnapshotsOptions {
   readonly tmpDir?: string;
 }
 
+/** The answer of {@link KvSnapshots.hash}. */
+export interface BackendHash {
+  /** The CRC-32C of the backend. */
+  hash: number;
+  /** The store revision the backend holds. */
+  revision: number;
+}
+
 /** Snapshot maintenance of one member running a `KvStateMachine`. */
 export class KvSnapshots {
   private readonly replica: Replica;
@@ -63,11 +71,12 @@ export class KvSnapshots {
   }
 
   /**
-   * etcd's Maintenance.Hash: the CRC-32C of this member's backend as {@link snapshot} would
-   * write it, `meta/consistent_index` and `meta/term` left out (see {@link hashEtcdBackend}),
-   * and the revision it covers.
+   * etcd's Maintenance.Hash: the CRC-32C (Castagnoli) of this member's backend as
+   * {@link KvSnapshots.snapshot} would write it (every bucket's name, then its keys and values in
+   * bbolt order), `meta/consistent_index` and `meta/term` left out as etcd's `DefaultIgnores`
+   * does, and the revision it covers.
    */
-  async hash(): Promise<{ hash: number; revision: number }> {
+  async hash(): Promise<BackendHash> {
     await this.kv.ready();
     const revision = this.kv.store.visibleRev;
     return { hash: await hashEtcdBackend(await this.source(revision)), revision };
