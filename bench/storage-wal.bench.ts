@@ -15,6 +15,7 @@ import { EntryType, type Entry } from '../src/raft/entry.js';
 import { LevelStorage } from '../src/storage/level-storage.js';
 import type { Storage } from '../src/storage/storage.js';
 import { preallocate } from '../src/storage/wal/files.js';
+import { nodeWalFileSystem } from '../src/storage/wal/wal-fs.js';
 import { WalStorage } from '../src/storage/wal/wal-storage.js';
 import { fmtFixed, fmtInt, Samples } from './util.js';
 
@@ -67,7 +68,7 @@ export async function run(): Promise<unknown> {
   const base = mkdtempSync(join(tmpdir(), 'raftkit-bench-wal-'));
   try {
     const rawPath = join(base, 'raw');
-    await preallocate(rawPath, 64 << 20);
+    await preallocate(nodeWalFileSystem, rawPath, 64 << 20);
     const fd = openSync(rawPath, 'r+');
     const fdDsync = openSync(rawPath, constants.O_RDWR | constants.O_DSYNC);
     const subjects: { name: string; s: Storage; times: Samples }[] = [
