@@ -40,7 +40,7 @@ async function roundStorage(s: Storage, times: Samples): Promise<void> {
   }
 }
 
-type RawMode = 'inline' | 'pool' | 'dsync';
+type RawMode = 'inline' | 'pool' | 'dsync' | 'dsync-inline';
 
 /** The floor: write the same number of bytes in place and flush them (see {@link RawMode}). */
 async function roundRaw(fd: number, from: number, mode: RawMode, times: Samples): Promise<void> {
@@ -48,7 +48,9 @@ async function roundRaw(fd: number, from: number, mode: RawMode, times: Samples)
   for (let k = 0; k < SAVES; k++) {
     const at = (from + k) * FRAME_BYTES;
     const t = performance.now();
-    if (mode === 'dsync') {
+    if (mode === 'dsync-inline') {
+      writeSync(fd, buf, 0, buf.length, at);
+    } else if (mode === 'dsync') {
       await new Promise<void>((resolve, reject) => write(fd, buf, 0, buf.length, at, (err) => (err === null ? resolve() : reject(err))));
     } else {
       writeSync(fd, buf, 0, buf.length, at);
@@ -79,6 +81,7 @@ export async function run(): Promise<unknown> {
       { name: 'raw write+fdatasync, inline', fd, mode: 'inline', times: new Samples() },
       { name: 'raw write+fdatasync, pool', fd, mode: 'pool', times: new Samples() },
       { name: 'raw pwrite O_DSYNC, pool', fd: fdDsync, mode: 'dsync', times: new Samples() },
+      { name: 'raw pwrite O_DSYNC, inline', fd: fdDsync, mode: 'dsync-inline', times: new Samples() },
     ];
     let rawNext = 0;
     for (const x of subjects) await roundStorage(x.s, new Samples()); // warm-up

@@ -116,10 +116,15 @@ export class ReadyLoop {
     this.running = this.drain().finally(() => {
       this.running = undefined;
       // Input that arrived after the drain's last hasReady() check but before this callback
-      // (a message delivered in a microtask, say) found the loop running: drain it on the
-      // next millisecond rather than at the next tick (and never in the same turn, so a
-      // virtual clock advances between rounds).
-      if (!this.stopped && this.node.hasReady()) after(this.clock, 1, () => this.schedule());
+      // (a message delivered in a microtask, say) found the loop running: drain it in the
+      // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
+      // not at the next tick, and never in this turn, so that members answering each other
+      // in microtasks cannot starve everything else.
+      if (!this.stopped && this.node.hasReady()) {
+        const again = (): void => this.schedule();
+        if (this.clock.soon !== undefined) this.clock.soon(again);
+        else after(this.clock, 1, again);
+      }
     });
   }
 
