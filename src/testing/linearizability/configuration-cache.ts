@@ -6,6 +6,8 @@ import type { LinearizedSet, LinearizedSnapshot } from './bitset.js';
  */
 export class StateTable<State> {
   private readonly ids = new Map<string, { state: State; id: number }[]>();
+  /** States seen, by identity (for primitives: by value), so a state met again is not hashed again. */
+  private readonly known = new Map<State, number>();
   private count = 0;
   private readonly hash: (s: State) => string;
   private readonly equal: ((a: State, b: State) => boolean) | undefined;
@@ -16,61 +18,69 @@ export class StateTable<State> {
   }
 
   idOf(state: State): number {
+    const seen = this.known.get(state);
+    if (seen !== undefined) return seen;
     const h = this.hash(state);
     let list = this.ids.get(h);
     if (list === undefined) {
       list = [];
       this.ids.set(h, list);
     }
-    for (const entry of list) if (this.equal === undefined || entry.state === state || this.equal(entry.state, state)) return entry.id;
-    list.push({ state, id: this.count });
-    return this.count++;
+    let id = -1;
+    for (const entry of list) {
+      if (this.equal === undefined || entry.state === state || this.equal(entry.state, state)) {
+        id = entry.id;
+        break;
+      }
+    }
+    if (id < 0) {
+      id = this.count++;
+      list.push({ state, id });
+    }
+    this.known.set(state, id);
+    return id;
   }
-}
-
-/** One cached configuration: its state id and linearized set. */
-interface Slot {
-  readonly sid: number;
-  readonly snap: LinearizedSnapshot;
 }
 
 /**
  * Memo of configurations already explored: (linearized set, model state). Reaching a
  * configuration again cannot lead anywhere new, and neither can one with the same
  * required operations and state but more unknown operations linearized (it has fewer
- * options left), so the search prunes both.
+ * options left), so the search prunes both. Entries with the same key are chained
+ * through their `next` field (no bucket arrays).
  */
 export class ConfigurationCache {
-  private readonly slots = new Map<number, Slot[]>();
-
-  private keyOf(set: LinearizedSet, sid: number): number {
-    return (set.hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
-  }
+  private readonly slots = new Map<number, LinearizedSnapshot>();
 
   /** Records the configuration; returns false if it (or one that covers it) was already there. */
   add(set: LinearizedSet, sid: number): boolean {
-    const key = this.keyOf(set, sid);
-    let bucket = this.slots.get(key);
-    if (bucket === undefined) {
-      bucket = [];
-      this.slots.set(key, bucket);
-    }
+    const key = (set.hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
+    const first = this.slots.get(key);
     let stale = 0;
-    for (const slot of bucket) {
-      if (slot.sid !== sid || !set.matches(slot.snap)) continue;
-      if (set.covers(slot.snap)) return false;
-      if (set.coveredBy(slot.snap)) stale++;
+    for (let slot = first; slot !== undefined; slot = slot.next) {
+      if (slot.sid !== sid || !set.matches(slot)) continue;
+      if (set.covers(slot)) return false;
+      if (set.coveredBy(slot)) stale++;
     }
     // Keep each (required set, state) an antichain of unknown sets: drop the ones this configuration covers.
-    if (stale > 0) bucket = this.prune(bucket, set, sid);
-    bucket.push({ sid, snap: set.snapshot() });
+    const kept = stale > 0 ? this.prune(first, set, sid) : first;
+    this.slots.set(key, set.snapshot(sid, kept));
     return true;
   }
 
-  private prune(bucket: Slot[], set: LinearizedSet, sid: number): Slot[] {
-    const kept = bucket.filter((slot) => slot.sid !== sid || !set.matches(slot.snap) || !set.coveredBy(slot.snap));
-    this.slots.set(this.keyOf(set, sid), kept);
-    return kept;
+  private prune(first: LinearizedSnapshot | undefined, set: LinearizedSet, sid: number): LinearizedSnapshot | undefined {
+    let head: LinearizedSnapshot | undefined;
+    let tail: LinearizedSnapshot | undefined;
+    for (let slot = first; slot !== undefined; ) {
+      const next = slot.next;
+      if (slot.sid !== sid || !set.matches(slot) || !set.coveredBy(slot)) {
+        slot.next = undefined;
+        if (tail === undefined) head = slot;
+        else tail.next = slot;
+        tail = slot;
+      }
+      slot = next;
+    }
+    return head;
   }
 }
-

@@ -183,8 +183,16 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
   };
 }
 
-/** A string that identifies a KV state (entries sorted by key). */
+/**
+ * A string that identifies a KV state (entries sorted by key). A state of one partition
+ * holds at most one key, so that case is written directly (length-prefixed, so it never
+ * equals another state's string, nor the JSON form of larger states, which starts with `[`).
+ */
 function hashKv(state: KvState): string {
+  if (state.size === 0) return '';
+  if (state.size === 1) {
+    for (const [key, value] of state) return `\u0001${key.length}:${key}${value}`;
+  }
   const entries = [...state];
   if (entries.length > 1) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return formatValue(entries);

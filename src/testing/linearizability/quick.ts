@@ -35,5 +35,5 @@ export function quickLinearizable<State, Input, Output>(
   }
   // The search takes its operations in call order (ties in any order).
   ops.sort((a, b) => a.call - b.call);
-  return budget.within(allowance, (sub) => searchPrepared(model, ops, sub).outcome === 'linearizable');
+  return budget.within(allowance, (sub) => searchPrepared(model, ops, sub, [], false).outcome === 'linearizable');
 }

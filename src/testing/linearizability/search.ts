@@ -51,17 +51,23 @@ export function searchLinearization<State, Input, Output>(
   return searchPrepared(model, prepared.operations, budget, prepared.before);
 }
 
-/** {@link searchLinearization} over operations {@link prepareOperations} already readied. */
+/**
+ * {@link searchLinearization} over operations {@link prepareOperations} already readied
+ * (or at least in call order). `findTwins: false` skips looking for interchangeable
+ * operations (a pruning that pays only when there is backtracking to prune).
+ */
 export function searchPrepared<State, Input, Output>(
   model: Model<State, Input, Output>,
   ops: readonly SearchOperation<Input, Output>[],
   budget: SearchBudget,
   before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[] = [],
+  findTwins = true,
 ): SearchResult {
-  const req = ops.filter((op) => op.required);
-  const unk = ops.filter((op) => !op.required);
+  const req: SearchOperation<Input, Output>[] = [];
+  const unk: SearchOperation<Input, Output>[] = [];
+  for (const op of ops) (op.required ? req : unk).push(op);
   if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
-  return new Search(model, req, unk, budget, before).run();
+  return new Search(model, req, unk, budget, before, findTwins).run();
 }
 
 /** One run of the search over prepared operations; see {@link searchLinearization}. */
@@ -98,6 +104,8 @@ class Search<State, Input, Output> {
   /** For a choice: the candidates of its configuration (phase B), and its index among them. */
   private readonly stackCands: number[][] = [];
   private readonly stackK: number[] = [];
+  /** The candidate list the next configuration fills; replaced once a choice keeps it on the stack. */
+  private spare: number[] = [];
   private state: State;
   private sid: number;
   private remaining: number;
@@ -112,6 +120,7 @@ class Search<State, Input, Output> {
     unk: readonly SearchOperation<Input, Output>[],
     budget: SearchBudget,
     before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
+    findTwins: boolean,
   ) {
     this.preds = predecessors(req, before);
     this.model = model;
@@ -126,9 +135,9 @@ class Search<State, Input, Output> {
     this.unkNext = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL));
     this.unkPrev = Int32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? n : i === n ? NIL : i - 1));
     this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
-    this.prevSame = twins(unk, () => true);
+    this.prevSame = findTwins ? twins(unk, () => true) : new Int32Array(unk.length).fill(NIL);
     // Pure operations are forced, never chosen, so they need no twins.
-    this.prevSameReq = twins(req, (a, b) => a.return <= b.return, this.pure);
+    this.prevSameReq = findTwins ? twins(req, (a, b) => a.return <= b.return, this.pure) : new Int32Array(req.length).fill(NIL);
     this.state = model.init();
     this.sid = this.states.idOf(this.state);
     this.remaining = req.length;
@@ -142,7 +151,8 @@ class Search<State, Input, Output> {
     let frontier = -Infinity;
     for (;;) {
       // Phase A: force the first pure candidate the model accepts; collect the others.
-      let cands: number[] = [];
+      let cands = this.spare;
+      cands.length = 0;
       let dead = false;
       let forced = false;
       let e = next[head]!;
@@ -152,7 +162,7 @@ class Search<State, Input, Output> {
           cands.push(id);
           continue;
         }
-        const r = this.attempt(id, 0, cands, 0, 0);
+        const r = this.attempt(id, 0, NO_CANDIDATES, 0, 0);
         if (typeof r === 'string') return { outcome: r, frontier };
         // A forced operation that leads only to a configuration already explored: so does this one.
         dead = r === SEEN;
@@ -191,7 +201,11 @@ class Search<State, Input, Output> {
           continue;
         }
         if (typeof r === 'string') return { outcome: r, frontier };
-        if (r === PUSHED) break;
+        if (r === PUSHED) {
+          // The stack keeps this configuration's candidates: the next one needs a list of its own.
+          if (cands === this.spare) this.spare = [];
+          break;
+        }
       }
       if (this.remaining === 0) return { outcome: 'linearizable', frontier };
     }
@@ -300,6 +314,8 @@ function twins<Input, Output>(
   return result;
 }
 
+/** The candidates recorded with a forced step (never read: forced steps are not revisited). */
+const NO_CANDIDATES: number[] = [];
 const PUSHED = 0;
 const REJECTED = 1;
 const SEEN = 2;
