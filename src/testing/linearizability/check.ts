@@ -128,11 +128,10 @@ export function checkLinearizable<State, Input, Output>(
   model: Model<State, Input, Output>,
   options: CheckOptions = {},
 ): CheckResult<Input, Output> {
-  validateHistory(history);
+  const live = validateHistory(history);
   const now = options.now ?? defaultNow;
   const deadline = options.timeLimit === undefined ? Infinity : now() + options.timeLimit;
   const budget = new SearchBudget(options.maxSteps ?? Infinity, deadline, now);
-  const live = history.filter((op) => op.outcome !== 'fail');
   const partitions = [...(model.partition === undefined ? [{ key: '', operations: live }] : model.partition(live))].sort(
     (a, b) => a.operations.length - b.operations.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );

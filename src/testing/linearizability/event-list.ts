@@ -100,7 +100,19 @@ function sortedBy(times: Float64Array): Int32Array {
     order[i] = i;
     if (i > 0 && times[i - 1]! > times[i]!) sorted = false;
   }
-  if (!sorted) order.sort((a, b) => compareTimes(times[a]!, times[b]!) || a - b);
+  if (sorted) return order;
+  // Nearly sorted in practice (returns of operations listed in call order): insertion sort,
+  // giving up for the library sort when there are too many inversions.
+  let moves = 0;
+  for (let i = 1; i < order.length; i++) {
+    const x = order[i]!;
+    const t = times[x]!;
+    let j = i;
+    for (; j > 0 && times[order[j - 1]!]! > t; j--) order[j] = order[j - 1]!;
+    order[j] = x;
+    moves += i - j;
+    if (moves > 8 * order.length) return order.sort((a, b) => compareTimes(times[a]!, times[b]!) || a - b);
+  }
   return order;
 }
 

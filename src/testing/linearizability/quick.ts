@@ -1,6 +1,6 @@
 import type { SearchBudget } from './budget.js';
 import type { Model } from './model.js';
-import { toSearchOperation, type Operation, type SearchOperation } from './operation.js';
+import type { Operation, SearchOperation } from './operation.js';
 import { searchPrepared } from './search.js';
 
 /** The quick pass's allowance: this many model steps per operation of the partition, plus {@link QUICK_MIN_STEPS}. */
@@ -28,12 +28,20 @@ export function quickLinearizable<State, Input, Output>(
   const allowance = Math.min(QUICK_STEPS_PER_OP * operations.length + QUICK_MIN_STEPS, budget.maxSteps - budget.steps);
   if (!(allowance > 0) || budget.expired()) return false;
   const ops: SearchOperation<Input, Output>[] = [];
+  const isPure = model.isPure?.bind(model);
+  let sorted = true;
+  let last = -Infinity;
   for (const op of operations) {
-    const search = toSearchOperation(op);
+    // One read of each field (histories mix object shapes, so every read is a slow one).
+    const { input, call } = op;
+    const required = op.outcome === 'ok';
     // An unknown operation that changes nothing constrains nothing (as in prepareOperations).
-    if (search.required || model.isPure?.(search.input, undefined) !== true) ops.push(search);
+    if (!required && isPure?.(input, undefined) === true) continue;
+    ops.push({ input, output: required ? (op as { output: Output }).output : undefined, call, return: op.return, required });
+    if (call < last) sorted = false;
+    last = call;
   }
   // The search takes its operations in call order (ties in any order).
-  ops.sort((a, b) => a.call - b.call);
+  if (!sorted) ops.sort((a, b) => a.call - b.call);
   return budget.within(allowance, (sub) => searchPrepared(model, ops, sub, [], false).outcome === 'linearizable');
 }

@@ -1,6 +1,6 @@
 import { LinearizedSet } from './bitset.js';
 import { ConfigurationCache, StateTable } from './configuration-cache.js';
-import { compareTimes, EventList, NIL, relink, unlink } from './event-list.js';
+import { EventList, NIL, relink, unlink } from './event-list.js';
 import type { BudgetExhaustion, SearchBudget } from './budget.js';
 import { formatValue } from './explain.js';
 import type { Model } from './model.js';
@@ -144,10 +144,9 @@ class Search<State, Input, Output> {
   }
 
   run(): SearchResult {
-    const { next, isCall, opOf, time, head } = this.events;
-    const { unkNext, pure, req } = this;
+    const { next, isCall, opOf, time, head, returnOf } = this.events;
+    const { unkNext, pure } = this;
     const sentinel = this.unk.length;
-    const byDeadline = (a: number, b: number): number => compareTimes(req[a]!.return, req[b]!.return) || a - b;
     let frontier = -Infinity;
     for (;;) {
       // Phase A: force the first pure candidate the model accepts; collect the others.
@@ -159,7 +158,11 @@ class Search<State, Input, Output> {
       for (; e !== NIL && isCall[e] === 1; e = next[e]!) {
         const id = opOf[e]!;
         if (pure[id] === 0) {
-          cands.push(id);
+          // Kept in deadline order (return events are in time order, ties by operation): insertion, as lists are short.
+          let k = cands.length;
+          const rank = returnOf[id]!;
+          for (; k > 0 && returnOf[cands[k - 1]!]! > rank; k--) cands[k] = cands[k - 1]!;
+          cands[k] = id;
           continue;
         }
         const r = this.attempt(id, 0, NO_CANDIDATES, 0, 0);
@@ -176,7 +179,6 @@ class Search<State, Input, Output> {
       let limit = e === NIL ? Infinity : time[e]!;
       if (!dead && limit > frontier) frontier = limit;
       // Phase B: the other required candidates, earliest deadline first; phase C: unknown ones.
-      if (cands.length > 1) cands.sort(byDeadline);
       let k = 0;
       let u = dead ? NIL : unkNext[sentinel]!;
       if (dead) k = cands.length;
