@@ -46,7 +46,8 @@ export function peakRssMiB(pid: number | undefined): number {
   }
 }
 
-function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Resolves once `cond()` holds (polled every 10 ms); rejects after `timeoutMs`. */
+export function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = performance.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const check = (): void => {
@@ -58,23 +59,29 @@ function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Resolves once `child` has exited. */
+export function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
-class Member {
+/**
+ * A forked benchmark member and its IPC channel: `ask` sends a request and resolves with the
+ * next reply of the same `type`; `leader` replies update `leader` and `term`.
+ */
+export class IpcMember<Req extends { type: string }, Rep extends { type: string }> {
   leader = 0;
   term = 0;
   alive = true;
   readonly id: number;
   readonly child: ChildProcess;
-  private waiting = new Map<string, (m: MemberReply) => void>();
+  private waiting = new Map<string, (m: Rep) => void>();
   constructor(id: number, child: ChildProcess) {
     this.id = id;
     this.child = child;
-    child.on('message', (m: MemberReply) => {
+    child.on('message', (m: Rep) => {
       if (m.type === 'leader') {
-        if (m.term >= this.term) [this.leader, this.term] = [m.leader, m.term];
+        const l = m as unknown as { leader: number; term: number };
+        if (l.term >= this.term) [this.leader, this.term] = [l.leader, l.term];
         return;
       }
       const w = this.waiting.get(m.type);
@@ -85,13 +92,15 @@ class Member {
       this.alive = false;
     });
   }
-  ask<T extends MemberReply['type']>(req: MemberRequest & { type: T }): Promise<Extract<MemberReply, { type: T }>> {
+  ask<T extends Rep['type'] & Req['type']>(req: Req & { type: T }): Promise<Extract<Rep, { type: T }>> {
     return new Promise((resolve) => {
-      this.waiting.set(req.type, resolve as (m: MemberReply) => void);
+      this.waiting.set(req.type, resolve as (m: Rep) => void);
       this.child.send(req);
     });
   }
 }
+
+class Member extends IpcMember<MemberRequest, MemberReply> {}
 
 /** Three raftkit member processes on `kind` storage under `dir`. */
 export async function startRaftkit(kind: 'level' | 'wal', dir: string, execArgv: string[] = []): Promise<BenchCluster> {

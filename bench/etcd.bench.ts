@@ -4,9 +4,15 @@
  * absent), on loopback in one run: puts with 1 and 64 in flight, linearizable and serializable
  * ranges, and watch events per second. Prints ops/s and p99 latency per row and the ratio
  * raftkit / etcd. Run with `npm run bench -- etcd`.
+ *
+ * Environment: `BENCH_CELL_MS` (per row, default 3000), `BENCH_SYSTEMS` (default `raftkit,etcd`),
+ * `BENCH_ROWS` (`;`-separated substrings of row names to run, default all), `BENCH_CPU_PROF=<dir>`
+ * (raftkit members write `--cpu-prof` profiles there, one per process, on SIGTERM), `BENCH_LAYERS=1`
+ * (also print, per row, the leader's mean WAL fsync, backend commit and gRPC handling times from
+ * its `/metrics`, for both systems).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,17 +21,25 @@ import { percentile } from './util.js';
 import { freePort } from '../examples/kv-cluster/driver.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DURATION_MS = 3000;
+const DURATION_MS = Number(process.env['BENCH_CELL_MS'] ?? 3000);
+const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'raftkit,etcd').split(',');
+const ROWS = process.env['BENCH_ROWS']?.split(';');
+const CPU_PROF = process.env['BENCH_CPU_PROF'];
 
 interface Cluster {
   hosts: string[];
-  stop(): void;
+  /** Each member's metrics URL. */
+  metrics: string[];
+  /** User + system CPU seconds the members have used so far (from /proc). */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
 }
 
 async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
   const names = ['b1', 'b2', 'b3'];
-  const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort() })));
+  const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort(), metrics: await freePort() })));
+  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${CPU_PROF}`];
   const initial = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
   const procs: ChildProcess[] = names.map((n, i) => {
     const p = ports[i]!;
@@ -33,10 +47,11 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
       '--name', n, '--data-dir', join(dir, n), '--listen-client-urls', `http://127.0.0.1:${p.client}`, '--advertise-client-urls', `http://127.0.0.1:${p.client}`,
       '--listen-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-cluster', initial,
       '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${kind}`, '--log-level', 'error',
+      '--listen-metrics-urls', `http://127.0.0.1:${p.metrics}`,
     ];
     return kind === 'etcd'
       ? spawn('etcd', args, { stdio: 'ignore' })
-      : spawn(process.execPath, ['--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), ...args], { cwd: root, stdio: 'ignore' });
+      : spawn(process.execPath, [...prof, '--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), ...args], { cwd: root, stdio: 'ignore' });
   });
   const hosts = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const client = new Etcd3({ hosts });
@@ -53,14 +68,55 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
   client.close();
   return {
     hosts,
-    stop() {
+    metrics: ports.map((p) => `http://127.0.0.1:${p.metrics}/metrics`),
+    cpuSeconds: () => procs.reduce((n, p) => n + procCpuSeconds(p.pid), 0),
+    async stop() {
+      // SIGTERM first when profiling, so each member writes its profile on a graceful exit.
+      if (CPU_PROF !== undefined) {
+        await Promise.all(procs.map((p) => new Promise((r) => {
+          p.once('exit', r);
+          p.kill('SIGTERM');
+        })));
+      }
       for (const p of procs) p.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-interface Row { opsPerSec: number; p99Ms: number }
+/** User + system CPU seconds of process `pid` (Linux /proc; 0 elsewhere). */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number }
+
+/** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
+async function scrape(url: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const text = await (await fetch(url)).text();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m === null || m[1] === undefined || m[3] === undefined) continue;
+    if (m[1].endsWith('_bucket')) continue;
+    out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[3]));
+  }
+  return out;
+}
+
+/** Per-layer means over a row on the leader: WAL fsync, backend commit, gRPC handling (ms) and entries per fsync. */
+function layers(before: Map<string, number>, after: Map<string, number>): string {
+  const d = (n: string): number => (after.get(n) ?? 0) - (before.get(n) ?? 0);
+  const mean = (h: string): string => (d(`${h}_count`) === 0 ? '-' : `${((1000 * d(`${h}_sum`)) / d(`${h}_count`)).toFixed(2)}ms x${d(`${h}_count`)}`);
+  return `fsync ${mean('etcd_disk_wal_fsync_duration_seconds')}, backend commit ${mean('etcd_disk_backend_commit_duration_seconds')}, ` +
+    `grpc ${mean('grpc_server_handling_seconds')}, committed ${d('etcd_server_proposals_committed_total')}`;
+}
 
 /** Runs `op` with `inFlight` concurrent loops for DURATION_MS; ops/s and p99 latency. */
 async function load(inFlight: number, op: (i: number) => Promise<unknown>): Promise<Row> {
@@ -88,15 +144,29 @@ async function watchRate(client: Etcd3): Promise<Row> {
   return { opsPerSec: events / ((performance.now() - t0) / 1000), p99Ms: r.p99Ms };
 }
 
-async function measure(hosts: string[]): Promise<Record<string, Row>> {
-  const client = new Etcd3({ hosts });
+async function measure(cluster: Cluster): Promise<Record<string, Row>> {
+  const client = new Etcd3({ hosts: cluster.hosts });
   const value = 'v'.repeat(256);
   const out: Record<string, Row> = {};
-  out['put, 1 in flight'] = await load(1, (i) => client.put(`b/${i % 1000}`).value(value).exec());
-  out['put, 64 in flight'] = await load(64, (i) => client.put(`b/${i % 1000}`).value(value).exec());
-  out['range linearizable, 16 in flight'] = await load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`) }));
-  out['range serializable, 16 in flight'] = await load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`), serializable: true }));
-  out['watch events/s (64 writers)'] = await watchRate(client);
+  const rows: [string, () => Promise<Row>][] = [
+    ['put, 1 in flight', () => load(1, (i) => client.put(`b/${i % 1000}`).value(value).exec())],
+    ['put, 64 in flight', () => load(64, (i) => client.put(`b/${i % 1000}`).value(value).exec())],
+    ['range linearizable, 16 in flight', () => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`) }))],
+    ['range serializable, 16 in flight', () => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`), serializable: true }))],
+    ['watch events/s (64 writers)', () => watchRate(client)],
+  ];
+  for (const [name, row] of rows) {
+    if (ROWS !== undefined && !ROWS.some((r) => name.includes(r))) continue;
+    const before = await Promise.all(cluster.metrics.map(scrape));
+    const cpu0 = cluster.cpuSeconds();
+    const r = await row();
+    const after = await Promise.all(cluster.metrics.map(scrape));
+    const leader = after.findIndex((m) => m.get('etcd_server_is_leader') === 1);
+    if (leader >= 0) r.layers = layers(before[leader]!, after[leader]!);
+    // CPU the three members spent per operation: robust to other load on the machine.
+    r.cpuMsPerOp = (cluster.cpuSeconds() - cpu0) * 1000 / (r.opsPerSec * (DURATION_MS / 1000));
+    out[name] = r;
+  }
   client.close();
   return out;
 }
@@ -107,29 +177,42 @@ export const about = 'the etcd3 npm client against 3 raftkit processes and 3 rea
 /** Runs the benchmark and prints a table. */
 export async function run(): Promise<void> {
   console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row`);
-  const rk = await startCluster('raftkit');
-  let raftkit: Record<string, Row>;
-  try {
-    raftkit = await measure(rk.hosts);
-  } finally {
-    rk.stop();
+  let raftkit: Record<string, Row> = {};
+  if (SYSTEMS.includes('raftkit')) {
+    const rk = await startCluster('raftkit');
+    try {
+      raftkit = await measure(rk);
+    } finally {
+      await rk.stop();
+    }
   }
   let etcd: Record<string, Row> | undefined;
-  if (spawnSync('etcd', ['--version']).status === 0) {
+  if (!SYSTEMS.includes('etcd')) {
+    // not asked for
+  } else if (spawnSync('etcd', ['--version']).status === 0) {
     const ec = await startCluster('etcd');
     try {
-      etcd = await measure(ec.hosts);
+      etcd = await measure(ec);
     } finally {
-      ec.stop();
+      await ec.stop();
     }
   } else {
     console.log('(etcd not installed: raftkit rows only)');
   }
+  if (!SYSTEMS.includes('raftkit') && etcd !== undefined) {
+    for (const [row, e] of Object.entries(etcd)) console.log(`${row.padEnd(36)} etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms cpu ${(e.cpuMsPerOp ?? 0).toFixed(2)} ms/op`);
+  }
+  if (process.env['BENCH_LAYERS'] === '1') {
+    for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
+      for (const [row, r] of Object.entries(rows)) console.log(`  ${sys} leader, ${row}: ${r.layers ?? '-'}`);
+    }
+  }
   for (const [row, r] of Object.entries(raftkit)) {
     const e = etcd?.[row];
+    const cpu = (x: Row | undefined): string => (x?.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op`);
     const ratio = e === undefined ? '' : `  ratio ${(r.opsPerSec / e.opsPerSec).toFixed(2)}x, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
-    console.log(`${row.padEnd(36)} raftkit ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms` +
-      (e === undefined ? '' : ` | etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms`) + ratio);
+    console.log(`${row.padEnd(36)} raftkit ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms${cpu(r)}` +
+      (e === undefined ? '' : ` | etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms${cpu(e)}`) + ratio);
   }
 }
 

@@ -10,7 +10,7 @@ import { KvClient, KvStateMachine } from '../src/kv/index.js';
 import { TreeIndex } from '../src/kv/mvcc/tree-index.js';
 import { percentile } from './util.js';
 
-export const about = 'raftkit/kv puts and ranges on 3 in-process members (memory-level), 1 and 64 in flight, and key-index memory per million keys; a reference for regressions (issue 8 asks for separate processes over TCP with classic-level: not measured here)';
+export const about = 'raftkit/kv puts and ranges on 3 in-process members (memory-level), 1 and 64 in flight, and key-index memory per million keys; a reference for regressions (separate processes over TCP with classic-level: bench/kv-procs.bench.ts)';
 
 async function cluster(): Promise<{ clients: KvClient[]; leader: KvClient; stop: () => Promise<void> }> {
   const net = new InProcessNetwork({ seed: 1 });

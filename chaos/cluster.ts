@@ -1,6 +1,6 @@
 /**
  * The cluster under test: one member process per id (examples/kv-cluster/member.ts, a Replica
- * on classic-level talking TCP on loopback), with the faults the nemesis injects (kill -9,
+ * running raftkit/kv's KvStateMachine on classic-level, talking TCP on loopback), with the faults the nemesis injects (kill -9,
  * SIGSTOP/SIGCONT, restart on the same data directory) and the bookkeeping of which members
  * are faulty.
  */

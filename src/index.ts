@@ -130,6 +130,7 @@ export { UNIDENTIFIED_PEER, emptyPeerStats } from './transport/transport.js';
 export type { PeerStats, SnapshotSendStatus, Transport, TransportEvents } from './transport/transport.js';
 export { AbstractTransport } from './transport/abstract-transport.js';
 export type { TransportOptions } from './transport/abstract-transport.js';
+export { ForwardingTransport } from './transport/forwarding-transport.js';
 export { FrameRefusedError, ListenFailedError, PeerRefusedError, SendFailedError } from './transport/errors.js';
 export type { FrameRefusalReason, PeerRefusalReason } from './transport/errors.js';
 export { InProcessNetwork } from './transport/in-process.js';

@@ -1,8 +1,10 @@
 /**
  * The raftkit demo: a replicated key-value store on three member processes, each a Replica
- * on classic-level storage talking TCP on loopback. It elects a leader, writes a burst,
- * kills the leader with SIGKILL, measures the fail-over, restarts the killed member and
- * watches it catch up, then checks every acknowledged write on every member.
+ * running raftkit/kv's KvStateMachine on classic-level storage, talking TCP on loopback. It
+ * elects a leader, opens a KV watch, writes a burst, kills the leader with SIGKILL, measures
+ * the fail-over, restarts the killed member and watches it catch up, saves a backup of the KV
+ * and prints its status as `etcdctl snapshot status` does, then checks that the watch saw
+ * exactly the acknowledged writes, in revision order, and every acknowledged write on every member.
  *
  * Run it with `npm run demo`; options (after `--`):
  * - `--web`: also serve a live page (http://127.0.0.1:<port>/) with kill, restart and
@@ -12,8 +14,11 @@
  *
  * Ctrl-C or SIGTERM at any point stops the members and removes the data folder.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { snapshotStatus } from 'raftkit/kv';
 import { DemoCluster } from './demo-cluster.js';
+import { snapshotStatusTable } from './snapshot-table.js';
 import { Screen } from './screen.js';
 import { until } from './driver.js';
 import { serveWeb } from './web.js';
@@ -62,14 +67,21 @@ try {
   const leader = await until(() => cluster.leader(), 10_000, 'a leader');
   cluster.log(`member ${leader} was elected leader in term ${cluster.views.get(leader)!.term} (${Date.now() - e0} ms)`);
 
+  // A KV watch on the burst's keys, on a follower (the leader is about to be killed).
+  const watch = await cluster.openWatch('key-', cluster.ids.find((id) => id !== leader)!);
+  cluster.log(`opened a KV watch on every key starting with key- at member ${watch.member} (from revision ${watch.startRevision})`);
+  let first = true;
+  let milestone = 1000;
+  watch.onBatch = (events) => {
+    if (first) cluster.log(`the watch received its first events: ${events.slice(0, 3).map((e) => `${e.kind.toUpperCase()} ${e.key} at revision ${e.revision}`).join(', ')}${events.length > 3 ? ', …' : ''}`);
+    first = false;
+    for (; watch.events.length >= milestone; milestone += 1000) cluster.log(`the watch has received ${milestone} events (the latest: ${watch.events[milestone - 1]!.key} at revision ${watch.events[milestone - 1]!.revision})`);
+  };
+
   const w0 = Date.now();
   await burst(0, n, 64);
   const secs = (Date.now() - w0) / 1000;
   cluster.log(`wrote ${n} keys in ${secs.toFixed(2)} s: ${Math.round(n / secs)} writes/s, 64 in flight, through all 3 members`);
-  // Watch hook: a watch on the `key-` prefix, started before the burst, reports here how many
-  // events it received (it must see every acknowledged write). raftkit/kv has watches now
-  // (WatchHub, Watcher); the members still run this example's own JSON state machine, which
-  // `npm run chaos` shares, and move to raftkit/kv's KvStateMachine in a later change.
 
   await cluster.kill(leader);
   const k0 = Date.now();
@@ -92,6 +104,27 @@ try {
   cluster.log(`member ${leader} caught up to index ${cluster.views.get(leader)!.applied} in ${Date.now() - r0} ms`);
   const snaps = [...cluster.views.values()].map((v) => `member ${v.id} at ${v.snapshot || 'none yet'}`);
   cluster.log(`snapshots (every 2000 entries): ${snaps.join(', ')}`);
+
+  // A backup of the restarted member's KV, and its status as the operator's tool reads it.
+  const file = join(cluster.dir, 'snapshot.db');
+  const s0 = Date.now();
+  await cluster.saveSnapshot(leader, file);
+  const status = await snapshotStatus(file);
+  const newest = Math.max(...[...cluster.acked.values()].map((w) => w.revision));
+  cluster.log(`member ${leader} saved a KV snapshot to ${file} in ${Date.now() - s0} ms; its status, as etcdctl snapshot status -w table prints it:\n${snapshotStatusTable(status).map((l) => `    ${l}`).join('\n')}`);
+  cluster.log(`the snapshot's revision ${status.revision} is ${status.revision === newest ? "the newest acknowledged write's" : `NOT the newest acknowledged write's (${newest})`}`);
+  if (status.revision !== newest) process.exitCode = 1;
+
+  // The watch saw exactly the acknowledged writes under its prefix, each at its revision, in order.
+  const lastKey = Math.max(...[...cluster.acked].filter(([k]) => k.startsWith(watch.prefix)).map(([, w]) => w.revision));
+  await until(() => (watch.lastRevision >= lastKey ? true : undefined), 10_000, 'the watch to receive every write').catch(() => undefined);
+  const problems = watch.check(cluster.acked);
+  const expected = [...cluster.acked.keys()].filter((k) => k.startsWith(watch.prefix)).length;
+  if (problems.length === 0) cluster.log(`the watch saw exactly the ${expected} acknowledged writes under ${watch.prefix}, in revision order (revisions ${watch.events[0]?.revision ?? '-'} to ${watch.lastRevision}, ${watch.batches} batches)`);
+  else {
+    cluster.log(`the watch did NOT see exactly the acknowledged writes: ${problems.length} problems, e.g. ${problems.slice(0, 3).join('; ')}`);
+    process.exitCode = 1;
+  }
 
   const missing = await cluster.checkEveryWrite();
   const lost = [...missing].filter(([, keys]) => keys.length > 0);

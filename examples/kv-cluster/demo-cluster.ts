@@ -7,6 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SnapshotStatus } from 'raftkit/kv';
+import { DemoWatch } from './demo-watch.js';
 import { MemberProcess, freePorts } from './driver.js';
 
 /** What the demo shows of one member. */
@@ -42,8 +44,10 @@ export class DemoCluster {
   readonly t0 = Date.now();
   readonly members = new Map<number, MemberProcess>();
   readonly views = new Map<number, MemberView>();
-  /** Every acknowledged write: key → value. */
-  readonly acked = new Map<string, string>();
+  /** Every acknowledged write: key → its value and the revision that wrote it. */
+  readonly acked = new Map<string, { value: string; revision: number }>();
+  /** The KV watch, once opened. */
+  watch: DemoWatch | undefined;
   /** Throughput samples, one every 250 ms. */
   readonly rates: RateSample[] = [];
   /** The timeline, oldest first. */
@@ -92,11 +96,14 @@ export class DemoCluster {
         const index = Number(e['index']);
         this.views.get(id)!.snapshot = index;
         this.log(`member ${id} ${e['kind'] === 'restored' ? 'received the leader\'s snapshot' : 'saved a snapshot'} at index ${index}`);
-      } else if (e.event === 'error') this.log(`member ${id} reported: ${String(e['message'])}`);
+      } else if (e.event === 'watch') this.watch?.receive(id, e);
+      else if (e.event === 'error') this.log(`member ${id} reported: ${String(e['message'])}`);
     };
     void m.exited.then(() => {
       const v = this.views.get(id)!;
-      if (this.members.get(id) === m) Object.assign(v, { alive: false, pid: undefined, role: 'stopped', isolated: false });
+      if (this.members.get(id) !== m) return;
+      Object.assign(v, { alive: false, pid: undefined, role: 'stopped', isolated: false });
+      if (!this.closed) void this.watch?.memberGone(id);
     });
     await m.ready();
     Object.assign(this.views.get(id)!, { alive: true, pid: m.child.pid, role: 'follower' });
@@ -145,7 +152,7 @@ export class DemoCluster {
     const a = await m.request({ op: 'put', key, value });
     this.inFlight--;
     if (a.ok) {
-      this.acked.set(key, value);
+      this.acked.set(key, { value, revision: (a.result as { revision: number }).revision });
       this.ackTimes.push(Date.now());
     }
     return a.ok;
@@ -162,9 +169,24 @@ export class DemoCluster {
       const a = await m.request({ op: 'dump', timeoutMs: 10_000 });
       if (!a.ok) throw new Error(`member ${m.id} could not be read: ${a.code} ${a.message}`);
       const data = a.result as Record<string, string>;
-      missing.set(m.id, [...this.acked].filter(([k, v]) => data[k] !== v).map(([k]) => k));
+      missing.set(m.id, [...this.acked].filter(([k, w]) => data[k] !== w.value).map(([k]) => k));
     }
     return missing;
+  }
+
+  /** Opens a KV watch on every key starting with `prefix`, served by member `id`. */
+  async openWatch(prefix: string, id: number): Promise<DemoWatch> {
+    const w = new DemoWatch(this, prefix);
+    this.watch = w;
+    await w.open(id);
+    return w;
+  }
+
+  /** Has member `id` save a backup of its KV to `path` (as `etcdctl snapshot save` does) and resolves once it is written. */
+  async saveSnapshot(id: number, path: string): Promise<SnapshotStatus> {
+    const a = await this.members.get(id)?.request({ op: 'snapshot', path });
+    if (a?.ok !== true) throw new Error(`member ${id} could not save a snapshot: ${a?.code ?? 'not running'} ${a?.message ?? ''}`);
+    return a.result as SnapshotStatus;
   }
 
   /** The latest throughput, in acknowledged writes per second. */

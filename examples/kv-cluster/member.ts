@@ -1,6 +1,7 @@
 /**
  * One member of the example KV cluster, as its own process: a Replica on LevelStorage
- * (classic-level on disk) talking TCP on loopback to the other members.
+ * (classic-level on disk) running raftkit/kv's `KvStateMachine` (its MVCC data in the same
+ * database as the Raft log), talking TCP on loopback to the other members.
  *
  * Usage: `node --import tsx examples/kv-cluster/member.ts <id> <dataDir> <peers>` where
  * `peers` is `1=127.0.0.1:7001,2=127.0.0.1:7002,...` and includes this member.
@@ -8,26 +9,31 @@
  * It is driven over stdin/stdout with one JSON object per line:
  * - requests `{ "req": 1, "op": "put", "key": "k", "value": "v" }`, `{ "req": 2, "op": "get", "key": "k" }`
  *   (a linearizable read), `{ "req": 3, "op": "delete", "key": "k" }`,
- *   `{ "req": 4, "op": "cas", "key": "k", "expected": "v" | null, "value": "w" }` (compare-and-set;
+ *   `{ "req": 4, "op": "cas", "key": "k", "expected": "v" | null, "value": "w" }` (compare-and-set, a KV txn;
  *   `expected: null` means "only if absent"), `{ "req": 5, "op": "status" }` (add `"detail": true` for the leader's
  *   progress per peer, the transport's per-peer counters and the refused-messages metric), `{ "req": 6, "op": "dump" }`
- *   (every key and value, after a linearizable read barrier), `{ "req": 7, "op": "isolate", "on": true }` (cut the
- *   member off the network, or reconnect it with `false`); put, get, delete and
- *   cas take an optional `"timeoutMs"` (the Replica's request deadline, `RequestOptions.timeoutMs`);
+ *   (every key and value, by a linearizable KV range), `{ "req": 7, "op": "isolate", "on": true }` (cut the
+ *   member off the network, or reconnect it with `false`), `{ "req": 8, "op": "watch", "key": "k-", "prefix": true }`
+ *   (a KV watch; optional `"startRevision"`), `{ "req": 9, "op": "snapshot", "path": "/tmp/x.db" }` (save a
+ *   backup of the KV, as `etcdctl snapshot save` does); put, get, delete and cas take an optional
+ *   `"timeoutMs"` (the request's deadline);
  * - answers `{ "req": 1, "ok": true, "result": ... }` or `{ "req": 1, "ok": false, "code": "ERR_...", "message": "..." }`:
- *   put and delete answer `{ "prev": ... }` (absent when the key was), cas `{ "prev": ..., "swapped": true }`,
- *   get `{ "value": "v" | null }`;
+ *   put and delete answer `{ "prev": ..., "revision": n }` (prev absent when the key was), cas
+ *   `{ "prev": ..., "swapped": true, "revision": n }`, get `{ "value": "v" | null }`, watch `{ "watchId": 1, "startRevision": n }`;
  * - events `{ "event": "started" }`, `{ "event": "leader-change", "leader": 2, "term": 3 }`,
- *   `{ "event": "snapshot", "kind": "created", "index": 2001 }` and `{ "event": "error", "message": "..." }`.
+ *   `{ "event": "snapshot", "kind": "created", "index": 2001 }`, `{ "event": "error", "message": "..." }` and, for each
+ *   batch of a watch, `{ "event": "watch", "watchId": 1, "events": [["put", "k-1", "v", 5], ["delete", "k-2", "", 6]] }`
+ *   (kind, key, value, revision), or `{ "event": "watch", "watchId": 1, "canceled": true, "reason": "..." }` when it ends.
  */
 import { createInterface } from 'node:readline';
-import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError, type RequestOptions } from 'raftkit';
+import { LevelStorage, Replica, TcpTransport, TimeoutError, type PeerAddress, type RaftkitError, type RequestOptions } from 'raftkit';
+import { KvClient, KvStateMachine } from 'raftkit/kv';
 import { IsolatableTransport } from './isolatable-transport.js';
-import { KvStateMachine, encodeKv } from './kv-state-machine.js';
+import { cas, del, dumpLocal, getLocal, put, watch } from './kv-requests.js';
 
 interface Request {
   req: number;
-  op: 'put' | 'get' | 'delete' | 'cas' | 'status' | 'dump' | 'isolate';
+  op: 'put' | 'get' | 'delete' | 'cas' | 'status' | 'dump' | 'isolate' | 'watch' | 'snapshot';
   key?: string;
   value?: string;
   expected?: string | null;
@@ -36,6 +42,12 @@ interface Request {
   detail?: boolean;
   /** With `isolate`: cut off (true) or reconnect (false). */
   on?: boolean;
+  /** With `watch`: every key with the prefix `key`. */
+  prefix?: boolean;
+  /** With `watch`: the first revision to deliver. */
+  startRevision?: number;
+  /** With `snapshot`: the file to write. */
+  path?: string;
 }
 
 function out(obj: unknown): void {
@@ -47,6 +59,20 @@ function parsePeers(spec: string): PeerAddress[] {
     const [id, address] = p.split('=');
     return { id: Number(id), address: address! };
   });
+}
+
+/**
+ * Fails with `ERR_TIMEOUT` when `p` takes longer than `ms` (a KV write's deadline, as an etcd
+ * client's context gives it): the write may still happen, so the caller must treat it as unknown.
+ */
+function deadline<T>(p: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined);
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 async function main(): Promise<void> {
@@ -62,33 +88,43 @@ async function main(): Promise<void> {
   const storage = await LevelStorage.open({ path: dir });
   const tcp = new TcpTransport({ id, host: host!, port: Number(port), clusterId: 'kv-example' });
   const transport = new IsolatableTransport(tcp);
-  const sm = new KvStateMachine();
+  // The KV keeps its MVCC data in the member's own database, next to the Raft log.
+  const sm = new KvStateMachine({ storage, electionMs: 500 });
   const replica = await Replica.start({ id, peers, storage, transport, stateMachine: sm, tickMs: 50, electionTick: 10, heartbeatTick: 1, snapshotEvery: 2000 });
+  const kv = new KvClient(replica);
   replica.on('leader-change', (leader, term) => out({ event: 'leader-change', leader, term }));
   replica.on('error', (err) => out({ event: 'error', message: err.message }));
   replica.on('snapshot', (kind, index) => out({ event: 'snapshot', kind, index }));
 
   const handle = async (r: Request): Promise<unknown> => {
-    const opts: RequestOptions = typeof r.timeoutMs === 'number' && r.timeoutMs > 0 ? { timeoutMs: r.timeoutMs } : {};
+    const ms = typeof r.timeoutMs === 'number' && r.timeoutMs > 0 ? r.timeoutMs : undefined;
+    const opts: RequestOptions = ms === undefined ? {} : { timeoutMs: ms };
+    const key = r.key ?? '';
     switch (r.op) {
       case 'put':
-        return replica.propose(encodeKv({ op: 'put', key: r.key ?? '', value: r.value ?? '' }), opts);
+        return deadline(put(kv, key, r.value ?? ''), ms);
       case 'delete':
-        return replica.propose(encodeKv({ op: 'delete', key: r.key ?? '' }), opts);
+        return deadline(del(kv, key), ms);
       case 'cas':
-        return replica.propose(encodeKv({ op: 'cas', key: r.key ?? '', expected: r.expected ?? null, value: r.value ?? '' }), opts);
+        return deadline(cas(kv, key, r.expected ?? null, r.value ?? ''), ms);
       case 'get':
         await replica.read(opts);
-        return { value: sm.get(r.key ?? '') ?? null };
+        return { value: await getLocal(kv, key) };
       case 'dump':
         await replica.read(opts);
-        return Object.fromEntries(sm.data);
+        return dumpLocal(kv);
+      case 'watch':
+        return watch(kv, { key, prefix: r.prefix === true, startRevision: r.startRevision }, (watchId, events) => out({ event: 'watch', watchId, events }), (watchId, reason) => out({ event: 'watch', watchId, canceled: true, reason }));
+      case 'snapshot': {
+        const status = await kv.maintenance.saveSnapshot(r.path ?? '');
+        return { path: r.path, ...status };
+      }
       case 'isolate':
         transport.isolated = r.on === true;
         return { isolated: transport.isolated };
       case 'status': {
         const s = replica.status();
-        const base = { id: s.id, leader: s.leader, term: s.term, role: s.role, roleName: s.roleName, commit: s.commit, applied: s.applied, keys: sm.data.size, isolated: transport.isolated };
+        const base = { id: s.id, leader: s.leader, term: s.term, role: s.role, roleName: s.roleName, commit: s.commit, applied: s.applied, isolated: transport.isolated };
         if (r.detail !== true) return base;
         const refused = (await replica.metricsJSON())['raft_messages_refused_total'];
         return {

@@ -1,8 +1,9 @@
 /**
  * The demo's terminal view. On a TTY, the timeline scrolls and a status block under it (each
- * member's role, term, commit and applied index, and the throughput) is redrawn in place ten
+ * member's role, term, commit and applied index, the KV watch and the throughput) is redrawn in place ten
  * times a second. Elsewhere (a pipe, CI), only the timeline is printed, one plain line per event.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type { DemoCluster } from './demo-cluster.js';
 
 const bold = (s: string): string => `\x1b[1m${s}\x1b[22m`;
@@ -25,6 +26,7 @@ export function statusLines(c: DemoCluster, colours: boolean): string[] {
   }
   const peak = Math.max(0, ...c.rates.map((r) => r.rate));
   const bar = '█'.repeat(Math.round((c.rate() / Math.max(peak, 1)) * 30));
+  if (c.watch !== undefined) lines.push(`  ${c.watch.summary()}`);
   lines.push(`  writes: ${c.acked.size} acknowledged, ${c.rate()}/s now (peak ${peak}/s), ${c.inFlight} in flight  ${bar}`);
   return colours ? [dim(lines[0]!), ...lines.slice(1, -1), bold(lines.at(-1)!)] : lines;
 }
@@ -85,7 +87,9 @@ export class Screen {
 
   private block(): string {
     const lines = statusLines(this.c, true);
-    this.drawn = lines.length;
+    // A line wider than the terminal takes several rows: count them, or the next redraw erases too few.
+    const columns = this.out.columns > 0 ? this.out.columns : 80;
+    this.drawn = lines.reduce((rows, l) => rows + Math.max(1, Math.ceil(stripVTControlCharacters(l).length / columns)), 0);
     return `${lines.join('\n')}\n`;
   }
 }

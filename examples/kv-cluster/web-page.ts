@@ -67,7 +67,7 @@ async function refresh() {
   const maxCommit = Math.max(0, ...s.members.map((m) => m.commit));
   $('members').innerHTML = s.members.map((m) => member(m, maxCommit)).join('');
   const leader = s.members.find((m) => m.alive && m.role === 'leader' && !m.isolated);
-  $('summary').textContent = (leader ? 'leader: member ' + leader.id + ' (term ' + leader.term + ')' : 'no leader') + ' · ' + s.acked + ' writes acknowledged';
+  $('summary').textContent = (leader ? 'leader: member ' + leader.id + ' (term ' + leader.term + ')' : 'no leader') + ' · ' + s.acked + ' writes acknowledged' + (s.watch ? ' · ' + s.watch : '');
   $('summary').dataset.leader = leader ? String(leader.id) : '';
   chart(s.rates);
   $('timeline').textContent = s.timeline.join('\\n');

@@ -35,7 +35,7 @@ export async function serveWeb(cluster: DemoCluster, port: number): Promise<WebV
     if (req.method === 'GET' && url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
     } else if (req.method === 'GET' && url.pathname === '/state') {
-      const state = { now: cluster.now(), members: [...cluster.views.values()], acked: cluster.acked.size, rates: cluster.rates, timeline: cluster.timeline.slice(-12) };
+      const state = { now: cluster.now(), members: [...cluster.views.values()], acked: cluster.acked.size, watch: cluster.watch?.summary(), rates: cluster.rates, timeline: cluster.timeline.slice(-12) };
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(state));
     } else if (req.method === 'POST' && url.pathname === '/action') {
       await act(url.searchParams.get('op') ?? '', Number(url.searchParams.get('id')));

@@ -103,17 +103,19 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       }
       return { header: ctx.header(), members: members(ctx, s) };
     }),
-    MemberUpdate: unary(ctx, SERVICE, 'MemberUpdate', (req: { ID: string; peerURLs: string[] }) => {
+    MemberUpdate: unary(ctx, SERVICE, 'MemberUpdate', async (req: { ID: string; peerURLs: string[] }) => {
       const id = knownId(ctx, req.ID);
-      const now = ctx.replica.status().members.get(id);
       let address: string;
       try {
         address = peerAddress(req.peerURLs[0] ?? '');
       } catch {
         throw etcdError('memberBadUrls');
       }
-      // Moving a member's peer address is not a conf change raftkit's replica can propose.
-      if (address !== now) throw etcdError('notCapable');
+      const st = ctx.replica.status();
+      for (const [other, a] of st.members) if (other !== id && a === address) throw etcdError('peerUrlExist');
+      // A Raft conf change (ConfChangeUpdateNode) carrying the new address: every member's
+      // transport then reaches `id` there. The member keeps its id (etcd's ids do not follow URLs).
+      if (st.members.get(id) !== address) await change(() => ctx.replica.updateMember(id, address));
       return { header: ctx.header(), members: members(ctx, s) };
     }),
   };

@@ -1,5 +1,4 @@
 import { status as Status, type ServiceDefinition } from '@grpc/grpc-js';
-import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** go-grpc-prometheus's `grpc_type` label values. */
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
@@ -14,6 +13,9 @@ const CODE_NAMES: Record<number, string> = {
   [Status.DATA_LOSS]: 'DataLoss', [Status.UNAUTHENTICATED]: 'Unauthenticated',
 };
 
+/** go-grpc-prometheus's default handling-time buckets, in seconds. */
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /** The labels that name one RPC. */
 export interface RpcLabels {
   /** `unary`, `client_stream`, `server_stream` or `bidi_stream`. */
@@ -24,47 +26,73 @@ export interface RpcLabels {
   grpc_method: string;
 }
 
-/**
- * The gRPC server statistics under go-grpc-prometheus's names (the ones etcd exports and its
- * dashboards and alerts read): `grpc_server_started_total`, `grpc_server_handled_total`
- * (with `grpc_code`), `grpc_server_msg_received_total`, `grpc_server_msg_sent_total` and the
- * `grpc_server_handling_seconds` histogram.
- */
-export class GrpcMetrics {
-  private readonly started: Counter<keyof RpcLabels>;
-  private readonly handled: Counter<keyof RpcLabels | 'grpc_code'>;
-  private readonly received: Counter<keyof RpcLabels>;
-  private readonly sent: Counter<keyof RpcLabels>;
-  private readonly seconds: Histogram<keyof RpcLabels>;
+/** The counts of one RPC method (plain numbers: no label lookup on the request path). */
+class MethodStats {
+  readonly labels: string;
+  started = 0;
+  received = 0;
+  sent = 0;
+  readonly handled = new Map<string, number>();
+  readonly buckets = new Array<number>(BUCKETS.length).fill(0);
+  sum = 0;
+  count = 0;
 
-  /** @param registry - the registry to add the metrics to. */
-  constructor(registry: Registry) {
-    const registers = [registry];
-    const labelNames = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
-    this.started = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames, registers });
-    this.handled = new Counter({
-      name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.',
-      labelNames: [...labelNames, 'grpc_code'], registers,
-    });
-    this.received = new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames, registers });
-    this.sent = new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames, registers });
-    this.seconds = new Histogram({
-      name: 'grpc_server_handling_seconds', help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
-      labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
-    });
+  constructor(labels: RpcLabels) {
+    this.labels = `grpc_type="${labels.grpc_type}",grpc_service="${labels.grpc_service}",grpc_method="${labels.grpc_method}"`;
   }
 
-  /** Counts the start of an RPC; returns the function that counts its end with `code`. */
-  start(labels: RpcLabels): (code: Status) => void {
-    this.started.inc(labels);
+  /** Counts the start of a call; returns the function that counts its end with `code`. */
+  start(): (code: Status) => void {
+    this.started++;
     const t0 = performance.now();
     let done = false;
     return (code) => {
       if (done) return;
       done = true;
-      this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? String(code) });
-      this.seconds.observe(labels, (performance.now() - t0) / 1000);
+      const name = CODE_NAMES[code] ?? String(code);
+      this.handled.set(name, (this.handled.get(name) ?? 0) + 1);
+      const s = (performance.now() - t0) / 1000;
+      this.sum += s;
+      this.count++;
+      for (let i = 0; i < BUCKETS.length; i++) {
+        if (s <= BUCKETS[i]!) {
+          this.buckets[i]!++;
+          break;
+        }
+      }
     };
+  }
+}
+
+/**
+ * The gRPC server statistics under go-grpc-prometheus's names (the ones etcd exports and its
+ * dashboards and alerts read): `grpc_server_started_total`, `grpc_server_handled_total`
+ * (with `grpc_code`), `grpc_server_msg_received_total`, `grpc_server_msg_sent_total` and the
+ * `grpc_server_handling_seconds` histogram. Counted in plain numbers per method (resolved once,
+ * when a service is instrumented) and rendered as Prometheus text by {@link GrpcMetrics.text}.
+ */
+export class GrpcMetrics {
+  private readonly methods = new Map<string, MethodStats>();
+
+  private stats(labels: RpcLabels): MethodStats {
+    const key = `${labels.grpc_service}/${labels.grpc_method}`;
+    let m = this.methods.get(key);
+    if (m === undefined) {
+      m = new MethodStats(labels);
+      this.methods.set(key, m);
+    }
+    return m;
+  }
+
+  /** Counts the start of an RPC; returns the function that counts its end with `code`. */
+  start(labels: RpcLabels): (code: Status) => void {
+    return this.stats(labels).start();
+  }
+
+  /** The counter of one RPC method, resolved once: `starter(labels)()` counts a call's start like {@link GrpcMetrics.start}. */
+  starter(labels: RpcLabels): () => (code: Status) => void {
+    const m = this.stats(labels);
+    return () => m.start();
   }
 
   /**
@@ -74,22 +102,50 @@ export class GrpcMetrics {
   instrument(service: string, def: ServiceDefinition, onRequest: (request: object, bytes: number) => void): ServiceDefinition {
     const out: Record<string, ServiceDefinition[string]> = {};
     for (const [method, d] of Object.entries(def)) {
-      const labels: RpcLabels = { grpc_type: grpcType(d.requestStream, d.responseStream), grpc_service: service, grpc_method: method };
+      const m = this.stats({ grpc_type: grpcType(d.requestStream, d.responseStream), grpc_service: service, grpc_method: method });
       out[method] = {
         ...d,
         requestDeserialize: (buf: Buffer) => {
-          this.received.inc(labels);
+          m.received++;
           const req = d.requestDeserialize(buf) as object;
           onRequest(req, buf.length);
           return req;
         },
         responseSerialize: (value: unknown) => {
-          this.sent.inc(labels);
+          m.sent++;
           return d.responseSerialize(value);
         },
       };
     }
     return out as ServiceDefinition;
+  }
+
+  /** The statistics in the Prometheus text exposition format (every instrumented method, zeros included). */
+  text(): string {
+    const ms = [...this.methods.values()];
+    const counter = (name: string, help: string, value: (m: MethodStats) => number): string[] =>
+      [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, ...ms.map((m) => `${name}{${m.labels}} ${String(value(m))}`)];
+    const lines = [
+      ...counter('grpc_server_started_total', 'Total number of RPCs started on the server.', (m) => m.started),
+      '# HELP grpc_server_handled_total Total number of RPCs completed on the server, regardless of success or failure.',
+      '# TYPE grpc_server_handled_total counter',
+      ...ms.flatMap((m) => [...m.handled].map(([code, n]) => `grpc_server_handled_total{${m.labels},grpc_code="${code}"} ${String(n)}`)),
+      ...counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', (m) => m.received),
+      ...counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', (m) => m.sent),
+      '# HELP grpc_server_handling_seconds Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      '# TYPE grpc_server_handling_seconds histogram',
+    ];
+    for (const m of ms) {
+      let cumulative = 0;
+      for (let i = 0; i < BUCKETS.length; i++) {
+        cumulative += m.buckets[i]!;
+        lines.push(`grpc_server_handling_seconds_bucket{le="${String(BUCKETS[i])}",${m.labels}} ${String(cumulative)}`);
+      }
+      lines.push(`grpc_server_handling_seconds_bucket{le="+Inf",${m.labels}} ${String(m.count)}`);
+      lines.push(`grpc_server_handling_seconds_sum{${m.labels}} ${String(m.sum)}`);
+      lines.push(`grpc_server_handling_seconds_count{${m.labels}} ${String(m.count)}`);
+    }
+    return `${lines.join('\n')}\n`;
   }
 }
 

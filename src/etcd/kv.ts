@@ -22,21 +22,17 @@ export interface KvApi {
 
 const SERVICE = 'etcdserverpb.KV';
 
-/** etcd's maxGapBetweenApplyAndCommitIndex: writes are refused while more entries wait to apply. */
-export const MAX_APPLY_GAP = 5000;
-
 /**
  * The KV service over a {@link KvApi}: requests from the wire to raftkit/kv's shapes and back,
  * write requests over `maxRequestBytes` refused with "etcdserver: request is too large", txns
- * over `maxTxnOps` with "etcdserver: too many operations in txn request".
+ * over `maxTxnOps` with "etcdserver: too many operations in txn request". (Writes while more
+ * than 5000 committed entries wait to apply, etcd's `maxGapBetweenApplyAndCommitIndex`, are
+ * refused by the replica itself, `maxPendingApply`, as "etcdserver: too many requests".)
  * @internal
  */
 export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementation {
   const checkSize = (req: object): void => {
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
-    // etcd refuses writes while the applier is more than 5000 entries behind the commit index.
-    const st = ctx.replica.status();
-    if (st.commit - st.applied > MAX_APPLY_GAP) throw etcdError('tooManyRequests');
   };
   return {
     Range: unary(ctx, SERVICE, 'Range', async (w: Wire) => {

@@ -17,8 +17,8 @@ export const NEEDS_KV_MAINTENANCE = 'raftkit: this Maintenance RPC needs raftkit
 /**
  * The Maintenance service: Status (with the store's sizes and alarms when `kv` is given) and
  * MoveLeader from the replica; Alarm, Defragment and HashKV over raftkit/kv (`UNIMPLEMENTED`
- * without `kv`); Hash is `UNIMPLEMENTED` (HashKV is the consistency check); Snapshot streams an
- * etcd backend file when `snapshots` is given (`UNIMPLEMENTED` otherwise); Downgrade
+ * without `kv`); Hash (the CRC-32C of the backend a snapshot holds) and Snapshot (an etcd
+ * backend file) when `snapshots` is given (`UNIMPLEMENTED` otherwise); Downgrade
  * (etcd 3.5's cluster downgrade) is `UNIMPLEMENTED` as raftkit has one version.
  * @internal
  */
@@ -62,7 +62,10 @@ export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots, kv?
       Defragment: unimplemented(ctx, SERVICE, 'Defragment', 'unary', NEEDS_KV_MAINTENANCE),
       HashKV: unimplemented(ctx, SERVICE, 'HashKV', 'unary', NEEDS_KV_MAINTENANCE),
     } : storeMaintenance(ctx, kv)),
-    Hash: unimplemented(ctx, SERVICE, 'Hash', 'unary', 'raftkit: Hash (a hash of the whole backend file) is not implemented; use HashKV'),
+    Hash: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Hash', 'unary', NEEDS_KV_MAINTENANCE) : unary(ctx, SERVICE, 'Hash', async () => {
+      const h = await snapshots.hash();
+      return { header: ctx.header(h.revision), hash: h.hash };
+    }),
     Snapshot: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Snapshot', 'server_stream', NEEDS_KV_MAINTENANCE) : snapshotCall(ctx, snapshots),
     Downgrade: unimplemented(ctx, SERVICE, 'Downgrade', 'unary', 'raftkit: Downgrade is not supported (raftkit members all speak one etcd API version)'),
   };

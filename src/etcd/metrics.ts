@@ -71,7 +71,7 @@ function aliasText(a: Alias, src: MetricJSON | undefined): string {
  * replica's own `raft_*` metrics.
  */
 export class EtcdMetrics {
-  /** The registry of the server's own metrics (gRPC statistics, TLS refusals, quota, ids). */
+  /** The registry of the server's own metrics (TLS refusals, quota, ids); the gRPC statistics are in {@link EtcdMetrics.grpc}. */
   readonly registry = new Registry();
   /** The gRPC statistics. */
   readonly grpc: GrpcMetrics;
@@ -83,7 +83,7 @@ export class EtcdMetrics {
    */
   constructor(replica: Replica, quotaBackendBytes: number) {
     this.replica = replica;
-    this.grpc = new GrpcMetrics(this.registry);
+    this.grpc = new GrpcMetrics();
     const registers = [this.registry];
     new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(quotaBackendBytes);
     new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers }).set({ server_version: ETCD_API_VERSION }, 1);
@@ -94,6 +94,6 @@ export class EtcdMetrics {
   async text(): Promise<string> {
     const src = await this.replica.metricsJSON();
     const etcd = ALIASES.map((a) => aliasText(a, src[a.from])).filter((t) => t !== '');
-    return `${etcd.join('\n')}\n${await this.registry.metrics()}\n${await this.replica.metrics()}`;
+    return `${etcd.join('\n')}\n${this.grpc.text()}${await this.registry.metrics()}\n${await this.replica.metrics()}`;
   }
 }

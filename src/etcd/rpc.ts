@@ -48,8 +48,9 @@ export function requiresLeader(metadata: Metadata): boolean {
 
 /** A unary handler: runs `fn`, answers its result or its error mapped to etcd's, and counts the call. */
 export function unary<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, metadata: Metadata) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+  const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
   return (call, callback) => {
-    const done = ctx.grpc.start({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
+    const done = start();
     const fail = (e: unknown): void => {
       const err = toGrpcError(e);
       done(err.code);

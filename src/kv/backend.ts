@@ -9,6 +9,7 @@ import { revKey } from './mvcc/store.js';
 import { decodeKv, decodeLease, encodeKv, encodeLease, leaseIdOf, leaseKey } from './record.js';
 import type { KvSnapshotItem } from './snapshot-format.js';
 import type { KeyValue } from './types.js';
+import type { AlarmMember, AlarmType } from './alarms/alarm-table.js';
 
 const META_APPLIED = new Uint8Array([0x61]); // 'a': the state machine's applied index
 const META_COMPACT_SCHEDULED = new Uint8Array([0x63]); // 'c': the latest compaction revision applied
@@ -23,7 +24,22 @@ const readU64 = (b: Uint8Array | undefined): number | undefined => (b === undefi
 
 type Op = { type: 'put'; sublevel: BytesSublevel; key: Uint8Array; value: Uint8Array } | { type: 'del'; sublevel: BytesSublevel; key: Uint8Array };
 
-/** What one batch persists: the revisions written, lease records, and the applied index. */
+/** An alarm record's key: the member id (8 bytes, big-endian) and the alarm type (1 byte). */
+export function alarmKey(a: AlarmMember): Uint8Array {
+  const out = new Uint8Array(9);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt.asUintN(64, a.memberId));
+  view.setUint8(8, a.alarm);
+  return out;
+}
+
+/** Decodes {@link alarmKey}. */
+export function alarmOf(k: Uint8Array): AlarmMember {
+  const view = new DataView(k.buffer, k.byteOffset, k.byteLength);
+  return { memberId: view.getBigUint64(0), alarm: view.getUint8(8) as AlarmType };
+}
+
+/** What one batch persists: the revisions written, lease records, alarms, and the applied index. */
 export interface BatchInput {
   /** The changes of the batch, in revision order. */
   changes: readonly Change[];
@@ -31,6 +47,8 @@ export interface BatchInput {
   leases: readonly [bigint, { ttl: number; remainingTtl: number } | undefined][];
   /** The newest compaction applied in the batch, if any. */
   compactRev?: number | undefined;
+  /** Alarms raised (`true`) or cleared (`false`) by the batch. */
+  alarms?: readonly [AlarmMember, boolean][] | undefined;
   /** The applied index, written in the same atomic batch. */
   appliedIndex: number;
 }
@@ -41,16 +59,24 @@ export interface BatchInput {
  * - `rev`: one record per revision (etcd's `key` bucket): key = {@link encodeRevision}
  *   (a trailing `t` marks a tombstone), value = {@link encodeKv}.
  * - `lease`: one record per lease (etcd's `lease` bucket): 8-byte id → `[ttl, remainingTtl]`.
+ * - `alarm`: one empty record per raised alarm (etcd's `alarm` bucket), keyed by {@link alarmKey}.
  * - `meta`: the applied index and the compaction revisions (etcd's `meta` bucket).
  *
  * Every batch of applied commands is one atomic `db.batch` with the applied index, so a
- * restart resumes exactly after the last durable command.
+ * restart resumes exactly after the last durable command. Apply batches are not flushed to the
+ * disk one by one (as etcd's backend commits bbolt only periodically): the Raft log is the
+ * durable record, so a batch lost in a power failure is applied again from the log, or from the
+ * stored Raft snapshot when the log was compacted past it (the Replica restores a state
+ * machine whose applied index is older than its snapshot). LevelDB keeps batches atomic and in
+ * order, so what survives is always a prefix of what was applied.
  */
 export class KvBackend {
   private readonly db: AnyLevel;
   private readonly revs: BytesSublevel;
   private readonly leases: BytesSublevel;
   private readonly meta: BytesSublevel;
+  private readonly alarms: BytesSublevel;
+  #inUse = 0;
 
   /**
    * @param db - the parent database (opened by its owner).
@@ -63,6 +89,16 @@ export class KvBackend {
     this.revs = root.sublevel<Uint8Array, Uint8Array>('rev', enc) as BytesSublevel;
     this.leases = root.sublevel<Uint8Array, Uint8Array>('lease', enc) as BytesSublevel;
     this.meta = root.sublevel<Uint8Array, Uint8Array>('meta', enc) as BytesSublevel;
+    this.alarms = root.sublevel<Uint8Array, Uint8Array>('alarm', enc) as BytesSublevel;
+  }
+
+  /**
+   * The key and value bytes of every revision record stored (etcd's "size in use": history not
+   * yet compacted away included), kept up to date by {@link KvBackend.load}, {@link KvBackend.write}
+   * and {@link KvBackend.physicalCompact}.
+   */
+  get inUseBytes(): number {
+    return this.#inUse;
   }
 
   /** Opens the parent database if needed. */
@@ -82,9 +118,10 @@ export class KvBackend {
   /**
    * Rebuilds the in-memory state from disk (etcd's `restore`): the key index from every
    * revision record in order, the lease table, the key-lease attachments, the revisions.
-   * Returns the applied index and a physical compaction left unfinished by a crash (to redo).
+   * Returns the applied index, the raised alarms, and a physical compaction left unfinished by
+   * a crash (to redo).
    */
-  async load(store: MvccStore): Promise<{ appliedIndex: number; redo: { rev: number; keep: Set<string> } | undefined }> {
+  async load(store: MvccStore): Promise<{ appliedIndex: number; alarms: AlarmMember[]; redo: { rev: number; keep: Set<string> } | undefined }> {
     store.reset();
     const scheduled = readU64(await this.meta.get(META_COMPACT_SCHEDULED));
     const finished = readU64(await this.meta.get(META_COMPACT_FINISHED));
@@ -94,9 +131,11 @@ export class KvBackend {
     }
     const leaseOf = new Map<string, bigint>();
     let rev = 1;
+    this.#inUse = 0;
     for await (const [k, v] of this.revs.iterator()) {
       const { rev: r, tombstone } = decodeRevision(k);
       const kv = decodeKv(v);
+      this.#inUse += kv.key.length + kv.value.length;
       const key = toKey(kv.key);
       const ki = store.index.get(key);
       if (tombstone) {
@@ -119,20 +158,29 @@ export class KvBackend {
       const keep = store.compact(scheduled);
       if (scheduled !== finished) redo = { rev: scheduled, keep };
     }
-    return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, redo };
+    const alarms: AlarmMember[] = [];
+    for await (const k of this.alarms.keys()) alarms.push(alarmOf(k));
+    return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, alarms, redo };
   }
 
-  /** Writes one batch atomically (revisions, leases, compaction mark, applied index), synced. */
+  /** Writes one batch atomically (revisions, leases, compaction mark, applied index); not flushed to the disk (see the class comment). */
   async write(b: BatchInput): Promise<void> {
     const ops: Op[] = [];
-    for (const c of b.changes) ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+    for (const c of b.changes) {
+      ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+      this.#inUse += c.kv.key.length + c.kv.value.length;
+    }
     for (const [id, l] of b.leases) {
       if (l === undefined) ops.push({ type: 'del', sublevel: this.leases, key: leaseKey(id) });
       else ops.push({ type: 'put', sublevel: this.leases, key: leaseKey(id), value: encodeLease(l.ttl, l.remainingTtl) });
     }
+    for (const [a, raised] of b.alarms ?? []) {
+      if (raised) ops.push({ type: 'put', sublevel: this.alarms, key: alarmKey(a), value: new Uint8Array(0) });
+      else ops.push({ type: 'del', sublevel: this.alarms, key: alarmKey(a) });
+    }
     if (b.compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(b.compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(b.appliedIndex) });
-    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+    await this.db.batch(ops);
   }
 
   /**
@@ -144,10 +192,12 @@ export class KvBackend {
   async physicalCompact(rev: number, keep: ReadonlySet<string>): Promise<number> {
     let deleted = 0;
     let ops: Op[] = [];
-    for await (const k of this.revs.keys({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
+    for await (const [k, v] of this.revs.iterator({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
       const { rev: r } = decodeRevision(k);
       if (keep.has(revKey(r))) continue;
       ops.push({ type: 'del', sublevel: this.revs, key: k });
+      const kv = decodeKv(v);
+      this.#inUse -= kv.key.length + kv.value.length;
       if (ops.length >= 10_000) {
         await this.db.batch(ops);
         deleted += ops.length;
@@ -174,6 +224,11 @@ export class KvBackend {
     return this.leases.iterator();
   }
 
+  /** Every alarm record (for snapshots). */
+  alarmRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.alarms.iterator();
+  }
+
   /** The compaction revisions recorded (for snapshots). */
   async compaction(): Promise<number | undefined> {
     return readU64(await this.meta.get(META_COMPACT_SCHEDULED));
@@ -188,9 +243,11 @@ export class KvBackend {
     await this.revs.clear();
     await this.leases.clear();
     await this.meta.clear();
+    await this.alarms.clear();
     let ops: Op[] = [];
+    const into = { rev: this.revs, lease: this.leases, alarm: this.alarms } as const;
     for await (const it of items) {
-      ops.push({ type: 'put', sublevel: it.kind === 'rev' ? this.revs : this.leases, key: it.key, value: it.value });
+      ops.push({ type: 'put', sublevel: into[it.kind], key: it.key, value: it.value });
       if (ops.length >= 10_000) {
         await this.db.batch(ops);
         ops = [];

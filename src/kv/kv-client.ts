@@ -16,6 +16,7 @@ import type { ClusterClient } from './cluster/cluster-client.js';
 import type { KvMetrics } from './kv-metrics.js';
 import type { MaintenanceClient } from './maintenance/maintenance-client.js';
 import { createLiveParts, type KvLiveOptions } from './kv-live.js';
+import { ReadBarrier } from './read-barrier.js';
 import type { WatchOptions } from './watch/types.js';
 import type { Watcher } from './watch/watcher.js';
 import type {
@@ -89,6 +90,7 @@ export class KvClient {
   readonly cluster: ClusterClient;
   private readonly maxTxnOps: number;
   private readonly clusterId: bigint;
+  private readonly barrier: ReadBarrier;
 
   /**
    * @param replica - a replica started with a {@link KvStateMachine}.
@@ -102,6 +104,7 @@ export class KvClient {
     this.stateMachine.registerMetrics(replica.metricsRegistry);
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.clusterId = options.clusterId ?? 0n;
+    this.barrier = new ReadBarrier(() => replica.read());
     this.lease = new LeaseClient(this);
     ({ watches: this.watches, lessor: this.lessor, metrics: this.metrics, alarms: this.alarms, maintenance: this.maintenance, cluster: this.cluster } = createLiveParts(this, options));
   }
@@ -116,9 +119,19 @@ export class KvClient {
     return this.watches.watch(k, rangeEnd, options);
   }
 
+  /**
+   * Waits for a linearizable read barrier (a Raft ReadIndex confirmed by a quorum, then applied
+   * here); concurrent callers share one round ({@link ReadBarrier}).
+   *
+   * @internal
+   */
+  readBarrier(): Promise<void> {
+    return this.barrier.wait();
+  }
+
   /** Fills a response header with this member's ids and term. */
   header(revision: number): ResponseHeader {
-    return { clusterId: this.clusterId, memberId: BigInt(this.replica.id), revision, raftTerm: this.replica.status().term };
+    return { clusterId: this.clusterId, memberId: BigInt(this.replica.id), revision, raftTerm: this.replica.currentTerm };
   }
 
   /**
@@ -150,7 +163,7 @@ export class KvClient {
     const req: RangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
     checkRange(req);
     this.metrics.ranges.inc();
-    if (req.serializable !== true) await this.replica.read();
+    if (req.serializable !== true) await this.readBarrier();
     const resp = await range(this.stateMachine.store.readView(), req);
     resp.header = this.header(resp.header.revision);
     return resp;
@@ -177,7 +190,7 @@ export class KvClient {
       await this.alarms.checkQuota(0);
       return this.propose({ op: 'txn', req });
     }
-    if (!allSerializable(req)) await this.replica.read();
+    if (!allSerializable(req)) await this.readBarrier();
     const resp = await readOnlyTxn(this.stateMachine.store.readView(), req);
     resp.header = this.header(resp.header.revision);
     return resp;

@@ -43,6 +43,9 @@ export class KvMetrics {
       new Gauge({ name: 'etcd_mvcc_db_total_size_in_bytes', help: 'Total size of the underlying database in bytes.', registers: [], async collect() {
         this.set(await databaseSize(sm.db));
       } }),
+      new Gauge({ name: 'etcd_mvcc_db_total_size_in_use_in_bytes', help: 'Total size of the underlying database logically in use in bytes.', registers: [], collect() {
+        this.set(sm.dbSizeInUse);
+      } }),
       new Gauge({ name: 'etcd_debugging_mvcc_keys_total', help: 'Total number of keys.', registers: [], collect() {
         this.set(sm.store.index.count(ALL_KEYS, sm.store.visibleRev));
       } }),

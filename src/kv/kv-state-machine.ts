@@ -87,7 +87,7 @@ export interface RevisionEvents {
 export class KvStateMachine implements StateMachine<KvResult> {
   /** The MVCC store (index, leases, revisions). */
   readonly store: MvccStore;
-  /** The replicated alarms ({@link AlarmTable}); kept in memory, raised again by the quota check after a restart. */
+  /** The replicated alarms ({@link AlarmTable}); persisted with each batch and carried in snapshots. */
   readonly alarms = new AlarmTable();
   /** The database the KV writes under (maintenance reads its size and compacts it). */
   readonly db: AnyLevel;
@@ -97,6 +97,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly applier: MvccApplier;
   private readonly observers = new Set<(r: RevisionEvents) => void>();
   private readonly renewals = new Set<(id: bigint) => void>();
+  private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
   private compacting: Promise<void> = Promise.resolve();
@@ -117,6 +118,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     });
   }
 
+  /** The key and value bytes of every revision stored, compacted history excluded (etcd's db size in use). */
+  get dbSizeInUse(): number {
+    return this.backend.inUseBytes;
+  }
+
   /** Registers the KV's metrics on a registry (the Replica's: `replica.metricsRegistry`); idempotent. */
   registerMetrics(registry: Registry): void {
     if (registry.getSingleMetric(COMMIT_METRIC) === undefined) registry.registerMetric(this.commitDuration);
@@ -131,8 +137,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   private async load(): Promise<void> {
     await this.backend.open();
-    const { appliedIndex, redo } = await this.backend.load(this.store);
+    const { appliedIndex, alarms, redo } = await this.backend.load(this.store);
     this.applied = appliedIndex;
+    this.alarms.load(alarms);
     if (redo !== undefined) void this.schedulePhysical(redo.rev, redo.keep);
   }
 
@@ -168,7 +175,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     });
     const last = commands[commands.length - 1];
     const end = this.commitDuration.startTimer();
-    await this.backend.write({ changes: changes.flat(), leases, compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
+    await this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
     end();
     this.applied = last?.index ?? this.applied;
     this.store.commit();
@@ -284,7 +291,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   async *snapshotChunks(): AsyncGenerator<Uint8Array> {
     await this.ready();
     const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
-    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords());
+    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords(), this.backend.alarmRecords());
   }
 
   /** The whole state in one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}). */
@@ -294,14 +301,29 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return concatBytes(parts);
   }
 
+  /**
+   * Calls `fn('begin')` before a snapshot replaces the state and `fn('end')` once the new state
+   * is loaded (or the restore failed): the revisions in between were never observed one by one,
+   * so watchers must catch up from storage (etcd's `watchableStore.Restore`). Returns the remover.
+   */
+  onRestore(fn: (phase: 'begin' | 'end') => void): () => void {
+    this.restores.add(fn);
+    return () => this.restores.delete(fn);
+  }
+
   /** Replaces the whole state with a snapshot arriving in chunks. */
   async restoreChunks(snapshot: StateMachineSnapshotStream): Promise<void> {
     await this.ready();
     await this.compacting;
-    const { header, items } = await decodeKvSnapshot(snapshot.chunks);
-    await this.backend.replace(items, header.compactRev, snapshot.index);
-    await this.load();
-    if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+    for (const fn of this.restores) fn('begin');
+    try {
+      const { header, items } = await decodeKvSnapshot(snapshot.chunks);
+      await this.backend.replace(items, header.compactRev, snapshot.index);
+      await this.load();
+      if (this.store.rev !== header.rev) throw new BadKvSnapshotError(`KV snapshot at revision ${header.rev} restored to revision ${this.store.rev}`);
+    } finally {
+      for (const fn of this.restores) fn('end');
+    }
   }
 
   /** Replaces the whole state with a snapshot's bytes. */

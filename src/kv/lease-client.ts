@@ -80,7 +80,7 @@ export class LeaseClient {
    * (as etcd does).
    */
   async timeToLive(id: bigint, options: { keys?: boolean } = {}): Promise<LeaseTimeToLiveResponse> {
-    await this.kv.replica.read();
+    await this.kv.readBarrier();
     const header = this.kv.header(this.kv.stateMachine.store.visibleRev);
     const l = this.get(id);
     const left = this.kv.lessor.remainingMs(id);
@@ -91,7 +91,7 @@ export class LeaseClient {
 
   /** Every lease (after a read barrier), in id order (etcd's `LeaseLeases`). */
   async leases(): Promise<LeaseLeasesResponse> {
-    await this.kv.replica.read();
+    await this.kv.readBarrier();
     return { header: this.kv.header(this.kv.stateMachine.store.visibleRev), leases: this.list().map((l) => ({ id: l.id })) };
   }
 

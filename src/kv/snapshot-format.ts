@@ -9,13 +9,16 @@ import { concatBytes, pack, unpack } from './record.js';
  * 1. `['raftkit-kv', 2, compactRev | -1, rev]` — the header;
  * 2. `['r', [[revisionKey, record], ...]]` — revision records in revision order, in groups;
  * 3. `['l', [[leaseKey, lease], ...]]` — lease records;
- * 4. `['end', revisionCount, leaseCount]` — the trailer (a truncated stream is refused).
+ * 4. `['a', [[alarmKey, empty], ...]]` — raised alarms (format 3; format 2 has none);
+ * 5. `['end', revisionCount, leaseCount, alarmCount]` — the trailer (a truncated stream is refused).
  *
- * Records are the backend's own bytes (the revision and lease records of the KV backend).
+ * Records are the backend's own bytes (the revision, lease and alarm records of the KV backend).
+ * Snapshots of format 2 (no alarms) are still read.
  */
 
 const MAGIC = 'raftkit-kv';
-const VERSION = 2;
+const VERSION = 3;
+const TAGS = { r: 'rev', l: 'lease', a: 'alarm' } as const;
 /** Records per frame; with 256-byte values a frame is about 1 MiB. */
 const GROUP = 4096;
 
@@ -43,6 +46,14 @@ export type KvSnapshotItem =
       /** The lease key. */
       key: Uint8Array;
       /** The encoded lease. */
+      value: Uint8Array;
+    }
+  | {
+      /** An alarm record. */
+      kind: 'alarm';
+      /** The alarm key (member id and alarm type). */
+      key: Uint8Array;
+      /** Empty. */
       value: Uint8Array;
     };
 
@@ -72,16 +83,18 @@ function frame(body: unknown): Uint8Array {
  * @param header - compaction and current revision.
  * @param revisions - the revision records, in revision order.
  * @param leases - the lease records.
+ * @param alarms - the alarm records.
  * @yields {Uint8Array} the frames, in order.
  */
 export async function* encodeKvSnapshot(
   header: KvSnapshotHeader,
   revisions: AsyncIterable<[Uint8Array, Uint8Array]>,
   leases: AsyncIterable<[Uint8Array, Uint8Array]>,
+  alarms: AsyncIterable<[Uint8Array, Uint8Array]>,
 ): AsyncGenerator<Uint8Array> {
   yield frame([MAGIC, VERSION, header.compactRev ?? -1, header.rev]);
-  const counts = { r: 0, l: 0 };
-  for (const [tag, src] of [['r', revisions], ['l', leases]] as const) {
+  const counts = { r: 0, l: 0, a: 0 };
+  for (const [tag, src] of [['r', revisions], ['l', leases], ['a', alarms]] as const) {
     let group: [Uint8Array, Uint8Array][] = [];
     for await (const rec of src) {
       group.push(rec);
@@ -94,7 +107,7 @@ export async function* encodeKvSnapshot(
     if (group.length > 0) yield frame([tag, group]);
     counts[tag] += group.length;
   }
-  yield frame(['end', counts.r, counts.l]);
+  yield frame(['end', counts.r, counts.l, counts.a]);
 }
 
 /**
@@ -134,20 +147,20 @@ export async function decodeKvSnapshot(chunks: AsyncIterable<Uint8Array> | Itera
     throw new BadKvSnapshotError('KV snapshot: malformed header', { cause });
   }
   const h = first.value as unknown[] | undefined;
-  if (first.done === true || !Array.isArray(h) || h[0] !== MAGIC || h[1] !== VERSION) throw new BadKvSnapshotError('KV snapshot: not a raftkit-kv snapshot of format 2');
+  if (first.done === true || !Array.isArray(h) || h[0] !== MAGIC || (h[1] !== VERSION && h[1] !== 2)) throw new BadKvSnapshotError(`KV snapshot: not a raftkit-kv snapshot of format 2 or ${VERSION}`);
   const header: KvSnapshotHeader = { compactRev: (h[2] as number) < 0 ? undefined : (h[2] as number), rev: h[3] as number };
   async function* items(): AsyncGenerator<KvSnapshotItem> {
-    const counts = { r: 0, l: 0 };
+    const counts = { r: 0, l: 0, a: 0 };
     for await (const f of it) {
-      const [tag, a, b] = f as [string, unknown, unknown];
+      const [tag, a, b, c] = f as [string, unknown, unknown, unknown];
       if (tag === 'end') {
-        if (a !== counts.r || b !== counts.l) throw new BadKvSnapshotError(`KV snapshot: trailer counts ${String(a)}/${String(b)}, stream held ${counts.r}/${counts.l}`);
+        if (a !== counts.r || b !== counts.l || (c ?? 0) !== counts.a) throw new BadKvSnapshotError(`KV snapshot: trailer counts ${String(a)}/${String(b)}/${String(c as number | undefined ?? 0)}, stream held ${counts.r}/${counts.l}/${counts.a}`);
         return;
       }
-      if (tag !== 'r' && tag !== 'l') throw new BadKvSnapshotError(`KV snapshot: unknown frame ${tag}`);
+      if (tag !== 'r' && tag !== 'l' && tag !== 'a') throw new BadKvSnapshotError(`KV snapshot: unknown frame ${tag}`);
       for (const [key, value] of a as [Uint8Array, Uint8Array][]) {
         counts[tag]++;
-        yield { kind: tag === 'r' ? 'rev' : 'lease', key, value };
+        yield { kind: TAGS[tag], key, value };
       }
     }
     throw new BadKvSnapshotError('KV snapshot: truncated (no trailer)');

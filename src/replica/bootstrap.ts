@@ -69,15 +69,16 @@ export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState>
  * every committed entry after the stored snapshot, so that conf changes are applied again to its
  * configuration (as etcd does); the state machine skips the commands it already holds. With
  * `peers` (only for an empty storage) it writes the bootstrap conf changes at indexes 1..n, each
- * carrying the member's address.
+ * carrying the member's address. `applied` is the stored snapshot's index (read without its data).
  */
 export function createNode(
   raft: Omit<RaftConfig, 'id' | 'storage' | 'applied'>,
   id: number,
   storage: LogStorage,
   peers: readonly PeerAddress[] | undefined,
+  applied: number,
 ): RaftNode {
-  const node = new RaftNode({ checkQuorum: true, preVote: true, ...raft, id, storage, applied: storage.snapshot().metadata.index });
+  const node = new RaftNode({ checkQuorum: true, preVote: true, ...raft, id, storage, applied });
   if (peers !== undefined) {
     const ctx = (address: string): Uint8Array => encodeEnvelope({ proposer: 0, incarnation: 0, seq: 0 }, encodeAddress(address));
     node.bootstrap(peers.map((p) => ({ id: p.id, context: ctx(p.address) })));

@@ -105,7 +105,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.electionMs = this.opts.electionMs;
     const snapIndex = currentSnapshot(storage).metadata.index;
     // A state machine that streams its snapshots gets a core that carries them by reference.
-    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined);
+    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined, snapIndex);
     this.term = st.hardState.term;
     this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
@@ -285,6 +285,9 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     await this.guard(() => this.requests.changeMembershipJoint(checkMemberChanges(changes, (a) => this.transport.checkAddress?.(a))));
     await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
   }
+
+  /** The current Raft term, without building a {@link Replica.status} (response headers read it per request). */
+  get currentTerm(): number { return this.term; }
 
   /** The replica's current state. */
   status(): ReplicaStatus {

@@ -33,6 +33,13 @@ export interface LevelStorageBaseOptions {
   learners?: number[] | undefined;
   /** The size of the chunks snapshot data is stored in, in bytes. Default 1 MiB. */
   snapshotChunkSize?: number | undefined;
+  /**
+   * The largest snapshot whose data `open` loads into memory, in bytes. A larger one stays on
+   * disk: it is read chunk by chunk (`readSnapshotChunks`, `snapshotRef`), and only a call of
+   * `snapshot()` loads it (that call throws `SnapshotTemporarilyUnavailableError` while it
+   * loads, as after `writeSnapshot`). Default 4 MiB.
+   */
+  snapshotLoadBytes?: number | undefined;
 }
 
 /** Opens a `classic-level` (LevelDB) database at `path`, which the storage owns and closes. */
@@ -52,6 +59,9 @@ export interface LevelStorageDbOptions extends LevelStorageBaseOptions {
 
 /** How to open a {@link LevelStorage}: at a path on disk, or over a given database. */
 export type LevelStorageOptions = LevelStoragePathOptions | LevelStorageDbOptions;
+
+/** The default `snapshotLoadBytes`: 4 MiB. */
+const DEFAULT_SNAPSHOT_LOAD_BYTES = 4 * 1024 * 1024;
 
 type BatchOp =
   | { type: 'put'; sublevel: LevelParts['log']; key: Uint8Array; value: Uint8Array }
@@ -79,11 +89,12 @@ function sealedHeader(s: StoredSnapshot): Uint8Array {
  * On open it loads the hard state, the snapshot and the un-compacted log into an in-memory
  * view (a `MemoryStorage`) that the core's synchronous reads use; every write goes to the
  * database in one atomic batch first and reaches the view only once the batch has resolved.
- * Memory holds the log since the compaction point and the current snapshot's data.
+ * Memory holds the log since the compaction point, and the current snapshot's data when it is
+ * small (see `snapshotLoadBytes`).
  *
  * Snapshots of any size: {@link LevelStorage.stageSnapshot} and {@link LevelStorage.snapshotRef}
- * (see `SnapshotStaging`) let a replica write, send, receive and restore a snapshot chunk by
- * chunk; only `snapshot()` and open join the chunks into one buffer.
+ * (see `SnapshotStaging`) let a replica write, send, receive, restore and restart on a snapshot
+ * chunk by chunk; only `snapshot()` joins the chunks into one buffer.
  *
  * Every value carries a CRC-32C, checked on open. A damaged tail of unacknowledged entries is
  * cut (see {@link LevelStorage.recovery} and `loadLevelState` for the exact rule); any other
@@ -175,7 +186,8 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
       );
     }
     const snapMd = state.snapshot.metadata;
-    const data = await readSnapshotData(parts, state.snapshot);
+    const small = state.snapshot.byteLength <= (this.#options.snapshotLoadBytes ?? DEFAULT_SNAPSHOT_LOAD_BYTES);
+    const data = small ? await readSnapshotData(parts, state.snapshot) : undefined;
     // Chunks of other snapshots are leftovers of an interrupted write; they hold nothing current.
     await parts.snap.clear({ lt: chunkKey(snapMd.index, 0) });
     await parts.snap.clear({ gte: chunkKey(snapMd.index + 1, 0) });
@@ -184,7 +196,7 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
     const view = buildLogView(state.offset, state.entries, state.hardState, snapMd);
     this.view = view;
     this.#stored = state.snapshot;
-    this.#snap = { data, metadata: snapMd };
+    this.#snap = data === undefined ? undefined : { data, metadata: snapMd };
     this.recovery = state.recovery;
   }
 

@@ -61,14 +61,16 @@ export interface KvCluster {
   close(): Promise<void>;
 }
 
-/** Starts `ids` (10 ms ticks) with KvStateMachines in memory and an EtcdServer each. */
-export async function startKvCluster(ids: number[], serverOptions: Partial<EtcdServerOptions> = {}, quotaBackendBytes?: number): Promise<KvCluster> {
+/** Starts `ids` (10 ms ticks) with KvStateMachines in memory (or `stateMachine(id)`'s) and an EtcdServer each. */
+export async function startKvCluster(
+  ids: number[], serverOptions: Partial<EtcdServerOptions> | ((replica: Replica, kv: KvClient) => Partial<EtcdServerOptions>) = {}, quotaBackendBytes?: number, stateMachine: (id: number) => KvStateMachine = () => new KvStateMachine({ electionMs: 100 }),
+): Promise<KvCluster> {
   const network = new InProcessNetwork();
   const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));
   const replicas = new Map<number, Replica>();
   await Promise.all(ids.map(async (id) => {
     replicas.set(id, await Replica.start({
-      id, peers, storage: new MemoryStorage(), transport: network.transport(id), stateMachine: new KvStateMachine({ electionMs: 100 }),
+      id, peers, storage: new MemoryStorage(), transport: network.transport(id), stateMachine: stateMachine(id),
       tickMs: 10, electionTick: 10, heartbeatTick: 1, seed: id,
     }));
   }));
@@ -78,7 +80,7 @@ export async function startKvCluster(ids: number[], serverOptions: Partial<EtcdS
   for (const [id, replica] of replicas) {
     const kv = new KvClient(replica, { clusterId: 77n, ...(quotaBackendBytes === undefined ? {} : { quotaBackendBytes }) });
     clients.set(id, kv);
-    const s = new EtcdServer({ replica, kv, clusterId: 77n, name: `m${id}`, electionTimeoutMs: 100, ...serverOptions });
+    const s = new EtcdServer({ replica, kv, clusterId: 77n, name: `m${id}`, electionTimeoutMs: 100, ...(typeof serverOptions === 'function' ? serverOptions(replica, kv) : serverOptions) });
     servers.set(id, s);
     urls.set(id, await s.listen('http://127.0.0.1:0'));
   }

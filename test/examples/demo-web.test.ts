@@ -30,14 +30,19 @@ test.skipIf(!existsSync(browser))('the live page shows the leader, and a new one
   });
   try {
     // The story runs first (a short burst, a fail-over, a restart); then the page is ours.
+    const story: string[] = [];
     const url = await new Promise<string>((resolveUrl, reject) => {
       let found = '';
       void exited.then(() => reject(new Error('the demo exited early')));
       createInterface({ input: demo.stdout }).on('line', (line) => {
+        story.push(line);
         found = /live view at (\S+)/.exec(line)?.[1] ?? found;
         if (line.includes('keeps running')) resolveUrl(found);
       });
     });
+    // The story's KV steps ran before the page is ours: the watch and the backup's status.
+    expect(story.some((l) => /the watch saw exactly the 800 acknowledged writes under key-, in revision order/.test(l))).toBe(true);
+    expect(story.some((l) => /\| +HASH +\| REVISION \| TOTAL KEYS \| TOTAL SIZE \|/.test(l))).toBe(true);
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('console', (m) => {

@@ -177,3 +177,10 @@ test('tsc type-checks every entry point against the published .d.ts (nodenext ES
   }
   expect(readdirSync(project).filter((d) => d.startsWith('types-'))).toHaveLength(resolutions.length);
 }, 300_000);
+
+test('the installed `raftkit` command runs the operator runbook (examples/etcdctl.sh) with the real etcdctl', () => {
+  const bin = join(project, 'node_modules', '.bin', 'raftkit');
+  expect(run(bin, ['--version'], project)).toMatch(/^raftkit Version: /);
+  const out = execFileSync('bash', [join(root, 'examples/etcdctl.sh')], { cwd: project, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, RAFTKIT: bin } });
+  expect(out.trimEnd().endsWith('runbook: every step passed')).toBe(true);
+}, 180_000);

@@ -159,6 +159,8 @@ test('a lagging follower catches up through a streamed snapshot of a large state
 
   expect(sm.restored).toEqual({ bytes: GROWS * 4 * BLOCK, ok: true });
   expect(sm.blocks).toBe(GROWS * 4);
-  // Sender and receiver share this process: together they stay well under the snapshot's size.
-  expect(growthMiB).toBeLessThan(24);
+  // Sender and receiver share this process: together they stay well under the snapshot's size
+  // (a buffered transfer holds at least one whole copy, 48 MiB; streamed measures 10–28 MiB, the
+  // high end when the machine is loaded and the collector runs late).
+  expect(growthMiB).toBeLessThan((GROWS * 4 * 3) / 4);
 }, 60_000);

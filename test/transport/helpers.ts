@@ -76,3 +76,11 @@ export async function until(cond: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Starts members 1 (`a`) and 2 (`b`) and makes each the other's peer. */
+export async function connectPair<T extends Transport>(a: T, b: T): Promise<[T, T]> {
+  await Promise.all([a.start(), b.start()]);
+  a.addPeer(2, b.address!);
+  b.addPeer(1, a.address!);
+  return [a, b];
+}

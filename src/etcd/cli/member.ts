@@ -7,6 +7,12 @@ import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
 import { Replica } from '../../replica/replica.js';
 import type { PeerAddress } from '../../replica/membership.js';
 import { LevelStorage } from '../../storage/level-storage.js';
+import { WalStorage } from '../../storage/wal/wal-storage.js';
+import type { Storage } from '../../storage/storage.js';
+import type { AnyLevel } from '../../storage/level-load.js';
+import { memberDataPaths } from '../../kv/etcd-backend/restore-command.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { TcpTransport } from '../../transport/tcp.js';
 import { serveHttpEndpoints } from '../http.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
@@ -60,10 +66,10 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     // etcd accepts any certificate its CA signed: so does this CLI.
     bindMemberId: false,
   };
-  const storage = await LevelStorage.open({ path: c.dataDir });
+  const { storage, kvDb, closeKvDb } = await openDataDir(c.dataDir);
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
-  const stateMachine = new KvStateMachine({ storage, electionMs: c.electionMs });
+  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs });
   const replica = await Replica.start({
     id, storage, transport, stateMachine,
     ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
@@ -79,7 +85,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, quotaBackendBytes, watch: { progressIntervalMs: c.progressNotifyMs } });
   const ct = c.clientTls;
   const server = new EtcdServer({
-    replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: storage.db! }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
+    replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps,
     quotaBackendBytes, electionTimeoutMs: c.electionMs,
     ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
@@ -109,8 +115,29 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
       await Promise.all(http.map((h) => new Promise<void>((resolve) => h.close(() => resolve()))));
       await server.close();
       await replica.stop();
+      await closeKvDb();
     },
   };
+}
+
+/**
+ * Opens a member's data dir: the Raft log in a `WalStorage` (`member/wal`) and the KV in its
+ * own classic-level database (`member/kv`, {@link memberDataPaths}). A data dir made before that
+ * layout (one LevelDB database at its root holding both) is opened as it was, with `LevelStorage`.
+ * @internal
+ */
+export async function openDataDir(dataDir: string): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void> }> {
+  if (existsSync(join(dataDir, 'CURRENT'))) {
+    const storage = await LevelStorage.open({ path: dataDir });
+    // The storage owns the database and closes it when the replica stops.
+    return { storage, kvDb: storage.db!, closeKvDb: () => Promise.resolve() };
+  }
+  const paths = memberDataPaths(dataDir);
+  const { ClassicLevel } = await import('classic-level');
+  const kvDb = new ClassicLevel<Uint8Array, Uint8Array>(paths.kv, { keyEncoding: 'view', valueEncoding: 'view' });
+  await kvDb.open({ createIfMissing: true });
+  const storage = await WalStorage.open({ dir: paths.wal });
+  return { storage, kvDb, closeKvDb: () => kvDb.close() };
 }
 
 /**

@@ -42,10 +42,14 @@ export type AlarmCommand = Extract<KvCommand, { op: 'alarm' }>;
 
 /**
  * The replicated alarms (etcd's alarm store): raised and cleared through Raft, so every member
- * refuses the same writes at the same point of the log.
+ * refuses the same writes at the same point of the log. The state machine persists them with
+ * the revisions of the same batch and carries them in its snapshots, as etcd keeps them in its
+ * backend's `alarm` bucket, so a restart or a snapshot restore keeps them.
  */
 export class AlarmTable {
   readonly #alarms = new Map<string, AlarmMember>();
+  /** Alarms raised (true) or cleared (false) since the last {@link AlarmTable.drainTouched}. */
+  readonly #touched = new Map<string, [AlarmMember, boolean]>();
 
   /** The active alarms, by member then kind. */
   list(): AlarmMember[] {
@@ -67,17 +71,44 @@ export class AlarmTable {
     const affected: AlarmMember[] = [];
     if (c.action === 'activate') {
       const a = { memberId: c.memberId, alarm: c.alarm };
-      if (!this.#alarms.has(key(a))) this.#alarms.set(key(a), a);
+      if (!this.#alarms.has(key(a))) {
+        this.#alarms.set(key(a), a);
+        this.#touched.set(key(a), [a, true]);
+      }
       affected.push(a);
     } else {
       for (const [k, a] of this.#alarms) {
         if ((c.memberId === 0n || a.memberId === c.memberId) && (c.alarm === AlarmType.NONE || a.alarm === c.alarm)) {
           this.#alarms.delete(k);
+          this.#touched.set(k, [a, false]);
           affected.push(a);
         }
       }
     }
     return { response: { header: revisionHeader(rev), alarms: affected }, effects: { changes: [] } };
+  }
+
+  /**
+   * The alarms raised (`true`) or cleared (`false`) since the last call, to persist with the
+   * batch that applied them.
+   *
+   * @internal
+   */
+  drainTouched(): [AlarmMember, boolean][] {
+    const out = [...this.#touched.values()];
+    this.#touched.clear();
+    return out;
+  }
+
+  /**
+   * Replaces the table with the alarms loaded from the database (at start, after a restore).
+   *
+   * @internal
+   */
+  load(alarms: readonly AlarmMember[]): void {
+    this.#alarms.clear();
+    this.#touched.clear();
+    for (const a of alarms) this.#alarms.set(key(a), a);
   }
 
   /**

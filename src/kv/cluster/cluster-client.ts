@@ -52,7 +52,7 @@ export class ClusterClient {
 
   /** The members as this member knows them (after a read barrier unless `serializable`). */
   async memberList(options: { serializable?: boolean } = {}): Promise<MemberListResponse> {
-    if (options.serializable !== true) await this.#kv.replica.read();
+    if (options.serializable !== true) await this.#kv.readBarrier();
     return this.#list();
   }
 

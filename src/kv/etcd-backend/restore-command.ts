@@ -1,16 +1,15 @@
 /**
  * `raftkit restore <file> --data-dir <dir>`: what `etcdctl snapshot restore` does for an etcd
- * member, for a raftkit member. It prepares a new member's data dir (a `LevelStorage` at
- * `--data-dir` whose KV, sublevel `kv` as the `raftkit` command's member uses, holds the
- * snapshot's keys, revisions, leases and compaction); the member then starts with its usual
- * flags. Run it once per member, from the same file. Like etcdctl it refuses an existing non-empty
+ * member, for a raftkit member. It prepares a new member's data dir (the KV database the
+ * `raftkit` command's member uses, {@link memberDataPaths}, holding the snapshot's keys,
+ * revisions, leases and compaction; the Raft log starts empty); the member then starts with its
+ * usual flags. Run it once per member, from the same file. Like etcdctl it refuses an existing non-empty
  * data dir, and it accepts etcd's and raftkit's snapshot files (sha256 trailer checked when present).
  * @module
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RaftkitError } from '../../errors.js';
-import { LevelStorage } from '../../storage/level-storage.js';
 import { SnapshotCorruptError } from '../bbolt/errors.js';
 import { restoreSnapshot } from './restore.js';
 import type { RestoreSummary } from './restore.js';
@@ -23,6 +22,19 @@ export class RestoreDataDirExistsError extends RaftkitError {
   }
 }
 
+/** Where the `raftkit` command's member keeps its Raft log and its KV database inside `--data-dir`. */
+export interface MemberDataPaths {
+  /** The Raft log (a `WalStorage` directory), as etcd's `member/wal`. */
+  wal: string;
+  /** The KV database (classic-level; the KV in its sublevel `kv`), where etcd has `member/snap/db`. */
+  kv: string;
+}
+
+/** The layout of a member data dir (see {@link MemberDataPaths}). */
+export function memberDataPaths(dataDir: string): MemberDataPaths {
+  return { wal: join(dataDir, 'member', 'wal'), kv: join(dataDir, 'member', 'kv') };
+}
+
 /** Restores `file` into a new member data dir `dataDir` (see the module comment). */
 export async function restoreDataDir(file: string, dataDir: string): Promise<RestoreSummary> {
   const existing = await readdir(dataDir).catch((e: unknown) => {
@@ -30,14 +42,16 @@ export async function restoreDataDir(file: string, dataDir: string): Promise<Res
     throw e;
   });
   if (existing.length > 0) throw new RestoreDataDirExistsError(dataDir);
-  const storage = await LevelStorage.open({ path: dataDir });
+  const { ClassicLevel } = await import('classic-level');
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(memberDataPaths(dataDir).kv, { keyEncoding: 'view', valueEncoding: 'view' });
   let ok = false;
   try {
-    const summary = await restoreSnapshot(file, { db: storage.db! });
+    await db.open({ createIfMissing: true });
+    const summary = await restoreSnapshot(file, { db });
     ok = true;
     return summary;
   } finally {
-    await storage.close();
+    await db.close();
     // A refused file leaves no half-made member behind: the data dir is empty again.
     if (!ok) for (const name of await readdir(dataDir)) await rm(join(dataDir, name), { recursive: true, force: true });
   }

@@ -11,6 +11,8 @@ import type { StoredMember } from './layout.js';
 import type { ClusterFacts, KvLocation } from './kv-records.js';
 import { kvBackendSource } from './kv-records.js';
 import { restoreSnapshot } from './restore.js';
+import { hashEtcdBackend } from './backend-hash.js';
+import type { EtcdBackendSource } from './backend-writer.js';
 import type { RestoreSummary } from './restore.js';
 import { snapshotChunks, writeSnapshotChunks } from './snapshot-stream.js';
 import type { SnapshotChunk } from './snapshot-stream.js';
@@ -56,10 +58,25 @@ export class KvSnapshots {
    */
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
     await this.kv.ready();
+    const source = await this.source(this.kv.store.visibleRev);
+    yield* snapshotChunks(source, this.options.tmpDir === undefined ? {} : { tmpDir: this.options.tmpDir });
+  }
+
+  /**
+   * etcd's Maintenance.Hash: the CRC-32C of this member's backend as {@link snapshot} would
+   * write it, `meta/consistent_index` and `meta/term` left out (see {@link hashEtcdBackend}),
+   * and the revision it covers.
+   */
+  async hash(): Promise<{ hash: number; revision: number }> {
+    await this.kv.ready();
+    const revision = this.kv.store.visibleRev;
+    return { hash: await hashEtcdBackend(await this.source(revision)), revision };
+  }
+
+  private async source(revision: number): Promise<EtcdBackendSource> {
     const status = this.replica.status();
     const facts = this.options.facts?.() ?? { members: defaultMembers(status.members), alarms: this.kv.alarms.list().map((a) => ({ memberId: a.memberId, alarm: a.alarm })) };
-    const source = await kvBackendSource(this.location, this.kv.store.visibleRev, { consistentIndex: BigInt(status.applied), ...facts });
-    yield* snapshotChunks(source, this.options.tmpDir === undefined ? {} : { tmpDir: this.options.tmpDir });
+    return kvBackendSource(this.location, revision, { consistentIndex: BigInt(status.applied), ...facts });
   }
 
   /** Writes {@link snapshot} to `path` (as `etcdctl snapshot save` does) and returns its status. */

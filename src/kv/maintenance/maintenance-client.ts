@@ -101,15 +101,11 @@ export class MaintenanceClient {
     const kv = this.#kv;
     const s = kv.replica.status();
     const sm = kv.stateMachine;
-    let inUse = 0;
-    for (const e of await sm.readEvents(new Uint8Array([0]), new Uint8Array([0]), Math.max(1, sm.store.compactRev), sm.store.visibleRev)) {
-      inUse += e.kv.key.length + e.kv.value.length;
-    }
     return {
       header: kv.header(sm.store.visibleRev),
       version: KV_API_VERSION,
       dbSize: await databaseSize(sm.db),
-      dbSizeInUse: inUse,
+      dbSizeInUse: sm.dbSizeInUse,
       leader: BigInt(s.leader),
       raftIndex: s.commit,
       raftTerm: s.term,

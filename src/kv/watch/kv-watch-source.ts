@@ -9,6 +9,7 @@ export function kvWatchSource(sm: KvStateMachine, header: (revision: number) => 
     revision: () => sm.store.visibleRev,
     compactRevision: () => sm.store.compactRev,
     onRevision: (fn) => sm.onRevision(fn),
+    onRestore: (fn) => sm.onRestore(fn),
     readEvents: (key, rangeEnd, from, to) => sm.readEvents(key, rangeEnd, from, to),
     readAt: async (key, rev): Promise<KeyValue | undefined> => {
       const r = await sm.store.readView().rangeKeys(keyRange(key, new Uint8Array(0)), { limit: 1, rev, count: false });

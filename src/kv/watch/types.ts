@@ -60,6 +60,11 @@ export interface WatchSource {
   compactRevision(): number;
   /** Calls `fn` after each applied revision is durable; returns the unsubscribe function. */
   onRevision(fn: (r: { revision: number; events: Event[] }) => void): () => void;
+  /**
+   * Calls `fn('begin')` before a snapshot replaces the state and `fn('end')` after: watchers then
+   * catch up from storage. Returns the unsubscribe function.
+   */
+  onRestore(fn: (phase: 'begin' | 'end') => void): () => void;
   /** The events on `[key, rangeEnd)` from revision `from` to `to` inclusive, from storage. */
   readEvents(key: Uint8Array, rangeEnd: Uint8Array, from: number, to: number): Promise<Event[]>;
   /** The key-value of `key` at revision `rev`, if it existed then and `rev` is not compacted. */

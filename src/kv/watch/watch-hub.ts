@@ -47,6 +47,10 @@ export class WatchHub implements WatcherHub {
   #progressTimer: Cancel | undefined = undefined;
   #syncing = false;
   #resync = false;
+  /** A snapshot is replacing the state: storage reads are not to be trusted until it ends. */
+  #restoring = false;
+  /** Bumped when a restore begins or ends: a catch-up read started before is discarded. */
+  #epoch = 0;
   /** How many times a synced watcher fell back to catching up because its backlog was full. */
   slowEvents = 0;
 
@@ -77,7 +81,11 @@ export class WatchHub implements WatcherHub {
 
   /** Starts a watch of `[key, rangeEnd)` (`rangeEnd` empty: the key alone). */
   watch(key: Uint8Array, rangeEnd: Uint8Array, options: WatchOptions): Watcher {
-    this.#unsubscribe ??= this.#source.onRevision((r) => this.#onRevision(r.revision, r.events));
+    if (this.#unsubscribe === undefined) {
+      const offRevision = this.#source.onRevision((r) => this.#onRevision(r.revision, r.events));
+      const offRestore = this.#source.onRestore((phase) => this.#onRestore(phase));
+      this.#unsubscribe = () => (offRevision(), offRestore());
+    }
     const current = this.#source.revision();
     const start = options.startRevision !== undefined && options.startRevision > 0 ? options.startRevision : current + 1;
     const w = new Watcher(this, ++this.#nextId, { key, rangeEnd, range: keyRange(key, rangeEnd) }, options, start);
@@ -138,7 +146,9 @@ export class WatchHub implements WatcherHub {
 
   /** A revision was applied: feed it to every synced watcher, or demote those whose backlog is full. */
   #onRevision(revision: number, events: readonly Event[]): void {
+    let behind = false;
     for (const w of this.#watchers) {
+      behind ||= !w.synced;
       if (!w.synced || revision < w.next) continue;
       const mine = events.filter((e) => this.#matches(w, e));
       if (mine.length > 0 && w.backlog > 0 && w.backlog + mine.length > this.#maxBacklog) {
@@ -150,6 +160,19 @@ export class WatchHub implements WatcherHub {
       w.next = revision + 1;
       if (mine.length > 0) this.#queue(w, revision, mine);
     }
+    if (behind) this.#scheduleSync();
+  }
+
+  /**
+   * A snapshot replaces the state: every watcher leaves the synced group (the revisions the
+   * snapshot covers were never applied one by one here) and, once the new state is loaded,
+   * catches up from storage from its next revision, as etcd's `watchableStore.Restore` does.
+   */
+  #onRestore(phase: 'begin' | 'end'): void {
+    this.#epoch++;
+    this.#restoring = phase === 'begin';
+    for (const w of this.#watchers) w.synced = false;
+    if (phase === 'end') this.#scheduleSync();
   }
 
   /** Queues `events` (whole revisions) as one batch, or as fragments when asked and too large. */
@@ -206,7 +229,7 @@ export class WatchHub implements WatcherHub {
 
   /** Catches `w` up from storage while its backlog has room; joins it to the synced group at the current revision. */
   async #catchUp(w: Watcher): Promise<void> {
-    while (this.#watchers.has(w) && w.backlog < this.#maxBacklog) {
+    while (this.#watchers.has(w) && w.backlog < this.#maxBacklog && !this.#restoring) {
       const compacted = this.#source.compactRevision();
       if (w.next < compacted) {
         this.#remove(w, { reason: WATCH_COMPACTED_REASON, compactRevision: compacted });
@@ -220,12 +243,15 @@ export class WatchHub implements WatcherHub {
       }
       const to = Math.min(current, w.next + this.#revisionsPerRead - 1);
       let events: Event[];
+      const epoch = this.#epoch;
       try {
         events = await this.#source.readEvents(w.key, w.rangeEnd, w.next, to);
       } catch {
-        events = [];
+        // Never skip what could not be read: stay unsynced and try again at the next revision.
+        return;
       }
       if (!this.#watchers.has(w)) return;
+      if (epoch !== this.#epoch) continue; // a restore began or ended meanwhile: read again
       if (w.next < this.#source.compactRevision()) continue; // compacted while reading: ends above
       let last = to;
       const room = this.#maxBacklog - w.backlog;

@@ -186,20 +186,35 @@ export class SimMember<R> {
   }
 }
 
-/** Wraps a state machine so that applies and restores are traced. */
+/**
+ * Wraps a state machine so that applies and restores are traced. The wrapper is a proxy of
+ * the state machine itself (so `replica.stateMachine instanceof KvStateMachine` still holds and
+ * its other methods reach it), which hands snapshots over in one buffer, as the simulated disk
+ * and network do.
+ */
 function traced<R>(id: number, sm: StateMachine<R>, trace: Trace): StateMachine<R> {
-  return {
-    appliedIndex: () => sm.appliedIndex(),
+  const overrides: Partial<Record<PropertyKey, unknown>> = {
     apply: (commands: readonly Command[]) => {
       const first = commands[0];
       const last = commands[commands.length - 1];
       if (first !== undefined && last !== undefined) trace.add(`${id} apply ${first.index}..${last.index}`);
       return sm.apply(commands);
     },
-    snapshot: () => sm.snapshot(),
     restore: (s: StateMachineSnapshot) => {
       trace.add(`${id} restore ${s.term}/${s.index}`);
       return sm.restore(s);
     },
+    snapshotChunks: undefined,
+    restoreChunks: undefined,
   };
+  return new Proxy(sm, {
+    get(target, prop) {
+      if (Object.hasOwn(overrides, prop)) return overrides[prop];
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+    has(target, prop) {
+      return Object.hasOwn(overrides, prop) ? overrides[prop] !== undefined : Reflect.has(target, prop);
+    },
+  });
 }

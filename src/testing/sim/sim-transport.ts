@@ -1,7 +1,6 @@
-import { EventEmitter } from 'eventemitter3';
 import { MessageTypeName, type Message } from '../../raft/messages.js';
-import type { ResourceStatus } from '../../storage/storage.js';
-import type { PeerStats, Transport, TransportEvents } from '../../transport/transport.js';
+import { ForwardingTransport } from '../../transport/forwarding-transport.js';
+import type { Transport, TransportEvents } from '../../transport/transport.js';
 import type { Trace } from './trace.js';
 
 /** A compact, stable one-line description of a message for the trace. */
@@ -19,9 +18,7 @@ export function traceMessage(m: Message): string {
  * is paused; what arrived meanwhile is delivered on resume, as a socket buffer would) and a
  * crashed one (everything is dropped, the endpoint is closed).
  */
-export class SimTransport extends EventEmitter<TransportEvents> implements Transport {
-  readonly id: number;
-  private readonly inner: Transport;
+export class SimTransport extends ForwardingTransport {
   private readonly trace: Trace;
   private paused = false;
   private dead = false;
@@ -32,29 +29,11 @@ export class SimTransport extends EventEmitter<TransportEvents> implements Trans
    * @param trace - where messages are recorded.
    */
   constructor(inner: Transport, trace: Trace) {
-    super();
-    this.id = inner.id;
-    this.inner = inner;
+    super(inner);
     this.trace = trace;
-    inner.on('message', (m) => this.hold(() => this.deliver(m)));
-    inner.on('unreachable', (peer) => this.hold(() => this.emit('unreachable', peer)));
-    inner.on('snapshot-status', (peer, status) => this.hold(() => this.emit('snapshot-status', peer, status)));
-    inner.on('error', (err) => this.hold(() => this.emit('error', err)));
   }
 
-  get status(): ResourceStatus {
-    return this.inner.status;
-  }
-
-  get address(): string | undefined {
-    return this.inner.address;
-  }
-
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-
-  send(messages: readonly Message[]): void {
+  override send(messages: readonly Message[]): void {
     if (this.dead) return;
     if (this.paused) {
       const copy = [...messages];
@@ -62,23 +41,15 @@ export class SimTransport extends EventEmitter<TransportEvents> implements Trans
       return;
     }
     for (const m of messages) this.trace.add(`send ${traceMessage(m)}`);
-    this.inner.send(messages);
+    super.send(messages);
   }
 
-  addPeer(id: number, address: string): void {
-    if (!this.dead) this.inner.addPeer(id, address);
+  override addPeer(id: number, address: string): void {
+    if (!this.dead) super.addPeer(id, address);
   }
 
-  removePeer(id: number): void {
-    if (!this.dead) this.inner.removePeer(id);
-  }
-
-  stats(): Map<number, PeerStats> {
-    return this.inner.stats();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
+  override removePeer(id: number): void {
+    if (!this.dead) super.removePeer(id);
   }
 
   /** Holds every event in and out until {@link SimTransport.resume}. */
@@ -101,14 +72,14 @@ export class SimTransport extends EventEmitter<TransportEvents> implements Trans
     return this.inner.close();
   }
 
-  private hold(fn: () => void): void {
+  /** Traces delivered messages; holds every event while paused, drops them once dead. */
+  protected override _forward<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
     if (this.dead) return;
-    if (this.paused) this.held.push(fn);
-    else fn();
-  }
-
-  private deliver(m: Message): void {
-    this.trace.add(`recv ${traceMessage(m)}`);
-    this.emit('message', m);
+    if (this.paused) {
+      this.held.push(() => this._forward(event, ...args));
+      return;
+    }
+    if (event === 'message') this.trace.add(`recv ${traceMessage(args[0] as Message)}`);
+    super._forward(event, ...args);
   }
 }

@@ -1,12 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeEtcdBackend } from '../../../src/kv/etcd-backend/backend-writer.js';
-import { runRestoreCommand } from '../../../src/kv/etcd-backend/restore-command.js';
+import { memberDataPaths, runRestoreCommand } from '../../../src/kv/etcd-backend/restore-command.js';
 import { appendSha256 } from '../../../src/kv/etcd-backend/snapshot-file.js';
 import { KvStateMachine } from '../../../src/kv/kv-state-machine.js';
-import { LevelStorage } from '../../../src/storage/level-storage.js';
 import { compact, rowsOf, workload } from './history.js';
 
 const txns = workload(50, 5n);
@@ -35,15 +35,16 @@ describe('raftkit restore', () => {
     const r = await run(file, '--data-dir', dataDir);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(r.out).toContain(`revision ${String(txns.length + 1)}, ${String(rows.length)} revisions, compacted at 40, 1 leases, sha256 verified`);
-    const storage = await LevelStorage.open({ path: dataDir });
+    expect(readdirSync(join(dataDir, 'member'))).toEqual(['kv']); // the Raft log (member/wal) starts empty
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(memberDataPaths(dataDir).kv, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
-      const sm = new KvStateMachine({ storage });
+      const sm = new KvStateMachine({ db });
       await sm.ready();
       expect(sm.store.rev).toBe(txns.length + 1);
       expect(sm.store.leases.get(5n)?.ttl).toBe(30);
       expect(await sm.appliedIndex()).toBe(0);
     } finally {
-      await storage.close();
+      await db.close();
     }
   });
 

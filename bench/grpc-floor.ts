@@ -1,0 +1,85 @@
+/**
+ * Layer timing for the etcd benchmark (run by hand: `node --import tsx bench/grpc-floor.ts`):
+ * the same etcd3 client and load (Range, 16 in flight) against (a) a bare grpc-js server with
+ * etcd's protos answering a fixed RangeResponse, (b) the same with raftkit's (de)serializers
+ * instrumented as EtcdServer does, and (c) a one-member `raftkit` process; prints ops/s and the
+ * server process's CPU per request.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Etcd3 } from 'etcd3';
+import { etcdServices } from '../src/etcd/proto.js';
+import { freePort } from '../examples/kv-cluster/driver.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PROF = process.env['BENCH_CPU_PROF'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`];
+const MS = Number(process.env['BENCH_CELL_MS'] ?? 3000);
+
+function cpu(pid: number): number {
+  const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+if (process.argv[2] === 'serve') {
+  const port = Number(process.argv[3]);
+  const server = new Server();
+  const kv = etcdServices().KV;
+  const header = { clusterId: '1', memberId: '2', revision: '3', raftTerm: '4' };
+  const value = Buffer.from('v'.repeat(256));
+  server.addService(kv, {
+    Range: (call: { request: { key: Buffer } }, cb: (e: null, r: unknown) => void) => {
+      cb(null, { header, kvs: [{ key: call.request.key, value, createRevision: '1', modRevision: '1', version: '1', lease: '0' }], more: false, count: '1' });
+    },
+  });
+  server.bindAsync(`127.0.0.1:${String(port)}`, ServerCredentials.createInsecure(), () => undefined);
+} else {
+  const cells: { name: string; start(port: number, dir: string): ReturnType<typeof spawn> }[] = [
+    { name: 'bare grpc-js Range (fixed answer)', start: (port) => spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', String(port)], { cwd: root, stdio: 'ignore' }) },
+    {
+      name: 'raftkit, one member, serializable Range',
+      start: (port, dir) => spawn(process.execPath, [...PROF, '--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), '--name', 'f1', '--data-dir', join(dir, 'f1'),
+        '--listen-client-urls', `http://127.0.0.1:${String(port)}`, '--advertise-client-urls', `http://127.0.0.1:${String(port)}`, '--log-level', 'error',
+        '--listen-peer-urls', `http://127.0.0.1:${String(port + 1)}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${String(port + 1)}`,
+        '--initial-cluster', `f1=http://127.0.0.1:${String(port + 1)}`], { cwd: root, stdio: 'ignore' }),
+    },
+  ];
+  for (const c of cells) {
+    const dir = mkdtempSync(join(tmpdir(), 'grpc-floor-'));
+    const port = await freePort();
+    const p = c.start(port, dir);
+    const client = new Etcd3({ hosts: `127.0.0.1:${String(port)}` });
+    for (let i = 0; ; i++) {
+      try {
+        await client.kv.range({ key: Buffer.from('k'), serializable: true });
+        break;
+      } catch (e) {
+        if (i > 100) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    for (let i = 0; i < 200; i++) await client.kv.range({ key: Buffer.from('k'), serializable: true });
+    const c0 = cpu(p.pid!);
+    const end = performance.now() + MS;
+    let n = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (performance.now() < end) {
+        await client.kv.range({ key: Buffer.from(`b/${String(n % 1000)}`), serializable: true });
+        n++;
+      }
+    }));
+    const used = cpu(p.pid!) - c0;
+    console.log(`${c.name.padEnd(42)} ${(n / (MS / 1000)).toFixed(0).padStart(6)}/s  server cpu ${((1000 * used) / n).toFixed(3)} ms/op`);
+    client.close();
+    await new Promise((r) => {
+      p.once('exit', r);
+      p.kill('SIGTERM');
+    });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

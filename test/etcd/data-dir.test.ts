@@ -1,0 +1,40 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { openDataDir } from '../../src/etcd/cli/member.js';
+import { LevelStorage } from '../../src/storage/level-storage.js';
+import { WalStorage } from '../../src/storage/wal/wal-storage.js';
+
+const root = mkdtempSync(join(tmpdir(), 'raftkit-datadir-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the raftkit command\'s data dir', () => {
+  test('a new data dir keeps the Raft log in a WalStorage (member/wal) and the KV in its own database (member/kv)', async () => {
+    const dir = join(root, 'new');
+    const { storage, kvDb, closeKvDb } = await openDataDir(dir);
+    try {
+      expect(storage).toBeInstanceOf(WalStorage);
+      expect(kvDb.status).toBe('open');
+      expect(existsSync(join(dir, 'member', 'wal'))).toBe(true);
+      expect(existsSync(join(dir, 'member', 'kv', 'CURRENT'))).toBe(true);
+    } finally {
+      await storage.close();
+      await closeKvDb();
+    }
+  });
+
+  test('a data dir made by an earlier version (one LevelDB at its root) opens as it was, with LevelStorage', async () => {
+    const dir = join(root, 'old');
+    await (await LevelStorage.open({ path: dir })).close();
+    const { storage, kvDb, closeKvDb } = await openDataDir(dir);
+    try {
+      expect(storage).toBeInstanceOf(LevelStorage);
+      expect(storage instanceof LevelStorage && kvDb === storage.db).toBe(true);
+      expect(existsSync(join(dir, 'member'))).toBe(false);
+    } finally {
+      await closeKvDb();
+      await storage.close();
+    }
+  });
+});
