@@ -9,7 +9,8 @@
  * shrinking (`shrinkSteps: 0`); a last column gives ours with the default shrinking. Each checker runs twice per history (alternating) and keeps its faster run.
  * Environment: CHECKER_CLASSES (comma-separated classes; default all), CHECKER_BUDGET_MS (default 2000), CHECKER_PER_CLASS (default 3),
  * CHECKER_ORDERS (entry orders per history of the small hard classes, default 5), CHECKER_SIM
- * (simulated-cluster histories, default 4), CHECKER_BASELINE=off (skip the baseline).
+ * (simulated-cluster histories, default 4), CHECKER_BASELINE=off (skip the baseline), CHECKER_WARMUP
+ * (rounds over the small classes before timing, each checker alike, default 10).
  *
  * Porcupine (bench/porcupine/README.md): `--export=<dir>` (or CHECKER_EXPORT) writes every run
  * as JSON for the Go driver and stops; `--porcupine=<file>` (or CHECKER_PORCUPINE) reads the
@@ -32,6 +33,7 @@ const BUDGET_MS = Number(process.env['CHECKER_BUDGET_MS'] ?? 2000);
 const PER_CLASS = Number(process.env['CHECKER_PER_CLASS'] ?? 3);
 const ORDERS = Number(process.env['CHECKER_ORDERS'] ?? 5);
 const SIM = Number(process.env['CHECKER_SIM'] ?? 4);
+const WARMUP = Number(process.env['CHECKER_WARMUP'] ?? 10);
 /** Classes small enough to re-check in several entry orders. */
 const REORDERED: ReadonlySet<CorpusClass> = new Set(['same-instant', 'unknown-heavy', 'random', 'sim-chaos', 'corrupted']);
 
@@ -200,10 +202,13 @@ export async function run(): Promise<void> {
   const porcupine = porcupinePath === undefined ? undefined : readPorcupineResults(porcupinePath);
   const baseline = process.env['CHECKER_BASELINE'] === 'off' ? undefined : await loadBaseline();
   const samples: Sample[] = [];
-  // Warm both checkers up (JIT) on the small classes before timing anything.
-  for (const c of cases.filter((k) => k.history.length <= 500)) {
-    if (baseline !== undefined) timeCheck(baseline.checker, c, c.history, 0);
-    timeCheck(ours, c, c.history, 0);
+  // Warm both checkers up (the JIT optimizes a function after many calls) on the small
+  // classes before timing anything: WARMUP rounds, each checker alike.
+  for (let round = 0; round < WARMUP; round++) {
+    for (const c of cases.filter((k) => k.history.length <= 500)) {
+      if (baseline !== undefined) timeCheck(baseline.checker, c, c.history, 0);
+      timeCheck(ours, c, c.history, 0);
+    }
   }
   try {
     for (const { c, order, history } of runs) {

@@ -5,9 +5,12 @@ import type { LinearizedSet, LinearizedSnapshot } from './bitset.js';
  * configuration cache compares small integers instead of strings.
  */
 export class StateTable<State> {
-  private readonly ids = new Map<string, { state: State; id: number }[]>();
-  /** States seen, by identity (for primitives: by value), so a state met again is not hashed again. */
-  private readonly known = new Map<State, number>();
+  /** Without `equal`: ids by hash. */
+  private readonly byHash = new Map<string, number>();
+  /** With `equal`: the states (and ids) of each hash. */
+  private readonly lists = new Map<string, { state: State; id: number }[]>();
+  /** Primitive states seen, by value, so that one met again is not hashed again. */
+  private readonly primitives = new Map<State, number>();
   private count = 0;
   private readonly hash: (s: State) => string;
   private readonly equal: ((a: State, b: State) => boolean) | undefined;
@@ -18,26 +21,36 @@ export class StateTable<State> {
   }
 
   idOf(state: State): number {
-    const seen = this.known.get(state);
-    if (seen !== undefined) return seen;
+    const primitive = typeof state !== 'object' || state === null;
+    if (primitive) {
+      const seen = this.primitives.get(state);
+      if (seen !== undefined) return seen;
+    }
+    const id = this.equal === undefined ? this.byHashOnly(state) : this.byEqual(state, this.equal);
+    if (primitive) this.primitives.set(state, id);
+    return id;
+  }
+
+  private byHashOnly(state: State): number {
     const h = this.hash(state);
-    let list = this.ids.get(h);
+    let id = this.byHash.get(h);
+    if (id === undefined) {
+      id = this.count++;
+      this.byHash.set(h, id);
+    }
+    return id;
+  }
+
+  private byEqual(state: State, equal: (a: State, b: State) => boolean): number {
+    const h = this.hash(state);
+    let list = this.lists.get(h);
     if (list === undefined) {
       list = [];
-      this.ids.set(h, list);
+      this.lists.set(h, list);
     }
-    let id = -1;
-    for (const entry of list) {
-      if (this.equal === undefined || entry.state === state || this.equal(entry.state, state)) {
-        id = entry.id;
-        break;
-      }
-    }
-    if (id < 0) {
-      id = this.count++;
-      list.push({ state, id });
-    }
-    this.known.set(state, id);
+    for (const entry of list) if (entry.state === state || equal(entry.state, state)) return entry.id;
+    const id = this.count++;
+    list.push({ state, id });
     return id;
   }
 }

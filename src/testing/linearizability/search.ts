@@ -95,15 +95,22 @@ class Search<State, Input, Output> {
   private readonly prevSameReq: Int32Array;
   /** For required operation `i`: the ones that must be linearized before it (from the model's simplification). */
   private readonly preds: readonly (readonly number[] | undefined)[];
-  private readonly stackOp: number[] = [];
+  /**
+   * The stack of linearized operations, one entry per depth (at most one per operation):
+   * the operation, the state and state id before it, its phase (0: forced in phase A,
+   * 1: a required choice in phase B, 2: an unknown choice in phase C), and for a choice
+   * the candidates of its configuration, its index among them and the configuration's limit.
+   */
+  private depth = 0;
+  private readonly stackOp: Int32Array;
   private readonly stackState: State[] = [];
-  private readonly stackSid: number[] = [];
-  /** 0: forced (phase A), 1: a required choice (phase B), 2: an unknown choice (phase C). */
-  private readonly stackPhase: number[] = [];
-  private readonly stackLimit: number[] = [];
-  /** For a choice: the candidates of its configuration (phase B), and its index among them. */
+  private readonly stackSid: Int32Array;
+  private readonly stackPhase: Uint8Array;
+  private readonly stackLimit: Float64Array;
   private readonly stackCands: number[][] = [];
-  private readonly stackK: number[] = [];
+  private readonly stackK: Int32Array;
+  /** What {@link Search.popChoice} undid last: the choice's operation, phase, candidates, index and limit. */
+  private popped = { id: 0, phase: 0, cands: NO_CANDIDATES, k: 0, limit: 0 };
   /** The candidate list the next configuration fills; replaced once a choice keeps it on the stack. */
   private spare: number[] = [];
   private state: State;
@@ -123,6 +130,12 @@ class Search<State, Input, Output> {
     findTwins: boolean,
   ) {
     this.preds = predecessors(req, before);
+    const capacity = req.length + unk.length;
+    this.stackOp = new Int32Array(capacity);
+    this.stackSid = new Int32Array(capacity);
+    this.stackPhase = new Uint8Array(capacity);
+    this.stackLimit = new Float64Array(capacity);
+    this.stackK = new Int32Array(capacity);
     this.model = model;
     this.req = req;
     this.unk = unk;
@@ -195,8 +208,8 @@ class Search<State, Input, Output> {
           u = unkNext[u]!;
         } else {
           // Out of candidates: undo choices until one has a next candidate.
-          const popped = this.popChoice();
-          if (popped === undefined) return { outcome: 'violation', frontier };
+          if (!this.popChoice()) return { outcome: 'violation', frontier };
+          const { popped } = this;
           ({ cands, k, limit } = popped);
           u = popped.phase === 1 ? unkNext[sentinel]! : unkNext[popped.id - this.base]!;
           if (popped.phase === 1) k++;
@@ -234,13 +247,14 @@ class Search<State, Input, Output> {
       this.set.remove(id);
       return SEEN;
     }
-    this.stackOp.push(id);
-    this.stackState.push(this.state);
-    this.stackSid.push(this.sid);
-    this.stackPhase.push(phase);
-    this.stackCands.push(cands);
-    this.stackK.push(k);
-    this.stackLimit.push(limit);
+    const d = this.depth++;
+    this.stackOp[d] = id;
+    this.stackState[d] = this.state;
+    this.stackSid[d] = this.sid;
+    this.stackPhase[d] = phase;
+    this.stackCands[d] = cands;
+    this.stackK[d] = k;
+    this.stackLimit[d] = limit;
     this.state = result.state;
     this.sid = sid;
     if (id < this.base) {
@@ -250,24 +264,30 @@ class Search<State, Input, Output> {
     return PUSHED;
   }
 
-  /** Undoes choices back to the last one that was not forced; returns it, or `undefined` when there is none. */
-  private popChoice(): { id: number; phase: number; cands: number[]; k: number; limit: number } | undefined {
-    for (;;) {
-      const id = this.stackOp.pop();
-      if (id === undefined) return undefined;
-      this.state = this.stackState.pop()!;
-      this.sid = this.stackSid.pop()!;
+  /** Undoes choices back to the last one that was not forced and keeps it in `popped`; false when there is none. */
+  private popChoice(): boolean {
+    while (this.depth > 0) {
+      const d = --this.depth;
+      const id = this.stackOp[d]!;
+      this.state = this.stackState[d]!;
+      this.sid = this.stackSid[d]!;
       this.set.remove(id);
       if (id < this.base) {
         this.events.unlift(id);
         this.remaining++;
       } else relink(this.unkNext, this.unkPrev, id - this.base);
-      const phase = this.stackPhase.pop()!;
-      const cands = this.stackCands.pop()!;
-      const k = this.stackK.pop()!;
-      const limit = this.stackLimit.pop()!;
-      if (phase !== 0) return { id, phase, cands, k, limit };
+      const phase = this.stackPhase[d]!;
+      if (phase !== 0) {
+        const { popped } = this;
+        popped.id = id;
+        popped.phase = phase;
+        popped.cands = this.stackCands[d]!;
+        popped.k = this.stackK[d]!;
+        popped.limit = this.stackLimit[d]!;
+        return true;
+      }
     }
+    return false;
   }
 }
 

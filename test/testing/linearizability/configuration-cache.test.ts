@@ -56,3 +56,10 @@ test('state table: equal states get one id, whether the same object, an equal co
   expect(primitives.idOf('x')).toBe(primitives.idOf('x'));
   expect(primitives.idOf(null)).not.toBe(primitives.idOf('null'));
 });
+
+test('state table: with an exact equality, states whose hashes collide keep distinct ids', () => {
+  const table = new StateTable<{ n: number }>(() => 'same', (a, b) => a.n === b.n);
+  const one = table.idOf({ n: 1 });
+  expect(table.idOf({ n: 1 })).toBe(one);
+  expect(table.idOf({ n: 2 })).not.toBe(one);
+});
