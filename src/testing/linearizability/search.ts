@@ -145,9 +145,15 @@ class Search<State, Input, Output> {
     this.base = this.set.unknownBase;
     this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
     const n = unk.length;
-    this.unkNext = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL));
-    this.unkPrev = Int32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? n : i === n ? NIL : i - 1));
-    this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
+    // The unknown operations 0 .. n-1 in a list headed by the sentinel n: n -> 0 -> 1 -> ... -> n-1.
+    this.unkNext = new Int32Array(n + 1);
+    this.unkPrev = new Int32Array(n + 1);
+    for (let i = 0; i <= n; i++) {
+      this.unkNext[i] = i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL;
+      this.unkPrev[i] = i === 0 ? n : i === n ? NIL : i - 1;
+    }
+    this.pure = new Uint8Array(req.length);
+    if (model.isPure !== undefined) for (let i = 0; i < req.length; i++) if (model.isPure(req[i]!.input, req[i]!.output)) this.pure[i] = 1;
     this.prevSame = findTwins ? twins(unk, () => true) : new Int32Array(unk.length).fill(NIL);
     // Pure operations are forced, never chosen, so they need no twins.
     this.prevSameReq = findTwins ? twins(req, (a, b) => a.return <= b.return, this.pure) : new Int32Array(req.length).fill(NIL);
