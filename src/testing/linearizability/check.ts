@@ -4,9 +4,9 @@ import { explainCounterexample } from './explain.js';
 import type { Model } from './model.js';
 import { toSearchOperation, type Operation } from './operation.js';
 import { prepareOperations, type Prepared } from './prepare.js';
-import { quickLinearizable } from './quick.js';
+import { quickLinearizable, quickSearch } from './quick.js';
+import { splitHistory } from './split.js';
 import { searchPrepared } from './search.js';
-import { validateHistory } from './validate.js';
 
 /** Options of {@link checkLinearizable}. Every limit is optional; by default the search is unbounded. */
 export interface CheckOptions {
@@ -128,16 +128,18 @@ export function checkLinearizable<State, Input, Output>(
   model: Model<State, Input, Output>,
   options: CheckOptions = {},
 ): CheckResult<Input, Output> {
-  const live = validateHistory(history);
+  const split = splitHistory(history, model);
   const now = options.now ?? defaultNow;
   const deadline = options.timeLimit === undefined ? Infinity : now() + options.timeLimit;
   const budget = new SearchBudget(options.maxSteps ?? Infinity, deadline, now);
-  const partitions = [...(model.partition === undefined ? [{ key: '', operations: live }] : model.partition(live))].sort(
+  const partitions = split.sort(
     (a, b) => a.operations.length - b.operations.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
 
   // Quick pass: partitions the plain search decides linearizable in a few steps per operation are done.
-  const done = partitions.map(({ operations }) => quickLinearizable(model, operations, budget));
+  const done = partitions.map(({ operations, search }) =>
+    search === undefined ? quickLinearizable(model, operations, budget) : quickSearch(model, search, operations.length, budget),
+  );
   const prepared: (Prepared<Input, Output> | undefined)[] = [];
   for (const [i, { key, operations }] of partitions.entries()) {
     if (done[i] === true) {

@@ -178,6 +178,7 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
     step: stepKv,
     hash: hashKv,
     partition: (operations) => partitionBy(operations, (input) => input.key),
+    partitionKey: (input) => input.key,
     isPure: isPureKv,
     simplify: (operations) => simplifyByValues(operations, KV_VIEW),
     describeOperation: describeKvOperation,

@@ -25,23 +25,55 @@ export function quickLinearizable<State, Input, Output>(
   operations: readonly Operation<Input, Output>[],
   budget: SearchBudget,
 ): boolean {
-  const allowance = Math.min(QUICK_STEPS_PER_OP * operations.length + QUICK_MIN_STEPS, budget.maxSteps - budget.steps);
-  if (!(allowance > 0) || budget.expired()) return false;
+  return quickSearch(model, quickOperations(model, operations), operations.length, budget);
+}
+
+/**
+ * The operations the quick pass searches: every operation as the search sees it, but the
+ * unknown ones that change nothing (they constrain nothing, as in `prepareOperations`).
+ */
+export function quickOperations<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  operations: readonly Operation<Input, Output>[],
+): SearchOperation<Input, Output>[] {
   const ops: SearchOperation<Input, Output>[] = [];
-  const isPure = model.isPure?.bind(model);
-  let sorted = true;
-  let last = -Infinity;
   for (const op of operations) {
-    // One read of each field (histories mix object shapes, so every read is a slow one).
-    const { input, call } = op;
-    const required = op.outcome === 'ok';
-    // An unknown operation that changes nothing constrains nothing (as in prepareOperations).
-    if (!required && isPure?.(input, undefined) === true) continue;
-    ops.push({ input, output: required ? (op as { output: Output }).output : undefined, call, return: op.return, required });
-    if (call < last) sorted = false;
-    last = call;
+    const search = quickOperation(model, op);
+    if (search !== undefined) ops.push(search);
   }
+  return ops;
+}
+
+/** One operation as the quick pass searches it, or `undefined` for an unknown one that changes nothing. */
+export function quickOperation<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  op: Operation<Input, Output>,
+): SearchOperation<Input, Output> | undefined {
+  // One read of each field: histories are large and their operations scattered in memory.
+  const { input, call } = op;
+  const required = op.outcome === 'ok';
+  if (!required && model.isPure?.(input, undefined) === true) return undefined;
+  return { input, output: required ? (op as { output: Output }).output : undefined, call, return: op.return, required };
+}
+
+/**
+ * The quick pass over `ops` ({@link quickOperations} of a partition of `size` operations,
+ * or the same built while splitting the history), in any order.
+ */
+export function quickSearch<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  ops: SearchOperation<Input, Output>[],
+  size: number,
+  budget: SearchBudget,
+): boolean {
+  const allowance = Math.min(QUICK_STEPS_PER_OP * size + QUICK_MIN_STEPS, budget.maxSteps - budget.steps);
+  if (!(allowance > 0) || budget.expired()) return false;
   // The search takes its operations in call order (ties in any order).
-  if (!sorted) ops.sort((a, b) => a.call - b.call);
+  for (let i = 1; i < ops.length; i++) {
+    if (ops[i]!.call < ops[i - 1]!.call) {
+      ops.sort((a, b) => a.call - b.call);
+      break;
+    }
+  }
   return budget.within(allowance, (sub) => searchPrepared(model, ops, sub, [], false).outcome === 'linearizable');
 }

@@ -22,8 +22,8 @@ export function validateHistory<T>(history: readonly T[]): T[] {
   return live;
 }
 
-/** Throws on a malformed operation; returns whether it is live (did not fail). */
-function validateOperation(raw: unknown, i: number): boolean {
+/** Throws `HistoryFormatError` if operation `i` is malformed; returns whether it is live (did not fail). */
+export function validateOperation(raw: unknown, i: number): boolean {
   if (typeof raw !== 'object' || raw === null) throw new HistoryFormatError(i, '', 'expected an operation object');
   const op = raw as Record<string, unknown>;
   const { clientId, call, outcome } = op;
