@@ -47,7 +47,7 @@ export interface ReadyLoopHooks {
   readStates(rs: readonly ReadState[]): void;
   /** Step 4 done: the node has advanced past this Ready. */
   advanced(): void;
-  /** The duration of one durable write, in seconds. */
+  /** The duration of one synced write (`mustSync`), in seconds; unsynced writes are not observed. */
   observeWrite(seconds: number): void;
   /** `messages` were just handed to the transport (for round-trip timing). */
   sent(messages: readonly Message[]): void;
@@ -168,7 +168,9 @@ export class ReadyLoop {
       const start = this.clock.now();
       const req = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync };
       await this.writer.run(() => this.storage.save(req));
-      h.observeWrite((this.clock.now() - start) / 1000);
+      // Only synced writes are flushes (etcd's wal_fsync_duration counts the same ones); a
+      // commit-only hard state is held in memory by WalStorage.
+      if (req.sync) h.observeWrite((this.clock.now() - start) / 1000);
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
