@@ -111,23 +111,30 @@ export class ReadyLoop {
     this.hooks = deps.hooks;
   }
 
-  /** Makes sure the loop drains whatever is ready; cheap to call after every input. */
+  /**
+   * Makes sure the loop drains whatever is ready; cheap to call after every input. The drain
+   * starts after the microtasks already queued, so the proposals and messages of one burst
+   * (say, the callers woken by one batch of applied entries proposing again) share one Ready:
+   * one write, one append per follower.
+   */
   schedule(): void {
     if (this.running !== undefined || this.stopped) return;
     if (!this.node.hasReady()) return;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      // Input that arrived after the drain's last hasReady() check but before this callback
-      // (a message delivered in a microtask, say) found the loop running: drain it in the
-      // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
-      // not at the next tick, and never in this turn, so that members answering each other
-      // in microtasks cannot starve everything else.
-      if (!this.stopped && this.node.hasReady()) {
-        const again = (): void => this.schedule();
-        if (this.clock.soon !== undefined) this.clock.soon(again);
-        else after(this.clock, 1, again);
-      }
-    });
+    this.running = Promise.resolve()
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = undefined;
+        // Input that arrived after the drain's last hasReady() check but before this callback
+        // (a message delivered in a microtask, say) found the loop running: drain it in the
+        // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
+        // not at the next tick, and never in this turn, so that members answering each other
+        // in microtasks cannot starve everything else.
+        if (!this.stopped && this.node.hasReady()) {
+          const again = (): void => this.schedule();
+          if (this.clock.soon !== undefined) this.clock.soon(again);
+          else after(this.clock, 1, again);
+        }
+      });
   }
 
   /** Stops the loop; resolves once the Ready in progress (if any) is fully handled. */
