@@ -6,11 +6,15 @@ import type { AnyLevel } from '../storage/level-load.js';
 import { KvBackend } from './backend.js';
 import type { BatchInput } from './backend.js';
 import { decodeCommand } from './commands.js';
-import type { KvCommand } from './commands.js';
+import type { KvCommand, MemberRequestCommand, MemberResultCommand } from './commands.js';
+
+/** A forwarded membership request or its result, as given to {@link KvStateMachine.onMemberCommand} observers. */
+export type MemberCommand = MemberRequestCommand | MemberResultCommand;
 import { KvError, NoSpaceError } from './errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
 import { MemberAttrTable } from './cluster/member-attrs.js';
 import { MvccApplier } from './mvcc/apply.js';
+import { revisionHeader } from './mvcc/range.js';
 import type { Applied, Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
 import { decodeRevision, encodeRevision } from './mvcc/revision.js';
@@ -111,6 +115,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly observers = new Set<(r: RevisionEvents) => void>();
   private readonly renewals = new Set<(id: bigint) => void>();
   private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
+  private readonly memberCommands = new Set<(cmd: MemberCommand, term: number) => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
   private compacting: Promise<void> = Promise.resolve();
@@ -197,9 +202,12 @@ export class KvStateMachine implements StateMachine<KvResult> {
     const results: KvResult[] = [];
     const compacts: { ok: true; response: unknown; physical?: Promise<void> }[] = [];
     const changes: Change[][] = [];
+    const members: [MemberCommand, number][] = [];
     let compaction: Effects['compaction'];
     for (const c of commands) {
-      const r = await this.applyOne(decodeCommand(c.data));
+      const cmd = decodeCommand(c.data);
+      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') members.push([cmd, c.term]);
+      const r = await this.applyOne(cmd);
       if (!r.ok) {
         results.push(r);
         continue;
@@ -225,6 +233,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
       for (const r of compacts) r.physical = physical;
     }
     for (const cs of changes) this.notify(cs);
+    for (const [cmd, term] of members) for (const fn of this.memberCommands) fn(cmd, term);
     return results;
   }
 
@@ -260,6 +269,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
         case 'memberAttrs':
           a = this.members.apply(cmd.memberId, cmd, this.store.rev);
           break;
+        case 'memberRequest':
+        case 'memberResult':
+          a = { response: { header: revisionHeader(this.store.rev) }, effects: { changes: [] } };
+          break;
         case 'leaseKeepAlive':
           a = renewLease(this.store, cmd.id);
           for (const fn of this.renewals) fn(cmd.id);
@@ -294,6 +307,15 @@ export class KvStateMachine implements StateMachine<KvResult> {
       prevRevisions: cs.map((c) => c.prev),
     };
     for (const fn of this.observers) fn(batch);
+  }
+
+  /**
+   * Calls `fn` after each forwarded membership request or result is applied (and durable), with
+   * the term of its entry. Returns the remover.
+   */
+  onMemberCommand(fn: (cmd: MemberCommand, term: number) => void): () => void {
+    this.memberCommands.add(fn);
+    return () => this.memberCommands.delete(fn);
   }
 
   /** Calls `fn` with a lease's id each time a keep-alive of it is applied. Returns the remover. */
