@@ -46,6 +46,7 @@ export {
 } from './errors.js';
 export { KvStateMachine } from './kv-state-machine.js';
 export type { KvResult, KvStateMachineOptions, MemberCommand, RevisionEvents } from './kv-state-machine.js';
+export { KvBackendWriteError } from './write-queue.js';
 export { KvClient, NotKvStateMachineError } from './kv-client.js';
 export type { DeleteRangeOptions, KvClientOptions, PutOptions, RangeOptions } from './kv-client.js';
 export { LeaseClient } from './lease-client.js';
