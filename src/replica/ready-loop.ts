@@ -47,7 +47,7 @@ export interface ReadyLoopHooks {
   readStates(rs: readonly ReadState[]): void;
   /** Step 4 done: the node has advanced past this Ready. */
   advanced(): void;
-  /** The duration of one durable write, in seconds. */
+  /** The duration of one synced write (`mustSync`), in seconds; unsynced writes are not observed. */
   observeWrite(seconds: number): void;
   /** `messages` were just handed to the transport (for round-trip timing). */
   sent(messages: readonly Message[]): void;
@@ -111,23 +111,30 @@ export class ReadyLoop {
     this.hooks = deps.hooks;
   }
 
-  /** Makes sure the loop drains whatever is ready; cheap to call after every input. */
+  /**
+   * Makes sure the loop drains whatever is ready; cheap to call after every input. The drain
+   * starts after the microtasks already queued, so the proposals and messages of one burst
+   * (say, the callers woken by one batch of applied entries proposing again) share one Ready:
+   * one write, one append per follower.
+   */
   schedule(): void {
     if (this.running !== undefined || this.stopped) return;
     if (!this.node.hasReady()) return;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      // Input that arrived after the drain's last hasReady() check but before this callback
-      // (a message delivered in a microtask, say) found the loop running: drain it in the
-      // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
-      // not at the next tick, and never in this turn, so that members answering each other
-      // in microtasks cannot starve everything else.
-      if (!this.stopped && this.node.hasReady()) {
-        const again = (): void => this.schedule();
-        if (this.clock.soon !== undefined) this.clock.soon(again);
-        else after(this.clock, 1, again);
-      }
-    });
+    this.running = Promise.resolve()
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = undefined;
+        // Input that arrived after the drain's last hasReady() check but before this callback
+        // (a message delivered in a microtask, say) found the loop running: drain it in the
+        // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
+        // not at the next tick, and never in this turn, so that members answering each other
+        // in microtasks cannot starve everything else.
+        if (!this.stopped && this.node.hasReady()) {
+          const again = (): void => this.schedule();
+          if (this.clock.soon !== undefined) this.clock.soon(again);
+          else after(this.clock, 1, again);
+        }
+      });
   }
 
   /** Stops the loop; resolves once the Ready in progress (if any) is fully handled. */
@@ -168,7 +175,9 @@ export class ReadyLoop {
       const start = this.clock.now();
       const req = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync };
       await this.writer.run(() => this.storage.save(req));
-      h.observeWrite((this.clock.now() - start) / 1000);
+      // Only synced writes are flushes (etcd's wal_fsync_duration counts the same ones); a
+      // commit-only hard state is held in memory by WalStorage.
+      if (req.sync) h.observeWrite((this.clock.now() - start) / 1000);
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
