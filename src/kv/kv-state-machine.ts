@@ -88,7 +88,7 @@ export interface RevisionEvents {
  *
  * Durability: `apply` updates the state in memory, queues the batch's records (revisions,
  * leases, alarms, compaction mark, applied index) and returns the results without waiting for
- * the disk. The {@link KvBackend} writes the queue in order, one synced atomic batch at a time
+ * the disk. The KV backend (`KvBackend`) writes the queue in order, one synced atomic batch at a time
  * (group commit: the batches queued during a write go together in the next), each timed by
  * `etcd_disk_backend_commit_duration_seconds`. A crash therefore leaves exactly a prefix of the
  * applied batches with its applied index, and the Replica applies the rest again from its Raft
