@@ -114,6 +114,7 @@ export type { PeerAddress } from './replica/membership.js';
 export { systemClock } from './replica/clock.js';
 export type { Cancel, Clock } from './replica/clock.js';
 export {
+  AbortedError,
   ApplyFailedError,
   InvalidArgumentError,
   MembershipRefusedError,

@@ -47,7 +47,8 @@ export {
 export { KvStateMachine } from './kv-state-machine.js';
 export type { KvResult, KvStateMachineOptions, RevisionEvents } from './kv-state-machine.js';
 export { KvClient, NotKvStateMachineError } from './kv-client.js';
-export type { DeleteRangeOptions, KvClientOptions, PutOptions, RangeOptions } from './kv-client.js';
+export type { CompactOptions, DeleteRangeOptions, KvClientOptions, PutOptions, RangeOptions } from './kv-client.js';
+export type { KvRequestOptions } from './request-options.js';
 export { LeaseClient } from './lease-client.js';
 export type { Lease } from './mvcc/lease-table.js';
 export type { Revision } from './mvcc/revision.js';
