@@ -122,7 +122,7 @@ export class KvClient {
     this.clusterId = options.clusterId ?? 0n;
     this.lease = new LeaseClient(this);
     ({ watches: this.watches, lessor: this.lessor, metrics: this.metrics, alarms: this.alarms, maintenance: this.maintenance, cluster: this.cluster } = createLiveParts(this, options));
-    this.barrier = new ReadBarrier(() => replica.read(), this.lessor.clock, () => replica.status().leader !== 0);
+    this.barrier = new ReadBarrier((signal) => replica.read({ signal }), this.lessor.clock, () => replica.status().leader !== 0);
     if (options.name !== undefined || options.clientUrls !== undefined) {
       this.published = this.cluster.publish({ name: options.name ?? '', clientUrls: [...(options.clientUrls ?? [])] }, this.lessor.clock);
     }

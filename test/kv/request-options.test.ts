@@ -65,7 +65,7 @@ test('a write and a linearizable read with a short timeoutMs on a member cut off
   expect(plain.at() - start).toBeGreaterThanOrEqual(2000);
 });
 
-test('reads sharing one ReadIndex round keep their own deadlines', async () => {
+test('reads sharing one ReadIndex round keep their own deadlines, and the round is given up once they all have', async () => {
   const { c, time } = virtualCluster();
   cluster = c;
   const f = await startWithLeader(c, time);
@@ -83,6 +83,9 @@ test('reads sharing one ReadIndex round keep their own deadlines', async () => {
   await time.until(() => long.settled(), 'the long read', 1000);
   expect(long.error()).toBeInstanceOf(TimeoutError);
   expect(long.at() - start).toBe(400);
+  // Every read waiting for the shared round gave up, so the round itself was given up (not left until the replica's requestTimeoutMs).
+  await time.advance(1);
+  expect(c.replicas.get(f)!.status().pending).toBe(0);
 });
 
 test('waitForLeader: false fails at once with ProposalDroppedError while no leader is known', async () => {
@@ -134,6 +137,7 @@ test('an AbortSignal gives up a pending write or read with AbortedError', async 
   expect(put.error()).toBeInstanceOf(AbortedError);
   expect((put.error() as AbortedError).cause).toBe(reason);
   expect(read.error()).toBeInstanceOf(AbortedError);
+  expect(c.replicas.get(f)!.status().pending).toBe(0);
   await expect(kv.put('k', 'v', { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
   await expect(kv.range('k', { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
 });
