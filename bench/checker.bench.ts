@@ -9,7 +9,13 @@
  * shrinking (`shrinkSteps: 0`); a last column gives ours with the default shrinking. Each checker runs twice per history (alternating) and keeps its faster run.
  * Environment: CHECKER_CLASSES (comma-separated classes; default all), CHECKER_BUDGET_MS (default 2000), CHECKER_PER_CLASS (default 3),
  * CHECKER_ORDERS (entry orders per history of the small hard classes, default 5), CHECKER_SIM
- * (simulated-cluster histories, default 4).
+ * (simulated-cluster histories, default 4), CHECKER_BASELINE=off (skip the baseline), CHECKER_WARMUP
+ * (rounds over the small classes before timing, each checker alike, default 10).
+ *
+ * Porcupine (bench/porcupine/README.md): `--export=<dir>` (or CHECKER_EXPORT) writes every run
+ * as JSON for the Go driver and stops; `--porcupine=<file>` (or CHECKER_PORCUPINE) reads the
+ * driver's results and adds Porcupine's columns (CPU and wall time, undecided) and its
+ * verdict agreement to the table.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ours from '../src/testing/linearizability/index.js';
 import { permutations, simCorpus, syntheticCorpus, type CorpusCase, type CorpusClass } from '../test/testing/linearizability/corpus.js';
+import { argOrEnv, exportRuns, porcupineVerdict, readPorcupineResults, runKey, type BenchRun, type PorcupineResult } from './checker-porcupine.js';
 import { fmtFixed, median, percentile } from './util.js';
 
 /** The commit whose checker is the baseline (the last one before issue 14's rewrite). */
@@ -26,6 +33,7 @@ const BUDGET_MS = Number(process.env['CHECKER_BUDGET_MS'] ?? 2000);
 const PER_CLASS = Number(process.env['CHECKER_PER_CLASS'] ?? 3);
 const ORDERS = Number(process.env['CHECKER_ORDERS'] ?? 5);
 const SIM = Number(process.env['CHECKER_SIM'] ?? 4);
+const WARMUP = Number(process.env['CHECKER_WARMUP'] ?? 10);
 /** Classes small enough to re-check in several entry orders. */
 const REORDERED: ReadonlySet<CorpusClass> = new Set(['same-instant', 'unknown-heavy', 'random', 'sim-chaos', 'corrupted']);
 
@@ -39,6 +47,7 @@ interface Sample {
   ours: Timed;
   base: Timed;
   oursShrinkMs: number;
+  porcupine: PorcupineResult | undefined;
 }
 
 /** Extracts the baseline checker's sources from git into a temp dir and imports it. */
@@ -90,78 +99,128 @@ function timeCheck(checker: Checker, c: CorpusCase, history: readonly unknown[],
   return { ms: cpuMs() - start, ok: result.ok };
 }
 
+/** Milliseconds of a run for the medians: an undecided run counts as the full budget. */
+function budgeted(t: Timed): number {
+  return t.ok === 'unknown' ? BUDGET_MS : t.ms;
+}
+
+/** Porcupine's run as a {@link Timed} (CPU or wall time), or undefined without results. */
+function porcupineTimed(s: Sample, clock: 'cpuMs' | 'wallMs'): Timed | undefined {
+  return s.porcupine === undefined ? undefined : { ms: s.porcupine[clock], ok: porcupineVerdict(s.porcupine) };
+}
+
 /** Prints the per-class table, the verdict conflicts, and the entry-order stability. */
 function report(samples: readonly Sample[], withBase: boolean): void {
+  const withPorc = samples.some((s) => s.porcupine !== undefined);
   const classes = [...new Set(samples.map((s) => s.cls))];
-  const head = ['class', 'runs', 'ours med', 'ours p90', 'undec', 'base med', 'base p90', 'undec', 'base/ours', 'ours+shrink med'];
-  console.log(head.map((h, i) => (i === 0 ? h.padEnd(18) : h.padStart(i === 9 ? 16 : 9))).join(' '));
+  const head = ['class', 'runs', 'ours med', 'ours p90', 'undec', 'base med', 'undec', 'base/ours', 'porc cpu', 'porc wall', 'undec', 'porc/ours', 'ours+shrink'];
+  console.log(head.map((h, i) => (i === 0 ? h.padEnd(18) : h.padStart(i === 12 ? 12 : 9))).join(' '));
+  const cell = (x: number | undefined, digits: number): string => (x === undefined || Number.isNaN(x) ? '-'.padStart(9) : fmtFixed(x, digits, 9));
   for (const cls of classes) {
     const rows = samples.filter((s) => s.cls === cls);
-    const undecided = (side: 'ours' | 'base'): number => rows.filter((s) => s[side].ok === 'unknown').length;
-    // Medians over all runs, an undecided run counting as the full budget.
-    const all = (side: 'ours' | 'base'): number[] => rows.map((s) => (s[side].ok === 'unknown' ? BUDGET_MS : s[side].ms));
-    const cells = [
+    const med = (pick: (s: Sample) => Timed | undefined): number | undefined => {
+      const xs = rows.map(pick).filter((t): t is Timed => t !== undefined);
+      return xs.length === 0 ? undefined : median(xs.map(budgeted));
+    };
+    const undecided = (pick: (s: Sample) => Timed | undefined): string => String(rows.filter((s) => pick(s)?.ok === 'unknown').length).padStart(9);
+    const ours = med((s) => s.ours)!;
+    const base = withBase ? med((s) => s.base) : undefined;
+    const porcCpu = withPorc ? med((s) => porcupineTimed(s, 'cpuMs')) : undefined;
+    console.log([
       cls.padEnd(18),
       String(rows.length).padStart(9),
-      fmtFixed(median(all('ours')), 2, 9),
-      fmtFixed(percentile(all('ours'), 90), 2, 9),
-      String(undecided('ours')).padStart(9),
-      withBase ? fmtFixed(median(all('base')), 2, 9) : '-'.padStart(9),
-      withBase ? fmtFixed(percentile(all('base'), 90), 2, 9) : '-'.padStart(9),
-      withBase ? String(undecided('base')).padStart(9) : '-'.padStart(9),
-      withBase ? fmtFixed(median(all('base')) / median(all('ours')), 1, 9) : '-'.padStart(9),
-      fmtFixed(median(rows.map((s) => s.oursShrinkMs)), 2, 16),
-    ];
-    console.log(cells.join(' '));
+      cell(ours, 2),
+      cell(percentile(rows.map((s) => budgeted(s.ours)), 90), 2),
+      undecided((s) => s.ours),
+      cell(base, 2),
+      withBase ? undecided((s) => s.base) : '-'.padStart(9),
+      cell(base === undefined ? undefined : base / ours, 1),
+      cell(porcCpu, 2),
+      cell(withPorc ? med((s) => porcupineTimed(s, 'wallMs')) : undefined, 2),
+      withPorc ? undecided((s) => porcupineTimed(s, 'cpuMs')) : '-'.padStart(9),
+      cell(porcCpu === undefined ? undefined : porcCpu / ours, 1),
+      fmtFixed(median(rows.map((s) => s.oursShrinkMs)), 2, 12),
+    ].join(' '));
   }
-  const both = samples.filter((s) => s.ours.ok !== 'unknown' && s.base.ok !== 'unknown');
-  const conflicts = both.filter((s) => s.ours.ok !== s.base.ok);
-  const slow = both.filter((s) => s.ours.ms >= 20 || s.base.ms >= 20).map((s) => s.base.ms / s.ours.ms);
-  console.log(`undecided: ours ${samples.filter((s) => s.ours.ok === 'unknown').length}, baseline ${samples.filter((s) => s.base.ok === 'unknown').length}` +
-    ` of ${samples.length} runs (budget ${BUDGET_MS} ms each); decided by the baseline but not by ours: ${samples.filter((s) => s.ours.ok === 'unknown' && s.base.ok !== 'unknown').length}`);
-  if (withBase) {
-    console.log(`verdict conflicts where both decided: ${conflicts.length}${conflicts.map((s) => ` ${s.name}#${s.order}`).join('')}`);
-    if (slow.length > 0) {
-      console.log(`runs both decided, either taking >= 20 ms: ${slow.length}; baseline/ours time ratio median ${fmtFixed(median(slow), 1)}x, p10 ${fmtFixed(percentile(slow, 10), 1)}x, p90 ${fmtFixed(percentile(slow, 90), 1)}x`);
-    }
+  const undecidedOurs = samples.filter((s) => s.ours.ok === 'unknown');
+  console.log(`undecided: ours ${undecidedOurs.length}, baseline ${samples.filter((s) => s.base.ok === 'unknown').length}` +
+    ` of ${samples.length} runs (budget ${BUDGET_MS} ms each); decided by the baseline but not by ours: ${undecidedOurs.filter((s) => s.base.ok !== 'unknown').length}`);
+  if (withBase) agreement('baseline', samples, (s) => s.base);
+  if (withPorc) {
+    const porc = samples.filter((s) => s.porcupine !== undefined);
+    console.log(`porcupine: ${porc.length} runs; undecided ${porc.filter((s) => s.porcupine!.verdict === 'Unknown').length}; decided by porcupine but not by ours: ` +
+      `${undecidedOurs.filter((s) => s.porcupine !== undefined && s.porcupine.verdict !== 'Unknown').map((s) => runKey(s.name, s.order)).join(' ') || 0}`);
+    agreement('porcupine (cpu)', porc, (s) => porcupineTimed(s, 'cpuMs')!);
   }
-  const unstable = (side: 'ours' | 'base'): number => {
+  const unstable = (pick: (s: Sample) => Timed | undefined): number => {
     const byName = new Map<string, Set<Verdict>>();
-    for (const s of samples) byName.set(s.name, (byName.get(s.name) ?? new Set()).add(s[side].ok));
+    for (const s of samples) {
+      const t = pick(s);
+      if (t !== undefined) byName.set(s.name, (byName.get(s.name) ?? new Set()).add(t.ok));
+    }
     return [...byName.values()].filter((v) => v.size > 1).length;
   };
-  console.log(`histories whose outcome depends on the entry order: ours ${unstable('ours')}${withBase ? `, baseline ${unstable('base')}` : ''}`);
+  console.log(`histories whose outcome depends on the entry order: ours ${unstable((s) => s.ours)}${withBase ? `, baseline ${unstable((s) => s.base)}` : ''}` +
+    (withPorc ? `, porcupine ${unstable((s) => porcupineTimed(s, 'cpuMs'))}` : ''));
+}
+
+/** Prints the verdict conflicts between ours and `other`, and the per-run time ratios where both decided. */
+function agreement(label: string, samples: readonly Sample[], other: (s: Sample) => Timed): void {
+  const both = samples.filter((s) => s.ours.ok !== 'unknown' && other(s).ok !== 'unknown');
+  const conflicts = both.filter((s) => s.ours.ok !== other(s).ok);
+  console.log(`verdict conflicts with ${label} where both decided (${both.length} runs): ${conflicts.length}${conflicts.map((s) => ` ${runKey(s.name, s.order)}`).join('')}`);
+  const slow = both.filter((s) => s.ours.ms >= 20 || other(s).ms >= 20).map((s) => other(s).ms / s.ours.ms);
+  if (slow.length > 0) {
+    console.log(`  runs both decided, either taking >= 20 ms: ${slow.length}; ${label}/ours time ratio median ${fmtFixed(median(slow), 1)}x, p10 ${fmtFixed(percentile(slow, 10), 1)}x, p90 ${fmtFixed(percentile(slow, 90), 1)}x`);
+  }
 }
 
 /** What the table compares, against what, and the target (printed above it by `npm run bench`). */
-export const about = 'the linearizability checker over issue 14\'s seeded corpus of histories against the same checker at an earlier commit (BASELINE, extracted from git): time to a verdict per class and undecided histories; target: no conflicting verdicts, ours never slower';
+export const about = 'the linearizability checker over issue 14\'s seeded corpus of histories against the same checker at an earlier commit (BASELINE, extracted from git) and, given its results, Porcupine: time to a verdict per class and undecided histories; target: no conflicting verdicts, ours never slower';
+
+/** Every run of the benchmark: each history, the small classes in several entry orders. */
+function runsOf(cases: readonly CorpusCase[]): BenchRun[] {
+  return cases.flatMap((c) => {
+    const orders = REORDERED.has(c.cls) ? permutations<unknown>(c.history, ORDERS, c.name.length) : [c.history];
+    return orders.map((history, order) => ({ c, order, history }));
+  });
+}
 
 /** Runs the checker benchmark. */
 export async function run(): Promise<void> {
   console.log(`linearizability checker: seeded corpus, ${PER_CLASS} per class (+${SIM} simulated clusters), ${ORDERS} entry orders for the small classes, budget ${BUDGET_MS} ms`);
   const wanted = (process.env['CHECKER_CLASSES'] ?? '').split(',').filter((x) => x !== '');
   const cases = [...syntheticCorpus(14, PER_CLASS), ...(await simCorpus(14, SIM))].filter((c) => wanted.length === 0 || wanted.includes(c.cls));
-  const baseline = await loadBaseline();
+  const runs = runsOf(cases);
+  const exportDir = argOrEnv('export', 'CHECKER_EXPORT');
+  if (exportDir !== undefined) {
+    exportRuns(exportDir, runs, BUDGET_MS);
+    console.log(`exported ${runs.length} runs to ${exportDir} (bench/porcupine/README.md says how to check them with Porcupine)`);
+    return;
+  }
+  const porcupinePath = argOrEnv('porcupine', 'CHECKER_PORCUPINE');
+  const porcupine = porcupinePath === undefined ? undefined : readPorcupineResults(porcupinePath);
+  const baseline = process.env['CHECKER_BASELINE'] === 'off' ? undefined : await loadBaseline();
   const samples: Sample[] = [];
-  // Warm both checkers up (JIT) on the small classes before timing anything.
-  for (const c of cases.filter((k) => k.history.length <= 500)) {
-    if (baseline !== undefined) timeCheck(baseline.checker, c, c.history, 0);
-    timeCheck(ours, c, c.history, 0);
+  // Warm both checkers up (the JIT optimizes a function after many calls) on the small
+  // classes before timing anything: WARMUP rounds, each checker alike.
+  for (let round = 0; round < WARMUP; round++) {
+    for (const c of cases.filter((k) => k.history.length <= 500)) {
+      if (baseline !== undefined) timeCheck(baseline.checker, c, c.history, 0);
+      timeCheck(ours, c, c.history, 0);
+    }
   }
   try {
-    for (const c of cases) {
-      const orders = REORDERED.has(c.cls) ? permutations<unknown>(c.history, ORDERS, c.name.length) : [c.history];
-      for (const [order, history] of orders.entries()) {
-        // Alternate (base, ours, ours, base) and keep each one's faster run, so that neither
-        // pays more often for the other's garbage; a run out of budget is not repeated.
-        const timeBase = (): Timed => (baseline === undefined ? { ms: NaN, ok: 'unknown' } : timeCheck(baseline.checker, c, history, 0));
-        const base1 = timeBase();
-        const mine1 = timeCheck(ours, c, history, 0);
-        const mine = mine1.ok === 'unknown' ? mine1 : faster(mine1, timeCheck(ours, c, history, 0));
-        const base = base1.ok === 'unknown' ? base1 : faster(base1, timeBase());
-        const withShrink = timeCheck(ours, c, history);
-        samples.push({ cls: c.cls, name: c.name, order, ours: mine, base, oursShrinkMs: withShrink.ms });
-      }
+    for (const { c, order, history } of runs) {
+      // Alternate (base, ours, ours, base) and keep each one's faster run, so that neither
+      // pays more often for the other's garbage; a run out of budget is not repeated.
+      const timeBase = (): Timed => (baseline === undefined ? { ms: NaN, ok: 'unknown' } : timeCheck(baseline.checker, c, history, 0));
+      const base1 = timeBase();
+      const mine1 = timeCheck(ours, c, history, 0);
+      const mine = mine1.ok === 'unknown' ? mine1 : faster(mine1, timeCheck(ours, c, history, 0));
+      const base = base1.ok === 'unknown' ? base1 : faster(base1, timeBase());
+      const withShrink = timeCheck(ours, c, history);
+      samples.push({ cls: c.cls, name: c.name, order, ours: mine, base, oursShrinkMs: withShrink.ms, porcupine: porcupine?.get(runKey(c.name, order)) });
     }
   } finally {
     baseline?.cleanup();

@@ -18,12 +18,14 @@ import {
   type StateMachine,
   type Storage,
 } from '../src/index.js';
+import { traceMember, Tracer, wallNow, type Stamps } from './cluster-trace.js';
 import { Samples } from './util.js';
 
 /** What the parent asks. */
 export type MemberRequest =
   | { type: 'load'; inflight: number; ms: number; warmMs: number }
   | { type: 'put'; key: number }
+  | { type: 'trace'; start: boolean }
   | { type: 'status' };
 
 /** What a member answers. */
@@ -33,6 +35,7 @@ export type MemberReply =
   | { type: 'load'; ok: true; ops: number; ms: number; p50: number; p99: number; p999: number; profile?: LoadProfile }
   | { type: 'load'; ok: false; error: string }
   | { type: 'put'; ok: boolean }
+  | { type: 'trace'; id: number; rows: Stamps[] }
   | { type: 'status'; leader: number; term: number };
 
 /** Event-loop delay and storage write time percentiles (ms) measured during a load. */
@@ -49,15 +52,28 @@ const VALUE_BYTES = 256;
 
 class BinaryKv implements StateMachine<number> {
   readonly data = new Map<string, Uint8Array>();
+  /** With a tracer: when each key was proposed here, to stamp its index. */
+  readonly proposedAt = new Map<string, number>();
+  tracer: Tracer | undefined;
   private applied = 0;
   appliedIndex(): number {
     return this.applied;
   }
   apply(commands: readonly Command[]): number[] {
     const out: number[] = [];
+    const t = this.tracer?.on === true ? wallNow() : 0;
     for (const c of commands) {
       this.applied = c.index;
-      if (c.data.length >= 8) this.data.set(Buffer.from(c.data.buffer, c.data.byteOffset, 8).toString('latin1'), c.data.subarray(8));
+      if (c.data.length >= 8) {
+        const key = Buffer.from(c.data.buffer, c.data.byteOffset, 8).toString('latin1');
+        this.data.set(key, c.data.subarray(8));
+        if (t !== 0) {
+          this.tracer!.mark(c.index, 'apply', t);
+          const at = this.proposedAt.get(key);
+          if (at !== undefined) this.tracer!.mark(c.index, 'propose', at);
+          this.proposedAt.delete(key);
+        }
+      }
       out.push(c.index);
     }
     return out;
@@ -103,12 +119,18 @@ async function main(): Promise<void> {
   const base: Storage = kind === 'wal' ? await WalStorage.open({ dir: dir! }) : await LevelStorage.open({ path: dir! });
   const storage = profiling ? timedStorage(base, writes) : base;
   const transport = new TcpTransport({ id, host: host!, port: Number(port), clusterId: 'bench' });
+  const tracer = new Tracer();
+  const kv = new BinaryKv();
+  if (profiling) {
+    traceMember(tracer, storage, transport);
+    kv.tracer = tracer;
+  }
   const replica = await Replica.start({
     id,
     peers,
     storage,
     transport,
-    stateMachine: new BinaryKv(),
+    stateMachine: kv,
     // etcd's defaults: 100 ms heartbeat, 1 s election timeout.
     tickMs: 100,
     electionTick: 10,
@@ -140,7 +162,10 @@ async function main(): Promise<void> {
           loop.enable();
         }
         const t = performance.now();
-        await replica.propose(putCommand(key++));
+        const n = key++;
+        if (tracer.on) kv.proposedAt.set(String(n % 100_000_000).padStart(8, '0'), wallNow());
+        const index = await replica.propose(putCommand(n));
+        if (tracer.on) tracer.mark(index, 'resolved');
         if (measuring) {
           lat.push(performance.now() - t);
           ops++;
@@ -166,6 +191,10 @@ async function main(): Promise<void> {
   process.on('message', (m: MemberRequest) => {
     if (m.type === 'load') {
       load(m.inflight, m.ms, m.warmMs).then(send, (err: unknown) => send({ type: 'load', ok: false, error: String(err) }));
+    } else if (m.type === 'trace') {
+      if (m.start) tracer.start();
+      else tracer.on = false;
+      send({ type: 'trace', id, rows: m.start ? [] : [...tracer.rows.values()] });
     } else if (m.type === 'put') {
       replica.propose(putCommand(m.key), { timeoutMs: 250 }).then(
         () => send({ type: 'put', ok: true }),

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../examples/kv-cluster/driver.js';
 import type { MemberReply, MemberRequest } from './cluster-member.js';
+import { stageTable, type Stamps } from './cluster-trace.js';
 import { Samples } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -125,14 +126,23 @@ export async function startRaftkit(kind: 'level' | 'wal', dir: string, execArgv:
     async load(inflight, ms, warmMs) {
       const leader = leaderOf();
       if (leader === undefined) throw new Error('no leader');
+      const tracing = process.env['BENCH_PROFILE'] === '1';
+      if (tracing) await Promise.all(members.map((m) => m.ask({ type: 'trace', start: true })));
       const r = await leader.ask({ type: 'load', inflight, ms, warmMs });
       if (!r.ok) throw new Error(r.error);
+      let stages: string[] = [];
+      if (tracing) {
+        const traces = await Promise.all(members.map((m) => m.ask({ type: 'trace', start: false })));
+        const followers = new Map<number, Stamps[]>(traces.filter((t) => t.id !== leader.id).map((t) => [t.id, t.rows]));
+        stages = stageTable(traces.find((t) => t.id === leader.id)!.rows, followers);
+      }
       const p = r.profile;
       const note =
         p === undefined
           ? undefined
           : `event-loop delay p50 ${p.loopP50.toFixed(2)} p99 ${p.loopP99.toFixed(2)} max ${p.loopMax.toFixed(1)} ms; ` +
-            `leader save p50 ${p.writeP50.toFixed(2)} p99 ${p.writeP99.toFixed(2)} ms, ${(r.ops / Math.max(1, p.writes)).toFixed(1)} entries/save`;
+            `leader save p50 ${p.writeP50.toFixed(2)} p99 ${p.writeP99.toFixed(2)} ms, ${(r.ops / Math.max(1, p.writes)).toFixed(1)} entries/save` +
+            stages.map((l) => `\n      ${l}`).join('');
       return { ops: r.ops, ms: r.ms, p50: r.p50, p99: r.p99, p999: r.p999, rssMiB: members.map((m) => peakRssMiB(m.child.pid)), ...(note ? { note } : {}) };
     },
     async failover() {

@@ -9,7 +9,8 @@
  * `BENCH_ROWS` (`;`-separated substrings of row names to run, default all), `BENCH_CPU_PROF=<dir>`
  * (raftkit members write `--cpu-prof` profiles there, one per process, on SIGTERM), `BENCH_LAYERS=1`
  * (also print, per row, the leader's mean WAL fsync, backend commit and gRPC handling times from
- * its `/metrics`, for both systems).
+ * its `/metrics`, for both systems), `BENCH_LEADER_ONLY=1` (a diagnostic: the client talks to the leader only,
+ * instead of spreading requests over the three members, which makes followers forward writes).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const DURATION_MS = Number(process.env['BENCH_CELL_MS'] ?? 3000);
 const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'raftkit,etcd').split(',');
 const ROWS = process.env['BENCH_ROWS']?.split(';');
 const CPU_PROF = process.env['BENCH_CPU_PROF'];
+const LEADER_ONLY = process.env['BENCH_LEADER_ONLY'] === '1';
 
 interface Cluster {
   hosts: string[];
@@ -144,8 +146,22 @@ async function watchRate(client: Etcd3): Promise<Row> {
   return { opsPerSec: events / ((performance.now() - t0) / 1000), p99Ms: r.p99Ms };
 }
 
+/** The client URL of the member that leads (each member's Status names the leader). */
+async function leaderHost(hosts: string[]): Promise<string> {
+  for (const h of hosts) {
+    const c = new Etcd3({ hosts: h });
+    try {
+      const s = await c.maintenance.status();
+      if (s.leader === s.header.member_id) return h;
+    } finally {
+      c.close();
+    }
+  }
+  throw new Error('no member says it leads');
+}
+
 async function measure(cluster: Cluster): Promise<Record<string, Row>> {
-  const client = new Etcd3({ hosts: cluster.hosts });
+  const client = new Etcd3({ hosts: LEADER_ONLY ? await leaderHost(cluster.hosts) : cluster.hosts });
   const value = 'v'.repeat(256);
   const out: Record<string, Row> = {};
   const rows: [string, () => Promise<Row>][] = [

@@ -15,6 +15,7 @@ import { EntryType, type Entry } from '../src/raft/entry.js';
 import { LevelStorage } from '../src/storage/level-storage.js';
 import type { Storage } from '../src/storage/storage.js';
 import { preallocate } from '../src/storage/wal/files.js';
+import { nodeWalFileSystem } from '../src/storage/wal/wal-fs.js';
 import { WalStorage } from '../src/storage/wal/wal-storage.js';
 import { fmtFixed, fmtInt, Samples } from './util.js';
 
@@ -39,7 +40,7 @@ async function roundStorage(s: Storage, times: Samples): Promise<void> {
   }
 }
 
-type RawMode = 'inline' | 'pool' | 'dsync';
+type RawMode = 'inline' | 'pool' | 'dsync' | 'dsync-inline';
 
 /** The floor: write the same number of bytes in place and flush them (see {@link RawMode}). */
 async function roundRaw(fd: number, from: number, mode: RawMode, times: Samples): Promise<void> {
@@ -47,7 +48,9 @@ async function roundRaw(fd: number, from: number, mode: RawMode, times: Samples)
   for (let k = 0; k < SAVES; k++) {
     const at = (from + k) * FRAME_BYTES;
     const t = performance.now();
-    if (mode === 'dsync') {
+    if (mode === 'dsync-inline') {
+      writeSync(fd, buf, 0, buf.length, at);
+    } else if (mode === 'dsync') {
       await new Promise<void>((resolve, reject) => write(fd, buf, 0, buf.length, at, (err) => (err === null ? resolve() : reject(err))));
     } else {
       writeSync(fd, buf, 0, buf.length, at);
@@ -67,7 +70,7 @@ export async function run(): Promise<unknown> {
   const base = mkdtempSync(join(tmpdir(), 'raftkit-bench-wal-'));
   try {
     const rawPath = join(base, 'raw');
-    await preallocate(rawPath, 64 << 20);
+    await preallocate(nodeWalFileSystem, rawPath, 64 << 20);
     const fd = openSync(rawPath, 'r+');
     const fdDsync = openSync(rawPath, constants.O_RDWR | constants.O_DSYNC);
     const subjects: { name: string; s: Storage; times: Samples }[] = [
@@ -78,6 +81,7 @@ export async function run(): Promise<unknown> {
       { name: 'raw write+fdatasync, inline', fd, mode: 'inline', times: new Samples() },
       { name: 'raw write+fdatasync, pool', fd, mode: 'pool', times: new Samples() },
       { name: 'raw pwrite O_DSYNC, pool', fd: fdDsync, mode: 'dsync', times: new Samples() },
+      { name: 'raw pwrite O_DSYNC, inline', fd: fdDsync, mode: 'dsync-inline', times: new Samples() },
     ];
     let rawNext = 0;
     for (const x of subjects) await roundStorage(x.s, new Samples()); // warm-up

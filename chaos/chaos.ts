@@ -12,6 +12,7 @@ import { ChaosCluster } from './cluster.js';
 import { Nemesis, type Failover } from './nemesis.js';
 import type { ChaosOptions, FaultKind } from './options.js';
 import { findLostWrites, type LostWrite } from './lost-writes.js';
+import { ChaosWatches, type WatchReport } from './watches.js';
 import { Workload, type WorkloadStats } from './workload.js';
 
 /** Everything a chaos run measured. */
@@ -50,9 +51,11 @@ export interface ChaosReport {
   finalValues: Record<string, string | null>;
   /** Where the history was saved. */
   out: string;
+  /** The KV watch streams (one per member, resumed after kills), checked for etcd's watch guarantees. */
+  watch: WatchReport;
   /** Milliseconds from start to the end of the check. */
   totalMs: number;
-  /** True when linearizable and no acknowledged write was lost. */
+  /** True when linearizable, no acknowledged write was lost and every watch guarantee held. */
   passed: boolean;
 }
 
@@ -64,11 +67,14 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = co
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-chaos-'));
   const recorder = new HistoryRecorder<KvInput, KvOutput>({ now });
   let cluster: ChaosCluster | undefined;
+  let watches: ChaosWatches | undefined;
   try {
     cluster = await ChaosCluster.start(o.members, dir);
     const c = cluster;
     say(`started ${o.members} members (classic-level under ${dir}, TCP on loopback)`);
     await until(() => c.leaderView()?.leader, 20_000, 'a first leader');
+    watches = new ChaosWatches(c);
+    watches.start();
     const workload = new Workload(o, c, recorder);
     const nemesis = new Nemesis(o, c, say, now);
     say(
@@ -87,6 +93,8 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = co
     const finalValues = await finalReads(c, workload, o.keys, say);
     const finalReadFailures = workload.stats.outcomes.fail - w.outcomes.fail;
     const refused = await refusedByCode(c);
+    const watch = await watches.check();
+    say(`watches: ${watch.streams} streams, ${watch.events} events, ${watch.progress} progress notifications, ${watch.resumes} resumes (${watch.moves} on another member), checked up to revision ${watch.endRevision}: ${watch.violations.length === 0 ? 'every guarantee held' : `${watch.violations.length} violations: ${JSON.stringify(watch.violations.slice(0, 4))}`}`);
     const checkStart = performance.now();
     const history = recorder.history();
     const check = checkLinearizable(history, kvModel(), { timeLimit: o.checkTimeMs });
@@ -113,10 +121,12 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = co
       finalReadFailures,
       finalValues,
       out: o.out,
+      watch,
       totalMs: Math.round(now()),
-      passed: check.ok === true && lost.length === 0,
+      passed: check.ok === true && lost.length === 0 && watch.violations.length === 0,
     };
   } finally {
+    watches?.stop();
     await cluster?.stop();
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: the KV workload against real member processes (classic-level, TCP on
  * loopback) under kill -9, SIGSTOP/SIGCONT and restarts, checked for linearizability at the
- * end. See chaos/README.md. Exit status: 0 pass, 1 not linearizable or an acknowledged write
+ * end (and the watch streams for etcd's guarantees). See chaos/README.md. Exit status: 0 pass, 1 not linearizable, a watch guarantee broken or an acknowledged write
  * lost, 2 inconclusive (the check ran out of time) or the harness failed.
  */
 import { runChaos } from './chaos.js';

@@ -39,6 +39,9 @@ export function formatSummary(r: ChaosReport): string[] {
   else if (c.ok === false) lines.push(`  linearizable: NO (key ${c.partitionKey})`, c.explanation);
   else lines.push(`  linearizable: unknown (${c.reason} after ${c.partitionsChecked} keys, ${c.steps} steps, ${r.checkMs} ms); raise --check-time`);
   lines.push(r.lost.length === 0 ? '  acknowledged writes lost: none' : `  ACKNOWLEDGED WRITES LOST: ${r.lost.map((l) => `${l.key}: ${l.reason}, last acked ${l.lastAcked}, final ${l.final ?? '(absent)'}`).join('; ')}`);
+  const wa = r.watch;
+  lines.push(`  watches: ${wa.streams} streams (one per member, resumed ${wa.resumes} times after kills, ${wa.moves} on another member), ${wa.events} events, ${wa.progress} progress notifications, checked to revision ${wa.endRevision}`);
+  lines.push(wa.violations.length === 0 ? '  watch guarantees (ordered, unique, reliable, atomic, resumable, bookmarkable): all held' : `  WATCH GUARANTEES BROKEN: ${wa.violations.map((v) => `${v.guarantee} (${v.stream}): ${v.detail}`).join('; ')}`);
   lines.push(`  total time ${(r.totalMs / 1000).toFixed(1)} s: ${r.passed ? 'PASS' : 'FAIL'}`);
   return lines;
 }

@@ -104,6 +104,8 @@ export type {
 export { CorruptStorageError, StorageInvalidArgumentError, StorageOpenError } from './storage/errors.js';
 export { DEFAULT_SEGMENT_SIZE, WalStorage } from './storage/wal/wal-storage.js';
 export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-storage.js';
+export { nodeWalFileSystem } from './storage/wal/wal-fs.js';
+export type { WalFile, WalFileMode, WalFileSystem } from './storage/wal/wal-fs.js';
 export { Replica } from './replica/replica.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';

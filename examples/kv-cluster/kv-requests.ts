@@ -61,24 +61,35 @@ export async function dumpLocal(kv: KvClient): Promise<Record<string, string>> {
 /** One watch event on the wire: kind, key, value and revision. */
 export type WireEvent = ['put' | 'delete', string, string, number];
 
+/** What a batch of a watch says besides its events: the revision it is current as of, and whether it is a progress notification. */
+export interface WireBatch {
+  revision: number;
+  progress: boolean;
+}
+
 /**
  * Opens a watch on `key` (every key with that prefix when `prefix`) from `startRevision`
  * (default: the next revision) and hands each batch to `emit` as wire events, then `end`
- * with the reason once the watch ends. Resolves with the watch id and its first revision.
+ * with the reason once the watch ends. With `progressNotify`, progress notifications (no events:
+ * every event up to the batch's revision was delivered) are handed over too. Returns the watch
+ * id, its first revision, and `requestProgress` (asks the watch for a progress notification).
  */
 export function watch(
   kv: KvClient,
-  spec: { key: string; prefix: boolean; startRevision?: number | undefined },
-  emit: (watchId: number, events: WireEvent[]) => void,
+  spec: { key: string; prefix: boolean; startRevision?: number | undefined; progressNotify?: boolean | undefined },
+  emit: (watchId: number, events: WireEvent[], batch: WireBatch) => void,
   end: (watchId: number, reason: string) => void,
-): { watchId: number; startRevision: number } {
-  const w = kv.watch(spec.key, { prefix: spec.prefix, startRevision: spec.startRevision });
+): { watchId: number; startRevision: number; requestProgress: () => void } {
+  const w = kv.watch(spec.key, { prefix: spec.prefix, startRevision: spec.startRevision, progressNotify: spec.progressNotify === true });
   const startRevision = w.next;
   void (async () => {
     let reason = 'the member stopped';
     try {
       for await (const b of w) {
-        if (b.events.length > 0) emit(w.id, b.events.map((e) => [e.type === EventType.PUT ? 'put' : 'delete', dec.decode(e.kv.key), dec.decode(e.kv.value), e.kv.modRevision]));
+        const batch = { revision: b.header.revision, progress: b.progressNotify };
+        if (b.events.length > 0 || (b.progressNotify && spec.progressNotify === true)) {
+          emit(w.id, b.events.map((e) => [e.type === EventType.PUT ? 'put' : 'delete', dec.decode(e.kv.key), dec.decode(e.kv.value), e.kv.modRevision]), batch);
+        }
         if (b.canceled) reason = b.cancelReason || `compacted at ${b.compactRevision}`;
       }
     } catch (err) {
@@ -86,5 +97,5 @@ export function watch(
     }
     end(w.id, reason);
   })();
-  return { watchId: w.id, startRevision };
+  return { watchId: w.id, startRevision, requestProgress: () => w.requestProgress() };
 }

@@ -14,7 +14,9 @@
  *   progress per peer, the transport's per-peer counters and the refused-messages metric), `{ "req": 6, "op": "dump" }`
  *   (every key and value, by a linearizable KV range), `{ "req": 7, "op": "isolate", "on": true }` (cut the
  *   member off the network, or reconnect it with `false`), `{ "req": 8, "op": "watch", "key": "k-", "prefix": true }`
- *   (a KV watch; optional `"startRevision"`), `{ "req": 9, "op": "snapshot", "path": "/tmp/x.db" }` (save a
+ *   (a KV watch; optional `"startRevision"`, and `"progressNotify": true` for progress notifications),
+ *   `{ "req": 10, "op": "progress", "watchId": 1 }` (ask that watch for a progress notification),
+ *   `{ "req": 9, "op": "snapshot", "path": "/tmp/x.db" }` (save a
  *   backup of the KV, as `etcdctl snapshot save` does); put, get, delete and cas take an optional
  *   `"timeoutMs"` (the request's deadline);
  * - answers `{ "req": 1, "ok": true, "result": ... }` or `{ "req": 1, "ok": false, "code": "ERR_...", "message": "..." }`:
@@ -22,8 +24,9 @@
  *   `{ "prev": ..., "swapped": true, "revision": n }`, get `{ "value": "v" | null }`, watch `{ "watchId": 1, "startRevision": n }`;
  * - events `{ "event": "started" }`, `{ "event": "leader-change", "leader": 2, "term": 3 }`,
  *   `{ "event": "snapshot", "kind": "created", "index": 2001 }`, `{ "event": "error", "message": "..." }` and, for each
- *   batch of a watch, `{ "event": "watch", "watchId": 1, "events": [["put", "k-1", "v", 5], ["delete", "k-2", "", 6]] }`
- *   (kind, key, value, revision), or `{ "event": "watch", "watchId": 1, "canceled": true, "reason": "..." }` when it ends.
+ *   batch of a watch, `{ "event": "watch", "watchId": 1, "revision": 6, "events": [["put", "k-1", "v", 5], ["delete", "k-2", "", 6]] }`
+ *   (kind, key, value, revision; `revision` is the store revision the batch is current as of; a progress notification
+ *   has `"progress": true` and no events), or `{ "event": "watch", "watchId": 1, "canceled": true, "reason": "..." }` when it ends.
  */
 import { createInterface } from 'node:readline';
 import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError, type RequestOptions } from 'raftkit';
@@ -33,7 +36,7 @@ import { cas, del, dumpLocal, getLocal, put, watch } from './kv-requests.js';
 
 interface Request {
   req: number;
-  op: 'put' | 'get' | 'delete' | 'cas' | 'status' | 'dump' | 'isolate' | 'watch' | 'snapshot';
+  op: 'put' | 'get' | 'delete' | 'cas' | 'status' | 'dump' | 'isolate' | 'watch' | 'progress' | 'snapshot';
   key?: string;
   value?: string;
   expected?: string | null;
@@ -46,6 +49,10 @@ interface Request {
   prefix?: boolean;
   /** With `watch`: the first revision to deliver. */
   startRevision?: number;
+  /** With `watch`: also send progress notifications. */
+  progressNotify?: boolean;
+  /** With `progress`: the watch. */
+  watchId?: number;
   /** With `snapshot`: the file to write. */
   path?: string;
 }
@@ -82,6 +89,7 @@ async function main(): Promise<void> {
   replica.on('error', (err) => out({ event: 'error', message: err.message }));
   replica.on('snapshot', (kind, index) => out({ event: 'snapshot', kind, index }));
 
+  const watches = new Map<number, () => void>();
   const handle = async (r: Request): Promise<unknown> => {
     // A request's deadline, as an etcd client's context gives it: past it the request fails with
     // `ERR_TIMEOUT` (a write may still happen, so the caller must treat it as unknown).
@@ -101,8 +109,22 @@ async function main(): Promise<void> {
       case 'dump':
         await replica.read(opts);
         return dumpLocal(kv);
-      case 'watch':
-        return watch(kv, { key, prefix: r.prefix === true, startRevision: r.startRevision }, (watchId, events) => out({ event: 'watch', watchId, events }), (watchId, reason) => out({ event: 'watch', watchId, canceled: true, reason }));
+      case 'watch': {
+        const w = watch(
+          kv,
+          { key, prefix: r.prefix === true, startRevision: r.startRevision, progressNotify: r.progressNotify },
+          (watchId, events, b) => out({ event: 'watch', watchId, revision: b.revision, events, ...(b.progress ? { progress: true } : {}) }),
+          (watchId, reason) => {
+            watches.delete(watchId);
+            out({ event: 'watch', watchId, canceled: true, reason });
+          },
+        );
+        watches.set(w.watchId, w.requestProgress);
+        return { watchId: w.watchId, startRevision: w.startRevision };
+      }
+      case 'progress':
+        watches.get(r.watchId ?? -1)?.();
+        return { watchId: r.watchId };
       case 'snapshot': {
         const status = await kv.maintenance.saveSnapshot(r.path ?? '');
         return { path: r.path, ...status };

@@ -1,6 +1,6 @@
 import type { AbstractBatchOptions } from 'abstract-level';
 import type { AnyLevel, BytesSublevel } from '../storage/level-load.js';
-import { toKey } from './mvcc/bytes.js';
+import { compareBytes, toKey } from './mvcc/bytes.js';
 import { KeyIndex } from './mvcc/key-index.js';
 import { decodeRevision, encodeRevision } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
@@ -10,6 +10,8 @@ import { decodeKv, decodeLease, encodeKv, encodeLease, leaseIdOf, leaseKey } fro
 import type { KvSnapshotItem } from './snapshot-format.js';
 import type { KeyValue } from './types.js';
 import type { AlarmMember, AlarmType } from './alarms/alarm-table.js';
+import { WriteQueue } from './write-queue.js';
+import type { PendingRecord } from './write-queue.js';
 import { decodeMemberAttrs, encodeMemberAttrs, memberIdOf, memberKey, type MemberAttributes } from './cluster/member-attrs.js';
 
 const META_APPLIED = new Uint8Array([0x61]); // 'a': the state machine's applied index
@@ -24,6 +26,9 @@ const u64 = (n: number): Uint8Array => {
 const readU64 = (b: Uint8Array | undefined): number | undefined => (b === undefined ? undefined : Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0)));
 
 type Op = { type: 'put'; sublevel: BytesSublevel; key: Uint8Array; value: Uint8Array } | { type: 'del'; sublevel: BytesSublevel; key: Uint8Array };
+/** The revision records queued (applied, not yet written) above which `apply` waits for the write in flight. */
+export const MAX_QUEUED_RECORDS = 50_000;
+const SYNC = { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>;
 
 /** An alarm record's key: the member id (8 bytes, big-endian) and the alarm type (1 byte). */
 export function alarmKey(a: AlarmMember): Uint8Array {
@@ -66,13 +71,18 @@ export interface BatchInput {
  * - `member`: each member's published name and client URLs (etcd's `members` bucket attributes).
  * - `meta`: the applied index and the compaction revisions (etcd's `meta` bucket).
  *
- * Every batch of applied commands is one atomic `db.batch` with the applied index, so a
- * restart resumes exactly after the last durable command. Apply batches are not flushed to the
- * disk one by one (as etcd's backend commits bbolt only periodically): the Raft log is the
- * durable record, so a batch lost in a power failure is applied again from the log, or from the
- * stored Raft snapshot when the log was compacted past it (the Replica restores a state
- * machine whose applied index is older than its snapshot). LevelDB keeps batches atomic and in
- * order, so what survives is always a prefix of what was applied.
+ * Durability: {@link KvBackend.write} queues an apply batch and returns at once; a
+ * {@link WriteQueue} writes the queued batches in order, one synced `db.batch` at a time, the
+ * batches queued while a write is in flight together as the next one (group commit). Each
+ * write is atomic and carries the applied index of its last batch, so a crash at any point
+ * (process or power) leaves exactly a prefix of the applied batches: LevelDB may lose any part
+ * of an unsynced log tail after a power loss, even a block in its middle, but no write of the
+ * queue is left unsynced. The Replica applies the rest again from its Raft log, or restores
+ * its stored Raft snapshot when the log was compacted past the prefix. Until its write is
+ * done a batch's revision records are read from the queue ({@link KvBackend.read},
+ * {@link KvBackend.revisionsBetween}); the rarer paths that read everything (snapshots,
+ * physical compaction, replace) wait for the queue to drain first. A failed write is kept:
+ * {@link KvBackend.write} and {@link KvBackend.flush} throw it from then on.
  */
 export class KvBackend {
   private readonly db: AnyLevel;
@@ -81,14 +91,17 @@ export class KvBackend {
   private readonly meta: BytesSublevel;
   private readonly alarms: BytesSublevel;
   private readonly members: BytesSublevel;
+  readonly #queue: WriteQueue<Op>;
   #inUse = 0;
 
   /**
    * @param db - the parent database (opened by its owner).
    * @param name - the sublevel name.
+   * @param onCommit - told the duration of each synced write and how many apply batches it carried.
    */
-  constructor(db: AnyLevel, name: string) {
+  constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined) {
     this.db = db;
+    this.#queue = new WriteQueue((ops) => this.db.batch(ops, SYNC), onCommit);
     const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
     const root = db.sublevel<Uint8Array, Uint8Array>(name, enc) as unknown as AnyLevel;
     this.revs = root.sublevel<Uint8Array, Uint8Array>('rev', enc) as BytesSublevel;
@@ -112,13 +125,45 @@ export class KvBackend {
     if (this.db.status === 'opening' || this.db.status === 'closed') await this.db.open();
   }
 
-  /** The key-values stored at `revs` (live records; tombstones are never read). */
+  /** The apply batches queued or being written. */
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  /** The key-values stored at `revs` (live records; tombstones are never read), queued ones included. */
   async read(revs: readonly Revision[]): Promise<KeyValue[]> {
-    const got = await this.revs.getMany(revs.map((r) => encodeRevision(r)));
-    return got.map((v, i) => {
+    const keys = revs.map((r) => encodeRevision(r));
+    const queued = keys.map((k) => this.#queue.get(k));
+    const missing = keys.filter((_, i) => queued[i] === undefined);
+    const got = missing.length === 0 ? [] : await this.revs.getMany(missing);
+    let j = 0;
+    return queued.map((q, i) => {
+      const v = q ?? got[j++];
       if (v === undefined) throw new Error(`kv backend: revision ${revKey(revs[i]!)} is missing`);
       return decodeKv(v);
     });
+  }
+
+  /**
+   * Resolves at once unless more than {@link MAX_QUEUED_RECORDS} revision records are queued,
+   * else when the write in flight is done.
+   */
+  room(): Promise<void> {
+    return this.#queue.room(MAX_QUEUED_RECORDS);
+  }
+
+  /** @throws `KvBackendWriteError` when a write failed. */
+  throwIfFailed(): void {
+    this.#queue.check();
+  }
+
+  /**
+   * Resolves once every batch queued before the call is written and synced.
+   *
+   * @throws `KvBackendWriteError` when a write failed.
+   */
+  flush(): Promise<void> {
+    return this.#queue.flush();
   }
 
   /**
@@ -128,6 +173,9 @@ export class KvBackend {
    * a crash (to redo).
    */
   async load(store: MvccStore): Promise<{ appliedIndex: number; alarms: AlarmMember[]; members: [bigint, MemberAttributes][]; redo: { rev: number; keep: Set<string> } | undefined }> {
+    // The disk is the truth: batches a failed write left queued are applied again from the log.
+    await this.#queue.settled();
+    this.#queue.reset();
     store.reset();
     const scheduled = readU64(await this.meta.get(META_COMPACT_SCHEDULED));
     const finished = readU64(await this.meta.get(META_COMPACT_FINISHED));
@@ -171,11 +219,20 @@ export class KvBackend {
     return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, alarms, members, redo };
   }
 
-  /** Writes one batch atomically (revisions, leases, compaction mark, applied index); not flushed to the disk (see the class comment). */
-  async write(b: BatchInput): Promise<void> {
+  /**
+   * Queues one batch (revisions, leases, alarms, compaction mark, applied index), to be written
+   * atomically and synced, possibly with the batches queued after it (see the class comment).
+   *
+   * @throws `KvBackendWriteError` when an earlier write failed.
+   */
+  write(b: BatchInput): void {
+    this.#queue.check();
     const ops: Op[] = [];
+    const records: PendingRecord[] = [];
     for (const c of b.changes) {
-      ops.push({ type: 'put', sublevel: this.revs, key: encodeRevision(c.rev, c.tombstone), value: encodeKv(c.kv) });
+      const record = [encodeRevision(c.rev, c.tombstone), encodeKv(c.kv)] as const;
+      records.push(record);
+      ops.push({ type: 'put', sublevel: this.revs, key: record[0], value: record[1] });
       this.#inUse += c.kv.key.length + c.kv.value.length;
     }
     for (const [id, l] of b.leases) {
@@ -189,7 +246,7 @@ export class KvBackend {
     for (const [id, a] of b.members ?? []) ops.push({ type: 'put', sublevel: this.members, key: memberKey(id), value: encodeMemberAttrs(a) });
     if (b.compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(b.compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(b.appliedIndex) });
-    await this.db.batch(ops);
+    this.#queue.enqueue(ops, records);
   }
 
   /**
@@ -199,6 +256,7 @@ export class KvBackend {
    * index still references (used to redo a compaction after a crash).
    */
   async physicalCompact(rev: number, keep: ReadonlySet<string>): Promise<number> {
+    await this.#queue.flush();
     let deleted = 0;
     let ops: Op[] = [];
     for await (const [k, v] of this.revs.iterator({ lt: encodeRevision({ main: rev + 1, sub: 0 }) })) {
@@ -208,43 +266,54 @@ export class KvBackend {
       const kv = decodeKv(v);
       this.#inUse -= kv.key.length + kv.value.length;
       if (ops.length >= 10_000) {
-        await this.db.batch(ops);
+        const batch = ops;
+        await this.#queue.exclusive(() => this.db.batch(batch));
         deleted += ops.length;
         ops = [];
       }
     }
     ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_FINISHED, value: u64(rev) });
-    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+    await this.#queue.exclusive(() => this.db.batch(ops, SYNC));
     return deleted + ops.length - 1;
   }
 
-  /** Every revision record, in revision order (for snapshots). */
+  /** Every revision record, in revision order (for snapshots: call {@link KvBackend.flush} first). */
   revisions(): AsyncIterable<[Uint8Array, Uint8Array]> {
     return this.revs.iterator();
   }
 
-  /** The revision records with keys in `[gte, lt)`, in revision order. */
-  revisionsBetween(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
-    return this.revs.iterator({ gte, lt });
+  /**
+   * The revision records with keys in `[gte, lt)`, in revision order, queued ones included.
+   *
+   * @yields {PendingRecord} each record's key and value.
+   */
+  async *revisionsBetween(gte: Uint8Array, lt: Uint8Array): AsyncGenerator<PendingRecord> {
+    // Everything below the lowest queued key is on the disk already, the rest in the queue.
+    const { below, records } = this.#queue.between(gte, lt);
+    const end = below !== undefined && compareBytes(below, lt) < 0 ? below : lt;
+    if (compareBytes(gte, end) < 0) yield* this.revs.iterator({ gte, lt: end });
+    yield* records;
   }
 
-  /** Every lease record (for snapshots). */
+  /** Every lease record (for snapshots: call {@link KvBackend.flush} first). */
   leaseRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
     return this.leases.iterator();
   }
 
-  /** Every alarm record (for snapshots). */
+  /** Every alarm record (for snapshots: call {@link KvBackend.flush} first). */
   alarmRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
     return this.alarms.iterator();
   }
 
-  /** Every member attributes record (for snapshots). */
+  /** Every member attributes record (for snapshots: call {@link KvBackend.flush} first). */
   memberRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
     return this.members.iterator();
   }
 
-  /** The compaction revisions recorded (for snapshots). */
+  /** The compaction revisions recorded (for snapshots: call {@link KvBackend.flush} first). */
+  /** The compaction revision recorded, once every queued batch is written. */
   async compaction(): Promise<number | undefined> {
+    await this.#queue.flush();
     return readU64(await this.meta.get(META_COMPACT_SCHEDULED));
   }
 
@@ -254,22 +323,23 @@ export class KvBackend {
    * made unneeded.
    */
   async replace(items: AsyncIterable<KvSnapshotItem>, compactRev: number | undefined, appliedIndex: number): Promise<void> {
-    await this.revs.clear();
-    await this.leases.clear();
-    await this.meta.clear();
-    await this.alarms.clear();
-    await this.members.clear();
+    await this.#queue.flush();
+    const write = (ops: Op[], sync = false): Promise<void> => this.#queue.exclusive(() => (sync ? this.db.batch(ops, SYNC) : this.db.batch(ops)));
+    // The applied index goes first, synced: a crash part way leaves a state that claims nothing
+    // applied (restored again from the snapshot), whatever else of the unsynced writes is lost.
+    await write([{ type: 'del', sublevel: this.meta, key: META_APPLIED }], true);
+    for (const s of [this.revs, this.leases, this.meta, this.alarms, this.members]) await this.#queue.exclusive(() => s.clear());
     let ops: Op[] = [];
     const into = { rev: this.revs, lease: this.leases, alarm: this.alarms, member: this.members } as const;
     for await (const it of items) {
       ops.push({ type: 'put', sublevel: into[it.kind], key: it.key, value: it.value });
       if (ops.length >= 10_000) {
-        await this.db.batch(ops);
+        await write(ops);
         ops = [];
       }
     }
     if (compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(appliedIndex) });
-    await this.db.batch(ops, { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+    await write(ops, true);
   }
 }

@@ -71,6 +71,8 @@ export type KvCommand =
       /** Its client URLs. */
       clientUrls: string[];
     }
+  | MemberRequestCommand
+  | MemberResultCommand
   | {
       /** Lease checkpoints (the leader records remaining TTLs). */
       op: 'leaseCheckpoint';
@@ -83,6 +85,43 @@ export type KvCommand =
       }[];
     };
 
+/**
+ * A membership change asked on a follower: the member leading in the entry's term makes it and
+ * proposes its {@link MemberResultCommand} (etcd forwards member calls to the leader).
+ */
+export interface MemberRequestCommand {
+  /** The command kind. */
+  op: 'memberRequest';
+  /** Matches the result to the request. */
+  reqId: string;
+  /** The change. */
+  change: MemberChangeRequest;
+}
+
+/** The outcome of a {@link MemberRequestCommand}, proposed by the leader that handled it. */
+export interface MemberResultCommand {
+  /** The command kind. */
+  op: 'memberResult';
+  /** The request's id. */
+  reqId: string;
+  /** The error code when the change failed (`''` when it was made). */
+  code: string;
+  /** The error message when the change failed. */
+  message: string;
+}
+
+/** A membership change forwarded through the log (see {@link MemberRequestCommand}). */
+export interface MemberChangeRequest {
+  /** What to do. */
+  action: 'add' | 'remove' | 'promote' | 'update';
+  /** The member. */
+  id: number;
+  /** Its peer address (add, update). */
+  address?: string;
+  /** Add as a learner. */
+  learner?: boolean;
+}
+
 /** A command's bytes could not be decoded. Code `ERR_KV_BAD_COMMAND`. */
 export class BadCommandError extends RaftkitError {
   /** @param message - what is wrong. */
@@ -91,7 +130,7 @@ export class BadCommandError extends RaftkitError {
   }
 }
 
-const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm', 'memberAttrs']);
+const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult']);
 
 /** Encodes a command: a version byte, then the msgpack body (bytes stay bytes, ids int64). */
 export function encodeCommand(c: KvCommand): Uint8Array {

@@ -45,7 +45,8 @@ export {
   ValueProvidedError,
 } from './errors.js';
 export { KvStateMachine } from './kv-state-machine.js';
-export type { KvResult, KvStateMachineOptions, RevisionEvents } from './kv-state-machine.js';
+export type { KvResult, KvStateMachineOptions, MemberCommand, RevisionEvents } from './kv-state-machine.js';
+export { KvBackendWriteError } from './write-queue.js';
 export { KvClient, NotKvStateMachineError } from './kv-client.js';
 export type { CompactOptions, DeleteRangeOptions, KvClientOptions, PutOptions, RangeOptions } from './kv-client.js';
 export type { KvRequestOptions } from './request-options.js';
@@ -56,7 +57,7 @@ export { prefixEnd } from './mvcc/bytes.js';
 export { DEFAULT_MAX_TXN_OPS } from './mvcc/check.js';
 export { MAX_LEASE_TTL } from './mvcc/lease-table.js';
 export { BadCommandError } from './commands.js';
-export type { KvCommand } from './commands.js';
+export type { KvCommand, MemberChangeRequest, MemberRequestCommand, MemberResultCommand } from './commands.js';
 export { BadKvSnapshotError } from './snapshot-format.js';
 export type { Change, MvccStore, RangeKeysOptions, RangeKeysResult, ReadView, ValueReader } from './mvcc/store.js';
 export type { TreeIndex, IndexHit } from './mvcc/tree-index.js';
@@ -79,6 +80,7 @@ export { AlarmTable, AlarmType, ALARM_NAMES } from './alarms/alarm-table.js';
 export type { AlarmMember, AlarmResponse } from './alarms/alarm-table.js';
 export { ClusterClient } from './cluster/cluster-client.js';
 export { MemberAttrTable } from './cluster/member-attrs.js';
+export { ForwardedMemberChangeError, MemberForwarder } from './cluster/member-forward.js';
 export type { MemberAttributes } from './cluster/member-attrs.js';
 export type { Member, MemberAddResponse, MemberListResponse } from './cluster/cluster-client.js';
 export { KvMetrics } from './kv-metrics.js';

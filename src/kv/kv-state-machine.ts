@@ -6,11 +6,15 @@ import type { AnyLevel } from '../storage/level-load.js';
 import { KvBackend } from './backend.js';
 import type { BatchInput } from './backend.js';
 import { decodeCommand } from './commands.js';
-import type { KvCommand } from './commands.js';
+import type { KvCommand, MemberRequestCommand, MemberResultCommand } from './commands.js';
+
+/** A forwarded membership request or its result, as given to {@link KvStateMachine.onMemberCommand} observers. */
+export type MemberCommand = MemberRequestCommand | MemberResultCommand;
 import { KvError, NoSpaceError } from './errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
 import { MemberAttrTable } from './cluster/member-attrs.js';
 import { MvccApplier } from './mvcc/apply.js';
+import { revisionHeader } from './mvcc/range.js';
 import type { Applied, Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
 import { decodeRevision, encodeRevision } from './mvcc/revision.js';
@@ -80,10 +84,20 @@ export interface RevisionEvents {
 
 /**
  * The KV store as a Replica state machine: applies encoded {@link KvCommand}s to an MVCC store
- * whose index lives in memory and whose revisions live in an abstract-level database. Each
- * `apply` batch is one atomic write with the applied index (so nothing is applied twice), timed
- * by `etcd_disk_backend_commit_duration_seconds`; observers hear of each revision after that
- * write is durable.
+ * whose index lives in memory and whose revisions live in an abstract-level database.
+ *
+ * Durability: `apply` updates the state in memory, queues the batch's records (revisions,
+ * leases, alarms, compaction mark, applied index) and returns the results without waiting for
+ * the disk. The KV backend (`KvBackend`) writes the queue in order, one synced atomic batch at a time
+ * (group commit: the batches queued during a write go together in the next), each timed by
+ * `etcd_disk_backend_commit_duration_seconds`. A crash therefore leaves exactly a prefix of the
+ * applied batches with its applied index, and the Replica applies the rest again from its Raft
+ * log, which holds every committed entry durably. Reads (ranges, watch catch-up, hashes) see
+ * queued records; snapshots and physical compaction wait for the queue to drain, and
+ * {@link KvStateMachine.close} drains it. Observers hear of each revision once it is applied in
+ * memory, before its write is synced (as etcd notifies watchers after its backend's in-memory
+ * commit). A failed write makes every later `apply` reject with `KvBackendWriteError`, which
+ * stops the replica; a restart reloads the durable prefix and applies the rest again.
  */
 export class KvStateMachine implements StateMachine<KvResult> {
   /** The MVCC store (index, leases, revisions). */
@@ -101,6 +115,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly observers = new Set<(r: RevisionEvents) => void>();
   private readonly renewals = new Set<(id: bigint) => void>();
   private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
+  private readonly memberCommands = new Set<(cmd: MemberCommand, term: number) => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
   private compacting: Promise<void> = Promise.resolve();
@@ -109,16 +124,38 @@ export class KvStateMachine implements StateMachine<KvResult> {
   constructor(options: KvStateMachineOptions = {}) {
     const db = options.db ?? options.storage?.db ?? new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
     this.db = db;
-    this.backend = new KvBackend(db, options.name ?? 'kv');
-    this.store = new MvccStore(this.backend);
-    const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
-    this.applier = new MvccApplier(this.store, minTtl);
-    this.commitDuration = new Histogram({
+    const commitDuration = new Histogram({
       name: COMMIT_METRIC,
-      help: 'The latency distributions of commit called by the KV backend (one atomic batch per apply).',
+      help: 'The latency distributions of commit called by the KV backend (one synced atomic batch: every apply batch queued since the previous one).',
       buckets: exponentialBuckets(0.001, 2, 14),
       registers: [],
     });
+    this.commitDuration = commitDuration;
+    this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => {
+      commitDuration.observe(seconds);
+    });
+    this.store = new MvccStore(this.backend);
+    const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
+    this.applier = new MvccApplier(this.store, minTtl);
+  }
+
+  /** The apply batches applied in memory whose write is not yet done (queued or in flight). */
+  get queueDepth(): number {
+    return this.backend.queueDepth;
+  }
+
+  /**
+   * Resolves once every batch applied before the call is written and synced.
+   *
+   * @throws `KvBackendWriteError` when a write failed.
+   */
+  flush(): Promise<void> {
+    return this.backend.flush();
+  }
+
+  /** Drains the write queue (the Replica awaits it before closing its storage); rejects like {@link KvStateMachine.flush}. */
+  async close(): Promise<void> {
+    await this.backend.flush();
   }
 
   /** The key and value bytes of every revision stored, compacted history excluded (etcd's db size in use). */
@@ -152,15 +189,25 @@ export class KvStateMachine implements StateMachine<KvResult> {
     await (this.loaded ??= this.load());
   }
 
-  /** Applies a batch: each command's result, and one atomic write of all their effects and the applied index. */
+  /**
+   * Applies a batch in memory and queues its effects and applied index for one atomic write
+   * (see the class comment); returns each command's result without waiting for the disk.
+   *
+   * @throws `KvBackendWriteError` (before applying anything) when an earlier write failed.
+   */
   async apply(commands: readonly Command[]): Promise<KvResult[]> {
     await this.ready();
+    await this.backend.room();
+    this.backend.throwIfFailed();
     const results: KvResult[] = [];
     const compacts: { ok: true; response: unknown; physical?: Promise<void> }[] = [];
     const changes: Change[][] = [];
+    const members: [MemberCommand, number][] = [];
     let compaction: Effects['compaction'];
     for (const c of commands) {
-      const r = await this.applyOne(decodeCommand(c.data));
+      const cmd = decodeCommand(c.data);
+      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') members.push([cmd, c.term]);
+      const r = await this.applyOne(cmd);
       if (!r.ok) {
         results.push(r);
         continue;
@@ -178,9 +225,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
       return [id, l === undefined ? undefined : { ttl: l.ttl, remainingTtl: l.remainingTtl }];
     });
     const last = commands[commands.length - 1];
-    const end = this.commitDuration.startTimer();
-    await this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
-    end();
+    this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
     this.applied = last?.index ?? this.applied;
     this.store.commit();
     if (compaction !== undefined) {
@@ -188,6 +233,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
       for (const r of compacts) r.physical = physical;
     }
     for (const cs of changes) this.notify(cs);
+    for (const [cmd, term] of members) for (const fn of this.memberCommands) fn(cmd, term);
     return results;
   }
 
@@ -222,6 +268,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
           break;
         case 'memberAttrs':
           a = this.members.apply(cmd.memberId, cmd, this.store.rev);
+          break;
+        case 'memberRequest':
+        case 'memberResult':
+          a = { response: { header: revisionHeader(this.store.rev) }, effects: { changes: [] } };
           break;
         case 'leaseKeepAlive':
           a = renewLease(this.store, cmd.id);
@@ -259,6 +309,15 @@ export class KvStateMachine implements StateMachine<KvResult> {
     for (const fn of this.observers) fn(batch);
   }
 
+  /**
+   * Calls `fn` after each forwarded membership request or result is applied (and durable), with
+   * the term of its entry. Returns the remover.
+   */
+  onMemberCommand(fn: (cmd: MemberCommand, term: number) => void): () => void {
+    this.memberCommands.add(fn);
+    return () => this.memberCommands.delete(fn);
+  }
+
   /** Calls `fn` with a lease's id each time a keep-alive of it is applied. Returns the remover. */
   onLeaseRenewed(fn: (id: bigint) => void): () => void {
     this.renewals.add(fn);
@@ -266,8 +325,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   /**
-   * Calls `fn` after each applied revision is durable, with its events in op order (what watch
-   * builds on). Returns a function that removes the observer.
+   * Calls `fn` after each revision is applied in memory (its write may still be queued), with
+   * its events in op order (what watch builds on). Returns a function that removes the observer.
    */
   onRevision(fn: (r: RevisionEvents) => void): () => void {
     this.observers.add(fn);
@@ -297,6 +356,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
    */
   async *snapshotChunks(): AsyncGenerator<Uint8Array> {
     await this.ready();
+    await this.backend.flush(); // read from the database: every queued batch first
     const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
     yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords(), this.backend.alarmRecords(), this.backend.memberRecords());
   }

@@ -10,6 +10,12 @@ export interface Clock {
   now(): number;
   /** Calls `fn` every `ms` milliseconds until the returned {@link Cancel} is called. */
   every(ms: number, fn: () => void): Cancel;
+  /**
+   * Optional: calls `fn` once, as soon as possible but in a later turn of the event loop.
+   * Without it, the replica waits one millisecond of this clock's time instead (a virtual
+   * clock leaves it out, so that time moves between such rounds).
+   */
+  soon?(fn: () => void): void;
 }
 
 /**
@@ -22,6 +28,9 @@ export const systemClock: Clock = {
   every(ms, fn) {
     const h = setInterval(fn, ms);
     return () => clearInterval(h);
+  },
+  soon(fn) {
+    setImmediate(fn);
   },
 };
 

@@ -47,7 +47,7 @@ export interface ReadyLoopHooks {
   readStates(rs: readonly ReadState[]): void;
   /** Step 4 done: the node has advanced past this Ready. */
   advanced(): void;
-  /** The duration of one durable write, in seconds. */
+  /** The duration of one synced write (`mustSync`), in seconds; unsynced writes are not observed. */
   observeWrite(seconds: number): void;
   /** `messages` were just handed to the transport (for round-trip timing). */
   sent(messages: readonly Message[]): void;
@@ -80,7 +80,9 @@ export interface ReadyLoopDeps {
  * 1. send `messages` at once (a leader's appends go out while its own write is in flight);
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
  * 3. only then send `persistedMessages` (votes and append acknowledgements), and hand the
- *    snapshot and `committedEntries` to the apply queue, which applies them in order;
+ *    snapshot and `committedEntries` to the apply queue, which applies them in order
+ *    (committed entries that were already durable before this Ready go to the queue before
+ *    step 2: only entries of this Ready's own write must wait for it);
  * 4. `advance()`.
  *
  * Applying is decoupled from the loop (as in etcdserver): a slow state machine delays only
@@ -109,18 +111,30 @@ export class ReadyLoop {
     this.hooks = deps.hooks;
   }
 
-  /** Makes sure the loop drains whatever is ready; cheap to call after every input. */
+  /**
+   * Makes sure the loop drains whatever is ready; cheap to call after every input. The drain
+   * starts after the microtasks already queued, so the proposals and messages of one burst
+   * (say, the callers woken by one batch of applied entries proposing again) share one Ready:
+   * one write, one append per follower.
+   */
   schedule(): void {
     if (this.running !== undefined || this.stopped) return;
     if (!this.node.hasReady()) return;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      // Input that arrived after the drain's last hasReady() check but before this callback
-      // (a message delivered in a microtask, say) found the loop running: drain it on the
-      // next millisecond rather than at the next tick (and never in the same turn, so a
-      // virtual clock advances between rounds).
-      if (!this.stopped && this.node.hasReady()) after(this.clock, 1, () => this.schedule());
-    });
+    this.running = Promise.resolve()
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = undefined;
+        // Input that arrived after the drain's last hasReady() check but before this callback
+        // (a message delivered in a microtask, say) found the loop running: drain it in the
+        // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
+        // not at the next tick, and never in this turn, so that members answering each other
+        // in microtasks cannot starve everything else.
+        if (!this.stopped && this.node.hasReady()) {
+          const again = (): void => this.schedule();
+          if (this.clock.soon !== undefined) this.clock.soon(again);
+          else after(this.clock, 1, again);
+        }
+      });
   }
 
   /** Stops the loop; resolves once the Ready in progress (if any) is fully handled. */
@@ -142,17 +156,34 @@ export class ReadyLoop {
     const h = this.hooks;
     if (rd.softState !== undefined) h.softState(rd.softState, rd.hardState);
     if (rd.messages.length > 0) this.send(rd.messages);
+    // Committed entries that were durable here before this Ready (below its first new entry;
+    // every earlier Ready's write has completed) need not wait for this Ready's write: a
+    // leader's commit Ready persists only the new commit index, so its proposers are answered
+    // while that write is still in flight. (Conf changes keep the strict order.)
+    let committed = rd.committedEntries;
+    let early: Promise<void> | undefined;
+    if (rd.snapshot === undefined && committed.length > 0 && !hasConfChange(committed)) {
+      const firstNew = rd.entries[0]?.index ?? Infinity;
+      let k = 0;
+      while (k < committed.length && committed[k]!.index < firstNew) k++;
+      if (k > 0) {
+        early = h.apply(rd.snapshot, k === committed.length ? committed : committed.slice(0, k));
+        committed = k === committed.length ? [] : committed.slice(k);
+      }
+    }
     if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
       const start = this.clock.now();
       const req = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync };
       await this.writer.run(() => this.storage.save(req));
-      h.observeWrite((this.clock.now() - start) / 1000);
+      // Only synced writes are flushes (etcd's wal_fsync_duration counts the same ones); a
+      // commit-only hard state is held in memory by WalStorage.
+      if (req.sync) h.observeWrite((this.clock.now() - start) / 1000);
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
     if (rd.persistedMessages.length > 0) this.send(rd.persistedMessages);
-    if (rd.snapshot !== undefined || rd.committedEntries.length > 0) {
-      const applied = h.apply(rd.snapshot, rd.committedEntries);
+    if (rd.snapshot !== undefined || committed.length > 0 || early !== undefined) {
+      const applied = rd.snapshot !== undefined || committed.length > 0 ? h.apply(rd.snapshot, committed) : early;
       // As etcd's server does: when a conf change is committed, wait until it is applied
       // before advancing. Otherwise the node would count it applied while its configuration
       // is not in effect yet: a leader could accept the next change and commit it under the

@@ -35,9 +35,8 @@ import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStre
  * so an application using `Replica` never handles a Ready itself.
  *
  * Lifecycle: {@link Replica.start} resolves with an `'open'` replica; {@link Replica.stop}
- * (or removal from the cluster) closes it, its transport and its storage, and fails every
- * pending request with `StoppedError`. A stopped member restarts with `Replica.start` on
- * the same storage.
+ * (or removal) fails every pending request with `StoppedError` and closes the replica, its
+ * state machine, transport and storage. It restarts with `Replica.start` on the same storage.
  */
 export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** This member's id. */
@@ -335,6 +334,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       await this.loop.stop();
       this.requests.failAll(reason);
       await this.writer.idle();
+      await (async () => this.stateMachine.close?.())().catch((e: unknown) => this.emit('error', e as Error));
       await this.transport.close();
       await this.storage.close();
       this.state = 'closed';

@@ -94,6 +94,13 @@ export interface StateMachine<R = unknown> {
    * replica uses it instead of `restore`.
    */
   restoreChunks?(snapshot: StateMachineSnapshotStream): void | Promise<void>;
+  /**
+   * Optional: called once when the replica stops, after the last `apply` and before the storage
+   * closes, to finish writes the state machine still has in flight (one that writes behind its
+   * `apply` calls drains its queue here). A rejection is emitted as an `error` event; the
+   * replica closes its storage all the same.
+   */
+  close?(): void | Promise<void>;
 }
 
 /** A snapshot handed to {@link StateMachine.restoreChunks}: its bytes arrive in chunks. */

@@ -55,7 +55,7 @@ export function parseAddress(address: string): { host: string; port: number } | 
 
 /**
  * The outbound message connection to one peer: a bounded queue of encoded frames, written in
- * one batch per event-loop turn, with socket backpressure, and reconnected with capped
+ * one batch per microtask checkpoint (everything one caller sends in a row), with socket backpressure, and reconnected with capped
  * exponential backoff and jitter when it fails. It only writes: the peer's messages to us
  * come on the connection the peer dials.
  *
@@ -70,7 +70,7 @@ export class PeerLink {
   #socket: net.Socket | undefined = undefined;
   #connected = false;
   #awaitingDrain = false;
-  #flushImmediate: NodeJS.Immediate | undefined = undefined;
+  #flushQueued = false;
   #backoffTimer: NodeJS.Timeout | undefined = undefined;
   #failures = 0;
   #closed = false;
@@ -100,10 +100,16 @@ export class PeerLink {
     }
     this.#queue.push(frame);
     this.#queuedBytes += frame.length;
-    this.#flushImmediate ??= setImmediate(() => {
-      this.#flushImmediate = undefined;
-      this.#flush();
-    });
+    if (!this.#flushQueued) {
+      // Flushed once the caller's synchronous work and the microtasks queued so far are
+      // done: every frame of one Ready goes out in one write, without waiting for the
+      // event loop's check phase (on a 1-in-flight put that wait is on the critical path).
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        this.#flush();
+      });
+    }
   }
 
   /** Points the link at a new address: the current connection is dropped and redialled after the initial backoff delay. */
@@ -122,7 +128,6 @@ export class PeerLink {
     this.#closed = true;
     this.#queue = [];
     this.#queuedBytes = 0;
-    if (this.#flushImmediate !== undefined) clearImmediate(this.#flushImmediate);
     if (this.#backoffTimer !== undefined) clearTimeout(this.#backoffTimer);
     this.#socket?.destroy();
   }
@@ -141,7 +146,7 @@ export class PeerLink {
     const st = this.#ctx.stats();
     st.messagesSent += frames.length;
     st.bytesSent += bytes;
-    // One write per turn: the batch of every frame queued since the last flush.
+    // One write per batch: every frame queued since the last flush.
     const ok = this.#socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
     if (!ok) this.#awaitingDrain = true; // resume on 'drain'; meanwhile the bounded queue fills
   }

@@ -76,8 +76,8 @@ function resolveReconnect(r: ReconnectOptions | undefined): Required<ReconnectOp
  * is refused (`PeerRefusedError`) before any of its messages is read.
  *
  * **Frames.** Messages are length-prefixed msgpack frames from the codec. Everything a
- * member sends to a peer in one event-loop turn goes out in one `write` (flushed from
- * `setImmediate`). When `write` returns false, writing pauses until `'drain'`; meanwhile the
+ * member sends to a peer in a row (one Ready's messages) goes out in one `write`, flushed
+ * in a microtask once the sender's synchronous work is done. When `write` returns false, writing pauses until `'drain'`; meanwhile the
  * per-peer queue (bounded by `maxQueuedMessages` and `maxQueuedBytes`) fills, and messages
  * beyond the bound are dropped with `unreachable`. An oversize or malformed incoming frame is
  * counted (`framesRefused`), reported as a `FrameRefusedError` and closes that connection.

@@ -9,8 +9,8 @@ import { formatSummary } from '../../chaos/summary.js';
 
 // A short `npm run chaos`: three member processes (classic-level, TCP on loopback), 8 s of the
 // KV workload while the nemesis kills (-9) and pauses (SIGSTOP) members and a hostile peer
-// sends mutated frames, then the history is
-// checked and saved. The nemesis uses each allowed fault kind once before picking at random.
+// sends mutated frames, with a watch stream per member, then the history is
+// checked and saved, and the watch streams are checked against the committed history. The nemesis uses each allowed fault kind once before picking at random.
 const out = mkdtempSync(join(tmpdir(), 'raftkit-chaos-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -32,6 +32,11 @@ test('a short chaos run with kill -9 and SIGSTOP stays linearizable and saves it
   expect(report.workload.outcomes.ok).toBeGreaterThan(50);
   expect(report.check.ok, summary).toBe(true);
   expect(report.lost, summary).toEqual([]);
+  // The watch streams (one per member, resumed after kills) kept etcd's six guarantees.
+  expect(report.watch.violations, summary).toEqual([]);
+  expect(report.watch.events).toBeGreaterThan(50);
+  expect(report.watch.progress).toBeGreaterThan(0);
+  expect(report.watch.resumes).toBeGreaterThanOrEqual(1);
   expect(existsSync(file)).toBe(true);
   const saved = historyFromJSON(readFileSync(file, 'utf8'));
   // Failed operations are not saved (they had no effect); the final reads are.

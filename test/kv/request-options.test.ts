@@ -45,7 +45,9 @@ test('a write and a linearizable read with a short timeoutMs on a member cut off
   cluster = c;
   const f = await startWithLeader(c, time);
   const kv = c.client(f);
-  await kv.put('k', 'v0');
+  const first = track(kv.put('k', 'v0'), time);
+  await time.until(() => first.settled(), 'the first write');
+  expect(first.error()).toBeUndefined();
   c.network.isolate(f);
   const start = time.now();
   const put = track(kv.put('k', 'v1', { prevKv: true, timeoutMs: 300 }), time);
@@ -109,6 +111,8 @@ test('waitForLeader: false fails at once with ProposalDroppedError while no lead
     kv.alarms.list(opts),
     kv.alarms.disarm({}, opts),
     kv.cluster.memberList(opts),
+    kv.cluster.memberRemove(2n, opts), // not the leader: forwarded through the log, which needs a leader
+    kv.cluster.memberUpdate(2n, ['inproc://9'], opts),
   ];
   const results = calls.map((p) => track(p, time));
   await time.advance(1); // no timer needs to fire: each fails as soon as it is looked at

@@ -1,4 +1,5 @@
 import { EntryType, type Entry, type HardState } from '../../src/raft/entry.js';
+import type { SeededRng } from '../../src/raft/rng.js';
 import type { Storage } from '../../src/storage/storage.js';
 
 /** One write of the crash child. */
@@ -71,4 +72,20 @@ export async function openCrashStorage(kind: CrashStorageKind, dir: string): Pro
   }
   const { WalStorage } = await import('../../src/storage/wal/wal-storage.js');
   return WalStorage.open({ dir, segmentSize: 8192 });
+}
+
+/** A seeded op mix (appends, overwrites, snapshots, compactions), chosen from the storage's state. */
+export function nextCrashOp(s: Storage, rng: SeededRng): CrashOp {
+  const hs = s.initialState().hardState;
+  const last = s.lastIndex();
+  const snapIndex = s.snapshot().metadata.index;
+  const roll = rng.nextInt(100);
+  if (roll < 6 && hs.commit > snapIndex) return { kind: 'snap', index: hs.commit };
+  if (roll < 10 && snapIndex >= s.firstIndex()) return { kind: 'compact', index: snapIndex };
+  const overwrite = rng.nextInt(5) === 0 && last > hs.commit;
+  const start = overwrite ? hs.commit + 1 + rng.nextInt(last - hs.commit) : last + 1;
+  const term = Math.max(hs.term, s.term(start - 1)) + (overwrite || rng.nextInt(10) === 0 ? 1 : 0);
+  const n = 1 + rng.nextInt(16);
+  const commit = Math.min(start + n - 1, hs.commit + rng.nextInt(n + 1));
+  return { kind: 'save', start, n, term, hardState: { term, vote: 1, commit: Math.max(commit, hs.commit) } };
 }

@@ -9,95 +9,13 @@
  * acknowledged proposal must survive a crash at any point. The same check, run on a disk that
  * acknowledges writes without syncing them, catches the loss, which shows the check works.
  */
-import { MemoryLevel } from 'memory-level';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryStorage } from '../../src/raft/log-storage.js';
 import { Replica } from '../../src/replica/replica.js';
 import type { Command, StateMachine } from '../../src/replica/state-machine.js';
 import { LevelStorage, type AnyLevel } from '../../src/storage/level-storage.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
-
-type Write =
-  | { kind: 'put'; key: Uint8Array; value: Uint8Array }
-  | { kind: 'del'; key: Uint8Array }
-  | { kind: 'batch'; ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[] }
-  | { kind: 'clear'; options: Record<string, unknown> };
-
-interface LevelInternals {
-  _put(key: Uint8Array, value: Uint8Array, options: object): Promise<void>;
-  _del(key: Uint8Array, options: object): Promise<void>;
-  _batch(ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[], options: object): Promise<void>;
-  _clear(options: object): Promise<void>;
-}
-
-/** memory-level's implementation methods, which abstract-level's typings do not declare. */
-const base = MemoryLevel.prototype as unknown as LevelInternals;
-
-/** A memory-level database that journals its writes and knows which of them were synced. */
-class PowerLossLevel extends MemoryLevel<Uint8Array, Uint8Array> {
-  readonly journal: Write[] = [];
-  /** The journal prefix that survives a power loss. */
-  durable = 0;
-  syncedWrites = 0;
-  unsyncedWrites = 0;
-  /** A lying disk: it acknowledges `sync: true` without making anything durable. */
-  readonly ignoreSync: boolean;
-
-  constructor(ignoreSync = false) {
-    super({ keyEncoding: 'view', valueEncoding: 'view', storeEncoding: 'view' });
-    this.ignoreSync = ignoreSync;
-  }
-
-  private record(w: Write, options: { sync?: boolean } | undefined): void {
-    this.journal.push(w);
-    if (options?.sync === true && !this.ignoreSync) {
-      this.durable = this.journal.length;
-      this.syncedWrites++;
-    } else {
-      this.unsyncedWrites++;
-    }
-  }
-
-  async _put(key: Uint8Array, value: Uint8Array, options: { sync?: boolean }): Promise<void> {
-    await base._put.call(this, key, value, options);
-    this.record({ kind: 'put', key: key.slice(), value: value.slice() }, options);
-  }
-
-  async _del(key: Uint8Array, options: { sync?: boolean }): Promise<void> {
-    await base._del.call(this, key, options);
-    this.record({ kind: 'del', key: key.slice() }, options);
-  }
-
-  async _batch(ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[], options: { sync?: boolean }): Promise<void> {
-    await base._batch.call(this, ops, options);
-    this.record({ kind: 'batch', ops: ops.map((o) => ({ type: o.type, key: o.key.slice(), ...(o.value === undefined ? {} : { value: o.value.slice() }) })) }, options);
-  }
-
-  async _clear(options: Record<string, unknown>): Promise<void> {
-    await base._clear.call(this, options);
-    this.record({ kind: 'clear', options: { ...options } }, undefined);
-  }
-
-  /** The database a machine finds after losing power now: the durable journal prefix, replayed. */
-  crashImage(): Promise<PowerLossLevel> {
-    return this.replay(this.journal.slice(0, this.durable)); // cut now, replay later
-  }
-
-  private async replay(writes: readonly Write[]): Promise<PowerLossLevel> {
-    const img = new PowerLossLevel(this.ignoreSync);
-    await img.open();
-    const raw = img as unknown as LevelInternals;
-    for (const w of writes) {
-      if (w.kind === 'put') await raw._put(w.key, w.value, {});
-      else if (w.kind === 'del') await raw._del(w.key, {});
-      else if (w.kind === 'batch') await raw._batch(w.ops, {});
-      else await raw._clear({ ...w.options });
-    }
-    img.journal.length = 0;
-    img.durable = 0;
-    return img;
-  }
-}
+import { PowerLossLevel } from './power-loss-level.js';
 
 /** A state machine that records the commands it applied (kept in memory: it restarts empty). */
 class Ledger implements StateMachine<number> {

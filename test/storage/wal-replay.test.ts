@@ -4,26 +4,10 @@ import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { SeededRng } from '../../src/raft/rng.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
-import { applyOp, crashEntry, describeModel, observeModel, type CrashOp } from './crash-model.js';
+import { applyOp, crashEntry, describeModel, nextCrashOp, observeModel } from './crash-model.js';
 
 const base = mkdtempSync(join(tmpdir(), 'raftkit-walr-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
-
-/** The crash child's op mix (appends, overwrites, snapshots, compactions), chosen from the storage's state. */
-function nextOp(s: WalStorage, rng: SeededRng): CrashOp {
-  const hs = s.initialState().hardState;
-  const last = s.lastIndex();
-  const snapIndex = s.snapshot().metadata.index;
-  const roll = rng.nextInt(100);
-  if (roll < 6 && hs.commit > snapIndex) return { kind: 'snap', index: hs.commit };
-  if (roll < 10 && snapIndex >= s.firstIndex()) return { kind: 'compact', index: snapIndex };
-  const overwrite = rng.nextInt(5) === 0 && last > hs.commit;
-  const start = overwrite ? hs.commit + 1 + rng.nextInt(last - hs.commit) : last + 1;
-  const term = Math.max(hs.term, s.term(start - 1)) + (overwrite || rng.nextInt(10) === 0 ? 1 : 0);
-  const n = 1 + rng.nextInt(16);
-  const commit = Math.min(start + n - 1, hs.commit + rng.nextInt(n + 1));
-  return { kind: 'save', start, n, term, hardState: { term, vote: 1, commit: Math.max(commit, hs.commit) } };
-}
 
 // Small segments: the histories roll over many times, overwrite across segment boundaries and
 // release segments, and every reopen replays what is left.
@@ -33,7 +17,7 @@ test.each([1, 2, 3, 4])('reopening after every write gives back the same log (se
   let s = await WalStorage.open({ dir, segmentSize: 8192 });
   let model = observeModel(s);
   for (let step = 0; step < 150; step++) {
-    const op = nextOp(s, rng);
+    const op = nextCrashOp(s, rng);
     if (op.kind === 'save') {
       await s.save({ hardState: op.hardState, entries: Array.from({ length: op.n }, (_, k) => crashEntry(op.start + k, op.term)), sync: step % 3 === 0 });
     } else if (op.kind === 'snap') {

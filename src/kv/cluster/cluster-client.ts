@@ -1,6 +1,7 @@
 import { after, type Clock } from '../../replica/clock.js';
 import { MembershipRefusedError } from '../../replica/errors.js';
 import type { MemberAttributes } from './member-attrs.js';
+import { MemberForwarder } from './member-forward.js';
 import type { KvCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
 import type { ResponseHeader } from '../types.js';
@@ -43,17 +44,19 @@ function randomMemberId(): number {
  * etcd's `Cluster` service over the Replica's membership: members are the Raft configuration
  * plus the replicated address book; changes go through Raft with the Replica's strict
  * reconfiguration checks (etcd's `--strict-reconfig-check`: a change must keep a quorum of
- * reachable voters; a learner is promoted only once caught up). Changes must be made on the
- * leader (`NotLeaderError` elsewhere: etcd forwards them). Names and client URLs are what each
+ * reachable voters; a learner is promoted only once caught up). Changes asked on a follower are
+ * forwarded to the leader through the log, as etcd forwards them ({@link MemberForwarder}). Names and client URLs are what each
  * member published ({@link ClusterClient.publish}; `KvClientOptions.name` and `clientUrls`).
  * Every call but `publish` takes the {@link KvRequestOptions}.
  */
 export class ClusterClient {
   readonly #kv: KvClient;
+  readonly #forward: MemberForwarder;
 
   /** @param kv - the member's client. */
   constructor(kv: KvClient) {
     this.#kv = kv;
+    this.#forward = new MemberForwarder(kv);
   }
 
   /** The members as this member knows them (after a read barrier unless `serializable`). */
@@ -107,19 +110,22 @@ export class ClusterClient {
     const known = [...this.#kv.replica.status().members.values()];
     if (known.includes(address)) throw new MembershipRefusedError(`peer URL ${address} is already used by a member`);
     const id = randomMemberId();
-    await this.#kv.replica.addMember(id, address, { ...opts, learner: rest.learner === true });
+    const learner = rest.learner === true;
+    await this.#forward.change({ action: 'add', id, address, learner }, () => this.#kv.replica.addMember(id, address, { ...opts, learner }), opts);
     return { ...this.#list(), member: this.#member(id) };
   }
 
   /** Removes a member. */
   async memberRemove(id: bigint, options: KvRequestOptions = {}): Promise<MemberListResponse> {
-    await this.#kv.replica.removeMember(Number(id), splitRequestOptions(options)[1]);
+    const opts = splitRequestOptions(options)[1];
+    await this.#forward.change({ action: 'remove', id: Number(id) }, () => this.#kv.replica.removeMember(Number(id), opts), opts);
     return this.#list();
   }
 
   /** Promotes a learner to voter (refused until it has caught up). */
   async memberPromote(id: bigint, options: KvRequestOptions = {}): Promise<MemberListResponse> {
-    await this.#kv.replica.promoteMember(Number(id), splitRequestOptions(options)[1]);
+    const opts = splitRequestOptions(options)[1];
+    await this.#forward.change({ action: 'promote', id: Number(id) }, () => this.#kv.replica.promoteMember(Number(id), opts), opts);
     return this.#list();
   }
 
@@ -128,7 +134,7 @@ export class ClusterClient {
     const opts = splitRequestOptions(options)[1];
     const address = peerUrls[0];
     if (address === undefined || address === '') throw new MembershipRefusedError('memberUpdate needs a peer URL');
-    await this.#kv.replica.updateMember(Number(id), address, opts);
+    await this.#forward.change({ action: 'update', id: Number(id), address }, () => this.#kv.replica.updateMember(Number(id), address, opts), opts);
     return this.#list();
   }
 }

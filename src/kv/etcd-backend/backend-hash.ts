@@ -23,7 +23,7 @@ export async function hashEtcdBackend(src: EtcdBackendSource): Promise<number> {
   let h = 0;
   for (const b of etcdBuckets(src)) {
     const name = typeof b.name === 'string' ? b.name : new TextDecoder().decode(b.name);
-    h = crc32c(typeof b.name === 'string' ? enc.encode(b.name) : b.name, h);
+    h = crc32c(enc.encode(name), h);
     for await (const e of b.entries) {
       if (ignored(name, e.key)) continue;
       h = crc32c(e.key, h);

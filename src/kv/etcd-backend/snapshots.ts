@@ -83,6 +83,7 @@ export class KvSnapshots {
   }
 
   private async source(revision: number): Promise<EtcdBackendSource> {
+    await this.kv.flush(); // the file is read from the database: every queued batch first
     const status = this.replica.status();
     const facts = this.options.facts?.() ?? { members: defaultMembers(status.members), alarms: this.kv.alarms.list().map((a) => ({ memberId: a.memberId, alarm: a.alarm })) };
     return kvBackendSource(this.location, revision, { consistentIndex: BigInt(status.applied), ...facts });

@@ -1,8 +1,7 @@
-import { constants } from 'node:fs';
-import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '../crc32c.js';
 import { CorruptStorageError } from '../errors.js';
+import type { WalFile, WalFileSystem } from './wal-fs.js';
 
 /**
  * The files of a {@link WalStorage} directory:
@@ -37,9 +36,9 @@ export interface DirListing {
 }
 
 /** Lists `dir`. */
-export async function listDir(dir: string): Promise<DirListing> {
+export async function listDir(fs: WalFileSystem, dir: string): Promise<DirListing> {
   const out: DirListing = { segments: [], snapshots: [], temporary: [] };
-  for (const name of await readdir(dir)) {
+  for (const name of await fs.readdir(dir)) {
     if (/^[0-9a-f]{16}\.wal$/.test(name)) out.segments.push(parseInt(name.slice(0, 16), 16));
     else if (/^snap-[0-9a-f]{16}$/.test(name)) out.snapshots.push(parseInt(name.slice(5), 16));
     else if (name.endsWith('.tmp')) out.temporary.push(name);
@@ -49,73 +48,59 @@ export async function listDir(dir: string): Promise<DirListing> {
   return out;
 }
 
-/** fsyncs the directory itself, so that creates, renames and unlinks in it are durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 const ZEROS = Buffer.alloc(1 << 20);
 
 /** Writes zeros over `[from, to)` of an open file. */
-export async function zeroFill(fh: FileHandle, from: number, to: number): Promise<void> {
-  for (let at = from; at < to; at += ZEROS.length) await fh.write(ZEROS, 0, Math.min(ZEROS.length, to - at), at);
+export async function zeroFill(file: WalFile, from: number, to: number): Promise<void> {
+  for (let at = from; at < to; at += ZEROS.length) await file.write(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)), at);
 }
 
 /**
- * Creates `path` as a `size`-byte file of zeros and fsyncs it: every block is allocated
+ * Creates `path` as a `size`-byte file of zeros and flushes it: every block is allocated
  * up front (node has no fallocate), so later writes in place change no file metadata and
  * an fdatasync only flushes data.
  */
-export async function preallocate(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w');
+export async function preallocate(fs: WalFileSystem, path: string, size: number): Promise<void> {
+  const file = await fs.open(path, 'create');
   try {
-    await zeroFill(fh, 0, size);
-    await fh.sync();
+    await zeroFill(file, 0, size);
+    await file.datasync();
   } finally {
-    await fh.close();
+    await file.close();
   }
 }
 
 /** Unlinks files of `dir`, ignoring ones already gone. */
-export async function removeFiles(dir: string, names: readonly string[]): Promise<void> {
+export async function removeFiles(fs: WalFileSystem, dir: string, names: readonly string[]): Promise<void> {
   for (const name of names) {
-    await unlink(join(dir, name)).catch((err: unknown) => {
+    await fs.unlink(join(dir, name)).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     });
   }
 }
 
 /** Writes snapshot data durably: a temporary file, fsync, rename, directory fsync. */
-export async function writeSnapshotFile(dir: string, index: number, data: Uint8Array): Promise<void> {
+export async function writeSnapshotFile(fs: WalFileSystem, dir: string, index: number, data: Uint8Array): Promise<void> {
   const tmp = join(dir, `${snapshotName(index)}.tmp`);
-  const fh = await open(tmp, 'w');
+  const file = await fs.open(tmp, 'create');
   try {
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(crc32c(data), 0);
-    await fh.writev([head, data]);
-    await fh.datasync();
+    const bytes = Buffer.allocUnsafe(4 + data.length);
+    bytes.writeUInt32LE(crc32c(data), 0);
+    bytes.set(data, 4);
+    await file.write(bytes, 0);
+    await file.datasync();
   } finally {
-    await fh.close();
+    await file.close();
   }
-  await rename(tmp, join(dir, snapshotName(index)));
-  await syncDir(dir);
+  await fs.rename(tmp, join(dir, snapshotName(index)));
+  await fs.syncDir(dir);
 }
 
 /** Reads and checks the snapshot data at `index`. */
-export async function readSnapshotFile(dir: string, index: number): Promise<Uint8Array> {
+export async function readSnapshotFile(fs: WalFileSystem, dir: string, index: number): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
-    const fh = await open(join(dir, snapshotName(index)), 'r');
-    try {
-      bytes = await fh.readFile();
-    } finally {
-      await fh.close();
-    }
+    bytes = await readWhole(fs, join(dir, snapshotName(index)));
   } catch (cause) {
     throw new CorruptStorageError('snapshot data', index, 'the file cannot be read', { cause });
   }
@@ -123,4 +108,15 @@ export async function readSnapshotFile(dir: string, index: number): Promise<Uint
   const data = new Uint8Array(bytes.subarray(4));
   if (crc32c(data) !== bytes.readUInt32LE(0)) throw new CorruptStorageError('snapshot data', index, 'checksum mismatch');
   return data;
+}
+
+/** Reads the whole file at `path`. */
+export async function readWhole(fs: WalFileSystem, path: string): Promise<Buffer> {
+  const file = await fs.open(path, 'read');
+  try {
+    const b = await file.read();
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  } finally {
+    await file.close();
+  }
 }

@@ -1,10 +1,10 @@
-import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyHardState, type Entry, type HardState, type SnapshotMetadata } from '../../raft/entry.js';
 import { CorruptStorageError } from '../errors.js';
-import { listDir, removeFiles, segmentName, syncDir, zeroFill } from './files.js';
+import { listDir, readWhole, removeFiles, segmentName, zeroFill } from './files.js';
 import { decodeRecords, readFrame, RecordType, validFrameAfter, type WalRecord } from './format.js';
 import { LiveRuns } from './live-runs.js';
+import type { WalFileSystem } from './wal-fs.js';
 
 /**
  * Loading and checking what {@link WalStorage} wrote, on open: every segment is read, every
@@ -150,13 +150,8 @@ function replaySegment(seg: Buffer, seq: number, replay: Replay, first: boolean)
   }
 }
 
-async function readSegment(dir: string, seq: number): Promise<Buffer> {
-  const fh = await open(join(dir, segmentName(seq)), 'r');
-  try {
-    return await fh.readFile();
-  } finally {
-    await fh.close();
-  }
+function readSegment(fs: WalFileSystem, dir: string, seq: number): Promise<Buffer> {
+  return readWhole(fs, join(dir, segmentName(seq)));
 }
 
 /**
@@ -170,9 +165,9 @@ async function readSegment(dir: string, seq: number): Promise<Buffer> {
  * followed by a valid one, a gap in the segment numbers or missing entries fail with
  * {@link CorruptStorageError}.
  */
-export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<WalLoaded> {
-  const listing = await listDir(dir);
-  await removeFiles(dir, listing.temporary);
+export async function loadWal(fs: WalFileSystem, dir: string, initial: SnapshotMetadata): Promise<WalLoaded> {
+  const listing = await listDir(fs, dir);
+  await removeFiles(fs, dir, listing.temporary);
   const segments = listing.segments;
   const replay = new Replay(initial);
   let position = 0;
@@ -184,7 +179,7 @@ export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<W
     if (k > 0 && seq !== segments[k - 1]! + 1) {
       throw new CorruptStorageError('segment', undefined, `${segmentName(segments[k - 1]! + 1)} is missing`);
     }
-    const seg = await readSegment(dir, seq);
+    const seg = await readSegment(fs, dir, seq);
     const isLast = k === segments.length - 1;
     const r = replaySegment(seg, seq, replay, k === 0);
     position = r.position;
@@ -194,7 +189,7 @@ export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<W
       // A last segment with nothing written (a crash right after it was put in place) is
       // removed, so that the next write starts a segment with its header.
       if (isLast && r.position === 0) {
-        await cutTail(dir, seq, 0, seg.length);
+        await cutTail(fs, dir, seq, 0, seg.length);
         segments.pop();
         emptied = true;
       }
@@ -207,7 +202,7 @@ export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<W
       throw new CorruptStorageError('segment frame', undefined, `${name} at ${damage.at}: ${damage.reason}, and a valid frame follows at ${after}`);
     }
     recovery = { segment: name, at: damage.at, reason: damage.reason };
-    await cutTail(dir, seq, damage.at, seg.length);
+    await cutTail(fs, dir, seq, damage.at, seg.length);
     if (damage.at === 0) {
       segments.pop();
       emptied = true;
@@ -215,7 +210,7 @@ export async function loadWal(dir: string, initial: SnapshotMetadata): Promise<W
   }
   if (emptied && segments.length > 0) {
     // The headerless segment was removed: the one before it is the last now.
-    const seg = await readSegment(dir, segments[segments.length - 1]!);
+    const seg = await readSegment(fs, dir, segments[segments.length - 1]!);
     position = replayEnd(seg);
     size = seg.length;
   }
@@ -267,18 +262,18 @@ function tailGarbage(seg: Buffer, end: number): Tail | undefined {
 const ZEROS = Buffer.alloc(1 << 16);
 
 /** Zeroes a segment from `at` (removes it when `at` is 0) and makes that durable. */
-async function cutTail(dir: string, seq: number, at: number, size: number): Promise<void> {
+async function cutTail(fs: WalFileSystem, dir: string, seq: number, at: number, size: number): Promise<void> {
   const path = join(dir, segmentName(seq));
   if (at === 0) {
-    await unlink(path);
-    await syncDir(dir);
+    await fs.unlink(path);
+    await fs.syncDir(dir);
     return;
   }
-  const fh = await open(path, 'r+');
+  const file = await fs.open(path, 'update');
   try {
-    await zeroFill(fh, at, size);
-    await fh.datasync();
+    await zeroFill(file, at, size);
+    await file.datasync();
   } finally {
-    await fh.close();
+    await file.close();
   }
 }

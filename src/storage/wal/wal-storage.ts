@@ -1,14 +1,13 @@
-import { constants, write } from 'node:fs';
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EMPTY_BYTES, type Snapshot, type SnapshotMetadata } from '../../raft/entry.js';
 import { StorageInvalidArgumentError } from '../errors.js';
 import { initialMetadata } from '../level-load.js';
 import { buildLogView, LogViewStorage } from '../log-view.js';
 import type { SaveRequest } from '../storage.js';
-import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, syncDir, writeSnapshotFile } from './files.js';
+import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, writeSnapshotFile } from './files.js';
 import { FRAME_HEADER, FrameWriter, RecordType, type SegmentState } from './format.js';
 import { LiveRuns } from './live-runs.js';
+import { nodeWalFileSystem, type WalFile, type WalFileSystem } from './wal-fs.js';
 import { loadWal, type WalStorageRecovery } from './wal-load.js';
 
 export type { WalStorageRecovery } from './wal-load.js';
@@ -31,6 +30,11 @@ export interface WalStorageOptions {
   learners?: number[] | undefined;
   /** The size of each preallocated segment file, in bytes (a larger frame gets a larger segment). Default 64 MiB. */
   segmentSize?: number | undefined;
+  /**
+   * The file operations to use (default: node:fs). A seam for tests that model the disk, such
+   * as a power cut that loses every write not yet durable; see {@link WalFileSystem}.
+   */
+  fs?: WalFileSystem | undefined;
 }
 
 /**
@@ -62,13 +66,14 @@ export class WalStorage extends LogViewStorage {
   /** What was cut from a torn tail during the last open, or `undefined` if nothing was. */
   recovery: WalStorageRecovery | undefined;
   readonly #dir: string;
+  readonly #fs: WalFileSystem;
   readonly #segmentSize: number;
   readonly #options: WalStorageOptions;
   readonly #frame = new FrameWriter();
   #snap: Snapshot = { data: EMPTY_BYTES, metadata: initialMetadata() };
   #runs = new LiveRuns();
   #segments: number[] = [];
-  #fh: FileHandle | undefined;
+  #fh: WalFile | undefined;
   #pos = 0;
   #size = 0;
   #spare: Promise<boolean> | undefined;
@@ -83,6 +88,7 @@ export class WalStorage extends LogViewStorage {
     }
     this.#options = options;
     this.#dir = options.dir;
+    this.#fs = options.fs ?? nodeWalFileSystem;
     this.#segmentSize = size;
   }
 
@@ -100,23 +106,24 @@ export class WalStorage extends LogViewStorage {
 
   protected override async _open(): Promise<void> {
     const dir = this.#dir;
-    await mkdir(dir, { recursive: true });
-    const loaded = await loadWal(dir, initialMetadata(this.#options.voters, this.#options.learners));
+    const fs = this.#fs;
+    await fs.mkdir(dir);
+    const loaded = await loadWal(fs, dir, initialMetadata(this.#options.voters, this.#options.learners));
     const snapMd = loaded.snapshot;
     const view = buildLogView(loaded.offset, loaded.entries, loaded.hardState, snapMd);
-    const data = snapMd.index > 0 ? await readSnapshotFile(dir, snapMd.index) : EMPTY_BYTES;
+    const data = snapMd.index > 0 ? await readSnapshotFile(fs, dir, snapMd.index) : EMPTY_BYTES;
     this.view = view;
     this.#snap = { data, metadata: snapMd };
     this.#runs = loaded.runs;
     this.#segments = loaded.segments;
     this.recovery = loaded.recovery;
-    await removeFiles(dir, loaded.snapshotFiles.filter((i) => i !== snapMd.index).map(snapshotName));
+    await removeFiles(fs, dir, loaded.snapshotFiles.filter((i) => i !== snapMd.index).map(snapshotName));
     if (loaded.segments.length === 0) {
       // A new store: the first segment's header records the starting configuration.
       this.#frame.begin();
       await this.#roll(this.#frame.finish());
     } else {
-      this.#fh = await openSegment(join(dir, segmentName(loaded.segments[loaded.segments.length - 1]!)));
+      this.#fh = await fs.open(join(dir, segmentName(loaded.segments[loaded.segments.length - 1]!)), 'log');
       this.#pos = loaded.position;
       this.#size = loaded.size;
       await this.#release();
@@ -142,7 +149,7 @@ export class WalStorage extends LogViewStorage {
     const snap = req.snapshot;
     const w = this.#frame;
     if (snap !== undefined) {
-      await writeSnapshotFile(this.#dir, snap.metadata.index, snap.data);
+      await writeSnapshotFile(this.#fs, this.#dir, snap.metadata.index, snap.data);
       w.snapshot(RecordType.Install, snap.metadata);
     }
     for (const e of req.entries) w.entry(e);
@@ -164,7 +171,7 @@ export class WalStorage extends LogViewStorage {
   }
 
   protected async _createSnapshot(md: SnapshotMetadata, data: Uint8Array): Promise<Snapshot> {
-    await writeSnapshotFile(this.#dir, md.index, data);
+    await writeSnapshotFile(this.#fs, this.#dir, md.index, data);
     this.#frame.snapshot(RecordType.Snapshot, md);
     await this.#flush();
     this.view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
@@ -182,8 +189,8 @@ export class WalStorage extends LogViewStorage {
 
   /** Removes the files of older snapshots, once the log durably refers to the one at `index`. */
   async #snapshotChanged(index: number): Promise<void> {
-    const { snapshots } = await listDir(this.#dir);
-    await removeFiles(this.#dir, snapshots.filter((i) => i !== index).map(snapshotName));
+    const { snapshots } = await listDir(this.#fs, this.#dir);
+    await removeFiles(this.#fs, this.#dir, snapshots.filter((i) => i !== index).map(snapshotName));
     await this.#release();
   }
 
@@ -221,16 +228,13 @@ export class WalStorage extends LogViewStorage {
   }
 
   /** One pwrite on the O_DSYNC segment file: resolves once the bytes are on disk. */
-  async #write(buf: Buffer, at: number): Promise<void> {
-    const fd = this.#fh!.fd;
-    await new Promise<void>((resolve, reject) => {
-      write(fd, buf, 0, buf.length, at, (err) => (err === null ? resolve() : reject(err)));
-    });
+  #write(buf: Buffer, at: number): Promise<void> {
+    return this.#fh!.write(buf, at);
   }
 
   /** Starts zero-filling the next segment in the background (see `preallocate`). */
   #prepareSpare(): void {
-    this.#spare = preallocate(join(this.#dir, SPARE), this.#segmentSize).then(
+    this.#spare = preallocate(this.#fs, join(this.#dir, SPARE), this.#segmentSize).then(
       () => true,
       () => false,
     );
@@ -255,14 +259,15 @@ export class WalStorage extends LogViewStorage {
     const path = join(this.#dir, segmentName(seq));
     const spare = this.#spare;
     this.#spare = undefined;
+    const fs = this.#fs;
     if (size === this.#segmentSize && spare !== undefined && (await spare)) {
-      await rename(join(this.#dir, SPARE), path);
+      await fs.rename(join(this.#dir, SPARE), path);
     } else {
-      await preallocate(join(this.#dir, `${segmentName(seq)}.tmp`), size);
-      await rename(join(this.#dir, `${segmentName(seq)}.tmp`), path);
+      await preallocate(fs, join(this.#dir, `${segmentName(seq)}.tmp`), size);
+      await fs.rename(join(this.#dir, `${segmentName(seq)}.tmp`), path);
     }
-    await syncDir(this.#dir);
-    this.#fh = await openSegment(path);
+    await fs.syncDir(this.#dir);
+    this.#fh = await fs.open(path, 'log');
     this.#segments.push(seq);
     this.#size = size;
     await this.#write(first, 0);
@@ -282,11 +287,6 @@ export class WalStorage extends LogViewStorage {
     if (drop.length === 0) return;
     await this.#flush();
     this.#segments = this.#segments.filter((s) => s >= oldest);
-    await removeFiles(this.#dir, drop.map(segmentName));
+    await removeFiles(this.#fs, this.#dir, drop.map(segmentName));
   }
-}
-
-/** Opens a segment for writing: every write is durable when it returns (`O_DSYNC`). */
-function openSegment(path: string): Promise<FileHandle> {
-  return open(path, constants.O_RDWR | constants.O_DSYNC);
 }

@@ -68,19 +68,43 @@ export class LinearizedSet {
     return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0;
   }
 
-  /** A compact copy of the current members, to keep in a cache. */
-  snapshot(): LinearizedSnapshot {
+  /**
+   * A compact copy of the current members, to keep in a cache, with `sid` (the model
+   * state's id) and `next` (the cache's chain) in the same object. Windows of up to two
+   * words and an empty unknown part are kept without allocating arrays.
+   */
+  snapshot(sid: number, next: LinearizedSnapshot | undefined): LinearizedSnapshot {
     this.tighten();
-    const unknown = this.words.length > this.requiredWords ? this.words.slice(this.requiredWords) : undefined;
-    return { lo: this.lo, window: this.words.slice(this.lo, Math.max(this.lo, this.hi)), unknown };
+    const { words, lo } = this;
+    const length = Math.max(0, this.hi - lo);
+    let unknown: Uint32Array | undefined;
+    for (let w = this.requiredWords; w < words.length; w++) {
+      if (words[w] !== 0) {
+        unknown = words.slice(this.requiredWords);
+        break;
+      }
+    }
+    return {
+      sid,
+      lo,
+      length,
+      w0: length > 0 ? words[lo]! : 0,
+      w1: length > 1 ? words[lo + 1]! : 0,
+      rest: length > 2 ? words.slice(lo + 2, lo + length) : undefined,
+      unknown,
+      next,
+    };
   }
 
   /** Whether `s` has exactly the same required members. */
   matches(s: LinearizedSnapshot): boolean {
     this.tighten();
-    if (s.lo !== this.lo || s.window.length !== Math.max(0, this.hi - this.lo)) return false;
-    const { words } = this;
-    for (let w = 0; w < s.window.length; w++) if (words[this.lo + w] !== s.window[w]) return false;
+    const { words, lo } = this;
+    if (s.lo !== lo || s.length !== Math.max(0, this.hi - lo)) return false;
+    if (s.length > 0 && words[lo] !== s.w0) return false;
+    if (s.length > 1 && words[lo + 1] !== s.w1) return false;
+    const { rest } = s;
+    if (rest !== undefined) for (let w = 0; w < rest.length; w++) if (words[lo + 2 + w] !== rest[w]) return false;
     return true;
   }
 
@@ -99,10 +123,10 @@ export class LinearizedSet {
 
   /** Whether the current unknown members are a subset of those of `s`. */
   coveredBy(s: LinearizedSnapshot): boolean {
-    if (s.unknown === undefined) return true;
     const { words } = this;
     const base = this.requiredWords;
-    for (let w = 0; w < s.unknown.length; w++) if ((words[base + w]! & ~s.unknown[w]!) !== 0) return false;
+    const theirs = s.unknown;
+    for (let w = base; w < words.length; w++) if ((words[w]! & ~(theirs === undefined ? 0 : theirs[w - base]!)) !== 0) return false;
     return true;
   }
 
@@ -115,14 +139,28 @@ export class LinearizedSet {
   }
 }
 
-/** A compact copy of a {@link LinearizedSet}: the partial window of the required part, and the unknown part. */
+/**
+ * A compact copy of a {@link LinearizedSet} as the configuration cache keeps it: the
+ * partial window of the required part (its first two words inline), the unknown part,
+ * the model state's id, and the next entry of the cache's chain.
+ */
 export interface LinearizedSnapshot {
+  /** The model state's id. */
+  readonly sid: number;
   /** The first required word that is not full (all before it are). */
   readonly lo: number;
-  /** The required words from `lo` to the last non-empty one (all after it are empty). */
-  readonly window: Uint32Array;
-  /** The unknown part's words, if there are unknown operations. */
+  /** The number of words from `lo` to the last non-empty one (all after it are empty). */
+  readonly length: number;
+  /** The window's first word (0 when `length` is 0). */
+  readonly w0: number;
+  /** The window's second word (0 when `length` < 2). */
+  readonly w1: number;
+  /** The window's words after the first two, if any. */
+  readonly rest: Uint32Array | undefined;
+  /** The unknown part's words; `undefined` when no unknown operation is a member. */
   readonly unknown: Uint32Array | undefined;
+  /** The next snapshot with the same cache key (a chain); replaced when the cache prunes. */
+  next: LinearizedSnapshot | undefined;
 }
 
 /** A fixed pseudo-random 32-bit word for member `i` (a SplitMix-style finalizer). */

@@ -4,8 +4,9 @@ import { explainCounterexample } from './explain.js';
 import type { Model } from './model.js';
 import { toSearchOperation, type Operation } from './operation.js';
 import { prepareOperations, type Prepared } from './prepare.js';
+import { quickLinearizable, quickSearch } from './quick.js';
+import { splitHistory } from './split.js';
 import { searchPrepared } from './search.js';
-import { validateHistory } from './validate.js';
 
 /** Options of {@link checkLinearizable}. Every limit is optional; by default the search is unbounded. */
 export interface CheckOptions {
@@ -110,7 +111,10 @@ const DEFAULT_SHRINK_STEPS = 1_000_000;
  *
  * Failed operations are dropped (they did not take effect). Unknown ones may take
  * effect at any time after their call, with any output, or not at all. The history is
- * split with `model.partition` (if any); each partition is simplified by the model
+ * split with `model.partition` (if any). A quick pass first runs the plain search on
+ * each partition with an allowance of a few steps per operation: most partitions of
+ * real histories need no backtracking and are done there. Each remaining partition is
+ * simplified by the model
  * ({@link Model.simplify}) first, so a violation the model proves without searching
  * (a read of a value nobody wrote) is found in any partition before a search starts.
  * Then the partitions are searched one by one (P-compositionality: the history is
@@ -124,17 +128,24 @@ export function checkLinearizable<State, Input, Output>(
   model: Model<State, Input, Output>,
   options: CheckOptions = {},
 ): CheckResult<Input, Output> {
-  validateHistory(history);
+  const split = splitHistory(history, model);
   const now = options.now ?? defaultNow;
   const deadline = options.timeLimit === undefined ? Infinity : now() + options.timeLimit;
   const budget = new SearchBudget(options.maxSteps ?? Infinity, deadline, now);
-  const live = history.filter((op) => op.outcome !== 'fail');
-  const partitions = [...(model.partition === undefined ? [{ key: '', operations: live }] : model.partition(live))].sort(
+  const partitions = split.sort(
     (a, b) => a.operations.length - b.operations.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
 
-  const prepared: Prepared<Input, Output>[] = [];
-  for (const { key, operations } of partitions) {
+  // Quick pass: partitions the plain search decides linearizable in a few steps per operation are done.
+  const done = partitions.map(({ operations, search }) =>
+    search === undefined ? quickLinearizable(model, operations, budget) : quickSearch(model, search, operations.length, budget),
+  );
+  const prepared: (Prepared<Input, Output> | undefined)[] = [];
+  for (const [i, { key, operations }] of partitions.entries()) {
+    if (done[i] === true) {
+      prepared.push(undefined);
+      continue;
+    }
     const ready = prepareOperations(model, operations.map(toSearchOperation));
     if (ready.impossible) {
       const op = operations[ready.index]!;
@@ -145,7 +156,11 @@ export function checkLinearizable<State, Input, Output>(
 
   let checked = 0;
   for (const [i, { key, operations }] of partitions.entries()) {
-    const ready = prepared[i]!;
+    const ready = prepared[i];
+    if (ready === undefined) {
+      checked++;
+      continue;
+    }
     if (ready.impossible) continue;
     const { outcome, frontier } = searchPrepared(model, ready.operations, budget, ready.before);
     if (outcome === 'linearizable') {

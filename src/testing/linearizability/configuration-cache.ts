@@ -5,7 +5,12 @@ import type { LinearizedSet, LinearizedSnapshot } from './bitset.js';
  * configuration cache compares small integers instead of strings.
  */
 export class StateTable<State> {
-  private readonly ids = new Map<string, { state: State; id: number }[]>();
+  /** Without `equal`: ids by hash. */
+  private readonly byHash = new Map<string, number>();
+  /** With `equal`: the states (and ids) of each hash. */
+  private readonly lists = new Map<string, { state: State; id: number }[]>();
+  /** Primitive states seen, by value, so that one met again is not hashed again. */
+  private readonly primitives = new Map<State, number>();
   private count = 0;
   private readonly hash: (s: State) => string;
   private readonly equal: ((a: State, b: State) => boolean) | undefined;
@@ -16,61 +21,79 @@ export class StateTable<State> {
   }
 
   idOf(state: State): number {
+    const primitive = typeof state !== 'object' || state === null;
+    if (primitive) {
+      const seen = this.primitives.get(state);
+      if (seen !== undefined) return seen;
+    }
+    const id = this.equal === undefined ? this.byHashOnly(state) : this.byEqual(state, this.equal);
+    if (primitive) this.primitives.set(state, id);
+    return id;
+  }
+
+  private byHashOnly(state: State): number {
     const h = this.hash(state);
-    let list = this.ids.get(h);
+    let id = this.byHash.get(h);
+    if (id === undefined) {
+      id = this.count++;
+      this.byHash.set(h, id);
+    }
+    return id;
+  }
+
+  private byEqual(state: State, equal: (a: State, b: State) => boolean): number {
+    const h = this.hash(state);
+    let list = this.lists.get(h);
     if (list === undefined) {
       list = [];
-      this.ids.set(h, list);
+      this.lists.set(h, list);
     }
-    for (const entry of list) if (this.equal === undefined || entry.state === state || this.equal(entry.state, state)) return entry.id;
-    list.push({ state, id: this.count });
-    return this.count++;
+    for (const entry of list) if (entry.state === state || equal(entry.state, state)) return entry.id;
+    const id = this.count++;
+    list.push({ state, id });
+    return id;
   }
-}
-
-/** One cached configuration: its state id and linearized set. */
-interface Slot {
-  readonly sid: number;
-  readonly snap: LinearizedSnapshot;
 }
 
 /**
  * Memo of configurations already explored: (linearized set, model state). Reaching a
  * configuration again cannot lead anywhere new, and neither can one with the same
  * required operations and state but more unknown operations linearized (it has fewer
- * options left), so the search prunes both.
+ * options left), so the search prunes both. Entries with the same key are chained
+ * through their `next` field (no bucket arrays).
  */
 export class ConfigurationCache {
-  private readonly slots = new Map<number, Slot[]>();
-
-  private keyOf(set: LinearizedSet, sid: number): number {
-    return (set.hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
-  }
+  private readonly slots = new Map<number, LinearizedSnapshot>();
 
   /** Records the configuration; returns false if it (or one that covers it) was already there. */
   add(set: LinearizedSet, sid: number): boolean {
-    const key = this.keyOf(set, sid);
-    let bucket = this.slots.get(key);
-    if (bucket === undefined) {
-      bucket = [];
-      this.slots.set(key, bucket);
-    }
+    const key = (set.hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
+    const first = this.slots.get(key);
     let stale = 0;
-    for (const slot of bucket) {
-      if (slot.sid !== sid || !set.matches(slot.snap)) continue;
-      if (set.covers(slot.snap)) return false;
-      if (set.coveredBy(slot.snap)) stale++;
+    for (let slot = first; slot !== undefined; slot = slot.next) {
+      if (slot.sid !== sid || !set.matches(slot)) continue;
+      if (set.covers(slot)) return false;
+      if (set.coveredBy(slot)) stale++;
     }
     // Keep each (required set, state) an antichain of unknown sets: drop the ones this configuration covers.
-    if (stale > 0) bucket = this.prune(bucket, set, sid);
-    bucket.push({ sid, snap: set.snapshot() });
+    const kept = stale > 0 ? this.prune(first, set, sid) : first;
+    this.slots.set(key, set.snapshot(sid, kept));
     return true;
   }
 
-  private prune(bucket: Slot[], set: LinearizedSet, sid: number): Slot[] {
-    const kept = bucket.filter((slot) => slot.sid !== sid || !set.matches(slot.snap) || !set.coveredBy(slot.snap));
-    this.slots.set(this.keyOf(set, sid), kept);
-    return kept;
+  private prune(first: LinearizedSnapshot | undefined, set: LinearizedSet, sid: number): LinearizedSnapshot | undefined {
+    let head: LinearizedSnapshot | undefined;
+    let tail: LinearizedSnapshot | undefined;
+    for (let slot = first; slot !== undefined; ) {
+      const next = slot.next;
+      if (slot.sid !== sid || !set.matches(slot) || !set.coveredBy(slot)) {
+        slot.next = undefined;
+        if (tail === undefined) head = slot;
+        else tail.next = slot;
+        tail = slot;
+      }
+      slot = next;
+    }
+    return head;
   }
 }
-

@@ -25,32 +25,42 @@ export class EventList {
   readonly head: number;
 
   constructor(ops: readonly SearchOperation<unknown, unknown>[]) {
-    const count = ops.length * 2;
-    const order = Array.from({ length: count }, (_, e) => e);
-    const t = (e: number): number => (e & 1 ? ops[e >> 1]!.return : ops[e >> 1]!.call);
-    // Even raw events are calls, odd ones returns; ties: calls first, then by operation.
-    order.sort((a, b) => compareTimes(t(a), t(b)) || (a & 1) - (b & 1) || (a >> 1) - (b >> 1));
+    const n = ops.length;
+    const count = n * 2;
     this.head = count;
     this.next = new Int32Array(count + 1).fill(NIL);
     this.prev = new Int32Array(count + 1).fill(NIL);
     this.opOf = new Int32Array(count);
     this.isCall = new Uint8Array(count);
     this.time = new Float64Array(count);
-    this.callOf = new Int32Array(ops.length);
-    this.returnOf = new Int32Array(ops.length);
+    this.callOf = new Int32Array(n);
+    this.returnOf = new Int32Array(n);
+    const calls = new Float64Array(n);
+    const returns = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!;
+      calls[i] = op.call;
+      returns[i] = op.return;
+    }
+    // Calls by (time, operation), returns by (time, operation), merged with calls first at equal times.
+    const byCall = sortedBy(calls);
+    const byReturn = sortedBy(returns);
     let last = this.head;
-    order.forEach((raw, e) => {
-      const op = raw >> 1;
+    let c = 0;
+    let r = 0;
+    for (let e = 0; e < count; e++) {
+      const call = c < n && (r >= n || calls[byCall[c]!]! <= returns[byReturn[r]!]!);
+      const op = call ? byCall[c++]! : byReturn[r++]!;
       this.opOf[e] = op;
-      this.time[e] = t(raw);
-      if ((raw & 1) === 0) {
+      this.time[e] = call ? calls[op]! : returns[op]!;
+      if (call) {
         this.isCall[e] = 1;
         this.callOf[op] = e;
       } else this.returnOf[op] = e;
       this.next[last] = e;
       this.prev[e] = last;
       last = e;
-    });
+    }
   }
 
   /** Unlinks operation `i`'s call and return events. */
@@ -80,6 +90,30 @@ export function relink(next: Int32Array, prev: Int32Array, e: number): void {
   const n = next[e]!;
   next[p] = e;
   if (n !== NIL) prev[n] = e;
+}
+
+/** The indices of `times` ordered by (time, index); skips the sort when they are already in order. */
+function sortedBy(times: Float64Array): Int32Array {
+  const order = new Int32Array(times.length);
+  let sorted = true;
+  for (let i = 0; i < times.length; i++) {
+    order[i] = i;
+    if (i > 0 && times[i - 1]! > times[i]!) sorted = false;
+  }
+  if (sorted) return order;
+  // Nearly sorted in practice (returns of operations listed in call order): insertion sort,
+  // giving up for the library sort when there are too many inversions.
+  let moves = 0;
+  for (let i = 1; i < order.length; i++) {
+    const x = order[i]!;
+    const t = times[x]!;
+    let j = i;
+    for (; j > 0 && times[order[j - 1]!]! > t; j--) order[j] = order[j - 1]!;
+    order[j] = x;
+    moves += i - j;
+    if (moves > 8 * order.length) return order.sort((a, b) => compareTimes(times[a]!, times[b]!) || a - b);
+  }
+  return order;
 }
 
 /** Orders times, including `-Infinity`/`Infinity` (whose difference would be NaN). */

@@ -1,5 +1,6 @@
 import { formatValue } from './explain.js';
 import { partitionBy, type Model, type StepResult } from './model.js';
+import { OneKeyState, oneKeyId } from './kv-state.js';
 import { simplifyByValues, type ValueView } from './simplify.js';
 
 /** A comparison of a key's current value (`null` when absent) with `value`, as in an etcd txn. */
@@ -177,14 +178,27 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
     step: stepKv,
     hash: hashKv,
     partition: (operations) => partitionBy(operations, (input) => input.key),
+    partitionKey: (input) => input.key,
     isPure: isPureKv,
     simplify: (operations) => simplifyByValues(operations, KV_VIEW),
     describeOperation: describeKvOperation,
   };
 }
 
-/** A string that identifies a KV state (entries sorted by key). */
+/** The state with no key (states are never mutated, so one is enough). */
+const EMPTY: KvState = new Map();
+
+/**
+ * A string that identifies a KV state (entries sorted by key). A state of one partition
+ * holds at most one key, so that case is written directly (length-prefixed, so it never
+ * equals another state's string, nor the JSON form of larger states, which starts with `[`).
+ */
 function hashKv(state: KvState): string {
+  if (state instanceof OneKeyState) return state.id;
+  if (state.size === 0) return '';
+  if (state.size === 1) {
+    for (const [key, value] of state) return oneKeyId(key, value);
+  }
   const entries = [...state];
   if (entries.length > 1) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return formatValue(entries);
@@ -303,6 +317,8 @@ function sameResults(got: readonly KvTxnOpResult[], want: readonly KvTxnOpResult
 
 function withValue(state: KvState, key: string, value: string | null): KvState {
   if ((state.get(key) ?? null) === value) return state;
+  // A state with only this key (every state of a per-key partition) stays one small object.
+  if (state.size === 0 || (state.size === 1 && state.has(key))) return value === null ? EMPTY : new OneKeyState(key, value);
   const next = new Map(state);
   if (value === null) next.delete(key);
   else next.set(key, value);

@@ -95,6 +95,13 @@ export interface Model<State, Input, Output> {
    */
   partition?(operations: readonly Operation<Input, Output>[]): readonly HistoryPartition<Input, Output>[];
   /**
+   * Optional, faster form of {@link Model.partition} for a model that partitions by a key
+   * of each input (as {@link partitionBy} does): the key of the operation's partition.
+   * When present, the checker splits the history itself, in the same pass that validates
+   * it, and does not call `partition`; the two must agree.
+   */
+  partitionKey?(input: Input): string;
+  /**
    * Optional: whether the operation, with this output (`undefined` when unknown), leaves
    * every state in which `step` accepts it unchanged (a read, a compare-and-set that
    * reports no swap). The search then linearizes such an operation as soon as it can,

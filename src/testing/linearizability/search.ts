@@ -1,6 +1,6 @@
 import { LinearizedSet } from './bitset.js';
 import { ConfigurationCache, StateTable } from './configuration-cache.js';
-import { compareTimes, EventList, NIL, relink, unlink } from './event-list.js';
+import { EventList, NIL, relink, unlink } from './event-list.js';
 import type { BudgetExhaustion, SearchBudget } from './budget.js';
 import { formatValue } from './explain.js';
 import type { Model } from './model.js';
@@ -51,17 +51,23 @@ export function searchLinearization<State, Input, Output>(
   return searchPrepared(model, prepared.operations, budget, prepared.before);
 }
 
-/** {@link searchLinearization} over operations {@link prepareOperations} already readied. */
+/**
+ * {@link searchLinearization} over operations {@link prepareOperations} already readied
+ * (or at least in call order). `findTwins: false` skips looking for interchangeable
+ * operations (a pruning that pays only when there is backtracking to prune).
+ */
 export function searchPrepared<State, Input, Output>(
   model: Model<State, Input, Output>,
   ops: readonly SearchOperation<Input, Output>[],
   budget: SearchBudget,
   before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[] = [],
+  findTwins = true,
 ): SearchResult {
-  const req = ops.filter((op) => op.required);
-  const unk = ops.filter((op) => !op.required);
+  const req: SearchOperation<Input, Output>[] = [];
+  const unk: SearchOperation<Input, Output>[] = [];
+  for (const op of ops) (op.required ? req : unk).push(op);
   if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
-  return new Search(model, req, unk, budget, before).run();
+  return new Search(model, req, unk, budget, before, findTwins).run();
 }
 
 /** One run of the search over prepared operations; see {@link searchLinearization}. */
@@ -89,15 +95,24 @@ class Search<State, Input, Output> {
   private readonly prevSameReq: Int32Array;
   /** For required operation `i`: the ones that must be linearized before it (from the model's simplification). */
   private readonly preds: readonly (readonly number[] | undefined)[];
-  private readonly stackOp: number[] = [];
+  /**
+   * The stack of linearized operations, one entry per depth (at most one per operation):
+   * the operation, the state and state id before it, its phase (0: forced in phase A,
+   * 1: a required choice in phase B, 2: an unknown choice in phase C), and for a choice
+   * the candidates of its configuration, its index among them and the configuration's limit.
+   */
+  private depth = 0;
+  private readonly stackOp: Int32Array;
   private readonly stackState: State[] = [];
-  private readonly stackSid: number[] = [];
-  /** 0: forced (phase A), 1: a required choice (phase B), 2: an unknown choice (phase C). */
-  private readonly stackPhase: number[] = [];
-  private readonly stackLimit: number[] = [];
-  /** For a choice: the candidates of its configuration (phase B), and its index among them. */
+  private readonly stackSid: Int32Array;
+  private readonly stackPhase: Uint8Array;
+  private readonly stackLimit: Float64Array;
   private readonly stackCands: number[][] = [];
-  private readonly stackK: number[] = [];
+  private readonly stackK: Int32Array;
+  /** What {@link Search.popChoice} undid last: the choice's operation, phase, candidates, index and limit. */
+  private popped = { id: 0, phase: 0, cands: NO_CANDIDATES, k: 0, limit: 0 };
+  /** The candidate list the next configuration fills; replaced once a choice keeps it on the stack. */
+  private spare: number[] = [];
   private state: State;
   private sid: number;
   private remaining: number;
@@ -112,8 +127,15 @@ class Search<State, Input, Output> {
     unk: readonly SearchOperation<Input, Output>[],
     budget: SearchBudget,
     before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
+    findTwins: boolean,
   ) {
     this.preds = predecessors(req, before);
+    const capacity = req.length + unk.length;
+    this.stackOp = new Int32Array(capacity);
+    this.stackSid = new Int32Array(capacity);
+    this.stackPhase = new Uint8Array(capacity);
+    this.stackLimit = new Float64Array(capacity);
+    this.stackK = new Int32Array(capacity);
     this.model = model;
     this.req = req;
     this.unk = unk;
@@ -123,36 +145,46 @@ class Search<State, Input, Output> {
     this.base = this.set.unknownBase;
     this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
     const n = unk.length;
-    this.unkNext = Int32Array.from({ length: n + 1 }, (_, i) => (i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL));
-    this.unkPrev = Int32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? n : i === n ? NIL : i - 1));
-    this.pure = Uint8Array.from(req, (op) => (model.isPure?.(op.input, op.output) === true ? 1 : 0));
-    this.prevSame = twins(unk, () => true);
+    // The unknown operations 0 .. n-1 in a list headed by the sentinel n: n -> 0 -> 1 -> ... -> n-1.
+    this.unkNext = new Int32Array(n + 1);
+    this.unkPrev = new Int32Array(n + 1);
+    for (let i = 0; i <= n; i++) {
+      this.unkNext[i] = i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL;
+      this.unkPrev[i] = i === 0 ? n : i === n ? NIL : i - 1;
+    }
+    this.pure = new Uint8Array(req.length);
+    if (model.isPure !== undefined) for (let i = 0; i < req.length; i++) if (model.isPure(req[i]!.input, req[i]!.output)) this.pure[i] = 1;
+    this.prevSame = findTwins ? twins(unk, () => true) : new Int32Array(unk.length).fill(NIL);
     // Pure operations are forced, never chosen, so they need no twins.
-    this.prevSameReq = twins(req, (a, b) => a.return <= b.return, this.pure);
+    this.prevSameReq = findTwins ? twins(req, (a, b) => a.return <= b.return, this.pure) : new Int32Array(req.length).fill(NIL);
     this.state = model.init();
     this.sid = this.states.idOf(this.state);
     this.remaining = req.length;
   }
 
   run(): SearchResult {
-    const { next, isCall, opOf, time, head } = this.events;
-    const { unkNext, pure, req } = this;
+    const { next, isCall, opOf, time, head, returnOf } = this.events;
+    const { unkNext, pure } = this;
     const sentinel = this.unk.length;
-    const byDeadline = (a: number, b: number): number => compareTimes(req[a]!.return, req[b]!.return) || a - b;
     let frontier = -Infinity;
     for (;;) {
       // Phase A: force the first pure candidate the model accepts; collect the others.
-      let cands: number[] = [];
+      let cands = this.spare;
+      cands.length = 0;
       let dead = false;
       let forced = false;
       let e = next[head]!;
       for (; e !== NIL && isCall[e] === 1; e = next[e]!) {
         const id = opOf[e]!;
         if (pure[id] === 0) {
-          cands.push(id);
+          // Kept in deadline order (return events are in time order, ties by operation): insertion, as lists are short.
+          let k = cands.length;
+          const rank = returnOf[id]!;
+          for (; k > 0 && returnOf[cands[k - 1]!]! > rank; k--) cands[k] = cands[k - 1]!;
+          cands[k] = id;
           continue;
         }
-        const r = this.attempt(id, 0, cands, 0, 0);
+        const r = this.attempt(id, 0, NO_CANDIDATES, 0, 0);
         if (typeof r === 'string') return { outcome: r, frontier };
         // A forced operation that leads only to a configuration already explored: so does this one.
         dead = r === SEEN;
@@ -166,7 +198,6 @@ class Search<State, Input, Output> {
       let limit = e === NIL ? Infinity : time[e]!;
       if (!dead && limit > frontier) frontier = limit;
       // Phase B: the other required candidates, earliest deadline first; phase C: unknown ones.
-      if (cands.length > 1) cands.sort(byDeadline);
       let k = 0;
       let u = dead ? NIL : unkNext[sentinel]!;
       if (dead) k = cands.length;
@@ -183,15 +214,19 @@ class Search<State, Input, Output> {
           u = unkNext[u]!;
         } else {
           // Out of candidates: undo choices until one has a next candidate.
-          const popped = this.popChoice();
-          if (popped === undefined) return { outcome: 'violation', frontier };
+          if (!this.popChoice()) return { outcome: 'violation', frontier };
+          const { popped } = this;
           ({ cands, k, limit } = popped);
           u = popped.phase === 1 ? unkNext[sentinel]! : unkNext[popped.id - this.base]!;
           if (popped.phase === 1) k++;
           continue;
         }
         if (typeof r === 'string') return { outcome: r, frontier };
-        if (r === PUSHED) break;
+        if (r === PUSHED) {
+          // The stack keeps this configuration's candidates: the next one needs a list of its own.
+          if (cands === this.spare) this.spare = [];
+          break;
+        }
       }
       if (this.remaining === 0) return { outcome: 'linearizable', frontier };
     }
@@ -218,13 +253,14 @@ class Search<State, Input, Output> {
       this.set.remove(id);
       return SEEN;
     }
-    this.stackOp.push(id);
-    this.stackState.push(this.state);
-    this.stackSid.push(this.sid);
-    this.stackPhase.push(phase);
-    this.stackCands.push(cands);
-    this.stackK.push(k);
-    this.stackLimit.push(limit);
+    const d = this.depth++;
+    this.stackOp[d] = id;
+    this.stackState[d] = this.state;
+    this.stackSid[d] = this.sid;
+    this.stackPhase[d] = phase;
+    this.stackCands[d] = cands;
+    this.stackK[d] = k;
+    this.stackLimit[d] = limit;
     this.state = result.state;
     this.sid = sid;
     if (id < this.base) {
@@ -234,24 +270,30 @@ class Search<State, Input, Output> {
     return PUSHED;
   }
 
-  /** Undoes choices back to the last one that was not forced; returns it, or `undefined` when there is none. */
-  private popChoice(): { id: number; phase: number; cands: number[]; k: number; limit: number } | undefined {
-    for (;;) {
-      const id = this.stackOp.pop();
-      if (id === undefined) return undefined;
-      this.state = this.stackState.pop()!;
-      this.sid = this.stackSid.pop()!;
+  /** Undoes choices back to the last one that was not forced and keeps it in `popped`; false when there is none. */
+  private popChoice(): boolean {
+    while (this.depth > 0) {
+      const d = --this.depth;
+      const id = this.stackOp[d]!;
+      this.state = this.stackState[d]!;
+      this.sid = this.stackSid[d]!;
       this.set.remove(id);
       if (id < this.base) {
         this.events.unlift(id);
         this.remaining++;
       } else relink(this.unkNext, this.unkPrev, id - this.base);
-      const phase = this.stackPhase.pop()!;
-      const cands = this.stackCands.pop()!;
-      const k = this.stackK.pop()!;
-      const limit = this.stackLimit.pop()!;
-      if (phase !== 0) return { id, phase, cands, k, limit };
+      const phase = this.stackPhase[d]!;
+      if (phase !== 0) {
+        const { popped } = this;
+        popped.id = id;
+        popped.phase = phase;
+        popped.cands = this.stackCands[d]!;
+        popped.k = this.stackK[d]!;
+        popped.limit = this.stackLimit[d]!;
+        return true;
+      }
     }
+    return false;
   }
 }
 
@@ -300,6 +342,8 @@ function twins<Input, Output>(
   return result;
 }
 
+/** The candidates recorded with a forced step (never read: forced steps are not revisited). */
+const NO_CANDIDATES: number[] = [];
 const PUSHED = 0;
 const REJECTED = 1;
 const SEEN = 2;

@@ -1,6 +1,10 @@
 import { expect, test } from 'vitest';
 import { SeededRng } from '../../../src/raft/rng.js';
+import { SearchBudget } from '../../../src/testing/linearizability/budget.js';
 import { checkLinearizable, kvModel, registerModel, type Model, type Operation } from '../../../src/testing/linearizability/index.js';
+import { toSearchOperation } from '../../../src/testing/linearizability/operation.js';
+import { quickLinearizable } from '../../../src/testing/linearizability/quick.js';
+import { searchLinearization } from '../../../src/testing/linearizability/search.js';
 import { corruptRead, permutations, registerHistory, type RegisterHistoryOptions } from './corpus.js';
 import { simulateKv } from './helpers.js';
 
@@ -30,6 +34,20 @@ function someOrder<S, I, O>(model: Model<S, I, O>, left: readonly Operation<I, O
   });
 }
 
+/**
+ * Checks one entry order of a history whose brute-force verdict is `want`: the checker's
+ * verdict, and each of its two paths on its own (the quick pass may only ever say
+ * "linearizable" when it is; the full search, with the model's simplification, over the
+ * whole unpartitioned history, must agree).
+ */
+function expectVerdict<S, I, O>(order: readonly Operation<I, O>[], model: Model<S, I, O>, want: boolean, label: string): void {
+  expect(checkLinearizable(order, model).ok, label).toBe(want);
+  const live = order.filter((op) => op.outcome !== 'fail');
+  if (quickLinearizable(model, live, new SearchBudget(Infinity))) expect(want, `${label} (quick pass)`).toBe(true);
+  const full = searchLinearization(model, live.map(toSearchOperation), new SearchBudget(Infinity)).outcome;
+  expect(full, `${label} (full search)`).toBe(want ? 'linearizable' : 'violation');
+}
+
 type Shape = Omit<RegisterHistoryOptions, 'seed'>;
 
 const REGISTER_SHAPES: Record<string, Shape> = {
@@ -47,8 +65,8 @@ test.each(Object.entries(REGISTER_SHAPES))('oracle corpus: %s register histories
       const want = bruteForce(history, model);
       verdicts[`${want}`]++;
       for (const [k, order] of permutations(history, 4, seed).entries()) {
+        expectVerdict(order, model, want, `seed ${seed} order ${k}: ${JSON.stringify(order)}`);
         const result = checkLinearizable(order, model);
-        expect(result.ok, `seed ${seed} order ${k}: ${JSON.stringify(order)}`).toBe(want);
         if (result.ok === false) expect(bruteForce(result.counterexample, model), `seed ${seed} counterexample`).toBe(false);
       }
     }
@@ -67,7 +85,7 @@ test('oracle corpus: small KV histories (put, get, delete, cas, txn; unknown out
       const want = bruteForce(history, model);
       verdicts[`${want}`]++;
       for (const [k, order] of permutations(history, 4, seed).entries()) {
-        expect(checkLinearizable(order, model).ok, `seed ${seed} order ${k}: ${JSON.stringify(order)}`).toBe(want);
+        expectVerdict(order, model, want, `seed ${seed} order ${k}: ${JSON.stringify(order)}`);
       }
     }
   }
@@ -94,7 +112,7 @@ test('oracle corpus: values written twice (no unique writer), with unknown outco
     const want = bruteForce(history, model);
     if (!want) failing++;
     for (const [k, order] of permutations(history, 4, i).entries()) {
-      expect(checkLinearizable(order, model).ok, `case ${i} order ${k}: ${JSON.stringify(order)}`).toBe(want);
+      expectVerdict(order, model, want, `case ${i} order ${k}: ${JSON.stringify(order)}`);
     }
   }
   expect(failing).toBeGreaterThan(50);

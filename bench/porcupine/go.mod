@@ -1,0 +1,3 @@
+module raftkit.local/bench/porcupine
+
+go 1.18

@@ -1,0 +1,166 @@
+import { RaftkitError } from '../errors.js';
+import { compareBytes, toKey } from './mvcc/bytes.js';
+
+/**
+ * A write to the KV's database failed: the state in memory is ahead of the disk, so the state
+ * machine refuses every further apply (the replica stops) until it is restarted, which reloads
+ * the durable prefix and applies the rest again from the Raft log. Code `ERR_KV_BACKEND_WRITE`.
+ */
+export class KvBackendWriteError extends RaftkitError {
+  /** @param cause - the database's error. */
+  constructor(cause: unknown) {
+    super('ERR_KV_BACKEND_WRITE', `kv backend: writing an apply batch failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** One record waiting for its write: encoded key and value. */
+export type PendingRecord = readonly [key: Uint8Array, value: Uint8Array];
+
+/**
+ * The KV backend's write-behind queue with group commit. Apply batches are queued and the
+ * caller goes on at once; one synced database write runs at a time, and the batches queued
+ * while it runs are written together as the next one. Every write is atomic and ends with the
+ * applied index of its last batch, so a crash leaves exactly a prefix of the applied batches on
+ * the disk, whatever the file system lost of writes that were never synced.
+ *
+ * The revision records of queued and in-flight batches stay readable here until their write is
+ * done ({@link WriteQueue.get}, {@link WriteQueue.between}). Every other database write of the
+ * backend goes through {@link WriteQueue.exclusive}, so no two writes are ever in flight (the
+ * database's thread pool could reorder them). A failed write is kept: every later
+ * {@link WriteQueue.enqueue} and {@link WriteQueue.flush} throws it.
+ *
+ * @template Op - a database operation.
+ */
+export class WriteQueue<Op> {
+  readonly #write: (ops: Op[]) => Promise<void>;
+  readonly #onCommit: (seconds: number, batches: number) => void;
+  #queued: { ops: Op[]; records: number }[] = [];
+  /** The records of queued and in-flight batches, in key order (revisions only grow). */
+  #records: PendingRecord[] = [];
+  readonly #byKey = new Map<string, Uint8Array>();
+  #loop: Promise<void> | undefined;
+  #lock: Promise<unknown> = Promise.resolve();
+  #failure: KvBackendWriteError | undefined;
+  /** Resolved (and replaced) each time a write ends. */
+  #written = signal();
+
+  /**
+   * @param write - writes operations atomically and synced (one call at a time).
+   * @param onCommit - told the duration of each write and how many batches it carried.
+   */
+  constructor(write: (ops: Op[]) => Promise<void>, onCommit: (seconds: number, batches: number) => void) {
+    this.#write = write;
+    this.#onCommit = onCommit;
+  }
+
+  /**
+   * Resolves when the queue is short again: at once unless more than `limit` records are
+   * queued, else when the write in flight is done (applies must not outrun the disk forever).
+   */
+  async room(limit: number): Promise<void> {
+    while (this.#records.length > limit && this.#loop !== undefined) await this.#written.promise;
+  }
+
+  /** The batches queued or in flight. */
+  get depth(): number {
+    return this.#queued.length + (this.#loop === undefined ? 0 : 1);
+  }
+
+  /**
+   * Queues a batch: `ops` to write, `records` (in key order, after every record queued before)
+   * readable until written. Starts a write unless one is in flight.
+   *
+   * @throws {@link KvBackendWriteError} after a failed write.
+   */
+  enqueue(ops: Op[], records: readonly PendingRecord[]): void {
+    this.check();
+    for (const r of records) {
+      this.#records.push(r);
+      this.#byKey.set(toKey(r[0]), r[1]);
+    }
+    this.#queued.push({ ops, records: records.length });
+    this.#loop ??= this.#run();
+  }
+
+  /** @throws {@link KvBackendWriteError} when a write failed. */
+  check(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** A queued record's value, if `key` is queued or in flight. */
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.#byKey.get(toKey(key));
+  }
+
+  /**
+   * The queued records with keys in `[gte, lt)`, and `below`: the lowest key queued now. Every
+   * record below it was written before this call, and none will ever be added below it.
+   */
+  between(gte: Uint8Array, lt: Uint8Array): { below: Uint8Array | undefined; records: PendingRecord[] } {
+    return { below: this.#records[0]?.[0], records: this.#records.filter(([k]) => compareBytes(k, gte) >= 0 && compareBytes(k, lt) < 0) };
+  }
+
+  /** Runs `fn` (a database write) when no other write is in flight. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#lock.then(fn);
+    this.#lock = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Resolves once everything queued before the call is written.
+   *
+   * @throws {@link KvBackendWriteError} when a write failed.
+   */
+  async flush(): Promise<void> {
+    await this.settled();
+    this.check();
+  }
+
+  /** Resolves once no write is in flight (after a failure, with batches still queued). */
+  async settled(): Promise<void> {
+    while (this.#loop !== undefined) await this.#loop;
+  }
+
+  /** Forgets every queued batch and a failure (the caller reloads the state from the disk); call once settled. */
+  reset(): void {
+    this.#queued = [];
+    this.#records = [];
+    this.#byKey.clear();
+    this.#failure = undefined;
+  }
+
+  #wrote(): void {
+    this.#written.resolve();
+    this.#written = signal();
+  }
+
+  async #run(): Promise<void> {
+    try {
+      while (this.#queued.length > 0) {
+        const group = this.#queued;
+        this.#queued = [];
+        const start = performance.now();
+        await this.exclusive(() => this.#write(group.flatMap((b) => b.ops)));
+        this.#onCommit((performance.now() - start) / 1000, group.length);
+        let n = 0;
+        for (const b of group) n += b.records;
+        for (const [k] of this.#records.slice(0, n)) this.#byKey.delete(toKey(k));
+        this.#records = this.#records.slice(n);
+        this.#wrote();
+      }
+    } catch (e) {
+      this.#failure = new KvBackendWriteError(e);
+    } finally {
+      this.#loop = undefined;
+      this.#wrote();
+    }
+  }
+}
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}

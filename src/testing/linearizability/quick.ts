@@ -1,0 +1,79 @@
+import type { SearchBudget } from './budget.js';
+import type { Model } from './model.js';
+import type { Operation, SearchOperation } from './operation.js';
+import { searchPrepared } from './search.js';
+
+/** The quick pass's allowance: this many model steps per operation of the partition, plus {@link QUICK_MIN_STEPS}. */
+const QUICK_STEPS_PER_OP = 6;
+const QUICK_MIN_STEPS = 64;
+
+/**
+ * The quick pass of a check: the just-in-time search run straight on one partition's
+ * operations (no simplification; in call order, ties as listed), within a small allowance of
+ * model steps (about six per operation, never more than `budget` has left).
+ *
+ * Most partitions of real histories need no backtracking at all, and the preparation
+ * that makes hard histories tractable (the model's simplification, the canonical order)
+ * costs more than such a search. A `true` result is exact (the search is complete and
+ * sound; only its allowance is small), so it does not depend on the order the history
+ * lists its operations in. `false` means "not decided here": the partition may still be
+ * linearizable, and the caller runs the full check on it. The steps taken are charged to
+ * `budget` either way.
+ */
+export function quickLinearizable<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  operations: readonly Operation<Input, Output>[],
+  budget: SearchBudget,
+): boolean {
+  return quickSearch(model, quickOperations(model, operations), operations.length, budget);
+}
+
+/**
+ * The operations the quick pass searches: every operation as the search sees it, but the
+ * unknown ones that change nothing (they constrain nothing, as in `prepareOperations`).
+ */
+export function quickOperations<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  operations: readonly Operation<Input, Output>[],
+): SearchOperation<Input, Output>[] {
+  const ops: SearchOperation<Input, Output>[] = [];
+  for (const op of operations) {
+    const search = quickOperation(model, op);
+    if (search !== undefined) ops.push(search);
+  }
+  return ops;
+}
+
+/** One operation as the quick pass searches it, or `undefined` for an unknown one that changes nothing. */
+export function quickOperation<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  op: Operation<Input, Output>,
+): SearchOperation<Input, Output> | undefined {
+  // One read of each field: histories are large and their operations scattered in memory.
+  const { input, call } = op;
+  const required = op.outcome === 'ok';
+  if (!required && model.isPure?.(input, undefined) === true) return undefined;
+  return { input, output: required ? (op as { output: Output }).output : undefined, call, return: op.return, required };
+}
+
+/**
+ * The quick pass over `ops` ({@link quickOperations} of a partition of `size` operations,
+ * or the same built while splitting the history), in any order.
+ */
+export function quickSearch<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  ops: SearchOperation<Input, Output>[],
+  size: number,
+  budget: SearchBudget,
+): boolean {
+  const allowance = Math.min(QUICK_STEPS_PER_OP * size + QUICK_MIN_STEPS, budget.maxSteps - budget.steps);
+  if (!(allowance > 0) || budget.expired()) return false;
+  // The search takes its operations in call order (ties in any order).
+  for (let i = 1; i < ops.length; i++) {
+    if (ops[i]!.call < ops[i - 1]!.call) {
+      ops.sort((a, b) => a.call - b.call);
+      break;
+    }
+  }
+  return budget.within(allowance, (sub) => searchPrepared(model, ops, sub, [], false).outcome === 'linearizable');
+}

@@ -1,0 +1,244 @@
+/**
+ * Power loss on WalStorage: kill -9 (crash.test.ts) cannot show a missing flush, because the
+ * page cache survives the process. Here the storage runs on {@link PowerLossFs}, an in-memory
+ * disk that knows what is durable (writes covered by an fdatasync or made with O_DSYNC; names
+ * covered by a directory fsync) and loses the rest when the power goes off at a seeded step.
+ *
+ * For every seed a script of appends, overwrites, unsynced saves, snapshots, installs and
+ * compactions runs once to count its disk steps, then again with the power cut at seeded
+ * steps. The image the reboot finds must open; its log must be the state after some prefix of
+ * the script that includes every write acknowledged as durable (a synced save, a snapshot, an
+ * install); a torn tail may be cut only where a log write was interrupted; the repair must be
+ * durable (a second power loss right after reopening gives the same log); and the log must
+ * take new writes. The same check on a disk that ignores flushes finds lost writes.
+ */
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { HardState } from '../../src/raft/entry.js';
+import { SeededRng } from '../../src/raft/rng.js';
+import { WalStorage } from '../../src/storage/wal/wal-storage.js';
+import { applyOp, crashEntry, describeModel, nextCrashOp, observeModel, type CrashModel, type CrashOp } from './crash-model.js';
+import { PowerLossFs, type PowerLossOptions } from './power-loss-fs.js';
+
+const DIR = '/disk/wal';
+const OPS = 60;
+/** Small segments, so that scripts roll over, prepare spares and release segments. */
+const SEGMENT = 4096;
+
+type Op = (CrashOp & { sync?: boolean }) | { kind: 'install'; index: number; term: number; hardState: HardState };
+
+interface State {
+  model: CrashModel;
+  snapData: number;
+}
+
+function render(s: State): string {
+  return `${describeModel(s.model)} snapData=${s.snapData}`;
+}
+
+function snapByte(op: { kind: 'snap' | 'install'; index: number }): number {
+  return (op.index * 7 + (op.kind === 'install' ? 1 : 0)) & 0xff;
+}
+
+function observe(s: WalStorage): State {
+  const snap = s.snapshot();
+  return { model: observeModel(s), snapData: snap.metadata.index === 0 ? -1 : (snap.data[0] ?? -1) };
+}
+
+function nextOp(s: WalStorage, rng: SeededRng): Op {
+  if (rng.nextInt(40) === 0) {
+    // A snapshot from a leader replaces the log.
+    const index = s.lastIndex() + 1 + rng.nextInt(5);
+    const term = Math.max(s.initialState().hardState.term, s.term(s.lastIndex())) + 1;
+    return { kind: 'install', index, term, hardState: { term, vote: 2, commit: index } };
+  }
+  const op = nextCrashOp(s, rng);
+  return op.kind === 'save' ? { ...op, sync: rng.nextInt(3) !== 0 } : op;
+}
+
+function apply(state: State, op: Op): State {
+  if (op.kind === 'install') {
+    const terms = new Map([[op.index, op.term]]);
+    return { model: { hardState: op.hardState, first: op.index + 1, snapIndex: op.index, terms }, snapData: snapByte(op) };
+  }
+  return { model: applyOp(state.model, op), snapData: op.kind === 'snap' ? snapByte(op) : state.snapData };
+}
+
+async function run(s: WalStorage, op: Op): Promise<boolean> {
+  if (op.kind === 'save') {
+    const entries = Array.from({ length: op.n }, (_, k) => crashEntry(op.start + k, op.term));
+    await s.save({ hardState: op.hardState, entries, sync: op.sync ?? true });
+    return op.sync ?? true;
+  }
+  if (op.kind === 'snap') {
+    await s.createSnapshot(op.index, undefined, new Uint8Array(300).fill(snapByte(op)));
+    return true;
+  }
+  if (op.kind === 'install') {
+    const data = new Uint8Array(300).fill(snapByte(op));
+    const metadata = { index: op.index, term: op.term, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } };
+    await s.save({ snapshot: { data, metadata }, hardState: op.hardState, entries: [], sync: true });
+    return true;
+  }
+  await s.compact(op.index);
+  return false;
+}
+
+interface Outcome {
+  /** `states[k]`: the log after the first k ops. */
+  states: string[];
+  /** Ops up to here were acknowledged as durable. */
+  acked: number;
+  /** Ops issued (the last may have been cut off). */
+  issued: number;
+}
+
+/** Runs the script of `seed` on `fs` until the end or the first failure (the power going off). */
+async function script(seed: number, fs: PowerLossFs): Promise<Outcome> {
+  const rng = new SeededRng(seed);
+  let state: State = { model: { hardState: { term: 0, vote: 0, commit: 0 }, first: 1, snapIndex: 0, terms: new Map([[0, 0]]) }, snapData: -1 };
+  const out: Outcome = { states: [render(state)], acked: 0, issued: 0 };
+  let s: WalStorage;
+  try {
+    s = await WalStorage.open({ dir: DIR, segmentSize: SEGMENT, fs });
+  } catch {
+    return out;
+  }
+  for (let i = 0; i < OPS; i++) {
+    const op = nextOp(s, rng);
+    state = apply(state, op);
+    out.states.push(render(state));
+    out.issued = i + 1;
+    try {
+      if (await run(s, op)) out.acked = i + 1;
+    } catch {
+      return out;
+    }
+  }
+  try {
+    await s.close();
+    out.acked = out.issued;
+  } catch {
+    // the power went off during close
+  }
+  return out;
+}
+
+/**
+ * Reopens the image after the power loss and checks it; returns a description of any
+ * violation, or `'cut'` / `'ok'`.
+ */
+async function checkImage(fs: PowerLossFs, o: Outcome, unsynced: PowerLossOptions['unsynced']): Promise<string> {
+  const img = fs.image!;
+  let s: WalStorage;
+  try {
+    s = await WalStorage.open({ dir: DIR, segmentSize: SEGMENT, fs: img });
+  } catch (err) {
+    return `does not reopen: ${String(err)}`;
+  }
+  let got: string;
+  try {
+    got = render(observe(s));
+  } catch (err) {
+    return `unreadable log: ${String(err)}`;
+  }
+  const k = o.states.indexOf(got, o.acked);
+  if (k < 0 || k > o.issued) {
+    const before = o.states.slice(0, o.acked).lastIndexOf(got);
+    return `the log is not a state in [${o.acked}, ${o.issued}] (${before >= 0 ? `it is the state after op ${before}: acknowledged writes lost` : 'no state of the script'}): ${got}`;
+  }
+  const cut = s.recovery;
+  if (cut !== undefined) {
+    const hit = fs.interrupted;
+    const torn = unsynced === 'some' && hit?.op === 'write' && hit.mode === 'log' && hit.path === join(DIR, cut.segment);
+    if (!torn) return `a tail was cut (${JSON.stringify(cut)}) where no log write was interrupted (${JSON.stringify(hit)})`;
+  }
+  // The log takes new writes, and the repair and the new write are durable.
+  const last = s.lastIndex();
+  const hs = s.initialState().hardState;
+  const term = Math.max(hs.term, s.term(last));
+  await s.save({ entries: [crashEntry(last + 1, term)], hardState: { ...hs, term }, sync: true });
+  const after = render(observe(s));
+  await s.close();
+  const again = await WalStorage.open({ dir: DIR, segmentSize: SEGMENT, fs: img.crashNow() });
+  const got2 = render(observe(again));
+  await again.close();
+  if (again.recovery !== undefined) return `a second open cut again: ${JSON.stringify(again.recovery)}`;
+  if (got2 !== after) return `a power loss after reopening changed the log: ${got2} vs ${after}`;
+  return cut === undefined ? 'ok' : 'cut';
+}
+
+/** Crash points for a seed: `count` seeded steps among the script's `total`. */
+function crashPoints(seed: number, total: number, count: number): number[] {
+  const rng = new SeededRng(seed * 7919 + 1);
+  const points = new Set<number>([1, total]);
+  while (points.size < Math.min(total, count)) points.add(1 + rng.nextInt(total));
+  return [...points].sort((a, b) => a - b);
+}
+
+const SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
+
+/** Runs the script of `seed` with the power cut at `points` crash points; the check's verdicts. */
+async function powerLossRuns(seed: number, options: PowerLossOptions, points: number): Promise<string[]> {
+  const dry = new PowerLossFs({ ...options, crashAt: undefined });
+  const full = await script(seed, dry);
+  if (options.ignoreFlush !== true) expect(full.acked).toBe(OPS);
+  const verdicts: string[] = [];
+  for (const crashAt of crashPoints(seed, dry.steps, points)) {
+    const fs = new PowerLossFs({ ...options, crashAt, rng: new SeededRng(seed * 31 + crashAt) });
+    const o = await script(seed, fs);
+    expect(fs.off, `seed ${seed}: the power went off at step ${crashAt}`).toBe(true);
+    const verdict = await checkImage(fs, o, options.unsynced);
+    verdicts.push(verdict === 'ok' || verdict === 'cut' ? verdict : `power off at step ${crashAt} of ${dry.steps} (during ${JSON.stringify(fs.interrupted)}): ${verdict}`);
+  }
+  return verdicts;
+}
+
+const passed = (v: string): boolean => v === 'ok' || v === 'cut';
+
+describe.each(['none', 'some'] as const)('WalStorage under power loss (unsynced writes survive: %s)', (unsynced) => {
+  test.each(SEEDS)('seed %i: acknowledged writes survive, the log reopens, only torn log writes are cut', async (seed) => {
+    const verdicts = await powerLossRuns(seed, { unsynced }, 12);
+    expect(verdicts.filter((v) => !passed(v))).toEqual([]);
+    if (unsynced === 'none') expect(verdicts).not.toContain('cut');
+  });
+});
+
+test('torn log writes happen in the model and are cut on reopen', async () => {
+  const verdicts = (await Promise.all([1, 2, 3, 4, 5, 6].map((seed) => powerLossRuns(seed, { unsynced: 'some' }, 12)))).flat();
+  expect(verdicts.filter((v) => !passed(v))).toEqual([]);
+  expect(verdicts).toContain('cut');
+});
+
+test('the model: a write is durable after datasync or O_DSYNC, a name after syncDir', async () => {
+  const fs = new PowerLossFs();
+  const f = await fs.open('/d/a', 'create');
+  await f.write(Buffer.from('one'), 0);
+  const lostName = fs.crashNow();
+  expect(await lostName.readdir('/d')).toEqual([]);
+
+  const fs2 = new PowerLossFs();
+  const g = await fs2.open('/d/a', 'create');
+  await g.write(Buffer.from('one'), 0);
+  await fs2.syncDir('/d');
+  const unsyncedData = fs2.crashNow();
+  expect(Buffer.from(await (await unsyncedData.open('/d/a', 'read')).read()).toString()).toBe('');
+
+  const fs3 = new PowerLossFs();
+  const h = await fs3.open('/d/a', 'create');
+  await h.write(Buffer.from('one'), 0);
+  await h.datasync();
+  await fs3.syncDir('/d');
+  const log = await fs3.open('/d/a', 'log');
+  await log.write(Buffer.from('two'), 3);
+  await fs3.rename('/d/a', '/d/b');
+  const img = fs3.crashNow();
+  expect(await img.readdir('/d')).toEqual(['a']);
+  expect(Buffer.from(await (await img.open('/d/a', 'read')).read()).toString()).toBe('onetwo');
+  await expect(fs3.open('/d/b', 'read')).rejects.toMatchObject({ code: 'EIO' });
+});
+
+test('the same check finds lost writes on a disk that acknowledges flushes without making anything durable', async () => {
+  const verdicts = (await Promise.all([1, 2, 3].map((seed) => powerLossRuns(seed, { ignoreFlush: true }, 4)))).flat();
+  expect(verdicts.filter((v) => !passed(v)).length).toBeGreaterThan(0);
+});
