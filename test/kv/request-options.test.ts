@@ -4,6 +4,7 @@ import { StateType } from '../../src/raft/ready.js';
 import { AbortedError, InvalidArgumentError, TimeoutError } from '../../src/replica/errors.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
 import { ManualTime } from '../replica/helpers/manual-time.js';
+import type { KvClient } from '../../src/kv/kv-client.js';
 import { KvCluster } from './kv-cluster.js';
 
 let cluster: KvCluster | undefined;
@@ -24,6 +25,15 @@ async function startWithLeader(c: KvCluster, time: ManualTime): Promise<number> 
   await Promise.all([1, 2, 3].map((id) => c.start(id)));
   await time.until(() => [...c.replicas.values()].some((r) => r.status().role === StateType.Leader) && [...c.replicas.values()].every((r) => r.status().leader !== 0), 'a leader');
   return [...c.replicas.values()].find((r) => r.status().role !== StateType.Leader)!.id;
+}
+
+/** A virtual-time cluster with a leader, one of whose followers (`f`, client `kv`) is then cut off. */
+async function isolatedFollower(): Promise<{ c: KvCluster; time: ManualTime; f: number; kv: KvClient }> {
+  const { c, time } = virtualCluster();
+  cluster = c;
+  const f = await startWithLeader(c, time);
+  c.network.isolate(f);
+  return { c, time, f, kv: c.client(f) };
 }
 
 /** Settles `p` into a value read later, and notes the virtual time it settled at. */
@@ -68,11 +78,7 @@ test('a write and a linearizable read with a short timeoutMs on a member cut off
 });
 
 test('reads sharing one ReadIndex round keep their own deadlines, and the round is given up once they all have', async () => {
-  const { c, time } = virtualCluster();
-  cluster = c;
-  const f = await startWithLeader(c, time);
-  const kv = c.client(f);
-  c.network.isolate(f);
+  const { c, time, f, kv } = await isolatedFollower();
   const start = time.now();
   const short = track(kv.range('k', { timeoutMs: 100 }), time);
   const long = track(kv.range('k', { timeoutMs: 400 }), time);
@@ -125,11 +131,7 @@ test('waitForLeader: false fails at once with ProposalDroppedError while no lead
 });
 
 test('an AbortSignal gives up a pending write or read with AbortedError', async () => {
-  const { c, time } = virtualCluster();
-  cluster = c;
-  const f = await startWithLeader(c, time);
-  const kv = c.client(f);
-  c.network.isolate(f);
+  const { c, time, f, kv } = await isolatedFollower();
   const ac = new AbortController();
   const put = track(kv.put('k', 'v', { signal: ac.signal }), time);
   const read = track(kv.range('k', { signal: ac.signal }), time);
