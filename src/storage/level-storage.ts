@@ -123,6 +123,10 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
     if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
       throw new StorageInvalidArgumentError(`snapshotChunkSize must be a positive integer, got ${chunkSize}`);
     }
+    const loadBytes = options.snapshotLoadBytes;
+    if (loadBytes !== undefined && (!Number.isSafeInteger(loadBytes) || loadBytes < 0)) {
+      throw new StorageInvalidArgumentError(`snapshotLoadBytes must be a non-negative integer, got ${loadBytes}`);
+    }
     if (!('path' in options) && !('db' in options)) throw new StorageInvalidArgumentError('options need a path or a db');
     this.#options = options;
     this.#chunkSize = chunkSize;

@@ -37,6 +37,7 @@ test('open leaves a snapshot larger than snapshotLoadBytes on disk: it is read i
   const small = await LevelStorage.open({ db, snapshotLoadBytes: 40 });
   expect([...small.snapshot().data]).toEqual([...data]);
   await small.close();
+  for (const bad of [-1, 1.5, Number.NaN]) expect(() => new LevelStorage({ db, snapshotLoadBytes: bad })).toThrow(expect.objectContaining({ code: 'ERR_STORAGE_INVALID_ARGUMENT' }) as Error);
 });
 
 /** Starts (or restarts) a 1-member replica on `db`, snapshotting every 5 entries. */

@@ -4,7 +4,8 @@ import { kvWatchRun, type KvWatchResult } from './sim/helpers/kv-watch.js';
 /**
  * The Jepsen-style KV-with-watches workload: raftkit/kv on 3 and 5 simulated members under
  * random faults (partitions, loss, duplication, reordering, delay, crashes and restarts,
- * pauses, skew, slow disks; leaders change), clients writing puts, deletes and txns, and watch
+ * pauses, skew, slow disks, members added, promoted and removed; leaders change), clients
+ * writing puts, deletes and txns, and watch
  * streams on every member that resume after crashes and move between members. Every stream is
  * checked against the committed history for etcd's six watch guarantees (ordered, unique,
  * reliable, atomic, resumable, bookmarkable).
