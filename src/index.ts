@@ -116,6 +116,7 @@ export type { PeerAddress } from './replica/membership.js';
 export { systemClock } from './replica/clock.js';
 export type { Cancel, Clock } from './replica/clock.js';
 export {
+  AbortedError,
   ApplyFailedError,
   InvalidArgumentError,
   MembershipRefusedError,

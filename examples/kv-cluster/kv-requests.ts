@@ -3,7 +3,7 @@
  * and compare-and-set of one string key, a dump of every key, and watches, each mapped to
  * the `KvClient` call an etcd client would make.
  */
-import { CompareResult, CompareTarget, EventType, type KeyValue, type KvClient } from 'raftkit/kv';
+import { CompareResult, CompareTarget, EventType, type KeyValue, type KvClient, type KvRequestOptions } from 'raftkit/kv';
 
 const dec = new TextDecoder();
 const text = (kv: KeyValue | undefined): string | undefined => (kv === undefined ? undefined : dec.decode(kv.value));
@@ -20,15 +20,15 @@ export interface CasResult extends WriteResult {
   swapped: boolean;
 }
 
-/** Writes `key` (etcd `Put` with `prevKv`). */
-export async function put(kv: KvClient, key: string, value: string): Promise<WriteResult> {
-  const r = await kv.put(key, value, { prevKv: true });
+/** Writes `key` (etcd `Put` with `prevKv`); `options` bound it (`timeoutMs`) as an etcd client's context does. */
+export async function put(kv: KvClient, key: string, value: string, options: KvRequestOptions = {}): Promise<WriteResult> {
+  const r = await kv.put(key, value, { ...options, prevKv: true });
   return { prev: text(r.prevKv), revision: r.header.revision };
 }
 
 /** Deletes `key` (etcd `DeleteRange` with `prevKv`). */
-export async function del(kv: KvClient, key: string): Promise<WriteResult> {
-  const r = await kv.deleteRange(key, { prevKv: true });
+export async function del(kv: KvClient, key: string, options: KvRequestOptions = {}): Promise<WriteResult> {
+  const r = await kv.deleteRange(key, { ...options, prevKv: true });
   return { prev: text(r.prevKvs[0]), revision: r.header.revision };
 }
 
@@ -36,12 +36,12 @@ export async function del(kv: KvClient, key: string): Promise<WriteResult> {
  * Compare-and-set as one txn: if the key's value is `expected` (`null`: the key does not exist,
  * its create revision is 0), put `value`; otherwise read the key, for the answer's `prev`.
  */
-export async function cas(kv: KvClient, key: string, expected: string | null, value: string): Promise<CasResult> {
+export async function cas(kv: KvClient, key: string, expected: string | null, value: string, options: KvRequestOptions = {}): Promise<CasResult> {
   const r = await kv.txn({
     compare: [expected === null ? { key, target: CompareTarget.CREATE, result: CompareResult.EQUAL, createRevision: 0 } : { key, target: CompareTarget.VALUE, result: CompareResult.EQUAL, value: expected }],
     success: [{ requestPut: { key, value, prevKv: true } }],
     failure: [{ requestRange: { key } }],
-  });
+  }, options);
   const op = r.responses[0];
   const prev = op !== undefined && 'responsePut' in op ? op.responsePut.prevKv : op !== undefined && 'responseRange' in op ? op.responseRange.kvs[0] : undefined;
   return { prev: text(prev), swapped: r.succeeded, revision: r.header.revision };

@@ -29,7 +29,7 @@
  *   has `"progress": true` and no events), or `{ "event": "watch", "watchId": 1, "canceled": true, "reason": "..." }` when it ends.
  */
 import { createInterface } from 'node:readline';
-import { LevelStorage, Replica, TcpTransport, TimeoutError, type PeerAddress, type RaftkitError, type RequestOptions } from 'raftkit';
+import { LevelStorage, Replica, TcpTransport, type PeerAddress, type RaftkitError, type RequestOptions } from 'raftkit';
 import { KvClient, KvStateMachine } from 'raftkit/kv';
 import { IsolatableTransport } from './isolatable-transport.js';
 import { cas, del, dumpLocal, getLocal, put, watch } from './kv-requests.js';
@@ -68,20 +68,6 @@ function parsePeers(spec: string): PeerAddress[] {
   });
 }
 
-/**
- * Fails with `ERR_TIMEOUT` when `p` takes longer than `ms` (a KV write's deadline, as an etcd
- * client's context gives it): the write may still happen, so the caller must treat it as unknown.
- */
-function deadline<T>(p: Promise<T>, ms: number | undefined): Promise<T> {
-  if (ms === undefined) return p;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
-  });
-  p.catch(() => undefined);
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
 async function main(): Promise<void> {
   const [idArg, dir, peersArg] = process.argv.slice(2);
   if (idArg === undefined || dir === undefined || peersArg === undefined) {
@@ -105,16 +91,18 @@ async function main(): Promise<void> {
 
   const watches = new Map<number, () => void>();
   const handle = async (r: Request): Promise<unknown> => {
-    const ms = typeof r.timeoutMs === 'number' && r.timeoutMs > 0 ? r.timeoutMs : undefined;
+    // A request's deadline, as an etcd client's context gives it: past it the request fails with
+    // `ERR_TIMEOUT` (a write may still happen, so the caller must treat it as unknown).
+    const ms = typeof r.timeoutMs === 'number' && r.timeoutMs > 0 ? Math.ceil(r.timeoutMs) : undefined;
     const opts: RequestOptions = ms === undefined ? {} : { timeoutMs: ms };
     const key = r.key ?? '';
     switch (r.op) {
       case 'put':
-        return deadline(put(kv, key, r.value ?? ''), ms);
+        return put(kv, key, r.value ?? '', opts);
       case 'delete':
-        return deadline(del(kv, key), ms);
+        return del(kv, key, opts);
       case 'cas':
-        return deadline(cas(kv, key, r.expected ?? null, r.value ?? ''), ms);
+        return cas(kv, key, r.expected ?? null, r.value ?? '', opts);
       case 'get':
         await replica.read(opts);
         return { value: await getLocal(kv, key) };

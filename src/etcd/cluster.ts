@@ -70,7 +70,7 @@ function knownId(ctx: RpcContext, raw: unknown): number {
 export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServiceImplementation {
   return {
     MemberList: unary(ctx, SERVICE, 'MemberList', () => ({ header: ctx.header(), members: members(ctx, s) })),
-    MemberAdd: unary(ctx, SERVICE, 'MemberAdd', async (req: { peerURLs: string[]; isLearner: boolean }) => {
+    MemberAdd: unary(ctx, SERVICE, 'MemberAdd', async (req: { peerURLs: string[]; isLearner: boolean }, opts) => {
       let address: string;
       try {
         if (req.peerURLs.length === 0) throw new Error('no URL');
@@ -82,28 +82,28 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       if ([...st.members.values()].includes(address)) throw etcdError('peerUrlExist');
       const id = s.memberId(req.peerURLs);
       if (st.config.voters.includes(id) || st.config.learners.includes(id)) throw etcdError('memberExist');
-      await change(() => ctx.replica.addMember(id, address, { learner: req.isLearner }));
+      await change(() => ctx.replica.addMember(id, address, { ...opts, learner: req.isLearner }));
       const all = members(ctx, s);
       const member = all.find((m) => m.ID === String(id)) ?? { ID: String(id), name: '', peerURLs: req.peerURLs, clientURLs: [], isLearner: req.isLearner };
       return { header: ctx.header(), member: { ...member, peerURLs: req.peerURLs }, members: all };
     }),
-    MemberRemove: unary(ctx, SERVICE, 'MemberRemove', async (req: { ID: string }) => {
+    MemberRemove: unary(ctx, SERVICE, 'MemberRemove', async (req: { ID: string }, opts) => {
       const id = knownId(ctx, req.ID);
-      await change(() => ctx.replica.removeMember(id));
+      await change(() => ctx.replica.removeMember(id, opts));
       return { header: ctx.header(), members: members(ctx, s) };
     }),
-    MemberPromote: unary(ctx, SERVICE, 'MemberPromote', async (req: { ID: string }) => {
+    MemberPromote: unary(ctx, SERVICE, 'MemberPromote', async (req: { ID: string }, opts) => {
       const id = knownId(ctx, req.ID);
       if (!ctx.replica.status().config.learners.includes(id)) throw etcdError('memberNotLearner');
       try {
-        await ctx.replica.promoteMember(id);
+        await ctx.replica.promoteMember(id, opts);
       } catch (e) {
         if ((e as { code?: string }).code === 'ERR_MEMBERSHIP_REFUSED') throw etcdError('learnerNotReady');
         throw e;
       }
       return { header: ctx.header(), members: members(ctx, s) };
     }),
-    MemberUpdate: unary(ctx, SERVICE, 'MemberUpdate', async (req: { ID: string; peerURLs: string[] }) => {
+    MemberUpdate: unary(ctx, SERVICE, 'MemberUpdate', async (req: { ID: string; peerURLs: string[] }, opts) => {
       const id = knownId(ctx, req.ID);
       let address: string;
       try {
@@ -115,7 +115,7 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       for (const [other, a] of st.members) if (other !== id && a === address) throw etcdError('peerUrlExist');
       // A Raft conf change (ConfChangeUpdateNode) carrying the new address: every member's
       // transport then reaches `id` there. The member keeps its id (etcd's ids do not follow URLs).
-      if (st.members.get(id) !== address) await change(() => ctx.replica.updateMember(id, address));
+      if (st.members.get(id) !== address) await change(() => ctx.replica.updateMember(id, address, opts));
       return { header: ctx.header(), members: members(ctx, s) };
     }),
   };

@@ -64,6 +64,8 @@ export const EtcdErrors = {
   notCapable: [Status.UNAVAILABLE, 'etcdserver: not capable'],
   /** UNAVAILABLE: "etcdserver: server stopped". */
   stopped: [Status.UNAVAILABLE, 'etcdserver: server stopped'],
+  /** CANCELLED: "etcdserver: request canceled". */
+  canceled: [Status.CANCELLED, 'etcdserver: request canceled'],
   /** UNAVAILABLE: "etcdserver: request timed out". */
   timeout: [Status.UNAVAILABLE, 'etcdserver: request timed out'],
   /** UNAVAILABLE: "etcdserver: request timed out, possibly due to previous leader failure". */
@@ -102,6 +104,7 @@ export function grpcError(code: Status, details: string): GrpcError {
 const BY_CODE: Record<string, EtcdErrorName> = {
   ERR_PROPOSAL_DROPPED: 'noLeader',
   ERR_TIMEOUT: 'timeout',
+  ERR_ABORTED: 'canceled',
   ERR_STOPPED: 'stopped',
   ERR_TOO_MANY_REQUESTS: 'tooManyRequests',
   ERR_REQUEST_TOO_LARGE: 'requestTooLarge',

@@ -4,20 +4,24 @@ import type {
 } from '../kv/types.js';
 import { deleteIn, putIn, rangeIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
 import { etcdError } from './errors.js';
+import type { RequestOptions } from '../replica/options.js';
 import { unary, wireNum, type RpcContext } from './rpc.js';
 
-/** The key-value operations the KV service calls: `raftkit/kv`'s `KvClient` has them. */
+/**
+ * The key-value operations the KV service calls: `raftkit/kv`'s `KvClient` has them. Each gets
+ * the call's request options (its deadline as `timeoutMs`, `hasleader` as `waitForLeader: false`).
+ */
 export interface KvApi {
   /** etcd's Put. */
-  put(key: Bytes, value: Bytes, options: Omit<PutRequest, 'key' | 'value'>): Promise<PutResponse>;
+  put(key: Bytes, value: Bytes, options: Omit<PutRequest, 'key' | 'value'> & RequestOptions): Promise<PutResponse>;
   /** etcd's Range (linearizable unless `serializable`). */
-  range(key: Bytes, options: Omit<RangeRequest, 'key'>): Promise<RangeResponse>;
+  range(key: Bytes, options: Omit<RangeRequest, 'key'> & RequestOptions): Promise<RangeResponse>;
   /** etcd's DeleteRange. */
-  deleteRange(key: Bytes, options: Omit<DeleteRangeRequest, 'key'>): Promise<DeleteRangeResponse>;
+  deleteRange(key: Bytes, options: Omit<DeleteRangeRequest, 'key'> & RequestOptions): Promise<DeleteRangeResponse>;
   /** etcd's Txn. */
-  txn(request: TxnRequest): Promise<TxnResponse>;
+  txn(request: TxnRequest, options: RequestOptions): Promise<TxnResponse>;
   /** etcd's Compact. */
-  compact(revision: number, options: { physical?: boolean }): Promise<CompactionResponse>;
+  compact(revision: number, options: { physical?: boolean } & RequestOptions): Promise<CompactionResponse>;
 }
 
 const SERVICE = 'etcdserverpb.KV';
@@ -35,28 +39,28 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
-    Range: unary(ctx, SERVICE, 'Range', async (w: Wire) => {
+    Range: unary(ctx, SERVICE, 'Range', async (w: Wire, opts) => {
       const { key, ...rest } = rangeIn(w);
-      return responseOut(await kv.range(key, rest) as never);
+      return responseOut(await kv.range(key, { ...rest, ...opts }) as never);
     }),
-    Put: unary(ctx, SERVICE, 'Put', async (w: Wire) => {
+    Put: unary(ctx, SERVICE, 'Put', async (w: Wire, opts) => {
       checkSize(w);
       const { key, value, ...rest } = putIn(w);
-      return responseOut(await kv.put(key, value ?? new Uint8Array(0), rest) as never);
+      return responseOut(await kv.put(key, value ?? new Uint8Array(0), { ...rest, ...opts }) as never);
     }),
-    DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire) => {
+    DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire, opts) => {
       checkSize(w);
       const { key, ...rest } = deleteIn(w);
-      return responseOut(await kv.deleteRange(key, rest) as never);
+      return responseOut(await kv.deleteRange(key, { ...rest, ...opts }) as never);
     }),
-    Txn: unary(ctx, SERVICE, 'Txn', async (w: Wire) => {
+    Txn: unary(ctx, SERVICE, 'Txn', async (w: Wire, opts) => {
       checkSize(w);
       const t = txnIn(w);
       if (txnOps(t) > ctx.maxTxnOps) throw etcdError('tooManyOps');
-      return responseOut(await kv.txn(t) as never);
+      return responseOut(await kv.txn(t, opts) as never);
     }),
-    Compact: unary(ctx, SERVICE, 'Compact', async (w: Wire) => {
-      return responseOut(await kv.compact(wireNum(w.revision), { physical: w.physical === true }) as never);
+    Compact: unary(ctx, SERVICE, 'Compact', async (w: Wire, opts) => {
+      return responseOut(await kv.compact(wireNum(w.revision), { ...opts, physical: w.physical === true }) as never);
     }),
   };
 }

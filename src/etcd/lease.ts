@@ -1,6 +1,7 @@
 import { status as Status, type handleBidiStreamingCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { KvClient } from '../kv/kv-client.js';
 import type { ResponseHeader } from '../kv/types.js';
+import type { RequestOptions } from '../replica/options.js';
 import { headerOut, type Wire } from './convert.js';
 import { etcdError, toGrpcError } from './errors.js';
 import { requiresLeader, unary, unimplemented, wireBig, wireNum, type RpcContext } from './rpc.js';
@@ -10,7 +11,7 @@ const SERVICE = 'etcdserverpb.Lease';
 /** The lease operations raftkit/kv adds with lease expiry (keep-alive and time-to-live), when present. */
 interface LeaseLiveness {
   keepAliveOnce?: (id: bigint) => Promise<{ header: ResponseHeader; id: bigint; ttl: number }>;
-  timeToLive?: (id: bigint, options: { keys?: boolean }) => Promise<{ header: ResponseHeader; id: bigint; ttl: number; grantedTtl: number; keys: Uint8Array[] }>;
+  timeToLive?: (id: bigint, options: { keys?: boolean } & RequestOptions) => Promise<{ header: ResponseHeader; id: bigint; ttl: number; grantedTtl: number; keys: Uint8Array[] }>;
 }
 
 /** The message of the Lease RPCs that need lease expiry in raftkit/kv (not served yet). */
@@ -25,12 +26,12 @@ export const NEEDS_LEASE_EXPIRY = 'raftkit: this Lease RPC needs lease expiry (k
 export function leaseService(ctx: RpcContext, kv: KvClient): UntypedServiceImplementation {
   const live = kv.lease as unknown as LeaseLiveness;
   const out: UntypedServiceImplementation = {
-    LeaseGrant: unary(ctx, SERVICE, 'LeaseGrant', async (w: Wire) => {
-      const r = await kv.lease.grant(wireNum(w.TTL), { id: wireBig(w.ID) });
+    LeaseGrant: unary(ctx, SERVICE, 'LeaseGrant', async (w: Wire, opts) => {
+      const r = await kv.lease.grant(wireNum(w.TTL), { ...opts, id: wireBig(w.ID) });
       return { header: headerOut(r.header), ID: String(r.id), TTL: String(r.ttl), error: '' };
     }),
-    LeaseRevoke: unary(ctx, SERVICE, 'LeaseRevoke', async (w: Wire) => {
-      const r = await kv.lease.revoke(wireBig(w.ID));
+    LeaseRevoke: unary(ctx, SERVICE, 'LeaseRevoke', async (w: Wire, opts) => {
+      const r = await kv.lease.revoke(wireBig(w.ID), opts);
       return { header: headerOut(r.header) };
     }),
     LeaseLeases: unary(ctx, SERVICE, 'LeaseLeases', () => ({ header: ctx.header(), leases: kv.lease.list().map((l) => ({ ID: String(l.id) })) })),
@@ -38,13 +39,13 @@ export function leaseService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
   const ttl = live.timeToLive?.bind(kv.lease);
   out.LeaseTimeToLive = ttl === undefined
     ? unimplemented(ctx, SERVICE, 'LeaseTimeToLive', 'unary', NEEDS_LEASE_EXPIRY)
-    : unary(ctx, SERVICE, 'LeaseTimeToLive', async (w: Wire) => {
+    : unary(ctx, SERVICE, 'LeaseTimeToLive', async (w: Wire, opts) => {
       const id = wireBig(w.ID);
       if (kv.lease.get(id) === undefined) {
         // etcd answers a missing lease with TTL -1 rather than an error.
         return { header: ctx.header(), ID: String(id), TTL: '-1', grantedTTL: '0', keys: [] };
       }
-      const r = await ttl(id, { keys: w.keys === true });
+      const r = await ttl(id, { ...opts, keys: w.keys === true });
       return { header: headerOut(r.header), ID: String(r.id), TTL: String(r.ttl), grantedTTL: String(r.grantedTtl), keys: r.keys };
     });
   const once = live.keepAliveOnce?.bind(kv.lease);

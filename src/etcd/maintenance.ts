@@ -76,13 +76,13 @@ const alarmOut = (a: AlarmMember): { memberID: string; alarm: number } => ({ mem
 /** Alarm, Defragment and HashKV over raftkit/kv's alarms and maintenance clients. */
 function storeMaintenance(ctx: RpcContext, kv: KvClient): UntypedServiceImplementation {
   return {
-    Alarm: unary(ctx, SERVICE, 'Alarm', async (w: Wire) => {
+    Alarm: unary(ctx, SERVICE, 'Alarm', async (w: Wire, opts) => {
       const action = wireNum(w.action);
       const alarm = wireNum(w.alarm) as AlarmType;
       const member = wireBig(w.memberID);
-      const r = action === 1 ? await kv.alarms.activate(alarm, member === 0n ? BigInt(ctx.replica.id) : member)
-        : action === 2 ? await kv.alarms.disarm({ memberId: member, alarm })
-          : await kv.alarms.list();
+      const r = action === 1 ? await kv.alarms.activate(alarm, member === 0n ? BigInt(ctx.replica.id) : member, opts)
+        : action === 2 ? await kv.alarms.disarm({ memberId: member, alarm }, opts)
+          : await kv.alarms.list(opts);
       return { header: headerOut(r.header), alarms: r.alarms.map(alarmOut) };
     }),
     Defragment: unary(ctx, SERVICE, 'Defragment', async () => ({ header: headerOut((await kv.maintenance.defragment()).header) })),

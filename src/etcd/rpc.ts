@@ -1,4 +1,5 @@
-import { status as Status, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall, type Metadata, type UntypedHandleCall } from '@grpc/grpc-js';
+import { status as Status, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall, type Metadata, type ServerUnaryCall, type UntypedHandleCall } from '@grpc/grpc-js';
+import type { RequestOptions } from '../replica/options.js';
 import type { Replica } from '../replica/replica.js';
 import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import type { GrpcMetrics } from './grpc-metrics.js';
@@ -46,8 +47,27 @@ export function requiresLeader(metadata: Metadata): boolean {
   return metadata.get('hasleader').some((v) => String(v) === 'true');
 }
 
-/** A unary handler: runs `fn`, answers its result or its error mapped to etcd's, and counts the call. */
-export function unary<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, metadata: Metadata) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+/**
+ * The request options a unary call carries, as etcd's server takes them from the call's context:
+ * its gRPC deadline bounds the request (`timeoutMs`: the time left, at least 1 ms; a request
+ * still waiting then fails as etcd's does, "etcdserver: request timed out", while the client has
+ * already seen DEADLINE_EXCEEDED), and `hasleader` (clientv3's `WithRequireLeader`) makes it fail
+ * at once instead of waiting for a leader (`waitForLeader: false`, "etcdserver: no leader").
+ */
+export function callOptions(call: ServerUnaryCall<unknown, unknown>): RequestOptions {
+  const options: RequestOptions = {};
+  const deadline = call.getDeadline();
+  const left = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
+  if (Number.isFinite(left)) options.timeoutMs = Math.max(1, Math.ceil(left));
+  if (requiresLeader(call.metadata)) options.waitForLeader = false;
+  return options;
+}
+
+/**
+ * A unary handler: runs `fn` with the call's {@link callOptions}, answers its result or its
+ * error mapped to etcd's, and counts the call.
+ */
+export function unary<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
   return (call, callback) => {
     const done = start();
@@ -56,10 +76,11 @@ export function unary<Req, Res>(ctx: RpcContext, service: string, method: string
       done(err.code);
       callback(err);
     };
-    if (requiresLeader(call.metadata) && ctx.leader() === 0) return fail(etcdError('noLeader'));
+    const options = callOptions(call);
+    if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
     let result: Promise<Res>;
     try {
-      result = Promise.resolve(fn(call.request, call.metadata));
+      result = Promise.resolve(fn(call.request, options));
     } catch (e) {
       return fail(e);
     }

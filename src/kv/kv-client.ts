@@ -17,6 +17,7 @@ import type { KvMetrics } from './kv-metrics.js';
 import type { MaintenanceClient } from './maintenance/maintenance-client.js';
 import { createLiveParts, type KvLiveOptions } from './kv-live.js';
 import { ReadBarrier } from './read-barrier.js';
+import { splitRequestOptions, type KvRequestOptions } from './request-options.js';
 import type { WatchOptions } from './watch/types.js';
 import type { Watcher } from './watch/watcher.js';
 import type {
@@ -48,20 +49,26 @@ export interface KvClientOptions extends KvLiveOptions {
   clientUrls?: readonly string[] | undefined;
 }
 
-/** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end). */
-export type RangeOptions = Omit<RangeRequest, 'key'> & {
+/** `range` options: a {@link RangeRequest} without its key, plus `prefix` (rangeEnd = the prefix's end) and the {@link KvRequestOptions}. */
+export type RangeOptions = Omit<RangeRequest, 'key'> & KvRequestOptions & {
   /** Every key starting with `key` (sets `rangeEnd`). */
   prefix?: boolean | undefined;
 };
 
-/** `deleteRange` options: a {@link DeleteRangeRequest} without its key, plus `prefix`. */
-export type DeleteRangeOptions = Omit<DeleteRangeRequest, 'key'> & {
+/** `deleteRange` options: a {@link DeleteRangeRequest} without its key, plus `prefix` and the {@link KvRequestOptions}. */
+export type DeleteRangeOptions = Omit<DeleteRangeRequest, 'key'> & KvRequestOptions & {
   /** Every key starting with `key` (sets `rangeEnd`). */
   prefix?: boolean | undefined;
 };
 
-/** `put` options: a {@link PutRequest} without key and value. */
-export type PutOptions = Omit<PutRequest, 'key' | 'value'>;
+/** `put` options: a {@link PutRequest} without key and value, plus the {@link KvRequestOptions}. */
+export type PutOptions = Omit<PutRequest, 'key' | 'value'> & KvRequestOptions;
+
+/** `compact` options: `physical` plus the {@link KvRequestOptions}. */
+export type CompactOptions = KvRequestOptions & {
+  /** Wait until the compacted records are deleted from the backend. Default false. */
+  physical?: boolean | undefined;
+};
 
 /** The replica does not run a {@link KvStateMachine}. Code `ERR_KV_NOT_KV_STATE_MACHINE`. */
 export class NotKvStateMachineError extends RaftkitError {
@@ -74,7 +81,9 @@ export class NotKvStateMachineError extends RaftkitError {
  * The client of `raftkit/kv` on one member: writes go through Raft (from any member), reads are
  * linearizable by default (a ReadIndex barrier, then a local read) or, with `serializable: true`,
  * local. Requests are validated as etcd's gRPC layer does before anything is proposed, and
- * failures reject with the `KvError` of etcd's text.
+ * failures reject with the `KvError` of etcd's text. Every request that goes through Raft or a
+ * read barrier takes the {@link KvRequestOptions} (`timeoutMs`, `waitForLeader`, `signal`), in its
+ * options object or as a trailing argument.
  */
 export class KvClient {
   /** The replica written through. */
@@ -111,9 +120,9 @@ export class KvClient {
     this.stateMachine.registerMetrics(replica.metricsRegistry);
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.clusterId = options.clusterId ?? 0n;
-    this.barrier = new ReadBarrier(() => replica.read());
     this.lease = new LeaseClient(this);
     ({ watches: this.watches, lessor: this.lessor, metrics: this.metrics, alarms: this.alarms, maintenance: this.maintenance, cluster: this.cluster } = createLiveParts(this, options));
+    this.barrier = new ReadBarrier((signal) => replica.read({ signal }), this.lessor.clock, () => replica.status().leader !== 0);
     if (options.name !== undefined || options.clientUrls !== undefined) {
       this.published = this.cluster.publish({ name: options.name ?? '', clientUrls: [...(options.clientUrls ?? [])] }, this.lessor.clock);
     }
@@ -134,12 +143,12 @@ export class KvClient {
 
   /**
    * Waits for a linearizable read barrier (a Raft ReadIndex confirmed by a quorum, then applied
-   * here); concurrent callers share one round ({@link ReadBarrier}).
+   * here); concurrent callers share one round ({@link ReadBarrier}), each bounded by its own `options`.
    *
    * @internal
    */
-  readBarrier(): Promise<void> {
-    return this.barrier.wait();
+  readBarrier(options: KvRequestOptions = {}): Promise<void> {
+    return this.barrier.wait(options);
   }
 
   /** Fills a response header with this member's ids and term. */
@@ -152,8 +161,8 @@ export class KvClient {
    *
    * @internal
    */
-  async propose<T extends { header: ResponseHeader }>(cmd: KvCommand): Promise<T> {
-    const r = (await this.replica.propose(encodeCommand(cmd))) as KvResult;
+  async propose<T extends { header: ResponseHeader }>(cmd: KvCommand, options: KvRequestOptions = {}): Promise<T> {
+    const r = (await this.replica.propose(encodeCommand(cmd), options)) as KvResult;
     if (!r.ok) throw r.error;
     const resp = r.response as T;
     resp.header = this.header(resp.header.revision);
@@ -162,21 +171,22 @@ export class KvClient {
 
   /** Writes a key (etcd's `Put`). */
   async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResponse> {
-    const req: PutRequest = { ...options, key: toBytes(key), value: toBytes(value) };
+    const [rest, opts] = splitRequestOptions(options);
+    const req: PutRequest = { ...rest, key: toBytes(key), value: toBytes(value) };
     checkPut(req);
     this.metrics.puts.inc();
     await this.alarms.checkQuota(req.key.length + (req.value?.length ?? 0));
-    return this.propose({ op: 'put', req });
+    return this.propose({ op: 'put', req }, opts);
   }
 
   /** Reads a key or range (etcd's `Range`); linearizable unless `serializable`. */
   async range(key: Bytes, options: RangeOptions = {}): Promise<RangeResponse> {
-    const { prefix, ...rest } = options;
+    const [{ prefix, ...rest }, opts] = splitRequestOptions(options);
     const k = toBytes(key);
     const req: RangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
     checkRange(req);
     this.metrics.ranges.inc();
-    if (req.serializable !== true) await this.readBarrier();
+    if (req.serializable !== true) await this.readBarrier(opts);
     const resp = await range(this.stateMachine.store.readView(), req);
     resp.header = this.header(resp.header.revision);
     return resp;
@@ -184,37 +194,39 @@ export class KvClient {
 
   /** Deletes a key or range (etcd's `DeleteRange`). */
   deleteRange(key: Bytes, options: DeleteRangeOptions = {}): Promise<DeleteRangeResponse> {
-    const { prefix, ...rest } = options;
+    const [{ prefix, ...rest }, opts] = splitRequestOptions(options);
     const k = toBytes(key);
     const req: DeleteRangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
     checkDelete(req);
     this.metrics.deletes.inc();
-    return this.propose({ op: 'deleteRange', req });
+    return this.propose({ op: 'deleteRange', req }, opts);
   }
 
   /**
    * Runs a txn (etcd's `Txn`). A txn that only reads is served locally after a read barrier
    * (none when all its ranges are serializable), as etcd does; others go through Raft.
    */
-  async txn(req: TxnRequest): Promise<TxnResponse> {
+  async txn(req: TxnRequest, options: KvRequestOptions = {}): Promise<TxnResponse> {
+    const opts = splitRequestOptions(options)[1];
     checkTxn(req, this.maxTxnOps);
     this.metrics.txns.inc();
     if (!isReadOnlyTxn(req)) {
       await this.alarms.checkQuota(0);
-      return this.propose({ op: 'txn', req });
+      return this.propose({ op: 'txn', req }, opts);
     }
-    if (!allSerializable(req)) await this.readBarrier();
+    if (!allSerializable(req)) await this.readBarrier(opts);
     const resp = await readOnlyTxn(this.stateMachine.store.readView(), req);
     resp.header = this.header(resp.header.revision);
     return resp;
   }
 
   /** Compacts history before `revision` (etcd's `Compact`); `physical` waits until the records are deleted. */
-  async compact(revision: number, options: { physical?: boolean } = {}): Promise<CompactionResponse> {
+  async compact(revision: number, options: CompactOptions = {}): Promise<CompactionResponse> {
+    const [{ physical }, opts] = splitRequestOptions(options);
     const started = performance.now();
-    const r = (await this.replica.propose(encodeCommand({ op: 'compact', req: { revision, physical: options.physical ?? false } }))) as KvResult;
+    const r = (await this.replica.propose(encodeCommand({ op: 'compact', req: { revision, physical: physical ?? false } }), opts)) as KvResult;
     if (!r.ok) throw r.error;
-    if (options.physical === true) await r.physical;
+    if (physical === true) await r.physical;
     this.metrics.compactionDuration.observe(performance.now() - started);
     const resp = r.response as CompactionResponse;
     resp.header = this.header(resp.header.revision);

@@ -3,41 +3,110 @@
  * while none is in flight, as etcd's linearizable read loop does: a read that arrives while a
  * round is in flight waits for the next round, which starts when that one ends (a round started
  * before a read arrived could miss a write that completed in between), so concurrent reads cost
- * one round of heartbeats between them instead of one each.
+ * one round of heartbeats between them instead of one each. Each read keeps its own
+ * `timeoutMs`, `waitForLeader` and `signal` while it shares the round.
  * @module
  */
+import { ProposalDroppedError } from '../raft/errors.js';
+import { after, systemClock, type Clock } from '../replica/clock.js';
+import { AbortedError, TimeoutError } from '../replica/errors.js';
+import type { RequestOptions } from '../replica/options.js';
+
+/** One round, or the next one queued behind it, and the reads waiting for it. */
+interface Round {
+  promise: Promise<void>;
+  /** Reads still waiting for it: when the last bounded one gives up, the round is given up too. */
+  waiters: number;
+  controller: AbortController;
+}
 
 /** Coalesces read barriers: `wait()` resolves after a barrier that started after the call. */
 export class ReadBarrier {
-  readonly #round: () => Promise<unknown>;
-  #current: Promise<void> | undefined;
-  #next: Promise<void> | undefined;
+  readonly #round: (signal: AbortSignal) => Promise<unknown>;
+  readonly #clock: Clock;
+  readonly #hasLeader: () => boolean;
+  #current: Round | undefined;
+  #next: Round | undefined;
 
-  /** @param round - runs one barrier (the Replica's `read()`): resolves once the state is at least as new as the read index it confirms. */
-  constructor(round: () => Promise<unknown>) {
+  /**
+   * @param round - runs one barrier (the Replica's `read({ signal })`): resolves once the state is at least as new as the read index it confirms; gives up when `signal` aborts (every read waiting for it has given up).
+   * @param clock - the clock a read's own `timeoutMs` runs on (default the system clock).
+   * @param hasLeader - whether a leader is known (a read with `waitForLeader: false` fails at once otherwise); default always.
+   */
+  constructor(round: (signal: AbortSignal) => Promise<unknown>, clock: Clock = systemClock, hasLeader: () => boolean = () => true) {
     this.#round = round;
+    this.#clock = clock;
+    this.#hasLeader = hasLeader;
   }
 
-  /** Resolves (or rejects, with the round's error) after a round that started after this call. */
-  wait(): Promise<void> {
-    if (this.#current === undefined) return this.#start();
-    const current = this.#current;
-    this.#next ??= current.then(noop, noop).then(() => {
-      this.#next = undefined;
-      return this.#start();
+  /**
+   * Resolves (or rejects, with the round's error) after a round that started after this call.
+   * With `options`, the wait fails with `TimeoutError` after `timeoutMs` (the shared round itself
+   * is bounded by the replica's `requestTimeoutMs`), with `ProposalDroppedError` at once when
+   * `waitForLeader` is false and no leader is known, and with `AbortedError` when `signal` aborts.
+   */
+  wait(options: RequestOptions = {}): Promise<void> {
+    const { timeoutMs, waitForLeader, signal } = options;
+    if (waitForLeader === false && !this.#hasLeader()) return Promise.reject(new ProposalDroppedError('no leader; cannot confirm a read index'));
+    if (signal?.aborted === true) return Promise.reject(new AbortedError(signal.reason));
+    const round = this.#join();
+    if (timeoutMs === undefined && signal === undefined) return round.promise;
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (err?: Error): void => {
+        if (done) return;
+        done = true;
+        cancel?.();
+        signal?.removeEventListener('abort', abort);
+        if (--round.waiters === 0) round.controller.abort(new AbortedError('every read waiting for this round gave up'));
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const abort = (): void => finish(new AbortedError(signal?.reason));
+      const cancel = timeoutMs === undefined ? undefined : after(this.#clock, timeoutMs, () => finish(new TimeoutError(`read barrier timed out after ${timeoutMs} ms`)));
+      signal?.addEventListener('abort', abort, { once: true });
+      round.promise.then(() => finish(), (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
     });
-    return this.#next;
   }
 
-  #start(): Promise<void> {
-    const p = this.#round().then(noop);
-    this.#current = p;
+  /** The round a read arriving now waits for: a new one when none is in flight, else the next one. */
+  #join(): Round {
+    const current = this.#current;
+    let round: Round;
+    if (current === undefined) {
+      round = newRound();
+      round.promise = this.#run(round);
+    } else {
+      if (this.#next === undefined || this.#next.controller.signal.aborted) {
+        const next = newRound();
+        next.promise = current.promise.then(noop, noop).then(() => {
+          if (this.#next === next) this.#next = undefined;
+          return this.#run(next);
+        });
+        this.#next = next;
+      }
+      round = this.#next;
+    }
+    round.waiters++;
+    return round;
+  }
+
+  /** Starts `round` (unless every read waiting for it already gave up). */
+  #run(round: Round): Promise<void> {
+    const signal = round.controller.signal;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    this.#current = round;
+    const p = this.#round(signal).then(noop);
     const clear = (): void => {
-      if (this.#current === p) this.#current = undefined;
+      if (this.#current === round) this.#current = undefined;
     };
     p.then(clear, clear);
     return p;
   }
+}
+
+function newRound(): Round {
+  return { promise: Promise.resolve(), waiters: 0, controller: new AbortController() };
 }
 
 function noop(): void {

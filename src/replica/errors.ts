@@ -26,6 +26,18 @@ export class TimeoutError extends RaftkitError {
   }
 }
 
+/**
+ * The request was given up because its `AbortSignal` was aborted (see `RequestOptions.signal`);
+ * like a timeout, its outcome is unknown when the command had already been handed to Raft.
+ * `cause` is the signal's reason. Code `ERR_ABORTED`.
+ */
+export class AbortedError extends RaftkitError {
+  /** @param reason - the signal's reason. */
+  constructor(reason: unknown) {
+    super('ERR_ABORTED', `request aborted${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
+  }
+}
+
 /** The replica is not running (never started, stopping, stopped or removed). Code `ERR_STOPPED`. */
 export class StoppedError extends RaftkitError {
   /** @param message - detail. */

@@ -108,6 +108,12 @@ export interface RequestOptions {
    * client sees it. `false`: it fails at once with `ProposalDroppedError`.
    */
   waitForLeader?: boolean;
+  /**
+   * Gives up on the request when aborted: it fails at once with `AbortedError` (whose `cause`
+   * is the signal's reason). Like a timeout, it only stops the waiting: a command already
+   * handed to Raft may still be applied.
+   */
+  signal?: AbortSignal;
 }
 
 /** Checks that `v` is a positive integer, naming the option otherwise. */

@@ -241,35 +241,34 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
 
   /**
    * Adds a member (as a learner with `{ learner: true }`, the safe way to grow: promote it once
-   * it caught up). Must be called on the leader; resolves when the change is applied here.
+   * it caught up). Must be called on the leader; resolves when the change is applied here. `options` also takes {@link RequestOptions}, as do the other membership calls.
    *
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError} (unsafe or invalid), and as `propose`.
    */
-  addMember(id: number, address: string, options: { learner?: boolean } = {}): Promise<void> {
+  addMember(id: number, address: string, options: { learner?: boolean } & RequestOptions = {}): Promise<void> {
     return this.guard(() => {
       const type = checkAddMember(id, address, options, (a) => this.transport.checkAddress?.(a)) ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode;
-      return this.requests.changeMembership({ type, nodeId: id }, address);
+      return this.requests.changeMembership({ type, nodeId: id }, address, checkRequestOptions(options));
     });
   }
 
   /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
-  promoteMember(id: number): Promise<void> {
+  promoteMember(id: number, options: RequestOptions = {}): Promise<void> {
     if (!Number.isSafeInteger(id) || id <= 0) return this.guard(() => checkMemberId('id', id) as never);
     if (!this.node.status().config.learners.includes(id)) return this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
-    return this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '');
+    return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '', checkRequestOptions(options)));
   }
 
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
-  removeMember(id: number): Promise<void> {
-    return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: checkMemberId('id', id) }, ''));
+  removeMember(id: number, options: RequestOptions = {}): Promise<void> {
+    return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: checkMemberId('id', id) }, '', checkRequestOptions(options)));
   }
 
   /** Changes a member's address on every member (ConfChangeUpdateNode). See {@link Replica.addMember}. */
-  updateMember(id: number, address: string): Promise<void> {
+  updateMember(id: number, address: string, options: RequestOptions = {}): Promise<void> {
     return this.guard(() => this.requests.changeMembership(
       { type: ConfChangeType.ConfChangeUpdateNode, nodeId: checkMemberId('id', id) },
-      checkAddress('address', address, (a) => this.transport.checkAddress?.(a)),
-    ));
+      checkAddress('address', address, (a) => this.transport.checkAddress?.(a)), checkRequestOptions(options)));
   }
 
   /**

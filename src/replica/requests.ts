@@ -7,7 +7,7 @@ import type { ProgressStatus } from '../raft/status.js';
 import { confChangeContext } from './applier.js';
 import type { Clock } from './clock.js';
 import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
-import { NotLeaderError, RequestTooLargeError, StoppedError } from './errors.js';
+import { AbortedError, NotLeaderError, RequestTooLargeError, StoppedError } from './errors.js';
 import { checkReconfig, type ReconfigView } from './membership.js';
 import { checkJointReconfig, toConfChangeV2, type MemberChange } from './joint-membership.js';
 import { encodeSnapshotPayloadHeader } from './snapshot-payload.js';
@@ -79,12 +79,15 @@ export class Requests {
     const d = this.deps;
     const refused = !d.isOpen()
       ? new StoppedError()
-      : command.length > d.opts.maxRequestBytes
+      : options.signal?.aborted === true
+        ? new AbortedError(options.signal.reason)
+        : command.length > d.opts.maxRequestBytes
         ? new RequestTooLargeError(command.length, d.opts.maxRequestBytes)
         : checkBackpressure(d.committed(), d.applied(), this.proposals.size, d.opts);
     if (refused !== undefined) return this.refuse(refused);
     const seq = ++this.seq;
     const p = this.proposals.add<R>(seq, this.deadline(options));
+    this.abortOn(p, options.signal, (err) => this.proposals.fail(seq, err));
     const alive = (): boolean => this.proposals.has(seq);
     const submit = (): boolean => {
       try {
@@ -103,9 +106,11 @@ export class Requests {
   read(options: RequestOptions): Promise<number> {
     const d = this.deps;
     if (!d.isOpen()) return this.refuse(new StoppedError());
+    if (options.signal?.aborted === true) return this.refuse(new AbortedError(options.signal.reason));
     if (d.leader() === 0 && options.waitForLeader === false) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
     const seq = ++this.seq;
     const p = this.reads.add(seq, this.deadline(options));
+    this.abortOn(p, options.signal, (err) => this.reads.fail(seq, err));
     const alive = (): boolean => this.reads.has(seq);
     const submit = (): boolean => {
       if (d.leader() === 0) return false;
@@ -135,8 +140,8 @@ export class Requests {
   }
 
   /** Proposes a membership change after the strict reconfiguration check; see `Replica.addMember`. */
-  changeMembership(cc: ConfChange, address: string): Promise<undefined> {
-    return this.proposeConfChange(cc, encodeAddress(address), (view) => checkReconfig(view, cc));
+  changeMembership(cc: ConfChange, address: string, options: RequestOptions = {}): Promise<undefined> {
+    return this.proposeConfChange(cc, encodeAddress(address), (view) => checkReconfig(view, cc), options);
   }
 
   /**
@@ -150,9 +155,10 @@ export class Requests {
     return this.proposeConfChange(toConfChangeV2(changes), encodeSnapshotPayloadHeader({ book }), (view) => checkJointReconfig(view, changes));
   }
 
-  private async proposeConfChange(cc: AnyConfChange, payload: Uint8Array, check: (view: ReconfigView) => void): Promise<undefined> {
+  private async proposeConfChange(cc: AnyConfChange, payload: Uint8Array, check: (view: ReconfigView) => void, options: RequestOptions = {}): Promise<undefined> {
     const d = this.deps;
     if (!d.isOpen()) return this.refuse(new StoppedError());
+    if (options.signal?.aborted === true) return this.refuse(new AbortedError(options.signal.reason));
     if (d.leader() !== d.id) return this.refuse(new NotLeaderError(d.leader()));
     const s = d.node.status();
     const progress = s.progress ?? new Map<number, ProgressStatus>();
@@ -162,7 +168,8 @@ export class Requests {
       return this.refuse(err as Error);
     }
     const seq = ++this.seq;
-    const p = this.proposals.add<undefined>(seq, this.deadline({}));
+    const p = this.proposals.add<undefined>(seq, this.deadline(options));
+    this.abortOn(p, options.signal, (err) => this.proposals.fail(seq, err));
     try {
       d.node.proposeConfChange({ ...cc, context: this.envelope(seq, payload) });
     } catch (err) {
@@ -172,6 +179,15 @@ export class Requests {
     return p;
   }
 
+
+  /** Fails a pending request (through `fail`) with `AbortedError` when `signal` aborts; the listener goes once `p` settles. */
+  private abortOn(p: Promise<unknown>, signal: AbortSignal | undefined, fail: (err: Error) => void): void {
+    if (signal === undefined) return;
+    const abort = (): void => fail(new AbortedError(signal.reason));
+    signal.addEventListener('abort', abort, { once: true });
+    const done = (): void => signal.removeEventListener('abort', abort);
+    p.then(done, done);
+  }
 
   /** Counts `err` as a failed request and returns it as a rejection. */
   refuse<T>(err: Error): Promise<T> {

@@ -67,11 +67,12 @@ export function checkAddress(what: string, address: unknown, transportCheck?: (a
 export function checkRequestOptions(o: unknown): RequestOptions {
   if (o === undefined) return {};
   if (!isObject(o)) throw new InvalidArgumentError(`request options must be an object, got ${describe(o)}`);
-  const { timeoutMs, waitForLeader } = o;
+  const { timeoutMs, waitForLeader, signal } = o;
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)) {
     throw new InvalidArgumentError(`timeoutMs must be a positive integer of milliseconds, got ${describe(timeoutMs)}`);
   }
   if (waitForLeader !== undefined && typeof waitForLeader !== 'boolean') throw new InvalidArgumentError(`waitForLeader must be a boolean, got ${describe(waitForLeader)}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
   return o;
 }
 

@@ -46,6 +46,12 @@ test('a 3-process cluster survives kill -9 of its leader with no acknowledged wr
   // = 500 ms; a new leader within a few election timeouts); timing belongs in benchmarks.
   expect(newLeader).not.toBe(leader);
   for (let i = 0; i < 30; i++) expect(await put(survivors[i % 2]!, `after-${i}`)).toBe(true);
+  // A request's deadline (`timeoutMs`, handed to the KvClient): a member cut off answers ERR_TIMEOUT.
+  const cut = survivors[0]!;
+  expect(await cut.request({ op: 'isolate', on: true })).toMatchObject({ ok: true });
+  expect(await cut.request({ op: 'put', key: 'cut-off', value: 'x', timeoutMs: 300 })).toMatchObject({ ok: false, code: 'ERR_TIMEOUT' });
+  expect(await cut.request({ op: 'get', key: 'after-0', timeoutMs: 300 })).toMatchObject({ ok: false, code: 'ERR_TIMEOUT' });
+  expect(await cut.request({ op: 'isolate', on: false })).toMatchObject({ ok: true });
 
   const back = start(leader);
   await back.ready();

@@ -11,7 +11,7 @@ const addr = (id: number): string => `inproc://${id}`;
 
 /** In-process members running KvStateMachine over LevelStorage on memory-level dbs that survive restarts. */
 export class KvCluster {
-  readonly network = new InProcessNetwork();
+  readonly network: InProcessNetwork;
   readonly dbs = new Map<number, MemoryLevel<Uint8Array, Uint8Array>>();
   readonly replicas = new Map<number, Replica>();
   readonly clients = new Map<number, KvClient>();
@@ -21,7 +21,8 @@ export class KvCluster {
 
   private readonly clientOptions: KvClientOptions;
 
-  constructor(ids: number[], smOptions: KvStateMachineOptions = {}, extra: Record<string, unknown> = {}, clientOptions: KvClientOptions = {}) {
+  constructor(ids: number[], smOptions: KvStateMachineOptions = {}, extra: Record<string, unknown> = {}, clientOptions: KvClientOptions = {}, network = new InProcessNetwork()) {
+    this.network = network;
     this.clientOptions = clientOptions;
     this.ids = ids;
     this.smOptions = smOptions;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ReadBarrier } from '../../src/kv/read-barrier.js';
+import { AbortedError } from '../../src/replica/errors.js';
 
 /** A barrier whose rounds the test settles by hand. */
 function manual(): { barrier: ReadBarrier; rounds: { resolve(): void; reject(e: Error): void }[] } {
@@ -52,5 +53,46 @@ describe('ReadBarrier (linearizable reads share ReadIndex rounds)', () => {
     expect(rounds).toHaveLength(3);
     rounds[2]!.resolve();
     await c;
+  });
+
+  test('a round is given up (its signal aborted) once every read waiting for it has given up, and not before', async () => {
+    const signals: AbortSignal[] = [];
+    const barrier = new ReadBarrier((signal) => {
+      signals.push(signal);
+      return new Promise<void>(() => undefined);
+    });
+    const plain = barrier.wait(); // waits as long as the round does
+    const a = new AbortController();
+    const bounded = barrier.wait({ signal: a.signal });
+    a.abort();
+    await expect(bounded).rejects.toBeInstanceOf(AbortedError);
+    expect(signals[0]!.aborted).toBe(false);
+    expect(await settled(plain)).toBe(false);
+
+    const b = new AbortController();
+    const next = barrier.wait({ signal: b.signal }); // queued behind the first round
+    b.abort();
+    await expect(next).rejects.toBeInstanceOf(AbortedError);
+    expect(signals).toHaveLength(1); // the queued round will not run: nobody waits for it
+  });
+
+  test('a lone bounded read that gives up gives its round up', async () => {
+    const signals: AbortSignal[] = [];
+    const barrier = new ReadBarrier((signal) => {
+      signals.push(signal);
+      return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error('gave up'))));
+    });
+    const a = new AbortController();
+    const w = barrier.wait({ signal: a.signal });
+    a.abort();
+    await expect(w).rejects.toBeInstanceOf(AbortedError);
+    expect(signals[0]!.aborted).toBe(true);
+    // The next read starts a fresh round.
+    const again = new AbortController();
+    const w2 = barrier.wait({ signal: again.signal });
+    await Promise.resolve();
+    expect(signals).toHaveLength(2);
+    again.abort();
+    await expect(w2).rejects.toBeInstanceOf(AbortedError);
   });
 });

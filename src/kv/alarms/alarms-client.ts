@@ -2,6 +2,7 @@ import { NoSpaceError } from '../errors.js';
 import type { KvClient } from '../kv-client.js';
 import { databaseSize } from '../maintenance/maintenance-client.js';
 import { AlarmType, type AlarmMember, type AlarmResponse } from './alarm-table.js';
+import { splitRequestOptions, type KvRequestOptions } from '../request-options.js';
 
 /** etcd's default backend quota: 2 GiB. */
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -43,19 +44,19 @@ export class AlarmsClient {
   }
 
   /** The active alarms, after a read barrier (etcd's `Alarm` GET). */
-  async list(): Promise<AlarmResponse> {
-    await this.#kv.readBarrier();
+  async list(options: KvRequestOptions = {}): Promise<AlarmResponse> {
+    await this.#kv.readBarrier(splitRequestOptions(options)[1]);
     return { header: this.#kv.header(this.#kv.stateMachine.store.visibleRev), alarms: this.active() };
   }
 
   /** Raises an alarm for `memberId` (default this member) through Raft. */
-  activate(alarm: AlarmType, memberId: bigint = BigInt(this.#kv.replica.id)): Promise<AlarmResponse> {
-    return this.#kv.propose({ op: 'alarm', action: 'activate', memberId, alarm });
+  activate(alarm: AlarmType, memberId: bigint = BigInt(this.#kv.replica.id), options: KvRequestOptions = {}): Promise<AlarmResponse> {
+    return this.#kv.propose({ op: 'alarm', action: 'activate', memberId, alarm }, splitRequestOptions(options)[1]);
   }
 
   /** Clears alarms through Raft: one member's one kind, or by default every alarm (etcd's `alarm disarm`). */
-  disarm(which: Partial<AlarmMember> = {}): Promise<AlarmResponse> {
-    return this.#kv.propose({ op: 'alarm', action: 'deactivate', memberId: which.memberId ?? 0n, alarm: which.alarm ?? AlarmType.NONE });
+  disarm(which: Partial<AlarmMember> = {}, options: KvRequestOptions = {}): Promise<AlarmResponse> {
+    return this.#kv.propose({ op: 'alarm', action: 'deactivate', memberId: which.memberId ?? 0n, alarm: which.alarm ?? AlarmType.NONE }, splitRequestOptions(options)[1]);
   }
 
   /**

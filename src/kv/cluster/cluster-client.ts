@@ -5,6 +5,7 @@ import { MemberForwarder } from './member-forward.js';
 import type { KvCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
 import type { ResponseHeader } from '../types.js';
+import { splitRequestOptions, type KvRequestOptions } from '../request-options.js';
 
 /** A cluster member (`etcdserverpb.Member`). */
 export interface Member {
@@ -46,6 +47,7 @@ function randomMemberId(): number {
  * reachable voters; a learner is promoted only once caught up). Changes asked on a follower are
  * forwarded to the leader through the log, as etcd forwards them ({@link MemberForwarder}). Names and client URLs are what each
  * member published ({@link ClusterClient.publish}; `KvClientOptions.name` and `clientUrls`).
+ * Every call but `publish` takes the {@link KvRequestOptions}.
  */
 export class ClusterClient {
   readonly #kv: KvClient;
@@ -58,8 +60,9 @@ export class ClusterClient {
   }
 
   /** The members as this member knows them (after a read barrier unless `serializable`). */
-  async memberList(options: { serializable?: boolean } = {}): Promise<MemberListResponse> {
-    if (options.serializable !== true) await this.#kv.readBarrier();
+  async memberList(options: { serializable?: boolean } & KvRequestOptions = {}): Promise<MemberListResponse> {
+    const [rest, opts] = splitRequestOptions(options);
+    if (rest.serializable !== true) await this.#kv.readBarrier(opts);
     return this.#list();
   }
 
@@ -100,34 +103,38 @@ export class ClusterClient {
   }
 
   /** Adds a member reachable at `peerUrls[0]` (a voter, or a learner with `{ learner: true }`); it gets a new id. */
-  async memberAdd(peerUrls: readonly string[], options: { learner?: boolean } = {}): Promise<MemberAddResponse> {
+  async memberAdd(peerUrls: readonly string[], options: { learner?: boolean } & KvRequestOptions = {}): Promise<MemberAddResponse> {
+    const [rest, opts] = splitRequestOptions(options);
     const address = peerUrls[0];
     if (address === undefined || address === '') throw new MembershipRefusedError('memberAdd needs a peer URL');
     const known = [...this.#kv.replica.status().members.values()];
     if (known.includes(address)) throw new MembershipRefusedError(`peer URL ${address} is already used by a member`);
     const id = randomMemberId();
-    const learner = options.learner === true;
-    await this.#forward.change({ action: 'add', id, address, learner }, () => this.#kv.replica.addMember(id, address, { learner }));
+    const learner = rest.learner === true;
+    await this.#forward.change({ action: 'add', id, address, learner }, () => this.#kv.replica.addMember(id, address, { ...opts, learner }), opts);
     return { ...this.#list(), member: this.#member(id) };
   }
 
   /** Removes a member. */
-  async memberRemove(id: bigint): Promise<MemberListResponse> {
-    await this.#forward.change({ action: 'remove', id: Number(id) }, () => this.#kv.replica.removeMember(Number(id)));
+  async memberRemove(id: bigint, options: KvRequestOptions = {}): Promise<MemberListResponse> {
+    const opts = splitRequestOptions(options)[1];
+    await this.#forward.change({ action: 'remove', id: Number(id) }, () => this.#kv.replica.removeMember(Number(id), opts), opts);
     return this.#list();
   }
 
   /** Promotes a learner to voter (refused until it has caught up). */
-  async memberPromote(id: bigint): Promise<MemberListResponse> {
-    await this.#forward.change({ action: 'promote', id: Number(id) }, () => this.#kv.replica.promoteMember(Number(id)));
+  async memberPromote(id: bigint, options: KvRequestOptions = {}): Promise<MemberListResponse> {
+    const opts = splitRequestOptions(options)[1];
+    await this.#forward.change({ action: 'promote', id: Number(id) }, () => this.#kv.replica.promoteMember(Number(id), opts), opts);
     return this.#list();
   }
 
   /** Changes a member's peer URL (its transport address) on every member. */
-  async memberUpdate(id: bigint, peerUrls: readonly string[]): Promise<MemberListResponse> {
+  async memberUpdate(id: bigint, peerUrls: readonly string[], options: KvRequestOptions = {}): Promise<MemberListResponse> {
+    const opts = splitRequestOptions(options)[1];
     const address = peerUrls[0];
     if (address === undefined || address === '') throw new MembershipRefusedError('memberUpdate needs a peer URL');
-    await this.#forward.change({ action: 'update', id: Number(id), address }, () => this.#kv.replica.updateMember(Number(id), address));
+    await this.#forward.change({ action: 'update', id: Number(id), address }, () => this.#kv.replica.updateMember(Number(id), address, opts), opts);
     return this.#list();
   }
 }

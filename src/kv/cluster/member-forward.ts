@@ -4,6 +4,7 @@ import { after } from '../../replica/clock.js';
 import { MembershipRefusedError, NotLeaderError, TimeoutError } from '../../replica/errors.js';
 import type { MemberChangeRequest, MemberRequestCommand, MemberResultCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
+import type { KvRequestOptions } from '../request-options.js';
 import type { KvStateMachine, MemberCommand } from '../kv-state-machine.js';
 
 /** A forwarded membership change failed on the leader with an error other than a refusal; `code` is the leader's. */
@@ -36,9 +37,11 @@ export class MemberForwarder {
 
   /**
    * Makes `change` with `direct` when this member leads; on a follower (`NotLeaderError`),
-   * forwards it and waits for the leader's outcome (at most `timeoutMs`).
+   * forwards it and waits for the leader's outcome (at most `options.timeoutMs`, default 10 s;
+   * the forwarded request itself is proposed with `options`).
    */
-  async change(change: MemberChangeRequest, direct: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  async change(change: MemberChangeRequest, direct: () => Promise<void>, options: KvRequestOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
     try {
       await direct();
       return;
@@ -52,7 +55,7 @@ export class MemberForwarder {
       cancel = after(this.#kv.lessor.clock, timeoutMs, () => resolve(undefined));
     });
     try {
-      await this.#kv.propose({ op: 'memberRequest', reqId, change });
+      await this.#kv.propose({ op: 'memberRequest', reqId, change }, options);
       const r = await result;
       if (r === undefined) throw new TimeoutError(`the leader did not report the outcome of the forwarded ${change.action} of member ${change.id} within ${timeoutMs} ms`);
       if (r.code === '') return;

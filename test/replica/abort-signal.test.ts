@@ -1,0 +1,38 @@
+import { afterEach, expect, test } from 'vitest';
+import { AbortedError, InvalidArgumentError } from '../../src/replica/errors.js';
+import { Cluster, addr, set } from './helpers/cluster.js';
+
+let cluster: Cluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+test('an aborted signal gives up a waiting proposal and read with AbortedError and forgets them', async () => {
+  const c = (cluster = new Cluster());
+  const peers = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
+  const r = await c.start(1, { peers }); // alone of three: never a leader, requests wait
+  const ac = new AbortController();
+  const p = r.propose(set('a', '1'), { signal: ac.signal });
+  const q = r.read({ signal: ac.signal });
+  expect(r.status().pending).toBe(2);
+  ac.abort('bye');
+  await expect(p).rejects.toBeInstanceOf(AbortedError);
+  await expect(q).rejects.toMatchObject({ code: 'ERR_ABORTED', cause: 'bye' });
+  expect(r.status().pending).toBe(0);
+  // Already aborted: refused before anything is proposed.
+  await expect(r.propose(set('a', '2'), { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
+  await expect(r.read({ signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
+  expect(r.status().pending).toBe(0);
+});
+
+test('request options are checked on proposals, reads and membership changes', async () => {
+  const c = (cluster = new Cluster());
+  const peers = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
+  const r = await c.start(1, { peers });
+  await expect(r.propose(set('a', '1'), { signal: {} as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(r.read({ signal: 'x' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(r.removeMember(2, { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(r.updateMember(2, addr(2), { waitForLeader: 'no' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(r.addMember(4, addr(4), { learner: true, timeoutMs: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+});
