@@ -99,13 +99,16 @@ export class ClusterClient {
     }
   }
 
-  /** Adds a member reachable at `peerUrls[0]` (a voter, or a learner with `{ learner: true }`); it gets a new id. */
-  async memberAdd(peerUrls: readonly string[], options: { learner?: boolean } = {}): Promise<MemberAddResponse> {
+  /**
+   * Adds a member reachable at `peerUrls[0]` (a voter, or a learner with `{ learner: true }`); it
+   * gets `options.id`, or a new random id (etcd's server derives it from the peer URLs).
+   */
+  async memberAdd(peerUrls: readonly string[], options: { learner?: boolean; id?: number } = {}): Promise<MemberAddResponse> {
     const address = peerUrls[0];
     if (address === undefined || address === '') throw new MembershipRefusedError('memberAdd needs a peer URL');
     const known = [...this.#kv.replica.status().members.values()];
     if (known.includes(address)) throw new MembershipRefusedError(`peer URL ${address} is already used by a member`);
-    const id = randomMemberId();
+    const id = options.id ?? randomMemberId();
     const learner = options.learner === true;
     await this.#forward.change({ action: 'add', id, address, learner }, () => this.#kv.replica.addMember(id, address, { learner }));
     return { ...this.#list(), member: this.#member(id) };
