@@ -99,6 +99,8 @@ try {
   const r0 = Date.now();
   await cluster.start(leader);
   cluster.log(`restarted member ${leader} from its storage`);
+  // The target is the leader's commit index now (the views may be as old as the last redraw).
+  await cluster.poll();
   const target = cluster.views.get(newLeader)!.commit;
   await until(async () => (await cluster.poll(), cluster.views.get(leader)!.applied >= target ? true : undefined), 20_000, 'the restarted member to catch up');
   cluster.log(`member ${leader} caught up to index ${cluster.views.get(leader)!.applied} in ${Date.now() - r0} ms`);

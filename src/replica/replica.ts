@@ -355,7 +355,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** Stops after a failure that makes going on unsafe: emits `error`, then fails every request with `StoppedError(why)`. */
   private halt(err: Error, why: string): void {
     this.emit('error', err);
-    void this.close(new StoppedError(why));
+    this.close(new StoppedError(why)).catch((e: unknown) => this.emit('error', e as Error)); // a dead disk also fails the close
   }
 
   private isActive(id: number, pr: ProgressStatus | undefined): boolean {
@@ -440,7 +440,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.emit('member-removed', id);
     this.rtt.forget(id);
     if (id === this.id) {
-      void this.close(new StoppedError('removed from the cluster'));
+      this.close(new StoppedError('removed from the cluster')).catch((e: unknown) => this.emit('error', e as Error));
       return;
     }
     const cs = (): ConfState => this.node.status().config;

@@ -111,14 +111,14 @@ const DEFAULT_SHRINK_STEPS = 1_000_000;
  *
  * Failed operations are dropped (they did not take effect). Unknown ones may take
  * effect at any time after their call, with any output, or not at all. The history is
- * split with `model.partition` (if any). A quick pass first runs the plain search on
- * each partition with an allowance of a few steps per operation: most partitions of
- * real histories need no backtracking and are done there. Each remaining partition is
- * simplified by the model
- * ({@link Model.simplify}) first, so a violation the model proves without searching
- * (a read of a value nobody wrote) is found in any partition before a search starts.
- * Then the partitions are searched one by one (P-compositionality: the history is
- * linearizable iff every partition is), smallest first, stopping at the first failure.
+ * split with `model.partitionKey` or `model.partition` (if any). Partitions are taken
+ * smallest first. A quick pass runs the plain search on each with an allowance of a few
+ * steps per operation: most partitions of real histories need no backtracking and are
+ * done there. A partition it does not decide is simplified by the model
+ * ({@link Model.simplify}) at once, so a violation the model proves without searching
+ * (a read of a value nobody wrote) ends the check before any full search starts.
+ * Then the remaining partitions are searched one by one (P-compositionality: the history
+ * is linearizable iff every partition is), smallest first, stopping at the first failure.
  * The verdict does not depend on the order in which `history` lists its operations.
  *
  * @throws {@link HistoryFormatError} if an operation is malformed.
@@ -136,13 +136,12 @@ export function checkLinearizable<State, Input, Output>(
     (a, b) => a.operations.length - b.operations.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
 
-  // Quick pass: partitions the plain search decides linearizable in a few steps per operation are done.
-  const done = partitions.map(({ operations, search }) =>
-    search === undefined ? quickLinearizable(model, operations, budget) : quickSearch(model, search, operations.length, budget),
-  );
+  // Quick pass: partitions the plain search decides linearizable in a few steps per operation
+  // are done; the others are prepared at once, so an impossible one ends the check early.
   const prepared: (Prepared<Input, Output> | undefined)[] = [];
-  for (const [i, { key, operations }] of partitions.entries()) {
-    if (done[i] === true) {
+  for (const { key, operations, search } of partitions) {
+    const done = search === undefined ? quickLinearizable(model, operations, budget) : quickSearch(model, search, operations.length, budget);
+    if (done) {
       prepared.push(undefined);
       continue;
     }
