@@ -1,4 +1,6 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Member, MemberListResponse } from '../kv/cluster/cluster-client.js';
+import type { KvClient } from '../kv/kv-client.js';
 import { etcdError } from './errors.js';
 import { peerAddress, type MemberInfo } from './members.js';
 import { unary, wireBig, type RpcContext } from './rpc.js';
@@ -21,33 +23,65 @@ interface WireMember {
 export interface ClusterSettings {
   /** The id a member with these peer URLs gets (see `memberIdFor`). */
   memberId(peerUrls: readonly string[]): number;
-  /** The name and client URLs of member `id`, when known. */
+  /** The name and client URLs of member `id` from the server's own settings, when known (used until the member has published its own). */
   info(id: number): MemberInfo | undefined;
   /** The scheme of peer URLs (`http` or `https`), to turn transport addresses back into URLs. */
   peerScheme: string;
+  /**
+   * The member's raftkit/kv client: when given, membership goes through its `cluster` (calls on a
+   * follower are forwarded to the leader; names and client URLs are the ones members published
+   * through Raft). Without it, the replica's own membership calls (leader only) and `info`.
+   */
+  kv?: KvClient | undefined;
 }
 
-function members(ctx: RpcContext, s: ClusterSettings): WireMember[] {
+/** A member as listed: id, transport address, learner flag and published attributes. */
+type Listed = Pick<Member, 'name' | 'clientURLs' | 'isLearner'> & { id: number; address: string | undefined };
+
+/** The members from the replica alone (no raftkit/kv client). */
+function fromReplica(ctx: RpcContext): Listed[] {
   const st = ctx.replica.status();
-  const out: WireMember[] = [];
-  for (const id of [...st.config.voters, ...st.config.learners]) {
-    const info = s.info(id);
-    const addr = st.members.get(id);
-    out.push({
-      ID: String(id),
+  return [...st.config.voters, ...st.config.learners].map((id) => ({ id, address: st.members.get(id), name: '', clientURLs: [], isLearner: st.config.learners.includes(id) }));
+}
+
+/** raftkit/kv's members (`peerURLs` there are transport addresses). */
+function fromKv(list: readonly Member[]): Listed[] {
+  return list.map((m) => ({ id: Number(m.id), address: m.peerURLs[0], name: m.name, clientURLs: m.clientURLs, isLearner: m.isLearner }));
+}
+
+/** The wire members: published attributes, else the server's settings for that member. */
+function toWire(s: ClusterSettings, list: readonly Listed[]): WireMember[] {
+  return list.map((m) => {
+    const published = m.name !== '' || m.clientURLs.length > 0;
+    const info = published ? { name: m.name, clientUrls: m.clientURLs } : s.info(m.id);
+    return {
+      ID: String(m.id),
       name: info?.name ?? '',
-      peerURLs: addr === undefined ? [] : [`${s.peerScheme}://${addr}`],
+      peerURLs: m.address === undefined ? [] : [`${s.peerScheme}://${m.address}`],
       clientURLs: [...(info?.clientUrls ?? [])],
-      isLearner: st.config.learners.includes(id),
-    });
+      isLearner: m.isLearner,
+    };
+  });
+}
+
+/** The current members, as this member knows them (etcd serves MemberList locally). */
+async function members(ctx: RpcContext, s: ClusterSettings): Promise<WireMember[]> {
+  return toWire(s, s.kv === undefined ? fromReplica(ctx) : fromKv((await s.kv.cluster.memberList({ serializable: true })).members));
+}
+
+/** Makes a change through raftkit/kv's cluster client (forwarded from a follower), or the replica directly; answers the members after it. */
+async function through(ctx: RpcContext, s: ClusterSettings, viaKv: (kv: KvClient) => Promise<MemberListResponse>, direct: () => Promise<void>): Promise<WireMember[]> {
+  if (s.kv === undefined) {
+    await direct();
+    return members(ctx, s);
   }
-  return out;
+  return toWire(s, fromKv((await viaKv(s.kv)).members));
 }
 
 /** Runs a membership change, answering a refused (unsafe) one with etcd's quorum error. */
-async function change(run: () => Promise<void>): Promise<void> {
+async function change<T>(run: () => Promise<T>): Promise<T> {
   try {
-    await run();
+    return await run();
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_MEMBERSHIP_REFUSED') throw etcdError('memberNotEnoughStarted');
     throw e;
@@ -64,12 +98,14 @@ function knownId(ctx: RpcContext, raw: unknown): number {
 
 /**
  * The Cluster service: MemberAdd, MemberRemove, MemberUpdate, MemberList and MemberPromote over
- * the replica's membership changes (each one a Raft conf change, refused when unsafe).
+ * raftkit/kv's cluster client when the server has one (changes asked on a follower are forwarded
+ * to the leader; names and client URLs are the ones members published through Raft), else over
+ * the replica's membership changes (leader only). Each change is a Raft conf change, refused when unsafe.
  * @internal
  */
 export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServiceImplementation {
   return {
-    MemberList: unary(ctx, SERVICE, 'MemberList', () => ({ header: ctx.header(), members: members(ctx, s) })),
+    MemberList: unary(ctx, SERVICE, 'MemberList', async () => ({ header: ctx.header(), members: await members(ctx, s) })),
     MemberAdd: unary(ctx, SERVICE, 'MemberAdd', async (req: { peerURLs: string[]; isLearner: boolean }, opts) => {
       let address: string;
       try {
@@ -82,26 +118,26 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       if ([...st.members.values()].includes(address)) throw etcdError('peerUrlExist');
       const id = s.memberId(req.peerURLs);
       if (st.config.voters.includes(id) || st.config.learners.includes(id)) throw etcdError('memberExist');
-      await change(() => ctx.replica.addMember(id, address, { ...opts, learner: req.isLearner }));
-      const all = members(ctx, s);
+      const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberAdd([address], { ...opts, learner: req.isLearner, id }), () => ctx.replica.addMember(id, address, { ...opts, learner: req.isLearner })));
       const member = all.find((m) => m.ID === String(id)) ?? { ID: String(id), name: '', peerURLs: req.peerURLs, clientURLs: [], isLearner: req.isLearner };
       return { header: ctx.header(), member: { ...member, peerURLs: req.peerURLs }, members: all };
     }),
     MemberRemove: unary(ctx, SERVICE, 'MemberRemove', async (req: { ID: string }, opts) => {
       const id = knownId(ctx, req.ID);
-      await change(() => ctx.replica.removeMember(id, opts));
-      return { header: ctx.header(), members: members(ctx, s) };
+      const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberRemove(BigInt(id), opts), () => ctx.replica.removeMember(id, opts)));
+      return { header: ctx.header(), members: all };
     }),
     MemberPromote: unary(ctx, SERVICE, 'MemberPromote', async (req: { ID: string }, opts) => {
       const id = knownId(ctx, req.ID);
       if (!ctx.replica.status().config.learners.includes(id)) throw etcdError('memberNotLearner');
+      let all: WireMember[];
       try {
-        await ctx.replica.promoteMember(id, opts);
+        all = await through(ctx, s, (kv) => kv.cluster.memberPromote(BigInt(id), opts), () => ctx.replica.promoteMember(id, opts));
       } catch (e) {
         if ((e as { code?: string }).code === 'ERR_MEMBERSHIP_REFUSED') throw etcdError('learnerNotReady');
         throw e;
       }
-      return { header: ctx.header(), members: members(ctx, s) };
+      return { header: ctx.header(), members: all };
     }),
     MemberUpdate: unary(ctx, SERVICE, 'MemberUpdate', async (req: { ID: string; peerURLs: string[] }, opts) => {
       const id = knownId(ctx, req.ID);
@@ -115,8 +151,9 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       for (const [other, a] of st.members) if (other !== id && a === address) throw etcdError('peerUrlExist');
       // A Raft conf change (ConfChangeUpdateNode) carrying the new address: every member's
       // transport then reaches `id` there. The member keeps its id (etcd's ids do not follow URLs).
-      if (st.members.get(id) !== address) await change(() => ctx.replica.updateMember(id, address, opts));
-      return { header: ctx.header(), members: members(ctx, s) };
+      if (st.members.get(id) === address) return { header: ctx.header(), members: await members(ctx, s) };
+      const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberUpdate(BigInt(id), [address], opts), () => ctx.replica.updateMember(id, address, opts)));
+      return { header: ctx.header(), members: all };
     }),
   };
 }

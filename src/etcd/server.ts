@@ -138,6 +138,7 @@ export class EtcdServer {
     add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
     add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
     add('Cluster', clusterService(this.ctx, {
+      kv: options.kv,
       memberId: (urls) => memberIdFor(urls, token),
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
       peerScheme: options.peerScheme ?? 'http',

@@ -70,6 +70,18 @@ describe('raftkit processes with etcdctl', () => {
     expect(j.members.map((m) => m.name).sort()).toEqual(['m1', 'm2', 'm3']);
   });
 
+  test('member list on every member (followers too) shows every member\'s published --advertise-client-urls', async () => {
+    const want = [...c.procs.values()].map((p) => p.client).sort();
+    for (const endpoint of c.endpoints()) {
+      const urls = await until(`client URLs listed by ${endpoint}`, async () => {
+        const r = await etcdctl([endpoint], [...c.ctlTls, 'member', 'list', '-w', 'json']);
+        const got = (JSON.parse(r.stdout) as { members: { clientURLs?: string[] }[] }).members.flatMap((m) => m.clientURLs ?? []).sort();
+        return got.join(' ') === want.join(' ') ? got : undefined;
+      });
+      expect(urls).toEqual(want);
+    }
+  });
+
   test('member add --learner, the 4th member joins with --initial-cluster-state existing, promote, remove', async () => {
     const p4 = await ports();
     const peer = `https://127.0.0.1:${p4.peer}`;

@@ -102,14 +102,17 @@ export class ClusterClient {
     }
   }
 
-  /** Adds a member reachable at `peerUrls[0]` (a voter, or a learner with `{ learner: true }`); it gets a new id. */
-  async memberAdd(peerUrls: readonly string[], options: { learner?: boolean } & KvRequestOptions = {}): Promise<MemberAddResponse> {
+  /**
+   * Adds a member reachable at `peerUrls[0]` (a voter, or a learner with `{ learner: true }`); it
+   * gets `options.id`, or a new random id (etcd's server derives it from the peer URLs).
+   */
+  async memberAdd(peerUrls: readonly string[], options: { learner?: boolean; id?: number } & KvRequestOptions = {}): Promise<MemberAddResponse> {
     const [rest, opts] = splitRequestOptions(options);
     const address = peerUrls[0];
     if (address === undefined || address === '') throw new MembershipRefusedError('memberAdd needs a peer URL');
     const known = [...this.#kv.replica.status().members.values()];
     if (known.includes(address)) throw new MembershipRefusedError(`peer URL ${address} is already used by a member`);
-    const id = randomMemberId();
+    const id = rest.id ?? randomMemberId();
     const learner = rest.learner === true;
     await this.#forward.change({ action: 'add', id, address, learner }, () => this.#kv.replica.addMember(id, address, { ...opts, learner }), opts);
     return { ...this.#list(), member: this.#member(id) };
