@@ -98,10 +98,11 @@ export class KvBackend {
    * @param db - the parent database (opened by its owner).
    * @param name - the sublevel name.
    * @param onCommit - told the duration of each synced write and how many apply batches it carried.
+   * @param batchIntervalMs - how long a synced write waits to gather apply batches (see {@link WriteQueue}).
    */
-  constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined) {
+  constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined, batchIntervalMs = 0) {
     this.db = db;
-    this.#queue = new WriteQueue((ops) => this.db.batch(ops, SYNC), onCommit);
+    this.#queue = new WriteQueue((ops) => this.db.batch(ops, SYNC), onCommit, batchIntervalMs);
     const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
     const root = db.sublevel<Uint8Array, Uint8Array>(name, enc) as unknown as AnyLevel;
     this.revs = root.sublevel<Uint8Array, Uint8Array>('rev', enc) as BytesSublevel;

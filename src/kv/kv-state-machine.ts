@@ -11,6 +11,7 @@ import type { KvCommand, MemberRequestCommand, MemberResultCommand } from './com
 /** A forwarded membership request or its result, as given to {@link KvStateMachine.onMemberCommand} observers. */
 export type MemberCommand = MemberRequestCommand | MemberResultCommand;
 import { KvError, NoSpaceError } from './errors.js';
+import { InvalidArgumentError } from '../replica/errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
 import { MemberAttrTable } from './cluster/member-attrs.js';
 import { MvccApplier } from './mvcc/apply.js';
@@ -53,6 +54,14 @@ export interface KvStateMachineOptions {
   minLeaseTtl?: number | undefined;
   /** The replica's election timeout in milliseconds, for the default `minLeaseTtl`. Default 1000 (etcd's). */
   electionMs?: number | undefined;
+  /**
+   * How long, in milliseconds, a synced write of the KV's database waits after the first apply
+   * batch queued for it, to carry more batches in one flush (etcd's `--backend-batch-interval`).
+   * Applies never wait for it, and a crash still leaves an exact prefix of the applied batches
+   * (the Replica applies the rest again from its log); a longer interval means fewer flushes
+   * competing with the Raft log's for the disk. Default 0: write as soon as the previous write ends.
+   */
+  backendBatchIntervalMs?: number | undefined;
 }
 
 /** The result of one applied KV command: its response, or the `KvError` it failed with (nothing changed). */
@@ -131,9 +140,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
       registers: [],
     });
     this.commitDuration = commitDuration;
+    const interval = options.backendBatchIntervalMs ?? 0;
+    if (!Number.isFinite(interval) || interval < 0) throw new InvalidArgumentError(`backendBatchIntervalMs must be a non-negative number of milliseconds, got ${String(interval)}`);
     this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => {
       commitDuration.observe(seconds);
-    });
+    }, interval);
     this.store = new MvccStore(this.backend);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
     this.applier = new MvccApplier(this.store, minTtl);

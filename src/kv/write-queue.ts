@@ -34,6 +34,7 @@ export type PendingRecord = readonly [key: Uint8Array, value: Uint8Array];
 export class WriteQueue<Op> {
   readonly #write: (ops: Op[]) => Promise<void>;
   readonly #onCommit: (seconds: number, batches: number) => void;
+  readonly #intervalMs: number;
   #queued: { ops: Op[]; records: number }[] = [];
   /** The records of queued and in-flight batches, in key order (revisions only grow). */
   #records: PendingRecord[] = [];
@@ -47,10 +48,13 @@ export class WriteQueue<Op> {
   /**
    * @param write - writes operations atomically and synced (one call at a time).
    * @param onCommit - told the duration of each write and how many batches it carried.
+   * @param intervalMs - how long a write waits after the first batch queued for it, to gather
+   *   more (etcd's backend batch interval); 0 writes as soon as no other write is in flight.
    */
-  constructor(write: (ops: Op[]) => Promise<void>, onCommit: (seconds: number, batches: number) => void) {
+  constructor(write: (ops: Op[]) => Promise<void>, onCommit: (seconds: number, batches: number) => void, intervalMs = 0) {
     this.#write = write;
     this.#onCommit = onCommit;
+    this.#intervalMs = intervalMs;
   }
 
   /**
@@ -138,6 +142,7 @@ export class WriteQueue<Op> {
   async #run(): Promise<void> {
     try {
       while (this.#queued.length > 0) {
+        if (this.#intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#intervalMs));
         const group = this.#queued;
         this.#queued = [];
         const start = performance.now();

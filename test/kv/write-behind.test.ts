@@ -126,6 +126,19 @@ describe('KV write-behind queue', () => {
     expect(await new KvStateMachine({ db }).appliedIndex()).toBe(6);
   });
 
+  test('with backendBatchIntervalMs a write waits to gather the batches applied meanwhile (one flush for all); a bad interval is refused', async () => {
+    const db = new GatedLevel();
+    const sm = new KvStateMachine({ db, backendBatchIntervalMs: 30 });
+    await sm.ready();
+    for (let i = 1; i <= 4; i++) await sm.apply([put(i, `k${i}`, `v${i}`)]);
+    expect(db.writes).toEqual([]); // nothing written yet: the interval has not passed
+    expect(await values(sm)).toEqual(['k1=v1', 'k2=v2', 'k3=v3', 'k4=v4']); // reads see the queued records
+    await sm.flush();
+    expect(db.writes).toEqual([{ ops: 8, sync: true }]);
+    expect(await new KvStateMachine({ db }).appliedIndex()).toBe(4);
+    expect(() => new KvStateMachine({ backendBatchIntervalMs: -1 })).toThrow(/backendBatchIntervalMs/);
+  });
+
   test('no two writes are ever in flight, physical compaction included', async () => {
     const db = new GatedLevel();
     const sm = new KvStateMachine({ db });
