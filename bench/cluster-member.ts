@@ -14,12 +14,11 @@ import {
   TcpTransport,
   WalStorage,
   type Command,
-  type PeerAddress,
   type StateMachine,
   type Storage,
 } from '../src/index.js';
 import { traceMember, Tracer, wallNow, type Stamps } from './cluster-trace.js';
-import { Samples } from './util.js';
+import { memberArgv, Samples } from './util.js';
 
 /** What the parent asks. */
 export type MemberRequest =
@@ -106,19 +105,12 @@ function timedStorage(s: Storage, samples: Samples): Storage {
 }
 
 async function main(): Promise<void> {
-  const [idArg, dir, peersArg, kind] = process.argv.slice(2);
-  const id = Number(idArg);
-  const peers: PeerAddress[] = peersArg!.split(',').map((p) => {
-    const [pid, address] = p.split('=');
-    return { id: Number(pid), address: address! };
-  });
-  const self = peers.find((p) => p.id === id)!;
-  const [host, port] = self.address.split(':');
+  const { id, dir, peers, host, port, extra: kind } = memberArgv();
   const writes = new Samples();
   const profiling = process.env['BENCH_PROFILE'] === '1';
-  const base: Storage = kind === 'wal' ? await WalStorage.open({ dir: dir! }) : await LevelStorage.open({ path: dir! });
+  const base: Storage = kind === 'wal' ? await WalStorage.open({ dir }) : await LevelStorage.open({ path: dir });
   const storage = profiling ? timedStorage(base, writes) : base;
-  const transport = new TcpTransport({ id, host: host!, port: Number(port), clusterId: 'bench' });
+  const transport = new TcpTransport({ id, host, port, clusterId: 'bench' });
   const tracer = new Tracer();
   const kv = new BinaryKv();
   if (profiling) {

@@ -8,10 +8,10 @@
  * Usage (by the benchmark): `fork('bench/kv-member.ts', [id, dir, peers, snapshotEvery])`.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { LevelStorage, Replica, TcpTransport, type PeerAddress } from '../src/index.js';
+import { LevelStorage, Replica, TcpTransport } from '../src/index.js';
 import { KvClient, KvStateMachine } from '../src/kv/index.js';
 import { peakRssMiB } from './cluster-procs.js';
-import { Samples } from './util.js';
+import { memberArgv, Samples } from './util.js';
 
 /** The kinds of closed-loop load. */
 export type KvLoadKind = 'put' | 'range-linearizable' | 'range-serializable';
@@ -59,16 +59,10 @@ function stampedValue(): Uint8Array {
 }
 
 async function main(): Promise<void> {
-  const [idArg, dir, peersArg, everyArg] = process.argv.slice(2);
-  const id = Number(idArg);
-  const peers: PeerAddress[] = peersArg!.split(',').map((p) => {
-    const [pid, address] = p.split('=');
-    return { id: Number(pid), address: address! };
-  });
-  const [host, port] = peers.find((p) => p.id === id)!.address.split(':');
-  const storage = await LevelStorage.open({ path: dir! });
+  const { id, dir, peers, host, port, extra: everyArg } = memberArgv();
+  const storage = await LevelStorage.open({ path: dir });
   const sm = new KvStateMachine({ storage });
-  const transport = new TcpTransport({ id, host: host!, port: Number(port), clusterId: 'kv-bench' });
+  const transport = new TcpTransport({ id, host, port, clusterId: 'kv-bench' });
   const replica = await Replica.start({
     id,
     peers,

@@ -95,3 +95,25 @@ export function fmtFixed(n: number, digits: number, width = 0): string {
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * The command line of a forked bench member: `<id> <dir> <id=host:port,...> [extra]`, with this
+ * member's host and port picked out of the peer list.
+ */
+export function memberArgv(argv: readonly string[] = process.argv.slice(2)): {
+  id: number;
+  dir: string;
+  peers: { id: number; address: string }[];
+  host: string;
+  port: number;
+  extra: string | undefined;
+} {
+  const [idArg, dir, peersArg, extra] = argv;
+  const id = Number(idArg);
+  const peers = peersArg!.split(',').map((p) => {
+    const [pid, address] = p.split('=');
+    return { id: Number(pid), address: address! };
+  });
+  const [host, port] = peers.find((p) => p.id === id)!.address.split(':');
+  return { id, dir: dir!, peers, host: host!, port: Number(port), extra };
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { etcdctl } from './helpers.js';
-import { freePort, spawnRaftkit } from './process-cluster.js';
+import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // The member's data dir (Raft log in member/wal, KV in member/kv, KV batches not fsynced one by
 // one) survives kill -9: the restarted member serves every acknowledged write at its revision.
@@ -16,11 +16,7 @@ afterAll(async () => {
 });
 
 async function start(dataDir: string, client: string, peer: string): Promise<{ kill9(): Promise<void> }> {
-  const r = spawnRaftkit([
-    '--name', 'r1', '--data-dir', dataDir, '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `r1=${peer}`,
-    '--heartbeat-interval', '20', '--election-timeout', '200',
-  ]);
+  const r = spawnRaftkit(singleMemberArgs('r1', dataDir, client, peer));
   running.push({ kill: () => r.child.kill('SIGTERM'), exited: r.exited });
   await r.started;
   return {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { snapshotStatus } from '../../src/kv/etcd-backend/status.js';
 import { etcdctl } from './helpers.js';
-import { freePort, spawnRaftkit } from './process-cluster.js';
+import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // The seed runbook's snapshot commands against a `raftkit` process, then `raftkit restore` and a
 // new member started on the restored data dir: etcdctl snapshot save / status unchanged.
@@ -22,11 +22,7 @@ afterAll(async () => {
 async function member(dataDir: string): Promise<string> {
   const client = `http://127.0.0.1:${String(await freePort())}`;
   const peer = `http://127.0.0.1:${String(await freePort())}`;
-  const r = spawnRaftkit([
-    '--name', 'm1', '--data-dir', dataDir, '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `m1=${peer}`,
-    '--heartbeat-interval', '20', '--election-timeout', '200',
-  ]);
+  const r = spawnRaftkit(singleMemberArgs('m1', dataDir, client, peer));
   running.push({ kill: () => r.child.kill('SIGTERM'), exited: r.exited });
   await r.started;
   return client;

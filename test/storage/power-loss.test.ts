@@ -12,33 +12,10 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryStorage } from '../../src/raft/log-storage.js';
 import { Replica } from '../../src/replica/replica.js';
-import type { Command, StateMachine } from '../../src/replica/state-machine.js';
+import { Ledger } from './ledger.js';
 import { LevelStorage, type AnyLevel } from '../../src/storage/level-storage.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
 import { PowerLossLevel } from './power-loss-level.js';
-
-/** A state machine that records the commands it applied (kept in memory: it restarts empty). */
-class Ledger implements StateMachine<number> {
-  applied = 0;
-  readonly values: string[] = [];
-  appliedIndex(): number {
-    return this.applied;
-  }
-  apply(commands: readonly Command[]): number[] {
-    return commands.map((c) => {
-      this.values.push(new TextDecoder().decode(c.data));
-      this.applied = c.index;
-      return c.index;
-    });
-  }
-  snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify(this.values));
-  }
-  restore(s: { index: number; data: Uint8Array }): void {
-    this.values.splice(0, this.values.length, ...(JSON.parse(new TextDecoder().decode(s.data)) as string[]));
-    this.applied = s.index;
-  }
-}
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -17,7 +17,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { HardState } from '../../src/raft/entry.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { Replica } from '../../src/replica/replica.js';
-import type { Command, StateMachine } from '../../src/replica/state-machine.js';
+import { Ledger } from './ledger.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
 import { applyOp, crashEntry, describeModel, nextCrashOp, observeModel, type CrashModel, type CrashOp } from './crash-model.js';
@@ -245,28 +245,6 @@ test('the same check finds lost writes on a disk that acknowledges flushes witho
   const verdicts = (await Promise.all([1, 2, 3].map((seed) => powerLossRuns(seed, { ignoreFlush: true }, 4)))).flat();
   expect(verdicts.filter((v) => !passed(v)).length).toBeGreaterThan(0);
 });
-
-/** A state machine that records the commands it applied (in memory: it restarts empty). */
-class Ledger implements StateMachine<number> {
-  applied = 0;
-  readonly values: string[] = [];
-  appliedIndex(): number {
-    return this.applied;
-  }
-  apply(commands: readonly Command[]): number[] {
-    return commands.map((c) => {
-      this.values.push(new TextDecoder().decode(c.data));
-      return (this.applied = c.index);
-    });
-  }
-  snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify(this.values));
-  }
-  restore(s: { index: number; data: Uint8Array }): void {
-    this.values.splice(0, this.values.length, ...(JSON.parse(new TextDecoder().decode(s.data)) as string[]));
-    this.applied = s.index;
-  }
-}
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
