@@ -23,6 +23,14 @@ export function etcdctl(endpoints: readonly string[], args: readonly string[], e
   });
 }
 
+/** Parses etcdctl's `-w table` output into one record per row, keyed by the column headers. */
+export function parseTable(stdout: string): Record<string, string>[] {
+  const lines = stdout.split('\n').filter((l) => l.startsWith('|'));
+  const cells = (l: string): string[] => l.split('|').slice(1, -1).map((c) => c.trim());
+  const [head, ...rows] = lines.map(cells);
+  return rows.map((r) => Object.fromEntries((head ?? []).map((h, i) => [h, r[i] ?? ''])));
+}
+
 /** A raw gRPC client of one etcd service, for calls etcdctl cannot make. */
 export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string): InstanceType<ServiceClientConstructor> {
   const dir = protoDir();

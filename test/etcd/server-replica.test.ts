@@ -11,9 +11,9 @@ import { callUnary, etcdctl, rawClient } from './helpers.js';
 let cluster: Cluster;
 const servers = new Map<number, EtcdServer>();
 const urls = new Map<number, string>();
-// etcdctl 3.4 sends per-endpoint calls (endpoint status/health, move-leader) with an HTTP/2
-// :authority of "http://host:port", which Node's HTTP/2 (nghttp2) refuses with PROTOCOL_ERROR;
-// host:port endpoints avoid it (see notes: "different").
+// etcdctl 3.4 sends per-endpoint calls (endpoint status/health, move-leader) to URL endpoints with
+// an HTTP/2 :authority of "http://host:port", which Node's HTTP/2 refuses; EtcdServer's door
+// rewrites it, so both endpoint forms work (URLs for endpoint status, host:port for move-leader).
 const hostPorts = (): string[] => [...urls.values()].map((u) => new URL(u).host);
 
 beforeAll(async () => {
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('Maintenance.Status and Cluster.MemberList through etcdctl', () => {
   test('endpoint status -w json reports the leader, term, indexes and the etcd API version', async () => {
     const leader = await cluster.waitLeader();
-    const r = await etcdctl(hostPorts(), ['endpoint', 'status', '-w', 'json']);
+    const r = await etcdctl([...urls.values()], ['endpoint', 'status', '-w', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as { Endpoint: string; Status: { header: { cluster_id: number; member_id: number }; version: string; leader: number; raftTerm?: number; raft_term?: number } }[];
     expect(rows).toHaveLength(3);
