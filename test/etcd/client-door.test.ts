@@ -117,3 +117,11 @@ test('server.close() also ends connections still at the door', async () => {
   await closed;
   await c2.close();
 });
+
+test('a grpc-js client (plain :authority) is handed over directly: nothing parsed after its first request', async () => {
+  const before = await server.admittedConnections();
+  await served();
+  const after = await server.admittedConnections();
+  expect(after.direct - before.direct).toBe(1);
+  expect(after.rewritten).toBe(before.rewritten);
+});
