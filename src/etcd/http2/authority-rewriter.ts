@@ -50,8 +50,8 @@ export function stripScheme(value: string): string {
  * gathered (HEADERS with PADDED/PRIORITY, then CONTINUATIONs) and HPACK-decoded, keeping the
  * client's dynamic table. Until a block carries a scheme in `:authority`, blocks pass unchanged; from
  * that block on, every block is re-encoded by {@link encodeHeaderBlock} (no dynamic table, so the
- * server's decoder never depends on the client's) with the scheme stripped, without padding, in
- * frames of at most 16384 octets. Malformed input throws {@link Http2InputError}; the connection
+ * server's decoder never depends on the client's; no Huffman coding) with the scheme stripped,
+ * without padding, in frames of at most 16384 octets. Malformed input throws {@link Http2InputError}; the connection
  * must then be closed.
  */
 export class AuthorityRewriter {
@@ -197,7 +197,8 @@ export class AuthorityRewriter {
       return;
     }
     const rewritten = fields.map((f): HeaderField => (f.name === ':authority' ? { ...f, value: stripScheme(f.value) } : f));
-    emitHeaderBlock(out, block.streamId, block.endStream, block.priority, encodeHeaderBlock(rewritten));
+    // Plain (not Huffman-coded) strings: cheaper to write here and to read for the server.
+    emitHeaderBlock(out, block.streamId, block.endStream, block.priority, encodeHeaderBlock(rewritten, false));
   }
 }
 
