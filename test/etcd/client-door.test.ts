@@ -1,4 +1,3 @@
-import * as net from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CLIENT_PREFACE, EMPTY_SETTINGS, FrameFlag, FrameType, frameHeader } from '../../src/etcd/http2/frames.js';
 import { encodeHeaderBlock } from '../../src/etcd/http2/hpack/encoder.js';
@@ -6,6 +5,7 @@ import { EtcdServer } from '../../src/etcd/server.js';
 import { ETCD_API_VERSION } from '../../src/etcd/version.js';
 import { Cluster } from '../replica/helpers/cluster.js';
 import { callUnary, rawClient } from './helpers.js';
+import { rawConnection } from './http2/raw-connection.js';
 
 // Hostile connections at EtcdServer's door (before grpc-js): each is closed (or handed to grpc-js
 // unchanged) without harming the process, counted, and a normal client is served afterwards.
@@ -38,10 +38,7 @@ async function served(): Promise<void> {
 
 /** Opens a raw connection, writes `bytes`, and resolves once the server has closed it. */
 function sendUntilClosed(bytes: Buffer): Promise<void> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  socket.resume();
-  const closed = new Promise<void>((resolve) => socket.on('close', () => { resolve(); }));
+  const { socket, closed } = rawConnection(port);
   socket.write(bytes);
   return closed;
 }
@@ -60,10 +57,7 @@ test('garbage instead of the HTTP/2 preface: closed, counted as refused', async 
 });
 
 test('a truncated frame, then the client goes away: no harm', async () => {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  socket.resume();
-  const closed = new Promise<void>((resolve) => socket.on('close', () => { resolve(); }));
+  const { socket, closed } = rawConnection(port);
   socket.write(Buffer.concat([CLIENT_PREFACE, EMPTY_SETTINGS.subarray(0, 5)]), () => socket.end());
   await closed;
   await served();
@@ -91,9 +85,7 @@ test('a bad Huffman string in the first request: closed, counted', async () => {
 });
 
 test('a slow-loris that never completes its header block does not hold up other clients', async () => {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  socket.resume();
+  const { socket } = rawConnection(port);
   const block = request(`http://127.0.0.1:${String(port)}`);
   await new Promise<void>((resolve) => {
     socket.write(Buffer.concat([CLIENT_PREFACE, EMPTY_SETTINGS, frameHeader(block.length, FrameType.HEADERS, 0, 1), block.subarray(0, 10)]), () => { resolve(); });
@@ -108,10 +100,7 @@ test('server.close() also ends connections still at the door', async () => {
   const c2 = await Cluster.create([1]);
   const s2 = new EtcdServer({ replica: c2.replicas.get(1)! });
   const u2 = new URL(await s2.listen('http://127.0.0.1:0'));
-  const socket = net.connect(Number(u2.port), '127.0.0.1');
-  socket.on('error', () => undefined);
-  socket.resume();
-  const closed = new Promise<void>((resolve) => socket.on('close', () => { resolve(); }));
+  const { socket, closed } = rawConnection(Number(u2.port));
   await new Promise<void>((resolve) => socket.write(CLIENT_PREFACE, () => { resolve(); }));
   await s2.close();
   await closed;

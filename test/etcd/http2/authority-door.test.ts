@@ -7,6 +7,7 @@ import { CLIENT_PREFACE, EMPTY_SETTINGS, FrameFlag, FrameType, frameHeader, read
 import { HpackDecoder } from '../../../src/etcd/http2/hpack/decoder.js';
 import { encodeHeaderBlock } from '../../../src/etcd/http2/hpack/encoder.js';
 import { stripScheme } from '../../../src/etcd/http2/authority-rewriter.js';
+import { rawConnection } from './raw-connection.js';
 
 // The door in front of Node's own HTTP/2 server (nghttp2, which refuses an :authority with a
 // scheme), over real loopback sockets: each request is answered with the :authority the server
@@ -175,7 +176,7 @@ test('without a complete first request within the time bound, the socket is hand
   try {
     const before = admitted.length;
     const handed = new Promise<void>((resolve) => waiters.push(resolve));
-    const socket = net.connect(port, '127.0.0.1');
+    const { socket } = rawConnection(port);
     socket.write(CLIENT_PREFACE);
     await handed;
     expect(admitted.slice(before)).toEqual(['undecided']);
@@ -190,10 +191,7 @@ test('past the byte bound, the socket is handed over unchanged (undecided) and t
   try {
     const before = admitted.length;
     const handed = new Promise<void>((resolve) => waiters.push(resolve));
-    const socket = net.connect(port, '127.0.0.1');
-    const closed = new Promise<void>((resolve) => socket.on('close', () => { resolve(); }));
-    socket.on('error', () => undefined);
-    socket.resume();
+    const { socket, closed } = rawConnection(port);
     // PING frames (type 6) on stream 0, never a request: 2 KiB of them.
     const ping = Buffer.concat([frameHeader(8, 6, 0, 0), Buffer.alloc(8)]);
     socket.write(Buffer.concat([CLIENT_PREFACE, EMPTY_SETTINGS, ...Array.from({ length: 120 }, () => ping)]));
@@ -212,15 +210,12 @@ test.each([
   ['CONTINUATION without HEADERS', Buffer.concat([CLIENT_PREFACE, frameHeader(1, FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1), Buffer.from([0x82])]), 'frame'],
   ['a DATA frame inside a header block', Buffer.concat([CLIENT_PREFACE, frameHeader(1, FrameType.HEADERS, 0, 1), Buffer.from([0x82]), frameHeader(0, FrameType.DATA, 0, 1)]), 'frame'],
   ['padding longer than the frame', Buffer.concat([CLIENT_PREFACE, frameHeader(2, FrameType.HEADERS, FrameFlag.END_HEADERS | FrameFlag.PADDED, 1), Buffer.from([9, 0x82])]), 'frame'],
-  ['an HPACK index past the tables', Buffer.concat([CLIENT_PREFACE, frameHeader(1, FrameType.HEADERS, FrameFlag.END_HEADERS, 1), Buffer.from([0xff, 0x00])]).subarray(0, 24 + 10), 'hpack'],
+  ['an HPACK integer cut short', Buffer.concat([CLIENT_PREFACE, frameHeader(1, FrameType.HEADERS, FrameFlag.END_HEADERS, 1), Buffer.from([0xff, 0x00])]).subarray(0, 24 + 10), 'hpack'],
   ['a Huffman string with bad padding', Buffer.concat([CLIENT_PREFACE, frameHeader(4, FrameType.HEADERS, FrameFlag.END_HEADERS, 1), Buffer.from([0x41, 0x82, 0xf1, 0xe2])]), 'huffman'],
   ['a header block over the bound', Buffer.concat([CLIENT_PREFACE, frameHeader(300_000, FrameType.HEADERS, 0, 1)]), 'too_large'],
 ])('%s: closed and counted', async (_name, bytes, reason) => {
   const before = refused.length;
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  socket.resume();
-  const closed = new Promise<void>((resolve) => socket.on('close', () => { resolve(); }));
+  const { socket, closed } = rawConnection(port);
   socket.write(bytes);
   await closed;
   expect(refused.slice(before)).toEqual([reason]);
