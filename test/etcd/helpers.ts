@@ -32,6 +32,15 @@ export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maint
   return new Ctor(new URL(url).host, credentials.createInsecure());
 }
 
+/** Resolves once `cond()` holds (checked every 10 ms), failing with `what` after `ms` of wall time. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await cond())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Calls a unary method; resolves with the response or the gRPC error. */
 export function callUnary(client: InstanceType<ServiceClientConstructor>, method: string, req: object, metadata = new Metadata()): Promise<{ res?: Record<string, unknown>; err?: ServiceError }> {
   return new Promise((resolve) => {
@@ -61,9 +70,13 @@ export interface KvCluster {
   close(): Promise<void>;
 }
 
-/** Starts `ids` (10 ms ticks) with KvStateMachines in memory (or `stateMachine(id)`'s) and an EtcdServer each. */
+/**
+ * Starts `ids` (10 ms ticks) with KvStateMachines in memory (or `stateMachine(id)`'s) and an
+ * EtcdServer each. `requestTimeoutMs` is the replicas' (default 2000 ms, 20 election timeouts).
+ */
 export async function startKvCluster(
   ids: number[], serverOptions: Partial<EtcdServerOptions> | ((replica: Replica, kv: KvClient) => Partial<EtcdServerOptions>) = {}, quotaBackendBytes?: number, stateMachine: (id: number) => KvStateMachine = () => new KvStateMachine({ electionMs: 100 }),
+  replicaOptions: { requestTimeoutMs?: number } = {},
 ): Promise<KvCluster> {
   const network = new InProcessNetwork();
   const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));
@@ -71,7 +84,7 @@ export async function startKvCluster(
   await Promise.all(ids.map(async (id) => {
     replicas.set(id, await Replica.start({
       id, peers, storage: new MemoryStorage(), transport: network.transport(id), stateMachine: stateMachine(id),
-      tickMs: 10, electionTick: 10, heartbeatTick: 1, seed: id,
+      tickMs: 10, electionTick: 10, heartbeatTick: 1, seed: id, ...replicaOptions,
     }));
   }));
   const clients = new Map<number, KvClient>();
