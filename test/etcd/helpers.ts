@@ -64,6 +64,8 @@ export interface KvCluster {
   clients: Map<number, KvClient>;
   servers: Map<number, EtcdServer>;
   urls: Map<number, string>;
+  /** The members' network (to partition them). */
+  network: InProcessNetwork;
   /** host:port of every member (etcdctl endpoints). */
   endpoints(): string[];
   leader(): Promise<Replica>;
@@ -108,7 +110,7 @@ export async function startKvCluster(
   };
   await leader();
   return {
-    replicas, clients, servers, urls, leader,
+    replicas, clients, servers, urls, network, leader,
     endpoints: () => [...urls.values()].map((u) => new URL(u).host),
     async close() {
       await Promise.all([...servers.values()].map((s) => s.close()));
