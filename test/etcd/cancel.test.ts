@@ -1,34 +1,22 @@
 import { Metadata, status, type ClientDuplexStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { callUnary, rawClient, startKvCluster, until, type KvCluster } from './helpers.js';
+import { expect, test } from 'vitest';
+import { callUnary, rawClient, useLoneFollower, until } from './helpers.js';
 
 // A client's cancellation reaches the request it started, as etcd's context cancellation does:
 // a proposal or read waiting on a member without a leader is given up at once, not when the
 // replica's request timeout (here 10 minutes) passes.
-let c: KvCluster;
-let follower: number;
+const lone = useLoneFollower();
 
-beforeAll(async () => {
-  c = await startKvCluster([1, 2, 3], {}, undefined, undefined, { requestTimeoutMs: 600_000 });
-  const leader = await c.leader();
-  follower = [...c.replicas.keys()].find((id) => id !== leader.id)!;
-  // Cut the follower off: the two other members stop, so its requests wait for a leader.
-  for (const [id, r] of c.replicas) if (id !== follower) await r.stop();
-});
-afterAll(async () => {
-  await c.close();
-});
-
-const pending = (): number => c.replicas.get(follower)!.status().pending;
+const pending = (): number => lone.c.replicas.get(lone.follower)!.status().pending;
 const handled = async (service: string, method: string, code: string): Promise<boolean> =>
-  (await c.servers.get(follower)!.metrics.text()).includes(`grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.${service}",grpc_method="${method}",grpc_code="${code}"} 1`);
+  (await lone.c.servers.get(lone.follower)!.metrics.text()).includes(`grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.${service}",grpc_method="${method}",grpc_code="${code}"} 1`);
 
 test.each([
   ['Put', { key: Buffer.from('k'), value: Buffer.from('v') }, {}],
   ['Range', { key: Buffer.from('k') }, {}],
   ['DeleteRange', { key: Buffer.from('k') }, { deadline: Date.now() + 600_000 }], // cancelled long before its deadline
 ])('a cancelled %s gives up its waiting request in the server ("etcdserver: request canceled")', async (method, req, callOptions) => {
-  const client = rawClient('KV', c.urls.get(follower)!);
+  const client = rawClient('KV', lone.c.urls.get(lone.follower)!);
   let call: ClientUnaryCall | undefined;
   const answered = new Promise<ServiceError | null>((resolve) => {
     call = (client[method] as (r: object, m: Metadata, o: object, cb: (e: ServiceError | null) => void) => ClientUnaryCall)(req, new Metadata(), callOptions, resolve);
@@ -42,7 +30,7 @@ test.each([
 });
 
 test('a cancelled LeaseKeepAlive stream gives up its keep-alive still waiting for a leader', async () => {
-  const client = rawClient('Lease', c.urls.get(follower)!);
+  const client = rawClient('Lease', lone.c.urls.get(lone.follower)!);
   const stream = (client.LeaseKeepAlive as () => ClientDuplexStream<object, object>)();
   const ended = new Promise<void>((resolve) => stream.on('error', () => resolve()));
   stream.write({ ID: '12345' });
@@ -54,8 +42,8 @@ test('a cancelled LeaseKeepAlive stream gives up its keep-alive still waiting fo
 });
 
 test('a cancelled Watch stream closes its watchers', async () => {
-  const watchers = async (): Promise<string | undefined> => /^etcd_debugging_mvcc_watcher_total (\d+)$/m.exec(await c.servers.get(follower)!.metrics.text())?.[1];
-  const client = rawClient('Watch', c.urls.get(follower)!);
+  const watchers = async (): Promise<string | undefined> => /^etcd_debugging_mvcc_watcher_total (\d+)$/m.exec(await lone.c.servers.get(lone.follower)!.metrics.text())?.[1];
+  const client = rawClient('Watch', lone.c.urls.get(lone.follower)!);
   const stream = (client.Watch as () => ClientDuplexStream<object, { created?: boolean }>)();
   const created = new Promise<void>((resolve) => stream.on('data', (r: { created?: boolean }) => { if (r.created === true) resolve(); }));
   const ended = new Promise<void>((resolve) => stream.on('error', () => resolve()));
@@ -70,12 +58,12 @@ test('a cancelled Watch stream closes its watchers', async () => {
 });
 
 test('the member keeps serving after the cancelled calls', async () => {
-  const kv = rawClient('KV', c.urls.get(follower)!);
+  const kv = rawClient('KV', lone.c.urls.get(lone.follower)!);
   const { res, err } = await callUnary(kv, 'Range', { key: Buffer.from('k'), serializable: true });
   expect(err).toBeUndefined();
   expect(res?.count).toBe('0');
   kv.close();
-  const m = rawClient('Maintenance', c.urls.get(follower)!);
+  const m = rawClient('Maintenance', lone.c.urls.get(lone.follower)!);
   expect((await callUnary(m, 'Status', {})).err).toBeUndefined();
   m.close();
   expect(pending()).toBe(0);

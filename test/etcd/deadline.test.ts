@@ -1,28 +1,17 @@
 import { Metadata, status, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { callOptions } from '../../src/etcd/rpc.js';
-import { rawClient, startKvCluster, until, type KvCluster } from './helpers.js';
+import { rawClient, useLoneFollower, until } from './helpers.js';
 
 // A call's gRPC deadline bounds the request inside the server (etcd's server runs each request
 // under the call's context), and `hasleader` makes it fail instead of waiting for a leader.
-let c: KvCluster;
-let follower: number;
-
-beforeAll(async () => {
-  // The replicas' own request timeout is 10 minutes: a request that ends sooner was ended by its call's deadline.
-  c = await startKvCluster([1, 2, 3], {}, undefined, undefined, { requestTimeoutMs: 600_000 });
-  const leader = await c.leader();
-  follower = [...c.replicas.keys()].find((id) => id !== leader.id)!;
-  // Cut the follower off: the two other members stop.
-  for (const [id, r] of c.replicas) if (id !== follower) await r.stop();
-});
-afterAll(async () => {
-  await c.close();
-});
+// The follower's peers are stopped and its replica's own request timeout is 10 minutes: a
+// request that ends sooner was ended by its call's deadline.
+const lone = useLoneFollower();
 
 /** A unary call with a deadline `ms` from now; resolves with the error (or undefined). */
 function callWithDeadline(service: 'KV' | 'Lease', method: string, req: object, ms: number): Promise<ServiceError | undefined> {
-  const client = rawClient(service, c.urls.get(follower)!);
+  const client = rawClient(service, lone.c.urls.get(lone.follower)!);
   return new Promise((resolve) => {
     (client[method] as (r: object, m: Metadata, o: object, cb: (e: ServiceError | null) => void) => void)(req, new Metadata(), { deadline: Date.now() + ms }, (e) => {
       client.close();
@@ -40,9 +29,9 @@ test('a write and a linearizable read past their gRPC deadline: DEADLINE_EXCEEDE
   for (const e of [put, range, grant]) expect(e?.code).toBe(status.DEADLINE_EXCEEDED);
   // The server ends each request as etcd's does when the call's context expires, "etcdserver: request timed out"
   // (Unavailable), long before the replica's own 10-minute timeout would.
-  const r = c.replicas.get(follower)!;
+  const r = lone.c.replicas.get(lone.follower)!;
   await until(() => r.status().pending === 0, 'the member to give the requests up');
-  const metrics = await c.servers.get(follower)!.metrics.text();
+  const metrics = await lone.c.servers.get(lone.follower)!.metrics.text();
   for (const [service, method] of [['KV', 'Put'], ['KV', 'Range'], ['Lease', 'LeaseGrant']]) {
     expect(metrics).toContain(`grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.${service}",grpc_method="${method}",grpc_code="Unavailable"} 1`);
   }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
@@ -30,6 +31,26 @@ export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maint
   const pkg = (loadPackageDefinition(def) as Record<string, GrpcObject>).etcdserverpb!;
   const Ctor = pkg[service] as ServiceClientConstructor;
   return new Ctor(new URL(url).host, credentials.createInsecure());
+}
+
+/**
+ * Registers, for the calling test file, a 3-member cluster (replicas' `requestTimeoutMs` 10
+ * minutes) of which only one follower is left running, so its requests wait for a leader until
+ * something else ends them; the returned object holds the cluster and the follower's id once
+ * `beforeAll` has run.
+ */
+export function useLoneFollower(): { c: KvCluster; follower: number } {
+  const lone = { follower: 0 } as { c: KvCluster; follower: number };
+  beforeAll(async () => {
+    lone.c = await startKvCluster([1, 2, 3], {}, undefined, undefined, { requestTimeoutMs: 600_000 });
+    const leader = await lone.c.leader();
+    lone.follower = [...lone.c.replicas.keys()].find((id) => id !== leader.id)!;
+    for (const [id, r] of lone.c.replicas) if (id !== lone.follower) await r.stop();
+  });
+  afterAll(async () => {
+    await lone.c.close();
+  });
+  return lone;
 }
 
 /** Resolves once `cond()` holds (checked every 10 ms), failing with `what` after `ms` of wall time. */
