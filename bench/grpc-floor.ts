@@ -38,9 +38,10 @@ if (process.argv[2] === 'serve') {
     },
   });
   server.bindAsync(`127.0.0.1:${String(port)}`, ServerCredentials.createInsecure(), () => undefined);
+  process.once('SIGTERM', () => process.exit(0)); // exits normally, so that --cpu-prof writes its profile
 } else {
   const cells: { name: string; start(port: number, dir: string): ReturnType<typeof spawn> }[] = [
-    { name: 'bare grpc-js Range (fixed answer)', start: (port) => spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', String(port)], { cwd: root, stdio: 'ignore' }) },
+    { name: 'bare grpc-js Range (fixed answer)', start: (port) => spawn(process.execPath, [...PROF, '--import', 'tsx', fileURLToPath(import.meta.url), 'serve', String(port)], { cwd: root, stdio: 'ignore' }) },
     {
       name: 'raftkit, one member, serializable Range',
       start: (port, dir) => spawn(process.execPath, [...PROF, '--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), '--name', 'f1', '--data-dir', join(dir, 'f1'),
