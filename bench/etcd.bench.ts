@@ -101,7 +101,7 @@ function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number }
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number }
 
 /** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -191,6 +191,9 @@ async function measure(cluster: Cluster): Promise<Record<string, Row>> {
     const ops = r.opsPerSec * (DURATION_MS / 1000);
     r.cpuMsPerOp = (cluster.cpuSeconds() - cpu0) * 1000 / ops;
     r.clientCpuMsPerOp = (clientCpu.user + clientCpu.system) / 1000 / ops;
+    // Raft messages the members sent each other per operation (raftkit's own metric; etcd has none).
+    const sent = (ms: Map<string, number>[]): number => ms.reduce((n, m) => n + (m.get('raft_transport_messages_sent_total') ?? 0), 0);
+    if (sent(after) > 0) r.peerMsgsPerOp = (sent(after) - sent(before)) / ops;
     out[name] = r;
   }
   client.close();
@@ -235,7 +238,8 @@ export async function run(): Promise<void> {
   }
   for (const [row, r] of Object.entries(raftkit)) {
     const e = etcd?.[row];
-    const cpu = (x: Row | undefined): string => (x?.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`);
+    const cpu = (x: Row | undefined): string => (x?.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`) +
+      (x?.peerMsgsPerOp === undefined ? '' : ` msgs ${x.peerMsgsPerOp.toFixed(2)}/op`);
     const ratio = e === undefined ? '' : `  ratio ${(r.opsPerSec / e.opsPerSec).toFixed(2)}x, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
     console.log(`${row.padEnd(36)} raftkit ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms${cpu(r)}` +
       (e === undefined ? '' : ` | etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms${cpu(e)}`) + ratio);
