@@ -39,7 +39,7 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
-    // Answered as raftkit/kv's RangeResponse: the definition served encodes it (withRangeCodec).
+    // Answered as raftkit/kv's RangeResponse: the definition served encodes it (withResponseCodecs).
     Range: unary(ctx, SERVICE, 'Range', (w: Wire, opts) => {
       const { key, ...rest } = rangeIn(w);
       return kv.range(key, { ...rest, ...opts });

@@ -11,7 +11,7 @@ import { maintenanceService } from './maintenance.js';
 import type { KvClient } from '../kv/kv-client.js';
 import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
 import { kvService } from './kv.js';
-import { withRangeCodec } from './range-codec.js';
+import { withResponseCodecs } from './response-codec.js';
 import { leaseService } from './lease.js';
 import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
@@ -136,7 +136,7 @@ export class EtcdServer {
     };
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
-    if (options.kv !== undefined) defs = { ...defs, KV: withRangeCodec(defs.KV) };
+    if (options.kv !== undefined) defs = withResponseCodecs(defs);
     add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
     add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
     add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
