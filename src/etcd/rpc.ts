@@ -73,9 +73,12 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * error mapped to etcd's, and counts the call. The options carry a `signal` that aborts when
  * the client cancels the call (etcd's server runs a request under the call's context, so a
  * cancelled call stops its proposal or read waiting): the request then fails with `AbortedError`,
- * counted as CANCELLED "etcdserver: request canceled".
+ * counted as CANCELLED "etcdserver: request canceled". `waits(request)` false (a request that
+ * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost.
  */
-export function unary<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(
+  ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
+): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
   return (call, callback) => {
     const done = start();
@@ -86,7 +89,7 @@ export function unary<Req, Res>(ctx: RpcContext, service: string, method: string
     };
     const options = callOptions(call);
     if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
-    options.signal = cancelSignal(call, deadlineOf(call));
+    if (waits(call.request)) options.signal = cancelSignal(call, deadlineOf(call));
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));
