@@ -82,14 +82,16 @@ export function unary<Req, Res>(
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
   return (call, callback) => {
     const done = start();
+    let release: (() => void) | undefined;
     const fail = (e: unknown): void => {
+      release?.();
       const err = toGrpcError(e);
       done(err.code);
       callback(err);
     };
     const options = callOptions(call);
     if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
-    if (waits(call.request)) options.signal = cancelSignal(call, deadlineOf(call));
+    if (waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadlineOf(call)));
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));
@@ -97,6 +99,7 @@ export function unary<Req, Res>(
       return fail(e);
     }
     result.then((res) => {
+      release?.();
       done(Status.OK);
       callback(null, res);
     }, fail);
@@ -113,16 +116,18 @@ const DEADLINE_SLACK_MS = 100;
 
 /**
  * An `AbortSignal` that aborts (reason: etcd's "request canceled") when the client cancels
- * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity).
+ * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity), and `release`, to
+ * call once the call is answered: grpc-js emits `cancelled` when every call's stream closes,
+ * answered or not, and an answered call must not build and dispatch a cancellation.
  */
-function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): AbortSignal {
+function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const cancel = (): void => {
     if (deadlineMs - Date.now() > DEADLINE_SLACK_MS) controller.abort(etcdError('canceled'));
   };
   if (call.cancelled) cancel();
   else call.once('cancelled', cancel);
-  return controller.signal;
+  return { signal: controller.signal, release: () => call.off('cancelled', cancel) };
 }
 
 /** A handler answering `UNIMPLEMENTED` with `message` (and counting the call). */
