@@ -64,9 +64,9 @@ export function admitConnection(socket: net.Socket, options: DoorOptions): void 
     try {
       out.push(...rewriter.push(chunk));
     } catch (err) {
-      if (!(err instanceof Http2InputError)) throw err;
+      // Hostile input must never take the process down: anything else the parser throws is refused too.
       finish();
-      options.onRefused(err.reason);
+      options.onRefused(err instanceof Http2InputError ? err.reason : 'frame');
       socket.destroy();
       return;
     }
