@@ -39,13 +39,14 @@ if (process.argv[2] === 'serve') {
     },
   });
   server.bindAsync(`127.0.0.1:${String(port)}`, ServerCredentials.createInsecure(), () => undefined);
+  process.once('SIGTERM', () => process.exit(0)); // exits normally, so that --cpu-prof writes its profile
 } else {
   const member = (port: number, dir: string): ReturnType<typeof spawn> => spawn(process.execPath, [...PROF, '--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), '--name', 'f1', '--data-dir', join(dir, 'f1'),
     '--listen-client-urls', `http://127.0.0.1:${String(port)}`, '--advertise-client-urls', `http://127.0.0.1:${String(port)}`, '--log-level', 'error',
     '--listen-peer-urls', `http://127.0.0.1:${String(port + 1)}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${String(port + 1)}`,
     '--initial-cluster', `f1=http://127.0.0.1:${String(port + 1)}`], { cwd: root, stdio: 'ignore' });
   const cells: { name: string; start(port: number, dir: string): ReturnType<typeof spawn>; authority?: (port: number) => string }[] = [
-    { name: 'bare grpc-js Range (fixed answer)', start: (port) => spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', String(port)], { cwd: root, stdio: 'ignore' }) },
+    { name: 'bare grpc-js Range (fixed answer)', start: (port) => spawn(process.execPath, [...PROF, '--import', 'tsx', fileURLToPath(import.meta.url), 'serve', String(port)], { cwd: root, stdio: 'ignore' }) },
     { name: 'raftkit, one member, serializable Range', start: member },
     // The :authority etcdctl 3.4 sends for --cluster calls: the connection goes through the HPACK rewriter.
     { name: 'same, :authority with a scheme (rewritten)', start: member, authority: (port) => `http://127.0.0.1:${String(port)}` },

@@ -11,6 +11,7 @@ import { maintenanceService } from './maintenance.js';
 import type { KvClient } from '../kv/kv-client.js';
 import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
 import { kvService } from './kv.js';
+import { withResponseCodecs } from './response-codec.js';
 import { leaseService } from './lease.js';
 import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
@@ -137,14 +138,16 @@ export class EtcdServer {
       header: (revision = options.kv?.stateMachine.store.visibleRev ?? 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.currentTerm) }),
       requestBytes: (req) => sizes.get(req) ?? 0,
     };
-    this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1 });
-    const defs = etcdServices();
+    // Channelz (grpc-js's per-call introspection, which nothing here reads) off: it costs every call.
+    this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1, 'grpc.enable_channelz': 0 });
+    let defs = etcdServices();
     const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {
       const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (req, bytes) => sizes.set(req, bytes));
       this.grpc.addService(def, impl);
     };
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
+    if (options.kv !== undefined) defs = withResponseCodecs(defs);
     add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
     add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
     add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AUTH_UNIMPLEMENTED } from '../../src/etcd/auth.js';
 import { EtcdServer } from '../../src/etcd/server.js';
@@ -88,4 +88,27 @@ describe('errors', () => {
     expect(err?.code).toBe(status.NOT_FOUND);
     expect(err?.details).toBe('etcdserver: member not found');
   });
+});
+
+test('without a KvClient, a linearizable MemberList also waits for a ReadIndex: a cut-off follower answers an error, not its list', async () => {
+  const leader = await cluster.waitLeader();
+  const follower = [1, 2, 3].find((id) => id !== leader.id)!;
+  const list = (linearizable: boolean, deadlineMs = 2000): Promise<{ ids?: string[]; code?: number }> => new Promise((resolve) => {
+    const client = rawClient('Cluster', urls.get(follower)!);
+    (client.MemberList as (r: object, m: Metadata, o: object, cb: (e: ServiceError | null, r: { members: { ID: string }[] }) => void) => void)(
+      { linearizable }, new Metadata(), { deadline: Date.now() + deadlineMs }, (e, r) => {
+        client.close();
+        resolve(e === null ? { ids: r.members.map((m) => m.ID).sort() } : { code: e.code });
+      },
+    );
+  });
+  cluster.network.isolate(follower);
+  try {
+    expect((await list(false)).ids).toEqual(['1', '2', '3']);
+    expect([status.DEADLINE_EXCEEDED, status.UNAVAILABLE]).toContain((await list(true, 300)).code);
+  } finally {
+    cluster.network.heal();
+  }
+  await cluster.waitLeader();
+  expect((await list(true)).ids).toEqual(['1', '2', '3']);
 });
