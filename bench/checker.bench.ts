@@ -9,13 +9,13 @@
  * CPU time of this process (all threads, as Porcupine's CPU column counts all goroutines);
  * budgets are CPU time (the machine is shared). Timings exclude shrinking (`shrinkSteps: 0`);
  * a last column gives ours with the default shrinking. Each checker runs twice per history
- * (alternating) and keeps its faster run, per clock. With CHECKER_PARALLEL=on (the default)
+ * (alternating; CHECKER_ROUNDS times, default 2) and keeps its faster run, per clock. With CHECKER_PARALLEL=on (the default)
  * ours checks big histories' partitions in worker threads (`CheckOptions.parallel`), as
  * Porcupine checks partitions in goroutines; `off` times the single-thread path.
  * Environment: CHECKER_CLASSES (comma-separated classes; default all), CHECKER_BUDGET_MS (default 2000), CHECKER_PER_CLASS (default 3),
  * CHECKER_ORDERS (entry orders per history of the small hard classes, default 5), CHECKER_SIM
  * (simulated-cluster histories, default 4), CHECKER_BASELINE=off (skip the baseline), CHECKER_WARMUP
- * (rounds over the small classes before timing, each checker alike, default 10), CHECKER_PARALLEL.
+ * (rounds over the small classes before timing, each checker alike, default 10), CHECKER_PARALLEL, CHECKER_ROUNDS.
  *
  * Porcupine (bench/porcupine/README.md): `--export=<dir>` (or CHECKER_EXPORT) writes every run
  * as JSON for the Go driver and stops; `--porcupine=<file>` (or CHECKER_PORCUPINE) reads the
@@ -40,6 +40,7 @@ const ORDERS = Number(process.env['CHECKER_ORDERS'] ?? 5);
 const SIM = Number(process.env['CHECKER_SIM'] ?? 4);
 const WARMUP = Number(process.env['CHECKER_WARMUP'] ?? 10);
 const PARALLEL = process.env['CHECKER_PARALLEL'] !== 'off';
+const ROUNDS = Math.max(1, Number(process.env['CHECKER_ROUNDS'] ?? 2));
 /** Classes small enough to re-check in several entry orders. */
 const REORDERED: ReadonlySet<CorpusClass> = new Set(['same-instant', 'unknown-heavy', 'random', 'sim-chaos', 'corrupted']);
 
@@ -236,13 +237,15 @@ export async function run(): Promise<void> {
   }
   try {
     for (const { c, order, history } of runs) {
-      // Alternate (base, ours, ours, base) and keep each one's faster run, so that neither
-      // pays more often for the other's garbage; a run out of budget is not repeated.
+      // Alternate (base, ours, then ours, base, ...) and keep each one's fastest run, so that
+      // neither pays more often for the other's garbage; a run out of budget is not repeated.
       const timeBase = (): Timed => (baseline === undefined ? { ms: NaN, wallMs: NaN, ok: 'unknown' } : timeCheck(baseline.checker, c, history, 0));
-      const base1 = timeBase();
-      const mine1 = timeCheck(ours, c, history, 0, PARALLEL);
-      const mine = mine1.ok === 'unknown' ? mine1 : faster(mine1, timeCheck(ours, c, history, 0, PARALLEL));
-      const base = base1.ok === 'unknown' ? base1 : faster(base1, timeBase());
+      let base = timeBase();
+      let mine = timeCheck(ours, c, history, 0, PARALLEL);
+      for (let round = 1; round < ROUNDS; round++) {
+        if (mine.ok !== 'unknown') mine = faster(mine, timeCheck(ours, c, history, 0, PARALLEL));
+        if (base.ok !== 'unknown') base = faster(base, timeBase());
+      }
       const withShrink = timeCheck(ours, c, history, undefined, PARALLEL);
       samples.push({ cls: c.cls, name: c.name, order, ours: mine, base, oursShrinkMs: withShrink.ms, porcupine: porcupine?.get(runKey(c.name, order)) });
     }
