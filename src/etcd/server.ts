@@ -126,7 +126,13 @@ export class EtcdServer {
       header: (revision = options.kv?.stateMachine.store.visibleRev ?? 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.currentTerm) }),
       requestBytes: (req) => sizes.get(req) ?? 0,
     };
-    this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1 });
+    // Channelz (grpc-js's introspection service, which nothing here serves) is off: it costs every
+    // call a few timestamps and counters.
+    this.grpc = new Server({
+      'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024,
+      'grpc.max_send_message_length': 2 ** 31 - 1,
+      'grpc.enable_channelz': 0,
+    });
     const defs = etcdServices();
     const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {
       const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (req, bytes) => sizes.set(req, bytes));
