@@ -31,6 +31,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    // The linearizability checker's worker threads (CheckOptions.parallel) start from this file.
+    'testing/checker-worker': 'src/testing/linearizability/worker.ts',
     'kv/index': 'src/kv/index.ts',
     'etcd/index': 'src/etcd/index.ts',
     // The `raftkit` command (package.json `bin`).

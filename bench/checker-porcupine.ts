@@ -47,13 +47,21 @@ export function exportRuns(dir: string, runs: readonly BenchRun[], budgetMs: num
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ runs: runs.length, budgetMs }));
 }
 
-/** Reads the Go driver's output (JSON lines) into a map by {@link runKey}. */
-export function readPorcupineResults(path: string): Map<string, PorcupineResult> {
+/**
+ * Reads the Go driver's output (JSON lines) into a map by {@link runKey}. `paths` may name
+ * several result files (comma-separated: separate runs of the driver on the same export);
+ * each run then keeps its fastest wall and CPU times.
+ */
+export function readPorcupineResults(paths: string): Map<string, PorcupineResult> {
   const results = new Map<string, PorcupineResult>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    const r = JSON.parse(line) as PorcupineResult;
-    results.set(runKey(r.name, r.order), r);
+  for (const path of paths.split(',')) {
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      const r = JSON.parse(line) as PorcupineResult;
+      const key = runKey(r.name, r.order);
+      const seen = results.get(key);
+      results.set(key, seen === undefined ? r : { ...r, wallMs: Math.min(seen.wallMs, r.wallMs), cpuMs: Math.min(seen.cpuMs, r.cpuMs) });
+    }
   }
   return results;
 }

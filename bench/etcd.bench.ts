@@ -10,7 +10,10 @@
  * (raftkit members write `--cpu-prof` profiles there, one per process, on SIGTERM), `BENCH_LAYERS=1`
  * (also print, per row, the leader's mean WAL fsync, backend commit and gRPC handling times from
  * its `/metrics`, for both systems), `BENCH_LEADER_ONLY=1` (a diagnostic: the client talks to the leader only,
- * instead of spreading requests over the three members, which makes followers forward writes).
+ * instead of spreading requests over the three members, which makes followers forward writes),
+ * `BENCH_WARMUP_MS` (run each row unmeasured for this long first, default 0: the client process and
+ * the members start cold, and the raftkit rows run first). Each row also prints the bench
+ * process's own CPU per operation (the client's), next to the members'.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,6 +30,7 @@ const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'raftkit,etcd').split(',');
 const ROWS = process.env['BENCH_ROWS']?.split(';');
 const CPU_PROF = process.env['BENCH_CPU_PROF'];
 const LEADER_ONLY = process.env['BENCH_LEADER_ONLY'] === '1';
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 0);
 
 interface Cluster {
   hosts: string[];
@@ -97,7 +101,7 @@ function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number }
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number }
 
 /** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -121,9 +125,9 @@ function layers(before: Map<string, number>, after: Map<string, number>): string
 }
 
 /** Runs `op` with `inFlight` concurrent loops for DURATION_MS; ops/s and p99 latency. */
-async function load(inFlight: number, op: (i: number) => Promise<unknown>): Promise<Row> {
+async function load(inFlight: number, op: (i: number) => Promise<unknown>, ms = DURATION_MS): Promise<Row> {
   const lat: number[] = [];
-  const end = performance.now() + DURATION_MS;
+  const end = performance.now() + ms;
   let n = 0;
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (performance.now() < end) {
@@ -132,15 +136,15 @@ async function load(inFlight: number, op: (i: number) => Promise<unknown>): Prom
       lat.push(performance.now() - t);
     }
   }));
-  return { opsPerSec: lat.length / (DURATION_MS / 1000), p99Ms: percentile(lat, 99) };
+  return { opsPerSec: lat.length / (ms / 1000), p99Ms: percentile(lat, 99) };
 }
 
-async function watchRate(client: Etcd3): Promise<Row> {
+async function watchRate(client: Etcd3, ms = DURATION_MS): Promise<Row> {
   const w = await client.watch().prefix('bw/').create();
   let events = 0;
   w.on('put', () => events++);
   const t0 = performance.now();
-  const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec());
+  const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec(), ms);
   await new Promise((res) => setTimeout(res, 200));
   await w.cancel();
   return { opsPerSec: events / ((performance.now() - t0) / 1000), p99Ms: r.p99Ms };
@@ -164,23 +168,32 @@ async function measure(cluster: Cluster): Promise<Record<string, Row>> {
   const client = new Etcd3({ hosts: LEADER_ONLY ? await leaderHost(cluster.hosts) : cluster.hosts });
   const value = 'v'.repeat(256);
   const out: Record<string, Row> = {};
-  const rows: [string, () => Promise<Row>][] = [
-    ['put, 1 in flight', () => load(1, (i) => client.put(`b/${i % 1000}`).value(value).exec())],
-    ['put, 64 in flight', () => load(64, (i) => client.put(`b/${i % 1000}`).value(value).exec())],
-    ['range linearizable, 16 in flight', () => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`) }))],
-    ['range serializable, 16 in flight', () => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`), serializable: true }))],
-    ['watch events/s (64 writers)', () => watchRate(client)],
+  const rows: [string, (ms?: number) => Promise<Row>][] = [
+    ['put, 1 in flight', (ms) => load(1, (i) => client.put(`b/${i % 1000}`).value(value).exec(), ms)],
+    ['put, 64 in flight', (ms) => load(64, (i) => client.put(`b/${i % 1000}`).value(value).exec(), ms)],
+    ['range linearizable, 16 in flight', (ms) => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`) }), ms)],
+    ['range serializable, 16 in flight', (ms) => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`), serializable: true }), ms)],
+    ['watch events/s (64 writers)', (ms) => watchRate(client, ms)],
   ];
   for (const [name, row] of rows) {
     if (ROWS !== undefined && !ROWS.some((r) => name.includes(r))) continue;
+    // Unmeasured: warms the JIT of the client and of the members (the raftkit rows run first).
+    if (WARMUP_MS > 0) await row(WARMUP_MS);
     const before = await Promise.all(cluster.metrics.map(scrape));
     const cpu0 = cluster.cpuSeconds();
+    const client0 = process.cpuUsage();
     const r = await row();
+    const clientCpu = process.cpuUsage(client0);
     const after = await Promise.all(cluster.metrics.map(scrape));
     const leader = after.findIndex((m) => m.get('etcd_server_is_leader') === 1);
     if (leader >= 0) r.layers = layers(before[leader]!, after[leader]!);
     // CPU the three members spent per operation: robust to other load on the machine.
-    r.cpuMsPerOp = (cluster.cpuSeconds() - cpu0) * 1000 / (r.opsPerSec * (DURATION_MS / 1000));
+    const ops = r.opsPerSec * (DURATION_MS / 1000);
+    r.cpuMsPerOp = (cluster.cpuSeconds() - cpu0) * 1000 / ops;
+    r.clientCpuMsPerOp = (clientCpu.user + clientCpu.system) / 1000 / ops;
+    // Raft messages the members sent each other per operation (raftkit's own metric; etcd has none).
+    const sent = (ms: Map<string, number>[]): number => ms.reduce((n, m) => n + (m.get('raft_transport_messages_sent_total') ?? 0), 0);
+    if (sent(after) > 0) r.peerMsgsPerOp = (sent(after) - sent(before)) / ops;
     out[name] = r;
   }
   client.close();
@@ -225,7 +238,8 @@ export async function run(): Promise<void> {
   }
   for (const [row, r] of Object.entries(raftkit)) {
     const e = etcd?.[row];
-    const cpu = (x: Row | undefined): string => (x?.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op`);
+    const cpu = (x: Row | undefined): string => (x?.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`) +
+      (x?.peerMsgsPerOp === undefined ? '' : ` msgs ${x.peerMsgsPerOp.toFixed(2)}/op`);
     const ratio = e === undefined ? '' : `  ratio ${(r.opsPerSec / e.opsPerSec).toFixed(2)}x, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
     console.log(`${row.padEnd(36)} raftkit ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms${cpu(r)}` +
       (e === undefined ? '' : ` | etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms${cpu(e)}`) + ratio);

@@ -41,7 +41,7 @@ export type KvMemberReply =
   | { type: 'load'; ok: false; error: string }
   | { type: 'fill'; ok: boolean; ms: number; revision: number; error?: string }
   | { type: 'watch'; events: number; ms: number; p50: number; p99: number }
-  | { type: 'memory'; heapMiB: number; externalMiB: number; rssMiB: number; peakRssMiB: number; keys: number }
+  | { type: 'memory'; heapMiB: number; externalMiB: number; arrayBuffersMiB: number; rssMiB: number; peakRssMiB: number; keys: number }
   | { type: 'status'; leader: number; term: number; applied: number; revision: number; snapshots: string[] };
 
 const VALUE_BYTES = 256;
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       case 'memory': {
         globalThis.gc?.();
         const u = process.memoryUsage();
-        send({ type: 'memory', heapMiB: u.heapUsed / 2 ** 20, externalMiB: u.external / 2 ** 20, rssMiB: u.rss / 2 ** 20, peakRssMiB: peakRssMiB(process.pid), keys: sm.store.index.size });
+        send({ type: 'memory', heapMiB: u.heapUsed / 2 ** 20, externalMiB: u.external / 2 ** 20, arrayBuffersMiB: u.arrayBuffers / 2 ** 20, rssMiB: u.rss / 2 ** 20, peakRssMiB: peakRssMiB(process.pid), keys: sm.store.index.size });
         return;
       }
       case 'status': {

@@ -177,7 +177,7 @@ export async function run(): Promise<unknown> {
     while (!(await leader.ask({ type: 'status' })).snapshots.some((s) => s.startsWith('created@') && Number(s.split('@')[1]) >= fillEnd)) await fill(leader, 5_000_000 + pad++, 1);
     const after = await leader.ask({ type: 'memory' });
     const heapPerMillion = ((after.heapMiB - before.heapMiB) * 1_000_000) / KEYS;
-    console.log(`  load: ${fmtInt(loaded.ms)} ms (${fmtInt((KEYS * 1000) / loaded.ms)} keys/s); leader heap ${fmtInt(before.heapMiB)} -> ${fmtInt(after.heapMiB)} MiB: ${fmtInt(heapPerMillion)} MiB of heap per million keys (index ${fmtInt(after.keys)} keys); leader RSS ${fmtInt(after.rssMiB)} MiB (external ${fmtInt(after.externalMiB)} MiB)`);
+    console.log(`  load: ${fmtInt(loaded.ms)} ms (${fmtInt((KEYS * 1000) / loaded.ms)} keys/s); leader heap ${fmtInt(before.heapMiB)} -> ${fmtInt(after.heapMiB)} MiB: ${fmtInt(heapPerMillion)} MiB of heap per million keys (index ${fmtInt(after.keys)} keys); leader RSS ${fmtInt(after.rssMiB)} MiB (external ${fmtInt(after.externalMiB)} MiB, of which ArrayBuffers ${fmtInt(after.arrayBuffersMiB)} MiB)`);
     const back = await c.start(follower.id);
     const catchUpMs = await caughtUp(leader, back, 600_000);
     const st = await back.ask({ type: 'status' });
@@ -188,7 +188,7 @@ export async function run(): Promise<unknown> {
     await caughtUp(leader, again, 120_000);
     const restartRss = peakRssMiB(again.child.pid);
     console.log(`  restart on that snapshot: follower peak RSS ${fmtInt(restartRss)} MiB`);
-    figures['memory'] = { keys: KEYS, loadMs: loaded.ms, heapMiBPerMillionKeys: heapPerMillion, leaderRssMiB: after.rssMiB, leaderExternalMiB: after.externalMiB, catchUpMs, catchUpPeakRssMiB: catchUpRss, restartPeakRssMiB: restartRss };
+    figures['memory'] = { keys: KEYS, loadMs: loaded.ms, heapMiBPerMillionKeys: heapPerMillion, leaderRssMiB: after.rssMiB, leaderExternalMiB: after.externalMiB, leaderArrayBuffersMiB: after.arrayBuffersMiB, catchUpMs, catchUpPeakRssMiB: catchUpRss, restartPeakRssMiB: restartRss };
   } finally {
     await c?.close();
     rmSync(dir, { recursive: true, force: true });

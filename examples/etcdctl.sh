@@ -99,11 +99,17 @@ done
 ctl_stderr endpoint health
 [[ $(grep -c 'is healthy' <<<"$out") == 3 ]] || fail "three healthy members"
 
-step "member list, endpoint status"
+step "member list, endpoint status, endpoint status/health --cluster"
 ctl member list -w table
 [[ $(grep -Ec '\| +started +\| +m[123] +\|' <<<"$out") == 3 ]] || fail "three started members"
 ctl endpoint status -w table
 [[ $(grep -Ec '\| +true +\| +false +\|' <<<"$out") == 1 ]] || fail "exactly one leader"
+# --cluster: every member from the member list, called at its advertised client URL.
+endpoints=$first ctl endpoint status --cluster -w table
+[[ $(grep -Ec '^\| http://127\.0\.0\.1:[0-9]+ ' <<<"$out") == 3 ]] || fail "three members listed"
+[[ $(grep -Ec '\| +true +\| +false +\|' <<<"$out") == 1 ]] || fail "exactly one leader"
+endpoints=$first ctl_stderr endpoint health --cluster
+[[ $(grep -c 'is healthy' <<<"$out") == 3 ]] || fail "three healthy members"
 
 step "put, get, del"
 ctl put /runbook/greeting hello

@@ -1,6 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Member, MemberListResponse } from '../kv/cluster/cluster-client.js';
 import type { KvClient } from '../kv/kv-client.js';
+import type { RequestOptions } from '../replica/options.js';
 import { etcdError } from './errors.js';
 import { peerAddress, type MemberInfo } from './members.js';
 import { unary, wireBig, type RpcContext } from './rpc.js';
@@ -64,9 +65,15 @@ function toWire(s: ClusterSettings, list: readonly Listed[]): WireMember[] {
   });
 }
 
-/** The current members, as this member knows them (etcd serves MemberList locally). */
-async function members(ctx: RpcContext, s: ClusterSettings): Promise<WireMember[]> {
-  return toWire(s, s.kv === undefined ? fromReplica(ctx) : fromKv((await s.kv.cluster.memberList({ serializable: true })).members));
+/**
+ * The current members, as this member knows them: locally (etcd 3.4 serves MemberList so), or
+ * with `linearizable` (newer etcd's MemberListRequest flag) after a ReadIndex, so the list is at
+ * least as new as every membership change made before the call (`options` bound the wait).
+ */
+async function members(ctx: RpcContext, s: ClusterSettings, linearizable = false, options: RequestOptions = {}): Promise<WireMember[]> {
+  if (s.kv !== undefined) return toWire(s, fromKv((await s.kv.cluster.memberList({ ...options, serializable: !linearizable })).members));
+  if (linearizable) await ctx.replica.read(options);
+  return toWire(s, fromReplica(ctx));
 }
 
 /** Makes a change through raftkit/kv's cluster client (forwarded from a follower), or the replica directly; answers the members after it. */
@@ -105,7 +112,10 @@ function knownId(ctx: RpcContext, raw: unknown): number {
  */
 export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServiceImplementation {
   return {
-    MemberList: unary(ctx, SERVICE, 'MemberList', async () => ({ header: ctx.header(), members: await members(ctx, s) })),
+    MemberList: unary(ctx, SERVICE, 'MemberList', async (req: { linearizable?: boolean }, opts) => {
+      const list = await members(ctx, s, req.linearizable === true, opts);
+      return { header: ctx.header(), members: list };
+    }),
     MemberAdd: unary(ctx, SERVICE, 'MemberAdd', async (req: { peerURLs: string[]; isLearner: boolean }, opts) => {
       let address: string;
       try {

@@ -1,5 +1,5 @@
 import type {
-  Compare, CompareResult, CompareTarget, DeleteRangeRequest, Event, KeyValue, PutRequest, RangeRequest, RequestOp, ResponseHeader, ResponseOp,
+  Compare, CompareResult, CompareTarget, DeleteRangeRequest, KeyValue, PutRequest, RangeRequest, RequestOp, ResponseHeader, ResponseOp,
   SortOrder, SortTarget, TxnRequest,
 } from '../kv/types.js';
 import { wireBig, wireNum, type WireHeader } from './rpc.js';
@@ -20,11 +20,6 @@ export function kvOut(kv: KeyValue): Wire {
   return {
     key: kv.key, createRevision: String(kv.createRevision), modRevision: String(kv.modRevision), version: String(kv.version), value: kv.value, lease: String(kv.lease),
   };
-}
-
-/** `mvccpb.Event` for the wire. */
-export function eventOut(e: Event): Wire {
-  return e.prevKv === undefined ? { type: e.type, kv: kvOut(e.kv) } : { type: e.type, kv: kvOut(e.kv), prevKv: kvOut(e.prevKv) };
 }
 
 /** A `RangeRequest` from the wire. */

@@ -9,6 +9,8 @@ export { EtcdServer } from './server.js';
 export type { KvApi } from './kv.js';
 export type { ClientTlsOptions, EtcdServerOptions } from './server.js';
 export { EtcdErrors, etcdError, toGrpcError } from './errors.js';
+export { Http2InputError } from './http2/errors.js';
+export type { Http2InputReason } from './http2/errors.js';
 export type { EtcdErrorName, GrpcError } from './errors.js';
 export { etcdServices } from './proto.js';
 export type { EtcdServices } from './proto.js';

@@ -39,9 +39,10 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
-    Range: unary(ctx, SERVICE, 'Range', async (w: Wire, opts) => {
+    // Answered as raftkit/kv's RangeResponse: the definition served encodes it (withResponseCodecs).
+    Range: unary(ctx, SERVICE, 'Range', (w: Wire, opts) => {
       const { key, ...rest } = rangeIn(w);
-      return responseOut(await kv.range(key, { ...rest, ...opts }) as never);
+      return kv.range(key, { ...rest, ...opts });
     }),
     Put: unary(ctx, SERVICE, 'Put', async (w: Wire, opts) => {
       checkSize(w);

@@ -10,7 +10,7 @@ const SERVICE = 'etcdserverpb.Lease';
 
 /** The lease operations raftkit/kv adds with lease expiry (keep-alive and time-to-live), when present. */
 interface LeaseLiveness {
-  keepAliveOnce?: (id: bigint) => Promise<{ header: ResponseHeader; id: bigint; ttl: number }>;
+  keepAliveOnce?: (id: bigint, options: RequestOptions) => Promise<{ header: ResponseHeader; id: bigint; ttl: number }>;
   timeToLive?: (id: bigint, options: { keys?: boolean } & RequestOptions) => Promise<{ header: ResponseHeader; id: bigint; ttl: number; grantedTtl: number; keys: Uint8Array[] }>;
 }
 
@@ -61,11 +61,14 @@ function keepAlive(ctx: RpcContext, once: NonNullable<LeaseLiveness['keepAliveOn
       done(err.code);
       call.emit('error', err);
     });
+    // A cancelled stream gives up its keep-alives still waiting (for a leader, or to apply).
+    const cancel = new AbortController();
     call.on('data', (w: Wire) => {
       const id = wireBig(w.ID);
-      once(id).then(
+      once(id, { signal: cancel.signal }).then(
         (r) => call.write({ header: headerOut(r.header), ID: String(r.id), TTL: String(r.ttl) }),
         (e: unknown) => {
+          if (cancel.signal.aborted) return;
           const err = toGrpcError(e);
           if (err.details === etcdError('leaseNotFound').details) call.write({ header: ctx.header(), ID: String(id), TTL: '0' });
           else {
@@ -84,6 +87,7 @@ function keepAlive(ctx: RpcContext, once: NonNullable<LeaseLiveness['keepAliveOn
     call.on('end', end);
     call.on('cancelled', () => {
       stopWatch();
+      cancel.abort(etcdError('canceled'));
       done(Status.CANCELLED);
     });
   };

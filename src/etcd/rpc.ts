@@ -56,16 +56,24 @@ export function requiresLeader(metadata: Metadata): boolean {
  */
 export function callOptions(call: ServerUnaryCall<unknown, unknown>): RequestOptions {
   const options: RequestOptions = {};
-  const deadline = call.getDeadline();
-  const left = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
+  const left = deadlineOf(call) - Date.now();
   if (Number.isFinite(left)) options.timeoutMs = Math.max(1, Math.ceil(left));
   if (requiresLeader(call.metadata)) options.waitForLeader = false;
   return options;
 }
 
+/** The call's gRPC deadline in epoch milliseconds (Infinity without one). */
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
+  const deadline = call.getDeadline();
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
 /**
  * A unary handler: runs `fn` with the call's {@link callOptions}, answers its result or its
- * error mapped to etcd's, and counts the call.
+ * error mapped to etcd's, and counts the call. The options carry a `signal` that aborts when
+ * the client cancels the call (etcd's server runs a request under the call's context, so a
+ * cancelled call stops its proposal or read waiting): the request then fails with `AbortedError`,
+ * counted as CANCELLED "etcdserver: request canceled".
  */
 export function unary<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
@@ -78,6 +86,7 @@ export function unary<Req, Res>(ctx: RpcContext, service: string, method: string
     };
     const options = callOptions(call);
     if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
+    options.signal = cancelSignal(call, deadlineOf(call));
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));
@@ -89,6 +98,28 @@ export function unary<Req, Res>(ctx: RpcContext, service: string, method: string
       callback(null, res);
     }, fail);
   };
+}
+
+/**
+ * How close to its deadline a call's cancellation is taken as the deadline passing (the client
+ * resets the stream when its deadline fires, which reaches the server about when the server's
+ * copy of the deadline passes); the request is then left to its `timeoutMs`, which ends it as
+ * etcd's server ends a request whose context expired: "etcdserver: request timed out".
+ */
+const DEADLINE_SLACK_MS = 100;
+
+/**
+ * An `AbortSignal` that aborts (reason: etcd's "request canceled") when the client cancels
+ * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity).
+ */
+function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): AbortSignal {
+  const controller = new AbortController();
+  const cancel = (): void => {
+    if (deadlineMs - Date.now() > DEADLINE_SLACK_MS) controller.abort(etcdError('canceled'));
+  };
+  if (call.cancelled) cancel();
+  else call.once('cancelled', cancel);
+  return controller.signal;
 }
 
 /** A handler answering `UNIMPLEMENTED` with `message` (and counting the call). */

@@ -11,6 +11,7 @@ import { maintenanceService } from './maintenance.js';
 import type { KvClient } from '../kv/kv-client.js';
 import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
 import { kvService } from './kv.js';
+import { withResponseCodecs } from './response-codec.js';
 import { leaseService } from './lease.js';
 import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
@@ -18,6 +19,7 @@ import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
 import type { RpcContext, WireHeader } from './rpc.js';
 import { unimplemented } from './rpc.js';
+import { admitConnection } from './http2/door.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
 export interface ClientTlsOptions {
@@ -87,6 +89,8 @@ export class EtcdServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly urls: string[] = [];
   private readonly refused: Counter<'reason'>;
+  private readonly http2Refused: Counter<'reason'>;
+  private readonly admitted: Counter<'path'>;
   private leaderId: number;
   private readonly onLeader = (leader: number): void => {
     this.leaderId = leader;
@@ -112,6 +116,14 @@ export class EtcdServer {
       name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',
       labelNames: ['reason'], registers: [this.metrics.registry],
     });
+    this.http2Refused = new Counter({
+      name: 'raftkit_client_http2_refused_total', help: 'Client connections closed for malformed HTTP/2 before reaching the gRPC server (preface, frame, hpack, huffman, too_large), by reason.',
+      labelNames: ['reason'], registers: [this.metrics.registry],
+    });
+    this.admitted = new Counter({
+      name: 'raftkit_client_http2_connections_total', help: 'Client connections handed to the gRPC server, by path: direct (the socket), rewritten (:authority with a scheme, as etcdctl --cluster sends), undecided (no complete first request within the bounds).',
+      labelNames: ['path'], registers: [this.metrics.registry],
+    });
     const sizes = new WeakMap<object, number>();
     const clusterId = options.clusterId ?? 0n;
     const memberId = String(this.replica.id);
@@ -126,20 +138,16 @@ export class EtcdServer {
       header: (revision = options.kv?.stateMachine.store.visibleRev ?? 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.currentTerm) }),
       requestBytes: (req) => sizes.get(req) ?? 0,
     };
-    // Channelz (grpc-js's introspection service, which nothing here serves) is off: it costs every
-    // call a few timestamps and counters.
-    this.grpc = new Server({
-      'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024,
-      'grpc.max_send_message_length': 2 ** 31 - 1,
-      'grpc.enable_channelz': 0,
-    });
-    const defs = etcdServices();
+    // Channelz (grpc-js's per-call introspection, which nothing here reads) off: it costs every call.
+    this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1, 'grpc.enable_channelz': 0 });
+    let defs = etcdServices();
     const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {
       const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (req, bytes) => sizes.set(req, bytes));
       this.grpc.addService(def, impl);
     };
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
+    if (options.kv !== undefined) defs = withResponseCodecs(defs);
     add('KV', options.kv === undefined ? this.needsKv('KV', defs.KV) : kvService(this.ctx, options.kv));
     add('Watch', options.kv === undefined ? this.needsKv('Watch', defs.Watch) : watchService(this.ctx, options.kv));
     add('Lease', options.kv === undefined ? this.needsKv('Lease', defs.Lease) : leaseService(this.ctx, options.kv));
@@ -186,7 +194,13 @@ export class EtcdServer {
       socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
-      injector.injectConnection(socket);
+      admitConnection(socket, {
+        inject: (connection) => {
+          injector.injectConnection(connection);
+        },
+        onRefused: (reason) => this.http2Refused.inc({ reason }),
+        onAdmitted: (path) => this.admitted.inc({ path }),
+      });
     };
     let server: net.Server;
     if (secure && tlsOpts !== undefined) {
@@ -219,10 +233,20 @@ export class EtcdServer {
     return actual;
   }
 
-  /** Client connections refused during the TLS handshake so far. */
+  /** Client connections refused so far: during the TLS handshake, or for malformed HTTP/2 before any request ran. */
   async refusedConnections(): Promise<number> {
-    const m = await this.refused.get();
-    return m.values.reduce((n, v) => n + v.value, 0);
+    const sum = async (c: Counter): Promise<number> => (await c.get()).values.reduce((n, v) => n + v.value, 0);
+    return (await sum(this.refused)) + (await sum(this.http2Refused));
+  }
+
+  /** Client connections handed to the gRPC server so far, by how (see `raftkit_client_http2_connections_total`). */
+  async admittedConnections(): Promise<Record<'direct' | 'rewritten' | 'undecided', number>> {
+    const out = { direct: 0, rewritten: 0, undecided: 0 };
+    for (const v of (await this.admitted.get()).values) {
+      const path = v.labels.path;
+      if (path === 'direct' || path === 'rewritten' || path === 'undecided') out[path] += v.value;
+    }
+    return out;
   }
 
   /** Stops the listeners and ends open calls and connections. Idempotent; the replica keeps running. */

@@ -1,23 +1,17 @@
 import { status as Status, type handleBidiStreamingCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { KvClient } from '../kv/kv-client.js';
-import type { WatchBatch, WatchFilterType } from '../kv/watch/types.js';
+import type { WatchFilterType } from '../kv/watch/types.js';
 import type { Watcher } from '../kv/watch/watcher.js';
-import { eventOut, headerOut, type Wire } from './convert.js';
+import type { Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import { watchLeaderLoss } from './lease.js';
+import { encodeWatchBatch } from './response-codec.js';
 import { requiresLeader, wireNum, type RpcContext } from './rpc.js';
 
 const SERVICE = 'etcdserverpb.Watch';
 
 /** clientv3's InvalidWatchID: the watch id of responses that belong to no watcher (stream-wide progress, refused creates). */
 const INVALID_WATCH_ID = '-1';
-
-function batchOut(b: WatchBatch, streamId: number): Wire {
-  return {
-    header: headerOut(b.header), watchId: String(streamId), events: b.events.map(eventOut), compactRevision: String(b.compactRevision),
-    canceled: b.canceled, cancelReason: b.cancelReason, fragment: b.fragment,
-  };
-}
 
 /**
  * The Watch service: one bidirectional stream carries many watchers of a `KvClient`'s watch hub,
@@ -29,7 +23,8 @@ function batchOut(b: WatchBatch, streamId: number): Wire {
  * @internal
  */
 export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImplementation {
-  const watch: handleBidiStreamingCall<Wire, Wire> = (call) => {
+  // Responses are plain objects, or a watcher's batches already encoded (see withResponseCodecs).
+  const watch: handleBidiStreamingCall<Wire, Wire | Buffer> = (call) => {
     const done = ctx.grpc.start({ grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'Watch' });
     const watchers = new Map<number, Watcher>();
     let nextId = 0;
@@ -46,7 +41,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       closeAll();
       call.emit('error', err);
     });
-    const send = (w: Wire): void => {
+    const send = (w: Wire | Buffer): void => {
       if (!closed) call.write(w);
     };
     const create = (c: Wire): void => {
@@ -68,7 +63,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       watchers.set(id, w);
       send({ header: ctx.header(), watchId: String(id), created: true });
       void (async () => {
-        for await (const b of w) send(batchOut(b, id));
+        for await (const b of w) send(encodeWatchBatch(b, id));
         watchers.delete(id);
       })();
     };

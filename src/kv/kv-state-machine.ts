@@ -20,7 +20,7 @@ import type { Applied, Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
 import { decodeRevision, encodeRevision } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
-import { MvccStore } from './mvcc/store.js';
+import { DEFAULT_VALUE_CACHE_BYTES, MvccStore } from './mvcc/store.js';
 import type { Change } from './mvcc/store.js';
 import { concatBytes, decodeKv } from './record.js';
 import { renewLease } from './lease/renew.js';
@@ -62,6 +62,12 @@ export interface KvStateMachineOptions {
    * competing with the Raft log's for the disk. Default 0: write as soon as the previous write ends.
    */
   backendBatchIntervalMs?: number | undefined;
+  /**
+   * The memory, in bytes, kept for the values of recently written and read revisions, so that
+   * reads of hot keys need no database read (etcd reads the same from bbolt's memory-mapped
+   * pages). Default 64 MiB; 0 reads every value from the database.
+   */
+  valueCacheBytes?: number | undefined;
 }
 
 /** The result of one applied KV command: its response, or the `KvError` it failed with (nothing changed). */
@@ -145,7 +151,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => {
       commitDuration.observe(seconds);
     }, interval);
-    this.store = new MvccStore(this.backend);
+    const cacheBytes = options.valueCacheBytes ?? DEFAULT_VALUE_CACHE_BYTES;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new InvalidArgumentError(`valueCacheBytes must be a non-negative integer, got ${String(cacheBytes)}`);
+    this.store = new MvccStore(this.backend, cacheBytes);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
     this.applier = new MvccApplier(this.store, minTtl);
   }

@@ -3,8 +3,11 @@
  * while none is in flight, as etcd's linearizable read loop does: a read that arrives while a
  * round is in flight waits for the next round, which starts when that one ends (a round started
  * before a read arrived could miss a write that completed in between), so concurrent reads cost
- * one round of heartbeats between them instead of one each. Each read keeps its own
- * `timeoutMs`, `waitForLeader` and `signal` while it shares the round.
+ * one round of heartbeats between them instead of one each. A round that nothing is queued
+ * behind starts in the next turn of the event loop (the clock's `soon`), not at once, so that
+ * the requests a client sent together (one network read's worth) share it instead of the first
+ * taking a round of its own and the rest the next. Each read keeps its own `timeoutMs`,
+ * `waitForLeader` and `signal` while it shares the round.
  * @module
  */
 import { ProposalDroppedError } from '../raft/errors.js';
@@ -15,6 +18,8 @@ import type { RequestOptions } from '../replica/options.js';
 /** One round, or the next one queued behind it, and the reads waiting for it. */
 interface Round {
   promise: Promise<void>;
+  /** Whether its ReadIndex request was made (reads arriving before that join it). */
+  started: boolean;
   /** Reads still waiting for it: when the last bounded one gives up, the round is given up too. */
   waiters: number;
   controller: AbortController;
@@ -69,13 +74,23 @@ export class ReadBarrier {
     });
   }
 
-  /** The round a read arriving now waits for: a new one when none is in flight, else the next one. */
+  /** The round a read arriving now waits for: a new one (started soon) or one not started yet when none is in flight, else the next one. */
   #join(): Round {
     const current = this.#current;
     let round: Round;
     if (current === undefined) {
-      round = newRound();
-      round.promise = this.#run(round);
+      const fresh = newRound();
+      this.#current = fresh;
+      fresh.promise = new Promise<void>((resolve, reject) => {
+        const start = (): void => {
+          this.#run(fresh).then(resolve, reject);
+        };
+        if (this.#clock.soon === undefined) queueMicrotask(start);
+        else this.#clock.soon(start);
+      });
+      round = fresh;
+    } else if (!current.started) {
+      round = current;
     } else {
       if (this.#next === undefined || this.#next.controller.signal.aborted) {
         const next = newRound();
@@ -93,8 +108,12 @@ export class ReadBarrier {
 
   /** Starts `round` (unless every read waiting for it already gave up). */
   #run(round: Round): Promise<void> {
+    round.started = true;
     const signal = round.controller.signal;
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (signal.aborted) {
+      if (this.#current === round) this.#current = undefined;
+      return Promise.reject(signal.reason as Error);
+    }
     this.#current = round;
     const p = this.#round(signal).then(noop);
     const clear = (): void => {
@@ -106,7 +125,7 @@ export class ReadBarrier {
 }
 
 function newRound(): Round {
-  return { promise: Promise.resolve(), waiters: 0, controller: new AbortController() };
+  return { promise: Promise.resolve(), started: false, waiters: 0, controller: new AbortController() };
 }
 
 function noop(): void {

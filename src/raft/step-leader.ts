@@ -134,8 +134,14 @@ function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
     handleAppendRejection(r, m, pr);
     return;
   }
-  // Update when the ack raises match, or when it lets a probing peer resume replicating.
-  if (!(pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === ProgressState.StateProbe))) return;
+  // Update when the ack raises match, or when it lets a probing peer resume replicating: an
+  // ack at match answers the probe only when the probe was sent at match. After a snapshot
+  // (probing from past it), an ack at match means the follower ignored the snapshot (it is
+  // not in the snapshot's configuration): resuming would re-send the same snapshot at once,
+  // again and again, so the peer waits for the next heartbeat, as it would had the ack come
+  // while it was still in snapshot state.
+  const resumesProbe = pr.match === m.index && pr.state === ProgressState.StateProbe && pr.next === m.index + 1;
+  if (!(pr.maybeUpdate(m.index) || resumesProbe)) return;
   if (pr.state === ProgressState.StateProbe) {
     pr.becomeReplicate();
   } else if (pr.state === ProgressState.StateSnapshot && pr.match + 1 >= r.raftLog.firstIndex()) {

@@ -98,7 +98,11 @@ export class PeerLink {
       this.#ctx.unreachable();
       return;
     }
-    this.#queue.push(frame);
+    // A frame that cannot be written now may wait long (the peer is down, or the socket
+    // pushes back), and an encoded frame is often a view into the encoder's shared buffer,
+    // several times its size: keep a compact copy, so a dead peer's queue holds its frames'
+    // bytes rather than every buffer they were cut from.
+    this.#queue.push(!this.#writable() && frame.buffer.byteLength > 2 * frame.byteLength ? frame.slice() : frame);
     this.#queuedBytes += frame.length;
     if (!this.#flushQueued) {
       // Flushed once the caller's synchronous work and the microtasks queued so far are
@@ -130,6 +134,11 @@ export class PeerLink {
     this.#queuedBytes = 0;
     if (this.#backoffTimer !== undefined) clearTimeout(this.#backoffTimer);
     this.#socket?.destroy();
+  }
+
+  /** Whether a frame queued now is written at the next flush. */
+  #writable(): boolean {
+    return this.#connected && !this.#awaitingDrain;
   }
 
   #flush(): void {

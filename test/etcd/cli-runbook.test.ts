@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { memberIdFor } from '../../src/etcd/members.js';
 import { ETCD_API_VERSION, RAFTKIT_VERSION } from '../../src/etcd/version.js';
-import { etcdctl, type CtlResult } from './helpers.js';
+import { etcdctl, parseTable, type CtlResult } from './helpers.js';
 import { ports, spawnRaftkit, startProcCluster, type ProcCluster } from './process-cluster.js';
 
 // An operator's runbook with the real etcdctl against three `raftkit` processes with client TLS
@@ -49,6 +49,34 @@ describe('raftkit processes with etcdctl', () => {
     const table = await ctl('endpoint', 'status', '-w', 'table');
     expect(table.stdout).toContain('IS LEADER');
     expect(table.stdout.split('\n').filter((l) => /\|\s+true\s+\|/.test(l))).toHaveLength(1);
+  });
+
+  test('endpoint status --cluster and endpoint health --cluster (table and json) reach every member at its advertised https URL', async () => {
+    // etcdctl dials each member's client URL from MemberList and sends it, scheme included, as the
+    // HTTP/2 :authority: EtcdServer's door rewrites it (client-cert auth still applies).
+    const urls = [...c.procs.values()].map((p) => p.client).sort();
+    const json = await ctl('endpoint', 'status', '--cluster', '-w', 'json');
+    expect(json.code, json.stderr).toBe(0);
+    const rows = JSON.parse(json.stdout) as (JsonStatus & { Status: { header: { revision: number; raft_term: number } } })[];
+    expect(rows.map((r) => r.Endpoint).sort()).toEqual(urls);
+    expect(new Set(rows.map((r) => r.Status.leader)).size).toBe(1);
+    expect(rows.filter((r) => r.Status.header.member_id === r.Status.leader)).toHaveLength(1);
+    expect(rows.every((r) => r.Status.header.revision >= 1 && r.Status.raftTerm >= 1 && r.Status.header.raft_term === r.Status.raftTerm)).toBe(true);
+    const table = await ctl('endpoint', 'status', '--cluster', '-w', 'table');
+    expect(table.code, table.stderr).toBe(0);
+    const cells = parseTable(table.stdout);
+    expect(cells.map((r) => r['ENDPOINT']).sort()).toEqual(urls);
+    expect(cells.map((r) => r['ID']).sort()).toEqual(rows.map((r) => r.Status.header.member_id.toString(16)).sort());
+    expect(cells.filter((r) => r['IS LEADER'] === 'true')).toHaveLength(1);
+    expect(cells.every((r) => r['VERSION'] === ETCD_API_VERSION && Number(r['RAFT TERM']) >= 1 && r['ERRORS'] === '')).toBe(true);
+    const health = await ctl('endpoint', 'health', '--cluster', '-w', 'json');
+    expect(health.code, health.stderr).toBe(0);
+    expect((JSON.parse(health.stdout) as { endpoint: string; health: boolean }[]).map((h) => [h.endpoint, h.health]).sort()).toEqual(urls.map((u) => [u, true]));
+    const plain = await ctl('endpoint', 'health', '--cluster');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(`${plain.stdout}${plain.stderr}`.split('\n').filter((l) => / is healthy: successfully committed proposal/.test(l)).map((l) => l.split(' ')[0]).sort()).toEqual(urls);
+    const healthTable = parseTable((await ctl('endpoint', 'health', '--cluster', '-w', 'table')).stdout);
+    expect(healthTable.map((r) => [r['ENDPOINT'], r['HEALTH']]).sort()).toEqual(urls.map((u) => [u, 'true']));
   });
 
   test('put and get through the TLS client URLs', async () => {

@@ -67,10 +67,20 @@ describe('Cluster service on a follower', () => {
     const json = JSON.parse(ctl.stdout) as { members: { ID: number; clientURLs?: string[] }[] };
     expect(json.members.map((m) => m.clientURLs).sort()).toEqual(members.map((m) => [m.url]).sort());
 
-    // What `endpoint status --cluster` does: the members' client URLs from one member, then Status at each.
-    // (etcdctl 3.4 itself sends those calls with an :authority carrying the scheme, which Node's HTTP/2 refuses.)
-    const statuses = await Promise.all(json.members.map((m) => callUnary(rawClient('Maintenance', m.clientURLs![0]!), 'Status', {})));
-    expect(statuses.map((x) => (x.res?.header as { memberId: string } | undefined)?.memberId).sort()).toEqual(ids.map(String));
+    // etcdctl's --cluster: the members' client URLs from that member, then calls at each URL (which
+    // etcdctl 3.4 makes with an HTTP/2 :authority carrying the scheme: rewritten at EtcdServer's door).
+    const status = await etcdctl([follower.url], ['endpoint', 'status', '--cluster', '-w', 'json']);
+    expect(status.code, status.stderr).toBe(0);
+    const rows = JSON.parse(status.stdout) as { Endpoint: string; Status: { header: { member_id: number; revision: number; raft_term: number }; leader: number; raftTerm: number } }[];
+    expect(rows.map((x) => x.Endpoint).sort()).toEqual(members.map((m) => m.url).sort());
+    expect(rows.map((x) => x.Status.header.member_id).sort()).toEqual(ids);
+    expect(new Set(rows.map((x) => x.Status.leader)).size).toBe(1);
+    expect(rows.every((x) => x.Status.header.revision >= 1 && x.Status.raftTerm >= 1)).toBe(true);
+    const health = await etcdctl([follower.url], ['endpoint', 'health', '--cluster', '-w', 'json']);
+    expect(health.code, health.stderr).toBe(0);
+    const healthRows = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];
+    expect(healthRows.map((x) => [x.endpoint, x.health]).sort()).toEqual(members.map((m) => [m.url, true]).sort());
+    expect((await Promise.all(members.map((m) => m.server.admittedConnections()))).reduce((n, a) => n + a.rewritten, 0)).toBeGreaterThanOrEqual(3);
   });
 
   test('MemberAdd, a refused MemberPromote and MemberRemove sent to a follower are forwarded to the leader', async () => {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
@@ -23,6 +24,14 @@ export function etcdctl(endpoints: readonly string[], args: readonly string[], e
   });
 }
 
+/** Parses etcdctl's `-w table` output into one record per row, keyed by the column headers. */
+export function parseTable(stdout: string): Record<string, string>[] {
+  const lines = stdout.split('\n').filter((l) => l.startsWith('|'));
+  const cells = (l: string): string[] => l.split('|').slice(1, -1).map((c) => c.trim());
+  const [head, ...rows] = lines.map(cells);
+  return rows.map((r) => Object.fromEntries((head ?? []).map((h, i) => [h, r[i] ?? ''])));
+}
+
 /** A raw gRPC client of one etcd service, for calls etcdctl cannot make. */
 export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string): InstanceType<ServiceClientConstructor> {
   const dir = protoDir();
@@ -30,6 +39,35 @@ export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maint
   const pkg = (loadPackageDefinition(def) as Record<string, GrpcObject>).etcdserverpb!;
   const Ctor = pkg[service] as ServiceClientConstructor;
   return new Ctor(new URL(url).host, credentials.createInsecure());
+}
+
+/**
+ * Registers, for the calling test file, a 3-member cluster (replicas' `requestTimeoutMs` 10
+ * minutes) of which only one follower is left running, so its requests wait for a leader until
+ * something else ends them; the returned object holds the cluster and the follower's id once
+ * `beforeAll` has run.
+ */
+export function useLoneFollower(): { c: KvCluster; follower: number } {
+  const lone = { follower: 0 } as { c: KvCluster; follower: number };
+  beforeAll(async () => {
+    lone.c = await startKvCluster([1, 2, 3], {}, undefined, undefined, { requestTimeoutMs: 600_000 });
+    const leader = await lone.c.leader();
+    lone.follower = [...lone.c.replicas.keys()].find((id) => id !== leader.id)!;
+    for (const [id, r] of lone.c.replicas) if (id !== lone.follower) await r.stop();
+  });
+  afterAll(async () => {
+    await lone.c.close();
+  });
+  return lone;
+}
+
+/** Resolves once `cond()` holds (checked every 10 ms), failing with `what` after `ms` of wall time. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await cond())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Calls a unary method; resolves with the response or the gRPC error. */
@@ -55,15 +93,21 @@ export interface KvCluster {
   clients: Map<number, KvClient>;
   servers: Map<number, EtcdServer>;
   urls: Map<number, string>;
+  /** The members' network (to partition them). */
+  network: InProcessNetwork;
   /** host:port of every member (etcdctl endpoints). */
   endpoints(): string[];
   leader(): Promise<Replica>;
   close(): Promise<void>;
 }
 
-/** Starts `ids` (10 ms ticks) with KvStateMachines in memory (or `stateMachine(id)`'s) and an EtcdServer each. */
+/**
+ * Starts `ids` (10 ms ticks) with KvStateMachines in memory (or `stateMachine(id)`'s) and an
+ * EtcdServer each. `requestTimeoutMs` is the replicas' (default 2000 ms, 20 election timeouts).
+ */
 export async function startKvCluster(
   ids: number[], serverOptions: Partial<EtcdServerOptions> | ((replica: Replica, kv: KvClient) => Partial<EtcdServerOptions>) = {}, quotaBackendBytes?: number, stateMachine: (id: number) => KvStateMachine = () => new KvStateMachine({ electionMs: 100 }),
+  replicaOptions: { requestTimeoutMs?: number } = {},
 ): Promise<KvCluster> {
   const network = new InProcessNetwork();
   const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));
@@ -71,7 +115,7 @@ export async function startKvCluster(
   await Promise.all(ids.map(async (id) => {
     replicas.set(id, await Replica.start({
       id, peers, storage: new MemoryStorage(), transport: network.transport(id), stateMachine: stateMachine(id),
-      tickMs: 10, electionTick: 10, heartbeatTick: 1, seed: id,
+      tickMs: 10, electionTick: 10, heartbeatTick: 1, seed: id, ...replicaOptions,
     }));
   }));
   const clients = new Map<number, KvClient>();
@@ -95,7 +139,7 @@ export async function startKvCluster(
   };
   await leader();
   return {
-    replicas, clients, servers, urls, leader,
+    replicas, clients, servers, urls, network, leader,
     endpoints: () => [...urls.values()].map((u) => new URL(u).host),
     async close() {
       await Promise.all([...servers.values()].map((s) => s.close()));

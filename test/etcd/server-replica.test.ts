@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AUTH_UNIMPLEMENTED } from '../../src/etcd/auth.js';
 import { EtcdServer } from '../../src/etcd/server.js';
@@ -11,9 +11,9 @@ import { callUnary, etcdctl, rawClient } from './helpers.js';
 let cluster: Cluster;
 const servers = new Map<number, EtcdServer>();
 const urls = new Map<number, string>();
-// etcdctl 3.4 sends per-endpoint calls (endpoint status/health, move-leader) with an HTTP/2
-// :authority of "http://host:port", which Node's HTTP/2 (nghttp2) refuses with PROTOCOL_ERROR;
-// host:port endpoints avoid it (see notes: "different").
+// etcdctl 3.4 sends per-endpoint calls (endpoint status/health, move-leader) to URL endpoints with
+// an HTTP/2 :authority of "http://host:port", which Node's HTTP/2 refuses; EtcdServer's door
+// rewrites it, so both endpoint forms work (URLs for endpoint status, host:port for move-leader).
 const hostPorts = (): string[] => [...urls.values()].map((u) => new URL(u).host);
 
 beforeAll(async () => {
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('Maintenance.Status and Cluster.MemberList through etcdctl', () => {
   test('endpoint status -w json reports the leader, term, indexes and the etcd API version', async () => {
     const leader = await cluster.waitLeader();
-    const r = await etcdctl(hostPorts(), ['endpoint', 'status', '-w', 'json']);
+    const r = await etcdctl([...urls.values()], ['endpoint', 'status', '-w', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as { Endpoint: string; Status: { header: { cluster_id: number; member_id: number }; version: string; leader: number; raftTerm?: number; raft_term?: number } }[];
     expect(rows).toHaveLength(3);
@@ -88,4 +88,27 @@ describe('errors', () => {
     expect(err?.code).toBe(status.NOT_FOUND);
     expect(err?.details).toBe('etcdserver: member not found');
   });
+});
+
+test('without a KvClient, a linearizable MemberList also waits for a ReadIndex: a cut-off follower answers an error, not its list', async () => {
+  const leader = await cluster.waitLeader();
+  const follower = [1, 2, 3].find((id) => id !== leader.id)!;
+  const list = (linearizable: boolean, deadlineMs = 2000): Promise<{ ids?: string[]; code?: number }> => new Promise((resolve) => {
+    const client = rawClient('Cluster', urls.get(follower)!);
+    (client.MemberList as (r: object, m: Metadata, o: object, cb: (e: ServiceError | null, r: { members: { ID: string }[] }) => void) => void)(
+      { linearizable }, new Metadata(), { deadline: Date.now() + deadlineMs }, (e, r) => {
+        client.close();
+        resolve(e === null ? { ids: r.members.map((m) => m.ID).sort() } : { code: e.code });
+      },
+    );
+  });
+  cluster.network.isolate(follower);
+  try {
+    expect((await list(false)).ids).toEqual(['1', '2', '3']);
+    expect([status.DEADLINE_EXCEEDED, status.UNAVAILABLE]).toContain((await list(true, 300)).code);
+  } finally {
+    cluster.network.heal();
+  }
+  await cluster.waitLeader();
+  expect((await list(true)).ids).toEqual(['1', '2', '3']);
 });

@@ -36,7 +36,9 @@ test('the runbook passes every step against a raftkit cluster', async () => {
   expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
   const out = r.stdout;
   const dir = /## start three raftkit members \(data in (.+)\)/.exec(out)![1]!;
-  expect(out.match(/ is healthy: successfully committed proposal/g)).toHaveLength(3);
+  // endpoint health, then endpoint health --cluster (which names each member by its client URL).
+  expect(out.match(/ is healthy: successfully committed proposal/g)).toHaveLength(6);
+  expect(out.match(/^http:\/\/127\.0\.0\.1:\d+ is healthy: successfully committed proposal/gm)).toHaveLength(3);
   expect(out).toMatch(/^hello$/m);
   expect(out).toMatch(/^SUCCESS\n\nOK$/m);
   expect(out).toMatch(/^PUT\n\/runbook\/w\/1\none\nPUT\n\/runbook\/w\/2\ntwo\nDELETE\n\/runbook\/w\/1$/m);

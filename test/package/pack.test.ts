@@ -120,6 +120,26 @@ import('raftkit/etcd').then((m) => { if (typeof m.etcdServices().Watch.Watch.req
   expect(run(process.execPath, ['etcd.cjs'], project).trim()).toBe('ok');
 });
 
+test("raftkit/testing's parallel check starts its worker threads from the installed package, with require and import", () => {
+  // A stale read on each of two keys: the quick pass decides neither, so worker threads search them.
+  const body = (load: string): string => `${load}
+const history = [];
+for (const key of ['a', 'b']) {
+  history.push({ clientId: 1, op: 'put', input: { op: 'put', key, value: key + 0 }, call: 0, outcome: 'ok', return: 1, output: { op: 'put' } });
+  history.push({ clientId: 1, op: 'put', input: { op: 'put', key, value: key + 1 }, call: 2, outcome: 'ok', return: 3, output: { op: 'put' } });
+  history.push({ clientId: 2, op: 'get', input: { op: 'get', key }, call: 4, outcome: 'ok', return: 5, output: { op: 'get', value: key + 0 } });
+}
+const serial = checkLinearizable(history, kvModel());
+const parallel = checkLinearizable(history, kvModel(), { parallel: { minOperations: 0, threads: 2 } });
+if (serial.ok !== false || JSON.stringify(parallel) !== JSON.stringify(serial)) throw new Error(JSON.stringify([serial, parallel]));
+console.log('ok');
+`;
+  writeFileSync(join(project, 'parallel.mjs'), body(`import { checkLinearizable, kvModel } from 'raftkit/testing';`));
+  writeFileSync(join(project, 'parallel.cjs'), body(`const { checkLinearizable, kvModel } = require('raftkit/testing');`));
+  expect(run(process.execPath, ['parallel.mjs'], project).trim()).toBe('ok');
+  expect(run(process.execPath, ['parallel.cjs'], project).trim()).toBe('ok');
+});
+
 // Each module resolution a user may have: [moduleResolution, module, file extensions]. node10
 // (the old `node`) ignores `exports`; package.json's `typesVersions` maps `raftkit/<entry>` to
 // `dist/<entry>/index.d.ts` for it.

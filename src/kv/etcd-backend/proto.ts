@@ -58,7 +58,12 @@ export interface StoredAlarm {
   readonly alarm: number;
 }
 
-class Writer {
+/**
+ * A protobuf writer into one growing buffer: varints (numbers or 64-bit bigints, two's
+ * complement for negatives), and length-delimited fields; zero-valued fields are skipped.
+ * @internal
+ */
+export class Writer {
   private buf: Uint8Array;
   private pos = 0;
   constructor(capacity: number) {
@@ -101,8 +106,43 @@ class Writer {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
+  /**
+   * An embedded message field written by `body` in place (always written, even when empty): one
+   * byte is reserved for its length, and the body is moved when the length needs more.
+   */
+  message(field: number, body: (w: Writer) => void): void {
+    this.varint((field << 3) | 2);
+    this.ensure(1);
+    const at = this.pos++;
+    body(this);
+    const len = this.pos - at - 1;
+    let size = 1;
+    for (let x = len; x >= 0x80; x = Math.floor(x / 128)) size++;
+    if (size > 1) {
+      this.ensure(size - 1);
+      this.buf.copyWithin(at + size, at + 1, this.pos);
+      this.pos += size - 1;
+    }
+    let x = len;
+    for (let i = at; i < at + size - 1; i++) {
+      this.buf[i] = (x & 0x7f) | 0x80;
+      x = Math.floor(x / 128);
+    }
+    this.buf[at + size - 1] = x;
+  }
+  /** A `bool` field (written only when true). */
+  bool(field: number, v: boolean): void {
+    if (!v) return;
+    this.varint(field << 3);
+    this.varint(1);
+  }
+  /** The bytes written, copied out. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
+  }
+  /** The bytes written, as a Buffer over this writer's memory (no copy; the writer is done). */
+  finishBuffer(): Buffer {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.pos);
   }
 }
 
@@ -173,15 +213,23 @@ function readFields(r: Reader, on: (field: number, wire: number) => boolean): vo
   }
 }
 
-/** Encodes an mvccpb.KeyValue. */
-export function encodeKeyValue(kv: StoredKeyValue): Uint8Array {
-  const w = new Writer(kv.key.length + kv.value.length + 48);
+/**
+ * Writes an mvccpb.KeyValue's fields into `w`.
+ * @internal
+ */
+export function writeKeyValue(w: Writer, kv: StoredKeyValue): void {
   w.lengthDelimited(1, kv.key);
   w.int(2, kv.createRevision);
   w.int(3, kv.modRevision);
   w.int(4, kv.version);
   w.lengthDelimited(5, kv.value);
   w.int(6, kv.lease);
+}
+
+/** Encodes an mvccpb.KeyValue. */
+export function encodeKeyValue(kv: StoredKeyValue): Uint8Array {
+  const w = new Writer(kv.key.length + kv.value.length + 48);
+  writeKeyValue(w, kv);
   return w.finish();
 }
 

@@ -4,6 +4,10 @@ import type { KeyRange } from './bytes.js';
 import { LeaseTable } from './lease-table.js';
 import type { Revision } from './revision.js';
 import { TreeIndex } from './tree-index.js';
+import { ValueCache } from './value-cache.js';
+
+/** The default budget of the store's value cache (`ValueCache`), in bytes: 64 MiB. */
+export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Reads durable records by revision (the backend: an abstract-level db, or memory in tests). */
 export interface ValueReader {
@@ -59,7 +63,8 @@ export const revKey = (r: Revision): string => `${r.main}_${r.sub}`;
 /**
  * The MVCC store's in-memory state: the key index, the lease table, the applied and the
  * visible revision, and the compacted revision. Values live in the backend ({@link ValueReader});
- * those written by the apply in progress wait in `pending` until their batch is durable.
+ * those written by the apply in progress wait in `pending` until their batch is durable, then
+ * join the most recently read ones in a `ValueCache`, from which reads are served first.
  *
  * Invariant: `visibleRev <= rev`; readers of the public API read at `visibleRev` only, so they
  * never see a revision whose batch is not yet durable.
@@ -79,10 +84,17 @@ export class MvccStore {
   readonly pending = new Map<string, KeyValue>();
   private readonly reads = new Set<Promise<unknown>>();
   private readonly reader: ValueReader;
+  private readonly cache: ValueCache;
+  /** Bumped by {@link MvccStore.reset}: a backend read started before it must not fill the cache. */
+  private epoch = 0;
 
-  /** @param reader - where durable values are read from. */
-  constructor(reader: ValueReader) {
+  /**
+   * @param reader - where durable values are read from.
+   * @param cacheBytes - the budget of the value cache in bytes (0: every read goes to `reader`).
+   */
+  constructor(reader: ValueReader, cacheBytes = DEFAULT_VALUE_CACHE_BYTES) {
     this.reader = reader;
+    this.cache = new ValueCache(cacheBytes);
   }
 
   /** A view at the visible (durable) revision, for client reads. */
@@ -112,18 +124,27 @@ export class MvccStore {
     return { kvs, count: hits.length, rev: curRev };
   }
 
-  /** The key-values at `revs`: pending ones from memory, the rest from the backend. */
+  /**
+   * The key-values at `revs`: pending and cached ones from memory, the rest from the backend
+   * (then cached). Cached records are handed out as fresh objects sharing the cached byte arrays,
+   * which nobody may modify.
+   */
   readRevisions(revs: readonly Revision[]): Promise<KeyValue[]> {
-    const missing: Revision[] = [];
-    const out: (KeyValue | undefined)[] = revs.map((r) => {
-      const kv = this.pending.get(revKey(r));
-      if (kv === undefined) missing.push(r);
-      return kv;
-    });
-    if (missing.length === 0) return Promise.resolve(out as KeyValue[]);
-    const p = this.reader.read(missing).then((got) => {
-      let j = 0;
-      return out.map((kv) => kv ?? got[j++]!);
+    let missing: Revision[] | undefined;
+    const out: (KeyValue | undefined)[] = new Array<KeyValue | undefined>(revs.length);
+    for (let i = 0; i < revs.length; i++) {
+      const k = revKey(revs[i]!);
+      const cached = this.pending.get(k) ?? this.cache.get(k);
+      if (cached === undefined) (missing ??= []).push(revs[i]!);
+      else out[i] = { ...cached };
+    }
+    if (missing === undefined) return Promise.resolve(out as KeyValue[]);
+    const rest = missing;
+    const epoch = this.epoch;
+    const p = this.reader.read(rest).then((got) => {
+      if (epoch === this.epoch) for (let j = 0; j < rest.length; j++) this.cache.set(revKey(rest[j]!), { ...got[j]! });
+      for (let i = 0, j = 0; i < out.length; i++) out[i] ??= got[j++]!;
+      return out as KeyValue[];
     });
     this.reads.add(p);
     const done = (): void => {
@@ -157,9 +178,10 @@ export class MvccStore {
     return keep;
   }
 
-  /** Marks the applied revision durable (its batch is written) and drops the pending values. */
+  /** Marks the applied revision durable (its batch is written); the pending values move to the cache. */
   commit(): void {
     this.visibleRev = this.rev;
+    for (const [k, kv] of this.pending) if (kv.version !== 0) this.cache.set(k, kv); // tombstones are never read
     this.pending.clear();
   }
 
@@ -168,6 +190,8 @@ export class MvccStore {
     this.index.clear();
     this.leases.clear();
     this.pending.clear();
+    this.cache.clear();
+    this.epoch++;
     this.rev = 1;
     this.visibleRev = 1;
     this.compactRev = -1;

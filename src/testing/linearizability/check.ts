@@ -2,11 +2,11 @@ import { SearchBudget, type BudgetExhaustion } from './budget.js';
 import { findCounterexample, type Counterexample } from './counterexample.js';
 import { explainCounterexample } from './explain.js';
 import type { Model } from './model.js';
-import { toSearchOperation, type Operation } from './operation.js';
-import { prepareOperations, type Prepared } from './prepare.js';
+import type { Operation } from './operation.js';
+import { checkInParallel, parallelRequested, type ParallelOptions } from './parallel.js';
+import { LocalWork, type PartitionWork } from './partition-work.js';
 import { quickLinearizable, quickSearch } from './quick.js';
-import { splitHistory } from './split.js';
-import { searchPrepared } from './search.js';
+import { splitHistory, type SplitPartition } from './split.js';
 
 /** Options of {@link checkLinearizable}. Every limit is optional; by default the search is unbounded. */
 export interface CheckOptions {
@@ -39,6 +39,27 @@ export interface CheckOptions {
    * `shrink.complete: false`. Default: no limit (only `shrinkSteps`).
    */
   readonly shrinkTimeLimit?: number;
+  /**
+   * Check independent partitions (the KV model's keys) on several threads at once, for big
+   * histories: `true`, or settings ({@link ParallelOptions}: how many threads, from how
+   * many operations). Node only (`node:worker_threads`). The calling thread takes a share
+   * and blocks until the worker threads, started on first use and kept for later checks
+   * (they never keep the process alive; {@link closeCheckerThreads} stops them), have
+   * answered; so the check stays synchronous.
+   *
+   * The result is the one the single-thread check returns, field for field: the same
+   * verdict, the same reported partition (the first failing one in the check's order; the
+   * threads stop work past it), the same counterexample and `steps`, and `maxSteps` runs
+   * out at the same point. Only `timeLimit` is read by each thread on its own clock (the
+   * worker threads' is `performance.now()`, in milliseconds, since `now` cannot cross
+   * threads). Used only when the model has a {@link Model.recipe} (`registerModel` and
+   * `kvModel` do), there are at least two partitions and threads, and the history has at
+   * least `minOperations` operations; otherwise the check runs on the calling thread.
+   * Default: `false`.
+   *
+   * @throws {@link ParallelCheckError} (from `checkLinearizable`) when a worker thread fails.
+   */
+  readonly parallel?: boolean | ParallelOptions;
 }
 
 /** How far shrinking the counterexample got (see {@link CheckOptions.shrinkSteps}). */
@@ -122,6 +143,7 @@ const DEFAULT_SHRINK_STEPS = 1_000_000;
  * The verdict does not depend on the order in which `history` lists its operations.
  *
  * @throws {@link HistoryFormatError} if an operation is malformed.
+ * @throws {@link ParallelCheckError} if a worker thread of a parallel check (`options.parallel`) fails.
  */
 export function checkLinearizable<State, Input, Output>(
   history: readonly Operation<Input, Output>[],
@@ -137,37 +159,38 @@ export function checkLinearizable<State, Input, Output>(
   );
 
   // Quick pass: partitions the plain search decides linearizable in a few steps per operation
-  // are done; the others are prepared at once, so an impossible one ends the check early.
-  const prepared: (Prepared<Input, Output> | undefined)[] = [];
-  for (const { key, operations, search } of partitions) {
-    const done = search === undefined ? quickLinearizable(model, operations, budget) : quickSearch(model, search, operations.length, budget);
-    if (done) {
-      prepared.push(undefined);
-      continue;
+  // are done. The others are prepared at once, so an impossible one ends the check before
+  // any full search. A parallel check prepares them on other threads after the quick pass,
+  // then replays the same order: `stepsAt[i]` is the budget as the partition's preparation found it.
+  const local = new LocalWork(model, partitions);
+  const maybeParallel = parallelRequested(model, partitions, options);
+  const done: boolean[] = [];
+  const stepsAt: number[] = [];
+  const undecided: number[] = [];
+  for (const [i, { operations, search }] of partitions.entries()) {
+    done.push(search === undefined ? quickLinearizable(model, operations, budget) : quickSearch(model, search, operations.length, budget));
+    stepsAt.push(budget.steps);
+    if (done[i] === true) continue;
+    undecided.push(i);
+    const impossible = maybeParallel ? -1 : local.prepare(i);
+    if (impossible >= 0) return impossibleAt(model, partitions[i]!, impossible, budget.steps);
+  }
+  let work: PartitionWork = local;
+  if (maybeParallel) {
+    work = checkInParallel(model, partitions, undecided, options, budget) ?? local;
+    for (const i of undecided) {
+      const impossible = work.prepare(i);
+      if (impossible >= 0) return impossibleAt(model, partitions[i]!, impossible, stepsAt[i]!);
     }
-    const ready = prepareOperations(model, operations.map(toSearchOperation));
-    if (ready.impossible) {
-      const op = operations[ready.index]!;
-      return violation(model, key, operations, { operations: [op], culprits: [op], minimal: true, steps: 0 }, budget.steps);
-    }
-    prepared.push(ready);
   }
 
-  let checked = 0;
   for (const [i, { key, operations }] of partitions.entries()) {
-    const ready = prepared[i];
-    if (ready === undefined) {
-      checked++;
-      continue;
-    }
-    if (ready.impossible) continue;
-    const { outcome, frontier } = searchPrepared(model, ready.operations, budget, ready.before);
-    if (outcome === 'linearizable') {
-      checked++;
-      continue;
-    }
+    if (done[i] === true) continue;
+    const { outcome, frontier } = work.search(i, budget);
+    if (outcome === 'linearizable') continue;
     if (outcome !== 'violation') {
-      return { ok: 'unknown', reason: outcome, partitionKey: key, partitionsChecked: checked, steps: budget.steps };
+      // Every partition before this one is linearizable (or the check would have stopped).
+      return { ok: 'unknown', reason: outcome, partitionKey: key, partitionsChecked: i, steps: budget.steps };
     }
     const shrinkNow = options.now ?? defaultNow;
     const shrinkDeadline = options.shrinkTimeLimit === undefined ? Infinity : shrinkNow() + options.shrinkTimeLimit;
@@ -176,6 +199,17 @@ export function checkLinearizable<State, Input, Output>(
     return violation(model, key, operations, found, budget.steps);
   }
   return { ok: true, partitions: partitions.length, steps: budget.steps };
+}
+
+/** The result when the model proves operation `index` of `partition` impossible. */
+function impossibleAt<State, Input, Output>(
+  model: Model<State, Input, Output>,
+  { key, operations }: SplitPartition<Input, Output>,
+  index: number,
+  steps: number,
+): NotLinearizableResult<Input, Output> {
+  const op = operations[index]!;
+  return violation(model, key, operations, { operations: [op], culprits: [op], minimal: true, steps: 0 }, steps);
 }
 
 function violation<State, Input, Output>(

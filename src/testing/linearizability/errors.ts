@@ -36,3 +36,20 @@ export class OperationAlreadyCompletedError extends RaftkitError {
     super('ERR_OPERATION_ALREADY_COMPLETED', message);
   }
 }
+
+/**
+ * A parallel check (`CheckOptions.parallel`) could not use its worker threads: a thread
+ * could not rebuild the model from its recipe (`Model.recipe`), threw while checking, exited
+ * before answering, or the worker file is missing. The message says which; `cause` holds
+ * the thread's error when there is one. Code: `'ERR_PARALLEL_CHECK'`.
+ */
+export class ParallelCheckError extends RaftkitError {
+  /**
+   * @param message - what went wrong.
+   * @param options - optional details.
+   * @param options.cause - the underlying error, if any.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_PARALLEL_CHECK', message, options);
+  }
+}

@@ -5,7 +5,7 @@
 export { checkLinearizable } from './check.js';
 export type { CheckOptions, CheckResult, LinearizableResult, NotLinearizableResult, ShrinkReport, UnknownResult } from './check.js';
 export type { BudgetExhaustion } from './budget.js';
-export { HistoryFormatError, OperationAlreadyCompletedError } from './errors.js';
+export { HistoryFormatError, OperationAlreadyCompletedError, ParallelCheckError } from './errors.js';
 export { historyFromJSON, historyToJSON } from './json.js';
 export type { HistoryJsonEntry } from './json.js';
 export { kvModel } from './kv-model.js';
@@ -34,7 +34,9 @@ export type {
   KvTxnPutResult,
 } from './kv-model.js';
 export { partitionBy } from './model.js';
-export type { HistoryPartition, Model, Simplified, StepAccepted, StepRejected, StepResult } from './model.js';
+export type { HistoryPartition, Model, ModelRecipe, Simplified, StepAccepted, StepRejected, StepResult } from './model.js';
+export type { ParallelOptions } from './parallel.js';
+export { closeCheckerThreads } from './pool.js';
 export type {
   ClientId,
   CompletedOperation,

@@ -182,6 +182,7 @@ export function kvModel(): Model<KvState, KvInput, KvOutput> {
     isPure: isPureKv,
     simplify: (operations) => simplifyByValues(operations, KV_VIEW),
     describeOperation: describeKvOperation,
+    recipe: { factory: 'kvModel' },
   };
 }
 

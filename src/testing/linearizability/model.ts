@@ -118,6 +118,30 @@ export interface Model<State, Input, Output> {
   simplify?(operations: readonly SearchOperation<Input, Output>[]): Simplified<Input, Output>;
   /** Optional one-line rendering of an operation; `output` is `undefined` when unknown. */
   describeOperation?(input: Input, output: Output | undefined): string;
+  /**
+   * Optional: how another thread builds this same model, for a parallel check
+   * (`CheckOptions.parallel`); a model without a recipe is always checked on the calling
+   * thread. `registerModel` and `kvModel` have one.
+   */
+  readonly recipe?: ModelRecipe;
+}
+
+/**
+ * How a worker thread rebuilds a {@link Model} (functions cannot cross threads): it
+ * imports `module`, calls its export `factory` with `args`, and uses the result, which
+ * must behave exactly as the model it stands for.
+ */
+export interface ModelRecipe {
+  /**
+   * The module exporting `factory`: an absolute `file:` URL or a package name the worker
+   * can import. Omitted for the models of `raftkit/testing` itself (`registerModel`,
+   * `kvModel`).
+   */
+  readonly module?: string;
+  /** The name of the exported function that returns the model. */
+  readonly factory: string;
+  /** Its arguments (copied to the thread with the structured clone algorithm). Default: none. */
+  readonly args?: readonly unknown[];
 }
 
 /**

@@ -77,6 +77,7 @@ export function registerModel(options: RegisterModelOptions = {}): Model<Registe
     isPure: (input, output) => input.op === 'read' || (output?.op === 'cas' && !output.swapped),
     simplify: (operations) => simplifyByValues(operations, registerView(initial)),
     describeOperation: describeRegisterOperation,
+    recipe: { factory: 'registerModel', args: [{ initial }] },
   };
 }
 

@@ -126,10 +126,12 @@ function replayRegister(planned: readonly Planned[]): RegOp[] {
     }
   }
   return planned.map((p): RegOp => {
-    const base = { clientId: p.clientId, op: p.input.op, input: p.input, call: p.call };
-    if (p.outcome === 'unknown') return { ...base, outcome: 'unknown', return: Infinity };
-    if (p.outcome === 'fail') return { ...base, outcome: 'fail', return: p.ret };
-    return { ...base, outcome: 'ok', return: p.ret, output: outputs.get(p)! };
+    // Object literals (as HistoryRecorder and historyFromJSON build them), not spreads: V8 gives
+    // each `{ ...base, more }` a hidden class of its own, and every read of it is slow.
+    const { clientId, input, call } = p;
+    if (p.outcome === 'unknown') return { clientId, op: input.op, input, call, outcome: 'unknown', return: Infinity };
+    if (p.outcome === 'fail') return { clientId, op: input.op, input, call, outcome: 'fail', return: p.ret };
+    return { clientId, op: input.op, input, call, outcome: 'ok', return: p.ret, output: outputs.get(p)! };
   });
 }
 
@@ -157,7 +159,7 @@ export function corruptRead<I extends RegisterInput | KvInput, O extends Registe
     .map((op) => (op.input as { value: string }).value);
   const value = options.ghost === true || written.length === 0 ? 'never-written' : written[rng.nextInt(written.length)]!;
   const output = { op: target.input.op, value } as unknown as O;
-  return history.map((op, i) => (i === victim && op.outcome === 'ok' ? { ...op, output } : op));
+  return history.map((op, i) => (i === victim && op.outcome === 'ok' ? { clientId: op.clientId, op: op.op, input: op.input, call: op.call, outcome: 'ok', return: op.return, output } : op));
 }
 
 /** `count` entry-order permutations of `history` (seeded shuffles; the first is the history as listed). */

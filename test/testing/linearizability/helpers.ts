@@ -83,11 +83,11 @@ export function simulateKv(options: SimulationOptions): Operation<KvInput, KvOut
       clients[id] = { kind: 'applied', input: phase.input, call: phase.call, output };
     } else {
       const { input, call, output } = phase;
-      const base = { clientId: id, op: input.op, input, call };
-      // A client may lose track of any operation, applied or not.
-      if (rng.nextFloat() < (options.unknownRate ?? 0)) history.push({ ...base, outcome: 'unknown', return: Infinity });
-      else if (output === undefined) history.push({ ...base, outcome: 'fail', return: time });
-      else history.push({ ...base, outcome: 'ok', output, return: time });
+      // A client may lose track of any operation, applied or not. (Object literals, as
+      // HistoryRecorder builds them: a spread `{ ...base, more }` gets a hidden class of its own.)
+      if (rng.nextFloat() < (options.unknownRate ?? 0)) history.push({ clientId: id, op: input.op, input, call, outcome: 'unknown', return: Infinity });
+      else if (output === undefined) history.push({ clientId: id, op: input.op, input, call, outcome: 'fail', return: time });
+      else history.push({ clientId: id, op: input.op, input, call, outcome: 'ok', output, return: time });
       clients[id] = { kind: 'idle' };
     }
   }

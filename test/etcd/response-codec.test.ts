@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { etcdServices } from '../../src/etcd/proto.js';
+import { encodeRangeResponse, encodeWatchBatch, withResponseCodecs } from '../../src/etcd/response-codec.js';
+import { EventType } from '../../src/kv/types.js';
+import type { KeyValue, RangeResponse } from '../../src/kv/types.js';
+
+const decode = (b: Buffer): Record<string, unknown> => etcdServices().KV['Range']!.responseDeserialize(b) as Record<string, unknown>;
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const kv = (key: string, value: Uint8Array, extra: Partial<KeyValue> = {}): KeyValue => ({ key: bytes(key), value, createRevision: 2, modRevision: 5, version: 3, lease: 0n, ...extra });
+
+describe('encodeRangeResponse (etcdserverpb.RangeResponse by hand)', () => {
+  it('decodes with the .proto files to the same fields (ids of 64 bits, negative lease, values of 1, 2 and 3 length bytes)', () => {
+    const r: RangeResponse = {
+      header: { clusterId: 2n ** 64n - 1n, memberId: 0x1234_5678_9abc_def0n, revision: 2 ** 40, raftTerm: 7 },
+      kvs: [kv('a', bytes('1')), kv('b', new Uint8Array(200).fill(7), { lease: -5n }), kv('c', new Uint8Array(20_000).fill(9), { createRevision: 0, version: 0 })],
+      more: true,
+      count: 12,
+    };
+    const out = decode(encodeRangeResponse(r));
+    expect(out.header).toEqual({ clusterId: '18446744073709551615', memberId: String(0x1234_5678_9abc_def0n), revision: String(2 ** 40), raftTerm: '7' });
+    expect(out.more).toBe(true);
+    expect(out.count).toBe('12');
+    const kvs = out.kvs as Record<string, unknown>[];
+    expect(kvs).toHaveLength(3);
+    expect(kvs.map((x) => Buffer.from(x.key as Buffer).toString())).toEqual(['a', 'b', 'c']);
+    expect(Buffer.from(kvs[0]!.value as Buffer).toString()).toBe('1');
+    expect([...(kvs[1]!.value as Buffer)]).toEqual([...new Uint8Array(200).fill(7)]);
+    expect((kvs[2]!.value as Buffer).length).toBe(20_000);
+    expect(kvs[1]!.lease).toBe('-5');
+    expect([kvs[0]!.createRevision, kvs[0]!.modRevision, kvs[0]!.version, kvs[0]!.lease]).toEqual(['2', '5', '3', '0']);
+    expect([kvs[2]!.createRevision, kvs[2]!.version]).toEqual(['0', '0']);
+  });
+
+  it('an empty answer still carries its header; more and count default', () => {
+    const out = decode(encodeRangeResponse({ header: { clusterId: 0n, memberId: 1n, revision: 1, raftTerm: 0 }, kvs: [], more: false, count: 0 }));
+    expect(out.header).toEqual({ clusterId: '0', memberId: '1', revision: '1', raftTerm: '0' });
+    expect(out.kvs).toEqual([]);
+    expect([out.more, out.count]).toEqual([false, '0']);
+  });
+
+  it('withResponseCodecs replaces only the Range serializer and lets the Watch one pass Buffers through', () => {
+    const defs = etcdServices();
+    const out = withResponseCodecs(defs);
+    expect(out.KV['Range']!.responseSerialize).not.toBe(defs.KV['Range']!.responseSerialize);
+    expect(out.KV['Range']!.requestDeserialize).toBe(defs.KV['Range']!.requestDeserialize);
+    expect(out.KV['Put']).toBe(defs.KV['Put']);
+    const pre = Buffer.from([1, 2, 3]);
+    expect(out.Watch['Watch']!.responseSerialize(pre)).toBe(pre);
+    const plain = { header: { clusterId: '1', memberId: '2', revision: '3', raftTerm: '4' }, watchId: '5', created: true };
+    expect(Buffer.compare(out.Watch['Watch']!.responseSerialize(plain), defs.Watch['Watch']!.responseSerialize(plain))).toBe(0);
+    expect(out.Lease).toBe(defs.Lease);
+  });
+});
+
+describe('encodeWatchBatch (etcdserverpb.WatchResponse with events, by hand)', () => {
+  const decodeWatch = (b: Buffer): Record<string, unknown> => etcdServices().Watch['Watch']!.responseDeserialize(b) as Record<string, unknown>;
+  const header = { clusterId: 9n, memberId: 8n, revision: 30, raftTerm: 2 };
+
+  it('decodes with the .proto files to the same events: put with prevKv, delete (type 1, key and revision only)', () => {
+    const out = decodeWatch(encodeWatchBatch({
+      header, watchId: 0, compactRevision: 0, canceled: false, cancelReason: '', fragment: true, progressNotify: false,
+      events: [
+        { type: EventType.PUT, kv: kv('a', bytes('new'), { modRevision: 29 }), prevKv: kv('a', bytes('old')) },
+        { type: EventType.DELETE, kv: { key: bytes('b'), value: new Uint8Array(0), createRevision: 0, modRevision: 30, version: 0, lease: 0n } },
+      ],
+    }, 7));
+    expect(out.header).toEqual({ clusterId: '9', memberId: '8', revision: '30', raftTerm: '2' });
+    expect([out.watchId, out.created, out.canceled, out.fragment, out.compactRevision, out.cancelReason]).toEqual(['7', false, false, true, '0', '']);
+    const events = out.events as { type: number; kv: Record<string, unknown>; prevKv?: Record<string, unknown> | null }[];
+    expect(events.map((e) => e.type)).toEqual([0, 1]);
+    expect(Buffer.from(events[0]!.kv.value as Buffer).toString()).toBe('new');
+    expect(events[0]!.kv.modRevision).toBe('29');
+    expect(Buffer.from(events[0]!.prevKv!.value as Buffer).toString()).toBe('old');
+    expect(events[1]!.prevKv ?? undefined).toBeUndefined();
+    expect([Buffer.from(events[1]!.kv.key as Buffer).toString(), events[1]!.kv.modRevision, events[1]!.kv.version]).toEqual(['b', '30', '0']);
+  });
+
+  it('an ending batch carries canceled, the compacted revision and the reason; a progress notification is a header and the id', () => {
+    const end = decodeWatch(encodeWatchBatch({ header, watchId: 3, events: [], compactRevision: 12, canceled: true, cancelReason: 'mvcc: required revision has been compacted', fragment: false, progressNotify: false }, 3));
+    expect([end.watchId, end.canceled, end.compactRevision, end.cancelReason, end.events]).toEqual(['3', true, '12', 'mvcc: required revision has been compacted', []]);
+    const progress = decodeWatch(encodeWatchBatch({ header, watchId: 0, events: [], compactRevision: 0, canceled: false, cancelReason: '', fragment: false, progressNotify: true }, 0));
+    expect([progress.watchId, progress.canceled, progress.events]).toEqual(['0', false, []]);
+    expect((progress.header as Record<string, unknown>).revision).toBe('30');
+  });
+});

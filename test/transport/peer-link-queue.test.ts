@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events';
+import type * as net from 'node:net';
+import { expect, test } from 'vitest';
+import { PeerLink, type PeerLinkContext } from '../../src/transport/peer-link.js';
+import type { PeerStats } from '../../src/transport/transport.js';
+
+// An encoded frame is usually a view into the encoder's shared write buffer (msgpackr's, several
+// times the frame's size). A frame that waits in a peer's queue (the peer is down) must not keep
+// that whole buffer alive: the queue of a dead peer would otherwise pin many times its bound.
+
+/** A socket that connects only when the test says so, and records what is written. */
+class FakeSocket extends EventEmitter {
+  written: Uint8Array[] = [];
+  write(b: Uint8Array): boolean {
+    this.written.push(b);
+    return true;
+  }
+  setNoDelay(): this { return this; }
+  setKeepAlive(): this { return this; }
+  setTimeout(): this { return this; }
+  destroy(): this { return this; }
+}
+
+function link(): { link: PeerLink; socket: FakeSocket; connect: () => void } {
+  const socket = new FakeSocket();
+  let onReady: (() => void) | undefined;
+  const stats = { messagesSent: 0, bytesSent: 0, sendFailures: 0, connects: 0, connectFailures: 0 } as unknown as PeerStats;
+  const ctx: PeerLinkContext = {
+    peer: 2,
+    connect: (_host, _port, ready) => {
+      onReady = ready;
+      return socket as unknown as net.Socket;
+    },
+    handshake: new Uint8Array([1]),
+    maxQueuedMessages: 100,
+    maxQueuedBytes: 1 << 20,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 2000, jitter: 0 },
+    random: () => 0,
+    connectTimeoutMs: 1000,
+    stats: () => stats,
+    unreachable: () => undefined,
+    track: () => undefined,
+  };
+  return { link: new PeerLink(ctx, '127.0.0.1:1'), socket, connect: () => onReady?.() };
+}
+
+/** A 100-byte frame cut from a 1 MiB buffer, as an encoder hands it out. */
+function sharedFrame(fill: number): Uint8Array {
+  const f = new Uint8Array(new ArrayBuffer(1 << 20), 4096, 100);
+  f.fill(fill);
+  return f;
+}
+
+test('a frame queued while the peer is not connected is kept as a compact copy, not a view that pins the encoder\'s buffer', async () => {
+  const { link: l, socket, connect } = link();
+  l.enqueue(sharedFrame(7));
+  await Promise.resolve(); // the microtask flush dials; nothing is written yet
+  expect(l.queued).toBe(1);
+  connect();
+  const frame = socket.written.at(-1)!;
+  expect(frame.byteLength).toBe(100);
+  expect(frame.buffer.byteLength).toBe(100);
+  expect(frame.every((b) => b === 7)).toBe(true);
+  l.close();
+});
+
+test('a frame written at the next flush is passed on as it is (no copy on the live path)', async () => {
+  const { link: l, socket, connect } = link();
+  l.enqueue(sharedFrame(1));
+  await Promise.resolve();
+  connect();
+  const live = sharedFrame(2);
+  l.enqueue(live);
+  await Promise.resolve();
+  expect(socket.written.at(-1)).toBe(live);
+  l.close();
+});
