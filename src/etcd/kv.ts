@@ -40,14 +40,16 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
   };
   return {
     // Answered as raftkit/kv's RangeResponse: the definition served encodes it (withResponseCodecs).
+    // A serializable Range waits for nothing a cancellation could stop: no cancel signal.
     Range: unary(ctx, SERVICE, 'Range', (w: Wire, opts) => {
       const { key, ...rest } = rangeIn(w);
       return kv.range(key, { ...rest, ...opts });
-    }),
-    Put: unary(ctx, SERVICE, 'Put', async (w: Wire, opts) => {
+    }, (w: Wire) => w.serializable !== true),
+    // Answered as raftkit/kv's PutResponse, encoded by the definition served (withResponseCodecs).
+    Put: unary(ctx, SERVICE, 'Put', (w: Wire, opts) => {
       checkSize(w);
       const { key, value, ...rest } = putIn(w);
-      return responseOut(await kv.put(key, value ?? new Uint8Array(0), { ...rest, ...opts }) as never);
+      return kv.put(key, value ?? new Uint8Array(0), { ...rest, ...opts });
     }),
     DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire, opts) => {
       checkSize(w);

@@ -106,6 +106,7 @@ export class KvClient {
   readonly cluster: ClusterClient;
   private readonly maxTxnOps: number;
   private readonly clusterId: bigint;
+  private readonly memberId: bigint;
   private readonly barrier: ReadBarrier;
 
   /**
@@ -120,6 +121,7 @@ export class KvClient {
     this.stateMachine.registerMetrics(replica.metricsRegistry);
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.clusterId = options.clusterId ?? 0n;
+    this.memberId = BigInt(replica.id);
     this.lease = new LeaseClient(this);
     ({ watches: this.watches, lessor: this.lessor, metrics: this.metrics, alarms: this.alarms, maintenance: this.maintenance, cluster: this.cluster } = createLiveParts(this, options));
     this.barrier = new ReadBarrier((signal) => replica.read({ signal }), this.lessor.clock, () => replica.status().leader !== 0);
@@ -153,7 +155,7 @@ export class KvClient {
 
   /** Fills a response header with this member's ids and term. */
   header(revision: number): ResponseHeader {
-    return { clusterId: this.clusterId, memberId: BigInt(this.replica.id), revision, raftTerm: this.replica.currentTerm };
+    return { clusterId: this.clusterId, memberId: this.memberId, revision, raftTerm: this.replica.currentTerm };
   }
 
   /**

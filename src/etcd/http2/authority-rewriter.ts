@@ -49,10 +49,11 @@ export function stripScheme(value: string): string {
  * Frames pass through unchanged, streamed without buffering, except header blocks: every block is
  * gathered (HEADERS with PADDED/PRIORITY, then CONTINUATIONs) and HPACK-decoded, keeping the
  * client's dynamic table. Until a block carries a scheme in `:authority`, blocks pass unchanged; from
- * that block on, every block is re-encoded by {@link encodeHeaderBlock} (no dynamic table, so the
- * server's decoder never depends on the client's; no Huffman coding) with the scheme stripped,
- * without padding, in frames of at most 16384 octets. Malformed input throws {@link Http2InputError}; the connection
- * must then be closed.
+ * that block on, every block is re-encoded by {@link encodeHeaderBlock} with the scheme stripped:
+ * no dynamic table (the server's decoder never depends on the client's), no Huffman coding, the
+ * block's table size updates forwarded (the server's table size follows the client's), no padding,
+ * in frames of at most 16384 octets. Malformed input throws {@link Http2InputError}; the
+ * connection must then be closed.
  */
 export class AuthorityRewriter {
   private readonly queue = new ByteQueue();
@@ -198,7 +199,7 @@ export class AuthorityRewriter {
     }
     const rewritten = fields.map((f): HeaderField => (f.name === ':authority' ? { ...f, value: stripScheme(f.value) } : f));
     // Plain (not Huffman-coded) strings: cheaper to write here and to read for the server.
-    emitHeaderBlock(out, block.streamId, block.endStream, block.priority, encodeHeaderBlock(rewritten, false));
+    emitHeaderBlock(out, block.streamId, block.endStream, block.priority, encodeHeaderBlock(rewritten, false, this.decoder.lastTableSizeUpdates));
   }
 }
 

@@ -8,7 +8,8 @@ import { RewrittenConnection } from './rewritten-connection.js';
 /**
  * How a connection was handed to the gRPC server: `direct` (the socket itself, its first request
  * having a plain `:authority`), `rewritten` (through a {@link RewrittenConnection}), or `undecided`
- * (the socket itself, unchanged, after the door's byte or time bound without a complete first request).
+ * (after the door's byte or time bound without a complete first request: the socket itself with
+ * its octets unchanged, or through the rewriter while the door's SETTINGS is unacknowledged).
  */
 export type AdmissionPath = 'direct' | 'rewritten' | 'undecided';
 
@@ -34,7 +35,8 @@ export interface DoorOptions {
  * `--cluster` calls), the socket itself goes to the server with the octets read put back: nothing
  * is parsed afterwards. If it has one, the server gets a {@link RewrittenConnection}. Malformed
  * HTTP/2 closes the socket and is counted; past the byte or time bound the socket goes to the
- * server unchanged (its own HTTP/2 rules apply).
+ * server unchanged (its own HTTP/2 rules apply), through the rewriter only if the door's SETTINGS
+ * is still unacknowledged.
  * @param socket - an accepted client socket (plain or TLS), not yet read.
  * @param options - where connections go and what is counted.
  */
@@ -54,6 +56,15 @@ export function admitConnection(socket: net.Socket, options: DoorOptions): void 
   };
   const handOver = (path: 'direct' | 'undecided'): void => {
     finish();
+    if (rewriter.settingsAckPending && answered) {
+      // The client has not acknowledged the door's SETTINGS yet: only the rewriter can still remove
+      // that acknowledgement (nghttp2 would take it as a protocol error), so it stays in the way.
+      options.onAdmitted(path);
+      options.inject(new RewrittenConnection(socket, rewriter, out, (e) => {
+        options.onRefused(e.reason);
+      }));
+      return;
+    }
     const rest = Buffer.concat([...out, ...rewriter.release()]);
     if (rest.length > 0) socket.unshift(rest);
     options.onAdmitted(path);
@@ -64,9 +75,9 @@ export function admitConnection(socket: net.Socket, options: DoorOptions): void 
     try {
       out.push(...rewriter.push(chunk));
     } catch (err) {
-      if (!(err instanceof Http2InputError)) throw err;
+      // Hostile input must never take the process down: anything else the parser throws is refused too.
       finish();
-      options.onRefused(err.reason);
+      options.onRefused(err instanceof Http2InputError ? err.reason : 'frame');
       socket.destroy();
       return;
     }

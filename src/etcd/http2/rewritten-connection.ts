@@ -46,8 +46,8 @@ export class RewrittenConnection extends Duplex {
     try {
       out = this.rewriter.push(chunk);
     } catch (err) {
-      if (!(err instanceof Http2InputError)) throw err;
-      this.onRefused(err);
+      // Hostile input must never take the process down: anything else the parser throws is refused too.
+      this.onRefused(err instanceof Http2InputError ? err : new Http2InputError('frame', `HTTP/2: unparsable input (${String(err)})`));
       this.socket.destroy();
       return;
     }

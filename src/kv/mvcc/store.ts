@@ -6,7 +6,7 @@ import type { Revision } from './revision.js';
 import { TreeIndex } from './tree-index.js';
 import { ValueCache } from './value-cache.js';
 
-/** The default budget of the store's value cache, in bytes: 64 MiB. */
+/** The default budget of the store's value cache (`ValueCache`), in bytes: 64 MiB. */
 export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Reads durable records by revision (the backend: an abstract-level db, or memory in tests). */
@@ -64,7 +64,7 @@ export const revKey = (r: Revision): string => `${r.main}_${r.sub}`;
  * The MVCC store's in-memory state: the key index, the lease table, the applied and the
  * visible revision, and the compacted revision. Values live in the backend ({@link ValueReader});
  * those written by the apply in progress wait in `pending` until their batch is durable, then
- * join the most recently read ones in a value cache, from which reads are served first.
+ * join the most recently read ones in a `ValueCache`, from which reads are served first.
  *
  * Invariant: `visibleRev <= rev`; readers of the public API read at `visibleRev` only, so they
  * never see a revision whose batch is not yet durable.
@@ -181,7 +181,8 @@ export class MvccStore {
   /** Marks the applied revision durable (its batch is written); the pending values move to the cache. */
   commit(): void {
     this.visibleRev = this.rev;
-    for (const [k, kv] of this.pending) if (kv.version !== 0) this.cache.set(k, kv); // tombstones are never read
+    // A copy: the written objects also go out in watch events and responses. Tombstones are never read.
+    for (const [k, kv] of this.pending) if (kv.version !== 0) this.cache.set(k, { ...kv });
     this.pending.clear();
   }
 

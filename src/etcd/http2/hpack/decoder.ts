@@ -23,6 +23,7 @@ export class HpackDecoder {
   readonly table = new DynamicTable();
   private readonly maxTableSize: number;
   private readonly maxListSize: number;
+  private sizeUpdates: number[] = [];
 
   /** @param options - bounds. */
   constructor(options: HpackDecoderOptions = {}) {
@@ -37,6 +38,7 @@ export class HpackDecoder {
    */
   decode(block: Uint8Array): HeaderField[] {
     const fields: HeaderField[] = [];
+    this.sizeUpdates = [];
     let listSize = 0;
     let pos = 0;
     while (pos < block.length) {
@@ -56,6 +58,7 @@ export class HpackDecoder {
         const size = readInteger(block, pos, 5);
         if (size.value > this.maxTableSize) throw new Http2InputError('hpack', `HPACK: table size update to ${String(size.value)} above ${String(this.maxTableSize)}`);
         this.table.setMaxSize(size.value);
+        this.sizeUpdates.push(size.value);
         pos = size.next;
         continue;
       } else {
@@ -68,6 +71,11 @@ export class HpackDecoder {
       fields.push(field);
     }
     return fields;
+  }
+
+  /** The dynamic table size updates at the start of the last block decoded, in order (a re-encoder forwards them). */
+  get lastTableSizeUpdates(): readonly number[] {
+    return this.sizeUpdates;
   }
 
   private lookup(index: number): HeaderField {

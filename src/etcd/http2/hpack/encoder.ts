@@ -10,10 +10,13 @@ import { STATIC_FIELD_INDEX, STATIC_NAME_INDEX } from './static-table.js';
  * table has the name.
  * @param fields - the header fields in order.
  * @param huffman - Huffman-code strings when that is shorter. Default `true`.
+ * @param tableSizeUpdates - dynamic table size updates to signal first (§6.3), e.g. those of the
+ *   block being re-encoded, so the peer's decoder follows the original encoder's table size.
  * @returns the header block.
  */
-export function encodeHeaderBlock(fields: readonly HeaderField[], huffman = true): Buffer {
+export function encodeHeaderBlock(fields: readonly HeaderField[], huffman = true, tableSizeUpdates: readonly number[] = []): Buffer {
   const out: number[] = [];
+  for (const size of tableSizeUpdates) writeInteger(out, size, 5, 0x20);
   for (const f of fields) {
     const exact = f.neverIndex === true ? undefined : STATIC_FIELD_INDEX.get(`${f.name}\0${f.value}`);
     if (exact !== undefined) {
