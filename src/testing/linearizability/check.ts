@@ -3,7 +3,7 @@ import { findCounterexample, type Counterexample } from './counterexample.js';
 import { explainCounterexample } from './explain.js';
 import type { Model } from './model.js';
 import type { Operation } from './operation.js';
-import { checkInParallel, parallelRequested, type ParallelOptions } from './parallel.js';
+import { checkInParallel, type ParallelOptions } from './parallel.js';
 import { LocalWork, type PartitionWork } from './partition-work.js';
 import { quickLinearizable, quickSearch } from './quick.js';
 import { splitHistory, type SplitPartition } from './split.js';
@@ -160,29 +160,18 @@ export function checkLinearizable<State, Input, Output>(
 
   // Quick pass: partitions the plain search decides linearizable in a few steps per operation
   // are done. The others are prepared at once, so an impossible one ends the check before
-  // any full search. A parallel check prepares them on other threads after the quick pass,
-  // then replays the same order: `stepsAt[i]` is the budget as the partition's preparation found it.
+  // any full search. Then the full searches, maybe on several threads (options.parallel).
   const local = new LocalWork(model, partitions);
-  const maybeParallel = parallelRequested(model, partitions, options);
   const done: boolean[] = [];
-  const stepsAt: number[] = [];
   const undecided: number[] = [];
   for (const [i, { operations, search }] of partitions.entries()) {
     done.push(search === undefined ? quickLinearizable(model, operations, budget) : quickSearch(model, search, operations.length, budget));
-    stepsAt.push(budget.steps);
     if (done[i] === true) continue;
     undecided.push(i);
-    const impossible = maybeParallel ? -1 : local.prepare(i);
+    const impossible = local.prepare(i);
     if (impossible >= 0) return impossibleAt(model, partitions[i]!, impossible, budget.steps);
   }
-  let work: PartitionWork = local;
-  if (maybeParallel) {
-    work = checkInParallel(model, partitions, undecided, options, budget) ?? local;
-    for (const i of undecided) {
-      const impossible = work.prepare(i);
-      if (impossible >= 0) return impossibleAt(model, partitions[i]!, impossible, stepsAt[i]!);
-    }
-  }
+  const work: PartitionWork = checkInParallel(model, partitions, undecided, options, budget, local) ?? local;
 
   for (const [i, { key, operations }] of partitions.entries()) {
     if (done[i] === true) continue;

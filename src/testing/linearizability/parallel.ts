@@ -2,10 +2,10 @@ import { availableParallelism } from 'node:os';
 import type { SearchBudget } from './budget.js';
 import type { Model } from './model.js';
 import { toSearchOperation } from './operation.js';
-import { LocalWork, type PartitionWork } from './partition-work.js';
+import type { LocalWork, PartitionWork } from './partition-work.js';
 import { awaitShares, postShares } from './pool.js';
 import type { SearchResult } from './search.js';
-import { checkShare, FLAG_COUNT, FLAG_DECIDED, FLAG_IMPOSSIBLE, NONE, type PartitionReport, type SharedPartition } from './share.js';
+import { checkShare, FLAG_ABORT, FLAG_COUNT, FLAG_DECIDED, NONE, type PartitionReport } from './share.js';
 import type { SplitPartition } from './split.js';
 
 /** Settings of a parallel check (`CheckOptions.parallel`). */
@@ -17,7 +17,8 @@ export interface ParallelOptions {
   readonly threads?: number;
   /**
    * The fewest operations (failed ones left out) for which a history is worth the hop to
-   * other threads; smaller ones are checked on the calling thread. Default: 2 000.
+   * other threads (counted in the partitions the quick pass leaves undecided); smaller ones
+   * are checked on the calling thread. Default: 1 000.
    */
   readonly minOperations?: number;
 }
@@ -25,40 +26,26 @@ export interface ParallelOptions {
 /** Below this many operations in undecided partitions, copying them to another thread costs more than it saves. */
 const DEFAULT_MIN_OPERATIONS = 1000;
 
-/**
- * Whether `options.parallel` asks for a parallel check that could happen: the model has a
- * recipe and there are at least two partitions and two threads. The check then runs the
- * quick pass on every partition first, and {@link checkInParallel} decides on the rest.
- */
-export function parallelRequested<State, Input, Output>(
-  model: Model<State, Input, Output>,
-  partitions: readonly SplitPartition<Input, Output>[],
-  options: { readonly parallel?: boolean | ParallelOptions | undefined },
-): boolean {
-  const { parallel } = options;
-  if (parallel === undefined || parallel === false || model.recipe === undefined || partitions.length < 2) return false;
-  return threadsOf(parallel) >= 2;
-}
-
 function threadsOf(parallel: true | ParallelOptions): number {
   return (parallel === true ? undefined : parallel.threads) ?? availableParallelism();
 }
 
 /**
- * Starts the parallel part of a check (see `CheckOptions.parallel`) on the partitions the
- * quick pass left `undecided`, when it can pay (at least two of them, together at least
- * `minOperations` operations); otherwise returns `undefined` and the check goes on, on
- * the calling thread, as a serial one.
+ * Starts the parallel part of a check (see `CheckOptions.parallel`): the full searches of
+ * the partitions the quick pass left `undecided` (all prepared by `local`, none
+ * impossible), when it can pay: the model has a recipe, at least two such partitions,
+ * together at least `minOperations` operations, and two threads. Otherwise returns
+ * `undefined` and the check goes on, on the calling thread.
  *
  * Those partitions are dealt to threads (the calling one included), biggest first to the
- * least loaded; each thread prepares its partitions and searches them, each search with
- * all of the check's `maxSteps` (share.ts). The calling thread then blocks until the
- * others answer, and returns a {@link PartitionWork} that replays their answers in the
- * serial check's order, charging the check's budget exactly as the serial path would;
- * where an answer does not tell what the serial path would have found, it does that step
- * itself. So the result object is the serial one, `steps` included. Only the time limit
- * is read by each thread on its own clock (the workers': `performance.now()`), as timing
- * differs between any two runs anyway.
+ * least loaded; each thread prepares (workers again: only operations cross threads) and
+ * searches its partitions, each search with all of the check's `maxSteps` (share.ts). The
+ * calling thread then blocks until the others answer, and returns a {@link PartitionWork}
+ * that replays their answers in the serial check's order, charging the check's budget
+ * exactly as the serial path would; where an answer does not tell what the serial path
+ * would have found, it does that search itself. So the result object is the serial one,
+ * `steps` included. Only the time limit is read by each thread on its own clock (the
+ * workers': `performance.now()`), as timing differs between any two runs anyway.
  *
  * @throws {@link ParallelCheckError} when a worker thread fails or cannot start.
  */
@@ -68,9 +55,10 @@ export function checkInParallel<State, Input, Output>(
   undecided: readonly number[],
   options: { readonly parallel?: boolean | ParallelOptions | undefined },
   budget: SearchBudget,
+  local: LocalWork<State, Input, Output>,
 ): PartitionWork | undefined {
   const { parallel } = options;
-  if (parallel === undefined || parallel === false || model.recipe === undefined) return undefined;
+  if (parallel === undefined || parallel === false || model.recipe === undefined || undecided.length < 2) return undefined;
   let total = 0;
   for (const i of undecided) total += partitions[i]!.operations.length;
   const threads = Math.min(threadsOf(parallel), undecided.length);
@@ -78,26 +66,32 @@ export function checkInParallel<State, Input, Output>(
 
   const shares = deal(partitions, undecided, threads);
   const flags = new Int32Array(new SharedArrayBuffer(FLAG_COUNT * Int32Array.BYTES_PER_ELEMENT));
-  flags[FLAG_IMPOSSIBLE] = NONE;
+  flags[FLAG_ABORT] = NONE;
   flags[FLAG_DECIDED] = NONE;
-  const shared = (share: readonly number[]): SharedPartition<Input, Output>[] =>
-    share.map((index) => ({ index, operations: partitions[index]!.operations.map(toSearchOperation) }));
   const now = budget.now ?? (() => 0);
   const deadlineAt = budget.deadline === Infinity ? Infinity : performance.timeOrigin + performance.now() + (budget.deadline - now());
   const recipe = model.recipe;
   const { threads: asked, id } = postShares(
-    shares.slice(1).map((share) => ({ recipe, partitions: shared(share), maxSteps: budget.maxSteps, deadlineAt, flags: flags.buffer })),
+    shares.slice(1).map((share) => ({
+      recipe,
+      partitions: share.map((index) => ({ index, operations: partitions[index]!.operations.map(toSearchOperation) })),
+      maxSteps: budget.maxSteps,
+      deadlineAt,
+      flags: flags.buffer,
+    })),
   );
   let own: PartitionReport[];
   try {
-    own = checkShare(model, shared(shares[0]!), flags, budget.maxSteps, budget.deadline, now);
+    // This thread's share is prepared already: no operations to pass.
+    const mine = shares[0]!.map((index) => ({ index, operations: [] }));
+    own = checkShare(model, mine, flags, budget.maxSteps, budget.deadline, now, ({ index }) => local.readied(index));
   } catch (err) {
-    Atomics.store(flags, FLAG_IMPOSSIBLE, -1); // the others stop at their next look
+    Atomics.store(flags, FLAG_ABORT, 1); // the others stop at their next look
     throw err;
   }
   const reports: (PartitionReport | undefined)[] = [];
   for (const report of [own, ...awaitShares(asked, id, flags, deadlineAt)].flat()) reports[report.index] = report;
-  return new ReplayedWork(new LocalWork(model, partitions), reports);
+  return new ReplayedWork(local, reports);
 }
 
 /** Deals partition indices to `threads` shares, biggest first to the least loaded; each share in index order. */
@@ -129,14 +123,10 @@ class ReplayedWork implements PartitionWork {
     this.reports = reports;
   }
 
-  prepare(index: number): number {
-    return this.reports[index]?.impossible ?? this.local.prepare(index);
-  }
-
   search(index: number, budget: SearchBudget): SearchResult {
     const report = this.reports[index];
-    if (report?.search === undefined) return this.local.search(index, budget);
-    const steps = report.searchSteps!;
+    if (report === undefined) return this.local.search(index, budget);
+    const steps = report.searchSteps;
     const room = Math.max(budget.maxSteps - budget.steps, 0);
     if (report.search === 'max-steps' || steps > room) {
       // The serial search would have gone the same way until its (room + 1)th step, which stops it.
@@ -144,6 +134,6 @@ class ReplayedWork implements PartitionWork {
       return { outcome: 'max-steps', frontier: -Infinity };
     }
     budget.steps += steps;
-    return { outcome: report.search, frontier: report.frontier! };
+    return { outcome: report.search, frontier: report.frontier };
   }
 }

@@ -6,20 +6,17 @@ import { searchPrepared, type SearchResult } from './search.js';
 import type { SplitPartition } from './split.js';
 
 /**
- * What the check does to a partition the quick pass did not decide (by index in the
- * check's order): the model's preparation, then the full search, charging the check's
- * one budget. {@link LocalWork} does them on the calling thread; the parallel check
- * (parallel.ts) answers them from what other threads computed, so that both paths run
- * the very same decision loop (check.ts) and reach the same result.
+ * The full search of a partition the quick pass did not decide (by index in the check's
+ * order), charging the check's one budget. {@link LocalWork} does it on the calling
+ * thread; the parallel check (parallel.ts) answers from what other threads computed, so
+ * that both paths run the very same decision loop (check.ts) and reach the same result.
  */
 export interface PartitionWork {
-  /** Readies the partition for the full search: the index of an operation the model proves impossible, or -1. */
-  prepare(index: number): number;
-  /** The full search of a partition {@link PartitionWork.prepare} readied. */
+  /** The full search of a partition (readied by {@link LocalWork.prepare}). */
   search(index: number, budget: SearchBudget): SearchResult;
 }
 
-/** {@link PartitionWork} done on the calling thread. */
+/** {@link PartitionWork} done on the calling thread, and the preparation of partitions for it. */
 export class LocalWork<State, Input, Output> implements PartitionWork {
   private readonly model: Model<State, Input, Output>;
   private readonly partitions: readonly SplitPartition<Input, Output>[];
@@ -34,15 +31,24 @@ export class LocalWork<State, Input, Output> implements PartitionWork {
     this.partitions = partitions;
   }
 
+  /** Readies partition `index` for the full search: the index of an operation the model proves impossible, or -1. */
   prepare(index: number): number {
-    const ready = prepareOperations(this.model, this.partitions[index]!.operations.map(toSearchOperation));
-    this.prepared.set(index, ready);
+    const ready = this.readied(index);
     return ready.impossible ? ready.index : -1;
   }
 
+  /** Partition `index` as {@link LocalWork.prepare} readied it (readying it now if need be). */
+  readied(index: number): Prepared<Input, Output> {
+    let ready = this.prepared.get(index);
+    if (ready === undefined) {
+      ready = prepareOperations(this.model, this.partitions[index]!.operations.map(toSearchOperation));
+      this.prepared.set(index, ready);
+    }
+    return ready;
+  }
+
   search(index: number, budget: SearchBudget): SearchResult {
-    if (!this.prepared.has(index)) this.prepare(index);
-    const ready = this.prepared.get(index)!;
+    const ready = this.readied(index);
     if (ready.impossible) return { outcome: 'violation', frontier: this.partitions[index]!.operations[ready.index]!.return, impossible: ready.index };
     return searchPrepared(this.model, ready.operations, budget, ready.before);
   }

@@ -13,32 +13,31 @@ export interface SharedPartition<Input, Output> {
 }
 
 /**
- * What a thread found on one partition the quick pass left undecided: the model's
- * preparation, and the full search with all of the check's `maxSteps` (a serial check
- * never gives it more). The calling thread replays these in the serial order (parallel.ts).
+ * What a thread found on one partition the quick pass left undecided: the full search,
+ * with all of the check's `maxSteps` (a serial check never gives it more). The calling
+ * thread replays these in the serial order (parallel.ts).
  */
 export interface PartitionReport {
   /** The partition's index in the check's order. */
   readonly index: number;
-  /** The index of an operation the model proves impossible, or -1. */
-  readonly impossible: number;
-  /** The full search's outcome, if it ran to an answer that counts (not cut short because another thread's answer made it moot). */
-  readonly search?: SearchOutcome;
+  /** The full search's outcome. */
+  readonly search: SearchOutcome;
   /** Steps the full search took. */
-  readonly searchSteps?: number;
+  readonly searchSteps: number;
   /** The full search's frontier (see `SearchResult.frontier`). */
-  readonly frontier?: number;
+  readonly frontier: number;
 }
 
 /**
- * Shared flags of one parallel check (an `Int32Array` over a `SharedArrayBuffer`): the
- * lowest partition index found impossible, the lowest whose full search ended other than
- * linearizable (both {@link NONE} until found), and how many threads have finished.
+ * Shared flags of one parallel check (an `Int32Array` over a `SharedArrayBuffer`): set
+ * (from {@link NONE}) when every thread must stop (the calling thread failed); the lowest
+ * partition index whose full search ended other than linearizable ({@link NONE} until
+ * found); and how many worker threads have finished.
  */
-export const FLAG_IMPOSSIBLE = 0;
-/** See {@link FLAG_IMPOSSIBLE}. */
+export const FLAG_ABORT = 0;
+/** See {@link FLAG_ABORT}. */
 export const FLAG_DECIDED = 1;
-/** See {@link FLAG_IMPOSSIBLE}. */
+/** See {@link FLAG_ABORT}. */
 export const FLAG_FINISHED = 2;
 /** How many `Int32` flags a check shares. */
 export const FLAG_COUNT = 3;
@@ -53,11 +52,12 @@ function lowerTo(flags: Int32Array, at: number, value: number): void {
 }
 
 /**
- * Checks one thread's share of a parallel check's partitions, in index order: the model's
- * preparation of each, then the full search of each. A serial check stops at its first
- * impossible partition, and at its first full search that does not find the partition
- * linearizable, so once any thread has found one of those at a lower index, the work above
- * it is skipped (or its search stopped): its result cannot matter.
+ * Searches one thread's share of a parallel check's partitions, in index order, each once
+ * readied (by default the model's preparation, as the calling thread did before). A serial
+ * check stops at its first full search that does not find a partition linearizable, so
+ * once any thread has found one at a lower index, the work above it is skipped (or its
+ * search stopped): its result cannot matter. A partition with no report is searched again
+ * by the calling thread.
  *
  * @param model - the model.
  * @param share - this thread's partitions, in index order.
@@ -65,6 +65,7 @@ function lowerTo(flags: Int32Array, at: number, value: number): void {
  * @param maxSteps - the check's `maxSteps` (each full search gets all of it).
  * @param deadline - the clock reading after which to stop (`Infinity` for none).
  * @param now - the clock.
+ * @param readied - the partition ready to search.
  */
 export function checkShare<State, Input, Output>(
   model: Model<State, Input, Output>,
@@ -73,25 +74,20 @@ export function checkShare<State, Input, Output>(
   maxSteps: number,
   deadline: number,
   now: () => number,
+  readied: (partition: SharedPartition<Input, Output>) => Prepared<Input, Output> = (partition) => prepareOperations(model, partition.operations),
 ): PartitionReport[] {
   const reports: PartitionReport[] = [];
-  const ready: { slot: number; prepared: Prepared<Input, Output> & { impossible: false } }[] = [];
-  for (const { index, operations } of share) {
-    if (index > Atomics.load(flags, FLAG_IMPOSSIBLE)) break;
-    const prepared = prepareOperations(model, operations);
-    if (prepared.impossible) lowerTo(flags, FLAG_IMPOSSIBLE, index);
-    else ready.push({ slot: reports.length, prepared });
-    reports.push({ index, impossible: prepared.impossible ? prepared.index : -1 });
-  }
-  for (const { slot, prepared } of ready) {
-    const { index } = reports[slot]!;
-    const stop = (): boolean => Atomics.load(flags, FLAG_IMPOSSIBLE) !== NONE || Atomics.load(flags, FLAG_DECIDED) < index;
+  for (const partition of share) {
+    const { index } = partition;
+    const stop = (): boolean => Atomics.load(flags, FLAG_ABORT) !== NONE || Atomics.load(flags, FLAG_DECIDED) < index;
     if (stop()) break;
+    const prepared = readied(partition);
+    if (prepared.impossible) continue; // the calling thread found it possible: let it see for itself
     const budget = new SearchBudget(maxSteps, deadline, now, stop);
     const { outcome, frontier } = searchPrepared(model, prepared.operations, budget, prepared.before);
     if (outcome === 'time-limit' && stop()) break;
     if (outcome !== 'linearizable') lowerTo(flags, FLAG_DECIDED, index);
-    reports[slot] = { index, impossible: -1, search: outcome, searchSteps: budget.steps, frontier };
+    reports.push({ index, search: outcome, searchSteps: budget.steps, frontier });
   }
   return reports;
 }
