@@ -45,10 +45,11 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
       const { key, ...rest } = rangeIn(w);
       return kv.range(key, { ...rest, ...opts });
     }, (w: Wire) => w.serializable !== true),
-    Put: unary(ctx, SERVICE, 'Put', async (w: Wire, opts) => {
+    // Answered as raftkit/kv's PutResponse, encoded by the definition served (withResponseCodecs).
+    Put: unary(ctx, SERVICE, 'Put', (w: Wire, opts) => {
       checkSize(w);
       const { key, value, ...rest } = putIn(w);
-      return responseOut(await kv.put(key, value ?? new Uint8Array(0), { ...rest, ...opts }) as never);
+      return kv.put(key, value ?? new Uint8Array(0), { ...rest, ...opts });
     }),
     DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire, opts) => {
       checkSize(w);

@@ -1,10 +1,11 @@
 /**
  * The hottest responses encoded by hand, straight from raftkit/kv's shapes (no conversion to
- * decimal strings and back through protobufjs): `etcdserverpb.RangeResponse` and the
- * `etcdserverpb.WatchResponse`s that carry events.
+ * decimal strings and back through protobufjs): `etcdserverpb.RangeResponse`,
+ * `etcdserverpb.PutResponse` and the `etcdserverpb.WatchResponse`s that carry events.
  *
  * ```
  * RangeResponse   1 header ResponseHeader, 2 kvs repeated mvccpb.KeyValue, 3 more bool, 4 count int64
+ * PutResponse     1 header ResponseHeader, 2 prev_kv mvccpb.KeyValue
  * WatchResponse   1 header, 2 watch_id int64, 3 created bool, 4 canceled bool, 5 compact_revision int64,
  *                 6 cancel_reason string, 7 fragment bool, 11 events repeated mvccpb.Event
  * ResponseHeader  1 cluster_id uint64, 2 member_id uint64, 3 revision int64, 4 raft_term uint64
@@ -15,7 +16,7 @@
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Writer, writeKeyValue } from '../kv/etcd-backend/proto.js';
-import type { KeyValue, RangeResponse, ResponseHeader } from '../kv/types.js';
+import type { KeyValue, PutResponse, RangeResponse, ResponseHeader } from '../kv/types.js';
 import type { WatchBatch } from '../kv/watch/types.js';
 
 function writeHeader(w: Writer, h: ResponseHeader): void {
@@ -38,6 +39,15 @@ export function encodeRangeResponse(r: RangeResponse): Buffer {
   for (const kv of r.kvs) w.message(2, (m) => writeKeyValue(m, kv));
   w.bool(3, r.more);
   w.int(4, r.count);
+  return w.finishBuffer();
+}
+
+/** Encodes a Put response for the wire. */
+export function encodePutResponse(r: PutResponse): Buffer {
+  const prev = r.prevKv;
+  const w = new Writer(64 + kvBytes(prev));
+  writeHeader(w, r.header);
+  if (prev !== undefined) w.message(2, (m) => writeKeyValue(m, prev));
   return w.finishBuffer();
 }
 
@@ -64,19 +74,24 @@ export function encodeWatchBatch(b: WatchBatch, watchId: number): Buffer {
 }
 
 /**
- * The service definitions with the hand-written encoders: KV's Range handler returns raftkit/kv's
- * {@link RangeResponse} as is, and the Watch stream may write a Buffer from
+ * The service definitions with the hand-written encoders: KV's Range and Put handlers return
+ * raftkit/kv's {@link RangeResponse} and {@link PutResponse} as they are, and the Watch stream may write a Buffer from
  * {@link encodeWatchBatch} (sent as it is) next to plain response objects (encoded by protobufjs).
  * @internal
  */
 export function withResponseCodecs<T extends { KV: ServiceDefinition; Watch: ServiceDefinition }>(defs: T): T {
   const range = defs.KV['Range'];
+  const put = defs.KV['Put'];
   const watch = defs.Watch['Watch'];
-  if (range === undefined || watch === undefined) return defs;
+  if (range === undefined || put === undefined || watch === undefined) return defs;
   const encodeWatch = watch.responseSerialize;
   return {
     ...defs,
-    KV: { ...defs.KV, Range: { ...range, responseSerialize: (value: unknown) => encodeRangeResponse(value as RangeResponse) } },
+    KV: {
+      ...defs.KV,
+      Range: { ...range, responseSerialize: (value: unknown) => encodeRangeResponse(value as RangeResponse) },
+      Put: { ...put, responseSerialize: (value: unknown) => encodePutResponse(value as PutResponse) },
+    },
     Watch: { ...defs.Watch, Watch: { ...watch, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encodeWatch(value)) } },
   };
 }

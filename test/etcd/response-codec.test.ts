@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { etcdServices } from '../../src/etcd/proto.js';
-import { encodeRangeResponse, encodeWatchBatch, withResponseCodecs } from '../../src/etcd/response-codec.js';
+import { encodePutResponse, encodeRangeResponse, encodeWatchBatch, withResponseCodecs } from '../../src/etcd/response-codec.js';
 import { EventType } from '../../src/kv/types.js';
 import type { KeyValue, RangeResponse } from '../../src/kv/types.js';
 
@@ -38,17 +38,44 @@ describe('encodeRangeResponse (etcdserverpb.RangeResponse by hand)', () => {
     expect([out.more, out.count]).toEqual([false, '0']);
   });
 
-  it('withResponseCodecs replaces only the Range serializer and lets the Watch one pass Buffers through', () => {
+  it('withResponseCodecs replaces only the Range and Put serializers and lets the Watch one pass Buffers through', () => {
     const defs = etcdServices();
     const out = withResponseCodecs(defs);
     expect(out.KV['Range']!.responseSerialize).not.toBe(defs.KV['Range']!.responseSerialize);
     expect(out.KV['Range']!.requestDeserialize).toBe(defs.KV['Range']!.requestDeserialize);
-    expect(out.KV['Put']).toBe(defs.KV['Put']);
+    expect(out.KV['Put']!.responseSerialize).not.toBe(defs.KV['Put']!.responseSerialize);
+    expect(out.KV['Put']!.requestDeserialize).toBe(defs.KV['Put']!.requestDeserialize);
+    expect(out.KV['Txn']).toBe(defs.KV['Txn']);
     const pre = Buffer.from([1, 2, 3]);
     expect(out.Watch['Watch']!.responseSerialize(pre)).toBe(pre);
     const plain = { header: { clusterId: '1', memberId: '2', revision: '3', raftTerm: '4' }, watchId: '5', created: true };
     expect(Buffer.compare(out.Watch['Watch']!.responseSerialize(plain), defs.Watch['Watch']!.responseSerialize(plain))).toBe(0);
     expect(out.Lease).toBe(defs.Lease);
+  });
+});
+
+describe('encodePutResponse (etcdserverpb.PutResponse by hand)', () => {
+  const decodePut = (b: Buffer): Record<string, unknown> => etcdServices().KV['Put']!.responseDeserialize(b) as Record<string, unknown>;
+  const header = { clusterId: 2n ** 63n + 5n, memberId: 0xfedc_ba98_7654_3210n, revision: 2 ** 33, raftTerm: 12 };
+
+  it('decodes with the .proto files to the same header and no prev_kv when there is none', () => {
+    const mine = encodePutResponse({ header });
+    const out = decodePut(mine);
+    expect(out.header).toEqual({ clusterId: String(2n ** 63n + 5n), memberId: String(0xfedc_ba98_7654_3210n), revision: String(2 ** 33), raftTerm: '12' });
+    expect(out.prevKv ?? null).toBeNull();
+    expect(Buffer.compare(mine, etcdServices().KV['Put']!.responseSerialize({ header: out.header }))).toBe(0);
+  });
+
+  it('carries prev_kv (a large value, a negative lease) as protobufjs encodes it, byte for byte', () => {
+    const prevKv = kv('k', new Uint8Array(70_000).fill(3), { lease: -2n });
+    const mine = encodePutResponse({ header, prevKv });
+    const out = decodePut(mine);
+    const prev = out.prevKv as Record<string, unknown>;
+    expect(Buffer.from(prev.key as Buffer).toString()).toBe('k');
+    expect((prev.value as Buffer).length).toBe(70_000);
+    expect([prev.createRevision, prev.modRevision, prev.version, prev.lease]).toEqual(['2', '5', '3', '-2']);
+    const wire = { header: out.header, prevKv: prev };
+    expect(Buffer.compare(mine, etcdServices().KV['Put']!.responseSerialize(wire))).toBe(0);
   });
 });
 
