@@ -40,10 +40,11 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
   };
   return {
     // Answered as raftkit/kv's RangeResponse: the definition served encodes it (withResponseCodecs).
+    // A serializable Range waits for nothing a cancellation could stop: no cancel signal.
     Range: unary(ctx, SERVICE, 'Range', (w: Wire, opts) => {
       const { key, ...rest } = rangeIn(w);
       return kv.range(key, { ...rest, ...opts });
-    }),
+    }, (w: Wire) => w.serializable !== true),
     // Answered as raftkit/kv's PutResponse, encoded by the definition served (withResponseCodecs).
     Put: unary(ctx, SERVICE, 'Put', (w: Wire, opts) => {
       checkSize(w);

@@ -73,20 +73,25 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * error mapped to etcd's, and counts the call. The options carry a `signal` that aborts when
  * the client cancels the call (etcd's server runs a request under the call's context, so a
  * cancelled call stops its proposal or read waiting): the request then fails with `AbortedError`,
- * counted as CANCELLED "etcdserver: request canceled".
+ * counted as CANCELLED "etcdserver: request canceled". `waits(request)` false (a request that
+ * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost.
  */
-export function unary<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(
+  ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
+): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
   return (call, callback) => {
     const done = start();
+    let release: (() => void) | undefined;
     const fail = (e: unknown): void => {
+      release?.();
       const err = toGrpcError(e);
       done(err.code);
       callback(err);
     };
     const options = callOptions(call);
     if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
-    options.signal = cancelSignal(call, deadlineOf(call));
+    if (waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadlineOf(call)));
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));
@@ -94,6 +99,7 @@ export function unary<Req, Res>(ctx: RpcContext, service: string, method: string
       return fail(e);
     }
     result.then((res) => {
+      release?.();
       done(Status.OK);
       callback(null, res);
     }, fail);
@@ -110,16 +116,18 @@ const DEADLINE_SLACK_MS = 100;
 
 /**
  * An `AbortSignal` that aborts (reason: etcd's "request canceled") when the client cancels
- * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity).
+ * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity), and `release`, to
+ * call once the call is answered: grpc-js emits `cancelled` when every call's stream closes,
+ * answered or not, and an answered call must not build and dispatch a cancellation.
  */
-function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): AbortSignal {
+function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const cancel = (): void => {
     if (deadlineMs - Date.now() > DEADLINE_SLACK_MS) controller.abort(etcdError('canceled'));
   };
   if (call.cancelled) cancel();
   else call.once('cancelled', cancel);
-  return controller.signal;
+  return { signal: controller.signal, release: () => call.off('cancelled', cancel) };
 }
 
 /** A handler answering `UNIMPLEMENTED` with `message` (and counting the call). */

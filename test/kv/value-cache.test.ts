@@ -106,6 +106,15 @@ describe('MvccStore value cache', () => {
     expect(await read(store, 'a')).toEqual(['1']);
   });
 
+  it('changing a written record after its batch is committed (as a watch consumer could) does not change reads', async () => {
+    const { store, applier, commit } = countingStore();
+    await applier.put({ key: enc('a'), value: enc('1') });
+    const written = [...store.pending.values()];
+    commit();
+    written[0]!.value = enc('changed');
+    expect(await read(store, 'a')).toEqual(['1']);
+  });
+
   it('a backend read in flight across a reset does not fill the cache', async () => {
     let release: (() => void) | undefined;
     const asked: Revision[] = [];

@@ -181,7 +181,8 @@ export class MvccStore {
   /** Marks the applied revision durable (its batch is written); the pending values move to the cache. */
   commit(): void {
     this.visibleRev = this.rev;
-    for (const [k, kv] of this.pending) if (kv.version !== 0) this.cache.set(k, kv); // tombstones are never read
+    // A copy: the written objects also go out in watch events and responses. Tombstones are never read.
+    for (const [k, kv] of this.pending) if (kv.version !== 0) this.cache.set(k, { ...kv });
     this.pending.clear();
   }
 

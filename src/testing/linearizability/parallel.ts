@@ -96,7 +96,7 @@ export function checkInParallel<State, Input, Output>(
     throw err;
   }
   const reports: (PartitionReport | undefined)[] = [];
-  for (const report of [own, ...awaitShares(asked, id, flags)].flat()) reports[report.index] = report;
+  for (const report of [own, ...awaitShares(asked, id, flags, deadlineAt)].flat()) reports[report.index] = report;
   return new ReplayedWork(new LocalWork(model, partitions), reports);
 }
 

@@ -112,15 +112,30 @@ export function postShares(requests: readonly Omit<ShareRequest, 'id'>[]): { thr
   return { threads, id };
 }
 
+/** How long past a check's deadline the calling thread still waits for a worker's answer (ms). */
+const GRACE_MS = 10_000;
+
 /**
  * Blocks the calling thread until every worker of a check has answered (workers count
  * themselves in the shared flags and wake it), then takes their replies off their ports.
+ * A worker that dies without running its exit handlers (out of memory) cannot answer, and
+ * the blocked thread cannot see it exit: with a deadline (`deadlineAt`, wall clock) it
+ * gives up {@link GRACE_MS} after it.
  *
  * @throws {@link ParallelCheckError} when a worker failed or exited without answering.
  */
-export function awaitShares(threads: readonly PoolThread[], id: number, flags: Int32Array): PartitionReport[][] {
+export function awaitShares(threads: readonly PoolThread[], id: number, flags: Int32Array, deadlineAt: number): PartitionReport[][] {
   for (let finished = Atomics.load(flags, FLAG_FINISHED); finished < threads.length; finished = Atomics.load(flags, FLAG_FINISHED)) {
     if (Atomics.wait(flags, FLAG_FINISHED, finished, WAIT_SLICE_MS) !== 'timed-out') continue;
+    if (performance.timeOrigin + performance.now() > deadlineAt + GRACE_MS) {
+      // They may be stuck for good: replace them all.
+      for (const { worker } of threads) {
+        void worker.terminate();
+        const at = pool.findIndex((t) => t.worker === worker);
+        if (at >= 0) pool.splice(at, 1);
+      }
+      throw new ParallelCheckError(`no answer from a checker thread ${GRACE_MS} ms past the check's time limit`);
+    }
     const gone = threads.find((t) => t.worker.threadId === -1);
     if (gone !== undefined && Atomics.load(flags, FLAG_FINISHED) < threads.length) {
       throw new ParallelCheckError(`a checker thread stopped before answering${gone.failure === undefined ? '' : `: ${gone.failure}`}`);

@@ -44,11 +44,23 @@ async function answer(request: ShareRequest): Promise<ShareReply> {
 }
 
 const port = (workerData as { port: MessagePort }).port;
+/** The request being answered: if the thread exits meanwhile (a model calling `process.exit`), it still answers it. */
+let current: ShareRequest | undefined;
+
+function reply(request: ShareRequest, message: ShareReply): void {
+  port.postMessage(message);
+  const flags = new Int32Array(request.flags);
+  Atomics.add(flags, FLAG_FINISHED, 1);
+  Atomics.notify(flags, FLAG_FINISHED);
+}
+
 port.on('message', (request: ShareRequest) => {
-  void answer(request).then((reply) => {
-    port.postMessage(reply);
-    const flags = new Int32Array(request.flags);
-    Atomics.add(flags, FLAG_FINISHED, 1);
-    Atomics.notify(flags, FLAG_FINISHED);
+  current = request;
+  void answer(request).then((message) => {
+    current = undefined;
+    reply(request, message);
   });
+});
+process.on('exit', (code) => {
+  if (current !== undefined) reply(current, { id: current.id, error: { name: 'Error', message: `the thread exited with code ${code} while checking` } });
 });

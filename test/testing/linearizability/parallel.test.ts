@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
   checkLinearizable,
@@ -14,6 +16,7 @@ import {
 import { checkerThreadCount } from '../../../src/testing/linearizability/pool.js';
 import { corruptRead, registerHistory, type KvOp, type RegOp } from './corpus.js';
 import { simulateKv } from './helpers.js';
+import { RaftkitError } from '../../../src/errors.js';
 import { recipeKvModel } from './parallel-model.js';
 
 afterAll(() => closeCheckerThreads());
@@ -124,8 +127,16 @@ describe('parallel check (CheckOptions.parallel)', () => {
       thrown = err;
     }
     expect(thrown).toBeInstanceOf(ParallelCheckError);
+    expect(thrown).toBeInstanceOf(RaftkitError);
     expect(thrown).toMatchObject({ code: 'ERR_PARALLEL_CHECK', message: expect.stringContaining('noSuchModel') as unknown });
     expect(checkLinearizable(history, kvModel(), { parallel: PARALLEL })).toEqual(checkLinearizable(history, kvModel()));
+  });
+
+  test('a worker thread that exits while checking surfaces as a ParallelCheckError, not a hang', () => {
+    // In a program of its own: vitest's test workers intercept process.exit.
+    const fixture = fileURLToPath(new URL('./parallel-exit.fixture.ts', import.meta.url));
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fixture], { encoding: 'utf8', timeout: 50_000 });
+    expect(out.trim()).toBe('ERR_PARALLEL_CHECK: a checker thread failed: Error: the thread exited with code 7 while checking');
   });
 
   test('closeCheckerThreads stops the pool; a later parallel check starts it again', async () => {
