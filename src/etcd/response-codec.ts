@@ -18,6 +18,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Writer, writeKeyValue } from '../kv/etcd-backend/proto.js';
 import type { KeyValue, PutResponse, RangeResponse, ResponseHeader } from '../kv/types.js';
 import type { WatchBatch } from '../kv/watch/types.js';
+import { decodePutRequest } from './request-codec.js';
 
 function writeHeader(w: Writer, h: ResponseHeader): void {
   w.message(1, (m) => {
@@ -74,8 +75,9 @@ export function encodeWatchBatch(b: WatchBatch, watchId: number): Buffer {
 }
 
 /**
- * The service definitions with the hand-written encoders: KV's Range and Put handlers return
- * raftkit/kv's {@link RangeResponse} and {@link PutResponse} as they are, and the Watch stream may write a Buffer from
+ * The service definitions with the hand-written codecs: KV's Range and Put handlers return
+ * raftkit/kv's {@link RangeResponse} and {@link PutResponse} as they are, Put's request is decoded
+ * by `decodePutRequest` (request-codec.ts), and the Watch stream may write a Buffer from
  * {@link encodeWatchBatch} (sent as it is) next to plain response objects (encoded by protobufjs).
  * @internal
  */
@@ -90,7 +92,7 @@ export function withResponseCodecs<T extends { KV: ServiceDefinition; Watch: Ser
     KV: {
       ...defs.KV,
       Range: { ...range, responseSerialize: (value: unknown) => encodeRangeResponse(value as RangeResponse) },
-      Put: { ...put, responseSerialize: (value: unknown) => encodePutResponse(value as PutResponse) },
+      Put: { ...put, requestDeserialize: (b: Buffer) => decodePutRequest(b), responseSerialize: (value: unknown) => encodePutResponse(value as PutResponse) },
     },
     Watch: { ...defs.Watch, Watch: { ...watch, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encodeWatch(value)) } },
   };

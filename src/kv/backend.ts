@@ -102,7 +102,7 @@ export class KvBackend {
    */
   constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined, batchIntervalMs = 0) {
     this.db = db;
-    this.#queue = new WriteQueue((ops) => this.db.batch(ops, SYNC), onCommit, batchIntervalMs);
+    this.#queue = new WriteQueue((ops) => this.db.batch(this.#lastApplied(ops), SYNC), onCommit, batchIntervalMs);
     const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
     const root = db.sublevel<Uint8Array, Uint8Array>(name, enc) as unknown as AnyLevel;
     this.revs = root.sublevel<Uint8Array, Uint8Array>('rev', enc) as BytesSublevel;
@@ -119,6 +119,25 @@ export class KvBackend {
    */
   get inUseBytes(): number {
     return this.#inUse;
+  }
+
+  /**
+   * A group commit's operations without the applied-index puts that a later one in the same
+   * group overwrites (each apply batch ends with its own): the atomic write leaves the same
+   * state with fewer operations.
+   */
+  #lastApplied(ops: Op[]): Op[] {
+    let last = -1;
+    let count = 0;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (op.type === 'put' && op.sublevel === this.meta && op.key === META_APPLIED) {
+        last = i;
+        count++;
+      }
+    }
+    if (count < 2) return ops;
+    return ops.filter((op, i) => i === last || op.type !== 'put' || op.sublevel !== this.meta || op.key !== META_APPLIED);
   }
 
   /** Opens the parent database if needed. */

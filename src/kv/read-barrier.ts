@@ -58,19 +58,20 @@ export class ReadBarrier {
     if (timeoutMs === undefined && signal === undefined) return round.promise;
     return new Promise<void>((resolve, reject) => {
       let done = false;
-      const finish = (err?: Error): void => {
+      // `ended`: the round itself settled (nothing left to give up).
+      const finish = (err?: Error, ended = false): void => {
         if (done) return;
         done = true;
         cancel?.();
         signal?.removeEventListener('abort', abort);
-        if (--round.waiters === 0) round.controller.abort(new AbortedError('every read waiting for this round gave up'));
+        if (--round.waiters === 0 && !ended) round.controller.abort(new AbortedError('every read waiting for this round gave up'));
         if (err === undefined) resolve();
         else reject(err);
       };
       const abort = (): void => finish(new AbortedError(signal?.reason));
       const cancel = timeoutMs === undefined ? undefined : after(this.#clock, timeoutMs, () => finish(new TimeoutError(`read barrier timed out after ${timeoutMs} ms`)));
       signal?.addEventListener('abort', abort, { once: true });
-      round.promise.then(() => finish(), (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
+      round.promise.then(() => finish(undefined, true), (e: unknown) => finish(e instanceof Error ? e : new Error(String(e)), true));
     });
   }
 

@@ -128,7 +128,12 @@ describe('raftkit processes with etcdctl', () => {
     const list = await ctl('member', 'list', '-w', 'json');
     expect(list.stdout).not.toContain('"isLearner":true');
     expect([...list.stdout.matchAll(/"ID":(\d+)/g)]).toHaveLength(4);
-    const rm = await leaderCtl('member', 'remove', id.toString(16));
+    // etcd refuses a removal while too few of the remaining members look active (under load a
+    // member's last contact can age past the window): an operator retries, and so does the test.
+    const rm = await until('m4 removed', async () => {
+      const r = await leaderCtl('member', 'remove', id.toString(16));
+      return r.code === 0 || !r.stderr.includes('not enough started members') ? r : undefined;
+    });
     expect(rm.code, rm.stderr).toBe(0);
     expect(rm.stdout).toMatch(new RegExp(`Member\\s+${id.toString(16)} removed from cluster`));
     expect([...(await ctl('member', 'list', '-w', 'json')).stdout.matchAll(/"ID":(\d+)/g)]).toHaveLength(3);

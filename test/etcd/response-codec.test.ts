@@ -38,13 +38,13 @@ describe('encodeRangeResponse (etcdserverpb.RangeResponse by hand)', () => {
     expect([out.more, out.count]).toEqual([false, '0']);
   });
 
-  it('withResponseCodecs replaces only the Range and Put serializers and lets the Watch one pass Buffers through', () => {
+  it('withResponseCodecs replaces only the Range and Put codecs and lets the Watch one pass Buffers through', () => {
     const defs = etcdServices();
     const out = withResponseCodecs(defs);
     expect(out.KV['Range']!.responseSerialize).not.toBe(defs.KV['Range']!.responseSerialize);
     expect(out.KV['Range']!.requestDeserialize).toBe(defs.KV['Range']!.requestDeserialize);
     expect(out.KV['Put']!.responseSerialize).not.toBe(defs.KV['Put']!.responseSerialize);
-    expect(out.KV['Put']!.requestDeserialize).toBe(defs.KV['Put']!.requestDeserialize);
+    expect(out.KV['Put']!.requestDeserialize).not.toBe(defs.KV['Put']!.requestDeserialize);
     expect(out.KV['Txn']).toBe(defs.KV['Txn']);
     const pre = Buffer.from([1, 2, 3]);
     expect(out.Watch['Watch']!.responseSerialize(pre)).toBe(pre);

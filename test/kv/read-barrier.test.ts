@@ -138,6 +138,21 @@ describe('ReadBarrier (linearizable reads share ReadIndex rounds)', () => {
     await expect(w2).rejects.toBeInstanceOf(AbortedError);
   });
 
+  test('a round that ended is not given up afterwards by the bounded reads it answered', async () => {
+    const signals: AbortSignal[] = [];
+    const { clock, turn } = turns();
+    let end: (() => void) | undefined;
+    const barrier = new ReadBarrier((signal) => {
+      signals.push(signal);
+      return new Promise<void>((resolve) => (end = resolve));
+    }, clock);
+    const w = [barrier.wait({ signal: new AbortController().signal }), barrier.wait({ timeoutMs: 60_000 })];
+    turn();
+    end!();
+    await Promise.all(w);
+    expect(signals[0]!.aborted).toBe(false);
+  });
+
   test('a round every read gave up on before it started never runs; the next read starts a fresh one', async () => {
     const signals: AbortSignal[] = [];
     const { clock, turn } = turns();

@@ -146,15 +146,26 @@ export class Writer {
   }
 }
 
-/** A cursor over protobuf bytes; integers come back as numbers while they fit 53 bits. */
-class Reader {
+/**
+ * A cursor over one protobuf message's bytes: varints (numbers while they fit 53 bits),
+ * length-delimited fields (as views), skipping unknown fields.
+ * @internal
+ */
+export class Reader {
+  /** The read position. */
   pos = 0;
+  /** The message's bytes. */
   readonly buf: Uint8Array;
   private readonly what: string;
+  /**
+   * @param buf - the message's bytes.
+   * @param what - the message's name, for errors.
+   */
   constructor(buf: Uint8Array, what: string) {
     this.buf = buf;
     this.what = what;
   }
+  /** Whether every byte was read. */
   get done(): boolean {
     return this.pos >= this.buf.length;
   }
@@ -203,8 +214,11 @@ class Reader {
   }
 }
 
-/** Reads fields until the end: `on(field, wire)` consumes the ones it knows and returns false for the rest. */
-function readFields(r: Reader, on: (field: number, wire: number) => boolean): void {
+/**
+ * Reads fields until the end: `on(field, wire)` consumes the ones it knows and returns false for the rest.
+ * @internal
+ */
+export function readFields(r: Reader, on: (field: number, wire: number) => boolean): void {
   while (!r.done) {
     const tag = r.varint('tag');
     const field = Math.floor(tag / 8);
