@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { jepsenRun, type JepsenKind, type JepsenResult } from './sim/helpers/jepsen.js';
+import { sweepSeeds } from './sim/helpers/seed-sweep.js';
 
 /**
  * The Jepsen-style suite: a register and a single-key KV store on 3 and 5 simulated members
@@ -38,18 +39,7 @@ describe('Jepsen-style linearizability under random faults', () => {
   for (const c of configs) {
     const name = `${c.kind} on ${c.members} members`;
     test(name, async () => {
-      const totals: Record<string, number> = {};
-      const add = (o: object): void => {
-        for (const [k, v] of Object.entries(o)) if (typeof v === 'number') totals[k] = (totals[k] ?? 0) + v;
-      };
-      const start = performance.now();
-      for (const seed of seeds) {
-        let r: JepsenResult;
-        try {
-          r = await jepsenRun({ ...c, seed, ops });
-        } catch (err) {
-          throw new Error(`${name}: seed ${seed} threw; replay: RAFT_SEED=${seed} npx vitest run ${FILE} -t ${JSON.stringify(name)}`, { cause: err });
-        }
+      const { totals, ms } = await sweepSeeds(name, FILE, seeds, (seed) => jepsenRun({ ...c, seed, ops }), (r, add) => {
         const ok = r.check.ok === true && r.missing.length === 0 && r.diverged.length === 0;
         if (!ok) expect.fail(failure(name, r));
         add(r.counts);
@@ -57,8 +47,7 @@ describe('Jepsen-style linearizability under random faults', () => {
         add({ ...r.stats, network: 0 });
         add(r.stats.network);
         add({ duplicates: r.duplicates, virtualMs: r.virtualMs });
-      }
-      const ms = Math.round(performance.now() - start);
+      });
       console.log(`${name}: ${seeds.length} seeds × ${ops} ops in ${ms} ms; ${JSON.stringify(totals)}`);
     }, 60_000 + seeds.length * 2_000);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { kvWatchRun, type KvWatchResult } from './sim/helpers/kv-watch.js';
+import { sweepSeeds } from './sim/helpers/seed-sweep.js';
 
 /**
  * The Jepsen-style KV-with-watches workload: raftkit/kv on 3 and 5 simulated members under
@@ -34,24 +35,13 @@ describe('KV with watches under random faults', () => {
   for (const members of [3, 5] as const) {
     const name = `kv watches on ${members} members`;
     test(name, async () => {
-      const totals: Record<string, number> = {};
-      const add = (o: object): void => {
-        for (const [k, v] of Object.entries(o)) if (typeof v === 'number') totals[k] = (totals[k] ?? 0) + v;
-      };
-      const start = performance.now();
-      for (const seed of seeds) {
-        let r: KvWatchResult;
-        try {
-          r = await kvWatchRun({ members, seed, ops });
-        } catch (err) {
-          throw new Error(`${name}: seed ${seed} threw; replay: RAFT_SEED=${seed} npx vitest run ${FILE} -t ${JSON.stringify(name)}`, { cause: err });
-        }
+      const { totals, ms } = await sweepSeeds(name, FILE, seeds, (seed) => kvWatchRun({ members, seed, ops }), (r, add) => {
         if (r.violations.length > 0 || r.problems.length > 0) expect.fail(failure(name, r));
         add(r.counts);
         add(r.watch);
         add(r.chaos);
         add({ crashes: r.stats.crashes, endRevision: r.endRevision });
-      }
+      });
       // The faults and paths the guarantees were checked under actually happened.
       if (one === undefined) {
         expect(totals.crash ?? 0).toBeGreaterThan(0);
@@ -62,7 +52,7 @@ describe('KV with watches under random faults', () => {
         expect(totals.restores ?? 0).toBeGreaterThan(0);
         expect(totals.ok ?? 0).toBeGreaterThan(seeds.length * ops * 0.3);
       }
-      console.log(`${name}: ${seeds.length} seeds × ${ops} writes in ${Math.round(performance.now() - start)} ms; ${JSON.stringify(totals)}`);
+      console.log(`${name}: ${seeds.length} seeds × ${ops} writes in ${ms} ms; ${JSON.stringify(totals)}`);
     }, 60_000 + seeds.length * 10_000);
   }
 });
