@@ -18,7 +18,7 @@ import {
   type Storage,
 } from '../src/index.js';
 import { traceMember, Tracer, wallNow, type Stamps } from './cluster-trace.js';
-import { memberArgv, Samples } from './util.js';
+import { memberArgv, runForkedMember, Samples } from './util.js';
 
 /** What the parent asks. */
 export type MemberRequest =
@@ -104,7 +104,7 @@ function timedStorage(s: Storage, samples: Samples): Storage {
   return s;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Replica> {
   const { id, dir, peers, host, port, extra: kind } = memberArgv();
   const writes = new Samples();
   const profiling = process.env['BENCH_PROFILE'] === '1';
@@ -197,13 +197,7 @@ async function main(): Promise<void> {
       send({ type: 'status', leader: s.leader, term: s.term });
     }
   });
-  process.on('disconnect', () => {
-    void replica.stop().then(() => process.exit(0));
-  });
-  send({ type: 'started' });
+  return replica;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runForkedMember(main);

@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LevelStorage, Replica, TcpTransport } from '../src/index.js';
 import { KvClient, KvStateMachine } from '../src/kv/index.js';
 import { peakRssMiB } from './cluster-procs.js';
-import { memberArgv, Samples } from './util.js';
+import { memberArgv, runForkedMember, Samples } from './util.js';
 
 /** The kinds of closed-loop load. */
 export type KvLoadKind = 'put' | 'range-linearizable' | 'range-serializable';
@@ -58,7 +58,7 @@ function stampedValue(): Uint8Array {
   return v;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Replica> {
   const { id, dir, peers, host, port, extra: everyArg } = memberArgv();
   const storage = await LevelStorage.open({ path: dir });
   const sm = new KvStateMachine({ storage });
@@ -199,13 +199,7 @@ async function main(): Promise<void> {
       }
     }
   });
-  process.on('disconnect', () => {
-    void replica.stop().then(() => process.exit(0));
-  });
-  send({ type: 'started' });
+  return replica;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runForkedMember(main);

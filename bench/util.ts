@@ -117,3 +117,22 @@ export function memberArgv(argv: readonly string[] = process.argv.slice(2)): {
   const [host, port] = peers.find((p) => p.id === id)!.address.split(':');
   return { id, dir: dir!, peers, host: host!, port: Number(port), extra };
 }
+
+/**
+ * The tail of a forked bench member's program: when the parent disconnects, the member stops
+ * its replica and exits; the parent then hears `started`. `main` failing exits with status 1.
+ */
+export function runForkedMember(main: () => Promise<{ stop(): Promise<void> }>): void {
+  main().then(
+    (replica) => {
+      process.on('disconnect', () => {
+        void replica.stop().then(() => process.exit(0));
+      });
+      process.send?.({ type: 'started' });
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
