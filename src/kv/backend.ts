@@ -6,13 +6,13 @@ import { decodeRevision, encodeRevision } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
 import type { Change, MvccStore } from './mvcc/store.js';
 import { revKey } from './mvcc/store.js';
-import { decodeKv, decodeLease, encodeKv, encodeLease, leaseIdOf, leaseKey } from './record.js';
+import { decodeKv, decodeLease, encodeKv, encodeLease, idKey, idOfKey, leaseIdOf, leaseKey } from './record.js';
 import type { KvSnapshotItem } from './snapshot-format.js';
 import type { KeyValue } from './types.js';
 import type { AlarmMember, AlarmType } from './alarms/alarm-table.js';
 import { WriteQueue } from './write-queue.js';
 import type { PendingRecord } from './write-queue.js';
-import { decodeMemberAttrs, encodeMemberAttrs, memberIdOf, memberKey, type MemberAttributes } from './cluster/member-attrs.js';
+import { decodeMemberAttrs, encodeMemberAttrs, type MemberAttributes } from './cluster/member-attrs.js';
 
 const META_APPLIED = new Uint8Array([0x61]); // 'a': the state machine's applied index
 const META_COMPACT_SCHEDULED = new Uint8Array([0x63]); // 'c': the latest compaction revision applied
@@ -235,7 +235,7 @@ export class KvBackend {
     const alarms: AlarmMember[] = [];
     for await (const k of this.alarms.keys()) alarms.push(alarmOf(k));
     const members: [bigint, MemberAttributes][] = [];
-    for await (const [k, v] of this.members.iterator()) members.push([memberIdOf(k), decodeMemberAttrs(v)]);
+    for await (const [k, v] of this.members.iterator()) members.push([idOfKey(k), decodeMemberAttrs(v)]);
     return { appliedIndex: readU64(await this.meta.get(META_APPLIED)) ?? 0, alarms, members, redo };
   }
 
@@ -263,7 +263,7 @@ export class KvBackend {
       if (raised) ops.push({ type: 'put', sublevel: this.alarms, key: alarmKey(a), value: new Uint8Array(0) });
       else ops.push({ type: 'del', sublevel: this.alarms, key: alarmKey(a) });
     }
-    for (const [id, a] of b.members ?? []) ops.push({ type: 'put', sublevel: this.members, key: memberKey(id), value: encodeMemberAttrs(a) });
+    for (const [id, a] of b.members ?? []) ops.push({ type: 'put', sublevel: this.members, key: idKey(id), value: encodeMemberAttrs(a) });
     if (b.compactRev !== undefined) ops.push({ type: 'put', sublevel: this.meta, key: META_COMPACT_SCHEDULED, value: u64(b.compactRev) });
     ops.push({ type: 'put', sublevel: this.meta, key: META_APPLIED, value: u64(b.appliedIndex) });
     this.#queue.enqueue(ops, records);

@@ -39,16 +39,26 @@ export function decodeLease(bytes: Uint8Array): { ttl: number; remainingTtl: num
   return { ttl, remainingTtl };
 }
 
-/** A lease id as an 8-byte big-endian key (two's complement, as etcd's int64). */
-export function leaseKey(id: bigint): Uint8Array {
+/** An id (a lease's, a member's) as an 8-byte big-endian key (two's complement for a negative id). */
+export function idKey(id: bigint): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, id));
   return out;
 }
 
+/** Decodes {@link idKey} as an unsigned 64-bit id. */
+export function idOfKey(key: Uint8Array): bigint {
+  return new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(0);
+}
+
+/** A lease id as an 8-byte big-endian key (two's complement, as etcd's int64). */
+export function leaseKey(id: bigint): Uint8Array {
+  return idKey(id);
+}
+
 /** Decodes {@link leaseKey}. */
 export function leaseIdOf(key: Uint8Array): bigint {
-  return BigInt.asIntN(64, new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(0));
+  return BigInt.asIntN(64, idOfKey(key));
 }
 
 /** The concatenation of byte arrays, in one new buffer. */

@@ -58,18 +58,6 @@ export class MemberAttrTable {
   }
 }
 
-/** A member attributes record's key: the member id, 8 bytes big-endian. */
-export function memberKey(id: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, id));
-  return out;
-}
-
-/** Decodes {@link memberKey}. */
-export function memberIdOf(k: Uint8Array): bigint {
-  return new DataView(k.buffer, k.byteOffset, k.byteLength).getBigUint64(0);
-}
-
 /** A member attributes record's value: msgpack `[name, clientUrls]`. */
 export function encodeMemberAttrs(a: MemberAttributes): Uint8Array {
   return pack([a.name, a.clientUrls]);

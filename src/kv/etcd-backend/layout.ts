@@ -21,6 +21,8 @@
  * @module
  */
 
+import { idKey } from '../record.js';
+
 /** The buckets etcd 3.4 creates, in bbolt's (bytewise name) order. */
 export const ETCD_BUCKETS = ['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta'] as const;
 /** An etcd bucket name. */
@@ -57,9 +59,7 @@ export interface StoredMember {
 
 /** Encodes a u64 as 8 bytes big-endian (consistent_index, term, lease ids, authRevision). */
 export function u64be(v: bigint | number): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(v)), false);
-  return out;
+  return idKey(BigInt(v));
 }
 
 /** Decodes 8 bytes big-endian, or `null` if `b` is not 8 bytes long. */
