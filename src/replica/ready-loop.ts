@@ -160,14 +160,14 @@ export class ReadyLoop {
     // every earlier Ready's write has completed) need not wait for this Ready's write: a
     // leader's commit Ready persists only the new commit index, so its proposers are answered
     // while that write is still in flight. (Conf changes keep the strict order.)
+    const confChange = hasConfChange(rd.committedEntries);
     let committed = rd.committedEntries;
-    let early: Promise<void> | undefined;
-    if (rd.snapshot === undefined && committed.length > 0 && !hasConfChange(committed)) {
+    if (rd.snapshot === undefined && committed.length > 0 && !confChange) {
       const firstNew = rd.entries[0]?.index ?? Infinity;
       let k = 0;
       while (k < committed.length && committed[k]!.index < firstNew) k++;
       if (k > 0) {
-        early = h.apply(rd.snapshot, k === committed.length ? committed : committed.slice(0, k));
+        void h.apply(rd.snapshot, k === committed.length ? committed : committed.slice(0, k));
         committed = k === committed.length ? [] : committed.slice(k);
       }
     }
@@ -182,13 +182,13 @@ export class ReadyLoop {
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
     if (rd.persistedMessages.length > 0) this.send(rd.persistedMessages);
-    if (rd.snapshot !== undefined || committed.length > 0 || early !== undefined) {
-      const applied = rd.snapshot !== undefined || committed.length > 0 ? h.apply(rd.snapshot, committed) : early;
+    if (rd.snapshot !== undefined || committed.length > 0) {
+      const applied = h.apply(rd.snapshot, committed);
       // As etcd's server does: when a conf change is committed, wait until it is applied
       // before advancing. Otherwise the node would count it applied while its configuration
       // is not in effect yet: a leader could accept the next change and commit it under the
       // old quorum, and a follower could count votes of removed members.
-      if (hasConfChange(rd.committedEntries)) await applied;
+      if (confChange) await applied;
     }
     if (rd.readStates.length > 0) h.readStates(rd.readStates);
     this.node.advance(rd);
