@@ -1,5 +1,5 @@
 import { MemoryLevel } from 'memory-level';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
 import { Replica } from '../../src/replica/replica.js';
 import { LevelStorage } from '../../src/storage/level-storage.js';
@@ -29,8 +29,9 @@ test('open leaves a snapshot larger than snapshotLoadBytes on disk: it is read i
   expect(await join(big.readSnapshotChunks(20))).toEqual([...data]);
   // Not in memory: the first snapshot() starts loading it, as after a writeSnapshot.
   expect(() => big.snapshot()).toThrow(expect.objectContaining({ code: 'ERR_SNAPSHOT_TEMPORARILY_UNAVAILABLE' }) as Error);
-  await new Promise((r) => setTimeout(r, 20));
-  expect([...big.snapshot().data]).toEqual([...data]);
+  // The load runs in the background: poll until it has finished (no fixed sleep).
+  const loaded = await vi.waitFor(() => big.snapshot(), { timeout: 10_000, interval: 5 });
+  expect([...loaded.data]).toEqual([...data]);
   await big.close();
 
   // At or under the limit (default 4 MiB) it is loaded on open, as before.

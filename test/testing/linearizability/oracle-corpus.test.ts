@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { SeededRng } from '../../../src/raft/rng.js';
 import { SearchBudget } from '../../../src/testing/linearizability/budget.js';
-import { checkLinearizable, kvModel, registerModel, type Model, type Operation } from '../../../src/testing/linearizability/index.js';
+import { checkLinearizable, kvModel, registerModel, type CheckResult, type Model, type Operation } from '../../../src/testing/linearizability/index.js';
 import { toSearchOperation } from '../../../src/testing/linearizability/operation.js';
 import { quickLinearizable } from '../../../src/testing/linearizability/quick.js';
 import { searchLinearization } from '../../../src/testing/linearizability/search.js';
@@ -40,12 +40,14 @@ function someOrder<S, I, O>(model: Model<S, I, O>, left: readonly Operation<I, O
  * "linearizable" when it is; the full search, with the model's simplification, over the
  * whole unpartitioned history, must agree).
  */
-function expectVerdict<S, I, O>(order: readonly Operation<I, O>[], model: Model<S, I, O>, want: boolean, label: string): void {
-  expect(checkLinearizable(order, model).ok, label).toBe(want);
+function expectVerdict<S, I, O>(order: readonly Operation<I, O>[], model: Model<S, I, O>, want: boolean, label: string): CheckResult<I, O> {
+  const result = checkLinearizable(order, model);
+  expect(result.ok, label).toBe(want);
   const live = order.filter((op) => op.outcome !== 'fail');
   if (quickLinearizable(model, live, new SearchBudget(Infinity))) expect(want, `${label} (quick pass)`).toBe(true);
   const full = searchLinearization(model, live.map(toSearchOperation), new SearchBudget(Infinity)).outcome;
   expect(full, `${label} (full search)`).toBe(want ? 'linearizable' : 'violation');
+  return result;
 }
 
 type Shape = Omit<RegisterHistoryOptions, 'seed'>;
@@ -65,8 +67,7 @@ test.each(Object.entries(REGISTER_SHAPES))('oracle corpus: %s register histories
       const want = bruteForce(history, model);
       verdicts[`${want}`]++;
       for (const [k, order] of permutations(history, 4, seed).entries()) {
-        expectVerdict(order, model, want, `seed ${seed} order ${k}: ${JSON.stringify(order)}`);
-        const result = checkLinearizable(order, model);
+        const result = expectVerdict(order, model, want, `seed ${seed} order ${k}: ${JSON.stringify(order)}`);
         if (result.ok === false) expect(bruteForce(result.counterexample, model), `seed ${seed} counterexample`).toBe(false);
       }
     }
