@@ -8,7 +8,7 @@ import { MemoryStorage } from '../../src/raft/log-storage.js';
 import { StateType } from '../../src/raft/ready.js';
 import { Replica } from '../../src/replica/replica.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
-import { callUnary, etcdctl, rawClient } from './helpers.js';
+import { callUnary, etcdctl, rawClient, until } from './helpers.js';
 
 // The Cluster service over raftkit/kv's cluster client: membership calls sent over gRPC to a
 // follower are forwarded to the leader, and every member lists the names and client URLs the
@@ -42,13 +42,10 @@ afterAll(async () => {
 });
 
 async function roles(): Promise<{ leader: Member; follower: Member }> {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const leader = members.find((m) => m.replica.status().role === StateType.Leader);
-    if (leader !== undefined) return { leader, follower: members.find((m) => m !== leader)! };
-    if (performance.now() > deadline) throw new Error('no leader');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const find = (): Member | undefined => members.find((m) => m.replica.status().role === StateType.Leader);
+  await until(() => find() !== undefined, 'a leader');
+  const leader = find()!;
+  return { leader, follower: members.find((m) => m !== leader)! };
 }
 
 interface WireMember { ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }

@@ -8,7 +8,7 @@ import { MemoryStorage } from '../../src/raft/log-storage.js';
 import { StateType } from '../../src/raft/ready.js';
 import { Replica } from '../../src/replica/replica.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
-import { callUnary, rawClient } from './helpers.js';
+import { callUnary, rawClient, until } from './helpers.js';
 
 // Three members over loopback TCP in this process (MemberUpdate moves a peer address, which an
 // in-process network has no use for).
@@ -28,13 +28,9 @@ async function startMember(id: number, port: number, peers?: { id: number; addre
 }
 
 async function leader(): Promise<Member> {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const l = [...members.values()].find((m) => m.replica.lifecycle === 'open' && m.replica.status().role === StateType.Leader);
-    if (l !== undefined) return l;
-    if (performance.now() > deadline) throw new Error('no leader');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const find = (): Member | undefined => [...members.values()].find((m) => m.replica.lifecycle === 'open' && m.replica.status().role === StateType.Leader);
+  await until(() => find() !== undefined, 'a leader');
+  return find()!;
 }
 
 beforeAll(async () => {
