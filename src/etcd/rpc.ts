@@ -54,9 +54,9 @@ export function requiresLeader(metadata: Metadata): boolean {
  * already seen DEADLINE_EXCEEDED), and `hasleader` (clientv3's `WithRequireLeader`) makes it fail
  * at once instead of waiting for a leader (`waitForLeader: false`, "etcdserver: no leader").
  */
-export function callOptions(call: ServerUnaryCall<unknown, unknown>): RequestOptions {
+export function callOptions(call: ServerUnaryCall<unknown, unknown>, deadline = deadlineOf(call)): RequestOptions {
   const options: RequestOptions = {};
-  const left = deadlineOf(call) - Date.now();
+  const left = deadline - Date.now();
   if (Number.isFinite(left)) options.timeoutMs = Math.max(1, Math.ceil(left));
   if (requiresLeader(call.metadata)) options.waitForLeader = false;
   return options;
@@ -89,9 +89,10 @@ export function unary<Req, Res>(
       done(err.code);
       callback(err);
     };
-    const options = callOptions(call);
+    const deadline = deadlineOf(call);
+    const options = callOptions(call, deadline);
     if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
-    if (waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadlineOf(call)));
+    if (waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadline));
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));

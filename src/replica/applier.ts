@@ -78,6 +78,8 @@ export class Applier {
   /** Callers of `push` waiting until the tasks queued up to theirs are handled. */
   private readonly waiters: { after: number; resolve: () => void }[] = [];
   private running = false;
+  /** The apply run in progress (or the last one), for {@link Applier.idle}. */
+  private current: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly deps: {
     node: RaftNode;
@@ -118,7 +120,7 @@ export class Applier {
     const after = this.enqueued;
     const done = new Promise<void>((resolve) => this.waiters.push({ after, resolve }));
     this.wake();
-    if (!this.running) void this.run();
+    if (!this.running) this.current = this.run();
     return done;
   }
 
@@ -141,6 +143,11 @@ export class Applier {
   /** Resolves the waiters whose tasks have all been handled (or all of them once stopped). */
   private wake(): void {
     while (this.waiters.length > 0 && (this.stopped || this.waiters[0]!.after <= this.handled)) this.waiters.shift()!.resolve();
+  }
+
+  /** Resolves once no task is in progress (after {@link Applier.stop}: once the last one has finished). */
+  idle(): Promise<void> {
+    return this.current;
   }
 
   /** Stops applying; a task in progress finishes on its own, nothing further starts. */

@@ -333,7 +333,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       this.applier.stop();
       await this.loop.stop();
       this.requests.failAll(reason);
-      await this.writer.idle();
+      await Promise.all([this.writer.idle(), this.applier.idle()]); // close() comes after the last apply
       await (async () => this.stateMachine.close?.())().catch((e: unknown) => this.emit('error', e as Error));
       await this.transport.close();
       await this.storage.close();
