@@ -20,10 +20,23 @@ import type { KeyValue, PutResponse, RangeResponse, ResponseHeader } from '../kv
 import type { WatchBatch } from '../kv/watch/types.js';
 import { decodePutRequest } from './request-codec.js';
 
+/** The header's cluster and member id fields (bigint varints), encoded once per pair: a server's never change. */
+let ids: { clusterId: bigint; memberId: bigint; fields: Uint8Array } | undefined;
+
+function idFields(h: ResponseHeader): Uint8Array {
+  if (ids?.clusterId !== h.clusterId || ids.memberId !== h.memberId) {
+    const w = new Writer(24);
+    w.int(1, h.clusterId);
+    w.int(2, h.memberId);
+    ids = { clusterId: h.clusterId, memberId: h.memberId, fields: w.finish() };
+  }
+  return ids.fields;
+}
+
 function writeHeader(w: Writer, h: ResponseHeader): void {
+  const fields = idFields(h);
   w.message(1, (m) => {
-    m.int(1, h.clusterId);
-    m.int(2, h.memberId);
+    m.raw(fields);
     m.int(3, h.revision);
     m.int(4, h.raftTerm);
   });

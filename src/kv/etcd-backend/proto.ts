@@ -98,6 +98,12 @@ export class Writer {
     this.varint(field << 3);
     this.varint(v);
   }
+  /** Bytes already encoded (whole fields), copied as they are. */
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
   lengthDelimited(field: number, b: Uint8Array): void {
     if (b.length === 0) return;
     this.varint((field << 3) | 2);
