@@ -330,7 +330,6 @@ export class KvBackend {
     return this.members.iterator();
   }
 
-  /** The compaction revisions recorded (for snapshots: call {@link KvBackend.flush} first). */
   /** The compaction revision recorded, once every queued batch is written. */
   async compaction(): Promise<number | undefined> {
     await this.#queue.flush();
