@@ -106,14 +106,18 @@ export class ForwardingTransport extends EventEmitter<TransportEvents> implement
 
   /**
    * Emits an event of the inner transport on this one. Override to hold, drop or observe
-   * incoming traffic (a subclass that drops a `snapshot-stream` event must call its `settle(false)`).
+   * incoming traffic (drop an event with {@link ForwardingTransport._drop}).
    */
   protected _forward<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
-    if (event === 'snapshot-stream' && this.listenerCount('snapshot-stream') === 0) {
-      const [, , settle] = args as Parameters<TransportEvents['snapshot-stream']>;
-      settle(false);
-      return;
-    }
+    if (event === 'snapshot-stream' && this.listenerCount('snapshot-stream') === 0) return this._drop(event, ...args);
     this.emit(event, ...(args as EventEmitter.EventArgs<TransportEvents, E>));
+  }
+
+  /**
+   * Drops an event of the inner transport instead of forwarding it: a dropped `snapshot-stream`
+   * is settled as not taken (`settle(false)`), so its sender learns the outcome.
+   */
+  protected _drop<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
+    if (event === 'snapshot-stream') (args as Parameters<TransportEvents['snapshot-stream']>)[2](false);
   }
 }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
 import { runTransportConformance } from '../../src/testing/conformance/transport-suite.js';
+import { SimTransport } from '../../src/testing/sim/sim-transport.js';
+import { Trace } from '../../src/testing/sim/trace.js';
 import { ForwardingTransport } from '../../src/transport/forwarding-transport.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
@@ -100,4 +102,22 @@ test('a subclass sees every outgoing message and every incoming event, and can d
   expect(got).toEqual([1, 3]);
   expect(a.sent).toBe(3);
   expect(b.events).toEqual(['message', 'message', 'message']);
+});
+
+test('a streamed snapshot the simulator drops (held by a pause when its member crashes, or arriving at a dead member) is settled as refused', async () => {
+  for (const when of ['held', 'dead'] as const) {
+    const inner = new InProcessNetwork().transport(2);
+    const sim = new SimTransport(inner, new Trace(() => 0));
+    sim.on('snapshot-stream', (_m, _body, settle) => settle(true));
+    const outcomes: boolean[] = [];
+    if (when === 'held') sim.pause();
+    else await sim.kill();
+    // The event as the inner transport emits it for an incoming stream.
+    (inner as unknown as { emit(e: 'snapshot-stream', ...a: Parameters<TransportEvents['snapshot-stream']>): void }).emit('snapshot-stream', snapMsg(), chunks(1), (ok) => outcomes.push(ok));
+    if (when === 'held') {
+      expect(outcomes, 'held, not yet settled').toEqual([]);
+      await sim.kill();
+    }
+    expect(outcomes, when).toEqual([false]);
+  }
 });

@@ -22,7 +22,8 @@ export class SimTransport extends ForwardingTransport {
   private readonly trace: Trace;
   private paused = false;
   private dead = false;
-  private held: (() => void)[] = [];
+  /** What a pause holds: each is released on resume, or dropped when the endpoint dies. */
+  private held: { release(): void; drop(): void }[] = [];
 
   /**
    * @param inner - the real transport (from `InProcessNetwork.transport`).
@@ -37,7 +38,7 @@ export class SimTransport extends ForwardingTransport {
     if (this.dead) return;
     if (this.paused) {
       const copy = [...messages];
-      this.held.push(() => this.send(copy));
+      this.held.push({ release: () => this.send(copy), drop: () => undefined });
       return;
     }
     for (const m of messages) this.trace.add(`send ${traceMessage(m)}`);
@@ -62,21 +63,23 @@ export class SimTransport extends ForwardingTransport {
     this.paused = false;
     const held = this.held;
     this.held = [];
-    for (const h of held) h();
+    for (const h of held) h.release();
   }
 
   /** Drops everything from now on and closes the endpoint (a crashed process). */
   kill(): Promise<void> {
     this.dead = true;
+    const held = this.held;
     this.held = [];
+    for (const h of held) h.drop();
     return this.inner.close();
   }
 
   /** Traces delivered messages; holds every event while paused, drops them once dead. */
   protected override _forward<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
-    if (this.dead) return;
+    if (this.dead) return this._drop(event, ...args);
     if (this.paused) {
-      this.held.push(() => this._forward(event, ...args));
+      this.held.push({ release: () => this._forward(event, ...args), drop: () => this._drop(event, ...args) });
       return;
     }
     if (event === 'message') this.trace.add(`recv ${traceMessage(args[0] as Message)}`);
