@@ -146,6 +146,8 @@ export interface ResolvedReplicaOptions {
   incarnation: number;
   /** See {@link ReplicaOptions.maxRequestBytes}. */
   maxRequestBytes: number;
+  /** The node's `maxSizePerMsg` (default 1 MiB). */
+  maxSizePerMsg: number;
 }
 
 /** The default {@link ReplicaOptions.maxRequestBytes}: 1.5 MiB, as etcd's. */
@@ -191,8 +193,10 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
     throw new ConfigInvalidError(`compactionTail must be a non-negative integer, got ${String(compactionTail)}`);
   }
   const maxRequestBytes = positive('maxRequestBytes', o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
-  checkFrameBudget(maxRequestBytes, o.maxSizePerMsg ?? 1024 * 1024, o.transport.maxFrameSize);
+  const maxSizePerMsg = o.maxSizePerMsg ?? 1024 * 1024;
+  checkFrameBudget(maxRequestBytes, maxSizePerMsg, o.transport.maxFrameSize);
   return {
+    maxSizePerMsg,
     tickMs,
     electionMs,
     maxRequestBytes,

@@ -5,6 +5,7 @@ import type { ReadState, Ready, SoftState } from '../raft/ready.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import { after, type Clock } from './clock.js';
+import { coalesceMessages } from './coalesce.js';
 import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
 function hasConfChange(entries: readonly Entry[]): boolean {
@@ -71,6 +72,8 @@ export interface ReadyLoopDeps {
   clock: Clock;
   /** Hooks into the replica. */
   hooks: ReadyLoopHooks;
+  /** The node's `maxSizePerMsg`: appends to a peer are merged up to it (see {@link coalesceMessages}). */
+  maxSizePerMsg: number;
 }
 
 /**
@@ -98,6 +101,7 @@ export class ReadyLoop {
   private readonly writer: StorageWriter;
   private readonly clock: Clock;
   private readonly hooks: ReadyLoopHooks;
+  private readonly maxSizePerMsg: number;
   private running: Promise<void> | undefined = undefined;
   private stopped = false;
 
@@ -109,6 +113,7 @@ export class ReadyLoop {
     this.writer = deps.writer;
     this.clock = deps.clock;
     this.hooks = deps.hooks;
+    this.maxSizePerMsg = deps.maxSizePerMsg;
   }
 
   /**
@@ -217,6 +222,7 @@ export class ReadyLoop {
       own = own.filter((m) => !isReferencedSnapshot(m));
     }
     if (own.length === 0) return;
+    own = coalesceMessages(own, this.maxSizePerMsg);
     this.transport.send(own);
     this.hooks.sent(own);
   }
