@@ -1,5 +1,5 @@
 import { RaftkitError } from '../errors.js';
-import { compareBytes, toKey } from './mvcc/bytes.js';
+import { compareBytes } from './mvcc/bytes.js';
 
 /**
  * A write to the KV's database failed: the state in memory is ahead of the disk, so the state
@@ -35,10 +35,13 @@ export class WriteQueue<Op> {
   readonly #write: (ops: Op[]) => Promise<void>;
   readonly #onCommit: (seconds: number, batches: number) => void;
   readonly #intervalMs: number;
-  #queued: { ops: Op[]; records: number }[] = [];
-  /** The records of queued and in-flight batches, in key order (revisions only grow). */
+  #queued: { ops: Op[]; records: number; seal: Op | undefined }[] = [];
+  /**
+   * The records of queued and in-flight batches from `#head` on, in key order (revisions only
+   * grow); the ones before `#head` are written (dropped in bulk now and then).
+   */
   #records: PendingRecord[] = [];
-  readonly #byKey = new Map<string, Uint8Array>();
+  #head = 0;
   #loop: Promise<void> | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   #failure: KvBackendWriteError | undefined;
@@ -62,7 +65,7 @@ export class WriteQueue<Op> {
    * queued, else when the write in flight is done (applies must not outrun the disk forever).
    */
   async room(limit: number): Promise<void> {
-    while (this.#records.length > limit && this.#loop !== undefined) await this.#written.promise;
+    while (this.#records.length - this.#head > limit && this.#loop !== undefined) await this.#written.promise;
   }
 
   /** The batches queued or in flight. */
@@ -72,17 +75,17 @@ export class WriteQueue<Op> {
 
   /**
    * Queues a batch: `ops` to write, `records` (in key order, after every record queued before)
-   * readable until written. Starts a write unless one is in flight.
+   * readable until written. Starts a write unless one is in flight. `seal` is the batch's last
+   * operation when it is the last batch of its write: a write carrying several batches writes
+   * only the last one's seal, after all their operations (the applied index, which each batch
+   * would overwrite).
    *
    * @throws {@link KvBackendWriteError} after a failed write.
    */
-  enqueue(ops: Op[], records: readonly PendingRecord[]): void {
+  enqueue(ops: Op[], records: readonly PendingRecord[], seal?: Op): void {
     this.check();
-    for (const r of records) {
-      this.#records.push(r);
-      this.#byKey.set(toKey(r[0]), r[1]);
-    }
-    this.#queued.push({ ops, records: records.length });
+    for (const r of records) this.#records.push(r);
+    this.#queued.push({ ops, records: records.length, seal });
     this.#loop ??= this.#run();
   }
 
@@ -93,7 +96,9 @@ export class WriteQueue<Op> {
 
   /** A queued record's value, if `key` is queued or in flight. */
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.#byKey.get(toKey(key));
+    const i = this.#lowerBound(key);
+    const r = this.#records[i];
+    return r !== undefined && compareBytes(r[0], key) === 0 ? r[1] : undefined;
   }
 
   /**
@@ -101,7 +106,21 @@ export class WriteQueue<Op> {
    * record below it was written before this call, and none will ever be added below it.
    */
   between(gte: Uint8Array, lt: Uint8Array): { below: Uint8Array | undefined; records: PendingRecord[] } {
-    return { below: this.#records[0]?.[0], records: this.#records.filter(([k]) => compareBytes(k, gte) >= 0 && compareBytes(k, lt) < 0) };
+    const from = this.#lowerBound(gte);
+    const to = Math.max(from, this.#lowerBound(lt));
+    return { below: this.#records[this.#head]?.[0], records: this.#records.slice(from, to) };
+  }
+
+  /** The position of the first queued record with a key at or above `key` (binary search). */
+  #lowerBound(key: Uint8Array): number {
+    let lo = this.#head;
+    let hi = this.#records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(this.#records[mid]![0], key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Runs `fn` (a database write) when no other write is in flight. */
@@ -130,7 +149,7 @@ export class WriteQueue<Op> {
   reset(): void {
     this.#queued = [];
     this.#records = [];
-    this.#byKey.clear();
+    this.#head = 0;
     this.#failure = undefined;
   }
 
@@ -145,13 +164,23 @@ export class WriteQueue<Op> {
         if (this.#intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#intervalMs));
         const group = this.#queued;
         this.#queued = [];
-        const start = performance.now();
-        await this.exclusive(() => this.#write(group.flatMap((b) => b.ops)));
-        this.#onCommit((performance.now() - start) / 1000, group.length);
+        const ops: Op[] = [];
+        let seal: Op | undefined;
         let n = 0;
-        for (const b of group) n += b.records;
-        for (const [k] of this.#records.slice(0, n)) this.#byKey.delete(toKey(k));
-        this.#records = this.#records.slice(n);
+        for (const b of group) {
+          for (let i = 0; i < b.ops.length; i++) ops.push(b.ops[i]!);
+          if (b.seal !== undefined) seal = b.seal;
+          n += b.records;
+        }
+        if (seal !== undefined) ops.push(seal);
+        const start = performance.now();
+        await this.exclusive(() => this.#write(ops));
+        this.#onCommit((performance.now() - start) / 1000, group.length);
+        this.#head += n;
+        if (this.#head >= 1024 && this.#head * 2 >= this.#records.length) {
+          this.#records = this.#records.slice(this.#head);
+          this.#head = 0;
+        }
         this.#wrote();
       }
     } catch (e) {

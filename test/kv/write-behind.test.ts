@@ -186,6 +186,56 @@ describe('KV write-behind queue', () => {
     expect(q.depth).toBe(0);
   });
 
+  test("a write carrying several batches writes only the last batch's seal, after every batch's operations", async () => {
+    let release = (): void => undefined;
+    const writes: string[][] = [];
+    const q = new WriteQueue<string>(async (ops) => {
+      writes.push(ops);
+      await new Promise<void>((r) => (release = r));
+    }, () => undefined);
+    q.enqueue(['a1'], [], 'applied=1'); // in flight alone
+    q.enqueue(['b1', 'b2'], [], 'applied=2');
+    q.enqueue(['c1'], [], 'applied=3');
+    q.enqueue(['d1'], []); // no seal of its own: the last one before it is written
+    for (const n of [1, 2]) {
+      while (writes.length < n) await new Promise((r) => setImmediate(r));
+      release();
+    }
+    await q.flush();
+    expect(writes).toEqual([['a1', 'applied=1'], ['b1', 'b2', 'c1', 'd1', 'applied=3']]);
+  });
+
+  test('queued records are found by key until written, and ranges of them cut at the bounds', async () => {
+    let release = (): void => undefined;
+    let started = 0;
+    const q = new WriteQueue<number>(() => new Promise<void>((r) => {
+      started++;
+      release = r;
+    }), () => undefined);
+    const write = async (n: number): Promise<void> => {
+      while (started < n) await new Promise((r) => setImmediate(r));
+      release();
+    };
+    const rec = (i: number): readonly [Uint8Array, Uint8Array] => [new Uint8Array([1, i]), new Uint8Array([i])];
+    const keys = (rs: readonly (readonly [Uint8Array, Uint8Array])[]): number[] => rs.map(([k]) => k[1]!);
+    q.enqueue([1], [rec(2), rec(4)]); // in flight
+    q.enqueue([2], [rec(6), rec(8)]);
+    expect(q.get(new Uint8Array([1, 4]))).toEqual(new Uint8Array([4]));
+    expect(q.get(new Uint8Array([1, 5]))).toBeUndefined();
+    expect(q.get(new Uint8Array([1]))).toBeUndefined();
+    expect(keys(q.between(new Uint8Array([1, 3]), new Uint8Array([1, 8])).records)).toEqual([4, 6]);
+    expect(keys(q.between(new Uint8Array([1, 9]), new Uint8Array([1, 3])).records)).toEqual([]);
+    expect(q.between(new Uint8Array([0]), new Uint8Array([2])).below).toEqual(new Uint8Array([1, 2]));
+    await write(1); // the first batch is written: its records are read from the database from now on
+    while (q.get(new Uint8Array([1, 2])) !== undefined) await new Promise((r) => setImmediate(r));
+    expect(q.get(new Uint8Array([1, 6]))).toEqual(new Uint8Array([6]));
+    const after = q.between(new Uint8Array([0]), new Uint8Array([2]));
+    expect([keys(after.records), after.below]).toEqual([[6, 8], new Uint8Array([1, 6])]);
+    await write(2);
+    await q.flush();
+    expect(q.between(new Uint8Array([0]), new Uint8Array([2]))).toEqual({ below: undefined, records: [] });
+  });
+
   test('a failed write is not swallowed: flush and every later apply reject, nothing more is applied', async () => {
     const db = new GatedLevel();
     const sm = new KvStateMachine({ db });
