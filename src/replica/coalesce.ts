@@ -1,12 +1,13 @@
-import { entrySize, type Entry } from '../raft/entry.js';
+import { EntryType, entrySize, type Entry } from '../raft/entry.js';
 import { MessageType, type Message } from '../raft/messages.js';
 
 /**
  * Merges the messages of one Ready that a peer would handle exactly as one, so that a burst
  * of proposals costs each follower one append and one acknowledgement instead of one per
  * proposal. The leader's node sends a `MsgApp` per proposal (each `MsgProp` broadcasts at
- * once, as in etcd's raft); under load one Ready carries dozens of them per follower, each
- * encoded, sent, decoded, stepped, persisted and acknowledged on its own.
+ * once, as in etcd's raft), and a follower forwards a `MsgProp` per proposal of its clients;
+ * under load one Ready carries dozens of them per peer, each encoded, sent, decoded, stepped,
+ * persisted and acknowledged on its own.
  *
  * Two messages to the same peer, the second the next one to that peer, are merged when:
  * - both are `MsgApp` of the same sender and term, the second continuing the first (its
@@ -16,7 +17,13 @@ import { MessageType, type Message } from '../raft/messages.js';
  *   commits exactly what it would have for the two in turn, and its one acknowledgement (of
  *   the last entry) releases every inflight append the leader counted for them;
  * - both are accepting `MsgAppResp` of the same sender and term, the second acknowledging at
- *   least as far: only the second is sent (an acknowledgement implies every lower one).
+ *   least as far: only the second is sent (an acknowledgement implies every lower one);
+ * - both are `MsgProp` (a follower forwarding its clients' proposals) of normal entries only,
+ *   together within `maxSizePerMsg`: one `MsgProp` with both runs of entries, which the leader
+ *   appends (and broadcasts) at once. Forwarded proposals are never answered: one the leader
+ *   drops (a transfer in progress, a full uncommitted log) is lost like a lost message, and its
+ *   proposer's request times out; a merged one is dropped or taken whole. Conf changes are
+ *   never merged.
  *
  * Nothing else is touched, and the order of the messages to any one peer is kept (a merged
  * message takes the place of the first). The messages given are never modified.
@@ -67,9 +74,12 @@ function merge(a: Message, t: Tail, b: Message, maxSizePerMsg: number): Message 
     t.copy = false;
     return b;
   }
-  if (a.type !== MessageType.MsgApp) return undefined;
   const n = a.entries.length;
-  if (b.index !== a.index + n || b.logTerm !== (n === 0 ? a.logTerm : a.entries[n - 1]!.term) || b.commit < a.commit) return undefined;
+  if (a.type === MessageType.MsgProp) {
+    if (!allNormal(a.entries) || !allNormal(b.entries)) return undefined;
+  } else if (a.type !== MessageType.MsgApp || b.index !== a.index + n || b.logTerm !== (n === 0 ? a.logTerm : a.entries[n - 1]!.term) || b.commit < a.commit) {
+    return undefined;
+  }
   if (t.size < 0) t.size = sizeOf(a.entries);
   const add = sizeOf(b.entries);
   if (n > 0 && add > 0 && t.size + add > maxSizePerMsg) return undefined;
@@ -79,6 +89,11 @@ function merge(a: Message, t: Tail, b: Message, maxSizePerMsg: number): Message 
   merged.commit = b.commit;
   t.size += add;
   return merged;
+}
+
+function allNormal(entries: readonly Entry[]): boolean {
+  for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return false;
+  return true;
 }
 
 function sizeOf(entries: readonly Entry[]): number {

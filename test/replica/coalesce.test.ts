@@ -65,6 +65,21 @@ describe('coalesceMessages', () => {
   });
 });
 
+describe('coalesceMessages: forwarded proposals', () => {
+  const prop = (...entries: Entry[]): Message => createMessage({ type: MessageType.MsgProp, from: 2, to: 1, entries });
+  const normal = (n: number, size = 4): Entry => ({ index: 0, term: 0, type: EntryType.EntryNormal, data: new Uint8Array(size).fill(n) });
+  const cc: Entry = { index: 0, term: 0, type: EntryType.EntryConfChangeV2, data: new Uint8Array(4) };
+  const firstBytes = (m: Message): number[] => m.entries.map((e) => e.data[0]!);
+
+  test("a follower's proposals to the leader go as one MsgProp, within maxSizePerMsg; conf changes stay alone", () => {
+    expect(coalesceMessages([prop(normal(1)), prop(normal(2), normal(3)), prop(normal(4))], 1 << 20).map(firstBytes)).toEqual([[1, 2, 3, 4]]);
+    expect(coalesceMessages([1, 2, 3, 4].map((n) => prop(normal(n))), 40).map(firstBytes)).toEqual([[1, 2], [3, 4]]);
+    const withCc = [prop(normal(1)), prop(cc), prop(normal(2))];
+    expect(coalesceMessages(withCc, 1 << 20)).toBe(withCc);
+  });
+});
+
+// Heartbeats every 250 ms: the counts below are of the burst's messages, however slow the machine.
 describe('coalescing in a running cluster', () => {
   let cluster: Cluster | undefined;
   afterEach(async () => {
@@ -73,18 +88,32 @@ describe('coalescing in a running cluster', () => {
   });
 
   test('a burst of proposals reaches the followers in far fewer messages than entries, and every member applies all of it', async () => {
-    const c = (cluster = await Cluster.create([1, 2, 3], { heartbeatTick: 5 }));
+    const c = (cluster = await Cluster.create([1, 2, 3], { electionTick: 50, heartbeatTick: 25 }));
     const leader = await c.waitLeader();
     await leader.propose(set('warm', 'up')); // followers are replicating (not probing) from here
     const before = c.network.stats().transmitted;
     const burst = Array.from({ length: 100 }, (_, i) => leader.propose(set(`k${i}`, `v${i}`)));
     const indexes = await Promise.all(burst);
     await c.waitApplied(Math.max(...indexes));
-    // Without coalescing: 100 appends and 100 acknowledgements per follower.
-    expect(c.network.stats().transmitted - before).toBeLessThan(100);
+    // Without coalescing (measured): 802, 100 appends and 100 acknowledgements per follower and more.
+    expect(c.network.stats().transmitted - before).toBeLessThan(50);
     for (const id of [1, 2, 3]) {
       const data = c.machines.get(id)!.data;
       for (let i = 0; i < 100; i++) expect(data.get(`k${i}`)).toBe(`v${i}`);
     }
+  });
+
+  test("a burst of proposals on a follower is forwarded in far fewer messages than proposals, and each proposer's request resolves", async () => {
+    const c = (cluster = await Cluster.create([1, 2, 3], { electionTick: 50, heartbeatTick: 25 }));
+    const leader = await c.waitLeader();
+    const follower = c.running().find((r) => r.id !== leader.id)!;
+    await follower.propose(set('warm', 'up'));
+    const before = c.network.stats().transmitted;
+    const indexes = await Promise.all(Array.from({ length: 100 }, (_, i) => follower.propose(set(`f${i}`, `v${i}`))));
+    await c.waitApplied(Math.max(...indexes));
+    // Without coalescing (measured): 107, the 100 forwarded proposals among them; with it about 10.
+    expect(c.network.stats().transmitted - before).toBeLessThan(50);
+    expect(new Set(indexes).size).toBe(100);
+    for (const id of [1, 2, 3]) for (let i = 0; i < 100; i++) expect(c.machines.get(id)!.data.get(`f${i}`)).toBe(`v${i}`);
   });
 });
