@@ -173,12 +173,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       snapIndex,
     );
     this.loop = new ReadyLoop({
-      node: this.node,
-      storage,
-      transport,
-      writer: this.writer,
-      clock: this.clock,
-      maxSizePerMsg: this.opts.maxSizePerMsg,
+      node: this.node, storage, transport, writer: this.writer, clock: this.clock, maxSizePerMsg: this.opts.maxSizePerMsg,
       hooks: {
         softState: (ss, hs2) => this.onSoftState(ss, hs2),
         persisted: (entries, hs2) => this.onPersisted(entries, hs2),
