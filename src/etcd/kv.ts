@@ -2,14 +2,17 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
   Bytes, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../kv/types.js';
-import { deleteIn, putIn, rangeIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
+import { deleteIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import type { RequestOptions } from '../replica/options.js';
+import type { DecodedPutRequest } from './request-codec.js';
 import { unary, wireNum, type RpcContext } from './rpc.js';
 
 /**
  * The key-value operations the KV service calls: `raftkit/kv`'s `KvClient` has them. Each gets
  * the call's request options (its deadline as `timeoutMs`, `hasleader` as `waitForLeader: false`).
+ * `put` and `range` get them in the decoded request itself, which therefore also holds the key
+ * (and the value) they are given apart.
  */
 export interface KvApi {
   /** etcd's Put. */
@@ -39,17 +42,15 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
-    // Answered as raftkit/kv's RangeResponse: the definition served encodes it (withResponseCodecs).
-    // A serializable Range waits for nothing a cancellation could stop: no cancel signal.
-    Range: unary(ctx, SERVICE, 'Range', (w: Wire, opts) => {
-      const { key, ...rest } = rangeIn(w);
-      return kv.range(key, { ...rest, ...opts });
-    }, (w: Wire) => w.serializable !== true),
-    // Answered as raftkit/kv's PutResponse, encoded by the definition served (withResponseCodecs).
-    Put: unary(ctx, SERVICE, 'Put', (w: Wire, opts) => {
-      checkSize(w);
-      const { key, value, ...rest } = putIn(w);
-      return kv.put(key, value ?? new Uint8Array(0), { ...rest, ...opts });
+    // The request comes decoded by decodeRangeRequest (a fresh object of raftkit/kv's shape: the call's
+    // options are added to it, not copied next to it), and the answer, raftkit/kv's RangeResponse, is
+    // encoded by the definition served (withResponseCodecs). A serializable Range waits for nothing a
+    // cancellation could stop: no cancel signal.
+    Range: unary(ctx, SERVICE, 'Range', (req: RangeRequest & RequestOptions, opts) => kv.range(req.key, Object.assign(req, opts)), (req: RangeRequest) => req.serializable !== true),
+    // Likewise: decodePutRequest in, raftkit/kv's PutResponse out.
+    Put: unary(ctx, SERVICE, 'Put', (req: DecodedPutRequest & RequestOptions, opts) => {
+      checkSize(req);
+      return kv.put(req.key, req.value, Object.assign(req, opts));
     }),
     DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire, opts) => {
       checkSize(w);
