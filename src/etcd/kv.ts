@@ -30,6 +30,13 @@ export interface KvApi {
 const SERVICE = 'etcdserverpb.KV';
 
 /**
+ * The KV methods whose handlers check a request's encoded size (`RpcContext.requestBytes`): the
+ * writes. Other requests' sizes are not recorded.
+ * @internal
+ */
+export const SIZE_CHECKED: ReadonlySet<string> = new Set(['Put', 'DeleteRange', 'Txn']);
+
+/**
  * The KV service over a {@link KvApi}: requests from the wire to raftkit/kv's shapes and back,
  * write requests over `maxRequestBytes` refused with "etcdserver: request is too large", txns
  * over `maxTxnOps` with "etcdserver: too many operations in txn request". (Writes while more

@@ -74,12 +74,14 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * the client cancels the call (etcd's server runs a request under the call's context, so a
  * cancelled call stops its proposal or read waiting): the request then fails with `AbortedError`,
  * counted as CANCELLED "etcdserver: request canceled". `waits(request)` false (a request that
- * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost.
+ * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost;
+ * so does a handler that takes no options (`fn.length < 2`).
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
 ): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
+  const takesOptions = fn.length >= 2;
   return (call, callback) => {
     const done = start();
     let release: (() => void) | undefined;
@@ -92,7 +94,7 @@ export function unary<Req, Res>(
     const deadline = deadlineOf(call);
     const options = callOptions(call, deadline);
     if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
-    if (waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadline));
+    if (takesOptions && waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadline));
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));
