@@ -5,20 +5,20 @@ import type {
 import { deleteIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import type { RequestOptions } from '../replica/options.js';
-import type { DecodedPutRequest } from './request-codec.js';
+import type { DecodedPutRequest, DecodedRangeRequest } from './request-codec.js';
 import { unary, wireNum, type RpcContext } from './rpc.js';
 
 /**
  * The key-value operations the KV service calls: `raftkit/kv`'s `KvClient` has them. Each gets
  * the call's request options (its deadline as `timeoutMs`, `hasleader` as `waitForLeader: false`).
- * `put` and `range` get them in the decoded request itself, which therefore also holds the key
- * (and the value) they are given apart.
+ * Put and Range get the request as decoded, whole (every field present, bytes as bytes), with the
+ * options apart.
  */
 export interface KvApi {
   /** etcd's Put. */
-  put(key: Bytes, value: Bytes, options: Omit<PutRequest, 'key' | 'value'> & RequestOptions): Promise<PutResponse>;
+  putRequest(req: PutRequest & { key: Uint8Array; value: Uint8Array }, options: RequestOptions): Promise<PutResponse>;
   /** etcd's Range (linearizable unless `serializable`). */
-  range(key: Bytes, options: Omit<RangeRequest, 'key'> & RequestOptions): Promise<RangeResponse>;
+  rangeRequest(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }, options: RequestOptions): Promise<RangeResponse>;
   /** etcd's DeleteRange. */
   deleteRange(key: Bytes, options: Omit<DeleteRangeRequest, 'key'> & RequestOptions): Promise<DeleteRangeResponse>;
   /** etcd's Txn. */
@@ -49,15 +49,14 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
-    // The request comes decoded by decodeRangeRequest (a fresh object of raftkit/kv's shape: the call's
-    // options are added to it, not copied next to it), and the answer, raftkit/kv's RangeResponse, is
-    // encoded by the definition served (withResponseCodecs). A serializable Range waits for nothing a
-    // cancellation could stop: no cancel signal.
-    Range: unary(ctx, SERVICE, 'Range', (req: RangeRequest & RequestOptions, opts) => kv.range(req.key, Object.assign(req, opts)), (req: RangeRequest) => req.serializable !== true),
-    // Likewise: decodePutRequest in, raftkit/kv's PutResponse out.
-    Put: unary(ctx, SERVICE, 'Put', (req: DecodedPutRequest & RequestOptions, opts) => {
+    // The requests come decoded by decodeRangeRequest and decodePutRequest, whole, in raftkit/kv's
+    // shapes, and the answers (raftkit/kv's RangeResponse and PutResponse) are encoded by the
+    // definitions served (withResponseCodecs). A serializable Range waits for nothing a cancellation
+    // could stop: no cancel signal.
+    Range: unary(ctx, SERVICE, 'Range', (req: DecodedRangeRequest, opts) => kv.rangeRequest(req, opts), (req: DecodedRangeRequest) => !req.serializable),
+    Put: unary(ctx, SERVICE, 'Put', (req: DecodedPutRequest, opts) => {
       checkSize(req);
-      return kv.put(req.key, req.value, Object.assign(req, opts));
+      return kv.putRequest(req, opts);
     }),
     DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire, opts) => {
       checkSize(w);

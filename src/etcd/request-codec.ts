@@ -21,6 +21,8 @@ import type { PutRequest, RangeRequest, SortOrder, SortTarget } from '../kv/type
 
 /** A PutRequest as decoded: every field present (key and value are views into the message). */
 export interface DecodedPutRequest extends PutRequest {
+  /** The key. */
+  key: Uint8Array;
   /** The value. */
   value: Uint8Array;
   /** The lease id (int64). */
@@ -32,6 +34,14 @@ export interface DecodedPutRequest extends PutRequest {
   /** Keep the current lease. */
   ignoreLease: boolean;
 }
+
+/** A RangeRequest as decoded: every field present (key and range end are views into the message). */
+export type DecodedRangeRequest = Required<RangeRequest> & {
+  /** The first key. */
+  key: Uint8Array;
+  /** The end of the range (empty: only `key`). */
+  rangeEnd: Uint8Array;
+};
 
 const EMPTY = Buffer.alloc(0);
 
@@ -98,10 +108,10 @@ export function decodePutRequest(buf: Uint8Array): DecodedPutRequest {
  *
  * @throws `ProtoError` (`ERR_PROTO_DECODE`) on malformed bytes.
  */
-export function decodeRangeRequest(buf: Uint8Array): Required<RangeRequest> {
+export function decodeRangeRequest(buf: Uint8Array): DecodedRangeRequest {
   const what = 'etcdserverpb.RangeRequest';
   const r = new Reader(buf, what);
-  const out: Required<RangeRequest> = {
+  const out: DecodedRangeRequest = {
     key: EMPTY, rangeEnd: EMPTY, limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: false, keysOnly: false, countOnly: false,
     minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0,
   };
