@@ -3,6 +3,7 @@ import type { RequestOptions } from '../replica/options.js';
 import type { Replica } from '../replica/replica.js';
 import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import type { GrpcMetrics } from './grpc-metrics.js';
+import { AbortPool } from './abort-pool.js';
 
 /** `etcdserverpb.ResponseHeader` as it goes on the wire (64-bit fields as decimal strings). */
 export interface WireHeader {
@@ -121,17 +122,27 @@ const DEADLINE_SLACK_MS = 100;
  * An `AbortSignal` that aborts (reason: etcd's "request canceled") when the client cancels
  * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity), and `release`, to
  * call once the call is answered: grpc-js emits `cancelled` when every call's stream closes,
- * answered or not, and an answered call must not build and dispatch a cancellation.
+ * answered or not, and an answered call must not build and dispatch a cancellation. `release`
+ * also gives the controller back for reuse (kept only if unaborted and unlistened).
  */
 function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
+  const controller = aborts.take();
   const cancel = (): void => {
     if (deadlineMs - Date.now() > DEADLINE_SLACK_MS) controller.abort(etcdError('canceled'));
   };
   if (call.cancelled) cancel();
   else call.once('cancelled', cancel);
-  return { signal: controller.signal, release: () => call.off('cancelled', cancel) };
+  return {
+    signal: controller.signal,
+    release: () => {
+      call.off('cancelled', cancel);
+      aborts.give(controller);
+    },
+  };
 }
+
+/** The cancel signals' controllers, reused once their calls are answered (see {@link AbortPool}). */
+const aborts = new AbortPool(256);
 
 /** A handler answering `UNIMPLEMENTED` with `message` (and counting the call). */
 export function unimplemented(ctx: RpcContext, service: string, method: string, type: 'unary' | 'server_stream' | 'bidi_stream', message: string): UntypedHandleCall {
