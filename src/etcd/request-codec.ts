@@ -50,35 +50,18 @@ function checkWire(what: string, field: number, wire: number, want: number): voi
   if (wire !== want) throw new ProtoError(`${what}: field ${String(field)} has wire type ${String(wire)}, not ${String(want)}`);
 }
 
+/** A varint as a two's complement `bits`-bit integer (int64 fields; enums are int32), as a number. */
+function readSigned(r: Reader, bits: 32 | 64): number {
+  const b = r.buf[r.pos];
+  if (b !== undefined && b < 0x80) {
+    r.pos++;
+    return b;
+  }
+  return Number(BigInt.asIntN(bits, r.varintBig()));
+}
+
 /** A varint as a bool: not zero. */
-function readBool(r: Reader): boolean {
-  const b = r.buf[r.pos];
-  if (b !== undefined && b < 0x80) {
-    r.pos++;
-    return b !== 0;
-  }
-  return r.varintBig() !== 0n;
-}
-
-/** An int64 varint (two's complement) as a number. */
-function readInt64(r: Reader): number {
-  const b = r.buf[r.pos];
-  if (b !== undefined && b < 0x80) {
-    r.pos++;
-    return b;
-  }
-  return Number(BigInt.asIntN(64, r.varintBig()));
-}
-
-/** An enum varint (int32: the low 32 bits, signed). */
-function readEnum(r: Reader): number {
-  const b = r.buf[r.pos];
-  if (b !== undefined && b < 0x80) {
-    r.pos++;
-    return b;
-  }
-  return Number(BigInt.asIntN(32, r.varintBig()));
-}
+const readBool = (r: Reader): boolean => readSigned(r, 64) !== 0;
 
 /**
  * Decodes a PutRequest.
@@ -121,17 +104,17 @@ export function decodeRangeRequest(buf: Uint8Array): DecodedRangeRequest {
     switch (field) {
       case 1: out.key = r.bytes(field); break;
       case 2: out.rangeEnd = r.bytes(field); break;
-      case 3: out.limit = readInt64(r); break;
-      case 4: out.revision = readInt64(r); break;
-      case 5: out.sortOrder = readEnum(r) as SortOrder; break;
-      case 6: out.sortTarget = readEnum(r) as SortTarget; break;
+      case 3: out.limit = readSigned(r, 64); break;
+      case 4: out.revision = readSigned(r, 64); break;
+      case 5: out.sortOrder = readSigned(r, 32) as SortOrder; break;
+      case 6: out.sortTarget = readSigned(r, 32) as SortTarget; break;
       case 7: out.serializable = readBool(r); break;
       case 8: out.keysOnly = readBool(r); break;
       case 9: out.countOnly = readBool(r); break;
-      case 10: out.minModRevision = readInt64(r); break;
-      case 11: out.maxModRevision = readInt64(r); break;
-      case 12: out.minCreateRevision = readInt64(r); break;
-      default: out.maxCreateRevision = readInt64(r); break;
+      case 10: out.minModRevision = readSigned(r, 64); break;
+      case 11: out.maxModRevision = readSigned(r, 64); break;
+      case 12: out.minCreateRevision = readSigned(r, 64); break;
+      default: out.maxCreateRevision = readSigned(r, 64); break;
     }
     return true;
   });
