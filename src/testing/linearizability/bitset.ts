@@ -1,3 +1,5 @@
+import { SLOT, type Scratch } from './scratch.js';
+
 /**
  * The set of linearized operations of a search, over a `Uint32Array`, with an
  * incremental 32-bit hash and compact snapshots for the configuration cache.
@@ -34,11 +36,13 @@ export class LinearizedSet {
   /**
    * @param required - the number of operations that must be linearized.
    * @param unknown - the number of unknown-outcome operations.
+   * @param scratch - optional: where the words come from (they live as long as the search that lent it).
    */
-  constructor(required: number, unknown: number) {
+  constructor(required: number, unknown: number, scratch?: Scratch) {
     this.requiredWords = (required + 31) >>> 5;
     this.unknownBase = this.requiredWords << 5;
-    this.words = new Uint32Array(this.requiredWords + ((unknown + 31) >>> 5));
+    const length = this.requiredWords + ((unknown + 31) >>> 5);
+    this.words = scratch === undefined ? new Uint32Array(length) : scratch.zeroUint32(SLOT.uint32.words, length);
     const tail = required & 31;
     this.lastWordMask = tail === 0 ? 0xffffffff : 2 ** tail - 1;
   }

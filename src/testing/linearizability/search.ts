@@ -6,6 +6,7 @@ import { formatValue } from './explain.js';
 import type { Model } from './model.js';
 import type { SearchOperation } from './operation.js';
 import { prepareOperations } from './prepare.js';
+import { releaseScratch, SLOT, takeScratch, type Scratch } from './scratch.js';
 
 /** The verdict of one search. */
 export type SearchOutcome = 'linearizable' | 'violation' | BudgetExhaustion;
@@ -67,7 +68,12 @@ export function searchPrepared<State, Input, Output>(
   const unk: SearchOperation<Input, Output>[] = [];
   for (const op of ops) (op.required ? req : unk).push(op);
   if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
-  return new Search(model, req, unk, budget, before, findTwins).run();
+  const scratch = takeScratch();
+  try {
+    return new Search(model, req, unk, budget, before, findTwins, scratch).run();
+  } finally {
+    releaseScratch(scratch);
+  }
 }
 
 /** One run of the search over prepared operations; see {@link searchLinearization}. */
@@ -128,35 +134,42 @@ class Search<State, Input, Output> {
     budget: SearchBudget,
     before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
     findTwins: boolean,
+    scratch: Scratch,
   ) {
     this.preds = predecessors(req, before);
     const capacity = req.length + unk.length;
-    this.stackOp = new Int32Array(capacity);
-    this.stackSid = new Int32Array(capacity);
-    this.stackPhase = new Uint8Array(capacity);
-    this.stackLimit = new Float64Array(capacity);
-    this.stackK = new Int32Array(capacity);
+    const { int32, float64, uint8 } = SLOT;
+    // The stack's arrays are written before they are read.
+    this.stackOp = scratch.int32(int32.stackOp, capacity);
+    this.stackSid = scratch.int32(int32.stackSid, capacity);
+    this.stackPhase = scratch.zeroUint8(uint8.stackPhase, capacity);
+    this.stackLimit = scratch.float64(float64.stackLimit, capacity);
+    this.stackK = scratch.int32(int32.stackK, capacity);
     this.model = model;
     this.req = req;
     this.unk = unk;
     this.budget = budget;
-    this.events = new EventList(req);
-    this.set = new LinearizedSet(req.length, unk.length);
+    this.events = new EventList(req, scratch);
+    this.set = new LinearizedSet(req.length, unk.length, scratch);
     this.base = this.set.unknownBase;
     this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
     const n = unk.length;
     // The unknown operations 0 .. n-1 in a list headed by the sentinel n: n -> 0 -> 1 -> ... -> n-1.
-    this.unkNext = new Int32Array(n + 1);
-    this.unkPrev = new Int32Array(n + 1);
+    this.unkNext = scratch.int32(int32.unkNext, n + 1);
+    this.unkPrev = scratch.int32(int32.unkPrev, n + 1);
     for (let i = 0; i <= n; i++) {
       this.unkNext[i] = i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL;
       this.unkPrev[i] = i === 0 ? n : i === n ? NIL : i - 1;
     }
-    this.pure = new Uint8Array(req.length);
+    this.pure = scratch.zeroUint8(uint8.pure, req.length);
     if (model.isPure !== undefined) for (let i = 0; i < req.length; i++) if (model.isPure(req[i]!.input, req[i]!.output)) this.pure[i] = 1;
-    this.prevSame = findTwins ? twins(unk, () => true) : new Int32Array(unk.length).fill(NIL);
-    // Pure operations are forced, never chosen, so they need no twins.
-    this.prevSameReq = findTwins ? twins(req, (a, b) => a.return <= b.return, this.pure) : new Int32Array(req.length).fill(NIL);
+    this.prevSame = scratch.int32(int32.prevSame, unk.length).fill(NIL);
+    this.prevSameReq = scratch.int32(int32.prevSameReq, req.length).fill(NIL);
+    if (findTwins) {
+      twins(unk, this.prevSame, anyOrder);
+      // Pure operations are forced, never chosen, so they need no twins.
+      twins(req, this.prevSameReq, returnsNoLater, this.pure);
+    }
     this.state = model.init();
     this.sid = this.states.idOf(this.state);
     this.remaining = req.length;
@@ -315,17 +328,17 @@ function predecessors<Input, Output>(
 }
 
 /**
- * For each operation (in call order), the previous one with the same input object and
- * equal output for which `before(previous, op)` holds, or NIL: interchangeable
- * operations. Inputs are compared by identity (the model's simplification shares one
+ * Writes in `result` (filled with NIL), for each operation (in call order), the previous
+ * one with the same input object and equal output for which `before(previous, op)`
+ * holds: interchangeable operations. Inputs are compared by identity (the model's simplification shares one
  * input object among the writes it merges), so only shared inputs cost a comparison.
  */
 function twins<Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
+  result: Int32Array,
   before: (a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>) => boolean,
   skip?: Uint8Array,
-): Int32Array {
-  const result = new Int32Array(ops.length).fill(NIL);
+): void {
   const uses = new Map<unknown, number>();
   for (const op of ops) uses.set(op.input, (uses.get(op.input) ?? 0) + 1);
   const ids = new Map<unknown, number>();
@@ -339,7 +352,16 @@ function twins<Input, Output>(
     last.set(key, i);
     if (prev !== undefined && before(ops[prev]!, op)) result[i] = prev;
   });
-  return result;
+}
+
+/** Any earlier unknown operation can stand in for a later identical one. */
+function anyOrder(): boolean {
+  return true;
+}
+
+/** A required operation can stand in for a later identical one that returns no earlier. */
+function returnsNoLater<Input, Output>(a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>): boolean {
+  return a.return <= b.return;
 }
 
 /** The candidates recorded with a forced step (never read: forced steps are not revisited). */

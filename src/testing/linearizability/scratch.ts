@@ -1,0 +1,94 @@
+/**
+ * Typed arrays lent to one search after another. A search needs some twenty arrays sized by
+ * its partition, and allocating a typed array of a few hundred elements (memory outside
+ * the JS heap) costs about as much as a hundred model steps: on histories of a few hundred
+ * operations, more than the search itself. A {@link Scratch} keeps one buffer per kind of
+ * array, grown as needed, and hands out views of the length asked for.
+ */
+
+/** Above this many elements an array is allocated afresh: its search costs far more, and the pool stays small. */
+const MAX_POOLED = 1 << 16;
+
+/** Buffers lent to one search at a time; see {@link takeScratch}. */
+export class Scratch {
+  private readonly i32: Int32Array[] = [];
+  private readonly u32: Uint32Array[] = [];
+  private readonly u8: Uint8Array[] = [];
+  private readonly f64: Float64Array[] = [];
+
+  /**
+   * An `Int32Array` of `length` elements, contents unspecified: buffer `slot` of this
+   * scratch, so two arrays of one search need different slots.
+   */
+  int32(slot: number, length: number): Int32Array {
+    if (length > MAX_POOLED) return new Int32Array(length);
+    let buffer = this.i32[slot];
+    if (buffer === undefined || buffer.length < length) this.i32[slot] = buffer = new Int32Array(capacity(length));
+    return buffer.subarray(0, length);
+  }
+
+  /** A `Uint32Array` of `length` elements, all zero; see {@link Scratch.int32} for `slot`. */
+  zeroUint32(slot: number, length: number): Uint32Array {
+    if (length > MAX_POOLED) return new Uint32Array(length);
+    let buffer = this.u32[slot];
+    if (buffer === undefined || buffer.length < length) this.u32[slot] = buffer = new Uint32Array(capacity(length));
+    return buffer.subarray(0, length).fill(0);
+  }
+
+  /** A `Uint8Array` of `length` elements, all zero; see {@link Scratch.int32} for `slot`. */
+  zeroUint8(slot: number, length: number): Uint8Array {
+    if (length > MAX_POOLED) return new Uint8Array(length);
+    let buffer = this.u8[slot];
+    if (buffer === undefined || buffer.length < length) this.u8[slot] = buffer = new Uint8Array(capacity(length));
+    return buffer.subarray(0, length).fill(0);
+  }
+
+  /** A `Float64Array` of `length` elements, contents unspecified; see {@link Scratch.int32} for `slot`. */
+  float64(slot: number, length: number): Float64Array {
+    if (length > MAX_POOLED) return new Float64Array(length);
+    let buffer = this.f64[slot];
+    if (buffer === undefined || buffer.length < length) this.f64[slot] = buffer = new Float64Array(capacity(length));
+    return buffer.subarray(0, length);
+  }
+}
+
+/** The next power of two from `length` (at least 64), so that a pool grows a few times at most. */
+function capacity(length: number): number {
+  let c = 64;
+  while (c < length) c *= 2;
+  return c;
+}
+
+/** The scratch not lent out, if any. */
+let free: Scratch | undefined;
+
+/**
+ * Lends a scratch to a search, which gives it back with {@link releaseScratch} when done
+ * (its arrays must not be used after that). A search started while another holds the
+ * scratch (a model that checks a history inside `step`) gets one of its own.
+ */
+export function takeScratch(): Scratch {
+  const scratch = free ?? new Scratch();
+  free = undefined;
+  return scratch;
+}
+
+/** Gives a scratch back for the next search. */
+export function releaseScratch(scratch: Scratch): void {
+  free = scratch;
+}
+
+/**
+ * The slots of a search's arrays, per element type (each type numbers its own): every array
+ * a search holds at once has a slot of its own.
+ */
+export const SLOT = {
+  /** `Int32Array`s. */
+  int32: { next: 0, prev: 1, opOf: 2, callOf: 3, returnOf: 4, byCall: 5, byReturn: 6, stackOp: 7, stackSid: 8, stackK: 9, unkNext: 10, unkPrev: 11, prevSame: 12, prevSameReq: 13 },
+  /** `Float64Array`s. */
+  float64: { time: 0, calls: 1, returns: 2, stackLimit: 3 },
+  /** `Uint8Array`s. */
+  uint8: { isCall: 0, stackPhase: 1, pure: 2 },
+  /** `Uint32Array`s. */
+  uint32: { words: 0 },
+} as const;
