@@ -1,5 +1,6 @@
 import { formatValue } from './explain.js';
-import { partitionBy, type Model, type StepResult } from './model.js';
+import type { Model, Simplified, StepResult } from './model.js';
+import type { SearchOperation } from './operation.js';
 import { OneKeyState, oneKeyId } from './kv-state.js';
 import { simplifyByValues, type ValueView } from './simplify.js';
 
@@ -169,21 +170,33 @@ export type KvState = ReadonlyMap<string, string>;
 /**
  * The model of a key-value store with put, get, delete, compare-and-set (`expected:
  * null` means "only if absent") and single-key transactions (compare, then run the
- * `success` or `failure` operations in order). It partitions histories per key, so each
- * key is checked on its own.
+ * `success` or `failure` operations in order). It partitions histories per key
+ * ({@link Model.partitionKey}), so each key is checked on its own.
  */
 export function kvModel(): Model<KvState, KvInput, KvOutput> {
+  // Plain functions, not closures: a model is often made per check.
   return {
-    init: () => new Map(),
+    init: initKv,
     step: stepKv,
     hash: hashKv,
-    partition: (operations) => partitionBy(operations, (input) => input.key),
-    partitionKey: (input) => input.key,
+    partitionKey: keyOfKv,
     isPure: isPureKv,
-    simplify: (operations) => simplifyByValues(operations, KV_VIEW),
+    simplify: simplifyKv,
     describeOperation: describeKvOperation,
     recipe: { factory: 'kvModel' },
   };
+}
+
+function initKv(): KvState {
+  return EMPTY;
+}
+
+function keyOfKv(input: KvInput): string {
+  return input.key;
+}
+
+function simplifyKv(operations: readonly SearchOperation<KvInput, KvOutput>[]): Simplified<KvInput, KvOutput> {
+  return simplifyByValues(operations, KV_VIEW);
 }
 
 /** The state with no key (states are never mutated, so one is enough). */
@@ -215,12 +228,16 @@ function isPureKv(input: KvInput, output: KvOutput | undefined): boolean {
       return output?.op === 'delete' && !output.deleted;
     case 'cas':
       return output?.op === 'cas' && !output.swapped;
-    case 'txn': {
-      const readOnly = (ops: readonly KvTxnOp[]): boolean => ops.every((op) => op.op === 'get');
+    case 'txn':
       if (output?.op === 'txn') return readOnly(output.succeeded ? input.success : input.failure);
       return readOnly(input.success) && readOnly(input.failure);
-    }
   }
+}
+
+/** Whether a transaction branch only reads. */
+function readOnly(ops: readonly KvTxnOp[]): boolean {
+  for (const op of ops) if (op.op !== 'get') return false;
+  return true;
 }
 
 /** A value of one key, as {@link simplifyByValues} compares them: the key and the value in one string. */
