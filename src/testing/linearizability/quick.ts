@@ -1,6 +1,7 @@
 import type { SearchBudget } from './budget.js';
 import type { Model } from './model.js';
 import type { Operation, SearchOperation } from './operation.js';
+import { releaseScratch, SLOT, takeScratch } from './scratch.js';
 import { searchPrepared } from './search.js';
 
 /** The quick pass's allowance: this many model steps per operation of the partition, plus {@link QUICK_MIN_STEPS}. */
@@ -70,12 +71,45 @@ export function quickSearch<State, Input, Output>(
 ): boolean {
   const allowance = Math.min(QUICK_STEPS_PER_OP * size + QUICK_MIN_STEPS, budget.maxSteps - budget.steps);
   if (!(allowance > 0)) return false;
-  // The search takes its operations in call order (ties in any order).
+  // The search takes its operations in call order (ties as listed).
   for (let i = 1; i < ops.length; i++) {
     if (ops[i]!.call < ops[i - 1]!.call) {
-      ops.sort((a, b) => a.call - b.call);
+      sortByCall(ops);
       break;
     }
   }
   return budget.within(allowance, (sub) => searchPrepared(model, ops, sub, [], false).outcome === 'linearizable');
+}
+
+/**
+ * Sorts `ops` by call time, operations called at the same time staying in the order
+ * listed: what a stable sort with `(a, b) => a.call - b.call` gives, but without calling
+ * a comparator (several times cheaper on a few hundred operations). The call times are
+ * sorted as numbers; then each operation goes to the first free place of its time's run.
+ */
+export function sortByCall<Input, Output>(ops: SearchOperation<Input, Output>[]): void {
+  const n = ops.length;
+  const scratch = takeScratch();
+  try {
+    const times = scratch.float64(SLOT.float64.sortTimes, n);
+    for (let i = 0; i < n; i++) times[i] = ops[i]!.call;
+    times.sort();
+    const taken = scratch.int32(SLOT.int32.sortTaken, n).fill(0);
+    const listed = ops.slice();
+    for (let i = 0; i < n; i++) {
+      const op = listed[i]!;
+      const call = op.call;
+      // The run of `call` starts at the first time not below it (-0 and 0 are one run, as a - b says).
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (times[mid]! < call) lo = mid + 1;
+        else hi = mid;
+      }
+      ops[lo + taken[lo]!++] = op;
+    }
+  } finally {
+    releaseScratch(scratch);
+  }
 }
