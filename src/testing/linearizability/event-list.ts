@@ -1,5 +1,6 @@
 import type { SearchOperation } from './operation.js';
 import { SLOT, type Scratch } from './scratch.js';
+import { orderByTime } from './time-order.js';
 
 /** The "no event" / "no operation" link value. */
 export const NIL = -1;
@@ -49,8 +50,9 @@ export class EventList {
       returns[i] = op.return;
     }
     // Calls by (time, operation), returns by (time, operation), merged with calls first at equal times.
-    const byCall = sortedBy(calls, scratch.int32(int32.byCall, n));
-    const byReturn = sortedBy(returns, scratch.int32(int32.byReturn, n));
+    const temp = scratch.int32(int32.sortTemp, n);
+    const byCall = orderByTime(calls, scratch.int32(int32.byCall, n), temp);
+    const byReturn = orderByTime(returns, scratch.int32(int32.byReturn, n), temp);
     let last = this.head;
     let c = 0;
     let r = 0;
@@ -96,32 +98,4 @@ export function relink(next: Int32Array, prev: Int32Array, e: number): void {
   const n = next[e]!;
   next[p] = e;
   if (n !== NIL) prev[n] = e;
-}
-
-/** The indices of `times` ordered by (time, index), in `order` (of the same length); skips the sort when they are already in order. */
-function sortedBy(times: Float64Array, order: Int32Array): Int32Array {
-  let sorted = true;
-  for (let i = 0; i < times.length; i++) {
-    order[i] = i;
-    if (i > 0 && times[i - 1]! > times[i]!) sorted = false;
-  }
-  if (sorted) return order;
-  // Nearly sorted in practice (returns of operations listed in call order): insertion sort,
-  // giving up for the library sort when there are too many inversions.
-  let moves = 0;
-  for (let i = 1; i < order.length; i++) {
-    const x = order[i]!;
-    const t = times[x]!;
-    let j = i;
-    for (; j > 0 && times[order[j - 1]!]! > t; j--) order[j] = order[j - 1]!;
-    order[j] = x;
-    moves += i - j;
-    if (moves > 8 * order.length) return order.sort((a, b) => compareTimes(times[a]!, times[b]!) || a - b);
-  }
-  return order;
-}
-
-/** Orders times, including `-Infinity`/`Infinity` (whose difference would be NaN). */
-export function compareTimes(a: number, b: number): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
