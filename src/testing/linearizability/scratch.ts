@@ -84,7 +84,7 @@ export function releaseScratch(scratch: Scratch): void {
  */
 export const SLOT = {
   /** `Int32Array`s. */
-  int32: { next: 0, prev: 1, opOf: 2, callOf: 3, returnOf: 4, byCall: 5, byReturn: 6, stackOp: 7, stackSid: 8, stackK: 9, unkNext: 10, unkPrev: 11, prevSame: 12, prevSameReq: 13, sortTemp: 14 },
+  int32: { next: 0, prev: 1, opOf: 2, callOf: 3, returnOf: 4, byCall: 5, byReturn: 6, stackOp: 7, stackSid: 8, stackK: 9, unkNext: 10, unkPrev: 11, prevSame: 12, prevSameReq: 13, sortTemp: 14, stackStart: 15, stackCount: 16, cands: 17 },
   /** `Float64Array`s. */
   float64: { time: 0, calls: 1, returns: 2, stackLimit: 3 },
   /** `Uint8Array`s. */

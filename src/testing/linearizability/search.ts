@@ -105,7 +105,8 @@ class Search<State, Input, Output> {
    * The stack of linearized operations, one entry per depth (at most one per operation):
    * the operation, the state and state id before it, its phase (0: forced in phase A,
    * 1: a required choice in phase B, 2: an unknown choice in phase C), and for a choice
-   * the candidates of its configuration, its index among them and the configuration's limit.
+   * its configuration's candidates (where they start in `cands`, and how many), its index
+   * among them and the configuration's limit.
    */
   private depth = 0;
   private readonly stackOp: Int32Array;
@@ -113,12 +114,17 @@ class Search<State, Input, Output> {
   private readonly stackSid: Int32Array;
   private readonly stackPhase: Uint8Array;
   private readonly stackLimit: Float64Array;
-  private readonly stackCands: number[][] = [];
+  private readonly stackStart: Int32Array;
+  private readonly stackCount: Int32Array;
   private readonly stackK: Int32Array;
   /** What {@link Search.popChoice} undid last: the choice's operation, phase, candidates, index and limit. */
-  private popped = { id: 0, phase: 0, cands: NO_CANDIDATES, k: 0, limit: 0 };
-  /** The candidate list the next configuration fills; replaced once a choice keeps it on the stack. */
-  private spare: number[] = [];
+  private readonly popped = { id: 0, phase: 0, start: 0, count: 0, k: 0, limit: 0 };
+  /**
+   * The candidates of configurations, as a stack: those of each choice on the stack, in
+   * stack order, then (from `candTop`) those of the configuration being explored.
+   */
+  private cands: Int32Array;
+  private candTop = 0;
   private state: State;
   private sid: number;
   private remaining: number;
@@ -145,6 +151,9 @@ class Search<State, Input, Output> {
     this.stackPhase = scratch.zeroUint8(uint8.stackPhase, capacity);
     this.stackLimit = scratch.float64(float64.stackLimit, capacity);
     this.stackK = scratch.int32(int32.stackK, capacity);
+    this.stackStart = scratch.int32(int32.stackStart, capacity);
+    this.stackCount = scratch.int32(int32.stackCount, capacity);
+    this.cands = scratch.int32(int32.cands, 2 * req.length + 16);
     this.model = model;
     this.req = req;
     this.unk = unk;
@@ -182,22 +191,25 @@ class Search<State, Input, Output> {
     let frontier = -Infinity;
     for (;;) {
       // Phase A: force the first pure candidate the model accepts; collect the others.
-      let cands = this.spare;
-      cands.length = 0;
+      let cands = this.cands;
+      let start = this.candTop;
+      let count = 0;
       let dead = false;
       let forced = false;
       let e = next[head]!;
       for (; e !== NIL && isCall[e] === 1; e = next[e]!) {
         const id = opOf[e]!;
         if (pure[id] === 0) {
+          if (start + count === cands.length) cands = this.growCandidates();
           // Kept in deadline order (return events are in time order, ties by operation): insertion, as lists are short.
-          let k = cands.length;
+          let k = start + count;
           const rank = returnOf[id]!;
-          for (; k > 0 && returnOf[cands[k - 1]!]! > rank; k--) cands[k] = cands[k - 1]!;
+          for (; k > start && returnOf[cands[k - 1]!]! > rank; k--) cands[k] = cands[k - 1]!;
           cands[k] = id;
+          count++;
           continue;
         }
-        const r = this.attempt(id, 0, NO_CANDIDATES, 0, 0);
+        const r = this.attempt(id, 0, 0, 0, 0, 0);
         if (typeof r === 'string') return { outcome: r, frontier };
         // A forced operation that leads only to a configuration already explored: so does this one.
         dead = r === SEEN;
@@ -213,36 +225,44 @@ class Search<State, Input, Output> {
       // Phase B: the other required candidates, earliest deadline first; phase C: unknown ones.
       let k = 0;
       let u = dead ? NIL : unkNext[sentinel]!;
-      if (dead) k = cands.length;
+      if (dead) k = count;
       for (;;) {
         let r: number | BudgetExhaustion = REJECTED;
-        if (k < cands.length) {
-          const id = cands[k]!;
+        if (k < count) {
+          const id = cands[start + k]!;
           const twin = this.prevSameReq[id]!;
-          if ((twin === NIL || this.set.has(twin)) && this.ready(id)) r = this.attempt(id, 1, cands, k, limit);
+          if ((twin === NIL || this.set.has(twin)) && this.ready(id)) r = this.attempt(id, 1, start, count, k, limit);
           k++;
         } else if (u !== NIL && this.unk[u]!.call <= limit) {
           const twin = this.prevSame[u]!;
-          if (twin === NIL || this.set.has(this.base + twin)) r = this.attempt(this.base + u, 2, cands, k, limit);
+          if (twin === NIL || this.set.has(this.base + twin)) r = this.attempt(this.base + u, 2, start, count, k, limit);
           u = unkNext[u]!;
         } else {
           // Out of candidates: undo choices until one has a next candidate.
           if (!this.popChoice()) return { outcome: 'violation', frontier };
           const { popped } = this;
-          ({ cands, k, limit } = popped);
+          ({ start, count, k, limit } = popped);
           u = popped.phase === 1 ? unkNext[sentinel]! : unkNext[popped.id - this.base]!;
           if (popped.phase === 1) k++;
           continue;
         }
         if (typeof r === 'string') return { outcome: r, frontier };
         if (r === PUSHED) {
-          // The stack keeps this configuration's candidates: the next one needs a list of its own.
-          if (cands === this.spare) this.spare = [];
+          // The stack keeps this configuration's candidates: the next one's go after them.
+          this.candTop = start + count;
           break;
         }
       }
       if (this.remaining === 0) return { outcome: 'linearizable', frontier };
     }
+  }
+
+  /** Doubles the room for candidates (keeping them); returns the new array. */
+  private growCandidates(): Int32Array {
+    const grown = new Int32Array(this.cands.length * 2);
+    grown.set(this.cands);
+    this.cands = grown;
+    return grown;
   }
 
   /** Whether every operation that must precede required operation `id` is linearized. */
@@ -254,7 +274,7 @@ class Search<State, Input, Output> {
   }
 
   /** Tries to linearize operation `id` now: PUSHED, REJECTED by the model, SEEN before, or why the budget stopped it. */
-  private attempt(id: number, phase: number, cands: number[], k: number, limit: number): number | BudgetExhaustion {
+  private attempt(id: number, phase: number, start: number, count: number, k: number, limit: number): number | BudgetExhaustion {
     const stop = this.budget.charge();
     if (stop !== undefined) return stop;
     const op = id < this.base ? this.req[id]! : this.unk[id - this.base]!;
@@ -271,7 +291,8 @@ class Search<State, Input, Output> {
     this.stackState[d] = this.state;
     this.stackSid[d] = this.sid;
     this.stackPhase[d] = phase;
-    this.stackCands[d] = cands;
+    this.stackStart[d] = start;
+    this.stackCount[d] = count;
     this.stackK[d] = k;
     this.stackLimit[d] = limit;
     this.state = result.state;
@@ -300,7 +321,8 @@ class Search<State, Input, Output> {
         const { popped } = this;
         popped.id = id;
         popped.phase = phase;
-        popped.cands = this.stackCands[d]!;
+        popped.start = this.stackStart[d]!;
+        popped.count = this.stackCount[d]!;
         popped.k = this.stackK[d]!;
         popped.limit = this.stackLimit[d]!;
         return true;
@@ -364,8 +386,6 @@ function returnsNoLater<Input, Output>(a: SearchOperation<Input, Output>, b: Sea
   return a.return <= b.return;
 }
 
-/** The candidates recorded with a forced step (never read: forced steps are not revisited). */
-const NO_CANDIDATES: number[] = [];
 const PUSHED = 0;
 const REJECTED = 1;
 const SEEN = 2;
