@@ -27,12 +27,17 @@ export class Scratch {
     return buffer.subarray(0, length);
   }
 
-  /** A `Uint32Array` of `length` elements, all zero; see {@link Scratch.int32} for `slot`. */
-  zeroUint32(slot: number, length: number): Uint32Array {
+  /** A `Uint32Array` of `length` elements, contents unspecified; see {@link Scratch.int32} for `slot`. */
+  uint32(slot: number, length: number): Uint32Array {
     if (length > MAX_POOLED) return new Uint32Array(length);
     let buffer = this.u32[slot];
     if (buffer === undefined || buffer.length < length) this.u32[slot] = buffer = new Uint32Array(capacity(length));
-    return buffer.subarray(0, length).fill(0);
+    return buffer.subarray(0, length);
+  }
+
+  /** A `Uint32Array` of `length` elements, all zero; see {@link Scratch.int32} for `slot`. */
+  zeroUint32(slot: number, length: number): Uint32Array {
+    return this.uint32(slot, length).fill(0);
   }
 
   /** A `Uint8Array` of `length` elements, all zero; see {@link Scratch.int32} for `slot`. */
@@ -84,11 +89,11 @@ export function releaseScratch(scratch: Scratch): void {
  */
 export const SLOT = {
   /** `Int32Array`s. */
-  int32: { next: 0, prev: 1, opOf: 2, callOf: 3, returnOf: 4, byCall: 5, byReturn: 6, stackOp: 7, stackSid: 8, stackK: 9, unkNext: 10, unkPrev: 11, prevSame: 12, prevSameReq: 13, sortTemp: 14, stackStart: 15, stackCount: 16, cands: 17 },
+  int32: { next: 0, prev: 1, opOf: 2, callOf: 3, returnOf: 4, byCall: 5, byReturn: 6, stackOp: 7, stackSid: 8, stackK: 9, unkNext: 10, unkPrev: 11, prevSame: 12, prevSameReq: 13, sortTemp: 14, stackStart: 15, stackCount: 16, cands: 17, cacheHeads: 18, cacheEntries: 19 },
   /** `Float64Array`s. */
   float64: { time: 0, calls: 1, returns: 2, stackLimit: 3 },
   /** `Uint8Array`s. */
   uint8: { isCall: 0, stackPhase: 1, pure: 2 },
   /** `Uint32Array`s. */
-  uint32: { words: 0 },
+  uint32: { words: 0, cachePool: 1 },
 } as const;

@@ -80,7 +80,7 @@ export function searchPrepared<State, Input, Output>(
 class Search<State, Input, Output> {
   private readonly events: EventList;
   private readonly set: LinearizedSet;
-  private readonly cache = new ConfigurationCache();
+  private readonly cache: ConfigurationCache;
   private readonly states: StateTable<State>;
   private readonly pure: Uint8Array;
   /** The unknown operations not linearized, as a linked list in call order; index `unk.length` is the sentinel. */
@@ -160,6 +160,7 @@ class Search<State, Input, Output> {
     this.budget = budget;
     this.events = new EventList(req, scratch);
     this.set = new LinearizedSet(req.length, unk.length, scratch);
+    this.cache = new ConfigurationCache(2 * capacity, scratch);
     this.base = this.set.unknownBase;
     this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
     const n = unk.length;
