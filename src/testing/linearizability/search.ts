@@ -64,10 +64,17 @@ export function searchPrepared<State, Input, Output>(
   before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[] = [],
   findTwins = true,
 ): SearchResult {
-  const req: SearchOperation<Input, Output>[] = [];
+  let req = ops;
   const unk: SearchOperation<Input, Output>[] = [];
-  for (const op of ops) (op.required ? req : unk).push(op);
-  if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
+  // Most often every operation is required: then `ops` serves as is.
+  let required = 0;
+  for (const op of ops) if (op.required) required++;
+  if (required < ops.length) {
+    const some: SearchOperation<Input, Output>[] = [];
+    for (const op of ops) (op.required ? some : unk).push(op);
+    req = some;
+  }
+  if (required === 0) return { outcome: 'linearizable', frontier: -Infinity };
   const scratch = takeScratch();
   try {
     return new Search(model, req, unk, budget, before, findTwins, scratch).run();
@@ -99,8 +106,8 @@ class Search<State, Input, Output> {
    * any linearization, so it is linearized first.
    */
   private readonly prevSameReq: Int32Array;
-  /** For required operation `i`: the ones that must be linearized before it (from the model's simplification). */
-  private readonly preds: readonly (readonly number[] | undefined)[];
+  /** For required operation `i`: the ones that must be linearized before it (from the model's simplification); `undefined` when there are none at all. */
+  private readonly preds: readonly (readonly number[] | undefined)[] | undefined;
   /**
    * The stack of linearized operations, one entry per depth (at most one per operation):
    * the operation, the state and state id before it, its phase (0: forced in phase A,
@@ -268,7 +275,7 @@ class Search<State, Input, Output> {
 
   /** Whether every operation that must precede required operation `id` is linearized. */
   private ready(id: number): boolean {
-    const preds = this.preds[id];
+    const preds = this.preds?.[id];
     if (preds === undefined) return true;
     for (const p of preds) if (!this.set.has(p)) return false;
     return true;
@@ -333,13 +340,13 @@ class Search<State, Input, Output> {
   }
 }
 
-/** The `before` pairs as lists of predecessors per required operation index. */
+/** The `before` pairs as lists of predecessors per required operation index (`undefined` without pairs). */
 function predecessors<Input, Output>(
   req: readonly SearchOperation<Input, Output>[],
   before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
-): (number[] | undefined)[] {
+): (number[] | undefined)[] | undefined {
+  if (before.length === 0) return undefined;
   const preds: (number[] | undefined)[] = new Array<number[] | undefined>(req.length);
-  if (before.length === 0) return preds;
   const index = new Map(req.map((op, i) => [op, i]));
   for (const [a, b] of before) {
     const i = index.get(a);
