@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, exponentialBuckets, type Registry } from 'prom-client';
 import type { KvStateMachine } from './kv-state-machine.js';
-import { databaseSize } from './maintenance/maintenance-client.js';
+import { reportedDbSize } from './maintenance/maintenance-client.js';
 import type { WatchHub } from './watch/watch-hub.js';
 import { keyRange } from './mvcc/bytes.js';
 
@@ -41,7 +41,7 @@ export class KvMetrics {
     const hubs = this.watchHubs;
     this.#gauges = [
       new Gauge({ name: 'etcd_mvcc_db_total_size_in_bytes', help: 'Total size of the underlying database in bytes.', registers: [], async collect() {
-        this.set(await databaseSize(sm.db));
+        this.set(await reportedDbSize(sm));
       } }),
       new Gauge({ name: 'etcd_mvcc_db_total_size_in_use_in_bytes', help: 'Total size of the underlying database logically in use in bytes.', registers: [], collect() {
         this.set(sm.dbSizeInUse);

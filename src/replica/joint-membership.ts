@@ -1,7 +1,7 @@
 import { ConfChangeTransition, ConfChangeType, type ConfChangeV2 } from '../raft/conf-change.js';
 import type { ConfState } from '../raft/entry.js';
 import { after, type Clock } from './clock.js';
-import { MembershipRefusedError, TimeoutError } from './errors.js';
+import { AbortedError, MembershipRefusedError, TimeoutError } from './errors.js';
 import { activeVoters, checkLearnerCaughtUp, quorum, type ReconfigView } from './membership.js';
 
 /**
@@ -102,19 +102,27 @@ export function configDiff(before: ConfState, after: ConfState): { added: { id: 
 
 /**
  * Resolves once `config()` is no longer joint, checking after every `applied` event of
- * `events`; rejects with {@link TimeoutError} after `ms` of `clock` time.
+ * `events`; rejects with {@link TimeoutError} after `ms` of `clock` time, and with
+ * {@link AbortedError} when `signal` aborts.
  */
 export function untilLeftJoint(
   events: { on(e: 'applied', fn: () => void): unknown; off(e: 'applied', fn: () => void): unknown },
   config: () => ConfState,
   clock: Clock,
   ms: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   if (!isJoint(config())) return Promise.resolve();
+  if (signal?.aborted === true) return Promise.reject(new AbortedError(signal.reason));
   return new Promise((resolve, reject) => {
+    const abort = (): void => {
+      done();
+      reject(new AbortedError(signal?.reason));
+    };
     const done = (): void => {
       cancel();
       events.off('applied', check);
+      signal?.removeEventListener('abort', abort);
     };
     const check = (): void => {
       if (isJoint(config())) return;
@@ -126,5 +134,6 @@ export function untilLeftJoint(
       reject(new TimeoutError(`the joint configuration was not left within ${ms} ms`));
     });
     events.on('applied', check);
+    signal?.addEventListener('abort', abort, { once: true });
   });
 }

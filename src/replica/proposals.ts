@@ -241,11 +241,22 @@ export class Transfers {
     this.onFailure = onFailure;
   }
 
-  /** Waits until `to` leads, failing with `TimeoutError` after `deadline`. */
-  add(to: number, deadline: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.add({ to, deadline, resolve, reject });
+  /**
+   * Waits until `to` leads, failing with `TimeoutError` after `deadline`. Returns the wait and
+   * a function that fails this transfer alone (a no-op once it settled).
+   */
+  add(to: number, deadline: number): [Promise<void>, (err: Error) => void] {
+    let t: Transfer | undefined;
+    const p = new Promise<void>((resolve, reject) => {
+      t = { to, deadline, resolve, reject };
+      this.pending.add(t);
     });
+    const fail = (err: Error): void => {
+      if (t === undefined || !this.pending.delete(t)) return;
+      this.onFailure(failureReason(err));
+      t.reject(err);
+    };
+    return [p, fail];
   }
 
   /** Resolves the transfers to `leader`. */

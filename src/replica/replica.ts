@@ -275,13 +275,15 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3),
    * e.g. replacing a member: `[{ type: 'add-voter', id: learner },
    * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
-   * Call it on the leader; resolves once the joint configuration has been left here.
+   * Call it on the leader; resolves once the joint configuration has been left here. `timeoutMs`
+   * bounds the whole call; an abort stops the waiting (the change may still be applied).
    *
-   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, and as `propose`.
+   * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, {@link AbortedError}, and as `propose`.
    */
-  async changeMembership(changes: readonly MemberChange[]): Promise<void> {
-    await this.guard(() => this.requests.changeMembershipJoint(checkMemberChanges(changes, (a) => this.transport.checkAddress?.(a))));
-    await untilLeftJoint(this, () => this.node.status().config, this.clock, this.opts.requestTimeoutMs);
+  async changeMembership(changes: readonly MemberChange[], options: RequestOptions = {}): Promise<void> {
+    const start = this.clock.now();
+    await this.guard(() => this.requests.changeMembershipJoint(checkMemberChanges(changes, (a) => this.transport.checkAddress?.(a)), checkRequestOptions(options)));
+    await untilLeftJoint(this, () => this.node.status().config, this.clock, start + (options.timeoutMs ?? this.opts.requestTimeoutMs) - this.clock.now(), options.signal);
   }
 
   /** The current Raft term, without building a {@link Replica.status} (response headers read it per request). */

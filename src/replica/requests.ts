@@ -133,7 +133,9 @@ export class Requests {
     // A follower can relay only its own transfer request (to itself): a relayed request for
     // a third member would carry that member's id as sender, which transports refuse.
     if (d.leader() !== d.id && to !== d.id) return this.refuse(new NotLeaderError(d.leader()));
-    const p = this.transfers.add(to, this.deadline(options));
+    if (options.signal?.aborted === true) return this.refuse(new AbortedError(options.signal.reason));
+    const [p, fail] = this.transfers.add(to, this.deadline(options));
+    this.abortOn(p, options.signal, fail);
     d.node.transferLeader(to);
     d.schedule();
     return p;
@@ -149,10 +151,10 @@ export class Requests {
    * entry's context carries the new members' addresses. Resolves once the joint configuration
    * is entered here (leaving it follows automatically).
    */
-  changeMembershipJoint(changes: readonly MemberChange[]): Promise<undefined> {
+  changeMembershipJoint(changes: readonly MemberChange[], options: RequestOptions): Promise<undefined> {
     const book = new Map<number, string>();
     for (const c of changes) if (c.type !== 'remove' && c.address !== undefined && c.address !== '') book.set(c.id, c.address);
-    return this.proposeConfChange(toConfChangeV2(changes), encodeSnapshotPayloadHeader({ book }), (view) => checkJointReconfig(view, changes));
+    return this.proposeConfChange(toConfChangeV2(changes), encodeSnapshotPayloadHeader({ book }), (view) => checkJointReconfig(view, changes), options);
   }
 
   private async proposeConfChange(cc: AnyConfChange, payload: Uint8Array, check: (view: ReconfigView) => void, options: RequestOptions = {}): Promise<undefined> {

@@ -1,6 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { AbortedError, InvalidArgumentError } from '../../src/replica/errors.js';
 import { Cluster, addr, set } from './helpers/cluster.js';
+import { StateType } from '../../src/raft/ready.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -35,4 +36,21 @@ test('request options are checked on proposals, reads and membership changes', a
   await expect(r.removeMember(2, { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
   await expect(r.updateMember(2, addr(2), { waitForLeader: 'no' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
   await expect(r.addMember(4, addr(4), { learner: true, timeoutMs: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+});
+
+test('an aborted signal gives up a waiting leadership transfer and a joint membership change', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3]));
+  const leader = await c.waitLeader();
+  const to = c.running().find((r) => r.id !== leader.id)!.id;
+  await c.stop(to); // a transferee that is down never leads: the transfer waits
+  const ac = new AbortController();
+  const t = leader.transferLeadership(to, { signal: ac.signal, timeoutMs: 600_000 });
+  ac.abort('enough');
+  await expect(t).rejects.toMatchObject({ code: 'ERR_ABORTED', cause: 'enough' });
+  // Already aborted: refused before anything is proposed; the configuration is unchanged.
+  await expect(leader.transferLeadership(to, { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
+  await expect(leader.changeMembership([{ type: 'remove', id: to }], { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
+  expect(leader.status().config.voters.length).toBe(3);
+  await expect(leader.changeMembership([{ type: 'remove', id: to }], { timeoutMs: -5 })).rejects.toBeInstanceOf(InvalidArgumentError);
+  expect(leader.status().role).toBe(StateType.Leader);
 });

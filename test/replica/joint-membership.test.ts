@@ -1,5 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
-import { checkJointReconfig, configDiff, type MemberChange } from '../../src/replica/joint-membership.js';
+import { checkJointReconfig, configDiff, untilLeftJoint, type MemberChange } from '../../src/replica/joint-membership.js';
+import { EventEmitter } from 'eventemitter3';
+import { systemClock } from '../../src/replica/clock.js';
 import type { ReconfigView } from '../../src/replica/membership.js';
 import { Cluster, addr, set, waitFor, waitUntil } from './helpers/cluster.js';
 
@@ -74,4 +76,23 @@ test('configDiff: members join when they enter any half, leave when they are in 
   const cs = (voters: number[], outgoing: number[], learners: number[] = []) => ({ voters, learners, votersOutgoing: outgoing, learnersNext: [], autoLeave: true });
   expect(configDiff(cs([1, 2, 3], [], [4]), cs([1, 2, 4], [1, 2, 3]))).toEqual({ added: [{ id: 4, learner: false }], removed: [] });
   expect(configDiff(cs([1, 2, 4], [1, 2, 3]), cs([1, 2, 4], []))).toEqual({ added: [], removed: [3] });
+});
+
+test('untilLeftJoint resolves once the configuration is left, and rejects on abort without leaving listeners behind', async () => {
+  const events = new EventEmitter<{ applied: [] }>();
+  let cs = { voters: [1, 2, 4], learners: [], votersOutgoing: [1, 2, 3], learnersNext: [], autoLeave: true };
+  const left = untilLeftJoint(events, () => cs, systemClock, 600_000);
+  events.emit('applied'); // still joint
+  cs = { ...cs, votersOutgoing: [] };
+  events.emit('applied');
+  await expect(left).resolves.toBeUndefined();
+  cs = { ...cs, votersOutgoing: [1, 2, 3] };
+  const ac = new AbortController();
+  const aborted = untilLeftJoint(events, () => cs, systemClock, 600_000, ac.signal);
+  expect(events.listenerCount('applied')).toBe(1);
+  ac.abort('stop');
+  await expect(aborted).rejects.toMatchObject({ code: 'ERR_ABORTED', cause: 'stop' });
+  expect(events.listenerCount('applied')).toBe(0);
+  await expect(untilLeftJoint(events, () => cs, systemClock, 600_000, ac.signal)).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+  await expect(untilLeftJoint(events, () => cs, systemClock, 0)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
 });

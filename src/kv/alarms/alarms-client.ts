@@ -1,6 +1,6 @@
 import { NoSpaceError } from '../errors.js';
 import type { KvClient } from '../kv-client.js';
-import { databaseSize } from '../maintenance/maintenance-client.js';
+import { reportedDbSize } from '../maintenance/maintenance-client.js';
 import { AlarmType, type AlarmMember, type AlarmResponse } from './alarm-table.js';
 import { splitRequestOptions, type KvRequestOptions } from '../request-options.js';
 
@@ -89,7 +89,7 @@ export class AlarmsClient {
     this.#measuring ??= (async () => {
       const since = this.#since;
       try {
-        this.#measured = await databaseSize(this.#kv.stateMachine.db);
+        this.#measured = await reportedDbSize(this.#kv.stateMachine);
         this.#since -= since;
         this.#measuredAt = performance.now();
       } finally {

@@ -114,21 +114,21 @@ export class ClusterClient {
     if (known.includes(address)) throw new MembershipRefusedError(`peer URL ${address} is already used by a member`);
     const id = rest.id ?? randomMemberId();
     const learner = rest.learner === true;
-    await this.#forward.change({ action: 'add', id, address, learner }, () => this.#kv.replica.addMember(id, address, { ...opts, learner }), opts);
+    await this.#forward.change({ action: 'add', id, address, learner }, opts);
     return { ...this.#list(), member: this.#member(id) };
   }
 
   /** Removes a member. */
   async memberRemove(id: bigint, options: KvRequestOptions = {}): Promise<MemberListResponse> {
     const opts = splitRequestOptions(options)[1];
-    await this.#forward.change({ action: 'remove', id: Number(id) }, () => this.#kv.replica.removeMember(Number(id), opts), opts);
+    await this.#forward.change({ action: 'remove', id: Number(id) }, opts);
     return this.#list();
   }
 
   /** Promotes a learner to voter (refused until it has caught up). */
   async memberPromote(id: bigint, options: KvRequestOptions = {}): Promise<MemberListResponse> {
     const opts = splitRequestOptions(options)[1];
-    await this.#forward.change({ action: 'promote', id: Number(id) }, () => this.#kv.replica.promoteMember(Number(id), opts), opts);
+    await this.#forward.change({ action: 'promote', id: Number(id) }, opts);
     return this.#list();
   }
 
@@ -137,7 +137,7 @@ export class ClusterClient {
     const opts = splitRequestOptions(options)[1];
     const address = peerUrls[0];
     if (address === undefined || address === '') throw new MembershipRefusedError('memberUpdate needs a peer URL');
-    await this.#forward.change({ action: 'update', id: Number(id), address }, () => this.#kv.replica.updateMember(Number(id), address, opts), opts);
+    await this.#forward.change({ action: 'update', id: Number(id), address }, opts);
     return this.#list();
   }
 }

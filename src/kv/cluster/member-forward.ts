@@ -4,6 +4,8 @@ import { after } from '../../replica/clock.js';
 import { MembershipRefusedError, NotLeaderError, TimeoutError } from '../../replica/errors.js';
 import type { MemberChangeRequest, MemberRequestCommand, MemberResultCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
+import type { RequestOptions } from '../../replica/options.js';
+import type { Replica } from '../../replica/replica.js';
 import type { KvRequestOptions } from '../request-options.js';
 import type { KvStateMachine, MemberCommand } from '../kv-state-machine.js';
 
@@ -36,14 +38,14 @@ export class MemberForwarder {
   }
 
   /**
-   * Makes `change` with `direct` when this member leads; on a follower (`NotLeaderError`),
-   * forwards it and waits for the leader's outcome (at most `options.timeoutMs`, default 10 s;
-   * the forwarded request itself is proposed with `options`).
+   * Makes `change` on this member when it leads; on a follower (`NotLeaderError`), forwards it
+   * and waits for the leader's outcome (at most `options.timeoutMs`, default 10 s; the forwarded
+   * request itself is proposed with `options`).
    */
-  async change(change: MemberChangeRequest, direct: () => Promise<void>, options: KvRequestOptions = {}): Promise<void> {
+  async change(change: MemberChangeRequest, options: KvRequestOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     try {
-      await direct();
+      await makeChange(this.#kv.replica, change, options);
       return;
     } catch (e) {
       if (!(e instanceof NotLeaderError)) throw e;
@@ -78,19 +80,24 @@ export class MemberForwarder {
   }
 
   async #execute(cmd: MemberRequestCommand): Promise<void> {
-    const r = this.#kv.replica;
-    const c = cmd.change;
     let code = '';
     let message = '';
     try {
-      if (c.action === 'add') await r.addMember(c.id, c.address ?? '', { learner: c.learner === true });
-      else if (c.action === 'remove') await r.removeMember(c.id);
-      else if (c.action === 'promote') await r.promoteMember(c.id);
-      else await r.updateMember(c.id, c.address ?? '');
+      await makeChange(this.#kv.replica, cmd.change);
     } catch (e) {
       code = (e as { code?: unknown }).code === undefined ? 'ERR_UNKNOWN' : String((e as { code?: unknown }).code);
       message = e instanceof Error ? e.message : String(e);
     }
     await this.#kv.propose({ op: 'memberResult', reqId: cmd.reqId, code, message }).catch(() => undefined);
+  }
+}
+
+/** Makes `c` on `r` (which must lead): the one mapping of a membership request onto the Replica's calls. */
+function makeChange(r: Replica, c: MemberChangeRequest, options: RequestOptions = {}): Promise<void> {
+  switch (c.action) {
+    case 'add': return r.addMember(c.id, c.address ?? '', { ...options, learner: c.learner === true });
+    case 'remove': return r.removeMember(c.id, options);
+    case 'promote': return r.promoteMember(c.id, options);
+    case 'update': return r.updateMember(c.id, c.address ?? '', options);
   }
 }

@@ -1,6 +1,7 @@
 import { crc32c } from '../../storage/crc32c.js';
 import type { AnyLevel } from '../../storage/level-load.js';
 import type { KvClient } from '../kv-client.js';
+import type { KvStateMachine } from '../kv-state-machine.js';
 import type { KeyValue, ResponseHeader } from '../types.js';
 import { ALARM_NAMES } from '../alarms/alarm-table.js';
 import { memberSnapshots, restoreMember, type RestoredMember, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
@@ -73,6 +74,15 @@ export async function databaseSize(db: AnyLevel): Promise<number> {
   return n;
 }
 
+/**
+ * The database size the KV reports (Status, `etcd_mvcc_db_total_size_in_bytes`, the space quota):
+ * {@link databaseSize}, but never below the bytes in use, as LevelDB's approximate size counts only
+ * its flushed tables and not what is still in its own log (a new member would report 0 bytes).
+ */
+export async function reportedDbSize(sm: KvStateMachine): Promise<number> {
+  return Math.max(await databaseSize(sm.db), sm.dbSizeInUse);
+}
+
 function encodeForHash(kv: KeyValue, type: number): Uint8Array {
   const head = new Uint8Array(1 + 8 * 4);
   const dv = new DataView(head.buffer);
@@ -104,7 +114,7 @@ export class MaintenanceClient {
     return {
       header: kv.header(sm.store.visibleRev),
       version: KV_API_VERSION,
-      dbSize: await databaseSize(sm.db),
+      dbSize: await reportedDbSize(sm),
       dbSizeInUse: sm.dbSizeInUse,
       leader: BigInt(s.leader),
       raftIndex: s.commit,
