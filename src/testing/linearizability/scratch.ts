@@ -6,8 +6,8 @@
  * array, grown as needed, and hands out views of the length asked for.
  */
 
-/** Above this many elements an array is allocated afresh: its search costs far more, and the pool stays small. */
-const MAX_POOLED = 1 << 16;
+/** Above this many elements an array is allocated afresh: its search costs far more, and the pool stays small (a few MB at most). */
+const MAX_POOLED = 1 << 14;
 
 /** Buffers lent to one search at a time; see {@link takeScratch}. */
 export class Scratch {
