@@ -9,51 +9,66 @@
 /** Above this many elements an array is allocated afresh: its search costs far more, and the pool stays small (a few MB at most). */
 const MAX_POOLED = 1 << 14;
 
+/** The typed arrays a {@link Scratch} lends. */
+type Typed = Int32Array | Uint32Array | Uint8Array | Float64Array;
+
+/** One kind of typed array: a buffer per slot, and the last view handed out of it. */
+class Pool<T extends Typed> {
+  private readonly buffers: T[] = [];
+  /** The last view of each slot: a search of the same size as the last one gets it again (no allocation). */
+  private readonly views: T[] = [];
+  private readonly make: (length: number) => T;
+
+  constructor(make: (length: number) => T) {
+    this.make = make;
+  }
+
+  /** A view of `length` elements of buffer `slot`, contents unspecified. */
+  get(slot: number, length: number): T {
+    if (length > MAX_POOLED) return this.make(length);
+    const last = this.views[slot];
+    if (last?.length === length) return last;
+    let buffer = this.buffers[slot];
+    if (buffer === undefined || buffer.length < length) this.buffers[slot] = buffer = this.make(capacity(length));
+    const view = buffer.subarray(0, length) as T;
+    this.views[slot] = view;
+    return view;
+  }
+}
+
 /** Buffers lent to one search at a time; see {@link takeScratch}. */
 export class Scratch {
-  private readonly i32: Int32Array[] = [];
-  private readonly u32: Uint32Array[] = [];
-  private readonly u8: Uint8Array[] = [];
-  private readonly f64: Float64Array[] = [];
+  private readonly i32 = new Pool((length) => new Int32Array(length));
+  private readonly u32 = new Pool((length) => new Uint32Array(length));
+  private readonly u8 = new Pool((length) => new Uint8Array(length));
+  private readonly f64 = new Pool((length) => new Float64Array(length));
 
   /**
    * An `Int32Array` of `length` elements, contents unspecified: buffer `slot` of this
    * scratch, so two arrays of one search need different slots.
    */
   int32(slot: number, length: number): Int32Array {
-    if (length > MAX_POOLED) return new Int32Array(length);
-    let buffer = this.i32[slot];
-    if (buffer === undefined || buffer.length < length) this.i32[slot] = buffer = new Int32Array(capacity(length));
-    return buffer.subarray(0, length);
+    return this.i32.get(slot, length);
   }
 
   /** A `Uint32Array` of `length` elements, contents unspecified; see {@link Scratch.int32} for `slot`. */
   uint32(slot: number, length: number): Uint32Array {
-    if (length > MAX_POOLED) return new Uint32Array(length);
-    let buffer = this.u32[slot];
-    if (buffer === undefined || buffer.length < length) this.u32[slot] = buffer = new Uint32Array(capacity(length));
-    return buffer.subarray(0, length);
+    return this.u32.get(slot, length);
   }
 
   /** A `Uint32Array` of `length` elements, all zero; see {@link Scratch.int32} for `slot`. */
   zeroUint32(slot: number, length: number): Uint32Array {
-    return this.uint32(slot, length).fill(0);
+    return this.u32.get(slot, length).fill(0);
   }
 
   /** A `Uint8Array` of `length` elements, all zero; see {@link Scratch.int32} for `slot`. */
   zeroUint8(slot: number, length: number): Uint8Array {
-    if (length > MAX_POOLED) return new Uint8Array(length);
-    let buffer = this.u8[slot];
-    if (buffer === undefined || buffer.length < length) this.u8[slot] = buffer = new Uint8Array(capacity(length));
-    return buffer.subarray(0, length).fill(0);
+    return this.u8.get(slot, length).fill(0);
   }
 
   /** A `Float64Array` of `length` elements, contents unspecified; see {@link Scratch.int32} for `slot`. */
   float64(slot: number, length: number): Float64Array {
-    if (length > MAX_POOLED) return new Float64Array(length);
-    let buffer = this.f64[slot];
-    if (buffer === undefined || buffer.length < length) this.f64[slot] = buffer = new Float64Array(capacity(length));
-    return buffer.subarray(0, length);
+    return this.f64.get(slot, length);
   }
 }
 

@@ -25,6 +25,19 @@ test('scratch: views have the length asked for; zeroed ones are zero even after 
   expect([...a]).toEqual(new Array<number>(10).fill(1));
 });
 
+test('scratch: a slot asked for the length it gave last hands out the same view again, zeroed when asked', () => {
+  const scratch = new Scratch();
+  const a = scratch.int32(2, 30);
+  expect(scratch.int32(2, 30)).toBe(a);
+  expect(scratch.int32(2, 31)).not.toBe(a);
+  const z = scratch.zeroUint8(1, 20);
+  z.fill(5);
+  expect(scratch.zeroUint8(1, 20)).toBe(z);
+  expect([...z]).toEqual(new Array<number>(20).fill(0));
+  // Past the pooled size, a fresh array every time.
+  expect(scratch.float64(0, 1 << 15)).not.toBe(scratch.float64(0, 1 << 15));
+});
+
 test('scratch: a scratch lent out is not lent again until given back', () => {
   const first = takeScratch();
   const second = takeScratch();
