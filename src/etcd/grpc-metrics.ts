@@ -32,7 +32,8 @@ class MethodStats {
   started = 0;
   received = 0;
   sent = 0;
-  readonly handled = new Map<string, number>();
+  /** Calls ended, by gRPC status code (index). */
+  readonly handled: number[] = [];
   readonly buckets = new Array<number>(BUCKETS.length).fill(0);
   sum = 0;
   count = 0;
@@ -49,8 +50,7 @@ class MethodStats {
     return (code) => {
       if (done) return;
       done = true;
-      const name = CODE_NAMES[code] ?? String(code);
-      this.handled.set(name, (this.handled.get(name) ?? 0) + 1);
+      this.handled[code] = (this.handled[code] ?? 0) + 1;
       const s = (performance.now() - t0) / 1000;
       this.sum += s;
       this.count++;
@@ -97,20 +97,27 @@ export class GrpcMetrics {
 
   /**
    * `def` with its (de)serializers counting every message received and sent, so streams are
-   * counted message by message; `onRequest` sees each request's encoded size.
+   * counted message by message; `onRequest(method)`, when it returns a function, has it see each
+   * request of that method with its encoded size.
    */
-  instrument(service: string, def: ServiceDefinition, onRequest: (request: object, bytes: number) => void): ServiceDefinition {
+  instrument(service: string, def: ServiceDefinition, onRequest: (method: string) => ((request: object, bytes: number) => void) | undefined = () => undefined): ServiceDefinition {
     const out: Record<string, ServiceDefinition[string]> = {};
     for (const [method, d] of Object.entries(def)) {
       const m = this.stats({ grpc_type: grpcType(d.requestStream, d.responseStream), grpc_service: service, grpc_method: method });
+      const sized = onRequest(method);
       out[method] = {
         ...d,
-        requestDeserialize: (buf: Buffer) => {
-          m.received++;
-          const req = d.requestDeserialize(buf) as object;
-          onRequest(req, buf.length);
-          return req;
-        },
+        requestDeserialize: sized === undefined
+          ? (buf: Buffer) => {
+            m.received++;
+            return d.requestDeserialize(buf) as unknown;
+          }
+          : (buf: Buffer) => {
+            m.received++;
+            const req = d.requestDeserialize(buf) as object;
+            sized(req, buf.length);
+            return req;
+          },
         responseSerialize: (value: unknown) => {
           m.sent++;
           return d.responseSerialize(value);
@@ -129,7 +136,7 @@ export class GrpcMetrics {
       ...counter('grpc_server_started_total', 'Total number of RPCs started on the server.', (m) => m.started),
       '# HELP grpc_server_handled_total Total number of RPCs completed on the server, regardless of success or failure.',
       '# TYPE grpc_server_handled_total counter',
-      ...ms.flatMap((m) => [...m.handled].map(([code, n]) => `grpc_server_handled_total{${m.labels},grpc_code="${code}"} ${String(n)}`)),
+      ...ms.flatMap((m) => m.handled.flatMap((n, code) => `grpc_server_handled_total{${m.labels},grpc_code="${CODE_NAMES[code] ?? String(code)}"} ${String(n)}`)),
       ...counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', (m) => m.received),
       ...counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', (m) => m.sent),
       '# HELP grpc_server_handling_seconds Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',

@@ -2,20 +2,23 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
   Bytes, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../kv/types.js';
-import { deleteIn, putIn, rangeIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
+import { deleteIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import type { RequestOptions } from '../replica/options.js';
+import type { DecodedPutRequest, DecodedRangeRequest } from './request-codec.js';
 import { unary, wireNum, type RpcContext } from './rpc.js';
 
 /**
  * The key-value operations the KV service calls: `raftkit/kv`'s `KvClient` has them. Each gets
  * the call's request options (its deadline as `timeoutMs`, `hasleader` as `waitForLeader: false`).
+ * Put and Range get the request as decoded, whole (every field present, bytes as bytes), with the
+ * options apart.
  */
 export interface KvApi {
   /** etcd's Put. */
-  put(key: Bytes, value: Bytes, options: Omit<PutRequest, 'key' | 'value'> & RequestOptions): Promise<PutResponse>;
+  putRequest(req: PutRequest & { key: Uint8Array; value: Uint8Array }, options: RequestOptions): Promise<PutResponse>;
   /** etcd's Range (linearizable unless `serializable`). */
-  range(key: Bytes, options: Omit<RangeRequest, 'key'> & RequestOptions): Promise<RangeResponse>;
+  rangeRequest(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }, options: RequestOptions): Promise<RangeResponse>;
   /** etcd's DeleteRange. */
   deleteRange(key: Bytes, options: Omit<DeleteRangeRequest, 'key'> & RequestOptions): Promise<DeleteRangeResponse>;
   /** etcd's Txn. */
@@ -25,6 +28,13 @@ export interface KvApi {
 }
 
 const SERVICE = 'etcdserverpb.KV';
+
+/**
+ * The KV methods whose handlers check a request's encoded size (`RpcContext.requestBytes`): the
+ * writes. Other requests' sizes are not recorded.
+ * @internal
+ */
+export const SIZE_CHECKED: ReadonlySet<string> = new Set(['Put', 'DeleteRange', 'Txn']);
 
 /**
  * The KV service over a {@link KvApi}: requests from the wire to raftkit/kv's shapes and back,
@@ -39,17 +49,14 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
-    // Answered as raftkit/kv's RangeResponse: the definition served encodes it (withResponseCodecs).
-    // A serializable Range waits for nothing a cancellation could stop: no cancel signal.
-    Range: unary(ctx, SERVICE, 'Range', (w: Wire, opts) => {
-      const { key, ...rest } = rangeIn(w);
-      return kv.range(key, { ...rest, ...opts });
-    }, (w: Wire) => w.serializable !== true),
-    // Answered as raftkit/kv's PutResponse, encoded by the definition served (withResponseCodecs).
-    Put: unary(ctx, SERVICE, 'Put', (w: Wire, opts) => {
-      checkSize(w);
-      const { key, value, ...rest } = putIn(w);
-      return kv.put(key, value ?? new Uint8Array(0), { ...rest, ...opts });
+    // The requests come decoded by decodeRangeRequest and decodePutRequest, whole, in raftkit/kv's
+    // shapes, and the answers (raftkit/kv's RangeResponse and PutResponse) are encoded by the
+    // definitions served (withResponseCodecs). A serializable Range waits for nothing a cancellation
+    // could stop: no cancel signal.
+    Range: unary(ctx, SERVICE, 'Range', (req: DecodedRangeRequest, opts) => kv.rangeRequest(req, opts), (req: DecodedRangeRequest) => !req.serializable),
+    Put: unary(ctx, SERVICE, 'Put', (req: DecodedPutRequest, opts) => {
+      checkSize(req);
+      return kv.putRequest(req, opts);
     }),
     DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire, opts) => {
       checkSize(w);

@@ -18,7 +18,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Writer, writeKeyValue } from '../kv/etcd-backend/proto.js';
 import type { KeyValue, PutResponse, RangeResponse, ResponseHeader } from '../kv/types.js';
 import type { WatchBatch } from '../kv/watch/types.js';
-import { decodePutRequest } from './request-codec.js';
+import { decodePutRequest, decodeRangeRequest } from './request-codec.js';
 
 /** The header's cluster and member id fields (bigint varints), encoded once per pair: a server's never change. */
 let ids: { clusterId: bigint; memberId: bigint; fields: Uint8Array } | undefined;
@@ -89,8 +89,8 @@ export function encodeWatchBatch(b: WatchBatch, watchId: number): Buffer {
 
 /**
  * The service definitions with the hand-written codecs: KV's Range and Put handlers return
- * raftkit/kv's {@link RangeResponse} and {@link PutResponse} as they are, Put's request is decoded
- * by `decodePutRequest` (request-codec.ts), and the Watch stream may write a Buffer from
+ * raftkit/kv's {@link RangeResponse} and {@link PutResponse} as they are, their requests are
+ * decoded by `decodeRangeRequest` and `decodePutRequest` (request-codec.ts), and the Watch stream may write a Buffer from
  * {@link encodeWatchBatch} (sent as it is) next to plain response objects (encoded by protobufjs).
  * @internal
  */
@@ -104,7 +104,7 @@ export function withResponseCodecs<T extends { KV: ServiceDefinition; Watch: Ser
     ...defs,
     KV: {
       ...defs.KV,
-      Range: { ...range, responseSerialize: (value: unknown) => encodeRangeResponse(value as RangeResponse) },
+      Range: { ...range, requestDeserialize: (b: Buffer) => decodeRangeRequest(b), responseSerialize: (value: unknown) => encodeRangeResponse(value as RangeResponse) },
       Put: { ...put, requestDeserialize: (b: Buffer) => decodePutRequest(b), responseSerialize: (value: unknown) => encodePutResponse(value as PutResponse) },
     },
     Watch: { ...defs.Watch, Watch: { ...watch, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encodeWatch(value)) } },

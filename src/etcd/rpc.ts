@@ -3,6 +3,7 @@ import type { RequestOptions } from '../replica/options.js';
 import type { Replica } from '../replica/replica.js';
 import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import type { GrpcMetrics } from './grpc-metrics.js';
+import { AbortPool } from './abort-pool.js';
 
 /** `etcdserverpb.ResponseHeader` as it goes on the wire (64-bit fields as decimal strings). */
 export interface WireHeader {
@@ -74,12 +75,14 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * the client cancels the call (etcd's server runs a request under the call's context, so a
  * cancelled call stops its proposal or read waiting): the request then fails with `AbortedError`,
  * counted as CANCELLED "etcdserver: request canceled". `waits(request)` false (a request that
- * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost.
+ * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost;
+ * so does a handler that takes no options (`fn.length < 2`).
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
 ): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
+  const takesOptions = fn.length >= 2;
   return (call, callback) => {
     const done = start();
     let release: (() => void) | undefined;
@@ -92,7 +95,7 @@ export function unary<Req, Res>(
     const deadline = deadlineOf(call);
     const options = callOptions(call, deadline);
     if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
-    if (waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadline));
+    if (takesOptions && waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadline));
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));
@@ -119,17 +122,27 @@ const DEADLINE_SLACK_MS = 100;
  * An `AbortSignal` that aborts (reason: etcd's "request canceled") when the client cancels
  * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity), and `release`, to
  * call once the call is answered: grpc-js emits `cancelled` when every call's stream closes,
- * answered or not, and an answered call must not build and dispatch a cancellation.
+ * answered or not, and an answered call must not build and dispatch a cancellation. `release`
+ * also gives the controller back for reuse (kept only if unaborted and unlistened).
  */
 function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
+  const controller = aborts.take();
   const cancel = (): void => {
     if (deadlineMs - Date.now() > DEADLINE_SLACK_MS) controller.abort(etcdError('canceled'));
   };
   if (call.cancelled) cancel();
   else call.once('cancelled', cancel);
-  return { signal: controller.signal, release: () => call.off('cancelled', cancel) };
+  return {
+    signal: controller.signal,
+    release: () => {
+      call.off('cancelled', cancel);
+      aborts.give(controller);
+    },
+  };
 }
+
+/** The cancel signals' controllers, reused once their calls are answered (see {@link AbortPool}). */
+const aborts = new AbortPool(256);
 
 /** A handler answering `UNIMPLEMENTED` with `message` (and counting the call). */
 export function unimplemented(ctx: RpcContext, service: string, method: string, type: 'unary' | 'server_stream' | 'bidi_stream', message: string): UntypedHandleCall {

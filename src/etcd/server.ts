@@ -10,7 +10,7 @@ import { clusterService } from './cluster.js';
 import { maintenanceService } from './maintenance.js';
 import type { KvClient } from '../kv/kv-client.js';
 import type { KvSnapshots } from '../kv/etcd-backend/snapshots.js';
-import { kvService } from './kv.js';
+import { kvService, SIZE_CHECKED } from './kv.js';
 import { withResponseCodecs } from './response-codec.js';
 import { leaseService } from './lease.js';
 import { watchService } from './watch.js';
@@ -142,7 +142,9 @@ export class EtcdServer {
     this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1, 'grpc.enable_channelz': 0 });
     let defs = etcdServices();
     const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {
-      const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (req, bytes) => sizes.set(req, bytes));
+      // Only the handlers that check a request's size (KV's writes) have it recorded.
+      const record = (req: object, bytes: number): WeakMap<object, number> => sizes.set(req, bytes);
+      const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (method) => (name === 'KV' && SIZE_CHECKED.has(method) ? record : undefined));
       this.grpc.addService(def, impl);
     };
     const members = options.members ?? new Map<number, MemberInfo>();

@@ -174,21 +174,37 @@ export class KvClient {
   /** Writes a key (etcd's `Put`). */
   async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResponse> {
     const [rest, opts] = splitRequestOptions(options);
-    const req: PutRequest = { ...rest, key: toBytes(key), value: toBytes(value) };
+    return this.putRequest({ ...rest, key: toBytes(key), value: toBytes(value) }, opts);
+  }
+
+  /**
+   * {@link KvClient.put} from a whole request (key and value as bytes, no other fields) and request
+   * options already checked: what raftkit/etcd's server calls with a request it decoded.
+   * @internal
+   */
+  async putRequest(req: PutRequest & { key: Uint8Array; value: Uint8Array }, options: KvRequestOptions): Promise<PutResponse> {
     checkPut(req);
     this.metrics.puts.inc();
-    await this.alarms.checkQuota(req.key.length + (req.value?.length ?? 0));
-    return this.propose({ op: 'put', req }, opts);
+    await this.alarms.checkQuota(req.key.length + req.value.length);
+    return this.propose({ op: 'put', req }, options);
   }
 
   /** Reads a key or range (etcd's `Range`); linearizable unless `serializable`. */
   async range(key: Bytes, options: RangeOptions = {}): Promise<RangeResponse> {
     const [{ prefix, ...rest }, opts] = splitRequestOptions(options);
     const k = toBytes(key);
-    const req: RangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
+    return this.rangeRequest({ ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) }, opts);
+  }
+
+  /**
+   * {@link KvClient.range} from a whole request (key and range end as bytes) and request options
+   * already checked: what raftkit/etcd's server calls with a request it decoded.
+   * @internal
+   */
+  async rangeRequest(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }, options: KvRequestOptions): Promise<RangeResponse> {
     checkRange(req);
     this.metrics.ranges.inc();
-    if (req.serializable !== true) await this.readBarrier(opts);
+    if (req.serializable !== true) await this.readBarrier(options);
     const resp = await range(this.stateMachine.store.readView(), req);
     resp.header = this.header(resp.header.revision);
     return resp;

@@ -272,11 +272,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3),
-   * e.g. replacing a member: `[{ type: 'add-voter', id: learner },
-   * { type: 'remove', id: old }]`. Checked like {@link Replica.addMember} on both voter sets.
-   * Call it on the leader; resolves once the joint configuration has been left here. `timeoutMs`
-   * bounds the whole call; an abort stops the waiting (the change may still be applied).
+   * Changes several members in one joint-consensus request (ConfChangeV2, thesis §4.3), e.g. replacing
+   * a member: `[{ type: 'add-voter', id: learner }, { type: 'remove', id: old }]`. Checked like {@link Replica.addMember}
+   * on both voter sets. Call it on the leader; resolves once the joint configuration has been left here.
+   * `timeoutMs` bounds the whole call; an abort stops the waiting (the change may still be applied).
    *
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError}, {@link TimeoutError}, {@link AbortedError}, and as `propose`.
    */

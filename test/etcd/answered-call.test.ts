@@ -9,15 +9,15 @@ test('an answered linearizable Range and Put do not see their cancel signal abor
   try {
     const kv = c.clients.get(1)!;
     const signals: AbortSignal[] = [];
-    const range = kv.range.bind(kv);
-    const put = kv.put.bind(kv);
-    kv.range = (key, options) => {
-      if (options?.signal !== undefined) signals.push(options.signal);
-      return range(key, options);
+    const range = kv.rangeRequest.bind(kv);
+    const put = kv.putRequest.bind(kv);
+    kv.rangeRequest = (req, options) => {
+      if (options.signal !== undefined) signals.push(options.signal);
+      return range(req, options);
     };
-    kv.put = (key, value, options) => {
-      if (options?.signal !== undefined) signals.push(options.signal);
-      return put(key, value, options);
+    kv.putRequest = (req, options) => {
+      if (options.signal !== undefined) signals.push(options.signal);
+      return put(req, options);
     };
     const client = rawClient('KV', c.urls.get(1)!);
     expect((await callUnary(client, 'Put', { key: Buffer.from('k'), value: Buffer.from('v') })).err).toBeUndefined();

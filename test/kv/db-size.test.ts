@@ -11,14 +11,15 @@ import { Replica } from '../../src/replica/replica.js';
 test('on classic-level, Status and etcd_mvcc_db_total_size_in_bytes count what LevelDB has not flushed yet (never below the bytes in use)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-dbsize-'));
   const storage = await LevelStorage.open({ path: join(dir, 'db') });
+  const stateMachine = new KvStateMachine({ storage });
   const replica = await Replica.start({
     id: 1, peers: [{ id: 1, address: 'inproc://1' }], storage,
-    transport: new InProcessNetwork().transport(1), stateMachine: new KvStateMachine({ storage }),
+    transport: new InProcessNetwork().transport(1), stateMachine,
   });
   try {
     const kv = new KvClient(replica);
     for (let i = 0; i < 20; i++) await kv.put(`k${i}`, 'v'.repeat(1000));
-    await replica.stateMachine.flush();
+    await stateMachine.flush();
     const s = await kv.maintenance.status();
     expect(s.dbSizeInUse).toBeGreaterThan(20_000);
     expect(s.dbSize).toBeGreaterThanOrEqual(s.dbSizeInUse); // LevelDB alone reports 0 here: all of it is still in its log
