@@ -1,4 +1,6 @@
 import type { SearchOperation } from './operation.js';
+import { SLOT, type Scratch } from './scratch.js';
+import { orderByTime } from './time-order.js';
 
 /** The "no event" / "no operation" link value. */
 export const NIL = -1;
@@ -24,27 +26,33 @@ export class EventList {
   readonly returnOf: Int32Array;
   readonly head: number;
 
-  constructor(ops: readonly SearchOperation<unknown, unknown>[]) {
+  /**
+   * @param ops - the required operations.
+   * @param scratch - where the arrays come from (they live as long as the search that lent it).
+   */
+  constructor(ops: readonly SearchOperation<unknown, unknown>[], scratch: Scratch) {
     const n = ops.length;
     const count = n * 2;
+    const { int32, float64, uint8 } = SLOT;
     this.head = count;
-    this.next = new Int32Array(count + 1).fill(NIL);
-    this.prev = new Int32Array(count + 1).fill(NIL);
-    this.opOf = new Int32Array(count);
-    this.isCall = new Uint8Array(count);
-    this.time = new Float64Array(count);
-    this.callOf = new Int32Array(n);
-    this.returnOf = new Int32Array(n);
-    const calls = new Float64Array(n);
-    const returns = new Float64Array(n);
+    this.next = scratch.int32(int32.next, count + 1).fill(NIL);
+    this.prev = scratch.int32(int32.prev, count + 1).fill(NIL);
+    this.opOf = scratch.int32(int32.opOf, count);
+    this.isCall = scratch.zeroUint8(uint8.isCall, count);
+    this.time = scratch.float64(float64.time, count);
+    this.callOf = scratch.int32(int32.callOf, n);
+    this.returnOf = scratch.int32(int32.returnOf, n);
+    const calls = scratch.float64(float64.calls, n);
+    const returns = scratch.float64(float64.returns, n);
     for (let i = 0; i < n; i++) {
       const op = ops[i]!;
       calls[i] = op.call;
       returns[i] = op.return;
     }
     // Calls by (time, operation), returns by (time, operation), merged with calls first at equal times.
-    const byCall = sortedBy(calls);
-    const byReturn = sortedBy(returns);
+    const temp = scratch.int32(int32.sortTemp, n);
+    const byCall = orderByTime(calls, scratch.int32(int32.byCall, n), temp);
+    const byReturn = orderByTime(returns, scratch.int32(int32.byReturn, n), temp);
     let last = this.head;
     let c = 0;
     let r = 0;
@@ -90,33 +98,4 @@ export function relink(next: Int32Array, prev: Int32Array, e: number): void {
   const n = next[e]!;
   next[p] = e;
   if (n !== NIL) prev[n] = e;
-}
-
-/** The indices of `times` ordered by (time, index); skips the sort when they are already in order. */
-function sortedBy(times: Float64Array): Int32Array {
-  const order = new Int32Array(times.length);
-  let sorted = true;
-  for (let i = 0; i < times.length; i++) {
-    order[i] = i;
-    if (i > 0 && times[i - 1]! > times[i]!) sorted = false;
-  }
-  if (sorted) return order;
-  // Nearly sorted in practice (returns of operations listed in call order): insertion sort,
-  // giving up for the library sort when there are too many inversions.
-  let moves = 0;
-  for (let i = 1; i < order.length; i++) {
-    const x = order[i]!;
-    const t = times[x]!;
-    let j = i;
-    for (; j > 0 && times[order[j - 1]!]! > t; j--) order[j] = order[j - 1]!;
-    order[j] = x;
-    moves += i - j;
-    if (moves > 8 * order.length) return order.sort((a, b) => compareTimes(times[a]!, times[b]!) || a - b);
-  }
-  return order;
-}
-
-/** Orders times, including `-Infinity`/`Infinity` (whose difference would be NaN). */
-export function compareTimes(a: number, b: number): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { formatValue } from './explain.js';
-import { partitionBy, type Model, type StepResult } from './model.js';
+import type { Model, Simplified, StepResult } from './model.js';
+import type { SearchOperation } from './operation.js';
 import { OneKeyState, oneKeyId } from './kv-state.js';
 import { simplifyByValues, type ValueView } from './simplify.js';
 
@@ -169,21 +170,33 @@ export type KvState = ReadonlyMap<string, string>;
 /**
  * The model of a key-value store with put, get, delete, compare-and-set (`expected:
  * null` means "only if absent") and single-key transactions (compare, then run the
- * `success` or `failure` operations in order). It partitions histories per key, so each
- * key is checked on its own.
+ * `success` or `failure` operations in order). It partitions histories per key
+ * ({@link Model.partitionKey}), so each key is checked on its own.
  */
 export function kvModel(): Model<KvState, KvInput, KvOutput> {
+  // Plain functions, not closures: a model is often made per check.
   return {
-    init: () => new Map(),
+    init: initKv,
     step: stepKv,
     hash: hashKv,
-    partition: (operations) => partitionBy(operations, (input) => input.key),
-    partitionKey: (input) => input.key,
+    partitionKey: keyOfKv,
     isPure: isPureKv,
-    simplify: (operations) => simplifyByValues(operations, KV_VIEW),
+    simplify: simplifyKv,
     describeOperation: describeKvOperation,
     recipe: { factory: 'kvModel' },
   };
+}
+
+function initKv(): KvState {
+  return EMPTY;
+}
+
+function keyOfKv(input: KvInput): string {
+  return input.key;
+}
+
+function simplifyKv(operations: readonly SearchOperation<KvInput, KvOutput>[]): Simplified<KvInput, KvOutput> {
+  return simplifyByValues(operations, KV_VIEW);
 }
 
 /** The state with no key (states are never mutated, so one is enough). */
@@ -215,12 +228,16 @@ function isPureKv(input: KvInput, output: KvOutput | undefined): boolean {
       return output?.op === 'delete' && !output.deleted;
     case 'cas':
       return output?.op === 'cas' && !output.swapped;
-    case 'txn': {
-      const readOnly = (ops: readonly KvTxnOp[]): boolean => ops.every((op) => op.op === 'get');
+    case 'txn':
       if (output?.op === 'txn') return readOnly(output.succeeded ? input.success : input.failure);
       return readOnly(input.success) && readOnly(input.failure);
-    }
   }
+}
+
+/** Whether a transaction branch only reads. */
+function readOnly(ops: readonly KvTxnOp[]): boolean {
+  for (const op of ops) if (op.op !== 'get') return false;
+  return true;
 }
 
 /** A value of one key, as {@link simplifyByValues} compares them: the key and the value in one string. */
@@ -259,37 +276,58 @@ const KV_VIEW: ValueView<KvInput, KvOutput> = {
   ordersValues: (input) => input.op === 'txn' && (input.compare.operator === 'less' || input.compare.operator === 'greater'),
 };
 
+/** The step result of every rejected operation (results are never mutated, so one is enough). */
+const REJECTED: StepResult<KvState> = { ok: false };
+/** The step result that leaves the empty state. */
+const EMPTY_ACCEPTED: StepResult<KvState> = { ok: true, state: EMPTY };
+
+/** The step result that leads to `state`: a one-key state (or the empty one) has one made already. */
+function accepted(state: KvState): StepResult<KvState> {
+  if (state instanceof OneKeyState) return state.accepted;
+  return state === EMPTY ? EMPTY_ACCEPTED : { ok: true, state };
+}
+
 function stepKv(state: KvState, input: KvInput, output: KvOutput | undefined): StepResult<KvState> {
-  if (output !== undefined && output.op !== input.op) return { ok: false };
+  if (output !== undefined && output.op !== input.op) return REJECTED;
   const current = state.get(input.key) ?? null;
   switch (input.op) {
     case 'put':
-      return { ok: true, state: withValue(state, input.key, input.value) };
+      return accepted(withValue(state, input.key, input.value));
     case 'get':
-      return output?.op === 'get' && output.value !== current ? { ok: false } : { ok: true, state };
+      return output?.op === 'get' && output.value !== current ? REJECTED : accepted(state);
     case 'delete':
-      if (output?.op === 'delete' && output.deleted !== (current !== null)) return { ok: false };
-      return { ok: true, state: withValue(state, input.key, null) };
+      if (output?.op === 'delete' && output.deleted !== (current !== null)) return REJECTED;
+      return accepted(withValue(state, input.key, null));
     case 'cas': {
       const swapped = current === input.expected;
-      if (output?.op === 'cas' && output.swapped !== swapped) return { ok: false };
-      return { ok: true, state: swapped ? withValue(state, input.key, input.value) : state };
+      if (output?.op === 'cas' && output.swapped !== swapped) return REJECTED;
+      return accepted(swapped ? withValue(state, input.key, input.value) : state);
     }
     case 'txn': {
       const succeeded = compare(current, input.compare);
-      if (output?.op === 'txn' && output.succeeded !== succeeded) return { ok: false };
+      if (output?.op === 'txn' && output.succeeded !== succeeded) return REJECTED;
+      // Runs the branch, comparing each result with the one observed (if any) as it goes.
+      const branch = succeeded ? input.success : input.failure;
+      const observed = output?.op === 'txn' ? output.results : undefined;
+      if (observed !== undefined && observed.length !== branch.length) return REJECTED;
       let value = current;
-      const results: KvTxnOpResult[] = [];
-      for (const op of succeeded ? input.success : input.failure) {
-        if (op.op === 'get') results.push({ op: 'get', value });
-        else if (op.op === 'put') results.push({ op: 'put' });
-        else results.push({ op: 'delete', deleted: value !== null });
+      for (let i = 0; i < branch.length; i++) {
+        const op = branch[i]!;
+        const seen = observed?.[i];
+        if (seen !== undefined && !sameResult(seen, op, value)) return REJECTED;
         value = op.op === 'put' ? op.value : op.op === 'delete' ? null : value;
       }
-      if (output?.op === 'txn' && !sameResults(output.results, results)) return { ok: false };
-      return { ok: true, state: withValue(state, input.key, value) };
+      return accepted(withValue(state, input.key, value));
     }
   }
+}
+
+/** Whether `seen` is what `op` gives on a key holding `value`. */
+function sameResult(seen: KvTxnOpResult, op: KvTxnOp, value: string | null): boolean {
+  if (seen.op !== op.op) return false;
+  if (seen.op === 'get') return seen.value === value;
+  if (seen.op === 'delete') return seen.deleted === (value !== null);
+  return true;
 }
 
 function compare(current: string | null, c: KvCompare): boolean {
@@ -305,21 +343,13 @@ function compare(current: string | null, c: KvCompare): boolean {
   }
 }
 
-function sameResults(got: readonly KvTxnOpResult[], want: readonly KvTxnOpResult[]): boolean {
-  if (got.length !== want.length) return false;
-  return got.every((g, i) => {
-    const w = want[i]!;
-    if (g.op !== w.op) return false;
-    if (g.op === 'get' && w.op === 'get') return g.value === w.value;
-    if (g.op === 'delete' && w.op === 'delete') return g.deleted === w.deleted;
-    return true;
-  });
-}
-
 function withValue(state: KvState, key: string, value: string | null): KvState {
   if ((state.get(key) ?? null) === value) return state;
   // A state with only this key (every state of a per-key partition) stays one small object.
-  if (state.size === 0 || (state.size === 1 && state.has(key))) return value === null ? EMPTY : new OneKeyState(key, value);
+  if (state.size === 0 || (state.size === 1 && state.has(key))) {
+    if (value === null) return EMPTY;
+    return state instanceof OneKeyState ? state.withValue(value) : new OneKeyState(key, value);
+  }
   const next = new Map(state);
   if (value === null) next.delete(key);
   else next.set(key, value);

@@ -1,3 +1,5 @@
+import type { StepAccepted } from './model.js';
+
 /**
  * A KV model state holding exactly one key: what every state of a per-key partition is
  * once the key has a value. It is a `ReadonlyMap` like any other state, but costs one
@@ -12,11 +14,27 @@ export class OneKeyState implements ReadonlyMap<string, string> {
   readonly value: string;
   /** The string that identifies the state (length-prefixed key, then value). */
   readonly id: string;
+  /** The model's step result leading to this state (made once: results are never mutated). */
+  readonly accepted: StepAccepted<ReadonlyMap<string, string>>;
+  /** The start of `id`: the same for every value of the key. */
+  private readonly prefix: string;
 
-  constructor(key: string, value: string) {
+  /**
+   * @param key - the key.
+   * @param value - its value.
+   * @param prefix - optional: `oneKeyPrefix(key)`, when already made.
+   */
+  constructor(key: string, value: string, prefix = oneKeyPrefix(key)) {
     this.key = key;
     this.value = value;
-    this.id = oneKeyId(key, value);
+    this.prefix = prefix;
+    this.id = prefix + value;
+    this.accepted = { ok: true, state: this };
+  }
+
+  /** The state with the same key holding `value`. */
+  withValue(value: string): OneKeyState {
+    return new OneKeyState(this.key, value, this.prefix);
   }
 
   get(key: string): string | undefined {
@@ -59,5 +77,10 @@ export class OneKeyState implements ReadonlyMap<string, string> {
  * value), the empty state's (`''`), or the JSON of larger states (which starts with `[`).
  */
 export function oneKeyId(key: string, value: string): string {
-  return `\u0001${key.length}:${key}${value}`;
+  return oneKeyPrefix(key) + value;
+}
+
+/** The start of {@link oneKeyId} for `key`: U+0001, the key's length, a colon, the key. */
+function oneKeyPrefix(key: string): string {
+  return `\u0001${key.length}:${key}`;
 }

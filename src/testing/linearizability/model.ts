@@ -91,14 +91,16 @@ export interface Model<State, Input, Output> {
   /**
    * Optional split of a history into independent sub-histories that are checked one by
    * one (P-compositionality: a history is linearizable iff every partition is). Return
-   * the partitions in a stable order.
+   * the partitions in a stable order. A model that partitions by a key of each input
+   * declares {@link Model.partitionKey} instead.
    */
   partition?(operations: readonly Operation<Input, Output>[]): readonly HistoryPartition<Input, Output>[];
   /**
-   * Optional, faster form of {@link Model.partition} for a model that partitions by a key
-   * of each input (as {@link partitionBy} does): the key of the operation's partition.
-   * When present, the checker splits the history itself, in the same pass that validates
-   * it, and does not call `partition`; the two must agree.
+   * Optional: the key of the operation's partition, for a model whose partitions are the
+   * operations with equal keys (as {@link Model.partition} would return them with
+   * {@link partitionBy}). The checker then splits the history itself, in the same pass
+   * that validates it, and never calls `partition`: a model declares one of the two.
+   * `partitionBy(operations, (input) => model.partitionKey(input))` gives the partitions.
    */
   partitionKey?(input: Input): string;
   /**

@@ -1,7 +1,9 @@
 import type { SearchBudget } from './budget.js';
 import type { Model } from './model.js';
 import type { Operation, SearchOperation } from './operation.js';
+import { releaseScratch, SLOT, takeScratch } from './scratch.js';
 import { searchPrepared } from './search.js';
+import { orderByTime } from './time-order.js';
 
 /** The quick pass's allowance: this many model steps per operation of the partition, plus {@link QUICK_MIN_STEPS}. */
 const QUICK_STEPS_PER_OP = 6;
@@ -70,12 +72,32 @@ export function quickSearch<State, Input, Output>(
 ): boolean {
   const allowance = Math.min(QUICK_STEPS_PER_OP * size + QUICK_MIN_STEPS, budget.maxSteps - budget.steps);
   if (!(allowance > 0)) return false;
-  // The search takes its operations in call order (ties in any order).
+  // The search takes its operations in call order (ties as listed).
   for (let i = 1; i < ops.length; i++) {
     if (ops[i]!.call < ops[i - 1]!.call) {
-      ops.sort((a, b) => a.call - b.call);
+      sortByCall(ops);
       break;
     }
   }
   return budget.within(allowance, (sub) => searchPrepared(model, ops, sub, [], false).outcome === 'linearizable');
+}
+
+/**
+ * Sorts `ops` by call time, operations called at the same time staying in the order
+ * listed: what a stable sort with `(a, b) => a.call - b.call` gives, but without calling
+ * a comparator (several times cheaper on a few hundred operations).
+ */
+export function sortByCall<Input, Output>(ops: SearchOperation<Input, Output>[]): void {
+  const n = ops.length;
+  const scratch = takeScratch();
+  try {
+    const { int32, float64 } = SLOT;
+    const times = scratch.float64(float64.calls, n);
+    for (let i = 0; i < n; i++) times[i] = ops[i]!.call;
+    const order = orderByTime(times, scratch.int32(int32.byCall, n), scratch.int32(int32.sortTemp, n));
+    const listed = ops.slice();
+    for (let i = 0; i < n; i++) ops[i] = listed[order[i]!]!;
+  } finally {
+    releaseScratch(scratch);
+  }
 }

@@ -6,6 +6,7 @@ import { formatValue } from './explain.js';
 import type { Model } from './model.js';
 import type { SearchOperation } from './operation.js';
 import { prepareOperations } from './prepare.js';
+import { releaseScratch, SLOT, takeScratch, type Scratch } from './scratch.js';
 
 /** The verdict of one search. */
 export type SearchOutcome = 'linearizable' | 'violation' | BudgetExhaustion;
@@ -63,18 +64,30 @@ export function searchPrepared<State, Input, Output>(
   before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[] = [],
   findTwins = true,
 ): SearchResult {
-  const req: SearchOperation<Input, Output>[] = [];
+  let req = ops;
   const unk: SearchOperation<Input, Output>[] = [];
-  for (const op of ops) (op.required ? req : unk).push(op);
-  if (req.length === 0) return { outcome: 'linearizable', frontier: -Infinity };
-  return new Search(model, req, unk, budget, before, findTwins).run();
+  // Most often every operation is required: then `ops` serves as is.
+  let required = 0;
+  for (const op of ops) if (op.required) required++;
+  if (required < ops.length) {
+    const some: SearchOperation<Input, Output>[] = [];
+    for (const op of ops) (op.required ? some : unk).push(op);
+    req = some;
+  }
+  if (required === 0) return { outcome: 'linearizable', frontier: -Infinity };
+  const scratch = takeScratch();
+  try {
+    return new Search(model, req, unk, budget, before, findTwins, scratch).run();
+  } finally {
+    releaseScratch(scratch);
+  }
 }
 
 /** One run of the search over prepared operations; see {@link searchLinearization}. */
 class Search<State, Input, Output> {
   private readonly events: EventList;
   private readonly set: LinearizedSet;
-  private readonly cache = new ConfigurationCache();
+  private readonly cache: ConfigurationCache;
   private readonly states: StateTable<State>;
   private readonly pure: Uint8Array;
   /** The unknown operations not linearized, as a linked list in call order; index `unk.length` is the sentinel. */
@@ -93,13 +106,14 @@ class Search<State, Input, Output> {
    * any linearization, so it is linearized first.
    */
   private readonly prevSameReq: Int32Array;
-  /** For required operation `i`: the ones that must be linearized before it (from the model's simplification). */
-  private readonly preds: readonly (readonly number[] | undefined)[];
+  /** For required operation `i`: the ones that must be linearized before it (from the model's simplification); `undefined` when there are none at all. */
+  private readonly preds: readonly (readonly number[] | undefined)[] | undefined;
   /**
    * The stack of linearized operations, one entry per depth (at most one per operation):
    * the operation, the state and state id before it, its phase (0: forced in phase A,
    * 1: a required choice in phase B, 2: an unknown choice in phase C), and for a choice
-   * the candidates of its configuration, its index among them and the configuration's limit.
+   * its configuration's candidates (where they start in `cands`, and how many), its index
+   * among them and the configuration's limit.
    */
   private depth = 0;
   private readonly stackOp: Int32Array;
@@ -107,12 +121,17 @@ class Search<State, Input, Output> {
   private readonly stackSid: Int32Array;
   private readonly stackPhase: Uint8Array;
   private readonly stackLimit: Float64Array;
-  private readonly stackCands: number[][] = [];
+  private readonly stackStart: Int32Array;
+  private readonly stackCount: Int32Array;
   private readonly stackK: Int32Array;
   /** What {@link Search.popChoice} undid last: the choice's operation, phase, candidates, index and limit. */
-  private popped = { id: 0, phase: 0, cands: NO_CANDIDATES, k: 0, limit: 0 };
-  /** The candidate list the next configuration fills; replaced once a choice keeps it on the stack. */
-  private spare: number[] = [];
+  private readonly popped = { id: 0, phase: 0, start: 0, count: 0, k: 0, limit: 0 };
+  /**
+   * The candidates of configurations, as a stack: those of each choice on the stack, in
+   * stack order, then (from `candTop`) those of the configuration being explored.
+   */
+  private cands: Int32Array;
+  private candTop = 0;
   private state: State;
   private sid: number;
   private remaining: number;
@@ -128,35 +147,46 @@ class Search<State, Input, Output> {
     budget: SearchBudget,
     before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
     findTwins: boolean,
+    scratch: Scratch,
   ) {
     this.preds = predecessors(req, before);
     const capacity = req.length + unk.length;
-    this.stackOp = new Int32Array(capacity);
-    this.stackSid = new Int32Array(capacity);
-    this.stackPhase = new Uint8Array(capacity);
-    this.stackLimit = new Float64Array(capacity);
-    this.stackK = new Int32Array(capacity);
+    const { int32, float64, uint8 } = SLOT;
+    // The stack's arrays are written before they are read.
+    this.stackOp = scratch.int32(int32.stackOp, capacity);
+    this.stackSid = scratch.int32(int32.stackSid, capacity);
+    this.stackPhase = scratch.zeroUint8(uint8.stackPhase, capacity);
+    this.stackLimit = scratch.float64(float64.stackLimit, capacity);
+    this.stackK = scratch.int32(int32.stackK, capacity);
+    this.stackStart = scratch.int32(int32.stackStart, capacity);
+    this.stackCount = scratch.int32(int32.stackCount, capacity);
+    this.cands = scratch.int32(int32.cands, 2 * req.length + 16);
     this.model = model;
     this.req = req;
     this.unk = unk;
     this.budget = budget;
-    this.events = new EventList(req);
-    this.set = new LinearizedSet(req.length, unk.length);
+    this.events = new EventList(req, scratch);
+    this.set = new LinearizedSet(req.length, unk.length, scratch);
+    this.cache = new ConfigurationCache(2 * capacity, scratch);
     this.base = this.set.unknownBase;
     this.states = new StateTable((s) => model.hash(s), model.equal?.bind(model));
     const n = unk.length;
     // The unknown operations 0 .. n-1 in a list headed by the sentinel n: n -> 0 -> 1 -> ... -> n-1.
-    this.unkNext = new Int32Array(n + 1);
-    this.unkPrev = new Int32Array(n + 1);
+    this.unkNext = scratch.int32(int32.unkNext, n + 1);
+    this.unkPrev = scratch.int32(int32.unkPrev, n + 1);
     for (let i = 0; i <= n; i++) {
       this.unkNext[i] = i === n ? (n > 0 ? 0 : NIL) : i + 1 < n ? i + 1 : NIL;
       this.unkPrev[i] = i === 0 ? n : i === n ? NIL : i - 1;
     }
-    this.pure = new Uint8Array(req.length);
+    this.pure = scratch.zeroUint8(uint8.pure, req.length);
     if (model.isPure !== undefined) for (let i = 0; i < req.length; i++) if (model.isPure(req[i]!.input, req[i]!.output)) this.pure[i] = 1;
-    this.prevSame = findTwins ? twins(unk, () => true) : new Int32Array(unk.length).fill(NIL);
-    // Pure operations are forced, never chosen, so they need no twins.
-    this.prevSameReq = findTwins ? twins(req, (a, b) => a.return <= b.return, this.pure) : new Int32Array(req.length).fill(NIL);
+    this.prevSame = scratch.int32(int32.prevSame, unk.length).fill(NIL);
+    this.prevSameReq = scratch.int32(int32.prevSameReq, req.length).fill(NIL);
+    if (findTwins) {
+      twins(unk, this.prevSame, anyOrder);
+      // Pure operations are forced, never chosen, so they need no twins.
+      twins(req, this.prevSameReq, returnsNoLater, this.pure);
+    }
     this.state = model.init();
     this.sid = this.states.idOf(this.state);
     this.remaining = req.length;
@@ -169,22 +199,25 @@ class Search<State, Input, Output> {
     let frontier = -Infinity;
     for (;;) {
       // Phase A: force the first pure candidate the model accepts; collect the others.
-      let cands = this.spare;
-      cands.length = 0;
+      let cands = this.cands;
+      let start = this.candTop;
+      let count = 0;
       let dead = false;
       let forced = false;
       let e = next[head]!;
       for (; e !== NIL && isCall[e] === 1; e = next[e]!) {
         const id = opOf[e]!;
         if (pure[id] === 0) {
+          if (start + count === cands.length) cands = this.growCandidates();
           // Kept in deadline order (return events are in time order, ties by operation): insertion, as lists are short.
-          let k = cands.length;
+          let k = start + count;
           const rank = returnOf[id]!;
-          for (; k > 0 && returnOf[cands[k - 1]!]! > rank; k--) cands[k] = cands[k - 1]!;
+          for (; k > start && returnOf[cands[k - 1]!]! > rank; k--) cands[k] = cands[k - 1]!;
           cands[k] = id;
+          count++;
           continue;
         }
-        const r = this.attempt(id, 0, NO_CANDIDATES, 0, 0);
+        const r = this.attempt(id, 0, 0, 0, 0, 0);
         if (typeof r === 'string') return { outcome: r, frontier };
         // A forced operation that leads only to a configuration already explored: so does this one.
         dead = r === SEEN;
@@ -200,31 +233,31 @@ class Search<State, Input, Output> {
       // Phase B: the other required candidates, earliest deadline first; phase C: unknown ones.
       let k = 0;
       let u = dead ? NIL : unkNext[sentinel]!;
-      if (dead) k = cands.length;
+      if (dead) k = count;
       for (;;) {
         let r: number | BudgetExhaustion = REJECTED;
-        if (k < cands.length) {
-          const id = cands[k]!;
+        if (k < count) {
+          const id = cands[start + k]!;
           const twin = this.prevSameReq[id]!;
-          if ((twin === NIL || this.set.has(twin)) && this.ready(id)) r = this.attempt(id, 1, cands, k, limit);
+          if ((twin === NIL || this.set.has(twin)) && this.ready(id)) r = this.attempt(id, 1, start, count, k, limit);
           k++;
         } else if (u !== NIL && this.unk[u]!.call <= limit) {
           const twin = this.prevSame[u]!;
-          if (twin === NIL || this.set.has(this.base + twin)) r = this.attempt(this.base + u, 2, cands, k, limit);
+          if (twin === NIL || this.set.has(this.base + twin)) r = this.attempt(this.base + u, 2, start, count, k, limit);
           u = unkNext[u]!;
         } else {
           // Out of candidates: undo choices until one has a next candidate.
           if (!this.popChoice()) return { outcome: 'violation', frontier };
           const { popped } = this;
-          ({ cands, k, limit } = popped);
+          ({ start, count, k, limit } = popped);
           u = popped.phase === 1 ? unkNext[sentinel]! : unkNext[popped.id - this.base]!;
           if (popped.phase === 1) k++;
           continue;
         }
         if (typeof r === 'string') return { outcome: r, frontier };
         if (r === PUSHED) {
-          // The stack keeps this configuration's candidates: the next one needs a list of its own.
-          if (cands === this.spare) this.spare = [];
+          // The stack keeps this configuration's candidates: the next one's go after them.
+          this.candTop = start + count;
           break;
         }
       }
@@ -232,16 +265,24 @@ class Search<State, Input, Output> {
     }
   }
 
+  /** Doubles the room for candidates (keeping them); returns the new array. */
+  private growCandidates(): Int32Array {
+    const grown = new Int32Array(this.cands.length * 2);
+    grown.set(this.cands);
+    this.cands = grown;
+    return grown;
+  }
+
   /** Whether every operation that must precede required operation `id` is linearized. */
   private ready(id: number): boolean {
-    const preds = this.preds[id];
+    const preds = this.preds?.[id];
     if (preds === undefined) return true;
     for (const p of preds) if (!this.set.has(p)) return false;
     return true;
   }
 
   /** Tries to linearize operation `id` now: PUSHED, REJECTED by the model, SEEN before, or why the budget stopped it. */
-  private attempt(id: number, phase: number, cands: number[], k: number, limit: number): number | BudgetExhaustion {
+  private attempt(id: number, phase: number, start: number, count: number, k: number, limit: number): number | BudgetExhaustion {
     const stop = this.budget.charge();
     if (stop !== undefined) return stop;
     const op = id < this.base ? this.req[id]! : this.unk[id - this.base]!;
@@ -258,7 +299,8 @@ class Search<State, Input, Output> {
     this.stackState[d] = this.state;
     this.stackSid[d] = this.sid;
     this.stackPhase[d] = phase;
-    this.stackCands[d] = cands;
+    this.stackStart[d] = start;
+    this.stackCount[d] = count;
     this.stackK[d] = k;
     this.stackLimit[d] = limit;
     this.state = result.state;
@@ -287,7 +329,8 @@ class Search<State, Input, Output> {
         const { popped } = this;
         popped.id = id;
         popped.phase = phase;
-        popped.cands = this.stackCands[d]!;
+        popped.start = this.stackStart[d]!;
+        popped.count = this.stackCount[d]!;
         popped.k = this.stackK[d]!;
         popped.limit = this.stackLimit[d]!;
         return true;
@@ -297,13 +340,13 @@ class Search<State, Input, Output> {
   }
 }
 
-/** The `before` pairs as lists of predecessors per required operation index. */
+/** The `before` pairs as lists of predecessors per required operation index (`undefined` without pairs). */
 function predecessors<Input, Output>(
   req: readonly SearchOperation<Input, Output>[],
   before: readonly (readonly [SearchOperation<Input, Output>, SearchOperation<Input, Output>])[],
-): (number[] | undefined)[] {
+): (number[] | undefined)[] | undefined {
+  if (before.length === 0) return undefined;
   const preds: (number[] | undefined)[] = new Array<number[] | undefined>(req.length);
-  if (before.length === 0) return preds;
   const index = new Map(req.map((op, i) => [op, i]));
   for (const [a, b] of before) {
     const i = index.get(a);
@@ -315,17 +358,17 @@ function predecessors<Input, Output>(
 }
 
 /**
- * For each operation (in call order), the previous one with the same input object and
- * equal output for which `before(previous, op)` holds, or NIL: interchangeable
- * operations. Inputs are compared by identity (the model's simplification shares one
+ * Writes in `result` (filled with NIL), for each operation (in call order), the previous
+ * one with the same input object and equal output for which `before(previous, op)`
+ * holds: interchangeable operations. Inputs are compared by identity (the model's simplification shares one
  * input object among the writes it merges), so only shared inputs cost a comparison.
  */
 function twins<Input, Output>(
   ops: readonly SearchOperation<Input, Output>[],
+  result: Int32Array,
   before: (a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>) => boolean,
   skip?: Uint8Array,
-): Int32Array {
-  const result = new Int32Array(ops.length).fill(NIL);
+): void {
   const uses = new Map<unknown, number>();
   for (const op of ops) uses.set(op.input, (uses.get(op.input) ?? 0) + 1);
   const ids = new Map<unknown, number>();
@@ -339,11 +382,18 @@ function twins<Input, Output>(
     last.set(key, i);
     if (prev !== undefined && before(ops[prev]!, op)) result[i] = prev;
   });
-  return result;
 }
 
-/** The candidates recorded with a forced step (never read: forced steps are not revisited). */
-const NO_CANDIDATES: number[] = [];
+/** Any earlier unknown operation can stand in for a later identical one. */
+function anyOrder(): boolean {
+  return true;
+}
+
+/** A required operation can stand in for a later identical one that returns no earlier. */
+function returnsNoLater<Input, Output>(a: SearchOperation<Input, Output>, b: SearchOperation<Input, Output>): boolean {
+  return a.return <= b.return;
+}
+
 const PUSHED = 0;
 const REJECTED = 1;
 const SEEN = 2;

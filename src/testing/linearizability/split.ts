@@ -27,16 +27,20 @@ export function splitHistory<State, Input, Output>(
     return (model.partition?.(live) ?? []).map(({ key, operations }) => ({ key, operations, search: undefined }));
   }
   if (!Array.isArray(history)) validateHistory(history);
-  const byKey = new Map<string, { key: string; operations: Operation<Input, Output>[]; search: SearchOperation<Input, Output>[] }>();
+  type Part = { key: string; operations: Operation<Input, Output>[]; search: SearchOperation<Input, Output>[] };
+  const byKey = new Map<string, Part>();
+  // Runs of operations on one key are common: the last partition is looked up first.
+  let last: Part | undefined;
   for (let i = 0; i < history.length; i++) {
     const op = history[i]!;
     if (!validateOperation(op, i)) continue;
     const key = keyOf(op.input);
-    let part = byKey.get(key);
+    let part = last !== undefined && last.key === key ? last : byKey.get(key);
     if (part === undefined) {
       part = { key, operations: [], search: [] };
       byKey.set(key, part);
     }
+    last = part;
     part.operations.push(op);
     const search = quickOperation(model, op);
     if (search !== undefined) part.search.push(search);

@@ -2,6 +2,8 @@ import { expect, test } from 'vitest';
 import { LinearizedSet } from '../../../src/testing/linearizability/bitset.js';
 import { ConfigurationCache, StateTable } from '../../../src/testing/linearizability/configuration-cache.js';
 import { kvModel } from '../../../src/testing/linearizability/index.js';
+import { Scratch } from '../../../src/testing/linearizability/scratch.js';
+import { SeededRng } from '../../../src/raft/rng.js';
 
 test('configuration cache: a configuration met again is refused, with the same state only', () => {
   const set = new LinearizedSet(10, 0);
@@ -62,4 +64,38 @@ test('state table: with an exact equality, states whose hashes collide keep dist
   const one = table.idOf({ n: 1 });
   expect(table.idOf({ n: 1 })).toBe(one);
   expect(table.idOf({ n: 2 })).not.toBe(one);
+});
+
+test('configuration cache: past every growth of its table and word pool, what it holds is still refused and covered', () => {
+  for (const scratch of [undefined, new Scratch()]) {
+    const rng = new SeededRng(21);
+    const set = new LinearizedSet(300, 70, scratch);
+    const cache = new ConfigurationCache(64, scratch);
+    const configs: { members: number[]; sid: number }[] = [];
+    for (let n = 0; n < 3000; n++) {
+      // Required members 0 .. k-1 and a few more (a window of a few words), some unknown ones, a state.
+      const k = rng.nextInt(250);
+      const members = [...Array.from({ length: k }, (_, i) => i), ...Array.from({ length: rng.nextInt(4) }, () => k + rng.nextInt(50))];
+      const unknowns = Array.from({ length: rng.nextInt(3) }, () => set.unknownBase + rng.nextInt(70));
+      const all = [...new Set([...members, ...unknowns])];
+      configs.push({ members: all, sid: rng.nextInt(5) });
+    }
+    const withSet = (members: readonly number[], f: () => boolean): boolean => {
+      for (const m of members) set.add(m);
+      const result = f();
+      for (const m of members) set.remove(m);
+      return result;
+    };
+    const first = configs.map(({ members, sid }) => withSet(members, () => cache.add(set, sid)));
+    // Every configuration is refused the second time; at least the distinct ones were taken the first.
+    expect(configs.map(({ members, sid }) => withSet(members, () => cache.add(set, sid)))).toEqual(configs.map(() => false));
+    expect(first.filter((x) => x).length).toBeGreaterThan(2500);
+    // More unknown members than a held configuration: covered. Fewer: new, and it replaces the held ones.
+    const required = Array.from({ length: 100 }, (_, i) => i);
+    const u = (j: number): number => set.unknownBase + j;
+    expect(withSet([...required, u(3)], () => cache.add(set, 7))).toBe(true);
+    expect(withSet([...required, u(3), u(69)], () => cache.add(set, 7))).toBe(false);
+    expect(withSet(required, () => cache.add(set, 7))).toBe(true);
+    expect(withSet([...required, u(5)], () => cache.add(set, 7))).toBe(false);
+  }
 });

@@ -58,6 +58,21 @@ test.each([
     want: false,
   },
   { name: 'txn reporting too few results fails', history: [put(0, 'a'), txn(2, 'a', true, [{ op: 'put' }])], want: false },
+  {
+    name: 'txn reporting too many results fails',
+    history: [put(0, 'a'), txn(2, 'a', true, [{ op: 'put' }, { op: 'get', value: 'T' }, { op: 'get', value: 'T' }])],
+    want: false,
+  },
+  {
+    name: 'txn reporting a result of another kind fails',
+    history: [put(0, 'a'), txn(2, 'a', true, [{ op: 'put' }, { op: 'delete', deleted: true }])],
+    want: false,
+  },
+  {
+    name: 'txn reporting a wrong deleted flag fails',
+    history: [put(0, 'a'), txn(2, 'z', false, [{ op: 'get', value: 'a' }, { op: 'delete', deleted: false }])],
+    want: false,
+  },
 ])('kv cas/txn: $name', ({ history, want }) => {
   expect(check(history)).toBe(want);
 });

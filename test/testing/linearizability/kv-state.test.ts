@@ -41,3 +41,17 @@ test('kv state: writes to one key give one-key states; a second key gives a full
   expect(model.hash(empty)).toBe(model.hash(model.init()));
   expect(model.step(a2, { op: 'get', key: 'a' }, { op: 'get', value: '2' }).ok).toBe(true);
 });
+
+test('kv state: a step that keeps a one-key state returns its one result object; a write makes a state that hashes like a Map', () => {
+  const model = kvModel();
+  const first = model.step(model.init(), { op: 'put', key: 'k', value: 'v' }, { op: 'put' });
+  if (!first.ok) throw new Error('rejected');
+  const read = model.step(first.state, { op: 'get', key: 'k' }, { op: 'get', value: 'v' });
+  expect(read).toBe(first);
+  expect(model.step(first.state, { op: 'get', key: 'k' }, { op: 'get', value: 'w' })).toEqual({ ok: false });
+  const second = model.step(first.state, { op: 'put', key: 'k', value: 'w' }, undefined);
+  if (!second.ok) throw new Error('rejected');
+  expect(second.state).toBeInstanceOf(OneKeyState);
+  expect(model.hash(second.state)).toBe(model.hash(new Map([['k', 'w']])));
+  expect(model.hash(second.state)).not.toBe(model.hash(first.state));
+});

@@ -1,7 +1,9 @@
 import { expect, test } from 'vitest';
 import { SearchBudget } from '../../../src/testing/linearizability/budget.js';
 import { checkLinearizable, registerModel, type RegisterInput, type RegisterOutput } from '../../../src/testing/linearizability/index.js';
-import { quickLinearizable } from '../../../src/testing/linearizability/quick.js';
+import type { SearchOperation } from '../../../src/testing/linearizability/operation.js';
+import { quickLinearizable, sortByCall } from '../../../src/testing/linearizability/quick.js';
+import { SeededRng } from '../../../src/raft/rng.js';
 import { corruptRead, registerHistory } from './corpus.js';
 import { reg, unknown } from './helpers.js';
 
@@ -43,4 +45,23 @@ test('quick pass: operations listed out of call order are searched in call order
   const history = [late, early, reg.read(2, 5, 6, 1), reg.write(3, 7, 8, 2), reg.read(4, 9, 10, 2)];
   expect(quickLinearizable(registerModel(), history, new SearchBudget(Infinity))).toBe(true);
   expect(quickLinearizable(registerModel(), [...history].reverse(), new SearchBudget(Infinity))).toBe(true);
+});
+
+test('quick pass: sortByCall orders by call time, equal times as listed, as a stable comparator sort does', () => {
+  const rng = new SeededRng(14);
+  for (let round = 0; round < 200; round++) {
+    const n = rng.nextInt(40);
+    // Few distinct times, so that ties are common; -0 and 0 are the same time.
+    const times = [0, -0, 1, 2.5, -3, 1e9, 7];
+    const ops: SearchOperation<number, undefined>[] = Array.from({ length: n }, (_, i) => ({
+      input: i,
+      output: undefined,
+      call: times[rng.nextInt(round % 2 === 0 ? 3 : times.length)]!,
+      return: 1e10,
+      required: true,
+    }));
+    const expected = [...ops].sort((a, b) => a.call - b.call);
+    sortByCall(ops);
+    expect(ops.map((op) => op.input)).toEqual(expected.map((op) => op.input));
+  }
 });

@@ -1,15 +1,26 @@
 import { expect, test } from 'vitest';
-import { checkLinearizable, HistoryFormatError, kvModel, type KvInput, type KvOutput, type Operation } from '../../../src/testing/linearizability/index.js';
+import {
+  checkLinearizable,
+  HistoryFormatError,
+  kvModel,
+  partitionBy,
+  type KvInput,
+  type KvOutput,
+  type KvState,
+  type Model,
+  type Operation,
+} from '../../../src/testing/linearizability/index.js';
 import { splitHistory } from '../../../src/testing/linearizability/split.js';
 import { simulateKv } from './helpers.js';
 
 const history = simulateKv({ seed: 9, clients: 4, operations: 300, keys: 3, unknownRate: 0.05, failRate: 0.05 });
 
-test('split: with partitionKey, the history is split by key in one pass, like partition, without calling it', () => {
+test('split: with partitionKey, the history is split by key in one pass, as partitionBy does, without calling partition', () => {
   const model = kvModel();
-  const viaPartition = model.partition!(history.filter((op) => op.outcome !== 'fail'));
+  const keyOf = (input: KvInput): string => model.partitionKey!(input);
+  const viaPartition = partitionBy(history.filter((op) => op.outcome !== 'fail'), keyOf);
   let called = 0;
-  const split = splitHistory(history, { ...model, partition: (ops) => (called++, model.partition!(ops)) });
+  const split = splitHistory(history, { ...model, partition: (ops) => (called++, partitionBy(ops, keyOf)) });
   expect(called).toBe(0);
   expect(split.map(({ key, operations }) => ({ key, operations }))).toEqual(viaPartition.map(({ key, operations }) => ({ key, operations })));
   // The quick pass's operations: all but the failed ones and the unknown reads.
@@ -19,13 +30,16 @@ test('split: with partitionKey, the history is split by key in one pass, like pa
   }
 });
 
-test('split: a model with partitionKey gets the same verdicts as one with partition only', () => {
-  const withoutKey = kvModel();
+test('split: a model with partitionKey gets the same results as one with the same partition only', () => {
+  const model = kvModel();
+  const withoutKey: Model<KvState, KvInput, KvOutput> = { ...model, partition: (ops) => partitionBy(ops, (input) => model.partitionKey!(input)) };
   delete withoutKey.partitionKey;
-  for (const h of [history, [...history].reverse()]) {
-    expect(checkLinearizable(h, kvModel())).toMatchObject({ ok: true, partitions: 3 });
-    expect(checkLinearizable(h, withoutKey)).toMatchObject({ ok: true, partitions: 3 });
+  const stale = [...history, { clientId: 9, op: 'get', input: { op: 'get', key: 'k0' }, call: 1e9, return: 1e9 + 1, outcome: 'ok', output: { op: 'get', value: 'never' } }] as const;
+  for (const h of [history, [...history].reverse(), stale]) {
+    expect(checkLinearizable(h, withoutKey)).toEqual(checkLinearizable(h, kvModel()));
   }
+  expect(checkLinearizable(history, kvModel())).toMatchObject({ ok: true, partitions: 3 });
+  expect(checkLinearizable(stale, kvModel())).toMatchObject({ ok: false, partitionKey: 'k0' });
 });
 
 test('split: the first malformed operation in history order is reported, whatever its partition', () => {
