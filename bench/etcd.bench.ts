@@ -11,7 +11,8 @@
  * (also print, per row, the leader's mean WAL fsync, backend commit and gRPC handling times from
  * its `/metrics`, for both systems), `BENCH_LEADER_ONLY=1` (a diagnostic: the client talks to the leader only,
  * instead of spreading requests over the three members, which makes followers forward writes),
- * `BENCH_WARMUP_MS` (run each row unmeasured for this long first, default 1000; 0 = none: the client
+ * `BENCH_WARMUP_MS` (run each row unmeasured for this long first, default 5000, long enough for the
+ * members' JIT to settle: at 1000 raftkit's put rows measured members still compiling; 0 = none: the client
  * process and the members start cold, and the raftkit rows run first, so without it raftkit's rows
  * also pay the client's JIT warm-up). Each row also prints the bench
  * process's own CPU per operation (the client's), next to the members'.
@@ -31,7 +32,7 @@ const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'raftkit,etcd').split(',');
 const ROWS = process.env['BENCH_ROWS']?.split(';');
 const CPU_PROF = process.env['BENCH_CPU_PROF'];
 const LEADER_ONLY = process.env['BENCH_LEADER_ONLY'] === '1';
-const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 1000);
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 5000);
 
 interface Cluster {
   hosts: string[];
