@@ -17,7 +17,7 @@ import { Members } from './membership.js';
 import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
-import { stepPeerMessage } from './peer-door.js';
+import { stepPeerMessage, type PeerDoorHooks } from './peer-door.js';
 import { Requests } from './requests.js';
 import { loadState, createNode, failStart, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
@@ -375,15 +375,18 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void =>
     receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
 
+  /** Made once: a peer message is stepped per delivery, so no hooks object or closures per message. */
+  private readonly doorHooks: PeerDoorHooks = {
+    accepted: (x) => {
+      const now = this.clock.now();
+      this.lastHeard.set(x.from, now);
+      this.rtt.received(x, now);
+    },
+    refused: (code) => this.metricsImpl.refused.inc({ code }),
+  };
+
   private stepMessage(m: Message): void {
-    const fatal = stepPeerMessage(this.node, m, this.id, this.opts.maxRequestBytes + ENVELOPE_OVERHEAD, {
-      accepted: (x) => {
-        const now = this.clock.now();
-        this.lastHeard.set(x.from, now);
-        this.rtt.received(x, now);
-      },
-      refused: (code) => this.metricsImpl.refused.inc({ code }),
-    });
+    const fatal = stepPeerMessage(this.node, m, this.id, this.opts.maxRequestBytes + ENVELOPE_OVERHEAD, this.doorHooks);
     if (fatal === undefined) this.loop.schedule();
     else this.halt(fatal, `replica stopped: ${String(fatal)}`);
   }
