@@ -83,31 +83,43 @@ export function unary<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
   const takesOptions = fn.length >= 2;
+  // Per call, no named closures (the bench's members run under tsx, which names every one).
   return (call, callback) => {
     const done = start();
-    let release: (() => void) | undefined;
-    const fail = (e: unknown): void => {
-      release?.();
-      const err = toGrpcError(e);
-      done(err.code);
-      callback(err);
-    };
     const deadline = deadlineOf(call);
     const options = callOptions(call, deadline);
-    if (options.waitForLeader === false && ctx.leader() === 0) return fail(etcdError('noLeader'));
-    if (takesOptions && waits(call.request)) ({ signal: options.signal, release } = cancelSignal(call, deadline));
+    if (options.waitForLeader === false && ctx.leader() === 0) {
+      answerError(etcdError('noLeader'), undefined, done, callback);
+      return;
+    }
+    let cancel: CallCancel | undefined;
+    if (takesOptions && waits(call.request)) {
+      cancel = new CallCancel(call, deadline);
+      options.signal = cancel.signal;
+    }
     let result: Promise<Res>;
     try {
       result = Promise.resolve(fn(call.request, options));
     } catch (e) {
-      return fail(e);
+      answerError(e, cancel, done, callback);
+      return;
     }
     result.then((res) => {
-      release?.();
+      cancel?.release();
       done(Status.OK);
       callback(null, res);
-    }, fail);
+    }, (e: unknown) => {
+      answerError(e, cancel, done, callback);
+    });
   };
+}
+
+/** Answers a unary call with `e` mapped to etcd's error, after releasing its cancel signal, and counts it. */
+function answerError(e: unknown, cancel: CallCancel | undefined, done: (code: Status) => void, callback: (err: GrpcError) => void): void {
+  cancel?.release();
+  const err = toGrpcError(e);
+  done(err.code);
+  callback(err);
 }
 
 /**
@@ -119,26 +131,38 @@ export function unary<Req, Res>(
 const DEADLINE_SLACK_MS = 100;
 
 /**
- * An `AbortSignal` that aborts (reason: etcd's "request canceled") when the client cancels
+ * One call's cancellation: an `AbortSignal` that aborts (reason: etcd's "request canceled") when the client cancels
  * `call` before its deadline (`deadlineMs`, epoch milliseconds, or Infinity), and `release`, to
  * call once the call is answered: grpc-js emits `cancelled` when every call's stream closes,
  * answered or not, and an answered call must not build and dispatch a cancellation. `release`
  * also gives the controller back for reuse (kept only if unaborted and unlistened).
  */
-function cancelSignal(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number): { signal: AbortSignal; release: () => void } {
-  const controller = aborts.take();
-  const cancel = (): void => {
-    if (deadlineMs - Date.now() > DEADLINE_SLACK_MS) controller.abort(etcdError('canceled'));
-  };
-  if (call.cancelled) cancel();
-  else call.once('cancelled', cancel);
-  return {
-    signal: controller.signal,
-    release: () => {
-      call.off('cancelled', cancel);
-      aborts.give(controller);
-    },
-  };
+class CallCancel {
+  readonly signal: AbortSignal;
+  private readonly controller: AbortController;
+  private readonly call: ServerUnaryCall<unknown, unknown>;
+  private readonly deadlineMs: number;
+  private readonly onCancelled: () => void;
+
+  constructor(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number) {
+    this.controller = aborts.take();
+    this.signal = this.controller.signal;
+    this.call = call;
+    this.deadlineMs = deadlineMs;
+    this.onCancelled = this.cancelled.bind(this);
+    if (call.cancelled) this.cancelled();
+    else call.once('cancelled', this.onCancelled);
+  }
+
+  /** Stops watching the call and returns the controller to the pool; called once the call is answered. */
+  release(): void {
+    this.call.off('cancelled', this.onCancelled);
+    aborts.give(this.controller);
+  }
+
+  private cancelled(): void {
+    if (this.deadlineMs - Date.now() > DEADLINE_SLACK_MS) this.controller.abort(etcdError('canceled'));
+  }
 }
 
 /** The cancel signals' controllers, reused once their calls are answered (see {@link AbortPool}). */
