@@ -72,14 +72,7 @@ class NodeWalFile implements WalFile {
   write(data: Uint8Array, position: number): Promise<void> {
     const fd = this.#fh.fd;
     return new Promise<void>((resolve, reject) => {
-      const from = (at: number): void => {
-        write(fd, data, at, data.length - at, position + at, (err, n) => {
-          if (err !== null) reject(err);
-          else if (at + n < data.length) from(at + n);
-          else resolve();
-        });
-      };
-      from(0);
+      writeFrom(fd, data, position, 0, resolve, reject);
     });
   }
 
@@ -90,6 +83,15 @@ class NodeWalFile implements WalFile {
   close(): Promise<void> {
     return this.#fh.close();
   }
+}
+
+/** Writes `data` from its byte `at` on, at `position` of `fd`, until all of it is written (no closure per write). */
+function writeFrom(fd: number, data: Uint8Array, position: number, at: number, resolve: () => void, reject: (err: Error) => void): void {
+  write(fd, data, at, data.length - at, position + at, (err, n) => {
+    if (err !== null) reject(err);
+    else if (at + n < data.length) writeFrom(fd, data, position, at + n, resolve, reject);
+    else resolve();
+  });
 }
 
 /** The real file system (node:fs), which `WalStorage` uses unless told otherwise. */
