@@ -107,17 +107,12 @@ export class GrpcMetrics {
       const sized = onRequest(method);
       out[method] = {
         ...d,
-        requestDeserialize: sized === undefined
-          ? (buf: Buffer) => {
-            m.received++;
-            return d.requestDeserialize(buf) as unknown;
-          }
-          : (buf: Buffer) => {
-            m.received++;
-            const req = d.requestDeserialize(buf) as object;
-            sized(req, buf.length);
-            return req;
-          },
+        requestDeserialize: (buf: Buffer) => {
+          m.received++;
+          const req = d.requestDeserialize(buf) as object;
+          sized?.(req, buf.length);
+          return req;
+        },
         responseSerialize: (value: unknown) => {
           m.sent++;
           return d.responseSerialize(value);

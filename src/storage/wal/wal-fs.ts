@@ -85,7 +85,7 @@ class NodeWalFile implements WalFile {
   }
 }
 
-/** Writes `data` from its byte `at` on, at `position` of `fd`, until all of it is written (no closure per write). */
+/** Writes `data` from its byte `at` on, at `position` of `fd`, until all of it is written (one callback per write call, no continuation closure). */
 function writeFrom(fd: number, data: Uint8Array, position: number, at: number, resolve: () => void, reject: (err: Error) => void): void {
   write(fd, data, at, data.length - at, position + at, (err, n) => {
     if (err !== null) reject(err);
