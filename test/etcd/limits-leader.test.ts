@@ -22,6 +22,15 @@ describe('request limits', () => {
     expect(ok.err).toBeUndefined();
   });
 
+  test('a Txn or DeleteRange above maxRequestBytes is refused the same way (their sizes are recorded too)', async () => {
+    const txn = await callUnary(rawClient('KV', c.urls.get(1)!), 'Txn', { success: [{ requestPut: { key: Buffer.from('big'), value: Buffer.alloc(MAX + 1, 1) } }] });
+    expect(txn.err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(txn.err?.details).toBe('etcdserver: request is too large');
+    const del = await callUnary(rawClient('KV', c.urls.get(1)!), 'DeleteRange', { key: Buffer.alloc(MAX + 1, 1) });
+    expect(del.err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(del.err?.details).toBe('etcdserver: request is too large');
+  });
+
   test('a message above the gRPC receive limit (maxRequestBytes + 512 KiB) is refused by gRPC itself', async () => {
     const { err } = await callUnary(rawClient('KV', c.urls.get(1)!), 'Put', { key: Buffer.from('huge'), value: Buffer.alloc(MAX + 600 * 1024, 1) });
     expect(err?.code).toBe(status.RESOURCE_EXHAUSTED);
