@@ -74,6 +74,18 @@ export class BinaryWriter {
     this.#pos += 8;
   }
 
+  /** Writes a 64-bit float (any number). */
+  f64(v: number): void {
+    this.#view.setFloat64(this.#pos, v, true);
+    this.#pos += 8;
+  }
+
+  /** Writes a u16. */
+  u16(v: number): void {
+    this.#view.setUint16(this.#pos, v, true);
+    this.#pos += 2;
+  }
+
   /** Writes raw bytes (no length). */
   raw(b: Uint8Array): void {
     if (b.length === 0) return;
@@ -88,9 +100,9 @@ export class BinaryWriter {
   }
 
   /**
-   * Writes a UTF-8 string as a u32 length then its bytes. `reserved` must be at least
-   * `3 * s.length` (the most UTF-8 bytes a string of that many UTF-16 units takes); the unused
-   * tail of the reservation stays in the record and is trimmed by {@link BinaryWriter.end}.
+   * Writes a UTF-8 string as a u32 length then its bytes. The record's size given to `begin`
+   * must count {@link maxStringSize} for it (the most bytes it can take); what it does not use
+   * is given back by {@link BinaryWriter.end}.
    */
   string(s: string): void {
     const at = this.#pos;
@@ -186,6 +198,25 @@ export class BinaryReader {
   enumU8(max: number, field: string): number {
     const v = this.u8(field);
     if (v > max) this.invalid(field, `an integer in [0, ${max}]`, v);
+    return v;
+  }
+
+  /** Reads a u16. */
+  u16(field: string): number {
+    const p = this.#pos;
+    if (p + 2 > this.#end) this.truncated(field);
+    this.#pos = p + 2;
+    return this.#buf[p]! | (this.#buf[p + 1]! << 8);
+  }
+
+  /** Reads a 64-bit float that must be finite (NaN and ±Infinity are refused). */
+  f64(field: string): number {
+    const p = this.#pos;
+    if (p + 8 > this.#end) this.truncated(field);
+    this.#pos = p + 8;
+    const b = this.#buf;
+    const v = new DataView(b.buffer, b.byteOffset + p, 8).getFloat64(0, true);
+    if (!Number.isFinite(v)) this.invalid(field, 'a finite number', String(v));
     return v;
   }
 
