@@ -134,6 +134,35 @@ export function maxStringSize(s: string): number {
   return 4 + 3 * s.length;
 }
 
+/** Copies of at most this many bytes share a pool buffer; larger ones get their own array. */
+const POOLED_COPY_MAX = 1024;
+const COPY_POOL_SIZE = 8 * 1024;
+let copyPool = new Uint8Array(COPY_POOL_SIZE);
+let copyPoolUsed = 0;
+
+/**
+ * A private copy of `src[start, end)`. Small copies are carved from a shared 8 KiB pool (as
+ * Node's `Buffer.allocUnsafe` does): allocating a fresh array of a few hundred bytes costs more
+ * than decoding it. A pool region is handed out once and never written again, so a kept copy
+ * is never overwritten; it keeps at most its 8 KiB pool buffer alive.
+ */
+export function privateCopy(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  let out: Uint8Array;
+  if (n > POOLED_COPY_MAX) {
+    out = new Uint8Array(n);
+  } else {
+    if (copyPoolUsed + n > COPY_POOL_SIZE) {
+      copyPool = new Uint8Array(COPY_POOL_SIZE);
+      copyPoolUsed = 0;
+    }
+    out = copyPool.subarray(copyPoolUsed, copyPoolUsed + n);
+    copyPoolUsed += n;
+  }
+  out.set(src.subarray(start, end));
+  return out;
+}
+
 /**
  * Reads a binary record body. Every read checks the bytes left and throws a
  * {@link CodecError} naming `record` and the field when they are too few or the value is out
@@ -164,13 +193,12 @@ export class BinaryReader {
   }
 
   /**
-   * Continues on a private copy of the bytes not read yet, so that byte fields read from now on
-   * are views into that copy and never keep the caller's array (or the chunk it is a view of)
-   * alive nor see it reused.
+   * Continues on a private copy of the bytes not read yet (see {@link privateCopy}), so that
+   * byte fields read from now on are views into that copy and never keep the caller's array
+   * (or the chunk it is a view of) alive nor see it reused.
    */
   own(): void {
-    const rest = new Uint8Array(this.#end - this.#pos);
-    rest.set(this.#buf.subarray(this.#pos, this.#end));
+    const rest = privateCopy(this.#buf, this.#pos, this.#end);
     this.#buf = rest;
     this.#pos = 0;
     this.#end = rest.length;

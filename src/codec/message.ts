@@ -202,7 +202,8 @@ export function encodeMessageFrame(message: Message, options?: FrameOptions): Ui
  * Byte fields (entry data, snapshot data, context) are views into one private copy of `bytes`
  * made by the decoder: the result never keeps `bytes` (or the chunk it is a view of) alive and
  * is unaffected if `bytes` is reused, but the entries of one message share that copy, so one
- * retained entry keeps its whole message's bytes alive. Copy `data` if you keep a few entries
+ * retained entry keeps its whole message's bytes alive (a copy of at most 1 KiB is carved from
+ * a shared 8 KiB pool buffer, which it keeps alive instead). Copy `data` if you keep a few entries
  * of a large message for long. Empty byte fields are the shared `EMPTY_BYTES`.
  *
  * @throws `CodecError`, and nothing else, whatever `bytes` holds.

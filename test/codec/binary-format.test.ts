@@ -233,4 +233,14 @@ describe('hostile version 2 messages', () => {
     for (let i = 0; i < 5000; i++) encodeMessage(randomMessage(rng));
     for (const { m, bytes } of kept) expect(decodeMessage(bytes)).toStrictEqual(m);
   });
+
+  test('decoded values stay intact after many more decodings (pooled private copies are never written again)', () => {
+    const rng = new SeededRng(SEED + 4);
+    const kept = Array.from({ length: 50 }, () => {
+      const m = randomMessage(rng);
+      return { m, decoded: decodeMessage(encodeMessage(m).slice()) };
+    });
+    for (let i = 0; i < 5000; i++) decodeMessage(encodeMessage(randomMessage(rng)).slice());
+    for (const { m, decoded } of kept) expect(decoded).toStrictEqual(m);
+  });
 });
