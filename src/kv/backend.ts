@@ -177,6 +177,11 @@ export class KvBackend {
     return this.#queue.room(MAX_QUEUED_RECORDS);
   }
 
+  /** Whether more than {@link MAX_QUEUED_RECORDS} revision records are queued ({@link KvBackend.room} would wait). */
+  get full(): boolean {
+    return this.#queue.queuedRecords > MAX_QUEUED_RECORDS;
+  }
+
   /** @throws `KvBackendWriteError` when a write failed. */
   throwIfFailed(): void {
     this.#queue.check();

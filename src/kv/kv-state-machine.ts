@@ -133,6 +133,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly memberCommands = new Set<(cmd: MemberCommand, term: number) => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
+  /** Whether the last load finished (then `apply` need not wait for {@link KvStateMachine.ready}). */
+  private isLoaded = false;
   private compacting: Promise<void> = Promise.resolve();
 
   /** @param options - where to store, lease TTL floor. */
@@ -195,12 +197,14 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   private async load(): Promise<void> {
+    this.isLoaded = false;
     await this.backend.open();
     const { appliedIndex, alarms, members, redo } = await this.backend.load(this.store);
     this.applied = appliedIndex;
     this.alarms.load(alarms);
     this.members.load(members);
     if (redo !== undefined) void this.schedulePhysical(redo.rev, redo.keep);
+    this.isLoaded = true;
   }
 
   /** Resolves once the state is loaded (call before reading from a state machine not yet started). */
@@ -215,8 +219,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
    * @throws `KvBackendWriteError` (before applying anything) when an earlier write failed.
    */
   async apply(commands: readonly Command[]): Promise<KvResult[]> {
-    await this.ready();
-    await this.backend.room();
+    if (!this.isLoaded) await this.ready();
+    if (this.backend.full) await this.backend.room();
     this.backend.throwIfFailed();
     const results: KvResult[] = [];
     const compacts: { ok: true; response: unknown; physical?: Promise<void> }[] = [];
