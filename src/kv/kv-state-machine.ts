@@ -223,23 +223,30 @@ export class KvStateMachine implements StateMachine<KvResult> {
     if (this.backend.full) await this.backend.room();
     this.backend.throwIfFailed();
     const results: KvResult[] = [];
-    const compacts: { ok: true; response: unknown; physical?: Promise<void> }[] = [];
-    const changes: Change[][] = [];
-    const members: [MemberCommand, number][] = [];
+    // The batch's changes (for the backend) and each command's own (for observers, one revision each).
+    const changes: Change[] = [];
+    const revisions: Change[][] = [];
+    // Rare kinds: made only when the batch has one.
+    let compacts: { ok: true; response: unknown; physical?: Promise<void> }[] | undefined;
+    let members: [MemberCommand, number][] | undefined;
     let compaction: Effects['compaction'];
     for (const c of commands) {
       const cmd = decodeCommand(c.data);
-      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') members.push([cmd, c.term]);
+      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') (members ??= []).push([cmd, c.term]);
       const r = await this.applyOne(cmd);
       if (!r.ok) {
         results.push(r);
         continue;
       }
       const res: KvResult = { ok: true, response: r.response };
-      if (r.effects.changes.length > 0) changes.push(r.effects.changes);
+      const cs = r.effects.changes;
+      if (cs.length > 0) {
+        revisions.push(cs);
+        for (const ch of cs) changes.push(ch);
+      }
       if (r.effects.compaction !== undefined) {
         compaction = r.effects.compaction;
-        compacts.push(res);
+        (compacts ??= []).push(res);
       }
       results.push(res);
     }
@@ -248,15 +255,15 @@ export class KvStateMachine implements StateMachine<KvResult> {
       return [id, l === undefined ? undefined : { ttl: l.ttl, remainingTtl: l.remainingTtl }];
     });
     const last = commands[commands.length - 1];
-    this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
+    this.backend.write({ changes, leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
     this.applied = last?.index ?? this.applied;
     this.store.commit();
     if (compaction !== undefined) {
       const physical = this.schedulePhysical(compaction.rev, compaction.keep);
-      for (const r of compacts) r.physical = physical;
+      for (const r of compacts ?? []) r.physical = physical;
     }
-    for (const cs of changes) this.notify(cs);
-    for (const [cmd, term] of members) for (const fn of this.memberCommands) fn(cmd, term);
+    for (const cs of revisions) this.notify(cs);
+    if (members !== undefined) for (const [cmd, term] of members) for (const fn of this.memberCommands) fn(cmd, term);
     return results;
   }
 
