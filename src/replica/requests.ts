@@ -6,7 +6,7 @@ import type { ReadState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import { confChangeContext } from './applier.js';
 import type { Clock } from './clock.js';
-import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, encodeAddress, encodeEnvelope, ownSeqOf, type Envelope } from './envelope.js';
 import { AbortedError, NotLeaderError, RequestTooLargeError, StoppedError } from './errors.js';
 import { checkReconfig, type ReconfigView } from './membership.js';
 import { checkJointReconfig, toConfChangeV2, type MemberChange } from './joint-membership.js';
@@ -212,8 +212,10 @@ export class Requests {
 
   /** Notes where this replica's own requests landed among durable `entries`. */
   persisted(entries: readonly Entry[]): void {
+    const { id } = this.deps;
+    const { incarnation } = this.deps.opts;
     for (const e of entries) {
-      const seq = this.own(decodeEnvelope(e.type === EntryType.EntryNormal ? e.data : confChangeContext(e)));
+      const seq = e.type === EntryType.EntryNormal ? ownSeqOf(e.data, id, incarnation) : this.own(decodeEnvelope(confChangeContext(e)));
       if (seq !== undefined) this.proposals.noteIndex(seq, e.index);
     }
   }
