@@ -17,7 +17,7 @@ describe('malformed KV requests over gRPC', () => {
   });
   const raw = (method: string, buf: Buffer): Promise<{ err?: ServiceError; res?: Buffer }> => new Promise((resolve) => {
     client.makeUnaryRequest(`/etcdserverpb.KV/${method}`, (b: Buffer) => b, (b: Buffer) => b, buf, new Metadata(), (err, res) => {
-      resolve(err === null ? { res } : { err });
+      resolve(err === null ? { res: res ?? Buffer.alloc(0) } : { err });
     });
   });
   const nestedTxn = (levels: number): Buffer => {
