@@ -45,7 +45,8 @@ export interface RpcContext {
 
 /** Whether the call carries etcd's `hasleader: true` metadata (clientv3's `WithRequireLeader`). */
 export function requiresLeader(metadata: Metadata): boolean {
-  return metadata.get('hasleader').some((v) => String(v) === 'true');
+  for (const v of metadata.get('hasleader')) if (String(v) === 'true') return true;
+  return false;
 }
 
 /**
@@ -57,8 +58,11 @@ export function requiresLeader(metadata: Metadata): boolean {
  */
 export function callOptions(call: ServerUnaryCall<unknown, unknown>, deadline = deadlineOf(call)): RequestOptions {
   const options: RequestOptions = {};
-  const left = deadline - Date.now();
-  if (Number.isFinite(left)) options.timeoutMs = Math.max(1, Math.ceil(left));
+  // No clock read for the calls without a deadline (most clients' and the bench's).
+  if (deadline !== Infinity) {
+    const left = deadline - Date.now();
+    if (Number.isFinite(left)) options.timeoutMs = Math.max(1, Math.ceil(left));
+  }
   if (requiresLeader(call.metadata)) options.waitForLeader = false;
   return options;
 }
