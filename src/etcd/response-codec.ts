@@ -24,6 +24,7 @@ import { Writer, writeKeyValue } from '../kv/etcd-backend/proto.js';
 import type { DeleteRangeResponse, KeyValue, PutResponse, RangeResponse, ResponseHeader, ResponseOp, TxnResponse } from '../kv/types.js';
 import type { WatchBatch } from '../kv/watch/types.js';
 import { decodeDeleteRangeRequest, decodePutRequest, decodeRangeRequest, decodeTxnRequest } from './request-codec.js';
+import { MalformedRequest, unmarshalError } from './unmarshal-error.js';
 
 /** The header's cluster and member id fields (bigint varints), encoded once per pair: a server's never change. */
 let ids: { clusterId: bigint; memberId: bigint; fields: Uint8Array } | undefined;
@@ -154,10 +155,25 @@ export function encodeWatchBatch(b: WatchBatch, watchId: number): Buffer {
 }
 
 /**
+ * `decode` as a request deserializer: bytes it refuses become a {@link MalformedRequest} carrying
+ * the error etcd answers for them (grpc-js would answer its own text).
+ */
+function requestDecoder(method: string, decode: (b: Buffer) => object): (b: Buffer) => object {
+  return (b) => {
+    try {
+      return decode(b);
+    } catch (e) {
+      return new MalformedRequest(unmarshalError(method, b, e));
+    }
+  };
+}
+
+/**
  * The service definitions with the hand-written codecs: KV's Range, Put, DeleteRange and Txn
  * handlers return raftkit/kv's {@link RangeResponse}, {@link PutResponse},
  * {@link DeleteRangeResponse} and {@link TxnResponse} as they are, their requests are decoded by
- * request-codec.ts, and the Watch stream may write a Buffer from {@link encodeWatchBatch} (sent as
+ * request-codec.ts (bytes that do not decode reach the handler as a `MalformedRequest`, answered
+ * with etcd's error), and the Watch stream may write a Buffer from {@link encodeWatchBatch} (sent as
  * it is) next to plain response objects (encoded by protobufjs).
  * @internal
  */
@@ -173,12 +189,12 @@ export function withResponseCodecs<T extends { KV: ServiceDefinition; Watch: Ser
     ...defs,
     KV: {
       ...defs.KV,
-      Range: { ...range, requestDeserialize: (b: Buffer) => decodeRangeRequest(b), responseSerialize: (value: unknown) => encodeRangeResponse(value as RangeResponse) },
-      Put: { ...put, requestDeserialize: (b: Buffer) => decodePutRequest(b), responseSerialize: (value: unknown) => encodePutResponse(value as PutResponse) },
+      Range: { ...range, requestDeserialize: requestDecoder('Range', decodeRangeRequest), responseSerialize: (value: unknown) => encodeRangeResponse(value as RangeResponse) },
+      Put: { ...put, requestDeserialize: requestDecoder('Put', decodePutRequest), responseSerialize: (value: unknown) => encodePutResponse(value as PutResponse) },
       DeleteRange: {
-        ...del, requestDeserialize: (b: Buffer) => decodeDeleteRangeRequest(b), responseSerialize: (value: unknown) => encodeDeleteRangeResponse(value as DeleteRangeResponse),
+        ...del, requestDeserialize: requestDecoder('DeleteRange', decodeDeleteRangeRequest), responseSerialize: (value: unknown) => encodeDeleteRangeResponse(value as DeleteRangeResponse),
       },
-      Txn: { ...txn, requestDeserialize: (b: Buffer) => decodeTxnRequest(b), responseSerialize: (value: unknown) => encodeTxnResponse(value as TxnResponse) },
+      Txn: { ...txn, requestDeserialize: requestDecoder('Txn', decodeTxnRequest), responseSerialize: (value: unknown) => encodeTxnResponse(value as TxnResponse) },
     },
     Watch: { ...defs.Watch, Watch: { ...watch, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encodeWatch(value)) } },
   };
