@@ -82,6 +82,23 @@ export function readSigned(r: Reader, bits: 32 | 64): number {
 }
 
 /**
+ * A field of a number the message does not know, as etcd's decoder takes it: field 0 (or below) is
+ * refused; a group (wire type 3) is skipped up to its end-group tag, nested groups included; any
+ * other wire type is left to `readFields` to skip (false).
+ */
+function unknownField(what: string, r: Reader, field: number, wire: number): boolean {
+  if (field < 1) throw new ProtoError(`${what}: illegal tag ${String(field)}`);
+  if (wire !== 3) return false;
+  for (;;) {
+    const tag = r.varint('tag');
+    const inner = tag & 7;
+    if (inner === 4) return true;
+    if (inner === 3) unknownField(what, r, 1, 3);
+    else r.skip(Math.floor(tag / 8), inner);
+  }
+}
+
+/**
  * A varint as a bool: not zero.
  * @internal
  */
@@ -97,7 +114,7 @@ export function decodePutRequest(buf: Uint8Array): DecodedPutRequest {
   const r = new Reader(buf, what);
   const out: DecodedPutRequest = { key: EMPTY, value: EMPTY, lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false };
   readFields(r, (field, wire) => {
-    if (field < 1 || field > 6) return false;
+    if (field < 1 || field > 6) return unknownField(what, r, field, wire);
     checkWire(what, field, wire, field <= 2 ? 2 : 0);
     if (field === 1) out.key = r.bytes(field);
     else if (field === 2) out.value = r.bytes(field);
@@ -123,7 +140,7 @@ export function decodeRangeRequest(buf: Uint8Array): DecodedRangeRequest {
     minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0,
   };
   readFields(r, (field, wire) => {
-    if (field < 1 || field > 13) return false;
+    if (field < 1 || field > 13) return unknownField(what, r, field, wire);
     checkWire(what, field, wire, field <= 2 ? 2 : 0);
     switch (field) {
       case 1: out.key = r.bytes(field); break;
@@ -155,7 +172,7 @@ export function decodeDeleteRangeRequest(buf: Uint8Array): DecodedDeleteRangeReq
   const r = new Reader(buf, what);
   const out: DecodedDeleteRangeRequest = { key: EMPTY, rangeEnd: EMPTY, prevKv: false };
   readFields(r, (field, wire) => {
-    if (field < 1 || field > 3) return false;
+    if (field < 1 || field > 3) return unknownField(what, r, field, wire);
     checkWire(what, field, wire, field <= 2 ? 2 : 0);
     if (field === 1) out.key = r.bytes(field);
     else if (field === 2) out.rangeEnd = r.bytes(field);
@@ -199,7 +216,7 @@ export function decodeTxnRequest(buf: Uint8Array, depth = 0): DecodedTxnRequest 
   const r = new Reader(buf, what);
   const out: DecodedTxnRequest = { compare: [], success: [], failure: [] };
   readFields(r, (field, wire) => {
-    if (field < 1 || field > 3) return false;
+    if (field < 1 || field > 3) return unknownField(what, r, field, wire);
     checkWire(what, field, wire, 2);
     const body = r.bytes(field);
     if (field === 1) out.compare.push(decodeCompare(body, depth + 1));
@@ -220,7 +237,7 @@ function decodeCompare(buf: Uint8Array, depth: number): Compare {
   let value: Uint8Array = EMPTY;
   let lease = 0n;
   readFields(r, (field, wire) => {
-    if ((field < 1 || field > 8) && field !== 64) return false;
+    if ((field < 1 || field > 8) && field !== 64) return unknownField(what, r, field, wire);
     checkWire(what, field, wire, field === 3 || field === 7 || field === 64 ? 2 : 0);
     switch (field) {
       case 1: out.result = readSigned(r, 32) as CompareResult; break;
@@ -249,7 +266,7 @@ function decodeRequestOp(buf: Uint8Array, depth: number): RequestOp {
   let member = 0;
   let body: Uint8Array = EMPTY;
   readFields(r, (field, wire) => {
-    if (field < 1 || field > 4) return false;
+    if (field < 1 || field > 4) return unknownField(what, r, field, wire);
     checkWire(what, field, wire, 2);
     body = r.bytes(field);
     member = field;

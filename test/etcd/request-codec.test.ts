@@ -238,3 +238,33 @@ describe('decodeTxnRequest nesting bound', () => {
     }
   });
 });
+
+describe('unknown fields as etcd\'s decoder takes them', () => {
+  const kv = etcdServices().KV;
+  // field 20 as a group (start 0xa3 0x01) holding a varint field 1, a nested group 21 (0xab 0x01 ... 0xac 0x01) and bytes, then end (0xa4 0x01)
+  const group = [0xa3, 0x01, 0x08, 0x05, 0xab, 0x01, 0x10, 0x01, 0xac, 0x01, 0x1a, 0x01, 0x7a, 0xa4, 0x01];
+
+  it('skips an unknown group (nested groups included), as protobufjs and etcd do, in every hand-decoded request', () => {
+    const key = [0x0a, 0x01, 0x61];
+    const cases: [(b: Buffer) => unknown, (b: Buffer) => unknown][] = [
+      [decodeRangeRequest, (b) => rangeIn(kv['Range']!.requestDeserialize(b) as Record<string, unknown>)],
+      [decodePutRequest, (b) => putIn(kv['Put']!.requestDeserialize(b) as Record<string, unknown>)],
+      [decodeDeleteRangeRequest, (b) => deleteIn(kv['DeleteRange']!.requestDeserialize(b) as Record<string, unknown>)],
+    ];
+    for (const [mine, ref] of cases) {
+      const buf = Buffer.from([...group, ...key, ...group]);
+      expect(mine(buf)).toEqual(ref(buf));
+    }
+    // a txn with the group at the top, inside a compare and inside an op
+    const txn = Buffer.from([...group, 0x0a, 3 + group.length, ...group, 0x1a, 1, 0x61, 0x12, 5 + group.length, ...group, 0x12, 3, ...key]);
+    expect(decodeTxnRequest(txn)).toEqual(txnIn(kv['Txn']!.requestDeserialize(txn) as Record<string, unknown>));
+  });
+
+  it('refuses field number 0 (etcd: "illegal tag 0"), a stray end group, and an unterminated group', () => {
+    for (const decode of [decodeRangeRequest, decodePutRequest, decodeDeleteRangeRequest, decodeTxnRequest]) {
+      expect(() => decode(Buffer.from([0x00, 0x01]))).toThrow(ProtoError);
+      expect(() => decode(Buffer.from([0xa4, 0x01]))).toThrow(ProtoError);
+      expect(() => decode(Buffer.from([0xa3, 0x01, 0x08, 0x05]))).toThrow(ProtoError);
+    }
+  });
+});

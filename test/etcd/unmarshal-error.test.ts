@@ -36,6 +36,8 @@ describe('malformed KV requests are answered with etcd\'s unmarshalling error', 
     ['Range', 'tag 0', [0x07]],
     ['Range', 'an 11-byte varint', [0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
     ['Range', 'an end group', [0x0c]],
+    ['Range', 'field 0', [0x00, 0x01]],
+    ['Txn', 'an unterminated group', [0xa3, 0x01, 0x08, 0x05]],
     ['Range', 'an unknown field of wire type 7', [0x4f]],
     ['Range', 'a negative length', [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]],
     ['Put', 'a truncated value', [0x12, 9, 0x61]],
@@ -50,6 +52,12 @@ describe('malformed KV requests are answered with etcd\'s unmarshalling error', 
     const [mine, real] = await both(method, Buffer.from(bytes));
     expect(real).toMatch(/^INTERNAL grpc: error unmarshalling request: /);
     expect(mine).toBe(real);
+  });
+
+  it('an unknown group field is skipped by both (the request is served)', async () => {
+    const group = [0xa3, 0x01, 0x08, 0x05, 0xab, 0x01, 0xac, 0x01, 0xa4, 0x01];
+    const [mine, real] = await both('Range', Buffer.from([...group, 0x0a, 0x01, 0x61, 0x38, 0x01]));
+    expect([mine, real]).toEqual(['OK', 'OK']);
   });
 
   it('seeded corruptions of valid requests (truncated, a byte changed): wherever etcd cannot unmarshal them, the same answer', async () => {
