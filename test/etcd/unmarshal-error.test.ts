@@ -54,6 +54,13 @@ describe('malformed KV requests are answered with etcd\'s unmarshalling error', 
     expect(mine).toBe(real);
   });
 
+  it('a malformed request is not counted in the gRPC statistics (etcd fails it before its interceptors)', async () => {
+    const metrics = async (): Promise<string[]> => (await c.servers.get(1)!.metrics.text()).split('\n').filter((l) => l.startsWith('grpc_server_') && l.includes('grpc_method="Txn"') && !l.includes('_bucket'));
+    const before = await metrics();
+    expect(await call(ours, 'Txn', Buffer.from([0x0a, 5, 0x08]))).toMatch(/^INTERNAL grpc: error unmarshalling request: /);
+    expect(await metrics()).toEqual(before);
+  });
+
   it('an unknown group field is skipped by both (the request is served)', async () => {
     const group = [0xa3, 0x01, 0x08, 0x05, 0xab, 0x01, 0xac, 0x01, 0xa4, 0x01];
     const [mine, real] = await both('Range', Buffer.from([...group, 0x0a, 0x01, 0x61, 0x38, 0x01]));
