@@ -10,11 +10,21 @@
  *   shared by both ends, with the same validation and copies as ours.
  *
  * Prints medians over several runs, in messages/s and MB/s (of encoded bytes), and the ratio
- * of our time to the baseline's. Run with `npx tsx bench/codec.bench.ts`.
+ * of our time to the baseline's.
+ *
+ * A second table compares format version 2 (binary bodies) with version 1 (msgpack, what
+ * earlier builds wrote; its encoders are the test fixture test/codec/v1-encoder.ts and the
+ * msgpack command/record encoders) on what one put costs a member: the MsgApp carrying one
+ * entry, its MsgAppResp, the put's KV command and its stored KV record (encode + decode each).
+ * Run with `npx tsx bench/codec.bench.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import { Packr, pack, unpack } from 'msgpackr';
 import { decodeMessage, encodeMessage } from '../src/codec/message.js';
+import { decodeCommand, encodeCommand, type KvCommand } from '../src/kv/commands.js';
+import { decodeKv, encodeKv } from '../src/kv/record.js';
+import type { KeyValue } from '../src/kv/types.js';
+import { encodeMessageV1 } from '../test/codec/v1-encoder.js';
 import { readBool, readBytes, readEntryType, readOptionalBytes, readUint } from '../src/codec/validate.js';
 import { EntryType, type Entry } from '../src/raft/entry.js';
 import { createMessage, isMessageType, MessageType, type Message } from '../src/raft/messages.js';
@@ -102,7 +112,7 @@ const variants: Variant[] = [
 ];
 
 /** Runs `fn` for at least MIN_RUN_MS and returns nanoseconds per call. */
-function timeOnce(fn: (m: Message) => number, msg: Message): { nsPerOp: number; bytes: number } {
+function timeOnce<T>(fn: (m: T) => number, msg: T): { nsPerOp: number; bytes: number } {
   let ops = 0;
   let bytes = 0;
   const start = performance.now();
@@ -121,7 +131,76 @@ function median(xs: number[]): number {
 }
 
 /** What the table compares, against what, and the target (printed above it by `npm run bench`). */
-export const about = 'raftkit\'s wire codec against plain msgpackr encoding the same message (the floor it is built on); target: raftkit within 1.3× of msgpackr';
+export const about =
+  'raftkit\'s wire codec against plain msgpackr encoding the same message (target: within 1.3× of msgpackr), and format version 2 (binary) against version 1 (msgpack) on one put\'s message, command and KV record';
+
+// --- Format version 2 against version 1, on one put's records. ---
+const msgpack = new Packr({ useRecords: false, moreTypes: false });
+// As the etcd server's Put handler proposes it: key and value are views of the request's bytes.
+const putCommand: KvCommand = { op: 'put', req: { key: new TextEncoder().encode('bench/key/000123'), value: new Uint8Array(256).fill(118), lease: 0n } };
+const putRecord: KeyValue = { key: new TextEncoder().encode('bench/key/000123'), createRevision: 1_000_001, modRevision: 1_000_450, version: 17, lease: 0n, value: new Uint8Array(256).fill(118) };
+const oneEntryApp = createMessage({
+  type: MessageType.MsgApp, to: 2, from: 1, term: 7, logTerm: 7, index: 1_000_449, commit: 1_000_448,
+  entries: [{ term: 7, index: 1_000_450, type: EntryType.EntryNormal, data: encodeCommand(putCommand) }],
+});
+const appResp = createMessage({ type: MessageType.MsgAppResp, to: 1, from: 2, term: 7, index: 1_000_450 });
+
+function commandV1(c: KvCommand): Uint8Array {
+  const body = msgpack.pack(c);
+  const out = new Uint8Array(body.length + 1);
+  out[0] = 1;
+  out.set(body, 1);
+  return out;
+}
+
+interface VersionCase {
+  name: string;
+  v1: () => number;
+  v2: () => number;
+}
+
+const versionCases: VersionCase[] = [
+  { name: 'MsgApp, 1 entry', v1: () => { const b = encodeMessageV1(oneEntryApp); decodeMessage(b); return b.length; }, v2: () => { const b = encodeMessage(oneEntryApp); decodeMessage(b); return b.length; } },
+  { name: 'MsgAppResp', v1: () => { const b = encodeMessageV1(appResp); decodeMessage(b); return b.length; }, v2: () => { const b = encodeMessage(appResp); decodeMessage(b); return b.length; } },
+  { name: 'MsgApp, 64 entries', v1: () => { const b = encodeMessageV1(sample); decodeMessage(b); return b.length; }, v2: () => { const b = encodeMessage(sample); decodeMessage(b); return b.length; } },
+  { name: 'KV put command', v1: () => { const b = commandV1(putCommand); decodeCommand(b); return b.length; }, v2: () => { const b = encodeCommand(putCommand); decodeCommand(b); return b.length; } },
+  {
+    name: 'stored KV record',
+    v1: () => { const b = msgpack.pack([putRecord.key, putRecord.createRevision, putRecord.modRevision, putRecord.version, putRecord.lease, putRecord.value]); decodeKv(b); return b.length; },
+    v2: () => { const b = encodeKv(putRecord); decodeKv(b); return b.length; },
+  },
+];
+const sample = sampleMessage();
+
+async function runVersions(): Promise<Record<string, unknown>> {
+  const samples = versionCases.map(() => ({ v1: [] as number[], v2: [] as number[], b1: 0, b2: 0 }));
+  for (const c of versionCases) {
+    timeOnce(c.v1, undefined);
+    timeOnce(c.v2, undefined);
+  }
+  for (let r = 0; r < RUNS; r++) {
+    versionCases.forEach((c, i) => {
+      const s = samples[i]!;
+      const t1 = timeOnce(c.v1, undefined);
+      const t2 = timeOnce(c.v2, undefined);
+      s.v1.push(t1.nsPerOp);
+      s.v2.push(t2.nsPerOp);
+      s.b1 = t1.bytes;
+      s.b2 = t2.bytes;
+    });
+    await Promise.resolve();
+  }
+  console.log(`format version 2 (binary) vs version 1 (msgpack), encode+decode, median of ${RUNS} runs`);
+  const figures: Record<string, unknown> = {};
+  versionCases.forEach((c, i) => {
+    const s = samples[i]!;
+    const v1 = median(s.v1);
+    const v2 = median(s.v2);
+    figures[c.name] = { v1UsPerOp: v1 / 1000, v2UsPerOp: v2 / 1000, v1Bytes: s.b1, v2Bytes: s.b2, ratio: v2 / v1 };
+    console.log(`  ${c.name.padEnd(20)} v1 ${(v1 / 1000).toFixed(2).padStart(6)} µs ${String(s.b1).padStart(5)} B   v2 ${(v2 / 1000).toFixed(2).padStart(6)} µs ${String(s.b2).padStart(5)} B   ratio v2/v1 ${(v2 / v1).toFixed(2)}`);
+  });
+  return figures;
+}
 
 /** Runs the benchmark, prints a table of medians and the overhead ratio, and returns the figures. */
 export async function run(): Promise<Record<string, unknown>> {
@@ -156,7 +235,8 @@ export async function run(): Promise<Record<string, unknown>> {
   }
   const ours = median(samples.get(variants[1]!.name)!);
   console.log(`  overhead ratio raftkit / msgpackr: ${(ours / base).toFixed(2)} (target < 1.3)`);
-  return { variants: figures, overheadRatio: ours / base, target: '< 1.3' };
+  const versions = await runVersions();
+  return { variants: figures, overheadRatio: ours / base, target: '< 1.3', versions };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,11 +1,21 @@
-import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
+import { BinaryReader, BinaryWriter } from './binary.js';
 import { CodecError, toCodecError } from './errors.js';
 
 /**
- * The format version this build writes into byte 0 of every record. Decoders keep reading
- * every older version they know; an unknown version is refused with a {@link CodecError}.
+ * The format version this build writes into byte 0 of every record: 2, fixed-width binary
+ * bodies (see `binary.ts`). Decoders keep reading version 1 (msgpack array bodies, written by
+ * earlier builds: WAL and LevelDB data, older peers' frames); an unknown version is refused
+ * with a {@link CodecError}.
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+
+/**
+ * The format version of msgpack-bodied records, which this build reads but no longer writes.
+ *
+ * @internal
+ */
+export const MSGPACK_FORMAT_VERSION = 1;
 
 /** The size of the envelope in front of every record body: the version byte and the kind byte. */
 export const ENVELOPE_SIZE = 2;
@@ -49,26 +59,29 @@ function isRecordKind(k: number): k is RecordKind {
   return k >= RecordKind.Message && k <= RecordKind.ConfChangeV2;
 }
 
-// Bodies are hand-laid msgpack arrays (no keys, no records): see bench/codec.bench.ts for the
-// comparison with msgpackr's record structures. Records stay off so that bytes 0x40–0x7f and
-// in-band record definitions from a peer mean nothing special.
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// Version 1 bodies were hand-laid msgpack arrays (no keys, no records). Records stay off so
+// that bytes 0x40–0x7f and in-band record definitions from a peer mean nothing special.
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 /**
- * Packs `body` behind the envelope, leaving `prefix` spare bytes in front of it (used for a
- * frame header). The result is a view into msgpackr's write buffer, which is never written
- * again, so it is safe to keep; it shares its `ArrayBuffer` with other encodings.
+ * The writer every version 2 encoder lays its record into.
  *
  * @internal
  */
-export function packRecord(kind: RecordKind, body: unknown, prefix = 0): Uint8Array {
-  const buf = packr.pack(body, RESERVE_START_SPACE | (prefix + ENVELOPE_SIZE));
-  // A plain Uint8Array view, so callers never meet Buffer's view-returning `slice`.
-  const out = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  out[prefix] = FORMAT_VERSION;
-  out[prefix + 1] = kind;
-  return out;
+export const writer = new BinaryWriter();
+
+/**
+ * Starts a version 2 record of `kind` whose body takes `bodySize` bytes, after `prefix` spare
+ * bytes (a frame header or a checksum, written by the caller through the returned view).
+ * Write the body with {@link writer}, then call `writer.end()`.
+ *
+ * @internal
+ */
+export function beginRecord(kind: RecordKind, bodySize: number, prefix = 0): void {
+  writer.begin(prefix + ENVELOPE_SIZE + bodySize);
+  writer.skip(prefix);
+  writer.u8(FORMAT_VERSION);
+  writer.u8(kind);
 }
 
 function describeInput(bytes: unknown): string {
@@ -78,8 +91,30 @@ function describeInput(bytes: unknown): string {
 }
 
 /**
- * Checks the envelope of `bytes` (a Uint8Array, version {@link FORMAT_VERSION}, record kind
- * `kind`) and returns the msgpack body, still unvalidated. The body is read from a private copy
+ * Checks the envelope of `bytes` (a Uint8Array, a known version, record kind `kind`) and
+ * returns the version.
+ */
+function checkEnvelope(bytes: unknown, kind: RecordKind): number {
+  const name = RecordKindName[kind];
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CodecError(`${name}: expected a Uint8Array, got ${describeInput(bytes)}`);
+  }
+  if (bytes.length <= ENVELOPE_SIZE) throw new CodecError(`${name}: truncated (${bytes.length} bytes)`);
+  const version = bytes[0]!;
+  if (version !== FORMAT_VERSION && version !== MSGPACK_FORMAT_VERSION) {
+    throw new CodecError(`${name}: unknown format version ${version} (this build reads versions 1 and ${FORMAT_VERSION})`);
+  }
+  const got = bytes[1]!;
+  if (got !== kind) {
+    const gotName = isRecordKind(got) ? RecordKindName[got] : `unknown kind ${got}`;
+    throw new CodecError(`${name}: the bytes hold a ${gotName} record`);
+  }
+  return version;
+}
+
+/**
+ * Checks the envelope of `bytes` (a Uint8Array, version 1, record kind `kind`) and returns the
+ * msgpack body, still unvalidated. The body is read from a private copy
  * of `bytes`, and its byte fields are views into that copy.
  *
  * @throws {@link CodecError} for anything that is not a well-formed envelope of that kind.
@@ -87,26 +122,15 @@ function describeInput(bytes: unknown): string {
  */
 export function unpackRecord(bytes: unknown, kind: RecordKind): unknown {
   const name = RecordKindName[kind];
-  if (!(bytes instanceof Uint8Array)) {
-    throw new CodecError(`${name}: expected a Uint8Array, got ${describeInput(bytes)}`);
-  }
-  if (bytes.length <= ENVELOPE_SIZE) throw new CodecError(`${name}: truncated (${bytes.length} bytes)`);
-  const version = bytes[0]!;
-  if (version !== FORMAT_VERSION) {
-    throw new CodecError(`${name}: unknown format version ${version} (this build reads version ${FORMAT_VERSION})`);
-  }
-  const got = bytes[1]!;
-  if (got !== kind) {
-    const gotName = isRecordKind(got) ? RecordKindName[got] : `unknown kind ${got}`;
-    throw new CodecError(`${name}: the bytes hold a ${gotName} record`);
-  }
+  if (checkEnvelope(bytes, kind) !== MSGPACK_FORMAT_VERSION) throw new CodecError(`${name}: not a version 1 record`);
+  const input = bytes as Uint8Array;
   // One private copy of the whole record: the byte fields msgpackr returns are plain Uint8Array
   // views into it (not Buffers), so a decoded value keeps alive exactly its own record's bytes,
   // never the caller's chunk or frame, and is unaffected if the caller reuses `bytes`. One copy
   // is much cheaper than one allocation per byte field (see bench/codec.bench.ts). msgpackr
   // also caches a DataView on its source object, which thus never touches the caller's array.
-  const src = new Uint8Array(bytes.length);
-  src.set(bytes);
+  const src = new Uint8Array(input.length);
+  src.set(input);
   try {
     return unpackr.unpack(src, { start: ENVELOPE_SIZE }) as unknown;
   } catch (cause) {
@@ -115,15 +139,26 @@ export function unpackRecord(bytes: unknown, kind: RecordKind): unknown {
 }
 
 /**
- * Unpacks a record of kind `kind` and reads its body with `read`, turning any failure into a
+ * Decodes a record of kind `kind`: a version 2 body with `readBinary` (given a reader
+ * positioned after the envelope, which it must read to the end), a version 1 body with
+ * `readMsgpack` (given the unpacked, unvalidated msgpack value). Any failure becomes a
  * {@link CodecError} (the shared shape of every record decoder).
  *
  * @throws {@link CodecError}, and nothing else, whatever `bytes` holds.
  * @internal
  */
-export function decodeRecord<T>(bytes: unknown, kind: RecordKind, read: (body: unknown) => T): T {
+export function decodeRecord<T>(
+  bytes: unknown,
+  kind: RecordKind,
+  readMsgpack: (body: unknown) => T,
+  readBinary: (r: BinaryReader) => T,
+): T {
   try {
-    return read(unpackRecord(bytes, kind));
+    if (checkEnvelope(bytes, kind) === MSGPACK_FORMAT_VERSION) return readMsgpack(unpackRecord(bytes, kind));
+    const r = new BinaryReader(bytes as Uint8Array, ENVELOPE_SIZE, RecordKindName[kind]);
+    const v = readBinary(r);
+    r.done();
+    return v;
   } catch (err) {
     throw toCodecError(err, RecordKindName[kind]);
   }
@@ -139,7 +174,7 @@ export function readRecordKind(bytes: Uint8Array): RecordKind {
     throw new CodecError('record: truncated or not a Uint8Array');
   }
   const version = bytes[0]!;
-  if (version !== FORMAT_VERSION) throw new CodecError(`record: unknown format version ${version}`);
+  if (version !== FORMAT_VERSION && version !== MSGPACK_FORMAT_VERSION) throw new CodecError(`record: unknown format version ${version}`);
   const kind = bytes[1]!;
   if (!isRecordKind(kind)) throw new CodecError(`record: unknown record kind ${kind}`);
   return kind;

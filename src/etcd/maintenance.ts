@@ -48,13 +48,14 @@ export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots, kv?
         raftkitVersion: RAFTKIT_VERSION,
       };
     }),
-    MoveLeader: unary(ctx, SERVICE, 'MoveLeader', async (req: { targetID: string }) => {
+    // As etcd's MoveLeader, the wait for the target to lead ends with the call (its deadline or cancellation).
+    MoveLeader: unary(ctx, SERVICE, 'MoveLeader', async (req: { targetID: string }, opts) => {
       const st = ctx.replica.status();
       if (st.role !== StateType.Leader) throw etcdError('notLeader');
       const target = wireBig(req.targetID);
       const id = Number(target);
       if (target <= 0n || !st.config.voters.includes(id)) throw etcdError('badLeaderTransferee');
-      await ctx.replica.transferLeadership(id);
+      await ctx.replica.transferLeadership(id, opts);
       return { header: ctx.header() };
     }),
     ...(kv === undefined ? {

@@ -2,7 +2,7 @@ import type { AbstractBatchOptions } from 'abstract-level';
 import type { AnyLevel, BytesSublevel } from '../storage/level-load.js';
 import { compareBytes, toKey } from './mvcc/bytes.js';
 import { KeyIndex } from './mvcc/key-index.js';
-import { decodeRevision, encodeRevision } from './mvcc/revision.js';
+import { decodeRevision, encodeRevision, writeU64 } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
 import type { Change, MvccStore } from './mvcc/store.js';
 import { revKey } from './mvcc/store.js';
@@ -20,7 +20,7 @@ const META_COMPACT_FINISHED = new Uint8Array([0x66]); // 'f': the latest compact
 
 const u64 = (n: number): Uint8Array => {
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  writeU64(out, 0, n);
   return out;
 };
 const readU64 = (b: Uint8Array | undefined): number | undefined => (b === undefined ? undefined : Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0)));
@@ -175,6 +175,11 @@ export class KvBackend {
    */
   room(): Promise<void> {
     return this.#queue.room(MAX_QUEUED_RECORDS);
+  }
+
+  /** Whether more than {@link MAX_QUEUED_RECORDS} revision records are queued ({@link KvBackend.room} would wait). */
+  get full(): boolean {
+    return this.#queue.queuedRecords > MAX_QUEUED_RECORDS;
   }
 
   /** @throws `KvBackendWriteError` when a write failed. */

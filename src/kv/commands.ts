@@ -1,9 +1,10 @@
 import { RaftkitError } from '../errors.js';
-import { pack, unpack } from './record.js';
+import { BINARY_TAG, decodeBinaryCommand, encodeBinaryCommand } from './command-binary.js';
+import { unpack } from './record.js';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from './types.js';
 
-/** The first byte of every KV command: the encoding's version. */
-const COMMAND_FORMAT = 1;
+/** The first byte of a KV command written by earlier builds: version 1, then a msgpack body. */
+const MSGPACK_COMMAND_FORMAT = 1;
 
 /** A KV command as proposed through Raft (one of etcd's `InternalRaftRequest` kinds). */
 export type KvCommand =
@@ -124,30 +125,52 @@ export interface MemberChangeRequest {
 
 /** A command's bytes could not be decoded. Code `ERR_KV_BAD_COMMAND`. */
 export class BadCommandError extends RaftkitError {
-  /** @param message - what is wrong. */
-  constructor(message: string) {
-    super('ERR_KV_BAD_COMMAND', message);
+  /**
+   * @param message - what is wrong.
+   * @param options - optional extra detail.
+   * @param options.cause - the lower-level error.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_KV_BAD_COMMAND', message, options);
   }
 }
 
 const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult']);
 
-/** Encodes a command: a version byte, then the msgpack body (bytes stay bytes, ids int64). */
+/**
+ * Encodes a command in the binary layout of `command-binary.ts` (the tag byte 0xc1, an op
+ * code, the fields). The result is a view of a shared buffer that is never written again.
+ *
+ * @throws {@link BadCommandError} when the command holds a value the layout refuses (a
+ *   non-finite number, a field of the wrong type, an unknown op or enum value, txns nested
+ *   deeper than 64), so that a command that would not decode is never proposed.
+ */
 export function encodeCommand(c: KvCommand): Uint8Array {
-  const body = pack(c);
-  const out = new Uint8Array(body.byteLength + 1);
-  out[0] = COMMAND_FORMAT;
-  out.set(body, 1);
-  return out;
+  try {
+    return encodeBinaryCommand(c);
+  } catch (err) {
+    throw new BadCommandError(`unencodable KV command: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 /**
- * Decodes {@link encodeCommand}'s bytes.
+ * Decodes {@link encodeCommand}'s bytes, and the version 1 (msgpack) commands earlier builds
+ * wrote. Byte fields are views into a private copy of `bytes`.
  *
- * @throws {@link BadCommandError} when they are not well-formed.
+ * @throws {@link BadCommandError}, and nothing else, when they are not well-formed.
  */
 export function decodeCommand(bytes: Uint8Array): KvCommand {
-  if (bytes.byteLength < 2 || bytes[0] !== COMMAND_FORMAT) throw new BadCommandError(`unknown KV command format ${String(bytes[0])}`);
+  const tag = bytes.byteLength === 0 ? undefined : bytes[0];
+  try {
+    if (tag === BINARY_TAG) return decodeBinaryCommand(bytes);
+    if (tag === MSGPACK_COMMAND_FORMAT && bytes.byteLength >= 2) return decodeMsgpackCommand(bytes);
+  } catch (err) {
+    throw err instanceof BadCommandError ? err : new BadCommandError(`malformed KV command: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  throw new BadCommandError(`unknown KV command format ${String(tag)}`);
+}
+
+function decodeMsgpackCommand(bytes: Uint8Array): KvCommand {
   const c = unpack(bytes.subarray(1)) as { op?: unknown } | null;
   if (c === null || typeof c !== 'object' || typeof c.op !== 'string' || !OPS.has(c.op)) throw new BadCommandError('malformed KV command');
   return c as KvCommand;

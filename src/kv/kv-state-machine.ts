@@ -133,6 +133,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly memberCommands = new Set<(cmd: MemberCommand, term: number) => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
+  /** Whether the last load finished (then `apply` need not wait for {@link KvStateMachine.ready}). */
+  private isLoaded = false;
   private compacting: Promise<void> = Promise.resolve();
 
   /** @param options - where to store, lease TTL floor. */
@@ -195,12 +197,14 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   private async load(): Promise<void> {
+    this.isLoaded = false;
     await this.backend.open();
     const { appliedIndex, alarms, members, redo } = await this.backend.load(this.store);
     this.applied = appliedIndex;
     this.alarms.load(alarms);
     this.members.load(members);
     if (redo !== undefined) void this.schedulePhysical(redo.rev, redo.keep);
+    this.isLoaded = true;
   }
 
   /** Resolves once the state is loaded (call before reading from a state machine not yet started). */
@@ -215,27 +219,34 @@ export class KvStateMachine implements StateMachine<KvResult> {
    * @throws `KvBackendWriteError` (before applying anything) when an earlier write failed.
    */
   async apply(commands: readonly Command[]): Promise<KvResult[]> {
-    await this.ready();
-    await this.backend.room();
+    if (!this.isLoaded) await this.ready();
+    if (this.backend.full) await this.backend.room();
     this.backend.throwIfFailed();
     const results: KvResult[] = [];
-    const compacts: { ok: true; response: unknown; physical?: Promise<void> }[] = [];
-    const changes: Change[][] = [];
-    const members: [MemberCommand, number][] = [];
+    // The batch's changes (for the backend) and each command's own (for observers, one revision each).
+    const changes: Change[] = [];
+    const revisions: Change[][] = [];
+    // Rare kinds: made only when the batch has one.
+    let compacts: { ok: true; response: unknown; physical?: Promise<void> }[] | undefined;
+    let members: [MemberCommand, number][] | undefined;
     let compaction: Effects['compaction'];
     for (const c of commands) {
       const cmd = decodeCommand(c.data);
-      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') members.push([cmd, c.term]);
+      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') (members ??= []).push([cmd, c.term]);
       const r = await this.applyOne(cmd);
       if (!r.ok) {
         results.push(r);
         continue;
       }
       const res: KvResult = { ok: true, response: r.response };
-      if (r.effects.changes.length > 0) changes.push(r.effects.changes);
+      const cs = r.effects.changes;
+      if (cs.length > 0) {
+        revisions.push(cs);
+        for (const ch of cs) changes.push(ch);
+      }
       if (r.effects.compaction !== undefined) {
         compaction = r.effects.compaction;
-        compacts.push(res);
+        (compacts ??= []).push(res);
       }
       results.push(res);
     }
@@ -244,15 +255,15 @@ export class KvStateMachine implements StateMachine<KvResult> {
       return [id, l === undefined ? undefined : { ttl: l.ttl, remainingTtl: l.remainingTtl }];
     });
     const last = commands[commands.length - 1];
-    this.backend.write({ changes: changes.flat(), leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
+    this.backend.write({ changes, leases, alarms: this.alarms.drainTouched(), members: this.members.drainTouched(), compactRev: compaction?.rev, appliedIndex: last?.index ?? this.applied });
     this.applied = last?.index ?? this.applied;
     this.store.commit();
     if (compaction !== undefined) {
       const physical = this.schedulePhysical(compaction.rev, compaction.keep);
-      for (const r of compacts) r.physical = physical;
+      for (const r of compacts ?? []) r.physical = physical;
     }
-    for (const cs of changes) this.notify(cs);
-    for (const [cmd, term] of members) for (const fn of this.memberCommands) fn(cmd, term);
+    for (const cs of revisions) this.notify(cs);
+    if (members !== undefined) for (const [cmd, term] of members) for (const fn of this.memberCommands) fn(cmd, term);
     return results;
   }
 

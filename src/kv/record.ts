@@ -1,4 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
+import { BinaryReader, BinaryWriter } from '../codec/binary.js';
+import { CodecError, toCodecError } from '../codec/errors.js';
+import { BINARY_TAG } from './command-binary.js';
 import type { KeyValue } from './types.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
@@ -17,15 +20,66 @@ export function unpack(bytes: Uint8Array): unknown {
   return unpackr.unpack(src) as unknown;
 }
 
-/** Encodes a stored key-value record: `[key, createRevision, modRevision, version, lease, value]`. */
+const kvWriter = new BinaryWriter();
+/** The binary record's tag, revisions, version and lease, and the key's length. */
+const KV_FIXED = 1 + 8 + 8 + 8 + 8 + 4;
+
+/**
+ * Encodes a stored key-value record:
+ * `0xc1 ‖ createRevision u64 ‖ modRevision u64 ‖ version u64 ‖ lease i64 ‖ key length u32 ‖ key ‖ value`
+ * (little-endian; the value is the rest of the record). Records written by earlier builds are
+ * a msgpack array `[key, createRevision, modRevision, version, lease, value]`, which never
+ * starts with 0xc1; {@link decodeKv} reads both. The result is a view of a shared buffer that
+ * is never written again.
+ */
 export function encodeKv(kv: KeyValue): Uint8Array {
-  return pack([kv.key, kv.createRevision, kv.modRevision, kv.version, BigInt.asIntN(64, kv.lease), kv.value]);
+  const w = kvWriter;
+  w.begin(KV_FIXED + kv.key.length + kv.value.length);
+  w.u8(BINARY_TAG);
+  w.u64(kv.createRevision);
+  w.u64(kv.modRevision);
+  w.u64(kv.version);
+  w.i64(BigInt.asIntN(64, kv.lease));
+  w.bytes(kv.key);
+  w.raw(kv.value);
+  return w.end();
 }
 
-/** Decodes {@link encodeKv}'s bytes. */
+/**
+ * Decodes {@link encodeKv}'s bytes (and the msgpack records of earlier builds). The key and value
+ * are views into one private copy of `bytes`.
+ *
+ * @throws `CodecError`, and nothing else, when the bytes are not a valid record.
+ */
 export function decodeKv(bytes: Uint8Array): KeyValue {
-  const [key, createRevision, modRevision, version, lease, value] = unpack(bytes) as [Uint8Array, number, number, number, bigint | number, Uint8Array];
-  return { key, createRevision, modRevision, version, lease: BigInt(lease), value };
+  try {
+    return bytes[0] === BINARY_TAG ? decodeBinaryKv(bytes) : decodeMsgpackKv(bytes);
+  } catch (err) {
+    throw toCodecError(err, 'KV record');
+  }
+}
+
+function decodeBinaryKv(bytes: Uint8Array): KeyValue {
+  const r = new BinaryReader(bytes, 1, 'KV record');
+  const createRevision = r.u64('KV record.createRevision');
+  const modRevision = r.u64('KV record.modRevision');
+  const version = r.u64('KV record.version');
+  const lease = r.i64('KV record.lease');
+  r.own();
+  const key = r.bytes('KV record.key');
+  return { key, createRevision, modRevision, version, lease, value: r.raw(r.left, 'KV record.value') };
+}
+
+function decodeMsgpackKv(bytes: Uint8Array): KeyValue {
+  const f = unpack(bytes);
+  if (!Array.isArray(f) || f.length !== 6) throw new CodecError('KV record: expected a msgpack array of 6');
+  const [key, createRevision, modRevision, version, lease, value] = f as unknown[];
+  if (!(key instanceof Uint8Array) || !(value instanceof Uint8Array)) throw new CodecError('KV record: key and value must be bytes');
+  for (const n of [createRevision, modRevision, version]) {
+    if (!Number.isSafeInteger(n) || (n as number) < 0) throw new CodecError('KV record: revisions and version must be non-negative safe integers');
+  }
+  if (typeof lease !== 'bigint' && !Number.isSafeInteger(lease)) throw new CodecError('KV record: lease must be an integer');
+  return { key, createRevision: createRevision as number, modRevision: modRevision as number, version: version as number, lease: BigInt(lease as bigint | number), value };
 }
 
 /** A stored lease: `[ttl, remainingTtl]`. */

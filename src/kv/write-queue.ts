@@ -45,8 +45,8 @@ export class WriteQueue<Op> {
   #loop: Promise<void> | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   #failure: KvBackendWriteError | undefined;
-  /** Resolved (and replaced) each time a write ends. */
-  #written = signal();
+  /** Resolved (and dropped) when a write ends; made only when `room` waits for one. */
+  #written: { promise: Promise<void>; resolve: () => void } | undefined;
 
   /**
    * @param write - writes operations atomically and synced (one call at a time).
@@ -65,7 +65,12 @@ export class WriteQueue<Op> {
    * queued, else when the write in flight is done (applies must not outrun the disk forever).
    */
   async room(limit: number): Promise<void> {
-    while (this.#records.length - this.#head > limit && this.#loop !== undefined) await this.#written.promise;
+    while (this.queuedRecords > limit && this.#loop !== undefined) await (this.#written ??= signal()).promise;
+  }
+
+  /** The records of the batches queued or in flight. */
+  get queuedRecords(): number {
+    return this.#records.length - this.#head;
   }
 
   /** The batches queued or in flight. */
@@ -154,8 +159,8 @@ export class WriteQueue<Op> {
   }
 
   #wrote(): void {
-    this.#written.resolve();
-    this.#written = signal();
+    this.#written?.resolve();
+    this.#written = undefined;
   }
 
   async #run(): Promise<void> {

@@ -219,15 +219,10 @@ export class Applier {
   private async applyEntries(entries: Entry[]): Promise<void> {
     const d = this.deps;
     const start = d.clock.now();
-    let batch: { entry: Entry; seq: number | undefined }[] = [];
+    // The commands of a run of normal entries, and their requests (this replica's own, else undefined).
+    let cmds: Command[] = [];
+    let seqs: (number | undefined)[] = [];
     let commands = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const b = batch;
-      batch = [];
-      commands += b.length;
-      await this.applyCommands(b);
-    };
     for (const e of entries) {
       if (this.stopped) return;
       if (e.index <= this.appliedIndex) continue;
@@ -241,22 +236,31 @@ export class Applier {
           d.proposals.skipped(e.index, d.own(env));
           d.hooks.duplicate(e.index);
         } else {
-          batch.push({ entry: env === undefined ? e : { ...e, data: env.payload }, seq: d.own(env) });
+          cmds.push({ index: e.index, term: e.term, data: env === undefined ? e.data : env.payload });
+          seqs.push(d.own(env));
         }
         continue;
       }
-      await flush();
+      if (cmds.length > 0) {
+        commands += cmds.length;
+        await this.applyCommands(cmds, seqs);
+        cmds = [];
+        seqs = [];
+      }
       this.applyConfChange(e);
     }
-    await flush();
+    if (cmds.length > 0) {
+      commands += cmds.length;
+      await this.applyCommands(cmds, seqs);
+    }
     const last = entries[entries.length - 1];
     if (last !== undefined && last.index > this.appliedIndex) this.appliedIndex = last.index;
     d.hooks.applied(this.appliedIndex, commands, (d.clock.now() - start) / 1000);
   }
 
-  private async applyCommands(batch: { entry: Entry; seq: number | undefined }[]): Promise<void> {
+  /** Applies `cmds` in one state machine batch and settles their requests (`seqs`, one per command). */
+  private async applyCommands(cmds: Command[], seqs: readonly (number | undefined)[]): Promise<void> {
     const d = this.deps;
-    const cmds: Command[] = batch.map(({ entry }) => ({ index: entry.index, term: entry.term, data: entry.data }));
     let results: unknown[];
     try {
       results = await d.stateMachine.apply(cmds);
@@ -265,13 +269,13 @@ export class Applier {
       const first = cmds[0]!.index;
       const last = cmds[cmds.length - 1]!.index;
       const e = new ApplyFailedError(first, `the state machine failed to apply entries ${first}..${last}; the replica stops`, { cause: err });
-      for (const { seq } of batch) if (seq !== undefined) d.proposals.fail(seq, e);
+      for (const seq of seqs) if (seq !== undefined) d.proposals.fail(seq, e);
       throw e;
     }
-    for (let i = 0; i < batch.length; i++) {
-      const { entry, seq } = batch[i]!;
-      d.proposals.applied(entry.index, seq, results[i]);
-      this.appliedIndex = entry.index;
+    for (let i = 0; i < cmds.length; i++) {
+      const index = cmds[i]!.index;
+      d.proposals.applied(index, seqs[i], results[i]);
+      this.appliedIndex = index;
     }
     d.smApplied = this.appliedIndex;
   }

@@ -55,6 +55,27 @@ export function decodeEnvelope(data: Uint8Array | undefined): Envelope | undefin
   return { proposer, incarnation: dv.getUint32(9), seq, payload: data.subarray(HEADER) };
 }
 
+/** Scratch for {@link ownSeqOf}'s float reads (big-endian, as `DataView` reads them). */
+const scratch = new Uint8Array(8);
+const scratchView = new DataView(scratch.buffer);
+
+function f64At(data: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) scratch[i] = data[at + i]!;
+  return scratchView.getFloat64(0);
+}
+
+/**
+ * The request sequence number of `data`'s envelope when `proposer` in `incarnation` made it,
+ * else `undefined`: what `decodeEnvelope` would tell, without decoding (no allocation; run for
+ * every entry a Ready persists).
+ */
+export function ownSeqOf(data: Uint8Array | undefined, proposer: number, incarnation: number): number | undefined {
+  if (data === undefined || data.length < HEADER || data[0] !== TAG) return undefined;
+  if (f64At(data, 1) !== proposer || ((data[9]! << 24) | (data[10]! << 16) | (data[11]! << 8) | data[12]!) >>> 0 !== incarnation) return undefined;
+  const seq = f64At(data, 13);
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
+
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
 import type { PeerStats } from '../transport/transport.js';
+import { CountHistogram } from './count-histogram.js';
 import type { FailureReason } from './proposals.js';
 
 /** The live values the metrics read when scraped. */
@@ -55,10 +56,10 @@ export class ReplicaMetrics {
   readonly duplicates: Counter;
   /** Peer messages the node refused, by error code. */
   readonly refused: Counter<'code'>;
-  /** `raft_storage_fsync_duration_seconds`. */
-  readonly fsync: Histogram;
-  /** `raft_apply_duration_seconds`. */
-  readonly apply: Histogram;
+  /** `raft_storage_fsync_duration_seconds` (observed per synced write: a {@link CountHistogram}). */
+  readonly fsync: CountHistogram;
+  /** `raft_apply_duration_seconds` (observed per applied batch: a {@link CountHistogram}). */
+  readonly apply: CountHistogram;
   /** `raft_snapshot_save_total` and `raft_snapshot_restore_total` (by kind). */
   readonly snapshots: Counter<'kind'>;
   /** `raft_snapshot_duration_seconds{kind}`. */
@@ -80,8 +81,8 @@ export class ReplicaMetrics {
     this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Failed requests, by reason.', labelNames: ['reason'], registers });
     this.refused = new Counter({ name: 'raft_messages_refused_total', help: 'Peer messages the Raft node refused, by error code.', labelNames: ['code'], registers });
     this.duplicates = new Counter({ name: 'raft_proposals_duplicate_total', help: 'Committed commands dropped as duplicates of an applied one (client sessions).', registers });
-    this.fsync = new Histogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: sec(0.0001, 2, 16), registers });
-    this.apply = new Histogram({ name: 'raft_apply_duration_seconds', help: 'Duration of applying one batch of committed entries.', buckets: sec(0.0001, 2, 18), registers });
+    this.fsync = new CountHistogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: sec(0.0001, 2, 16), registers });
+    this.apply = new CountHistogram({ name: 'raft_apply_duration_seconds', help: 'Duration of applying one batch of committed entries.', buckets: sec(0.0001, 2, 18), registers });
     this.snapshots = new Counter({ name: 'raft_snapshot_total', help: 'Snapshots created locally or restored from the leader, by kind.', labelNames: ['kind'], registers });
     this.snapshotDuration = new Histogram({ name: 'raft_snapshot_duration_seconds', help: 'Duration of creating or restoring a snapshot, by kind.', labelNames: ['kind'], buckets: sec(0.001, 2, 14), registers });
     this.snapshotIndex = new Gauge({ name: 'raft_snapshot_last_index', help: 'The index of the latest snapshot.', registers });

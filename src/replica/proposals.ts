@@ -1,5 +1,5 @@
 import { ProposalDroppedError } from '../raft/errors.js';
-import { TimeoutError, TooManyRequestsError } from './errors.js';
+import { AbortedError, TimeoutError, TooManyRequestsError } from './errors.js';
 
 /** Why a request failed, as counted by the `raft_proposals_failed_total` metric. */
 export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_requests' | 'too_large' | 'not_leader' | 'refused' | 'invalid' | 'error';
@@ -7,13 +7,46 @@ export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_reques
 /** Counts failures by reason (implemented by the replica's metrics). */
 export type FailureSink = (reason: FailureReason) => void;
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
-  deadline: number;
-  /** The log index the entry was seen at in a Ready, or 0 while unknown. */
-  index: number;
+/** `addEventListener` options of a request's abort watch (made once). */
+const ONCE = { once: true };
+
+/**
+ * A request waiting in a table, and the listener (`handleEvent`) that fails it when its
+ * signal aborts: one object per request, no closures (the listener goes when it settles).
+ */
+class Waiter<T> {
+  /** For proposals: the log index the entry was seen at in a Ready, or 0 while unknown; for reads: the confirmed read index, or 0 while waiting. */
+  index = 0;
+  readonly table: { fail(seq: number, err: Error): void };
+  readonly seq: number;
+  readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (value: T) => void;
+  readonly reject: (err: Error) => void;
+
+  constructor(table: Waiter<T>['table'], seq: number, deadline: number, signal: AbortSignal | undefined, resolve: (value: T) => void, reject: (err: Error) => void) {
+    this.table = table;
+    this.seq = seq;
+    this.deadline = deadline;
+    this.signal = signal;
+    this.resolve = resolve;
+    this.reject = reject;
+    signal?.addEventListener('abort', this, ONCE);
+  }
+
+  /** The signal aborted: fails the request with `AbortedError`. */
+  handleEvent(): void {
+    this.table.fail(this.seq, new AbortedError(this.signal?.reason));
+  }
+
+  /** Stops watching the signal (the request settled). */
+  done(): void {
+    this.signal?.removeEventListener('abort', this);
+  }
 }
+
+type Pending = Waiter<unknown>;
+type PendingRead = Waiter<number>;
 
 /** Maps a thrown error to the failure reason it counts as. */
 export function failureReason(err: unknown): FailureReason {
@@ -73,10 +106,13 @@ export class Proposals {
     return this.pending.size;
   }
 
-  /** Registers request `seq`, failing with `TimeoutError` after `deadline` (clock milliseconds). */
-  add<T>(seq: number, deadline: number): Promise<T> {
+  /**
+   * Registers request `seq`, failing with `TimeoutError` after `deadline` (clock milliseconds)
+   * and with `AbortedError` when `signal` aborts first.
+   */
+  add<T>(seq: number, deadline: number, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, deadline, index: 0 });
+      this.pending.set(seq, new Waiter<unknown>(this, seq, deadline, signal, resolve as (v: unknown) => void, reject));
     });
   }
 
@@ -149,17 +185,10 @@ export class Proposals {
     const p = this.pending.get(seq);
     if (p === undefined) return undefined;
     this.pending.delete(seq);
+    p.done();
     if (p.index !== 0 && this.byIndex.get(p.index) === seq) this.byIndex.delete(p.index);
     return p;
   }
-}
-
-interface PendingRead {
-  resolve: (index: number) => void;
-  reject: (err: Error) => void;
-  deadline: number;
-  /** The confirmed read index, or 0 while waiting for the ReadState. */
-  index: number;
 }
 
 /**
@@ -175,10 +204,10 @@ export class Reads {
     return this.pending.size;
   }
 
-  /** Registers read `seq`; resolves with the read index. */
-  add(seq: number, deadline: number): Promise<number> {
+  /** Registers read `seq`; resolves with the read index (fails with `AbortedError` when `signal` aborts first). */
+  add(seq: number, deadline: number, signal?: AbortSignal): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject, deadline, index: 0 });
+      this.pending.set(seq, new Waiter<number>(this, seq, deadline, signal, resolve, reject));
     });
   }
 
@@ -198,6 +227,7 @@ export class Reads {
     for (const [seq, r] of this.pending) {
       if (r.index !== 0 && r.index <= applied) {
         this.pending.delete(seq);
+        r.done();
         r.resolve(r.index);
       }
     }
@@ -208,6 +238,7 @@ export class Reads {
     const r = this.pending.get(seq);
     if (r === undefined) return;
     this.pending.delete(seq);
+    r.done();
     r.reject(err);
   }
 

@@ -6,7 +6,7 @@ import type { ReadState } from '../raft/ready.js';
 import type { ProgressStatus } from '../raft/status.js';
 import { confChangeContext } from './applier.js';
 import type { Clock } from './clock.js';
-import { decodeEnvelope, encodeAddress, encodeEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, encodeAddress, encodeEnvelope, ownSeqOf, type Envelope } from './envelope.js';
 import { AbortedError, NotLeaderError, RequestTooLargeError, StoppedError } from './errors.js';
 import { checkReconfig, type ReconfigView } from './membership.js';
 import { checkJointReconfig, toConfChangeV2, type MemberChange } from './joint-membership.js';
@@ -40,11 +40,8 @@ export interface RequestsDeps {
   schedule(): void;
 }
 
-/** A request waiting for a leader: `submit` hands it to the node and returns false to keep waiting. */
-interface Waiting {
-  alive(): boolean;
-  submit(): boolean;
-}
+/** A proposal or read waiting for a leader (made only when it has to wait). */
+type Waiting = { kind: 'propose'; seq: number; command: Uint8Array; options: RequestOptions } | { kind: 'read'; seq: number; options: RequestOptions };
 
 /**
  * The replica's requests from start to outcome: it admits them (lifecycle, leadership,
@@ -86,20 +83,22 @@ export class Requests {
         : checkBackpressure(d.committed(), d.applied(), this.proposals.size, d.opts);
     if (refused !== undefined) return this.refuse(refused);
     const seq = ++this.seq;
-    const p = this.proposals.add<R>(seq, this.deadline(options));
-    this.abortOn(p, options.signal, (err) => this.proposals.fail(seq, err));
-    const alive = (): boolean => this.proposals.has(seq);
-    const submit = (): boolean => {
-      try {
-        d.node.propose(this.envelope(seq, command));
-      } catch (err) {
-        if (this.mayWait(err, options)) return false;
-        this.proposals.fail(seq, this.proposeError(err));
-      }
-      return true;
-    };
-    this.submitOrWait({ alive, submit }, options);
+    const p = this.proposals.add<R>(seq, this.deadline(options), options.signal);
+    // No closures per request (see `Waiting`): a proposal is only remembered if it must wait.
+    if ((d.leader() === 0 && options.waitForLeader !== false) || !this.submitProposal(seq, command, options)) this.waiting.push({ kind: 'propose', seq, command, options });
+    d.schedule();
     return p;
+  }
+
+  /** Hands proposal `seq` to the node; false when it should wait for a leader instead. */
+  private submitProposal(seq: number, command: Uint8Array, options: RequestOptions): boolean {
+    try {
+      this.deps.node.propose(this.envelope(seq, command));
+    } catch (err) {
+      if (this.mayWait(err, options)) return false;
+      this.proposals.fail(seq, this.proposeError(err));
+    }
+    return true;
   }
 
   /** See `Replica.read`. */
@@ -109,20 +108,31 @@ export class Requests {
     if (options.signal?.aborted === true) return this.refuse(new AbortedError(options.signal.reason));
     if (d.leader() === 0 && options.waitForLeader === false) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
     const seq = ++this.seq;
-    const p = this.reads.add(seq, this.deadline(options));
-    this.abortOn(p, options.signal, (err) => this.reads.fail(seq, err));
-    const alive = (): boolean => this.reads.has(seq);
-    const submit = (): boolean => {
-      if (d.leader() === 0) return false;
-      try {
-        d.node.readIndex(this.envelope(seq, EMPTY_BYTES));
-      } catch (err) {
-        this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
-      }
-      return true;
-    };
-    this.submitOrWait({ alive, submit }, options);
+    const p = this.reads.add(seq, this.deadline(options), options.signal);
+    if ((d.leader() === 0 && options.waitForLeader !== false) || !this.submitRead(seq)) this.waiting.push({ kind: 'read', seq, options });
+    d.schedule();
     return p;
+  }
+
+  /** Asks the node for read `seq`'s read index; false when it should wait for a leader instead. */
+  private submitRead(seq: number): boolean {
+    if (this.deps.leader() === 0) return false;
+    try {
+      this.deps.node.readIndex(this.envelope(seq, EMPTY_BYTES));
+    } catch (err) {
+      this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
+    }
+    return true;
+  }
+
+  /** Whether waiting request `w` is still pending (not failed by its deadline or signal). */
+  private alive(w: Waiting): boolean {
+    return w.kind === 'propose' ? this.proposals.has(w.seq) : this.reads.has(w.seq);
+  }
+
+  /** Submits waiting request `w`; false to keep waiting. */
+  private submit(w: Waiting): boolean {
+    return w.kind === 'propose' ? this.submitProposal(w.seq, w.command, w.options) : this.submitRead(w.seq);
   }
 
   /** See `Replica.transferLeadership`. */
@@ -170,8 +180,7 @@ export class Requests {
       return this.refuse(err as Error);
     }
     const seq = ++this.seq;
-    const p = this.proposals.add<undefined>(seq, this.deadline(options));
-    this.abortOn(p, options.signal, (err) => this.proposals.fail(seq, err));
+    const p = this.proposals.add<undefined>(seq, this.deadline(options), options.signal);
     try {
       d.node.proposeConfChange({ ...cc, context: this.envelope(seq, payload) });
     } catch (err) {
@@ -182,7 +191,7 @@ export class Requests {
   }
 
 
-  /** Fails a pending request (through `fail`) with `AbortedError` when `signal` aborts; the listener goes once `p` settles. */
+  /** Fails a pending transfer (through `fail`) with `AbortedError` when `signal` aborts; the listener goes once `p` settles. */
   private abortOn(p: Promise<unknown>, signal: AbortSignal | undefined, fail: (err: Error) => void): void {
     if (signal === undefined) return;
     const abort = (): void => fail(new AbortedError(signal.reason));
@@ -203,8 +212,10 @@ export class Requests {
 
   /** Notes where this replica's own requests landed among durable `entries`. */
   persisted(entries: readonly Entry[]): void {
+    const { id } = this.deps;
+    const { incarnation } = this.deps.opts;
     for (const e of entries) {
-      const seq = this.own(decodeEnvelope(e.type === EntryType.EntryNormal ? e.data : confChangeContext(e)));
+      const seq = e.type === EntryType.EntryNormal ? ownSeqOf(e.data, id, incarnation) : this.own(decodeEnvelope(confChangeContext(e)));
       if (seq !== undefined) this.proposals.noteIndex(seq, e.index);
     }
   }
@@ -232,16 +243,9 @@ export class Requests {
       if (this.deps.leader() === 0) return;
       const waiting = this.waiting;
       this.waiting = [];
-      for (const w of waiting) if (w.alive() && !w.submit()) this.waiting.push(w);
+      for (const w of waiting) if (this.alive(w) && !this.submit(w)) this.waiting.push(w);
       this.deps.schedule();
     });
-  }
-
-  /** Submits a request now, or queues it until a leader is known (see `RequestOptions.waitForLeader`). */
-  private submitOrWait(w: Waiting, options: RequestOptions): void {
-    const d = this.deps;
-    if ((d.leader() === 0 && options.waitForLeader !== false) || !w.submit()) this.waiting.push(w);
-    d.schedule();
   }
 
   /** Whether a failed submission should wait for a leader instead of failing. */
@@ -254,7 +258,7 @@ export class Requests {
     this.proposals.sweep(now);
     this.reads.sweep(now);
     this.transfers.sweep(now);
-    if (this.waiting.length > 0) this.waiting = this.waiting.filter((w) => w.alive());
+    if (this.waiting.length > 0) this.waiting = this.waiting.filter((w) => this.alive(w));
   }
 
   /** Fails every pending request with `reason` (the replica is stopping). */

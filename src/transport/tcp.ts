@@ -75,7 +75,7 @@ function resolveReconnect(r: ReconnectOptions | undefined): Required<ReconnectOp
  * connection from another cluster, for another member or from a member that is not a peer
  * is refused (`PeerRefusedError`) before any of its messages is read.
  *
- * **Frames.** Messages are length-prefixed msgpack frames from the codec. Everything a
+ * **Frames.** Messages are length-prefixed binary frames from the codec (format version 2). Everything a
  * member sends to a peer in a row (one Ready's messages) goes out in one `write`, flushed
  * in a microtask once the sender's synchronous work is done. When `write` returns false, writing pauses until `'drain'`; meanwhile the
  * per-peer queue (bounded by `maxQueuedMessages` and `maxQueuedBytes`) fills, and messages

@@ -1,11 +1,11 @@
 import { pack } from 'msgpackr';
-import { FORMAT_VERSION, type RecordKind } from '../../src/codec/envelope.js';
+import { MSGPACK_FORMAT_VERSION, type RecordKind } from '../../src/codec/envelope.js';
 import { EntryType, type ConfState, type Entry, type EntryType as EntryTypeT } from '../../src/raft/entry.js';
 import { createMessage, MessageTypeName, type Message, type MessageType } from '../../src/raft/messages.js';
 import type { SeededRng } from '../../src/raft/rng.js';
 
-/** Builds a record from a hand-made body, as a peer (or an attacker) could. */
-export function rawRecord(kind: number, body: unknown, version: number = FORMAT_VERSION): Uint8Array {
+/** Builds a version 1 (msgpack) record from a hand-made body, as a peer (or an attacker) could. */
+export function rawRecord(kind: number, body: unknown, version: number = MSGPACK_FORMAT_VERSION): Uint8Array {
   const b = pack(body);
   const out = new Uint8Array(2 + b.length);
   out[0] = version;

@@ -16,13 +16,13 @@ function withByte(bytes: Uint8Array, at: number, value: number): Uint8Array {
 const message = encodeMessage(createMessage({ type: MessageType.MsgHeartbeat, to: 2, from: 1, term: 3 }));
 
 describe('the envelope', () => {
-  test('byte 0 is the format version and byte 1 the record kind', () => {
-    expect(FORMAT_VERSION).toBe(1);
-    expect(message[0]).toBe(1);
+  test('byte 0 is the format version (2: binary bodies) and byte 1 the record kind', () => {
+    expect(FORMAT_VERSION).toBe(2);
+    expect(message[0]).toBe(2);
     expect(message[1]).toBe(RecordKind.Message);
   });
 
-  test.each([0, 2, 3, 0x80, 255])('unknown version %i is refused with a CodecError', (v) => {
+  test.each([0, 3, 0x80, 255])('unknown version %i is refused with a CodecError', (v) => {
     const err = catchError(() => decodeMessage(withByte(message, 0, v)));
     expect(err).toBeInstanceOf(CodecError);
     expect(err).toBeInstanceOf(RaftkitError);

@@ -1,4 +1,5 @@
 import { afterEach, expect, test } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { AbortedError, InvalidArgumentError } from '../../src/replica/errors.js';
 import { Cluster, addr, set } from './helpers/cluster.js';
 import { StateType } from '../../src/raft/ready.js';
@@ -53,4 +54,23 @@ test('an aborted signal gives up a waiting leadership transfer and a joint membe
   expect(leader.status().config.voters.length).toBe(3);
   await expect(leader.changeMembership([{ type: 'remove', id: to }], { timeoutMs: -5 })).rejects.toBeInstanceOf(InvalidArgumentError);
   expect(leader.status().role).toBe(StateType.Leader);
+});
+
+test('a request that settles stops listening to its signal (a long-lived signal gathers no listeners)', async () => {
+  const c = (cluster = new Cluster());
+  const r = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
+  await c.waitLeader();
+  const ac = new AbortController();
+  for (let i = 0; i < 5; i++) {
+    await r.propose(set('a', String(i)), { signal: ac.signal });
+    await r.read({ signal: ac.signal });
+  }
+  expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  // Failed (here: timed out while no leader can be reached) also stops listening.
+  const lone = await c.start(2, { peers: [2, 3, 4].map((id) => ({ id, address: addr(id) })), requestTimeoutMs: 50 });
+  await expect(lone.propose(set('b', '1'), { signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+  await expect(lone.read({ signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+  expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  ac.abort('late');
+  expect(r.status().pending + lone.status().pending).toBe(0);
 });

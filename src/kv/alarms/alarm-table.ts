@@ -95,6 +95,7 @@ export class AlarmTable {
    * @internal
    */
   drainTouched(): [AlarmMember, boolean][] {
+    if (this.#touched.size === 0) return [];
     const out = [...this.#touched.values()];
     this.#touched.clear();
     return out;

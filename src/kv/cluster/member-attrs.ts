@@ -41,6 +41,7 @@ export class MemberAttrTable {
    * @internal
    */
   drainTouched(): [bigint, MemberAttributes][] {
+    if (this.#touched.size === 0) return [];
     const out = [...this.#touched].map((id): [bigint, MemberAttributes] => [id, this.#attrs.get(id)!]);
     this.#touched.clear();
     return out;

@@ -69,11 +69,22 @@ export class MvccApplier {
     }
   }
 
-  /** A put (etcd's `Put`): the lease must exist; `ignoreValue`/`ignoreLease` need the key. */
-  put(r: PutRequest): Promise<Applied<PutResponse>> {
+  /**
+   * A put (etcd's `Put`): the lease must exist; `ignoreValue`/`ignoreLease` need the key. A
+   * put that reads nothing first (no `prevKv`, `ignoreValue`, `ignoreLease`) is applied at once
+   * and returned as is, without the promises of the reading path.
+   */
+  put(r: PutRequest): Applied<PutResponse> | Promise<Applied<PutResponse>> {
     const lease = r.lease ?? 0n;
     if (lease !== 0n && this.store.leases.get(lease) === undefined) return Promise.reject(new LeaseNotFoundError());
-    return this.write((tw) => putIn(tw, r));
+    if (r.ignoreValue === true || r.ignoreLease === true || r.prevKv === true) return this.write((tw) => putIn(tw, r));
+    const tw = new WriteTxn(this.store);
+    try {
+      const value = toBytes(r.value);
+      return { response: { header: revisionHeader(tw.put(toKey(toBytes(r.key)), value, lease)) }, effects: { changes: tw.changes } };
+    } finally {
+      tw.end();
+    }
   }
 
   /** A delete of a key or range (etcd's `DeleteRange`). */

@@ -14,10 +14,15 @@ export function toBytes(b: Uint8Array | string | undefined): Uint8Array {
 
 /** Bytes → binary string (one char per byte). */
 export function toKey(b: Uint8Array): string {
+  // `apply` takes the typed array as an array-like: no iterator, no copy (chunks bound the argument count).
+  if (b.length <= KEY_CHUNK) return String.fromCharCode.apply(null, b as unknown as number[]);
   let s = '';
-  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096));
+  for (let i = 0; i < b.length; i += KEY_CHUNK) s += String.fromCharCode.apply(null, b.subarray(i, i + KEY_CHUNK) as unknown as number[]);
   return s;
 }
+
+/** The bytes {@link toKey} turns into characters per call of `String.fromCharCode`. */
+const KEY_CHUNK = 4096;
 
 /** Binary string → bytes. */
 export function fromKey(s: string): Uint8Array {

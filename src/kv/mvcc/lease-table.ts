@@ -26,6 +26,7 @@ export class LeaseTable {
 
   /** The ids of leases added, changed or removed since the last call, and forgets them. */
   drainTouched(): bigint[] {
+    if (this.touched.size === 0) return [];
     const out = [...this.touched];
     this.touched = new Set();
     return out;

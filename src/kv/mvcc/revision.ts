@@ -23,12 +23,32 @@ export const REVISION_BYTES = 17;
  */
 export function encodeRevision(rev: Revision, tombstone = false): Uint8Array {
   const out = new Uint8Array(tombstone ? REVISION_BYTES + 1 : REVISION_BYTES);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(rev.main));
+  writeU64(out, 0, rev.main);
   out[8] = 0x5f;
-  dv.setBigUint64(9, BigInt(rev.sub));
+  writeU64(out, 9, rev.sub);
   if (tombstone) out[REVISION_BYTES] = 0x74;
   return out;
+}
+
+/**
+ * Writes a non-negative safe integer as 8 big-endian bytes at `at` (what `setBigUint64` writes,
+ * without a BigInt or a DataView per call).
+ *
+ * @param out - the bytes written.
+ * @param at - the offset of the first byte.
+ * @param n - the integer (0 ≤ n ≤ 2^53 − 1).
+ */
+export function writeU64(out: Uint8Array, at: number, n: number): void {
+  let hi = Math.floor(n / 0x1_0000_0000);
+  let lo = n >>> 0;
+  for (let i = 7; i >= 4; i--) {
+    out[at + i] = lo & 0xff;
+    lo >>>= 8;
+  }
+  for (let i = 3; i >= 0; i--) {
+    out[at + i] = hi & 0xff;
+    hi >>>= 8;
+  }
 }
 
 /** Decodes {@link encodeRevision}'s bytes; `tombstone` tells whether the `t` mark is present. */
