@@ -5,7 +5,7 @@ import type { Watcher } from '../kv/watch/watcher.js';
 import type { Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import { watchLeaderLoss } from './lease.js';
-import { encodeWatchBatch } from './response-codec.js';
+import { encodeWatchResponse } from './watch-codec.js';
 import { requiresLeader, wireNum, type RpcContext } from './rpc.js';
 import { coalesceWrites } from './watch-writes.js';
 
@@ -53,7 +53,7 @@ class WatchFeed {
   readonly #drain = (): void => {
     this.#scheduled = false;
     const w = this.#watcher;
-    for (let b = w.take(); b !== undefined; b = w.take()) this.#send(encodeWatchBatch(b, this.#id));
+    for (let b = w.take(); b !== undefined; b = w.take()) this.#send(encodeWatchResponse(b, this.#id));
     if (w.finished) {
       w.listen(undefined);
       this.#finished();
