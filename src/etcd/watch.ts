@@ -5,13 +5,61 @@ import type { Watcher } from '../kv/watch/watcher.js';
 import type { Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import { watchLeaderLoss } from './lease.js';
-import { encodeWatchBatch } from './response-codec.js';
+import { encodeWatchResponse } from './watch-codec.js';
 import { requiresLeader, wireNum, type RpcContext } from './rpc.js';
+import { coalesceWrites } from './watch-writes.js';
 
 const SERVICE = 'etcdserverpb.Watch';
 
 /** clientv3's InvalidWatchID: the watch id of responses that belong to no watcher (stream-wide progress, refused creates). */
 const INVALID_WATCH_ID = '-1';
+
+/**
+ * Sends one watcher's batches on its stream as they become ready: the watcher calls back when a
+ * batch is queued, and one microtask per burst then sends every ready batch (the revisions of
+ * one applied batch are queued in the same turn), with no promise or closure per batch.
+ */
+class WatchFeed {
+  readonly #id: number;
+  readonly #watcher: Watcher;
+  readonly #send: (response: Buffer) => void;
+  readonly #finished: () => void;
+  #scheduled = false;
+
+  /**
+   * @param id - the watcher's stream-local id.
+   * @param watcher - the watcher.
+   * @param send - writes a response on the stream.
+   * @param finished - called once, when the watch has ended and its last batch is sent.
+   */
+  constructor(id: number, watcher: Watcher, send: (response: Buffer) => void, finished: () => void) {
+    this.#id = id;
+    this.#watcher = watcher;
+    this.#send = send;
+    this.#finished = finished;
+  }
+
+  start(): void {
+    this.#watcher.listen(this.#wake);
+    this.#wake();
+  }
+
+  readonly #wake = (): void => {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#drain);
+  };
+
+  readonly #drain = (): void => {
+    this.#scheduled = false;
+    const w = this.#watcher;
+    for (let b = w.take(); b !== undefined; b = w.take()) this.#send(encodeWatchResponse(b, this.#id));
+    if (w.finished) {
+      w.listen(undefined);
+      this.#finished();
+    }
+  };
+}
 
 /**
  * The Watch service: one bidirectional stream carries many watchers of a `KvClient`'s watch hub,
@@ -26,6 +74,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
   // Responses are plain objects, or a watcher's batches already encoded (see withResponseCodecs).
   const watch: handleBidiStreamingCall<Wire, Wire | Buffer> = (call) => {
     const done = ctx.grpc.start({ grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'Watch' });
+    coalesceWrites(call);
     const watchers = new Map<number, Watcher>();
     let nextId = 0;
     let closed = false;
@@ -62,10 +111,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       });
       watchers.set(id, w);
       send({ header: ctx.header(), watchId: String(id), created: true });
-      void (async () => {
-        for await (const b of w) send(encodeWatchBatch(b, id));
-        watchers.delete(id);
-      })();
+      new WatchFeed(id, w, send, () => watchers.delete(id)).start();
     };
     const progress = (): void => {
       const all = [...watchers.values()];

@@ -1,6 +1,6 @@
 import { systemClock, type Cancel, type Clock } from '../../replica/clock.js';
-import { inRange, keyRange, toKey } from '../mvcc/bytes.js';
-import { EventType, type Event } from '../types.js';
+import { compareBytes, keyRange } from '../mvcc/bytes.js';
+import { EventType, type Event, type ResponseHeader } from '../types.js';
 import { WatchFilterType, type WatchBatch, type WatchOptions, type WatchSource } from './types.js';
 import { Watcher, type WatcherHub } from './watcher.js';
 
@@ -140,8 +140,19 @@ export class WatchHub implements WatcherHub {
 
   #matches(w: Watcher, e: Event): boolean {
     const f = w.options.filters;
-    if (f !== undefined && f.includes(e.type === EventType.PUT ? WatchFilterType.NOPUT : WatchFilterType.NODELETE)) return false;
-    return inRange(w.range, toKey(e.kv.key));
+    if (f !== undefined && f.length > 0 && f.includes(e.type === EventType.PUT ? WatchFilterType.NOPUT : WatchFilterType.NODELETE)) return false;
+    return inByteRange(w.key, w.rangeEnd, e.kv.key);
+  }
+
+  /** The events of `events` that `w` watches (the same array when all of them are). */
+  #mine(w: Watcher, events: readonly Event[]): readonly Event[] {
+    let out: Event[] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (this.#matches(w, e)) out?.push(e);
+      else out ??= events.slice(0, i);
+    }
+    return out ?? events;
   }
 
   /** A revision was applied: feed it to every synced watcher, or demote those whose backlog is full. */
@@ -150,7 +161,7 @@ export class WatchHub implements WatcherHub {
     for (const w of this.#watchers) {
       behind ||= !w.synced;
       if (!w.synced || revision < w.next) continue;
-      const mine = events.filter((e) => this.#matches(w, e));
+      const mine = this.#mine(w, events);
       if (mine.length > 0 && w.backlog > 0 && w.backlog + mine.length > this.#maxBacklog) {
         w.synced = false; // w.next stays at this revision: it is read back from storage
         this.slowEvents++;
@@ -175,29 +186,24 @@ export class WatchHub implements WatcherHub {
     if (phase === 'end') this.#scheduleSync();
   }
 
-  /** Queues `events` (whole revisions) as one batch, or as fragments when asked and too large. */
-  #queue(w: Watcher, revision: number, events: Event[]): void {
+  /**
+   * Queues `events` (whole revisions) as one batch, or as fragments when asked and too large.
+   * The events are shared between watchers (and with the store's observers), except for a
+   * watcher with `prevKv`, which gets copies to fill.
+   */
+  #queue(w: Watcher, revision: number, events: readonly Event[]): void {
     const header = this.#source.header(revision);
-    const parts: Event[][] = [];
-    if (w.options.fragment === true) {
-      let part: Event[] = [];
-      let size = 0;
-      for (const e of events) {
-        const n = e.kv.key.length + e.kv.value.length + 64;
-        if (part.length > 0 && size + n > this.#fragmentBytes) {
-          parts.push(part);
-          part = [];
-          size = 0;
-        }
-        part.push(e);
-        size += n;
-      }
-      parts.push(part);
-    } else parts.push(events);
-    parts.forEach((p, i) => {
-      const batch: WatchBatch = { header, watchId: w.id, events: p.map((e) => ({ ...e })), compactRevision: 0, canceled: false, cancelReason: '', fragment: i < parts.length - 1, progressNotify: false };
-      w.push(batch, w.options.prevKv === true ? this.#fillPrev(batch.events) : undefined);
-    });
+    const prev = w.options.prevKv === true;
+    if (w.options.fragment !== true) {
+      const mine = prev ? events.map(copyEvent) : events.slice();
+      w.push(eventBatch(header, w.id, mine, false), prev ? this.#fillPrev(mine) : undefined);
+      return;
+    }
+    const parts = fragments(events, this.#fragmentBytes);
+    for (let i = 0; i < parts.length; i++) {
+      const mine = prev ? parts[i]!.map(copyEvent) : parts[i]!;
+      w.push(eventBatch(header, w.id, mine, i < parts.length - 1), prev ? this.#fillPrev(mine) : undefined);
+    }
   }
 
   /** Reads each event's previous key-value (at its revision - 1), as etcd's watch server does. */
@@ -255,7 +261,7 @@ export class WatchHub implements WatcherHub {
       if (w.next < this.#source.compactRevision()) continue; // compacted while reading: ends above
       let last = to;
       const room = this.#maxBacklog - w.backlog;
-      const byRev = groupByRevision(events.filter((e) => this.#matches(w, e)));
+      const byRev = groupByRevision(this.#mine(w, events));
       let taken = 0;
       for (const [rev, evs] of byRev) {
         if (taken > 0 && taken + evs.length > room) {
@@ -268,6 +274,42 @@ export class WatchHub implements WatcherHub {
       w.next = last + 1;
     }
   }
+}
+
+/** A batch of events. */
+function eventBatch(header: ResponseHeader, watchId: number, events: Event[], fragment: boolean): WatchBatch {
+  return { header, watchId, events, compactRevision: 0, canceled: false, cancelReason: '', fragment, progressNotify: false };
+}
+
+/** `events` split into parts of about `limit` bytes at most (a larger event alone), in order. */
+function fragments(events: readonly Event[], limit: number): Event[][] {
+  const parts: Event[][] = [];
+  let part: Event[] = [];
+  let size = 0;
+  for (const e of events) {
+    const n = e.kv.key.length + e.kv.value.length + 64;
+    if (part.length > 0 && size + n > limit) {
+      parts.push(part);
+      part = [];
+      size = 0;
+    }
+    part.push(e);
+    size += n;
+  }
+  parts.push(part);
+  return parts;
+}
+
+/** A copy of an event whose `prevKv` may be set. */
+function copyEvent(e: Event): Event {
+  return { type: e.type, kv: e.kv };
+}
+
+/** Whether `key` lies in the watched range `[start, end)` (`end` empty: `start` alone; `"\0"`: no bound). */
+function inByteRange(start: Uint8Array, end: Uint8Array, key: Uint8Array): boolean {
+  if (end.length === 0) return key.length === start.length && compareBytes(key, start) === 0;
+  if (compareBytes(key, start) < 0) return false;
+  return (end.length === 1 && end[0] === 0) || compareBytes(key, end) < 0;
 }
 
 /** Events (in revision order) grouped by revision, in order. */

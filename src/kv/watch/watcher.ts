@@ -12,12 +12,6 @@ export interface WatcherHub {
   requestProgress(w: Watcher): void;
 }
 
-/** One queued batch: `ready` resolves once its `prevKv`s are filled. */
-interface Queued {
-  batch: WatchBatch;
-  ready: Promise<void> | undefined;
-}
-
 /**
  * One watch on one member: an async iterable of {@link WatchBatch}es, fed by its hub through
  * a bounded backlog (counted in events). A consumer that lags never blocks the apply loop: when
@@ -46,10 +40,13 @@ export class Watcher implements AsyncIterable<WatchBatch> {
   /** A progress notification was asked for while it was not synced; sent once it is. */
   progressWanted = false;
   readonly #hub: WatcherHub;
-  readonly #queue: Queued[] = [];
+  readonly #queue: WatchBatch[] = [];
+  /** The queued batches whose `prevKv`s are still being read (they and the batches after them wait). */
+  readonly #filling = new Set<WatchBatch>();
   #queuedEvents = 0;
   #ended = false;
   #wake: (() => void) | undefined = undefined;
+  #listener: (() => void) | undefined = undefined;
 
   /**
    * @param hub - the hub that feeds it.
@@ -81,12 +78,47 @@ export class Watcher implements AsyncIterable<WatchBatch> {
     return this.#ended;
   }
 
-  /** Queues a batch (hub only); `ready` resolves once its `prevKv`s are filled. */
+  /** Queues a batch (hub only); `ready`, when given, resolves once its `prevKv`s are filled (it never rejects). */
   push(batch: WatchBatch, ready?: Promise<void>): void {
     if (this.#ended) return;
-    this.#queue.push({ batch, ready });
+    this.#queue.push(batch);
     this.#queuedEvents += batch.events.length;
+    if (ready !== undefined) {
+      this.#filling.add(batch);
+      void ready.then(() => {
+        this.#filling.delete(batch);
+        this.#notify();
+      });
+    }
     this.#notify();
+  }
+
+  /**
+   * Takes the next batch when it is ready (its `prevKv`s filled), in order; `undefined` when
+   * none is. The other way to consume a watcher than iterating it, for a consumer that is
+   * called back ({@link Watcher.listen}) instead of awaiting; use one way only.
+   */
+  take(): WatchBatch | undefined {
+    const b = this.#queue[0];
+    if (b === undefined || this.#filling.has(b)) return undefined;
+    this.#queue.shift();
+    this.#queuedEvents -= b.events.length;
+    this.#hub.drained(this);
+    return b;
+  }
+
+  /**
+   * Calls `fn` (synchronously, from the hub's feeding) each time a batch is queued or becomes
+   * ready and when the watch ends: the consumer then {@link Watcher.take}s what is ready. One
+   * listener per watcher; a later call replaces it, `undefined` removes it.
+   */
+  listen(fn: (() => void) | undefined): void {
+    this.#listener = fn;
+  }
+
+  /** Whether the watch has ended and every batch was taken. */
+  get finished(): boolean {
+    return this.#ended && this.#queue.length === 0;
   }
 
   /** Ends the watch after the queued batches, with a last `canceled` batch when `header` is given (hub only). */
@@ -116,6 +148,7 @@ export class Watcher implements AsyncIterable<WatchBatch> {
     const w = this.#wake;
     this.#wake = undefined;
     w?.();
+    this.#listener?.();
   }
 
   /**
@@ -126,17 +159,13 @@ export class Watcher implements AsyncIterable<WatchBatch> {
   async *[Symbol.asyncIterator](): AsyncGenerator<WatchBatch> {
     try {
       for (;;) {
-        const q = this.#queue[0];
-        if (q === undefined) {
-          if (this.#ended) return;
-          await new Promise<void>((resolve) => (this.#wake = resolve));
+        const b = this.take();
+        if (b !== undefined) {
+          yield b;
           continue;
         }
-        await q.ready;
-        this.#queue.shift();
-        this.#queuedEvents -= q.batch.events.length;
-        this.#hub.drained(this);
-        yield q.batch;
+        if (this.finished) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
       }
     } finally {
       if (!this.#ended) this.#hub.cancel(this);
