@@ -3,8 +3,8 @@ import { BinaryReader, BinaryWriter } from './binary.js';
 import { CodecError, toCodecError } from './errors.js';
 
 /**
- * The format version this build writes into byte 0 of every record: 2, fixed-width binary
- * bodies (see `binary.ts`). Decoders keep reading version 1 (msgpack array bodies, written by
+ * The format version this build writes into byte 0 of every record: 2, bodies of fixed-width
+ * little-endian binary fields. Decoders keep reading version 1 (msgpack array bodies, written by
  * earlier builds: WAL and LevelDB data, older peers' frames); an unknown version is refused
  * with a {@link CodecError}.
  */

@@ -1,4 +1,5 @@
 import { status as Status, type ServiceDefinition } from '@grpc/grpc-js';
+import { MalformedRequest } from './unmarshal-error.js';
 
 /** go-grpc-prometheus's `grpc_type` label values. */
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
@@ -108,8 +109,10 @@ export class GrpcMetrics {
       out[method] = {
         ...d,
         requestDeserialize: (buf: Buffer) => {
-          m.received++;
           const req = d.requestDeserialize(buf) as object;
+          // A request that did not unmarshal is not a message received (etcd fails it before counting).
+          if (req instanceof MalformedRequest) return req;
+          m.received++;
           sized?.(req, buf.length);
           return req;
         },

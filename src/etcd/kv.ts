@@ -2,10 +2,10 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
   Bytes, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../kv/types.js';
-import { deleteIn, responseOut, txnIn, txnOps, type Wire } from './convert.js';
+import { headerOut, txnOps, type Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import type { RequestOptions } from '../replica/options.js';
-import type { DecodedPutRequest, DecodedRangeRequest } from './request-codec.js';
+import type { DecodedDeleteRangeRequest, DecodedPutRequest, DecodedRangeRequest, DecodedTxnRequest } from './request-codec.js';
 import { unary, wireNum, type RpcContext } from './rpc.js';
 
 /**
@@ -49,28 +49,26 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
-    // The requests come decoded by decodeRangeRequest and decodePutRequest, whole, in raftkit/kv's
-    // shapes, and the answers (raftkit/kv's RangeResponse and PutResponse) are encoded by the
-    // definitions served (withResponseCodecs). A serializable Range waits for nothing a cancellation
-    // could stop: no cancel signal.
+    // The requests come decoded by request-codec.ts, whole, in raftkit/kv's shapes, and the answers
+    // (raftkit/kv's RangeResponse, PutResponse, DeleteRangeResponse and TxnResponse) are encoded by
+    // the definitions served (withResponseCodecs). A serializable Range waits for nothing a
+    // cancellation could stop: no cancel signal.
     Range: unary(ctx, SERVICE, 'Range', (req: DecodedRangeRequest, opts) => kv.rangeRequest(req, opts), (req: DecodedRangeRequest) => !req.serializable),
     Put: unary(ctx, SERVICE, 'Put', (req: DecodedPutRequest, opts) => {
       checkSize(req);
       return kv.putRequest(req, opts);
     }),
-    DeleteRange: unary(ctx, SERVICE, 'DeleteRange', async (w: Wire, opts) => {
-      checkSize(w);
-      const { key, ...rest } = deleteIn(w);
-      return responseOut(await kv.deleteRange(key, { ...rest, ...opts }) as never);
+    DeleteRange: unary(ctx, SERVICE, 'DeleteRange', (req: DecodedDeleteRangeRequest, opts) => {
+      checkSize(req);
+      return kv.deleteRange(req.key, { ...opts, rangeEnd: req.rangeEnd, prevKv: req.prevKv });
     }),
-    Txn: unary(ctx, SERVICE, 'Txn', async (w: Wire, opts) => {
-      checkSize(w);
-      const t = txnIn(w);
-      if (txnOps(t) > ctx.maxTxnOps) throw etcdError('tooManyOps');
-      return responseOut(await kv.txn(t, opts) as never);
+    Txn: unary(ctx, SERVICE, 'Txn', (req: DecodedTxnRequest, opts) => {
+      checkSize(req);
+      if (txnOps(req) > ctx.maxTxnOps) throw etcdError('tooManyOps');
+      return kv.txn(req, opts);
     }),
     Compact: unary(ctx, SERVICE, 'Compact', async (w: Wire, opts) => {
-      return responseOut(await kv.compact(wireNum(w.revision), { ...opts, physical: w.physical === true }) as never);
+      return { header: headerOut((await kv.compact(wireNum(w.revision), { ...opts, physical: w.physical === true })).header) };
     }),
   };
 }

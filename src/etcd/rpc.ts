@@ -4,6 +4,7 @@ import type { Replica } from '../replica/replica.js';
 import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import type { GrpcMetrics } from './grpc-metrics.js';
 import { AbortPool } from './abort-pool.js';
+import { MalformedRequest } from './unmarshal-error.js';
 
 /** `etcdserverpb.ResponseHeader` as it goes on the wire (64-bit fields as decimal strings). */
 export interface WireHeader {
@@ -45,7 +46,8 @@ export interface RpcContext {
 
 /** Whether the call carries etcd's `hasleader: true` metadata (clientv3's `WithRequireLeader`). */
 export function requiresLeader(metadata: Metadata): boolean {
-  return metadata.get('hasleader').some((v) => String(v) === 'true');
+  for (const v of metadata.get('hasleader')) if (String(v) === 'true') return true;
+  return false;
 }
 
 /**
@@ -57,8 +59,11 @@ export function requiresLeader(metadata: Metadata): boolean {
  */
 export function callOptions(call: ServerUnaryCall<unknown, unknown>, deadline = deadlineOf(call)): RequestOptions {
   const options: RequestOptions = {};
-  const left = deadline - Date.now();
-  if (Number.isFinite(left)) options.timeoutMs = Math.max(1, Math.ceil(left));
+  // No clock read for the calls without a deadline (most clients' and the bench's).
+  if (deadline !== Infinity) {
+    const left = deadline - Date.now();
+    if (Number.isFinite(left)) options.timeoutMs = Math.max(1, Math.ceil(left));
+  }
   if (requiresLeader(call.metadata)) options.waitForLeader = false;
   return options;
 }
@@ -76,7 +81,8 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * cancelled call stops its proposal or read waiting): the request then fails with `AbortedError`,
  * counted as CANCELLED "etcdserver: request canceled". `waits(request)` false (a request that
  * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost;
- * so does a handler that takes no options (`fn.length < 2`).
+ * so does a handler that takes no options (`fn.length < 2`). A request that came as a
+ * `MalformedRequest` (its bytes did not decode) is answered with its error, uncounted.
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
@@ -85,6 +91,11 @@ export function unary<Req, Res>(
   const takesOptions = fn.length >= 2;
   // Per call, no named closures (the bench's members run under tsx, which names every one).
   return (call, callback) => {
+    // Bytes that did not decode: etcd's server answers before its handler and interceptors run (not counted).
+    if (call.request instanceof MalformedRequest) {
+      callback(call.request.error);
+      return;
+    }
     const done = start();
     const deadline = deadlineOf(call);
     const options = callOptions(call, deadline);

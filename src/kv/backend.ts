@@ -25,12 +25,23 @@ const u64 = (n: number): Uint8Array => {
 };
 const readU64 = (b: Uint8Array | undefined): number | undefined => (b === undefined ? undefined : Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0)));
 
-/** Where an operation goes: the options of a chained batch's put or del (one object per sublevel, made once). */
-type Into = { readonly sublevel: BytesSublevel };
+/**
+ * Where an operation goes (one object per sublevel, made once): the options of a chained batch's
+ * put or del naming the sublevel, and the sublevel's key prefix within the parent database.
+ */
+type Into = { readonly options: { readonly sublevel: BytesSublevel }; readonly prefix: Uint8Array };
 type Op = { type: 'put'; into: Into; key: Uint8Array; value: Uint8Array } | { type: 'del'; into: Into; key: Uint8Array };
 /** The revision records queued (applied, not yet written) above which `apply` waits for the write in flight. */
 export const MAX_QUEUED_RECORDS = 50_000;
 const SYNC = { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>;
+
+/** `prefix` followed by `key`, in a new array. */
+function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + key.length);
+  out.set(prefix, 0);
+  out.set(key, prefix.length);
+  return out;
+}
 
 /** An alarm record's key: the member id (8 bytes, big-endian) and the alarm type (1 byte). */
 export function alarmKey(a: AlarmMember): Uint8Array {
@@ -94,6 +105,8 @@ export class KvBackend {
   private readonly alarms: BytesSublevel;
   private readonly members: BytesSublevel;
   readonly #into: { readonly rev: Into; readonly lease: Into; readonly meta: Into; readonly alarm: Into; readonly member: Into };
+  /** Whether the parent database takes and stores bytes as given (`view` keys and values): then writes go to it with prefixed keys. */
+  readonly #direct: boolean;
   readonly #queue: WriteQueue<Op>;
   #inUse = 0;
 
@@ -113,7 +126,9 @@ export class KvBackend {
     this.meta = root.sublevel<Uint8Array, Uint8Array>('meta', enc) as BytesSublevel;
     this.alarms = root.sublevel<Uint8Array, Uint8Array>('alarm', enc) as BytesSublevel;
     this.members = root.sublevel<Uint8Array, Uint8Array>('member', enc) as BytesSublevel;
-    this.#into = { rev: { sublevel: this.revs }, lease: { sublevel: this.leases }, meta: { sublevel: this.meta }, alarm: { sublevel: this.alarms }, member: { sublevel: this.members } };
+    const into = (sublevel: BytesSublevel): Into => ({ options: { sublevel }, prefix: root.prefixKey(sublevel.prefixKey(new Uint8Array(0), 'view', true), 'view', true) });
+    this.#into = { rev: into(this.revs), lease: into(this.leases), meta: into(this.meta), alarm: into(this.alarms), member: into(this.members) };
+    this.#direct = db.keyEncoding().commonName === 'view' && db.valueEncoding().commonName === 'view';
   }
 
   /**
@@ -129,14 +144,22 @@ export class KvBackend {
    * Writes `ops` atomically (synced if `sync`) with a chained batch: abstract-level's array
    * batch copies, re-encodes and re-prefixes every operation before the database sees it
    * (several times the cost per operation, measured), the chained batch adds each directly.
+   * When the parent database takes bytes as they are, each key is prefixed here and put without
+   * options: abstract-level's per-operation options handling (copying the options, looking up
+   * the encodings, prefixing for the sublevel) cost about 3x the CPU and 4x the memory of the
+   * plain put (measured with classic-level: 25 vs 8 µs and 1.9 vs 0.45 KB per operation).
    */
   async #commit(ops: readonly Op[], sync: boolean): Promise<void> {
     const batch = this.db.batch();
+    const direct = this.#direct;
     try {
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i]!;
-        if (op.type === 'put') batch.put(op.key, op.value, op.into);
-        else batch.del(op.key, op.into);
+        if (direct) {
+          if (op.type === 'put') batch.put(prefixed(op.into.prefix, op.key), op.value);
+          else batch.del(prefixed(op.into.prefix, op.key));
+        } else if (op.type === 'put') batch.put(op.key, op.value, op.into.options);
+        else batch.del(op.key, op.into.options);
       }
     } catch (e) {
       await batch.close();

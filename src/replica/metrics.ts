@@ -46,10 +46,14 @@ export class ReplicaMetrics {
   readonly registry = new Registry();
   /** `raft_leader_changes_seen_total`. */
   readonly leaderChanges: Counter;
-  /** `raft_proposals_committed_total`. */
+  /** `raft_proposals_committed_total` (reads {@link ReplicaMetrics.committedTotal} when scraped). */
   readonly committed: Counter;
-  /** `raft_proposals_applied_total`. */
+  /** `raft_proposals_applied_total` (reads {@link ReplicaMetrics.appliedTotal} when scraped). */
   readonly applied: Counter;
+  /** Entries known committed so far: a plain number on the hot path, the counter's value at scrape time. */
+  committedTotal = 0;
+  /** Entries applied so far (as {@link ReplicaMetrics.committedTotal}). */
+  appliedTotal = 0;
   /** `raft_proposals_failed_total{reason}`. */
   readonly failed: Counter<'reason'>;
   /** `raft_proposals_duplicate_total`. */
@@ -76,8 +80,15 @@ export class ReplicaMetrics {
     new Gauge({ name: 'raft_is_leader', help: 'Whether this member is the leader (1) or not (0).', registers, collect() { this.set(src.leader() === src.id ? 1 : 0); } });
     new Gauge({ name: 'raft_proposals_pending', help: 'Requests waiting for their entry to apply.', registers, collect() { this.set(src.pending()); } });
     this.leaderChanges = new Counter({ name: 'raft_leader_changes_seen_total', help: 'Leader changes seen by this member.', registers });
-    this.committed = new Counter({ name: 'raft_proposals_committed_total', help: 'Entries known to be committed (counted up to the commit index).', registers });
-    this.applied = new Counter({ name: 'raft_proposals_applied_total', help: 'Entries applied (counted up to the applied index).', registers });
+    const totals = (name: string, help: string, read: () => number): Counter => new Counter({
+      name, help, registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+    this.committed = totals('raft_proposals_committed_total', 'Entries known to be committed (counted up to the commit index).', () => this.committedTotal);
+    this.applied = totals('raft_proposals_applied_total', 'Entries applied (counted up to the applied index).', () => this.appliedTotal);
     this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Failed requests, by reason.', labelNames: ['reason'], registers });
     this.refused = new Counter({ name: 'raft_messages_refused_total', help: 'Peer messages the Raft node refused, by error code.', labelNames: ['code'], registers });
     this.duplicates = new Counter({ name: 'raft_proposals_duplicate_total', help: 'Committed commands dropped as duplicates of an applied one (client sessions).', registers });

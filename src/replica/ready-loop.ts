@@ -125,22 +125,24 @@ export class ReadyLoop {
   schedule(): void {
     if (this.running !== undefined || this.stopped) return;
     if (!this.node.hasReady()) return;
-    this.running = Promise.resolve()
-      .then(() => this.drain())
-      .finally(() => {
-        this.running = undefined;
-        // Input that arrived after the drain's last hasReady() check but before this callback
-        // (a message delivered in a microtask, say) found the loop running: drain it in the
-        // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
-        // not at the next tick, and never in this turn, so that members answering each other
-        // in microtasks cannot starve everything else.
-        if (!this.stopped && this.node.hasReady()) {
-          const again = (): void => this.schedule();
-          if (this.clock.soon !== undefined) this.clock.soon(again);
-          else after(this.clock, 1, again);
-        }
-      });
+    this.running = Promise.resolve().then(this.startDrain).finally(this.drained);
   }
+
+  // Made once, not per drain (a drain runs for nearly every message and proposal).
+  private readonly startDrain = (): Promise<void> => this.drain();
+  private readonly again = (): void => this.schedule();
+  private readonly drained = (): void => {
+    this.running = undefined;
+    // Input that arrived after the drain's last hasReady() check but before this callback
+    // (a message delivered in a microtask, say) found the loop running: drain it in the
+    // next turn of the event loop (the clock's `soon`; a virtual clock's next millisecond),
+    // not at the next tick, and never in this turn, so that members answering each other
+    // in microtasks cannot starve everything else.
+    if (!this.stopped && this.node.hasReady()) {
+      if (this.clock.soon !== undefined) this.clock.soon(this.again);
+      else after(this.clock, 1, this.again);
+    }
+  };
 
   /** Stops the loop; resolves once the Ready in progress (if any) is fully handled. */
   async stop(): Promise<void> {

@@ -416,7 +416,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     if (hs !== undefined) {
       this.term = hs.term;
       if (hs.commit > this.committed) {
-        this.metricsImpl.committed.inc(hs.commit - this.committed);
+        this.metricsImpl.committedTotal += hs.commit - this.committed;
         this.committed = hs.commit;
       }
     }
@@ -424,7 +424,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   private onApplied(index: number, commands: number, seconds: number): void {
-    if (index > this.appliedSeen) this.metricsImpl.applied.inc(index - this.appliedSeen);
+    if (index > this.appliedSeen) this.metricsImpl.appliedTotal += index - this.appliedSeen;
     this.appliedSeen = Math.max(this.appliedSeen, index);
     if (commands > 0) this.metricsImpl.apply.observe(seconds);
     this.requests.applied(index);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { etcdServices } from '../../src/etcd/proto.js';
-import { encodePutResponse, encodeRangeResponse, encodeWatchBatch, withResponseCodecs } from '../../src/etcd/response-codec.js';
+import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse, encodeWatchBatch, withResponseCodecs } from '../../src/etcd/response-codec.js';
 import { EventType } from '../../src/kv/types.js';
-import type { KeyValue, RangeResponse } from '../../src/kv/types.js';
+import type { DeleteRangeResponse, KeyValue, RangeResponse, ResponseHeader, ResponseOp, TxnResponse } from '../../src/kv/types.js';
+import { SeededRng } from '../../src/raft/rng.js';
+import { responseOut } from './wire-reference.js';
 
 const decode = (b: Buffer): Record<string, unknown> => etcdServices().KV['Range']!.responseDeserialize(b) as Record<string, unknown>;
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -45,7 +47,11 @@ describe('encodeRangeResponse (etcdserverpb.RangeResponse by hand)', () => {
     expect(out.KV['Range']!.requestDeserialize).not.toBe(defs.KV['Range']!.requestDeserialize);
     expect(out.KV['Put']!.responseSerialize).not.toBe(defs.KV['Put']!.responseSerialize);
     expect(out.KV['Put']!.requestDeserialize).not.toBe(defs.KV['Put']!.requestDeserialize);
-    expect(out.KV['Txn']).toBe(defs.KV['Txn']);
+    for (const m of ['DeleteRange', 'Txn']) {
+      expect(out.KV[m]!.requestDeserialize).not.toBe(defs.KV[m]!.requestDeserialize);
+      expect(out.KV[m]!.responseSerialize).not.toBe(defs.KV[m]!.responseSerialize);
+    }
+    expect(out.KV['Compact']).toBe(defs.KV['Compact']);
     const pre = Buffer.from([1, 2, 3]);
     expect(out.Watch['Watch']!.responseSerialize(pre)).toBe(pre);
     const plain = { header: { clusterId: '1', memberId: '2', revision: '3', raftTerm: '4' }, watchId: '5', created: true };
@@ -108,5 +114,64 @@ describe('encodeWatchBatch (etcdserverpb.WatchResponse with events, by hand)', (
     const progress = decodeWatch(encodeWatchBatch({ header, watchId: 0, events: [], compactRevision: 0, canceled: false, cancelReason: '', fragment: false, progressNotify: true }, 0));
     expect([progress.watchId, progress.canceled, progress.events]).toEqual(['0', false, []]);
     expect((progress.header as Record<string, unknown>).revision).toBe('30');
+  });
+});
+
+describe('encodeDeleteRangeResponse and encodeTxnResponse (by hand)', () => {
+  const kvDef = etcdServices().KV;
+  /** Both encodings decoded by the .proto files: the hand one and protobufjs's from the objects the handlers built before. */
+  const both = (method: 'DeleteRange' | 'Txn', mine: Buffer, r: DeleteRangeResponse | TxnResponse): [unknown, unknown] => {
+    const d = kvDef[method]!;
+    return [d.responseDeserialize(mine), d.responseDeserialize(d.responseSerialize(responseOut(r as never)))];
+  };
+  const ids = [0n, 1n, 2n ** 63n + 5n, 2n ** 64n - 1n];
+  const nums = [0, 1, 127, 128, 2 ** 40, Number.MAX_SAFE_INTEGER];
+
+  function randomKv(rng: SeededRng): KeyValue {
+    const b = (max: number): Uint8Array => Uint8Array.from({ length: rng.nextInt(max) }, () => rng.nextInt(256));
+    return {
+      key: b(30), value: rng.nextInt(10) === 0 ? b(20_000) : b(300), createRevision: nums[rng.nextInt(nums.length)]!, modRevision: nums[rng.nextInt(nums.length)]!,
+      version: nums[rng.nextInt(3)]!, lease: [0n, 5n, -2n, 2n ** 62n][rng.nextInt(4)]!,
+    };
+  }
+  const header = (rng: SeededRng, top: boolean): ResponseHeader => ({
+    clusterId: top ? ids[rng.nextInt(ids.length)]! : 0n, memberId: top ? ids[rng.nextInt(ids.length)]! : 0n, revision: nums[rng.nextInt(nums.length)]!, raftTerm: top ? nums[rng.nextInt(3)]! : 0,
+  });
+  const list = <T>(rng: SeededRng, max: number, f: () => T): T[] => Array.from({ length: rng.nextInt(max + 1) }, f);
+  const randomDelete = (rng: SeededRng, top: boolean): DeleteRangeResponse => ({ header: header(rng, top), deleted: nums[rng.nextInt(4)]!, prevKvs: list(rng, 3, () => randomKv(rng)) });
+
+  function randomTxn(rng: SeededRng, top: boolean, depth: number): TxnResponse {
+    const op = (): ResponseOp => {
+      const kind = rng.nextInt(depth > 0 ? 4 : 3);
+      if (kind === 0) return { responseRange: { header: header(rng, false), kvs: list(rng, 3, () => randomKv(rng)), more: rng.nextInt(2) === 1, count: nums[rng.nextInt(4)]! } };
+      if (kind === 1) return { responsePut: rng.nextInt(2) === 0 ? { header: header(rng, false) } : { header: header(rng, false), prevKv: randomKv(rng) } };
+      if (kind === 2) return { responseDeleteRange: randomDelete(rng, false) };
+      return { responseTxn: randomTxn(rng, false, depth - 1) };
+    };
+    return { header: header(rng, top), succeeded: rng.nextInt(2) === 1, responses: list(rng, 4, op) };
+  }
+
+  it('DeleteRange: seeded responses (deleted counts, prev_kvs with large values and negative leases) decode as protobufjs\'s encoding', () => {
+    const rng = new SeededRng(49);
+    for (let i = 0; i < 200; i++) {
+      const r = randomDelete(rng, true);
+      const [mine, ref] = both('DeleteRange', encodeDeleteRangeResponse(r), r);
+      expect(mine).toEqual(ref);
+    }
+  });
+
+  it('Txn: seeded responses (every op kind, nested txns with zero headers, 64-bit ids) decode as protobufjs\'s encoding', () => {
+    const rng = new SeededRng(59);
+    for (let i = 0; i < 300; i++) {
+      const r = randomTxn(rng, true, 2);
+      const [mine, ref] = both('Txn', encodeTxnResponse(r), r);
+      expect(mine).toEqual(ref);
+    }
+  });
+
+  it('leaves zero-valued scalars out, as etcd\'s encoder does (protobufjs wrote the ones present): a failed empty txn is its header', () => {
+    const r: TxnResponse = { header: { clusterId: 0n, memberId: 1n, revision: 2, raftTerm: 0 }, succeeded: false, responses: [] };
+    expect([...encodeTxnResponse(r)]).toEqual([0x0a, 4, 0x10, 1, 0x18, 2]);
+    expect([...encodeDeleteRangeResponse({ header: r.header, deleted: 0, prevKvs: [] })]).toEqual([0x0a, 4, 0x10, 1, 0x18, 2]);
   });
 });

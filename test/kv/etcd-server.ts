@@ -10,6 +10,8 @@ import { freePort } from '../../examples/kv-cluster/driver.js';
 /** One real single-member etcd in a temp dir on loopback ports, and an etcd3 client for it. */
 export class EtcdServer {
   readonly client: Etcd3;
+  /** The client URL (`http://127.0.0.1:port`). */
+  readonly url: string;
   private readonly proc: ChildProcess;
   private readonly dir: string;
   private exited: string | undefined;
@@ -18,6 +20,7 @@ export class EtcdServer {
   private constructor(proc: ChildProcess, dir: string, clientPort: number) {
     this.proc = proc;
     this.dir = dir;
+    this.url = `http://127.0.0.1:${String(clientPort)}`;
     this.client = new Etcd3({ hosts: `http://127.0.0.1:${clientPort}`, faultHandling: { global: noop, host: () => noop } });
     proc.stderr?.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
