@@ -38,7 +38,10 @@ export interface WatchBatch {
   header: ResponseHeader;
   /** This watcher's id on its member. */
   watchId: number;
-  /** The events, in revision order, then op order within a revision; whole revisions only (unless fragmented). */
+  /**
+   * The events, in revision order, then op order within a revision; whole revisions only (unless
+   * fragmented). The event objects may be shared with the member's other watchers: read-only.
+   */
   events: Event[];
   /** Set when the watch ended because its start revision was compacted: the compacted revision. */
   compactRevision: number;

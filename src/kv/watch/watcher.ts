@@ -100,7 +100,7 @@ export class Watcher implements AsyncIterable<WatchBatch> {
    */
   take(): WatchBatch | undefined {
     const b = this.#queue[0];
-    if (b === undefined || this.#filling.has(b)) return undefined;
+    if (b === undefined || (this.#filling.size > 0 && this.#filling.has(b))) return undefined;
     this.#queue.shift();
     this.#queuedEvents -= b.events.length;
     this.#hub.drained(this);
