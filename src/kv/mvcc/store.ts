@@ -82,6 +82,10 @@ export class MvccStore {
   compactRev = -1;
   /** Key-values written by the apply in progress, by revision (`main_sub`). */
   readonly pending = new Map<string, KeyValue>();
+  /** The revisions the apply in progress superseded (each a key's previous record): see {@link MvccStore.supersede}. */
+  private superseded: Revision[] = [];
+  /** The revisions the last committed batch superseded: they leave the cache at the next commit. */
+  private dropping: Revision[] = [];
   private readonly reads = new Set<Promise<unknown>>();
   private readonly reader: ValueReader;
   private readonly cache: ValueCache;
@@ -95,6 +99,11 @@ export class MvccStore {
   constructor(reader: ValueReader, cacheBytes = DEFAULT_VALUE_CACHE_BYTES) {
     this.reader = reader;
     this.cache = new ValueCache(cacheBytes);
+  }
+
+  /** How many key-values the value cache holds. */
+  get cachedValues(): number {
+    return this.cache.size;
   }
 
   /** A view at the visible (durable) revision, for client reads. */
@@ -178,12 +187,32 @@ export class MvccStore {
     return keep;
   }
 
-  /** Marks the applied revision durable (its batch is written); the pending values move to the cache. */
+  /**
+   * Notes that the apply in progress replaced `prev`, a key's previous record (by a put or a
+   * delete). A superseded record is read only by historical reads and by `prevKv`, so it leaves
+   * the value cache one commit after the batch that replaced it: the watch events of that batch
+   * still find their `prevKv` in memory, and the cache holds about one entry per live key instead of
+   * every revision written (each a long-lived object the garbage collector must keep marking).
+   * Reads of it later come from the backend, as reads of any value not cached.
+   */
+  supersede(prev: Revision): void {
+    this.superseded.push(prev);
+  }
+
+  /**
+   * Marks the applied revision durable (its batch is written); the pending values move to the
+   * cache, and the records superseded by the previous committed batch leave it.
+   */
   commit(): void {
     this.visibleRev = this.rev;
+    for (const r of this.dropping) this.cache.delete(revKey(r));
     // A copy: the written objects also go out in watch events and responses. Tombstones are never read.
     for (const [k, kv] of this.pending) if (kv.version !== 0) this.cache.set(k, { ...kv });
     this.pending.clear();
+    const dropped = this.dropping;
+    dropped.length = 0;
+    this.dropping = this.superseded;
+    this.superseded = dropped;
   }
 
   /** Forgets everything (before a restore). */
@@ -191,6 +220,8 @@ export class MvccStore {
     this.index.clear();
     this.leases.clear();
     this.pending.clear();
+    this.superseded.length = 0;
+    this.dropping.length = 0;
     this.cache.clear();
     this.epoch++;
     this.rev = 1;

@@ -7,7 +7,8 @@ const ENTRY_OVERHEAD = 160;
  * The key-values of recently written and read revisions, in memory, so that a range of hot keys
  * reads no database (etcd serves the same reads from bbolt's memory-mapped pages and its read
  * buffer). A revision's record never changes once written, so an entry is valid until the store
- * is reset (a restore may reuse revisions for other records); entries of compacted revisions are
+ * is reset (a restore may reuse revisions for other records); the store deletes the entry of a
+ * record once a later write of its key supersedes it, and entries of compacted revisions are
  * never asked for again and age out. Least recently used entries go first once the entries'
  * bytes (key, value and a fixed overhead each) exceed the budget.
  *
@@ -62,6 +63,14 @@ export class ValueCache {
       this.#bytes -= sizeOf(v);
       if (this.#bytes <= this.#maxBytes) break;
     }
+  }
+
+  /** Forgets the entry of revision key `rev`, if held. */
+  delete(rev: string): void {
+    const kv = this.#entries.get(rev);
+    if (kv === undefined) return;
+    this.#entries.delete(rev);
+    this.#bytes -= sizeOf(kv);
   }
 
   /** Forgets everything. */

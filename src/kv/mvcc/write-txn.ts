@@ -80,6 +80,7 @@ export class WriteTxn implements ReadView {
 
   private record(rev: Revision, kv: KeyValue, tombstone: boolean, prev: Revision | undefined): void {
     this.store.pending.set(revKey(rev), kv);
+    if (prev !== undefined) this.store.supersede(prev);
     this.changes.push({ rev, kv, tombstone, prev });
   }
 
