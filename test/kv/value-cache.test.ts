@@ -5,7 +5,7 @@ import { keyRange, toKey } from '../../src/kv/mvcc/bytes.js';
 import { KeyIndex } from '../../src/kv/mvcc/key-index.js';
 import type { Revision } from '../../src/kv/mvcc/revision.js';
 import { MvccStore, revKey } from '../../src/kv/mvcc/store.js';
-import { ValueCache } from '../../src/kv/mvcc/value-cache.js';
+import { VALUE_CACHE_ENTRY_OVERHEAD, ValueCache } from '../../src/kv/mvcc/value-cache.js';
 import type { KeyValue } from '../../src/kv/types.js';
 import { dec, enc } from './helpers.js';
 
@@ -40,7 +40,7 @@ const read = async (store: MvccStore, key: string): Promise<string[]> =>
 
 describe('ValueCache', () => {
   it('keeps entries within its byte budget, evicting the least recently used first', () => {
-    const one = 160 + 2; // key "k1" + value "" + the fixed overhead
+    const one = VALUE_CACHE_ENTRY_OVERHEAD + 2; // key "k1" + value "" + the fixed overhead
     const c = new ValueCache(3 * one);
     c.set('1_0', kv('k1', '', 1));
     c.set('2_0', kv('k2', '', 2));
@@ -54,12 +54,12 @@ describe('ValueCache', () => {
   });
 
   it('counts a replaced entry once, holds nothing larger than the budget, and clears', () => {
-    const c = new ValueCache(1000);
+    const c = new ValueCache(VALUE_CACHE_ENTRY_OVERHEAD + 600);
     c.set('1_0', kv('k', 'a', 1));
     c.set('1_0', kv('k', 'b', 1));
     expect(c.size).toBe(1);
-    expect(c.bytes).toBe(160 + 2);
-    c.set('2_0', kv('k', 'x'.repeat(1000), 2));
+    expect(c.bytes).toBe(VALUE_CACHE_ENTRY_OVERHEAD + 2);
+    c.set('2_0', kv('k', 'x'.repeat(600), 2));
     expect(c.get('2_0')).toBeUndefined();
     c.clear();
     expect([c.size, c.bytes]).toEqual([0, 0]);
