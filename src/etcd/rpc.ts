@@ -40,8 +40,8 @@ export interface RpcContext {
   grpc: GrpcMetrics;
   /** A response header at `revision` (the store's current revision when omitted). */
   header(revision?: number): WireHeader;
-  /** The encoded size of a request, as received. */
-  requestBytes(request: object): number;
+  /** The encoded size of a request, as received (undefined when its method's sizes are not recorded). */
+  requestBytes(request: object): number | undefined;
 }
 
 /** Whether the call carries etcd's `hasleader: true` metadata (clientv3's `WithRequireLeader`). */
