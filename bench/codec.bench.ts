@@ -4,8 +4,8 @@
  * Three variants run on the same message:
  * - `msgpackr` — plain `pack`/`unpack` of the message object (keyed maps, no validation,
  *   byte fields returned as views): the baseline.
- * - `raftkit` — our `encodeMessage`/`decodeMessage` (hand-laid arrays, envelope, full
- *   validation, one private copy of the input that byte fields are views of).
+ * - `raftkit` — our `encodeMessage`/`decodeMessage` (format version 2: the envelope and a
+ *   fixed-width binary body, full validation, byte fields copied out of the input).
  * - `records` — the alternative we measured and did not keep: msgpackr record structures
  *   shared by both ends, with the same validation and copies as ours.
  *

@@ -6,7 +6,8 @@ import { rawClient, startKvCluster, type KvCluster } from './helpers.js';
 // passes (or it cancels), the server stops waiting, as etcd's MoveLeader does with its context.
 let c: KvCluster;
 beforeAll(async () => {
-  c = await startKvCluster([1, 2, 3], {}, undefined, undefined, { requestTimeoutMs: 20_000 });
+  // 50 ms ticks (500 ms election timeouts): a loaded machine's pauses must not elect another leader mid-test.
+  c = await startKvCluster([1, 2, 3], {}, undefined, undefined, { requestTimeoutMs: 20_000, tickMs: 50 });
 });
 afterAll(async () => {
   await c.close();
