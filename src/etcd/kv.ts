@@ -1,9 +1,9 @@
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
   Bytes, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../kv/types.js';
 import { headerOut, txnOps, type Wire } from './convert.js';
-import { etcdError } from './errors.js';
+import { etcdError, grpcError } from './errors.js';
 import type { RequestOptions } from '../replica/options.js';
 import type { DecodedDeleteRangeRequest, DecodedPutRequest, DecodedRangeRequest, DecodedTxnRequest } from './request-codec.js';
 import { unary, wireNum, type RpcContext } from './rpc.js';
@@ -31,7 +31,8 @@ const SERVICE = 'etcdserverpb.KV';
 
 /**
  * The KV methods whose handlers check a request's encoded size (`RpcContext.requestBytes`): the
- * writes. Other requests' sizes are not recorded.
+ * writes. Other requests' sizes are not recorded; a handler that checks the size of a request
+ * whose method is missing here fails it with INTERNAL (fail closed), never passes it as 0 bytes.
  * @internal
  */
 export const SIZE_CHECKED: ReadonlySet<string> = new Set(['Put', 'DeleteRange', 'Txn']);
@@ -45,8 +46,12 @@ export const SIZE_CHECKED: ReadonlySet<string> = new Set(['Put', 'DeleteRange', 
  * @internal
  */
 export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementation {
-  const checkSize = (req: object): void => {
-    if (ctx.requestBytes(req) > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
+  // Fails closed: a request whose size was not recorded (its method missing from SIZE_CHECKED) is
+  // refused as an internal error, never taken as 0 bytes and let through.
+  const checkSize = (method: string, req: object): void => {
+    const bytes = ctx.requestBytes(req);
+    if (bytes === undefined) throw grpcError(Status.INTERNAL, `raftkit: the size of a KV ${method} request was not recorded (SIZE_CHECKED)`);
+    if (bytes > ctx.maxRequestBytes) throw etcdError('requestTooLarge');
   };
   return {
     // The requests come decoded by request-codec.ts, whole, in raftkit/kv's shapes, and the answers
@@ -55,15 +60,15 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     // cancellation could stop: no cancel signal.
     Range: unary(ctx, SERVICE, 'Range', (req: DecodedRangeRequest, opts) => kv.rangeRequest(req, opts), (req: DecodedRangeRequest) => !req.serializable),
     Put: unary(ctx, SERVICE, 'Put', (req: DecodedPutRequest, opts) => {
-      checkSize(req);
+      checkSize('Put', req);
       return kv.putRequest(req, opts);
     }),
     DeleteRange: unary(ctx, SERVICE, 'DeleteRange', (req: DecodedDeleteRangeRequest, opts) => {
-      checkSize(req);
+      checkSize('DeleteRange', req);
       return kv.deleteRange(req.key, { ...opts, rangeEnd: req.rangeEnd, prevKv: req.prevKv });
     }),
     Txn: unary(ctx, SERVICE, 'Txn', (req: DecodedTxnRequest, opts) => {
-      checkSize(req);
+      checkSize('Txn', req);
       if (txnOps(req) > ctx.maxTxnOps) throw etcdError('tooManyOps');
       return kv.txn(req, opts);
     }),

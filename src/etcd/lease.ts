@@ -4,7 +4,7 @@ import type { ResponseHeader } from '../kv/types.js';
 import type { RequestOptions } from '../replica/options.js';
 import { headerOut, type Wire } from './convert.js';
 import { etcdError, toGrpcError } from './errors.js';
-import { requiresLeader, unary, unimplemented, wireBig, wireNum, type RpcContext } from './rpc.js';
+import { requiresLeader, unary, unaryNoCancel, unimplemented, wireBig, wireNum, type RpcContext } from './rpc.js';
 
 const SERVICE = 'etcdserverpb.Lease';
 
@@ -34,7 +34,7 @@ export function leaseService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       const r = await kv.lease.revoke(wireBig(w.ID), opts);
       return { header: headerOut(r.header) };
     }),
-    LeaseLeases: unary(ctx, SERVICE, 'LeaseLeases', () => ({ header: ctx.header(), leases: kv.lease.list().map((l) => ({ ID: String(l.id) })) })),
+    LeaseLeases: unaryNoCancel(ctx, SERVICE, 'LeaseLeases', () => ({ header: ctx.header(), leases: kv.lease.list().map((l) => ({ ID: String(l.id) })) })),
   };
   const ttl = live.timeToLive?.bind(kv.lease);
   out.LeaseTimeToLive = ttl === undefined

@@ -6,7 +6,7 @@ import { snapshotCall } from './snapshot.js';
 import type { KvClient } from '../kv/kv-client.js';
 import type { AlarmMember, AlarmType } from '../kv/alarms/alarm-table.js';
 import { headerOut, type Wire } from './convert.js';
-import { unary, unimplemented, wireBig, wireNum, type RpcContext } from './rpc.js';
+import { unary, unaryNoCancel, unimplemented, wireBig, wireNum, type RpcContext } from './rpc.js';
 import { ETCD_API_VERSION, RAFTKIT_VERSION } from './version.js';
 
 const SERVICE = 'etcdserverpb.Maintenance';
@@ -24,7 +24,7 @@ export const NEEDS_KV_MAINTENANCE = 'raftkit: this Maintenance RPC needs raftkit
  */
 export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots, kv?: KvClient): UntypedServiceImplementation {
   return {
-    Status: unary(ctx, SERVICE, 'Status', async () => {
+    Status: unaryNoCancel(ctx, SERVICE, 'Status', async () => {
       const st = ctx.replica.status();
       if (kv !== undefined) {
         const k = await kv.maintenance.status();
@@ -63,7 +63,7 @@ export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots, kv?
       Defragment: unimplemented(ctx, SERVICE, 'Defragment', 'unary', NEEDS_KV_MAINTENANCE),
       HashKV: unimplemented(ctx, SERVICE, 'HashKV', 'unary', NEEDS_KV_MAINTENANCE),
     } : storeMaintenance(ctx, kv)),
-    Hash: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Hash', 'unary', NEEDS_KV_MAINTENANCE) : unary(ctx, SERVICE, 'Hash', async () => {
+    Hash: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Hash', 'unary', NEEDS_KV_MAINTENANCE) : unaryNoCancel(ctx, SERVICE, 'Hash', async () => {
       const h = await snapshots.hash();
       return { header: ctx.header(h.revision), hash: h.hash };
     }),
@@ -86,8 +86,8 @@ function storeMaintenance(ctx: RpcContext, kv: KvClient): UntypedServiceImplemen
           : await kv.alarms.list(opts);
       return { header: headerOut(r.header), alarms: r.alarms.map(alarmOut) };
     }),
-    Defragment: unary(ctx, SERVICE, 'Defragment', async () => ({ header: headerOut((await kv.maintenance.defragment()).header) })),
-    HashKV: unary(ctx, SERVICE, 'HashKV', async (w: Wire) => {
+    Defragment: unaryNoCancel(ctx, SERVICE, 'Defragment', async () => ({ header: headerOut((await kv.maintenance.defragment()).header) })),
+    HashKV: unaryNoCancel(ctx, SERVICE, 'HashKV', async (w: Wire) => {
       const r = await kv.maintenance.hashKV(wireNum(w.revision));
       return { header: headerOut(r.header), hash: r.hash, compactRevision: String(r.compactRevision), hashRevision: String(r.hashRevision) };
     }),

@@ -1,8 +1,8 @@
 /**
- * The unary KV responses and the watch responses that carry events encoded by hand, straight from
- * raftkit/kv's shapes (no conversion to decimal strings and back through protobufjs):
- * `etcdserverpb.RangeResponse`, `PutResponse`, `DeleteRangeResponse`, `TxnResponse` and the
- * `WatchResponse`s that carry events.
+ * The unary KV responses encoded by hand, straight from raftkit/kv's shapes (no conversion to
+ * decimal strings and back through protobufjs): `etcdserverpb.RangeResponse`, `PutResponse`,
+ * `DeleteRangeResponse` and `TxnResponse` (watch-codec.ts encodes the `WatchResponse`s that carry
+ * events).
  *
  * ```
  * RangeResponse   1 header ResponseHeader, 2 kvs repeated mvccpb.KeyValue, 3 more bool, 4 count int64
@@ -10,10 +10,7 @@
  * DeleteRangeResponse  1 header ResponseHeader, 2 deleted int64, 3 prev_kvs repeated mvccpb.KeyValue
  * TxnResponse     1 header ResponseHeader, 2 succeeded bool, 3 responses repeated ResponseOp
  * ResponseOp      oneof response { 1 response_range, 2 response_put, 3 response_delete_range, 4 response_txn }
- * WatchResponse   1 header, 2 watch_id int64, 3 created bool, 4 canceled bool, 5 compact_revision int64,
- *                 6 cancel_reason string, 7 fragment bool, 11 events repeated mvccpb.Event
  * ResponseHeader  1 cluster_id uint64, 2 member_id uint64, 3 revision int64, 4 raft_term uint64
- * mvccpb.Event    1 type (0 PUT, 1 DELETE), 2 kv KeyValue, 3 prev_kv KeyValue
  * ```
  * Zero-valued scalars are left out (proto3, as etcd's Go encoder leaves them; protobufjs wrote the
  * ones present); headers are always written.
@@ -22,7 +19,6 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Writer, writeKeyValue } from '../kv/etcd-backend/proto.js';
 import type { DeleteRangeResponse, KeyValue, PutResponse, RangeResponse, ResponseHeader, ResponseOp, TxnResponse } from '../kv/types.js';
-import type { WatchBatch } from '../kv/watch/types.js';
 import { decodeDeleteRangeRequest, decodePutRequest, decodeRangeRequest, decodeTxnRequest } from './request-codec.js';
 import { MalformedRequest, unmarshalError } from './unmarshal-error.js';
 
@@ -132,28 +128,6 @@ export function encodeTxnResponse(r: TxnResponse): Buffer {
   return w.finishBuffer();
 }
 
-/** Encodes a watcher's batch (events, a progress notification or its end) as a WatchResponse of stream-local watch id `watchId`. */
-export function encodeWatchBatch(b: WatchBatch, watchId: number): Buffer {
-  let size = 96 + b.cancelReason.length * 3;
-  for (const e of b.events) size += kvBytes(e.kv) + kvBytes(e.prevKv) + 8;
-  const w = new Writer(size);
-  writeHeader(w, b.header);
-  w.int(2, watchId);
-  w.bool(4, b.canceled);
-  w.int(5, b.compactRevision);
-  if (b.cancelReason !== '') w.lengthDelimited(6, Buffer.from(b.cancelReason));
-  w.bool(7, b.fragment);
-  for (const e of b.events) {
-    w.message(11, (m) => {
-      m.int(1, e.type);
-      m.message(2, (k) => writeKeyValue(k, e.kv));
-      const prev = e.prevKv;
-      if (prev !== undefined) m.message(3, (k) => writeKeyValue(k, prev));
-    });
-  }
-  return w.finishBuffer();
-}
-
 /**
  * `decode` as a request deserializer: bytes it refuses become a {@link MalformedRequest} carrying
  * the error etcd answers for them (grpc-js would answer its own text).
@@ -173,8 +147,8 @@ function requestDecoder(method: string, decode: (b: Buffer) => object): (b: Buff
  * handlers return raftkit/kv's {@link RangeResponse}, {@link PutResponse},
  * {@link DeleteRangeResponse} and {@link TxnResponse} as they are, their requests are decoded by
  * request-codec.ts (bytes that do not decode reach the handler as a `MalformedRequest`, answered
- * with etcd's error), and the Watch stream may write a Buffer from {@link encodeWatchBatch} (sent as
- * it is) next to plain response objects (encoded by protobufjs).
+ * with etcd's error), and the Watch stream may write a Buffer from watch-codec.ts's `encodeWatchResponse`
+ * (sent as it is) next to plain response objects (encoded by protobufjs).
  * @internal
  */
 export function withResponseCodecs<T extends { KV: ServiceDefinition; Watch: ServiceDefinition }>(defs: T): T {

@@ -40,8 +40,8 @@ export interface RpcContext {
   grpc: GrpcMetrics;
   /** A response header at `revision` (the store's current revision when omitted). */
   header(revision?: number): WireHeader;
-  /** The encoded size of a request, as received. */
-  requestBytes(request: object): number;
+  /** The encoded size of a request, as received (undefined when its method's sizes are not recorded). */
+  requestBytes(request: object): number | undefined;
 }
 
 /** Whether the call carries etcd's `hasleader: true` metadata (clientv3's `WithRequireLeader`). */
@@ -81,14 +81,15 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * cancelled call stops its proposal or read waiting): the request then fails with `AbortedError`,
  * counted as CANCELLED "etcdserver: request canceled". `waits(request)` false (a request that
  * waits for nothing cancellable, such as a serializable Range) leaves the signal out, and its cost;
- * so does a handler that takes no options (`fn.length < 2`). A request that came as a
- * `MalformedRequest` (its bytes did not decode) is answered with its error, uncounted.
+ * a handler that waits for nothing cancellable at all is registered with {@link unaryNoCancel}
+ * instead: an explicit choice at registration, never guessed from the handler's parameters
+ * (a default or rest parameter would hide them). A request that came as a `MalformedRequest` (its bytes did not decode) is
+ * answered with its error, uncounted.
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
 ): handleUnaryCall<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
-  const takesOptions = fn.length >= 2;
   // Per call, no named closures (the bench's members run under tsx, which names every one).
   return (call, callback) => {
     // Bytes that did not decode: etcd's server answers before its handler and interceptors run (not counted).
@@ -104,7 +105,7 @@ export function unary<Req, Res>(
       return;
     }
     let cancel: CallCancel | undefined;
-    if (takesOptions && waits(call.request)) {
+    if (waits(call.request)) {
       cancel = new CallCancel(call, deadline);
       options.signal = cancel.signal;
     }
@@ -123,6 +124,20 @@ export function unary<Req, Res>(
       answerError(e, cancel, done, callback);
     });
   };
+}
+
+/**
+ * A {@link unary} handler that never gets a cancel signal (nor pays for one): for handlers that
+ * wait for nothing a cancellation could stop (Status, Hash, HashKV, Defragment, LeaseLeases).
+ * They still get the call's other options (`timeoutMs`, `waitForLeader`) when they take them.
+ */
+export function unaryNoCancel<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+  return unary(ctx, service, method, fn, never);
+}
+
+/** `waits` for a request that never waits for anything cancellable. */
+function never(): boolean {
+  return false;
 }
 
 /** Answers a unary call with `e` mapped to etcd's error, after releasing its cancel signal, and counts it. */

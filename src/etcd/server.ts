@@ -136,7 +136,7 @@ export class EtcdServer {
       leader: () => this.leaderId,
       grpc: this.metrics.grpc,
       header: (revision = options.kv?.stateMachine.store.visibleRev ?? 0): WireHeader => ({ clusterId: String(clusterId), memberId, revision: String(revision), raftTerm: String(this.replica.currentTerm) }),
-      requestBytes: (req) => sizes.get(req) ?? 0,
+      requestBytes: (req) => sizes.get(req),
     };
     // Channelz (grpc-js's per-call introspection, which nothing here reads) off: it costs every call.
     this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1, 'grpc.enable_channelz': 0 });

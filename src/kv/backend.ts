@@ -6,7 +6,7 @@ import { decodeRevision, encodeRevision, writeU64 } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
 import type { Change, MvccStore } from './mvcc/store.js';
 import { revKey } from './mvcc/store.js';
-import { decodeKv, decodeLease, encodeKv, encodeLease, idKey, idOfKey, leaseIdOf, leaseKey } from './record.js';
+import { decodeKv, decodeLease, encodeKv, encodeLease, idKey, idOfKey, leaseIdOf } from './record.js';
 import type { KvSnapshotItem } from './snapshot-format.js';
 import type { KeyValue } from './types.js';
 import type { AlarmMember, AlarmType } from './alarms/alarm-table.js';
@@ -289,8 +289,8 @@ export class KvBackend {
       this.#inUse += c.kv.key.length + c.kv.value.length;
     }
     for (const [id, l] of b.leases) {
-      if (l === undefined) ops.push({ type: 'del', into: this.#into.lease, key: leaseKey(id) });
-      else ops.push({ type: 'put', into: this.#into.lease, key: leaseKey(id), value: encodeLease(l.ttl, l.remainingTtl) });
+      if (l === undefined) ops.push({ type: 'del', into: this.#into.lease, key: idKey(id) });
+      else ops.push({ type: 'put', into: this.#into.lease, key: idKey(id), value: encodeLease(l.ttl, l.remainingTtl) });
     }
     for (const [a, raised] of b.alarms ?? []) {
       if (raised) ops.push({ type: 'put', into: this.#into.alarm, key: alarmKey(a), value: new Uint8Array(0) });

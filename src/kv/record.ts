@@ -105,12 +105,7 @@ export function idOfKey(key: Uint8Array): bigint {
   return new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(0);
 }
 
-/** A lease id as an 8-byte big-endian key (two's complement, as etcd's int64). */
-export function leaseKey(id: bigint): Uint8Array {
-  return idKey(id);
-}
-
-/** Decodes {@link leaseKey}. */
+/** Decodes a lease's {@link idKey} as etcd's lease id: a signed 64-bit id (two's complement), where {@link idOfKey} reads it unsigned. */
 export function leaseIdOf(key: Uint8Array): bigint {
   return BigInt.asIntN(64, idOfKey(key));
 }

@@ -8,7 +8,7 @@ import { concatBytes, pack, unpack } from './record.js';
  *
  * 1. `['raftkit-kv', 2, compactRev | -1, rev]` — the header;
  * 2. `['r', [[revisionKey, record], ...]]` — revision records in revision order, in groups;
- * 3. `['l', [[leaseKey, lease], ...]]` — lease records;
+ * 3. `['l', [[idKey(lease id), lease], ...]]` — lease records;
  * 4. `['a', [[alarmKey, empty], ...]]` — raised alarms (format 3; format 2 has none);
  * 5. `['m', [[memberKey, attributes], ...]]` — published member attributes (format 3);
  * 6. `['end', revisionCount, leaseCount, alarmCount, memberCount]` — the trailer (a truncated stream is refused).

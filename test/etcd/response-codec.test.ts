@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { etcdServices } from '../../src/etcd/proto.js';
-import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse, encodeWatchBatch, withResponseCodecs } from '../../src/etcd/response-codec.js';
-import { EventType } from '../../src/kv/types.js';
+import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse, withResponseCodecs } from '../../src/etcd/response-codec.js';
 import type { DeleteRangeResponse, KeyValue, RangeResponse, ResponseHeader, ResponseOp, TxnResponse } from '../../src/kv/types.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { responseOut } from './wire-reference.js';
@@ -82,38 +81,6 @@ describe('encodePutResponse (etcdserverpb.PutResponse by hand)', () => {
     expect([prev.createRevision, prev.modRevision, prev.version, prev.lease]).toEqual(['2', '5', '3', '-2']);
     const wire = { header: out.header, prevKv: prev };
     expect(Buffer.compare(mine, etcdServices().KV['Put']!.responseSerialize(wire))).toBe(0);
-  });
-});
-
-describe('encodeWatchBatch (etcdserverpb.WatchResponse with events, by hand)', () => {
-  const decodeWatch = (b: Buffer): Record<string, unknown> => etcdServices().Watch['Watch']!.responseDeserialize(b) as Record<string, unknown>;
-  const header = { clusterId: 9n, memberId: 8n, revision: 30, raftTerm: 2 };
-
-  it('decodes with the .proto files to the same events: put with prevKv, delete (type 1, key and revision only)', () => {
-    const out = decodeWatch(encodeWatchBatch({
-      header, watchId: 0, compactRevision: 0, canceled: false, cancelReason: '', fragment: true, progressNotify: false,
-      events: [
-        { type: EventType.PUT, kv: kv('a', bytes('new'), { modRevision: 29 }), prevKv: kv('a', bytes('old')) },
-        { type: EventType.DELETE, kv: { key: bytes('b'), value: new Uint8Array(0), createRevision: 0, modRevision: 30, version: 0, lease: 0n } },
-      ],
-    }, 7));
-    expect(out.header).toEqual({ clusterId: '9', memberId: '8', revision: '30', raftTerm: '2' });
-    expect([out.watchId, out.created, out.canceled, out.fragment, out.compactRevision, out.cancelReason]).toEqual(['7', false, false, true, '0', '']);
-    const events = out.events as { type: number; kv: Record<string, unknown>; prevKv?: Record<string, unknown> | null }[];
-    expect(events.map((e) => e.type)).toEqual([0, 1]);
-    expect(Buffer.from(events[0]!.kv.value as Buffer).toString()).toBe('new');
-    expect(events[0]!.kv.modRevision).toBe('29');
-    expect(Buffer.from(events[0]!.prevKv!.value as Buffer).toString()).toBe('old');
-    expect(events[1]!.prevKv ?? undefined).toBeUndefined();
-    expect([Buffer.from(events[1]!.kv.key as Buffer).toString(), events[1]!.kv.modRevision, events[1]!.kv.version]).toEqual(['b', '30', '0']);
-  });
-
-  it('an ending batch carries canceled, the compacted revision and the reason; a progress notification is a header and the id', () => {
-    const end = decodeWatch(encodeWatchBatch({ header, watchId: 3, events: [], compactRevision: 12, canceled: true, cancelReason: 'mvcc: required revision has been compacted', fragment: false, progressNotify: false }, 3));
-    expect([end.watchId, end.canceled, end.compactRevision, end.cancelReason, end.events]).toEqual(['3', true, '12', 'mvcc: required revision has been compacted', []]);
-    const progress = decodeWatch(encodeWatchBatch({ header, watchId: 0, events: [], compactRevision: 0, canceled: false, cancelReason: '', fragment: false, progressNotify: true }, 0));
-    expect([progress.watchId, progress.canceled, progress.events]).toEqual(['0', false, []]);
-    expect((progress.header as Record<string, unknown>).revision).toBe('30');
   });
 });
 

@@ -1,10 +1,12 @@
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { expect, test } from 'vitest';
 import { GrpcMetrics } from '../../src/etcd/grpc-metrics.js';
-import { unary, type RpcContext } from '../../src/etcd/rpc.js';
+import { unary, unaryNoCancel, type RpcContext } from '../../src/etcd/rpc.js';
 
 // A unary call's cancel signal costs an AbortController and a 'cancelled' listener: only handlers
-// that take the call's options, for requests that wait on something cancellable, get one.
+// registered with `unary` (not `unaryNoCancel`), for requests that wait on something cancellable,
+// get one, whatever the handler's parameter list looks like (a default or rest parameter hides
+// its options from `fn.length`).
 const ctx = { grpc: new GrpcMetrics(), leader: () => 1 } as unknown as RpcContext;
 
 /** A unary call as grpc-js hands it over, counting the 'cancelled' listeners added and left. */
@@ -33,14 +35,25 @@ const answer = (handler: ReturnType<typeof unary>, call: ServerUnaryCall<unknown
     handler(call, (err, res) => (err === null ? resolve(res) : reject(new Error(String(err.details)))));
   });
 
+type Options = { signal?: AbortSignal };
+const signalled = (o: Options | undefined): number => (o?.signal === undefined ? 0 : 1);
+
+/** A handler whose options parameter has a default (so `fn.length` is 1). */
+function withDefault(_r: unknown, o: Options = {}): number {
+  return signalled(o);
+}
+
 test.each([
-  { name: 'a handler that takes no options', fn: () => 1, waits: () => true, wantSignal: false },
-  { name: 'a handler that takes options, for a request that waits', fn: (_r: unknown, o: { signal?: AbortSignal }) => (o.signal === undefined ? 0 : 1), waits: () => true, wantSignal: true },
-  { name: 'a handler that takes options, for a request that waits for nothing cancellable', fn: (_r: unknown, o: { signal?: AbortSignal }) => (o.signal === undefined ? 0 : 1), waits: () => false, wantSignal: false },
-])('$name: cancel signal $wantSignal, no listener left once answered', async ({ fn, waits, wantSignal }) => {
-  const handler = unary(ctx, 'etcdserverpb.Test', 'Call', fn, waits);
+  { name: 'unaryNoCancel, a handler that takes no options', register: unaryNoCancel, fn: () => 0, waits: undefined, wantSignal: false },
+  { name: 'unaryNoCancel, a handler that takes options', register: unaryNoCancel, fn: (_r: unknown, o: Options) => signalled(o), waits: undefined, wantSignal: false },
+  { name: 'unary, a handler that takes options, for a request that waits', register: unary, fn: (_r: unknown, o: Options) => signalled(o), waits: () => true, wantSignal: true },
+  { name: 'unary, a handler whose options parameter has a default', register: unary, fn: withDefault, waits: () => true, wantSignal: true },
+  { name: 'unary, a handler that takes rest arguments', register: unary, fn: (...args: unknown[]) => signalled(args[1] as Options), waits: () => true, wantSignal: true },
+  { name: 'unary, a handler that takes options, for a request that waits for nothing cancellable', register: unary, fn: (_r: unknown, o: Options) => signalled(o), waits: () => false, wantSignal: false },
+])('$name: cancel signal $wantSignal, no listener left once answered', async ({ register, fn, waits, wantSignal }) => {
+  const handler = register(ctx, 'etcdserverpb.Test', 'Call', fn, waits);
   const { call, added, left } = fakeCall({});
-  await answer(handler, call);
+  expect(await answer(handler, call)).toBe(wantSignal ? 1 : 0);
   expect(added()).toBe(wantSignal ? 1 : 0);
   expect(left()).toBe(0);
 });

@@ -12,7 +12,7 @@
 import type { AnyLevel } from '../../storage/level-load.js';
 import { KvBackend } from '../backend.js';
 import { decodeRevision, encodeRevision } from '../mvcc/revision.js';
-import { decodeKv, decodeLease as decodeKvLease, encodeKv, encodeLease as encodeKvLease, leaseIdOf, leaseKey } from '../record.js';
+import { decodeKv, decodeLease as decodeKvLease, encodeKv, encodeLease as encodeKvLease, idKey, leaseIdOf } from '../record.js';
 import type { EtcdBackendSource, StoredRevision } from './backend-writer.js';
 import type { StoredMember } from './layout.js';
 import type { StoredAlarm, StoredLease } from './proto.js';
@@ -83,5 +83,5 @@ export function kvRecordOf(r: StoredRevision): [Uint8Array, Uint8Array] {
 
 /** An etcd lease as a raftkit lease record `[8-byte id, msgpack [ttl, remainingTtl]]`. */
 export function leaseRecordOf(l: StoredLease): [Uint8Array, Uint8Array] {
-  return [leaseKey(l.id), encodeKvLease(l.ttl, l.remainingTtl)];
+  return [idKey(l.id), encodeKvLease(l.ttl, l.remainingTtl)];
 }
