@@ -8,6 +8,7 @@
  * @module
  */
 import { crc32c } from '../../storage/crc32c.js';
+import type { BoltEntry } from '../bbolt/writer.js';
 import { etcdBuckets, type EtcdBackendSource } from './backend-writer.js';
 import { MetaKey } from './layout.js';
 
@@ -24,7 +25,9 @@ export async function hashEtcdBackend(src: EtcdBackendSource): Promise<number> {
   for (const b of etcdBuckets(src)) {
     const name = typeof b.name === 'string' ? b.name : new TextDecoder().decode(b.name);
     h = crc32c(enc.encode(name), h);
-    for await (const e of b.entries) {
+    // `for await` takes either member of the union; named as the async one because typed lint once
+    // saw this union's elements as `any` (not reproduced since).
+    for await (const e of b.entries as AsyncIterable<BoltEntry>) {
       if (ignored(name, e.key)) continue;
       h = crc32c(e.key, h);
       h = crc32c(e.value, h);
