@@ -27,7 +27,7 @@ import {
 import { EMPTY_BYTES, EntryType } from '../../src/raft/entry.js';
 import { createMessage, MessageType } from '../../src/raft/messages.js';
 import { SeededRng } from '../../src/raft/rng.js';
-import { randomConfState, randomEntry, randomMessage } from './helpers.js';
+import { expectCodecError, randomConfState, randomEntry, randomMessage } from './helpers.js';
 import {
   encodeConfChangeRecordV1,
   encodeConfChangeV2RecordV1,
@@ -93,17 +93,6 @@ function contextOf(rng: SeededRng): Uint8Array | undefined {
   }
 }
 
-function refuses(decode: (b: Uint8Array) => unknown, bytes: Uint8Array, pattern?: RegExp): void {
-  let caught: unknown;
-  try {
-    decode(bytes);
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(CodecError);
-  if (pattern !== undefined) expect((caught as Error).message).toMatch(pattern);
-}
-
 describe.each(Object.entries(kinds))('%s', (_name, k) => {
   test('300 seeded values round-trip through version 2, and their version 1 bytes decode to the same value', () => {
     const rng = new SeededRng(SEED);
@@ -123,11 +112,11 @@ describe.each(Object.entries(kinds))('%s', (_name, k) => {
       for (let n = 0; n < bytes.length; n++) {
         // An Entry's data is the rest of its record: any cut after the fixed fields is a valid, shorter entry.
         if (_name === 'Entry' && n >= 19) continue;
-        refuses(k.decode, bytes.subarray(0, n));
+        expectCodecError(k.decode, bytes.subarray(0, n));
       }
       const longer = new Uint8Array(bytes.length + 1);
       longer.set(bytes);
-      if (_name !== 'Entry') refuses(k.decode, longer, /trailing bytes/);
+      if (_name !== 'Entry') expectCodecError(k.decode, longer, /trailing bytes/);
     }
   });
 
@@ -190,19 +179,19 @@ describe('hostile version 2 messages', () => {
     ['an entry length of 2^32 - 1', AT.entryLength, [255, 255, 255, 255], /truncated at Entry.data/],
     ['an entry length short of the end', AT.entryLength, [2, 0, 0, 0], /1 trailing bytes/],
   ])('%s is refused', (_name, at, bytes, pattern) => {
-    refuses(decodeMessage, withBytes(msgAppBytes(), at, bytes), pattern);
+    expectCodecError(decodeMessage, withBytes(msgAppBytes(), at, bytes), pattern);
   });
 
   test('a huge announced count allocates nothing before it is refused (count × item size checked against the bytes left)', () => {
     // 2^32 - 1 entries of at least 21 bytes each in a 90-byte record: refused by the count check itself.
-    refuses(decodeMessage, withBytes(msgAppBytes(), AT.count, [255, 255, 255, 255]), /bytes left can hold/);
+    expectCodecError(decodeMessage, withBytes(msgAppBytes(), AT.count, [255, 255, 255, 255]), /bytes left can hold/);
     const cs = encodeConfState({ voters: [1], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }).slice();
-    refuses(decodeConfState, withBytes(cs, 2, [255, 255, 255, 0x7f]), /ConfState.voters: expected a count/);
+    expectCodecError(decodeConfState, withBytes(cs, 2, [255, 255, 255, 0x7f]), /ConfState.voters: expected a count/);
   });
 
   test('a boolean byte other than 0 or 1 is refused', () => {
     const cs = encodeConfState({ voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: true }).slice();
-    refuses(decodeConfState, withBytes(cs, cs.length - 1, [2]), /ConfState.autoLeave/);
+    expectCodecError(decodeConfState, withBytes(cs, cs.length - 1, [2]), /ConfState.autoLeave/);
   });
 
   test('decoded byte fields are views of a private copy, never of the input', () => {

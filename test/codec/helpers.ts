@@ -1,4 +1,6 @@
 import { pack } from 'msgpackr';
+import { expect } from 'vitest';
+import { CodecError } from '../../src/codec/errors.js';
 import { MSGPACK_FORMAT_VERSION, type RecordKind } from '../../src/codec/envelope.js';
 import { EntryType, type ConfState, type Entry, type EntryType as EntryTypeT } from '../../src/raft/entry.js';
 import { createMessage, MessageTypeName, type Message, type MessageType } from '../../src/raft/messages.js';
@@ -82,4 +84,16 @@ export function msgApp(n: number, size: number): Message {
     entries.push({ term: 3, index: 10 + i, type: EntryType.EntryNormal, data: new Uint8Array(size).fill(i & 0xff) });
   }
   return createMessage({ type: 3, to: 2, from: 1, term: 3, logTerm: 3, index: 9, entries, commit: 8 });
+}
+
+/** Expects `decode(bytes)` to throw a `CodecError` (whose message matches `pattern`, when given) and nothing else. */
+export function expectCodecError(decode: (b: Uint8Array) => unknown, bytes: Uint8Array, pattern?: RegExp): void {
+  let caught: unknown;
+  try {
+    decode(bytes);
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(CodecError);
+  if (pattern !== undefined) expect((caught as Error).message).toMatch(pattern);
 }

@@ -1,10 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { decodeConfChangeRecord, decodeConfChangeV2Record } from '../../src/codec/conf-change.js';
 import { RecordKind } from '../../src/codec/envelope.js';
-import { CodecError } from '../../src/codec/errors.js';
 import { decodeEntry, decodeMessage } from '../../src/codec/message.js';
 import { decodeConfState, decodeHardState, decodeSnapshotMetadata } from '../../src/codec/state.js';
-import { record } from './helpers.js';
+import { expectCodecError, record } from './helpers.js';
 
 const data = new Uint8Array([1, 2]);
 /** A valid version 1 message body: [type, to, from, term, logTerm, index, commit, reject, rejectHint, entries, snapshot, context]. */
@@ -15,17 +14,6 @@ function withField(i: number, v: unknown): unknown[] {
   const b = messageBody();
   b[i] = v;
   return b;
-}
-
-function refused(bytes: Uint8Array, decode: (b: Uint8Array) => unknown, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    decode(bytes);
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(CodecError);
-  expect((caught as Error).message).toMatch(pattern);
 }
 
 describe('Message', () => {
@@ -60,17 +48,17 @@ describe('Message', () => {
     ['snapshot autoLeave not boolean', 10, [data, [1, 1, [[], [], [], [], 1]]], /ConfState.autoLeave/],
     ['context as a string', 11, 'ctx', /Message.context/],
   ])('%s is refused', (_name, field, value, pattern) => {
-    refused(record(RecordKind.Message, withField(field, value)), decodeMessage, pattern);
+    expectCodecError(decodeMessage, record(RecordKind.Message, withField(field, value)), pattern);
   });
 
   test('a body that is a map instead of the array layout is refused', () => {
-    refused(record(RecordKind.Message, { type: 3 }), decodeMessage, /Message: expected an array of 12/);
+    expectCodecError(decodeMessage, record(RecordKind.Message, { type: 3 }), /Message: expected an array of 12/);
   });
 
   test.each([11, 13])('a body of %i fields is refused', (n) => {
     const body = messageBody();
     body.length = n;
-    refused(record(RecordKind.Message, body.map((v) => v ?? null)), decodeMessage, /Message: expected an array of 12/);
+    expectCodecError(decodeMessage, record(RecordKind.Message, body.map((v) => v ?? null)), /Message: expected an array of 12/);
   });
 
   test('float-encoded integers are accepted and -0 becomes 0', () => {
@@ -93,6 +81,6 @@ describe('storage records', () => {
     ['ConfChangeV2 with an odd change list', RecordKind.ConfChangeV2, [0, [0], null], decodeConfChangeV2Record, /ConfChangeV2.changes/],
     ['ConfChangeV2 with a bad context', RecordKind.ConfChangeV2, [0, [], 5], decodeConfChangeV2Record, /ConfChangeV2.context/],
   ] as const)('%s is refused', (_name, kind, body, decode, pattern) => {
-    refused(record(kind, body), decode, pattern);
+    expectCodecError(decode, record(kind, body), pattern);
   });
 });
