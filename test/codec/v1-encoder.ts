@@ -7,6 +7,8 @@ import { Packr } from 'msgpackr';
 import type { ConfChange, ConfChangeV2 } from '../../src/raft/conf-change.js';
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from '../../src/raft/entry.js';
 import type { Message } from '../../src/raft/messages.js';
+import type { KvCommand } from '../../src/kv/commands.js';
+import type { KeyValue } from '../../src/kv/types.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -63,4 +65,18 @@ export function encodeConfChangeV2RecordV1(cc: ConfChangeV2): Uint8Array {
   const flat: number[] = [];
   for (const c of cc.changes) flat.push(c.type, c.nodeId);
   return v1(7, [cc.transition, flat, cc.context ?? null]);
+}
+
+/** A KV command as earlier builds encoded it: the version byte 1, then the command as msgpack. */
+export function encodeCommandV1(c: KvCommand): Uint8Array {
+  const body = packr.pack(c);
+  const out = new Uint8Array(body.length + 1);
+  out[0] = 1;
+  out.set(body, 1);
+  return out;
+}
+
+/** A stored KV record as earlier builds encoded it: a msgpack array of its fields. */
+export function encodeKvV1(kv: KeyValue): Uint8Array {
+  return packr.pack([kv.key, kv.createRevision, kv.modRevision, kv.version, BigInt.asIntN(64, kv.lease), kv.value]);
 }

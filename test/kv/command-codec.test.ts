@@ -6,7 +6,7 @@
  *
  * Seeded: `FUZZ_SEED=<n>` replays a failure.
  */
-import { Packr } from 'msgpackr';
+import { encodeCommandV1, encodeKvV1 } from '../codec/v1-encoder.js';
 import { describe, expect, test } from 'vitest';
 import { CodecError } from '../../src/codec/errors.js';
 import { BINARY_TAG, MAX_TXN_DEPTH } from '../../src/kv/command-binary.js';
@@ -17,19 +17,6 @@ import { SeededRng } from '../../src/raft/rng.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 4242);
 const MAX = Number.MAX_SAFE_INTEGER;
-
-// The version 1 encoders as earlier builds shipped them (record.ts's `pack`): the fixture.
-const packr = new Packr({ useRecords: false, moreTypes: false });
-function encodeCommandV1(c: KvCommand): Uint8Array {
-  const body = packr.pack(c);
-  const out = new Uint8Array(body.length + 1);
-  out[0] = 1;
-  out.set(body, 1);
-  return out;
-}
-function encodeKvV1(kv: KeyValue): Uint8Array {
-  return Uint8Array.from(packr.pack([kv.key, kv.createRevision, kv.modRevision, kv.version, BigInt.asIntN(64, kv.lease), kv.value]));
-}
 
 const pick = <T,>(rng: SeededRng, xs: readonly T[]): T => xs[rng.nextInt(xs.length)]!;
 const STRINGS = ['', 'a', 'key/with/slashes', 'ünïcödé', '𝄞 astral 🎉', 'x'.repeat(300)];
