@@ -6,6 +6,7 @@ import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import { after, type Clock } from './clock.js';
 import { coalesceMessages } from './coalesce.js';
+import { peerFirst, waitingPeer } from './send-order.js';
 import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
 function hasConfChange(entries: readonly Entry[]): boolean {
@@ -80,7 +81,8 @@ export interface ReadyLoopDeps {
  * The one place that obeys the {@link Ready} contract (etcd doc.go, steps 1–4; thesis §10.2.1):
  *
  * 0. report the soft state;
- * 1. send `messages` at once (a leader's appends go out while its own write is in flight);
+ * 1. send `messages` at once (a leader's appends go out while its own write is in flight),
+ *    those to the follower that forwarded the entries first (see {@link waitingPeer});
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
  * 3. only then send `persistedMessages` (votes and append acknowledgements), and hand the
  *    snapshot and `committedEntries` to the apply queue, which applies them in order
@@ -162,7 +164,7 @@ export class ReadyLoop {
   private async handle(rd: Ready): Promise<void> {
     const h = this.hooks;
     if (rd.softState !== undefined) h.softState(rd.softState, rd.hardState);
-    if (rd.messages.length > 0) this.send(rd.messages);
+    if (rd.messages.length > 0) this.send(rd.messages, waitingPeer(rd.entries, rd.committedEntries));
     // Committed entries that were durable here before this Ready (below its first new entry;
     // every earlier Ready's write has completed) need not wait for this Ready's write: a
     // leader's commit Ready persists only the new commit index, so its proposers are answered
@@ -202,7 +204,8 @@ export class ReadyLoop {
     h.advanced();
   }
 
-  private send(messages: readonly Message[]): void {
+  /** Sends `messages`, those to `first` (the peer that waits on them most; 0: none) ahead of the rest. */
+  private send(messages: readonly Message[], first = 0): void {
     // A follower relays MsgProp, MsgReadIndex and MsgTransferLeader to its leader with the
     // original sender in `from` (as etcd does), but a transport carries only this member's
     // own messages (receivers check `from` against the connection). A relayed proposal is
@@ -224,7 +227,7 @@ export class ReadyLoop {
       own = own.filter((m) => !isReferencedSnapshot(m));
     }
     if (own.length === 0) return;
-    own = coalesceMessages(own, this.maxSizePerMsg);
+    own = peerFirst(coalesceMessages(own, this.maxSizePerMsg), first);
     this.transport.send(own);
     this.hooks.sent(own);
   }
