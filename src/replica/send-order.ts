@@ -14,6 +14,12 @@ export function waitingPeer(entries: readonly Entry[], committed: readonly Entry
   return e === undefined || e.type !== EntryType.EntryNormal ? 0 : proposerOf(e.data);
 }
 
+/** Whether every normal entry of `entries` carries an envelope of `proposer`'s (conf changes are skipped). */
+export function onlyProposedBy(entries: readonly Entry[], proposer: number): boolean {
+  for (const e of entries) if (e.type === EntryType.EntryNormal && proposerOf(e.data) !== proposer) return false;
+  return true;
+}
+
 /**
  * Puts the messages to `peer` ahead of the others, each peer's messages in their own order (a
  * stable partition); returns `messages` itself when none has to move.

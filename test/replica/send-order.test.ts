@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/entry.js';
 import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
 import { encodeEnvelope, proposerOf } from '../../src/replica/envelope.js';
-import { peerFirst, waitingPeer } from '../../src/replica/send-order.js';
+import { onlyProposedBy, peerFirst, waitingPeer } from '../../src/replica/send-order.js';
 import { addr, Cluster, set } from './helpers/cluster.js';
 
 const app = (to: number, index: number): Message =>
@@ -42,6 +42,12 @@ describe('waitingPeer', () => {
     expect(waitingPeer([{ index: 5, term: 2, type: EntryType.EntryNormal, data: new Uint8Array(0) }], [])).toBe(0);
     expect(waitingPeer([{ index: 5, term: 2, type: EntryType.EntryNormal, data: set('not', 'an envelope') }], [])).toBe(0);
   });
+
+  test('onlyProposedBy: every normal entry is the proposer\'s (conf changes skipped)', () => {
+    expect(onlyProposedBy([entry(1, 2), entry(2, 2, EntryType.EntryConfChange), entry(3, 2)], 2)).toBe(true);
+    expect(onlyProposedBy([entry(1, 3), entry(2, 2)], 2)).toBe(false);
+    expect(onlyProposedBy([{ index: 5, term: 2, type: EntryType.EntryNormal, data: new Uint8Array(0) }], 2)).toBe(false);
+  });
 });
 
 describe('a leader in a running cluster', () => {
@@ -49,6 +55,40 @@ describe('a leader in a running cluster', () => {
   afterEach(async () => {
     await cluster?.close();
     cluster = undefined;
+  });
+
+  /** A cluster whose members' transports log what they are handed, as [from, to, type, entries] or 'answered'. */
+  async function logged(log: ([number, number, number, number] | string)[]): Promise<Cluster> {
+    const c = new Cluster({ electionTick: 50, heartbeatTick: 25 });
+    const transport = c.network.transport.bind(c.network);
+    c.network.transport = (id, options) => {
+      const t = transport(id, options);
+      const send = t.send.bind(t);
+      t.send = (messages: readonly Message[]): void => {
+        for (const m of messages) log.push([m.from, m.to, m.type, m.entries.length]);
+        send(messages);
+      };
+      return t;
+    };
+    const peers = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
+    await Promise.all([1, 2, 3].map((id) => c.start(id, { peers })));
+    return c;
+  }
+
+  test("answers its own proposal before it sends the followers the commit index", async () => {
+    const log: ([number, number, number, number] | string)[] = [];
+    const c = (cluster = await logged(log));
+    const leader = await c.waitLeader();
+    await c.waitApplied(await leader.propose(set('warm', 'up')));
+    log.length = 0;
+    const index = await leader.propose(set('own', '1')).then((i) => {
+      log.push('answered');
+      return i;
+    });
+    await c.waitApplied(index);
+    const fromLeader = log.filter((x) => x === 'answered' || (x[0] === leader.id && x[2] === MessageType.MsgApp));
+    // The appends with the entry, the answer, then the commit index (the appends without entries).
+    expect(fromLeader.map((x) => (typeof x === 'string' ? x : x[3] > 0 ? 'append' : 'commit')).slice(0, 5)).toEqual(['append', 'append', 'answered', 'commit', 'commit']);
   });
 
   test("writes a follower's forwarded proposal, and then its commit, to that follower before the other", async () => {
