@@ -147,19 +147,24 @@ let copyPoolUsed = 0;
  * is never overwritten; it keeps at most its 8 KiB pool buffer alive.
  */
 export function privateCopy(src: Uint8Array, start: number, end: number): Uint8Array {
-  const n = end - start;
-  let out: Uint8Array;
-  if (n > POOLED_COPY_MAX) {
-    out = new Uint8Array(n);
-  } else {
-    if (copyPoolUsed + n > COPY_POOL_SIZE) {
-      copyPool = new Uint8Array(COPY_POOL_SIZE);
-      copyPoolUsed = 0;
-    }
-    out = copyPool.subarray(copyPoolUsed, copyPoolUsed + n);
-    copyPoolUsed += n;
-  }
+  const out = pooledBytes(end - start);
   out.set(src.subarray(start, end));
+  return out;
+}
+
+/**
+ * A new array of `n` zero bytes, carved from the same shared pool as {@link privateCopy}'s
+ * copies when small (same rules: the region is the caller's alone, and it keeps at most its
+ * 8 KiB pool buffer alive). Its `buffer` is shared: address it through `byteOffset`.
+ */
+export function pooledBytes(n: number): Uint8Array {
+  if (n > POOLED_COPY_MAX) return new Uint8Array(n);
+  if (copyPoolUsed + n > COPY_POOL_SIZE) {
+    copyPool = new Uint8Array(COPY_POOL_SIZE);
+    copyPoolUsed = 0;
+  }
+  const out = copyPool.subarray(copyPoolUsed, copyPoolUsed + n);
+  copyPoolUsed += n;
   return out;
 }
 

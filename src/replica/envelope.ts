@@ -11,6 +11,8 @@
  * mistakes an entry from its previous run for one of its own new requests.
  */
 
+import { pooledBytes } from '../codec/binary.js';
+
 const TAG = 0x52;
 const HEADER = 1 + 8 + 4 + 8;
 
@@ -33,14 +35,20 @@ export interface Envelope extends RequestId {
   payload: Uint8Array;
 }
 
-/** Wraps `payload` in an envelope carrying `id`. */
+/**
+ * Wraps `payload` in an envelope carrying `id`. The result is carved from a shared pool (see
+ * `pooledBytes`): a fresh array of a few hundred bytes per proposal cost more than the copy.
+ */
 export function encodeEnvelope(id: RequestId, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEADER + payload.length);
-  const dv = new DataView(out.buffer);
+  const out = pooledBytes(HEADER + payload.length);
   out[0] = TAG;
-  dv.setFloat64(1, id.proposer);
-  dv.setUint32(9, id.incarnation >>> 0);
-  dv.setFloat64(13, id.seq);
+  setF64At(out, 1, id.proposer);
+  const inc = id.incarnation >>> 0;
+  out[9] = inc >>> 24;
+  out[10] = (inc >>> 16) & 0xff;
+  out[11] = (inc >>> 8) & 0xff;
+  out[12] = inc & 0xff;
+  setF64At(out, 13, id.seq);
   out.set(payload, HEADER);
   return out;
 }
@@ -62,6 +70,11 @@ const scratchView = new DataView(scratch.buffer);
 function f64At(data: Uint8Array, at: number): number {
   for (let i = 0; i < 8; i++) scratch[i] = data[at + i]!;
   return scratchView.getFloat64(0);
+}
+
+function setF64At(data: Uint8Array, at: number, v: number): void {
+  scratchView.setFloat64(0, v);
+  for (let i = 0; i < 8; i++) data[at + i] = scratch[i]!;
 }
 
 /**
