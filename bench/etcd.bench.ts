@@ -17,6 +17,11 @@
  * also pay the client's JIT warm-up). Each row also prints the bench
  * process's own CPU per operation (the client's), next to the members'. `BENCH_CLUSTER_WARMUP_MS`
  * (default 15000; 0 = none): an unmeasured mixed load once per cluster before the first row.
+ *
+ * The raftkit members run as users run `npx raftkit`: the built `dist/cli.js` (the bench first runs
+ * `npm run build` when dist/ is missing or older than src/). `BENCH_MEMBERS=src` runs them from the
+ * sources under tsx instead, so that `BENCH_CPU_PROF` profiles name source files rather than tsup's
+ * chunks (tsx's transform wraps each named closure in `__name`, which costs the members some CPU).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
+import { builtCli } from './built-cli.js';
 import { percentile } from './util.js';
 import { freePort } from '../examples/kv-cluster/driver.js';
 
@@ -35,6 +41,13 @@ const CPU_PROF = process.env['BENCH_CPU_PROF'];
 const LEADER_ONLY = process.env['BENCH_LEADER_ONLY'] === '1';
 const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 5000);
 const CLUSTER_WARMUP_MS = Number(process.env['BENCH_CLUSTER_WARMUP_MS'] ?? 15000);
+const MEMBERS = process.env['BENCH_MEMBERS'] ?? 'dist';
+if (MEMBERS !== 'dist' && MEMBERS !== 'src') throw new Error(`BENCH_MEMBERS must be dist or src, not ${MEMBERS}`);
+
+/** How a raftkit member starts: node's arguments before the member's flags. */
+function memberCommand(): string[] {
+  return MEMBERS === 'src' ? ['--import', 'tsx', join(root, 'src/etcd/cli/main.ts')] : [builtCli(root, (line) => console.log(line))];
+}
 
 interface Cluster {
   hosts: string[];
@@ -45,7 +58,7 @@ interface Cluster {
   stop(): Promise<void>;
 }
 
-async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
+async function startCluster(kind: 'raftkit' | 'etcd', member: string[]): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
   const names = ['b1', 'b2', 'b3'];
   const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort(), metrics: await freePort() })));
@@ -61,7 +74,7 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
     ];
     return kind === 'etcd'
       ? spawn('etcd', args, { stdio: 'ignore' })
-      : spawn(process.execPath, [...prof, '--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), ...args], { cwd: root, stdio: 'ignore' });
+      : spawn(process.execPath, [...prof, ...member, ...args], { cwd: root, stdio: 'ignore' });
   });
   const hosts = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const client = new Etcd3({ hosts });
@@ -216,10 +229,11 @@ export const about = 'the etcd3 npm client against 3 raftkit processes and 3 rea
 
 /** Runs the benchmark and prints a table. */
 export async function run(): Promise<void> {
-  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row`);
+  const member = SYSTEMS.includes('raftkit') ? memberCommand() : [];
+  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row; raftkit members: ${MEMBERS === 'src' ? 'src/ under tsx' : 'dist/cli.js'}`);
   let raftkit: Record<string, Row> = {};
   if (SYSTEMS.includes('raftkit')) {
-    const rk = await startCluster('raftkit');
+    const rk = await startCluster('raftkit', member);
     try {
       raftkit = await measure(rk);
     } finally {
@@ -230,7 +244,7 @@ export async function run(): Promise<void> {
   if (!SYSTEMS.includes('etcd')) {
     // not asked for
   } else if (spawnSync('etcd', ['--version']).status === 0) {
-    const ec = await startCluster('etcd');
+    const ec = await startCluster('etcd', []);
     try {
       etcd = await measure(ec);
     } finally {
