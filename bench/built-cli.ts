@@ -36,14 +36,17 @@ function npmRunBuild(root: string): void {
 
 /**
  * The path of the built CLI under `root`, after building the package (`build`, by default
- * `npm run build`: tsup, 25-50 s on 2 cores, most of it the .d.ts files) if dist/cli.js is missing
- * or older than any of its inputs. `log` says when and why it builds.
+ * `npm run build`: tsup, 25-50 s on 2 cores, most of it the .d.ts files) if dist/cli.js or
+ * dist/index.d.ts (written last) is missing or older than any of its inputs. `log` says when and
+ * why it builds.
  */
 export function builtCli(root: string, log: (line: string) => void, build: (root: string) => void = npmRunBuild): string {
   const cli = join(root, 'dist', 'cli.js');
-  const built = mtime(cli);
+  // The type declarations are written last: a build stopped before them left no complete package.
+  const times = [mtime(cli), mtime(join(root, 'dist', 'index.d.ts'))];
+  const built = times.includes(undefined) ? undefined : Math.min(...(times as number[]));
   if (built !== undefined && built >= newestInput(root)) return cli;
-  log(`building the package (${built === undefined ? 'dist/cli.js is missing' : 'its sources are newer than dist/cli.js'}): npm run build`);
+  log(`building the package (${built === undefined ? 'dist/ is missing or incomplete' : 'its sources are newer than dist/'}): npm run build`);
   const t0 = performance.now();
   build(root);
   log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

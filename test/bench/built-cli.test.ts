@@ -16,6 +16,11 @@ let builds = 0;
 const build = (): void => {
   builds++;
   at('dist/cli.js', 5000);
+  at('dist/index.d.ts', 5000);
+};
+const built = (seconds: number): void => {
+  at('dist/cli.js', seconds);
+  at('dist/index.d.ts', seconds);
 };
 
 beforeEach(() => {
@@ -29,17 +34,25 @@ test('builds when dist/cli.js is missing, and returns its path', () => {
   const lines: string[] = [];
   expect(builtCli(root, (l) => lines.push(l), build)).toBe(join(root, 'dist', 'cli.js'));
   expect(builds).toBe(1);
-  expect(lines[0]).toMatch(/missing/);
+  expect(lines[0]).toMatch(/missing or incomplete/);
 });
 
-test('does not build when dist/cli.js is newer than every input', () => {
-  at('dist/cli.js', 2000);
+test('does not build when dist/cli.js and dist/index.d.ts are newer than every input', () => {
+  built(2000);
   builtCli(root, () => undefined, build);
   expect(builds).toBe(0);
 });
 
-test.each(['src/etcd/cli/main.ts', 'package.json', 'tsup.config.ts'])('builds again when %s is newer than dist/cli.js', (file) => {
+test('builds when a stopped build left dist/cli.js without the type declarations (written last)', () => {
   at('dist/cli.js', 2000);
+  const lines: string[] = [];
+  builtCli(root, (l) => lines.push(l), build);
+  expect(builds).toBe(1);
+  expect(lines[0]).toMatch(/incomplete/);
+});
+
+test.each(['src/etcd/cli/main.ts', 'package.json', 'tsup.config.ts'])('builds again when %s is newer than dist/cli.js', (file) => {
+  built(2000);
   at(file, 3000);
   const lines: string[] = [];
   builtCli(root, (l) => lines.push(l), build);
