@@ -53,6 +53,11 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
    * than an election timeout) to count toward the quorum that a membership change must leave
    * reachable. Default 0: reachable now is enough. etcd's server uses 5000 (its
    * `HealthInterval`), and so does the `raftkit` command.
+   *
+   * Contact is counted from the messages this member accepts. A follower hears only from the
+   * leader, so a member that has just been elected has been in contact with the other followers
+   * only since its election, and refuses voter changes for up to one interval after it (etcd's
+   * transport keeps every pair of members connected, so its new leader need not wait).
    */
   healthIntervalMs?: number;
   /** This run's incarnation, which tells a restarted proposer's commands from its earlier ones; default random. Set it for deterministic simulations. */
