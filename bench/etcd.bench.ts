@@ -20,7 +20,9 @@
  * The watch row's watcher has its own client, connected to one follower of each cluster (the first
  * member whose `/metrics` says `etcd_server_is_leader 0`), so that both systems deliver its events
  * from the same role; `BENCH_WATCHER=leader` puts it on the leader instead. Its 64 writers use the
- * shared client (every member), as the other rows do. The row's line says where the watcher was.
+ * shared client (every member), as the other rows do. The row's line says where the watcher was,
+ * and its member's CPU per event next to the other follower's (their difference is what delivering
+ * the events costs; the row's `cpu` is the three members' together).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -47,6 +49,8 @@ interface Cluster {
   metrics: string[];
   /** User + system CPU seconds the members have used so far (from /proc). */
   cpuSeconds(): number;
+  /** The same, of member `i` alone. */
+  memberCpuSeconds(i: number): number;
   stop(): Promise<void>;
 }
 
@@ -85,6 +89,7 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
     hosts,
     metrics: ports.map((p) => `http://127.0.0.1:${p.metrics}/metrics`),
     cpuSeconds: () => procs.reduce((n, p) => n + procCpuSeconds(p.pid), 0),
+    memberCpuSeconds: (i) => procCpuSeconds(procs[i]?.pid),
     async stop() {
       // SIGTERM first when profiling, so each member writes its profile on a graceful exit.
       if (CPU_PROF !== undefined) {
@@ -173,13 +178,18 @@ async function watchRate(client: Etcd3, cluster: Cluster, ms = DURATION_MS): Pro
     const w = await watcherClient.watch().prefix('bw/').create();
     let events = 0;
     w.on('put', () => events++);
+    // The watcher's member and another member of the same role (none when the watcher is on the leader).
+    const twin = WATCHER_ROLE === 'follower' ? (await Promise.all(cluster.metrics.map(async (url) => (await scrape(url)).get('etcd_server_is_leader') === 1))).findIndex((l, i) => !l && i !== at) : -1;
+    const cpu0 = [cluster.memberCpuSeconds(at), twin < 0 ? 0 : cluster.memberCpuSeconds(twin)];
     const t0 = performance.now();
     const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec(), ms);
     await new Promise((res) => setTimeout(res, 200));
     await w.cancel();
     const opsPerSec = events / ((performance.now() - t0) / 1000);
+    const perEvent = (i: number, c0: number): string => (((cluster.memberCpuSeconds(i) - c0) * 1000) / Math.max(1, events)).toFixed(3);
+    const cpu = `its CPU ${perEvent(at, cpu0[0]!)} ms/event` + (twin < 0 ? '' : ` (the other follower's ${perEvent(twin, cpu0[1]!)})`);
     const kept = (await watcherMember(cluster).catch(() => -1)) === at;
-    return { opsPerSec, p99Ms: r.p99Ms, watcher: `member ${String(at + 1)}, a ${WATCHER_ROLE}${kept ? '' : ' (role changed during the row)'}` };
+    return { opsPerSec, p99Ms: r.p99Ms, watcher: `member ${String(at + 1)}, a ${WATCHER_ROLE}${kept ? '' : ' (role changed during the row)'}; ${cpu}` };
   } finally {
     watcherClient.close();
   }
