@@ -25,7 +25,7 @@ import type { Change } from './mvcc/store.js';
 import { concatBytes, decodeKv } from './record.js';
 import { renewLease } from './lease/renew.js';
 import { BadKvSnapshotError, decodeKvSnapshot, encodeKvSnapshot } from './snapshot-format.js';
-import type { Bytes, Event } from './types.js';
+import type { Bytes, Event, ReadonlyEvent } from './types.js';
 import { EventType } from './types.js';
 
 const COMMIT_METRIC = 'etcd_disk_backend_commit_duration_seconds';
@@ -91,8 +91,8 @@ export type KvResult =
 export interface RevisionEvents {
   /** The store revision. */
   revision: number;
-  /** Its events in op order (a DELETE's `kv` has `key` and `modRevision` only). */
-  events: Event[];
+  /** Its events in op order (a DELETE's `kv` has `key` and `modRevision` only), shared by every observer: read-only. */
+  events: readonly ReadonlyEvent[];
   /** For each event, the revision of the key's previous record (read it for `prevKv`), if the key existed. */
   prevRevisions: (Revision | undefined)[];
 }
