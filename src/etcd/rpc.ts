@@ -86,7 +86,7 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * instead: an explicit choice at registration, never guessed from the handler's parameters
  * (a default or rest parameter would hide them). A request that came as a `MalformedRequest` (its bytes did not decode) is
  * answered with its error, uncounted. An answer's trailers leave in the event-loop turn of its
- * message ({@link flushTrailersEarly}), not one turn later.
+ * message (`flushTrailersEarly`, trailer-flush.ts), not one turn later.
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
