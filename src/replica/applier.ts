@@ -193,6 +193,8 @@ export class Applier {
       }
     } finally {
       this.running = false;
+      // A snapshot stored while this run was ending may have left another due.
+      this.afterSnapshot();
     }
   }
 

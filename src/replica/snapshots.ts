@@ -75,9 +75,10 @@ export class Snapshotter {
    * Asks for a snapshot at the next opportunity, if the log was ever compacted. Called when a
    * member is added: a joining member refuses a snapshot whose configuration does not include
    * it (as etcd's `raft.restore` does), so the stored one must be renewed past the conf change.
+   * A snapshot in flight (taken before the change) counts: it will compact the log.
    */
   requestAfterConfChange(): void {
-    if (this.deps.storage.firstIndex() > 1) this.forced = true;
+    if (this.deps.storage.firstIndex() > 1 || this.inFlight !== undefined) this.forced = true;
   }
 
   /** Whether a snapshot is due at `applied` (never while one is in flight). */
@@ -105,11 +106,12 @@ export class Snapshotter {
    */
   async take(applied: number): Promise<SnapshotInFlight> {
     const d = this.deps;
+    // Set first: a snapshot that fails is not retried before `every` more entries (or a forced one).
+    this.lastIndex = applied;
+    this.forced = false;
     const header = encodeSnapshotPayloadHeader({ book: d.book(), sessions: d.sessions() });
     const confState = d.confState();
     const term = d.storage.term(applied);
-    this.lastIndex = applied;
-    this.forced = false;
     const sm = d.stateMachine;
     this.abandoned = false;
     let settle!: () => void;

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { decodeSnapshotPayload } from '../../src/replica/snapshot-payload.js';
-import { Cluster, KvMachine, set, waitUntil } from './helpers/cluster.js';
+import { Cluster, KvMachine, addr, set, waitUntil } from './helpers/cluster.js';
 
 /** A promise the test settles. */
 function gate(): { promise: Promise<void>; release: () => void } {
@@ -81,6 +81,26 @@ test('entries are applied while a snapshot is encoded; the snapshot holds exactl
   // The snapshot that came due meanwhile is taken once the first is stored, with no further entry.
   await waitUntil([r], ['snapshot'], () => created.length === 2, 'the second snapshot');
   expect(sm.captures[1]!.index).toBe(r.status().applied);
+});
+
+test('a member added while a snapshot is in flight gets a snapshot that includes it, taken once the first is stored', async () => {
+  const c = (cluster = new Cluster({ snapshotEvery: 10, compactionTail: 2 }));
+  const sm = new HeldMachine();
+  const held = gate();
+  sm.hold = held.promise;
+  c.machines.set(1, sm);
+  const r = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
+  await c.waitLeader();
+  for (let n = 0; sm.captures.length === 0; n++) await r.propose(set(`k${n}`, String(n)));
+  await r.addMember(2, addr(2), { learner: true });
+  expect(sm.captures).toHaveLength(1);
+  held.release();
+  // No entry follows: the snapshot renewed past the conf change comes from the stored one finishing.
+  await waitUntil([r], ['snapshot'], () => sm.captures.length === 2, 'a snapshot past the conf change');
+  const joined = await c.start(2, { join: [{ id: 1, address: addr(1) }] });
+  await waitUntil([joined], ['applied'], () => joined.status().applied >= r.status().commit, 'the new member to catch up');
+  expect(c.machines.get(2)!.restores).toBe(1);
+  expect([...c.machines.get(2)!.data]).toEqual([...sm.data]);
 });
 
 test('a state machine without captureSnapshot still holds applies while its live chunks are read', async () => {
