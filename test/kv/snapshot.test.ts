@@ -4,9 +4,9 @@ import { encodeCommand } from '../../src/kv/commands.js';
 import type { KvCommand } from '../../src/kv/commands.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { range } from '../../src/kv/mvcc/range.js';
-import { concatBytes, pack } from '../../src/kv/record.js';
+import { concatBytes } from '../../src/kv/record.js';
 import { decodeKvSnapshot } from '../../src/kv/snapshot-format.js';
-import { dec } from './helpers.js';
+import { dec, msgpackFrame } from './helpers.js';
 
 const newDb = () => new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
 
@@ -69,13 +69,7 @@ describe('KV snapshots (streamed frames)', () => {
     const groups = { r: [] as [Uint8Array, Uint8Array][], l: [] as [Uint8Array, Uint8Array][], a: [] as [Uint8Array, Uint8Array][], m: [] as [Uint8Array, Uint8Array][] };
     const tag = { rev: 'r', lease: 'l', alarm: 'a', member: 'm' } as const;
     for await (const it of items) groups[tag[it.kind]].push([it.key, it.value]);
-    const frame = (body: unknown): Uint8Array => {
-      const b = pack(body);
-      const out = new Uint8Array(4 + b.length);
-      new DataView(out.buffer).setUint32(0, b.length);
-      out.set(b, 4);
-      return out;
-    };
+    const frame = msgpackFrame;
     const v3 = [
       frame(['raftkit-kv', 3, header.compactRev ?? -1, header.rev]),
       ...(['r', 'l', 'a', 'm'] as const).filter((t) => groups[t].length > 0).map((t) => frame([t, groups[t]])),

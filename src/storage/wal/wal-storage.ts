@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { EMPTY_BYTES, type Snapshot, type SnapshotMetadata } from '../../raft/entry.js';
-import { SnapOutOfDateError, SnapshotTemporarilyUnavailableError } from '../../raft/errors.js';
+import { SnapshotTemporarilyUnavailableError } from '../../raft/errors.js';
 import { NotOpenError } from '../../lifecycle.js';
 import { StorageInvalidArgumentError } from '../errors.js';
 import { initialMetadata } from '../level-load.js';
 import { buildLogView, LogViewStorage } from '../log-view.js';
-import { decodeSnapshotRef, encodeSnapshotRef, type SnapshotStaging } from '../snapshot-ref.js';
+import { checkStageMetadata, decodeSnapshotRef, encodeSnapshotRef, type SnapshotStaging } from '../snapshot-ref.js';
 import type { SaveRequest } from '../storage.js';
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../abstract-storage.js';
 import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, writeSnapshotFile, writeSnapshotStream } from './files.js';
@@ -184,12 +184,8 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
    */
   async stageSnapshot(metadata: Pick<SnapshotMetadata, 'index' | 'term'>, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
     if (this.status !== 'open') throw new NotOpenError('storage: stageSnapshot', this.status);
+    checkStageMetadata(metadata, this.#snap.metadata.index);
     const { index, term } = metadata;
-    if (!Number.isSafeInteger(index) || index <= 0 || !Number.isSafeInteger(term) || term <= 0) {
-      throw new StorageInvalidArgumentError(`stageSnapshot: index and term must be positive integers, got ${index} and ${term}`);
-    }
-    const current = this.#snap.metadata.index;
-    if (index <= current) throw new SnapOutOfDateError(`stageSnapshot: snapshot at ${index} is not newer than ${current}`);
     this.#staged.delete(index);
     const byteLength = await writeSnapshotStream(this.#fs, this.#dir, index, chunks);
     this.#staged.set(index, { term, byteLength });
