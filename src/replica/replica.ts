@@ -102,7 +102,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.contact = new PeerContact(this.opts.electionMs, this.opts.healthIntervalMs);
     const snapIndex = currentSnapshot(storage).metadata.index;
     // A state machine that streams its snapshots gets a core that carries them by reference.
-    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined, snapIndex);
+    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined || stateMachine.captureSnapshot !== undefined), st.fresh ? peers : undefined, snapIndex);
     this.term = st.hardState.term;
     this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
@@ -137,7 +137,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         book: () => this.members.addresses(),
         sessions: () => st.sessions.encode(),
         confState: () => this.node.status().config,
-        every: this.opts.snapshotEvery,
+        every: this.opts.snapshotEvery, clock: this.clock,
         tail: this.opts.compactionTail,
       },
       snapIndex,
