@@ -76,6 +76,16 @@ export function ownSeqOf(data: Uint8Array | undefined, proposer: number, incarna
   return Number.isSafeInteger(seq) ? seq : undefined;
 }
 
+/**
+ * The proposer named by `data`'s envelope, or 0 when `data` is not an envelope: what
+ * `decodeEnvelope` would tell, without decoding (no allocation).
+ */
+export function proposerOf(data: Uint8Array): number {
+  if (data.length < HEADER || data[0] !== TAG) return 0;
+  const proposer = f64At(data, 1);
+  return Number.isSafeInteger(proposer) ? proposer : 0;
+}
+
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 

@@ -1,11 +1,12 @@
 import { EntryType, type Entry, type HardState, type Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
 import { MessageType, type Message } from '../raft/messages.js';
-import type { ReadState, Ready, SoftState } from '../raft/ready.js';
+import { StateType, type ReadState, type Ready, type SoftState } from '../raft/ready.js';
 import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import { after, type Clock } from './clock.js';
 import { coalesceMessages } from './coalesce.js';
+import { onlyProposedBy, peerFirst, waitingPeer } from './send-order.js';
 import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
 function hasConfChange(entries: readonly Entry[]): boolean {
@@ -80,7 +81,8 @@ export interface ReadyLoopDeps {
  * The one place that obeys the {@link Ready} contract (etcd doc.go, steps 1–4; thesis §10.2.1):
  *
  * 0. report the soft state;
- * 1. send `messages` at once (a leader's appends go out while its own write is in flight);
+ * 1. send `messages` at once (a leader's appends go out while its own write is in flight),
+ *    those to the follower that forwarded the entries first (see {@link waitingPeer});
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
  * 3. only then send `persistedMessages` (votes and append acknowledgements), and hand the
  *    snapshot and `committedEntries` to the apply queue, which applies them in order
@@ -104,6 +106,9 @@ export class ReadyLoop {
   private readonly maxSizePerMsg: number;
   private running: Promise<void> | undefined = undefined;
   private stopped = false;
+  private leading = false;
+  /** Messages held for the event loop's next check phase (see `handle`); they go before any sent later. */
+  private held: Message[] = [];
 
   /** @param deps - the node, storage, transport, shared writer, clock, and hooks into the replica. */
   constructor(deps: ReadyLoopDeps) {
@@ -161,8 +166,24 @@ export class ReadyLoop {
 
   private async handle(rd: Ready): Promise<void> {
     const h = this.hooks;
-    if (rd.softState !== undefined) h.softState(rd.softState, rd.hardState);
-    if (rd.messages.length > 0) this.send(rd.messages);
+    if (rd.softState !== undefined) {
+      this.leading = rd.softState.raftState === StateType.Leader;
+      h.softState(rd.softState, rd.hardState);
+    }
+    if (rd.messages.length > 0) {
+      // A leader's Ready that only commits requests of its own: no follower waits on its
+      // messages (they carry the commit index), while this member's callers wait on the apply
+      // that follows. The messages go out in the event loop's next check phase, after the
+      // answers (their socket writes would otherwise come first, each able to wake a peer
+      // that takes the core). They still go before anything sent later.
+      const first = waitingPeer(rd.entries, rd.committedEntries);
+      if (this.leading && first === this.node.id && rd.entries.length === 0 && this.clock.soon !== undefined && onlyProposedBy(rd.committedEntries, first)) {
+        if (this.held.length === 0) this.clock.soon(this.sendHeld);
+        for (const m of rd.messages) this.held.push(m);
+      } else {
+        this.send(rd.messages, first);
+      }
+    }
     // Committed entries that were durable here before this Ready (below its first new entry;
     // every earlier Ready's write has completed) need not wait for this Ready's write: a
     // leader's commit Ready persists only the new commit index, so its proposers are answered
@@ -202,7 +223,20 @@ export class ReadyLoop {
     h.advanced();
   }
 
-  private send(messages: readonly Message[]): void {
+  private readonly sendHeld = (): void => {
+    const held = this.held;
+    if (held.length === 0) return;
+    this.held = [];
+    if (!this.stopped) this.transmit(held, 0);
+  };
+
+  /** Sends `messages` (after any held ones), those to `first` (the peer that waits on them most; 0: none) ahead of the rest. */
+  private send(messages: readonly Message[], first = 0): void {
+    this.sendHeld();
+    this.transmit(messages, first);
+  }
+
+  private transmit(messages: readonly Message[], first: number): void {
     // A follower relays MsgProp, MsgReadIndex and MsgTransferLeader to its leader with the
     // original sender in `from` (as etcd does), but a transport carries only this member's
     // own messages (receivers check `from` against the connection). A relayed proposal is
@@ -224,7 +258,7 @@ export class ReadyLoop {
       own = own.filter((m) => !isReferencedSnapshot(m));
     }
     if (own.length === 0) return;
-    own = coalesceMessages(own, this.maxSizePerMsg);
+    own = peerFirst(coalesceMessages(own, this.maxSizePerMsg), first);
     this.transport.send(own);
     this.hooks.sent(own);
   }
