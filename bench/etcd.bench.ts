@@ -17,6 +17,18 @@
  * also pay the client's JIT warm-up). Each row also prints the bench
  * process's own CPU per operation (the client's), next to the members'. `BENCH_CLUSTER_WARMUP_MS`
  * (default 15000; 0 = none): an unmeasured mixed load once per cluster before the first row.
+ *
+ * The raftkit members run as users run `npx raftkit`: the built `dist/cli.js` (the bench first runs
+ * `npm run build` when dist/ is missing or older than src/). `BENCH_MEMBERS=src` runs them from the
+ * sources under tsx instead, so that `BENCH_CPU_PROF` profiles name source files rather than tsup's
+ * chunks (tsx's transform wraps each named closure in `__name`, which costs the members some CPU).
+ *
+ * The watch row's watcher has its own client, connected to one follower of each cluster (the first
+ * member whose `/metrics` says `etcd_server_is_leader 0`), so that both systems deliver its events
+ * from the same role; `BENCH_WATCHER=leader` puts it on the leader instead. Its 64 writers use the
+ * shared client (every member), as the other rows do. The row's line says where the watcher was,
+ * and its member's CPU per event next to the other follower's (their difference is what delivering
+ * the events costs; the row's `cpu` is the three members' together).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
+import { builtCli } from './built-cli.js';
 import { percentile } from './util.js';
 import { freePort } from '../examples/kv-cluster/driver.js';
 
@@ -35,6 +48,15 @@ const CPU_PROF = process.env['BENCH_CPU_PROF'];
 const LEADER_ONLY = process.env['BENCH_LEADER_ONLY'] === '1';
 const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 5000);
 const CLUSTER_WARMUP_MS = Number(process.env['BENCH_CLUSTER_WARMUP_MS'] ?? 15000);
+const MEMBERS = process.env['BENCH_MEMBERS'] ?? 'dist';
+if (MEMBERS !== 'dist' && MEMBERS !== 'src') throw new Error(`BENCH_MEMBERS must be dist or src, not ${MEMBERS}`);
+
+/** How a raftkit member starts: node's arguments before the member's flags. */
+function memberCommand(): string[] {
+  return MEMBERS === 'src' ? ['--import', 'tsx', join(root, 'src/etcd/cli/main.ts')] : [builtCli(root, (line) => console.log(line))];
+}
+
+const WATCHER_ROLE = process.env['BENCH_WATCHER'] === 'leader' ? 'leader' : 'follower';
 
 interface Cluster {
   hosts: string[];
@@ -42,10 +64,12 @@ interface Cluster {
   metrics: string[];
   /** User + system CPU seconds the members have used so far (from /proc). */
   cpuSeconds(): number;
+  /** The same, of member `i` alone. */
+  memberCpuSeconds(i: number): number;
   stop(): Promise<void>;
 }
 
-async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
+async function startCluster(kind: 'raftkit' | 'etcd', member: string[]): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
   const names = ['b1', 'b2', 'b3'];
   const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort(), metrics: await freePort() })));
@@ -61,7 +85,7 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
     ];
     return kind === 'etcd'
       ? spawn('etcd', args, { stdio: 'ignore' })
-      : spawn(process.execPath, [...prof, '--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), ...args], { cwd: root, stdio: 'ignore' });
+      : spawn(process.execPath, [...prof, ...member, ...args], { cwd: root, stdio: 'ignore' });
   });
   const hosts = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const client = new Etcd3({ hosts });
@@ -80,6 +104,7 @@ async function startCluster(kind: 'raftkit' | 'etcd'): Promise<Cluster> {
     hosts,
     metrics: ports.map((p) => `http://127.0.0.1:${p.metrics}/metrics`),
     cpuSeconds: () => procs.reduce((n, p) => n + procCpuSeconds(p.pid), 0),
+    memberCpuSeconds: (i) => procCpuSeconds(procs[i]?.pid),
     async stop() {
       // SIGTERM first when profiling, so each member writes its profile on a graceful exit.
       if (CPU_PROF !== undefined) {
@@ -105,7 +130,7 @@ function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number }
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string }
 
 /** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -143,15 +168,46 @@ async function load(inFlight: number, op: (i: number) => Promise<unknown>, ms = 
   return { opsPerSec: lat.length / (ms / 1000), p99Ms: percentile(lat, 99) };
 }
 
-async function watchRate(client: Etcd3, ms = DURATION_MS): Promise<Row> {
-  const w = await client.watch().prefix('bw/').create();
-  let events = 0;
-  w.on('put', () => events++);
-  const t0 = performance.now();
-  const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec(), ms);
-  await new Promise((res) => setTimeout(res, 200));
-  await w.cancel();
-  return { opsPerSec: events / ((performance.now() - t0) / 1000), p99Ms: r.p99Ms };
+/**
+ * The index of the member the watch row's watcher connects to: the first member (in start order)
+ * of role `WATCHER_ROLE`, as each member's `/metrics` says (`etcd_server_is_leader`, which both
+ * systems export). A watcher on the leader and one on a follower cost different members different
+ * work, so both systems get the same role, instead of the member the client would pick at random.
+ */
+async function watcherMember(cluster: Cluster): Promise<number> {
+  const leads = await Promise.all(cluster.metrics.map(async (url) => (await scrape(url)).get('etcd_server_is_leader') === 1));
+  const i = leads.indexOf(WATCHER_ROLE === 'leader');
+  if (leads.filter(Boolean).length !== 1 || i < 0) throw new Error(`no ${WATCHER_ROLE} to place the watcher on (is_leader: ${leads.join(', ')})`);
+  return i;
+}
+
+/**
+ * Watch events per second: one watcher on `bw/`, its own client connected to the member of role
+ * `WATCHER_ROLE` only (see {@link watcherMember}), while 64 writers put through `client` (every
+ * member). The row's `watcher` says where it was, and whether that member kept its role.
+ */
+async function watchRate(client: Etcd3, cluster: Cluster, ms = DURATION_MS): Promise<Row> {
+  const at = await watcherMember(cluster);
+  const watcherClient = new Etcd3({ hosts: cluster.hosts[at]! });
+  try {
+    const w = await watcherClient.watch().prefix('bw/').create();
+    let events = 0;
+    w.on('put', () => events++);
+    // The watcher's member and another member of the same role (none when the watcher is on the leader).
+    const twin = WATCHER_ROLE === 'follower' ? (await Promise.all(cluster.metrics.map(async (url) => (await scrape(url)).get('etcd_server_is_leader') === 1))).findIndex((l, i) => !l && i !== at) : -1;
+    const cpu0 = [cluster.memberCpuSeconds(at), twin < 0 ? 0 : cluster.memberCpuSeconds(twin)];
+    const t0 = performance.now();
+    const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec(), ms);
+    await new Promise((res) => setTimeout(res, 200));
+    await w.cancel();
+    const opsPerSec = events / ((performance.now() - t0) / 1000);
+    const perEvent = (i: number, c0: number): string => (((cluster.memberCpuSeconds(i) - c0) * 1000) / Math.max(1, events)).toFixed(3);
+    const cpu = `its CPU ${perEvent(at, cpu0[0]!)} ms/event` + (twin < 0 ? '' : ` (the other follower's ${perEvent(twin, cpu0[1]!)})`);
+    const kept = (await watcherMember(cluster).catch(() => -1)) === at;
+    return { opsPerSec, p99Ms: r.p99Ms, watcher: `member ${String(at + 1)}, a ${WATCHER_ROLE}${kept ? '' : ' (role changed during the row)'}; ${cpu}` };
+  } finally {
+    watcherClient.close();
+  }
 }
 
 /** The client URL of the member that leads (each member's Status names the leader). */
@@ -177,7 +233,7 @@ async function measure(cluster: Cluster): Promise<Record<string, Row>> {
     ['put, 64 in flight', (ms) => load(64, (i) => client.put(`b/${i % 1000}`).value(value).exec(), ms)],
     ['range linearizable, 16 in flight', (ms) => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`) }), ms)],
     ['range serializable, 16 in flight', (ms) => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`), serializable: true }), ms)],
-    ['watch events/s (64 writers)', (ms) => watchRate(client, ms)],
+    ['watch events/s (64 writers)', (ms) => watchRate(client, cluster, ms)],
   ];
   // Unmeasured, once per cluster: puts at 64 in flight and linearizable ranges, so that the members'
   // JIT has settled before the first row (a fresh Node member doubles its 1-in-flight put rate over its
@@ -212,14 +268,15 @@ async function measure(cluster: Cluster): Promise<Record<string, Row>> {
 }
 
 /** What this benchmark compares, for `npm run bench`'s header. */
-export const about = 'the etcd3 npm client against 3 raftkit processes and 3 real etcd members on loopback: puts (1 and 64 in flight), linearizable and serializable ranges, watch events/s; target: raftkit at least as fast as etcd on every row, p99 no worse';
+export const about = 'the etcd3 npm client against 3 raftkit processes and 3 real etcd members on loopback: puts (1 and 64 in flight), linearizable and serializable ranges, watch events/s (the watcher on a follower in both clusters); target: raftkit at least as fast as etcd on every row, p99 no worse';
 
 /** Runs the benchmark and prints a table. */
 export async function run(): Promise<void> {
-  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row`);
+  const member = SYSTEMS.includes('raftkit') ? memberCommand() : [];
+  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row; raftkit members: ${MEMBERS === 'src' ? 'src/ under tsx' : 'dist/cli.js'}`);
   let raftkit: Record<string, Row> = {};
   if (SYSTEMS.includes('raftkit')) {
-    const rk = await startCluster('raftkit');
+    const rk = await startCluster('raftkit', member);
     try {
       raftkit = await measure(rk);
     } finally {
@@ -230,7 +287,7 @@ export async function run(): Promise<void> {
   if (!SYSTEMS.includes('etcd')) {
     // not asked for
   } else if (spawnSync('etcd', ['--version']).status === 0) {
-    const ec = await startCluster('etcd');
+    const ec = await startCluster('etcd', []);
     try {
       etcd = await measure(ec);
     } finally {
@@ -246,6 +303,9 @@ export async function run(): Promise<void> {
     for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
       for (const [row, r] of Object.entries(rows)) console.log(`  ${sys} leader, ${row}: ${r.layers ?? '-'}`);
     }
+  }
+  for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
+    for (const [row, r] of Object.entries(rows)) if (r.watcher !== undefined) console.log(`  ${sys} ${row}: watcher on ${r.watcher}`);
   }
   for (const [row, r] of Object.entries(raftkit)) {
     const e = etcd?.[row];

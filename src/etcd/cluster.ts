@@ -85,14 +85,31 @@ async function through(ctx: RpcContext, s: ClusterSettings, viaKv: (kv: KvClient
   return toWire(s, fromKv((await viaKv(s.kv)).members));
 }
 
-/** Runs a membership change, answering a refused (unsafe) one with etcd's quorum error. */
+/**
+ * Runs a membership change. The replica refuses one that would leave too few voters in contact
+ * for a quorum (its strict reconfiguration check): etcd answers that case "unhealthy cluster".
+ */
 async function change<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MEMBERSHIP_REFUSED') throw etcdError('memberNotEnoughStarted');
+    if ((e as { code?: string }).code === 'ERR_MEMBERSHIP_REFUSED') throw etcdError('unhealthy');
     throw e;
   }
+}
+
+/**
+ * etcd's started-members rule for adding a voter, or removing voter `removing`
+ * (IsReadyToAddVotingMember, IsReadyToRemoveVotingMember): the voters that have started (whose
+ * name is known: published, or from the server's settings) must be a quorum of the voters after
+ * the change. A one-member cluster may always grow to two (etcd's restore procedure does so).
+ */
+function enoughStarted(list: readonly WireMember[], removing?: number): boolean {
+  const voters = list.filter((m) => !m.isLearner && m.ID !== String(removing));
+  const started = voters.filter((m) => m.name !== '').length;
+  const after = voters.length + (removing === undefined ? 1 : 0);
+  if (removing === undefined && started === 1 && after === 2) return true;
+  return started >= Math.floor(after / 2) + 1;
 }
 
 function knownId(ctx: RpcContext, raw: unknown): number {
@@ -107,7 +124,9 @@ function knownId(ctx: RpcContext, raw: unknown): number {
  * The Cluster service: MemberAdd, MemberRemove, MemberUpdate, MemberList and MemberPromote over
  * raftkit/kv's cluster client when the server has one (changes asked on a follower are forwarded
  * to the leader; names and client URLs are the ones members published through Raft), else over
- * the replica's membership changes (leader only). Each change is a Raft conf change, refused when unsafe.
+ * the replica's membership changes (leader only). Each change is a Raft conf change, refused when unsafe
+ * as etcd refuses it: "not enough started members" when too few voters have started (have a known
+ * name), "unhealthy cluster" when too few have been in contact with the leader (`healthIntervalMs`).
  * @internal
  */
 export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServiceImplementation {
@@ -128,12 +147,14 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       if ([...st.members.values()].includes(address)) throw etcdError('peerUrlExist');
       const id = s.memberId(req.peerURLs);
       if (st.config.voters.includes(id) || st.config.learners.includes(id)) throw etcdError('memberExist');
+      if (!req.isLearner && !enoughStarted(await members(ctx, s))) throw etcdError('memberNotEnoughStarted');
       const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberAdd([address], { ...opts, learner: req.isLearner, id }), () => ctx.replica.addMember(id, address, { ...opts, learner: req.isLearner })));
       const member = all.find((m) => m.ID === String(id)) ?? { ID: String(id), name: '', peerURLs: req.peerURLs, clientURLs: [], isLearner: req.isLearner };
       return { header: ctx.header(), member: { ...member, peerURLs: req.peerURLs }, members: all };
     }),
     MemberRemove: unary(ctx, SERVICE, 'MemberRemove', async (req: { ID: string }, opts) => {
       const id = knownId(ctx, req.ID);
+      if (ctx.replica.status().config.voters.includes(id) && !enoughStarted(await members(ctx, s), id)) throw etcdError('memberNotEnoughStarted');
       const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberRemove(BigInt(id), opts), () => ctx.replica.removeMember(id, opts)));
       return { header: ctx.header(), members: all };
     }),

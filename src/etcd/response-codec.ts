@@ -19,6 +19,7 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Writer, writeKeyValue } from '../kv/etcd-backend/proto.js';
 import type { DeleteRangeResponse, KeyValue, PutResponse, RangeResponse, ResponseHeader, ResponseOp, TxnResponse } from '../kv/types.js';
+import { Out, headerSize, keyValueSize, lenField, numField } from './proto-out.js';
 import { decodeDeleteRangeRequest, decodePutRequest, decodeRangeRequest, decodeTxnRequest } from './request-codec.js';
 import { MalformedRequest, unmarshalError } from './unmarshal-error.js';
 
@@ -100,18 +101,40 @@ function txnBytes(r: TxnResponse): number {
   return size;
 }
 
-/** Encodes a Range response for the wire. */
+/**
+ * Encodes a Range response for the wire, in two passes (proto-out.ts: exact size, then one pooled
+ * Buffer): a serializable read's member spends most of its own work per call on it and the read.
+ */
 export function encodeRangeResponse(r: RangeResponse): Buffer {
-  const w = new Writer(64 + kvsBytes(r.kvs));
-  writeRange(w, r);
-  return w.finishBuffer();
+  const hSize = headerSize(r.header);
+  let size = lenField(hSize) + (r.more ? 2 : 0) + numField(r.count);
+  const kvs = r.kvs;
+  // One kv (a point read) needs no array of sizes.
+  const one = kvs.length === 1 ? keyValueSize(kvs[0]!) : 0;
+  const sizes = kvs.length > 1 ? kvs.map(keyValueSize) : undefined;
+  if (sizes === undefined) size += kvs.length === 1 ? lenField(one) : 0;
+  else for (const s of sizes) size += lenField(s);
+  const o = new Out(size);
+  o.header(1, r.header, hSize);
+  if (sizes === undefined) {
+    if (kvs.length === 1) o.keyValue(2, kvs[0]!, one);
+  } else {
+    for (let i = 0; i < kvs.length; i++) o.keyValue(2, kvs[i]!, sizes[i]!);
+  }
+  if (r.more) o.bool(3);
+  o.numField(4, r.count);
+  return o.buf;
 }
 
-/** Encodes a Put response for the wire. */
+/** Encodes a Put response for the wire, in two passes (proto-out.ts), as {@link encodeRangeResponse}. */
 export function encodePutResponse(r: PutResponse): Buffer {
-  const w = new Writer(64 + kvBytes(r.prevKv));
-  writePut(w, r);
-  return w.finishBuffer();
+  const hSize = headerSize(r.header);
+  const prev = r.prevKv;
+  const prevSize = prev === undefined ? 0 : keyValueSize(prev);
+  const o = new Out(lenField(hSize) + (prev === undefined ? 0 : lenField(prevSize)));
+  o.header(1, r.header, hSize);
+  if (prev !== undefined) o.keyValue(2, prev, prevSize);
+  return o.buf;
 }
 
 /** Encodes a DeleteRange response for the wire. */

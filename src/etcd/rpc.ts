@@ -5,6 +5,7 @@ import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import type { GrpcMetrics } from './grpc-metrics.js';
 import { AbortPool } from './abort-pool.js';
 import { MalformedRequest } from './unmarshal-error.js';
+import { flushTrailersEarly } from './trailer-flush.js';
 
 /** `etcdserverpb.ResponseHeader` as it goes on the wire (64-bit fields as decimal strings). */
 export interface WireHeader {
@@ -84,7 +85,8 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * a handler that waits for nothing cancellable at all is registered with {@link unaryNoCancel}
  * instead: an explicit choice at registration, never guessed from the handler's parameters
  * (a default or rest parameter would hide them). A request that came as a `MalformedRequest` (its bytes did not decode) is
- * answered with its error, uncounted.
+ * answered with its error, uncounted. An answer's trailers leave in the event-loop turn of its
+ * message (`flushTrailersEarly`, trailer-flush.ts), not one turn later.
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
@@ -119,6 +121,7 @@ export function unary<Req, Res>(
     result.then((res) => {
       cancel?.release();
       done(Status.OK);
+      flushTrailersEarly(call);
       callback(null, res);
     }, (e: unknown) => {
       answerError(e, cancel, done, callback);

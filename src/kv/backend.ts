@@ -58,6 +58,22 @@ export function alarmOf(k: Uint8Array): AlarmMember {
   return { memberId: view.getBigUint64(0), alarm: view.getUint8(8) as AlarmType };
 }
 
+/** A consistent read view of a {@link KvBackend}'s records (see {@link KvBackend.readView}). */
+export interface BackendView {
+  /** The compaction revision recorded. */
+  compaction(): Promise<number | undefined>;
+  /** Every revision record, in revision order. */
+  revisions(): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Every lease record. */
+  leases(): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Every alarm record. */
+  alarms(): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Every member attributes record. */
+  members(): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Releases the view. */
+  close(): Promise<void>;
+}
+
 /** What one batch persists: the revisions written, lease records, alarms, and the applied index. */
 export interface BatchInput {
   /** The changes of the batch, in revision order. */
@@ -360,6 +376,26 @@ export class KvBackend {
   /** Every member attributes record (for snapshots: call {@link KvBackend.flush} first). */
   memberRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
     return this.members.iterator();
+  }
+
+  /**
+   * A consistent view of every record as now stored (an explicit database snapshot, taken
+   * synchronously), readable while later batches are written; `undefined` when the database
+   * has no explicit snapshots. Call {@link KvBackend.flush} first so that it holds every
+   * applied batch, and close it when done.
+   */
+  readView(): BackendView | undefined {
+    if (!this.db.supports.explicitSnapshots) return undefined;
+    const snapshot = this.db.snapshot();
+    const options = { snapshot };
+    return {
+      compaction: async () => readU64(await this.meta.get(META_COMPACT_SCHEDULED, options)),
+      revisions: () => this.revs.iterator(options),
+      leases: () => this.leases.iterator(options),
+      alarms: () => this.alarms.iterator(options),
+      members: () => this.members.iterator(options),
+      close: () => snapshot.close(),
+    };
   }
 
   /** The compaction revision recorded, once every queued batch is written. */

@@ -21,6 +21,7 @@ export type {
   PutResponse,
   RangeRequest,
   RangeResponse,
+  ReadonlyEvent,
   RequestOp,
   ResponseHeader,
   ResponseOp,

@@ -24,8 +24,9 @@ import { DEFAULT_VALUE_CACHE_BYTES, MvccStore } from './mvcc/store.js';
 import type { Change } from './mvcc/store.js';
 import { concatBytes, decodeKv } from './record.js';
 import { renewLease } from './lease/renew.js';
-import { BadKvSnapshotError, decodeKvSnapshot, encodeKvSnapshot } from './snapshot-format.js';
-import type { Bytes, Event } from './types.js';
+import { BadKvSnapshotError, decodeKvSnapshot } from './snapshot-format.js';
+import { captureKvSnapshot } from './snapshot-capture.js';
+import type { Bytes, Event, ReadonlyEvent } from './types.js';
 import { EventType } from './types.js';
 
 const COMMIT_METRIC = 'etcd_disk_backend_commit_duration_seconds';
@@ -91,8 +92,8 @@ export type KvResult =
 export interface RevisionEvents {
   /** The store revision. */
   revision: number;
-  /** Its events in op order (a DELETE's `kv` has `key` and `modRevision` only). */
-  events: Event[];
+  /** Its events in op order (a DELETE's `kv` has `key` and `modRevision` only), shared by every observer: read-only. */
+  events: readonly ReadonlyEvent[];
   /** For each event, the revision of the key's previous record (read it for `prevKv`), if the key existed. */
   prevRevisions: (Revision | undefined)[];
 }
@@ -379,16 +380,23 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   /**
-   * The whole state as a stream of chunks (length-prefixed msgpack frames: header, record groups, trailer), read from the database as
-   * the replica consumes it: a large store is never held in one buffer.
+   * Captures the whole state as of the last `apply` (every queued batch written, then a
+   * database snapshot) and returns it as a stream of chunks (length-prefixed msgpack frames:
+   * header, record groups, trailer), read from that snapshot as the replica consumes them,
+   * while later batches are applied: a large store is never held in one buffer.
+   */
+  async captureSnapshot(): Promise<AsyncIterable<Uint8Array>> {
+    await this.ready();
+    return captureKvSnapshot(this.backend, () => this.store.rev);
+  }
+
+  /**
+   * The whole state as a stream of chunks, captured when the first is read (see {@link KvStateMachine.captureSnapshot}).
    *
    * @yields {Uint8Array} the snapshot's chunks.
    */
   async *snapshotChunks(): AsyncGenerator<Uint8Array> {
-    await this.ready();
-    await this.backend.flush(); // read from the database: every queued batch first
-    const header = { compactRev: await this.backend.compaction(), rev: this.store.rev };
-    yield* encodeKvSnapshot(header, this.backend.revisions(), this.backend.leaseRecords(), this.backend.alarmRecords(), this.backend.memberRecords());
+    yield* await this.captureSnapshot();
   }
 
   /** The whole state in one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}). */

@@ -104,6 +104,20 @@ export interface Event {
   prevKv?: KeyValue;
 }
 
+/**
+ * An {@link Event} as the store hands it to its revision observers and a member's watchers: one
+ * object (and one array of them per revision) shared by all of them, so none may change it, nor
+ * its key-values (whose bytes are never to be written either).
+ */
+export interface ReadonlyEvent {
+  /** PUT or DELETE. */
+  readonly type: EventType;
+  /** The key after the change (for DELETE: key and `modRevision` only). */
+  readonly kv: Readonly<KeyValue>;
+  /** The key before the change, when asked for and it existed. */
+  readonly prevKv?: Readonly<KeyValue>;
+}
+
 /** The header of every response (`etcdserverpb.ResponseHeader`). */
 export interface ResponseHeader {
   /** The id of the cluster that answered. */

@@ -145,12 +145,19 @@ export class Applier {
     while (this.waiters.length > 0 && (this.stopped || this.waiters[0]!.after <= this.handled)) this.waiters.shift()!.resolve();
   }
 
-  /** Resolves once no task is in progress (after {@link Applier.stop}: once the last one has finished). */
-  idle(): Promise<void> {
-    return this.current;
+  /**
+   * Resolves once no task is in progress and no snapshot is being stored (after
+   * {@link Applier.stop}: once the last task and the snapshot in flight have finished).
+   */
+  async idle(): Promise<void> {
+    await this.current;
+    await this.deps.snapshotter.idle();
   }
 
-  /** Stops applying; a task in progress finishes on its own, nothing further starts. */
+  /**
+   * Stops applying; a task in progress finishes on its own, nothing further starts. A snapshot
+   * in flight is finished (as etcd waits for its snapshot goroutine): {@link Applier.idle} waits for it.
+   */
   stop(): void {
     this.stopped = true;
     this.queue.length = 0;
@@ -160,6 +167,8 @@ export class Applier {
   private async run(): Promise<void> {
     this.running = true;
     try {
+      // A snapshot that came due while another was in flight (see `maybeSnapshot`).
+      await this.maybeSnapshot();
       for (let t = this.queue.shift(); t !== undefined && !this.stopped; t = this.queue.shift()) {
         let counted = false;
         try {
@@ -184,6 +193,8 @@ export class Applier {
       }
     } finally {
       this.running = false;
+      // A snapshot stored while this run was ending may have left another due.
+      this.afterSnapshot();
     }
   }
 
@@ -191,6 +202,7 @@ export class Applier {
     const d = this.deps;
     const { index, term } = snap.metadata;
     if (index <= this.appliedIndex) return;
+    d.snapshotter.abandon(); // this replaces whatever a snapshot in flight would store
     const start = d.clock.now();
     let payload: StreamedSnapshotPayload;
     let sessions: SessionTable;
@@ -347,18 +359,43 @@ export class Applier {
     }
   }
 
+  /**
+   * Takes a snapshot when one is due. It holds the queue only while the state is captured (see
+   * `Snapshotter.take`); the rest goes on in the background, and once that is over a snapshot
+   * that came due meanwhile (a forced one after a conf change) is taken when the queue is idle.
+   * Never throws: a failed snapshot is reported with the `error` hook.
+   */
   private async maybeSnapshot(): Promise<void> {
     const d = this.deps;
     if (this.stopped || !d.snapshotter.due(this.appliedIndex)) return;
     const start = d.clock.now();
     const index = this.appliedIndex;
     try {
-      await d.snapshotter.take(index);
+      const { stored } = await d.snapshotter.take(index);
+      stored.then(
+        () => {
+          d.hooks.snapshot('created', index, (d.clock.now() - start) / 1000);
+          this.afterSnapshot();
+        },
+        (err: unknown) => {
+          this.snapshotFailed(err);
+          this.afterSnapshot();
+        },
+      );
     } catch (err) {
-      // A snapshot from the leader may have overtaken this one; that is not an error.
-      if ((err as { code?: unknown }).code === 'ERR_SNAP_OUT_OF_DATE' || (err as { code?: unknown }).code === 'ERR_COMPACTED') return;
-      throw err;
+      this.snapshotFailed(err);
     }
-    d.hooks.snapshot('created', index, (d.clock.now() - start) / 1000);
+  }
+
+  /** Starts a run for a snapshot that came due while one was in flight, when nothing else runs. */
+  private afterSnapshot(): void {
+    if (!this.stopped && !this.running && this.deps.snapshotter.due(this.appliedIndex)) this.current = this.run();
+  }
+
+  private snapshotFailed(err: unknown): void {
+    const code = (err as { code?: unknown }).code;
+    // A snapshot from the leader may have overtaken this one, or it was abandoned: not an error.
+    if (code === 'ERR_SNAP_OUT_OF_DATE' || code === 'ERR_COMPACTED' || code === 'ERR_STOPPED') return;
+    this.deps.hooks.error(err instanceof Error ? err : new Error(String(err)));
   }
 }

@@ -77,8 +77,13 @@ export interface ReconfigView {
   config: ConfState;
   /** The leader's progress of every member. */
   progress: ReadonlyMap<number, ProgressStatus>;
-  /** Whether `id` is reachable: recently active in the progress, or recently heard from. */
+  /** Whether `id` is reachable now: recently active in the progress and heard from within an election timeout. */
   isActive(id: number): boolean;
+  /**
+   * Whether `id` is reachable and has been without a break for the health interval (etcd's
+   * `isConnectedSince(now - HealthInterval)`): what a voter needs to count toward a quorum.
+   */
+  isConnected(id: number): boolean;
   /** The most a learner's match index may trail the leader's before promotion is refused. */
   learnerMaxLag: number;
 }
@@ -88,10 +93,10 @@ export function quorum(n: number): number {
   return Math.floor(n / 2) + 1;
 }
 
-/** How many of `voters` are reachable now (the leader always is). */
+/** How many of `voters` have been reachable for the health interval (the leader always counts). */
 export function activeVoters(view: ReconfigView, voters: Iterable<number>): number {
   let n = 0;
-  for (const id of voters) if (id === view.leader || view.isActive(id)) n++;
+  for (const id of voters) if (id === view.leader || view.isConnected(id)) n++;
   return n;
 }
 

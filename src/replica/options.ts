@@ -48,6 +48,18 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
   requestTimeoutMs?: number;
   /** Promotion is refused while the learner's match index trails the leader's by more. Default 100. */
   learnerMaxLag?: number;
+  /**
+   * Milliseconds a voter must have been in unbroken contact with the leader (no silence longer
+   * than an election timeout) to count toward the quorum that a membership change must leave
+   * reachable. Default 0: reachable now is enough. etcd's server uses 5000 (its
+   * `HealthInterval`), and so does the `raftkit` command.
+   *
+   * Contact is counted from the messages this member accepts. A follower hears only from the
+   * leader, so a member that has just been elected has been in contact with the other followers
+   * only since its election, and refuses voter changes for up to one interval after it (etcd's
+   * transport keeps every pair of members connected, so its new leader need not wait).
+   */
+  healthIntervalMs?: number;
   /** This run's incarnation, which tells a restarted proposer's commands from its earlier ones; default random. Set it for deterministic simulations. */
   incarnation?: number;
   /**
@@ -90,7 +102,10 @@ export interface ReplicaStatus {
   progress?: Map<
     number,
     ProgressStatus & {
-      /** Whether the member counts as reachable for reconfiguration checks. */
+      /**
+       * Whether the member is reachable now (heard from within an election timeout). A voter
+       * counts toward a reconfiguration's quorum once it has been for `healthIntervalMs`.
+       */
       active: boolean;
       /** The latest heartbeat round-trip time to the member in milliseconds, once measured (see `raft_peer_round_trip_time_seconds`). */
       rttMs?: number;
@@ -136,6 +151,8 @@ export interface ResolvedReplicaOptions {
   requestTimeoutMs: number;
   /** See {@link ReplicaOptions.learnerMaxLag}. */
   learnerMaxLag: number;
+  /** See {@link ReplicaOptions.healthIntervalMs}. */
+  healthIntervalMs: number;
   /** See {@link ReplicaOptions.snapshotEvery}. */
   snapshotEvery: number;
   /** See {@link ReplicaOptions.compactionTail}. */
@@ -192,6 +209,10 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
   if (!Number.isSafeInteger(compactionTail) || compactionTail < 0) {
     throw new ConfigInvalidError(`compactionTail must be a non-negative integer, got ${String(compactionTail)}`);
   }
+  const healthIntervalMs = o.healthIntervalMs ?? 0;
+  if (!Number.isSafeInteger(healthIntervalMs) || healthIntervalMs < 0) {
+    throw new ConfigInvalidError(`healthIntervalMs must be a non-negative integer, got ${String(healthIntervalMs)}`);
+  }
   const maxRequestBytes = positive('maxRequestBytes', o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
   const maxSizePerMsg = o.maxSizePerMsg ?? 1024 * 1024;
   checkFrameBudget(maxRequestBytes, maxSizePerMsg, o.transport.maxFrameSize);
@@ -204,6 +225,7 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
     maxPendingProposals: positive('maxPendingProposals', o.maxPendingProposals ?? maxPendingApply),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 20 * electionMs),
     learnerMaxLag: positive('learnerMaxLag', o.learnerMaxLag ?? 100),
+    healthIntervalMs,
     snapshotEvery: positive('snapshotEvery', o.snapshotEvery ?? 10_000),
     compactionTail,
     forwarding: !(o.disableProposalForwarding ?? false),

@@ -24,6 +24,7 @@ import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type 
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
+import { PeerContact } from './peer-contact.js';
 import { replicaStatus } from './replica-status.js';
 import { checkAddMember, checkAddress, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
 import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
@@ -49,8 +50,6 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly storage: Storage;
   private readonly transport: Transport;
   private readonly clock: Clock;
-  private readonly tickMs: number;
-  private readonly electionMs: number;
   private readonly opts: ResolvedReplicaOptions;
   private readonly writer = new StorageWriter();
   private readonly requests: Requests;
@@ -59,7 +58,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly applier: Applier;
   private readonly metricsImpl: ReplicaMetrics;
   private readonly rtt: PeerRtt;
-  private readonly lastHeard = new Map<number, number>();
+  private readonly contact: PeerContact;
   private readonly timers = new Set<Cancel>();
   private lead = 0;
   private role: StateType = StateType.Follower;
@@ -93,18 +92,17 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private constructor(o: ReplicaOptions<R>, st: StartState) {
     super();
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
-    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, incarnation, maxRequestBytes, ...raft } = o;
+    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, healthIntervalMs, incarnation, maxRequestBytes, ...raft } = o;
     this.id = o.id;
     this.stateMachine = stateMachine;
     this.storage = storage;
     this.transport = transport;
     this.clock = clock ?? systemClock;
     this.opts = resolveOptions(o);
-    this.tickMs = this.opts.tickMs;
-    this.electionMs = this.opts.electionMs;
+    this.contact = new PeerContact(this.opts.electionMs, this.opts.healthIntervalMs);
     const snapIndex = currentSnapshot(storage).metadata.index;
     // A state machine that streams its snapshots gets a core that carries them by reference.
-    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined), st.fresh ? peers : undefined, snapIndex);
+    this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined || stateMachine.captureSnapshot !== undefined), st.fresh ? peers : undefined, snapIndex);
     this.term = st.hardState.term;
     this.committed = st.hardState.commit;
     this.members = new Members(o.id, transport);
@@ -128,6 +126,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       committed: () => this.committed,
       applied: () => this.applier.appliedIndex,
       isActive: (id, pr) => this.isActive(id, pr),
+      isConnected: (id, pr) => (pr?.recentActive ?? false) && this.contact.connected(id, this.clock.now()),
       schedule: () => this.loop.schedule(),
     });
     const snapshotter = new Snapshotter(
@@ -138,7 +137,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         book: () => this.members.addresses(),
         sessions: () => st.sessions.encode(),
         confState: () => this.node.status().config,
-        every: this.opts.snapshotEvery,
+        every: this.opts.snapshotEvery, clock: this.clock,
         tail: this.opts.compactionTail,
       },
       snapIndex,
@@ -194,7 +193,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.transport.on('snapshot-status', this.onSnapshotStatus);
     this.transport.on('snapshot-stream', this.onSnapshotStream);
     await this.transport.start();
-    this.timers.add(this.clock.every(this.tickMs, this.onTick));
+    this.timers.add(this.clock.every(this.opts.tickMs, this.onTick));
     this.state = 'open';
     this.loop.schedule();
   }
@@ -355,8 +354,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   private isActive(id: number, pr: ProgressStatus | undefined): boolean {
-    const heard = this.lastHeard.get(id);
-    return (pr?.recentActive ?? false) && heard !== undefined && this.clock.now() - heard <= this.electionMs;
+    return (pr?.recentActive ?? false) && this.contact.reachable(id, this.clock.now());
   }
 
   private readonly onTick = (): void => {
@@ -379,7 +377,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly doorHooks: PeerDoorHooks = {
     accepted: (x) => {
       const now = this.clock.now();
-      this.lastHeard.set(x.from, now);
+      this.contact.heard(x.from, now);
       this.rtt.received(x, now);
     },
     refused: (code) => this.metricsImpl.refused.inc({ code }),
@@ -443,6 +441,6 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       return;
     }
     const cs = (): ConfState => this.node.status().config;
-    this.timers.add(this.members.removeLater(this.clock, this.electionMs, id, () => cs().voters.includes(id) || cs().learners.includes(id)));
+    this.timers.add(this.members.removeLater(this.clock, this.opts.electionMs, id, () => cs().voters.includes(id) || cs().learners.includes(id)));
   }
 }

@@ -34,8 +34,10 @@ export interface RequestsDeps {
   committed(): number;
   /** The applied index. */
   applied(): number;
-  /** Whether `id` counts as reachable for reconfiguration. */
+  /** Whether `id` is reachable now (a learner's promotion needs this). */
   isActive(id: number, pr: ProgressStatus | undefined): boolean;
+  /** Whether `id` has been reachable for the health interval (a voter counts toward a reconfiguration's quorum only then). */
+  isConnected(id: number, pr: ProgressStatus | undefined): boolean;
   /** Asks the Ready loop to run. */
   schedule(): void;
 }
@@ -175,7 +177,14 @@ export class Requests {
     const s = d.node.status();
     const progress = s.progress ?? new Map<number, ProgressStatus>();
     try {
-      check({ leader: d.id, config: s.config, progress, isActive: (id) => d.isActive(id, progress.get(id)), learnerMaxLag: d.opts.learnerMaxLag });
+      check({
+        leader: d.id,
+        config: s.config,
+        progress,
+        isActive: (id) => d.isActive(id, progress.get(id)),
+        isConnected: (id) => d.isConnected(id, progress.get(id)),
+        learnerMaxLag: d.opts.learnerMaxLag,
+      });
     } catch (err) {
       return this.refuse(err as Error);
     }

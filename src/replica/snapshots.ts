@@ -1,7 +1,9 @@
 import type { ConfState } from '../raft/entry.js';
 import { supportsSnapshotStaging } from '../storage/snapshot-ref.js';
 import type { Storage } from '../storage/storage.js';
-import { encodeSnapshotPayload, encodeSnapshotPayloadHeader, joinChunks } from './snapshot-payload.js';
+import type { Clock } from './clock.js';
+import { StoppedError } from './errors.js';
+import { encodeSnapshotPayloadHeader, joinChunks } from './snapshot-payload.js';
 import type { StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -23,19 +25,42 @@ export interface SnapshotterDeps {
   every: number;
   /** Entries kept before the snapshot index when compacting, for followers that trail a little. */
   tail: number;
+  /** Lets a snapshot written in the background yield to the event loop between chunks (`soon`). */
+  clock?: Clock | undefined;
+}
+
+/** A snapshot whose state is captured and whose storing goes on (see {@link Snapshotter.take}). */
+export interface SnapshotInFlight {
+  /** Resolves once the snapshot is current in the storage and the log compacted; rejects when that fails or is abandoned. */
+  stored: Promise<void>;
 }
 
 /**
- * Takes a snapshot every `every` applied entries: the state machine's `snapshot()` plus the
- * address book and the session table, recorded with `storage.createSnapshot` at the applied
- * index, then compacts the log up to `tail` entries before it (etcd's `SnapshotCatchUpEntries`).
- * It runs on the apply queue, so no `apply` is in progress meanwhile and the session table is
- * that of the applied index.
+ * Takes a snapshot every `every` applied entries: the state machine's state plus the address
+ * book and the session table, recorded with `storage.createSnapshot` at the applied index,
+ * then compacts the log up to `tail` entries before it (etcd's `SnapshotCatchUpEntries`).
+ *
+ * {@link Snapshotter.take} runs on the apply queue (no `apply` in progress, so the book,
+ * the session table and the configuration are those of the applied index) and holds it only
+ * while the state is captured: with a state machine's `captureSnapshot` (a consistent view) or
+ * `snapshot` (bytes), the chunks are then read, encoded and staged in the storage in the
+ * background, in slices that yield to the event loop, while entries go on being applied; only
+ * the final step that makes the snapshot current goes through the shared writer. A state
+ * machine with only `snapshotChunks` reads its live state, so the apply queue waits for the
+ * whole snapshot, as before.
+ *
+ * Invariant: at most one snapshot is in flight (`due` is false meanwhile), and the log is
+ * compacted only after the snapshot covering it is durably current.
  */
 export class Snapshotter {
   private readonly deps: SnapshotterDeps;
-  /** The index of the latest snapshot stored or received. */
+  /** The index of the latest snapshot stored or received (or being stored). */
   lastIndex: number;
+  private forced = false;
+  /** The snapshot being stored in the background, settled or not. */
+  private inFlight: Promise<void> | undefined;
+  /** Set by {@link Snapshotter.abandon}: the snapshot in flight stops at its next chunk. */
+  private abandoned = false;
 
   /**
    * @param deps - see {@link SnapshotterDeps}.
@@ -46,59 +71,96 @@ export class Snapshotter {
     this.lastIndex = lastIndex;
   }
 
-  private forced = false;
-
   /**
    * Asks for a snapshot at the next opportunity, if the log was ever compacted. Called when a
    * member is added: a joining member refuses a snapshot whose configuration does not include
    * it (as etcd's `raft.restore` does), so the stored one must be renewed past the conf change.
+   * A snapshot in flight (taken before the change) counts: it will compact the log.
    */
   requestAfterConfChange(): void {
-    if (this.deps.storage.firstIndex() > 1) this.forced = true;
+    if (this.deps.storage.firstIndex() > 1 || this.inFlight !== undefined) this.forced = true;
   }
 
-  /** Whether a snapshot is due at `applied`. */
+  /** Whether a snapshot is due at `applied` (never while one is in flight). */
   due(applied: number): boolean {
-    return applied > this.lastIndex && (this.forced || applied - this.lastIndex >= this.deps.every);
+    return this.inFlight === undefined && applied > this.lastIndex && (this.forced || applied - this.lastIndex >= this.deps.every);
+  }
+
+  /** Resolves once no snapshot is in flight (whatever its outcome). */
+  idle(): Promise<void> {
+    return this.inFlight ?? Promise.resolve();
   }
 
   /**
-   * Takes, stores and compacts a snapshot at `applied`. A state machine with `snapshotChunks`
-   * is read chunk by chunk; with a storage that stages snapshots its chunks go straight to the
-   * storage (staged outside the shared writer, so the Ready loop's writes go on meanwhile),
-   * and only the step that makes the snapshot current waits for the writer.
+   * Stops the snapshot in flight at its next chunk (a snapshot from the leader replaces the
+   * state it would store): its `stored` rejects with `StoppedError`.
    */
-  async take(applied: number): Promise<void> {
+  abandon(): void {
+    if (this.inFlight !== undefined) this.abandoned = true;
+  }
+
+  /**
+   * Captures the snapshot at `applied` and starts storing it. Resolves once applies may go on:
+   * at once after the capture when the state machine captures (`captureSnapshot`) or returns
+   * bytes (`snapshot`), after storing with `snapshotChunks` (which reads the live state).
+   */
+  async take(applied: number): Promise<SnapshotInFlight> {
     const d = this.deps;
-    const header = { book: d.book(), sessions: d.sessions() };
-    const confState = d.confState();
+    // Set first: a snapshot that fails is not retried before `every` more entries (or a forced one).
     this.lastIndex = applied;
     this.forced = false;
+    const header = encodeSnapshotPayloadHeader({ book: d.book(), sessions: d.sessions() });
+    const confState = d.confState();
+    const term = d.storage.term(applied);
     const sm = d.stateMachine;
-    let data: Uint8Array;
-    if (sm.snapshotChunks === undefined) {
-      data = encodeSnapshotPayload({ ...header, data: await sm.snapshot() });
-    } else {
-      const chunks = withHeader(encodeSnapshotPayloadHeader(header), sm.snapshotChunks());
-      data = supportsSnapshotStaging(d.storage)
-        ? await d.storage.stageSnapshot({ index: applied, term: d.storage.term(applied) }, chunks)
-        : await joinChunks(chunks);
+    this.abandoned = false;
+    let settle!: () => void;
+    this.inFlight = new Promise<void>((resolve) => (settle = resolve));
+    let stored: Promise<void>;
+    try {
+      if (sm.captureSnapshot !== undefined) stored = this.store(applied, term, confState, header, await sm.captureSnapshot());
+      else if (sm.snapshotChunks !== undefined) stored = this.store(applied, term, confState, header, sm.snapshotChunks());
+      else stored = this.store(applied, term, confState, header, [await sm.snapshot()]);
+    } catch (err) {
+      this.inFlight = undefined;
+      settle();
+      throw err;
     }
+    const done = (): void => {
+      this.inFlight = undefined;
+      settle();
+    };
+    stored.then(done, done);
+    if (sm.captureSnapshot === undefined && sm.snapshotChunks !== undefined) await stored;
+    return { stored };
+  }
+
+  /** Reads the chunks (yielding between them), stages or joins them, then makes the snapshot current and compacts. */
+  private async store(index: number, term: number, confState: ConfState, header: Uint8Array, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    const d = this.deps;
+    const chunks = this.slices(header, body);
+    const data = supportsSnapshotStaging(d.storage) ? await d.storage.stageSnapshot({ index, term }, chunks) : await joinChunks(chunks);
+    if (this.abandoned) throw new StoppedError('snapshot abandoned');
     await d.writer.run(async () => {
-      await d.storage.createSnapshot(applied, confState, data);
-      const compactIndex = applied - d.tail;
+      await d.storage.createSnapshot(index, confState, data);
+      const compactIndex = index - d.tail;
       if (compactIndex >= d.storage.firstIndex()) await d.storage.compact(compactIndex);
     });
   }
 
-}
-
-/**
- * Yields `header`, then the state machine's chunks.
- *
- * @yields {Uint8Array} the payload's chunks, in order.
- */
-async function* withHeader(header: Uint8Array, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  yield header;
-  yield* chunks;
+  /**
+   * Yields `header`, then the state machine's chunks, letting the event loop run between
+   * chunks; throws `StoppedError` (ending the state machine's iteration) once abandoned.
+   *
+   * @yields {Uint8Array} the payload's chunks, in order.
+   */
+  private async *slices(header: Uint8Array, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    yield header;
+    const clock = this.deps.clock;
+    for await (const c of body) {
+      if (this.abandoned) throw new StoppedError('snapshot abandoned');
+      yield c;
+      if (clock?.soon !== undefined) await new Promise<void>((resolve) => clock.soon!(resolve));
+    }
+  }
 }

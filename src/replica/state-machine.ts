@@ -47,6 +47,15 @@
  * that component needs one buffer. The two ways are interchangeable: `restoreChunks` must
  * accept what `snapshot()` returns and `restore` what `snapshotChunks()` yields.
  *
+ * ## Snapshots without stopping applies (optional)
+ *
+ * Encoding and writing a large state takes long, and `snapshotChunks()` holds every `apply`
+ * until its last chunk is read. A state machine that implements
+ * {@link StateMachine.captureSnapshot} only holds them while it captures a consistent view of
+ * its state; the replica then reads, stores and installs the snapshot in the background while
+ * entries go on being applied (one snapshot at a time). `snapshot()` is treated alike once its
+ * bytes are returned: only storing them goes on in the background.
+ *
  * ## Failures stop the replica
  *
  * Every member must apply every committed entry, in order, so a replica never skips an entry
@@ -88,6 +97,20 @@ export interface StateMachine<R = unknown> {
    * `snapshot()` (see "Streamed snapshots" above).
    */
   snapshotChunks?(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /**
+   * Optional: captures the state as of the last `apply` and returns its snapshot as chunks
+   * (what `snapshotChunks()` would yield now) that the replica reads afterwards, while later
+   * `apply` calls, and a `restore` or `restoreChunks`, go on. The chunks must describe the
+   * captured state whatever happens to the state meanwhile: read them from a consistent view
+   * taken at the call, such as a database snapshot (as etcd's backend hands out a read
+   * transaction), never from the live state. Called like `snapshot()`, between applies, and no
+   * `apply` starts until the returned promise resolves, so capture cheaply (a view, not a copy
+   * of the data). The replica reads every chunk, or ends the iteration early (its iterator's
+   * `return()`) when it abandons the snapshot, so a view can be released in a `finally`. When
+   * present, the replica uses it instead of `snapshotChunks()` and `snapshot()` (see
+   * "Snapshots without stopping applies" above).
+   */
+  captureSnapshot?(): AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
   /**
    * Optional: replaces the whole state with a snapshot whose bytes arrive in chunks (the
    * concatenation of some member's `snapshotChunks()` or `snapshot()`). When present, the

@@ -155,7 +155,7 @@ export function checkStartOptions(o: unknown): ReplicaOptions<unknown> {
   if (o['clock'] !== undefined && !hasMethods(o['clock'], ['now', 'every'])) throw new ConfigInvalidError('clock must implement now() and every()');
   if (o['peers'] !== undefined) checkPeerList('peers', o['peers'], id);
   if (o['join'] !== undefined) checkPeerList('join', o['join'], id);
-  const numbers = ['tickMs', 'snapshotEvery', 'compactionTail', 'maxPendingApply', 'maxPendingProposals', 'requestTimeoutMs', 'learnerMaxLag', 'incarnation', 'maxRequestBytes', 'electionTick', 'heartbeatTick', 'maxSizePerMsg', 'maxCommittedSizePerReady', 'maxUncommittedEntriesSize', 'maxInflightMsgs', 'maxInflightBytes', 'seed'];
+  const numbers = ['tickMs', 'snapshotEvery', 'compactionTail', 'maxPendingApply', 'maxPendingProposals', 'requestTimeoutMs', 'learnerMaxLag', 'healthIntervalMs', 'incarnation', 'maxRequestBytes', 'electionTick', 'heartbeatTick', 'maxSizePerMsg', 'maxCommittedSizePerReady', 'maxUncommittedEntriesSize', 'maxInflightMsgs', 'maxInflightBytes', 'seed'];
   for (const n of numbers) {
     const v = o[n];
     if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v))) throw new ConfigInvalidError(`${n} must be a number, got ${describe(v)}`);

@@ -2,7 +2,7 @@ import type { AbstractBatchOptions } from 'abstract-level';
 import { packEntry } from '../codec/message.js';
 import { encodeHardState, encodeSnapshotMetadata } from '../codec/state.js';
 import { EMPTY_BYTES, EntryType, type Entry, type Snapshot, type SnapshotMetadata } from '../raft/entry.js';
-import { SnapOutOfDateError, SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
+import { SnapshotTemporarilyUnavailableError } from '../raft/errors.js';
 import { NotOpenError } from '../lifecycle.js';
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from './abstract-storage.js';
 import { StorageInvalidArgumentError, StorageOpenError } from './errors.js';
@@ -20,7 +20,7 @@ import {
 } from './level-load.js';
 import { writeChunks } from './level-chunks.js';
 import { CHECKSUM_SIZE, encodeSnapshotHeader, seal, sealInPlace } from './records.js';
-import { decodeSnapshotRef, encodeSnapshotRef, type SnapshotStaging } from './snapshot-ref.js';
+import { checkStageMetadata, decodeSnapshotRef, encodeSnapshotRef, type SnapshotStaging } from './snapshot-ref.js';
 import type { SaveRequest } from './storage.js';
 
 export type { AnyLevel, LevelStorageRecovery } from './level-load.js';
@@ -253,12 +253,8 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
     chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<Uint8Array> {
     if (this.status !== 'open') throw new NotOpenError('storage: stageSnapshot', this.status);
+    checkStageMetadata(metadata, this.#stored.metadata.index);
     const { index, term } = metadata;
-    if (!Number.isSafeInteger(index) || index <= 0 || !Number.isSafeInteger(term) || term <= 0) {
-      throw new StorageInvalidArgumentError(`stageSnapshot: index and term must be positive integers, got ${index} and ${term}`);
-    }
-    const current = this.#stored.metadata.index;
-    if (index <= current) throw new SnapOutOfDateError(`stageSnapshot: snapshot at ${index} is not newer than ${current}`);
     const parts = this.#partsOrThrow();
     const before = this.#staging.get(index);
     const run = (async () => {

@@ -1,4 +1,6 @@
 import type { Snapshot, SnapshotMetadata } from '../raft/entry.js';
+import { SnapOutOfDateError } from '../raft/errors.js';
+import { StorageInvalidArgumentError } from './errors.js';
 import type { SnapshotStreams, Storage } from './storage.js';
 
 /**
@@ -78,4 +80,19 @@ export type StagingStorage = Storage & SnapshotStreams & SnapshotStaging;
 export function supportsSnapshotStaging(storage: Storage): storage is StagingStorage {
   const s = storage as Partial<StagingStorage>;
   return storage.capabilities?.snapshotStreams === true && typeof s.stageSnapshot === 'function' && typeof s.snapshotRef === 'function';
+}
+
+/**
+ * Checks the metadata of a `stageSnapshot` call against the current snapshot's index, as
+ * {@link SnapshotStaging.stageSnapshot} documents.
+ *
+ * @throws `StorageInvalidArgumentError` for an index or term that is not a positive integer,
+ * `SnapOutOfDateError` when the index is not newer than `current`.
+ */
+export function checkStageMetadata(metadata: Pick<SnapshotMetadata, 'index' | 'term'>, current: number): void {
+  const { index, term } = metadata;
+  if (!Number.isSafeInteger(index) || index <= 0 || !Number.isSafeInteger(term) || term <= 0) {
+    throw new StorageInvalidArgumentError(`stageSnapshot: index and term must be positive integers, got ${index} and ${term}`);
+  }
+  if (index <= current) throw new SnapOutOfDateError(`stageSnapshot: snapshot at ${index} is not newer than ${current}`);
 }

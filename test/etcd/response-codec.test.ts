@@ -3,6 +3,7 @@ import { etcdServices } from '../../src/etcd/proto.js';
 import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse, withResponseCodecs } from '../../src/etcd/response-codec.js';
 import type { DeleteRangeResponse, KeyValue, RangeResponse, ResponseHeader, ResponseOp, TxnResponse } from '../../src/kv/types.js';
 import { SeededRng } from '../../src/raft/rng.js';
+import { Writer, writeKeyValue } from '../../src/kv/etcd-backend/proto.js';
 import { responseOut } from './wire-reference.js';
 
 const decode = (b: Buffer): Record<string, unknown> => etcdServices().KV['Range']!.responseDeserialize(b) as Record<string, unknown>;
@@ -140,5 +141,46 @@ describe('encodeDeleteRangeResponse and encodeTxnResponse (by hand)', () => {
     const r: TxnResponse = { header: { clusterId: 0n, memberId: 1n, revision: 2, raftTerm: 0 }, succeeded: false, responses: [] };
     expect([...encodeTxnResponse(r)]).toEqual([0x0a, 4, 0x10, 1, 0x18, 2]);
     expect([...encodeDeleteRangeResponse({ header: r.header, deleted: 0, prevKvs: [] })]).toEqual([0x0a, 4, 0x10, 1, 0x18, 2]);
+  });
+});
+
+describe('Range and Put responses in two passes (proto-out.ts) equal the growable Writer\'s bytes', () => {
+  /** The reference: the same messages through the backend's growable protobuf Writer. */
+  const header = (w: Writer, h: ResponseHeader): void => w.message(1, (m) => {
+    m.int(1, h.clusterId);
+    m.int(2, h.memberId);
+    m.int(3, h.revision);
+    m.int(4, h.raftTerm);
+  });
+  const referenceRange = (r: RangeResponse): Buffer => {
+    const w = new Writer(16);
+    header(w, r.header);
+    for (const x of r.kvs) w.message(2, (m) => writeKeyValue(m, x));
+    w.bool(3, r.more);
+    w.int(4, r.count);
+    return Buffer.from(w.finish());
+  };
+  const referencePut = (r: { header: ResponseHeader; prevKv?: KeyValue }): Buffer => {
+    const w = new Writer(16);
+    header(w, r.header);
+    if (r.prevKv !== undefined) w.message(2, (m) => writeKeyValue(m, r.prevKv!));
+    return Buffer.from(w.finish());
+  };
+
+  it('400 seeded responses: 0 to 4 kvs, empty and multi-byte-length keys and values, 64-bit ids and revisions, negative leases, more, counts', () => {
+    const rng = new SeededRng(11);
+    const pick = <T>(xs: readonly T[]): T => xs[rng.nextInt(xs.length)]!;
+    const ints = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 40 + 3, 2 ** 53 - 1];
+    const ids = [0n, 1n, 127n, 128n, 2n ** 63n + 5n, 2n ** 64n - 1n];
+    const leases = [0n, 1n, -1n, -(2n ** 63n), 2n ** 62n];
+    const blob = (): Uint8Array => new Uint8Array(pick([0, 1, 127, 128, 200, 20_000])).fill(rng.nextInt(256));
+    const kvOf = (): KeyValue => ({ key: blob(), value: blob(), createRevision: pick(ints), modRevision: pick(ints), version: pick(ints), lease: pick(leases) });
+    for (let i = 0; i < 400; i++) {
+      const h: ResponseHeader = { clusterId: pick(ids), memberId: pick(ids), revision: pick(ints), raftTerm: pick(ints) };
+      const r: RangeResponse = { header: h, kvs: Array.from({ length: rng.nextInt(5) }, kvOf), more: rng.nextInt(2) === 1, count: pick(ints) };
+      expect(Buffer.compare(encodeRangeResponse(r), referenceRange(r)), `range ${String(i)}`).toBe(0);
+      const put = rng.nextInt(2) === 1 ? { header: h, prevKv: kvOf() } : { header: h };
+      expect(Buffer.compare(encodePutResponse(put), referencePut(put)), `put ${String(i)}`).toBe(0);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { afterEach, expect, test } from 'vitest';
 import { AlarmType } from '../../src/kv/alarms/alarm-table.js';
 import { encodeCommand } from '../../src/kv/commands.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
-import { pack } from '../../src/kv/record.js';
+import { msgpackFrame } from './helpers.js';
 import { KvCluster } from './kv-cluster.js';
 
 let cluster: KvCluster | undefined;
@@ -74,14 +74,7 @@ test('KV snapshots carry the alarms; a snapshot of format 2 (before alarms) is s
     { memberId: 7n, alarm: AlarmType.NOSPACE },
     { memberId: 9n, alarm: AlarmType.CORRUPT },
   ]);
-  const frame = (body: unknown): Uint8Array => {
-    const b = pack(body);
-    const out = new Uint8Array(4 + b.byteLength);
-    new DataView(out.buffer).setUint32(0, b.byteLength);
-    out.set(b, 4);
-    return out;
-  };
-  const v2 = new Uint8Array([...frame(['raftkit-kv', 2, -1, 1]), ...frame(['end', 0, 0])]);
+  const v2 = new Uint8Array([...msgpackFrame(['raftkit-kv', 2, -1, 1]), ...msgpackFrame(['end', 0, 0])]);
   await dst.restore({ index: 4, term: 1, data: v2 });
   expect(dst.alarms.list()).toEqual([]);
   expect(dst.store.rev).toBe(1);

@@ -5,7 +5,8 @@ import type { KvCommand } from '../../src/kv/commands.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { range } from '../../src/kv/mvcc/range.js';
 import { concatBytes } from '../../src/kv/record.js';
-import { dec } from './helpers.js';
+import { decodeKvSnapshot } from '../../src/kv/snapshot-format.js';
+import { dec, msgpackFrame } from './helpers.js';
 
 const newDb = () => new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
 
@@ -56,6 +57,33 @@ describe('KV snapshots (streamed frames)', () => {
     const dst = new KvStateMachine({ db: newDb() });
     await dst.restore({ index: 9, term: 1, data: await src.snapshot() });
     expect(await everything(dst)).toEqual(await everything(src));
+  }, 30_000);
+
+  test('record groups are binary (format 4); a snapshot of format 3 (msgpack groups) is still read; a binary group that runs short is refused', async () => {
+    const src = await filled();
+    const data = await src.snapshot();
+    const at = new DataView(data.buffer, data.byteOffset).getUint32(0) + 4; // the first group's frame, after the header's
+    expect(data[at + 4]).toBe(0xc1);
+    // The same records as format 3: msgpack bodies.
+    const { header, items } = await decodeKvSnapshot([data]);
+    const groups = { r: [] as [Uint8Array, Uint8Array][], l: [] as [Uint8Array, Uint8Array][], a: [] as [Uint8Array, Uint8Array][], m: [] as [Uint8Array, Uint8Array][] };
+    const tag = { rev: 'r', lease: 'l', alarm: 'a', member: 'm' } as const;
+    for await (const it of items) groups[tag[it.kind]].push([it.key, it.value]);
+    const frame = msgpackFrame;
+    const v3 = [
+      frame(['raftkit-kv', 3, header.compactRev ?? -1, header.rev]),
+      ...(['r', 'l', 'a', 'm'] as const).filter((t) => groups[t].length > 0).map((t) => frame([t, groups[t]])),
+      frame(['end', groups.r.length, groups.l.length, groups.a.length, groups.m.length]),
+    ];
+    const dst = new KvStateMachine({ db: newDb() });
+    await dst.restore({ index: 9, term: 1, data: concatBytes(v3) });
+    expect(await everything(dst)).toEqual(await everything(src));
+    expect(groups.r.length).toBeGreaterThan(1000);
+    // One more record claimed than the group holds.
+    const bad = data.slice();
+    const dv = new DataView(bad.buffer);
+    dv.setUint32(at + 6, dv.getUint32(at + 6) + 1);
+    await expect(new KvStateMachine({ db: newDb() }).restore({ index: 9, term: 1, data: bad })).rejects.toMatchObject({ code: 'ERR_KV_BAD_SNAPSHOT' });
   }, 30_000);
 
   test('a truncated snapshot is refused', async () => {

@@ -97,11 +97,34 @@ test('watchers of the same revision share its events, except one with prevKv, wh
   const [w] = takeAll(withPrev);
   expect(p!.events[0]).toBe(applied[0]);
   expect(o!.events[0]).toBe(applied[0]);
-  expect(p!.events).not.toBe(o!.events);
+  expect(p!.events).toBe(o!.events); // read-only (below), so one array for every watcher, no copy each
   expect(w!.events[0]).not.toBe(applied[0]);
   expect(w!.events[0]!.prevKv?.value).toEqual(enc('prev@1'));
   expect(p!.events[0]!.prevKv).toBeUndefined();
   expect(applied[0]!.prevKv).toBeUndefined();
+  hub.close();
+});
+
+test('the events a watcher gets are read-only: no watcher can change the array or the events another one gets', () => {
+  const src = new FakeSource();
+  const hub = new WatchHub(src);
+  const a = hub.watch(enc('k'), new Uint8Array(0), {});
+  const b = hub.watch(enc('k'), new Uint8Array(0), { fragment: true });
+  const applied = src.apply(enc('k'));
+  const [x] = takeAll(a);
+  const [y] = takeAll(b);
+  expect(x!.events[0]).toBe(applied[0]);
+  expect(y!.events[0]).toBe(applied[0]);
+  // Never called: each line is a type error (the test file does not compile if one is allowed).
+  const mutations = (batch: WatchBatch): void => {
+    // @ts-expect-error -- the array is shared between watchers
+    batch.events.push(applied[0]!);
+    // @ts-expect-error -- and so are the events
+    batch.events[0]!.prevKv = applied[0]!.kv;
+    // @ts-expect-error -- and their key-values
+    batch.events[0]!.kv.modRevision = 0;
+  };
+  expect(mutations).toBeTypeOf('function');
   hub.close();
 });
 

@@ -67,6 +67,9 @@ describe('Replica.start refuses invalid options up front, and closes what it ope
     { what: 'maxRequestBytes -5', over: { maxRequestBytes: -5 } },
     { what: 'checkQuorum "yes"', over: { checkQuorum: 'yes' } },
     { what: 'incarnation 2^33', over: { incarnation: 2 ** 33 } },
+    { what: 'healthIntervalMs -1', over: { healthIntervalMs: -1 } },
+    { what: 'healthIntervalMs 0.5', over: { healthIntervalMs: 0.5 } },
+    { what: 'healthIntervalMs as a string', over: { healthIntervalMs: '5000' } },
   ])('$what → ConfigInvalidError', async ({ over }) => {
     const net = new InProcessNetwork();
     const o = over === undefined ? undefined : { ...base(net), ...over, ...(over.transport === undefined && 'transport' in over ? { transport: net.transport(2) } : {}) };

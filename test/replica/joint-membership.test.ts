@@ -56,6 +56,7 @@ const view = (voters: number[], learners: number[], active: number[]): ReconfigV
   config: { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false },
   progress: new Map([...voters, ...learners].map((id) => [id, { match: 10, next: 11, state: 0, recentActive: true, isLearner: false, inflight: 0, paused: false } as never])),
   isActive: (id) => active.includes(id),
+  isConnected: (id) => active.includes(id),
   learnerMaxLag: 5,
 });
 

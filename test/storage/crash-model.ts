@@ -1,6 +1,7 @@
 import { EntryType, type Entry, type HardState } from '../../src/raft/entry.js';
 import type { SeededRng } from '../../src/raft/rng.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { currentSnapshot } from '../../src/replica/snapshot-io.js';
 
 /** One write of the crash child. */
 export type CrashOp =
@@ -36,7 +37,7 @@ export function observeModel(s: Storage): CrashModel {
     if (!Buffer.from(e.data).equals(Buffer.from(want.data))) throw new Error(`entry ${e.index}: wrong payload`);
     terms.set(e.index, e.term);
   }
-  return { hardState: s.initialState().hardState, first, snapIndex: s.snapshot().metadata.index, terms };
+  return { hardState: s.initialState().hardState, first, snapIndex: currentSnapshot(s).metadata.index, terms };
 }
 
 /** Applies one op to a copy of the model. */
@@ -78,7 +79,7 @@ export async function openCrashStorage(kind: CrashStorageKind, dir: string): Pro
 export function nextCrashOp(s: Storage, rng: SeededRng): CrashOp {
   const hs = s.initialState().hardState;
   const last = s.lastIndex();
-  const snapIndex = s.snapshot().metadata.index;
+  const snapIndex = currentSnapshot(s).metadata.index;
   const roll = rng.nextInt(100);
   if (roll < 6 && hs.commit > snapIndex) return { kind: 'snap', index: hs.commit };
   if (roll < 10 && snapIndex >= s.firstIndex()) return { kind: 'compact', index: snapIndex };

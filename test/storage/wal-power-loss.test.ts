@@ -4,8 +4,8 @@
  * disk that knows what is durable (writes covered by an fdatasync or made with O_DSYNC; names
  * covered by a directory fsync) and loses the rest when the power goes off at a seeded step.
  *
- * For every seed a script of appends, overwrites, unsynced saves, snapshots, installs and
- * compactions runs once to count its disk steps, then again with the power cut at seeded
+ * For every seed a script of appends, overwrites, unsynced saves, snapshots, installs (every
+ * other one staged from chunks, then made current by reference) and compactions runs once to count its disk steps, then again with the power cut at seeded
  * steps. The image the reboot finds must open; its log must be the state after some prefix of
  * the script that includes every write acknowledged as durable (a synced save, a snapshot, an
  * install); a torn tail may be cut only where a log write was interrupted; the repair must be
@@ -73,12 +73,15 @@ async function run(s: WalStorage, op: Op): Promise<boolean> {
     await s.save({ hardState: op.hardState, entries, sync: op.sync ?? true });
     return op.sync ?? true;
   }
+  // Every other snapshot (of a real term) is staged from chunks first (written beside the log) and made current by reference.
+  const staged = (index: number, term: number, data: Uint8Array): Promise<Uint8Array> =>
+    index % 2 === 0 && term > 0 ? s.stageSnapshot({ index, term }, [data.subarray(0, 100), data.subarray(100, 250), data.subarray(250)]) : Promise.resolve(data);
   if (op.kind === 'snap') {
-    await s.createSnapshot(op.index, undefined, new Uint8Array(300).fill(snapByte(op)));
+    await s.createSnapshot(op.index, undefined, await staged(op.index, s.term(op.index), new Uint8Array(300).fill(snapByte(op))));
     return true;
   }
   if (op.kind === 'install') {
-    const data = new Uint8Array(300).fill(snapByte(op));
+    const data = await staged(op.index, op.term, new Uint8Array(300).fill(snapByte(op)));
     const metadata = { index: op.index, term: op.term, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } };
     await s.save({ snapshot: { data, metadata }, hardState: op.hardState, entries: [], sync: true });
     return true;

@@ -77,6 +77,9 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
     snapshotEvery: c.snapshotCount, maxPendingApply: 5000,
+    // etcd's HealthInterval: a voter counts toward the quorum a member add or remove must keep
+    // only after 5 s connected (etcdserver isConnectedSince).
+    healthIntervalMs: 5000,
   });
   replica.on('leader-change', (leader, term) => log('info', 'leader changed', { leader: leader.toString(16), term }));
   replica.on('error', (e) => log('error', 'replica error', { error: e.message }));

@@ -117,7 +117,7 @@ export class MvccStore {
   }
 
   private viewAt(rev: number): ReadView {
-    return { firstRev: this.compactRev, rev, rangeKeys: (range, ro) => this.rangeKeys(range, rev, ro) };
+    return new StoreView(this, rev);
   }
 
   /** Reads `range` as of the view revision `curRev` (etcd's `rangeKeys`). */
@@ -129,7 +129,9 @@ export class MvccStore {
     if (ro.count) return { kvs: [], count: this.index.count(range, rev), rev: curRev };
     const hits = this.index.range(range, rev);
     const limit = ro.limit <= 0 || ro.limit > hits.length ? hits.length : ro.limit;
-    const kvs = await this.readRevisions(hits.slice(0, limit).map((h) => h.modified));
+    const revs = new Array<Revision>(limit);
+    for (let i = 0; i < limit; i++) revs[i] = hits[i]!.modified;
+    const kvs = await this.readRevisions(revs);
     return { kvs, count: hits.length, rev: curRev };
   }
 
@@ -227,5 +229,26 @@ export class MvccStore {
     this.rev = 1;
     this.visibleRev = 1;
     this.compactRev = -1;
+  }
+}
+
+/**
+ * A {@link ReadView} of a store at one revision: an object of a class rather than one with a
+ * closure, as views are made per read (under tsx, which names every named closure, a closure per
+ * view also cost a `__name` call defining a property on it).
+ */
+class StoreView implements ReadView {
+  readonly firstRev: number;
+  readonly rev: number;
+  readonly #store: MvccStore;
+
+  constructor(store: MvccStore, rev: number) {
+    this.#store = store;
+    this.firstRev = store.compactRev;
+    this.rev = rev;
+  }
+
+  rangeKeys(range: KeyRange, ro: RangeKeysOptions): Promise<RangeKeysResult> {
+    return this.#store.rangeKeys(range, this.rev, ro);
   }
 }

@@ -16,6 +16,11 @@ function lowerBound(a: readonly string[], k: string): number {
   return lo;
 }
 
+/** An {@link IndexHit} of `key` (no object spread). */
+function hit(key: string, at: KeyAt): IndexHit {
+  return { key, modified: at.modified, created: at.created, version: at.version };
+}
+
 /** One key found by a {@link TreeIndex} range, with its state at the revision read. */
 export interface IndexHit extends KeyAt {
   /** The key (binary string). */
@@ -110,10 +115,16 @@ export class TreeIndex {
 
   /** The keys that exist at `atRev` in `range`, ascending, each with its state then. */
   range(range: KeyRange, atRev: number, limit = 0): IndexHit[] {
+    if (range.end === undefined) {
+      // One key (a point read, the most common range): no visit, no closure.
+      const ki = this.byKey.get(range.start);
+      const at = ki?.get(atRev);
+      return ki === undefined || at === undefined ? [] : [hit(ki.key, at)];
+    }
     const out: IndexHit[] = [];
     this.visit(range, (ki) => {
       const at = ki.get(atRev);
-      if (at !== undefined) out.push({ key: ki.key, ...at });
+      if (at !== undefined) out.push(hit(ki.key, at));
       return limit <= 0 || out.length < limit;
     });
     return out;

@@ -1,4 +1,4 @@
-import type { Bytes, Event, KeyValue, ResponseHeader } from '../types.js';
+import type { Bytes, Event, KeyValue, ReadonlyEvent, ResponseHeader } from '../types.js';
 
 /** What a watch leaves out (`etcdserverpb.WatchCreateRequest.FilterType`). */
 export const WatchFilterType = {
@@ -40,9 +40,10 @@ export interface WatchBatch {
   watchId: number;
   /**
    * The events, in revision order, then op order within a revision; whole revisions only (unless
-   * fragmented). The event objects may be shared with the member's other watchers: read-only.
+   * fragmented). The array and its event objects may be shared with the member's other watchers
+   * (and the store's observers): read-only.
    */
-  events: Event[];
+  events: readonly ReadonlyEvent[];
   /** Set when the watch ended because its start revision was compacted: the compacted revision. */
   compactRevision: number;
   /** Whether the watch ended (compacted, or cancelled). */
@@ -62,7 +63,7 @@ export interface WatchSource {
   /** The compacted revision (-1 before any compaction). */
   compactRevision(): number;
   /** Calls `fn` after each applied revision is durable; returns the unsubscribe function. */
-  onRevision(fn: (r: { revision: number; events: Event[] }) => void): () => void;
+  onRevision(fn: (r: { revision: number; events: readonly ReadonlyEvent[] }) => void): () => void;
   /**
    * Calls `fn('begin')` before a snapshot replaces the state and `fn('end')` after: watchers then
    * catch up from storage. Returns the unsubscribe function.

@@ -1,6 +1,6 @@
 import { systemClock, type Cancel, type Clock } from '../../replica/clock.js';
 import { compareBytes, keyRange } from '../mvcc/bytes.js';
-import { EventType, type Event, type ResponseHeader } from '../types.js';
+import { EventType, type Event, type ReadonlyEvent, type ResponseHeader } from '../types.js';
 import { WatchFilterType, type WatchBatch, type WatchOptions, type WatchSource } from './types.js';
 import { Watcher, type WatcherHub } from './watcher.js';
 
@@ -138,15 +138,15 @@ export class WatchHub implements WatcherHub {
     for (const w of this.#watchers) if (w.options.progressNotify === true && w.synced && w.backlog === 0) this.#progress(w);
   }
 
-  #matches(w: Watcher, e: Event): boolean {
+  #matches(w: Watcher, e: ReadonlyEvent): boolean {
     const f = w.options.filters;
     if (f !== undefined && f.length > 0 && f.includes(e.type === EventType.PUT ? WatchFilterType.NOPUT : WatchFilterType.NODELETE)) return false;
     return inByteRange(w.key, w.rangeEnd, e.kv.key);
   }
 
   /** The events of `events` that `w` watches (the same array when all of them are). */
-  #mine(w: Watcher, events: readonly Event[]): readonly Event[] {
-    let out: Event[] | undefined;
+  #mine(w: Watcher, events: readonly ReadonlyEvent[]): readonly ReadonlyEvent[] {
+    let out: ReadonlyEvent[] | undefined;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       if (this.#matches(w, e)) out?.push(e);
@@ -156,7 +156,7 @@ export class WatchHub implements WatcherHub {
   }
 
   /** A revision was applied: feed it to every synced watcher, or demote those whose backlog is full. */
-  #onRevision(revision: number, events: readonly Event[]): void {
+  #onRevision(revision: number, events: readonly ReadonlyEvent[]): void {
     let behind = false;
     for (const w of this.#watchers) {
       behind ||= !w.synced;
@@ -188,21 +188,30 @@ export class WatchHub implements WatcherHub {
 
   /**
    * Queues `events` (whole revisions) as one batch, or as fragments when asked and too large.
-   * The events are shared between watchers (and with the store's observers), except for a
-   * watcher with `prevKv`, which gets copies to fill.
+   * The events, and the array of them, are shared between watchers (and with the store's
+   * observers): read-only, no copy per watcher. A watcher with `prevKv` gets copies to fill.
    */
-  #queue(w: Watcher, revision: number, events: readonly Event[]): void {
+  #queue(w: Watcher, revision: number, events: readonly ReadonlyEvent[]): void {
     const header = this.#source.header(revision);
     const prev = w.options.prevKv === true;
     if (w.options.fragment !== true) {
-      const mine = prev ? events.map(copyEvent) : events.slice();
-      w.push(eventBatch(header, w.id, mine, false), prev ? this.#fillPrev(mine) : undefined);
+      if (!prev) {
+        w.push(eventBatch(header, w.id, events, false));
+        return;
+      }
+      const mine = events.map(copyEvent);
+      w.push(eventBatch(header, w.id, mine, false), this.#fillPrev(mine));
       return;
     }
     const parts = fragments(events, this.#fragmentBytes);
     for (let i = 0; i < parts.length; i++) {
-      const mine = prev ? parts[i]!.map(copyEvent) : parts[i]!;
-      w.push(eventBatch(header, w.id, mine, i < parts.length - 1), prev ? this.#fillPrev(mine) : undefined);
+      const more = i < parts.length - 1;
+      if (!prev) {
+        w.push(eventBatch(header, w.id, parts[i]!, more));
+        continue;
+      }
+      const mine = parts[i]!.map(copyEvent);
+      w.push(eventBatch(header, w.id, mine, more), this.#fillPrev(mine));
     }
   }
 
@@ -277,14 +286,14 @@ export class WatchHub implements WatcherHub {
 }
 
 /** A batch of events. */
-function eventBatch(header: ResponseHeader, watchId: number, events: Event[], fragment: boolean): WatchBatch {
+function eventBatch(header: ResponseHeader, watchId: number, events: readonly ReadonlyEvent[], fragment: boolean): WatchBatch {
   return { header, watchId, events, compactRevision: 0, canceled: false, cancelReason: '', fragment, progressNotify: false };
 }
 
 /** `events` split into parts of about `limit` bytes at most (a larger event alone), in order. */
-function fragments(events: readonly Event[], limit: number): Event[][] {
-  const parts: Event[][] = [];
-  let part: Event[] = [];
+function fragments(events: readonly ReadonlyEvent[], limit: number): ReadonlyEvent[][] {
+  const parts: ReadonlyEvent[][] = [];
+  let part: ReadonlyEvent[] = [];
   let size = 0;
   for (const e of events) {
     const n = e.kv.key.length + e.kv.value.length + 64;
@@ -301,7 +310,7 @@ function fragments(events: readonly Event[], limit: number): Event[][] {
 }
 
 /** A copy of an event whose `prevKv` may be set. */
-function copyEvent(e: Event): Event {
+function copyEvent(e: ReadonlyEvent): Event {
   return { type: e.type, kv: e.kv };
 }
 
@@ -313,8 +322,8 @@ function inByteRange(start: Uint8Array, end: Uint8Array, key: Uint8Array): boole
 }
 
 /** Events (in revision order) grouped by revision, in order. */
-function groupByRevision(events: readonly Event[]): [number, Event[]][] {
-  const out: [number, Event[]][] = [];
+function groupByRevision(events: readonly ReadonlyEvent[]): [number, ReadonlyEvent[]][] {
+  const out: [number, ReadonlyEvent[]][] = [];
   for (const e of events) {
     const rev = e.kv.modRevision;
     const lastGroup = out[out.length - 1];

@@ -1,5 +1,6 @@
 import type { KeyRange } from '../mvcc/bytes.js';
 import type { ResponseHeader } from '../types.js';
+import { Fifo } from './fifo.js';
 import type { WatchBatch, WatchOptions } from './types.js';
 
 /** What a {@link Watcher} tells its hub. */
@@ -40,7 +41,7 @@ export class Watcher implements AsyncIterable<WatchBatch> {
   /** A progress notification was asked for while it was not synced; sent once it is. */
   progressWanted = false;
   readonly #hub: WatcherHub;
-  readonly #queue: WatchBatch[] = [];
+  readonly #queue = new Fifo<WatchBatch>();
   /** The queued batches whose `prevKv`s are still being read (they and the batches after them wait). */
   readonly #filling = new Set<WatchBatch>();
   #queuedEvents = 0;
@@ -99,7 +100,7 @@ export class Watcher implements AsyncIterable<WatchBatch> {
    * called back ({@link Watcher.listen}) instead of awaiting; use one way only.
    */
   take(): WatchBatch | undefined {
-    const b = this.#queue[0];
+    const b = this.#queue.peek();
     if (b === undefined || (this.#filling.size > 0 && this.#filling.has(b))) return undefined;
     this.#queue.shift();
     this.#queuedEvents -= b.events.length;

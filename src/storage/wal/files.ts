@@ -96,6 +96,35 @@ export async function writeSnapshotFile(fs: WalFileSystem, dir: string, index: n
   await fs.syncDir(dir);
 }
 
+/**
+ * Writes snapshot data durably as it arrives in chunks, in the same file format as
+ * {@link writeSnapshotFile} (a temporary file whose checksum is written last, fsync, rename,
+ * directory fsync): the data is never held in one buffer. Resolves to the data's length.
+ */
+export async function writeSnapshotStream(fs: WalFileSystem, dir: string, index: number, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
+  const tmp = join(dir, `${snapshotName(index)}.tmp`);
+  const file = await fs.open(tmp, 'create');
+  let at = 4;
+  let crc = 0;
+  try {
+    for await (const c of chunks) {
+      if (c.length === 0) continue;
+      crc = crc32c(c, crc);
+      await file.write(c, at);
+      at += c.length;
+    }
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32LE(crc, 0);
+    await file.write(head, 0);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+  await fs.rename(tmp, join(dir, snapshotName(index)));
+  await fs.syncDir(dir);
+  return at - 4;
+}
+
 /** Reads and checks the snapshot data at `index`. */
 export async function readSnapshotFile(fs: WalFileSystem, dir: string, index: number): Promise<Uint8Array> {
   let bytes: Buffer;

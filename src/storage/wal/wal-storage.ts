@@ -1,10 +1,14 @@
 import { join } from 'node:path';
 import { EMPTY_BYTES, type Snapshot, type SnapshotMetadata } from '../../raft/entry.js';
+import { SnapshotTemporarilyUnavailableError } from '../../raft/errors.js';
+import { NotOpenError } from '../../lifecycle.js';
 import { StorageInvalidArgumentError } from '../errors.js';
 import { initialMetadata } from '../level-load.js';
 import { buildLogView, LogViewStorage } from '../log-view.js';
+import { checkStageMetadata, decodeSnapshotRef, encodeSnapshotRef, type SnapshotStaging } from '../snapshot-ref.js';
 import type { SaveRequest } from '../storage.js';
-import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, writeSnapshotFile } from './files.js';
+import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../abstract-storage.js';
+import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, writeSnapshotFile, writeSnapshotStream } from './files.js';
 import { FRAME_HEADER, FrameWriter, RecordType, type SegmentState } from './format.js';
 import { LiveRuns } from './live-runs.js';
 import { nodeWalFileSystem, type WalFile, type WalFileSystem } from './wal-fs.js';
@@ -52,9 +56,11 @@ export interface WalStorageOptions {
  *   lost if the process dies first, which its `sync: false` allows.
  * - The hard state lives in the log as a record (it is written with the entries it goes with,
  *   in the same frame); every segment starts with a header holding the state so far.
- * - Snapshot data (small Raft snapshots; the state machine's own data belongs in the
- *   application's database, such as abstract-level) is a file per snapshot, written to a
- *   temporary name, fsynced and renamed before the log refers to it.
+ * - Snapshot data is a file per snapshot, written to a temporary name, fsynced and renamed
+ *   before the log refers to it. A snapshot can be staged from chunks as they come
+ *   ({@link WalStorage.stageSnapshot}: written outside the Ready loop's writes, never held in
+ *   one buffer) and made current by reference; its data is then read back from the file
+ *   when needed.
  * - After compaction, segments holding only compacted entries are deleted.
  *
  * On open every frame is checked and replayed into an in-memory view that the core's
@@ -62,7 +68,7 @@ export interface WalStorageOptions {
  * same as `LevelStorage`'s); any other damage fails `open` with a `CorruptStorageError`
  * (`'ERR_CORRUPT'`).
  */
-export class WalStorage extends LogViewStorage {
+export class WalStorage extends LogViewStorage implements SnapshotStaging {
   /** What was cut from a torn tail during the last open, or `undefined` if nothing was. */
   recovery: WalStorageRecovery | undefined;
   readonly #dir: string;
@@ -70,7 +76,11 @@ export class WalStorage extends LogViewStorage {
   readonly #segmentSize: number;
   readonly #options: WalStorageOptions;
   readonly #frame = new FrameWriter();
-  #snap: Snapshot = { data: EMPTY_BYTES, metadata: initialMetadata() };
+  /** The current snapshot: its data is `undefined` while it is only in its file (made current by reference). */
+  #snap: { data: Uint8Array | undefined; metadata: SnapshotMetadata; byteLength: number } = { data: EMPTY_BYTES, metadata: initialMetadata(), byteLength: 0 };
+  /** Snapshots staged and not yet current, by index. */
+  readonly #staged = new Map<number, { term: number; byteLength: number }>();
+  #snapLoad: Promise<void> | undefined;
   #runs = new LiveRuns();
   #segments: number[] = [];
   #fh: WalFile | undefined;
@@ -113,7 +123,8 @@ export class WalStorage extends LogViewStorage {
     const view = buildLogView(loaded.offset, loaded.entries, loaded.hardState, snapMd);
     const data = snapMd.index > 0 ? await readSnapshotFile(fs, dir, snapMd.index) : EMPTY_BYTES;
     this.view = view;
-    this.#snap = { data, metadata: snapMd };
+    this.#snap = { data, metadata: snapMd, byteLength: data.length };
+    this.#staged.clear();
     this.#runs = loaded.runs;
     this.#segments = loaded.segments;
     this.recovery = loaded.recovery;
@@ -131,14 +142,76 @@ export class WalStorage extends LogViewStorage {
   }
 
   protected override async _close(): Promise<void> {
+    await this.#snapLoad;
     await this.#flush();
     await this.#spare;
     await this.#fh?.close();
     this.#fh = undefined;
   }
 
+  /**
+   * The current snapshot. One made current by reference has its data only in its file: the
+   * first call starts loading it and throws `SnapshotTemporarilyUnavailableError`, so the
+   * leader retries.
+   */
   protected _snapshot(): Snapshot {
-    return this.#snap;
+    const snap = this.#snap;
+    if (snap.data !== undefined) return { data: snap.data, metadata: snap.metadata };
+    this.#snapLoad ??= readSnapshotFile(this.#fs, this.#dir, snap.metadata.index).then(
+      (data) => {
+        if (this.#snap === snap) snap.data = data;
+      },
+      () => undefined,
+    ).finally(() => {
+      this.#snapLoad = undefined;
+    });
+    throw new SnapshotTemporarilyUnavailableError(`snapshot at ${snap.metadata.index} is being loaded`);
+  }
+
+  /** {@inheritDoc SnapshotStaging.snapshotRef} */
+  snapshotRef(): Snapshot {
+    if (this.status !== 'open') throw new NotOpenError('storage: snapshotRef', this.status);
+    const { metadata, byteLength } = this.#snap;
+    return { data: encodeSnapshotRef({ index: metadata.index, term: metadata.term, byteLength }), metadata };
+  }
+
+  /**
+   * Writes `chunks` to the snapshot file of `metadata.index` as they arrive (fsynced and
+   * renamed into place, not yet referred to by the log) and resolves to its reference (see
+   * `SnapshotStaging.stageSnapshot`). This runs beside the Ready loop's writes; only `save` or
+   * `createSnapshot` with the reference, which makes it current, is a write of the log. A
+   * staged snapshot never made current is removed by the next open.
+   */
+  async stageSnapshot(metadata: Pick<SnapshotMetadata, 'index' | 'term'>, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
+    if (this.status !== 'open') throw new NotOpenError('storage: stageSnapshot', this.status);
+    checkStageMetadata(metadata, this.#snap.metadata.index);
+    const { index, term } = metadata;
+    this.#staged.delete(index);
+    const byteLength = await writeSnapshotStream(this.#fs, this.#dir, index, chunks);
+    this.#staged.set(index, { term, byteLength });
+    return encodeSnapshotRef({ index, term, byteLength });
+  }
+
+  /** Whether `data` is a reference to the snapshot staged at `md`; throws when it refers to one not staged. */
+  #adopts(data: Uint8Array, md: SnapshotMetadata): boolean {
+    const ref = decodeSnapshotRef(data);
+    if (ref === undefined) return false;
+    const staged = this.#staged.get(md.index);
+    if (staged === undefined || staged.term !== md.term || staged.byteLength !== ref.byteLength) {
+      throw new StorageInvalidArgumentError(`snapshot data at ${md.index} is a reference to a snapshot that was not staged`);
+    }
+    return true;
+  }
+
+  /** Makes the snapshot at `md` current in memory (`data` undefined: only in its file). */
+  #setSnapshot(md: SnapshotMetadata, data: Uint8Array | undefined, byteLength: number): void {
+    this.#snap = { data, metadata: md, byteLength };
+    for (const i of [...this.#staged.keys()]) if (i <= md.index) this.#staged.delete(i);
+  }
+
+  protected override _readSnapshotChunks(index: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+    if (this.#snap.data !== undefined) return super._readSnapshotChunks(index);
+    return fileChunks(this.#fs, this.#dir, index);
   }
 
   protected override _snapshotMetadata(): SnapshotMetadata {
@@ -148,8 +221,9 @@ export class WalStorage extends LogViewStorage {
   protected async _save(req: SaveRequest): Promise<void> {
     const snap = req.snapshot;
     const w = this.#frame;
+    const adopted = snap !== undefined && this.#adopts(snap.data, snap.metadata);
     if (snap !== undefined) {
-      await writeSnapshotFile(this.#fs, this.#dir, snap.metadata.index, snap.data);
+      if (!adopted) await writeSnapshotFile(this.#fs, this.#dir, snap.metadata.index, snap.data);
       w.snapshot(RecordType.Install, snap.metadata);
     }
     for (const e of req.entries) w.entry(e);
@@ -157,7 +231,8 @@ export class WalStorage extends LogViewStorage {
     const seq = req.sync || snap !== undefined || w.size > MAX_HELD_BYTES ? await this.#flush() : this.#active();
     if (snap !== undefined) {
       this.view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
-      this.#snap = snap;
+      const byteLength = adopted ? this.#staged.get(snap.metadata.index)!.byteLength : snap.data.length;
+      this.#setSnapshot(snap.metadata, adopted ? undefined : snap.data, byteLength);
       this.#runs.reset();
     }
     const e0 = req.entries[0];
@@ -170,14 +245,16 @@ export class WalStorage extends LogViewStorage {
     if (snap !== undefined) await this.#snapshotChanged(snap.metadata.index);
   }
 
+  /** Records a snapshot; `data` may be a reference to a staged snapshot (then only the log record is written). */
   protected async _createSnapshot(md: SnapshotMetadata, data: Uint8Array): Promise<Snapshot> {
-    await writeSnapshotFile(this.#fs, this.#dir, md.index, data);
+    const adopted = this.#adopts(data, md);
+    if (!adopted) await writeSnapshotFile(this.#fs, this.#dir, md.index, data);
     this.#frame.snapshot(RecordType.Snapshot, md);
     await this.#flush();
     this.view.createSnapshot(md.index, md.confState, EMPTY_BYTES);
-    this.#snap = { data, metadata: md };
+    this.#setSnapshot(md, adopted ? undefined : data, adopted ? this.#staged.get(md.index)!.byteLength : data.length);
     await this.#snapshotChanged(md.index);
-    return this.#snap;
+    return { data, metadata: md };
   }
 
   protected async _compact(index: number): Promise<void> {
@@ -187,10 +264,10 @@ export class WalStorage extends LogViewStorage {
     await this.#release();
   }
 
-  /** Removes the files of older snapshots, once the log durably refers to the one at `index`. */
+  /** Removes the files of older snapshots, once the log durably refers to the one at `index` (newer staged ones stay). */
   async #snapshotChanged(index: number): Promise<void> {
     const { snapshots } = await listDir(this.#fs, this.#dir);
-    await removeFiles(this.#fs, this.#dir, snapshots.filter((i) => i !== index).map(snapshotName));
+    await removeFiles(this.#fs, this.#dir, snapshots.filter((i) => i < index).map(snapshotName));
     await this.#release();
   }
 
@@ -289,4 +366,14 @@ export class WalStorage extends LogViewStorage {
     this.#segments = this.#segments.filter((s) => s >= oldest);
     await removeFiles(this.#fs, this.#dir, drop.map(segmentName));
   }
+}
+
+/**
+ * The data of the snapshot file at `index`, checked, in 1 MiB chunks.
+ *
+ * @yields {Uint8Array} the chunks, in order.
+ */
+async function* fileChunks(fs: WalFileSystem, dir: string, index: number): AsyncGenerator<Uint8Array> {
+  const data = await readSnapshotFile(fs, dir, index);
+  for (let at = 0; at < data.length; at += DEFAULT_SNAPSHOT_CHUNK_SIZE) yield data.subarray(at, at + DEFAULT_SNAPSHOT_CHUNK_SIZE);
 }
