@@ -20,11 +20,22 @@ function hasConfChange(entries: readonly Entry[]): boolean {
  */
 export class StorageWriter {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Writes queued or running. */
+  private writes = 0;
+  private readonly settled = (): void => {
+    this.writes--;
+  };
 
-  /** Runs `fn` after every write queued before it; resolves or rejects with its outcome. */
+  /**
+   * Runs `fn` after every write queued before it; resolves or rejects with its outcome. With
+   * none queued or running, `fn` starts at once, in the caller's turn (so that a leader's log
+   * write is under way before the appends it sends are flushed to the sockets).
+   */
   run<T>(fn: () => T | Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
+    // The executor runs `fn` now; a throw becomes the rejection.
+    const next = this.writes === 0 ? new Promise<T>((resolve) => resolve(fn())) : this.tail.then(fn, fn);
+    this.writes++;
+    this.tail = next.then(this.settled, this.settled);
     return next;
   }
 

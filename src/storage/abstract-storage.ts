@@ -143,10 +143,20 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   async #write<T>(method: string, run: () => T | Promise<T>): Promise<T> {
     if (this.#status === 'opening') await this.#opening;
     if (this.#status !== 'open') throw new NotOpenError(`storage: ${method}`, this.#status);
-    const result = this.#queue.then(run);
-    this.#queue = result.catch(() => undefined);
+    // With no write queued or running, this one starts now, in the caller's turn, instead of
+    // a microtask later: a leader's log write then reaches the disk before the appends it
+    // sends its followers are flushed to their sockets (the flush waits for a microtask).
+    const result = this.#writes === 0 ? startNow(run) : this.#queue.then(run);
+    this.#writes++;
+    this.#queue = result.then(this.#settled, this.#settled);
     return result;
   }
+
+  /** Writes queued or running: a write starts at once only when none is. */
+  #writes = 0;
+  readonly #settled = (): void => {
+    this.#writes--;
+  };
 
   /** {@inheritDoc LogStorage.initialState} */
   initialState(): InitialState {
@@ -360,4 +370,9 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
     }
     await this._createSnapshot(metadata, data);
   }
+}
+
+/** Runs `run` now (the executor runs at once): its result, or what it threw, as a promise. */
+function startNow<T>(run: () => T | Promise<T>): Promise<T> {
+  return new Promise<T>((resolve) => resolve(run()));
 }
