@@ -8,7 +8,7 @@ import { EntryType, type Entry } from '../../src/raft/entry.js';
 import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
 import { encodeEnvelope, proposerOf } from '../../src/replica/envelope.js';
 import { onlyProposedBy, peerFirst, waitingPeer } from '../../src/replica/send-order.js';
-import { addr, Cluster, set } from './helpers/cluster.js';
+import { Cluster, clusterWatchingSends, set } from './helpers/cluster.js';
 
 const app = (to: number, index: number): Message =>
   createMessage({ type: MessageType.MsgApp, from: 1, to, term: 2, logTerm: 2, index, commit: index });
@@ -57,23 +57,11 @@ describe('a leader in a running cluster', () => {
     cluster = undefined;
   });
 
-  /** A cluster whose members' transports log what they are handed, as [from, to, type, entries] or 'answered'. */
-  async function logged(log: ([number, number, number, number] | string)[]): Promise<Cluster> {
-    const c = new Cluster({ electionTick: 50, heartbeatTick: 25 });
-    const transport = c.network.transport.bind(c.network);
-    c.network.transport = (id, options) => {
-      const t = transport(id, options);
-      const send = t.send.bind(t);
-      t.send = (messages: readonly Message[]): void => {
-        for (const m of messages) log.push([m.from, m.to, m.type, m.entries.length]);
-        send(messages);
-      };
-      return t;
-    };
-    const peers = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
-    await Promise.all([1, 2, 3].map((id) => c.start(id, { peers })));
-    return c;
-  }
+  /** A cluster whose members' sends are logged as [from, to, type, entries]. */
+  const logged = (log: ([number, number, number, number] | string)[]): Promise<Cluster> =>
+    clusterWatchingSends((_, messages) => {
+      for (const m of messages) log.push([m.from, m.to, m.type, m.entries.length]);
+    });
 
   test("answers its own proposal before it sends the followers the commit index", async () => {
     const log: ([number, number, number, number] | string)[] = [];
@@ -94,19 +82,7 @@ describe('a leader in a running cluster', () => {
   test("writes a follower's forwarded proposal, and then its commit, to that follower before the other", async () => {
     // Every member's sends, as its transport is handed them: [from, to, type, entries].
     const sent: [number, number, number, number][] = [];
-    const c = (cluster = new Cluster({ electionTick: 50, heartbeatTick: 25 }));
-    const transport = c.network.transport.bind(c.network);
-    c.network.transport = (id, options) => {
-      const t = transport(id, options);
-      const send = t.send.bind(t);
-      t.send = (messages: readonly Message[]): void => {
-        for (const m of messages) sent.push([m.from, m.to, m.type, m.entries.length]);
-        send(messages);
-      };
-      return t;
-    };
-    const peers = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
-    await Promise.all([1, 2, 3].map((id) => c.start(id, { peers })));
+    const c = (cluster = await logged(sent));
     const leader = await c.waitLeader();
     // The node's own order: the appends of the leader's own proposal.
     sent.length = 0;

@@ -5,10 +5,10 @@
  * with its followers. Messages are still handed over first, and writes stay one at a time.
  */
 import { afterEach, expect, test } from 'vitest';
-import { MessageType, type Message } from '../../src/raft/messages.js';
+import { MessageType } from '../../src/raft/messages.js';
 import type { SaveRequest } from '../../src/storage/storage.js';
 import { StorageWriter } from '../../src/replica/ready-loop.js';
-import { addr, Cluster, set } from './helpers/cluster.js';
+import { type Cluster, clusterWatchingSends, set } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -45,20 +45,10 @@ test('StorageWriter runs a write at once when none is queued or running, else af
 
 test("a leader's log write starts before its appends are flushed to the transport", async () => {
   const log: string[] = [];
-  const c = (cluster = new Cluster({ electionTick: 50, heartbeatTick: 25 }));
-  const transport = c.network.transport.bind(c.network);
-  c.network.transport = (id, options) => {
-    const t = transport(id, options);
-    const send = t.send.bind(t);
-    t.send = (messages: readonly Message[]): void => {
-      // As a TCP transport does: the socket write happens once the caller's microtasks run.
-      if (messages.some((m) => m.type === MessageType.MsgApp && m.entries.length > 0)) queueMicrotask(() => log.push(`flushed by ${id}`));
-      send(messages);
-    };
-    return t;
-  };
-  const peers = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
-  await Promise.all([1, 2, 3].map((id) => c.start(id, { peers })));
+  const c = (cluster = await clusterWatchingSends((id, messages) => {
+    // As a TCP transport does: the socket write happens once the caller's microtasks run.
+    if (messages.some((m) => m.type === MessageType.MsgApp && m.entries.length > 0)) queueMicrotask(() => log.push(`flushed by ${id}`));
+  }));
   const leader = await c.waitLeader();
   const storage = c.storages.get(leader.id)!;
   const save = storage.save.bind(storage);

@@ -5,6 +5,7 @@ import type { ReplicaEvents } from '../../../src/replica/events.js';
 import type { ReplicaOptions } from '../../../src/replica/options.js';
 import type { Command, StateMachine, StateMachineSnapshot } from '../../../src/replica/state-machine.js';
 import type { PeerAddress } from '../../../src/replica/membership.js';
+import type { Message } from '../../../src/raft/messages.js';
 import { InProcessNetwork, type InProcessNetworkOptions, type InProcessTransportOptions } from '../../../src/transport/in-process.js';
 
 const enc = new TextEncoder();
@@ -184,4 +185,26 @@ export class Cluster {
     await Promise.all([...this.replicas.values()].map((r) => r.stop()));
     this.network.close();
   }
+}
+
+/**
+ * Starts members 1, 2 and 3 as a new cluster whose transports show `seen` each batch of
+ * messages a member hands them (with the member's id) before sending it; waits for a leader.
+ */
+export async function clusterWatchingSends(seen: (id: number, messages: readonly Message[]) => void, defaults: TestOptions = { electionTick: 50, heartbeatTick: 25 }): Promise<Cluster> {
+  const c = new Cluster(defaults);
+  const transport = c.network.transport.bind(c.network);
+  c.network.transport = (id, options) => {
+    const t = transport(id, options);
+    const send = t.send.bind(t);
+    t.send = (messages: readonly Message[]): void => {
+      seen(id, messages);
+      send(messages);
+    };
+    return t;
+  };
+  const peers = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
+  await Promise.all([1, 2, 3].map((id) => c.start(id, { peers })));
+  await c.waitLeader();
+  return c;
 }
