@@ -119,8 +119,14 @@ export class FrameDecoder {
    */
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failure !== undefined) throw this.#failure;
-    const frames: Uint8Array[] = [];
     const n = chunk.length;
+    if (this.#frame === undefined && this.#headerFill === 0 && n >= FRAME_HEADER_SIZE) {
+      // The common case, a chunk that is exactly one frame: a one-element array (a growable
+      // one would reserve room for 17 frames, garbage on every chunk received).
+      const size = this.#checkSize(readUint32(chunk, 0));
+      if (size === n - FRAME_HEADER_SIZE) return [size === 0 ? EMPTY_BYTES : chunk.subarray(FRAME_HEADER_SIZE)];
+    }
+    const frames: Uint8Array[] = [];
     let off = 0;
     while (off < n) {
       const frame = this.#frame;

@@ -109,12 +109,15 @@ export class PeerLink {
       // done: every frame of one Ready goes out in one write, without waiting for the
       // event loop's check phase (on a 1-in-flight put that wait is on the critical path).
       this.#flushQueued = true;
-      queueMicrotask(() => {
-        this.#flushQueued = false;
-        this.#flush();
-      });
+      queueMicrotask(this.#flushSoon);
     }
   }
+
+  /** The microtask `enqueue` queues: one function for the link's life, not a closure per batch. */
+  readonly #flushSoon = (): void => {
+    this.#flushQueued = false;
+    this.#flush();
+  };
 
   /** Points the link at a new address: the current connection is dropped and redialled after the initial backoff delay. */
   setAddress(address: string): void {

@@ -51,6 +51,23 @@ describe('FrameDecoder', () => {
     expect(new FrameDecoder().push(stream)).toEqual(payloads);
   });
 
+  test('a chunk that is exactly one frame gives that frame, a view of the chunk, whatever came before', () => {
+    for (const p of payloads) {
+      const d = new FrameDecoder();
+      const chunk = encodeFrame(p);
+      const got = d.push(chunk);
+      expect(got).toEqual([p]);
+      if (p.length > 0) expect(got[0]!.buffer).toBe(chunk.buffer);
+      // After a header announcing it, the same chunk is that frame's payload.
+      const partial = new FrameDecoder();
+      expect(partial.push(header(chunk.length))).toEqual([]);
+      expect(partial.push(chunk)).toEqual([chunk]);
+      expect(partial.bufferedBytes).toBe(0);
+    }
+    const small = new FrameDecoder({ maxFrameSize: 3 });
+    expect(() => small.push(encodeFrame(new Uint8Array(4)))).toThrow(CodecError);
+  });
+
   test('a stream split into two chunks at every offset', () => {
     for (let cut = 0; cut <= stream.length; cut++) {
       const d = new FrameDecoder();
