@@ -223,14 +223,22 @@ export class RaftNode {
     if (messages.length !== 0) r.msgs = [];
     const readStates = r.readStates;
     if (readStates.length !== 0) r.readStates = [];
-    const steps: Message[] = [];
-    const persisted: Message[] = [];
+    let steps: Message[] = [];
+    let persisted: Message[] = [];
     const after = r.msgsAfterAppend;
     if (after.length !== 0) {
-      for (let i = 0; i < after.length; i++) {
-        const m = after[i]!;
-        if (m.to === r.id) steps.push(m);
-        else persisted.push(m);
+      // Usually all of them go one way (a follower's acks to its leader; a leader's to itself):
+      // that list is then `after` itself, which the node gives up here, not a copy.
+      let own = 0;
+      for (let i = 0; i < after.length; i++) if (after[i]!.to === r.id) own++;
+      if (own === 0) persisted = after;
+      else if (own === after.length) steps = after;
+      else {
+        for (let i = 0; i < after.length; i++) {
+          const m = after[i]!;
+          if (m.to === r.id) steps.push(m);
+          else persisted.push(m);
+        }
       }
       r.msgsAfterAppend = [];
     }

@@ -77,6 +77,23 @@ test('accepting an append: MsgAppResp goes in persistedMessages; a commit-only c
   expect(n.node.status().applied).toBe(1);
 });
 
+test('each Ready has its own persistedMessages: emptying one after advance() changes no later Ready', () => {
+  const n = newTestNode(2, { hardState: { term: 1, vote: 1, commit: 0 } });
+  n.node.step(createMessage({ type: MessageType.MsgApp, from: 1, to: 2, term: 1, index: 0, logTerm: 0, entries: [ent(1, 1)], commit: 0 }));
+  const first = n.node.ready();
+  n.storage.append(first.entries);
+  n.node.advance(first);
+  n.node.step(createMessage({ type: MessageType.MsgApp, from: 1, to: 2, term: 1, index: 1, logTerm: 1, entries: [ent(1, 2)], commit: 0 }));
+  const second = n.node.ready();
+  expect(second.persistedMessages).not.toBe(first.persistedMessages);
+  first.persistedMessages.length = 0;
+  first.persistedMessages.push(createMessage({ type: MessageType.MsgHeartbeatResp, from: 2, to: 1, term: 1 }));
+  expect(second.persistedMessages.map((m) => [m.type, m.to, m.index])).toEqual([[MessageType.MsgAppResp, 1, 2]]);
+  n.storage.append(second.entries);
+  n.node.advance(second);
+  expect(n.node.hasReady()).toBe(false);
+});
+
 test('ready() twice without advance() throws ERR_RAFT_INVARIANT', () => {
   const n = newTestNode(1);
   n.node.campaign();
