@@ -102,7 +102,10 @@ export class PeerLink {
     // pushes back), and an encoded frame is often a view into the encoder's shared buffer,
     // several times its size: keep a compact copy, so a dead peer's queue holds its frames'
     // bytes rather than every buffer they were cut from.
-    this.#queue.push(!this.#writable() && frame.buffer.byteLength > 2 * frame.byteLength ? frame.slice() : frame);
+    const queued = !this.#writable() && frame.buffer.byteLength > 2 * frame.byteLength ? frame.slice() : frame;
+    // Usually the only frame of its batch: a one-element array (a push would reserve room for 17).
+    if (this.#queue.length === 0) this.#queue = [queued];
+    else this.#queue.push(queued);
     this.#queuedBytes += frame.length;
     if (!this.#flushQueued) {
       // Flushed once the caller's synchronous work and the microtasks queued so far are

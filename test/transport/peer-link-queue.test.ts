@@ -75,3 +75,20 @@ test('a frame written at the next flush is passed on as it is (no copy on the li
   expect(socket.written.at(-1)).toBe(live);
   l.close();
 });
+
+test('each flush writes exactly the frames queued since the previous one, in order, whatever the batch sizes', async () => {
+  const { link: l, socket, connect } = link();
+  l.enqueue(sharedFrame(1));
+  await Promise.resolve();
+  connect();
+  const frame = (b: number): Uint8Array => new Uint8Array([b, b]);
+  const batches = [[3], [4, 5, 6], [7], [8, 9]];
+  for (const batch of batches) {
+    for (const b of batch) l.enqueue(frame(b));
+    expect(l.queued).toBe(batch.length);
+    await Promise.resolve();
+    expect(l.queued).toBe(0);
+  }
+  expect(socket.written.slice(-batches.length).map((w) => Array.from(w))).toEqual(batches.map((bs) => bs.flatMap((b) => [b, b])));
+  l.close();
+});
