@@ -248,8 +248,15 @@ export class Applier {
           d.proposals.skipped(e.index, d.own(env));
           d.hooks.duplicate(e.index);
         } else {
-          cmds.push({ index: e.index, term: e.term, data: env === undefined ? e.data : env.payload });
-          seqs.push(d.own(env));
+          const cmd: Command = { index: e.index, term: e.term, data: env === undefined ? e.data : env.payload };
+          // Usually a run of one: one-element arrays (a push into `[]` reserves 17 slots).
+          if (cmds.length === 0) {
+            cmds = [cmd];
+            seqs = [d.own(env)];
+          } else {
+            cmds.push(cmd);
+            seqs.push(d.own(env));
+          }
         }
         continue;
       }
