@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { SeededRng } from '../../src/raft/rng.js';
 import { encodeCommand, type KvCommand } from '../../src/kv/commands.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { concatBytes } from '../../src/kv/record.js';
 import { encodeKvSnapshot, type RecordBatches } from '../../src/kv/snapshot-format.js';
 import type { AnyLevel } from '../../src/storage/level-load.js';
+import { levelDatabases } from './level-databases.js';
 
 /**
  * The KV snapshot reads its records a batch at a time (`nextv`, classic-level's native reads
@@ -18,21 +15,8 @@ import type { AnyLevel } from '../../src/storage/level-load.js';
  * whatever the batches, on every database.
  */
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
 const databases: [string, () => AnyLevel][] = [
-  ['memory-level', () => new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })],
-  [
-    'classic-level',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'raftkit-batches-'));
-      dirs.push(dir);
-      return new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), { keyEncoding: 'view', valueEncoding: 'view' });
-    },
-  ],
+  ...levelDatabases('raftkit-batches-'),
   [
     'a database without explicit snapshots (read live, buffered)',
     () => {
