@@ -8,6 +8,7 @@ import type { Change, MvccStore } from './mvcc/store.js';
 import { revKey } from './mvcc/store.js';
 import { decodeKv, decodeLease, encodeKv, encodeLease, idKey, idOfKey, leaseIdOf } from './record.js';
 import type { KvSnapshotItem } from './snapshot-format.js';
+import { recordView, type BackendView, type ViewOptions } from './backend-view.js';
 import type { KeyValue } from './types.js';
 import type { AlarmMember, AlarmType } from './alarms/alarm-table.js';
 import { WriteQueue } from './write-queue.js';
@@ -56,22 +57,6 @@ export function alarmKey(a: AlarmMember): Uint8Array {
 export function alarmOf(k: Uint8Array): AlarmMember {
   const view = new DataView(k.buffer, k.byteOffset, k.byteLength);
   return { memberId: view.getBigUint64(0), alarm: view.getUint8(8) as AlarmType };
-}
-
-/** A consistent read view of a {@link KvBackend}'s records (see {@link KvBackend.readView}). */
-export interface BackendView {
-  /** The compaction revision recorded. */
-  compaction(): Promise<number | undefined>;
-  /** Every revision record, in revision order. */
-  revisions(): AsyncIterable<[Uint8Array, Uint8Array]>;
-  /** Every lease record. */
-  leases(): AsyncIterable<[Uint8Array, Uint8Array]>;
-  /** Every alarm record. */
-  alarms(): AsyncIterable<[Uint8Array, Uint8Array]>;
-  /** Every member attributes record. */
-  members(): AsyncIterable<[Uint8Array, Uint8Array]>;
-  /** Releases the view. */
-  close(): Promise<void>;
 }
 
 /** What one batch persists: the revisions written, lease records, alarms, and the applied index. */
@@ -368,16 +353,6 @@ export class KvBackend {
     return this.leases.iterator();
   }
 
-  /** Every alarm record (for snapshots: call {@link KvBackend.flush} first). */
-  alarmRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
-    return this.alarms.iterator();
-  }
-
-  /** Every member attributes record (for snapshots: call {@link KvBackend.flush} first). */
-  memberRecords(): AsyncIterable<[Uint8Array, Uint8Array]> {
-    return this.members.iterator();
-  }
-
   /**
    * A consistent view of every record as now stored (an explicit database snapshot, taken
    * synchronously), readable while later batches are written; `undefined` when the database
@@ -387,15 +362,21 @@ export class KvBackend {
   readView(): BackendView | undefined {
     if (!this.db.supports.explicitSnapshots) return undefined;
     const snapshot = this.db.snapshot();
-    const options = { snapshot };
-    return {
-      compaction: async () => readU64(await this.meta.get(META_COMPACT_SCHEDULED, options)),
-      revisions: () => this.revs.iterator(options),
-      leases: () => this.leases.iterator(options),
-      alarms: () => this.alarms.iterator(options),
-      members: () => this.members.iterator(options),
-      close: () => snapshot.close(),
-    };
+    return this.#view({ snapshot }, () => snapshot.close());
+  }
+
+  /**
+   * A view of the records read live, for a database without explicit snapshots: it holds
+   * what is stored when each record is read, so call {@link KvBackend.flush} first and write
+   * nothing until it has been read.
+   */
+  liveView(): BackendView {
+    return this.#view({}, () => Promise.resolve());
+  }
+
+  #view(options: ViewOptions, close: () => Promise<void>): BackendView {
+    const compaction = async (): Promise<number | undefined> => readU64(await this.meta.get(META_COMPACT_SCHEDULED, options));
+    return recordView({ revs: this.revs, leases: this.leases, alarms: this.alarms, members: this.members }, compaction, options, close);
   }
 
   /** The compaction revision recorded, once every queued batch is written. */

@@ -1,4 +1,5 @@
-import type { BackendView, KvBackend } from './backend.js';
+import type { KvBackend } from './backend.js';
+import type { BackendView } from './backend-view.js';
 import { encodeKvSnapshot } from './snapshot-format.js';
 
 /**
@@ -16,9 +17,8 @@ export async function captureKvSnapshot(backend: KvBackend, rev: () => number): 
   const view = backend.readView();
   const current = rev();
   if (view !== undefined) return viewChunks(view, current);
-  const header = { compactRev: await backend.compaction(), rev: current };
   const parts: Uint8Array[] = [];
-  for await (const c of encodeKvSnapshot(header, backend.revisions(), backend.leaseRecords(), backend.alarmRecords(), backend.memberRecords())) parts.push(c);
+  for await (const c of viewChunks(backend.liveView(), current)) parts.push(c);
   return fromArray(parts);
 }
 

@@ -28,7 +28,11 @@ const VERSION = 4;
 const BINARY_GROUP = 0xc1;
 const TAGS = { r: 'rev', l: 'lease', a: 'alarm', m: 'member' } as const;
 /** Records per frame: with 256-byte values a frame is about 150 KiB, a few milliseconds of encoding, so a snapshot read in the background yields often. */
-const GROUP = 512;
+export const KV_SNAPSHOT_GROUP = 512;
+const GROUP = KV_SNAPSHOT_GROUP;
+
+/** Records in storage order, a batch at a time (each batch non-empty). */
+export type RecordBatches = AsyncIterable<readonly (readonly [Uint8Array, Uint8Array])[]>;
 
 /** The header of a KV snapshot. */
 export interface KvSnapshotHeader {
@@ -94,7 +98,7 @@ function frame(body: unknown): Uint8Array {
 }
 
 /** A frame holding a record group as a binary body (format 4). */
-function binaryGroup(tag: 'r' | 'l' | 'a' | 'm', group: readonly [Uint8Array, Uint8Array][]): Uint8Array {
+function binaryGroup(tag: 'r' | 'l' | 'a' | 'm', group: readonly (readonly [Uint8Array, Uint8Array])[]): Uint8Array {
   let size = 4 + 6;
   for (const [k, v] of group) size += 8 + k.length + v.length;
   const out = new Uint8Array(size);
@@ -136,7 +140,9 @@ function readBinaryGroup(body: Uint8Array): [string, [Uint8Array, Uint8Array][]]
 }
 
 /**
- * Encodes a KV snapshot as a stream of chunks (one frame each).
+ * Encodes a KV snapshot as a stream of chunks (one frame each). Each record source is read a
+ * batch at a time; frames hold {@link GROUP} records whatever the batches' sizes (the last
+ * of a kind fewer), so the bytes do not depend on how the records were read.
  *
  * @param header - compaction and current revision.
  * @param revisions - the revision records, in revision order.
@@ -145,23 +151,24 @@ function readBinaryGroup(body: Uint8Array): [string, [Uint8Array, Uint8Array][]]
  * @param members - the member attributes records.
  * @yields {Uint8Array} the frames, in order.
  */
-export async function* encodeKvSnapshot(
-  header: KvSnapshotHeader,
-  revisions: AsyncIterable<[Uint8Array, Uint8Array]>,
-  leases: AsyncIterable<[Uint8Array, Uint8Array]>,
-  alarms: AsyncIterable<[Uint8Array, Uint8Array]>,
-  members: AsyncIterable<[Uint8Array, Uint8Array]>,
-): AsyncGenerator<Uint8Array> {
+export async function* encodeKvSnapshot(header: KvSnapshotHeader, revisions: RecordBatches, leases: RecordBatches, alarms: RecordBatches, members: RecordBatches): AsyncGenerator<Uint8Array> {
   yield frame([MAGIC, VERSION, header.compactRev ?? -1, header.rev]);
   const counts = { r: 0, l: 0, a: 0, m: 0 };
   for (const [tag, src] of [['r', revisions], ['l', leases], ['a', alarms], ['m', members]] as const) {
-    let group: [Uint8Array, Uint8Array][] = [];
-    for await (const rec of src) {
-      group.push(rec);
-      if (group.length === GROUP) {
-        yield binaryGroup(tag, group);
-        counts[tag] += group.length;
-        group = [];
+    let group: (readonly [Uint8Array, Uint8Array])[] = [];
+    for await (const batch of src) {
+      if (group.length === 0 && batch.length === GROUP) {
+        yield binaryGroup(tag, batch);
+        counts[tag] += GROUP;
+        continue;
+      }
+      for (const rec of batch) {
+        group.push(rec);
+        if (group.length === GROUP) {
+          yield binaryGroup(tag, group);
+          counts[tag] += GROUP;
+          group = [];
+        }
       }
     }
     if (group.length > 0) yield binaryGroup(tag, group);

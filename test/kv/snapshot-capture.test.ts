@@ -1,31 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { encodeCommand, type KvCommand } from '../../src/kv/commands.js';
 import { KvStateMachine, type KvResult } from '../../src/kv/kv-state-machine.js';
 import { range } from '../../src/kv/mvcc/range.js';
-import type { AnyLevel } from '../../src/storage/level-load.js';
 import { dec } from './helpers.js';
+import { levelDatabases } from './level-databases.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const databases: [string, () => AnyLevel][] = [
-  ['memory-level', () => new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })],
-  [
-    'classic-level',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'raftkit-capture-'));
-      dirs.push(dir);
-      return new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), { keyEncoding: 'view', valueEncoding: 'view' });
-    },
-  ],
-];
+const databases = levelDatabases('raftkit-capture-');
 
 let index = 0;
 async function apply(sm: KvStateMachine, cmds: KvCommand[]): Promise<KvResult[]> {
