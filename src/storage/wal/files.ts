@@ -79,27 +79,15 @@ export async function removeFiles(fs: WalFileSystem, dir: string, names: readonl
   }
 }
 
-/** Writes snapshot data durably: a temporary file, fsync, rename, directory fsync. */
+/** Writes snapshot data durably: a temporary file, fsync, rename, directory fsync (see {@link writeSnapshotStream}). */
 export async function writeSnapshotFile(fs: WalFileSystem, dir: string, index: number, data: Uint8Array): Promise<void> {
-  const tmp = join(dir, `${snapshotName(index)}.tmp`);
-  const file = await fs.open(tmp, 'create');
-  try {
-    const bytes = Buffer.allocUnsafe(4 + data.length);
-    bytes.writeUInt32LE(crc32c(data), 0);
-    bytes.set(data, 4);
-    await file.write(bytes, 0);
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
-  await fs.rename(tmp, join(dir, snapshotName(index)));
-  await fs.syncDir(dir);
+  await writeSnapshotStream(fs, dir, index, [data]);
 }
 
 /**
- * Writes snapshot data durably as it arrives in chunks, in the same file format as
- * {@link writeSnapshotFile} (a temporary file whose checksum is written last, fsync, rename,
- * directory fsync): the data is never held in one buffer. Resolves to the data's length.
+ * Writes snapshot data durably as it arrives in chunks: a temporary file whose checksum is
+ * written last, fsync, rename, directory fsync; the data is never held in one buffer. Resolves
+ * to the data's length.
  */
 export async function writeSnapshotStream(fs: WalFileSystem, dir: string, index: number, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
   const tmp = join(dir, `${snapshotName(index)}.tmp`);
