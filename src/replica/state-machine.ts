@@ -142,7 +142,12 @@ export interface Command {
   index: number;
   /** The term of the entry. */
   term: number;
-  /** The command bytes given to `Replica.propose`. */
+  /**
+   * The command bytes given to `Replica.propose`. A view that may share its `ArrayBuffer` with
+   * other commands' bytes (the replica carves small ones from shared pools): read it through
+   * its own offset and length, never its whole `buffer`, do not write to it, and copy it before
+   * transferring its buffer to a worker (that would detach the other commands' bytes too).
+   */
   data: Uint8Array;
 }
 
