@@ -167,8 +167,9 @@ export class Applier {
   private async run(): Promise<void> {
     this.running = true;
     try {
-      // A snapshot that came due while another was in flight (see `maybeSnapshot`).
-      await this.maybeSnapshot();
+      // A snapshot that came due while another was in flight (see `maybeSnapshot`). Checked
+      // before awaiting, so that a run with none due starts applying in this turn.
+      if (this.snapshotDue()) await this.maybeSnapshot();
       for (let t = this.queue.shift(); t !== undefined && !this.stopped; t = this.queue.shift()) {
         let counted = false;
         try {
@@ -177,7 +178,7 @@ export class Applier {
           counted = true;
           this.handled++;
           this.wake();
-          await this.maybeSnapshot();
+          if (this.snapshotDue()) await this.maybeSnapshot();
         } catch (err) {
           if (err instanceof ApplyFailedError) {
             this.stop();
@@ -372,9 +373,13 @@ export class Applier {
    * that came due meanwhile (a forced one after a conf change) is taken when the queue is idle.
    * Never throws: a failed snapshot is reported with the `error` hook.
    */
+  private snapshotDue(): boolean {
+    return !this.stopped && this.deps.snapshotter.due(this.appliedIndex);
+  }
+
   private async maybeSnapshot(): Promise<void> {
     const d = this.deps;
-    if (this.stopped || !d.snapshotter.due(this.appliedIndex)) return;
+    if (!this.snapshotDue()) return;
     const start = d.clock.now();
     const index = this.appliedIndex;
     try {
@@ -396,7 +401,7 @@ export class Applier {
 
   /** Starts a run for a snapshot that came due while one was in flight, when nothing else runs. */
   private afterSnapshot(): void {
-    if (!this.stopped && !this.running && this.deps.snapshotter.due(this.appliedIndex)) this.current = this.run();
+    if (!this.running && this.snapshotDue()) this.current = this.run();
   }
 
   private snapshotFailed(err: unknown): void {
