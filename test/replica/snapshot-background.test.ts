@@ -43,14 +43,20 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-test('entries are applied while a snapshot is encoded; the snapshot holds exactly the state at its index', async () => {
+/** A one-member cluster (snapshots every 10 entries, 2 kept) whose machine holds its snapshots' chunks until `held` is released. */
+async function startHeld(): Promise<{ c: Cluster; sm: HeldMachine; held: ReturnType<typeof gate>; r: Awaited<ReturnType<Cluster['start']>> }> {
   const c = (cluster = new Cluster({ snapshotEvery: 10, compactionTail: 2 }));
   const sm = new HeldMachine();
   const held = gate();
   sm.hold = held.promise;
   c.machines.set(1, sm);
-  const r = await c.start(1, { peers: [{ id: 1, address: 'inproc://1' }] });
+  const r = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
   await c.waitLeader();
+  return { c, sm, held, r };
+}
+
+test('entries are applied while a snapshot is encoded; the snapshot holds exactly the state at its index', async () => {
+  const { sm, held, r, c } = await startHeld();
   const storage = c.storages.get(1)!;
   const indexes = new Map<string, number>();
   for (let n = 0; sm.captures.length === 0; n++) indexes.set(`k${n}`, await r.propose(set(`k${n}`, String(n))));
@@ -84,13 +90,7 @@ test('entries are applied while a snapshot is encoded; the snapshot holds exactl
 });
 
 test('a member added while a snapshot is in flight gets a snapshot that includes it, taken once the first is stored', async () => {
-  const c = (cluster = new Cluster({ snapshotEvery: 10, compactionTail: 2 }));
-  const sm = new HeldMachine();
-  const held = gate();
-  sm.hold = held.promise;
-  c.machines.set(1, sm);
-  const r = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
-  await c.waitLeader();
+  const { c, sm, held, r } = await startHeld();
   for (let n = 0; sm.captures.length === 0; n++) await r.propose(set(`k${n}`, String(n)));
   await r.addMember(2, addr(2), { learner: true });
   expect(sm.captures).toHaveLength(1);
