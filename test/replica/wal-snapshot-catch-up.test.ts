@@ -11,6 +11,7 @@ import { Replica } from '../../src/replica/replica.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
 import { waitUntil } from './helpers/cluster.js';
+import { freePorts } from '../../examples/kv-cluster/driver.js';
 
 const dirs: string[] = [];
 const running: Replica<KvResult>[] = [];
@@ -39,13 +40,7 @@ test('WalStorage members: a KV snapshot taken in the background is streamed to a
   const ids = [1, 2, 3];
   const paths = ids.map(() => mkdtempSync(join(tmpdir(), 'raftkit-walsnap-')));
   dirs.push(...paths);
-  const ports = await Promise.all(ids.map(async (id) => {
-    const t = new TcpTransport({ id });
-    await t.start();
-    const port = Number(t.address!.split(':')[1]);
-    await t.close();
-    return port;
-  }));
+  const ports = await freePorts(ids.length);
   const peers = ids.map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}` }));
   const machines = ids.map(() => newKv());
   const replicas = await Promise.all(ids.map((id, i) => member(id, paths[i]!, machines[i]!, ports[i]!, peers)));
