@@ -29,6 +29,11 @@ const ALIASES: readonly Alias[] = [
   { name: 'etcd_server_proposals_pending', type: 'gauge', help: 'The current number of pending proposals to commit.', from: 'raft_proposals_pending' },
   { name: 'etcd_server_proposals_failed_total', type: 'counter', help: 'The total number of failed proposals seen.', from: 'raft_proposals_failed_total', sum: true },
   { name: 'etcd_disk_wal_fsync_duration_seconds', type: 'histogram', help: 'The latency distributions of fsync called by WAL (raftkit: one durable Ready write).', from: 'raft_storage_fsync_duration_seconds' },
+  // etcd 3.4's names for its snapshot metrics (etcd_debugging_snap_*: etcd saves its Raft snapshot there;
+  // raftkit times a local snapshot from its capture to its being current, and its capture and encoding).
+  { name: 'etcd_debugging_snap_save_total_duration_seconds', type: 'histogram', help: 'The total latency distributions of save called by snapshot.', from: 'raft_snapshot_save_duration_seconds' },
+  { name: 'etcd_debugging_snap_save_marshalling_duration_seconds', type: 'histogram', help: 'The marshalling cost distributions of save called by snapshot.', from: 'raft_snapshot_marshalling_duration_seconds' },
+  { name: 'etcd_server_snapshot_apply_in_progress_total', type: 'gauge', help: '1 if the server is applying the incoming snapshot. 0 if none.', from: 'raft_snapshot_restore_in_progress' },
   { name: 'etcd_network_peer_round_trip_time_seconds', type: 'histogram', help: 'Round-Trip-Time histogram between peers', from: 'raft_peer_round_trip_time_seconds', labels: { peer: 'To' } },
   { name: 'etcd_network_peer_sent_bytes_total', type: 'counter', help: 'The total number of bytes sent to peers.', from: 'raft_transport_bytes_sent_total', labels: { peer: 'To' } },
   { name: 'etcd_network_peer_received_bytes_total', type: 'counter', help: 'The total number of bytes received from peers.', from: 'raft_transport_bytes_received_total', labels: { peer: 'From' } },

@@ -69,6 +69,13 @@ export type OwnRequest = (env: Envelope | undefined) => number | undefined;
 export class Applier {
   /** The index of the last applied entry or snapshot. */
   appliedIndex: number;
+  /** Whether a snapshot from the leader is being restored (etcd's `snapshot_apply_in_progress`). */
+  restoring = false;
+
+  /** Whether a local snapshot is being taken (see `Snapshotter.saving`). */
+  get snapshotting(): boolean {
+    return this.deps.snapshotter.saving;
+  }
   private readonly queue: Task[] = [];
   /** Tasks queued so far, and tasks handled so far (running counts, for the waiters). */
   private enqueued = 0;
@@ -201,10 +208,24 @@ export class Applier {
 
   private async restore(snap: Snapshot): Promise<void> {
     const d = this.deps;
-    const { index, term } = snap.metadata;
+    const { index } = snap.metadata;
     if (index <= this.appliedIndex) return;
     d.snapshotter.abandon(); // this replaces whatever a snapshot in flight would store
     const start = d.clock.now();
+    this.restoring = true;
+    try {
+      await this.restoreState(snap);
+    } finally {
+      this.restoring = false;
+    }
+    d.hooks.snapshot('restored', index, (d.clock.now() - start) / 1000);
+    d.hooks.applied(index, 0, 0);
+  }
+
+  /** Restores the state machine, the members and the sessions from `snap` (see {@link Applier.restore}). */
+  private async restoreState(snap: Snapshot): Promise<void> {
+    const d = this.deps;
+    const { index, term } = snap.metadata;
     let payload: StreamedSnapshotPayload;
     let sessions: SessionTable;
     try {
@@ -225,8 +246,6 @@ export class Applier {
     d.smApplied = index;
     this.appliedIndex = index;
     d.snapshotter.lastIndex = Math.max(d.snapshotter.lastIndex, index);
-    d.hooks.snapshot('restored', index, (d.clock.now() - start) / 1000);
-    d.hooks.applied(index, 0, 0);
   }
 
   private async applyEntries(entries: Entry[]): Promise<void> {

@@ -11,6 +11,10 @@ export interface MetricsSource {
   id: number;
   /** Requests waiting for their entry to apply. */
   pending(): number;
+  /** Whether a snapshot from the leader is being restored. */
+  restoringSnapshot(): boolean;
+  /** Whether a local snapshot is being taken (captured, not yet current in the storage). */
+  savingSnapshot(): boolean;
   /** The transport's per-peer counters. */
   transportStats(): Map<number, PeerStats>;
   /** The replica's latest heartbeat round-trip time to `peer` in milliseconds, if measured. */
@@ -70,6 +74,12 @@ export class ReplicaMetrics {
   readonly snapshotDuration: Histogram<'kind'>;
   /** `raft_snapshot_last_index`. */
   readonly snapshotIndex: Gauge;
+  /** `raft_snapshot_save_duration_seconds`: from deciding to take a local snapshot to its being current (etcd's snapshot save). */
+  readonly snapshotSave: Histogram;
+  /** `raft_snapshot_marshalling_duration_seconds`: the part of a local snapshot spent capturing and encoding it. */
+  readonly snapshotMarshalling: Histogram;
+  /** `raft_log_compactions_total`: log compactions after a local snapshot. */
+  readonly logCompactions: Counter;
   /** `raft_peer_round_trip_time_seconds{peer}`: heartbeat round trips measured by the leader (see `PeerRtt`). */
   readonly peerRtt: Histogram<'peer'>;
 
@@ -97,6 +107,14 @@ export class ReplicaMetrics {
     this.snapshots = new Counter({ name: 'raft_snapshot_total', help: 'Snapshots created locally or restored from the leader, by kind.', labelNames: ['kind'], registers });
     this.snapshotDuration = new Histogram({ name: 'raft_snapshot_duration_seconds', help: 'Duration of creating or restoring a snapshot, by kind.', labelNames: ['kind'], buckets: sec(0.001, 2, 14), registers });
     this.snapshotIndex = new Gauge({ name: 'raft_snapshot_last_index', help: 'The index of the latest snapshot.', registers });
+    // etcd's buckets for its snapshot save histograms: 1 ms to 8.192 s.
+    this.snapshotSave = new Histogram({ name: 'raft_snapshot_save_duration_seconds', help: 'Duration of taking a local snapshot, from its capture to its being current in the storage.', buckets: sec(0.001, 2, 14), registers });
+    this.snapshotMarshalling = new Histogram({
+      name: 'raft_snapshot_marshalling_duration_seconds', help: 'Time a local snapshot spent capturing the state and producing its bytes (without the waits between chunks and the storage writes).', buckets: sec(0.001, 2, 14), registers,
+    });
+    new Gauge({ name: 'raft_snapshot_save_in_progress', help: 'Whether a local snapshot is being taken (1) or not (0).', registers, collect() { this.set(src.savingSnapshot() ? 1 : 0); } });
+    new Gauge({ name: 'raft_snapshot_restore_in_progress', help: 'Whether a snapshot from the leader is being restored (1) or not (0).', registers, collect() { this.set(src.restoringSnapshot() ? 1 : 0); } });
+    this.logCompactions = new Counter({ name: 'raft_log_compactions_total', help: 'Log compactions after a local snapshot.', registers });
     this.peerRtt = new Histogram({
       name: 'raft_peer_round_trip_time_seconds', help: 'Round-trip time of heartbeats from the leader to each peer.', labelNames: ['peer'], buckets: sec(0.0001, 2, 16), registers,
     });

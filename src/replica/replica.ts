@@ -111,6 +111,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       id: o.id,
       leader: () => this.lead,
       pending: () => this.requests.pending,
+      restoringSnapshot: () => this.applier.restoring,
+      savingSnapshot: () => this.applier.snapshotting,
       transportStats: () => this.transport.stats(),
       rttMs: (peer) => this.rtt.latest(peer),
     });
@@ -139,6 +141,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         confState: () => this.node.status().config,
         every: this.opts.snapshotEvery, clock: this.clock,
         tail: this.opts.compactionTail,
+        observer: {
+          stored: (marshalling) => this.metricsImpl.snapshotMarshalling.observe(marshalling),
+          compacted: () => this.metricsImpl.logCompactions.inc(),
+        },
       },
       snapIndex,
     );
@@ -162,6 +168,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
           snapshot: (kind, index, seconds) => {
             this.metricsImpl.snapshots.inc({ kind });
             this.metricsImpl.snapshotDuration.observe({ kind }, seconds);
+            if (kind === 'created') this.metricsImpl.snapshotSave.observe(seconds);
             this.metricsImpl.snapshotIndex.set(index);
             this.emit('snapshot', kind, index);
           },

@@ -25,8 +25,22 @@ export interface SnapshotterDeps {
   every: number;
   /** Entries kept before the snapshot index when compacting, for followers that trail a little. */
   tail: number;
-  /** Lets a snapshot written in the background yield to the event loop between chunks (`soon`). */
+  /** Lets a snapshot written in the background yield to the event loop between chunks (`soon`), and times it (`now`). */
   clock?: Clock | undefined;
+  /** Told what a local snapshot cost and when the log is compacted (for metrics). */
+  observer?: SnapshotObserver | undefined;
+}
+
+/** What {@link Snapshotter} reports about a local snapshot (etcd's snapshot save metrics). */
+export interface SnapshotObserver {
+  /**
+   * A snapshot is current in the storage. `marshallingSeconds`: the time spent encoding the
+   * header, capturing the state and producing each chunk, without the waits between chunks
+   * and the storage's writes (etcd's marshalling part of a snapshot save).
+   */
+  stored(marshallingSeconds: number): void;
+  /** The log was compacted up to `index` after a snapshot. */
+  compacted(index: number): void;
 }
 
 /** A snapshot whose state is captured and whose storing goes on (see {@link Snapshotter.take}). */
@@ -61,6 +75,8 @@ export class Snapshotter {
   private inFlight: Promise<void> | undefined;
   /** Set by {@link Snapshotter.abandon}: the snapshot in flight stops at its next chunk. */
   private abandoned = false;
+  /** Milliseconds the snapshot in flight has spent producing its bytes so far (see {@link SnapshotObserver.stored}). */
+  private marshallingMs = 0;
 
   /**
    * @param deps - see {@link SnapshotterDeps}.
@@ -79,6 +95,11 @@ export class Snapshotter {
    */
   requestAfterConfChange(): void {
     if (this.deps.storage.firstIndex() > 1 || this.inFlight !== undefined) this.forced = true;
+  }
+
+  /** Whether a snapshot is being taken: captured or being captured, not yet current in the storage (or failed). */
+  get saving(): boolean {
+    return this.inFlight !== undefined;
   }
 
   /** Whether a snapshot is due at `applied` (never while one is in flight). */
@@ -109,6 +130,7 @@ export class Snapshotter {
     // Set first: a snapshot that fails is not retried before `every` more entries (or a forced one).
     this.lastIndex = applied;
     this.forced = false;
+    const start = this.now();
     const header = encodeSnapshotPayloadHeader({ book: d.book(), sessions: d.sessions() });
     const confState = d.confState();
     const term = d.storage.term(applied);
@@ -118,9 +140,16 @@ export class Snapshotter {
     this.inFlight = new Promise<void>((resolve) => (settle = resolve));
     let stored: Promise<void>;
     try {
-      if (sm.captureSnapshot !== undefined) stored = this.store(applied, term, confState, header, await sm.captureSnapshot());
-      else if (sm.snapshotChunks !== undefined) stored = this.store(applied, term, confState, header, sm.snapshotChunks());
-      else stored = this.store(applied, term, confState, header, [await sm.snapshot()]);
+      if (sm.captureSnapshot !== undefined) {
+        const captured = await sm.captureSnapshot();
+        this.marshallingMs = this.now() - start;
+        stored = this.store(applied, term, confState, header, captured);
+      } else if (sm.snapshotChunks !== undefined) stored = this.store(applied, term, confState, header, sm.snapshotChunks());
+      else {
+        const bytes = await sm.snapshot();
+        this.marshallingMs = this.now() - start;
+        stored = this.store(applied, term, confState, header, [bytes]);
+      }
     } catch (err) {
       this.inFlight = undefined;
       settle();
@@ -143,9 +172,18 @@ export class Snapshotter {
     if (this.abandoned) throw new StoppedError('snapshot abandoned');
     await d.writer.run(async () => {
       await d.storage.createSnapshot(index, confState, data);
+      d.observer?.stored(this.marshallingMs / 1000);
       const compactIndex = index - d.tail;
-      if (compactIndex >= d.storage.firstIndex()) await d.storage.compact(compactIndex);
+      if (compactIndex >= d.storage.firstIndex()) {
+        await d.storage.compact(compactIndex);
+        d.observer?.compacted(compactIndex);
+      }
     });
+  }
+
+  /** The clock's time in milliseconds (0 without a clock: nothing is timed). */
+  private now(): number {
+    return this.deps.clock?.now() ?? 0;
   }
 
   /**
@@ -157,10 +195,20 @@ export class Snapshotter {
   private async *slices(header: Uint8Array, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     yield header;
     const clock = this.deps.clock;
-    for await (const c of body) {
-      if (this.abandoned) throw new StoppedError('snapshot abandoned');
-      yield c;
-      if (clock?.soon !== undefined) await new Promise<void>((resolve) => clock.soon!(resolve));
+    const it = Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]();
+    try {
+      for (;;) {
+        const t = this.now();
+        const next = await it.next();
+        this.marshallingMs += this.now() - t;
+        if (next.done === true) return;
+        if (this.abandoned) throw new StoppedError('snapshot abandoned');
+        yield next.value;
+        if (clock?.soon !== undefined) await new Promise<void>((resolve) => clock.soon!(resolve));
+      }
+    } finally {
+      // As `for await` does: a state machine's iteration ended early (abandoned, failed) releases its view.
+      await it.return?.();
     }
   }
 }

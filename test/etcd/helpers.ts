@@ -104,11 +104,11 @@ export interface KvCluster {
 /**
  * Starts `ids` (10 ms ticks) with KvStateMachines in memory (or `stateMachine(id)`'s) and an
  * EtcdServer each. `requestTimeoutMs` is the replicas' (default 2000 ms, 20 election timeouts);
- * `tickMs` their tick (default 10 ms: an election timeout of 100 ms); `healthIntervalMs` theirs (default 0).
+ * `tickMs` their tick (default 10 ms: an election timeout of 100 ms); `healthIntervalMs` theirs (default 0); `snapshotEvery` theirs.
  */
 export async function startKvCluster(
   ids: number[], serverOptions: Partial<EtcdServerOptions> | ((replica: Replica, kv: KvClient) => Partial<EtcdServerOptions>) = {}, quotaBackendBytes?: number, stateMachine: (id: number) => KvStateMachine = () => new KvStateMachine({ electionMs: 100 }),
-  replicaOptions: { requestTimeoutMs?: number; tickMs?: number; healthIntervalMs?: number } = {},
+  replicaOptions: { requestTimeoutMs?: number; tickMs?: number; healthIntervalMs?: number; snapshotEvery?: number } = {},
 ): Promise<KvCluster> {
   const network = new InProcessNetwork();
   const peers = ids.map((id) => ({ id, address: `inproc://${id}` }));

@@ -50,7 +50,7 @@ export class KvMachine implements StateMachine<number> {
     return enc.encode(JSON.stringify([...this.data]));
   }
 
-  restore(s: StateMachineSnapshot): void {
+  restore(s: StateMachineSnapshot): void | Promise<void> {
     this.restores++;
     this.data = new Map(JSON.parse(dec.decode(s.data)) as [string, string][]);
     this.applied = s.index;
