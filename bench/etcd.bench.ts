@@ -29,6 +29,13 @@
  * shared client (every member), as the other rows do. The row's line says where the watcher was,
  * and its member's CPU per event next to the other follower's (their difference is what delivering
  * the events costs; the row's `cpu` is the three members' together).
+ *
+ * Each row also prints, per system, what happened inside it from the members' `/metrics` (etcd's
+ * names, which both export): Raft snapshots stored or in flight, snapshots restored, leader changes,
+ * log and KV compactions, and the applied index range. One run writes about 100,000 entries, so the
+ * snapshot at `--snapshot-count` (etcd's default 100,000 in both) lands in one of the last rows.
+ * Members inherit the bench's environment, so `ETCD_SNAPSHOT_COUNT=<n>` (or any other `ETCD_*`
+ * flag variable) sets a flag for both systems' members.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -130,7 +137,7 @@ function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string }
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string }
 
 /** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -151,6 +158,46 @@ function layers(before: Map<string, number>, after: Map<string, number>): string
   const mean = (h: string): string => (d(`${h}_count`) === 0 ? '-' : `${((1000 * d(`${h}_sum`)) / d(`${h}_count`)).toFixed(2)}ms x${d(`${h}_count`)}`);
   return `fsync ${mean('etcd_disk_wal_fsync_duration_seconds')}, backend commit ${mean('etcd_disk_backend_commit_duration_seconds')}, ` +
     `grpc ${mean('grpc_server_handling_seconds')}, committed ${d('etcd_server_proposals_committed_total')}`;
+}
+
+/**
+ * What happened inside a row, from each member's `/metrics` before and after it (etcd's names, which
+ * both systems export, and raftkit's own where etcd has none): the applied index range, Raft snapshots
+ * stored (etcd's snapshot save histogram) and their time, snapshots in flight at the row's start or end
+ * and restored from the leader, leader changes, Raft log compactions and KV (MVCC) compactions. A row
+ * that one of these hit is not comparable with one that none did.
+ *
+ * @param before - each member's metrics (sums by name, as `scrape` returns) at the row's start.
+ * @param after - the same at its end, in the same member order.
+ * @returns one line, e.g. `index 88000-99841, snapshots stored 2 (members 1,3; …), no leader change`.
+ */
+export function inside(before: Map<string, number>[], after: Map<string, number>[]): string {
+  const d = (i: number, n: string): number => (after[i]?.get(n) ?? 0) - (before[i]?.get(n) ?? 0);
+  const members = after.map((_, i) => i);
+  const on = (pick: (i: number) => number): number[] => members.filter((i) => pick(i) > 0);
+  const total = (n: string): number => members.reduce((t, i) => t + d(i, n), 0);
+  const list = (ms: number[]): string => ms.map((i) => String(i + 1)).join(',');
+  const save = 'etcd_debugging_snap_save_total_duration_seconds';
+  const out: string[] = [];
+  const applied = members.map((i) => [before[i]?.get('etcd_server_proposals_applied_total') ?? 0, after[i]?.get('etcd_server_proposals_applied_total') ?? 0] as const);
+  const top = applied.reduce((a, b) => (b[1] > a[1] ? b : a));
+  out.push(`index ${String(top[0])}-${String(top[1])}`);
+  const saved = on((i) => d(i, `${save}_count`));
+  out.push(saved.length === 0 ? 'no snapshot stored' : `snapshots stored ${String(total(`${save}_count`))} (members ${list(saved)}; ${total(`${save}_sum`).toFixed(2)} s, ` +
+    `marshalling ${total('etcd_debugging_snap_save_marshalling_duration_seconds_sum').toFixed(2)} s)`);
+  const inFlight = (ms: Map<string, number>[]): number[] => members.filter((i) => (ms[i]?.get('raft_snapshot_save_in_progress') ?? 0) > 0);
+  if (inFlight(before).length > 0) out.push(`a snapshot in flight at the start on ${list(inFlight(before))}`);
+  if (inFlight(after).length > 0) out.push(`a snapshot in flight at the end on ${list(inFlight(after))}`);
+  // raftkit counts created + restored snapshots in raft_snapshot_total; etcd times a received database.
+  const restored = on((i) => d(i, 'raft_snapshot_total') - d(i, `${save}_count`) + d(i, 'etcd_snap_db_save_total_duration_seconds_count'));
+  if (restored.length > 0) out.push(`snapshot restored on ${list(restored)}`);
+  const leaderChanges = Math.max(...members.map((i) => d(i, 'etcd_server_leader_changes_seen_total')));
+  out.push(leaderChanges === 0 ? 'no leader change' : `leader changes ${String(leaderChanges)}`);
+  const logCompactions = total('raft_log_compactions_total');
+  if (logCompactions > 0) out.push(`log compactions ${String(logCompactions)}`);
+  const kvCompactions = total('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count');
+  if (kvCompactions > 0) out.push(`KV compactions ${String(kvCompactions)}`);
+  return out.join(', ');
 }
 
 /** Runs `op` with `inFlight` concurrent loops for DURATION_MS; ops/s and p99 latency. */
@@ -254,6 +301,7 @@ async function measure(cluster: Cluster): Promise<Record<string, Row>> {
     const after = await Promise.all(cluster.metrics.map(scrape));
     const leader = after.findIndex((m) => m.get('etcd_server_is_leader') === 1);
     if (leader >= 0) r.layers = layers(before[leader]!, after[leader]!);
+    r.inside = inside(before, after);
     // CPU the three members spent per operation: robust to other load on the machine.
     const ops = r.opsPerSec * (DURATION_MS / 1000);
     r.cpuMsPerOp = (cluster.cpuSeconds() - cpu0) * 1000 / ops;
@@ -306,6 +354,12 @@ export async function run(): Promise<void> {
   }
   for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
     for (const [row, r] of Object.entries(rows)) if (r.watcher !== undefined) console.log(`  ${sys} ${row}: watcher on ${r.watcher}`);
+  }
+  for (const [row] of Object.entries({ ...raftkit, ...etcd })) {
+    for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
+      const r = rows[row];
+      if (r?.inside !== undefined) console.log(`  ${sys} ${row}: inside the row: ${r.inside}`);
+    }
   }
   for (const [row, r] of Object.entries(raftkit)) {
     const e = etcd?.[row];

@@ -1,0 +1,26 @@
+import { expect, test } from 'vitest';
+import { inside } from '../../bench/etcd.bench.js';
+
+const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o));
+const save = 'etcd_debugging_snap_save_total_duration_seconds';
+
+test('a row nothing hit says so, with the applied index range', () => {
+  const before = [m({ etcd_server_proposals_applied_total: 100 }), m({ etcd_server_proposals_applied_total: 99 }), m({})];
+  const after = [m({ etcd_server_proposals_applied_total: 250 }), m({ etcd_server_proposals_applied_total: 249 }), m({})];
+  expect(inside(before, after)).toBe('index 100-250, no snapshot stored, no leader change');
+});
+
+test('snapshots stored, in flight, restored, leader changes and compactions are each named with their members', () => {
+  const before = [
+    m({ etcd_server_proposals_applied_total: 99_000, raft_snapshot_save_in_progress: 1, etcd_server_leader_changes_seen_total: 1 }),
+    m({ etcd_server_proposals_applied_total: 99_000, [`${save}_count`]: 1, [`${save}_sum`]: 2, raft_snapshot_total: 1 }),
+    m({ etcd_server_proposals_applied_total: 98_000 }),
+  ];
+  const after = [
+    m({ etcd_server_proposals_applied_total: 101_000, [`${save}_count`]: 1, [`${save}_sum`]: 1.5, etcd_debugging_snap_save_marshalling_duration_seconds_sum: 0.25, raft_snapshot_total: 1, etcd_server_leader_changes_seen_total: 2, raft_log_compactions_total: 1 }),
+    m({ etcd_server_proposals_applied_total: 101_000, [`${save}_count`]: 1, [`${save}_sum`]: 2, raft_snapshot_total: 2, raft_snapshot_save_in_progress: 1 }),
+    m({ etcd_server_proposals_applied_total: 100_500, etcd_snap_db_save_total_duration_seconds_count: 1, etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count: 2 }),
+  ];
+  expect(inside(before, after)).toBe('index 99000-101000, snapshots stored 1 (members 1; 1.50 s, marshalling 0.25 s), a snapshot in flight at the start on 1, ' +
+    'a snapshot in flight at the end on 2, snapshot restored on 2,3, leader changes 1, log compactions 1, KV compactions 2');
+});
