@@ -32,7 +32,7 @@
  *
  * Each row also prints, per system, what happened inside it from the members' `/metrics` (etcd's
  * names, which both export): Raft snapshots stored or in flight, snapshots restored, leader changes,
- * log and KV compactions, and the applied index range. One run writes about 100,000 entries, so the
+ * log and KV compactions, GC time per member, and the applied index range. One run writes about 100,000 entries, so the
  * snapshot at `--snapshot-count` (etcd's default 100,000 in both) lands in one of the last rows.
  * Members inherit the bench's environment, so `ETCD_SNAPSHOT_COUNT=<n>` (or any other `ETCD_*`
  * flag variable) sets a flag for both systems' members.
@@ -164,7 +164,8 @@ function layers(before: Map<string, number>, after: Map<string, number>): string
  * What happened inside a row, from each member's `/metrics` before and after it (etcd's names, which
  * both systems export, and raftkit's own where etcd has none): the applied index range, Raft snapshots
  * stored (etcd's snapshot save histogram) and their time, snapshots in flight at the row's start or end
- * and restored from the leader, leader changes, Raft log compactions and KV (MVCC) compactions. A row
+ * and restored from the leader, leader changes, Raft log compactions, KV (MVCC) compactions and each
+ * member's garbage collection time (`nodejs_gc_duration_seconds`, etcd's `go_gc_duration_seconds`). A row
  * that one of these hit is not comparable with one that none did.
  *
  * @param before - each member's metrics (sums by name, as `scrape` returns) at the row's start.
@@ -197,6 +198,9 @@ export function inside(before: Map<string, number>[], after: Map<string, number>
   if (logCompactions > 0) out.push(`log compactions ${String(logCompactions)}`);
   const kvCompactions = total('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count');
   if (kvCompactions > 0) out.push(`KV compactions ${String(kvCompactions)}`);
+  // Garbage collection pauses, the three members together: raftkit's nodejs_gc_duration_seconds, etcd's go_gc_duration_seconds.
+  const gc = members.map((i) => d(i, 'nodejs_gc_duration_seconds_sum') + d(i, 'go_gc_duration_seconds_sum'));
+  if (gc.some((s) => s > 0)) out.push(`GC ${gc.map((s) => s.toFixed(2)).join('+')} s`);
   return out.join(', ');
 }
 

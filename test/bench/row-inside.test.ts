@@ -19,8 +19,8 @@ test('snapshots stored, in flight, restored, leader changes and compactions are 
   const after = [
     m({ etcd_server_proposals_applied_total: 101_000, [`${save}_count`]: 1, [`${save}_sum`]: 1.5, etcd_debugging_snap_save_marshalling_duration_seconds_sum: 0.25, raft_snapshot_total: 1, etcd_server_leader_changes_seen_total: 2, raft_log_compactions_total: 1 }),
     m({ etcd_server_proposals_applied_total: 101_000, [`${save}_count`]: 1, [`${save}_sum`]: 2, raft_snapshot_total: 2, raft_snapshot_save_in_progress: 1 }),
-    m({ etcd_server_proposals_applied_total: 100_500, etcd_snap_db_save_total_duration_seconds_count: 1, etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count: 2 }),
+    m({ etcd_server_proposals_applied_total: 100_500, etcd_snap_db_save_total_duration_seconds_count: 1, etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count: 2, go_gc_duration_seconds_sum: 0.125 }),
   ];
   expect(inside(before, after)).toBe('index 99000-101000, snapshots stored 1 (members 1; 1.50 s, marshalling 0.25 s), a snapshot in flight at the start on 1, ' +
-    'a snapshot in flight at the end on 2, snapshot restored on 2,3, leader changes 1, log compactions 1, KV compactions 2');
+    'a snapshot in flight at the end on 2, snapshot restored on 2,3, leader changes 1, log compactions 1, KV compactions 2, GC 0.00+0.00+0.13 s');
 });

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TcpTransport } from '../../transport/tcp.js';
 import { serveHttpEndpoints } from '../http.js';
+import { observeGc } from '../gc-metrics.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
 import { EtcdServer } from '../server.js';
 import type { MemberConfig } from './flags.js';
@@ -107,6 +108,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     log('info', 'serving metrics', { address: h.url });
   }
   const stopCompaction = autoCompaction(c, replica, kv, log);
+  const stopGc = observeGc(server.metrics.registry);
   log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16) });
   const removed = new Promise<void>((resolve) => {
     replica.on('member-removed', (gone) => {
@@ -119,6 +121,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     removed,
     async close() {
       stopCompaction();
+      stopGc();
       await Promise.all(http.map((h) => new Promise<void>((resolve) => h.close(() => resolve()))));
       await server.close();
       await replica.stop();
