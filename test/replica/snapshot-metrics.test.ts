@@ -43,19 +43,20 @@ test('each local snapshot is timed (save and marshalling) and each log compactio
   expect(await leader.metrics()).toContain('raft_snapshot_restore_in_progress 0');
 });
 
-/** A {@link KvMachine} whose `restore` waits until {@link HeldRestore.release} is called. */
+/** A promise that resolves once {@link Gate.release} is called. */
+class Gate {
+  release!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.release = resolve));
+}
+
+/** A {@link KvMachine} whose `restore` starts, then waits for {@link HeldRestore.hold}. */
 class HeldRestore extends KvMachine {
   started = false;
-  private gateOpen!: () => void;
-  private readonly opened = new Promise<void>((resolve) => (this.gateOpen = resolve));
-
-  release(): void {
-    this.gateOpen();
-  }
+  readonly hold = new Gate();
 
   override restore(s: StateMachineSnapshot): Promise<void> {
     this.started = true;
-    return this.opened.then(() => super.restore(s));
+    return this.hold.opened.then(() => super.restore(s));
   }
 }
 
@@ -72,7 +73,7 @@ test('a member restoring the leader\'s snapshot says so until the restore ends',
   const restored = new Promise<number>((resolve) => back.on('snapshot', (kind, index) => kind === 'restored' && resolve(index)));
   await waitFor(() => held.started, 'the restore to start');
   expect(value(await back.metricsJSON(), 'raft_snapshot_restore_in_progress')).toBe(1);
-  held.release();
+  held.hold.release();
   await restored;
   expect(value(await back.metricsJSON(), 'raft_snapshot_restore_in_progress')).toBe(0);
   await c.waitApplied(leader.status().commit);
@@ -80,19 +81,14 @@ test('a member restoring the leader\'s snapshot says so until the restore ends',
   expect(held.data.get('k29')).toBe('29');
 });
 
-/** A {@link KvMachine} whose snapshot chunks wait until {@link HeldSnapshot.release} is called. */
+/** A {@link KvMachine} whose snapshot chunks start, then wait for {@link HeldSnapshot.hold}. */
 class HeldSnapshot extends KvMachine {
   started = false;
-  private gateOpen!: () => void;
-  private readonly opened = new Promise<void>((resolve) => (this.gateOpen = resolve));
-
-  release(): void {
-    this.gateOpen();
-  }
+  readonly hold = new Gate();
 
   async *snapshotChunks(): AsyncGenerator<Uint8Array> {
     this.started = true;
-    await this.opened;
+    await this.hold.opened;
     yield this.snapshot();
   }
 }
@@ -109,7 +105,7 @@ test('a local snapshot is reported in progress from its start until it is curren
   await waitFor(() => held.started, 'the snapshot to start');
   expect(value(await r.metricsJSON(), 'raft_snapshot_save_in_progress')).toBe(1);
   expect(value(await r.metricsJSON(), 'raft_snapshot_save_duration_seconds', 'count')).toBe(0);
-  held.release();
+  held.hold.release();
   await created;
   await Promise.all(proposed);
   expect(value(await r.metricsJSON(), 'raft_snapshot_save_in_progress')).toBe(0);
