@@ -140,12 +140,15 @@ export class Snapshotter {
     this.inFlight = new Promise<void>((resolve) => (settle = resolve));
     let stored: Promise<void>;
     try {
+      // The header and the capture (or the bytes) count as marshalling; `slices` adds each chunk's production.
       if (sm.captureSnapshot !== undefined) {
         const captured = await sm.captureSnapshot();
         this.marshallingMs = this.now() - start;
         stored = this.store(applied, term, confState, header, captured);
-      } else if (sm.snapshotChunks !== undefined) stored = this.store(applied, term, confState, header, sm.snapshotChunks());
-      else {
+      } else if (sm.snapshotChunks !== undefined) {
+        this.marshallingMs = this.now() - start;
+        stored = this.store(applied, term, confState, header, sm.snapshotChunks());
+      } else {
         const bytes = await sm.snapshot();
         this.marshallingMs = this.now() - start;
         stored = this.store(applied, term, confState, header, [bytes]);
