@@ -111,8 +111,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       id: o.id,
       leader: () => this.lead,
       pending: () => this.requests.pending,
-      restoringSnapshot: () => this.applier.restoring,
-      savingSnapshot: () => this.applier.snapshotting,
+      restoringSnapshot: () => this.applier.restoring, savingSnapshot: () => this.applier.snapshotting,
       transportStats: () => this.transport.stats(),
       rttMs: (peer) => this.rtt.latest(peer),
     });
@@ -141,10 +140,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         confState: () => this.node.status().config,
         every: this.opts.snapshotEvery, clock: this.clock,
         tail: this.opts.compactionTail,
-        observer: {
-          stored: (marshalling) => this.metricsImpl.snapshotMarshalling.observe(marshalling),
-          compacted: () => this.metricsImpl.logCompactions.inc(),
-        },
+        observer: { stored: (marshalling) => this.metricsImpl.snapshotMarshalling.observe(marshalling), compacted: () => this.metricsImpl.logCompactions.inc() },
       },
       snapIndex,
     );
