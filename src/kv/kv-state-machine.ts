@@ -64,6 +64,12 @@ export interface KvStateMachineOptions {
    */
   backendBatchIntervalMs?: number | undefined;
   /**
+   * The database operations (records put or deleted) one synced write of the KV carries at
+   * most, give or take its last apply batch (etcd's `--backend-batch-limit`): once the queued
+   * batches reach it, the write starts without waiting out `backendBatchIntervalMs`. Default: no limit.
+   */
+  backendBatchLimit?: number | undefined;
+  /**
    * The memory, in bytes, kept for the values of recently written and read revisions, so that
    * reads of hot keys need no database read (etcd reads the same from bbolt's memory-mapped
    * pages). Default 64 MiB; 0 reads every value from the database.
@@ -151,9 +157,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.commitDuration = commitDuration;
     const interval = options.backendBatchIntervalMs ?? 0;
     if (!Number.isFinite(interval) || interval < 0) throw new InvalidArgumentError(`backendBatchIntervalMs must be a non-negative number of milliseconds, got ${String(interval)}`);
+    const limit = options.backendBatchLimit ?? Infinity;
+    if (!(limit >= 1)) throw new InvalidArgumentError(`backendBatchLimit must be at least 1, got ${String(limit)}`);
     this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => {
       commitDuration.observe(seconds);
-    }, interval);
+    }, { intervalMs: interval, limit });
     const cacheBytes = options.valueCacheBytes ?? DEFAULT_VALUE_CACHE_BYTES;
     if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new InvalidArgumentError(`valueCacheBytes must be a non-negative integer, got ${String(cacheBytes)}`);
     this.store = new MvccStore(this.backend, cacheBytes);
