@@ -15,7 +15,7 @@ import type { KvCommand } from '../../src/kv/commands.js';
 import { KvClient } from '../../src/kv/kv-client.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { keyRange } from '../../src/kv/mvcc/bytes.js';
-import { KvBackendWriteError, WriteQueue } from '../../src/kv/write-queue.js';
+import { KvBackendWriteError, WriteQueue, type WriteQueueOptions } from '../../src/kv/write-queue.js';
 import { dec, enc } from './helpers.js';
 
 type BatchOp = { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array };
@@ -63,6 +63,17 @@ const everything = keyRange(new Uint8Array([0]), new Uint8Array([0]));
 async function values(sm: KvStateMachine): Promise<string[]> {
   const r = await sm.store.rangeKeys(everything, sm.store.rev, { limit: 0, rev: 0, count: false });
   return r.kvs.map((kv) => `${dec(kv.key)}=${dec(kv.value)}`);
+}
+
+/** A WriteQueue that records each write and holds it until `release()`. */
+function heldQueue<T>(options?: WriteQueueOptions): { q: WriteQueue<T>; writes: T[][]; release: () => void } {
+  let held = (): void => undefined;
+  const writes: T[][] = [];
+  const q = new WriteQueue<T>(async (ops) => {
+    writes.push(ops);
+    await new Promise<void>((r) => (held = r));
+  }, () => undefined, options);
+  return { q, writes, release: () => held() };
 }
 
 describe('KV write-behind queue', () => {
@@ -162,12 +173,7 @@ describe('KV write-behind queue', () => {
   });
 
   test('with a limit a write starts once the queued operations reach it, without waiting out the interval, and carries batches only up to it', async () => {
-    let release = (): void => undefined;
-    const writes: number[][] = [];
-    const q = new WriteQueue<number>(async (ops) => {
-      writes.push(ops);
-      await new Promise<void>((r) => (release = r));
-    }, () => undefined, { intervalMs: 3_600_000, limit: 3 });
+    const { q, writes, release } = heldQueue<number>({ intervalMs: 3_600_000, limit: 3 });
     const settle = async (): Promise<void> => {
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     };
@@ -227,12 +233,7 @@ describe('KV write-behind queue', () => {
   });
 
   test('applies wait for the write in flight once too many records are queued (room)', async () => {
-    let release = (): void => undefined;
-    const writes: number[][] = [];
-    const q = new WriteQueue<number>(async (ops) => {
-      writes.push(ops);
-      await new Promise<void>((r) => (release = r));
-    }, () => undefined);
+    const { q, writes, release } = heldQueue<number>();
     const rec = (i: number): readonly [Uint8Array, Uint8Array] => [new Uint8Array([i]), new Uint8Array([i])];
     q.enqueue([1], [rec(1)]); // in flight
     q.enqueue([2], [rec(2)]);
@@ -252,12 +253,7 @@ describe('KV write-behind queue', () => {
   });
 
   test("a write carrying several batches writes only the last batch's seal, after every batch's operations", async () => {
-    let release = (): void => undefined;
-    const writes: string[][] = [];
-    const q = new WriteQueue<string>(async (ops) => {
-      writes.push(ops);
-      await new Promise<void>((r) => (release = r));
-    }, () => undefined);
+    const { q, writes, release } = heldQueue<string>();
     q.enqueue(['a1'], [], 'applied=1'); // in flight alone
     q.enqueue(['b1', 'b2'], [], 'applied=2');
     q.enqueue(['c1'], [], 'applied=3');
