@@ -206,10 +206,10 @@ test('the installed `raftkit` command runs the operator runbook (examples/etcdct
   expect(out.trimEnd().endsWith('runbook: every step passed')).toBe(true);
 }, 180_000);
 
-test("the installed `raftkit` command runs node with its shebang's young generation (--max-semi-space-size), as its own process", async () => {
+test("the installed `raftkit` command runs node with its shebang's young generation (--max/--min-semi-space-size), as its own process", async () => {
   const [shebang = ''] = readFileSync(join(installed, 'dist', 'cli.js'), 'utf8').split('\n', 1);
-  expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+$/);
-  const flag = shebang.split(' ').at(-1)!;
+  expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=(\d+) --min-semi-space-size=\1$/);
+  const flags = shebang.split(' ').slice(3);
   const p = await ports();
   const args = singleMemberArgs('s1', join(work, 's1.etcd'), `http://127.0.0.1:${p.client}`, `http://127.0.0.1:${p.peer}`);
   const bin = join(project, 'node_modules', '.bin', 'raftkit');
@@ -226,7 +226,7 @@ test("the installed `raftkit` command runs node with its shebang's young generat
   // The pid npm's link started is node itself (env execs it, nothing wraps it): node's options
   // are the ones before the script in its command line, i.e. its process.execArgv.
   const argv = readFileSync(`/proc/${String(child.pid)}/cmdline`, 'utf8').split('\0');
-  expect(argv.slice(1, argv.indexOf(bin))).toEqual([flag]);
+  expect(argv.slice(1, argv.indexOf(bin))).toEqual(flags);
   child.kill('SIGTERM'); // reaches the member: it stops gracefully
   expect(await exited).toBe(0);
 }, 60_000);
