@@ -192,6 +192,7 @@ export class WriteQueue<Op> {
   reset(): void {
     this.#queued = [];
     this.#queuedOps = 0;
+    this.#hurry = false;
     this.#records = [];
     this.#head = 0;
     this.#failure = undefined;
