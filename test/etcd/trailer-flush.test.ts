@@ -240,7 +240,12 @@ class SessionStream {
   readonly destroyed = false;
   readonly readableEnded = true;
   readonly writableFinished = true;
-  constructor(readonly id: number, readonly session: FakeSession) {}
+  readonly id: number;
+  readonly session: FakeSession;
+  constructor(id: number, session: FakeSession) {
+    this.id = id;
+    this.session = session;
+  }
   sendTrailers(): void {
     setImmediate(() => this.session.held.push(this));
   }
