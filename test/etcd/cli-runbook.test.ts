@@ -161,8 +161,8 @@ describe('raftkit processes with etcdctl', () => {
     const m1 = c.procs.get('m1')!;
     const metrics = await (await fetch(`${m1.metrics}/metrics`)).text();
     expect(metrics).toMatch(/^etcd_server_has_leader 1$/m);
-    // The member's garbage collections (the Node.js counterpart of etcd's go_gc_duration_seconds).
-    expect(metrics).toMatch(/^nodejs_gc_duration_seconds_count\{kind="minor"\} [1-9]/m);
+    // The member's garbage collections (the Node.js counterpart of etcd's go_gc_duration_seconds; none may have run yet).
+    expect(metrics).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
     // endpoint status called Status on every member.
     expect(metrics).toMatch(/^grpc_server_handled_total\{grpc_type="unary",grpc_service="etcdserverpb.Maintenance",grpc_method="Status",grpc_code="OK"\} [1-9]/m);
     expect(metrics).toMatch(/^grpc_server_msg_received_total\{grpc_type="unary",grpc_service="etcdserverpb.Maintenance",grpc_method="Status"\} [1-9]/m);
