@@ -211,7 +211,7 @@ export function inside(before: Map<string, number>[], after: Map<string, number>
   if (kvCompactions > 0) out.push(`KV compactions ${String(kvCompactions)}`);
   // Garbage collection pauses, the three members together: raftkit's nodejs_gc_duration_seconds, etcd's go_gc_duration_seconds.
   const gc = members.map((i) => d(i, 'nodejs_gc_duration_seconds_sum') + d(i, 'go_gc_duration_seconds_sum'));
-  if (gc.some((s) => s > 0)) out.push(`GC ${gc.map((s) => s.toFixed(2)).join('+')} s`);
+  if (gc.some((s) => s > 0)) out.push(`GC ${gc.map((s) => s.toFixed(3)).join('+')} s`);
   return out.join(', ');
 }
 

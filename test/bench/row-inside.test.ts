@@ -22,5 +22,5 @@ test('snapshots stored, in flight, restored, leader changes and compactions are 
     m({ etcd_server_proposals_applied_total: 100_500, etcd_snap_db_save_total_duration_seconds_count: 1, etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count: 2, go_gc_duration_seconds_sum: 0.125 }),
   ];
   expect(inside(before, after)).toBe('index 99000-101000, snapshots stored 1 (members 1; 1.50 s, marshalling 0.25 s), a snapshot in flight at the start on 1, ' +
-    'a snapshot in flight at the end on 2, snapshot restored on 2,3, leader changes 1, log compactions 1, KV compactions 2, GC 0.00+0.00+0.13 s');
+    'a snapshot in flight at the end on 2, snapshot restored on 2,3, leader changes 1, log compactions 1, KV compactions 2, GC 0.000+0.000+0.125 s');
 });
