@@ -33,8 +33,17 @@ export class StorageWriter {
    * write is under way before the appends it sends are flushed to the sockets).
    */
   run<T>(fn: () => T | Promise<T>): Promise<T> {
-    // The executor runs `fn` now; a throw becomes the rejection.
-    const next = this.writes === 0 ? new Promise<T>((resolve) => resolve(fn())) : this.tail.then(fn, fn);
+    let next: Promise<T>;
+    if (this.writes > 0) next = this.tail.then(fn, fn);
+    else {
+      // A promise `fn` returns is passed on as is (no wrapper, no extra microtasks).
+      try {
+        next = Promise.resolve(fn());
+      } catch (err) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what `fn` threw, as an async function would pass it on
+        next = Promise.reject(err);
+      }
+    }
     this.writes++;
     this.tail = next.then(this.settled, this.settled);
     return next;
