@@ -9,6 +9,7 @@ import { createMessage, MessageType, type Message } from '../../src/raft/message
 import { systemClock, type Cancel, type Clock } from '../../src/replica/clock.js';
 import { COMMIT_HOLD_MS, CommitHold } from '../../src/replica/commit-hold.js';
 import { encodeEnvelope } from '../../src/replica/envelope.js';
+import type { Replica } from '../../src/replica/replica.js';
 import { Cluster, clusterWatchingSends, set } from './helpers/cluster.js';
 
 const commit = (to: number, c: number, term = 2): Message => createMessage({ type: MessageType.MsgApp, from: 1, to, term, logTerm: 2, index: c, commit: c });
@@ -75,25 +76,37 @@ describe('a leader in a running cluster', () => {
       return () => undefined;
     },
   });
-  const options = (ends: (() => void)[], gate: { paused: boolean }) => ({ tickMs: 20, electionTick: 50, heartbeatTick: 25, clock: heldClock(ends, gate) });
+
+  /**
+   * A cluster on that clock, warmed up (one request applied everywhere), its ticks paused from
+   * here on (a heartbeat would carry the commit index); `log` has the sends from here on, as
+   * [from, to, type, entries], and `endHolds` ends the holds started so far.
+   */
+  async function start(): Promise<{ c: Cluster; leader: Replica<number>; followers: number[]; log: [number, number, number, number][]; endHolds: () => void }> {
+    const log: [number, number, number, number][] = [];
+    const ends: (() => void)[] = [];
+    const gate = { paused: false };
+    const c = (cluster = await clusterWatchingSends((_, ms) => {
+      for (const m of ms) log.push([m.from, m.to, m.type, m.entries.length]);
+    }, { tickMs: 20, electionTick: 50, heartbeatTick: 25, clock: heldClock(ends, gate) }));
+    const leader = await c.waitLeader();
+    const endHolds = (): void => {
+      for (const end of ends.splice(0)) end();
+    };
+    await c.waitApplied(await leader.propose(set('warm', 'up')), [leader.id]);
+    endHolds();
+    await c.waitApplied(leader.status().applied);
+    gate.paused = true;
+    log.length = 0;
+    return { c, leader, followers: [...c.replicas.keys()].filter((id) => id !== leader.id), log, endHolds };
+  }
 
   /** The leader's appends to each follower since the log was emptied: 'append' (with entries) or 'commit'. */
   const appendsTo = (log: readonly (readonly [number, number, number, number])[], leader: number, to: number): string[] =>
     log.filter(([from, t, type]) => from === leader && t === to && type === MessageType.MsgApp).map(([, , , n]) => (n > 0 ? 'append' : 'commit'));
 
   test("spares a follower that waits on nothing the commit index between two of the leader's own requests, and sends it once the hold ends", async () => {
-    const log: [number, number, number, number][] = [];
-    const ends: (() => void)[] = [];
-    const gate = { paused: false };
-    const c = (cluster = await clusterWatchingSends((_, ms) => {
-      for (const m of ms) log.push([m.from, m.to, m.type, m.entries.length]);
-    }, options(ends, gate)));
-    const leader = await c.waitLeader();
-    const followers = [...c.replicas.keys()].filter((id) => id !== leader.id);
-    await c.waitApplied(await leader.propose(set('warm', 'up')), [leader.id]);
-    for (const end of ends.splice(0)) end();
-    await c.waitApplied(leader.status().applied);
-    gate.paused = true; // no heartbeat from here on (it would carry the commit index)
+    const { c, leader, followers, log, endHolds } = await start();
     // Each follower's log writes (of entries) and applies, in order.
     const steps = new Map(followers.map((f) => [f, [] as string[]]));
     for (const f of followers) {
@@ -110,14 +123,13 @@ describe('a leader in a running cluster', () => {
         return apply(cmds);
       };
     }
-    log.length = 0;
     const first = await leader.propose(set('a', '1'));
     const second = await leader.propose(set('b', '2'));
     await c.waitApplied(second, [leader.id]);
     for (const f of followers) expect(appendsTo(log, leader.id, f)).toEqual(['append', 'append']);
     for (const f of followers) expect(c.replicas.get(f)!.status().applied).toBeLessThan(second);
     // The hold ends: the commit index goes out, and the followers apply.
-    for (const end of ends.splice(0)) end();
+    endHolds();
     await c.waitApplied(second);
     for (const f of followers) expect(appendsTo(log, leader.id, f)).toEqual(['append', 'append', 'commit']);
     // The second append carried the first entry's commit: the follower started writing the
@@ -126,25 +138,14 @@ describe('a leader in a running cluster', () => {
   });
 
   test('sends the commit index at once to a follower that forwarded a committed request, and holds the other', async () => {
-    const log: [number, number, number, number][] = [];
-    const ends: (() => void)[] = [];
-    const gate = { paused: false };
-    const c = (cluster = await clusterWatchingSends((_, ms) => {
-      for (const m of ms) log.push([m.from, m.to, m.type, m.entries.length]);
-    }, options(ends, gate)));
-    const leader = await c.waitLeader();
-    const [proposer, other] = [...c.replicas.keys()].filter((id) => id !== leader.id) as [number, number];
-    await c.waitApplied(await leader.propose(set('warm', 'up')), [leader.id]);
-    for (const end of ends.splice(0)) end();
-    await c.waitApplied(leader.status().applied);
-    gate.paused = true; // no heartbeat from here on (it would carry the commit index)
-    log.length = 0;
+    const { c, leader, followers, log, endHolds } = await start();
+    const [proposer, other] = followers as [number, number];
     // The proposer applies (and answers) without the hold ending.
     const index = await c.replicas.get(proposer)!.propose(set('forwarded', '1'));
     await c.waitApplied(index, [leader.id, proposer]);
     expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit']);
     expect(appendsTo(log, leader.id, other)).toEqual(['append']);
-    for (const end of ends.splice(0)) end();
+    endHolds();
     await c.waitApplied(index);
     expect(appendsTo(log, leader.id, other)).toEqual(['append', 'commit']);
   });
