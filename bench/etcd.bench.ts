@@ -22,6 +22,8 @@
  * `npm run build` when dist/ is missing or older than src/). `BENCH_MEMBERS=src` runs them from the
  * sources under tsx instead, so that `BENCH_CPU_PROF` profiles name source files rather than tsup's
  * chunks (tsx's transform wraps each named closure in `__name`, which costs the members some CPU).
+ * Either way the members get the node options of the CLI's shebang line (`--max-semi-space-size`),
+ * as `npx raftkit` gives them; `BENCH_NODE_ARGS` (space-separated, possibly empty) replaces them.
  *
  * The watch row's watcher has its own client, connected to one follower of each cluster (the first
  * member whose `/metrics` says `etcd_server_is_leader 0`), so that both systems deliver its events
@@ -36,7 +38,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
-import { builtCli } from './built-cli.js';
+import { builtCli, shebangNodeArgs } from './built-cli.js';
+import { peakRssMiB } from './cluster-procs.js';
 import { percentile } from './util.js';
 import { freePort } from '../examples/kv-cluster/driver.js';
 
@@ -51,9 +54,14 @@ const CLUSTER_WARMUP_MS = Number(process.env['BENCH_CLUSTER_WARMUP_MS'] ?? 15000
 const MEMBERS = process.env['BENCH_MEMBERS'] ?? 'dist';
 if (MEMBERS !== 'dist' && MEMBERS !== 'src') throw new Error(`BENCH_MEMBERS must be dist or src, not ${MEMBERS}`);
 
-/** How a raftkit member starts: node's arguments before the member's flags. */
+/**
+ * How a raftkit member starts: node's arguments before the member's flags. The node options are
+ * the ones the CLI's shebang gives (as `npx raftkit` runs it), or `BENCH_NODE_ARGS` instead.
+ */
 function memberCommand(): string[] {
-  return MEMBERS === 'src' ? ['--import', 'tsx', join(root, 'src/etcd/cli/main.ts')] : [builtCli(root, (line) => console.log(line))];
+  const main = MEMBERS === 'src' ? join(root, 'src/etcd/cli/main.ts') : builtCli(root, (line) => console.log(line));
+  const node = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '') ?? shebangNodeArgs(main);
+  return MEMBERS === 'src' ? [...node, '--import', 'tsx', main] : [...node, main];
 }
 
 const WATCHER_ROLE = process.env['BENCH_WATCHER'] === 'leader' ? 'leader' : 'follower';
@@ -66,6 +74,8 @@ interface Cluster {
   cpuSeconds(): number;
   /** The same, of member `i` alone. */
   memberCpuSeconds(i: number): number;
+  /** Each member's peak resident set size so far, MiB (/proc's VmHWM). */
+  peakRssMiB(): number[];
   stop(): Promise<void>;
 }
 
@@ -105,6 +115,7 @@ async function startCluster(kind: 'raftkit' | 'etcd', member: string[]): Promise
     metrics: ports.map((p) => `http://127.0.0.1:${p.metrics}/metrics`),
     cpuSeconds: () => procs.reduce((n, p) => n + procCpuSeconds(p.pid), 0),
     memberCpuSeconds: (i) => procCpuSeconds(procs[i]?.pid),
+    peakRssMiB: () => procs.map((p) => peakRssMiB(p.pid)),
     async stop() {
       // SIGTERM first when profiling, so each member writes its profile on a graceful exit.
       if (CPU_PROF !== undefined) {
@@ -224,6 +235,13 @@ async function leaderHost(hosts: string[]): Promise<string> {
   throw new Error('no member says it leads');
 }
 
+/** Measures every row on `cluster`, then prints its members' peak RSS. */
+async function measureAll(kind: string, cluster: Cluster): Promise<Record<string, Row>> {
+  const rows = await measure(cluster);
+  console.log(`  ${kind} members' peak RSS: ${cluster.peakRssMiB().map((m) => m.toFixed(0)).join('/')} MiB`);
+  return rows;
+}
+
 async function measure(cluster: Cluster): Promise<Record<string, Row>> {
   const client = new Etcd3({ hosts: LEADER_ONLY ? await leaderHost(cluster.hosts) : cluster.hosts });
   const value = 'v'.repeat(256);
@@ -273,12 +291,13 @@ export const about = 'the etcd3 npm client against 3 raftkit processes and 3 rea
 /** Runs the benchmark and prints a table. */
 export async function run(): Promise<void> {
   const member = SYSTEMS.includes('raftkit') ? memberCommand() : [];
-  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row; raftkit members: ${MEMBERS === 'src' ? 'src/ under tsx' : 'dist/cli.js'}`);
+  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row; raftkit members: ${MEMBERS === 'src' ? 'src/ under tsx' : 'dist/cli.js'}` +
+    ` (node options: ${member.filter((a) => a.startsWith('--') && a !== '--import').join(' ') || 'none'})`);
   let raftkit: Record<string, Row> = {};
   if (SYSTEMS.includes('raftkit')) {
     const rk = await startCluster('raftkit', member);
     try {
-      raftkit = await measure(rk);
+      raftkit = await measureAll('raftkit', rk);
     } finally {
       await rk.stop();
     }
@@ -289,7 +308,7 @@ export async function run(): Promise<void> {
   } else if (spawnSync('etcd', ['--version']).status === 0) {
     const ec = await startCluster('etcd', []);
     try {
-      etcd = await measure(ec);
+      etcd = await measureAll('etcd', ec);
     } finally {
       await ec.stop();
     }

@@ -19,6 +19,8 @@ export interface KvApi {
   putRequest(req: PutRequest & { key: Uint8Array; value: Uint8Array }, options: RequestOptions): Promise<PutResponse>;
   /** etcd's Range (linearizable unless `serializable`). */
   rangeRequest(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }, options: RequestOptions): Promise<RangeResponse>;
+  /** Optional: a Range answered at once (serializable, from memory), or undefined to go through `rangeRequest`. */
+  rangeNow?(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }): RangeResponse | undefined;
   /** etcd's DeleteRange. */
   deleteRange(key: Bytes, options: Omit<DeleteRangeRequest, 'key'> & RequestOptions): Promise<DeleteRangeResponse>;
   /** etcd's Txn. */
@@ -57,8 +59,9 @@ export function kvService(ctx: RpcContext, kv: KvApi): UntypedServiceImplementat
     // The requests come decoded by request-codec.ts, whole, in raftkit/kv's shapes, and the answers
     // (raftkit/kv's RangeResponse, PutResponse, DeleteRangeResponse and TxnResponse) are encoded by
     // the definitions served (withResponseCodecs). A serializable Range waits for nothing a
-    // cancellation could stop: no cancel signal.
-    Range: unary(ctx, SERVICE, 'Range', (req: DecodedRangeRequest, opts) => kv.rangeRequest(req, opts), (req: DecodedRangeRequest) => !req.serializable),
+    // cancellation could stop: no cancel signal; one whose values are all in memory is answered
+    // at once (`rangeNow`), without a promise.
+    Range: unary(ctx, SERVICE, 'Range', (req: DecodedRangeRequest, opts) => kv.rangeNow?.(req) ?? kv.rangeRequest(req, opts), (req: DecodedRangeRequest) => !req.serializable),
     Put: unary(ctx, SERVICE, 'Put', (req: DecodedPutRequest, opts) => {
       checkSize('Put', req);
       return kv.putRequest(req, opts);

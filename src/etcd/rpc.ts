@@ -111,22 +111,37 @@ export function unary<Req, Res>(
       cancel = new CallCancel(call, deadline);
       options.signal = cancel.signal;
     }
-    let result: Promise<Res>;
+    let result: Promise<Res> | Res;
     try {
-      result = Promise.resolve(fn(call.request, options));
+      result = fn(call.request, options);
     } catch (e) {
       answerError(e, cancel, done, callback);
       return;
     }
-    result.then((res) => {
-      cancel?.release();
-      done(Status.OK);
-      flushTrailersEarly(call);
-      callback(null, res);
+    // A result that is not a promise (a Range read from memory) is answered in this turn.
+    if (!isThenable(result)) {
+      answerOk(result, call, cancel, done, callback);
+      return;
+    }
+    Promise.resolve(result).then((res) => {
+      answerOk(res, call, cancel, done, callback);
     }, (e: unknown) => {
       answerError(e, cancel, done, callback);
     });
   };
+}
+
+/** Whether `v` is a promise or another thenable (anything `await` would wait for). */
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof v === 'object' && v !== null && typeof (v as Partial<PromiseLike<T>>).then === 'function';
+}
+
+/** Answers a unary call with `res`, after releasing its cancel signal, and counts it; its trailers leave with the message. */
+function answerOk<Res>(res: Res, call: ServerUnaryCall<unknown, unknown>, cancel: CallCancel | undefined, done: (code: Status) => void, callback: (err: null, res: Res) => void): void {
+  cancel?.release();
+  done(Status.OK);
+  flushTrailersEarly(call);
+  callback(null, res);
 }
 
 /**

@@ -19,6 +19,13 @@
  * complete writes later) with no socket write in flight. A flush that had to wait for a write
  * would leave Node a reset to send after the trailers; such a stream keeps Node's own timing.
  * No message write is touched, so flow control and backpressure are as before.
+ *
+ * Calls answered together share one flush. Node asks for the trailers of every message it sends
+ * in one pass (one socket write), so their trailers are handed over one after another; the flush
+ * is queued once they all are (from a microtask, behind every trailer's immediate), and the first
+ * stream's close writes all of them in one socket write, which ends the other streams too. A flush
+ * per stream, queued between their trailers, wrote one socket write per call: about 9% of a
+ * member's CPU on 16 serializable reads in flight.
  * @module
  */
 import { constants } from 'node:http2';
@@ -66,13 +73,29 @@ export function flushTrailersEarly(call: object): boolean {
   return true;
 }
 
+/** Streams whose trailers are queued for Node's immediate, with no flush queued behind it yet. */
+let waiting: TrailerStream[] = [];
+
 /**
- * Node's own `sendTrailers` (which hands the trailers over at `setImmediate`), then a flush
- * queued behind that immediate, in the same pass of the immediate queue.
+ * Node's own `sendTrailers` (which hands the trailers over at `setImmediate`); the stream then
+ * waits, with every stream whose trailers are handed over in the same synchronous pass, for one
+ * flush queued behind all their immediates.
  */
 function sendTrailersThenFlush(this: TrailerStream, headers: Record<string, unknown>): void {
   (Object.getPrototypeOf(this) as TrailerStream).sendTrailers.call(this, headers);
-  setImmediate(flush, this);
+  if (waiting.push(this) === 1) queueMicrotask(queueFlush);
+}
+
+/** Queues one flush for the streams waiting (their trailers' immediates are all queued by now). */
+function queueFlush(): void {
+  const batch = waiting;
+  waiting = [];
+  setImmediate(flushAll, batch);
+}
+
+/** Flushes each stream of `batch` still open: the first flush writes every trailer nghttp2 holds, ending the others. */
+function flushAll(batch: readonly TrailerStream[]): void {
+  for (const stream of batch) flush(stream);
 }
 
 /** Flushes the session of `stream`, whose trailers nghttp2 now holds, unless that could wait (see the module's notes). */

@@ -12,7 +12,7 @@ import { recordView, type BackendView, type ViewOptions } from './backend-view.j
 import type { KeyValue } from './types.js';
 import type { AlarmMember, AlarmType } from './alarms/alarm-table.js';
 import { WriteQueue } from './write-queue.js';
-import type { PendingRecord } from './write-queue.js';
+import type { PendingRecord, WriteQueueOptions } from './write-queue.js';
 import { decodeMemberAttrs, encodeMemberAttrs, type MemberAttributes } from './cluster/member-attrs.js';
 
 const META_APPLIED = new Uint8Array([0x61]); // 'a': the state machine's applied index
@@ -115,11 +115,11 @@ export class KvBackend {
    * @param db - the parent database (opened by its owner).
    * @param name - the sublevel name.
    * @param onCommit - told the duration of each synced write and how many apply batches it carried.
-   * @param batchIntervalMs - how long a synced write waits to gather apply batches (see {@link WriteQueue}).
+   * @param batching - how synced writes gather apply batches: interval and operation limit (see {@link WriteQueue}).
    */
-  constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined, batchIntervalMs = 0) {
+  constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined, batching: WriteQueueOptions = {}) {
     this.db = db;
-    this.#queue = new WriteQueue((ops) => this.#commit(ops, true), onCommit, batchIntervalMs);
+    this.#queue = new WriteQueue((ops) => this.#commit(ops, true), onCommit, batching);
     const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
     const root = db.sublevel<Uint8Array, Uint8Array>(name, enc) as unknown as AnyLevel;
     this.revs = root.sublevel<Uint8Array, Uint8Array>('rev', enc) as BytesSublevel;

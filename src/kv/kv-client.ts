@@ -8,7 +8,7 @@ import { LeaseClient } from './lease-client.js';
 import { isReadOnlyTxn, readOnlyTxn } from './mvcc/apply.js';
 import { prefixEnd, toBytes } from './mvcc/bytes.js';
 import { DEFAULT_MAX_TXN_OPS, checkDelete, checkPut, checkRange, checkTxn } from './mvcc/check.js';
-import { range } from './mvcc/range.js';
+import { range, rangeNow } from './mvcc/range.js';
 import type { Lessor } from './lease/lessor.js';
 import type { WatchHub } from './watch/watch-hub.js';
 import type { AlarmsClient } from './alarms/alarms-client.js';
@@ -205,7 +205,26 @@ export class KvClient {
     checkRange(req);
     this.metrics.ranges.inc();
     if (req.serializable !== true) await this.readBarrier(options);
-    const resp = await range(this.stateMachine.store.readView(), req);
+    const view = this.stateMachine.store.readView();
+    // After the barrier, values in memory are read without another promise.
+    const resp = rangeNow(view, req) ?? (await range(view, req));
+    resp.header = this.header(resp.header.revision);
+    return resp;
+  }
+
+  /**
+   * A serializable {@link KvClient.rangeRequest} answered at once (no promise, no turn of the
+   * microtask queue) when every value it returns is in memory; undefined for a linearizable
+   * request or one that needs a backend read, which then goes through `rangeRequest` (counted
+   * there, not here). Throws what `rangeRequest` rejects with.
+   * @internal
+   */
+  rangeNow(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }): RangeResponse | undefined {
+    if (req.serializable !== true) return undefined;
+    checkRange(req);
+    const resp = rangeNow(this.stateMachine.store.readView(), req);
+    if (resp === undefined) return undefined;
+    this.metrics.ranges.inc();
     resp.header = this.header(resp.header.revision);
     return resp;
   }

@@ -57,12 +57,13 @@ export interface KvStateMachineOptions {
   electionMs?: number | undefined;
   /**
    * How long, in milliseconds, a synced write of the KV's database waits after the first apply
-   * batch queued for it, to carry more batches in one flush (etcd's `--backend-batch-interval`).
-   * Applies never wait for it, and a crash still leaves an exact prefix of the applied batches
-   * (the Replica applies the rest again from its log); a longer interval means fewer flushes
-   * competing with the Raft log's for the disk. Default 0: write as soon as the previous write ends.
+   * batch queued for it, to carry more (etcd's `--backend-batch-interval`). Nothing waits for it
+   * (applies, reads, snapshots, compactions), and a crash leaves an exact prefix of the applied
+   * batches (the Replica applies the rest again from its log). Default 0: no wait.
    */
   backendBatchIntervalMs?: number | undefined;
+  /** The operations (records put or deleted) one write carries, give or take its last apply batch (etcd's `--backend-batch-limit`): a write starts once the queued batches reach it. Default: no limit. */
+  backendBatchLimit?: number | undefined;
   /**
    * The memory, in bytes, kept for the values of recently written and read revisions, so that
    * reads of hot keys need no database read (etcd reads the same from bbolt's memory-mapped
@@ -151,9 +152,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.commitDuration = commitDuration;
     const interval = options.backendBatchIntervalMs ?? 0;
     if (!Number.isFinite(interval) || interval < 0) throw new InvalidArgumentError(`backendBatchIntervalMs must be a non-negative number of milliseconds, got ${String(interval)}`);
-    this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => {
-      commitDuration.observe(seconds);
-    }, interval);
+    const limit = options.backendBatchLimit ?? Infinity;
+    if (!(limit >= 1)) throw new InvalidArgumentError(`backendBatchLimit must be at least 1, got ${String(limit)}`);
+    this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => commitDuration.observe(seconds), { intervalMs: interval, limit });
     const cacheBytes = options.valueCacheBytes ?? DEFAULT_VALUE_CACHE_BYTES;
     if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new InvalidArgumentError(`valueCacheBytes must be a non-negative integer, got ${String(cacheBytes)}`);
     this.store = new MvccStore(this.backend, cacheBytes);

@@ -13,6 +13,21 @@ export class KvBackendWriteError extends RaftkitError {
   }
 }
 
+/** How a {@link WriteQueue} gathers batches into writes (etcd's backend batch interval and limit). */
+export interface WriteQueueOptions {
+  /**
+   * How long, in milliseconds, a write waits after the first batch queued for it, to gather
+   * more. Default 0: a write starts as soon as no other write is in flight.
+   */
+  intervalMs?: number | undefined;
+  /**
+   * The operations a write carries at most, give or take its last batch (etcd's backend batch
+   * limit): a write starts without waiting out the interval once the queued batches' operations
+   * reach it, and takes batches only until theirs reach it. Default: no limit.
+   */
+  limit?: number | undefined;
+}
+
 /** One record waiting for its write: encoded key and value. */
 export type PendingRecord = readonly [key: Uint8Array, value: Uint8Array];
 
@@ -22,6 +37,13 @@ export type PendingRecord = readonly [key: Uint8Array, value: Uint8Array];
  * while it runs are written together as the next one. Every write is atomic and ends with the
  * applied index of its last batch, so a crash leaves exactly a prefix of the applied batches on
  * the disk, whatever the file system lost of writes that were never synced.
+ *
+ * With an interval ({@link WriteQueueOptions.intervalMs}) a write waits to gather more batches,
+ * counted from the first batch queued for it; it starts early once the queued operations reach
+ * the limit ({@link WriteQueueOptions.limit}), and a write carries batches only until their
+ * operations reach the limit (the rest go in the next). {@link WriteQueue.flush} and a
+ * {@link WriteQueue.room} that has to wait end the wait at once: nothing that needs the disk up
+ * to date waits for the interval.
  *
  * The revision records of queued and in-flight batches stay readable here until their write is
  * done ({@link WriteQueue.get}, {@link WriteQueue.between}). Every other database write of the
@@ -35,7 +57,16 @@ export class WriteQueue<Op> {
   readonly #write: (ops: Op[]) => Promise<void>;
   readonly #onCommit: (seconds: number, batches: number) => void;
   readonly #intervalMs: number;
+  readonly #limit: number;
   #queued: { ops: Op[]; records: number; seal: Op | undefined }[] = [];
+  /** The operations of the batches in `#queued`. */
+  #queuedOps = 0;
+  /** When the first batch of `#queued` was queued (`performance.now()`). */
+  #since = 0;
+  /** Whether the batches queued now must be written without waiting for the interval (flush, room). */
+  #hurry = false;
+  /** Ends the interval's wait early; set while the write loop waits. */
+  #wake: (() => void) | undefined;
   /**
    * The records of queued and in-flight batches from `#head` on, in key order (revisions only
    * grow); the ones before `#head` are written (dropped in bulk now and then).
@@ -51,13 +82,13 @@ export class WriteQueue<Op> {
   /**
    * @param write - writes operations atomically and synced (one call at a time).
    * @param onCommit - told the duration of each write and how many batches it carried.
-   * @param intervalMs - how long a write waits after the first batch queued for it, to gather
-   *   more (etcd's backend batch interval); 0 writes as soon as no other write is in flight.
+   * @param options - the interval and limit that gather batches into writes.
    */
-  constructor(write: (ops: Op[]) => Promise<void>, onCommit: (seconds: number, batches: number) => void, intervalMs = 0) {
+  constructor(write: (ops: Op[]) => Promise<void>, onCommit: (seconds: number, batches: number) => void, options: WriteQueueOptions = {}) {
     this.#write = write;
     this.#onCommit = onCommit;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = options.intervalMs ?? 0;
+    this.#limit = options.limit ?? Infinity;
   }
 
   /**
@@ -65,7 +96,10 @@ export class WriteQueue<Op> {
    * queued, else when the write in flight is done (applies must not outrun the disk forever).
    */
   async room(limit: number): Promise<void> {
-    while (this.queuedRecords > limit && this.#loop !== undefined) await (this.#written ??= signal()).promise;
+    while (this.queuedRecords > limit && this.#loop !== undefined) {
+      this.#hurryUp();
+      await (this.#written ??= signal()).promise;
+    }
   }
 
   /** The records of the batches queued or in flight. */
@@ -90,7 +124,10 @@ export class WriteQueue<Op> {
   enqueue(ops: Op[], records: readonly PendingRecord[], seal?: Op): void {
     this.check();
     for (const r of records) this.#records.push(r);
+    if (this.#queued.length === 0) this.#since = performance.now();
     this.#queued.push({ ops, records: records.length, seal });
+    this.#queuedOps += ops.length;
+    if (this.#queuedOps >= this.#limit) this.#wake?.();
     this.#loop ??= this.#run();
   }
 
@@ -141,6 +178,7 @@ export class WriteQueue<Op> {
    * @throws {@link KvBackendWriteError} when a write failed.
    */
   async flush(): Promise<void> {
+    this.#hurryUp();
     await this.settled();
     this.check();
   }
@@ -153,6 +191,8 @@ export class WriteQueue<Op> {
   /** Forgets every queued batch and a failure (the caller reloads the state from the disk); call once settled. */
   reset(): void {
     this.#queued = [];
+    this.#queuedOps = 0;
+    this.#hurry = false;
     this.#records = [];
     this.#head = 0;
     this.#failure = undefined;
@@ -163,25 +203,60 @@ export class WriteQueue<Op> {
     this.#written = undefined;
   }
 
+  /** Ends the interval's wait for the batches queued now: they are written as soon as possible. */
+  #hurryUp(): void {
+    if (this.#queued.length === 0) return;
+    this.#hurry = true;
+    this.#wake?.();
+  }
+
+  /** Waits out what is left of the interval for the first queued batch, unless the queue is in a hurry or full. */
+  async #gather(): Promise<void> {
+    const left = this.#since + this.#intervalMs - performance.now();
+    if (left <= 0 || this.#hurry || this.#queuedOps >= this.#limit) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, left);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#wake = undefined;
+  }
+
+  /** Takes the batches of the next write from the queue: all of them, or those whose operations reach the limit. */
+  #take(): { ops: Op[]; batches: number; records: number } {
+    const ops: Op[] = [];
+    let seal: Op | undefined;
+    let records = 0;
+    let batches = 0;
+    while (batches < this.#queued.length && ops.length < this.#limit) {
+      const b = this.#queued[batches++]!;
+      for (let i = 0; i < b.ops.length; i++) ops.push(b.ops[i]!);
+      if (b.seal !== undefined) seal = b.seal;
+      records += b.records;
+    }
+    this.#queuedOps -= ops.length;
+    if (batches === this.#queued.length) {
+      this.#queued = [];
+      this.#hurry = false;
+    } else {
+      this.#queued = this.#queued.slice(batches);
+      this.#since = performance.now();
+    }
+    if (seal !== undefined) ops.push(seal);
+    return { ops, batches, records };
+  }
+
   async #run(): Promise<void> {
     try {
       while (this.#queued.length > 0) {
-        if (this.#intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#intervalMs));
-        const group = this.#queued;
-        this.#queued = [];
-        const ops: Op[] = [];
-        let seal: Op | undefined;
-        let n = 0;
-        for (const b of group) {
-          for (let i = 0; i < b.ops.length; i++) ops.push(b.ops[i]!);
-          if (b.seal !== undefined) seal = b.seal;
-          n += b.records;
-        }
-        if (seal !== undefined) ops.push(seal);
+        if (this.#intervalMs > 0) await this.#gather();
+        const { ops, batches, records } = this.#take();
         const start = performance.now();
         await this.exclusive(() => this.#write(ops));
-        this.#onCommit((performance.now() - start) / 1000, group.length);
-        this.#head += n;
+        this.#onCommit((performance.now() - start) / 1000, batches);
+        this.#head += records;
         if (this.#head >= 1024 && this.#head * 2 >= this.#records.length) {
           this.#records = this.#records.slice(this.#head);
           this.#head = 0;

@@ -15,7 +15,16 @@ describe('raftkit command flags (etcd names)', () => {
     expect(c).toMatchObject({
       name: 'm1', dataDir: 'm1.etcd', heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
       initialClusterState: 'new', initialClusterToken: 'etcd-cluster', progressNotifyMs: 600_000, listenClientUrls: ['http://localhost:2379'], logLevel: 'info',
+      backendBatchIntervalMs: 100, backendBatchLimit: 10000,
     });
+  });
+
+  test('--backend-batch-interval takes a Go duration and --backend-batch-limit a count, from flags or ETCD_*; 0 means etcd\'s default', () => {
+    expect(config([...base, '--backend-batch-interval', '1s', '--backend-batch-limit=500'])).toMatchObject({ backendBatchIntervalMs: 1000, backendBatchLimit: 500 });
+    expect(config([...base, '--backend-batch-interval=250us'])).toMatchObject({ backendBatchIntervalMs: 0.25 });
+    expect(config(base, { ETCD_BACKEND_BATCH_INTERVAL: '10ms', ETCD_BACKEND_BATCH_LIMIT: '64' })).toMatchObject({ backendBatchIntervalMs: 10, backendBatchLimit: 64 });
+    expect(config([...base, '--backend-batch-interval', '25ms'], { ETCD_BACKEND_BATCH_INTERVAL: '1s' }).backendBatchIntervalMs).toBe(25);
+    expect(config([...base, '--backend-batch-interval', '0', '--backend-batch-limit', '0'])).toMatchObject({ backendBatchIntervalMs: 100, backendBatchLimit: 10000 });
   });
 
   test('--flag=value, --flag value, -flag and bare booleans', () => {
@@ -51,6 +60,10 @@ describe('raftkit command flags (etcd names)', () => {
     [['--log-level', 'loud'], 'log-level', /must be one of/],
     [['--max-txn-ops'], 'max-txn-ops', /flag needs an argument/],
     [['--experimental-watch-progress-notify-interval', '5 parsecs'], 'experimental-watch-progress-notify-interval', /not a duration/],
+    [['--backend-batch-interval', '100'], 'backend-batch-interval', /invalid value "100" for flag -backend-batch-interval: not a duration/],
+    [['--backend-batch-interval', '-1s'], 'backend-batch-interval', /not a duration/],
+    [['--backend-batch-limit', 'many'], 'backend-batch-limit', /invalid value "many" for flag -backend-batch-limit/],
+    [['--backend-batch-limit', '-5'], 'backend-batch-limit', /must be an integer >= 0/],
   ])('bad flag %j: FlagError naming %s', (extra, flag, message) => {
     let err: unknown;
     try {

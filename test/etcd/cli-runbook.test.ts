@@ -191,6 +191,9 @@ describe('the raftkit command line', () => {
     const u = spawnRaftkit(['--no-such-flag']);
     expect(await u.exited).toBe(2);
     expect(u.output()).toContain('flag provided but not defined: -no-such-flag');
+    const d = spawnRaftkit(['--backend-batch-interval', '100']); // a duration needs its unit
+    expect(await d.exited).toBe(2);
+    expect(d.output()).toContain('-backend-batch-interval');
   });
 
   test('--help prints every flag', async () => {
@@ -198,5 +201,7 @@ describe('the raftkit command line', () => {
     expect(await r.exited).toBe(0);
     expect(r.output()).toContain('--initial-cluster-state');
     expect(r.output()).toContain('ETCD_LISTEN_METRICS_URLS');
+    expect(r.output()).toContain('--backend-batch-interval <duration>');
+    expect(r.output()).toContain('ETCD_BACKEND_BATCH_LIMIT');
   });
 });

@@ -15,8 +15,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(dataDir: string, client: string, peer: string): Promise<{ kill9(): Promise<void> }> {
-  const r = spawnRaftkit(singleMemberArgs('r1', dataDir, client, peer));
+async function start(dataDir: string, client: string, peer: string, extra: string[] = []): Promise<{ kill9(): Promise<void> }> {
+  const r = spawnRaftkit([...singleMemberArgs('r1', dataDir, client, peer), ...extra]);
   running.push({ kill: () => r.child.kill('SIGTERM'), exited: r.exited });
   await r.started;
   return {
@@ -47,5 +47,31 @@ describe('raftkit member restart', () => {
     expect(kvs(after.stdout)).toEqual(kvs(before.stdout));
     const rev = (o: string): number => (JSON.parse(o) as { header: { revision: number } }).header.revision;
     expect(rev(after.stdout)).toBe(rev(before.stdout));
+  }, 60_000);
+
+  test('with an hour-long --backend-batch-interval nothing waits for the KV commit, and after kill -9 the log applies again what the KV never wrote', async () => {
+    const dataDir = join(dir, 'r2');
+    const client = `http://127.0.0.1:${String(await freePort())}`;
+    const peer = `http://127.0.0.1:${String(await freePort())}`;
+    const ep = [new URL(client).host];
+    const slow = ['--backend-batch-interval', '1h'];
+    const first = await start(dataDir, client, peer, slow);
+    for (let i = 0; i < 10; i++) expect((await etcdctl(ep, ['put', `k${String(i % 4)}`, `v${String(i)}`])).code).toBe(0);
+    // Both need the KV on disk: they write the queue at once instead of waiting out the interval
+    // (etcdctl's --command-timeout is 5 s).
+    const compacted = await etcdctl(ep, ['compaction', '--physical', '6']);
+    expect(compacted.code, compacted.stderr).toBe(0);
+    const saved = await etcdctl(ep, ['snapshot', 'save', join(dir, 'r2.db')]);
+    expect(saved.code, saved.stderr).toBe(0);
+    for (let i = 10; i < 20; i++) expect((await etcdctl(ep, ['put', `k${String(i % 4)}`, `v${String(i)}`])).code).toBe(0);
+    const before = await etcdctl(ep, ['get', 'k', '--prefix', '-w', 'json']);
+    await first.kill9(); // the last ten puts were never written to the KV: only the log has them
+    await start(dataDir, client, peer, slow);
+    const after = await etcdctl(ep, ['get', 'k', '--prefix', '-w', 'json']);
+    expect(after.code, after.stderr).toBe(0);
+    const kvs = (o: string): unknown => (JSON.parse(o) as { kvs: unknown }).kvs;
+    expect(kvs(after.stdout)).toEqual(kvs(before.stdout));
+    const old = await etcdctl(ep, ['get', 'k0', '--rev', '5']);
+    expect(old.stderr).toMatch(/required revision has been compacted/);
   }, 60_000);
 });

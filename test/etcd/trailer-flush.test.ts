@@ -218,7 +218,61 @@ test.each([
   expect(stream.sent).toEqual([{ 'grpc-status': '0' }]); // Node's own sendTrailers, at once
   expect(stream.closes).toEqual([]); // the flush waits behind Node's immediate
   await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
   expect(stream.closes).toEqual(wantClose);
+});
+
+/**
+ * A stand-in for a session as Node's HTTP/2 runs it: `sendTrailers` hands a stream's trailers to
+ * nghttp2 at `setImmediate`; a stream's `close` writes everything nghttp2 holds in one socket
+ * write, whose END_STREAMs end those streams.
+ */
+class FakeSession {
+  held: SessionStream[] = [];
+  /** The socket writes: the streams whose trailers each carried. */
+  writes: number[][] = [];
+  readonly encrypted = false;
+  readonly socket = { _handle: { writeQueueSize: 0 } };
+}
+
+class SessionStream {
+  closed = false;
+  readonly destroyed = false;
+  readonly readableEnded = true;
+  readonly writableFinished = true;
+  readonly id: number;
+  readonly session: FakeSession;
+  constructor(id: number, session: FakeSession) {
+    this.id = id;
+    this.session = session;
+  }
+  sendTrailers(): void {
+    setImmediate(() => this.session.held.push(this));
+  }
+  close(): void {
+    const carried = this.session.held.splice(0);
+    for (const s of carried) s.closed = true;
+    if (carried.length > 0) this.session.writes.push(carried.map((s) => s.id));
+    this.closed = true;
+  }
+}
+
+test('the trailers of calls answered in one pass leave in one socket write, after all of them are handed over', async () => {
+  const session = new FakeSession();
+  const streams = [1, 3, 5, 7].map((id) => new SessionStream(id, session));
+  for (const stream of streams) expect(flushTrailersEarly({ call: { stream } })).toBe(true);
+  for (const stream of streams) stream.sendTrailers(); // as Node asks for them while it writes their messages
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  expect(session.writes).toEqual([[1, 3, 5, 7]]);
+  expect(streams.every((s) => s.closed)).toBe(true);
+  // A later pass gets its own flush.
+  const later = new SessionStream(9, session);
+  flushTrailersEarly({ call: { stream: later } });
+  later.sendTrailers();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  expect(session.writes).toEqual([[1, 3, 5, 7], [9]]);
 });
 
 test('EtcdServer answers Put and Range with their trailers in the same turn as their message', async () => {

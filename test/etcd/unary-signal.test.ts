@@ -1,6 +1,7 @@
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { expect, test } from 'vitest';
 import { GrpcMetrics } from '../../src/etcd/grpc-metrics.js';
+import { kvService, type KvApi } from '../../src/etcd/kv.js';
 import { unary, unaryNoCancel, type RpcContext } from '../../src/etcd/rpc.js';
 
 // A unary call's cancel signal costs an AbortController and a 'cancelled' listener: only handlers
@@ -56,4 +57,44 @@ test.each([
   expect(await answer(handler, call)).toBe(wantSignal ? 1 : 0);
   expect(added()).toBe(wantSignal ? 1 : 0);
   expect(left()).toBe(0);
+});
+
+test('a handler\'s result that is not a promise is answered in the call\'s own turn; a promise once it settles', async () => {
+  const now = unary(ctx, 'etcdserverpb.Test', 'Now', () => 7);
+  const { call } = fakeCall({});
+  let got: unknown;
+  now(call, (err, res) => {
+    got = err ?? res;
+  });
+  expect(got).toBe(7); // before any microtask ran
+  const later = unary(ctx, 'etcdserverpb.Test', 'Later', () => Promise.resolve(8));
+  let got2: unknown;
+  later(fakeCall({}).call, (err, res) => {
+    got2 = err ?? res;
+  });
+  expect(got2).toBeUndefined();
+  await Promise.resolve();
+  await Promise.resolve();
+  expect(got2).toBe(8);
+});
+
+test('the KV service answers a Range through the KV\'s rangeNow when it answers, else through rangeRequest', async () => {
+  const served: string[] = [];
+  const kv = {
+    rangeNow: (req: { serializable?: boolean; key: Uint8Array }) => {
+      if (req.serializable !== true || req.key[0] === 0x6d) return undefined; // linearizable, or "m": not in memory
+      served.push('now');
+      return { header: { clusterId: 0n, memberId: 0n, revision: 1, raftTerm: 0 }, kvs: [], more: false, count: 0 };
+    },
+    rangeRequest: () => {
+      served.push('request');
+      return Promise.resolve({ header: { clusterId: 0n, memberId: 0n, revision: 1, raftTerm: 0 }, kvs: [], more: false, count: 0 });
+    },
+  } as unknown as KvApi;
+  const handler = kvService({ ...ctx, maxRequestBytes: 1024, maxTxnOps: 8, requestBytes: () => 0 }, kv)['Range'] as ReturnType<typeof unary>;
+  const base = { rangeEnd: new Uint8Array(0) };
+  for (const req of [{ ...base, key: Buffer.from('k'), serializable: true }, { ...base, key: Buffer.from('m'), serializable: true }, { ...base, key: Buffer.from('k'), serializable: false }]) {
+    await answer(handler, fakeCall(req).call);
+  }
+  expect(served).toEqual(['now', 'request', 'request']);
 });

@@ -63,3 +63,22 @@ describe('metrics', () => {
     expect(() => new KvClient(kv.replica)).not.toThrow();
   });
 });
+
+describe('KvClient.rangeNow (the server\'s serializable Range from memory)', () => {
+  test('answers a serializable range from memory with the member\'s header, counted once; leaves linearizable ones to rangeRequest', async () => {
+    cluster = await KvCluster.create(1);
+    const kv = cluster.client(1);
+    await kv.put('a', '1');
+    await kv.put('b', '2');
+    const ranges = async (): Promise<number> => (await kv.metrics.ranges.get()).values[0]?.value ?? 0;
+    const before = await ranges();
+    const req = { key: new TextEncoder().encode('a'), rangeEnd: new TextEncoder().encode('c') };
+    expect(kv.rangeNow(req)).toBeUndefined(); // linearizable: needs a read barrier
+    const got = kv.rangeNow({ ...req, serializable: true });
+    expect(got).toEqual(await kv.rangeRequest({ ...req, serializable: true }, {}));
+    expect(got?.header).toMatchObject({ revision: 3, memberId: 1n });
+    expect(got?.kvs.map((x) => dec(x.value))).toEqual(['1', '2']);
+    expect(await ranges()).toBe(before + 2); // rangeNow's and rangeRequest's, nothing for the linearizable refusal
+    expect(() => kv.rangeNow({ ...req, serializable: true, revision: 99 })).toThrow(expect.objectContaining({ code: 'ERR_FUTURE_REV' }) as Error);
+  });
+});

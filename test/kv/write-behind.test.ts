@@ -15,7 +15,7 @@ import type { KvCommand } from '../../src/kv/commands.js';
 import { KvClient } from '../../src/kv/kv-client.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { keyRange } from '../../src/kv/mvcc/bytes.js';
-import { KvBackendWriteError, WriteQueue } from '../../src/kv/write-queue.js';
+import { KvBackendWriteError, WriteQueue, type WriteQueueOptions } from '../../src/kv/write-queue.js';
 import { dec, enc } from './helpers.js';
 
 type BatchOp = { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array };
@@ -63,6 +63,17 @@ const everything = keyRange(new Uint8Array([0]), new Uint8Array([0]));
 async function values(sm: KvStateMachine): Promise<string[]> {
   const r = await sm.store.rangeKeys(everything, sm.store.rev, { limit: 0, rev: 0, count: false });
   return r.kvs.map((kv) => `${dec(kv.key)}=${dec(kv.value)}`);
+}
+
+/** A WriteQueue that records each write and holds it until `release()`. */
+function heldQueue<T>(options?: WriteQueueOptions): { q: WriteQueue<T>; writes: T[][]; release: () => void } {
+  let held = (): void => undefined;
+  const writes: T[][] = [];
+  const q = new WriteQueue<T>(async (ops) => {
+    writes.push(ops);
+    await new Promise<void>((r) => (held = r));
+  }, () => undefined, options);
+  return { q, writes, release: () => held() };
 }
 
 describe('KV write-behind queue', () => {
@@ -161,13 +172,68 @@ describe('KV write-behind queue', () => {
     expect(await values(reopened)).toEqual(['k0=v82', 'k1=v83', 'k2=v81']);
   });
 
-  test('applies wait for the write in flight once too many records are queued (room)', async () => {
-    let release = (): void => undefined;
+  test('with a limit a write starts once the queued operations reach it, without waiting out the interval, and carries batches only up to it', async () => {
+    const { q, writes, release } = heldQueue<number>({ intervalMs: 3_600_000, limit: 3 });
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    };
+    q.enqueue([1], []);
+    q.enqueue([2], []);
+    await settle();
+    expect(writes).toEqual([]); // two operations queued, limit 3: the write waits for the (hour-long) interval
+    q.enqueue([3, 4], []); // four queued: the write starts now
+    await settle();
+    expect(writes).toEqual([[1, 2, 3, 4]]);
+    for (let i = 5; i <= 11; i++) q.enqueue([i], []); // queued behind the write in flight
+    release();
+    await settle();
+    expect(writes).toEqual([[1, 2, 3, 4], [5, 6, 7]]); // the next write takes three operations; four left, so it goes on
+    release();
+    await settle();
+    expect(writes.at(-1)).toEqual([8, 9, 10]);
+    release();
+    await settle();
+    expect(writes).toHaveLength(3); // one operation left, under the limit: it waits for the interval
+    const flushed = q.flush(); // which a flush ends at once
+    await settle();
+    expect(writes.at(-1)).toEqual([11]);
+    release();
+    await flushed;
+    expect(q.depth).toBe(0);
+  });
+
+  test('flush and a waiting room end the interval at once: nothing that needs the disk waits for it', async () => {
     const writes: number[][] = [];
-    const q = new WriteQueue<number>(async (ops) => {
+    const q = new WriteQueue<number>((ops) => {
       writes.push(ops);
-      await new Promise<void>((r) => (release = r));
-    }, () => undefined);
+      return Promise.resolve();
+    }, () => undefined, { intervalMs: 3_600_000 });
+    const rec = (i: number): readonly [Uint8Array, Uint8Array] => [new Uint8Array([i]), new Uint8Array([i])];
+    q.enqueue([1], [rec(1)]);
+    await q.flush(); // an hour-long interval: this would time out if flush waited for it
+    expect(writes).toEqual([[1]]);
+    q.enqueue([2], [rec(2)]);
+    q.enqueue([3], [rec(3)]);
+    await q.room(1); // two records queued, one allowed: room ends the wait, and resolves once they are written
+    expect(writes).toEqual([[1], [2, 3]]);
+    expect(q.depth).toBe(0);
+  });
+
+  test('a KvStateMachine with backendBatchLimit writes an apply batch once the queued operations reach the limit; a bad limit is refused', async () => {
+    const db = new GatedLevel();
+    const sm = new KvStateMachine({ db, backendBatchIntervalMs: 3_600_000, backendBatchLimit: 3 });
+    await sm.ready();
+    for (let i = 1; i <= 3; i++) await sm.apply([put(i, `k${i}`, `v${i}`)]);
+    while (db.writes.length === 0) await new Promise((r) => setImmediate(r));
+    expect(db.writes).toEqual([{ ops: 4, sync: true }]); // three puts and the applied index, without the hour's wait
+    await sm.apply([put(4, 'k4', 'v4')]);
+    await sm.flush();
+    expect(db.writes).toEqual([{ ops: 4, sync: true }, { ops: 2, sync: true }]);
+    for (const bad of [0, -1, Number.NaN]) expect(() => new KvStateMachine({ backendBatchLimit: bad })).toThrow(/backendBatchLimit/);
+  });
+
+  test('applies wait for the write in flight once too many records are queued (room)', async () => {
+    const { q, writes, release } = heldQueue<number>();
     const rec = (i: number): readonly [Uint8Array, Uint8Array] => [new Uint8Array([i]), new Uint8Array([i])];
     q.enqueue([1], [rec(1)]); // in flight
     q.enqueue([2], [rec(2)]);
@@ -187,12 +253,7 @@ describe('KV write-behind queue', () => {
   });
 
   test("a write carrying several batches writes only the last batch's seal, after every batch's operations", async () => {
-    let release = (): void => undefined;
-    const writes: string[][] = [];
-    const q = new WriteQueue<string>(async (ops) => {
-      writes.push(ops);
-      await new Promise<void>((r) => (release = r));
-    }, () => undefined);
+    const { q, writes, release } = heldQueue<string>();
     q.enqueue(['a1'], [], 'applied=1'); // in flight alone
     q.enqueue(['b1', 'b2'], [], 'applied=2');
     q.enqueue(['c1'], [], 'applied=3');

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ports, singleMemberArgs } from '../etcd/process-cluster.js';
 
 // The package as a user gets it: a clean copy of the tree (the files git knows, no dist/) is
 // packed with `npm pack` (its `prepack` builds), the tarball is installed into an empty project
@@ -204,3 +205,29 @@ test('the installed `raftkit` command runs the operator runbook (examples/etcdct
   const out = execFileSync('bash', [join(root, 'examples/etcdctl.sh')], { cwd: project, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, RAFTKIT: bin } });
   expect(out.trimEnd().endsWith('runbook: every step passed')).toBe(true);
 }, 180_000);
+
+test("the installed `raftkit` command runs node with its shebang's young generation (--max/--min-semi-space-size), as its own process", async () => {
+  const [shebang = ''] = readFileSync(join(installed, 'dist', 'cli.js'), 'utf8').split('\n', 1);
+  expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=(\d+) --min-semi-space-size=\1$/);
+  const flags = shebang.split(' ').slice(3);
+  const p = await ports();
+  const args = singleMemberArgs('s1', join(work, 's1.etcd'), `http://127.0.0.1:${p.client}`, `http://127.0.0.1:${p.peer}`);
+  const bin = join(project, 'node_modules', '.bin', 'raftkit');
+  const child = spawn(bin, args, { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('"member started"')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`raftkit exited with ${String(code)}: ${err}`)));
+  });
+  // The pid npm's link started is node itself (env execs it, nothing wraps it): node's options
+  // are the ones before the script in its command line, i.e. its process.execArgv.
+  const argv = readFileSync(`/proc/${String(child.pid)}/cmdline`, 'utf8').split('\0');
+  expect(argv.slice(1, argv.indexOf(bin))).toEqual(flags);
+  child.kill('SIGTERM'); // reaches the member: it stops gracefully
+  expect(await exited).toBe(0);
+}, 60_000);
+

@@ -51,6 +51,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'election-timeout', kind: 'int', def: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
   { name: 'snapshot-count', kind: 'int', def: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
   { name: 'quota-backend-bytes', kind: 'int', def: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
+  { name: 'backend-batch-interval', kind: 'duration', def: '100ms', help: 'Maximum time before committing the backend transaction (a Go duration; 0 = the default).' },
+  { name: 'backend-batch-limit', kind: 'int', def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default).' },
   { name: 'max-request-bytes', kind: 'int', def: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
   { name: 'max-txn-ops', kind: 'int', def: '128', help: 'Maximum number of operations permitted in a transaction.' },
   { name: 'auto-compaction-mode', kind: 'string', def: 'periodic', oneOf: ['periodic', 'revision'], help: 'Interpret \'auto-compaction-retention\' one of: periodic|revision.' },
@@ -58,6 +60,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'experimental-watch-progress-notify-interval', kind: 'duration', def: '10m', help: 'Duration of periodic watch progress notifications.' },
   { name: 'log-level', kind: 'string', def: 'info', oneOf: ['debug', 'info', 'warn', 'error', 'panic', 'fatal'], help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
 ];
+
+/** The spec of a flag this command defines. */
+function specOf(name: string): FlagSpec {
+  return FLAGS.find((f) => f.name === name)!;
+}
 
 /** The parsed configuration of a member process. */
 export interface MemberConfig {
@@ -93,6 +100,10 @@ export interface MemberConfig {
   snapshotCount: number;
   /** `--quota-backend-bytes` (0 = 2 GiB). */
   quotaBackendBytes: number;
+  /** `--backend-batch-interval`, ms (etcd's 100 ms when given as 0). */
+  backendBatchIntervalMs: number;
+  /** `--backend-batch-limit`: operations per backend commit (etcd's 10000 when given as 0). */
+  backendBatchLimit: number;
   /** `--max-request-bytes`. */
   maxRequestBytes: number;
   /** `--max-txn-ops`. */
@@ -183,7 +194,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const values = collect(argv, env);
   if (values === 'help' || values === 'version') return { kind: values };
   const get = (name: string): string => {
-    const spec = FLAGS.find((f) => f.name === name)!;
+    const spec = specOf(name);
     const v = values.get(name) ?? spec.def;
     if (spec.oneOf !== undefined && !spec.oneOf.includes(v)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be one of ${spec.oneOf.join(', ')}`);
     return v;
@@ -192,6 +203,13 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     const v = get(name);
     if (!/^\d+$/.test(v) || Number(v) < min) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
     return Number(v);
+  };
+  /** A Go duration in milliseconds; `orDefault` replaces 0 (etcd treats a zero value as unset). */
+  const duration = (name: string, orDefault?: string): number => {
+    const v = get(name);
+    const ms = parseDuration(v);
+    if (ms === undefined) throw new FlagError(name, `invalid value "${v}" for flag -${name}: not a duration`);
+    return ms === 0 && orDefault !== undefined ? parseDuration(orDefault)! : ms;
   };
   const bool = (name: string): boolean => {
     const v = get(name);
@@ -221,8 +239,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   if (mode === 'revision') retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) : undefined;
   else retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) * 3_600_000 : parseDuration(retentionRaw);
   if (retention === undefined) throw new FlagError('auto-compaction-retention', `invalid value "${retentionRaw}" for flag -auto-compaction-retention`);
-  const progress = parseDuration(get('experimental-watch-progress-notify-interval'));
-  if (progress === undefined) throw new FlagError('experimental-watch-progress-notify-interval', `invalid value "${get('experimental-watch-progress-notify-interval')}" for flag -experimental-watch-progress-notify-interval: not a duration`);
+  const progress = duration('experimental-watch-progress-notify-interval');
   const tls = (prefix: string): MemberConfig['clientTls'] => ({
     certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),
   });
@@ -243,6 +260,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     electionMs,
     snapshotCount: int('snapshot-count', 1),
     quotaBackendBytes: int('quota-backend-bytes', 0),
+    backendBatchIntervalMs: duration('backend-batch-interval', specOf('backend-batch-interval').def),
+    backendBatchLimit: int('backend-batch-limit', 0) || Number(specOf('backend-batch-limit').def),
     maxRequestBytes: int('max-request-bytes', 1),
     maxTxnOps: int('max-txn-ops', 1),
     autoCompactionMode: mode,

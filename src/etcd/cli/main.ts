@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32 --min-semi-space-size=32
 /**
  * The `raftkit` command: one member of a raftkit cluster serving etcd's v3 API, configured with
  * etcd's flags and `ETCD_*` variables (see `raftkit --help`). SIGTERM and SIGINT stop it

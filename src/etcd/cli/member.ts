@@ -69,9 +69,10 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const { storage, kvDb, closeKvDb } = await openDataDir(c.dataDir);
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
-  // One flush of the KV's database per 10 ms at most (etcd commits its backend every 100 ms):
-  // the Raft log is the record, and fewer KV flushes leave the disk to the log's.
-  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: 10 });
+  // --backend-batch-interval/--backend-batch-limit: one synced write of the KV's database per
+  // interval at most, or per limit operations. The Raft log is the record (the KV applies again
+  // from it after a crash), and fewer KV flushes leave the disk to the log's.
+  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit });
   const replica = await Replica.start({
     id, storage, transport, stateMachine,
     ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),

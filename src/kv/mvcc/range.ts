@@ -1,7 +1,7 @@
 import type { KeyValue, RangeRequest, RangeResponse, ResponseHeader } from '../types.js';
 import { SortOrder, SortTarget } from '../types.js';
-import { compareBytes, keyRange, toBytes } from './bytes.js';
-import type { ReadView } from './store.js';
+import { compareBytes, keyRange, toBytes, type KeyRange } from './bytes.js';
+import type { RangeKeysOptions, RangeKeysResult, ReadView } from './store.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -33,13 +33,40 @@ const byTarget: Record<SortTarget, (a: KeyValue, b: KeyValue) => number> = {
  * Sorting is stable (ties stay in key order); etcd's is not, so the order of ties differs.
  */
 export async function range(view: ReadView, r: RangeRequest): Promise<RangeResponse> {
+  const [keys, ro] = rangeKeysArgs(r);
+  return rangeResponse(r, await view.rangeKeys(keys, ro));
+}
+
+/**
+ * {@link range} answered at once when the view can read without waiting (`ReadView.rangeKeysNow`:
+ * every value in memory), else undefined (then read through {@link range}). Throws what `range` rejects with.
+ */
+export function rangeNow(view: ReadView, r: RangeRequest): RangeResponse | undefined {
+  if (view.rangeKeysNow === undefined) return undefined;
+  const [keys, ro] = rangeKeysArgs(r);
+  const rr = view.rangeKeysNow(keys, ro);
+  return rr === undefined ? undefined : rangeResponse(r, rr);
+}
+
+/** Whether `r` filters by a min or max revision. */
+function filters(r: RangeRequest): boolean {
+  return (r.minModRevision ?? 0) !== 0 || (r.maxModRevision ?? 0) !== 0 || (r.minCreateRevision ?? 0) !== 0 || (r.maxCreateRevision ?? 0) !== 0;
+}
+
+/** What the store reads for `r`: the key range and the options (the limit fetched: `limit + 1`, or all with a sort or filter). */
+function rangeKeysArgs(r: RangeRequest): [KeyRange, RangeKeysOptions] {
+  const userLimit = r.limit ?? 0;
+  let limit = (r.sortOrder ?? SortOrder.NONE) !== SortOrder.NONE || filters(r) ? 0 : userLimit;
+  if (limit > 0) limit++;
+  return [keyRange(toBytes(r.key), toBytes(r.rangeEnd)), { limit, rev: r.revision ?? 0, count: r.countOnly ?? false }];
+}
+
+/** The response to `r` from what the store read: filtered, sorted and cut at the limit as etcd does. */
+function rangeResponse(r: RangeRequest, rr: RangeKeysResult): RangeResponse {
   const sortOrder = r.sortOrder ?? SortOrder.NONE;
   const sortTarget = r.sortTarget ?? SortTarget.KEY;
-  const filtered = (r.minModRevision ?? 0) !== 0 || (r.maxModRevision ?? 0) !== 0 || (r.minCreateRevision ?? 0) !== 0 || (r.maxCreateRevision ?? 0) !== 0;
+  const filtered = filters(r);
   const userLimit = r.limit ?? 0;
-  let limit = sortOrder !== SortOrder.NONE || filtered ? 0 : userLimit;
-  if (limit > 0) limit++;
-  const rr = await view.rangeKeys(keyRange(toBytes(r.key), toBytes(r.rangeEnd)), { limit, rev: r.revision ?? 0, count: r.countOnly ?? false });
   let kvs = rr.kvs;
   if (filtered) {
     const { minModRevision: minMod = 0, maxModRevision: maxMod = 0, minCreateRevision: minCreate = 0, maxCreateRevision: maxCreate = 0 } = r;

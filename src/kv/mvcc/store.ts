@@ -55,6 +55,11 @@ export interface ReadView {
   readonly rev: number;
   /** Reads a key range; rejects with {@link CompactedRevisionError} or {@link FutureRevisionError}. */
   rangeKeys(range: KeyRange, ro: RangeKeysOptions): Promise<RangeKeysResult>;
+  /**
+   * Optional: the same read answered at once when it needs no backend read, else undefined
+   * (then read through `rangeKeys`); throws what `rangeKeys` rejects with.
+   */
+  rangeKeysNow?(range: KeyRange, ro: RangeKeysOptions): RangeKeysResult | undefined;
 }
 
 /** The string form of a revision, for sets and maps. */
@@ -122,17 +127,47 @@ export class MvccStore {
 
   /** Reads `range` as of the view revision `curRev` (etcd's `rangeKeys`). */
   async rangeKeys(range: KeyRange, curRev: number, ro: RangeKeysOptions): Promise<RangeKeysResult> {
+    const found = this.lookup(range, curRev, ro);
+    if (found.revs === undefined) return found.result;
+    return { kvs: await this.readRevisions(found.revs), count: found.count, rev: curRev };
+  }
+
+  /**
+   * {@link MvccStore.rangeKeys} answered at once when every value it returns is in memory (written
+   * by the apply in progress, or cached), else undefined (the caller reads through `rangeKeys`).
+   * Throws what `rangeKeys` rejects with.
+   */
+  rangeKeysNow(range: KeyRange, curRev: number, ro: RangeKeysOptions): RangeKeysResult | undefined {
+    const found = this.lookup(range, curRev, ro);
+    if (found.revs === undefined) return found.result;
+    const kvs = this.readRevisionsNow(found.revs);
+    return kvs === undefined ? undefined : { kvs, count: found.count, rev: curRev };
+  }
+
+  /** The index's part of a range read: the revisions to read and the count, or the whole result of a count-only read. */
+  private lookup(range: KeyRange, curRev: number, ro: RangeKeysOptions): { revs: Revision[]; count: number; result?: undefined } | { revs?: undefined; result: RangeKeysResult } {
     let rev = ro.rev;
     if (rev > curRev) throw new FutureRevisionError();
     if (rev <= 0) rev = curRev;
     if (rev < this.compactRev) throw new CompactedRevisionError();
-    if (ro.count) return { kvs: [], count: this.index.count(range, rev), rev: curRev };
+    if (ro.count) return { result: { kvs: [], count: this.index.count(range, rev), rev: curRev } };
     const hits = this.index.range(range, rev);
     const limit = ro.limit <= 0 || ro.limit > hits.length ? hits.length : ro.limit;
     const revs = new Array<Revision>(limit);
     for (let i = 0; i < limit; i++) revs[i] = hits[i]!.modified;
-    const kvs = await this.readRevisions(revs);
-    return { kvs, count: hits.length, rev: curRev };
+    return { revs, count: hits.length };
+  }
+
+  /** The key-values at `revs` when all are in memory (pending or cached), as {@link MvccStore.readRevisions} hands them out; else undefined. */
+  private readRevisionsNow(revs: readonly Revision[]): KeyValue[] | undefined {
+    const out = new Array<KeyValue>(revs.length);
+    for (let i = 0; i < revs.length; i++) {
+      const k = revKey(revs[i]!);
+      const cached = this.pending.get(k) ?? this.cache.get(k);
+      if (cached === undefined) return undefined;
+      out[i] = { ...cached };
+    }
+    return out;
   }
 
   /**
@@ -250,5 +285,9 @@ class StoreView implements ReadView {
 
   rangeKeys(range: KeyRange, ro: RangeKeysOptions): Promise<RangeKeysResult> {
     return this.#store.rangeKeys(range, this.rev, ro);
+  }
+
+  rangeKeysNow(range: KeyRange, ro: RangeKeysOptions): RangeKeysResult | undefined {
+    return this.#store.rangeKeysNow(range, this.rev, ro);
   }
 }
