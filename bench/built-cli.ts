@@ -6,7 +6,7 @@
  * module is its own file instead of tsup's shared chunks).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The newest modification time (ms) of the files the build reads: src/**, package.json, tsup.config.ts. */
@@ -52,15 +52,3 @@ export function builtCli(root: string, log: (line: string) => void, build: (root
   log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return cli;
 }
-
-/**
- * The node options a script's shebang passes (`#!/usr/bin/env -S node --opt …` or
- * `#!/path/to/node --opt …`): what the kernel, or npm's shims on Windows, run it with when it is
- * started as a command (`npx raftkit`). Empty when the first line names no options.
- */
-export function shebangNodeArgs(file: string): string[] {
-  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\s*(?:\S*\/env\s+(?:-S\s+)?)?\S*node\s+(.*)$/.exec(first);
-  return m === null ? [] : m[1]!.trim().split(/\s+/).filter((a) => a !== '');
-}
-

@@ -22,8 +22,8 @@
  * `npm run build` when dist/ is missing or older than src/). `BENCH_MEMBERS=src` runs them from the
  * sources under tsx instead, so that `BENCH_CPU_PROF` profiles name source files rather than tsup's
  * chunks (tsx's transform wraps each named closure in `__name`, which costs the members some CPU).
- * Either way the members get the node options of the CLI's shebang line (`--max-semi-space-size`),
- * as `npx raftkit` gives them; `BENCH_NODE_ARGS` (space-separated, possibly empty) replaces them.
+ * `BENCH_NODE_ARGS` (space-separated) gives the members' node extra options (e.g. their own
+ * `--max-semi-space-size`, which the command then keeps instead of its own young generation).
  *
  * The watch row's watcher has its own client, connected to one follower of each cluster (the first
  * member whose `/metrics` says `etcd_server_is_leader 0`), so that both systems deliver its events
@@ -45,7 +45,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
-import { builtCli, shebangNodeArgs } from './built-cli.js';
+import { builtCli } from './built-cli.js';
 import { peakRssMiB } from './cluster-procs.js';
 import { percentile } from './util.js';
 import { freePort } from '../examples/kv-cluster/driver.js';
@@ -61,13 +61,10 @@ const CLUSTER_WARMUP_MS = Number(process.env['BENCH_CLUSTER_WARMUP_MS'] ?? 15000
 const MEMBERS = process.env['BENCH_MEMBERS'] ?? 'dist';
 if (MEMBERS !== 'dist' && MEMBERS !== 'src') throw new Error(`BENCH_MEMBERS must be dist or src, not ${MEMBERS}`);
 
-/**
- * How a raftkit member starts: node's arguments before the member's flags. The node options are
- * the ones the CLI's shebang gives (as `npx raftkit` runs it), or `BENCH_NODE_ARGS` instead.
- */
+/** How a raftkit member starts: node's arguments before the member's flags (`BENCH_NODE_ARGS` first). */
 function memberCommand(): string[] {
   const main = MEMBERS === 'src' ? join(root, 'src/etcd/cli/main.ts') : builtCli(root, (line) => console.log(line));
-  const node = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '') ?? shebangNodeArgs(main);
+  const node = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '') ?? [];
   return MEMBERS === 'src' ? [...node, '--import', 'tsx', main] : [...node, main];
 }
 

@@ -6,6 +6,7 @@ import type { Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import { after, type Clock } from './clock.js';
 import { coalesceMessages } from './coalesce.js';
+import { COMMIT_HOLD_MS, CommitHold } from './commit-hold.js';
 import { onlyProposedBy, peerFirst, waitingPeer } from './send-order.js';
 import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
@@ -32,8 +33,17 @@ export class StorageWriter {
    * write is under way before the appends it sends are flushed to the sockets).
    */
   run<T>(fn: () => T | Promise<T>): Promise<T> {
-    // The executor runs `fn` now; a throw becomes the rejection.
-    const next = this.writes === 0 ? new Promise<T>((resolve) => resolve(fn())) : this.tail.then(fn, fn);
+    let next: Promise<T>;
+    if (this.writes > 0) next = this.tail.then(fn, fn);
+    else {
+      // A promise `fn` returns is passed on as is (no wrapper, no extra microtasks).
+      try {
+        next = Promise.resolve(fn());
+      } catch (err) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what `fn` threw, as an async function would pass it on
+        next = Promise.reject(err);
+      }
+    }
     this.writes++;
     this.tail = next.then(this.settled, this.settled);
     return next;
@@ -120,6 +130,9 @@ export class ReadyLoop {
   private leading = false;
   /** Messages held for the event loop's next check phase (see `handle`); they go before any sent later. */
   private held: Message[] = [];
+  /** Commit-only appends to followers that wait on none of the entries committed (see {@link CommitHold}). */
+  private readonly commitHold = new CommitHold();
+  private holdTimer = false;
 
   /** @param deps - the node, storage, transport, shared writer, clock, and hooks into the replica. */
   constructor(deps: ReadyLoopDeps) {
@@ -179,9 +192,19 @@ export class ReadyLoop {
     const h = this.hooks;
     if (rd.softState !== undefined) {
       this.leading = rd.softState.raftState === StateType.Leader;
+      if (!this.leading) this.commitHold.release(); // stale now: as if lost
       h.softState(rd.softState, rd.hardState);
     }
-    if (rd.messages.length > 0) {
+    const confChange = hasConfChange(rd.committedEntries);
+    let messages: readonly Message[] = rd.messages;
+    if (this.leading && messages.length > 0 && rd.entries.length === 0 && rd.committedEntries.length > 0 && rd.snapshot === undefined && !confChange) {
+      messages = this.commitHold.take(messages, rd.committedEntries);
+      if (this.commitHold.size > 0 && !this.holdTimer) {
+        this.holdTimer = true;
+        after(this.clock, COMMIT_HOLD_MS, this.endHold);
+      }
+    }
+    if (messages.length > 0) {
       // A leader's Ready that only commits requests of its own: no follower waits on its
       // messages (they carry the commit index), while this member's callers wait on the apply
       // that follows. The messages go out in the event loop's next check phase, after the
@@ -190,30 +213,35 @@ export class ReadyLoop {
       const first = waitingPeer(rd.entries, rd.committedEntries);
       if (this.leading && first === this.node.id && rd.entries.length === 0 && this.clock.soon !== undefined && onlyProposedBy(rd.committedEntries, first)) {
         if (this.held.length === 0) this.clock.soon(this.sendHeld);
-        for (const m of rd.messages) this.held.push(m);
+        for (const m of messages) this.held.push(m);
       } else {
-        this.send(rd.messages, first);
+        this.send(messages, first);
       }
     }
     // Committed entries that were durable here before this Ready (below its first new entry;
     // every earlier Ready's write has completed) need not wait for this Ready's write: a
     // leader's commit Ready persists only the new commit index, so its proposers are answered
-    // while that write is still in flight. (Conf changes keep the strict order.)
-    const confChange = hasConfChange(rd.committedEntries);
+    // while that write is still in flight. (Conf changes keep the strict order.) When this
+    // Ready writes entries, their write starts first: it is on the path of the request the
+    // entries carry, and the apply's work overlaps it.
     let committed = rd.committedEntries;
+    let early: Entry[] | undefined;
     if (rd.snapshot === undefined && committed.length > 0 && !confChange) {
       const firstNew = rd.entries[0]?.index ?? Infinity;
       let k = 0;
       while (k < committed.length && committed[k]!.index < firstNew) k++;
       if (k > 0) {
-        void h.apply(rd.snapshot, k === committed.length ? committed : committed.slice(0, k));
+        early = k === committed.length ? committed : committed.slice(0, k);
         committed = k === committed.length ? [] : committed.slice(k);
       }
     }
+    if (early !== undefined && rd.entries.length === 0) void h.apply(rd.snapshot, early);
     if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
       const start = this.clock.now();
       const req = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync };
-      await this.writer.run(() => this.storage.save(req));
+      const saved = this.writer.run(() => this.storage.save(req));
+      if (early !== undefined && rd.entries.length > 0) void h.apply(rd.snapshot, early);
+      await saved;
       // Only synced writes are flushes (etcd's wal_fsync_duration counts the same ones); a
       // commit-only hard state is held in memory by WalStorage.
       if (req.sync) h.observeWrite((this.clock.now() - start) / 1000);
@@ -233,6 +261,13 @@ export class ReadyLoop {
     this.node.advance(rd);
     h.advanced();
   }
+
+  /** Ends a hold: the commit-only appends still held go out (after any held for the check phase). */
+  private readonly endHold = (): void => {
+    this.holdTimer = false;
+    if (this.stopped || this.commitHold.size === 0) return;
+    this.send(this.commitHold.release());
+  };
 
   private readonly sendHeld = (): void => {
     const held = this.held;
@@ -268,6 +303,7 @@ export class ReadyLoop {
       for (const m of own) if (isReferencedSnapshot(m)) sendReferencedSnapshot(m, this.storage, this.transport, () => this.hooks.snapshotFailed(m.to));
       own = own.filter((m) => !isReferencedSnapshot(m));
     }
+    own = this.commitHold.settle(own);
     if (own.length === 0) return;
     own = peerFirst(coalesceMessages(own, this.maxSizePerMsg), first);
     this.transport.send(own);

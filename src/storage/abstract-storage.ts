@@ -140,9 +140,9 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
     if (this.#status !== 'open') throw new NotOpenError(`storage: ${method}`, this.#status);
   }
 
-  async #write<T>(method: string, run: () => T | Promise<T>): Promise<T> {
-    if (this.#status === 'opening') await this.#opening;
-    if (this.#status !== 'open') throw new NotOpenError(`storage: ${method}`, this.#status);
+  #write<T>(method: string, run: () => T | Promise<T>): Promise<T> {
+    if (this.#status === 'opening') return this.#opening!.then(() => this.#write(method, run));
+    if (this.#status !== 'open') return Promise.reject(new NotOpenError(`storage: ${method}`, this.#status));
     // With no write queued or running, this one starts now, in the caller's turn, instead of
     // a microtask later: a leader's log write then reaches the disk before the appends it
     // sends its followers are flushed to their sockets (the flush waits for a microtask).
@@ -200,11 +200,17 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   }
 
   /** {@inheritDoc Storage.save} */
-  async save(req: SaveRequest): Promise<void> {
-    if (typeof req !== 'object' || req === null) throw new StorageInvalidArgumentError('save: request must be an object');
-    checkEntries(req.entries);
-    if (req.hardState !== undefined) checkHardState(req.hardState);
-    if (req.snapshot !== undefined) checkMetadata(req.snapshot.metadata, 'snapshot.metadata');
+  save(req: SaveRequest): Promise<void> {
+    // Not an async function: the write is the one promise a save makes (it runs on every Ready).
+    try {
+      if (typeof req !== 'object' || req === null) throw new StorageInvalidArgumentError('save: request must be an object');
+      checkEntries(req.entries);
+      if (req.hardState !== undefined) checkHardState(req.hardState);
+      if (req.snapshot !== undefined) checkMetadata(req.snapshot.metadata, 'snapshot.metadata');
+    } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what a check threw, as an async function would pass it on
+      return Promise.reject(err);
+    }
     return this.#write('save', () => {
       const snap = req.snapshot !== undefined && req.snapshot.metadata.index !== 0 ? req.snapshot : undefined;
       if (snap !== undefined) this.#checkNewer(snap.metadata.index, 'save');
@@ -372,7 +378,12 @@ export abstract class AbstractStorage implements Storage, SnapshotStreams {
   }
 }
 
-/** Runs `run` now (the executor runs at once): its result, or what it threw, as a promise. */
+/** Runs `run` now: its result (a promise it returns is passed on as is), or what it threw, as a promise. */
 function startNow<T>(run: () => T | Promise<T>): Promise<T> {
-  return new Promise<T>((resolve) => resolve(run()));
+  try {
+    return Promise.resolve(run());
+  } catch (err) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what `run` threw, as an async function would pass it on
+    return Promise.reject(err);
+  }
 }

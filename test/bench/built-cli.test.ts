@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { builtCli, shebangNodeArgs } from '../../bench/built-cli.js';
+import { builtCli } from '../../bench/built-cli.js';
 
 // The etcd bench runs its members from the built package; it rebuilds only when dist/cli.js is
 // missing or older than a file it is built from. Times are set explicitly (no waiting on the clock).
@@ -59,16 +59,3 @@ test.each(['src/etcd/cli/main.ts', 'package.json', 'tsup.config.ts'])('builds ag
   expect(builds).toBe(1);
   expect(lines[0]).toMatch(/newer/);
 });
-
-test("shebangNodeArgs: the node options of a script's shebang, as the command runs it; the CLI's own", () => {
-  const script = (first: string): string => {
-    writeFileSync(join(root, 'script.js'), `${first}\nconsole.log(1);\n`);
-    return join(root, 'script.js');
-  };
-  expect(shebangNodeArgs(script('#!/usr/bin/env -S node --max-semi-space-size=32'))).toEqual(['--max-semi-space-size=32']);
-  expect(shebangNodeArgs(script('#!/usr/local/bin/node  --a=1 --b'))).toEqual(['--a=1', '--b']);
-  expect(shebangNodeArgs(script('#!/usr/bin/env node'))).toEqual([]);
-  expect(shebangNodeArgs(script('console.log(0);'))).toEqual([]);
-  expect(shebangNodeArgs(join(import.meta.dirname, '../../src/etcd/cli/main.ts'))).toEqual([expect.stringMatching(/^--max-semi-space-size=\d+$/), expect.stringMatching(/^--min-semi-space-size=\d+$/)]);
-});
-

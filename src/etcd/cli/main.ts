@@ -1,17 +1,22 @@
-#!/usr/bin/env -S node --max-semi-space-size=32 --min-semi-space-size=32
+#!/usr/bin/env node
 /**
  * The `raftkit` command: one member of a raftkit cluster serving etcd's v3 API, configured with
  * etcd's flags and `ETCD_*` variables (see `raftkit --help`). SIGTERM and SIGINT stop it
- * gracefully; a bad flag exits with status 2 and a message naming the flag.
+ * gracefully; a bad flag exits with status 2 and a message naming the flag. The member itself
+ * runs on a worker thread started from this same file, with a larger young generation (see
+ * member-thread.ts).
  *
  * @packageDocumentation
  */
+import { isMainThread } from 'node:worker_threads';
 import { FlagError, helpText, parseFlags } from './flags.js';
 import { jsonLog, runMember } from './member.js';
+import { onStopRequest, runMemberThread } from './member-thread.js';
 import { runRestoreCommand } from '../../kv/etcd-backend/restore-command.js';
 import { RAFTKIT_VERSION, ETCD_API_VERSION } from '../version.js';
 
-async function main(): Promise<number> {
+/** Runs the command; resolves with the exit code, or `undefined` once the exit code is set and the process should end by itself. */
+async function main(): Promise<number | undefined> {
   if (process.argv[2] === 'restore') {
     return runRestoreCommand(process.argv.slice(3), (line, toStderr) => (toStderr ? process.stderr : process.stdout).write(`${line}\n`));
   }
@@ -33,6 +38,12 @@ async function main(): Promise<number> {
     process.stdout.write(`raftkit Version: ${RAFTKIT_VERSION}\netcd API Version: ${ETCD_API_VERSION}\n`);
     return 0;
   }
+  if (isMainThread) {
+    // The process ends by itself once the member's thread has exited and its last output is
+    // written: process.exit could cut off what the thread wrote just before it ended.
+    process.exitCode = await runMemberThread(new URL(import.meta.url), process.argv.slice(2), (text) => process.stderr.write(text));
+    return undefined;
+  }
   const log = jsonLog(parsed.config.logLevel, (line) => process.stderr.write(line));
   const member = await runMember(parsed.config, log);
   await new Promise<void>((resolve) => {
@@ -40,8 +51,7 @@ async function main(): Promise<number> {
       log('info', 'received signal; shutting down', { signal });
       resolve();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    onStopRequest(stop);
     void member.removed.then(() => {
       log('warn', 'this member was removed from the cluster; shutting down');
       resolve();
@@ -52,7 +62,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (e: unknown) => {
+main().then((code) => {
+  if (code !== undefined) process.exit(code);
+}, (e: unknown) => {
   process.stderr.write(`raftkit: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

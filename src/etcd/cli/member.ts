@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type * as net from 'node:net';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
 import { ALARM_NAMES } from '../../kv/alarms/alarm-table.js';
@@ -110,7 +111,9 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   }
   const stopCompaction = autoCompaction(c, replica, kv, log);
   const stopGc = observeGc(server.metrics.registry);
-  log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16) });
+  // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
+  const youngMiB = (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
+  log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB });
   const removed = new Promise<void>((resolve) => {
     replica.on('member-removed', (gone) => {
       if (gone === id) resolve();

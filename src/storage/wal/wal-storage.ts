@@ -218,23 +218,35 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
     return this.#snap.metadata;
   }
 
-  protected async _save(req: SaveRequest): Promise<void> {
-    const snap = req.snapshot;
+  protected _save(req: SaveRequest): void | Promise<void> {
+    if (req.snapshot !== undefined) return this.#saveSnapshot(req, req.snapshot);
+    // The common case, without an async function's frames: one promise for a synced write, none otherwise.
     const w = this.#frame;
-    const adopted = snap !== undefined && this.#adopts(snap.data, snap.metadata);
-    if (snap !== undefined) {
-      if (!adopted) await writeSnapshotFile(this.#fs, this.#dir, snap.metadata.index, snap.data);
-      w.snapshot(RecordType.Install, snap.metadata);
-    }
     for (const e of req.entries) w.entry(e);
     if (req.hardState !== undefined) w.hardState(req.hardState);
-    const seq = req.sync || snap !== undefined || w.size > MAX_HELD_BYTES ? await this.#flush() : this.#active();
-    if (snap !== undefined) {
-      this.view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
-      const byteLength = adopted ? this.#staged.get(snap.metadata.index)!.byteLength : snap.data.length;
-      this.#setSnapshot(snap.metadata, adopted ? undefined : snap.data, byteLength);
-      this.#runs.reset();
-    }
+    if (req.sync || w.size > MAX_HELD_BYTES) return this.#flush().then((seq) => this.#saved(req, seq));
+    this.#saved(req, this.#active());
+  }
+
+  /** A save with a snapshot: its file is written (unless staged) before the frame that installs it. */
+  async #saveSnapshot(req: SaveRequest, snap: Snapshot): Promise<void> {
+    const w = this.#frame;
+    const adopted = this.#adopts(snap.data, snap.metadata);
+    if (!adopted) await writeSnapshotFile(this.#fs, this.#dir, snap.metadata.index, snap.data);
+    w.snapshot(RecordType.Install, snap.metadata);
+    for (const e of req.entries) w.entry(e);
+    if (req.hardState !== undefined) w.hardState(req.hardState);
+    const seq = await this.#flush();
+    this.view.applySnapshot({ data: EMPTY_BYTES, metadata: snap.metadata });
+    const byteLength = adopted ? this.#staged.get(snap.metadata.index)!.byteLength : snap.data.length;
+    this.#setSnapshot(snap.metadata, adopted ? undefined : snap.data, byteLength);
+    this.#runs.reset();
+    this.#saved(req, seq);
+    await this.#snapshotChanged(snap.metadata.index);
+  }
+
+  /** Makes a save's entries and hard state visible to the reads, once written (`seq`: the segment the entries went to). */
+  #saved(req: SaveRequest, seq: number): void {
     const e0 = req.entries[0];
     if (e0 !== undefined) {
       this.view.append(req.entries);
@@ -242,7 +254,6 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
       this.#runs.append(e0.index, seq);
     }
     if (req.hardState !== undefined) this.view.setHardState(req.hardState);
-    if (snap !== undefined) await this.#snapshotChanged(snap.metadata.index);
   }
 
   /** Records a snapshot; `data` may be a reference to a staged snapshot (then only the log record is written). */
@@ -289,20 +300,22 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
    * Writes the records held so far as one frame at the end of the log, durably (rolling to a
    * new segment if it does not fit); resolves to the segment it went to.
    */
-  async #flush(): Promise<number> {
+  #flush(): Promise<number> {
     const w = this.#frame;
-    if (w.empty) return this.#active();
+    if (w.empty) return Promise.resolve(this.#active());
     const frame = w.finish();
-    if (this.#fh === undefined || this.#pos + frame.length > this.#size) {
-      await this.#roll(frame);
-    } else {
-      await this.#write(frame, this.#pos);
+    const written = this.#fh === undefined || this.#pos + frame.length > this.#size ? this.#roll(frame) : this.#write(frame, this.#pos).then(() => {
       this.#pos += frame.length;
-    }
-    w.begin();
+    });
+    return written.then(this.#flushed);
+  }
+
+  /** After a flush's write: the frame writer starts over, the spare segment is prepared when due; resolves to the active segment. */
+  readonly #flushed = (): number => {
+    this.#frame.begin();
     if (this.#spare === undefined && this.#pos > this.#size / 2) this.#prepareSpare();
     return this.#active();
-  }
+  };
 
   /** One pwrite on the O_DSYNC segment file: resolves once the bytes are on disk. */
   #write(buf: Buffer, at: number): Promise<void> {

@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { MEMBER_SEMI_SPACE_MIB, youngGenerationFlags } from '../../src/etcd/cli/member-thread.js';
+import { ports, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
+
+// The `raftkit` command runs its member on a worker thread whose young generation it sizes
+// before the thread's heap exists; a semi-space size the user gave node is kept.
+
+const dir = mkdtempSync(join(tmpdir(), 'raftkit-member-thread-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('youngGenerationFlags: the command sizes the young generation unless node was given a semi-space size', () => {
+  const ours = [`--max-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`, `--min-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`];
+  expect(youngGenerationFlags([], undefined)).toEqual(ours);
+  expect(youngGenerationFlags(['--import', 'tsx', '--enable-source-maps'], '--max-old-space-size=4096')).toEqual(ours);
+  expect(youngGenerationFlags(['--max-semi-space-size=8'], undefined)).toEqual([]);
+  expect(youngGenerationFlags(['--min_semi_space_size=2'], undefined)).toEqual([]);
+  expect(youngGenerationFlags([], '--trace-gc --max-semi-space-size=64')).toEqual([]);
+  expect(youngGenerationFlags([], '--max-semi-space-sizes-are-not-a-flag')).toEqual(ours);
+});
+
+/** Starts a one-member cluster with `env`, returns its "member started" log line's fields, and stops it with SIGTERM. */
+async function startAndStop(name: string, env: Record<string, string>): Promise<{ started: Record<string, unknown>; code: number | null; lastLine: string }> {
+  const p = await ports();
+  const r = spawnRaftkit(singleMemberArgs(name, join(dir, name), `http://127.0.0.1:${String(p.client)}`, `http://127.0.0.1:${String(p.peer)}`), env);
+  await r.started;
+  r.child.kill('SIGTERM');
+  const code = await r.exited;
+  const lines = r.output().trim().split('\n');
+  const started = JSON.parse(lines.find((l) => l.includes('"member started"'))!) as Record<string, unknown>;
+  return { started, code, lastLine: lines.at(-1)! };
+}
+
+test("the member's young generation is the command's, from the start; SIGTERM reaches the member's thread and every line it wrote is out before the process exits", async () => {
+  const { started, code, lastLine } = await startAndStop('y1', {});
+  // Its young generation starts at the command's size (V8's own starts at a few MiB).
+  expect(started['heapNewSpaceMiB']).toBeGreaterThanOrEqual(MEMBER_SEMI_SPACE_MIB);
+  expect(code).toBe(0);
+  expect(JSON.parse(lastLine)).toMatchObject({ msg: 'stopped' });
+}, 60_000);
+
+test('a semi-space size given in NODE_OPTIONS is kept', async () => {
+  const { started, code } = await startAndStop('y2', { NODE_OPTIONS: '--max-semi-space-size=4' });
+  expect(started['heapNewSpaceMiB']).toBeLessThanOrEqual(8);
+  expect(code).toBe(0);
+}, 60_000);
+
+// What the command relies on: V8 options set at run time size the heap of a worker created after
+// them (a process's own heap is sized before its code runs). A worker allocates short-lived
+// objects and counts its scavenges, with and without the options, in a fresh node each time.
+test('V8 sizes a worker thread created after the young generation options are set with them', () => {
+  const script = `
+    const { Worker, isMainThread } = require('node:worker_threads');
+    const v8 = require('node:v8');
+    if (isMainThread) {
+      for (const f of JSON.parse(process.argv[1])) v8.setFlagsFromString(f);
+      new Worker(process.argv[2], { eval: true });
+    }`;
+  const count = (flags: string[]): number => {
+    const worker = `
+      const { PerformanceObserver } = require('node:perf_hooks');
+      let n = 0;
+      const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.detail.kind === 1) n++; });
+      obs.observe({ entryTypes: ['gc'] });
+      let keep = [];
+      for (let i = 0; i < 1e6; i++) { keep.push({ a: i, b: 'x' + i }); if (keep.length > 1000) keep = []; }
+      setTimeout(() => { obs.disconnect(); console.log(n); }, 50);`;
+    return Number(execFileSync(process.execPath, ['-e', script, JSON.stringify(flags), worker], { encoding: 'utf8' }).trim());
+  };
+  const before = count([]);
+  const after = count(youngGenerationFlags([], undefined));
+  expect(before).toBeGreaterThan(0);
+  expect(after * 3).toBeLessThan(before);
+});

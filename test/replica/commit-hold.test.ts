@@ -1,0 +1,152 @@
+/**
+ * A leader holds back a commit-only append to a follower that proposed none of the entries it
+ * commits, until the next append to that follower supersedes it or the hold ends: such a
+ * follower waits on nothing, and each append it is spared also spares its acknowledgement.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { EntryType, type Entry } from '../../src/raft/entry.js';
+import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
+import { systemClock, type Cancel, type Clock } from '../../src/replica/clock.js';
+import { COMMIT_HOLD_MS, CommitHold } from '../../src/replica/commit-hold.js';
+import { encodeEnvelope } from '../../src/replica/envelope.js';
+import type { Replica } from '../../src/replica/replica.js';
+import { Cluster, clusterWatchingSends, set } from './helpers/cluster.js';
+
+const commit = (to: number, c: number, term = 2): Message => createMessage({ type: MessageType.MsgApp, from: 1, to, term, logTerm: 2, index: c, commit: c });
+const append = (to: number, index: number): Message =>
+  createMessage({ type: MessageType.MsgApp, from: 1, to, term: 2, logTerm: 2, index: index - 1, commit: index - 1, entries: [entry(index, 1)] });
+const beat = (to: number): Message => createMessage({ type: MessageType.MsgHeartbeat, from: 1, to, term: 2, commit: 1 });
+const entry = (index: number, proposer: number): Entry => ({ index, term: 2, type: EntryType.EntryNormal, data: encodeEnvelope({ proposer, incarnation: 7, seq: index }, set('k', 'v')) });
+const brief = (ms: readonly Message[]): string[] => ms.map((m) => `${m.type === MessageType.MsgHeartbeat ? 'beat' : m.entries.length > 0 ? 'append' : 'commit'}>${m.to}@${m.commit}`);
+
+describe('CommitHold', () => {
+  test('takes the commit-only appends to followers that proposed none of the committed entries', () => {
+    const h = new CommitHold();
+    const ms = [commit(2, 5), commit(3, 5), beat(3)];
+    // Entry 5 was proposed by 2: its commit goes now; 3's is held.
+    expect(brief(h.take(ms, [entry(5, 2)]))).toEqual(['commit>2@5', 'beat>3@1']);
+    expect(h.size).toBe(1);
+    // Nothing to take: the same array back.
+    const none = [commit(2, 6)];
+    expect(h.take(none, [entry(6, 2)])).toBe(none);
+  });
+
+  test('a later append of the same term supersedes the held one; any other message to the peer sends it first', () => {
+    const h = new CommitHold();
+    h.take([commit(2, 5), commit(3, 5)], [entry(5, 1)]);
+    // A newer commit-only append replaces the held one of its peer.
+    h.take([commit(3, 6)], [entry(6, 1)]);
+    expect(h.size).toBe(2);
+    const later = [append(2, 7), beat(3)];
+    expect(brief(h.settle(later))).toEqual(['commit>3@6', 'append>2@6', 'beat>3@1']);
+    expect(h.size).toBe(0);
+    // An append of a later term does not supersede (sent first, as if it were slow).
+    h.take([commit(2, 8)], [entry(8, 1)]);
+    expect(brief(h.settle([commit(2, 9, 3)]))).toEqual(['commit>2@8', 'commit>2@9']);
+    // Messages to other peers leave it held; release hands it over.
+    h.take([commit(2, 9)], [entry(9, 1)]);
+    const other = [append(3, 10)];
+    expect(h.settle(other)).toBe(other);
+    expect(brief(h.release())).toEqual(['commit>2@9']);
+    expect(h.size).toBe(0);
+  });
+});
+
+describe('a leader in a running cluster', () => {
+  let cluster: Cluster | undefined;
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+
+  /**
+   * A real clock whose commit holds end only when the test calls `ends`, and whose other timers
+   * (the 20 ms ticks: heartbeats, elections) do nothing while `paused`.
+   */
+  const heldClock = (ends: (() => void)[], gate: { paused: boolean }): Clock => ({
+    now: () => performance.now(),
+    soon: (fn: () => void) => setImmediate(fn),
+    every(ms: number, fn: () => void): Cancel {
+      if (ms !== COMMIT_HOLD_MS) {
+        return systemClock.every(ms, () => {
+          if (!gate.paused) fn();
+        });
+      }
+      ends.push(fn);
+      return () => undefined;
+    },
+  });
+
+  /**
+   * A cluster on that clock, warmed up (one request applied everywhere), its ticks paused from
+   * here on (a heartbeat would carry the commit index); `log` has the sends from here on, as
+   * [from, to, type, entries], and `endHolds` ends the holds started so far.
+   */
+  async function start(): Promise<{ c: Cluster; leader: Replica<number>; followers: number[]; log: [number, number, number, number][]; endHolds: () => void }> {
+    const log: [number, number, number, number][] = [];
+    const ends: (() => void)[] = [];
+    const gate = { paused: false };
+    const c = (cluster = await clusterWatchingSends((_, ms) => {
+      for (const m of ms) log.push([m.from, m.to, m.type, m.entries.length]);
+    }, { tickMs: 20, electionTick: 50, heartbeatTick: 25, clock: heldClock(ends, gate) }));
+    const leader = await c.waitLeader();
+    const endHolds = (): void => {
+      for (const end of ends.splice(0)) end();
+    };
+    await c.waitApplied(await leader.propose(set('warm', 'up')), [leader.id]);
+    endHolds();
+    await c.waitApplied(leader.status().applied);
+    gate.paused = true;
+    log.length = 0;
+    return { c, leader, followers: [...c.replicas.keys()].filter((id) => id !== leader.id), log, endHolds };
+  }
+
+  /** The leader's appends to each follower since the log was emptied: 'append' (with entries) or 'commit'. */
+  const appendsTo = (log: readonly (readonly [number, number, number, number])[], leader: number, to: number): string[] =>
+    log.filter(([from, t, type]) => from === leader && t === to && type === MessageType.MsgApp).map(([, , , n]) => (n > 0 ? 'append' : 'commit'));
+
+  test("spares a follower that waits on nothing the commit index between two of the leader's own requests, and sends it once the hold ends", async () => {
+    const { c, leader, followers, log, endHolds } = await start();
+    // Each follower's log writes (of entries) and applies, in order.
+    const steps = new Map(followers.map((f) => [f, [] as string[]]));
+    for (const f of followers) {
+      const storage = c.storages.get(f)!;
+      const save = storage.save.bind(storage);
+      storage.save = (req) => {
+        for (const e of req.entries) steps.get(f)!.push(`save ${e.index}`);
+        return save(req);
+      };
+      const sm = c.machines.get(f)!;
+      const apply = sm.apply.bind(sm);
+      sm.apply = (cmds) => {
+        for (const cmd of cmds) steps.get(f)!.push(`apply ${cmd.index}`);
+        return apply(cmds);
+      };
+    }
+    const first = await leader.propose(set('a', '1'));
+    const second = await leader.propose(set('b', '2'));
+    await c.waitApplied(second, [leader.id]);
+    for (const f of followers) expect(appendsTo(log, leader.id, f)).toEqual(['append', 'append']);
+    for (const f of followers) expect(c.replicas.get(f)!.status().applied).toBeLessThan(second);
+    // The hold ends: the commit index goes out, and the followers apply.
+    endHolds();
+    await c.waitApplied(second);
+    for (const f of followers) expect(appendsTo(log, leader.id, f)).toEqual(['append', 'append', 'commit']);
+    // The second append carried the first entry's commit: the follower started writing the
+    // second entry before it applied the first (the write is on the request's path).
+    for (const f of followers) expect(steps.get(f)).toEqual([`save ${first}`, `save ${second}`, `apply ${first}`, `apply ${second}`]);
+  });
+
+  test('sends the commit index at once to a follower that forwarded a committed request, and holds the other', async () => {
+    const { c, leader, followers, log, endHolds } = await start();
+    const [proposer, other] = followers as [number, number];
+    // The proposer applies (and answers) without the hold ending.
+    const index = await c.replicas.get(proposer)!.propose(set('forwarded', '1'));
+    await c.waitApplied(index, [leader.id, proposer]);
+    expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit']);
+    expect(appendsTo(log, leader.id, other)).toEqual(['append']);
+    endHolds();
+    await c.waitApplied(index);
+    expect(appendsTo(log, leader.id, other)).toEqual(['append', 'commit']);
+  });
+});
