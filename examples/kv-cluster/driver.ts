@@ -21,17 +21,33 @@ export interface Answer {
   message?: string;
 }
 
-/** A loopback port the OS reports free (bind to port 0, read it, release it; it may be taken again before use). */
-export function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+/**
+ * Ports below every common OS's ephemeral range (Linux 32768-60999, macOS and Windows 49152-65535):
+ * the OS never hands them out for outgoing connections or port-0 listeners, so a port found free
+ * here stays free until a member binds it, unless another caller of this function picks it too.
+ */
+const PORT_RANGE = { from: 20000, to: 32767 } as const;
+
+/** Whether `port` can be bound on loopback now (it is released again at once). */
+function bindable(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A loopback port that is free now: a random one below the OS's ephemeral range (see
+ * {@link PORT_RANGE}), checked by binding it. It may still be taken before use, but not by the
+ * OS's own choices of ports.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from + 1));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free loopback port found between ${String(PORT_RANGE.from)} and ${String(PORT_RANGE.to)}`);
 }
 
 /** Finds `n` free loopback ports (see {@link freePort}). */
