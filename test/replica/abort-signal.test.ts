@@ -58,8 +58,7 @@ test('an aborted signal gives up a waiting leadership transfer and a joint membe
 
 test('a request that settles stops listening to its signal (a long-lived signal gathers no listeners)', async () => {
   const c = (cluster = new Cluster());
-  const r = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
-  await c.waitLeader();
+  const r = await c.startAlone();
   const ac = new AbortController();
   for (let i = 0; i < 5; i++) {
     await r.propose(set('a', String(i)), { signal: ac.signal });

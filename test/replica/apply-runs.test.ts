@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import type { Command } from '../../src/replica/state-machine.js';
-import { Cluster, KvMachine, addr, set, waitFor } from './helpers/cluster.js';
+import { Cluster, KvMachine, set, waitFor } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -20,9 +20,7 @@ class BatchKv extends KvMachine {
 test('each request gets the result of its own command, in runs of one and of many, one run after another', async () => {
   const c = (cluster = new Cluster());
   const sm = new BatchKv();
-  c.machines.set(1, sm);
-  const replica = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
-  await c.waitLeader();
+  const replica = await c.startAlone(sm);
   const single = await replica.propose(set('a', '0'));
   expect(sm.batches.at(-1)).toEqual([single]);
   // Held applies let the next requests pile up into one run.

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import type { Command } from '../../src/replica/state-machine.js';
-import { Cluster, KvMachine, addr, set, waitFor } from './helpers/cluster.js';
+import { Cluster, KvMachine, set, waitFor } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -27,9 +27,7 @@ class GatedKv extends KvMachine {
 test('stop() closes the state machine only after the apply in progress has finished', async () => {
   const c = (cluster = new Cluster());
   const sm = new GatedKv();
-  c.machines.set(1, sm);
-  const replica = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
-  await c.waitLeader();
+  const replica = await c.startAlone(sm);
   await replica.propose(set('a', '1'));
   let open!: () => void;
   sm.gate = new Promise((resolve) => (open = resolve));

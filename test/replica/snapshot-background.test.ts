@@ -49,9 +49,7 @@ async function startHeld(): Promise<{ c: Cluster; sm: HeldMachine; held: ReturnT
   const sm = new HeldMachine();
   const held = gate();
   sm.hold = held.promise;
-  c.machines.set(1, sm);
-  const r = await c.start(1, { peers: [{ id: 1, address: addr(1) }] });
-  await c.waitLeader();
+  const r = await c.startAlone(sm);
   return { c, sm, held, r };
 }
 

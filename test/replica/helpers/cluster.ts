@@ -152,6 +152,14 @@ export class Cluster {
     return r;
   }
 
+  /** Starts member 1 alone, a one-member cluster (with `sm` as its state machine, if given), and waits until it leads. */
+  async startAlone(sm?: KvMachine): Promise<Replica<number>> {
+    if (sm !== undefined) this.machines.set(1, sm);
+    const r = await this.start(1, { peers: [{ id: 1, address: addr(1) }] });
+    await this.waitLeader();
+    return r;
+  }
+
   /** Stops member `id` (its storage and state machine are kept for a restart). */
   async stop(id: number): Promise<void> {
     await this.replicas.get(id)?.stop();
