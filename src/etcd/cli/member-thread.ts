@@ -5,10 +5,9 @@
  * the young generation's V8 options, starts the member's thread, forwards SIGTERM and SIGINT to
  * it and exits with its exit code. One process, as before: the same pid, stdio and exit codes.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import { Worker, parentPort } from 'node:worker_threads';
+import { tsxLoaderFor } from '../../source-loader.js';
 
 /**
  * The semi-space size, MiB, of the member's young generation (V8's default grows from 1 MiB to at
@@ -46,9 +45,8 @@ const { workerData } = require('node:worker_threads');
 
 /** A worker running `entry` with the command line `argv`. */
 function startWorker(entry: URL, argv: readonly string[]): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { argv: [...argv] });
-  // tsx's ESM API (require resolves its CommonJS twin, index.cjs next to index.mjs).
-  const loader = pathToFileURL(createRequire(entry).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const loader = tsxLoaderFor(entry.href);
+  if (loader === undefined) return new Worker(entry, { argv: [...argv] });
   return new Worker(TSX_BOOTSTRAP, { eval: true, argv: [...argv], workerData: { entry: entry.href, loader } });
 }
 

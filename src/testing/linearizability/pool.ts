@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { tsxLoaderFor } from '../../source-loader.js';
 import { ParallelCheckError } from './errors.js';
 import type { ModelRecipe } from './model.js';
 import { FLAG_FINISHED, type PartitionReport, type SharedPartition } from './share.js';
@@ -48,11 +47,8 @@ const WAIT_SLICE_MS = 100;
  */
 function workerEntry(): { entry: string; loader: string | undefined } {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // tsx's ESM API (require resolves its CommonJS twin, index.cjs next to index.mjs).
-    const api = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-    return { entry: new URL('./worker.ts', here).href, loader: pathToFileURL(api).href };
-  }
+  const loader = tsxLoaderFor(here);
+  if (loader !== undefined) return { entry: new URL('./worker.ts', here).href, loader };
   // Built: this code sits in a shared chunk in dist/ or in dist/testing/; the entry is dist/testing/checker-worker.
   const ext = here.endsWith('.cjs') ? '.cjs' : '.js';
   for (const path of [`./testing/checker-worker${ext}`, `./checker-worker${ext}`]) {
