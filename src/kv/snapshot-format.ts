@@ -29,7 +29,6 @@ const BINARY_GROUP = 0xc1;
 const TAGS = { r: 'rev', l: 'lease', a: 'alarm', m: 'member' } as const;
 /** Records per frame: with 256-byte values a frame is about 150 KiB, a few milliseconds of encoding, so a snapshot read in the background yields often. */
 export const KV_SNAPSHOT_GROUP = 512;
-const GROUP = KV_SNAPSHOT_GROUP;
 
 /** Records in storage order, a batch at a time (each batch non-empty). */
 export type RecordBatches = AsyncIterable<readonly (readonly [Uint8Array, Uint8Array])[]>;
@@ -141,7 +140,7 @@ function readBinaryGroup(body: Uint8Array): [string, [Uint8Array, Uint8Array][]]
 
 /**
  * Encodes a KV snapshot as a stream of chunks (one frame each). Each record source is read a
- * batch at a time; frames hold {@link GROUP} records whatever the batches' sizes (the last
+ * batch at a time; frames hold {@link KV_SNAPSHOT_GROUP} records whatever the batches' sizes (the last
  * of a kind fewer), so the bytes do not depend on how the records were read.
  *
  * @param header - compaction and current revision.
@@ -157,16 +156,16 @@ export async function* encodeKvSnapshot(header: KvSnapshotHeader, revisions: Rec
   for (const [tag, src] of [['r', revisions], ['l', leases], ['a', alarms], ['m', members]] as const) {
     let group: (readonly [Uint8Array, Uint8Array])[] = [];
     for await (const batch of src) {
-      if (group.length === 0 && batch.length === GROUP) {
+      if (group.length === 0 && batch.length === KV_SNAPSHOT_GROUP) {
         yield binaryGroup(tag, batch);
-        counts[tag] += GROUP;
+        counts[tag] += KV_SNAPSHOT_GROUP;
         continue;
       }
       for (const rec of batch) {
         group.push(rec);
-        if (group.length === GROUP) {
+        if (group.length === KV_SNAPSHOT_GROUP) {
           yield binaryGroup(tag, group);
-          counts[tag] += GROUP;
+          counts[tag] += KV_SNAPSHOT_GROUP;
           group = [];
         }
       }
