@@ -10,6 +10,15 @@ import { COMMIT_HOLD_MS, CommitHold } from './commit-hold.js';
 import { onlyProposedBy, peerFirst, waitingPeer } from './send-order.js';
 import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
+/** Whether every message is an acknowledgement (not a rejection) of an append up to an index at or below `committed`. */
+function acknowledgesCommitted(messages: readonly Message[], committed: number): boolean {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.type !== MessageType.MsgAppResp || m.reject || m.index > committed) return false;
+  }
+  return true;
+}
+
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return true;
   return false;
@@ -105,7 +114,9 @@ export interface ReadyLoopDeps {
  * 1. send `messages` at once (a leader's appends go out while its own write is in flight),
  *    those to the follower that forwarded the entries first (see {@link waitingPeer});
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
- * 3. only then send `persistedMessages` (votes and append acknowledgements), and hand the
+ * 3. only then send `persistedMessages` (votes and append acknowledgements; a follower's
+ *    acknowledgements of entries it already knows to be committed go one turn later, after
+ *    the apply), and hand the
  *    snapshot and `committedEntries` to the apply queue, which applies them in order
  *    (committed entries that were already durable before this Ready go to the queue before
  *    step 2: only entries of this Ready's own write must wait for it);
@@ -212,8 +223,7 @@ export class ReadyLoop {
       // that takes the core). They still go before anything sent later.
       const first = waitingPeer(rd.entries, rd.committedEntries);
       if (this.leading && first === this.node.id && rd.entries.length === 0 && this.clock.soon !== undefined && onlyProposedBy(rd.committedEntries, first)) {
-        if (this.held.length === 0) this.clock.soon(this.sendHeld);
-        for (const m of messages) this.held.push(m);
+        this.hold(messages);
       } else {
         this.send(messages, first);
       }
@@ -248,7 +258,17 @@ export class ReadyLoop {
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
-    if (rd.persistedMessages.length > 0) this.send(rd.persistedMessages);
+    if (rd.persistedMessages.length > 0) {
+      // A follower's acknowledgements of entries it already knows to be committed commit
+      // nothing: its leader had a quorum without them. They go in the event loop's next check
+      // phase, after the apply and the answers to this member's clients (a forwarded request
+      // waits on exactly this apply; the acknowledgement's socket write would wake the leader
+      // first, to compete with this member's client for the cores). They still go before
+      // anything sent later.
+      // (Not after a snapshot: its acknowledgement ends the leader's wait for it.)
+      if (!this.leading && rd.snapshot === undefined && this.clock.soon !== undefined && acknowledgesCommitted(rd.persistedMessages, this.node.committed)) this.hold(rd.persistedMessages);
+      else this.send(rd.persistedMessages);
+    }
     if (rd.snapshot !== undefined || committed.length > 0) {
       const applied = h.apply(rd.snapshot, committed);
       // As etcd's server does: when a conf change is committed, wait until it is applied
@@ -268,6 +288,16 @@ export class ReadyLoop {
     if (this.stopped || this.commitHold.size === 0) return;
     this.send(this.commitHold.release());
   };
+
+  /** Holds `messages` for the event loop's next check phase (they go before anything sent later); sends them now with a clock that has no `soon`. */
+  private hold(messages: readonly Message[]): void {
+    if (this.clock.soon === undefined) {
+      this.send(messages);
+      return;
+    }
+    if (this.held.length === 0) this.clock.soon(this.sendHeld);
+    for (const m of messages) this.held.push(m);
+  }
 
   private readonly sendHeld = (): void => {
     const held = this.held;

@@ -1,0 +1,107 @@
+/**
+ * When a follower sends its acknowledgements: at once when they can commit something, but one
+ * turn of the event loop later when it already knows the entries they acknowledge to be
+ * committed (its leader had a quorum without them), so that the apply of a request it
+ * forwarded, and its answer, go first.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { MessageType } from '../../src/raft/messages.js';
+import type { Replica } from '../../src/replica/replica.js';
+import { Cluster, clusterWatchingSends, set, waitFor } from './helpers/cluster.js';
+
+describe('a follower in a running cluster', () => {
+  let cluster: Cluster | undefined;
+  let release: (() => void) | undefined;
+  afterEach(async () => {
+    release?.();
+    release = undefined;
+    await cluster?.close();
+    cluster = undefined;
+  });
+
+  /**
+   * A warmed-up cluster whose sends are logged as [from, to, type] from here on, and a follower
+   * whose log writes of entries wait, once `gate.armed`, until the test calls `gate.open`.
+   */
+  async function start(): Promise<{ c: Cluster; leader: Replica<number>; follower: number; log: ([number, number, number, number] | string)[]; gate: { armed: boolean; waiting: number; open: () => void } }> {
+    const log: ([number, number, number, number] | string)[] = [];
+    const c = (cluster = await clusterWatchingSends((_, ms) => {
+      for (const m of ms) log.push([m.from, m.to, m.type, m.index]);
+    }));
+    const leader = await c.waitLeader();
+    await c.waitApplied(await leader.propose(set('warm', 'up')));
+    const follower = [...c.replicas.keys()].find((id) => id !== leader.id)!;
+    const storage = c.storages.get(follower)!;
+    const save = storage.save.bind(storage);
+    const held: (() => void)[] = [];
+    const gate = {
+      armed: false,
+      waiting: 0,
+      open: (): void => {
+        gate.armed = false;
+        for (const go of held.splice(0)) go();
+      },
+    };
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Storage.save may return a promise (the Ready loop awaits it)
+    storage.save = (req) => {
+      if (!gate.armed || req.entries.length === 0) return save(req);
+      gate.waiting++;
+      return new Promise<void>((resolve) => held.push(resolve)).then(() => save(req));
+    };
+    release = gate.open;
+    log.length = 0;
+    return { c, leader, follower, log, gate };
+  }
+
+  /** The follower's acknowledgements of entries after `after` ('ack') and its answer ('answered'), in the order they happened. */
+  const acksAndAnswer = (log: readonly ([number, number, number, number] | string)[], follower: number, after: number): string[] =>
+    log.filter((x) => x === 'answered' || (typeof x !== 'string' && x[0] === follower && x[2] === MessageType.MsgAppResp && x[3] > after)).map((x) => (x === 'answered' ? x : 'ack'));
+
+  test('whose own log write of a request it forwarded ends after the leader committed it answers the request before it acknowledges the write', async () => {
+    const { c, leader, follower, log, gate } = await start();
+    const before = leader.status().applied;
+    gate.armed = true;
+    const answered = c.replicas.get(follower)!.propose(set('forwarded', '1')).then((index) => {
+      log.push('answered');
+      return index;
+    });
+    // The leader commits the entry with the other follower's acknowledgement and tells this
+    // follower, whose own write of it is still waiting.
+    await waitFor(() => gate.waiting === 1 && leader.status().applied > before, 'the leader commits while the follower writes');
+    await waitFor(() => c.replicas.get(follower)!.status().commit > before, 'the follower learns the commit');
+    expect(acksAndAnswer(log, follower, before)).toEqual([]);
+    gate.open();
+    const index = await answered;
+    await c.waitApplied(index);
+    await waitFor(() => acksAndAnswer(log, follower, before).includes('ack'), 'the acknowledgement');
+    expect(acksAndAnswer(log, follower, before)[0]).toBe('answered');
+  });
+
+  test('that forwarded a request answers it before it acknowledges the append that told it the commit', async () => {
+    const { c, leader, follower, log } = await start();
+    const before = leader.status().applied;
+    const index = await c.replicas.get(follower)!.propose(set('forwarded', '1')).then((i) => {
+      log.push('answered');
+      return i;
+    });
+    await c.waitApplied(index);
+    await waitFor(() => acksAndAnswer(log, follower, before).filter((x) => x === 'ack').length === 2, 'both acknowledgements');
+    // The acknowledgement of its write of the entry (which could commit it), the answer, then
+    // the acknowledgement of the commit-only append.
+    expect(acksAndAnswer(log, follower, before)).toEqual(['ack', 'answered', 'ack']);
+  });
+
+  test('whose acknowledgement the leader still needs sends it at once, before it answers', async () => {
+    const { c, leader, follower, log } = await start();
+    const before = leader.status().applied;
+    // Only this follower can make a quorum with the leader: the other is stopped.
+    const other = [...c.replicas.keys()].find((id) => id !== leader.id && id !== follower)!;
+    await c.stop(other);
+    const index = await c.replicas.get(follower)!.propose(set('forwarded', '1')).then((i) => {
+      log.push('answered');
+      return i;
+    });
+    await c.waitApplied(index, [leader.id, follower]);
+    expect(acksAndAnswer(log, follower, before)[0]).toBe('ack');
+  });
+});
