@@ -115,8 +115,8 @@ export interface ReadyLoopDeps {
  *    those to the follower that forwarded the entries first (see {@link waitingPeer});
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
  * 3. only then send `persistedMessages` (votes and append acknowledgements; a follower's
- *    acknowledgements of entries it already knows to be committed go one turn later, after
- *    the apply), and hand the
+ *    acknowledgements of entries it already knows to be committed wait for its next message,
+ *    at most {@link COMMIT_HOLD_MS}), and hand the
  *    snapshot and `committedEntries` to the apply queue, which applies them in order
  *    (committed entries that were already durable before this Ready go to the queue before
  *    step 2: only entries of this Ready's own write must wait for it);
@@ -144,6 +144,9 @@ export class ReadyLoop {
   /** Commit-only appends to followers that wait on none of the entries committed (see {@link CommitHold}). */
   private readonly commitHold = new CommitHold();
   private holdTimer = false;
+  /** A follower's acknowledgements of entries it knows to be committed, held until it next sends (see `handle`). */
+  private acks: Message[] = [];
+  private ackTimer = false;
 
   /** @param deps - the node, storage, transport, shared writer, clock, and hooks into the replica. */
   constructor(deps: ReadyLoopDeps) {
@@ -204,6 +207,7 @@ export class ReadyLoop {
     if (rd.softState !== undefined) {
       this.leading = rd.softState.raftState === StateType.Leader;
       if (!this.leading) this.commitHold.release(); // stale now: as if lost
+      this.sendAcks(); // to the leader they were for (a new one ignores them)
       h.softState(rd.softState, rd.hardState);
     }
     const confChange = hasConfChange(rd.committedEntries);
@@ -223,7 +227,8 @@ export class ReadyLoop {
       // that takes the core). They still go before anything sent later.
       const first = waitingPeer(rd.entries, rd.committedEntries);
       if (this.leading && first === this.node.id && rd.entries.length === 0 && this.clock.soon !== undefined && onlyProposedBy(rd.committedEntries, first)) {
-        this.hold(messages);
+        if (this.held.length === 0) this.clock.soon(this.sendHeld);
+        for (const m of messages) this.held.push(m);
       } else {
         this.send(messages, first);
       }
@@ -260,13 +265,13 @@ export class ReadyLoop {
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
     if (rd.persistedMessages.length > 0) {
       // A follower's acknowledgements of entries it already knows to be committed commit
-      // nothing: its leader had a quorum without them. They go in the event loop's next check
-      // phase, after the apply and the answers to this member's clients (a forwarded request
-      // waits on exactly this apply; the acknowledgement's socket write would wake the leader
-      // first, to compete with this member's client for the cores). They still go before
-      // anything sent later.
+      // nothing: its leader had a quorum without them. They wait for this member's next
+      // message to the leader, and go in the same socket write ahead of it, or for the hold's
+      // end (COMMIT_HOLD_MS): sent at once, each would wake the leader while this member
+      // applies the entries and answers its clients (a request it forwarded waits on exactly
+      // that), and cost a socket write of its own. To Raft a late one is a slow network.
       // (Not after a snapshot: its acknowledgement ends the leader's wait for it.)
-      if (!this.leading && rd.snapshot === undefined && this.clock.soon !== undefined && acknowledgesCommitted(rd.persistedMessages, this.node.committed)) this.hold(rd.persistedMessages);
+      if (!this.leading && rd.snapshot === undefined && acknowledgesCommitted(rd.persistedMessages, this.node.committed)) this.holdAcks(rd.persistedMessages);
       else this.send(rd.persistedMessages);
     }
     if (rd.snapshot !== undefined || committed.length > 0) {
@@ -289,14 +294,25 @@ export class ReadyLoop {
     this.send(this.commitHold.release());
   };
 
-  /** Holds `messages` for the event loop's next check phase (they go before anything sent later); sends them now with a clock that has no `soon`. */
-  private hold(messages: readonly Message[]): void {
-    if (this.clock.soon === undefined) {
-      this.send(messages);
-      return;
+  /** Holds a follower's acknowledgements of committed entries until it next sends, or the hold ends (see `handle`). */
+  private holdAcks(messages: readonly Message[]): void {
+    for (const m of messages) this.acks.push(m);
+    if (!this.ackTimer) {
+      this.ackTimer = true;
+      after(this.clock, COMMIT_HOLD_MS, this.endAckHold);
     }
-    if (this.held.length === 0) this.clock.soon(this.sendHeld);
-    for (const m of messages) this.held.push(m);
+  }
+
+  private readonly endAckHold = (): void => {
+    this.ackTimer = false;
+    this.sendAcks();
+  };
+
+  private sendAcks(): void {
+    const acks = this.acks;
+    if (acks.length === 0) return;
+    this.acks = [];
+    if (!this.stopped) this.transmit(acks, 0);
   }
 
   private readonly sendHeld = (): void => {
@@ -309,6 +325,7 @@ export class ReadyLoop {
   /** Sends `messages` (after any held ones), those to `first` (the peer that waits on them most; 0: none) ahead of the rest. */
   private send(messages: readonly Message[], first = 0): void {
     this.sendHeld();
+    this.sendAcks();
     this.transmit(messages, first);
   }
 

@@ -1,13 +1,13 @@
 /**
- * When a follower sends its acknowledgements: at once when they can commit something, but one
- * turn of the event loop later when it already knows the entries they acknowledge to be
- * committed (its leader had a quorum without them), so that the apply of a request it
- * forwarded, and its answer, go first.
+ * When a follower sends its acknowledgements: at once when they can commit something; when it
+ * already knows the entries they acknowledge to be committed (its leader had a quorum without
+ * them), with its next message to the leader, ahead of it, or when the hold ends
+ * (`COMMIT_HOLD_MS`): after the apply of a request it forwarded, and its answer.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { MessageType } from '../../src/raft/messages.js';
 import type { Replica } from '../../src/replica/replica.js';
-import { Cluster, clusterWatchingSends, set, waitFor } from './helpers/cluster.js';
+import { Cluster, clusterWatchingSends, heldClock, set, waitFor } from './helpers/cluster.js';
 
 describe('a follower in a running cluster', () => {
   let cluster: Cluster | undefined;
@@ -103,5 +103,45 @@ describe('a follower in a running cluster', () => {
     });
     await c.waitApplied(index, [leader.id, follower]);
     expect(acksAndAnswer(log, follower, before)[0]).toBe('ack');
+  });
+
+  test('holds the acknowledgement of the append that told it the commit until its next message to the leader, and sends it ahead of that, or until the hold ends', async () => {
+    // Sends as [from, to, type, index], one array per transport send.
+    const sends: [number, number, number, number][][] = [];
+    const ends: (() => void)[] = [];
+    const gate = { paused: false };
+    const c = (cluster = await clusterWatchingSends((_, ms) => {
+      sends.push(ms.map((m) => [m.from, m.to, m.type, m.index]));
+    }, { tickMs: 20, electionTick: 50, heartbeatTick: 25, clock: heldClock(ends, gate) }));
+    const endHolds = (): void => {
+      for (const end of ends.splice(0)) end();
+    };
+    const leader = await c.waitLeader();
+    await c.waitApplied(await leader.propose(set('warm', 'up')), [leader.id]);
+    endHolds();
+    await c.waitApplied(leader.status().applied);
+    endHolds();
+    gate.paused = true; // no heartbeats from here on: they would carry messages both ways
+    const proposer = [...c.replicas.keys()].find((id) => id !== leader.id)!;
+    const acks = (): number[] => sends.flat().filter(([from, to, type]) => from === proposer && to === leader.id && type === MessageType.MsgAppResp).map(([, , , index]) => index);
+    sends.length = 0;
+    const first = await c.replicas.get(proposer)!.propose(set('forwarded', '1'));
+    await c.waitApplied(first, [leader.id, proposer]);
+    // The acknowledgement of its write of the entry; the one of the commit-only append waits.
+    expect(acks()).toEqual([first]);
+    // The next append from the leader: its acknowledgement goes at once, the held one ahead of it.
+    sends.length = 0;
+    const second = await leader.propose(set('own', '2'));
+    await waitFor(() => acks().includes(second), 'the acknowledgement of the next entry');
+    expect(acks()).toEqual([first, second]);
+    // A held acknowledgement goes when the hold ends.
+    await c.waitApplied(second, [leader.id]);
+    sends.length = 0;
+    const third = await c.replicas.get(proposer)!.propose(set('forwarded', '3'));
+    await c.waitApplied(third, [leader.id, proposer]);
+    expect(acks()).toEqual([third]);
+    endHolds();
+    await waitFor(() => acks().length === 2, 'the held acknowledgement');
+    expect(acks()).toEqual([third, third]);
   });
 });
