@@ -115,8 +115,8 @@ export interface ReadyLoopDeps {
  *    those to the follower that forwarded the entries first (see {@link waitingPeer});
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
  * 3. only then send `persistedMessages` (votes and append acknowledgements; a follower's
- *    acknowledgements of entries it already knows to be committed wait for its next message,
- *    at most {@link COMMIT_HOLD_MS}), and hand the
+ *    acknowledgements of commit-only appends wait for its next message, at most
+ *    {@link COMMIT_HOLD_MS}), and hand the
  *    snapshot and `committedEntries` to the apply queue, which applies them in order
  *    (committed entries that were already durable before this Ready go to the queue before
  *    step 2: only entries of this Ready's own write must wait for it);
@@ -144,7 +144,7 @@ export class ReadyLoop {
   /** Commit-only appends to followers that wait on none of the entries committed (see {@link CommitHold}). */
   private readonly commitHold = new CommitHold();
   private holdTimer = false;
-  /** A follower's acknowledgements of entries it knows to be committed, held until it next sends (see `handle`). */
+  /** A follower's acknowledgements of commit-only appends, held until it next sends (see `handle`). */
   private acks: Message[] = [];
   private ackTimer = false;
 
@@ -264,14 +264,16 @@ export class ReadyLoop {
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
     if (rd.persistedMessages.length > 0) {
-      // A follower's acknowledgements of entries it already knows to be committed commit
-      // nothing: its leader had a quorum without them. They wait for this member's next
-      // message to the leader, and go in the same socket write ahead of it, or for the hold's
-      // end (COMMIT_HOLD_MS): sent at once, each would wake the leader while this member
-      // applies the entries and answers its clients (a request it forwarded waits on exactly
-      // that), and cost a socket write of its own. To Raft a late one is a slow network.
-      // (Not after a snapshot: its acknowledgement ends the leader's wait for it.)
-      if (!this.leading && rd.snapshot === undefined && acknowledgesCommitted(rd.persistedMessages, this.node.committed)) this.holdAcks(rd.persistedMessages);
+      // A follower's acknowledgements of appends that carried no entries (a commit index),
+      // of a log already known to be committed, tell the leader nothing it needs: it had a
+      // quorum without them, and learnt this member's log from the acknowledgements of the
+      // entries (never held, so the leader's view of a learner or of a transfer target is as
+      // fresh as before). They wait for this member's next message to the leader, and go in
+      // the same socket write ahead of it, or for the hold's end (COMMIT_HOLD_MS): sent at
+      // once, each would wake the leader while this member applies the entries and answers
+      // its clients (a request it forwarded waits on exactly that), and cost a socket write of
+      // its own. To Raft a late one is a slow network.
+      if (!this.leading && rd.entries.length === 0 && rd.snapshot === undefined && acknowledgesCommitted(rd.persistedMessages, this.node.committed)) this.holdAcks(rd.persistedMessages);
       else this.send(rd.persistedMessages);
     }
     if (rd.snapshot !== undefined || committed.length > 0) {
@@ -294,7 +296,7 @@ export class ReadyLoop {
     this.send(this.commitHold.release());
   };
 
-  /** Holds a follower's acknowledgements of committed entries until it next sends, or the hold ends (see `handle`). */
+  /** Holds a follower's acknowledgements of commit-only appends until it next sends, or the hold ends (see `handle`). */
   private holdAcks(messages: readonly Message[]): void {
     for (const m of messages) this.acks.push(m);
     if (!this.ackTimer) {
