@@ -92,14 +92,6 @@ export class RaftNode {
   }
 
   /**
-   * The highest log index this node knows to be committed: on a follower, what its leader has
-   * told it so far, which may be ahead of the last Ready's hard state.
-   */
-  get committed(): number {
-    return this.raft.raftLog.committed;
-  }
-
-  /**
    * Writes the initial membership of a brand-new cluster as committed conf change entries
    * (term 1, indexes 1..n), so the node can campaign at once. The application sees them in
    * the first Ready's `committedEntries` and must apply them as usual.

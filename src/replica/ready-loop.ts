@@ -10,15 +10,6 @@ import { COMMIT_HOLD_MS, CommitHold } from './commit-hold.js';
 import { onlyProposedBy, peerFirst, waitingPeer } from './send-order.js';
 import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
 
-/** Whether every message is an acknowledgement (not a rejection) of an append up to an index at or below `committed`. */
-function acknowledgesCommitted(messages: readonly Message[], committed: number): boolean {
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    if (m.type !== MessageType.MsgAppResp || m.reject || m.index > committed) return false;
-  }
-  return true;
-}
-
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return true;
   return false;
@@ -114,9 +105,7 @@ export interface ReadyLoopDeps {
  * 1. send `messages` at once (a leader's appends go out while its own write is in flight),
  *    those to the follower that forwarded the entries first (see {@link waitingPeer});
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
- * 3. only then send `persistedMessages` (votes and append acknowledgements; a follower's
- *    acknowledgements of commit-only appends wait for its next message, at most
- *    {@link COMMIT_HOLD_MS}), and hand the
+ * 3. only then send `persistedMessages` (votes and append acknowledgements), and hand the
  *    snapshot and `committedEntries` to the apply queue, which applies them in order
  *    (committed entries that were already durable before this Ready go to the queue before
  *    step 2: only entries of this Ready's own write must wait for it);
@@ -144,9 +133,6 @@ export class ReadyLoop {
   /** Commit-only appends to followers that wait on none of the entries committed (see {@link CommitHold}). */
   private readonly commitHold = new CommitHold();
   private holdTimer = false;
-  /** A follower's acknowledgements of commit-only appends, held until it next sends (see `handle`). */
-  private acks: Message[] = [];
-  private ackTimer = false;
 
   /** @param deps - the node, storage, transport, shared writer, clock, and hooks into the replica. */
   constructor(deps: ReadyLoopDeps) {
@@ -207,7 +193,6 @@ export class ReadyLoop {
     if (rd.softState !== undefined) {
       this.leading = rd.softState.raftState === StateType.Leader;
       if (!this.leading) this.commitHold.release(); // stale now: as if lost
-      this.sendAcks(); // to the leader they were for (a new one ignores them)
       h.softState(rd.softState, rd.hardState);
     }
     const confChange = hasConfChange(rd.committedEntries);
@@ -263,19 +248,7 @@ export class ReadyLoop {
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
-    if (rd.persistedMessages.length > 0) {
-      // A follower's acknowledgements of appends that carried no entries (a commit index),
-      // of a log already known to be committed, tell the leader nothing it needs: it had a
-      // quorum without them, and learnt this member's log from the acknowledgements of the
-      // entries (never held, so the leader's view of a learner or of a transfer target is as
-      // fresh as before). They wait for this member's next message to the leader, and go in
-      // the same socket write ahead of it, or for the hold's end (COMMIT_HOLD_MS): sent at
-      // once, each would wake the leader while this member applies the entries and answers
-      // its clients (a request it forwarded waits on exactly that), and cost a socket write of
-      // its own. To Raft a late one is a slow network.
-      if (!this.leading && rd.entries.length === 0 && rd.snapshot === undefined && acknowledgesCommitted(rd.persistedMessages, this.node.committed)) this.holdAcks(rd.persistedMessages);
-      else this.send(rd.persistedMessages);
-    }
+    if (rd.persistedMessages.length > 0) this.send(rd.persistedMessages);
     if (rd.snapshot !== undefined || committed.length > 0) {
       const applied = h.apply(rd.snapshot, committed);
       // As etcd's server does: when a conf change is committed, wait until it is applied
@@ -296,27 +269,6 @@ export class ReadyLoop {
     this.send(this.commitHold.release());
   };
 
-  /** Holds a follower's acknowledgements of commit-only appends until it next sends, or the hold ends (see `handle`). */
-  private holdAcks(messages: readonly Message[]): void {
-    for (const m of messages) this.acks.push(m);
-    if (!this.ackTimer) {
-      this.ackTimer = true;
-      after(this.clock, COMMIT_HOLD_MS, this.endAckHold);
-    }
-  }
-
-  private readonly endAckHold = (): void => {
-    this.ackTimer = false;
-    this.sendAcks();
-  };
-
-  private sendAcks(): void {
-    const acks = this.acks;
-    if (acks.length === 0) return;
-    this.acks = [];
-    if (!this.stopped) this.transmit(acks, 0);
-  }
-
   private readonly sendHeld = (): void => {
     const held = this.held;
     if (held.length === 0) return;
@@ -327,7 +279,6 @@ export class ReadyLoop {
   /** Sends `messages` (after any held ones), those to `first` (the peer that waits on them most; 0: none) ahead of the rest. */
   private send(messages: readonly Message[], first = 0): void {
     this.sendHeld();
-    this.sendAcks();
     this.transmit(messages, first);
   }
 

@@ -6,10 +6,11 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/entry.js';
 import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
-import { CommitHold } from '../../src/replica/commit-hold.js';
+import { systemClock, type Cancel, type Clock } from '../../src/replica/clock.js';
+import { COMMIT_HOLD_MS, CommitHold } from '../../src/replica/commit-hold.js';
 import { encodeEnvelope } from '../../src/replica/envelope.js';
 import type { Replica } from '../../src/replica/replica.js';
-import { Cluster, clusterWatchingSends, heldClock, set } from './helpers/cluster.js';
+import { Cluster, clusterWatchingSends, set } from './helpers/cluster.js';
 
 const commit = (to: number, c: number, term = 2): Message => createMessage({ type: MessageType.MsgApp, from: 1, to, term, logTerm: 2, index: c, commit: c });
 const append = (to: number, index: number): Message =>
@@ -59,7 +60,25 @@ describe('a leader in a running cluster', () => {
   });
 
   /**
-   * A cluster on a clock whose holds end only when the test says (`heldClock`), warmed up (one request applied everywhere), its ticks paused from
+   * A real clock whose commit holds end only when the test calls `ends`, and whose other timers
+   * (the 20 ms ticks: heartbeats, elections) do nothing while `paused`.
+   */
+  const heldClock = (ends: (() => void)[], gate: { paused: boolean }): Clock => ({
+    now: () => performance.now(),
+    soon: (fn: () => void) => setImmediate(fn),
+    every(ms: number, fn: () => void): Cancel {
+      if (ms !== COMMIT_HOLD_MS) {
+        return systemClock.every(ms, () => {
+          if (!gate.paused) fn();
+        });
+      }
+      ends.push(fn);
+      return () => undefined;
+    },
+  });
+
+  /**
+   * A cluster on that clock, warmed up (one request applied everywhere), its ticks paused from
    * here on (a heartbeat would carry the commit index); `log` has the sends from here on, as
    * [from, to, type, entries], and `endHolds` ends the holds started so far.
    */

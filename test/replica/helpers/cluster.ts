@@ -6,8 +6,6 @@ import type { ReplicaOptions } from '../../../src/replica/options.js';
 import type { Command, StateMachine, StateMachineSnapshot } from '../../../src/replica/state-machine.js';
 import type { PeerAddress } from '../../../src/replica/membership.js';
 import type { Message } from '../../../src/raft/messages.js';
-import { systemClock, type Cancel, type Clock } from '../../../src/replica/clock.js';
-import { COMMIT_HOLD_MS } from '../../../src/replica/commit-hold.js';
 import { InProcessNetwork, type InProcessNetworkOptions, type InProcessTransportOptions } from '../../../src/transport/in-process.js';
 
 const enc = new TextEncoder();
@@ -218,22 +216,3 @@ export async function clusterWatchingSends(seen: (id: number, messages: readonly
   await c.waitLeader();
   return c;
 }
-
-/**
- * A real clock whose holds ({@link COMMIT_HOLD_MS}: the leader's commit hold, a follower's
- * acknowledgements) end only when the test calls the functions pushed to `ends`, and whose other
- * timers (ticks: heartbeats, elections) do nothing while `gate.paused`.
- */
-export const heldClock = (ends: (() => void)[], gate: { paused: boolean }): Clock => ({
-  now: () => performance.now(),
-  soon: (fn: () => void) => setImmediate(fn),
-  every(ms: number, fn: () => void): Cancel {
-    if (ms !== COMMIT_HOLD_MS) {
-      return systemClock.every(ms, () => {
-        if (!gate.paused) fn();
-      });
-    }
-    ends.push(fn);
-    return () => undefined;
-  },
-});
