@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { inside } from '../../bench/etcd.bench.js';
+import { inside } from '../../bench/etcd-cluster.js';
 
 const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o));
 const save = 'etcd_debugging_snap_save_total_duration_seconds';
