@@ -263,10 +263,10 @@ async function measureSequential(side: Side): Promise<Record<string, Row>> {
 }
 
 /** The interleaved method (see the header): every row on every cluster, in alternating slices. Returns rows by system, and each row's spread. */
-async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Record<string, Row>[]; spread: Record<string, string> }> {
+async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Record<string, Row>[]; pairRatios: Record<string, number[]> }> {
   await warmClusters(sides);
   const rows: Record<string, Row>[] = sides.map(() => ({}));
-  const spread: Record<string, string> = {};
+  const pairRatios: Record<string, number[]> = {};
   for (const [ri, [name, setUp]] of selectedRows.entries()) {
     const runs: RowRun[] = [];
     for (const s of sides) runs.push(await setUp(s));
@@ -291,9 +291,9 @@ async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Recor
       const watcher = await runs[i]!.finish();
       rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec } : {}) };
     }
-    spread[name] = pairSpread(sum.pairRatios);
+    pairRatios[name] = sum.pairRatios;
   }
-  return { rows, spread };
+  return { rows, pairRatios };
 }
 
 /** What this benchmark compares, for `npm run bench`'s header. */
@@ -312,8 +312,24 @@ async function stopSide(side: Side): Promise<void> {
   await side.cluster.stop();
 }
 
-/** Runs the benchmark and prints a table. */
-export async function run(): Promise<void> {
+/** One row's figures, as `run()` returns them (and `npm run bench -- --json` writes them). */
+export interface EtcdBenchRow {
+  /** raftkit's figures, when it ran. */
+  raftkit?: Row;
+  /** etcd's figures, when it ran. */
+  etcd?: Row;
+  /** raftkit's ops/s over etcd's, when both ran. */
+  ratio?: number;
+  /** With the interleaved method and both systems, raftkit's ops/s over etcd's per pair of slices. */
+  pairRatios?: number[];
+}
+
+/**
+ * Runs the benchmark and prints a table.
+ *
+ * @returns the method and each row's figures by row name.
+ */
+export async function run(): Promise<{ method: string; rows: Record<string, EtcdBenchRow> }> {
   const member = SYSTEMS.includes('raftkit') ? memberCommand() : [];
   const etcdThere = SYSTEMS.includes('etcd') && spawnSync('etcd', ['--version']).status === 0;
   const kinds = [...(SYSTEMS.includes('raftkit') ? ['raftkit' as const] : []), ...(etcdThere ? ['etcd' as const] : [])];
@@ -324,7 +340,7 @@ export async function run(): Promise<void> {
     ` (node options: ${member.filter((a) => a.startsWith('--') && a !== '--import').join(' ') || 'none'})`);
   if (SYSTEMS.includes('etcd') && !etcdThere) console.log('(etcd not installed: raftkit rows only)');
   const results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>> = {};
-  let spread: Record<string, string> = {};
+  let pairRatios: Record<string, number[]> = {};
   if (METHOD === 'sequential') {
     for (const kind of kinds) {
       const side = await startSide(kind, member);
@@ -340,16 +356,24 @@ export async function run(): Promise<void> {
       for (const kind of kinds) sides.push(await startSide(kind, member));
       const m = await measureInterleaved(sides);
       for (const [i, kind] of kinds.entries()) results[kind] = m.rows[i]!;
-      spread = m.spread;
+      pairRatios = m.pairRatios;
     } finally {
       for (const side of sides) await stopSide(side);
     }
   }
-  print(results, spread);
+  print(results, pairRatios);
+  const rows: Record<string, EtcdBenchRow> = {};
+  for (const [name] of selectedRows) {
+    const r = results.raftkit?.[name];
+    const e = results.etcd?.[name];
+    rows[name] = { ...(r === undefined ? {} : { raftkit: r }), ...(e === undefined ? {} : { etcd: e }), ...(r === undefined || e === undefined ? {} : { ratio: r.opsPerSec / e.opsPerSec }),
+      ...(pairRatios[name] === undefined || pairRatios[name].length === 0 ? {} : { pairRatios: pairRatios[name] }) };
+  }
+  return { method: METHOD, rows };
 }
 
 /** Prints the table: per row and system the layers (with `BENCH_LAYERS=1`), the watcher, what happened inside, then one line per row. */
-function print(results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>>, spread: Record<string, string>): void {
+function print(results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>>, pairRatios: Record<string, number[]>): void {
   const systems = (['raftkit', 'etcd'] as const).flatMap((sys) => (results[sys] === undefined ? [] : [[sys, results[sys]] as const]));
   const names = selectedRows.map(([name]) => name);
   const each = (line: (sys: string, row: string, r: Row) => string | undefined): void => {
@@ -375,7 +399,7 @@ function print(results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>>
     const r = results.raftkit?.[row];
     const e = results.etcd?.[row];
     const ratio = r === undefined || e === undefined ? '' : `  ratio ${(r.opsPerSec / e.opsPerSec).toFixed(2)}x` +
-      (spread[row] === undefined || spread[row] === '' ? '' : ` (${spread[row]})`) + `, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
+      (pairRatios[row] === undefined || pairRatios[row].length === 0 ? '' : ` (${pairSpread(pairRatios[row])})`) + `, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
     if (parts.length > 0) console.log(`${row.padEnd(36)} ${parts.join(' | ')}${ratio}`);
   }
 }
