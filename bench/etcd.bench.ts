@@ -11,7 +11,9 @@
  * slice preceded by the same idle gap of `BENCH_SETTLE_MS` (default 250) in which neither cluster
  * has load. A system's ops/s is its total operations over its total measured time, its p99 is over
  * all its measured operations, and the row also prints the spread of the per-pair ratios (a pair is
- * two neighbouring slices, one of each system), so one run says how far its own ratio can be trusted.
+ * two neighbouring slices, one of each system), so one run says how far its own ratio can be trusted:
+ * if the pairs are independent, their min-max brackets the median pair ratio with probability
+ * 1 - 2^(1-n) (97% for the default n = 6); a wide range says the run was disturbed, whatever its ratio.
  * Why: with each system measured for 3 s about a minute apart (`BENCH_METHOD=sequential`, the old
  * method, kept for comparison: all rows on raftkit's cluster, then all on etcd's, `BENCH_CELL_MS` per
  * row, default 3000; its ops/s now divide by the time until the row's last operation ended, and its watch
