@@ -111,7 +111,7 @@ function memberCommand(): string[] {
 }
 
 /** One system's figures for one row. */
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number }
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[] }
 
 /** What one timed stretch of a row's load did: operations, its wall time (ms), each operation's latency. */
 interface Measured { ops: number; ms: number; latencies: number[] }
@@ -291,7 +291,8 @@ async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Recor
     const edgeRows = await Promise.all(sides.map((_, i) => ends[i]!(sum.systems[i]!.ops, clientMs[i]!)));
     for (const [i, t] of sum.systems.entries()) {
       const watcher = await runs[i]!.finish();
-      rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec } : {}) };
+      rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec } : {}),
+        sliceOpsPerSec: slices.filter((x) => x.system === i).map((x) => (x.ops * 1000) / x.ms) };
     }
     pairRatios[name] = sum.pairRatios;
   }
