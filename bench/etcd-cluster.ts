@@ -90,6 +90,30 @@ export async function startCluster(kind: 'raftkit' | 'etcd', member: string[], c
   };
 }
 
+/**
+ * CPU seconds the whole machine has been busy, from the text of Linux's `/proc/stat`: the first
+ * (`cpu`, all cores) line's user, nice, system, irq, softirq and steal ticks (USER_HZ = 100), that is
+ * everything but idle and I/O wait. Steal counts: it is CPU the machine's processes did not get.
+ *
+ * @param procStat - the text of `/proc/stat`.
+ * @returns the busy seconds over all cores since boot; NaN when there is no `cpu` line.
+ */
+export function busyCpuSeconds(procStat: string): number {
+  const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) return NaN;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / 100;
+}
+
+/** {@link busyCpuSeconds} of this machine now (NaN where there is no /proc/stat). */
+export function machineBusySeconds(): number {
+  try {
+    return busyCpuSeconds(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return NaN;
+  }
+}
+
 /** User + system CPU seconds of process `pid` (Linux /proc; 0 elsewhere). */
 function procCpuSeconds(pid: number | undefined): number {
   try {

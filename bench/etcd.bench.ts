@@ -28,8 +28,11 @@
  *   every slice follows the same idle gap, each system follows the other as often as it follows
  *   itself, and the CPU per operation counts each system's members' CPU over the whole measured
  *   span (its slices, the other's and the gaps), so work pushed out of a system's own slices is
- *   still charged to it. `idle cpu` prints how much each system's members used while the other was
+ *   still charged to it. The `inside` line prints how much CPU each system's members used while the other was
  *   measured; a large figure there means its background work competed with the other's load.
+ * - Other processes on the machine: each row's `inside` line says how many cores processes other than
+ *   the members and the bench kept busy during its measured span (from /proc/stat), so a disturbed
+ *   run shows itself; with both methods.
  * - The watch row's watcher: each cluster has its own, on a member of the same role, for the whole row
  *   (idle while the other cluster is measured). A slice counts the events delivered from its start until
  *   every put acknowledged in it has been delivered (at most 1 s after the load stops) and divides
@@ -80,7 +83,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { builtCli } from './built-cli.js';
-import { inside, layers, leaderHost, scrape, startCluster, watcherMember, type Cluster } from './etcd-cluster.js';
+import { inside, layers, leaderHost, machineBusySeconds, scrape, startCluster } from './etcd-cluster.js';
+import { etcdRows, type RowRun, type Side } from './etcd-rows.js';
 import { aggregateSlices, pairSpread, sliceSchedule, type Slice } from './slices.js';
 import { percentile } from './util.js';
 
@@ -100,8 +104,6 @@ const CLUSTER_WARMUP_MS = Number(process.env['BENCH_CLUSTER_WARMUP_MS'] ?? 15000
 const MEMBERS = process.env['BENCH_MEMBERS'] ?? 'dist';
 if (MEMBERS !== 'dist' && MEMBERS !== 'src') throw new Error(`BENCH_MEMBERS must be dist or src, not ${MEMBERS}`);
 const WATCHER_ROLE = process.env['BENCH_WATCHER'] === 'leader' ? 'leader' : 'follower';
-/** How long a watch slice waits, after its load stops, for the events of its acknowledged puts. */
-const WATCH_DRAIN_MS = 1000;
 
 /** How a raftkit member starts: node's arguments before the member's flags (`BENCH_NODE_ARGS` first). */
 function memberCommand(): string[] {
@@ -111,99 +113,9 @@ function memberCommand(): string[] {
 }
 
 /** One system's figures for one row. */
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[] }
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[]; otherCores?: number }
 
-/** What one timed stretch of a row's load did: operations, its wall time (ms), each operation's latency. */
-interface Measured { ops: number; ms: number; latencies: number[] }
-
-/** A row set up on one cluster: timed stretches of its load, then its own note. */
-interface RowRun {
-  /** Runs the row's load for `ms` (warm-up or measured). */
-  slice(ms: number): Promise<Measured>;
-  /** The measured part starts now (after the warm-up). */
-  start(): void;
-  /** Ends the row (closes what it opened) and returns its note (the watcher's), if any. */
-  finish(): Promise<string | undefined>;
-}
-
-/** A cluster with the bench's shared client on it. */
-interface Side { cluster: Cluster; client: Etcd3 }
-
-/** Runs `op` with `inFlight` concurrent loops for `ms`: the operations, the time until the last one ended, latencies. */
-async function load(inFlight: number, op: (i: number) => Promise<unknown>, ms: number): Promise<Measured> {
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  const end = t0 + ms;
-  let n = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await op(n++);
-      latencies.push(performance.now() - t);
-    }
-  }));
-  return { ops: latencies.length, ms: performance.now() - t0, latencies };
-}
-
-/** A row that is only load: nothing to set up or report. */
-function loadRow(inFlight: number, op: (i: number) => Promise<unknown>): RowRun {
-  return { slice: (ms) => load(inFlight, op, ms), start: () => undefined, finish: () => Promise.resolve(undefined) };
-}
-
-/**
- * The watch row on one cluster: one watcher on `bw/`, its own client connected to the member of role
- * `WATCHER_ROLE` only (see `watcherMember`), while 64 writers put through the shared client (every
- * member). A slice counts the events delivered from its start until every put it had acknowledged has
- * been delivered (at most `WATCH_DRAIN_MS` after the load), and its time is that long. The note says
- * where the watcher was, whether that member kept its role, and its CPU per event next to the other follower's.
- */
-async function watchRow(side: Side): Promise<RowRun> {
-  const { cluster, client } = side;
-  const at = await watcherMember(cluster, WATCHER_ROLE);
-  const watcherClient = new Etcd3({ hosts: cluster.hosts[at]! });
-  const w = await watcherClient.watch().prefix('bw/').create();
-  let events = 0;
-  w.on('put', () => events++);
-  // The watcher's member and another member of the same role (none when the watcher is on the leader).
-  const twin = WATCHER_ROLE === 'follower' ? (await Promise.all(cluster.metrics.map(async (url) => (await scrape(url)).get('etcd_server_is_leader') === 1))).findIndex((l, i) => !l && i !== at) : -1;
-  let cpu0 = [0, 0];
-  let events0 = 0;
-  return {
-    async slice(ms) {
-      const e0 = events;
-      const t0 = performance.now();
-      const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec(), ms);
-      for (const end = performance.now() + WATCH_DRAIN_MS; events - e0 < r.ops && performance.now() < end;) await new Promise((res) => setTimeout(res, 2));
-      return { ops: events - e0, ms: performance.now() - t0, latencies: r.latencies };
-    },
-    start() {
-      cpu0 = [cluster.memberCpuSeconds(at), twin < 0 ? 0 : cluster.memberCpuSeconds(twin)];
-      events0 = events;
-    },
-    async finish() {
-      try {
-        await w.cancel();
-        const n = Math.max(1, events - events0);
-        const perEvent = (i: number, c0: number): string => (((cluster.memberCpuSeconds(i) - c0) * 1000) / n).toFixed(3);
-        const cpu = `its CPU ${perEvent(at, cpu0[0]!)} ms/event` + (twin < 0 ? '' : ` (the other follower's ${perEvent(twin, cpu0[1]!)})`);
-        const kept = (await watcherMember(cluster, WATCHER_ROLE).catch(() => -1)) === at;
-        return `member ${String(at + 1)}, a ${WATCHER_ROLE}${kept ? '' : ' (role changed during the row)'}; ${cpu}`;
-      } finally {
-        watcherClient.close();
-      }
-    },
-  };
-}
-
-const value = 'v'.repeat(256);
-/** The rows, by name: each sets itself up on one cluster. */
-const ROW_DEFS: readonly (readonly [string, (side: Side) => Promise<RowRun>])[] = [
-  ['put, 1 in flight', ({ client }) => Promise.resolve(loadRow(1, (i) => client.put(`b/${i % 1000}`).value(value).exec()))],
-  ['put, 64 in flight', ({ client }) => Promise.resolve(loadRow(64, (i) => client.put(`b/${i % 1000}`).value(value).exec()))],
-  ['range linearizable, 16 in flight', ({ client }) => Promise.resolve(loadRow(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`) })))],
-  ['range serializable, 16 in flight', ({ client }) => Promise.resolve(loadRow(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`), serializable: true })))],
-  ['watch events/s (64 writers)', watchRow],
-];
+const ROW_DEFS = etcdRows(WATCHER_ROLE);
 const selectedRows = ROW_DEFS.filter(([name]) => ROWS === undefined || ROWS.some((r) => name.includes(r)));
 
 /**
@@ -245,6 +157,18 @@ const clientCpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
+/**
+ * Starts timing the machine's other load: the returned function says how many cores, on average since
+ * this call, processes other than `sides`' members and this one (the client) kept busy. NaN without /proc.
+ */
+function otherLoad(sides: readonly Side[]): () => number {
+  const ours = (): number => sides.reduce((n, x) => n + x.cluster.cpuSeconds(), 0) + clientCpuMs() / 1000;
+  const t0 = performance.now();
+  const busy0 = machineBusySeconds();
+  const ours0 = ours();
+  return () => (machineBusySeconds() - busy0 - (ours() - ours0)) / ((performance.now() - t0) / 1000);
+}
+
 /** The old method: every row on one cluster (`BENCH_CELL_MS` each), then the next cluster's. */
 async function measureSequential(side: Side): Promise<Record<string, Row>> {
   await warmClusters([side]);
@@ -256,10 +180,12 @@ async function measureSequential(side: Side): Promise<Record<string, Row>> {
     const end = await edges(side);
     run.start();
     const c0 = clientCpuMs();
+    const others = otherLoad([side]);
     const m = await run.slice(DURATION_MS);
+    const otherCores = others();
     const edgeRow = await end(m.ops, clientCpuMs() - c0);
     const watcher = await run.finish();
-    out[name] = { ...edgeRow, opsPerSec: (m.ops * 1000) / m.ms, p99Ms: percentile(m.latencies, 99), ...(watcher === undefined ? {} : { watcher }) };
+    out[name] = { ...edgeRow, opsPerSec: (m.ops * 1000) / m.ms, p99Ms: percentile(m.latencies, 99), ...(watcher === undefined ? {} : { watcher }), otherCores };
   }
   return out;
 }
@@ -279,6 +205,7 @@ async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Recor
     for (const r of runs) r.start();
     const slices: Slice[] = [];
     const clientMs = sides.map(() => 0);
+    const others = otherLoad(sides);
     for (const s of sliceSchedule(sides.length, SLICES, first)) {
       await new Promise((res) => setTimeout(res, SETTLE_MS));
       const cpu0 = sides.map((x) => x.cluster.cpuSeconds());
@@ -287,12 +214,13 @@ async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Recor
       clientMs[s]! += clientCpuMs() - c0;
       slices.push({ system: s, ops: m.ops, ms: m.ms, latencies: m.latencies, cpuSeconds: sides.map((x, i) => x.cluster.cpuSeconds() - cpu0[i]!) });
     }
+    const otherCores = others();
     const sum = aggregateSlices(slices, sides.length);
     const edgeRows = await Promise.all(sides.map((_, i) => ends[i]!(sum.systems[i]!.ops, clientMs[i]!)));
     for (const [i, t] of sum.systems.entries()) {
       const watcher = await runs[i]!.finish();
       rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec } : {}),
-        sliceOpsPerSec: slices.filter((x) => x.system === i).map((x) => (x.ops * 1000) / x.ms) };
+        sliceOpsPerSec: slices.filter((x) => x.system === i).map((x) => (x.ops * 1000) / x.ms), otherCores };
     }
     pairRatios[name] = sum.pairRatios;
   }
@@ -391,7 +319,8 @@ function print(results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>>
   if (process.env['BENCH_LAYERS'] === '1') each((sys, row, r) => `  ${sys} leader, ${row}: ${r.layers ?? '-'}`);
   each((sys, row, r) => (r.watcher === undefined ? undefined : `  ${sys} ${row}: watcher on ${r.watcher}`));
   each((sys, row, r) => (r.inside === undefined ? undefined : `  ${sys} ${row}: inside the row: ${r.inside}` +
-    (r.idleCpuMsPerSec === undefined ? '' : `; members' CPU while the other system was measured ${r.idleCpuMsPerSec.toFixed(0)} ms/s`)));
+    (r.idleCpuMsPerSec === undefined ? '' : `; members' CPU while the other system was measured ${r.idleCpuMsPerSec.toFixed(0)} ms/s`) +
+    (r.otherCores === undefined || Number.isNaN(r.otherCores) ? '' : `; other processes kept ${r.otherCores.toFixed(2)} cores busy`)));
   const cpu = (x: Row): string => (x.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`) +
     (x.peerMsgsPerOp === undefined ? '' : ` msgs ${x.peerMsgsPerOp.toFixed(2)}/op`);
   for (const row of names) {
