@@ -32,7 +32,9 @@
  *   measured; a large figure there means its background work competed with the other's load.
  * - Other processes on the machine: each row's `inside` line says how many cores processes other than
  *   the members and the bench kept busy during its measured span (from /proc/stat), so a disturbed
- *   run shows itself; with both methods.
+ *   run shows itself; with both methods. The interleaved method also says how many during each system's
+ *   own slices: under the same outside load, a difference there is work done outside the members'
+ *   processes on their behalf (the kernel's loopback networking, writeback of their files, journal commits).
  * - The watch row's watcher: each cluster has its own, on a member of the same role, for the whole row
  *   (idle while the other cluster is measured). A slice counts the events delivered from its start until
  *   every put acknowledged in it has been delivered (at most 1 s after the load stops) and divides
@@ -113,7 +115,7 @@ function memberCommand(): string[] {
 }
 
 /** One system's figures for one row. */
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[]; otherCores?: number }
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[]; otherCores?: number; ownSliceOtherCores?: number }
 
 const ROW_DEFS = etcdRows(WATCHER_ROLE);
 const selectedRows = ROW_DEFS.filter(([name]) => ROWS === undefined || ROWS.some((r) => name.includes(r)));
@@ -210,16 +212,21 @@ async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Recor
       await new Promise((res) => setTimeout(res, SETTLE_MS));
       const cpu0 = sides.map((x) => x.cluster.cpuSeconds());
       const c0 = clientCpuMs();
+      const busy0 = machineBusySeconds();
       const m = await runs[s]!.slice(SLICE_MS);
-      clientMs[s]! += clientCpuMs() - c0;
-      slices.push({ system: s, ops: m.ops, ms: m.ms, latencies: m.latencies, cpuSeconds: sides.map((x, i) => x.cluster.cpuSeconds() - cpu0[i]!) });
+      const busy = machineBusySeconds() - busy0;
+      const client = clientCpuMs() - c0;
+      clientMs[s]! += client;
+      const cpuSeconds = sides.map((x, i) => x.cluster.cpuSeconds() - cpu0[i]!);
+      const otherSeconds = busy - cpuSeconds.reduce((a, b) => a + b, 0) - client / 1000;
+      slices.push({ system: s, ops: m.ops, ms: m.ms, latencies: m.latencies, cpuSeconds, otherSeconds });
     }
     const otherCores = others();
     const sum = aggregateSlices(slices, sides.length);
     const edgeRows = await Promise.all(sides.map((_, i) => ends[i]!(sum.systems[i]!.ops, clientMs[i]!)));
     for (const [i, t] of sum.systems.entries()) {
       const watcher = await runs[i]!.finish();
-      rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec } : {}),
+      rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec, ownSliceOtherCores: t.otherCores } : {}),
         sliceOpsPerSec: slices.filter((x) => x.system === i).map((x) => (x.ops * 1000) / x.ms), otherCores };
     }
     pairRatios[name] = sum.pairRatios;
@@ -320,7 +327,8 @@ function print(results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>>
   each((sys, row, r) => (r.watcher === undefined ? undefined : `  ${sys} ${row}: watcher on ${r.watcher}`));
   each((sys, row, r) => (r.inside === undefined ? undefined : `  ${sys} ${row}: inside the row: ${r.inside}` +
     (r.idleCpuMsPerSec === undefined ? '' : `; members' CPU while the other system was measured ${r.idleCpuMsPerSec.toFixed(0)} ms/s`) +
-    (r.otherCores === undefined || Number.isNaN(r.otherCores) ? '' : `; other processes kept ${r.otherCores.toFixed(2)} cores busy`)));
+    (r.otherCores === undefined || Number.isNaN(r.otherCores) ? '' : `; other processes kept ${r.otherCores.toFixed(2)} cores busy` +
+      (r.ownSliceOtherCores === undefined || Number.isNaN(r.ownSliceOtherCores) ? '' : ` (${r.ownSliceOtherCores.toFixed(2)} during its own slices)`))));
   const cpu = (x: Row): string => (x.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`) +
     (x.peerMsgsPerOp === undefined ? '' : ` msgs ${x.peerMsgsPerOp.toFixed(2)}/op`);
   for (const row of names) {

@@ -41,6 +41,11 @@ export interface Slice {
   latencies: readonly number[];
   /** CPU seconds each system's members used during the slice, by system index. */
   cpuSeconds: readonly number[];
+  /**
+   * CPU seconds the rest of the machine used during the slice: everything busy but the members and
+   * the bench itself (kernel threads working for the members count here). NaN when unknown.
+   */
+  otherSeconds?: number;
 }
 
 /** What one system's slices of a row add up to. */
@@ -55,6 +60,8 @@ export interface SystemTotals {
   p99Ms: number;
   /** Its members' CPU while the other system was under load, ms per second of those slices (NaN with one system). */
   idleCpuMsPerSec: number;
+  /** Cores the rest of the machine kept busy during its slices, on average (NaN when a slice did not say). */
+  otherCores: number;
 }
 
 /** A row's slices, aggregated: each system's totals and the per-pair ratios. */
@@ -91,6 +98,7 @@ export function aggregateSlices(slices: readonly Slice[], systems: number): Slic
       opsPerSec: ms === 0 ? NaN : (ops * 1000) / ms,
       p99Ms: percentile(own.flatMap((x) => x.latencies), 99),
       idleCpuMsPerSec: otherMs === 0 ? NaN : (others.reduce((n, x) => n + (x.cpuSeconds[s] ?? 0), 0) * 1_000_000) / otherMs,
+      otherCores: ms === 0 ? NaN : (own.reduce((n, x) => n + (x.otherSeconds ?? NaN), 0) * 1000) / ms,
     };
   });
   const pairRatios: number[] = [];

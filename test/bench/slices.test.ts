@@ -84,3 +84,11 @@ test('the spread names the per-pair range, median and count', () => {
   expect(pairSpread([1.1, 0.9, 1.05, 1])).toBe('pairs 0.90-1.10, median 1.05, n 4');
   expect(pairSpread([])).toBe('');
 });
+
+test('the rest of the machine\'s load is averaged over each system\'s own slices, NaN when a slice did not say', () => {
+  const at = (system: number, otherSeconds?: number): Slice => ({ ...slice(system, 10, 1000), ...(otherSeconds === undefined ? {} : { otherSeconds }) });
+  const sum = aggregateSlices([at(0, 1.5), at(1, 0.5), at(1, 0.7), at(0, 1.1)], 2);
+  expect(sum.systems[0]!.otherCores).toBeCloseTo(1.3, 9);
+  expect(sum.systems[1]!.otherCores).toBeCloseTo(0.6, 9);
+  expect(aggregateSlices([at(0, 1), at(1)], 2).systems[1]!.otherCores).toBeNaN();
+});
