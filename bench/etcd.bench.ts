@@ -33,8 +33,9 @@
  * - Other processes on the machine: each row's `inside` line says how many cores processes other than
  *   the members and the bench kept busy during its measured span (from /proc/stat), so a disturbed
  *   run shows itself; with both methods. The interleaved method also says how many during each system's
- *   own slices: under the same outside load, a difference there is work done outside the members'
- *   processes on their behalf (the kernel's loopback networking, writeback of their files, journal commits).
+ *   own slices. On a quiet machine a difference there is work done outside the members' processes on
+ *   their behalf (the kernel's loopback networking, writeback of their files, journal commits); on a
+ *   shared one it mostly shows how much CPU each system's load left to the other processes.
  * - The watch row's watcher: each cluster has its own, on a member of the same role, for the whole row
  *   (idle while the other cluster is measured). A slice counts the events delivered from its start until
  *   every put acknowledged in it has been delivered (at most 1 s after the load stops) and divides
