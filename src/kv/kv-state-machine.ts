@@ -70,6 +70,15 @@ export interface KvStateMachineOptions {
    * pages). Default 64 MiB; 0 reads every value from the database.
    */
   valueCacheBytes?: number | undefined;
+  /**
+   * Snapshot by reference (etcd's way): the Replica's snapshot every `snapshotEvery` entries
+   * then holds no KV data, only the applied index the KV's database was made durable to
+   * ({@link KvStateMachine.persist}); the KV's records are read only when a lagging member needs
+   * a snapshot. Needs a durable `db` (not the in-memory default): a member whose KV database is
+   * lost then refuses to start (`StateMachineBehindSnapshotError`). Default false: every
+   * snapshot copies the whole KV into the Replica's storage.
+   */
+  snapshotByReference?: boolean | undefined;
 }
 
 /** The result of one applied KV command: its response, or the `KvError` it failed with (nothing changed). */
@@ -138,6 +147,12 @@ export class KvStateMachine implements StateMachine<KvResult> {
   /** Whether the last load finished (then `apply` need not wait for {@link KvStateMachine.ready}). */
   private isLoaded = false;
   private compacting: Promise<void> = Promise.resolve();
+  /**
+   * With `snapshotByReference`: makes every batch applied before the call durable and resolves
+   * with the applied index as of the call (`StateMachine.persist`); otherwise undefined, and
+   * the Replica copies the KV into each snapshot.
+   */
+  readonly persist: (() => Promise<number>) | undefined;
 
   /** @param options - where to store, lease TTL floor. */
   constructor(options: KvStateMachineOptions = {}) {
@@ -160,6 +175,14 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.store = new MvccStore(this.backend, cacheBytes);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
     this.applier = new MvccApplier(this.store, minTtl);
+    this.persist = options.snapshotByReference === true ? () => this.flushed() : undefined;
+  }
+
+  /** Resolves with the applied index as of the call once every batch applied before it is durable. */
+  private async flushed(): Promise<number> {
+    const at = this.applied;
+    await this.backend.flush();
+    return at;
   }
 
   /** The apply batches applied in memory whose write is not yet done (queued or in flight). */

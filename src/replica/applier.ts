@@ -2,15 +2,15 @@ import { ConfChangeType, asV2, decodeConfChange, decodeConfChangeV2, type ConfCh
 import { EntryType, type ConfState, type Entry, type Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Clock } from './clock.js';
-import { ApplyFailedError } from './errors.js';
+import { ApplyFailedError, StoppedError } from './errors.js';
 import { decodeAddress, decodeEnvelope, type Envelope } from './envelope.js';
 import type { Members } from './membership.js';
 import type { Proposals } from './proposals.js';
 import { SessionTable } from './sessions.js';
 import type { Storage } from '../storage/storage.js';
-import { decodeSnapshotPayload, joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { decodeSnapshotPayload, type StreamedSnapshotPayload } from './snapshot-payload.js';
 import { configDiff } from './joint-membership.js';
-import { openSnapshotPayload } from './snapshot-io.js';
+import { openSnapshotPayload, restoreStateMachine } from './snapshot-io.js';
 import type { Snapshotter } from './snapshots.js';
 import type { Command, StateMachine } from './state-machine.js';
 
@@ -23,7 +23,7 @@ export function confChangeContext(e: Entry): Uint8Array | undefined {
   }
 }
 
-type Task = { kind: 'entries'; entries: Entry[] } | { kind: 'snapshot'; snapshot: Snapshot };
+type Task = { kind: 'entries'; entries: Entry[] } | { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'call'; run: () => Promise<void>; stop: () => void };
 
 /** What the {@link Applier} reports back to the replica. */
 export interface ApplierHooks {
@@ -72,6 +72,15 @@ export class Applier {
   /** Whether a snapshot from the leader is being restored (etcd's `snapshot_apply_in_progress`). */
   restoring = false;
 
+  /**
+   * The index of the last entry whose effects the state machine holds: its `appliedIndex()` at
+   * start or after a restore, or the applied index when that is newer (the entries after the
+   * last command reached it were no commands). Read between applies (see {@link Applier.between}).
+   */
+  get stateIndex(): number {
+    return Math.max(this.appliedIndex, this.deps.smApplied);
+  }
+
   /** Whether a local snapshot is being taken (see `Snapshotter.saving`). */
   get snapshotting(): boolean {
     return this.deps.snapshotter.saving;
@@ -111,8 +120,23 @@ export class Applier {
   /** The number of entries queued but not yet applied. */
   get backlog(): number {
     let n = 0;
-    for (const t of this.queue) n += t.kind === 'entries' ? t.entries.length : 1;
+    for (const t of this.queue) n += t.kind === 'entries' ? t.entries.length : t.kind === 'snapshot' ? 1 : 0;
     return n;
+  }
+
+  /**
+   * Runs `fn` on the apply queue, after the tasks queued before it and before any later one
+   * (no `apply` is in progress, and none starts until `fn`'s promise settles), and settles
+   * with its outcome; rejects with `StoppedError` when the applier stops first.
+   */
+  between<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new StoppedError('the replica is stopping'));
+    return new Promise<T>((resolve, reject) => {
+      const run = (): Promise<void> => fn().then(resolve, reject);
+      this.queue.push({ kind: 'call', run, stop: () => reject(new StoppedError('the replica is stopping')) });
+      this.enqueued++;
+      if (!this.running) this.current = this.run();
+    });
   }
 
   /**
@@ -167,7 +191,7 @@ export class Applier {
    */
   stop(): void {
     this.stopped = true;
-    this.queue.length = 0;
+    for (const t of this.queue.splice(0)) if (t.kind === 'call') t.stop();
     this.wake();
   }
 
@@ -181,6 +205,7 @@ export class Applier {
         let counted = false;
         try {
           if (t.kind === 'snapshot') await this.restore(t.snapshot);
+          else if (t.kind === 'call') await t.run();
           else await this.applyEntries(t.entries);
           counted = true;
           this.handled++;
@@ -230,20 +255,24 @@ export class Applier {
     let sessions: SessionTable;
     try {
       payload = await openSnapshotPayload(snap, d.storage);
+      // Only the member that took one stores a snapshot by reference; it is never sent as one.
+      if (payload.byReference !== undefined) throw new TypeError('a snapshot by reference carries no state to restore');
       sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
     } catch (err) {
       throw new ApplyFailedError(index, `the header of the snapshot at index ${index} is unreadable or malformed`, { cause: err });
     }
+    // A snapshot by reference comes with a state captured after its index (see `SnapshotPayload.state`).
+    const state = payload.state ?? { index, term };
     try {
-      const sm = d.stateMachine;
-      if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks: payload.chunks });
-      else await sm.restore({ index, term, data: await joinChunks(payload.chunks) });
+      await restoreStateMachine(d.stateMachine, state, payload.chunks);
     } catch (err) {
       throw new ApplyFailedError(index, `the state machine failed to restore the snapshot at index ${index}`, { cause: err });
     }
     d.members.reset(payload.book, snap.metadata.confState);
     d.sessions.reset(sessions);
-    d.smApplied = index;
+    // Newer than `index` for a snapshot by reference sent with a newer state: the entries up to
+    // it reach the session table and the configuration only (as after a restart).
+    d.smApplied = state.index;
     this.appliedIndex = index;
     d.snapshotter.lastIndex = Math.max(d.snapshotter.lastIndex, index);
   }

@@ -185,6 +185,11 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
         snapshotFailed: (to) => this.onSnapshotStatus(to, 'failure'),
+        // A snapshot by reference is sent with the state machine's state captured between applies.
+        materializeSnapshot: stateMachine.captureSnapshot === undefined ? undefined : () => this.applier.between(async () => {
+          const index = this.applier.stateIndex;
+          return { state: { index, term: storage.term(index) }, chunks: await stateMachine.captureSnapshot!() };
+        }),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
       },
     });

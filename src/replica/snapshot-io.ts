@@ -5,7 +5,8 @@ import type { Message } from '../raft/messages.js';
 import { decodeSnapshotRef, supportsSnapshotStaging } from '../storage/snapshot-ref.js';
 import type { SnapshotStreams, Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
-import { decodeSnapshotPayload, decodeSnapshotPayloadStream, joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { decodeSnapshotPayload, decodeSnapshotPayloadStream, encodeSnapshotPayloadHeader, isPayloadByReference, joinChunks, type SnapshotState, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import type { StateMachine } from './state-machine.js';
 
 /**
  * Where a replica's snapshot data is resolved between references and bytes (see
@@ -48,11 +49,22 @@ function referencedChunks(storage: Storage, snap: Snapshot): AsyncIterable<Uint8
 }
 
 /**
- * Sends a `MsgSnap` whose data is a reference: streamed when the transport can, otherwise with
- * the data read back into one buffer. `failed` is called when the data cannot be read.
+ * Captures the state machine's snapshot between applies, for a snapshot by reference that is
+ * sent (see {@link sendReferencedSnapshot}): its chunks, and the index and term of the last
+ * entry whose effects they hold.
  */
-export function sendReferencedSnapshot(m: Message, storage: Storage, transport: Transport, failed: (err: unknown) => void): void {
-  const chunks = referencedChunks(storage, m.snapshot!)!;
+export type MaterializeSnapshot = () => Promise<{ state: SnapshotState; chunks: AsyncIterable<Uint8Array> }>;
+
+/**
+ * Sends a `MsgSnap` whose data is a reference to the stored snapshot, or a payload by
+ * reference: streamed when the transport can, otherwise with the data read back into one
+ * buffer. A payload by reference is materialized on the way (see {@link materializedChunks}).
+ * `failed` is called when the data cannot be read.
+ */
+export function sendReferencedSnapshot(m: Message, storage: Storage, transport: Transport, failed: (err: unknown) => void, materialize?: MaterializeSnapshot): void {
+  const snap = m.snapshot!;
+  const stored = referencedChunks(storage, snap) ?? toAsync([snap.data]);
+  const chunks = materialize === undefined && !isPayloadByReference(snap.data) ? stored : materializedChunks(stored, materialize);
   if (transport.sendSnapshotStream !== undefined) {
     transport.sendSnapshotStream(m, chunks);
     return;
@@ -65,9 +77,54 @@ export function sendReferencedSnapshot(m: Message, storage: Storage, transport: 
   );
 }
 
-/** Whether a message is a `MsgSnap` whose data is a reference (it must come with its body). */
+/**
+ * The payload to send for a stored one (only its first byte is read to tell): a payload by
+ * reference is sent with the same address book and session table (those of the snapshot's
+ * index) and the state machine's bytes captured now (`materialize`), marked with the index and
+ * term they were captured at (see `SnapshotPayload.state`); any other payload as stored.
+ *
+ * @yields {Uint8Array} the payload's chunks.
+ */
+async function* materializedChunks(stored: AsyncIterable<Uint8Array>, materialize: MaterializeSnapshot | undefined): AsyncGenerator<Uint8Array> {
+  const it = stored[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) return;
+  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
+  if (!isPayloadByReference(first.value)) {
+    yield first.value;
+    yield* rest;
+    return;
+  }
+  const { byReference: _, ...header } = await decodeSnapshotPayloadStream(prepend(first.value, rest));
+  if (materialize === undefined) throw new TypeError('the snapshot is by reference, but the state machine cannot capture its state (captureSnapshot)');
+  const { state, chunks } = await materialize();
+  yield encodeSnapshotPayloadHeader({ ...header, state });
+  yield* chunks;
+}
+
+/**
+ * `head`, then `rest`.
+ *
+ * @yields {Uint8Array} the chunks.
+ */
+async function* prepend(head: Uint8Array, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield head;
+  yield* rest;
+}
+
+/** Whether a message is a `MsgSnap` whose data is a reference or a payload by reference (it must come with its body). */
 export function isReferencedSnapshot(m: Message): boolean {
-  return m.snapshot !== undefined && decodeSnapshotRef(m.snapshot.data) !== undefined;
+  return m.snapshot !== undefined && (decodeSnapshotRef(m.snapshot.data) !== undefined || isPayloadByReference(m.snapshot.data));
+}
+
+/**
+ * Restores the state machine from a snapshot's state bytes, with `restoreChunks` when it has
+ * one, at `at`: the index and term the state was captured at.
+ */
+export async function restoreStateMachine(sm: StateMachine, at: { index: number; term: number }, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  const { index, term } = at;
+  if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks });
+  else await sm.restore({ index, term, data: await joinChunks(chunks) });
 }
 
 /**
