@@ -291,8 +291,13 @@ export class Applier {
         const env = decodeEnvelope(e.data);
         // The table sees every command, including those the state machine already holds.
         const first = env === undefined || d.sessions.maybeApply(env);
-        if (e.data.length === 0 || e.index <= d.smApplied) {
+        if (e.data.length === 0) {
           d.proposals.applied(e.index, undefined, undefined);
+        } else if (e.index <= d.smApplied) {
+          // The state machine holds it already (a restart, or a state restored past the
+          // snapshot's index): no result to give; this replica's own request (if it is one)
+          // times out with an unknown outcome, it is not dropped.
+          d.proposals.skipped(e.index, d.own(env));
         } else if (!first) {
           d.proposals.skipped(e.index, d.own(env));
           d.hooks.duplicate(e.index);
