@@ -74,8 +74,8 @@ export async function ports(): Promise<{ client: number; peer: number; metrics: 
   return { client: await freePort(), peer: await freePort(), metrics: await freePort() };
 }
 
-/** Starts `names` as a new TLS cluster (client TLS with client-cert auth, peer TLS). */
-export async function startProcCluster(names: string[]): Promise<ProcCluster> {
+/** Starts `names` as a new TLS cluster (client TLS with client-cert auth, peer TLS); every member (a later one too) also gets `extraArgs`. */
+export async function startProcCluster(names: string[], extraArgs: readonly string[] = []): Promise<ProcCluster> {
   const pki = createEtcdPki(['ca']);
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-etcd-procs-'));
   const member = pki.issue('member');
@@ -100,7 +100,7 @@ export async function startProcCluster(names: string[]): Promise<ProcCluster> {
         '--initial-cluster-state', state, '--initial-cluster-token', token, '--listen-metrics-urls', metrics,
         '--cert-file', member.certFile, '--key-file', member.keyFile, '--trusted-ca-file', pki.ca.ca!.file, '--client-cert-auth',
         '--peer-cert-file', member.certFile, '--peer-key-file', member.keyFile, '--peer-trusted-ca-file', pki.ca.ca!.file, '--peer-client-cert-auth',
-        '--heartbeat-interval', '20', '--election-timeout', '200', '--log-level', 'info',
+        '--heartbeat-interval', '20', '--election-timeout', '200', '--log-level', 'info', ...extraArgs,
       ]);
       const proc: Proc = { name, client, peer, metrics, child: r.child, get stderr() { return r.output(); }, exited: r.exited };
       procs.set(name, proc);
