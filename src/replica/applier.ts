@@ -14,15 +14,6 @@ import { openSnapshotPayload, restoreStateMachine } from './snapshot-io.js';
 import type { Snapshotter } from './snapshots.js';
 import type { Command, StateMachine } from './state-machine.js';
 
-/** The context bytes of a conf change entry, or `undefined` when it has none or is malformed. */
-export function confChangeContext(e: Entry): Uint8Array | undefined {
-  try {
-    return e.type === EntryType.EntryConfChange ? decodeConfChange(e.data).context : decodeConfChangeV2(e.data).context;
-  } catch {
-    return undefined;
-  }
-}
-
 type Task = { kind: 'entries'; entries: Entry[] } | { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'call'; run: () => Promise<void>; stop: () => void };
 
 /** What the {@link Applier} reports back to the replica. */
@@ -72,11 +63,7 @@ export class Applier {
   /** Whether a snapshot from the leader is being restored (etcd's `snapshot_apply_in_progress`). */
   restoring = false;
 
-  /**
-   * The index of the last entry whose effects the state machine holds: its `appliedIndex()` at
-   * start or after a restore, or the applied index when that is newer (the entries after the
-   * last command reached it were no commands). Read between applies (see {@link Applier.between}).
-   */
+  /** The index of the last entry whose effects the state machine holds (read it between applies, see {@link Applier.between}). */
   get stateIndex(): number {
     return Math.max(this.appliedIndex, this.deps.smApplied);
   }
@@ -125,9 +112,8 @@ export class Applier {
   }
 
   /**
-   * Runs `fn` on the apply queue, after the tasks queued before it and before any later one
-   * (no `apply` is in progress, and none starts until `fn`'s promise settles), and settles
-   * with its outcome; rejects with `StoppedError` when the applier stops first.
+   * Runs `fn` on the apply queue after the tasks queued before it (no `apply` runs until its
+   * promise settles) and settles with its outcome; rejects with `StoppedError` if stopped first.
    */
   between<T>(fn: () => Promise<T>): Promise<T> {
     if (this.stopped) return Promise.reject(new StoppedError('the replica is stopping'));
@@ -261,7 +247,7 @@ export class Applier {
     } catch (err) {
       throw new ApplyFailedError(index, `the header of the snapshot at index ${index} is unreadable or malformed`, { cause: err });
     }
-    // A snapshot by reference comes with a state captured after its index (see `SnapshotPayload.state`).
+    // A snapshot by reference comes with a newer state (`SnapshotPayload.state`).
     const state = payload.state ?? { index, term };
     try {
       await restoreStateMachine(d.stateMachine, state, payload.chunks);
@@ -270,8 +256,7 @@ export class Applier {
     }
     d.members.reset(payload.book, snap.metadata.confState);
     d.sessions.reset(sessions);
-    // Newer than `index` for a snapshot by reference sent with a newer state: the entries up to
-    // it reach the session table and the configuration only (as after a restart).
+    // Entries up to a newer state's index reach the session table and configuration only (as after a restart).
     d.smApplied = state.index;
     this.appliedIndex = index;
     d.snapshotter.lastIndex = Math.max(d.snapshotter.lastIndex, index);
@@ -294,9 +279,7 @@ export class Applier {
         if (e.data.length === 0) {
           d.proposals.applied(e.index, undefined, undefined);
         } else if (e.index <= d.smApplied) {
-          // The state machine holds it already (a restart, or a state restored past the
-          // snapshot's index): no result to give; this replica's own request (if it is one)
-          // times out with an unknown outcome, it is not dropped.
+          // Held already (a restart, a state restored past the snapshot): no result; an own request times out, unknown.
           d.proposals.skipped(e.index, d.own(env));
         } else if (!first) {
           d.proposals.skipped(e.index, d.own(env));

@@ -56,6 +56,21 @@ function referencedChunks(storage: Storage, snap: Snapshot): AsyncIterable<Uint8
 export type MaterializeSnapshot = () => Promise<{ state: SnapshotState; chunks: AsyncIterable<Uint8Array> }>;
 
 /**
+ * How a replica materializes a snapshot by reference it sends: on the apply queue (`queue`), the
+ * state machine's `captureSnapshot()` at the index of the last entry its state holds; undefined
+ * for a state machine that cannot capture.
+ */
+export function materializer(sm: StateMachine, storage: Storage, queue: { between<T>(fn: () => Promise<T>): Promise<T>; readonly stateIndex: number }): MaterializeSnapshot | undefined {
+  if (sm.captureSnapshot === undefined) return undefined;
+  const capture = sm.captureSnapshot.bind(sm);
+  return () =>
+    queue.between(async () => {
+      const index = queue.stateIndex;
+      return { state: { index, term: storage.term(index) }, chunks: await capture() };
+    });
+}
+
+/**
  * Sends a `MsgSnap` whose data is a reference to the stored snapshot, or a payload by
  * reference: streamed when the transport can, otherwise with the data read back into one
  * buffer. A payload by reference is materialized on the way (see {@link materializedChunks}).
