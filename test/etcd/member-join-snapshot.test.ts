@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { memberIdFor } from '../../src/etcd/members.js';
 import { etcdctl, type CtlResult } from './helpers.js';
-import { ports, startProcCluster, type ProcCluster } from './process-cluster.js';
+import { etcd3Client, ports, startProcCluster, type ProcCluster } from './process-cluster.js';
 
 // Three TLS `raftkit` processes snapshotting every 100 entries (their Raft snapshots hold no KV:
 // by reference to the KV's database), with more writes than the log keeps (1000 entries
@@ -15,10 +14,7 @@ let client: Etcd3;
 
 beforeAll(async () => {
   c = await startProcCluster(['j1', 'j2', 'j3'], ['--snapshot-count', '100']);
-  client = new Etcd3({
-    hosts: [...c.procs.values()].map((p) => p.client),
-    credentials: { rootCertificate: readFileSync(c.pki.ca.ca!.file), privateKey: readFileSync(c.ctlCert.keyFile), certChain: readFileSync(c.ctlCert.certFile) },
-  });
+  client = etcd3Client(c);
 }, 60_000);
 afterAll(async () => {
   client.close();

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
 import { createEtcdPki, type EtcdPki, type Issued } from './pki.js';
 import { freePort } from '../../examples/kv-cluster/driver.js';
 
@@ -67,6 +68,14 @@ export interface ProcCluster {
   /** Starts member `name` (`existing`: joins; `initialCluster` lists name=peerURL). */
   start(name: string, state: 'new' | 'existing', initialCluster: string, ports?: { client: number; peer: number; metrics: number }): Promise<Proc>;
   close(): Promise<void>;
+}
+
+/** An etcd3 client of every member of `c`, with etcdctl's client certificate. */
+export function etcd3Client(c: ProcCluster): Etcd3 {
+  return new Etcd3({
+    hosts: [...c.procs.values()].map((p) => p.client),
+    credentials: { rootCertificate: readFileSync(c.pki.ca.ca!.file), privateKey: readFileSync(c.ctlCert.keyFile), certChain: readFileSync(c.ctlCert.certFile) },
+  });
 }
 
 /** Ports for a member to be started later (its peer URL is needed before it starts). */

@@ -52,12 +52,7 @@ test('the periodic snapshot by reference stores no state bytes, records the dura
 
 test('a member behind the compacted log catches up through a snapshot by reference captured when sent: the state is newer than its index and nothing is applied twice', async () => {
   const c = (cluster = await Cluster.create([1, 2, 3], { snapshotEvery: 20, compactionTail: 5 }, {}, true));
-  const leader = await c.waitLeader();
-  const lagging = c.running().find((r) => r.id !== leader.id)!.id;
-  await c.stop(lagging);
-  const created: number[] = [];
-  leader.on('snapshot', (kind, index) => kind === 'created' && created.push(index));
-  for (let i = 0; i < 60; i++) await leader.propose(set(`k${i}`, String(i)));
+  const { leader, lagging, created } = await c.leaveOneBehind(60);
   await waitUntil([leader], ['snapshot'], () => created.length >= 2, 'two snapshots');
   // Entries after the stored snapshot, so that the state sent is newer than its index.
   const snapIndex = c.storages.get(leader.id)!.snapshot().metadata.index;

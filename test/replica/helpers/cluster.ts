@@ -216,6 +216,20 @@ export class Cluster {
     await waitUntil(rs, ['applied'], () => ids.every((id) => (this.replicas.get(id)?.status().applied ?? 0) >= index), `applied ${index} on ${ids.join(',')}`);
   }
 
+  /**
+   * Stops one follower, then has the leader apply `n` commands `k<i>=<i>` (snapshotting as its
+   * options say); returns the leader, the stopped member's id and the indexes of the snapshots created.
+   */
+  async leaveOneBehind(n: number): Promise<{ leader: Replica<number>; lagging: number; created: number[] }> {
+    const leader = await this.waitLeader();
+    const lagging = this.running().find((r) => r.id !== leader.id)!.id;
+    await this.stop(lagging);
+    const created: number[] = [];
+    leader.on('snapshot', (kind, index) => kind === 'created' && created.push(index));
+    for (let i = 0; i < n; i++) await leader.propose(set(`k${i}`, String(i)));
+    return { leader, lagging, created };
+  }
+
   /** Stops everything. */
   async close(): Promise<void> {
     await Promise.all([...this.replicas.values()].map((r) => r.stop()));
