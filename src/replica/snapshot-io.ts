@@ -7,6 +7,7 @@ import type { SnapshotStreams, Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
 import { decodeSnapshotPayload, decodeSnapshotPayloadStream, encodeSnapshotPayloadHeader, isPayloadByReference, joinChunks, type SnapshotState, type StreamedSnapshotPayload } from './snapshot-payload.js';
 import type { StateMachine } from './state-machine.js';
+import { InvalidArgumentError } from './errors.js';
 
 /**
  * Where a replica's snapshot data is resolved between references and bytes (see
@@ -150,8 +151,24 @@ export async function restoreStateMachine(sm: StateMachine, at: { index: number;
 export async function receiveSnapshotBody(m: Message, body: AsyncIterable<Uint8Array>, storage: Storage): Promise<Message> {
   const snap = m.snapshot;
   if (snap === undefined) throw new TypeError('a streamed snapshot message carries no snapshot');
-  const data = supportsSnapshotStaging(storage) ? await storage.stageSnapshot(snap.metadata, body) : await joinChunks(body);
+  const checked = refuseByReference(body);
+  const data = supportsSnapshotStaging(storage) ? await storage.stageSnapshot(snap.metadata, checked) : await joinChunks(checked);
   return { ...m, snapshot: { metadata: snap.metadata, data } };
+}
+
+/**
+ * `body`, throwing `InvalidArgumentError` at its first bytes when they are a payload by
+ * reference: one carries no state, and only the member that took it stores it (never sent).
+ *
+ * @yields {Uint8Array} the chunks of `body`.
+ */
+async function* refuseByReference(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let first = true;
+  for await (const chunk of body) {
+    if (first && isPayloadByReference(chunk)) throw new InvalidArgumentError('a snapshot by reference carries no state: refused');
+    if (chunk.length > 0) first = false;
+    yield chunk;
+  }
 }
 
 /**

@@ -6,7 +6,11 @@
  */
 import { afterEach, expect, test } from 'vitest';
 import { StateMachineBehindSnapshotError } from '../../src/replica/errors.js';
-import { decodeSnapshotPayload } from '../../src/replica/snapshot-payload.js';
+import { MemoryLevel } from 'memory-level';
+import { MessageType, type Message } from '../../src/raft/messages.js';
+import { receiveSnapshotStream } from '../../src/replica/snapshot-io.js';
+import { decodeSnapshotPayload, encodeSnapshotPayloadHeader } from '../../src/replica/snapshot-payload.js';
+import { LevelStorage } from '../../src/storage/level-storage.js';
 import { ByRefKvMachine, Cluster, set, waitUntil } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
@@ -113,4 +117,27 @@ test('a restart trusts the state machine\'s own state past the snapshot by refer
   expect({ code: e.code, snapshotIndex: e.snapshotIndex, recorded: e.recorded, applied: e.applied }).toEqual({
     code: 'ERR_STATE_MACHINE_BEHIND_SNAPSHOT', snapshotIndex: snapIndex, recorded: recordedNow, applied: 0,
   });
+});
+
+test('a streamed snapshot whose payload is by reference (no state) is refused at receipt; a payload with its state is stored and stepped', async () => {
+  const storage = new LevelStorage({ db: new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }) });
+  await storage.open();
+  const header = { book: new Map([[1, 'inproc://1']]), sessions: new Uint8Array(0) };
+  const msg = (index: number): Message => ({ type: MessageType.MsgSnap, from: 1, to: 2, term: 1, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: { metadata: { index, term: 1, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: new Uint8Array(0) } });
+  const receive = (m: Message, chunks: Uint8Array[]): Promise<{ accepted: boolean; stepped: number; refused: string[] }> =>
+    new Promise((resolve) => {
+      const out = { accepted: false, stepped: 0, refused: [] as string[] };
+      const body = (async function* () {
+        for (const c of chunks) yield await Promise.resolve(c);
+      })();
+      receiveSnapshotStream(m, body, (ok) => {
+        out.accepted = ok;
+        if (!ok) setTimeout(() => resolve(out), 0);
+      }, { storage, isOpen: () => true, step: () => { out.stepped++; resolve(out); }, refused: (code) => out.refused.push(code) });
+    });
+  const byRef = encodeSnapshotPayloadHeader({ ...header, byReference: { appliedIndex: 9 } });
+  expect(await receive(msg(10), [new Uint8Array(0), byRef])).toEqual({ accepted: false, stepped: 0, refused: ['ERR_INVALID_ARGUMENT'] });
+  const withState = encodeSnapshotPayloadHeader({ ...header, state: { index: 12, term: 1 } });
+  expect(await receive(msg(10), [withState, new Uint8Array([1, 2, 3])])).toEqual({ accepted: true, stepped: 1, refused: [] });
+  await storage.close();
 });
