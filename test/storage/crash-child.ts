@@ -12,8 +12,16 @@ const [dir, seedArg, kind] = process.argv.slice(2);
 const rng = new SeededRng(Number(seedArg));
 const s = await openCrashStorage((kind ?? 'level') as CrashStorageKind, dir!);
 
+/** Writes `line` to fd 1 whole: a pipe the parent drains slowly (a loaded machine) is full for a moment, not broken. */
 function say(line: string): void {
-  writeSync(1, `${line}\n`);
+  const bytes = Buffer.from(`${line}\n`);
+  for (let at = 0; at < bytes.length;) {
+    try {
+      at += writeSync(1, bytes, at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+  }
 }
 
 say('ready');
