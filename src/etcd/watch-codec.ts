@@ -78,12 +78,12 @@ export function encodeWatchResponse(b: WatchBatch, watchId: number): Buffer {
 }
 
 /**
- * Encodes `batches` as the WatchResponses of stream-local watch id `watchId`, each framed as a
- * gRPC message, in order, in one Buffer: the bytes grpc-js would write for each of them sent alone.
+ * Encodes `batches` as WatchResponses (batch i of stream-local watch id `watchIds[i]`), each framed
+ * as a gRPC message, in order, in one Buffer: the bytes grpc-js would write for each of them sent alone.
  * @internal
  */
-export function encodeWatchFrames(batches: readonly WatchBatch[], watchId: number): Buffer {
-  const sized = batches.map((b) => sizeOf(b, watchId));
+export function encodeWatchFrames(batches: readonly WatchBatch[], watchIds: readonly number[]): Buffer {
+  const sized = batches.map((b, i) => sizeOf(b, watchIds[i]!));
   let total = 0;
   for (const s of sized) total += GRPC_PREFIX_BYTES + s.size;
   const o = new Out(total);
@@ -92,7 +92,7 @@ export function encodeWatchFrames(batches: readonly WatchBatch[], watchId: numbe
     o.byte(0);
     o.buf.writeUInt32BE(s.size, o.pos);
     o.pos += 4;
-    write(o, batches[i]!, watchId, s);
+    write(o, batches[i]!, watchIds[i]!, s);
   }
   return o.buf;
 }

@@ -26,33 +26,90 @@ function roughSize(b: WatchBatch): number {
 }
 
 /**
+ * What one Watch stream sends, in order. The batches every watcher of the stream takes in one
+ * microtask burst (the revisions of one applied batch) go in one write at the end of it, as framed
+ * messages (one WatchResponse each, as when sent one by one), up to about {@link FRAMES_BYTES} per
+ * write; a plain response first sends the batches queued before it. On a stream that does not take
+ * framed messages, each batch is written as it comes.
+ */
+class StreamOut {
+  readonly #write: (chunk: Wire | Buffer | FramedMessages) => void;
+  readonly #framed: boolean;
+  #batches: WatchBatch[] = [];
+  #ids: number[] = [];
+  #bytes = 0;
+  #scheduled = false;
+
+  /**
+   * @param write - writes a chunk on the stream.
+   * @param framed - whether the stream takes {@link FramedMessages}.
+   */
+  constructor(write: (chunk: Wire | Buffer | FramedMessages) => void, framed: boolean) {
+    this.#write = write;
+    this.#framed = framed;
+  }
+
+  /** Sends watcher `watchId`'s batch, at the end of the current burst. */
+  batch(watchId: number, b: WatchBatch): void {
+    if (!this.#framed) {
+      this.#write(encodeWatchResponse(b, watchId));
+      return;
+    }
+    const n = roughSize(b);
+    if (this.#batches.length > 0 && this.#bytes + n > FRAMES_BYTES) this.#flush();
+    this.#batches.push(b);
+    this.#ids.push(watchId);
+    this.#bytes += n;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flushQueued);
+    }
+  }
+
+  /** Sends a response (a plain object, encoded by the service's serializer) after every batch before it. */
+  response(r: Wire): void {
+    this.#flush();
+    this.#write(r);
+  }
+
+  readonly #flushQueued = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (this.#batches.length === 0) return;
+    const batches = this.#batches;
+    const ids = this.#ids;
+    this.#batches = [];
+    this.#ids = [];
+    this.#bytes = 0;
+    this.#write(new FramedMessages(encodeWatchFrames(batches, ids), batches.length));
+  }
+}
+
+/**
  * Sends one watcher's batches on its stream as they become ready: the watcher calls back when a
- * batch is queued, and one microtask per burst then sends every ready batch (the revisions of
- * one applied batch are queued in the same turn), with no promise or closure per batch. On a
- * stream that takes framed messages, the ready batches go as one write (one WatchResponse each,
- * as when sent one by one), up to about {@link FRAMES_BYTES} per write.
+ * batch is queued, and one microtask per burst then hands every ready batch to the stream's
+ * {@link StreamOut}, with no promise or closure per batch.
  */
 class WatchFeed {
   readonly #id: number;
   readonly #watcher: Watcher;
-  readonly #send: (response: Buffer | FramedMessages) => void;
-  readonly #framed: boolean;
+  readonly #out: StreamOut;
   readonly #finished: () => void;
   #scheduled = false;
 
   /**
    * @param id - the watcher's stream-local id.
    * @param watcher - the watcher.
-   * @param stream - how to write on the stream.
-   * @param stream.send - writes a response (or framed responses) on the stream.
-   * @param stream.framed - whether the stream takes {@link FramedMessages}.
+   * @param out - the stream's outgoing responses.
    * @param finished - called once, when the watch has ended and its last batch is sent.
    */
-  constructor(id: number, watcher: Watcher, stream: { send: (response: Buffer | FramedMessages) => void; framed: boolean }, finished: () => void) {
+  constructor(id: number, watcher: Watcher, out: StreamOut, finished: () => void) {
     this.#id = id;
     this.#watcher = watcher;
-    this.#send = stream.send;
-    this.#framed = stream.framed;
+    this.#out = out;
     this.#finished = finished;
   }
 
@@ -70,31 +127,12 @@ class WatchFeed {
   readonly #drain = (): void => {
     this.#scheduled = false;
     const w = this.#watcher;
-    if (this.#framed) this.#sendFramed();
-    else for (let b = w.take(); b !== undefined; b = w.take()) this.#send(encodeWatchResponse(b, this.#id));
+    for (let b = w.take(); b !== undefined; b = w.take()) this.#out.batch(this.#id, b);
     if (w.finished) {
       w.listen(undefined);
       this.#finished();
     }
   };
-
-  /** Sends the ready batches as framed messages, in writes of about {@link FRAMES_BYTES} at most. */
-  #sendFramed(): void {
-    const w = this.#watcher;
-    let group: WatchBatch[] = [];
-    let bytes = 0;
-    for (let b = w.take(); b !== undefined; b = w.take()) {
-      const n = roughSize(b);
-      if (group.length > 0 && bytes + n > FRAMES_BYTES) {
-        this.#send(new FramedMessages(encodeWatchFrames(group, this.#id), group.length));
-        group = [];
-        bytes = 0;
-      }
-      group.push(b);
-      bytes += n;
-    }
-    if (group.length > 0) this.#send(new FramedMessages(encodeWatchFrames(group, this.#id), group.length));
-  }
 }
 
 /**
@@ -130,9 +168,10 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       closeAll();
       call.emit('error', err);
     });
-    const send = (w: Wire | Buffer | FramedMessages): void => {
+    const out = new StreamOut((w) => {
       if (!closed) call.write(w);
-    };
+    }, framed);
+    const send = (r: Wire): void => out.response(r);
     const create = (c: Wire): void => {
       let id = wireNum(c.watchId);
       if (id !== 0 && watchers.has(id)) {
@@ -151,7 +190,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       });
       watchers.set(id, w);
       send({ header: ctx.header(), watchId: String(id), created: true });
-      new WatchFeed(id, w, { send, framed }, () => watchers.delete(id)).start();
+      new WatchFeed(id, w, out, () => watchers.delete(id)).start();
     };
     const progress = (): void => {
       const all = [...watchers.values()];

@@ -86,18 +86,18 @@ describe('encodeWatchResponse on hand-picked batches', () => {
 });
 
 describe('encodeWatchFrames (several WatchResponses as gRPC messages in one Buffer)', () => {
-  test('300 seeded runs of 1-6 batches: each response as encodeWatchResponse writes it, behind its own 5-byte prefix, in order', () => {
+  test('300 seeded runs of 1-6 batches of several watch ids: each response as encodeWatchResponse writes it, behind its own 5-byte prefix, in order', () => {
     const rng = new SeededRng(21);
     for (let i = 0; i < 300; i++) {
       const batches = Array.from({ length: 1 + rng.nextInt(6) }, () => randomBatch(rng));
-      const id = [0, 7, 2 ** 33][rng.nextInt(3)]!;
-      const want = Buffer.concat(batches.flatMap((b) => {
-        const one = encodeWatchResponse(b, id);
+      const ids = batches.map(() => [0, 7, 2 ** 33][rng.nextInt(3)]!);
+      const want = Buffer.concat(batches.flatMap((b, j) => {
+        const one = encodeWatchResponse(b, ids[j]!);
         const prefix = Buffer.alloc(5);
         prefix.writeUInt32BE(one.length, 1);
         return [prefix, one];
       }));
-      expect(encodeWatchFrames(batches, id).equals(want)).toBe(true);
+      expect(encodeWatchFrames(batches, ids).equals(want)).toBe(true);
     }
   });
 });
