@@ -5,7 +5,53 @@
  * ranges, and watch events per second. Prints ops/s and p99 latency per row and the ratio
  * raftkit / etcd. Run with `npm run bench -- etcd`.
  *
- * Environment: `BENCH_CELL_MS` (per row, default 3000), `BENCH_SYSTEMS` (default `raftkit,etcd`),
+ * Method (`BENCH_METHOD`, default `interleaved`). Both clusters run for the whole bench and the load
+ * takes turns between them in short slices: per row, `BENCH_SLICES` slices of `BENCH_SLICE_MS` each
+ * (defaults 6 and 1000) per system, in pairs whose order flips (A B B A A B …, see `bench/slices.ts`), each
+ * slice preceded by the same idle gap of `BENCH_SETTLE_MS` (default 250) in which neither cluster
+ * has load. A system's ops/s is its total operations over its total measured time, its p99 is over
+ * all its measured operations, and the row also prints the spread of the per-pair ratios (a pair is
+ * two neighbouring slices, one of each system), so one run says how far its own ratio can be trusted:
+ * if the pairs are independent, their min-max brackets the median pair ratio with probability
+ * 1 - 2^(1-n) (97% for the default n = 6); a wide range says the run was disturbed, whatever its ratio.
+ * Why: with each system measured for 3 s about a minute apart (`BENCH_METHOD=sequential`, the old
+ * method, kept for comparison: all rows on raftkit's cluster, then all on etcd's, `BENCH_CELL_MS` per
+ * row, default 3000; its ops/s now divide by the time until the row's last operation ended, and its watch
+ * row counts events as a slice does, below), a row's ratio swung 0.79-1.38 between runs on a 2-core box, while the two
+ * systems' ops/s in one run were barely correlated (r between -0.34 and +0.40 per row over 12 runs):
+ * the machine's slow phases last seconds to tens of seconds and hit one system's rows, not the other's
+ * (the rows of one system in one run did move together: mean r +0.33 for raftkit's, +0.53 for etcd's).
+ * Slices of a second put both systems in the same phases; the flipped pairs cancel a drift across a pair of pairs.
+ * Measured on a loaded 2-core box, 8 runs of each method alternated: the ratio's run-to-run variation
+ * (cv) per row fell from 24-49% to 11-22%. A default run takes about 3 minutes.
+ *
+ * What could still favour one system, and how it is kept symmetric:
+ * - Background work spilling into the other's slice (etcd's backend commit every 100 ms and bbolt's
+ *   page writes, raftkit's LevelDB compaction, either's GC, a Raft snapshot at `--snapshot-count`):
+ *   every slice follows the same idle gap, each system follows the other as often as it follows
+ *   itself, and the CPU per operation counts each system's members' CPU over the whole measured
+ *   span (its slices, the other's and the gaps), so work pushed out of a system's own slices is
+ *   still charged to it. The `inside` line prints how much CPU each system's members used while the other was
+ *   measured; a large figure there means its background work competed with the other's load.
+ * - Other processes on the machine: each row's `inside` line says how many cores processes other than
+ *   the members and the bench kept busy during its measured span (from /proc/stat), so a disturbed
+ *   run shows itself; with both methods. The interleaved method also says how many during each system's
+ *   own slices. On a quiet machine a difference there is work done outside the members' processes on
+ *   their behalf (the kernel's loopback networking, writeback of their files, journal commits); on a
+ *   shared one it mostly shows how much CPU each system's load left to the other processes.
+ * - The watch row's watcher: each cluster has its own, on a member of the same role, for the whole row
+ *   (idle while the other cluster is measured). A slice counts the events delivered from its start until
+ *   every put acknowledged in it has been delivered (at most 1 s after the load stops) and divides
+ *   by that time, so events late for a slice are not credited to the next one or to nobody.
+ * - Warm-up: the cluster warm-up (`BENCH_CLUSTER_WARMUP_MS` per system) and each row's warm-up
+ *   (`BENCH_WARMUP_MS` per system) run in the same alternating slices, so that neither system is
+ *   warmer or has idled longer when its row starts, and the shared client's JIT warms on both; the
+ *   system that takes the first measured slice alternates from row to row.
+ * - Both clusters are up at once (six members instead of three on the machine): their idle cost is
+ *   small, and the same for both rows of a pair. The faster system writes more entries per slice, so
+ *   it reaches `--snapshot-count` sooner: that is the system's own behaviour, shown by `inside the row`.
+ *
+ * Environment: `BENCH_SYSTEMS` (default `raftkit,etcd`),
  * `BENCH_ROWS` (`;`-separated substrings of row names to run, default all), `BENCH_CPU_PROF=<dir>`
  * (raftkit members write `--cpu-prof` profiles there, one per process, on SIGTERM), `BENCH_LAYERS=1`
  * (also print, per row, the leader's mean WAL fsync, backend commit and gRPC handling times from
@@ -13,8 +59,7 @@
  * instead of spreading requests over the three members, which makes followers forward writes),
  * `BENCH_WARMUP_MS` (run each row unmeasured for this long first, default 5000, long enough for the
  * members' JIT to settle: at 1000 raftkit's put rows measured members still compiling; 0 = none: the client
- * process and the members start cold, and the raftkit rows run first, so without it raftkit's rows
- * also pay the client's JIT warm-up). Each row also prints the bench
+ * process and the members start cold). Each row also prints the bench
  * process's own CPU per operation (the client's), next to the members'. `BENCH_CLUSTER_WARMUP_MS`
  * (default 15000; 0 = none): an unmeasured mixed load once per cluster before the first row.
  *
@@ -34,24 +79,28 @@
  *
  * Each row also prints, per system, what happened inside it from the members' `/metrics` (etcd's
  * names, which both export): Raft snapshots stored or in flight, snapshots restored, leader changes,
- * log and KV compactions, GC time per member, and the applied index range. One run writes about 100,000 entries, so the
- * snapshot at `--snapshot-count` (etcd's default 100,000 in both) lands in one of the last rows.
+ * log and KV compactions, GC time per member, and the applied index range. One run writes about 100,000 entries
+ * per system, so the snapshot at `--snapshot-count` (etcd's default 100,000 in both) lands in one of the last rows.
  * Members inherit the bench's environment, so `ETCD_SNAPSHOT_COUNT=<n>` (or any other `ETCD_*`
  * flag variable) sets a flag for both systems' members.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { builtCli } from './built-cli.js';
-import { peakRssMiB } from './cluster-procs.js';
+import { inside, layers, leaderHost, machineBusySeconds, scrape, startCluster } from './etcd-cluster.js';
+import { etcdRows, type RowRun, type Side } from './etcd-rows.js';
+import { aggregateSlices, pairSpread, sliceSchedule, type Slice } from './slices.js';
 import { percentile } from './util.js';
-import { freePort } from '../examples/kv-cluster/driver.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const METHOD = process.env['BENCH_METHOD'] ?? 'interleaved';
+if (METHOD !== 'interleaved' && METHOD !== 'sequential') throw new Error(`BENCH_METHOD must be interleaved or sequential, not ${METHOD}`);
 const DURATION_MS = Number(process.env['BENCH_CELL_MS'] ?? 3000);
+const SLICE_MS = Number(process.env['BENCH_SLICE_MS'] ?? 1000);
+const SLICES = Number(process.env['BENCH_SLICES'] ?? 6);
+const SETTLE_MS = Number(process.env['BENCH_SETTLE_MS'] ?? 250);
 const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'raftkit,etcd').split(',');
 const ROWS = process.env['BENCH_ROWS']?.split(';');
 const CPU_PROF = process.env['BENCH_CPU_PROF'];
@@ -60,6 +109,7 @@ const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 5000);
 const CLUSTER_WARMUP_MS = Number(process.env['BENCH_CLUSTER_WARMUP_MS'] ?? 15000);
 const MEMBERS = process.env['BENCH_MEMBERS'] ?? 'dist';
 if (MEMBERS !== 'dist' && MEMBERS !== 'src') throw new Error(`BENCH_MEMBERS must be dist or src, not ${MEMBERS}`);
+const WATCHER_ROLE = process.env['BENCH_WATCHER'] === 'leader' ? 'leader' : 'follower';
 
 /** How a raftkit member starts: node's arguments before the member's flags (`BENCH_NODE_ARGS` first). */
 function memberCommand(): string[] {
@@ -68,326 +118,233 @@ function memberCommand(): string[] {
   return MEMBERS === 'src' ? [...node, '--import', 'tsx', main] : [...node, main];
 }
 
-const WATCHER_ROLE = process.env['BENCH_WATCHER'] === 'leader' ? 'leader' : 'follower';
+/** One system's figures for one row. */
+interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[]; otherCores?: number; ownSliceOtherCores?: number }
 
-interface Cluster {
-  hosts: string[];
-  /** Each member's metrics URL. */
-  metrics: string[];
-  /** User + system CPU seconds the members have used so far (from /proc). */
-  cpuSeconds(): number;
-  /** The same, of member `i` alone. */
-  memberCpuSeconds(i: number): number;
-  /** Each member's peak resident set size so far, MiB (/proc's VmHWM). */
-  peakRssMiB(): number[];
-  stop(): Promise<void>;
-}
-
-async function startCluster(kind: 'raftkit' | 'etcd', member: string[]): Promise<Cluster> {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
-  const names = ['b1', 'b2', 'b3'];
-  const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort(), metrics: await freePort() })));
-  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${CPU_PROF}`];
-  const initial = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
-  const procs: ChildProcess[] = names.map((n, i) => {
-    const p = ports[i]!;
-    const args = [
-      '--name', n, '--data-dir', join(dir, n), '--listen-client-urls', `http://127.0.0.1:${p.client}`, '--advertise-client-urls', `http://127.0.0.1:${p.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-cluster', initial,
-      '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${kind}`, '--log-level', 'error',
-      '--listen-metrics-urls', `http://127.0.0.1:${p.metrics}`,
-    ];
-    return kind === 'etcd'
-      ? spawn('etcd', args, { stdio: 'ignore' })
-      : spawn(process.execPath, [...prof, ...member, ...args], { cwd: root, stdio: 'ignore' });
-  });
-  const hosts = ports.map((p) => `http://127.0.0.1:${p.client}`);
-  const client = new Etcd3({ hosts });
-  const deadline = performance.now() + 30_000;
-  for (;;) {
-    try {
-      await client.put('bench-ready').value('1');
-      break;
-    } catch (e) {
-      if (performance.now() > deadline) throw new Error(`${kind} cluster did not start`, { cause: e });
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  client.close();
-  return {
-    hosts,
-    metrics: ports.map((p) => `http://127.0.0.1:${p.metrics}/metrics`),
-    cpuSeconds: () => procs.reduce((n, p) => n + procCpuSeconds(p.pid), 0),
-    memberCpuSeconds: (i) => procCpuSeconds(procs[i]?.pid),
-    peakRssMiB: () => procs.map((p) => peakRssMiB(p.pid)),
-    async stop() {
-      // SIGTERM first when profiling, so each member writes its profile on a graceful exit.
-      if (CPU_PROF !== undefined) {
-        await Promise.all(procs.map((p) => new Promise((r) => {
-          p.once('exit', r);
-          p.kill('SIGTERM');
-        })));
-      }
-      for (const p of procs) p.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** User + system CPU seconds of process `pid` (Linux /proc; 0 elsewhere). */
-function procCpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
-
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string }
-
-/** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
-async function scrape(url: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const text = await (await fetch(url)).text();
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m === null || m[1] === undefined || m[3] === undefined) continue;
-    if (m[1].endsWith('_bucket')) continue;
-    out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[3]));
-  }
-  return out;
-}
-
-/** Per-layer means over a row on the leader: WAL fsync, backend commit, gRPC handling (ms) and entries per fsync. */
-function layers(before: Map<string, number>, after: Map<string, number>): string {
-  const d = (n: string): number => (after.get(n) ?? 0) - (before.get(n) ?? 0);
-  const mean = (h: string): string => (d(`${h}_count`) === 0 ? '-' : `${((1000 * d(`${h}_sum`)) / d(`${h}_count`)).toFixed(2)}ms x${d(`${h}_count`)}`);
-  return `fsync ${mean('etcd_disk_wal_fsync_duration_seconds')}, backend commit ${mean('etcd_disk_backend_commit_duration_seconds')}, ` +
-    `grpc ${mean('grpc_server_handling_seconds')}, committed ${d('etcd_server_proposals_committed_total')}`;
-}
+const ROW_DEFS = etcdRows(WATCHER_ROLE);
+const selectedRows = ROW_DEFS.filter(([name]) => ROWS === undefined || ROWS.some((r) => name.includes(r)));
 
 /**
- * What happened inside a row, from each member's `/metrics` before and after it (etcd's names, which
- * both systems export, and raftkit's own where etcd has none): the applied index range, Raft snapshots
- * stored (etcd's snapshot save histogram) and their time, snapshots in flight at the row's start or end
- * and restored from the leader, leader changes, Raft log compactions, KV (MVCC) compactions and each
- * member's garbage collection time (`nodejs_gc_duration_seconds`, etcd's `go_gc_duration_seconds`). A row
- * that one of these hit is not comparable with one that none did.
- *
- * @param before - each member's metrics (sums by name, as `scrape` returns) at the row's start.
- * @param after - the same at its end, in the same member order.
- * @returns one line, e.g. `index 88000-99841, snapshots stored 2 (members 1,3; …), no leader change`.
+ * Unmeasured, once per cluster before the first row: puts at 64 in flight and linearizable ranges,
+ * so that the members' JIT has settled (a fresh Node member doubles its 1-in-flight put rate over its
+ * first 20 s; a server in production runs warm). Every cluster gets the same load, in turns of 1.5 s.
  */
-export function inside(before: Map<string, number>[], after: Map<string, number>[]): string {
-  const d = (i: number, n: string): number => (after[i]?.get(n) ?? 0) - (before[i]?.get(n) ?? 0);
-  const members = after.map((_, i) => i);
-  const on = (pick: (i: number) => number): number[] => members.filter((i) => pick(i) > 0);
-  const total = (n: string): number => members.reduce((t, i) => t + d(i, n), 0);
-  const list = (ms: number[]): string => ms.map((i) => String(i + 1)).join(',');
-  const save = 'etcd_debugging_snap_save_total_duration_seconds';
-  const out: string[] = [];
-  const applied = members.map((i) => [before[i]?.get('etcd_server_proposals_applied_total') ?? 0, after[i]?.get('etcd_server_proposals_applied_total') ?? 0] as const);
-  const top = applied.reduce((a, b) => (b[1] > a[1] ? b : a));
-  out.push(`index ${String(top[0])}-${String(top[1])}`);
-  const saved = on((i) => d(i, `${save}_count`));
-  out.push(saved.length === 0 ? 'no snapshot stored' : `snapshots stored ${String(total(`${save}_count`))} (members ${list(saved)}; ${total(`${save}_sum`).toFixed(2)} s, ` +
-    `marshalling ${total('etcd_debugging_snap_save_marshalling_duration_seconds_sum').toFixed(2)} s)`);
-  const inFlight = (ms: Map<string, number>[]): number[] => members.filter((i) => (ms[i]?.get('raft_snapshot_save_in_progress') ?? 0) > 0);
-  if (inFlight(before).length > 0) out.push(`a snapshot in flight at the start on ${list(inFlight(before))}`);
-  if (inFlight(after).length > 0) out.push(`a snapshot in flight at the end on ${list(inFlight(after))}`);
-  // raftkit counts created + restored snapshots in raft_snapshot_total; etcd times a received database.
-  const restored = on((i) => d(i, 'raft_snapshot_total') - d(i, `${save}_count`) + d(i, 'etcd_snap_db_save_total_duration_seconds_count'));
-  if (restored.length > 0) out.push(`snapshot restored on ${list(restored)}`);
-  const leaderChanges = Math.max(...members.map((i) => d(i, 'etcd_server_leader_changes_seen_total')));
-  out.push(leaderChanges === 0 ? 'no leader change' : `leader changes ${String(leaderChanges)}`);
-  const logCompactions = total('raft_log_compactions_total');
-  if (logCompactions > 0) out.push(`log compactions ${String(logCompactions)}`);
-  const kvCompactions = total('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count');
-  if (kvCompactions > 0) out.push(`KV compactions ${String(kvCompactions)}`);
-  // Garbage collection pauses, the three members together: raftkit's nodejs_gc_duration_seconds, etcd's go_gc_duration_seconds.
-  const gc = members.map((i) => d(i, 'nodejs_gc_duration_seconds_sum') + d(i, 'go_gc_duration_seconds_sum'));
-  if (gc.some((s) => s > 0)) out.push(`GC ${gc.map((s) => s.toFixed(3)).join('+')} s`);
-  return out.join(', ');
-}
-
-/** Runs `op` with `inFlight` concurrent loops for DURATION_MS; ops/s and p99 latency. */
-async function load(inFlight: number, op: (i: number) => Promise<unknown>, ms = DURATION_MS): Promise<Row> {
-  const lat: number[] = [];
-  const end = performance.now() + ms;
-  let n = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await op(n++);
-      lat.push(performance.now() - t);
-    }
-  }));
-  return { opsPerSec: lat.length / (ms / 1000), p99Ms: percentile(lat, 99) };
-}
-
-/**
- * The index of the member the watch row's watcher connects to: the first member (in start order)
- * of role `WATCHER_ROLE`, as each member's `/metrics` says (`etcd_server_is_leader`, which both
- * systems export). A watcher on the leader and one on a follower cost different members different
- * work, so both systems get the same role, instead of the member the client would pick at random.
- */
-async function watcherMember(cluster: Cluster): Promise<number> {
-  const leads = await Promise.all(cluster.metrics.map(async (url) => (await scrape(url)).get('etcd_server_is_leader') === 1));
-  const i = leads.indexOf(WATCHER_ROLE === 'leader');
-  if (leads.filter(Boolean).length !== 1 || i < 0) throw new Error(`no ${WATCHER_ROLE} to place the watcher on (is_leader: ${leads.join(', ')})`);
-  return i;
-}
-
-/**
- * Watch events per second: one watcher on `bw/`, its own client connected to the member of role
- * `WATCHER_ROLE` only (see {@link watcherMember}), while 64 writers put through `client` (every
- * member). The row's `watcher` says where it was, and whether that member kept its role.
- */
-async function watchRate(client: Etcd3, cluster: Cluster, ms = DURATION_MS): Promise<Row> {
-  const at = await watcherMember(cluster);
-  const watcherClient = new Etcd3({ hosts: cluster.hosts[at]! });
-  try {
-    const w = await watcherClient.watch().prefix('bw/').create();
-    let events = 0;
-    w.on('put', () => events++);
-    // The watcher's member and another member of the same role (none when the watcher is on the leader).
-    const twin = WATCHER_ROLE === 'follower' ? (await Promise.all(cluster.metrics.map(async (url) => (await scrape(url)).get('etcd_server_is_leader') === 1))).findIndex((l, i) => !l && i !== at) : -1;
-    const cpu0 = [cluster.memberCpuSeconds(at), twin < 0 ? 0 : cluster.memberCpuSeconds(twin)];
-    const t0 = performance.now();
-    const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec(), ms);
-    await new Promise((res) => setTimeout(res, 200));
-    await w.cancel();
-    const opsPerSec = events / ((performance.now() - t0) / 1000);
-    const perEvent = (i: number, c0: number): string => (((cluster.memberCpuSeconds(i) - c0) * 1000) / Math.max(1, events)).toFixed(3);
-    const cpu = `its CPU ${perEvent(at, cpu0[0]!)} ms/event` + (twin < 0 ? '' : ` (the other follower's ${perEvent(twin, cpu0[1]!)})`);
-    const kept = (await watcherMember(cluster).catch(() => -1)) === at;
-    return { opsPerSec, p99Ms: r.p99Ms, watcher: `member ${String(at + 1)}, a ${WATCHER_ROLE}${kept ? '' : ' (role changed during the row)'}; ${cpu}` };
-  } finally {
-    watcherClient.close();
+async function warmClusters(sides: readonly Side[]): Promise<void> {
+  const runs = await Promise.all(sides.map(async (s) => [await ROW_DEFS[1]![1](s), await ROW_DEFS[2]![1](s)] as const));
+  const turns = Math.ceil(CLUSTER_WARMUP_MS / 1500);
+  for (const s of sliceSchedule(sides.length, Math.max(1, turns))) {
+    if (CLUSTER_WARMUP_MS <= 0) break;
+    await runs[s]![0].slice(1000);
+    await runs[s]![1].slice(500);
   }
 }
 
-/** The client URL of the member that leads (each member's Status names the leader). */
-async function leaderHost(hosts: string[]): Promise<string> {
-  for (const h of hosts) {
-    const c = new Etcd3({ hosts: h });
-    try {
-      const s = await c.maintenance.status();
-      if (s.leader === s.header.member_id) return h;
-    } finally {
-      c.close();
-    }
-  }
-  throw new Error('no member says it leads');
-}
-
-/** Measures every row on `cluster`, then prints its members' peak RSS. */
-async function measureAll(kind: string, cluster: Cluster): Promise<Record<string, Row>> {
-  const rows = await measure(cluster);
-  console.log(`  ${kind} members' peak RSS: ${cluster.peakRssMiB().map((m) => m.toFixed(0)).join('/')} MiB`);
-  return rows;
-}
-
-async function measure(cluster: Cluster): Promise<Record<string, Row>> {
-  const client = new Etcd3({ hosts: LEADER_ONLY ? await leaderHost(cluster.hosts) : cluster.hosts });
-  const value = 'v'.repeat(256);
-  const out: Record<string, Row> = {};
-  const rows: [string, (ms?: number) => Promise<Row>][] = [
-    ['put, 1 in flight', (ms) => load(1, (i) => client.put(`b/${i % 1000}`).value(value).exec(), ms)],
-    ['put, 64 in flight', (ms) => load(64, (i) => client.put(`b/${i % 1000}`).value(value).exec(), ms)],
-    ['range linearizable, 16 in flight', (ms) => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`) }), ms)],
-    ['range serializable, 16 in flight', (ms) => load(16, (i) => client.kv.range({ key: Buffer.from(`b/${i % 1000}`), serializable: true }), ms)],
-    ['watch events/s (64 writers)', (ms) => watchRate(client, cluster, ms)],
-  ];
-  // Unmeasured, once per cluster: puts at 64 in flight and linearizable ranges, so that the members'
-  // JIT has settled before the first row (a fresh Node member doubles its 1-in-flight put rate over its
-  // first 20 s; a server in production runs warm). etcd's members get the same load.
-  for (const end = performance.now() + CLUSTER_WARMUP_MS; performance.now() < end;) {
-    await rows[1]![1](1000);
-    await rows[2]![1](500);
-  }
-  for (const [name, row] of rows) {
-    if (ROWS !== undefined && !ROWS.some((r) => name.includes(r))) continue;
-    // Unmeasured: warms the JIT of the client and of the members (the raftkit rows run first).
-    if (WARMUP_MS > 0) await row(WARMUP_MS);
-    const before = await Promise.all(cluster.metrics.map(scrape));
-    const cpu0 = cluster.cpuSeconds();
-    const client0 = process.cpuUsage();
-    const r = await row();
-    const clientCpu = process.cpuUsage(client0);
+/** Members' metrics and CPU at a row's edges, and what they say about the row. */
+async function edges(side: Side): Promise<(ops: number, clientCpuMs: number) => Promise<Row>> {
+  const { cluster } = side;
+  const before = await Promise.all(cluster.metrics.map(scrape));
+  const cpu0 = cluster.cpuSeconds();
+  return async (ops, clientCpuMs) => {
+    const cpu = cluster.cpuSeconds() - cpu0;
     const after = await Promise.all(cluster.metrics.map(scrape));
+    const r: Row = { opsPerSec: NaN, p99Ms: NaN, inside: inside(before, after), cpuMsPerOp: (cpu * 1000) / ops, clientCpuMsPerOp: clientCpuMs / ops };
     const leader = after.findIndex((m) => m.get('etcd_server_is_leader') === 1);
     if (leader >= 0) r.layers = layers(before[leader]!, after[leader]!);
-    r.inside = inside(before, after);
-    // CPU the three members spent per operation: robust to other load on the machine.
-    const ops = r.opsPerSec * (DURATION_MS / 1000);
-    r.cpuMsPerOp = (cluster.cpuSeconds() - cpu0) * 1000 / ops;
-    r.clientCpuMsPerOp = (clientCpu.user + clientCpu.system) / 1000 / ops;
     // Raft messages the members sent each other per operation (raftkit's own metric; etcd has none).
     const sent = (ms: Map<string, number>[]): number => ms.reduce((n, m) => n + (m.get('raft_transport_messages_sent_total') ?? 0), 0);
     if (sent(after) > 0) r.peerMsgsPerOp = (sent(after) - sent(before)) / ops;
-    out[name] = r;
+    return r;
+  };
+}
+
+/** CPU milliseconds this process (the client) has used, user + system. */
+const clientCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Starts timing the machine's other load: the returned function says how many cores, on average since
+ * this call, processes other than `sides`' members and this one (the client) kept busy. NaN without /proc.
+ */
+function otherLoad(sides: readonly Side[]): () => number {
+  const ours = (): number => sides.reduce((n, x) => n + x.cluster.cpuSeconds(), 0) + clientCpuMs() / 1000;
+  const t0 = performance.now();
+  const busy0 = machineBusySeconds();
+  const ours0 = ours();
+  return () => (machineBusySeconds() - busy0 - (ours() - ours0)) / ((performance.now() - t0) / 1000);
+}
+
+/** The old method: every row on one cluster (`BENCH_CELL_MS` each), then the next cluster's. */
+async function measureSequential(side: Side): Promise<Record<string, Row>> {
+  await warmClusters([side]);
+  const out: Record<string, Row> = {};
+  for (const [name, setUp] of selectedRows) {
+    const run = await setUp(side);
+    // Unmeasured: warms the JIT of the client and of the members (the raftkit rows run first).
+    if (WARMUP_MS > 0) await run.slice(WARMUP_MS);
+    const end = await edges(side);
+    run.start();
+    const c0 = clientCpuMs();
+    const others = otherLoad([side]);
+    const m = await run.slice(DURATION_MS);
+    const otherCores = others();
+    const edgeRow = await end(m.ops, clientCpuMs() - c0);
+    const watcher = await run.finish();
+    out[name] = { ...edgeRow, opsPerSec: (m.ops * 1000) / m.ms, p99Ms: percentile(m.latencies, 99), ...(watcher === undefined ? {} : { watcher }), otherCores };
   }
-  client.close();
   return out;
 }
 
-/** What this benchmark compares, for `npm run bench`'s header. */
-export const about = 'the etcd3 npm client against 3 raftkit processes and 3 real etcd members on loopback: puts (1 and 64 in flight), linearizable and serializable ranges, watch events/s (the watcher on a follower in both clusters); target: raftkit at least as fast as etcd on every row, p99 no worse';
-
-/** Runs the benchmark and prints a table. */
-export async function run(): Promise<void> {
-  const member = SYSTEMS.includes('raftkit') ? memberCommand() : [];
-  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${DURATION_MS / 1000} s per row; raftkit members: ${MEMBERS === 'src' ? 'src/ under tsx' : 'dist/cli.js'}` +
-    ` (node options: ${member.filter((a) => a.startsWith('--') && a !== '--import').join(' ') || 'none'})`);
-  let raftkit: Record<string, Row> = {};
-  if (SYSTEMS.includes('raftkit')) {
-    const rk = await startCluster('raftkit', member);
-    try {
-      raftkit = await measureAll('raftkit', rk);
-    } finally {
-      await rk.stop();
+/** The interleaved method (see the header): every row on every cluster, in alternating slices. Returns rows by system, and each row's spread. */
+async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Record<string, Row>[]; pairRatios: Record<string, number[]> }> {
+  await warmClusters(sides);
+  const rows: Record<string, Row>[] = sides.map(() => ({}));
+  const pairRatios: Record<string, number[]> = {};
+  for (const [ri, [name, setUp]] of selectedRows.entries()) {
+    const runs: RowRun[] = [];
+    for (const s of sides) runs.push(await setUp(s));
+    const first = ri % sides.length;
+    // Unmeasured, in the same turns: warms the client's and the members' JIT on this row's load.
+    if (WARMUP_MS > 0) for (const s of sliceSchedule(sides.length, Math.max(1, Math.round(WARMUP_MS / SLICE_MS)), first)) await runs[s]!.slice(SLICE_MS);
+    const ends = await Promise.all(sides.map(edges));
+    for (const r of runs) r.start();
+    const slices: Slice[] = [];
+    const clientMs = sides.map(() => 0);
+    const others = otherLoad(sides);
+    for (const s of sliceSchedule(sides.length, SLICES, first)) {
+      await new Promise((res) => setTimeout(res, SETTLE_MS));
+      const cpu0 = sides.map((x) => x.cluster.cpuSeconds());
+      const c0 = clientCpuMs();
+      const busy0 = machineBusySeconds();
+      const m = await runs[s]!.slice(SLICE_MS);
+      const busy = machineBusySeconds() - busy0;
+      const client = clientCpuMs() - c0;
+      clientMs[s]! += client;
+      const cpuSeconds = sides.map((x, i) => x.cluster.cpuSeconds() - cpu0[i]!);
+      const otherSeconds = busy - cpuSeconds.reduce((a, b) => a + b, 0) - client / 1000;
+      slices.push({ system: s, ops: m.ops, ms: m.ms, latencies: m.latencies, cpuSeconds, otherSeconds });
     }
+    const otherCores = others();
+    const sum = aggregateSlices(slices, sides.length);
+    const edgeRows = await Promise.all(sides.map((_, i) => ends[i]!(sum.systems[i]!.ops, clientMs[i]!)));
+    for (const [i, t] of sum.systems.entries()) {
+      const watcher = await runs[i]!.finish();
+      rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec, ownSliceOtherCores: t.otherCores } : {}),
+        sliceOpsPerSec: slices.filter((x) => x.system === i).map((x) => (x.ops * 1000) / x.ms), otherCores };
+    }
+    pairRatios[name] = sum.pairRatios;
   }
-  let etcd: Record<string, Row> | undefined;
-  if (!SYSTEMS.includes('etcd')) {
-    // not asked for
-  } else if (spawnSync('etcd', ['--version']).status === 0) {
-    const ec = await startCluster('etcd', []);
-    try {
-      etcd = await measureAll('etcd', ec);
-    } finally {
-      await ec.stop();
+  return { rows, pairRatios };
+}
+
+/** What this benchmark compares, for `npm run bench`'s header. */
+export const about = 'the etcd3 npm client against 3 raftkit processes and 3 real etcd members on loopback, load alternating between the clusters in short slices: puts (1 and 64 in flight), linearizable and serializable ranges, watch events/s (the watcher on a follower in both clusters); target: raftkit at least as fast as etcd on every row, p99 no worse';
+
+/** Starts the cluster of `kind` and the shared client on it. */
+async function startSide(kind: 'raftkit' | 'etcd', member: string[]): Promise<Side> {
+  const cluster = await startCluster(kind, member, root, CPU_PROF);
+  return { cluster, client: new Etcd3({ hosts: LEADER_ONLY ? await leaderHost(cluster.hosts) : cluster.hosts }) };
+}
+
+/** Stops a side: its client, then its members, after printing their peak RSS. */
+async function stopSide(side: Side): Promise<void> {
+  console.log(`  ${side.cluster.kind} members' peak RSS: ${side.cluster.peakRssMiB().map((m) => m.toFixed(0)).join('/')} MiB`);
+  side.client.close();
+  await side.cluster.stop();
+}
+
+/** One row's figures, as `run()` returns them (and `npm run bench -- --json` writes them). */
+export interface EtcdBenchRow {
+  /** raftkit's figures, when it ran. */
+  raftkit?: Row;
+  /** etcd's figures, when it ran. */
+  etcd?: Row;
+  /** raftkit's ops/s over etcd's, when both ran. */
+  ratio?: number;
+  /** With the interleaved method and both systems, raftkit's ops/s over etcd's per pair of slices. */
+  pairRatios?: number[];
+}
+
+/**
+ * Runs the benchmark and prints a table.
+ *
+ * @returns the method and each row's figures by row name.
+ */
+export async function run(): Promise<{ method: string; rows: Record<string, EtcdBenchRow> }> {
+  const member = SYSTEMS.includes('raftkit') ? memberCommand() : [];
+  const etcdThere = SYSTEMS.includes('etcd') && spawnSync('etcd', ['--version']).status === 0;
+  const kinds = [...(SYSTEMS.includes('raftkit') ? ['raftkit' as const] : []), ...(etcdThere ? ['etcd' as const] : [])];
+  const how = METHOD === 'interleaved'
+    ? `interleaved: ${String(SLICES)} slices of ${String(SLICE_MS / 1000)} s per system per row, ${String(SETTLE_MS)} ms idle before each`
+    : `sequential: ${String(DURATION_MS / 1000)} s per row, one cluster after the other`;
+  console.log(`etcd API: etcd3 npm client, 3 members each, loopback, ${how}; raftkit members: ${MEMBERS === 'src' ? 'src/ under tsx' : 'dist/cli.js'}` +
+    ` (node options: ${member.filter((a) => a.startsWith('--') && a !== '--import').join(' ') || 'none'})`);
+  if (SYSTEMS.includes('etcd') && !etcdThere) console.log('(etcd not installed: raftkit rows only)');
+  const results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>> = {};
+  let pairRatios: Record<string, number[]> = {};
+  if (METHOD === 'sequential') {
+    for (const kind of kinds) {
+      const side = await startSide(kind, member);
+      try {
+        results[kind] = await measureSequential(side);
+      } finally {
+        await stopSide(side);
+      }
     }
   } else {
-    console.log('(etcd not installed: raftkit rows only)');
-  }
-  if (!SYSTEMS.includes('raftkit') && etcd !== undefined) {
-    for (const [row, e] of Object.entries(etcd)) console.log(`${row.padEnd(36)} etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms cpu ${(e.cpuMsPerOp ?? 0).toFixed(2)} ms/op`);
-  }
-  if (process.env['BENCH_LAYERS'] === '1') {
-    for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
-      for (const [row, r] of Object.entries(rows)) console.log(`  ${sys} leader, ${row}: ${r.layers ?? '-'}`);
+    const sides: Side[] = [];
+    try {
+      for (const kind of kinds) sides.push(await startSide(kind, member));
+      const m = await measureInterleaved(sides);
+      for (const [i, kind] of kinds.entries()) results[kind] = m.rows[i]!;
+      pairRatios = m.pairRatios;
+    } finally {
+      for (const side of sides) await stopSide(side);
     }
   }
-  for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
-    for (const [row, r] of Object.entries(rows)) if (r.watcher !== undefined) console.log(`  ${sys} ${row}: watcher on ${r.watcher}`);
+  print(results, pairRatios);
+  const rows: Record<string, EtcdBenchRow> = {};
+  for (const [name] of selectedRows) {
+    const r = results.raftkit?.[name];
+    const e = results.etcd?.[name];
+    rows[name] = { ...(r === undefined ? {} : { raftkit: r }), ...(e === undefined ? {} : { etcd: e }), ...(r === undefined || e === undefined ? {} : { ratio: r.opsPerSec / e.opsPerSec }),
+      ...(pairRatios[name] === undefined || pairRatios[name].length === 0 ? {} : { pairRatios: pairRatios[name] }) };
   }
-  for (const [row] of Object.entries({ ...raftkit, ...etcd })) {
-    for (const [sys, rows] of [['raftkit', raftkit], ['etcd', etcd ?? {}]] as const) {
+  return { method: METHOD, rows };
+}
+
+/** Prints the table: per row and system the layers (with `BENCH_LAYERS=1`), the watcher, what happened inside, then one line per row. */
+function print(results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>>, pairRatios: Record<string, number[]>): void {
+  const systems = (['raftkit', 'etcd'] as const).flatMap((sys) => (results[sys] === undefined ? [] : [[sys, results[sys]] as const]));
+  const names = selectedRows.map(([name]) => name);
+  const each = (line: (sys: string, row: string, r: Row) => string | undefined): void => {
+    for (const row of names) {
+      for (const [sys, rows] of systems) {
+        const r = rows[row];
+        const l = r === undefined ? undefined : line(sys, row, r);
+        if (l !== undefined) console.log(l);
+      }
+    }
+  };
+  if (process.env['BENCH_LAYERS'] === '1') each((sys, row, r) => `  ${sys} leader, ${row}: ${r.layers ?? '-'}`);
+  each((sys, row, r) => (r.watcher === undefined ? undefined : `  ${sys} ${row}: watcher on ${r.watcher}`));
+  each((sys, row, r) => (r.inside === undefined ? undefined : `  ${sys} ${row}: inside the row: ${r.inside}` +
+    (r.idleCpuMsPerSec === undefined ? '' : `; members' CPU while the other system was measured ${r.idleCpuMsPerSec.toFixed(0)} ms/s`) +
+    (r.otherCores === undefined || Number.isNaN(r.otherCores) ? '' : `; other processes kept ${r.otherCores.toFixed(2)} cores busy` +
+      (r.ownSliceOtherCores === undefined || Number.isNaN(r.ownSliceOtherCores) ? '' : ` (${r.ownSliceOtherCores.toFixed(2)} during its own slices)`))));
+  const cpu = (x: Row): string => (x.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`) +
+    (x.peerMsgsPerOp === undefined ? '' : ` msgs ${x.peerMsgsPerOp.toFixed(2)}/op`);
+  for (const row of names) {
+    const parts = systems.flatMap(([sys, rows]) => {
       const r = rows[row];
-      if (r?.inside !== undefined) console.log(`  ${sys} ${row}: inside the row: ${r.inside}`);
-    }
-  }
-  for (const [row, r] of Object.entries(raftkit)) {
-    const e = etcd?.[row];
-    const cpu = (x: Row | undefined): string => (x?.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`) +
-      (x?.peerMsgsPerOp === undefined ? '' : ` msgs ${x.peerMsgsPerOp.toFixed(2)}/op`);
-    const ratio = e === undefined ? '' : `  ratio ${(r.opsPerSec / e.opsPerSec).toFixed(2)}x, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
-    console.log(`${row.padEnd(36)} raftkit ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms${cpu(r)}` +
-      (e === undefined ? '' : ` | etcd ${e.opsPerSec.toFixed(0).padStart(7)}/s p99 ${e.p99Ms.toFixed(1).padStart(6)} ms${cpu(e)}`) + ratio);
+      return r === undefined ? [] : [`${sys} ${r.opsPerSec.toFixed(0).padStart(7)}/s p99 ${r.p99Ms.toFixed(1).padStart(6)} ms${cpu(r)}`];
+    });
+    const r = results.raftkit?.[row];
+    const e = results.etcd?.[row];
+    const ratio = r === undefined || e === undefined ? '' : `  ratio ${(r.opsPerSec / e.opsPerSec).toFixed(2)}x` +
+      (pairRatios[row] === undefined || pairRatios[row].length === 0 ? '' : ` (${pairSpread(pairRatios[row])})`) + `, p99 ${(r.p99Ms / e.p99Ms).toFixed(2)}x`;
+    if (parts.length > 0) console.log(`${row.padEnd(36)} ${parts.join(' | ')}${ratio}`);
   }
 }
 

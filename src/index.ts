@@ -122,6 +122,7 @@ export {
   MembershipRefusedError,
   NotLeaderError,
   ReplicaStartError,
+  StateMachineBehindSnapshotError,
   RequestTooLargeError,
   StoppedError,
   TimeoutError,

@@ -25,7 +25,7 @@ import type { Change } from './mvcc/store.js';
 import { concatBytes, decodeKv } from './record.js';
 import { renewLease } from './lease/renew.js';
 import { BadKvSnapshotError, decodeKvSnapshot } from './snapshot-format.js';
-import { captureKvSnapshot } from './snapshot-capture.js';
+import { captureKvSnapshot, oneChunk } from './snapshot-capture.js';
 import type { Bytes, Event, ReadonlyEvent } from './types.js';
 import { EventType } from './types.js';
 
@@ -70,6 +70,12 @@ export interface KvStateMachineOptions {
    * pages). Default 64 MiB; 0 reads every value from the database.
    */
   valueCacheBytes?: number | undefined;
+  /**
+   * Snapshot by reference (as etcd's): the Replica's periodic snapshot holds no KV, only the applied
+   * index {@link KvStateMachine.persist} made durable; the KV is read when a member needs a snapshot.
+   * Needs a durable `db`. Default false: every snapshot copies the whole KV.
+   */
+  snapshotByReference?: boolean | undefined;
 }
 
 /** The result of one applied KV command: its response, or the `KvError` it failed with (nothing changed). */
@@ -138,6 +144,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   /** Whether the last load finished (then `apply` need not wait for {@link KvStateMachine.ready}). */
   private isLoaded = false;
   private compacting: Promise<void> = Promise.resolve();
+  /** With `snapshotByReference`, `StateMachine.persist`: flushes, resolves with the applied index as of the call. */
+  readonly persist: (() => Promise<number>) | undefined;
 
   /** @param options - where to store, lease TTL floor. */
   constructor(options: KvStateMachineOptions = {}) {
@@ -160,6 +168,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.store = new MvccStore(this.backend, cacheBytes);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
     this.applier = new MvccApplier(this.store, minTtl);
+    // The applied index is read at the call, before the flush it resolves after.
+    this.persist = options.snapshotByReference === true ? () => this.backend.flush().then(((at) => () => at)(this.applied)) : undefined;
   }
 
   /** The apply batches applied in memory whose write is not yet done (queued or in flight). */
@@ -434,16 +444,6 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   /** Replaces the whole state with a snapshot's bytes. */
   restore(snapshot: StateMachineSnapshot): Promise<void> {
-    return this.restoreChunks({ index: snapshot.index, term: snapshot.term, chunks: once(snapshot.data) });
+    return this.restoreChunks({ index: snapshot.index, term: snapshot.term, chunks: oneChunk(snapshot.data) });
   }
-}
-
-/**
- * One chunk as an async iterable.
- *
- * @param chunk - the bytes.
- * @yields {Uint8Array} the chunk.
- */
-async function* once(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield await Promise.resolve(chunk);
 }

@@ -43,3 +43,13 @@ async function* viewChunks(view: BackendView, rev: number): AsyncGenerator<Uint8
 async function* fromArray(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const p of parts) yield await Promise.resolve(p);
 }
+
+/**
+ * One chunk as an async iterable.
+ *
+ * @param chunk - the bytes.
+ * @yields {Uint8Array} the chunk.
+ */
+export async function* oneChunk(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield await Promise.resolve(chunk);
+}

@@ -2,28 +2,19 @@ import { ConfChangeType, asV2, decodeConfChange, decodeConfChangeV2, type ConfCh
 import { EntryType, type ConfState, type Entry, type Snapshot } from '../raft/entry.js';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Clock } from './clock.js';
-import { ApplyFailedError } from './errors.js';
+import { ApplyFailedError, StoppedError } from './errors.js';
 import { decodeAddress, decodeEnvelope, type Envelope } from './envelope.js';
 import type { Members } from './membership.js';
 import type { Proposals } from './proposals.js';
 import { SessionTable } from './sessions.js';
 import type { Storage } from '../storage/storage.js';
-import { decodeSnapshotPayload, joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { decodeSnapshotPayload, type StreamedSnapshotPayload } from './snapshot-payload.js';
 import { configDiff } from './joint-membership.js';
-import { openSnapshotPayload } from './snapshot-io.js';
+import { openSnapshotPayload, restoreStateMachine } from './snapshot-io.js';
 import type { Snapshotter } from './snapshots.js';
 import type { Command, StateMachine } from './state-machine.js';
 
-/** The context bytes of a conf change entry, or `undefined` when it has none or is malformed. */
-export function confChangeContext(e: Entry): Uint8Array | undefined {
-  try {
-    return e.type === EntryType.EntryConfChange ? decodeConfChange(e.data).context : decodeConfChangeV2(e.data).context;
-  } catch {
-    return undefined;
-  }
-}
-
-type Task = { kind: 'entries'; entries: Entry[] } | { kind: 'snapshot'; snapshot: Snapshot };
+type Task = { kind: 'entries'; entries: Entry[] } | { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'call'; run: () => Promise<void>; stop: () => void };
 
 /** What the {@link Applier} reports back to the replica. */
 export interface ApplierHooks {
@@ -72,6 +63,11 @@ export class Applier {
   /** Whether a snapshot from the leader is being restored (etcd's `snapshot_apply_in_progress`). */
   restoring = false;
 
+  /** The index of the last entry whose effects the state machine holds (read it between applies, see {@link Applier.between}). */
+  get stateIndex(): number {
+    return Math.max(this.appliedIndex, this.deps.smApplied);
+  }
+
   /** Whether a local snapshot is being taken (see `Snapshotter.saving`). */
   get snapshotting(): boolean {
     return this.deps.snapshotter.saving;
@@ -111,8 +107,22 @@ export class Applier {
   /** The number of entries queued but not yet applied. */
   get backlog(): number {
     let n = 0;
-    for (const t of this.queue) n += t.kind === 'entries' ? t.entries.length : 1;
+    for (const t of this.queue) n += t.kind === 'entries' ? t.entries.length : t.kind === 'snapshot' ? 1 : 0;
     return n;
+  }
+
+  /**
+   * Runs `fn` on the apply queue after the tasks queued before it (no `apply` runs until its
+   * promise settles) and settles with its outcome; rejects with `StoppedError` if stopped first.
+   */
+  between<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new StoppedError('the replica is stopping'));
+    return new Promise<T>((resolve, reject) => {
+      const run = (): Promise<void> => fn().then(resolve, reject);
+      this.queue.push({ kind: 'call', run, stop: () => reject(new StoppedError('the replica is stopping')) });
+      this.enqueued++;
+      if (!this.running) this.current = this.run();
+    });
   }
 
   /**
@@ -167,7 +177,7 @@ export class Applier {
    */
   stop(): void {
     this.stopped = true;
-    this.queue.length = 0;
+    for (const t of this.queue.splice(0)) if (t.kind === 'call') t.stop();
     this.wake();
   }
 
@@ -181,6 +191,7 @@ export class Applier {
         let counted = false;
         try {
           if (t.kind === 'snapshot') await this.restore(t.snapshot);
+          else if (t.kind === 'call') await t.run();
           else await this.applyEntries(t.entries);
           counted = true;
           this.handled++;
@@ -230,20 +241,23 @@ export class Applier {
     let sessions: SessionTable;
     try {
       payload = await openSnapshotPayload(snap, d.storage);
+      // Only the member that took one stores a snapshot by reference; it is never sent as one.
+      if (payload.byReference !== undefined) throw new TypeError('a snapshot by reference carries no state to restore');
       sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
     } catch (err) {
       throw new ApplyFailedError(index, `the header of the snapshot at index ${index} is unreadable or malformed`, { cause: err });
     }
+    // A snapshot by reference comes with a newer state (`SnapshotPayload.state`).
+    const state = payload.state ?? { index, term };
     try {
-      const sm = d.stateMachine;
-      if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks: payload.chunks });
-      else await sm.restore({ index, term, data: await joinChunks(payload.chunks) });
+      await restoreStateMachine(d.stateMachine, state, payload.chunks);
     } catch (err) {
       throw new ApplyFailedError(index, `the state machine failed to restore the snapshot at index ${index}`, { cause: err });
     }
     d.members.reset(payload.book, snap.metadata.confState);
     d.sessions.reset(sessions);
-    d.smApplied = index;
+    // Entries up to a newer state's index reach the session table and configuration only (as after a restart).
+    d.smApplied = state.index;
     this.appliedIndex = index;
     d.snapshotter.lastIndex = Math.max(d.snapshotter.lastIndex, index);
   }
@@ -262,8 +276,11 @@ export class Applier {
         const env = decodeEnvelope(e.data);
         // The table sees every command, including those the state machine already holds.
         const first = env === undefined || d.sessions.maybeApply(env);
-        if (e.data.length === 0 || e.index <= d.smApplied) {
+        if (e.data.length === 0) {
           d.proposals.applied(e.index, undefined, undefined);
+        } else if (e.index <= d.smApplied) {
+          // Held already (a restart, a state restored past the snapshot): no result; an own request times out, unknown.
+          d.proposals.skipped(e.index, d.own(env));
         } else if (!first) {
           d.proposals.skipped(e.index, d.own(env));
           d.hooks.duplicate(e.index);

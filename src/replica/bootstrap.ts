@@ -5,11 +5,10 @@ import { ConfigInvalidError } from '../raft/errors.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { encodeAddress, encodeEnvelope } from './envelope.js';
 import type { PeerAddress } from './membership.js';
-import { ReplicaStartError } from './errors.js';
+import { ReplicaStartError, StateMachineBehindSnapshotError } from './errors.js';
 import type { ReplicaOptions } from './options.js';
 import { SessionTable } from './sessions.js';
-import { joinChunks } from './snapshot-payload.js';
-import { currentSnapshot, openSnapshotPayload } from './snapshot-io.js';
+import { currentSnapshot, openSnapshotPayload, restoreStateMachine } from './snapshot-io.js';
 import type { LogStorage } from '../raft/log-storage.js';
 
 /** What a replica starts from, read from its storage and state machine. */
@@ -37,10 +36,13 @@ export interface StartState {
  *   compacted them, from a snapshot;
  * - otherwise a restart: the hard state, configuration and log come from the storage, and the
  *   state machine is restored from the stored snapshot if its `appliedIndex()` is older. The
- *   session table always comes from the stored snapshot.
+ *   session table always comes from the stored snapshot. A snapshot by reference restores
+ *   nothing: the state machine's own database is its state.
  *
  * @throws {@link ConfigInvalidError} for an empty storage with neither `peers` nor `join`;
- * `RangeError` for a stored snapshot whose session table is malformed.
+ * `RangeError` for a stored snapshot whose session table is malformed;
+ * {@link StateMachineBehindSnapshotError} for a snapshot by reference that recorded the state
+ * machine durable past its `appliedIndex()`.
  */
 export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState> {
   const { storage, stateMachine: sm } = o;
@@ -55,11 +57,14 @@ export async function loadState(o: ReplicaOptions<unknown>): Promise<StartState>
   const payload = await openSnapshotPayload(snap, storage);
   const sessions = SessionTable.decode(payload.sessions ?? new Uint8Array(0));
   let smApplied = await sm.appliedIndex();
-  const { index, term } = snap.metadata;
-  if (index > 0 && smApplied < index) {
-    if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks: payload.chunks });
-    else await sm.restore({ index, term, data: await joinChunks(payload.chunks) });
-    smApplied = index;
+  const { index } = snap.metadata;
+  if (payload.byReference !== undefined) {
+    if (smApplied < payload.byReference.appliedIndex) throw new StateMachineBehindSnapshotError(index, payload.byReference.appliedIndex, smApplied);
+  } else if (index > 0 && smApplied < index) {
+    // A snapshot sent by reference holds a state newer than its index (see `SnapshotPayload.state`).
+    const state = payload.state ?? snap.metadata;
+    await restoreStateMachine(sm, state, payload.chunks);
+    smApplied = state.index;
   }
   return { fresh, smApplied, hardState: init.hardState, book: payload.book, sessions };
 }

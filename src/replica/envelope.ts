@@ -11,6 +11,8 @@
  * mistakes an entry from its previous run for one of its own new requests.
  */
 
+import { decodeConfChange, decodeConfChangeV2 } from '../raft/conf-change.js';
+import { EntryType, type Entry } from '../raft/entry.js';
 import { pooledBytes } from '../codec/binary.js';
 
 const TAG = 0x52;
@@ -110,4 +112,13 @@ export function encodeAddress(address: string): Uint8Array {
 /** Decodes an address from a conf change context payload. */
 export function decodeAddress(bytes: Uint8Array): string {
   return utf8d.decode(bytes);
+}
+
+/** The context bytes of a conf change entry, or `undefined` when it has none or is malformed. */
+export function confChangeContext(e: Entry): Uint8Array | undefined {
+  try {
+    return e.type === EntryType.EntryConfChange ? decodeConfChange(e.data).context : decodeConfChangeV2(e.data).context;
+  } catch {
+    return undefined;
+  }
 }

@@ -146,3 +146,35 @@ export class ReplicaStartError extends RaftkitError {
     super('ERR_START_FAILED', message, options);
   }
 }
+
+/**
+ * `Replica.start` found a snapshot by reference (see `StateMachine.persist`) that recorded the
+ * state machine durable up to `recorded`, but the state machine's `appliedIndex()` is only
+ * `applied`: its database was lost or replaced, and the log before the snapshot is compacted,
+ * so the entries in between cannot be applied again. The replica refuses to start rather than
+ * lose them; restore the state machine's database (or start the member afresh and let it
+ * catch up from the cluster). Code `ERR_STATE_MACHINE_BEHIND_SNAPSHOT`.
+ */
+export class StateMachineBehindSnapshotError extends RaftkitError {
+  /** The index of the stored snapshot by reference. */
+  readonly snapshotIndex: number;
+  /** The state machine's applied index the snapshot recorded as durable. */
+  readonly recorded: number;
+  /** The state machine's `appliedIndex()` at start. */
+  readonly applied: number;
+
+  /**
+   * @param snapshotIndex - the stored snapshot's index.
+   * @param recorded - the state machine's applied index the snapshot recorded.
+   * @param applied - the state machine's `appliedIndex()`.
+   */
+  constructor(snapshotIndex: number, recorded: number, applied: number) {
+    super(
+      'ERR_STATE_MACHINE_BEHIND_SNAPSHOT',
+      `the state machine's applied index ${applied} is older than the index ${recorded} recorded by the snapshot by reference at ${snapshotIndex}: its database was lost or replaced; refusing to start`,
+    );
+    this.snapshotIndex = snapshotIndex;
+    this.recorded = recorded;
+    this.applied = applied;
+  }
+}

@@ -8,7 +8,7 @@ import { after, type Clock } from './clock.js';
 import { coalesceMessages } from './coalesce.js';
 import { COMMIT_HOLD_MS, CommitHold } from './commit-hold.js';
 import { onlyProposedBy, peerFirst, waitingPeer } from './send-order.js';
-import { isReferencedSnapshot, sendReferencedSnapshot } from './snapshot-io.js';
+import { isReferencedSnapshot, sendReferencedSnapshot, type MaterializeSnapshot } from './snapshot-io.js';
 
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return true;
@@ -76,6 +76,8 @@ export interface ReadyLoopHooks {
   sent(messages: readonly Message[]): void;
   /** A snapshot to `to` could not be read for sending. */
   snapshotFailed(to: number): void;
+  /** Captures the state machine's bytes to send a snapshot by reference (absent: the state machine cannot). */
+  materializeSnapshot?: MaterializeSnapshot | undefined;
   /** A storage write failed: the loop stops and the replica must stop. */
   fatal(err: unknown): void;
 }
@@ -300,7 +302,7 @@ export class ReadyLoop {
     }
     let own = out ?? messages;
     if (own.some(isReferencedSnapshot)) {
-      for (const m of own) if (isReferencedSnapshot(m)) sendReferencedSnapshot(m, this.storage, this.transport, () => this.hooks.snapshotFailed(m.to));
+      for (const m of own) if (isReferencedSnapshot(m)) sendReferencedSnapshot(m, this.storage, this.transport, () => this.hooks.snapshotFailed(m.to), this.hooks.materializeSnapshot);
       own = own.filter((m) => !isReferencedSnapshot(m));
     }
     own = this.commitHold.settle(own);

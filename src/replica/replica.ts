@@ -27,7 +27,7 @@ import { Snapshotter } from './snapshots.js';
 import { PeerContact } from './peer-contact.js';
 import { replicaStatus } from './replica-status.js';
 import { checkAddMember, checkAddress, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
-import { coreStorage, currentSnapshot, isReferencedSnapshot, receiveSnapshotStream } from './snapshot-io.js';
+import { coreStorage, currentSnapshot, isReferencedSnapshot, materializer, receiveSnapshotStream } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
@@ -184,7 +184,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         advanced: () => this.applier.flushAfterAdvance(),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
         sent: (messages) => this.rtt.sent(messages),
-        snapshotFailed: (to) => this.onSnapshotStatus(to, 'failure'),
+        snapshotFailed: (to) => this.onSnapshotStatus(to, 'failure'), materializeSnapshot: materializer(stateMachine, storage, this.applier),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
       },
     });

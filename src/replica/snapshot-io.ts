@@ -5,7 +5,9 @@ import type { Message } from '../raft/messages.js';
 import { decodeSnapshotRef, supportsSnapshotStaging } from '../storage/snapshot-ref.js';
 import type { SnapshotStreams, Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
-import { decodeSnapshotPayload, decodeSnapshotPayloadStream, joinChunks, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { decodeSnapshotPayload, decodeSnapshotPayloadStream, encodeSnapshotPayloadHeader, isPayloadByReference, joinChunks, type SnapshotState, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import type { StateMachine } from './state-machine.js';
+import { InvalidArgumentError } from './errors.js';
 
 /**
  * Where a replica's snapshot data is resolved between references and bytes (see
@@ -48,11 +50,37 @@ function referencedChunks(storage: Storage, snap: Snapshot): AsyncIterable<Uint8
 }
 
 /**
- * Sends a `MsgSnap` whose data is a reference: streamed when the transport can, otherwise with
- * the data read back into one buffer. `failed` is called when the data cannot be read.
+ * Captures the state machine's snapshot between applies, for a snapshot by reference that is
+ * sent (see {@link sendReferencedSnapshot}): its chunks, and the index and term of the last
+ * entry whose effects they hold.
  */
-export function sendReferencedSnapshot(m: Message, storage: Storage, transport: Transport, failed: (err: unknown) => void): void {
-  const chunks = referencedChunks(storage, m.snapshot!)!;
+export type MaterializeSnapshot = () => Promise<{ state: SnapshotState; chunks: AsyncIterable<Uint8Array> }>;
+
+/**
+ * How a replica materializes a snapshot by reference it sends: on the apply queue (`queue`), the
+ * state machine's `captureSnapshot()` at the index of the last entry its state holds; undefined
+ * for a state machine that cannot capture.
+ */
+export function materializer(sm: StateMachine, storage: Storage, queue: { between<T>(fn: () => Promise<T>): Promise<T>; readonly stateIndex: number }): MaterializeSnapshot | undefined {
+  if (sm.captureSnapshot === undefined) return undefined;
+  const capture = sm.captureSnapshot.bind(sm);
+  return () =>
+    queue.between(async () => {
+      const index = queue.stateIndex;
+      return { state: { index, term: storage.term(index) }, chunks: await capture() };
+    });
+}
+
+/**
+ * Sends a `MsgSnap` whose data is a reference to the stored snapshot, or a payload by
+ * reference: streamed when the transport can, otherwise with the data read back into one
+ * buffer. A payload by reference is materialized on the way (see {@link materializedChunks}).
+ * `failed` is called when the data cannot be read.
+ */
+export function sendReferencedSnapshot(m: Message, storage: Storage, transport: Transport, failed: (err: unknown) => void, materialize?: MaterializeSnapshot): void {
+  const snap = m.snapshot!;
+  const stored = referencedChunks(storage, snap) ?? toAsync([snap.data]);
+  const chunks = materialize === undefined && !isPayloadByReference(snap.data) ? stored : materializedChunks(stored, materialize);
   if (transport.sendSnapshotStream !== undefined) {
     transport.sendSnapshotStream(m, chunks);
     return;
@@ -65,9 +93,54 @@ export function sendReferencedSnapshot(m: Message, storage: Storage, transport: 
   );
 }
 
-/** Whether a message is a `MsgSnap` whose data is a reference (it must come with its body). */
+/**
+ * The payload to send for a stored one (only its first byte is read to tell): a payload by
+ * reference is sent with the same address book and session table (those of the snapshot's
+ * index) and the state machine's bytes captured now (`materialize`), marked with the index and
+ * term they were captured at (see `SnapshotPayload.state`); any other payload as stored.
+ *
+ * @yields {Uint8Array} the payload's chunks.
+ */
+async function* materializedChunks(stored: AsyncIterable<Uint8Array>, materialize: MaterializeSnapshot | undefined): AsyncGenerator<Uint8Array> {
+  const it = stored[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) return;
+  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
+  if (!isPayloadByReference(first.value)) {
+    yield first.value;
+    yield* rest;
+    return;
+  }
+  const { byReference: _, ...header } = await decodeSnapshotPayloadStream(prepend(first.value, rest));
+  if (materialize === undefined) throw new TypeError('the snapshot is by reference, but the state machine cannot capture its state (captureSnapshot)');
+  const { state, chunks } = await materialize();
+  yield encodeSnapshotPayloadHeader({ ...header, state });
+  yield* chunks;
+}
+
+/**
+ * `head`, then `rest`.
+ *
+ * @yields {Uint8Array} the chunks.
+ */
+async function* prepend(head: Uint8Array, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield head;
+  yield* rest;
+}
+
+/** Whether a message is a `MsgSnap` whose data is a reference or a payload by reference (it must come with its body). */
 export function isReferencedSnapshot(m: Message): boolean {
-  return m.snapshot !== undefined && decodeSnapshotRef(m.snapshot.data) !== undefined;
+  return m.snapshot !== undefined && (decodeSnapshotRef(m.snapshot.data) !== undefined || isPayloadByReference(m.snapshot.data));
+}
+
+/**
+ * Restores the state machine from a snapshot's state bytes, with `restoreChunks` when it has
+ * one, at `at`: the index and term the state was captured at.
+ */
+export async function restoreStateMachine(sm: StateMachine, at: { index: number; term: number }, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  const { index, term } = at;
+  if (sm.restoreChunks !== undefined) await sm.restoreChunks({ index, term, chunks });
+  else await sm.restore({ index, term, data: await joinChunks(chunks) });
 }
 
 /**
@@ -78,8 +151,24 @@ export function isReferencedSnapshot(m: Message): boolean {
 export async function receiveSnapshotBody(m: Message, body: AsyncIterable<Uint8Array>, storage: Storage): Promise<Message> {
   const snap = m.snapshot;
   if (snap === undefined) throw new TypeError('a streamed snapshot message carries no snapshot');
-  const data = supportsSnapshotStaging(storage) ? await storage.stageSnapshot(snap.metadata, body) : await joinChunks(body);
+  const checked = refuseByReference(body);
+  const data = supportsSnapshotStaging(storage) ? await storage.stageSnapshot(snap.metadata, checked) : await joinChunks(checked);
   return { ...m, snapshot: { metadata: snap.metadata, data } };
+}
+
+/**
+ * `body`, throwing `InvalidArgumentError` at its first bytes when they are a payload by
+ * reference: one carries no state, and only the member that took it stores it (never sent).
+ *
+ * @yields {Uint8Array} the chunks of `body`.
+ */
+async function* refuseByReference(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let first = true;
+  for await (const chunk of body) {
+    if (first && isPayloadByReference(chunk)) throw new InvalidArgumentError('a snapshot by reference carries no state: refused');
+    if (chunk.length > 0) first = false;
+    yield chunk;
+  }
 }
 
 /**

@@ -10,6 +10,12 @@ import { decodeAddress, encodeAddress } from './envelope.js';
  * - Version 1, tag `0x53`: book and state machine bytes. Still read (its session table is
  *   absent); no longer written.
  * - Version 2, tag `0x54`: book, session table and state machine bytes.
+ * - By reference, tag `0x55`: book and session table, then the state machine's durable
+ *   applied index (f64) in place of its bytes: the state is the state machine's own database
+ *   (see `StateMachine.persist`). Only ever stored by the member that took it: before a member
+ *   sends it, the state machine's bytes are captured and it goes out as version 3.
+ * - Version 3, tag `0x56`: book, session table, the index and term (f64 each) of the state
+ *   machine's bytes that follow (see {@link SnapshotPayload.state}).
  */
 export interface SnapshotPayload {
   /** Every member's address as of the snapshot. */
@@ -21,20 +27,54 @@ export interface SnapshotPayload {
   sessions?: Uint8Array;
   /** The state machine's snapshot bytes. */
   data: Uint8Array;
+  /**
+   * Present for a snapshot by reference (its `data` is then empty): the state machine's
+   * applied index made durable when the snapshot was taken; its own database holds the state.
+   */
+  byReference?: SnapshotByReference;
+  /**
+   * Present when the state machine's bytes hold a newer state than the snapshot's index (a
+   * snapshot by reference, sent with the state captured at its sending): the index and term of
+   * the last entry they hold. The receiver restores them at that index, and applies to the state
+   * machine only the entries after it.
+   */
+  state?: SnapshotState;
+}
+
+/** The log position of the state a payload carries (see {@link SnapshotPayload.state}). */
+export interface SnapshotState {
+  /** The index of the last entry whose effects the state holds. */
+  index: number;
+  /** The term of that entry. */
+  term: number;
+}
+
+/** What a snapshot by reference records about the state machine it refers to. */
+export interface SnapshotByReference {
+  /** The state machine's `appliedIndex()` durably written when the snapshot was taken. */
+  appliedIndex: number;
 }
 
 const TAG_V1 = 0x53;
 const TAG_V2 = 0x54;
+const TAG_REF = 0x55;
+const TAG_V3 = 0x56;
+
+/** Whether `data` is a snapshot payload by reference (see {@link SnapshotPayload.byReference}): only its tag is read. */
+export function isPayloadByReference(data: Uint8Array): boolean {
+  return data.length > 0 && data[0] === TAG_REF;
+}
 
 /** Encodes the part of a {@link SnapshotPayload} before the state machine's bytes. */
 export function encodeSnapshotPayloadHeader(p: Omit<SnapshotPayload, 'data'>): Uint8Array {
   const addrs = [...p.book].map(([id, a]) => [id, encodeAddress(a)] as const);
   const sessions = p.sessions ?? new Uint8Array(0);
-  let size = 5 + 4 + sessions.length;
+  const { byReference: ref, state } = p;
+  let size = 5 + 4 + sessions.length + (ref === undefined ? 0 : 8) + (state === undefined ? 0 : 16);
   for (const [, a] of addrs) size += 12 + a.length;
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
-  out[0] = TAG_V2;
+  out[0] = ref !== undefined ? TAG_REF : state !== undefined ? TAG_V3 : TAG_V2;
   dv.setUint32(1, addrs.length);
   let off = 5;
   for (const [id, a] of addrs) {
@@ -45,6 +85,12 @@ export function encodeSnapshotPayloadHeader(p: Omit<SnapshotPayload, 'data'>): U
   }
   dv.setUint32(off, sessions.length);
   out.set(sessions, off + 4);
+  off += 4 + sessions.length;
+  if (ref !== undefined) dv.setFloat64(off, ref.appliedIndex);
+  else if (state !== undefined) {
+    dv.setFloat64(off, state.index);
+    dv.setFloat64(off + 8, state.term);
+  }
   return out;
 }
 
@@ -58,7 +104,7 @@ export function encodeSnapshotPayload(p: SnapshotPayload): Uint8Array {
 }
 
 /** A parsed payload header: the book, the session table, and where the state machine's bytes start. */
-type ParsedHeader = { book: Map<number, string>; sessions?: Uint8Array; end: number };
+type ParsedHeader = { book: Map<number, string>; sessions?: Uint8Array; byReference?: SnapshotByReference; state?: SnapshotState; end: number };
 
 /**
  * Parses the header of a payload: `'short'` when `bytes` end inside it, `'foreign'` when
@@ -66,7 +112,7 @@ type ParsedHeader = { book: Map<number, string>; sessions?: Uint8Array; end: num
  */
 function parseHeader(bytes: Uint8Array, complete: boolean): ParsedHeader | 'short' | 'foreign' {
   const book = new Map<number, string>();
-  if (bytes.length >= 1 && bytes[0] !== TAG_V1 && bytes[0] !== TAG_V2) return 'foreign';
+  if (bytes.length >= 1 && bytes[0] !== TAG_V1 && bytes[0] !== TAG_V2 && bytes[0] !== TAG_REF && bytes[0] !== TAG_V3) return 'foreign';
   const short = complete ? 'foreign' : 'short';
   if (bytes.length < 5) return short;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -84,7 +130,21 @@ function parseHeader(bytes: Uint8Array, complete: boolean): ParsedHeader | 'shor
   if (off + 4 > bytes.length) return short;
   const len = dv.getUint32(off);
   if (off + 4 + len > bytes.length) return short;
-  return { book, sessions: bytes.subarray(off + 4, off + 4 + len), end: off + 4 + len };
+  const sessions = bytes.subarray(off + 4, off + 4 + len);
+  off += 4 + len;
+  if (bytes[0] === TAG_V2) return { book, sessions, end: off };
+  if (bytes[0] === TAG_V3) {
+    if (off + 16 > bytes.length) return short;
+    const state = { index: dv.getFloat64(off), term: dv.getFloat64(off + 8) };
+    if (!Number.isSafeInteger(state.index) || state.index <= 0 || !Number.isSafeInteger(state.term) || state.term <= 0) return 'foreign';
+    return { book, sessions, state, end: off + 16 };
+  }
+  if (off + 8 > bytes.length) return short;
+  const appliedIndex = dv.getFloat64(off);
+  // Nothing may follow the index, and it must be one: otherwise these bytes are not a payload.
+  if (complete && off + 8 !== bytes.length) return 'foreign';
+  if (!Number.isSafeInteger(appliedIndex) || appliedIndex < 0) return 'foreign';
+  return { book, sessions, byReference: { appliedIndex }, end: off + 8 };
 }
 
 /**
@@ -95,7 +155,17 @@ function parseHeader(bytes: Uint8Array, complete: boolean): ParsedHeader | 'shor
 export function decodeSnapshotPayload(bytes: Uint8Array): SnapshotPayload {
   const h = parseHeader(bytes, true);
   if (typeof h === 'string') return { book: new Map(), data: bytes };
-  return { book: h.book, ...(h.sessions === undefined ? {} : { sessions: h.sessions }), data: bytes.subarray(h.end) };
+  return { ...headerFields(h), data: bytes.subarray(h.end) };
+}
+
+/** The fields of a parsed header that a payload carries. */
+function headerFields(h: ParsedHeader): Omit<SnapshotPayload, 'data'> {
+  return {
+    book: h.book,
+    ...(h.sessions === undefined ? {} : { sessions: h.sessions }),
+    ...(h.byReference === undefined ? {} : { byReference: h.byReference }),
+    ...(h.state === undefined ? {} : { state: h.state }),
+  };
 }
 
 /** A {@link SnapshotPayload} whose state machine bytes are still to be read, chunk by chunk. */
@@ -132,7 +202,7 @@ export async function decodeSnapshotPayloadStream(source: AsyncIterable<Uint8Arr
     if (done) return;
     for (let r = await it.next(); r.done !== true; r = await it.next()) yield r.value;
   }
-  return { book: parsed.book, ...(parsed.sessions === undefined ? {} : { sessions: parsed.sessions }), chunks: rest() };
+  return { ...headerFields(parsed), chunks: rest() };
 }
 
 /** Joins chunks into one buffer. */

@@ -63,6 +63,12 @@ export interface SnapshotInFlight {
  * machine with only `snapshotChunks` reads its live state, so the apply queue waits for the
  * whole snapshot, as before.
  *
+ * By reference (a state machine with `persist` and `captureSnapshot`, see `state-machine.ts`):
+ * the apply queue only calls `persist()`; once that resolves, the snapshot stored holds the book,
+ * the session table and the durable applied index, no state machine bytes (etcd's snapshot at
+ * `--snapshot-count` holds no KV either). The log is compacted as after any snapshot: to
+ * `tail` entries before an index the durable state machine already covers.
+ *
  * Invariant: at most one snapshot is in flight (`due` is false meanwhile), and the log is
  * compacted only after the snapshot covering it is durably current.
  */
@@ -131,17 +137,24 @@ export class Snapshotter {
     this.lastIndex = applied;
     this.forced = false;
     const start = this.now();
-    const header = encodeSnapshotPayloadHeader({ book: d.book(), sessions: d.sessions() });
+    const book = new Map(d.book());
+    const sessions = d.sessions();
     const confState = d.confState();
     const term = d.storage.term(applied);
     const sm = d.stateMachine;
+    const header = encodeSnapshotPayloadHeader({ book, sessions });
     this.abandoned = false;
     let settle!: () => void;
     this.inFlight = new Promise<void>((resolve) => (settle = resolve));
     let stored: Promise<void>;
     try {
       // The header and the capture (or the bytes) count as marshalling; `slices` adds each chunk's production.
-      if (sm.captureSnapshot !== undefined) {
+      if (sm.persist !== undefined && sm.captureSnapshot !== undefined) {
+        // Called now, between applies: it covers every command applied up to `applied`.
+        const durable = Promise.resolve(sm.persist());
+        this.marshallingMs = this.now() - start;
+        stored = durable.then((appliedIndex) => this.makeCurrent(applied, confState, encodeSnapshotPayloadHeader({ book, sessions, byReference: { appliedIndex } })));
+      } else if (sm.captureSnapshot !== undefined) {
         const captured = await sm.captureSnapshot();
         this.marshallingMs = this.now() - start;
         stored = this.store(applied, term, confState, header, captured);
@@ -172,6 +185,12 @@ export class Snapshotter {
     const d = this.deps;
     const chunks = this.slices(header, body);
     const data = supportsSnapshotStaging(d.storage) ? await d.storage.stageSnapshot({ index, term }, chunks) : await joinChunks(chunks);
+    await this.makeCurrent(index, confState, data);
+  }
+
+  /** Makes the snapshot whose payload is `data` (bytes or a staged reference) current, then compacts the log. */
+  private async makeCurrent(index: number, confState: ConfState, data: Uint8Array): Promise<void> {
+    const d = this.deps;
     if (this.abandoned) throw new StoppedError('snapshot abandoned');
     await d.writer.run(async () => {
       await d.storage.createSnapshot(index, confState, data);

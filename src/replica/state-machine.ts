@@ -56,6 +56,24 @@
  * entries go on being applied (one snapshot at a time). `snapshot()` is treated alike once its
  * bytes are returned: only storing them goes on in the background.
  *
+ * ## Snapshots by reference (optional)
+ *
+ * A state machine that keeps its state in its own durable database need not copy it into a
+ * snapshot at all. One that implements {@link StateMachine.persist} and
+ * {@link StateMachine.captureSnapshot} is snapshotted by reference, as etcd's KV is: every
+ * `snapshotEvery` entries the replica makes the state durable with `persist()` and stores a
+ * snapshot holding only the address book, the session table and the applied index `persist()`
+ * resolved with; the log is then compacted as usual (never past what the durable state holds).
+ * The state machine's bytes are captured only when a lagging member needs a snapshot: the
+ * replica calls `captureSnapshot()` then, between applies, and sends the state with the index
+ * and term it was captured at, newer than the snapshot's. The receiving member's `restore` (or
+ * `restoreChunks`) is given that index and term, and its replica passes to `apply` only the
+ * commands after that index (the entries in between still update the session table and the
+ * configuration, as after a restart). A replica
+ * that restarts with such a snapshot does not restore anything: it starts from `appliedIndex()`,
+ * and refuses to start (`StateMachineBehindSnapshotError`) when that is older than the index
+ * the snapshot recorded (the state machine's database was lost or replaced).
+ *
  * ## Failures stop the replica
  *
  * Every member must apply every committed entry, in order, so a replica never skips an entry
@@ -117,6 +135,14 @@ export interface StateMachine<R = unknown> {
    * replica uses it instead of `restore`.
    */
   restoreChunks?(snapshot: StateMachineSnapshotStream): void | Promise<void>;
+  /**
+   * Optional: makes every command applied before the call durable, and resolves with the index
+   * of the last of them (what `appliedIndex()` would return after a crash, at least). Called
+   * between applies, when a snapshot is due; later `apply` calls may go on before it resolves.
+   * With {@link StateMachine.captureSnapshot}, the replica snapshots the state machine by
+   * reference (see "Snapshots by reference" above). `undefined` is the same as absent.
+   */
+  persist?: (() => number | Promise<number>) | undefined;
   /**
    * Optional: called once when the replica stops, after the last `apply` and before the storage
    * closes, to finish writes the state machine still has in flight (one that writes behind its

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { inside } from '../../bench/etcd.bench.js';
+import { busyCpuSeconds, inside } from '../../bench/etcd-cluster.js';
 
 const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o));
 const save = 'etcd_debugging_snap_save_total_duration_seconds';
@@ -23,4 +23,11 @@ test('snapshots stored, in flight, restored, leader changes and compactions are 
   ];
   expect(inside(before, after)).toBe('index 99000-101000, snapshots stored 1 (members 1; 1.50 s, marshalling 0.25 s), a snapshot in flight at the start on 1, ' +
     'a snapshot in flight at the end on 2, snapshot restored on 2,3, leader changes 1, log compactions 1, KV compactions 2, GC 0.000+0.000+0.125 s');
+});
+
+test('the machine\'s busy CPU is every tick of the all-cores line but idle and I/O wait, in seconds', () => {
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  const stat = 'cpu  1000 20 300 5000 400 0 50 30 7 0\ncpu0 500 10 150 2500 200 0 25 15 7 0\nintr 1 2 3\n';
+  expect(busyCpuSeconds(stat)).toBeCloseTo((1000 + 20 + 300 + 0 + 50 + 30) / 100, 9);
+  expect(busyCpuSeconds('intr 1 2 3\n')).toBeNaN();
 });

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { etcdctl } from './helpers.js';
-import { startProcCluster, type ProcCluster } from './process-cluster.js';
+import { etcd3Client, startProcCluster, type ProcCluster } from './process-cluster.js';
 
 // The etcd3 npm client against three TLS `raftkit` processes: a watch stream and a lease
 // keep-alive survive a kill -9 of the leader process.
@@ -11,10 +10,7 @@ let client: Etcd3;
 
 beforeAll(async () => {
   c = await startProcCluster(['f1', 'f2', 'f3']);
-  client = new Etcd3({
-    hosts: [...c.procs.values()].map((p) => p.client),
-    credentials: { rootCertificate: readFileSync(c.pki.ca.ca!.file), privateKey: readFileSync(c.ctlCert.keyFile), certChain: readFileSync(c.ctlCert.certFile) },
-  });
+  client = etcd3Client(c);
 }, 60_000);
 afterAll(async () => {
   client.close();

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
 import { createEtcdPki, type EtcdPki, type Issued } from './pki.js';
 import { freePort } from '../../examples/kv-cluster/driver.js';
 
@@ -69,13 +70,21 @@ export interface ProcCluster {
   close(): Promise<void>;
 }
 
+/** An etcd3 client of every member of `c`, with etcdctl's client certificate. */
+export function etcd3Client(c: ProcCluster): Etcd3 {
+  return new Etcd3({
+    hosts: [...c.procs.values()].map((p) => p.client),
+    credentials: { rootCertificate: readFileSync(c.pki.ca.ca!.file), privateKey: readFileSync(c.ctlCert.keyFile), certChain: readFileSync(c.ctlCert.certFile) },
+  });
+}
+
 /** Ports for a member to be started later (its peer URL is needed before it starts). */
 export async function ports(): Promise<{ client: number; peer: number; metrics: number }> {
   return { client: await freePort(), peer: await freePort(), metrics: await freePort() };
 }
 
-/** Starts `names` as a new TLS cluster (client TLS with client-cert auth, peer TLS). */
-export async function startProcCluster(names: string[]): Promise<ProcCluster> {
+/** Starts `names` as a new TLS cluster (client TLS with client-cert auth, peer TLS); every member (a later one too) also gets `extraArgs`. */
+export async function startProcCluster(names: string[], extraArgs: readonly string[] = []): Promise<ProcCluster> {
   const pki = createEtcdPki(['ca']);
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-etcd-procs-'));
   const member = pki.issue('member');
@@ -100,7 +109,7 @@ export async function startProcCluster(names: string[]): Promise<ProcCluster> {
         '--initial-cluster-state', state, '--initial-cluster-token', token, '--listen-metrics-urls', metrics,
         '--cert-file', member.certFile, '--key-file', member.keyFile, '--trusted-ca-file', pki.ca.ca!.file, '--client-cert-auth',
         '--peer-cert-file', member.certFile, '--peer-key-file', member.keyFile, '--peer-trusted-ca-file', pki.ca.ca!.file, '--peer-client-cert-auth',
-        '--heartbeat-interval', '20', '--election-timeout', '200', '--log-level', 'info',
+        '--heartbeat-interval', '20', '--election-timeout', '200', '--log-level', 'info', ...extraArgs,
       ]);
       const proc: Proc = { name, client, peer, metrics, child: r.child, get stderr() { return r.output(); }, exited: r.exited };
       procs.set(name, proc);

@@ -9,12 +9,7 @@ afterEach(async () => {
 
 test('a lagging member catches up through a snapshot and restores it', async () => {
   const c = (cluster = await Cluster.create([1, 2, 3], { snapshotEvery: 20, compactionTail: 5 }));
-  const leader = await c.waitLeader();
-  const lagging = c.running().find((r) => r.id !== leader.id)!.id;
-  await c.stop(lagging);
-  const created: number[] = [];
-  leader.on('snapshot', (kind, index) => kind === 'created' && created.push(index));
-  for (let i = 0; i < 60; i++) await leader.propose(set(`k${i}`, String(i)));
+  const { leader, lagging, created } = await c.leaveOneBehind(60);
   expect(created.length).toBeGreaterThan(0);
   expect(c.storages.get(leader.id)!.firstIndex()).toBeGreaterThan(c.storages.get(lagging)!.lastIndex());
   // Restart with a fresh (empty) state machine so the snapshot must be restored.

@@ -18,11 +18,14 @@ const perConfig = Number(process.env.RAFT_SEEDS ?? 50);
 const ops = Number(process.env.RAFT_OPS ?? 300);
 const seeds = one !== undefined ? [one] : Array.from({ length: perConfig }, (_, i) => i + 1);
 
-const configs: { kind: JepsenKind; members: 3 | 5 }[] = [
+const configs: { kind: JepsenKind; members: 3 | 5; byReference?: boolean }[] = [
   { kind: 'register', members: 3 },
   { kind: 'register', members: 5 },
   { kind: 'kv', members: 3 },
   { kind: 'kv', members: 5 },
+  // Durable state machines snapshotted by reference (as the KV with `snapshotByReference`).
+  { kind: 'register', members: 3, byReference: true },
+  { kind: 'kv', members: 5, byReference: true },
 ];
 
 function failure(name: string, r: JepsenResult): string {
@@ -37,7 +40,7 @@ function failure(name: string, r: JepsenResult): string {
 
 describe('Jepsen-style linearizability under random faults', () => {
   for (const c of configs) {
-    const name = `${c.kind} on ${c.members} members`;
+    const name = `${c.kind} on ${c.members} members${c.byReference === true ? ', snapshots by reference' : ''}`;
     test(name, async () => {
       const { totals, ms } = await sweepSeeds(name, FILE, seeds, (seed) => jepsenRun({ ...c, seed, ops }), (r, add) => {
         const ok = r.check.ok === true && r.missing.length === 0 && r.diverged.length === 0;

@@ -74,7 +74,9 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   // --backend-batch-interval/--backend-batch-limit: one synced write of the KV's database per
   // interval at most, or per limit operations. The Raft log is the record (the KV applies again
   // from it after a crash), and fewer KV flushes leave the disk to the log's.
-  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit });
+  // The Raft snapshot every --snapshot-count entries holds no KV (as etcd's): the KV's own
+  // database is the state, flushed first; it is read only when a member needs a snapshot.
+  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit, snapshotByReference: true });
   const replica = await Replica.start({
     id, storage, transport, stateMachine,
     ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),

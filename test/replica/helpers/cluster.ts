@@ -58,6 +58,31 @@ export class KvMachine implements StateMachine<number> {
 }
 
 /**
+ * A {@link KvMachine} snapshotted by reference (`persist` and `captureSnapshot`, see
+ * `state-machine.ts`): its state is taken as durable (the object outlives restarts), so the
+ * replica's snapshots hold no state bytes; its state is captured only to be sent.
+ */
+export class ByRefKvMachine extends KvMachine {
+  /** The applied index of the latest `persist` call. */
+  persisted = 0;
+  /** `captureSnapshot` calls (a snapshot by reference captured to be sent). */
+  captures = 0;
+
+  persist(): number {
+    return (this.persisted = this.applied);
+  }
+
+  /** The state now, as `snapshot()` bytes in one chunk. */
+  captureSnapshot(): AsyncIterable<Uint8Array> {
+    this.captures++;
+    const bytes = this.snapshot();
+    return (async function* () {
+      yield await Promise.resolve(bytes);
+    })();
+  }
+}
+
+/**
  * Polls `cond` every few milliseconds until it holds, failing after `timeoutMs`. Only for
  * conditions no event signals (reachability, lifecycle); otherwise use {@link waitUntil}.
  */
@@ -112,6 +137,8 @@ export class Cluster {
   readonly machines = new Map<number, KvMachine>();
   readonly replicas = new Map<number, Replica<number>>();
   private readonly defaults: TestOptions;
+  /** The kind of state machine a member gets when it has none: {@link ByRefKvMachine} when set. */
+  byReference = false;
   /** Options of the transports created from now on (for example a small `maxFrameSize`). */
   transportOptions: InProcessTransportOptions = {};
 
@@ -121,9 +148,10 @@ export class Cluster {
   }
 
   /** Starts `ids` as a new cluster and waits for a leader. */
-  static async create(ids: number[], defaults: TestOptions = {}, transportOptions: InProcessTransportOptions = {}): Promise<Cluster> {
+  static async create(ids: number[], defaults: TestOptions = {}, transportOptions: InProcessTransportOptions = {}, byReference = false): Promise<Cluster> {
     const c = new Cluster(defaults);
     c.transportOptions = transportOptions;
+    c.byReference = byReference;
     const peers = ids.map((id) => ({ id, address: addr(id) }));
     await Promise.all(ids.map((id) => c.start(id, { peers })));
     await c.waitLeader();
@@ -135,7 +163,7 @@ export class Cluster {
     let storage = this.storages.get(id);
     if (storage === undefined) this.storages.set(id, (storage = new MemoryStorage()));
     let sm = this.machines.get(id);
-    if (sm === undefined) this.machines.set(id, (sm = new KvMachine()));
+    if (sm === undefined) this.machines.set(id, (sm = this.byReference ? new ByRefKvMachine() : new KvMachine()));
     const r = await Replica.start<number>({
       tickMs: 10,
       electionTick: 10,
@@ -186,6 +214,20 @@ export class Cluster {
   async waitApplied(index: number, ids = [...this.replicas.keys()]): Promise<void> {
     const rs = ids.map((id) => this.replicas.get(id)).filter((r) => r !== undefined);
     await waitUntil(rs, ['applied'], () => ids.every((id) => (this.replicas.get(id)?.status().applied ?? 0) >= index), `applied ${index} on ${ids.join(',')}`);
+  }
+
+  /**
+   * Stops one follower, then has the leader apply `n` commands `k<i>=<i>` (snapshotting as its
+   * options say); returns the leader, the stopped member's id and the indexes of the snapshots created.
+   */
+  async leaveOneBehind(n: number): Promise<{ leader: Replica<number>; lagging: number; created: number[] }> {
+    const leader = await this.waitLeader();
+    const lagging = this.running().find((r) => r.id !== leader.id)!.id;
+    await this.stop(lagging);
+    const created: number[] = [];
+    leader.on('snapshot', (kind, index) => kind === 'created' && created.push(index));
+    for (let i = 0; i < n; i++) await leader.propose(set(`k${i}`, String(i)));
+    return { leader, lagging, created };
   }
 
   /** Stops everything. */

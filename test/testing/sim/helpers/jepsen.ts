@@ -15,7 +15,7 @@ import {
   type RegisterOutput,
   type RegisterValue,
 } from '../../../../src/testing/index.js';
-import { encodeCommand, kvMachine, registerMachine, type JsonMachine } from './machines.js';
+import { encodeCommand, kvMachine, registerMachine, type JsonMachine, type MachineDisk } from './machines.js';
 
 /** Which state machine a run uses. */
 export type JepsenKind = 'register' | 'kv';
@@ -24,6 +24,12 @@ export type JepsenKind = 'register' | 'kv';
 export interface JepsenOptions {
   kind: JepsenKind;
   members: 3 | 5;
+  /**
+   * State machines with a durable disk of their own, snapshotted by reference (see
+   * `DurableJsonMachine`): a restart keeps what the machine wrote, a lagging member gets the
+   * state captured when it is sent. Default: in-memory machines rebuilt from snapshots.
+   */
+  byReference?: boolean;
   seed: number;
   ops: number;
   clients?: number;
@@ -97,11 +103,14 @@ const opIds = new WeakMap<object, string>();
  */
 export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
   const machines = new Map<number, AnyMachine>();
+  const disks = new Map<number, MachineDisk>();
   const sim = await SimCluster.start<unknown>({
     seed: o.seed,
     members: o.members,
     stateMachine: (id) => {
-      const m = (o.kind === 'register' ? registerMachine() : kvMachine()) as unknown as AnyMachine;
+      let disk = disks.get(id);
+      if (o.byReference === true && disk === undefined) disks.set(id, (disk = { saved: undefined }));
+      const m = (o.kind === 'register' ? registerMachine(disk) : kvMachine(disk)) as unknown as AnyMachine;
       machines.set(id, m);
       return m;
     },
