@@ -96,6 +96,14 @@ export class GrpcMetrics {
     return () => m.start();
   }
 
+  /** Counts messages of one RPC method sent without its serializer (already framed), `n` at a time. */
+  sentCounter(labels: RpcLabels): (n: number) => void {
+    const m = this.stats(labels);
+    return (n) => {
+      m.sent += n;
+    };
+  }
+
   /**
    * `def` with its (de)serializers counting every message received and sent, so streams are
    * counted message by message; `onRequest(method)`, when it returns a function, has it see each

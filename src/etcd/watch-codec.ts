@@ -10,23 +10,32 @@
  * ```
  * Zero-valued scalars and empty bytes are left out (proto3); the header and each event's kv are
  * always written.
+ *
+ * {@link encodeWatchFrames} writes several responses as gRPC's length-prefixed messages, one after
+ * another in one Buffer (each: a zero compression flag, its length as a 4-byte big-endian integer,
+ * then its bytes), so that a watcher's ready batches reach the stream in one write.
  * @module
  */
 import type { WatchBatch } from '../kv/watch/types.js';
 import { Out, headerSize, keyValueSize, lenField, numField } from './proto-out.js';
 
-/**
- * Encodes a watcher's batch (events, a progress notification or its end) as the WatchResponse of
- * stream-local watch id `watchId`.
- * @internal
- */
-export function encodeWatchResponse(b: WatchBatch, watchId: number): Buffer {
-  const h = b.header;
-  const hSize = headerSize(h);
+/** The bytes of gRPC's message prefix: compression flag and length. */
+export const GRPC_PREFIX_BYTES = 5;
+
+/** A batch's encoded size and what its second pass needs. */
+interface Sized {
+  size: number;
+  hSize: number;
+  reason: Buffer | undefined;
+  /** Each event's size and its kvs' sizes: [event, kv, prevKv (-1: none)] per event. */
+  sizes: number[];
+}
+
+function sizeOf(b: WatchBatch, watchId: number): Sized {
+  const hSize = headerSize(b.header);
   const reason = b.cancelReason === '' ? undefined : Buffer.from(b.cancelReason);
   let size = lenField(hSize) + numField(watchId) + (b.canceled ? 2 : 0) + numField(b.compactRevision) +
     (reason === undefined ? 0 : lenField(reason.length)) + (b.fragment ? 2 : 0);
-  // Each event's size and its kvs' sizes, kept for the second pass: [event, kv, prevKv] per event.
   const sizes: number[] = [];
   for (const e of b.events) {
     const kv = keyValueSize(e.kv);
@@ -35,13 +44,17 @@ export function encodeWatchResponse(b: WatchBatch, watchId: number): Buffer {
     sizes.push(event, kv, prev);
     size += lenField(event);
   }
-  const o = new Out(size);
-  o.header(1, h, hSize);
+  return { size, hSize, reason, sizes };
+}
+
+function write(o: Out, b: WatchBatch, watchId: number, s: Sized): void {
+  o.header(1, b.header, s.hSize);
   o.numField(2, watchId);
   if (b.canceled) o.bool(4);
   o.numField(5, b.compactRevision);
-  if (reason !== undefined) o.bytesField(6, reason);
+  if (s.reason !== undefined) o.bytesField(6, s.reason);
   if (b.fragment) o.bool(7);
+  const sizes = s.sizes;
   for (let i = 0; i < b.events.length; i++) {
     const e = b.events[i]!;
     o.nested(11, sizes[3 * i]!);
@@ -49,6 +62,37 @@ export function encodeWatchResponse(b: WatchBatch, watchId: number): Buffer {
     o.keyValue(2, e.kv, sizes[3 * i + 1]!);
     const prev = sizes[3 * i + 2]!;
     if (e.prevKv !== undefined && prev >= 0) o.keyValue(3, e.prevKv, prev);
+  }
+}
+
+/**
+ * Encodes a watcher's batch (events, a progress notification or its end) as the WatchResponse of
+ * stream-local watch id `watchId`.
+ * @internal
+ */
+export function encodeWatchResponse(b: WatchBatch, watchId: number): Buffer {
+  const s = sizeOf(b, watchId);
+  const o = new Out(s.size);
+  write(o, b, watchId, s);
+  return o.buf;
+}
+
+/**
+ * Encodes `batches` as WatchResponses (batch i of stream-local watch id `watchIds[i]`), each framed
+ * as a gRPC message, in order, in one Buffer: the bytes grpc-js would write for each of them sent alone.
+ * @internal
+ */
+export function encodeWatchFrames(batches: readonly WatchBatch[], watchIds: readonly number[]): Buffer {
+  const sized = batches.map((b, i) => sizeOf(b, watchIds[i]!));
+  let total = 0;
+  for (const s of sized) total += GRPC_PREFIX_BYTES + s.size;
+  const o = new Out(total);
+  for (let i = 0; i < batches.length; i++) {
+    const s = sized[i]!;
+    o.byte(0);
+    o.buf.writeUInt32BE(s.size, o.pos);
+    o.pos += 4;
+    write(o, batches[i]!, watchIds[i]!, s);
   }
   return o.buf;
 }

@@ -1,41 +1,115 @@
 import { status as Status, type handleBidiStreamingCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { KvClient } from '../kv/kv-client.js';
 import type { WatchFilterType } from '../kv/watch/types.js';
+import type { WatchBatch } from '../kv/watch/types.js';
 import type { Watcher } from '../kv/watch/watcher.js';
 import type { Wire } from './convert.js';
 import { etcdError } from './errors.js';
 import { watchLeaderLoss } from './lease.js';
-import { encodeWatchResponse } from './watch-codec.js';
+import { encodeWatchFrames, encodeWatchResponse } from './watch-codec.js';
 import { requiresLeader, wireNum, type RpcContext } from './rpc.js';
-import { coalesceWrites } from './watch-writes.js';
+import { acceptFramed, coalesceWrites, FramedMessages } from './watch-writes.js';
 
 const SERVICE = 'etcdserverpb.Watch';
 
 /** clientv3's InvalidWatchID: the watch id of responses that belong to no watcher (stream-wide progress, refused creates). */
 const INVALID_WATCH_ID = '-1';
 
+/** About how many bytes of responses one write of framed messages carries at most (a larger batch goes alone). */
+const FRAMES_BYTES = 64 * 1024;
+
+/** A rough upper estimate of a batch's encoded size, for cutting framed writes. */
+function roughSize(b: WatchBatch): number {
+  let n = 64 + b.cancelReason.length;
+  for (const e of b.events) n += 48 + e.kv.key.length + e.kv.value.length + (e.prevKv === undefined ? 0 : 48 + e.prevKv.key.length + e.prevKv.value.length);
+  return n;
+}
+
+/**
+ * What one Watch stream sends, in order. The batches every watcher of the stream takes in one
+ * microtask burst (the revisions of one applied batch) go in one write at the end of it, as framed
+ * messages (one WatchResponse each, as when sent one by one), up to about {@link FRAMES_BYTES} per
+ * write; a plain response first sends the batches queued before it. On a stream that does not take
+ * framed messages, each batch is written as it comes.
+ */
+class StreamOut {
+  readonly #write: (chunk: Wire | Buffer | FramedMessages) => void;
+  readonly #framed: boolean;
+  #batches: WatchBatch[] = [];
+  #ids: number[] = [];
+  #bytes = 0;
+  #scheduled = false;
+
+  /**
+   * @param write - writes a chunk on the stream.
+   * @param framed - whether the stream takes {@link FramedMessages}.
+   */
+  constructor(write: (chunk: Wire | Buffer | FramedMessages) => void, framed: boolean) {
+    this.#write = write;
+    this.#framed = framed;
+  }
+
+  /** Sends watcher `watchId`'s batch, at the end of the current burst. */
+  batch(watchId: number, b: WatchBatch): void {
+    if (!this.#framed) {
+      this.#write(encodeWatchResponse(b, watchId));
+      return;
+    }
+    const n = roughSize(b);
+    if (this.#batches.length > 0 && this.#bytes + n > FRAMES_BYTES) this.#flush();
+    this.#batches.push(b);
+    this.#ids.push(watchId);
+    this.#bytes += n;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flushQueued);
+    }
+  }
+
+  /** Sends a response (a plain object, encoded by the service's serializer) after every batch before it. */
+  response(r: Wire): void {
+    this.#flush();
+    this.#write(r);
+  }
+
+  readonly #flushQueued = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (this.#batches.length === 0) return;
+    const batches = this.#batches;
+    const ids = this.#ids;
+    this.#batches = [];
+    this.#ids = [];
+    this.#bytes = 0;
+    this.#write(new FramedMessages(encodeWatchFrames(batches, ids), batches.length));
+  }
+}
+
 /**
  * Sends one watcher's batches on its stream as they become ready: the watcher calls back when a
- * batch is queued, and one microtask per burst then sends every ready batch (the revisions of
- * one applied batch are queued in the same turn), with no promise or closure per batch.
+ * batch is queued, and one microtask per burst then hands every ready batch to the stream's
+ * {@link StreamOut}, with no promise or closure per batch.
  */
 class WatchFeed {
   readonly #id: number;
   readonly #watcher: Watcher;
-  readonly #send: (response: Buffer) => void;
+  readonly #out: StreamOut;
   readonly #finished: () => void;
   #scheduled = false;
 
   /**
    * @param id - the watcher's stream-local id.
    * @param watcher - the watcher.
-   * @param send - writes a response on the stream.
+   * @param out - the stream's outgoing responses.
    * @param finished - called once, when the watch has ended and its last batch is sent.
    */
-  constructor(id: number, watcher: Watcher, send: (response: Buffer) => void, finished: () => void) {
+  constructor(id: number, watcher: Watcher, out: StreamOut, finished: () => void) {
     this.#id = id;
     this.#watcher = watcher;
-    this.#send = send;
+    this.#out = out;
     this.#finished = finished;
   }
 
@@ -53,7 +127,7 @@ class WatchFeed {
   readonly #drain = (): void => {
     this.#scheduled = false;
     const w = this.#watcher;
-    for (let b = w.take(); b !== undefined; b = w.take()) this.#send(encodeWatchResponse(b, this.#id));
+    for (let b = w.take(); b !== undefined; b = w.take()) this.#out.batch(this.#id, b);
     if (w.finished) {
       w.listen(undefined);
       this.#finished();
@@ -71,10 +145,14 @@ class WatchFeed {
  * @internal
  */
 export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImplementation {
-  // Responses are plain objects, or a watcher's batches already encoded (see withResponseCodecs).
-  const watch: handleBidiStreamingCall<Wire, Wire | Buffer> = (call) => {
-    const done = ctx.grpc.start({ grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'Watch' });
+  // Responses are plain objects, or a watcher's batches already encoded (see withResponseCodecs), or
+  // already framed as gRPC messages (acceptFramed: they pass by the serializer).
+  const labels = { grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'Watch' } as const;
+  const sent = ctx.grpc.sentCounter(labels);
+  const watch: handleBidiStreamingCall<Wire, Wire | Buffer | FramedMessages> = (call) => {
+    const done = ctx.grpc.start(labels);
     coalesceWrites(call);
+    const framed = acceptFramed(call, sent);
     const watchers = new Map<number, Watcher>();
     let nextId = 0;
     let closed = false;
@@ -90,9 +168,10 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       closeAll();
       call.emit('error', err);
     });
-    const send = (w: Wire | Buffer): void => {
+    const out = new StreamOut((w) => {
       if (!closed) call.write(w);
-    };
+    }, framed);
+    const send = (r: Wire): void => out.response(r);
     const create = (c: Wire): void => {
       let id = wireNum(c.watchId);
       if (id !== 0 && watchers.has(id)) {
@@ -111,7 +190,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       });
       watchers.set(id, w);
       send({ header: ctx.header(), watchId: String(id), created: true });
-      new WatchFeed(id, w, send, () => watchers.delete(id)).start();
+      new WatchFeed(id, w, out, () => watchers.delete(id)).start();
     };
     const progress = (): void => {
       const all = [...watchers.values()];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { etcdServices } from '../../src/etcd/proto.js';
-import { encodeWatchResponse } from '../../src/etcd/watch-codec.js';
+import { encodeWatchFrames, encodeWatchResponse } from '../../src/etcd/watch-codec.js';
 import { EventType, type Event, type KeyValue } from '../../src/kv/types.js';
 import type { WatchBatch } from '../../src/kv/watch/types.js';
 import { SeededRng } from '../../src/raft/rng.js';
@@ -82,5 +82,22 @@ describe('encodeWatchResponse on hand-picked batches', () => {
     const progress = decodeWatch(encodeWatchResponse({ header, watchId: 0, events: [], compactRevision: 0, canceled: false, cancelReason: '', fragment: false, progressNotify: true }, 0));
     expect([progress.watchId, progress.canceled, progress.events]).toEqual(['0', false, []]);
     expect((progress.header as Record<string, unknown>).revision).toBe('30');
+  });
+});
+
+describe('encodeWatchFrames (several WatchResponses as gRPC messages in one Buffer)', () => {
+  test('300 seeded runs of 1-6 batches of several watch ids: each response as encodeWatchResponse writes it, behind its own 5-byte prefix, in order', () => {
+    const rng = new SeededRng(21);
+    for (let i = 0; i < 300; i++) {
+      const batches = Array.from({ length: 1 + rng.nextInt(6) }, () => randomBatch(rng));
+      const ids = batches.map(() => [0, 7, 2 ** 33][rng.nextInt(3)]!);
+      const want = Buffer.concat(batches.flatMap((b, j) => {
+        const one = encodeWatchResponse(b, ids[j]!);
+        const prefix = Buffer.alloc(5);
+        prefix.writeUInt32BE(one.length, 1);
+        return [prefix, one];
+      }));
+      expect(encodeWatchFrames(batches, ids).equals(want)).toBe(true);
+    }
   });
 });

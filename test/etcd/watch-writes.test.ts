@@ -1,7 +1,7 @@
 import { Client, credentials, Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import { Writable } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
-import { coalesceWrites } from '../../src/etcd/watch-writes.js';
+import { acceptFramed, coalesceWrites, FramedMessages } from '../../src/etcd/watch-writes.js';
 
 // A bidi method whose messages are raw bytes, on a real grpc-js server and client over loopback.
 const same = (b: Buffer): Buffer => b;
@@ -86,4 +86,39 @@ test('a stream without grpc-js inner call is left as it is', () => {
   const stream = new Writable({ objectMode: true, write: (_chunk, _enc, cb) => cb() });
   expect(coalesceWrites(stream)).toBe(false);
   expect(Object.hasOwn(stream, '_writev')).toBe(false);
+});
+
+/** `texts` as gRPC's length-prefixed messages in one Buffer. */
+function framed(texts: string[]): FramedMessages {
+  return new FramedMessages(Buffer.concat(texts.flatMap((t) => {
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(Buffer.byteLength(t), 1);
+    return [prefix, Buffer.from(t)];
+  })), texts.length);
+}
+
+test('framed messages reach the client as separate messages, in order with the plain writes around them, each counted as sent', async () => {
+  let accepted: boolean | undefined;
+  const counted: number[] = [];
+  const c = await start((call) => {
+    coalesceWrites(call);
+    accepted = acceptFramed(call, (n) => counted.push(n));
+    const out = call as unknown as Writable;
+    call.once('data', () => {
+      out.write(Buffer.from('a'));
+      out.write(framed(['b', 'c', 'd']));
+      out.write(Buffer.from('e'));
+      out.write(framed(['f']));
+      out.write(framed(['g', 'h']));
+      out.end();
+    });
+  });
+  expect(await collect(c)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+  expect(accepted).toBe(true);
+  expect(counted).toEqual([3, 1, 2]);
+});
+
+test('a stream without grpc-js inner call does not take framed messages', () => {
+  const stream = new Writable({ objectMode: true, write: (_chunk, _enc, cb) => cb() });
+  expect(acceptFramed(stream, () => undefined)).toBe(false);
 });
