@@ -27,7 +27,7 @@ import { Snapshotter } from './snapshots.js';
 import { PeerContact } from './peer-contact.js';
 import { replicaStatus } from './replica-status.js';
 import { checkAddMember, checkAddress, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
-import { coreStorage, currentSnapshot, isReferencedSnapshot, materializer, receiveSnapshotStream } from './snapshot-io.js';
+import { coreStorage, currentSnapshot, materializer, receiveSnapshotStream, refusedSnapshot } from './snapshot-io.js';
 
 /**
  * A member of a Raft cluster: drives a {@link RaftNode} with a {@link Storage}, a
@@ -367,8 +367,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   };
 
   private readonly onMessage = (m: Message): void => {
-    // A snapshot by reference is only valid with its body (`snapshot-stream`).
-    if (isReferencedSnapshot(m)) this.metricsImpl.refused.inc({ code: 'ERR_SNAPSHOT_REF' });
+    const refused = refusedSnapshot(m);
+    if (refused !== undefined) this.metricsImpl.refused.inc({ code: refused });
     else this.stepMessage(m);
   };
 

@@ -5,7 +5,7 @@ import type { Message } from '../raft/messages.js';
 import { decodeSnapshotRef, supportsSnapshotStaging } from '../storage/snapshot-ref.js';
 import type { SnapshotStreams, Storage } from '../storage/storage.js';
 import type { Transport } from '../transport/transport.js';
-import { decodeSnapshotPayload, decodeSnapshotPayloadStream, encodeSnapshotPayloadHeader, isPayloadByReference, joinChunks, type SnapshotState, type StreamedSnapshotPayload } from './snapshot-payload.js';
+import { decodeSnapshotPayload, decodeSnapshotPayloadStream, encodeSnapshotPayloadHeader, isPayloadByReference, joinChunks, payloadHeaderState, type SnapshotState, type StreamedSnapshotPayload } from './snapshot-payload.js';
 import type { StateMachine } from './state-machine.js';
 import { InvalidArgumentError } from './errors.js';
 
@@ -144,31 +144,67 @@ export async function restoreStateMachine(sm: StateMachine, at: { index: number;
 }
 
 /**
- * Stores the body of a streamed snapshot as it arrives and returns the message to step: with
- * a storage that stages snapshots, its data is the staged snapshot's reference; otherwise the
- * joined bytes.
+ * Stores the body of a streamed snapshot as it arrives and returns the message to step: with a
+ * storage that stages snapshots, its data is the staged snapshot's reference; otherwise the
+ * joined bytes. Throws `InvalidArgumentError` when its first bytes are a payload by reference or
+ * carry a state older than the snapshot's index.
  */
 export async function receiveSnapshotBody(m: Message, body: AsyncIterable<Uint8Array>, storage: Storage): Promise<Message> {
   const snap = m.snapshot;
   if (snap === undefined) throw new TypeError('a streamed snapshot message carries no snapshot');
-  const checked = refuseByReference(body);
+  const checked = checkReceivedPayload(body, snap.metadata.index);
   const data = supportsSnapshotStaging(storage) ? await storage.stageSnapshot(snap.metadata, checked) : await joinChunks(checked);
   return { ...m, snapshot: { metadata: snap.metadata, data } };
 }
 
 /**
- * `body`, throwing `InvalidArgumentError` at its first bytes when they are a payload by
- * reference: one carries no state, and only the member that took it stores it (never sent).
+ * `body`, throwing `InvalidArgumentError` once its first bytes show a payload that cannot be
+ * restored at `index`: a payload by reference (it carries no state, and only the member that
+ * took it stores it: never sent), or a state older than the snapshot's index (the entries in
+ * between would never reach the state machine). Other bytes pass unchanged.
  *
  * @yields {Uint8Array} the chunks of `body`.
  */
-async function* refuseByReference(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let first = true;
+async function* checkReceivedPayload(body: AsyncIterable<Uint8Array>, index: number): AsyncGenerator<Uint8Array> {
+  let head: Uint8Array | undefined = new Uint8Array(0);
   for await (const chunk of body) {
-    if (first && isPayloadByReference(chunk)) throw new InvalidArgumentError('a snapshot by reference carries no state: refused');
-    if (chunk.length > 0) first = false;
+    if (head !== undefined) {
+      head = head.length === 0 ? chunk : concat(head, chunk);
+      const h = payloadHeaderState(head);
+      if (h === 'short') continue;
+      if (h !== 'foreign' && h.byReference !== undefined) throw new InvalidArgumentError('a snapshot by reference carries no state: refused');
+      if (h !== 'foreign' && h.state !== undefined && h.state.index < index) {
+        throw new InvalidArgumentError(`a snapshot at index ${index} carries a state at index ${h.state.index}, older than itself: refused`);
+      }
+      const checked = head;
+      head = undefined;
+      yield checked;
+      continue;
+    }
     yield chunk;
   }
+  if (head !== undefined && head.length > 0) yield head;
+}
+
+/** `a` then `b`, in a new buffer. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * The error code a peer message is refused with at the door, or `undefined` to step it: a
+ * `MsgSnap` whose data is a reference or a payload by reference is only valid with its body
+ * (`snapshot-stream`), and one whose state is older than its index cannot be restored (see
+ * {@link receiveSnapshotBody}).
+ */
+export function refusedSnapshot(m: Message): string | undefined {
+  if (m.snapshot === undefined) return undefined;
+  if (isReferencedSnapshot(m)) return 'ERR_SNAPSHOT_REF';
+  const h = payloadHeaderState(m.snapshot.data);
+  return typeof h !== 'string' && h.state !== undefined && h.state.index < m.snapshot.metadata.index ? 'ERR_INVALID_ARGUMENT' : undefined;
 }
 
 /**

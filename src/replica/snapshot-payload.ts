@@ -205,6 +205,19 @@ export async function decodeSnapshotPayloadStream(source: AsyncIterable<Uint8Arr
   return { ...headerFields(parsed), chunks: rest() };
 }
 
+/**
+ * What the first bytes of a payload say about where its state stands, for a receiver to check
+ * before storing it: `'short'` when `head` ends inside the header (read more first), `'foreign'`
+ * for bytes that are not a raftkit payload, otherwise its {@link SnapshotPayload.byReference}
+ * and {@link SnapshotPayload.state} (both absent for a payload whose state is at the snapshot's
+ * own index).
+ */
+export function payloadHeaderState(head: Uint8Array): Pick<SnapshotPayload, 'byReference' | 'state'> | 'short' | 'foreign' {
+  const h = parseHeader(head, false);
+  if (typeof h === 'string') return h;
+  return { ...(h.byReference === undefined ? {} : { byReference: h.byReference }), ...(h.state === undefined ? {} : { state: h.state }) };
+}
+
 /** Joins chunks into one buffer. */
 export async function joinChunks(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];

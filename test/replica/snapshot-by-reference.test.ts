@@ -8,7 +8,7 @@ import { afterEach, expect, test } from 'vitest';
 import { StateMachineBehindSnapshotError } from '../../src/replica/errors.js';
 import { MemoryLevel } from 'memory-level';
 import { MessageType, type Message } from '../../src/raft/messages.js';
-import { receiveSnapshotStream } from '../../src/replica/snapshot-io.js';
+import { receiveSnapshotStream, refusedSnapshot } from '../../src/replica/snapshot-io.js';
 import { decodeSnapshotPayload, encodeSnapshotPayloadHeader } from '../../src/replica/snapshot-payload.js';
 import { LevelStorage } from '../../src/storage/level-storage.js';
 import { ByRefKvMachine, Cluster, set, waitUntil } from './helpers/cluster.js';
@@ -139,5 +139,22 @@ test('a streamed snapshot whose payload is by reference (no state) is refused at
   expect(await receive(msg(10), [new Uint8Array(0), byRef])).toEqual({ accepted: false, stepped: 0, refused: ['ERR_INVALID_ARGUMENT'] });
   const withState = encodeSnapshotPayloadHeader({ ...header, state: { index: 12, term: 1 } });
   expect(await receive(msg(10), [withState, new Uint8Array([1, 2, 3])])).toEqual({ accepted: true, stepped: 1, refused: [] });
+  // A state older than the snapshot's index would skip the entries in between: refused, even with its header split over chunks.
+  const older = encodeSnapshotPayloadHeader({ ...header, state: { index: 8, term: 1 } });
+  expect(await receive(msg(10), [older.subarray(0, 3), older.subarray(3), new Uint8Array([1, 2, 3])])).toEqual({ accepted: false, stepped: 0, refused: ['ERR_INVALID_ARGUMENT'] });
+  // A header split over chunks is stored whole, byte for byte.
+  expect(await receive(msg(10), [withState.subarray(0, 3), withState.subarray(3), new Uint8Array([4, 5])])).toEqual({ accepted: true, stepped: 1, refused: [] });
   await storage.close();
+});
+
+test('a snapshot message with its data inline is refused at the door when it is by reference or its state is older than its index', () => {
+  const header = { book: new Map([[1, 'inproc://1']]), sessions: new Uint8Array(0) };
+  const msg = (index: number, data: Uint8Array): Message => ({ type: MessageType.MsgSnap, from: 1, to: 2, term: 1, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: { metadata: { index, term: 1, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data } });
+  const state = (index: number): Uint8Array => encodeSnapshotPayloadHeader({ ...header, state: { index, term: 1 } });
+  expect(refusedSnapshot(msg(10, encodeSnapshotPayloadHeader({ ...header, byReference: { appliedIndex: 9 } })))).toBe('ERR_SNAPSHOT_REF');
+  expect(refusedSnapshot(msg(10, state(8)))).toBe('ERR_INVALID_ARGUMENT');
+  expect(refusedSnapshot(msg(10, state(10)))).toBeUndefined();
+  expect(refusedSnapshot(msg(10, state(12)))).toBeUndefined();
+  expect(refusedSnapshot(msg(10, encodeSnapshotPayloadHeader(header)))).toBeUndefined();
+  expect(refusedSnapshot({ ...msg(10, new Uint8Array(0)), type: MessageType.MsgApp, snapshot: undefined })).toBeUndefined();
 });
