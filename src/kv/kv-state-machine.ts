@@ -168,8 +168,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.store = new MvccStore(this.backend, cacheBytes);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
     this.applier = new MvccApplier(this.store, minTtl);
-    // The applied index is read at the call, before the flush it resolves after.
-    this.persist = options.snapshotByReference === true ? () => this.backend.flush().then(((at) => () => at)(this.applied)) : undefined;
+    // The applied index as of the call: the flush that follows makes it durable.
+    this.persist = options.snapshotByReference !== true ? undefined : () => { const at = this.applied; return this.backend.flush().then(() => at); };
   }
 
   /** The apply batches applied in memory whose write is not yet done (queued or in flight). */

@@ -278,12 +278,10 @@ export class Applier {
         const first = env === undefined || d.sessions.maybeApply(env);
         if (e.data.length === 0) {
           d.proposals.applied(e.index, undefined, undefined);
-        } else if (e.index <= d.smApplied) {
-          // Held already (a restart, a state restored past the snapshot): no result; an own request times out, unknown.
+        } else if (e.index <= d.smApplied || !first) {
+          // Held already (a restart, a state restored past the snapshot) or a duplicate: no result; an own request times out, unknown.
           d.proposals.skipped(e.index, d.own(env));
-        } else if (!first) {
-          d.proposals.skipped(e.index, d.own(env));
-          d.hooks.duplicate(e.index);
+          if (e.index > d.smApplied) d.hooks.duplicate(e.index);
         } else {
           const cmd: Command = { index: e.index, term: e.term, data: env === undefined ? e.data : env.payload };
           // Usually a run of one: one-element arrays (a push into `[]` reserves 17 slots).
