@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { memberIdFor } from '../../src/etcd/members.js';
 import { ETCD_API_VERSION, RAFTKIT_VERSION } from '../../src/etcd/version.js';
-import { etcdctl, parseTable, type CtlResult } from './helpers.js';
+import { etcdctl, parseTable, untilValue, type CtlResult } from './helpers.js';
 import { ports, spawnRaftkit, startProcCluster, type ProcCluster } from './process-cluster.js';
 
 // An operator's runbook with the real etcdctl against three `raftkit` processes with client TLS
@@ -17,15 +17,7 @@ async function leaderCtl(...args: string[]): Promise<CtlResult> {
 
 interface JsonStatus { Endpoint: string; Status: { header: { member_id: number }; version: string; leader: number; raftTerm: number } }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = untilValue;
 
 beforeAll(async () => {
   c = await startProcCluster(['m1', 'm2', 'm3']);

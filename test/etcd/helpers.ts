@@ -70,6 +70,17 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
   }
 }
 
+/** Resolves with `f()`'s first value other than `undefined` (tried every 100 ms), failing with `what` after `ms` of wall time. */
+export async function untilValue<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Calls a unary method; resolves with the response or the gRPC error. */
 export function callUnary(client: InstanceType<ServiceClientConstructor>, method: string, req: object, metadata = new Metadata()): Promise<{ res?: Record<string, unknown>; err?: ServiceError }> {
   return new Promise((resolve) => {

@@ -1,7 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { memberIdFor } from '../../src/etcd/members.js';
-import { etcdctl, type CtlResult } from './helpers.js';
+import { etcdctl, untilValue, type CtlResult } from './helpers.js';
 import { etcd3Client, ports, startProcCluster, type ProcCluster } from './process-cluster.js';
 
 // Three TLS `raftkit` processes snapshotting every 100 entries (their Raft snapshots hold no KV:
@@ -21,15 +21,8 @@ afterAll(async () => {
   await c.close();
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 40_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** {@link untilValue} that also retries a failed attempt, for up to 40 s. */
+const until = <T>(what: string, f: () => Promise<T | undefined>): Promise<T> => untilValue(what, () => f().catch(() => undefined), 40_000);
 
 const ctl = (endpoints: string[], ...args: string[]): Promise<CtlResult> => etcdctl(endpoints, [...c.ctlTls, ...args]);
 
