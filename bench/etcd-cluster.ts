@@ -4,7 +4,7 @@
  * both systems export), and the lines the bench prints from them (`layers`, `inside`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -27,6 +27,14 @@ export interface Cluster {
   peakRssMiB(): number[];
   /** Kills the members (SIGTERM first when profiling) and removes their data. */
   stop(): Promise<void>;
+}
+
+/** Where a member's output goes: nowhere, or with `BENCH_MEMBER_LOG=<prefix>` to `<prefix>-<name>.log` (stdout and stderr; e.g. node's `--trace-gc` given by `BENCH_NODE_ARGS`). */
+function memberStdio(name: string): 'ignore' | ['ignore', number, number] {
+  const prefix = process.env['BENCH_MEMBER_LOG'];
+  if (prefix === undefined) return 'ignore';
+  const fd = openSync(`${prefix}-${name}.log`, 'w');
+  return ['ignore', fd, fd];
 }
 
 /**
@@ -53,8 +61,8 @@ export async function startCluster(kind: 'raftkit' | 'etcd', member: string[], c
       '--listen-metrics-urls', `http://127.0.0.1:${p.metrics}`,
     ];
     return kind === 'etcd'
-      ? spawn('etcd', args, { stdio: 'ignore' })
-      : spawn(process.execPath, [...prof, ...member, ...args], { cwd, stdio: 'ignore' });
+      ? spawn('etcd', args, { stdio: memberStdio(n) })
+      : spawn(process.execPath, [...prof, ...member, ...args], { cwd, stdio: memberStdio(n) });
   });
   const hosts = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const client = new Etcd3({ hosts });
