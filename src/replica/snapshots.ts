@@ -142,7 +142,9 @@ export class Snapshotter {
     const confState = d.confState();
     const term = d.storage.term(applied);
     const sm = d.stateMachine;
-    const header = encodeSnapshotPayloadHeader({ book, sessions });
+    // By reference the header also names the durable applied index, known only once `persist` resolves.
+    const header = (byReference?: { appliedIndex: number }): Uint8Array =>
+      encodeSnapshotPayloadHeader(byReference === undefined ? { book, sessions } : { book, sessions, byReference });
     this.abandoned = false;
     let settle!: () => void;
     this.inFlight = new Promise<void>((resolve) => (settle = resolve));
@@ -153,18 +155,18 @@ export class Snapshotter {
         // Called now, between applies: it covers every command applied up to `applied`.
         const durable = Promise.resolve(sm.persist());
         this.marshallingMs = this.now() - start;
-        stored = durable.then((appliedIndex) => this.makeCurrent(applied, confState, encodeSnapshotPayloadHeader({ book, sessions, byReference: { appliedIndex } })));
+        stored = durable.then((appliedIndex) => this.makeCurrent(applied, confState, header({ appliedIndex })));
       } else if (sm.captureSnapshot !== undefined) {
         const captured = await sm.captureSnapshot();
         this.marshallingMs = this.now() - start;
-        stored = this.store(applied, term, confState, header, captured);
+        stored = this.store(applied, term, confState, header(), captured);
       } else if (sm.snapshotChunks !== undefined) {
         this.marshallingMs = this.now() - start;
-        stored = this.store(applied, term, confState, header, sm.snapshotChunks());
+        stored = this.store(applied, term, confState, header(), sm.snapshotChunks());
       } else {
         const bytes = await sm.snapshot();
         this.marshallingMs = this.now() - start;
-        stored = this.store(applied, term, confState, header, [bytes]);
+        stored = this.store(applied, term, confState, header(), [bytes]);
       }
     } catch (err) {
       this.inFlight = undefined;
