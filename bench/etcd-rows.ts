@@ -47,6 +47,22 @@ async function load(inFlight: number, op: (i: number) => Promise<unknown>, ms: n
   return { ops: latencies.length, ms: performance.now() - t0, latencies };
 }
 
+/**
+ * Matches puts to their watch events by revision (a put's answer carries its revision, its event
+ * the same `mod_revision`). `sent` holds (start, answer, revision) per put, `arrived` when each
+ * revision's event reached the watcher; for each put whose event arrived, appends to `fromStart` the
+ * time from its start to its event and to `afterAnswer` the time from its answer to its event
+ * (negative when the event came first). Puts whose event did not arrive are left out.
+ */
+export function matchDeliveries(sent: readonly number[], arrived: ReadonlyMap<number, number>, fromStart: number[], afterAnswer: number[]): void {
+  for (let i = 0; i + 2 < sent.length; i += 3) {
+    const at = arrived.get(sent[i + 2]!);
+    if (at === undefined) continue;
+    fromStart.push(at - sent[i]!);
+    afterAnswer.push(at - sent[i + 1]!);
+  }
+}
+
 /** A row that is only load: nothing to set up or report. */
 function loadRow(inFlight: number, op: (i: number) => Promise<unknown>): RowRun {
   return { slice: (ms) => load(inFlight, op, ms), start: () => undefined, finish: () => Promise.resolve(undefined) };
@@ -99,12 +115,7 @@ async function watchRow(side: Side, role: 'leader' | 'follower'): Promise<RowRun
       const took = performance.now() - t0;
       if (measuring) {
         for (const l of r.latencies) puts.push(l);
-        for (let i = 0; i < sent.length; i += 3) {
-          const at = arrived.get(sent[i + 2]!);
-          if (at === undefined) continue;
-          fromStart.push(at - sent[i]!);
-          afterAnswer.push(at - sent[i + 1]!);
-        }
+        matchDeliveries(sent, arrived, fromStart, afterAnswer);
       }
       return { ops: events - e0, ms: took, latencies: r.latencies };
     },
