@@ -5,6 +5,7 @@
  */
 import { Etcd3 } from 'etcd3';
 import { scrape, watcherMember, type Cluster } from './etcd-cluster.js';
+import { percentile } from './util.js';
 
 /** How long a watch slice waits, after its load stops, for the events of its acknowledged puts. */
 const WATCH_DRAIN_MS = 1000;
@@ -46,6 +47,22 @@ async function load(inFlight: number, op: (i: number) => Promise<unknown>, ms: n
   return { ops: latencies.length, ms: performance.now() - t0, latencies };
 }
 
+/**
+ * Matches puts to their watch events by revision (a put's answer carries its revision, its event
+ * the same `mod_revision`). `sent` holds (start, answer, revision) per put, `arrived` when each
+ * revision's event reached the watcher; for each put whose event arrived, appends to `fromStart` the
+ * time from its start to its event and to `afterAnswer` the time from its answer to its event
+ * (negative when the event came first). Puts whose event did not arrive are left out.
+ */
+export function matchDeliveries(sent: readonly number[], arrived: ReadonlyMap<number, number>, fromStart: number[], afterAnswer: number[]): void {
+  for (let i = 0; i + 2 < sent.length; i += 3) {
+    const at = arrived.get(sent[i + 2]!);
+    if (at === undefined) continue;
+    fromStart.push(at - sent[i]!);
+    afterAnswer.push(at - sent[i + 1]!);
+  }
+}
+
 /** A row that is only load: nothing to set up or report. */
 function loadRow(inFlight: number, op: (i: number) => Promise<unknown>): RowRun {
   return { slice: (ms) => load(inFlight, op, ms), start: () => undefined, finish: () => Promise.resolve(undefined) };
@@ -56,7 +73,10 @@ function loadRow(inFlight: number, op: (i: number) => Promise<unknown>): RowRun 
  * `role` only (see `watcherMember`), while 64 writers put through the shared client (every
  * member). A slice counts the events delivered from its start until every put it had acknowledged has
  * been delivered (at most `WATCH_DRAIN_MS` after the load), and its time is that long. The note says
- * where the watcher was, whether that member kept its role, and its CPU per event next to the other follower's.
+ * where the watcher was, whether that member kept its role, and its CPU per event next to the other follower's,
+ * then what the row's p99 (its puts') is made of: the p99 of the puts, of each put's event at the watcher
+ * (from the put's start), and of its delivery after the put's answer (negative: the event came first).
+ * A put is matched to its event by revision (its answer's header revision is its event's `mod_revision`).
  */
 async function watchRow(side: Side, role: 'leader' | 'follower'): Promise<RowRun> {
   const { cluster, client } = side;
@@ -64,7 +84,17 @@ async function watchRow(side: Side, role: 'leader' | 'follower'): Promise<RowRun
   const watcherClient = new Etcd3({ hosts: cluster.hosts[at]! });
   const w = await watcherClient.watch().prefix('bw/').create();
   let events = 0;
-  w.on('put', () => events++);
+  // When each revision's event reached the watcher, for the current slice.
+  const arrived = new Map<number, number>();
+  w.on('put', (kv) => {
+    events++;
+    arrived.set(Number(kv.mod_revision), performance.now());
+  });
+  // The measured slices' puts (latency), their events (from each put's start) and deliveries (after each put's answer), in ms.
+  let measuring = false;
+  const puts: number[] = [];
+  const fromStart: number[] = [];
+  const afterAnswer: number[] = [];
   // The watcher's member and another member of the same role (none when the watcher is on the leader).
   const twin = role === 'follower' ? (await Promise.all(cluster.metrics.map(async (url) => (await scrape(url)).get('etcd_server_is_leader') === 1))).findIndex((l, i) => !l && i !== at) : -1;
   let cpu0 = [0, 0];
@@ -72,14 +102,27 @@ async function watchRow(side: Side, role: 'leader' | 'follower'): Promise<RowRun
   return {
     async slice(ms) {
       const e0 = events;
+      arrived.clear();
+      // Per put: its start, its answer and its revision.
+      const sent: number[] = [];
       const t0 = performance.now();
-      const r = await load(64, (i) => client.put(`bw/${i % 100}`).value('x').exec(), ms);
+      const r = await load(64, async (i) => {
+        const start = performance.now();
+        const res = await client.put(`bw/${i % 100}`).value('x').exec();
+        sent.push(start, performance.now(), Number(res.header.revision));
+      }, ms);
       for (const end = performance.now() + WATCH_DRAIN_MS; events - e0 < r.ops && performance.now() < end;) await new Promise((res) => setTimeout(res, 2));
-      return { ops: events - e0, ms: performance.now() - t0, latencies: r.latencies };
+      const took = performance.now() - t0;
+      if (measuring) {
+        for (const l of r.latencies) puts.push(l);
+        matchDeliveries(sent, arrived, fromStart, afterAnswer);
+      }
+      return { ops: events - e0, ms: took, latencies: r.latencies };
     },
     start() {
       cpu0 = [cluster.memberCpuSeconds(at), twin < 0 ? 0 : cluster.memberCpuSeconds(twin)];
       events0 = events;
+      measuring = true;
     },
     async finish() {
       try {
@@ -88,7 +131,10 @@ async function watchRow(side: Side, role: 'leader' | 'follower'): Promise<RowRun
         const perEvent = (i: number, c0: number): string => (((cluster.memberCpuSeconds(i) - c0) * 1000) / n).toFixed(3);
         const cpu = `its CPU ${perEvent(at, cpu0[0]!)} ms/event` + (twin < 0 ? '' : ` (the other follower's ${perEvent(twin, cpu0[1]!)})`);
         const kept = (await watcherMember(cluster, role).catch(() => -1)) === at;
-        return `member ${String(at + 1)}, a ${role}${kept ? '' : ' (role changed during the row)'}; ${cpu}`;
+        const p99 = (xs: number[]): string => percentile(xs, 99).toFixed(1);
+        const made = `p99 of the puts ${p99(puts)} ms, of their events at the watcher ${p99(fromStart)} ms from the put's start, ` +
+          `of the delivery after the put's answer ${p99(afterAnswer)} ms (median ${percentile(afterAnswer, 50).toFixed(2)}; ${String(afterAnswer.length)} of ${String(puts.length)} matched)`;
+        return `member ${String(at + 1)}, a ${role}${kept ? '' : ' (role changed during the row)'}; ${cpu}; ${made}`;
       } finally {
         watcherClient.close();
       }
