@@ -5,7 +5,7 @@ import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import type { GrpcMetrics } from './grpc-metrics.js';
 import { AbortPool } from './abort-pool.js';
 import { MalformedRequest } from './unmarshal-error.js';
-import { endUnaryEarly, flushTrailersEarly } from './trailer-flush.js';
+import { flushTrailersEarly } from './trailer-flush.js';
 
 /** `etcdserverpb.ResponseHeader` as it goes on the wire (64-bit fields as decimal strings). */
 export interface WireHeader {
@@ -85,9 +85,8 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * a handler that waits for nothing cancellable at all is registered with {@link unaryNoCancel}
  * instead: an explicit choice at registration, never guessed from the handler's parameters
  * (a default or rest parameter would hide them). A request that came as a `MalformedRequest` (its bytes did not decode) is
- * answered with its error, uncounted. An answer's HEADERS, message and trailers leave in one
- * socket write (`flushTrailersEarly` and `endUnaryEarly`, trailer-flush.ts; where Node's internals
- * are not reachable, its trailers in the same event-loop turn, in a second write), not a turn later.
+ * answered with its error, uncounted. An answer's trailers leave in the event-loop turn of its
+ * message (`flushTrailersEarly`, trailer-flush.ts), not one turn later.
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
@@ -137,13 +136,12 @@ function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof v === 'object' && v !== null && typeof (v as Partial<PromiseLike<T>>).then === 'function';
 }
 
-/** Answers a unary call with `res`, after releasing its cancel signal, and counts it; its trailers leave in the message's socket write. */
+/** Answers a unary call with `res`, after releasing its cancel signal, and counts it; its trailers leave with the message. */
 function answerOk<Res>(res: Res, call: ServerUnaryCall<unknown, unknown>, cancel: CallCancel | undefined, done: (code: Status) => void, callback: (err: null, res: Res) => void): void {
   cancel?.release();
   done(Status.OK);
   flushTrailersEarly(call);
   callback(null, res);
-  endUnaryEarly(call);
 }
 
 /**

@@ -1,9 +1,8 @@
 import { Client, credentials, Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from '@grpc/grpc-js';
 import net from 'node:net';
-import { Duplex } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
 import { FrameFlag, FrameType, FRAME_HEADER_LENGTH, readFrameHeader } from '../../src/etcd/http2/frames.js';
-import { endUnaryEarly, flushTrailersEarly } from '../../src/etcd/trailer-flush.js';
+import { flushTrailersEarly } from '../../src/etcd/trailer-flush.js';
 import { callUnary, rawClient, startKvCluster } from './helpers.js';
 
 // The server and a TCP proxy in front of it share this process's event loop, so the proxy reads
@@ -103,7 +102,7 @@ afterEach(async () => {
 
 /**
  * A grpc-js server whose Echo handler answers a turn later (as raftkit's handlers answer a put or
- * a read), sending its trailers early if `flush` (as rpc.ts's `unary` does); with `gate`, answers wait there until the test runs them.
+ * a read), flushing its trailers early if `flush`; with `gate`, answers wait there until the test runs them.
  */
 async function echoServer(flush: boolean, clientOptions: Record<string, number> = {}, gate?: (() => void)[]): Promise<{ client: Client; proxy: Proxy; installed: boolean[] }> {
   const installed: boolean[] = [];
@@ -113,7 +112,6 @@ async function echoServer(flush: boolean, clientOptions: Record<string, number> 
       const answer = (): void => {
         if (flush) installed.push(flushTrailersEarly(call));
         callback(null, call.request);
-        if (flush) endUnaryEarly(call);
       };
       if (gate === undefined) setImmediate(answer);
       else gate.push(answer);
@@ -275,152 +273,6 @@ test('the trailers of calls answered in one pass leave in one socket write, afte
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   expect(session.writes).toEqual([[1, 3, 5, 7], [9]]);
-});
-
-/**
- * A connection handed to grpc-js as a JS stream: Node's HTTP/2 then gives each of its socket
- * writes (one `SendPendingData`: everything nghttp2 had to send) to `_writev` in one call, which
- * records it, so the server's writes are counted exactly.
- */
-class CountedConnection extends Duplex {
-  readonly writes: number[] = [];
-  private readonly socket: net.Socket;
-  constructor(socket: net.Socket) {
-    super();
-    this.socket = socket;
-    socket.on('data', (b: Buffer) => {
-      if (!this.push(b)) socket.pause();
-    });
-    socket.on('end', () => this.push(null));
-    socket.on('close', () => this.destroy());
-  }
-  override _read(): void {
-    this.socket.resume();
-  }
-  override _write(chunk: Buffer, _e: BufferEncoding, callback: (e?: Error | null) => void): void {
-    this._writev([{ chunk }], callback);
-  }
-  override _writev(chunks: { chunk: Buffer }[], callback: (e?: Error | null) => void): void {
-    this.writes.push(chunks.reduce((n, c) => n + c.chunk.length, 0));
-    this.socket.write(Buffer.concat(chunks.map((c) => c.chunk)), () => {
-      callback();
-    });
-  }
-  override _destroy(e: Error | null, callback: (e?: Error | null) => void): void {
-    this.socket.destroy();
-    callback(e);
-  }
-}
-
-/** A grpc-js server answering Echo at once through `answer`, its connections counted; a client on it. */
-async function countedServer(answer: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => void): Promise<{ client: Client; connections: CountedConnection[] }> {
-  const server = new Server();
-  server.addService(service, { Echo: answer });
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-  const connections: CountedConnection[] = [];
-  const tcp = net.createServer((socket) => {
-    const c = new CountedConnection(socket);
-    connections.push(c);
-    injector.injectConnection(c);
-  });
-  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-  const client = new Client(`127.0.0.1:${String((tcp.address() as net.AddressInfo).port)}`, credentials.createInsecure());
-  cleanups.push(() => server.forceShutdown(), () => { tcp.close(); }, () => client.close());
-  return { client, connections };
-}
-
-/** The server's socket writes per call over `n` sequential calls, after a warm-up. */
-async function writesPerCall(client: Client, connections: CountedConnection[], n: number): Promise<number> {
-  for (let i = 0; i < 3; i++) await echo(client, Buffer.from('w'));
-  const before = connections.reduce((k, c) => k + c.writes.length, 0);
-  for (let i = 0; i < n; i++) expect((await echo(client, Buffer.from(`m${String(i)}`))).toString()).toBe(`m${String(i)}`);
-  return (connections.reduce((k, c) => k + c.writes.length, 0) - before) / n;
-}
-
-test('with flushTrailersEarly and endUnaryEarly, each unary answer (HEADERS, DATA, trailers) is one socket write; grpc-js alone writes two', async () => {
-  const ended: boolean[] = [];
-  const direct = await countedServer((call, callback) => {
-    flushTrailersEarly(call);
-    callback(null, call.request);
-    ended.push(endUnaryEarly(call));
-  });
-  expect(await writesPerCall(direct.client, direct.connections, 20)).toBe(1);
-  expect(ended.every((e) => e)).toBe(true);
-  const plain = await countedServer((call, callback) => {
-    callback(null, call.request);
-  });
-  expect(await writesPerCall(plain.client, plain.connections, 20)).toBe(2);
-});
-
-test('16 answers given in one pass leave in one socket write together', async () => {
-  const gate: (() => void)[] = [];
-  const { client, connections } = await countedServer((call, callback) => {
-    gate.push(() => {
-      flushTrailersEarly(call);
-      callback(null, call.request);
-      endUnaryEarly(call);
-    });
-  });
-  const received = async (n: number): Promise<void> => {
-    for (let turns = 0; gate.length < n; turns++) {
-      if (turns > 100_000) throw new Error(`only ${String(gate.length)} calls received`);
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  const warm = echo(client, Buffer.from('w')); // the connection up and its settings exchanged
-  await received(1);
-  gate.shift()!();
-  await warm;
-  const answers = Promise.all(Array.from({ length: 16 }, (_, i) => echo(client, Buffer.from(String(i)))));
-  await received(16);
-  const before = connections[0]!.writes.length;
-  for (const answer of gate) answer();
-  const got = await answers;
-  got.forEach((b, i) => {
-    expect(b.toString()).toBe(String(i));
-  });
-  expect(connections[0]!.writes.length - before).toBe(1);
-});
-
-test('endUnaryEarly leaves alone a call it cannot end: no direct path, or no message written', async () => {
-  expect(endUnaryEarly({})).toBe(false);
-  expect(endUnaryEarly({ call: { stream: new FakeStream(), sendStatus: () => undefined } })).toBe(false);
-  const results: boolean[] = [];
-  const { client } = await countedServer((call, callback) => {
-    flushTrailersEarly(call);
-    results.push(endUnaryEarly(call)); // before the answer: nothing written yet
-    callback(null, call.request);
-  });
-  expect((await echo(client, Buffer.from('x'))).toString()).toBe('x');
-  expect(results).toEqual([false]);
-});
-
-test('an answer ended early is destroyed once its message\'s write has completed and its stream finished, not inside the send (which builds an ERR_STREAM_DESTROYED per answer)', async () => {
-  type Inner = { call: { sendStatus(s: object): void; stream: { _final(cb: () => void): void; writableFinished: boolean; once(e: 'close', f: () => void): void } } };
-  const finishedAtClose: boolean[] = [];
-  const early = await countedServer((call, callback) => {
-    const stream = (call as unknown as Inner).call.stream;
-    stream.once('close', () => finishedAtClose.push(stream.writableFinished));
-    flushTrailersEarly(call);
-    callback(null, call.request);
-    endUnaryEarly(call);
-  });
-  expect(await writesPerCall(early.client, early.connections, 20)).toBe(1);
-  await new Promise((r) => setImmediate(r));
-  expect(finishedAtClose).toEqual(Array.from({ length: 23 }, () => true));
-  // The same early end without endUnaryEarly's destroy: Node destroys the stream inside the send; it never finishes.
-  const bareFinished: boolean[] = [];
-  const bare = await countedServer((call, callback) => {
-    const inner = (call as unknown as Inner).call;
-    inner.stream.once('close', () => bareFinished.push(inner.stream.writableFinished));
-    flushTrailersEarly(call);
-    callback(null, call.request);
-    inner.sendStatus({ code: 0, details: 'OK', metadata: null });
-    inner.stream._final(() => undefined);
-  });
-  expect(await writesPerCall(bare.client, bare.connections, 20)).toBe(1);
-  await new Promise((r) => setImmediate(r));
-  expect(bareFinished).toEqual(Array.from({ length: 23 }, () => false));
 });
 
 test('EtcdServer answers Put and Range with their trailers in the same turn as their message', async () => {
