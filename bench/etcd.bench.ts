@@ -67,6 +67,8 @@
  * `npm run build` when dist/ is missing or older than src/). `BENCH_MEMBERS=src` runs them from the
  * sources under tsx instead, so that `BENCH_CPU_PROF` profiles name source files rather than tsup's
  * chunks (tsx's transform wraps each named closure in `__name`, which costs the members some CPU).
+ * `BENCH_CLI=<path>` runs the members from another built `cli.js` (for A/B runs of two builds, e.g. a copy
+ * of dist/ inside this checkout, where its imports still resolve), not rebuilt.
  * `BENCH_NODE_ARGS` (space-separated) gives the members' node extra options (e.g. their own
  * `--max-semi-space-size`, which the command then keeps instead of its own young generation).
  * `BENCH_MEMBER_LOG=<prefix>` writes each member's stdout and stderr to `<prefix>-<name>.log`
@@ -115,7 +117,7 @@ const WATCHER_ROLE = process.env['BENCH_WATCHER'] === 'leader' ? 'leader' : 'fol
 
 /** How a raftkit member starts: node's arguments before the member's flags (`BENCH_NODE_ARGS` first). */
 function memberCommand(): string[] {
-  const main = MEMBERS === 'src' ? join(root, 'src/etcd/cli/main.ts') : builtCli(root, (line) => console.log(line));
+  const main = MEMBERS === 'src' ? join(root, 'src/etcd/cli/main.ts') : (process.env['BENCH_CLI'] ?? builtCli(root, (line) => console.log(line)));
   const node = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '') ?? [];
   return MEMBERS === 'src' ? [...node, '--import', 'tsx', main] : [...node, main];
 }
