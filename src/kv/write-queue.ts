@@ -31,6 +31,9 @@ export interface WriteQueueOptions {
 /** One record waiting for its write: encoded key and value. */
 export type PendingRecord = readonly [key: Uint8Array, value: Uint8Array];
 
+/** What a written record's slot holds until the slots before `#head` are dropped in bulk. */
+const WRITTEN: PendingRecord = Object.freeze([new Uint8Array(0), new Uint8Array(0)] as const);
+
 /**
  * The KV backend's write-behind queue with group commit. Apply batches are queued and the
  * caller goes on at once; one synced database write runs at a time, and the batches queued
@@ -69,7 +72,8 @@ export class WriteQueue<Op> {
   #wake: (() => void) | undefined;
   /**
    * The records of queued and in-flight batches from `#head` on, in key order (revisions only
-   * grow); the ones before `#head` are written (dropped in bulk now and then).
+   * grow); the slots before `#head` held written records, released as each write ends (the
+   * slots themselves are dropped in bulk now and then).
    */
   #records: PendingRecord[] = [];
   #head = 0;
@@ -256,6 +260,9 @@ export class WriteQueue<Op> {
         const start = performance.now();
         await this.exclusive(() => this.#write(ops));
         this.#onCommit((performance.now() - start) / 1000, batches);
+        // The written records are never read again: drop them now rather than at the next bulk
+        // compaction of the array (a thousand or more writes later), so that they die young.
+        this.#records.fill(WRITTEN, this.#head, this.#head + records);
         this.#head += records;
         if (this.#head >= 1024 && this.#head * 2 >= this.#records.length) {
           this.#records = this.#records.slice(this.#head);

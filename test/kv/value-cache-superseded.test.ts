@@ -57,6 +57,19 @@ describe('value cache and superseded records', () => {
     expect(asked).toEqual(['2_0']);
   });
 
+  it("holds a put's key and value bytes as the request gave them, not copies (each cached record is one object per key)", async () => {
+    const { store, applier, commit } = countingStore();
+    const key = enc('a');
+    const value = enc('1');
+    await applier.put({ key, value, lease: 0n }); // rev 2
+    const written = store.pending.get('2_0')!;
+    expect([written.key, written.value, written.lease]).toEqual([key, value, 0n]);
+    expect(written.key).toBe(key);
+    expect(written.value).toBe(value);
+    commit();
+    expect((await store.readView().rangeKeys(keyRange(key, new Uint8Array(0)), { limit: 0, rev: 0, count: false })).kvs[0]!.key).toBe(key);
+  });
+
   it('drops the record a delete supersedes', async () => {
     const { store, applier, commit, asked } = countingStore();
     await applier.put({ key: enc('a'), value: enc('1') }); // rev 2

@@ -4,6 +4,8 @@
  * no two database writes are ever in flight, a failed write stops the replica, and closing
  * drains the queue. `GatedLevel` holds every write at a gate the test opens.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MemoryLevel } from 'memory-level';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Replica } from '../../src/replica/replica.js';
@@ -63,6 +65,12 @@ const everything = keyRange(new Uint8Array([0]), new Uint8Array([0]));
 async function values(sm: KvStateMachine): Promise<string[]> {
   const r = await sm.store.rangeKeys(everything, sm.store.rev, { limit: 0, rev: 0, count: false });
   return r.kvs.map((kv) => `${dec(kv.key)}=${dec(kv.value)}`);
+}
+
+/** A forced major collection (through `--expose-gc` in a fresh context, without the flag on the test process). */
+function collect(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /** A WriteQueue that records each write and holds it until `release()`. */
@@ -295,6 +303,23 @@ describe('KV write-behind queue', () => {
     await write(2);
     await q.flush();
     expect(q.between(new Uint8Array([0]), new Uint8Array([2]))).toEqual({ below: undefined, records: [] });
+  });
+
+  test('a written record is released as its write ends, not kept until the queue drops written slots in bulk', async () => {
+    const { q, writes, release } = heldQueue<number>();
+    const values: WeakRef<Uint8Array>[] = [];
+    (() => {
+      const records = [1, 2, 3].map((i) => [new Uint8Array([1, i]), new Uint8Array(100).fill(i)] as const);
+      for (const r of records) values.push(new WeakRef(r[1]));
+      q.enqueue([1], records);
+    })();
+    while (writes.length === 0) await new Promise((r) => setImmediate(r));
+    release();
+    await q.flush();
+    collect();
+    // Kept in the queue, they would live on for a thousand writes or more: long enough for the
+    // garbage collector to copy them out of the young generation and promote them.
+    expect(values.map((v) => v.deref())).toEqual([undefined, undefined, undefined]);
   });
 
   test('a failed write is not swallowed: flush and every later apply reject, nothing more is applied', async () => {

@@ -72,16 +72,19 @@ export class MvccApplier {
   /**
    * A put (etcd's `Put`): the lease must exist; `ignoreValue`/`ignoreLease` need the key. A
    * put that reads nothing first (no `prevKv`, `ignoreValue`, `ignoreLease`) is applied at once
-   * and returned as is, without the promises of the reading path.
+   * and returned as is, without the promises of the reading path; its record holds the request's
+   * key and value bytes (views into the command's entry, never modified), not copies.
    */
   put(r: PutRequest): Applied<PutResponse> | Promise<Applied<PutResponse>> {
-    const lease = r.lease ?? 0n;
+    // A decoded request's 0n is a bigint of its own: the literal's is shared by every record.
+    const lease = r.lease === undefined || r.lease === 0n ? 0n : r.lease;
     if (lease !== 0n && this.store.leases.get(lease) === undefined) return Promise.reject(new LeaseNotFoundError());
     if (r.ignoreValue === true || r.ignoreLease === true || r.prevKv === true) return this.write((tw) => putIn(tw, r));
     const tw = new WriteTxn(this.store);
     try {
       const value = toBytes(r.value);
-      return { response: { header: revisionHeader(tw.put(toKey(toBytes(r.key)), value, lease)) }, effects: { changes: tw.changes } };
+      const key = toBytes(r.key);
+      return { response: { header: revisionHeader(tw.put(toKey(key), value, lease, key)) }, effects: { changes: tw.changes } };
     } finally {
       tw.end();
     }
