@@ -70,6 +70,16 @@ describe('value cache and superseded records', () => {
     expect((await store.readView().rangeKeys(keyRange(key, new Uint8Array(0)), { limit: 0, rev: 0, count: false })).kvs[0]!.key).toBe(key);
   });
 
+  it("holds a txn's or a reading put's key bytes as the request gave them, not a copy", async () => {
+    const { store, applier } = countingStore();
+    const key = enc('a');
+    await applier.put({ key, value: enc('1'), lease: 0n, prevKv: true }); // rev 2, through the reading path
+    await applier.txn({ compare: [], success: [{ requestPut: { key, value: enc('2'), lease: 0n } }], failure: [] }); // rev 3
+    expect(store.pending.get('2_0')!.key).toBe(key);
+    expect(store.pending.get('3_0')!.key).toBe(key);
+    expect(store.pending.get('3_0')!.lease).toBe(0n);
+  });
+
   it('drops the record a delete supersedes', async () => {
     const { store, applier, commit, asked } = countingStore();
     await applier.put({ key: enc('a'), value: enc('1') }); // rev 2

@@ -76,8 +76,7 @@ export class MvccApplier {
    * key and value bytes (views into the command's entry, never modified), not copies.
    */
   put(r: PutRequest): Applied<PutResponse> | Promise<Applied<PutResponse>> {
-    // A decoded request's 0n is a bigint of its own: the literal's is shared by every record.
-    const lease = r.lease === undefined || r.lease === 0n ? 0n : r.lease;
+    const lease = leaseOf(r);
     if (lease !== 0n && this.store.leases.get(lease) === undefined) return Promise.reject(new LeaseNotFoundError());
     if (r.ignoreValue === true || r.ignoreLease === true || r.prevKv === true) return this.write((tw) => putIn(tw, r));
     const tw = new WriteTxn(this.store);
@@ -164,18 +163,25 @@ export class MvccApplier {
   }
 }
 
+/** A put's lease: a decoded request's 0n is a bigint of its own, the literal's is shared by every record. */
+function leaseOf(r: PutRequest): bigint {
+  return r.lease === undefined || r.lease === 0n ? 0n : r.lease;
+}
+
+/** A put inside a write (a txn, or a put that reads first); its record holds the request's key and value bytes, as {@link MvccApplier.put}'s. */
 async function putIn(tw: WriteTxn, r: PutRequest): Promise<PutResponse> {
   let value = toBytes(r.value);
-  let lease = r.lease ?? 0n;
+  let lease = leaseOf(r);
   let prev: KeyValue | undefined;
-  const key = toKey(toBytes(r.key));
+  const keyBytes = toBytes(r.key);
+  const key = toKey(keyBytes);
   if (r.ignoreValue === true || r.ignoreLease === true || r.prevKv === true) prev = (await tw.rangeKeys({ start: key, end: undefined }, ALL)).kvs[0];
   if (r.ignoreValue === true || r.ignoreLease === true) {
     if (prev === undefined) throw new KeyNotFoundError();
     if (r.ignoreValue === true) value = prev.value;
     if (r.ignoreLease === true) lease = prev.lease;
   }
-  const resp: PutResponse = { header: revisionHeader(tw.put(key, value, lease)) };
+  const resp: PutResponse = { header: revisionHeader(tw.put(key, value, lease, keyBytes)) };
   if (r.prevKv === true && prev !== undefined) resp.prevKv = prev;
   return resp;
 }
