@@ -45,18 +45,18 @@ export class WriteTxn implements ReadView {
   }
 
   /**
-   * Writes `key` (binary string); returns the revision written (etcd's `Put`). `keyBytes`, when
-   * given, are the key's bytes (never modified afterwards, as `value`'s): the record holds them
-   * instead of a copy made from `key`. The record lives on in the value cache until a later write
+   * Writes `key` (binary string); returns the revision written (etcd's `Put`). `keyBytes` are the
+   * key's bytes (never modified afterwards, as `value`'s): the record holds them instead of a copy
+   * made from `key`. The record lives on in the value cache until a later write
    * of its key supersedes it, and a copy costs a typed array and its buffer in the young
    * generation per put, often copied by the next scavenge.
    */
-  put(key: string, value: Uint8Array, lease: bigint, keyBytes?: Uint8Array): number {
+  put(key: string, value: Uint8Array, lease: bigint, keyBytes: Uint8Array): number {
     const rev = this.nextRev();
     const ki = this.store.index.get(key);
     const at = ki?.get(rev.main);
     const kv: KeyValue = {
-      key: keyBytes ?? fromKey(key),
+      key: keyBytes,
       createRevision: at === undefined ? rev.main : at.created.main,
       modRevision: rev.main,
       version: (at?.version ?? 0) + 1,
