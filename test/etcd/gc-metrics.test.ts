@@ -1,14 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Registry } from 'prom-client';
 import { expect, test } from 'vitest';
+import { collectGarbage } from '../helpers/gc.js';
 import { observeGc } from '../../src/etcd/gc-metrics.js';
-
-/** A forced major collection (through `--expose-gc` in a fresh context, without the flag on the test process). */
-function collect(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 /** Waits (bounded) until `registry` has seen a major collection. */
 async function untilMajor(registry: Registry): Promise<void> {
@@ -27,7 +20,7 @@ test('each garbage collection is timed by kind, with prom-client\'s name and buc
   const registry = new Registry();
   const stop = observeGc(registry);
   try {
-    collect();
+    collectGarbage();
     await untilMajor(registry);
     expect(await count(registry, 'major')).toBeGreaterThanOrEqual(1);
     const text = await registry.metrics();
@@ -41,7 +34,7 @@ test('each garbage collection is timed by kind, with prom-client\'s name and buc
   // Another observer sees the next collection; the stopped one does not.
   const other = new Registry();
   const stopOther = observeGc(other);
-  collect();
+  collectGarbage();
   await untilMajor(other);
   stopOther();
   expect(await count(other, 'major')).toBeGreaterThanOrEqual(1);

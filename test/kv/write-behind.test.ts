@@ -4,10 +4,9 @@
  * no two database writes are ever in flight, a failed write stops the replica, and closing
  * drains the queue. `GatedLevel` holds every write at a gate the test opens.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MemoryLevel } from 'memory-level';
 import { afterEach, describe, expect, test } from 'vitest';
+import { collectGarbage } from '../helpers/gc.js';
 import { Replica } from '../../src/replica/replica.js';
 import { ApplyFailedError } from '../../src/replica/errors.js';
 import { LevelStorage } from '../../src/storage/level-storage.js';
@@ -65,12 +64,6 @@ const everything = keyRange(new Uint8Array([0]), new Uint8Array([0]));
 async function values(sm: KvStateMachine): Promise<string[]> {
   const r = await sm.store.rangeKeys(everything, sm.store.rev, { limit: 0, rev: 0, count: false });
   return r.kvs.map((kv) => `${dec(kv.key)}=${dec(kv.value)}`);
-}
-
-/** A forced major collection (through `--expose-gc` in a fresh context, without the flag on the test process). */
-function collect(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
 }
 
 /** A WriteQueue that records each write and holds it until `release()`. */
@@ -316,7 +309,7 @@ describe('KV write-behind queue', () => {
     while (writes.length === 0) await new Promise((r) => setImmediate(r));
     release();
     await q.flush();
-    collect();
+    collectGarbage();
     // Kept in the queue, they would live on for a thousand writes or more: long enough for the
     // garbage collector to copy them out of the young generation and promote them.
     expect(values.map((v) => v.deref())).toEqual([undefined, undefined, undefined]);
