@@ -4,7 +4,8 @@ import { proposerOf } from './envelope.js';
 
 /**
  * How long a leader may hold a commit-only append to a follower that waits on none of the
- * entries it commits, in milliseconds of the replica's clock (see {@link CommitHold}).
+ * entries it commits, and a follower its acknowledgement of a commit-only append, in
+ * milliseconds of the replica's clock (see {@link CommitHold}).
  */
 export const COMMIT_HOLD_MS = 10;
 
@@ -22,8 +23,17 @@ export const COMMIT_HOLD_MS = 10;
  * commit, so its message is never held. Dropping a superseded append is the same to Raft as
  * losing it on the network; sending a held one late is the same as a slow network.
  *
- * Order per peer is kept: a held message goes out ahead of any later message to its peer
+ * Order per peer is kept: a held append goes out ahead of any later message to its peer
  * that does not supersede it (a heartbeat, a snapshot's neighbour).
+ *
+ * A follower holds its acknowledgement of a commit-only append the same way (see
+ * {@link CommitHold.holdAcks}): the leader learns nothing from it that the follower's next
+ * acknowledgement does not tell it too (an index at least as high), and at one request in
+ * flight that next one follows within the next request. So a request a follower forwards
+ * costs the leader's commit-only append to it, not that and its answer. Other messages to
+ * the leader pass a held acknowledgement (a forwarded proposal, whose append brings the
+ * acknowledgement that supersedes it): the leader uses an acknowledgement only to learn the
+ * follower's index, and Raft takes messages in any order.
  */
 export class CommitHold {
   /** The held append per follower. */
@@ -49,16 +59,30 @@ export class CommitHold {
     return rest ?? messages;
   }
 
+  /**
+   * Holds a follower's acknowledgements (`MsgAppResp`, not rejections) of a commit-only append
+   * until a later acknowledgement to the same leader supersedes them (see {@link CommitHold.settle})
+   * or the hold ends. A held one that a newer one supersedes is replaced.
+   */
+  holdAcks(acks: readonly Message[]): void {
+    for (const m of acks) {
+      const held = this.held.get(m.to);
+      if (held === undefined || supersedes(held, m)) this.held.set(m.to, m);
+    }
+  }
+
   /** Whether any message is held. */
   get size(): number {
     return this.held.size;
   }
 
   /**
-   * Settles the held messages against `messages`, which are about to be sent: a held append
-   * to a peer that `messages` sends an append of the same term is dropped (that append
-   * carries a commit index at least as high); one to a peer `messages` sends anything else
-   * goes out first. Returns the messages to send (`messages` itself when nothing changes).
+   * Settles the held messages against `messages`, which are about to be sent: a held message
+   * that one of `messages` supersedes is dropped (an append of the same term to its peer, which
+   * carries a commit index at least as high; an acknowledgement of the same term and an index
+   * at least as high); a held append to a peer `messages` sends anything else goes out first
+   * (a held acknowledgement stays held). Returns the messages to send (`messages` itself when
+   * nothing changes).
    */
   settle(messages: readonly Message[]): readonly Message[] {
     if (this.held.size === 0) return messages;
@@ -70,9 +94,9 @@ export class CommitHold {
         const m = messages[i]!;
         if (m.to !== peer) continue;
         to = true;
-        superseded = m.type === MessageType.MsgApp && m.term === h.term;
+        superseded = supersedes(h, m);
       }
-      if (!to) continue;
+      if (!to || (!superseded && h.type === MessageType.MsgAppResp)) continue;
       this.held.delete(peer);
       if (!superseded) (first ??= []).push(h);
     }
@@ -87,6 +111,12 @@ export class CommitHold {
     this.held.clear();
     return out;
   }
+}
+
+/** Whether `m`, sent after the held message `held` to the same peer, tells that peer all `held` would. */
+function supersedes(held: Message, m: Message): boolean {
+  if (m.term !== held.term || m.type !== held.type) return false;
+  return m.type === MessageType.MsgApp || (!m.reject && m.index >= held.index);
 }
 
 /** Whether any normal entry of `entries` carries an envelope of `peer`'s. */

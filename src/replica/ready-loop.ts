@@ -10,6 +10,11 @@ import { COMMIT_HOLD_MS, CommitHold } from './commit-hold.js';
 import { onlyProposedBy, peerFirst, waitingPeer } from './send-order.js';
 import { isReferencedSnapshot, sendReferencedSnapshot, type MaterializeSnapshot } from './snapshot-io.js';
 
+/** Whether `m` acknowledges an append (a rejection is not held: the leader acts on it). */
+function isAck(m: Message): boolean {
+  return m.type === MessageType.MsgAppResp && !m.reject;
+}
+
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return true;
   return false;
@@ -107,7 +112,8 @@ export interface ReadyLoopDeps {
  * 1. send `messages` at once (a leader's appends go out while its own write is in flight),
  *    those to the follower that forwarded the entries first (see {@link waitingPeer});
  * 2. persist the hard state, entries and snapshot with one `storage.save`, and await it;
- * 3. only then send `persistedMessages` (votes and append acknowledgements), and hand the
+ * 3. only then send `persistedMessages` (votes and append acknowledgements; a follower holds
+ *    back its acknowledgement of a commit-only append, see {@link CommitHold}), and hand the
  *    snapshot and `committedEntries` to the apply queue, which applies them in order
  *    (committed entries that were already durable before this Ready go to the queue before
  *    step 2: only entries of this Ready's own write must wait for it);
@@ -132,7 +138,7 @@ export class ReadyLoop {
   private leading = false;
   /** Messages held for the event loop's next check phase (see `handle`); they go before any sent later. */
   private held: Message[] = [];
-  /** Commit-only appends to followers that wait on none of the entries committed (see {@link CommitHold}). */
+  /** Commit-only appends to followers that wait on none of the entries committed, or a follower's acknowledgements of them (see {@link CommitHold}). */
   private readonly commitHold = new CommitHold();
   private holdTimer = false;
 
@@ -194,17 +200,14 @@ export class ReadyLoop {
     const h = this.hooks;
     if (rd.softState !== undefined) {
       this.leading = rd.softState.raftState === StateType.Leader;
-      if (!this.leading) this.commitHold.release(); // stale now: as if lost
+      this.commitHold.release(); // stale now: as if lost
       h.softState(rd.softState, rd.hardState);
     }
     const confChange = hasConfChange(rd.committedEntries);
     let messages: readonly Message[] = rd.messages;
     if (this.leading && messages.length > 0 && rd.entries.length === 0 && rd.committedEntries.length > 0 && rd.snapshot === undefined && !confChange) {
       messages = this.commitHold.take(messages, rd.committedEntries);
-      if (this.commitHold.size > 0 && !this.holdTimer) {
-        this.holdTimer = true;
-        after(this.clock, COMMIT_HOLD_MS, this.endHold);
-      }
+      this.startHold();
     }
     if (messages.length > 0) {
       // A leader's Ready that only commits requests of its own: no follower waits on its
@@ -250,7 +253,15 @@ export class ReadyLoop {
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
-    if (rd.persistedMessages.length > 0) this.send(rd.persistedMessages);
+    if (rd.persistedMessages.length > 0) {
+      // A follower's acknowledgements of a commit-only append (see `CommitHold.holdAcks`).
+      if (!this.leading && early !== undefined && rd.entries.length === 0 && rd.persistedMessages.every(isAck)) {
+        this.commitHold.holdAcks(rd.persistedMessages);
+        this.startHold();
+      } else {
+        this.send(rd.persistedMessages);
+      }
+    }
     if (rd.snapshot !== undefined || committed.length > 0) {
       const applied = h.apply(rd.snapshot, committed);
       // As etcd's server does: when a conf change is committed, wait until it is applied
@@ -264,7 +275,14 @@ export class ReadyLoop {
     h.advanced();
   }
 
-  /** Ends a hold: the commit-only appends still held go out (after any held for the check phase). */
+  /** Starts the hold's timer if messages are held and it is not running. */
+  private startHold(): void {
+    if (this.commitHold.size === 0 || this.holdTimer) return;
+    this.holdTimer = true;
+    after(this.clock, COMMIT_HOLD_MS, this.endHold);
+  }
+
+  /** Ends a hold: the messages still held go out (after any held for the check phase). */
   private readonly endHold = (): void => {
     this.holdTimer = false;
     if (this.stopped || this.commitHold.size === 0) return;

@@ -1,7 +1,8 @@
 /**
  * A leader holds back a commit-only append to a follower that proposed none of the entries it
  * commits, until the next append to that follower supersedes it or the hold ends: such a
- * follower waits on nothing, and each append it is spared also spares its acknowledgement.
+ * follower waits on nothing, and each append it is spared also spares its acknowledgement. A
+ * follower holds its acknowledgement of a commit-only append the same way, until its next one.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/entry.js';
@@ -17,6 +18,8 @@ const append = (to: number, index: number): Message =>
   createMessage({ type: MessageType.MsgApp, from: 1, to, term: 2, logTerm: 2, index: index - 1, commit: index - 1, entries: [entry(index, 1)] });
 const beat = (to: number): Message => createMessage({ type: MessageType.MsgHeartbeat, from: 1, to, term: 2, commit: 1 });
 const entry = (index: number, proposer: number): Entry => ({ index, term: 2, type: EntryType.EntryNormal, data: encodeEnvelope({ proposer, incarnation: 7, seq: index }, set('k', 'v')) });
+const ack = (index: number, term = 2, reject = false): Message => createMessage({ type: MessageType.MsgAppResp, from: 2, to: 1, term, index, reject });
+const acks = (ms: readonly Message[]): string[] => ms.map((m) => `${m.type === MessageType.MsgAppResp ? (m.reject ? 'reject' : 'ack') : 'prop'}@${m.index}`);
 const brief = (ms: readonly Message[]): string[] => ms.map((m) => `${m.type === MessageType.MsgHeartbeat ? 'beat' : m.entries.length > 0 ? 'append' : 'commit'}>${m.to}@${m.commit}`);
 
 describe('CommitHold', () => {
@@ -48,6 +51,26 @@ describe('CommitHold', () => {
     const other = [append(3, 10)];
     expect(h.settle(other)).toBe(other);
     expect(brief(h.release())).toEqual(['commit>2@9']);
+    expect(h.size).toBe(0);
+  });
+});
+
+describe('CommitHold, on a follower', () => {
+  test('holds acknowledgements until the next one of the same term supersedes them; other messages pass them', () => {
+    const h = new CommitHold();
+    h.holdAcks([ack(5)]);
+    h.holdAcks([ack(4)]); // older: the held one stays
+    expect(h.size).toBe(1);
+    const next = [ack(6)];
+    expect(h.settle(next)).toBe(next); // superseded: dropped
+    expect(h.size).toBe(0);
+    h.holdAcks([ack(6)]);
+    const prop = [createMessage({ type: MessageType.MsgProp, from: 2, to: 1, term: 2, entries: [entry(7, 2)] })];
+    expect(h.settle(prop)).toBe(prop); // a forwarded proposal passes it
+    const reject = [ack(7, 2, true)];
+    expect(h.settle(reject)).toBe(reject); // so does a rejection (it does not supersede)
+    expect(h.settle([ack(7, 3)])).toHaveLength(1); // nor does a later term's
+    expect(acks(h.release())).toEqual(['ack@6']);
     expect(h.size).toBe(0);
   });
 });
@@ -148,5 +171,42 @@ describe('a leader in a running cluster', () => {
     endHolds();
     await c.waitApplied(index);
     expect(appendsTo(log, leader.id, other)).toEqual(['append', 'commit']);
+  });
+
+  test("a follower holds its acknowledgement of the commit of a request it forwarded until its next acknowledgement", async () => {
+    const { c, leader, followers, log, endHolds } = await start();
+    const [proposer, other] = followers as [number, number];
+    const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+    endHolds(); // the warm-up's acknowledgements
+    await tick();
+    log.length = 0;
+    // The other follower writes only when let: the commit needs the proposer's acknowledgement,
+    // so the commit-only append reaches the proposer after its acknowledgement of the entry.
+    const storage = c.storages.get(other)!;
+    const save = storage.save.bind(storage);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a save may return a promise (the Storage contract), which the replica awaits
+    storage.save = (req) => (req.entries.length > 0 ? gate.then(() => save(req)) : save(req));
+    const acksBy = (): number => log.filter(([from, to, type]) => from === proposer && to === leader.id && type === MessageType.MsgAppResp).length;
+    const index = await c.replicas.get(proposer)!.propose(set('forwarded', '1'));
+    await c.waitApplied(index, [leader.id, proposer]);
+    expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit']);
+    await tick();
+    expect(acksBy()).toBe(1); // that of the append; the commit's is held
+    // The leader's next request: the proposer's acknowledgement of its append supersedes the held one.
+    open();
+    await c.waitApplied(await leader.propose(set('next', '1')), [leader.id]);
+    expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit', 'append']);
+    await tick();
+    expect(acksBy()).toBe(2);
+    // The commit of that request goes out when the leader's hold ends, and its acknowledgement when the proposer's does.
+    endHolds();
+    await c.waitApplied(index + 1, [proposer]);
+    await tick();
+    expect(acksBy()).toBe(2);
+    endHolds();
+    await tick();
+    expect(acksBy()).toBe(3);
   });
 });
