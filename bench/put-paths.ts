@@ -5,13 +5,16 @@
  * once it has learnt their commit. This sends puts of 256 B in blocks of `N` (default 500) to the
  * leader, then to a follower, for each cluster in turn, `ROUNDS` times (default 6), and prints per
  * cluster and path the latency percentiles (ms), the members' CPU per put, and the mean the etcd
- * bench's mix would see (one part leader, two parts follower).
+ * bench's mix would see (one part leader, two parts follower). `IDLE_MS` (default 0) idles every
+ * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
  *
  * Clusters: `CLUSTERS` (default `raftkit,etcd`), comma-separated, each `etcd`, `raftkit` (this
  * checkout's dist/cli.js) or `raftkit@<cli.js>` (another build, for A/B runs of two builds in
  * the same run; its copy must sit where node finds the dependencies, e.g. another checkout).
- * Measured 00:20-01:10 (quiet): the leader path costs the members as much CPU as etcd's
- * (1.06 vs 1.07 ms per put), a forwarded put 0.22 ms more (etcd's 0.08 ms more).
+ * Measured 00:20-01:30 (quiet): the leader path costs the members as much CPU as etcd's
+ * (1.06 vs 1.07 ms per put), a forwarded put 0.22 ms more (etcd's 0.08 ms more); with
+ * `IDLE_MS=250` the first 50 puts of a block take raftkit 31-40% longer than the rest (p50),
+ * etcd 9-10%.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +27,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env['N'] ?? 500);
 const ROUNDS = Number(process.env['ROUNDS'] ?? 6);
 const WARMUP = Number(process.env['WARMUP'] ?? 3000);
+const IDLE_MS = Number(process.env['IDLE_MS'] ?? 0);
 const paths = ['leader', 'follower'] as const;
 
 interface Measured {
@@ -49,6 +53,7 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     for (const m of measured) {
       for (const p of paths) {
+        if (IDLE_MS > 0) await new Promise((r) => setTimeout(r, IDLE_MS));
         const cpu = m.cluster.cpuSeconds();
         for (let i = 0; i < N; i++) {
           const t = performance.now();
