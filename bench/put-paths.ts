@@ -7,6 +7,7 @@
  * cluster and path the latency percentiles (ms), the members' CPU per put, and the mean the etcd
  * bench's mix would see (one part leader, two parts follower). `IDLE_MS` (default 0) idles every
  * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
+ * `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured.
  *
  * Clusters: `CLUSTERS` (default `raftkit,etcd`), comma-separated, each `etcd`, `raftkit` (this
  * checkout's dist/cli.js) or `raftkit@<cli.js>` (another build, for A/B runs of two builds in

@@ -36,7 +36,7 @@ export const COMMIT_HOLD_MS = 10;
  * follower's index, and Raft takes messages in any order.
  */
 export class CommitHold {
-  /** The held append per follower. */
+  /** The held message per peer: a commit-only append to a follower, or a follower's acknowledgement to its leader. */
   private readonly held = new Map<number, Message>();
 
   /**
