@@ -57,7 +57,7 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     for (const m of measured) {
       for (const p of paths) {
-        if (IDLE_MS > 0) await new Promise((r) => setTimeout(r, IDLE_MS));
+        if (IDLE_MS > 0) await new Promise((resume) => setTimeout(resume, IDLE_MS));
         const cpu = m.cluster.cpuSeconds();
         for (let i = 0; i < N; i++) {
           const t = performance.now();

@@ -96,7 +96,8 @@ export class CommitHold {
         to = true;
         superseded = supersedes(h, m);
       }
-      if (!to || (!superseded && h.type === MessageType.MsgAppResp)) continue;
+      if (!to) continue;
+      if (!superseded && h.type === MessageType.MsgAppResp) continue; // an acknowledgement lets other messages pass
       this.held.delete(peer);
       if (!superseded) (first ??= []).push(h);
     }
