@@ -4,10 +4,13 @@
  * members, so two puts in three reach a follower, which forwards them to the leader and answers
  * once it has learnt their commit. This sends puts of 256 B in blocks of `N` (default 500) to the
  * leader, then to a follower, then spread over the three members as the bench's client spreads them
- * (`mixed`: one client with every member's URL), for each cluster in turn, `ROUNDS` times (default
+ * (`mixed`: one client with every member's URL), then spread over the two followers only
+ * (`followers`: the leader's work is the same as in the follower block, while each follower turns
+ * between forwarding a put and only replicating it), for each cluster in turn, `ROUNDS` times (default
  * 6), and prints per cluster and path the latency percentiles (ms), the members' CPU per put, and
  * the mean of the leader and follower blocks in the bench's proportion (one part leader, two parts
- * follower): the mixed path's mean against it is what spreading the calls costs. `IDLE_MS` (default 0) idles every
+ * follower): the mixed path's mean against it is what spreading the calls costs. `PATHS`
+ * (comma-separated, default all four) picks the paths. `IDLE_MS` (default 0) idles every
  * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
  * `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured.
  *
@@ -19,6 +22,11 @@
  * `IDLE_MS=250` the first 50 puts of a block take raftkit 31-40% longer than the rest (p50),
  * etcd 9-10%. 02:08: spreading the calls cost raftkit 13% in latency and 15% in members' CPU per
  * put (mixed mean 1.238 ms against 1.092 for its blocks), etcd 1% (1.066 against 1.052).
+ * 2026-12-06 02:47-03:00, three runs of a throwaway variant of this file that took turns over
+ * one pinned client per follower: the followers alone cost raftkit 5-9% more per put than a
+ * block to one follower (1.232 vs 1.174, 1.276 vs 1.198, 1.377 vs 1.258 ms), etcd -3 to +5%
+ * (1.035 vs 1.063, 1.136 vs 1.138, 1.234 vs 1.180). The protocol sends the same messages per put
+ * in both, and the members' context switches per put were equal: the cost is in turning between roles.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,14 +40,17 @@ const N = Number(process.env['N'] ?? 500);
 const ROUNDS = Number(process.env['ROUNDS'] ?? 6);
 const WARMUP = Number(process.env['WARMUP'] ?? 3000);
 const IDLE_MS = Number(process.env['IDLE_MS'] ?? 0);
-const paths = ['leader', 'follower', 'mixed'] as const;
+const PATH_NAMES = ['leader', 'follower', 'mixed', 'followers'] as const;
+type Path = (typeof PATH_NAMES)[number];
+const paths = (process.env['PATHS']?.split(',') ?? PATH_NAMES) as readonly Path[];
+for (const p of paths) if (!PATH_NAMES.includes(p)) throw new Error(`PATHS: ${p} is not one of ${PATH_NAMES.join(', ')}`);
 
 interface Measured {
   name: string;
   cluster: Cluster;
-  clients: Record<(typeof paths)[number], Etcd3>;
-  ms: Record<(typeof paths)[number], number[]>;
-  cpu: Record<(typeof paths)[number], number>;
+  clients: Record<Path, Etcd3>;
+  ms: Record<Path, number[]>;
+  cpu: Record<Path, number>;
 }
 
 const measured: Measured[] = [];
@@ -49,8 +60,9 @@ try {
     if (kind !== 'raftkit' && kind !== 'etcd') throw new Error(`CLUSTERS: ${name} is neither etcd nor raftkit[@<cli.js>]`);
     const cluster = await startCluster(kind, kind === 'etcd' ? [] : [cli ?? builtCli(root, (l) => console.log(l))], root, undefined);
     const leader = await leaderHost(cluster.hosts);
-    const follower = cluster.hosts.find((h) => h !== leader)!;
-    measured.push({ name, cluster, clients: { leader: new Etcd3({ hosts: leader }), follower: new Etcd3({ hosts: follower }), mixed: new Etcd3({ hosts: cluster.hosts }) }, ms: { leader: [], follower: [], mixed: [] }, cpu: { leader: 0, follower: 0, mixed: 0 } });
+    const followers = cluster.hosts.filter((h) => h !== leader);
+    const clients = { leader: new Etcd3({ hosts: leader }), follower: new Etcd3({ hosts: followers[0]! }), mixed: new Etcd3({ hosts: cluster.hosts }), followers: new Etcd3({ hosts: followers }) };
+    measured.push({ name, cluster, clients, ms: { leader: [], follower: [], mixed: [], followers: [] }, cpu: { leader: 0, follower: 0, mixed: 0, followers: 0 } });
   }
   const value = 'v'.repeat(256);
   for (const m of measured) for (const p of paths) for (let i = 0; i < WARMUP; i++) await m.clients[p].put(`w/${i % 1000}`).value(value);
@@ -73,15 +85,15 @@ try {
     for (const p of paths) {
       const a = m.ms[p];
       const q = [10, 50, 90, 99].map((f) => `p${String(f)} ${percentile(a, f).toFixed(3)}`).join(' ');
-      console.log(`${m.name.padEnd(10)} ${p.padEnd(8)} ${q} mean ${mean(a).toFixed(3)} ms; members' CPU ${(1000 * m.cpu[p] / a.length).toFixed(3)} ms/put`);
+      console.log(`${m.name.padEnd(10)} ${p.padEnd(9)} ${q} mean ${mean(a).toFixed(3)} ms; members' CPU ${(1000 * m.cpu[p] / a.length).toFixed(3)} ms/put`);
     }
-    console.log(`${m.name.padEnd(10)} leader and follower blocks, 1 : 2: mean ${((mean(m.ms.leader) + 2 * mean(m.ms.follower)) / 3).toFixed(3)} ms (mixed: ${mean(m.ms.mixed).toFixed(3)})`);
+    if (m.ms.leader.length > 0 && m.ms.follower.length > 0 && m.ms.mixed.length > 0) {
+      console.log(`${m.name.padEnd(10)} leader and follower blocks, 1 : 2: mean ${((mean(m.ms.leader) + 2 * mean(m.ms.follower)) / 3).toFixed(3)} ms (mixed: ${mean(m.ms.mixed).toFixed(3)})`);
+    }
   }
 } finally {
   for (const m of measured) {
-    m.clients.leader.close();
-    m.clients.follower.close();
-    m.clients.mixed.close();
+    for (const c of Object.values(m.clients)) c.close();
     await m.cluster.stop();
   }
 }
