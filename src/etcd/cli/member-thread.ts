@@ -17,9 +17,11 @@ import { tsxLoaderFor } from '../../source-loader.js';
  * puts. Measured (`node --trace-gc-nvp`, three members, 64 puts in flight, two runs each on a
  * loaded 2-core box): at 16 MiB it scavenges twice as often, each pause about half as long, 5%
  * more surviving per put and about the same total pause; at 8 MiB four times as often and the
- * total pause 1.5 to 1.9 times longer. 32 stays until a quiet machine shows the shorter pauses
- * of 16 lower the write rows' p99 (start members with `--max-semi-space-size=16
- * --min-semi-space-size=16` to compare: the command keeps node's own choice).
+ * total pause 1.5 to 1.9 times longer. The etcd bench's write rows, 16 against 32 in three
+ * alternated pairs (`BENCH_NODE_ARGS='--max-semi-space-size=16 --min-semi-space-size=16'`: the
+ * command keeps node's own choice): 16 did not lower the p99 (puts at 64 in flight 1.29-1.42
+ * times etcd's against 1.26-1.40; watch events 1.02-1.13 against 1.04-1.07), spent 20-30% more
+ * time in GC, and did not raise throughput (0.94-0.97 of etcd's against 0.97-1.01).
  */
 export const MEMBER_SEMI_SPACE_MIB = 32;
 
