@@ -50,6 +50,9 @@ export async function listDir(fs: WalFileSystem, dir: string): Promise<DirListin
 
 const ZEROS = Buffer.alloc(1 << 20);
 
+/** How many bytes {@link preallocate} writes between two flushes. */
+export const PREALLOCATE_FLUSH_BYTES = 1 << 20;
+
 /** Writes zeros over `[from, to)` of an open file. */
 export async function zeroFill(file: WalFile, from: number, to: number): Promise<void> {
   for (let at = from; at < to; at += ZEROS.length) await file.write(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)), at);
@@ -59,12 +62,22 @@ export async function zeroFill(file: WalFile, from: number, to: number): Promise
  * Creates `path` as a `size`-byte file of zeros and flushes it: every block is allocated
  * up front (node has no fallocate), so later writes in place change no file metadata and
  * an fdatasync only flushes data.
+ *
+ * Each MiB is flushed as it is written ({@link PREALLOCATE_FLUSH_BYTES}), not the whole file
+ * at the end: the next segment is prepared while the log is written, and one flush of a whole
+ * segment hands the disk all of it at once, with the log's own writes queued behind. Measured
+ * 2026-12-06, `WalStorage` saving 2 KiB entries one at a time, synced, through the preparation
+ * of its next 64 MiB segment, six runs each: the longest save took 68-95 ms (median 86) with
+ * one flush at the end, 9-74 ms (median 21) with a flush per MiB; the p99 of all saves went from
+ * 0.20-0.24 to 0.23-0.27 ms. A flush per 256 KiB doubled that p99. The file takes about as long.
  */
 export async function preallocate(fs: WalFileSystem, path: string, size: number): Promise<void> {
   const file = await fs.open(path, 'create');
   try {
-    await zeroFill(file, 0, size);
-    await file.datasync();
+    for (let at = 0; at < size; at += PREALLOCATE_FLUSH_BYTES) {
+      await zeroFill(file, at, Math.min(size, at + PREALLOCATE_FLUSH_BYTES));
+      await file.datasync();
+    }
   } finally {
     await file.close();
   }
