@@ -26,7 +26,8 @@
  * one pinned client per follower: the followers alone cost raftkit 5-9% more per put than a
  * block to one follower (1.232 vs 1.174, 1.276 vs 1.198, 1.377 vs 1.258 ms), etcd -3 to +5%
  * (1.035 vs 1.063, 1.136 vs 1.138, 1.234 vs 1.180). The protocol sends the same messages per put
- * in both, and the members' context switches per put were equal: the cost is in turning between roles.
+ * in both, and the members' context switches per put were equal: the cost looks to lie in each
+ * member turning between the two roles, not in more work.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
