@@ -27,7 +27,7 @@ export const COMMIT_HOLD_MS = 10;
  * that does not supersede it (a heartbeat, a snapshot's neighbour).
  *
  * A follower holds its acknowledgement of a commit-only append the same way (see
- * {@link CommitHold.holdAcks}): the leader learns nothing from it that the follower's next
+ * {@link CommitHold.takeAcks}): the leader learns nothing from it that the follower's next
  * acknowledgement does not tell it too (an index at least as high), and at one request in
  * flight that next one follows within the next request. So a request a follower forwards
  * costs the leader's commit-only append to it, not that and its answer. Other messages to
@@ -60,15 +60,20 @@ export class CommitHold {
   }
 
   /**
-   * Holds a follower's acknowledgements (`MsgAppResp`, not rejections) of a commit-only append
-   * until a later acknowledgement to the same leader supersedes them (see {@link CommitHold.settle})
-   * or the hold ends. A held one that a newer one supersedes is replaced.
+   * Takes a follower's acknowledgements of a commit-only append (the persisted messages of a
+   * follower's Ready that commits entries it already had): when every one of `messages` is an
+   * acknowledgement (`MsgAppResp`, not a rejection, which the leader acts on), holds them until
+   * a later acknowledgement to the same leader supersedes them (see {@link CommitHold.settle})
+   * or the hold ends, and returns none; otherwise returns `messages` itself, holding nothing.
+   * A held one that a newer one supersedes is replaced.
    */
-  holdAcks(acks: readonly Message[]): void {
-    for (const m of acks) {
+  takeAcks(messages: readonly Message[]): readonly Message[] {
+    for (const m of messages) if (!isAck(m)) return messages;
+    for (const m of messages) {
       const held = this.held.get(m.to);
       if (held === undefined || supersedes(held, m)) this.held.set(m.to, m);
     }
+    return [];
   }
 
   /** Whether any message is held. */
@@ -114,10 +119,15 @@ export class CommitHold {
   }
 }
 
+/** Whether `m` acknowledges an append (a rejection is never held: the leader acts on it). */
+function isAck(m: Message): boolean {
+  return m.type === MessageType.MsgAppResp && !m.reject;
+}
+
 /** Whether `m`, sent after the held message `held` to the same peer, tells that peer all `held` would. */
 function supersedes(held: Message, m: Message): boolean {
   if (m.term !== held.term || m.type !== held.type) return false;
-  return m.type === MessageType.MsgApp || (!m.reject && m.index >= held.index);
+  return m.type === MessageType.MsgApp || (isAck(m) && m.index >= held.index);
 }
 
 /** Whether any normal entry of `entries` carries an envelope of `peer`'s. */

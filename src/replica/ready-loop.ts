@@ -10,11 +10,6 @@ import { COMMIT_HOLD_MS, CommitHold } from './commit-hold.js';
 import { onlyProposedBy, peerFirst, waitingPeer } from './send-order.js';
 import { isReferencedSnapshot, sendReferencedSnapshot, type MaterializeSnapshot } from './snapshot-io.js';
 
-/** Whether `m` acknowledges an append (a rejection is not held: the leader acts on it). */
-function isAck(m: Message): boolean {
-  return m.type === MessageType.MsgAppResp && !m.reject;
-}
-
 function hasConfChange(entries: readonly Entry[]): boolean {
   for (let i = 0; i < entries.length; i++) if (entries[i]!.type !== EntryType.EntryNormal) return true;
   return false;
@@ -253,15 +248,12 @@ export class ReadyLoop {
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows
-    if (rd.persistedMessages.length > 0) {
-      // A follower's acknowledgements of a commit-only append (see `CommitHold.holdAcks`).
-      if (!this.leading && early !== undefined && rd.entries.length === 0 && rd.persistedMessages.every(isAck)) {
-        this.commitHold.holdAcks(rd.persistedMessages);
-        this.startHold();
-      } else {
-        this.send(rd.persistedMessages);
-      }
+    let persisted: readonly Message[] = rd.persistedMessages;
+    if (persisted.length > 0 && !this.leading && early !== undefined && rd.entries.length === 0) {
+      persisted = this.commitHold.takeAcks(persisted); // a follower's acknowledgements of a commit-only append
+      this.startHold();
     }
+    if (persisted.length > 0) this.send(persisted);
     if (rd.snapshot !== undefined || committed.length > 0) {
       const applied = h.apply(rd.snapshot, committed);
       // As etcd's server does: when a conf change is committed, wait until it is applied

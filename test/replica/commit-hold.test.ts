@@ -58,19 +58,24 @@ describe('CommitHold', () => {
 describe('CommitHold, on a follower', () => {
   test('holds acknowledgements until the next one of the same term supersedes them; other messages pass them', () => {
     const h = new CommitHold();
-    h.holdAcks([ack(5)]);
-    h.holdAcks([ack(4)]); // older: the held one stays
+    h.takeAcks([ack(5)]);
+    h.takeAcks([ack(4)]); // older: the held one stays
     expect(h.size).toBe(1);
+    expect(h.settle([ack(4)])).toHaveLength(1); // ack@4 does not supersede the held ack@5...
+    expect(h.size).toBe(1); // ...which stays held
     const next = [ack(6)];
     expect(h.settle(next)).toBe(next); // superseded: dropped
     expect(h.size).toBe(0);
-    h.holdAcks([ack(6)]);
+    h.takeAcks([ack(6)]);
     const prop = [createMessage({ type: MessageType.MsgProp, from: 2, to: 1, term: 2, entries: [entry(7, 2)] })];
     expect(h.settle(prop)).toBe(prop); // a forwarded proposal passes it
     const reject = [ack(7, 2, true)];
     expect(h.settle(reject)).toBe(reject); // so does a rejection (it does not supersede)
     expect(h.settle([ack(7, 3)])).toHaveLength(1); // nor does a later term's
     expect(acks(h.release())).toEqual(['ack@6']);
+    expect(h.size).toBe(0);
+    const withReject = [ack(8), ack(8, 2, true)];
+    expect(h.takeAcks(withReject)).toBe(withReject); // not only acknowledgements: nothing is held
     expect(h.size).toBe(0);
   });
 });
