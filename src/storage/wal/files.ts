@@ -48,14 +48,17 @@ export async function listDir(fs: WalFileSystem, dir: string): Promise<DirListin
   return out;
 }
 
-const ZEROS = Buffer.alloc(1 << 20);
-
-/** How many bytes {@link preallocate} writes between two flushes. */
+/** How many bytes {@link preallocate} writes between two flushes: one of {@link zeroFill}'s writes. */
 export const PREALLOCATE_FLUSH_BYTES = 1 << 20;
 
-/** Writes zeros over `[from, to)` of an open file. */
-export async function zeroFill(file: WalFile, from: number, to: number): Promise<void> {
-  for (let at = from; at < to; at += ZEROS.length) await file.write(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)), at);
+const ZEROS = Buffer.alloc(PREALLOCATE_FLUSH_BYTES);
+
+/** Writes zeros over `[from, to)` of an open file, one MiB per write; with `flushEach`, flushing after each. */
+export async function zeroFill(file: WalFile, from: number, to: number, flushEach = false): Promise<void> {
+  for (let at = from; at < to; at += ZEROS.length) {
+    await file.write(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)), at);
+    if (flushEach) await file.datasync();
+  }
 }
 
 /**
@@ -77,10 +80,7 @@ export async function zeroFill(file: WalFile, from: number, to: number): Promise
 export async function preallocate(fs: WalFileSystem, path: string, size: number): Promise<void> {
   const file = await fs.open(path, 'create');
   try {
-    for (let at = 0; at < size; at += PREALLOCATE_FLUSH_BYTES) {
-      await zeroFill(file, at, Math.min(size, at + PREALLOCATE_FLUSH_BYTES));
-      await file.datasync();
-    }
+    await zeroFill(file, 0, size, true);
   } finally {
     await file.close();
   }
