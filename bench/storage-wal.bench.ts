@@ -29,15 +29,16 @@ const ENTRY_BYTES = 100;
 /** The bytes a WalStorage frame of one such entry and a hard state takes (8 + 22 + 100 + 25, aligned). */
 const FRAME_BYTES = 160;
 
-function entry(index: number): Entry {
-  return { index, term: 1, type: EntryType.EntryNormal, data: new Uint8Array(ENTRY_BYTES).fill(index & 0xff) };
+function entry(index: number, bytes: number): Entry {
+  return { index, term: 1, type: EntryType.EntryNormal, data: new Uint8Array(bytes).fill(index & 0xff) };
 }
 
-async function roundStorage(s: Storage, times: Samples): Promise<void> {
+/** `saves` synced saves of one `bytes`-byte entry each (with the hard state), appended to `s`'s log, timed into `times`. */
+async function roundStorage(s: Storage, times: Samples, saves = SAVES, bytes = ENTRY_BYTES): Promise<void> {
   let next = s.lastIndex() + 1;
-  for (let k = 0; k < SAVES; k++, next++) {
+  for (let k = 0; k < saves; k++, next++) {
     const t = performance.now();
-    await s.save({ hardState: { term: 1, vote: 1, commit: next - 1 }, entries: [entry(next)], sync: true });
+    await s.save({ hardState: { term: 1, vote: 1, commit: next - 1 }, entries: [entry(next, bytes)], sync: true });
     times.push(performance.now() - t);
   }
 }
@@ -71,13 +72,8 @@ const SPARE_SEGMENT_BYTES = 16 << 20;
 async function acrossPreparation(dir: string): Promise<Samples> {
   const s = await WalStorage.open({ dir, segmentSize: SPARE_SEGMENT_BYTES });
   const times = new Samples();
-  const data = new Uint8Array(SPARE_ENTRY_BYTES).fill(7);
   try {
-    for (let next = 1; next * (SPARE_ENTRY_BYTES + 64) < 0.9 * SPARE_SEGMENT_BYTES; next++) {
-      const t = performance.now();
-      await s.save({ hardState: { term: 1, vote: 1, commit: next - 1 }, entries: [{ index: next, term: 1, type: EntryType.EntryNormal, data }], sync: true });
-      times.push(performance.now() - t);
-    }
+    await roundStorage(s, times, Math.ceil((0.9 * SPARE_SEGMENT_BYTES) / (SPARE_ENTRY_BYTES + 64)) - 1, SPARE_ENTRY_BYTES);
   } finally {
     await s.close();
   }
