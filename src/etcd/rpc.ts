@@ -1,4 +1,4 @@
-import { status as Status, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall, type Metadata, type ServerUnaryCall, type UntypedHandleCall } from '@grpc/grpc-js';
+import { status as Status, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall, type sendUnaryData, type UntypedHandleCall } from '@grpc/grpc-js';
 import type { RequestOptions } from '../replica/options.js';
 import type { Replica } from '../replica/replica.js';
 import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
@@ -45,8 +45,37 @@ export interface RpcContext {
   requestBytes(request: object): number | undefined;
 }
 
+/** A call's request metadata, as handlers read it: the values of one key (grpc-js's `Metadata` is one). */
+export interface CallMetadata {
+  /** The values of `key` (none when absent). */
+  get(key: string): (string | Buffer)[];
+}
+
+/**
+ * What a unary handler reads of its call: grpc-js's `ServerUnaryCall` is one, and so is a call
+ * answered on its own HTTP/2 stream (unary-path.ts).
+ * @internal
+ */
+export interface UnaryCall<Req> {
+  /** The decoded request. */
+  readonly request: Req;
+  /** The request metadata. */
+  readonly metadata: CallMetadata;
+  /** Whether the client has cancelled the call. */
+  readonly cancelled: boolean;
+  /** The call's deadline (a date, or epoch milliseconds; Infinity without one). */
+  getDeadline(): Date | number;
+  /** Calls `listener` once, when the client cancels the call. */
+  once(event: 'cancelled', listener: () => void): unknown;
+  /** Removes a `cancelled` listener. */
+  off(event: 'cancelled', listener: () => void): unknown;
+}
+
+/** A unary handler as {@link unary} makes it: it takes grpc-js's calls and the direct path's. */
+export type UnaryHandler<Req, Res> = (call: UnaryCall<Req>, callback: sendUnaryData<Res>) => void;
+
 /** Whether the call carries etcd's `hasleader: true` metadata (clientv3's `WithRequireLeader`). */
-export function requiresLeader(metadata: Metadata): boolean {
+export function requiresLeader(metadata: CallMetadata): boolean {
   for (const v of metadata.get('hasleader')) if (String(v) === 'true') return true;
   return false;
 }
@@ -58,7 +87,7 @@ export function requiresLeader(metadata: Metadata): boolean {
  * already seen DEADLINE_EXCEEDED), and `hasleader` (clientv3's `WithRequireLeader`) makes it fail
  * at once instead of waiting for a leader (`waitForLeader: false`, "etcdserver: no leader").
  */
-export function callOptions(call: ServerUnaryCall<unknown, unknown>, deadline = deadlineOf(call)): RequestOptions {
+export function callOptions(call: UnaryCall<unknown>, deadline = deadlineOf(call)): RequestOptions {
   const options: RequestOptions = {};
   // No clock read for the calls without a deadline (most clients' and the bench's).
   if (deadline !== Infinity) {
@@ -70,7 +99,7 @@ export function callOptions(call: ServerUnaryCall<unknown, unknown>, deadline = 
 }
 
 /** The call's gRPC deadline in epoch milliseconds (Infinity without one). */
-function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
+function deadlineOf(call: UnaryCall<unknown>): number {
   const deadline = call.getDeadline();
   return deadline instanceof Date ? deadline.getTime() : deadline;
 }
@@ -90,7 +119,7 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  */
 export function unary<Req, Res>(
   ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res, waits: (request: Req) => boolean = () => true,
-): handleUnaryCall<Req, Res> {
+): UnaryHandler<Req, Res> {
   const start = ctx.grpc.starter({ grpc_type: 'unary', grpc_service: service, grpc_method: method });
   // Per call, no named closures (the bench's members run under tsx, which names every one).
   return (call, callback) => {
@@ -137,7 +166,7 @@ function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
 }
 
 /** Answers a unary call with `res`, after releasing its cancel signal, and counts it; its trailers leave with the message. */
-function answerOk<Res>(res: Res, call: ServerUnaryCall<unknown, unknown>, cancel: CallCancel | undefined, done: (code: Status) => void, callback: (err: null, res: Res) => void): void {
+function answerOk<Res>(res: Res, call: UnaryCall<unknown>, cancel: CallCancel | undefined, done: (code: Status) => void, callback: (err: null, res: Res) => void): void {
   cancel?.release();
   done(Status.OK);
   flushTrailersEarly(call);
@@ -149,7 +178,7 @@ function answerOk<Res>(res: Res, call: ServerUnaryCall<unknown, unknown>, cancel
  * wait for nothing a cancellation could stop (Status, Hash, HashKV, Defragment, LeaseLeases).
  * They still get the call's other options (`timeoutMs`, `waitForLeader`) when they take them.
  */
-export function unaryNoCancel<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+export function unaryNoCancel<Req, Res>(ctx: RpcContext, service: string, method: string, fn: (request: Req, options: RequestOptions) => Promise<Res> | Res): UnaryHandler<Req, Res> {
   return unary(ctx, service, method, fn, never);
 }
 
@@ -184,11 +213,11 @@ const DEADLINE_SLACK_MS = 100;
 class CallCancel {
   readonly signal: AbortSignal;
   private readonly controller: AbortController;
-  private readonly call: ServerUnaryCall<unknown, unknown>;
+  private readonly call: UnaryCall<unknown>;
   private readonly deadlineMs: number;
   private readonly onCancelled: () => void;
 
-  constructor(call: ServerUnaryCall<unknown, unknown>, deadlineMs: number) {
+  constructor(call: UnaryCall<unknown>, deadlineMs: number) {
     this.controller = aborts.take();
     this.signal = this.controller.signal;
     this.call = call;

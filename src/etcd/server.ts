@@ -20,6 +20,7 @@ import { etcdServices, type EtcdServices } from './proto.js';
 import type { RpcContext, WireHeader } from './rpc.js';
 import { unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
+import { UnaryPath, type UnaryRoute } from './unary-path.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
 export interface ClientTlsOptions {
@@ -96,6 +97,8 @@ export class EtcdServer {
     this.leaderId = leader;
   };
   private injector: ReturnType<Server['createConnectionInjector']> | undefined;
+  /** The unary calls answered on their own HTTP/2 streams, beside grpc-js (unary-path.ts). */
+  private readonly unaryPath: UnaryPath;
   private closed = false;
 
   /** @param options - the replica and settings; validated here. */
@@ -139,13 +142,19 @@ export class EtcdServer {
       requestBytes: (req) => sizes.get(req),
     };
     // Channelz (grpc-js's per-call introspection, which nothing here reads) off: it costs every call.
-    this.grpc = new Server({ 'grpc.max_receive_message_length': maxRequestBytes + 512 * 1024, 'grpc.max_send_message_length': 2 ** 31 - 1, 'grpc.enable_channelz': 0 });
+    const maxReceiveBytes = maxRequestBytes + 512 * 1024;
+    this.grpc = new Server({ 'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': 2 ** 31 - 1, 'grpc.enable_channelz': 0 });
+    this.unaryPath = new UnaryPath(maxReceiveBytes);
     let defs = etcdServices();
     const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {
       // Only the handlers that check a request's size (KV's writes) have it recorded.
       const record = (req: object, bytes: number): WeakMap<object, number> => sizes.set(req, bytes);
       const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (method) => (name === 'KV' && SIZE_CHECKED.has(method) ? record : undefined));
       this.grpc.addService(def, impl);
+      for (const [method, d] of Object.entries(def)) {
+        if (d.requestStream || d.responseStream) continue;
+        this.unaryPath.add(d.path, { deserialize: d.requestDeserialize, serialize: d.responseSerialize, handler: impl[method] as UnaryRoute['handler'] });
+      }
     };
     const members = options.members ?? new Map<number, MemberInfo>();
     const token = options.clusterToken ?? 'etcd-cluster';
@@ -189,7 +198,7 @@ export class EtcdServer {
     const secure = u.protocol === 'https:';
     const tlsOpts = this.options.tls;
     if (secure && tlsOpts === undefined) throw new ConfigInvalidError(`https listen URL '${url}' needs tls (--cert-file and --key-file)`);
-    this.injector ??= this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    this.injector ??= UnaryPath.attach(this.grpc, this.unaryPath, () => this.grpc.createConnectionInjector(ServerCredentials.createInsecure())).value;
     const injector = this.injector;
     const onSocket = (socket: net.Socket): void => {
       // Small gRPC frames must not wait for Nagle's algorithm (≈40 ms with delayed ACKs).

@@ -67,7 +67,16 @@ function isTrailerStream(s: unknown): s is TrailerStream {
  * @internal
  */
 export function flushTrailersEarly(call: object): boolean {
-  const stream = (call as HasStream).call?.stream;
+  return flushStreamTrailersEarly((call as HasStream).call?.stream);
+}
+
+/**
+ * Makes the trailers of `stream` (a Node `ServerHttp2Stream` about to end with a unary answer)
+ * leave in the event-loop turn that sends its message, as {@link flushTrailersEarly} does for a
+ * grpc-js call. Returns false, changing nothing, when `stream` is not such a stream.
+ * @internal
+ */
+export function flushStreamTrailersEarly(stream: unknown): boolean {
   if (!isTrailerStream(stream)) return false;
   stream.sendTrailers = sendTrailersThenFlush;
   return true;
