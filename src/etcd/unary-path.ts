@@ -40,15 +40,15 @@ export interface UnaryRoute {
 }
 
 /** grpc-js's response headers (it announces the encodings it could take, and sends identity). */
-const RESPONSE_HEADERS = {
+const RESPONSE_HEADERS = Object.freeze({
   ':status': 200,
   'content-type': 'application/grpc+proto',
   'grpc-accept-encoding': 'identity,deflate,gzip',
   'grpc-encoding': 'identity',
-} as const;
+});
 
 /** grpc-js's trailers for an answered call. */
-const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' } as const;
+const OK_TRAILERS = Object.freeze({ 'grpc-status': '0', 'grpc-message': 'OK' });
 
 /** grpc-js's pattern for `grpc-timeout` and the milliseconds of each unit. */
 const TIMEOUT = /(\d{1,8})\s*([HMSmun])/;
@@ -64,12 +64,16 @@ const PREFIX_BYTES = 5;
 export class UnaryPath {
   private readonly routes = new Map<string, UnaryRoute>();
   private readonly maxReceiveBytes: number;
-  /** Calls answered here so far (not handed to grpc-js). */
-  served = 0;
+  #served = 0;
 
   /** @param maxReceiveBytes - the largest request message, in bytes (grpc-js's `grpc.max_receive_message_length`). */
   constructor(maxReceiveBytes: number) {
     this.maxReceiveBytes = maxReceiveBytes;
+  }
+
+  /** Calls taken by this path so far (not handed to grpc-js). */
+  get served(): number {
+    return this.#served;
   }
 
   /** Serves unary calls to `path` (`/package.Service/Method`) with `route`. */
@@ -90,7 +94,7 @@ export class UnaryPath {
     if (type === undefined || !type.startsWith('application/grpc')) return false;
     const encoding = headers['grpc-encoding'];
     if (encoding !== undefined && encoding !== 'identity') return false;
-    this.served++;
+    this.#served++;
     new DirectCall(stream, headers, path, route, this.maxReceiveBytes);
     return true;
   }
@@ -119,7 +123,10 @@ export class UnaryPath {
   }
 }
 
-/** The request metadata a handler reads: header values by name, as grpc-js's `Metadata.get` gives them. */
+/** Request headers grpc-js keeps out of a call's metadata. */
+const HIDDEN_HEADERS = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type']);
+
+/** The request metadata a handler reads: header values by name, as grpc-js's `Metadata.fromHttp2Headers` makes them. */
 class HeaderMetadata implements CallMetadata {
   private readonly headers: IncomingHttpHeaders;
 
@@ -127,10 +134,14 @@ class HeaderMetadata implements CallMetadata {
     this.headers = headers;
   }
 
-  get(key: string): string[] {
-    const v = this.headers[key];
+  get(key: string): (string | Buffer)[] {
+    const k = key.toLowerCase();
+    const v = k.startsWith(':') || HIDDEN_HEADERS.has(k) ? undefined : this.headers[k];
     if (v === undefined) return [];
-    return typeof v === 'string' ? v.split(/\s*,\s*/) : v;
+    if (!k.endsWith('-bin')) return typeof v === 'string' ? [v] : v;
+    if (typeof v !== 'string') return v.map((x) => Buffer.from(x, 'base64'));
+    // One header line may carry several binary values of custom metadata, comma-separated.
+    return k.startsWith('grpc-') ? [Buffer.from(v, 'base64')] : v.split(',').map((x) => Buffer.from(x.trim(), 'base64'));
   }
 }
 
@@ -170,7 +181,7 @@ class DirectCall implements UnaryCall<unknown> {
     this.route = route;
     this.maxReceiveBytes = maxReceiveBytes;
     this.metadata = new HeaderMetadata(headers);
-    stream.once('error', ignore);
+    stream.on('error', ignore);
     stream.once('close', () => {
       this.closed();
     });
