@@ -151,9 +151,11 @@ export class EtcdServer {
       const record = (req: object, bytes: number): WeakMap<object, number> => sizes.set(req, bytes);
       const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (method) => (name === 'KV' && SIZE_CHECKED.has(method) ? record : undefined));
       this.grpc.addService(def, impl);
+      // Unary methods are answered on their HTTP/2 streams (unary-path.ts); a method without a handler stays grpc-js's.
       for (const [method, d] of Object.entries(def)) {
-        if (d.requestStream || d.responseStream) continue;
-        this.unaryPath.add(d.path, { deserialize: d.requestDeserialize, serialize: d.responseSerialize, handler: impl[method] as UnaryRoute['handler'] });
+        const handler = impl[method];
+        if (d.requestStream || d.responseStream || typeof handler !== 'function') continue;
+        this.unaryPath.add(d.path, { deserialize: d.requestDeserialize, serialize: d.responseSerialize, handler: handler as UnaryRoute['handler'] });
       }
     };
     const members = options.members ?? new Map<number, MemberInfo>();

@@ -48,7 +48,7 @@ test('a call whose deadline passes while its request waits (the client never res
   const put = unary(ctx, 'etcdserverpb.KV', 'Put', (_req: unknown, options) => kv.put(new Uint8Array([1]), new Uint8Array([2]), options));
   const call = Object.assign(new EventEmitter(), { request: {}, metadata: new Metadata(), cancelled: false, getDeadline: () => Date.now() + 50 });
   const err = await new Promise<ServiceError | null>((resolve) => {
-    put(call as unknown as ServerUnaryCall<unknown, unknown>, (e) => resolve(e as ServiceError | null));
+    put(call, (e) => resolve(e as ServiceError | null));
   });
   expect(err?.code).toBe(status.UNAVAILABLE);
   expect(err?.details).toBe('etcdserver: request timed out');
