@@ -20,7 +20,7 @@ import { etcdServices, type EtcdServices } from './proto.js';
 import type { RpcContext, WireHeader } from './rpc.js';
 import { unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
-import { UnaryPath, type UnaryRoute } from './unary-path.js';
+import { MAX_SEND_BYTES, UnaryPath, type UnaryRoute } from './unary-path.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
 export interface ClientTlsOptions {
@@ -143,7 +143,7 @@ export class EtcdServer {
     };
     // Channelz (grpc-js's per-call introspection, which nothing here reads) off: it costs every call.
     const maxReceiveBytes = maxRequestBytes + 512 * 1024;
-    this.grpc = new Server({ 'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': 2 ** 31 - 1, 'grpc.enable_channelz': 0 });
+    this.grpc = new Server({ 'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': MAX_SEND_BYTES, 'grpc.enable_channelz': 0 });
     this.unaryPath = new UnaryPath(maxReceiveBytes);
     let defs = etcdServices();
     const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {

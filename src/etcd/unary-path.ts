@@ -57,6 +57,9 @@ const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1
 /** The gRPC message prefix: a compressed flag and a 32-bit big-endian length. */
 const PREFIX_BYTES = 5;
 
+/** The largest response message, here and in grpc-js (its `grpc.max_send_message_length`, as EtcdServer sets it). */
+export const MAX_SEND_BYTES = 2 ** 31 - 1;
+
 /**
  * The unary calls of registered methods, served on their HTTP/2 streams (see the module's notes).
  * `serve` decides per stream; {@link UnaryPath.attach} routes a grpc-js server's streams to it.
@@ -150,6 +153,14 @@ function statusOf(error: Partial<GrpcError> & { message?: string }): { code: Sta
   const details = typeof error.message === 'string' ? error.message : 'Unknown Error';
   if (typeof error.code !== 'number' || !Number.isInteger(error.code)) return { code: Status.UNKNOWN, details, metadata: error.metadata };
   return { code: error.code, details: typeof error.details === 'string' ? error.details : details, metadata: error.metadata };
+}
+
+/**
+ * A stream that could not take its answer (its session went away between the checks and the
+ * write): reset, so that nothing waits on it; the answer is lost with the connection.
+ */
+function gone(stream: ServerHttp2Stream): void {
+  stream.destroy();
 }
 
 /** No listener: a stream's errors come with its `close`, which answers for them. */
@@ -285,18 +296,26 @@ class DirectCall implements UnaryCall<unknown> {
       this.fail({ code: Status.INTERNAL, details: 'Error serializing response', metadata: undefined });
       return;
     }
+    if (body.length > MAX_SEND_BYTES) {
+      this.fail({ code: Status.RESOURCE_EXHAUSTED, details: `Sent message larger than max (${String(body.length + PREFIX_BYTES)} vs. ${String(MAX_SEND_BYTES)})`, metadata: undefined });
+      return;
+    }
     this.settle();
     const frame = Buffer.allocUnsafe(PREFIX_BYTES + body.length);
     frame[0] = 0;
     frame.writeUInt32BE(body.length, 1);
     body.copy(frame, PREFIX_BYTES);
     const stream = this.stream;
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    stream.once('wantTrailers', () => {
-      stream.sendTrailers(OK_TRAILERS);
-    });
-    flushStreamTrailersEarly(stream);
-    stream.end(frame);
+    try {
+      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      stream.once('wantTrailers', () => {
+        stream.sendTrailers(OK_TRAILERS);
+      });
+      flushStreamTrailersEarly(stream);
+      stream.end(frame);
+    } catch {
+      gone(stream);
+    }
   }
 
   /** Answers the call with `status` (a trailers-only response), unless it is answered or gone. */
@@ -304,13 +323,17 @@ class DirectCall implements UnaryCall<unknown> {
     if (this.answered || this.stream.destroyed || this.stream.closed) return;
     this.settle();
     this.chunks = [];
-    this.stream.respond({
-      ':status': 200, 'content-type': 'application/grpc+proto',
-      'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details),
-      ...status.metadata?.toHttp2Headers(),
-    }, { endStream: true });
-    // What the client still sends is read and dropped.
-    this.stream.resume();
+    try {
+      this.stream.respond({
+        ':status': 200, 'content-type': 'application/grpc+proto',
+        'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details),
+        ...status.metadata?.toHttp2Headers(),
+      }, { endStream: true });
+      // What the client still sends is read and dropped.
+      this.stream.resume();
+    } catch {
+      gone(this.stream);
+    }
   }
 
   /** Marks the call answered: no deadline or cancellation after this. */

@@ -1,4 +1,5 @@
 import { Server, ServerCredentials, status as Status, type ServiceDefinition } from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -210,6 +211,31 @@ describe('UnaryPath leaves to grpc-js what it does not serve', () => {
     // The gzip'd call reached grpc-js's handler and was answered with its text.
     expect(direct.grpcJs.hits).toBe(1);
     expect(direct.path?.served).toBe(0);
+  });
+
+  test('a stream whose session goes away as it is answered is reset, and nothing throws out of the call', () => {
+    const path = new UnaryPath(MAX_RECEIVE);
+    const answers: string[] = [];
+    path.add(PATH, { deserialize: (b) => b, serialize: (v) => v as Buffer, handler: (call, callback) => {
+      answers.push(String(call.request));
+      callback(null, call.request);
+    } });
+    let destroyed = 0;
+    const stream = Object.assign(new EventEmitter(), {
+      destroyed: false, closed: false,
+      respond(): void {
+        throw Object.assign(new Error('The stream has been destroyed'), { code: 'ERR_HTTP2_INVALID_STREAM' });
+      },
+      resume(): void {},
+      destroy(): void {
+        destroyed++;
+      },
+    });
+    expect(path.serve(stream as never, { ':path': PATH, 'content-type': 'application/grpc' })).toBe(true);
+    stream.emit('data', frame(Buffer.from('hi')));
+    expect(() => stream.emit('end')).not.toThrow();
+    expect(answers).toEqual(['hi']);
+    expect(destroyed).toBe(1);
   });
 
   test('attach reports false and changes nothing when grpc-js keeps no HTTP/2 servers where it looks', () => {
