@@ -62,6 +62,10 @@
  * process and the members start cold). Each row also prints the bench
  * process's own CPU per operation (the client's), next to the members'. `BENCH_CLUSTER_WARMUP_MS`
  * (default 15000; 0 = none): an unmeasured mixed load once per cluster before the first row.
+ * raftkit's members need it: their JIT settles only after tens of thousands of puts. Measured
+ * 2026-12-06, put at 1 in flight, two alternated pairs: without the cluster warm-up 0.72 and 0.74
+ * times etcd's (members' CPU 1.46-1.55 ms per put), with it 0.89 and 0.87 (1.16-1.20 ms); a 15 s
+ * row warm-up on top of it did not raise it further (0.88, 0.84).
  *
  * The raftkit members run as users run `npx raftkit`: the built `dist/cli.js` (the bench first runs
  * `npm run build` when dist/ is missing or older than src/). `BENCH_MEMBERS=src` runs them from the

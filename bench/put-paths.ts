@@ -12,7 +12,12 @@
  * follower): the mixed path's mean against it is what spreading the calls costs. `PATHS`
  * (comma-separated, default all four) picks the paths. `IDLE_MS` (default 0) idles every
  * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
- * `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured.
+ * `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured. That is not
+ * enough for raftkit's JIT when few paths run: 2026-12-06, `PATHS=mixed` alone (3,000 warm-up
+ * puts) measured raftkit at a mean of 1.42-1.52 ms against etcd's 1.08-1.14 in three runs, but
+ * 1.21 against 1.13 with `WARMUP=15000`; with all four paths (12,000 warm-up puts per cluster)
+ * raftkit matched etcd on every path (mixed: mean 1.092 against 1.113 ms, members' CPU 0.96
+ * against 1.06 ms per put).
  *
  * Clusters: `CLUSTERS` (default `raftkit,etcd`), comma-separated, each `etcd`, `raftkit` (this
  * checkout's dist/cli.js) or `raftkit@<cli.js>` (another build, for A/B runs of two builds in
