@@ -17,10 +17,10 @@ import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
-import type { RpcContext, WireHeader } from './rpc.js';
+import type { RpcContext, UnaryHandler, WireHeader } from './rpc.js';
 import { unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
-import { MAX_SEND_BYTES, UnaryPath, type UnaryRoute } from './unary-path.js';
+import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
 export interface ClientTlsOptions {
@@ -155,7 +155,7 @@ export class EtcdServer {
       for (const [method, d] of Object.entries(def)) {
         const handler = impl[method];
         if (d.requestStream || d.responseStream || typeof handler !== 'function') continue;
-        this.unaryPath.add(d.path, { deserialize: d.requestDeserialize, serialize: d.responseSerialize, handler: handler as UnaryRoute['handler'] });
+        this.unaryPath.add(d.path, { deserialize: d.requestDeserialize, serialize: d.responseSerialize, handler: handler as UnaryHandler<unknown, unknown> });
       }
     };
     const members = options.members ?? new Map<number, MemberInfo>();

@@ -21,13 +21,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { status as Status, type Metadata, type Server } from '@grpc/grpc-js';
-import type { GrpcError } from './errors.js';
+import { status as Status, type Metadata, type Server, type StatusObject } from '@grpc/grpc-js';
 import { flushStreamTrailersEarly } from './trailer-flush.js';
-import type { CallMetadata, UnaryCall } from './rpc.js';
-
-/** What a unary handler answers with: `(error, value)`, as grpc-js's `sendUnaryData`. */
-export type UnaryCallback = (error: GrpcError | null, value?: unknown) => void;
+import type { CallMetadata, UnaryCall, UnaryHandler } from './rpc.js';
 
 /** A unary method served by a {@link UnaryPath}. */
 export interface UnaryRoute {
@@ -36,7 +32,7 @@ export interface UnaryRoute {
   /** The response's encoder. */
   readonly serialize: (value: unknown) => Buffer;
   /** The handler, as registered with grpc-js. */
-  readonly handler: (call: UnaryCall<unknown>, callback: UnaryCallback) => void;
+  readonly handler: UnaryHandler<unknown, unknown>;
 }
 
 /** grpc-js's response headers (it announces the encodings it could take, and sends identity). */
@@ -148,8 +144,15 @@ class HeaderMetadata implements CallMetadata {
   }
 }
 
+/** A status to answer a call with. */
+interface CallStatus {
+  code: Status;
+  details: string;
+  metadata?: Metadata | undefined;
+}
+
 /** A status to answer with: grpc-js's reading of a handler's error (`serverErrorToStatus`). */
-function statusOf(error: Partial<GrpcError> & { message?: string }): { code: Status; details: string; metadata: Metadata | undefined } {
+function statusOf(error: Partial<StatusObject> & { message?: string }): CallStatus {
   const details = typeof error.message === 'string' ? error.message : 'Unknown Error';
   if (typeof error.code !== 'number' || !Number.isInteger(error.code)) return { code: Status.UNKNOWN, details, metadata: error.metadata };
   return { code: error.code, details: typeof error.details === 'string' ? error.details : details, metadata: error.metadata };
@@ -225,13 +228,13 @@ class DirectCall implements UnaryCall<unknown> {
   private startDeadline(value: string): boolean {
     const m = TIMEOUT.exec(value);
     if (m === null) {
-      this.fail({ code: Status.INTERNAL, details: `Invalid grpc-timeout value "${value}"`, metadata: undefined });
+      this.fail({ code: Status.INTERNAL, details: `Invalid grpc-timeout value "${value}"` });
       return false;
     }
     const ms = (Number(m[1]) * (UNIT_MS[m[2]!] ?? 0)) | 0;
     this.deadline = Date.now() + ms;
     this.timer = setTimeout(() => {
-      this.fail({ code: Status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: undefined });
+      this.fail({ code: Status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' });
     }, ms);
     return true;
   }
@@ -249,12 +252,12 @@ class DirectCall implements UnaryCall<unknown> {
       const head = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
       this.length = head.readUInt32BE(1);
       if (this.length > this.maxReceiveBytes) {
-        this.fail({ code: Status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${String(this.length)} vs ${String(this.maxReceiveBytes)})`, metadata: undefined });
+        this.fail({ code: Status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${String(this.length)} vs ${String(this.maxReceiveBytes)})` });
         return;
       }
     }
     if (this.length >= 0 && this.bytes > PREFIX_BYTES + this.length) {
-      this.fail({ code: Status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.path}`, metadata: undefined });
+      this.fail({ code: Status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.path}` });
     }
   }
 
@@ -262,7 +265,7 @@ class DirectCall implements UnaryCall<unknown> {
   private end(): void {
     if (this.answered) return;
     if (this.length < 0 || this.bytes < PREFIX_BYTES + this.length) {
-      this.fail({ code: Status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.path}`, metadata: undefined });
+      this.fail({ code: Status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.path}` });
       return;
     }
     const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
@@ -270,7 +273,7 @@ class DirectCall implements UnaryCall<unknown> {
     try {
       this.request = this.route.deserialize(all.subarray(PREFIX_BYTES));
     } catch {
-      this.fail({ code: Status.INTERNAL, details: 'Error deserializing request', metadata: undefined });
+      this.fail({ code: Status.INTERNAL, details: 'Error deserializing request' });
       return;
     }
     try {
@@ -278,12 +281,12 @@ class DirectCall implements UnaryCall<unknown> {
         this.answer(error, value);
       });
     } catch {
-      this.fail({ code: Status.UNKNOWN, details: 'Unknown error', metadata: undefined });
+      this.fail({ code: Status.UNKNOWN, details: 'Unknown error' });
     }
   }
 
   /** The handler's answer: its error as a status, or its value as the message and an OK status. */
-  private answer(error: GrpcError | null, value: unknown): void {
+  private answer(error: (Partial<StatusObject> & { message?: string }) | null, value: unknown): void {
     if (error !== null) {
       this.fail(statusOf(error));
       return;
@@ -293,11 +296,11 @@ class DirectCall implements UnaryCall<unknown> {
     try {
       body = this.route.serialize(value);
     } catch {
-      this.fail({ code: Status.INTERNAL, details: 'Error serializing response', metadata: undefined });
+      this.fail({ code: Status.INTERNAL, details: 'Error serializing response' });
       return;
     }
     if (body.length > MAX_SEND_BYTES) {
-      this.fail({ code: Status.RESOURCE_EXHAUSTED, details: `Sent message larger than max (${String(body.length + PREFIX_BYTES)} vs. ${String(MAX_SEND_BYTES)})`, metadata: undefined });
+      this.fail({ code: Status.RESOURCE_EXHAUSTED, details: `Sent message larger than max (${String(body.length + PREFIX_BYTES)} vs. ${String(MAX_SEND_BYTES)})` });
       return;
     }
     this.settle();
@@ -319,7 +322,7 @@ class DirectCall implements UnaryCall<unknown> {
   }
 
   /** Answers the call with `status` (a trailers-only response), unless it is answered or gone. */
-  private fail(status: { code: Status; details: string; metadata: Metadata | undefined }): void {
+  private fail(status: CallStatus): void {
     if (this.answered || this.stream.destroyed || this.stream.closed) return;
     this.settle();
     this.chunks = [];

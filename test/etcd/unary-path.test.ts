@@ -1,11 +1,11 @@
-import { Server, ServerCredentials, status as Status, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status as Status, type sendUnaryData, type ServiceDefinition } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { UnaryCall } from '../../src/etcd/rpc.js';
-import { UnaryPath, type UnaryCallback } from '../../src/etcd/unary-path.js';
+import { UnaryPath } from '../../src/etcd/unary-path.js';
 import { callUnary, rawClient, startKvCluster } from './helpers.js';
 
 // The same handler served by grpc-js alone and by a grpc-js server whose unary calls take the
@@ -23,12 +23,12 @@ type Heard = Set<string>;
  * the `x-k` metadata, anything else is echoed.
  */
 function handler(heard: Heard, grpcJs: { hits: number }, counts: boolean) {
-  return (call: UnaryCall<Buffer>, callback: UnaryCallback): void => {
+  return (call: UnaryCall<Buffer>, callback: sendUnaryData<Buffer>): void => {
     if (counts) grpcJs.hits++;
     const text = call.request.toString();
     if (text === 'throw') throw new Error('boom');
     if (text === 'err') return callback(Object.assign(new Error('nope'), { code: Status.NOT_FOUND, details: 'not here: 100% sure' }));
-    if (text === 'plain') return callback(new Error('plain failure') as never);
+    if (text === 'plain') return callback(new Error('plain failure'));
     if (text === 'hang') {
       call.once('cancelled', () => heard.add(text));
       return;
