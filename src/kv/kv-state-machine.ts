@@ -15,15 +15,14 @@ import { InvalidArgumentError } from '../replica/errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
 import { MemberAttrTable } from './cluster/member-attrs.js';
 import { MvccApplier } from './mvcc/apply.js';
-import { revisionHeader } from './mvcc/range.js';
-import type { Applied, Effects } from './mvcc/apply.js';
+import { applyCommand, type CommandTargets, type Outcome } from './apply-command.js';
+import type { Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
 import { decodeRevision, encodeRevision } from './mvcc/revision.js';
 import type { Revision } from './mvcc/revision.js';
 import { DEFAULT_VALUE_CACHE_BYTES, MvccStore } from './mvcc/store.js';
 import type { Change } from './mvcc/store.js';
 import { concatBytes, decodeKv } from './record.js';
-import { renewLease } from './lease/renew.js';
 import { BadKvSnapshotError, decodeKvSnapshot } from './snapshot-format.js';
 import { captureKvSnapshot, oneChunk } from './snapshot-capture.js';
 import type { Bytes, Event, ReadonlyEvent } from './types.js';
@@ -135,6 +134,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   readonly commitDuration: Histogram;
   private readonly backend: KvBackend;
   private readonly applier: MvccApplier;
+  /** What a command is applied to (see {@link applyCommand}). */
+  private readonly targets: CommandTargets;
   private readonly observers = new Set<(r: RevisionEvents) => void>();
   private readonly renewals = new Set<(id: bigint) => void>();
   private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
@@ -168,6 +169,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.store = new MvccStore(this.backend, cacheBytes);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
     this.applier = new MvccApplier(this.store, minTtl);
+    this.targets = { store: this.store, applier: this.applier, alarms: this.alarms, members: this.members, renewals: this.renewals };
     // The applied index as of the call: the flush that follows makes it durable.
     this.persist = options.snapshotByReference !== true ? undefined : () => { const at = this.applied; return this.backend.flush().then(() => at); };
   }
@@ -245,7 +247,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
     for (const c of commands) {
       const cmd = decodeCommand(c.data);
       if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') (members ??= []).push([cmd, c.term]);
-      const r = await this.applyOne(cmd);
+      // A put that reads nothing first is applied at once: no promise, no turn of the microtask queue.
+      const pending = this.applyOne(cmd);
+      const r = pending instanceof Promise ? await pending : pending;
       if (!r.ok) {
         results.push(r);
         continue;
@@ -279,52 +283,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return results;
   }
 
-  private async applyOne(cmd: KvCommand): Promise<{ ok: true; response: unknown; effects: Effects } | { ok: false; error: KvError }> {
+  /** One command's outcome (see {@link applyCommand}). */
+  private applyOne(cmd: KvCommand): Outcome | Promise<Outcome> {
     if (this.alarms.refuses(cmd)) return { ok: false, error: new NoSpaceError() };
-    try {
-      let a: Applied<unknown>;
-      switch (cmd.op) {
-        case 'put':
-          a = await this.applier.put(cmd.req);
-          break;
-        case 'deleteRange':
-          a = await this.applier.deleteRange(cmd.req);
-          break;
-        case 'txn':
-          a = await this.applier.txn(cmd.req);
-          break;
-        case 'compact':
-          a = this.applier.compact(cmd.req);
-          break;
-        case 'leaseGrant':
-          a = this.applier.grant(cmd.id, cmd.ttl);
-          break;
-        case 'leaseRevoke':
-          a = await this.applier.revoke(cmd.id);
-          break;
-        case 'leaseCheckpoint':
-          a = this.applier.checkpoint(cmd.checkpoints);
-          break;
-        case 'alarm':
-          a = this.alarms.apply(cmd, this.store.rev);
-          break;
-        case 'memberAttrs':
-          a = this.members.apply(cmd.memberId, cmd, this.store.rev);
-          break;
-        case 'memberRequest':
-        case 'memberResult':
-          a = { response: { header: revisionHeader(this.store.rev) }, effects: { changes: [] } };
-          break;
-        case 'leaseKeepAlive':
-          a = renewLease(this.store, cmd.id);
-          for (const fn of this.renewals) fn(cmd.id);
-          break;
-      }
-      return { ok: true, response: a.response, effects: a.effects };
-    } catch (e) {
-      if (e instanceof KvError) return { ok: false, error: e };
-      throw e;
-    }
+    return applyCommand(this.targets, cmd);
   }
 
   /** Deletes compacted records in the background, after reads that may still need them. */
@@ -447,3 +409,4 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return this.restoreChunks({ index: snapshot.index, term: snapshot.term, chunks: oneChunk(snapshot.data) });
   }
 }
+

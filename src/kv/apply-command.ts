@@ -1,0 +1,82 @@
+/**
+ * One KV command applied to the tables it changes: the MVCC store (through its applier), the
+ * leases, the alarms and the members' attributes. A command that reads nothing first (a plain
+ * put, a lease grant, an alarm) is applied and answered synchronously: a batch of them runs
+ * without a promise or a turn of the microtask queue per command.
+ * @module
+ */
+import type { AlarmTable } from './alarms/alarm-table.js';
+import type { MemberAttrTable } from './cluster/member-attrs.js';
+import type { KvCommand } from './commands.js';
+import { KvError } from './errors.js';
+import { renewLease } from './lease/renew.js';
+import type { Applied, Effects, MvccApplier } from './mvcc/apply.js';
+import { revisionHeader } from './mvcc/range.js';
+import type { MvccStore } from './mvcc/store.js';
+
+/** What applying one command came to: its response and effects, or the KV error that refused it (nothing changed). */
+export type Outcome = { ok: true; response: unknown; effects: Effects } | { ok: false; error: KvError };
+
+/** The tables a command is applied to, and who hears of lease renewals. */
+export interface CommandTargets {
+  readonly store: MvccStore;
+  readonly applier: MvccApplier;
+  readonly alarms: AlarmTable;
+  readonly members: MemberAttrTable;
+  readonly renewals: ReadonlySet<(id: bigint) => void>;
+}
+
+/**
+ * Applies `cmd`. Returns its outcome directly when the command is applied synchronously, else a
+ * promise of it. A `KvError` becomes a refusal; any other exception is the state machine's
+ * failure and is thrown (or rejected) as is.
+ */
+export function applyCommand(t: CommandTargets, cmd: KvCommand): Outcome | Promise<Outcome> {
+  let a: Applied<unknown> | Promise<Applied<unknown>>;
+  try {
+    a = dispatch(t, cmd);
+  } catch (e) {
+    return refused(e);
+  }
+  return a instanceof Promise ? a.then(succeeded, refused) : succeeded(a);
+}
+
+function dispatch(t: CommandTargets, cmd: KvCommand): Applied<unknown> | Promise<Applied<unknown>> {
+  switch (cmd.op) {
+    case 'put':
+      return t.applier.put(cmd.req);
+    case 'deleteRange':
+      return t.applier.deleteRange(cmd.req);
+    case 'txn':
+      return t.applier.txn(cmd.req);
+    case 'compact':
+      return t.applier.compact(cmd.req);
+    case 'leaseGrant':
+      return t.applier.grant(cmd.id, cmd.ttl);
+    case 'leaseRevoke':
+      return t.applier.revoke(cmd.id);
+    case 'leaseCheckpoint':
+      return t.applier.checkpoint(cmd.checkpoints);
+    case 'alarm':
+      return t.alarms.apply(cmd, t.store.rev);
+    case 'memberAttrs':
+      return t.members.apply(cmd.memberId, cmd, t.store.rev);
+    case 'memberRequest':
+    case 'memberResult':
+      return { response: { header: revisionHeader(t.store.rev) }, effects: { changes: [] } };
+    case 'leaseKeepAlive': {
+      const a = renewLease(t.store, cmd.id);
+      for (const fn of t.renewals) fn(cmd.id);
+      return a;
+    }
+  }
+}
+
+function succeeded(a: Applied<unknown>): Outcome {
+  return { ok: true, response: a.response, effects: a.effects };
+}
+
+function refused(e: unknown): Outcome {
+  if (e instanceof KvError) return { ok: false, error: e };
+  throw e;
+}
