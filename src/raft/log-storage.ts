@@ -181,6 +181,7 @@ export class MemoryStorage implements LogStorage {
    *
    * @throws {@link SnapOutOfDateError} when `i` is not newer than the current snapshot.
    * @throws {@link UnavailableError} when `i` is beyond the last index.
+   * @throws {@link CompactedError} when `i` is below the log's first index minus one (compacted away).
    */
   createSnapshot(i: number, confState: ConfState | undefined, data: Uint8Array): Snapshot {
     if (i <= this.snap.metadata.index) {
@@ -189,6 +190,7 @@ export class MemoryStorage implements LogStorage {
     if (i > this.lastIndex()) {
       throw new UnavailableError(`createSnapshot: index ${i} is beyond the last index ${this.lastIndex()}`);
     }
+    if (i < this.offset) throw new CompactedError(`createSnapshot: index ${i} is compacted (log starts after ${this.offset})`);
     const term = this.ents[i - this.offset]!.term;
     this.snap = {
       data,

@@ -1,7 +1,8 @@
 import { EMPTY_BYTES, type Entry, type HardState, type SnapshotMetadata } from '../raft/entry.js';
-import { MemoryStorage, type InitialState } from '../raft/log-storage.js';
+import type { InitialState } from '../raft/log-storage.js';
 import { AbstractStorage } from './abstract-storage.js';
 import { CorruptStorageError } from './errors.js';
+import { PackedLog } from './packed-log.js';
 
 /**
  * Builds the in-memory view a durable storage serves the core's synchronous reads from, out
@@ -15,8 +16,8 @@ export function buildLogView(
   entries: readonly Entry[],
   hardState: HardState,
   snapshot: SnapshotMetadata,
-): MemoryStorage {
-  const view = new MemoryStorage({ voters: snapshot.confState.voters, learners: snapshot.confState.learners });
+): PackedLog {
+  const view = new PackedLog({ voters: snapshot.confState.voters, learners: snapshot.confState.learners });
   if (offset.index > 0) {
     view.applySnapshot({ data: EMPTY_BYTES, metadata: { ...snapshot, index: offset.index, term: offset.term } });
   }
@@ -35,8 +36,11 @@ export function buildLogView(
  * write completes.
  */
 export abstract class LogViewStorage extends AbstractStorage {
-  /** The log as the core reads it: every completed write, nothing of one in progress. */
-  protected view = new MemoryStorage();
+  /**
+   * The log as the core reads it: every completed write, nothing of one in progress.
+   * @internal
+   */
+  protected view = new PackedLog();
 
   protected _initialState(): InitialState {
     return this.view.initialState();
