@@ -136,8 +136,18 @@ const selectedRows = ROW_DEFS.filter(([name]) => ROWS === undefined || ROWS.some
  * Unmeasured, once per cluster before the first row: puts at 64 in flight and linearizable ranges,
  * so that the members' JIT has settled (a fresh Node member doubles its 1-in-flight put rate over its
  * first 20 s; a server in production runs warm). Every cluster gets the same load, in turns of 1.5 s.
+ *
+ * First, every member's `/metrics` is read, as Prometheus reads a member's from its start. The
+ * bench's own reads at a row's edges were otherwise a raftkit member's first: measured 2026-12-06
+ * (puts at 1 in flight, blocks of 800 alternating with etcd's), a member's first scrape raised its
+ * mean put latency by 25-30% for about 3 s (V8 dropped optimized code of Node's stream functions,
+ * shared with the member's HTTP/2 streams, on HTTP/1's objects: `--trace-deopt`), which the first row
+ * measured; once a member has been scraped, another scrape changed nothing measurable (1.17 to 1.19
+ * ms). etcd's puts did not move. Priming a member with HTTP/1 requests to itself as it starts did not
+ * prevent it.
  */
 async function warmClusters(sides: readonly Side[]): Promise<void> {
+  for (const s of sides) await Promise.all(s.cluster.metrics.map(scrape));
   const runs = await Promise.all(sides.map(async (s) => [await ROW_DEFS[1]![1](s), await ROW_DEFS[2]![1](s)] as const));
   const turns = Math.ceil(CLUSTER_WARMUP_MS / 1500);
   for (const s of sliceSchedule(sides.length, Math.max(1, turns))) {
