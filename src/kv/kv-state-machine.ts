@@ -409,4 +409,3 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return this.restoreChunks({ index: snapshot.index, term: snapshot.term, chunks: oneChunk(snapshot.data) });
   }
 }
-
