@@ -151,8 +151,11 @@ interface CallStatus {
   metadata?: Metadata | undefined;
 }
 
+/** What a handler's callback may get as its error: a status's fields, an `Error`, or both. */
+type HandlerError = Partial<StatusObject> & { message?: string };
+
 /** A status to answer with: grpc-js's reading of a handler's error (`serverErrorToStatus`). */
-function statusOf(error: Partial<StatusObject> & { message?: string }): CallStatus {
+function statusOf(error: HandlerError): CallStatus {
   const details = typeof error.message === 'string' ? error.message : 'Unknown Error';
   if (typeof error.code !== 'number' || !Number.isInteger(error.code)) return { code: Status.UNKNOWN, details, metadata: error.metadata };
   return { code: error.code, details: typeof error.details === 'string' ? error.details : details, metadata: error.metadata };
@@ -286,7 +289,7 @@ class DirectCall implements UnaryCall<unknown> {
   }
 
   /** The handler's answer: its error as a status, or its value as the message and an OK status. */
-  private answer(error: (Partial<StatusObject> & { message?: string }) | null, value: unknown): void {
+  private answer(error: HandlerError | null, value: unknown): void {
     if (error !== null) {
       this.fail(statusOf(error));
       return;

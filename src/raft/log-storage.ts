@@ -57,6 +57,75 @@ export interface LogStorage {
   snapshot(): Snapshot;
 }
 
+/*
+ * The bounds and errors every in-memory log shares (MemoryStorage here, the durable storages'
+ * packed log), for a log whose dummy entry (the snapshot's index and term) is at index `offset`
+ * and whose last entry is at `last`.
+ */
+
+/**
+ * Throws as {@link LogStorage.entries} does for `[lo, hi)`.
+ * @internal
+ */
+export function checkEntriesRange(lo: number, hi: number, offset: number, last: number): void {
+  if (lo <= offset) throw new CompactedError(`entries: index ${lo} is compacted (snapshot at ${offset})`);
+  if (hi > last + 1) throw new UnavailableError(`entries: hi ${hi} is out of bound (last index ${last})`);
+}
+
+/**
+ * The error {@link LogStorage.term} throws for an index `i` the log does not hold.
+ * @internal
+ */
+export function termOutOfRange(i: number, offset: number, last: number): Error {
+  return i < offset ? new CompactedError(`term: index ${i} is compacted (snapshot at ${offset})`) : new UnavailableError(`term: index ${i} is beyond the last index ${last}`);
+}
+
+/**
+ * Throws unless `index` is newer than the current snapshot's (`applySnapshot`).
+ * @internal
+ */
+export function checkNewerSnapshot(index: number, current: number): void {
+  if (current >= index) throw new SnapOutOfDateError(`applySnapshot: snapshot at ${index} is not newer than ${current}`);
+}
+
+/**
+ * Throws unless a snapshot can be recorded at held index `i` (`createSnapshot`).
+ * @internal
+ */
+export function checkSnapshotAt(i: number, current: number, offset: number, last: number): void {
+  if (i <= current) throw new SnapOutOfDateError(`createSnapshot: index ${i} is not newer than ${current}`);
+  if (i > last) throw new UnavailableError(`createSnapshot: index ${i} is beyond the last index ${last}`);
+  if (i < offset) throw new CompactedError(`createSnapshot: index ${i} is compacted (log starts after ${offset})`);
+}
+
+/**
+ * Throws unless the log can be compacted through `compactIndex`.
+ * @internal
+ */
+export function checkCompactAt(compactIndex: number, offset: number, last: number): void {
+  if (compactIndex <= offset) throw new CompactedError(`compact: index ${compactIndex} is already compacted`);
+  if (compactIndex > last) throw new UnavailableError(`compact: index ${compactIndex} is beyond the last index ${last}`);
+}
+
+/**
+ * Where an append of `entries` lands: the first of them to keep (those the snapshot covers are
+ * skipped) and the position (index minus `offset`) it goes to, every held entry from there on
+ * being replaced; undefined when the snapshot covers them all.
+ *
+ * @throws {@link UnavailableError} when they would leave a gap after the last index.
+ * @internal
+ */
+export function appendAt(entries: readonly Entry[], offset: number, last: number): { from: number; at: number } | undefined {
+  if (entries.length === 0) return undefined;
+  const first = offset + 1;
+  const e0 = entries[0]!.index;
+  if (e0 + entries.length - 1 < first) return undefined;
+  const from = first > e0 ? first - e0 : 0;
+  const at = e0 + from - offset;
+  if (at > last - offset + 1) throw new UnavailableError(`append: missing log entries (last index ${last}, appending at ${e0 + from})`);
+  return { from, at };
+}
+
 /** Options for {@link MemoryStorage}: the initial configuration of an empty log. */
 export interface MemoryStorageOptions {
   /** The initial voters. */
@@ -128,10 +197,7 @@ export class MemoryStorage implements LogStorage {
   /** {@inheritDoc LogStorage.entries} */
   entries(lo: number, hi: number, maxSize: number): Entry[] {
     const offset = this.offset;
-    if (lo <= offset) throw new CompactedError(`entries: index ${lo} is compacted (snapshot at ${offset})`);
-    if (hi > this.lastIndex() + 1) {
-      throw new UnavailableError(`entries: hi ${hi} is out of bound (last index ${this.lastIndex()})`);
-    }
+    checkEntriesRange(lo, hi, offset, this.lastIndex());
     if (lo >= hi) return [];
     return limitSize(this.ents.slice(lo - offset, hi - offset), maxSize);
   }
@@ -139,9 +205,8 @@ export class MemoryStorage implements LogStorage {
   /** {@inheritDoc LogStorage.term} */
   term(i: number): number {
     const offset = this.offset;
-    if (i < offset) throw new CompactedError(`term: index ${i} is compacted (snapshot at ${offset})`);
-    const e = this.ents[i - offset];
-    if (e === undefined) throw new UnavailableError(`term: index ${i} is beyond the last index ${this.lastIndex()}`);
+    const e = i < offset ? undefined : this.ents[i - offset];
+    if (e === undefined) throw termOutOfRange(i, offset, this.lastIndex());
     return e.term;
   }
 
@@ -167,9 +232,7 @@ export class MemoryStorage implements LogStorage {
    */
   applySnapshot(snap: Snapshot): void {
     const index = snap.metadata.index;
-    if (this.snap.metadata.index >= index) {
-      throw new SnapOutOfDateError(`applySnapshot: snapshot at ${index} is not newer than ${this.snap.metadata.index}`);
-    }
+    checkNewerSnapshot(index, this.snap.metadata.index);
     this.snap = snap;
     this.ents = [{ term: snap.metadata.term, index, type: EntryType.EntryNormal, data: new Uint8Array(0) }];
   }
@@ -184,13 +247,7 @@ export class MemoryStorage implements LogStorage {
    * @throws {@link CompactedError} when `i` is below the log's first index minus one (compacted away).
    */
   createSnapshot(i: number, confState: ConfState | undefined, data: Uint8Array): Snapshot {
-    if (i <= this.snap.metadata.index) {
-      throw new SnapOutOfDateError(`createSnapshot: index ${i} is not newer than ${this.snap.metadata.index}`);
-    }
-    if (i > this.lastIndex()) {
-      throw new UnavailableError(`createSnapshot: index ${i} is beyond the last index ${this.lastIndex()}`);
-    }
-    if (i < this.offset) throw new CompactedError(`createSnapshot: index ${i} is compacted (log starts after ${this.offset})`);
+    checkSnapshotAt(i, this.snap.metadata.index, this.offset, this.lastIndex());
     const term = this.ents[i - this.offset]!.term;
     this.snap = {
       data,
@@ -208,10 +265,7 @@ export class MemoryStorage implements LogStorage {
    */
   compact(compactIndex: number): void {
     const offset = this.offset;
-    if (compactIndex <= offset) throw new CompactedError(`compact: index ${compactIndex} is already compacted`);
-    if (compactIndex > this.lastIndex()) {
-      throw new UnavailableError(`compact: index ${compactIndex} is beyond the last index ${this.lastIndex()}`);
-    }
+    checkCompactAt(compactIndex, offset, this.lastIndex());
     const i = compactIndex - offset;
     const dummy: Entry = { term: this.ents[i]!.term, index: compactIndex, type: EntryType.EntryNormal, data: new Uint8Array(0) };
     this.ents = [dummy, ...this.ents.slice(i + 1)];
@@ -225,19 +279,9 @@ export class MemoryStorage implements LogStorage {
    * @throws {@link UnavailableError} when the entries would leave a gap after the last index.
    */
   append(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    const first = this.firstIndex();
-    const e0 = entries[0]!.index;
-    const last = e0 + entries.length - 1;
-    if (last < first) return;
-    let from = 0;
-    if (first > e0) from = first - e0;
-    const start = e0 + from;
-    const offset = start - this.offset;
-    if (offset > this.ents.length) {
-      throw new UnavailableError(`append: missing log entries (last index ${this.lastIndex()}, appending at ${start})`);
-    }
-    if (offset < this.ents.length) this.ents.length = offset;
-    for (let k = from; k < entries.length; k++) this.ents.push(entries[k]!);
+    const place = appendAt(entries, this.offset, this.lastIndex());
+    if (place === undefined) return;
+    if (place.at < this.ents.length) this.ents.length = place.at;
+    for (let k = place.from; k < entries.length; k++) this.ents.push(entries[k]!);
   }
 }

@@ -1,5 +1,4 @@
-import { CompactedError, SnapOutOfDateError, UnavailableError } from '../raft/errors.js';
-import type { InitialState, MemoryStorageOptions } from '../raft/log-storage.js';
+import { appendAt, checkCompactAt, checkEntriesRange, checkNewerSnapshot, checkSnapshotAt, termOutOfRange, type InitialState, type MemoryStorageOptions } from '../raft/log-storage.js';
 import {
   EMPTY_BYTES,
   EntryType,
@@ -84,10 +83,7 @@ export class PackedLog {
    */
   entries(lo: number, hi: number, maxSize: number): Entry[] {
     const offset = this.#offset;
-    if (lo <= offset) throw new CompactedError(`entries: index ${lo} is compacted (snapshot at ${offset})`);
-    if (hi > this.lastIndex() + 1) {
-      throw new UnavailableError(`entries: hi ${hi} is out of bound (last index ${this.lastIndex()})`);
-    }
+    checkEntriesRange(lo, hi, offset, this.lastIndex());
     const out: Entry[] = [];
     let size = 0;
     for (let i = lo; i < hi; i++) {
@@ -113,9 +109,8 @@ export class PackedLog {
    */
   term(i: number): number {
     const offset = this.#offset;
-    if (i < offset) throw new CompactedError(`term: index ${i} is compacted (snapshot at ${offset})`);
-    const t = this.#terms[i - offset];
-    if (t === undefined) throw new UnavailableError(`term: index ${i} is beyond the last index ${this.lastIndex()}`);
+    const t = i < offset ? undefined : this.#terms[i - offset];
+    if (t === undefined) throw termOutOfRange(i, offset, this.lastIndex());
     return t;
   }
 
@@ -141,9 +136,7 @@ export class PackedLog {
    */
   applySnapshot(snap: Snapshot): void {
     const { index, term } = snap.metadata;
-    if (this.#snap.metadata.index >= index) {
-      throw new SnapOutOfDateError(`applySnapshot: snapshot at ${index} is not newer than ${this.#snap.metadata.index}`);
-    }
+    checkNewerSnapshot(index, this.#snap.metadata.index);
     this.#snap = snap;
     this.#offset = index;
     this.#terms = [term];
@@ -162,13 +155,7 @@ export class PackedLog {
    * @throws {@link CompactedError} when `i` is below the log's first index minus one (compacted away).
    */
   createSnapshot(i: number, confState: ConfState | undefined, data: Uint8Array): Snapshot {
-    if (i <= this.#snap.metadata.index) {
-      throw new SnapOutOfDateError(`createSnapshot: index ${i} is not newer than ${this.#snap.metadata.index}`);
-    }
-    if (i > this.lastIndex()) {
-      throw new UnavailableError(`createSnapshot: index ${i} is beyond the last index ${this.lastIndex()}`);
-    }
-    if (i < this.#offset) throw new CompactedError(`createSnapshot: index ${i} is compacted (log starts after ${this.#offset})`);
+    checkSnapshotAt(i, this.#snap.metadata.index, this.#offset, this.lastIndex());
     this.#snap = { data, metadata: { index: i, term: this.#terms[i - this.#offset]!, confState: confState ?? this.#snap.metadata.confState } };
     return this.#snap;
   }
@@ -180,12 +167,8 @@ export class PackedLog {
    * @throws {@link UnavailableError} when `compactIndex` is beyond the last index.
    */
   compact(compactIndex: number): void {
-    const offset = this.#offset;
-    if (compactIndex <= offset) throw new CompactedError(`compact: index ${compactIndex} is already compacted`);
-    if (compactIndex > this.lastIndex()) {
-      throw new UnavailableError(`compact: index ${compactIndex} is beyond the last index ${this.lastIndex()}`);
-    }
-    const k = compactIndex - offset;
+    checkCompactAt(compactIndex, this.#offset, this.lastIndex());
+    const k = compactIndex - this.#offset;
     this.#terms = this.#terms.slice(k);
     this.#types = this.#types.slice(k);
     this.#blocks = this.#blocks.slice(k);
@@ -205,17 +188,10 @@ export class PackedLog {
    * @throws {@link UnavailableError} when the entries would leave a gap after the last index.
    */
   append(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    const first = this.firstIndex();
-    const e0 = entries[0]!.index;
-    if (e0 + entries.length - 1 < first) return;
-    const from = first > e0 ? first - e0 : 0;
-    const k = e0 + from - this.#offset;
-    const held = this.#terms.length;
-    if (k > held) {
-      throw new UnavailableError(`append: missing log entries (last index ${this.lastIndex()}, appending at ${e0 + from})`);
-    }
-    if (k < held) {
+    const place = appendAt(entries, this.#offset, this.lastIndex());
+    if (place === undefined) return;
+    const { from, at: k } = place;
+    if (k < this.#terms.length) {
       this.#terms.length = k;
       this.#types.length = k;
       this.#blocks.length = k;
