@@ -10,12 +10,12 @@ import type { MemberAttrTable } from './cluster/member-attrs.js';
 import type { KvCommand } from './commands.js';
 import { KvError } from './errors.js';
 import { renewLease } from './lease/renew.js';
-import type { Applied, Effects, MvccApplier } from './mvcc/apply.js';
+import type { Applied, MvccApplier } from './mvcc/apply.js';
 import { revisionHeader } from './mvcc/range.js';
 import type { MvccStore } from './mvcc/store.js';
 
 /** What applying one command came to: its response and effects, or the KV error that refused it (nothing changed). */
-export type Outcome = { ok: true; response: unknown; effects: Effects } | { ok: false; error: KvError };
+export type Outcome = Applied<unknown> | { ok: false; error: KvError };
 
 /** The tables a command is applied to, and who hears of lease renewals. */
 export interface CommandTargets {
@@ -38,7 +38,7 @@ export function applyCommand(t: CommandTargets, cmd: KvCommand): Outcome | Promi
   } catch (e) {
     return refused(e);
   }
-  return a instanceof Promise ? a.then(succeeded, refused) : succeeded(a);
+  return a instanceof Promise ? a.catch(refused) : a;
 }
 
 function dispatch(t: CommandTargets, cmd: KvCommand): Applied<unknown> | Promise<Applied<unknown>> {
@@ -70,10 +70,6 @@ function dispatch(t: CommandTargets, cmd: KvCommand): Applied<unknown> | Promise
       return a;
     }
   }
-}
-
-function succeeded(a: Applied<unknown>): Outcome {
-  return { ok: true, response: a.response, effects: a.effects };
 }
 
 function refused(e: unknown): Outcome {

@@ -250,7 +250,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
       // A put that reads nothing first is applied at once: no promise, no turn of the microtask queue.
       const pending = this.applyOne(cmd);
       const r = pending instanceof Promise ? await pending : pending;
-      if (!r.ok) {
+      if ('error' in r) {
         results.push(r);
         continue;
       }
