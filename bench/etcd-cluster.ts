@@ -29,11 +29,11 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Where a member's output goes: nowhere, or with `BENCH_MEMBER_LOG=<prefix>` to `<prefix>-<name>.log` (stdout and stderr; e.g. node's `--trace-gc` given by `BENCH_NODE_ARGS`). */
-function memberStdio(name: string): 'ignore' | ['ignore', number, number] {
+/** Where a member's output goes: nowhere, or with `BENCH_MEMBER_LOG=<prefix>` to `<prefix>-<kind>-<name>.log` (stdout and stderr; e.g. node's `--trace-gc` given by `BENCH_NODE_ARGS`). */
+function memberStdio(kind: string, name: string): 'ignore' | ['ignore', number, number] {
   const prefix = process.env['BENCH_MEMBER_LOG'];
   if (prefix === undefined) return 'ignore';
-  const fd = openSync(`${prefix}-${name}.log`, 'w');
+  const fd = openSync(`${prefix}-${kind}-${name}.log`, 'w');
   return ['ignore', fd, fd];
 }
 
@@ -61,8 +61,8 @@ export async function startCluster(kind: 'raftkit' | 'etcd', member: string[], c
       '--listen-metrics-urls', `http://127.0.0.1:${p.metrics}`,
     ];
     return kind === 'etcd'
-      ? spawn('etcd', args, { stdio: memberStdio(n) })
-      : spawn(process.execPath, [...prof, ...member, ...args], { cwd, stdio: memberStdio(n) });
+      ? spawn('etcd', args, { stdio: memberStdio(kind, n) })
+      : spawn(process.execPath, [...prof, ...member, ...args], { cwd, stdio: memberStdio(kind, n) });
   });
   const hosts = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const client = new Etcd3({ hosts });

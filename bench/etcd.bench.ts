@@ -75,8 +75,8 @@
  * of dist/ inside this checkout, where its imports still resolve), not rebuilt.
  * `BENCH_NODE_ARGS` (space-separated) gives the members' node extra options (e.g. their own
  * `--max-semi-space-size`, which the command then keeps instead of its own young generation).
- * `BENCH_MEMBER_LOG=<prefix>` writes each member's stdout and stderr to `<prefix>-<name>.log`
- * (etcd's and raftkit's members share names, so run one system at a time with it).
+ * `BENCH_MEMBER_LOG=<prefix>` writes each member's stdout and stderr to `<prefix>-<kind>-<name>.log`
+ * (`kind` is `raftkit` or `etcd`).
  *
  * The watch row's watcher has its own client, connected to one follower of each cluster (the first
  * member whose `/metrics` says `etcd_server_is_leader 0`), so that both systems deliver its events

@@ -37,14 +37,20 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
+/** Ports this process has handed out: not handed out again (a member may not have bound its port yet). */
+const handedOut = new Set<number>();
+
 /**
  * A loopback port that is free now: a random one below the OS's ephemeral range (see
- * {@link PORT_RANGE}), checked by binding it. It may still be taken before use, but not by the
- * OS's own choices of ports.
+ * {@link PORT_RANGE}), checked by binding it, and not one this process has handed out before
+ * (calls made together would otherwise pick the same free port now and then). It may still be
+ * taken before use by another process, but not by the OS's own choices of ports.
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from + 1));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
     if (await bindable(port)) return port;
   }
   throw new Error(`no free loopback port found between ${String(PORT_RANGE.from)} and ${String(PORT_RANGE.to)}`);

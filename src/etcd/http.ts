@@ -1,12 +1,29 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
+import { RaftkitError } from '../errors.js';
 import type { Replica } from '../replica/replica.js';
 import type { EtcdMetrics } from './metrics.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, RAFTKIT_VERSION } from './version.js';
 
-/** What the HTTP endpoints read. */
-export interface HttpEndpointsOptions {
+/** `/health`'s answer: etcd's `{"health":"true"|"false","reason":...}`. */
+export interface Health {
+  /** `'true'` when the member has a leader, no active alarm and a linearizable read succeeds. */
+  health: 'true' | 'false';
+  /** Why not, in etcd's words (`RAFT NO LEADER`, `ALARM NOSPACE`, `QGET ERROR: ...`); empty when healthy. */
+  reason: string;
+}
+
+/** What etcd's HTTP endpoints answer from: a member's metrics text and its health. */
+export interface HttpEndpointSource {
+  /** The Prometheus text served on `/metrics`. */
+  metrics(): Promise<string>;
+  /** The answer served on `/health`. */
+  health(): Promise<Health>;
+}
+
+/** What a member's {@link HttpEndpointSource} reads. */
+export interface MemberEndpointsOptions {
   /** The replica (leader, linearizable read for `/health`). */
   replica: Replica;
   /** The metrics served on `/metrics`. */
@@ -15,29 +32,33 @@ export interface HttpEndpointsOptions {
   alarms?: () => readonly string[];
   /** How long `/health`'s linearizable read may take, in ms. Default 1000. */
   healthTimeoutMs?: number;
-  /** TLS for `https://` URLs (the client certificate and key). */
-  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
-/** `/health`'s answer: etcd's `{"health":"true"|"false","reason":...}`. */
-export async function health(o: HttpEndpointsOptions): Promise<{ health: 'true' | 'false'; reason: string }> {
-  const alarms = o.alarms?.() ?? [];
-  if (alarms.length > 0) return { health: 'false', reason: `ALARM ${alarms.join(',')}` };
-  if (o.replica.status().leader === 0) return { health: 'false', reason: 'RAFT NO LEADER' };
-  try {
-    await o.replica.read({ timeoutMs: o.healthTimeoutMs ?? 1000 });
-    return { health: 'true', reason: '' };
-  } catch (e) {
-    return { health: 'false', reason: `QGET ERROR: ${e instanceof Error ? e.message : String(e)}` };
-  }
+/** The HTTP endpoints' answers for a member: its metrics, and its health as etcd judges it. */
+export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
+  return {
+    metrics: () => o.metrics.text(),
+    async health() {
+      const alarms = o.alarms?.() ?? [];
+      if (alarms.length > 0) return { health: 'false', reason: `ALARM ${alarms.join(',')}` };
+      if (o.replica.status().leader === 0) return { health: 'false', reason: 'RAFT NO LEADER' };
+      try {
+        await o.replica.read({ timeoutMs: o.healthTimeoutMs ?? 1000 });
+        return { health: 'true', reason: '' };
+      } catch (e) {
+        return { health: 'false', reason: `QGET ERROR: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    },
+  };
 }
 
 /**
- * Serves etcd's HTTP endpoints on `url` (`--listen-metrics-urls`): `/metrics` (Prometheus text),
- * `/health` (200 when healthy, 503 otherwise) and `/version`. Resolves with the server and the
- * URL listened on (port 0 picks one).
+ * Serves etcd's HTTP endpoints on `url` (`--listen-metrics-urls`) from `source`: `/metrics`
+ * (Prometheus text; 503 when the source cannot give it), `/health` (200 when healthy, 503
+ * otherwise) and `/version`. `tls` (the client certificate and key) is needed for `https://`
+ * URLs. Resolves with the server and the URL listened on (port 0 picks one).
  */
-export async function serveHttpEndpoints(url: string, o: HttpEndpointsOptions): Promise<{ server: net.Server; url: string }> {
+export async function serveHttpEndpoints(url: string, source: HttpEndpointSource, tls?: { cert: string | Buffer; key: string | Buffer }): Promise<{ server: http.Server; url: string }> {
   const u = new URL(url);
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
@@ -45,19 +66,19 @@ export async function serveHttpEndpoints(url: string, o: HttpEndpointsOptions): 
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (path === '/metrics') {
-      o.metrics.text().then((t) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(t), (e: unknown) => json(500, { error: String(e) }));
+      source.metrics().then((t) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(t), (e: unknown) => json(503, { error: e instanceof Error ? e.message : String(e) }));
     } else if (path === '/health') {
-      void health(o).then((h) => json(h.health === 'true' ? 200 : 503, h));
+      source.health().then((h) => json(h.health === 'true' ? 200 : 503, h), (e: unknown) => json(503, { health: 'false', reason: e instanceof Error ? e.message : String(e) }));
     } else if (path === '/version') {
       json(200, { etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION, raftkit: RAFTKIT_VERSION });
     } else {
       json(404, { error: 'not found' });
     }
   };
-  let server: http.Server | https.Server;
+  let server: http.Server;
   if (u.protocol === 'https:') {
-    if (o.tls === undefined) throw new Error(`https metrics URL '${url}' needs a certificate`);
-    server = https.createServer({ cert: o.tls.cert, key: o.tls.key }, handler);
+    if (tls === undefined) throw new RaftkitError('ERR_INVALID_ARGUMENT', `https metrics URL '${url}' needs a certificate and key`);
+    server = https.createServer({ cert: tls.cert, key: tls.key }, handler);
   } else {
     server = http.createServer(handler);
   }

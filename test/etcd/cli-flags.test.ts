@@ -57,6 +57,8 @@ describe('raftkit command flags (etcd names)', () => {
     [['--election-timeout', '200'], 'election-timeout', /at least as 5 times/],
     [['--listen-client-urls', 'ftp://x:1'], 'listen-client-urls', /scheme must be http or https/],
     [['--client-cert-auth'], 'trusted-ca-file', /needs --trusted-ca-file/],
+    [['--listen-client-urls', 'https://127.0.0.1:2379'], 'cert-file', /https --listen-client-urls need --cert-file/],
+    [['--listen-metrics-urls', 'https://127.0.0.1:2381'], 'cert-file', /https --listen-metrics-urls need --cert-file/],
     [['--log-level', 'loud'], 'log-level', /must be one of/],
     [['--max-txn-ops'], 'max-txn-ops', /flag needs an argument/],
     [['--experimental-watch-progress-notify-interval', '5 parsecs'], 'experimental-watch-progress-notify-interval', /not a duration/],

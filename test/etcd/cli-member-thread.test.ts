@@ -75,3 +75,24 @@ test('V8 sizes a worker thread created after the young generation options are se
   expect(before).toBeGreaterThan(0);
   expect(after * 3).toBeLessThan(before);
 });
+
+// The command's main thread serves the HTTP endpoints, answered by the member's thread.
+test('the metrics URL is served while the member runs, and SIGTERM ends the process with a scraper\'s connection still open', async () => {
+  const p = await ports();
+  const metrics = `http://127.0.0.1:${String(p.metrics)}`;
+  const r = spawnRaftkit([...singleMemberArgs('y3', join(dir, 'y3'), `http://127.0.0.1:${String(p.client)}`, `http://127.0.0.1:${String(p.peer)}`), '--listen-metrics-urls', metrics]);
+  await r.started;
+  // fetch keeps its connection alive for the next request.
+  let h = await fetch(`${metrics}/health`);
+  for (let i = 0; i < 50 && h.status !== 200; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    h = await fetch(`${metrics}/health`);
+  }
+  expect(await h.json()).toEqual({ health: 'true', reason: '' });
+  expect(await (await fetch(`${metrics}/metrics`)).text()).toMatch(/^etcd_server_is_leader 1$/m);
+  r.child.kill('SIGTERM');
+  expect(await r.exited).toBe(0);
+  const lines = r.output().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; address?: string });
+  expect(lines.find((l) => l.msg === 'serving metrics')?.address).toBe(metrics);
+  expect(lines.at(-1)?.msg).toBe('stopped');
+}, 60_000);

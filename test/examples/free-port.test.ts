@@ -9,7 +9,7 @@ import { freePort, freePorts } from '../../examples/kv-cluster/driver.js';
 test('freePort gives distinct bindable loopback ports below the ephemeral range', async () => {
   const ports = await freePorts(20);
   for (const p of ports) expect(p >= 20000 && p <= 32767).toBe(true);
-  expect(new Set(ports).size).toBeGreaterThan(15);
+  expect(new Set(ports).size).toBe(20);
   const srv = createServer();
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
@@ -37,5 +37,20 @@ test('freePort skips a port that is taken', async () => {
   } finally {
     random.mockRestore();
     inRange.close();
+  }
+});
+
+test('calls made together never get the same port, even when their random picks agree', async () => {
+  // Before a member binds its port, the port is still free: a second caller must not be handed it.
+  const at = (p: number): number => (p - 20000 + 0.5) / (32767 - 20000 + 1);
+  const first = await freePort();
+  const plus = (n: number): number => 20000 + ((first - 20000 + n) % (32767 - 20000 + 1));
+  const random = vi.spyOn(Math, 'random').mockReturnValueOnce(at(first)).mockReturnValueOnce(at(plus(7))).mockReturnValueOnce(at(plus(7))).mockReturnValueOnce(at(plus(9)));
+  try {
+    const [a, b] = await Promise.all([freePort(), freePort()]);
+    expect(a).not.toBe(first);
+    expect(new Set([a, b, first]).size).toBe(3);
+  } finally {
+    random.mockRestore();
   }
 });

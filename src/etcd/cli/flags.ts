@@ -274,8 +274,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (t.clientCertAuth && t.trustedCaFile === '') throw new FlagError(`${p}trusted-ca-file`, `--${p}client-cert-auth needs --${p}trusted-ca-file`);
     if (p === 'peer-' && t.certFile !== '' && t.trustedCaFile === '') throw new FlagError('peer-trusted-ca-file', 'peer TLS (--peer-cert-file) needs --peer-trusted-ca-file to verify the other members');
   }
-  const httpsClient = config.listenClientUrls.some((u) => u.startsWith('https:'));
-  if (httpsClient && config.clientTls.certFile === '') throw new FlagError('cert-file', 'https --listen-client-urls need --cert-file and --key-file');
+  for (const [flag, urls] of [['listen-client-urls', config.listenClientUrls], ['listen-metrics-urls', config.listenMetricsUrls]] as const) {
+    if (urls.some((u) => u.startsWith('https:')) && config.clientTls.certFile === '') throw new FlagError('cert-file', `https --${flag} need --cert-file and --key-file`);
+  }
   return { kind: 'run', config };
 }
 

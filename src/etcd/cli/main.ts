@@ -8,10 +8,11 @@
  *
  * @packageDocumentation
  */
-import { isMainThread } from 'node:worker_threads';
+import { MessageChannel, isMainThread } from 'node:worker_threads';
+import { EndpointAnswerer, serveMemberEndpoints } from './endpoint-bridge.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
 import { jsonLog, runMember } from './member.js';
-import { onStopRequest, runMemberThread } from './member-thread.js';
+import { endpointsPort, onStopRequest, runMemberThread } from './member-thread.js';
 import { runRestoreCommand } from '../../kv/etcd-backend/restore-command.js';
 import { RAFTKIT_VERSION, ETCD_API_VERSION } from '../version.js';
 
@@ -38,14 +39,20 @@ async function main(): Promise<number | undefined> {
     process.stdout.write(`raftkit Version: ${RAFTKIT_VERSION}\netcd API Version: ${ETCD_API_VERSION}\n`);
     return 0;
   }
+  const log = jsonLog(parsed.config.logLevel, (line) => process.stderr.write(line));
   if (isMainThread) {
+    // This thread serves the HTTP endpoints, answered by the member's thread (endpoint-bridge.ts).
+    const channel = new MessageChannel();
+    const endpoints = await serveMemberEndpoints(parsed.config, channel.port1, log);
     // The process ends by itself once the member's thread has exited and its last output is
     // written: process.exit could cut off what the thread wrote just before it ended.
-    process.exitCode = await runMemberThread(new URL(import.meta.url), process.argv.slice(2), (text) => process.stderr.write(text));
+    process.exitCode = await runMemberThread(new URL(import.meta.url), process.argv.slice(2), channel.port2, (text) => process.stderr.write(text));
+    endpoints.close();
     return undefined;
   }
-  const log = jsonLog(parsed.config.logLevel, (line) => process.stderr.write(line));
+  const answerer = new EndpointAnswerer(endpointsPort());
   const member = await runMember(parsed.config, log);
+  answerer.serve(member.endpoints);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log('info', 'received signal; shutting down', { signal });
@@ -57,6 +64,7 @@ async function main(): Promise<number | undefined> {
       resolve();
     });
   });
+  answerer.close();
   await member.close();
   log('info', 'stopped');
   return 0;

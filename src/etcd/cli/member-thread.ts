@@ -6,7 +6,8 @@
  * it and exits with its exit code. One process, as before: the same pid, stdio and exit codes.
  */
 import v8 from 'node:v8';
-import { Worker, parentPort } from 'node:worker_threads';
+import { Worker, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { RaftkitError } from '../../errors.js';
 import { tsxLoaderFor } from '../../source-loader.js';
 
 /**
@@ -51,11 +52,28 @@ const { workerData } = require('node:worker_threads');
 })();
 `;
 
-/** A worker running `entry` with the command line `argv`. */
-function startWorker(entry: URL, argv: readonly string[]): Worker {
+/** What the member's thread is started with. */
+interface MemberThreadData {
+  /** The member thread's end of the HTTP endpoints' channel (endpoint-bridge.ts). */
+  readonly endpoints: MessagePort;
+  /** The entry and tsx's loader, when the command runs from its TypeScript sources. */
+  readonly entry?: string;
+  readonly loader?: string;
+}
+
+/** A worker running `entry` with the command line `argv`, handed `endpoints`. */
+function startWorker(entry: URL, argv: readonly string[], endpoints: MessagePort): Worker {
   const loader = tsxLoaderFor(entry.href);
-  if (loader === undefined) return new Worker(entry, { argv: [...argv] });
-  return new Worker(TSX_BOOTSTRAP, { eval: true, argv: [...argv], workerData: { entry: entry.href, loader } });
+  const transferList = [endpoints];
+  if (loader === undefined) return new Worker(entry, { argv: [...argv], workerData: { endpoints } satisfies MemberThreadData, transferList });
+  return new Worker(TSX_BOOTSTRAP, { eval: true, argv: [...argv], workerData: { endpoints, entry: entry.href, loader } satisfies MemberThreadData, transferList });
+}
+
+/** On the member's thread: its end of the HTTP endpoints' channel. */
+export function endpointsPort(): MessagePort {
+  const port = (workerData as Partial<MemberThreadData> | null)?.endpoints;
+  if (port === undefined) throw new RaftkitError('ERR_INVALID_ARGUMENT', 'not on a member thread started by runMemberThread');
+  return port;
 }
 
 /** What the main thread sends the member's thread: stop, because of this signal. */
@@ -65,12 +83,13 @@ interface StopRequest {
 
 /**
  * Runs `entry` (the command's own file) on a worker thread with the command line `argv`, after
- * setting {@link youngGenerationFlags}. Resolves with the thread's exit code; an error the thread
- * did not catch is written with `writeError` and makes the code 1.
+ * setting {@link youngGenerationFlags}, and hands it `endpoints` (see {@link endpointsPort}).
+ * Resolves with the thread's exit code; an error the thread did not catch is written with
+ * `writeError` and makes the code 1.
  */
-export function runMemberThread(entry: URL, argv: readonly string[], writeError: (text: string) => void): Promise<number> {
+export function runMemberThread(entry: URL, argv: readonly string[], endpoints: MessagePort, writeError: (text: string) => void): Promise<number> {
   for (const flag of youngGenerationFlags(process.execArgv, process.env['NODE_OPTIONS'])) v8.setFlagsFromString(flag);
-  const worker = startWorker(entry, argv);
+  const worker = startWorker(entry, argv, endpoints);
   // Once each, as a process that handles them itself: a second SIGTERM or SIGINT ends the process at once.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.postMessage({ stop: signal } satisfies StopRequest));
   return new Promise((resolve) => {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type * as net from 'node:net';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
@@ -15,7 +14,7 @@ import { memberDataPaths } from '../../kv/etcd-backend/restore-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TcpTransport } from '../../transport/tcp.js';
-import { serveHttpEndpoints } from '../http.js';
+import { memberEndpoints, type HttpEndpointSource } from '../http.js';
 import { observeGc } from '../gc-metrics.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
 import { EtcdServer } from '../server.js';
@@ -41,9 +40,11 @@ export interface RunningMember {
   replica: Replica;
   /** The gRPC server. */
   server: EtcdServer;
+  /** The answers of etcd's HTTP endpoints (`/metrics`, `/health`), served by the command's main thread. */
+  endpoints: HttpEndpointSource;
   /** Resolves when this member was removed from the cluster (its replica then stops; the process should exit). */
   removed: Promise<void>;
-  /** Stops compaction, HTTP, gRPC and the replica, in that order. */
+  /** Stops compaction, gRPC and the replica, in that order. */
   close(): Promise<void>;
 }
 
@@ -51,7 +52,8 @@ export interface RunningMember {
  * Starts one member as etcd does from its flags: storage in `--data-dir`, the peer transport on
  * `--listen-peer-urls` (TLS with the `--peer-*` files), a new cluster from `--initial-cluster` or
  * (`--initial-cluster-state existing`) a join of the running one, the gRPC API on every
- * `--listen-client-urls` and etcd's HTTP endpoints on `--listen-metrics-urls`.
+ * `--listen-client-urls`, and the answers of etcd's HTTP endpoints (which the command's main
+ * thread serves on `--listen-metrics-urls`, see endpoint-bridge.ts).
  */
 export async function runMember(c: MemberConfig, log: Log): Promise<RunningMember> {
   const token = c.initialClusterToken;
@@ -103,14 +105,8 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
   });
   for (const u of c.listenClientUrls) log('info', 'serving client traffic', { address: await server.listen(u) });
-  const http: net.Server[] = [];
-  for (const u of c.listenMetricsUrls) {
-    const tls = ct.certFile === '' ? undefined : { cert: read(ct.certFile), key: read(ct.keyFile) };
-    const alarms = (): string[] => kv.alarms.active().map((a) => ALARM_NAMES[a.alarm]);
-    const h = await serveHttpEndpoints(u, { replica, metrics: server.metrics, alarms, ...(tls === undefined ? {} : { tls }) });
-    http.push(h.server);
-    log('info', 'serving metrics', { address: h.url });
-  }
+  const alarms = (): string[] => kv.alarms.active().map((a) => ALARM_NAMES[a.alarm]);
+  const endpoints = memberEndpoints({ replica, metrics: server.metrics, alarms });
   const stopCompaction = autoCompaction(c, replica, kv, log);
   const stopGc = observeGc(server.metrics.registry);
   // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
@@ -124,11 +120,11 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   return {
     replica,
     server,
+    endpoints,
     removed,
     async close() {
       stopCompaction();
       stopGc();
-      await Promise.all(http.map((h) => new Promise<void>((resolve) => h.close(() => resolve()))));
       await server.close();
       await replica.stop();
       await closeKvDb();

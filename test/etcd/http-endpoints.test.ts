@@ -1,0 +1,171 @@
+import { MessageChannel } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EndpointAnswerer, EndpointQuestioner, NOT_STARTED } from '../../src/etcd/cli/endpoint-bridge.js';
+import { memberEndpoints, serveHttpEndpoints, type Health, type HttpEndpointSource } from '../../src/etcd/http.js';
+import { ETCD_API_VERSION, RAFTKIT_VERSION } from '../../src/etcd/version.js';
+import { RaftkitError } from '../../src/errors.js';
+import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
+import { MemoryStorage } from '../../src/raft/log-storage.js';
+import { Replica } from '../../src/replica/replica.js';
+import { InProcessNetwork } from '../../src/transport/in-process.js';
+import { startKvCluster, type KvCluster } from './helpers.js';
+
+// etcd's HTTP endpoints: what a member answers (memberEndpoints), and how the `raftkit` command
+// serves them from its main thread with the answers from the member's thread (endpoint-bridge.ts).
+
+let c: KvCluster;
+beforeAll(async () => {
+  c = await startKvCluster([1, 2, 3]);
+});
+afterAll(() => c.close());
+
+/** The member source of the cluster's leader, with `alarms`. */
+async function leaderSource(alarms: readonly string[] = []): Promise<HttpEndpointSource> {
+  const leader = await c.leader();
+  return memberEndpoints({ replica: leader, metrics: c.servers.get(leader.id)!.metrics, alarms: () => alarms });
+}
+
+describe('memberEndpoints: /health as etcd judges it', () => {
+  test('healthy with a leader and a linearizable read; its metrics are the server\'s Prometheus text', async () => {
+    const s = await leaderSource();
+    expect(await s.health()).toEqual({ health: 'true', reason: '' });
+    expect(await s.metrics()).toMatch(/^etcd_server_has_leader 1$/m);
+  });
+
+  test('an active alarm makes it unhealthy: ALARM and the alarms\' names', async () => {
+    expect(await (await leaderSource(['NOSPACE'])).health()).toEqual({ health: 'false', reason: 'ALARM NOSPACE' });
+    expect(await (await leaderSource(['NOSPACE', 'CORRUPT'])).health()).toEqual({ health: 'false', reason: 'ALARM NOSPACE,CORRUPT' });
+  });
+
+  test('a member that has never seen a leader: RAFT NO LEADER', async () => {
+    const network = new InProcessNetwork();
+    // Member 2 never starts, so member 1 can never win an election.
+    const lone = await Replica.start({
+      id: 1, peers: [{ id: 1, address: 'inproc://1' }, { id: 2, address: 'inproc://2' }], storage: new MemoryStorage(),
+      transport: network.transport(1), stateMachine: new KvStateMachine({ electionMs: 100 }), tickMs: 10, electionTick: 10, heartbeatTick: 1, seed: 1,
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const s = memberEndpoints({ replica: lone, metrics: c.servers.get(1)!.metrics });
+      expect(await s.health()).toEqual({ health: 'false', reason: 'RAFT NO LEADER' });
+    } finally {
+      await lone.stop();
+      network.close();
+    }
+  });
+
+  test('a leader cut off from its followers cannot confirm a read: unhealthy', async () => {
+    const leader = await c.leader();
+    const s = memberEndpoints({ replica: leader, metrics: c.servers.get(leader.id)!.metrics, healthTimeoutMs: 50 });
+    c.network.isolate(leader.id);
+    try {
+      const h = await s.health();
+      expect(h.health).toBe('false');
+      // The read times out, or the leader has already stepped down (CheckQuorum) and knows no leader.
+      expect(h.reason).toMatch(/^(QGET ERROR: .+|RAFT NO LEADER)$/);
+    } finally {
+      c.network.heal();
+    }
+    await c.leader();
+  });
+});
+
+/** A bridge over a fresh channel: the member thread's answerer and the main thread's questioner. */
+function bridge(): { answerer: EndpointAnswerer; questioner: EndpointQuestioner } {
+  const ch = new MessageChannel();
+  return { answerer: new EndpointAnswerer(ch.port2), questioner: new EndpointQuestioner(ch.port1) };
+}
+
+/** What `p` rejects with. */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(() => undefined, (e: unknown) => e);
+}
+
+describe('the endpoint bridge between the command\'s threads', () => {
+  test('while the member starts: /health is NOT STARTED and /metrics is refused; then the member\'s answers', async () => {
+    const { answerer, questioner } = bridge();
+    expect(await questioner.health()).toEqual(NOT_STARTED);
+    const e = await rejection(questioner.metrics());
+    expect(e).toBeInstanceOf(RaftkitError);
+    expect(e).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'the member is starting' });
+    answerer.serve(await leaderSource());
+    expect(await questioner.health()).toEqual({ health: 'true', reason: '' });
+    expect(await questioner.metrics()).toMatch(/^etcd_server_has_leader 1$/m);
+    answerer.close();
+    questioner.close();
+  });
+
+  test('many questions at once each get their own answer', async () => {
+    const { answerer, questioner } = bridge();
+    let n = 0;
+    answerer.serve({ metrics: () => Promise.resolve(`m${String(++n)}`), health: () => Promise.resolve({ health: 'true', reason: '' }) });
+    const got = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? questioner.metrics() : questioner.health())));
+    expect(got.filter((g) => typeof g === 'string').sort()).toEqual(Array.from({ length: 25 }, (_, i) => `m${String(i + 1)}`).sort());
+    expect(got.filter((g) => typeof g !== 'string')).toEqual(Array.from({ length: 25 }, () => ({ health: 'true', reason: '' })));
+    answerer.close();
+    questioner.close();
+  });
+
+  test('a failing source reaches the main thread as ERR_UNAVAILABLE with its message', async () => {
+    const { answerer, questioner } = bridge();
+    answerer.serve({ metrics: () => Promise.reject(new Error('registry broke')), health: () => Promise.reject(new Error('read broke')) });
+    expect(await rejection(questioner.metrics())).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'registry broke' });
+    expect(await rejection(questioner.health())).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'read broke' });
+    answerer.close();
+    questioner.close();
+  });
+
+  test('when the member\'s thread goes, pending and later questions fail instead of hanging', async () => {
+    const { answerer, questioner } = bridge();
+    let release!: (h: Health) => void;
+    answerer.serve({ metrics: () => Promise.resolve(''), health: () => new Promise<Health>((r) => (release = r)) });
+    const pending = questioner.health();
+    await new Promise((r) => setTimeout(r, 20));
+    answerer.close();
+    expect(await rejection(pending)).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'the member has stopped' });
+    expect(await rejection(questioner.metrics())).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'the member has stopped' });
+    release({ health: 'true', reason: '' });
+  });
+});
+
+describe('serveHttpEndpoints over HTTP', () => {
+  test('/metrics, /health, /version and 404, answered through the bridge; 503 while the member starts', async () => {
+    const { answerer, questioner } = bridge();
+    const { server, url } = await serveHttpEndpoints('http://127.0.0.1:0', questioner);
+    try {
+      const starting = await fetch(`${url}/health`);
+      expect(starting.status).toBe(503);
+      expect(await starting.json()).toEqual(NOT_STARTED);
+      const noMetrics = await fetch(`${url}/metrics`);
+      expect(noMetrics.status).toBe(503);
+      expect(await noMetrics.json()).toEqual({ error: 'the member is starting' });
+      answerer.serve(await leaderSource());
+      const m = await fetch(`${url}/metrics`);
+      expect(m.status).toBe(200);
+      expect(m.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(await m.text()).toMatch(/^etcd_server_has_leader 1$/m);
+      const h = await fetch(`${url}/health?serializable=false`);
+      expect(h.status).toBe(200);
+      expect(await h.json()).toEqual({ health: 'true', reason: '' });
+      expect(await (await fetch(`${url}/version`)).json()).toEqual({ etcdserver: ETCD_API_VERSION, etcdcluster: '3.5.0', raftkit: RAFTKIT_VERSION });
+      expect((await fetch(`${url}/v2/keys`)).status).toBe(404);
+      answerer.serve(await leaderSource(['NOSPACE']));
+      const alarmed = await fetch(`${url}/health`);
+      expect(alarmed.status).toBe(503);
+      expect(await alarmed.json()).toEqual({ health: 'false', reason: 'ALARM NOSPACE' });
+      answerer.close();
+      const gone = await fetch(`${url}/health`);
+      expect(gone.status).toBe(503);
+      expect(await gone.json()).toEqual({ health: 'false', reason: 'the member has stopped' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('an https URL without a certificate is refused with a typed error', async () => {
+    const { questioner } = bridge();
+    await expect(serveHttpEndpoints('https://127.0.0.1:0', questioner)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    questioner.close();
+  });
+});
