@@ -144,7 +144,10 @@ const selectedRows = ROW_DEFS.filter(([name]) => ROWS === undefined || ROWS.some
  * shared with the member's HTTP/2 streams, on HTTP/1's objects: `--trace-deopt`), which the first row
  * measured; once a member has been scraped, another scrape changed nothing measurable (1.17 to 1.19
  * ms). etcd's puts did not move. Priming a member with HTTP/1 requests to itself as it starts did not
- * prevent it.
+ * prevent it. Since then the command serves HTTP from its main thread (endpoint-bridge.ts): the
+ * block after a member's first scrape ran from 2% faster to 24% slower, 9% slower at the median of
+ * eight runs (prom-client's collectors storing new kinds of values in the member's thread: "not a
+ * Smi", "wrong map" in `setValue`), so the read stays.
  */
 async function warmClusters(sides: readonly Side[]): Promise<void> {
   for (const s of sides) await Promise.all(s.cluster.metrics.map(scrape));
