@@ -98,10 +98,35 @@ describe('the endpoint bridge between the command\'s threads', () => {
   test('many questions at once each get their own answer', async () => {
     const { answerer, questioner } = bridge();
     let n = 0;
-    answerer.serve({ metrics: () => Promise.resolve(`m${String(++n)}`), health: () => Promise.resolve({ health: 'true', reason: '' }) });
-    const got = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? questioner.metrics() : questioner.health())));
-    expect(got.filter((g) => typeof g === 'string').sort()).toEqual(Array.from({ length: 25 }, (_, i) => `m${String(i + 1)}`).sort());
-    expect(got.filter((g) => typeof g !== 'string')).toEqual(Array.from({ length: 25 }, () => ({ health: 'true', reason: '' })));
+    answerer.serve({ metrics: () => Promise.resolve('m'), health: () => Promise.resolve({ health: 'false', reason: `r${String(++n)}` }) });
+    const got = await Promise.all(Array.from({ length: 50 }, () => questioner.health()));
+    expect(got.map((h) => h.reason).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `r${String(i + 1)}`).sort());
+    answerer.close();
+    questioner.close();
+  });
+
+  test('scrapes that arrive while one is answered share its answer: the member renders its metrics once per burst', async () => {
+    const { answerer, questioner } = bridge();
+    let renders = 0;
+    let release!: () => void;
+    answerer.serve({
+      metrics: () => new Promise<string>((r) => {
+        renders++;
+        release = () => r(`text ${String(renders)}`);
+      }),
+      health: () => Promise.resolve({ health: 'true', reason: '' }),
+    });
+    const burst = Array.from({ length: 10 }, () => questioner.metrics());
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    expect(await Promise.all(burst)).toEqual(Array.from({ length: 10 }, () => 'text 1'));
+    expect(renders).toBe(1);
+    // A scrape after the burst was answered gets a fresh rendering.
+    const next = questioner.metrics();
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    expect(await next).toBe('text 2');
+    expect(renders).toBe(2);
     answerer.close();
     questioner.close();
   });

@@ -81,6 +81,7 @@ export class EndpointQuestioner implements HttpEndpointSource {
   private next = 1;
   private readonly pending = new Map<number, { resolve: (v: string | Health) => void; reject: (e: Error) => void }>();
   private closed = false;
+  private pendingMetrics: Promise<string> | undefined;
   private readonly port: MessagePort;
 
   /** @param port - the main thread's end of the channel. */
@@ -97,9 +98,15 @@ export class EndpointQuestioner implements HttpEndpointSource {
     port.unref();
   }
 
-  /** {@inheritDoc HttpEndpointSource.metrics} */
+  /**
+   * {@inheritDoc HttpEndpointSource.metrics} Scrapes that arrive while one is being answered
+   * share its answer, so that a burst of scrapes costs the member's thread one rendering.
+   */
   metrics(): Promise<string> {
-    return this.ask('metrics') as Promise<string>;
+    this.pendingMetrics ??= (this.ask('metrics') as Promise<string>).finally(() => {
+      this.pendingMetrics = undefined;
+    });
+    return this.pendingMetrics;
   }
 
   /** {@inheritDoc HttpEndpointSource.health} */
