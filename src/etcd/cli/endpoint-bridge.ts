@@ -4,8 +4,9 @@
  * over a `MessagePort`. HTTP/1 then never runs in the member's isolate. When it did, a member's
  * first scrape made V8 drop optimized code of Node's stream and event functions (`Readable.read`,
  * `onStreamRead`, `emit`: "wrong map", new object shapes reaching code the member's HTTP/2 streams
- * and peer sockets share), and its puts ran 25-30% slower for about 3 s until V8 optimized them
- * again. The main thread is otherwise idle.
+ * and peer sockets share), and its puts ran 27-37% slower for about 3 s until V8 optimized them
+ * again (three runs; 2% faster to 24% slower, 9% slower at the median of eight, since). The main
+ * thread is otherwise idle.
  */
 import { readFileSync } from 'node:fs';
 import type * as http from 'node:http';
