@@ -41,12 +41,12 @@ export class PackedLog {
   #snap: Snapshot;
   /** The index of the dummy at position 0 (the snapshot index). */
   #offset = 0;
-  #terms: number[];
-  #types: EntryType[];
+  #terms: number[] = [];
+  #types: EntryType[] = [];
   /** The block each payload lies in, where it starts and how long it is. */
-  #blocks: Uint8Array[];
-  #starts: number[];
-  #lengths: number[];
+  #blocks: Uint8Array[] = [];
+  #starts: number[] = [];
+  #lengths: number[] = [];
   /** The block being filled and how much of it is used. */
   #block: Uint8Array = EMPTY_BYTES;
   #used = 0;
@@ -57,7 +57,13 @@ export class PackedLog {
     if (options.voters) confState.voters = [...options.voters];
     if (options.learners) confState.learners = [...options.learners];
     this.#snap = { data: EMPTY_BYTES, metadata: { confState, index: 0, term: 0 } };
-    this.#terms = [0];
+    this.#restart(0, 0);
+  }
+
+  /** Makes the log the dummy alone, at `index` and `term`. */
+  #restart(index: number, term: number): void {
+    this.#offset = index;
+    this.#terms = [term];
     this.#types = [EntryType.EntryNormal];
     this.#blocks = [EMPTY_BYTES];
     this.#starts = [0];
@@ -138,12 +144,7 @@ export class PackedLog {
     const { index, term } = snap.metadata;
     checkNewerSnapshot(index, this.#snap.metadata.index);
     this.#snap = snap;
-    this.#offset = index;
-    this.#terms = [term];
-    this.#types = [EntryType.EntryNormal];
-    this.#blocks = [EMPTY_BYTES];
-    this.#starts = [0];
-    this.#lengths = [0];
+    this.#restart(index, term);
   }
 
   /**
@@ -191,13 +192,8 @@ export class PackedLog {
     const place = appendAt(entries, this.#offset, this.lastIndex());
     if (place === undefined) return;
     const { from, at: k } = place;
-    if (k < this.#terms.length) {
-      this.#terms.length = k;
-      this.#types.length = k;
-      this.#blocks.length = k;
-      this.#starts.length = k;
-      this.#lengths.length = k;
-    }
+    // Replacing held entries (a new leader's log overriding this one's tail) is rare: no work otherwise.
+    if (k < this.#terms.length) for (const column of [this.#terms, this.#types, this.#blocks, this.#starts, this.#lengths]) column.length = k;
     for (let j = from; j < entries.length; j++) {
       const e = entries[j]!;
       this.#terms.push(e.term);
