@@ -34,6 +34,14 @@ export interface MemberEndpointsOptions {
   healthTimeoutMs?: number;
 }
 
+/**
+ * What `e` says: its message when it is an `Error`, else its text.
+ * @internal
+ */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** The HTTP endpoints' answers for a member: its metrics, and its health as etcd judges it. */
 export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
   return {
@@ -46,7 +54,7 @@ export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
         await o.replica.read({ timeoutMs: o.healthTimeoutMs ?? 1000 });
         return { health: 'true', reason: '' };
       } catch (e) {
-        return { health: 'false', reason: `QGET ERROR: ${e instanceof Error ? e.message : String(e)}` };
+        return { health: 'false', reason: `QGET ERROR: ${messageOf(e)}` };
       }
     },
   };
@@ -66,9 +74,9 @@ export async function serveHttpEndpoints(url: string, source: HttpEndpointSource
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (path === '/metrics') {
-      source.metrics().then((t) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(t), (e: unknown) => json(503, { error: e instanceof Error ? e.message : String(e) }));
+      source.metrics().then((t) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(t), (e: unknown) => json(503, { error: messageOf(e) }));
     } else if (path === '/health') {
-      source.health().then((h) => json(h.health === 'true' ? 200 : 503, h), (e: unknown) => json(503, { health: 'false', reason: e instanceof Error ? e.message : String(e) }));
+      source.health().then((h) => json(h.health === 'true' ? 200 : 503, h), (e: unknown) => json(503, { health: 'false', reason: messageOf(e) }));
     } else if (path === '/version') {
       json(200, { etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION, raftkit: RAFTKIT_VERSION });
     } else {

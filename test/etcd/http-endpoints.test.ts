@@ -8,7 +8,7 @@ import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { MemoryStorage } from '../../src/raft/log-storage.js';
 import { Replica } from '../../src/replica/replica.js';
 import { InProcessNetwork } from '../../src/transport/in-process.js';
-import { startKvCluster, type KvCluster } from './helpers.js';
+import { startKvCluster, until, type KvCluster } from './helpers.js';
 
 // etcd's HTTP endpoints: what a member answers (memberEndpoints), and how the `raftkit` command
 // serves them from its main thread with the answers from the member's thread (endpoint-bridge.ts).
@@ -117,13 +117,13 @@ describe('the endpoint bridge between the command\'s threads', () => {
       health: () => Promise.resolve({ health: 'true', reason: '' }),
     });
     const burst = Array.from({ length: 10 }, () => questioner.metrics());
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => renders === 1, 'the burst reaching the member');
     release();
     expect(await Promise.all(burst)).toEqual(Array.from({ length: 10 }, () => 'text 1'));
     expect(renders).toBe(1);
     // A scrape after the burst was answered gets a fresh rendering.
     const next = questioner.metrics();
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => renders === 2, 'the next scrape reaching the member');
     release();
     expect(await next).toBe('text 2');
     expect(renders).toBe(2);
@@ -142,14 +142,14 @@ describe('the endpoint bridge between the command\'s threads', () => {
 
   test('when the member\'s thread goes, pending and later questions fail instead of hanging', async () => {
     const { answerer, questioner } = bridge();
-    let release!: (h: Health) => void;
+    let release: ((h: Health) => void) | undefined;
     answerer.serve({ metrics: () => Promise.resolve(''), health: () => new Promise<Health>((r) => (release = r)) });
     const pending = questioner.health();
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => release !== undefined, 'the question reaching the member');
     answerer.close();
     expect(await rejection(pending)).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'the member has stopped' });
     expect(await rejection(questioner.metrics())).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'the member has stopped' });
-    release({ health: 'true', reason: '' });
+    release?.({ health: 'true', reason: '' });
   });
 });
 

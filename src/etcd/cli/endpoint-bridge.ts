@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type * as http from 'node:http';
 import type { MessagePort } from 'node:worker_threads';
 import { RaftkitError } from '../../errors.js';
-import { serveHttpEndpoints, type Health, type HttpEndpointSource } from '../http.js';
+import { messageOf, serveHttpEndpoints, type Health, type HttpEndpointSource } from '../http.js';
 import type { MemberConfig } from './flags.js';
 import type { Log } from './member.js';
 
@@ -59,7 +59,7 @@ export class EndpointAnswerer {
     try {
       a = { id: q.id, value: await this.value(q.what) };
     } catch (e) {
-      a = { id: q.id, error: e instanceof Error ? e.message : String(e) };
+      a = { id: q.id, error: messageOf(e) };
     }
     this.port.postMessage(a);
   }
