@@ -24,6 +24,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as Status, type Metadata, type Server, type StatusObject } from '@grpc/grpc-js';
 import { flushStreamTrailersEarly } from './trailer-flush.js';
 import type { CallMetadata, UnaryCall, UnaryHandler } from './rpc.js';
+import { StreamTables } from './http2/stream-tables.js';
 
 /** A unary method served by a {@link UnaryPath}. */
 export interface UnaryRoute {
@@ -63,6 +64,8 @@ export const MAX_SEND_BYTES = 2 ** 31 - 1;
 export class UnaryPath {
   private readonly routes = new Map<string, UnaryRoute>();
   private readonly maxReceiveBytes: number;
+  /** Keeps the sessions' stream tables young (see {@link StreamTables}); every stream the server emits is counted. */
+  readonly streamTables = new StreamTables();
   #served = 0;
 
   /** @param maxReceiveBytes - the largest request message, in bytes (grpc-js's `grpc.max_receive_message_length`). */
@@ -115,6 +118,7 @@ export class UnaryPath {
     const grpcHandlers = http2Server.listeners('stream') as ((...args: unknown[]) => void)[];
     http2Server.removeAllListeners('stream');
     http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+      path.streamTables.opened(stream);
       if (path.serve(stream, headers)) return;
       for (const h of grpcHandlers) h.call(http2Server, stream, headers, ...rest);
     });

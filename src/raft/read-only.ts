@@ -1,5 +1,6 @@
 import type { Message } from './messages.js';
 import type { ReadOnlyOption } from './config.js';
+import { ChurnMap } from '../churn-map.js';
 
 /** A pending read-index request on the leader. */
 export interface ReadIndexStatus {
@@ -27,7 +28,7 @@ export function contextKey(ctx: Uint8Array): string {
 export class ReadOnly {
   /** How reads are confirmed. */
   readonly option: ReadOnlyOption;
-  private readonly pending = new Map<string, ReadIndexStatus>();
+  private readonly pending = new ChurnMap<string, ReadIndexStatus>();
   private queue: string[] = [];
 
   /** @param option - how reads are confirmed. */

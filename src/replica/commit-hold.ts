@@ -1,6 +1,7 @@
 import { EntryType, type Entry } from '../raft/entry.js';
 import { MessageType, type Message } from '../raft/messages.js';
 import { proposerOf } from './envelope.js';
+import { ChurnMap } from '../churn-map.js';
 
 /**
  * How long a leader may hold a commit-only append to a follower that waits on none of the
@@ -37,7 +38,7 @@ export const COMMIT_HOLD_MS = 10;
  */
 export class CommitHold {
   /** The held message per peer: a commit-only append to a follower, or a follower's acknowledgement to its leader. */
-  private readonly held = new Map<number, Message>();
+  private readonly held = new ChurnMap<number, Message>();
 
   /**
    * Takes from `messages` (those of a leader's Ready that appends no new entries and commits

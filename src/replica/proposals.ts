@@ -1,5 +1,6 @@
 import { ProposalDroppedError } from '../raft/errors.js';
 import { AbortedError, TimeoutError, TooManyRequestsError } from './errors.js';
+import { ChurnMap } from '../churn-map.js';
 
 /** Why a request failed, as counted by the `raft_proposals_failed_total` metric. */
 export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_requests' | 'too_large' | 'not_leader' | 'refused' | 'invalid' | 'error';
@@ -92,8 +93,8 @@ export function failureReason(err: unknown): FailureReason {
  * Invariant: every pending request has a deadline, so the map drains even if nothing applies.
  */
 export class Proposals {
-  private readonly pending = new Map<number, Pending>();
-  private readonly byIndex = new Map<number, number>();
+  private readonly pending = new ChurnMap<number, Pending>();
+  private readonly byIndex = new ChurnMap<number, number>();
   private readonly onFailure: FailureSink;
 
   /** @param onFailure - called once for every request that fails. */
@@ -197,7 +198,7 @@ export class Proposals {
  * that index. Reads that get no ReadState fail with `TimeoutError` at their deadline.
  */
 export class Reads {
-  private readonly pending = new Map<number, PendingRead>();
+  private readonly pending = new ChurnMap<number, PendingRead>();
 
   /** The number of pending reads. */
   get size(): number {

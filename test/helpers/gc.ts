@@ -1,8 +1,24 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** A forced major collection (through `--expose-gc` in a fresh context, without the flag on the test process). */
+type Gc = (options?: { type: 'major' | 'minor' }) => void;
+let gc: Gc | undefined;
+
+/** `gc` of `--expose-gc`, from a fresh context made once (the test process runs without the flag). */
+function exposedGc(): Gc {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as Gc;
+  }
+  return gc;
+}
+
+/** A forced major collection. */
 export function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  exposedGc()();
+}
+
+/** A forced scavenge (minor collection). */
+export function scavenge(): void {
+  exposedGc()({ type: 'minor' });
 }

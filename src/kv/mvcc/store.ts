@@ -5,6 +5,7 @@ import { LeaseTable } from './lease-table.js';
 import type { Revision } from './revision.js';
 import { TreeIndex } from './tree-index.js';
 import { ValueCache } from './value-cache.js';
+import { ChurnMap } from '../../churn-map.js';
 
 /** The default budget of the store's value cache (`ValueCache`), in bytes: 64 MiB. */
 export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -86,7 +87,7 @@ export class MvccStore {
   /** The compacted revision (-1 before any compaction). */
   compactRev = -1;
   /** Key-values written by the apply in progress, by revision (`main_sub`). */
-  readonly pending = new Map<string, KeyValue>();
+  readonly pending = new ChurnMap<string, KeyValue>();
   /** The revisions the apply in progress superseded (each a key's previous record): see {@link MvccStore.supersede}. */
   private superseded: Revision[] = [];
   /** The revisions the last committed batch superseded: they leave the cache at the next commit. */

@@ -1,4 +1,5 @@
 import type { KeyValue } from '../types.js';
+import { ChurnMap } from '../../churn-map.js';
 
 /**
  * What one cached key-value is counted as besides its key and value bytes: the objects around
@@ -23,7 +24,7 @@ export const VALUE_CACHE_ENTRY_OVERHEAD = 400;
 export class ValueCache {
   readonly #maxBytes: number;
   /** By revision key (`main_sub`); the Map's order is the use order, least recent first. */
-  readonly #entries = new Map<string, KeyValue>();
+  readonly #entries = new ChurnMap<string, KeyValue>();
   #bytes = 0;
 
   /** @param maxBytes - the budget in bytes; 0 keeps nothing. */
