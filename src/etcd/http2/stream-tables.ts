@@ -17,7 +17,7 @@ function isMapLike(v: unknown): v is Map<number, unknown> {
 }
 
 /**
- * The internal state holding `session`'s table of open streams, where Node 18 to 22 keep it
+ * The internal state holding `session`'s table of open streams, where Node 20 keeps it
  * (`session[kState].streams`, `kState` a symbol described `'state'`); undefined elsewhere.
  */
 function stateOf(session: Http2Session): SessionState | undefined {
@@ -37,9 +37,9 @@ function stateOf(session: Http2Session): SessionState | undefined {
  * reach (the call, its request and its response), alive through the scavenges until the next
  * full collection. Under puts at 64 in flight this made a member promote a few KB per call.
  *
- * The table is Node's own, reached through its internal state (Node 18 to 22 keep it at the same
- * place): when a session has no such table, nothing is done for it ({@link StreamTables.supported}
- * turns false). The move happens when the server emits `stream`, a turn after Node's code that
+ * The table is Node's own, reached through its internal state: when a session has no such table
+ * (a Node that keeps it elsewhere), nothing is done for it ({@link StreamTables.supported} turns
+ * false; a test checks that this Node's sessions have it). The move happens when the server emits `stream`, a turn after Node's code that
  * adds the stream, and copies the open streams (at most the session's concurrent streams).
  *
  * Invariant: a session's table holds the same streams, in the same order, before and after a move.
