@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { MEMBER_SEMI_SPACE_MIB, youngGenerationFlags } from '../../src/etcd/cli/member-thread.js';
+import { MEMBER_HEAP_GROWING_PERCENT, MEMBER_SEMI_SPACE_MIB, memberHeapFlags } from '../../src/etcd/cli/member-thread.js';
 import { ports, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // The `raftkit` command runs its member on a worker thread whose young generation it sizes
@@ -12,14 +12,19 @@ import { ports, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 const dir = mkdtempSync(join(tmpdir(), 'raftkit-member-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test('youngGenerationFlags: the command sizes the young generation unless node was given a semi-space size', () => {
-  const ours = [`--max-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`, `--min-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`];
-  expect(youngGenerationFlags([], undefined)).toEqual(ours);
-  expect(youngGenerationFlags(['--import', 'tsx', '--enable-source-maps'], '--max-old-space-size=4096')).toEqual(ours);
-  expect(youngGenerationFlags(['--max-semi-space-size=8'], undefined)).toEqual([]);
-  expect(youngGenerationFlags(['--min_semi_space_size=2'], undefined)).toEqual([]);
-  expect(youngGenerationFlags([], '--trace-gc --max-semi-space-size=64')).toEqual([]);
-  expect(youngGenerationFlags([], '--max-semi-space-sizes-are-not-a-flag')).toEqual(ours);
+test('memberHeapFlags: the command sizes the young generation and sets the old one\'s growth, unless node was given its own', () => {
+  const young = [`--max-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`, `--min-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`];
+  const growing = [`--heap-growing-percent=${String(MEMBER_HEAP_GROWING_PERCENT)}`];
+  const ours = [...young, ...growing];
+  expect(memberHeapFlags([], undefined)).toEqual(ours);
+  expect(memberHeapFlags(['--import', 'tsx', '--enable-source-maps'], '--max-old-space-size=4096')).toEqual(ours);
+  expect(memberHeapFlags(['--max-semi-space-size=8'], undefined)).toEqual(growing);
+  expect(memberHeapFlags(['--min_semi_space_size=2'], undefined)).toEqual(growing);
+  expect(memberHeapFlags([], '--trace-gc --max-semi-space-size=64')).toEqual(growing);
+  expect(memberHeapFlags([], '--max-semi-space-sizes-are-not-a-flag')).toEqual(ours);
+  expect(memberHeapFlags(['--heap-growing-percent=50'], undefined)).toEqual(young);
+  expect(memberHeapFlags([], '--heap_growing_percent=0')).toEqual(young);
+  expect(memberHeapFlags(['--heap-growing-percent=50', '--max-semi-space-size=8'], undefined)).toEqual([]);
 });
 
 /** Starts a one-member cluster with `env`, returns its "member started" log line's fields, and stops it with SIGTERM. */
@@ -71,7 +76,7 @@ test('V8 sizes a worker thread created after the young generation options are se
     return Number(execFileSync(process.execPath, ['-e', script, JSON.stringify(flags), worker], { encoding: 'utf8' }).trim());
   };
   const before = count([]);
-  const after = count(youngGenerationFlags([], undefined));
+  const after = count(memberHeapFlags([], undefined));
   expect(before).toBeGreaterThan(0);
   expect(after * 3).toBeLessThan(before);
 });

@@ -2,7 +2,7 @@
  * The `raftkit` command runs its member on a worker thread, so that the member's heap can be
  * sized before it exists: V8 fixes an isolate's young generation when the isolate is created,
  * and a process's own main isolate is created before any of its code runs. The main thread sets
- * the young generation's V8 options, starts the member's thread, forwards SIGTERM and SIGINT to
+ * the heap's V8 options, starts the member's thread, forwards SIGTERM and SIGINT to
  * it and exits with its exit code. One process, as before: the same pid, stdio and exit codes.
  */
 import v8 from 'node:v8';
@@ -12,31 +12,51 @@ import { tsxLoaderFor } from '../../source-loader.js';
 
 /**
  * The semi-space size, MiB, of the member's young generation (V8's default grows from 1 MiB to at
- * most 16 MiB). A put with 64 in flight allocates about 15 KB on each member, and about 2.2 KB of
- * it (15%) survives a scavenge, nearly all of that promoted at the next one: a scavenge costs
- * what survives (it copies it), not what died. At 32 MiB a member scavenges about once per 1,600
- * puts. Measured (`node --trace-gc-nvp`, three members, 64 puts in flight, two runs each on a
- * loaded 2-core box): at 16 MiB it scavenges twice as often, each pause about half as long, 5%
- * more surviving per put and about the same total pause; at 8 MiB four times as often and the
- * total pause 1.5 to 1.9 times longer. The etcd bench's write rows, 16 against 32 in three
- * alternated pairs (`BENCH_NODE_ARGS='--max-semi-space-size=16 --min-semi-space-size=16'`: the
- * command keeps node's own choice): 16 did not lower the p99 (puts at 64 in flight 1.29-1.42
- * times etcd's against 1.26-1.40; watch events 1.02-1.13 against 1.04-1.07), spent 20-30% more
- * time in GC, and did not raise throughput (0.94-0.97 of etcd's against 0.97-1.01).
+ * most 16 MiB). A put with 64 in flight allocates about 15 KB on each member; a scavenge costs
+ * what survives it (it copies it), not what died. At 32 MiB a member scavenges about once per
+ * 1,600 puts. Measured when about 2.2 KB per put survived (before the young-table fix, see
+ * src/churn-map.ts): at 16 MiB it scavenged twice as often, each pause about half as long, with
+ * about the same total pause and no lower p99 in the etcd bench's write rows (three alternated
+ * pairs, `BENCH_NODE_ARGS='--max-semi-space-size=16 --min-semi-space-size=16'`); at 8 MiB the
+ * total pause was 1.5 to 1.9 times longer.
  */
 export const MEMBER_SEMI_SPACE_MIB = 32;
 
+/**
+ * How much the member's old generation may grow, in percent of what a full collection left, before
+ * the next one (V8's `--heap-growing-percent`; Go's `GOGC`, 100 by default in etcd, means the
+ * same). V8's own choice depends on how fast it collects against how fast the member promotes:
+ * under load a member promotes little, so V8 let the old generation grow by only 10-30% and ran a
+ * full collection every 2-3 s, each a 7-30 ms pause for every call in flight; about half of the
+ * puts slower than the p99 at 64 in flight overlapped one. At 300 (a full collection once the old
+ * generation is four times what the last one left: about 100 MB for a member holding 25 MB) a
+ * member under puts at 64 in flight ran one every 25-30 s, each a 30-60 ms pause: fewer calls wait
+ * for one (better for the p99), each waits longer (worse for the p99.9). Measured with
+ * `npm run bench -- etcd`, four runs against three at V8's choice: puts at 64 in flight p99
+ * 0.83-1.06 times etcd's against 1.17-1.27; linearizable ranges 0.83-0.89 against 0.91-1.02;
+ * watch events 1.13-1.16 against 1.08-1.17 (the bench's last row, where the first full
+ * collection with the larger heap lands); puts at 1 in flight 0.97-0.99 against 0.95-1.01. 100:
+ * 1.12-1.15, 0.87-0.92, 1.04 and 0.93-0.94 (two runs).
+ */
+export const MEMBER_HEAP_GROWING_PERCENT = 300;
+
 /** Node options that size the young generation themselves (the user's choice is kept). */
 const SEMI_SPACE_OPTION = /(^|\s)--(max|min)[-_]semi[-_]space[-_]size\b/;
+/** The Node option that sets the old generation's growth (the user's choice is kept). */
+const HEAP_GROWING_OPTION = /(^|\s)--heap[-_]growing[-_]percent\b/;
 
 /**
  * The V8 options the member's thread is created with: a young generation of
- * {@link MEMBER_SEMI_SPACE_MIB} from the start, unless node was started with its own semi-space
- * size (on its command line or in `NODE_OPTIONS`).
+ * {@link MEMBER_SEMI_SPACE_MIB} from the start and an old generation growing by
+ * {@link MEMBER_HEAP_GROWING_PERCENT}, each unless node was started with its own (on its command
+ * line or in `NODE_OPTIONS`).
  */
-export function youngGenerationFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  if (execArgv.some((a) => SEMI_SPACE_OPTION.test(a)) || SEMI_SPACE_OPTION.test(nodeOptions ?? '')) return [];
-  return [`--max-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`, `--min-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`];
+export function memberHeapFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const given = (option: RegExp): boolean => execArgv.some((a) => option.test(a)) || option.test(nodeOptions ?? '');
+  const flags: string[] = [];
+  if (!given(SEMI_SPACE_OPTION)) flags.push(`--max-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`, `--min-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`);
+  if (!given(HEAP_GROWING_OPTION)) flags.push(`--heap-growing-percent=${String(MEMBER_HEAP_GROWING_PERCENT)}`);
+  return flags;
 }
 
 /**
@@ -83,12 +103,12 @@ interface StopRequest {
 
 /**
  * Runs `entry` (the command's own file) on a worker thread with the command line `argv`, after
- * setting {@link youngGenerationFlags}, and hands it `endpoints` (see {@link endpointsPort}).
+ * setting {@link memberHeapFlags}, and hands it `endpoints` (see {@link endpointsPort}).
  * Resolves with the thread's exit code; an error the thread did not catch is written with
  * `writeError` and makes the code 1.
  */
 export function runMemberThread(entry: URL, argv: readonly string[], endpoints: MessagePort, writeError: (text: string) => void): Promise<number> {
-  for (const flag of youngGenerationFlags(process.execArgv, process.env['NODE_OPTIONS'])) v8.setFlagsFromString(flag);
+  for (const flag of memberHeapFlags(process.execArgv, process.env['NODE_OPTIONS'])) v8.setFlagsFromString(flag);
   const worker = startWorker(entry, argv, endpoints);
   // Once each, as a process that handles them itself: a second SIGTERM or SIGINT ends the process at once.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.postMessage({ stop: signal } satisfies StopRequest));
