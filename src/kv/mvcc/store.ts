@@ -86,7 +86,10 @@ export class MvccStore {
   visibleRev = 1;
   /** The compacted revision (-1 before any compaction). */
   compactRev = -1;
-  /** Key-values written by the apply in progress, by revision (`main_sub`). */
+  /**
+   * Key-values written by the apply in progress, by revision (`main_sub`).
+   * @internal
+   */
   readonly pending = new ChurnMap<string, KeyValue>();
   /** The revisions the apply in progress superseded (each a key's previous record): see {@link MvccStore.supersede}. */
   private superseded: Revision[] = [];
