@@ -64,11 +64,17 @@ test('a frame queued while the peer is not connected is kept as a compact copy, 
   l.close();
 });
 
+/** Resolves at the check phase of the event loop's current turn (after the immediates queued before it). */
+function checkPhase(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
 test('a frame written at the next flush is passed on as it is (no copy on the live path)', async () => {
   const { link: l, socket, connect } = link();
   l.enqueue(sharedFrame(1));
   await Promise.resolve();
   connect();
+  await checkPhase();
   const live = sharedFrame(2);
   l.enqueue(live);
   await Promise.resolve();
@@ -84,11 +90,46 @@ test('each flush writes exactly the frames queued since the previous one, in ord
   const frame = (b: number): Uint8Array => new Uint8Array([b, b]);
   const batches = [[3], [4, 5, 6], [7], [8, 9]];
   for (const batch of batches) {
+    await checkPhase();
+    await checkPhase();
     for (const b of batch) l.enqueue(frame(b));
     expect(l.queued).toBe(batch.length);
     await Promise.resolve();
     expect(l.queued).toBe(0);
   }
   expect(socket.written.slice(-batches.length).map((w) => Array.from(w))).toEqual(batches.map((bs) => bs.flatMap((b) => [b, b])));
+  l.close();
+});
+
+// Under load a leader flushed a batch to each follower after every socket read and every
+// request, a write system call each: a quarter of its busy time. The first batch of a turn of the
+// event loop still goes out at once (a 1-in-flight put waits on it); the rest wait for the turn's
+// check phase and leave together.
+test('the first batch of a turn is written at once; later batches of the same turn leave together at its check phase', async () => {
+  const { link: l, socket, connect } = link();
+  l.enqueue(sharedFrame(1));
+  await Promise.resolve();
+  connect();
+  await checkPhase();
+  await checkPhase();
+  const frame = (b: number): Uint8Array => new Uint8Array([b]);
+  const before = socket.written.length;
+  l.enqueue(frame(1));
+  await Promise.resolve();
+  expect(socket.written.length).toBe(before + 1);
+  for (const b of [2, 3, 4]) {
+    l.enqueue(frame(b));
+    await Promise.resolve();
+  }
+  expect(l.queued).toBe(3);
+  expect(socket.written.length).toBe(before + 1);
+  await checkPhase();
+  expect(l.queued).toBe(0);
+  expect(socket.written.slice(before).map((w) => Array.from(w))).toEqual([[1], [2, 3, 4]]);
+  // The next turn's first batch goes out at once again.
+  await checkPhase();
+  l.enqueue(frame(5));
+  await Promise.resolve();
+  expect(socket.written.slice(before + 2).map((w) => Array.from(w))).toEqual([[5]]);
   l.close();
 });
