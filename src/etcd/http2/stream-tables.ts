@@ -47,8 +47,6 @@ function stateOf(session: Http2Session): SessionState | undefined {
  */
 export class StreamTables {
   readonly #every: number;
-  /** Streams opened since each live session's last move. */
-  readonly #opened = new Map<Http2Session, number>();
   #renewals = 0;
   #supported = true;
 
@@ -67,21 +65,15 @@ export class StreamTables {
     return this.#supported;
   }
 
-  /** Counts a stream the server emitted; moves its session's table every `every` streams. */
+  /**
+   * Moves the table of `stream`'s session every `every` streams the session opens: the client
+   * numbers its streams 1, 3, 5, ..., so the stream's id says how many came before it.
+   */
   opened(stream: ServerHttp2Stream): void {
+    const id = stream.id;
+    if (id === undefined || (id >>> 1) % this.#every !== 0) return;
     const session = stream.session;
     if (session === undefined || session.destroyed) return;
-    const n = this.#opened.get(session);
-    if (n === undefined) {
-      this.#opened.set(session, 1);
-      session.once('close', () => this.#opened.delete(session));
-      return;
-    }
-    if (n + 1 < this.#every) {
-      this.#opened.set(session, n + 1);
-      return;
-    }
-    this.#opened.set(session, 0);
     const state = stateOf(session);
     if (state === undefined) {
       this.#supported = false;
