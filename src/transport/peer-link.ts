@@ -71,7 +71,7 @@ export class PeerLink {
   #connected = false;
   #awaitingDrain = false;
   #flushQueued = false;
-  /** Whether a write went out in this turn of the event loop (cleared at its check phase). */
+  /** Whether a microtask flush wrote in this turn of the event loop (cleared at its check phase). */
   #wroteThisTurn = false;
   #backoffTimer: NodeJS.Timeout | undefined = undefined;
   #failures = 0;
@@ -118,13 +118,25 @@ export class PeerLink {
       // out in one write: under load a leader answered every socket read and every request
       // with a write to each follower, a system call each, which took a quarter of its busy
       // time.
-      if (this.#wroteThisTurn) setImmediate(this.#flushSoon);
+      if (this.#wroteThisTurn) setImmediate(this.#flushAtCheckPhase);
       else queueMicrotask(this.#flushSoon);
     }
   }
 
-  /** The task `enqueue` queues: one function for the link's life, not a closure per batch. */
+  /** The microtask `enqueue` queues: one function for the link's life, not a closure per batch. */
   readonly #flushSoon = (): void => {
+    this.#flushQueued = false;
+    if (this.#flush() && !this.#wroteThisTurn) {
+      this.#wroteThisTurn = true;
+      setImmediate(this.#turnEnded);
+    }
+  };
+
+  /**
+   * The task `enqueue` queues for the turn's check phase. Its write is the turn's last: it does
+   * not mark the link, so the next turn's first batch goes out at once.
+   */
+  readonly #flushAtCheckPhase = (): void => {
     this.#flushQueued = false;
     this.#flush();
   };
@@ -159,13 +171,14 @@ export class PeerLink {
     return this.#connected && !this.#awaitingDrain;
   }
 
-  #flush(): void {
-    if (this.#closed || this.#queue.length === 0) return;
+  /** Writes the queued frames when the link can; returns whether it wrote. */
+  #flush(): boolean {
+    if (this.#closed || this.#queue.length === 0) return false;
     if (this.#socket === undefined) {
       if (this.#backoffTimer === undefined) this.#dial();
-      return;
+      return false;
     }
-    if (!this.#connected || this.#awaitingDrain) return;
+    if (!this.#connected || this.#awaitingDrain) return false;
     const frames = this.#queue;
     const bytes = this.#queuedBytes;
     this.#queue = [];
@@ -175,11 +188,8 @@ export class PeerLink {
     st.bytesSent += bytes;
     // One write per batch: every frame queued since the last flush.
     const ok = this.#socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
-    if (!this.#wroteThisTurn) {
-      this.#wroteThisTurn = true;
-      setImmediate(this.#turnEnded);
-    }
     if (!ok) this.#awaitingDrain = true; // resume on 'drain'; meanwhile the bounded queue fills
+    return true;
   }
 
   #dial(): void {

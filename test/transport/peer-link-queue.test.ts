@@ -133,3 +133,25 @@ test('the first batch of a turn is written at once; later batches of the same tu
   expect(socket.written.slice(before + 2).map((w) => Array.from(w))).toEqual([[5]]);
   l.close();
 });
+
+// A flush at the check phase is its turn's last write and leaves the link unmarked: a batch
+// queued after it (here later in that check phase) does not wait for another turn's check phase.
+test('after a flush at the check phase, the next batch is written at once', async () => {
+  const { link: l, socket, connect } = link();
+  l.enqueue(sharedFrame(1));
+  await Promise.resolve();
+  connect();
+  await checkPhase();
+  await checkPhase();
+  const frame = (b: number): Uint8Array => new Uint8Array([b]);
+  const before = socket.written.length;
+  l.enqueue(frame(1));
+  await Promise.resolve();
+  l.enqueue(frame(2));
+  await checkPhase();
+  expect(socket.written.slice(before).map((w) => Array.from(w))).toEqual([[1], [2]]);
+  l.enqueue(frame(3));
+  await Promise.resolve();
+  expect(socket.written.slice(before).map((w) => Array.from(w))).toEqual([[1], [2], [3]]);
+  l.close();
+});
