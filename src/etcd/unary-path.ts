@@ -64,7 +64,7 @@ export const MAX_SEND_BYTES = 2 ** 31 - 1;
 export class UnaryPath {
   private readonly routes = new Map<string, UnaryRoute>();
   private readonly maxReceiveBytes: number;
-  /** Keeps the sessions' stream tables young (see {@link StreamTables}); every stream the server emits is counted. */
+  /** Keeps the sessions' stream tables young (see {@link StreamTables}); it sees every stream the server emits. */
   readonly streamTables = new StreamTables();
   #served = 0;
 

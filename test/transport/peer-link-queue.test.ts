@@ -69,6 +69,17 @@ function checkPhase(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 
+/** A link whose connection is up and whose first flush (made as it connected) is a turn behind. */
+async function connectedLink(): Promise<{ link: PeerLink; socket: FakeSocket }> {
+  const r = link();
+  r.link.enqueue(sharedFrame(1));
+  await Promise.resolve();
+  r.connect();
+  await checkPhase();
+  await checkPhase();
+  return r;
+}
+
 test('a frame written at the next flush is passed on as it is (no copy on the live path)', async () => {
   const { link: l, socket, connect } = link();
   l.enqueue(sharedFrame(1));
@@ -106,12 +117,7 @@ test('each flush writes exactly the frames queued since the previous one, in ord
 // event loop still goes out at once (a 1-in-flight put waits on it); the rest wait for the turn's
 // check phase and leave together.
 test('the first batch of a turn is written at once; later batches of the same turn leave together at its check phase', async () => {
-  const { link: l, socket, connect } = link();
-  l.enqueue(sharedFrame(1));
-  await Promise.resolve();
-  connect();
-  await checkPhase();
-  await checkPhase();
+  const { link: l, socket } = await connectedLink();
   const frame = (b: number): Uint8Array => new Uint8Array([b]);
   const before = socket.written.length;
   l.enqueue(frame(1));
@@ -137,12 +143,7 @@ test('the first batch of a turn is written at once; later batches of the same tu
 // A flush at the check phase is its turn's last write and leaves the link unmarked: a batch
 // queued after it (here later in that check phase) does not wait for another turn's check phase.
 test('after a flush at the check phase, the next batch is written at once', async () => {
-  const { link: l, socket, connect } = link();
-  l.enqueue(sharedFrame(1));
-  await Promise.resolve();
-  connect();
-  await checkPhase();
-  await checkPhase();
+  const { link: l, socket } = await connectedLink();
   const frame = (b: number): Uint8Array => new Uint8Array([b]);
   const before = socket.written.length;
   l.enqueue(frame(1));
