@@ -12,6 +12,8 @@
  * follower): the mixed path's mean against it is what spreading the calls costs. `PATHS`
  * (comma-separated, default all four) picks the paths. `IDLE_MS` (default 0) idles every
  * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
+ * With `IDLE_MS` set, each path's line is followed by the mean latency by a put's position in its
+ * block (puts 0-9, 10-24, 25-49, 50-99, 100-199, 200 on): what the idle gap costs the first puts.
  * `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured. That is not
  * enough for raftkit's JIT when few paths run: 2026-12-06, `PATHS=mixed` alone (3,000 warm-up
  * puts) measured raftkit at a mean of 1.42-1.52 ms against etcd's 1.08-1.14 in three runs, but
@@ -35,6 +37,14 @@
  * member turning between the two roles, not in more work. 04:13, the `followers` path as here
  * (the client picks a follower at random): raftkit +16% in latency (mean 1.487 against 1.284 ms)
  * and +24% in members' CPU per put (1.380 against 1.110 ms), etcd +1% and +4%.
+ * 2026-12-06 15:20-16:30 (quiet box; `PATHS=mixed N=1000 ROUNDS=8 IDLE_MS=250 WARMUP=8000`, the
+ * etcd bench's slice and gap): raftkit's mean 1.09-1.13 ms against etcd's 1.02-1.11 over five
+ * runs, the two within each run's noise; by position, raftkit's first 10 puts of a block took
+ * 1.40-1.81 ms (etcd 1.23-1.27) and puts 10-99 4-10% longer than etcd's, the rest the same. Two
+ * builds compared with `CLUSTERS=raftkit,raftkit@<cli.js>,etcd` the same way, neither kept: a
+ * follower writing its WAL frame on the event loop when peers wait on it (1.114 and 1.134 ms
+ * against 1.090 and 1.096), and unary trailers handed to nghttp2 inside `wantTrailers` so that
+ * they leave right after the message (1.143 against 1.131).
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +69,25 @@ interface Measured {
   clients: Record<Path, Etcd3>;
   ms: Record<Path, number[]>;
   cpu: Record<Path, number>;
+}
+
+/** Where the position buckets of {@link byPosition} start (each ends where the next starts; the last at the block's end). */
+const POSITIONS = [0, 10, 25, 50, 100, 200];
+
+/** The mean latency of the puts at each bucket of positions in their block (blocks of `N`, in order). */
+function byPosition(ms: readonly number[]): string {
+  return POSITIONS.map((from, i) => {
+    const to = POSITIONS[i + 1] ?? N;
+    let sum = 0;
+    let n = 0;
+    for (let block = 0; block < ms.length; block += N) {
+      for (let k = block + from; k < Math.min(block + to, ms.length); k++) {
+        sum += ms[k]!;
+        n++;
+      }
+    }
+    return n === 0 ? '' : `${String(from)}-${String(to - 1)}: ${(sum / n).toFixed(3)}`;
+  }).filter((x) => x !== '').join('  ');
 }
 
 const measured: Measured[] = [];
@@ -94,6 +123,7 @@ try {
       const a = m.ms[p];
       const q = [10, 50, 90, 99].map((f) => `p${String(f)} ${percentile(a, f).toFixed(3)}`).join(' ');
       console.log(`${m.name.padEnd(10)} ${p.padEnd(9)} ${q} mean ${mean(a).toFixed(3)} ms; members' CPU ${(1000 * m.cpu[p] / a.length).toFixed(3)} ms/put`);
+      if (IDLE_MS > 0) console.log(`${' '.repeat(21)}by position in the block: ${byPosition(a)}`);
     }
     if (m.ms.leader.length > 0 && m.ms.follower.length > 0 && m.ms.mixed.length > 0) {
       console.log(`${m.name.padEnd(10)} leader and follower blocks, 1 : 2: mean ${((mean(m.ms.leader) + 2 * mean(m.ms.follower)) / 3).toFixed(3)} ms (mixed: ${mean(m.ms.mixed).toFixed(3)})`);
