@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { freePorts } from '../examples/kv-cluster/driver.js';
 import type { MemberReply, MemberRequest } from './cluster-member.js';
 import { stageTable, type Stamps } from './cluster-trace.js';
+import { reapOnExit } from './reaper.js';
 import { Samples } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -191,6 +192,7 @@ export async function startEtcd(dir: string): Promise<BenchCluster> {
       { stdio: 'ignore' },
     ),
   );
+  const unreap = procs.map((p) => reapOnExit(p));
   const clientFor = (i: number, deadlineMs: number): InstanceType<typeof Etcd3> =>
     new Etcd3({
       hosts: `http://127.0.0.1:${ports[i]}`,
@@ -268,6 +270,7 @@ export async function startEtcd(dir: string): Promise<BenchCluster> {
       for (const p of procs) p.kill('SIGTERM');
       await Promise.race([Promise.all(procs.map(exited)), new Promise((r) => setTimeout(r, 5000))]);
       for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+      for (const u of unreap) u();
     },
   };
 }

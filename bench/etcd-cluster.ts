@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { peakRssMiB } from './cluster-procs.js';
+import { reapOnExit } from './reaper.js';
 import { freePort } from '../examples/kv-cluster/driver.js';
 
 /** A running 3-member cluster of either system. */
@@ -64,6 +65,7 @@ export async function startCluster(kind: 'raftkit' | 'etcd', member: string[], c
       ? spawn('etcd', args, { stdio: memberStdio(kind, n) })
       : spawn(process.execPath, [...prof, ...member, ...args], { cwd, stdio: memberStdio(kind, n) });
   });
+  const unreap = procs.map((p) => reapOnExit(p, [dir]));
   const hosts = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const client = new Etcd3({ hosts });
   const deadline = performance.now() + 30_000;
@@ -94,6 +96,7 @@ export async function startCluster(kind: 'raftkit' | 'etcd', member: string[], c
       }
       for (const p of procs) p.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+      for (const u of unreap) u();
     },
   };
 }

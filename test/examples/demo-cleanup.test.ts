@@ -4,19 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { running } from '../helpers/processes.js';
 
 // `npm run demo` interrupted mid-run (Ctrl-C sends SIGINT, a supervisor SIGTERM) leaves no
 // member process and no data folder behind.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test.each([
   { signal: 'SIGINT' as const, code: 130 },
