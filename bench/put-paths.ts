@@ -44,7 +44,13 @@
  * builds compared with `CLUSTERS=raftkit,raftkit@<cli.js>,etcd` the same way, neither kept: a
  * follower writing its WAL frame on the event loop when peers wait on it (1.114 and 1.134 ms
  * against 1.090 and 1.096), and unary trailers handed to nghttp2 inside `wantTrailers` so that
- * they leave right after the message (1.143 against 1.131).
+ * they leave right after the message (1.143 against 1.131). But the same build twice measured the
+ * second cluster 1.7% and, with the order rotated, 1.4% slower (members' CPU per put 4% higher),
+ * and the trailers build started first measured 1.108 against 1.136: a cluster's start slot moves
+ * its mean by about 2%, so compare two builds in both orders. Corrected that way, the trailers
+ * build is within 1% of main, the follower's inline write 0.5-2% slower, and a leader that lets
+ * its appends reach the sockets before it starts its own log write (a third build) about 1.5%
+ * slower.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +110,9 @@ try {
   const value = 'v'.repeat(256);
   for (const m of measured) for (const p of paths) for (let i = 0; i < WARMUP; i++) await m.clients[p].put(`w/${i % 1000}`).value(value);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const m of measured) {
+    // Each round starts with the next cluster, so that none always follows the same one.
+    for (let c = 0; c < measured.length; c++) {
+      const m = measured[(r + c) % measured.length]!;
       for (const p of paths) {
         if (IDLE_MS > 0) await new Promise((resume) => setTimeout(resume, IDLE_MS));
         const cpu = m.cluster.cpuSeconds();
