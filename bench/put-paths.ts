@@ -80,10 +80,10 @@ interface Measured {
 /** Where the position buckets of {@link byPosition} start (each ends where the next starts; the last at the block's end). */
 const POSITIONS = [0, 10, 25, 50, 100, 200];
 
-/** The mean latency of the puts at each bucket of positions in their block (blocks of `N`, in order). */
+/** The mean latency of the puts at each bucket of positions in their block (blocks of `N`, in order; buckets past `N` are left out). */
 function byPosition(ms: readonly number[]): string {
   return POSITIONS.map((from, i) => {
-    const to = POSITIONS[i + 1] ?? N;
+    const to = Math.min(POSITIONS[i + 1] ?? N, N);
     let sum = 0;
     let n = 0;
     for (let block = 0; block < ms.length; block += N) {
