@@ -88,7 +88,7 @@ test('a session\'s stream table is replaced every `every` streams, and streams o
 
 test('a session without Node\'s stream table is left alone, and the tables say so', () => {
   const tables = new StreamTables(2);
-  const session = Object.assign(new (class extends EventTarget {})(), { destroyed: false, once: () => undefined });
+  const session = { destroyed: false };
   for (let i = 0; i < 5; i++) tables.opened({ session, id: 2 * i + 1 } as unknown as http2.ServerHttp2Stream);
   expect(tables.supported).toBe(false);
   expect(tables.renewals).toBe(0);
