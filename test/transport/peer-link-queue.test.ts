@@ -15,6 +15,10 @@ class FakeSocket extends EventEmitter {
     this.written.push(b);
     return true;
   }
+  /** The bytes of each write after the first `n`. */
+  writesSince(n: number): number[][] {
+    return this.written.slice(n).map((w) => Array.from(w));
+  }
   setNoDelay(): this { return this; }
   setKeepAlive(): this { return this; }
   setTimeout(): this { return this; }
@@ -69,6 +73,11 @@ function checkPhase(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 
+/** A one-byte frame. */
+function byte(b: number): Uint8Array {
+  return new Uint8Array([b]);
+}
+
 /** A link whose connection is up and whose first flush (made as it connected) is a turn behind. */
 async function connectedLink(): Promise<{ link: PeerLink; socket: FakeSocket }> {
   const r = link();
@@ -118,25 +127,24 @@ test('each flush writes exactly the frames queued since the previous one, in ord
 // check phase and leave together.
 test('the first batch of a turn is written at once; later batches of the same turn leave together at its check phase', async () => {
   const { link: l, socket } = await connectedLink();
-  const frame = (b: number): Uint8Array => new Uint8Array([b]);
   const before = socket.written.length;
-  l.enqueue(frame(1));
+  l.enqueue(byte(1));
   await Promise.resolve();
   expect(socket.written.length).toBe(before + 1);
   for (const b of [2, 3, 4]) {
-    l.enqueue(frame(b));
+    l.enqueue(byte(b));
     await Promise.resolve();
   }
   expect(l.queued).toBe(3);
   expect(socket.written.length).toBe(before + 1);
   await checkPhase();
   expect(l.queued).toBe(0);
-  expect(socket.written.slice(before).map((w) => Array.from(w))).toEqual([[1], [2, 3, 4]]);
+  expect(socket.writesSince(before)).toEqual([[1], [2, 3, 4]]);
   // The next turn's first batch goes out at once again.
   await checkPhase();
-  l.enqueue(frame(5));
+  l.enqueue(byte(5));
   await Promise.resolve();
-  expect(socket.written.slice(before + 2).map((w) => Array.from(w))).toEqual([[5]]);
+  expect(socket.writesSince(before + 2)).toEqual([[5]]);
   l.close();
 });
 
@@ -144,15 +152,14 @@ test('the first batch of a turn is written at once; later batches of the same tu
 // queued after it (here later in that check phase) does not wait for another turn's check phase.
 test('after a flush at the check phase, the next batch is written at once', async () => {
   const { link: l, socket } = await connectedLink();
-  const frame = (b: number): Uint8Array => new Uint8Array([b]);
   const before = socket.written.length;
-  l.enqueue(frame(1));
+  l.enqueue(byte(1));
   await Promise.resolve();
-  l.enqueue(frame(2));
+  l.enqueue(byte(2));
   await checkPhase();
-  expect(socket.written.slice(before).map((w) => Array.from(w))).toEqual([[1], [2]]);
-  l.enqueue(frame(3));
+  expect(socket.writesSince(before)).toEqual([[1], [2]]);
+  l.enqueue(byte(3));
   await Promise.resolve();
-  expect(socket.written.slice(before).map((w) => Array.from(w))).toEqual([[1], [2], [3]]);
+  expect(socket.writesSince(before)).toEqual([[1], [2], [3]]);
   l.close();
 });
