@@ -13,7 +13,8 @@
  * (comma-separated, default all four) picks the paths. `IDLE_MS` (default 0) idles every
  * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
  * With `IDLE_MS` set, each path's line is followed by the mean latency by a put's position in its
- * block (puts 0-9, 10-24, 25-49, 50-99, 100-199, 200 on): what the idle gap costs the first puts.
+ * block (puts 0-9, 10-24, 25-49, 50-99, 100-199, 200 on; `POSITIONS`, comma-separated, gives other
+ * starts): what the idle gap costs the first puts.
  * `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured. That is not
  * enough for raftkit's JIT when few paths run: 2026-12-06, `PATHS=mixed` alone (3,000 warm-up
  * puts) measured raftkit at a mean of 1.42-1.52 ms against etcd's 1.08-1.14 in three runs, but
@@ -78,7 +79,8 @@ interface Measured {
 }
 
 /** Where the position buckets of {@link byPosition} start (each ends where the next starts; the last at the block's end). */
-const POSITIONS = [0, 10, 25, 50, 100, 200];
+const POSITIONS = (process.env['POSITIONS'] ?? '0,10,25,50,100,200').split(',').map(Number);
+if (POSITIONS[0] !== 0 || POSITIONS.some((p, i) => !Number.isInteger(p) || (i > 0 && p <= POSITIONS[i - 1]!))) throw new Error(`POSITIONS: ascending whole numbers from 0, got ${String(process.env['POSITIONS'])}`);
 
 /** The mean latency of the puts at each bucket of positions in their block (blocks of `N`, in order; buckets past `N` are left out). */
 function byPosition(ms: readonly number[]): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { MEMBER_HEAP_GROWING_PERCENT, MEMBER_SEMI_SPACE_MIB, memberHeapFlags } from '../../src/etcd/cli/member-thread.js';
+import { MEMBER_HEAP_GROWING_PERCENT, MEMBER_INTERRUPT_BUDGET, MEMBER_SEMI_SPACE_MIB, memberV8Flags } from '../../src/etcd/cli/member-thread.js';
 import { ports, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // The `raftkit` command runs its member on a worker thread whose young generation it sizes
@@ -12,19 +12,24 @@ import { ports, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 const dir = mkdtempSync(join(tmpdir(), 'raftkit-member-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test('memberHeapFlags: the command sizes the young generation and sets the old one\'s growth, unless node was given its own', () => {
+test('memberV8Flags: the command sizes the young generation, sets the old one\'s growth and the tier-up budget, each unless node was given its own', () => {
   const young = [`--max-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`, `--min-semi-space-size=${String(MEMBER_SEMI_SPACE_MIB)}`];
   const growing = [`--heap-growing-percent=${String(MEMBER_HEAP_GROWING_PERCENT)}`];
-  const ours = [...young, ...growing];
-  expect(memberHeapFlags([], undefined)).toEqual(ours);
-  expect(memberHeapFlags(['--import', 'tsx', '--enable-source-maps'], '--max-old-space-size=4096')).toEqual(ours);
-  expect(memberHeapFlags(['--max-semi-space-size=8'], undefined)).toEqual(growing);
-  expect(memberHeapFlags(['--min_semi_space_size=2'], undefined)).toEqual(growing);
-  expect(memberHeapFlags([], '--trace-gc --max-semi-space-size=64')).toEqual(growing);
-  expect(memberHeapFlags([], '--max-semi-space-sizes-are-not-a-flag')).toEqual(ours);
-  expect(memberHeapFlags(['--heap-growing-percent=50'], undefined)).toEqual(young);
-  expect(memberHeapFlags([], '--heap_growing_percent=0')).toEqual(young);
-  expect(memberHeapFlags(['--heap-growing-percent=50', '--max-semi-space-size=8'], undefined)).toEqual([]);
+  const budget = [`--interrupt-budget=${String(MEMBER_INTERRUPT_BUDGET)}`];
+  const ours = [...young, ...growing, ...budget];
+  expect(memberV8Flags([], undefined)).toEqual(ours);
+  expect(memberV8Flags(['--import', 'tsx', '--enable-source-maps'], '--max-old-space-size=4096')).toEqual(ours);
+  expect(memberV8Flags(['--max-semi-space-size=8'], undefined)).toEqual([...growing, ...budget]);
+  expect(memberV8Flags(['--min_semi_space_size=2'], undefined)).toEqual([...growing, ...budget]);
+  expect(memberV8Flags([], '--trace-gc --max-semi-space-size=64')).toEqual([...growing, ...budget]);
+  expect(memberV8Flags([], '--max-semi-space-sizes-are-not-a-flag')).toEqual(ours);
+  expect(memberV8Flags(['--heap-growing-percent=50'], undefined)).toEqual([...young, ...budget]);
+  expect(memberV8Flags([], '--heap_growing_percent=0')).toEqual([...young, ...budget]);
+  expect(memberV8Flags(['--interrupt-budget=4096'], undefined)).toEqual([...young, ...growing]);
+  expect(memberV8Flags([], '--interrupt_budget 1000')).toEqual([...young, ...growing]);
+  // V8's other budgets are other options: the command still sets its own.
+  expect(memberV8Flags(['--interrupt-budget-for-feedback-allocation=100'], undefined)).toEqual(ours);
+  expect(memberV8Flags(['--heap-growing-percent=50', '--max-semi-space-size=8', '--interrupt-budget=4096'], undefined)).toEqual([]);
 });
 
 /** Starts a one-member cluster with `env`, returns its "member started" log line's fields, and stops it with SIGTERM. */
@@ -76,7 +81,7 @@ test('V8 sizes a worker thread created after the young generation options are se
     return Number(execFileSync(process.execPath, ['-e', script, JSON.stringify(flags), worker], { encoding: 'utf8' }).trim());
   };
   const before = count([]);
-  const after = count(memberHeapFlags([], undefined));
+  const after = count(memberV8Flags([], undefined));
   expect(before).toBeGreaterThan(0);
   expect(after * 3).toBeLessThan(before);
 });
