@@ -12,6 +12,12 @@ import { peakRssMiB } from './cluster-procs.js';
 import { reapOnExit } from './reaper.js';
 import { freePort } from '../examples/kv-cluster/driver.js';
 
+/** CPU seconds in user space and in the kernel. */
+export interface CpuSplit {
+  user: number;
+  system: number;
+}
+
 /** A running 3-member cluster of either system. */
 export interface Cluster {
   /** Which system its members are. */
@@ -24,6 +30,8 @@ export interface Cluster {
   cpuSeconds(): number;
   /** The same, of member `i` alone. */
   memberCpuSeconds(i: number): number;
+  /** The members' CPU seconds so far split into user and system time (from /proc). */
+  cpuSplitSeconds(): CpuSplit;
   /** Each member's peak resident set size so far, MiB (/proc's VmHWM). */
   peakRssMiB(): number[];
   /** Kills the members (SIGTERM first when profiling) and removes their data. */
@@ -85,6 +93,10 @@ export async function startCluster(kind: 'raftkit' | 'etcd', member: string[], c
     metrics: ports.map((p) => `http://127.0.0.1:${p.metrics}/metrics`),
     cpuSeconds: () => procs.reduce((n, p) => n + procCpuSeconds(p.pid), 0),
     memberCpuSeconds: (i) => procCpuSeconds(procs[i]?.pid),
+    cpuSplitSeconds: () => procs.reduce((sum, p) => {
+      const one = procCpuSplit(p.pid);
+      return { user: sum.user + one.user, system: sum.system + one.system };
+    }, { user: 0, system: 0 }),
     peakRssMiB: () => procs.map((p) => peakRssMiB(p.pid)),
     async stop() {
       // SIGTERM first when profiling, so each member writes its profile on a graceful exit.
@@ -127,12 +139,18 @@ export function machineBusySeconds(): number {
 
 /** User + system CPU seconds of process `pid` (Linux /proc; 0 elsewhere). */
 function procCpuSeconds(pid: number | undefined): number {
+  const { user, system } = procCpuSplit(pid);
+  return user + system;
+}
+
+/** A process's user and system CPU seconds so far (0 and 0 once it is gone). */
+function procCpuSplit(pid: number | undefined): CpuSplit {
   try {
     const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    return { user: Number(f[11]) / 100, system: Number(f[12]) / 100 }; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 

@@ -7,9 +7,10 @@
  * (`mixed`: one client with every member's URL), then spread over the two followers only
  * (`followers`: the leader's work is the same as in the follower block, while each follower turns
  * between forwarding a put and only replicating it), for each cluster in turn, `ROUNDS` times (default
- * 6), and prints per cluster and path the latency percentiles (ms), the members' CPU per put, and
- * the mean of the leader and follower blocks in the bench's proportion (one part leader, two parts
- * follower): the mixed path's mean against it is what spreading the calls costs. `PATHS`
+ * 6), and prints per cluster and path the latency percentiles (ms), the members' CPU per put (with
+ * its user and system parts), and the mean of the leader and follower blocks in the bench's
+ * proportion (one part leader, two parts follower): the mixed path's mean against it is what
+ * spreading the calls costs. `PATHS`
  * (comma-separated, default all four) picks the paths. `IDLE_MS` (default 0) idles every
  * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
  * With `IDLE_MS` set, each path's line is followed by the mean latency by a put's position in its
@@ -57,7 +58,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { builtCli } from './built-cli.js';
-import { leaderHost, startCluster, type Cluster } from './etcd-cluster.js';
+import { leaderHost, startCluster, type Cluster, type CpuSplit } from './etcd-cluster.js';
 import { percentile } from './util.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,7 +76,7 @@ interface Measured {
   cluster: Cluster;
   clients: Record<Path, Etcd3>;
   ms: Record<Path, number[]>;
-  cpu: Record<Path, number>;
+  cpu: Record<Path, CpuSplit>;
 }
 
 /** Where the position buckets of {@link byPosition} start (each ends where the next starts; the last at the block's end). */
@@ -107,7 +108,7 @@ try {
     const leader = await leaderHost(cluster.hosts);
     const followers = cluster.hosts.filter((h) => h !== leader);
     const clients = { leader: new Etcd3({ hosts: leader }), follower: new Etcd3({ hosts: followers[0]! }), mixed: new Etcd3({ hosts: cluster.hosts }), followers: new Etcd3({ hosts: followers }) };
-    measured.push({ name, cluster, clients, ms: { leader: [], follower: [], mixed: [], followers: [] }, cpu: { leader: 0, follower: 0, mixed: 0, followers: 0 } });
+    measured.push({ name, cluster, clients, ms: { leader: [], follower: [], mixed: [], followers: [] }, cpu: { leader: { user: 0, system: 0 }, follower: { user: 0, system: 0 }, mixed: { user: 0, system: 0 }, followers: { user: 0, system: 0 } } });
   }
   const value = 'v'.repeat(256);
   for (const m of measured) for (const p of paths) for (let i = 0; i < WARMUP; i++) await m.clients[p].put(`w/${i % 1000}`).value(value);
@@ -117,13 +118,15 @@ try {
       const m = measured[(r + c) % measured.length]!;
       for (const p of paths) {
         if (IDLE_MS > 0) await new Promise((resume) => setTimeout(resume, IDLE_MS));
-        const cpu = m.cluster.cpuSeconds();
+        const cpu = m.cluster.cpuSplitSeconds();
         for (let i = 0; i < N; i++) {
           const t = performance.now();
           await m.clients[p].put(`k/${i % 1000}`).value(value);
           m.ms[p].push(performance.now() - t);
         }
-        m.cpu[p] += m.cluster.cpuSeconds() - cpu;
+        const after = m.cluster.cpuSplitSeconds();
+        m.cpu[p].user += after.user - cpu.user;
+        m.cpu[p].system += after.system - cpu.system;
       }
     }
   }
@@ -132,7 +135,9 @@ try {
     for (const p of paths) {
       const a = m.ms[p];
       const q = [10, 50, 90, 99].map((f) => `p${String(f)} ${percentile(a, f).toFixed(3)}`).join(' ');
-      console.log(`${m.name.padEnd(10)} ${p.padEnd(9)} ${q} mean ${mean(a).toFixed(3)} ms; members' CPU ${(1000 * m.cpu[p] / a.length).toFixed(3)} ms/put`);
+      const perPut = (seconds: number): string => (1000 * seconds / a.length).toFixed(3);
+      const { user, system } = m.cpu[p];
+      console.log(`${m.name.padEnd(10)} ${p.padEnd(9)} ${q} mean ${mean(a).toFixed(3)} ms; members' CPU ${perPut(user + system)} ms/put (user ${perPut(user)}, system ${perPut(system)})`);
       if (IDLE_MS > 0) console.log(`${' '.repeat(21)}by position in the block: ${byPosition(a)}`);
     }
     if (m.ms.leader.length > 0 && m.ms.follower.length > 0 && m.ms.mixed.length > 0) {
