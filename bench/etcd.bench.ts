@@ -65,7 +65,11 @@
  * raftkit's members need it: their JIT settles only after tens of thousands of puts. Measured
  * 2026-12-06, put at 1 in flight, two alternated pairs: without the cluster warm-up 0.72 and 0.74
  * times etcd's (members' CPU 1.46-1.55 ms per put), with it 0.89 and 0.87 (1.16-1.20 ms); a 15 s
- * row warm-up on top of it did not raise it further (0.88, 0.84).
+ * row warm-up on top of it did not raise it further (0.88, 0.84). Since the command sets V8's tier-up
+ * budget (`MEMBER_INTERRUPT_BUDGET`, src/etcd/cli/member-thread.ts) a member settles after about
+ * 5,000 puts; on a second VM, without the cluster warm-up, put at 1 in flight measured 0.82 and
+ * 0.69 in two runs, against 0.75-0.86 with it in six: within that machine's noise. The warm-up
+ * stays: both systems get it, and it costs 15 s.
  *
  * The raftkit members run as users run `npx raftkit`: the built `dist/cli.js` (the bench first runs
  * `npm run build` when dist/ is missing or older than src/). `BENCH_MEMBERS=src` runs them from the
