@@ -17,9 +17,9 @@ import { writeEtcdBackend } from '../src/kv/etcd-backend/backend-writer.js';
 import { appendSha256, verifySnapshotFile } from '../src/kv/etcd-backend/snapshot-file.js';
 import { snapshotStatus } from '../src/kv/etcd-backend/status.js';
 import { kvBackendSource } from '../src/kv/etcd-backend/kv-records.js';
-import { memberDataPaths, restoreDataDir } from '../src/kv/etcd-backend/restore-command.js';
+import { restoreDataDir } from '../src/kv/etcd-backend/restore-command.js';
 import { snapshotChunks, writeSnapshotChunks } from '../src/kv/etcd-backend/snapshot-stream.js';
-import { ClassicLevel } from 'classic-level';
+import { openDataDir } from '../src/etcd/cli/member.js';
 import { fmtFixed } from './util.js';
 
 const enc = new TextEncoder();
@@ -76,13 +76,13 @@ export async function run(): Promise<void> {
     await phase('restore into KV', size, async () => restoreDataDir(file, dataDir));
     const again = join(dir, 'from-kv.db');
     await phase('save from KV', size, async () => {
-      // The KV's database where the restore wrote it, as the `raftkit` command's member opens it.
-      const db = new ClassicLevel<Uint8Array, Uint8Array>(memberDataPaths(dataDir).kv, { keyEncoding: 'view', valueEncoding: 'view' });
-      await db.open({ createIfMissing: false });
+      // The restored data dir opened as the `raftkit` command's member opens it.
+      const { storage, kvDb, closeKvDb } = await openDataDir(dataDir);
       try {
-        await writeSnapshotChunks(again, snapshotChunks(await kvBackendSource({ db }, n + 1), { tmpDir: dir }));
+        await writeSnapshotChunks(again, snapshotChunks(await kvBackendSource({ db: kvDb }, n + 1), { tmpDir: dir }));
       } finally {
-        await db.close();
+        await closeKvDb();
+        await storage.close();
       }
     });
     const back = await snapshotStatus(again);
