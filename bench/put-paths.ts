@@ -71,6 +71,11 @@ type Path = (typeof PATH_NAMES)[number];
 const paths = (process.env['PATHS']?.split(',') ?? PATH_NAMES) as readonly Path[];
 for (const p of paths) if (!PATH_NAMES.includes(p)) throw new Error(`PATHS: ${p} is not one of ${PATH_NAMES.join(', ')}`);
 
+/** A fresh value per path. */
+function perPath<T>(make: () => T): Record<Path, T> {
+  return Object.fromEntries(PATH_NAMES.map((p) => [p, make()])) as Record<Path, T>;
+}
+
 interface Measured {
   name: string;
   cluster: Cluster;
@@ -108,7 +113,7 @@ try {
     const leader = await leaderHost(cluster.hosts);
     const followers = cluster.hosts.filter((h) => h !== leader);
     const clients = { leader: new Etcd3({ hosts: leader }), follower: new Etcd3({ hosts: followers[0]! }), mixed: new Etcd3({ hosts: cluster.hosts }), followers: new Etcd3({ hosts: followers }) };
-    measured.push({ name, cluster, clients, ms: { leader: [], follower: [], mixed: [], followers: [] }, cpu: { leader: { user: 0, system: 0 }, follower: { user: 0, system: 0 }, mixed: { user: 0, system: 0 }, followers: { user: 0, system: 0 } } });
+    measured.push({ name, cluster, clients, ms: perPath((): number[] => []), cpu: perPath((): CpuSplit => ({ user: 0, system: 0 })) });
   }
   const value = 'v'.repeat(256);
   for (const m of measured) for (const p of paths) for (let i = 0; i < WARMUP; i++) await m.clients[p].put(`w/${i % 1000}`).value(value);
