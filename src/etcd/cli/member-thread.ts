@@ -2,8 +2,9 @@
  * The `raftkit` command runs its member on a worker thread, so that the member's heap can be
  * sized before it exists: V8 fixes an isolate's young generation when the isolate is created,
  * and a process's own main isolate is created before any of its code runs. The main thread sets
- * the member's V8 options (its heap's and its tier-up budget), starts the member's thread, forwards SIGTERM and SIGINT to
- * it and exits with its exit code. One process, as before: the same pid, stdio and exit codes.
+ * the member's V8 options (its heap's and its tier-up budget), starts the member's thread,
+ * forwards SIGTERM and SIGINT to it and exits with its exit code. One process, as before: the
+ * same pid, stdio and exit codes.
  */
 import v8 from 'node:v8';
 import { Worker, parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -47,9 +48,9 @@ export const MEMBER_HEAP_GROWING_PERCENT = 300;
  * Measured 2026-12-06 on a three-member cluster at one put in flight, in blocks of 2,500 puts,
  * three pairs of fresh clusters: at V8's default the members' CPU per put was 2.5-3.1 ms in the
  * first block and 1.7-2.0 in the second, and came down to about 1.1 only after 7,500-20,000 puts;
- * at 16 KiB it was 1.8-2.4 ms in the first block and about 1.0 from the second or third on, with no change
- * measurable once both were warm. A member restarted after a crash or an upgrade reaches its
- * speed several times sooner.
+ * at 16 KiB it was 1.8-2.4 ms in the first block and about 1.0 from the second or third on, with
+ * no change measurable once both were warm. A member restarted after a crash or an upgrade
+ * reaches its speed several times sooner.
  */
 export const MEMBER_INTERRUPT_BUDGET = 16 * 1024;
 
