@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/entry.js';
-import { PREALLOCATE_FLUSH_BYTES, preallocate } from '../../src/storage/wal/files.js';
+import { PREALLOCATE_FLUSH_BYTES, ZERO_FILL_WRITE_BYTES, preallocate } from '../../src/storage/wal/files.js';
 import { nodeWalFileSystem, type WalFile, type WalFileMode, type WalFileSystem } from '../../src/storage/wal/wal-fs.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
 
@@ -74,7 +74,7 @@ function tempDir(): string {
   return d;
 }
 
-test('preallocate writes zeros over the whole file, flushing each MiB as it goes and the last bytes before closing', async () => {
+test('preallocate writes zeros over the whole file in writes of at most 64 KiB, flushing each MiB as it goes and the last bytes before closing', async () => {
   const dir = tempDir();
   const { fs, created } = recordingFs();
   const size = 3 * PREALLOCATE_FLUSH_BYTES + 12_288;
@@ -89,6 +89,9 @@ test('preallocate writes zeros over the whole file, flushing each MiB as it goes
     covered.fill(1, o.at, o.at + o.bytes.length);
   }
   expect(covered.every((b) => b === 1)).toBe(true);
+  // Small writes leave the file in small page-cache folios, which the log's small writes need (see ZERO_FILL_WRITE_BYTES).
+  expect(ZERO_FILL_WRITE_BYTES).toBe(64 * 1024);
+  expect(Math.max(...ops.map((o) => (o.op === 'write' ? o.bytes.length : 0)))).toBe(ZERO_FILL_WRITE_BYTES);
   expect(largestUnflushed(ops)).toBeLessThanOrEqual(PREALLOCATE_FLUSH_BYTES);
   expect(ops.filter((o) => o.op === 'datasync')).toHaveLength(4);
   expect(ops.slice(-2).map((o) => o.op)).toEqual(['datasync', 'close']);
@@ -113,6 +116,7 @@ test("WalStorage prepares its next segment in the background a MiB per flush, wh
     expect(spare, 'the next segment was prepared as spare.tmp').toBeDefined();
     expect(written(spare!)).toBe(segmentSize);
     expect(largestUnflushed(spare!)).toBeLessThanOrEqual(PREALLOCATE_FLUSH_BYTES);
+    expect(Math.max(...spare!.map((o) => (o.op === 'write' ? o.bytes.length : 0)))).toBeLessThanOrEqual(ZERO_FILL_WRITE_BYTES);
     expect(spare!.at(-2)?.op).toBe('datasync');
     last = index - 1;
     expect(s.lastIndex()).toBe(last);
