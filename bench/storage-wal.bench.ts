@@ -8,7 +8,11 @@
  * saves/s (1 / median save time), p99, and each one's ratio to the floor (target for
  * WalStorage >= 0.70). Then the tail while WalStorage prepares its next segment in the
  * background: synced saves of 2 KiB entries through the preparation of a 16 MiB segment's
- * successor (begun once the log is past half the segment), their longest and p99.9.
+ * successor (begun once the log is past half the segment), their longest and p99.9. Last, what
+ * the size of the zero-fill's writes does to the log's writes: the O_DSYNC pool loop into a file
+ * zero-filled by `preallocate` (64 KiB per write) against one zero-filled a MiB per write,
+ * interleaved (on Linux 6.16+ ext4 the second leaves MiB-sized page-cache folios, which every
+ * small write then walks; see `ZERO_FILL_WRITE_BYTES`).
  */
 import { closeSync, constants, fdatasync, fdatasyncSync, mkdtempSync, openSync, rmSync, write, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +20,7 @@ import { join } from 'node:path';
 import { EntryType, type Entry } from '../src/raft/entry.js';
 import { LevelStorage } from '../src/storage/level-storage.js';
 import type { Storage } from '../src/storage/storage.js';
-import { preallocate } from '../src/storage/wal/files.js';
+import { PREALLOCATE_FLUSH_BYTES, ZERO_FILL_WRITE_BYTES, preallocate } from '../src/storage/wal/files.js';
 import { nodeWalFileSystem } from '../src/storage/wal/wal-fs.js';
 import { WalStorage } from '../src/storage/wal/wal-storage.js';
 import { fmtFixed, fmtInt, Samples } from './util.js';
@@ -80,6 +84,32 @@ async function acrossPreparation(dir: string): Promise<Samples> {
   return times;
 }
 
+/** A `size`-byte file of zeros written a MiB per write, flushed: the zero-fill before `ZERO_FILL_WRITE_BYTES`. */
+function zeroFillByMiB(path: string, size: number): void {
+  const fd = openSync(path, 'w');
+  const zeros = Buffer.alloc(PREALLOCATE_FLUSH_BYTES);
+  for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, zeros.length, at);
+  fdatasyncSync(fd);
+  closeSync(fd);
+}
+
+/** The O_DSYNC pool loop into a file zero-filled by `preallocate` and into one zero-filled a MiB per write, interleaved. */
+async function zeroFillSizes(base: string): Promise<{ small: Samples; mib: Samples }> {
+  const size = 16 << 20;
+  await preallocate(nodeWalFileSystem, join(base, 'fill-small'), size);
+  zeroFillByMiB(join(base, 'fill-mib'), size);
+  const small = openSync(join(base, 'fill-small'), constants.O_RDWR | constants.O_DSYNC);
+  const mib = openSync(join(base, 'fill-mib'), constants.O_RDWR | constants.O_DSYNC);
+  const out = { small: new Samples(), mib: new Samples() };
+  for (let r = 0, next = 0; r < ROUNDS; r++, next += SAVES) {
+    await roundRaw(small, next, 'dsync', out.small);
+    await roundRaw(mib, next, 'dsync', out.mib);
+  }
+  closeSync(small);
+  closeSync(mib);
+  return out;
+}
+
 /** The one-line explanation printed above the table. */
 export const about =
   'a synced save of one small entry through WalStorage and LevelStorage against raw preallocated-file write+flush loops on the same disk, interleaved; target: WalStorage >= 0.70 of the fastest raw loop';
@@ -124,8 +154,11 @@ export async function run(): Promise<unknown> {
     const across = await acrossPreparation(join(base, 'wal-spare'));
     const longest = across.percentile(100);
     console.log(`  WalStorage, ${String(SPARE_ENTRY_BYTES)}-byte entries from an empty log through the preparation of the next ${String(SPARE_SEGMENT_BYTES >> 20)} MiB segment: ${fmtInt(across.length, 0)} saves, p99.9 ${fmtFixed(across.percentile(99.9), 2, 0)} ms, longest ${fmtFixed(longest, 1, 0)} ms`);
+    const fills = await zeroFillSizes(base);
+    const [small, mib] = [rate({ times: fills.small }), rate({ times: fills.mib })];
+    console.log(`  raw pwrite O_DSYNC, pool, into a segment zero-filled ${String(ZERO_FILL_WRITE_BYTES >> 10)} KiB per write (preallocate): ${fmtInt(small, 0)} /s (p99 ${fmtFixed(fills.small.percentile(99), 2, 0)} ms); a MiB per write: ${fmtInt(mib, 0)} /s (p99 ${fmtFixed(fills.mib.percentile(99), 2, 0)} ms); ratio ${fmtFixed(small / mib, 2)}`);
     const figures = Object.fromEntries([...raws, ...subjects].map((x) => [x.name, { perSecond: rate(x), p99Ms: x.times.percentile(99) }]));
-    return { ...figures, acrossPreparation: { saves: across.length, p999Ms: across.percentile(99.9), longestMs: longest } };
+    return { ...figures, acrossPreparation: { saves: across.length, p999Ms: across.percentile(99.9), longestMs: longest }, zeroFill: { smallPerSecond: small, mibPerSecond: mib } };
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
