@@ -71,15 +71,11 @@ const ZEROS = Buffer.alloc(ZERO_FILL_WRITE_BYTES);
  * `flushEach`, flushing after every {@link PREALLOCATE_FLUSH_BYTES} written and after the last.
  */
 export async function zeroFill(file: WalFile, from: number, to: number, flushEach = false): Promise<void> {
-  let unflushed = 0;
   for (let at = from; at < to; at += ZEROS.length) {
-    const n = Math.min(ZEROS.length, to - at);
-    await file.write(ZEROS.subarray(0, n), at);
-    unflushed += n;
-    if (flushEach && (unflushed >= PREALLOCATE_FLUSH_BYTES || at + n >= to)) {
-      await file.datasync();
-      unflushed = 0;
-    }
+    const end = Math.min(at + ZEROS.length, to);
+    await file.write(ZEROS.subarray(0, end - at), at);
+    // A write never straddles a flush boundary: ZERO_FILL_WRITE_BYTES divides PREALLOCATE_FLUSH_BYTES.
+    if (flushEach && ((end - from) % PREALLOCATE_FLUSH_BYTES === 0 || end === to)) await file.datasync();
   }
 }
 
