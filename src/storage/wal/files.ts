@@ -64,7 +64,8 @@ export const PREALLOCATE_FLUSH_BYTES = 1 << 20;
  */
 export const ZERO_FILL_WRITE_BYTES = 1 << 16;
 
-const ZEROS = Buffer.alloc(ZERO_FILL_WRITE_BYTES);
+/** {@link ZERO_FILL_WRITE_BYTES} zero bytes, never written to: what {@link zeroFill} writes, and what a segment's unwritten tail is compared against. */
+export const ZEROS: Readonly<Buffer> = Buffer.alloc(ZERO_FILL_WRITE_BYTES);
 
 /**
  * Writes zeros over `[from, to)` of an open file, {@link ZERO_FILL_WRITE_BYTES} per write; with

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { emptyHardState, type Entry, type HardState, type SnapshotMetadata } from '../../raft/entry.js';
 import { CorruptStorageError } from '../errors.js';
-import { listDir, readWhole, removeFiles, segmentName, zeroFill } from './files.js';
+import { listDir, readWhole, removeFiles, segmentName, zeroFill, ZEROS } from './files.js';
 import { decodeRecords, readFrame, RecordType, validFrameAfter, type WalRecord } from './format.js';
 import { LiveRuns } from './live-runs.js';
 import type { WalFileSystem } from './wal-fs.js';
@@ -258,8 +258,6 @@ function tailGarbage(seg: Buffer, end: number): Tail | undefined {
   }
   return undefined;
 }
-
-const ZEROS = Buffer.alloc(1 << 16);
 
 /** Zeroes a segment from `at` (removes it when `at` is 0) and makes that durable. */
 async function cutTail(fs: WalFileSystem, dir: string, seq: number, at: number, size: number): Promise<void> {
