@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { EntryType, type Entry } from '../src/raft/entry.js';
 import { LevelStorage } from '../src/storage/level-storage.js';
 import type { Storage } from '../src/storage/storage.js';
-import { PREALLOCATE_FLUSH_BYTES, ZERO_FILL_WRITE_BYTES, preallocate } from '../src/storage/wal/files.js';
+import { ZERO_FILL_WRITE_BYTES, preallocate } from '../src/storage/wal/files.js';
 import { nodeWalFileSystem } from '../src/storage/wal/wal-fs.js';
 import { WalStorage } from '../src/storage/wal/wal-storage.js';
 import { fmtFixed, fmtInt, Samples } from './util.js';
@@ -87,7 +87,7 @@ async function acrossPreparation(dir: string): Promise<Samples> {
 /** A `size`-byte file of zeros written a MiB per write, flushed: the zero-fill before `ZERO_FILL_WRITE_BYTES`. */
 function zeroFillByMiB(path: string, size: number): void {
   const fd = openSync(path, 'w');
-  const zeros = Buffer.alloc(PREALLOCATE_FLUSH_BYTES);
+  const zeros = Buffer.alloc(1 << 20); // the zero-fill's write size before ZERO_FILL_WRITE_BYTES, whatever the flush interval
   for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, zeros.length, at);
   fdatasyncSync(fd);
   closeSync(fd);
