@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { MessageType, createMessage } from '../../src/raft/messages.js';
 import { StateType } from '../../src/raft/ready.js';
-import { ent, flush, newTestNode } from '../helpers/raft-harness.js';
+import { bytes, electByVotes, ent, flush, newTestNode } from '../helpers/raft-harness.js';
 
 // The Ready contract: state only when changed, mustSync when term/vote/entries change,
 // "send now" messages apart from "send after persisting" ones, and one Ready at a time.
@@ -102,4 +102,24 @@ test('ready() twice without advance() throws ERR_RAFT_INVARIANT', () => {
   n.node.advance(rd);
   n.node.step(createMessage({ type: MessageType.MsgVoteResp, from: 2, to: 1, term: 1 }));
   expect(() => n.node.ready()).not.toThrow();
+});
+
+test("a leader counts its own entry toward a commit only once the Ready that writes it is advanced (etcd 3.6's rule, not 3.4's)", () => {
+  const n = newTestNode(1);
+  electByVotes(n);
+  n.node.step(createMessage({ type: MessageType.MsgAppResp, from: 2, to: 1, term: 1, index: 1 }));
+  flush(n);
+  expect(n.node.status().commit).toBe(1);
+  n.node.propose(bytes('x'));
+  const rd = n.node.ready();
+  expect(rd.entries.map((e) => e.index)).toEqual([2]);
+  // Follower 2 has entry 2 durable; the leader's own write of it is still in flight: one copy of three.
+  n.node.step(createMessage({ type: MessageType.MsgAppResp, from: 2, to: 1, term: 1, index: 2 }));
+  expect(n.node.status().commit).toBe(1);
+  n.storage.append(rd.entries);
+  n.node.advance(rd);
+  expect(n.node.status().commit).toBe(2);
+  const next = n.node.ready();
+  expect(next.hardState?.commit).toBe(2);
+  expect(next.committedEntries.map((e) => e.index)).toEqual([2]);
 });
