@@ -1,5 +1,6 @@
 import type { AbstractBatchOptions } from 'abstract-level';
 import type { AnyLevel, BytesSublevel } from '../storage/level-load.js';
+import { pooledBytes } from '../codec/binary.js';
 import { compareBytes, toKey } from './mvcc/bytes.js';
 import { KeyIndex } from './mvcc/key-index.js';
 import { decodeRevision, encodeRevision, writeU64 } from './mvcc/revision.js';
@@ -36,9 +37,10 @@ type Op = { type: 'put'; into: Into; key: Uint8Array; value: Uint8Array } | { ty
 export const MAX_QUEUED_RECORDS = 50_000;
 const SYNC = { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>;
 
-/** `prefix` followed by `key`, in a new array. */
-function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + key.length);
+/** `prefix` followed by `key`, in a new array: carved from the shared byte pool when `pooled`. */
+function prefixed(prefix: Uint8Array, key: Uint8Array, pooled: boolean): Uint8Array {
+  const n = prefix.length + key.length;
+  const out = pooled ? pooledBytes(n) : new Uint8Array(n);
   out.set(prefix, 0);
   out.set(key, prefix.length);
   return out;
@@ -108,6 +110,15 @@ export class KvBackend {
   readonly #into: { readonly rev: Into; readonly lease: Into; readonly meta: Into; readonly alarm: Into; readonly member: Into };
   /** Whether the parent database takes and stores bytes as given (`view` keys and values): then writes go to it with prefixed keys. */
   readonly #direct: boolean;
+  /**
+   * Whether the direct path's keys come from the shared byte pool: only for a database that keeps
+   * its data past the process (classic-level), which copies every key it is given. A small new
+   * array lives in V8's heap, and native code that reads it moves it out first, one ArrayBuffer
+   * allocated per key: under puts that was 70% of a member's ArrayBuffer allocations (measured).
+   * A database that keeps the arrays it is given (memory-level) gets arrays of their own, so that
+   * a stored key never keeps a pool buffer alive.
+   */
+  readonly #pooledKeys: boolean;
   readonly #queue: WriteQueue<Op>;
   #inUse = 0;
 
@@ -130,6 +141,7 @@ export class KvBackend {
     const into = (sublevel: BytesSublevel): Into => ({ options: { sublevel }, prefix: root.prefixKey(sublevel.prefixKey(new Uint8Array(0), 'view', true), 'view', true) });
     this.#into = { rev: into(this.revs), lease: into(this.leases), meta: into(this.meta), alarm: into(this.alarms), member: into(this.members) };
     this.#direct = db.keyEncoding().commonName === 'view' && db.valueEncoding().commonName === 'view';
+    this.#pooledKeys = this.#direct && db.supports.permanence;
   }
 
   /**
@@ -153,12 +165,13 @@ export class KvBackend {
   async #commit(ops: readonly Op[], sync: boolean): Promise<void> {
     const batch = this.db.batch();
     const direct = this.#direct;
+    const pooled = this.#pooledKeys;
     try {
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i]!;
         if (direct) {
-          if (op.type === 'put') batch.put(prefixed(op.into.prefix, op.key), op.value);
-          else batch.del(prefixed(op.into.prefix, op.key));
+          if (op.type === 'put') batch.put(prefixed(op.into.prefix, op.key, pooled), op.value);
+          else batch.del(prefixed(op.into.prefix, op.key, pooled));
         } else if (op.type === 'put') batch.put(op.key, op.value, op.into.options);
         else batch.del(op.key, op.into.options);
       }
