@@ -114,7 +114,7 @@ export class KvBackend {
    * Whether the direct path's keys come from the shared byte pool: only for a database that keeps
    * its data past the process (classic-level), which copies every key it is given. A small new
    * array lives in V8's heap, and native code that reads it moves it out first, one ArrayBuffer
-   * allocated per key: under puts that was 70% of a member's ArrayBuffer allocations (measured).
+   * allocated per key: under puts that was two thirds of a member's ArrayBuffer allocations (measured).
    * A database that keeps the arrays it is given (memory-level) gets arrays of their own, so that
    * a stored key never keeps a pool buffer alive.
    */

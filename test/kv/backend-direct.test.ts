@@ -55,8 +55,7 @@ test('records written with the prefixes added by the backend equal those written
 });
 
 test('direct writes to a classic-level database (keys carved from the shared byte pool) store the same records as writes through the sublevels', async () => {
-  const [[, open]] = levelDatabases('raftkit-direct-').filter(([name]) => name === 'classic-level') as [[string, () => AnyLevel]];
-  const db = open();
+  const db = levelDatabases('raftkit-direct-').find(([name]) => name === 'classic-level')![1]();
   const viaSublevels = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'buffer', valueEncoding: 'buffer' });
   const commands: KvCommand[] = [];
   for (let i = 0; i < 40; i++) commands.push({ op: 'put', req: { key: enc(`k${i % 7}`), value: enc(`v${i}`) } });
