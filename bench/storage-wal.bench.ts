@@ -87,7 +87,7 @@ async function acrossPreparation(dir: string): Promise<Samples> {
 /** A `size`-byte file of zeros written a MiB per write, flushed: the zero-fill before `ZERO_FILL_WRITE_BYTES`. */
 function zeroFillByMiB(path: string, size: number): void {
   const fd = openSync(path, 'w');
-  const zeros = Buffer.alloc(1 << 20); // the zero-fill's write size before ZERO_FILL_WRITE_BYTES, whatever the flush interval
+  const zeros = Buffer.alloc(1 << 20);
   for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, zeros.length, at);
   fdatasyncSync(fd);
   closeSync(fd);
