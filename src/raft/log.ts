@@ -201,6 +201,14 @@ export class RaftLog {
     return this.unstable.maybeLastIndex() ?? this.storage.lastIndex();
   }
 
+  /**
+   * The last index this node holds durably: entries below the unstable offset were handed out
+   * in a Ready that was advanced. (With an unstable snapshot the caller must not ask.)
+   */
+  durableLastIndex(): number {
+    return this.unstable.offset - 1;
+  }
+
   /** Raises the commit index to `toCommit` (never lowers it). */
   commitTo(toCommit: number): void {
     if (this.committed < toCommit) {

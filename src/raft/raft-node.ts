@@ -19,6 +19,7 @@ import {
 } from './entry.js';
 import { ConfigInvalidError, RaftInvariantError, StepLocalMsgError, StepPeerNotFoundError } from './errors.js';
 import { MessageType, MessageTypeName, createMessage, isLocalMessage, isMessageType, isResponseMessage, type Message } from './messages.js';
+import { maybeCommitWithLeader } from './leader-ack.js';
 import { Raft } from './raft.js';
 import { mustSync, type Ready, type SoftState } from './ready.js';
 import { getStatus, type Status } from './status.js';
@@ -307,6 +308,8 @@ export class RaftNode {
       r.appliedTo(acc.lastCommitted.index, acc.committedSize);
       r.reduceUncommittedSize(acc.committedPayload);
     }
+    // A follower's write (or its apply of a conf change) may let it commit with the leader's acknowledgement.
+    maybeCommitWithLeader(r);
   }
 
   /**

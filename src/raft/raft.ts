@@ -53,6 +53,19 @@ export class Raft {
   leadTransferee = NONE;
   /** Only one conf change may be pending (in the log but not applied) at a time. */
   pendingConfIndex = 0;
+  /** Leader: per follower, the last index of entries it forwarded that this leader has not yet acknowledged to it (see leader-ack.ts). */
+  readonly forwarded = new Map<number, number>();
+  /** Leader: the highest index it acknowledged to such a follower in this term; reads wait for it (see read-index.ts). */
+  leaderAcked = 0;
+  /** Follower: the highest index the leader of this term acknowledged holding durably (see leader-ack.ts). */
+  leaderDurable = 0;
+  /**
+   * The highest index at which a conf change may sit in this node's log: that of the last one a
+   * follower appended, or the last index when the node started or stopped leading (its own
+   * proposals are not seen arriving). Only ever raised; a follower counts a quorum itself only
+   * when this is applied (see leader-ack.ts).
+   */
+  confIndexSeen = 0;
   /** Payload bytes of uncommitted entries on the leader (an estimate; see etcd). */
   uncommittedSize = 0;
   readOnly: ReadOnly;
@@ -96,6 +109,7 @@ export class Raft {
     const restored = restoreConfig(new Changer(this.trk, this.raftLog.lastIndex()), confState);
     switchToConfig(this, restored.config, restored.progress);
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
+    this.confIndexSeen = this.raftLog.lastIndex();
     if (c.applied > 0) {
       // The storage's ConfState is as of its snapshot: re-apply the conf changes the
       // application applied after it, so the configuration is the one as of `applied`.
@@ -224,12 +238,16 @@ export class Raft {
       );
     });
     this.pendingConfIndex = 0;
+    this.forwarded.clear();
+    this.leaderAcked = 0;
+    this.leaderDurable = 0;
     this.uncommittedSize = 0;
     this.readOnly = new ReadOnly(this.readOnly.option);
   }
 
   /** Becomes a follower of `lead` (0 when unknown) in `term`. */
   becomeFollower(term: number, lead: number): void {
+    if (this.state === StateType.Leader) this.confIndexSeen = Math.max(this.confIndexSeen, this.raftLog.lastIndex());
     this.stepFn = stepFollower;
     this.reset(term);
     this.tickFn = () => this.tickElection();

@@ -10,6 +10,16 @@ export function committedEntryInCurrentTerm(r: Raft): boolean {
 }
 
 /**
+ * The index a read must wait for: the commit index, or past it the highest index this leader
+ * acknowledged to a follower that forwarded entries (see leader-ack.ts). That follower may
+ * have committed and answered a write up to there before this leader learned of the commit;
+ * a read that starts after that answer must see the write.
+ */
+function readIndexOf(r: Raft): number {
+  return Math.max(r.raftLog.committed, r.leaderAcked);
+}
+
+/**
  * Answers a read-index request at `readIndex`: a local request becomes a ReadState, a
  * forwarded one a `MsgReadIndexResp` (returned for the caller to send).
  */
@@ -42,18 +52,18 @@ export function handleReadIndex(r: Raft, m: Message): void {
 export function sendReadIndexResponse(r: Raft, m: Message): void {
   if (r.trk.isSingleton()) {
     // The only voter: nobody else can have a newer commit index.
-    const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
+    const resp = responseToReadIndexReq(r, m, readIndexOf(r));
     if (resp !== undefined) r.send(resp);
     return;
   }
   if (r.readOnly.option === 'safe') {
     const ctx = m.entries[0]!.data;
-    r.readOnly.addRequest(r.raftLog.committed, m);
+    r.readOnly.addRequest(readIndexOf(r), m);
     r.readOnly.recvAck(r.id, ctx);
     bcastHeartbeatWithCtx(r, ctx);
     return;
   }
-  const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
+  const resp = responseToReadIndexReq(r, m, readIndexOf(r));
   if (resp !== undefined) r.send(resp);
 }
 

@@ -5,6 +5,7 @@ import { type Snapshot } from './entry.js';
 import { MessageType, createMessage, type Message } from './messages.js';
 import type { Raft } from './raft.js';
 import { restoreFromSnapshot } from './membership.js';
+import { handleLeaderAck, noteConfEntries } from './leader-ack.js';
 
 /** The follower's message handler (etcd's `stepFollower`). */
 export function stepFollower(r: Raft, m: Message): void {
@@ -37,6 +38,9 @@ export function stepFollower(r: Raft, m: Message): void {
       // A MsgTransferLeader from the wire (relayed by a member that took this one for the
       // leader) carries its sender's term; relaying it on sends it afresh, stamped with ours.
       r.send({ ...m, to: r.lead, term: 0 });
+      return;
+    case MessageType.MsgAppResp:
+      handleLeaderAck(r, m);
       return;
     case MessageType.MsgForgetLeader:
       handleForgetLeader(r);
@@ -89,6 +93,7 @@ export function handleAppendEntries(r: Raft, m: Message): void {
   }
   const lastNew = log.maybeAppend({ index: m.index, term: m.logTerm }, m.commit, m.entries);
   if (lastNew !== undefined) {
+    noteConfEntries(r, m.entries);
     r.send(createMessage({ type: MessageType.MsgAppResp, to: m.from, index: lastNew }));
     return;
   }

@@ -11,6 +11,7 @@ import {
   sendAppend,
   sendTimeoutNow,
 } from './replication.js';
+import { noteForwarded, sendLeaderAcks } from './leader-ack.js';
 import { handleReadIndex, handleReadIndexAck, releasePendingReadIndexMessages } from './read-index.js';
 import { ProgressState, type Progress } from './tracker/index.js';
 
@@ -109,6 +110,7 @@ function handlePropose(r: Raft, m: Message): void {
   if (!r.appendEntry(entries)) {
     throw new ProposalDroppedError('uncommitted log size limit (maxUncommittedEntriesSize) exceeded; dropping proposal');
   }
+  noteForwarded(r, m.from, r.raftLog.lastIndex());
   bcastAppend(r);
 }
 
@@ -165,6 +167,9 @@ function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
     while (maybeSendAppend(r, m.from, false)) {
       // keep sending
     }
+  } else {
+    // Our own write is durable: followers waiting on entries it covers may commit them.
+    sendLeaderAcks(r, m.index);
   }
   if (m.from === r.leadTransferee && pr.match === r.raftLog.lastIndex()) {
     r.logger.info(`${r.id} sent MsgTimeoutNow to ${m.from} after received MsgAppResp`);

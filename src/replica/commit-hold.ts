@@ -21,7 +21,9 @@ export const COMMIT_HOLD_MS = 10;
  * spared also spares its acknowledgement: at one request in flight that is two of the
  * request's eight or nine peer messages per such follower, and one Ready of the follower's.
  * A follower that proposed one of the entries answers its client only once it learns their
- * commit, so its message is never held. Dropping a superseded append is the same to Raft as
+ * commit, so its message is never held, unless the leader already acknowledged its own durable
+ * copy of them to that follower (see src/raft/leader-ack.ts): such a follower commits them
+ * itself once its own copy is durable, and the append would only repeat what it knows. Dropping a superseded append is the same to Raft as
  * losing it on the network; sending a held one late is the same as a slow network.
  *
  * Order per peer is kept: a held append goes out ahead of any later message to its peer
@@ -39,17 +41,28 @@ export const COMMIT_HOLD_MS = 10;
 export class CommitHold {
   /** The held message per peer: a commit-only append to a follower, or a follower's acknowledgement to its leader. */
   private readonly held = new ChurnMap<number, Message>();
+  /** Per follower, the highest index this leader acknowledged to it in its current leadership. */
+  private readonly leaderAcked = new Map<number, number>();
+
+  /** Notes the leader's acknowledgements among `messages` (those of a leader's Ready). */
+  noteLeaderAcks(messages: readonly Message[]): void {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (!isAck(m) || m.index <= (this.leaderAcked.get(m.to) ?? 0)) continue;
+      this.leaderAcked.set(m.to, m.index);
+    }
+  }
 
   /**
    * Takes from `messages` (those of a leader's Ready that appends no new entries and commits
    * `committed`, which holds no conf change) the commit-only appends to followers that
-   * proposed none of `committed`; returns the rest (`messages` itself when none is taken).
+   * proposed none of `committed` past what the leader acknowledged to them; returns the rest (`messages` itself when none is taken).
    */
   take(messages: readonly Message[], committed: readonly Entry[]): readonly Message[] {
     let rest: Message[] | undefined;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      const hold = m.type === MessageType.MsgApp && m.entries.length === 0 && !proposedAny(committed, m.to);
+      const hold = m.type === MessageType.MsgApp && m.entries.length === 0 && !proposedAny(committed, m.to, this.leaderAcked.get(m.to) ?? 0);
       if (hold) {
         rest ??= messages.slice(0, i);
         this.held.set(m.to, m);
@@ -112,6 +125,12 @@ export class CommitHold {
     return first;
   }
 
+  /** Empties the hold when the leadership changes (see {@link CommitHold.release}), and forgets the leader's acknowledgements. */
+  reset(): Message[] {
+    this.leaderAcked.clear();
+    return this.release();
+  }
+
   /** Empties the hold; returns what it held. */
   release(): Message[] {
     const out = [...this.held.values()];
@@ -131,8 +150,8 @@ function supersedes(held: Message, m: Message): boolean {
   return m.type === MessageType.MsgApp || (isAck(m) && m.index >= held.index);
 }
 
-/** Whether any normal entry of `entries` carries an envelope of `peer`'s. */
-function proposedAny(entries: readonly Entry[], peer: number): boolean {
-  for (const e of entries) if (e.type === EntryType.EntryNormal && proposerOf(e.data) === peer) return true;
+/** Whether any normal entry of `entries` past index `acked` carries an envelope of `peer`'s. */
+function proposedAny(entries: readonly Entry[], peer: number, acked: number): boolean {
+  for (const e of entries) if (e.index > acked && e.type === EntryType.EntryNormal && proposerOf(e.data) === peer) return true;
   return false;
 }

@@ -195,11 +195,12 @@ export class ReadyLoop {
     const h = this.hooks;
     if (rd.softState !== undefined) {
       this.leading = rd.softState.raftState === StateType.Leader;
-      this.commitHold.release(); // stale now: as if lost
+      this.commitHold.reset(); // stale now: as if lost
       h.softState(rd.softState, rd.hardState);
     }
     const confChange = hasConfChange(rd.committedEntries);
     let messages: readonly Message[] = rd.messages;
+    if (this.leading && messages.length > 0) this.commitHold.noteLeaderAcks(messages);
     if (this.leading && messages.length > 0 && rd.entries.length === 0 && rd.committedEntries.length > 0 && rd.snapshot === undefined && !confChange) {
       messages = this.commitHold.take(messages, rd.committedEntries);
       this.startHold();

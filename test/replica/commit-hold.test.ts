@@ -165,12 +165,59 @@ describe('a leader in a running cluster', () => {
     for (const f of followers) expect(steps.get(f)).toEqual([`save ${first}`, `save ${second}`, `apply ${first}`, `apply ${second}`]);
   });
 
-  test('sends the commit index at once to a follower that forwarded a committed request, and holds the other', async () => {
+  /** Holds `id`'s writes of entries until the returned function is called. */
+  const gateWrites = (c: Cluster, id: number): (() => void) => {
+    const storage = c.storages.get(id)!;
+    const save = storage.save.bind(storage);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a save may return a promise (the Storage contract), which the replica awaits
+    storage.save = (req) => (req.entries.length > 0 ? gate.then(() => save(req)) : save(req));
+    return open;
+  };
+  const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+  const until = async (cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 10_000 && !cond(); i++) await tick();
+    expect(cond()).toBe(true);
+  };
+  /** The leader's acknowledgements of its own writes to `to` (see src/raft/leader-ack.ts). */
+  const leaderAcksTo = (log: readonly (readonly [number, number, number, number])[], leader: number, to: number): number =>
+    log.filter(([from, t, type]) => from === leader && t === to && type === MessageType.MsgAppResp).length;
+
+  test("a follower that forwarded a request commits it from the leader's acknowledgement; the commit index to it is held like the other's", async () => {
     const { c, leader, followers, log, endHolds } = await start();
     const [proposer, other] = followers as [number, number];
-    // The proposer applies (and answers) without the hold ending.
+    const openOther = gateWrites(c, other); // the commit then needs the proposer's own acknowledgement
+    // The proposer applies (and answers) without the hold ending and before the leader's commit.
     const index = await c.replicas.get(proposer)!.propose(set('forwarded', '1'));
+    await c.waitApplied(index, [proposer]);
+    expect(leaderAcksTo(log, leader.id, proposer)).toBe(1);
+    expect(leaderAcksTo(log, leader.id, other)).toBe(0);
+    await c.waitApplied(index, [leader.id]);
+    await tick();
+    // The leader's commit index would tell either follower nothing it waits on: both are held.
+    expect(appendsTo(log, leader.id, proposer)).toEqual(['append']);
+    expect(appendsTo(log, leader.id, other)).toEqual(['append']);
+    endHolds();
+    await tick();
+    expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit']);
+    expect(appendsTo(log, leader.id, other)).toEqual(['append', 'commit']);
+    openOther();
+    await c.waitApplied(index);
+  });
+
+  test("sends the commit index at once to a follower that forwarded a request committed before the leader's write ended, and holds the other", async () => {
+    const { c, leader, followers, log, endHolds } = await start();
+    const [proposer, other] = followers as [number, number];
+    const openLeader = gateWrites(c, leader.id);
+    const proposed = c.replicas.get(proposer)!.propose(set('forwarded', '1'));
+    // Both followers acknowledge the entry while the leader's own write is held.
+    const acked = (f: number): boolean => log.some(([from, to, type]) => from === f && to === leader.id && type === MessageType.MsgAppResp);
+    await until(() => acked(proposer) && acked(other));
+    openLeader();
+    const index = await proposed;
     await c.waitApplied(index, [leader.id, proposer]);
+    expect(leaderAcksTo(log, leader.id, proposer)).toBe(0); // the commit index came with the leader's write
     expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit']);
     expect(appendsTo(log, leader.id, other)).toEqual(['append']);
     endHolds();
@@ -180,27 +227,23 @@ describe('a leader in a running cluster', () => {
 
   test("a follower holds its acknowledgement of the commit of a request it forwarded until its next acknowledgement", async () => {
     const { c, leader, followers, log, endHolds } = await start();
-    const [proposer, other] = followers as [number, number];
-    const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+    const [proposer] = followers as [number, number];
     endHolds(); // the warm-up's acknowledgements
     await tick();
     log.length = 0;
-    // The other follower writes only when let: the commit needs the proposer's acknowledgement,
-    // so the commit-only append reaches the proposer after its acknowledgement of the entry.
-    const storage = c.storages.get(other)!;
-    const save = storage.save.bind(storage);
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a save may return a promise (the Storage contract), which the replica awaits
-    storage.save = (req) => (req.entries.length > 0 ? gate.then(() => save(req)) : save(req));
+    // The leader writes only when let, once the proposer acknowledged the entry: the commit-only
+    // append then reaches the proposer after its acknowledgement of the entry.
+    const openLeader = gateWrites(c, leader.id);
     const acksBy = (): number => log.filter(([from, to, type]) => from === proposer && to === leader.id && type === MessageType.MsgAppResp).length;
-    const index = await c.replicas.get(proposer)!.propose(set('forwarded', '1'));
+    const proposed = c.replicas.get(proposer)!.propose(set('forwarded', '1'));
+    await until(() => acksBy() === 1);
+    openLeader();
+    const index = await proposed;
     await c.waitApplied(index, [leader.id, proposer]);
     expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit']);
     await tick();
     expect(acksBy()).toBe(1); // that of the append; the commit's is held
     // The leader's next request: the proposer's acknowledgement of its append supersedes the held one.
-    open();
     await c.waitApplied(await leader.propose(set('next', '1')), [leader.id]);
     expect(appendsTo(log, leader.id, proposer)).toEqual(['append', 'commit', 'append']);
     await tick();
