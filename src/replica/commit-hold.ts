@@ -23,8 +23,9 @@ export const COMMIT_HOLD_MS = 10;
  * A follower that proposed one of the entries answers its client only once it learns their
  * commit, so its message is never held, unless the leader already acknowledged its own durable
  * copy of them to that follower (see src/raft/leader-ack.ts): such a follower commits them
- * itself once its own copy is durable, and the append would only repeat what it knows. Dropping a superseded append is the same to Raft as
- * losing it on the network; sending a held one late is the same as a slow network.
+ * itself once its own copy is durable, and the append would only repeat what it knows.
+ * Dropping a superseded append is the same to Raft as losing it on the network; sending a held
+ * one late is the same as a slow network.
  *
  * Order per peer is kept: a held append goes out ahead of any later message to its peer
  * that does not supersede it (a heartbeat, a snapshot's neighbour).
@@ -56,7 +57,8 @@ export class CommitHold {
   /**
    * Takes from `messages` (those of a leader's Ready that appends no new entries and commits
    * `committed`, which holds no conf change) the commit-only appends to followers that
-   * proposed none of `committed` past what the leader acknowledged to them; returns the rest (`messages` itself when none is taken).
+   * proposed none of `committed` past what the leader acknowledged to them; returns the rest
+   * (`messages` itself when none is taken).
    */
   take(messages: readonly Message[], committed: readonly Entry[]): readonly Message[] {
     let rest: Message[] | undefined;
@@ -125,10 +127,10 @@ export class CommitHold {
     return first;
   }
 
-  /** Empties the hold when the leadership changes (see {@link CommitHold.release}), and forgets the leader's acknowledgements. */
-  reset(): Message[] {
+  /** Drops what is held (stale now: as if lost) and forgets the leader's acknowledgements, when the leadership changes. */
+  reset(): void {
     this.leaderAcked.clear();
-    return this.release();
+    this.held.clear();
   }
 
   /** Empties the hold; returns what it held. */

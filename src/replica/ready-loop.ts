@@ -195,7 +195,7 @@ export class ReadyLoop {
     const h = this.hooks;
     if (rd.softState !== undefined) {
       this.leading = rd.softState.raftState === StateType.Leader;
-      this.commitHold.reset(); // stale now: as if lost
+      this.commitHold.reset();
       h.softState(rd.softState, rd.hardState);
     }
     const confChange = hasConfChange(rd.committedEntries);

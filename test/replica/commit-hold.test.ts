@@ -34,6 +34,18 @@ describe('CommitHold', () => {
     expect(h.take(none, [entry(6, 2)])).toBe(none);
   });
 
+  test("holds the commit-only append to a proposer the leader acknowledged past its entries; a new leadership forgets the acknowledgements", () => {
+    const h = new CommitHold();
+    const leaderAck = (to: number, index: number): Message => createMessage({ type: MessageType.MsgAppResp, from: 1, to, term: 2, index });
+    h.noteLeaderAcks([leaderAck(2, 5)]);
+    // Entry 5 (2's) was acknowledged to 2: its commit is held; entry 6 (2's too) was not: it goes now.
+    expect(brief(h.take([commit(2, 5), commit(3, 5)], [entry(5, 2)]))).toEqual([]);
+    expect(brief(h.take([commit(2, 6), commit(3, 6)], [entry(5, 2), entry(6, 2)]))).toEqual(['commit>2@6']);
+    h.reset();
+    expect(h.size).toBe(0);
+    expect(brief(h.take([commit(2, 5)], [entry(5, 2)]))).toEqual(['commit>2@5']);
+  });
+
   test('a later append of the same term supersedes the held one; any other message to the peer sends it first', () => {
     const h = new CommitHold();
     h.take([commit(2, 5), commit(3, 5)], [entry(5, 1)]);
