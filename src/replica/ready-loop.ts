@@ -200,10 +200,12 @@ export class ReadyLoop {
     }
     const confChange = hasConfChange(rd.committedEntries);
     let messages: readonly Message[] = rd.messages;
-    if (this.leading && messages.length > 0) this.commitHold.noteLeaderAcks(messages);
-    if (this.leading && messages.length > 0 && rd.entries.length === 0 && rd.committedEntries.length > 0 && rd.snapshot === undefined && !confChange) {
-      messages = this.commitHold.take(messages, rd.committedEntries);
-      this.startHold();
+    if (this.leading && messages.length > 0) {
+      this.commitHold.noteLeaderAcks(messages);
+      if (rd.entries.length === 0 && rd.committedEntries.length > 0 && rd.snapshot === undefined && !confChange) {
+        messages = this.commitHold.take(messages, rd.committedEntries);
+        this.startHold();
+      }
     }
     if (messages.length > 0) {
       // A leader's Ready that only commits requests of its own: no follower waits on its

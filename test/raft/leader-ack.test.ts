@@ -2,6 +2,7 @@ import { expect, test } from 'vitest';
 import { ConfChangeType, encodeConfChange } from '../../src/raft/conf-change.js';
 import { EntryType, type Entry } from '../../src/raft/entry.js';
 import { MessageType, createMessage, type Message } from '../../src/raft/messages.js';
+import type { Ready } from '../../src/raft/ready.js';
 import { bytes, electByVotes, ent, flush, newTestNode, type HarnessNode } from '../helpers/raft-harness.js';
 
 // The leader's acknowledgement (src/raft/leader-ack.ts): with at most three voters, a follower
@@ -72,12 +73,12 @@ test('no acknowledgement when the commit index covers the entries by the end of 
 });
 
 /** A follower (node 2 of 1, 2, 3; leader 1, term 2) holding entry 1 of term 1, committed, and `entries` after it, not yet written. */
-function follower(entries: Entry[], voters = [1, 2, 3]): { n: HarnessNode; rd: ReturnType<HarnessNode['node']['ready']> } {
+function follower(entries: Entry[], voters = [1, 2, 3]): { n: HarnessNode; rd: Ready } {
   const n = newTestNode(2, { voters, logTerms: [1], hardState: { term: 2, vote: 1, commit: 1 } });
   n.node.step(createMessage({ type: MessageType.MsgApp, from: 1, to: 2, term: 2, index: 1, logTerm: 1, entries, commit: 1 }));
   return { n, rd: n.node.ready() };
 }
-const write = (n: HarnessNode, rd: ReturnType<HarnessNode['node']['ready']>): void => {
+const write = (n: HarnessNode, rd: Ready): void => {
   n.storage.append(rd.entries);
   if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
   n.node.advance(rd);

@@ -11,7 +11,7 @@ import { systemClock, type Cancel, type Clock } from '../../src/replica/clock.js
 import { COMMIT_HOLD_MS, CommitHold } from '../../src/replica/commit-hold.js';
 import { encodeEnvelope } from '../../src/replica/envelope.js';
 import type { Replica } from '../../src/replica/replica.js';
-import { Cluster, clusterWatchingSends, set } from './helpers/cluster.js';
+import { Cluster, clusterWatchingSends, set, waitFor } from './helpers/cluster.js';
 
 const commit = (to: number, c: number, term = 2): Message => createMessage({ type: MessageType.MsgApp, from: 1, to, term, logTerm: 2, index: c, commit: c });
 const append = (to: number, index: number): Message =>
@@ -188,10 +188,6 @@ describe('a leader in a running cluster', () => {
     return open;
   };
   const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-  const until = async (cond: () => boolean): Promise<void> => {
-    for (let i = 0; i < 10_000 && !cond(); i++) await tick();
-    expect(cond()).toBe(true);
-  };
   /** The leader's acknowledgements of its own writes to `to` (see src/raft/leader-ack.ts). */
   const leaderAcksTo = (log: readonly (readonly [number, number, number, number])[], leader: number, to: number): number =>
     log.filter(([from, t, type]) => from === leader && t === to && type === MessageType.MsgAppResp).length;
@@ -225,7 +221,7 @@ describe('a leader in a running cluster', () => {
     const proposed = c.replicas.get(proposer)!.propose(set('forwarded', '1'));
     // Both followers acknowledge the entry while the leader's own write is held.
     const acked = (f: number): boolean => log.some(([from, to, type]) => from === f && to === leader.id && type === MessageType.MsgAppResp);
-    await until(() => acked(proposer) && acked(other));
+    await waitFor(() => acked(proposer) && acked(other), 'both followers to acknowledge the entry');
     openLeader();
     const index = await proposed;
     await c.waitApplied(index, [leader.id, proposer]);
@@ -248,7 +244,7 @@ describe('a leader in a running cluster', () => {
     const openLeader = gateWrites(c, leader.id);
     const acksBy = (): number => log.filter(([from, to, type]) => from === proposer && to === leader.id && type === MessageType.MsgAppResp).length;
     const proposed = c.replicas.get(proposer)!.propose(set('forwarded', '1'));
-    await until(() => acksBy() === 1);
+    await waitFor(() => acksBy() === 1, "the proposer's acknowledgement of the entry");
     openLeader();
     const index = await proposed;
     await c.waitApplied(index, [leader.id, proposer]);
