@@ -13,6 +13,8 @@
  * spreading the calls costs. `PATHS`
  * (comma-separated, default all four) picks the paths. `IDLE_MS` (default 0) idles every
  * cluster that long before each block, as the etcd bench idles 250 ms before each slice.
+ * `HIST=1` follows each path's line by its latency histogram (the share of puts per 0.1 ms, up
+ * to 3 ms, and past it): at 1 in flight both systems' puts split into a fast mode and a slow one.
  * With `IDLE_MS` set, each path's line is followed by the mean latency by a put's position in its
  * block (puts 0-9, 10-24, 25-49, 50-99, 100-199, 200 on; `POSITIONS`, comma-separated, gives other
  * starts): what the idle gap costs the first puts.
@@ -104,6 +106,17 @@ function byPosition(ms: readonly number[]): string {
   }).filter((x) => x !== '').join('  ');
 }
 
+/** Each 0.1 ms bucket's share of `ms` in percent, from the first bucket that holds a put up to 3 ms, then the share past it. */
+function histogram(ms: readonly number[]): string {
+  const buckets = new Array<number>(31).fill(0);
+  for (const x of ms) buckets[Math.min(30, Math.floor(x * 10))]!++;
+  const first = buckets.findIndex((n) => n > 0);
+  const share = (n: number): string => `${(100 * n / ms.length).toFixed(0)}%`;
+  const cells = buckets.slice(first, 30).map((n, i) => `${((first + i) / 10).toFixed(1)} ${share(n)}`);
+  return `${cells.join(', ')}, 3.0+ ${share(buckets[30]!)}`;
+}
+
+const HIST = process.env['HIST'] === '1';
 const measured: Measured[] = [];
 try {
   for (const name of (process.env['CLUSTERS'] ?? 'raftkit,etcd').split(',')) {
@@ -143,6 +156,7 @@ try {
       const perPut = (seconds: number): string => (1000 * seconds / a.length).toFixed(3);
       const { user, system } = m.cpu[p];
       console.log(`${m.name.padEnd(10)} ${p.padEnd(9)} ${q} mean ${mean(a).toFixed(3)} ms; members' CPU ${perPut(user + system)} ms/put (user ${perPut(user)}, system ${perPut(system)})`);
+      if (HIST) console.log(`${' '.repeat(21)}latency histogram (ms): ${histogram(a)}`);
       if (IDLE_MS > 0) console.log(`${' '.repeat(21)}by position in the block: ${byPosition(a)}`);
     }
     if (m.ms.leader.length > 0 && m.ms.follower.length > 0 && m.ms.mixed.length > 0) {

@@ -34,7 +34,7 @@ export interface JepsenOptions {
   ops: number;
   clients?: number;
   chaos?: ChaosOptions;
-  /** Receives a line per completed read (for debugging a failing seed). */
+  /** Receives a line per completed read and, when the cluster does not settle, its members' status and the trace's last 300 lines (for debugging a failing seed). */
   debug?: (line: string) => void;
   /** Trace lines to keep. */
   traceLines?: number;
@@ -152,7 +152,7 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
     leader = await sim.settle({ timeoutMs: 30_000 });
   } catch (err) {
     o.debug?.(JSON.stringify(sim.status().map((m) => ({ ...m, replica: m.replica && { ...m.replica, members: undefined, progress: m.replica.progress && [...m.replica.progress] } })), null, 1));
-    o.debug?.(sim.trace.lines().filter((l) => / 5 (error|start|crash|restore|snapshot|applySnapshot|createSnapshot|compact|save)/.test(l)).join("\n"));
+    o.debug?.(sim.trace.lines().slice(-300).join("\n"));
     throw err;
   }
   const history = recorder.history();
