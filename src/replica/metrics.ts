@@ -62,6 +62,8 @@ export class ReplicaMetrics {
   readonly failed: Counter<'reason'>;
   /** `raft_proposals_duplicate_total`. */
   readonly duplicates: Counter;
+  /** Leadership requests sent to bring back a voter that could not follow the leader (see `lagging-voter.ts`). */
+  readonly laggingVoterRescues: Counter;
   /** Peer messages the node refused, by error code. */
   readonly refused: Counter<'code'>;
   /** `raft_storage_fsync_duration_seconds` (observed per synced write: a {@link CountHistogram}). */
@@ -102,6 +104,7 @@ export class ReplicaMetrics {
     this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Failed requests, by reason.', labelNames: ['reason'], registers });
     this.refused = new Counter({ name: 'raft_messages_refused_total', help: 'Peer messages the Raft node refused, by error code.', labelNames: ['code'], registers });
     this.duplicates = new Counter({ name: 'raft_proposals_duplicate_total', help: 'Committed commands dropped as duplicates of an applied one (client sessions).', registers });
+    this.laggingVoterRescues = new Counter({ name: 'raft_lagging_voter_rescues_total', help: 'Leadership requests this member sent to the leader to bring back a voter that could not follow it.', registers });
     this.fsync = new CountHistogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: sec(0.0001, 2, 16), registers });
     this.apply = new CountHistogram({ name: 'raft_apply_duration_seconds', help: 'Duration of applying one batch of committed entries.', buckets: sec(0.0001, 2, 18), registers });
     this.snapshots = new Counter({ name: 'raft_snapshot_total', help: 'Snapshots created locally or restored from the leader, by kind.', labelNames: ['kind'], registers });

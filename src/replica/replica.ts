@@ -17,7 +17,7 @@ import { Members } from './membership.js';
 import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
-import { stepPeerMessage, type PeerDoorHooks } from './peer-door.js';
+import { PeerDoor } from './peer-door.js';
 import { Requests } from './requests.js';
 import { loadState, createNode, failStart, type StartState } from './bootstrap.js';
 import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type ReplicaStatus, type RequestOptions } from './options.js';
@@ -59,6 +59,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly metricsImpl: ReplicaMetrics;
   private readonly rtt: PeerRtt;
   private readonly contact: PeerContact;
+  private readonly door: PeerDoor;
   private readonly timers = new Set<Cancel>();
   private lead = 0;
   private role: StateType = StateType.Follower;
@@ -116,6 +117,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
       rttMs: (peer) => this.rtt.latest(peer),
     });
     this.rtt = new PeerRtt(this.clock, this.metricsImpl.peerRtt);
+    this.door = new PeerDoor({ node: this.node, id: o.id, maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD, clock: this.clock, electionMs: this.opts.electionMs,
+      contact: this.contact, rtt: this.rtt, refused: (code) => this.metricsImpl.refused.inc({ code }), rescued: () => this.metricsImpl.laggingVoterRescues.inc() });
     this.requests = new Requests({
       id: o.id,
       node: this.node,
@@ -376,18 +379,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly onSnapshotStream = (m: Message, body: AsyncIterable<Uint8Array>, settle: (accepted: boolean) => void): void =>
     receiveSnapshotStream(m, body, settle, { storage: this.storage, isOpen: () => this.state === 'open', step: (x) => this.stepMessage(x), refused: (code) => this.metricsImpl.refused.inc({ code }) });
 
-  /** Made once: a peer message is stepped per delivery, so no hooks object or closures per message. */
-  private readonly doorHooks: PeerDoorHooks = {
-    accepted: (x) => {
-      const now = this.clock.now();
-      this.contact.heard(x.from, now);
-      this.rtt.received(x, now);
-    },
-    refused: (code) => this.metricsImpl.refused.inc({ code }),
-  };
-
   private stepMessage(m: Message): void {
-    const fatal = stepPeerMessage(this.node, m, this.id, this.opts.maxRequestBytes + ENVELOPE_OVERHEAD, this.doorHooks);
+    const fatal = this.door.step(m);
     if (fatal === undefined) this.loop.schedule();
     else this.halt(fatal, `replica stopped: ${String(fatal)}`);
   }
