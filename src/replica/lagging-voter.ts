@@ -5,7 +5,7 @@ import type { Status } from '../raft/status.js';
 /** How many vote requests from one voter, at one last index, a follower sees before it acts (the first follower to act; see {@link LaggingVoterRescue}). */
 export const RESCUE_AFTER_REQUESTS = 3;
 
-/** How long a leader must have led, and how long since this member last asked, before it asks (again), in election timeouts. */
+/** In election timeouts: how long a follower notes vote requests under one leader before it may ask, and how long after asking before it may ask again. */
 export const RESCUE_COOLDOWN_ELECTIONS = 10;
 
 /**
@@ -21,8 +21,8 @@ export const RESCUE_COOLDOWN_ELECTIONS = 10;
  *
  * A follower asks (with the Raft message a leadership transfer starts with, which every version
  * of the leader handles) when all of these hold:
- * - it follows a leader that has led for {@link RESCUE_COOLDOWN_ELECTIONS} election timeouts, and
- *   it has not asked within as long;
+ * - it follows a leader under which it noted a first vote request at least
+ *   {@link RESCUE_COOLDOWN_ELECTIONS} election timeouts ago, and it has not asked within as long;
  * - a voter of its configuration, not the leader, has asked it for a vote for a later term
  *   {@link RESCUE_AFTER_REQUESTS} times (plus this member's rank among the followers that could
  *   ask, by id, so that one asks first) with the same last log index, below this member's commit
@@ -45,7 +45,7 @@ export class LaggingVoterRescue {
   }
 
   /**
-   * Notes a vote request that passed the door, with this member's state before stepping it, and
+   * Notes a vote request that passed the door, with this member's state after stepping it, and
    * returns whether to ask the leader for leadership now (`RaftNode.transferLeader(self.id)`).
    */
   onVoteRequest(m: Message, self: Status, now: number): boolean {

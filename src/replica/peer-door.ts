@@ -58,11 +58,10 @@ export class PeerDoor {
       const now = o.clock.now();
       o.contact.heard(m.from, now);
       o.rtt.received(m, now);
-      const ask = (m.type === MessageType.MsgPreVote || m.type === MessageType.MsgVote) && this.#rescue.onVoteRequest(m, o.node.status(), now);
       o.node.step(m);
-      // Forwarded to the leader (dropped if there is none any more).
-      if (ask) {
-        o.node.transferLeader(o.id);
+      // After the step: a vote request this member heeded (it had no active leader) asks for nothing.
+      if ((m.type === MessageType.MsgPreVote || m.type === MessageType.MsgVote) && this.#rescue.onVoteRequest(m, o.node.status(), now)) {
+        o.node.transferLeader(o.id); // forwarded to the leader
         o.rescued();
       }
       return undefined;

@@ -9,14 +9,16 @@ import { sweepSeeds } from './sim/helpers/seed-sweep.js';
  * changes). Every history must be linearizable and every acknowledged write present on every
  * member at the end.
  *
- * RAFT_SEEDS sets the seeds per configuration (default 50: 200 in all); RAFT_SEED replays one.
- * RAFT_OPS sets the client operations per seed (default 300).
+ * RAFT_SEEDS sets the seeds per configuration (default 50: 300 in all), from RAFT_SEED_FROM (default
+ * 1, to sweep a new range); RAFT_SEED replays one. RAFT_OPS sets the client operations per seed
+ * (default 300).
  */
 const FILE = 'test/testing/jepsen.test.ts';
 const one = process.env.RAFT_SEED === undefined ? undefined : Number(process.env.RAFT_SEED);
 const perConfig = Number(process.env.RAFT_SEEDS ?? 50);
 const ops = Number(process.env.RAFT_OPS ?? 300);
-const seeds = one !== undefined ? [one] : Array.from({ length: perConfig }, (_, i) => i + 1);
+const from = Number(process.env.RAFT_SEED_FROM ?? 1);
+const seeds = one !== undefined ? [one] : Array.from({ length: perConfig }, (_, i) => from + i);
 
 const configs: { kind: JepsenKind; members: 3 | 5; byReference?: boolean }[] = [
   { kind: 'register', members: 3 },
