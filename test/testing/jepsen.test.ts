@@ -51,7 +51,7 @@ describe('Jepsen-style linearizability under random faults', () => {
         add(r.chaos);
         add({ ...r.stats, network: 0 });
         add(r.stats.network);
-        add({ duplicates: r.duplicates, virtualMs: r.virtualMs });
+        add({ duplicates: r.duplicates, rescues: r.rescues, virtualMs: r.virtualMs });
       });
       console.log(`${name}: ${seeds.length} seeds × ${ops} ops in ${ms} ms; ${JSON.stringify(totals)}`);
     }, 60_000 + seeds.length * 2_000);

@@ -57,6 +57,11 @@ export interface JepsenResult {
    * the most of any member; counted since each replica's latest start).
    */
   droppedDuplicates: number;
+  /**
+   * Leadership requests the final members sent to bring back a lagging voter
+   * (`raft_lagging_voter_rescues_total`, summed; counted since each replica's latest start).
+   */
+  rescues: number;
   counts: WorkloadCounts;
   stats: SimStats;
   chaos: ChaosCounts;
@@ -165,13 +170,15 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
   const missing: string[] = [];
   let duplicates = 0;
   let droppedDuplicates = 0;
+  let rescues = 0;
   const diverged: number[] = [];
   const leaderState = JSON.stringify(machines.get(leader.id)!.state);
   for (const id of finalIds) {
     const sm = machines.get(id)!;
     duplicates = Math.max(duplicates, sm.duplicates);
-    const metric = (await sim.replica(id)?.metricsJSON())?.['raft_proposals_duplicate_total']?.values[0]?.value ?? 0;
-    droppedDuplicates = Math.max(droppedDuplicates, metric);
+    const metrics = await sim.replica(id)?.metricsJSON();
+    droppedDuplicates = Math.max(droppedDuplicates, metrics?.['raft_proposals_duplicate_total']?.values[0]?.value ?? 0);
+    rescues += metrics?.['raft_lagging_voter_rescues_total']?.values[0]?.value ?? 0;
     if (JSON.stringify(sm.state) !== leaderState) diverged.push(id);
     for (const op of history) {
       if (op.outcome === 'ok' && isWrite(op.input) && !sm.ids.has(opIds.get(op.input)!)) missing.push(`${id}:${opIds.get(op.input)!}`);
@@ -185,6 +192,7 @@ export async function jepsenRun(o: JepsenOptions): Promise<JepsenResult> {
     diverged,
     duplicates,
     droppedDuplicates,
+    rescues,
     counts,
     stats: sim.stats(),
     chaos: { ...chaos.counts },
