@@ -3,7 +3,7 @@ import { encodeMessageFrame } from '../../src/codec/message.js';
 import { EntryType } from '../../src/raft/entry.js';
 import { MessageType, createMessage } from '../../src/raft/messages.js';
 import { encodeEnvelope, type RequestId } from '../../src/replica/envelope.js';
-import { Cluster, KvMachine, set, waitUntil } from './helpers/cluster.js';
+import { Cluster, KvMachine, metricSum, set, waitUntil } from './helpers/cluster.js';
 
 /**
  * Client sessions (Raft thesis §6.3, `src/replica/sessions.ts`): a proposal the leader appends
@@ -20,7 +20,7 @@ afterEach(async () => {
 const commands = (m: KvMachine): number => m.applyCounts.size;
 
 async function duplicatesDropped(c: Cluster, id: number): Promise<number> {
-  return (await c.replicas.get(id)!.metricsJSON())['raft_proposals_duplicate_total']!.values[0]!.value;
+  return metricSum(c.replicas.get(id)!, 'raft_proposals_duplicate_total');
 }
 
 test('a forwarded proposal the network duplicates is applied once, and its proposer answered by the first copy', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { StateType } from '../../src/raft/ready.js';
-import { Cluster, addr, set, waitFor, waitUntil } from './helpers/cluster.js';
+import { Cluster, addr, metricSum, set, waitFor, waitUntil } from './helpers/cluster.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -93,12 +93,6 @@ test('membership changes must be made on the leader', async () => {
   await expect(follower.addMember(4, addr(4))).rejects.toMatchObject({ code: 'ERR_NOT_LEADER', leader: leader.id });
 });
 
-/** Frames the member's transport refused from peers it could not identify (unknown members among them). */
-async function refusedUnidentified(id: number): Promise<number> {
-  const values = (await cluster!.replicas.get(id)!.metricsJSON())['raft_transport_frames_refused_total']?.values ?? [];
-  return values.filter((v) => String(v.labels['peer']) === '0').reduce((sum, v) => sum + v.value, 0);
-}
-
 // Found by the Jepsen-style suite: a member's transport admits only the members of its applied
 // configuration, so a voter that missed the change adding a member refuses that member's
 // messages, and while that member leads it cannot catch up by itself (src/replica/lagging-voter.ts).
@@ -122,15 +116,13 @@ test('a voter that missed the addition of the leader is brought back by a member
 
   // Back, it knows members 1-3 only: it refuses the leader's messages, and pre-campaigns.
   const back = await c.start(lagging);
-  for (let waited = 0; (await refusedUnidentified(lagging)) < 5; waited += 5) {
-    if (waited > 10_000) throw new Error('timed out waiting for the returning member to refuse member 4');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  // (Frames from peers it could not identify count under peer 0.)
+  await waitFor(async () => (await metricSum(back, 'raft_transport_frames_refused_total', { peer: '0' })) >= 5, 'the returning member to refuse member 4');
   // A follower it reaches asks member 4 for leadership, and once leader sends it what it missed.
   await waitUntil([back], ['applied'], () => back.status().config.voters.includes(4), 'the returning member to apply the addition of member 4', 20_000);
   const next = await c.waitLeader();
   expect(next.id).not.toBe(4);
-  const rescues = await Promise.all(c.running().map(async (r) => (await r.metricsJSON())['raft_lagging_voter_rescues_total']!.values[0]!.value));
+  const rescues = await Promise.all(c.running().map((r) => metricSum(r, 'raft_lagging_voter_rescues_total')));
   expect(rescues.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
   await next.propose(set('caught-up', '3'));
   await c.waitApplied(next.status().commit, [lagging]);

@@ -82,13 +82,19 @@ export class ByRefKvMachine extends KvMachine {
   }
 }
 
+/** The sum of the values of metric `name` on `replica` whose labels include `labels` (0 when it has none). */
+export async function metricSum(replica: Replica<number>, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const values = (await replica.metricsJSON())[name]?.values ?? [];
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x)).reduce((sum, v) => sum + v.value, 0);
+}
+
 /**
  * Polls `cond` every few milliseconds until it holds, failing after `timeoutMs`. Only for
- * conditions no event signals (reachability, lifecycle); otherwise use {@link waitUntil}.
+ * conditions no event signals (reachability, lifecycle, a metric); otherwise use {@link waitUntil}.
  */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const start = performance.now();
-  while (!cond()) {
+  while (!(await cond())) {
     if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
