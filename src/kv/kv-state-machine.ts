@@ -353,6 +353,14 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   /**
+   * Every revision record up to revision `to` inclusive (`[etcd's revision key, msgpack
+   * key-value]`), queued ones included, in revision order, read from the database.
+   */
+  revisionRecords(to: number): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    return this.backend.revisionsBetween(encodeRevision({ main: 0, sub: 0 }), encodeRevision({ main: to + 1, sub: 0 }));
+  }
+
+  /**
    * Captures the whole state as of the last `apply` (every queued batch written, then a
    * database snapshot) and returns it as a stream of chunks (length-prefixed msgpack frames:
    * header, record groups, trailer), read from that snapshot as the replica consumes them,

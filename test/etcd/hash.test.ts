@@ -71,3 +71,28 @@ describe('Maintenance.Hash', () => {
     expect(second[0]!.hash).not.toBe(first[0]!.hash);
   });
 });
+
+describe('Maintenance.HashKV', () => {
+  test('answers with the compacted revision (-1 before any), and etcd\'s codes and texts for a compacted or future revision', async () => {
+    const kv = c.clients.get(1)!;
+    const url = c.urls.get(1)!;
+    const m = rawClient('Maintenance', url);
+    try {
+      await kv.put('hk/a', '1');
+      const first = await callUnary(m, 'HashKV', { revision: 0 });
+      expect(first.err).toBeUndefined();
+      const rev = Number((first.res!.header as { revision: string }).revision);
+      expect(first.res).toMatchObject({ compactRevision: '-1', hashRevision: String(rev) });
+      await kv.put('hk/a', '2');
+      await kv.compact(rev);
+      const compacted = await callUnary(m, 'HashKV', { revision: rev });
+      expect(compacted.err).toMatchObject({ code: 11, details: 'etcdserver: mvcc: required revision has been compacted' });
+      const future = await callUnary(m, 'HashKV', { revision: rev + 100 });
+      expect(future.err).toMatchObject({ code: 11, details: 'etcdserver: mvcc: required revision is a future revision' });
+      const after = await callUnary(m, 'HashKV', { revision: rev + 1 });
+      expect(after.res).toMatchObject({ compactRevision: String(rev), hashRevision: String(rev + 1) });
+    } finally {
+      m.close();
+    }
+  });
+});

@@ -1,9 +1,12 @@
 import { describe, expect, test } from 'vitest';
+import type { ServiceClientConstructor } from '@grpc/grpc-js';
+import type { KvClient } from '../../src/kv/kv-client.js';
+import { rawClient } from '../etcd/helpers.js';
 import { KvCluster } from './kv-cluster.js';
 import { EtcdServer } from './etcd-server.js';
 import { OpGen } from './ops.js';
 import type { GenState, Op } from './ops.js';
-import { runEtcd, runRaftkit } from './sides.js';
+import { hashEtcd, hashRaftkit, runEtcd, runRaftkit } from './sides.js';
 
 // The same seeded operation sequences go to a real etcd (3.4, started here on loopback ports in a
 // temp dir; the test FAILS when it cannot start) and to raftkit/kv (one in-process member); every
@@ -27,9 +30,30 @@ function classify(op: Op, view: unknown, seen: Set<string>): void {
   if (JSON.stringify(v).includes('"more":true')) seen.add('more');
 }
 
+/**
+ * HashKV on both at revisions around the compacted and current ones. etcd deletes compacted rows
+ * in the background, and while it does, a hash whose revision has no live key covers the rows it
+ * has not deleted yet: its side is asked again (up to 1 s) until its compaction is done.
+ */
+async function compareHashes(etcd: InstanceType<ServiceClientConstructor>, kv: KvClient, state: GenState, where: string, seen: Set<string>): Promise<void> {
+  const between = state.compactRev + 1 + ((state.rev * 7919) % Math.max(1, state.rev - state.compactRev));
+  for (const rev of [0, -1, state.compactRev, state.compactRev + 1, between, state.rev, state.rev + 1]) {
+    const got = await hashRaftkit(kv, rev);
+    let want = await hashEtcd(etcd, rev);
+    for (let i = 0; i < 20 && JSON.stringify(want) !== JSON.stringify(got); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      want = await hashEtcd(etcd, rev);
+    }
+    expect(got, `${where}: hashKV(${rev})`).toEqual(want);
+    const v = got as { error?: string; compact?: string };
+    seen.add(v.error !== undefined ? `hashkv error: ${v.error}` : v.compact === '-1' ? 'hashkv ok' : 'hashkv ok, compacted');
+  }
+}
+
 async function runSeed(seed: number, seen: Set<string>): Promise<void> {
   const etcd = await EtcdServer.start();
   const cluster = await KvCluster.create(1, { electionMs: 1000 });
+  const maintenance = rawClient('Maintenance', etcd.url);
   try {
     const kv = cluster.client(1);
     const state: GenState = { rev: 1, compactRev: -1 };
@@ -43,6 +67,7 @@ async function runSeed(seed: number, seen: Set<string>): Promise<void> {
       const g = got as { rev?: string; error?: string };
       if (g.rev !== undefined && g.error === undefined) state.rev = Math.max(state.rev, Number(g.rev));
       if (op.kind === 'compact' && g.error === undefined) state.compactRev = op.revision;
+      if (step % 10 === 9) await compareHashes(maintenance, kv, state, `seed ${seed} step ${step}`, seen);
     }
     // The lease TTL floor: etcd (1 s election timeout) raises 1 s to 2 s; so does raftkit/kv.
     const e = await etcd.client.leaseClient.leaseGrant({ ID: '777', TTL: 1 });
@@ -50,13 +75,14 @@ async function runSeed(seed: number, seen: Set<string>): Promise<void> {
     expect(String(r.ttl)).toBe(e.TTL);
     await etcd.client.leaseClient.leaseRevoke({ ID: '777' });
   } finally {
+    maintenance.close();
     await cluster.close();
     await etcd.stop();
   }
 }
 
 describe('raftkit/kv answers as a real etcd does', () => {
-  test('seeded sequences of puts, ranges with every option, deletes, txns, compactions and leases', async () => {
+  test('seeded sequences of puts, ranges with every option, deletes, txns, compactions and leases; HashKV along the way', async () => {
     const seen = new Set<string>();
     // A fresh etcd and a fresh raftkit/kv per seed: both start empty at revision 1.
     for (const seed of SEEDS) await runSeed(seed, seen);
@@ -77,6 +103,10 @@ describe('raftkit/kv answers as a real etcd does', () => {
       'put error: etcdserver: value is provided',
       'grant error: etcdserver: lease already exists',
       'revoke error: etcdserver: requested lease not found',
+      'hashkv ok',
+      'hashkv ok, compacted',
+      'hashkv error: etcdserver: mvcc: required revision has been compacted',
+      'hashkv error: etcdserver: mvcc: required revision is a future revision',
     ]) expect([...seen], want).toContain(want);
   }, 60_000);
 });

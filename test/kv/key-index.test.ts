@@ -76,4 +76,18 @@ describe('KeyIndex (etcd keyIndex semantics)', () => {
     ki.tombstone(r(4, 0));
     expect(ki.since(3)).toEqual([r(3, 1), r(4, 0)]);
   });
+
+  test.each([
+    [1, []], [2, ['2_0']], [3, ['2_0']], [5, ['4_0']], [6, []], [7, []], [9, ['8_0']], [11, ['10_0']],
+    [12, []], [13, []], [15, ['14_0']], [16, ['16_0']], [100, ['16_0']],
+  ])('keep(%i) names what a compaction there would keep, and changes nothing (etcd\'s keyIndex.keep, which HashKV hashes by)', (at, want) => {
+    const ki = fixture();
+    const keep = new Set<string>();
+    ki.keep(at, keep, revKey);
+    expect([...keep]).toEqual(want);
+    expect(ki.generations.map((g) => g.revs.map((x) => x.main))).toEqual(fixture().generations.map((g) => g.revs.map((x) => x.main)));
+    const compacted = new Set<string>();
+    fixture().compact(at, compacted, revKey);
+    expect([...compacted]).toEqual(want);
+  });
 });

@@ -1,4 +1,6 @@
+import type { ServiceClientConstructor } from '@grpc/grpc-js';
 import type { Etcd3 } from 'etcd3';
+import { callUnary } from '../etcd/helpers.js';
 import type { KvClient } from '../../src/kv/kv-client.js';
 import { KvError } from '../../src/kv/errors.js';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, ResponseOp, TxnRequest } from '../../src/kv/types.js';
@@ -145,6 +147,25 @@ export async function runRaftkit(kv: KvClient, op: Op): Promise<View> {
       case 'revoke':
         return { rev: str((await kv.lease.revoke(op.id)).header.revision) };
     }
+  } catch (e) {
+    if (e instanceof KvError) return { error: e.message, status: e.grpcStatus };
+    throw e;
+  }
+}
+
+/** etcd's HashKV at `revision` (0 = current) through `maintenance` (a raw Maintenance client; etcd3's proto lacks the call), as a view: the hash, the compacted and current revisions, or the error. */
+export async function hashEtcd(maintenance: InstanceType<ServiceClientConstructor>, revision: number): Promise<View> {
+  const { res, err } = await callUnary(maintenance, 'HashKV', { revision });
+  if (err !== undefined) return errorView(err);
+  const r = res as { hash: number; compactRevision: string; header: { revision: string } };
+  return { hash: String(r.hash), compact: r.compactRevision, rev: r.header.revision };
+}
+
+/** raftkit/kv's hashKV at `revision`, as the view {@link hashEtcd} makes. */
+export async function hashRaftkit(kv: KvClient, revision: number): Promise<View> {
+  try {
+    const r = await kv.maintenance.hashKV(revision);
+    return { hash: String(r.hash), compact: String(r.compactRevision), rev: String(r.header.revision) };
   } catch (e) {
     if (e instanceof KvError) return { error: e.message, status: e.grpcStatus };
     throw e;

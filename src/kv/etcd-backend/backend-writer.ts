@@ -53,7 +53,8 @@ function sorted(entries: BoltEntry[]): BoltEntry[] {
   return entries.sort((a, b) => Buffer.compare(a.key, b.key));
 }
 
-function keyRow(r: StoredRevision): BoltEntry {
+/** A `key` bucket row as etcd stores it: the revision key (`t`-marked for a delete) and the KeyValue's protobuf (only the key for a delete). */
+export function etcdKeyRow(r: StoredRevision): BoltEntry {
   const kv = r.tombstone ? { key: r.kv.key, createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0n } : r.kv;
   return { key: encodeRevKey(r.rev, r.tombstone), value: encodeKeyValue(kv) };
 }
@@ -62,11 +63,11 @@ function keyRow(r: StoredRevision): BoltEntry {
 function keyRows(revs: AsyncIterable<StoredRevision> | Iterable<StoredRevision>): AsyncIterable<BoltEntry> | Iterable<BoltEntry> {
   if (Symbol.iterator in revs) {
     return (function* () {
-      for (const r of revs) yield keyRow(r);
+      for (const r of revs) yield etcdKeyRow(r);
     })();
   }
   return (async function* () {
-    for await (const r of revs) yield keyRow(r);
+    for await (const r of revs) yield etcdKeyRow(r);
   })();
 }
 

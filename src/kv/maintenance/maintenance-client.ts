@@ -1,8 +1,9 @@
-import { crc32c } from '../../storage/crc32c.js';
 import type { AnyLevel } from '../../storage/level-load.js';
 import type { KvClient } from '../kv-client.js';
 import type { KvStateMachine } from '../kv-state-machine.js';
-import type { KeyValue, ResponseHeader } from '../types.js';
+import type { ResponseHeader } from '../types.js';
+import { CompactedRevisionError, FutureRevisionError } from '../errors.js';
+import { hashKvRecords } from '../etcd-backend/kv-hash.js';
 import { ALARM_NAMES } from '../alarms/alarm-table.js';
 import { memberSnapshots, restoreMember, type RestoredMember, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
 
@@ -37,9 +38,9 @@ export interface StatusResponse {
 export interface HashKVResponse {
   /** The response header. */
   header: ResponseHeader;
-  /** CRC-32C of the MVCC records in (compactRevision, hashRevision]. */
+  /** etcd's HashKV hash of the MVCC history up to `hashRevision` (see {@link MaintenanceClient.hashKV}). */
   hash: number;
-  /** The compacted revision the hash starts after. */
+  /** The compacted revision (-1 before any compaction, as etcd). */
   compactRevision: number;
   /** The revision the hash covers up to. */
   hashRevision: number;
@@ -83,17 +84,6 @@ export async function reportedDbSize(sm: KvStateMachine): Promise<number> {
   return Math.max(await databaseSize(sm.db), sm.dbSizeInUse);
 }
 
-function encodeForHash(kv: KeyValue, type: number): Uint8Array {
-  const head = new Uint8Array(1 + 8 * 4);
-  const dv = new DataView(head.buffer);
-  head[0] = type;
-  dv.setFloat64(1, kv.createRevision);
-  dv.setFloat64(9, kv.modRevision);
-  dv.setFloat64(17, kv.version);
-  dv.setBigUint64(25, BigInt.asUintN(64, kv.lease));
-  return head;
-}
-
 /**
  * Maintenance of one member (etcd's `Maintenance` service): status, the MVCC hash used by
  * corruption checks, and defragmentation. Snapshots and alarms live in their own modules.
@@ -126,22 +116,25 @@ export class MaintenanceClient {
   }
 
   /**
-   * The hash of the MVCC state up to `revision` (0 = the current one), as etcd's `HashKV`: a
-   * CRC-32C over every record (key, revisions, version, lease, value, kind) with a revision in
-   * (compactRevision, revision], in revision order. Members that applied the same revisions
-   * give the same hash; a member whose stored records differ gives another.
+   * etcd's `HashKV`: the CRC-32C of the MVCC history up to `revision` (0 = the current one), as
+   * etcd computes it over its `key` bucket (`etcd-backend/kv-hash.ts`): members that applied the
+   * same history answer the same hash, and so does an etcd that applied it, once its compaction
+   * has finished. etcd's corruption checks compare it between members.
+   *
+   * @throws {@link CompactedRevisionError} when `revision` is at or below the compacted revision,
+   * {@link FutureRevisionError} when it is above the current one (as etcd).
    */
   async hashKV(revision = 0): Promise<HashKVResponse> {
     const sm = this.#kv.stateMachine;
-    const rev = revision > 0 ? Math.min(revision, sm.store.visibleRev) : sm.store.visibleRev;
-    const compactRevision = Math.max(sm.store.compactRev, 0);
-    let h = 0;
-    for (const e of await sm.readEvents(new Uint8Array([0]), new Uint8Array([0]), compactRevision + 1, rev)) {
-      h = crc32c(e.kv.key, h);
-      h = crc32c(encodeForHash(e.kv, e.type), h);
-      h = crc32c(e.kv.value, h);
-    }
-    return { header: this.#kv.header(sm.store.visibleRev), hash: h >>> 0, compactRevision, hashRevision: rev };
+    const store = sm.store;
+    const current = store.visibleRev;
+    const compactRevision = store.compactRev;
+    if (revision > 0 && revision <= compactRevision) throw new CompactedRevisionError();
+    if (revision > current) throw new FutureRevisionError();
+    const hashRevision = revision === 0 ? current : revision; // as etcd: a negative one hashes no row
+    const scope = { revision: hashRevision, compactRevision, keep: store.keep(hashRevision), compacted: () => store.keep(compactRevision) };
+    const hash = await store.trackRead(hashKvRecords(sm.revisionRecords(hashRevision), scope));
+    return { header: this.#kv.header(current), hash, compactRevision, hashRevision };
   }
 
   /**
@@ -193,7 +186,7 @@ export interface MemberHash {
   hash: number;
   /** The revision hashed. */
   hashRevision: number;
-  /** The compacted revision the hash starts after. */
+  /** The compacted revision it answered (-1 before any compaction). */
   compactRevision: number;
 }
 

@@ -123,27 +123,46 @@ export class KeyIndex {
   }
 
   /**
-   * Drops the history before `atRev` (etcd's `keyIndex.compact`): generations deleted at or
-   * before `atRev` go; in the generation live at `atRev`, only the latest revision at or before
-   * it stays (added to `keep`, the revisions the store must keep). Returns true when nothing
-   * remains, so the caller removes the key.
+   * Where the key stands at `atRev` (etcd's `keyIndex.doCompact`): the first generation not
+   * deleted at or before `atRev` (the newest when all are), and the index in it of the latest
+   * revision at or before `atRev` (-1 when it has none).
    */
-  compact(atRev: number, keep: Set<string> | undefined, revKey: (r: Revision) => string): boolean {
+  #at(atRev: number): { genIdx: number; revIndex: number } {
     let genIdx = 0;
     while (genIdx < this.generations.length - 1) {
       const g = this.generations[genIdx]!;
       if (g.revs[g.revs.length - 1]!.main > atRev) break;
       genIdx++;
     }
+    const revs = this.generations[genIdx]!.revs;
+    let revIndex = revs.length - 1;
+    while (revIndex >= 0 && revs[revIndex]!.main > atRev) revIndex--;
+    return { genIdx, revIndex };
+  }
+
+  /**
+   * Adds to `keep` the revision a compaction at `atRev` would keep, without compacting (etcd's
+   * `keyIndex.keep`, which its `HashKV` hashes by): the key's latest revision at or before
+   * `atRev`, unless the key was deleted then.
+   */
+  keep(atRev: number, keep: Set<string>, revKey: (r: Revision) => string): void {
+    const { genIdx, revIndex } = this.#at(atRev);
     const g = this.generations[genIdx]!;
-    let revIndex = -1;
-    for (let i = g.revs.length - 1; i >= 0; i--) {
-      if (g.revs[i]!.main <= atRev) {
-        keep?.add(revKey(g.revs[i]!));
-        revIndex = i;
-        break;
-      }
-    }
+    if (revIndex === -1 || (revIndex === g.revs.length - 1 && genIdx !== this.generations.length - 1)) return;
+    keep.add(revKey(g.revs[revIndex]!));
+  }
+
+  /**
+   * Drops the history before `atRev` (etcd's `keyIndex.compact`): generations deleted at or
+   * before `atRev` go; in the generation live at `atRev`, only the latest revision at or before
+   * it stays (added to `keep`, the revisions the store must keep). Returns true when nothing
+   * remains, so the caller removes the key.
+   */
+  compact(atRev: number, keep: Set<string> | undefined, revKey: (r: Revision) => string): boolean {
+    const { revIndex, genIdx: at } = this.#at(atRev);
+    let genIdx = at;
+    const g = this.generations[genIdx]!;
+    if (revIndex !== -1) keep?.add(revKey(g.revs[revIndex]!));
     if (g.revs.length > 0) {
       if (revIndex !== -1) g.revs = g.revs.slice(revIndex);
       if (g.revs.length === 1 && genIdx !== this.generations.length - 1) {

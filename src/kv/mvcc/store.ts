@@ -196,6 +196,11 @@ export class MvccStore {
       for (let i = 0, j = 0; i < out.length; i++) out[i] ??= got[j++]!;
       return out as KeyValue[];
     });
+    return this.trackRead(p);
+  }
+
+  /** Counts `p` among the backend reads that physical compaction waits for ({@link MvccStore.readsSettled}); returns it. */
+  trackRead<T>(p: Promise<T>): Promise<T> {
     this.reads.add(p);
     const done = (): void => {
       this.reads.delete(p);
@@ -225,6 +230,16 @@ export class MvccStore {
     const gone: string[] = [];
     for (const ki of this.index.all()) if (ki.compact(rev, keep, revKey)) gone.push(ki.key);
     for (const k of gone) this.index.remove(k);
+    return keep;
+  }
+
+  /**
+   * The revisions at or below `rev` a compaction at `rev` would keep, without compacting (etcd's
+   * `treeIndex.Keep`): each key's latest revision at or before `rev`, unless deleted then.
+   */
+  keep(rev: number): Set<string> {
+    const keep = new Set<string>();
+    for (const ki of this.index.all()) ki.keep(rev, keep, revKey);
     return keep;
   }
 

@@ -19,6 +19,7 @@ import { freePort, snapshotRestore, snapshotSave, snapshotStatusCtl, startEtcd }
 import { EtcdServer } from '../../../src/etcd/server.js';
 import { KvSnapshots } from '../../../src/kv/etcd-backend/snapshots.js';
 import type { EtcdProcess } from './real-etcd.js';
+import { callUnary, rawClient } from '../../etcd/helpers.js';
 
 const LEASE = 0x7_0000_0001n;
 const KEYS = 1000;
@@ -52,6 +53,35 @@ async function raftkitRangeAt(kv: KvClient, revision: number, serializable: bool
   return r.kvs.map(describeKv);
 }
 
+/** Revisions whose HashKV both sides compare: the current one (0), the first after the compaction, one in the middle, the last. */
+const hashed = [0, compactAt + 1, Math.floor((compactAt + lastRev) / 2), lastRev];
+
+/** etcd's HashKV (hash and compacted revision) at each of {@link hashed}, through a raw client (etcd3's proto lacks the call). */
+async function etcdHashKv(url: string): Promise<string[]> {
+  const m = rawClient('Maintenance', url);
+  try {
+    const out: string[] = [];
+    for (const revision of hashed) {
+      const { res, err } = await callUnary(m, 'HashKV', { revision });
+      if (err !== undefined) throw err;
+      out.push(`${String(res!.hash)}@${String(res!.compactRevision)}`);
+    }
+    return out;
+  } finally {
+    m.close();
+  }
+}
+
+/** raftkit's hashKV at each of {@link hashed}, as {@link etcdHashKv} shows etcd's. */
+async function raftkitHashKv(kv: KvClient): Promise<string[]> {
+  const out: string[] = [];
+  for (const revision of hashed) {
+    const r = await kv.maintenance.hashKV(revision);
+    out.push(`${String(r.hash)}@${String(r.compactRevision)}`);
+  }
+  return out;
+}
+
 /** Saves the stream like etcdctl and returns the chunk sizes seen. */
 async function saveStream(file: string, chunks: AsyncIterable<SnapshotChunk>): Promise<number[]> {
   const sizes: number[] = [];
@@ -71,7 +101,7 @@ describe('raftkit -> etcd', () => {
   }, 30_000);
   afterAll(async () => cluster.close());
 
-  test('etcdctl snapshot save against a 3-member raftkit cluster: etcdctl status agrees and a restored etcd serves the same data', async () => {
+  test('etcdctl snapshot save against a 3-member raftkit cluster: etcdctl status agrees and a restored etcd serves the same data with the same HashKV', async () => {
     const leader = await cluster.waitLeader();
     const kv = cluster.client(leader.id);
     await applyToRaftkit(kv, txns);
@@ -107,6 +137,8 @@ describe('raftkit -> etcd', () => {
     try {
       for (const rev of retained) expect(await rangeAt(c, rev), `revision ${String(rev)}`).toEqual(want.get(rev));
       await expect(rangeAt(c, compactAt - 1)).rejects.toThrow(/compacted/);
+      // The restored etcd hashes the history as the raftkit cluster does (etcdctl endpoint hashkv).
+      expect(await etcdHashKv(etcd.clientUrl)).toEqual(await raftkitHashKv(kv));
       const ttl = await c.leaseClient.leaseTimeToLive({ ID: LEASE.toString(), keys: true });
       expect(ttl.grantedTTL).toBe('3600');
     } finally {
@@ -130,7 +162,7 @@ describe('etcd -> raftkit', () => {
     await etcd.stop();
   });
 
-  test('etcdctl snapshot save restored into every member of a 3-member raftkit cluster: identical ranges at every retained revision', async () => {
+  test('etcdctl snapshot save restored into every member of a 3-member raftkit cluster: identical ranges at every retained revision, and etcd\'s HashKV', async () => {
     const file = join(dir, 'etcd.snap');
     await snapshotSave(etcd, file);
     const want = new Map<number, string[]>();
@@ -150,6 +182,9 @@ describe('etcd -> raftkit', () => {
         const kv = restored.client(id);
         for (const rev of retained) expect(await raftkitRangeAt(kv, rev, true), `member ${String(id)} revision ${String(rev)}`).toEqual(want.get(rev));
       }
+      // Every member hashes the restored history as etcd does (etcdctl endpoint hashkv).
+      const etcdHashes = await etcdHashKv(etcd.clientUrl);
+      for (const id of [1, 2, 3]) expect(await raftkitHashKv(restored.client(id)), `member ${String(id)}`).toEqual(etcdHashes);
       const kv = restored.client(leader.id);
       await expect(raftkitRangeAt(kv, compactAt - 1, false)).rejects.toMatchObject({ code: 'ERR_COMPACTED' });
       const put = await kv.put('key/after-restore', 'x');
