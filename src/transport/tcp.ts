@@ -20,6 +20,12 @@ export interface TcpTransportOptions extends TransportOptions {
   host?: string;
   /** The port to listen on; 0 picks a free one (read it from `address` after `start()`). Default 0. */
   port?: number;
+  /**
+   * More addresses to listen on besides `host:port` (as etcd listens on every `--listen-peer-urls`
+   * URL), each with the same TLS and the same rules; `addresses` lists them all once started.
+   * `start()` fails, listening nowhere, when one cannot be listened on. Default none.
+   */
+  alsoListen?: readonly { host: string; port: number }[];
   /** The most messages queued per peer; more are dropped with `unreachable`. Default 4096. */
   maxQueuedMessages?: number;
   /** The most bytes queued per peer; more are dropped with `unreachable`. Default 64 MiB. */
@@ -92,8 +98,8 @@ function resolveReconnect(r: ReconnectOptions | undefined): Required<ReconnectOp
  * names no snapshot, so it would be taken as the newer transfer's outcome).
  */
 export class TcpTransport extends AbstractTransport {
-  readonly #host: string;
-  readonly #port: number;
+  /** Where to listen: `host:port` first, then `alsoListen`. */
+  readonly #listen: readonly { host: string; port: number }[];
   readonly #clusterId: string;
   readonly #connect: Connector;
   readonly #tls: TlsOptions | undefined;
@@ -107,15 +113,17 @@ export class TcpTransport extends AbstractTransport {
   readonly #unidentified = new Set<string>();
   readonly #maxUnidentified: number;
   readonly #byPeer = new Map<number, Set<net.Socket>>();
-  #server: net.Server | undefined = undefined;
-  #address: string | undefined = undefined;
+  #servers: net.Server[] = [];
+  #addresses: string[] = [];
 
   /** @throws `ConfigInvalidError` for an invalid option. */
   constructor(options: TcpTransportOptions) {
     super(options);
-    this.#host = options.host ?? '127.0.0.1';
-    this.#port = options.port ?? 0;
-    if (!Number.isInteger(this.#port) || this.#port < 0 || this.#port > 65535) throw new ConfigInvalidError(`TcpTransport: port must be in [0, 65535], got ${this.#port}`);
+    this.#listen = [{ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, ...(options.alsoListen ?? [])];
+    for (const { host, port } of this.#listen) {
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigInvalidError(`TcpTransport: port must be in [0, 65535], got ${String(port)}`);
+      if (typeof host !== 'string' || host === '') throw new ConfigInvalidError(`TcpTransport: host must be a non-empty string, got ${JSON.stringify(host)}`);
+    }
     this.#clusterId = options.clusterId ?? 'raftkit';
     if (clusterIdBytes(this.#clusterId) > MAX_CLUSTER_ID_BYTES) throw new ConfigInvalidError('TcpTransport: clusterId is longer than 255 bytes');
     if (options.tls !== undefined) checkTlsOptions(options.tls);
@@ -162,9 +170,14 @@ export class TcpTransport extends AbstractTransport {
     };
   }
 
-  /** `host:port` (`[host]:port` for IPv6) once started; `undefined` before. */
+  /** `host:port` (`[host]:port` for IPv6) once started, of the first address listened on; `undefined` before. */
   get address(): string | undefined {
-    return this.#address;
+    return this.#addresses[0];
+  }
+
+  /** Every address listened on (`host:port`, `[host]:port` for IPv6), in the order given; empty before `start()`. */
+  get addresses(): readonly string[] {
+    return this.#addresses;
   }
 
   /** Refuses addresses that are not `host:port`. */
@@ -172,22 +185,35 @@ export class TcpTransport extends AbstractTransport {
     if (parseAddress(address) === undefined) throw new ConfigInvalidError(`TcpTransport: address must be host:port, got '${address}'`);
   }
 
-  /** Listens on `host:port`. */
-  protected override _start(): Promise<void> {
+  /** Listens on `host:port` and every `alsoListen` address; on a failure, closes those already listening. */
+  protected override async _start(): Promise<void> {
+    try {
+      for (const { host, port } of this.#listen) {
+        const server = await this.#listenOn(host, port);
+        this.#servers.push(server);
+        const a = server.address() as net.AddressInfo;
+        this.#addresses.push(a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+      }
+    } catch (e) {
+      await Promise.all(this.#servers.map((server) => new Promise((r) => server.close(r))));
+      this.#servers = [];
+      this.#addresses = [];
+      throw e;
+    }
+  }
+
+  #listenOn(host: string, port: number): Promise<net.Server> {
     const server = createListener(this.#tls, this.#inbound.handshakeTimeoutMs, (s) => new InboundConnection(this.#inbound, s), (e: PeerRefusedError) => this._refuse(e));
-    this.#server = server;
     server.on('connection', (s: net.Socket) => this.#accept(s));
-    const where = `${this.#host}:${this.#port}`;
+    const where = `${host}:${port}`;
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(new ListenFailedError(where, `TcpTransport ${this.id}: cannot listen on ${where}: ${err.code === 'EADDRINUSE' ? 'address in use' : err.message}`, { cause: err }));
       });
-      server.listen(this.#port, this.#host, () => {
+      server.listen(port, host, () => {
         server.removeAllListeners('error');
         server.on('error', (err) => this._error(err));
-        const a = server.address() as net.AddressInfo;
-        this.#address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-        resolve();
+        resolve(server);
       });
     });
   }
@@ -288,9 +314,8 @@ export class TcpTransport extends AbstractTransport {
     for (const abort of this.#snapshots.values()) abort();
     this.#snapshots.clear();
     const closed = [...this.#sockets].map((s) => new Promise<void>((r) => (s.destroyed && s.closed ? r() : (s.once('close', () => r()), s.destroy()))));
-    const server = this.#server;
-    const serverClosed = server === undefined || !server.listening ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
-    await Promise.all([...closed, serverClosed]);
+    const serversClosed = this.#servers.filter((server) => server.listening).map((server) => new Promise<void>((r) => server.close(() => r())));
+    await Promise.all([...closed, ...serversClosed]);
   }
 
   /** Counts an accepted connection as unidentified until its handshake, refusing it beyond the cap. */

@@ -59,6 +59,8 @@ describe('raftkit command flags (etcd names)', () => {
     [['--client-cert-auth'], 'trusted-ca-file', /needs --trusted-ca-file/],
     [['--listen-client-urls', 'https://127.0.0.1:2379'], 'cert-file', /https --listen-client-urls need --cert-file/],
     [['--listen-metrics-urls', 'https://127.0.0.1:2381'], 'cert-file', /https --listen-metrics-urls need --cert-file/],
+    [['--listen-peer-urls', 'http://127.0.0.1:2380,https://127.0.0.1:2480'], 'listen-peer-urls', /must all be http or all https/],
+    [['--listen-peer-urls', 'https://127.0.0.1:2380'], 'peer-cert-file', /https --listen-peer-urls need --peer-cert-file/],
     [['--log-level', 'loud'], 'log-level', /must be one of/],
     [['--max-txn-ops'], 'max-txn-ops', /flag needs an argument/],
     [['--experimental-watch-progress-notify-interval', '5 parsecs'], 'experimental-watch-progress-notify-interval', /not a duration/],

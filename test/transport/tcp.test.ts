@@ -2,7 +2,8 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { encodeFrame } from '../../src/codec/frame.js';
 import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
-import { FrameRefusedError, PeerRefusedError } from '../../src/transport/errors.js';
+import { ConfigInvalidError } from '../../src/raft/errors.js';
+import { FrameRefusedError, ListenFailedError, PeerRefusedError } from '../../src/transport/errors.js';
 import { Channel, encodeHandshake } from '../../src/transport/handshake.js';
 import { ackFrame } from '../../src/transport/snapshot-stream.js';
 import { TcpTransport, type TcpTransportOptions } from '../../src/transport/tcp.js';
@@ -67,6 +68,46 @@ describe('TcpTransport', () => {
     await until(() => got.length === 100);
     expect(got.map((m) => m.index)).toEqual(batch.map((m) => m.index));
     expect(write).toHaveBeenCalledTimes(1);
+  });
+
+  test('listens on every address given (etcd\'s several --listen-peer-urls): peers reach it through each', async () => {
+    const a = await make(1, { alsoListen: [{ host: '127.0.0.1', port: 0 }] });
+    expect(a.addresses).toHaveLength(2);
+    expect(a.address).toBe(a.addresses[0]);
+    expect(a.addresses[1]).not.toBe(a.addresses[0]);
+    for (const [id, where] of [[2, a.addresses[0]!], [3, a.addresses[1]!]] as const) {
+      const b = await make(id);
+      b.addPeer(1, where);
+      a.addPeer(id, b.address!);
+      const got = next(a, 'message');
+      b.send([appMsg(id, 1, 7)]);
+      expect((await got)[0]).toMatchObject({ from: id, to: 1, index: 7 });
+    }
+  });
+
+  test('when one address cannot be listened on, start fails with ListenFailedError naming it and listens nowhere', async () => {
+    const busy = await make(9);
+    const busyPort = Number(busy.address!.split(':')[1]);
+    const free = await deadPort();
+    const t = new TcpTransport({ id: 1, port: free, alsoListen: [{ host: '127.0.0.1', port: busyPort }] });
+    open.push(t);
+    const err = await t.start().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ListenFailedError);
+    expect((err as Error).message).toContain(`127.0.0.1:${busyPort}`);
+    expect(t.addresses).toEqual([]);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port: free }, () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+  });
+
+  test('refuses a bad alsoListen address with ConfigInvalidError', () => {
+    expect(() => new TcpTransport({ id: 1, alsoListen: [{ host: '127.0.0.1', port: 70000 }] })).toThrow(ConfigInvalidError);
+    expect(() => new TcpTransport({ id: 1, alsoListen: [{ host: '', port: 1 }] })).toThrow(ConfigInvalidError);
   });
 
   test('a full queue drops messages with unreachable and stays bounded', async () => {

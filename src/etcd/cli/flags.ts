@@ -274,6 +274,10 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (t.clientCertAuth && t.trustedCaFile === '') throw new FlagError(`${p}trusted-ca-file`, `--${p}client-cert-auth needs --${p}trusted-ca-file`);
     if (p === 'peer-' && t.certFile !== '' && t.trustedCaFile === '') throw new FlagError('peer-trusted-ca-file', 'peer TLS (--peer-cert-file) needs --peer-trusted-ca-file to verify the other members');
   }
+  // One peer transport serves every peer URL, with TLS or without: etcd can mix the two.
+  const peerSchemes = new Set(config.listenPeerUrls.map((u) => new URL(u).protocol));
+  if (peerSchemes.size > 1) throw new FlagError('listen-peer-urls', `--listen-peer-urls must all be http or all https, got ${config.listenPeerUrls.join(',')}`);
+  if (peerSchemes.has('https:') && config.peerTls.certFile === '') throw new FlagError('peer-cert-file', 'https --listen-peer-urls need --peer-cert-file and --peer-key-file');
   for (const [flag, urls] of [['listen-client-urls', config.listenClientUrls], ['listen-metrics-urls', config.listenMetricsUrls]] as const) {
     if (urls.some((u) => u.startsWith('https:')) && config.clientTls.certFile === '') throw new FlagError('cert-file', `https --${flag} need --cert-file and --key-file`);
   }

@@ -50,7 +50,7 @@ export interface RunningMember {
 
 /**
  * Starts one member as etcd does from its flags: storage in `--data-dir`, the peer transport on
- * `--listen-peer-urls` (TLS with the `--peer-*` files), a new cluster from `--initial-cluster` or
+ * every `--listen-peer-urls` URL (TLS with the `--peer-*` files), a new cluster from `--initial-cluster` or
  * (`--initial-cluster-state existing`) a join of the running one, the gRPC API on every
  * `--listen-client-urls`, and the answers of etcd's HTTP endpoints (which the command's main
  * thread serves on `--listen-metrics-urls`, see endpoint-bridge.ts).
@@ -62,7 +62,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const peers: PeerAddress[] = [...c.initialCluster.values()].map((urls) => ({ id: idOf(urls), address: peerAddress(urls[0]!) }));
   const names = new Map<number, MemberInfo>([...c.initialCluster].map(([name, urls]) => [idOf(urls), { name, clientUrls: [] }]));
   const read = (f: string): string => readFileSync(f, 'utf8');
-  const listen = new URL(c.listenPeerUrls[0]!);
+  const [listen, ...alsoListen] = c.listenPeerUrls.map((u) => new URL(u)) as [URL, ...URL[]];
   const peerTls = c.peerTls.certFile === '' ? undefined : {
     cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
     requestCert: c.peerTls.clientCertAuth,
@@ -71,7 +71,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     bindMemberId: false,
   };
   const { storage, kvDb, closeKvDb } = await openDataDir(c.dataDir);
-  const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
+  const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), alsoListen: alsoListen.map((u) => ({ host: u.hostname, port: Number(u.port) })), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
   // --backend-batch-interval/--backend-batch-limit: one synced write of the KV's database per
   // interval at most, or per limit operations. The Raft log is the record (the KV applies again

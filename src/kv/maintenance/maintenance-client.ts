@@ -117,9 +117,11 @@ export class MaintenanceClient {
 
   /**
    * etcd's `HashKV`: the CRC-32C of the MVCC history up to `revision` (0 = the current one), as
-   * etcd computes it over its `key` bucket (`etcd-backend/kv-hash.ts`): members that applied the
-   * same history answer the same hash, and so does an etcd that applied it, once its compaction
-   * has finished. etcd's corruption checks compare it between members.
+   * etcd computes it over its `key` bucket (the revision key and the `mvccpb.KeyValue` protobuf of
+   * each row, rows at or below the compaction counted when a compaction at `revision` would keep
+   * them): members that applied the same history answer the same hash, and so does an etcd that
+   * applied it, once its compaction has finished. etcd's corruption checks compare it between
+   * members.
    *
    * @throws {@link CompactedRevisionError} when `revision` is at or below the compacted revision,
    * {@link FutureRevisionError} when it is above the current one (as etcd).
