@@ -18,7 +18,8 @@
  * With `IDLE_MS` set, each path's line is followed by the mean latency by a put's position in its
  * block (puts 0-9, 10-24, 25-49, 50-99, 100-199, 200 on; `POSITIONS`, comma-separated, gives other
  * starts): what the idle gap costs the first puts.
- * `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured. That is not
+ * `BENCH_NODE_ARGS` (space-separated) gives raftkit members' node extra options, as in the etcd bench
+ * (with `BENCH_MEMBER_LOG` for their output). `WARMUP` (default 3000) puts go to each path of each cluster first, unmeasured. That is not
  * enough for raftkit's JIT when few paths run: 2026-12-06, `PATHS=mixed` alone (3,000 warm-up
  * puts) measured raftkit at a mean of 1.42-1.52 ms against etcd's 1.08-1.14 in three runs, but
  * 1.21 against 1.13 with `WARMUP=15000`; with all four paths (12,000 warm-up puts per cluster)
@@ -122,7 +123,8 @@ try {
   for (const name of (process.env['CLUSTERS'] ?? 'raftkit,etcd').split(',')) {
     const [kind, cli] = name.split('@') as [string, string | undefined];
     if (kind !== 'raftkit' && kind !== 'etcd') throw new Error(`CLUSTERS: ${name} is neither etcd nor raftkit[@<cli.js>]`);
-    const cluster = await startCluster(kind, kind === 'etcd' ? [] : [cli ?? builtCli(root, (l) => console.log(l))], root, undefined);
+    const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '') ?? [];
+    const cluster = await startCluster(kind, kind === 'etcd' ? [] : [...nodeArgs, cli ?? builtCli(root, (l) => console.log(l))], root, undefined);
     const leader = await leaderHost(cluster.hosts);
     const followers = cluster.hosts.filter((h) => h !== leader);
     const clients = { leader: new Etcd3({ hosts: leader }), follower: new Etcd3({ hosts: followers[0]! }), mixed: new Etcd3({ hosts: cluster.hosts }), followers: new Etcd3({ hosts: followers }) };
