@@ -4,6 +4,7 @@ import type { WatchFilterType } from '../kv/watch/types.js';
 import type { WatchBatch } from '../kv/watch/types.js';
 import type { Watcher } from '../kv/watch/watcher.js';
 import type { Wire } from './convert.js';
+import { EmptyWatchRangeError } from '../kv/errors.js';
 import { etcdError } from './errors.js';
 import { watchLeaderLoss } from './lease.js';
 import { encodeWatchFrames, encodeWatchResponse } from './watch-codec.js';
@@ -97,16 +98,17 @@ class WatchFeed {
   readonly #id: number;
   readonly #watcher: Watcher;
   readonly #out: StreamOut;
-  readonly #finished: () => void;
+  readonly #finished: (compacted: boolean) => void;
   #scheduled = false;
+  #compacted = false;
 
   /**
    * @param id - the watcher's stream-local id.
    * @param watcher - the watcher.
    * @param out - the stream's outgoing responses.
-   * @param finished - called once, when the watch has ended and its last batch is sent.
+   * @param finished - called once, when the watch has ended and its last batch is sent (`compacted`: it was canceled by a compaction).
    */
-  constructor(id: number, watcher: Watcher, out: StreamOut, finished: () => void) {
+  constructor(id: number, watcher: Watcher, out: StreamOut, finished: (compacted: boolean) => void) {
     this.#id = id;
     this.#watcher = watcher;
     this.#out = out;
@@ -127,10 +129,19 @@ class WatchFeed {
   readonly #drain = (): void => {
     this.#scheduled = false;
     const w = this.#watcher;
-    for (let b = w.take(); b !== undefined; b = w.take()) this.#out.batch(this.#id, b);
+    for (let b = w.take(); b !== undefined; b = w.take()) {
+      if (!b.canceled) {
+        this.#out.batch(this.#id, b);
+        continue;
+      }
+      // etcd's wire carries no cancel reason for a compaction or a client's cancel (raftkit/kv's
+      // watcher names the reason for its own users).
+      this.#compacted = b.compactRevision > 0;
+      this.#out.batch(this.#id, { ...b, cancelReason: '' });
+    }
     if (w.finished) {
       w.listen(undefined);
-      this.#finished();
+      this.#finished(this.#compacted);
     }
   };
 }
@@ -155,6 +166,8 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
     const framed = acceptFramed(call, sent);
     const watchers = new Map<number, Watcher>();
     let nextId = 0;
+    /** Ids the client asked to cancel whose watcher has not finished yet. */
+    const cancelAsked = new Set<number>();
     let closed = false;
     const closeAll = (): void => {
       closed = true;
@@ -173,27 +186,44 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
     }, framed);
     const send = (r: Wire): void => out.response(r);
     const create = (c: Wire): void => {
+      const filters = Array.isArray(c.filters) ? (c.filters as number[]).map((f) => f as WatchFilterType) : [];
+      const start = wireNum(c.startRevision);
+      let w: Watcher;
+      try {
+        w = kv.watch(c.key as Uint8Array, {
+          rangeEnd: c.rangeEnd as Uint8Array, ...(start > 0 ? { startRevision: start } : {}), prevKv: c.prevKv === true,
+          progressNotify: c.progressNotify === true, filters, fragment: c.fragment === true,
+        });
+      } catch (e) {
+        // As etcd: a created-and-canceled answer with watch id -1.
+        if (!(e instanceof EmptyWatchRangeError)) throw e;
+        send({ header: ctx.header(), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: e.message });
+        return;
+      }
+      // etcd checks the range first, then the id: an auto id (0) is the lowest free one from the
+      // last given, a chosen one must be free.
       let id = wireNum(c.watchId);
       if (id !== 0 && watchers.has(id)) {
-        send({ header: ctx.header(), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: 'mvcc: watcher ID is in use' });
+        w.cancel();
+        send({ header: ctx.header(), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: 'mvcc: duplicate watch ID provided on the WatchStream' });
         return;
       }
       if (id === 0) {
         while (watchers.has(nextId)) nextId++;
         id = nextId++;
       }
-      const filters = Array.isArray(c.filters) ? (c.filters as number[]).map((f) => f as WatchFilterType) : [];
-      const start = wireNum(c.startRevision);
-      const w = kv.watch(c.key as Uint8Array, {
-        rangeEnd: c.rangeEnd as Uint8Array, ...(start > 0 ? { startRevision: start } : {}), prevKv: c.prevKv === true,
-        progressNotify: c.progressNotify === true, filters, fragment: c.fragment === true,
-      });
       watchers.set(id, w);
       send({ header: ctx.header(), watchId: String(id), created: true });
-      new WatchFeed(id, w, out, () => watchers.delete(id)).start();
+      // As etcd, a watcher canceled by a compaction keeps its id until the client cancels it.
+      new WatchFeed(id, w, out, (compacted) => {
+        const asked = cancelAsked.delete(id);
+        if (compacted && !asked) return;
+        watchers.delete(id);
+        if (compacted) send({ header: ctx.header(), watchId: String(id), canceled: true });
+      }).start();
     };
     const progress = (): void => {
-      const all = [...watchers.values()];
+      const all = [...watchers.values()].filter((w) => !w.finished);
       if (all.every((w) => w.synced && w.backlog === 0)) send({ header: ctx.header(), watchId: INVALID_WATCH_ID });
       else for (const w of all) w.requestProgress();
     };
@@ -203,7 +233,14 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
         case 'cancelRequest': {
           const id = wireNum((req.cancelRequest as Wire).watchId);
           const w = watchers.get(id);
-          if (w !== undefined) w.cancel();
+          if (w?.finished === true) {
+            // A watcher a compaction ended: etcd acknowledges the cancel and frees its id.
+            watchers.delete(id);
+            send({ header: ctx.header(), watchId: String(id), canceled: true });
+          } else if (w !== undefined) {
+            cancelAsked.add(id);
+            w.cancel();
+          }
           break;
         }
         case 'progressRequest': progress(); break;

@@ -88,6 +88,16 @@ export class TooManyOpsError extends KvError {
   }
 }
 
+/**
+ * A watch's range holds no key: `rangeEnd` is set (not the single zero byte that means "every key
+ * from `key` on") and is not above `key`. Its message is etcd's cancel reason. Code `ERR_EMPTY_WATCH_RANGE`.
+ */
+export class EmptyWatchRangeError extends KvError {
+  constructor() {
+    super('ERR_EMPTY_WATCH_RANGE', 'mvcc: watcher range is empty', GrpcStatus.INVALID_ARGUMENT);
+  }
+}
+
 /** A txn writes one key twice (two puts, or a put inside a deleted range). Code `ERR_DUPLICATE_KEY`. */
 export class DuplicateKeyError extends KvError {
   constructor() {

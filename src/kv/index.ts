@@ -32,6 +32,7 @@ export {
   CompactedRevisionError,
   DuplicateKeyError,
   EmptyKeyError,
+  EmptyWatchRangeError,
   FutureRevisionError,
   GrpcStatus,
   KeyNotFoundError,

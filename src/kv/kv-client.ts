@@ -6,7 +6,8 @@ import { KvStateMachine } from './kv-state-machine.js';
 import type { KvResult } from './kv-state-machine.js';
 import { LeaseClient } from './lease-client.js';
 import { isReadOnlyTxn, readOnlyTxn } from './mvcc/apply.js';
-import { prefixEnd, toBytes } from './mvcc/bytes.js';
+import { compareBytes, prefixEnd, toBytes } from './mvcc/bytes.js';
+import { EmptyWatchRangeError } from './errors.js';
 import { DEFAULT_MAX_TXN_OPS, checkDelete, checkPut, checkRange, checkTxn } from './mvcc/check.js';
 import { range, rangeNow } from './mvcc/range.js';
 import type { Lessor } from './lease/lessor.js';
@@ -136,10 +137,14 @@ export class KvClient {
   /**
    * Watches a key or range (etcd's `Watch`): an async iterable of batches of events, served by
    * this member from its own applied state. See {@link WatchOptions}.
+   *
+   * @throws {@link EmptyWatchRangeError} when `rangeEnd` is set and not above `key` (as etcd refuses such a watch).
    */
   watch(key: Bytes, options: WatchOptions = {}): Watcher {
     const k = toBytes(key);
     const rangeEnd = options.prefix === true ? prefixEnd(k) : toBytes(options.rangeEnd);
+    const fromKey = rangeEnd.length === 1 && rangeEnd[0] === 0;
+    if (rangeEnd.length > 0 && !fromKey && compareBytes(k, rangeEnd) >= 0) throw new EmptyWatchRangeError();
     return this.watches.watch(k, rangeEnd, options);
   }
 

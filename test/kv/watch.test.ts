@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { KvClient } from '../../src/kv/kv-client.js';
+import { EmptyWatchRangeError } from '../../src/kv/errors.js';
 import { WatchFilterType } from '../../src/kv/watch/types.js';
 import { KvCluster } from './kv-cluster.js';
 import { dec } from './helpers.js';
@@ -141,4 +142,18 @@ test('prevKv, NOPUT/NODELETE filters and fragments', async () => {
   const txnBatches = fragments.batches.filter((b) => b.events[0]?.kv.modRevision === 5);
   expect(txnBatches.length).toBeGreaterThan(1);
   expect(txnBatches.map((b) => b.fragment)).toEqual([...txnBatches.slice(1).map(() => true), false]);
+});
+
+test('a range that holds no key is refused with EmptyWatchRangeError, as etcd refuses it; the zero byte still means every key from the start', async () => {
+  const c = (cluster = await KvCluster.create(1));
+  const kv = c.client(1);
+  for (const [key, rangeEnd] of [['b', 'a'], ['b', 'b']] as const) {
+    expect(() => kv.watch(key, { rangeEnd })).toThrow(EmptyWatchRangeError);
+  }
+  expect(() => kv.watch('b', { rangeEnd: 'a' })).toThrow(expect.objectContaining({ code: 'ERR_EMPTY_WATCH_RANGE', message: 'mvcc: watcher range is empty' }) as Error);
+  const all = new Reader(kv.watch('b', { rangeEnd: new Uint8Array([0]) }));
+  await kv.put('a', '1');
+  await kv.put('z', '2');
+  await all.until(() => all.events().length >= 1, 'the event');
+  expect(all.events()).toEqual(['3:PUT:z=2']);
 });
