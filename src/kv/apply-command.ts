@@ -17,7 +17,7 @@ import type { MvccStore } from './mvcc/store.js';
 /** What applying one command came to: its response and effects, or the KV error that refused it (nothing changed). */
 export type Outcome = Applied<unknown> | { ok: false; error: KvError };
 
-/** The tables a command is applied to, and who hears of lease renewals. */
+/** The tables a command is applied to, and who hears of lease grants and renewals. */
 export interface CommandTargets {
   readonly store: MvccStore;
   readonly applier: MvccApplier;
@@ -51,8 +51,13 @@ function dispatch(t: CommandTargets, cmd: KvCommand): Applied<unknown> | Promise
       return t.applier.txn(cmd.req);
     case 'compact':
       return t.applier.compact(cmd.req);
-    case 'leaseGrant':
-      return t.applier.grant(cmd.id, cmd.ttl);
+    case 'leaseGrant': {
+      // A grant starts the lease's time to live, as a keep-alive restarts it: a lessor that knew an
+      // earlier lease under this id (revoked since) must not keep that one's expiry.
+      const a = t.applier.grant(cmd.id, cmd.ttl);
+      for (const fn of t.renewals) fn(cmd.id);
+      return a;
+    }
     case 'leaseRevoke':
       return t.applier.revoke(cmd.id);
     case 'leaseCheckpoint':

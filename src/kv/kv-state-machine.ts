@@ -322,7 +322,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return () => this.memberCommands.delete(fn);
   }
 
-  /** Calls `fn` with a lease's id each time a keep-alive of it is applied. Returns the remover. */
+  /** Calls `fn` with a lease's id each time a grant or a keep-alive of it is applied (its time to live starts again). Returns the remover. */
   onLeaseRenewed(fn: (id: bigint) => void): () => void {
     this.renewals.add(fn);
     return () => this.renewals.delete(fn);

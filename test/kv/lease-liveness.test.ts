@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { EventType } from '../../src/kv/types.js';
+import { StateType } from '../../src/raft/ready.js';
 import { KvCluster } from './kv-cluster.js';
 import { dec } from './helpers.js';
 import { Reader } from './watch-helpers.js';
@@ -72,4 +73,50 @@ test('leases expire exactly once across a leader change: every member deletes th
   for (const id of [1, 2, 3]) expect((await c.client(id).lease.leases()).leases).toEqual([]);
   const revs = [1, 2, 3].map((id) => c.client(id).stateMachine.store.visibleRev);
   expect(new Set(revs).size).toBe(1);
+});
+
+test('a lease granted again under a revoked one\'s id lives its own TTL, on every member, not what was left of the old one', async () => {
+  const c = (cluster = await KvCluster.create(3, {}, {}, { lease: { checkIntervalMs: 500, electionMs: 100 } }));
+  const leader = await c.waitLeader();
+  const kv = c.client(leader.id);
+  await kv.lease.grant(1, { id: 77n });
+  // Every member's lessor knows the first lease (timeToLive reads its expiry).
+  for (const id of [1, 2, 3]) expect((await c.client(id).lease.timeToLive(77n)).ttl).toBeGreaterThanOrEqual(0);
+  // Revoked and granted again at once, between two of the leader's expiry checks.
+  await kv.lease.revoke(77n);
+  await kv.lease.grant(30, { id: 77n });
+  await kv.put('kept', 'x', { lease: 77n });
+  for (const id of [1, 2, 3]) {
+    await c.client(id).range('kept'); // applied there
+    expect((await c.client(id).lease.timeToLive(77n)).ttl, `member ${id}`).toBeGreaterThan(25);
+  }
+  // Past the first lease's second: the second is still alive, its key still there.
+  await new Promise((r) => setTimeout(r, 2500));
+  expect((await kv.lease.timeToLive(77n)).ttl).toBeGreaterThan(20);
+  expect((await kv.range('kept')).count).toBe(1);
+});
+
+test('a member that catches up through a snapshot takes the snapshot\'s leases, also under an id it knew from before', async () => {
+  const c = (cluster = await KvCluster.create(3, {}, { snapshotEvery: 10, compactionTail: 2 }, { lease: { checkIntervalMs: 500, electionMs: 100 } }));
+  const leader = await c.waitLeader();
+  const behind = [1, 2, 3].find((id) => id !== leader.id)!;
+  const kv = c.client(leader.id);
+  await kv.lease.grant(1, { id: 78n });
+  await eventually(async () => (await c.client(behind).lease.timeToLive(78n)).ttl >= 0, 'the lease on the member that falls behind');
+  c.network.isolate(behind);
+  await kv.lease.revoke(78n);
+  await kv.lease.grant(30, { id: 78n });
+  await kv.put('kept', 'x', { lease: 78n });
+  for (let i = 0; i < 30; i++) await kv.put(`fill${i % 5}`, String(i)); // the log moves past what it has
+  const snapshots: string[] = [];
+  c.replicas.get(behind)!.on('snapshot', (kind) => snapshots.push(kind));
+  c.network.heal();
+  await eventually(() => snapshots.includes('restored'), 'the snapshot restored');
+  await eventually(async () => (await c.client(behind).range('kept', { serializable: true })).count === 1, 'the key');
+  expect((await c.client(behind).lease.timeToLive(78n)).ttl).toBeGreaterThan(20);
+  // The member leads: it does not expire the second lease on the first one's clock.
+  await c.replicas.get(leader.id)!.transferLeadership(behind);
+  await eventually(() => c.replicas.get(behind)!.status().role === StateType.Leader, 'the member leading');
+  await new Promise((r) => setTimeout(r, 2000));
+  expect((await c.client(behind).range('kept')).count).toBe(1);
 });

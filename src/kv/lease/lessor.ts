@@ -19,7 +19,8 @@ export interface LessorOptions {
  * leader — knows when each lease was last renewed and can answer `timeToLive`.
  *
  * - Each member keeps an expiry time per lease: the time it applied the grant or the latest
- *   keep-alive (or first saw the lease, after a restart or a snapshot) plus the TTL.
+ *   keep-alive (or first saw the lease, after a restart or a snapshot) plus the TTL (after a
+ *   snapshot, the remaining TTL it recorded, if any).
  * - Only the leader acts: every `checkIntervalMs` it proposes a revoke for each expired lease,
  *   so every member deletes the same keys at the same revision; a lease already revoked is
  *   refused by the state machine, so a lease expires exactly once even across leader changes.
@@ -53,7 +54,17 @@ export class Lessor {
     this.#sm = sm;
     this.clock = options.clock ?? systemClock;
     this.#electionMs = options.electionMs ?? 1000;
-    this.#unsubscribe = sm.onLeaseRenewed((id) => this.#renew(id));
+    const unrenewed = sm.onLeaseRenewed((id) => this.#renew(id));
+    // A snapshot replaces the lease table: its leases are new to this member even where an id
+    // is one it knew (a lease revoked and granted again while it was behind), so every expiry
+    // starts over from the snapshot's (each lease's checkpointed remaining TTL, or its TTL).
+    const unrestored = sm.onRestore((phase) => {
+      if (phase === 'end') this.#expiry.clear();
+    });
+    this.#unsubscribe = () => {
+      unrenewed();
+      unrestored();
+    };
     this.#timer = this.clock.every(options.checkIntervalMs ?? 500, () => this.#tick());
   }
 
