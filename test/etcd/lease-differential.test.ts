@@ -1,5 +1,6 @@
 import type { ClientDuplexStream, ServiceClientConstructor } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SeededRng } from '../../src/raft/rng.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { EtcdServer } from '../kv/etcd-server.js';
 import { callUnary, rawClient, startKvCluster, type KvCluster } from './helpers.js';
@@ -19,16 +20,10 @@ const SEEDS = [21, 22];
 const STEPS = 120;
 const IDS = [101, 102, 103, 104, 105];
 
-/** A seeded PRNG (mulberry32). */
+/** A seeded PRNG's next float in [0, 1). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new SeededRng(seed);
+  return () => g.nextFloat();
 }
 
 interface Side {
