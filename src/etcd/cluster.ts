@@ -28,6 +28,8 @@ export interface ClusterSettings {
   info(id: number): MemberInfo | undefined;
   /** The scheme of peer URLs (`http` or `https`), to turn transport addresses back into URLs. */
   peerScheme: string;
+  /** The most learners `MemberAdd` lets the cluster have (etcd's `maxLearners`). */
+  maxLearners: number;
   /**
    * The member's raftkit/kv client: when given, membership goes through its `cluster` (calls on a
    * follower are forwarded to the leader; names and client URLs are the ones members published
@@ -147,6 +149,7 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       if ([...st.members.values()].includes(address)) throw etcdError('peerUrlExist');
       const id = s.memberId(req.peerURLs);
       if (st.config.voters.includes(id) || st.config.learners.includes(id)) throw etcdError('memberExist');
+      if (req.isLearner && st.config.learners.length >= s.maxLearners) throw etcdError('tooManyLearners');
       if (!req.isLearner && !enoughStarted(await members(ctx, s))) throw etcdError('memberNotEnoughStarted');
       const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberAdd([address], { ...opts, learner: req.isLearner, id }), () => ctx.replica.addMember(id, address, { ...opts, learner: req.isLearner })));
       const member = all.find((m) => m.ID === String(id)) ?? { ID: String(id), name: '', peerURLs: req.peerURLs, clientURLs: [], isLearner: req.isLearner };

@@ -61,6 +61,8 @@ export interface EtcdServerOptions {
   maxRequestBytes?: number;
   /** The most operations in one txn (`--max-txn-ops`). Default 128. */
   maxTxnOps?: number;
+  /** The most learners `MemberAdd` lets the cluster have (`--experimental-max-learners`). Default 1, as etcd. */
+  maxLearners?: number;
   /** The backend quota in bytes (`--quota-backend-bytes`), reported in metrics. Default 2 GiB. */
   quotaBackendBytes?: number;
   /** The election timeout in milliseconds; streams under `hasleader` end after three without a leader. Default 1000. */
@@ -105,6 +107,8 @@ export class EtcdServer {
   constructor(options: EtcdServerOptions) {
     const maxRequestBytes = options.maxRequestBytes ?? 1.5 * MiB;
     if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) throw new ConfigInvalidError(`maxRequestBytes must be a positive integer, got ${maxRequestBytes}`);
+    const maxLearners = options.maxLearners ?? 1;
+    if (!Number.isSafeInteger(maxLearners) || maxLearners <= 0) throw new ConfigInvalidError(`maxLearners must be a positive integer, got ${maxLearners}`);
     const maxTxnOps = options.maxTxnOps ?? 128;
     if (!Number.isSafeInteger(maxTxnOps) || maxTxnOps <= 0) throw new ConfigInvalidError(`maxTxnOps must be a positive integer, got ${maxTxnOps}`);
     const electionMs = options.electionTimeoutMs ?? 1000;
@@ -169,6 +173,7 @@ export class EtcdServer {
       memberId: (urls) => memberIdFor(urls, token),
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
       peerScheme: options.peerScheme ?? 'http',
+      maxLearners: options.maxLearners ?? 1,
     }));
     add('Maintenance', maintenanceService(this.ctx, options.snapshots, options.kv));
     add('Auth', authService(this.ctx));

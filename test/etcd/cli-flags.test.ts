@@ -27,6 +27,12 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--backend-batch-interval', '0', '--backend-batch-limit', '0'])).toMatchObject({ backendBatchIntervalMs: 100, backendBatchLimit: 10000 });
   });
 
+  test('--experimental-max-learners (etcd 3.6\'s name) sets how many learners MemberAdd allows; 1 by default, as etcd', () => {
+    expect(config(base).maxLearners).toBe(1);
+    expect(config([...base, '--experimental-max-learners', '3']).maxLearners).toBe(3);
+    expect(config(base, { ETCD_EXPERIMENTAL_MAX_LEARNERS: '2' }).maxLearners).toBe(2);
+  });
+
   test('--flag=value, --flag value, -flag and bare booleans', () => {
     const c = config([...base, '-data-dir=/tmp/x', '--max-txn-ops', '64', '--client-cert-auth', '--trusted-ca-file', 'ca.crt', '--peer-client-cert-auth=false', '--experimental-watch-progress-notify-interval=5s']);
     expect(c.dataDir).toBe('/tmp/x');
@@ -61,6 +67,7 @@ describe('raftkit command flags (etcd names)', () => {
     [['--listen-metrics-urls', 'https://127.0.0.1:2381'], 'cert-file', /https --listen-metrics-urls need --cert-file/],
     [['--listen-peer-urls', 'http://127.0.0.1:2380,https://127.0.0.1:2480'], 'listen-peer-urls', /must all be http or all https/],
     [['--listen-peer-urls', 'https://127.0.0.1:2380'], 'peer-cert-file', /https --listen-peer-urls need --peer-cert-file/],
+    [['--experimental-max-learners', '0'], 'experimental-max-learners', /must be an integer >= 1/],
     [['--log-level', 'loud'], 'log-level', /must be one of/],
     [['--max-txn-ops'], 'max-txn-ops', /flag needs an argument/],
     [['--experimental-watch-progress-notify-interval', '5 parsecs'], 'experimental-watch-progress-notify-interval', /not a duration/],

@@ -55,6 +55,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'backend-batch-limit', kind: 'int', def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default).' },
   { name: 'max-request-bytes', kind: 'int', def: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
   { name: 'max-txn-ops', kind: 'int', def: '128', help: 'Maximum number of operations permitted in a transaction.' },
+  { name: 'experimental-max-learners', kind: 'int', def: '1', help: 'Sets the maximum number of learners that can be available in the cluster membership.' },
   { name: 'auto-compaction-mode', kind: 'string', def: 'periodic', oneOf: ['periodic', 'revision'], help: 'Interpret \'auto-compaction-retention\' one of: periodic|revision.' },
   { name: 'auto-compaction-retention', kind: 'string', def: '0', help: 'Auto compaction retention (0 = off): a duration or hours for periodic, a revision count for revision.' },
   { name: 'experimental-watch-progress-notify-interval', kind: 'duration', def: '10m', help: 'Duration of periodic watch progress notifications.' },
@@ -108,6 +109,8 @@ export interface MemberConfig {
   maxRequestBytes: number;
   /** `--max-txn-ops`. */
   maxTxnOps: number;
+  /** `--experimental-max-learners`. */
+  maxLearners: number;
   /** `--auto-compaction-mode`. */
   autoCompactionMode: 'periodic' | 'revision';
   /** `--auto-compaction-retention`: milliseconds (periodic) or revisions (revision); 0 = off. */
@@ -264,6 +267,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     backendBatchLimit: int('backend-batch-limit', 0) || Number(specOf('backend-batch-limit').def),
     maxRequestBytes: int('max-request-bytes', 1),
     maxTxnOps: int('max-txn-ops', 1),
+    maxLearners: int('experimental-max-learners', 1),
     autoCompactionMode: mode,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,

@@ -100,7 +100,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const ct = c.clientTls;
   const server = new EtcdServer({
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
-    peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps,
+    peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
     quotaBackendBytes, electionTimeoutMs: c.electionMs,
     ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
   });
