@@ -15,6 +15,8 @@ export const GrpcStatus = {
   RESOURCE_EXHAUSTED: 8,
   /** OutOfRange. */
   OUT_OF_RANGE: 11,
+  /** DataLoss. */
+  DATA_LOSS: 15,
 } as const;
 /** One of {@link GrpcStatus}'s values. */
 export type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
@@ -109,6 +111,16 @@ export class DuplicateKeyError extends KvError {
 export class NoSpaceError extends KvError {
   constructor() {
     super('ERR_NO_SPACE', 'etcdserver: mvcc: database space exceeded', GrpcStatus.RESOURCE_EXHAUSTED);
+  }
+}
+
+/**
+ * A `CORRUPT` alarm is active: writes, compactions and lease grants and revokes are refused until
+ * it is disarmed, as etcd refuses them. Code `ERR_CORRUPT`.
+ */
+export class CorruptClusterError extends KvError {
+  constructor() {
+    super('ERR_CORRUPT', 'etcdserver: corrupt cluster', GrpcStatus.DATA_LOSS);
   }
 }
 

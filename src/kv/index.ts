@@ -30,6 +30,7 @@ export type {
 } from './types.js';
 export {
   CompactedRevisionError,
+  CorruptClusterError,
   DuplicateKeyError,
   EmptyKeyError,
   EmptyWatchRangeError,

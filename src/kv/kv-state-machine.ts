@@ -10,7 +10,7 @@ import type { KvCommand, MemberRequestCommand, MemberResultCommand } from './com
 
 /** A forwarded membership request or its result, as given to {@link KvStateMachine.onMemberCommand} observers. */
 export type MemberCommand = MemberRequestCommand | MemberResultCommand;
-import { KvError, NoSpaceError } from './errors.js';
+import { KvError } from './errors.js';
 import { InvalidArgumentError } from '../replica/errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
 import { MemberAttrTable } from './cluster/member-attrs.js';
@@ -285,7 +285,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   /** One command's outcome (see {@link applyCommand}). */
   private applyOne(cmd: KvCommand): Outcome | Promise<Outcome> {
-    if (this.alarms.refuses(cmd)) return { ok: false, error: new NoSpaceError() };
+    const refused = this.alarms.refusal(cmd);
+    if (refused !== undefined) return { ok: false, error: refused };
     return applyCommand(this.targets, cmd);
   }
 

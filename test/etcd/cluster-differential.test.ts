@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceClientConstructor } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EtcdServer } from '../kv/etcd-server.js';
+import type { Client, Wire } from './differential-pair.js';
 import { callUnary, rawClient } from './helpers.js';
 import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
@@ -14,9 +14,6 @@ import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 // and of an unknown id, updates and removals of known and unknown ids. Answers are compared
 // with member ids replaced by their role (ids are hashes of different inputs: etcd's 64-bit,
 // raftkit's 52-bit), and the own member's name and URLs left out (each side's are its setup's).
-
-type Client = InstanceType<ServiceClientConstructor>;
-type Wire = Record<string, unknown>;
 
 /** A member as both sides show it: learner or voter, and (for the added ones) name, peer and client URLs. */
 function memberView(m: Wire, self: string): string {

@@ -1,9 +1,9 @@
-import type { ClientDuplexStream, ServiceClientConstructor } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { describe, expect, test } from 'vitest';
 import { SeededRng } from '../../src/raft/rng.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
-import { EtcdServer } from '../kv/etcd-server.js';
-import { callUnary, rawClient, startKvCluster, type KvCluster } from './helpers.js';
+import { differentialPair, type Client, type Wire } from './differential-pair.js';
+import { callUnary, rawClient } from './helpers.js';
 
 // The same seeded lease calls go to a real etcd (3.4, started here; the test FAILS when it cannot
 // start) and to a one-member raftkit cluster behind raftkit/etcd (its election timeout etcd's
@@ -12,9 +12,6 @@ import { callUnary, rawClient, startKvCluster, type KvCluster } from './helpers.
 // TimeToLive with and without keys, Leases, and KeepAlive on one stream. Every answer is
 // reduced to what both define alike and compared; a remaining TTL may differ by a second, as the
 // two clocks tick apart.
-
-type Client = InstanceType<ServiceClientConstructor>;
-type Wire = Record<string, unknown>;
 
 const SEEDS = [21, 22];
 const STEPS = 120;
@@ -68,21 +65,12 @@ async function remaining(s: Side, id: number): Promise<number> {
 }
 
 describe('Lease answers as a real etcd does', () => {
-  let etcd: EtcdServer;
-  let rk: KvCluster;
-  beforeAll(async () => {
-    etcd = await EtcdServer.start();
-    rk = await startKvCluster([1], {}, undefined, () => new KvStateMachine({ electionMs: 1000 }));
-  }, 60_000);
-  afterAll(async () => {
-    await rk.close();
-    await etcd.stop();
-  });
+  const pair = differentialPair(() => new KvStateMachine({ electionMs: 1000 }));
 
   test('seeded grants, attached puts, revokes, TimeToLive, Leases and KeepAlive: the same answers and errors', async () => {
     const seen = new Set<string>();
     for (const seed of SEEDS) {
-      const sides = [openSide(etcd.url), openSide(rk.urls.get(1)!)] as const;
+      const sides = [openSide(pair.etcd.url), openSide(pair.raftkitUrl)] as const;
       const r = rng(seed);
       const pick = (): number => IDS[Math.floor(r() * IDS.length)]!;
       try {

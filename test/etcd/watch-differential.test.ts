@@ -1,8 +1,8 @@
-import type { ClientDuplexStream, ServiceClientConstructor } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { describe, expect, test } from 'vitest';
 import { SeededRng } from '../../src/raft/rng.js';
-import { EtcdServer } from '../kv/etcd-server.js';
-import { callUnary, rawClient, startKvCluster, type KvCluster } from './helpers.js';
+import { differentialPair, type Client, type Wire } from './differential-pair.js';
+import { callUnary, rawClient } from './helpers.js';
 
 // The same seeded writes go to a real etcd (3.4, started here; the test FAILS when it cannot
 // start) and to a one-member raftkit cluster behind raftkit/etcd, both through raw gRPC clients,
@@ -12,9 +12,6 @@ import { callUnary, rawClient, startKvCluster, type KvCluster } from './helpers.
 // on one Watch stream per side. Each watcher's responses, flattened to its events and its
 // create and cancel answers, must be the same on both sides. How the events of several
 // revisions are grouped into responses is left out: etcd itself groups them by timing.
-
-type Client = InstanceType<ServiceClientConstructor>;
-type Wire = Record<string, unknown>;
 
 interface Side {
   url: string;
@@ -184,22 +181,13 @@ async function runSeed(seed: number, etcdUrl: string, raftkitUrl: string): Promi
 }
 
 describe('Watch answers as a real etcd does', () => {
-  let etcd: EtcdServer;
-  let rk: KvCluster;
-  beforeAll(async () => {
-    etcd = await EtcdServer.start();
-    rk = await startKvCluster([1]);
-  }, 60_000);
-  afterAll(async () => {
-    await rk.close();
-    await etcd.stop();
-  });
+  const pair = differentialPair();
 
   test('seeded writes and compactions under watchers of every shape: the same events, prev_kv, filters, replays, cancellations and progress', async () => {
     let events = 0;
     const seen = new Set<string>();
     for (const seed of SEEDS) {
-      const got = await runSeed(seed, etcd.url, rk.urls.get(1)!);
+      const got = await runSeed(seed, pair.etcd.url, pair.raftkitUrl);
       events += got.events;
       for (const x of got.seen) seen.add(x);
     }

@@ -1,4 +1,5 @@
 import type { KvCommand } from '../commands.js';
+import { CorruptClusterError, NoSpaceError, type KvError } from '../errors.js';
 import type { Applied } from '../mvcc/apply.js';
 import { revisionHeader } from '../mvcc/range.js';
 import type { RequestOp, ResponseHeader, TxnRequest } from '../types.js';
@@ -113,18 +114,22 @@ export class AlarmTable {
   }
 
   /**
-   * Whether `cmd` is refused while the alarms stand (etcd's capped applier): with `NOSPACE`,
-   * puts, txns that put, and lease grants; with `CORRUPT`, every write.
+   * The error `cmd` is refused with while the alarms stand, if any: with `CORRUPT` (etcd's corrupt
+   * applier), puts, deletes, txns, compactions and lease grants and revokes; with `NOSPACE`
+   * (etcd's capped applier), puts, txns that put, and lease grants.
    *
    * @internal
    */
-  refuses(cmd: KvCommand): boolean {
-    if (this.#alarms.size === 0) return false;
-    if (this.has(AlarmType.CORRUPT) && cmd.op !== 'alarm' && cmd.op !== 'leaseRevoke') return true;
-    if (!this.has(AlarmType.NOSPACE)) return false;
-    return cmd.op === 'put' || cmd.op === 'leaseGrant' || (cmd.op === 'txn' && txnPuts(cmd.req));
+  refusal(cmd: KvCommand): KvError | undefined {
+    if (this.#alarms.size === 0) return undefined;
+    if (this.has(AlarmType.CORRUPT) && CORRUPT_REFUSES.has(cmd.op)) return new CorruptClusterError();
+    if (!this.has(AlarmType.NOSPACE)) return undefined;
+    return cmd.op === 'put' || cmd.op === 'leaseGrant' || (cmd.op === 'txn' && txnPuts(cmd.req)) ? new NoSpaceError() : undefined;
   }
 }
+
+/** The commands a `CORRUPT` alarm refuses (etcd's `applierV3Corrupt`): keep-alives, checkpoints, alarms and members' changes pass. */
+const CORRUPT_REFUSES: ReadonlySet<KvCommand['op']> = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke']);
 
 function key(a: AlarmMember): string {
   return `${a.memberId}:${a.alarm}`;

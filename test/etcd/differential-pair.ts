@@ -1,0 +1,39 @@
+import type { ServiceClientConstructor } from '@grpc/grpc-js';
+import { afterAll, beforeAll } from 'vitest';
+import type { KvStateMachine } from '../../src/kv/kv-state-machine.js';
+import { EtcdServer } from '../kv/etcd-server.js';
+import { startKvCluster, type KvCluster } from './helpers.js';
+
+/** The two sides of a differential test, once the calling file's `beforeAll` has run. */
+export interface DifferentialPair {
+  /** A real single-member etcd (3.4; starting it FAILS the file when it cannot start). */
+  etcd: EtcdServer;
+  /** A one-member raftkit cluster behind raftkit/etcd. */
+  raftkit: KvCluster;
+  /** The raftkit member's client URL. */
+  raftkitUrl: string;
+}
+
+/**
+ * Registers, for the calling test file, a real etcd and a one-member raftkit cluster, started
+ * before its tests and stopped after them. `stateMachine` makes the raftkit member's state machine
+ * (to match etcd's election timeout where a test depends on it).
+ */
+export function differentialPair(stateMachine?: () => KvStateMachine): DifferentialPair {
+  const pair = {} as DifferentialPair;
+  beforeAll(async () => {
+    pair.etcd = await EtcdServer.start();
+    pair.raftkit = await startKvCluster([1], {}, undefined, stateMachine);
+    pair.raftkitUrl = pair.raftkit.urls.get(1)!;
+  }, 60_000);
+  afterAll(async () => {
+    await pair.raftkit?.close();
+    await pair.etcd?.stop();
+  });
+  return pair;
+}
+
+/** A raw gRPC client of one etcd service (`rawClient`). */
+export type Client = InstanceType<ServiceClientConstructor>;
+/** A message as proto-loader hands it over. */
+export type Wire = Record<string, unknown>;
