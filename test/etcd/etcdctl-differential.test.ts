@@ -1,0 +1,92 @@
+import { describe, expect, test } from 'vitest';
+import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
+import { differentialPair } from './differential-pair.js';
+import { etcdctl } from './helpers.js';
+
+// The same etcdctl (3.4, ETCDCTL_API=3) command lines run against a real single-member etcd and a
+// single-member raftkit cluster behind raftkit/etcd (its election timeout etcd's default, which
+// sets the shortest lease TTL): puts, gets with every output option, deletes, compaction,
+// `endpoint hashkv`, leases, alarms and defrag. Each exit code, stdout and stderr must be the
+// same once what differs by nature is replaced: the endpoint, cluster and member ids, the Raft
+// term and index, lease ids (by order of appearance), durations, and the client's log times and ids.
+
+const pair = differentialPair(() => new KvStateMachine({ electionMs: 1000 }));
+
+/** One command line; `{lease}` is replaced by the side's lease id (hex) from the last grant. */
+const COMMANDS: string[][] = [
+  ['put', '/a', '1'],
+  ['put', '/a', '2', '--prev-kv'],
+  ['put', '/b', 'x'],
+  ['put', '/c', 'y'],
+  ['get', '/a'],
+  ['get', '/a', '--print-value-only'],
+  ['get', '/', '--prefix', '--keys-only'],
+  ['get', '/', '--prefix', '-w', 'json'],
+  ['get', '/', '--prefix', '--limit', '1', '-w', 'json'],
+  ['get', '/', '--prefix', '--count-only', '-w', 'json'],
+  ['get', '/', '--prefix', '--sort-by=VALUE', '--order=DESCEND'],
+  ['get', '/', '--from-key', '-w', 'fields'],
+  ['get', '/a', '--rev', '2', '-w', 'json'],
+  ['get', '/a', '--rev', '100'],
+  ['get', '/nothing'],
+  ['del', '/b'],
+  ['del', '/nope'],
+  ['put', '/d', 'z'],
+  ['del', '/', '--prefix', '--prev-kv'],
+  ['put', '/e', 'w'],
+  ['compaction', '3'],
+  ['get', '/a', '--rev', '2'],
+  ['compaction', '3'],
+  ['compaction', '100'],
+  ['endpoint', 'hashkv', '-w', 'json'],
+  ['lease', 'grant', '1'],
+  ['lease', 'grant', '100'],
+  ['lease', 'list'],
+  ['put', '/l', 'v', '--lease={lease}'],
+  ['lease', 'timetolive', '{lease}', '--keys'],
+  ['lease', 'keep-alive', '--once', '{lease}'],
+  ['lease', 'revoke', '{lease}'],
+  ['lease', 'revoke', '{lease}'],
+  ['lease', 'timetolive', '{lease}'],
+  ['put', '/m', 'v', '--lease={lease}'],
+  ['get', '/l'],
+  ['alarm', 'list'],
+  ['defrag'],
+  ['endpoint', 'health'],
+];
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** `out` with what differs by nature replaced (see the module comment); `leases` numbers the lease ids met. */
+function normalize(out: string, endpoint: string, leases: Map<string, string>): string {
+  return out
+    .replaceAll(endpoint, '<endpoint>')
+    .replace(/"(cluster_id|member_id|raft_term|raft_index|raft_applied_index)":\d+/g, '"$1":<n>')
+    .replace(/^(cluster_id|member_id|raft_term): \d+$/gm, '$1: <n>')
+    .replace(/^"(ClusterID|MemberID|RaftTerm)" : \d+$/gm, '"$1" : <n>')
+    .replace(/took = [\d.]+[µnm]?s/g, 'took = <t>')
+    .replace(/"ts":"[^"]+"/g, '"ts":<t>')
+    .replace(/client-[0-9a-f-]{36}/g, 'client-<uuid>')
+    .replace(/\b[0-9a-f]{13,16}\b/g, (id) => {
+      if (!leases.has(id)) leases.set(id, `<lease ${String(leases.size)}>`);
+      return leases.get(id)!;
+    })
+    .replace(/"ID":\d+/g, '"ID":<n>')
+    .replace(/\n+$/, '');
+}
+
+describe('etcdctl answers alike against etcd and raftkit', () => {
+  test('puts, gets with every output option, deletes, compaction, hashkv, leases, alarms and defrag: the same exit codes and output', async () => {
+    const sides = [pair.etcd.url, pair.raftkitUrl].map((url) => ({ endpoint: new URL(url).host, lease: '', leases: new Map<string, string>() }));
+    for (const [i, args] of COMMANDS.entries()) {
+      const runs: string[] = [];
+      for (const s of sides) {
+        const r: Run = await etcdctl([s.endpoint], args.map((a) => a.replace('{lease}', s.lease)));
+        const granted = /^lease ([0-9a-f]+) granted/.exec(r.stdout);
+        if (granted !== null) s.lease = granted[1]!;
+        runs.push(`exit ${String(r.code)}\n${normalize(r.stdout, s.endpoint, s.leases)}\n${normalize(r.stderr, s.endpoint, s.leases)}`);
+      }
+      expect(runs[1], `command ${String(i)}: etcdctl ${args.join(' ')}`).toBe(runs[0]);
+    }
+  }, 120_000);
+});
