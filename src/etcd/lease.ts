@@ -34,7 +34,7 @@ export function leaseService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       const r = await kv.lease.revoke(wireBig(w.ID), opts);
       return { header: headerOut(r.header) };
     }),
-    LeaseLeases: unaryNoCancel(ctx, SERVICE, 'LeaseLeases', () => ({ header: ctx.header(), leases: kv.lease.list().map((l) => ({ ID: String(l.id) })) })),
+    LeaseLeases: unaryNoCancel(ctx, SERVICE, 'LeaseLeases', () => ({ header: ctx.header(), leases: kv.lease.listByExpiry().map((l) => ({ ID: String(l.id) })) })),
   };
   const ttl = live.timeToLive?.bind(kv.lease);
   out.LeaseTimeToLive = ttl === undefined

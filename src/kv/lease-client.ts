@@ -95,10 +95,18 @@ export class LeaseClient {
     return { header, id, ttl: Math.floor(left / 1000), grantedTtl: l.ttl, keys };
   }
 
-  /** Every lease (after a read barrier), in id order (etcd's `LeaseLeases`). */
+  /** Every lease (after a read barrier), the one that expires first first, as etcd orders them (its `LeaseLeases`); ties in id order. */
   async leases(options: KvRequestOptions = {}): Promise<LeaseLeasesResponse> {
     await this.kv.readBarrier(splitRequestOptions(options)[1]);
-    return { header: this.kv.header(this.kv.stateMachine.store.visibleRev), leases: this.list().map((l) => ({ id: l.id })) };
+    return { header: this.kv.header(this.kv.stateMachine.store.visibleRev), leases: this.listByExpiry().map((l) => ({ id: l.id })) };
+  }
+
+  /** The leases this member knows (its local, applied state), the one that expires first first, as etcd lists them; ties in id order. */
+  listByExpiry(): Lease[] {
+    const all = this.list(); // in id order: the stable sort keeps it among equals
+    const left = new Map<bigint, number>();
+    for (const l of all) left.set(l.id, this.kv.lessor.remainingMs(l.id) ?? Number.MAX_VALUE);
+    return all.sort((a, b) => left.get(a.id)! - left.get(b.id)!);
   }
 
   /** The leases this member knows, in id order (its local, applied state). */

@@ -5,15 +5,21 @@ import { etcdctl } from './helpers.js';
 
 // The same etcdctl (3.4, ETCDCTL_API=3) command lines run against a real single-member etcd and a
 // single-member raftkit cluster behind raftkit/etcd (its election timeout etcd's default, which
-// sets the shortest lease TTL): puts, gets with every output option, deletes, compaction,
+// sets the shortest lease TTL): puts, gets with every output option, deletes, txns, compaction,
 // `endpoint hashkv`, leases, alarms and defrag. Each exit code, stdout and stderr must be the
 // same once what differs by nature is replaced: the endpoint, cluster and member ids, the Raft
 // term and index, lease ids (by order of appearance), durations, and the client's log times and ids.
 
 const pair = differentialPair(() => new KvStateMachine({ electionMs: 1000 }));
 
-/** One command line; `{lease}` is replaced by the side's lease id (hex) from the last grant. */
-const COMMANDS: string[][] = [
+/** A command line and what it reads on its standard input (`txn`). */
+interface Command { args: string[]; input?: string }
+
+/** `etcdctl txn --interactive=false` with compares, success and failure ops, one per line. */
+const txn = (compares: string[], success: string[], failure: string[]): Command => ({ args: ['txn', '--interactive=false'], input: `${[compares, success, failure].map((x) => x.join('\n')).join('\n\n')}\n\n` });
+
+/** The command lines in order; `{lease}` is replaced by the side's lease id (hex) from the last grant. */
+const COMMANDS: (string[] | Command)[] = [
   ['put', '/a', '1'],
   ['put', '/a', '2', '--prev-kv'],
   ['put', '/b', 'x'],
@@ -34,6 +40,10 @@ const COMMANDS: string[][] = [
   ['put', '/d', 'z'],
   ['del', '/', '--prefix', '--prev-kv'],
   ['put', '/e', 'w'],
+  txn(['mod("/e") > "0"'], ['put /e w2', 'put /f f'], ['get /e']),
+  txn(['value("/e") = "nope"'], ['del /e'], ['get /e', 'get /f']),
+  txn(['version("/x") = "0"', 'create("/e") < "100"'], ['get / --prefix'], []),
+  txn(['mod("/e") > "0"'], ['put /g g', 'put /g h'], []),
   ['compaction', '3'],
   ['get', '/a', '--rev', '2'],
   ['compaction', '3'],
@@ -78,15 +88,16 @@ function normalize(out: string, endpoint: string, leases: Map<string, string>): 
 describe('etcdctl answers alike against etcd and raftkit', () => {
   test('puts, gets with every output option, deletes, compaction, hashkv, leases, alarms and defrag: the same exit codes and output', async () => {
     const sides = [pair.etcd.url, pair.raftkitUrl].map((url) => ({ endpoint: new URL(url).host, lease: '', leases: new Map<string, string>() }));
-    for (const [i, args] of COMMANDS.entries()) {
+    for (const [i, command] of COMMANDS.entries()) {
+      const { args, input } = Array.isArray(command) ? { args: command, input: undefined } : command;
       const runs: string[] = [];
       for (const s of sides) {
-        const r: Run = await etcdctl([s.endpoint], args.map((a) => a.replace('{lease}', s.lease)));
+        const r: Run = await etcdctl([s.endpoint], args.map((a) => a.replace('{lease}', s.lease)), {}, input);
         const granted = /^lease ([0-9a-f]+) granted/.exec(r.stdout);
         if (granted !== null) s.lease = granted[1]!;
         runs.push(`exit ${String(r.code)}\n${normalize(r.stdout, s.endpoint, s.leases)}\n${normalize(r.stderr, s.endpoint, s.leases)}`);
       }
-      expect(runs[1], `command ${String(i)}: etcdctl ${args.join(' ')}`).toBe(runs[0]);
+      expect(runs[1], `command ${String(i)}: etcdctl ${args.join(' ')}${input === undefined ? '' : ` <<< ${input}`}`).toBe(runs[0]);
     }
   }, 120_000);
 });

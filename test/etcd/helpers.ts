@@ -13,14 +13,16 @@ export interface CtlResult {
 }
 
 /** Runs the real `etcdctl` (ETCDCTL_API=3) with `args` against `endpoints`. */
-export function etcdctl(endpoints: readonly string[], args: readonly string[], extraEnv: Record<string, string> = {}): Promise<CtlResult> {
+export function etcdctl(endpoints: readonly string[], args: readonly string[], extraEnv: Record<string, string> = {}, input?: string): Promise<CtlResult> {
   return new Promise((resolve) => {
-    execFile('etcdctl', [`--endpoints=${endpoints.join(',')}`, '--command-timeout=5s', '--dial-timeout=3s', ...args], {
+    const child = execFile('etcdctl', [`--endpoints=${endpoints.join(',')}`, '--command-timeout=5s', '--dial-timeout=3s', ...args], {
       env: { ...process.env, ETCDCTL_API: '3', ...extraEnv }, timeout: 20_000,
     }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
       resolve({ code, stdout, stderr });
     });
+    // The command's standard input (`etcdctl txn`), or none.
+    child.stdin?.end(input);
   });
 }
 

@@ -120,3 +120,14 @@ test('a member that catches up through a snapshot takes the snapshot\'s leases, 
   await new Promise((r) => setTimeout(r, 2000));
   expect((await c.client(behind).range('kept')).count).toBe(1);
 });
+
+test('leases() lists the lease that expires first first, as etcd\'s LeaseLeases does; equal ones in id order', async () => {
+  const c = (cluster = await KvCluster.create(1, {}, {}, lease));
+  const kv = c.client(1);
+  for (const [id, ttl] of [[1n, 100], [2n, 10], [3n, 50], [4n, 10]] as const) await kv.lease.grant(ttl, { id });
+  const ids = (await kv.lease.leases()).leases.map((l) => l.id);
+  // 2 and 4 were granted a moment apart with one TTL: 2 expires first.
+  expect(ids).toEqual([2n, 4n, 3n, 1n]);
+  await kv.lease.keepAliveOnce(2n); // renewed: now after 4
+  expect((await kv.lease.leases()).leases.map((l) => l.id)).toEqual([4n, 2n, 3n, 1n]);
+});
