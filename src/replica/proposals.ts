@@ -18,6 +18,8 @@ const ONCE = { once: true };
 class Waiter<T> {
   /** For proposals: the log index the entry was seen at in a Ready, or 0 while unknown; for reads: the confirmed read index, or 0 while waiting. */
   index = 0;
+  /** For proposals: handed to a leader in a message (see {@link Proposals.forwarded}), which the network may deliver more than once. */
+  forwarded = false;
   readonly table: { fail(seq: number, err: Error): void };
   readonly seq: number;
   readonly deadline: number;
@@ -84,8 +86,11 @@ export function failureReason(err: unknown): FailureReason {
  * - Whenever a Ready hands this replica an entry carrying one of its pending requests, the
  *   entry's index is noted ({@link Proposals.noteIndex}). If a *different* entry is later
  *   applied at that index, the request's entry was overwritten by a new leader and can never
- *   commit (by Log Matching, a given entry lives only at the index its leader gave it), so the
- *   request is rejected with `ProposalDroppedError`.
+ *   commit (by Log Matching, a given entry lives only at the index its leader gave it). A request
+ *   this replica appended itself, as leader, is then rejected with `ProposalDroppedError`: no
+ *   other copy of it exists. A request it forwarded to a leader is not: the network may have
+ *   delivered its message twice (or a transport resent it), and a copy a later leader appended
+ *   elsewhere may still commit. It waits for that copy, or for its deadline (an unknown outcome).
  * - A request whose entry this replica never saw (the proposal was lost before reaching a
  *   leader, or the entry was overwritten before it was replicated here) fails with
  *   `TimeoutError` at its deadline ({@link Proposals.sweep}): its outcome is then unknown.
@@ -122,6 +127,12 @@ export class Proposals {
     return this.pending.has(seq);
   }
 
+  /** Notes that request `seq` went to a leader as a message (this replica was not the leader): see the class comment. */
+  forwarded(seq: number): void {
+    const p = this.pending.get(seq);
+    if (p !== undefined) p.forwarded = true;
+  }
+
   /** Records that the entry of request `seq` was handed out at log `index` in a Ready. */
   noteIndex(seq: number, index: number): void {
     const p = this.pending.get(seq);
@@ -145,13 +156,19 @@ export class Proposals {
    * duplicate command, see `sessions.ts`). It neither resolves nor rejects request `seq`: the
    * first copy of the command answered it, or, when that copy reached this replica inside a
    * snapshot, the request times out with an unknown outcome. Another request waiting at
-   * `index` was overwritten and is rejected, as in `applied`.
+   * `index` was overwritten and is rejected, as in `applied` (unless it was forwarded).
    */
   skipped(index: number, seq: number | undefined): void {
     const waiting = this.byIndex.get(index);
-    if (waiting !== undefined && waiting !== seq) {
-      this.fail(waiting, new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`));
+    if (waiting === undefined || waiting === seq) return;
+    const p = this.pending.get(waiting);
+    if (p?.forwarded === true) {
+      // Another copy of the forwarded request may still commit: wait for it, or the deadline.
+      this.byIndex.delete(index);
+      p.index = 0;
+      return;
     }
+    this.fail(waiting, new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`));
   }
 
   /** Resolves request `seq` with `result`. */

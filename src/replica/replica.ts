@@ -215,8 +215,10 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
    *
    * @throws (rejects) {@link RequestTooLargeError} (`command` is larger than `maxRequestBytes`;
    * nothing was proposed), {@link TooManyRequestsError}, {@link NotLeaderError} (forwarding disabled),
-   * `ProposalDroppedError` (no leader, or the entry was overwritten), {@link TimeoutError}
-   * (outcome unknown), {@link StoppedError}.
+   * `ProposalDroppedError` (no leader, or the entry this member appended as leader was
+   * overwritten: it never took effect), {@link TimeoutError} (outcome unknown: so is a forwarded
+   * proposal whose entry was overwritten and no other copy of which committed, since the network
+   * may have delivered it twice), {@link StoppedError}.
    */
   propose(command: Uint8Array, options: RequestOptions = {}): Promise<R> {
     return this.guard(() => this.requests.propose<R>(checkCommand(command), checkRequestOptions(options)));
