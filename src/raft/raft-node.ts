@@ -21,7 +21,7 @@ import { ConfigInvalidError, RaftInvariantError, StepLocalMsgError, StepPeerNotF
 import { MessageType, MessageTypeName, createMessage, isLocalMessage, isMessageType, isResponseMessage, type Message } from './messages.js';
 import { maybeCommitWithLeader } from './leader-ack.js';
 import { Raft } from './raft.js';
-import { mustSync, type Ready, type SoftState } from './ready.js';
+import { mustSync, StateType, type Ready, type SoftState } from './ready.js';
 import { getStatus, type Status } from './status.js';
 
 /** A member of a brand-new cluster, for {@link RaftNode.bootstrap}. */
@@ -356,6 +356,15 @@ export class RaftNode {
     } catch (err) {
       this.raft.logger.debug(`error stepping ${MessageTypeName[m.type]}: ${String(err)}`);
     }
+  }
+
+  /**
+   * Whether the node is the leader now (as of the last message, tick or Ready handled), which a
+   * Ready's soft state reports only later: a proposal made now is appended here rather than
+   * sent to a leader.
+   */
+  get isLeader(): boolean {
+    return this.raft.state === StateType.Leader;
   }
 
   /** Returns the node's current state, with per-peer progress on the leader. */

@@ -94,7 +94,7 @@ export class Requests {
   /** Hands proposal `seq` to the node; false when it should wait for a leader instead. */
   private submitProposal(seq: number, command: Uint8Array, options: RequestOptions): boolean {
     try {
-      if (this.deps.leader() !== this.deps.id) this.proposals.forwarded(seq);
+      if (!this.deps.node.isLeader) this.proposals.forwarded(seq);
       this.deps.node.propose(this.envelope(seq, command));
     } catch (err) {
       if (this.mayWait(err, options)) return false;

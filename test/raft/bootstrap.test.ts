@@ -54,8 +54,10 @@ test('a single bootstrapped node elects itself', () => {
   const n = emptyNode(1);
   n.node.bootstrap([{ id: 1 }]);
   flush(n);
+  expect(n.node.isLeader).toBe(false);
   n.node.campaign();
   flush(n);
+  expect(n.node.isLeader).toBe(true);
   expect(n.node.status().raftState).toBe(StateType.Leader);
   expect(n.node.status().commit).toBe(2);
 });
