@@ -92,13 +92,15 @@ export class Lessor {
     if (l !== undefined) this.#expiry.set(id, this.clock.now() + l.ttl * 1000);
   }
 
-  /** Adds the leases first seen (granted, restored) and drops those gone (revoked). */
+  /**
+   * Adds the leases first seen (loaded at start, restored) and drops those gone (revoked). A grant
+   * sets its lease's expiry as it is applied (a renewal), so the table and the expiry map hold the
+   * same ids whenever they hold as many: an O(1) check, made before every read of an expiry.
+   */
   #sync(now: number): void {
     const table = this.#sm.store.leases;
-    if (table.size !== this.#expiry.size || [...this.#expiry.keys()].some((id) => table.get(id) === undefined)) {
-      for (const id of [...this.#expiry.keys()]) if (table.get(id) === undefined) this.#expiry.delete(id);
-    }
     if (table.size === this.#expiry.size) return;
+    for (const id of [...this.#expiry.keys()]) if (table.get(id) === undefined) this.#expiry.delete(id);
     for (const l of table.list()) {
       if (!this.#expiry.has(l.id)) this.#expiry.set(l.id, now + (l.remainingTtl > 0 ? l.remainingTtl : l.ttl) * 1000);
     }
