@@ -143,7 +143,7 @@ export { InProcessTransport } from './transport/in-process-transport.js';
 export { realTimerScheduler } from './transport/scheduler.js';
 export type { Scheduler } from './transport/scheduler.js';
 export { TcpTransport } from './transport/tcp.js';
-export type { TcpTransportOptions } from './transport/tcp.js';
+export type { ListenAddress, TcpTransportOptions } from './transport/tcp.js';
 export type { ReconnectOptions } from './transport/peer-link.js';
 export { memberCertificateNames } from './transport/tls.js';
 export type { MemberCertificateNames, Pem, TlsOptions } from './transport/tls.js';

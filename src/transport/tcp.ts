@@ -12,6 +12,14 @@ import { parseAddress, PeerLink, type PeerLinkContext, type ReconnectOptions } f
 import { sendSnapshot, type SnapshotSendContext } from './snapshot-stream.js';
 import { checkMemberBinding, checkTlsOptions, createConnector, createListener, type Connector, type TlsOptions } from './tls.js';
 
+/** An address a {@link TcpTransport} listens on. */
+export interface ListenAddress {
+  /** The host (a name or an IP address). */
+  host: string;
+  /** The port; 0 picks a free one. */
+  port: number;
+}
+
 /** Options of {@link TcpTransport}. Durations are in milliseconds. */
 export interface TcpTransportOptions extends TransportOptions {
   /** The cluster's name, checked in every handshake (at most 255 UTF-8 bytes). Default `'raftkit'`. */
@@ -25,7 +33,7 @@ export interface TcpTransportOptions extends TransportOptions {
    * URL), each with the same TLS and the same rules; `addresses` lists them all once started.
    * `start()` fails, listening nowhere, when one cannot be listened on. Default none.
    */
-  alsoListen?: readonly { host: string; port: number }[];
+  alsoListen?: readonly ListenAddress[];
   /** The most messages queued per peer; more are dropped with `unreachable`. Default 4096. */
   maxQueuedMessages?: number;
   /** The most bytes queued per peer; more are dropped with `unreachable`. Default 64 MiB. */
@@ -99,7 +107,7 @@ function resolveReconnect(r: ReconnectOptions | undefined): Required<ReconnectOp
  */
 export class TcpTransport extends AbstractTransport {
   /** Where to listen: `host:port` first, then `alsoListen`. */
-  readonly #listen: readonly { host: string; port: number }[];
+  readonly #listen: readonly ListenAddress[];
   readonly #clusterId: string;
   readonly #connect: Connector;
   readonly #tls: TlsOptions | undefined;
