@@ -7,7 +7,7 @@ import { callUnary, rawClient } from './helpers.js';
 // The same seeded writes go to a real etcd (3.4, started here; the test FAILS when it cannot
 // start) and to a one-member raftkit cluster behind raftkit/etcd, both through raw gRPC clients,
 // while the same watchers (every create option: single keys, prefixes, ranges, the whole
-// keyspace, prev_kv, each filter, historical start revisions, one below the compaction, chosen
+// keyspace, prev_kv, each filter, progress_notify, historical start revisions, some below the compaction, chosen
 // watch ids, empty ranges, client cancels) listen
 // on one Watch stream per side. Each watcher's responses, flattened to its events and its
 // create and cancel answers, must be the same on both sides. How the events of several
@@ -60,7 +60,10 @@ function openSide(url: string): Side {
     }
     const got = side.seen.get(id) ?? [];
     side.seen.set(id, got);
-    for (const e of (r.events as Wire[] | undefined) ?? []) got.push(`${String(e.type)} ${kvText(e.kv as Wire)} prev ${kvText(e.prevKv as Wire | null)}`);
+    const events = (r.events as Wire[] | undefined) ?? [];
+    // A response with nothing in it is a progress notification (none is due: both sides' interval is etcd's 10 minutes).
+    if (events.length === 0 && r.created !== true && r.canceled !== true) got.push(`progress notification at ${String((r.header as Wire).revision)}`);
+    for (const e of events) got.push(`${String(e.type)} ${kvText(e.kv as Wire)} prev ${kvText(e.prevKv as Wire | null)}`);
     if (r.canceled === true && r.created !== true) got.push(`canceled compact ${String(r.compactRevision)} reason ${String(r.cancelReason)}`);
   });
   return side;
@@ -81,7 +84,7 @@ function watchShape(r: () => number, startRevision: number, ids: number): Wire {
   const filters = r() < 0.2 ? [0] : r() < 0.2 ? [1] : []; // NOPUT, NODELETE
   // Now and then a chosen watch id: one in use (refused as a duplicate) or a free one (which the automatic ids then skip).
   const watchId = r() < 0.2 ? Math.floor(r() * (ids + 3)) : 0;
-  return { key: b(key), ...range, startRevision, prevKv: r() < 0.5, filters, progressNotify: false, watchId };
+  return { key: b(key), ...range, startRevision, prevKv: r() < 0.5, filters, progressNotify: r() < 0.3, watchId };
 }
 
 async function unary(s: Side, method: string, req: Wire): Promise<Wire> {
