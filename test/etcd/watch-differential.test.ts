@@ -7,11 +7,11 @@ import { callUnary, rawClient } from './helpers.js';
 // The same seeded writes go to a real etcd (3.4, started here; the test FAILS when it cannot
 // start) and to a one-member raftkit cluster behind raftkit/etcd, both through raw gRPC clients,
 // while the same watchers (every create option: single keys, prefixes, ranges, the whole
-// keyspace, prev_kv, each filter, progress_notify, historical start revisions, some below the compaction, chosen
-// watch ids, empty ranges, client cancels) listen
-// on one Watch stream per side. Each watcher's responses, flattened to its events and its
-// create and cancel answers, must be the same on both sides. How the events of several
-// revisions are grouped into responses is left out: etcd itself groups them by timing.
+// keyspace, prev_kv, each filter, progress_notify, historical start revisions, some below the
+// compaction, chosen watch ids, empty ranges, client cancels) listen on one Watch stream per
+// side. Each watcher's responses, flattened to its events and its create and cancel answers,
+// must be the same on both sides. How the events of several revisions are grouped into
+// responses is left out: etcd itself groups them by timing.
 
 interface Side {
   url: string;
