@@ -173,7 +173,7 @@ export class EtcdServer {
       memberId: (urls) => memberIdFor(urls, token),
       info: (id) => (id === this.replica.id ? { name: options.name ?? 'default', clientUrls: options.advertiseClientUrls ?? this.urls } : members.get(id)),
       peerScheme: options.peerScheme ?? 'http',
-      maxLearners: options.maxLearners ?? 1,
+      maxLearners,
     }));
     add('Maintenance', maintenanceService(this.ctx, options.snapshots, options.kv));
     add('Auth', authService(this.ctx));

@@ -185,6 +185,13 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       if (!closed) call.write(w);
     }, framed);
     const send = (r: Wire): void => out.response(r);
+    /** etcd's answer to a create it refuses: created and canceled at once, watch id -1. */
+    const refuseCreate = (cancelReason: string): void => send({ header: ctx.header(), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason });
+    /** etcd's acknowledgement of a client's cancel of a watcher that had already ended (by a compaction); frees its id. */
+    const ackCancel = (id: number): void => {
+      watchers.delete(id);
+      send({ header: ctx.header(), watchId: String(id), canceled: true });
+    };
     const create = (c: Wire): void => {
       const filters = Array.isArray(c.filters) ? (c.filters as number[]).map((f) => f as WatchFilterType) : [];
       const start = wireNum(c.startRevision);
@@ -197,7 +204,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       } catch (e) {
         // As etcd: a created-and-canceled answer with watch id -1.
         if (!(e instanceof EmptyWatchRangeError)) throw e;
-        send({ header: ctx.header(), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: e.message });
+        refuseCreate(e.message);
         return;
       }
       // etcd checks the range first, then the id: an auto id (0) is the lowest free one from the
@@ -205,7 +212,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       let id = wireNum(c.watchId);
       if (id !== 0 && watchers.has(id)) {
         w.cancel();
-        send({ header: ctx.header(), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: 'mvcc: duplicate watch ID provided on the WatchStream' });
+        refuseCreate('mvcc: duplicate watch ID provided on the WatchStream');
         return;
       }
       if (id === 0) {
@@ -217,9 +224,8 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       // As etcd, a watcher canceled by a compaction keeps its id until the client cancels it.
       new WatchFeed(id, w, out, (compacted) => {
         const asked = cancelAsked.delete(id);
-        if (compacted && !asked) return;
-        watchers.delete(id);
-        if (compacted) send({ header: ctx.header(), watchId: String(id), canceled: true });
+        if (!compacted) watchers.delete(id);
+        else if (asked) ackCancel(id);
       }).start();
     };
     const progress = (): void => {
@@ -234,9 +240,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
           const id = wireNum((req.cancelRequest as Wire).watchId);
           const w = watchers.get(id);
           if (w?.finished === true) {
-            // A watcher a compaction ended: etcd acknowledges the cancel and frees its id.
-            watchers.delete(id);
-            send({ header: ctx.header(), watchId: String(id), canceled: true });
+            ackCancel(id); // a watcher a compaction ended
           } else if (w !== undefined) {
             cancelAsked.add(id);
             w.cancel();

@@ -203,7 +203,7 @@ export class TcpTransport extends AbstractTransport {
         this.#addresses.push(a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
       }
     } catch (e) {
-      await Promise.all(this.#servers.map((server) => new Promise((r) => server.close(r))));
+      await Promise.all(this.#servers.map(closeServer));
       this.#servers = [];
       this.#addresses = [];
       throw e;
@@ -322,8 +322,7 @@ export class TcpTransport extends AbstractTransport {
     for (const abort of this.#snapshots.values()) abort();
     this.#snapshots.clear();
     const closed = [...this.#sockets].map((s) => new Promise<void>((r) => (s.destroyed && s.closed ? r() : (s.once('close', () => r()), s.destroy()))));
-    const serversClosed = this.#servers.filter((server) => server.listening).map((server) => new Promise<void>((r) => server.close(() => r())));
-    await Promise.all([...closed, ...serversClosed]);
+    await Promise.all([...closed, ...this.#servers.map(closeServer)]);
   }
 
   /** Counts an accepted connection as unidentified until its handshake, refusing it beyond the cap. */
@@ -356,6 +355,11 @@ export class TcpTransport extends AbstractTransport {
     set.add(s);
     s.once('close', () => set.delete(s));
   }
+}
+
+/** Stops `server` listening; resolves once it has closed (at once when it is not listening). */
+function closeServer(server: net.Server): Promise<void> {
+  return server.listening ? new Promise((r) => server.close(() => r())) : Promise.resolve();
 }
 
 /** `address:port` of the remote end of a socket (the same for a TLS socket and the TCP socket under it). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { differentialPair } from './differential-pair.js';
-import { etcdctl } from './helpers.js';
+import { etcdctl, type CtlResult } from './helpers.js';
 
 // The same etcdctl (3.4, ETCDCTL_API=3) command lines run against a real single-member etcd and a
 // single-member raftkit cluster behind raftkit/etcd (its election timeout etcd's default, which
@@ -75,8 +75,6 @@ const COMMANDS: (string[] | Command)[] = [
   ['endpoint', 'health'],
 ];
 
-interface Run { code: number; stdout: string; stderr: string }
-
 /** `out` with what differs by nature replaced (see the module comment); `leases` numbers the lease ids met. */
 function normalize(out: string, endpoint: string, leases: Map<string, string>): string {
   return out
@@ -102,7 +100,7 @@ describe('etcdctl answers alike against etcd and raftkit', () => {
       const { args, input } = Array.isArray(command) ? { args: command, input: undefined } : command;
       const runs: string[] = [];
       for (const s of sides) {
-        const r: Run = await etcdctl([s.endpoint], args.map((a) => a.replace('{lease}', s.lease)), {}, input);
+        const r: CtlResult = await etcdctl([s.endpoint], args.map((a) => a.replace('{lease}', s.lease)), {}, input);
         const granted = /^lease ([0-9a-f]+) granted/.exec(r.stdout);
         if (granted !== null) s.lease = granted[1]!;
         runs.push(`exit ${String(r.code)}\n${normalize(r.stdout, s.endpoint, s.leases)}\n${normalize(r.stderr, s.endpoint, s.leases)}`);

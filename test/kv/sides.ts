@@ -120,6 +120,12 @@ function rTxnView(req: TxnRequest, r: any): View {
   };
 }
 
+/** raftkit/kv's error view (etcd's text and status, as {@link errorView} reads etcd's); anything else is rethrown. */
+function kvErrorView(e: unknown): View {
+  if (e instanceof KvError) return { error: e.message, status: e.grpcStatus };
+  throw e;
+}
+
 /** Runs an op on raftkit/kv and returns its view. */
 export async function runRaftkit(kv: KvClient, op: Op): Promise<View> {
   try {
@@ -148,8 +154,7 @@ export async function runRaftkit(kv: KvClient, op: Op): Promise<View> {
         return { rev: str((await kv.lease.revoke(op.id)).header.revision) };
     }
   } catch (e) {
-    if (e instanceof KvError) return { error: e.message, status: e.grpcStatus };
-    throw e;
+    return kvErrorView(e);
   }
 }
 
@@ -167,7 +172,6 @@ export async function hashRaftkit(kv: KvClient, revision: number): Promise<View>
     const r = await kv.maintenance.hashKV(revision);
     return { hash: String(r.hash), compact: String(r.compactRevision), rev: String(r.header.revision) };
   } catch (e) {
-    if (e instanceof KvError) return { error: e.message, status: e.grpcStatus };
-    throw e;
+    return kvErrorView(e);
   }
 }
