@@ -68,6 +68,8 @@ function dispatch(t: CommandTargets, cmd: KvCommand): Applied<unknown> | Promise
       return t.members.apply(cmd.memberId, cmd, t.store.rev);
     case 'memberRequest':
     case 'memberResult':
+    case 'hashCheck':
+    case 'hashVerdict':
       return { response: { header: revisionHeader(t.store.rev) }, effects: { changes: [] } };
     case 'leaseKeepAlive': {
       const a = renewLease(t.store, cmd.id);

@@ -13,6 +13,8 @@
  * memberAttrs memberId i64 ‖ name str ‖ count u32 ‖ url str*
  * memberRequest reqId str ‖ action u8 ‖ id f64 ‖ request(MEMBER_CHANGE_FIELDS)
  * memberResult  reqId str ‖ code str ‖ message str
+ * hashCheck   checkId str ‖ memberId i64 ‖ revision f64 ‖ compactRevision f64 ‖ hash u32 ‖ deadline f64
+ * hashVerdict checkId str ‖ memberId i64 ‖ verdict u8 ‖ hash u32 ‖ compactRevision f64
  * request   presence u16 (bit i: field i is present) ‖ each present field in table order:
  *             bytes: u8 1 (bytes) or 2 (UTF-8 string) ‖ u32 length ‖ data
  *             number: f64 (finite)   bool: u8 0/1   bigint: i64   string: str
@@ -55,10 +57,16 @@ export const BINARY_TAG = 0xc1;
 
 export { MAX_TXN_DEPTH } from './request-binary.js';
 
-const OPS = ['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseCheckpoint', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult'] as const;
+const OPS = ['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseCheckpoint', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult', 'hashCheck', 'hashVerdict'] as const;
 const OP_CODE: Readonly<Record<KvCommand['op'], number>> = Object.fromEntries(OPS.map((op, i) => [op, i])) as Record<KvCommand['op'], number>;
 const MEMBER_ACTIONS = ['add', 'remove', 'promote', 'update'] as const;
 const ALARM_ACTIONS = ['activate', 'deactivate'] as const;
+const VERDICTS = ['match', 'mismatch', 'skipped'] as const;
+
+function hashSize(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new CodecError(`${name}: expected a uint32`);
+  return 4;
+}
 function commandSize(c: KvCommand): number {
   switch (c.op) {
     case 'put':
@@ -84,6 +92,10 @@ function commandSize(c: KvCommand): number {
       return fieldSize(c.reqId, STRING, 'reqId') + 1 + fieldSize(c.change.id, NUMBER, 'change.id') + requestSize(c.change, MEMBER_CHANGE_FIELDS);
     case 'memberResult':
       return fieldSize(c.reqId, STRING, 'reqId') + fieldSize(c.code, STRING, 'code') + fieldSize(c.message, STRING, 'message');
+    case 'hashCheck':
+      return fieldSize(c.checkId, STRING, 'checkId') + fieldSize(c.memberId, BIGINT, 'memberId') + fieldSize(c.revision, NUMBER, 'revision') + fieldSize(c.compactRevision, NUMBER, 'compactRevision') + hashSize(c.hash, 'hash') + fieldSize(c.deadline, NUMBER, 'deadline');
+    case 'hashVerdict':
+      return fieldSize(c.checkId, STRING, 'checkId') + fieldSize(c.memberId, BIGINT, 'memberId') + 1 + hashSize(c.hash, 'hash') + fieldSize(c.compactRevision, NUMBER, 'compactRevision');
   }
 }
 
@@ -129,12 +141,26 @@ function writeBody(c: KvCommand): void {
       writer.string(c.reqId);
       writer.string(c.code);
       return writer.string(c.message);
+    case 'hashCheck':
+      writer.string(c.checkId);
+      writer.i64(BigInt.asIntN(64, c.memberId));
+      writer.f64(c.revision);
+      writer.f64(c.compactRevision);
+      writer.u32(c.hash);
+      return writer.f64(c.deadline);
+    case 'hashVerdict':
+      writer.string(c.checkId);
+      writer.i64(BigInt.asIntN(64, c.memberId));
+      writer.u8(VERDICTS.indexOf(c.verdict));
+      writer.u32(c.hash);
+      return writer.f64(c.compactRevision);
   }
 }
 
 function checkEnums(c: KvCommand): void {
   if (c.op === 'alarm' && (!ALARM_ACTIONS.includes(c.action) || ![0, 1, 2].includes(c.alarm))) throw new CodecError('alarm: unknown action or alarm type');
   if (c.op === 'memberRequest' && !MEMBER_ACTIONS.includes(c.change.action)) throw new CodecError('memberRequest: unknown action');
+  if (c.op === 'hashVerdict' && !VERDICTS.includes(c.verdict)) throw new CodecError('hashVerdict: unknown verdict');
 }
 
 /**
@@ -218,6 +244,12 @@ export function decodeBinaryCommand(bytes: Uint8Array): KvCommand {
       break;
     case 'memberResult':
       c = { op, reqId: r.string('reqId'), code: r.string('code'), message: r.string('message') };
+      break;
+    case 'hashCheck':
+      c = { op, checkId: r.string('checkId'), memberId: r.i64('memberId'), revision: r.f64('revision'), compactRevision: r.f64('compactRevision'), hash: r.u32('hash'), deadline: r.f64('deadline') };
+      break;
+    case 'hashVerdict':
+      c = { op, checkId: r.string('checkId'), memberId: r.i64('memberId'), verdict: VERDICTS[r.enumU8(VERDICTS.length - 1, 'verdict')]!, hash: r.u32('hash'), compactRevision: r.f64('compactRevision') };
       break;
   }
   r.done();

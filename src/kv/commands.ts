@@ -74,6 +74,8 @@ export type KvCommand =
     }
   | MemberRequestCommand
   | MemberResultCommand
+  | HashCheckCommand
+  | HashVerdictCommand
   | {
       /** Lease checkpoints (the leader records remaining TTLs). */
       op: 'leaseCheckpoint';
@@ -111,6 +113,48 @@ export interface MemberResultCommand {
   message: string;
 }
 
+/**
+ * One member's HashKV, for every other member to compare with its own at the same revision
+ * (etcd's corruption check, which etcd asks of its peers over their peer URLs, made here through
+ * the log so that it needs nothing from the transport). Each member that applies it answers with a
+ * {@link HashVerdictCommand}.
+ */
+export interface HashCheckCommand {
+  /** The command kind. */
+  op: 'hashCheck';
+  /** Matches the verdicts to the check. */
+  checkId: string;
+  /** The member whose hash this is. */
+  memberId: bigint;
+  /** The revision hashed. */
+  revision: number;
+  /** The member's compacted revision when it hashed (-1 before any compaction). */
+  compactRevision: number;
+  /** The hash. */
+  hash: number;
+  /** When the checking member stops waiting (ms since the epoch): a member applying the check later does not answer it. */
+  deadline: number;
+}
+
+/** What a member found when it compared its hash with a {@link HashCheckCommand}'s. */
+export type HashVerdict = 'match' | 'mismatch' | 'skipped';
+
+/** A member's answer to a {@link HashCheckCommand}. */
+export interface HashVerdictCommand {
+  /** The command kind. */
+  op: 'hashVerdict';
+  /** The check answered. */
+  checkId: string;
+  /** The answering member. */
+  memberId: bigint;
+  /** `skipped` when the member could not hash that revision under the same compaction. */
+  verdict: HashVerdict;
+  /** The answering member's hash (0 when skipped). */
+  hash: number;
+  /** The answering member's compacted revision. */
+  compactRevision: number;
+}
+
 /** A membership change forwarded through the log (see {@link MemberRequestCommand}). */
 export interface MemberChangeRequest {
   /** What to do. */
@@ -135,7 +179,7 @@ export class BadCommandError extends RaftkitError {
   }
 }
 
-const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult']);
+const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult', 'hashCheck', 'hashVerdict']);
 
 /**
  * Encodes a command in the binary layout of `command-binary.ts` (the tag byte 0xc1, an op

@@ -48,7 +48,7 @@ export {
   ValueProvidedError,
 } from './errors.js';
 export { KvStateMachine } from './kv-state-machine.js';
-export type { KvResult, KvStateMachineOptions, MemberCommand, RevisionEvents } from './kv-state-machine.js';
+export type { KvResult, KvStateMachineOptions, HashCommand, MemberCommand, RevisionEvents } from './kv-state-machine.js';
 export { KvBackendWriteError } from './write-queue.js';
 export { KvClient, NotKvStateMachineError } from './kv-client.js';
 export type { CompactOptions, DeleteRangeOptions, KvClientOptions, PutOptions, RangeOptions } from './kv-client.js';
@@ -60,7 +60,7 @@ export { prefixEnd } from './mvcc/bytes.js';
 export { DEFAULT_MAX_TXN_OPS } from './mvcc/check.js';
 export { MAX_LEASE_TTL } from './mvcc/lease-table.js';
 export { BadCommandError } from './commands.js';
-export type { KvCommand, MemberChangeRequest, MemberRequestCommand, MemberResultCommand } from './commands.js';
+export type { HashCheckCommand, HashVerdict, HashVerdictCommand, KvCommand, MemberChangeRequest, MemberRequestCommand, MemberResultCommand } from './commands.js';
 export { BadKvSnapshotError } from './snapshot-format.js';
 export type { Change, MvccStore, RangeKeysOptions, RangeKeysResult, ReadView, ValueReader } from './mvcc/store.js';
 export type { TreeIndex, IndexHit } from './mvcc/tree-index.js';
@@ -78,6 +78,8 @@ export type { LessorOptions } from './lease/lessor.js';
 export type { LeaseKeepAliveResponse, LeaseLeasesResponse, LeaseStatus, LeaseTimeToLiveResponse } from './lease/types.js';
 export { MaintenanceClient, KV_API_VERSION, databaseSize, findCorruptMembers } from './maintenance/maintenance-client.js';
 export type { DefragmentResponse, HashKVResponse, MemberHash, StatusResponse } from './maintenance/maintenance-client.js';
+export { DataInconsistencyError } from './maintenance/corruption-check.js';
+export type { CorruptionCheckOptions, CorruptionCheckReport } from './maintenance/corruption-check.js';
 export { AlarmsClient, DEFAULT_QUOTA_BACKEND_BYTES } from './alarms/alarms-client.js';
 export { AlarmTable, AlarmType, ALARM_NAMES } from './alarms/alarm-table.js';
 export type { AlarmMember, AlarmResponse } from './alarms/alarm-table.js';

@@ -6,10 +6,17 @@ import type { AnyLevel } from '../storage/level-load.js';
 import { KvBackend } from './backend.js';
 import type { BatchInput } from './backend.js';
 import { decodeCommand } from './commands.js';
-import type { KvCommand, MemberRequestCommand, MemberResultCommand } from './commands.js';
+import type { HashCheckCommand, HashVerdictCommand, KvCommand, MemberRequestCommand, MemberResultCommand } from './commands.js';
 
 /** A forwarded membership request or its result, as given to {@link KvStateMachine.onMemberCommand} observers. */
 export type MemberCommand = MemberRequestCommand | MemberResultCommand;
+
+/** A corruption check or an answer to one, as given to {@link KvStateMachine.onHashCommand} observers. */
+export type HashCommand = HashCheckCommand | HashVerdictCommand;
+
+/** The commands that change no state: members coordinate through the log with them. */
+type CoordinationCommand = MemberCommand | HashCommand;
+const COORDINATION_OPS: ReadonlySet<KvCommand['op']> = new Set(['memberRequest', 'memberResult', 'hashCheck', 'hashVerdict']);
 import { KvError } from './errors.js';
 import { InvalidArgumentError } from '../replica/errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
@@ -139,7 +146,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly observers = new Set<(r: RevisionEvents) => void>();
   private readonly renewals = new Set<(id: bigint) => void>();
   private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
-  private readonly memberCommands = new Set<(cmd: MemberCommand, term: number) => void>();
+  private readonly coordination = new Set<(cmd: CoordinationCommand, term: number) => void>();
   private applied = 0;
   private loaded: Promise<void> | undefined;
   /** Whether the last load finished (then `apply` need not wait for {@link KvStateMachine.ready}). */
@@ -242,11 +249,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     const revisions: Change[][] = [];
     // Rare kinds: made only when the batch has one.
     let compacts: { ok: true; response: unknown; physical?: Promise<void> }[] | undefined;
-    let members: [MemberCommand, number][] | undefined;
+    let coordination: [CoordinationCommand, number][] | undefined;
     let compaction: Effects['compaction'];
     for (const c of commands) {
       const cmd = decodeCommand(c.data);
-      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') (members ??= []).push([cmd, c.term]);
+      if (COORDINATION_OPS.has(cmd.op)) (coordination ??= []).push([cmd as CoordinationCommand, c.term]);
       // A put that reads nothing first is applied at once: no promise, no turn of the microtask queue.
       const pending = this.applyOne(cmd);
       const r = pending instanceof Promise ? await pending : pending;
@@ -279,7 +286,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
       for (const r of compacts ?? []) r.physical = physical;
     }
     for (const cs of revisions) this.notify(cs);
-    if (members !== undefined) for (const [cmd, term] of members) for (const fn of this.memberCommands) fn(cmd, term);
+    if (coordination !== undefined) for (const [cmd, term] of coordination) for (const fn of this.coordination) fn(cmd, term);
     return results;
   }
 
@@ -319,8 +326,21 @@ export class KvStateMachine implements StateMachine<KvResult> {
    * the term of its entry. Returns the remover.
    */
   onMemberCommand(fn: (cmd: MemberCommand, term: number) => void): () => void {
-    this.memberCommands.add(fn);
-    return () => this.memberCommands.delete(fn);
+    return this.observeCoordination((cmd, term) => {
+      if (cmd.op === 'memberRequest' || cmd.op === 'memberResult') fn(cmd, term);
+    });
+  }
+
+  /** Calls `fn` after each corruption check or verdict is applied (and durable), with the term of its entry. Returns the remover. */
+  onHashCommand(fn: (cmd: HashCommand, term: number) => void): () => void {
+    return this.observeCoordination((cmd, term) => {
+      if (cmd.op === 'hashCheck' || cmd.op === 'hashVerdict') fn(cmd, term);
+    });
+  }
+
+  private observeCoordination(fn: (cmd: CoordinationCommand, term: number) => void): () => void {
+    this.coordination.add(fn);
+    return () => this.coordination.delete(fn);
   }
 
   /** Calls `fn` with a lease's id each time a grant or a keep-alive of it is applied (its time to live starts again). Returns the remover. */

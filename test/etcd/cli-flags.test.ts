@@ -33,6 +33,12 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config(base, { ETCD_EXPERIMENTAL_MAX_LEARNERS: '2' }).maxLearners).toBe(2);
   });
 
+  test('corruption checks (kubeadm sets --experimental-initial-corrupt-check=true): off by default, as etcd; the check time is a Go duration', () => {
+    expect(config(base)).toMatchObject({ initialCorruptCheck: false, corruptCheckMs: 0 });
+    expect(config([...base, '--experimental-initial-corrupt-check=true', '--experimental-corrupt-check-time', '4m'])).toMatchObject({ initialCorruptCheck: true, corruptCheckMs: 240_000 });
+    expect(config(base, { ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK: 'true', ETCD_EXPERIMENTAL_CORRUPT_CHECK_TIME: '10s' })).toMatchObject({ initialCorruptCheck: true, corruptCheckMs: 10_000 });
+  });
+
   test('--flag=value, --flag value, -flag and bare booleans', () => {
     const c = config([...base, '-data-dir=/tmp/x', '--max-txn-ops', '64', '--client-cert-auth', '--trusted-ca-file', 'ca.crt', '--peer-client-cert-auth=false', '--experimental-watch-progress-notify-interval=5s']);
     expect(c.dataDir).toBe('/tmp/x');
@@ -74,6 +80,8 @@ describe('raftkit command flags (etcd names)', () => {
     [['--backend-batch-interval', '100'], 'backend-batch-interval', /invalid value "100" for flag -backend-batch-interval: not a duration/],
     [['--backend-batch-interval', '-1s'], 'backend-batch-interval', /not a duration/],
     [['--backend-batch-limit', 'many'], 'backend-batch-limit', /invalid value "many" for flag -backend-batch-limit/],
+    [['--experimental-corrupt-check-time', '10'], 'experimental-corrupt-check-time', /not a duration/],
+    [['--experimental-initial-corrupt-check=yes'], 'experimental-initial-corrupt-check', /invalid boolean value "yes"/],
     [['--backend-batch-limit', '-5'], 'backend-batch-limit', /must be an integer >= 0/],
   ])('bad flag %j: FlagError naming %s', (extra, flag, message) => {
     let err: unknown;

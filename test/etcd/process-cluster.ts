@@ -65,8 +65,8 @@ export interface ProcCluster {
   token: string;
   /** host:port client endpoints of the running members. */
   endpoints(): string[];
-  /** Starts member `name` (`existing`: joins; `initialCluster` lists name=peerURL). */
-  start(name: string, state: 'new' | 'existing', initialCluster: string, ports?: { client: number; peer: number; metrics: number }): Promise<Proc>;
+  /** Starts member `name` (`existing`: joins; `initialCluster` lists name=peerURL), with the cluster's extra arguments and `args`. */
+  start(name: string, state: 'new' | 'existing', initialCluster: string, ports?: { client: number; peer: number; metrics: number }, args?: readonly string[]): Promise<Proc>;
   close(): Promise<void>;
 }
 
@@ -98,7 +98,7 @@ export async function startProcCluster(names: string[], extraArgs: readonly stri
     pki, dir, procs, token, ctlCert,
     ctlTls: ['--cacert', pki.ca.ca!.file, '--cert', ctlCert.certFile, '--key', ctlCert.keyFile],
     endpoints: () => [...procs.values()].filter((p) => p.child.exitCode === null).map((p) => new URL(p.client).host),
-    async start(name, state, initialCluster, p) {
+    async start(name, state, initialCluster, p, args = []) {
       const pt = p ?? plan.get(name) ?? (await ports());
       const client = `https://127.0.0.1:${pt.client}`;
       const peer = `https://127.0.0.1:${pt.peer}`;
@@ -109,7 +109,7 @@ export async function startProcCluster(names: string[], extraArgs: readonly stri
         '--initial-cluster-state', state, '--initial-cluster-token', token, '--listen-metrics-urls', metrics,
         '--cert-file', member.certFile, '--key-file', member.keyFile, '--trusted-ca-file', pki.ca.ca!.file, '--client-cert-auth',
         '--peer-cert-file', member.certFile, '--peer-key-file', member.keyFile, '--peer-trusted-ca-file', pki.ca.ca!.file, '--peer-client-cert-auth',
-        '--heartbeat-interval', '20', '--election-timeout', '200', '--log-level', 'info', ...extraArgs,
+        '--heartbeat-interval', '20', '--election-timeout', '200', '--log-level', 'info', ...extraArgs, ...args,
       ]);
       const proc: Proc = { name, client, peer, metrics, child: r.child, get stderr() { return r.output(); }, exited: r.exited };
       procs.set(name, proc);

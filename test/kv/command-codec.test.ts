@@ -75,7 +75,7 @@ function txn(rng: SeededRng, depth: number): TxnRequest {
 
 /** A random command of every kind in turn. */
 function randomCommand(rng: SeededRng, i: number): KvCommand {
-  switch (i % 12) {
+  switch (i % 14) {
     case 0:
       return { op: 'put', req: put(rng) };
     case 1:
@@ -102,8 +102,12 @@ function randomCommand(rng: SeededRng, i: number): KvCommand {
         reqId: pick(rng, STRINGS),
         change: opts(rng, { action: pick(rng, ['add', 'remove', 'promote', 'update'] as const), id: num(rng) }, { address: () => pick(rng, STRINGS), learner: bool(rng) }),
       };
-    default:
+    case 11:
       return { op: 'memberResult', reqId: pick(rng, STRINGS), code: pick(rng, STRINGS), message: pick(rng, STRINGS) };
+    case 12:
+      return { op: 'hashCheck', checkId: pick(rng, STRINGS), memberId: lease(rng), revision: num(rng), compactRevision: pick(rng, [-1, 0, 7]), hash: pick(rng, [0, 1, 0xffffffff]), deadline: num(rng) };
+    default:
+      return { op: 'hashVerdict', checkId: pick(rng, STRINGS), memberId: lease(rng), verdict: pick(rng, ['match', 'mismatch', 'skipped'] as const), hash: pick(rng, [0, 0x80000000]), compactRevision: num(rng) };
   }
 }
 

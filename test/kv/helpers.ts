@@ -20,6 +20,30 @@ export function memStore(minLeaseTtl = 2): { store: MvccStore; applier: MvccAppl
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
+/** The part of a member's KV database {@link corruptStoredValue} needs (memory-level's and classic-level's alike). */
+export interface StoredRecords {
+  iterator(): AsyncIterable<[Uint8Array, Uint8Array]>;
+  put(key: Uint8Array, value: Uint8Array): Promise<void>;
+}
+
+/**
+ * Rewrites `value` as `replacement` (same length) in a member's stored revisions, behind Raft's
+ * back, as a bad disk or a bug would; resolves to how many records it changed.
+ */
+export async function corruptStoredValue(db: StoredRecords, value: string, replacement: string): Promise<number> {
+  const needle = Buffer.from(enc(value));
+  let corrupted = 0;
+  for await (const [k, v] of db.iterator()) {
+    const at = Buffer.from(v).indexOf(needle);
+    if (at < 0 || !dec(k).startsWith('!kv!')) continue;
+    const bad = new Uint8Array(v);
+    bad.set(enc(replacement), at);
+    await db.put(k, bad);
+    corrupted++;
+  }
+  return corrupted;
+}
+
 /** A KV snapshot frame with a msgpack body, as formats 2 and 3 wrote every frame (for tests of older snapshots). */
 export function msgpackFrame(body: unknown): Uint8Array {
   const b = pack(body);

@@ -3,7 +3,7 @@ import { KvClient } from '../../src/kv/kv-client.js';
 import { AlarmType } from '../../src/kv/alarms/alarm-table.js';
 import { findCorruptMembers } from '../../src/kv/maintenance/maintenance-client.js';
 import { KvCluster } from './kv-cluster.js';
-import { dec, enc } from './helpers.js';
+import { corruptStoredValue } from './helpers.js';
 
 let cluster: KvCluster | undefined;
 afterEach(async () => {
@@ -45,17 +45,7 @@ test('hashKV is equal on every member; a member whose value store was corrupted 
   expect(findCorruptMembers(hashes)).toEqual([]);
 
   // Flip a value in member 2's stored revisions (not through Raft).
-  const db = c.dbs.get(2)!;
-  const needle = enc('value-7');
-  let corrupted = 0;
-  for await (const [k, v] of db.iterator()) {
-    const at = Buffer.from(v).indexOf(Buffer.from(needle));
-    if (at < 0 || !dec(k).startsWith('!kv!')) continue;
-    const bad = new Uint8Array(v);
-    bad.set(enc('VALUE-7'), at);
-    await db.put(k, bad);
-    corrupted++;
-  }
+  const corrupted = await corruptStoredValue(c.dbs.get(2)!, 'value-7', 'VALUE-7');
   expect(corrupted).toBe(1);
   const after = await Promise.all([1, 2, 3].map(async (id) => ({ memberId: BigInt(id), ...(await c.client(id).maintenance.hashKV(rev)) })));
   expect(findCorruptMembers(after)).toEqual([2n]);

@@ -58,6 +58,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'experimental-max-learners', kind: 'int', def: '1', help: 'Sets the maximum number of learners that can be available in the cluster membership.' },
   { name: 'auto-compaction-mode', kind: 'string', def: 'periodic', oneOf: ['periodic', 'revision'], help: 'Interpret \'auto-compaction-retention\' one of: periodic|revision.' },
   { name: 'auto-compaction-retention', kind: 'string', def: '0', help: 'Auto compaction retention (0 = off): a duration or hours for periodic, a revision count for revision.' },
+  { name: 'experimental-initial-corrupt-check', kind: 'bool', def: 'false', help: 'Enable to check data corruption before serving any client traffic (every other member compares this member\'s hash with its own).' },
+  { name: 'experimental-corrupt-check-time', kind: 'duration', def: '0s', help: 'Duration of time between cluster corruption check passes (0 = off).' },
   { name: 'experimental-watch-progress-notify-interval', kind: 'duration', def: '10m', help: 'Duration of periodic watch progress notifications.' },
   { name: 'log-level', kind: 'string', def: 'info', oneOf: ['debug', 'info', 'warn', 'error', 'panic', 'fatal'], help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
 ];
@@ -115,6 +117,10 @@ export interface MemberConfig {
   autoCompactionMode: 'periodic' | 'revision';
   /** `--auto-compaction-retention`: milliseconds (periodic) or revisions (revision); 0 = off. */
   autoCompactionRetention: number;
+  /** `--experimental-initial-corrupt-check`. */
+  initialCorruptCheck: boolean;
+  /** `--experimental-corrupt-check-time`, ms (0 = off). */
+  corruptCheckMs: number;
   /** `--experimental-watch-progress-notify-interval`, ms. */
   progressNotifyMs: number;
   /** `--log-level`. */
@@ -268,6 +274,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     maxRequestBytes: int('max-request-bytes', 1),
     maxTxnOps: int('max-txn-ops', 1),
     maxLearners: int('experimental-max-learners', 1),
+    initialCorruptCheck: bool('experimental-initial-corrupt-check'),
+    corruptCheckMs: duration('experimental-corrupt-check-time'),
     autoCompactionMode: mode,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,

@@ -4,6 +4,7 @@ import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
 import { ALARM_NAMES } from '../../kv/alarms/alarm-table.js';
 import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
+import { DataInconsistencyError, type CorruptionCheckReport } from '../../kv/maintenance/corruption-check.js';
 import { Replica } from '../../replica/replica.js';
 import type { PeerAddress } from '../../replica/membership.js';
 import { LevelStorage } from '../../storage/level-storage.js';
@@ -70,6 +71,8 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     // etcd accepts any certificate its CA signed: so does this CLI.
     bindMemberId: false,
   };
+  // etcd's memberInitialized: only a member that starts with data of its own checks it against its peers.
+  const initialized = existsSync(join(c.dataDir, 'CURRENT')) || existsSync(memberDataPaths(c.dataDir).wal);
   const { storage, kvDb, closeKvDb } = await openDataDir(c.dataDir);
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), alsoListen: alsoListen.map((u) => ({ host: u.hostname, port: Number(u.port) })), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
@@ -104,11 +107,22 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     quotaBackendBytes, electionTimeoutMs: c.electionMs,
     ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
   });
+  if (c.initialCorruptCheck && initialized) {
+    try {
+      await initialCorruptCheck(kv, c, log);
+    } catch (e) {
+      await server.close();
+      await replica.stop();
+      await closeKvDb();
+      throw e;
+    }
+  }
   for (const u of c.listenClientUrls) log('info', 'serving client traffic', { address: await server.listen(u) });
   const alarms = (): string[] => kv.alarms.active().map((a) => ALARM_NAMES[a.alarm]);
   const endpoints = memberEndpoints({ replica, metrics: server.metrics, alarms });
   const stopCompaction = autoCompaction(c, replica, kv, log);
   const stopGc = observeGc(server.metrics.registry);
+  const stopCorruptCheck = c.corruptCheckMs > 0 ? kv.maintenance.startCorruptionChecks(c.corruptCheckMs, (r) => logCheck(log, r)) : () => undefined;
   // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
   const youngMiB = (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
   log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB });
@@ -124,12 +138,40 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     removed,
     async close() {
       stopCompaction();
+      stopCorruptCheck();
       stopGc();
       await server.close();
       await replica.stop();
       await closeKvDb();
     },
   };
+}
+
+/**
+ * `--experimental-initial-corrupt-check` (etcd's `CheckInitialHashKV`), before the member serves
+ * clients: every other member compares this member's HashKV with its own. A member that differs
+ * fails the start; members that did not answer or had compacted differently are logged, as etcd
+ * logs them, and do not.
+ */
+async function initialCorruptCheck(kv: KvClient, c: MemberConfig, log: Log): Promise<void> {
+  const timeoutMs = 5000 + 2 * c.electionMs;
+  log('info', 'starting initial corruption check', { 'local-member-id': kv.replica.id.toString(16), timeout: `${timeoutMs}ms` });
+  try {
+    logCheck(log, await kv.maintenance.initialCorruptCheck({ timeoutMs }));
+  } catch (e) {
+    if (e instanceof DataInconsistencyError) logCheck(log, e.report);
+    throw e;
+  }
+}
+
+/** Logs a corruption check's report (or a periodic check's failure) with etcd's messages. */
+function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
+  if (r instanceof Error) return log('warn', 'failed to check corruption', { error: r.message });
+  const at = { 'local-member-id': r.memberId.toString(16), 'local-member-revision': r.revision, 'local-member-compact-revision': r.compactRevision, 'local-member-hash': r.hash };
+  for (const id of r.mismatched) log('error', 'found different hash values from remote peer', { ...at, 'remote-peer-id': id.toString(16) });
+  for (const id of r.skipped) log('warn', 'found different compact revision values from remote peer', { ...at, 'remote-peer-id': id.toString(16) });
+  for (const id of r.unanswered) log('warn', 'failed hash kv request', { ...at, 'remote-peer-id': id.toString(16) });
+  if (r.mismatched.length === 0) log('info', 'corruption checking passed; no corruption', { ...at, 'checked-peers': r.matched.map((id) => id.toString(16)) });
 }
 
 /**

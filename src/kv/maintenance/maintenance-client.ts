@@ -5,6 +5,8 @@ import type { ResponseHeader } from '../types.js';
 import { CompactedRevisionError, FutureRevisionError } from '../errors.js';
 import { hashKvRecords } from '../etcd-backend/kv-hash.js';
 import { ALARM_NAMES } from '../alarms/alarm-table.js';
+import { CorruptionChecker, DataInconsistencyError, type CorruptionCheckOptions, type CorruptionCheckReport } from './corruption-check.js';
+import type { Cancel } from '../../replica/clock.js';
 import { memberSnapshots, restoreMember, type RestoredMember, type RestoreOptions, type SnapshotStatus } from './snapshot-file.js';
 
 /** The version `status()` reports: the etcd API version these shapes follow, tagged as raftkit's. */
@@ -90,10 +92,47 @@ export async function reportedDbSize(sm: KvStateMachine): Promise<number> {
  */
 export class MaintenanceClient {
   readonly #kv: KvClient;
+  readonly #corruption: CorruptionChecker;
 
   /** @param kv - the member's client. */
   constructor(kv: KvClient) {
     this.#kv = kv;
+    this.#corruption = new CorruptionChecker(kv, (rev) => this.hashKV(rev));
+  }
+
+  /**
+   * etcd's corruption check of this member: proposes its {@link MaintenanceClient.hashKV} at its
+   * current revision and waits until every other member has compared it with its own hash of
+   * that revision (at most `options.timeoutMs`, default 7 s). Members that had compacted past
+   * the revision, or differently, are reported as skipped; members that did not answer, as
+   * unanswered.
+   */
+  checkCorruption(options: CorruptionCheckOptions = {}): Promise<CorruptionCheckReport> {
+    return this.#corruption.check(options);
+  }
+
+  /**
+   * etcd's `--experimental-initial-corrupt-check`, for a member that starts with data of its own,
+   * before it serves clients: {@link MaintenanceClient.checkCorruption}, failing when any other
+   * member's hash differs. Unanswered and skipped members do not fail it (as in etcd).
+   *
+   * @throws {@link DataInconsistencyError} ("<id> found data inconsistency with peers") when a
+   * member's hash differs.
+   */
+  async initialCorruptCheck(options: CorruptionCheckOptions = {}): Promise<CorruptionCheckReport> {
+    const r = await this.#corruption.check(options);
+    if (r.mismatched.length > 0) throw new DataInconsistencyError(r);
+    return r;
+  }
+
+  /**
+   * etcd's `--experimental-corrupt-check-time`: while this member leads, a corruption check every
+   * `intervalMs`, raising a `CORRUPT` alarm for each member whose hash differs from the leader's
+   * (the alarm then refuses writes cluster-wide until disarmed). `onReport` gets each report and
+   * each error. Returns the stopper.
+   */
+  startCorruptionChecks(intervalMs: number, onReport?: (r: CorruptionCheckReport | Error) => void): Cancel {
+    return this.#corruption.startPeriodic(intervalMs, onReport);
   }
 
   /** This member's status (etcd's `Status`). */
