@@ -39,6 +39,22 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config(base, { ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK: 'true', ETCD_EXPERIMENTAL_CORRUPT_CHECK_TIME: '10s' })).toMatchObject({ initialCorruptCheck: true, corruptCheckMs: 10_000 });
   });
 
+  test('the command line of kubeadm\'s etcd static pod (v1.28) is accepted as it is', () => {
+    const ip = '10.0.0.5';
+    const pki = '/etc/kubernetes/pki/etcd';
+    const c = config([
+      `--advertise-client-urls=https://${ip}:2379`, `--cert-file=${pki}/server.crt`, '--client-cert-auth=true', '--data-dir=/var/lib/etcd',
+      '--experimental-initial-corrupt-check=true', '--experimental-watch-progress-notify-interval=5s', `--initial-advertise-peer-urls=https://${ip}:2380`,
+      `--initial-cluster=cp1=https://${ip}:2380`, `--key-file=${pki}/server.key`, `--listen-client-urls=https://127.0.0.1:2379,https://${ip}:2379`,
+      '--listen-metrics-urls=http://127.0.0.1:2381', `--listen-peer-urls=https://${ip}:2380`, '--name=cp1', `--peer-cert-file=${pki}/peer.crt`,
+      '--peer-client-cert-auth=true', `--peer-key-file=${pki}/peer.key`, `--peer-trusted-ca-file=${pki}/ca.crt`, '--snapshot-count=10000',
+      `--trusted-ca-file=${pki}/ca.crt`,
+    ]);
+    expect(c).toMatchObject({ name: 'cp1', initialCorruptCheck: true, progressNotifyMs: 5000, snapshotCount: 10000, listenClientUrls: ['https://127.0.0.1:2379', `https://${ip}:2379`] });
+    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true });
+    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true });
+  });
+
   test('--flag=value, --flag value, -flag and bare booleans', () => {
     const c = config([...base, '-data-dir=/tmp/x', '--max-txn-ops', '64', '--client-cert-auth', '--trusted-ca-file', 'ca.crt', '--peer-client-cert-auth=false', '--experimental-watch-progress-notify-interval=5s']);
     expect(c.dataDir).toBe('/tmp/x');
