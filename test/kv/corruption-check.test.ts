@@ -1,6 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { AlarmType } from '../../src/kv/alarms/alarm-table.js';
 import { CorruptClusterError } from '../../src/kv/errors.js';
+import { StoppedError } from '../../src/replica/errors.js';
 import { DataInconsistencyError, type CorruptionCheckReport } from '../../src/kv/maintenance/corruption-check.js';
 import { KvCluster } from './kv-cluster.js';
 import { corruptStoredValue } from './helpers.js';
@@ -58,6 +59,21 @@ test('a member that does not answer in time is reported unanswered, and does not
   await c.stop(leader);
   const r = await c.client(a).maintenance.initialCorruptCheck({ timeoutMs: 4000 });
   expect(r).toMatchObject({ matched: [BigInt(b)], mismatched: [], unanswered: [BigInt(leader)] });
+});
+
+test('without a quorum the check reports every other member unanswered once its time is up; on a stopped replica it fails', async () => {
+  const c = (cluster = await KvCluster.create(3));
+  await history(c, [1, 2, 3]);
+  const kept = c.client(1);
+  await c.stop(2);
+  await c.stop(3);
+  const started = performance.now();
+  const r = await kept.maintenance.checkCorruption({ timeoutMs: 1500 });
+  expect(performance.now() - started).toBeGreaterThanOrEqual(1400);
+  expect(r).toMatchObject({ matched: [], mismatched: [], skipped: [] });
+  expect(sorted(r.unanswered)).toEqual([2n, 3n]);
+  await c.stop(1);
+  await expect(kept.maintenance.checkCorruption({ timeoutMs: 1500 })).rejects.toBeInstanceOf(StoppedError);
 });
 
 test('a single member has nobody to compare with, and passes at once', async () => {

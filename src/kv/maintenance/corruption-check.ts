@@ -1,5 +1,7 @@
 import { RaftkitError } from '../../errors.js';
 import { after, type Cancel } from '../../replica/clock.js';
+import { ProposalDroppedError } from '../../raft/errors.js';
+import { TimeoutError, TooManyRequestsError } from '../../replica/errors.js';
 import { AlarmType } from '../alarms/alarm-table.js';
 import type { HashCheckCommand, HashVerdict, HashVerdictCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
@@ -56,6 +58,8 @@ const answering = new WeakSet<KvStateMachine>();
 const DEFAULT_TIMEOUT_MS = 7000;
 /** How long one proposal of a check may take before it is proposed again. */
 const ATTEMPT_MS = 1000;
+/** The failures of a proposal that a later attempt may not meet: the check is proposed again after them, and fails with any other. */
+const RETRIED = [TimeoutError, ProposalDroppedError, TooManyRequestsError];
 
 /** How long after a check's deadline a member still answers it, for clocks that differ between members. */
 const CLOCK_SLACK_MS = 60_000;
@@ -95,6 +99,9 @@ export class CorruptionChecker {
    * Proposes this member's HashKV at its current revision and waits until every other member of
    * the configuration has compared it with its own, or `options.timeoutMs` passed. A check that
    * cannot be committed in time (no leader) reports every other member as unanswered.
+   *
+   * @throws `StoppedError` when the replica stops, and a proposal's other errors but a timeout,
+   * a dropped proposal and too many requests (after which it proposes the check again).
    */
   async check(options: CorruptionCheckOptions = {}): Promise<CorruptionCheckReport> {
     const kv = this.#kv;
@@ -118,15 +125,24 @@ export class CorruptionChecker {
     const cmd: HashCheckCommand = { op: 'hashCheck', checkId, memberId: report.memberId, revision: own.hashRevision, compactRevision: own.compactRevision, hash: own.hash, deadline: Date.now() + timeoutMs };
     let over = false;
     void answered.then(() => (over = true));
+    const clock = kv.lessor.clock;
     try {
       // A proposal forwarded to a leader that then failed is lost, and one that timed out may
-      // still commit: either way it is proposed again while time is left (members answer each
-      // member once; a second copy only costs them a hash).
-      for (let start = kv.lessor.clock.now(); !over; ) {
-        const left = timeoutMs - (kv.lessor.clock.now() - start);
-        if (left <= 0) break;
-        const committed = await kv.propose(cmd, { timeoutMs: Math.min(left, ATTEMPT_MS) }).then(() => true, () => false);
-        if (committed) break;
+      // still commit: either way it is proposed again while time is left, at most once per
+      // attempt's time (the other members answer each copy; each member's verdict counts once).
+      for (const deadline = clock.now() + timeoutMs; !over && clock.now() < deadline; ) {
+        const attemptEnd = Math.min(deadline, clock.now() + ATTEMPT_MS);
+        const failure = await kv.propose(cmd, { timeoutMs: Math.max(1, Math.ceil(attemptEnd - clock.now())) }).then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+        if (failure === undefined) break;
+        if (!RETRIED.some((t) => failure instanceof t)) throw failure;
+        // A refusal can come at once (no leader yet): wait out the attempt before the next.
+        await new Promise<void>((resolve) => {
+          const stop = after(clock, Math.max(0, attemptEnd - clock.now()), resolve);
+          void answered.then(() => {
+            stop();
+            resolve();
+          });
+        });
       }
       await answered;
     } finally {
