@@ -24,6 +24,13 @@ export interface WireHeader {
  * seen, response headers and request sizes.
  * @internal
  */
+/**
+ * etcd's `grpcOverheadBytes`: what its gRPC limits add to `--max-request-bytes` (the server's
+ * receive limit, and the size at which the Watch service fragments a response).
+ * @internal
+ */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
 export interface RpcContext {
   /** The replica served. */
   replica: Replica;

@@ -18,7 +18,7 @@ import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
 import { etcdServices, type EtcdServices } from './proto.js';
 import type { RpcContext, UnaryHandler, WireHeader } from './rpc.js';
-import { unimplemented } from './rpc.js';
+import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
 import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
 
@@ -146,7 +146,7 @@ export class EtcdServer {
       requestBytes: (req) => sizes.get(req),
     };
     // Channelz (grpc-js's per-call introspection, which nothing here reads) off: it costs every call.
-    const maxReceiveBytes = maxRequestBytes + 512 * 1024;
+    const maxReceiveBytes = maxRequestBytes + GRPC_OVERHEAD_BYTES;
     this.grpc = new Server({ 'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': MAX_SEND_BYTES, 'grpc.enable_channelz': 0 });
     this.unaryPath = new UnaryPath(maxReceiveBytes);
     let defs = etcdServices();

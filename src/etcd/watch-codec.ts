@@ -96,3 +96,29 @@ export function encodeWatchFrames(batches: readonly WatchBatch[], watchIds: read
   }
   return o.buf;
 }
+
+/**
+ * etcd's `sendFragments`, for a watcher created with `fragment`: a batch whose WatchResponse would
+ * be `maxBytes` (etcd's: its request limit plus 512 KiB of gRPC overhead) or larger, and which holds two events or more, is sent
+ * as several responses, each filled with events while it stays below `maxBytes` (but never
+ * without one), all but the last with `fragment` set. Sizes are the encoded ones, counted as etcd
+ * counts them (with the `fragment` flag), so the responses split where etcd's split.
+ * @internal
+ */
+export function fragmentBatch(b: WatchBatch, watchId: number, maxBytes: number): WatchBatch[] {
+  if (b.events.length < 2) return [b];
+  const s = sizeOf(b, watchId);
+  if (s.size < maxBytes) return [b];
+  const n = b.events.length;
+  const eventBytes = (i: number): number => lenField(s.sizes[3 * i]!);
+  let base = s.size + (b.fragment ? 0 : 2);
+  for (let i = 0; i < n; i++) base -= eventBytes(i);
+  const parts: WatchBatch[] = [];
+  for (let i = 0; i < n; ) {
+    const first = i;
+    let size = base;
+    for (; i < n && (i === first || size + eventBytes(i) < maxBytes); i++) size += eventBytes(i);
+    parts.push({ ...b, events: b.events.slice(first, i), fragment: i < n });
+  }
+  return parts;
+}

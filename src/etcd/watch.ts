@@ -7,8 +7,8 @@ import type { Wire } from './convert.js';
 import { EmptyWatchRangeError } from '../kv/errors.js';
 import { etcdError } from './errors.js';
 import { watchLeaderLoss } from './lease.js';
-import { encodeWatchFrames, encodeWatchResponse } from './watch-codec.js';
-import { requiresLeader, wireNum, type RpcContext } from './rpc.js';
+import { encodeWatchFrames, encodeWatchResponse, fragmentBatch } from './watch-codec.js';
+import { GRPC_OVERHEAD_BYTES, requiresLeader, wireNum, type RpcContext } from './rpc.js';
 import { acceptFramed, coalesceWrites, FramedMessages } from './watch-writes.js';
 
 const SERVICE = 'etcdserverpb.Watch';
@@ -99,6 +99,7 @@ class WatchFeed {
   readonly #watcher: Watcher;
   readonly #out: StreamOut;
   readonly #finished: (compacted: boolean) => void;
+  readonly #fragmentBytes: number | undefined;
   #scheduled = false;
   #compacted = false;
 
@@ -107,12 +108,14 @@ class WatchFeed {
    * @param watcher - the watcher.
    * @param out - the stream's outgoing responses.
    * @param finished - called once, when the watch has ended and its last batch is sent (`compacted`: it was canceled by a compaction).
+   * @param fragmentBytes - for a watcher created with `fragment`, etcd's limit (the request limit plus its gRPC overhead, 512 KiB): larger batches are sent in fragments ({@link fragmentBatch}).
    */
-  constructor(id: number, watcher: Watcher, out: StreamOut, finished: (compacted: boolean) => void) {
+  constructor(id: number, watcher: Watcher, out: StreamOut, finished: (compacted: boolean) => void, fragmentBytes?: number) {
     this.#id = id;
     this.#watcher = watcher;
     this.#out = out;
     this.#finished = finished;
+    this.#fragmentBytes = fragmentBytes;
   }
 
   start(): void {
@@ -131,7 +134,8 @@ class WatchFeed {
     const w = this.#watcher;
     for (let b = w.take(); b !== undefined; b = w.take()) {
       if (!b.canceled) {
-        this.#out.batch(this.#id, b);
+        if (this.#fragmentBytes === undefined) this.#out.batch(this.#id, b);
+        else for (const part of fragmentBatch(b, this.#id, this.#fragmentBytes)) this.#out.batch(this.#id, part);
         continue;
       }
       // etcd's wire carries no cancel reason for a compaction or a client's cancel (raftkit/kv's
@@ -199,7 +203,8 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
       try {
         w = kv.watch(c.key as Uint8Array, {
           rangeEnd: c.rangeEnd as Uint8Array, ...(start > 0 ? { startRevision: start } : {}), prevKv: c.prevKv === true,
-          progressNotify: c.progressNotify === true, filters, fragment: c.fragment === true,
+          // Fragments are cut here, from the encoded sizes, as etcd's server cuts them.
+          progressNotify: c.progressNotify === true, filters, fragment: false,
         });
       } catch (e) {
         // As etcd: a created-and-canceled answer with watch id -1.
@@ -226,7 +231,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
         const asked = cancelAsked.delete(id);
         if (!compacted) watchers.delete(id);
         else if (asked) ackCancel(id);
-      }).start();
+      }, c.fragment === true ? ctx.maxRequestBytes + GRPC_OVERHEAD_BYTES : undefined).start();
     };
     const progress = (): void => {
       const all = [...watchers.values()].filter((w) => !w.finished);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
-import { credentials, loadPackageDefinition, Metadata, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, type ChannelOptions, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/etcd/proto.js';
@@ -35,12 +35,12 @@ export function parseTable(stdout: string): Record<string, string>[] {
 }
 
 /** A raw gRPC client of one etcd service, for calls etcdctl cannot make. */
-export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string): InstanceType<ServiceClientConstructor> {
+export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string, options: ChannelOptions = {}): InstanceType<ServiceClientConstructor> {
   const dir = protoDir();
   const def = loadSync(join(dir, 'rpc.proto'), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
   const pkg = (loadPackageDefinition(def) as Record<string, GrpcObject>).etcdserverpb!;
   const Ctor = pkg[service] as ServiceClientConstructor;
-  return new Ctor(new URL(url).host, credentials.createInsecure());
+  return new Ctor(new URL(url).host, credentials.createInsecure(), options);
 }
 
 /**

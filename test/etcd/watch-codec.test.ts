@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { etcdServices } from '../../src/etcd/proto.js';
-import { encodeWatchFrames, encodeWatchResponse } from '../../src/etcd/watch-codec.js';
+import { encodeWatchFrames, encodeWatchResponse, fragmentBatch } from '../../src/etcd/watch-codec.js';
 import { EventType, type Event, type KeyValue } from '../../src/kv/types.js';
 import type { WatchBatch } from '../../src/kv/watch/types.js';
 import { SeededRng } from '../../src/raft/rng.js';
@@ -98,6 +98,43 @@ describe('encodeWatchFrames (several WatchResponses as gRPC messages in one Buff
         return [prefix, one];
       }));
       expect(encodeWatchFrames(batches, ids).equals(want)).toBe(true);
+    }
+  });
+});
+
+describe('fragmentBatch (etcd\'s sendFragments)', () => {
+  const header = { clusterId: 0xfedcba9876543210n, memberId: 77n, revision: 40, raftTerm: 3 };
+  const event = (i: number, size: number): Event => ({ type: EventType.PUT, kv: { key: Buffer.from(`k${i}`), value: new Uint8Array(size), createRevision: 5, modRevision: 40, version: 2, lease: 0n } });
+  const batch = (sizes: number[]): WatchBatch => ({ header, watchId: 0, events: sizes.map((n, i) => event(i, n)), compactRevision: 0, canceled: false, cancelReason: '', fragment: false, progressNotify: false });
+  const size = (b: WatchBatch): number => encodeWatchResponse(b, 4).length;
+
+  test('a batch below the limit, or of one event, is sent as it is', () => {
+    const small = batch([100, 200, 300]);
+    expect(fragmentBatch(small, 4, size(small) + 1)).toEqual([small]);
+    const one = batch([5000]);
+    expect(fragmentBatch(one, 4, 100)).toEqual([one]);
+  });
+
+  test('over 2000 seeded batches: fragments keep every event in order, all but the last flagged, each below the limit unless it holds one event, each as full as etcd fills it', () => {
+    const rng = new SeededRng(7);
+    for (let i = 0; i < 2000; i++) {
+      const b = batch(Array.from({ length: 2 + rng.nextInt(12) }, () => rng.nextInt(3000)));
+      const max = 200 + rng.nextInt(size(b));
+      const parts = fragmentBatch(b, 4, max);
+      expect(parts.flatMap((p) => p.events)).toEqual(b.events);
+      if (size(b) < max) {
+        expect(parts).toEqual([b]);
+        continue;
+      }
+      expect(parts.map((p) => p.fragment)).toEqual(parts.map((_, j) => j < parts.length - 1));
+      let next = 0;
+      for (const p of parts) {
+        next += p.events.length;
+        const flagged = { ...p, fragment: true };
+        if (p.events.length > 1) expect(size(flagged)).toBeLessThan(max);
+        // etcd adds events while the response stays below the limit: one more would reach it.
+        if (next < b.events.length) expect(size({ ...flagged, events: [...p.events, b.events[next]!] })).toBeGreaterThanOrEqual(max);
+      }
     }
   });
 });
