@@ -103,8 +103,8 @@ export function activeVoters(view: ReconfigView, voters: Iterable<number>): numb
 /**
  * Checks a membership change like etcd's strict reconfiguration check (etcdserver
  * `mayAddMember`, `mayPromoteMember`, `mayRemoveMember`): the change must leave a quorum of
- * the *new* voter set among the voters that are reachable now, and a learner may only be
- * promoted once it has caught up. Learner changes never affect quorums and only need the
+ * the *new* voter set among the voters that are reachable now (except that a single voter may
+ * add a second, as etcd allows), and a learner may only be promoted once it has caught up. Learner changes never affect quorums and only need the
  * member to be absent (to add) or present (to remove).
  *
  * @throws {@link MembershipRefusedError} naming the rule and the numbers.
@@ -122,6 +122,10 @@ export function checkReconfig(view: ReconfigView, cc: ConfChange): void {
       if (voters.has(id)) throw new MembershipRefusedError(`member ${id} is already a voter`);
       if (learners.has(id)) checkLearnerCaughtUp(view, id);
       const next = [...voters, id];
+      // As etcd (IsReadyToAddVoterMember): one voter may add a second, which is how a single
+      // member grows (and how etcd's restore procedure rebuilds a cluster). There is no quorum
+      // until the new member has started and caught up.
+      if (voters.size === 1) return;
       const active = activeVoters(view, next);
       if (active < quorum(next.length)) {
         throw new MembershipRefusedError(

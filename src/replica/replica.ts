@@ -245,6 +245,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /**
    * Adds a member (as a learner with `{ learner: true }`, the safe way to grow: promote it once
    * it caught up). Must be called on the leader; resolves when the change is applied here. `options` also takes {@link RequestOptions}, as do the other membership calls.
+   * A voter is refused unless a quorum of the new voters is reachable, except that a single voter
+   * may add a second (as etcd allows): the cluster then has no quorum until that member has joined.
    *
    * @throws (rejects) {@link NotLeaderError}, {@link MembershipRefusedError} (unsafe or invalid), and as `propose`.
    */

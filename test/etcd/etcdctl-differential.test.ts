@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { differentialPair } from './differential-pair.js';
-import { etcdctl, type CtlResult } from './helpers.js';
+import { ctlRunNormalized, etcdctl, type CtlResult } from './helpers.js';
 
 // The same etcdctl (3.4, ETCDCTL_API=3) command lines run against a real single-member etcd and a
 // single-member raftkit cluster behind raftkit/etcd (its election timeout etcd's default, which
@@ -77,14 +77,11 @@ const COMMANDS: (string[] | Command)[] = [
 
 /** `out` with what differs by nature replaced (see the module comment); `leases` numbers the lease ids met. */
 function normalize(out: string, endpoint: string, leases: Map<string, string>): string {
-  return out
-    .replaceAll(endpoint, '<endpoint>')
+  return ctlRunNormalized(out, endpoint)
     .replace(/"(cluster_id|member_id|raft_term|raft_index|raft_applied_index)":\d+/g, '"$1":<n>')
     .replace(/^(cluster_id|member_id|raft_term): \d+$/gm, '$1: <n>')
     .replace(/^"(ClusterID|MemberID|RaftTerm)" : \d+$/gm, '"$1" : <n>')
     .replace(/took = [\d.]+[µnm]?s/g, 'took = <t>')
-    .replace(/"ts":"[^"]+"/g, '"ts":<t>')
-    .replace(/client-[0-9a-f-]{36}/g, 'client-<uuid>')
     .replace(/\b[0-9a-f]{13,16}\b/g, (id) => {
       if (!leases.has(id)) leases.set(id, `<lease ${String(leases.size)}>`);
       return leases.get(id)!;

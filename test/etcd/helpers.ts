@@ -26,6 +26,14 @@ export function etcdctl(endpoints: readonly string[], args: readonly string[], e
   });
 }
 
+/** etcdctl's output with what differs from run to run replaced: the endpoint, and its client log lines' times and client ids. */
+export function ctlRunNormalized(out: string, endpoint: string): string {
+  return out
+    .replaceAll(endpoint, '<endpoint>')
+    .replace(/"ts":"[^"]+"/g, '"ts":<t>')
+    .replace(/client-[0-9a-f-]{36}/g, 'client-<uuid>');
+}
+
 /** Parses etcdctl's `-w table` output into one record per row, keyed by the column headers. */
 export function parseTable(stdout: string): Record<string, string>[] {
   const lines = stdout.split('\n').filter((l) => l.startsWith('|'));

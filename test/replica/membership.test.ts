@@ -86,6 +86,22 @@ test('a removal that would leave no reachable quorum is refused', async () => {
   await leader.removeMember(down);
 });
 
+test('a single voter may add a second voter directly, as etcd allows: no quorum until it has joined, then both commit', async () => {
+  const c = (cluster = await Cluster.create([1]));
+  const leader = await c.waitLeader();
+  await leader.propose(set('before', '1'));
+  await leader.addMember(2, addr(2));
+  expect(leader.status().config.voters.sort()).toEqual([1, 2]);
+  // Without member 2 there is no quorum: a proposal cannot commit.
+  await expect(leader.propose(set('alone', 'x'), { timeoutMs: 300 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+  await c.start(2, { join: peersOf([1]) });
+  const now = await c.waitLeader();
+  await now.propose(set('after', '2'));
+  await c.waitApplied(now.status().commit);
+  expect(c.machines.get(2)!.data.get('before')).toBe('1');
+  expect(c.machines.get(2)!.data.get('after')).toBe('2');
+});
+
 test('membership changes must be made on the leader', async () => {
   const c = (cluster = await Cluster.create([1, 2, 3]));
   const leader = await c.waitLeader();
