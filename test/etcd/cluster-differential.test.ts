@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EtcdServer } from '../kv/etcd-server.js';
-import type { Client, Wire } from './differential-pair.js';
+import { describe, expect, test } from 'vitest';
+import { differentialProcessPair, type Client, type Wire } from './differential-pair.js';
 import { callUnary, rawClient } from './helpers.js';
 import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
@@ -30,26 +29,11 @@ async function call(c: Client, method: string, req: Wire, self: string): Promise
   return `${method} ok${added} members ${members.join('; ')}`;
 }
 
-describe('Cluster answers as a real etcd does', () => {
-  let etcd: EtcdServer;
-  let rk: ReturnType<typeof spawnRaftkit>;
-  let rkUrl: string;
-  const dir = mkdtempSync(join(tmpdir(), 'raftkit-cluster-diff-'));
-  beforeAll(async () => {
-    etcd = await EtcdServer.start();
-    rkUrl = `http://127.0.0.1:${String(await freePort())}`;
-    rk = spawnRaftkit(singleMemberArgs('c1', join(dir, 'c1'), rkUrl, `http://127.0.0.1:${String(await freePort())}`));
-    await rk.started;
-  }, 60_000);
-  afterAll(async () => {
-    rk.child.kill('SIGKILL');
-    await rk.exited;
-    await etcd.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+const pair = differentialProcessPair('c1');
 
+describe('Cluster answers as a real etcd does', () => {
   test('learners added, promoted, updated and removed, and every refusal, with etcd\'s codes and texts', async () => {
-    const sides = [etcd.url, rkUrl].map((url) => ({ cluster: rawClient('Cluster', url), self: '', learner: '' }));
+    const sides = [pair.etcd.url, pair.raftkitUrl].map((url) => ({ cluster: rawClient('Cluster', url), self: '', learner: '' }));
     try {
       for (const s of sides) {
         const { res } = await callUnary(s.cluster, 'MemberList', {});

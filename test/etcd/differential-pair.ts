@@ -1,8 +1,12 @@
 import type { ServiceClientConstructor } from '@grpc/grpc-js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { EtcdServer } from '../kv/etcd-server.js';
 import { startKvCluster, type KvCluster } from './helpers.js';
+import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 /** The two sides of a differential test, once the calling file's `beforeAll` has run. */
 export interface DifferentialPair {
@@ -29,6 +33,37 @@ export function differentialPair(stateMachine?: () => KvStateMachine): Different
   afterAll(async () => {
     await pair.raftkit?.close();
     await pair.etcd?.stop();
+  });
+  return pair;
+}
+
+/** The two sides of a differential test whose raftkit side must be a `raftkit` process (peers over TCP). */
+export interface ProcessPair {
+  /** A real single-member etcd (3.4). */
+  etcd: EtcdServer;
+  /** The `raftkit` member's client URL. */
+  raftkitUrl: string;
+}
+
+/**
+ * Registers, for the calling test file, a real etcd and a single-member `raftkit` process named
+ * `name`, started before its tests and killed after them.
+ */
+export function differentialProcessPair(name: string): ProcessPair {
+  const pair = {} as ProcessPair;
+  const dir = mkdtempSync(join(tmpdir(), 'raftkit-diff-proc-'));
+  let rk: ReturnType<typeof spawnRaftkit> | undefined;
+  beforeAll(async () => {
+    pair.etcd = await EtcdServer.start();
+    pair.raftkitUrl = `http://127.0.0.1:${String(await freePort())}`;
+    rk = spawnRaftkit(singleMemberArgs(name, join(dir, name), pair.raftkitUrl, `http://127.0.0.1:${String(await freePort())}`));
+    await rk.started;
+  }, 60_000);
+  afterAll(async () => {
+    rk?.child.kill('SIGKILL');
+    await rk?.exited;
+    await pair.etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   return pair;
 }

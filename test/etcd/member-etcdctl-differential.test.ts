@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { EtcdServer } from '../kv/etcd-server.js';
+import { expect, test } from 'vitest';
+import { differentialProcessPair } from './differential-pair.js';
 import { ctlRunNormalized, etcdctl } from './helpers.js';
-import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // etcdctl's member commands, run the same way against a real single-member etcd 3.4 and a
 // single-member `raftkit` process: add (a learner, a second learner refused, and last a voter, which
@@ -15,22 +11,7 @@ import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 // The list after an update is left out: etcd 3.4 shows an updated learner as a voter, raftkit keeps
 // the flag (a deliberate difference, pinned in cluster-differential.test.ts).
 
-let etcd: EtcdServer;
-let rk: ReturnType<typeof spawnRaftkit>;
-let rkUrl: string;
-const dir = mkdtempSync(join(tmpdir(), 'raftkit-member-ctl-'));
-beforeAll(async () => {
-  etcd = await EtcdServer.start();
-  rkUrl = `http://127.0.0.1:${String(await freePort())}`;
-  rk = spawnRaftkit(singleMemberArgs('c1', join(dir, 'c1'), rkUrl, `http://127.0.0.1:${String(await freePort())}`));
-  await rk.started;
-}, 60_000);
-afterAll(async () => {
-  rk.child.kill('SIGKILL');
-  await rk.exited;
-  await etcd.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const pair = differentialProcessPair('c1');
 
 interface Self { id: string; name: string; peer: string; client: string; cluster: string }
 
@@ -65,7 +46,7 @@ function normalize(text: string, endpoint: string, me: Self, ids: Map<string, st
 }
 
 test('member add, list, promote, update and remove print what etcd prints, and refuse what it refuses', async () => {
-  const sides = await Promise.all([etcd.url, rkUrl].map(async (url) => ({ ep: [new URL(url).host], me: await self(url), ids: new Map<string, string>(), added: '' })));
+  const sides = await Promise.all([pair.etcd.url, pair.raftkitUrl].map(async (url) => ({ ep: [new URL(url).host], me: await self(url), ids: new Map<string, string>(), added: '' })));
   const steps: ((s: (typeof sides)[number]) => string[])[] = [
     () => ['member', 'list'],
     () => ['member', 'add', 'm2', '--learner', '--peer-urls=http://127.0.0.1:2'],
