@@ -189,6 +189,14 @@ function readMemberRequest(r: BinaryReader): KvCommand {
 }
 
 /**
+ * Whether `bytes` is a binary command whose op this build does not know: one a newer build
+ * proposed (the op codes only grow).
+ */
+export function isNewerBinaryCommand(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 2 && bytes[0] === BINARY_TAG && bytes[1]! >= OPS.length;
+}
+
+/**
  * Decodes {@link encodeBinaryCommand}'s bytes (tag byte included). Byte fields are views into
  * one private copy of `bytes`.
  *

@@ -1,5 +1,6 @@
 import { RaftkitError } from '../errors.js';
-import { BINARY_TAG, decodeBinaryCommand, encodeBinaryCommand } from './command-binary.js';
+import { BINARY_TAG, decodeBinaryCommand, encodeBinaryCommand, isNewerBinaryCommand } from './command-binary.js';
+import { UnknownCommandError } from './errors.js';
 import { unpack } from './record.js';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from './types.js';
 
@@ -212,6 +213,17 @@ export function decodeCommand(bytes: Uint8Array): KvCommand {
     throw err instanceof BadCommandError ? err : new BadCommandError(`malformed KV command: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   throw new BadCommandError(`unknown KV command format ${String(tag)}`);
+}
+
+/**
+ * {@link decodeCommand} for a committed entry: a command of a kind a newer build added is
+ * returned as an {@link UnknownCommandError}, for the state machine to apply as a no-op, so that
+ * a member not yet upgraded keeps applying while newer members propose new kinds.
+ *
+ * @throws {@link BadCommandError} when the bytes are not well-formed.
+ */
+export function decodeCommittedCommand(bytes: Uint8Array): KvCommand | UnknownCommandError {
+  return isNewerBinaryCommand(bytes) ? new UnknownCommandError(bytes[1]!) : decodeCommand(bytes);
 }
 
 function decodeMsgpackCommand(bytes: Uint8Array): KvCommand {

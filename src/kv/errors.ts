@@ -151,3 +151,15 @@ export class TtlZeroError extends KvError {
     super('ERR_TTL_ZERO', 'etcdserver: ttl is 0', GrpcStatus.INVALID_ARGUMENT);
   }
 }
+
+/**
+ * A committed entry holds a KV command of a kind this build does not know: a newer build
+ * proposed it. It is applied as a no-op (the kinds added so far change no state: corruption
+ * checks) and counted in `raftkit_kv_unknown_commands_total`. Code `ERR_KV_UNKNOWN_COMMAND`.
+ */
+export class UnknownCommandError extends KvError {
+  /** @param op - the command's op code. */
+  constructor(op: number) {
+    super('ERR_KV_UNKNOWN_COMMAND', `KV command op ${op} is unknown to this raftkit (an entry from a newer version); applied as a no-op`, GrpcStatus.FAILED_PRECONDITION);
+  }
+}

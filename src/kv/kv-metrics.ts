@@ -35,10 +35,16 @@ export class KvMetrics {
     registers: [],
   });
   readonly #gauges: Gauge[];
+  /** `raftkit_kv_unknown_commands_total`, read from the state machine's count when scraped. */
+  readonly #unknownCommands: Counter;
 
   /** @param sm - the member's state machine. */
   constructor(sm: KvStateMachine) {
     const hubs = this.watchHubs;
+    this.#unknownCommands = new Counter({ name: 'raftkit_kv_unknown_commands_total', help: 'Committed KV commands of a kind a newer raftkit added, applied as no-ops.', registers: [], collect() {
+      this.reset();
+      this.inc(sm.unknownCommandsApplied);
+    } });
     this.#gauges = [
       new Gauge({ name: 'etcd_mvcc_db_total_size_in_bytes', help: 'Total size of the underlying database in bytes.', registers: [], async collect() {
         this.set(await reportedDbSize(sm));
@@ -66,7 +72,7 @@ export class KvMetrics {
 
   /** Registers every metric on `registry` (idempotent per name). */
   register(registry: Registry): void {
-    for (const m of [this.puts, this.ranges, this.deletes, this.txns, this.compactionDuration, this.defragDuration, ...this.#gauges]) {
+    for (const m of [this.puts, this.ranges, this.deletes, this.txns, this.compactionDuration, this.defragDuration, this.#unknownCommands, ...this.#gauges]) {
       const name = (m as unknown as { name: string }).name;
       if (registry.getSingleMetric(name) === undefined) registry.registerMetric(m);
     }

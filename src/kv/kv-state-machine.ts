@@ -5,7 +5,7 @@ import type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotS
 import type { AnyLevel } from '../storage/level-load.js';
 import { KvBackend } from './backend.js';
 import type { BatchInput } from './backend.js';
-import { decodeCommand } from './commands.js';
+import { decodeCommittedCommand } from './commands.js';
 import type { HashCheckCommand, HashVerdictCommand, KvCommand, MemberRequestCommand, MemberResultCommand } from './commands.js';
 
 /** A forwarded membership request or its result, as given to {@link KvStateMachine.onMemberCommand} observers. */
@@ -17,7 +17,7 @@ export type HashCommand = HashCheckCommand | HashVerdictCommand;
 /** The commands that change no state: members coordinate through the log with them. */
 type CoordinationCommand = MemberCommand | HashCommand;
 const COORDINATION_OPS: ReadonlySet<KvCommand['op']> = new Set(['memberRequest', 'memberResult', 'hashCheck', 'hashVerdict']);
-import { KvError } from './errors.js';
+import { KvError, UnknownCommandError } from './errors.js';
 import { InvalidArgumentError } from '../replica/errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
 import { MemberAttrTable } from './cluster/member-attrs.js';
@@ -131,6 +131,8 @@ export interface RevisionEvents {
 export class KvStateMachine implements StateMachine<KvResult> {
   /** The MVCC store (index, leases, revisions). */
   readonly store: MvccStore;
+  /** How many committed entries held a command of a kind a newer build added (applied as no-ops; see `UnknownCommandError`). */
+  unknownCommandsApplied = 0;
   /** The replicated alarms ({@link AlarmTable}); persisted with each batch and carried in snapshots. */
   readonly alarms = new AlarmTable();
   /** The members' published names and client URLs ({@link MemberAttrTable}); persisted and carried in snapshots. */
@@ -252,7 +254,12 @@ export class KvStateMachine implements StateMachine<KvResult> {
     let coordination: [CoordinationCommand, number][] | undefined;
     let compaction: Effects['compaction'];
     for (const c of commands) {
-      const cmd = decodeCommand(c.data);
+      const cmd = decodeCommittedCommand(c.data);
+      if (cmd instanceof UnknownCommandError) {
+        this.unknownCommandsApplied++;
+        results.push({ ok: false, error: cmd });
+        continue;
+      }
       if (COORDINATION_OPS.has(cmd.op)) (coordination ??= []).push([cmd as CoordinationCommand, c.term]);
       // A put that reads nothing first is applied at once: no promise, no turn of the microtask queue.
       const pending = this.applyOne(cmd);
