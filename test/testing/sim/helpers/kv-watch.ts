@@ -127,7 +127,7 @@ class Stream {
  * move on their own. At the end the cluster is healed, every stream is brought to the final
  * revision (progress requests), and the streams are checked against the committed history
  * with {@link checkWatchStreams}; every member of the final configuration must hold the same
- * history, and every
+ * history (and the same HashKV at the end), and every
  * acknowledged write must be in it at its revision.
  */
 export async function kvWatchRun(o: KvWatchOptions): Promise<KvWatchResult> {
@@ -291,10 +291,15 @@ export async function kvWatchRun(o: KvWatchOptions): Promise<KvWatchResult> {
   const text = JSON.stringify(history);
   // Members of the final configuration only (a member removed while cut off never learns it was).
   const cfg = leader.status().config;
+  // etcd's HashKV at the end covers every record the members keep (the keys' whole MVCC history, as stored).
+  const hashOf = (r: Replica): Promise<string> => kvOf(r).maintenance.hashKV(end).then((h) => `${h.hash}@${h.compactRevision}`, (e: unknown) => String(e));
+  const leaderHash = await sim.drive(hashOf(leader));
   for (const id of [...cfg.voters, ...cfg.learners]) {
     const r = live(id);
     if (r === undefined) continue;
     if (JSON.stringify(await sim.drive(historyOf(r))) !== text) problems.push(`member ${id}'s history differs from the leader's`);
+    const h = await sim.drive(hashOf(r));
+    if (h !== leaderHash) problems.push(`member ${id}'s HashKV at revision ${end} is ${h}, the leader's ${leaderHash}`);
   }
   if (history.some((r, i) => r.revision !== i + 2)) problems.push('the history has a revision without events');
   const byRev = new Map(history.map((r) => [r.revision, r]));
