@@ -56,3 +56,15 @@ export function etcdServices(): EtcdServices {
   cached = { KV: svc('KV'), Watch: svc('Watch'), Lease: svc('Lease'), Cluster: svc('Cluster'), Maintenance: svc('Maintenance'), Auth: svc('Auth') };
   return cached;
 }
+
+let health: ServiceDefinition | undefined;
+
+/** Loads (once) and returns gRPC's standard health service (`grpc.health.v1.Health`), which etcd serves next to its API. */
+export function healthServiceDefinition(): ServiceDefinition {
+  if (health !== undefined) return health;
+  const dir = protoDir();
+  const def = loadSync(join(dir, 'health.proto'), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
+  const pkg = loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: { service: ServiceDefinition } } } } };
+  health = pkg.grpc.health.v1.Health.service;
+  return health;
+}

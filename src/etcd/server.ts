@@ -6,6 +6,7 @@ import { ConfigInvalidError } from '../raft/errors.js';
 import type { Replica } from '../replica/replica.js';
 import type { Pem } from '../transport/tls.js';
 import { authService } from './auth.js';
+import { healthService } from './health.js';
 import { clusterService } from './cluster.js';
 import { maintenanceService } from './maintenance.js';
 import type { KvClient } from '../kv/kv-client.js';
@@ -16,7 +17,7 @@ import { leaseService } from './lease.js';
 import { watchService } from './watch.js';
 import { memberIdFor, type MemberInfo } from './members.js';
 import { EtcdMetrics } from './metrics.js';
-import { etcdServices, type EtcdServices } from './proto.js';
+import { etcdServices, healthServiceDefinition, type EtcdServices } from './proto.js';
 import type { RpcContext, UnaryHandler, WireHeader } from './rpc.js';
 import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
@@ -150,10 +151,11 @@ export class EtcdServer {
     this.grpc = new Server({ 'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': MAX_SEND_BYTES, 'grpc.enable_channelz': 0 });
     this.unaryPath = new UnaryPath(maxReceiveBytes);
     let defs = etcdServices();
-    const add = (name: keyof EtcdServices, impl: UntypedServiceImplementation): void => {
+    const add = (name: keyof EtcdServices | 'grpc.health.v1.Health', impl: UntypedServiceImplementation): void => {
       // Only the handlers that check a request's size (KV's writes) have it recorded.
       const record = (req: object, bytes: number): WeakMap<object, number> => sizes.set(req, bytes);
-      const def: ServiceDefinition = this.metrics.grpc.instrument(`etcdserverpb.${name}`, defs[name], (method) => (name === 'KV' && SIZE_CHECKED.has(method) ? record : undefined));
+      const [service, plain] = name === 'grpc.health.v1.Health' ? [name, healthServiceDefinition()] : [`etcdserverpb.${name}`, defs[name]];
+      const def: ServiceDefinition = this.metrics.grpc.instrument(service, plain, (method) => (name === 'KV' && SIZE_CHECKED.has(method) ? record : undefined));
       this.grpc.addService(def, impl);
       // Unary methods are answered on their HTTP/2 streams (unary-path.ts); a method without a handler stays grpc-js's.
       for (const [method, d] of Object.entries(def)) {
@@ -177,6 +179,7 @@ export class EtcdServer {
     }));
     add('Maintenance', maintenanceService(this.ctx, options.snapshots, options.kv));
     add('Auth', authService(this.ctx));
+    add('grpc.health.v1.Health', healthService(this.ctx));
   }
 
   /** Every RPC of `service` answering `UNIMPLEMENTED`: its backing (raftkit/kv) is not given or not served by this build yet. */
