@@ -61,20 +61,29 @@ export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
 }
 
 /**
- * Serves etcd's HTTP endpoints on `url` (`--listen-metrics-urls`) from `source`: `/metrics`
- * (Prometheus text; 503 when the source cannot give it), `/health` (200 when healthy, 503
- * otherwise) and `/version`. `tls` (the client certificate and key) is needed for `https://`
- * URLs. Resolves with the server and the URL listened on (port 0 picks one).
+ * The CORS headers etcd's client URLs answer HTTP/1 requests with (its `--cors` default, `*`).
+ * @internal
  */
-export async function serveHttpEndpoints(url: string, source: HttpEndpointSource, tls?: { cert: string | Buffer; key: string | Buffer }): Promise<{ server: http.Server; url: string }> {
-  const u = new URL(url);
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+export const CLIENT_URL_CORS_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-headers': 'accept, content-type, authorization',
+  'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
+  'access-control-allow-origin': '*',
+};
+
+/**
+ * The handler of etcd's HTTP endpoints from `source`: `/metrics` (Prometheus text; 503 when the
+ * source cannot give it), `/health` (200 when healthy, 503 otherwise) and `/version`, each with
+ * `headers` too.
+ * @internal
+ */
+export function httpEndpointsHandler(source: HttpEndpointSource, headers: Readonly<Record<string, string>> = {}): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (code: number, body: unknown): void => {
-      res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      res.writeHead(code, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (path === '/metrics') {
-      source.metrics().then((t) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(t), (e: unknown) => json(503, { error: messageOf(e) }));
+      source.metrics().then((t) => res.writeHead(200, { ...headers, 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(t), (e: unknown) => json(503, { error: messageOf(e) }));
     } else if (path === '/health') {
       source.health().then((h) => json(h.health === 'true' ? 200 : 503, h), (e: unknown) => json(503, { health: 'false', reason: messageOf(e) }));
     } else if (path === '/version') {
@@ -83,6 +92,16 @@ export async function serveHttpEndpoints(url: string, source: HttpEndpointSource
       json(404, { error: 'not found' });
     }
   };
+}
+
+/**
+ * Serves etcd's HTTP endpoints ({@link httpEndpointsHandler}) on `url` (`--listen-metrics-urls`)
+ * from `source`. `tls` (the client certificate and key) is needed for `https://` URLs. Resolves
+ * with the server and the URL listened on (port 0 picks one).
+ */
+export async function serveHttpEndpoints(url: string, source: HttpEndpointSource, tls?: { cert: string | Buffer; key: string | Buffer }): Promise<{ server: http.Server; url: string }> {
+  const u = new URL(url);
+  const handler = httpEndpointsHandler(source);
   let server: http.Server;
   if (u.protocol === 'https:') {
     if (tls === undefined) throw new RaftkitError('ERR_INVALID_ARGUMENT', `https metrics URL '${url}' needs a certificate and key`);

@@ -1,3 +1,4 @@
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -21,6 +22,8 @@ import { etcdServices, healthServiceDefinition, type EtcdServices } from './prot
 import type { RpcContext, UnaryHandler, WireHeader } from './rpc.js';
 import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
+import { CLIENT_URL_CORS_HEADERS, httpEndpointsHandler, memberEndpoints, type HttpEndpointSource } from './http.js';
+import { ALARM_NAMES } from '../kv/alarms/alarm-table.js';
 import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
@@ -85,6 +88,14 @@ const MiB = 1024 * 1024;
 export class EtcdServer {
   /** The server's metrics (etcd names, gRPC statistics, the replica's own). */
   readonly metrics: EtcdMetrics;
+  /**
+   * The answers of etcd's HTTP endpoints for this member (`/metrics`, `/health` as etcd judges it,
+   * with the KV's alarms): served over HTTP/1 on the client URLs, as etcd serves them, and by the
+   * command on `--listen-metrics-urls`.
+   */
+  readonly endpoints: HttpEndpointSource;
+  /** Answers HTTP/1 connections to the client URLs (made at the first). */
+  private http1: http.Server | undefined;
   private readonly replica: Replica;
   private readonly grpc: Server;
   private readonly ctx: RpcContext;
@@ -120,6 +131,7 @@ export class EtcdServer {
     this.leaderId = this.replica.status().leader;
     this.replica.on('leader-change', this.onLeader);
     this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB);
+    this.endpoints = memberEndpoints({ replica: this.replica, metrics: this.metrics, alarms: () => options.kv?.alarms.active().map((a) => ALARM_NAMES[a.alarm]) ?? [] });
     this.refused = new Counter({
       name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',
       labelNames: ['reason'], registers: [this.metrics.registry],
@@ -221,6 +233,12 @@ export class EtcdServer {
         },
         onRefused: (reason) => this.http2Refused.inc({ reason }),
         onAdmitted: (path) => this.admitted.inc({ path }),
+        onHttp1: (s) => {
+          this.http1 ??= http.createServer(httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS));
+          this.http1.emit('connection', s);
+          // The door paused the socket; the octets it read are in its buffer, delivered once it flows.
+          s.resume();
+        },
       });
     };
     let server: net.Server;
@@ -229,7 +247,7 @@ export class EtcdServer {
       const pem = (v: Pem): string | Buffer | (string | Buffer)[] => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v) : v.map((x) => (typeof x === 'string' ? x : Buffer.from(x))));
       const ts = tls.createServer({
         cert: pem(tlsOpts.cert), key: pem(tlsOpts.key), ...(tlsOpts.ca === undefined ? {} : { ca: pem(tlsOpts.ca) }),
-        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: ['h2'],
+        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: ['h2', 'http/1.1'],
       }, onSocket);
       ts.on('tlsClientError', (err: Error & { code?: string }, socket) => {
         this.refused.inc({ reason: err.code ?? 'tls' });

@@ -114,3 +114,38 @@ test('a grpc-js client (plain :authority) is handed over directly: nothing parse
   expect(after.direct - before.direct).toBe(1);
   expect(after.rewritten).toBe(before.rewritten);
 });
+
+/** Writes `pieces` on a fresh connection, 20 ms apart; resolves with everything the server sent until it closed or `ms` passed. */
+async function exchange(pieces: (string | Buffer)[], ms = 1000): Promise<Buffer> {
+  const { socket, closed } = rawConnection(port);
+  const got: Buffer[] = [];
+  socket.on('data', (d: Buffer) => got.push(d));
+  for (const p of pieces) {
+    socket.write(p);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await Promise.race([closed, new Promise((r) => setTimeout(r, ms))]);
+  socket.destroy();
+  return Buffer.concat(got);
+}
+
+test('an HTTP/1 request, however it is split, is answered as etcd answers it (/health); the door counts no refusal', async () => {
+  const before = await server.refusedConnections();
+  const answer = (await exchange(['G', 'ET /hea', 'lth HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'])).toString('latin1');
+  expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  expect(answer).toMatch(/access-control-allow-origin: \*/i);
+  expect(answer).toContain('"health":"true"');
+  expect(await server.refusedConnections()).toBe(before);
+  await served();
+});
+
+test('the HTTP/2 preface split into pieces still reaches gRPC; uppercase garbage without a request line is refused', async () => {
+  const answer = await exchange([CLIENT_PREFACE.subarray(0, 3), CLIENT_PREFACE.subarray(3, 9), Buffer.concat([CLIENT_PREFACE.subarray(9), EMPTY_SETTINGS])], 300);
+  // The server's first frame is its SETTINGS (type 4).
+  expect(answer.length).toBeGreaterThanOrEqual(9);
+  expect(answer[3]).toBe(FrameType.SETTINGS);
+  const before = await server.refusedConnections();
+  await sendUntilClosed(Buffer.from('HELLOWORLDHELLOWORLD\r\n\r\n'));
+  expect(await server.refusedConnections()).toBe(before + 1);
+  await served();
+});

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
-import { ALARM_NAMES } from '../../kv/alarms/alarm-table.js';
 import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
 import { DataInconsistencyError, type CorruptionCheckReport } from '../../kv/maintenance/corruption-check.js';
 import { Replica } from '../../replica/replica.js';
@@ -15,7 +14,7 @@ import { memberDataPaths } from '../../kv/etcd-backend/restore-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TcpTransport } from '../../transport/tcp.js';
-import { memberEndpoints, type HttpEndpointSource } from '../http.js';
+import type { HttpEndpointSource } from '../http.js';
 import { observeGc } from '../gc-metrics.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
 import { EtcdServer } from '../server.js';
@@ -118,8 +117,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     }
   }
   for (const u of c.listenClientUrls) log('info', 'serving client traffic', { address: await server.listen(u) });
-  const alarms = (): string[] => kv.alarms.active().map((a) => ALARM_NAMES[a.alarm]);
-  const endpoints = memberEndpoints({ replica, metrics: server.metrics, alarms });
+  const endpoints = server.endpoints;
   const stopCompaction = autoCompaction(c, replica, kv, log);
   const stopGc = observeGc(server.metrics.registry);
   const stopCorruptCheck = c.corruptCheckMs > 0 ? kv.maintenance.startCorruptionChecks(c.corruptCheckMs, (r) => logCheck(log, r)) : () => undefined;

@@ -13,6 +13,23 @@ import { RewrittenConnection } from './rewritten-connection.js';
  */
 export type AdmissionPath = 'direct' | 'rewritten' | 'undecided';
 
+/** The client preface every HTTP/2 connection starts with. */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/** The start of an HTTP/1 request line: a method token and a space. */
+const HTTP1_REQUEST = /^[A-Z]{1,16} /;
+
+/**
+ * What a connection's first octets say it speaks: `h2` (its start is the HTTP/2 preface, so far),
+ * `http1` (a request line), `other`, or `undecided` (too few octets yet).
+ */
+function sniffProtocol(head: Buffer): 'h2' | 'http1' | 'other' | 'undecided' {
+  const n = Math.min(head.length, PREFACE.length);
+  if (head.subarray(0, n).equals(PREFACE.subarray(0, n))) return 'h2';
+  const text = head.subarray(0, 17).toString('latin1');
+  if (HTTP1_REQUEST.test(text)) return 'http1';
+  return text.length < 17 && /^[A-Z]*$/.test(text) ? 'undecided' : 'other';
+}
+
 /** Settings of {@link admitConnection}. */
 export interface DoorOptions {
   /** Hands a connection to the gRPC server (grpc-js's connection injector). */
@@ -21,6 +38,12 @@ export interface DoorOptions {
   onRefused(reason: Http2InputReason): void;
   /** Counts a connection handed over. */
   onAdmitted(path: AdmissionPath): void;
+  /**
+   * Takes a connection that speaks HTTP/1 (its first octets put back), as etcd's client URLs
+   * answer `/health`, `/version` and `/metrics` over HTTP/1. Without it such a connection is
+   * refused as malformed HTTP/2.
+   */
+  onHttp1?: (socket: net.Socket) => void;
   /** The most octets read before deciding. Default 64 KiB. */
   maxSniffBytes?: number;
   /** The longest wait, in milliseconds, for the first complete request. Default 5000. */
@@ -36,7 +59,8 @@ export interface DoorOptions {
  * is parsed afterwards. If it has one, the server gets a {@link RewrittenConnection}. Malformed
  * HTTP/2 closes the socket and is counted; past the byte or time bound the socket goes to the
  * server unchanged (its own HTTP/2 rules apply), through the rewriter only if the door's SETTINGS
- * is still unacknowledged.
+ * is still unacknowledged. With `onHttp1`, a connection whose first octets are an HTTP/1
+ * request line goes there instead.
  * @param socket - an accepted client socket (plain or TLS), not yet read.
  * @param options - where connections go and what is counted.
  */
@@ -56,6 +80,11 @@ export function admitConnection(socket: net.Socket, options: DoorOptions): void 
   };
   const handOver = (path: 'direct' | 'undecided'): void => {
     finish();
+    // Octets held while sniffing for HTTP/1 were never parsed: they go back as they came.
+    if (head !== undefined) {
+      out.push(head);
+      head = undefined;
+    }
     if (rewriter.settingsAckPending && answered) {
       // The client has not acknowledged the door's SETTINGS yet: only the rewriter can still remove
       // that acknowledgement (nghttp2 would take it as a protocol error), so it stays in the way.
@@ -70,8 +99,24 @@ export function admitConnection(socket: net.Socket, options: DoorOptions): void 
     options.onAdmitted(path);
     options.inject(socket);
   };
-  const onData = (chunk: Buffer): void => {
-    read += chunk.length;
+  // The first octets, while it is not yet known whether they are HTTP/2 or HTTP/1.
+  let head: Buffer | undefined = options.onHttp1 === undefined ? undefined : Buffer.alloc(0);
+  const onData = (data: Buffer): void => {
+    read += data.length;
+    let chunk = data;
+    if (head !== undefined) {
+      head = Buffer.concat([head, data]);
+      const kind = sniffProtocol(head);
+      if (kind === 'undecided' || (kind === 'h2' && head.length < PREFACE.length)) return;
+      if (kind === 'http1') {
+        finish();
+        socket.unshift(head);
+        options.onHttp1!(socket);
+        return;
+      }
+      chunk = head;
+      head = undefined;
+    }
     try {
       out.push(...rewriter.push(chunk));
     } catch (err) {
