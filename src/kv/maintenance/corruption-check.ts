@@ -188,7 +188,8 @@ export class CorruptionChecker {
     const kv = this.#kv;
     const self = BigInt(kv.replica.id);
     if (cmd.memberId === self || Date.now() > cmd.deadline + CLOCK_SLACK_MS) return;
-    // Called as the entry is applied: the hash sees this entry's compaction, not a later one's.
+    // Called once the entry's batch is applied, before any later batch: the hash sees the compaction
+    // as of that batch (one later in the same batch makes the compacted revisions differ: skipped).
     const verdict = this.#hash(cmd.revision).then(
       (h): [HashVerdict, HashKVResponse | undefined] => (h.compactRevision !== cmd.compactRevision ? ['skipped', h] : [h.hash === cmd.hash ? 'match' : 'mismatch', h]),
       (): [HashVerdict, undefined] => ['skipped', undefined],
