@@ -4,7 +4,7 @@ import type { KvClient } from '../kv/kv-client.js';
 import type { RequestOptions } from '../replica/options.js';
 import { etcdError } from './errors.js';
 import { peerAddress, type MemberInfo } from './members.js';
-import { unary, wireBig, type RpcContext } from './rpc.js';
+import { unary, wireBig, type RpcContext, type WireHeader } from './rpc.js';
 
 const SERVICE = 'etcdserverpb.Cluster';
 
@@ -114,6 +114,12 @@ function enoughStarted(list: readonly WireMember[], removing?: number): boolean 
   return started >= Math.floor(after / 2) + 1;
 }
 
+/** etcd's Cluster responses' header: cluster and member ids and the term, no revision. */
+function clusterHeader(ctx: RpcContext): Omit<WireHeader, 'revision'> {
+  const { revision: _, ...h } = ctx.header();
+  return h;
+}
+
 function knownId(ctx: RpcContext, raw: unknown): number {
   const big = wireBig(raw);
   const id = Number(big);
@@ -135,7 +141,7 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
   return {
     MemberList: unary(ctx, SERVICE, 'MemberList', async (req: { linearizable?: boolean }, opts) => {
       const list = await members(ctx, s, req.linearizable === true, opts);
-      return { header: ctx.header(), members: list };
+      return { header: clusterHeader(ctx), members: list };
     }),
     MemberAdd: unary(ctx, SERVICE, 'MemberAdd', async (req: { peerURLs: string[]; isLearner: boolean }, opts) => {
       let address: string;
@@ -153,13 +159,13 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       if (!req.isLearner && !enoughStarted(await members(ctx, s))) throw etcdError('memberNotEnoughStarted');
       const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberAdd([address], { ...opts, learner: req.isLearner, id }), () => ctx.replica.addMember(id, address, { ...opts, learner: req.isLearner })));
       const member = all.find((m) => m.ID === String(id)) ?? { ID: String(id), name: '', peerURLs: req.peerURLs, clientURLs: [], isLearner: req.isLearner };
-      return { header: ctx.header(), member: { ...member, peerURLs: req.peerURLs }, members: all };
+      return { header: clusterHeader(ctx), member: { ...member, peerURLs: req.peerURLs }, members: all };
     }),
     MemberRemove: unary(ctx, SERVICE, 'MemberRemove', async (req: { ID: string }, opts) => {
       const id = knownId(ctx, req.ID);
       if (ctx.replica.status().config.voters.includes(id) && !enoughStarted(await members(ctx, s), id)) throw etcdError('memberNotEnoughStarted');
       const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberRemove(BigInt(id), opts), () => ctx.replica.removeMember(id, opts)));
-      return { header: ctx.header(), members: all };
+      return { header: clusterHeader(ctx), members: all };
     }),
     MemberPromote: unary(ctx, SERVICE, 'MemberPromote', async (req: { ID: string }, opts) => {
       const id = knownId(ctx, req.ID);
@@ -171,7 +177,7 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
         if ((e as { code?: string }).code === 'ERR_MEMBERSHIP_REFUSED') throw etcdError('learnerNotReady');
         throw e;
       }
-      return { header: ctx.header(), members: all };
+      return { header: clusterHeader(ctx), members: all };
     }),
     MemberUpdate: unary(ctx, SERVICE, 'MemberUpdate', async (req: { ID: string; peerURLs: string[] }, opts) => {
       const id = knownId(ctx, req.ID);
@@ -185,9 +191,9 @@ export function clusterService(ctx: RpcContext, s: ClusterSettings): UntypedServ
       for (const [other, a] of st.members) if (other !== id && a === address) throw etcdError('peerUrlExist');
       // A Raft conf change (ConfChangeUpdateNode) carrying the new address: every member's
       // transport then reaches `id` there. The member keeps its id (etcd's ids do not follow URLs).
-      if (st.members.get(id) === address) return { header: ctx.header(), members: await members(ctx, s) };
+      if (st.members.get(id) === address) return { header: clusterHeader(ctx), members: await members(ctx, s) };
       const all = await change(() => through(ctx, s, (kv) => kv.cluster.memberUpdate(BigInt(id), [address], opts), () => ctx.replica.updateMember(id, address, opts)));
-      return { header: ctx.header(), members: all };
+      return { header: clusterHeader(ctx), members: all };
     }),
   };
 }

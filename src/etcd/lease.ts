@@ -28,7 +28,7 @@ export function leaseService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
   const out: UntypedServiceImplementation = {
     LeaseGrant: unary(ctx, SERVICE, 'LeaseGrant', async (w: Wire, opts) => {
       const r = await kv.lease.grant(wireNum(w.TTL), { ...opts, id: wireBig(w.ID) });
-      return { header: headerOut(r.header), ID: String(r.id), TTL: String(r.ttl), error: '' };
+      return { header: headerOut(r.header), ID: String(r.id), TTL: String(r.ttl) };
     }),
     LeaseRevoke: unary(ctx, SERVICE, 'LeaseRevoke', async (w: Wire, opts) => {
       const r = await kv.lease.revoke(wireBig(w.ID), opts);

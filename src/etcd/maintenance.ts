@@ -84,9 +84,13 @@ function storeMaintenance(ctx: RpcContext, kv: KvClient): UntypedServiceImplemen
       const r = action === 1 ? await kv.alarms.activate(alarm, member === 0n ? BigInt(ctx.replica.id) : member, opts)
         : action === 2 ? await kv.alarms.disarm({ memberId: member, alarm }, opts)
           : await kv.alarms.list(opts);
-      return { header: headerOut(r.header), alarms: r.alarms.map(alarmOut) };
+      // As etcd's: an AlarmResponse and a DefragmentResponse carry no header.
+      return { alarms: r.alarms.map(alarmOut) };
     }),
-    Defragment: unaryNoCancel(ctx, SERVICE, 'Defragment', async () => ({ header: headerOut((await kv.maintenance.defragment()).header) })),
+    Defragment: unaryNoCancel(ctx, SERVICE, 'Defragment', async () => {
+      await kv.maintenance.defragment();
+      return {};
+    }),
     HashKV: unaryNoCancel(ctx, SERVICE, 'HashKV', async (w: Wire) => {
       const r = await kv.maintenance.hashKV(wireNum(w.revision));
       return { header: headerOut(r.header), hash: r.hash, compactRevision: String(r.compactRevision), hashRevision: String(r.hashRevision) };

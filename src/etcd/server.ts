@@ -24,7 +24,8 @@ import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
 import { CLIENT_URL_CORS_HEADERS, httpEndpointsHandler, memberEndpoints, type HttpEndpointSource } from './http.js';
 import { ALARM_NAMES } from '../kv/alarms/alarm-table.js';
-import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
+import { MAX_SEND_BYTES, UnaryPath, type UnaryRoute } from './unary-path.js';
+import { serveJsonGateway } from './json-gateway.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
 export interface ClientTlsOptions {
@@ -234,7 +235,13 @@ export class EtcdServer {
         onRefused: (reason) => this.http2Refused.inc({ reason }),
         onAdmitted: (path) => this.admitted.inc({ path }),
         onHttp1: (s) => {
-          this.http1 ??= http.createServer(httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS));
+          if (this.http1 === undefined) {
+            const endpoints = httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS);
+            const route = (path: string): UnaryRoute | undefined => this.unaryPath.route(path);
+            this.http1 = http.createServer((req, res) => {
+              if (!serveJsonGateway(req, res, route)) endpoints(req, res);
+            });
+          }
           this.http1.emit('connection', s);
           // The door paused the socket; the octets it read are in its buffer, delivered once it flows.
           s.resume();

@@ -83,6 +83,11 @@ export class UnaryPath {
     this.routes.set(path, route);
   }
 
+  /** The route of `path` (`/package.Service/Method`), if one was added (the JSON gateway runs it too). */
+  route(path: string): UnaryRoute | undefined {
+    return this.routes.get(path);
+  }
+
   /**
    * Takes `stream` when it is a call to a registered method in plain gRPC, and answers it;
    * returns false, touching nothing, for any other stream.

@@ -1,0 +1,173 @@
+/**
+ * etcd's JSON gateway (grpc-gateway) on the client URLs: `POST /v3/kv/range` with a JSON body
+ * runs the same handler as the gRPC call `etcdserverpb.KV/Range` and answers its response as
+ * JSON, as etcd 3.4 does for curl-based scripts and clients without gRPC.
+ *
+ * The JSON is grpc-gateway's (jsonpb with the `.proto` field names, defaults left out): 64-bit
+ * integers as strings, bytes as base64, enums by name. Requests take the `.proto` names or their
+ * lowerCamelCase forms, numbers or strings for 64-bit integers, enum names or numbers; unknown
+ * fields are ignored. Errors answer `{"error", "message", "code"}` with grpc-gateway's HTTP status
+ * for the gRPC code. The streaming calls (Watch, LeaseKeepAlive, Snapshot) are not served.
+ * @module
+ */
+import type * as http from 'node:http';
+import { join } from 'node:path';
+import { status as Status } from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { protoDir } from './proto.js';
+import type { UnaryRoute } from './unary-path.js';
+import type { CallMetadata, UnaryCall } from './rpc.js';
+import { CLIENT_URL_CORS_HEADERS } from './http.js';
+
+/** A gateway path and the gRPC method it runs (etcd 3.4's `google.api.http` bindings). */
+const BINDINGS: Readonly<Record<string, string>> = {
+  'kv/range': 'KV/Range', 'kv/put': 'KV/Put', 'kv/deleterange': 'KV/DeleteRange', 'kv/txn': 'KV/Txn', 'kv/compaction': 'KV/Compact',
+  'lease/grant': 'Lease/LeaseGrant', 'lease/revoke': 'Lease/LeaseRevoke', 'kv/lease/revoke': 'Lease/LeaseRevoke',
+  'lease/timetolive': 'Lease/LeaseTimeToLive', 'kv/lease/timetolive': 'Lease/LeaseTimeToLive', 'lease/leases': 'Lease/LeaseLeases', 'kv/lease/leases': 'Lease/LeaseLeases',
+  'cluster/member/add': 'Cluster/MemberAdd', 'cluster/member/remove': 'Cluster/MemberRemove', 'cluster/member/update': 'Cluster/MemberUpdate',
+  'cluster/member/list': 'Cluster/MemberList', 'cluster/member/promote': 'Cluster/MemberPromote',
+  'maintenance/alarm': 'Maintenance/Alarm', 'maintenance/status': 'Maintenance/Status', 'maintenance/defragment': 'Maintenance/Defragment',
+  'maintenance/hash': 'Maintenance/Hash', 'maintenance/transfer-leadership': 'Maintenance/MoveLeader',
+};
+
+/** grpc-gateway's HTTP status for each gRPC code (its `HTTPStatusFromCode`). */
+const HTTP_STATUS: Readonly<Record<number, number>> = {
+  [Status.OK]: 200, [Status.CANCELLED]: 408, [Status.UNKNOWN]: 500, [Status.INVALID_ARGUMENT]: 400, [Status.DEADLINE_EXCEEDED]: 504,
+  [Status.NOT_FOUND]: 404, [Status.ALREADY_EXISTS]: 409, [Status.PERMISSION_DENIED]: 403, [Status.UNAUTHENTICATED]: 401,
+  [Status.RESOURCE_EXHAUSTED]: 429, [Status.FAILED_PRECONDITION]: 412, [Status.ABORTED]: 409, [Status.OUT_OF_RANGE]: 400,
+  [Status.UNIMPLEMENTED]: 501, [Status.INTERNAL]: 500, [Status.UNAVAILABLE]: 503, [Status.DATA_LOSS]: 500,
+};
+
+/** The largest request body read, in bytes (beyond it the request is refused before parsing). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** A gateway call's empty metadata (no `hasleader`). */
+const NO_METADATA: CallMetadata = { get: () => [] };
+
+let root: protobuf.Root | undefined;
+
+/** etcd's messages with their `.proto` field names (grpc-gateway's `OrigName`). */
+function messages(): protobuf.Root {
+  if (root === undefined) {
+    root = new protobuf.Root();
+    root.loadSync(join(protoDir(), 'rpc.proto'), { keepCase: true });
+  }
+  return root;
+}
+
+/** `value` with each key of a message of `type` spelt as in the `.proto` (a lowerCamelCase form is taken too). */
+function withProtoNames(type: protobuf.Type, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = type.fields[key] ?? type.fieldsArray.find((f) => protobuf.util.camelCase(f.name) === key);
+    if (field === undefined) continue;
+    field.resolve();
+    const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
+    out[field.name] = sub === undefined ? v : Array.isArray(v) ? v.map((x) => withProtoNames(sub, x)) : withProtoNames(sub, v);
+  }
+  return out;
+}
+
+const LONGS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+/**
+ * `value` (a `toObject` of a message of `type`) without the fields at their zero value, as jsonpb
+ * leaves them out: a field encoded with its default still decodes as set.
+ */
+function withoutDefaults(type: protobuf.Type, value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = type.fields[key];
+    if (field === undefined) continue;
+    field.resolve();
+    const sub = field.resolvedType;
+    if (Array.isArray(v)) {
+      if (v.length > 0) out[key] = sub instanceof protobuf.Type ? v.map((x) => withoutDefaults(sub, x as Record<string, unknown>)) : v;
+      continue;
+    }
+    if (sub instanceof protobuf.Type) {
+      out[key] = withoutDefaults(sub, v as Record<string, unknown>);
+      continue;
+    }
+    const zero = sub instanceof protobuf.Enum ? v === sub.valuesById[0] : v === false || v === 0 || v === '' || (LONGS.has(field.type) && v === '0');
+    if (!zero) out[key] = v;
+  }
+  return out;
+}
+
+/** Why a gateway request failed before or in its handler: a gRPC code and a message. */
+interface GatewayError {
+  code: number;
+  message: string;
+}
+
+/**
+ * Answers `req` when its path is one of etcd's gateway paths (`/v3/...`, or `/v3beta/...` as
+ * etcd 3.4 still takes); returns false, touching nothing, for any other path.
+ * @param req - the HTTP/1 request.
+ * @param res - its response.
+ * @param route - the unary route of a gRPC path (`/etcdserverpb.KV/Range`).
+ * @internal
+ */
+export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResponse, route: (grpcPath: string) => UnaryRoute | undefined): boolean {
+  const path = (req.url ?? '/').split('?')[0]!;
+  const m = /^\/v3(?:beta)?\/(.+)$/.exec(path);
+  if (m === null) return false;
+  const method = BINDINGS[m[1]!];
+  const r = method === undefined ? undefined : route(`/etcdserverpb.${method}`);
+  const plain = (code: number, text: string): void => {
+    res.writeHead(code, { ...CLIENT_URL_CORS_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(text);
+  };
+  if (method === undefined || r === undefined) {
+    plain(404, 'Not Found\n');
+    return true;
+  }
+  if (req.method !== 'POST') {
+    plain(405, 'Method Not Allowed\n');
+    return true;
+  }
+  const [service, rpc] = method.split('/') as [string, string];
+  const svc = messages().lookupService(`etcdserverpb.${service}`).methods[rpc]!;
+  svc.resolve();
+  const reqType = svc.resolvedRequestType!;
+  const resType = svc.resolvedResponseType!;
+  const json = (code: number, body: unknown): void => {
+    res.writeHead(code, { ...CLIENT_URL_CORS_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  const fail = (e: GatewayError): void => json(HTTP_STATUS[e.code] ?? 500, { error: e.message, message: e.message, code: e.code });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(c);
+  });
+  req.on('end', () => {
+    if (size > MAX_BODY_BYTES) {
+      fail({ code: Status.INVALID_ARGUMENT, message: `request body larger than ${MAX_BODY_BYTES} bytes` });
+      return;
+    }
+    let request: unknown;
+    try {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body: unknown = text.trim() === '' ? {} : JSON.parse(text);
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new TypeError('the body must be a JSON object');
+      request = r.deserialize(Buffer.from(reqType.encode(reqType.fromObject(withProtoNames(reqType, body) as Record<string, unknown>)).finish()));
+    } catch (e) {
+      fail({ code: Status.INVALID_ARGUMENT, message: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    const call: UnaryCall<unknown> = { request, metadata: NO_METADATA, cancelled: false, getDeadline: () => Infinity, once: () => call, off: () => call };
+    r.handler(call, (err, value) => {
+      if (err !== null && err !== undefined) {
+        const e = err as { code?: unknown; details?: unknown; message?: unknown };
+        const message = typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : 'unknown error';
+        fail({ code: typeof e.code === 'number' ? e.code : Status.UNKNOWN, message });
+        return;
+      }
+      const decoded = resType.decode(r.serialize(value));
+      json(200, withoutDefaults(resType, resType.toObject(decoded, { longs: String, enums: String, bytes: String, defaults: false })));
+    });
+  });
+  return true;
+}
