@@ -55,16 +55,38 @@ function messages(): protobuf.Root {
   return root;
 }
 
-/** `value` with each key of a message of `type` spelt as in the `.proto` (a lowerCamelCase form is taken too). */
-function withProtoNames(type: protobuf.Type, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+/** Refuses `v` for `field` (one value of it) unless its JSON type is one jsonpb takes for the field's type. */
+function checkScalar(field: protobuf.Field, v: unknown): void {
+  const sub = field.resolvedType;
+  const ok = sub instanceof protobuf.Enum ? (typeof v === 'string' && v in sub.values) || Number.isInteger(v)
+    : field.type === 'bool' ? typeof v === 'boolean'
+      : field.type === 'string' || field.type === 'bytes' ? typeof v === 'string'
+        : typeof v === 'number' || (typeof v === 'string' && /^-?\d+$/.test(v));
+  if (!ok) throw new TypeError(`bad value ${JSON.stringify(v)} for field "${field.name}" (${field.type})`);
+}
+
+/**
+ * `value` (a JSON object for a message of `type`) with each key spelt as in the `.proto` (its
+ * lowerCamelCase form is taken too) and each value checked against its field's type; unknown
+ * keys are left out, as jsonpb ignores them.
+ *
+ * @throws TypeError for a value of the wrong JSON type or an unknown enum name.
+ */
+function withProtoNames(type: protobuf.Type, value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`expected an object for ${type.name}`);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const field = type.fields[key] ?? type.fieldsArray.find((f) => protobuf.util.camelCase(f.name) === key);
-    if (field === undefined) continue;
+    if (field === undefined || v === null) continue;
     field.resolve();
     const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
-    out[field.name] = sub === undefined ? v : Array.isArray(v) ? v.map((x) => withProtoNames(sub, x)) : withProtoNames(sub, v);
+    const one = (x: unknown): unknown => {
+      if (sub !== undefined) return withProtoNames(sub, x);
+      checkScalar(field, x);
+      return x;
+    };
+    if (field.repeated && !Array.isArray(v)) throw new TypeError(`expected an array for field "${field.name}"`);
+    out[field.name] = field.repeated ? (v as unknown[]).map(one) : one(v);
   }
   return out;
 }
@@ -151,8 +173,7 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
     try {
       const text = Buffer.concat(chunks).toString('utf8');
       const body: unknown = text.trim() === '' ? {} : JSON.parse(text);
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new TypeError('the body must be a JSON object');
-      request = r.deserialize(Buffer.from(reqType.encode(reqType.fromObject(withProtoNames(reqType, body) as Record<string, unknown>)).finish()));
+      request = r.deserialize(Buffer.from(reqType.encode(reqType.fromObject(withProtoNames(reqType, body))).finish()));
     } catch (e) {
       fail({ code: Status.INVALID_ARGUMENT, message: e instanceof Error ? e.message : String(e) });
       return;
