@@ -132,7 +132,11 @@ async function runSeed(seed: number, etcdUrl: string, raftkitUrl: string): Promi
         const id = String(Math.floor(r() * (watchers + 1)));
         for (const s of sides) s.stream.write({ cancelRequest: { watchId: id } });
         const ended = (s: Side): boolean => s.seen.get(id)?.at(-1)?.startsWith('canceled compact 0') === true;
-        const until = performance.now() + 300;
+        // A watcher created on both and not canceled by the client yet is answered: wait for it
+        // however loaded the machine is (a write sent before the answer could reach one side's
+        // watcher and not the other's). Any other id may get no answer at all.
+        const created = (x: Side): boolean => x.created.some((c) => c.startsWith(`id ${id} at `) && c.includes('canceled false'));
+        const until = performance.now() + (sides.every((x) => created(x) && !ended(x)) ? 10_000 : 300);
         while (!sides.every(ended) && performance.now() < until) await new Promise((res) => setTimeout(res, 2));
         continue;
       } else {
