@@ -234,18 +234,7 @@ export class EtcdServer {
         },
         onRefused: (reason) => this.http2Refused.inc({ reason }),
         onAdmitted: (path) => this.admitted.inc({ path }),
-        onHttp1: (s) => {
-          if (this.http1 === undefined) {
-            const endpoints = httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS);
-            const route = (path: string): UnaryRoute | undefined => this.unaryPath.route(path);
-            this.http1 = http.createServer((req, res) => {
-              if (!serveJsonGateway(req, res, route)) endpoints(req, res);
-            });
-          }
-          this.http1.emit('connection', s);
-          // The door paused the socket; the octets it read are in its buffer, delivered once it flows.
-          s.resume();
-        },
+        onHttp1: this.serveHttp1,
       });
     };
     let server: net.Server;
@@ -278,6 +267,23 @@ export class EtcdServer {
     this.urls.push(actual);
     return actual;
   }
+
+  /**
+   * Answers a client connection that speaks HTTP/1, as etcd's client URLs do: the JSON gateway
+   * under `/v3/`, else etcd's HTTP endpoints.
+   */
+  private readonly serveHttp1 = (socket: net.Socket): void => {
+    if (this.http1 === undefined) {
+      const endpoints = httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS);
+      const route = (path: string): UnaryRoute | undefined => this.unaryPath.route(path);
+      this.http1 = http.createServer((req, res) => {
+        if (!serveJsonGateway(req, res, route)) endpoints(req, res);
+      });
+    }
+    this.http1.emit('connection', socket);
+    // The door paused the socket; the octets it read are in its buffer, delivered once it flows.
+    socket.resume();
+  };
 
   /** Client connections refused so far: during the TLS handshake, or for malformed HTTP/2 before any request ran. */
   async refusedConnections(): Promise<number> {

@@ -57,7 +57,8 @@ export const BINARY_TAG = 0xc1;
 
 export { MAX_TXN_DEPTH } from './request-binary.js';
 
-const OPS = ['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseCheckpoint', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult', 'hashCheck', 'hashVerdict'] as const;
+/** Every op, by code (the codes only grow: a new op goes last). */
+export const OPS = ['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseCheckpoint', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult', 'hashCheck', 'hashVerdict'] as const;
 const OP_CODE: Readonly<Record<KvCommand['op'], number>> = Object.fromEntries(OPS.map((op, i) => [op, i])) as Record<KvCommand['op'], number>;
 const MEMBER_ACTIONS = ['add', 'remove', 'promote', 'update'] as const;
 const ALARM_ACTIONS = ['activate', 'deactivate'] as const;

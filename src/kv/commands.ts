@@ -1,5 +1,5 @@
 import { RaftkitError } from '../errors.js';
-import { BINARY_TAG, decodeBinaryCommand, encodeBinaryCommand, isNewerBinaryCommand } from './command-binary.js';
+import { BINARY_TAG, OPS as BINARY_OPS, decodeBinaryCommand, encodeBinaryCommand, isNewerBinaryCommand } from './command-binary.js';
 import { UnknownCommandError } from './errors.js';
 import { unpack } from './record.js';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from './types.js';
@@ -156,6 +156,14 @@ export interface HashVerdictCommand {
   compactRevision: number;
 }
 
+/**
+ * A fresh id for a command whose answer comes back through the log (a forwarded membership
+ * request's `reqId`, a corruption check's `checkId`): 128 random bits, as hex.
+ */
+export function logRequestId(): string {
+  return Array.from(globalThis.crypto.getRandomValues(new Uint32Array(4)), (x) => x.toString(16)).join('');
+}
+
 /** A membership change forwarded through the log (see {@link MemberRequestCommand}). */
 export interface MemberChangeRequest {
   /** What to do. */
@@ -180,7 +188,7 @@ export class BadCommandError extends RaftkitError {
   }
 }
 
-const OPS = new Set(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'leaseKeepAlive', 'alarm', 'memberAttrs', 'memberRequest', 'memberResult', 'hashCheck', 'hashVerdict']);
+const OPS: ReadonlySet<string> = new Set(BINARY_OPS);
 
 /**
  * Encodes a command in the binary layout of `command-binary.ts` (the tag byte 0xc1, an op

@@ -1,7 +1,9 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { Etcd3 } from 'etcd3';
 import { expect, test } from 'vitest';
+import { ETCD_API_VERSION } from '../../src/etcd/version.js';
 import { differentialPair } from './differential-pair.js';
 import { createEtcdPki } from './pki.js';
 import { startKvCluster } from './helpers.js';
@@ -54,6 +56,13 @@ test('over TLS, a client that asks for HTTP/1.1 gets the endpoints too; gRPC cli
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ health: 'true' });
     expect((await get(url, '/version', agent)).status).toBe(200);
+    // A gRPC client on the same URL still negotiates h2.
+    const client = new Etcd3({ hosts: url, credentials: { rootCertificate: readFileSync(pki.ca.ca!.file) } });
+    try {
+      expect((await client.maintenance.status()).version).toBe(ETCD_API_VERSION);
+    } finally {
+      client.close();
+    }
   } finally {
     await c.close();
     pki.dispose();

@@ -22,13 +22,23 @@ describe('the raftkit command\'s data dir', () => {
       await storage.close();
       await closeKvDb();
     }
+    // Opened again, it has data of its own (what --experimental-initial-corrupt-check checks).
+    const seen: boolean[] = [];
+    for (const d of [join(root, 'never'), dir]) {
+      const o = await openDataDir(d);
+      seen.push(o.initialized);
+      await o.storage.close();
+      await o.closeKvDb();
+    }
+    expect(seen).toEqual([false, true]);
   });
 
   test('a data dir made by an earlier version (one LevelDB at its root) opens as it was, with LevelStorage', async () => {
     const dir = join(root, 'old');
     await (await LevelStorage.open({ path: dir })).close();
-    const { storage, kvDb, closeKvDb } = await openDataDir(dir);
+    const { storage, kvDb, closeKvDb, initialized } = await openDataDir(dir);
     try {
+      expect(initialized).toBe(true);
       expect(storage).toBeInstanceOf(LevelStorage);
       expect(storage instanceof LevelStorage && kvDb === storage.db).toBe(true);
       expect(existsSync(join(dir, 'member'))).toBe(false);

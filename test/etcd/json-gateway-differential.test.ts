@@ -33,12 +33,16 @@ function normalize(text: string, ids: Map<string, string>): unknown {
   } catch {
     return text.trim();
   }
-  const walk = (x: unknown, key = ''): unknown => {
-    if (Array.isArray(x)) return x.map((y) => walk(y, key));
+  // `path` is the keys from the answer's top (array indexes left out): `version` and `name` are
+  // replaced only where they are the server's version and a member's name, not a key's version.
+  const walk = (x: unknown, path: readonly string[] = []): unknown => {
+    const key = path.at(-1) ?? '';
+    if (Array.isArray(x)) return x.map((y) => walk(y, path));
     // raftkit's Status carries its own version in a field of its own, beside etcd's.
-    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'raftkitVersion').map(([k, y]) => [k, walk(y, k)]));
-    if (['cluster_id', 'member_id', 'raft_term', 'leader', 'raftTerm', 'raftIndex', 'raftAppliedIndex', 'dbSize', 'dbSizeInUse', 'version', 'name'].includes(key)) return `<${key}>`;
-    if ((key === 'ID' || key === 'leases') && typeof x === 'string') {
+    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'raftkitVersion').map(([k, y]) => [k, walk(y, [...path, k])]));
+    if (['cluster_id', 'member_id', 'raft_term', 'leader', 'raftTerm', 'raftIndex', 'raftAppliedIndex', 'dbSize', 'dbSizeInUse'].includes(key)) return `<${key}>`;
+    if ((key === 'version' && path.length === 1) || (key === 'name' && path[0] === 'members')) return `<${key}>`;
+    if (key === 'ID' && typeof x === 'string') {
       if (!ids.has(x)) ids.set(x, `<id ${ids.size + 1}>`);
       return ids.get(x);
     }

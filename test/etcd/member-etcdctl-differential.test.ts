@@ -17,9 +17,9 @@ interface Self { id: string; name: string; peer: string; client: string; cluster
 
 /** A side's own member and cluster, from `member list -w json` (ids in decimal there, hex everywhere else). */
 async function self(url: string): Promise<Self> {
-  const out = JSON.parse((await etcdctl([new URL(url).host], ['member', 'list', '-w', 'json'])).stdout) as { header: { cluster_id: number | string; member_id: number | string }; members: { ID: number | string; name: string; peerURLs: string[]; clientURLs: string[] }[] };
-  // JSON numbers above 2^53 lose digits: read the ids from the raw text instead.
   const raw = (await etcdctl([new URL(url).host], ['member', 'list', '-w', 'json'])).stdout;
+  const out = JSON.parse(raw) as { members: { name: string; peerURLs: string[]; clientURLs: string[] }[] };
+  // JSON numbers above 2^53 lose digits: the ids are read from the raw text instead.
   const dec = (field: string): string => BigInt(/"(\w+)":(\d+)/g.exec(raw.slice(raw.indexOf(`"${field}"`)))![2]!).toString(16);
   const me = out.members[0]!;
   return { id: dec('member_id'), cluster: dec('cluster_id'), name: me.name, peer: me.peerURLs[0]!, client: me.clientURLs[0]! };

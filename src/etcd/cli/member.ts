@@ -70,9 +70,8 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     // etcd accepts any certificate its CA signed: so does this CLI.
     bindMemberId: false,
   };
-  // etcd's memberInitialized: only a member that starts with data of its own checks it against its peers.
-  const initialized = existsSync(join(c.dataDir, 'CURRENT')) || existsSync(memberDataPaths(c.dataDir).wal);
-  const { storage, kvDb, closeKvDb } = await openDataDir(c.dataDir);
+  // Only a member that starts with data of its own checks it against its peers (etcd's memberInitialized).
+  const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir);
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), alsoListen: alsoListen.map((u) => ({ host: u.hostname, port: Number(u.port) })), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
   // --backend-batch-interval/--backend-batch-limit: one synced write of the KV's database per
@@ -176,20 +175,22 @@ function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
  * Opens a member's data dir: the Raft log in a `WalStorage` (`member/wal`) and the KV in its
  * own classic-level database (`member/kv`, {@link memberDataPaths}). A data dir made before that
  * layout (one LevelDB database at its root holding both) is opened as it was, with `LevelStorage`.
+ * `initialized`: the member had data of its own before (etcd's `memberInitialized`).
  * @internal
  */
-export async function openDataDir(dataDir: string): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void> }> {
+export async function openDataDir(dataDir: string): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void>; initialized: boolean }> {
   if (existsSync(join(dataDir, 'CURRENT'))) {
     const storage = await LevelStorage.open({ path: dataDir });
     // The storage owns the database and closes it when the replica stops.
-    return { storage, kvDb: storage.db!, closeKvDb: () => Promise.resolve() };
+    return { storage, kvDb: storage.db!, closeKvDb: () => Promise.resolve(), initialized: true };
   }
   const paths = memberDataPaths(dataDir);
+  const initialized = existsSync(paths.wal);
   const { ClassicLevel } = await import('classic-level');
   const kvDb = new ClassicLevel<Uint8Array, Uint8Array>(paths.kv, { keyEncoding: 'view', valueEncoding: 'view' });
   await kvDb.open({ createIfMissing: true });
   const storage = await WalStorage.open({ dir: paths.wal });
-  return { storage, kvDb, closeKvDb: () => kvDb.close() };
+  return { storage, kvDb, closeKvDb: () => kvDb.close(), initialized };
 }
 
 /**

@@ -2,7 +2,7 @@ import { RaftkitError } from '../../errors.js';
 import { StateType } from '../../raft/ready.js';
 import { after } from '../../replica/clock.js';
 import { MembershipRefusedError, NotLeaderError, TimeoutError } from '../../replica/errors.js';
-import type { MemberChangeRequest, MemberRequestCommand, MemberResultCommand } from '../commands.js';
+import { logRequestId, type MemberChangeRequest, type MemberRequestCommand, type MemberResultCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
 import type { RequestOptions } from '../../replica/options.js';
 import type { Replica } from '../../replica/replica.js';
@@ -50,7 +50,7 @@ export class MemberForwarder {
     } catch (e) {
       if (!(e instanceof NotLeaderError)) throw e;
     }
-    const reqId = Array.from(globalThis.crypto.getRandomValues(new Uint32Array(4)), (x) => x.toString(16)).join('');
+    const reqId = logRequestId();
     let cancel: () => void = () => undefined;
     const result = new Promise<MemberResultCommand | undefined>((resolve) => {
       this.#waiting.set(reqId, resolve);

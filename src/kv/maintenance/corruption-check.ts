@@ -3,7 +3,7 @@ import { after, type Cancel } from '../../replica/clock.js';
 import { ProposalDroppedError } from '../../raft/errors.js';
 import { TimeoutError, TooManyRequestsError } from '../../replica/errors.js';
 import { AlarmType } from '../alarms/alarm-table.js';
-import type { HashCheckCommand, HashVerdict, HashVerdictCommand } from '../commands.js';
+import { logRequestId, type HashCheckCommand, type HashVerdict, type HashVerdictCommand } from '../commands.js';
 import type { KvClient } from '../kv-client.js';
 import type { KvStateMachine } from '../kv-state-machine.js';
 import type { HashKVResponse } from './maintenance-client.js';
@@ -112,7 +112,7 @@ export class CorruptionChecker {
     const others = new Set([...config.voters, ...config.votersOutgoing, ...config.learners].filter((id) => id !== self).map(BigInt));
     const report: CorruptionCheckReport = { memberId: BigInt(self), revision: own.hashRevision, compactRevision: own.compactRevision, hash: own.hash, mismatched: [], matched: [], skipped: [], unanswered: [] };
     if (others.size === 0) return report;
-    const checkId = Array.from(globalThis.crypto.getRandomValues(new Uint32Array(4)), (x) => x.toString(16)).join('');
+    const checkId = logRequestId();
     const verdicts = new Map<bigint, HashVerdict>();
     let cancel: Cancel = () => undefined;
     const answered = new Promise<void>((resolve) => {
