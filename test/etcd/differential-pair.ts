@@ -1,11 +1,11 @@
-import type { ServiceClientConstructor } from '@grpc/grpc-js';
+import type { ChannelOptions, ClientDuplexStream, ServiceClientConstructor } from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { EtcdServer } from '../kv/etcd-server.js';
-import { startKvCluster, type KvCluster } from './helpers.js';
+import { rawClient, startKvCluster, type KvCluster } from './helpers.js';
 import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 /** The two sides of a differential test, once the calling file's `beforeAll` has run. */
@@ -72,3 +72,44 @@ export function differentialProcessPair(name: string): ProcessPair {
 export type Client = InstanceType<ServiceClientConstructor>;
 /** A message as proto-loader hands it over. */
 export type Wire = Record<string, unknown>;
+
+/** One side's raw KV client and an open Watch stream (`watchStreams`). */
+export interface WatchStreamSide {
+  kv: Client;
+  watch: Client;
+  stream: ClientDuplexStream<Wire, Wire>;
+  /** The create answers received. */
+  created: number;
+}
+
+/**
+ * Registers, for the calling test file, a raw KV client and one Watch stream on each of `urls()`
+ * (read in `beforeAll`, after the pair started), closed after the file's tests. Create answers are
+ * counted in `created`; `onResponse` gets every other Watch response with its side's index. The
+ * returned array is filled in `beforeAll`.
+ */
+export function watchStreams(urls: () => string[], onResponse: (side: number, r: Wire) => void, watchOptions: ChannelOptions = {}): WatchStreamSide[] {
+  const sides: WatchStreamSide[] = [];
+  beforeAll(() => {
+    urls().forEach((url, i) => {
+      const watch = rawClient('Watch', url, watchOptions);
+      const stream = (watch as unknown as { Watch(): ClientDuplexStream<Wire, Wire> }).Watch();
+      stream.on('error', () => undefined);
+      const side: WatchStreamSide = { kv: rawClient('KV', url), watch, stream, created: 0 };
+      stream.on('data', (r: Wire) => {
+        if (r.created === true) side.created++;
+        else onResponse(i, r);
+      });
+      sides.push(side);
+    });
+  });
+  afterAll(() => {
+    for (const s of sides) {
+      s.stream.end();
+      s.stream.cancel();
+      s.kv.close();
+      s.watch.close();
+    }
+  });
+  return sides;
+}

@@ -1,7 +1,6 @@
-import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { differentialPair, type Client, type Wire } from './differential-pair.js';
-import { callUnary, rawClient, until } from './helpers.js';
+import { expect, test } from 'vitest';
+import { differentialPair, watchStreams, type Wire } from './differential-pair.js';
+import { callUnary, until } from './helpers.js';
 
 // Watch responses fragmented as etcd's server fragments them: a real etcd 3.4 and a one-member
 // raftkit cluster behind raftkit/etcd (both at etcd's default 1.5 MiB request limit) take the same
@@ -23,46 +22,23 @@ const WATCHERS: Wire[] = [
   { key: Buffer.from('f/'), rangeEnd: Buffer.from('f0'), prevKv: true },
 ];
 
-interface Side {
-  kv: Client;
-  watch: Client;
-  stream: ClientDuplexStream<Wire, Wire>;
+interface Seen {
   /** Per watch id, each response: its events (type, key, value and previous value sizes) and fragment flag. */
   responses: Map<string, string[]>;
-  created: number;
 }
 
-let sides: Side[] = [];
-beforeAll(() => {
-  sides = [pair.etcd.url, pair.raftkitUrl].map((url) => {
-    // The watcher without fragments gets 6 MiB responses: above gRPC's default 4 MiB receive limit.
-    const watch = rawClient('Watch', url, { 'grpc.max_receive_message_length': -1 });
-    const side: Side = { kv: rawClient('KV', url), watch, stream: (watch as unknown as { Watch(): ClientDuplexStream<Wire, Wire> }).Watch(), responses: new Map(), created: 0 };
-    side.stream.on('error', () => undefined);
-    side.stream.on('data', (r: Wire) => {
-      if (r.created === true) {
-        side.created++;
-        return;
-      }
-      const id = String(r.watchId);
-      const events = ((r.events as Wire[] | undefined) ?? []).map((e) => {
-        const kv = e.kv as Wire;
-        const prev = e.prevKv as Wire | null | undefined;
-        return `${String(e.type)} ${Buffer.from(kv.key as Uint8Array).toString()} ${(kv.value as Uint8Array).length} prev ${prev ? (prev.value as Uint8Array).length : '-'}`;
-      });
-      side.responses.set(id, [...(side.responses.get(id) ?? []), `[${events.join(', ')}]${r.fragment === true ? ' fragment' : ''}`]);
-    });
-    return side;
+const seen: Seen[] = [0, 1].map(() => ({ responses: new Map() }));
+// The watcher without fragments gets 6 MiB responses: above gRPC's default 4 MiB receive limit.
+const sides = watchStreams(() => [pair.etcd.url, pair.raftkitUrl], (i, r) => {
+  const side = seen[i]!;
+  const id = String(r.watchId);
+  const events = ((r.events as Wire[] | undefined) ?? []).map((e) => {
+    const kv = e.kv as Wire;
+    const prev = e.prevKv as Wire | null | undefined;
+    return `${String(e.type)} ${Buffer.from(kv.key as Uint8Array).toString()} ${(kv.value as Uint8Array).length} prev ${prev ? (prev.value as Uint8Array).length : '-'}`;
   });
-});
-afterAll(() => {
-  for (const s of sides) {
-    s.stream.end();
-    s.stream.cancel();
-    s.kv.close();
-    s.watch.close();
-  }
-});
+  side.responses.set(id, [...(side.responses.get(id) ?? []), `[${events.join(', ')}]${r.fragment === true ? ' fragment' : ''}`]);
+}, { 'grpc.max_receive_message_length': -1 });
 
 async function call(method: string, req: Wire): Promise<void> {
   for (const s of sides) {
@@ -87,11 +63,11 @@ test('large revisions reach watchers in the same responses, fragmented at the sa
   await putAll();
   // One revision deleting every key: 8 events, 5,950 KiB of previous values.
   await call('DeleteRange', { key: Buffer.from('f/'), rangeEnd: Buffer.from('f0') });
-  const count = (s: Side): number => [...s.responses.values()].reduce((n, rs) => n + rs.filter((r) => !r.endsWith('fragment')).length, 0);
+  const count = (s: Seen): number => [...s.responses.values()].reduce((n, rs) => n + rs.filter((r) => !r.endsWith('fragment')).length, 0);
   // Per watcher, 16 puts and 3 multi-event revisions, each ending with an unfragmented response.
   const revisions = 2 * SIZES.length + 3;
-  await until(() => sides.every((s) => count(s) === WATCHERS.length * revisions), 'every revision on every watcher', 20_000);
-  const [etcd, raftkit] = sides as [Side, Side];
+  await until(() => seen.every((s) => count(s) === WATCHERS.length * revisions), 'every revision on every watcher', 20_000);
+  const [etcd, raftkit] = seen as [Seen, Seen];
   expect(Object.fromEntries(raftkit.responses)).toEqual(Object.fromEntries(etcd.responses));
   // The cases came up: the overwrite and the delete fragmented for the watcher with previous values, nothing else.
   const fragments = (id: string): number => etcd.responses.get(id)!.filter((r) => r.endsWith('fragment')).length;

@@ -26,6 +26,8 @@ describe('checkWatchStreams', () => {
     // A filtered stream: only b's events.
     const only: WatchStream = { name: 'b', spec: { key: 'b', rangeEnd: '' }, segments: [{ member: 1, startRevision: 1, batches: [batch(3, [history[1]!.events[0]!]), batch(5, history[3]!.events), progress(5)] }] };
     expect(checkWatchStreams(history, [only], 5)).toEqual([]);
+    // A catch-up batch holding several whole revisions, stamped with a later revision.
+    expect(guarantees(stream([{ member: 1, startRevision: 1, batches: [batch(5, history.slice(0, 3).flatMap((r) => r.events)), good()[3]!] }]))).toEqual([]);
   });
 
   test.each([
@@ -33,6 +35,7 @@ describe('checkWatchStreams', () => {
     ['unique', () => [...good().slice(0, 2), batch(3, history[1]!.events), ...good().slice(2)]],
     ['reliable', () => [good()[0]!, good()[2]!, good()[3]!]],
     ['atomic', () => [good()[0]!, batch(3, [history[1]!.events[0]!]), batch(3, [history[1]!.events[1]!]), ...good().slice(2)]],
+    ['atomic', () => [good()[0]!, batch(4, [history[1]!.events[0]!, ...history[2]!.events]), good()[3]!]],
     ['bookmarkable', () => [good()[0]!, progress(3), ...good().slice(1)]],
     ['history', () => [good()[0]!, good()[1]!, good()[2]!, batch(5, [put(5, 'b', 'wrong', 3, 2)])]],
     ['caught-up', () => good().slice(0, 3)],

@@ -6,7 +6,11 @@ import { Watcher, type WatcherHub } from './watcher.js';
 
 /** Options of a {@link WatchHub}. */
 export interface WatchHubOptions {
-  /** The most events a watcher may have queued before it falls back to catching up from storage. Default 1000. */
+  /**
+   * The most events a watcher may have queued before it falls back to catching up from storage.
+   * Default 1000. A catch-up batch given to a watcher with nothing queued may hold more (up to
+   * {@link CATCH_UP_REVISIONS} whole revisions, as etcd's).
+   */
   maxBacklog?: number | undefined;
   /** The most revisions one catch-up read covers. Default 1000. */
   revisionsPerRead?: number | undefined;
@@ -242,7 +246,11 @@ export class WatchHub implements WatcherHub {
     })();
   }
 
-  /** Catches `w` up from storage while its backlog has room; joins it to the synced group at the current revision. */
+  /**
+   * Catches `w` up from storage while its backlog has room; joins it to the synced group at the
+   * current revision. As etcd's `syncWatchers`, each catch-up batch holds up to
+   * {@link CATCH_UP_REVISIONS} of the watcher's revisions, with the current revision in its header.
+   */
   async #catchUp(w: Watcher): Promise<void> {
     while (this.#watchers.has(w) && w.backlog < this.#maxBacklog && !this.#restoring) {
       const compacted = this.#source.compactRevision();
@@ -256,34 +264,58 @@ export class WatchHub implements WatcherHub {
         if (w.progressWanted) this.#progress(w);
         return;
       }
-      const to = Math.min(current, w.next + this.#revisionsPerRead - 1);
-      let events: Event[];
-      const epoch = this.#epoch;
-      try {
-        events = await this.#source.readEvents(w.key, w.rangeEnd, w.next, to);
-      } catch {
-        // Never skip what could not be read: stay unsynced and try again at the next revision.
-        return;
-      }
+      const read = await this.#readBatch(w, current);
+      if (read === undefined) return; // never skip what could not be read: stay unsynced, try again at the next revision
       if (!this.#watchers.has(w)) return;
-      if (epoch !== this.#epoch) continue; // a restore began or ended meanwhile: read again
+      if (read === 'again') continue; // a restore began or ended meanwhile: read again
       if (w.next < this.#source.compactRevision()) continue; // compacted while reading: ends above
-      let last = to;
-      const room = this.#maxBacklog - w.backlog;
-      const byRev = groupByRevision(this.#mine(w, events));
-      let taken = 0;
-      for (const [rev, evs] of byRev) {
-        if (taken > 0 && taken + evs.length > room) {
-          last = rev - 1;
-          break;
-        }
-        this.#queue(w, rev, evs);
-        taken += evs.length;
-      }
-      w.next = last + 1;
+      const mine = this.#mine(w, read.events);
+      if (mine.length > 0) this.#queue(w, current, mine);
+      w.next = read.last + 1;
     }
   }
+
+  /**
+   * Reads the next catch-up batch of `w` from storage: its events (key range only, filters not yet
+   * applied) from `w.next` on, whole revisions, at most {@link CATCH_UP_REVISIONS} of them, up to
+   * `current`; while its backlog is not empty, no more events (past its filters) than it has room
+   * for (one revision at least). `last` is
+   * the last revision the batch covers. `undefined` when storage failed; `'again'` when a restore
+   * began or ended during the read.
+   */
+  async #readBatch(w: Watcher, current: number): Promise<{ events: ReadonlyEvent[]; last: number } | 'again' | undefined> {
+    const epoch = this.#epoch;
+    const out: ReadonlyEvent[] = [];
+    let revisions = 0;
+    let kept = 0;
+    for (let from = w.next; from <= current; ) {
+      const to = Math.min(current, from + this.#revisionsPerRead - 1);
+      let events: Event[];
+      try {
+        events = await this.#source.readEvents(w.key, w.rangeEnd, from, to);
+      } catch {
+        return undefined;
+      }
+      if (epoch !== this.#epoch) return 'again';
+      if (!this.#watchers.has(w)) return { events: [], last: to };
+      // Read after the wait: the consumer may have taken batches meanwhile.
+      const room = w.backlog === 0 ? Infinity : this.#maxBacklog - w.backlog;
+      const inRange = events.filter((e) => inByteRange(w.key, w.rangeEnd, e.kv.key));
+      for (const [rev, evs] of groupByRevision(inRange)) {
+        const n = evs.reduce((k, e) => k + (this.#matches(w, e) ? 1 : 0), 0);
+        if (revisions === CATCH_UP_REVISIONS || (kept > 0 && kept + n > room)) return { events: out, last: rev - 1 };
+        for (const e of evs) out.push(e);
+        revisions++;
+        kept += n;
+      }
+      from = to + 1;
+    }
+    return { events: out, last: current };
+  }
 }
+
+/** The most revisions one catch-up batch holds (etcd's `watchBatchMaxRevs`). */
+export const CATCH_UP_REVISIONS = 1000;
 
 /** A batch of events. */
 function eventBatch(header: ResponseHeader, watchId: number, events: readonly ReadonlyEvent[], fragment: boolean): WatchBatch {
