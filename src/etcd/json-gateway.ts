@@ -7,7 +7,8 @@
  * integers as strings, bytes as base64, enums by name. Requests take the `.proto` names or their
  * lowerCamelCase forms, numbers or strings for 64-bit integers, enum names or numbers; unknown
  * fields are ignored. Errors answer `{"error", "message", "code"}` with grpc-gateway's HTTP status
- * for the gRPC code. The streaming calls (Watch, LeaseKeepAlive, Snapshot) are not served.
+ * for the gRPC code. The streaming calls (Watch, LeaseKeepAlive, Snapshot) answer a line per
+ * response (json-gateway-stream.ts).
  * @module
  */
 import type * as http from 'node:http';
@@ -16,6 +17,7 @@ import { status as Status } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { protoDir } from './proto.js';
 import type { UnaryRoute } from './unary-path.js';
+import { serveJsonStream, type StreamCodec, type StreamRoute } from './json-gateway-stream.js';
 import type { CallMetadata, UnaryCall } from './rpc.js';
 import { CLIENT_URL_CORS_HEADERS } from './http.js';
 
@@ -28,7 +30,19 @@ const BINDINGS: Readonly<Record<string, string>> = {
   'cluster/member/list': 'Cluster/MemberList', 'cluster/member/promote': 'Cluster/MemberPromote',
   'maintenance/alarm': 'Maintenance/Alarm', 'maintenance/status': 'Maintenance/Status', 'maintenance/defragment': 'Maintenance/Defragment',
   'maintenance/hash': 'Maintenance/Hash', 'maintenance/transfer-leadership': 'Maintenance/MoveLeader',
+  'watch': 'Watch/Watch', 'lease/keepalive': 'Lease/LeaseKeepAlive', 'maintenance/snapshot': 'Maintenance/Snapshot',
 };
+
+/**
+ * The handlers the gateway runs, by gRPC path (`/etcdserverpb.KV/Range`).
+ * @internal
+ */
+export interface GatewayRoutes {
+  /** A unary method's route. */
+  unary(grpcPath: string): UnaryRoute | undefined;
+  /** A streaming method's route. */
+  stream(grpcPath: string): StreamRoute | undefined;
+}
 
 /** grpc-gateway's HTTP status for each gRPC code (its `HTTPStatusFromCode`). */
 const HTTP_STATUS: Readonly<Record<number, number>> = {
@@ -124,20 +138,35 @@ interface GatewayError {
   message: string;
 }
 
+/** A response's JSON as grpc-gateway writes it, from its protobuf bytes. */
+function responseJson(type: protobuf.Type, bytes: Uint8Array): Record<string, unknown> {
+  return withoutDefaults(type, type.toObject(type.decode(bytes), { longs: String, enums: String, bytes: String, defaults: false }));
+}
+
+/**
+ * The protobuf bytes of a request of `type` from its JSON.
+ *
+ * @throws TypeError for a value of the wrong type.
+ */
+function requestBytes(type: protobuf.Type, json: unknown): Buffer {
+  return Buffer.from(type.encode(type.fromObject(withProtoNames(type, json))).finish());
+}
+
 /**
  * Answers `req` when its path is one of etcd's gateway paths (`/v3/...`, or `/v3beta/...` as
  * etcd 3.4 still takes); returns false, touching nothing, for any other path.
  * @param req - the HTTP/1 request.
  * @param res - its response.
- * @param route - the unary route of a gRPC path (`/etcdserverpb.KV/Range`).
+ * @param routes - the handlers of the gRPC paths.
  * @internal
  */
-export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResponse, route: (grpcPath: string) => UnaryRoute | undefined): boolean {
+export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResponse, routes: GatewayRoutes): boolean {
   const path = (req.url ?? '/').split('?')[0]!;
   const m = /^\/v3(?:beta)?\/(.+)$/.exec(path);
   if (m === null) return false;
   const method = BINDINGS[m[1]!];
-  const r = method === undefined ? undefined : route(`/etcdserverpb.${method}`);
+  const grpcPath = `/etcdserverpb.${method ?? ''}`;
+  const r = method === undefined ? undefined : routes.unary(grpcPath) ?? routes.stream(grpcPath);
   const plain = (code: number, text: string): void => {
     res.writeHead(code, { ...CLIENT_URL_CORS_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(text);
   };
@@ -158,6 +187,11 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
     res.writeHead(code, { ...CLIENT_URL_CORS_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
   const fail = (e: GatewayError): void => json(HTTP_STATUS[e.code] ?? 500, { error: e.message, message: e.message, code: e.code });
+  if ('clientStreams' in r) {
+    const codec: StreamCodec = { request: (v) => requestBytes(reqType, v), response: (b) => responseJson(resType, b), httpStatus: (code) => HTTP_STATUS[code] ?? 500 };
+    serveJsonStream(req, res, r, codec, (code, message) => fail({ code, message }));
+    return true;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (c: Buffer) => {
@@ -172,8 +206,7 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
     let request: unknown;
     try {
       const text = Buffer.concat(chunks).toString('utf8');
-      const body: unknown = text.trim() === '' ? {} : JSON.parse(text);
-      request = r.deserialize(Buffer.from(reqType.encode(reqType.fromObject(withProtoNames(reqType, body))).finish()));
+      request = r.deserialize(requestBytes(reqType, text.trim() === '' ? {} : JSON.parse(text)));
     } catch (e) {
       fail({ code: Status.INVALID_ARGUMENT, message: e instanceof Error ? e.message : String(e) });
       return;
@@ -186,8 +219,7 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
         fail({ code: typeof e.code === 'number' ? e.code : Status.UNKNOWN, message });
         return;
       }
-      const decoded = resType.decode(r.serialize(value));
-      json(200, withoutDefaults(resType, resType.toObject(decoded, { longs: String, enums: String, bytes: String, defaults: false })));
+      json(200, responseJson(resType, r.serialize(value)));
     });
   });
   return true;

@@ -56,26 +56,42 @@ export function leaseService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
 function keepAlive(ctx: RpcContext, once: NonNullable<LeaseLiveness['keepAliveOnce']>): handleBidiStreamingCall<Wire, Wire> {
   return (call) => {
     const done = ctx.grpc.start({ grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'LeaseKeepAlive' });
+    /** Keep-alives not answered yet; a half-closed stream ends once they are (etcd answers each request it read). */
+    let pending = 0;
+    let halfClosed = false;
+    /** The stream failed: nothing more is written. */
+    let failed = false;
     const stopWatch = watchLeaderLoss(ctx, requiresLeader(call.metadata), () => {
       const err = etcdError('noLeader');
+      failed = true;
       done(err.code);
       call.emit('error', err);
     });
     // A cancelled stream gives up its keep-alives still waiting (for a leader, or to apply).
     const cancel = new AbortController();
+    const settle = (): void => {
+      if (--pending === 0 && halfClosed && !failed) end();
+    };
     call.on('data', (w: Wire) => {
       const id = wireBig(w.ID);
+      pending++;
       once(id, { signal: cancel.signal }).then(
-        (r) => call.write({ header: headerOut(r.header), ID: String(r.id), TTL: String(r.ttl) }),
+        (r) => {
+          if (!failed) call.write({ header: headerOut(r.header), ID: String(r.id), TTL: String(r.ttl) });
+          settle();
+        },
         (e: unknown) => {
           if (cancel.signal.aborted) return;
           const err = toGrpcError(e);
-          if (err.details === etcdError('leaseNotFound').details) call.write({ header: ctx.header(), ID: String(id), TTL: '0' });
-          else {
+          if (err.details === etcdError('leaseNotFound').details) {
+            if (!failed) call.write({ header: ctx.header(), ID: String(id), TTL: '0' });
+          } else if (!failed) {
+            failed = true;
             stopWatch();
             done(err.code);
             call.emit('error', err);
           }
+          settle();
         },
       );
     });
@@ -84,7 +100,10 @@ function keepAlive(ctx: RpcContext, once: NonNullable<LeaseLiveness['keepAliveOn
       done(Status.OK);
       call.end();
     };
-    call.on('end', end);
+    call.on('end', () => {
+      halfClosed = true;
+      if (pending === 0 && !failed) end();
+    });
     call.on('cancelled', () => {
       stopWatch();
       cancel.abort(etcdError('canceled'));

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -24,8 +25,9 @@ import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
 import { CLIENT_URL_CORS_HEADERS, httpEndpointsHandler, memberEndpoints, type HttpEndpointSource } from './http.js';
 import { ALARM_NAMES } from '../kv/alarms/alarm-table.js';
-import { MAX_SEND_BYTES, UnaryPath, type UnaryRoute } from './unary-path.js';
-import { serveJsonGateway } from './json-gateway.js';
+import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
+import { serveJsonGateway, type GatewayRoutes } from './json-gateway.js';
+import type { StreamRoute } from './json-gateway-stream.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
 export interface ClientTlsOptions {
@@ -97,6 +99,8 @@ export class EtcdServer {
   readonly endpoints: HttpEndpointSource;
   /** Answers HTTP/1 connections to the client URLs (made at the first). */
   private http1: http.Server | undefined;
+  /** Answers HTTP/2 requests that are not gRPC (made at the first; it never listens). */
+  private http2Compat: http2.Http2Server | undefined;
   private readonly replica: Replica;
   private readonly grpc: Server;
   private readonly ctx: RpcContext;
@@ -114,6 +118,8 @@ export class EtcdServer {
   private injector: ReturnType<Server['createConnectionInjector']> | undefined;
   /** The unary calls answered on their own HTTP/2 streams, beside grpc-js (unary-path.ts). */
   private readonly unaryPath: UnaryPath;
+  /** The streaming methods' handlers, for the JSON gateway. */
+  private readonly streamRoutes = new Map<string, StreamRoute>();
   private closed = false;
 
   /** @param options - the replica and settings; validated here. */
@@ -163,6 +169,7 @@ export class EtcdServer {
     const maxReceiveBytes = maxRequestBytes + GRPC_OVERHEAD_BYTES;
     this.grpc = new Server({ 'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': MAX_SEND_BYTES, 'grpc.enable_channelz': 0 });
     this.unaryPath = new UnaryPath(maxReceiveBytes);
+    this.unaryPath.plainHttp = this.serveHttp2;
     let defs = etcdServices();
     const add = (name: keyof EtcdServices | 'grpc.health.v1.Health', impl: UntypedServiceImplementation): void => {
       // Only the handlers that check a request's size (KV's writes) have it recorded.
@@ -173,7 +180,12 @@ export class EtcdServer {
       // Unary methods are answered on their HTTP/2 streams (unary-path.ts); a method without a handler stays grpc-js's.
       for (const [method, d] of Object.entries(def)) {
         const handler = impl[method];
-        if (d.requestStream || d.responseStream || typeof handler !== 'function') continue;
+        if (typeof handler !== 'function') continue;
+        if (d.requestStream || d.responseStream) {
+          // The JSON gateway runs it with a call of its own (json-gateway-stream.ts).
+          this.streamRoutes.set(d.path, { deserialize: d.requestDeserialize, serialize: d.responseSerialize, handler: handler as StreamRoute['handler'], clientStreams: d.requestStream });
+          continue;
+        }
         this.unaryPath.add(d.path, { deserialize: d.requestDeserialize, serialize: d.responseSerialize, handler: handler as UnaryHandler<unknown, unknown> });
       }
     };
@@ -268,18 +280,40 @@ export class EtcdServer {
     return actual;
   }
 
+  /** Answers an HTTP request to a client URL, as etcd's do: the JSON gateway under `/v3/`, else etcd's HTTP endpoints. */
+  private httpHandler(): (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void {
+    const endpoints = httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS);
+    const routes: GatewayRoutes = { unary: (path) => this.unaryPath.route(path), stream: (path) => this.streamRoutes.get(path) };
+    return (req, res) => {
+      // node:http2's compatibility objects take the calls the handlers make on node:http's.
+      const [q, r] = [req as http.IncomingMessage, res as http.ServerResponse];
+      if (!serveJsonGateway(q, r, routes)) endpoints(q, r);
+    };
+  }
+
   /**
-   * Answers a client connection that speaks HTTP/1, as etcd's client URLs do: the JSON gateway
-   * under `/v3/`, else etcd's HTTP endpoints.
+   * Answers an HTTP/2 request that is not gRPC on a client connection, as etcd does: over TLS with
+   * its HTTP handlers (through node:http2's compatibility API); over plain text it resets the
+   * stream with PROTOCOL_ERROR, as etcd's gRPC server (which takes all of h2c there) does.
    */
-  private readonly serveHttp1 = (socket: net.Socket): void => {
-    if (this.http1 === undefined) {
-      const endpoints = httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS);
-      const route = (path: string): UnaryRoute | undefined => this.unaryPath.route(path);
-      this.http1 = http.createServer((req, res) => {
-        if (!serveJsonGateway(req, res, route)) endpoints(req, res);
-      });
+  private readonly serveHttp2 = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: unknown, rawHeaders: unknown): void => {
+    if (stream.session?.encrypted !== true) {
+      // A stream closed with an error code emits it: without a listener it would be thrown.
+      stream.on('error', () => undefined);
+      stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      return;
     }
+    if (this.http2Compat === undefined) {
+      this.http2Compat = http2.createServer();
+      this.http2Compat.on('request', this.httpHandler());
+    }
+    // The compatibility server makes its request and response from the stream, as for its own sessions.
+    this.http2Compat.emit('stream', stream, headers, flags, rawHeaders);
+  };
+
+  /** Answers a client connection that speaks HTTP/1, as etcd's client URLs do. */
+  private readonly serveHttp1 = (socket: net.Socket): void => {
+    if (this.http1 === undefined) this.http1 = http.createServer(this.httpHandler());
     this.http1.emit('connection', socket);
     // The door paused the socket; the octets it read are in its buffer, delivered once it flows.
     socket.resume();

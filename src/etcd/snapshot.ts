@@ -6,7 +6,7 @@ import type { RpcContext } from './rpc.js';
 
 /**
  * Maintenance.Snapshot: the member's KV as an etcd backend (bbolt) file, streamed as etcd does —
- * `SnapshotResponse {header, remaining_bytes, blob}` with 32 KiB blobs and a last blob holding the
+ * `SnapshotResponse {remaining_bytes, blob}` (no header, as etcd's) with 32 KiB blobs and a last blob holding the
  * SHA-256 of the file — so `etcdctl snapshot save` stores a file `etcdctl snapshot status` and
  * `etcdctl snapshot restore` accept. A client that goes away stops the stream (and its temp file).
  * @internal
@@ -17,10 +17,10 @@ export function snapshotCall(ctx: RpcContext, snapshots: KvSnapshots): handleSer
     let cancelled = false;
     call.on('cancelled', () => (cancelled = true));
     const send = async (): Promise<void> => {
-      const header = ctx.header();
       for await (const c of snapshots.snapshot()) {
         if (cancelled) return;
-        const more = call.write({ header, remainingBytes: String(c.remainingBytes), blob: Buffer.from(c.blob.buffer, c.blob.byteOffset, c.blob.byteLength) });
+        // As etcd's: no header, the remaining bytes and the blob alone.
+        const more = call.write({ remainingBytes: String(c.remainingBytes), blob: Buffer.from(c.blob.buffer, c.blob.byteOffset, c.blob.byteLength) });
         if (!more) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
       }
     };

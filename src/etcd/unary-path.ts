@@ -73,6 +73,12 @@ export class UnaryPath {
     this.maxReceiveBytes = maxReceiveBytes;
   }
 
+  /**
+   * Takes the HTTP/2 requests that are not gRPC (no `application/grpc` content type: `curl` over
+   * TLS negotiates h2 for `/health`). Without it they go to grpc-js, which answers 415.
+   */
+  plainHttp: ((stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: unknown, rawHeaders: unknown) => void) | undefined = undefined;
+
   /** Calls taken by this path so far (not handed to grpc-js). */
   get served(): number {
     return this.#served;
@@ -125,6 +131,10 @@ export class UnaryPath {
     http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
       path.streamTables.opened(stream);
       if (path.serve(stream, headers)) return;
+      if (path.plainHttp !== undefined && !(headers['content-type'] ?? '').startsWith('application/grpc')) {
+        path.plainHttp(stream, headers, rest[0], rest[1]);
+        return;
+      }
       for (const h of grpcHandlers) h.call(http2Server, stream, headers, ...rest);
     });
     return { value, attached: true };

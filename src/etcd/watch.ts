@@ -256,11 +256,8 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
         default: break;
       }
     });
-    call.on('end', () => {
-      closeAll();
-      done(Status.OK);
-      call.end();
-    });
+    // A client that half-closes keeps its watchers, as etcd's Watch server does (the JSON gateway
+    // half-closes once the request body is read): the stream ends when the client cancels it.
     call.on('cancelled', () => {
       closeAll();
       done(Status.CANCELLED);

@@ -67,7 +67,7 @@ export type { TreeIndex, IndexHit } from './mvcc/tree-index.js';
 export type { KeyIndex, Generation, KeyAt } from './mvcc/key-index.js';
 export type { LeaseTable } from './mvcc/lease-table.js';
 export type { KeyRange } from './mvcc/bytes.js';
-export { WatchHub, WATCH_COMPACTED_REASON } from './watch/watch-hub.js';
+export { CATCH_UP_REVISIONS, WatchHub, WATCH_COMPACTED_REASON } from './watch/watch-hub.js';
 export type { WatchHubOptions } from './watch/watch-hub.js';
 export { Watcher } from './watch/watcher.js';
 export type { WatcherHub } from './watch/watcher.js';

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
@@ -6,7 +7,7 @@ import { expect, test } from 'vitest';
 import { ETCD_API_VERSION } from '../../src/etcd/version.js';
 import { differentialPair } from './differential-pair.js';
 import { createEtcdPki } from './pki.js';
-import { startKvCluster } from './helpers.js';
+import { startKvCluster, until } from './helpers.js';
 
 // etcd answers HTTP/1 on its client URLs beside gRPC: `curl http://127.0.0.1:2379/health` (its
 // quick start), `/version` and `/metrics`. The same requests go to a real etcd 3.4 and to raftkit.
@@ -45,7 +46,47 @@ test('/health, /version, /metrics and an unknown path over HTTP/1 on the client 
   expect((await kv.put('after-http', 'x')).header.revision).toBeGreaterThan(0);
 });
 
-test('over TLS, a client that asks for HTTP/1.1 gets the endpoints too; gRPC clients still get h2', async () => {
+/** GETs or POSTs `path` over HTTP/2 on a TLS URL, as curl does over https (it negotiates h2). */
+async function h2Request(url: string, ca: Buffer, path: string, body?: string): Promise<Answer> {
+  const session = http2.connect(url, { ca });
+  try {
+    return await new Promise<Answer>((resolve, reject) => {
+      const req = session.request({ ':path': path, ':method': body === undefined ? 'GET' : 'POST', ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
+      let head: http2.IncomingHttpHeaders = {};
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('response', (h) => (head = h));
+      req.on('data', (d: string) => (text += d));
+      req.on('end', () => resolve({ status: Number(head[':status']), type: String(head['content-type']), cors: String(head['access-control-allow-origin']), body: text }));
+      req.on('error', reject);
+      req.end(body);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+test('HTTP/2 that is not gRPC on a plain-text client URL is refused as etcd refuses it (its gRPC server takes all of h2c)', async () => {
+  const statuses = await Promise.all([pair.etcd.url, pair.raftkitUrl].map(async (url) => {
+    const session = http2.connect(url);
+    try {
+      return await new Promise<string>((resolve) => {
+        session.on('error', () => undefined);
+        const req = session.request({ ':path': '/health' });
+        req.on('response', (h) => resolve(`status ${String(h[':status'])}`));
+        req.on('error', (e: Error & { code?: string }) => resolve(`${e.code ?? ''} ${e.message}`));
+        req.resume();
+        req.end();
+      });
+    } finally {
+      session.close();
+    }
+  }));
+  expect(statuses[1]).toBe(statuses[0]);
+  expect(statuses[0]).toMatch(/PROTOCOL_ERROR/);
+});
+
+test('over TLS, HTTP/1.1 clients and HTTP/2 clients that are not gRPC (curl over https) get the endpoints and the gateway; gRPC clients still get gRPC', async () => {
   const pki = createEtcdPki(['ca']);
   const server = pki.issue('server');
   const c = await startKvCluster([1], { tls: { cert: readFileSync(server.certFile), key: readFileSync(server.keyFile) } });
@@ -56,6 +97,31 @@ test('over TLS, a client that asks for HTTP/1.1 gets the endpoints too; gRPC cli
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ health: 'true' });
     expect((await get(url, '/version', agent)).status).toBe(200);
+    // HTTP/2 without gRPC's content type: etcd's HTTP handlers answer it beside gRPC.
+    const ca = readFileSync(pki.ca.ca!.file);
+    const h2Health = await h2Request(url, ca, '/health');
+    expect(h2Health).toMatchObject({ status: 200, cors: '*' });
+    expect(JSON.parse(h2Health.body)).toMatchObject({ health: 'true' });
+    expect((await h2Request(url, ca, '/nope')).status).toBe(404);
+    await c.clients.get(1)!.put('over-h2', 'v');
+    const range = await h2Request(url, ca, '/v3/kv/range', JSON.stringify({ key: Buffer.from('over-h2').toString('base64') }));
+    expect(range.status).toBe(200);
+    expect((JSON.parse(range.body) as { kvs: { value: string }[] }).kvs[0]!.value).toBe(Buffer.from('v').toString('base64'));
+    // A gateway watch over HTTP/2: its created line, an event, and the watcher gone with the stream.
+    const session = http2.connect(url, { ca });
+    const watch = session.request({ ':path': '/v3/watch', ':method': 'POST' });
+    let lines = '';
+    watch.setEncoding('utf8');
+    watch.on('data', (d: string) => (lines += d));
+    watch.end(JSON.stringify({ create_request: { key: Buffer.from('over-h2').toString('base64') } }));
+    await until(() => lines.includes('"created":true'), 'the created line');
+    await c.clients.get(1)!.put('over-h2', 'w');
+    await until(() => lines.includes(Buffer.from('w').toString('base64')), 'the event');
+    const hub = c.clients.get(1)!.watches;
+    expect(hub.watchers).toBe(1);
+    watch.close();
+    await until(() => hub.watchers === 0, 'the watcher cancelled');
+    session.close();
     // A gRPC client on the same URL still negotiates h2.
     const client = new Etcd3({ hosts: url, credentials: { rootCertificate: readFileSync(pki.ca.ca!.file) } });
     try {

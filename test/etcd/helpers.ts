@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import * as http from 'node:http';
 import { afterAll, beforeAll } from 'vitest';
 import { credentials, loadPackageDefinition, Metadata, type ChannelOptions, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -169,4 +170,31 @@ export async function startKvCluster(
       network.close();
     },
   };
+}
+
+/** An answer to a gateway POST as it streams in. */
+export interface Streamed {
+  status: number;
+  contentType: string;
+  body: string;
+  /** Resolves when the answer has ended (or was aborted). */
+  ended: Promise<void>;
+  abort(): void;
+}
+
+/** POSTs `body` to `path` on `url` (etcd's JSON gateway): the answer as it streams in. */
+export async function gatewayPost(url: string, path: string, body: string): Promise<Streamed> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let end!: () => void;
+      const out: Streamed = { status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: '', ended: new Promise((r) => (end = r)), abort: () => req.destroy() };
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (out.body += c));
+      res.on('end', end);
+      res.on('close', end);
+      resolve(out);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -18,7 +18,7 @@ export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
 /** One message of the snapshot stream (etcdserverpb.SnapshotResponse without its header). */
 export interface SnapshotChunk {
-  /** Bytes left to send after this chunk (the sha256 counts). */
+  /** Bytes of the file left to send after this chunk (the sha256 does not count, as in etcd's). */
   readonly remainingBytes: number;
   /** This chunk's bytes. */
   readonly blob: Uint8Array;
@@ -49,7 +49,7 @@ export async function* snapshotChunks(source: EtcdBackendSource, options: Snapsh
       const blob = new Uint8Array(chunk as Buffer);
       hash.update(blob);
       sent += blob.length;
-      yield { remainingBytes: size - sent + 32, blob };
+      yield { remainingBytes: size - sent, blob };
     }
     yield { remainingBytes: 0, blob: new Uint8Array(hash.digest()) };
   } finally {
