@@ -15,8 +15,15 @@ describe('raftkit command flags (etcd names)', () => {
     expect(c).toMatchObject({
       name: 'm1', dataDir: 'm1.etcd', heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
       initialClusterState: 'new', initialClusterToken: 'etcd-cluster', progressNotifyMs: 600_000, listenClientUrls: ['http://localhost:2379'], logLevel: 'info',
-      backendBatchIntervalMs: 100, backendBatchLimit: 10000,
+      backendBatchIntervalMs: 100, backendBatchLimit: 10000, logOutputs: ['stderr'], preVote: true,
     });
+  });
+
+  test('--logger zap, --log-outputs and --pre-vote, as etcd\'s docker example and 3.5\'s defaults use them', () => {
+    expect(config([...base, '--logger', 'zap', '--log-outputs', 'stderr'])).toMatchObject({ logOutputs: ['stderr'], preVote: true });
+    expect(config([...base, '--log-outputs=default,/var/log/etcd.log,stdout,stderr']).logOutputs).toEqual(['stderr', '/var/log/etcd.log', 'stdout']);
+    expect(config([...base, '--pre-vote=false']).preVote).toBe(false);
+    expect(config(base, { ETCD_PRE_VOTE: 'false', ETCD_LOG_OUTPUTS: 'stdout' })).toMatchObject({ preVote: false, logOutputs: ['stdout'] });
   });
 
   test('--backend-batch-interval takes a Go duration and --backend-batch-limit a count, from flags or ETCD_*; 0 means etcd\'s default', () => {
@@ -91,6 +98,9 @@ describe('raftkit command flags (etcd names)', () => {
     [['--listen-peer-urls', 'https://127.0.0.1:2380'], 'peer-cert-file', /https --listen-peer-urls need --peer-cert-file/],
     [['--experimental-max-learners', '0'], 'experimental-max-learners', /must be an integer >= 1/],
     [['--log-level', 'loud'], 'log-level', /must be one of/],
+    [['--logger', 'capnslog'], 'logger', /must be one of zap/],
+    [['--log-outputs', 'stderr,'], 'log-outputs', /an empty target/],
+    [['--pre-vote=maybe'], 'pre-vote', /invalid boolean value "maybe"/],
     [['--max-txn-ops'], 'max-txn-ops', /flag needs an argument/],
     [['--experimental-watch-progress-notify-interval', '5 parsecs'], 'experimental-watch-progress-notify-interval', /not a duration/],
     [['--backend-batch-interval', '100'], 'backend-batch-interval', /invalid value "100" for flag -backend-batch-interval: not a duration/],

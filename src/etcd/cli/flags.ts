@@ -61,6 +61,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'experimental-initial-corrupt-check', kind: 'bool', def: 'false', help: 'Enable to check data corruption before serving any client traffic (every other member compares this member\'s hash with its own).' },
   { name: 'experimental-corrupt-check-time', kind: 'duration', def: '0s', help: 'Duration of time between cluster corruption check passes (0 = off).' },
   { name: 'experimental-watch-progress-notify-interval', kind: 'duration', def: '10m', help: 'Duration of periodic watch progress notifications.' },
+  { name: 'logger', kind: 'string', def: 'zap', oneOf: ['zap'], help: 'Currently only supports \'zap\' for structured logging (etcd 3.5 removed capnslog).' },
+  { name: 'log-outputs', kind: 'string', def: 'default', help: 'Comma-separated log output targets: \'default\' (stderr), \'stderr\', \'stdout\', or file paths (appended to).' },
+  { name: 'pre-vote', kind: 'bool', def: 'true', help: 'Enable the Raft Pre-Vote algorithm to prevent disruption when a node that has been partitioned away rejoins the cluster.' },
   { name: 'log-level', kind: 'string', def: 'info', oneOf: ['debug', 'info', 'warn', 'error', 'panic', 'fatal'], help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
 ];
 
@@ -125,6 +128,10 @@ export interface MemberConfig {
   progressNotifyMs: number;
   /** `--log-level`. */
   logLevel: string;
+  /** `--log-outputs`: `stderr`, `stdout` or file paths (`default` is `stderr`), each once. */
+  logOutputs: string[];
+  /** `--pre-vote`. */
+  preVote: boolean;
 }
 
 /** What the command line asks for: run a member, or print help or the version. */
@@ -280,6 +287,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,
     logLevel: get('log-level'),
+    logOutputs: logOutputs(get('log-outputs')),
+    preVote: bool('pre-vote'),
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
@@ -304,4 +313,11 @@ export function helpText(): string {
   }
   lines.push('  --help', '      Show this help.', '  --version', '      Print the version.');
   return lines.join('\n');
+}
+
+/** `--log-outputs`' targets: `default` is `stderr`; each target once, in order. */
+function logOutputs(v: string): string[] {
+  const targets = v.split(',').map((t) => t.trim());
+  if (targets.some((t) => t === '')) throw new FlagError('log-outputs', `invalid value "${v}" for flag -log-outputs: an empty target`);
+  return [...new Set(targets.map((t) => (t === 'default' ? 'stderr' : t)))];
 }

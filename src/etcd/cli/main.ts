@@ -11,7 +11,7 @@
 import { MessageChannel, isMainThread } from 'node:worker_threads';
 import { EndpointAnswerer, serveMemberEndpoints } from './endpoint-bridge.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
-import { jsonLog, runMember } from './member.js';
+import { jsonLog, logWriter, runMember } from './member.js';
 import { endpointsPort, onStopRequest, runMemberThread } from './member-thread.js';
 import { runRestoreCommand } from '../../kv/etcd-backend/restore-command.js';
 import { RAFTKIT_VERSION, ETCD_API_VERSION } from '../version.js';
@@ -39,7 +39,14 @@ async function main(): Promise<number | undefined> {
     process.stdout.write(`raftkit Version: ${RAFTKIT_VERSION}\netcd API Version: ${ETCD_API_VERSION}\n`);
     return 0;
   }
-  const log = jsonLog(parsed.config.logLevel, (line) => process.stderr.write(line));
+  let log;
+  try {
+    log = jsonLog(parsed.config.logLevel, logWriter(parsed.config.logOutputs));
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    process.stderr.write(`raftkit: ${e.message}\n`);
+    return 2;
+  }
   if (isMainThread) {
     // This thread serves the HTTP endpoints, answered by the member's thread (endpoint-bridge.ts).
     const channel = new MessageChannel();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
@@ -11,14 +11,13 @@ import { WalStorage } from '../../storage/wal/wal-storage.js';
 import type { Storage } from '../../storage/storage.js';
 import type { AnyLevel } from '../../storage/level-load.js';
 import { memberDataPaths } from '../../kv/etcd-backend/restore-command.js';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TcpTransport } from '../../transport/tcp.js';
 import type { HttpEndpointSource } from '../http.js';
 import { observeGc } from '../gc-metrics.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
 import { EtcdServer } from '../server.js';
-import type { MemberConfig } from './flags.js';
+import { FlagError, type MemberConfig } from './flags.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'];
 
@@ -31,6 +30,29 @@ export function jsonLog(level: string, write: (line: string) => void): Log {
   return (l, msg, fields = {}) => {
     if (LEVELS.indexOf(l) < min) return;
     write(`${JSON.stringify({ level: l, ts: new Date().toISOString(), msg, ...fields })}\n`);
+  };
+}
+
+/**
+ * Writes a log line to each of `--log-outputs`' targets: `stderr`, `stdout`, or a file, opened
+ * once to append (lines are written whole, in order).
+ *
+ * @throws FlagError naming `log-outputs` when a file cannot be opened.
+ */
+export function logWriter(targets: readonly string[]): (line: string) => void {
+  const writers = targets.map((t): ((line: string) => void) => {
+    if (t === 'stderr') return (line) => process.stderr.write(line);
+    if (t === 'stdout') return (line) => process.stdout.write(line);
+    let fd: number;
+    try {
+      fd = openSync(t, 'a');
+    } catch (e) {
+      throw new FlagError('log-outputs', `invalid value "${t}" for flag -log-outputs: cannot open it to append: ${(e as Error).message}`);
+    }
+    return (line) => writeSync(fd, line);
+  });
+  return (line) => {
+    for (const w of writers) w(line);
   };
 }
 
@@ -84,7 +106,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     id, storage, transport, stateMachine,
     ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
-    snapshotEvery: c.snapshotCount, maxPendingApply: 5000,
+    snapshotEvery: c.snapshotCount, maxPendingApply: 5000, preVote: c.preVote,
     // etcd's HealthInterval: a voter counts toward the quorum a member add or remove must keep
     // only after 5 s connected (etcdserver isConnectedSince).
     healthIntervalMs: 5000,
@@ -122,7 +144,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const stopCorruptCheck = c.corruptCheckMs > 0 ? kv.maintenance.startCorruptionChecks(c.corruptCheckMs, (r) => logCheck(log, r)) : () => undefined;
   // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
   const youngMiB = (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
-  log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB });
+  log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB, 'pre-vote': c.preVote });
   const removed = new Promise<void>((resolve) => {
     replica.on('member-removed', (gone) => {
       if (gone === id) resolve();

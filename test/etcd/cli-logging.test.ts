@@ -1,0 +1,36 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
+
+// `--log-outputs` sends the member's JSON log lines to stderr, stdout and files, as etcd's;
+// `--pre-vote` reaches the member (it logs the setting it runs with, as etcd does at start).
+
+const dir = mkdtempSync(join(tmpdir(), 'raftkit-cli-log-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function member(name: string, extra: string[]): Promise<ReturnType<typeof spawnRaftkit>> {
+  const client = `http://127.0.0.1:${String(await freePort())}`;
+  const peer = `http://127.0.0.1:${String(await freePort())}`;
+  return spawnRaftkit([...singleMemberArgs(name, join(dir, name), client, peer), ...extra]);
+}
+
+test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member', async () => {
+  const file = join(dir, 'member.log');
+  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false']);
+  await m.started;
+  m.child.kill('SIGTERM');
+  expect(await m.exited).toBe(0);
+  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; 'pre-vote'?: boolean });
+  expect(lines.find((l) => l.msg === 'member started')).toMatchObject({ level: 'info', 'pre-vote': false });
+  expect(lines.at(-1)!.msg).toBe('stopped');
+  // The same lines went to stderr.
+  for (const l of lines) expect(m.output()).toContain(`"msg":${JSON.stringify(l.msg)}`);
+}, 30_000);
+
+test('a log output that cannot be opened stops the command with status 2, naming the flag', async () => {
+  const m = await member('badlog', ['--log-outputs', join(dir, 'no', 'such', 'dir', 'x.log')]);
+  expect(await m.exited).toBe(2);
+  expect(m.output()).toMatch(/invalid value ".*x.log" for flag -log-outputs: cannot open it to append: ENOENT/);
+}, 30_000);
