@@ -107,6 +107,8 @@ export type { WalStorageOptions, WalStorageRecovery } from './storage/wal/wal-st
 export { nodeWalFileSystem } from './storage/wal/wal-fs.js';
 export type { WalFile, WalFileMode, WalFileSystem } from './storage/wal/wal-fs.js';
 export { Replica } from './replica/replica.js';
+export { forceNewCluster } from './replica/force-new-cluster.js';
+export type { ForcedNewCluster } from './replica/force-new-cluster.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './replica/options.js';
 export type { ReplicaOptions, ReplicaStatus, RequestOptions } from './replica/options.js';
 export type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from './replica/state-machine.js';

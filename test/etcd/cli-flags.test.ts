@@ -15,7 +15,7 @@ describe('raftkit command flags (etcd names)', () => {
     expect(c).toMatchObject({
       name: 'm1', dataDir: 'm1.etcd', heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
       initialClusterState: 'new', initialClusterToken: 'etcd-cluster', progressNotifyMs: 600_000, listenClientUrls: ['http://localhost:2379'], logLevel: 'info',
-      backendBatchIntervalMs: 100, backendBatchLimit: 10000, logOutputs: ['stderr'], preVote: true,
+      backendBatchIntervalMs: 100, backendBatchLimit: 10000, logOutputs: ['stderr'], preVote: true, forceNewCluster: false,
     });
   });
 
@@ -23,6 +23,7 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--logger', 'zap', '--log-outputs', 'stderr'])).toMatchObject({ logOutputs: ['stderr'], preVote: true });
     expect(config([...base, '--log-outputs=default,/var/log/etcd.log,stdout,stderr']).logOutputs).toEqual(['stderr', '/var/log/etcd.log', 'stdout']);
     expect(config([...base, '--pre-vote=false']).preVote).toBe(false);
+    expect(config([...base, '--force-new-cluster']).forceNewCluster).toBe(true);
     expect(config(base, { ETCD_PRE_VOTE: 'false', ETCD_LOG_OUTPUTS: 'stdout' })).toMatchObject({ preVote: false, logOutputs: ['stdout'] });
   });
 

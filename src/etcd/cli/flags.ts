@@ -63,6 +63,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'experimental-watch-progress-notify-interval', kind: 'duration', def: '10m', help: 'Duration of periodic watch progress notifications.' },
   { name: 'logger', kind: 'string', def: 'zap', oneOf: ['zap'], help: 'Currently only supports \'zap\' for structured logging (etcd 3.5 removed capnslog).' },
   { name: 'log-outputs', kind: 'string', def: 'default', help: 'Comma-separated log output targets: \'default\' (stderr), \'stderr\', \'stdout\', or file paths (appended to).' },
+  { name: 'force-new-cluster', kind: 'bool', def: 'false', help: 'Force to create a new one member cluster (after a permanent loss of quorum: this member alone, with its data).' },
   { name: 'pre-vote', kind: 'bool', def: 'true', help: 'Enable the Raft Pre-Vote algorithm to prevent disruption when a node that has been partitioned away rejoins the cluster.' },
   { name: 'log-level', kind: 'string', def: 'info', oneOf: ['debug', 'info', 'warn', 'error', 'panic', 'fatal'], help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
 ];
@@ -132,6 +133,8 @@ export interface MemberConfig {
   logOutputs: string[];
   /** `--pre-vote`. */
   preVote: boolean;
+  /** `--force-new-cluster`. */
+  forceNewCluster: boolean;
 }
 
 /** What the command line asks for: run a member, or print help or the version. */
@@ -259,6 +262,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const tls = (prefix: string): MemberConfig['clientTls'] => ({
     certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),
   });
+  // --logger has one value (zap, etcd's structured log): reading it checks it.
+  get('logger');
   const config: MemberConfig = {
     name,
     dataDir: get('data-dir').replace('${name}', name),
@@ -289,6 +294,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     logLevel: get('log-level'),
     logOutputs: logOutputs(get('log-outputs')),
     preVote: bool('pre-vote'),
+    forceNewCluster: bool('force-new-cluster'),
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);

@@ -5,6 +5,7 @@ import { KvStateMachine } from '../../kv/kv-state-machine.js';
 import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
 import { DataInconsistencyError, type CorruptionCheckReport } from '../../kv/maintenance/corruption-check.js';
 import { Replica } from '../../replica/replica.js';
+import { forceNewCluster } from '../../replica/force-new-cluster.js';
 import type { PeerAddress } from '../../replica/membership.js';
 import { LevelStorage } from '../../storage/level-storage.js';
 import { WalStorage } from '../../storage/wal/wal-storage.js';
@@ -94,6 +95,11 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   };
   // Only a member that starts with data of its own checks it against its peers (etcd's memberInitialized).
   const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir);
+  if (c.forceNewCluster && initialized) {
+    // etcd's restartAsStandaloneNode: this member alone, with the data it holds.
+    const forced = await forceNewCluster(storage, id);
+    log('warn', 'forcing restart of member as a single-member cluster', { 'local-member-id': id.toString(16), 'removed-member-ids': forced.removed.map((m) => m.toString(16)), commit: forced.commit });
+  }
   const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), alsoListen: alsoListen.map((u) => ({ host: u.hostname, port: Number(u.port) })), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
   // --backend-batch-interval/--backend-batch-limit: one synced write of the KV's database per
