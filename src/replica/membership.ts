@@ -107,9 +107,11 @@ export function activeVoters(view: ReconfigView, voters: Iterable<number>): numb
  * add a second, as etcd allows), and a learner may only be promoted once it has caught up. Learner changes never affect quorums and only need the
  * member to be absent (to add) or present (to remove).
  *
+ * With `strict` false (etcd's `--strict-reconfig-check=false`) the quorum rule is skipped.
+ *
  * @throws {@link MembershipRefusedError} naming the rule and the numbers.
  */
-export function checkReconfig(view: ReconfigView, cc: ConfChange): void {
+export function checkReconfig(view: ReconfigView, cc: ConfChange, strict = true): void {
   const voters = new Set(view.config.voters);
   const learners = new Set(view.config.learners);
   const id = cc.nodeId;
@@ -125,7 +127,7 @@ export function checkReconfig(view: ReconfigView, cc: ConfChange): void {
       // As etcd (IsReadyToAddVoterMember): one voter may add a second, which is how a single
       // member grows (and how etcd's restore procedure rebuilds a cluster). There is no quorum
       // until the new member has started and caught up.
-      if (voters.size === 1) return;
+      if (voters.size === 1 || !strict) return;
       const active = activeVoters(view, next);
       if (active < quorum(next.length)) {
         throw new MembershipRefusedError(
@@ -139,6 +141,7 @@ export function checkReconfig(view: ReconfigView, cc: ConfChange): void {
       if (learners.has(id)) return;
       const next = [...voters].filter((v) => v !== id);
       if (next.length === 0) throw new MembershipRefusedError(`cannot remove ${id}, the last voter`);
+      if (!strict) return;
       const active = activeVoters(view, next);
       if (active < quorum(next.length)) {
         throw new MembershipRefusedError(

@@ -60,6 +60,13 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
    * transport keeps every pair of members connected, so its new leader need not wait).
    */
   healthIntervalMs?: number;
+  /**
+   * etcd's `--strict-reconfig-check` (default true): a voter is added or removed only when the new
+   * voter set keeps a quorum among the voters reachable now. `false` skips that check (the change
+   * may leave the cluster without a quorum), as etcd's does; a learner's promotion still waits
+   * until it has caught up, and the last voter is never removed.
+   */
+  strictReconfigCheck?: boolean;
   /** This run's incarnation, which tells a restarted proposer's commands from its earlier ones; default random. Set it for deterministic simulations. */
   incarnation?: number;
   /**
@@ -153,6 +160,8 @@ export interface ResolvedReplicaOptions {
   learnerMaxLag: number;
   /** See {@link ReplicaOptions.healthIntervalMs}. */
   healthIntervalMs: number;
+  /** See {@link ReplicaOptions.strictReconfigCheck}. */
+  strictReconfigCheck: boolean;
   /** See {@link ReplicaOptions.snapshotEvery}. */
   snapshotEvery: number;
   /** See {@link ReplicaOptions.compactionTail}. */
@@ -226,6 +235,7 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 20 * electionMs),
     learnerMaxLag: positive('learnerMaxLag', o.learnerMaxLag ?? 100),
     healthIntervalMs,
+    strictReconfigCheck: o.strictReconfigCheck ?? true,
     snapshotEvery: positive('snapshotEvery', o.snapshotEvery ?? 10_000),
     compactionTail,
     forwarding: !(o.disableProposalForwarding ?? false),

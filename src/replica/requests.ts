@@ -155,7 +155,7 @@ export class Requests {
 
   /** Proposes a membership change after the strict reconfiguration check; see `Replica.addMember`. */
   changeMembership(cc: ConfChange, address: string, options: RequestOptions = {}): Promise<undefined> {
-    return this.proposeConfChange(cc, encodeAddress(address), (view) => checkReconfig(view, cc), options);
+    return this.proposeConfChange(cc, encodeAddress(address), (view) => checkReconfig(view, cc, this.deps.opts.strictReconfigCheck), options);
   }
 
   /**

@@ -162,7 +162,7 @@ export function checkStartOptions(o: unknown): ReplicaOptions<unknown> {
   }
   const inc = o['incarnation'];
   if (inc !== undefined && (!Number.isInteger(inc) || (inc as number) < 0 || (inc as number) > 0xffffffff)) throw new ConfigInvalidError(`incarnation must be an integer in [0, 2^32 - 1], got ${describe(inc)}`);
-  for (const b of ['checkQuorum', 'preVote', 'disableProposalForwarding', 'stepDownOnRemoval']) {
+  for (const b of ['checkQuorum', 'preVote', 'disableProposalForwarding', 'stepDownOnRemoval', 'strictReconfigCheck']) {
     if (o[b] !== undefined && typeof o[b] !== 'boolean') throw new ConfigInvalidError(`${b} must be a boolean, got ${describe(o[b])}`);
   }
   return o as unknown as ReplicaOptions<unknown>;

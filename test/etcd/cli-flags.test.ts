@@ -15,7 +15,7 @@ describe('raftkit command flags (etcd names)', () => {
     expect(c).toMatchObject({
       name: 'm1', dataDir: 'm1.etcd', heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
       initialClusterState: 'new', initialClusterToken: 'etcd-cluster', progressNotifyMs: 600_000, listenClientUrls: ['http://localhost:2379'], logLevel: 'info',
-      backendBatchIntervalMs: 100, backendBatchLimit: 10000, logOutputs: ['stderr'], preVote: true, forceNewCluster: false,
+      backendBatchIntervalMs: 100, backendBatchLimit: 10000, logOutputs: ['stderr'], preVote: true, forceNewCluster: false, strictReconfigCheck: true,
     });
   });
 
@@ -24,6 +24,12 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--log-outputs=default,/var/log/etcd.log,stdout,stderr']).logOutputs).toEqual(['stderr', '/var/log/etcd.log', 'stdout']);
     expect(config([...base, '--pre-vote=false']).preVote).toBe(false);
     expect(config([...base, '--force-new-cluster']).forceNewCluster).toBe(true);
+    expect(config([...base, '--strict-reconfig-check=false']).strictReconfigCheck).toBe(false);
+  });
+
+  test('--enable-v2, --auto-tls, --peer-auto-tls and --enable-pprof are taken at their default (false), as hardened manifests spell them out', () => {
+    expect(() => config([...base, '--enable-v2=false', '--auto-tls=false', '--peer-auto-tls=false', '--enable-pprof=false'])).not.toThrow();
+    expect(() => config(base, { ETCD_ENABLE_V2: 'false' })).not.toThrow();
     expect(config(base, { ETCD_PRE_VOTE: 'false', ETCD_LOG_OUTPUTS: 'stdout' })).toMatchObject({ preVote: false, logOutputs: ['stdout'] });
   });
 
@@ -100,6 +106,10 @@ describe('raftkit command flags (etcd names)', () => {
     [['--experimental-max-learners', '0'], 'experimental-max-learners', /must be an integer >= 1/],
     [['--log-level', 'loud'], 'log-level', /must be one of/],
     [['--logger', 'capnslog'], 'logger', /must be one of zap/],
+    [['--enable-v2'], 'enable-v2', /--enable-v2=true is not supported: raftkit serves etcd's v3 API only/],
+    [['--auto-tls=true'], 'auto-tls', /not supported: raftkit makes no self-signed certificates: give --cert-file/],
+    [['--peer-auto-tls=1'], 'peer-auto-tls', /not supported/],
+    [['--enable-pprof'], 'enable-pprof', /not supported/],
     [['--log-outputs', 'stderr,'], 'log-outputs', /an empty target/],
     [['--pre-vote=maybe'], 'pre-vote', /invalid boolean value "maybe"/],
     [['--max-txn-ops'], 'max-txn-ops', /flag needs an argument/],

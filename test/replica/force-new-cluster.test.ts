@@ -70,7 +70,7 @@ test('entries the member held uncommitted are discarded, as etcd discards them',
 test('refused, naming why: a storage with no configuration, a member not in it, a joint configuration', async () => {
   await expect(forceNewCluster(new MemoryStorage(), 1)).rejects.toThrow(ConfigInvalidError);
   const s = new MemoryStorage();
-  const cc = (type: number, nodeId: number, index: number) => ({ term: 1, index, type: EntryType.EntryConfChangeV2, data: encodeConfChangeV2({ transition: ConfChangeTransition.ConfChangeTransitionAuto, changes: [{ type, nodeId }] }) });
+  const cc = (type: ConfChangeType, nodeId: number, index: number) => ({ term: 1, index, type: EntryType.EntryConfChangeV2, data: encodeConfChangeV2({ transition: ConfChangeTransition.ConfChangeTransitionAuto, changes: [{ type, nodeId }] }) });
   s.save({ hardState: { term: 1, vote: 0, commit: 2 }, entries: [cc(ConfChangeType.ConfChangeAddNode, 1, 1), cc(ConfChangeType.ConfChangeAddNode, 2, 2)] });
   await expect(forceNewCluster(s, 7)).rejects.toThrow(/member 7 is not in the stored configuration \(1, 2\)/);
   // Two voters changed in one step: a joint configuration.

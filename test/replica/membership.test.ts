@@ -86,6 +86,16 @@ test('a removal that would leave no reachable quorum is refused', async () => {
   await leader.removeMember(down);
 });
 
+test('with strictReconfigCheck off (etcd\'s --strict-reconfig-check=false) the same removal is made, leaving no quorum, as etcd lets it', async () => {
+  const c = (cluster = await Cluster.create([1, 2, 3], { strictReconfigCheck: false }));
+  const leader = await c.waitLeader();
+  const [down, other] = c.running().filter((r) => r.id !== leader.id).map((r) => r.id) as [number, number];
+  await c.stop(down);
+  await waitFor(() => leader.status().progress?.get(down)?.active === false, 'the stopped member to count as unreachable');
+  await leader.removeMember(other);
+  expect(leader.status().config.voters.sort()).toEqual([leader.id, down].sort());
+});
+
 test('a single voter may add a second voter directly, as etcd allows: no quorum until it has joined, then both commit', async () => {
   const c = (cluster = await Cluster.create([1]));
   const leader = await c.waitLeader();

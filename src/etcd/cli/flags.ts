@@ -25,6 +25,12 @@ interface FlagSpec {
   help: string;
   /** The values allowed (for enumerations). */
   oneOf?: readonly string[];
+  /**
+   * For an etcd flag whose default is the only setting raftkit has (a feature it does not serve):
+   * why any other value is refused. The default is accepted, so etcd command lines that spell it
+   * out run unchanged.
+   */
+  onlyDefault?: string;
 }
 
 /** The flags, with etcd's names and defaults (only those raftkit implements). */
@@ -64,6 +70,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'logger', kind: 'string', def: 'zap', oneOf: ['zap'], help: 'Currently only supports \'zap\' for structured logging (etcd 3.5 removed capnslog).' },
   { name: 'log-outputs', kind: 'string', def: 'default', help: 'Comma-separated log output targets: \'default\' (stderr), \'stderr\', \'stdout\', or file paths (appended to).' },
   { name: 'force-new-cluster', kind: 'bool', def: 'false', help: 'Force to create a new one member cluster (after a permanent loss of quorum: this member alone, with its data).' },
+  { name: 'enable-v2', kind: 'bool', def: 'false', help: 'Accept etcd V2 client requests.', onlyDefault: 'raftkit serves etcd\'s v3 API only (etcd 3.6 removed v2)' },
+  { name: 'auto-tls', kind: 'bool', def: 'false', help: 'Client TLS using generated certificates.', onlyDefault: 'raftkit makes no self-signed certificates: give --cert-file and --key-file' },
+  { name: 'peer-auto-tls', kind: 'bool', def: 'false', help: 'Peer TLS using generated certificates.', onlyDefault: 'raftkit makes no self-signed certificates: give --peer-cert-file, --peer-key-file and --peer-trusted-ca-file' },
+  { name: 'enable-pprof', kind: 'bool', def: 'false', help: 'Enable runtime profiling data via HTTP server.', onlyDefault: 'Go\'s profiler has no counterpart here: profile with node --cpu-prof or --inspect' },
+  { name: 'strict-reconfig-check', kind: 'bool', def: 'true', help: 'Reject reconfiguration requests that would cause quorum loss.' },
   { name: 'pre-vote', kind: 'bool', def: 'true', help: 'Enable the Raft Pre-Vote algorithm to prevent disruption when a node that has been partitioned away rejoins the cluster.' },
   { name: 'log-level', kind: 'string', def: 'info', oneOf: ['debug', 'info', 'warn', 'error', 'panic', 'fatal'], help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
 ];
@@ -135,6 +146,8 @@ export interface MemberConfig {
   preVote: boolean;
   /** `--force-new-cluster`. */
   forceNewCluster: boolean;
+  /** `--strict-reconfig-check`. */
+  strictReconfigCheck: boolean;
 }
 
 /** What the command line asks for: run a member, or print help or the version. */
@@ -264,6 +277,11 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   });
   // --logger has one value (zap, etcd's structured log): reading it checks it.
   get('logger');
+  for (const spec of FLAGS) {
+    if (spec.onlyDefault !== undefined && bool(spec.name) !== (spec.def === 'true')) {
+      throw new FlagError(spec.name, `--${spec.name}=${values.get(spec.name) ?? ''} is not supported: ${spec.onlyDefault}`);
+    }
+  }
   const config: MemberConfig = {
     name,
     dataDir: get('data-dir').replace('${name}', name),
@@ -295,6 +313,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     logOutputs: logOutputs(get('log-outputs')),
     preVote: bool('pre-vote'),
     forceNewCluster: bool('force-new-cluster'),
+    strictReconfigCheck: bool('strict-reconfig-check'),
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
@@ -315,7 +334,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
 export function helpText(): string {
   const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir>   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
   for (const f of FLAGS) {
-    lines.push(`  --${f.name}${f.kind === 'bool' ? '' : ` <${f.kind}>`}`, `      ${f.help} (env ${envName(f.name)}; default '${f.def}')`);
+    const only = f.onlyDefault === undefined ? '' : `; only '${f.def}': ${f.onlyDefault}`;
+    lines.push(`  --${f.name}${f.kind === 'bool' ? '' : ` <${f.kind}>`}`, `      ${f.help} (env ${envName(f.name)}; default '${f.def}'${only})`);
   }
   lines.push('  --help', '      Show this help.', '  --version', '      Print the version.');
   return lines.join('\n');
