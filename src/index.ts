@@ -148,4 +148,4 @@ export { TcpTransport } from './transport/tcp.js';
 export type { ListenAddress, TcpTransportOptions } from './transport/tcp.js';
 export type { ReconnectOptions } from './transport/peer-link.js';
 export { memberCertificateNames } from './transport/tls.js';
-export type { MemberCertificateNames, Pem, TlsOptions } from './transport/tls.js';
+export type { MemberCertificateNames, Pem, TlsOptions, TlsPolicy } from './transport/tls.js';

@@ -6,7 +6,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { Counter } from 'prom-client';
 import { ConfigInvalidError } from '../raft/errors.js';
 import type { Replica } from '../replica/replica.js';
-import type { Pem } from '../transport/tls.js';
+import { checkTlsPolicy, policyOptions, type Pem, type TlsPolicy } from '../transport/tls.js';
 import { authService } from './auth.js';
 import { healthService } from './health.js';
 import { clusterService } from './cluster.js';
@@ -30,7 +30,7 @@ import { serveJsonGateway, type GatewayRoutes } from './json-gateway.js';
 import type { StreamRoute } from './json-gateway-stream.js';
 
 /** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
-export interface ClientTlsOptions {
+export interface ClientTlsOptions extends TlsPolicy {
   /** The server certificate chain (PEM). */
   cert: Pem;
   /** The server private key (PEM). */
@@ -133,6 +133,7 @@ export class EtcdServer {
     const electionMs = options.electionTimeoutMs ?? 1000;
     if (!(electionMs > 0)) throw new ConfigInvalidError(`electionTimeoutMs must be positive, got ${electionMs}`);
     if (options.tls?.clientCertAuth === true && options.tls.ca === undefined) throw new ConfigInvalidError('tls.ca (--trusted-ca-file) is required with clientCertAuth');
+    if (options.tls !== undefined) checkTlsPolicy(options.tls, 'tls');
     this.options = options;
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
@@ -255,7 +256,7 @@ export class EtcdServer {
       const pem = (v: Pem): string | Buffer | (string | Buffer)[] => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v) : v.map((x) => (typeof x === 'string' ? x : Buffer.from(x))));
       const ts = tls.createServer({
         cert: pem(tlsOpts.cert), key: pem(tlsOpts.key), ...(tlsOpts.ca === undefined ? {} : { ca: pem(tlsOpts.ca) }),
-        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: ['h2', 'http/1.1'],
+        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: ['h2', 'http/1.1'], ...policyOptions(tlsOpts, true),
       }, onSocket);
       ts.on('tlsClientError', (err: Error & { code?: string }, socket) => {
         this.refused.inc({ reason: err.code ?? 'tls' });

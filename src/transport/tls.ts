@@ -7,6 +7,38 @@ import { PeerRefusedError } from './errors.js';
 export type Pem = string | Uint8Array | readonly (string | Uint8Array)[];
 
 /**
+ * The protocol versions, cipher suites and revocation lists of a TLS endpoint (etcd's
+ * `--cipher-suites`, `--tls-min-version`, `--tls-max-version`, `--client-crl-file` and
+ * `--peer-crl-file`). Every field defaults to Node's setting.
+ */
+export interface TlsPolicy {
+  /**
+   * The TLS 1.2 cipher suites offered and accepted, OpenSSL names separated by colons
+   * (`ECDHE-ECDSA-AES128-GCM-SHA256:...`). TLS 1.3 keeps its own suites, as in Go (and etcd).
+   */
+  ciphers?: string | undefined;
+  /** The oldest protocol version taken. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3' | undefined;
+  /** The newest protocol version offered. */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3' | undefined;
+  /** Certificate revocation lists (PEM) a listener checks client certificates against: a listed certificate is refused in the handshake. */
+  crl?: Pem | undefined;
+}
+
+/**
+ * The Node TLS options of `policy`, for a listener (`crl` included) or a dialler.
+ * @internal
+ */
+export function policyOptions(policy: TlsPolicy, listener: boolean): Pick<tls.SecureContextOptions, 'ciphers' | 'minVersion' | 'maxVersion' | 'crl'> {
+  const out: Pick<tls.SecureContextOptions, 'ciphers' | 'minVersion' | 'maxVersion' | 'crl'> = {};
+  if (policy.ciphers !== undefined) out.ciphers = policy.ciphers;
+  if (policy.minVersion !== undefined) out.minVersion = policy.minVersion;
+  if (policy.maxVersion !== undefined) out.maxVersion = policy.maxVersion;
+  if (listener && policy.crl !== undefined) out.crl = pem(policy.crl);
+  return out;
+}
+
+/**
  * Mutual TLS for peer links (`TcpTransportOptions.tls`). Every member presents `cert` both
  * as a server (to members dialling it) and as a client (when it dials).
  *
@@ -25,7 +57,7 @@ export type Pem = string | Uint8Array | readonly (string | Uint8Array)[];
  *   Without it, the dialler checks the certificate against the host of the peer's address as
  *   HTTPS does (so certificates need an IP or DNS SAN matching the address).
  */
-export interface TlsOptions {
+export interface TlsOptions extends TlsPolicy {
   /** This member's private key (PEM). */
   key: Pem;
   /** This member's certificate chain (PEM). */
@@ -93,6 +125,20 @@ export function checkTlsOptions(o: TlsOptions): void {
   }
   if (o.bindMemberId !== undefined && typeof o.bindMemberId !== 'boolean') throw new ConfigInvalidError('tls.bindMemberId must be a boolean');
   if (o.requestCert !== undefined && typeof o.requestCert !== 'boolean') throw new ConfigInvalidError('tls.requestCert must be a boolean');
+  checkTlsPolicy(o, 'tls');
+}
+
+/**
+ * Refuses a {@link TlsPolicy} Node's TLS would not take (a cipher list with no suite it knows,
+ * a version it does not have, a CRL it cannot parse), with `field` in the message.
+ * @internal
+ */
+export function checkTlsPolicy(policy: TlsPolicy, field: string): void {
+  try {
+    tls.createSecureContext(policyOptions(policy, true));
+  } catch (e) {
+    throw new ConfigInvalidError(`${field}: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -146,6 +192,7 @@ export function createConnector(o: TlsOptions | undefined): Connector {
       cert: pem(o.cert),
       ca: pem(o.ca),
       rejectUnauthorized: true,
+      ...policyOptions(o, false),
     };
     if (!net.isIP(host)) options.servername = host;
     if (allowed !== undefined || bind) {
@@ -175,7 +222,7 @@ export function createListener(
   const requestCert = o.requestCert ?? true;
   const server = tls.createServer(
     // The TLS handshake gets the same deadline as raftkit's own handshake.
-    { key: pem(o.key), cert: pem(o.cert), ca: pem(o.ca), requestCert, rejectUnauthorized: requestCert, handshakeTimeout: handshakeTimeoutMs },
+    { key: pem(o.key), cert: pem(o.cert), ca: pem(o.ca), requestCert, rejectUnauthorized: requestCert, handshakeTimeout: handshakeTimeoutMs, ...policyOptions(o, true) },
     (socket) => {
       const refusal = requestCert ? checkAllowedNames(socket.getPeerCertificate(), o.allowedNames, 'accepting') : undefined;
       if (refusal !== undefined) {

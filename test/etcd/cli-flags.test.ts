@@ -27,6 +27,14 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--strict-reconfig-check=false']).strictReconfigCheck).toBe(false);
   });
 
+  test('--cipher-suites (Go\'s names, as OpenSSL\'s for Node), --tls-min-version, --tls-max-version and the CRL files', () => {
+    const c = config([...base, '--cipher-suites', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_AES_128_GCM_SHA256', '--tls-max-version', 'TLS1.3', '--client-crl-file', 'c.crl', '--peer-crl-file=p.crl']);
+    expect(c.tlsPolicy).toEqual({ ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+    expect([c.clientTls.crlFile, c.peerTls.crlFile]).toEqual(['c.crl', 'p.crl']);
+    expect(config([...base, '--tls-min-version=TLS1.3']).tlsPolicy).toEqual({ minVersion: 'TLSv1.3' });
+    expect(config(base, { ETCD_CIPHER_SUITES: 'TLS_RSA_WITH_AES_128_GCM_SHA256' }).tlsPolicy.ciphers).toBe('AES128-GCM-SHA256');
+  });
+
   test('--enable-v2, --auto-tls, --peer-auto-tls and --enable-pprof are taken at their default (false), as hardened manifests spell them out', () => {
     expect(() => config([...base, '--enable-v2=false', '--auto-tls=false', '--peer-auto-tls=false', '--enable-pprof=false'])).not.toThrow();
     expect(() => config(base, { ETCD_ENABLE_V2: 'false' })).not.toThrow();
@@ -65,8 +73,9 @@ describe('raftkit command flags (etcd names)', () => {
       `--trusted-ca-file=${pki}/ca.crt`,
     ]);
     expect(c).toMatchObject({ name: 'cp1', initialCorruptCheck: true, progressNotifyMs: 5000, snapshotCount: 10000, listenClientUrls: ['https://127.0.0.1:2379', `https://${ip}:2379`] });
-    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true });
-    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true });
+    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '' });
+    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '' });
+    expect(c.tlsPolicy).toEqual({ minVersion: 'TLSv1.2' });
   });
 
   test('--flag=value, --flag value, -flag and bare booleans', () => {
@@ -106,6 +115,10 @@ describe('raftkit command flags (etcd names)', () => {
     [['--experimental-max-learners', '0'], 'experimental-max-learners', /must be an integer >= 1/],
     [['--log-level', 'loud'], 'log-level', /must be one of/],
     [['--logger', 'capnslog'], 'logger', /must be one of zap/],
+    [['--cipher-suites', 'TLS_ECDHE_RSA_WITH_RC4_128_SHA'], 'cipher-suites', /unexpected TLS cipher suite "TLS_ECDHE_RSA_WITH_RC4_128_SHA"/],
+    [['--tls-min-version', 'TLS1.3', '--cipher-suites', 'TLS_RSA_WITH_AES_128_GCM_SHA256'], 'cipher-suites', /cannot be configured when only TLS1.3 is enabled/],
+    [['--tls-min-version', 'TLS1.3', '--tls-max-version', 'TLS1.2'], 'tls-max-version', /older than --tls-min-version/],
+    [['--tls-min-version', 'TLS1.0'], 'tls-min-version', /must be one of TLS1.2, TLS1.3/],
     [['--enable-v2'], 'enable-v2', /--enable-v2=true is not supported: raftkit serves etcd's v3 API only/],
     [['--auto-tls=true'], 'auto-tls', /not supported: raftkit makes no self-signed certificates: give --cert-file/],
     [['--peer-auto-tls=1'], 'peer-auto-tls', /not supported/],

@@ -20,6 +20,8 @@ export interface EtcdPki {
   issue(name: string, caName?: string): Issued;
   /** Same as {@link EtcdPki.issue}, but valid only during 2020-01-01 (expired now). */
   expired(name: string, caName?: string): Issued;
+  /** A certificate revocation list of `caName` (PEM file) that revokes `revoked`. */
+  crl(revoked: readonly Issued[], caName?: string): string;
   dispose(): void;
 }
 
@@ -63,6 +65,17 @@ export function createEtcdPki(caNames: readonly string[] = ['ca']): EtcdPki {
       openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', `${caName}.crt`, '-keyfile', `${caName}.key`, '-in', `${name}.csr`, '-out', `${name}.crt`,
         '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-extfile', ext(name), '-notext']);
       return read(name);
+    },
+    crl(revoked, caName = caNames[0]!) {
+      writeFileSync(join(dir, 'crl-index.txt'), '');
+      writeFileSync(join(dir, 'crlnumber'), '1000\n');
+      writeFileSync(join(dir, 'crl.cnf'), [
+        '[ca]', 'default_ca = c', '[c]', `dir = ${dir}`, 'database = $dir/crl-index.txt', 'crlnumber = $dir/crlnumber', 'default_md = sha256', 'default_crl_days = 1', '',
+      ].join('\n'));
+      const ca = ['-config', 'crl.cnf', '-cert', `${caName}.crt`, '-keyfile', `${caName}.key`];
+      for (const r of revoked) openssl(['ca', ...ca, '-revoke', r.certFile]);
+      openssl(['ca', ...ca, '-gencrl', '-out', `${caName}.crl`]);
+      return join(dir, `${caName}.crl`);
     },
     dispose() {
       rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { opensslCiphers } from './cipher-suites.js';
 import { RaftkitError } from '../../errors.js';
 
 /** A flag or environment value the `raftkit` command refuses. Code `ERR_BAD_FLAG`. */
@@ -53,6 +54,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'peer-key-file', kind: 'string', def: '', help: 'Path to the peer server TLS key file.' },
   { name: 'peer-trusted-ca-file', kind: 'string', def: '', help: 'Path to the peer server TLS trusted CA file.' },
   { name: 'peer-client-cert-auth', kind: 'bool', def: 'false', help: 'Enable peer client cert authentication.' },
+  { name: 'client-crl-file', kind: 'string', def: '', help: 'Path to the client certificate revocation list file.' },
+  { name: 'peer-crl-file', kind: 'string', def: '', help: 'Path to the peer certificate revocation list file.' },
+  { name: 'cipher-suites', kind: 'string', def: '', help: 'Comma-separated list of supported TLS cipher suites between client/server and peers (Go\'s names; empty: Node\'s defaults).' },
+  { name: 'tls-min-version', kind: 'string', def: 'TLS1.2', oneOf: ['TLS1.2', 'TLS1.3'], help: 'Minimum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3.' },
+  { name: 'tls-max-version', kind: 'string', def: '', oneOf: ['', 'TLS1.2', 'TLS1.3'], help: 'Maximum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3 (empty: the newest).' },
   { name: 'heartbeat-interval', kind: 'int', def: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
   { name: 'election-timeout', kind: 'int', def: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
   { name: 'snapshot-count', kind: 'int', def: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
@@ -106,10 +112,12 @@ export interface MemberConfig {
   initialClusterState: 'new' | 'existing';
   /** `--initial-cluster-token`. */
   initialClusterToken: string;
-  /** `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`. */
-  clientTls: { certFile: string; keyFile: string; trustedCaFile: string; clientCertAuth: boolean };
-  /** `--peer-cert-file`, `--peer-key-file`, `--peer-trusted-ca-file`, `--peer-client-cert-auth`. */
-  peerTls: { certFile: string; keyFile: string; trustedCaFile: string; clientCertAuth: boolean };
+  /** `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`, `--client-crl-file`. */
+  clientTls: MemberTlsFiles;
+  /** `--peer-cert-file`, `--peer-key-file`, `--peer-trusted-ca-file`, `--peer-client-cert-auth`, `--peer-crl-file`. */
+  peerTls: MemberTlsFiles;
+  /** `--cipher-suites` (as OpenSSL names), `--tls-min-version`, `--tls-max-version`: for client and peer TLS alike. */
+  tlsPolicy: { ciphers?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.2' | 'TLSv1.3' };
   /** `--heartbeat-interval`, ms. */
   heartbeatMs: number;
   /** `--election-timeout`, ms. */
@@ -148,6 +156,20 @@ export interface MemberConfig {
   forceNewCluster: boolean;
   /** `--strict-reconfig-check`. */
   strictReconfigCheck: boolean;
+}
+
+/** The files and settings of one side's TLS (client or peer). */
+export interface MemberTlsFiles {
+  /** The certificate file ('' without TLS). */
+  certFile: string;
+  /** The key file. */
+  keyFile: string;
+  /** The CA file that signs the other side's certificates. */
+  trustedCaFile: string;
+  /** Whether the other side must present a certificate. */
+  clientCertAuth: boolean;
+  /** The certificate revocation list file ('' for none). */
+  crlFile: string;
 }
 
 /** What the command line asks for: run a member, or print help or the version. */
@@ -272,8 +294,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   else retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) * 3_600_000 : parseDuration(retentionRaw);
   if (retention === undefined) throw new FlagError('auto-compaction-retention', `invalid value "${retentionRaw}" for flag -auto-compaction-retention`);
   const progress = duration('experimental-watch-progress-notify-interval');
-  const tls = (prefix: string): MemberConfig['clientTls'] => ({
+  const tls = (prefix: string): MemberTlsFiles => ({
     certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),
+    crlFile: get(prefix === '' ? 'client-crl-file' : `${prefix}crl-file`),
   });
   // --logger has one value (zap, etcd's structured log): reading it checks it.
   get('logger');
@@ -314,6 +337,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     preVote: bool('pre-vote'),
     forceNewCluster: bool('force-new-cluster'),
     strictReconfigCheck: bool('strict-reconfig-check'),
+    tlsPolicy: tlsPolicy(get('cipher-suites'), get('tls-min-version'), get('tls-max-version')),
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
@@ -346,4 +370,18 @@ function logOutputs(v: string): string[] {
   const targets = v.split(',').map((t) => t.trim());
   if (targets.some((t) => t === '')) throw new FlagError('log-outputs', `invalid value "${v}" for flag -log-outputs: an empty target`);
   return [...new Set(targets.map((t) => (t === 'default' ? 'stderr' : t)))];
+}
+
+/** `--cipher-suites`, `--tls-min-version` and `--tls-max-version` as Node's TLS settings, checked as etcd checks them. */
+function tlsPolicy(suites: string, min: string, max: string): MemberConfig['tlsPolicy'] {
+  const node = (v: string): 'TLSv1.2' | 'TLSv1.3' => (v === 'TLS1.3' ? 'TLSv1.3' : 'TLSv1.2');
+  let ciphers: string | undefined;
+  try {
+    ciphers = opensslCiphers(suites);
+  } catch (e) {
+    throw new FlagError('cipher-suites', `invalid value "${suites}" for flag -cipher-suites: ${(e as Error).message}`);
+  }
+  if (max !== '' && node(max) < node(min)) throw new FlagError('tls-max-version', `--tls-max-version ${max} is older than --tls-min-version ${min}`);
+  if (ciphers !== undefined && node(min) === 'TLSv1.3') throw new FlagError('cipher-suites', 'cipher suites cannot be configured when only TLS1.3 is enabled (--tls-min-version TLS1.3)');
+  return { ...(ciphers === undefined ? {} : { ciphers }), minVersion: node(min), ...(max === '' ? {} : { maxVersion: node(max) }) };
 }

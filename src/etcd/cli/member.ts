@@ -88,7 +88,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const [listen, ...alsoListen] = c.listenPeerUrls.map((u) => new URL(u)) as [URL, ...URL[]];
   const peerTls = c.peerTls.certFile === '' ? undefined : {
     cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
-    requestCert: c.peerTls.clientCertAuth,
+    requestCert: c.peerTls.clientCertAuth, ...c.tlsPolicy, ...(c.peerTls.crlFile === '' ? {} : { crl: read(c.peerTls.crlFile) }),
     // etcd's peer certificates name hosts, not member ids (ids are hashes of peer URLs), and
     // etcd accepts any certificate its CA signed: so does this CLI.
     bindMemberId: false,
@@ -131,7 +131,12 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
     quotaBackendBytes, electionTimeoutMs: c.electionMs,
-    ...(ct.certFile === '' ? {} : { tls: { cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth } }),
+    ...(ct.certFile === '' ? {} : {
+      tls: {
+        cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth,
+        ...c.tlsPolicy, ...(ct.crlFile === '' ? {} : { crl: read(ct.crlFile) }),
+      },
+    }),
   });
   if (c.initialCorruptCheck && initialized) {
     try {
