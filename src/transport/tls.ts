@@ -69,6 +69,18 @@ export interface TlsOptions extends TlsPolicy {
   /** The certificate names (CN or SAN) allowed to connect; default: any certificate `ca` signed. */
   allowedNames?: readonly string[];
   /**
+   * etcd's `--peer-cert-allowed-cn`: the other side's certificate must have one of these as its
+   * subject CN, exactly (or pass {@link TlsOptions.allowedHostnames}). Checked on both sides of a
+   * link, as etcd checks it, besides the dialler's host name check.
+   */
+  allowedCommonNames?: readonly string[];
+  /**
+   * etcd's `--peer-cert-allowed-hostname`: the other side's certificate must be valid for one of
+   * these host names (a DNS or IP SAN, as HTTPS checks it), or pass
+   * {@link TlsOptions.allowedCommonNames}.
+   */
+  allowedHostnames?: readonly string[];
+  /**
    * Whether a peer's certificate must name the member id it speaks for (see
    * {@link memberCertificateNames}). Default `true`; `false` accepts any certificate `ca`
    * signed (and `allowedNames` permits) for any member id.
@@ -120,8 +132,9 @@ export function checkTlsOptions(o: TlsOptions): void {
   for (const field of ['key', 'cert', 'ca'] as const) {
     if (o[field] === undefined || o[field] === null) throw new ConfigInvalidError(`tls.${field} is required`);
   }
-  if (o.allowedNames !== undefined && (!Array.isArray(o.allowedNames) || o.allowedNames.some((n) => typeof n !== 'string' || n === ''))) {
-    throw new ConfigInvalidError('tls.allowedNames must be an array of non-empty strings');
+  for (const field of ['allowedNames', 'allowedCommonNames', 'allowedHostnames'] as const) {
+    const v = o[field];
+    if (v !== undefined && (!Array.isArray(v) || v.some((n) => typeof n !== 'string' || n === ''))) throw new ConfigInvalidError(`tls.${field} must be an array of non-empty strings`);
   }
   if (o.bindMemberId !== undefined && typeof o.bindMemberId !== 'boolean') throw new ConfigInvalidError('tls.bindMemberId must be a boolean');
   if (o.requestCert !== undefined && typeof o.requestCert !== 'boolean') throw new ConfigInvalidError('tls.requestCert must be a boolean');
@@ -171,6 +184,24 @@ export function checkAllowedNames(cert: tls.PeerCertificate | undefined, allowed
 }
 
 /**
+ * Returns a refusal when `o` limits certificates by CN or host name (etcd's
+ * `--peer-cert-allowed-cn`, `--peer-cert-allowed-hostname`) and the certificate passes neither.
+ * @internal
+ */
+export function checkEtcdNames(cert: tls.PeerCertificate | undefined, o: TlsOptions, who: string): PeerRefusedError | undefined {
+  const cns = o.allowedCommonNames;
+  const hosts = o.allowedHostnames;
+  if (cns === undefined && hosts === undefined) return undefined;
+  if (cert !== undefined && cert !== null) {
+    const cn = (cert.subject as Record<string, string | string[] | undefined> | undefined)?.['CN'];
+    if (typeof cn === 'string' && cns?.includes(cn) === true) return undefined;
+    if (hosts?.some((h) => tls.checkServerIdentity(h, cert) === undefined) === true) return undefined;
+  }
+  const names = certificateNames(cert);
+  return new PeerRefusedError('name-not-allowed', `${who}: certificate [${names.join(', ')}] has no allowed CN [${(cns ?? []).join(', ')}] and is valid for no allowed host name [${(hosts ?? []).join(', ')}]`);
+}
+
+/**
  * Opens a socket to peer `peer`; `onReady` runs once bytes may be written (after the TLS handshake).
  * @internal
  */
@@ -195,11 +226,12 @@ export function createConnector(o: TlsOptions | undefined): Connector {
       ...policyOptions(o, false),
     };
     if (!net.isIP(host)) options.servername = host;
-    if (allowed !== undefined || bind) {
+    const etcdNames = o.allowedCommonNames !== undefined || o.allowedHostnames !== undefined;
+    if (allowed !== undefined || bind || etcdNames) {
       options.checkServerIdentity = (h, cert) => {
         const who = `dialling member ${peer} at ${host}:${port}`;
         const base = allowed !== undefined ? checkAllowedNames(cert, allowed, who) : tls.checkServerIdentity(h, cert);
-        return base ?? (bind ? checkMemberBinding(cert, peer, who) : undefined);
+        return base ?? checkEtcdNames(cert, o, who) ?? (bind ? checkMemberBinding(cert, peer, who) : undefined);
       };
     }
     return tls.connect(options, onReady);
@@ -224,7 +256,8 @@ export function createListener(
     // The TLS handshake gets the same deadline as raftkit's own handshake.
     { key: pem(o.key), cert: pem(o.cert), ca: pem(o.ca), requestCert, rejectUnauthorized: requestCert, handshakeTimeout: handshakeTimeoutMs, ...policyOptions(o, true) },
     (socket) => {
-      const refusal = requestCert ? checkAllowedNames(socket.getPeerCertificate(), o.allowedNames, 'accepting') : undefined;
+      const cert = requestCert ? socket.getPeerCertificate() : undefined;
+      const refusal = cert === undefined ? undefined : checkAllowedNames(cert, o.allowedNames, 'accepting') ?? checkEtcdNames(cert, o, 'accepting');
       if (refusal !== undefined) {
         onRefused(refusal, socket);
         socket.destroy();

@@ -33,6 +33,8 @@ describe('raftkit command flags (etcd names)', () => {
     expect([c.clientTls.crlFile, c.peerTls.crlFile]).toEqual(['c.crl', 'p.crl']);
     expect(config([...base, '--tls-min-version=TLS1.3']).tlsPolicy).toEqual({ minVersion: 'TLSv1.3' });
     expect(config(base, { ETCD_CIPHER_SUITES: 'TLS_RSA_WITH_AES_128_GCM_SHA256' }).tlsPolicy.ciphers).toBe('AES128-GCM-SHA256');
+    expect(config([...base, '--peer-cert-allowed-cn', 'etcd-peer']).peerTls.allowedCn).toBe('etcd-peer');
+    expect(config([...base, '--peer-cert-allowed-hostname=peer.example.com']).peerTls.allowedHostname).toBe('peer.example.com');
   });
 
   test('--enable-v2, --auto-tls, --peer-auto-tls and --enable-pprof are taken at their default (false), as hardened manifests spell them out', () => {
@@ -73,8 +75,8 @@ describe('raftkit command flags (etcd names)', () => {
       `--trusted-ca-file=${pki}/ca.crt`,
     ]);
     expect(c).toMatchObject({ name: 'cp1', initialCorruptCheck: true, progressNotifyMs: 5000, snapshotCount: 10000, listenClientUrls: ['https://127.0.0.1:2379', `https://${ip}:2379`] });
-    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '' });
-    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '' });
+    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCn: '', allowedHostname: '' });
+    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCn: '', allowedHostname: '' });
     expect(c.tlsPolicy).toEqual({ minVersion: 'TLSv1.2' });
   });
 
@@ -119,6 +121,7 @@ describe('raftkit command flags (etcd names)', () => {
     [['--tls-min-version', 'TLS1.3', '--cipher-suites', 'TLS_RSA_WITH_AES_128_GCM_SHA256'], 'cipher-suites', /cannot be configured when only TLS1.3 is enabled/],
     [['--tls-min-version', 'TLS1.3', '--tls-max-version', 'TLS1.2'], 'tls-max-version', /older than --tls-min-version/],
     [['--tls-min-version', 'TLS1.0'], 'tls-min-version', /must be one of TLS1.2, TLS1.3/],
+    [['--peer-cert-allowed-cn', 'a', '--peer-cert-allowed-hostname', 'b'], 'peer-cert-allowed-hostname', /mutually exclusive/],
     [['--enable-v2'], 'enable-v2', /--enable-v2=true is not supported: raftkit serves etcd's v3 API only/],
     [['--auto-tls=true'], 'auto-tls', /not supported: raftkit makes no self-signed certificates: give --cert-file/],
     [['--peer-auto-tls=1'], 'peer-auto-tls', /not supported/],

@@ -125,6 +125,43 @@ test('a peer whose certificate the peer CRL revokes is refused in the handshake,
   }
 });
 
+test('a peer whose certificate has neither the allowed CN nor a name valid for the allowed host name is refused, on either side of the link', async () => {
+  const other = pki.issue('other');
+  const peer = (id: number, cert: Issued, names: { allowedCommonNames?: string[]; allowedHostnames?: string[] } = {}): TcpTransport => new TcpTransport({
+    id, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, tls: { cert: cert.cert, key: cert.key, ca: pki.ca.ca!.pem, bindMemberId: false, ...names },
+  });
+  /** Whether a message from `a` reaches `b`, and the refusals each side raised. */
+  const link = async (a: TcpTransport, b: TcpTransport): Promise<{ delivered: boolean; refused: string[] }> => {
+    const refused: string[] = [];
+    for (const t of [a, b]) t.on('error', (e) => e instanceof PeerRefusedError && refused.push(`${t === a ? 'dialler' : 'listener'} ${e.reason}`));
+    let delivered = false;
+    b.on('message', () => (delivered = true));
+    try {
+      await b.start();
+      await a.start();
+      a.addPeer(2, b.address!);
+      b.addPeer(1, a.address!);
+      for (let i = 0; i < 20 && !delivered && refused.length === 0; i++) {
+        a.send([appMsg(1, 2, i + 1)]);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { delivered, refused };
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  };
+  expect(await link(peer(1, good), peer(2, server, { allowedCommonNames: ['good'] }))).toEqual({ delivered: true, refused: [] });
+  expect((await link(peer(1, other), peer(2, server, { allowedCommonNames: ['good'] }))).refused).toContain('listener name-not-allowed');
+  expect(await link(peer(1, good), peer(2, server, { allowedHostnames: ['good'] }))).toEqual({ delivered: true, refused: [] });
+  expect((await link(peer(1, other), peer(2, server, { allowedHostnames: ['good'] }))).refused).toContain('listener name-not-allowed');
+  // The dialler checks the listener's certificate too, as etcd's peers do.
+  // (The dialler drops the connection: the listener sees the handshake end, and nothing arrives.)
+  const dialler = peer(1, good, { allowedCommonNames: ['good'] });
+  const dialled = await link(dialler, peer(2, server));
+  expect(dialled.delivered).toBe(false);
+  expect(dialler.stats().get(2)!.connects).toBe(0);
+});
+
 test('the command applies --tls-min-version to its client and peer URLs (etcdctl, on TLS 1.3, is served)', async () => {
   const c = await startProcCluster(['t1'], ['--tls-min-version', 'TLS1.3']);
   try {
