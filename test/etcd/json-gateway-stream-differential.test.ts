@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { expect, test } from 'vitest';
 import { differentialPair, type Wire } from './differential-pair.js';
@@ -142,6 +143,26 @@ test('hostile streaming gateway requests are refused with code 2 before the call
   await r.ended;
   expect(r.status).toBe(200);
   expect(JSON.parse(r.body)).toMatchObject({ result: { ID: '1' } });
+  // Clients that go away in the middle of a body, chunked or not, or in the middle of the answer.
+  const u = new URL(pair.raftkitUrl);
+  const cutShort = [
+    'POST /v3/watch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n{"create_request":{"key":"Z3cvYQ',
+    'POST /v3/lease/keepalive HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"ID":"1"}{"ID":',
+    `POST /v3/watch HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\n${JSON.stringify({ create_request: { key: b64('gw/'), range_end: b64('gw0'), start_revision: '1' } })}`,
+  ];
+  for (const raw of cutShort) {
+    await new Promise<void>((resolve) => {
+      const sock = net.connect(Number(u.port), u.hostname, () => {
+        sock.write(raw);
+        setTimeout(() => {
+          sock.destroy();
+          resolve();
+        }, 100);
+      });
+      sock.on('error', () => resolve());
+    });
+  }
+  await until(() => pair.raftkit.clients.get(1)!.watches.watchers === 0, 'the watchers of the clients that went away cancelled');
   const ok = await gatewayPost(pair.raftkitUrl, '/v3/kv/range', JSON.stringify({ key: b64('gw/a') }));
   await ok.ended;
   expect(ok.status).toBe(200);
