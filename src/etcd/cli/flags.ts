@@ -34,7 +34,7 @@ interface FlagSpec {
   onlyDefault?: string;
 }
 
-/** The flags, with etcd's names and defaults (only those raftkit implements). */
+/** The flags, with etcd's names and defaults: those raftkit implements, and a few it takes only at their default (`onlyDefault`). */
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'name', kind: 'string', def: 'default', help: 'Human-readable name for this member.' },
   { name: 'data-dir', kind: 'string', def: '${name}.etcd', help: 'Path to the data directory.' },
