@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { openDataDir } from '../../src/etcd/cli/member.js';
+import { EtcdDataDirError, openDataDir } from '../../src/etcd/cli/member.js';
 import { LevelStorage } from '../../src/storage/level-storage.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
 
@@ -31,6 +31,17 @@ describe('the raftkit command\'s data dir', () => {
       await o.closeKvDb();
     }
     expect(seen).toEqual([false, true]);
+  });
+
+  test('an etcd member\'s data dir (its backend, or its WAL) is refused before anything is written in it', async () => {
+    for (const [name, file] of [['etcd-db', join('member', 'snap', 'db')], ['etcd-wal', join('member', 'wal', '0000000000000000-0000000000000001.wal')]] as const) {
+      const dir = join(root, name);
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), 'etcd');
+      await expect(openDataDir(dir)).rejects.toMatchObject({ code: 'ERR_ETCD_DATA_DIR', message: expect.stringContaining(`raftkit restore ${join(dir, 'member', 'snap', 'db')} --data-dir`) as unknown });
+      await expect(openDataDir(dir)).rejects.toBeInstanceOf(EtcdDataDirError);
+      expect(existsSync(join(dir, 'member', 'kv'))).toBe(false);
+    }
   });
 
   test('a data dir made by an earlier version (one LevelDB at its root) opens as it was, with LevelStorage', async () => {

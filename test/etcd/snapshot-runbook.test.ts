@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,5 +66,22 @@ describe('runbook: etcdctl snapshot save/status against raftkit, raftkit restore
     const after = await etcdctl([new URL(url2).host], ['get', 'k', '--prefix', '-w', 'json']);
     const kvs = (s: string): unknown => (JSON.parse(s) as { kvs: unknown[] }).kvs;
     expect(kvs(after.stdout)).toEqual(kvs(before.stdout));
+
+    // etcd's runbook restores with etcdctl: a raftkit member started on that etcd data dir refuses
+    // it (it would serve an empty keyspace) and says how to move the keys, and that way works.
+    const etcdDir = join(dir, 'etcd-restored');
+    const peer = `http://127.0.0.1:${String(await freePort())}`;
+    const ctl = await etcdctl([], ['snapshot', 'restore', file, '--data-dir', etcdDir, '--name', 'm1', '--initial-cluster', `m1=${peer}`, '--initial-advertise-peer-urls', peer]);
+    expect(ctl.code, ctl.stderr).toBe(0);
+    const refused = spawnRaftkit(singleMemberArgs('m1', etcdDir, `http://127.0.0.1:${String(await freePort())}`, peer));
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain(`holds an etcd member's data`);
+    expect(existsSync(join(etcdDir, 'member', 'kv'))).toBe(false);
+    const moved = join(dir, 'moved');
+    const m = await raftkitRestore([join(etcdDir, 'member', 'snap', 'db'), '--data-dir', moved]);
+    expect(m.code, m.out).toBe(0);
+    const url3 = await member(moved);
+    const third = await etcdctl([new URL(url3).host], ['get', 'k', '--prefix', '-w', 'json']);
+    expect(kvs(third.stdout)).toEqual(kvs(before.stdout));
   }, 120_000);
 });

@@ -1,9 +1,10 @@
-import { existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
 import { KvSnapshots } from '../../kv/etcd-backend/snapshots.js';
 import { DataInconsistencyError, type CorruptionCheckReport } from '../../kv/maintenance/corruption-check.js';
+import { RaftkitError } from '../../errors.js';
 import { Replica } from '../../replica/replica.js';
 import { forceNewCluster } from '../../replica/force-new-cluster.js';
 import type { PeerAddress } from '../../replica/membership.js';
@@ -214,6 +215,9 @@ function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
  * @internal
  */
 export async function openDataDir(dataDir: string): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void>; initialized: boolean }> {
+  // Before anything is created in it: raftkit started on an etcd member's data dir would serve an
+  // empty keyspace beside etcd's files.
+  if (isEtcdDataDir(dataDir)) throw new EtcdDataDirError(dataDir);
   if (existsSync(join(dataDir, 'CURRENT'))) {
     const storage = await LevelStorage.open({ path: dataDir });
     // The storage owns the database and closes it when the replica stops.
@@ -253,4 +257,26 @@ function autoCompaction(c: MemberConfig, replica: Replica, kv: KvClient, log: Lo
   }
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** etcd's WAL file names (`<seq>-<index>.wal`, 16 hex digits each); raftkit's have one number. */
+const ETCD_WAL_FILE = /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/;
+
+/** Whether `dataDir` holds an etcd member's data: its backend (`member/snap/db`) or its WAL. */
+function isEtcdDataDir(dataDir: string): boolean {
+  if (existsSync(join(dataDir, 'member', 'snap', 'db'))) return true;
+  const wal = memberDataPaths(dataDir).wal;
+  return existsSync(wal) && readdirSync(wal).some((f) => ETCD_WAL_FILE.test(f));
+}
+
+/**
+ * `--data-dir` holds an etcd member's data (`etcdctl snapshot restore` made it, or an etcd member
+ * ran there). Code `ERR_ETCD_DATA_DIR`. The member does not start, and nothing is written there;
+ * the message says how to move the keys to a raftkit member.
+ */
+export class EtcdDataDirError extends RaftkitError {
+  /** @param dataDir - the data dir. */
+  constructor(dataDir: string) {
+    super('ERR_ETCD_DATA_DIR', `data-dir ${JSON.stringify(dataDir)} holds an etcd member's data (member/snap/db, etcd's WAL), which raftkit does not run on; to move its keys to a raftkit member: raftkit restore ${join(dataDir, 'member', 'snap', 'db')} --data-dir <an empty dir>`);
+  }
 }
