@@ -38,7 +38,7 @@ describe('the raftkit command\'s data dir', () => {
       const dir = join(root, name);
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       writeFileSync(join(dir, file), 'etcd');
-      await expect(openDataDir(dir)).rejects.toMatchObject({ code: 'ERR_ETCD_DATA_DIR', message: expect.stringContaining(`raftkit restore ${join(dir, 'member', 'snap', 'db')} --data-dir`) as unknown });
+      await expect(openDataDir(dir)).rejects.toMatchObject({ code: 'ERR_ETCD_DATA_DIR', message: expect.stringContaining(`raftkit restore ${join(dir, 'member', 'snap', 'db')} --skip-hash-check --data-dir`) as unknown });
       await expect(openDataDir(dir)).rejects.toBeInstanceOf(EtcdDataDirError);
       expect(existsSync(join(dir, 'member', 'kv'))).toBe(false);
     }

@@ -78,8 +78,13 @@ describe('runbook: etcdctl snapshot save/status against raftkit, raftkit restore
     expect(refused.output()).toContain(`holds an etcd member's data`);
     expect(existsSync(join(etcdDir, 'member', 'kv'))).toBe(false);
     const moved = join(dir, 'moved');
-    const m = await raftkitRestore([join(etcdDir, 'member', 'snap', 'db'), '--data-dir', moved]);
+    // A backend file has no SHA-256 trailer: refused without --skip-hash-check, as etcdctl refuses it.
+    const unchecked = await raftkitRestore([join(etcdDir, 'member', 'snap', 'db'), '--data-dir', moved]);
+    expect(unchecked.code).toBe(1);
+    expect(unchecked.out).toContain('snapshot missing hash but --skip-hash-check=false');
+    const m = await raftkitRestore([join(etcdDir, 'member', 'snap', 'db'), '--skip-hash-check', '--data-dir', moved]);
     expect(m.code, m.out).toBe(0);
+    expect(m.out).toContain('no sha256 trailer');
     const url3 = await member(moved);
     const third = await etcdctl([new URL(url3).host], ['get', 'k', '--prefix', '-w', 'json']);
     expect(kvs(third.stdout)).toEqual(kvs(before.stdout));

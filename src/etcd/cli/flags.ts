@@ -367,7 +367,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
 
 /** The `--help` text: usage and every flag with its `ETCD_*` variable and default. */
 export function helpText(): string {
-  const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir>   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
+  const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir> [--skip-hash-check]   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
   for (const f of FLAGS) {
     const only = f.onlyDefault === undefined ? '' : `; only '${f.def}': ${f.onlyDefault}`;
     lines.push(`  --${f.name}${f.kind === 'bool' ? '' : ` <${f.kind}>`}`, `      ${f.help} (env ${envName(f.name)}; default '${f.def}'${only})`);

@@ -277,6 +277,6 @@ function isEtcdDataDir(dataDir: string): boolean {
 export class EtcdDataDirError extends RaftkitError {
   /** @param dataDir - the data dir. */
   constructor(dataDir: string) {
-    super('ERR_ETCD_DATA_DIR', `data-dir ${JSON.stringify(dataDir)} holds an etcd member's data (member/snap/db, etcd's WAL), which raftkit does not run on; to move its keys to a raftkit member: raftkit restore ${join(dataDir, 'member', 'snap', 'db')} --data-dir <an empty dir>`);
+    super('ERR_ETCD_DATA_DIR', `data-dir ${JSON.stringify(dataDir)} holds an etcd member's data (member/snap/db, etcd's WAL), which raftkit does not run on; to move its keys to a raftkit member: raftkit restore ${join(dataDir, 'member', 'snap', 'db')} --skip-hash-check --data-dir <an empty dir>`);
   }
 }

@@ -7,11 +7,12 @@
  * data dir, and it accepts etcd's and raftkit's snapshot files (sha256 trailer checked when present).
  * @module
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RaftkitError } from '../../errors.js';
 import { SnapshotCorruptError } from '../bbolt/errors.js';
 import { restoreSnapshot } from './restore.js';
+import { hasSha256Trailer } from './snapshot-file.js';
 import type { RestoreSummary } from './restore.js';
 
 /** The restore target already holds data. Code `ERR_RESTORE_DATA_DIR_EXISTS`. */
@@ -35,8 +36,14 @@ export function memberDataPaths(dataDir: string): MemberDataPaths {
   return { wal: join(dataDir, 'member', 'wal'), kv: join(dataDir, 'member', 'kv') };
 }
 
-/** Restores `file` into a new member data dir `dataDir` (see the module comment). */
-export async function restoreDataDir(file: string, dataDir: string): Promise<RestoreSummary> {
+/**
+ * Restores `file` into a new member data dir `dataDir` (see the module comment). As `etcdctl
+ * snapshot restore`, a file without the SHA-256 trailer is refused ({@link SnapshotMissingHashError})
+ * unless `skipHashCheck`.
+ */
+export async function restoreDataDir(file: string, dataDir: string, skipHashCheck = false): Promise<RestoreSummary> {
+  // The trailer is told by the file's size (bbolt pages, then 32 bytes), as etcdctl tells it.
+  if (!skipHashCheck && !hasSha256Trailer((await stat(file)).size)) throw new SnapshotMissingHashError();
   const existing = await readdir(dataDir).catch((e: unknown) => {
     if ((e as { code?: string }).code === 'ENOENT') return [];
     throw e;
@@ -58,7 +65,17 @@ export async function restoreDataDir(file: string, dataDir: string): Promise<Res
 }
 
 /** Usage of the restore command. */
-export const RESTORE_USAGE = 'usage: raftkit restore <snapshot-file> --data-dir <dir>';
+export const RESTORE_USAGE = 'usage: raftkit restore <snapshot-file> --data-dir <dir> [--skip-hash-check]';
+
+/**
+ * The file has no SHA-256 trailer (a backend file copied from a member's `member/snap/db`, or a
+ * cut download) and `--skip-hash-check` was not given. Code `ERR_SNAPSHOT_MISSING_HASH`.
+ */
+export class SnapshotMissingHashError extends RaftkitError {
+  constructor() {
+    super('ERR_SNAPSHOT_MISSING_HASH', 'snapshot missing hash but --skip-hash-check=false');
+  }
+}
 
 /**
  * Runs `raftkit restore` with `args` (after the word `restore`). Returns the exit status: 0 done,
@@ -67,9 +84,12 @@ export const RESTORE_USAGE = 'usage: raftkit restore <snapshot-file> --data-dir 
 export async function runRestoreCommand(args: readonly string[], print: (line: string, toStderr: boolean) => void): Promise<number> {
   let file: string | undefined;
   let dataDir: string | undefined;
+  let skipHashCheck = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--data-dir' || a === '-data-dir') dataDir = args[++i];
+    if (a === '--skip-hash-check' || a === '-skip-hash-check' || a === '--skip-hash-check=true') skipHashCheck = true;
+    else if (a === '--skip-hash-check=false') skipHashCheck = false;
+    else if (a === '--data-dir' || a === '-data-dir') dataDir = args[++i];
     else if (a.startsWith('--data-dir=') || a.startsWith('-data-dir=')) dataDir = a.slice(a.indexOf('=') + 1);
     else if (a.startsWith('-') || file !== undefined) {
       print(`raftkit restore: unexpected argument ${JSON.stringify(a)}\n${RESTORE_USAGE}`, true);
@@ -81,11 +101,11 @@ export async function runRestoreCommand(args: readonly string[], print: (line: s
     return 2;
   }
   try {
-    const s = await restoreDataDir(file, dataDir);
+    const s = await restoreDataDir(file, dataDir, skipHashCheck);
     print(`restored snapshot ${file} into ${dataDir}: revision ${String(s.revision)}, ${String(s.rows)} revisions, compacted at ${String(s.compactRevision)}, ${String(s.info.leases.length)} leases${s.hasSha256 ? ', sha256 verified' : ', no sha256 trailer'}`, false);
     return 0;
   } catch (e) {
-    if (e instanceof SnapshotCorruptError || e instanceof RestoreDataDirExistsError) {
+    if (e instanceof SnapshotCorruptError || e instanceof RestoreDataDirExistsError || e instanceof SnapshotMissingHashError) {
       print(`raftkit restore: ${e.message}`, true);
       return 1;
     }

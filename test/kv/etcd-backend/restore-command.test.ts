@@ -65,6 +65,15 @@ describe('raftkit restore', () => {
     expect(refused.err).toMatch(/snapshot file is corrupt \(sha256\)/);
     expect(readdirSync(fresh)).toEqual([]);
 
+    // A backend file without the SHA-256 trailer: refused unless --skip-hash-check, as etcdctl.
+    const plain = join(dir, 'plain.db');
+    writeFileSync(plain, readFileSync(file).subarray(0, readFileSync(file).length - 32));
+    const unchecked = await run(plain, '--data-dir', join(dir, 'plain-1'));
+    expect(unchecked).toMatchObject({ code: 1, err: 'raftkit restore: snapshot missing hash but --skip-hash-check=false\n' });
+    const skipped = await run(plain, '--skip-hash-check', '--data-dir', join(dir, 'plain-2'));
+    expect(skipped.code, skipped.err).toBe(0);
+    expect(skipped.out).toContain('no sha256 trailer');
+
     expect((await run('--data-dir', fresh)).code).toBe(2);
     expect((await run(file, 'extra', '--data-dir', fresh)).code).toBe(2);
   });
