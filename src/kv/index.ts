@@ -114,6 +114,6 @@ export type { BoltBucketSource, BoltEntry, BoltWriteOptions, BoltWriteResult } f
 export type { BoltMeta } from './bbolt/format.js';
 export { BoltInputError, SnapshotCorruptError } from './bbolt/errors.js';
 export type { SnapshotProblem } from './bbolt/errors.js';
-export { RestoreDataDirExistsError, restoreDataDir } from './etcd-backend/restore-command.js';
+export { RestoreDataDirExistsError, SnapshotMissingHashError, restoreDataDir } from './etcd-backend/restore-command.js';
 export { RestoreNotEmptyError, restoreMember } from './maintenance/snapshot-file.js';
 export type { RestoredMember, RestoreOptions as MemberRestoreOptions } from './maintenance/snapshot-file.js';

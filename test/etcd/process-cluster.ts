@@ -23,6 +23,17 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
+/** Runs `raftkit restore` (from source through tsx) with `args`: its exit code and output. */
+export function raftkitRestore(args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'restore', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => res({ code, out }));
+  });
+}
+
 /** Spawns `raftkit` (from source through tsx) with `args`; resolves once it logs "member started" (or exits). */
 export function spawnRaftkit(args: string[], env: Record<string, string> = {}): { child: ChildProcess; started: Promise<void>; exited: Promise<number | null>; output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

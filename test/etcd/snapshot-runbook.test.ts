@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { snapshotStatus } from '../../src/kv/etcd-backend/status.js';
 import { etcdctl } from './helpers.js';
-import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
+import { freePort, raftkitRestore, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // The seed runbook's snapshot commands against a `raftkit` process, then `raftkit restore` and a
 // new member started on the restored data dir: etcdctl snapshot save / status unchanged.
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(join(tmpdir(), 'raftkit-runbook-snap-'));
 const running: { kill(): void; exited: Promise<number | null> }[] = [];
 afterAll(async () => {
@@ -26,16 +23,6 @@ async function member(dataDir: string): Promise<string> {
   running.push({ kill: () => r.child.kill('SIGTERM'), exited: r.exited });
   await r.started;
   return client;
-}
-
-function raftkitRestore(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/etcd/cli/main.ts'), 'restore', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => res({ code, out }));
-  });
 }
 
 describe('runbook: etcdctl snapshot save/status against raftkit, raftkit restore', () => {

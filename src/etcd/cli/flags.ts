@@ -158,6 +158,8 @@ export interface MemberConfig {
   forceNewCluster: boolean;
   /** `--strict-reconfig-check`. */
   strictReconfigCheck: boolean;
+  /** The flags given, on the command line or as `ETCD_*` variables (the others have their defaults). */
+  explicitFlags: ReadonlySet<string>;
 }
 
 /** The files and settings of one side's TLS (client or peer). */
@@ -288,11 +290,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     initialCluster.set(member, [...(initialCluster.get(member) ?? []), ...urls('initial-cluster', part.slice(eq + 1))]);
   }
   const advertisePeers = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
-  const mine = initialCluster.get(name);
-  if (mine === undefined) throw new FlagError('initial-cluster', `couldn't find local name "${name}" in the initial cluster configuration`);
-  if ([...mine].sort().join(',') !== [...advertisePeers].sort().join(',')) {
-    throw new FlagError('initial-advertise-peer-urls', `--initial-cluster has ${name}=${mine.join(',')} but missing from --initial-advertise-peer-urls=${advertisePeers.join(',')}`);
-  }
+  // Checked here when --initial-cluster is given; without it, when the member starts with no data
+  // of its own (a restored data dir keeps the cluster it was restored for, as etcd's does).
+  if (values.has('initial-cluster')) checkMembership(name, initialCluster, advertisePeers);
   const mode = get('auto-compaction-mode') as 'periodic' | 'revision';
   const retentionRaw = get('auto-compaction-retention');
   let retention: number | undefined;
@@ -346,6 +346,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     forceNewCluster: bool('force-new-cluster'),
     strictReconfigCheck: bool('strict-reconfig-check'),
     tlsPolicy: tlsPolicy(get('cipher-suites'), get('tls-min-version'), get('tls-max-version')),
+    explicitFlags: new Set(values.keys()),
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
@@ -395,4 +396,18 @@ function tlsPolicy(suites: string, min: string, max: string): MemberConfig['tlsP
   if (max !== '' && node(max) < node(min)) throw new FlagError('tls-max-version', `--tls-max-version ${max} is older than --tls-min-version ${min}`);
   if (ciphers !== undefined && node(min) === 'TLSv1.3') throw new FlagError('cipher-suites', 'cipher suites cannot be configured when only TLS1.3 is enabled (--tls-min-version TLS1.3)');
   return { ...(ciphers === undefined ? {} : { ciphers }), minVersion: node(min), ...(max === '' ? {} : { maxVersion: node(max) }) };
+}
+
+/**
+ * Checks a member's place in its initial cluster as etcd does: `name` is in `initialCluster`, with
+ * exactly `advertisePeers` as its URLs.
+ *
+ * @throws {@link FlagError} naming the flag at fault.
+ */
+export function checkMembership(name: string, initialCluster: ReadonlyMap<string, readonly string[]>, advertisePeers: readonly string[]): void {
+  const mine = initialCluster.get(name);
+  if (mine === undefined) throw new FlagError('initial-cluster', `couldn't find local name "${name}" in the initial cluster configuration`);
+  if ([...mine].sort().join(',') !== [...advertisePeers].sort().join(',')) {
+    throw new FlagError('initial-advertise-peer-urls', `--initial-cluster has ${name}=${mine.join(',')} but missing from --initial-advertise-peer-urls=${advertisePeers.join(',')}`);
+  }
 }

@@ -13,13 +13,13 @@ import { EndpointAnswerer, serveMemberEndpoints } from './endpoint-bridge.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
 import { jsonLog, logWriter, runMember } from './member.js';
 import { endpointsPort, onStopRequest, runMemberThread } from './member-thread.js';
-import { runRestoreCommand } from '../../kv/etcd-backend/restore-command.js';
+import { runRestore } from './restore.js';
 import { RAFTKIT_VERSION, ETCD_API_VERSION } from '../version.js';
 
 /** Runs the command; resolves with the exit code, or `undefined` once the exit code is set and the process should end by itself. */
 async function main(): Promise<number | undefined> {
   if (process.argv[2] === 'restore') {
-    return runRestoreCommand(process.argv.slice(3), (line, toStderr) => (toStderr ? process.stderr : process.stdout).write(`${line}\n`));
+    return runRestore(process.argv.slice(3), (line, toStderr) => (toStderr ? process.stderr : process.stdout).write(`${line}\n`));
   }
   let parsed;
   try {

@@ -7,6 +7,7 @@ import { DataInconsistencyError, type CorruptionCheckReport } from '../../kv/mai
 import { RaftkitError } from '../../errors.js';
 import { Replica } from '../../replica/replica.js';
 import { forceNewCluster } from '../../replica/force-new-cluster.js';
+import { readIdentity, resolveIdentity, writeIdentity } from './identity.js';
 import type { PeerAddress } from '../../replica/membership.js';
 import { LevelStorage } from '../../storage/level-storage.js';
 import { WalStorage } from '../../storage/wal/wal-storage.js';
@@ -80,11 +81,16 @@ export interface RunningMember {
  * thread serves on `--listen-metrics-urls`, see endpoint-bridge.ts).
  */
 export async function runMember(c: MemberConfig, log: Log): Promise<RunningMember> {
-  const token = c.initialClusterToken;
+  // The --initial-* flags count at the first start (or `raftkit restore`): afterwards the data dir's.
+  const stored = readIdentity(c.dataDir);
+  const identity = resolveIdentity(c, stored, (flag, given, kept) => log('warn', "flag ignored: the member's data dir keeps the value of its first start", { flag, given, kept }));
+  const name = stored !== undefined && !c.explicitFlags.has('name') ? stored.name : c.name;
+  const token = identity.initialClusterToken;
   const idOf = (urls: readonly string[]): number => memberIdFor(urls, token);
-  const id = idOf(c.initialAdvertisePeerUrls);
-  const peers: PeerAddress[] = [...c.initialCluster.values()].map((urls) => ({ id: idOf(urls), address: peerAddress(urls[0]!) }));
-  const names = new Map<number, MemberInfo>([...c.initialCluster].map(([name, urls]) => [idOf(urls), { name, clientUrls: [] }]));
+  const id = idOf(identity.initialAdvertisePeerUrls);
+  const initialCluster = Object.entries(identity.initialCluster);
+  const peers: PeerAddress[] = initialCluster.map(([, urls]) => ({ id: idOf(urls), address: peerAddress(urls[0]!) }));
+  const names = new Map<number, MemberInfo>(initialCluster.map(([n, urls]) => [idOf(urls), { name: n, clientUrls: [] }]));
   const read = (f: string): string => readFileSync(f, 'utf8');
   const [listen, ...alsoListen] = c.listenPeerUrls.map((u) => new URL(u)) as [URL, ...URL[]];
   const peerTls = c.peerTls.certFile === '' ? undefined : {
@@ -98,6 +104,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   };
   // Only a member that starts with data of its own checks it against its peers (etcd's memberInitialized).
   const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir);
+  if (stored === undefined) writeIdentity(c.dataDir, identity);
   if (c.forceNewCluster && initialized) {
     // etcd's restartAsStandaloneNode: this member alone, with the data it holds.
     const forced = await forceNewCluster(storage, id);
@@ -113,7 +120,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit, snapshotByReference: true });
   const replica = await Replica.start({
     id, storage, transport, stateMachine,
-    ...(c.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
+    ...(identity.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
     snapshotEvery: c.snapshotCount, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
     // etcd's HealthInterval: a voter counts toward the quorum a member add or remove must keep
@@ -128,10 +135,10 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const quotaBackendBytes = c.quotaBackendBytes === 0 ? 2 * 1024 ** 3 : c.quotaBackendBytes;
   // name and clientUrls are published through Raft (as etcd publishes its attributes at start), so
   // `member list` and `endpoint status --cluster` on any member show every member's client URLs.
-  const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, quotaBackendBytes, watch: { progressIntervalMs: c.progressNotifyMs }, name: c.name, clientUrls: c.advertiseClientUrls });
+  const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, quotaBackendBytes, watch: { progressIntervalMs: c.progressNotifyMs }, name, clientUrls: c.advertiseClientUrls });
   const ct = c.clientTls;
   const server = new EtcdServer({
-    replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name: c.name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
+    replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
     quotaBackendBytes, electionTimeoutMs: c.electionMs,
     ...(ct.certFile === '' ? {} : {
@@ -158,7 +165,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const stopCorruptCheck = c.corruptCheckMs > 0 ? kv.maintenance.startCorruptionChecks(c.corruptCheckMs, (r) => logCheck(log, r)) : () => undefined;
   // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
   const youngMiB = (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
-  log('info', 'member started', { name: c.name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB, 'pre-vote': c.preVote });
+  log('info', 'member started', { name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB, 'pre-vote': c.preVote });
   const removed = new Promise<void>((resolve) => {
     replica.on('member-removed', (gone) => {
       if (gone === id) resolve();

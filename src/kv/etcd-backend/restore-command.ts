@@ -80,8 +80,9 @@ export class SnapshotMissingHashError extends RaftkitError {
 /**
  * Runs `raftkit restore` with `args` (after the word `restore`). Returns the exit status: 0 done,
  * 1 refused (damaged file, existing data dir), 2 bad usage; `print` gets one line per message.
+ * `onRestored` runs with the data dir once it is restored (the command adds the member's identity).
  */
-export async function runRestoreCommand(args: readonly string[], print: (line: string, toStderr: boolean) => void): Promise<number> {
+export async function runRestoreCommand(args: readonly string[], print: (line: string, toStderr: boolean) => void, onRestored?: (dataDir: string) => void): Promise<number> {
   let file: string | undefined;
   let dataDir: string | undefined;
   let skipHashCheck = false;
@@ -102,6 +103,7 @@ export async function runRestoreCommand(args: readonly string[], print: (line: s
   }
   try {
     const s = await restoreDataDir(file, dataDir, skipHashCheck);
+    onRestored?.(dataDir);
     print(`restored snapshot ${file} into ${dataDir}: revision ${String(s.revision)}, ${String(s.rows)} revisions, compacted at ${String(s.compactRevision)}, ${String(s.info.leases.length)} leases${s.hasSha256 ? ', sha256 verified' : ', no sha256 trailer'}`, false);
     return 0;
   } catch (e) {
