@@ -104,7 +104,6 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   };
   // Only a member that starts with data of its own checks it against its peers (etcd's memberInitialized).
   const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir);
-  if (stored === undefined) writeIdentity(c.dataDir, identity);
   if (c.forceNewCluster && initialized) {
     // etcd's restartAsStandaloneNode: this member alone, with the data it holds.
     const forced = await forceNewCluster(storage, id);
@@ -127,6 +126,9 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     // only after 5 s connected (etcdserver isConnectedSince).
     healthIntervalMs: 5000,
   });
+  // Recorded once the member has started on it: a first start that fails (a port in use, a wrong
+  // flag) can be retried with other flags.
+  if (stored === undefined) writeIdentity(c.dataDir, identity);
   replica.on('leader-change', (leader, term) => log('info', 'leader changed', { leader: leader.toString(16), term }));
   replica.on('error', (e) => log('error', 'replica error', { error: e.message }));
   transport.on('error', (e) => log('warn', 'peer transport', { error: e.message }));
