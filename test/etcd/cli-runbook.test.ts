@@ -155,6 +155,8 @@ describe('raftkit processes with etcdctl', () => {
     expect(metrics).toMatch(/^etcd_server_has_leader 1$/m);
     // The member's garbage collections (the Node.js counterpart of etcd's go_gc_duration_seconds; none may have run yet).
     expect(metrics).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
+    // The process's memory, as etcd's dashboard and `etcdctl check datascale` read it.
+    expect(Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(10 * 1024 * 1024);
     // endpoint status called Status on every member.
     expect(metrics).toMatch(/^grpc_server_handled_total\{grpc_type="unary",grpc_service="etcdserverpb.Maintenance",grpc_method="Status",grpc_code="OK"\} [1-9]/m);
     expect(metrics).toMatch(/^grpc_server_msg_received_total\{grpc_type="unary",grpc_service="etcdserverpb.Maintenance",grpc_method="Status"\} [1-9]/m);

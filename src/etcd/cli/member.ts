@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { TcpTransport } from '../../transport/tcp.js';
 import type { HttpEndpointSource } from '../http.js';
 import { observeGc } from '../gc-metrics.js';
+import { observeProcess } from '../process-metrics.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
 import { EtcdServer } from '../server.js';
 import { FlagError, type MemberConfig } from './flags.js';
@@ -164,6 +165,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const endpoints = server.endpoints;
   const stopCompaction = autoCompaction(c, replica, kv, log);
   const stopGc = observeGc(server.metrics.registry);
+  observeProcess(server.metrics.registry);
   const stopCorruptCheck = c.corruptCheckMs > 0 ? kv.maintenance.startCorruptionChecks(c.corruptCheckMs, (r) => logCheck(log, r)) : () => undefined;
   // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
   const youngMiB = (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
