@@ -74,6 +74,10 @@ class MethodStats {
  */
 export class GrpcMetrics {
   private readonly methods = new Map<string, MethodStats>();
+  /** etcd's `etcd_network_client_grpc_received_bytes_total`: the encoded size of every request message received. */
+  private receivedBytes = 0;
+  /** etcd's `etcd_network_client_grpc_sent_bytes_total`: the encoded size of every response message sent. */
+  private sentBytes = 0;
 
   private stats(labels: RpcLabels): MethodStats {
     const key = `${labels.grpc_service}/${labels.grpc_method}`;
@@ -96,11 +100,12 @@ export class GrpcMetrics {
     return () => m.start();
   }
 
-  /** Counts messages of one RPC method sent without its serializer (already framed), `n` at a time. */
-  sentCounter(labels: RpcLabels): (n: number) => void {
+  /** Counts messages of one RPC method sent without its serializer (already framed), `n` at a time, of `bytes` bytes in all (their gRPC prefixes left out). */
+  sentCounter(labels: RpcLabels): (n: number, bytes: number) => void {
     const m = this.stats(labels);
-    return (n) => {
+    return (n, bytes) => {
       m.sent += n;
+      this.sentBytes += bytes;
     };
   }
 
@@ -121,12 +126,15 @@ export class GrpcMetrics {
           // A request that did not unmarshal is not a message received (etcd fails it before counting).
           if (req instanceof MalformedRequest) return req;
           m.received++;
+          this.receivedBytes += buf.length;
           sized?.(req, buf.length);
           return req;
         },
         responseSerialize: (value: unknown) => {
           m.sent++;
-          return d.responseSerialize(value);
+          const bytes = d.responseSerialize(value);
+          this.sentBytes += bytes.length;
+          return bytes;
         },
       };
     }
@@ -139,6 +147,13 @@ export class GrpcMetrics {
     const counter = (name: string, help: string, value: (m: MethodStats) => number): string[] =>
       [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, ...ms.map((m) => `${name}{${m.labels}} ${String(value(m))}`)];
     const lines = [
+      // etcd's own names (its v3rpc package counts them beside go-grpc-prometheus's).
+      '# HELP etcd_network_client_grpc_received_bytes_total The total number of bytes received from grpc clients.',
+      '# TYPE etcd_network_client_grpc_received_bytes_total counter',
+      `etcd_network_client_grpc_received_bytes_total ${String(this.receivedBytes)}`,
+      '# HELP etcd_network_client_grpc_sent_bytes_total The total number of bytes sent to grpc clients.',
+      '# TYPE etcd_network_client_grpc_sent_bytes_total counter',
+      `etcd_network_client_grpc_sent_bytes_total ${String(this.sentBytes)}`,
       ...counter('grpc_server_started_total', 'Total number of RPCs started on the server.', (m) => m.started),
       '# HELP grpc_server_handled_total Total number of RPCs completed on the server, regardless of success or failure.',
       '# TYPE grpc_server_handled_total counter',

@@ -80,20 +80,21 @@ export function coalesceWrites(stream: Writable): boolean {
 /**
  * Makes `stream` (a grpc-js server stream without interceptors) take {@link FramedMessages}: grpc-js
  * writes their bytes as they are, after the same checks and headers as any message, in order with
- * the stream's other writes, and `sent` is told how many messages went (they do not pass through
+ * the stream's other writes, and `sent` is told how many messages went, and how many bytes (they do not pass through
  * the method's serializer, where sent messages are otherwise counted). Returns false, and changes
  * nothing, when the stream's inner call is not grpc-js's base call (another version, or
  * interceptors): the caller then writes its messages one by one.
  * @internal
  */
-export function acceptFramed(stream: Writable, sent: (messages: number) => void): boolean {
+export function acceptFramed(stream: Writable, sent: (messages: number, bytes: number) => void): boolean {
   const inner = (stream as unknown as { call?: Partial<SerializesMessages> }).call;
   if (typeof inner?.serializeMessage !== 'function') return false;
   const call = inner as SerializesMessages;
   const serialize = call.serializeMessage.bind(call);
   call.serializeMessage = (value) => {
     if (!(value instanceof FramedMessages)) return serialize(value);
-    sent(value.count);
+    // Each message of the batch has its 5-byte gRPC prefix in `bytes`.
+    sent(value.count, value.bytes.length - 5 * value.count);
     return value.bytes;
   };
   return true;

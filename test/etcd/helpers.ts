@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import { afterAll, beforeAll } from 'vitest';
-import { credentials, loadPackageDefinition, Metadata, type ChannelOptions, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, makeGenericClientConstructor, Metadata, type ChannelOptions, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/etcd/proto.js';
@@ -43,12 +43,33 @@ export function parseTable(stdout: string): Record<string, string>[] {
   return rows.map((r) => Object.fromEntries((head ?? []).map((h, i) => [h, r[i] ?? ''])));
 }
 
-/** A raw gRPC client of one etcd service, for calls etcdctl cannot make. */
-export function rawClient(service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string, options: ChannelOptions = {}): InstanceType<ServiceClientConstructor> {
+/**
+ * A raw gRPC client of one etcd service, for calls etcdctl cannot make. `onMessage`, when given,
+ * sees the encoded size of every request it sends and every response it receives.
+ */
+export function rawClient(
+  service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string, options: ChannelOptions = {},
+  onMessage?: (kind: 'request' | 'response', bytes: number) => void,
+): InstanceType<ServiceClientConstructor> {
   const dir = protoDir();
   const def = loadSync(join(dir, 'rpc.proto'), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
   const pkg = (loadPackageDefinition(def) as Record<string, GrpcObject>).etcdserverpb!;
-  const Ctor = pkg[service] as ServiceClientConstructor;
+  let Ctor = pkg[service] as ServiceClientConstructor;
+  if (onMessage !== undefined) {
+    const sized = Object.fromEntries(Object.entries(Ctor.service).map(([method, d]) => [method, {
+      ...d,
+      requestSerialize: (v: unknown): Buffer => {
+        const b = d.requestSerialize(v);
+        onMessage('request', b.length);
+        return b;
+      },
+      responseDeserialize: (b: Buffer): unknown => {
+        onMessage('response', b.length);
+        return d.responseDeserialize(b);
+      },
+    }]));
+    Ctor = makeGenericClientConstructor(sized, service);
+  }
   return new Ctor(new URL(url).host, credentials.createInsecure(), options);
 }
 

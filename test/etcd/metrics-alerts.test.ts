@@ -27,6 +27,8 @@ const ISSUE_METRICS = [
   'etcd_server_is_leader', 'etcd_server_proposals_committed_total', 'etcd_server_proposals_applied_total', 'etcd_server_proposals_pending',
   'etcd_network_peer_sent_bytes_total', 'etcd_network_peer_received_bytes_total', 'grpc_server_started_total', 'grpc_server_msg_received_total',
   'grpc_server_msg_sent_total', 'etcd_server_id', 'etcd_server_version',
+  // etcd's Grafana dashboard's client traffic panels.
+  'etcd_network_client_grpc_received_bytes_total', 'etcd_network_client_grpc_sent_bytes_total',
 ];
 
 let c: KvCluster;
