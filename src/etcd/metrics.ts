@@ -93,6 +93,11 @@ export class EtcdMetrics {
     new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(quotaBackendBytes);
     new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers }).set({ server_version: ETCD_API_VERSION }, 1);
     new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: replica.id.toString(16) }, 1);
+    new Gauge({ name: 'etcd_cluster_version', help: 'Which version is running. 1 for \'cluster_version\' label with current cluster version', labelNames: ['cluster_version'], registers })
+      .set({ cluster_version: ETCD_API_VERSION.split('.').slice(0, 2).join('.') }, 1);
+    new Gauge({ name: 'etcd_server_is_learner', help: 'Whether or not this member is a learner. 1 if is, 0 otherwise.', registers, collect() {
+      this.set(replica.status().config.learners.includes(replica.id) ? 1 : 0);
+    } });
   }
 
   /** Every metric in the Prometheus text exposition format. */

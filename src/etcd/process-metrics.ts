@@ -18,7 +18,8 @@ function virtualBytes(): number {
 /**
  * The process metrics Prometheus' Go client exports for an etcd member, under the same names:
  * `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_start_time_seconds`, and
- * on Linux `process_virtual_memory_bytes`, `process_open_fds` and `process_max_fds`. etcd's Grafana
+ * on Linux `process_virtual_memory_bytes`, `process_open_fds` and `process_max_fds` (and etcd's own
+ * `os_fd_used` and `os_fd_limit`). etcd's Grafana
  * dashboard (its memory panel) and `etcdctl check datascale` read `process_resident_memory_bytes`.
  * They describe the whole process, as a member's CPU and memory are. Registered on `registry`;
  * the values are read at each scrape.
@@ -43,6 +44,10 @@ export function observeProcess(registry: Registry): void {
   if (!existsSync('/proc/self/stat')) return;
   new Gauge({ name: 'process_virtual_memory_bytes', help: 'Virtual memory size in bytes.', registers, collect() { this.set(virtualBytes()); } });
   new Gauge({ name: 'process_open_fds', help: 'Number of open file descriptors.', registers, collect() { this.set(readdirSync('/proc/self/fd').length); } });
+  // etcd's own names for the same two (its runtime package).
+  new Gauge({ name: 'os_fd_used', help: 'The number of used file descriptors.', registers, collect() { this.set(readdirSync('/proc/self/fd').length); } });
   const max = maxFds();
-  if (max !== undefined) new Gauge({ name: 'process_max_fds', help: 'Maximum number of open file descriptors.', registers }).set(max);
+  if (max === undefined) return;
+  new Gauge({ name: 'process_max_fds', help: 'Maximum number of open file descriptors.', registers }).set(max);
+  new Gauge({ name: 'os_fd_limit', help: 'The file descriptor limit.', registers }).set(max);
 }

@@ -49,6 +49,16 @@ export class KvMetrics {
       new Gauge({ name: 'etcd_mvcc_db_total_size_in_bytes', help: 'Total size of the underlying database in bytes.', registers: [], async collect() {
         this.set(await reportedDbSize(sm));
       } }),
+      // etcd 3.4's older name of the same gauge, which its published Grafana dashboard reads.
+      new Gauge({ name: 'etcd_debugging_mvcc_db_total_size_in_bytes', help: 'Total size of the underlying database physically allocated in bytes.', registers: [], async collect() {
+        this.set(await reportedDbSize(sm));
+      } }),
+      new Gauge({ name: 'etcd_debugging_mvcc_current_revision', help: 'The current revision of store.', registers: [], collect() {
+        this.set(sm.store.visibleRev);
+      } }),
+      new Gauge({ name: 'etcd_debugging_mvcc_compact_revision', help: 'The revision of the last compaction in store.', registers: [], collect() {
+        this.set(Math.max(0, sm.store.compactRev));
+      } }),
       new Gauge({ name: 'etcd_mvcc_db_total_size_in_use_in_bytes', help: 'Total size of the underlying database logically in use in bytes.', registers: [], collect() {
         this.set(sm.dbSizeInUse);
       } }),

@@ -27,8 +27,10 @@ const ISSUE_METRICS = [
   'etcd_server_is_leader', 'etcd_server_proposals_committed_total', 'etcd_server_proposals_applied_total', 'etcd_server_proposals_pending',
   'etcd_network_peer_sent_bytes_total', 'etcd_network_peer_received_bytes_total', 'grpc_server_started_total', 'grpc_server_msg_received_total',
   'grpc_server_msg_sent_total', 'etcd_server_id', 'etcd_server_version',
-  // etcd's Grafana dashboard's client traffic panels.
-  'etcd_network_client_grpc_received_bytes_total', 'etcd_network_client_grpc_sent_bytes_total',
+  // etcd's Grafana dashboard's client traffic panels, and the older db size name its 3.4 dashboard reads.
+  'etcd_network_client_grpc_received_bytes_total', 'etcd_network_client_grpc_sent_bytes_total', 'etcd_debugging_mvcc_db_total_size_in_bytes',
+  // More of etcd 3.4's names.
+  'etcd_debugging_mvcc_current_revision', 'etcd_debugging_mvcc_compact_revision', 'etcd_cluster_version', 'etcd_server_is_learner',
 ];
 
 let c: KvCluster;
@@ -73,6 +75,10 @@ test('the db size in use counts the stored revisions\' keys and values, and drop
 test('the issue\'s other etcd and go-grpc-prometheus names are exported, with etcd\'s labels', () => {
   const names = exported(text);
   expect(ISSUE_METRICS.filter((n) => !names.has(n))).toEqual([]);
+  expect(text).toMatch(/^etcd_server_is_learner 0$/m);
+  expect(text).toMatch(/^etcd_cluster_version\{cluster_version="3\.5"\} 1$/m);
+  expect(Number(/^etcd_debugging_mvcc_current_revision (\d+)$/m.exec(text)![1])).toBeGreaterThanOrEqual(2);
+  expect(/^etcd_debugging_mvcc_db_total_size_in_bytes (\d+)$/m.exec(text)![1]).toBe(/^etcd_mvcc_db_total_size_in_bytes (\d+)$/m.exec(text)![1]);
   expect(text).toMatch(/^etcd_network_peer_sent_bytes_total\{To="[0-9a-f]+"\} \d+/m);
   expect(text).toMatch(/^etcd_network_peer_round_trip_time_seconds_bucket\{le="[^"]+",To="[0-9a-f]+"\} \d+/m);
   expect(text).toMatch(/^grpc_server_handling_seconds_bucket\{le="[^"]+",grpc_type="unary",grpc_service="etcdserverpb\.KV",grpc_method="Put"\} \d+/m);

@@ -37,6 +37,9 @@ test('resident and virtual memory, CPU seconds (a counter that grows), start tim
     expect(sample(second, 'process_cpu_seconds_total')).toBeGreaterThan(cpu);
     expect(sample(second, 'process_open_fds')).toBeGreaterThanOrEqual(fds + 15);
     expect(sample(second, 'process_max_fds')).toBeGreaterThanOrEqual(sample(second, 'process_open_fds'));
+    // etcd's own names for the same.
+    expect(sample(second, 'os_fd_used')).toBeGreaterThanOrEqual(fds + 15);
+    expect(sample(second, 'os_fd_limit')).toBe(sample(second, 'process_max_fds'));
   } finally {
     for (const fd of opened) closeSync(fd);
   }
