@@ -44,18 +44,24 @@ export function messageOf(e: unknown): string {
 
 /** The HTTP endpoints' answers for a member: its metrics, and its health as etcd judges it. */
 export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
+  const judge = async (): Promise<Health> => {
+    const alarms = o.alarms?.() ?? [];
+    if (alarms.length > 0) return { health: 'false', reason: `ALARM ${alarms.join(',')}` };
+    if (o.replica.status().leader === 0) return { health: 'false', reason: 'RAFT NO LEADER' };
+    try {
+      await o.replica.read({ timeoutMs: o.healthTimeoutMs ?? 1000 });
+      return { health: 'true', reason: '' };
+    } catch (e) {
+      return { health: 'false', reason: `QGET ERROR: ${messageOf(e)}` };
+    }
+  };
   return {
     metrics: () => o.metrics.text(),
+    // Each answer counted, as etcd counts them (etcd_server_health_success, _failures).
     async health() {
-      const alarms = o.alarms?.() ?? [];
-      if (alarms.length > 0) return { health: 'false', reason: `ALARM ${alarms.join(',')}` };
-      if (o.replica.status().leader === 0) return { health: 'false', reason: 'RAFT NO LEADER' };
-      try {
-        await o.replica.read({ timeoutMs: o.healthTimeoutMs ?? 1000 });
-        return { health: 'true', reason: '' };
-      } catch (e) {
-        return { health: 'false', reason: `QGET ERROR: ${messageOf(e)}` };
-      }
+      const h = await judge();
+      (h.health === 'true' ? o.metrics.healthSuccess : o.metrics.healthFailures).inc();
+      return h;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetricJSON } from '../replica/metrics.js';
 import type { Replica } from '../replica/replica.js';
 import { GrpcMetrics } from './grpc-metrics.js';
@@ -78,6 +78,10 @@ function aliasText(a: Alias, src: MetricJSON | undefined): string {
 export class EtcdMetrics {
   /** The registry of the server's own metrics (TLS refusals, quota, ids); the gRPC statistics are in {@link EtcdMetrics.grpc}. */
   readonly registry = new Registry();
+  /** `etcd_server_health_success`: `/health` answers that were healthy. */
+  readonly healthSuccess: Counter;
+  /** `etcd_server_health_failures`: `/health` answers that were not. */
+  readonly healthFailures: Counter;
   /** The gRPC statistics. */
   readonly grpc: GrpcMetrics;
   private readonly replica: Replica;
@@ -95,6 +99,8 @@ export class EtcdMetrics {
     new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: replica.id.toString(16) }, 1);
     new Gauge({ name: 'etcd_cluster_version', help: 'Which version is running. 1 for \'cluster_version\' label with current cluster version', labelNames: ['cluster_version'], registers })
       .set({ cluster_version: ETCD_API_VERSION.split('.').slice(0, 2).join('.') }, 1);
+    this.healthSuccess = new Counter({ name: 'etcd_server_health_success', help: 'The total number of successful health checks', registers });
+    this.healthFailures = new Counter({ name: 'etcd_server_health_failures', help: 'The total number of failed health checks', registers });
     new Gauge({ name: 'etcd_server_is_learner', help: 'Whether or not this member is a learner. 1 if is, 0 otherwise.', registers, collect() {
       this.set(replica.status().config.learners.includes(replica.id) ? 1 : 0);
     } });

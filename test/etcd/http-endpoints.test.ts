@@ -37,6 +37,18 @@ describe('memberEndpoints: /health as etcd judges it', () => {
     expect(await (await leaderSource(['NOSPACE', 'CORRUPT'])).health()).toEqual({ health: 'false', reason: 'ALARM NOSPACE,CORRUPT' });
   });
 
+  test('each answer is counted in etcd_server_health_success or etcd_server_health_failures, as etcd counts them', async () => {
+    const counts = async (): Promise<[number, number]> => {
+      const text = await (await leaderSource()).metrics();
+      return [Number(/^etcd_server_health_success (\d+)$/m.exec(text)![1]), Number(/^etcd_server_health_failures (\d+)$/m.exec(text)![1])];
+    };
+    const [ok, failed] = await counts();
+    await (await leaderSource()).health();
+    await (await leaderSource()).health();
+    await (await leaderSource(['NOSPACE'])).health();
+    expect(await counts()).toEqual([ok + 2, failed + 1]);
+  });
+
   test('a member that has never seen a leader: RAFT NO LEADER', async () => {
     const network = new InProcessNetwork();
     // Member 2 never starts, so member 1 can never win an election.
