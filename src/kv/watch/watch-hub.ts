@@ -142,18 +142,25 @@ export class WatchHub implements WatcherHub {
     for (const w of this.#watchers) if (w.options.progressNotify === true && w.synced && w.backlog === 0) this.#progress(w);
   }
 
-  #matches(w: Watcher, e: ReadonlyEvent): boolean {
+  /** Whether `w`'s filters let `e` through (its key range aside). */
+  #passes(w: Watcher, e: ReadonlyEvent): boolean {
     const f = w.options.filters;
-    if (f !== undefined && f.length > 0 && f.includes(e.type === EventType.PUT ? WatchFilterType.NOPUT : WatchFilterType.NODELETE)) return false;
-    return inByteRange(w.key, w.rangeEnd, e.kv.key);
+    return f === undefined || f.length === 0 || !f.includes(e.type === EventType.PUT ? WatchFilterType.NOPUT : WatchFilterType.NODELETE);
   }
 
-  /** The events of `events` that `w` watches (the same array when all of them are). */
-  #mine(w: Watcher, events: readonly ReadonlyEvent[]): readonly ReadonlyEvent[] {
+  #matches(w: Watcher, e: ReadonlyEvent): boolean {
+    return this.#passes(w, e) && inByteRange(w.key, w.rangeEnd, e.kv.key);
+  }
+
+  /**
+   * The events of `events` that `w` watches (the same array when all of them are); `inRange`:
+   * the events are known to be in its key range, only its filters are applied.
+   */
+  #mine(w: Watcher, events: readonly ReadonlyEvent[], inRange = false): readonly ReadonlyEvent[] {
     let out: ReadonlyEvent[] | undefined;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      if (this.#matches(w, e)) out?.push(e);
+      if (inRange ? this.#passes(w, e) : this.#matches(w, e)) out?.push(e);
       else out ??= events.slice(0, i);
     }
     return out ?? events;
@@ -269,7 +276,7 @@ export class WatchHub implements WatcherHub {
       if (!this.#watchers.has(w)) return;
       if (read === 'again') continue; // a restore began or ended meanwhile: read again
       if (w.next < this.#source.compactRevision()) continue; // compacted while reading: ends above
-      const mine = this.#mine(w, read.events);
+      const mine = this.#mine(w, read.events, true);
       if (mine.length > 0) this.#queue(w, current, mine);
       w.next = read.last + 1;
     }
@@ -302,7 +309,7 @@ export class WatchHub implements WatcherHub {
       const room = w.backlog === 0 ? Infinity : this.#maxBacklog - w.backlog;
       const inRange = events.filter((e) => inByteRange(w.key, w.rangeEnd, e.kv.key));
       for (const [rev, evs] of groupByRevision(inRange)) {
-        const n = evs.reduce((k, e) => k + (this.#matches(w, e) ? 1 : 0), 0);
+        const n = evs.reduce((k, e) => k + (this.#passes(w, e) ? 1 : 0), 0);
         if (revisions === CATCH_UP_REVISIONS || (kept > 0 && kept + n > room)) return { events: out, last: rev - 1 };
         for (const e of evs) out.push(e);
         revisions++;
