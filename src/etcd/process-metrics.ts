@@ -43,9 +43,14 @@ export function observeProcess(registry: Registry): void {
     .set(Date.now() / 1000 - process.uptime());
   if (!existsSync('/proc/self/stat')) return;
   new Gauge({ name: 'process_virtual_memory_bytes', help: 'Virtual memory size in bytes.', registers, collect() { this.set(virtualBytes()); } });
-  new Gauge({ name: 'process_open_fds', help: 'Number of open file descriptors.', registers, collect() { this.set(readdirSync('/proc/self/fd').length); } });
-  // etcd's own names for the same two (its runtime package).
-  new Gauge({ name: 'os_fd_used', help: 'The number of used file descriptors.', registers, collect() { this.set(readdirSync('/proc/self/fd').length); } });
+  // etcd's own name for the same count (its runtime package) is set from the same read, at each scrape.
+  const fdUsed = new Gauge({ name: 'os_fd_used', help: 'The number of used file descriptors.', registers: [] });
+  new Gauge({ name: 'process_open_fds', help: 'Number of open file descriptors.', registers, collect() {
+    const n = readdirSync('/proc/self/fd').length;
+    this.set(n);
+    fdUsed.set(n);
+  } });
+  registry.registerMetric(fdUsed);
   const max = maxFds();
   if (max === undefined) return;
   new Gauge({ name: 'process_max_fds', help: 'Maximum number of open file descriptors.', registers }).set(max);

@@ -281,8 +281,15 @@ export class EtcdServer {
     return actual;
   }
 
+  /** The answerer of HTTP requests to the client URLs, HTTP/1 and HTTP/2 alike (made at the first). */
+  private httpAnswerer: ReturnType<EtcdServer['makeHttpHandler']> | undefined;
+
+  private httpHandler(): ReturnType<EtcdServer['makeHttpHandler']> {
+    return (this.httpAnswerer ??= this.makeHttpHandler());
+  }
+
   /** Answers an HTTP request to a client URL, as etcd's do: the JSON gateway under `/v3/`, else etcd's HTTP endpoints. */
-  private httpHandler(): (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void {
+  private makeHttpHandler(): (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void {
     const endpoints = httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS);
     const routes: GatewayRoutes = { unary: (path) => this.unaryPath.route(path), stream: (path) => this.streamRoutes.get(path) };
     return (req, res) => {
