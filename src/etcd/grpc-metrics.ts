@@ -17,6 +17,12 @@ const CODE_NAMES: Record<number, string> = {
 /** go-grpc-prometheus's default handling-time buckets, in seconds. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** A call's request metadata, as the statistics read it (grpc-js's `Metadata` is one). */
+export interface MetadataReader {
+  /** The values of `key` (none when absent). */
+  get(key: string): (string | Buffer)[];
+}
+
 /** The labels that name one RPC. */
 export interface RpcLabels {
   /** `unary`, `client_stream`, `server_stream` or `bidi_stream`. */
@@ -89,15 +95,33 @@ export class GrpcMetrics {
     return m;
   }
 
-  /** Counts the start of an RPC; returns the function that counts its end with `code`. */
-  start(labels: RpcLabels): (code: Status) => void {
+  /**
+   * etcd's `etcd_server_client_requests_total`: calls by kind (`unary` or `stream`) and by the
+   * `client-api-version` metadata etcd's clients send (`unknown` without it), as etcd's
+   * interceptors count every call they see.
+   */
+  private readonly clientRequests = new Map<string, number>();
+
+  private countClient(unaryCall: boolean, metadata: MetadataReader): void {
+    const v = metadata.get('client-api-version')[0];
+    const key = `client_api_version="${escapeLabel(v === undefined ? 'unknown' : String(v))}",type="${unaryCall ? 'unary' : 'stream'}"`;
+    this.clientRequests.set(key, (this.clientRequests.get(key) ?? 0) + 1);
+  }
+
+  /** Counts the start of an RPC with its request metadata; returns the function that counts its end with `code`. */
+  start(labels: RpcLabels, metadata: MetadataReader): (code: Status) => void {
+    this.countClient(labels.grpc_type === 'unary', metadata);
     return this.stats(labels).start();
   }
 
-  /** The counter of one RPC method, resolved once: `starter(labels)()` counts a call's start like {@link GrpcMetrics.start}. */
-  starter(labels: RpcLabels): () => (code: Status) => void {
+  /** The counter of one RPC method, resolved once: `starter(labels)(metadata)` counts a call's start like {@link GrpcMetrics.start}. */
+  starter(labels: RpcLabels): (metadata: MetadataReader) => (code: Status) => void {
     const m = this.stats(labels);
-    return () => m.start();
+    const unaryCall = labels.grpc_type === 'unary';
+    return (metadata) => {
+      this.countClient(unaryCall, metadata);
+      return m.start();
+    };
   }
 
   /** Counts messages of one RPC method sent without its serializer (already framed), `n` at a time, of `bytes` bytes in all (their gRPC prefixes left out). */
@@ -154,6 +178,9 @@ export class GrpcMetrics {
       '# HELP etcd_network_client_grpc_sent_bytes_total The total number of bytes sent to grpc clients.',
       '# TYPE etcd_network_client_grpc_sent_bytes_total counter',
       `etcd_network_client_grpc_sent_bytes_total ${String(this.sentBytes)}`,
+      '# HELP etcd_server_client_requests_total The total number of client requests per client version.',
+      '# TYPE etcd_server_client_requests_total counter',
+      ...[...this.clientRequests].map(([labels, n]) => `etcd_server_client_requests_total{${labels}} ${String(n)}`),
       ...counter('grpc_server_started_total', 'Total number of RPCs started on the server.', (m) => m.started),
       '# HELP grpc_server_handled_total Total number of RPCs completed on the server, regardless of success or failure.',
       '# TYPE grpc_server_handled_total counter',
@@ -175,6 +202,11 @@ export class GrpcMetrics {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** A label value in the text format: backslash, newline and double quote escaped. */
+export function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
 /** go-grpc-prometheus's `grpc_type` for a method with the given stream shape. */

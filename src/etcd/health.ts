@@ -23,7 +23,7 @@ export function healthService(ctx: RpcContext): UntypedServiceImplementation {
       return { status: ServingStatus.SERVING };
     }),
     Watch: (call: ServerWritableStream<{ service: string }, { status: number }>) => {
-      const done = ctx.grpc.start(labels);
+      const done = ctx.grpc.start(labels, call.metadata);
       call.write({ status: call.request.service === '' ? ServingStatus.SERVING : ServingStatus.SERVICE_UNKNOWN });
       call.on('cancelled', () => done(Status.CANCELLED));
     },

@@ -56,7 +56,7 @@ export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
     }
   };
   return {
-    metrics: () => o.metrics.text(),
+    metrics: () => o.metrics.scrape(),
     // Each answer counted, as etcd counts them (etcd_server_health_success, _failures).
     async health() {
       const h = await judge();

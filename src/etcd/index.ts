@@ -17,7 +17,7 @@ export type { EtcdServices } from './proto.js';
 export { clusterIdFor, memberIdFor, peerAddress } from './members.js';
 export type { MemberInfo } from './members.js';
 export { EtcdMetrics } from './metrics.js';
-export { GrpcMetrics } from './grpc-metrics.js';
+export { GrpcMetrics, type MetadataReader } from './grpc-metrics.js';
 export type { GrpcType, RpcLabels } from './grpc-metrics.js';
 export { AUTH_UNIMPLEMENTED } from './auth.js';
 export { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, RAFTKIT_VERSION } from './version.js';

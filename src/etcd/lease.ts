@@ -55,7 +55,7 @@ export function leaseService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
 
 function keepAlive(ctx: RpcContext, once: NonNullable<LeaseLiveness['keepAliveOnce']>): handleBidiStreamingCall<Wire, Wire> {
   return (call) => {
-    const done = ctx.grpc.start({ grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'LeaseKeepAlive' });
+    const done = ctx.grpc.start({ grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'LeaseKeepAlive' }, call.metadata);
     /** Keep-alives not answered yet; a half-closed stream ends once they are (etcd answers each request it read). */
     let pending = 0;
     let halfClosed = false;

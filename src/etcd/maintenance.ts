@@ -64,10 +64,12 @@ export function maintenanceService(ctx: RpcContext, snapshots?: KvSnapshots, kv?
       HashKV: unimplemented(ctx, SERVICE, 'HashKV', 'unary', NEEDS_KV_MAINTENANCE),
     } : storeMaintenance(ctx, kv)),
     Hash: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Hash', 'unary', NEEDS_KV_MAINTENANCE) : unaryNoCancel(ctx, SERVICE, 'Hash', async () => {
+      const started = performance.now();
       const h = await snapshots.hash();
+      kv?.metrics.hashDuration.observe((performance.now() - started) / 1000);
       return { header: ctx.header(h.revision), hash: h.hash };
     }),
-    Snapshot: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Snapshot', 'server_stream', NEEDS_KV_MAINTENANCE) : snapshotCall(ctx, snapshots),
+    Snapshot: snapshots === undefined ? unimplemented(ctx, SERVICE, 'Snapshot', 'server_stream', NEEDS_KV_MAINTENANCE) : snapshotCall(ctx, snapshots, kv === undefined ? undefined : (seconds) => kv.metrics.backendSnapshotDuration.observe(seconds)),
     Downgrade: unimplemented(ctx, SERVICE, 'Downgrade', 'unary', 'raftkit: Downgrade is not supported (raftkit members all speak one etcd API version)'),
   };
 }

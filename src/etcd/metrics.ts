@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetricJSON } from '../replica/metrics.js';
 import type { Replica } from '../replica/replica.js';
-import { GrpcMetrics } from './grpc-metrics.js';
+import { GrpcMetrics, escapeLabel } from './grpc-metrics.js';
 import { ETCD_API_VERSION } from './version.js';
 
 /** One etcd metric read from a raftkit replica metric: etcd's name, type and help, the source, label renames. */
@@ -14,7 +14,22 @@ interface Alias {
   sum?: boolean;
   /** raftkit label name → etcd label name; `peer` values become etcd's hex member ids. */
   labels?: Record<string, string>;
+  /** raftkit label value → etcd's (values not listed are kept). */
+  values?: Record<string, string>;
 }
+
+/**
+ * raftkit's reasons for a failed learner promotion → the error message etcd 3.4 labels
+ * `etcd_server_learner_promote_failures{Reason}` with (its server-side errors' text).
+ */
+const PROMOTE_FAILURES: Record<string, string> = {
+  learner_not_ready: 'etcdserver: can only promote a learner member which is in sync with leader',
+  not_learner: 'membership: can only promote a learner member',
+  not_enough_started: 'etcdserver: re-configuration failed due to not enough started members',
+  timeout: 'etcdserver: request timed out',
+  stopped: 'etcdserver: server stopped',
+  dropped: 'raft proposal dropped',
+};
 
 /**
  * The etcd metrics served from the replica's own (`raft_*`) metrics, renamed to etcd's names and
@@ -38,14 +53,21 @@ const ALIASES: readonly Alias[] = [
   { name: 'etcd_network_peer_sent_bytes_total', type: 'counter', help: 'The total number of bytes sent to peers.', from: 'raft_transport_bytes_sent_total', labels: { peer: 'To' } },
   { name: 'etcd_network_peer_received_bytes_total', type: 'counter', help: 'The total number of bytes received from peers.', from: 'raft_transport_bytes_received_total', labels: { peer: 'From' } },
   { name: 'etcd_network_peer_sent_failures_total', type: 'counter', help: 'The total number of send failures from peers.', from: 'raft_transport_send_failures_total', labels: { peer: 'To' } },
+  { name: 'etcd_server_heartbeat_send_failures_total', type: 'counter', help: 'The total number of leader heartbeat send failures (likely overloaded from slow disk).', from: 'raft_heartbeat_send_failures_total' },
+  { name: 'etcd_server_slow_apply_total', type: 'counter', help: 'The total number of slow apply requests (likely overloaded from slow disk).', from: 'raft_slow_applies_total' },
+  { name: 'etcd_server_read_indexes_failed_total', type: 'counter', help: 'The total number of failed read indexes seen.', from: 'raft_read_indexes_failed_total' },
+  { name: 'etcd_server_slow_read_indexes_total', type: 'counter', help: 'The total number of pending read indexes not in sync with leader\'s or timed out read index requests.', from: 'raft_read_indexes_slow_total' },
+  { name: 'etcd_server_learner_promote_successes', type: 'counter', help: 'The total number of successful learner promotions while this member is leader.', from: 'raft_learner_promote_successes_total' },
+  {
+    name: 'etcd_server_learner_promote_failures', type: 'counter', help: 'The total number of failed learner promotions (likely learner not ready) while this member is leader.',
+    from: 'raft_learner_promote_failures_total', labels: { reason: 'Reason' }, values: PROMOTE_FAILURES,
+  },
+  // A gauge in etcd 3.4 (a counter from 3.5 on); 0 for a storage without a WAL.
+  { name: 'etcd_disk_wal_write_bytes_total', type: 'gauge', help: 'Total number of bytes written in WAL.', from: 'raft_storage_wal_write_bytes_total' },
 ];
 
-function escape(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
 function sample(name: string, labels: Record<string, string | number>, value: number): string {
-  const ls = Object.entries(labels).map(([k, v]) => `${k}="${escape(String(v))}"`);
+  const ls = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
   return `${name}${ls.length === 0 ? '' : `{${ls.join(',')}}`} ${Number.isFinite(value) ? value : value > 0 ? '+Inf' : value < 0 ? '-Inf' : 'NaN'}`;
 }
 
@@ -61,7 +83,7 @@ function aliasText(a: Alias, src: MetricJSON | undefined): string {
     const labels: Record<string, string | number> = {};
     for (const [k, val] of Object.entries(v.labels)) {
       const to = a.labels?.[k] ?? k;
-      labels[to] = k === 'peer' ? Number(val).toString(16) : val;
+      labels[to] = k === 'peer' ? Number(val).toString(16) : a.values?.[String(val)] ?? val;
     }
     const suffix = v.metricName === undefined ? '' : v.metricName.slice(a.from.length);
     lines.push(sample(a.name + suffix, labels, v.value));
@@ -85,6 +107,8 @@ export class EtcdMetrics {
   /** The gRPC statistics. */
   readonly grpc: GrpcMetrics;
   private readonly replica: Replica;
+  readonly #scrapes: Counter;
+  readonly #scrapesInFlight: Gauge;
 
   /**
    * @param replica - the replica whose metrics are renamed.
@@ -101,9 +125,32 @@ export class EtcdMetrics {
       .set({ cluster_version: ETCD_API_VERSION.split('.').slice(0, 2).join('.') }, 1);
     this.healthSuccess = new Counter({ name: 'etcd_server_health_success', help: 'The total number of successful health checks', registers });
     this.healthFailures = new Counter({ name: 'etcd_server_health_failures', help: 'The total number of failed health checks', registers });
+    this.#scrapes = new Counter({ name: 'promhttp_metric_handler_requests_total', help: 'Total number of scrapes by HTTP status code.', labelNames: ['code'], registers });
+    for (const code of ['200', '500', '503']) this.#scrapes.inc({ code }, 0);
+    this.#scrapesInFlight = new Gauge({ name: 'promhttp_metric_handler_requests_in_flight', help: 'Current number of scrapes being served.', registers });
     new Gauge({ name: 'etcd_server_is_learner', help: 'Whether or not this member is a learner. 1 if is, 0 otherwise.', registers, collect() {
       this.set(replica.status().config.learners.includes(replica.id) ? 1 : 0);
     } });
+  }
+
+  /**
+   * {@link EtcdMetrics.text} for a `/metrics` request, counted as Prometheus' Go handler counts its
+   * scrapes (`promhttp_metric_handler_requests_in_flight` includes this one; the request is
+   * counted in `promhttp_metric_handler_requests_total` by its status code once answered: 200, or
+   * 503 when the metrics could not be read).
+   */
+  async scrape(): Promise<string> {
+    this.#scrapesInFlight.inc();
+    try {
+      const t = await this.text();
+      this.#scrapes.inc({ code: '200' });
+      return t;
+    } catch (e) {
+      this.#scrapes.inc({ code: '503' });
+      throw e;
+    } finally {
+      this.#scrapesInFlight.dec();
+    }
   }
 
   /** Every metric in the Prometheus text exposition format. */

@@ -1,11 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-/** The soft limit of open files, from `/proc/self/limits` (Linux); undefined elsewhere or when unlimited. */
-function maxFds(): number | undefined {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-  const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
-  return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
+/**
+ * A soft limit of the process from `/proc/self/limits` (Linux), by the row's name (`Max open
+ * files`, `Max address space`): a number, `Infinity` when unlimited, undefined when absent.
+ */
+function softLimit(row: string): number | undefined {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(row));
+  const soft = line?.slice(row.length).trim().split(/\s+/)[0];
+  return soft === undefined ? undefined : soft === 'unlimited' ? Infinity : Number(soft);
 }
 
 /** The process's virtual memory size in bytes, from `/proc/self/stat` (its 23rd field). */
@@ -18,7 +21,8 @@ function virtualBytes(): number {
 /**
  * The process metrics Prometheus' Go client exports for an etcd member, under the same names:
  * `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_start_time_seconds`, and
- * on Linux `process_virtual_memory_bytes`, `process_open_fds` and `process_max_fds` (and etcd's own
+ * on Linux `process_virtual_memory_bytes`, `process_virtual_memory_max_bytes`, `process_open_fds` and
+ * `process_max_fds` (and etcd's own
  * `os_fd_used` and `os_fd_limit`). etcd's Grafana
  * dashboard (its memory panel) and `etcdctl check datascale` read `process_resident_memory_bytes`.
  * They describe the whole process, as a member's CPU and memory are. Registered on `registry`;
@@ -51,8 +55,14 @@ export function observeProcess(registry: Registry): void {
     fdUsed.set(n);
   } });
   registry.registerMetric(fdUsed);
-  const max = maxFds();
-  if (max === undefined) return;
+  // Go's client reports an unlimited address space as the largest uint64, as a float.
+  const maxVirtual = softLimit('Max address space');
+  if (maxVirtual !== undefined) {
+    new Gauge({ name: 'process_virtual_memory_max_bytes', help: 'Maximum amount of virtual memory available in bytes.', registers })
+      .set(maxVirtual === Infinity ? 2 ** 64 : maxVirtual);
+  }
+  const max = softLimit('Max open files');
+  if (max === undefined || max === Infinity) return;
   new Gauge({ name: 'process_max_fds', help: 'Maximum number of open file descriptors.', registers }).set(max);
   new Gauge({ name: 'os_fd_limit', help: 'The file descriptor limit.', registers }).set(max);
 }

@@ -2,7 +2,7 @@ import { status as Status, type handleBidiStreamingCall, type handleServerStream
 import type { RequestOptions } from '../replica/options.js';
 import type { Replica } from '../replica/replica.js';
 import { etcdError, grpcError, toGrpcError, type GrpcError } from './errors.js';
-import type { GrpcMetrics } from './grpc-metrics.js';
+import type { GrpcMetrics , MetadataReader } from './grpc-metrics.js';
 import { AbortPool } from './abort-pool.js';
 import { MalformedRequest } from './unmarshal-error.js';
 import { flushTrailersEarly } from './trailer-flush.js';
@@ -135,7 +135,7 @@ export function unary<Req, Res>(
       callback(call.request.error);
       return;
     }
-    const done = start();
+    const done = start(call.metadata);
     const deadline = deadlineOf(call);
     const options = callOptions(call, deadline);
     if (options.waitForLeader === false && ctx.leader() === 0) {
@@ -252,13 +252,13 @@ const aborts = new AbortPool(256);
 export function unimplemented(ctx: RpcContext, service: string, method: string, type: 'unary' | 'server_stream' | 'bidi_stream', message: string): UntypedHandleCall {
   const err = (): GrpcError => grpcError(Status.UNIMPLEMENTED, message);
   if (type === 'unary') {
-    return ((_call, callback) => {
-      ctx.grpc.start({ grpc_type: 'unary', grpc_service: service, grpc_method: method })(Status.UNIMPLEMENTED);
+    return ((call, callback) => {
+      ctx.grpc.start({ grpc_type: 'unary', grpc_service: service, grpc_method: method }, call.metadata)(Status.UNIMPLEMENTED);
       callback(err());
     }) satisfies handleUnaryCall<unknown, unknown>;
   }
-  const stream: handleServerStreamingCall<unknown, unknown> & handleBidiStreamingCall<unknown, unknown> = (call: { emit(event: 'error', e: GrpcError): boolean }) => {
-    ctx.grpc.start({ grpc_type: type, grpc_service: service, grpc_method: method })(Status.UNIMPLEMENTED);
+  const stream: handleServerStreamingCall<unknown, unknown> & handleBidiStreamingCall<unknown, unknown> = (call: { metadata: MetadataReader; emit(event: 'error', e: GrpcError): boolean }) => {
+    ctx.grpc.start({ grpc_type: type, grpc_service: service, grpc_method: method }, call.metadata)(Status.UNIMPLEMENTED);
     call.emit('error', err());
   };
   return stream;

@@ -9,13 +9,16 @@ import type { RpcContext } from './rpc.js';
  * `SnapshotResponse {remaining_bytes, blob}` (no header, as etcd's) with 32 KiB blobs and a last blob holding the
  * SHA-256 of the file — so `etcdctl snapshot save` stores a file `etcdctl snapshot status` and
  * `etcdctl snapshot restore` accept. A client that goes away stops the stream (and its temp file).
+ * `transferred`, when given, hears how long each stream held its snapshot, in seconds, as etcd
+ * times its backend snapshots (`etcd_disk_backend_snapshot_duration_seconds`).
  * @internal
  */
-export function snapshotCall(ctx: RpcContext, snapshots: KvSnapshots): handleServerStreamingCall<Wire, Wire> {
+export function snapshotCall(ctx: RpcContext, snapshots: KvSnapshots, transferred?: (seconds: number) => void): handleServerStreamingCall<Wire, Wire> {
   return (call) => {
-    const done = ctx.grpc.start({ grpc_type: 'server_stream', grpc_service: 'etcdserverpb.Maintenance', grpc_method: 'Snapshot' });
+    const done = ctx.grpc.start({ grpc_type: 'server_stream', grpc_service: 'etcdserverpb.Maintenance', grpc_method: 'Snapshot' }, call.metadata);
     let cancelled = false;
     call.on('cancelled', () => (cancelled = true));
+    const started = performance.now();
     const send = async (): Promise<void> => {
       for await (const c of snapshots.snapshot()) {
         if (cancelled) return;
@@ -24,7 +27,7 @@ export function snapshotCall(ctx: RpcContext, snapshots: KvSnapshots): handleSer
         if (!more) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
       }
     };
-    send().then(
+    send().finally(() => transferred?.((performance.now() - started) / 1000)).then(
       () => {
         done(cancelled ? Status.CANCELLED : Status.OK);
         if (!cancelled) call.end();

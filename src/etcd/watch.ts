@@ -165,7 +165,7 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
   const labels = { grpc_type: 'bidi_stream', grpc_service: SERVICE, grpc_method: 'Watch' } as const;
   const sent = ctx.grpc.sentCounter(labels);
   const watch: handleBidiStreamingCall<Wire, Wire | Buffer | FramedMessages> = (call) => {
-    const done = ctx.grpc.start(labels);
+    const done = ctx.grpc.start(labels, call.metadata);
     coalesceWrites(call);
     const framed = acceptFramed(call, sent);
     const watchers = new Map<number, Watcher>();
@@ -173,7 +173,9 @@ export function watchService(ctx: RpcContext, kv: KvClient): UntypedServiceImple
     /** Ids the client asked to cancel whose watcher has not finished yet. */
     const cancelAsked = new Set<number>();
     let closed = false;
+    kv.metrics.watchStreams++;
     const closeAll = (): void => {
+      if (!closed) kv.metrics.watchStreams--;
       closed = true;
       stopWatch();
       for (const w of watchers.values()) w.cancel();

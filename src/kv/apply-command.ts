@@ -9,6 +9,7 @@ import type { AlarmTable } from './alarms/alarm-table.js';
 import type { MemberAttrTable } from './cluster/member-attrs.js';
 import type { KvCommand } from './commands.js';
 import { KvError } from './errors.js';
+import type { KvHistograms } from './kv-histograms.js';
 import { renewLease } from './lease/renew.js';
 import type { Applied, MvccApplier } from './mvcc/apply.js';
 import { revisionHeader } from './mvcc/range.js';
@@ -23,7 +24,8 @@ export interface CommandTargets {
   readonly applier: MvccApplier;
   readonly alarms: AlarmTable;
   readonly members: MemberAttrTable;
-  readonly renewals: ReadonlySet<(id: bigint) => void>;
+  readonly renewals: ReadonlySet<(id: bigint, granted: boolean) => void>;
+  readonly histograms: KvHistograms;
 }
 
 /**
@@ -49,13 +51,18 @@ function dispatch(t: CommandTargets, cmd: KvCommand): Applied<unknown> | Promise
       return t.applier.deleteRange(cmd.req);
     case 'txn':
       return t.applier.txn(cmd.req);
-    case 'compact':
-      return t.applier.compact(cmd.req);
+    case 'compact': {
+      const started = performance.now();
+      const a = t.applier.compact(cmd.req);
+      t.histograms.indexCompactionPause.observe(performance.now() - started);
+      return a;
+    }
     case 'leaseGrant': {
       // A grant starts the lease's time to live, as a keep-alive restarts it: a lessor that knew an
       // earlier lease under this id (revoked since) must not keep that one's expiry.
       const a = t.applier.grant(cmd.id, cmd.ttl);
-      for (const fn of t.renewals) fn(cmd.id);
+      t.histograms.leaseTtls.observe(a.response.ttl);
+      for (const fn of t.renewals) fn(cmd.id, true);
       return a;
     }
     case 'leaseRevoke':
@@ -73,7 +80,7 @@ function dispatch(t: CommandTargets, cmd: KvCommand): Applied<unknown> | Promise
       return { response: { header: revisionHeader(t.store.rev) }, effects: { changes: [] } };
     case 'leaseKeepAlive': {
       const a = renewLease(t.store, cmd.id);
-      for (const fn of t.renewals) fn(cmd.id);
+      for (const fn of t.renewals) fn(cmd.id, false);
       return a;
     }
   }

@@ -319,9 +319,11 @@ export class KvBackend {
    * Deletes the records at or below `rev` that compaction left unneeded (etcd's
    * `scheduleCompaction`): every one not in `keep` (tombstones included), in batches, then
    * marks the compaction finished. `keep` = undefined recomputes nothing and keeps only what the
-   * index still references (used to redo a compaction after a crash).
+   * index still references (used to redo a compaction after a crash). Returns how many records
+   * it deleted; `paused`, when given, hears how long each batch but the last held the write queue,
+   * in ms (etcd times the batches it commits before the one that finishes).
    */
-  async physicalCompact(rev: number, keep: ReadonlySet<string>): Promise<number> {
+  async physicalCompact(rev: number, keep: ReadonlySet<string>, paused?: (ms: number) => void): Promise<number> {
     await this.#queue.flush();
     let deleted = 0;
     let ops: Op[] = [];
@@ -333,7 +335,9 @@ export class KvBackend {
       this.#inUse -= kv.key.length + kv.value.length;
       if (ops.length >= 10_000) {
         const batch = ops;
+        const started = performance.now();
         await this.#queue.exclusive(() => this.#commit(batch, false));
+        paused?.(performance.now() - started);
         deleted += ops.length;
         ops = [];
       }

@@ -62,6 +62,7 @@ export { MAX_LEASE_TTL } from './mvcc/lease-table.js';
 export { BadCommandError } from './commands.js';
 export type { HashCheckCommand, HashVerdict, HashVerdictCommand, KvCommand, MemberChangeRequest, MemberRequestCommand, MemberResultCommand } from './commands.js';
 export { BadKvSnapshotError } from './snapshot-format.js';
+export type { MvccOpCounts } from './mvcc/op-counts.js';
 export type { Change, MvccStore, RangeKeysOptions, RangeKeysResult, ReadView, ValueReader } from './mvcc/store.js';
 export type { TreeIndex, IndexHit } from './mvcc/tree-index.js';
 export type { KeyIndex, Generation, KeyAt } from './mvcc/key-index.js';

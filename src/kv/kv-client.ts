@@ -189,7 +189,6 @@ export class KvClient {
    */
   async putRequest(req: PutRequest & { key: Uint8Array; value: Uint8Array }, options: KvRequestOptions): Promise<PutResponse> {
     checkPut(req);
-    this.metrics.puts.inc();
     await this.alarms.checkQuota(req.key.length + req.value.length);
     return this.propose({ op: 'put', req }, options);
   }
@@ -208,13 +207,20 @@ export class KvClient {
    */
   async rangeRequest(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }, options: KvRequestOptions): Promise<RangeResponse> {
     checkRange(req);
-    this.metrics.ranges.inc();
-    if (req.serializable !== true) await this.readBarrier(options);
-    const view = this.stateMachine.store.readView();
-    // After the barrier, values in memory are read without another promise.
-    const resp = rangeNow(view, req) ?? (await range(view, req));
-    resp.header = this.header(resp.header.revision);
-    return resp;
+    const started = performance.now();
+    try {
+      if (req.serializable !== true) await this.readBarrier(options);
+      const store = this.stateMachine.store;
+      store.ops.ranges++;
+      const view = store.readView();
+      // After the barrier, values in memory are read without another promise.
+      const resp = rangeNow(view, req) ?? (await range(view, req));
+      resp.header = this.header(resp.header.revision);
+      return resp;
+    } finally {
+      // Timed as etcd times a read-only request, its wait for the read index included (a slow one is counted).
+      this.replica.observeRead(performance.now() - started);
+    }
   }
 
   /**
@@ -227,9 +233,11 @@ export class KvClient {
   rangeNow(req: RangeRequest & { key: Uint8Array; rangeEnd: Uint8Array }): RangeResponse | undefined {
     if (req.serializable !== true) return undefined;
     checkRange(req);
+    const started = performance.now();
     const resp = rangeNow(this.stateMachine.store.readView(), req);
     if (resp === undefined) return undefined;
-    this.metrics.ranges.inc();
+    this.replica.observeRead(performance.now() - started);
+    this.stateMachine.store.ops.ranges++;
     resp.header = this.header(resp.header.revision);
     return resp;
   }
@@ -240,7 +248,6 @@ export class KvClient {
     const k = toBytes(key);
     const req: DeleteRangeRequest = { ...rest, key: k, rangeEnd: prefix === true ? prefixEnd(k) : toBytes(rest.rangeEnd) };
     checkDelete(req);
-    this.metrics.deletes.inc();
     return this.propose({ op: 'deleteRange', req }, opts);
   }
 
@@ -251,15 +258,19 @@ export class KvClient {
   async txn(req: TxnRequest, options: KvRequestOptions = {}): Promise<TxnResponse> {
     const opts = splitRequestOptions(options)[1];
     checkTxn(req, this.maxTxnOps);
-    this.metrics.txns.inc();
     if (!isReadOnlyTxn(req)) {
       await this.alarms.checkQuota(0);
       return this.propose({ op: 'txn', req }, opts);
     }
-    if (!allSerializable(req)) await this.readBarrier(opts);
-    const resp = await readOnlyTxn(this.stateMachine.store.readView(), req);
-    resp.header = this.header(resp.header.revision);
-    return resp;
+    const started = performance.now();
+    try {
+      if (!allSerializable(req)) await this.readBarrier(opts);
+      const resp = await readOnlyTxn(this.stateMachine.store.readView(), req, this.stateMachine.store.ops);
+      resp.header = this.header(resp.header.revision);
+      return resp;
+    } finally {
+      this.replica.observeRead(performance.now() - started);
+    }
   }
 
   /** Compacts history before `revision` (etcd's `Compact`); `physical` waits until the records are deleted. */

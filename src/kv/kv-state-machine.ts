@@ -1,12 +1,9 @@
 import { MemoryLevel } from 'memory-level';
-import { Histogram, exponentialBuckets } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Histogram, exponentialBuckets, type Registry } from 'prom-client';
 import type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from '../replica/state-machine.js';
 import type { AnyLevel } from '../storage/level-load.js';
-import { KvBackend } from './backend.js';
-import type { BatchInput } from './backend.js';
-import { decodeCommittedCommand } from './commands.js';
-import type { HashCheckCommand, HashVerdictCommand, KvCommand, MemberRequestCommand, MemberResultCommand } from './commands.js';
+import { KvBackend, type BatchInput } from './backend.js';
+import { decodeCommittedCommand, type HashCheckCommand, type HashVerdictCommand, type KvCommand, type MemberRequestCommand, type MemberResultCommand } from './commands.js';
 
 /** A forwarded membership request or its result, as given to {@link KvStateMachine.onMemberCommand} observers. */
 export type MemberCommand = MemberRequestCommand | MemberResultCommand;
@@ -21,19 +18,16 @@ import { KvError, UnknownCommandError } from './errors.js';
 import { InvalidArgumentError } from '../replica/errors.js';
 import { AlarmTable } from './alarms/alarm-table.js';
 import { MemberAttrTable } from './cluster/member-attrs.js';
-import { MvccApplier } from './mvcc/apply.js';
+import { MvccApplier, type Effects } from './mvcc/apply.js';
+import { KvHistograms } from './kv-histograms.js';
 import { applyCommand, type CommandTargets, type Outcome } from './apply-command.js';
-import type { Effects } from './mvcc/apply.js';
 import { inRange, keyRange, toBytes, toKey } from './mvcc/bytes.js';
-import { decodeRevision, encodeRevision } from './mvcc/revision.js';
-import type { Revision } from './mvcc/revision.js';
-import { DEFAULT_VALUE_CACHE_BYTES, MvccStore } from './mvcc/store.js';
-import type { Change } from './mvcc/store.js';
+import { decodeRevision, encodeRevision, type Revision } from './mvcc/revision.js';
+import { DEFAULT_VALUE_CACHE_BYTES, MvccStore, type Change } from './mvcc/store.js';
 import { concatBytes, decodeKv } from './record.js';
 import { BadKvSnapshotError, decodeKvSnapshot } from './snapshot-format.js';
 import { captureKvSnapshot, oneChunk } from './snapshot-capture.js';
-import type { Bytes, Event, ReadonlyEvent } from './types.js';
-import { EventType } from './types.js';
+import { EventType, type Bytes, type Event, type ReadonlyEvent } from './types.js';
 
 const COMMIT_METRIC = 'etcd_disk_backend_commit_duration_seconds';
 
@@ -133,6 +127,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
   readonly store: MvccStore;
   /** How many committed entries held a command of a kind a newer build added (applied as no-ops; see `UnknownCommandError`). */
   unknownCommandsApplied = 0;
+  /**
+   * Lease TTLs granted and compaction pauses, for etcd's histograms.
+   * @internal
+   */
+  readonly histograms = new KvHistograms();
   /** The replicated alarms ({@link AlarmTable}); persisted with each batch and carried in snapshots. */
   readonly alarms = new AlarmTable();
   /** The members' published names and client URLs ({@link MemberAttrTable}); persisted and carried in snapshots. */
@@ -146,7 +145,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   /** What a command is applied to (see {@link applyCommand}). */
   private readonly targets: CommandTargets;
   private readonly observers = new Set<(r: RevisionEvents) => void>();
-  private readonly renewals = new Set<(id: bigint) => void>();
+  private readonly renewals = new Set<(id: bigint, granted: boolean) => void>();
   private readonly restores = new Set<(phase: 'begin' | 'end') => void>();
   private readonly coordination = new Set<(cmd: CoordinationCommand, term: number) => void>();
   private applied = 0;
@@ -178,7 +177,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.store = new MvccStore(this.backend, cacheBytes);
     const minTtl = options.minLeaseTtl ?? Math.ceil((1.5 * (options.electionMs ?? 1000)) / 1000);
     this.applier = new MvccApplier(this.store, minTtl);
-    this.targets = { store: this.store, applier: this.applier, alarms: this.alarms, members: this.members, renewals: this.renewals };
+    this.targets = { store: this.store, applier: this.applier, alarms: this.alarms, members: this.members, renewals: this.renewals, histograms: this.histograms };
     // The applied index as of the call: the flush that follows makes it durable.
     this.persist = options.snapshotByReference !== true ? undefined : () => { const at = this.applied; return this.backend.flush().then(() => at); };
   }
@@ -308,7 +307,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private schedulePhysical(rev: number, keep: ReadonlySet<string>): Promise<void> {
     const run = async (): Promise<void> => {
       await this.store.readsSettled();
-      await this.backend.physicalCompact(rev, keep);
+      this.store.ops.compactedKeys += await this.backend.physicalCompact(rev, keep, (ms) => this.histograms.dbCompactionPause.observe(ms));
     };
     const p = this.compacting.then(run, run);
     // A failed physical compaction is reported to whoever awaits it (compact with `physical`)
@@ -350,8 +349,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return () => this.coordination.delete(fn);
   }
 
-  /** Calls `fn` with a lease's id each time a grant or a keep-alive of it is applied (its time to live starts again). Returns the remover. */
-  onLeaseRenewed(fn: (id: bigint) => void): () => void {
+  /**
+   * Calls `fn` with a lease's id each time a grant (`granted` true) or a keep-alive of it is
+   * applied (its time to live starts again). Returns the remover.
+   */
+  onLeaseRenewed(fn: (id: bigint, granted: boolean) => void): () => void {
     this.renewals.add(fn);
     return () => this.renewals.delete(fn);
   }

@@ -21,7 +21,7 @@ import { ConfigInvalidError, RaftInvariantError, StepLocalMsgError, StepPeerNotF
 import { MessageType, MessageTypeName, createMessage, isLocalMessage, isMessageType, isResponseMessage, type Message } from './messages.js';
 import { maybeCommitWithLeader } from './leader-ack.js';
 import { Raft } from './raft.js';
-import { mustSync, StateType, type Ready, type SoftState } from './ready.js';
+import { mustSync, StateType, type ReadState, type Ready, type SoftState } from './ready.js';
 import { getStatus, type Status } from './status.js';
 
 /** A member of a brand-new cluster, for {@link RaftNode.bootstrap}. */
@@ -44,6 +44,9 @@ interface Accepted {
   committedSize: number;
   committedPayload: number;
 }
+
+/** The `readStates` of every Ready that has none (frozen: a Ready is read-only). */
+const NO_READ_STATES = Object.freeze([]) as unknown as ReadState[];
 
 function validateBytes(name: string, v: unknown): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new ConfigInvalidError(`${name} must be a Uint8Array`);
@@ -222,8 +225,10 @@ export class RaftNode {
     const snapshot = log.nextUnstableSnapshot();
     const messages = r.msgs;
     if (messages.length !== 0) r.msgs = [];
-    const readStates = r.readStates;
-    if (readStates.length !== 0) r.readStates = [];
+    // Never the core's own empty array: a ReadState pushed while this Ready is handled would
+    // show in it, and again in the next Ready.
+    const readStates = r.readStates.length === 0 ? NO_READ_STATES : r.readStates;
+    if (readStates !== NO_READ_STATES) r.readStates = [];
     let steps: Message[] = [];
     let persisted: Message[] = [];
     const after = r.msgsAfterAppend;

@@ -22,6 +22,8 @@ export interface ApplierHooks {
   applied(index: number, commands: number, seconds: number): void;
   /** The command at `index` was dropped as a duplicate (see `sessions.ts`). */
   duplicate(index: number): void;
+  /** One state machine `apply` call took `ms` milliseconds of the clock. */
+  applyTook(ms: number): void;
   /** A conf change was applied: `id` was added (as a learner or voter) or removed. */
   memberChanged(kind: 'added' | 'removed', id: number, address: string, learner: boolean): void;
   /** A snapshot was created locally or restored from the leader. */
@@ -64,14 +66,10 @@ export class Applier {
   restoring = false;
 
   /** The index of the last entry whose effects the state machine holds (read it between applies, see {@link Applier.between}). */
-  get stateIndex(): number {
-    return Math.max(this.appliedIndex, this.deps.smApplied);
-  }
+  get stateIndex(): number { return Math.max(this.appliedIndex, this.deps.smApplied); }
 
   /** Whether a local snapshot is being taken (see `Snapshotter.saving`). */
-  get snapshotting(): boolean {
-    return this.deps.snapshotter.saving;
-  }
+  get snapshotting(): boolean { return this.deps.snapshotter.saving; }
   private readonly queue: Task[] = [];
   /** Tasks queued so far, and tasks handled so far (running counts, for the waiters). */
   private enqueued = 0;
@@ -316,8 +314,10 @@ export class Applier {
   private async applyCommands(cmds: Command[], seqs: readonly (number | undefined)[]): Promise<void> {
     const d = this.deps;
     let results: unknown[];
+    const start = d.clock.now();
     try {
       results = await d.stateMachine.apply(cmds);
+      d.hooks.applyTook(d.clock.now() - start);
     } catch (err) {
       // Nothing of the batch counts as applied: skipping it would make this member diverge.
       const first = cmds[0]!.index;

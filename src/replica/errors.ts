@@ -70,6 +70,13 @@ export class MembershipRefusedError extends RaftkitError {
 }
 
 /**
+ * The {@link MembershipRefusedError} of a promotion refused because the learner has not caught
+ * up with the leader (or is not reachable): the same code, `ERR_MEMBERSHIP_REFUSED`; the class
+ * tells this rule apart from the others (the promotion metrics count it as `learner_not_ready`).
+ */
+export class LearnerNotReadyError extends MembershipRefusedError {}
+
+/**
  * The state machine failed to apply committed entries (its `apply` or `restore` threw or
  * rejected), so the replica stopped rather than skip them and diverge from the other members.
  * Emitted as an `error` event, and the rejection of the failed batch's own proposals. Fix the

@@ -3,7 +3,7 @@ import type { ConfState } from '../raft/entry.js';
 import type { ProgressStatus } from '../raft/status.js';
 import type { Transport } from '../transport/transport.js';
 import { after, type Cancel, type Clock } from './clock.js';
-import { MembershipRefusedError } from './errors.js';
+import { LearnerNotReadyError, MembershipRefusedError } from './errors.js';
 
 /** A member's id and network address. */
 export interface PeerAddress {
@@ -161,7 +161,7 @@ export function checkLearnerCaughtUp(view: ReconfigView, id: number): void {
   const leaderMatch = view.progress.get(view.leader)?.match ?? 0;
   const match = view.progress.get(id)?.match ?? 0;
   if (!view.isActive(id) || leaderMatch - match > view.learnerMaxLag) {
-    throw new MembershipRefusedError(
+    throw new LearnerNotReadyError(
       `learner ${id} has not caught up: match ${match}, leader ${leaderMatch} (at most ${view.learnerMaxLag} behind, and reachable)`,
     );
   }

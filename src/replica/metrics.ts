@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
 import type { PeerStats } from '../transport/transport.js';
 import { CountHistogram } from './count-histogram.js';
-import type { FailureReason } from './proposals.js';
+import { LearnerNotReadyError, NotLeaderError } from './errors.js';
+import { failureReason, type FailureReason } from './proposals.js';
 
 /** The live values the metrics read when scraped. */
 export interface MetricsSource {
@@ -19,7 +20,15 @@ export interface MetricsSource {
   transportStats(): Map<number, PeerStats>;
   /** The replica's latest heartbeat round-trip time to `peer` in milliseconds, if measured. */
   rttMs(peer: number): number | undefined;
+  /** The bytes the storage has written to its write-ahead log; absent for a storage without one (then no WAL metric is registered). */
+  walBytes?: (() => number) | undefined;
 }
+
+/** A state machine apply (or a reported local read) taking longer than this many milliseconds is slow (etcd's `warnApplyDuration`). */
+export const SLOW_APPLY_MS = 100;
+
+/** Why a learner promotion failed, as counted by `raft_learner_promote_failures_total{reason}` (see {@link promoteFailureReason}). */
+export type PromoteFailureReason = 'not_learner' | 'learner_not_ready' | 'not_enough_started' | FailureReason;
 
 /** One metric in {@link Replica.metricsJSON}'s result. */
 export interface MetricJSON {
@@ -84,6 +93,18 @@ export class ReplicaMetrics {
   readonly logCompactions: Counter;
   /** `raft_peer_round_trip_time_seconds{peer}`: heartbeat round trips measured by the leader (see `PeerRtt`). */
   readonly peerRtt: Histogram<'peer'>;
+  /** `raft_heartbeat_send_failures_total`: heartbeats sent late to a peer (see `HeartbeatDetector`). */
+  readonly heartbeatFailures: Counter;
+  /** `raft_slow_applies_total`: state machine applies, and reported local reads, slower than {@link SLOW_APPLY_MS}. */
+  readonly slowApplies: Counter;
+  /** `raft_read_indexes_failed_total`: ReadIndex rounds that failed (see `Reads`). */
+  readonly readIndexFailed: Counter;
+  /** `raft_read_indexes_slow_total`: ReadIndex rounds that timed out, and answers that came for reads no longer waiting. */
+  readonly readIndexSlow: Counter;
+  /** `raft_learner_promote_successes_total`: learners this member promoted as leader. */
+  readonly promoteSuccesses: Counter;
+  /** `raft_learner_promote_failures_total{reason}`: promotions that failed on this member as leader. */
+  readonly promoteFailures: Counter<'reason'>;
 
   /** @param src - where scrape-time values come from. */
   constructor(src: MetricsSource) {
@@ -121,6 +142,24 @@ export class ReplicaMetrics {
     this.peerRtt = new Histogram({
       name: 'raft_peer_round_trip_time_seconds', help: 'Round-trip time of heartbeats from the leader to each peer.', labelNames: ['peer'], buckets: sec(0.0001, 2, 16), registers,
     });
+    this.heartbeatFailures = new Counter({
+      name: 'raft_heartbeat_send_failures_total', help: 'Heartbeats this member sent as leader more than twice the heartbeat interval after its previous heartbeat to the same peer (the member was likely too busy, e.g. a slow disk).', registers,
+    });
+    this.slowApplies = new Counter({ name: 'raft_slow_applies_total', help: `State machine applies (one per batch of commands), and local reads reported by the application, that took longer than ${SLOW_APPLY_MS} ms.`, registers });
+    this.readIndexFailed = new Counter({ name: 'raft_read_indexes_failed_total', help: 'ReadIndex rounds that failed: refused for want of a leader, refused by the node, or lost to a leader change.', registers });
+    this.readIndexSlow = new Counter({ name: 'raft_read_indexes_slow_total', help: 'ReadIndex rounds that timed out, and ReadIndex answers that came for a read no longer waiting for one.', registers });
+    this.promoteSuccesses = new Counter({ name: 'raft_learner_promote_successes_total', help: 'Learners promoted to voters by this member as leader.', registers });
+    this.promoteFailures = new Counter({ name: 'raft_learner_promote_failures_total', help: 'Learner promotions asked of this member as leader that failed, by reason.', labelNames: ['reason'], registers });
+    const walBytes = src.walBytes;
+    if (walBytes !== undefined) {
+      new Counter({
+        name: 'raft_storage_wal_write_bytes_total', help: 'Bytes written to the write-ahead log files (frames with their headers and padding; not the zero-fill that preallocates a segment).', registers,
+        collect() {
+          this.reset();
+          this.inc(walBytes());
+        },
+      });
+    }
     const peerCounter = (name: string, help: string, pick: (s: PeerStats) => number): void => {
       new Counter({
         name, help, labelNames: ['peer'], registers,
@@ -157,6 +196,25 @@ export class ReplicaMetrics {
     this.failed.inc({ reason });
   }
 
+  /**
+   * Counts the outcome of a learner promotion asked of this member: a success, or (when it was
+   * leader when asked) a failure by reason. Returns `p` itself.
+   */
+  promotion(p: Promise<void>, leading: boolean, reason?: PromoteFailureReason): Promise<void> {
+    void p.then(() => this.promoteSuccesses.inc(), (err: unknown) => {
+      if (leading && !(err instanceof NotLeaderError)) this.promoteFailures.inc({ reason: reason ?? promoteFailureReason(err) });
+    });
+    return p;
+  }
+
+  /**
+   * Counts one state machine apply, or one read served from local state, that took `ms`
+   * milliseconds: a slow apply when over {@link SLOW_APPLY_MS} (etcd counts both kinds so).
+   */
+  observeApply(ms: number): void {
+    if (ms > SLOW_APPLY_MS) this.slowApplies.inc();
+  }
+
   /** The Prometheus text exposition of every metric. */
   text(): Promise<string> {
     return this.registry.metrics();
@@ -179,4 +237,14 @@ export class ReplicaMetrics {
     }
     return out;
   }
+}
+
+/**
+ * The reason a promotion failed: a learner not caught up (or not reachable), the quorum rule of
+ * the strict reconfiguration check, or the request's {@link FailureReason}.
+ */
+export function promoteFailureReason(err: unknown): PromoteFailureReason {
+  if (err instanceof LearnerNotReadyError) return 'learner_not_ready';
+  const reason = failureReason(err);
+  return reason === 'refused' ? 'not_enough_started' : reason;
 }

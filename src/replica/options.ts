@@ -150,6 +150,8 @@ export interface ResolvedReplicaOptions {
   tickMs: number;
   /** Milliseconds of one (minimum) election timeout. */
   electionMs: number;
+  /** Milliseconds between a leader's heartbeats (`heartbeatTick` × `tickMs`). */
+  heartbeatMs: number;
   /** See {@link ReplicaOptions.maxPendingApply}. */
   maxPendingApply: number;
   /** See {@link ReplicaOptions.maxPendingProposals}. */
@@ -229,6 +231,7 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
     maxSizePerMsg,
     tickMs,
     electionMs,
+    heartbeatMs: (o.heartbeatTick ?? 1) * tickMs,
     maxRequestBytes,
     maxPendingApply,
     maxPendingProposals: positive('maxPendingProposals', o.maxPendingProposals ?? maxPendingApply),

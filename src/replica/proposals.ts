@@ -8,6 +8,18 @@ export type FailureReason = 'dropped' | 'timeout' | 'stopped' | 'too_many_reques
 /** Counts failures by reason (implemented by the replica's metrics). */
 export type FailureSink = (reason: FailureReason) => void;
 
+/** Counts ReadIndex rounds that failed or were slow (etcd's `read_indexes_failed` and `slow_read_indexes`). */
+export interface ReadIndexSink {
+  /** A read's ReadIndex round failed: refused (no leader, or by the node), or lost to a leader change. */
+  failed(): void;
+  /** A read's ReadIndex round timed out, or an answer came for a read no longer waiting for one. */
+  slow(): void;
+}
+
+/** A read's ReadIndex round: not asked yet (waiting for a leader), asked of the node and unanswered, or lost to a leader change. */
+const Round = { NotAsked: 0, Asked: 1, Lost: 2 } as const;
+type Round = (typeof Round)[keyof typeof Round];
+
 /** `addEventListener` options of a request's abort watch (made once). */
 const ONCE = { once: true };
 
@@ -20,6 +32,8 @@ class Waiter<T> {
   index = 0;
   /** For proposals: handed to a leader in a message (see {@link Proposals.forwarded}), which the network may deliver more than once. */
   forwarded = false;
+  /** For reads: where its ReadIndex round is (see {@link Reads.asked}). */
+  round: Round = Round.NotAsked;
   readonly table: { fail(seq: number, err: Error): void };
   readonly seq: number;
   readonly deadline: number;
@@ -213,9 +227,20 @@ export class Proposals {
  * Linearizable reads waiting for their ReadIndex (thesis §6.4): a read is registered, its
  * ReadState arrives with a read index, and it resolves once the replica has applied up to
  * that index. Reads that get no ReadState fail with `TimeoutError` at their deadline.
+ *
+ * Each read is its own ReadIndex round, counted as etcd counts its rounds: failed when it is lost
+ * to a leader change ({@link Reads.leaderChanged}; the read then asks again), slow when it times
+ * out unanswered (unless its last round was counted lost) or when an answer comes for a read no
+ * longer waiting for one.
  */
 export class Reads {
   private readonly pending = new ChurnMap<number, PendingRead>();
+  private readonly sink: ReadIndexSink;
+
+  /** @param sink - counts failed and slow rounds. */
+  constructor(sink: ReadIndexSink) {
+    this.sink = sink;
+  }
 
   /** The number of pending reads. */
   get size(): number {
@@ -234,10 +259,39 @@ export class Reads {
     return this.pending.has(seq);
   }
 
-  /** Records the read index confirmed for read `seq`. */
+  /** Notes that read `seq`'s ReadIndex request went to the node. */
+  asked(seq: number): void {
+    const r = this.pending.get(seq);
+    if (r !== undefined) r.round = Round.Asked;
+  }
+
+  /**
+   * Records the read index confirmed for read `seq`. An answer for a read that is no longer
+   * pending (it timed out or was aborted) or already has its index is counted slow.
+   */
   confirm(seq: number, index: number): void {
     const r = this.pending.get(seq);
-    if (r !== undefined && r.index === 0) r.index = Math.max(index, 1);
+    if (r === undefined || r.index !== 0) {
+      this.sink.slow();
+      return;
+    }
+    r.index = Math.max(index, 1);
+  }
+
+  /**
+   * The known leader changed: every round asked and unanswered is lost (a leader drops its
+   * pending read-only requests when it steps down) and counted failed. Returns those reads, to
+   * be asked again of the next leader; an answer already sent still confirms them first.
+   */
+  leaderChanged(): number[] {
+    const lost: number[] = [];
+    for (const [seq, r] of this.pending) {
+      if (r.index !== 0 || r.round !== Round.Asked) continue;
+      r.round = Round.Lost;
+      this.sink.failed();
+      lost.push(seq);
+    }
+    return lost;
   }
 
   /** Resolves every confirmed read whose index is at or below `applied`. */
@@ -260,10 +314,12 @@ export class Reads {
     r.reject(err);
   }
 
-  /** Fails reads past their deadline with `TimeoutError`. */
+  /** Fails reads past their deadline with `TimeoutError`; one still waiting for its read index (and not counted lost) counts slow. */
   sweep(now: number): void {
     for (const [seq, r] of this.pending) {
-      if (r.deadline <= now) this.fail(seq, new TimeoutError(`read ${seq} timed out`));
+      if (r.deadline > now) continue;
+      if (r.index === 0 && r.round !== Round.Lost) this.sink.slow();
+      this.fail(seq, new TimeoutError(`read ${seq} timed out`));
     }
   }
 

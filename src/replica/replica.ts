@@ -17,6 +17,7 @@ import { Members } from './membership.js';
 import { untilLeftJoint, type MemberChange } from './joint-membership.js';
 import { ReplicaMetrics, type MetricJSON } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
+import { HeartbeatDetector } from './heartbeat-detector.js';
 import { PeerDoor } from './peer-door.js';
 import { Requests } from './requests.js';
 import { loadState, createNode, failStart, type StartState } from './bootstrap.js';
@@ -58,6 +59,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly applier: Applier;
   private readonly metricsImpl: ReplicaMetrics;
   private readonly rtt: PeerRtt;
+  private readonly heartbeats: HeartbeatDetector;
   private readonly contact: PeerContact;
   private readonly door: PeerDoor;
   private readonly timers = new Set<Cancel>();
@@ -109,26 +111,18 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.members = new Members(o.id, transport);
     for (const p of [...(peers ?? []), ...(join ?? [])]) this.members.set(p.id, p.address);
     this.metricsImpl = new ReplicaMetrics({
-      id: o.id,
-      leader: () => this.lead,
-      pending: () => this.requests.pending,
-      restoringSnapshot: () => this.applier.restoring, savingSnapshot: () => this.applier.snapshotting,
-      transportStats: () => this.transport.stats(),
-      rttMs: (peer) => this.rtt.latest(peer),
+      id: o.id, leader: () => this.lead, pending: () => this.requests.pending, restoringSnapshot: () => this.applier.restoring, savingSnapshot: () => this.applier.snapshotting,
+      transportStats: () => this.transport.stats(), rttMs: (peer) => this.rtt.latest(peer), walBytes: storage.walBytesWritten === undefined ? undefined : () => storage.walBytesWritten ?? 0,
     });
     this.rtt = new PeerRtt(this.clock, this.metricsImpl.peerRtt);
+    this.heartbeats = new HeartbeatDetector(this.clock, this.opts.heartbeatMs, () => this.metricsImpl.heartbeatFailures.inc());
     this.door = new PeerDoor({ node: this.node, id: o.id, maxProposalBytes: this.opts.maxRequestBytes + ENVELOPE_OVERHEAD, clock: this.clock, electionMs: this.opts.electionMs,
       contact: this.contact, rtt: this.rtt, refused: (code) => this.metricsImpl.refused.inc({ code }), rescued: () => this.metricsImpl.laggingVoterRescues.inc() });
     this.requests = new Requests({
-      id: o.id,
-      node: this.node,
-      clock: this.clock,
-      opts: this.opts,
+      id: o.id, node: this.node, clock: this.clock, opts: this.opts,
       onFailure: (reason) => this.metricsImpl.fail(reason),
-      isOpen: () => this.state === 'open',
-      leader: () => this.lead,
-      committed: () => this.committed,
-      applied: () => this.applier.appliedIndex,
+      readIndex: { failed: () => this.metricsImpl.readIndexFailed.inc(), slow: () => this.metricsImpl.readIndexSlow.inc() },
+      isOpen: () => this.state === 'open', leader: () => this.lead, committed: () => this.committed, applied: () => this.applier.appliedIndex,
       isActive: (id, pr) => this.isActive(id, pr),
       isConnected: (id, pr) => (pr?.recentActive ?? false) && this.contact.connected(id, this.clock.now()),
       schedule: () => this.loop.schedule(),
@@ -150,19 +144,12 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.metricsImpl.snapshotIndex.set(snapIndex);
     this.applier = new Applier(
       {
-        node: this.node,
-        storage,
-        stateMachine,
-        smApplied: st.smApplied,
-        proposals: this.requests.proposals,
-        sessions: st.sessions,
-        members: this.members,
-        snapshotter,
-        clock: this.clock,
-        own: this.requests.own,
+        node: this.node, storage, stateMachine, smApplied: st.smApplied,
+        proposals: this.requests.proposals, sessions: st.sessions, members: this.members, snapshotter, clock: this.clock, own: this.requests.own,
         hooks: {
           applied: (index, commands, seconds) => this.onApplied(index, commands, seconds),
           duplicate: () => this.metricsImpl.duplicates.inc(),
+          applyTook: (ms) => this.metricsImpl.observeApply(ms),
           memberChanged: (kind, id, address, learner) => this.onMemberChanged(kind, id, address, learner),
           snapshot: (kind, index, seconds) => {
             this.metricsImpl.snapshots.inc({ kind });
@@ -186,7 +173,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
         readStates: (rs) => this.requests.readStates(rs),
         advanced: () => this.applier.flushAfterAdvance(),
         observeWrite: (s) => this.metricsImpl.fsync.observe(s),
-        sent: (messages) => this.rtt.sent(messages),
+        sent: (messages) => { this.rtt.sent(messages); this.heartbeats.sent(messages); },
         snapshotFailed: (to) => this.onSnapshotStatus(to, 'failure'), materializeSnapshot: materializer(stateMachine, storage, this.applier),
         fatal: (err) => this.halt(err instanceof Error ? err : new Error(String(err)), 'storage failed; replica stopped'),
       },
@@ -257,11 +244,12 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     });
   }
 
-  /** Promotes a learner to voter; refused until it has caught up with the leader. See {@link Replica.addMember}. */
+  /** Promotes a learner to voter; refused until it has caught up with the leader (counted when asked of the leader). See {@link Replica.addMember}. */
   promoteMember(id: number, options: RequestOptions = {}): Promise<void> {
     if (!Number.isSafeInteger(id) || id <= 0) return this.guard(() => checkMemberId('id', id) as never);
-    if (!this.node.status().config.learners.includes(id)) return this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`));
-    return this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '', checkRequestOptions(options)));
+    const leading = this.lead === this.id;
+    if (!this.node.status().config.learners.includes(id)) return this.metricsImpl.promotion(this.requests.refuse(new MembershipRefusedError(`member ${id} is not a learner`)), leading, 'not_learner');
+    return this.metricsImpl.promotion(this.guard(() => this.requests.changeMembership({ type: ConfChangeType.ConfChangeAddNode, nodeId: id }, this.members.addresses().get(id) ?? '', checkRequestOptions(options))), leading);
   }
 
   /** Removes a member (the removed member stops once it applies the change). See {@link Replica.addMember}. */
@@ -293,10 +281,21 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   /** The current Raft term, without building a {@link Replica.status} (response headers read it per request). */
   get currentTerm(): number { return this.term; }
 
+  /** The leader this member knows (0: none), without building a {@link Replica.status}. */
+  get currentLeader(): number { return this.lead; }
+
   /** The replica's current state. */
   status(): ReplicaStatus {
     const base = { id: this.id, lifecycle: this.state, leader: this.lead, applied: this.applier.appliedIndex, members: this.members.addresses(), pending: this.requests.pending };
     return replicaStatus(this.node.status(), base, (id, pr) => ({ active: id === this.id || this.isActive(id, pr), rttMs: this.rtt.latest(id) }));
+  }
+
+  /**
+   * Reports a read served from local state that took `ms` milliseconds (raftkit/kv: a Range, or a Txn
+   * without writes): over 100 ms it counts in `raft_slow_applies_total`, as etcd counts slow read-only requests.
+   */
+  observeRead(ms: number): void {
+    this.metricsImpl.observeApply(ms);
   }
 
   /** The metrics in the Prometheus text exposition format. */
@@ -436,6 +435,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     }
     this.emit('member-removed', id);
     this.rtt.forget(id);
+    this.heartbeats.forget(id);
     if (id === this.id) {
       this.close(new StoppedError('removed from the cluster')).catch((e: unknown) => this.emit('error', e as Error));
       return;

@@ -11,7 +11,7 @@ import { checkReconfig, type ReconfigView } from './membership.js';
 import { checkJointReconfig, toConfChangeV2, type MemberChange } from './joint-membership.js';
 import { encodeSnapshotPayloadHeader } from './snapshot-payload.js';
 import type { RequestOptions, ResolvedReplicaOptions } from './options.js';
-import { Proposals, Reads, Transfers, checkBackpressure, failureReason, type FailureSink } from './proposals.js';
+import { Proposals, Reads, Transfers, checkBackpressure, failureReason, type FailureSink, type ReadIndexSink } from './proposals.js';
 
 /** What {@link Requests} reads from, and tells, the replica. */
 export interface RequestsDeps {
@@ -25,6 +25,8 @@ export interface RequestsDeps {
   opts: ResolvedReplicaOptions;
   /** Counts every failed request by reason. */
   onFailure: FailureSink;
+  /** Counts failed and slow ReadIndex rounds. */
+  readIndex: ReadIndexSink;
   /** Whether the replica is `'open'`. */
   isOpen(): boolean;
   /** The known leader, or 0. */
@@ -41,6 +43,9 @@ export interface RequestsDeps {
   schedule(): void;
 }
 
+/** The options of a read asked again after a leader change (a read's submission reads none). */
+const REASK: RequestOptions = {};
+
 /** A proposal or read waiting for a leader (made only when it has to wait). */
 type Waiting = { kind: 'propose'; seq: number; command: Uint8Array; options: RequestOptions } | { kind: 'read'; seq: number; options: RequestOptions };
 
@@ -53,7 +58,7 @@ type Waiting = { kind: 'propose'; seq: number; command: Uint8Array; options: Req
 export class Requests {
   /** Pending proposals and membership changes (the applier settles them). */
   readonly proposals: Proposals;
-  private readonly reads = new Reads();
+  private readonly reads: Reads;
   private readonly transfers: Transfers;
   private readonly deps: RequestsDeps;
   private seq = 0;
@@ -64,6 +69,7 @@ export class Requests {
   constructor(deps: RequestsDeps) {
     this.deps = deps;
     this.proposals = new Proposals(deps.onFailure);
+    this.reads = new Reads(deps.readIndex);
     this.transfers = new Transfers(deps.onFailure);
   }
 
@@ -108,7 +114,10 @@ export class Requests {
     const d = this.deps;
     if (!d.isOpen()) return this.refuse(new StoppedError());
     if (options.signal?.aborted === true) return this.refuse(new AbortedError(options.signal.reason));
-    if (d.leader() === 0 && options.waitForLeader === false) return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
+    if (d.leader() === 0 && options.waitForLeader === false) {
+      d.readIndex.failed();
+      return this.refuse(new ProposalDroppedError('no leader; cannot confirm a read index'));
+    }
     const seq = ++this.seq;
     const p = this.reads.add(seq, this.deadline(options), options.signal);
     if ((d.leader() === 0 && options.waitForLeader !== false) || !this.submitRead(seq)) this.waiting.push({ kind: 'read', seq, options });
@@ -121,7 +130,9 @@ export class Requests {
     if (this.deps.leader() === 0) return false;
     try {
       this.deps.node.readIndex(this.envelope(seq, EMPTY_BYTES));
+      this.reads.asked(seq);
     } catch (err) {
+      this.deps.readIndex.failed();
       this.reads.fail(seq, err instanceof Error ? err : new Error(String(err)));
     }
     return true;
@@ -243,9 +254,16 @@ export class Requests {
     this.reads.release(index);
   }
 
-  /** The known leader is now `leader`: resolves the transfers to it, and submits the requests waiting for a leader. */
+  /**
+   * The known leader is now `leader`: resolves the transfers to it, and submits the requests
+   * waiting for a leader. Reads whose ReadIndex request went to the old leader unanswered wait
+   * with them and ask the new one: a leader that steps down drops the read-only requests it had
+   * not confirmed, and they would otherwise wait for their deadline (etcd fails them with "leader
+   * changed" for its client to retry).
+   */
   leaderIs(leader: number): void {
     this.transfers.leaderIs(leader);
+    for (const seq of this.reads.leaderChanged()) this.waiting.push({ kind: 'read', seq, options: REASK });
     if (leader === 0 || this.waiting.length === 0) return;
     // Called from inside the Ready loop: submit once it has handed back control.
     queueMicrotask(() => {

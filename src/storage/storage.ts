@@ -61,6 +61,12 @@ export interface Storage extends LogStorage {
   readonly status: ResourceStatus;
   /** What the adapter supports beyond this contract; absent means nothing. */
   readonly capabilities?: StorageCapabilities | undefined;
+  /**
+   * For an adapter with a write-ahead log (`WalStorage`): the bytes written to its log files so
+   * far by this object, every frame with its header and padding (read at scrape time for
+   * etcd's `etcd_disk_wal_write_bytes_total`). Absent for adapters without a WAL.
+   */
+  readonly walBytesWritten?: number | undefined;
   /** Opens the storage and loads what the core reads into memory. Idempotent. */
   open(): void | Promise<void>;
   /** Closes the storage; later calls fail with a not-open error. Idempotent. */

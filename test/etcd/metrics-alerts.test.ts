@@ -31,6 +31,9 @@ const ISSUE_METRICS = [
   'etcd_network_client_grpc_received_bytes_total', 'etcd_network_client_grpc_sent_bytes_total', 'etcd_debugging_mvcc_db_total_size_in_bytes',
   // More of etcd 3.4's names.
   'etcd_debugging_mvcc_current_revision', 'etcd_debugging_mvcc_compact_revision', 'etcd_cluster_version', 'etcd_server_is_learner',
+  // etcd 3.4's server and WAL counters (learner_promote_failures has a sample only once a promotion failed).
+  'etcd_server_heartbeat_send_failures_total', 'etcd_server_slow_apply_total', 'etcd_server_read_indexes_failed_total', 'etcd_server_slow_read_indexes_total',
+  'etcd_server_learner_promote_successes', 'etcd_disk_wal_write_bytes_total',
 ];
 
 let c: KvCluster;

@@ -1,4 +1,4 @@
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { expect, test } from 'vitest';
 import { observeProcess } from '../../src/etcd/process-metrics.js';
@@ -22,6 +22,9 @@ test('resident and virtual memory, CPU seconds (a counter that grows), start tim
   expect(rss).toBeGreaterThan(10 * 1024 * 1024);
   expect(Math.abs(rss - process.memoryUsage.rss())).toBeLessThan(64 * 1024 * 1024);
   expect(sample(first, 'process_virtual_memory_bytes')).toBeGreaterThanOrEqual(rss);
+  // The address space limit as /proc/self/limits gives it; unlimited (the usual case) is Go's largest uint64.
+  const limit = /^Max address space\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]!;
+  expect(sample(first, 'process_virtual_memory_max_bytes')).toBe(limit === 'unlimited' ? 2 ** 64 : Number(limit));
   const start = sample(first, 'process_start_time_seconds');
   expect(start).toBeLessThanOrEqual(Date.now() / 1000);
   expect(start).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);

@@ -47,6 +47,12 @@ test('a lease kept alive from a follower outlives its TTL; timeToLive and leases
   }
   await eventually(async () => (await kv.range('held')).count === 0, 'the lease to expire');
   expect((await kv.lease.timeToLive(g.id)).ttl).toBe(-1);
+  // Counted as etcd counts them (etcd_debugging_lease_renewed_total, _server_lease_expired_total): by the leader only.
+  const ops = (id: number): { leaseRenewals: number; leaseExpiries: number } => c.client(id).stateMachine.store.ops;
+  expect(ops(leader.id).leaseRenewals).toBeGreaterThanOrEqual(renewals);
+  expect(ops(follower).leaseRenewals).toBe(0);
+  await eventually(() => ops(leader.id).leaseExpiries === 1, 'the expiry to be counted');
+  expect(ops(follower).leaseExpiries).toBe(0);
   await expect(kv.lease.keepAliveOnce(g.id)).rejects.toMatchObject({ code: 'ERR_LEASE_NOT_FOUND' });
 });
 

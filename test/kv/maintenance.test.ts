@@ -120,27 +120,50 @@ test('cluster: memberList, memberAdd (learner), memberUpdate, memberPromote refu
   await expect(kv.cluster.memberRemove(BigInt(b))).rejects.toMatchObject({ code: 'ERR_MEMBERSHIP_REFUSED' });
 });
 
-test('KV metrics on the replica registry', async () => {
-  const c = (cluster = await KvCluster.create(1));
-  const kv = c.client(1);
+test('KV metrics on the replica registry; writes are counted on every member, as etcd applies them on every member', async () => {
+  const c = (cluster = await KvCluster.create(3));
+  const leader = await c.waitLeader();
+  const kv = c.client(leader.id);
   await kv.put('m1', 'v');
-  await kv.put('m2', 'v');
+  await kv.put('m2', 'v', { prevKv: true }); // a range, a put, and a txn (two operations)
   await kv.range('m1');
   await kv.deleteRange('m2');
-  await kv.txn({ compare: [], success: [{ requestPut: { key: 'm3', value: 'v' } }] });
-  await kv.lease.grant(60);
+  await kv.txn({ compare: [], success: [{ requestPut: { key: 'm3', value: 'v' } }] }); // one put: not a txn
+  const lease = await kv.lease.grant(60);
   const w = kv.watch('m', { prefix: true });
   await kv.compact(3);
-  const text = await c.replicas.get(1)!.metrics();
-  expect(text).toMatch(/^etcd_mvcc_put_total 2$/m);
-  expect(text).toMatch(/^etcd_mvcc_range_total 1$/m);
-  expect(text).toMatch(/^etcd_mvcc_delete_total 1$/m);
-  expect(text).toMatch(/^etcd_mvcc_txn_total 1$/m);
+  const follower = [...c.replicas.keys()].find((id) => id !== leader.id)!;
+  await c.client(follower).range('m1'); // waits until the follower applied everything above
+  const text = await c.replicas.get(leader.id)!.metrics();
+  const followerText = await c.replicas.get(follower)!.metrics();
+  for (const t of [text, followerText]) {
+    expect(t).toMatch(/^etcd_mvcc_put_total 3$/m);
+    expect(t).toMatch(/^etcd_debugging_mvcc_put_total 3$/m);
+    expect(t).toMatch(/^etcd_mvcc_delete_total 1$/m);
+    expect(t).toMatch(/^etcd_mvcc_txn_total 1$/m);
+    expect(t).toMatch(/^etcd_debugging_mvcc_total_put_size_in_bytes 9$/m);
+    expect(t).toMatch(/^etcd_debugging_lease_granted_total 1$/m);
+    expect(t).toMatch(/^etcd_debugging_lease_ttl_total_bucket\{le="64"\} 1$/m);
+    expect(t).toMatch(/^etcd_debugging_lease_ttl_total_bucket\{le="32"\} 0$/m);
+    expect(t).toMatch(/^etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds_count 1$/m);
+  }
+  // Ranges count where they run: the put's read and the compaction's on both, the client's range on each member that served one.
+  expect(text).toMatch(/^etcd_mvcc_range_total 3$/m);
+  expect(followerText).toMatch(/^etcd_mvcc_range_total 3$/m);
   expect(text).toMatch(/^etcd_debugging_mvcc_keys_total 2$/m);
   expect(text).toMatch(/^etcd_debugging_mvcc_watcher_total 1$/m);
   expect(text).toMatch(/^etcd_debugging_mvcc_slow_watcher_total 0$/m);
   expect(text).toMatch(/^raftkit_kv_leases 1$/m);
   expect(text).toMatch(/^etcd_mvcc_db_total_size_in_bytes \d+$/m);
   expect(text).toMatch(/^etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count 1$/m);
+  // A keep-alive is counted as a renewal by the leader only; an expiry by the leader that revoked the lease.
+  await kv.lease.keepAliveOnce(lease.id);
+  await c.client(follower).lease.keepAliveOnce(lease.id);
+  await c.client(follower).range('m1');
+  expect(await c.replicas.get(leader.id)!.metrics()).toMatch(/^etcd_debugging_lease_renewed_total 2$/m);
+  expect(await c.replicas.get(follower)!.metrics()).toMatch(/^etcd_debugging_lease_renewed_total 0$/m);
+  await kv.lease.revoke(lease.id);
+  await c.client(follower).range('m1');
+  for (const id of c.replicas.keys()) expect(await c.replicas.get(id)!.metrics()).toMatch(/^etcd_debugging_lease_revoked_total 1$/m);
   w.cancel();
 });

@@ -39,8 +39,6 @@ export class Lessor {
   #leading = false;
   #timer: Cancel | undefined;
   readonly #unsubscribe: () => void;
-  /** Revokes proposed because a lease expired (counted on the member that proposed them). */
-  expired = 0;
 
   /**
    * @param replica - the member.
@@ -54,7 +52,11 @@ export class Lessor {
     this.#sm = sm;
     this.clock = options.clock ?? systemClock;
     this.#electionMs = options.electionMs ?? 1000;
-    const unrenewed = sm.onLeaseRenewed((id) => this.#renew(id));
+    const unrenewed = sm.onLeaseRenewed((id, granted) => {
+      this.#renew(id);
+      // etcd counts the renewals its leader sees (keep-alives reach only the leader there).
+      if (!granted && replica.currentLeader === replica.id) sm.store.ops.leaseRenewals++;
+    });
     // A snapshot replaces the lease table: its leases are new to this member even where an id
     // is one it knew (a lease revoked and granted again while it was behind), so every expiry
     // starts over from the snapshot's (each lease's checkpointed remaining TTL, or its TTL).
@@ -123,8 +125,8 @@ export class Lessor {
     for (const [id, at] of this.#expiry) {
       if (at > now || this.#revoking.has(id)) continue;
       this.#revoking.add(id);
-      this.expired++;
       this.#revoke(id)
+        .then(() => this.#sm.store.ops.leaseExpiries++)
         .catch(() => undefined) // already revoked, or leadership lost: the next leader retries
         .finally(() => this.#revoking.delete(id));
     }

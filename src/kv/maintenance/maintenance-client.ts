@@ -174,7 +174,9 @@ export class MaintenanceClient {
     if (revision > current) throw new FutureRevisionError();
     const hashRevision = revision === 0 ? current : revision; // as etcd: a negative one hashes no row
     const scope = { revision: hashRevision, compactRevision, keep: store.keep(hashRevision), compacted: () => store.keep(compactRevision) };
+    const started = performance.now();
     const hash = await store.trackRead(hashKvRecords(sm.revisionRecords(hashRevision), scope));
+    this.#kv.metrics.hashRevDuration.observe((performance.now() - started) / 1000);
     return { header: this.#kv.header(current), hash, compactRevision, hashRevision };
   }
 
@@ -210,9 +212,17 @@ export class MaintenanceClient {
     const sm = this.#kv.stateMachine;
     const db = sm.db as SizedLevel;
     const start = performance.now();
-    const sizeBefore = await databaseSize(db);
-    if (typeof db.compactRange === 'function') await db.compactRange(ALL_START, ALL_END);
-    const sizeAfter = await databaseSize(db);
+    const metrics = this.#kv.metrics;
+    metrics.defragmenting++;
+    let sizeBefore: number;
+    let sizeAfter: number;
+    try {
+      sizeBefore = await databaseSize(db);
+      if (typeof db.compactRange === 'function') await db.compactRange(ALL_START, ALL_END);
+      sizeAfter = await databaseSize(db);
+    } finally {
+      metrics.defragmenting--;
+    }
     const seconds = (performance.now() - start) / 1000;
     this.#kv.metrics.defragDuration.observe(seconds);
     return { header: this.#kv.header(sm.store.visibleRev), sizeBefore, sizeAfter, seconds };

@@ -17,6 +17,7 @@ import type {
 import { keyRange, toBytes, toKey } from './bytes.js';
 import { compareToPath } from './compare.js';
 import { MAX_LEASE_TTL } from './lease-table.js';
+import { CountedView, type MvccOpCounts } from './op-counts.js';
 import { range, revisionHeader } from './range.js';
 import type { Change, MvccStore, ReadView } from './store.js';
 import { WriteTxn } from './write-txn.js';
@@ -101,10 +102,17 @@ export class MvccApplier {
    * the operations run, all at one revision.
    */
   async txn(rt: TxnRequest): Promise<Applied<TxnResponse>> {
-    const rv = this.store.appliedView();
-    const path = await compareToPath(rv, rt);
-    await checkPath(rt, path, 0, (op) => this.checkPut(rv, op));
-    await checkPath(rt, path, 0, (op) => checkRange(rv, op));
+    // The compares and the checks read in a txn of their own, then the ops run in the write, as
+    // etcd's apply reads then writes (each counted in the store's operations).
+    const rv = new CountedView(this.store.appliedView(), this.store.ops);
+    let path: boolean[];
+    try {
+      path = await compareToPath(rv, rt);
+      await checkPath(rt, path, 0, (op) => this.checkPut(rv, op));
+      await checkPath(rt, path, 0, (op) => checkRange(rv, op));
+    } finally {
+      rv.tally.end();
+    }
     const applied = await this.write(async (tw) => {
       const resp: TxnResponse = { header: revisionHeader(0), succeeded: path[0]!, responses: [] };
       await runTxn(tw, tw, rt, path, 0, resp);
@@ -130,6 +138,8 @@ export class MvccApplier {
    */
   compact(r: CompactionRequest): Applied<CompactionResponse> {
     const keep = this.store.compact(r.revision);
+    // etcd reads its store's revision for the response with a range of a key, which counts as a range.
+    this.store.ops.ranges++;
     return { response: { header: revisionHeader(this.store.rev) }, effects: { changes: [], compaction: { rev: r.revision, keep } } };
   }
 
@@ -139,6 +149,7 @@ export class MvccApplier {
     if (ttl > MAX_LEASE_TTL) throw new LeaseTtlTooLargeError();
     if (this.store.leases.get(id) !== undefined) throw new LeaseExistsError();
     const l = this.store.leases.add(id, Math.max(ttl, this.minLeaseTtl));
+    this.store.ops.leaseGrants++;
     return { response: { header: revisionHeader(this.store.rev), id, ttl: l.ttl }, effects: { changes: [] } };
   }
 
@@ -152,6 +163,7 @@ export class MvccApplier {
       return Promise.resolve({ header: revisionHeader(0) });
     });
     this.store.leases.remove(id);
+    this.store.ops.leaseRevokes++;
     applied.response.header = revisionHeader(this.store.rev);
     return applied;
   }
@@ -245,10 +257,15 @@ export function isReadOnlyTxn(rt: TxnRequest): boolean {
  * Serves a read-only txn from a view without Raft, as etcd does: compares, the range checks on
  * the chosen path, then the ranges. The header revision is the view's.
  */
-export async function readOnlyTxn(view: ReadView, rt: TxnRequest): Promise<TxnResponse> {
-  const path = await compareToPath(view, rt);
-  await checkPath(rt, path, 0, (op) => checkRange(view, op));
-  const resp: TxnResponse = { header: revisionHeader(view.rev), succeeded: path[0]!, responses: [] };
-  await runTxn(view, undefined, rt, path, 0, resp);
-  return resp;
+export async function readOnlyTxn(view: ReadView, rt: TxnRequest, ops: MvccOpCounts): Promise<TxnResponse> {
+  const cv = new CountedView(view, ops);
+  try {
+    const path = await compareToPath(cv, rt);
+    await checkPath(rt, path, 0, (op) => checkRange(cv, op));
+    const resp: TxnResponse = { header: revisionHeader(cv.rev), succeeded: path[0]!, responses: [] };
+    await runTxn(cv, undefined, rt, path, 0, resp);
+    return resp;
+  } finally {
+    cv.tally.end();
+  }
 }

@@ -2,6 +2,7 @@ import { CompactedRevisionError, FutureRevisionError } from '../errors.js';
 import type { KeyValue } from '../types.js';
 import type { KeyRange } from './bytes.js';
 import { LeaseTable } from './lease-table.js';
+import { MvccOpCounts } from './op-counts.js';
 import type { Revision } from './revision.js';
 import { TreeIndex } from './tree-index.js';
 import { ValueCache } from './value-cache.js';
@@ -80,6 +81,8 @@ export class MvccStore {
   readonly index = new TreeIndex();
   /** The lease table. */
   readonly leases = new LeaseTable();
+  /** The store operations this member ran, for etcd's `etcd_mvcc_*_total` metrics. */
+  readonly ops = new MvccOpCounts();
   /** The latest applied revision (1 for an empty store, as etcd). */
   rev = 1;
   /** The latest durable revision, the one readers see. */
@@ -197,6 +200,11 @@ export class MvccStore {
       return out as KeyValue[];
     });
     return this.trackRead(p);
+  }
+
+  /** The backend reads in progress (`etcd_mvcc_db_open_read_transactions`). */
+  get openReads(): number {
+    return this.reads.size;
   }
 
   /** Counts `p` among the backend reads that physical compaction waits for ({@link MvccStore.readsSettled}); returns it. */

@@ -55,6 +55,8 @@ export class WatchHub implements WatcherHub {
   #restoring = false;
   /** Bumped when a restore begins or ends: a catch-up read started before is discarded. */
   #epoch = 0;
+  /** The events consumers took from their watchers (etcd's events sent). */
+  eventsTaken = 0;
   /** How many times a synced watcher fell back to catching up because its backlog was full. */
   slowEvents = 0;
 
@@ -74,6 +76,13 @@ export class WatchHub implements WatcherHub {
   /** The number of live watchers. */
   get watchers(): number {
     return this.#watchers.size;
+  }
+
+  /** The events queued to live watchers and not yet taken by their consumers (etcd's pending events). */
+  get pendingEvents(): number {
+    let n = 0;
+    for (const w of this.#watchers) n += w.backlog;
+    return n;
   }
 
   /** The number of watchers catching up from storage (etcd's unsynced and victim watchers). */
@@ -116,7 +125,8 @@ export class WatchHub implements WatcherHub {
   }
 
   /** {@inheritDoc WatcherHub.drained} */
-  drained(w: Watcher): void {
+  drained(w: Watcher, events: number): void {
+    this.eventsTaken += events;
     if (!w.synced && !w.ended) this.#scheduleSync();
   }
 

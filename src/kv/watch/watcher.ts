@@ -5,8 +5,8 @@ import type { WatchBatch, WatchOptions } from './types.js';
 
 /** What a {@link Watcher} tells its hub. */
 export interface WatcherHub {
-  /** The consumer took a batch: room in the backlog for catching up. */
-  drained(w: Watcher): void;
+  /** The consumer took a batch of `events` events: room in the backlog for catching up. */
+  drained(w: Watcher, events: number): void;
   /** The watcher was cancelled by its consumer. */
   cancel(w: Watcher): void;
   /** The consumer asked for a progress notification. */
@@ -104,7 +104,7 @@ export class Watcher implements AsyncIterable<WatchBatch> {
     if (b === undefined || (this.#filling.size > 0 && this.#filling.has(b))) return undefined;
     this.#queue.shift();
     this.#queuedEvents -= b.events.length;
-    this.#hub.drained(this);
+    this.#hub.drained(this, b.events.length);
     return b;
   }
 

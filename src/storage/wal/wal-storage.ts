@@ -87,6 +87,7 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
   #pos = 0;
   #size = 0;
   #spare: Promise<boolean> | undefined;
+  #walBytes = 0;
 
   /** @param options - where the log lives; call {@link WalStorage.open} before use. */
   constructor(options: WalStorageOptions) {
@@ -107,6 +108,16 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
     const s = new WalStorage(options);
     await s.open();
     return s;
+  }
+
+  /**
+   * The bytes written to the log's segment files by this object (every open included): each
+   * frame with its header and padding, as it goes to the file. The zero-fill that preallocates
+   * a segment is not counted (etcd's WAL preallocates with `fallocate`, which writes nothing),
+   * nor are snapshot data files (etcd keeps those outside its WAL too).
+   */
+  get walBytesWritten(): number {
+    return this.#walBytes;
   }
 
   /** The segment files kept, oldest first (for inspection and tests). */
@@ -319,6 +330,7 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
 
   /** One pwrite on the O_DSYNC segment file: resolves once the bytes are on disk. */
   #write(buf: Buffer, at: number): Promise<void> {
+    this.#walBytes += buf.length;
     return this.#fh!.write(buf, at);
   }
 
