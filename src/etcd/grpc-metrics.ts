@@ -14,6 +14,15 @@ const CODE_NAMES: Record<number, string> = {
   [Status.DATA_LOSS]: 'DataLoss', [Status.UNAUTHENTICATED]: 'Unauthenticated',
 };
 
+/**
+ * How many `client-api-version` values `etcd_server_client_requests_total` keeps a sample for, per
+ * kind; later ones count under {@link OTHER_CLIENT_VERSION} (the client sets the value, so it must
+ * not grow the exposition without bound).
+ */
+export const MAX_CLIENT_VERSIONS = 32;
+/** The `client_api_version` of the requests past {@link MAX_CLIENT_VERSIONS}. */
+export const OTHER_CLIENT_VERSION = 'other';
+
 /** go-grpc-prometheus's default handling-time buckets, in seconds. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -100,12 +109,15 @@ export class GrpcMetrics {
    * `client-api-version` metadata etcd's clients send (`unknown` without it), as etcd's
    * interceptors count every call they see.
    */
-  private readonly clientRequests = new Map<string, number>();
+  private readonly clientRequests = { unary: new Map<string, number>(), stream: new Map<string, number>() };
 
   private countClient(unaryCall: boolean, metadata: MetadataReader): void {
     const v = metadata.get('client-api-version')[0];
-    const key = `client_api_version="${escapeLabel(v === undefined ? 'unknown' : String(v))}",type="${unaryCall ? 'unary' : 'stream'}"`;
-    this.clientRequests.set(key, (this.clientRequests.get(key) ?? 0) + 1);
+    let version = v === undefined ? 'unknown' : String(v);
+    const counts = unaryCall ? this.clientRequests.unary : this.clientRequests.stream;
+    // Clients choose the value: past MAX_CLIENT_VERSIONS distinct ones, the rest share one sample.
+    if (!counts.has(version) && counts.size >= MAX_CLIENT_VERSIONS) version = OTHER_CLIENT_VERSION;
+    counts.set(version, (counts.get(version) ?? 0) + 1);
   }
 
   /** Counts the start of an RPC with its request metadata; returns the function that counts its end with `code`. */
@@ -180,7 +192,8 @@ export class GrpcMetrics {
       `etcd_network_client_grpc_sent_bytes_total ${String(this.sentBytes)}`,
       '# HELP etcd_server_client_requests_total The total number of client requests per client version.',
       '# TYPE etcd_server_client_requests_total counter',
-      ...[...this.clientRequests].map(([labels, n]) => `etcd_server_client_requests_total{${labels}} ${String(n)}`),
+      ...Object.entries(this.clientRequests).flatMap(([type, counts]) =>
+        [...counts].map(([version, n]) => `etcd_server_client_requests_total{client_api_version="${escapeLabel(version)}",type="${type}"} ${String(n)}`)),
       ...counter('grpc_server_started_total', 'Total number of RPCs started on the server.', (m) => m.started),
       '# HELP grpc_server_handled_total Total number of RPCs completed on the server, regardless of success or failure.',
       '# TYPE grpc_server_handled_total counter',
