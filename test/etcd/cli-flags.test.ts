@@ -33,8 +33,11 @@ describe('raftkit command flags (etcd names)', () => {
     expect([c.clientTls.crlFile, c.peerTls.crlFile]).toEqual(['c.crl', 'p.crl']);
     expect(config([...base, '--tls-min-version=TLS1.3']).tlsPolicy).toEqual({ minVersion: 'TLSv1.3' });
     expect(config(base, { ETCD_CIPHER_SUITES: 'TLS_RSA_WITH_AES_128_GCM_SHA256' }).tlsPolicy.ciphers).toBe('AES128-GCM-SHA256');
-    expect(config([...base, '--peer-cert-allowed-cn', 'etcd-peer']).peerTls.allowedCn).toBe('etcd-peer');
-    expect(config([...base, '--peer-cert-allowed-hostname=peer.example.com']).peerTls.allowedHostname).toBe('peer.example.com');
+    expect(config([...base, '--peer-cert-allowed-cn', 'etcd-peer']).peerTls.allowedCns).toEqual(['etcd-peer']);
+    expect(config([...base, '--peer-cert-allowed-hostname=peer.example.com']).peerTls.allowedHostnames).toEqual(['peer.example.com']);
+    // A comma-separated list, as etcd 3.6 takes it.
+    expect(config([...base, '--peer-cert-allowed-cn', 'etcd-peer, etcd-peer-2,']).peerTls.allowedCns).toEqual(['etcd-peer', 'etcd-peer-2']);
+    expect(config([...base, '--peer-cert-allowed-hostname=a.example.com,b.example.com']).peerTls.allowedHostnames).toEqual(['a.example.com', 'b.example.com']);
   });
 
   test('--enable-v2, --auto-tls, --peer-auto-tls and --enable-pprof are taken at their default (false), as hardened manifests spell them out', () => {
@@ -75,8 +78,8 @@ describe('raftkit command flags (etcd names)', () => {
       `--trusted-ca-file=${pki}/ca.crt`,
     ]);
     expect(c).toMatchObject({ name: 'cp1', initialCorruptCheck: true, progressNotifyMs: 5000, snapshotCount: 10000, listenClientUrls: ['https://127.0.0.1:2379', `https://${ip}:2379`] });
-    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCn: '', allowedHostname: '' });
-    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCn: '', allowedHostname: '' });
+    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCns: [], allowedHostnames: [] });
+    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCns: [], allowedHostnames: [] });
     expect(c.tlsPolicy).toEqual({ minVersion: 'TLSv1.2' });
   });
 

@@ -152,6 +152,8 @@ test('a peer whose certificate has neither the allowed CN nor a name valid for t
   };
   expect(await link(peer(1, good), peer(2, server, { allowedCommonNames: ['good'] }))).toEqual({ delivered: true, refused: [] });
   expect((await link(peer(1, other), peer(2, server, { allowedCommonNames: ['good'] }))).refused).toContain('listener name-not-allowed');
+  // A list (--peer-cert-allowed-cn a,b): a certificate with any one of its names passes.
+  expect(await link(peer(1, other), peer(2, server, { allowedCommonNames: ['good', 'other'] }))).toEqual({ delivered: true, refused: [] });
   expect(await link(peer(1, good), peer(2, server, { allowedHostnames: ['good'] }))).toEqual({ delivered: true, refused: [] });
   expect((await link(peer(1, other), peer(2, server, { allowedHostnames: ['good'] }))).refused).toContain('listener name-not-allowed');
   // The dialler checks the listener's certificate too, as etcd's peers do.

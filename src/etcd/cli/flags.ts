@@ -54,8 +54,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'peer-key-file', kind: 'string', def: '', help: 'Path to the peer server TLS key file.' },
   { name: 'peer-trusted-ca-file', kind: 'string', def: '', help: 'Path to the peer server TLS trusted CA file.' },
   { name: 'peer-client-cert-auth', kind: 'bool', def: 'false', help: 'Enable peer client cert authentication.' },
-  { name: 'peer-cert-allowed-cn', kind: 'string', def: '', help: 'Allowed CN for inter peer authentication.' },
-  { name: 'peer-cert-allowed-hostname', kind: 'string', def: '', help: 'Allowed TLS hostname for inter peer authentication.' },
+  { name: 'peer-cert-allowed-cn', kind: 'string', def: '', help: 'Comma-separated list of allowed CNs for inter-peer TLS authentication.' },
+  { name: 'peer-cert-allowed-hostname', kind: 'string', def: '', help: 'Comma-separated list of allowed SAN hostnames for inter-peer TLS authentication.' },
   { name: 'client-crl-file', kind: 'string', def: '', help: 'Path to the client certificate revocation list file.' },
   { name: 'peer-crl-file', kind: 'string', def: '', help: 'Path to the peer certificate revocation list file.' },
   { name: 'cipher-suites', kind: 'string', def: '', help: 'Comma-separated list of supported TLS cipher suites between client/server and peers (Go\'s names; empty: Node\'s defaults).' },
@@ -174,10 +174,10 @@ export interface MemberTlsFiles {
   clientCertAuth: boolean;
   /** The certificate revocation list file ('' for none). */
   crlFile: string;
-  /** The CN the other side's certificate must have ('' for any; peers only). */
-  allowedCn: string;
-  /** The host name the other side's certificate must be valid for ('' for any; peers only). */
-  allowedHostname: string;
+  /** The CNs of which the other side's certificate must have one (none: any; peers only). */
+  allowedCns: string[];
+  /** The host names of which the other side's certificate must be valid for one (none: any; peers only). */
+  allowedHostnames: string[];
 }
 
 /** What the command line asks for: run a member, or print help or the version. */
@@ -303,8 +303,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const tls = (prefix: string): MemberTlsFiles => ({
     certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),
     crlFile: get(prefix === '' ? 'client-crl-file' : `${prefix}crl-file`),
-    allowedCn: prefix === '' ? '' : get(`${prefix}cert-allowed-cn`),
-    allowedHostname: prefix === '' ? '' : get(`${prefix}cert-allowed-hostname`),
+    allowedCns: prefix === '' ? [] : commaList(get(`${prefix}cert-allowed-cn`)),
+    allowedHostnames: prefix === '' ? [] : commaList(get(`${prefix}cert-allowed-hostname`)),
   });
   // --logger has one value (zap, etcd's structured log): reading it checks it.
   get('logger');
@@ -353,8 +353,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (t.clientCertAuth && t.trustedCaFile === '') throw new FlagError(`${p}trusted-ca-file`, `--${p}client-cert-auth needs --${p}trusted-ca-file`);
     if (p === 'peer-' && t.certFile !== '' && t.trustedCaFile === '') throw new FlagError('peer-trusted-ca-file', 'peer TLS (--peer-cert-file) needs --peer-trusted-ca-file to verify the other members');
   }
-  if (config.peerTls.allowedCn !== '' && config.peerTls.allowedHostname !== '') {
-    throw new FlagError('peer-cert-allowed-hostname', `--peer-cert-allowed-cn and --peer-cert-allowed-hostname are mutually exclusive (cn="${config.peerTls.allowedCn}", hostname="${config.peerTls.allowedHostname}")`);
+  const { allowedCns, allowedHostnames } = config.peerTls;
+  if (allowedCns.length > 0 && allowedHostnames.length > 0) {
+    throw new FlagError('peer-cert-allowed-hostname', `--peer-cert-allowed-cn and --peer-cert-allowed-hostname are mutually exclusive (cn="${allowedCns.join(',')}", hostname="${allowedHostnames.join(',')}")`);
   }
   // One peer transport serves every peer URL, with TLS or without: etcd can mix the two.
   const peerSchemes = new Set(config.listenPeerUrls.map((u) => new URL(u).protocol));
@@ -382,6 +383,11 @@ function logOutputs(v: string): string[] {
   const targets = v.split(',').map((t) => t.trim());
   if (targets.some((t) => t === '')) throw new FlagError('log-outputs', `invalid value "${v}" for flag -log-outputs: an empty target`);
   return [...new Set(targets.map((t) => (t === 'default' ? 'stderr' : t)))];
+}
+
+/** A comma-separated flag's values, each trimmed, empty ones left out. */
+function commaList(v: string): string[] {
+  return v.split(',').map((x) => x.trim()).filter((x) => x !== '');
 }
 
 /** `--cipher-suites`, `--tls-min-version` and `--tls-max-version` as Node's TLS settings, checked as etcd checks them. */

@@ -97,8 +97,8 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const peerTls = c.peerTls.certFile === '' ? undefined : {
     cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
     requestCert: c.peerTls.clientCertAuth, ...c.tlsPolicy, ...(c.peerTls.crlFile === '' ? {} : { crl: read(c.peerTls.crlFile) }),
-    ...(c.peerTls.allowedCn === '' ? {} : { allowedCommonNames: [c.peerTls.allowedCn] }),
-    ...(c.peerTls.allowedHostname === '' ? {} : { allowedHostnames: [c.peerTls.allowedHostname] }),
+    ...(c.peerTls.allowedCns.length === 0 ? {} : { allowedCommonNames: c.peerTls.allowedCns }),
+    ...(c.peerTls.allowedHostnames.length === 0 ? {} : { allowedHostnames: c.peerTls.allowedHostnames }),
     // etcd's peer certificates name hosts, not member ids (ids are hashes of peer URLs), and
     // etcd accepts any certificate its CA signed: so does this CLI.
     bindMemberId: false,
