@@ -17,6 +17,7 @@ import { status as Status } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { protoDir } from './proto.js';
 import type { UnaryRoute } from './unary-path.js';
+import { JsonValues } from './json-values.js';
 import { serveJsonStream, type StreamCodec, type StreamRoute } from './json-gateway-stream.js';
 import type { CallMetadata, UnaryCall } from './rpc.js';
 import { CLIENT_URL_CORS_HEADERS } from './http.js';
@@ -52,8 +53,8 @@ const HTTP_STATUS: Readonly<Record<number, number>> = {
   [Status.UNIMPLEMENTED]: 501, [Status.INTERNAL]: 500, [Status.UNAVAILABLE]: 503, [Status.DATA_LOSS]: 500,
 };
 
-/** The largest request body read, in bytes (beyond it the request is refused before parsing). */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** The longest JSON value a unary request body may hold, in characters (a longer one is refused). */
+const MAX_BODY_CHARS = 4 * 1024 * 1024;
 
 /** A gateway call's empty metadata (no `hasleader`). */
 const NO_METADATA: CallMetadata = { get: () => [] };
@@ -192,21 +193,14 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
     serveJsonStream(req, res, r, codec, (code, message) => fail({ code, message }));
     return true;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(c);
-  });
-  req.on('end', () => {
-    if (size > MAX_BODY_BYTES) {
-      fail({ code: Status.INVALID_ARGUMENT, message: `request body larger than ${MAX_BODY_BYTES} bytes` });
-      return;
-    }
+  // The request is the body's first JSON value, read as Go's decoder reads it: the rest of the body
+  // is not read (the websocket proxy's body stays open), an empty body is the empty request.
+  const values = new JsonValues(MAX_BODY_CHARS);
+  let read = false;
+  const run = (body: unknown): void => {
     let request: unknown;
     try {
-      const text = Buffer.concat(chunks).toString('utf8');
-      request = r.deserialize(requestBytes(reqType, text.trim() === '' ? {} : JSON.parse(text)));
+      request = r.deserialize(requestBytes(reqType, body));
     } catch (e) {
       fail({ code: Status.INVALID_ARGUMENT, message: e instanceof Error ? e.message : String(e) });
       return;
@@ -221,6 +215,28 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
       }
       json(200, responseJson(resType, r.serialize(value)));
     });
+  };
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    if (read) return;
+    const { values: got, error } = values.feed(chunk);
+    if (got.length === 0 && error === undefined) return;
+    read = true;
+    req.removeAllListeners('data');
+    req.resume();
+    if (got.length > 0) run(got[0]);
+    else fail({ code: Status.INVALID_ARGUMENT, message: error!.message });
+  });
+  req.on('end', () => {
+    if (read) return;
+    read = true;
+    try {
+      values.end();
+    } catch (e) {
+      fail({ code: Status.INVALID_ARGUMENT, message: (e as Error).message });
+      return;
+    }
+    run({});
   });
   return true;
 }

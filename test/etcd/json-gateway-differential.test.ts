@@ -82,6 +82,11 @@ const REQUESTS: [string, string][] = [
   ['/v3/cluster/member/list', '{}'],
   ['/v3/kv/range', 'not json'],
   ['/v3/kv/range', '[1]'],
+  // The body's first JSON value is the request, as Go's decoder reads it: the rest is not read.
+  ['/v3/kv/range', `${JSON.stringify({ key: b64('/a') })} trailing garbage`],
+  ['/v3/kv/range', `${JSON.stringify({ key: b64('/a') })}{"key":1}`],
+  ['/v3/kv/range', `{"key":"${b64('/a')}"`],
+  ['/v3/kv/range', ' \n '],
   ['/v3/kv/range', '{"key":123}'],
   ['/v3/kv/range', '{"key":"Zm9v","sort_order":"SIDEWAYS"}'],
   ['/v3/maintenance/hashkv', '{}'],
