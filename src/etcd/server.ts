@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -23,6 +24,7 @@ import { etcdServices, healthServiceDefinition, type EtcdServices } from './prot
 import type { RpcContext, UnaryHandler, WireHeader } from './rpc.js';
 import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
+import { GatewayWebsocket } from './json-gateway-ws.js';
 import { CLIENT_URL_CORS_HEADERS, httpEndpointsHandler, memberEndpoints, type HttpEndpointSource } from './http.js';
 import { ALARM_NAMES } from '../kv/alarms/alarm-table.js';
 import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
@@ -321,7 +323,12 @@ export class EtcdServer {
 
   /** Answers a client connection that speaks HTTP/1, as etcd's client URLs do. */
   private readonly serveHttp1 = (socket: net.Socket): void => {
-    if (this.http1 === undefined) this.http1 = http.createServer(this.httpHandler());
+    if (this.http1 === undefined) {
+      this.http1 = http.createServer(this.httpHandler());
+      // etcd's websocket proxy of the gateway (a stopping server destroys these sockets with the others).
+      const ws = new GatewayWebsocket(this.httpHandler());
+      this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => ws.upgrade(req, socket, head));
+    }
     this.http1.emit('connection', socket);
     // The door paused the socket; the octets it read are in its buffer, delivered once it flows.
     socket.resume();
