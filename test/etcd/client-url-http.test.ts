@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { expect, test } from 'vitest';
+import { WebSocket } from 'ws';
 import { ETCD_API_VERSION } from '../../src/etcd/version.js';
 import { differentialPair } from './differential-pair.js';
 import { createEtcdPki } from './pki.js';
@@ -86,7 +87,7 @@ test('HTTP/2 that is not gRPC on a plain-text client URL is refused as etcd refu
   expect(statuses[0]).toMatch(/PROTOCOL_ERROR/);
 });
 
-test('over TLS, HTTP/1.1 clients and HTTP/2 clients that are not gRPC (curl over https) get the endpoints and the gateway; gRPC clients still get gRPC', async () => {
+test('over TLS, HTTP/1.1 clients, websockets (wss) and HTTP/2 clients that are not gRPC (curl over https) get the endpoints and the gateway; gRPC clients still get gRPC', async () => {
   const pki = createEtcdPki(['ca']);
   const server = pki.issue('server');
   const c = await startKvCluster([1], { tls: { cert: readFileSync(server.certFile), key: readFileSync(server.keyFile) } });
@@ -122,6 +123,17 @@ test('over TLS, HTTP/1.1 clients and HTTP/2 clients that are not gRPC (curl over
     watch.close();
     await until(() => hub.watchers === 0, 'the watcher cancelled');
     session.close();
+    // A browser's watch over wss (a websocket over HTTP/1.1 on TLS): its created message, then an event.
+    const wss = new WebSocket(`${url.replace(/^https/, 'wss')}/v3/watch`, { ca });
+    const messages: string[] = [];
+    wss.on('message', (d: Buffer) => messages.push(d.toString()));
+    await new Promise((resolve) => wss.once('open', resolve));
+    wss.send(JSON.stringify({ create_request: { key: Buffer.from('over-wss').toString('base64') } }));
+    await until(() => messages.length === 1, 'the created message');
+    await c.clients.get(1)!.put('over-wss', 'x');
+    await until(() => messages.some((m) => m.includes(Buffer.from('x').toString('base64'))), 'the event');
+    wss.close();
+    await until(() => hub.watchers === 0, 'the websocket watcher cancelled');
     // A gRPC client on the same URL still negotiates h2.
     const client = new Etcd3({ hosts: url, credentials: { rootCertificate: readFileSync(pki.ca.ca!.file) } });
     try {
