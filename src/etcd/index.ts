@@ -21,4 +21,4 @@ export { GrpcMetrics, type MetadataReader } from './grpc-metrics.js';
 export type { GrpcType, RpcLabels } from './grpc-metrics.js';
 export { AUTH_UNIMPLEMENTED } from './auth.js';
 export { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, RAFTKIT_VERSION } from './version.js';
-export type { Health, HttpEndpointSource } from './http.js';
+export type { Health, HealthQuery, HttpEndpointSource, ProbeCheck } from './http.js';

@@ -32,9 +32,12 @@ describe('memberEndpoints: /health as etcd judges it', () => {
     expect(await s.metrics()).toMatch(/^etcd_server_has_leader 1$/m);
   });
 
-  test('an active alarm makes it unhealthy: ALARM and the alarms\' names', async () => {
+  test('an active alarm makes it unhealthy (the first, as etcd reports it), unless the query excludes it', async () => {
     expect(await (await leaderSource(['NOSPACE'])).health()).toEqual({ health: 'false', reason: 'ALARM NOSPACE' });
-    expect(await (await leaderSource(['NOSPACE', 'CORRUPT'])).health()).toEqual({ health: 'false', reason: 'ALARM NOSPACE,CORRUPT' });
+    expect(await (await leaderSource(['NOSPACE', 'CORRUPT'])).health()).toEqual({ health: 'false', reason: 'ALARM NOSPACE' });
+    // Kubernetes' liveness probe: /health?exclude=NOSPACE.
+    expect(await (await leaderSource(['NOSPACE'])).health({ exclude: ['NOSPACE'] })).toEqual({ health: 'true', reason: '' });
+    expect(await (await leaderSource(['NOSPACE', 'CORRUPT'])).health({ exclude: ['NOSPACE'] })).toEqual({ health: 'false', reason: 'ALARM CORRUPT' });
   });
 
   test('each answer is counted in etcd_server_health_success or etcd_server_health_failures, as etcd counts them', async () => {
@@ -49,7 +52,7 @@ describe('memberEndpoints: /health as etcd judges it', () => {
     expect(await counts()).toEqual([ok + 2, failed + 1]);
   });
 
-  test('a member that has never seen a leader: RAFT NO LEADER', async () => {
+  test('a member that has never seen a leader: RAFT NO LEADER, but healthy alone (serializable)', async () => {
     const network = new InProcessNetwork();
     // Member 2 never starts, so member 1 can never win an election.
     const lone = await Replica.start({
@@ -60,6 +63,9 @@ describe('memberEndpoints: /health as etcd judges it', () => {
       await new Promise((r) => setTimeout(r, 300));
       const s = memberEndpoints({ replica: lone, metrics: c.servers.get(1)!.metrics });
       expect(await s.health()).toEqual({ health: 'false', reason: 'RAFT NO LEADER' });
+      // serializable=true judges the member alone (a liveness probe must not restart a member cut off from its leader).
+      expect(await s.health({ serializable: true })).toEqual({ health: 'true', reason: '' });
+      expect(await s.probe('serializable_read')).toBeUndefined();
     } finally {
       await lone.stop();
       network.close();
@@ -81,6 +87,9 @@ describe('memberEndpoints: /health as etcd judges it', () => {
     await c.leader();
   });
 });
+
+/** A probe check that passes. */
+const passes = (): Promise<undefined> => Promise.resolve(undefined);
 
 /** A bridge over a fresh channel: the member thread's answerer and the main thread's questioner. */
 function bridge(): { answerer: EndpointAnswerer; questioner: EndpointQuestioner } {
@@ -110,7 +119,7 @@ describe('the endpoint bridge between the command\'s threads', () => {
   test('many questions at once each get their own answer', async () => {
     const { answerer, questioner } = bridge();
     let n = 0;
-    answerer.serve({ metrics: () => Promise.resolve('m'), health: () => Promise.resolve({ health: 'false', reason: `r${String(++n)}` }) });
+    answerer.serve({ metrics: () => Promise.resolve('m'), health: () => Promise.resolve({ health: 'false', reason: `r${String(++n)}` }), probe: passes });
     const got = await Promise.all(Array.from({ length: 50 }, () => questioner.health()));
     expect(got.map((h) => h.reason).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `r${String(i + 1)}`).sort());
     answerer.close();
@@ -127,6 +136,7 @@ describe('the endpoint bridge between the command\'s threads', () => {
         release = () => r(`text ${String(renders)}`);
       }),
       health: () => Promise.resolve({ health: 'true', reason: '' }),
+      probe: passes,
     });
     const burst = Array.from({ length: 10 }, () => questioner.metrics());
     await until(() => renders === 1, 'the burst reaching the member');
@@ -145,7 +155,7 @@ describe('the endpoint bridge between the command\'s threads', () => {
 
   test('a failing source reaches the main thread as ERR_UNAVAILABLE with its message', async () => {
     const { answerer, questioner } = bridge();
-    answerer.serve({ metrics: () => Promise.reject(new Error('registry broke')), health: () => Promise.reject(new Error('read broke')) });
+    answerer.serve({ metrics: () => Promise.reject(new Error('registry broke')), health: () => Promise.reject(new Error('read broke')), probe: passes });
     expect(await rejection(questioner.metrics())).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'registry broke' });
     expect(await rejection(questioner.health())).toMatchObject({ code: 'ERR_UNAVAILABLE', message: 'read broke' });
     answerer.close();
@@ -155,7 +165,7 @@ describe('the endpoint bridge between the command\'s threads', () => {
   test('when the member\'s thread goes, pending and later questions fail instead of hanging', async () => {
     const { answerer, questioner } = bridge();
     let release: ((h: Health) => void) | undefined;
-    answerer.serve({ metrics: () => Promise.resolve(''), health: () => new Promise<Health>((r) => (release = r)) });
+    answerer.serve({ metrics: () => Promise.resolve(''), health: () => new Promise<Health>((r) => (release = r)), probe: passes });
     const pending = questioner.health();
     await until(() => release !== undefined, 'the question reaching the member');
     answerer.close();
@@ -204,5 +214,36 @@ describe('serveHttpEndpoints over HTTP', () => {
     const { questioner } = bridge();
     await expect(serveHttpEndpoints('https://127.0.0.1:0', questioner)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     questioner.close();
+  });
+});
+
+describe('/livez, /readyz and the health endpoints\' methods, as etcd 3.5 answers them', () => {
+  test('ok, verbose, one check, exclude, a failed check, GET only, unknown checks', async () => {
+    const { answerer, questioner } = bridge();
+    const { server, url } = await serveHttpEndpoints('http://127.0.0.1:0', questioner);
+    const get = async (path: string, method = 'GET'): Promise<[number, string, string | null]> => {
+      const r = await fetch(`${url}${path}`, { method });
+      return [r.status, await r.text(), r.headers.get('content-type')];
+    };
+    try {
+      // While the member starts, its checks fail.
+      expect(await get('/livez')).toEqual([503, '[-]serializable_read failed: the member is starting\n\n', 'text/plain; charset=utf-8']);
+      answerer.serve(await leaderSource(['CORRUPT']));
+      expect(await get('/livez')).toEqual([200, 'ok\n', 'text/plain; charset=utf-8']);
+      expect(await get('/livez?verbose')).toEqual([200, '[+]serializable_read ok\nok\n', 'text/plain; charset=utf-8']);
+      expect(await get('/livez/serializable_read')).toEqual([200, 'ok\n', 'text/plain; charset=utf-8']);
+      expect(await get('/readyz')).toEqual([503, '[-]data_corruption failed: alarm activated: CORRUPT\n[+]serializable_read ok\n\n', 'text/plain; charset=utf-8']);
+      expect(await get('/readyz/data_corruption')).toEqual([503, '[-]data_corruption failed: alarm activated: CORRUPT\n\n', 'text/plain; charset=utf-8']);
+      expect(await get('/readyz?exclude=data_corruption&verbose')).toEqual([200, '[+]serializable_read ok\nok\n', 'text/plain; charset=utf-8']);
+      expect((await get('/livez/data_corruption'))[0]).toBe(404);
+      for (const path of ['/livez', '/readyz', '/health', '/version']) expect(await get(path, 'POST')).toEqual([405, 'Method Not Allowed\n', 'text/plain; charset=utf-8']);
+      // /health's query: the alarm excluded, and a 503 with etcd's body otherwise.
+      expect(await get('/health?exclude=CORRUPT')).toEqual([200, '{"health":"true","reason":""}', 'text/plain; charset=utf-8']);
+      expect(await get('/health')).toEqual([503, '{"health":"false","reason":"ALARM CORRUPT"}\n', 'text/plain; charset=utf-8']);
+    } finally {
+      answerer.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

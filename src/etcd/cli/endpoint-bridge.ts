@@ -12,18 +12,18 @@ import { readFileSync } from 'node:fs';
 import type * as http from 'node:http';
 import type { MessagePort } from 'node:worker_threads';
 import { RaftkitError } from '../../errors.js';
-import { messageOf, serveHttpEndpoints, type Health, type HttpEndpointSource } from '../http.js';
+import { messageOf, serveHttpEndpoints, type Health, type HealthQuery, type HttpEndpointSource, type ProbeCheck } from '../http.js';
 import type { MemberConfig } from './flags.js';
 import type { Log } from './member.js';
 
-/** A question from the main thread: the answer to which endpoint. */
-interface Question {
-  readonly id: number;
-  readonly what: 'metrics' | 'health';
-}
+/** A question from the main thread: the answer to which endpoint (with `/health`'s query, or the probe's check). */
+type Question = { readonly id: number } & ({ readonly what: 'metrics' } | { readonly what: 'health'; readonly query: HealthQuery } | { readonly what: 'probe'; readonly check: ProbeCheck });
 
-/** The member thread's answer: the value, or why there is none. */
-type Answer = { readonly id: number; readonly value: string | Health } | { readonly id: number; readonly error: string };
+/** The member thread's answer: the value (none: a probe passed), or why there is none. */
+type Answer = { readonly id: number; readonly value: string | Health | undefined } | { readonly id: number; readonly error: string };
+
+/** `Omit` over each member of a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** `/health` while the member is still starting (opening its data, joining its cluster). */
 export const NOT_STARTED: Health = { health: 'false', reason: 'NOT STARTED' };
@@ -57,19 +57,21 @@ export class EndpointAnswerer {
   private async answer(q: Question): Promise<void> {
     let a: Answer;
     try {
-      a = { id: q.id, value: await this.value(q.what) };
+      a = { id: q.id, value: await this.value(q) };
     } catch (e) {
       a = { id: q.id, error: messageOf(e) };
     }
     this.port.postMessage(a);
   }
 
-  private value(what: Question['what']): Promise<string | Health> {
+  private value(q: Question): Promise<string | Health | undefined> {
     const s = this.source;
     if (s === undefined) {
-      return what === 'health' ? Promise.resolve(NOT_STARTED) : Promise.reject(new RaftkitError('ERR_UNAVAILABLE', 'the member is starting'));
+      if (q.what === 'health') return Promise.resolve(NOT_STARTED);
+      if (q.what === 'probe') return Promise.resolve('the member is starting');
+      return Promise.reject(new RaftkitError('ERR_UNAVAILABLE', 'the member is starting'));
     }
-    return what === 'metrics' ? s.metrics() : s.health();
+    return q.what === 'metrics' ? s.metrics() : q.what === 'health' ? s.health(q.query) : s.probe(q.check);
   }
 }
 
@@ -80,7 +82,7 @@ export class EndpointAnswerer {
  */
 export class EndpointQuestioner implements HttpEndpointSource {
   private next = 1;
-  private readonly pending = new Map<number, { resolve: (v: string | Health) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: string | Health | undefined) => void; reject: (e: Error) => void }>();
   private closed = false;
   private pendingMetrics: Promise<string> | undefined;
   private readonly port: MessagePort;
@@ -104,15 +106,20 @@ export class EndpointQuestioner implements HttpEndpointSource {
    * share its answer, so that a burst of scrapes costs the member's thread one rendering.
    */
   metrics(): Promise<string> {
-    this.pendingMetrics ??= (this.ask('metrics') as Promise<string>).finally(() => {
+    this.pendingMetrics ??= (this.ask({ what: 'metrics' }) as Promise<string>).finally(() => {
       this.pendingMetrics = undefined;
     });
     return this.pendingMetrics;
   }
 
   /** {@inheritDoc HttpEndpointSource.health} */
-  health(): Promise<Health> {
-    return this.ask('health') as Promise<Health>;
+  health(query: HealthQuery = {}): Promise<Health> {
+    return this.ask({ what: 'health', query }) as Promise<Health>;
+  }
+
+  /** {@inheritDoc HttpEndpointSource.probe} */
+  probe(check: ProbeCheck): Promise<string | undefined> {
+    return this.ask({ what: 'probe', check }) as Promise<string | undefined>;
   }
 
   /** Closes the port; pending and later questions fail. */
@@ -125,12 +132,12 @@ export class EndpointQuestioner implements HttpEndpointSource {
     this.pending.clear();
   }
 
-  private ask(what: Question['what']): Promise<string | Health> {
+  private ask(q: DistributiveOmit<Question, 'id'>): Promise<string | Health | undefined> {
     if (this.closed) return Promise.reject(new RaftkitError('ERR_UNAVAILABLE', 'the member has stopped'));
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.port.postMessage({ id, what } satisfies Question);
+      this.port.postMessage({ ...q, id } satisfies Question);
     });
   }
 }
