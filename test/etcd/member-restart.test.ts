@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -47,6 +47,24 @@ describe('raftkit member restart', () => {
     expect(kvs(after.stdout)).toEqual(kvs(before.stdout));
     const rev = (o: string): number => (JSON.parse(o) as { header: { revision: number } }).header.revision;
     expect(rev(after.stdout)).toBe(rev(before.stdout));
+  }, 60_000);
+
+  test('--wal-dir (an empty mounted directory): the Raft log lives there, none in the data dir; after kill -9 the member serves every write', async () => {
+    const dataDir = join(dir, 'r4');
+    const walDir = join(dir, 'r4-wal');
+    mkdirSync(walDir);
+    const client = `http://127.0.0.1:${String(await freePort())}`;
+    const peer = `http://127.0.0.1:${String(await freePort())}`;
+    const ep = [new URL(client).host];
+    const first = await start(dataDir, client, peer, ['--wal-dir', walDir]);
+    for (let i = 0; i < 10; i++) expect((await etcdctl(ep, ['put', `w${String(i)}`, `v${String(i)}`])).code).toBe(0);
+    expect(readdirSync(walDir).length).toBeGreaterThan(0);
+    expect(existsSync(join(dataDir, 'member', 'wal'))).toBe(false);
+    await first.kill9();
+    await start(dataDir, client, peer, ['--wal-dir', walDir]);
+    const after = await etcdctl(ep, ['get', 'w', '--prefix', '--keys-only']);
+    expect(after.stdout.split('\n').filter((l) => l !== '')).toEqual(Array.from({ length: 10 }, (_, i) => `w${String(i)}`));
+    expect(existsSync(join(dataDir, 'member', 'wal'))).toBe(false);
   }, 60_000);
 
   test('snapshots by reference every 5 entries (no KV bytes in the Raft snapshot): after kill -9, the restarted member trusts its KV and serves every acknowledged write', async () => {

@@ -38,6 +38,7 @@ interface FlagSpec {
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'name', kind: 'string', def: 'default', help: 'Human-readable name for this member.' },
   { name: 'data-dir', kind: 'string', def: '${name}.etcd', help: 'Path to the data directory.' },
+  { name: 'wal-dir', kind: 'string', def: '', help: 'Path to the dedicated wal directory.' },
   { name: 'listen-peer-urls', kind: 'urls', def: 'http://localhost:2380', help: 'List of URLs to listen on for peer traffic.' },
   { name: 'listen-client-urls', kind: 'urls', def: 'http://localhost:2379', help: 'List of URLs to listen on for client traffic.' },
   { name: 'listen-metrics-urls', kind: 'urls', def: '', help: 'List of URLs to listen on for the /metrics, /health and /version endpoints.' },
@@ -98,6 +99,8 @@ export interface MemberConfig {
   name: string;
   /** `--data-dir`. */
   dataDir: string;
+  /** `--wal-dir`: where the Raft log lives ('' for `member/wal` in the data dir). */
+  walDir: string;
   /** `--listen-peer-urls`. */
   listenPeerUrls: string[];
   /** `--listen-client-urls`. */
@@ -316,6 +319,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const config: MemberConfig = {
     name,
     dataDir: get('data-dir').replace('${name}', name),
+    walDir: get('wal-dir'),
     listenPeerUrls: urls('listen-peer-urls', get('listen-peer-urls')),
     listenClientUrls: urls('listen-client-urls', get('listen-client-urls')),
     listenMetricsUrls: urls('listen-metrics-urls', get('listen-metrics-urls')),

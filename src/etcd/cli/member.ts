@@ -104,7 +104,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     bindMemberId: false,
   };
   // Only a member that starts with data of its own checks it against its peers (etcd's memberInitialized).
-  const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir);
+  const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir, c.walDir);
   if (c.forceNewCluster && initialized) {
     // etcd's restartAsStandaloneNode: this member alone, with the data it holds.
     const forced = await forceNewCluster(storage, id);
@@ -219,27 +219,31 @@ function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
 }
 
 /**
- * Opens a member's data dir: the Raft log in a `WalStorage` (`member/wal`) and the KV in its
- * own classic-level database (`member/kv`, {@link memberDataPaths}). A data dir made before that
- * layout (one LevelDB database at its root holding both) is opened as it was, with `LevelStorage`.
- * `initialized`: the member had data of its own before (etcd's `memberInitialized`).
+ * Opens a member's data dir: the Raft log in a `WalStorage` (`member/wal`, or `walDir` when
+ * given: etcd's `--wal-dir`) and the KV in its own classic-level database (`member/kv`,
+ * {@link memberDataPaths}). A data dir made before that layout (one LevelDB database at its root
+ * holding both) is opened as it was, with `LevelStorage`. `initialized`: the member had data of
+ * its own before (etcd's `memberInitialized`: its WAL holds files).
  * @internal
  */
-export async function openDataDir(dataDir: string): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void>; initialized: boolean }> {
+export async function openDataDir(dataDir: string, walDir = ''): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void>; initialized: boolean }> {
+  const paths = memberDataPaths(dataDir);
+  const wal = walDir === '' ? paths.wal : walDir;
   // Before anything is created in it: raftkit started on an etcd member's data dir would serve an
   // empty keyspace beside etcd's files.
-  if (isEtcdDataDir(dataDir)) throw new EtcdDataDirError(dataDir);
+  if (isEtcdDataDir(dataDir, wal)) throw new EtcdDataDirError(dataDir);
   if (existsSync(join(dataDir, 'CURRENT'))) {
+    if (walDir !== '') throw new RaftkitError('ERR_INVALID_ARGUMENT', `data-dir ${JSON.stringify(dataDir)} keeps its Raft log in its own database (raftkit's first layout): --wal-dir cannot move it`);
     const storage = await LevelStorage.open({ path: dataDir });
     // The storage owns the database and closes it when the replica stops.
     return { storage, kvDb: storage.db!, closeKvDb: () => Promise.resolve(), initialized: true };
   }
-  const paths = memberDataPaths(dataDir);
-  const initialized = existsSync(paths.wal);
+  // A dedicated WAL dir may exist empty (a mounted volume): only its files say the member ran.
+  const initialized = existsSync(wal) && readdirSync(wal).length > 0;
   const { ClassicLevel } = await import('classic-level');
   const kvDb = new ClassicLevel<Uint8Array, Uint8Array>(paths.kv, { keyEncoding: 'view', valueEncoding: 'view' });
   await kvDb.open({ createIfMissing: true });
-  const storage = await WalStorage.open({ dir: paths.wal });
+  const storage = await WalStorage.open({ dir: wal });
   return { storage, kvDb, closeKvDb: () => kvDb.close(), initialized };
 }
 
@@ -273,10 +277,9 @@ function autoCompaction(c: MemberConfig, replica: Replica, kv: KvClient, log: Lo
 /** etcd's WAL file names (`<seq>-<index>.wal`, 16 hex digits each); raftkit's have one number. */
 const ETCD_WAL_FILE = /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/;
 
-/** Whether `dataDir` holds an etcd member's data: its backend (`member/snap/db`) or its WAL. */
-function isEtcdDataDir(dataDir: string): boolean {
+/** Whether `dataDir` (with its WAL in `wal`) holds an etcd member's data: its backend (`member/snap/db`) or its WAL. */
+function isEtcdDataDir(dataDir: string, wal: string): boolean {
   if (existsSync(join(dataDir, 'member', 'snap', 'db'))) return true;
-  const wal = memberDataPaths(dataDir).wal;
   return existsSync(wal) && readdirSync(wal).some((f) => ETCD_WAL_FILE.test(f));
 }
 
