@@ -13,7 +13,7 @@ describe('raftkit command flags (etcd names)', () => {
   test('defaults are etcd\'s', () => {
     const c = config(base);
     expect(c).toMatchObject({
-      name: 'm1', dataDir: 'm1.etcd', walDir: '', heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
+      name: 'm1', dataDir: 'm1.etcd', walDir: '', configIgnored: [], heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
       initialClusterState: 'new', initialClusterToken: 'etcd-cluster', progressNotifyMs: 600_000, listenClientUrls: ['http://localhost:2379'], logLevel: 'info',
       backendBatchIntervalMs: 100, backendBatchLimit: 10000, logOutputs: ['stderr'], preVote: true, forceNewCluster: false, strictReconfigCheck: true,
     });

@@ -1,20 +1,8 @@
 import { opensslCiphers } from './cipher-suites.js';
-import { RaftkitError } from '../../errors.js';
+import { readConfigFile } from './config-file.js';
+import { FlagError } from './flag-error.js';
 
-/** A flag or environment value the `raftkit` command refuses. Code `ERR_BAD_FLAG`. */
-export class FlagError extends RaftkitError {
-  /** The flag (or `ETCD_*` variable) at fault. */
-  readonly flag: string;
-
-  /**
-   * @param flag - the flag named in the message.
-   * @param message - what is wrong with it.
-   */
-  constructor(flag: string, message: string) {
-    super('ERR_BAD_FLAG', message);
-    this.flag = flag;
-  }
-}
+export { FlagError } from './flag-error.js';
 
 type Kind = 'string' | 'bool' | 'int' | 'urls' | 'duration';
 
@@ -37,6 +25,7 @@ interface FlagSpec {
 /** The flags, with etcd's names and defaults: those raftkit implements, and a few it takes only at their default (`onlyDefault`). */
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'name', kind: 'string', def: 'default', help: 'Human-readable name for this member.' },
+  { name: 'config-file', kind: 'string', def: '', help: 'Path to the server configuration file (etcd\'s YAML). Other flags and ETCD_* variables are ignored when it is given.' },
   { name: 'data-dir', kind: 'string', def: '${name}.etcd', help: 'Path to the data directory.' },
   { name: 'wal-dir', kind: 'string', def: '', help: 'Path to the dedicated wal directory.' },
   { name: 'listen-peer-urls', kind: 'urls', def: 'http://localhost:2380', help: 'List of URLs to listen on for peer traffic.' },
@@ -163,6 +152,8 @@ export interface MemberConfig {
   strictReconfigCheck: boolean;
   /** The flags given, on the command line or as `ETCD_*` variables (the others have their defaults). */
   explicitFlags: ReadonlySet<string>;
+  /** The keys of `--config-file` that raftkit has no setting for (logged at start; etcd ignores unknown keys too). */
+  configIgnored: string[];
 }
 
 /** The files and settings of one side's TLS (client or peer). */
@@ -256,8 +247,18 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
  * @throws {@link FlagError} naming the flag at fault.
  */
 export function parseFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Parsed {
-  const values = collect(argv, env);
-  if (values === 'help' || values === 'version') return { kind: values };
+  const collected = collect(argv, env);
+  if (collected === 'help' || collected === 'version') return { kind: collected };
+  let values = collected;
+  let configIgnored: string[] = [];
+  const configFile = values.get('config-file') ?? '';
+  if (configFile !== '') {
+    // As etcd: the file's settings alone; the other flags and the ETCD_* variables are ignored.
+    const file = readConfigFile(configFile, new Set(FLAGS.map((f) => f.name)));
+    values = file.values;
+    values.set('config-file', configFile);
+    configIgnored = file.ignored;
+  }
   const get = (name: string): string => {
     const spec = specOf(name);
     const v = values.get(name) ?? spec.def;
@@ -351,6 +352,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     strictReconfigCheck: bool('strict-reconfig-check'),
     tlsPolicy: tlsPolicy(get('cipher-suites'), get('tls-min-version'), get('tls-max-version')),
     explicitFlags: new Set(values.keys()),
+    configIgnored,
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
