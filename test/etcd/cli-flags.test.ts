@@ -13,7 +13,7 @@ describe('raftkit command flags (etcd names)', () => {
   test('defaults are etcd\'s', () => {
     const c = config(base);
     expect(c).toMatchObject({
-      name: 'm1', dataDir: 'm1.etcd', walDir: '', configIgnored: [], heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
+      name: 'm1', dataDir: 'm1.etcd', walDir: '', configIgnored: [], maxSnapshots: 5, maxWals: 5, heartbeatMs: 100, electionMs: 1000, snapshotCount: 100000, maxRequestBytes: 1572864, maxTxnOps: 128,
       initialClusterState: 'new', initialClusterToken: 'etcd-cluster', progressNotifyMs: 600_000, listenClientUrls: ['http://localhost:2379'], logLevel: 'info',
       backendBatchIntervalMs: 100, backendBatchLimit: 10000, logOutputs: ['stderr'], preVote: true, forceNewCluster: false, strictReconfigCheck: true,
     });
@@ -25,6 +25,9 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--pre-vote=false']).preVote).toBe(false);
     expect(config([...base, '--force-new-cluster']).forceNewCluster).toBe(true);
     expect(config([...base, '--strict-reconfig-check=false']).strictReconfigCheck).toBe(false);
+    // Retention caps etcd's manifests set; raftkit keeps only what is in use, which meets them.
+    expect(config([...base, '--max-snapshots', '3', '--max-wals=0'])).toMatchObject({ maxSnapshots: 3, maxWals: 0 });
+    expect(() => config([...base, '--max-wals', '-1'])).toThrow(/max-wals/);
   });
 
   test('--cipher-suites (Go\'s names, as OpenSSL\'s for Node), --tls-min-version, --tls-max-version and the CRL files', () => {

@@ -54,6 +54,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'heartbeat-interval', kind: 'int', def: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
   { name: 'election-timeout', kind: 'int', def: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
   { name: 'snapshot-count', kind: 'int', def: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
+  { name: 'max-snapshots', kind: 'int', def: '5', help: 'Maximum number of snapshot files to retain (0 is unlimited). raftkit keeps only the snapshot in use, which meets every value.' },
+  { name: 'max-wals', kind: 'int', def: '5', help: 'Maximum number of wal files to retain (0 is unlimited). raftkit removes a WAL segment once a snapshot covers it, which meets every value.' },
   { name: 'quota-backend-bytes', kind: 'int', def: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
   { name: 'backend-batch-interval', kind: 'duration', def: '100ms', help: 'Maximum time before committing the backend transaction (a Go duration; 0 = the default).' },
   { name: 'backend-batch-limit', kind: 'int', def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default).' },
@@ -118,6 +120,10 @@ export interface MemberConfig {
   electionMs: number;
   /** `--snapshot-count`. */
   snapshotCount: number;
+  /** `--max-snapshots` (0: unlimited): raftkit keeps only the snapshot in use, so every value is met. */
+  maxSnapshots: number;
+  /** `--max-wals` (0: unlimited): raftkit removes a WAL segment once a snapshot covers it, so every value is met. */
+  maxWals: number;
   /** `--quota-backend-bytes` (0 = 2 GiB). */
   quotaBackendBytes: number;
   /** `--backend-batch-interval`, ms (etcd's 100 ms when given as 0). */
@@ -334,6 +340,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     heartbeatMs,
     electionMs,
     snapshotCount: int('snapshot-count', 1),
+    // Retention caps that raftkit always meets (it keeps only what is in use): checked, then kept for the record.
+    maxSnapshots: int('max-snapshots', 0),
+    maxWals: int('max-wals', 0),
     quotaBackendBytes: int('quota-backend-bytes', 0),
     backendBatchIntervalMs: duration('backend-batch-interval', specOf('backend-batch-interval').def),
     backendBatchLimit: int('backend-batch-limit', 0) || Number(specOf('backend-batch-limit').def),
