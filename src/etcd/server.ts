@@ -78,9 +78,21 @@ export interface EtcdServerOptions {
   electionTimeoutMs?: number;
   /** Client TLS for `https://` listen URLs. */
   tls?: ClientTlsOptions;
+  /** The most concurrent streams a client connection may open (`--max-concurrent-streams`). Default: Node's HTTP/2 default (unlimited, as etcd's). */
+  maxConcurrentStreams?: number;
+  /** How often the server pings an idle client connection, in ms (`--grpc-keepalive-interval`). Default 2 h, as etcd's. */
+  keepaliveIntervalMs?: number;
+  /** How long it waits for the ping's answer before it closes the connection, in ms (`--grpc-keepalive-timeout`). Default 20 s, as etcd's. */
+  keepaliveTimeoutMs?: number;
 }
 
 const MiB = 1024 * 1024;
+
+/** `v`, checked as a positive integer (an option of {@link EtcdServerOptions} named `name`). */
+function positiveOption(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigInvalidError(`${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
 
 /**
  * etcd's v3 gRPC API over a raftkit {@link Replica}, embeddable in any Node process: KV, Watch,
@@ -126,16 +138,20 @@ export class EtcdServer {
 
   /** @param options - the replica and settings; validated here. */
   constructor(options: EtcdServerOptions) {
-    const maxRequestBytes = options.maxRequestBytes ?? 1.5 * MiB;
-    if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) throw new ConfigInvalidError(`maxRequestBytes must be a positive integer, got ${maxRequestBytes}`);
+    const maxRequestBytes = positiveOption('maxRequestBytes', options.maxRequestBytes ?? 1.5 * MiB);
     const maxLearners = options.maxLearners ?? 1;
     if (!Number.isSafeInteger(maxLearners) || maxLearners <= 0) throw new ConfigInvalidError(`maxLearners must be a positive integer, got ${maxLearners}`);
     const maxTxnOps = options.maxTxnOps ?? 128;
-    if (!Number.isSafeInteger(maxTxnOps) || maxTxnOps <= 0) throw new ConfigInvalidError(`maxTxnOps must be a positive integer, got ${maxTxnOps}`);
+    positiveOption('maxTxnOps', maxTxnOps);
     const electionMs = options.electionTimeoutMs ?? 1000;
     if (!(electionMs > 0)) throw new ConfigInvalidError(`electionTimeoutMs must be positive, got ${electionMs}`);
     if (options.tls?.clientCertAuth === true && options.tls.ca === undefined) throw new ConfigInvalidError('tls.ca (--trusted-ca-file) is required with clientCertAuth');
     if (options.tls !== undefined) checkTlsPolicy(options.tls, 'tls');
+    const connection = {
+      'grpc.keepalive_time_ms': positiveOption('keepaliveIntervalMs', options.keepaliveIntervalMs ?? 2 * 3600_000),
+      'grpc.keepalive_timeout_ms': positiveOption('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 20_000),
+      ...(options.maxConcurrentStreams === undefined ? {} : { 'grpc.max_concurrent_streams': positiveOption('maxConcurrentStreams', options.maxConcurrentStreams) }),
+    };
     this.options = options;
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
@@ -170,7 +186,10 @@ export class EtcdServer {
     };
     // Channelz (grpc-js's per-call introspection, which nothing here reads) off: it costs every call.
     const maxReceiveBytes = maxRequestBytes + GRPC_OVERHEAD_BYTES;
-    this.grpc = new Server({ 'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': MAX_SEND_BYTES, 'grpc.enable_channelz': 0 });
+    this.grpc = new Server({
+      'grpc.max_receive_message_length': maxReceiveBytes, 'grpc.max_send_message_length': MAX_SEND_BYTES, 'grpc.enable_channelz': 0,
+      ...connection,
+    });
     this.unaryPath = new UnaryPath(maxReceiveBytes);
     this.unaryPath.plainHttp = this.serveHttp2;
     let defs = etcdServices();

@@ -60,6 +60,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'backend-batch-interval', kind: 'duration', def: '100ms', help: 'Maximum time before committing the backend transaction (a Go duration; 0 = the default).' },
   { name: 'backend-batch-limit', kind: 'int', def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default).' },
   { name: 'max-request-bytes', kind: 'int', def: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
+  { name: 'max-concurrent-streams', kind: 'int', def: '4294967295', help: 'Maximum concurrent streams that each client can open at a time.' },
+  { name: 'grpc-keepalive-interval', kind: 'duration', def: '2h', help: 'Frequency duration of server-to-client ping to check if a connection is alive (0 to disable).' },
+  { name: 'grpc-keepalive-timeout', kind: 'duration', def: '20s', help: 'Additional duration of wait before closing a non-responsive connection (0 to disable).' },
   { name: 'max-txn-ops', kind: 'int', def: '128', help: 'Maximum number of operations permitted in a transaction.' },
   { name: 'experimental-max-learners', kind: 'int', def: '1', help: 'Sets the maximum number of learners that can be available in the cluster membership.' },
   { name: 'auto-compaction-mode', kind: 'string', def: 'periodic', oneOf: ['periodic', 'revision'], help: 'Interpret \'auto-compaction-retention\' one of: periodic|revision.' },
@@ -146,6 +149,12 @@ export interface MemberConfig {
   corruptCheckMs: number;
   /** `--experimental-watch-progress-notify-interval`, ms. */
   progressNotifyMs: number;
+  /** `--max-concurrent-streams` (etcd's default, 2^32 - 1, is no limit). */
+  maxConcurrentStreams: number;
+  /** `--grpc-keepalive-interval` in ms (0: no pings). */
+  keepaliveIntervalMs: number;
+  /** `--grpc-keepalive-timeout` in ms. */
+  keepaliveTimeoutMs: number;
   /** `--log-level`. */
   logLevel: string;
   /** `--log-outputs`: `stderr`, `stdout` or file paths (`default` is `stderr`), each once. */
@@ -354,6 +363,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     autoCompactionMode: mode,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,
+    maxConcurrentStreams: int('max-concurrent-streams', 1),
+    keepaliveIntervalMs: duration('grpc-keepalive-interval'),
+    keepaliveTimeoutMs: duration('grpc-keepalive-timeout'),
     logLevel: get('log-level'),
     logOutputs: logOutputs(get('log-outputs')),
     preVote: bool('pre-vote'),

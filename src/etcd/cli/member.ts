@@ -143,7 +143,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const server = new EtcdServer({
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
-    quotaBackendBytes, electionTimeoutMs: c.electionMs,
+    quotaBackendBytes, electionTimeoutMs: c.electionMs, ...grpcConnectionOptions(c),
     ...(ct.certFile === '' ? {} : {
       tls: {
         cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth,
@@ -217,6 +217,16 @@ function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
   for (const id of r.skipped) log('warn', 'found different compact revision values from remote peer', { ...at, 'remote-peer-id': id.toString(16) });
   for (const id of r.unanswered) log('warn', 'failed hash kv request', { ...at, 'remote-peer-id': id.toString(16) });
   if (r.mismatched.length === 0) log('info', 'corruption checking passed; no corruption', { ...at, 'checked-peers': r.matched.map((id) => id.toString(16)) });
+}
+
+/** `--max-concurrent-streams` and the keepalive flags as the server's options (etcd's defaults: no stream limit; 0 disables pings). */
+function grpcConnectionOptions(c: MemberConfig): { maxConcurrentStreams?: number; keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number } {
+  return {
+    ...(c.maxConcurrentStreams >= 2 ** 32 - 1 ? {} : { maxConcurrentStreams: c.maxConcurrentStreams }),
+    // gRPC has no "off": an interval beyond any connection's life stands for 0.
+    keepaliveIntervalMs: c.keepaliveIntervalMs === 0 ? 2 ** 31 - 1 : c.keepaliveIntervalMs,
+    keepaliveTimeoutMs: c.keepaliveTimeoutMs === 0 ? 2 ** 31 - 1 : c.keepaliveTimeoutMs,
+  };
 }
 
 /**
