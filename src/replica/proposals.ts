@@ -254,9 +254,9 @@ export class Reads {
     });
   }
 
-  /** Whether read `seq` is pending. */
-  has(seq: number): boolean {
-    return this.pending.has(seq);
+  /** Whether read `seq` is pending and still waits for its read index (one asked again after a leader change may have had it meanwhile). */
+  needsIndex(seq: number): boolean {
+    return this.pending.get(seq)?.index === 0;
   }
 
   /** Notes that read `seq`'s ReadIndex request went to the node. */

@@ -138,9 +138,9 @@ export class Requests {
     return true;
   }
 
-  /** Whether waiting request `w` is still pending (not failed by its deadline or signal). */
+  /** Whether waiting request `w` is still pending (not failed by its deadline or signal) and, for a read, still without its read index. */
   private alive(w: Waiting): boolean {
-    return w.kind === 'propose' ? this.proposals.has(w.seq) : this.reads.has(w.seq);
+    return w.kind === 'propose' ? this.proposals.has(w.seq) : this.reads.needsIndex(w.seq);
   }
 
   /** Submits waiting request `w`; false to keep waiting. */
