@@ -78,6 +78,8 @@ export interface EtcdServerOptions {
   electionTimeoutMs?: number;
   /** Client TLS for `https://` listen URLs. */
   tls?: ClientTlsOptions;
+  /** Serve etcd's JSON gateway (`/v3/...` over HTTP, and its websocket proxy) on the client URLs (`--enable-grpc-gateway`). Default true. */
+  jsonGateway?: boolean;
   /** The most concurrent streams a client connection may open (`--max-concurrent-streams`). Default: Node's HTTP/2 default (unlimited, as etcd's). */
   maxConcurrentStreams?: number;
   /** How often the server pings an idle client connection, in ms (`--grpc-keepalive-interval`). Default 2 h, as etcd's. */
@@ -316,7 +318,7 @@ export class EtcdServer {
     return (req, res) => {
       // node:http2's compatibility objects take the calls the handlers make on node:http's.
       const [q, r] = [req as http.IncomingMessage, res as http.ServerResponse];
-      if (!serveJsonGateway(q, r, routes)) endpoints(q, r);
+      if (this.options.jsonGateway === false || !serveJsonGateway(q, r, routes)) endpoints(q, r);
     };
   }
 
@@ -345,8 +347,10 @@ export class EtcdServer {
     if (this.http1 === undefined) {
       this.http1 = http.createServer(this.httpHandler());
       // etcd's websocket proxy of the gateway (a stopping server destroys these sockets with the others).
-      const ws = new GatewayWebsocket(this.httpHandler());
-      this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => ws.upgrade(req, socket, head));
+      if (this.options.jsonGateway !== false) {
+        const ws = new GatewayWebsocket(this.httpHandler());
+        this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => ws.upgrade(req, socket, head));
+      }
     }
     this.http1.emit('connection', socket);
     // The door paused the socket; the octets it read are in its buffer, delivered once it flows.

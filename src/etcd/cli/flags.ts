@@ -60,6 +60,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'backend-batch-interval', kind: 'duration', def: '100ms', help: 'Maximum time before committing the backend transaction (a Go duration; 0 = the default).' },
   { name: 'backend-batch-limit', kind: 'int', def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default).' },
   { name: 'max-request-bytes', kind: 'int', def: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
+  { name: 'enable-grpc-gateway', kind: 'bool', def: 'true', help: 'Enable GRPC gateway.' },
   { name: 'max-concurrent-streams', kind: 'int', def: '4294967295', help: 'Maximum concurrent streams that each client can open at a time.' },
   { name: 'grpc-keepalive-interval', kind: 'duration', def: '2h', help: 'Frequency duration of server-to-client ping to check if a connection is alive (0 to disable).' },
   { name: 'grpc-keepalive-timeout', kind: 'duration', def: '20s', help: 'Additional duration of wait before closing a non-responsive connection (0 to disable).' },
@@ -149,6 +150,8 @@ export interface MemberConfig {
   corruptCheckMs: number;
   /** `--experimental-watch-progress-notify-interval`, ms. */
   progressNotifyMs: number;
+  /** `--enable-grpc-gateway`: serve the JSON gateway on the client URLs. */
+  jsonGateway: boolean;
   /** `--max-concurrent-streams` (etcd's default, 2^32 - 1, is no limit). */
   maxConcurrentStreams: number;
   /** `--grpc-keepalive-interval` in ms (0: no pings). */
@@ -363,6 +366,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     autoCompactionMode: mode,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,
+    jsonGateway: bool('enable-grpc-gateway'),
     maxConcurrentStreams: int('max-concurrent-streams', 1),
     keepaliveIntervalMs: duration('grpc-keepalive-interval'),
     keepaliveTimeoutMs: duration('grpc-keepalive-timeout'),
