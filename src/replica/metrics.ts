@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
 import type { PeerStats } from '../transport/transport.js';
 import { CountHistogram } from './count-histogram.js';
+import { SLOW_APPLY_MS } from './options.js';
 import { LearnerNotReadyError, NotLeaderError } from './errors.js';
 import { failureReason, type FailureReason } from './proposals.js';
 
@@ -20,12 +21,12 @@ export interface MetricsSource {
   transportStats(): Map<number, PeerStats>;
   /** The replica's latest heartbeat round-trip time to `peer` in milliseconds, if measured. */
   rttMs(peer: number): number | undefined;
+  /** An apply or reported read longer than this, in ms, is slow (see `ReplicaOptions.warningApplyMs`); default 100. */
+  warningApplyMs?: number | undefined;
   /** The bytes the storage has written to its write-ahead log; absent for a storage without one (then no WAL metric is registered). */
   walBytes?: (() => number) | undefined;
 }
 
-/** A state machine apply (or a reported local read) taking longer than this many milliseconds is slow (etcd's `warnApplyDuration`). */
-export const SLOW_APPLY_MS = 100;
 
 /** Why a learner promotion failed, as counted by `raft_learner_promote_failures_total{reason}` (see {@link promoteFailureReason}). */
 export type PromoteFailureReason = 'not_learner' | 'learner_not_ready' | 'not_enough_started' | FailureReason;
@@ -95,7 +96,7 @@ export class ReplicaMetrics {
   readonly peerRtt: Histogram<'peer'>;
   /** `raft_heartbeat_send_failures_total`: heartbeats sent late to a peer (see `HeartbeatDetector`). */
   readonly heartbeatFailures: Counter;
-  /** `raft_slow_applies_total`: state machine applies, and reported local reads, slower than {@link SLOW_APPLY_MS}. */
+  /** `raft_slow_applies_total`: state machine applies, and reported local reads, slower than `warningApplyMs`. */
   readonly slowApplies: Counter;
   /** `raft_read_indexes_failed_total`: ReadIndex rounds that failed (see `Reads`). */
   readonly readIndexFailed: Counter;
@@ -105,10 +106,12 @@ export class ReplicaMetrics {
   readonly promoteSuccesses: Counter;
   /** `raft_learner_promote_failures_total{reason}`: promotions that failed on this member as leader. */
   readonly promoteFailures: Counter<'reason'>;
+  private readonly warningApplyMs: number;
 
   /** @param src - where scrape-time values come from. */
   constructor(src: MetricsSource) {
     const registers = [this.registry];
+    this.warningApplyMs = src.warningApplyMs ?? SLOW_APPLY_MS;
     new Gauge({ name: 'raft_has_leader', help: 'Whether a leader is known (1) or not (0).', registers, collect() { this.set(src.leader() === 0 ? 0 : 1); } });
     new Gauge({ name: 'raft_is_leader', help: 'Whether this member is the leader (1) or not (0).', registers, collect() { this.set(src.leader() === src.id ? 1 : 0); } });
     new Gauge({ name: 'raft_proposals_pending', help: 'Requests waiting for their entry to apply.', registers, collect() { this.set(src.pending()); } });
@@ -145,7 +148,7 @@ export class ReplicaMetrics {
     this.heartbeatFailures = new Counter({
       name: 'raft_heartbeat_send_failures_total', help: 'Heartbeats this member sent as leader more than twice the heartbeat interval after its previous heartbeat to the same peer (the member was likely too busy, e.g. a slow disk).', registers,
     });
-    this.slowApplies = new Counter({ name: 'raft_slow_applies_total', help: `State machine applies (one per batch of commands), and local reads reported by the application, that took longer than ${SLOW_APPLY_MS} ms.`, registers });
+    this.slowApplies = new Counter({ name: 'raft_slow_applies_total', help: 'State machine applies (one per batch of commands), and local reads reported by the application, that took longer than the replica\'s warningApplyMs (default 100 ms).', registers });
     this.readIndexFailed = new Counter({ name: 'raft_read_indexes_failed_total', help: 'ReadIndex rounds that failed: refused for want of a leader, refused by the node, or lost to a leader change.', registers });
     this.readIndexSlow = new Counter({ name: 'raft_read_indexes_slow_total', help: 'ReadIndex rounds that timed out, and ReadIndex answers that came for a read no longer waiting for one.', registers });
     this.promoteSuccesses = new Counter({ name: 'raft_learner_promote_successes_total', help: 'Learners promoted to voters by this member as leader.', registers });
@@ -209,10 +212,10 @@ export class ReplicaMetrics {
 
   /**
    * Counts one state machine apply, or one read served from local state, that took `ms`
-   * milliseconds: a slow apply when over {@link SLOW_APPLY_MS} (etcd counts both kinds so).
+   * milliseconds: a slow apply when over the source's `warningApplyMs` (etcd counts both kinds so).
    */
   observeApply(ms: number): void {
-    if (ms > SLOW_APPLY_MS) this.slowApplies.inc();
+    if (ms > this.warningApplyMs) this.slowApplies.inc();
   }
 
   /** The Prometheus text exposition of every metric. */

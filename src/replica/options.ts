@@ -67,6 +67,12 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
    * until it has caught up, and the last voter is never removed.
    */
   strictReconfigCheck?: boolean;
+  /**
+   * A state machine apply (or a local read the application reports with `Replica.observeRead`)
+   * that takes longer than this, in ms, counts as slow (`etcd_server_slow_apply_total`; etcd's
+   * `--experimental-warning-apply-duration`). Default 100.
+   */
+  warningApplyMs?: number;
   /** This run's incarnation, which tells a restarted proposer's commands from its earlier ones; default random. Set it for deterministic simulations. */
   incarnation?: number;
   /**
@@ -138,6 +144,9 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** The default of {@link ReplicaOptions.warningApplyMs}: etcd's `warnApplyDuration`. */
+export const SLOW_APPLY_MS = 100;
+
 /** Checks that `v` is a positive integer, naming the option otherwise. */
 export function positive(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigInvalidError(`${name} must be a positive integer, got ${String(v)}`);
@@ -164,6 +173,8 @@ export interface ResolvedReplicaOptions {
   healthIntervalMs: number;
   /** See {@link ReplicaOptions.strictReconfigCheck}. */
   strictReconfigCheck: boolean;
+  /** See {@link ReplicaOptions.warningApplyMs}. */
+  warningApplyMs: number;
   /** See {@link ReplicaOptions.snapshotEvery}. */
   snapshotEvery: number;
   /** See {@link ReplicaOptions.compactionTail}. */
@@ -239,6 +250,7 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
     learnerMaxLag: positive('learnerMaxLag', o.learnerMaxLag ?? 100),
     healthIntervalMs,
     strictReconfigCheck: o.strictReconfigCheck ?? true,
+    warningApplyMs: positive('warningApplyMs', o.warningApplyMs ?? SLOW_APPLY_MS),
     snapshotEvery: positive('snapshotEvery', o.snapshotEvery ?? 10_000),
     compactionTail,
     forwarding: !(o.disableProposalForwarding ?? false),

@@ -112,7 +112,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     for (const p of [...(peers ?? []), ...(join ?? [])]) this.members.set(p.id, p.address);
     this.metricsImpl = new ReplicaMetrics({
       id: o.id, leader: () => this.lead, pending: () => this.requests.pending, restoringSnapshot: () => this.applier.restoring, savingSnapshot: () => this.applier.snapshotting,
-      transportStats: () => this.transport.stats(), rttMs: (peer) => this.rtt.latest(peer), walBytes: storage.walBytesWritten === undefined ? undefined : () => storage.walBytesWritten ?? 0,
+      transportStats: () => this.transport.stats(), rttMs: (peer) => this.rtt.latest(peer), warningApplyMs: this.opts.warningApplyMs, walBytes: storage.walBytesWritten === undefined ? undefined : () => storage.walBytesWritten ?? 0,
     });
     this.rtt = new PeerRtt(this.clock, this.metricsImpl.peerRtt);
     this.heartbeats = new HeartbeatDetector(this.clock, this.opts.heartbeatMs, () => this.metricsImpl.heartbeatFailures.inc());

@@ -27,6 +27,8 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--strict-reconfig-check=false']).strictReconfigCheck).toBe(false);
     // Retention caps etcd's manifests set; raftkit keeps only what is in use, which meets them.
     expect(config([...base, '--max-snapshots', '3', '--max-wals=0'])).toMatchObject({ maxSnapshots: 3, maxWals: 0 });
+    expect(config(base).warningApplyMs).toBe(100);
+    expect(config([...base, '--experimental-warning-apply-duration', '250ms']).warningApplyMs).toBe(250);
     expect(() => config([...base, '--max-wals', '-1'])).toThrow(/max-wals/);
   });
 

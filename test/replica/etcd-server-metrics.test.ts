@@ -155,6 +155,17 @@ test('a state machine apply over 100 ms counts one slow apply; quick applies non
   expect(await new EtcdMetrics(r, 0).text()).toContain('# HELP etcd_server_slow_apply_total The total number of slow apply requests (likely overloaded from slow disk).\n# TYPE etcd_server_slow_apply_total counter\n');
 });
 
+test('warningApplyMs (etcd\'s --experimental-warning-apply-duration) moves the threshold', async () => {
+  const time = new ManualTime();
+  const c = (cluster = new Cluster({ clock: time }, { scheduler: time }));
+  c.machines.set(1, new KvMachine());
+  const r = await c.start(1, { peers: [{ id: 1, address: addr(1) }], warningApplyMs: 250 });
+  r.observeRead(200);
+  expect(await metricSum(r, 'raft_slow_applies_total')).toBe(0);
+  r.observeRead(260);
+  expect(await metricSum(r, 'raft_slow_applies_total')).toBe(1);
+});
+
 const readCounts = async (r: Replica<number>): Promise<{ failed: number; slow: number }> => ({
   failed: await metricSum(r, 'raft_read_indexes_failed_total'),
   slow: await metricSum(r, 'raft_read_indexes_slow_total'),

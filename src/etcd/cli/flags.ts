@@ -70,6 +70,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'auto-compaction-retention', kind: 'string', def: '0', help: 'Auto compaction retention (0 = off): a duration or hours for periodic, a revision count for revision.' },
   { name: 'experimental-initial-corrupt-check', kind: 'bool', def: 'false', help: 'Enable to check data corruption before serving any client traffic (every other member compares this member\'s hash with its own).' },
   { name: 'experimental-corrupt-check-time', kind: 'duration', def: '0s', help: 'Duration of time between cluster corruption check passes (0 = off).' },
+  { name: 'experimental-warning-apply-duration', kind: 'duration', def: '100ms', help: 'Time duration after which a warning is generated if request takes more time (counted in etcd_server_slow_apply_total).' },
   { name: 'experimental-watch-progress-notify-interval', kind: 'duration', def: '10m', help: 'Duration of periodic watch progress notifications.' },
   { name: 'logger', kind: 'string', def: 'zap', oneOf: ['zap'], help: 'Currently only supports \'zap\' for structured logging (etcd 3.5 removed capnslog).' },
   { name: 'log-outputs', kind: 'string', def: 'default', help: 'Comma-separated log output targets: \'default\' (stderr), \'stderr\', \'stdout\', or file paths (appended to).' },
@@ -150,6 +151,8 @@ export interface MemberConfig {
   corruptCheckMs: number;
   /** `--experimental-watch-progress-notify-interval`, ms. */
   progressNotifyMs: number;
+  /** `--experimental-warning-apply-duration` in ms: an apply or read longer than this counts as slow. */
+  warningApplyMs: number;
   /** `--enable-grpc-gateway`: serve the JSON gateway on the client URLs. */
   jsonGateway: boolean;
   /** `--max-concurrent-streams` (etcd's default, 2^32 - 1, is no limit). */
@@ -367,6 +370,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,
     jsonGateway: bool('enable-grpc-gateway'),
+    warningApplyMs: duration('experimental-warning-apply-duration', '100ms'),
     maxConcurrentStreams: int('max-concurrent-streams', 1),
     keepaliveIntervalMs: duration('grpc-keepalive-interval'),
     keepaliveTimeoutMs: duration('grpc-keepalive-timeout'),

@@ -123,6 +123,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     ...(identity.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
     snapshotEvery: c.snapshotCount, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
+    warningApplyMs: c.warningApplyMs,
     // etcd's HealthInterval: a voter counts toward the quorum a member add or remove must keep
     // only after 5 s connected (etcdserver isConnectedSince).
     healthIntervalMs: 5000,
