@@ -122,14 +122,21 @@ const PROBES: Readonly<Record<string, readonly ProbeCheck[]>> = { '/livez': ['se
  */
 export function httpEndpointsHandler(source: HttpEndpointSource, headers: Readonly<Record<string, string>> = {}): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://member');
-    const path = url.pathname;
-    const json = (code: number, body: unknown): void => {
-      res.writeHead(code, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
     // Go's http.Error: plain text, not to be sniffed, a newline after the message.
     const text = (code: number, body: string, extra: Record<string, string> = {}): void => {
       res.writeHead(code, { ...headers, ...extra, 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(body);
+    };
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://member');
+    } catch {
+      // A request target no URL parser takes (`//[`): refused, as Go's server refuses it, not thrown.
+      text(400, 'Bad Request\n');
+      return;
+    }
+    const path = url.pathname;
+    const json = (code: number, body: unknown): void => {
+      res.writeHead(code, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const probe = PROBES[path] ?? PROBES[path.slice(0, path.lastIndexOf('/'))];
     if ((path === '/health' || path === '/version' || probe !== undefined) && req.method !== 'GET') {

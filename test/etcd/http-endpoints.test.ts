@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EndpointAnswerer, EndpointQuestioner, NOT_STARTED } from '../../src/etcd/cli/endpoint-bridge.js';
@@ -240,6 +241,38 @@ describe('/livez, /readyz and the health endpoints\' methods, as etcd 3.5 answer
       // /health's query: the alarm excluded, and a 503 with etcd's body otherwise.
       expect(await get('/health?exclude=CORRUPT')).toEqual([200, '{"health":"true","reason":""}', 'text/plain; charset=utf-8']);
       expect(await get('/health')).toEqual([503, '{"health":"false","reason":"ALARM CORRUPT"}\n', 'text/plain; charset=utf-8']);
+    } finally {
+      answerer.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('hostile request targets', () => {
+  /** Sends `request` raw over a new connection to `url`; the answer's status line. */
+  const raw = (url: string, request: string): Promise<string> => new Promise((resolve) => {
+    const u = new URL(url);
+    const socket = net.connect(Number(u.port), u.hostname, () => socket.write(request));
+    let out = '';
+    socket.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (out.includes('\r\n')) socket.destroy();
+    });
+    socket.on('close', () => resolve(out.split('\r\n')[0] ?? ''));
+    socket.on('error', () => undefined);
+  });
+
+  test('a target no URL parser takes (GET //[) gets 400, on the metrics URL and on a client URL, and both keep serving', async () => {
+    const { answerer, questioner } = bridge();
+    const { server, url } = await serveHttpEndpoints('http://127.0.0.1:0', questioner);
+    answerer.serve(await leaderSource());
+    try {
+      for (const target of [url, c.urls.get(1)!]) {
+        expect(await raw(target, 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+        expect(await raw(target, 'GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+        expect((await fetch(new URL('/health', target))).status).toBe(200);
+      }
     } finally {
       answerer.close();
       server.closeAllConnections();
