@@ -95,16 +95,6 @@ export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
   };
 }
 
-/**
- * The CORS headers etcd's client URLs answer HTTP/1 requests with (its `--cors` default, `*`).
- * @internal
- */
-export const CLIENT_URL_CORS_HEADERS: Readonly<Record<string, string>> = {
-  'access-control-allow-headers': 'accept, content-type, authorization',
-  'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
-  'access-control-allow-origin': '*',
-};
-
 /** The checks of etcd's `/livez` and `/readyz`, in the order answered. */
 const PROBES: Readonly<Record<string, readonly ProbeCheck[]>> = { '/livez': ['serializable_read'], '/readyz': ['data_corruption', 'serializable_read'] };
 

@@ -10,7 +10,6 @@
 import * as http from 'node:http';
 import { Duplex } from 'node:stream';
 import { status as Status } from '@grpc/grpc-js';
-import { CLIENT_URL_CORS_HEADERS } from './http.js';
 import { JsonValues } from './json-values.js';
 import type { CallMetadata } from './rpc.js';
 
@@ -115,7 +114,7 @@ class GatewayCall extends Duplex {
   }
 
   #head(code: number): void {
-    if (!this.#res.headersSent) this.#res.writeHead(code, { ...CLIENT_URL_CORS_HEADERS, 'content-type': 'application/json' });
+    if (!this.#res.headersSent) this.#res.writeHead(code, { 'content-type': 'application/json' });
   }
 }
 

@@ -84,16 +84,21 @@ class WebsocketResponse extends Writable {
 export class GatewayWebsocket {
   readonly #wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
   readonly #answer: HttpAnswerer;
+  readonly #admit: (req: http.IncomingMessage) => boolean;
 
-  /** @param answer - the client URLs' HTTP answerer (the gateway and etcd's endpoints). */
-  constructor(answer: HttpAnswerer) {
+  /**
+   * @param answer - the client URLs' HTTP answerer (the gateway and etcd's endpoints).
+   * @param admit - whether an upgrade may be made (etcd's access controller runs before its proxy); one that may not is answered as plain HTTP.
+   */
+  constructor(answer: HttpAnswerer, admit: (req: http.IncomingMessage) => boolean = () => true) {
     this.#answer = answer;
+    this.#admit = admit;
   }
 
   /** Handles an HTTP/1 request that asked for an upgrade (node:http's `upgrade` event). */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (!GATEWAY_PATH.test(path) || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+    if (!GATEWAY_PATH.test(path) || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !this.#admit(req)) {
       // node:http's sockets are net.Socket (TLSSocket over TLS), which a response writes to.
       if (!(socket instanceof Socket)) {
         socket.destroy();

@@ -20,7 +20,6 @@ import type { UnaryRoute } from './unary-path.js';
 import { JsonValues } from './json-values.js';
 import { serveJsonStream, type StreamCodec, type StreamRoute } from './json-gateway-stream.js';
 import type { CallMetadata, UnaryCall } from './rpc.js';
-import { CLIENT_URL_CORS_HEADERS } from './http.js';
 
 /** A gateway path and the gRPC method it runs (etcd 3.4's `google.api.http` bindings). */
 const BINDINGS: Readonly<Record<string, string>> = {
@@ -169,7 +168,7 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
   const grpcPath = `/etcdserverpb.${method ?? ''}`;
   const r = method === undefined ? undefined : routes.unary(grpcPath) ?? routes.stream(grpcPath);
   const plain = (code: number, text: string): void => {
-    res.writeHead(code, { ...CLIENT_URL_CORS_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(text);
+    res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
   };
   if (method === undefined || r === undefined) {
     plain(404, 'Not Found\n');
@@ -185,7 +184,7 @@ export function serveJsonGateway(req: http.IncomingMessage, res: http.ServerResp
   const reqType = svc.resolvedRequestType!;
   const resType = svc.resolvedResponseType!;
   const json = (code: number, body: unknown): void => {
-    res.writeHead(code, { ...CLIENT_URL_CORS_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify(body));
+    res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
   const fail = (e: GatewayError): void => json(HTTP_STATUS[e.code] ?? 500, { error: e.message, message: e.message, code: e.code });
   if ('clientStreams' in r) {

@@ -25,7 +25,8 @@ import type { RpcContext, UnaryHandler, WireHeader } from './rpc.js';
 import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
 import { GatewayWebsocket } from './json-gateway-ws.js';
-import { CLIENT_URL_CORS_HEADERS, httpEndpointsHandler, memberEndpoints, type HttpEndpointSource } from './http.js';
+import { controlAccess, hostAllowed, type AccessPolicy } from './access-control.js';
+import { httpEndpointsHandler, memberEndpoints, type HttpEndpointSource } from './http.js';
 import { ALARM_NAMES } from '../kv/alarms/alarm-table.js';
 import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
 import { serveJsonGateway, type GatewayRoutes } from './json-gateway.js';
@@ -78,6 +79,10 @@ export interface EtcdServerOptions {
   electionTimeoutMs?: number;
   /** Client TLS for `https://` listen URLs. */
   tls?: ClientTlsOptions;
+  /** Origins answered with CORS headers on the client URLs' HTTP (`--cors`); empty or `*`: any. Default `['*']`. */
+  cors?: readonly string[];
+  /** Host names a plain-text HTTP request may name (`--host-whitelist`, against DNS rebinding); empty or `*`: any. Default `['*']`. */
+  hostWhitelist?: readonly string[];
   /** Serve etcd's JSON gateway (`/v3/...` over HTTP, and its websocket proxy) on the client URLs (`--enable-grpc-gateway`). Default true. */
   jsonGateway?: boolean;
   /** The most concurrent streams a client connection may open (`--max-concurrent-streams`). Default: Node's HTTP/2 default (unlimited, as etcd's). */
@@ -89,6 +94,11 @@ export interface EtcdServerOptions {
 }
 
 const MiB = 1024 * 1024;
+
+/** Whether a client URL's request came over TLS. */
+function isSecure(req: http.IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+}
 
 /** `v`, checked as a positive integer (an option of {@link EtcdServerOptions} named `name`). */
 function positiveOption(name: string, v: number): number {
@@ -121,6 +131,8 @@ export class EtcdServer {
   private readonly grpc: Server;
   private readonly ctx: RpcContext;
   private readonly options: EtcdServerOptions;
+  /** The access controller's policy of the client URLs' HTTP (`--cors`, `--host-whitelist`). */
+  private readonly access: AccessPolicy;
   private readonly listeners: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
   private readonly urls: string[] = [];
@@ -154,6 +166,7 @@ export class EtcdServer {
       'grpc.keepalive_timeout_ms': positiveOption('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 20_000),
       ...(options.maxConcurrentStreams === undefined ? {} : { 'grpc.max_concurrent_streams': positiveOption('maxConcurrentStreams', options.maxConcurrentStreams) }),
     };
+    this.access = { cors: options.cors ?? ['*'], hostWhitelist: options.hostWhitelist ?? ['*'] };
     this.options = options;
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
@@ -313,11 +326,14 @@ export class EtcdServer {
 
   /** Answers an HTTP request to a client URL, as etcd's do: the JSON gateway under `/v3/`, else etcd's HTTP endpoints. */
   private makeHttpHandler(): (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void {
-    const endpoints = httpEndpointsHandler(this.endpoints, CLIENT_URL_CORS_HEADERS);
+    const endpoints = httpEndpointsHandler(this.endpoints);
+    const access = this.access;
     const routes: GatewayRoutes = { unary: (path) => this.unaryPath.route(path), stream: (path) => this.streamRoutes.get(path) };
     return (req, res) => {
       // node:http2's compatibility objects take the calls the handlers make on node:http's.
       const [q, r] = [req as http.IncomingMessage, res as http.ServerResponse];
+      // etcd's access controller first (host whitelist on plain text, CORS, OPTIONS), then the gateway or its endpoints.
+      if (controlAccess(access, q, r, isSecure(q))) return;
       if (this.options.jsonGateway === false || !serveJsonGateway(q, r, routes)) endpoints(q, r);
     };
   }
@@ -348,7 +364,8 @@ export class EtcdServer {
       this.http1 = http.createServer(this.httpHandler());
       // etcd's websocket proxy of the gateway (a stopping server destroys these sockets with the others).
       if (this.options.jsonGateway !== false) {
-        const ws = new GatewayWebsocket(this.httpHandler());
+        // A plain-text upgrade to a host not whitelisted is refused before it is upgraded, as etcd's.
+        const ws = new GatewayWebsocket(this.httpHandler(), (req) => hostAllowed(this.access, req, isSecure(req)));
         this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => ws.upgrade(req, socket, head));
       }
     }

@@ -28,6 +28,12 @@ describe('raftkit command flags (etcd names)', () => {
     // Retention caps etcd's manifests set; raftkit keeps only what is in use, which meets them.
     expect(config([...base, '--max-snapshots', '3', '--max-wals=0'])).toMatchObject({ maxSnapshots: 3, maxWals: 0 });
     expect(config(base).warningApplyMs).toBe(100);
+    // etcd's access controller: CORS origins (URLs with host:port, or *) and the host whitelist.
+    expect(config(base)).toMatchObject({ cors: [], hostWhitelist: ['*'] });
+    expect(config([...base, '--cors', 'http://a.example:8080,https://b.example:443', '--host-whitelist', 'localhost,etcd.example'])).toMatchObject({
+      cors: ['http://a.example:8080', 'https://b.example:443'], hostWhitelist: ['localhost', 'etcd.example'],
+    });
+    expect(() => config([...base, '--cors', 'http://a.example'])).toThrow('URL address does not have the form "host:port": http://a.example');
     expect(config([...base, '--experimental-warning-apply-duration', '250ms']).warningApplyMs).toBe(250);
     expect(() => config([...base, '--max-wals', '-1'])).toThrow(/max-wals/);
   });

@@ -82,7 +82,7 @@ test('etcd\'s sample shape: every setting raftkit has is read, TLS from its bloc
   expect(c.clientTls).toMatchObject({ certFile: '/pki/server.crt', keyFile: '/pki/server.key', clientCertAuth: true, trustedCaFile: '/pki/ca.crt' });
   expect(c.peerTls).toMatchObject({ certFile: '/pki/peer.crt', keyFile: '/pki/peer.key', clientCertAuth: true, trustedCaFile: '/pki/ca.crt', allowedCns: ['etcd-peer', 'etcd-peer-2'] });
   expect(c).toMatchObject({ maxSnapshots: 5, maxWals: 5 });
-  expect(c.configIgnored.sort()).toEqual(['cors', 'discovery', 'proxy']);
+  expect(c.configIgnored.sort()).toEqual(['discovery', 'proxy']);
 });
 
 test('the other flags and ETCD_* variables are ignored when a config file is given, as in etcd', () => {

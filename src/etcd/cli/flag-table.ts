@@ -61,6 +61,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'backend-batch-interval', kind: 'duration', def: '100ms', help: 'Maximum time before committing the backend transaction (a Go duration; 0 = the default).' },
   { name: 'backend-batch-limit', kind: 'int', def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default).' },
   { name: 'max-request-bytes', kind: 'int', def: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
+  { name: 'cors', kind: 'string', def: '', help: 'Comma-separated white list of origins for CORS, or cross-origin resource sharing, (empty or * means allow all).' },
+  { name: 'host-whitelist', kind: 'string', def: '*', help: 'Comma-separated acceptable hostnames from HTTP client requests, if server is not secure (empty means allow all).' },
   { name: 'enable-grpc-gateway', kind: 'bool', def: 'true', help: 'Enable GRPC gateway.' },
   { name: 'max-concurrent-streams', kind: 'int', def: '4294967295', help: 'Maximum concurrent streams that each client can open at a time.' },
   { name: 'grpc-keepalive-interval', kind: 'duration', def: '2h', help: 'Frequency duration of server-to-client ping to check if a connection is alive (0 to disable).' },

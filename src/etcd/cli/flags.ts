@@ -71,6 +71,10 @@ export interface MemberConfig {
   progressNotifyMs: number;
   /** `--experimental-warning-apply-duration` in ms: an apply or read longer than this counts as slow. */
   warningApplyMs: number;
+  /** `--cors`: the origins answered with CORS headers (none or `*`: any). */
+  cors: string[];
+  /** `--host-whitelist`: the host names plain-text HTTP requests may name (none or `*`: any). */
+  hostWhitelist: string[];
   /** `--enable-grpc-gateway`: serve the JSON gateway on the client URLs. */
   jsonGateway: boolean;
   /** `--max-concurrent-streams` (etcd's default, 2^32 - 1, is no limit). */
@@ -283,6 +287,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,
     jsonGateway: bool('enable-grpc-gateway'),
+    cors: corsOrigins(get('cors')),
+    hostWhitelist: commaList(get('host-whitelist')),
     warningApplyMs: duration('experimental-warning-apply-duration', '100ms'),
     maxConcurrentStreams: int('max-concurrent-streams', 1),
     keepaliveIntervalMs: duration('grpc-keepalive-interval'),
@@ -320,6 +326,18 @@ function logOutputs(v: string): string[] {
   const targets = v.split(',').map((t) => t.trim());
   if (targets.some((t) => t === '')) throw new FlagError('log-outputs', `invalid value "${v}" for flag -log-outputs: an empty target`);
   return [...new Set(targets.map((t) => (t === 'default' ? 'stderr' : t)))];
+}
+
+/** `--cors`' origins: `*`, or URLs with a host and a port (as etcd checks them; a browser's Origin has the same form). */
+function corsOrigins(v: string): string[] {
+  const origins = commaList(v);
+  for (const o of origins) {
+    // Go's url.Parse keeps a default port that WHATWG's URL drops: the form is checked on the text.
+    if (o !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[^/:]+:\d+\/?$/i.test(o) && !/^[a-z][a-z0-9+.-]*:\/\/\[[^\]]+\]:\d+\/?$/i.test(o)) {
+      throw new FlagError('cors', `invalid value "${v}" for flag -cors: URL address does not have the form "host:port": ${o}`);
+    }
+  }
+  return origins;
 }
 
 /** A comma-separated flag's values, each trimmed, empty ones left out. */

@@ -144,7 +144,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const server = new EtcdServer({
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
-    quotaBackendBytes, electionTimeoutMs: c.electionMs, jsonGateway: c.jsonGateway, ...grpcConnectionOptions(c),
+    quotaBackendBytes, electionTimeoutMs: c.electionMs, jsonGateway: c.jsonGateway, cors: c.cors, hostWhitelist: c.hostWhitelist, ...grpcConnectionOptions(c),
     ...(ct.certFile === '' ? {} : {
       tls: {
         cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth,
