@@ -26,6 +26,7 @@ import { GRPC_OVERHEAD_BYTES, unimplemented } from './rpc.js';
 import { admitConnection } from './http2/door.js';
 import { GatewayWebsocket } from './json-gateway-ws.js';
 import { controlAccess, hostAllowed, type AccessPolicy } from './access-control.js';
+import { PingPolicy } from './http2/ping-policy.js';
 import { httpEndpointsHandler, memberEndpoints, type HttpEndpointSource } from './http.js';
 import { ALARM_NAMES } from '../kv/alarms/alarm-table.js';
 import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
@@ -87,6 +88,12 @@ export interface EtcdServerOptions {
   jsonGateway?: boolean;
   /** The most concurrent streams a client connection may open (`--max-concurrent-streams`). Default: Node's HTTP/2 default (unlimited, as etcd's). */
   maxConcurrentStreams?: number;
+  /**
+   * The shortest interval between a client's keepalive pings while it has a call open, in ms
+   * (`--grpc-keepalive-min-time`); a client that pings more often (or at all without a call, within
+   * 2 h) is sent GOAWAY `too_many_pings` at its third early ping. Default 5 s, as etcd's.
+   */
+  keepaliveMinTimeMs?: number;
   /** How often the server pings an idle client connection, in ms (`--grpc-keepalive-interval`). Default 2 h, as etcd's. */
   keepaliveIntervalMs?: number;
   /** How long it waits for the ping's answer before it closes the connection, in ms (`--grpc-keepalive-timeout`). Default 20 s, as etcd's. */
@@ -207,6 +214,8 @@ export class EtcdServer {
     });
     this.unaryPath = new UnaryPath(maxReceiveBytes);
     this.unaryPath.plainHttp = this.serveHttp2;
+    const pings = new PingPolicy(positiveOption('keepaliveMinTimeMs', options.keepaliveMinTimeMs ?? 5000));
+    this.unaryPath.onSession = (session) => pings.watch(session);
     let defs = etcdServices();
     const add = (name: keyof EtcdServices | 'grpc.health.v1.Health', impl: UntypedServiceImplementation): void => {
       // Only the handlers that check a request's size (KV's writes) have it recorded.

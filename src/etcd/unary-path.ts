@@ -20,7 +20,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import { status as Status, type Metadata, type Server, type StatusObject } from '@grpc/grpc-js';
 import { flushStreamTrailersEarly } from './trailer-flush.js';
 import type { CallMetadata, UnaryCall, UnaryHandler } from './rpc.js';
@@ -78,6 +78,8 @@ export class UnaryPath {
    * TLS negotiates h2 for `/health`). Without it they go to grpc-js, which answers 415.
    */
   plainHttp: ((stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: unknown, rawHeaders: unknown) => void) | undefined = undefined;
+  /** Sees each client connection's HTTP/2 session as it starts (the keepalive enforcement). */
+  onSession: ((session: ServerHttp2Session) => void) | undefined = undefined;
 
   /** Calls taken by this path so far (not handed to grpc-js). */
   get served(): number {
@@ -126,6 +128,7 @@ export class UnaryPath {
     const added = [...servers.keys()].filter((s) => !before.has(s));
     if (added.length !== 1 || !(added[0] instanceof EventEmitter)) return { value, attached: false };
     const http2Server = added[0];
+    http2Server.on('session', (session: ServerHttp2Session) => path.onSession?.(session));
     const grpcHandlers = http2Server.listeners('stream') as ((...args: unknown[]) => void)[];
     http2Server.removeAllListeners('stream');
     http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {

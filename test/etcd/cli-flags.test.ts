@@ -28,6 +28,8 @@ describe('raftkit command flags (etcd names)', () => {
     // Retention caps etcd's manifests set; raftkit keeps only what is in use, which meets them.
     expect(config([...base, '--max-snapshots', '3', '--max-wals=0'])).toMatchObject({ maxSnapshots: 3, maxWals: 0 });
     expect(config(base).warningApplyMs).toBe(100);
+    expect(config(base).keepaliveMinTimeMs).toBe(5000);
+    expect(config([...base, '--grpc-keepalive-min-time', '1s']).keepaliveMinTimeMs).toBe(1000);
     // etcd's access controller: CORS origins (URLs with host:port, or *) and the host whitelist.
     expect(config(base)).toMatchObject({ cors: [], hostWhitelist: ['*'] });
     expect(config([...base, '--cors', 'http://a.example:8080,https://b.example:443', '--host-whitelist', 'localhost,etcd.example'])).toMatchObject({

@@ -14,7 +14,7 @@ function fail(path: string, why: string): FlagError {
 }
 
 /** Settings whose value in etcd's config file is a Go duration in nanoseconds (a number). */
-const DURATIONS = new Set(['backend-batch-interval', 'experimental-corrupt-check-time', 'experimental-watch-progress-notify-interval', 'grpc-keepalive-interval', 'grpc-keepalive-timeout', 'experimental-warning-apply-duration']);
+const DURATIONS = new Set(['backend-batch-interval', 'experimental-corrupt-check-time', 'experimental-watch-progress-notify-interval', 'grpc-keepalive-min-time', 'grpc-keepalive-interval', 'grpc-keepalive-timeout', 'experimental-warning-apply-duration']);
 
 /** The keys of a `*-transport-security` block, and the flag each is (after `peer-` for the peer block). */
 const SECURITY: Readonly<Record<string, string>> = {

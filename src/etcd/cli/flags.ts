@@ -79,6 +79,8 @@ export interface MemberConfig {
   jsonGateway: boolean;
   /** `--max-concurrent-streams` (etcd's default, 2^32 - 1, is no limit). */
   maxConcurrentStreams: number;
+  /** `--grpc-keepalive-min-time` in ms: the shortest interval between a client's pings. */
+  keepaliveMinTimeMs: number;
   /** `--grpc-keepalive-interval` in ms (0: no pings). */
   keepaliveIntervalMs: number;
   /** `--grpc-keepalive-timeout` in ms. */
@@ -291,6 +293,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     hostWhitelist: commaList(get('host-whitelist')),
     warningApplyMs: duration('experimental-warning-apply-duration', '100ms'),
     maxConcurrentStreams: int('max-concurrent-streams', 1),
+    keepaliveMinTimeMs: duration('grpc-keepalive-min-time'),
     keepaliveIntervalMs: duration('grpc-keepalive-interval'),
     keepaliveTimeoutMs: duration('grpc-keepalive-timeout'),
     logLevel: get('log-level'),

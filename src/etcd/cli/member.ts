@@ -221,8 +221,10 @@ function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
 }
 
 /** `--max-concurrent-streams` and the keepalive flags as the server's options (etcd's defaults: no stream limit; 0 disables pings). */
-function grpcConnectionOptions(c: MemberConfig): { maxConcurrentStreams?: number; keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number } {
+function grpcConnectionOptions(c: MemberConfig): { maxConcurrentStreams?: number; keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; keepaliveMinTimeMs?: number } {
   return {
+    // 0 would strike every ping: the smallest interval stands for it.
+    keepaliveMinTimeMs: Math.max(1, c.keepaliveMinTimeMs),
     ...(c.maxConcurrentStreams >= 2 ** 32 - 1 ? {} : { maxConcurrentStreams: c.maxConcurrentStreams }),
     // gRPC has no "off": an interval beyond any connection's life stands for 0.
     keepaliveIntervalMs: c.keepaliveIntervalMs === 0 ? 2 ** 31 - 1 : c.keepaliveIntervalMs,
