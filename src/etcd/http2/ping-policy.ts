@@ -6,11 +6,18 @@ const MAX_STRIKES = 2;
 const IDLE_MIN_MS = 2 * 3600_000;
 
 /**
+ * The most octets a server writes between two pings on its own: the previous ping's acknowledgement
+ * (17) and a SETTINGS acknowledgement (9). More means it wrote the client something else.
+ */
+const OWN_FRAMES_BYTES = 26;
+
+/**
  * etcd's keepalive enforcement (`--grpc-keepalive-min-time`, grpc-go's `EnforcementPolicy` without
  * `PermitWithoutStream`): a client's ping that comes sooner than `minTimeMs` after its previous one
- * while a call is open, or within 2 hours of it while none is, is a strike; a new call clears the
- * strikes (grpc-go clears them when it answers). Past two strikes the connection gets a GOAWAY with
- * ENHANCE_YOUR_CALM and `too_many_pings`, which gRPC clients read as "ping less often", and is
+ * while a call is open, or within 2 hours of it while none is, is a strike. As in grpc-go, a ping
+ * after the server has written the client something (an answer, stream data: what a download's
+ * bandwidth probes follow) clears the strikes instead. Past two strikes the connection gets a GOAWAY
+ * with ENHANCE_YOUR_CALM and `too_many_pings`, which gRPC clients read as "ping less often", and is
  * closed. A client that pings in a loop cannot keep a member busy answering.
  */
 export class PingPolicy {
@@ -30,18 +37,29 @@ export class PingPolicy {
 
   /** Applies the policy to a client connection's session. */
   watch(session: ServerHttp2Session): void {
+    // The octets written to the connection tell whether the server wrote the client anything but its
+    // own acknowledgements (a connection without the count, behind the door's rewriter, is never struck).
+    const written = (): number | undefined => (session.socket as { bytesWritten?: number } | undefined)?.bytesWritten;
+    let lastBytes = written() ?? 0;
     let last = -Infinity;
     let strikes = 0;
     let open = 0;
     session.on('stream', (stream: { once(event: 'close', fn: () => void): unknown }) => {
       open++;
-      strikes = 0;
       stream.once('close', () => open--);
     });
     session.on('ping', () => {
       const now = this.#now();
-      if (now - last < (open > 0 ? this.#minTimeMs : IDLE_MIN_MS)) strikes++;
+      const bytes = written();
+      const wrote = bytes === undefined || bytes - lastBytes > OWN_FRAMES_BYTES;
+      lastBytes = bytes ?? lastBytes;
+      const early = now - last < (open > 0 ? this.#minTimeMs : IDLE_MIN_MS);
       last = now;
+      if (wrote) {
+        strikes = 0;
+        return;
+      }
+      if (early) strikes++;
       if (strikes <= MAX_STRIKES || session.closed || session.destroyed) return;
       this.closed++;
       session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from('too_many_pings'));
