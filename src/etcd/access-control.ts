@@ -6,6 +6,7 @@
  * @module
  */
 import type * as http from 'node:http';
+import { plainError } from './http.js';
 
 /** Who may call the client URLs' HTTP, as etcd's `--cors` and `--host-whitelist` say. */
 export interface AccessPolicy {
@@ -47,7 +48,7 @@ function refusal(host: string): string {
 export function controlAccess(policy: AccessPolicy, req: http.IncomingMessage, res: http.ServerResponse, secure: boolean): boolean {
   if (!hostAllowed(policy, req, secure)) {
     const host = hostName(req.headers.host ?? '');
-    res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(refusal(host));
+    plainError(res, 421, refusal(host));
     return true;
   }
   const anyOrigin = policy.cors.length === 0 || policy.cors.includes('*');

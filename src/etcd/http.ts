@@ -95,6 +95,15 @@ export function memberEndpoints(o: MemberEndpointsOptions): HttpEndpointSource {
   };
 }
 
+/**
+ * Answers `res` as Go's `http.Error` does: `body` (its newline included) as plain text not to be
+ * sniffed, with `headers` too.
+ * @internal
+ */
+export function plainError(res: http.ServerResponse, code: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+  res.writeHead(code, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(body);
+}
+
 /** The checks of etcd's `/livez` and `/readyz`, in the order answered. */
 const PROBES: Readonly<Record<string, readonly ProbeCheck[]>> = { '/livez': ['serializable_read'], '/readyz': ['data_corruption', 'serializable_read'] };
 
@@ -112,10 +121,7 @@ const PROBES: Readonly<Record<string, readonly ProbeCheck[]>> = { '/livez': ['se
  */
 export function httpEndpointsHandler(source: HttpEndpointSource, headers: Readonly<Record<string, string>> = {}): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   return (req, res) => {
-    // Go's http.Error: plain text, not to be sniffed, a newline after the message.
-    const text = (code: number, body: string, extra: Record<string, string> = {}): void => {
-      res.writeHead(code, { ...headers, ...extra, 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(body);
-    };
+    const text = (code: number, body: string, extra: Record<string, string> = {}): void => plainError(res, code, body, { ...headers, ...extra });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://member');

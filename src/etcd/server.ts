@@ -7,6 +7,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { Counter } from 'prom-client';
 import { ConfigInvalidError } from '../raft/errors.js';
 import type { Replica } from '../replica/replica.js';
+import { positive } from '../replica/options.js';
 import { checkTlsPolicy, policyOptions, type Pem, type TlsPolicy } from '../transport/tls.js';
 import { authService } from './auth.js';
 import { healthService } from './health.js';
@@ -107,12 +108,6 @@ function isSecure(req: http.IncomingMessage): boolean {
   return (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
 }
 
-/** `v`, checked as a positive integer (an option of {@link EtcdServerOptions} named `name`). */
-function positiveOption(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigInvalidError(`${name} must be a positive integer, got ${String(v)}`);
-  return v;
-}
-
 /**
  * etcd's v3 gRPC API over a raftkit {@link Replica}, embeddable in any Node process: KV, Watch,
  * Lease, Cluster, Maintenance and Auth (which answers `UNIMPLEMENTED`), with etcd's error codes
@@ -159,19 +154,19 @@ export class EtcdServer {
 
   /** @param options - the replica and settings; validated here. */
   constructor(options: EtcdServerOptions) {
-    const maxRequestBytes = positiveOption('maxRequestBytes', options.maxRequestBytes ?? 1.5 * MiB);
+    const maxRequestBytes = positive('maxRequestBytes', options.maxRequestBytes ?? 1.5 * MiB);
     const maxLearners = options.maxLearners ?? 1;
-    if (!Number.isSafeInteger(maxLearners) || maxLearners <= 0) throw new ConfigInvalidError(`maxLearners must be a positive integer, got ${maxLearners}`);
+    positive('maxLearners', maxLearners);
     const maxTxnOps = options.maxTxnOps ?? 128;
-    positiveOption('maxTxnOps', maxTxnOps);
+    positive('maxTxnOps', maxTxnOps);
     const electionMs = options.electionTimeoutMs ?? 1000;
     if (!(electionMs > 0)) throw new ConfigInvalidError(`electionTimeoutMs must be positive, got ${electionMs}`);
     if (options.tls?.clientCertAuth === true && options.tls.ca === undefined) throw new ConfigInvalidError('tls.ca (--trusted-ca-file) is required with clientCertAuth');
     if (options.tls !== undefined) checkTlsPolicy(options.tls, 'tls');
     const connection = {
-      'grpc.keepalive_time_ms': positiveOption('keepaliveIntervalMs', options.keepaliveIntervalMs ?? 2 * 3600_000),
-      'grpc.keepalive_timeout_ms': positiveOption('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 20_000),
-      ...(options.maxConcurrentStreams === undefined ? {} : { 'grpc.max_concurrent_streams': positiveOption('maxConcurrentStreams', options.maxConcurrentStreams) }),
+      'grpc.keepalive_time_ms': positive('keepaliveIntervalMs', options.keepaliveIntervalMs ?? 2 * 3600_000),
+      'grpc.keepalive_timeout_ms': positive('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 20_000),
+      ...(options.maxConcurrentStreams === undefined ? {} : { 'grpc.max_concurrent_streams': positive('maxConcurrentStreams', options.maxConcurrentStreams) }),
     };
     this.access = { cors: options.cors ?? ['*'], hostWhitelist: options.hostWhitelist ?? ['*'] };
     this.options = options;
@@ -214,7 +209,7 @@ export class EtcdServer {
     });
     this.unaryPath = new UnaryPath(maxReceiveBytes);
     this.unaryPath.plainHttp = this.serveHttp2;
-    const pings = new PingPolicy(positiveOption('keepaliveMinTimeMs', options.keepaliveMinTimeMs ?? 5000));
+    const pings = new PingPolicy(positive('keepaliveMinTimeMs', options.keepaliveMinTimeMs ?? 5000));
     this.unaryPath.onSession = (session) => pings.watch(session);
     let defs = etcdServices();
     const add = (name: keyof EtcdServices | 'grpc.health.v1.Health', impl: UntypedServiceImplementation): void => {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, exponentialBuckets, type Registry } from 'prom-client';
+import { counterFrom } from '../replica/metrics.js';
 import type { KvStateMachine } from './kv-state-machine.js';
 import { reportedDbSize } from './maintenance/maintenance-client.js';
 import type { WatchHub } from './watch/watch-hub.js';
@@ -11,12 +12,9 @@ function histogram(name: string, help: string, buckets: number[]): Histogram {
   return new Histogram({ name, help, buckets, registers: [] });
 }
 
-/** A counter whose value is read from the member's state when scraped. */
+/** A counter whose value is read from the member's state when scraped, registered by {@link KvMetrics.register}. */
 function countedFrom(name: string, help: string, read: () => number): Counter {
-  return new Counter({ name, help, registers: [], collect() {
-    this.reset();
-    this.inc(read());
-  } });
+  return counterFrom(name, help, read, []);
 }
 
 /** A gauge whose value is read from the member's state when scraped. */

@@ -5,6 +5,20 @@ import { SLOW_APPLY_MS } from './options.js';
 import { LearnerNotReadyError, NotLeaderError } from './errors.js';
 import { failureReason, type FailureReason } from './proposals.js';
 
+/**
+ * A counter whose value is read from a running total when scraped (the total is kept in plain
+ * numbers where it grows, without prom-client's per-increment cost), registered on `registers`.
+ */
+export function counterFrom(name: string, help: string, read: () => number, registers: Registry[]): Counter {
+  return new Counter({
+    name, help, registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
 /** The live values the metrics read when scraped. */
 export interface MetricsSource {
   /** The known leader's id, or 0. */
@@ -116,13 +130,7 @@ export class ReplicaMetrics {
     new Gauge({ name: 'raft_is_leader', help: 'Whether this member is the leader (1) or not (0).', registers, collect() { this.set(src.leader() === src.id ? 1 : 0); } });
     new Gauge({ name: 'raft_proposals_pending', help: 'Requests waiting for their entry to apply.', registers, collect() { this.set(src.pending()); } });
     this.leaderChanges = new Counter({ name: 'raft_leader_changes_seen_total', help: 'Leader changes seen by this member.', registers });
-    const totals = (name: string, help: string, read: () => number): Counter => new Counter({
-      name, help, registers,
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
+    const totals = (name: string, help: string, read: () => number): Counter => counterFrom(name, help, read, registers);
     this.committed = totals('raft_proposals_committed_total', 'Entries known to be committed (counted up to the commit index).', () => this.committedTotal);
     this.applied = totals('raft_proposals_applied_total', 'Entries applied (counted up to the applied index).', () => this.appliedTotal);
     this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Failed requests, by reason.', labelNames: ['reason'], registers });
@@ -155,13 +163,7 @@ export class ReplicaMetrics {
     this.promoteFailures = new Counter({ name: 'raft_learner_promote_failures_total', help: 'Learner promotions asked of this member as leader that failed, by reason.', labelNames: ['reason'], registers });
     const walBytes = src.walBytes;
     if (walBytes !== undefined) {
-      new Counter({
-        name: 'raft_storage_wal_write_bytes_total', help: 'Bytes written to the write-ahead log files (frames with their headers and padding; not the zero-fill that preallocates a segment).', registers,
-        collect() {
-          this.reset();
-          this.inc(walBytes());
-        },
-      });
+      totals('raft_storage_wal_write_bytes_total', 'Bytes written to the write-ahead log files (frames with their headers and padding; not the zero-fill that preallocates a segment).', walBytes);
     }
     const peerCounter = (name: string, help: string, pick: (s: PeerStats) => number): void => {
       new Counter({

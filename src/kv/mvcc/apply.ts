@@ -111,7 +111,7 @@ export class MvccApplier {
       await checkPath(rt, path, 0, (op) => this.checkPut(rv, op));
       await checkPath(rt, path, 0, (op) => checkRange(rv, op));
     } finally {
-      rv.tally.end();
+      rv.end();
     }
     const applied = await this.write(async (tw) => {
       const resp: TxnResponse = { header: revisionHeader(0), succeeded: path[0]!, responses: [] };
@@ -266,6 +266,6 @@ export async function readOnlyTxn(view: ReadView, rt: TxnRequest, ops: MvccOpCou
     await runTxn(cv, undefined, rt, path, 0, resp);
     return resp;
   } finally {
-    cv.tally.end();
+    cv.end();
   }
 }

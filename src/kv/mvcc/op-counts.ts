@@ -41,35 +41,15 @@ export class MvccOpCounts {
   }
 }
 
-/** One store transaction's operations, added to the member's {@link MvccOpCounts} when it ends. */
-export class OpTally {
-  /** Ranges run so far. */
-  ranges = 0;
-  /** Puts run so far. */
-  puts = 0;
-  /** Deletes run so far. */
-  deletes = 0;
-  /** Bytes put so far. */
-  putBytes = 0;
-  readonly #totals: MvccOpCounts;
-
-  /** @param totals - the member's counts. */
-  constructor(totals: MvccOpCounts) {
-    this.#totals = totals;
-  }
-
-  /** Adds this transaction to the member's counts (a txn when it ran more than one operation); once. */
-  end(): void {
-    this.#totals.add(this.ranges, this.puts, this.deletes, this.putBytes);
-    this.ranges = this.puts = this.deletes = this.putBytes = 0;
-  }
-}
-
-/** A read view whose ranges are counted in a transaction's {@link OpTally} (a txn's compares and reads). */
+/**
+ * A read view whose ranges are counted (a txn's compares and reads, a read-only txn): one read
+ * transaction of the store, added to the member's {@link MvccOpCounts} by {@link CountedView.end}.
+ */
 export class CountedView implements ReadView {
-  /** The transaction's tally: call `tally.end()` when the transaction is done. */
-  readonly tally: OpTally;
+  /** The ranges read so far. */
+  ranges = 0;
   readonly #view: ReadView;
+  readonly #totals: MvccOpCounts;
 
   /**
    * @param view - the view read.
@@ -77,7 +57,7 @@ export class CountedView implements ReadView {
    */
   constructor(view: ReadView, totals: MvccOpCounts) {
     this.#view = view;
-    this.tally = new OpTally(totals);
+    this.#totals = totals;
   }
 
   /** The view's compacted revision. */
@@ -92,7 +72,13 @@ export class CountedView implements ReadView {
 
   /** Reads a range of the view, counting it. */
   rangeKeys(range: KeyRange, ro: RangeKeysOptions): Promise<RangeKeysResult> {
-    this.tally.ranges++;
+    this.ranges++;
     return this.#view.rangeKeys(range, ro);
+  }
+
+  /** Ends the read transaction: adds its ranges to the member's counts (a txn when more than one); once. */
+  end(): void {
+    this.#totals.add(this.ranges, 0, 0, 0);
+    this.ranges = 0;
   }
 }
