@@ -89,6 +89,16 @@ class MethodStats {
  */
 export class GrpcMetrics {
   private readonly methods = new Map<string, MethodStats>();
+  /** Whether {@link GrpcMetrics.text} includes the `grpc_server_handling_seconds` histogram. */
+  readonly handlingTimeHistogram: boolean;
+
+  /**
+   * @param handlingTimeHistogram - export the handling-time histogram (etcd's `--metrics
+   *   extensive`; `basic` leaves it out). Default true.
+   */
+  constructor(handlingTimeHistogram = true) {
+    this.handlingTimeHistogram = handlingTimeHistogram;
+  }
   /** etcd's `etcd_network_client_grpc_received_bytes_total`: the encoded size of every request message received. */
   private receivedBytes = 0;
   /** etcd's `etcd_network_client_grpc_sent_bytes_total`: the encoded size of every response message sent. */
@@ -200,9 +210,12 @@ export class GrpcMetrics {
       ...ms.flatMap((m) => m.handled.flatMap((n, code) => `grpc_server_handled_total{${m.labels},grpc_code="${CODE_NAMES[code] ?? String(code)}"} ${String(n)}`)),
       ...counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', (m) => m.received),
       ...counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', (m) => m.sent),
+    ];
+    if (!this.handlingTimeHistogram) return `${lines.join('\n')}\n`;
+    lines.push(
       '# HELP grpc_server_handling_seconds Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
       '# TYPE grpc_server_handling_seconds histogram',
-    ];
+    );
     for (const m of ms) {
       let cumulative = 0;
       for (let i = 0; i < BUCKETS.length; i++) {

@@ -113,10 +113,11 @@ export class EtcdMetrics {
   /**
    * @param replica - the replica whose metrics are renamed.
    * @param quotaBackendBytes - the store quota, for `etcd_server_quota_backend_bytes`.
+   * @param handlingTimeHistogram - export `grpc_server_handling_seconds` (etcd's `--metrics extensive`).
    */
-  constructor(replica: Replica, quotaBackendBytes: number) {
+  constructor(replica: Replica, quotaBackendBytes: number, handlingTimeHistogram = true) {
     this.replica = replica;
-    this.grpc = new GrpcMetrics();
+    this.grpc = new GrpcMetrics(handlingTimeHistogram);
     const registers = [this.registry];
     new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(quotaBackendBytes);
     new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers }).set({ server_version: ETCD_API_VERSION }, 1);

@@ -79,6 +79,11 @@ export interface EtcdServerOptions {
   quotaBackendBytes?: number;
   /** The election timeout in milliseconds; streams under `hasleader` end after three without a leader. Default 1000. */
   electionTimeoutMs?: number;
+  /**
+   * Export the gRPC handling-time histogram, `grpc_server_handling_seconds` (etcd's `--metrics
+   * extensive`; `false` is etcd's `basic`). Default true: the histogram etcd's alerting rules read.
+   */
+  handlingTimeHistogram?: boolean;
   /** Client TLS for `https://` listen URLs. */
   tls?: ClientTlsOptions;
   /** Origins answered with CORS headers on the client URLs' HTTP (`--cors`); empty or `*`: any. Default `['*']`. */
@@ -173,7 +178,7 @@ export class EtcdServer {
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
     this.replica.on('leader-change', this.onLeader);
-    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB);
+    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB, options.handlingTimeHistogram ?? true);
     this.endpoints = memberEndpoints({ replica: this.replica, metrics: this.metrics, alarms: () => options.kv?.alarms.active().map((a) => ALARM_NAMES[a.alarm]) ?? [] });
     this.refused = new Counter({
       name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',

@@ -318,12 +318,13 @@ export class KvBackend {
   /**
    * Deletes the records at or below `rev` that compaction left unneeded (etcd's
    * `scheduleCompaction`): every one not in `keep` (tombstones included), in batches, then
-   * marks the compaction finished. `keep` = undefined recomputes nothing and keeps only what the
-   * index still references (used to redo a compaction after a crash). Returns how many records
+   * marks the compaction finished, `batchLimit` records deleted per write. `keep` = undefined
+   * recomputes nothing and keeps only what the index still references (used to redo a compaction
+   * after a crash). Returns how many records
    * it deleted; `paused`, when given, hears how long each batch but the last held the write queue,
    * in ms (etcd times the batches it commits before the one that finishes).
    */
-  async physicalCompact(rev: number, keep: ReadonlySet<string>, paused?: (ms: number) => void): Promise<number> {
+  async physicalCompact(rev: number, keep: ReadonlySet<string>, batchLimit: number, paused?: (ms: number) => void): Promise<number> {
     await this.#queue.flush();
     let deleted = 0;
     let ops: Op[] = [];
@@ -333,7 +334,7 @@ export class KvBackend {
       ops.push({ type: 'del', into: this.#into.rev, key: k });
       const kv = decodeKv(v);
       this.#inUse -= kv.key.length + kv.value.length;
-      if (ops.length >= 10_000) {
+      if (ops.length >= batchLimit) {
         const batch = ops;
         const started = performance.now();
         await this.#queue.exclusive(() => this.#commit(batch, false));

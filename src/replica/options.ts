@@ -61,6 +61,13 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
    */
   healthIntervalMs?: number;
   /**
+   * At start, a member that is its cluster's only voter fast-forwards its election ticks to one
+   * short of the election timeout (etcd's `adjustTicks`), so its first campaign comes up to one
+   * election timeout sooner. Default false. The `raftkit` command sets it, as etcd fast-forwards
+   * a single-member cluster at every start.
+   */
+  initialElectionTickAdvance?: boolean;
+  /**
    * etcd's `--strict-reconfig-check` (default true): a voter is added or removed only when the new
    * voter set keeps a quorum among the voters reachable now. `false` skips that check (the change
    * may leave the cluster without a quorum), as etcd's does; a learner's promotion still waits
@@ -173,6 +180,8 @@ export interface ResolvedReplicaOptions {
   healthIntervalMs: number;
   /** See {@link ReplicaOptions.strictReconfigCheck}. */
   strictReconfigCheck: boolean;
+  /** See {@link ReplicaOptions.initialElectionTickAdvance}. */
+  initialElectionTickAdvance: boolean;
   /** See {@link ReplicaOptions.warningApplyMs}. */
   warningApplyMs: number;
   /** See {@link ReplicaOptions.snapshotEvery}. */
@@ -250,6 +259,7 @@ export function resolveOptions(o: ReplicaOptions<unknown>): ResolvedReplicaOptio
     learnerMaxLag: positive('learnerMaxLag', o.learnerMaxLag ?? 100),
     healthIntervalMs,
     strictReconfigCheck: o.strictReconfigCheck ?? true,
+    initialElectionTickAdvance: o.initialElectionTickAdvance ?? false,
     warningApplyMs: positive('warningApplyMs', o.warningApplyMs ?? SLOW_APPLY_MS),
     snapshotEvery: positive('snapshotEvery', o.snapshotEvery ?? 10_000),
     compactionTail,

@@ -95,7 +95,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private constructor(o: ReplicaOptions<R>, st: StartState) {
     super();
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the rest is the RaftNode config
-    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, healthIntervalMs, incarnation, maxRequestBytes, ...raft } = o;
+    const { peers, join, storage, transport, stateMachine, clock, tickMs, snapshotEvery, compactionTail, maxPendingApply, maxPendingProposals, requestTimeoutMs, learnerMaxLag, healthIntervalMs, incarnation, maxRequestBytes, initialElectionTickAdvance, ...raft } = o;
     this.id = o.id;
     this.stateMachine = stateMachine;
     this.storage = storage;
@@ -186,6 +186,9 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.transport.on('snapshot-status', this.onSnapshotStatus);
     this.transport.on('snapshot-stream', this.onSnapshotStream);
     await this.transport.start();
+    const { voters, votersOutgoing } = this.node.status().config;
+    // etcd's adjustTicks: a lone voter need not wait out a whole election timeout to lead.
+    if (this.opts.initialElectionTickAdvance && voters.length === 1 && voters[0] === this.id && votersOutgoing.length === 0) for (let t = this.opts.tickMs; t < this.opts.electionMs; t += this.opts.tickMs) this.node.tick();
     this.timers.add(this.clock.every(this.opts.tickMs, this.onTick));
     this.state = 'open';
     this.loop.schedule();
@@ -299,9 +302,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   /** The metrics in the Prometheus text exposition format. */
-  metrics(): Promise<string> {
-    return this.metricsImpl.text();
-  }
+  metrics(): Promise<string> { return this.metricsImpl.text(); }
 
   /**
    * The replica's prom-client registry, where a state machine or an application may register
@@ -312,9 +313,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   /** The same metrics as {@link Replica.metrics}, by name. */
-  metricsJSON(): Promise<Record<string, MetricJSON>> {
-    return this.metricsImpl.json();
-  }
+  metricsJSON(): Promise<Record<string, MetricJSON>> { return this.metricsImpl.json(); }
 
   /** Stops the replica and closes its transport and storage. Idempotent. */
   stop(): Promise<void> {

@@ -47,16 +47,16 @@ export interface ProcessPair {
 
 /**
  * Registers, for the calling test file, a real etcd and a single-member `raftkit` process named
- * `name`, started before its tests and killed after them.
+ * `name`, started before its tests and killed after them; both get `extraArgs`.
  */
-export function differentialProcessPair(name: string): ProcessPair {
+export function differentialProcessPair(name: string, extraArgs: readonly string[] = []): ProcessPair {
   const pair = {} as ProcessPair;
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-diff-proc-'));
   let rk: ReturnType<typeof spawnRaftkit> | undefined;
   beforeAll(async () => {
-    pair.etcd = await EtcdServer.start();
+    pair.etcd = await EtcdServer.start(undefined, extraArgs);
     pair.raftkitUrl = `http://127.0.0.1:${String(await freePort())}`;
-    rk = spawnRaftkit(singleMemberArgs(name, join(dir, name), pair.raftkitUrl, `http://127.0.0.1:${String(await freePort())}`));
+    rk = spawnRaftkit([...singleMemberArgs(name, join(dir, name), pair.raftkitUrl, `http://127.0.0.1:${String(await freePort())}`), ...extraArgs]);
     await rk.started;
   }, 60_000);
   afterAll(async () => {

@@ -147,3 +147,30 @@ test('the store, lease, watch, client request and scrape counters grow as etcd\'
   expect(raftkit.open.etcd_debugging_mvcc_watch_stream_total).toBe(etcd.open.etcd_debugging_mvcc_watch_stream_total);
   expect(raftkit.open.etcd_debugging_mvcc_watch_stream_total).toBeGreaterThan(0);
 });
+
+test('a compaction deletes in batches of 1,000 records, as etcd\'s (--experimental-compaction-batch-limit): the same keys and pauses counted', async () => {
+  const counts = async (url: string): Promise<{ keys: number; pauses: number }> => {
+    const v = parse(await scrape(url));
+    return { keys: v.etcd_debugging_mvcc_db_compaction_keys_total, pauses: v.etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds_count };
+  };
+  const grew: Record<string, { keys: number; pauses: number }> = {};
+  for (const [side, url] of Object.entries({ etcd: pair.etcd.url, raftkit: pair.raftkitUrl })) {
+    const kv = rawClient('KV', url);
+    try {
+      const before = await counts(url);
+      // 2,600 records in 26 revisions: 100 keys written 26 times, all but the last version compacted.
+      for (let t = 0; t < 26; t++) {
+        await ok(kv, 'Txn', { success: Array.from({ length: 100 }, (_, i) => ({ requestPut: { key: b(`cb/${String(i)}`), value: b(String(t)) } })) });
+      }
+      const rev = Number(((await ok(kv, 'Range', { key: b('cb/0') })).header as Wire).revision);
+      await ok(kv, 'Compact', { revision: String(rev), physical: true });
+      const after = await counts(url);
+      grew[side] = { keys: after.keys - before.keys, pauses: after.pauses - before.pauses };
+    } finally {
+      kv.close();
+    }
+  }
+  expect(grew.etcd!.keys).toBeGreaterThanOrEqual(2500);
+  expect(grew.etcd!.pauses).toBeGreaterThanOrEqual(2);
+  expect(grew.raftkit).toEqual(grew.etcd);
+});

@@ -37,7 +37,8 @@ const NOT_EXPORTED: Record<string, string> = {
   etcd_snap_db_save_total_duration_seconds: 'no .snap.db files',
 };
 
-const pair = differentialProcessPair('names');
+// extensive: the gRPC handling-time histogram too (etcd's alerting rules read it).
+const pair = differentialProcessPair('names', ['--metrics', 'extensive']);
 const dir = mkdtempSync(join(tmpdir(), 'raftkit-metric-names-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -59,6 +60,7 @@ test('every etcd 3.4 metric family is exported with etcd\'s type, but those list
   const etcd = await families(sides.etcd);
   const raftkit = await families(sides.raftkit);
   expect(etcd.size).toBeGreaterThan(100);
+  expect(etcd.get('grpc_server_handling_seconds')).toBe('histogram');
   const missing = [...etcd.keys()].filter((n) => !raftkit.has(n)).sort();
   expect(missing).toEqual(Object.keys(NOT_EXPORTED).sort());
   const typeDiffers = [...etcd].filter(([n, type]) => raftkit.has(n) && raftkit.get(n) !== type).map(([n, type]) => `${n}: etcd ${type}, raftkit ${raftkit.get(n)!}`);

@@ -85,8 +85,12 @@ export interface MemberConfig {
   keepaliveIntervalMs: number;
   /** `--grpc-keepalive-timeout` in ms. */
   keepaliveTimeoutMs: number;
-  /** `--log-level`. */
+  /** `--log-level` (`debug` with `--debug`). */
   logLevel: string;
+  /** `--metrics extensive`: export the gRPC handling-time histogram (`grpc_server_handling_seconds`). */
+  handlingTimeHistogram: boolean;
+  /** `--experimental-compaction-batch-limit`: revisions deleted per compaction batch. */
+  compactionBatchLimit: number;
   /** `--log-outputs`: `stderr`, `stdout` or file paths (`default` is `stderr`), each once. */
   logOutputs: string[];
   /** `--pre-vote`. */
@@ -253,10 +257,11 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   // --logger has one value (zap, etcd's structured log): reading it checks it.
   get('logger');
   for (const spec of FLAGS) {
-    if (spec.onlyDefault !== undefined && bool(spec.name) !== (spec.def === 'true')) {
-      throw new FlagError(spec.name, `--${spec.name}=${values.get(spec.name) ?? ''} is not supported: ${spec.onlyDefault}`);
-    }
+    if (spec.onlyDefault === undefined) continue;
+    const isDefault = spec.kind === 'bool' ? bool(spec.name) === (spec.def === 'true') : get(spec.name) === spec.def;
+    if (!isDefault) throw new FlagError(spec.name, `--${spec.name}=${values.get(spec.name) ?? ''} is not supported: ${spec.onlyDefault}`);
   }
+  checkInertFlags(int, get, bool);
   const config: MemberConfig = {
     name,
     dataDir: get('data-dir').replace('${name}', name),
@@ -296,7 +301,10 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     keepaliveMinTimeMs: duration('grpc-keepalive-min-time'),
     keepaliveIntervalMs: duration('grpc-keepalive-interval'),
     keepaliveTimeoutMs: duration('grpc-keepalive-timeout'),
-    logLevel: get('log-level'),
+    // etcd 3.4's --debug: debug-level logging, whatever --log-level says.
+    logLevel: bool('debug') ? 'debug' : get('log-level'),
+    handlingTimeHistogram: get('metrics') === 'extensive',
+    compactionBatchLimit: int('experimental-compaction-batch-limit', 0) || Number(specOf('experimental-compaction-batch-limit').def),
     logOutputs: logOutputs(get('log-outputs')),
     preVote: bool('pre-vote'),
     forceNewCluster: bool('force-new-cluster'),
@@ -322,6 +330,22 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (urls.some((u) => u.startsWith('https:')) && config.clientTls.certFile === '') throw new FlagError('cert-file', `https --${flag} need --cert-file and --key-file`);
   }
   return { kind: 'run', config };
+}
+
+/**
+ * Checks the flags of features raftkit does not have (Auth's, the proxy's, discovery's fallback,
+ * bbolt's freelist) or has either way (lease checkpoints, election tick advance) as etcd checks them, so a command line etcd takes starts
+ * here too; their values change nothing (each flag's help says why).
+ */
+function checkInertFlags(int: (name: string, min: number) => number, get: (name: string) => string, bool: (name: string) => boolean): void {
+  // etcd replaces a cost outside 4-31 with 10 (and warns): any integer starts.
+  int('bcrypt-cost', 0);
+  int('auth-token-ttl', 0);
+  for (const f of ['proxy-failure-wait', 'proxy-refresh-interval', 'proxy-dial-timeout', 'proxy-write-timeout', 'proxy-read-timeout']) int(f, 0);
+  get('discovery-fallback');
+  get('experimental-backend-bbolt-freelist-type');
+  bool('experimental-enable-lease-checkpoint');
+  bool('initial-election-tick-advance');
 }
 
 /** `--log-outputs`' targets: `default` is `stderr`; each target once, in order. */

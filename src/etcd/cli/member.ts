@@ -117,13 +117,15 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   // from it after a crash), and fewer KV flushes leave the disk to the log's.
   // The Raft snapshot every --snapshot-count entries holds no KV (as etcd's): the KV's own
   // database is the state, flushed first; it is read only when a member needs a snapshot.
-  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit, snapshotByReference: true });
+  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit, snapshotByReference: true, compactionBatchLimit: c.compactionBatchLimit });
   const replica = await Replica.start({
     id, storage, transport, stateMachine,
     ...(identity.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
     snapshotEvery: c.snapshotCount, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
     warningApplyMs: c.warningApplyMs,
+    // etcd fast-forwards a single-member cluster's election at every start, whatever --initial-election-tick-advance says.
+    initialElectionTickAdvance: true,
     // etcd's HealthInterval: a voter counts toward the quorum a member add or remove must keep
     // only after 5 s connected (etcdserver isConnectedSince).
     healthIntervalMs: 5000,
@@ -144,7 +146,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const server = new EtcdServer({
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
-    quotaBackendBytes, electionTimeoutMs: c.electionMs, jsonGateway: c.jsonGateway, cors: c.cors, hostWhitelist: c.hostWhitelist, ...grpcConnectionOptions(c),
+    quotaBackendBytes, electionTimeoutMs: c.electionMs, jsonGateway: c.jsonGateway, handlingTimeHistogram: c.handlingTimeHistogram, cors: c.cors, hostWhitelist: c.hostWhitelist, ...grpcConnectionOptions(c),
     ...(ct.certFile === '' ? {} : {
       tls: {
         cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth,
