@@ -9,7 +9,6 @@ import { afterEach, expect, test } from 'vitest';
 import { EntryType, type Entry } from '../../src/raft/entry.js';
 import { nodeWalFileSystem, type WalFileMode, type WalFileSystem } from '../../src/storage/wal/wal-fs.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
-import { runStorageConformance } from '../../src/testing/conformance/storage-suite.js';
 
 /** The node file system, counting the opens by mode and every flush. */
 function countingFs(): { fs: WalFileSystem; opened: Map<WalFileMode, number>; flushes: () => number } {
@@ -73,32 +72,4 @@ test.each([
   } finally {
     await again.close();
   }
-});
-
-// Everything but durability against a machine crash is unchanged: the storage conformance suite holds.
-const suiteDirs = new WeakMap<WalStorage, string>();
-const abandoned: WalStorage[] = [];
-function at(dir: string): WalStorage {
-  const s = new WalStorage({ dir, segmentSize: 4096, noSync: true });
-  suiteDirs.set(s, dir);
-  return s;
-}
-await runStorageConformance({
-  test,
-  name: 'WalStorage noSync',
-  factory: () => at(mkdtempSync(join(tmpdir(), 'raftkit-wal-nosync-'))),
-  reopen: async (s) => {
-    await s.close();
-    return at(suiteDirs.get(s)!);
-  },
-  // A process crash (the page cache keeps what was written): the storage is never closed.
-  crash: (s) => {
-    abandoned.push(s);
-    return at(suiteDirs.get(s)!);
-  },
-  teardown: async (s) => {
-    await s.close();
-    for (const a of abandoned.splice(0)) await a.close();
-    rmSync(suiteDirs.get(s)!, { recursive: true, force: true });
-  },
 });
