@@ -41,7 +41,7 @@ export interface WalStorageOptions {
   fs?: WalFileSystem | undefined;
   /**
    * Never fsync (etcd's `--unsafe-no-fsync`): segment files are written without `O_DSYNC`, and
-   * no file or directory is flushed (see {@link unsyncedWalFileSystem}). A synced `save` then
+   * no file or directory is flushed. A synced `save` then
    * resolves once the bytes are in the page cache: a crash of the machine can lose entries and
    * votes already acknowledged, which breaks Raft's safety. For tests and throw-away clusters
    * only. Default false.
