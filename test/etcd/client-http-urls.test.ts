@@ -1,5 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { createEtcdPki } from './pki.js';
+import { startKvCluster } from './helpers.js';
 import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // `--listen-client-http-urls` (etcd 3.5): the client HTTP (the JSON gateway with its websockets,
@@ -56,7 +58,7 @@ test('the gateway and /health answer on the http URL, gRPC on the client URL, an
 }, 30_000);
 
 /** A GET of `url` over HTTPS with `options` (CA, client certificate): its status, or the error that ended it. */
-function getTls(url: string, options: https.RequestOptions): Promise<number | string> {
+function getTls(url: string, options: https.RequestOptions & { ALPNProtocols?: string[] }): Promise<number | string> {
   return new Promise((resolve) => {
     https.get(url, options, (res) => {
       res.resume();
@@ -88,3 +90,41 @@ test('an https http URL uses the client certificate files, client-cert auth incl
     pki.dispose();
   }
 }, 30_000);
+
+/** An HTTP/2 GET of `path` on a TLS URL (as curl over https): its status, or the error that ended the stream. */
+async function h2Get(url: string, ca: Buffer, path: string): Promise<number | string> {
+  const session = http2.connect(url, { ca });
+  session.on('error', () => undefined);
+  try {
+    return await new Promise((resolve) => {
+      const req = session.request({ ':path': path });
+      req.on('response', (h) => resolve(Number(h[':status'])));
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      req.resume();
+      req.end();
+    });
+  } finally {
+    session.close();
+  }
+}
+
+test('EtcdServer with grpcOnly over TLS: the client URL refuses HTTP/1.1 and HTTP/2 that is not gRPC, serves gRPC; listenHttp serves the HTTP', async () => {
+  const pki = createEtcdPki(['ca']);
+  const server = pki.issue('server');
+  const ca = readFileSync(pki.ca.ca!.file);
+  const c = await startKvCluster([1], { grpcOnly: true, tls: { cert: readFileSync(server.certFile), key: readFileSync(server.keyFile) } });
+  const etcd = new Etcd3({ hosts: await c.servers.get(1)!.listen('https://127.0.0.1:0'), credentials: { rootCertificate: ca } });
+  try {
+    const grpcUrl = c.servers.get(1)!.clientUrls.at(-1)!;
+    const httpUrl = await c.servers.get(1)!.listenHttp('https://127.0.0.1:0');
+    await etcd.put('k').value('v');
+    expect(await getTls(`${httpUrl}/health`, { ca, ALPNProtocols: ['http/1.1'] })).toBe(200);
+    expect(await getTls(`${grpcUrl}/health`, { ca, ALPNProtocols: ['http/1.1'] })).toBe('ECONNRESET');
+    expect(await h2Get(grpcUrl, ca, '/health')).toBe('ERR_HTTP2_STREAM_ERROR');
+    expect(await etcd.get('k').string()).toBe('v');
+  } finally {
+    etcd.close();
+    await c.close();
+    pki.dispose();
+  }
+});
