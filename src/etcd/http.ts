@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { RaftkitError } from '../errors.js';
+import { listenOptions } from '../transport/listen-options.js';
 import type { Replica } from '../replica/replica.js';
 import type { EtcdMetrics } from './metrics.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, RAFTKIT_VERSION } from './version.js';
@@ -187,10 +188,11 @@ async function runProbes(source: HttpEndpointSource, checks: readonly ProbeCheck
 
 /**
  * Serves etcd's HTTP endpoints ({@link httpEndpointsHandler}) on `url` (`--listen-metrics-urls`)
- * from `source`. `tls` (the client certificate and key) is needed for `https://` URLs. Resolves
- * with the server and the URL listened on (port 0 picks one).
+ * from `source`. `tls` (the client certificate and key) is needed for `https://` URLs; `reusePort`
+ * sets SO_REUSEPORT (`--socket-reuse-port`, see `listenOptions`). Resolves with the server and the
+ * URL listened on (port 0 picks one).
  */
-export async function serveHttpEndpoints(url: string, source: HttpEndpointSource, tls?: { cert: string | Buffer; key: string | Buffer }): Promise<{ server: http.Server; url: string }> {
+export async function serveHttpEndpoints(url: string, source: HttpEndpointSource, tls?: { cert: string | Buffer; key: string | Buffer }, reusePort = false): Promise<{ server: http.Server; url: string }> {
   const u = new URL(url);
   const handler = httpEndpointsHandler(source);
   let server: http.Server;
@@ -202,7 +204,7 @@ export async function serveHttpEndpoints(url: string, source: HttpEndpointSource
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(Number(u.port), u.hostname.replace(/^\[|\]$/g, ''), () => resolve());
+    server.listen(listenOptions(u.hostname.replace(/^\[|\]$/g, ''), Number(u.port), reusePort), () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
   return { server, url: `${u.protocol}//${u.hostname}:${port}` };

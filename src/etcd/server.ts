@@ -9,6 +9,7 @@ import { ConfigInvalidError } from '../raft/errors.js';
 import type { Replica } from '../replica/replica.js';
 import { positive } from '../replica/options.js';
 import { checkTlsPolicy, policyOptions, type Pem, type TlsPolicy } from '../transport/tls.js';
+import { listenOptions } from '../transport/listen-options.js';
 import { authService } from './auth.js';
 import { healthService } from './health.js';
 import { clusterService } from './cluster.js';
@@ -104,6 +105,15 @@ export interface EtcdServerOptions {
   keepaliveIntervalMs?: number;
   /** How long it waits for the ping's answer before it closes the connection, in ms (`--grpc-keepalive-timeout`). Default 20 s, as etcd's. */
   keepaliveTimeoutMs?: number;
+  /**
+   * The URLs of {@link EtcdServer.listen} serve gRPC only, as etcd's `--listen-client-urls` do
+   * beside `--listen-client-http-urls`: an HTTP/1 connection is closed as malformed HTTP/2, a
+   * non-gRPC HTTP/2 request is reset. The HTTP services are then served on
+   * {@link EtcdServer.listenHttp}'s URLs. Default false: the client URLs serve both.
+   */
+  grpcOnly?: boolean;
+  /** Set SO_REUSEPORT on the listeners (`--socket-reuse-port`; Node 22.12 or 23.1 on, which the caller checks). Default false. */
+  reusePort?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -274,26 +284,47 @@ export class EtcdServer {
    */
   async listen(url: string): Promise<string> {
     if (this.closed) throw new ConfigInvalidError('EtcdServer is closed');
-    const u = new URL(url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigInvalidError(`listen URL must be http:// or https://, got '${url}'`);
-    const secure = u.protocol === 'https:';
-    const tlsOpts = this.options.tls;
-    if (secure && tlsOpts === undefined) throw new ConfigInvalidError(`https listen URL '${url}' needs tls (--cert-file and --key-file)`);
     this.injector ??= UnaryPath.attach(this.grpc, this.unaryPath, () => this.grpc.createConnectionInjector(ServerCredentials.createInsecure())).value;
     const injector = this.injector;
-    const onSocket = (socket: net.Socket): void => {
+    const onHttp1 = this.options.grpcOnly === true ? {} : { onHttp1: this.serveHttp1 };
+    const actual = await this.bind(url, ['h2', 'http/1.1'], (socket) => {
       // Small gRPC frames must not wait for Nagle's algorithm (≈40 ms with delayed ACKs).
       socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
       admitConnection(socket, {
         inject: (connection) => {
           injector.injectConnection(connection);
         },
         onRefused: (reason) => this.http2Refused.inc({ reason }),
         onAdmitted: (path) => this.admitted.inc({ path }),
-        onHttp1: this.serveHttp1,
+        ...onHttp1,
       });
+    });
+    this.urls.push(actual);
+    return actual;
+  }
+
+  /**
+   * Serves the client HTTP only on `url` (etcd's `--listen-client-http-urls`): HTTP/1 (over TLS
+   * with `tls`, as {@link EtcdServer.listen}'s for `https://`), with the JSON gateway and its
+   * websockets, and etcd's HTTP endpoints (`/health`, `/livez`, `/readyz`, `/version`,
+   * `/metrics`). Resolves with the URL listened on. See `grpcOnly`.
+   */
+  listenHttp(url: string): Promise<string> {
+    if (this.closed) throw new ConfigInvalidError('EtcdServer is closed');
+    return this.bind(url, ['http/1.1'], this.serveHttp1);
+  }
+
+  /** Listens on `url` (TLS for `https://`, offering `alpn`), handing each connection to `onConnection`; resolves with the URL listened on. */
+  private async bind(url: string, alpn: string[], onConnection: (socket: net.Socket) => void): Promise<string> {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigInvalidError(`listen URL must be http:// or https://, got '${url}'`);
+    const secure = u.protocol === 'https:';
+    const tlsOpts = this.options.tls;
+    if (secure && tlsOpts === undefined) throw new ConfigInvalidError(`https listen URL '${url}' needs tls (--cert-file and --key-file)`);
+    const onSocket = (socket: net.Socket): void => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      onConnection(socket);
     };
     let server: net.Server;
     if (secure && tlsOpts !== undefined) {
@@ -301,7 +332,7 @@ export class EtcdServer {
       const pem = (v: Pem): string | Buffer | (string | Buffer)[] => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v) : v.map((x) => (typeof x === 'string' ? x : Buffer.from(x))));
       const ts = tls.createServer({
         cert: pem(tlsOpts.cert), key: pem(tlsOpts.key), ...(tlsOpts.ca === undefined ? {} : { ca: pem(tlsOpts.ca) }),
-        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: ['h2', 'http/1.1'], ...policyOptions(tlsOpts, true),
+        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: alpn, ...policyOptions(tlsOpts, true),
       }, onSocket);
       ts.on('tlsClientError', (err: Error & { code?: string }, socket) => {
         this.refused.inc({ reason: err.code ?? 'tls' });
@@ -314,16 +345,13 @@ export class EtcdServer {
     const host = u.hostname.replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(Number(u.port || (secure ? 443 : 80)), host, () => {
+      server.listen(listenOptions(host, Number(u.port || (secure ? 443 : 80)), this.options.reusePort), () => {
         server.off('error', reject);
         resolve();
       });
     });
     this.listeners.push(server);
-    const port = (server.address() as net.AddressInfo).port;
-    const actual = `${u.protocol}//${u.hostname}:${port}`;
-    this.urls.push(actual);
-    return actual;
+    return `${u.protocol}//${u.hostname}:${(server.address() as net.AddressInfo).port}`;
   }
 
   /** The answerer of HTTP requests to the client URLs, HTTP/1 and HTTP/2 alike (made at the first). */
@@ -349,11 +377,12 @@ export class EtcdServer {
 
   /**
    * Answers an HTTP/2 request that is not gRPC on a client connection, as etcd does: over TLS with
-   * its HTTP handlers (through node:http2's compatibility API); over plain text it resets the
-   * stream with PROTOCOL_ERROR, as etcd's gRPC server (which takes all of h2c there) does.
+   * its HTTP handlers (through node:http2's compatibility API); over plain text, or with
+   * `grpcOnly`, it resets the stream with PROTOCOL_ERROR, as etcd's gRPC server (which takes all
+   * of h2c there) does.
    */
   private readonly serveHttp2 = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: unknown, rawHeaders: unknown): void => {
-    if (stream.session?.encrypted !== true) {
+    if (stream.session?.encrypted !== true || this.options.grpcOnly === true) {
       // A stream closed with an error code emits it: without a listener it would be thrown.
       stream.on('error', () => undefined);
       stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);

@@ -120,6 +120,8 @@ export class KvBackend {
    */
   readonly #pooledKeys: boolean;
   readonly #queue: WriteQueue<Op>;
+  /** The options of a write meant to be synced: `{ sync: true }`, or none with `noSync`. */
+  readonly #sync: AbstractBatchOptions<Uint8Array, Uint8Array>;
   #inUse = 0;
 
   /**
@@ -127,9 +129,11 @@ export class KvBackend {
    * @param name - the sublevel name.
    * @param onCommit - told the duration of each synced write and how many apply batches it carried.
    * @param batching - how synced writes gather apply batches: interval and operation limit (see {@link WriteQueue}).
+   * @param noSync - write without fsync (etcd's `--unsafe-no-fsync`): the writes meant to be synced are not.
    */
-  constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined, batching: WriteQueueOptions = {}) {
+  constructor(db: AnyLevel, name: string, onCommit: (seconds: number, batches: number) => void = () => undefined, batching: WriteQueueOptions = {}, noSync = false) {
     this.db = db;
+    this.#sync = noSync ? {} : SYNC;
     this.#queue = new WriteQueue((ops) => this.#commit(ops, true), onCommit, batching);
     const enc = { keyEncoding: 'view', valueEncoding: 'view' } as const;
     const root = db.sublevel<Uint8Array, Uint8Array>(name, enc) as unknown as AnyLevel;
@@ -179,7 +183,7 @@ export class KvBackend {
       await batch.close();
       throw e;
     }
-    await batch.write(sync ? SYNC : {});
+    await batch.write(sync ? this.#sync : {});
   }
 
   /** Opens the parent database if needed. */

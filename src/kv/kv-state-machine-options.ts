@@ -1,3 +1,7 @@
+/**
+ * The options of a `KvStateMachine`, in their own module (the state machine's file is full).
+ * @module
+ */
 import type { AnyLevel } from '../storage/level-load.js';
 
 /** Options of a {@link KvStateMachine}. */
@@ -51,4 +55,12 @@ export interface KvStateMachineOptions {
    * whole compaction. Default 1000, as etcd's.
    */
   compactionBatchLimit?: number | undefined;
+  /**
+   * Write the KV's database without fsync (etcd's `--unsafe-no-fsync`): each batch still goes
+   * to the database atomically and in order, but resolves once the database has it, not once
+   * it is on the disk. A crash of the machine (not only of the process) can then lose writes
+   * that the applied index counts as done, and a restart does not apply them again: unsafe,
+   * for tests and throw-away clusters only. Default false.
+   */
+  noSync?: boolean | undefined;
 }

@@ -2,7 +2,6 @@ import { MemoryLevel } from 'memory-level';
 import { Histogram, exponentialBuckets, type Registry } from 'prom-client';
 import type { Command, StateMachine, StateMachineSnapshot, StateMachineSnapshotStream } from '../replica/state-machine.js';
 import type { AnyLevel } from '../storage/level-load.js';
-import type { KvStateMachineOptions } from './kv-state-machine-options.js';
 import { KvBackend, type BatchInput } from './backend.js';
 import { decodeCommittedCommand, type HashCheckCommand, type HashVerdictCommand, type KvCommand, type MemberRequestCommand, type MemberResultCommand } from './commands.js';
 
@@ -29,10 +28,11 @@ import { concatBytes, decodeKv } from './record.js';
 import { BadKvSnapshotError, decodeKvSnapshot } from './snapshot-format.js';
 import { captureKvSnapshot, oneChunk } from './snapshot-capture.js';
 import { EventType, type Bytes, type Event, type ReadonlyEvent } from './types.js';
-
-const COMMIT_METRIC = 'etcd_disk_backend_commit_duration_seconds';
+import type { KvStateMachineOptions } from './kv-state-machine-options.js';
 
 export type { KvStateMachineOptions } from './kv-state-machine-options.js';
+
+const COMMIT_METRIC = 'etcd_disk_backend_commit_duration_seconds';
 
 /** The result of one applied KV command: its response, or the `KvError` it failed with (nothing changed). */
 export type KvResult =
@@ -128,7 +128,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     if (!Number.isFinite(interval) || interval < 0) throw new InvalidArgumentError(`backendBatchIntervalMs must be a non-negative number of milliseconds, got ${String(interval)}`);
     const limit = options.backendBatchLimit ?? Infinity;
     if (!(limit >= 1)) throw new InvalidArgumentError(`backendBatchLimit must be at least 1, got ${String(limit)}`);
-    this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => commitDuration.observe(seconds), { intervalMs: interval, limit });
+    this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => commitDuration.observe(seconds), { intervalMs: interval, limit }, options.noSync === true);
     this.compactionBatchLimit = options.compactionBatchLimit ?? 1000;
     if (!Number.isSafeInteger(this.compactionBatchLimit) || this.compactionBatchLimit < 1) throw new InvalidArgumentError(`compactionBatchLimit must be a positive integer, got ${String(options.compactionBatchLimit)}`);
     const cacheBytes = options.valueCacheBytes ?? DEFAULT_VALUE_CACHE_BYTES;

@@ -246,8 +246,8 @@ export class ReadyLoop {
       if (early !== undefined && rd.entries.length > 0) void h.apply(rd.snapshot, early);
       await saved;
       // Only synced writes are flushes (etcd's wal_fsync_duration counts the same ones); a
-      // commit-only hard state is held in memory by WalStorage.
-      if (req.sync) h.observeWrite((this.clock.now() - start) / 1000);
+      // commit-only hard state is held in memory by WalStorage, and a storage without fsync flushes none.
+      if (req.sync && this.storage.noSync !== true) h.observeWrite((this.clock.now() - start) / 1000);
     }
     h.persisted(rd.entries, rd.hardState);
     if (this.stopped) return; // a crash here: nothing durable depends on what follows

@@ -40,6 +40,12 @@ export interface LevelStorageBaseOptions {
    * loads, as after `writeSnapshot`). Default 4 MiB.
    */
   snapshotLoadBytes?: number | undefined;
+  /**
+   * Never ask the database to fsync (etcd's `--unsafe-no-fsync`): a synced `save` resolves once
+   * classic-level has the batch, not once it is on the disk, so a crash of the machine can lose
+   * acknowledged entries and votes. For tests and throw-away clusters only. Default false.
+   */
+  noSync?: boolean | undefined;
 }
 
 /** Opens a `classic-level` (LevelDB) database at `path`, which the storage owns and closes. */
@@ -186,7 +192,7 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
           { type: 'put', sublevel: parts.log, key: logKey(0), value: sealedDummy(0, 0) },
           { type: 'put', sublevel: parts.meta, key: KEY_SNAPSHOT, value: sealedHeader(state.snapshot) },
         ],
-        { sync: true } as AbstractBatchOptions<Uint8Array, Uint8Array>,
+        { sync: !this.noSync } as AbstractBatchOptions<Uint8Array, Uint8Array>,
       );
     }
     const snapMd = state.snapshot.metadata;
@@ -292,7 +298,12 @@ export class LevelStorage extends LogViewStorage implements SnapshotStaging {
   /** Writes `ops` atomically; `sync` is classic-level's fsync-before-resolve option, which others ignore. */
   async #batch(ops: BatchOp[], sync: boolean): Promise<void> {
     if (this.#db === undefined) throw new StorageInvalidArgumentError('storage has no open database');
-    await this.#db.batch(ops, { sync } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+    await this.#db.batch(ops, { sync: sync && !this.noSync } as AbstractBatchOptions<Uint8Array, Uint8Array>);
+  }
+
+  /** Whether the database is written without fsync (the `noSync` option). */
+  get noSync(): boolean {
+    return this.#options.noSync === true;
   }
 
   /** Ops that make `next` current: its header, and deleting the previous snapshot's chunks. */

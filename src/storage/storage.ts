@@ -67,6 +67,12 @@ export interface Storage extends LogStorage {
    * etcd's `etcd_disk_wal_write_bytes_total`). Absent for adapters without a WAL.
    */
   readonly walBytesWritten?: number | undefined;
+  /**
+   * Whether synced saves flush nothing (`WalStorage`'s `noSync`, etcd's `--unsafe-no-fsync`):
+   * the Replica then observes no fsync for them (`raft_storage_fsync_duration_seconds`, etcd's
+   * `etcd_disk_wal_fsync_duration_seconds`), as etcd's WAL observes none in that mode.
+   */
+  readonly noSync?: boolean | undefined;
   /** Opens the storage and loads what the core reads into memory. Idempotent. */
   open(): void | Promise<void>;
   /** Closes the storage; later calls fail with a not-open error. Idempotent. */

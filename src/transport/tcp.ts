@@ -8,6 +8,7 @@ import { AbstractTransport, type TransportOptions } from './abstract-transport.j
 import { ListenFailedError, PeerRefusedError, SendFailedError } from './errors.js';
 import { Channel, clusterIdBytes, encodeHandshake, MAX_CLUSTER_ID_BYTES } from './handshake.js';
 import { InboundConnection, type InboundContext } from './inbound.js';
+import { listenOptions } from './listen-options.js';
 import { parseAddress, PeerLink, type PeerLinkContext, type ReconnectOptions } from './peer-link.js';
 import { sendSnapshot, type SnapshotSendContext } from './snapshot-stream.js';
 import { checkMemberBinding, checkTlsOptions, createConnector, createListener, type Connector, type TlsOptions } from './tls.js';
@@ -62,6 +63,8 @@ export interface TcpTransportOptions extends TransportOptions {
   maxSnapshotSize?: number;
   /** Mutual TLS for every peer link; plain TCP when omitted. */
   tls?: TlsOptions;
+  /** Set SO_REUSEPORT on the listeners (etcd's `--socket-reuse-port`; Node 22.12 or 23.1 on: an older Node ignores it). Default false. */
+  reusePort?: boolean;
 }
 
 function positiveInt(v: number | undefined, dflt: number, field: string): number {
@@ -123,11 +126,13 @@ export class TcpTransport extends AbstractTransport {
   readonly #byPeer = new Map<number, Set<net.Socket>>();
   #servers: net.Server[] = [];
   #addresses: string[] = [];
+  readonly #reusePort: boolean;
 
   /** @throws `ConfigInvalidError` for an invalid option. */
   constructor(options: TcpTransportOptions) {
     super(options);
     this.#listen = [{ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, ...(options.alsoListen ?? [])];
+    this.#reusePort = options.reusePort === true;
     for (const { host, port } of this.#listen) {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigInvalidError(`TcpTransport: port must be in [0, 65535], got ${String(port)}`);
       if (typeof host !== 'string' || host === '') throw new ConfigInvalidError(`TcpTransport: host must be a non-empty string, got ${JSON.stringify(host)}`);
@@ -218,7 +223,7 @@ export class TcpTransport extends AbstractTransport {
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(new ListenFailedError(where, `TcpTransport ${this.id}: cannot listen on ${where}: ${err.code === 'EADDRINUSE' ? 'address in use' : err.message}`, { cause: err }));
       });
-      server.listen(port, host, () => {
+      server.listen(listenOptions(host, port, this.#reusePort), () => {
         server.removeAllListeners('error');
         server.on('error', (err) => this._error(err));
         resolve(server);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { FLAGS, FlagError, envName, helpText, parseDuration, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
+import { FLAGS, FlagError, envName, helpText, nodeHasReusePort, parseDuration, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
 
 const base = ['--name', 'm1', '--initial-cluster', 'm1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380'];
 
@@ -194,5 +194,49 @@ describe('raftkit command flags (etcd names)', () => {
     expect(parseDuration('1h30m')).toBe(5_400_000);
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('10')).toBeUndefined();
+  });
+});
+
+describe('etcd 3.5\'s --unsafe-no-fsync, --listen-client-http-urls and --socket-reuse-* flags', () => {
+  test('defaults, values and ETCD_* variables', () => {
+    expect(config(base)).toMatchObject({ unsafeNoFsync: false, listenClientHttpUrls: [], socketReusePort: false, socketReuseAddress: false });
+    expect(config([...base, '--unsafe-no-fsync']).unsafeNoFsync).toBe(true);
+    expect(config(base, { ETCD_UNSAFE_NO_FSYNC: 'true' }).unsafeNoFsync).toBe(true);
+    expect(config([...base, '--listen-client-http-urls', 'http://127.0.0.1:2381,http://10.0.0.1:2381']).listenClientHttpUrls).toEqual(['http://127.0.0.1:2381', 'http://10.0.0.1:2381']);
+    expect(config(base, { ETCD_LISTEN_CLIENT_HTTP_URLS: 'http://127.0.0.1:2381' }).listenClientHttpUrls).toEqual(['http://127.0.0.1:2381']);
+    // libuv sets SO_REUSEADDR on every TCP listener on Unix: either value is taken.
+    expect(config([...base, '--socket-reuse-address']).socketReuseAddress).toBe(true);
+    expect(config([...base, '--socket-reuse-address=false']).socketReuseAddress).toBe(false);
+    for (const flag of ['unsafe-no-fsync', 'listen-client-http-urls', 'socket-reuse-port', 'socket-reuse-address']) expect(helpText()).toContain(`--${flag}`);
+  });
+
+  test.each([
+    { argv: ['--listen-client-http-urls', 'unix://etcd.sock:1'], flag: 'listen-client-http-urls', want: 'URL scheme must be http or https' },
+    { argv: ['--listen-client-http-urls', 'http://127.0.0.1'], flag: 'listen-client-http-urls', want: 'needs a port' },
+    { argv: ['--listen-client-http-urls', 'https://127.0.0.1:2381'], flag: 'cert-file', want: 'https --listen-client-http-urls need --cert-file and --key-file' },
+  ])('$argv is refused naming --$flag: $want', ({ argv, flag, want }) => {
+    expect(() => config([...base, ...argv])).toThrow(expect.objectContaining({ flag, message: expect.stringContaining(want) as unknown }));
+  });
+
+  test.each([
+    { version: '20.20.2', want: false },
+    { version: '22.11.0', want: false },
+    { version: '22.12.0', want: true },
+    { version: '23.0.0', want: false },
+    { version: '23.1.0', want: true },
+    { version: '24.0.0', want: true },
+  ])('Node $version has listen\'s reusePort: $want', ({ version, want }) => {
+    expect(nodeHasReusePort(version)).toBe(want);
+  });
+
+  test('--socket-reuse-port is refused on a Node without reusePort, naming the flag and the Node needed', () => {
+    const parse = (): MemberConfig => config([...base, '--socket-reuse-port']);
+    if (nodeHasReusePort(process.versions.node)) {
+      expect(parse().socketReusePort).toBe(true);
+      return;
+    }
+    expect(parse).toThrow(FlagError);
+    expect(parse).toThrow(`--socket-reuse-port needs Node 22.12 (23.1 in 23.x) or newer (Node's listen option reusePort), this is Node ${process.versions.node}`);
+    expect(config([...base, '--socket-reuse-port=false']).socketReusePort).toBe(false);
   });
 });

@@ -114,3 +114,9 @@ test('a file that cannot be read, is not YAML or not a mapping, or holds a bad v
   expect(refused(['--config-file', file('value.yml', 'name: m1\nheartbeat-interval: fast\n')])).toMatchObject({ flag: 'heartbeat-interval' });
   expect(refused(['--config-file', file('v2.yml', 'name: m1\nenable-v2: true\n')])).toMatchObject({ flag: 'enable-v2' });
 });
+
+test('etcd 3.5\'s settings: unsafe-no-fsync, listen-client-http-urls, and the socket-options block', () => {
+  const base = 'name: m1\ninitial-cluster: m1=http://127.0.0.1:2380\ninitial-advertise-peer-urls: http://127.0.0.1:2380\n';
+  const c = config(['--config-file', file('etcd35.yml', `${base}unsafe-no-fsync: true\nlisten-client-http-urls: http://127.0.0.1:2381\nsocket-options:\n  reuse-address: true\n  reuse-port: false\n  other: 1\n`)]);
+  expect(c).toMatchObject({ unsafeNoFsync: true, listenClientHttpUrls: ['http://127.0.0.1:2381'], socketReuseAddress: true, socketReusePort: false, configIgnored: ['socket-options.other'] });
+});

@@ -1,6 +1,7 @@
 /**
  * etcd's `--config-file`: a YAML file whose keys are etcd's settings (its flags' names, with the
- * TLS settings in `client-transport-security` and `peer-transport-security` blocks). As in etcd,
+ * TLS settings in `client-transport-security` and `peer-transport-security` blocks, SO_REUSEPORT
+ * and SO_REUSEADDR in `socket-options`). As in etcd,
  * when a config file is given, the other flags and the `ETCD_*` variables are ignored.
  * @module
  */
@@ -20,6 +21,14 @@ const DURATIONS = new Set(['backend-batch-interval', 'experimental-corrupt-check
 const SECURITY: Readonly<Record<string, string>> = {
   'cert-file': 'cert-file', 'key-file': 'key-file', 'client-cert-auth': 'client-cert-auth', 'trusted-ca-file': 'trusted-ca-file', 'auto-tls': 'auto-tls',
   'allowed-cn': 'cert-allowed-cn', 'allowed-hostname': 'cert-allowed-hostname',
+};
+
+/** The keys of etcd's `socket-options` block (etcd 3.5), and the flag each is. */
+const SOCKET: Readonly<Record<string, string>> = { 'reuse-port': 'socket-reuse-port', 'reuse-address': 'socket-reuse-address' };
+
+/** The blocks of settings etcd's config file has: the prefix of their flags and the flag of each key. */
+const BLOCKS: Readonly<Record<string, readonly [string, Readonly<Record<string, string>>]>> = {
+  'client-transport-security': ['', SECURITY], 'peer-transport-security': ['peer-', SECURITY], 'socket-options': ['', SOCKET],
 };
 
 /** What a config file sets: flag values (as the command line would give them), and the keys raftkit has no setting for. */
@@ -67,7 +76,7 @@ export function readConfigFile(path: string, known: ReadonlySet<string>): Config
     else if (t !== undefined) values.set(flag, t);
   };
   for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
-    const block = key === 'client-transport-security' ? '' : key === 'peer-transport-security' ? 'peer-' : undefined;
+    const block = Object.hasOwn(BLOCKS, key) ? BLOCKS[key] : undefined;
     if (block === undefined) {
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) ignored.push(key);
       else set(key, key, v);
@@ -75,11 +84,12 @@ export function readConfigFile(path: string, known: ReadonlySet<string>): Config
     }
     if (v === null || v === undefined) continue;
     if (typeof v !== 'object' || Array.isArray(v)) throw fail(path, `${key} must be a mapping`);
+    const [prefix, flags] = block;
     for (const [k, sv] of Object.entries(v as Record<string, unknown>)) {
-      const flag = SECURITY[k];
+      const flag = Object.hasOwn(flags, k) ? flags[k] : undefined;
       // The client side has no allowed names (etcd's are for peers).
-      if (flag === undefined || (block === '' && flag.startsWith('cert-allowed'))) ignored.push(`${key}.${k}`);
-      else set(`${block}${flag}`, `${key}.${k}`, sv);
+      if (flag === undefined || (key === 'client-transport-security' && flag.startsWith('cert-allowed'))) ignored.push(`${key}.${k}`);
+      else set(`${prefix}${flag}`, `${key}.${k}`, sv);
     }
   }
   return { values, ignored };

@@ -160,7 +160,7 @@ export async function serveMemberEndpoints(c: MemberConfig, port: MessagePort, l
   };
   try {
     for (const u of c.listenMetricsUrls) {
-      const h = await serveHttpEndpoints(u, source, tls);
+      const h = await serveHttpEndpoints(u, source, tls, c.socketReusePort);
       servers.push(h.server);
       log('info', 'serving metrics', { address: h.url });
     }

@@ -19,6 +19,8 @@ export interface MemberConfig {
   listenPeerUrls: string[];
   /** `--listen-client-urls`. */
   listenClientUrls: string[];
+  /** `--listen-client-http-urls`: the URLs serving the client HTTP (the JSON gateway, etcd's HTTP endpoints); when any is given, `--listen-client-urls` serve gRPC only. */
+  listenClientHttpUrls: string[];
   /** `--listen-metrics-urls`. */
   listenMetricsUrls: string[];
   /** `--initial-advertise-peer-urls`. */
@@ -99,6 +101,12 @@ export interface MemberConfig {
   forceNewCluster: boolean;
   /** `--strict-reconfig-check`. */
   strictReconfigCheck: boolean;
+  /** `--unsafe-no-fsync`: nothing the member writes is fsynced (its Raft log, its KV's database). */
+  unsafeNoFsync: boolean;
+  /** `--socket-reuse-port`: SO_REUSEPORT on every client, peer and metrics listener (refused on a Node without it, see {@link nodeHasReusePort}). */
+  socketReusePort: boolean;
+  /** `--socket-reuse-address`: kept for the record; libuv sets SO_REUSEADDR on every TCP listener on Unix whatever it says. */
+  socketReuseAddress: boolean;
   /** The flags given, on the command line or as `ETCD_*` variables (the others have their defaults). */
   explicitFlags: ReadonlySet<string>;
   /** The keys of `--config-file` that raftkit has no setting for (logged at start; etcd ignores unknown keys too). */
@@ -268,6 +276,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     walDir: get('wal-dir'),
     listenPeerUrls: urls('listen-peer-urls', get('listen-peer-urls')),
     listenClientUrls: urls('listen-client-urls', get('listen-client-urls')),
+    listenClientHttpUrls: urls('listen-client-http-urls', get('listen-client-http-urls')),
     listenMetricsUrls: urls('listen-metrics-urls', get('listen-metrics-urls')),
     initialAdvertisePeerUrls: advertisePeers,
     advertiseClientUrls: urls('advertise-client-urls', get('advertise-client-urls')),
@@ -309,6 +318,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     preVote: bool('pre-vote'),
     forceNewCluster: bool('force-new-cluster'),
     strictReconfigCheck: bool('strict-reconfig-check'),
+    unsafeNoFsync: bool('unsafe-no-fsync'),
+    socketReusePort: bool('socket-reuse-port'),
+    socketReuseAddress: bool('socket-reuse-address'),
     tlsPolicy: tlsPolicy(get('cipher-suites'), get('tls-min-version'), get('tls-max-version')),
     explicitFlags: new Set(values.keys()),
     configIgnored,
@@ -326,7 +338,10 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const peerSchemes = new Set(config.listenPeerUrls.map((u) => new URL(u).protocol));
   if (peerSchemes.size > 1) throw new FlagError('listen-peer-urls', `--listen-peer-urls must all be http or all https, got ${config.listenPeerUrls.join(',')}`);
   if (peerSchemes.has('https:') && config.peerTls.certFile === '') throw new FlagError('peer-cert-file', 'https --listen-peer-urls need --peer-cert-file and --peer-key-file');
-  for (const [flag, urls] of [['listen-client-urls', config.listenClientUrls], ['listen-metrics-urls', config.listenMetricsUrls]] as const) {
+  if (config.socketReusePort && !nodeHasReusePort(process.versions.node)) {
+    throw new FlagError('socket-reuse-port', `--socket-reuse-port needs Node ${REUSE_PORT_NODE} or newer (Node's listen option reusePort), this is Node ${process.versions.node}`);
+  }
+  for (const [flag, urls] of [['listen-client-urls', config.listenClientUrls], ['listen-client-http-urls', config.listenClientHttpUrls], ['listen-metrics-urls', config.listenMetricsUrls]] as const) {
     if (urls.some((u) => u.startsWith('https:')) && config.clientTls.certFile === '') throw new FlagError('cert-file', `https --${flag} need --cert-file and --key-file`);
   }
   return { kind: 'run', config };
@@ -346,6 +361,15 @@ function checkInertFlags(int: (name: string, min: number) => number, get: (name:
   get('experimental-backend-bbolt-freelist-type');
   bool('experimental-enable-lease-checkpoint');
   bool('initial-election-tick-advance');
+}
+
+/** The Node versions whose `net.Server.listen` takes `reusePort` (SO_REUSEPORT), as `--socket-reuse-port` needs. */
+export const REUSE_PORT_NODE = '22.12 (23.1 in 23.x)';
+
+/** Whether Node `version` (`process.versions.node`, `22.12.0`) has `listen`'s `reusePort`: 22.12 on, 23.1 on, 24 on. */
+export function nodeHasReusePort(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 /** `--log-outputs`' targets: `default` is `stderr`; each target once, in order. */

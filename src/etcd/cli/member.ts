@@ -78,7 +78,8 @@ export interface RunningMember {
  * Starts one member as etcd does from its flags: storage in `--data-dir`, the peer transport on
  * every `--listen-peer-urls` URL (TLS with the `--peer-*` files), a new cluster from `--initial-cluster` or
  * (`--initial-cluster-state existing`) a join of the running one, the gRPC API on every
- * `--listen-client-urls`, and the answers of etcd's HTTP endpoints (which the command's main
+ * `--listen-client-urls` (with the client HTTP too, unless `--listen-client-http-urls` serve it),
+ * and the answers of etcd's HTTP endpoints (which the command's main
  * thread serves on `--listen-metrics-urls`, see endpoint-bridge.ts).
  */
 export async function runMember(c: MemberConfig, log: Log): Promise<RunningMember> {
@@ -104,20 +105,25 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     bindMemberId: false,
   };
   // Only a member that starts with data of its own checks it against its peers (etcd's memberInitialized).
-  const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir, c.walDir);
+  // As etcd warns at start in this mode.
+  if (c.unsafeNoFsync) log('warn', 'non-fsync mode enabled (--unsafe-no-fsync): unsafe, data will be lost if the machine crashes');
+  const { storage, kvDb, closeKvDb, initialized } = await openDataDir(c.dataDir, c.walDir, { noSync: c.unsafeNoFsync });
   if (c.forceNewCluster && initialized) {
     // etcd's restartAsStandaloneNode: this member alone, with the data it holds.
     const forced = await forceNewCluster(storage, id);
     log('warn', 'forcing restart of member as a single-member cluster', { 'local-member-id': id.toString(16), 'removed-member-ids': forced.removed.map((m) => m.toString(16)), commit: forced.commit });
   }
-  const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), alsoListen: alsoListen.map((u) => ({ host: u.hostname, port: Number(u.port) })), clusterId: token, ...(peerTls === undefined ? {} : { tls: peerTls }) });
+  const transport = new TcpTransport({ id, host: listen.hostname, port: Number(listen.port), alsoListen: alsoListen.map((u) => ({ host: u.hostname, port: Number(u.port) })), clusterId: token, reusePort: c.socketReusePort, ...(peerTls === undefined ? {} : { tls: peerTls }) });
   const heartbeatTick = 1;
   // --backend-batch-interval/--backend-batch-limit: one synced write of the KV's database per
   // interval at most, or per limit operations. The Raft log is the record (the KV applies again
   // from it after a crash), and fewer KV flushes leave the disk to the log's.
   // The Raft snapshot every --snapshot-count entries holds no KV (as etcd's): the KV's own
   // database is the state, flushed first; it is read only when a member needs a snapshot.
-  const stateMachine = new KvStateMachine({ db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit, snapshotByReference: true, compactionBatchLimit: c.compactionBatchLimit });
+  const stateMachine = new KvStateMachine({
+    db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit, snapshotByReference: true,
+    compactionBatchLimit: c.compactionBatchLimit, noSync: c.unsafeNoFsync,
+  });
   const replica = await Replica.start({
     id, storage, transport, stateMachine,
     ...(identity.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
@@ -147,6 +153,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
     quotaBackendBytes, electionTimeoutMs: c.electionMs, jsonGateway: c.jsonGateway, handlingTimeHistogram: c.handlingTimeHistogram, cors: c.cors, hostWhitelist: c.hostWhitelist, ...grpcConnectionOptions(c),
+    grpcOnly: c.listenClientHttpUrls.length > 0, reusePort: c.socketReusePort,
     ...(ct.certFile === '' ? {} : {
       tls: {
         cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth,
@@ -165,6 +172,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     }
   }
   for (const u of c.listenClientUrls) log('info', 'serving client traffic', { address: await server.listen(u) });
+  for (const u of c.listenClientHttpUrls) log('info', 'serving client http traffic', { address: await server.listenHttp(u) });
   const endpoints = server.endpoints;
   const stopCompaction = autoCompaction(c, replica, kv, log);
   const stopGc = observeGc(server.metrics.registry);
@@ -239,10 +247,11 @@ function grpcConnectionOptions(c: MemberConfig): { maxConcurrentStreams?: number
  * given: etcd's `--wal-dir`) and the KV in its own classic-level database (`member/kv`,
  * {@link memberDataPaths}). A data dir made before that layout (one LevelDB database at its root
  * holding both) is opened as it was, with `LevelStorage`. `initialized`: the member had data of
- * its own before (etcd's `memberInitialized`: its WAL holds files).
+ * its own before (etcd's `memberInitialized`: its WAL holds files). `noSync`: the Raft log is
+ * written without fsync (`--unsafe-no-fsync`; the KV's database is the state machine's to write).
  * @internal
  */
-export async function openDataDir(dataDir: string, walDir = ''): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void>; initialized: boolean }> {
+export async function openDataDir(dataDir: string, walDir = '', options: { noSync?: boolean } = {}): Promise<{ storage: Storage; kvDb: AnyLevel; closeKvDb: () => Promise<void>; initialized: boolean }> {
   const paths = memberDataPaths(dataDir);
   const wal = walDir === '' ? paths.wal : walDir;
   // Before anything is created in it: raftkit started on an etcd member's data dir would serve an
@@ -250,7 +259,7 @@ export async function openDataDir(dataDir: string, walDir = ''): Promise<{ stora
   if (isEtcdDataDir(dataDir, wal)) throw new EtcdDataDirError(dataDir);
   if (existsSync(join(dataDir, 'CURRENT'))) {
     if (walDir !== '') throw new RaftkitError('ERR_INVALID_ARGUMENT', `data-dir ${JSON.stringify(dataDir)} keeps its Raft log in its own database (raftkit's first layout): --wal-dir cannot move it`);
-    const storage = await LevelStorage.open({ path: dataDir });
+    const storage = await LevelStorage.open({ path: dataDir, noSync: options.noSync });
     // The storage owns the database and closes it when the replica stops.
     return { storage, kvDb: storage.db!, closeKvDb: () => Promise.resolve(), initialized: true };
   }
@@ -259,7 +268,7 @@ export async function openDataDir(dataDir: string, walDir = ''): Promise<{ stora
   const { ClassicLevel } = await import('classic-level');
   const kvDb = new ClassicLevel<Uint8Array, Uint8Array>(paths.kv, { keyEncoding: 'view', valueEncoding: 'view' });
   await kvDb.open({ createIfMissing: true });
-  const storage = await WalStorage.open({ dir: wal });
+  const storage = await WalStorage.open({ dir: wal, noSync: options.noSync });
   return { storage, kvDb, closeKvDb: () => kvDb.close(), initialized };
 }
 

@@ -112,3 +112,23 @@ export const nodeWalFileSystem: WalFileSystem = {
     }
   },
 };
+
+/**
+ * `fs` with every flush left out (`WalStorage`'s `noSync`, etcd's `--unsafe-no-fsync`): `'log'`
+ * files are opened as `'update'` ones (no `O_DSYNC`), and `datasync` and `syncDir` do nothing.
+ * Writes then reach the page cache only: a crash of the machine (not only of the process) can
+ * lose any of them, acknowledged ones included.
+ */
+export function unsyncedWalFileSystem(fs: WalFileSystem): WalFileSystem {
+  return {
+    mkdir: (dir) => fs.mkdir(dir),
+    readdir: (dir) => fs.readdir(dir),
+    async open(path, mode) {
+      const file = await fs.open(path, mode === 'log' ? 'update' : mode);
+      return { read: () => file.read(), write: (data, position) => file.write(data, position), datasync: () => Promise.resolve(), close: () => file.close() };
+    },
+    rename: (from, to) => fs.rename(from, to),
+    unlink: (path) => fs.unlink(path),
+    syncDir: () => Promise.resolve(),
+  };
+}

@@ -11,7 +11,7 @@ import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../abstract-storage.js';
 import { listDir, preallocate, readSnapshotFile, removeFiles, segmentName, snapshotName, writeSnapshotFile, writeSnapshotStream } from './files.js';
 import { FRAME_HEADER, FrameWriter, RecordType, type SegmentState } from './format.js';
 import { LiveRuns } from './live-runs.js';
-import { nodeWalFileSystem, type WalFile, type WalFileSystem } from './wal-fs.js';
+import { nodeWalFileSystem, unsyncedWalFileSystem, type WalFile, type WalFileSystem } from './wal-fs.js';
 import { loadWal, type WalStorageRecovery } from './wal-load.js';
 
 export type { WalStorageRecovery } from './wal-load.js';
@@ -39,6 +39,14 @@ export interface WalStorageOptions {
    * as a power cut that loses every write not yet durable; see {@link WalFileSystem}.
    */
   fs?: WalFileSystem | undefined;
+  /**
+   * Never fsync (etcd's `--unsafe-no-fsync`): segment files are written without `O_DSYNC`, and
+   * no file or directory is flushed. A synced `save` then
+   * resolves once the bytes are in the page cache: a crash of the machine can lose entries and
+   * votes already acknowledged, which breaks Raft's safety. For tests and throw-away clusters
+   * only. Default false.
+   */
+  noSync?: boolean | undefined;
 }
 
 /**
@@ -99,8 +107,14 @@ export class WalStorage extends LogViewStorage implements SnapshotStaging {
     }
     this.#options = options;
     this.#dir = options.dir;
-    this.#fs = options.fs ?? nodeWalFileSystem;
+    const fs = options.fs ?? nodeWalFileSystem;
+    this.#fs = options.noSync === true ? unsyncedWalFileSystem(fs) : fs;
     this.#segmentSize = size;
+  }
+
+  /** Whether the log is written without fsync (the `noSync` option). */
+  get noSync(): boolean {
+    return this.#options.noSync === true;
   }
 
   /** Creates a storage and opens it. */
