@@ -322,13 +322,13 @@ export class KvBackend {
   /**
    * Deletes the records at or below `rev` that compaction left unneeded (etcd's
    * `scheduleCompaction`): every one not in `keep` (tombstones included), in batches, then
-   * marks the compaction finished, `batchLimit` records deleted per write. `keep` = undefined
-   * recomputes nothing and keeps only what the index still references (used to redo a compaction
-   * after a crash). Returns how many records
-   * it deleted; `paused`, when given, hears how long each batch but the last held the write queue,
-   * in ms (etcd times the batches it commits before the one that finishes).
+   * marks the compaction finished: `batching.limit` records deleted per write, `batching.sleepMs`
+   * apart (etcd's batch limit and sleep interval). `keep` = undefined recomputes nothing and keeps
+   * only what the index still references (used to redo a compaction after a crash). Returns how
+   * many records it deleted; `paused`, when given, hears how long each batch but the last held the
+   * write queue, in ms (etcd times the batches it commits before the one that finishes).
    */
-  async physicalCompact(rev: number, keep: ReadonlySet<string>, batchLimit: number, paused?: (ms: number) => void): Promise<number> {
+  async physicalCompact(rev: number, keep: ReadonlySet<string>, batching: { limit: number; sleepMs: number }, paused?: (ms: number) => void): Promise<number> {
     await this.#queue.flush();
     let deleted = 0;
     let ops: Op[] = [];
@@ -338,13 +338,15 @@ export class KvBackend {
       ops.push({ type: 'del', into: this.#into.rev, key: k });
       const kv = decodeKv(v);
       this.#inUse -= kv.key.length + kv.value.length;
-      if (ops.length >= batchLimit) {
+      if (ops.length >= batching.limit) {
         const batch = ops;
         const started = performance.now();
         await this.#queue.exclusive(() => this.#commit(batch, false));
         paused?.(performance.now() - started);
         deleted += ops.length;
         ops = [];
+        // Applies and their writes run in the gap.
+        if (batching.sleepMs > 0) await new Promise((resolve) => setTimeout(resolve, batching.sleepMs));
       }
     }
     ops.push({ type: 'put', into: this.#into.meta, key: META_COMPACT_FINISHED, value: u64(rev) });

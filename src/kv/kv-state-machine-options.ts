@@ -55,6 +55,8 @@ export interface KvStateMachineOptions {
    * whole compaction. Default 1000, as etcd's.
    */
   compactionBatchLimit?: number | undefined;
+  /** The pause between two of a compaction's writes, in ms (etcd's `--compaction-sleep-interval`). Default 10, as etcd's. */
+  compactionSleepIntervalMs?: number | undefined;
   /**
    * Write the KV's database without fsync (etcd's `--unsafe-no-fsync`): each batch still goes
    * to the database atomically and in order, but resolves once the database has it, not once

@@ -98,7 +98,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   readonly commitDuration: Histogram;
   private readonly backend: KvBackend;
   private readonly applier: MvccApplier;
-  private readonly compactionBatchLimit: number;
+  private readonly compactionBatching: { limit: number; sleepMs: number };
   /** What a command is applied to (see {@link applyCommand}). */
   private readonly targets: CommandTargets;
   private readonly observers = new Set<(r: RevisionEvents) => void>();
@@ -129,8 +129,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
     const limit = options.backendBatchLimit ?? Infinity;
     if (!(limit >= 1)) throw new InvalidArgumentError(`backendBatchLimit must be at least 1, got ${String(limit)}`);
     this.backend = new KvBackend(db, options.name ?? 'kv', (seconds) => commitDuration.observe(seconds), { intervalMs: interval, limit }, options.noSync === true);
-    this.compactionBatchLimit = options.compactionBatchLimit ?? 1000;
-    if (!Number.isSafeInteger(this.compactionBatchLimit) || this.compactionBatchLimit < 1) throw new InvalidArgumentError(`compactionBatchLimit must be a positive integer, got ${String(options.compactionBatchLimit)}`);
+    this.compactionBatching = { limit: options.compactionBatchLimit ?? 1000, sleepMs: options.compactionSleepIntervalMs ?? 10 };
+    if (!Number.isSafeInteger(this.compactionBatching.limit) || this.compactionBatching.limit < 1) throw new InvalidArgumentError(`compactionBatchLimit must be a positive integer, got ${String(options.compactionBatchLimit)}`);
+    if (!(this.compactionBatching.sleepMs >= 0)) throw new InvalidArgumentError(`compactionSleepIntervalMs must be a non-negative number of milliseconds, got ${String(options.compactionSleepIntervalMs)}`);
     const cacheBytes = options.valueCacheBytes ?? DEFAULT_VALUE_CACHE_BYTES;
     if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new InvalidArgumentError(`valueCacheBytes must be a non-negative integer, got ${String(cacheBytes)}`);
     this.store = new MvccStore(this.backend, cacheBytes);
@@ -266,7 +267,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private schedulePhysical(rev: number, keep: ReadonlySet<string>): Promise<void> {
     const run = async (): Promise<void> => {
       await this.store.readsSettled();
-      this.store.ops.compactedKeys += await this.backend.physicalCompact(rev, keep, this.compactionBatchLimit, (ms) => this.histograms.dbCompactionPause.observe(ms));
+      this.store.ops.compactedKeys += await this.backend.physicalCompact(rev, keep, this.compactionBatching, (ms) => this.histograms.dbCompactionPause.observe(ms));
     };
     const p = this.compacting.then(run, run);
     // A failed physical compaction is reported to whoever awaits it (compact with `physical`)

@@ -48,7 +48,7 @@ strict-reconfig-check: false
 enable-pprof: false
 proxy: 'off'
 proxy-failure-wait: 5000
-enable-log-rotation: false
+cluster-active-size: 9
 client-transport-security:
   cert-file: /pki/server.crt
   key-file: /pki/server.key
@@ -84,8 +84,8 @@ test('etcd\'s sample shape: every setting raftkit has is read, TLS from its bloc
   expect(c.clientTls).toMatchObject({ certFile: '/pki/server.crt', keyFile: '/pki/server.key', clientCertAuth: true, trustedCaFile: '/pki/ca.crt' });
   expect(c.peerTls).toMatchObject({ certFile: '/pki/peer.crt', keyFile: '/pki/peer.key', clientCertAuth: true, trustedCaFile: '/pki/ca.crt', allowedCns: ['etcd-peer', 'etcd-peer-2'] });
   expect(c).toMatchObject({ maxSnapshots: 5, maxWals: 5 });
-  // etcd 3.5's log rotation has no setting here (discovery and proxy are flags taken at their defaults).
-  expect(c.configIgnored.sort()).toEqual(['enable-log-rotation']);
+  // etcd 0.4's cluster size, which etcd ignores too (discovery and proxy are flags taken at their defaults).
+  expect(c.configIgnored.sort()).toEqual(['cluster-active-size']);
 });
 
 test('the other flags and ETCD_* variables are ignored when a config file is given, as in etcd', () => {

@@ -8,14 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { FlagError } from './flag-error.js';
+import type { Kind } from './flag-table.js';
 
 /** The refusal of the config file at `path`, saying `why`. */
 function fail(path: string, why: string): FlagError {
   return new FlagError('config-file', `--config-file ${JSON.stringify(path)}: ${why}`);
 }
 
-/** Settings whose value in etcd's config file is a Go duration in nanoseconds (a number). */
-const DURATIONS = new Set(['backend-batch-interval', 'experimental-corrupt-check-time', 'experimental-watch-progress-notify-interval', 'grpc-keepalive-min-time', 'grpc-keepalive-interval', 'grpc-keepalive-timeout', 'experimental-warning-apply-duration']);
 
 /** The keys of a `*-transport-security` block, and the flag each is (after `peer-` for the peer block). */
 const SECURITY: Readonly<Record<string, string>> = {
@@ -39,21 +38,21 @@ export interface ConfigFileValues {
   ignored: string[];
 }
 
-/** A YAML value as the flag's text: lists comma-separated, durations from nanoseconds; undefined for an empty one. */
-function flagText(key: string, v: unknown): string | undefined {
+/** A YAML value as the flag's text: lists comma-separated, durations (Go's, in nanoseconds in the file) from numbers; undefined for an empty one. */
+function flagText(kind: Kind | undefined, v: unknown): string | undefined {
   if (v === null || v === undefined) return undefined;
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? String(x) : JSON.stringify(x))).join(',');
-  if (typeof v === 'number' && DURATIONS.has(key)) return `${String(v / 1e6)}ms`;
+  if (typeof v === 'number' && kind === 'duration') return `${String(v / 1e6)}ms`;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
   return undefined;
 }
 
 /**
- * Reads the config file at `path`; `known` tells which flags exist.
+ * Reads the config file at `path`; `known` tells which flags exist, and the kind of each.
  *
  * @throws {@link FlagError} for `config-file` when it cannot be read or is not a YAML mapping.
  */
-export function readConfigFile(path: string, known: ReadonlySet<string>): ConfigFileValues {
+export function readConfigFile(path: string, known: ReadonlyMap<string, Kind>): ConfigFileValues {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -71,7 +70,7 @@ export function readConfigFile(path: string, known: ReadonlySet<string>): Config
   const values = new Map<string, string>();
   const ignored: string[] = [];
   const set = (flag: string, key: string, v: unknown): void => {
-    const t = flagText(flag, v);
+    const t = flagText(known.get(flag), v);
     if (!known.has(flag) || flag === 'config-file') ignored.push(key);
     else if (t !== undefined) values.set(flag, t);
   };

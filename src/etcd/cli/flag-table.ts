@@ -16,6 +16,12 @@ export interface FlagSpec {
   /** The values allowed (for enumerations). */
   oneOf?: readonly string[];
   /**
+   * etcd 3.6's name for the experimental flag named here (`watch-progress-notify-interval` for
+   * `experimental-watch-progress-notify-interval`): either sets the same thing, and the experimental
+   * one wins when both are given, as in etcd 3.6.
+   */
+  renamedFrom?: string;
+  /**
    * For an etcd flag whose default is the only setting raftkit has (a feature it does not serve):
    * why any other value is refused. The default is accepted, so etcd command lines that spell it
    * out run unchanged.
@@ -112,6 +118,57 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'proxy-write-timeout', kind: 'int', def: '5000', help: 'Time (in milliseconds) for a write to timeout. Checked and kept: --proxy is off.' },
   { name: 'proxy-read-timeout', kind: 'int', def: '0', help: 'Time (in milliseconds) for a read to timeout. Checked and kept: --proxy is off.' },
   { name: 'experimental-enable-v2v3', kind: 'string', def: '', help: 'Serve v2 requests through the v3 backend under a given prefix.', onlyDefault: 'raftkit serves etcd\'s v3 API only (etcd 3.6 removed v2)' },
+  // etcd 3.5's and 3.6's flags (3.6 drops `experimental-` from the names of those it graduated).
+  { name: 'feature-gates', kind: 'string', def: '', help: 'A set of key=value pairs of etcd 3.6\'s server feature gates: InitialCorruptCheck (as --experimental-initial-corrupt-check), and CompactHashCheck, LeaseCheckpoint, LeaseCheckpointPersist, SetMemberLocalAddr, StopGRPCServiceOnDefrag, TxnModeWriteWithSharedBuffer, FastLeaseKeepAlive, AllAlpha, AllBeta, which raftkit checks and needs not (see the flags of the same names).' },
+  { name: 'watch-progress-notify-interval', kind: 'duration', def: '10m', renamedFrom: 'experimental-watch-progress-notify-interval', help: 'Duration of periodic watch progress notifications.' },
+  { name: 'corrupt-check-time', kind: 'duration', def: '0s', renamedFrom: 'experimental-corrupt-check-time', help: 'Duration of time between cluster corruption check passes.' },
+  { name: 'compaction-batch-limit', kind: 'int', def: '1000', renamedFrom: 'experimental-compaction-batch-limit', help: 'Sets the maximum revisions deleted in each compaction batch.' },
+  { name: 'experimental-compaction-sleep-interval', kind: 'duration', def: '10ms', help: 'Sets the sleep interval between each compaction batch.' },
+  { name: 'compaction-sleep-interval', kind: 'duration', def: '10ms', renamedFrom: 'experimental-compaction-sleep-interval', help: 'Sets the sleep interval between each compaction batch.' },
+  { name: 'warning-apply-duration', kind: 'duration', def: '100ms', renamedFrom: 'experimental-warning-apply-duration', help: 'Time duration after which a warning is generated if request takes more time.' },
+  { name: 'max-learners', kind: 'int', def: '1', renamedFrom: 'experimental-max-learners', help: 'Sets the maximum number of learners that can be available in the cluster membership.' },
+  { name: 'experimental-snapshot-catchup-entries', kind: 'int', def: '5000', help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.' },
+  { name: 'snapshot-catchup-entries', kind: 'int', def: '5000', renamedFrom: 'experimental-snapshot-catchup-entries', help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.' },
+  { name: 'experimental-bootstrap-defrag-threshold-megabytes', kind: 'int', def: '0', help: 'Defragment the database at start when that frees at least this many megabytes (0 = never).' },
+  { name: 'bootstrap-defrag-threshold-megabytes', kind: 'int', def: '0', renamedFrom: 'experimental-bootstrap-defrag-threshold-megabytes', help: 'Defragment the database at start when that frees at least this many megabytes (0 = never).' },
+  { name: 'backend-bbolt-freelist-type', kind: 'string', def: 'array', oneOf: ['array', 'map'], renamedFrom: 'experimental-backend-bbolt-freelist-type', help: 'The type of freelist that boltdb backend uses. Either value: raftkit\'s backend is LevelDB, which has no freelist.' },
+  { name: 'log-format', kind: 'string', def: 'json', oneOf: ['json', 'console'], help: 'Configures log format. Only supports json, console.' },
+  { name: 'enable-log-rotation', kind: 'bool', def: 'false', help: 'Enable log rotation of a single log-outputs file target.', onlyDefault: 'raftkit appends to its --log-outputs files: rotate them with logrotate\'s copytruncate' },
+  { name: 'log-rotation-config-json', kind: 'string', def: '{"maxsize": 100, "maxage": 0, "maxbackups": 0, "localtime": false, "compress": false}', help: 'Configures log rotation if enabled with a JSON logger config.', onlyDefault: 'raftkit does not rotate its logs (see --enable-log-rotation)' },
+  { name: 'experimental-memory-mlock', kind: 'bool', def: 'false', help: 'Enable to enforce etcd pages (in particular bbolt) to stay in RAM.', onlyDefault: 'Node cannot lock its memory in RAM' },
+  { name: 'memory-mlock', kind: 'bool', def: 'false', renamedFrom: 'experimental-memory-mlock', help: 'Enable to enforce etcd pages (in particular bbolt) to stay in RAM.', onlyDefault: 'Node cannot lock its memory in RAM' },
+  { name: 'experimental-enable-distributed-tracing', kind: 'bool', def: 'false', help: 'Enable distributed tracing using OpenTelemetry Tracing.', onlyDefault: 'raftkit exports no OpenTelemetry traces' },
+  { name: 'enable-distributed-tracing', kind: 'bool', def: 'false', renamedFrom: 'experimental-enable-distributed-tracing', help: 'Enable distributed tracing using OpenTelemetry Tracing.', onlyDefault: 'raftkit exports no OpenTelemetry traces' },
+  ...['', 'experimental-'].flatMap((p): FlagSpec[] => [
+    { name: `${p}distributed-tracing-address`, kind: 'string', def: 'localhost:4317', help: 'Address for distributed tracing used for OpenTelemetry Tracing. Checked and kept: tracing is off.' },
+    { name: `${p}distributed-tracing-service-name`, kind: 'string', def: 'etcd', help: 'Service name for OpenTelemetry Tracing. Checked and kept: tracing is off.' },
+    { name: `${p}distributed-tracing-instance-id`, kind: 'string', def: '', help: 'Service instance ID for OpenTelemetry Tracing. Checked and kept: tracing is off.' },
+    { name: `${p}distributed-tracing-sampling-rate`, kind: 'int', def: '0', help: 'Number of samples to collect per million spans for OpenTelemetry Tracing. Checked and kept: tracing is off.' },
+  ]),
+  { name: 'experimental-compact-hash-check-enabled', kind: 'bool', def: 'false', help: 'Enable leader to periodically check followers compaction hashes. Either value: raftkit checks with --experimental-corrupt-check-time.' },
+  { name: 'experimental-compact-hash-check-time', kind: 'duration', def: '1m', help: 'Duration of time between leader checks followers compaction hashes. Checked and kept (see --experimental-compact-hash-check-enabled).' },
+  { name: 'compact-hash-check-time', kind: 'duration', def: '1m', renamedFrom: 'experimental-compact-hash-check-time', help: 'Duration of time between leader checks followers compaction hashes. Checked and kept (see --experimental-compact-hash-check-enabled).' },
+  { name: 'experimental-downgrade-check-time', kind: 'duration', def: '5s', help: 'Duration of time between two downgrade status checks. Checked and kept: Downgrade answers Unimplemented.' },
+  { name: 'downgrade-check-time', kind: 'duration', def: '5s', renamedFrom: 'experimental-downgrade-check-time', help: 'Duration of time between two downgrade status checks. Checked and kept: Downgrade answers Unimplemented.' },
+  { name: 'experimental-warning-unary-request-duration', kind: 'duration', def: '300ms', help: 'Time duration after which a warning is generated if a unary request takes more time. Checked and kept: raftkit logs no request stats (grpc_server_handling_seconds times every call).' },
+  { name: 'warning-unary-request-duration', kind: 'duration', def: '300ms', renamedFrom: 'experimental-warning-unary-request-duration', help: 'Time duration after which a warning is generated if a unary request takes more time. Checked and kept (see --experimental-warning-unary-request-duration).' },
+  { name: 'experimental-enable-lease-checkpoint-persist', kind: 'bool', def: 'false', help: 'Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases. Either value (see --experimental-enable-lease-checkpoint).' },
+  { name: 'experimental-txn-mode-write-with-shared-buffer', kind: 'bool', def: 'true', help: 'Enable the write transaction to use a shared buffer in its readonly check operations. Either value: bbolt\'s buffers have no counterpart.' },
+  { name: 'experimental-stop-grpc-service-on-defrag', kind: 'bool', def: 'false', help: 'Enable etcd gRPC service to stop serving client requests on defragmentation. Either value: a raftkit member keeps serving while LevelDB compacts in the background.' },
+  { name: 'self-signed-cert-validity', kind: 'int', def: '1', help: 'The validity period of the client and peer certificates, unit is year. Checked and kept: raftkit makes no self-signed certificates.' },
+  { name: 'raft-read-timeout', kind: 'duration', def: '5s', help: 'Read timeout set on each rafthttp connection. Checked and kept: raftkit\'s peer transport detects a silent peer with its own timeouts.' },
+  { name: 'raft-write-timeout', kind: 'duration', def: '5s', help: 'Write timeout set on each rafthttp connection. Checked and kept (see --raft-read-timeout).' },
+  { name: 'v2-deprecation', kind: 'string', def: 'write-only', oneOf: ['not-yet', 'write-only', 'write-only-drop-data', 'gone'], help: 'v2store deprecation stage. Checked and kept: raftkit has no v2 store.' },
+  { name: 'client-cert-file', kind: 'string', def: '', help: 'Path to an explicit client TLS cert file for the member\'s own client connections. Checked and kept: raftkit\'s gateway calls its server in-process, over no connection.' },
+  { name: 'client-key-file', kind: 'string', def: '', help: 'Path to an explicit client TLS key file (see --client-cert-file).' },
+  { name: 'discovery-endpoints', kind: 'string', def: '', help: 'V3 discovery: List of gRPC endpoints of the discovery service.', onlyDefault: 'raftkit bootstraps from --initial-cluster only' },
+  { name: 'discovery-token', kind: 'string', def: '', help: 'V3 discovery: discovery token for the etcd cluster to be bootstrapped.', onlyDefault: 'raftkit bootstraps from --initial-cluster only' },
+  ...([['discovery-dial-timeout', '2s'], ['discovery-request-timeout', '5s'], ['discovery-keepalive-time', '2s'], ['discovery-keepalive-timeout', '6s']] as const).map(([name, def]): FlagSpec => (
+    { name, kind: 'duration', def, help: 'V3 discovery: a client connection timing. Checked and kept: raftkit has no discovery.' })),
+  { name: 'discovery-insecure-transport', kind: 'bool', def: 'true', help: 'V3 discovery: disable transport security for client connections. Checked and kept: raftkit has no discovery.' },
+  { name: 'discovery-insecure-skip-tls-verify', kind: 'bool', def: 'false', help: 'V3 discovery: skip server certificate verification. Checked and kept: raftkit has no discovery.' },
+  ...['discovery-cert', 'discovery-key', 'discovery-cacert', 'discovery-user', 'discovery-password'].map((name): FlagSpec => (
+    { name, kind: 'string', def: '', help: 'V3 discovery: a client credential. Checked and kept: raftkit has no discovery.' })),
 ];
 
 /** The spec of a flag this command defines. */

@@ -1,135 +1,15 @@
 import { opensslCiphers } from './cipher-suites.js';
 import { readConfigFile } from './config-file.js';
 import { FlagError } from './flag-error.js';
+import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
 import { FLAGS, envName, specOf } from './flag-table.js';
+import type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
 export { FlagError } from './flag-error.js';
 export { FLAGS, envName, helpText } from './flag-table.js';
 
-/** The parsed configuration of a member process. */
-export interface MemberConfig {
-  /** `--name`. */
-  name: string;
-  /** `--data-dir`. */
-  dataDir: string;
-  /** `--wal-dir`: where the Raft log lives ('' for `member/wal` in the data dir). */
-  walDir: string;
-  /** `--listen-peer-urls`. */
-  listenPeerUrls: string[];
-  /** `--listen-client-urls`. */
-  listenClientUrls: string[];
-  /** `--listen-client-http-urls`: the URLs serving the client HTTP (the JSON gateway, etcd's HTTP endpoints); when any is given, `--listen-client-urls` serve gRPC only. */
-  listenClientHttpUrls: string[];
-  /** `--listen-metrics-urls`. */
-  listenMetricsUrls: string[];
-  /** `--initial-advertise-peer-urls`. */
-  initialAdvertisePeerUrls: string[];
-  /** `--advertise-client-urls`. */
-  advertiseClientUrls: string[];
-  /** `--initial-cluster`, parsed: name → peer URLs. */
-  initialCluster: Map<string, string[]>;
-  /** `--initial-cluster-state`. */
-  initialClusterState: 'new' | 'existing';
-  /** `--initial-cluster-token`. */
-  initialClusterToken: string;
-  /** `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`, `--client-crl-file`. */
-  clientTls: MemberTlsFiles;
-  /** `--peer-cert-file`, `--peer-key-file`, `--peer-trusted-ca-file`, `--peer-client-cert-auth`, `--peer-crl-file`. */
-  peerTls: MemberTlsFiles;
-  /** `--cipher-suites` (as OpenSSL names), `--tls-min-version`, `--tls-max-version`: for client and peer TLS alike. */
-  tlsPolicy: { ciphers?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.2' | 'TLSv1.3' };
-  /** `--heartbeat-interval`, ms. */
-  heartbeatMs: number;
-  /** `--election-timeout`, ms. */
-  electionMs: number;
-  /** `--snapshot-count`. */
-  snapshotCount: number;
-  /** `--max-snapshots` (0: unlimited): raftkit keeps only the snapshot in use, so every value is met. */
-  maxSnapshots: number;
-  /** `--max-wals` (0: unlimited): raftkit removes a WAL segment once a snapshot covers it, so every value is met. */
-  maxWals: number;
-  /** `--quota-backend-bytes` (0 = 2 GiB). */
-  quotaBackendBytes: number;
-  /** `--backend-batch-interval`, ms (etcd's 100 ms when given as 0). */
-  backendBatchIntervalMs: number;
-  /** `--backend-batch-limit`: operations per backend commit (etcd's 10000 when given as 0). */
-  backendBatchLimit: number;
-  /** `--max-request-bytes`. */
-  maxRequestBytes: number;
-  /** `--max-txn-ops`. */
-  maxTxnOps: number;
-  /** `--experimental-max-learners`. */
-  maxLearners: number;
-  /** `--auto-compaction-mode`. */
-  autoCompactionMode: 'periodic' | 'revision';
-  /** `--auto-compaction-retention`: milliseconds (periodic) or revisions (revision); 0 = off. */
-  autoCompactionRetention: number;
-  /** `--experimental-initial-corrupt-check`. */
-  initialCorruptCheck: boolean;
-  /** `--experimental-corrupt-check-time`, ms (0 = off). */
-  corruptCheckMs: number;
-  /** `--experimental-watch-progress-notify-interval`, ms. */
-  progressNotifyMs: number;
-  /** `--experimental-warning-apply-duration` in ms: an apply or read longer than this counts as slow. */
-  warningApplyMs: number;
-  /** `--cors`: the origins answered with CORS headers (none or `*`: any). */
-  cors: string[];
-  /** `--host-whitelist`: the host names plain-text HTTP requests may name (none or `*`: any). */
-  hostWhitelist: string[];
-  /** `--enable-grpc-gateway`: serve the JSON gateway on the client URLs. */
-  jsonGateway: boolean;
-  /** `--max-concurrent-streams` (etcd's default, 2^32 - 1, is no limit). */
-  maxConcurrentStreams: number;
-  /** `--grpc-keepalive-min-time` in ms: the shortest interval between a client's pings. */
-  keepaliveMinTimeMs: number;
-  /** `--grpc-keepalive-interval` in ms (0: no pings). */
-  keepaliveIntervalMs: number;
-  /** `--grpc-keepalive-timeout` in ms. */
-  keepaliveTimeoutMs: number;
-  /** `--log-level` (`debug` with `--debug`). */
-  logLevel: string;
-  /** `--metrics extensive`: export the gRPC handling-time histogram (`grpc_server_handling_seconds`). */
-  handlingTimeHistogram: boolean;
-  /** `--experimental-compaction-batch-limit`: revisions deleted per compaction batch. */
-  compactionBatchLimit: number;
-  /** `--log-outputs`: `stderr`, `stdout` or file paths (`default` is `stderr`), each once. */
-  logOutputs: string[];
-  /** `--pre-vote`. */
-  preVote: boolean;
-  /** `--force-new-cluster`. */
-  forceNewCluster: boolean;
-  /** `--strict-reconfig-check`. */
-  strictReconfigCheck: boolean;
-  /** `--unsafe-no-fsync`: nothing the member writes is fsynced (its Raft log, its KV's database). */
-  unsafeNoFsync: boolean;
-  /** `--socket-reuse-port`: SO_REUSEPORT on every client, peer and metrics listener (refused on a Node without it, see {@link nodeHasReusePort}). */
-  socketReusePort: boolean;
-  /** `--socket-reuse-address`: kept for the record; libuv sets SO_REUSEADDR on every TCP listener on Unix whatever it says. */
-  socketReuseAddress: boolean;
-  /** The flags given, on the command line or as `ETCD_*` variables (the others have their defaults). */
-  explicitFlags: ReadonlySet<string>;
-  /** The keys of `--config-file` that raftkit has no setting for (logged at start; etcd ignores unknown keys too). */
-  configIgnored: string[];
-}
-
-/** The files and settings of one side's TLS (client or peer). */
-export interface MemberTlsFiles {
-  /** The certificate file ('' without TLS). */
-  certFile: string;
-  /** The key file. */
-  keyFile: string;
-  /** The CA file that signs the other side's certificates. */
-  trustedCaFile: string;
-  /** Whether the other side must present a certificate. */
-  clientCertAuth: boolean;
-  /** The certificate revocation list file ('' for none). */
-  crlFile: string;
-  /** The CNs of which the other side's certificate must have one (none: any; peers only). */
-  allowedCns: string[];
-  /** The host names of which the other side's certificate must be valid for one (none: any; peers only). */
-  allowedHostnames: string[];
-}
+export type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
 /** What the command line asks for: run a member, or print help or the version. */
 export type Parsed = { kind: 'run'; config: MemberConfig } | { kind: 'help' } | { kind: 'version' };
@@ -206,10 +86,18 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const configFile = values.get('config-file') ?? '';
   if (configFile !== '') {
     // As etcd: the file's settings alone; the other flags and the ETCD_* variables are ignored.
-    const file = readConfigFile(configFile, new Set(FLAGS.map((f) => f.name)));
+    const file = readConfigFile(configFile, new Map(FLAGS.map((f) => [f.name, f.kind])));
     values = file.values;
     values.set('config-file', configFile);
     configIgnored = file.ignored;
+  }
+  // etcd 3.6's names set what their experimental flags set; given both, the experimental one wins.
+  const viaNewName = new Set<string>();
+  for (const spec of FLAGS) {
+    const v = values.get(spec.name);
+    if (spec.renamedFrom === undefined || v === undefined || values.has(spec.renamedFrom)) continue;
+    values.set(spec.renamedFrom, v);
+    viaNewName.add(spec.renamedFrom);
   }
   const get = (name: string): string => {
     const spec = specOf(name);
@@ -264,12 +152,23 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   });
   // --logger has one value (zap, etcd's structured log): reading it checks it.
   get('logger');
+  // Every value given has its flag's form (those of features raftkit lacks too, as etcd checks them).
   for (const spec of FLAGS) {
-    if (spec.onlyDefault === undefined) continue;
+    if (!values.has(spec.name)) continue;
+    if (spec.kind === 'int') int(spec.name, 0);
+    else if (spec.kind === 'duration') duration(spec.name);
+    else if (spec.kind === 'bool') bool(spec.name);
+    else if (spec.kind === 'urls') urls(spec.name, get(spec.name));
+    else get(spec.name);
+  }
+  for (const spec of FLAGS) {
+    if (spec.onlyDefault === undefined || viaNewName.has(spec.name)) continue;
     const isDefault = spec.kind === 'bool' ? bool(spec.name) === (spec.def === 'true') : get(spec.name) === spec.def;
     if (!isDefault) throw new FlagError(spec.name, `--${spec.name}=${values.get(spec.name) ?? ''} is not supported: ${spec.onlyDefault}`);
   }
-  checkInertFlags(int, get, bool);
+  const gateText = get('feature-gates');
+  const gates = parseFeatureGates(gateText);
+  checkGateConflicts(gateText, gates, new Map(Object.keys(GATE_OF_FLAG).filter((f) => values.has(f) && !viaNewName.has(f)).map((f) => [f, bool(f)])));
   const config: MemberConfig = {
     name,
     dataDir: get('data-dir').replace('${name}', name),
@@ -297,7 +196,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     maxRequestBytes: int('max-request-bytes', 1),
     maxTxnOps: int('max-txn-ops', 1),
     maxLearners: int('experimental-max-learners', 1),
-    initialCorruptCheck: bool('experimental-initial-corrupt-check'),
+    initialCorruptCheck: values.has('experimental-initial-corrupt-check') ? bool('experimental-initial-corrupt-check') : gates.get('InitialCorruptCheck') === true,
     corruptCheckMs: duration('experimental-corrupt-check-time'),
     autoCompactionMode: mode,
     autoCompactionRetention: retention,
@@ -312,6 +211,10 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     keepaliveTimeoutMs: duration('grpc-keepalive-timeout'),
     // etcd 3.4's --debug: debug-level logging, whatever --log-level says.
     logLevel: bool('debug') ? 'debug' : get('log-level'),
+    logFormat: get('log-format') as 'json' | 'console',
+    compactionSleepMs: duration('experimental-compaction-sleep-interval'),
+    snapshotCatchupEntries: int('experimental-snapshot-catchup-entries', 1),
+    bootstrapDefragThresholdMb: int('experimental-bootstrap-defrag-threshold-megabytes', 0),
     handlingTimeHistogram: get('metrics') === 'extensive',
     compactionBatchLimit: int('experimental-compaction-batch-limit', 0) || Number(specOf('experimental-compaction-batch-limit').def),
     logOutputs: logOutputs(get('log-outputs')),
@@ -345,22 +248,6 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (urls.some((u) => u.startsWith('https:')) && config.clientTls.certFile === '') throw new FlagError('cert-file', `https --${flag} need --cert-file and --key-file`);
   }
   return { kind: 'run', config };
-}
-
-/**
- * Checks the flags of features raftkit does not have (Auth's, the proxy's, discovery's fallback,
- * bbolt's freelist) or has either way (lease checkpoints, election tick advance) as etcd checks them, so a command line etcd takes starts
- * here too; their values change nothing (each flag's help says why).
- */
-function checkInertFlags(int: (name: string, min: number) => number, get: (name: string) => string, bool: (name: string) => boolean): void {
-  // etcd replaces a cost outside 4-31 with 10 (and warns): any integer starts.
-  int('bcrypt-cost', 0);
-  int('auth-token-ttl', 0);
-  for (const f of ['proxy-failure-wait', 'proxy-refresh-interval', 'proxy-dial-timeout', 'proxy-write-timeout', 'proxy-read-timeout']) int(f, 0);
-  get('discovery-fallback');
-  get('experimental-backend-bbolt-freelist-type');
-  bool('experimental-enable-lease-checkpoint');
-  bool('initial-election-tick-advance');
 }
 
 /** The Node versions whose `net.Server.listen` takes `reusePort` (SO_REUSEPORT), as `--socket-reuse-port` needs. */

@@ -41,7 +41,7 @@ async function main(): Promise<number | undefined> {
   }
   let log;
   try {
-    log = jsonLog(parsed.config.logLevel, logWriter(parsed.config.logOutputs));
+    log = jsonLog(parsed.config.logLevel, logWriter(parsed.config.logOutputs), parsed.config.logFormat);
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     process.stderr.write(`raftkit: ${e.message}\n`);

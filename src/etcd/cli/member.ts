@@ -28,12 +28,17 @@ const LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'];
 /** A structured logger writing etcd-like JSON lines to stderr at or above `level`. */
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
-/** A JSON-lines {@link Log} to `write` honouring `--log-level`. */
-export function jsonLog(level: string, write: (line: string) => void): Log {
+/**
+ * A {@link Log} to `write` honouring `--log-level`, in `--log-format`: JSON lines, or zap's
+ * console lines (time, level, message and the fields as JSON, tab-separated).
+ */
+export function jsonLog(level: string, write: (line: string) => void, format: 'json' | 'console' = 'json'): Log {
   const min = LEVELS.indexOf(level);
   return (l, msg, fields = {}) => {
     if (LEVELS.indexOf(l) < min) return;
-    write(`${JSON.stringify({ level: l, ts: new Date().toISOString(), msg, ...fields })}\n`);
+    const ts = new Date().toISOString();
+    if (format === 'json') return write(`${JSON.stringify({ level: l, ts, msg, ...fields })}\n`);
+    write(`${[ts, l.toUpperCase(), msg, ...(Object.keys(fields).length === 0 ? [] : [JSON.stringify(fields)])].join('\t')}\n`);
   };
 }
 
@@ -122,13 +127,13 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   // database is the state, flushed first; it is read only when a member needs a snapshot.
   const stateMachine = new KvStateMachine({
     db: kvDb, electionMs: c.electionMs, backendBatchIntervalMs: c.backendBatchIntervalMs, backendBatchLimit: c.backendBatchLimit, snapshotByReference: true,
-    compactionBatchLimit: c.compactionBatchLimit, noSync: c.unsafeNoFsync,
+    compactionBatchLimit: c.compactionBatchLimit, compactionSleepIntervalMs: c.compactionSleepMs, noSync: c.unsafeNoFsync,
   });
   const replica = await Replica.start({
     id, storage, transport, stateMachine,
     ...(identity.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
-    snapshotEvery: c.snapshotCount, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
+    snapshotEvery: c.snapshotCount, compactionTail: c.snapshotCatchupEntries, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
     warningApplyMs: c.warningApplyMs,
     // etcd fast-forwards a single-member cluster's election at every start, whatever --initial-election-tick-advance says.
     initialElectionTickAdvance: true,
@@ -171,6 +176,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
       throw e;
     }
   }
+  if (c.bootstrapDefragThresholdMb > 0) await bootstrapDefrag(kv, c.bootstrapDefragThresholdMb, log);
   for (const u of c.listenClientUrls) log('info', 'serving client traffic', { address: await server.listen(u) });
   for (const u of c.listenClientHttpUrls) log('info', 'serving client http traffic', { address: await server.listenHttp(u) });
   const endpoints = server.endpoints;
@@ -218,6 +224,20 @@ async function initialCorruptCheck(kv: KvClient, c: MemberConfig, log: Log): Pro
     if (e instanceof DataInconsistencyError) logCheck(log, e.report);
     throw e;
   }
+}
+
+/**
+ * `--bootstrap-defrag-threshold-megabytes` (etcd's `maybeDefragBackend`): before the member serves
+ * clients, defragments its database if that would free at least `thresholdMb` MiB (the database's
+ * size less what its live records take).
+ */
+async function bootstrapDefrag(kv: KvClient, thresholdMb: number, log: Log): Promise<void> {
+  const { dbSize, dbSizeInUse } = await kv.maintenance.status();
+  const free = dbSize - dbSizeInUse;
+  const fields = { 'current-db-size-bytes': dbSize, 'current-db-size-in-use-bytes': dbSizeInUse, 'defrag-threshold-bytes': thresholdMb * 2 ** 20 };
+  if (free < thresholdMb * 2 ** 20) return log('info', 'skipping defragmentation', fields);
+  const done = await kv.maintenance.defragment();
+  log('info', 'defragmented the backend at start', { ...fields, 'size-before': done.sizeBefore, 'size-after': done.sizeAfter });
 }
 
 /** Logs a corruption check's report (or a periodic check's failure) with etcd's messages. */
