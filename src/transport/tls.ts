@@ -129,7 +129,11 @@ export function checkMemberBinding(cert: tls.PeerCertificate | undefined, id: nu
 
 type PemValue = string | Buffer | (string | Buffer)[];
 
-function pem(v: Pem): PemValue {
+/**
+ * PEM material as Node's TLS options take it.
+ * @internal
+ */
+export function pem(v: Pem): PemValue {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   return v.map((x) => (typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength)));
