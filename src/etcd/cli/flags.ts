@@ -115,8 +115,10 @@ export interface MemberTlsFiles {
   crlFile: string;
   /** The CNs of which the other side's certificate must have one (none: any; peers only). */
   allowedCns: string[];
-  /** The host names of which the other side's certificate must be valid for one (none: any; peers only). */
+  /** The host names of which the other side's certificate must be valid for one (none: any; clients: only with `clientCertAuth`, as etcd). */
   allowedHostnames: string[];
+  /** Whether a dialling peer's certificate SANs are left unchecked against its address (`--experimental-peer-skip-client-san-verification`; peers only). */
+  skipClientSanVerify: boolean;
 }
 
 /** What the command line asks for: run a member, or print help or the version. */
@@ -248,7 +250,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),
     crlFile: get(prefix === '' ? 'client-crl-file' : `${prefix}crl-file`),
     allowedCns: prefix === '' ? [] : commaList(get(`${prefix}cert-allowed-cn`)),
-    allowedHostnames: prefix === '' ? [] : commaList(get(`${prefix}cert-allowed-hostname`)),
+    allowedHostnames: commaList(get(`${prefix === '' ? 'client-' : prefix}cert-allowed-hostname`)),
+    skipClientSanVerify: prefix === 'peer-' && bool('experimental-peer-skip-client-san-verification'),
   });
   // --logger has one value (zap, etcd's structured log): reading it checks it.
   get('logger');
