@@ -7,7 +7,8 @@
  */
 export { EtcdServer } from './server.js';
 export type { KvApi } from './kv.js';
-export type { ClientTlsOptions, EtcdServerOptions } from './server.js';
+export type { EtcdServerOptions } from './server.js';
+export type { ClientTlsOptions } from './client-tls.js';
 export { EtcdErrors, etcdError, toGrpcError } from './errors.js';
 export { Http2InputError } from './http2/errors.js';
 export type { Http2InputReason } from './http2/errors.js';

@@ -2,14 +2,13 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Counter } from 'prom-client';
 import { ConfigInvalidError } from '../raft/errors.js';
 import type { Replica } from '../replica/replica.js';
 import { positive } from '../replica/options.js';
-import { checkTlsPolicy, policyOptions, type Pem, type TlsPolicy } from '../transport/tls.js';
 import { listenOptions } from '../transport/listen-options.js';
+import { checkClientTls, createClientTlsServer, type ClientTlsOptions } from './client-tls.js';
 import { authService } from './auth.js';
 import { healthService } from './health.js';
 import { clusterService } from './cluster.js';
@@ -34,21 +33,6 @@ import { ALARM_NAMES } from '../kv/alarms/alarm-table.js';
 import { MAX_SEND_BYTES, UnaryPath } from './unary-path.js';
 import { serveJsonGateway, type GatewayRoutes } from './json-gateway.js';
 import type { StreamRoute } from './json-gateway-stream.js';
-
-/** Client TLS of the gRPC listeners (etcd's `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`). */
-export interface ClientTlsOptions extends TlsPolicy {
-  /** The server certificate chain (PEM). */
-  cert: Pem;
-  /** The server private key (PEM). */
-  key: Pem;
-  /** The CAs that sign client certificates (PEM); required with `clientCertAuth`. */
-  ca?: Pem;
-  /**
-   * Refuse clients without a certificate signed by `ca` (unsigned, another CA's, expired or not
-   * yet valid) during the TLS handshake, before any request runs. Default `false`.
-   */
-  clientCertAuth?: boolean;
-}
 
 /** Settings of an {@link EtcdServer}. */
 export interface EtcdServerOptions {
@@ -176,8 +160,7 @@ export class EtcdServer {
     positive('maxTxnOps', maxTxnOps);
     const electionMs = options.electionTimeoutMs ?? 1000;
     if (!(electionMs > 0)) throw new ConfigInvalidError(`electionTimeoutMs must be positive, got ${electionMs}`);
-    if (options.tls?.clientCertAuth === true && options.tls.ca === undefined) throw new ConfigInvalidError('tls.ca (--trusted-ca-file) is required with clientCertAuth');
-    if (options.tls !== undefined) checkTlsPolicy(options.tls, 'tls');
+    if (options.tls !== undefined) checkClientTls(options.tls);
     const connection = {
       'grpc.keepalive_time_ms': positive('keepaliveIntervalMs', options.keepaliveIntervalMs ?? 2 * 3600_000),
       'grpc.keepalive_timeout_ms': positive('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 20_000),
@@ -328,17 +311,7 @@ export class EtcdServer {
     };
     let server: net.Server;
     if (secure && tlsOpts !== undefined) {
-      const auth = tlsOpts.clientCertAuth === true;
-      const pem = (v: Pem): string | Buffer | (string | Buffer)[] => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v) : v.map((x) => (typeof x === 'string' ? x : Buffer.from(x))));
-      const ts = tls.createServer({
-        cert: pem(tlsOpts.cert), key: pem(tlsOpts.key), ...(tlsOpts.ca === undefined ? {} : { ca: pem(tlsOpts.ca) }),
-        requestCert: auth, rejectUnauthorized: auth, ALPNProtocols: alpn, ...policyOptions(tlsOpts, true),
-      }, onSocket);
-      ts.on('tlsClientError', (err: Error & { code?: string }, socket) => {
-        this.refused.inc({ reason: err.code ?? 'tls' });
-        socket.destroy();
-      });
-      server = ts;
+      server = createClientTlsServer(tlsOpts, alpn, onSocket, (reason) => this.refused.inc({ reason }));
     } else {
       server = net.createServer(onSocket);
     }

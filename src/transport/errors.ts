@@ -14,6 +14,8 @@ export type PeerRefusalReason =
   | 'tls'
   /** The certificate is valid but none of its names (CN or SAN) is in `tls.allowedNames`. */
   | 'name-not-allowed'
+  /** The dialling member's certificate has IP or DNS SANs, and none names the address it connects from (see `TlsOptions.verifyClientSan`). */
+  | 'san-mismatch'
   /** The certificate is valid but does not name the member id claimed (see `TlsOptions.bindMemberId`). */
   | 'identity-mismatch'
   /** Too many accepted connections have not identified themselves yet (see `maxUnidentifiedConnections`). */

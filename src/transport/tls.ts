@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ConfigInvalidError } from '../raft/errors.js';
+import { checkClientSan, subjectAltNames } from './client-san.js';
 import { PeerRefusedError } from './errors.js';
 
 /** PEM material: a string, a Buffer, or several of them. */
@@ -64,6 +65,14 @@ export interface TlsOptions extends TlsPolicy {
   cert: Pem;
   /** The certificate authorities that sign members' certificates (PEM). */
   ca: Pem;
+  /**
+   * The certificate this member presents when it dials a peer (etcd's `--peer-client-cert-file`),
+   * with {@link TlsOptions.clientKey}: for a PKI whose server certificates are not valid for
+   * client authentication. Default: `cert` and `key` both ways.
+   */
+  clientCert?: Pem;
+  /** The private key of {@link TlsOptions.clientCert} (etcd's `--peer-client-key-file`). */
+  clientKey?: Pem;
   /** Whether the listener requires and verifies client certificates. Default `true`. */
   requestCert?: boolean;
   /** The certificate names (CN or SAN) allowed to connect; default: any certificate `ca` signed. */
@@ -86,6 +95,16 @@ export interface TlsOptions extends TlsPolicy {
    * signed (and `allowedNames` permits) for any member id.
    */
   bindMemberId?: boolean;
+  /**
+   * etcd's peer listener check of a dialling member's certificate against the address it connects
+   * from (on in etcd unless `--experimental-peer-skip-client-san-verification`): when the
+   * certificate has IP or DNS subject alternative names, the remote IP must be one of the IP SANs,
+   * or one of the DNS SANs must resolve to it (a forward lookup, or a reverse one of the IP,
+   * which also matches `*.` wildcards); otherwise the connection is closed after the TLS
+   * handshake (reason `'san-mismatch'`). A certificate with neither passes. Checked by the
+   * listener only, within `handshakeTimeoutMs`. Default `false`.
+   */
+  verifyClientSan?: boolean;
 }
 
 /** The names of {@link memberCertificateNames}. */
@@ -118,7 +137,11 @@ export function checkMemberBinding(cert: tls.PeerCertificate | undefined, id: nu
 
 type PemValue = string | Buffer | (string | Buffer)[];
 
-function pem(v: Pem): PemValue {
+/**
+ * PEM material as Node's TLS options take it.
+ * @internal
+ */
+export function pem(v: Pem): PemValue {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   return v.map((x) => (typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength)));
@@ -132,12 +155,14 @@ export function checkTlsOptions(o: TlsOptions): void {
   for (const field of ['key', 'cert', 'ca'] as const) {
     if (o[field] === undefined || o[field] === null) throw new ConfigInvalidError(`tls.${field} is required`);
   }
+  if ((o.clientCert === undefined) !== (o.clientKey === undefined)) throw new ConfigInvalidError('tls.clientCert and tls.clientKey must be given together');
   for (const field of ['allowedNames', 'allowedCommonNames', 'allowedHostnames'] as const) {
     const v = o[field];
     if (v !== undefined && (!Array.isArray(v) || v.some((n) => typeof n !== 'string' || n === ''))) throw new ConfigInvalidError(`tls.${field} must be an array of non-empty strings`);
   }
-  if (o.bindMemberId !== undefined && typeof o.bindMemberId !== 'boolean') throw new ConfigInvalidError('tls.bindMemberId must be a boolean');
-  if (o.requestCert !== undefined && typeof o.requestCert !== 'boolean') throw new ConfigInvalidError('tls.requestCert must be a boolean');
+  for (const field of ['bindMemberId', 'requestCert', 'verifyClientSan'] as const) {
+    if (o[field] !== undefined && typeof o[field] !== 'boolean') throw new ConfigInvalidError(`tls.${field} must be a boolean`);
+  }
   checkTlsPolicy(o, 'tls');
 }
 
@@ -164,11 +189,7 @@ export function certificateNames(cert: tls.PeerCertificate | undefined): string[
   const cn = (cert.subject as Record<string, string | string[] | undefined> | undefined)?.['CN'];
   if (typeof cn === 'string') names.push(cn);
   else if (Array.isArray(cn)) names.push(...cn);
-  // `subjectaltname` is a string such as "DNS:member-1, IP Address:127.0.0.1".
-  for (const part of (cert.subjectaltname ?? '').split(',')) {
-    const i = part.indexOf(':');
-    if (i > 0) names.push(part.slice(i + 1).trim());
-  }
+  for (const [, value] of subjectAltNames(cert)) names.push(value);
   return names;
 }
 
@@ -195,10 +216,20 @@ export function checkEtcdNames(cert: tls.PeerCertificate | undefined, o: TlsOpti
   if (cert !== undefined && cert !== null) {
     const cn = (cert.subject as Record<string, string | string[] | undefined> | undefined)?.['CN'];
     if (typeof cn === 'string' && cns?.includes(cn) === true) return undefined;
-    if (hosts?.some((h) => tls.checkServerIdentity(h, cert) === undefined) === true) return undefined;
+    if (hosts?.some((h) => validForHost(cert, h)) === true) return undefined;
   }
   const names = certificateNames(cert);
   return new PeerRefusedError('name-not-allowed', `${who}: certificate [${names.join(', ')}] has no allowed CN [${(cns ?? []).join(', ')}] and is valid for no allowed host name [${(hosts ?? []).join(', ')}]`);
+}
+
+/**
+ * Whether the certificate is valid for host name or IP `host`, as Go's `VerifyHostname` (and so
+ * etcd's `--*-cert-allowed-hostname`) checks it: a DNS SAN (wildcards too) or an IP SAN; never the
+ * subject CN, which Node's `checkServerIdentity` falls back to when there is no DNS SAN.
+ * @internal
+ */
+export function validForHost(cert: tls.PeerCertificate, host: string): boolean {
+  return tls.checkServerIdentity(host, { ...cert, subject: { ...cert.subject, CN: '' } }) === undefined;
 }
 
 /**
@@ -219,8 +250,8 @@ export function createConnector(o: TlsOptions | undefined): Connector {
     const options: tls.ConnectionOptions = {
       host,
       port,
-      key: pem(o.key),
-      cert: pem(o.cert),
+      key: pem(o.clientKey ?? o.key),
+      cert: pem(o.clientCert ?? o.cert),
       ca: pem(o.ca),
       rejectUnauthorized: true,
       ...policyOptions(o, false),
@@ -257,13 +288,21 @@ export function createListener(
     { key: pem(o.key), cert: pem(o.cert), ca: pem(o.ca), requestCert, rejectUnauthorized: requestCert, handshakeTimeout: handshakeTimeoutMs, ...policyOptions(o, true) },
     (socket) => {
       const cert = requestCert ? socket.getPeerCertificate() : undefined;
-      const refusal = cert === undefined ? undefined : checkAllowedNames(cert, o.allowedNames, 'accepting') ?? checkEtcdNames(cert, o, 'accepting');
-      if (refusal !== undefined) {
+      const refuse = (refusal: PeerRefusedError): void => {
         onRefused(refusal, socket);
         socket.destroy();
-        return;
-      }
-      onSocket(socket);
+      };
+      const refusal = cert === undefined ? undefined : checkAllowedNames(cert, o.allowedNames, 'accepting') ?? checkEtcdNames(cert, o, 'accepting');
+      if (refusal !== undefined) return refuse(refusal);
+      if (cert === undefined || o.verifyClientSan !== true) return onSocket(socket);
+      // The SAN check may look names up: the socket waits (its bytes buffered) until it is done.
+      socket.on('error', () => undefined); // followed by 'close'
+      void withDeadline(checkClientSan(cert, socket.remoteAddress ?? ''), handshakeTimeoutMs).then((san) => {
+        if (socket.destroyed) return;
+        if (san === 'timeout') refuse(new PeerRefusedError('san-mismatch', `accepting: the SAN check of ${socket.remoteAddress ?? '?'} took over ${handshakeTimeoutMs} ms`));
+        else if (san !== undefined) refuse(san);
+        else onSocket(socket);
+      });
     },
   );
   server.on('tlsClientError', (err, socket) => {
@@ -271,4 +310,11 @@ export function createListener(
     socket.destroy();
   });
   return server;
+}
+
+/** `p`'s value, or `'timeout'` when it takes more than `ms`. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

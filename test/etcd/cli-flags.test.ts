@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { FLAGS, FlagError, envName, helpText, nodeHasReusePort, parseDuration, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
+import { clientTlsOptions, peerTlsOptions } from '../../src/etcd/cli/tls-options.js';
 
 const base = ['--name', 'm1', '--initial-cluster', 'm1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380'];
 
@@ -53,6 +54,30 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--peer-cert-allowed-hostname=a.example.com,b.example.com']).peerTls.allowedHostnames).toEqual(['a.example.com', 'b.example.com']);
   });
 
+  test('--client-cert-allowed-hostname (one, or a list as etcd 3.6) and --experimental-peer-skip-client-san-verification, from flags or ETCD_*', () => {
+    expect(config(base)).toMatchObject({ clientTls: { allowedHostnames: [] }, peerTls: { allowedHostnames: [], skipClientSanVerify: false } });
+    expect(config([...base, '--client-cert-allowed-hostname', 'client.example.com']).clientTls.allowedHostnames).toEqual(['client.example.com']);
+    expect(config([...base, '--client-cert-allowed-hostname=a.example.com, 10.0.0.7']).clientTls.allowedHostnames).toEqual(['a.example.com', '10.0.0.7']);
+    expect(config(base, { ETCD_CLIENT_CERT_ALLOWED_HOSTNAME: 'env.example.com' }).clientTls.allowedHostnames).toEqual(['env.example.com']);
+    expect(config([...base, '--client-cert-allowed-hostname', 'c.example.com']).peerTls.allowedHostnames).toEqual([]);
+    expect(config([...base, '--experimental-peer-skip-client-san-verification']).peerTls.skipClientSanVerify).toBe(true);
+    expect(config([...base, '--experimental-peer-skip-client-san-verification=false']).peerTls.skipClientSanVerify).toBe(false);
+    expect(config(base, { ETCD_EXPERIMENTAL_PEER_SKIP_CLIENT_SAN_VERIFICATION: 'true' }).peerTls.skipClientSanVerify).toBe(true);
+    expect(config([...base, '--experimental-peer-skip-client-san-verification']).clientTls.skipClientSanVerify).toBe(false);
+    expect(() => config([...base, '--experimental-peer-skip-client-san-verification=maybe'])).toThrow(/experimental-peer-skip-client-san-verification/);
+  });
+
+  test('the command checks a dialling peer\'s SANs unless --experimental-peer-skip-client-san-verification, and a client\'s host name only with --client-cert-auth, as etcd', () => {
+    const files = (f: string): string => `<${f}>`;
+    const peer = [...base, '--peer-cert-file=p.crt', '--peer-key-file=p.key', '--peer-trusted-ca-file=ca.crt'];
+    expect(peerTlsOptions(config(base), files)).toBeUndefined();
+    expect(peerTlsOptions(config(peer), files)).toMatchObject({ cert: '<p.crt>', verifyClientSan: true, bindMemberId: false });
+    expect(peerTlsOptions(config([...peer, '--experimental-peer-skip-client-san-verification']), files)).toMatchObject({ verifyClientSan: false });
+    const client = [...base, '--cert-file=s.crt', '--key-file=s.key', '--trusted-ca-file=ca.crt', '--client-cert-allowed-hostname=a.example,b.example'];
+    expect(clientTlsOptions(config([...client, '--client-cert-auth']), files)).toMatchObject({ ca: '<ca.crt>', clientCertAuth: true, allowedHostnames: ['a.example', 'b.example'] });
+    expect(clientTlsOptions(config(client), files)).not.toHaveProperty('allowedHostnames');
+  });
+
   test('--enable-v2, --auto-tls, --peer-auto-tls and --enable-pprof are taken at their default (false), as hardened manifests spell them out', () => {
     expect(() => config([...base, '--enable-v2=false', '--auto-tls=false', '--peer-auto-tls=false', '--enable-pprof=false'])).not.toThrow();
     expect(() => config(base, { ETCD_ENABLE_V2: 'false' })).not.toThrow();
@@ -91,8 +116,8 @@ describe('raftkit command flags (etcd names)', () => {
       `--trusted-ca-file=${pki}/ca.crt`,
     ]);
     expect(c).toMatchObject({ name: 'cp1', initialCorruptCheck: true, progressNotifyMs: 5000, snapshotCount: 10000, listenClientUrls: ['https://127.0.0.1:2379', `https://${ip}:2379`] });
-    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCns: [], allowedHostnames: [] });
-    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCns: [], allowedHostnames: [] });
+    expect(c.clientTls).toEqual({ certFile: `${pki}/server.crt`, keyFile: `${pki}/server.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCns: [], allowedHostnames: [], skipClientSanVerify: false, clientCertFile: '', clientKeyFile: '' });
+    expect(c.peerTls).toEqual({ certFile: `${pki}/peer.crt`, keyFile: `${pki}/peer.key`, trustedCaFile: `${pki}/ca.crt`, clientCertAuth: true, crlFile: '', allowedCns: [], allowedHostnames: [], skipClientSanVerify: false, clientCertFile: '', clientKeyFile: '' });
     expect(c.tlsPolicy).toEqual({ minVersion: 'TLSv1.2' });
   });
 

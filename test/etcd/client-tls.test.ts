@@ -1,12 +1,8 @@
-import { credentials, loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/etcd/proto.js';
 import { EtcdServer } from '../../src/etcd/server.js';
 import { ETCD_API_VERSION } from '../../src/etcd/version.js';
 import { Cluster } from '../replica/helpers/cluster.js';
-import { etcdctl } from './helpers.js';
+import { etcdctl, tlsStatus } from './helpers.js';
 import { createEtcdPki, type EtcdPki, type Issued } from './pki.js';
 
 // Client TLS with client-certificate auth: only certificates signed by the trusted CA and valid
@@ -29,19 +25,7 @@ afterAll(async () => {
   pki.dispose();
 });
 
-function status(client?: Issued): Promise<{ version?: string; err?: ServiceError }> {
-  const dir = protoDir();
-  const pkg = (loadPackageDefinition(loadSync(join(dir, 'rpc.proto'), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] })) as Record<string, GrpcObject>).etcdserverpb!;
-  const Ctor = pkg.Maintenance as ServiceClientConstructor;
-  const creds = credentials.createSsl(Buffer.from(pki.ca.ca!.pem), client === undefined ? null : Buffer.from(client.key), client === undefined ? null : Buffer.from(client.cert));
-  const c = new Ctor(new URL(url).host, creds);
-  return new Promise((resolve) => {
-    c.Status!({}, { deadline: Date.now() + 5000 }, (err: ServiceError | null, res: { version: string }) => {
-      c.close();
-      resolve(err === null ? { version: res.version } : { err });
-    });
-  });
-}
+const status = (client?: Issued): ReturnType<typeof tlsStatus> => tlsStatus(url, pki.ca.ca!.pem, client);
 
 test('a client with a certificate from the trusted CA is served', async () => {
   expect((await status(pki.issue('good'))).version).toBe(ETCD_API_VERSION);

@@ -25,7 +25,7 @@ async function configFile(side: string): Promise<{ path: string; client: string 
   writeFileSync(path, [
     `name: 'from-file'`, `data-dir: ${join(dir, side)}`, `listen-client-urls: ${client}`, `advertise-client-urls: ${client}`,
     `listen-peer-urls: ${peer}`, `initial-advertise-peer-urls: ${peer}`, `initial-cluster: from-file=${peer}`, `initial-cluster-token: 'file-token'`,
-    'heartbeat-interval: 50', 'election-timeout: 500', 'max-wals: 5', 'discovery-fallback: proxy', 'experimental-enable-distributed-tracing: false', 'log-level: info', 'logger: zap', '',
+    'heartbeat-interval: 50', 'election-timeout: 500', 'max-wals: 5', 'discovery-fallback: proxy', 'cluster-active-size: 9', 'log-level: info', 'logger: zap', '',
   ].join('\n'));
   return { path, client };
 }
@@ -48,5 +48,5 @@ test('one config file starts etcd and raftkit alike; the other flags are ignored
   expect(e[0]!.clientURLs).toEqual([etcdSide.client]);
   expect(r[0]!.clientURLs).toEqual([raftkitSide.client]);
   // raftkit says which settings of the file it has no counterpart for.
-  expect(rk.output()).toMatch(/"msg":"config file settings ignored \(raftkit has no such setting\)".*"keys":\["experimental-enable-distributed-tracing"\]/);
+  expect(rk.output()).toMatch(/"msg":"config file settings ignored \(raftkit has no such setting\)".*"keys":\["cluster-active-size"\]/);
 }, 60_000);

@@ -62,6 +62,7 @@ peer-transport-security:
   trusted-ca-file: /pki/ca.crt
   auto-tls: false
   allowed-cn: [etcd-peer, etcd-peer-2]
+experimental-peer-skip-client-san-verification: true
 log-level: warn
 logger: zap
 log-outputs: [stderr]
@@ -82,7 +83,7 @@ test('etcd\'s sample shape: every setting raftkit has is read, TLS from its bloc
     autoCompactionMode: 'periodic', autoCompactionRetention: 3_600_000, progressNotifyMs: 5000,
   });
   expect(c.clientTls).toMatchObject({ certFile: '/pki/server.crt', keyFile: '/pki/server.key', clientCertAuth: true, trustedCaFile: '/pki/ca.crt' });
-  expect(c.peerTls).toMatchObject({ certFile: '/pki/peer.crt', keyFile: '/pki/peer.key', clientCertAuth: true, trustedCaFile: '/pki/ca.crt', allowedCns: ['etcd-peer', 'etcd-peer-2'] });
+  expect(c.peerTls).toMatchObject({ certFile: '/pki/peer.crt', keyFile: '/pki/peer.key', clientCertAuth: true, trustedCaFile: '/pki/ca.crt', allowedCns: ['etcd-peer', 'etcd-peer-2'], skipClientSanVerify: true });
   expect(c).toMatchObject({ maxSnapshots: 5, maxWals: 5 });
   // etcd 0.4's cluster size, which etcd ignores too (discovery and proxy are flags taken at their defaults).
   expect(c.configIgnored.sort()).toEqual(['cluster-active-size']);

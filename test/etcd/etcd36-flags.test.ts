@@ -19,7 +19,7 @@ discovery-request-timeout discovery-keepalive-time discovery-keepalive-timeout d
 discovery-insecure-skip-tls-verify discovery-cert discovery-key discovery-cacert discovery-user discovery-password discovery-proxy
 discovery-srv discovery-srv-name initial-cluster initial-cluster-token strict-reconfig-check pre-vote cert-file key-file
 client-cert-file client-key-file client-cert-auth client-crl-file client-cert-allowed-hostname trusted-ca-file auto-tls
-peer-cert-file peer-key-file peer-client-cert-auth peer-trusted-ca-file peer-auto-tls self-signed-cert-validity peer-crl-file
+peer-cert-file peer-key-file peer-client-cert-file peer-client-key-file peer-skip-client-san-verification peer-client-cert-auth peer-trusted-ca-file peer-auto-tls self-signed-cert-validity peer-crl-file
 peer-cert-allowed-cn peer-cert-allowed-hostname cipher-suites experimental-peer-skip-client-san-verification
 tls-min-version tls-max-version cors host-whitelist logger log-outputs log-level log-format enable-log-rotation
 log-rotation-config-json auto-compaction-retention auto-compaction-mode enable-pprof metrics experimental-enable-distributed-tracing

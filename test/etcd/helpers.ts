@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import { afterAll, beforeAll } from 'vitest';
-import { credentials, loadPackageDefinition, makeGenericClientConstructor, Metadata, type ChannelOptions, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, makeGenericClientConstructor, Metadata, type ChannelCredentials, type ChannelOptions, type ServiceError, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/etcd/proto.js';
@@ -49,7 +49,7 @@ export function parseTable(stdout: string): Record<string, string>[] {
  */
 export function rawClient(
   service: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth', url: string, options: ChannelOptions = {},
-  onMessage?: (kind: 'request' | 'response', bytes: number) => void,
+  onMessage?: (kind: 'request' | 'response', bytes: number) => void, creds: ChannelCredentials = credentials.createInsecure(),
 ): InstanceType<ServiceClientConstructor> {
   const dir = protoDir();
   const def = loadSync(join(dir, 'rpc.proto'), { ...PROTO_LOADER_OPTIONS, includeDirs: [dir] });
@@ -70,7 +70,7 @@ export function rawClient(
     }]));
     Ctor = makeGenericClientConstructor(sized, service);
   }
-  return new Ctor(new URL(url).host, credentials.createInsecure(), options);
+  return new Ctor(new URL(url).host, creds, options);
 }
 
 /**
@@ -217,5 +217,20 @@ export async function gatewayPost(url: string, path: string, body: string): Prom
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/**
+ * Maintenance.Status over TLS on `url`, trusting `ca` (PEM) and presenting `client` (PEM key and
+ * certificate) if given: the version served, or the error.
+ */
+export function tlsStatus(url: string, ca: string, client?: { key: string; cert: string }): Promise<{ version?: string; err?: ServiceError }> {
+  const creds = credentials.createSsl(Buffer.from(ca), client === undefined ? null : Buffer.from(client.key), client === undefined ? null : Buffer.from(client.cert));
+  const c = rawClient('Maintenance', url, {}, undefined, creds);
+  return new Promise((resolve) => {
+    c.Status!({}, { deadline: Date.now() + 5000 }, (err: ServiceError | null, res: { version: string }) => {
+      c.close();
+      resolve(err === null ? { version: res.version } : { err });
+    });
   });
 }

@@ -16,8 +16,11 @@ export interface EtcdPki {
   dir: string;
   /** PEM and file of each CA. */
   ca: Record<string, { pem: string; file: string }>;
-  /** A certificate for `name` (CN and DNS SAN, IP SAN 127.0.0.1; server and client use) signed by `caName`. */
-  issue(name: string, caName?: string): Issued;
+  /**
+   * A certificate for `name` (CN and DNS SAN, DNS SAN localhost, IP SAN 127.0.0.1; server and
+   * client use) signed by `caName`; `san` replaces the SANs (OpenSSL's syntax, `''` for none).
+   */
+  issue(name: string, caName?: string, san?: string): Issued;
   /** Same as {@link EtcdPki.issue}, but valid only during 2020-01-01 (expired now). */
   expired(name: string, caName?: string): Issued;
   /** A certificate revocation list of `caName` (PEM file) that revokes `revoked`. */
@@ -37,9 +40,9 @@ export function createEtcdPki(caNames: readonly string[] = ['ca']): EtcdPki {
     openssl(['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`]);
     ca[name] = { pem: readFileSync(join(dir, `${name}.crt`), 'utf8'), file: join(dir, `${name}.crt`) };
   }
-  const ext = (name: string): string => {
+  const ext = (name: string, san = `DNS:${name},DNS:localhost,IP:127.0.0.1`): string => {
     const f = join(dir, `${name}.ext`);
-    writeFileSync(f, `subjectAltName=DNS:${name},DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n`);
+    writeFileSync(f, `${san === '' ? '' : `subjectAltName=${san}\n`}basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n`);
     return f;
   };
   const read = (name: string): Issued => ({
@@ -49,9 +52,9 @@ export function createEtcdPki(caNames: readonly string[] = ['ca']): EtcdPki {
   return {
     dir,
     ca,
-    issue(name, caName = caNames[0]!) {
+    issue(name, caName = caNames[0]!, san?: string) {
       openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-      openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', ext(name)]);
+      openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', ext(name, san)]);
       return read(name);
     },
     expired(name, caName = caNames[0]!) {

@@ -33,8 +33,9 @@ export class EtcdServer {
   /**
    * Starts etcd and resolves once it answers a range, polling until `deadlineMs`. Rejects
    * (never skips) when etcd is missing, exits, or is not ready in time; tries new ports 3 times.
+   * `extraArgs` may be made from the plain-text client port (to add URLs to `--listen-client-urls`).
    */
-  static async start(deadlineMs = 20_000, extraArgs: readonly string[] = []): Promise<EtcdServer> {
+  static async start(deadlineMs = 20_000, extraArgs: readonly string[] | ((clientPort: number) => readonly string[]) = []): Promise<EtcdServer> {
     let last: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const [cp, pp] = [await freePort(), await freePort()];
@@ -43,7 +44,7 @@ export class EtcdServer {
         '--name', 'diff', '--data-dir', join(dir, 'data'),
         '--listen-client-urls', `http://127.0.0.1:${cp}`, '--advertise-client-urls', `http://127.0.0.1:${cp}`,
         '--listen-peer-urls', `http://127.0.0.1:${pp}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${pp}`,
-        '--initial-cluster', `diff=http://127.0.0.1:${pp}`, '--log-level', 'error', '--logger', 'zap', ...extraArgs,
+        '--initial-cluster', `diff=http://127.0.0.1:${pp}`, '--log-level', 'error', '--logger', 'zap', ...(typeof extraArgs === 'function' ? extraArgs(cp) : extraArgs),
       ], { stdio: ['ignore', 'ignore', 'pipe'] });
       const spawnError = new Promise<never>((_, reject) => proc.once('error', reject));
       const s = new EtcdServer(proc, dir, cp);

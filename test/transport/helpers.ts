@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { waitForTransportEvent } from '../../src/testing/conformance/transport-suite.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -5,14 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessage, MessageType, type Message } from '../../src/raft/messages.js';
 import { EntryType } from '../../src/raft/entry.js';
+import { TcpTransport } from '../../src/transport/tcp.js';
+import type { TlsOptions } from '../../src/transport/tls.js';
 import type { Transport, TransportEvents } from '../../src/transport/transport.js';
 
 /** A throwaway PKI made with `openssl` in a temp dir; nothing is committed. */
 export interface TestPki {
   /** Certificate authorities, by name, as PEM. */
   ca: Record<string, string>;
-  /** Issues a member key and certificate signed by CA `caName`, with CN and DNS SAN `name` and IP SAN 127.0.0.1. */
-  member(name: string, caName?: string): { key: string; cert: string };
+  /**
+   * Issues a member key and certificate signed by CA `caName`, with CN `name` and the subject
+   * alternative names `san` (OpenSSL's syntax; default DNS SAN `name` and IP SAN 127.0.0.1; `''`
+   * for none).
+   */
+  member(name: string, caName?: string, san?: string): { key: string; cert: string };
   /** Deletes the temp dir. */
   dispose(): void;
 }
@@ -32,9 +39,9 @@ export function createPki(caNames: readonly string[] = ['ca']): TestPki {
   }
   return {
     ca,
-    member(name, caName = caNames[0]!) {
+    member(name, caName = caNames[0]!, san = `DNS:${name},IP:127.0.0.1`) {
       const ext = join(dir, `${name}.ext`);
-      writeFileSync(ext, `subjectAltName=DNS:${name},IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n`);
+      writeFileSync(ext, `${san === '' ? '' : `subjectAltName=${san}\n`}basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n`);
       openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
       openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', ext], dir);
       return { key: readFileSync(join(dir, `${name}.key`), 'utf8'), cert: readFileSync(join(dir, `${name}.crt`), 'utf8') };
@@ -83,4 +90,22 @@ export async function connectPair<T extends Transport>(a: T, b: T): Promise<[T, 
   a.addPeer(2, b.address!);
   b.addPeer(1, a.address!);
   return [a, b];
+}
+
+/**
+ * A maker of started TLS transports for the calling file or `describe` (quick redials, `error`
+ * events ignored); every transport it made is closed after each test.
+ */
+export function tlsTransports(): (id: number, tls: TlsOptions) => Promise<TcpTransport> {
+  const open: TcpTransport[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close()));
+  });
+  return async (id, tls) => {
+    const t = new TcpTransport({ id, tls, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+    open.push(t);
+    t.on('error', () => undefined);
+    await t.start();
+    return t;
+  };
 }

@@ -1,9 +1,7 @@
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { PeerRefusedError } from '../../src/transport/errors.js';
-import { TcpTransport } from '../../src/transport/tcp.js';
 import { UNIDENTIFIED_PEER } from '../../src/transport/transport.js';
-import type { TlsOptions } from '../../src/transport/tls.js';
-import { appMsg, createPki, next, record } from './helpers.js';
+import { appMsg, createPki, next, record, tlsTransports } from './helpers.js';
 
 describe('TcpTransport over TLS: peer certificate authentication', () => {
   const pki = createPki(['ca', 'evil']);
@@ -11,19 +9,8 @@ describe('TcpTransport over TLS: peer certificate authentication', () => {
   const member1 = pki.member('member-1');
   const member3 = pki.member('member-3');
   const impostor = pki.member('member-1-evil', 'evil');
-  const open: TcpTransport[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((t) => t.close()));
-  });
+  const make = tlsTransports();
   afterAll(() => pki.dispose());
-
-  async function make(id: number, tls: TlsOptions): Promise<TcpTransport> {
-    const t = new TcpTransport({ id, tls, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
-    open.push(t);
-    t.on('error', () => undefined);
-    await t.start();
-    return t;
-  }
 
   test('a certificate signed by the CA and on the allow-list is accepted', async () => {
     const b = await make(2, { ...pki.member('member-2'), ...good, allowedNames: ['member-1'] });

@@ -148,7 +148,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),
     crlFile: get(prefix === '' ? 'client-crl-file' : `${prefix}crl-file`),
     allowedCns: prefix === '' ? [] : commaList(get(`${prefix}cert-allowed-cn`)),
-    allowedHostnames: prefix === '' ? [] : commaList(get(`${prefix}cert-allowed-hostname`)),
+    allowedHostnames: commaList(get(`${prefix === '' ? 'client-' : prefix}cert-allowed-hostname`)),
+    skipClientSanVerify: prefix === 'peer-' && bool('experimental-peer-skip-client-san-verification'),
+    clientCertFile: get(`${prefix}client-cert-file`), clientKeyFile: get(`${prefix}client-key-file`),
   });
   // --logger has one value (zap, etcd's structured log): reading it checks it.
   get('logger');
@@ -230,6 +232,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);
+    if ((t.clientCertFile === '') !== (t.clientKeyFile === '')) throw new FlagError(`${p}client-cert-file`, `--${p}client-cert-file and --${p}client-key-file must be given together`);
     if (t.clientCertAuth && t.trustedCaFile === '') throw new FlagError(`${p}trusted-ca-file`, `--${p}client-cert-auth needs --${p}trusted-ca-file`);
     if (p === 'peer-' && t.certFile !== '' && t.trustedCaFile === '') throw new FlagError('peer-trusted-ca-file', 'peer TLS (--peer-cert-file) needs --peer-trusted-ca-file to verify the other members');
   }

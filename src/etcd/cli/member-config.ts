@@ -130,6 +130,12 @@ export interface MemberTlsFiles {
   crlFile: string;
   /** The CNs of which the other side's certificate must have one (none: any; peers only). */
   allowedCns: string[];
-  /** The host names of which the other side's certificate must be valid for one (none: any; peers only). */
+  /** The host names of which the other side's certificate must be valid for one (none: any; clients: only with `clientCertAuth`, as etcd). */
   allowedHostnames: string[];
+  /** The certificate a member presents when it dials (`--peer-client-cert-file`; `--client-cert-file` is taken and unused: raftkit dials no client URL); '' for `certFile`. */
+  clientCertFile: string;
+  /** Its key (`--peer-client-key-file`). */
+  clientKeyFile: string;
+  /** Whether a dialling peer's certificate SANs are left unchecked against its address (`--experimental-peer-skip-client-san-verification`; peers only). */
+  skipClientSanVerify: boolean;
 }

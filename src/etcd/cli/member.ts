@@ -22,6 +22,7 @@ import { observeProcess } from '../process-metrics.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
 import { EtcdServer } from '../server.js';
 import { FlagError, type MemberConfig } from './flags.js';
+import { clientTlsOptions, peerTlsOptions } from './tls-options.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'];
 
@@ -100,15 +101,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   const names = new Map<number, MemberInfo>(initialCluster.map(([n, urls]) => [idOf(urls), { name: n, clientUrls: [] }]));
   const read = (f: string): string => readFileSync(f, 'utf8');
   const [listen, ...alsoListen] = c.listenPeerUrls.map((u) => new URL(u)) as [URL, ...URL[]];
-  const peerTls = c.peerTls.certFile === '' ? undefined : {
-    cert: read(c.peerTls.certFile), key: read(c.peerTls.keyFile), ca: read(c.peerTls.trustedCaFile),
-    requestCert: c.peerTls.clientCertAuth, ...c.tlsPolicy, ...(c.peerTls.crlFile === '' ? {} : { crl: read(c.peerTls.crlFile) }),
-    ...(c.peerTls.allowedCns.length === 0 ? {} : { allowedCommonNames: c.peerTls.allowedCns }),
-    ...(c.peerTls.allowedHostnames.length === 0 ? {} : { allowedHostnames: c.peerTls.allowedHostnames }),
-    // etcd's peer certificates name hosts, not member ids (ids are hashes of peer URLs), and
-    // etcd accepts any certificate its CA signed: so does this CLI.
-    bindMemberId: false,
-  };
+  const peerTls = peerTlsOptions(c, read);
   // Only a member that starts with data of its own checks it against its peers (etcd's memberInitialized).
   // As etcd warns at start in this mode.
   if (c.unsafeNoFsync) log('warn', 'non-fsync mode enabled (--unsafe-no-fsync): unsafe, data will be lost if the machine crashes');
@@ -153,18 +146,13 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   // name and clientUrls are published through Raft (as etcd publishes its attributes at start), so
   // `member list` and `endpoint status --cluster` on any member show every member's client URLs.
   const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, quotaBackendBytes, watch: { progressIntervalMs: c.progressNotifyMs }, name, clientUrls: c.advertiseClientUrls });
-  const ct = c.clientTls;
+  const clientTls = clientTlsOptions(c, read);
   const server = new EtcdServer({
     replica, kv, snapshots: new KvSnapshots(replica, stateMachine, { db: kvDb }), clusterId, name, advertiseClientUrls: c.advertiseClientUrls, members: names, clusterToken: token,
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
     quotaBackendBytes, electionTimeoutMs: c.electionMs, jsonGateway: c.jsonGateway, handlingTimeHistogram: c.handlingTimeHistogram, cors: c.cors, hostWhitelist: c.hostWhitelist, ...grpcConnectionOptions(c),
     grpcOnly: c.listenClientHttpUrls.length > 0, reusePort: c.socketReusePort,
-    ...(ct.certFile === '' ? {} : {
-      tls: {
-        cert: read(ct.certFile), key: read(ct.keyFile), ...(ct.trustedCaFile === '' ? {} : { ca: read(ct.trustedCaFile) }), clientCertAuth: ct.clientCertAuth,
-        ...c.tlsPolicy, ...(ct.crlFile === '' ? {} : { crl: read(ct.crlFile) }),
-      },
-    }),
+    ...(clientTls === undefined ? {} : { tls: clientTls }),
   });
   if (c.initialCorruptCheck && initialized) {
     try {
@@ -230,8 +218,9 @@ async function initialCorruptCheck(kv: KvClient, c: MemberConfig, log: Log): Pro
  * `--bootstrap-defrag-threshold-megabytes` (etcd's `maybeDefragBackend`): before the member serves
  * clients, defragments its database if that would free at least `thresholdMb` MiB (the database's
  * size less what its live records take).
+ * @internal
  */
-async function bootstrapDefrag(kv: KvClient, thresholdMb: number, log: Log): Promise<void> {
+export async function bootstrapDefrag(kv: Pick<KvClient, 'maintenance'>, thresholdMb: number, log: Log): Promise<void> {
   const { dbSize, dbSizeInUse } = await kv.maintenance.status();
   const free = dbSize - dbSizeInUse;
   const fields = { 'current-db-size-bytes': dbSize, 'current-db-size-in-use-bytes': dbSizeInUse, 'defrag-threshold-bytes': thresholdMb * 2 ** 20 };
