@@ -5,15 +5,16 @@ import { etcdctl, untilValue, type CtlResult } from './helpers.js';
 import { etcd3Client, ports, startProcCluster, type ProcCluster } from './process-cluster.js';
 
 // Three TLS `raftkit` processes snapshotting every 100 entries (their Raft snapshots hold no KV:
-// by reference to the KV's database), with more writes than the log keeps (1000 entries
-// after the snapshot): a member added then can only join through a snapshot, which the leader
-// builds from its KV when it sends it. The new member serves every key, and every member's
-// `endpoint hashkv` agrees at the same revision.
+// by reference to the KV's database), with more writes than the log keeps (1000 entries below
+// the snapshot, `--snapshot-catchup-entries 1000`; etcd's default 5,000 would keep them all): a
+// member added then can only join through a snapshot, which the leader builds from its KV when it
+// sends it. The new member serves every key, and every member's `endpoint hashkv` agrees at the
+// same revision.
 let c: ProcCluster;
 let client: Etcd3;
 
 beforeAll(async () => {
-  c = await startProcCluster(['j1', 'j2', 'j3'], ['--snapshot-count', '100']);
+  c = await startProcCluster(['j1', 'j2', 'j3'], ['--snapshot-count', '100', '--snapshot-catchup-entries', '1000']);
   client = etcd3Client(c);
 }, 60_000);
 afterAll(async () => {
