@@ -213,6 +213,7 @@ describe('raftkit command flags (etcd names)', () => {
     const text = helpText();
     for (const f of FLAGS) expect(text).toContain(`--${f.name}`);
     expect(text).toContain('ETCD_INITIAL_CLUSTER_TOKEN');
+    expect(text).toContain("etcd 3.6's name for --experimental-watch-progress-notify-interval, which wins when both are given");
   });
 
   test('Go durations', () => {

@@ -192,7 +192,8 @@ export function helpText(): string {
   const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir> [--skip-hash-check]   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
   for (const f of FLAGS) {
     const only = f.onlyDefault === undefined ? '' : `; only '${f.def}': ${f.onlyDefault}`;
-    lines.push(`  --${f.name}${f.kind === 'bool' ? '' : ` <${f.kind}>`}`, `      ${f.help} (env ${envName(f.name)}; default '${f.def}'${only})`);
+    const renamed = f.renamedFrom === undefined ? '' : `; etcd 3.6's name for --${f.renamedFrom}, which wins when both are given`;
+    lines.push(`  --${f.name}${f.kind === 'bool' ? '' : ` <${f.kind}>`}`, `      ${f.help} (env ${envName(f.name)}; default '${f.def}'${renamed}${only})`);
   }
   lines.push('  --help', '      Show this help.', '  --version', '      Print the version.');
   return lines.join('\n');
