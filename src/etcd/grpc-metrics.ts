@@ -42,9 +42,30 @@ export interface RpcLabels {
   grpc_method: string;
 }
 
+/** A unary call slower than the threshold of {@link SlowUnary}. */
+export interface SlowCall {
+  /** The method's full name, `/etcdserverpb.KV/Range`. */
+  method: string;
+  /** Its gRPC status code. */
+  code: Status;
+  /** How long it took, in milliseconds. */
+  ms: number;
+}
+
+/** Who hears of unary calls slower than `thresholdMs` (etcd's `--warning-unary-request-duration`). */
+export interface SlowUnary {
+  /** The threshold, in milliseconds. */
+  thresholdMs: number;
+  /** Called once per slower call, when it ends. */
+  report: (call: SlowCall) => void;
+}
+
 /** The counts of one RPC method (plain numbers: no label lookup on the request path). */
 class MethodStats {
   readonly labels: string;
+  /** The method's full name, and the slow-call report (unary methods only). */
+  readonly method: string;
+  readonly slow: SlowUnary | undefined;
   started = 0;
   received = 0;
   sent = 0;
@@ -54,8 +75,10 @@ class MethodStats {
   sum = 0;
   count = 0;
 
-  constructor(labels: RpcLabels) {
+  constructor(labels: RpcLabels, slow: SlowUnary | undefined) {
     this.labels = `grpc_type="${labels.grpc_type}",grpc_service="${labels.grpc_service}",grpc_method="${labels.grpc_method}"`;
+    this.method = `/${labels.grpc_service}/${labels.grpc_method}`;
+    this.slow = labels.grpc_type === 'unary' ? slow : undefined;
   }
 
   /** Counts the start of a call; returns the function that counts its end with `code`. */
@@ -68,6 +91,7 @@ class MethodStats {
       done = true;
       this.handled[code] = (this.handled[code] ?? 0) + 1;
       const s = (performance.now() - t0) / 1000;
+      if (this.slow !== undefined && s * 1000 > this.slow.thresholdMs) this.slow.report({ method: this.method, code, ms: s * 1000 });
       this.sum += s;
       this.count++;
       for (let i = 0; i < BUCKETS.length; i++) {
@@ -92,12 +116,16 @@ export class GrpcMetrics {
   /** Whether {@link GrpcMetrics.text} includes the `grpc_server_handling_seconds` histogram. */
   readonly handlingTimeHistogram: boolean;
 
+  readonly #slow: SlowUnary | undefined;
+
   /**
    * @param handlingTimeHistogram - export the handling-time histogram (etcd's `--metrics
    *   extensive`; `basic` leaves it out). Default true.
+   * @param slow - who hears of slow unary calls (none by default).
    */
-  constructor(handlingTimeHistogram = true) {
+  constructor(handlingTimeHistogram = true, slow?: SlowUnary) {
     this.handlingTimeHistogram = handlingTimeHistogram;
+    this.#slow = slow;
   }
   /** etcd's `etcd_network_client_grpc_received_bytes_total`: the encoded size of every request message received. */
   private receivedBytes = 0;
@@ -108,7 +136,7 @@ export class GrpcMetrics {
     const key = `${labels.grpc_service}/${labels.grpc_method}`;
     let m = this.methods.get(key);
     if (m === undefined) {
-      m = new MethodStats(labels);
+      m = new MethodStats(labels, this.#slow);
       this.methods.set(key, m);
     }
     return m;

@@ -19,7 +19,7 @@ export { clusterIdFor, memberIdFor, peerAddress } from './members.js';
 export type { MemberInfo } from './members.js';
 export { EtcdMetrics } from './metrics.js';
 export { GrpcMetrics, type MetadataReader } from './grpc-metrics.js';
-export type { GrpcType, RpcLabels } from './grpc-metrics.js';
+export type { GrpcType, RpcLabels, SlowCall, SlowUnary } from './grpc-metrics.js';
 export { AUTH_UNIMPLEMENTED } from './auth.js';
 export { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, RAFTKIT_VERSION } from './version.js';
 export type { Health, HealthQuery, HttpEndpointSource, ProbeCheck } from './http.js';

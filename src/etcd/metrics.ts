@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetricJSON } from '../replica/metrics.js';
 import type { Replica } from '../replica/replica.js';
-import { GrpcMetrics, escapeLabel } from './grpc-metrics.js';
+import { GrpcMetrics, escapeLabel, type SlowUnary } from './grpc-metrics.js';
 import { ETCD_API_VERSION } from './version.js';
 
 /** One etcd metric read from a raftkit replica metric: etcd's name, type and help, the source, label renames. */
@@ -114,10 +114,11 @@ export class EtcdMetrics {
    * @param replica - the replica whose metrics are renamed.
    * @param quotaBackendBytes - the store quota, for `etcd_server_quota_backend_bytes`.
    * @param handlingTimeHistogram - export `grpc_server_handling_seconds` (etcd's `--metrics extensive`).
+   * @param slowUnary - who hears of slow unary calls.
    */
-  constructor(replica: Replica, quotaBackendBytes: number, handlingTimeHistogram = true) {
+  constructor(replica: Replica, quotaBackendBytes: number, handlingTimeHistogram = true, slowUnary?: SlowUnary) {
     this.replica = replica;
-    this.grpc = new GrpcMetrics(handlingTimeHistogram);
+    this.grpc = new GrpcMetrics(handlingTimeHistogram, slowUnary);
     const registers = [this.registry];
     new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(quotaBackendBytes);
     new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers }).set({ server_version: ETCD_API_VERSION }, 1);

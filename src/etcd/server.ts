@@ -9,6 +9,7 @@ import type { Replica } from '../replica/replica.js';
 import { positive } from '../replica/options.js';
 import { listenOptions } from '../transport/listen-options.js';
 import { checkClientTls, createClientTlsServer, type ClientTlsOptions } from './client-tls.js';
+import type { SlowUnary } from './grpc-metrics.js';
 import { authService } from './auth.js';
 import { healthService } from './health.js';
 import { clusterService } from './cluster.js';
@@ -69,6 +70,11 @@ export interface EtcdServerOptions {
    * extensive`; `false` is etcd's `basic`). Default true: the histogram etcd's alerting rules read.
    */
   handlingTimeHistogram?: boolean;
+  /**
+   * Who hears of unary calls slower than a threshold (etcd's `--warning-unary-request-duration`,
+   * which logs them as "request stats"; the `raftkit` command logs them the same way). Default: none.
+   */
+  slowUnary?: SlowUnary;
   /** Client TLS for `https://` listen URLs. */
   tls?: ClientTlsOptions;
   /** Origins answered with CORS headers on the client URLs' HTTP (`--cors`); empty or `*`: any. Default `['*']`. */
@@ -171,7 +177,7 @@ export class EtcdServer {
     this.replica = options.replica;
     this.leaderId = this.replica.status().leader;
     this.replica.on('leader-change', this.onLeader);
-    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB, options.handlingTimeHistogram ?? true);
+    this.metrics = new EtcdMetrics(this.replica, options.quotaBackendBytes ?? 2 * 1024 * MiB, options.handlingTimeHistogram ?? true, options.slowUnary);
     this.endpoints = memberEndpoints({ replica: this.replica, metrics: this.metrics, alarms: () => options.kv?.alarms.active().map((a) => ALARM_NAMES[a.alarm]) ?? [] });
     this.refused = new Counter({
       name: 'raftkit_client_tls_refused_total', help: 'Client connections refused during the TLS handshake (no certificate, unknown CA, expired...), by reason.',

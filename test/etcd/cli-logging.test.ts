@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
+import { until } from './helpers.js';
 import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 
 // `--log-outputs` sends the member's JSON log lines to stderr, stdout and files, as etcd's;
@@ -10,10 +12,10 @@ import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 const dir = mkdtempSync(join(tmpdir(), 'raftkit-cli-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function member(name: string, extra: string[]): Promise<ReturnType<typeof spawnRaftkit>> {
+async function member(name: string, extra: string[]): Promise<ReturnType<typeof spawnRaftkit> & { client: string }> {
   const client = `http://127.0.0.1:${String(await freePort())}`;
   const peer = `http://127.0.0.1:${String(await freePort())}`;
-  return spawnRaftkit([...singleMemberArgs(name, join(dir, name), client, peer), ...extra]);
+  return { ...spawnRaftkit([...singleMemberArgs(name, join(dir, name), client, peer), ...extra]), client };
 }
 
 test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member', async () => {
@@ -33,4 +35,19 @@ test('a log output that cannot be opened stops the command with status 2, naming
   const m = await member('badlog', ['--log-outputs', join(dir, 'no', 'such', 'dir', 'x.log')]);
   expect(await m.exited).toBe(2);
   expect(m.output()).toMatch(/invalid value ".*x.log" for flag -log-outputs: cannot open it to append: ENOENT/);
+}, 30_000);
+
+test('--log-format=console writes zap\'s console lines; a unary call over --warning-unary-request-duration is logged as "request stats"', async () => {
+  const m = await member('console', ['--log-format=console', '--warning-unary-request-duration=1ns']);
+  const etcd = new Etcd3({ hosts: m.client });
+  try {
+    await until(() => m.output().includes('\tINFO\tmember started\t'), 'the console line of the start', 20_000);
+    await etcd.put('slow').value('1');
+    await until(() => /\tWARN\trequest stats\t\{"time spent":"[\d.]+ms","method":"\/etcdserverpb\.KV\/Put","code":0\}\n/.test(m.output()), 'the put\'s request stats');
+    expect(m.output()).not.toContain('"msg":');
+  } finally {
+    etcd.close();
+    m.child.kill('SIGKILL');
+    await m.exited;
+  }
 }, 30_000);

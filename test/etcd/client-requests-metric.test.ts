@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { GrpcMetrics, MAX_CLIENT_VERSIONS, OTHER_CLIENT_VERSION } from '../../src/etcd/grpc-metrics.js';
 
 // etcd_server_client_requests_total counts calls by kind and by the client-api-version metadata
@@ -37,4 +37,26 @@ test('counts calls by kind and client version; a version with quotes is escaped;
   // Known versions keep counting in their own sample.
   start(withVersion('3.4'))(status.OK);
   expect(samples(g)).toContain('etcd_server_client_requests_total{client_api_version="3.4",type="unary"} 3');
+});
+
+test('a unary call slower than the threshold is reported once, with its method, code and time; streams and faster calls are not', () => {
+  const slow: { method: string; code: number; ms: number }[] = [];
+  const g = new GrpcMetrics(true, { thresholdMs: 300, report: (c) => slow.push(c) });
+  let now = 1000;
+  const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+  try {
+    const end = g.start(labels, withVersion('3.5'));
+    now += 299;
+    end(status.OK);
+    const late = g.start(labels, withVersion('3.5'));
+    now += 301;
+    late(status.DEADLINE_EXCEEDED);
+    late(status.OK); // a second end of the same call counts nothing
+    const stream = g.start({ ...labels, grpc_type: 'bidi_stream', grpc_method: 'Watch' }, withVersion('3.5'));
+    now += 10_000;
+    stream(status.OK);
+  } finally {
+    clock.mockRestore();
+  }
+  expect(slow).toEqual([{ method: '/etcdserverpb.KV/Range', code: status.DEADLINE_EXCEEDED, ms: 301 }]);
 });

@@ -214,6 +214,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     // etcd 3.4's --debug: debug-level logging, whatever --log-level says.
     logLevel: bool('debug') ? 'debug' : get('log-level'),
     logFormat: get('log-format') as 'json' | 'console',
+    warningUnaryRequestMs: duration('experimental-warning-unary-request-duration', '300ms'),
     compactionSleepMs: duration('experimental-compaction-sleep-interval'),
     snapshotCatchupEntries: int('experimental-snapshot-catchup-entries', 1),
     bootstrapDefragThresholdMb: int('experimental-bootstrap-defrag-threshold-megabytes', 0),

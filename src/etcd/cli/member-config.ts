@@ -82,6 +82,8 @@ export interface MemberConfig {
   keepaliveIntervalMs: number;
   /** `--grpc-keepalive-timeout` in ms. */
   keepaliveTimeoutMs: number;
+  /** `--warning-unary-request-duration` in ms: a unary call longer than this is logged as "request stats". */
+  warningUnaryRequestMs: number;
   /** `--log-level` (`debug` with `--debug`). */
   logLevel: string;
   /** `--log-format`: JSON lines, or zap's console lines (tab-separated, fields as JSON). */

@@ -152,6 +152,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     peerScheme: peerTls === undefined ? 'http' : 'https', maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, maxLearners: c.maxLearners,
     quotaBackendBytes, electionTimeoutMs: c.electionMs, jsonGateway: c.jsonGateway, handlingTimeHistogram: c.handlingTimeHistogram, cors: c.cors, hostWhitelist: c.hostWhitelist, ...grpcConnectionOptions(c),
     grpcOnly: c.listenClientHttpUrls.length > 0, reusePort: c.socketReusePort,
+    slowUnary: { thresholdMs: c.warningUnaryRequestMs, report: (call) => log('warn', 'request stats', { 'time spent': `${call.ms.toFixed(3)}ms`, method: call.method, code: call.code }) },
     ...(clientTls === undefined ? {} : { tls: clientTls }),
   });
   if (c.initialCorruptCheck && initialized) {
