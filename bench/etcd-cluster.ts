@@ -68,6 +68,8 @@ export async function startCluster(kind: 'raftkit' | 'etcd', member: string[], c
       '--listen-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-cluster', initial,
       '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${kind}`, '--log-level', 'error',
       '--listen-metrics-urls', `http://127.0.0.1:${p.metrics}`,
+      // BENCH_LAYERS' gRPC handling times need the histogram, which both systems export with --metrics extensive only.
+      ...(process.env['BENCH_LAYERS'] === '1' ? ['--metrics', 'extensive'] : []),
     ];
     return kind === 'etcd'
       ? spawn('etcd', args, { stdio: memberStdio(kind, n) })
