@@ -76,6 +76,16 @@ test('a graduated name sets what its experimental flag sets; given both, the exp
   expect(() => config(['--memory-mlock'])).toThrow(/^--memory-mlock=true is not supported: Node cannot lock its memory in RAM$/);
 });
 
+test('the compact hash check (its gate or its flag) runs the corruption check every --compact-hash-check-time, unless --corrupt-check-time is set', () => {
+  expect(config([]).corruptCheckMs).toBe(0);
+  expect(config(['--compact-hash-check-time=2m']).corruptCheckMs).toBe(0);
+  expect(config(['--feature-gates=CompactHashCheck=true']).corruptCheckMs).toBe(60_000);
+  expect(config(['--feature-gates=CompactHashCheck=true', '--compact-hash-check-time=30s']).corruptCheckMs).toBe(30_000);
+  expect(config(['--experimental-compact-hash-check-enabled', '--experimental-compact-hash-check-time=45s']).corruptCheckMs).toBe(45_000);
+  expect(config(['--feature-gates=CompactHashCheck=true', '--corrupt-check-time=5m']).corruptCheckMs).toBe(300_000);
+  expect(config(['--feature-gates=AllAlpha=true,CompactHashCheck=false']).corruptCheckMs).toBe(0);
+});
+
 test('--feature-gates is parsed as etcd\'s feature gate: its messages, AllAlpha, and no gate given twice', () => {
   const fails = (gates: string, message: string | RegExp): void => {
     expect(() => config([`--feature-gates=${gates}`])).toThrow(message);

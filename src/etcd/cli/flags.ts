@@ -199,7 +199,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     maxTxnOps: int('max-txn-ops', 1),
     maxLearners: int('experimental-max-learners', 1),
     initialCorruptCheck: values.has('experimental-initial-corrupt-check') ? bool('experimental-initial-corrupt-check') : gates.get('InitialCorruptCheck') === true,
-    corruptCheckMs: duration('experimental-corrupt-check-time'),
+    corruptCheckMs: corruptCheckInterval(duration('experimental-corrupt-check-time'), values.has('experimental-compact-hash-check-enabled') ? bool('experimental-compact-hash-check-enabled') : gates.get('CompactHashCheck') === true, duration('experimental-compact-hash-check-time')),
     autoCompactionMode: mode,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,
@@ -252,6 +252,16 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (urls.some((u) => u.startsWith('https:')) && config.clientTls.certFile === '') throw new FlagError('cert-file', `https --${flag} need --cert-file and --key-file`);
   }
   return { kind: 'run', config };
+}
+
+/**
+ * How often the leader checks every member's KV hash: `--corrupt-check-time` when set; otherwise, with etcd's
+ * compact hash check on (`--feature-gates=CompactHashCheck=true`), `--compact-hash-check-time`, since raftkit's
+ * one check (HashKV of every member, a CORRUPT alarm for one that differs) stands for both of etcd's; else never (0).
+ */
+function corruptCheckInterval(corruptCheckMs: number, compactHashCheck: boolean, compactHashCheckMs: number): number {
+  if (corruptCheckMs > 0) return corruptCheckMs;
+  return compactHashCheck ? compactHashCheckMs : 0;
 }
 
 /** The Node versions whose `net.Server.listen` takes `reusePort` (SO_REUSEPORT), as `--socket-reuse-port` needs. */

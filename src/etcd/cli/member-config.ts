@@ -62,7 +62,7 @@ export interface MemberConfig {
   autoCompactionRetention: number;
   /** `--experimental-initial-corrupt-check`. */
   initialCorruptCheck: boolean;
-  /** `--experimental-corrupt-check-time`, ms (0 = off). */
+  /** How often the leader checks every member's KV hash, ms (0 = never): `--experimental-corrupt-check-time`, or `--compact-hash-check-time` with the compact hash check on. */
   corruptCheckMs: number;
   /** `--experimental-watch-progress-notify-interval`, ms. */
   progressNotifyMs: number;
