@@ -75,7 +75,11 @@ class MethodStats {
   sum = 0;
   count = 0;
 
-  constructor(labels: RpcLabels, slow: SlowUnary | undefined) {
+  /** Whether the handling-time histogram is exported (its buckets are filled only then). */
+  readonly histogram: boolean;
+
+  constructor(labels: RpcLabels, slow: SlowUnary | undefined, histogram: boolean) {
+    this.histogram = histogram;
     this.labels = `grpc_type="${labels.grpc_type}",grpc_service="${labels.grpc_service}",grpc_method="${labels.grpc_method}"`;
     this.method = `/${labels.grpc_service}/${labels.grpc_method}`;
     this.slow = labels.grpc_type === 'unary' ? slow : undefined;
@@ -92,6 +96,7 @@ class MethodStats {
       this.handled[code] = (this.handled[code] ?? 0) + 1;
       const s = (performance.now() - t0) / 1000;
       if (this.slow !== undefined && s * 1000 > this.slow.thresholdMs) this.slow.report({ method: this.method, code, ms: s * 1000 });
+      if (!this.histogram) return;
       this.sum += s;
       this.count++;
       for (let i = 0; i < BUCKETS.length; i++) {
@@ -136,7 +141,7 @@ export class GrpcMetrics {
     const key = `${labels.grpc_service}/${labels.grpc_method}`;
     let m = this.methods.get(key);
     if (m === undefined) {
-      m = new MethodStats(labels, this.#slow);
+      m = new MethodStats(labels, this.#slow, this.handlingTimeHistogram);
       this.methods.set(key, m);
     }
     return m;

@@ -152,8 +152,6 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     skipClientSanVerify: prefix === 'peer-' && bool('experimental-peer-skip-client-san-verification'),
     clientCertFile: get(`${prefix}client-cert-file`), clientKeyFile: get(`${prefix}client-key-file`),
   });
-  // --logger has one value (zap, etcd's structured log): reading it checks it.
-  get('logger');
   // Every value given has its flag's form (those of features raftkit lacks too, as etcd checks them).
   for (const spec of FLAGS) {
     if (!values.has(spec.name)) continue;
