@@ -70,7 +70,7 @@ test('the policy: with a call open, pings at the minimum interval are never earl
     socket.bytesWritten += bytes;
     for (const fn of handlers.ping ?? []) fn();
   };
-  for (const fn of handlers.stream ?? []) fn({ once: () => undefined });
+  for (const fn of handlers.stream ?? []) fn({ on: () => undefined }); // a stream that stays open
   for (let i = 0; i < 10; i++) ping(50);
   expect(session.goaways).toBe(0);
   // Two early pings; the server then streams data (a download's bandwidth probes): strikes cleared.

@@ -44,9 +44,13 @@ export class PingPolicy {
     let last = -Infinity;
     let strikes = 0;
     let open = 0;
-    session.on('stream', (stream: { once(event: 'close', fn: () => void): unknown }) => {
+    // One listener per session, not a closure per stream (a stream closes once: `on` needs no `once` wrapper).
+    const closed = (): void => {
+      open--;
+    };
+    session.on('stream', (stream: { on(event: 'close', fn: () => void): unknown }) => {
       open++;
-      stream.once('close', () => open--);
+      stream.on('close', closed);
     });
     session.on('ping', () => {
       const now = this.#now();
