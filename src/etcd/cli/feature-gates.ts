@@ -5,6 +5,7 @@
  * @module
  */
 import { FlagError } from './flag-error.js';
+import { parseGoBool } from './go-values.js';
 
 /** etcd's server feature gates, each with its default and stage. */
 export const FEATURE_GATES: Readonly<Record<string, { def: boolean; stage: 'alpha' | 'beta' }>> = {
@@ -28,13 +29,6 @@ export const GATE_OF_FLAG: Readonly<Record<string, string>> = {
   'experimental-stop-grpc-service-on-defrag': 'StopGRPCServiceOnDefrag',
 };
 
-/** Go's `strconv.ParseBool`. */
-function goBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  return undefined;
-}
-
 /**
  * Every gate's value after `value` (`InitialCorruptCheck=true,AllBeta=false`): the defaults,
  * then `AllAlpha`/`AllBeta` for their stage, then the gates named.
@@ -51,7 +45,7 @@ export function parseFeatureGates(value: string): Map<string, boolean> {
     const key = (eq === -1 ? pair : pair.slice(0, eq)).trim();
     if (eq === -1) throw fail(`missing bool value for ${key}`);
     const raw = pair.slice(eq + 1).trim();
-    const v = goBool(raw);
+    const v = parseGoBool(raw);
     if (v === undefined) throw fail(`invalid value of ${key}=${raw}, err: strconv.ParseBool: parsing ${JSON.stringify(raw)}: invalid syntax`);
     if (key !== 'AllAlpha' && key !== 'AllBeta' && FEATURE_GATES[key] === undefined) throw fail(`unrecognized feature gate: ${key}`);
     given.set(key, v);

@@ -4,6 +4,7 @@ import { FlagError } from './flag-error.js';
 import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
 import { FLAGS, envName, specOf } from './flag-table.js';
+import { parseGoBool, parseGoDuration, parseGoUint } from './go-values.js';
 import type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
 export { FlagError } from './flag-error.js';
@@ -14,18 +15,12 @@ export type { MemberConfig, MemberTlsFiles } from './member-config.js';
 /** What the command line asks for: run a member, or print help or the version. */
 export type Parsed = { kind: 'run'; config: MemberConfig } | { kind: 'help' } | { kind: 'version' };
 
-/** Parses a Go duration (`10m`, `5s`, `1h30m`, `250ms`) into milliseconds; undefined if malformed. */
+/**
+ * Parses a Go duration (`10m`, `5s`, `1h30m`, `250ms`, `1.5s`) into milliseconds, as etcd's
+ * duration flags read it; undefined if Go refuses it (a bare number but `0`, an unknown unit).
+ */
 export function parseDuration(v: string): number | undefined {
-  if (v === '0') return 0;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  for (let m = re.exec(v); m !== null; m = re.exec(v)) {
-    total += Number(m[1]) * units[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  return pos === v.length && v.length > 0 ? total : undefined;
+  return parseGoDuration(v);
 }
 
 function urls(flag: string, v: string): string[] {
@@ -105,22 +100,28 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (spec.oneOf !== undefined && !spec.oneOf.includes(v)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be one of ${spec.oneOf.join(', ')}`);
     return v;
   };
+  /** An unsigned flag (Go's base-0 syntax: `0x10`, `1_000`), at least `min`. */
   const int = (name: string, min: number): number => {
     const v = get(name);
-    if (!/^\d+$/.test(v) || Number(v) < min) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
-    return Number(v);
+    const n = parseGoUint(v);
+    if (typeof n === 'string') throw new FlagError(name, `invalid value "${v}" for flag -${name}: ${n}`);
+    if (n < BigInt(min)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
+    return Number(n);
   };
   /** A Go duration in milliseconds; `orDefault` replaces 0 (etcd treats a zero value as unset). */
   const duration = (name: string, orDefault?: string): number => {
     const v = get(name);
     const ms = parseDuration(v);
-    if (ms === undefined) throw new FlagError(name, `invalid value "${v}" for flag -${name}: not a duration`);
+    if (ms === undefined) throw new FlagError(name, `invalid value "${v}" for flag -${name}: parse error`);
+    // Go's parser takes `-5s`; etcd would hand it to a ticker, which panics on it.
+    if (ms < 0) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must not be negative`);
     return ms === 0 && orDefault !== undefined ? parseDuration(orDefault)! : ms;
   };
   const bool = (name: string): boolean => {
     const v = get(name);
-    if (!['true', 'false', '1', '0'].includes(v)) throw new FlagError(name, `invalid boolean value "${v}" for flag -${name}`);
-    return v === 'true' || v === '1';
+    const b = parseGoBool(v);
+    if (b === undefined) throw new FlagError(name, `invalid boolean value "${v}" for -${name}: parse error`);
+    return b;
   };
   const name = get('name');
   const heartbeatMs = int('heartbeat-interval', 1);
