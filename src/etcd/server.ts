@@ -61,7 +61,7 @@ export interface EtcdServerOptions {
   maxTxnOps?: number;
   /** The most learners `MemberAdd` lets the cluster have (`--experimental-max-learners`). Default 1, as etcd. */
   maxLearners?: number;
-  /** The backend quota in bytes (`--quota-backend-bytes`), reported in metrics. Default 2 GiB. */
+  /** The backend quota in bytes (`--quota-backend-bytes`), reported in metrics. Default 2 GiB; negative (no quota) is reported as given, as etcd does. */
   quotaBackendBytes?: number;
   /** The election timeout in milliseconds; streams under `hasleader` end after three without a leader. Default 1000. */
   electionTimeoutMs?: number;

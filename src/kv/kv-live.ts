@@ -14,7 +14,7 @@ export interface KvLiveOptions {
   watch?: WatchHubOptions | undefined;
   /** Lease liveness timers (used by the first client of a state machine). */
   lease?: LessorOptions | undefined;
-  /** The backend quota in bytes (etcd's `--quota-backend-bytes`). Default 2 GiB. */
+  /** The backend quota in bytes (etcd's `--quota-backend-bytes`). Default (or 0) 2 GiB; negative: no quota, as etcd's. */
   quotaBackendBytes?: number | undefined;
 }
 

@@ -92,6 +92,16 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--backend-batch-interval', '0', '--backend-batch-limit', '0'])).toMatchObject({ backendBatchIntervalMs: 100, backendBatchLimit: 10000 });
   });
 
+  test('etcd\'s signed flags take negative values, with etcd\'s meaning: no quota, a commit per write, one compaction batch', () => {
+    expect(config([...base, '--quota-backend-bytes=-1', '--backend-batch-limit=-1', '--experimental-compaction-batch-limit=-1'])).toMatchObject({
+      quotaBackendBytes: -1, backendBatchLimit: 1, compactionBatchLimit: Number.MAX_SAFE_INTEGER,
+    });
+    expect(config([...base, '--compaction-batch-limit=-0x10']).compactionBatchLimit).toBe(Number.MAX_SAFE_INTEGER);
+    expect(config([...base, '--quota-backend-bytes=0x200000000']).quotaBackendBytes).toBe(8 * 1024 ** 3);
+    expect(() => config([...base, '--quota-backend-bytes=9223372036854775808'])).toThrow('invalid value "9223372036854775808" for flag -quota-backend-bytes: value out of range');
+    expect(() => config([...base, '--quota-backend-bytes=--1'])).toThrow('invalid value "--1" for flag -quota-backend-bytes: parse error');
+  });
+
   test('--experimental-max-learners (etcd 3.6\'s name) sets how many learners MemberAdd allows; 1 by default, as etcd', () => {
     expect(config(base).maxLearners).toBe(1);
     expect(config([...base, '--experimental-max-learners', '3']).maxLearners).toBe(3);
@@ -189,7 +199,7 @@ describe('raftkit command flags (etcd names)', () => {
     [['--backend-batch-limit', 'many'], 'backend-batch-limit', /invalid value "many" for flag -backend-batch-limit/],
     [['--experimental-corrupt-check-time', '10'], 'experimental-corrupt-check-time', /parse error/],
     [['--experimental-initial-corrupt-check=yes'], 'experimental-initial-corrupt-check', /invalid boolean value "yes"/],
-    [['--backend-batch-limit', '-5'], 'backend-batch-limit', /invalid value "-5" for flag -backend-batch-limit: parse error/],
+    [['--max-wals', '-5'], 'max-wals', /invalid value "-5" for flag -max-wals: parse error/],
   ])('bad flag %j: FlagError naming %s', (extra, flag, message) => {
     let err: unknown;
     try {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { FlagError, parseFlags } from '../../src/etcd/cli/flags.js';
-import { parseGoBool, parseGoDurationNs, parseGoUint } from '../../src/etcd/cli/go-values.js';
+import { parseGoBool, parseGoDurationNs, parseGoInt, parseGoUint } from '../../src/etcd/cli/go-values.js';
 
 // A value etcd's flag parser takes must be taken by `raftkit`, and one it refuses refused with the
 // same message: a unit file or a manifest written for etcd (`--snapshot-count=0x2710`,
@@ -32,12 +32,14 @@ function ourVerdict(flag: string, value: string): string | undefined {
 
 const BOOLS = ['1', '0', 't', 'f', 'T', 'F', 'TRUE', 'FALSE', 'True', 'False', 'true', 'false', 'yes', 'no', 'tRUE', 'on', ''];
 const UINTS = ['10', '0x2710', '0X1f', '0o17', '017', '0b101', '1_000', '0x_1F', '0_7', '+5', '-1', '1e3', ' 5', '5 ', '1__0', '_1', '1_', '0x', '09', '0b2', '18446744073709551615', '18446744073709551616', '99999999999999999999'];
+const INTS = ['-1', '+5', '-0x10', '-0_7', '0', '9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809', '--1', '+-1', '-', '- 1'];
 const DURATIONS = ['5s', '1.5s', '.5s', '1.s', '+5s', '1h2m3.5s', '1us', '1µs', '1μs', '1ns', '00s', '0', '+0', '5', '0.0', '', '.s', '5S', '5sec', '1 s', '9999999999h', '2562047h', '2562048h', '9223372036854775807ns', '9223372036854775808ns'];
 
 describe('flag values as etcd 3.4 reads them (differential)', () => {
   test.each([
     ['strict-reconfig-check', BOOLS],
     ['snapshot-count', UINTS],
+    ['quota-backend-bytes', INTS],
     ['experimental-watch-progress-notify-interval', DURATIONS],
   ] as const)('--%s: every value etcd takes is taken, every one it refuses is refused with its message', (flag, values) => {
     const differ: string[] = [];
@@ -68,6 +70,12 @@ describe('the values Go reads', () => {
     for (const bad of ['', '+5', '-1', '1e3', '1__0', '_1', '1_', '0x', '09', '0b2']) expect(parseGoUint(bad)).toBe('parse error');
     const p = parseFlags(['--snapshot-count=0x2710', '--max-txn-ops=0_200']);
     expect(p.kind === 'run' && [p.config.snapshotCount, p.config.maxTxnOps]).toEqual([10000, 128]);
+  });
+
+  test('signed integers: a sign, then what an unsigned one takes, within int64', () => {
+    expect(['-1', '+5', '-0x10', '-0_7', '0', '-9223372036854775808'].map(parseGoInt)).toEqual([-1n, 5n, -16n, -7n, 0n, -9223372036854775808n]);
+    for (const bad of ['--1', '+-1', '-', '- 1', '']) expect(parseGoInt(bad)).toBe('parse error');
+    expect([parseGoInt('9223372036854775808'), parseGoInt('-9223372036854775809')]).toEqual(['value out of range', 'value out of range']);
   });
 
   test('durations: fractions, signs, every unit, int64 nanoseconds at most', () => {

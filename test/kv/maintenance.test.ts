@@ -97,6 +97,20 @@ test('NOSPACE: over the quota the alarm is raised through Raft on every member; 
   expect((await capped.put('again', 'small')).header.revision).toBeGreaterThan(0);
 });
 
+test('a negative quota is no quota, as etcd\'s --quota-backend-bytes=-1: writes past any size are applied and no alarm is raised', async () => {
+  const c = (cluster = await KvCluster.create(1));
+  const big = 'x'.repeat(4000);
+  const unlimited = new KvClient(c.replicas.get(1)!, { quotaBackendBytes: -1 });
+  expect(unlimited.alarms.quotaBackendBytes).toBe(Number.POSITIVE_INFINITY);
+  for (let i = 0; i < 20; i++) await unlimited.put(`n${i}`, big);
+  // The same writes through a 1-byte quota are refused: the quota check does run on this path.
+  const tiny = new KvClient(c.replicas.get(1)!, { quotaBackendBytes: 1 });
+  await expect(tiny.put('n0', big)).rejects.toMatchObject({ code: 'ERR_NO_SPACE' });
+  await c.client(1).alarms.disarm();
+  for (let i = 0; i < 5; i++) await unlimited.put(`m${i}`, big);
+  expect((await c.client(1).alarms.list()).alarms).toEqual([]);
+});
+
 test('cluster: memberList, memberAdd (learner), memberUpdate, memberPromote refused until caught up, memberRemove', async () => {
   const c = (cluster = await KvCluster.create(3));
   const leader = await c.waitLeader();

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { FlagError } from './flag-error.js';
-import type { Kind } from './flag-table.js';
+import type { FlagSpec } from './flag-table.js';
 
 /** The refusal of the config file at `path`, saying `why`. */
 function fail(path: string, why: string): FlagError {
@@ -38,13 +38,39 @@ export interface ConfigFileValues {
   ignored: string[];
 }
 
-/** A YAML value as the flag's text: lists comma-separated, durations (Go's, in nanoseconds in the file) from numbers; undefined for an empty one. */
-function flagText(kind: Kind | undefined, v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? String(x) : JSON.stringify(x))).join(',');
-  if (typeof v === 'number' && kind === 'duration') return `${String(v / 1e6)}ms`;
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
+/** The flags whose setting is a YAML list (Go's `[]string`), and those that take a list or one string (etcd 3.6's `allowed-cn`). */
+const LISTS = new Set(['cipher-suites', 'log-outputs']);
+const STRING_OR_LIST = new Set(['peer-cert-allowed-cn', 'peer-cert-allowed-hostname', 'client-cert-allowed-hostname']);
+
+/** What a YAML value is, for a refusal: `the string "x"`, `the number 5`, `true`, `a list`. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'number') return `the number ${String(v)}`;
+  if (typeof v === 'boolean') return String(v);
+  return Array.isArray(v) ? 'a list' : 'a mapping';
+}
+
+/**
+ * The YAML value's type is the one etcd's Go setting has (else what etcd says, in other words):
+ * booleans for bool flags, integers for numbers (unsigned unless `signed`), integers of nanoseconds
+ * for durations, strings for the rest, lists for the list settings. `undefined` when it is.
+ */
+function typeError(spec: FlagSpec, v: unknown): string | undefined {
+  const isInt = typeof v === 'number' && Number.isInteger(v);
+  if (spec.kind === 'bool') return typeof v === 'boolean' ? undefined : 'a boolean';
+  if (spec.kind === 'duration') return isInt ? undefined : 'a duration in nanoseconds (an integer)';
+  if (spec.kind === 'int') return isInt && (spec.signed === true || v >= 0) ? undefined : spec.signed === true ? 'an integer' : 'an integer >= 0';
+  const list = Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (LISTS.has(spec.name)) return list ? undefined : 'a list of strings';
+  if (STRING_OR_LIST.has(spec.name)) return typeof v === 'string' || list ? undefined : 'a string or a list of strings';
+  return typeof v === 'string' ? undefined : 'a string';
+}
+
+/** A YAML value as the flag's text: lists comma-separated, durations (Go's, in nanoseconds in the file) from numbers. */
+function flagText(spec: FlagSpec, v: unknown): string {
+  if (Array.isArray(v)) return v.join(',');
+  if (typeof v === 'number' && spec.kind === 'duration') return `${String(v / 1e6)}ms`;
+  return String(v);
 }
 
 /**
@@ -52,7 +78,7 @@ function flagText(kind: Kind | undefined, v: unknown): string | undefined {
  *
  * @throws {@link FlagError} for `config-file` when it cannot be read or is not a YAML mapping.
  */
-export function readConfigFile(path: string, known: ReadonlyMap<string, Kind>): ConfigFileValues {
+export function readConfigFile(path: string, known: ReadonlyMap<string, FlagSpec>): ConfigFileValues {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -61,7 +87,8 @@ export function readConfigFile(path: string, known: ReadonlyMap<string, Kind>): 
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    // YAML 1.1, as etcd's Go YAML reads it: `yes`, `on` and `y` are booleans, `010` is octal.
+    doc = parse(text, { version: '1.1' });
   } catch (e) {
     throw fail(path, `not YAML: ${(e as Error).message}`);
   }
@@ -70,15 +97,19 @@ export function readConfigFile(path: string, known: ReadonlyMap<string, Kind>): 
   const values = new Map<string, string>();
   const ignored: string[] = [];
   const set = (flag: string, key: string, v: unknown): void => {
-    const t = flagText(known.get(flag), v);
-    if (!known.has(flag) || flag === 'config-file') ignored.push(key);
-    else if (t !== undefined) values.set(flag, t);
+    const spec = known.get(flag);
+    if (spec === undefined || flag === 'config-file') ignored.push(key);
+    else if (v === null || v === undefined) return;
+    else {
+      const want = typeError(spec, v);
+      if (want !== undefined) throw new FlagError(flag, `--config-file ${JSON.stringify(path)}: ${key} must be ${want}, not ${describe(v)}`);
+      values.set(flag, flagText(spec, v));
+    }
   };
   for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
     const block = Object.hasOwn(BLOCKS, key) ? BLOCKS[key] : undefined;
     if (block === undefined) {
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) ignored.push(key);
-      else set(key, key, v);
+      set(key, key, v);
       continue;
     }
     if (v === null || v === undefined) continue;

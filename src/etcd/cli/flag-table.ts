@@ -27,6 +27,8 @@ export interface FlagSpec {
    * out run unchanged.
    */
   onlyDefault?: string;
+  /** An `int` flag that takes negative values (Go's `int64` flags, as `--quota-backend-bytes`); others are unsigned. */
+  signed?: true;
 }
 
 /** The flags, with etcd's names and defaults: those raftkit implements, and a few it takes only at their default (`onlyDefault`). */
@@ -68,9 +70,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'snapshot-count', kind: 'int', def: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
   { name: 'max-snapshots', kind: 'int', def: '5', help: 'Maximum number of snapshot files to retain (0 is unlimited). raftkit keeps only the snapshot in use, which meets every value.' },
   { name: 'max-wals', kind: 'int', def: '5', help: 'Maximum number of wal files to retain (0 is unlimited). raftkit removes a WAL segment once a snapshot covers it, which meets every value.' },
-  { name: 'quota-backend-bytes', kind: 'int', def: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
+  { name: 'quota-backend-bytes', kind: 'int', signed: true, def: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota; a negative value disables the quota).' },
   { name: 'backend-batch-interval', kind: 'duration', def: '100ms', help: 'Maximum time before committing the backend transaction (a Go duration; 0 = the default).' },
-  { name: 'backend-batch-limit', kind: 'int', def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default).' },
+  { name: 'backend-batch-limit', kind: 'int', signed: true, def: '10000', help: 'Maximum number of operations before committing the backend transaction (0 = the default; a negative value commits every write).' },
   { name: 'max-request-bytes', kind: 'int', def: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
   { name: 'cors', kind: 'string', def: '', help: 'Comma-separated white list of origins for CORS, or cross-origin resource sharing, (empty or * means allow all).' },
   { name: 'host-whitelist', kind: 'string', def: '*', help: 'Comma-separated acceptable hostnames from HTTP client requests, if server is not secure (empty means allow all).' },
@@ -102,7 +104,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'log-package-levels', kind: 'string', def: '', help: 'Specify a particular log level for each etcd package.', onlyDefault: 'capnslog\'s per-package levels have no counterpart (etcd 3.5 removed them): use --log-level' },
   { name: 'metrics', kind: 'string', def: 'basic', oneOf: ['basic', 'extensive'], help: 'Set level of detail for exported metrics, specify \'extensive\' to include histogram metrics (grpc_server_handling_seconds).' },
   { name: 'initial-election-tick-advance', kind: 'bool', def: 'true', help: 'Whether to fast-forward initial election ticks on boot for faster election. Either value: raftkit fast-forwards a single-member cluster (as etcd does whatever this says); a member of a larger cluster waits its election timeout (raftkit\'s transports dial peers when they have a message, so there is no connection report to wait for).' },
-  { name: 'experimental-compaction-batch-limit', kind: 'int', def: '1000', help: 'Sets the maximum revisions deleted in each compaction batch (0 = the default).' },
+  { name: 'experimental-compaction-batch-limit', kind: 'int', signed: true, def: '1000', help: 'Sets the maximum revisions deleted in each compaction batch (0 = the default; a negative value deletes them all in one batch).' },
   { name: 'experimental-enable-lease-checkpoint', kind: 'bool', def: 'false', help: 'Enables the leader to persist leases\' remaining TTL. Either value: raftkit\'s members track every lease\'s expiry, so a leader change never renews a lease (what etcd 3.4\'s checkpoints prevent).' },
   { name: 'experimental-backend-bbolt-freelist-type', kind: 'string', def: 'array', oneOf: ['array', 'map'], help: 'The type of freelist that boltdb backend uses. Either value: raftkit\'s backend is LevelDB, which has no freelist.' },
   { name: 'auth-token', kind: 'string', def: 'simple', help: 'Specify a v3 authentication token type and its options (\'simple\' or \'jwt\').', onlyDefault: 'raftkit does not serve Auth (its RPCs answer Unimplemented)' },
@@ -124,7 +126,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'feature-gates', kind: 'string', def: '', help: 'A set of key=value pairs of etcd 3.6\'s server feature gates: InitialCorruptCheck (as --experimental-initial-corrupt-check), CompactHashCheck (as --experimental-compact-hash-check-enabled), and LeaseCheckpoint, LeaseCheckpointPersist, SetMemberLocalAddr, StopGRPCServiceOnDefrag, TxnModeWriteWithSharedBuffer, FastLeaseKeepAlive, AllAlpha, AllBeta, which raftkit checks and needs not (see the flags of the same names).' },
   { name: 'watch-progress-notify-interval', kind: 'duration', def: '10m', renamedFrom: 'experimental-watch-progress-notify-interval', help: 'Duration of periodic watch progress notifications.' },
   { name: 'corrupt-check-time', kind: 'duration', def: '0s', renamedFrom: 'experimental-corrupt-check-time', help: 'Duration of time between cluster corruption check passes.' },
-  { name: 'compaction-batch-limit', kind: 'int', def: '1000', renamedFrom: 'experimental-compaction-batch-limit', help: 'Sets the maximum revisions deleted in each compaction batch.' },
+  { name: 'compaction-batch-limit', kind: 'int', signed: true, def: '1000', renamedFrom: 'experimental-compaction-batch-limit', help: 'Sets the maximum revisions deleted in each compaction batch.' },
   { name: 'experimental-compaction-sleep-interval', kind: 'duration', def: '10ms', help: 'Sets the sleep interval between each compaction batch.' },
   { name: 'compaction-sleep-interval', kind: 'duration', def: '10ms', renamedFrom: 'experimental-compaction-sleep-interval', help: 'Sets the sleep interval between each compaction batch.' },
   { name: 'warning-apply-duration', kind: 'duration', def: '100ms', renamedFrom: 'experimental-warning-apply-duration', help: 'Time duration after which a warning is generated if request takes more time.' },

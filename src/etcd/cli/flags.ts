@@ -4,7 +4,7 @@ import { FlagError } from './flag-error.js';
 import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
 import { FLAGS, envName, specOf } from './flag-table.js';
-import { parseGoBool, parseGoDuration, parseGoUint } from './go-values.js';
+import { parseGoBool, parseGoDuration, parseGoInt, parseGoUint } from './go-values.js';
 import type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
 export { FlagError } from './flag-error.js';
@@ -81,7 +81,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const configFile = values.get('config-file') ?? '';
   if (configFile !== '') {
     // As etcd: the file's settings alone; the other flags and the ETCD_* variables are ignored.
-    const file = readConfigFile(configFile, new Map(FLAGS.map((f) => [f.name, f.kind])));
+    const file = readConfigFile(configFile, new Map(FLAGS.map((f) => [f.name, f])));
     values = file.values;
     values.set('config-file', configFile);
     configIgnored = file.ignored;
@@ -100,12 +100,12 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (spec.oneOf !== undefined && !spec.oneOf.includes(v)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be one of ${spec.oneOf.join(', ')}`);
     return v;
   };
-  /** An unsigned flag (Go's base-0 syntax: `0x10`, `1_000`), at least `min`. */
-  const int = (name: string, min: number): number => {
+  /** An integer flag (Go's base-0 syntax: `0x10`, `1_000`; a sign only for `signed` ones), at least `min`. */
+  const int = (name: string, min?: number): number => {
     const v = get(name);
-    const n = parseGoUint(v);
+    const n = specOf(name).signed === true ? parseGoInt(v) : parseGoUint(v);
     if (typeof n === 'string') throw new FlagError(name, `invalid value "${v}" for flag -${name}: ${n}`);
-    if (n < BigInt(min)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
+    if (min !== undefined && n < BigInt(min)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
     return Number(n);
   };
   /** A Go duration in milliseconds; `orDefault` replaces 0 (etcd treats a zero value as unset). */
@@ -156,7 +156,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   // Every value given has its flag's form (those of features raftkit lacks too, as etcd checks them).
   for (const spec of FLAGS) {
     if (!values.has(spec.name)) continue;
-    if (spec.kind === 'int') int(spec.name, 0);
+    if (spec.kind === 'int') int(spec.name);
     else if (spec.kind === 'duration') duration(spec.name);
     else if (spec.kind === 'bool') bool(spec.name);
     else if (spec.kind === 'urls') urls(spec.name, get(spec.name));
@@ -191,9 +191,11 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     // Retention caps that raftkit always meets (it keeps only what is in use): checked, then kept for the record.
     maxSnapshots: int('max-snapshots', 0),
     maxWals: int('max-wals', 0),
-    quotaBackendBytes: int('quota-backend-bytes', 0),
+    // As etcd: 0 is the default quota, a negative one none.
+    quotaBackendBytes: int('quota-backend-bytes'),
     backendBatchIntervalMs: duration('backend-batch-interval', specOf('backend-batch-interval').def),
-    backendBatchLimit: int('backend-batch-limit', 0) || Number(specOf('backend-batch-limit').def),
+    // As etcd: 0 is the default; a negative limit is reached at every write.
+    backendBatchLimit: Math.max(1, int('backend-batch-limit') || Number(specOf('backend-batch-limit').def)),
     maxRequestBytes: int('max-request-bytes', 1),
     maxTxnOps: int('max-txn-ops', 1),
     maxLearners: int('experimental-max-learners', 1),
@@ -218,7 +220,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     snapshotCatchupEntries: int('experimental-snapshot-catchup-entries', 1),
     bootstrapDefragThresholdMb: int('experimental-bootstrap-defrag-threshold-megabytes', 0),
     handlingTimeHistogram: get('metrics') === 'extensive',
-    compactionBatchLimit: int('experimental-compaction-batch-limit', 0) || Number(specOf('experimental-compaction-batch-limit').def),
+    // As etcd: 0 is the default; a negative limit is none (bbolt's range limit).
+    compactionBatchLimit: batchOrAll(int('experimental-compaction-batch-limit') || Number(specOf('experimental-compaction-batch-limit').def)),
     logOutputs: logOutputs(get('log-outputs')),
     preVote: bool('pre-vote'),
     forceNewCluster: bool('force-new-cluster'),
@@ -261,6 +264,11 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
 function corruptCheckInterval(corruptCheckMs: number, compactHashCheck: boolean, compactHashCheckMs: number): number {
   if (corruptCheckMs > 0) return corruptCheckMs;
   return compactHashCheck ? compactHashCheckMs : 0;
+}
+
+/** A compaction batch limit: negative is no limit, as a range limit is in bbolt. */
+function batchOrAll(limit: number): number {
+  return limit < 0 ? Number.MAX_SAFE_INTEGER : limit;
 }
 
 /** The Node versions whose `net.Server.listen` takes `reusePort` (SO_REUSEPORT), as `--socket-reuse-port` needs. */

@@ -44,6 +44,22 @@ export function parseGoUint(v: string): bigint | GoParseError {
   return underscores && !underscoresOk(v) ? 'parse error' : n;
 }
 
+const INT64_MIN_ABS = 1n << 63n;
+
+/**
+ * Go's `strconv.ParseInt(v, 0, 64)`, as etcd's signed flags (`--quota-backend-bytes`) read their
+ * values: an optional sign, then what {@link parseGoUint} takes, within int64.
+ */
+export function parseGoInt(v: string): bigint | GoParseError {
+  const neg = v.startsWith('-');
+  const body = neg || v.startsWith('+') ? v.slice(1) : v;
+  // Go checks the separators on the whole text, sign included; a second sign is a digit error.
+  const n = /^[+-]/.test(body) ? 'parse error' : parseGoUint(body);
+  if (typeof n === 'string') return n;
+  if (neg ? n > INT64_MIN_ABS : n >= INT64_MIN_ABS) return 'value out of range';
+  return neg ? -n : n;
+}
+
 /** Go's `underscoreOK`: each `_` stands between two digits (a base prefix counts as a digit). */
 function underscoresOk(v: string): boolean {
   let saw: 'start' | 'digit' | '_' | 'other' = 'start';

@@ -44,7 +44,7 @@ export interface MemberConfig {
   maxSnapshots: number;
   /** `--max-wals` (0: unlimited): raftkit removes a WAL segment once a snapshot covers it, so every value is met. */
   maxWals: number;
-  /** `--quota-backend-bytes` (0 = 2 GiB). */
+  /** `--quota-backend-bytes` (0 = 2 GiB; negative: no quota). */
   quotaBackendBytes: number;
   /** `--backend-batch-interval`, ms (etcd's 100 ms when given as 0). */
   backendBatchIntervalMs: number;

@@ -143,6 +143,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   // From the token alone, so a member joining later computes the same id (etcd hashes the initial member ids).
   const clusterId = clusterIdFor([], token);
   const quotaBackendBytes = c.quotaBackendBytes === 0 ? 2 * 1024 ** 3 : c.quotaBackendBytes;
+  if (quotaBackendBytes < 0) log('info', 'disabled backend quota', { 'quota-name': 'v3-applier', 'quota-size-bytes': quotaBackendBytes });
   // name and clientUrls are published through Raft (as etcd publishes its attributes at start), so
   // `member list` and `endpoint status --cluster` on any member show every member's client URLs.
   const kv = new KvClient(replica, { clusterId, maxTxnOps: c.maxTxnOps, quotaBackendBytes, watch: { progressIntervalMs: c.progressNotifyMs }, name, clientUrls: c.advertiseClientUrls });

@@ -26,14 +26,14 @@ export class AlarmsClient {
 
   /**
    * @param kv - the member's client.
-   * @param quotaBackendBytes - the quota in bytes (0: etcd's default, 2 GiB).
+   * @param quotaBackendBytes - the quota in bytes (0: etcd's default, 2 GiB; negative: no quota, as etcd's).
    */
   constructor(kv: KvClient, quotaBackendBytes = 0) {
     this.#kv = kv;
-    this.#quota = quotaBackendBytes > 0 ? quotaBackendBytes : DEFAULT_QUOTA_BACKEND_BYTES;
+    this.#quota = quotaBackendBytes < 0 ? Number.POSITIVE_INFINITY : quotaBackendBytes > 0 ? quotaBackendBytes : DEFAULT_QUOTA_BACKEND_BYTES;
   }
 
-  /** The quota in bytes. */
+  /** The quota in bytes (`Infinity` when disabled). */
   get quotaBackendBytes(): number {
     return this.#quota;
   }
@@ -66,6 +66,7 @@ export class AlarmsClient {
    * @internal
    */
   async checkQuota(bytes: number): Promise<void> {
+    if (this.#quota === Number.POSITIVE_INFINITY) return;
     // Measuring the database on every write costs more than the write (LevelDB's size
     // estimate walks its files): estimate it as the last measurement plus the bytes checked
     // since, measure again in the background once a second, and measure before refusing.
