@@ -16,7 +16,8 @@
  * earlier builds wrote; its encoders are the test fixture test/codec/v1-encoder.ts and the
  * msgpack command/record encoders) on what one put costs a member: the MsgApp carrying one
  * entry, its MsgAppResp, the put's KV command and its stored KV record (encode + decode each).
- * Run with `npx tsx bench/codec.bench.ts`.
+ * Run with `npx tsx bench/codec.bench.ts`. `BENCH_CODEC_RUNS` (default 9) and `BENCH_CODEC_RUN_MS`
+ * (default 200, the least time one timed run takes) shorten it, as the test of `--json` does.
  */
 import { pathToFileURL } from 'node:url';
 import { Packr, pack, unpack } from 'msgpackr';
@@ -32,8 +33,8 @@ import { SeededRng } from '../src/raft/rng.js';
 
 const ENTRIES = 64;
 const ENTRY_BYTES = 100;
-const RUNS = 9;
-const MIN_RUN_MS = 200;
+const RUNS = Number(process.env['BENCH_CODEC_RUNS'] ?? 9);
+const MIN_RUN_MS = Number(process.env['BENCH_CODEC_RUN_MS'] ?? 200);
 
 function sampleMessage(): Message {
   const rng = new SeededRng(7);

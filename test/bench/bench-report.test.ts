@@ -22,7 +22,7 @@ test('npm run bench -- --json writes each table\'s explanation, figures and prin
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-bench-json-'));
   try {
     const out = join(dir, 'results.json');
-    execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/index.ts'), 'codec', `--json=${out}`], { cwd: root, stdio: 'pipe', timeout: 60_000 });
+    execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/index.ts'), 'codec', `--json=${out}`], { cwd: root, stdio: 'pipe', timeout: 60_000, env: { ...process.env, BENCH_CODEC_RUNS: '1', BENCH_CODEC_RUN_MS: '5' } });
     const report = JSON.parse(readFileSync(out, 'utf8')) as { node: string; benchmarks: { name: string; about: string; figures: { overheadRatio?: number }; lines: string[] }[] };
     expect(report.node).toBe(process.version);
     expect(report.benchmarks.map((b) => b.name)).toEqual(['codec']);

@@ -8,6 +8,9 @@ import { EntryType, type Entry } from '../../src/raft/entry.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
 import { PowerLossFs } from './power-loss-fs.js';
 
+// Small segments: the in-memory file system zero-fills each one, and 64 MiB costs seconds.
+const SEGMENT = 64 * 1024;
+
 const entry = (index: number): Entry => ({ index, term: 1, type: EntryType.EntryNormal, data: new Uint8Array([index]) });
 
 test('a synced save with no write in flight reaches the file in the caller\'s turn; the next waits for it', async () => {
@@ -24,7 +27,7 @@ test('a synced save with no write in flight reaches the file in the caller\'s tu
     };
     return f;
   };
-  const s = await WalStorage.open({ dir: '/wal', voters: [1], fs });
+  const s = await WalStorage.open({ dir: '/wal', voters: [1], fs, segmentSize: SEGMENT });
   wrote.length = 0;
   const first = s.save({ entries: [entry(1)], hardState: { term: 1, vote: 1, commit: 0 }, snapshot: undefined, sync: true });
   expect(wrote).toHaveLength(1); // before any microtask ran
@@ -40,7 +43,7 @@ test('a synced save with no write in flight reaches the file in the caller\'s tu
 });
 
 test('a write that throws at once still fails only its own call, and the next one runs', async () => {
-  const s = await WalStorage.open({ dir: '/wal', voters: [1], fs: new PowerLossFs() });
+  const s = await WalStorage.open({ dir: '/wal', voters: [1], fs: new PowerLossFs(), segmentSize: SEGMENT });
   await expect(s.save({ entries: [entry(5)], hardState: undefined, snapshot: undefined, sync: true })).rejects.toThrow(/missing log entries/);
   await s.save({ entries: [entry(1)], hardState: undefined, snapshot: undefined, sync: true });
   expect(s.lastIndex()).toBe(1);
