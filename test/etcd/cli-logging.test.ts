@@ -18,15 +18,16 @@ async function member(name: string, extra: string[]): Promise<ReturnType<typeof 
   return { ...spawnRaftkit([...singleMemberArgs(name, join(dir, name), client, peer), ...extra]), client };
 }
 
-test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member', async () => {
+test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member; etcd 0.4\'s flags are warned of', async () => {
   const file = join(dir, 'member.log');
-  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false']);
+  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false', '--peer-heartbeat-interval=100']);
   await m.started;
   m.child.kill('SIGTERM');
   expect(await m.exited).toBe(0);
   const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; 'pre-vote'?: boolean });
   expect(lines.find((l) => l.msg === 'member started')).toMatchObject({ level: 'info', 'pre-vote': false });
   expect(lines.at(-1)!.msg).toBe('stopped');
+  expect(lines.find((l) => l.msg.includes('peer-heartbeat-interval'))).toMatchObject({ level: 'warn', msg: 'flag "-peer-heartbeat-interval" is no longer supported - ignoring.' });
   // The same lines went to stderr.
   for (const l of lines) expect(m.output()).toContain(`"msg":${JSON.stringify(l.msg)}`);
 }, 30_000);

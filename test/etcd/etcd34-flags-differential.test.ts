@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { status } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import { expect, test } from 'vitest';
-import { FLAGS, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
+import { FLAGS, FlagError, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
+import { IGNORED_FLAGS } from '../../src/etcd/cli/flag-table.js';
 import { GrpcMetrics } from '../../src/etcd/grpc-metrics.js';
 
 // Every flag the installed etcd (Debian's 3.4) defines must be one the `raftkit` command knows:
@@ -72,4 +73,25 @@ test('basic metrics leave out grpc_server_handling_seconds, as etcd\'s --metrics
     expect(text.includes('# TYPE grpc_server_handling_seconds histogram')).toBe(extensive);
     expect(/^grpc_server_handling_seconds_count\{.*\} 1$/m.test(text)).toBe(extensive);
   }
+});
+
+test('etcd 0.4\'s flags, which etcd 3.4 takes and ignores with a warning, are taken and ignored; a value after a space is refused by both', () => {
+  /** etcd's verdict on `args`: the flag error, or undefined when it got past every flag (stopped by a bad last one). */
+  const etcd = (args: string[]): { error?: string; warned: boolean } => {
+    const out = spawnSync('etcd', [...args, '--initial-cluster-state=bogus'], { encoding: 'utf8', timeout: 10_000 }).stderr;
+    const error = /-initial-cluster-state/.test(out) ? undefined : out;
+    return { ...(error === undefined ? {} : { error }), warned: /is no longer supported - ignoring/.test(out) };
+  };
+  for (const f of IGNORED_FLAGS) {
+    for (const args of [[`--${f}=abc`], [`-${f}`]]) {
+      expect(etcd(args)).toEqual({ warned: true });
+      expect(config(args).ignoredFlags).toEqual([f]);
+    }
+    expect(etcd([`--${f}`, '5']).error).toMatch(/'5' is not a valid flag/);
+    expect(() => config([`--${f}`, '5'])).toThrow(FlagError);
+  }
+  // etcd 3.4's own end of the list: a flag it does not know is refused by both.
+  expect(etcd(['--experimental-v3demo']).error).toMatch(/flag provided but not defined: -experimental-v3demo/);
+  expect(() => config(['--experimental-v3demo'])).toThrow('flag provided but not defined: -experimental-v3demo');
+  expect(config(['--peer-heartbeat-interval=100', '--peer-election-timeout=1000']).ignoredFlags).toEqual(['peer-heartbeat-interval', 'peer-election-timeout']);
 });

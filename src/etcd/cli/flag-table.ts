@@ -31,6 +31,15 @@ export interface FlagSpec {
   signed?: true;
 }
 
+/**
+ * etcd 0.4's flags, which etcd 3.4 still takes (as booleans: a value only after `=`) and ignores,
+ * warning that each "is no longer supported". Old unit files that still carry them start a member.
+ */
+export const IGNORED_FLAGS: ReadonlySet<string> = new Set([
+  'cluster-active-size', 'cluster-remove-delay', 'cluster-sync-interval', 'config', 'force', 'max-result-buffer', 'max-retry-attempts',
+  'peer-heartbeat-interval', 'peer-election-timeout', 'retry-interval', 'snapshot', 'v', 'vv',
+]);
+
 /** The flags, with etcd's names and defaults: those raftkit implements, and a few it takes only at their default (`onlyDefault`). */
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'name', kind: 'string', def: 'default', help: 'Human-readable name for this member.' },

@@ -3,7 +3,7 @@ import { readConfigFile } from './config-file.js';
 import { FlagError } from './flag-error.js';
 import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
-import { FLAGS, envName, specOf } from './flag-table.js';
+import { FLAGS, IGNORED_FLAGS, envName, specOf } from './flag-table.js';
 import { parseGoBool, parseGoDuration, parseGoInt, parseGoUint } from './go-values.js';
 import type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
@@ -38,8 +38,11 @@ function urls(flag: string, v: string): string[] {
   });
 }
 
-/** Reads every flag from `argv` (Go's flag syntax: `--f=v`, `--f v`, `-f`; bools without a value) and `env`. */
-function collect(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Map<string, string> | 'help' | 'version' {
+/**
+ * Reads every flag from `argv` (Go's flag syntax: `--f=v`, `--f v`, `-f`; bools without a value) and `env`;
+ * etcd 0.4's flags, which etcd ignores, go to `ignored`.
+ */
+function collect(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, ignored: string[]): Map<string, string> | 'help' | 'version' {
   const specs = new Map(FLAGS.map((f) => [f.name, f]));
   const values = new Map<string, string>();
   for (const f of FLAGS) {
@@ -54,6 +57,10 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
     const name = eq === -1 ? body : body.slice(0, eq);
     if (name === 'help' || name === 'h') return 'help';
     if (name === 'version') return 'version';
+    if (IGNORED_FLAGS.has(name)) {
+      ignored.push(name);
+      continue;
+    }
     const spec = specs.get(name);
     if (spec === undefined) throw new FlagError(name, `flag provided but not defined: -${name}`);
     if (eq !== -1) values.set(name, body.slice(eq + 1));
@@ -74,7 +81,8 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
  * @throws {@link FlagError} naming the flag at fault.
  */
 export function parseFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Parsed {
-  const collected = collect(argv, env);
+  const ignoredFlags: string[] = [];
+  const collected = collect(argv, env, ignoredFlags);
   if (collected === 'help' || collected === 'version') return { kind: collected };
   let values = collected;
   let configIgnored: string[] = [];
@@ -232,6 +240,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     tlsPolicy: tlsPolicy(get('cipher-suites'), get('tls-min-version'), get('tls-max-version')),
     explicitFlags: new Set(values.keys()),
     configIgnored,
+    ignoredFlags,
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);

@@ -116,6 +116,8 @@ export interface MemberConfig {
   explicitFlags: ReadonlySet<string>;
   /** The keys of `--config-file` that raftkit has no setting for (logged at start; etcd ignores unknown keys too). */
   configIgnored: string[];
+  /** etcd 0.4's flags given on the command line, which etcd ignores with a warning, as raftkit does. */
+  ignoredFlags: string[];
 }
 
 /** The files and settings of one side's TLS (client or peer). */
