@@ -61,12 +61,15 @@ export interface ReplicaOptions<R> extends Omit<RaftConfig, 'id' | 'storage' | '
    */
   healthIntervalMs?: number;
   /**
-   * At start, a member that is its cluster's only voter fast-forwards its election ticks to one
-   * short of the election timeout (etcd's `adjustTicks`), so its first campaign comes up to one
-   * election timeout sooner. Default false. The `raftkit` command sets it, as etcd fast-forwards
-   * a single-member cluster at every start.
+   * etcd's `adjustTicks`: at start, a member fast-forwards its election ticks, so that its first
+   * campaign comes up to one election timeout sooner. Its cluster's only voter counts all but one
+   * of the election timeout's ticks as elapsed; a voter of a larger cluster all but two, when
+   * `preVote` and `checkQuorum` are on (the default), for then an early campaign cannot unseat a
+   * leader it has not yet heard from (etcd waits for its peers' connections instead).
+   * `'lone-voter'` fast-forwards only its cluster's only voter, as etcd does with
+   * `--initial-election-tick-advance=false`. Default false. The `raftkit` command sets it from that flag.
    */
-  initialElectionTickAdvance?: boolean;
+  initialElectionTickAdvance?: boolean | 'lone-voter';
   /**
    * etcd's `--strict-reconfig-check` (default true): a voter is added or removed only when the new
    * voter set keeps a quorum among the voters reachable now. `false` skips that check (the change
@@ -181,7 +184,7 @@ export interface ResolvedReplicaOptions {
   /** See {@link ReplicaOptions.strictReconfigCheck}. */
   strictReconfigCheck: boolean;
   /** See {@link ReplicaOptions.initialElectionTickAdvance}. */
-  initialElectionTickAdvance: boolean;
+  initialElectionTickAdvance: boolean | 'lone-voter';
   /** See {@link ReplicaOptions.warningApplyMs}. */
   warningApplyMs: number;
   /** See {@link ReplicaOptions.snapshotEvery}. */

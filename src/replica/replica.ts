@@ -25,6 +25,7 @@ import { resolveOptions, type ResolvedReplicaOptions, type ReplicaOptions, type 
 import { ReadyLoop, StorageWriter } from './ready-loop.js';
 import type { StateMachine } from './state-machine.js';
 import { Snapshotter } from './snapshots.js';
+import { StartTickAdvance } from './initial-tick-advance.js';
 import { PeerContact } from './peer-contact.js';
 import { replicaStatus } from './replica-status.js';
 import { checkAddMember, checkAddress, checkCommand, checkMemberChanges, checkMemberId, checkRequestOptions, checkStartOptions } from './validate.js';
@@ -61,6 +62,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   private readonly rtt: PeerRtt;
   private readonly heartbeats: HeartbeatDetector;
   private readonly contact: PeerContact;
+  private readonly tickAdvance: StartTickAdvance;
   private readonly door: PeerDoor;
   private readonly timers = new Set<Cancel>();
   private lead = 0;
@@ -104,6 +106,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.opts = resolveOptions(o);
     this.contact = new PeerContact(this.opts.electionMs, this.opts.healthIntervalMs);
     const snapIndex = currentSnapshot(storage).metadata.index;
+    // PreVote and CheckQuorum on (the default): an early campaign cannot unseat a leader.
+    this.tickAdvance = new StartTickAdvance(this.opts, o.id, (raft.preVote ?? true) && (raft.checkQuorum ?? true), st.hardState.commit);
     // A state machine that streams its snapshots gets a core that carries them by reference.
     this.node = createNode(raft, o.id, coreStorage(storage, stateMachine.snapshotChunks !== undefined || stateMachine.captureSnapshot !== undefined), st.fresh ? peers : undefined, snapIndex);
     this.term = st.hardState.term;
@@ -186,9 +190,6 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
     this.transport.on('snapshot-status', this.onSnapshotStatus);
     this.transport.on('snapshot-stream', this.onSnapshotStream);
     await this.transport.start();
-    const { voters, votersOutgoing } = this.node.status().config;
-    // etcd's adjustTicks: a lone voter need not wait out a whole election timeout to lead.
-    if (this.opts.initialElectionTickAdvance && voters.length === 1 && voters[0] === this.id && votersOutgoing.length === 0) for (let t = this.opts.tickMs; t < this.opts.electionMs; t += this.opts.tickMs) this.node.tick();
     this.timers.add(this.clock.every(this.opts.tickMs, this.onTick));
     this.state = 'open';
     this.loop.schedule();
@@ -366,6 +367,8 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
   }
 
   private readonly onTick = (): void => {
+    // etcd's adjustTicks, once this start's configuration is known (see StartTickAdvance).
+    for (let t = this.tickAdvance.extraTicks(this.applier.appliedIndex, () => this.node.status().config); t > 0; t--) this.node.tick();
     this.node.tick();
     this.requests.sweep(this.clock.now());
     this.loop.schedule();

@@ -165,5 +165,7 @@ export function checkStartOptions(o: unknown): ReplicaOptions<unknown> {
   for (const b of ['checkQuorum', 'preVote', 'disableProposalForwarding', 'stepDownOnRemoval', 'strictReconfigCheck']) {
     if (o[b] !== undefined && typeof o[b] !== 'boolean') throw new ConfigInvalidError(`${b} must be a boolean, got ${describe(o[b])}`);
   }
+  const advance = o['initialElectionTickAdvance'];
+  if (advance !== undefined && typeof advance !== 'boolean' && advance !== 'lone-voter') throw new ConfigInvalidError(`initialElectionTickAdvance must be a boolean or 'lone-voter', got ${describe(advance)}`);
   return o as unknown as ReplicaOptions<unknown>;
 }

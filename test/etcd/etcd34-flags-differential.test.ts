@@ -59,7 +59,8 @@ test('--debug logs at debug level; --metrics picks the handling-time histogram; 
   expect(config(['--metrics=extensive']).handlingTimeHistogram).toBe(true);
   expect(config(['--experimental-compaction-batch-limit=0']).compactionBatchLimit).toBe(1000);
   expect(config(['--experimental-compaction-batch-limit=50']).compactionBatchLimit).toBe(50);
-  expect(() => config(['--initial-election-tick-advance=false'])).not.toThrow();
+  expect(config([]).initialElectionTickAdvance).toBe(true);
+  expect(config(['--initial-election-tick-advance=false']).initialElectionTickAdvance).toBe(false);
   expect(() => config(['--initial-election-tick-advance=maybe'])).toThrow(/invalid boolean value "maybe" for -initial-election-tick-advance: parse error/);
 });
 

@@ -108,6 +108,8 @@ export interface MemberConfig {
   strictReconfigCheck: boolean;
   /** `--unsafe-no-fsync`: nothing the member writes is fsynced (its Raft log, its KV's database). */
   unsafeNoFsync: boolean;
+  /** `--initial-election-tick-advance`: a member of a larger cluster fast-forwards its first election too (with PreVote on). */
+  initialElectionTickAdvance: boolean;
   /** `--socket-reuse-port`: SO_REUSEPORT on every client, peer and metrics listener (refused on a Node without it, see {@link nodeHasReusePort}). */
   socketReusePort: boolean;
   /** `--socket-reuse-address`: kept for the record; libuv sets SO_REUSEADDR on every TCP listener on Unix whatever it says. */

@@ -129,7 +129,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     snapshotEvery: c.snapshotCount, compactionTail: c.snapshotCatchupEntries, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
     warningApplyMs: c.warningApplyMs,
     // etcd fast-forwards a single-member cluster's election at every start, whatever --initial-election-tick-advance says.
-    initialElectionTickAdvance: true,
+    initialElectionTickAdvance: c.initialElectionTickAdvance ? true : 'lone-voter',
     // etcd's HealthInterval: a voter counts toward the quorum a member add or remove must keep
     // only after 5 s connected (etcdserver isConnectedSince).
     healthIntervalMs: 5000,
