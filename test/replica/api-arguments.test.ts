@@ -70,6 +70,8 @@ describe('Replica.start refuses invalid options up front, and closes what it ope
     { what: 'healthIntervalMs -1', over: { healthIntervalMs: -1 } },
     { what: 'healthIntervalMs 0.5', over: { healthIntervalMs: 0.5 } },
     { what: 'healthIntervalMs as a string', over: { healthIntervalMs: '5000' } },
+    { what: 'initialElectionTickAdvance as another string', over: { initialElectionTickAdvance: 'single' } },
+    { what: 'initialElectionTickAdvance as a number', over: { initialElectionTickAdvance: 1 } },
   ])('$what → ConfigInvalidError', async ({ over }) => {
     const net = new InProcessNetwork();
     const o = over === undefined ? undefined : { ...base(net), ...over, ...(over.transport === undefined && 'transport' in over ? { transport: net.transport(2) } : {}) };

@@ -53,7 +53,7 @@ const INT64_MIN_ABS = 1n << 63n;
 export function parseGoInt(v: string): bigint | GoParseError {
   const neg = v.startsWith('-');
   const body = neg || v.startsWith('+') ? v.slice(1) : v;
-  // Go checks the separators on the whole text, sign included; a second sign is a digit error.
+  // As Go: the sign comes off, the rest is read as unsigned (a second sign is not a digit).
   const n = /^[+-]/.test(body) ? 'parse error' : parseGoUint(body);
   if (typeof n === 'string') return n;
   if (neg ? n > INT64_MIN_ABS : n >= INT64_MIN_ABS) return 'value out of range';
