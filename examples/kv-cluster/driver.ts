@@ -28,6 +28,19 @@ export interface Answer {
  */
 const PORT_RANGE = { from: 20000, to: 32767 } as const;
 
+/**
+ * The part of {@link PORT_RANGE} this process picks from: all of it, except under vitest's
+ * parallel workers (`VITEST_POOL_ID`, 1 on), where each worker slot takes a quarter of its own,
+ * so that test files running side by side never pick the same port.
+ */
+export function portRange(): { from: number; to: number } {
+  const pool = Number(process.env['VITEST_POOL_ID']);
+  if (!Number.isInteger(pool) || pool < 1) return PORT_RANGE;
+  const size = Math.floor((PORT_RANGE.to - PORT_RANGE.from + 1) / 4);
+  const from = PORT_RANGE.from + ((pool - 1) % 4) * size;
+  return { from, to: from + size - 1 };
+}
+
 /** Whether `port` can be bound on loopback now (it is released again at once). */
 function bindable(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
@@ -42,18 +55,19 @@ const handedOut = new Set<number>();
 
 /**
  * A loopback port that is free now: a random one below the OS's ephemeral range (see
- * {@link PORT_RANGE}), checked by binding it, and not one this process has handed out before
+ * {@link PORT_RANGE} and {@link portRange}), checked by binding it, and not one this process has handed out before
  * (calls made together would otherwise pick the same free port now and then). It may still be
  * taken before use by another process, but not by the OS's own choices of ports.
  */
 export async function freePort(): Promise<number> {
+  const range = portRange();
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from + 1));
+    const port = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
     if (handedOut.has(port)) continue;
     handedOut.add(port);
     if (await bindable(port)) return port;
   }
-  throw new Error(`no free loopback port found between ${String(PORT_RANGE.from)} and ${String(PORT_RANGE.to)}`);
+  throw new Error(`no free loopback port found between ${String(range.from)} and ${String(range.to)}`);
 }
 
 /** Finds `n` free loopback ports (see {@link freePort}). */

@@ -1,10 +1,17 @@
 import { createServer } from 'node:net';
 import { expect, test, vi } from 'vitest';
-import { freePort, freePorts } from '../../examples/kv-cluster/driver.js';
+import { freePort, freePorts, portRange } from '../../examples/kv-cluster/driver.js';
 
 // The multi-process tests pick their members' ports with freePort: ports the OS never hands out
 // itself (below its ephemeral range), so an outgoing connection of another test cannot take one
-// between the pick and the member's bind.
+// between the pick and the member's bind. Test files running side by side (vitest's workers)
+// pick from parts of the range of their own.
+
+/** The value of Math.random that makes freePort pick `p` (in this worker's part of the range). */
+function at(p: number): number {
+  const { from, to } = portRange();
+  return (p - from + 0.5) / (to - from + 1);
+}
 
 test('freePort gives distinct bindable loopback ports below the ephemeral range', async () => {
   const ports = await freePorts(20);
@@ -26,9 +33,8 @@ test('freePort skips a port that is taken', async () => {
       inRange.once('error', () => tryPort(p + 1));
       inRange.listen(p, '127.0.0.1', () => resolve(p));
     };
-    tryPort(25000);
+    tryPort(portRange().from + 100);
   });
-  const at = (p: number): number => (p - 20000 + 0.5) / (32767 - 20000 + 1);
   const random = vi.spyOn(Math, 'random').mockReturnValueOnce(at(port)).mockReturnValueOnce(at(port)).mockReturnValueOnce(at(port + 1));
   try {
     const got = await freePort();
@@ -42,9 +48,9 @@ test('freePort skips a port that is taken', async () => {
 
 test('calls made together never get the same port, even when their random picks agree', async () => {
   // Before a member binds its port, the port is still free: a second caller must not be handed it.
-  const at = (p: number): number => (p - 20000 + 0.5) / (32767 - 20000 + 1);
+  const { from, to } = portRange();
   const first = await freePort();
-  const plus = (n: number): number => 20000 + ((first - 20000 + n) % (32767 - 20000 + 1));
+  const plus = (n: number): number => from + ((first - from + n) % (to - from + 1));
   const random = vi.spyOn(Math, 'random').mockReturnValueOnce(at(first)).mockReturnValueOnce(at(plus(7))).mockReturnValueOnce(at(plus(7))).mockReturnValueOnce(at(plus(9)));
   try {
     const [a, b] = await Promise.all([freePort(), freePort()]);
@@ -52,5 +58,26 @@ test('calls made together never get the same port, even when their random picks 
     expect(new Set([a, b, first]).size).toBe(3);
   } finally {
     random.mockRestore();
+  }
+});
+
+test('each vitest worker slot picks from a quarter of the range of its own; outside vitest, from all of it', () => {
+  const saved = process.env['VITEST_POOL_ID'];
+  try {
+    const slices = [1, 2, 3, 4, 5].map((id) => {
+      process.env['VITEST_POOL_ID'] = String(id);
+      return portRange();
+    });
+    for (const [i, r] of slices.slice(0, 4).entries()) {
+      expect(r.from).toBeGreaterThanOrEqual(20000);
+      expect(r.to).toBeLessThanOrEqual(32767);
+      for (const other of slices.slice(i + 1, 4)) expect(r.to < other.from || other.to < r.from).toBe(true);
+    }
+    expect(slices[4]).toEqual(slices[0]);
+    delete process.env['VITEST_POOL_ID'];
+    expect(portRange()).toEqual({ from: 20000, to: 32767 });
+  } finally {
+    if (saved === undefined) delete process.env['VITEST_POOL_ID'];
+    else process.env['VITEST_POOL_ID'] = saved;
   }
 });
