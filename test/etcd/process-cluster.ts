@@ -136,6 +136,12 @@ export async function startProcCluster(names: string[], extraArgs: readonly stri
       pki.dispose();
     },
   };
-  await Promise.all(names.map((n) => c.start(n, 'new', initial)));
+  try {
+    await Promise.all(names.map((n) => c.start(n, 'new', initial)));
+  } catch (e) {
+    // A member that did not start fails the file's setup: the ones that did must not outlive it.
+    await c.close();
+    throw e;
+  }
   return c;
 }
