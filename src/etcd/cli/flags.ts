@@ -4,24 +4,18 @@ import { FlagError } from './flag-error.js';
 import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
 import { FLAGS, IGNORED_FLAGS, envName, specOf } from './flag-table.js';
-import { parseGoBool, parseGoDuration, parseGoInt, parseGoUint } from './go-values.js';
+import { parseGoBool, parseGoDuration as parseDuration, parseGoInt, parseGoUint } from './go-values.js';
 import type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
 export { FlagError } from './flag-error.js';
+/** Parses a Go duration (`10m`, `1h30m`, `1.5s`) into milliseconds, as etcd's duration flags read it; undefined if Go refuses it. */
+export { parseGoDuration as parseDuration } from './go-values.js';
 export { FLAGS, envName, helpText } from './flag-table.js';
 
 export type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
 /** What the command line asks for: run a member, or print help or the version. */
 export type Parsed = { kind: 'run'; config: MemberConfig } | { kind: 'help' } | { kind: 'version' };
-
-/**
- * Parses a Go duration (`10m`, `5s`, `1h30m`, `250ms`, `1.5s`) into milliseconds, as etcd's
- * duration flags read it; undefined if Go refuses it (a bare number but `0`, an unknown unit).
- */
-export function parseDuration(v: string): number | undefined {
-  return parseGoDuration(v);
-}
 
 function urls(flag: string, v: string): string[] {
   if (v === '') return [];
