@@ -51,6 +51,11 @@ export class StartTickAdvance {
   #done: boolean;
   #ticksSince = 0;
 
+  /** Whether the advance has been made (or there is none to make): later ticks need not ask. */
+  get done(): boolean {
+    return this.#done;
+  }
+
   /**
    * @param opts - the replica's options.
    * @param id - the member.

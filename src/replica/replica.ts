@@ -368,7 +368,7 @@ export class Replica<R = unknown> extends EventEmitter<ReplicaEvents> {
 
   private readonly onTick = (): void => {
     // etcd's adjustTicks, once this start's configuration is known (see StartTickAdvance).
-    for (let t = this.tickAdvance.extraTicks(this.applier.appliedIndex, () => this.node.status().config); t > 0; t--) this.node.tick();
+    if (!this.tickAdvance.done) for (let t = this.tickAdvance.extraTicks(this.applier.appliedIndex, () => this.node.status().config); t > 0; t--) this.node.tick();
     this.node.tick();
     this.requests.sweep(this.clock.now());
     this.loop.schedule();

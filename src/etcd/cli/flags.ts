@@ -171,6 +171,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   }
   const gateText = get('feature-gates');
   const gates = parseFeatureGates(gateText);
+  /** A flag etcd 3.6 replaced by a gate: the flag when given, else its gate (see GATE_OF_FLAG). */
+  const gated = (flag: string): boolean => (values.has(flag) ? bool(flag) : gates.get(GATE_OF_FLAG[flag]!) === true);
   checkGateConflicts(gateText, gates, new Map(Object.keys(GATE_OF_FLAG).filter((f) => values.has(f) && !viaNewName.has(f)).map((f) => [f, bool(f)])));
   const config: MemberConfig = {
     name,
@@ -201,8 +203,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     maxRequestBytes: int('max-request-bytes', 1),
     maxTxnOps: int('max-txn-ops', 1),
     maxLearners: int('experimental-max-learners', 1),
-    initialCorruptCheck: values.has('experimental-initial-corrupt-check') ? bool('experimental-initial-corrupt-check') : gates.get('InitialCorruptCheck') === true,
-    corruptCheckMs: corruptCheckInterval(duration('experimental-corrupt-check-time'), values.has('experimental-compact-hash-check-enabled') ? bool('experimental-compact-hash-check-enabled') : gates.get('CompactHashCheck') === true, duration('experimental-compact-hash-check-time')),
+    initialCorruptCheck: gated('experimental-initial-corrupt-check'),
+    corruptCheckMs: corruptCheckInterval(duration('experimental-corrupt-check-time'), gated('experimental-compact-hash-check-enabled'), duration('experimental-compact-hash-check-time')),
     autoCompactionMode: mode,
     autoCompactionRetention: retention,
     progressNotifyMs: progress,
