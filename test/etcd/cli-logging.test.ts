@@ -12,15 +12,15 @@ import { freePort, singleMemberArgs, spawnRaftkit } from './process-cluster.js';
 const dir = mkdtempSync(join(tmpdir(), 'raftkit-cli-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function member(name: string, extra: string[]): Promise<ReturnType<typeof spawnRaftkit> & { client: string }> {
+async function member(name: string, extra: string[], env: Record<string, string> = {}): Promise<ReturnType<typeof spawnRaftkit> & { client: string }> {
   const client = `http://127.0.0.1:${String(await freePort())}`;
   const peer = `http://127.0.0.1:${String(await freePort())}`;
-  return { ...spawnRaftkit([...singleMemberArgs(name, join(dir, name), client, peer), ...extra]), client };
+  return { ...spawnRaftkit([...singleMemberArgs(name, join(dir, name), client, peer), ...extra], env), client };
 }
 
-test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member; etcd 0.4\'s flags are warned of', async () => {
+test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member; etcd 0.4\'s flags and unknown ETCD_* variables are warned of', async () => {
   const file = join(dir, 'member.log');
-  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false', '--peer-heartbeat-interval=100']);
+  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false', '--peer-heartbeat-interval=100'], { ETCD_SNAPSHOT_COUNTT: '5' });
   await m.started;
   m.child.kill('SIGTERM');
   expect(await m.exited).toBe(0);
@@ -28,6 +28,8 @@ test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lin
   expect(lines.find((l) => l.msg === 'member started')).toMatchObject({ level: 'info', 'pre-vote': false });
   expect(lines.at(-1)!.msg).toBe('stopped');
   expect(lines.find((l) => l.msg.includes('peer-heartbeat-interval'))).toMatchObject({ level: 'warn', msg: 'flag "-peer-heartbeat-interval" is no longer supported - ignoring.' });
+  // A misspelt variable, which sets nothing (etcd's warning).
+  expect(lines.find((l) => l.msg === 'unrecognized environment variable')).toMatchObject({ level: 'warn', 'environment-variable': 'ETCD_SNAPSHOT_COUNTT=5' });
   // The same lines went to stderr.
   for (const l of lines) expect(m.output()).toContain(`"msg":${JSON.stringify(l.msg)}`);
 }, 30_000);

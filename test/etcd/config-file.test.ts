@@ -91,8 +91,11 @@ test('etcd\'s sample shape: every setting raftkit has is read, TLS from its bloc
 
 test('the other flags and ETCD_* variables are ignored when a config file is given, as in etcd', () => {
   const p = file('small.yml', 'name: m2\ninitial-cluster: m2=http://127.0.0.1:2380\ninitial-advertise-peer-urls: http://127.0.0.1:2380\n');
-  const c = config(['--config-file', p, '--snapshot-count', '5'], { ETCD_HEARTBEAT_INTERVAL: '50', ETCD_NAME: 'other' });
-  expect(c).toMatchObject({ name: 'm2', snapshotCount: 100000, heartbeatMs: 100 });
+  // etcd reads no ETCD_* variable then: neither a bad value, nor one a flag shadows, nor an unknown one is looked at.
+  const c = config(['--config-file', p, '--snapshot-count', '5'], { ETCD_HEARTBEAT_INTERVAL: '50', ETCD_NAME: 'other', ETCD_SNAPSHOT_COUNT: 'abc', ETCD_FOO: '1' });
+  expect(c).toMatchObject({ name: 'm2', snapshotCount: 100000, heartbeatMs: 100, unrecognizedEnv: [] });
+  // A bad value on the command line is still refused: etcd parses the command line first.
+  expect(() => config(['--config-file', p, '--snapshot-count', 'abc'])).toThrow('invalid value "abc" for flag -snapshot-count: parse error');
   // Given through ETCD_CONFIG_FILE, as etcd reads it too.
   expect(config([], { ETCD_CONFIG_FILE: p }).name).toBe('m2');
 });

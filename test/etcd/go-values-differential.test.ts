@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, test } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
 import { FlagError, parseFlags } from '../../src/etcd/cli/flags.js';
 import { parseGoBool, parseGoDurationNs, parseGoInt, parseGoUint } from '../../src/etcd/cli/go-values.js';
 
@@ -40,6 +43,8 @@ describe('flag values as etcd 3.4 reads them (differential)', () => {
     ['strict-reconfig-check', BOOLS],
     ['snapshot-count', UINTS],
     ['quota-backend-bytes', INTS],
+    // etcd's own uint32 type: 32 bits, and strconv's error text.
+    ['max-concurrent-streams', [...UINTS, '0', '4294967295', '4294967296', '1.5']],
     ['experimental-watch-progress-notify-interval', DURATIONS],
   ] as const)('--%s: every value etcd takes is taken, every one it refuses is refused with its message', (flag, values) => {
     const differ: string[] = [];
@@ -58,16 +63,77 @@ describe('flag values as etcd 3.4 reads them (differential)', () => {
   });
 });
 
+/** A check that etcd makes only after it has read the environment: it stops etcd when all else is taken. */
+const STOPPER = '--heartbeat-interval=1000';
+const cwd = mkdtempSync(join(tmpdir(), 'etcd-env-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+/**
+ * What Debian's etcd 3.4 says of a whole command line and environment (nothing else of this
+ * process's environment): the error it stops on, without its log prefix and its "See 'etcd
+ * --help'." tail, and the variables it warns of as unrecognized.
+ */
+function etcdOutcome(argv: readonly string[], env: Record<string, string>): { error: string; unrecognized: string[] } {
+  const r = spawnSync('etcd', [...argv, STOPPER], { cwd, env: { PATH: process.env['PATH']!, ...env }, encoding: 'utf8', timeout: 10_000 });
+  expect(r.status).not.toBe(0);
+  const lines = `${r.stderr}${r.stdout}`.split('\n');
+  const unrecognized = lines.flatMap((l) => /unrecognized environment variable (.*)$/.exec(l)?.[1] ?? []);
+  const failure = lines.find((l) => / [EC] \| /.test(l) || /^(invalid|flag provided)/.test(l))!;
+  const error = failure.replace(/^.* [EC] \| [^:]+: /, '').replace(/^error verifying flags, /, '').replace(/\. See 'etcd --help'\.$/, '');
+  return { error, unrecognized };
+}
+
+/** The same for `raftkit`: its FlagError's message (the same stopper), and the variables it warns of. */
+function ourOutcome(argv: readonly string[], env: Record<string, string>): { error: string; unrecognized: string[] } {
+  let error = 'taken';
+  try {
+    parseFlags([...argv, STOPPER], env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(FlagError);
+    error = (e as Error).message;
+  }
+  let unrecognized: string[] = [];
+  try {
+    const p = parseFlags(argv, env);
+    if (p.kind === 'run') unrecognized = p.config.unrecognizedEnv;
+  } catch {
+    // Refused: no member would start to warn.
+  }
+  return { error, unrecognized };
+}
+
+describe('which bad value etcd 3.4 names, and how it reads ETCD_* variables (differential)', () => {
+  test.each([
+    ['two bad flags: the first on the command line', ['--max-txn-ops=abc', '--snapshot-count=abc'], {}],
+    ['the same, the other way round', ['--snapshot-count=abc', '--max-txn-ops=abc'], {}],
+    ['a bad value before an unknown flag', ['--snapshot-count=abc', '--bogus'], {}],
+    ['an unknown flag before a bad value', ['--bogus', '--snapshot-count=abc'], {}],
+    ['a bad boolean before a bad duration', ['--client-cert-auth=yes', '--election-timeout=x'], {}],
+    ['a bad value on the command line before a bad variable', ['--snapshot-count=abc'], { ETCD_MAX_TXN_OPS: 'x' }],
+    ['a bad variable, named as a variable', [], { ETCD_SNAPSHOT_COUNT: 'abc' }],
+    ['two bad variables: the last by flag name', [], { ETCD_SNAPSHOT_COUNT: 'abc', ETCD_MAX_TXN_OPS: 'x' }],
+    ['a bad boolean variable', [], { ETCD_CLIENT_CERT_AUTH: 'yes' }],
+    ['a bad uint32 variable', [], { ETCD_MAX_CONCURRENT_STREAMS: '-1' }],
+    ['a bad duration variable', [], { ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL: 'soon' }],
+    ['a variable a flag shadows', ['--snapshot-count=5'], { ETCD_SNAPSHOT_COUNT: '5' }],
+    ['a shadowed variable before a bad one', ['--snapshot-count=5'], { ETCD_SNAPSHOT_COUNT: '5', ETCD_MAX_TXN_OPS: 'x' }],
+    ['an empty variable is not used, and warned of; so is one that names no flag', [], { ETCD_SNAPSHOT_COUNT: '', ETCD_FOO: '1', ETCD_MAX_TXN_OPS: '0x10' }],
+  ] as const)('%s', (_, argv, env) => {
+    expect(ourOutcome(argv, env)).toEqual(etcdOutcome(argv, env));
+  });
+});
+
 describe('the values Go reads', () => {
   test('booleans', () => {
     expect(BOOLS.map(parseGoBool)).toEqual([true, false, true, false, true, false, true, false, true, false, true, false, undefined, undefined, undefined, undefined, undefined]);
   });
 
   test('unsigned integers in base 0: hex, octal (0o and a leading 0), binary, digit separators', () => {
-    expect(['10', '0x2710', '0X1f', '0o17', '017', '0b101', '1_000', '0x_1F', '0_7', '0'].map(parseGoUint)).toEqual([10n, 10000n, 31n, 15n, 15n, 5n, 1000n, 31n, 7n, 0n]);
+    expect(['10', '0x2710', '0X1f', '0o17', '017', '0b101', '1_000', '0x_1F', '0_7', '0'].map((v) => parseGoUint(v))).toEqual([10n, 10000n, 31n, 15n, 15n, 5n, 1000n, 31n, 7n, 0n]);
     expect(parseGoUint('18446744073709551615')).toBe(18446744073709551615n);
     expect(parseGoUint('18446744073709551616')).toBe('value out of range');
     for (const bad of ['', '+5', '-1', '1e3', '1__0', '_1', '1_', '0x', '09', '0b2']) expect(parseGoUint(bad)).toBe('parse error');
+    expect([parseGoUint('4294967295', 32), parseGoUint('0x100000000', 32), parseGoUint('0x100000000')]).toEqual([4294967295n, 'value out of range', 4294967296n]);
     const p = parseFlags(['--snapshot-count=0x2710', '--max-txn-ops=0_200']);
     expect(p.kind === 'run' && [p.config.snapshotCount, p.config.maxTxnOps]).toEqual([10000, 128]);
   });

@@ -1,6 +1,7 @@
 import * as http2 from 'node:http2';
 import { expect, test } from 'vitest';
 import { parseFlags } from '../../src/etcd/cli/flags.js';
+import { grpcConnectionOptions } from '../../src/etcd/cli/member.js';
 import { EtcdServer } from '../../src/etcd/server.js';
 import { startKvCluster, until } from './helpers.js';
 
@@ -37,4 +38,17 @@ test('the options are checked; the flags carry etcd\'s defaults (no stream limit
   expect(parsed([])).toMatchObject({ maxConcurrentStreams: 4294967295, keepaliveIntervalMs: 7_200_000, keepaliveTimeoutMs: 20_000 });
   expect(parsed(['--max-concurrent-streams', '100', '--grpc-keepalive-interval', '30s', '--grpc-keepalive-timeout=5s'])).toMatchObject({ maxConcurrentStreams: 100, keepaliveIntervalMs: 30_000, keepaliveTimeoutMs: 5000 });
   expect(() => parsed(['--grpc-keepalive-interval', 'soon'])).toThrow(/grpc-keepalive-interval/);
+});
+
+test('--max-concurrent-streams=0 is no limit, as etcd (grpc-go) takes it; so is the default; any other value is the limit', () => {
+  const base = ['--name', 'm1'];
+  const streams = (argv: string[]): number | undefined => {
+    const p = parseFlags([...base, ...argv]);
+    if (p.kind !== 'run') throw new Error('not a run');
+    return grpcConnectionOptions(p.config).maxConcurrentStreams;
+  };
+  expect(streams(['--max-concurrent-streams=0'])).toBeUndefined();
+  expect(streams([])).toBeUndefined();
+  expect(streams(['--max-concurrent-streams=0x10'])).toBe(16);
+  expect(streams(['--max-concurrent-streams=4294967294'])).toBe(4294967294);
 });

@@ -29,6 +29,11 @@ export interface FlagSpec {
   onlyDefault?: string;
   /** An `int` flag that takes negative values (Go's `int64` flags, as `--quota-backend-bytes`); others are unsigned. */
   signed?: true;
+  /**
+   * An `int` flag of etcd's own `uint32` type (`--max-concurrent-streams`): a value is read in 32
+   * bits, and a refusal carries strconv's own error, as etcd's type returns it.
+   */
+  uint32?: true;
 }
 
 /**
@@ -86,7 +91,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'cors', kind: 'string', def: '', help: 'Comma-separated white list of origins for CORS, or cross-origin resource sharing, (empty or * means allow all).' },
   { name: 'host-whitelist', kind: 'string', def: '*', help: 'Comma-separated acceptable hostnames from HTTP client requests, if server is not secure (empty means allow all).' },
   { name: 'enable-grpc-gateway', kind: 'bool', def: 'true', help: 'Enable GRPC gateway.' },
-  { name: 'max-concurrent-streams', kind: 'int', def: '4294967295', help: 'Maximum concurrent streams that each client can open at a time.' },
+  { name: 'max-concurrent-streams', kind: 'int', uint32: true, def: '4294967295', help: 'Maximum concurrent streams that each client can open at a time (0: no limit, as the default).' },
   { name: 'grpc-keepalive-min-time', kind: 'duration', def: '5s', help: 'Minimum interval duration that a client should wait before pinging server.' },
   { name: 'grpc-keepalive-interval', kind: 'duration', def: '2h', help: 'Frequency duration of server-to-client ping to check if a connection is alive (0 to disable).' },
   { name: 'grpc-keepalive-timeout', kind: 'duration', def: '20s', help: 'Additional duration of wait before closing a non-responsive connection (0 to disable).' },
@@ -200,7 +205,7 @@ export function envName(flag: string): string {
 
 /** The `--help` text: usage and every flag with its `ETCD_*` variable and default. */
 export function helpText(): string {
-  const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir> [--skip-hash-check]   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (the flag wins).', '', 'Flags:'];
+  const lines = ['Usage: raftkit [flags]', '       raftkit restore <snapshot-file> --data-dir <dir> [--skip-hash-check]   (prepare a new member from an etcd or raftkit snapshot)', '', 'Runs one member of a raftkit cluster serving etcd\'s v3 gRPC API. Every flag can also be set', 'with its ETCD_* environment variable (not both: as etcd, a member refuses a variable a flag shadows).', '', 'Flags:'];
   for (const f of FLAGS) {
     const only = f.onlyDefault === undefined ? '' : `; only '${f.def}': ${f.onlyDefault}`;
     const renamed = f.renamedFrom === undefined ? '' : `; etcd 3.6's name for --${f.renamedFrom}, which wins when both are given`;

@@ -3,8 +3,10 @@ import { readConfigFile } from './config-file.js';
 import { FlagError } from './flag-error.js';
 import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
-import { FLAGS, IGNORED_FLAGS, envName, specOf } from './flag-table.js';
-import { parseGoBool, parseGoDuration as parseDuration, parseGoInt, parseGoUint } from './go-values.js';
+import { FLAGS, IGNORED_FLAGS, envName, specOf, type FlagSpec } from './flag-table.js';
+import { parseGoBool, parseGoDuration as parseDuration } from './go-values.js';
+import { intValue, kindError } from './value-errors.js';
+import { readFlagEnv } from './flag-env.js';
 import type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
 export { FlagError } from './flag-error.js';
@@ -34,15 +36,18 @@ function urls(flag: string, v: string): string[] {
 
 /**
  * Reads every flag from `argv` (Go's flag syntax: `--f=v`, `--f v`, `-f`; bools without a value) and `env`;
- * etcd 0.4's flags, which etcd ignores, go to `ignored`.
+ * etcd 0.4's flags, which etcd ignores, go to `ignored`, and `ETCD_*` variables that name no flag to
+ * `unrecognizedEnv`.
  */
-function collect(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, ignored: string[]): Map<string, string> | 'help' | 'version' {
+function collect(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, ignored: string[], unrecognizedEnv: string[]): Map<string, string> | 'help' | 'version' {
   const specs = new Map(FLAGS.map((f) => [f.name, f]));
   const values = new Map<string, string>();
-  for (const f of FLAGS) {
-    const e = env[envName(f.name)];
-    if (e !== undefined) values.set(f.name, e);
-  }
+  // As Go's flag package: a value is refused as it is read, so the first bad flag is the one named.
+  const take = (spec: FlagSpec, v: string): void => {
+    const err = kindError(spec, v, 'flag');
+    if (err !== undefined) throw err;
+    values.set(spec.name, v);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('-')) throw new FlagError(arg, `'${arg}' is not a valid flag`);
@@ -57,14 +62,18 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
     }
     const spec = specs.get(name);
     if (spec === undefined) throw new FlagError(name, `flag provided but not defined: -${name}`);
-    if (eq !== -1) values.set(name, body.slice(eq + 1));
+    if (eq !== -1) take(spec, body.slice(eq + 1));
     else if (spec.kind === 'bool') values.set(name, 'true');
     else {
       const next = argv[++i];
       if (next === undefined) throw new FlagError(name, `flag needs an argument: -${name}`);
-      values.set(name, next);
+      take(spec, next);
     }
   }
+  // As etcd: with a config file, no other ETCD_* variable is read.
+  const configFile = values.get('config-file') ?? env[envName('config-file')] ?? '';
+  if (configFile !== '') values.set('config-file', configFile);
+  else readFlagEnv(values, env, unrecognizedEnv);
   return values;
 }
 
@@ -76,7 +85,8 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
  */
 export function parseFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Parsed {
   const ignoredFlags: string[] = [];
-  const collected = collect(argv, env, ignoredFlags);
+  const unrecognizedEnv: string[] = [];
+  const collected = collect(argv, env, ignoredFlags, unrecognizedEnv);
   if (collected === 'help' || collected === 'version') return { kind: collected };
   let values = collected;
   let configIgnored: string[] = [];
@@ -102,29 +112,26 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     if (spec.oneOf !== undefined && !spec.oneOf.includes(v)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be one of ${spec.oneOf.join(', ')}`);
     return v;
   };
+  /** A bool, int or duration flag's value, refused as Go's flag package refuses it (see {@link kindError}). */
+  const typed = (name: string): string => {
+    const v = get(name);
+    const err = kindError(specOf(name), v, 'flag');
+    if (err !== undefined) throw err;
+    return v;
+  };
   /** An integer flag (Go's base-0 syntax: `0x10`, `1_000`; a sign only for `signed` ones), at least `min`. */
   const int = (name: string, min?: number): number => {
-    const v = get(name);
-    const n = specOf(name).signed === true ? parseGoInt(v) : parseGoUint(v);
-    if (typeof n === 'string') throw new FlagError(name, `invalid value "${v}" for flag -${name}: ${n}`);
+    const v = typed(name);
+    const n = intValue(specOf(name), v) as bigint;
     if (min !== undefined && n < BigInt(min)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
     return Number(n);
   };
   /** A Go duration in milliseconds; `orDefault` replaces 0 (etcd treats a zero value as unset). */
   const duration = (name: string, orDefault?: string): number => {
-    const v = get(name);
-    const ms = parseDuration(v);
-    if (ms === undefined) throw new FlagError(name, `invalid value "${v}" for flag -${name}: parse error`);
-    // Go's parser takes `-5s`; etcd would hand it to a ticker, which panics on it.
-    if (ms < 0) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must not be negative`);
+    const ms = parseDuration(typed(name))!;
     return ms === 0 && orDefault !== undefined ? parseDuration(orDefault)! : ms;
   };
-  const bool = (name: string): boolean => {
-    const v = get(name);
-    const b = parseGoBool(v);
-    if (b === undefined) throw new FlagError(name, `invalid boolean value "${v}" for -${name}: parse error`);
-    return b;
-  };
+  const bool = (name: string): boolean => parseGoBool(typed(name))!;
   const name = get('name');
   const heartbeatMs = int('heartbeat-interval', 1);
   const electionMs = int('election-timeout', 1);
@@ -212,7 +219,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     cors: corsOrigins(get('cors')),
     hostWhitelist: commaList(get('host-whitelist')),
     warningApplyMs: duration('experimental-warning-apply-duration', '100ms'),
-    maxConcurrentStreams: int('max-concurrent-streams', 1),
+    // As etcd (grpc-go): 0 is no limit, as the default.
+    maxConcurrentStreams: int('max-concurrent-streams'),
     keepaliveMinTimeMs: duration('grpc-keepalive-min-time'),
     keepaliveIntervalMs: duration('grpc-keepalive-interval'),
     keepaliveTimeoutMs: duration('grpc-keepalive-timeout'),
@@ -238,6 +246,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     explicitFlags: new Set(values.keys()),
     configIgnored,
     ignoredFlags,
+    unrecognizedEnv,
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);

@@ -17,10 +17,15 @@ export type GoParseError = 'parse error' | 'value out of range';
 const UINT64_MAX = (1n << 64n) - 1n;
 
 /**
- * Go's `strconv.ParseUint(v, 0, 64)`, as etcd's unsigned flags read their values: decimal, `0x`
+ * Go's `strconv.ParseUint(v, 0, bits)`, as etcd's unsigned flags read their values: decimal, `0x`
  * hex, `0o` or a leading `0` octal, `0b` binary, and `_` between digits (`1_000`). No sign.
+ *
+ * @param v - the text.
+ * @param bits - the width of the result (64, or 32 for etcd's `uint32` flags): a larger number is
+ * out of range.
  */
-export function parseGoUint(v: string): bigint | GoParseError {
+export function parseGoUint(v: string, bits: 32 | 64 = 64): bigint | GoParseError {
+  const max = bits === 64 ? UINT64_MAX : (1n << BigInt(bits)) - 1n;
   if (v === '') return 'parse error';
   let base = 10n;
   let digits = v;
@@ -39,7 +44,7 @@ export function parseGoUint(v: string): bigint | GoParseError {
     const d = /[0-9]/.test(c) ? BigInt(c.charCodeAt(0) - 48) : /[a-z]/i.test(c) ? BigInt(c.toLowerCase().charCodeAt(0) - 87) : 99n;
     if (d >= base) return 'parse error';
     n = n * base + d;
-    if (n > UINT64_MAX) return 'value out of range';
+    if (n > max) return 'value out of range';
   }
   return underscores && !underscoresOk(v) ? 'parse error' : n;
 }

@@ -120,6 +120,8 @@ export interface MemberConfig {
   configIgnored: string[];
   /** etcd 0.4's flags given on the command line, which etcd ignores with a warning, as raftkit does. */
   ignoredFlags: string[];
+  /** `ETCD_*` environment variables that set no flag (`NAME=value`), of which etcd warns, as raftkit does. */
+  unrecognizedEnv: string[];
 }
 
 /** The files and settings of one side's TLS (client or peer). */

@@ -177,6 +177,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
   const youngMiB = (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
   for (const f of c.ignoredFlags) log('warn', `flag "-${f}" is no longer supported - ignoring.`);
+  for (const v of c.unrecognizedEnv) log('warn', 'unrecognized environment variable', { 'environment-variable': v });
   if (c.configIgnored.length > 0) log('warn', 'config file settings ignored (raftkit has no such setting)', { keys: c.configIgnored });
   log('info', 'member started', { name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB, 'pre-vote': c.preVote });
   const removed = new Promise<void>((resolve) => {
@@ -242,12 +243,16 @@ function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
   if (r.mismatched.length === 0) log('info', 'corruption checking passed; no corruption', { ...at, 'checked-peers': r.matched.map((id) => id.toString(16)) });
 }
 
-/** `--max-concurrent-streams` and the keepalive flags as the server's options (etcd's defaults: no stream limit; 0 disables pings). */
-function grpcConnectionOptions(c: MemberConfig): { maxConcurrentStreams?: number; keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; keepaliveMinTimeMs?: number } {
+/**
+ * `--max-concurrent-streams` and the keepalive flags as the server's options (etcd's defaults: no stream limit; 0 disables pings).
+ * @internal
+ */
+export function grpcConnectionOptions(c: Pick<MemberConfig, 'maxConcurrentStreams' | 'keepaliveMinTimeMs' | 'keepaliveIntervalMs' | 'keepaliveTimeoutMs'>): { maxConcurrentStreams?: number; keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; keepaliveMinTimeMs?: number } {
   return {
     // 0 would strike every ping: the smallest interval stands for it.
     keepaliveMinTimeMs: Math.max(1, c.keepaliveMinTimeMs),
-    ...(c.maxConcurrentStreams >= 2 ** 32 - 1 ? {} : { maxConcurrentStreams: c.maxConcurrentStreams }),
+    // grpc-go takes 0 for no limit, as it takes 2^32 - 1.
+    ...(c.maxConcurrentStreams === 0 || c.maxConcurrentStreams >= 2 ** 32 - 1 ? {} : { maxConcurrentStreams: c.maxConcurrentStreams }),
     // gRPC has no "off": an interval beyond any connection's life stands for 0.
     keepaliveIntervalMs: c.keepaliveIntervalMs === 0 ? 2 ** 31 - 1 : c.keepaliveIntervalMs,
     keepaliveTimeoutMs: c.keepaliveTimeoutMs === 0 ? 2 ** 31 - 1 : c.keepaliveTimeoutMs,
