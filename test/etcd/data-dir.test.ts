@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { EtcdDataDirError, openDataDir } from '../../src/etcd/cli/member.js';
+import { DataDirError, EtcdDataDirError, openDataDir } from '../../src/etcd/cli/member.js';
 import { LevelStorage } from '../../src/storage/level-storage.js';
 import { WalStorage } from '../../src/storage/wal/wal-storage.js';
 
@@ -42,6 +42,20 @@ describe('the raftkit command\'s data dir', () => {
       await expect(openDataDir(dir)).rejects.toBeInstanceOf(EtcdDataDirError);
       expect(existsSync(join(dir, 'member', 'kv'))).toBe(false);
     }
+  });
+
+  test('a data dir, WAL dir or database path that is a file is refused with a typed error naming it (classic-level says only "Database failed to open")', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    await expect(openDataDir(file)).rejects.toThrow(new DataDirError(file, 'it is not a directory'));
+    await expect(openDataDir(join(root, 'wal-file'), file)).rejects.toMatchObject({ code: 'ERR_DATA_DIR', message: `error listing data dir: ${file}: it is not a directory` });
+    const dir = join(root, 'kv-file');
+    mkdirSync(join(dir, 'member'), { recursive: true });
+    writeFileSync(join(dir, 'member', 'kv'), 'x');
+    const refusal = await openDataDir(dir).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(DataDirError);
+    expect((refusal as Error).message).toMatch(new RegExp(`^error listing data dir: ${join(dir, 'member', 'kv')}: the member's database does not open: .+`));
+    expect((refusal as Error).message).not.toMatch(/Database failed to open$/);
   });
 
   test('a data dir made by an earlier version (one LevelDB at its root) opens as it was, with LevelStorage', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { KvClient } from '../../kv/kv-client.js';
 import { KvStateMachine } from '../../kv/kv-state-machine.js';
@@ -273,6 +273,7 @@ export async function openDataDir(dataDir: string, walDir = '', options: { noSyn
   const wal = walDir === '' ? paths.wal : walDir;
   // Before anything is created in it: raftkit started on an etcd member's data dir would serve an
   // empty keyspace beside etcd's files.
+  for (const dir of [dataDir, wal]) if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataDirError(dir, 'it is not a directory');
   if (isEtcdDataDir(dataDir, wal)) throw new EtcdDataDirError(dataDir);
   if (existsSync(join(dataDir, 'CURRENT'))) {
     if (walDir !== '') throw new RaftkitError('ERR_INVALID_ARGUMENT', `data-dir ${JSON.stringify(dataDir)} keeps its Raft log in its own database (raftkit's first layout): --wal-dir cannot move it`);
@@ -284,7 +285,13 @@ export async function openDataDir(dataDir: string, walDir = '', options: { noSyn
   const initialized = existsSync(wal) && readdirSync(wal).length > 0;
   const { ClassicLevel } = await import('classic-level');
   const kvDb = new ClassicLevel<Uint8Array, Uint8Array>(paths.kv, { keyEncoding: 'view', valueEncoding: 'view' });
-  await kvDb.open({ createIfMissing: true });
+  try {
+    await kvDb.open({ createIfMissing: true });
+  } catch (e) {
+    // classic-level says only "Database failed to open"; LevelDB's reason is its cause.
+    const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
+    throw new DataDirError(paths.kv, `the member's database does not open: ${cause}`, e);
+  }
   const storage = await WalStorage.open({ dir: wal, noSync: options.noSync });
   return { storage, kvDb, closeKvDb: () => kvDb.close(), initialized };
 }
@@ -334,5 +341,21 @@ export class EtcdDataDirError extends RaftkitError {
   /** @param dataDir - the data dir. */
   constructor(dataDir: string) {
     super('ERR_ETCD_DATA_DIR', `data-dir ${JSON.stringify(dataDir)} holds an etcd member's data (member/snap/db, etcd's WAL), which raftkit does not run on; to move its keys to a raftkit member: raftkit restore ${join(dataDir, 'member', 'snap', 'db')} --skip-hash-check --data-dir <an empty dir>`);
+  }
+}
+
+/**
+ * A member's data dir (or its WAL dir) cannot be used: a path in it is not a directory, or its
+ * database does not open. Code `ERR_DATA_DIR`; the message starts as etcd's ("error listing data
+ * dir: <path>") and says why.
+ */
+export class DataDirError extends RaftkitError {
+  /**
+   * @param path - the path at fault.
+   * @param reason - why it cannot be used.
+   * @param cause - the underlying error, if any.
+   */
+  constructor(path: string, reason: string, cause?: unknown) {
+    super('ERR_DATA_DIR', `error listing data dir: ${path}: ${reason}`, cause === undefined ? undefined : { cause });
   }
 }
