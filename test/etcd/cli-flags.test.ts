@@ -166,7 +166,9 @@ describe('raftkit command flags (etcd names)', () => {
     [['--election-timeout', '200'], 'election-timeout', /at least as 5 times/],
     [['--listen-client-urls', 'ftp://x:1'], 'listen-client-urls', /scheme must be http or https/],
     [['--client-cert-auth'], 'trusted-ca-file', /needs --trusted-ca-file/],
-    [['--listen-client-urls', 'https://127.0.0.1:2379'], 'cert-file', /https --listen-client-urls need --cert-file/],
+    [['--listen-client-urls', 'https://127.0.0.1:2379', '--advertise-client-urls', 'https://127.0.0.1:2379'], 'cert-file', /https --listen-client-urls need --cert-file/],
+    // As etcd: client URLs of one's own choosing need the URLs to advertise (from the command line or ETCD_*; a config file keeps the default).
+    [['--listen-client-urls', 'http://127.0.0.1:2379'], 'advertise-client-urls', /^--advertise-client-urls is required when --listen-client-urls is set explicitly$/],
     [['--listen-metrics-urls', 'https://127.0.0.1:2381'], 'cert-file', /https --listen-metrics-urls need --cert-file/],
     [['--listen-peer-urls', 'http://127.0.0.1:2380,https://127.0.0.1:2480'], 'listen-peer-urls', /must all be http or all https/],
     [['--listen-peer-urls', 'https://127.0.0.1:2380'], 'peer-cert-file', /https --listen-peer-urls need --peer-cert-file/],

@@ -121,6 +121,18 @@ describe('which bad value etcd 3.4 names, and how it reads ETCD_* variables (dif
   ] as const)('%s', (_, argv, env) => {
     expect(ourOutcome(argv, env)).toEqual(etcdOutcome(argv, env));
   });
+
+  test.each([
+    ['on the command line', ['--listen-client-urls=http://127.0.0.1:1'], {}],
+    ['in ETCD_LISTEN_CLIENT_URLS', [], { ETCD_LISTEN_CLIENT_URLS: 'http://127.0.0.1:1' }],
+  ] as const)('client URLs chosen %s without the URLs to advertise are refused by both, in etcd\'s words', (_, argv, env) => {
+    const r = spawnSync('etcd', argv, { cwd, env: { PATH: process.env['PATH']!, ...env }, encoding: 'utf8', timeout: 10_000 });
+    const message = '--advertise-client-urls is required when --listen-client-urls is set explicitly';
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`error verifying flags, ${message}.`);
+    expect(() => parseFlags(argv, env)).toThrow(new FlagError('advertise-client-urls', message));
+    expect(() => parseFlags([...argv, '--advertise-client-urls=http://127.0.0.1:1'], env)).not.toThrow();
+  });
 });
 
 describe('the values Go reads', () => {

@@ -136,6 +136,11 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const heartbeatMs = int('heartbeat-interval', 1);
   const electionMs = int('election-timeout', 1);
   if (electionMs < 5 * heartbeatMs) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatMs}ms]`);
+  // As etcd: client URLs chosen on the command line (or by ETCD_*) need the URLs to advertise (etcd's default, localhost, would be wrong).
+  if (configFile === '' && values.has('listen-client-urls') && !values.has('advertise-client-urls')) {
+    urls('listen-client-urls', get('listen-client-urls')); // a bad URL is named first, as etcd checks them first
+    throw new FlagError('advertise-client-urls', '--advertise-client-urls is required when --listen-client-urls is set explicitly');
+  }
   const initialCluster = new Map<string, string[]>();
   for (const part of get('initial-cluster').split(',')) {
     const eq = part.indexOf('=');
