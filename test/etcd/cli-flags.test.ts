@@ -139,6 +139,11 @@ describe('raftkit command flags (etcd names)', () => {
     expect(c.progressNotifyMs).toBe(5000);
   });
 
+  test('etcd\'s longest election timeout, 50 s, is taken; a longer one is refused', () => {
+    expect(config([...base, '--election-timeout', '50000']).electionMs).toBe(50_000);
+    expect(() => config([...base, '--election-timeout', '50001'])).toThrow('--election-timeout[50001ms] is too long, and should be set less than 50000ms');
+  });
+
   test('ETCD_* environment variables set the flags the command line does not give; one that a flag shadows is refused, as etcd refuses it', () => {
     const c = config(base, { ETCD_MAX_REQUEST_BYTES: '1024', ETCD_LOG_LEVEL: 'debug', ETCD_SNAPSHOT_COUNT: '', ETCD_FOO: 'bar', ETCDCTL_API: '3', PATH: '/bin' });
     expect(c.maxRequestBytes).toBe(1024);

@@ -118,6 +118,11 @@ describe('which bad value etcd 3.4 names, and how it reads ETCD_* variables (dif
     ['a variable a flag shadows', ['--snapshot-count=5'], { ETCD_SNAPSHOT_COUNT: '5' }],
     ['a shadowed variable before a bad one', ['--snapshot-count=5'], { ETCD_SNAPSHOT_COUNT: '5', ETCD_MAX_TXN_OPS: 'x' }],
     ['an empty variable is not used, and warned of; so is one that names no flag', [], { ETCD_SNAPSHOT_COUNT: '', ETCD_FOO: '1', ETCD_MAX_TXN_OPS: '0x10' }],
+    ['a listen URL naming a host, not an IP', ['--listen-client-urls=http://example.com:1', '--advertise-client-urls=http://example.com:1'], {}],
+    ['listen URLs: the peer ones first', ['--listen-client-urls=http://example.org:1', '--advertise-client-urls=http://example.com:1', '--listen-peer-urls=http://example.com:1'], {}],
+    ['listen URLs: the client ones before the metrics ones', ['--listen-metrics-urls=http://example.com:1', '--listen-client-urls=http://example.org:1', '--advertise-client-urls=http://example.com:1'], {}],
+    ['localhost and IPv6 addresses bind', ['--listen-client-urls=http://localhost:1,http://[::1]:2', '--advertise-client-urls=http://localhost:1', '--listen-peer-urls=http://[::1]:3'], {}],
+    ['an election timeout over 50 s', ['--election-timeout=60000'], {}],
   ] as const)('%s', (_, argv, env) => {
     expect(ourOutcome(argv, env)).toEqual(etcdOutcome(argv, env));
   });

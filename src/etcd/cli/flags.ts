@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { opensslCiphers } from './cipher-suites.js';
 import { readConfigFile } from './config-file.js';
 import { FlagError } from './flag-error.js';
@@ -32,6 +33,15 @@ function urls(flag: string, v: string): string[] {
     if (url.port === '') throw new FlagError(flag, `invalid value "${v}" for flag -${flag}: URL "${u}" needs a port`);
     return u;
   });
+}
+
+/** etcd's longest election timeout, ms. */
+const MAX_ELECTION_MS = 50_000;
+
+/** Whether a listen URL names what etcd binds to: an IP address, or `localhost`. */
+function bindsToIp(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || isIP(host) !== 0;
 }
 
 /**
@@ -133,9 +143,14 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   };
   const bool = (name: string): boolean => parseGoBool(typed(name))!;
   const name = get('name');
+  // etcd's checks, in its order (Config.Validate): listen URLs name an IP to bind to, then the election timeout.
+  for (const flag of ['listen-peer-urls', 'listen-client-urls', 'listen-client-http-urls', 'listen-metrics-urls']) {
+    for (const u of urls(flag, get(flag))) if (!bindsToIp(u)) throw new FlagError(flag, `expected IP in URL for binding (${u})`);
+  }
   const heartbeatMs = int('heartbeat-interval', 1);
   const electionMs = int('election-timeout', 1);
   if (electionMs < 5 * heartbeatMs) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatMs}ms]`);
+  if (electionMs > MAX_ELECTION_MS) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] is too long, and should be set less than ${MAX_ELECTION_MS}ms`);
   // As etcd: client URLs chosen on the command line (or by ETCD_*) need the URLs to advertise (etcd's default, localhost, would be wrong).
   if (configFile === '' && values.has('listen-client-urls') && !values.has('advertise-client-urls')) {
     urls('listen-client-urls', get('listen-client-urls')); // a bad URL is named first, as etcd checks them first
