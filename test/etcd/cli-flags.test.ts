@@ -139,6 +139,15 @@ describe('raftkit command flags (etcd names)', () => {
     expect(c.progressNotifyMs).toBe(5000);
   });
 
+  test('--name alone makes the initial cluster that name at the advertised peer URLs, as etcd\'s default initial cluster does', () => {
+    const c = config(['--name', 'abc', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380,http://127.0.0.1:2381']);
+    expect([...c.initialCluster]).toEqual([['abc', ['http://127.0.0.1:2380', 'http://127.0.0.1:2381']]]);
+    expect([...config(['--name', 'abc']).initialCluster]).toEqual([['abc', ['http://localhost:2380']]]);
+    expect([...config([]).initialCluster]).toEqual([['default', ['http://localhost:2380']]]);
+    // A cluster given is kept, and checked.
+    expect(() => config(['--name', 'abc', '--initial-cluster', 'other=http://localhost:2380'])).toThrow('couldn\'t find local name "abc" in the initial cluster configuration');
+  });
+
   test('etcd\'s longest election timeout, 50 s, is taken; a longer one is refused', () => {
     expect(config([...base, '--election-timeout', '50000']).electionMs).toBe(50_000);
     expect(() => config([...base, '--election-timeout', '50001'])).toThrow('--election-timeout[50001ms] is too long, and should be set less than 50000ms');

@@ -156,14 +156,18 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     urls('listen-client-urls', get('listen-client-urls')); // a bad URL is named first, as etcd checks them first
     throw new FlagError('advertise-client-urls', '--advertise-client-urls is required when --listen-client-urls is set explicitly');
   }
+  const advertisePeers = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
+  // As etcd: `--name abc` alone makes the default initial cluster abc=<its advertised peer URLs>.
+  const initialClusterText = name !== 'default' && get('initial-cluster') === specOf('initial-cluster').def
+    ? advertisePeers.map((u) => `${name}=${u}`).join(',')
+    : get('initial-cluster');
   const initialCluster = new Map<string, string[]>();
-  for (const part of get('initial-cluster').split(',')) {
+  for (const part of initialClusterText.split(',')) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new FlagError('initial-cluster', `invalid value "${get('initial-cluster')}" for flag -initial-cluster: expected name=URL entries`);
+    if (eq <= 0) throw new FlagError('initial-cluster', `invalid value "${initialClusterText}" for flag -initial-cluster: expected name=URL entries`);
     const member = part.slice(0, eq);
     initialCluster.set(member, [...(initialCluster.get(member) ?? []), ...urls('initial-cluster', part.slice(eq + 1))]);
   }
-  const advertisePeers = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
   // Checked here when --initial-cluster is given; without it, when the member starts with no data
   // of its own (a restored data dir keeps the cluster it was restored for, as etcd's does).
   if (values.has('initial-cluster')) checkMembership(name, initialCluster, advertisePeers);
