@@ -160,6 +160,8 @@ describe('raftkit command flags (etcd names)', () => {
     expect(c.logLevel).toBe('debug');
     // An empty variable is not used; etcd warns of it, as of one that names no flag (ETCDCTL_* is not etcd's prefix).
     expect(c.snapshotCount).toBe(100000);
+    // As etcd: 0 is taken (the member then uses etcd's default and logs it).
+    expect(config([...base, '--snapshot-count=0']).snapshotCount).toBe(0);
     expect(c.unrecognizedEnv).toEqual(['ETCD_SNAPSHOT_COUNT=', 'ETCD_FOO=bar']);
     expect(envName('initial-cluster-state')).toBe('ETCD_INITIAL_CLUSTER_STATE');
     const shadowed = (): unknown => config(base, { ETCD_NAME: 'other' });
@@ -178,6 +180,12 @@ describe('raftkit command flags (etcd names)', () => {
     [['--heartbeat-interval', 'abc'], 'heartbeat-interval', /invalid value "abc" for flag -heartbeat-interval/],
     [['--initial-cluster-state', 'old'], 'initial-cluster-state', /must be one of new, existing/],
     [['--election-timeout', '200'], 'election-timeout', /at least as 5 times/],
+    // etcd's words for a zero heartbeat or election timeout.
+    [['--heartbeat-interval', '0'], 'heartbeat-interval', /^--heartbeat-interval must be >0 \(set to 0ms\)$/],
+    [['--election-timeout', '0'], 'election-timeout', /^--election-timeout must be >0 \(set to 0ms\)$/],
+    // etcd takes 0 for these two, then refuses every write or txn: refused, saying so.
+    [['--max-request-bytes', '0'], 'max-request-bytes', /must be an integer >= 1 \(etcd takes 0, then refuses every request as too large\)$/],
+    [['--max-txn-ops', '0'], 'max-txn-ops', /must be an integer >= 1 \(etcd takes 0, then refuses every txn as having too many operations\)$/],
     [['--listen-client-urls', 'ftp://x:1'], 'listen-client-urls', /scheme must be http or https/],
     [['--client-cert-auth'], 'trusted-ca-file', /needs --trusted-ca-file/],
     [['--listen-client-urls', 'https://127.0.0.1:2379', '--advertise-client-urls', 'https://127.0.0.1:2379'], 'cert-file', /https --listen-client-urls need --cert-file/],

@@ -18,9 +18,9 @@ async function member(name: string, extra: string[], env: Record<string, string>
   return { ...spawnRaftkit([...singleMemberArgs(name, join(dir, name), client, peer), ...extra], env), client };
 }
 
-test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member; etcd 0.4\'s flags and unknown ETCD_* variables are warned of', async () => {
+test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member; etcd 0.4\'s flags and unknown ETCD_* variables are warned of; --snapshot-count=0 is etcd\'s default, logged', async () => {
   const file = join(dir, 'member.log');
-  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false', '--peer-heartbeat-interval=100'], { ETCD_SNAPSHOT_COUNTT: '5' });
+  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false', '--peer-heartbeat-interval=100', '--snapshot-count=0'], { ETCD_SNAPSHOT_COUNTT: '5' });
   await m.started;
   m.child.kill('SIGTERM');
   expect(await m.exited).toBe(0);
@@ -28,6 +28,8 @@ test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lin
   expect(lines.find((l) => l.msg === 'member started')).toMatchObject({ level: 'info', 'pre-vote': false });
   expect(lines.at(-1)!.msg).toBe('stopped');
   expect(lines.find((l) => l.msg.includes('peer-heartbeat-interval'))).toMatchObject({ level: 'warn', msg: 'flag "-peer-heartbeat-interval" is no longer supported - ignoring.' });
+  // etcd's default for --snapshot-count=0, logged as etcd logs it.
+  expect(lines.find((l) => l.msg === 'updating snapshot-count to default')).toMatchObject({ level: 'info', 'given-snapshot-count': 0, 'updated-snapshot-count': 100000 });
   // A misspelt variable, which sets nothing (etcd's warning).
   expect(lines.find((l) => l.msg === 'unrecognized environment variable')).toMatchObject({ level: 'warn', 'environment-variable': 'ETCD_SNAPSHOT_COUNTT=5' });
   // The same lines went to stderr.

@@ -41,7 +41,7 @@ const DURATIONS = ['5s', '1.5s', '.5s', '1.s', '+5s', '1h2m3.5s', '1us', '1µs',
 describe('flag values as etcd 3.4 reads them (differential)', () => {
   test.each([
     ['strict-reconfig-check', BOOLS],
-    ['snapshot-count', UINTS],
+    ['snapshot-count', [...UINTS, '0']],
     ['quota-backend-bytes', INTS],
     // etcd's own uint32 type: 32 bits, and strconv's error text.
     ['max-concurrent-streams', [...UINTS, '0', '4294967295', '4294967296', '1.5']],

@@ -130,10 +130,10 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     return v;
   };
   /** An integer flag (Go's base-0 syntax: `0x10`, `1_000`; a sign only for `signed` ones), at least `min`. */
-  const int = (name: string, min?: number): number => {
+  const int = (name: string, min?: number, why = ''): number => {
     const v = typed(name);
     const n = intValue(specOf(name), v) as bigint;
-    if (min !== undefined && n < BigInt(min)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}`);
+    if (min !== undefined && n < BigInt(min)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}${why}`);
     return Number(n);
   };
   /** A Go duration in milliseconds; `orDefault` replaces 0 (etcd treats a zero value as unset). */
@@ -147,8 +147,10 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   for (const flag of ['listen-peer-urls', 'listen-client-urls', 'listen-client-http-urls', 'listen-metrics-urls']) {
     for (const u of urls(flag, get(flag))) if (!bindsToIp(u)) throw new FlagError(flag, `expected IP in URL for binding (${u})`);
   }
-  const heartbeatMs = int('heartbeat-interval', 1);
-  const electionMs = int('election-timeout', 1);
+  const heartbeatMs = int('heartbeat-interval');
+  if (heartbeatMs <= 0) throw new FlagError('heartbeat-interval', `--heartbeat-interval must be >0 (set to ${heartbeatMs}ms)`);
+  const electionMs = int('election-timeout');
+  if (electionMs <= 0) throw new FlagError('election-timeout', `--election-timeout must be >0 (set to ${electionMs}ms)`);
   if (electionMs < 5 * heartbeatMs) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatMs}ms]`);
   if (electionMs > MAX_ELECTION_MS) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] is too long, and should be set less than ${MAX_ELECTION_MS}ms`);
   // As etcd: client URLs chosen on the command line (or by ETCD_*) need the URLs to advertise (etcd's default, localhost, would be wrong).
@@ -222,7 +224,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     peerTls: tls('peer-'),
     heartbeatMs,
     electionMs,
-    snapshotCount: int('snapshot-count', 1),
+    // As etcd: 0 is taken, for the default (the member logs it as etcd does).
+    snapshotCount: int('snapshot-count'),
     // Retention caps that raftkit always meets (it keeps only what is in use): checked, then kept for the record.
     maxSnapshots: int('max-snapshots', 0),
     maxWals: int('max-wals', 0),
@@ -231,8 +234,9 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     backendBatchIntervalMs: duration('backend-batch-interval', specOf('backend-batch-interval').def),
     // As etcd: 0 is the default; a negative limit is reached at every write.
     backendBatchLimit: Math.max(1, int('backend-batch-limit') || Number(specOf('backend-batch-limit').def)),
-    maxRequestBytes: int('max-request-bytes', 1),
-    maxTxnOps: int('max-txn-ops', 1),
+    // etcd takes 0 for these two, then refuses every write or every txn: refused here, saying so.
+    maxRequestBytes: int('max-request-bytes', 1, ' (etcd takes 0, then refuses every request as too large)'),
+    maxTxnOps: int('max-txn-ops', 1, ' (etcd takes 0, then refuses every txn as having too many operations)'),
     maxLearners: int('experimental-max-learners', 1),
     initialCorruptCheck: gated('experimental-initial-corrupt-check'),
     corruptCheckMs: corruptCheckInterval(duration('experimental-corrupt-check-time'), gated('experimental-compact-hash-check-enabled'), duration('experimental-compact-hash-check-time')),

@@ -38,7 +38,7 @@ export interface MemberConfig {
   heartbeatMs: number;
   /** `--election-timeout`, ms. */
   electionMs: number;
-  /** `--snapshot-count`. */
+  /** `--snapshot-count` (0: etcd's default, 100,000, which the member logs as etcd does). */
   snapshotCount: number;
   /** `--max-snapshots` (0: unlimited): raftkit keeps only the snapshot in use, so every value is met. */
   maxSnapshots: number;

@@ -23,6 +23,7 @@ import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../memb
 import { EtcdServer } from '../server.js';
 import { FlagError, type MemberConfig } from './flags.js';
 import { clientTlsOptions, peerTlsOptions } from './tls-options.js';
+import { specOf } from './flag-table.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'];
 
@@ -126,7 +127,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
     id, storage, transport, stateMachine,
     ...(identity.initialClusterState === 'new' ? { peers } : { join: peers.filter((p) => p.id !== id) }),
     tickMs: c.heartbeatMs, heartbeatTick, electionTick: Math.max(2, Math.round(c.electionMs / c.heartbeatMs)),
-    snapshotEvery: c.snapshotCount, compactionTail: c.snapshotCatchupEntries, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
+    snapshotEvery: snapshotCount(c, log), compactionTail: c.snapshotCatchupEntries, maxPendingApply: 5000, preVote: c.preVote, strictReconfigCheck: c.strictReconfigCheck,
     warningApplyMs: c.warningApplyMs,
     // etcd fast-forwards a single-member cluster's election at every start, whatever --initial-election-tick-advance says.
     initialElectionTickAdvance: c.initialElectionTickAdvance ? true : 'lone-voter',
@@ -241,6 +242,14 @@ function logCheck(log: Log, r: CorruptionCheckReport | Error): void {
   for (const id of r.skipped) log('warn', 'found different compact revision values from remote peer', { ...at, 'remote-peer-id': id.toString(16) });
   for (const id of r.unanswered) log('warn', 'failed hash kv request', { ...at, 'remote-peer-id': id.toString(16) });
   if (r.mismatched.length === 0) log('info', 'corruption checking passed; no corruption', { ...at, 'checked-peers': r.matched.map((id) => id.toString(16)) });
+}
+
+/** `--snapshot-count`, with etcd's default for 0, which is logged as etcd logs it. */
+function snapshotCount(c: MemberConfig, log: Log): number {
+  if (c.snapshotCount !== 0) return c.snapshotCount;
+  const updated = Number(specOf('snapshot-count').def);
+  log('info', 'updating snapshot-count to default', { 'given-snapshot-count': 0, 'updated-snapshot-count': updated });
+  return updated;
 }
 
 /**
