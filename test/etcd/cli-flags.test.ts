@@ -163,6 +163,8 @@ describe('raftkit command flags (etcd names)', () => {
     // As etcd: 0 is taken (the member then uses etcd's default and logs it).
     expect(config([...base, '--snapshot-count=0']).snapshotCount).toBe(0);
     expect(c.unrecognizedEnv).toEqual(['ETCD_SNAPSHOT_COUNT=', 'ETCD_FOO=bar']);
+    // Those used, by flag name, for the member to log as etcd does.
+    expect(c.usedEnv).toEqual([['ETCD_LOG_LEVEL', 'debug'], ['ETCD_MAX_REQUEST_BYTES', '1024']]);
     expect(envName('initial-cluster-state')).toBe('ETCD_INITIAL_CLUSTER_STATE');
     const shadowed = (): unknown => config(base, { ETCD_NAME: 'other' });
     expect(shadowed).toThrow(FlagError);

@@ -20,7 +20,7 @@ async function member(name: string, extra: string[], env: Record<string, string>
 
 test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lines reach the file; --pre-vote=false reaches the member; etcd 0.4\'s flags and unknown ETCD_* variables are warned of; --snapshot-count=0 is etcd\'s default, logged', async () => {
   const file = join(dir, 'member.log');
-  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false', '--peer-heartbeat-interval=100', '--snapshot-count=0'], { ETCD_SNAPSHOT_COUNTT: '5' });
+  const m = await member('logs', ['--logger=zap', `--log-outputs=stderr,${file}`, '--pre-vote=false', '--peer-heartbeat-interval=100', '--snapshot-count=0'], { ETCD_SNAPSHOT_COUNTT: '5', ETCD_MAX_TXN_OPS: '64' });
   await m.started;
   m.child.kill('SIGTERM');
   expect(await m.exited).toBe(0);
@@ -30,7 +30,8 @@ test('--log-outputs=stderr,<file> writes every line to both; SIGTERM\'s last lin
   expect(lines.find((l) => l.msg.includes('peer-heartbeat-interval'))).toMatchObject({ level: 'warn', msg: 'flag "-peer-heartbeat-interval" is no longer supported - ignoring.' });
   // etcd's default for --snapshot-count=0, logged as etcd logs it.
   expect(lines.find((l) => l.msg === 'updating snapshot-count to default')).toMatchObject({ level: 'info', 'given-snapshot-count': 0, 'updated-snapshot-count': 100000 });
-  // A misspelt variable, which sets nothing (etcd's warning).
+  // A variable used, and a misspelt one, which sets nothing (etcd's info line and warning).
+  expect(lines.find((l) => l.msg === 'recognized and used environment variable')).toMatchObject({ level: 'info', 'variable-name': 'ETCD_MAX_TXN_OPS', 'variable-value': '64' });
   expect(lines.find((l) => l.msg === 'unrecognized environment variable')).toMatchObject({ level: 'warn', 'environment-variable': 'ETCD_SNAPSHOT_COUNTT=5' });
   // The same lines went to stderr.
   for (const l of lines) expect(m.output()).toContain(`"msg":${JSON.stringify(l.msg)}`);

@@ -17,25 +17,28 @@ const BY_NAME = [...FLAGS].sort((a, b) => (a.name < b.name ? -1 : 1));
  * - before that, a variable for a flag the command line also gives is refused: etcd stops on it
  *   ("conflicting environment variable ... is shadowed");
  * - an `ETCD_*` variable that names no flag (or is empty) is not an error: it goes to
- *   `unrecognized` (`NAME=value`), which the member logs as etcd warns of it.
+ *   `unrecognized` (`NAME=value`), which the member logs as etcd warns of it;
+ * - each variable used goes to `used` (name and value), which the member logs as etcd does.
  *
  * @throws {@link FlagError} for the shadowed variable, else for the last value refused.
  */
-export function readFlagEnv(values: Map<string, string>, env: Readonly<Record<string, string | undefined>>, unrecognized: string[]): void {
+export function readFlagEnv(values: Map<string, string>, env: Readonly<Record<string, string | undefined>>, unrecognized: string[], used: [name: string, value: string][]): void {
   const onCommandLine = new Set([...values.keys()].map(envName));
-  const used = new Set<string>();
+  const usedKeys = new Set<string>();
   let refused: FlagError | undefined;
   for (const f of BY_NAME) {
     const key = envName(f.name);
     const v = env[key];
     if (onCommandLine.has(key) || v === undefined || v === '') continue;
-    used.add(key);
+    usedKeys.add(key);
     const err = kindError(f, v, 'env');
-    if (err === undefined) values.set(f.name, v);
-    else refused = err;
+    if (err === undefined) {
+      values.set(f.name, v);
+      used.push([key, v]);
+    } else refused = err;
   }
   for (const [key, v] of Object.entries(env)) {
-    if (used.has(key) || v === undefined) continue;
+    if (usedKeys.has(key) || v === undefined) continue;
     if (onCommandLine.has(key)) {
       const flag = FLAGS.find((f) => envName(f.name) === key)!.name;
       throw new FlagError(flag, `conflicting environment variable "${key}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`);

@@ -46,10 +46,10 @@ function bindsToIp(url: string): boolean {
 
 /**
  * Reads every flag from `argv` (Go's flag syntax: `--f=v`, `--f v`, `-f`; bools without a value) and `env`;
- * etcd 0.4's flags, which etcd ignores, go to `ignored`, and `ETCD_*` variables that name no flag to
- * `unrecognizedEnv`.
+ * etcd 0.4's flags, which etcd ignores, go to `ignored`, `ETCD_*` variables that name no flag to
+ * `unrecognizedEnv`, and those used (name and value) to `usedEnv`.
  */
-function collect(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, ignored: string[], unrecognizedEnv: string[]): Map<string, string> | 'help' | 'version' {
+function collect(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, ignored: string[], unrecognizedEnv: string[], usedEnv: [string, string][]): Map<string, string> | 'help' | 'version' {
   const specs = new Map(FLAGS.map((f) => [f.name, f]));
   const values = new Map<string, string>();
   // As Go's flag package: a value is refused as it is read, so the first bad flag is the one named.
@@ -83,7 +83,7 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
   // As etcd: with a config file, no other ETCD_* variable is read.
   const configFile = values.get('config-file') ?? env[envName('config-file')] ?? '';
   if (configFile !== '') values.set('config-file', configFile);
-  else readFlagEnv(values, env, unrecognizedEnv);
+  else readFlagEnv(values, env, unrecognizedEnv, usedEnv);
   return values;
 }
 
@@ -96,7 +96,8 @@ function collect(argv: readonly string[], env: Readonly<Record<string, string | 
 export function parseFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Parsed {
   const ignoredFlags: string[] = [];
   const unrecognizedEnv: string[] = [];
-  const collected = collect(argv, env, ignoredFlags, unrecognizedEnv);
+  const usedEnv: [string, string][] = [];
+  const collected = collect(argv, env, ignoredFlags, unrecognizedEnv, usedEnv);
   if (collected === 'help' || collected === 'version') return { kind: collected };
   let values = collected;
   let configIgnored: string[] = [];
@@ -275,6 +276,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
     configIgnored,
     ignoredFlags,
     unrecognizedEnv,
+    usedEnv,
   };
   for (const [p, t] of [['', config.clientTls], ['peer-', config.peerTls]] as const) {
     if ((t.certFile === '') !== (t.keyFile === '')) throw new FlagError(`${p}cert-file`, `--${p}cert-file and --${p}key-file must be given together`);

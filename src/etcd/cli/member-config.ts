@@ -122,6 +122,8 @@ export interface MemberConfig {
   ignoredFlags: string[];
   /** `ETCD_*` environment variables that set no flag (`NAME=value`), of which etcd warns, as raftkit does. */
   unrecognizedEnv: string[];
+  /** The `ETCD_*` environment variables that set a flag, by name, with their values (etcd logs each). */
+  usedEnv: [name: string, value: string][];
 }
 
 /** The files and settings of one side's TLS (client or peer). */

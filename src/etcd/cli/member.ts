@@ -178,6 +178,7 @@ export async function runMember(c: MemberConfig, log: Log): Promise<RunningMembe
   // The young generation the member's heap has (its two semi-spaces), as member-thread.ts sized it.
   const youngMiB = (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
   for (const f of c.ignoredFlags) log('warn', `flag "-${f}" is no longer supported - ignoring.`);
+  for (const [name, value] of c.usedEnv) log('info', 'recognized and used environment variable', { 'variable-name': name, 'variable-value': value });
   for (const v of c.unrecognizedEnv) log('warn', 'unrecognized environment variable', { 'environment-variable': v });
   if (c.configIgnored.length > 0) log('warn', 'config file settings ignored (raftkit has no such setting)', { keys: c.configIgnored });
   log('info', 'member started', { name, id: id.toString(16), cluster: clusterId.toString(16), heapNewSpaceMiB: youngMiB, 'pre-vote': c.preVote });
