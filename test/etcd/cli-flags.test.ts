@@ -175,6 +175,13 @@ describe('raftkit command flags (etcd names)', () => {
     expect(config([...base, '--auto-compaction-retention', '1']).autoCompactionRetention).toBe(3_600_000);
     expect(config([...base, '--auto-compaction-retention', '30m']).autoCompactionRetention).toBe(1_800_000);
     expect(config([...base, '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000']).autoCompactionRetention).toBe(1000);
+    // As etcd: a sign is taken, and in revision mode a duration's nanoseconds count revisions.
+    expect(config([...base, '--auto-compaction-retention', '+2']).autoCompactionRetention).toBe(7_200_000);
+    expect(config([...base, '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1us']).autoCompactionRetention).toBe(1000);
+    // Empty is 0 (no auto compaction), as etcd reads it.
+    expect(config([...base, '--auto-compaction-retention=']).autoCompactionRetention).toBe(0);
+    // Go takes a negative duration; etcd would compact on a negative period: refused, naming the flag.
+    expect(() => config([...base, '--auto-compaction-retention', '-1h'])).toThrow('invalid value "-1h" for flag -auto-compaction-retention: must not be negative');
   });
 
   test.each([

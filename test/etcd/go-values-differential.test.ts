@@ -127,6 +127,14 @@ describe('which bad value etcd 3.4 names, and how it reads ETCD_* variables (dif
     expect(ourOutcome(argv, env)).toEqual(etcdOutcome(argv, env));
   });
 
+  test.each(['bogus', '5x', '-5', '1h2', '.h', '5S'])('--auto-compaction-retention=%j is refused by both, in etcd\'s words (Go\'s duration error)', (v) => {
+    const r = spawnSync('etcd', [`--auto-compaction-retention=${v}`, '--data-dir', join(cwd, 'retention')], { cwd, env: { PATH: process.env['PATH']! }, encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).not.toBe(0);
+    const etcd = /etcdmain: (error parsing CompactionRetention: .*)$/m.exec(r.stderr)?.[1];
+    expect(etcd).toBeDefined();
+    expect(() => parseFlags(['--auto-compaction-retention', v])).toThrow(new FlagError('auto-compaction-retention', etcd!));
+  });
+
   test.each([
     ['on the command line', ['--listen-client-urls=http://127.0.0.1:1'], {}],
     ['in ETCD_LISTEN_CLIENT_URLS', [], { ETCD_LISTEN_CLIENT_URLS: 'http://127.0.0.1:1' }],

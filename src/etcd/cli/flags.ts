@@ -5,7 +5,7 @@ import { FlagError } from './flag-error.js';
 import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
 import { FLAGS, IGNORED_FLAGS, envName, specOf, type FlagSpec } from './flag-table.js';
-import { parseGoBool, parseGoDuration as parseDuration } from './go-values.js';
+import { goDurationError, parseGoBool, parseGoDuration as parseDuration, parseGoDurationNs } from './go-values.js';
 import { intValue, kindError } from './value-errors.js';
 import { readFlagEnv } from './flag-env.js';
 import type { MemberConfig, MemberTlsFiles } from './member-config.js';
@@ -33,6 +33,22 @@ function urls(flag: string, v: string): string[] {
     if (url.port === '') throw new FlagError(flag, `invalid value "${v}" for flag -${flag}: URL "${u}" needs a port`);
     return u;
   });
+}
+
+/**
+ * `--auto-compaction-retention` read as etcd reads it: a whole number (a sign allowed) is hours in
+ * `periodic` mode and revisions in `revision` mode; anything else is a Go duration (in `revision`
+ * mode, as etcd, its nanoseconds count revisions); empty is 0 (none). Milliseconds or revisions.
+ */
+function compactionRetention(mode: 'periodic' | 'revision', raw: string): number {
+  if (raw === '') return 0; // etcd's reading of an empty retention: none
+  const whole = /^[+-]?\d+$/.test(raw) ? Number(raw) : undefined;
+  if (whole !== undefined && whole >= 0) return mode === 'revision' ? whole : whole * 3_600_000;
+  const ns = parseGoDurationNs(raw);
+  if (ns === undefined) throw new FlagError('auto-compaction-retention', `error parsing CompactionRetention: ${goDurationError(raw)}`);
+  // Go takes `-1h`; etcd would compact on a negative period.
+  if (ns < 0n) throw new FlagError('auto-compaction-retention', `invalid value "${raw}" for flag -auto-compaction-retention: must not be negative`);
+  return mode === 'revision' ? Number(ns) : Number(ns) / 1e6;
 }
 
 /** etcd's longest election timeout, ms. */
@@ -175,11 +191,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   // of its own (a restored data dir keeps the cluster it was restored for, as etcd's does).
   if (values.has('initial-cluster')) checkMembership(name, initialCluster, advertisePeers);
   const mode = get('auto-compaction-mode') as 'periodic' | 'revision';
-  const retentionRaw = get('auto-compaction-retention');
-  let retention: number | undefined;
-  if (mode === 'revision') retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) : undefined;
-  else retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) * 3_600_000 : parseDuration(retentionRaw);
-  if (retention === undefined) throw new FlagError('auto-compaction-retention', `invalid value "${retentionRaw}" for flag -auto-compaction-retention`);
+  const retention = compactionRetention(mode, get('auto-compaction-retention'));
   const progress = duration('experimental-watch-progress-notify-interval');
   const tls = (prefix: string): MemberTlsFiles => ({
     certFile: get(`${prefix}cert-file`), keyFile: get(`${prefix}key-file`), trustedCaFile: get(`${prefix}trusted-ca-file`), clientCertAuth: bool(`${prefix}client-cert-auth`),

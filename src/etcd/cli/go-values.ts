@@ -126,6 +126,26 @@ export function parseGoDurationNs(v: string): bigint | undefined {
   return total === INT64_LIMIT ? undefined : total;
 }
 
+/**
+ * Why Go's `time.ParseDuration` refuses `v`, in its words (`time: invalid duration "x"`,
+ * `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`), for a value
+ * {@link parseGoDurationNs} refuses.
+ */
+export function goDurationError(v: string): string {
+  const quoted = JSON.stringify(v);
+  let s = v.startsWith('-') || v.startsWith('+') ? v.slice(1) : v;
+  const part = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
+  while (s !== '') {
+    const [whole, int = '', frac = '', unit = ''] = part.exec(s)!;
+    if (int === '' && frac === '') break;
+    if (unit === '') return `time: missing unit in duration ${quoted}`;
+    if (NS_PER_UNIT[unit] === undefined) return `time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`;
+    s = s.slice(whole.length);
+  }
+  // No digits where a number must start, nothing at all, or more than int64 nanoseconds.
+  return `time: invalid duration ${quoted}`;
+}
+
 /** {@link parseGoDurationNs} in milliseconds (fractions kept). */
 export function parseGoDuration(v: string): number | undefined {
   const ns = parseGoDurationNs(v);
