@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { FLAGS, FlagError, envName, helpText, nodeHasReusePort, parseDuration, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
+import { FLAGS, FlagError, checkMembership, envName, helpText, nodeHasReusePort, parseDuration, parseFlags, type MemberConfig } from '../../src/etcd/cli/flags.js';
 import { clientTlsOptions, peerTlsOptions } from '../../src/etcd/cli/tls-options.js';
 
 const base = ['--name', 'm1', '--initial-cluster', 'm1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380'];
@@ -144,6 +144,12 @@ describe('raftkit command flags (etcd names)', () => {
     expect([...c.initialCluster]).toEqual([['abc', ['http://127.0.0.1:2380', 'http://127.0.0.1:2381']]]);
     expect([...config(['--name', 'abc']).initialCluster]).toEqual([['abc', ['http://localhost:2380']]]);
     expect([...config([]).initialCluster]).toEqual([['default', ['http://localhost:2380']]]);
+    // An empty name or cluster, as etcd reads them: no member of that name.
+    const nameless = config(['--name=']);
+    expect([...nameless.initialCluster]).toEqual([['default', ['http://localhost:2380']]]);
+    // Checked as the member starts with no data of its own, as etcd checks it.
+    expect(() => checkMembership(nameless.name, nameless.initialCluster, nameless.initialAdvertisePeerUrls)).toThrow('couldn\'t find local name "" in the initial cluster configuration');
+    expect(() => config(['--initial-cluster='])).toThrow('couldn\'t find local name "default" in the initial cluster configuration');
     // A cluster given is kept, and checked.
     expect(() => config(['--name', 'abc', '--initial-cluster', 'other=http://localhost:2380'])).toThrow('couldn\'t find local name "abc" in the initial cluster configuration');
   });
@@ -189,6 +195,8 @@ describe('raftkit command flags (etcd names)', () => {
     [['--heartbeat-interval', 'abc'], 'heartbeat-interval', /invalid value "abc" for flag -heartbeat-interval/],
     [['--initial-cluster-state', 'old'], 'initial-cluster-state', /must be one of new, existing/],
     [['--election-timeout', '200'], 'election-timeout', /at least as 5 times/],
+    // etcd takes none (a cluster of one runs without peer listeners); raftkit's peer transport needs one (this was a TypeError).
+    [['--listen-peer-urls='], 'listen-peer-urls', /^--listen-peer-urls must name a URL to listen on for peers$/],
     // etcd's words for a zero heartbeat or election timeout.
     [['--heartbeat-interval', '0'], 'heartbeat-interval', /^--heartbeat-interval must be >0 \(set to 0ms\)$/],
     [['--election-timeout', '0'], 'election-timeout', /^--election-timeout must be >0 \(set to 0ms\)$/],

@@ -177,11 +177,12 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   }
   const advertisePeers = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
   // As etcd: `--name abc` alone makes the default initial cluster abc=<its advertised peer URLs>.
+  // (An empty name names its entries `default`, as etcd's.)
   const initialClusterText = name !== 'default' && get('initial-cluster') === specOf('initial-cluster').def
-    ? advertisePeers.map((u) => `${name}=${u}`).join(',')
+    ? advertisePeers.map((u) => `${name === '' ? 'default' : name}=${u}`).join(',')
     : get('initial-cluster');
   const initialCluster = new Map<string, string[]>();
-  for (const part of initialClusterText.split(',')) {
+  for (const part of initialClusterText === '' ? [] : initialClusterText.split(',')) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new FlagError('initial-cluster', `invalid value "${initialClusterText}" for flag -initial-cluster: expected name=URL entries`);
     const member = part.slice(0, eq);
@@ -300,6 +301,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   if (allowedCns.length > 0 && allowedHostnames.length > 0) {
     throw new FlagError('peer-cert-allowed-hostname', `--peer-cert-allowed-cn and --peer-cert-allowed-hostname are mutually exclusive (cn="${allowedCns.join(',')}", hostname="${allowedHostnames.join(',')}")`);
   }
+  // etcd takes none (a cluster of one then runs without peer listeners); raftkit's peer transport listens on one at least.
+  if (config.listenPeerUrls.length === 0) throw new FlagError('listen-peer-urls', '--listen-peer-urls must name a URL to listen on for peers');
   // One peer transport serves every peer URL, with TLS or without: etcd can mix the two.
   const peerSchemes = new Set(config.listenPeerUrls.map((u) => new URL(u).protocol));
   if (peerSchemes.size > 1) throw new FlagError('listen-peer-urls', `--listen-peer-urls must all be http or all https, got ${config.listenPeerUrls.join(',')}`);
