@@ -37,7 +37,10 @@ test('written at the first start, read back as it was; a later start keeps it an
 });
 
 test('without a stored identity, the flags must place the member in its initial cluster', () => {
-  expect(() => resolveIdentity(config(['--name', 'zz']), undefined, () => undefined)).toThrow(/couldn't find local name "zz"/);
+  // (`--name zz` alone places it, as etcd's default initial cluster does: zz at its advertised peer URLs.)
+  expect(() => resolveIdentity(config(['--name=']), undefined, () => undefined)).toThrow(/couldn't find local name ""/);
+  expect(() => resolveIdentity(config(['--initial-advertise-peer-urls', 'http://10.0.0.9:2380']), undefined, () => undefined)).toThrow(/--initial-cluster has default=http:\/\/localhost:2380 but missing from --initial-advertise-peer-urls=http:\/\/10.0.0.9:2380/);
+  expect(() => resolveIdentity(config(['--name', 'zz']), undefined, () => undefined)).not.toThrow();
   expect(identityOf(first)).toMatchObject({ name: 'a', initialClusterToken: 't1', initialClusterState: 'new', initialCluster: { a: ['http://10.0.0.1:2380'], b: ['http://10.0.0.2:2380'] } });
 });
 
