@@ -203,7 +203,7 @@ describe('raftkit command flags (etcd names)', () => {
     // etcd takes 0 for these two, then refuses every write or txn: refused, saying so.
     [['--max-request-bytes', '0'], 'max-request-bytes', /must be an integer >= 1 \(etcd takes 0, then refuses every request as too large\)$/],
     [['--max-txn-ops', '0'], 'max-txn-ops', /must be an integer >= 1 \(etcd takes 0, then refuses every txn as having too many operations\)$/],
-    [['--listen-client-urls', 'ftp://x:1'], 'listen-client-urls', /scheme must be http or https/],
+    [['--listen-client-urls', 'ftp://x:1'], 'listen-client-urls', /URL scheme must be http, https, unix, or unixs: ftp:\/\/x:1$/],
     [['--client-cert-auth'], 'trusted-ca-file', /needs --trusted-ca-file/],
     [['--listen-client-urls', 'https://127.0.0.1:2379', '--advertise-client-urls', 'https://127.0.0.1:2379'], 'cert-file', /https --listen-client-urls need --cert-file/],
     // As etcd: client URLs of one's own choosing need the URLs to advertise (from the command line or ETCD_*; a config file keeps the default).
@@ -293,8 +293,8 @@ describe('etcd 3.5\'s --unsafe-no-fsync, --listen-client-http-urls and --socket-
   });
 
   test.each([
-    { argv: ['--listen-client-http-urls', 'unix://etcd.sock:1'], flag: 'listen-client-http-urls', want: 'URL scheme must be http or https' },
-    { argv: ['--listen-client-http-urls', 'http://127.0.0.1'], flag: 'listen-client-http-urls', want: 'needs a port' },
+    { argv: ['--listen-client-http-urls', 'unix://etcd.sock:1'], flag: 'listen-client-http-urls', want: 'URL scheme unix (a Unix socket) is not supported: raftkit listens on TCP: unix://etcd.sock:1' },
+    { argv: ['--listen-client-http-urls', 'http://127.0.0.1'], flag: 'listen-client-http-urls', want: 'URL address does not have the form "host:port": http://127.0.0.1' },
     { argv: ['--listen-client-http-urls', 'https://127.0.0.1:2381'], flag: 'cert-file', want: 'https --listen-client-http-urls need --cert-file and --key-file' },
   ])('$argv is refused naming --$flag: $want', ({ argv, flag, want }) => {
     expect(() => config([...base, ...argv])).toThrow(expect.objectContaining({ flag, message: expect.stringContaining(want) as unknown }));

@@ -36,6 +36,8 @@ function ourVerdict(flag: string, value: string): string | undefined {
 const BOOLS = ['1', '0', 't', 'f', 'T', 'F', 'TRUE', 'FALSE', 'True', 'False', 'true', 'false', 'yes', 'no', 'tRUE', 'on', ''];
 const UINTS = ['10', '0x2710', '0X1f', '0o17', '017', '0b101', '1_000', '0x_1F', '0_7', '+5', '-1', '1e3', ' 5', '5 ', '1__0', '_1', '1_', '0x', '09', '0b2', '18446744073709551615', '18446744073709551616', '99999999999999999999'];
 const INTS = ['-1', '+5', '-0x10', '-0_7', '0', '9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809', '--1', '+-1', '-', '- 1'];
+// URL lists, as etcd's types.NewURLs reads them (its unix schemes aside: raftkit listens on TCP only).
+const URLS = ['http://x:1', 'ftp://x:1', 'http://x', 'not a url', 'http://x:1/path', 'http://x:1/', 'http://x:1?q=1', ' http://x:1 ', 'http://a:1,http://b:2', 'http://x:1,ftp://y:2', 'HTTP://x:1', 'http://x:80', 'https://x:443', 'http://user@x:1', 'http://[::1]:2'];
 const DURATIONS = ['5s', '1.5s', '.5s', '1.s', '+5s', '1h2m3.5s', '1us', '1µs', '1μs', '1ns', '00s', '0', '+0', '5', '0.0', '', '.s', '5S', '5sec', '1 s', '9999999999h', '2562047h', '2562048h', '9223372036854775807ns', '9223372036854775808ns'];
 
 describe('flag values as etcd 3.4 reads them (differential)', () => {
@@ -46,6 +48,7 @@ describe('flag values as etcd 3.4 reads them (differential)', () => {
     // etcd's own uint32 type: 32 bits, and strconv's error text.
     ['max-concurrent-streams', [...UINTS, '0', '4294967295', '4294967296', '1.5']],
     ['experimental-watch-progress-notify-interval', DURATIONS],
+    ['advertise-client-urls', URLS],
   ] as const)('--%s: every value etcd takes is taken, every one it refuses is refused with its message', (flag, values) => {
     const differ: string[] = [];
     for (const v of values) {
