@@ -126,6 +126,9 @@ describe('which bad value etcd 3.4 names, and how it reads ETCD_* variables (dif
     ['listen URLs: the client ones before the metrics ones', ['--listen-metrics-urls=http://example.com:1', '--listen-client-urls=http://example.org:1', '--advertise-client-urls=http://example.com:1'], {}],
     ['localhost and IPv6 addresses bind', ['--listen-client-urls=http://localhost:1,http://[::1]:2', '--advertise-client-urls=http://localhost:1', '--listen-peer-urls=http://[::1]:3'], {}],
     ['an election timeout over 50 s', ['--election-timeout=60000'], {}],
+    ['a bad URL before a bad number', ['--advertise-client-urls=ftp://x:1', '--snapshot-count=abc'], {}],
+    ['a bad number before a bad URL', ['--snapshot-count=abc', '--advertise-client-urls=http://x:1/p'], {}],
+    ['a bad URL variable, named as a variable', [], { ETCD_ADVERTISE_CLIENT_URLS: 'http://x' }],
   ] as const)('%s', (_, argv, env) => {
     expect(ourOutcome(argv, env)).toEqual(etcdOutcome(argv, env));
   });

@@ -6,7 +6,7 @@ import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-g
 
 import { FLAGS, IGNORED_FLAGS, envName, specOf, type FlagSpec } from './flag-table.js';
 import { goDurationError, parseGoBool, parseGoDuration as parseDuration, parseGoDurationNs } from './go-values.js';
-import { intValue, kindError } from './value-errors.js';
+import { intValue, kindError, urlList, urlListError } from './value-errors.js';
 import { readFlagEnv } from './flag-env.js';
 import type { MemberConfig, MemberTlsFiles } from './member-config.js';
 
@@ -20,36 +20,11 @@ export type { MemberConfig, MemberTlsFiles } from './member-config.js';
 /** What the command line asks for: run a member, or print help or the version. */
 export type Parsed = { kind: 'run'; config: MemberConfig } | { kind: 'help' } | { kind: 'version' };
 
-/** A URL's scheme, lower-cased ('' for none), as Go's `url.Parse` reads it. */
-const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
-/** A URL's authority and path (up to its query or fragment). */
-const AUTHORITY_PATH = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)([^?#]*)/;
-/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 one. */
-const HOST_PORT = /^(\[[^\]]*\]|[^:[\]]*):\d+$/;
-
-/**
- * A URL flag's value read as etcd's `types.NewURLs` reads it: comma-separated URLs, each trimmed,
- * of scheme http or https, with a `host:port` and no path, refused in etcd's words. etcd's `unix`
- * and `unixs` schemes (Unix sockets) are refused, saying so: raftkit listens on TCP only.
- */
+/** A URL flag's value as a list (see {@link urlListError}), refused in Go's flag package's words. */
 function urls(flag: string, v: string): string[] {
-  if (v === '') return [];
-  return v.split(',').map((raw) => {
-    const u = raw.trim();
-    const bad = (why: string): FlagError => new FlagError(flag, `invalid value "${v}" for flag -${flag}: ${why}`);
-    const scheme = SCHEME.exec(u)?.[1]!.toLowerCase() ?? '';
-    if (scheme === 'unix' || scheme === 'unixs') throw bad(`URL scheme ${scheme} (a Unix socket) is not supported: raftkit listens on TCP: ${u}`);
-    if (scheme !== 'http' && scheme !== 'https') throw bad(`URL scheme must be http, https, unix, or unixs: ${u}`);
-    const parts = AUTHORITY_PATH.exec(u);
-    if (parts === null || !HOST_PORT.test(parts[1]!.replace(/^[^@]*@/, ''))) throw bad(`URL address does not have the form "host:port": ${u}`);
-    if (parts[2] !== '') throw bad(`URL must not contain a path: ${u}`);
-    try {
-      new URL(u);
-    } catch {
-      throw bad(`URL "${u}" is not valid`);
-    }
-    return u;
-  });
+  const why = urlListError(v);
+  if (why !== undefined) throw new FlagError(flag, `invalid value "${v}" for flag -${flag}: ${why}`);
+  return urlList(v);
 }
 
 /**
