@@ -4,7 +4,7 @@
  * `--feature-gates=InitialCorruptCheck=true` into the etcd manifests it makes for etcd 3.6.
  * @module
  */
-import { FlagError } from './flag-error.js';
+import { FlagError, invalidValue } from './flag-error.js';
 import { parseGoBool } from './go-values.js';
 
 /** etcd's server feature gates, each with its default and stage. */
@@ -37,7 +37,7 @@ export const GATE_OF_FLAG: Readonly<Record<string, string>> = {
  *   that is not a boolean, or a gate etcd does not have.
  */
 export function parseFeatureGates(value: string): Map<string, boolean> {
-  const fail = (why: string): FlagError => new FlagError('feature-gates', `invalid value "${value}" for flag -feature-gates: ${why}`);
+  const fail = (why: string): FlagError => invalidValue('feature-gates', value, why);
   const given = new Map<string, boolean>();
   for (const pair of value.split(',')) {
     if (pair === '') continue;

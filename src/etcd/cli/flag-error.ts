@@ -14,3 +14,8 @@ export class FlagError extends RaftkitError {
     this.flag = flag;
   }
 }
+
+/** Go's flag package's refusal of a value: `invalid value "<value>" for flag -<flag>: <why>`. */
+export function invalidValue(flag: string, value: string, why: string): FlagError {
+  return new FlagError(flag, `invalid value "${value}" for flag -${flag}: ${why}`);
+}

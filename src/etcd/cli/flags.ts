@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { opensslCiphers } from './cipher-suites.js';
 import { readConfigFile } from './config-file.js';
-import { FlagError } from './flag-error.js';
+import { FlagError, invalidValue } from './flag-error.js';
 import { GATE_OF_FLAG, checkGateConflicts, parseFeatureGates } from './feature-gates.js';
 
 import { FLAGS, IGNORED_FLAGS, envName, specOf, type FlagSpec } from './flag-table.js';
@@ -23,7 +23,7 @@ export type Parsed = { kind: 'run'; config: MemberConfig } | { kind: 'help' } | 
 /** A URL flag's value as a list (see {@link urlListError}), refused in Go's flag package's words. */
 function urls(flag: string, v: string): string[] {
   const why = urlListError(v);
-  if (why !== undefined) throw new FlagError(flag, `invalid value "${v}" for flag -${flag}: ${why}`);
+  if (why !== undefined) throw invalidValue(flag, v, why);
   return urlList(v);
 }
 
@@ -39,7 +39,7 @@ function compactionRetention(mode: 'periodic' | 'revision', raw: string): number
   const ns = parseGoDurationNs(raw);
   if (ns === undefined) throw new FlagError('auto-compaction-retention', `error parsing CompactionRetention: ${goDurationError(raw)}`);
   // Go takes `-1h`; etcd would compact on a negative period.
-  if (ns < 0n) throw new FlagError('auto-compaction-retention', `invalid value "${raw}" for flag -auto-compaction-retention: must not be negative`);
+  if (ns < 0n) throw invalidValue('auto-compaction-retention', raw, 'must not be negative');
   return mode === 'revision' ? Number(ns) : Number(ns) / 1e6;
 }
 
@@ -128,7 +128,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const get = (name: string): string => {
     const spec = specOf(name);
     const v = values.get(name) ?? spec.def;
-    if (spec.oneOf !== undefined && !spec.oneOf.includes(v)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be one of ${spec.oneOf.join(', ')}`);
+    if (spec.oneOf !== undefined && !spec.oneOf.includes(v)) throw invalidValue(name, v, `must be one of ${spec.oneOf.join(', ')}`);
     return v;
   };
   /** A bool, int or duration flag's value, refused as Go's flag package refuses it (see {@link kindError}). */
@@ -142,7 +142,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const int = (name: string, min?: number, why = ''): number => {
     const v = typed(name);
     const n = intValue(specOf(name), v) as bigint;
-    if (min !== undefined && n < BigInt(min)) throw new FlagError(name, `invalid value "${v}" for flag -${name}: must be an integer >= ${min}${why}`);
+    if (min !== undefined && n < BigInt(min)) throw invalidValue(name, v, `must be an integer >= ${min}${why}`);
     return Number(n);
   };
   /** A Go duration in milliseconds; `orDefault` replaces 0 (etcd treats a zero value as unset). */
@@ -176,7 +176,7 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   const initialCluster = new Map<string, string[]>();
   for (const part of initialClusterText === '' ? [] : initialClusterText.split(',')) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new FlagError('initial-cluster', `invalid value "${initialClusterText}" for flag -initial-cluster: expected name=URL entries`);
+    if (eq <= 0) throw invalidValue('initial-cluster', initialClusterText, 'expected name=URL entries');
     const member = part.slice(0, eq);
     initialCluster.set(member, [...(initialCluster.get(member) ?? []), ...urls('initial-cluster', part.slice(eq + 1))]);
   }
@@ -335,7 +335,7 @@ export function nodeHasReusePort(version: string): boolean {
 /** `--log-outputs`' targets: `default` is `stderr`; each target once, in order. */
 function logOutputs(v: string): string[] {
   const targets = v.split(',').map((t) => t.trim());
-  if (targets.some((t) => t === '')) throw new FlagError('log-outputs', `invalid value "${v}" for flag -log-outputs: an empty target`);
+  if (targets.some((t) => t === '')) throw invalidValue('log-outputs', v, 'an empty target');
   return [...new Set(targets.map((t) => (t === 'default' ? 'stderr' : t)))];
 }
 
@@ -345,7 +345,7 @@ function corsOrigins(v: string): string[] {
   for (const o of origins) {
     // Go's url.Parse keeps a default port that WHATWG's URL drops: the form is checked on the text.
     if (o !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[^/:]+:\d+\/?$/i.test(o) && !/^[a-z][a-z0-9+.-]*:\/\/\[[^\]]+\]:\d+\/?$/i.test(o)) {
-      throw new FlagError('cors', `invalid value "${v}" for flag -cors: URL address does not have the form "host:port": ${o}`);
+      throw invalidValue('cors', v, `URL address does not have the form "host:port": ${o}`);
     }
   }
   return origins;
@@ -363,7 +363,7 @@ function tlsPolicy(suites: string, min: string, max: string): MemberConfig['tlsP
   try {
     ciphers = opensslCiphers(suites);
   } catch (e) {
-    throw new FlagError('cipher-suites', `invalid value "${suites}" for flag -cipher-suites: ${(e as Error).message}`);
+    throw invalidValue('cipher-suites', suites, (e as Error).message);
   }
   if (max !== '' && node(max) < node(min)) throw new FlagError('tls-max-version', `--tls-max-version ${max} is older than --tls-min-version ${min}`);
   if (ciphers !== undefined && node(min) === 'TLSv1.3') throw new FlagError('cipher-suites', 'cipher suites cannot be configured when only TLS1.3 is enabled (--tls-min-version TLS1.3)');

@@ -91,6 +91,9 @@ function underscoresOk(v: string): boolean {
 const NS_PER_UNIT: Readonly<Record<string, bigint>> = { ns: 1n, us: 1_000n, 'µs': 1_000n, 'μs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
 const INT64_LIMIT = 1n << 63n;
 
+/** One `<number><unit>` part of a Go duration: its whole digits, its fraction's and its unit. */
+const DURATION_PART = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
+
 /**
  * Go's `time.ParseDuration` (`1h30m`, `1.5s`, `.5s`, `-2m`, `0`), in nanoseconds; undefined for
  * what Go refuses: no unit, an unknown one (`5S`, `5sec`), no digits, more than 292 years.
@@ -102,9 +105,8 @@ export function parseGoDurationNs(v: string): bigint | undefined {
   if (s === '0') return 0n;
   if (s === '') return undefined;
   let total = 0n;
-  const part = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
   while (s !== '') {
-    const m = part.exec(s)!;
+    const m = DURATION_PART.exec(s)!;
     const [whole, int = '', frac, unitText = ''] = m;
     if (int === '' && (frac === undefined || frac === '')) return undefined;
     const unit = NS_PER_UNIT[unitText];
@@ -134,9 +136,8 @@ export function parseGoDurationNs(v: string): bigint | undefined {
 export function goDurationError(v: string): string {
   const quoted = JSON.stringify(v);
   let s = v.startsWith('-') || v.startsWith('+') ? v.slice(1) : v;
-  const part = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
   while (s !== '') {
-    const [whole, int = '', frac = '', unit = ''] = part.exec(s)!;
+    const [whole, int = '', frac = '', unit = ''] = DURATION_PART.exec(s)!;
     if (int === '' && frac === '') break;
     if (unit === '') return `time: missing unit in duration ${quoted}`;
     if (NS_PER_UNIT[unit] === undefined) return `time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`;

@@ -21,7 +21,8 @@ import { observeGc } from '../gc-metrics.js';
 import { observeProcess } from '../process-metrics.js';
 import { clusterIdFor, memberIdFor, peerAddress, type MemberInfo } from '../members.js';
 import { EtcdServer } from '../server.js';
-import { FlagError, type MemberConfig } from './flags.js';
+import type { MemberConfig } from './flags.js';
+import { invalidValue } from './flag-error.js';
 import { clientTlsOptions, peerTlsOptions } from './tls-options.js';
 import { specOf } from './flag-table.js';
 
@@ -58,7 +59,7 @@ export function logWriter(targets: readonly string[]): (line: string) => void {
     try {
       fd = openSync(t, 'a');
     } catch (e) {
-      throw new FlagError('log-outputs', `invalid value "${t}" for flag -log-outputs: cannot open it to append: ${(e as Error).message}`);
+      throw invalidValue('log-outputs', t, `cannot open it to append: ${(e as Error).message}`);
     }
     return (line) => writeSync(fd, line);
   });

@@ -3,7 +3,7 @@
  * in etcd's for one in an `ETCD_*` variable.
  * @module
  */
-import { FlagError } from './flag-error.js';
+import { FlagError, invalidValue } from './flag-error.js';
 import { envName, type FlagSpec } from './flag-table.js';
 import { parseGoBool, parseGoDuration as parseDuration, parseGoInt, parseGoUint } from './go-values.js';
 
@@ -35,7 +35,7 @@ export function kindError(spec: FlagSpec, v: string, source: 'flag' | 'env'): Fl
   }
   if (why === undefined) return undefined;
   if (source === 'env') return new FlagError(spec.name, `invalid value "${v}" for ${envName(spec.name)}: ${why}`);
-  return new FlagError(spec.name, spec.kind === 'bool' ? `invalid boolean value "${v}" for -${spec.name}: ${why}` : `invalid value "${v}" for flag -${spec.name}: ${why}`);
+  return spec.kind === 'bool' ? new FlagError(spec.name, `invalid boolean value "${v}" for -${spec.name}: ${why}`) : invalidValue(spec.name, v, why);
 }
 
 /** A URL's scheme, lower-cased ('' for none), as Go's `url.Parse` reads it. */
