@@ -3,7 +3,9 @@
  * `raftkit` processes and a 3-member real etcd (`etcd` on the PATH; skipped with a note when
  * absent), on loopback in one run: puts with 1 and 64 in flight, linearizable and serializable
  * ranges, and watch events per second. Prints ops/s and p99 latency per row and the ratio
- * raftkit / etcd. Run with `npm run bench -- etcd`.
+ * raftkit / etcd, and per row and system the latency's p50/p90/p99/p99.9 (with raftkit's over
+ * etcd's at each), which say whether a difference is the whole distribution or only its tail.
+ * Run with `npm run bench -- etcd`.
  *
  * Method (`BENCH_METHOD`, default `interleaved`). Both clusters run for the whole bench and the load
  * takes turns between them in short slices: per row, `BENCH_SLICES` slices of `BENCH_SLICE_MS` each
@@ -103,7 +105,7 @@ import { Etcd3 } from 'etcd3';
 import { builtCli } from './built-cli.js';
 import { inside, layers, leaderHost, machineBusySeconds, scrape, startCluster } from './etcd-cluster.js';
 import { etcdRows, type RowRun, type Side } from './etcd-rows.js';
-import { aggregateSlices, pairSpread, sliceSchedule, type Slice } from './slices.js';
+import { aggregateSlices, LATENCY_QUANTILES, pairSpread, sliceSchedule, type Slice } from './slices.js';
 import { percentile } from './util.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -131,7 +133,7 @@ function memberCommand(): string[] {
 }
 
 /** One system's figures for one row. */
-interface Row { opsPerSec: number; p99Ms: number; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[]; otherCores?: number; ownSliceOtherCores?: number }
+interface Row { opsPerSec: number; p99Ms: number; quantilesMs?: number[]; layers?: string; cpuMsPerOp?: number; clientCpuMsPerOp?: number; peerMsgsPerOp?: number; watcher?: string; inside?: string; idleCpuMsPerSec?: number; sliceOpsPerSec?: number[]; otherCores?: number; ownSliceOtherCores?: number }
 
 const ROW_DEFS = etcdRows(WATCHER_ROLE);
 const selectedRows = ROW_DEFS.filter(([name]) => ROWS === undefined || ROWS.some((r) => name.includes(r)));
@@ -216,7 +218,7 @@ async function measureSequential(side: Side): Promise<Record<string, Row>> {
     const otherCores = others();
     const edgeRow = await end(m.ops, clientCpuMs() - c0);
     const watcher = await run.finish();
-    out[name] = { ...edgeRow, opsPerSec: (m.ops * 1000) / m.ms, p99Ms: percentile(m.latencies, 99), ...(watcher === undefined ? {} : { watcher }), otherCores };
+    out[name] = { ...edgeRow, opsPerSec: (m.ops * 1000) / m.ms, p99Ms: percentile(m.latencies, 99), quantilesMs: LATENCY_QUANTILES.map((q) => percentile(m.latencies, q)), ...(watcher === undefined ? {} : { watcher }), otherCores };
   }
   return out;
 }
@@ -255,7 +257,7 @@ async function measureInterleaved(sides: readonly Side[]): Promise<{ rows: Recor
     const edgeRows = await Promise.all(sides.map((_, i) => ends[i]!(sum.systems[i]!.ops, clientMs[i]!)));
     for (const [i, t] of sum.systems.entries()) {
       const watcher = await runs[i]!.finish();
-      rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec, ownSliceOtherCores: t.otherCores } : {}),
+      rows[i]![name] = { ...edgeRows[i]!, opsPerSec: t.opsPerSec, p99Ms: t.p99Ms, quantilesMs: t.quantilesMs, ...(watcher === undefined ? {} : { watcher }), ...(sides.length > 1 ? { idleCpuMsPerSec: t.idleCpuMsPerSec, ownSliceOtherCores: t.otherCores } : {}),
         sliceOpsPerSec: slices.filter((x) => x.system === i).map((x) => (x.ops * 1000) / x.ms), otherCores };
     }
     pairRatios[name] = sum.pairRatios;
@@ -358,6 +360,10 @@ function print(results: Partial<Record<'raftkit' | 'etcd', Record<string, Row>>>
     (r.idleCpuMsPerSec === undefined ? '' : `; members' CPU while the other system was measured ${r.idleCpuMsPerSec.toFixed(0)} ms/s`) +
     (r.otherCores === undefined || Number.isNaN(r.otherCores) ? '' : `; other processes kept ${r.otherCores.toFixed(2)} cores busy` +
       (r.ownSliceOtherCores === undefined || Number.isNaN(r.ownSliceOtherCores) ? '' : ` (${r.ownSliceOtherCores.toFixed(2)} during its own slices)`))));
+  const quantiles = (x: Row): string => (x.quantilesMs ?? []).map((q) => q.toFixed(q < 10 ? 2 : 1)).join('/');
+  each((sys, row, r) => (r.quantilesMs === undefined ? undefined : `  ${sys} ${row}: latency p${LATENCY_QUANTILES.join('/p')} ${quantiles(r)} ms` +
+    (sys === 'raftkit' && results.etcd?.[row]?.quantilesMs !== undefined ?
+      `, over etcd's ${r.quantilesMs.map((q, i) => (q / results.etcd![row]!.quantilesMs![i]!).toFixed(2)).join('/')}` : '')));
   const cpu = (x: Row): string => (x.cpuMsPerOp === undefined ? '' : ` cpu ${x.cpuMsPerOp.toFixed(2)} ms/op (client ${(x.clientCpuMsPerOp ?? 0).toFixed(2)})`) +
     (x.peerMsgsPerOp === undefined ? '' : ` msgs ${x.peerMsgsPerOp.toFixed(2)}/op`);
   for (const row of names) {

@@ -48,6 +48,9 @@ export interface Slice {
   otherSeconds?: number;
 }
 
+/** The percentiles each system's latencies are summed up by, besides the p99 the target names: where a difference lies (the median, or only the tail). */
+export const LATENCY_QUANTILES = [50, 90, 99, 99.9] as const;
+
 /** What one system's slices of a row add up to. */
 export interface SystemTotals {
   /** Operations over all its slices. */
@@ -58,6 +61,8 @@ export interface SystemTotals {
   opsPerSec: number;
   /** The 99th percentile of every latency of its slices together, ms. */
   p99Ms: number;
+  /** The {@link LATENCY_QUANTILES} of every latency of its slices together, ms, in that order. */
+  quantilesMs: number[];
   /** Its members' CPU while the other system was under load, ms per second of those slices (NaN with one system). */
   idleCpuMsPerSec: number;
   /** Cores the rest of the machine kept busy during its slices, on average (NaN when a slice did not say). */
@@ -92,11 +97,13 @@ export function aggregateSlices(slices: readonly Slice[], systems: number): Slic
     const ops = own.reduce((n, x) => n + x.ops, 0);
     const ms = own.reduce((n, x) => n + x.ms, 0);
     const otherMs = others.reduce((n, x) => n + x.ms, 0);
+    const latencies = own.flatMap((x) => x.latencies);
     return {
       ops,
       ms,
       opsPerSec: ms === 0 ? NaN : (ops * 1000) / ms,
-      p99Ms: percentile(own.flatMap((x) => x.latencies), 99),
+      p99Ms: percentile(latencies, 99),
+      quantilesMs: LATENCY_QUANTILES.map((q) => percentile(latencies, q)),
       idleCpuMsPerSec: otherMs === 0 ? NaN : (others.reduce((n, x) => n + (x.cpuSeconds[s] ?? 0), 0) * 1_000_000) / otherMs,
       otherCores: ms === 0 ? NaN : (own.reduce((n, x) => n + (x.otherSeconds ?? NaN), 0) * 1000) / ms,
     };

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { aggregateSlices, pairSpread, sliceSchedule, type Slice } from '../../bench/slices.js';
+import { aggregateSlices, LATENCY_QUANTILES, pairSpread, sliceSchedule, type Slice } from '../../bench/slices.js';
 
 // The etcd bench's interleaved method: the order of the slices and what they add up to.
 
@@ -91,4 +91,12 @@ test('the rest of the machine\'s load is averaged over each system\'s own slices
   expect(sum.systems[0]!.otherCores).toBeCloseTo(1.3, 9);
   expect(sum.systems[1]!.otherCores).toBeCloseTo(0.6, 9);
   expect(aggregateSlices([at(0, 1), at(1)], 2).systems[1]!.otherCores).toBeNaN();
+});
+
+test('the latency quantiles are taken over all of a system\'s latencies together, in LATENCY_QUANTILES\' order', () => {
+  const ones = Array.from({ length: 998 }, () => 1);
+  const sum = aggregateSlices([slice(0, 1000, 1000, [...ones.slice(0, 500), 7, 7]), slice(1, 10, 1000, [2]), slice(1, 10, 1000, [3]), slice(0, 1000, 1000, ones.slice(500))], 2);
+  expect(LATENCY_QUANTILES).toEqual([50, 90, 99, 99.9]);
+  expect(sum.systems[0]!.quantilesMs).toEqual([1, 1, 1, 7]);
+  expect(sum.systems[1]!.quantilesMs).toEqual([2, 3, 3, 3]);
 });
