@@ -156,24 +156,35 @@ function procCpuSplit(pid: number | undefined): CpuSplit {
   }
 }
 
-/** Sums of every sample of each metric name (labels dropped), from a Prometheus text page. */
+/** The histogram whose buckets {@link scrape} keeps (each as `<name>_bucket@<le>`), for {@link layers}' share of slow fsyncs. */
+const FSYNC = 'etcd_disk_wal_fsync_duration_seconds';
+
+/** Sums of every sample of each metric name (labels dropped), from a Prometheus text page; the WAL fsync histogram's buckets kept by bound. */
 export async function scrape(url: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const text = await (await fetch(url)).text();
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
     if (m === null || m[1] === undefined || m[3] === undefined) continue;
+    if (m[1] === `${FSYNC}_bucket`) {
+      const le = /le="([^"]*)"/.exec(m[2] ?? '')?.[1];
+      if (le !== undefined) out.set(`${m[1]}@${String(Number(le))}`, (out.get(`${m[1]}@${String(Number(le))}`) ?? 0) + Number(m[3]));
+    }
     if (m[1].endsWith('_bucket')) continue;
     out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[3]));
   }
   return out;
 }
 
-/** Per-layer means over a row on the leader: WAL fsync, backend commit, gRPC handling (ms) and entries per fsync. */
+/** Per-layer means over a row on the leader: WAL fsync (and the share of fsyncs slower than each bucket bound from 1 to 10 ms), backend commit, gRPC handling (ms) and entries per fsync. */
 export function layers(before: Map<string, number>, after: Map<string, number>): string {
   const d = (n: string): number => (after.get(n) ?? 0) - (before.get(n) ?? 0);
   const mean = (h: string): string => (d(`${h}_count`) === 0 ? '-' : `${((1000 * d(`${h}_sum`)) / d(`${h}_count`)).toFixed(2)}ms x${d(`${h}_count`)}`);
-  return `fsync ${mean('etcd_disk_wal_fsync_duration_seconds')}, backend commit ${mean('etcd_disk_backend_commit_duration_seconds')}, ` +
+  const count = d(`${FSYNC}_count`);
+  // The systems' bounds differ (etcd's from 1 ms doubling, raftkit's from 0.1 ms doubling): each shows its own from 1 ms up to 10.
+  const bounds = [...after.keys()].filter((k) => k.startsWith(`${FSYNC}_bucket@`)).map((k) => Number(k.slice(k.indexOf('@') + 1))).filter((b) => b >= 0.001 && b <= 0.01).sort((a, b) => a - b);
+  const slower = (b: number): string => `>${String(b * 1000)}ms ${((100 * (count - d(`${FSYNC}_bucket@${String(b)}`))) / count).toFixed(1)}%`;
+  return `fsync ${mean(FSYNC)}${count === 0 || bounds.length === 0 ? '' : ` (${bounds.map(slower).join(' ')})`}, backend commit ${mean('etcd_disk_backend_commit_duration_seconds')}, ` +
     `grpc ${mean('grpc_server_handling_seconds')}, committed ${d('etcd_server_proposals_committed_total')}`;
 }
 
