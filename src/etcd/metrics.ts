@@ -16,6 +16,8 @@ interface Alias {
   labels?: Record<string, string>;
   /** raftkit label value → etcd's (values not listed are kept). */
   values?: Record<string, string>;
+  /** A histogram's bucket bounds below this are left out: the source's are finer than etcd's (the counts, cumulative, stay exact). */
+  fromBound?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ const ALIASES: readonly Alias[] = [
   { name: 'etcd_server_proposals_applied_total', type: 'gauge', help: 'The total number of consensus proposals applied.', from: 'raft_proposals_applied_total' },
   { name: 'etcd_server_proposals_pending', type: 'gauge', help: 'The current number of pending proposals to commit.', from: 'raft_proposals_pending' },
   { name: 'etcd_server_proposals_failed_total', type: 'counter', help: 'The total number of failed proposals seen.', from: 'raft_proposals_failed_total', sum: true },
-  { name: 'etcd_disk_wal_fsync_duration_seconds', type: 'histogram', help: 'The latency distributions of fsync called by WAL (raftkit: one durable Ready write).', from: 'raft_storage_fsync_duration_seconds' },
+  { name: 'etcd_disk_wal_fsync_duration_seconds', type: 'histogram', help: 'The latency distributions of fsync called by WAL (raftkit: one durable Ready write).', from: 'raft_storage_fsync_duration_seconds', fromBound: 0.001 },
   // etcd 3.4's names for its snapshot metrics (etcd_debugging_snap_*: etcd saves its Raft snapshot there;
   // raftkit times a local snapshot from its capture to its being current, and its capture and encoding).
   { name: 'etcd_debugging_snap_save_total_duration_seconds', type: 'histogram', help: 'The total latency distributions of save called by snapshot.', from: 'raft_snapshot_save_duration_seconds' },
@@ -80,6 +82,7 @@ function aliasText(a: Alias, src: MetricJSON | undefined): string {
   }
   if (a.sum === true) return [...lines, sample(a.name, {}, src.values.reduce((n, v) => n + v.value, 0))].join('\n');
   for (const v of src.values) {
+    if (a.fromBound !== undefined && Number(v.labels['le']) < a.fromBound) continue; // '+Inf' and no `le` are NaN: kept
     const labels: Record<string, string | number> = {};
     for (const [k, val] of Object.entries(v.labels)) {
       const to = a.labels?.[k] ?? k;

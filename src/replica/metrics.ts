@@ -65,6 +65,13 @@ export interface MetricJSON {
 const sec = (start: number, factor: number, count: number): number[] => exponentialBuckets(start, factor, count);
 
 /**
+ * The Ready write histogram's bounds: etcd's WAL fsync buckets (1 ms to 8.192 s, doubling), which
+ * `etcd_disk_wal_fsync_duration_seconds` exports as etcd does, below them 0.1 to 0.8 ms, which only
+ * `raft_storage_fsync_duration_seconds` shows (a fast disk syncs in well under etcd's first bound).
+ */
+export const FSYNC_BUCKETS: readonly number[] = [...sec(0.0001, 2, 4), ...sec(0.001, 2, 14)];
+
+/**
  * A replica's Prometheus metrics, in a registry of its own (never prom-client's global one),
  * with etcd's names where etcd has one. Counters and histograms are updated on the hot path;
  * gauges and transport counters are read from a {@link MetricsSource} at scrape time.
@@ -137,7 +144,7 @@ export class ReplicaMetrics {
     this.refused = new Counter({ name: 'raft_messages_refused_total', help: 'Peer messages the Raft node refused, by error code.', labelNames: ['code'], registers });
     this.duplicates = new Counter({ name: 'raft_proposals_duplicate_total', help: 'Committed commands dropped as duplicates of an applied one (client sessions).', registers });
     this.laggingVoterRescues = new Counter({ name: 'raft_lagging_voter_rescues_total', help: 'Leadership requests this member sent to the leader to bring back a voter that could not follow it.', registers });
-    this.fsync = new CountHistogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: sec(0.0001, 2, 16), registers });
+    this.fsync = new CountHistogram({ name: 'raft_storage_fsync_duration_seconds', help: 'Duration of one Ready write (storage.save).', buckets: FSYNC_BUCKETS, registers });
     this.apply = new CountHistogram({ name: 'raft_apply_duration_seconds', help: 'Duration of applying one batch of committed entries.', buckets: sec(0.0001, 2, 18), registers });
     this.snapshots = new Counter({ name: 'raft_snapshot_total', help: 'Snapshots created locally or restored from the leader, by kind.', labelNames: ['kind'], registers });
     this.snapshotDuration = new Histogram({ name: 'raft_snapshot_duration_seconds', help: 'Duration of creating or restoring a snapshot, by kind.', labelNames: ['kind'], buckets: sec(0.001, 2, 14), registers });
