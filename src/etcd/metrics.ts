@@ -68,6 +68,26 @@ const ALIASES: readonly Alias[] = [
   { name: 'etcd_disk_wal_write_bytes_total', type: 'gauge', help: 'Total number of bytes written in WAL.', from: 'raft_storage_wal_write_bytes_total' },
 ];
 
+/**
+ * A number as Go writes it with `strconv.FormatFloat(x, 'g', -1, 64)`, which client_golang uses
+ * for bucket bounds: the shortest digits, in exponent form (`1.048576e+06`, `1e-05`) when the
+ * decimal exponent is below -4 or at least 6.
+ *
+ * @internal exported for tests.
+ */
+export function goFloat(x: number): string {
+  if (!Number.isFinite(x) || x === 0) return String(x);
+  const [digits, e] = x.toExponential().split('e') as [string, string];
+  const exp = Number(e);
+  if (exp >= -4 && exp < 6) return String(x);
+  return `${digits}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
+/** Every `le` bound of a Prometheus page written as client_golang writes it ({@link goFloat}), so that a query naming one of etcd's bounds finds raftkit's series. */
+function goBounds(page: string): string {
+  return page.replace(/le="([^"]+)"/g, (whole, v: string) => (Number.isFinite(Number(v)) ? `le="${goFloat(Number(v))}"` : whole));
+}
+
 function sample(name: string, labels: Record<string, string | number>, value: number): string {
   const ls = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
   return `${name}${ls.length === 0 ? '' : `{${ls.join(',')}}`} ${Number.isFinite(value) ? value : value > 0 ? '+Inf' : value < 0 ? '-Inf' : 'NaN'}`;
@@ -162,6 +182,6 @@ export class EtcdMetrics {
   async text(): Promise<string> {
     const src = await this.replica.metricsJSON();
     const etcd = ALIASES.map((a) => aliasText(a, src[a.from])).filter((t) => t !== '');
-    return `${etcd.join('\n')}\n${this.grpc.text()}${await this.registry.metrics()}\n${await this.replica.metrics()}`;
+    return goBounds(`${etcd.join('\n')}\n${this.grpc.text()}${await this.registry.metrics()}\n${await this.replica.metrics()}`);
   }
 }
