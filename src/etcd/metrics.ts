@@ -71,9 +71,9 @@ const ALIASES: readonly Alias[] = [
 /**
  * A number as Go writes it with `strconv.FormatFloat(x, 'g', -1, 64)`, which client_golang uses
  * for bucket bounds: the shortest digits, in exponent form (`1.048576e+06`, `1e-05`) when the
- * decimal exponent is below -4 or at least 6.
+ * decimal exponent is below -4 or at least 6. Exported for its test.
  *
- * @internal exported for tests.
+ * @internal
  */
 export function goFloat(x: number): string {
   if (!Number.isFinite(x) || x === 0) return String(x);
