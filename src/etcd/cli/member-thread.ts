@@ -37,7 +37,11 @@ export const MEMBER_SEMI_SPACE_MIB = 32;
  * 0.83-1.06 times etcd's against 1.17-1.27; linearizable ranges 0.83-0.89 against 0.91-1.02;
  * watch events 1.13-1.16 against 1.08-1.17 (the bench's last row, where the first full
  * collection with the larger heap lands); puts at 1 in flight 0.97-0.99 against 0.95-1.01. 100:
- * 1.12-1.15, 0.87-0.92, 1.04 and 0.93-0.94 (two runs).
+ * 1.12-1.15, 0.87-0.92, 1.04 and 0.93-0.94 (two runs). Measured 2026-12-07 with `--trace-gc-nvp`
+ * (puts at 64 in flight): a third to nearly half of such a pause (`clear.external_string_table`,
+ * 12-36 ms of 42-80) is V8 finalizing the external strings Node's HTTP/2 server makes of every
+ * request's header names and values (nine per gRPC call), allocated in the old generation, so
+ * that only a full collection frees them, however often it runs.
  */
 export const MEMBER_HEAP_GROWING_PERCENT = 300;
 
