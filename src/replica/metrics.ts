@@ -69,7 +69,7 @@ const sec = (start: number, factor: number, count: number): number[] => exponent
  * `etcd_disk_wal_fsync_duration_seconds` exports as etcd does, below them 0.1 to 0.8 ms, which only
  * `raft_storage_fsync_duration_seconds` shows (a fast disk syncs in well under etcd's first bound).
  */
-export const FSYNC_BUCKETS: readonly number[] = [...sec(0.0001, 2, 4), ...sec(0.001, 2, 14)];
+const FSYNC_BUCKETS: readonly number[] = [...sec(0.0001, 2, 4), ...sec(0.001, 2, 14)];
 
 /**
  * A replica's Prometheus metrics, in a registry of its own (never prom-client's global one),
