@@ -156,19 +156,25 @@ function procCpuSplit(pid: number | undefined): CpuSplit {
   }
 }
 
-/** The histogram whose buckets {@link scrape} keeps (each as `<name>_bucket@<le>`), for {@link layers}' share of slow fsyncs. */
+/** The WAL fsync histogram, whose buckets {@link scrape} keeps by bound, for {@link layers}' share of slow fsyncs. */
 const FSYNC = 'etcd_disk_wal_fsync_duration_seconds';
+/** raftkit's GC pauses, kept by kind, for {@link inside}'s full collections. */
+const GC = 'nodejs_gc_duration_seconds';
+/** Samples {@link scrape} also keeps per value of one label, as `<name>@<value>` (bounds as numbers). */
+const KEPT: Record<string, string> = { [`${FSYNC}_bucket`]: 'le', [`${GC}_count`]: 'kind', [`${GC}_sum`]: 'kind' };
 
-/** Sums of every sample of each metric name (labels dropped), from a Prometheus text page; the WAL fsync histogram's buckets kept by bound. */
+/** Sums of every sample of each metric name (labels dropped), from a Prometheus text page; besides, those of {@link KEPT} per label value. */
 export async function scrape(url: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const text = await (await fetch(url)).text();
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
     if (m === null || m[1] === undefined || m[3] === undefined) continue;
-    if (m[1] === `${FSYNC}_bucket`) {
-      const le = /le="([^"]*)"/.exec(m[2] ?? '')?.[1];
-      if (le !== undefined) out.set(`${m[1]}@${String(Number(le))}`, (out.get(`${m[1]}@${String(Number(le))}`) ?? 0) + Number(m[3]));
+    const by = KEPT[m[1]];
+    const v = by === undefined ? undefined : new RegExp(`${by}="([^"]*)"`).exec(m[2] ?? '')?.[1];
+    if (v !== undefined) {
+      const key = `${m[1]}@${by === 'le' ? String(Number(v)) : v}`;
+      out.set(key, (out.get(key) ?? 0) + Number(m[3]));
     }
     if (m[1].endsWith('_bucket')) continue;
     out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[3]));
@@ -181,7 +187,7 @@ export function layers(before: Map<string, number>, after: Map<string, number>):
   const d = (n: string): number => (after.get(n) ?? 0) - (before.get(n) ?? 0);
   const mean = (h: string): string => (d(`${h}_count`) === 0 ? '-' : `${((1000 * d(`${h}_sum`)) / d(`${h}_count`)).toFixed(2)}ms x${d(`${h}_count`)}`);
   const count = d(`${FSYNC}_count`);
-  // The systems' bounds differ (etcd's from 1 ms doubling, raftkit's from 0.1 ms doubling): each shows its own from 1 ms up to 10.
+  // The bounds from 1 to 10 ms that the page has (both systems' are etcd's: 1, 2, 4, 8 ms).
   const bounds = [...after.keys()].filter((k) => k.startsWith(`${FSYNC}_bucket@`)).map((k) => Number(k.slice(k.indexOf('@') + 1))).filter((b) => b >= 0.001 && b <= 0.01).sort((a, b) => a - b);
   const slower = (b: number): string => `>${String(b * 1000)}ms ${((100 * (count - d(`${FSYNC}_bucket@${String(b)}`))) / count).toFixed(1)}%`;
   return `fsync ${mean(FSYNC)}${count === 0 || bounds.length === 0 ? '' : ` (${bounds.map(slower).join(' ')})`}, backend commit ${mean('etcd_disk_backend_commit_duration_seconds')}, ` +
@@ -193,7 +199,8 @@ export function layers(before: Map<string, number>, after: Map<string, number>):
  * both systems export, and raftkit's own where etcd has none): the applied index range, Raft snapshots
  * stored (etcd's snapshot save histogram) and their time, snapshots in flight at the row's start or end
  * and restored from the leader, leader changes, Raft log compactions, KV (MVCC) compactions and each
- * member's garbage collection time (`nodejs_gc_duration_seconds`, etcd's `go_gc_duration_seconds`). A row
+ * member's garbage collection time (`nodejs_gc_duration_seconds`, etcd's `go_gc_duration_seconds`; raftkit's full collections
+ * apart). A row
  * that one of these hit is not comparable with one that none did.
  *
  * @param before - each member's metrics (sums by name, as `scrape` returns) at the row's start.
@@ -227,8 +234,11 @@ export function inside(before: Map<string, number>[], after: Map<string, number>
   const kvCompactions = total('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count');
   if (kvCompactions > 0) out.push(`KV compactions ${String(kvCompactions)}`);
   // Garbage collection pauses, the three members together: raftkit's nodejs_gc_duration_seconds, etcd's go_gc_duration_seconds.
-  const gc = members.map((i) => d(i, 'nodejs_gc_duration_seconds_sum') + d(i, 'go_gc_duration_seconds_sum'));
-  if (gc.some((s) => s > 0)) out.push(`GC ${gc.map((s) => s.toFixed(3)).join('+')} s`);
+  const gc = members.map((i) => d(i, `${GC}_sum`) + d(i, 'go_gc_duration_seconds_sum'));
+  // raftkit's full collections (V8's mark-compact) apart: one can move a row's p99 by itself.
+  const full = members.map((i) => d(i, `${GC}_count@major`));
+  if (gc.some((s) => s > 0)) out.push(`GC ${gc.map((s) => s.toFixed(3)).join('+')} s` + (full.some((n) => n > 0) ?
+    ` (full collections ${full.join('+')}, ${members.map((i) => d(i, `${GC}_sum@major`).toFixed(3)).join('+')} s)` : ''));
   return out.join(', ');
 }
 

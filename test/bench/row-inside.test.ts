@@ -31,3 +31,16 @@ test('the machine\'s busy CPU is every tick of the all-cores line but idle and I
   expect(busyCpuSeconds(stat)).toBeCloseTo((1000 + 20 + 300 + 0 + 50 + 30) / 100, 9);
   expect(busyCpuSeconds('intr 1 2 3\n')).toBeNaN();
 });
+
+test('raftkit\'s full collections in a row are counted and timed apart, per member', () => {
+  const gc = 'nodejs_gc_duration_seconds';
+  const before = [0, 1, 2].map(() => m({ etcd_server_proposals_applied_total: 10, [`${gc}_sum`]: 1, [`${gc}_count@major`]: 3, [`${gc}_sum@major`]: 0.5 }));
+  const after = [
+    m({ etcd_server_proposals_applied_total: 20, [`${gc}_sum`]: 1.1, [`${gc}_count@major`]: 4, [`${gc}_sum@major`]: 0.575 }),
+    m({ etcd_server_proposals_applied_total: 20, [`${gc}_sum`]: 1.05, [`${gc}_count@major`]: 3, [`${gc}_sum@major`]: 0.5 }),
+    m({ etcd_server_proposals_applied_total: 20, [`${gc}_sum`]: 1.125, [`${gc}_count@major`]: 5, [`${gc}_sum@major`]: 0.625 }),
+  ];
+  expect(inside(before, after)).toBe('index 10-20, no snapshot stored, no leader change, GC 0.100+0.050+0.125 s (full collections 1+0+2, 0.075+0.000+0.125 s)');
+  // None in the row: nothing more said.
+  expect(inside(before, before.map((b) => m({ ...Object.fromEntries(b), [`${gc}_sum`]: 1.01 })))).toBe('index 10-10, no snapshot stored, no leader change, GC 0.010+0.010+0.010 s');
+});
