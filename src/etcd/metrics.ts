@@ -83,9 +83,14 @@ export function goFloat(x: number): string {
   return `${digits}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }
 
-/** Every `le` bound of a Prometheus page written as client_golang writes it ({@link goFloat}), so that a query naming one of etcd's bounds finds raftkit's series. */
-function goBounds(page: string): string {
-  return page.replace(/le="([^"]+)"/g, (whole, v: string) => (Number.isFinite(Number(v)) ? `le="${goFloat(Number(v))}"` : whole));
+/**
+ * Every `le` bound of a Prometheus page written as client_golang writes it ({@link goFloat}), so
+ * that a query naming one of etcd's bounds finds raftkit's series. Exported for its test.
+ *
+ * @internal
+ */
+export function goBounds(page: string): string {
+  return page.replace(/([{,])le="([^"]+)"/g, (whole, before: string, v: string) => (Number.isFinite(Number(v)) ? `${before}le="${goFloat(Number(v))}"` : whole));
 }
 
 function sample(name: string, labels: Record<string, string | number>, value: number): string {

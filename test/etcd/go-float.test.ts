@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { goFloat } from '../../src/etcd/metrics.js';
+import { goBounds, goFloat } from '../../src/etcd/metrics.js';
 
 // client_golang writes bucket bounds with Go's strconv.FormatFloat(x, 'g', -1, 64); these are Go's outputs.
 test('bounds are written as Go writes them: shortest digits, exponent form below 1e-4 and from 1e6', () => {
@@ -9,4 +9,9 @@ test('bounds are written as Go writes them: shortest digits, exponent form below
     [-2097152, '-2.097152e+06'], [0, '0'],
   ];
   expect(go.map(([x]) => goFloat(x))).toEqual(go.map(([, s]) => s));
+});
+
+test('a page\'s `le` labels are rewritten, and nothing else: not another label ending in "le", not +Inf', () => {
+  const page = 'x_bucket{le="1048576"} 3\nx_bucket{le="+Inf"} 4\ny_bucket{kind="a",le="0.00001"} 1\nz{handle="1048576",role="2000000"} 1\n';
+  expect(goBounds(page)).toBe('x_bucket{le="1.048576e+06"} 3\nx_bucket{le="+Inf"} 4\ny_bucket{kind="a",le="1e-05"} 1\nz{handle="1048576",role="2000000"} 1\n');
 });
