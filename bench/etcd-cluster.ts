@@ -171,7 +171,7 @@ export async function scrape(url: string): Promise<Map<string, number>> {
     const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
     if (m === null || m[1] === undefined || m[3] === undefined) continue;
     const by = KEPT[m[1]];
-    const v = by === undefined ? undefined : new RegExp(`${by}="([^"]*)"`).exec(m[2] ?? '')?.[1];
+    const v = by === undefined ? undefined : new RegExp(`[{,]${by}="([^"]*)"`).exec(m[2] ?? '')?.[1];
     if (v !== undefined) {
       const key = `${m[1]}@${by === 'le' ? String(Number(v)) : v}`;
       out.set(key, (out.get(key) ?? 0) + Number(m[3]));
