@@ -105,8 +105,7 @@ import { Etcd3 } from 'etcd3';
 import { builtCli } from './built-cli.js';
 import { inside, layers, leaderHost, machineBusySeconds, scrape, startCluster } from './etcd-cluster.js';
 import { etcdRows, type RowRun, type Side } from './etcd-rows.js';
-import { aggregateSlices, LATENCY_QUANTILES, pairSpread, sliceSchedule, type Slice } from './slices.js';
-import { percentile } from './util.js';
+import { aggregateSlices, LATENCY_QUANTILES, latencyFigures, pairSpread, sliceSchedule, type Slice } from './slices.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const METHOD = process.env['BENCH_METHOD'] ?? 'interleaved';
@@ -218,7 +217,7 @@ async function measureSequential(side: Side): Promise<Record<string, Row>> {
     const otherCores = others();
     const edgeRow = await end(m.ops, clientCpuMs() - c0);
     const watcher = await run.finish();
-    out[name] = { ...edgeRow, opsPerSec: (m.ops * 1000) / m.ms, p99Ms: percentile(m.latencies, 99), quantilesMs: LATENCY_QUANTILES.map((q) => percentile(m.latencies, q)), ...(watcher === undefined ? {} : { watcher }), otherCores };
+    out[name] = { ...edgeRow, opsPerSec: (m.ops * 1000) / m.ms, ...latencyFigures(m.latencies), ...(watcher === undefined ? {} : { watcher }), otherCores };
   }
   return out;
 }

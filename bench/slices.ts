@@ -48,8 +48,14 @@ export interface Slice {
   otherSeconds?: number;
 }
 
-/** The percentiles each system's latencies are summed up by, besides the p99 the target names: where a difference lies (the median, or only the tail). */
+/** The percentiles each system's latencies are summed up by (the p99 the target names among them): where a difference lies (the median, or only the tail). */
 export const LATENCY_QUANTILES = [50, 90, 99, 99.9] as const;
+
+/** The {@link LATENCY_QUANTILES} of `latencies` and, among them, the p99. */
+export function latencyFigures(latencies: readonly number[]): { p99Ms: number; quantilesMs: number[] } {
+  const quantilesMs = LATENCY_QUANTILES.map((q) => percentile(latencies, q));
+  return { p99Ms: quantilesMs[LATENCY_QUANTILES.indexOf(99)]!, quantilesMs };
+}
 
 /** What one system's slices of a row add up to. */
 export interface SystemTotals {
@@ -102,8 +108,7 @@ export function aggregateSlices(slices: readonly Slice[], systems: number): Slic
       ops,
       ms,
       opsPerSec: ms === 0 ? NaN : (ops * 1000) / ms,
-      p99Ms: percentile(latencies, 99),
-      quantilesMs: LATENCY_QUANTILES.map((q) => percentile(latencies, q)),
+      ...latencyFigures(latencies),
       idleCpuMsPerSec: otherMs === 0 ? NaN : (others.reduce((n, x) => n + (x.cpuSeconds[s] ?? 0), 0) * 1_000_000) / otherMs,
       otherCores: ms === 0 ? NaN : (own.reduce((n, x) => n + (x.otherSeconds ?? NaN), 0) * 1000) / ms,
     };

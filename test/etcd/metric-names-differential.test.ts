@@ -45,7 +45,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Each metric family's type, from the `# TYPE` lines of a scrape. */
 async function families(url: string): Promise<Map<string, string>> {
-  const text = await (await fetch(new URL('/metrics', url))).text();
+  return typesOf(await (await fetch(new URL('/metrics', url))).text());
+}
+
+/** Each metric family's type, from a page's `# TYPE` lines. */
+function typesOf(text: string): Map<string, string> {
   return new Map(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ').slice(2, 4) as [string, string]));
 }
 
@@ -78,7 +82,7 @@ test('every etcd 3.4 metric family is exported with etcd\'s type, but those list
 /** Per metric family: its label names (sorted, `le` and `quantile` aside) and, for a histogram, its bucket bounds as written (Go writes 2^20 `1.048576e+06`). */
 async function shapes(url: string): Promise<Map<string, { labels: string; bounds: string }>> {
   const text = await (await fetch(new URL('/metrics', url))).text();
-  const types = new Map(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ').slice(2, 4) as [string, string]));
+  const types = typesOf(text);
   const out = new Map<string, { labels: Set<string>; bounds: Set<string> }>();
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*?)(_bucket|_sum|_count)?(?:\{([^}]*)\})? \S+$/.exec(line);

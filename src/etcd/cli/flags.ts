@@ -163,8 +163,8 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   if (electionMs < 5 * heartbeatMs) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatMs}ms]`);
   if (electionMs > MAX_ELECTION_MS) throw new FlagError('election-timeout', `--election-timeout[${electionMs}ms] is too long, and should be set less than ${MAX_ELECTION_MS}ms`);
   // As etcd: client URLs chosen on the command line (or by ETCD_*) need the URLs to advertise (etcd's default, localhost, would be wrong).
+  // (A bad listen URL was named above, first, as etcd checks them first.)
   if (configFile === '' && values.has('listen-client-urls') && !values.has('advertise-client-urls')) {
-    urls('listen-client-urls', get('listen-client-urls')); // a bad URL is named first, as etcd checks them first
     throw new FlagError('advertise-client-urls', '--advertise-client-urls is required when --listen-client-urls is set explicitly');
   }
   const advertisePeers = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
